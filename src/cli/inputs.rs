@@ -1,0 +1,173 @@
+//! Paths in, library [`Input`]s out: directory walking, format detection
+//! and standard input. This is the only code that opens files.
+
+use std::fs::{self, File};
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use neardup::corpus::{Format, Input, Source};
+
+use super::args::InputFormat;
+
+/// A file on disk.
+struct FileSource {
+    path: PathBuf,
+    name: String,
+}
+
+impl Source for FileSource {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
+        Ok(Box::new(File::open(&self.path)?))
+    }
+
+    fn size_hint(&self) -> Option<u64> {
+        fs::metadata(&self.path).ok().map(|m| m.len())
+    }
+}
+
+/// Standard input, copied to a temporary file first so that the
+/// verification pass can read it again.
+struct StdinSource {
+    spool: tempfile::NamedTempFile,
+}
+
+impl Source for StdinSource {
+    fn name(&self) -> &str {
+        "<stdin>"
+    }
+
+    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
+        Ok(Box::new(self.spool.reopen()?))
+    }
+
+    fn size_hint(&self) -> Option<u64> {
+        self.spool.as_file().metadata().ok().map(|m| m.len())
+    }
+}
+
+/// The inputs named by `paths`, and the errors of paths that could not be
+/// used (reported, while the others are still scanned).
+pub fn collect(paths: &[PathBuf], format: InputFormat) -> (Vec<Input>, Vec<String>) {
+    let mut inputs = Vec::new();
+    let mut errors = Vec::new();
+    let stdin_only = [PathBuf::from("-")];
+    let paths = if paths.is_empty() {
+        &stdin_only[..]
+    } else {
+        paths
+    };
+    for path in paths {
+        if path.as_os_str() == "-" {
+            match spool_stdin() {
+                Ok(source) => inputs.push(Input::new(source, stdin_format(format))),
+                Err(e) => errors.push(format!("<stdin>: {e}")),
+            }
+            continue;
+        }
+        match fs::metadata(path) {
+            Ok(m) if m.is_dir() => walk(path, format, &mut inputs, &mut errors),
+            Ok(_) => inputs.push(file_input(path.clone(), format)),
+            Err(e) => errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+    (inputs, errors)
+}
+
+fn spool_stdin() -> io::Result<StdinSource> {
+    let mut spool = tempfile::NamedTempFile::new()?;
+    io::copy(&mut io::stdin().lock(), spool.as_file_mut())?;
+    Ok(StdinSource { spool })
+}
+
+fn stdin_format(format: InputFormat) -> Format {
+    match format {
+        InputFormat::Jsonl => Format::Jsonl,
+        InputFormat::Auto | InputFormat::Text => Format::Text,
+    }
+}
+
+fn file_input(path: PathBuf, format: InputFormat) -> Input {
+    let format = match format {
+        InputFormat::Text => Format::Text,
+        InputFormat::Jsonl => Format::Jsonl,
+        InputFormat::Auto => detect_format(&path),
+    };
+    let name = path.to_string_lossy().into_owned();
+    Input::new(FileSource { path, name }, format)
+}
+
+/// JSON Lines by extension, looking through a compression suffix.
+fn detect_format(path: &Path) -> Format {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let stem = ["gz", "gzip", "zst", "zstd"]
+        .iter()
+        .find_map(|ext| name.strip_suffix(&format!(".{ext}")))
+        .unwrap_or(&name);
+    if [".jsonl", ".ndjson", ".json"]
+        .iter()
+        .any(|ext| stem.ends_with(ext))
+    {
+        Format::Jsonl
+    } else {
+        Format::Text
+    }
+}
+
+/// Adds the files under `dir`, recursively, in sorted order. Hidden entries
+/// (names starting with `.`) are skipped, as are symbolic links to
+/// directories, which could loop.
+fn walk(dir: &Path, format: InputFormat, inputs: &mut Vec<Input>, errors: &mut Vec<String>) {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => return errors.push(format!("{}: {e}", dir.display())),
+    };
+    let mut paths = Vec::new();
+    for entry in entries {
+        match entry {
+            Ok(entry) if !entry.file_name().to_string_lossy().starts_with('.') => {
+                paths.push(entry.path())
+            }
+            Ok(_) => {}
+            Err(e) => errors.push(format!("{}: {e}", dir.display())),
+        }
+    }
+    paths.sort();
+    for path in paths {
+        let is_link = fs::symlink_metadata(&path)
+            .map(|m| m.file_type().is_symlink())
+            .unwrap_or(false);
+        match fs::metadata(&path) {
+            Ok(m) if m.is_dir() && !is_link => walk(&path, format, inputs, errors),
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => inputs.push(file_input(path, format)),
+            Err(e) => errors.push(format!("{}: {e}", path.display())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_by_extension() {
+        for (name, format) in [
+            ("a.jsonl", Format::Jsonl),
+            ("a.JSONL.GZ", Format::Jsonl),
+            ("a.json.zst", Format::Jsonl),
+            ("a.ndjson", Format::Jsonl),
+            ("a.txt", Format::Text),
+            ("a.txt.gz", Format::Text),
+            ("jsonl", Format::Text),
+        ] {
+            assert_eq!(detect_format(Path::new(name)), format, "{name}");
+        }
+    }
+}

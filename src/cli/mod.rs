@@ -1,0 +1,179 @@
+//! The command line: parse flags, build the configuration, run the library,
+//! print, and choose the exit code.
+
+mod args;
+mod inputs;
+mod progress;
+mod settings;
+
+use std::io::{self, IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use neardup::lsh::LshParams;
+use neardup::pipeline::{self, ScanOptions};
+use neardup::report::json::{Json, Jsonl};
+use neardup::report::text::Text;
+use neardup::report::{Render, Report};
+
+use args::{Cli, ColorChoice, Command, OutputFormat, ParamsArgs, ScanArgs};
+
+/// The exit status, as documented in the README.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Status {
+    /// No duplicates.
+    Clean,
+    /// Duplicates found.
+    Duplicates,
+    /// A bad flag, an unreadable input, a malformed record.
+    Error,
+}
+
+impl From<Status> for ExitCode {
+    fn from(s: Status) -> ExitCode {
+        ExitCode::from(match s {
+            Status::Clean => 0,
+            Status::Duplicates => 1,
+            Status::Error => 2,
+        })
+    }
+}
+
+/// At most this many input problems are printed one by one; the rest are
+/// counted.
+const MAX_DIAGNOSTICS: usize = 50;
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                Status::Error.into()
+            } else {
+                Status::Clean.into()
+            };
+        }
+    };
+    let result = match cli.command {
+        Command::Scan(args) => scan(&args),
+        Command::Params(args) => params(&args),
+    };
+    match result {
+        Ok(status) => status.into(),
+        Err(e) if is_broken_pipe(&e) => Status::Clean.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Status::Error.into()
+        }
+    }
+}
+
+/// A closed pipe (`neardup scan | head`) is how the reader says it has seen
+/// enough: not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
+    let config = settings::config(&args.detect)?;
+    if let Some(n) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build_global()?;
+    }
+    let options = ScanOptions {
+        fields: neardup::corpus::JsonlFields {
+            text: args.input.text_field.clone(),
+            id: args.input.id_field.clone(),
+        },
+        ..ScanOptions::default()
+    };
+    let (inputs, path_errors) = inputs::collect(&args.paths, args.input.input_format);
+    for e in &path_errors {
+        eprintln!("error: {e}");
+    }
+    let bar = progress::Bar::new(!args.quiet);
+    let report = pipeline::scan(&inputs, &config, &options, &bar)?;
+    print_diagnostics(&report);
+
+    let color = match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
+    };
+    let renderer: Box<dyn Render> = match args.output_format {
+        OutputFormat::Text => Box::new(Text { color }),
+        OutputFormat::Json => Box::new(Json),
+        OutputFormat::Jsonl => Box::new(Jsonl),
+    };
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    renderer.render(&report, &mut out)?;
+    out.flush()?;
+
+    let errors = !path_errors.is_empty() || report.diagnostics.iter().any(|d| !d.is_warning());
+    Ok(if errors {
+        Status::Error
+    } else if report.summary.duplicate_paragraphs > 0 {
+        Status::Duplicates
+    } else {
+        Status::Clean
+    })
+}
+
+fn print_diagnostics(report: &Report) {
+    let stderr = io::stderr();
+    let mut err = stderr.lock();
+    for d in report.diagnostics.iter().take(MAX_DIAGNOSTICS) {
+        let label = if d.is_warning() { "warning" } else { "error" };
+        let _ = writeln!(err, "{label}: {d}");
+    }
+    if report.diagnostics.len() > MAX_DIAGNOSTICS {
+        let _ = writeln!(
+            err,
+            "... and {} more problems with the input (see --output-format json for all)",
+            report.diagnostics.len() - MAX_DIAGNOSTICS
+        );
+    }
+}
+
+fn params(args: &ParamsArgs) -> anyhow::Result<Status> {
+    let config = settings::config(&args.detect)?;
+    let lsh: LshParams = config.lsh();
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    writeln!(
+        out,
+        "threshold {}  num_perm {}  ->  bands {} x rows {} ({} of {} signature values)",
+        config.threshold(),
+        config.num_perm(),
+        lsh.bands(),
+        lsh.rows(),
+        lsh.bands() * lsh.rows(),
+        config.num_perm()
+    )?;
+    writeln!(
+        out,
+        "probability that a pair becomes a candidate, by Jaccard similarity:"
+    )?;
+    const WIDTH: f64 = 40.0;
+    for step in 0..=10 {
+        let s = 0.5 + f64::from(step) * 0.05;
+        let p = lsh.probability(s);
+        let bar = "#".repeat((p * WIDTH).round() as usize);
+        let mark = if (s - config.threshold().as_f64()).abs() < 1e-9 {
+            "  <- threshold"
+        } else {
+            ""
+        };
+        writeln!(out, "  J = {s:.2}  P = {p:.4}  |{bar:<40}|{mark}")?;
+    }
+    out.flush()?;
+    Ok(Status::Clean)
+}

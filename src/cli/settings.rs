@@ -1,0 +1,40 @@
+//! Flags in, a validated [`Config`] out: the one place where command-line
+//! values meet the library's rules.
+
+use neardup::normalize::TokenKind;
+use neardup::paragraph::ParagraphMode;
+use neardup::{Config, Threshold};
+
+use super::args::{DetectArgs, ParagraphArg, ShingleArg};
+
+/// The detection settings the flags ask for.
+pub fn config(args: &DetectArgs) -> Result<Config, neardup::Error> {
+    let mut b = Config::builder()
+        .paragraphs(match args.paragraphs {
+            ParagraphArg::Line => ParagraphMode::Line,
+            ParagraphArg::BlankLine => ParagraphMode::BlankLine,
+        })
+        .tokens(match args.shingle {
+            ShingleArg::Words => TokenKind::Words,
+            ShingleArg::Chars => TokenKind::Chars,
+        });
+    if let Some(t) = &args.threshold {
+        b = b.threshold(t.parse::<Threshold>()?);
+    }
+    if let Some(n) = args.shingle_size {
+        b = b.shingle_size(n);
+    }
+    if let Some(n) = args.min_words {
+        b = b.min_words(n);
+    }
+    if let Some(n) = args.num_perm {
+        b = b.num_perm(n);
+    }
+    if let Some(n) = args.bands {
+        b = b.bands(n);
+    }
+    if let Some(n) = args.rows {
+        b = b.rows(n);
+    }
+    b.build()
+}

@@ -1,0 +1,246 @@
+//! Clustering without chaining: verified candidate pairs in, a verdict per
+//! paragraph out (kept, or a duplicate of one kept paragraph).
+//!
+//! Connected components glue unrelated texts together through chains of
+//! similar ones (A~B and B~C put A and C in one cluster). neardup uses a
+//! stricter rule instead. Paragraphs are offered in input order; a paragraph
+//! whose exact Jaccard similarity with an earlier *kept* paragraph meets the
+//! threshold is a duplicate of the earliest such paragraph; otherwise it is
+//! kept. So every duplicate really resembles the paragraph it is reported
+//! against, and no two kept paragraphs are near-duplicates (up to pairs LSH
+//! never proposed).
+//!
+//! Candidates come in *groups*: the LSH buckets a paragraph shares with
+//! others. A new paragraph is verified only against the kept members of its
+//! groups, never against every member, so a bucket holding a million
+//! near-identical lines costs one comparison per line, not a million.
+//! Exact copies (equal content hashes) skip the groups altogether and take
+//! the verdict of their first occurrence, after a check that their shingle
+//! sets really are equal.
+//!
+//! Shingle sets are held only while a later paragraph may still need them:
+//! the caller says, for each paragraph, the last one that can refer to it.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use ahash::AHashMap;
+
+use crate::shingle::ShingleSet;
+use crate::verify::{Similarity, Threshold, sizes_allow};
+
+/// What became of a paragraph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// No earlier kept paragraph matches it; it is kept.
+    Kept,
+    /// It matches the earlier kept paragraph `of` with `similarity`.
+    Duplicate {
+        /// The kept paragraph it repeats.
+        of: u32,
+        /// Their exact Jaccard similarity.
+        similarity: Similarity,
+    },
+}
+
+/// Applies the no-chaining rule to paragraphs offered in increasing id
+/// order.
+///
+/// # Example
+///
+/// ```
+/// use neardup::cluster::{Assigner, Verdict};
+/// use neardup::shingle::ShingleSet;
+///
+/// let mut a = Assigner::new("0.5".parse()?, 1);
+/// let set = |v: &[u64]| ShingleSet::from_hashes(v);
+/// // Three paragraphs in one LSH group: A, then B ~ A, then C ~ B but not ~ A.
+/// assert_eq!(a.offer(0, set(&[1, 2, 3, 4]), &[0], 2), Verdict::Kept);
+/// assert!(matches!(a.offer(1, set(&[2, 3, 4, 5]), &[0], 2), Verdict::Duplicate { of: 0, .. }));
+/// // C is compared with kept paragraphs only, so it does not chain onto B.
+/// assert_eq!(a.offer(2, set(&[4, 5, 6, 7]), &[0], 2), Verdict::Kept);
+/// # Ok::<(), neardup::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Assigner {
+    threshold: Threshold,
+    kept_in_group: Vec<Vec<u32>>,
+    sets: AHashMap<u32, ShingleSet>,
+    verdicts: AHashMap<u32, Verdict>,
+    expiry: BinaryHeap<Reverse<(u32, u32)>>,
+    comparisons: u64,
+}
+
+impl Assigner {
+    /// An assigner for `groups` candidate groups, numbered from 0.
+    pub fn new(threshold: Threshold, groups: usize) -> Assigner {
+        Assigner {
+            threshold,
+            kept_in_group: vec![Vec::new(); groups],
+            sets: AHashMap::new(),
+            verdicts: AHashMap::new(),
+            expiry: BinaryHeap::new(),
+            comparisons: 0,
+        }
+    }
+
+    /// Offers paragraph `id`, whose shingle set is `set` and which belongs to
+    /// the candidate `groups`. Its set is kept until paragraph `keep_until`
+    /// has been offered.
+    ///
+    /// # Panics
+    ///
+    /// Panics if a group number is out of range.
+    pub fn offer(&mut self, id: u32, set: ShingleSet, groups: &[u32], keep_until: u32) -> Verdict {
+        self.release_before(id);
+        let mut candidates: Vec<u32> = groups
+            .iter()
+            .flat_map(|&g| self.kept_in_group[g as usize].iter().copied())
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut verdict = Verdict::Kept;
+        for kept in candidates {
+            let Some(kept_set) = self.sets.get(&kept) else {
+                continue;
+            };
+            if !sizes_allow(kept_set.len(), set.len(), self.threshold) {
+                continue;
+            }
+            self.comparisons += 1;
+            let similarity = kept_set.jaccard(&set);
+            if similarity.meets(self.threshold) {
+                verdict = Verdict::Duplicate {
+                    of: kept,
+                    similarity,
+                };
+                break;
+            }
+        }
+        if verdict == Verdict::Kept {
+            for &g in groups {
+                self.kept_in_group[g as usize].push(id);
+            }
+        }
+        self.remember(id, verdict, Some(set), keep_until);
+        verdict
+    }
+
+    /// Offers paragraph `id` as an exact copy of the earlier paragraph
+    /// `original`: it takes the original's verdict (a duplicate of the
+    /// original if that was kept) once `set` is confirmed equal to the
+    /// original's set. If the sets differ (a 64-bit content-hash collision)
+    /// the paragraph is kept.
+    pub fn offer_copy(&mut self, id: u32, set: &ShingleSet, original: u32) -> Verdict {
+        self.release_before(id);
+        let same = self.sets.get(&original).is_some_and(|s| s == set);
+        let verdict = match (same, self.verdicts.get(&original)) {
+            (false, _) | (true, None) => Verdict::Kept,
+            (true, Some(Verdict::Kept)) => Verdict::Duplicate {
+                of: original,
+                similarity: Similarity::IDENTICAL,
+            },
+            (true, Some(&dup)) => dup,
+        };
+        self.remember(id, verdict, None, id);
+        verdict
+    }
+
+    /// How many exact similarities have been computed.
+    pub fn comparisons(&self) -> u64 {
+        self.comparisons
+    }
+
+    fn remember(&mut self, id: u32, verdict: Verdict, set: Option<ShingleSet>, keep_until: u32) {
+        if let Some(set) = set
+            && keep_until > id
+        {
+            self.sets.insert(id, set);
+            self.verdicts.insert(id, verdict);
+            self.expiry.push(Reverse((keep_until, id)));
+        }
+    }
+
+    /// Drops the sets no paragraph from `id` on can need.
+    fn release_before(&mut self, id: u32) {
+        while let Some(&Reverse((until, old))) = self.expiry.peek() {
+            if until >= id {
+                break;
+            }
+            self.expiry.pop();
+            self.sets.remove(&old);
+            self.verdicts.remove(&old);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(v: &[u64]) -> ShingleSet {
+        ShingleSet::from_hashes(v)
+    }
+
+    #[test]
+    fn earliest_matching_kept_paragraph_wins() {
+        let mut a = Assigner::new("0.5".parse().unwrap(), 2);
+        assert_eq!(a.offer(0, set(&[1, 2, 3]), &[0], 9), Verdict::Kept);
+        assert_eq!(a.offer(1, set(&[7, 8, 9]), &[0, 1], 9), Verdict::Kept);
+        // Matches both 0 and 1 at 3/6: the earlier kept one is chosen.
+        assert_eq!(
+            a.offer(2, set(&[1, 2, 3, 7, 8, 9]), &[0, 1], 9),
+            Verdict::Duplicate {
+                of: 0,
+                similarity: Similarity::new(3, 6)
+            }
+        );
+    }
+
+    #[test]
+    fn copies_follow_their_original() {
+        let mut a = Assigner::new("0.8".parse().unwrap(), 1);
+        assert_eq!(a.offer(0, set(&[1, 2, 3, 4, 5]), &[0], 9), Verdict::Kept);
+        let near = a.offer(1, set(&[1, 2, 3, 4, 5, 6]), &[0], 9);
+        let expect = Verdict::Duplicate {
+            of: 0,
+            similarity: Similarity::new(5, 6),
+        };
+        assert_eq!(near, expect);
+        // A copy of the duplicate is a duplicate of the same kept paragraph.
+        assert_eq!(a.offer_copy(2, &set(&[1, 2, 3, 4, 5, 6]), 1), expect);
+        // A copy of the kept paragraph is its identical duplicate.
+        assert_eq!(
+            a.offer_copy(3, &set(&[1, 2, 3, 4, 5]), 0),
+            Verdict::Duplicate {
+                of: 0,
+                similarity: Similarity::IDENTICAL
+            }
+        );
+        // A "copy" whose set differs (hash collision) is kept, not misfiled.
+        assert_eq!(a.offer_copy(4, &set(&[42]), 0), Verdict::Kept);
+    }
+
+    #[test]
+    fn sets_are_released_after_their_last_use() {
+        let mut a = Assigner::new("0.5".parse().unwrap(), 1);
+        a.offer(0, set(&[1, 2]), &[0], 1);
+        a.offer(1, set(&[50, 51]), &[0], 2);
+        assert_eq!(a.sets.len(), 2);
+        // Paragraph 0's set was needed up to paragraph 1 only, so when 2
+        // arrives it is gone and 2 is kept although it equals 0: the caller
+        // promised that nothing after 1 shares a group with 0.
+        assert_eq!(a.offer(2, set(&[1, 2]), &[0], 2), Verdict::Kept);
+        assert_eq!(a.sets.len(), 1);
+    }
+
+    #[test]
+    fn hot_group_costs_one_comparison_per_copy() {
+        let mut a = Assigner::new("0.8".parse().unwrap(), 1);
+        let line = set(&[10, 11, 12]);
+        for id in 0..10_000 {
+            a.offer(id, line.clone(), &[0], 10_000);
+        }
+        assert_eq!(a.comparisons(), 9_999);
+    }
+}

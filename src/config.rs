@@ -1,0 +1,252 @@
+//! The validated settings every stage reads.
+//!
+//! Settings arrive from flags, a config file or library callers; they are
+//! checked once, here, and turned into a [`Config`] whose fields are known to
+//! fit together (the banding fits the signature, the threshold is in range).
+//! Nothing downstream re-validates.
+
+use crate::Error;
+use crate::lsh::LshParams;
+use crate::minhash::{DEFAULT_NUM_PERM, DEFAULT_SEED};
+use crate::normalize::TokenKind;
+use crate::paragraph::ParagraphMode;
+use crate::verify::Threshold;
+
+/// The default shingle size: word 5-grams, the usual choice for news text
+/// (long enough that common phrases do not make unrelated paragraphs
+/// similar, short enough that one edited word leaves most shingles intact).
+pub const DEFAULT_SHINGLE_SIZE: usize = 5;
+
+/// The default minimum number of words for a paragraph to be fingerprinted.
+/// Two words keep the boilerplate lines people want found ("0 Comments",
+/// "Related Topics") while single words ("Advertisement", "Share", a lone
+/// heading) are too common in legitimate text to call duplicates.
+pub const DEFAULT_MIN_WORDS: usize = 2;
+
+/// The default similarity threshold.
+pub const DEFAULT_THRESHOLD: &str = "0.8";
+
+/// Validated detection settings.
+///
+/// # Example
+///
+/// ```
+/// use neardup::Config;
+///
+/// let config = Config::builder().threshold("0.9".parse()?).build()?;
+/// assert_eq!(config.shingle_size(), 5);
+/// assert!(config.lsh().probability(0.9) >= 0.99);
+/// # Ok::<(), neardup::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Config {
+    paragraphs: ParagraphMode,
+    tokens: TokenKind,
+    shingle_size: usize,
+    min_words: usize,
+    num_perm: usize,
+    seed: u64,
+    threshold: Threshold,
+    lsh: LshParams,
+}
+
+/// Builds a [`Config`]; every setting has a default.
+#[derive(Clone, Debug, Default)]
+pub struct ConfigBuilder {
+    paragraphs: ParagraphMode,
+    tokens: TokenKind,
+    shingle_size: Option<usize>,
+    min_words: Option<usize>,
+    num_perm: Option<usize>,
+    seed: Option<u64>,
+    threshold: Option<Threshold>,
+    bands: Option<usize>,
+    rows: Option<usize>,
+}
+
+impl Config {
+    /// A builder starting from the defaults.
+    pub fn builder() -> ConfigBuilder {
+        ConfigBuilder::default()
+    }
+
+    /// How documents are cut into paragraphs.
+    pub fn paragraphs(&self) -> ParagraphMode {
+        self.paragraphs
+    }
+
+    /// Word or character tokens.
+    pub fn tokens(&self) -> TokenKind {
+        self.tokens
+    }
+
+    /// Tokens per shingle.
+    pub fn shingle_size(&self) -> usize {
+        self.shingle_size
+    }
+
+    /// Paragraphs with fewer tokens are not fingerprinted.
+    pub fn min_words(&self) -> usize {
+        self.min_words
+    }
+
+    /// MinHash signature length.
+    pub fn num_perm(&self) -> usize {
+        self.num_perm
+    }
+
+    /// Seed of the MinHash coefficients.
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    /// The similarity a pair needs to count as duplicates.
+    pub fn threshold(&self) -> Threshold {
+        self.threshold
+    }
+
+    /// The LSH banding.
+    pub fn lsh(&self) -> LshParams {
+        self.lsh
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::builder().build().expect("the defaults are valid")
+    }
+}
+
+impl ConfigBuilder {
+    /// How documents are cut into paragraphs (default: one per line).
+    pub fn paragraphs(mut self, mode: ParagraphMode) -> Self {
+        self.paragraphs = mode;
+        self
+    }
+
+    /// Word or character tokens (default: words).
+    pub fn tokens(mut self, kind: TokenKind) -> Self {
+        self.tokens = kind;
+        self
+    }
+
+    /// Tokens per shingle (default [`DEFAULT_SHINGLE_SIZE`]).
+    pub fn shingle_size(mut self, n: usize) -> Self {
+        self.shingle_size = Some(n);
+        self
+    }
+
+    /// Minimum tokens for a paragraph to be fingerprinted (default
+    /// [`DEFAULT_MIN_WORDS`]).
+    pub fn min_words(mut self, n: usize) -> Self {
+        self.min_words = Some(n);
+        self
+    }
+
+    /// MinHash signature length (default [`DEFAULT_NUM_PERM`]).
+    pub fn num_perm(mut self, n: usize) -> Self {
+        self.num_perm = Some(n);
+        self
+    }
+
+    /// Seed of the MinHash coefficients (default [`DEFAULT_SEED`]).
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Similarity threshold (default [`DEFAULT_THRESHOLD`]).
+    pub fn threshold(mut self, t: Threshold) -> Self {
+        self.threshold = Some(t);
+        self
+    }
+
+    /// Number of LSH bands (default: derived from the threshold).
+    pub fn bands(mut self, n: usize) -> Self {
+        self.bands = Some(n);
+        self
+    }
+
+    /// Signature values per band (default: derived from the threshold).
+    pub fn rows(mut self, n: usize) -> Self {
+        self.rows = Some(n);
+        self
+    }
+
+    /// Checks the settings and builds the [`Config`].
+    ///
+    /// # Errors
+    ///
+    /// Returns an error naming the setting when a value is out of range or
+    /// the banding does not fit the signature.
+    pub fn build(self) -> Result<Config, Error> {
+        let shingle_size = self.shingle_size.unwrap_or(DEFAULT_SHINGLE_SIZE);
+        let min_words = self.min_words.unwrap_or(DEFAULT_MIN_WORDS);
+        let num_perm = self.num_perm.unwrap_or(DEFAULT_NUM_PERM);
+        let threshold = match self.threshold {
+            Some(t) => t,
+            None => DEFAULT_THRESHOLD.parse()?,
+        };
+        if !(1..=64).contains(&shingle_size) {
+            return Err(Error::config(format!(
+                "--shingle-size must be between 1 and 64, got {shingle_size}"
+            )));
+        }
+        if min_words == 0 {
+            return Err(Error::config("--min-words must be at least 1"));
+        }
+        if !(1..=1024).contains(&num_perm) {
+            return Err(Error::config(format!(
+                "--num-perm must be between 1 and 1024, got {num_perm}"
+            )));
+        }
+        let lsh = match (self.bands, self.rows) {
+            (None, None) => LshParams::for_threshold(threshold, num_perm)?,
+            (Some(b), Some(r)) => LshParams::new(b, r, num_perm)?,
+            (Some(b), None) => LshParams::new(b, num_perm / b.max(1), num_perm)?,
+            (None, Some(r)) => LshParams::new(num_perm / r.max(1), r, num_perm)?,
+        };
+        Ok(Config {
+            paragraphs: self.paragraphs,
+            tokens: self.tokens,
+            shingle_size,
+            min_words,
+            num_perm,
+            seed: self.seed.unwrap_or(DEFAULT_SEED),
+            threshold,
+            lsh,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults() {
+        let c = Config::default();
+        assert_eq!((c.shingle_size(), c.min_words(), c.num_perm()), (5, 2, 128));
+        assert_eq!((c.lsh().bands(), c.lsh().rows()), (25, 5));
+        assert_eq!(c.threshold(), "0.8".parse().unwrap());
+    }
+
+    #[test]
+    fn explicit_banding_wins() {
+        let c = Config::builder().bands(16).rows(8).build().unwrap();
+        assert_eq!((c.lsh().bands(), c.lsh().rows()), (16, 8));
+        let c = Config::builder().bands(32).build().unwrap();
+        assert_eq!((c.lsh().bands(), c.lsh().rows()), (32, 4));
+        let c = Config::builder().rows(4).build().unwrap();
+        assert_eq!((c.lsh().bands(), c.lsh().rows()), (32, 4));
+    }
+
+    #[test]
+    fn bad_settings_are_named() {
+        let err = Config::builder().shingle_size(0).build().unwrap_err();
+        assert!(err.to_string().contains("--shingle-size"));
+        let err = Config::builder().bands(200).build().unwrap_err();
+        assert!(err.to_string().contains("bands"));
+        assert!(Config::builder().min_words(0).build().is_err());
+    }
+}

@@ -1,0 +1,163 @@
+//! Decompression: raw input bytes in, decoded bytes out.
+//!
+//! The format is recognised by its magic bytes, whatever the file is called,
+//! because corpora are often renamed or served without extensions: gzip
+//! (`1f 8b`) and zstd (`28 b5 2f fd`). Every gzip member is read, not just
+//! the first (Common Crawl files and `cat a.gz b.gz` are multi-member), and
+//! zstd accepts windows up to 2 GiB so files made with `zstd --long=31`
+//! open.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use flate2::bufread::MultiGzDecoder;
+
+/// The compression of an input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Compression {
+    /// Not compressed.
+    None,
+    /// gzip, possibly several members.
+    Gzip,
+    /// Zstandard, possibly several frames.
+    Zstd,
+}
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+const READ_BUFFER: usize = 256 * 1024;
+
+/// The compression announced by the first bytes of an input.
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::compress::{detect, Compression};
+///
+/// assert_eq!(detect(&[0x1f, 0x8b, 8, 0]), Compression::Gzip);
+/// assert_eq!(detect(b"{\"text\": 1}"), Compression::None);
+/// ```
+pub fn detect(head: &[u8]) -> Compression {
+    if head.starts_with(GZIP_MAGIC) {
+        Compression::Gzip
+    } else if head.starts_with(ZSTD_MAGIC) {
+        Compression::Zstd
+    } else {
+        Compression::None
+    }
+}
+
+/// Wraps `raw` in the decoder its magic bytes call for.
+///
+/// # Errors
+///
+/// Returns an error if the first bytes cannot be read or the zstd decoder
+/// cannot be set up.
+pub fn decode<'a>(
+    raw: Box<dyn Read + Send + 'a>,
+) -> io::Result<(Compression, Box<dyn Read + Send + 'a>)> {
+    let mut reader = BufReader::with_capacity(READ_BUFFER, raw);
+    let mut head = reader.fill_buf()?;
+    // A short first read must not hide the magic; ask until 4 bytes or EOF.
+    let mut peeked = Vec::new();
+    if head.len() < ZSTD_MAGIC.len() && !head.is_empty() {
+        peeked.extend_from_slice(head);
+        let n = head.len();
+        reader.consume(n);
+        while peeked.len() < ZSTD_MAGIC.len() {
+            let more = reader.fill_buf()?;
+            if more.is_empty() {
+                break;
+            }
+            let take = more.len().min(ZSTD_MAGIC.len() - peeked.len());
+            peeked.extend_from_slice(&more[..take]);
+            reader.consume(take);
+        }
+        head = &peeked;
+    }
+    let compression = detect(head);
+    let stream: Box<dyn BufRead + Send + 'a> = if peeked.is_empty() {
+        Box::new(reader)
+    } else {
+        Box::new(BufReader::with_capacity(
+            READ_BUFFER,
+            io::Cursor::new(peeked).chain(reader),
+        ))
+    };
+    let decoded: Box<dyn Read + Send + 'a> = match compression {
+        Compression::None => Box::new(stream),
+        Compression::Gzip => Box::new(MultiGzDecoder::new(stream)),
+        Compression::Zstd => {
+            let mut d = zstd::stream::read::Decoder::with_buffer(stream)?;
+            d.window_log_max(31)?;
+            Box::new(d)
+        }
+    };
+    Ok((compression, decoded))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    fn read_all(raw: Vec<u8>) -> (Compression, Vec<u8>) {
+        let (c, mut r) = decode(Box::new(io::Cursor::new(raw))).unwrap();
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        (c, out)
+    }
+
+    #[test]
+    fn plain_passes_through() {
+        assert_eq!(
+            read_all(b"hello".to_vec()),
+            (Compression::None, b"hello".to_vec())
+        );
+        assert_eq!(
+            read_all(b"hi".to_vec()),
+            (Compression::None, b"hi".to_vec())
+        );
+        assert_eq!(read_all(Vec::new()), (Compression::None, Vec::new()));
+    }
+
+    #[test]
+    fn gzip_reads_every_member() {
+        let mut raw = gzip(b"first\n");
+        raw.extend(gzip(b"second\n"));
+        assert_eq!(
+            read_all(raw),
+            (Compression::Gzip, b"first\nsecond\n".to_vec())
+        );
+    }
+
+    #[test]
+    fn zstd_reads_every_frame() {
+        let mut raw = zstd::encode_all(&b"one\n"[..], 3).unwrap();
+        raw.extend(zstd::encode_all(&b"two\n"[..], 3).unwrap());
+        assert_eq!(read_all(raw), (Compression::Zstd, b"one\ntwo\n".to_vec()));
+    }
+
+    /// A reader that hands out one byte per call, as a pipe may.
+    struct Trickle(io::Cursor<Vec<u8>>);
+    impl Read for Trickle {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = buf.len().min(1);
+            self.0.read(&mut buf[..n])
+        }
+    }
+
+    #[test]
+    fn magic_split_across_reads_is_still_seen() {
+        let raw = zstd::encode_all(&b"trickled\n"[..], 3).unwrap();
+        let (c, mut r) = decode(Box::new(Trickle(io::Cursor::new(raw)))).unwrap();
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        assert_eq!((c, out), (Compression::Zstd, b"trickled\n".to_vec()));
+    }
+}

@@ -1,0 +1,281 @@
+//! JSON Lines records: one line in, the document's id and text out.
+//!
+//! Only the text and id fields are decoded; every other field is skipped
+//! without building a value, and a text without escapes is borrowed from the
+//! line rather than copied.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::Deserializer as _;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+
+use super::JsonlFields;
+
+/// The parts of a record neardup uses.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record<'a> {
+    /// The id field as text (numbers in their JSON form), if present and not
+    /// null.
+    pub id: Option<Cow<'a, str>>,
+    /// The document text.
+    pub text: Cow<'a, str>,
+}
+
+/// Parses one JSON Lines record.
+///
+/// # Errors
+///
+/// Returns a message (without location; the caller knows the file and line)
+/// when the line is not a JSON object, lacks the text field, or the text is
+/// not a string.
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{jsonl::parse, JsonlFields};
+///
+/// let r = parse(br#"{"id": 7, "url": "x", "text": "Hello\nWorld"}"#, &JsonlFields::default())?;
+/// assert_eq!((r.id.as_deref(), &*r.text), (Some("7"), "Hello\nWorld"));
+/// # Ok::<(), String>(())
+/// ```
+pub fn parse<'a>(line: &'a [u8], fields: &JsonlFields) -> Result<Record<'a>, String> {
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let record = (&mut de)
+        .deserialize_map(RecordVisitor { fields })
+        .map_err(|e| describe(&e, fields))?;
+    de.end().map_err(|e| describe(&e, fields))?;
+    Ok(record)
+}
+
+fn describe(e: &serde_json::Error, fields: &JsonlFields) -> String {
+    // serde_json's column is useful; its "line 1" is not (the caller knows
+    // the real line), so keep only the column.
+    let msg = e.to_string();
+    let msg = match msg.rfind(" at line ") {
+        Some(i) => format!("{} (column {})", &msg[..i], e.column()),
+        None => msg,
+    };
+    if msg.starts_with("invalid type") && msg.contains("expected a JSON object") {
+        format!(
+            "the record is not a JSON object with a `{}` field",
+            fields.text
+        )
+    } else {
+        format!("invalid JSON: {msg}")
+    }
+}
+
+struct RecordVisitor<'f> {
+    fields: &'f JsonlFields,
+}
+
+impl<'de> Visitor<'de> for RecordVisitor<'_> {
+    type Value = Record<'de>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record<'de>, A::Error> {
+        let (mut id, mut text) = (None, None);
+        while let Some(key) = map.next_key::<CowStr<'de>>()? {
+            if key.0 == self.fields.text {
+                let field = &self.fields.text;
+                text = Some(map.next_value_seed(TextSeed { field })?);
+            } else if key.0 == self.fields.id {
+                id = map.next_value_seed(IdSeed)?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        let text =
+            text.ok_or_else(|| de::Error::custom(format!("missing field `{}`", self.fields.text)))?;
+        Ok(Record { id, text })
+    }
+}
+
+/// A string borrowed from the input when it has no escapes.
+struct CowStr<'de>(Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for CowStr<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_str(CowStrVisitor).map(CowStr)
+    }
+}
+
+struct CowStrVisitor;
+
+impl<'de> Visitor<'de> for CowStrVisitor {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+struct TextSeed<'f> {
+    field: &'f str,
+}
+
+impl<'de> DeserializeSeed<'de> for TextSeed<'_> {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        let field = self.field;
+        d.deserialize_any(TextVisitor { field })
+    }
+}
+
+struct TextVisitor<'f> {
+    field: &'f str,
+}
+
+impl<'de> Visitor<'de> for TextVisitor<'_> {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "field `{}` to be a string", self.field)
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
+    }
+}
+
+struct IdSeed;
+
+impl<'de> DeserializeSeed<'de> for IdSeed {
+    type Value = Option<Cow<'de, str>>;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(IdVisitor)
+    }
+}
+
+struct IdVisitor;
+
+impl<'de> Visitor<'de> for IdVisitor {
+    type Value = Option<Cow<'de, str>>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an id")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Borrowed(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_owned())))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let v = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Some(Cow::Owned(v.to_string())))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let v = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
+        Ok(Some(Cow::Owned(v.to_string())))
+    }
+}
+
+use serde::Deserialize as _;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields() -> JsonlFields {
+        JsonlFields::default()
+    }
+
+    #[test]
+    fn reads_text_and_id() {
+        let r = parse(
+            br#"{"text":"plain","id":"a-1","meta":{"x":[1,2]}}"#,
+            &fields(),
+        )
+        .unwrap();
+        assert_eq!(r.id.as_deref(), Some("a-1"));
+        assert!(
+            matches!(r.text, Cow::Borrowed("plain")),
+            "unescaped text is borrowed"
+        );
+        let r = parse(br#"{"text":"caf\u00e9\n"}"#, &fields()).unwrap();
+        assert_eq!((r.id, &*r.text), (None, "café\n"));
+    }
+
+    #[test]
+    fn custom_fields() {
+        let f = JsonlFields {
+            text: "body".into(),
+            id: "uid".into(),
+        };
+        let r = parse(br#"{"text":1,"body":"b","uid":null}"#, &f).unwrap();
+        assert_eq!((r.id, &*r.text), (None, "b"));
+        let r = parse(br#"{"body":"b","uid":{"k":1}}"#, &f).unwrap();
+        assert_eq!(r.id.as_deref(), Some(r#"{"k":1}"#));
+    }
+
+    #[test]
+    fn errors_say_what_is_wrong() {
+        let cases = [
+            (&br#"{"id": 1}"#[..], "missing field `text`"),
+            (br#"{"text": 5}"#, "field `text` to be a string"),
+            (br#"{"text": "a""#, "invalid JSON"),
+            (br#"[1, 2]"#, "not a JSON object"),
+            (br#"{"text": "a"} x"#, "trailing characters"),
+        ];
+        for (line, expected) in cases {
+            let err = parse(line, &fields()).unwrap_err();
+            assert!(
+                err.contains(expected),
+                "{:?}: {err}",
+                String::from_utf8_lossy(line)
+            );
+            assert!(!err.contains("line 1"), "{err}");
+        }
+    }
+}

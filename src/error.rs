@@ -1,0 +1,158 @@
+//! The library's one error type.
+//!
+//! An error says what went wrong and, when it concerns the input, where:
+//! the input's name and, when known, the 1-based line. The binary adds
+//! nothing but the `error:` prefix, so library messages are written to be
+//! read by the person who ran the command.
+
+use std::fmt;
+use std::io;
+
+/// What kind of failure an [`Error`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// An invalid setting (threshold out of range, impossible banding).
+    Config,
+    /// Reading an input failed.
+    Io,
+    /// One record of an input is malformed (bad JSON, missing text field).
+    Record,
+    /// An input changed while it was being read twice.
+    Changed,
+    /// The corpus is larger than the in-memory index can address.
+    Limit,
+    /// Text that is not valid UTF-8 was decoded with replacement
+    /// characters. A warning: the text was still scanned.
+    Encoding,
+}
+
+/// An error, with the input and line it concerns when there is one.
+#[derive(Debug)]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+    path: Option<String>,
+    line: Option<u64>,
+    source: Option<io::Error>,
+}
+
+impl Error {
+    fn new(kind: ErrorKind, message: impl Into<String>) -> Error {
+        Error {
+            kind,
+            message: message.into(),
+            path: None,
+            line: None,
+            source: None,
+        }
+    }
+
+    /// An invalid setting.
+    pub fn config(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Config, message)
+    }
+
+    /// A failure reading the input `path`.
+    pub fn io(path: &str, source: io::Error) -> Error {
+        let mut e = Error::new(ErrorKind::Io, source.to_string());
+        e.path = Some(path.to_owned());
+        e.source = Some(source);
+        e
+    }
+
+    /// A malformed record at `path:line`.
+    pub fn record(path: &str, line: u64, message: impl Into<String>) -> Error {
+        let mut e = Error::new(ErrorKind::Record, message);
+        e.path = Some(path.to_owned());
+        e.line = Some(line);
+        e
+    }
+
+    /// An input that did not read the same twice.
+    pub fn changed(path: &str) -> Error {
+        let mut e = Error::new(
+            ErrorKind::Changed,
+            "the input changed while neardup was reading it; results for it would be wrong",
+        );
+        e.path = Some(path.to_owned());
+        e
+    }
+
+    /// Invalid UTF-8 at `path:line`, decoded with replacement characters.
+    pub fn encoding(path: &str, line: u64) -> Error {
+        let mut e = Error::new(
+            ErrorKind::Encoding,
+            "invalid UTF-8; decoded with replacement characters (U+FFFD)",
+        );
+        e.path = Some(path.to_owned());
+        e.line = Some(line);
+        e
+    }
+
+    /// Whether this is a warning (the input was still used in full) rather
+    /// than an error (some input was skipped).
+    pub fn is_warning(&self) -> bool {
+        self.kind == ErrorKind::Encoding
+    }
+
+    /// A corpus beyond the index's limits.
+    pub fn limit(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Limit, message)
+    }
+
+    /// What kind of failure this is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The input the error concerns, if any.
+    pub fn path(&self) -> Option<&str> {
+        self.path.as_deref()
+    }
+
+    /// The 1-based line of the input the error concerns, if known.
+    pub fn line(&self) -> Option<u64> {
+        self.line
+    }
+
+    /// The message without the location.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.path, self.line) {
+            (Some(path), Some(line)) => write!(f, "{path}:{line}: {}", self.message),
+            (Some(path), None) => write!(f, "{path}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source.as_ref().map(|e| e as _)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_names_the_place() {
+        assert_eq!(
+            Error::record("a.jsonl", 7, "missing field `text`").to_string(),
+            "a.jsonl:7: missing field `text`"
+        );
+        let io = Error::io(
+            "missing.txt",
+            io::Error::new(io::ErrorKind::NotFound, "not found"),
+        );
+        assert_eq!(io.to_string(), "missing.txt: not found");
+        assert_eq!(io.kind(), ErrorKind::Io);
+    }
+}

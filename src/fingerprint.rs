@@ -1,0 +1,212 @@
+//! The per-paragraph API: text in, fingerprint (content hash, signature,
+//! band keys) and exact shingle set out.
+//!
+//! Everything a driver needs to run detection its own way lives here, with
+//! no I/O and no shared state: the batch driver in [`crate::pipeline`] uses
+//! it, and so can a distributed engine that shuffles band keys between
+//! machines. Fingerprints depend only on the text and the [`Config`]; they
+//! are stable across machines, thread counts and releases with the same
+//! [`crate::hash::FORMAT_VERSION`].
+
+use crate::config::Config;
+use crate::minhash::{MinHasher, Signature};
+use crate::shingle::{self, ShingleSet, Shingler};
+use crate::verify::Similarity;
+
+/// Computes fingerprints and shingle sets of paragraphs under one
+/// [`Config`].
+///
+/// # Example
+///
+/// ```
+/// use neardup::{Config, Fingerprinter};
+///
+/// let fp = Fingerprinter::new(&Config::default());
+/// let a = "The harbour board voted on Tuesday to rebuild the old north pier.";
+/// let b = "The harbour board voted on Tuesday to rebuild the old north pier!";
+/// let (fa, fb) = (fp.fingerprint(a).unwrap(), fp.fingerprint(b).unwrap());
+/// assert_eq!(fa.band_keys, fb.band_keys);
+/// assert_eq!(fp.similarity(a, b).as_f64(), 1.0);
+/// assert!(fp.fingerprint("Share").is_none(), "one word is below min_words");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Fingerprinter {
+    config: Config,
+    shingler: Shingler,
+    minhasher: MinHasher,
+}
+
+/// The fingerprint of one paragraph.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Fingerprint {
+    /// Hash of the whole normalised token sequence; equal for paragraphs
+    /// that differ only cosmetically.
+    pub content: u64,
+    /// The MinHash signature.
+    pub signature: Signature,
+    /// One key per LSH band, band 0 first.
+    pub band_keys: Vec<u64>,
+}
+
+/// Reusable buffers for [`Fingerprinter::fingerprint_with`].
+#[derive(Debug, Default)]
+pub struct Scratch {
+    shingle: shingle::Scratch,
+    signature: Vec<u32>,
+}
+
+/// A fingerprint borrowed from a [`Scratch`]: the hot-path form, which
+/// allocates nothing.
+#[derive(Clone, Copy, Debug)]
+pub struct FingerprintRef<'s> {
+    /// Number of tokens in the paragraph.
+    pub words: usize,
+    /// See [`Fingerprint::content`].
+    pub content: u64,
+    /// The signature values.
+    pub signature: &'s [u32],
+    /// The shingle hashes in text order, repeats included.
+    pub shingles: &'s [u64],
+}
+
+impl Fingerprinter {
+    /// A fingerprinter for `config`.
+    pub fn new(config: &Config) -> Fingerprinter {
+        Fingerprinter {
+            config: config.clone(),
+            shingler: Shingler::new(config.tokens(), config.shingle_size()),
+            minhasher: MinHasher::new(config.num_perm(), config.seed()),
+        }
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The fingerprint of `text`, or `None` if it has fewer than
+    /// `min_words` tokens.
+    pub fn fingerprint(&self, text: &str) -> Option<Fingerprint> {
+        let mut scratch = Scratch::default();
+        let f = self.fingerprint_with(text, &mut scratch)?;
+        Some(Fingerprint {
+            content: f.content,
+            signature: Signature::from_values(f.signature.to_vec()),
+            band_keys: self.band_keys(f.signature).collect(),
+        })
+    }
+
+    /// [`fingerprint`](Self::fingerprint) into reusable buffers.
+    pub fn fingerprint_with<'s>(
+        &self,
+        text: &str,
+        scratch: &'s mut Scratch,
+    ) -> Option<FingerprintRef<'s>> {
+        let Scratch { shingle, signature } = scratch;
+        let shingles = self.shingler.shingle(text, shingle);
+        if shingles.words < self.config.min_words() {
+            return None;
+        }
+        signature.resize(self.minhasher.num_perm(), 0);
+        self.minhasher.fill(shingles.hashes, signature);
+        Some(FingerprintRef {
+            words: shingles.words,
+            content: shingles.content,
+            signature,
+            shingles: shingles.hashes,
+        })
+    }
+
+    /// The LSH band keys of a signature.
+    pub fn band_keys<'a>(&self, signature: &'a [u32]) -> impl Iterator<Item = u64> + use<'a> {
+        self.config.lsh().band_keys(signature)
+    }
+
+    /// The exact shingle set of `text` and its content hash, or `None` if it
+    /// has fewer than `min_words` tokens.
+    pub fn shingle_set_with(&self, text: &str, scratch: &mut Scratch) -> Option<(ShingleSet, u64)> {
+        let shingles = self.shingler.shingle(text, &mut scratch.shingle);
+        (shingles.words >= self.config.min_words())
+            .then(|| (ShingleSet::from_hashes(shingles.hashes), shingles.content))
+    }
+
+    /// The exact Jaccard similarity of two paragraphs' shingle sets (zero
+    /// when either is below `min_words`).
+    pub fn similarity(&self, a: &str, b: &str) -> Similarity {
+        let mut scratch = Scratch::default();
+        match (
+            self.shingle_set_with(a, &mut scratch),
+            self.shingle_set_with(b, &mut scratch),
+        ) {
+            (Some((a, _)), Some((b, _))) => a.jaccard(&b),
+            _ => Similarity::new(0, 0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::normalize::TokenKind;
+
+    /// Golden fingerprints. These values are a promise: a stored
+    /// fingerprint must match the one computed by any later release. If this
+    /// test fails, the change breaks every stored fingerprint; it needs a new
+    /// `FORMAT_VERSION`, not new numbers here. The values were computed by
+    /// `tests/fingerprint_reference.py`, an independent implementation of
+    /// the definition in `hash.rs` on top of Python's `xxhash` package.
+    #[test]
+    fn golden_signatures() {
+        let fp = Fingerprinter::new(&Config::default());
+        let cases: &[(&str, u64, [u32; 4], u64)] = &[
+            (
+                "The harbour board voted on Tuesday to rebuild the old north pier.",
+                0x4efd_c4da_5fe3_dc34,
+                [0x214b_8c38, 0x6f8c_50db, 0x01a6_ce86, 0x1041_1223],
+                0xa1b4_d835_f43c_92e2,
+            ),
+            (
+                "Related Topics",
+                0x8f09_03c5_fc64_e827,
+                [0xc572_6612, 0xd2e1_394d, 0xabf0_5000, 0x5fb0_e693],
+                0x1b09_9027_3fae_e538,
+            ),
+            (
+                "“Élan” — ﬁnal ΟΔΟΣ test, naïve café.",
+                0xd8f1_912c_67b9_2a72,
+                [0xa86b_d013, 0xd063_b294, 0x3f3a_0866, 0x2978_28c6],
+                0x175f_0017_ed34_efc9,
+            ),
+        ];
+        for (text, content, first_values, first_band) in cases {
+            let f = fp.fingerprint(text).unwrap();
+            assert_eq!(f.content, *content, "content of {text:?}");
+            assert_eq!(
+                f.signature.values()[..4],
+                first_values[..],
+                "signature of {text:?}"
+            );
+            assert_eq!(f.band_keys[0], *first_band, "band 0 of {text:?}");
+        }
+    }
+
+    #[test]
+    fn char_shingles_for_unspaced_text() {
+        let config = Config::builder()
+            .tokens(TokenKind::Chars)
+            .shingle_size(3)
+            .build()
+            .unwrap();
+        let fp = Fingerprinter::new(&config);
+        let sim = fp.similarity("北京时间今天上午举行会议", "北京时间今天下午举行会议");
+        assert!(sim.as_f64() > 0.4 && sim.as_f64() < 1.0, "{sim:?}");
+    }
+
+    #[test]
+    fn min_words_gates_fingerprints() {
+        let config = Config::builder().min_words(3).build().unwrap();
+        let fp = Fingerprinter::new(&config);
+        assert!(fp.fingerprint("two words").is_none());
+        assert!(fp.fingerprint("now three words").is_some());
+    }
+}

@@ -1,0 +1,377 @@
+//! Normalisation: paragraph text in, a sequence of normalised tokens out.
+//!
+//! Two paragraphs that differ only in case, punctuation, symbols, spacing or
+//! Unicode presentation form must give the same tokens, because the tokens
+//! are what gets shingled and fingerprinted. The rules, in order:
+//!
+//! 1. Unicode NFKC (compatibility composition: `ﬁ` → `fi`, full-width `Ａ` →
+//!    `A`, no-break space → space).
+//! 2. Full Unicode lower case (root locale, so `Σ` at the end of a word
+//!    becomes `ς`).
+//! 3. *Word tokens* ([`TokenKind::Words`]): the text is cut at Unicode word
+//!    boundaries (UAX #29); segments without a letter or digit (spaces,
+//!    punctuation, emoji) are skipped; from each remaining segment every
+//!    character of general category P (punctuation), S (symbol), Cc (control)
+//!    or Cf (format: soft hyphen, zero-width space) is removed. So `U.S.`
+//!    gives `us`, `don't` gives `dont`, `3,000` gives `3000`.
+//! 4. *Character tokens* ([`TokenKind::Chars`], for scripts written without
+//!    spaces): every character that is not P, S, Cc or Cf is a token, and
+//!    each run of white space becomes a single `" "` token (none at the start
+//!    or end).
+//!
+//! Most news text is ASCII, and for ASCII the rules above reduce to a small
+//! state machine that runs several times faster than the general path. The
+//! fast path is an optimisation only: a property test checks that it gives
+//! exactly the tokens of the general path for every ASCII string.
+//!
+//! The tables behind steps 1–3 come from `icu_normalizer`, `icu_casemap`,
+//! `icu_properties` and `unicode-segmentation`, pinned in `Cargo.toml`;
+//! [`UNICODE_VERSION`] names the Unicode version of the segmentation tables.
+
+use icu_casemap::CaseMapperBorrowed;
+use icu_locale_core::LanguageIdentifier;
+use icu_normalizer::ComposingNormalizerBorrowed;
+use icu_properties::CodePointMapDataBorrowed;
+use icu_properties::props::{GeneralCategory, GeneralCategoryGroup};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// The Unicode version of the word-boundary tables in use.
+pub const UNICODE_VERSION: (u64, u64, u64) = unicode_segmentation::UNICODE_VERSION;
+
+/// What a token is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum TokenKind {
+    /// Words, cut at Unicode word boundaries (the default).
+    #[default]
+    Words,
+    /// Single characters, for text written without spaces (Chinese,
+    /// Japanese, Thai).
+    Chars,
+}
+
+/// Turns paragraph text into normalised tokens.
+///
+/// A `Normalizer` is cheap to build and to share between threads; the
+/// scratch space it needs lives in a [`Scratch`] owned by each thread.
+///
+/// # Example
+///
+/// ```
+/// use neardup::normalize::{Normalizer, Scratch, TokenKind};
+///
+/// let normalizer = Normalizer::new(TokenKind::Words);
+/// let mut scratch = Scratch::default();
+/// let mut words = Vec::new();
+/// normalizer.tokens("The U.S. economy grew 3.2% — “again”.", &mut scratch, |w| {
+///     words.push(w.to_owned())
+/// });
+/// assert_eq!(words, ["the", "us", "economy", "grew", "32", "again"]);
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct Normalizer {
+    kind: TokenKind,
+}
+
+/// The Unicode tables, compiled into the binary; building these handles
+/// costs nothing.
+fn nfkc() -> ComposingNormalizerBorrowed<'static> {
+    ComposingNormalizerBorrowed::new_nfkc()
+}
+
+fn lowercase(text: &str) -> std::borrow::Cow<'_, str> {
+    CaseMapperBorrowed::new().lowercase_to_string(text, &LanguageIdentifier::UNKNOWN)
+}
+
+fn category() -> CodePointMapDataBorrowed<'static, GeneralCategory> {
+    icu_properties::CodePointMapData::<GeneralCategory>::new()
+}
+
+/// Reusable buffers for [`Normalizer::tokens`], so that normalising a
+/// paragraph allocates nothing once the buffers have grown.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    lower: String,
+    token: String,
+}
+
+impl Normalizer {
+    /// A normaliser producing tokens of the given kind.
+    pub fn new(kind: TokenKind) -> Normalizer {
+        Normalizer { kind }
+    }
+
+    /// The kind of token this normaliser produces.
+    pub fn kind(&self) -> TokenKind {
+        self.kind
+    }
+
+    /// Calls `emit` with each normalised token of `text`, in order.
+    ///
+    /// Tokens are never empty. Returns the number of tokens emitted, not
+    /// counting the `" "` separators of character tokens.
+    pub fn tokens(&self, text: &str, scratch: &mut Scratch, mut emit: impl FnMut(&str)) -> usize {
+        match (self.kind, text.is_ascii()) {
+            (TokenKind::Words, true) => ascii_words(text, &mut scratch.token, &mut emit),
+            (TokenKind::Chars, true) => ascii_chars(text, &mut emit),
+            (kind, false) => {
+                let Scratch { lower, token } = scratch;
+                lower.clear();
+                lower.push_str(&lowercase(&nfkc().normalize(text)));
+                match kind {
+                    TokenKind::Words => self.unicode_words(lower, token, &mut emit),
+                    TokenKind::Chars => self.unicode_chars(lower, &mut emit),
+                }
+            }
+        }
+    }
+
+    /// The general path for word tokens; `text` is already NFKC and lower case.
+    fn unicode_words(&self, text: &str, token: &mut String, emit: &mut impl FnMut(&str)) -> usize {
+        let mut count = 0;
+        for word in text.unicode_words() {
+            token.clear();
+            token.extend(word.chars().filter(|&c| !self.is_dropped(c)));
+            if !token.is_empty() {
+                emit(token);
+                count += 1;
+            }
+        }
+        count
+    }
+
+    /// The general path for character tokens; `text` is already NFKC and
+    /// lower case.
+    fn unicode_chars(&self, text: &str, emit: &mut impl FnMut(&str)) -> usize {
+        let mut count = 0;
+        let mut pending_space = false;
+        let mut buf = [0u8; 4];
+        for c in text.chars() {
+            if c.is_whitespace() {
+                pending_space = count > 0;
+            } else if !self.is_dropped(c) {
+                if pending_space {
+                    emit(" ");
+                    pending_space = false;
+                }
+                emit(c.encode_utf8(&mut buf));
+                count += 1;
+            }
+        }
+        count
+    }
+
+    fn is_dropped(&self, c: char) -> bool {
+        let gc = category().get(c);
+        GeneralCategoryGroup::Punctuation.contains(gc)
+            || GeneralCategoryGroup::Symbol.contains(gc)
+            || gc == GeneralCategory::Control
+            || gc == GeneralCategory::Format
+    }
+}
+
+/// Word-break classes of the ASCII characters that matter to UAX #29.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Letter,
+    Digit,
+    /// `_` (ExtendNumLet): glues letters and digits together.
+    Underscore,
+    /// `:` (MidLetter): joins two letters.
+    MidLetter,
+    /// `.` and `'` (MidNumLet, Single_Quote): join two letters or two digits.
+    MidBoth,
+    /// `,` and `;` (MidNum): join two digits.
+    MidNum,
+    Other,
+}
+
+fn class(b: u8) -> Class {
+    match b {
+        b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
+        b'0'..=b'9' => Class::Digit,
+        b'_' => Class::Underscore,
+        b':' => Class::MidLetter,
+        b'.' | b'\'' => Class::MidBoth,
+        b',' | b';' => Class::MidNum,
+        _ => Class::Other,
+    }
+}
+
+/// The ASCII fast path for word tokens: UAX #29 restricted to ASCII, then
+/// everything but letters and digits dropped, then lower case.
+fn ascii_words(text: &str, token: &mut String, emit: &mut impl FnMut(&str)) -> usize {
+    let bytes = text.as_bytes();
+    let mut count = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if !matches!(
+            class(bytes[i]),
+            Class::Letter | Class::Digit | Class::Underscore
+        ) {
+            i += 1;
+            continue;
+        }
+        // A word segment starts here; extend it as far as the rules allow.
+        token.clear();
+        loop {
+            let b = bytes[i];
+            if b.is_ascii_alphanumeric() {
+                token.push(b.to_ascii_lowercase() as char);
+            }
+            let Some(&next) = bytes.get(i + 1) else {
+                i += 1;
+                break;
+            };
+            let (here, after) = (class(b), class(next));
+            let glued = matches!(after, Class::Letter | Class::Digit | Class::Underscore);
+            if glued {
+                i += 1;
+                continue;
+            }
+            // A middle character joins only between two letters or two digits.
+            let joins = matches!(
+                (here, after, bytes.get(i + 2).map(|&b| class(b))),
+                (
+                    Class::Letter,
+                    Class::MidLetter | Class::MidBoth,
+                    Some(Class::Letter)
+                ) | (
+                    Class::Digit,
+                    Class::MidNum | Class::MidBoth,
+                    Some(Class::Digit)
+                )
+            );
+            if joins {
+                i += 2;
+                continue;
+            }
+            i += 1;
+            break;
+        }
+        if !token.is_empty() {
+            emit(token);
+            count += 1;
+        }
+    }
+    count
+}
+
+/// The ASCII fast path for character tokens.
+fn ascii_chars(text: &str, emit: &mut impl FnMut(&str)) -> usize {
+    let mut count = 0;
+    let mut pending_space = false;
+    let mut buf = [0u8; 4];
+    for &b in text.as_bytes() {
+        if b.is_ascii_whitespace() || b == 0x0b {
+            pending_space = count > 0;
+        } else if b.is_ascii_alphanumeric() {
+            if pending_space {
+                emit(" ");
+                pending_space = false;
+            }
+            emit(char::from(b.to_ascii_lowercase()).encode_utf8(&mut buf));
+            count += 1;
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn words(text: &str) -> Vec<String> {
+        collect(TokenKind::Words, text)
+    }
+
+    fn collect(kind: TokenKind, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        Normalizer::new(kind).tokens(text, &mut Scratch::default(), |t| out.push(t.to_owned()));
+        out
+    }
+
+    /// The general path, forced even for ASCII input.
+    fn general(kind: TokenKind, text: &str) -> Vec<String> {
+        let n = Normalizer::new(kind);
+        let mut out = Vec::new();
+        let mut token = String::new();
+        let lower = lowercase(&nfkc().normalize(text)).into_owned();
+        let mut emit = |t: &str| out.push(t.to_owned());
+        match kind {
+            TokenKind::Words => n.unicode_words(&lower, &mut token, &mut emit),
+            TokenKind::Chars => n.unicode_chars(&lower, &mut emit),
+        };
+        out
+    }
+
+    #[test]
+    fn word_rules_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("Hello, World!", &["hello", "world"]),
+            ("The U.S. economy", &["the", "us", "economy"]),
+            ("don't stop", &["dont", "stop"]),
+            ("3,000.50 dollars", &["300050", "dollars"]),
+            ("9:37 AM", &["9", "37", "am"]),
+            ("re:post a:b", &["repost", "ab"]),
+            ("snake_case __init__", &["snakecase", "init"]),
+            ("a..b 1.a a.1", &["a", "b", "1", "a", "a", "1"]),
+            ("e-mail", &["e", "mail"]),
+            ("   ", &[]),
+            ("--- *** ---", &[]),
+            ("Ünïcödé  ÇA", &["ünïcödé", "ça"]),
+            ("“Quoted” — it’s fine", &["quoted", "its", "fine"]),
+            ("ﬁnance ＡＢＣ", &["finance", "abc"]),
+            (
+                "soft\u{AD}hyphen zero\u{200B}width",
+                &["softhyphen", "zero", "width"],
+            ),
+            ("ΟΔΟΣ", &["οδος"]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(words(text), *expected, "input {text:?}");
+        }
+    }
+
+    #[test]
+    fn char_rules_table() {
+        let cases: &[(&str, &[&str])] = &[
+            ("北京，今天。", &["北", "京", "今", "天"]),
+            ("Ab  c!", &["a", "b", " ", "c"]),
+            ("  x\t\ny ", &["x", " ", "y"]),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(collect(TokenKind::Chars, text), *expected, "input {text:?}");
+        }
+    }
+
+    #[test]
+    fn token_count_excludes_separators() {
+        let n = Normalizer::new(TokenKind::Chars);
+        assert_eq!(n.tokens("ab cd", &mut Scratch::default(), |_| {}), 4);
+        let n = Normalizer::new(TokenKind::Words);
+        assert_eq!(n.tokens("ab, cd!", &mut Scratch::default(), |_| {}), 2);
+    }
+
+    proptest! {
+        #[test]
+        fn ascii_fast_path_matches_general_path(text in "[ -~\t\n]{0,64}") {
+            prop_assert_eq!(words(&text), general(TokenKind::Words, &text));
+            prop_assert_eq!(collect(TokenKind::Chars, &text), general(TokenKind::Chars, &text));
+        }
+
+        #[test]
+        fn ascii_fast_path_matches_on_dense_punctuation(text in "[aZ9_:.',; -]{0,24}") {
+            prop_assert_eq!(words(&text), general(TokenKind::Words, &text));
+        }
+
+        #[test]
+        fn tokens_are_never_empty(text in "\\PC{0,64}") {
+            for kind in [TokenKind::Words, TokenKind::Chars] {
+                for t in collect(kind, &text) {
+                    prop_assert!(!t.is_empty());
+                }
+            }
+        }
+    }
+}

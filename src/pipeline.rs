@@ -1,0 +1,1014 @@
+//! The batch driver: inputs in, a [`Report`] out, in two passes over the
+//! corpus and without holding its text in memory.
+//!
+//! 1. **Fingerprint.** Every input is decoded and cut into blocks
+//!    ([`crate::corpus::block`]); blocks are fingerprinted in parallel and
+//!    their results put back in input order. What is kept per paragraph is
+//!    small: a content hash and the low 32 bits of each band key.
+//! 2. **Group.** Paragraphs with equal content hashes form exact classes,
+//!    represented by their first member. The representatives are grouped per
+//!    band by sorting `(key, paragraph)` pairs; every run of equal keys is a
+//!    candidate group. Sorting costs `O(n log n)` whatever the bucket sizes,
+//!    and no pair list is ever built, so a line repeated a million times
+//!    costs no more than a million distinct lines.
+//! 3. **Verify.** Only the documents holding candidate paragraphs are read
+//!    again. Their shingle sets are computed in parallel, then offered in
+//!    input order to the no-chaining rule ([`crate::cluster`]), which
+//!    verifies each candidate by exact Jaccard similarity.
+//! 4. **Report.** Verdicts become clusters and passages.
+//!
+//! Results depend only on the input and the [`Config`]: blocks are cut by
+//! content, results are reassembled by sequence number, and every tie is
+//! broken by input order, so any thread count gives the same report.
+
+use std::collections::BTreeMap;
+use std::io::{self, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ahash::{AHashMap, AHashSet};
+use crossbeam_channel::{Sender, bounded};
+use rayon::prelude::*;
+
+use crate::cluster::{Assigner, Verdict};
+use crate::corpus::block::{Block, Blocks, Cut, DEFAULT_BLOCK_SIZE};
+use crate::corpus::compress;
+use crate::corpus::{Format, Input, JsonlFields, jsonl};
+use crate::fingerprint::{self, Fingerprinter};
+use crate::paragraph::{ParagraphMode, is_blank, paragraphs};
+use crate::passage;
+use crate::report::{Cluster, Duplicate, Kind, Location, Member, Report, Summary};
+use crate::shingle::ShingleSet;
+use crate::{Config, Error, Similarity};
+
+/// How inputs are read (as opposed to how duplicates are detected, which
+/// is [`Config`]).
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// Fields of JSON Lines records.
+    pub fields: JsonlFields,
+    /// Target size of a block of work, in bytes.
+    pub block_size: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> ScanOptions {
+        ScanOptions {
+            fields: JsonlFields::default(),
+            block_size: DEFAULT_BLOCK_SIZE,
+        }
+    }
+}
+
+/// Receives progress from a scan; every method has an empty default.
+pub trait Progress: Sync {
+    /// A pass over the inputs begins; `total` raw bytes will be read, if
+    /// known.
+    fn begin(&self, _pass: &'static str, _total: Option<u64>) {}
+    /// `bytes` more raw bytes were read.
+    fn advance(&self, _bytes: u64) {}
+    /// The current pass is over.
+    fn end(&self) {}
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Silent;
+
+impl Progress for Silent {}
+
+/// Runs detection over `inputs`, in order.
+///
+/// Problems with single inputs or records (unreadable files, malformed JSON)
+/// do not stop the scan; they are listed in [`Report::diagnostics`].
+///
+/// # Errors
+///
+/// Returns an error only when the scan as a whole cannot go on: more than
+/// `u32::MAX` paragraphs.
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{Format, Input, MemorySource};
+/// use neardup::pipeline::{scan, ScanOptions, Silent};
+/// use neardup::Config;
+///
+/// let text = "The ferry to Inish Mor was cancelled again on Friday morning.\n\
+///             Officials blamed the storm.\n\
+///             The ferry to Inish Mor was cancelled again on Friday morning.\n";
+/// let inputs = [Input::new(MemorySource::new("a.txt", text), Format::Text)];
+/// let report = scan(&inputs, &Config::default(), &ScanOptions::default(), &Silent)?;
+/// assert_eq!(report.summary.duplicate_paragraphs, 1);
+/// assert_eq!(report.clusters[0].kept.location.line, 1);
+/// assert_eq!(report.clusters[0].duplicates[0].member.location.line, 3);
+/// # Ok::<(), neardup::Error>(())
+/// ```
+pub fn scan(
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+) -> Result<Report, Error> {
+    let ctx = Context::new(inputs, config, options);
+    let index = fingerprint_pass(&ctx, progress)?;
+    let plan = Plan::new(&index, config.lsh().bands());
+    let verified = verify_pass(&ctx, &index, &plan, progress);
+    Ok(build_report(&ctx, index, verified))
+}
+
+/// What every worker needs to know.
+struct Context<'a> {
+    inputs: &'a [Input],
+    names: Vec<Arc<str>>,
+    config: &'a Config,
+    options: &'a ScanOptions,
+    fingerprinter: Fingerprinter,
+}
+
+impl<'a> Context<'a> {
+    fn new(inputs: &'a [Input], config: &'a Config, options: &'a ScanOptions) -> Context<'a> {
+        Context {
+            inputs,
+            names: inputs.iter().map(|i| Arc::from(i.source.name())).collect(),
+            config,
+            options,
+            fingerprinter: Fingerprinter::new(config),
+        }
+    }
+
+    fn cut(&self, input: u32) -> Cut {
+        match (self.inputs[input as usize].format, self.config.paragraphs()) {
+            (Format::Text, ParagraphMode::BlankLine) => Cut::BlankLine,
+            _ => Cut::Line,
+        }
+    }
+}
+
+/// A block of one input, numbered in the order it was sent.
+struct Unit {
+    seq: usize,
+    input: u32,
+    /// The block's number within its input.
+    index: u32,
+    block: Block,
+}
+
+/// What the reader thread sends: a block, or the failure of an input.
+enum Item {
+    Unit(Unit),
+    Failed {
+        seq: usize,
+        input: u32,
+        error: io::Error,
+    },
+}
+
+impl Item {
+    fn seq(&self) -> usize {
+        match self {
+            Item::Unit(u) => u.seq,
+            Item::Failed { seq, .. } => *seq,
+        }
+    }
+}
+
+/// Counts raw bytes for progress reporting.
+struct Counting<'p, R> {
+    inner: R,
+    progress: &'p dyn Progress,
+    total: &'p AtomicU64,
+}
+
+impl<R: Read> Read for Counting<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.advance(n as u64);
+        self.total.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Which blocks of which inputs a pass reads.
+trait Selection: Sync {
+    /// The last block of `input` the pass needs, or `None` to skip it.
+    fn last_block(&self, input: u32) -> Option<u32>;
+    /// Whether block `index` of `input` is needed.
+    fn wants(&self, input: u32, index: u32) -> bool;
+}
+
+/// Every block of every input.
+struct Everything;
+
+impl Selection for Everything {
+    fn last_block(&self, _input: u32) -> Option<u32> {
+        Some(u32::MAX)
+    }
+    fn wants(&self, _input: u32, _index: u32) -> bool {
+        true
+    }
+}
+
+/// Numbers the items the reader sends.
+struct Outbox<'t> {
+    tx: &'t Sender<Item>,
+    seq: usize,
+}
+
+impl Outbox<'_> {
+    /// Sends a block; false when the receiving side has gone.
+    fn unit(&mut self, input: u32, index: u32, block: Block) -> bool {
+        let seq = self.next();
+        self.tx
+            .send(Item::Unit(Unit {
+                seq,
+                input,
+                index,
+                block,
+            }))
+            .is_ok()
+    }
+
+    /// Sends the failure of an input; false when the receiving side has gone.
+    fn failed(&mut self, input: u32, error: io::Error) -> bool {
+        let seq = self.next();
+        self.tx.send(Item::Failed { seq, input, error }).is_ok()
+    }
+
+    fn next(&mut self) -> usize {
+        self.seq += 1;
+        self.seq - 1
+    }
+}
+
+/// Reads the selected blocks of every input, in order, and sends them.
+/// Every input sends at least one block (empty for an empty input), so each
+/// text input is seen as a document. Returns the decoded bytes read.
+fn produce(
+    ctx: &Context<'_>,
+    selection: &dyn Selection,
+    tx: &Sender<Item>,
+    progress: &dyn Progress,
+) -> u64 {
+    let raw_total = AtomicU64::new(0);
+    let mut decoded = 0u64;
+    let mut out = Outbox { tx, seq: 0 };
+    for (i, input) in ctx.inputs.iter().enumerate() {
+        let i = i as u32;
+        let Some(last) = selection.last_block(i) else {
+            continue;
+        };
+        let opened = input.source.open().and_then(|raw| {
+            let counting = Counting {
+                inner: raw,
+                progress,
+                total: &raw_total,
+            };
+            compress::decode(Box::new(counting))
+        });
+        let stream = match opened {
+            Ok((_, stream)) => stream,
+            Err(error) => {
+                if !out.failed(i, error) {
+                    return decoded;
+                }
+                continue;
+            }
+        };
+        let mut index = 0u32;
+        for block in Blocks::new(stream, ctx.cut(i), ctx.options.block_size) {
+            let sent = match block {
+                Ok(block) => {
+                    decoded += block.data.len() as u64;
+                    !selection.wants(i, index) || out.unit(i, index, block)
+                }
+                Err(error) => out.failed(i, error),
+            };
+            if !sent {
+                return decoded;
+            }
+            index += 1;
+            if index > last {
+                break;
+            }
+        }
+        if index == 0 && selection.wants(i, 0) && !out.unit(i, 0, Block::default()) {
+            return decoded;
+        }
+    }
+    decoded
+}
+
+/// Runs `work` over the selected blocks in parallel on the current rayon
+/// pool and hands the results to `consume` in input order. Returns the
+/// consumer's final state and the decoded bytes read.
+fn ordered<T, S, W, C>(
+    ctx: &Context<'_>,
+    selection: &dyn Selection,
+    progress: &dyn Progress,
+    work: W,
+    state: S,
+    consume: C,
+) -> (S, u64)
+where
+    T: Send,
+    S: Send,
+    W: Fn(&mut fingerprint::Scratch, Item) -> T + Sync,
+    C: Fn(&mut S, T) + Send,
+{
+    let threads = rayon::current_num_threads().max(1);
+    let (tx, rx) = bounded::<Item>(threads * 2);
+    let (rtx, rrx) = bounded::<(usize, T)>(threads * 4);
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || produce(ctx, selection, &tx, progress));
+        let consumer = s.spawn(move || {
+            let mut state = state;
+            let mut pending = BTreeMap::new();
+            let mut next = 0;
+            for (seq, result) in rrx {
+                pending.insert(seq, result);
+                while let Some(result) = pending.remove(&next) {
+                    consume(&mut state, result);
+                    next += 1;
+                }
+            }
+            state
+        });
+        rx.into_iter().par_bridge().for_each_init(
+            fingerprint::Scratch::default,
+            |scratch, item| {
+                let seq = item.seq();
+                let result = work(scratch, item);
+                // The consumer outlives every sender; a failed send can only
+                // follow a panic there, which the join below reports.
+                let _ = rtx.send((seq, result));
+            },
+        );
+        drop(rtx);
+        let decoded = reader.join().expect("the reader thread does not panic");
+        let state = consumer.join().expect("the consumer thread does not panic");
+        (state, decoded)
+    })
+}
+
+/// One document as the first pass saw it.
+#[derive(Clone, Copy, Debug)]
+struct Doc {
+    input: u32,
+    /// 1-based line of the input where the document starts.
+    line: u64,
+    first_para: u32,
+    n_paras: u32,
+}
+
+/// Which paragraphs and documents a block holds.
+#[derive(Clone, Copy, Debug)]
+struct BlockStart {
+    first_para: u32,
+    paragraphs: u32,
+    /// The first document starting in the block (for plain text: the
+    /// input's one document).
+    first_doc: u32,
+    /// Documents starting in the block.
+    docs: u32,
+}
+
+/// What the first pass keeps: the document table and, per fingerprinted
+/// paragraph ("slot"), its paragraph number, content hash and band keys.
+#[derive(Debug, Default)]
+struct Index {
+    docs: Vec<Doc>,
+    blocks: AHashMap<(u32, u32), BlockStart>,
+    /// Global paragraph number of each slot, ascending.
+    fp_para: Vec<u32>,
+    fp_content: Vec<u64>,
+    /// `bands` keys per slot, truncated to 32 bits (a collision only costs a
+    /// verification).
+    fp_keys: Vec<u32>,
+    paragraphs: u64,
+    bytes: u64,
+    diagnostics: Vec<(usize, Error)>,
+    overflow: bool,
+}
+
+/// The first pass's result for one block.
+#[derive(Default)]
+struct Fingerprinted {
+    input: u32,
+    index: u32,
+    /// JSON Lines: the line and paragraph count of each good record.
+    records: Vec<(u64, u32)>,
+    paragraphs: u32,
+    /// Block-local paragraph number of each fingerprinted paragraph.
+    local: Vec<u32>,
+    content: Vec<u64>,
+    keys: Vec<u32>,
+    diagnostics: Vec<Error>,
+}
+
+/// Calls `f(line, text)` for each good record of a JSON Lines block, where
+/// `line` is 1-based; malformed records become diagnostics. Lines for which
+/// `wanted` is false are skipped unparsed.
+fn records(
+    ctx: &Context<'_>,
+    unit: &Unit,
+    wanted: impl Fn(u64) -> bool,
+    diagnostics: &mut Vec<Error>,
+    mut f: impl FnMut(u64, Option<&str>, &str),
+) {
+    let name = &ctx.names[unit.input as usize];
+    let mut line_no = unit.block.first_line;
+    for line in unit.block.data.split(|&b| b == b'\n') {
+        line_no += 1;
+        if is_blank(line) || !wanted(line_no) {
+            continue;
+        }
+        match jsonl::parse(line, &ctx.options.fields) {
+            Ok(r) => f(line_no, r.id.as_deref(), &r.text),
+            Err(msg) if std::str::from_utf8(line).is_err() => {
+                let fixed = String::from_utf8_lossy(line);
+                match jsonl::parse(fixed.as_bytes(), &ctx.options.fields) {
+                    Ok(r) => {
+                        diagnostics.push(Error::encoding(name, line_no));
+                        f(line_no, r.id.as_deref(), &r.text)
+                    }
+                    Err(_) => diagnostics.push(Error::record(name, line_no, msg)),
+                }
+            }
+            Err(msg) => diagnostics.push(Error::record(name, line_no, msg)),
+        }
+    }
+}
+
+fn fingerprint_block(
+    ctx: &Context<'_>,
+    scratch: &mut fingerprint::Scratch,
+    unit: &Unit,
+) -> Fingerprinted {
+    let mut out = Fingerprinted {
+        input: unit.input,
+        index: unit.index,
+        ..Fingerprinted::default()
+    };
+    let mode = ctx.config.paragraphs();
+    let mut fingerprint = |out: &mut Fingerprinted, text: &str| {
+        if let Some(fp) = ctx.fingerprinter.fingerprint_with(text, scratch) {
+            out.local.push(out.paragraphs);
+            out.content.push(fp.content);
+            out.keys
+                .extend(ctx.fingerprinter.band_keys(fp.signature).map(|k| k as u32));
+        }
+        out.paragraphs += 1;
+    };
+    match ctx.inputs[unit.input as usize].format {
+        Format::Text => {
+            let mut bad_line = None;
+            for p in paragraphs(&unit.block.data, mode) {
+                let text = String::from_utf8_lossy(p.text);
+                if bad_line.is_none() && matches!(text, std::borrow::Cow::Owned(_)) {
+                    bad_line = Some(unit.block.first_line + p.line + 1);
+                }
+                fingerprint(&mut out, &text);
+            }
+            if let Some(line) = bad_line {
+                out.diagnostics
+                    .push(Error::encoding(&ctx.names[unit.input as usize], line));
+            }
+        }
+        Format::Jsonl => {
+            let mut diagnostics = Vec::new();
+            records(
+                ctx,
+                unit,
+                |_| true,
+                &mut diagnostics,
+                |line, _, text| {
+                    let before = out.paragraphs;
+                    for p in paragraphs(text.as_bytes(), mode) {
+                        fingerprint(&mut out, &String::from_utf8_lossy(p.text));
+                    }
+                    out.records.push((line, out.paragraphs - before));
+                },
+            );
+            out.diagnostics = diagnostics;
+        }
+    }
+    out
+}
+
+fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index, Error> {
+    let total = ctx
+        .inputs
+        .iter()
+        .map(|i| i.source.size_hint())
+        .sum::<Option<u64>>();
+    progress.begin("fingerprinting", total);
+    let bands = ctx.config.lsh().bands();
+    let work = |scratch: &mut fingerprint::Scratch, item: Item| match item {
+        Item::Unit(unit) => (unit.seq, Ok(fingerprint_block(ctx, scratch, &unit))),
+        Item::Failed { seq, input, error } => {
+            (seq, Err(Error::io(&ctx.names[input as usize], error)))
+        }
+    };
+    let consume = |index: &mut Index, (seq, result): (usize, Result<Fingerprinted, Error>)| {
+        let block = match result {
+            Ok(block) => block,
+            Err(e) => return index.diagnostics.push((seq, e)),
+        };
+        let Ok(first_para) = u32::try_from(index.paragraphs) else {
+            index.overflow = true;
+            return;
+        };
+        if index.paragraphs + u64::from(block.paragraphs) > u64::from(u32::MAX) {
+            index.overflow = true;
+            return;
+        }
+        let docs_before = index.docs.len() as u32;
+        match ctx.inputs[block.input as usize].format {
+            Format::Text => {
+                if block.index == 0 {
+                    index.docs.push(Doc {
+                        input: block.input,
+                        line: 1,
+                        first_para,
+                        n_paras: 0,
+                    });
+                }
+                if let Some(doc) = index.docs.last_mut() {
+                    doc.n_paras += block.paragraphs;
+                }
+            }
+            Format::Jsonl => {
+                let mut para = first_para;
+                for &(line, n_paras) in &block.records {
+                    index.docs.push(Doc {
+                        input: block.input,
+                        line,
+                        first_para: para,
+                        n_paras,
+                    });
+                    para += n_paras;
+                }
+            }
+        }
+        let first_doc = match ctx.inputs[block.input as usize].format {
+            Format::Text => docs_before.saturating_sub(u32::from(block.index > 0)),
+            Format::Jsonl => docs_before,
+        };
+        index.blocks.insert(
+            (block.input, block.index),
+            BlockStart {
+                first_para,
+                paragraphs: block.paragraphs,
+                first_doc,
+                docs: index.docs.len() as u32 - docs_before,
+            },
+        );
+        index
+            .fp_para
+            .extend(block.local.iter().map(|&l| first_para + l));
+        index.fp_content.extend_from_slice(&block.content);
+        index.fp_keys.extend_from_slice(&block.keys);
+        index.paragraphs += u64::from(block.paragraphs);
+        index
+            .diagnostics
+            .extend(block.diagnostics.into_iter().map(|e| (seq, e)));
+        debug_assert_eq!(index.fp_keys.len(), index.fp_content.len() * bands);
+    };
+    let (mut index, bytes) = ordered(ctx, &Everything, progress, work, Index::default(), consume);
+    progress.end();
+    if index.overflow {
+        return Err(Error::limit(format!(
+            "the corpus has more than {} paragraphs, the most one scan can index; split it",
+            u32::MAX
+        )));
+    }
+    index.bytes = bytes;
+    Ok(index)
+}
+
+/// Compressed sparse rows: `lists[i]` is `items[offsets[i]..offsets[i+1]]`.
+#[derive(Debug, Default)]
+struct Csr {
+    offsets: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Csr {
+    fn get(&self, i: usize) -> &[u32] {
+        &self.items[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+}
+
+/// The second pass's plan, in slot numbers (indices into the fingerprint
+/// arrays).
+#[derive(Debug)]
+struct Plan {
+    /// The first slot with the same content hash.
+    rep_of: Vec<u32>,
+    /// Candidate groups of each slot (empty for non-representatives).
+    groups_of: Csr,
+    groups: usize,
+    /// The last slot that may compare against each slot.
+    keep_until: Vec<u32>,
+    /// Slots whose text the verification pass needs, ascending.
+    needed: Vec<u32>,
+}
+
+impl Plan {
+    fn new(index: &Index, bands: usize) -> Plan {
+        let n = index.fp_content.len();
+        let content = &index.fp_content;
+        let mut order: Vec<u32> = (0..n as u32).collect();
+        order.par_sort_unstable_by_key(|&s| (content[s as usize], s));
+        let mut rep_of = vec![0u32; n];
+        let mut keep_until: Vec<u32> = (0..n as u32).collect();
+        let mut needed = vec![false; n];
+        let mut reps = Vec::new();
+        for class in order.chunk_by(|&a, &b| content[a as usize] == content[b as usize]) {
+            let rep = class[0];
+            reps.push(rep);
+            for &m in class {
+                rep_of[m as usize] = rep;
+            }
+            if class.len() > 1 {
+                keep_until[rep as usize] = class[class.len() - 1];
+                for &m in class {
+                    needed[m as usize] = true;
+                }
+            }
+        }
+        drop(order);
+        reps.sort_unstable();
+
+        let keys = &index.fp_keys;
+        let mut groups: Vec<Vec<u32>> = (0..bands)
+            .into_par_iter()
+            .flat_map_iter(|band| {
+                let mut pairs: Vec<(u32, u32)> = reps
+                    .iter()
+                    .map(|&s| (keys[s as usize * bands + band], s))
+                    .collect();
+                pairs.sort_unstable();
+                pairs
+                    .chunk_by(|a, b| a.0 == b.0)
+                    .filter(|run| run.len() > 1)
+                    .map(|run| run.iter().map(|&(_, s)| s).collect::<Vec<u32>>())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        // A near-duplicate pair usually shares most bands; one group is enough.
+        groups.par_sort_unstable();
+        groups.dedup();
+
+        let mut counts = vec![0u32; n + 1];
+        for group in &groups {
+            let last = group[group.len() - 1];
+            for &m in group {
+                counts[m as usize + 1] += 1;
+                needed[m as usize] = true;
+                let k = &mut keep_until[m as usize];
+                *k = (*k).max(last);
+            }
+        }
+        for i in 0..n {
+            counts[i + 1] += counts[i];
+        }
+        let mut fill = counts.clone();
+        let mut items = vec![0u32; counts[n] as usize];
+        for (g, group) in groups.iter().enumerate() {
+            for &m in group {
+                items[fill[m as usize] as usize] = g as u32;
+                fill[m as usize] += 1;
+            }
+        }
+        Plan {
+            rep_of,
+            groups_of: Csr {
+                offsets: counts,
+                items,
+            },
+            groups: groups.len(),
+            keep_until,
+            needed: (0..n as u32).filter(|&s| needed[s as usize]).collect(),
+        }
+    }
+}
+
+/// One paragraph read again in the verification pass.
+struct Found {
+    slot: u32,
+    set: ShingleSet,
+    content: u64,
+    member: Member,
+}
+
+/// The verification pass's result for one block.
+#[derive(Default)]
+struct Reread {
+    found: Vec<Found>,
+    diagnostics: Vec<Error>,
+}
+
+/// Which blocks hold needed paragraphs.
+struct Needed<'a> {
+    index: &'a Index,
+    /// Needed global paragraph numbers, ascending.
+    paras: Vec<u32>,
+    blocks: AHashSet<(u32, u32)>,
+    last_block: AHashMap<u32, u32>,
+}
+
+impl<'a> Needed<'a> {
+    fn new(index: &'a Index, plan: &Plan) -> Needed<'a> {
+        let paras: Vec<u32> = plan
+            .needed
+            .iter()
+            .map(|&s| index.fp_para[s as usize])
+            .collect();
+        // Blocks holding paragraphs cover disjoint ranges; find each needed
+        // paragraph's block by the range's start.
+        let mut starts: Vec<(u32, (u32, u32))> = index
+            .blocks
+            .iter()
+            .filter(|(_, b)| b.paragraphs > 0)
+            .map(|(&key, b)| (b.first_para, key))
+            .collect();
+        starts.sort_unstable();
+        let mut blocks = AHashSet::new();
+        let mut last_block: AHashMap<u32, u32> = AHashMap::new();
+        for &p in &paras {
+            let (_, key) = starts[starts.partition_point(|&(first, _)| first <= p) - 1];
+            blocks.insert(key);
+            let last = last_block.entry(key.0).or_insert(key.1);
+            *last = (*last).max(key.1);
+        }
+        Needed {
+            index,
+            paras,
+            blocks,
+            last_block,
+        }
+    }
+
+    fn contains(&self, para: u32) -> bool {
+        self.paras.binary_search(&para).is_ok()
+    }
+}
+
+impl Selection for Needed<'_> {
+    fn last_block(&self, input: u32) -> Option<u32> {
+        self.last_block.get(&input).copied()
+    }
+    fn wants(&self, input: u32, index: u32) -> bool {
+        self.blocks.contains(&(input, index))
+    }
+}
+
+/// The start of a paragraph's text, white space collapsed, for display.
+fn snippet(text: &str) -> String {
+    const MAX_CHARS: usize = 72;
+    let mut out = String::new();
+    for (i, word) in text.split_whitespace().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push_str(word);
+        if out.chars().count() > MAX_CHARS {
+            let cut: String = out.chars().take(MAX_CHARS).collect();
+            return format!("{}…", cut.trim_end());
+        }
+    }
+    out
+}
+
+fn reread_block(
+    ctx: &Context<'_>,
+    needed: &Needed<'_>,
+    scratch: &mut fingerprint::Scratch,
+    unit: &Unit,
+) -> Reread {
+    let index = needed.index;
+    let mut out = Reread::default();
+    let Some(start) = index.blocks.get(&(unit.input, unit.index)) else {
+        return out;
+    };
+    let path = &ctx.names[unit.input as usize];
+    let mode = ctx.config.paragraphs();
+    let mut visit = |out: &mut Reread,
+                     para: u32,
+                     doc_index: u32,
+                     doc: &Arc<str>,
+                     p: crate::paragraph::Paragraph<'_>,
+                     line: u64,
+                     offset: u64| {
+        if !needed.contains(para) {
+            return;
+        }
+        let text = String::from_utf8_lossy(p.text);
+        let Some((set, content)) = ctx.fingerprinter.shingle_set_with(&text, scratch) else {
+            return;
+        };
+        let Ok(slot) = index.fp_para.binary_search(&para) else {
+            return;
+        };
+        let d = &index.docs[doc_index as usize];
+        out.found.push(Found {
+            slot: slot as u32,
+            set,
+            content,
+            member: Member {
+                location: Location {
+                    path: path.clone(),
+                    doc: doc.clone(),
+                    doc_index,
+                    paragraph: para - d.first_para,
+                    line,
+                    start: offset + p.start as u64,
+                    end: offset + p.end as u64,
+                },
+                snippet: snippet(&text),
+            },
+        });
+    };
+    match ctx.inputs[unit.input as usize].format {
+        Format::Text => {
+            let doc_index = start.first_doc;
+            let doc = path.clone();
+            for (i, p) in paragraphs(&unit.block.data, mode).enumerate() {
+                let line = unit.block.first_line + p.line + 1;
+                visit(
+                    &mut out,
+                    start.first_para + i as u32,
+                    doc_index,
+                    &doc,
+                    p,
+                    line,
+                    unit.block.offset,
+                );
+            }
+        }
+        Format::Jsonl => {
+            // The documents of this block, by line, that hold needed paragraphs.
+            let wanted: AHashMap<u64, u32> = (start.first_doc..start.first_doc + start.docs)
+                .filter(|&d| {
+                    let doc = &index.docs[d as usize];
+                    (doc.first_para..doc.first_para + doc.n_paras).any(|p| needed.contains(p))
+                })
+                .map(|d| (index.docs[d as usize].line, d))
+                .collect();
+            // The first pass reported this block's bad records already.
+            let mut reported = Vec::new();
+            records(
+                ctx,
+                unit,
+                |line| wanted.contains_key(&line),
+                &mut reported,
+                |line, id, text| {
+                    let doc_index = wanted[&line];
+                    let first = index.docs[doc_index as usize].first_para;
+                    let doc: Arc<str> = match id {
+                        Some(id) => Arc::from(id),
+                        None => Arc::from(line.to_string()),
+                    };
+                    for (i, p) in paragraphs(text.as_bytes(), mode).enumerate() {
+                        visit(&mut out, first + i as u32, doc_index, &doc, p, line, 0);
+                    }
+                },
+            );
+        }
+    }
+    out
+}
+
+/// What the verification pass produces.
+struct Verified {
+    /// Duplicates: (slot, kept slot, similarity, member), in slot order.
+    duplicates: Vec<(u32, u32, Similarity, Member)>,
+    /// Members of kept slots that were candidates.
+    kept: AHashMap<u32, Member>,
+    comparisons: u64,
+    diagnostics: Vec<Error>,
+}
+
+fn verify_pass(ctx: &Context<'_>, index: &Index, plan: &Plan, progress: &dyn Progress) -> Verified {
+    let needed = Needed::new(index, plan);
+    let total = (0..ctx.inputs.len() as u32)
+        .filter(|&i| needed.last_block(i).is_some())
+        .map(|i| ctx.inputs[i as usize].source.size_hint())
+        .sum::<Option<u64>>();
+    progress.begin("verifying", total);
+    let work = |scratch: &mut fingerprint::Scratch, item: Item| match item {
+        Item::Unit(unit) => reread_block(ctx, &needed, scratch, &unit),
+        Item::Failed { input, error, .. } => Reread {
+            found: Vec::new(),
+            diagnostics: vec![Error::io(&ctx.names[input as usize], error)],
+        },
+    };
+    let state = (
+        Assigner::new(ctx.config.threshold(), plan.groups),
+        Verified {
+            duplicates: Vec::new(),
+            kept: AHashMap::new(),
+            comparisons: 0,
+            diagnostics: Vec::new(),
+        },
+        AHashSet::<u32>::new(),
+    );
+    let consume = |(assigner, verified, changed): &mut (Assigner, Verified, AHashSet<u32>),
+                   block: Reread| {
+        verified.diagnostics.extend(block.diagnostics);
+        for found in block.found {
+            let slot = found.slot as usize;
+            if found.content != index.fp_content[slot] {
+                let input = index.docs[found.member.location.doc_index as usize].input;
+                if changed.insert(input) {
+                    verified
+                        .diagnostics
+                        .push(Error::changed(&ctx.names[input as usize]));
+                }
+                continue;
+            }
+            let rep = plan.rep_of[slot];
+            let verdict = if rep as usize != slot {
+                assigner.offer_copy(found.slot, &found.set, rep)
+            } else {
+                assigner.offer(
+                    found.slot,
+                    found.set,
+                    plan.groups_of.get(slot),
+                    plan.keep_until[slot],
+                )
+            };
+            match verdict {
+                Verdict::Kept => {
+                    verified.kept.insert(found.slot, found.member);
+                }
+                Verdict::Duplicate { of, similarity } => {
+                    verified
+                        .duplicates
+                        .push((found.slot, of, similarity, found.member));
+                }
+            }
+        }
+    };
+    let ((assigner, mut verified, _), _) = ordered(ctx, &needed, progress, work, state, consume);
+    progress.end();
+    verified.comparisons = assigner.comparisons();
+    verified
+}
+
+fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) -> Report {
+    let Verified {
+        duplicates,
+        mut kept,
+        comparisons,
+        diagnostics,
+    } = verified;
+    let mut by_kept: BTreeMap<u32, Vec<Duplicate>> = BTreeMap::new();
+    let mut summary = Summary {
+        inputs: ctx.inputs.len() as u64,
+        documents: index.docs.len() as u64,
+        paragraphs: index.paragraphs,
+        fingerprinted: index.fp_para.len() as u64,
+        bytes_read: index.bytes,
+        comparisons,
+        ..Summary::default()
+    };
+    for (_, of, similarity, member) in duplicates {
+        let Some(original) = kept.get(&of) else {
+            continue;
+        };
+        let kind = if original.location.doc_index == member.location.doc_index {
+            summary.within_document += 1;
+            Kind::WithinDocument
+        } else {
+            summary.cross_document += 1;
+            Kind::CrossDocument
+        };
+        summary.duplicate_paragraphs += 1;
+        by_kept.entry(of).or_default().push(Duplicate {
+            member,
+            similarity,
+            kind,
+        });
+    }
+    let clusters: Vec<Cluster> = by_kept
+        .into_iter()
+        .filter_map(|(of, duplicates)| kept.remove(&of).map(|kept| Cluster { kept, duplicates }))
+        .collect();
+    let passages = passage::passages(&clusters);
+    summary.clusters = clusters.len() as u64;
+    summary.passages = passages.len() as u64;
+    let mut all_diagnostics = index.diagnostics;
+    all_diagnostics.sort_by_key(|(seq, _)| *seq);
+    let mut diagnostics_out: Vec<Error> = all_diagnostics.into_iter().map(|(_, e)| e).collect();
+    diagnostics_out.extend(diagnostics);
+    Report {
+        summary,
+        config: ctx.config.clone(),
+        clusters,
+        passages,
+        diagnostics: diagnostics_out,
+    }
+}

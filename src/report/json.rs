@@ -1,0 +1,254 @@
+//! Machine-readable output: `json` (the whole report) and `jsonl` (one
+//! cluster per line).
+//!
+//! These formats are a stable interface: fields are only ever added, and
+//! consumers should ignore fields they do not know. The schema is in the
+//! README.
+
+use std::io;
+
+use serde::Serialize;
+
+use super::{Cluster, Location, Passage, Render, Report};
+use crate::Similarity;
+
+/// Schema version of the `json` output.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The whole report as one JSON object.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Json;
+
+/// One JSON object per cluster, one per line.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Jsonl;
+
+#[derive(Serialize)]
+struct MemberOut<'a> {
+    path: &'a str,
+    doc: &'a str,
+    paragraph: u32,
+    line: u64,
+    start: u64,
+    end: u64,
+    similarity: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<&'static str>,
+}
+
+impl<'a> MemberOut<'a> {
+    fn new(l: &'a Location, similarity: Similarity, kind: Option<&'static str>) -> MemberOut<'a> {
+        MemberOut {
+            path: &l.path,
+            doc: &l.doc,
+            paragraph: l.paragraph,
+            line: l.line,
+            start: l.start,
+            end: l.end,
+            similarity: similarity.as_f64(),
+            kind,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ClusterOut<'a> {
+    members: Vec<MemberOut<'a>>,
+}
+
+impl<'a> ClusterOut<'a> {
+    fn new(c: &'a Cluster) -> ClusterOut<'a> {
+        let mut members = vec![MemberOut::new(
+            &c.kept.location,
+            Similarity::IDENTICAL,
+            None,
+        )];
+        members.extend(
+            c.duplicates
+                .iter()
+                .map(|d| MemberOut::new(&d.member.location, d.similarity, Some(d.kind.as_str()))),
+        );
+        ClusterOut { members }
+    }
+}
+
+#[derive(Serialize)]
+struct SpanOut<'a> {
+    path: &'a str,
+    doc: &'a str,
+    first_paragraph: u32,
+    last_paragraph: u32,
+    first_line: u64,
+    last_line: u64,
+    start: u64,
+    end: u64,
+}
+
+#[derive(Serialize)]
+struct PassageOut<'a> {
+    kind: &'static str,
+    paragraphs: u32,
+    min_similarity: f64,
+    repeat: SpanOut<'a>,
+    original: SpanOut<'a>,
+}
+
+impl<'a> SpanOut<'a> {
+    fn new(first: &'a Location, last: &'a Location) -> SpanOut<'a> {
+        SpanOut {
+            path: &first.path,
+            doc: &first.doc,
+            first_paragraph: first.paragraph,
+            last_paragraph: last.paragraph,
+            first_line: first.line,
+            last_line: last.line,
+            start: first.start,
+            end: last.end,
+        }
+    }
+}
+
+impl<'a> PassageOut<'a> {
+    fn new(p: &'a Passage) -> PassageOut<'a> {
+        PassageOut {
+            kind: p.kind.as_str(),
+            paragraphs: p.paragraphs,
+            min_similarity: p.min_similarity.as_f64(),
+            repeat: SpanOut::new(&p.repeat.first, &p.repeat.last),
+            original: SpanOut::new(&p.original.first, &p.original.last),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct SummaryOut {
+    inputs: u64,
+    documents: u64,
+    paragraphs: u64,
+    fingerprinted_paragraphs: u64,
+    duplicate_paragraphs: u64,
+    duplicate_ratio: f64,
+    within_document: u64,
+    cross_document: u64,
+    clusters: u64,
+    passages: u64,
+    bytes_read: u64,
+    errors: usize,
+    warnings: usize,
+}
+
+#[derive(Serialize)]
+struct SettingsOut {
+    paragraphs: &'static str,
+    shingle: &'static str,
+    shingle_size: usize,
+    min_words: usize,
+    num_perm: usize,
+    seed: u64,
+    threshold: f64,
+    bands: usize,
+    rows: usize,
+    fingerprint_version: u32,
+}
+
+#[derive(Serialize)]
+struct DiagnosticOut<'a> {
+    severity: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u64>,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct ReportOut<'a> {
+    version: u32,
+    tool: ToolOut,
+    settings: SettingsOut,
+    summary: SummaryOut,
+    clusters: Vec<ClusterOut<'a>>,
+    passages: Vec<PassageOut<'a>>,
+    diagnostics: Vec<DiagnosticOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct ToolOut {
+    name: &'static str,
+    version: &'static str,
+}
+
+fn report_out(r: &Report) -> ReportOut<'_> {
+    let s = &r.summary;
+    let c = &r.config;
+    let errors = r.diagnostics.iter().filter(|d| !d.is_warning()).count();
+    ReportOut {
+        version: SCHEMA_VERSION,
+        tool: ToolOut {
+            name: "neardup",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        settings: SettingsOut {
+            paragraphs: match c.paragraphs() {
+                crate::paragraph::ParagraphMode::Line => "line",
+                crate::paragraph::ParagraphMode::BlankLine => "blank-line",
+            },
+            shingle: match c.tokens() {
+                crate::normalize::TokenKind::Words => "words",
+                crate::normalize::TokenKind::Chars => "chars",
+            },
+            shingle_size: c.shingle_size(),
+            min_words: c.min_words(),
+            num_perm: c.num_perm(),
+            seed: c.seed(),
+            threshold: c.threshold().as_f64(),
+            bands: c.lsh().bands(),
+            rows: c.lsh().rows(),
+            fingerprint_version: crate::hash::FORMAT_VERSION,
+        },
+        summary: SummaryOut {
+            inputs: s.inputs,
+            documents: s.documents,
+            paragraphs: s.paragraphs,
+            fingerprinted_paragraphs: s.fingerprinted,
+            duplicate_paragraphs: s.duplicate_paragraphs,
+            duplicate_ratio: s.duplicate_ratio(),
+            within_document: s.within_document,
+            cross_document: s.cross_document,
+            clusters: s.clusters,
+            passages: s.passages,
+            bytes_read: s.bytes_read,
+            errors,
+            warnings: r.diagnostics.len() - errors,
+        },
+        clusters: r.clusters.iter().map(ClusterOut::new).collect(),
+        passages: r.passages.iter().map(PassageOut::new).collect(),
+        diagnostics: r
+            .diagnostics
+            .iter()
+            .map(|d| DiagnosticOut {
+                severity: if d.is_warning() { "warning" } else { "error" },
+                path: d.path(),
+                line: d.line(),
+                message: d.message(),
+            })
+            .collect(),
+    }
+}
+
+impl Render for Json {
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, &report_out(report))?;
+        writeln!(out)
+    }
+}
+
+impl Render for Jsonl {
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        for cluster in &report.clusters {
+            serde_json::to_writer(&mut *out, &ClusterOut::new(cluster))?;
+            writeln!(out)?;
+        }
+        Ok(())
+    }
+}

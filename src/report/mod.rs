@@ -1,0 +1,174 @@
+//! Output: the findings of a scan as data, and one renderer per output
+//! format.
+//!
+//! [`Report`] is plain data; the renderers ([`text`], [`json`]) turn it
+//! into bytes on any `io::Write`. Printing to a terminal, choosing colour and
+//! exit codes are the binary's business.
+
+pub mod json;
+pub mod text;
+
+use std::io;
+use std::sync::Arc;
+
+use crate::{Config, Error, Similarity};
+
+/// Everything a scan found.
+#[derive(Debug)]
+pub struct Report {
+    /// Counts over the whole scan.
+    pub summary: Summary,
+    /// The settings the scan ran with.
+    pub config: Config,
+    /// One cluster per kept paragraph that has duplicates, in input order.
+    pub clusters: Vec<Cluster>,
+    /// Runs of consecutive duplicate paragraphs repeating consecutive
+    /// paragraphs elsewhere, in input order. Every duplicate belongs to
+    /// exactly one passage (possibly of length one).
+    pub passages: Vec<Passage>,
+    /// Problems with the input (unreadable files, malformed records). The
+    /// rest of the input was still scanned.
+    pub diagnostics: Vec<Error>,
+}
+
+/// Counts over a scan.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Inputs given (files, stdin).
+    pub inputs: u64,
+    /// Documents read.
+    pub documents: u64,
+    /// Paragraphs read.
+    pub paragraphs: u64,
+    /// Paragraphs with at least `min_words` tokens, which were fingerprinted.
+    pub fingerprinted: u64,
+    /// Paragraphs flagged as duplicates of an earlier kept paragraph.
+    pub duplicate_paragraphs: u64,
+    /// Duplicates whose kept paragraph is in the same document.
+    pub within_document: u64,
+    /// Duplicates whose kept paragraph is in another document.
+    pub cross_document: u64,
+    /// Kept paragraphs with at least one duplicate.
+    pub clusters: u64,
+    /// Repeated passages.
+    pub passages: u64,
+    /// Bytes of input read in the first pass (after decompression).
+    pub bytes_read: u64,
+    /// Candidate pairs whose exact similarity was computed.
+    pub comparisons: u64,
+}
+
+impl Summary {
+    /// Duplicate paragraphs as a fraction of all paragraphs.
+    pub fn duplicate_ratio(&self) -> f64 {
+        if self.paragraphs == 0 {
+            0.0
+        } else {
+            self.duplicate_paragraphs as f64 / self.paragraphs as f64
+        }
+    }
+}
+
+/// Where a paragraph is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Location {
+    /// The input's name (its path as given).
+    pub path: Arc<str>,
+    /// The document id: the JSONL id field (numbers in their JSON form), the
+    /// record's line number when it has none, the path for plain text.
+    pub doc: Arc<str>,
+    /// Index of the document in the whole scan, in input order.
+    pub doc_index: u32,
+    /// 0-based index of the paragraph in its document.
+    pub paragraph: u32,
+    /// 1-based line of the input where the paragraph starts.
+    pub line: u64,
+    /// Byte offset of the paragraph's start in the document text.
+    pub start: u64,
+    /// Byte offset just past its end.
+    pub end: u64,
+}
+
+/// A paragraph in a cluster.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    /// Where it is.
+    pub location: Location,
+    /// The start of its text, for people to recognise it.
+    pub snippet: String,
+}
+
+/// Whether a duplicate repeats a paragraph of its own document.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kind {
+    /// The kept paragraph is in the same document (a doubled paragraph).
+    WithinDocument,
+    /// The kept paragraph is in another document (syndication,
+    /// boilerplate).
+    CrossDocument,
+}
+
+impl Kind {
+    /// The name used in machine-readable output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::WithinDocument => "within-document",
+            Kind::CrossDocument => "cross-document",
+        }
+    }
+}
+
+/// A duplicate paragraph.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Duplicate {
+    /// The duplicate.
+    pub member: Member,
+    /// Its exact Jaccard similarity to the kept paragraph.
+    pub similarity: Similarity,
+    /// Within or across documents.
+    pub kind: Kind,
+}
+
+/// A kept paragraph and the paragraphs flagged as its duplicates.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cluster {
+    /// The first occurrence, which cleaning keeps.
+    pub kept: Member,
+    /// Its duplicates, in input order.
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// A run of consecutive paragraphs of one document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Span {
+    /// The first paragraph of the run.
+    pub first: Location,
+    /// The last paragraph of the run (equal to `first` for one paragraph).
+    pub last: Location,
+}
+
+/// Consecutive duplicate paragraphs that repeat consecutive paragraphs of
+/// one document: "lines 8–9 repeat lines 6–7".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Passage {
+    /// The repeated run.
+    pub repeat: Span,
+    /// The run it repeats.
+    pub original: Span,
+    /// Number of paragraphs in each run.
+    pub paragraphs: u32,
+    /// The lowest similarity of the paragraph pairs in the passage.
+    pub min_similarity: Similarity,
+    /// Within or across documents.
+    pub kind: Kind,
+}
+
+/// An output format.
+pub trait Render {
+    /// Writes `report` to `out`.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of the underlying writer.
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()>;
+}

@@ -1,0 +1,202 @@
+//! Human-readable output: one finding per repeated passage, with
+//! `path:line`, the similarity, and the start of each repeated paragraph.
+//!
+//! This format is for people and may change between releases; scripts
+//! should read `json` or `jsonl`.
+
+use std::io;
+use std::sync::Arc;
+
+use super::{Kind, Location, Passage, Render, Report};
+
+/// The human-readable renderer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Text {
+    /// Use ANSI colours.
+    pub color: bool,
+}
+
+struct Style {
+    on: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+    fn place(&self, text: &str) -> String {
+        self.paint("1;35", text)
+    }
+    fn number(&self, text: &str) -> String {
+        self.paint("32", text)
+    }
+    fn measure(&self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    fn dim(&self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+/// Whether the location is a record of a JSON Lines input (its document id
+/// is not simply the path).
+fn is_record(l: &Location) -> bool {
+    !Arc::ptr_eq(&l.path, &l.doc)
+}
+
+fn range(first: u64, last: u64) -> String {
+    if first == last {
+        first.to_string()
+    } else {
+        format!("{first}-{last}")
+    }
+}
+
+/// `path:7-8`, or for a JSON Lines record `path:4 (doc X, paragraphs 2-3)`.
+fn span(first: &Location, last: &Location) -> String {
+    if is_record(first) {
+        let paras = range(u64::from(first.paragraph), u64::from(last.paragraph));
+        let noun = if first.paragraph == last.paragraph {
+            "paragraph"
+        } else {
+            "paragraphs"
+        };
+        format!(
+            "{}:{} (doc {}, {noun} {paras})",
+            first.path, first.line, first.doc
+        )
+    } else {
+        format!("{}:{}", first.path, range(first.line, last.line))
+    }
+}
+
+/// How the original is named after "repeats": briefly when it is in the
+/// same document.
+fn original(p: &Passage) -> String {
+    let (first, last) = (&p.original.first, &p.original.last);
+    match (p.kind, is_record(first)) {
+        (Kind::WithinDocument, false) => {
+            let noun = if first.line == last.line {
+                "line"
+            } else {
+                "lines"
+            };
+            format!("{noun} {}", range(first.line, last.line))
+        }
+        (Kind::WithinDocument, true) => {
+            let noun = if first.paragraph == last.paragraph {
+                "paragraph"
+            } else {
+                "paragraphs"
+            };
+            format!(
+                "{noun} {}",
+                range(u64::from(first.paragraph), u64::from(last.paragraph))
+            )
+        }
+        (Kind::CrossDocument, _) => span(first, last),
+    }
+}
+
+impl Render for Text {
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        let style = Style { on: self.color };
+        // Snippets live on cluster members; index them by location.
+        let mut snippets = std::collections::HashMap::new();
+        for c in &report.clusters {
+            for d in &c.duplicates {
+                snippets.insert(
+                    (d.member.location.doc_index, d.member.location.paragraph),
+                    &d.member,
+                );
+            }
+        }
+        for p in &report.passages {
+            let similarity = if p.min_similarity.intersection == p.min_similarity.union {
+                "identical".to_owned()
+            } else {
+                format!("similarity {:.2}", p.min_similarity.as_f64())
+            };
+            let paragraphs = if p.paragraphs == 1 {
+                String::new()
+            } else {
+                format!("{} paragraphs, ", p.paragraphs)
+            };
+            writeln!(
+                out,
+                "{} repeats {} {}",
+                style.place(&span(&p.repeat.first, &p.repeat.last)),
+                original(p),
+                style.dim(&format!("({paragraphs}{}, {similarity})", p.kind.as_str())),
+            )?;
+            let (doc, first, last) = (
+                p.repeat.first.doc_index,
+                p.repeat.first.paragraph,
+                p.repeat.last.paragraph,
+            );
+            for para in first..=last {
+                if let Some(m) = snippets.get(&(doc, para)) {
+                    let label = if is_record(&m.location) {
+                        format!("¶{}", m.location.paragraph)
+                    } else {
+                        m.location.line.to_string()
+                    };
+                    writeln!(
+                        out,
+                        "  {} │ {}",
+                        style.number(&format!("{label:>5}")),
+                        m.snippet
+                    )?;
+                }
+            }
+        }
+        let s = &report.summary;
+        if !report.passages.is_empty() {
+            writeln!(out)?;
+        }
+        writeln!(
+            out,
+            "{} duplicate paragraphs ({} within documents, {} across) in {} passages; \
+             scanned {} documents, {} paragraphs, {}",
+            style.measure(&s.duplicate_paragraphs.to_string()),
+            s.within_document,
+            s.cross_document,
+            s.passages,
+            s.documents,
+            s.paragraphs,
+            human_bytes(s.bytes_read),
+        )
+    }
+}
+
+/// `1.5 MB` style sizes (decimal units).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = n as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_read_well() {
+        assert_eq!(human_bytes(999), "999 B");
+        assert_eq!(human_bytes(1_500), "1.5 kB");
+        assert_eq!(human_bytes(104_857_600), "104.9 MB");
+    }
+}
