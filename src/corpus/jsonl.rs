@@ -56,13 +56,16 @@ fn describe(e: &serde_json::Error, fields: &JsonlFields) -> String {
         Some(i) => format!("{} (column {})", &msg[..i], e.column()),
         None => msg,
     };
-    if msg.starts_with("invalid type") && msg.contains("expected a JSON object") {
-        format!(
-            "the record is not a JSON object with a `{}` field",
-            fields.text
-        )
-    } else {
-        format!("invalid JSON: {msg}")
+    match e.classify() {
+        serde_json::error::Category::Data if msg.contains("expected a JSON object") => {
+            format!(
+                "the record is not a JSON object with a `{}` field",
+                fields.text
+            )
+        }
+        // The JSON is fine; a field is missing or has the wrong type.
+        serde_json::error::Category::Data => msg,
+        _ => format!("invalid JSON: {msg}"),
     }
 }
 

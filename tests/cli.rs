@@ -1,0 +1,557 @@
+//! Integration tests of the `neardup` binary: each runs the real command in
+//! a temporary directory and checks its output and exit code.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command as StdCommand, Stdio};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn neardup() -> Command {
+    let mut cmd = Command::cargo_bin("neardup").unwrap();
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+/// One JSON object per line of `--output-format jsonl`.
+fn clusters(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// `(file name, line)` of each member, kept paragraph first.
+fn members(cluster: &Value) -> Vec<(String, u64)> {
+    cluster["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            let path = m["path"].as_str().unwrap();
+            let name = Path::new(path)
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, m["line"].as_u64().unwrap())
+        })
+        .collect()
+}
+
+/// The situation of the two seed articles, in our own words: a
+/// one-paragraph-per-line article whose paragraphs 6-7 (a quote among them)
+/// reappear as 8-9, and a blank-line article with a photo caption doubled.
+const LINE_ARTICLE: &str = "\
+Talks on the river treaty stall for a second day
+| Delegates from both banks meet in Orvale on Tuesday. |
+The two delegations failed on Tuesday to agree on how much water each side may draw from the Sarn during the dry months.
+Negotiators met for six hours in the old customs house, according to officials from both sides.
+The upstream delegation has proposed a shared gauge at the Orvale weir, which the downstream side rejected last year.
+The downstream towns depend on the river for irrigation, and their farmers have held protests since the spring.
+\"Unless the upstream side agrees to release water in August, it is hard to see how a deal can hold,\" the chief negotiator said.
+The downstream towns depend on the river for irrigation, and their farmers have held protests since the spring.
+\"Unless the upstream side agrees to release water in August, it is hard to see how a deal can hold,\" the chief negotiator said.
+The talks resume on Thursday.
+0 Comments
+";
+
+const BLANK_LINE_ARTICLE: &str = "\
+Orvale river talks to resume Thursday
+
+By Staff Reporter
+May 6, 2025, 8:15 AM
+Delegates walk along the Orvale weir during a break in the talks on Tuesday, May 5, 2025.
+Delegates walk along the Orvale weir during a break in the talks on Tuesday, May 5, 2025.
+Photo by A. Marrow
+
+ORVALE -- Talks between the two river authorities
+broke up without agreement on Tuesday, and officials
+said they would meet again later in the week.
+
+The mediator declined to say which issues remained
+open, but one official said the gauge at the weir was
+still the main point of dispute.
+
+Related Topics
+";
+
+#[test]
+fn seed_situation_in_our_own_words() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "a-line.txt", LINE_ARTICLE);
+    write(dir.path(), "b-blank.txt", BLANK_LINE_ARTICLE);
+    let out = neardup()
+        .args(["scan", "--output-format", "jsonl"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let found: Vec<_> = clusters(&out).iter().map(members).collect();
+    let at = |f: &str, l| (f.to_owned(), l);
+    assert_eq!(
+        found,
+        [
+            vec![at("a-line.txt", 6), at("a-line.txt", 8)],
+            vec![at("a-line.txt", 7), at("a-line.txt", 9)],
+            vec![at("b-blank.txt", 5), at("b-blank.txt", 6)],
+        ]
+    );
+    // The doubled pair is reported as one passage.
+    neardup()
+        .args(["scan", "--color", "never"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(
+            "a-line.txt:8-9 repeats lines 6-7 (2 paragraphs, within-document, identical)",
+        ))
+        .stdout(predicate::str::contains(
+            "b-blank.txt:6 repeats line 5 (within-document, identical)",
+        ));
+}
+
+#[test]
+fn blank_line_paragraphs_join_wrapped_lines() {
+    let dir = TempDir::new().unwrap();
+    let text = "First paragraph spans\ntwo lines here.\n\nSecond one\nis different.\n\nFirst paragraph spans\ntwo lines here.\n";
+    write(dir.path(), "wrapped.txt", text);
+    let out = neardup()
+        .args([
+            "scan",
+            "--paragraphs",
+            "blank-line",
+            "--output-format",
+            "jsonl",
+        ])
+        .arg(dir.path().join("wrapped.txt"))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let c = clusters(&out);
+    assert_eq!(c.len(), 1);
+    let m = &c[0]["members"];
+    assert_eq!(
+        (m[0]["line"].as_u64(), m[1]["line"].as_u64()),
+        (Some(1), Some(7))
+    );
+    let start = text.rfind("First").unwrap();
+    let end = text.len() - 1;
+    assert_eq!(
+        (m[1]["start"].as_u64(), m[1]["end"].as_u64()),
+        (Some(start as u64), Some(end as u64))
+    );
+}
+
+/// The acceptance check of the core issue, on the real seed articles when
+/// `../shared/seeds` is present (it is in CI).
+#[test]
+fn seeds_report_exactly_the_doubled_caption_and_passage() {
+    let seeds = repo().join("../shared/seeds");
+    if !seeds.is_dir() {
+        eprintln!("skipped: {} not found", seeds.display());
+        return;
+    }
+    let out = neardup()
+        .args(["scan", "--output-format", "jsonl"])
+        .arg(&seeds)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let found: Vec<Vec<(String, u64)>> = clusters(&out).iter().map(members).collect();
+    let at = |f: &str, l| (f.to_owned(), l);
+    assert_eq!(
+        found,
+        [
+            vec![
+                at("000_e46d4447ccb66825.txt", 7),
+                at("000_e46d4447ccb66825.txt", 8)
+            ],
+            vec![
+                at("004_f6303868df1da65c.txt", 6),
+                at("004_f6303868df1da65c.txt", 8)
+            ],
+            vec![
+                at("004_f6303868df1da65c.txt", 7),
+                at("004_f6303868df1da65c.txt", 9)
+            ],
+        ]
+    );
+    for c in clusters(&out) {
+        assert_eq!(c["members"][1]["kind"], "within-document");
+        assert_eq!(c["members"][1]["similarity"], 1.0);
+    }
+}
+
+#[test]
+fn sample_corpus_finds_the_planted_duplicates() {
+    let out = neardup()
+        .current_dir(repo())
+        .args(["scan", "--output-format", "json", "data/news"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    let s = &report["summary"];
+    assert_eq!(s["documents"], 8);
+    assert_eq!(s["within_document"], 3, "01:7-8 and 02:16");
+    // Boilerplate (6 + 2), the wire story reprints (04: 3+1+1, 05: 4+1) and
+    // the doubled newsletter line; 04:6 is the planted heavy rewrite at
+    // 0.591 and must not be reported.
+    assert_eq!(s["cross_document"], 18);
+    let pairs: Vec<Vec<(String, u64)>> = report["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(members)
+        .collect();
+    let reprint = ("05-coastline-post-lake-venn.txt".to_owned(), 2);
+    let original = ("03-harwick-boil-water-notice.txt".to_owned(), 2);
+    assert!(
+        pairs
+            .iter()
+            .any(|c| c[0] == original && c.contains(&reprint)),
+        "05:2 ~ 03:2 at 44/54"
+    );
+    assert!(
+        !pairs
+            .iter()
+            .flatten()
+            .any(|m| *m == ("04-valley-herald-harwick-water.txt".to_owned(), 6))
+    );
+    let passages = report["passages"].as_array().unwrap();
+    assert!(passages.iter().any(|p| {
+        p["paragraphs"] == 4
+            && p["repeat"]["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("05-coastline-post-lake-venn.txt")
+    }));
+}
+
+#[test]
+fn jsonl_records_are_documents() {
+    let out = neardup()
+        .current_dir(repo())
+        .args(["scan", "--output-format", "jsonl", "data/news.jsonl"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let c = clusters(&out);
+    let first = &c[0]["members"];
+    assert_eq!(first[0]["doc"], "callowcourier-0117");
+    assert_eq!(
+        (
+            first[0]["paragraph"].as_u64(),
+            first[1]["paragraph"].as_u64()
+        ),
+        (Some(3), Some(5))
+    );
+    assert_eq!(first[0]["line"], 1);
+    assert_eq!(first[1]["kind"], "within-document");
+}
+
+#[test]
+fn json_report_has_the_documented_fields() {
+    let dir = TempDir::new().unwrap();
+    let p = write(dir.path(), "a.txt", LINE_ARTICLE);
+    let out = neardup()
+        .args(["scan", "--output-format", "json"])
+        .arg(&p)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let r: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(r["version"], 1);
+    assert_eq!(r["tool"]["name"], "neardup");
+    for key in [
+        "inputs",
+        "documents",
+        "paragraphs",
+        "fingerprinted_paragraphs",
+        "duplicate_paragraphs",
+        "duplicate_ratio",
+        "within_document",
+        "cross_document",
+        "clusters",
+        "passages",
+        "bytes_read",
+        "errors",
+        "warnings",
+    ] {
+        assert!(r["summary"].get(key).is_some(), "summary.{key}");
+    }
+    assert_eq!(r["summary"]["paragraphs"], 11);
+    assert_eq!(r["summary"]["duplicate_paragraphs"], 2);
+    assert_eq!(r["summary"]["bytes_read"], LINE_ARTICLE.len());
+    assert_eq!(r["settings"]["bands"], 25);
+    let member = &r["clusters"][0]["members"][1];
+    for key in [
+        "path",
+        "doc",
+        "paragraph",
+        "line",
+        "start",
+        "end",
+        "similarity",
+        "kind",
+    ] {
+        assert!(member.get(key).is_some(), "member.{key}");
+    }
+    let p = &r["passages"][0];
+    assert_eq!(
+        (
+            p["repeat"]["first_line"].as_u64(),
+            p["repeat"]["last_line"].as_u64()
+        ),
+        (Some(8), Some(9))
+    );
+    assert_eq!(
+        (
+            p["original"]["first_line"].as_u64(),
+            p["original"]["last_line"].as_u64()
+        ),
+        (Some(6), Some(7))
+    );
+}
+
+#[test]
+fn no_duplicates_exits_zero() {
+    let dir = TempDir::new().unwrap();
+    let p = write(
+        dir.path(),
+        "unique.txt",
+        "One line about boats.\nAnother about trains.\n",
+    );
+    neardup()
+        .args(["scan", "--color", "never"])
+        .arg(&p)
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("0 duplicate paragraphs"));
+}
+
+#[test]
+fn reads_standard_input() {
+    for args in [
+        &["scan", "--output-format", "jsonl"][..],
+        &["scan", "--output-format", "jsonl", "-"],
+    ] {
+        let out = neardup()
+            .args(args)
+            .write_stdin(LINE_ARTICLE)
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        let c = clusters(&out);
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0]["members"][0]["path"], "<stdin>");
+    }
+    let jsonl = "{\"id\":\"x\",\"text\":\"same words in a line\\nsame words in a line\"}\n";
+    neardup()
+        .args([
+            "scan",
+            "--input-format",
+            "jsonl",
+            "--output-format",
+            "jsonl",
+        ])
+        .write_stdin(jsonl)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("\"doc\":\"x\""));
+}
+
+#[test]
+fn compressed_inputs_give_the_same_findings() {
+    let dir = TempDir::new().unwrap();
+    let plain = std::fs::read(repo().join("data/news.jsonl")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&plain).unwrap();
+    let gz = gz.finish().unwrap();
+    let zst = zstd::encode_all(&plain[..], 3).unwrap();
+    // Names that hide the compression: detection is by magic bytes.
+    let inputs = [
+        write(dir.path(), "plain.jsonl", &plain),
+        write(dir.path(), "gz.jsonl", &gz),
+        write(dir.path(), "zst.jsonl", &zst),
+    ];
+    let run = |p: &Path| {
+        let out = neardup()
+            .args(["scan", "--output-format", "jsonl"])
+            .arg(p)
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out)
+            .unwrap()
+            .replace(&*p.to_string_lossy(), "INPUT")
+    };
+    let expected = run(&inputs[0]);
+    assert!(!expected.is_empty());
+    assert_eq!(run(&inputs[1]), expected);
+    assert_eq!(run(&inputs[2]), expected);
+}
+
+#[test]
+fn thread_count_does_not_change_the_output() {
+    let run = |threads: &str| {
+        neardup()
+            .current_dir(repo())
+            .args(["scan", "--output-format", "json", "-j", threads, "data"])
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone()
+    };
+    assert_eq!(run("1"), run("4"));
+}
+
+#[test]
+fn missing_path_is_an_error_but_other_inputs_are_scanned() {
+    let dir = TempDir::new().unwrap();
+    let p = write(dir.path(), "a.txt", LINE_ARTICLE);
+    neardup()
+        .args(["scan", "--output-format", "jsonl"])
+        .arg(dir.path().join("nope.txt"))
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope.txt").and(predicate::str::contains("error:")))
+        .stdout(predicate::str::contains("a.txt"));
+}
+
+#[test]
+fn malformed_record_names_file_and_line() {
+    let dir = TempDir::new().unwrap();
+    let body = "{\"text\":\"a paragraph that repeats\\na paragraph that repeats\"}\n{\"text\": oops}\n{\"id\":3}\n";
+    let p = write(dir.path(), "bad.jsonl", body);
+    neardup()
+        .args(["scan", "--output-format", "jsonl"])
+        .arg(&p)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.jsonl:2: invalid JSON"))
+        .stderr(predicate::str::contains(
+            "bad.jsonl:3: missing field `text`",
+        ))
+        .stdout(predicate::str::contains("within-document"));
+}
+
+#[test]
+fn bad_flags_exit_two_with_a_reason() {
+    neardup()
+        .args(["scan", "--threshold", "1.5", "data"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("threshold"));
+    neardup().args(["scan", "--no-such-flag"]).assert().code(2);
+    neardup()
+        .args(["scan", "--bands", "100", "--rows", "5"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("num-perm"));
+}
+
+#[test]
+fn params_shows_banding_and_curve() {
+    neardup()
+        .args(["params"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("bands 25 x rows 5"))
+        .stdout(predicate::str::contains("J = 0.80  P = 1.0000"))
+        .stdout(predicate::str::contains("J = 0.50  P = 0.5478"));
+    neardup()
+        .args(["params", "--threshold", "0.9"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("threshold 0.9"));
+}
+
+#[test]
+fn closed_pipe_exits_quietly() {
+    let dir = TempDir::new().unwrap();
+    // Enough findings that the output outgrows the pipe buffer.
+    let line = "This boilerplate line repeats in every document of the corpus.\n";
+    for i in 0..400 {
+        write(
+            dir.path(),
+            &format!("{i:03}.txt"),
+            format!("{line}Unique line number {i} here.\n"),
+        );
+    }
+    let mut child = StdCommand::new(assert_cmd::cargo::cargo_bin("neardup"))
+        .args(["scan", "--output-format", "jsonl"])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child
+        .stdout
+        .as_mut()
+        .unwrap()
+        .read_exact(&mut first)
+        .unwrap();
+    drop(child.stdout.take());
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(stderr.is_empty(), "stderr: {stderr}");
+    assert!(status.code().is_some(), "killed by a signal: {status:?}");
+}
+
+#[test]
+fn colour_follows_no_color() {
+    let dir = TempDir::new().unwrap();
+    let p = write(dir.path(), "a.txt", LINE_ARTICLE);
+    neardup()
+        .args(["scan", "--color", "always"])
+        .arg(&p)
+        .assert()
+        .stdout(predicate::str::contains("\x1b["));
+    // Not a terminal: no colour in auto mode.
+    neardup()
+        .args(["scan"])
+        .arg(&p)
+        .assert()
+        .stdout(predicate::str::contains("\x1b[").not());
+}

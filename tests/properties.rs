@@ -1,0 +1,157 @@
+//! Property tests of the whole detection pipeline against a brute-force
+//! oracle: on small random corpora, the clusters `scan` reports must be
+//! exactly what the no-chaining rule gives when every pair of paragraphs is
+//! compared by exact Jaccard similarity.
+//!
+//! The banding here (128 bands of 2 rows) makes a pair at similarity 0.5 a
+//! candidate with probability 1 - 0.75^128 > 1 - 10^-15, so LSH misses
+//! cannot make the comparison flaky; everything after LSH (exact classes,
+//! grouping, the rule, the re-read pass) is what is under test.
+
+use neardup::corpus::{Format, Input, MemorySource};
+use neardup::paragraph::{ParagraphMode, paragraphs};
+use neardup::pipeline::{ScanOptions, Silent, scan};
+use neardup::{Config, Fingerprinter, Threshold};
+use proptest::prelude::*;
+
+/// A paragraph from a tiny vocabulary, so that random paragraphs often
+/// share shingles; sometimes a copy or a lightly edited copy of an earlier
+/// one.
+fn corpus() -> impl Strategy<Value = Vec<Vec<String>>> {
+    let word = prop::sample::select(vec![
+        "alpha", "beta", "gamma", "delta", "Alpha,", "BETA", "eps",
+    ]);
+    let paragraph = prop::collection::vec(word, 1..9).prop_map(|w| w.join(" "));
+    let doc = prop::collection::vec(paragraph, 0..6);
+    prop::collection::vec(doc, 1..5).prop_flat_map(|docs| {
+        let n = docs.len();
+        // Copy some paragraphs into later positions to plant exact repeats.
+        prop::collection::vec((0..n, 0..6usize, 0..n), 0..4).prop_map(move |copies| {
+            let mut docs = docs.clone();
+            for (from, para, to) in copies {
+                if let Some(p) = docs[from].get(para % docs[from].len().max(1)).cloned() {
+                    docs[to].push(p);
+                }
+            }
+            docs
+        })
+    })
+}
+
+/// (doc, paragraph) of each kept paragraph with duplicates, and of its
+/// duplicates, in input order.
+type Clusters = Vec<((usize, u32), Vec<(usize, u32)>)>;
+
+fn oracle(docs: &[Vec<String>], config: &Config) -> Clusters {
+    let fp = Fingerprinter::new(config);
+    let mut all = Vec::new();
+    for (d, doc) in docs.iter().enumerate() {
+        let text = doc.join("\n");
+        for (i, p) in paragraphs(text.as_bytes(), ParagraphMode::Line).enumerate() {
+            let p = String::from_utf8(p.text.to_vec()).unwrap();
+            if fp.fingerprint(&p).is_some() {
+                all.push(((d, i as u32), p));
+            }
+        }
+    }
+    let mut kept: Vec<usize> = Vec::new();
+    let mut clusters: std::collections::BTreeMap<usize, Vec<(usize, u32)>> = Default::default();
+    for j in 0..all.len() {
+        let hit = kept.iter().copied().find(|&k| {
+            fp.similarity(&all[k].1, &all[j].1)
+                .meets(config.threshold())
+        });
+        match hit {
+            Some(k) => clusters.entry(k).or_default().push(all[j].0),
+            None => kept.push(j),
+        }
+    }
+    clusters
+        .into_iter()
+        .map(|(k, dups)| (all[k].0, dups))
+        .collect()
+}
+
+fn scanned(docs: &[Vec<String>], config: &Config, block_size: usize, jsonl: bool) -> Clusters {
+    let inputs: Vec<Input> = if jsonl {
+        let lines: String = docs
+            .iter()
+            .map(|d| serde_json::json!({ "text": d.join("\n") }).to_string() + "\n")
+            .collect();
+        vec![Input::new(
+            MemorySource::new("c.jsonl", lines),
+            Format::Jsonl,
+        )]
+    } else {
+        docs.iter()
+            .enumerate()
+            .map(|(i, d)| {
+                Input::new(
+                    MemorySource::new(format!("{i}.txt"), d.join("\n")),
+                    Format::Text,
+                )
+            })
+            .collect()
+    };
+    let options = ScanOptions {
+        block_size,
+        ..ScanOptions::default()
+    };
+    let report = scan(&inputs, config, &options, &Silent).unwrap();
+    assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+    report
+        .clusters
+        .iter()
+        .map(|c| {
+            let at = |l: &neardup::report::Location| (l.doc_index as usize, l.paragraph);
+            (
+                at(&c.kept.location),
+                c.duplicates
+                    .iter()
+                    .map(|d| at(&d.member.location))
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+fn config(threshold: &str, shingle_size: usize) -> Config {
+    Config::builder()
+        .threshold(threshold.parse::<Threshold>().unwrap())
+        .shingle_size(shingle_size)
+        .min_words(1)
+        .num_perm(256)
+        .bands(128)
+        .rows(2)
+        .build()
+        .unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    #[test]
+    fn clusters_equal_the_brute_force_rule(
+        docs in corpus(),
+        threshold in prop::sample::select(vec!["0.5", "0.6", "0.75", "0.8", "1"]),
+        shingle_size in 1usize..4,
+        block_size in prop::sample::select(vec![8usize, 64, 1 << 20]),
+        jsonl in any::<bool>(),
+    ) {
+        let config = config(threshold, shingle_size);
+        prop_assert_eq!(scanned(&docs, &config, block_size, jsonl), oracle(&docs, &config));
+    }
+
+    #[test]
+    fn thread_count_does_not_change_the_report(docs in corpus(), block_size in prop::sample::select(vec![8usize, 64])) {
+        let config = config("0.6", 2);
+        let run = |threads: usize| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| scanned(&docs, &config, block_size, false))
+        };
+        prop_assert_eq!(run(1), run(4));
+    }
+}
