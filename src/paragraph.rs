@@ -100,12 +100,17 @@ impl<'a> Paragraphs<'a> {
 /// Whether a line holds only white space (Unicode white space included, so a
 /// line of no-break spaces from an `&nbsp;` paragraph is blank).
 pub fn is_blank(line: &[u8]) -> bool {
-    if line.is_ascii() {
-        line.iter().all(|b| b.is_ascii_whitespace() || *b == 0x0b)
-    } else {
-        String::from_utf8_lossy(line)
+    // Decide on the first byte that is not ASCII white space: a JSON record
+    // or a line of prose is settled at its first character.
+    match line
+        .iter()
+        .position(|&b| !(b.is_ascii_whitespace() || b == 0x0b))
+    {
+        None => true,
+        Some(i) if line[i].is_ascii() => false,
+        Some(i) => String::from_utf8_lossy(&line[i..])
             .chars()
-            .all(|c| c.is_whitespace())
+            .all(char::is_whitespace),
     }
 }
 

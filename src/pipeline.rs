@@ -1012,3 +1012,77 @@ fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) -> Report {
         diagnostics: diagnostics_out,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::MemorySource;
+
+    fn run(inputs: &[Input]) -> Report {
+        scan(inputs, &Config::default(), &ScanOptions::default(), &Silent).unwrap()
+    }
+
+    /// A boilerplate line repeated many times is one exact class: its copies
+    /// are settled without a similarity computation. (The few comparisons
+    /// allowed come from 32-bit band keys of distinct lines colliding: about
+    /// one expected for 20,000 lines and 25 bands.)
+    #[test]
+    fn hot_line_costs_no_comparisons() {
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str("Share this article with your friends and family\n");
+            text.push_str(&format!(
+                "Distinct paragraph number {i} about nothing much.\n"
+            ));
+        }
+        let r = run(&[Input::new(MemorySource::new("hot.txt", text), Format::Text)]);
+        assert_eq!(r.summary.duplicate_paragraphs, 19_999);
+        assert_eq!(r.clusters.len(), 1);
+        assert!(
+            r.summary.comparisons < 10,
+            "{} comparisons",
+            r.summary.comparisons
+        );
+    }
+
+    #[test]
+    fn empty_inputs_are_documents_without_paragraphs() {
+        let r = run(&[
+            Input::new(MemorySource::new("empty.txt", ""), Format::Text),
+            Input::new(MemorySource::new("blank.txt", "\n \n\t\n"), Format::Text),
+            Input::new(MemorySource::new("empty.jsonl", "\n"), Format::Jsonl),
+        ]);
+        assert_eq!((r.summary.documents, r.summary.paragraphs), (2, 0));
+        assert!(r.diagnostics.is_empty());
+    }
+
+    /// An input that reads differently the second time is reported, not
+    /// silently mis-attributed.
+    #[test]
+    fn changed_input_is_reported() {
+        struct Flaky(std::sync::atomic::AtomicBool);
+        impl crate::corpus::Source for Flaky {
+            fn name(&self) -> &str {
+                "flaky.txt"
+            }
+            fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
+                let second = self.0.swap(true, Ordering::SeqCst);
+                let text: &[u8] = if second {
+                    b"a line that repeats itself here\nanother line entirely, it seems\n"
+                } else {
+                    b"a line that repeats itself here\na line that repeats itself here\n"
+                };
+                Ok(Box::new(text))
+            }
+        }
+        let r = run(&[Input::new(Flaky(false.into()), Format::Text)]);
+        assert!(
+            r.diagnostics
+                .iter()
+                .any(|d| d.kind() == crate::ErrorKind::Changed),
+            "{:?}",
+            r.diagnostics
+        );
+        assert_eq!(r.summary.duplicate_paragraphs, 0);
+    }
+}
