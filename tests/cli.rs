@@ -27,6 +27,20 @@ fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
     path
 }
 
+/// Runs `neardup ARGS PATHS` in the repository, checks the exit code and
+/// returns standard output.
+fn stdout_of(args: &[&str], paths: &[&Path], code: i32) -> Vec<u8> {
+    neardup()
+        .current_dir(repo())
+        .args(args)
+        .args(paths)
+        .assert()
+        .code(code)
+        .get_output()
+        .stdout
+        .clone()
+}
+
 /// One JSON object per line of `--output-format jsonl`.
 fn clusters(stdout: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(stdout)
@@ -95,14 +109,11 @@ fn seed_situation_in_our_own_words() {
     let dir = TempDir::new().unwrap();
     write(dir.path(), "a-line.txt", LINE_ARTICLE);
     write(dir.path(), "b-blank.txt", BLANK_LINE_ARTICLE);
-    let out = neardup()
-        .args(["scan", "--output-format", "jsonl"])
-        .arg(dir.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(
+        &["scan", "--output-format", "jsonl"],
+        &[dir.path().as_ref()],
+        1,
+    );
     let found: Vec<_> = clusters(&out).iter().map(members).collect();
     let at = |f: &str, l| (f.to_owned(), l);
     assert_eq!(
@@ -132,20 +143,17 @@ fn blank_line_paragraphs_join_wrapped_lines() {
     let dir = TempDir::new().unwrap();
     let text = "First paragraph spans\ntwo lines here.\n\nSecond one\nis different.\n\nFirst paragraph spans\ntwo lines here.\n";
     write(dir.path(), "wrapped.txt", text);
-    let out = neardup()
-        .args([
+    let out = stdout_of(
+        &[
             "scan",
             "--paragraphs",
             "blank-line",
             "--output-format",
             "jsonl",
-        ])
-        .arg(dir.path().join("wrapped.txt"))
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+        ],
+        &[&dir.path().join("wrapped.txt")],
+        1,
+    );
     let c = clusters(&out);
     assert_eq!(c.len(), 1);
     let m = &c[0]["members"];
@@ -170,14 +178,7 @@ fn seeds_report_exactly_the_doubled_caption_and_passage() {
         eprintln!("skipped: {} not found", seeds.display());
         return;
     }
-    let out = neardup()
-        .args(["scan", "--output-format", "jsonl"])
-        .arg(&seeds)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(&["scan", "--output-format", "jsonl"], &[seeds.as_ref()], 1);
     let found: Vec<Vec<(String, u64)>> = clusters(&out).iter().map(members).collect();
     let at = |f: &str, l| (f.to_owned(), l);
     assert_eq!(
@@ -205,14 +206,7 @@ fn seeds_report_exactly_the_doubled_caption_and_passage() {
 
 #[test]
 fn sample_corpus_finds_the_planted_duplicates() {
-    let out = neardup()
-        .current_dir(repo())
-        .args(["scan", "--output-format", "json", "data/news"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(&["scan", "--output-format", "json", "data/news"], &[], 1);
     let report: Value = serde_json::from_slice(&out).unwrap();
     let s = &report["summary"];
     assert_eq!(s["documents"], 8);
@@ -253,14 +247,11 @@ fn sample_corpus_finds_the_planted_duplicates() {
 
 #[test]
 fn jsonl_records_are_documents() {
-    let out = neardup()
-        .current_dir(repo())
-        .args(["scan", "--output-format", "jsonl", "data/news.jsonl"])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(
+        &["scan", "--output-format", "jsonl", "data/news.jsonl"],
+        &[],
+        1,
+    );
     let c = clusters(&out);
     let first = &c[0]["members"];
     assert_eq!(first[0]["doc"], "callowcourier-0117");
@@ -279,14 +270,7 @@ fn jsonl_records_are_documents() {
 fn json_report_has_the_documented_fields() {
     let dir = TempDir::new().unwrap();
     let p = write(dir.path(), "a.txt", LINE_ARTICLE);
-    let out = neardup()
-        .args(["scan", "--output-format", "json"])
-        .arg(&p)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = stdout_of(&["scan", "--output-format", "json"], &[p.as_ref()], 1);
     let r: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(r["version"], 1);
     assert_eq!(r["tool"]["name"], "neardup");
@@ -405,14 +389,7 @@ fn compressed_inputs_give_the_same_findings() {
         write(dir.path(), "zst.jsonl", &zst),
     ];
     let run = |p: &Path| {
-        let out = neardup()
-            .args(["scan", "--output-format", "jsonl"])
-            .arg(p)
-            .assert()
-            .code(1)
-            .get_output()
-            .stdout
-            .clone();
+        let out = stdout_of(&["scan", "--output-format", "jsonl"], &[p.as_ref()], 1);
         String::from_utf8(out)
             .unwrap()
             .replace(&*p.to_string_lossy(), "INPUT")
@@ -426,14 +403,11 @@ fn compressed_inputs_give_the_same_findings() {
 #[test]
 fn thread_count_does_not_change_the_output() {
     let run = |threads: &str| {
-        neardup()
-            .current_dir(repo())
-            .args(["scan", "--output-format", "json", "-j", threads, "data"])
-            .assert()
-            .code(1)
-            .get_output()
-            .stdout
-            .clone()
+        stdout_of(
+            &["scan", "--output-format", "json", "-j", threads, "data"],
+            &[],
+            1,
+        )
     };
     assert_eq!(run("1"), run("4"));
 }
