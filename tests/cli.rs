@@ -109,11 +109,7 @@ fn seed_situation_in_our_own_words() {
     let dir = TempDir::new().unwrap();
     write(dir.path(), "a-line.txt", LINE_ARTICLE);
     write(dir.path(), "b-blank.txt", BLANK_LINE_ARTICLE);
-    let out = stdout_of(
-        &["scan", "--output-format", "jsonl"],
-        &[dir.path().as_ref()],
-        1,
-    );
+    let out = stdout_of(&["scan", "--output-format", "jsonl"], &[dir.path()], 1);
     let found: Vec<_> = clusters(&out).iter().map(members).collect();
     let at = |f: &str, l| (f.to_owned(), l);
     assert_eq!(
@@ -270,7 +266,7 @@ fn jsonl_records_are_documents() {
 fn json_report_has_the_documented_fields() {
     let dir = TempDir::new().unwrap();
     let p = write(dir.path(), "a.txt", LINE_ARTICLE);
-    let out = stdout_of(&["scan", "--output-format", "json"], &[p.as_ref()], 1);
+    let out = stdout_of(&["scan", "--output-format", "json"], &[&p], 1);
     let r: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(r["version"], 1);
     assert_eq!(r["tool"]["name"], "neardup");
@@ -389,7 +385,7 @@ fn compressed_inputs_give_the_same_findings() {
         write(dir.path(), "zst.jsonl", &zst),
     ];
     let run = |p: &Path| {
-        let out = stdout_of(&["scan", "--output-format", "jsonl"], &[p.as_ref()], 1);
+        let out = stdout_of(&["scan", "--output-format", "jsonl"], &[p], 1);
         String::from_utf8(out)
             .unwrap()
             .replace(&*p.to_string_lossy(), "INPUT")
