@@ -64,6 +64,9 @@
 //! accuracy check should group the plan into connected components. Heavily
 //! edited wire copies fall below neardup's default threshold by design:
 //! compute a listed pair's exact similarity before counting it as missed.
+//! Nor does neardup chain: when a wire copy's source is itself an edited
+//! copy, the target is rightly left unflagged if it is close to its source
+//! but not to the paragraph that source was flagged against.
 //!
 //! # Determinism
 //!
@@ -118,9 +121,10 @@ const VOCABULARY_SEED: u64 = 0x766f_6361_6275_6c61; // "vocabula"
 /// the head a little, as in real word counts.
 const ZIPF_SCALE: u64 = 1 << 32;
 const ZIPF_OFFSET: u64 = 2;
-/// Names are drawn from below the most frequent pseudo-words, so that they
-/// look distinctive.
-const NAME_MIN_RANK: usize = 2_000;
+/// Names are drawn from these ranks: below the most frequent pseudo-words,
+/// so that they look distinctive, and among the short ones (the vocabulary
+/// is sorted by syllable count), so that they look like names.
+const NAME_RANKS: (usize, usize) = (2_000, 20_000);
 
 /// Recent documents that wire stories and copied paragraphs can come from.
 /// Once full, a new document replaces a random entry, so most sources are
@@ -345,7 +349,7 @@ const FUNCTION_WORDS: &[&str] = &[
     "region",
     "area",
     "near",
-    "told",
+    "held",
     "asked",
 ];
 
@@ -599,9 +603,9 @@ impl Lexicon {
         let mut pseudo: Vec<(usize, String)> = Vec::with_capacity(VOCABULARY_SIZE);
         while pseudo.len() < VOCABULARY_SIZE {
             let syllables = match rng.below(100) {
-                0..20 => 1,
-                20..65 => 2,
-                65..92 => 3,
+                0..25 => 1,
+                25..75 => 2,
+                75..95 => 3,
                 _ => 4,
             };
             let mut word = String::new();
@@ -615,7 +619,7 @@ impl Lexicon {
             }
         }
         // Short words are the frequent ones in every language; the sort is
-        // stable, so within a length the generation order decides.
+        // stable, so within a syllable count the generation order decides.
         pseudo.sort_by_key(|(syllables, _)| *syllables);
         let words: Vec<String> = FUNCTION_WORDS
             .iter()
@@ -640,7 +644,7 @@ impl Lexicon {
 
     /// A capitalised mid-frequency pseudo-word.
     fn name(&self, rng: &mut Rng) -> String {
-        capitalised(&self.words[rng.range(NAME_MIN_RANK, self.words.len() - 1)])
+        capitalised(&self.words[rng.range(NAME_RANKS.0, NAME_RANKS.1)])
     }
 
     /// A paragraph of `words` words.
@@ -712,7 +716,7 @@ impl Lexicon {
             }
             match rng.below(1000) {
                 0..25 => push_number(rng, out),
-                25..75 => {
+                25..55 => {
                     out.push_str(&names[rng.below(names.len())]);
                     if i + 1 < len && rng.chance(150) {
                         out.push_str(if fancy { "’s" } else { "'s" });
