@@ -19,10 +19,11 @@
 //!    each run of white space becomes a single `" "` token (none at the start
 //!    or end).
 //!
-//! Most news text is ASCII, and for ASCII the rules above reduce to a small
-//! state machine that runs several times faster than the general path. The
-//! fast path is an optimisation only: a property test checks that it gives
-//! exactly the tokens of the general path for every ASCII string.
+//! Most news text is ASCII with a few typographic quotes and dashes, and for
+//! such text the rules above reduce to a small state machine that runs
+//! several times faster than the general path. The fast path is an
+//! optimisation only: property tests check that it gives exactly the tokens
+//! of the general path for every string it accepts.
 //!
 //! The tables behind steps 1–3 come from `icu_normalizer`, `icu_casemap`,
 //! `icu_properties` and `unicode-segmentation`, pinned in `Cargo.toml`;
@@ -111,9 +112,11 @@ impl Normalizer {
     /// counting the `" "` separators of character tokens.
     pub fn tokens(&self, text: &str, scratch: &mut Scratch, mut emit: impl FnMut(&str)) -> usize {
         match (self.kind, text.is_ascii()) {
-            (TokenKind::Words, true) => ascii_words(text, &mut scratch.token, &mut emit),
+            (TokenKind::Words, _) if fast_words_apply(text) => {
+                fast_words(text, &mut scratch.token, &mut emit)
+            }
             (TokenKind::Chars, true) => ascii_chars(text, &mut emit),
-            (kind, false) => {
+            (kind, _) => {
                 let Scratch { lower, token } = scratch;
                 lower.clear();
                 lower.push_str(&lowercase(&nfkc().normalize(text)));
@@ -197,55 +200,93 @@ fn class(b: u8) -> Class {
     }
 }
 
-/// The ASCII fast path for word tokens: UAX #29 restricted to ASCII, then
-/// everything but letters and digits dropped, then lower case.
-fn ascii_words(text: &str, token: &mut String, emit: &mut impl FnMut(&str)) -> usize {
+/// Whether `text` can take the fast path for word tokens: ASCII, plus the
+/// typographic punctuation of news copy, whose treatment by the general
+/// rules is known (see [`unit`]).
+fn fast_words_apply(text: &str) -> bool {
     let bytes = text.as_bytes();
+    let mut i = 0;
+    while let Some(offset) = bytes[i..].iter().position(|&b| b >= 0x80) {
+        i += offset;
+        match unit(bytes, i) {
+            (_, 0) => return false,
+            (_, len) => i += len,
+        }
+    }
+    true
+}
+
+/// The word-break class and length in bytes of the character at `bytes[i]`;
+/// length 0 for a character the fast path does not handle. The non-ASCII
+/// characters handled are those whose NFKC form, lower case and word-break
+/// behaviour reduce to an ASCII equivalent:
+///
+/// - `‘` `’` (U+2018, U+2019): MidNumLet, like `.`, and punctuation, so
+///   `it’s` is one word, `its`;
+/// - `“` `”` `–` `—` (U+201C, U+201D, U+2013, U+2014): break, dropped;
+/// - `…` (U+2026): NFKC gives `...`, which can never join two words;
+/// - no-break space (U+00A0): NFKC gives a space.
+fn unit(bytes: &[u8], i: usize) -> (Class, usize) {
+    match bytes[i..] {
+        [b, ..] if b < 0x80 => (class(b), 1),
+        [0xe2, 0x80, 0x98 | 0x99, ..] => (Class::MidBoth, 3),
+        [0xe2, 0x80, 0x9c | 0x9d | 0x93 | 0x94 | 0xa6, ..] => (Class::Other, 3),
+        [0xc2, 0xa0, ..] => (Class::Other, 2),
+        _ => (Class::Other, 0),
+    }
+}
+
+/// The fast path for word tokens: UAX #29 restricted to the characters
+/// [`unit`] knows, then everything but ASCII letters and digits dropped, then
+/// lower case. The caller has checked [`fast_words_apply`].
+fn fast_words(text: &str, token: &mut String, emit: &mut impl FnMut(&str)) -> usize {
+    let bytes = text.as_bytes();
+    let is_word = |c| matches!(c, Class::Letter | Class::Digit | Class::Underscore);
+    let class_at = |i: usize| (i < bytes.len()).then(|| unit(bytes, i));
     let mut count = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if !matches!(
-            class(bytes[i]),
-            Class::Letter | Class::Digit | Class::Underscore
-        ) {
-            i += 1;
+    while let Some((here, len)) = class_at(i) {
+        if !is_word(here) {
+            i += len;
             continue;
         }
         // A word segment starts here; extend it as far as the rules allow.
         token.clear();
+        let mut here = here;
         loop {
             let b = bytes[i];
             if b.is_ascii_alphanumeric() {
-                token.push(b.to_ascii_lowercase() as char);
+                token.push(char::from(b.to_ascii_lowercase()));
             }
-            let Some(&next) = bytes.get(i + 1) else {
-                i += 1;
+            let next = i + 1; // word characters are ASCII, one byte each
+            let Some((after, after_len)) = class_at(next) else {
+                i = next;
                 break;
             };
-            let (here, after) = (class(b), class(next));
-            let glued = matches!(after, Class::Letter | Class::Digit | Class::Underscore);
-            if glued {
-                i += 1;
+            if is_word(after) {
+                (i, here) = (next, after);
                 continue;
             }
             // A middle character joins only between two letters or two digits.
+            let beyond = class_at(next + after_len);
             let joins = matches!(
-                (here, after, bytes.get(i + 2).map(|&b| class(b))),
+                (here, after, beyond),
                 (
                     Class::Letter,
                     Class::MidLetter | Class::MidBoth,
-                    Some(Class::Letter)
+                    Some((Class::Letter, _))
                 ) | (
                     Class::Digit,
                     Class::MidNum | Class::MidBoth,
-                    Some(Class::Digit)
+                    Some((Class::Digit, _))
                 )
             );
             if joins {
-                i += 2;
+                i = next + after_len;
+                here = beyond.map_or(Class::Other, |(c, _)| c);
                 continue;
             }
-            i += 1;
+            i = next;
             break;
         }
         if !token.is_empty() {
@@ -362,6 +403,12 @@ mod tests {
 
         #[test]
         fn ascii_fast_path_matches_on_dense_punctuation(text in "[aZ9_:.',; -]{0,24}") {
+            prop_assert_eq!(words(&text), general(TokenKind::Words, &text));
+        }
+
+        #[test]
+        fn typographic_fast_path_matches_general_path(text in "[aZ9_:.',; ‘’“”–—…\u{a0}-]{0,24}") {
+            prop_assert!(fast_words_apply(&text));
             prop_assert_eq!(words(&text), general(TokenKind::Words, &text));
         }
 
