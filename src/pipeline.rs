@@ -485,7 +485,9 @@ fn fingerprint_block(
                 |line, _, text| {
                     let before = out.paragraphs;
                     for p in paragraphs(text.as_bytes(), mode) {
-                        fingerprint(&mut out, &String::from_utf8_lossy(p.text));
+                        // Paragraphs end at ASCII line breaks, so the byte
+                        // range is a valid slice of the decoded text.
+                        fingerprint(&mut out, &text[p.start..p.end]);
                     }
                     out.records.push((line, out.paragraphs - before));
                 },
