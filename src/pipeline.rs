@@ -24,7 +24,6 @@
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use ahash::{AHashMap, AHashSet};
 use crossbeam_channel::{Sender, bounded};
@@ -173,18 +172,16 @@ impl Item {
     }
 }
 
-/// Counts raw bytes for progress reporting.
+/// Reports raw bytes read to the progress display.
 struct Counting<'p, R> {
     inner: R,
     progress: &'p dyn Progress,
-    total: &'p AtomicU64,
 }
 
 impl<R: Read> Read for Counting<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.progress.advance(n as u64);
-        self.total.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
@@ -250,7 +247,6 @@ fn produce(
     tx: &Sender<Item>,
     progress: &dyn Progress,
 ) -> u64 {
-    let raw_total = AtomicU64::new(0);
     let mut decoded = 0u64;
     let mut out = Outbox { tx, seq: 0 };
     for (i, input) in ctx.inputs.iter().enumerate() {
@@ -262,7 +258,6 @@ fn produce(
             let counting = Counting {
                 inner: raw,
                 progress,
-                total: &raw_total,
             };
             compress::decode(Box::new(counting))
         });
@@ -276,7 +271,9 @@ fn produce(
             }
         };
         let mut index = 0u32;
+        let mut empty = true;
         for block in Blocks::new(stream, ctx.cut(i), ctx.options.block_size) {
+            empty = false;
             let sent = match block {
                 Ok(block) => {
                     decoded += block.data.len() as u64;
@@ -292,7 +289,7 @@ fn produce(
                 break;
             }
         }
-        if index == 0 && selection.wants(i, 0) && !out.unit(i, 0, Block::default()) {
+        if empty && selection.wants(i, 0) && !out.unit(i, 0, Block::default()) {
             return decoded;
         }
     }
