@@ -1065,7 +1065,7 @@ mod tests {
                 "flaky.txt"
             }
             fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
-                let second = self.0.swap(true, Ordering::SeqCst);
+                let second = self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
                 let text: &[u8] = if second {
                     b"a line that repeats itself here\nanother line entirely, it seems\n"
                 } else {
