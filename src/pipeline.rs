@@ -110,8 +110,8 @@ pub fn scan(
     progress: &dyn Progress,
 ) -> Result<Report, Error> {
     let ctx = Context::new(inputs, config, options);
-    let index = fingerprint_pass(&ctx, progress)?;
-    let plan = Plan::new(&index, config.lsh().bands());
+    let mut index = fingerprint_pass(&ctx, progress)?;
+    let plan = Plan::new(&mut index, config.lsh().bands());
     let verified = verify_pass(&ctx, &index, &plan, progress);
     Ok(build_report(&ctx, index, verified))
 }
@@ -372,20 +372,38 @@ struct BlockStart {
 
 /// What the first pass keeps: the document table and, per fingerprinted
 /// paragraph ("slot"), its paragraph number, content hash and band keys.
+///
+/// Everything is stored in per-block chunks of exact size while the pass
+/// runs, never in one growing vector: a vector that doubles its capacity
+/// briefly needs three times its size, which for the band keys of a large
+/// corpus is the largest allocation of the whole run.
 #[derive(Debug, Default)]
 struct Index {
     docs: Vec<Doc>,
     blocks: AHashMap<(u32, u32), BlockStart>,
-    /// Global paragraph number of each slot, ascending.
+    /// Global paragraph number of each slot, ascending (filled from
+    /// `chunks` at the end of the pass).
     fp_para: Vec<u32>,
+    /// Content hash of each slot (filled from `chunks` likewise).
     fp_content: Vec<u64>,
-    /// `bands` keys per slot, truncated to 32 bits (a collision only costs a
-    /// verification).
-    fp_keys: Vec<u32>,
+    /// Band keys per block, band-major, truncated to 32 bits (a collision
+    /// only costs a verification). The grouping step consumes them band by
+    /// band, freeing each as it goes.
+    keys: Vec<BlockKeys>,
+    chunks: Vec<(Vec<u32>, Vec<u64>)>,
+    slots: u32,
     paragraphs: u64,
     bytes: u64,
     diagnostics: Vec<(usize, Error)>,
     overflow: bool,
+}
+
+/// The band keys of one block's fingerprinted paragraphs.
+#[derive(Debug, Default)]
+struct BlockKeys {
+    first_slot: u32,
+    /// `by_band[b][i]` is band `b`'s key of the block's `i`-th slot.
+    by_band: Vec<Vec<u32>>,
 }
 
 /// The first pass's result for one block.
@@ -399,7 +417,8 @@ struct Fingerprinted {
     /// Block-local paragraph number of each fingerprinted paragraph.
     local: Vec<u32>,
     content: Vec<u64>,
-    keys: Vec<u32>,
+    /// Band-major band keys (see [`BlockKeys::by_band`]).
+    keys: Vec<Vec<u32>>,
     diagnostics: Vec<Error>,
 }
 
@@ -448,12 +467,15 @@ fn fingerprint_block(
         ..Fingerprinted::default()
     };
     let mode = ctx.config.paragraphs();
+    let bands = ctx.config.lsh().bands();
+    out.keys = vec![Vec::new(); bands];
     let mut fingerprint = |out: &mut Fingerprinted, text: &str| {
         if let Some(fp) = ctx.fingerprinter.fingerprint_with(text, scratch) {
             out.local.push(out.paragraphs);
             out.content.push(fp.content);
-            out.keys
-                .extend(ctx.fingerprinter.band_keys(fp.signature).map(|k| k as u32));
+            for (band, key) in ctx.fingerprinter.band_keys(fp.signature).enumerate() {
+                out.keys[band].push(key as u32);
+            }
         }
         out.paragraphs += 1;
     };
@@ -492,6 +514,9 @@ fn fingerprint_block(
             out.diagnostics = diagnostics;
         }
     }
+    for band in &mut out.keys {
+        band.shrink_to_fit();
+    }
     out
 }
 
@@ -502,7 +527,6 @@ fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index,
         .map(|i| i.source.size_hint())
         .sum::<Option<u64>>();
     progress.begin("fingerprinting", total);
-    let bands = ctx.config.lsh().bands();
     let work = |scratch: &mut fingerprint::Scratch, item: Item| match item {
         Item::Unit(unit) => (unit.seq, Ok(fingerprint_block(ctx, scratch, &unit))),
         Item::Failed { seq, input, error } => {
@@ -563,19 +587,30 @@ fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index,
                 docs: index.docs.len() as u32 - docs_before,
             },
         );
-        index
-            .fp_para
-            .extend(block.local.iter().map(|&l| first_para + l));
-        index.fp_content.extend_from_slice(&block.content);
-        index.fp_keys.extend_from_slice(&block.keys);
+        let n = block.local.len() as u32;
+        if n > 0 {
+            let para: Vec<u32> = block.local.iter().map(|&l| first_para + l).collect();
+            index.chunks.push((para, block.content));
+            index.keys.push(BlockKeys {
+                first_slot: index.slots,
+                by_band: block.keys,
+            });
+            index.slots += n;
+        }
         index.paragraphs += u64::from(block.paragraphs);
         index
             .diagnostics
             .extend(block.diagnostics.into_iter().map(|e| (seq, e)));
-        debug_assert_eq!(index.fp_keys.len(), index.fp_content.len() * bands);
     };
     let (mut index, bytes) = ordered(ctx, &Everything, progress, work, Index::default(), consume);
     progress.end();
+    let slots = index.slots as usize;
+    index.fp_para.reserve_exact(slots);
+    index.fp_content.reserve_exact(slots);
+    for (para, content) in std::mem::take(&mut index.chunks) {
+        index.fp_para.extend_from_slice(&para);
+        index.fp_content.extend_from_slice(&content);
+    }
     if index.overflow {
         return Err(Error::limit(format!(
             "the corpus has more than {} paragraphs, the most one scan can index; split it",
@@ -599,6 +634,54 @@ impl Csr {
     }
 }
 
+/// Candidate groups, stored flat, each distinct member list once: a
+/// near-duplicate pair usually shares most of the 25 bands, and keeping 25
+/// copies of every group was the largest allocation of the grouping step.
+#[derive(Debug, Default)]
+struct Groups {
+    offsets: Vec<u32>,
+    members: Vec<u32>,
+    /// Hash of a member list -> the first group with that hash. Group
+    /// numbers never reach the output, so an in-memory hash is fine here.
+    seen: AHashMap<u64, u32>,
+    hasher: ahash::RandomState,
+}
+
+impl Groups {
+    /// Adds a group of ascending slots, unless the same group is known.
+    fn add(&mut self, members: impl Iterator<Item = u32>) {
+        if self.offsets.is_empty() {
+            self.offsets.push(0);
+        }
+        let start = self.members.len();
+        self.members.extend(members);
+        let hash = self.hasher.hash_one(&self.members[start..]);
+        let id = self.len() as u32;
+        match self.seen.get(&hash) {
+            Some(&g) if self.get(g as usize) == &self.members[start..] => {
+                self.members.truncate(start)
+            }
+            Some(_) => self.offsets.push(self.members.len() as u32),
+            None => {
+                self.seen.insert(hash, id);
+                self.offsets.push(self.members.len() as u32);
+            }
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    fn get(&self, g: usize) -> &[u32] {
+        &self.members[self.offsets[g] as usize..self.offsets[g + 1] as usize]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        (0..self.len()).map(|g| self.get(g))
+    }
+}
+
 /// The second pass's plan, in slot numbers (indices into the fingerprint
 /// arrays).
 #[derive(Debug)]
@@ -615,7 +698,8 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(index: &Index, bands: usize) -> Plan {
+    /// The plan for `index`, whose band keys it consumes.
+    fn new(index: &mut Index, bands: usize) -> Plan {
         let n = index.fp_content.len();
         let content = &index.fp_content;
         let mut order: Vec<u32> = (0..n as u32).collect();
@@ -638,30 +722,37 @@ impl Plan {
             }
         }
         drop(order);
-        reps.sort_unstable();
 
-        let keys = &index.fp_keys;
-        let mut groups: Vec<Vec<u32>> = (0..bands)
-            .into_par_iter()
-            .flat_map_iter(|band| {
-                let mut pairs: Vec<(u32, u32)> = reps
-                    .iter()
-                    .map(|&s| (keys[s as usize * bands + band], s))
-                    .collect();
-                pairs.sort_unstable();
-                pairs
-                    .chunk_by(|a, b| a.0 == b.0)
-                    .filter(|run| run.len() > 1)
-                    .map(|run| run.iter().map(|&(_, s)| s).collect::<Vec<u32>>())
-                    .collect::<Vec<_>>()
-            })
-            .collect();
-        // A near-duplicate pair usually shares most bands; one group is enough.
-        groups.par_sort_unstable();
-        groups.dedup();
+        // Band by band, so that each band's keys are freed once grouped.
+        let mut is_rep = vec![false; n];
+        for &r in &reps {
+            is_rep[r as usize] = true;
+        }
+        drop(reps);
+        let mut groups = Groups::default();
+        for band in 0..bands {
+            let mut pairs: Vec<(u32, u32)> = Vec::new();
+            for block in &mut index.keys {
+                let keys = std::mem::take(&mut block.by_band[band]);
+                pairs.extend(
+                    keys.iter()
+                        .zip(block.first_slot..)
+                        .filter(|&(_, s)| is_rep[s as usize])
+                        .map(|(&k, s)| (k, s)),
+                );
+            }
+            pairs.par_sort_unstable();
+            let runs = pairs
+                .chunk_by(|a, b| a.0 == b.0)
+                .filter(|run| run.len() > 1);
+            for run in runs {
+                groups.add(run.iter().map(|&(_, s)| s));
+            }
+        }
+        index.keys = Vec::new();
 
         let mut counts = vec![0u32; n + 1];
-        for group in &groups {
+        for group in groups.iter() {
             let last = group[group.len() - 1];
             for &m in group {
                 counts[m as usize + 1] += 1;
@@ -941,7 +1032,11 @@ fn verify_pass(ctx: &Context<'_>, index: &Index, plan: &Plan, progress: &dyn Pro
             };
             match verdict {
                 Verdict::Kept => {
-                    verified.kept.insert(found.slot, found.member);
+                    // Only duplicates show their text; most kept candidates
+                    // end up with none, and a large corpus has many.
+                    let mut member = found.member;
+                    member.snippet = String::new();
+                    verified.kept.insert(found.slot, member);
                 }
                 Verdict::Duplicate { of, similarity } => {
                     verified
