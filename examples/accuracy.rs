@@ -348,8 +348,9 @@ impl Interner {
 
     /// The id of the full-length shingle starting at `tokens[start]`.
     fn window(&mut self, start: usize) -> u32 {
-        // Keep the load below 0.7 so that probe runs stay short.
-        if (self.in_table + 1) * 10 > self.slots.len() * 7 {
+        // Keep the load at most 1/2: every probe costs cache misses (slot,
+        // first occurrence, tokens), and linear probing slows sharply above.
+        if (self.in_table + 1) * 2 > self.slots.len() {
             self.grow();
         }
         let k = self.k;
@@ -370,7 +371,11 @@ impl Interner {
                 }
                 s => {
                     let f = self.first[(s - 1) as usize] as usize;
-                    if self.tokens[f..f + k] == self.tokens[start..start + k] {
+                    // The first token settles most mismatches without a
+                    // call to memcmp.
+                    if self.tokens[f] == self.tokens[start]
+                        && self.tokens[f..f + k] == self.tokens[start..start + k]
+                    {
                         return s - 1;
                     }
                 }

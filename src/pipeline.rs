@@ -728,10 +728,11 @@ impl Plan {
         for &r in &reps {
             is_rep[r as usize] = true;
         }
+        let n_reps = reps.len();
         drop(reps);
         let mut groups = Groups::default();
         for band in 0..bands {
-            let mut pairs: Vec<(u32, u32)> = Vec::new();
+            let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n_reps);
             for block in &mut index.keys {
                 let keys = std::mem::take(&mut block.by_band[band]);
                 pairs.extend(

@@ -167,9 +167,28 @@ struct ReportOut<'a> {
     tool: ToolOut,
     settings: SettingsOut,
     summary: SummaryOut,
-    clusters: Vec<ClusterOut<'a>>,
-    passages: Vec<PassageOut<'a>>,
+    clusters: Clusters<'a>,
+    passages: Passages<'a>,
     diagnostics: Vec<DiagnosticOut<'a>>,
+}
+
+/// The clusters, serialised one by one as they are converted: a report of
+/// a large corpus is never held twice in memory.
+struct Clusters<'a>(&'a [Cluster]);
+
+impl Serialize for Clusters<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(ClusterOut::new))
+    }
+}
+
+/// The passages, serialised like [`Clusters`].
+struct Passages<'a>(&'a [Passage]);
+
+impl Serialize for Passages<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(PassageOut::new))
+    }
 }
 
 #[derive(Serialize)]
@@ -221,8 +240,8 @@ fn report_out(r: &Report) -> ReportOut<'_> {
             errors,
             warnings: r.diagnostics.len() - errors,
         },
-        clusters: r.clusters.iter().map(ClusterOut::new).collect(),
-        passages: r.passages.iter().map(PassageOut::new).collect(),
+        clusters: Clusters(&r.clusters),
+        passages: Passages(&r.passages),
         diagnostics: r
             .diagnostics
             .iter()
