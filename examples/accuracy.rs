@@ -75,12 +75,13 @@
 //!   paragraphs the report did not flag (the README promises none, up to LSH
 //!   misses).
 //!
-//! Paragraphs are named by *record index* (0-based number of the non-blank
-//! line of the JSON Lines file, malformed records included) and paragraph
-//! index, and printed as `doc p<paragraph>` with the record's id. The
-//! report's `doc` is a record's `id` field, or its 1-based line number when
-//! it has none; both are resolved through the corpus, with the report's
-//! `line` settling duplicate ids.
+//! Paragraphs are identified by *record index* (0-based number of the
+//! non-blank line of the JSON Lines file, malformed records included) and
+//! paragraph index (0-based, counting every paragraph of the record, as the
+//! report does), and printed as `DOC pPARAGRAPH (record R)`, where `DOC` is
+//! what neardup calls the record: its `id` field, or its 1-based line number
+//! when it has none. The report's `doc` names are resolved to records through
+//! the corpus, with the report's `line` settling duplicate ids.
 //!
 //! # Why no hashing
 //!
@@ -101,9 +102,12 @@
 //! `m(m-1)/2` pairs and `m·m'` pairs with each similar group of `m'`, which
 //! are counted, never listed, so a boilerplate line repeated 100,000 times
 //! costs nothing. In each set, shingle ids are ordered by increasing
-//! frequency among the distinct sets; if `J(x, y) >= t` then
-//! `|x ∩ y| >= ceil(t·|x|)`, so `x` and `y` must share a shingle among the
-//! first `|x| - ceil(t·|x|) + 1` of `x` (and likewise for `y`). Sets are
+//! frequency among the distinct sets. If `J(x, y) >= t` then
+//! `|x ∩ y| >= t·|x ∪ y|`, so the overlap is at least `ceil(t·|x|)` and at
+//! least `ceil(t·|y|)`; two sets in one global order with an overlap of `α`
+//! share a shingle among the first `|x| - α + 1` of `x` and the first
+//! `|y| - α + 1` of `y`. So every pair is found by looking only at the
+//! *prefix* of each set, its first `|s| - ceil(t·|s|) + 1` shingles. Sets are
 //! processed by increasing size; each probes an inverted index over the
 //! prefixes of the sets already processed, skipping sets smaller than
 //! `t·|x|` (they cannot reach `t`), and every candidate is verified exactly.
@@ -112,7 +116,7 @@
 use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write as _};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -298,10 +302,11 @@ fn jaccard(a: &[u32], b: &[u32]) -> Similarity {
 ///
 /// A map keyed by `Vec<u32>` would hold one allocation per distinct shingle
 /// (some 13 million on the 100 MB corpus, over a gigabyte). Instead the
-/// token ids of every compared paragraph are appended to one stream, a
-/// full-length shingle is named by the stream position of its first
-/// occurrence, and an open-addressing table of ids is probed with a hash of
-/// the token ids, comparing the token ids of the stream on every hit. Short
+/// token ids of each compared paragraph are appended to one stream (and
+/// removed again if they bring no new shingle), a full-length shingle is
+/// named by the stream position of its first occurrence, and an
+/// open-addressing table of ids is probed with a hash of the token ids,
+/// comparing the token ids in the stream on every hit. Short
 /// paragraphs (fewer tokens than the shingle size) are one shingle of a
 /// different length; they are rare and go to an ordinary map.
 struct Interner {
@@ -443,10 +448,11 @@ struct Corpus {
 }
 
 impl Corpus {
-    /// `doc p3`: how a compared paragraph is shown.
+    /// `doc-0000042 p3 (record 41)`: how a compared paragraph is shown.
     fn name(&self, p: u32) -> String {
         let (record, paragraph) = self.place[p as usize];
-        format!("{} p{paragraph}", self.records[record as usize].name)
+        let name = &self.records[record as usize].name;
+        format!("{name} p{paragraph} (record {record})")
     }
 }
 
@@ -1179,6 +1185,12 @@ fn unflagged_pairs(groups: &Groups, pairs: &[SetPair], kept_of: &[u32]) -> u64 {
     within + across
 }
 
+/// Writes to stdout, ignoring errors: a closed pipe (`| head`) is not a
+/// failure of the check, and `print!` would panic on it.
+fn emit(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 fn show(sim: Similarity) -> String {
     format!("J={:.4} ({}/{})", sim.as_f64(), sim.intersection, sim.union)
 }
@@ -1258,7 +1270,7 @@ fn run(args: &Args) -> Result<bool, String> {
             if args.json {
                 eprintln!("{msg}");
             } else {
-                println!("{msg}");
+                emit(&format!("{msg}\n"));
             }
             Some(brute.len())
         }
@@ -1401,7 +1413,7 @@ fn run(args: &Args) -> Result<bool, String> {
             "brute_force_pairs": brute_pairs,
             "seconds": seconds,
         });
-        println!("{out}");
+        emit(&format!("{out}\n"));
         return Ok(ok);
     }
 
@@ -1526,6 +1538,6 @@ fn run(args: &Args) -> Result<bool, String> {
         .map(|(name, secs)| format!("{name} {secs:.2}"))
         .collect();
     let _ = writeln!(w, "time (s): {}; total {total_time:.2}", times.join(", "));
-    print!("{s}");
+    emit(&s);
     Ok(ok)
 }
