@@ -634,6 +634,31 @@ impl Csr {
     }
 }
 
+/// Sorts `(key, slot)` pairs by key, keeping pairs with equal keys in their
+/// order (ascending slots, as they are built). A least-significant-digit
+/// radix sort: four passes over the data whatever the keys, against the
+/// comparison sorts' `n log n`.
+fn radix_sort_by_key(pairs: &mut Vec<(u32, u32)>, scratch: &mut Vec<(u32, u32)>) {
+    scratch.clear();
+    scratch.resize(pairs.len(), (0, 0));
+    for shift in [0, 8, 16, 24] {
+        let mut starts = [0usize; 256];
+        for &(k, _) in pairs.iter() {
+            starts[(k >> shift) as usize & 0xff] += 1;
+        }
+        let mut total = 0;
+        for count in &mut starts {
+            (*count, total) = (total, total + *count);
+        }
+        for &pair in pairs.iter() {
+            let digit = (pair.0 >> shift) as usize & 0xff;
+            scratch[starts[digit]] = pair;
+            starts[digit] += 1;
+        }
+        std::mem::swap(pairs, scratch);
+    }
+}
+
 /// Candidate groups, stored flat, each distinct member list once: a
 /// near-duplicate pair usually shares most of the 25 bands, and keeping 25
 /// copies of every group was the largest allocation of the grouping step.
@@ -731,6 +756,7 @@ impl Plan {
         let n_reps = reps.len();
         drop(reps);
         let mut groups = Groups::default();
+        let mut scratch = Vec::new();
         for band in 0..bands {
             let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n_reps);
             for block in &mut index.keys {
@@ -742,7 +768,7 @@ impl Plan {
                         .map(|(&k, s)| (k, s)),
                 );
             }
-            pairs.par_sort_unstable();
+            radix_sort_by_key(&mut pairs, &mut scratch);
             let runs = pairs
                 .chunk_by(|a, b| a.0 == b.0)
                 .filter(|run| run.len() > 1);
@@ -1138,6 +1164,21 @@ mod tests {
             "{} comparisons",
             r.summary.comparisons
         );
+    }
+
+    #[test]
+    fn radix_sort_is_a_stable_sort_by_key() {
+        let mut state = 7u64;
+        let mut pairs: Vec<(u32, u32)> = (0..5000)
+            .map(|i| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (((state >> 40) as u32 % 3000).wrapping_mul(0x0101_0101), i)
+            })
+            .collect();
+        let mut expect = pairs.clone();
+        expect.sort_by_key(|p| p.0);
+        radix_sort_by_key(&mut pairs, &mut Vec::new());
+        assert_eq!(pairs, expect);
     }
 
     #[test]
