@@ -38,6 +38,7 @@
 #![deny(missing_docs)]
 
 pub mod cluster;
+mod column;
 pub mod config;
 pub mod corpus;
 mod error;

@@ -30,6 +30,7 @@ use crossbeam_channel::{Sender, bounded};
 use rayon::prelude::*;
 
 use crate::cluster::{Assigner, Verdict};
+use crate::column::Column;
 use crate::corpus::block::{Block, Blocks, Cut, DEFAULT_BLOCK_SIZE};
 use crate::corpus::compress;
 use crate::corpus::{Format, Input, JsonlFields, jsonl};
@@ -386,24 +387,16 @@ struct Index {
     fp_para: Vec<u32>,
     /// Content hash of each slot (filled from `chunks` likewise).
     fp_content: Vec<u64>,
-    /// Band keys per block, band-major, truncated to 32 bits (a collision
-    /// only costs a verification). The grouping step consumes them band by
-    /// band, freeing each as it goes.
-    keys: Vec<BlockKeys>,
+    /// One column of keys per band, indexed by slot, truncated to 32 bits
+    /// (a collision only costs a verification). The grouping step consumes
+    /// them band by band, freeing each as it goes.
+    keys: Vec<Column>,
     chunks: Vec<(Vec<u32>, Vec<u64>)>,
     slots: u32,
     paragraphs: u64,
     bytes: u64,
     diagnostics: Vec<(usize, Error)>,
     overflow: bool,
-}
-
-/// The band keys of one block's fingerprinted paragraphs.
-#[derive(Debug, Default)]
-struct BlockKeys {
-    first_slot: u32,
-    /// `by_band[b][i]` is band `b`'s key of the block's `i`-th slot.
-    by_band: Vec<Vec<u32>>,
 }
 
 /// The first pass's result for one block.
@@ -417,7 +410,8 @@ struct Fingerprinted {
     /// Block-local paragraph number of each fingerprinted paragraph.
     local: Vec<u32>,
     content: Vec<u64>,
-    /// Band-major band keys (see [`BlockKeys::by_band`]).
+    /// Band-major band keys: `keys[b][i]` is band `b`'s key of the block's
+    /// `i`-th fingerprinted paragraph.
     keys: Vec<Vec<u32>>,
     diagnostics: Vec<Error>,
 }
@@ -514,9 +508,6 @@ fn fingerprint_block(
             out.diagnostics = diagnostics;
         }
     }
-    for band in &mut out.keys {
-        band.shrink_to_fit();
-    }
     out
 }
 
@@ -591,10 +582,12 @@ fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index,
         if n > 0 {
             let para: Vec<u32> = block.local.iter().map(|&l| first_para + l).collect();
             index.chunks.push((para, block.content));
-            index.keys.push(BlockKeys {
-                first_slot: index.slots,
-                by_band: block.keys,
-            });
+            if index.keys.is_empty() {
+                index.keys.resize_with(block.keys.len(), Column::default);
+            }
+            for (column, keys) in index.keys.iter_mut().zip(&block.keys) {
+                column.extend_from_slice(keys);
+            }
             index.slots += n;
         }
         index.paragraphs += u64::from(block.paragraphs);
@@ -759,14 +752,9 @@ impl Plan {
         let mut scratch = Vec::new();
         for band in 0..bands {
             let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n_reps);
-            for block in &mut index.keys {
-                let keys = std::mem::take(&mut block.by_band[band]);
-                pairs.extend(
-                    keys.iter()
-                        .zip(block.first_slot..)
-                        .filter(|&(_, s)| is_rep[s as usize])
-                        .map(|(&k, s)| (k, s)),
-                );
+            if let Some(keys) = index.keys.get_mut(band).map(std::mem::take) {
+                debug_assert_eq!(keys.len(), n);
+                pairs.extend(keys.iter().zip(0u32..).filter(|&(_, s)| is_rep[s as usize]));
             }
             radix_sort_by_key(&mut pairs, &mut scratch);
             let runs = pairs
