@@ -44,14 +44,6 @@ impl Chunk {
 }
 
 /// An append-only column of `u32`, stored little-endian.
-///
-/// # Example
-///
-/// ```ignore
-/// let mut c = Column::default();
-/// c.extend_from_slice(&[1, 2, 3]);
-/// assert_eq!(c.iter().collect::<Vec<_>>(), [1, 2, 3]);
-/// ```
 #[derive(Default)]
 pub(crate) struct Column {
     chunks: Vec<Chunk>,
