@@ -111,10 +111,38 @@ pub fn scan(
     progress: &dyn Progress,
 ) -> Result<Report, Error> {
     let ctx = Context::new(inputs, config, options);
+    let mut clock = Stopwatch::new();
     let mut index = fingerprint_pass(&ctx, progress)?;
+    clock.lap("fingerprint");
     let plan = Plan::new(&mut index, config.lsh().bands());
+    clock.lap("group");
     let verified = verify_pass(&ctx, &index, &plan, progress);
-    Ok(build_report(&ctx, index, verified))
+    clock.lap("verify");
+    let mut report = build_report(&ctx, index, verified);
+    clock.lap("report");
+    report.timings = clock.laps;
+    Ok(report)
+}
+
+/// Wall time per stage, for `--verbose`.
+struct Stopwatch {
+    last: std::time::Instant,
+    laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Stopwatch {
+    fn new() -> Stopwatch {
+        Stopwatch {
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((stage, now - self.last));
+        self.last = now;
+    }
 }
 
 /// What every worker needs to know.
@@ -628,28 +656,69 @@ impl Csr {
 }
 
 /// Sorts `(key, slot)` pairs by key, keeping pairs with equal keys in their
-/// order (ascending slots, as they are built). A least-significant-digit
-/// radix sort: four passes over the data whatever the keys, against the
-/// comparison sorts' `n log n`.
+/// order (ascending slots, as they are built). A radix sort: one pass
+/// scatters the pairs into 256 buckets by the key's top byte, then each
+/// bucket, small enough to stay in cache, is sorted by the remaining three
+/// bytes (least significant first) on the rayon pool. Linear in the number
+/// of pairs whatever the keys, unlike a comparison sort.
 fn radix_sort_by_key(pairs: &mut Vec<(u32, u32)>, scratch: &mut Vec<(u32, u32)>) {
+    // Below this a comparison sort in cache beats four passes and a fan-out
+    // to the thread pool. Sorting whole pairs keeps equal keys in slot order.
+    const SMALL: usize = 1 << 16;
+    if pairs.len() < SMALL {
+        pairs.sort_unstable();
+        return;
+    }
     scratch.clear();
     scratch.resize(pairs.len(), (0, 0));
-    for shift in [0, 8, 16, 24] {
-        let mut starts = [0usize; 256];
-        for &(k, _) in pairs.iter() {
-            starts[(k >> shift) as usize & 0xff] += 1;
-        }
-        let mut total = 0;
-        for count in &mut starts {
-            (*count, total) = (total, total + *count);
-        }
-        for &pair in pairs.iter() {
-            let digit = (pair.0 >> shift) as usize & 0xff;
-            scratch[starts[digit]] = pair;
-            starts[digit] += 1;
-        }
-        std::mem::swap(pairs, scratch);
+    let digit = |k: u32, shift: u32| (k >> shift) as usize & 0xff;
+    let mut starts = [0usize; 257];
+    for &(k, _) in pairs.iter() {
+        starts[digit(k, 24) + 1] += 1;
     }
+    for i in 0..256 {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts;
+    for &pair in pairs.iter() {
+        let d = digit(pair.0, 24);
+        scratch[next[d]] = pair;
+        next[d] += 1;
+    }
+    // Split both buffers at the bucket boundaries; each bucket sorts from
+    // `scratch` into `pairs` in three passes (an odd number, so the result
+    // lands in `pairs`).
+    let mut buckets = Vec::with_capacity(256);
+    let (mut src, mut dst) = (&mut scratch[..], &mut pairs[..]);
+    for i in 0..256 {
+        let len = starts[i + 1] - starts[i];
+        let (s, s_rest) = src.split_at_mut(len);
+        let (d, d_rest) = dst.split_at_mut(len);
+        buckets.push((s, d));
+        (src, dst) = (s_rest, d_rest);
+    }
+    buckets.into_par_iter().for_each(|(src, dst)| {
+        for (shift, from_src) in [(0, true), (8, false), (16, true)] {
+            let (from, to): (&[(u32, u32)], &mut [(u32, u32)]) = if from_src {
+                (&*src, &mut *dst)
+            } else {
+                (&*dst, &mut *src)
+            };
+            let mut at = [0usize; 256];
+            for &(k, _) in from {
+                at[digit(k, shift)] += 1;
+            }
+            let mut total = 0;
+            for count in &mut at {
+                (*count, total) = (total, total + *count);
+            }
+            for &pair in from {
+                let d = digit(pair.0, shift);
+                to[at[d]] = pair;
+                at[d] += 1;
+            }
+        }
+    });
 }
 
 /// Candidate groups, stored flat, each distinct member list once: a
@@ -720,41 +789,52 @@ impl Plan {
     fn new(index: &mut Index, bands: usize) -> Plan {
         let n = index.fp_content.len();
         let content = &index.fp_content;
-        let mut order: Vec<u32> = (0..n as u32).collect();
-        order.par_sort_unstable_by_key(|&s| (content[s as usize], s));
-        let mut rep_of = vec![0u32; n];
+        // Exact classes: sort by the top half of the content hash (a radix
+        // sort, sequential in memory), then split each run of equal halves
+        // by the full hash, which is rarely needed.
+        let mut order: Vec<(u32, u32)> = content
+            .iter()
+            .zip(0u32..)
+            .map(|(&c, s)| ((c >> 32) as u32, s))
+            .collect();
+        radix_sort_by_key(&mut order, &mut Vec::new());
+        let mut rep_of: Vec<u32> = (0..n as u32).collect();
         let mut keep_until: Vec<u32> = (0..n as u32).collect();
         let mut needed = vec![false; n];
-        let mut reps = Vec::new();
-        for class in order.chunk_by(|&a, &b| content[a as usize] == content[b as usize]) {
-            let rep = class[0];
-            reps.push(rep);
-            for &m in class {
-                rep_of[m as usize] = rep;
-            }
-            if class.len() > 1 {
-                keep_until[rep as usize] = class[class.len() - 1];
-                for &m in class {
-                    needed[m as usize] = true;
+        let mut run_slots = Vec::new();
+        for run in order
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+        {
+            run_slots.clear();
+            run_slots.extend(run.iter().map(|&(_, s)| s));
+            // Slots ascend within the run; a stable sort by full hash keeps
+            // them ascending within each class.
+            run_slots.sort_by_key(|&s| content[s as usize]);
+            for class in run_slots.chunk_by(|&a, &b| content[a as usize] == content[b as usize]) {
+                if let [rep, .., last] = *class {
+                    keep_until[rep as usize] = last;
+                    for &m in class {
+                        rep_of[m as usize] = rep;
+                        needed[m as usize] = true;
+                    }
                 }
             }
         }
         drop(order);
-
+        let n_reps = (0..n).filter(|&s| rep_of[s] == s as u32).count();
         // Band by band, so that each band's keys are freed once grouped.
-        let mut is_rep = vec![false; n];
-        for &r in &reps {
-            is_rep[r as usize] = true;
-        }
-        let n_reps = reps.len();
-        drop(reps);
         let mut groups = Groups::default();
         let mut scratch = Vec::new();
         for band in 0..bands {
             let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n_reps);
             if let Some(keys) = index.keys.get_mut(band).map(std::mem::take) {
                 debug_assert_eq!(keys.len(), n);
-                pairs.extend(keys.iter().zip(0u32..).filter(|&(_, s)| is_rep[s as usize]));
+                pairs.extend(
+                    keys.iter()
+                        .zip(0u32..)
+                        .filter(|&(_, s)| rep_of[s as usize] == s),
+                );
             }
             radix_sort_by_key(&mut pairs, &mut scratch);
             let runs = pairs
@@ -1119,6 +1199,7 @@ fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) -> Report {
         clusters,
         passages,
         diagnostics: diagnostics_out,
+        timings: Vec::new(),
     }
 }
 
@@ -1157,7 +1238,7 @@ mod tests {
     #[test]
     fn radix_sort_is_a_stable_sort_by_key() {
         let mut state = 7u64;
-        let mut pairs: Vec<(u32, u32)> = (0..5000)
+        let mut pairs: Vec<(u32, u32)> = (0..200_000)
             .map(|i| {
                 state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
                 (((state >> 40) as u32 % 3000).wrapping_mul(0x0101_0101), i)

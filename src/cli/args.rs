@@ -57,6 +57,10 @@ pub struct ScanArgs {
     /// Do not show the progress bar.
     #[arg(short, long)]
     pub quiet: bool,
+
+    /// Also print the time each stage took, on standard error.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// Settings that change what counts as a duplicate.

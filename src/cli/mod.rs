@@ -99,6 +99,14 @@ fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
     let bar = progress::Bar::new(!args.quiet);
     let report = pipeline::scan(&inputs, &config, &options, &bar)?;
     print_diagnostics(&report);
+    if args.verbose {
+        let stages: Vec<String> = report
+            .timings
+            .iter()
+            .map(|(stage, t)| format!("{stage} {:.2} s", t.as_secs_f64()))
+            .collect();
+        eprintln!("timings: {}", stages.join(", "));
+    }
 
     let color = match args.color {
         ColorChoice::Always => true,

@@ -29,6 +29,9 @@ pub struct Report {
     /// Problems with the input (unreadable files, malformed records). The
     /// rest of the input was still scanned.
     pub diagnostics: Vec<Error>,
+    /// Wall time of each stage (fingerprint, group, verify, report). Not
+    /// part of any output format, which must not vary between runs.
+    pub timings: Vec<(&'static str, std::time::Duration)>,
 }
 
 /// Counts over a scan.
