@@ -655,13 +655,16 @@ impl Csr {
     }
 }
 
+/// A 32-bit key and the slot it belongs to.
+type KeySlot = (u32, u32);
+
 /// Sorts `(key, slot)` pairs by key, keeping pairs with equal keys in their
 /// order (ascending slots, as they are built). A radix sort: one pass
 /// scatters the pairs into 256 buckets by the key's top byte, then each
 /// bucket, small enough to stay in cache, is sorted by the remaining three
 /// bytes (least significant first) on the rayon pool. Linear in the number
 /// of pairs whatever the keys, unlike a comparison sort.
-fn radix_sort_by_key(pairs: &mut Vec<(u32, u32)>, scratch: &mut Vec<(u32, u32)>) {
+fn radix_sort_by_key(pairs: &mut [KeySlot], scratch: &mut Vec<KeySlot>) {
     // Below this a comparison sort in cache beats four passes and a fan-out
     // to the thread pool. Sorting whole pairs keeps equal keys in slot order.
     const SMALL: usize = 1 << 16;
@@ -689,7 +692,7 @@ fn radix_sort_by_key(pairs: &mut Vec<(u32, u32)>, scratch: &mut Vec<(u32, u32)>)
     // `scratch` into `pairs` in three passes (an odd number, so the result
     // lands in `pairs`).
     let mut buckets = Vec::with_capacity(256);
-    let (mut src, mut dst) = (&mut scratch[..], &mut pairs[..]);
+    let (mut src, mut dst) = (&mut scratch[..], pairs);
     for i in 0..256 {
         let len = starts[i + 1] - starts[i];
         let (s, s_rest) = src.split_at_mut(len);
@@ -699,7 +702,7 @@ fn radix_sort_by_key(pairs: &mut Vec<(u32, u32)>, scratch: &mut Vec<(u32, u32)>)
     }
     buckets.into_par_iter().for_each(|(src, dst)| {
         for (shift, from_src) in [(0, true), (8, false), (16, true)] {
-            let (from, to): (&[(u32, u32)], &mut [(u32, u32)]) = if from_src {
+            let (from, to): (&[KeySlot], &mut [KeySlot]) = if from_src {
                 (&*src, &mut *dst)
             } else {
                 (&*dst, &mut *src)
