@@ -35,7 +35,7 @@ use crate::corpus::block::{Block, Blocks, Cut, DEFAULT_BLOCK_SIZE};
 use crate::corpus::compress;
 use crate::corpus::{Format, Input, JsonlFields, jsonl};
 use crate::fingerprint::{self, Fingerprinter};
-use crate::paragraph::{ParagraphMode, is_blank, paragraphs};
+use crate::paragraph::{Paragraph, ParagraphMode, is_blank, paragraphs};
 use crate::passage;
 use crate::report::{Cluster, Duplicate, Kind, Location, Member, Report, Summary};
 use crate::shingle::ShingleSet;
@@ -903,12 +903,14 @@ struct Needed<'a> {
     index: &'a Index,
     /// Needed global paragraph numbers, ascending.
     paras: Vec<u32>,
+    /// The slot of each of `paras`.
+    slots: &'a [u32],
     blocks: AHashSet<(u32, u32)>,
     last_block: AHashMap<u32, u32>,
 }
 
 impl<'a> Needed<'a> {
-    fn new(index: &'a Index, plan: &Plan) -> Needed<'a> {
+    fn new(index: &'a Index, plan: &'a Plan) -> Needed<'a> {
         let paras: Vec<u32> = plan
             .needed
             .iter()
@@ -934,13 +936,20 @@ impl<'a> Needed<'a> {
         Needed {
             index,
             paras,
+            slots: &plan.needed,
             blocks,
             last_block,
         }
     }
 
-    fn contains(&self, para: u32) -> bool {
-        self.paras.binary_search(&para).is_ok()
+    /// The needed paragraphs in `first..end`, with their slots, ascending.
+    fn within(&self, first: u32, end: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let from = self.paras.partition_point(|&p| p < first);
+        let to = self.paras.partition_point(|&p| p < end);
+        self.paras[from..to]
+            .iter()
+            .copied()
+            .zip(self.slots[from..to].iter().copied())
     }
 }
 
@@ -983,26 +992,21 @@ fn reread_block(
     };
     let path = &ctx.names[unit.input as usize];
     let mode = ctx.config.paragraphs();
+    // Called for each needed paragraph, with its global number and slot.
     let mut visit = |out: &mut Reread,
-                     para: u32,
+                     (para, slot): (u32, u32),
                      doc_index: u32,
                      doc: &Arc<str>,
-                     p: crate::paragraph::Paragraph<'_>,
+                     p: Paragraph<'_>,
                      line: u64,
                      offset: u64| {
-        if !needed.contains(para) {
-            return;
-        }
         let text = String::from_utf8_lossy(p.text);
         let Some((set, content)) = ctx.fingerprinter.shingle_set_with(&text, scratch) else {
             return;
         };
-        let Ok(slot) = index.fp_para.binary_search(&para) else {
-            return;
-        };
         let d = &index.docs[doc_index as usize];
         out.found.push(Found {
-            slot: slot as u32,
+            slot,
             set,
             content,
             member: Member {
@@ -1023,17 +1027,14 @@ fn reread_block(
         Format::Text => {
             let doc_index = start.first_doc;
             let doc = path.clone();
-            for (i, p) in paragraphs(&unit.block.data, mode).enumerate() {
-                let line = unit.block.first_line + p.line + 1;
-                visit(
-                    &mut out,
-                    start.first_para + i as u32,
-                    doc_index,
-                    &doc,
-                    p,
-                    line,
-                    unit.block.offset,
-                );
+            let mut want = needed
+                .within(start.first_para, start.first_para + start.paragraphs)
+                .peekable();
+            for (p, para) in paragraphs(&unit.block.data, mode).zip(start.first_para..) {
+                if let Some(hit) = want.next_if(|&(n, _)| n == para) {
+                    let line = unit.block.first_line + p.line + 1;
+                    visit(&mut out, hit, doc_index, &doc, p, line, unit.block.offset);
+                }
             }
         }
         Format::Jsonl => {
@@ -1041,7 +1042,10 @@ fn reread_block(
             let wanted: AHashMap<u64, u32> = (start.first_doc..start.first_doc + start.docs)
                 .filter(|&d| {
                     let doc = &index.docs[d as usize];
-                    (doc.first_para..doc.first_para + doc.n_paras).any(|p| needed.contains(p))
+                    needed
+                        .within(doc.first_para, doc.first_para + doc.n_paras)
+                        .next()
+                        .is_some()
                 })
                 .map(|d| (index.docs[d as usize].line, d))
                 .collect();
@@ -1054,13 +1058,18 @@ fn reread_block(
                 &mut reported,
                 |line, id, text| {
                     let doc_index = wanted[&line];
-                    let first = index.docs[doc_index as usize].first_para;
+                    let d = &index.docs[doc_index as usize];
                     let doc: Arc<str> = match id {
                         Some(id) => Arc::from(id),
                         None => Arc::from(line.to_string()),
                     };
-                    for (i, p) in paragraphs(text.as_bytes(), mode).enumerate() {
-                        visit(&mut out, first + i as u32, doc_index, &doc, p, line, 0);
+                    let mut want = needed
+                        .within(d.first_para, d.first_para + d.n_paras)
+                        .peekable();
+                    for (p, para) in paragraphs(text.as_bytes(), mode).zip(d.first_para..) {
+                        if let Some(hit) = want.next_if(|&(n, _)| n == para) {
+                            visit(&mut out, hit, doc_index, &doc, p, line, 0);
+                        }
                     }
                 },
             );
