@@ -119,6 +119,7 @@ import os
 import re
 import shlex
 import subprocess
+import shutil
 import sys
 import tempfile
 import time
@@ -354,8 +355,7 @@ def worker_main(args) -> int:
         "phases": {"read_tokenise": t1 - t0, "minhash_lsh": t2 - t1, "verify_rule": t3 - t2},
         "pairs": [[*keys[d], *keys[k]] for d, k in pairs],
     }
-    with open(args.pairs_out, "w") as f:
-        json.dump(out, f)
+    json.dump(out, sys.stdout)
     return 0
 
 
@@ -582,7 +582,6 @@ def main() -> int:
     ap.add_argument("--rows", type=int, help="signature values per band (default: neardup's choice)")
     ap.add_argument("--allow-sdist", action="store_true", help="let pip build peers from source")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
-    ap.add_argument("--pairs-out", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.worker:
@@ -634,13 +633,17 @@ def main() -> int:
     ]
 
     def best_of(cmd, out_path, ok_codes):
+        """Runs cmd --repeat times; out_path ends up holding the output of
+        the fastest run."""
         best = None
+        run_path = out_path + ".run"
         for _ in range(max(1, args.repeat)):
-            rc, wall, cpu, rss, err = run_measured(cmd, out_path)
+            rc, wall, cpu, rss, err = run_measured(cmd, run_path)
             if rc not in ok_codes:
                 return None, f"exit {rc}: " + " | ".join(err.strip().splitlines()[-3:])
             if best is None or wall < best[0]:
                 best = (wall, rss, cpu)
+                os.replace(run_path, out_path)
         return best, None
 
     if "neardup" in tools:
@@ -677,8 +680,7 @@ def main() -> int:
         if peer_status.get(t):
             continue
         out_path = os.path.join(tmp, t + ".json")
-        cmd = [venv_py, os.path.abspath(__file__), "--worker", t, "--corpus", corpus,
-               "--pairs-out", out_path, *common]
+        cmd = [venv_py, os.path.abspath(__file__), "--worker", t, "--corpus", corpus, *common]
         print(f"running {t}", file=sys.stderr, flush=True)
         best, err = best_of(cmd, out_path, (0,))
         if err:
@@ -775,6 +777,7 @@ def main() -> int:
     if skipped:
         report.append("")
         report += skipped
+    shutil.rmtree(tmp, ignore_errors=True)
     text = "\n".join(report) + "\n"
     print(text, end="")
     if args.out:
