@@ -5,20 +5,23 @@
 //! position `i` with probability equal to their Jaccard similarity, which is
 //! what LSH banding ([`crate::lsh`]) builds on.
 //!
-//! `h_i` is Dietzfelbinger's multiply-add-shift hash, which is strongly
-//! universal for 32-bit keys:
+//! `h_i` is Dietzfelbinger's multiply-add-shift hash for 32-bit keys, with
+//! the added constant a multiple of 2^32:
 //!
 //! ```text
-//! x   = low32(s) xor high32(s)              (s: the 64-bit shingle hash)
-//! h_i = ((a_i * x + b_i) mod 2^64) >> 32    (a 32-bit value)
+//! x   = low32(s) xor high32(s)                   (s: the 64-bit shingle hash)
+//! h_i = ((a_i * x + b_i * 2^32) mod 2^64) >> 32  (a 32-bit value)
 //! ```
 //!
 //! The coefficients come from [`SplitMix64`] seeded with `seed`, drawn in
-//! the order `a_0, b_0, a_1, b_1, …`, with the lowest bit of each `a_i` set.
-//! Unlike the `(a·x + b) mod p` family computed with a wrapping 32-bit
-//! multiply (a bug some libraries carry), every step here is exact 64-bit
-//! arithmetic, and the loop is a straight run of multiplies, adds and minimums
-//! that compilers vectorise.
+//! the order `a_0, b_0, a_1, b_1, …`: `a_i` is a draw with its lowest bit
+//! set, `b_i` the high 32 bits of a draw. Unlike the `(a·x + b) mod p`
+//! family computed with a wrapping 32-bit multiply (a bug some libraries
+//! carry), the arithmetic is exact. Because `b_i` has no low half, no carry
+//! crosses from the low 32 bits, so the same value is
+//! `high32(low32(a_i) · x) + high32(a_i) · x + b_i (mod 2^32)`: all in 32-bit
+//! lanes, eight to a vector register, which is how the loop below computes
+//! it.
 
 use crate::hash::SplitMix64;
 
@@ -49,8 +52,11 @@ pub const DEFAULT_SEED: u64 = 0;
 /// ```
 #[derive(Clone, Debug)]
 pub struct MinHasher {
-    a: Box<[u64]>,
-    b: Box<[u64]>,
+    /// Low halves of the `a_i`.
+    a_lo: Box<[u32]>,
+    /// High halves of the `a_i`.
+    a_hi: Box<[u32]>,
+    b: Box<[u32]>,
 }
 
 /// A MinHash signature: one 32-bit minimum per hash function.
@@ -64,26 +70,29 @@ impl MinHasher {
     /// from `seed`.
     pub fn new(num_perm: usize, seed: u64) -> MinHasher {
         let mut rng = SplitMix64::new(seed);
-        let (mut a, mut b) = (Vec::with_capacity(num_perm), Vec::with_capacity(num_perm));
+        let (mut a_lo, mut a_hi, mut b) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..num_perm {
-            a.push(rng.next_u64() | 1);
-            b.push(rng.next_u64());
+            let a = rng.next_u64() | 1;
+            a_lo.push(a as u32);
+            a_hi.push((a >> 32) as u32);
+            b.push((rng.next_u64() >> 32) as u32);
         }
         MinHasher {
-            a: a.into(),
+            a_lo: a_lo.into(),
+            a_hi: a_hi.into(),
             b: b.into(),
         }
     }
 
     /// The number of hash functions.
     pub fn num_perm(&self) -> usize {
-        self.a.len()
+        self.b.len()
     }
 
     /// The signature of a set of shingle hashes. Repeats do not matter; an
     /// empty input gives a signature of `u32::MAX` values.
     pub fn signature(&self, shingles: &[u64]) -> Signature {
-        let mut values = vec![u32::MAX; self.a.len()];
+        let mut values = vec![u32::MAX; self.b.len()];
         self.fill(shingles, &mut values);
         Signature {
             values: values.into(),
@@ -100,7 +109,7 @@ impl MinHasher {
     pub fn fill(&self, shingles: &[u64], out: &mut [u32]) {
         assert_eq!(
             out.len(),
-            self.a.len(),
+            self.b.len(),
             "signature buffer has the wrong length"
         );
         out.fill(u32::MAX);
@@ -108,11 +117,11 @@ impl MinHasher {
         {
             if std::arch::is_x86_feature_detected!("avx2") {
                 // SAFETY: the CPU supports AVX2, checked just above.
-                unsafe { fill_avx2(&self.a, &self.b, shingles, out) };
+                unsafe { fill_avx2(self, shingles, out) };
                 return;
             }
         }
-        fill_portable(&self.a, &self.b, shingles, out);
+        fill_portable(self, shingles, out);
     }
 }
 
@@ -120,17 +129,19 @@ impl MinHasher {
 /// result is identical to [`fill_portable`].
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-fn fill_avx2(a: &[u64], b: &[u64], shingles: &[u64], out: &mut [u32]) {
-    fill_portable(a, b, shingles, out);
+fn fill_avx2(h: &MinHasher, shingles: &[u64], out: &mut [u32]) {
+    fill_portable(h, shingles, out);
 }
 
 #[inline(always)]
-fn fill_portable(a: &[u64], b: &[u64], shingles: &[u64], out: &mut [u32]) {
+fn fill_portable(h: &MinHasher, shingles: &[u64], out: &mut [u32]) {
     for &s in shingles {
-        let x = u64::from((s as u32) ^ ((s >> 32) as u32));
-        for ((m, &a), &b) in out.iter_mut().zip(a).zip(b) {
-            let h = (a.wrapping_mul(x).wrapping_add(b) >> 32) as u32;
-            *m = (*m).min(h);
+        let x = (s as u32) ^ ((s >> 32) as u32);
+        let lanes = out.iter_mut().zip(&*h.a_lo).zip(&*h.a_hi).zip(&*h.b);
+        for (((m, &a_lo), &a_hi), &b) in lanes {
+            let carry_in = ((u64::from(a_lo) * u64::from(x)) >> 32) as u32;
+            let v = carry_in.wrapping_add(a_hi.wrapping_mul(x)).wrapping_add(b);
+            *m = (*m).min(v);
         }
     }
 }
@@ -178,28 +189,35 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    #[test]
-    fn coefficients_follow_the_documented_generator() {
-        let hasher = MinHasher::new(2, 7);
-        let mut rng = SplitMix64::new(7);
-        let expect = [
-            rng.next_u64() | 1,
-            rng.next_u64(),
-            rng.next_u64() | 1,
-            rng.next_u64(),
-        ];
-        assert_eq!([hasher.a[0], hasher.b[0], hasher.a[1], hasher.b[1]], expect);
+    /// The definition in the module docs, in 64-bit arithmetic.
+    fn by_definition(num_perm: usize, seed: u64, shingles: &[u64]) -> Vec<u32> {
+        let mut rng = SplitMix64::new(seed);
+        (0..num_perm)
+            .map(|_| {
+                let a = rng.next_u64() | 1;
+                let b = rng.next_u64() >> 32;
+                shingles
+                    .iter()
+                    .map(|&s| {
+                        let x = u64::from((s as u32) ^ ((s >> 32) as u32));
+                        (a.wrapping_mul(x).wrapping_add(b << 32) >> 32) as u32
+                    })
+                    .fold(u32::MAX, u32::min)
+            })
+            .collect()
     }
 
     #[test]
-    fn value_matches_the_formula() {
-        let hasher = MinHasher::new(4, 0);
-        let s: u64 = 0x0123_4567_89ab_cdef;
-        let x = u64::from(0x89ab_cdefu32 ^ 0x0123_4567u32);
-        let sig = hasher.signature(&[s]);
-        for i in 0..4 {
-            let expect = (hasher.a[i].wrapping_mul(x).wrapping_add(hasher.b[i]) >> 32) as u32;
-            assert_eq!(sig.values()[i], expect);
+    fn values_match_the_definition() {
+        let shingles: Vec<u64> = (0..60u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i << 7))
+            .collect();
+        for (num_perm, seed) in [(1, 0), (7, 3), (128, 0), (130, 9)] {
+            let hasher = MinHasher::new(num_perm, seed);
+            assert_eq!(
+                hasher.signature(&shingles).values(),
+                &by_definition(num_perm, seed, &shingles)[..]
+            );
         }
     }
 
@@ -210,7 +228,7 @@ mod tests {
             .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
             .collect();
         let mut portable = vec![u32::MAX; 128];
-        fill_portable(&hasher.a, &hasher.b, &shingles, &mut portable);
+        fill_portable(&hasher, &shingles, &mut portable);
         assert_eq!(hasher.signature(&shingles).values(), &portable[..]);
     }
 

@@ -27,10 +27,10 @@ def fingerprint(text, n=5, num_perm=128, bands=25, rows=5, content_seed=0x6e6561
     g = splitmix(0)
     coef = []
     for _ in range(num_perm):
-        a = next(g) | 1; b = next(g); coef.append((a, b))
+        a = next(g) | 1; b = next(g) >> 32; coef.append((a, b))
     sig = []
     for a, b in coef:
-        sig.append(min((((a * ((s & 0xffffffff) ^ (s >> 32))) + b) & M) >> 32 for s in sh))
+        sig.append(min((((a * ((s & 0xffffffff) ^ (s >> 32))) + (b << 32)) & M) >> 32 for s in sh))
     keys = [xxhash.xxh3_64_intdigest(b''.join(struct.pack('<I', v) for v in sig[j*rows:(j+1)*rows]), j) for j in range(bands)]
     return toks, content, sig, keys
 for text in ["The harbour board voted on Tuesday to rebuild the old north pier.", "Related Topics", "\u201c\u00c9lan\u201d \u2014 \ufb01nal \u039f\u0394\u039f\u03a3 test, na\u00efve caf\u00e9."]:
