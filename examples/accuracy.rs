@@ -124,6 +124,7 @@ use ahash::AHashMap;
 use neardup::corpus::{JsonlFields, compress, jsonl};
 use neardup::normalize::{Normalizer, Scratch, TokenKind};
 use neardup::paragraph::{ParagraphMode, is_blank, paragraphs};
+use neardup::verify::jaccard;
 use neardup::{Similarity, Threshold};
 use serde::Deserialize;
 use serde_json::json;
@@ -279,23 +280,6 @@ impl Sets {
     fn count(&self) -> usize {
         self.offsets.len() - 1
     }
-}
-
-/// The exact Jaccard similarity of two sorted, de-duplicated sets.
-fn jaccard(a: &[u32], b: &[u32]) -> Similarity {
-    let (mut i, mut j, mut shared) = (0, 0, 0u32);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                shared += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    Similarity::new(shared, (a.len() + b.len()) as u32 - shared)
 }
 
 /// Interns shingles (runs of token ids) to dense `u32` ids, exactly.

@@ -173,7 +173,8 @@ impl Similarity {
     }
 }
 
-/// The exact Jaccard similarity of two sorted, de-duplicated slices.
+/// The exact Jaccard similarity of two sorted, de-duplicated slices (of
+/// shingle hashes here; of exact shingle ids in `examples/accuracy.rs`).
 ///
 /// # Example
 ///
@@ -181,7 +182,7 @@ impl Similarity {
 /// let sim = neardup::verify::jaccard(&[1, 2, 3, 4], &[2, 3, 4, 5]);
 /// assert_eq!((sim.intersection, sim.union), (3, 5));
 /// ```
-pub fn jaccard(a: &[u64], b: &[u64]) -> Similarity {
+pub fn jaccard<T: Ord>(a: &[T], b: &[T]) -> Similarity {
     let (mut i, mut j, mut shared) = (0, 0, 0u32);
     while i < a.len() && j < b.len() {
         match a[i].cmp(&b[j]) {
