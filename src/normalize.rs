@@ -252,25 +252,21 @@ fn fast_words(text: &str, token: &mut String, emit: &mut impl FnMut(&str)) -> us
         }
         // A word segment starts here; extend it as far as the rules allow.
         token.clear();
-        let mut here = here;
         loop {
-            let b = bytes[i];
-            if b.is_ascii_alphanumeric() {
-                token.push(char::from(b.to_ascii_lowercase()));
+            // A run of word characters (ASCII, one byte each) glues together.
+            let run = i;
+            while i < bytes.len() && is_word(class(bytes[i])) {
+                i += 1;
             }
-            let next = i + 1; // word characters are ASCII, one byte each
-            let Some((after, after_len)) = class_at(next) else {
-                i = next;
+            let letters = bytes[run..i].iter().filter(|b| b.is_ascii_alphanumeric());
+            token.extend(letters.map(|&b| char::from(b.to_ascii_lowercase())));
+            // A middle character joins only between two letters or two digits.
+            let here = class(bytes[i - 1]);
+            let Some((after, after_len)) = class_at(i) else {
                 break;
             };
-            if is_word(after) {
-                (i, here) = (next, after);
-                continue;
-            }
-            // A middle character joins only between two letters or two digits.
-            let beyond = class_at(next + after_len);
             let joins = matches!(
-                (here, after, beyond),
+                (here, after, class_at(i + after_len)),
                 (
                     Class::Letter,
                     Class::MidLetter | Class::MidBoth,
@@ -281,13 +277,10 @@ fn fast_words(text: &str, token: &mut String, emit: &mut impl FnMut(&str)) -> us
                     Some((Class::Digit, _))
                 )
             );
-            if joins {
-                i = next + after_len;
-                here = beyond.map_or(Class::Other, |(c, _)| c);
-                continue;
+            if !joins {
+                break;
             }
-            i = next;
-            break;
+            i += after_len;
         }
         if !token.is_empty() {
             emit(token);
