@@ -729,8 +729,7 @@ fn radix_sort_by_key(pairs: &mut [KeySlot], scratch: &mut Vec<KeySlot>) {
 /// copies of every group was the largest allocation of the grouping step.
 #[derive(Debug, Default)]
 struct Groups {
-    offsets: Vec<u32>,
-    members: Vec<u32>,
+    lists: Csr,
     /// Hash of a member list -> the first group with that hash. Group
     /// numbers never reach the output, so an in-memory hash is fine here.
     seen: AHashMap<u64, u32>,
@@ -740,35 +739,33 @@ struct Groups {
 impl Groups {
     /// Adds a group of ascending slots, unless the same group is known.
     fn add(&mut self, members: impl Iterator<Item = u32>) {
-        if self.offsets.is_empty() {
-            self.offsets.push(0);
+        let lists = &mut self.lists;
+        if lists.offsets.is_empty() {
+            lists.offsets.push(0);
         }
-        let start = self.members.len();
-        self.members.extend(members);
-        let hash = self.hasher.hash_one(&self.members[start..]);
+        let start = lists.items.len();
+        lists.items.extend(members);
+        let hash = self.hasher.hash_one(&lists.items[start..]);
         let id = self.len() as u32;
+        let lists = &mut self.lists;
         match self.seen.get(&hash) {
-            Some(&g) if self.get(g as usize) == &self.members[start..] => {
-                self.members.truncate(start)
+            Some(&g) if lists.get(g as usize) == &lists.items[start..] => {
+                lists.items.truncate(start)
             }
-            Some(_) => self.offsets.push(self.members.len() as u32),
+            Some(_) => lists.offsets.push(lists.items.len() as u32),
             None => {
                 self.seen.insert(hash, id);
-                self.offsets.push(self.members.len() as u32);
+                lists.offsets.push(lists.items.len() as u32);
             }
         }
     }
 
     fn len(&self) -> usize {
-        self.offsets.len().saturating_sub(1)
-    }
-
-    fn get(&self, g: usize) -> &[u32] {
-        &self.members[self.offsets[g] as usize..self.offsets[g + 1] as usize]
+        self.lists.offsets.len().saturating_sub(1)
     }
 
     fn iter(&self) -> impl Iterator<Item = &[u32]> {
-        (0..self.len()).map(|g| self.get(g))
+        (0..self.len()).map(|g| self.lists.get(g))
     }
 }
 
@@ -965,16 +962,14 @@ impl Selection for Needed<'_> {
 /// The start of a paragraph's text, white space collapsed, for display.
 fn snippet(text: &str) -> String {
     const MAX_CHARS: usize = 72;
-    let mut out = String::new();
-    for (i, word) in text.split_whitespace().enumerate() {
-        if i > 0 {
-            out.push(' ');
-        }
-        out.push_str(word);
-        if out.chars().count() > MAX_CHARS {
-            let cut: String = out.chars().take(MAX_CHARS).collect();
-            return format!("{}…", cut.trim_end());
-        }
+    let mut words = text
+        .split_whitespace()
+        .flat_map(|w| std::iter::once(' ').chain(w.chars()))
+        .skip(1);
+    let mut out: String = words.by_ref().take(MAX_CHARS).collect();
+    if words.next().is_some() {
+        out.truncate(out.trim_end().len());
+        out.push('…');
     }
     out
 }
@@ -1245,6 +1240,17 @@ mod tests {
             "{} comparisons",
             r.summary.comparisons
         );
+    }
+
+    #[test]
+    fn snippets_collapse_space_and_cut_long_text() {
+        assert_eq!(snippet("  a\tb \n c "), "a b c");
+        let long = "word ".repeat(40);
+        let cut = snippet(&long);
+        // 72 characters of text, then the ellipsis.
+        assert_eq!(cut.chars().count(), 73, "{cut}");
+        assert!(cut.ends_with(" wo…"), "{cut}");
+        assert_eq!(snippet(&"x".repeat(72)), "x".repeat(72));
     }
 
     #[test]

@@ -510,7 +510,7 @@ fn closed_pipe_exits_quietly() {
 }
 
 #[test]
-fn colour_follows_no_color() {
+fn colour_only_when_asked_or_on_a_terminal() {
     let dir = TempDir::new().unwrap();
     let p = write(dir.path(), "a.txt", LINE_ARTICLE);
     neardup()
