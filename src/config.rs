@@ -26,6 +26,28 @@ pub const DEFAULT_MIN_WORDS: usize = 2;
 /// The default similarity threshold.
 pub const DEFAULT_THRESHOLD: &str = "0.8";
 
+/// Which pairs of paragraphs may be duplicates of each other.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// Any two paragraphs of the scan (the default): doubled paragraphs,
+    /// syndicated copies and boilerplate shared between documents.
+    #[default]
+    All,
+    /// Only paragraphs of the same document: the doubled-paragraph fix,
+    /// which never touches text that another document merely shares.
+    Within,
+}
+
+impl Scope {
+    /// The name used in flags and machine-readable output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::All => "all",
+            Scope::Within => "within",
+        }
+    }
+}
+
 /// Validated detection settings.
 ///
 /// # Example
@@ -48,6 +70,7 @@ pub struct Config {
     seed: u64,
     threshold: Threshold,
     lsh: LshParams,
+    scope: Scope,
 }
 
 /// Builds a [`Config`]; every setting has a default.
@@ -62,6 +85,7 @@ pub struct ConfigBuilder {
     threshold: Option<Threshold>,
     bands: Option<usize>,
     rows: Option<usize>,
+    scope: Scope,
 }
 
 impl Config {
@@ -108,6 +132,11 @@ impl Config {
     /// The LSH banding.
     pub fn lsh(&self) -> LshParams {
         self.lsh
+    }
+
+    /// Which pairs may be duplicates.
+    pub fn scope(&self) -> Scope {
+        self.scope
     }
 }
 
@@ -173,6 +202,12 @@ impl ConfigBuilder {
         self
     }
 
+    /// Which pairs may be duplicates (default [`Scope::All`]).
+    pub fn scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
     /// Checks the settings and builds the [`Config`].
     ///
     /// # Errors
@@ -215,6 +250,7 @@ impl ConfigBuilder {
             seed: self.seed.unwrap_or(DEFAULT_SEED),
             threshold,
             lsh,
+            scope: self.scope,
         })
     }
 }

@@ -54,7 +54,7 @@ pub mod report;
 pub mod shingle;
 pub mod verify;
 
-pub use config::{Config, ConfigBuilder};
+pub use config::{Config, ConfigBuilder, Scope};
 pub use error::{Error, ErrorKind};
 pub use fingerprint::{Fingerprint, Fingerprinter};
 pub use verify::{Similarity, Threshold};

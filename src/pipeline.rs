@@ -39,7 +39,7 @@ use crate::paragraph::{Paragraph, ParagraphMode, is_blank, paragraphs};
 use crate::passage;
 use crate::report::{Cluster, Duplicate, Kind, Location, Member, Report, Summary};
 use crate::shingle::ShingleSet;
-use crate::{Config, Error, Similarity};
+use crate::{Config, Error, Scope, Similarity};
 
 /// How inputs are read (as opposed to how duplicates are detected, which
 /// is [`Config`]).
@@ -114,7 +114,7 @@ pub fn scan(
     let mut clock = Stopwatch::new();
     let mut index = fingerprint_pass(&ctx, progress)?;
     clock.lap("fingerprint");
-    let plan = Plan::new(&mut index, config.lsh().bands());
+    let plan = Plan::new(&mut index, config.lsh().bands(), config.scope());
     clock.lap("group");
     let verified = verify_pass(&ctx, &index, &plan, progress);
     clock.lap("verify");
@@ -425,6 +425,22 @@ struct Index {
     bytes: u64,
     diagnostics: Vec<(usize, Error)>,
     overflow: bool,
+}
+
+impl Index {
+    /// The document of each slot.
+    fn doc_of_slots(&self) -> Vec<u32> {
+        let mut doc = 0;
+        self.fp_para
+            .iter()
+            .map(|&p| {
+                while self.docs[doc].first_para + self.docs[doc].n_paras <= p {
+                    doc += 1;
+                }
+                doc as u32
+            })
+            .collect()
+    }
 }
 
 /// The first pass's result for one block.
@@ -786,9 +802,18 @@ struct Plan {
 
 impl Plan {
     /// The plan for `index`, whose band keys it consumes.
-    fn new(index: &mut Index, bands: usize) -> Plan {
+    fn new(index: &mut Index, bands: usize, scope: Scope) -> Plan {
         let n = index.fp_content.len();
         let content = &index.fp_content;
+        // With `Scope::Within`, runs of equal keys are cut where the
+        // document changes: slots ascend within a run and documents are
+        // runs of slots, so this keeps exactly the same-document pairs.
+        let doc_of = match scope {
+            Scope::All => Vec::new(),
+            Scope::Within => index.doc_of_slots(),
+        };
+        let same_doc =
+            |a: u32, b: u32| doc_of.is_empty() || doc_of[a as usize] == doc_of[b as usize];
         // Exact classes: sort by the top half of the content hash (a radix
         // sort, sequential in memory), then split each run of equal halves
         // by the full hash, which is rarely needed.
@@ -811,7 +836,9 @@ impl Plan {
             // Slots ascend within the run; a stable sort by full hash keeps
             // them ascending within each class.
             run_slots.sort_by_key(|&s| content[s as usize]);
-            for class in run_slots.chunk_by(|&a, &b| content[a as usize] == content[b as usize]) {
+            for class in run_slots
+                .chunk_by(|&a, &b| content[a as usize] == content[b as usize] && same_doc(a, b))
+            {
                 if let [rep, .., last] = *class {
                     keep_until[rep as usize] = last;
                     for &m in class {
@@ -838,7 +865,7 @@ impl Plan {
             }
             radix_sort_by_key(&mut pairs, &mut scratch);
             let runs = pairs
-                .chunk_by(|a, b| a.0 == b.0)
+                .chunk_by(|a, b| a.0 == b.0 && same_doc(a.1, b.1))
                 .filter(|run| run.len() > 1);
             for run in runs {
                 groups.add(run.iter().map(|&(_, s)| s));

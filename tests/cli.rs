@@ -242,6 +242,33 @@ fn sample_corpus_finds_the_planted_duplicates() {
 }
 
 #[test]
+fn scope_within_keeps_only_repeats_inside_a_document() {
+    let out = stdout_of(
+        &[
+            "scan",
+            "--scope",
+            "within",
+            "--output-format",
+            "json",
+            "data/news",
+        ],
+        &[],
+        1,
+    );
+    let report: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(report["settings"]["scope"], "within");
+    let s = &report["summary"];
+    assert_eq!(
+        (s["within_document"].as_u64(), s["cross_document"].as_u64()),
+        (Some(3), Some(0))
+    );
+    for cluster in report["clusters"].as_array().unwrap() {
+        let files: Vec<String> = members(cluster).into_iter().map(|m| m.0).collect();
+        assert!(files.iter().all(|f| *f == files[0]), "{files:?}");
+    }
+}
+
+#[test]
 fn jsonl_records_are_documents() {
     let out = stdout_of(
         &["scan", "--output-format", "jsonl", "data/news.jsonl"],

@@ -11,7 +11,7 @@
 use neardup::corpus::{Format, Input, MemorySource};
 use neardup::paragraph::{ParagraphMode, paragraphs};
 use neardup::pipeline::{ScanOptions, Silent, scan};
-use neardup::{Config, Fingerprinter, Threshold};
+use neardup::{Config, Fingerprinter, Scope, Threshold};
 use proptest::prelude::*;
 
 /// A paragraph from a tiny vocabulary, so that random paragraphs often
@@ -57,9 +57,12 @@ fn oracle(docs: &[Vec<String>], config: &Config) -> Clusters {
     let mut kept: Vec<usize> = Vec::new();
     let mut clusters: std::collections::BTreeMap<usize, Vec<(usize, u32)>> = Default::default();
     for j in 0..all.len() {
+        let in_scope = |k: usize| config.scope() == Scope::All || all[k].0.0 == all[j].0.0;
         let hit = kept.iter().copied().find(|&k| {
-            fp.similarity(&all[k].1, &all[j].1)
-                .meets(config.threshold())
+            in_scope(k)
+                && fp
+                    .similarity(&all[k].1, &all[j].1)
+                    .meets(config.threshold())
         });
         match hit {
             Some(k) => clusters.entry(k).or_default().push(all[j].0),
@@ -116,7 +119,12 @@ fn scanned(docs: &[Vec<String>], config: &Config, block_size: usize, jsonl: bool
 }
 
 fn config(threshold: &str, shingle_size: usize) -> Config {
+    scoped(threshold, shingle_size, Scope::All)
+}
+
+fn scoped(threshold: &str, shingle_size: usize, scope: Scope) -> Config {
     Config::builder()
+        .scope(scope)
         .threshold(threshold.parse::<Threshold>().unwrap())
         .shingle_size(shingle_size)
         .min_words(1)
@@ -137,8 +145,9 @@ proptest! {
         shingle_size in 1usize..4,
         block_size in prop::sample::select(vec![8usize, 64, 1 << 20]),
         jsonl in any::<bool>(),
+        scope in prop::sample::select(vec![Scope::All, Scope::Within]),
     ) {
-        let config = config(threshold, shingle_size);
+        let config = scoped(threshold, shingle_size, scope);
         prop_assert_eq!(scanned(&docs, &config, block_size, jsonl), oracle(&docs, &config));
     }
 

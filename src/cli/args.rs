@@ -101,6 +101,12 @@ pub struct DetectArgs {
     /// Signature values per LSH band (default: derived from the threshold).
     #[arg(long, value_name = "R", help_heading = "Detection")]
     pub rows: Option<usize>,
+
+    /// Which repeats count: `all` (within and across documents) or only
+    /// repeats `within` the same document (a paragraph doubled by a
+    /// scraper).
+    #[arg(long, value_enum, default_value_t = ScopeArg::All, value_name = "SCOPE", help_heading = "Detection")]
+    pub scope: ScopeArg,
 }
 
 /// Settings for reading the input.
@@ -155,6 +161,12 @@ pub enum ColorChoice {
 pub enum ParagraphArg {
     Line,
     BlankLine,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ScopeArg {
+    All,
+    Within,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

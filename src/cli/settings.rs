@@ -3,9 +3,9 @@
 
 use neardup::normalize::TokenKind;
 use neardup::paragraph::ParagraphMode;
-use neardup::{Config, Threshold};
+use neardup::{Config, Scope, Threshold};
 
-use super::args::{DetectArgs, ParagraphArg, ShingleArg};
+use super::args::{DetectArgs, ParagraphArg, ScopeArg, ShingleArg};
 
 /// The detection settings the flags ask for.
 pub fn config(args: &DetectArgs) -> Result<Config, neardup::Error> {
@@ -17,6 +17,10 @@ pub fn config(args: &DetectArgs) -> Result<Config, neardup::Error> {
         .tokens(match args.shingle {
             ShingleArg::Words => TokenKind::Words,
             ShingleArg::Chars => TokenKind::Chars,
+        })
+        .scope(match args.scope {
+            ScopeArg::All => Scope::All,
+            ScopeArg::Within => Scope::Within,
         });
     if let Some(t) = &args.threshold {
         b = b.threshold(t.parse::<Threshold>()?);

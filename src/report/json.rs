@@ -148,6 +148,7 @@ struct SettingsOut {
     threshold: f64,
     bands: usize,
     rows: usize,
+    scope: &'static str,
     fingerprint_version: u32,
 }
 
@@ -223,6 +224,7 @@ fn report_out(r: &Report) -> ReportOut<'_> {
             threshold: c.threshold().as_f64(),
             bands: c.lsh().bands(),
             rows: c.lsh().rows(),
+            scope: c.scope().as_str(),
             fingerprint_version: crate::hash::FORMAT_VERSION,
         },
         summary: SummaryOut {
