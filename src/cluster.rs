@@ -126,6 +126,23 @@ impl Assigner {
         verdict
     }
 
+    /// Takes paragraph `id` as kept without comparing it with anything: a
+    /// paragraph of a reference corpus that later paragraphs are checked
+    /// against. Its set is kept until paragraph `keep_until` has been
+    /// offered.
+    ///
+    /// # Panics
+    ///
+    /// Panics if a group number is out of range.
+    pub fn keep(&mut self, id: u32, set: ShingleSet, groups: &[u32], keep_until: u32) -> Verdict {
+        self.release_before(id);
+        for &g in groups {
+            self.kept_in_group[g as usize].push(id);
+        }
+        self.remember(id, Verdict::Kept, Some(set), keep_until);
+        Verdict::Kept
+    }
+
     /// Offers paragraph `id` as an exact copy of the earlier paragraph
     /// `original`: it takes the original's verdict (a duplicate of the
     /// original if that was kept) once `set` is confirmed equal to the
@@ -219,6 +236,23 @@ mod tests {
         );
         // A "copy" whose set differs (hash collision) is kept, not misfiled.
         assert_eq!(a.offer_copy(4, &set(&[42]), 0), Verdict::Kept);
+    }
+
+    #[test]
+    fn kept_reference_paragraphs_are_not_compared() {
+        let mut a = Assigner::new("0.5".parse().unwrap(), 1);
+        assert_eq!(a.keep(0, set(&[1, 2, 3]), &[0], 9), Verdict::Kept);
+        // A near-copy taken as reference is kept too, without a comparison.
+        assert_eq!(a.keep(1, set(&[1, 2, 3, 4]), &[0], 9), Verdict::Kept);
+        assert_eq!(a.comparisons(), 0);
+        // A checked paragraph is compared with both; the earlier one wins.
+        assert_eq!(
+            a.offer(2, set(&[1, 2, 3, 4]), &[0], 9),
+            Verdict::Duplicate {
+                of: 0,
+                similarity: Similarity::new(3, 4)
+            }
+        );
     }
 
     #[test]

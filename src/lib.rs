@@ -37,6 +37,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod allow;
 pub mod cluster;
 mod column;
 pub mod config;

@@ -78,6 +78,7 @@ mod tests {
                 end: 0,
             },
             snippet: String::new(),
+            content: 0,
         }
     }
 

@@ -29,6 +29,7 @@ use ahash::{AHashMap, AHashSet};
 use crossbeam_channel::{Sender, bounded};
 use rayon::prelude::*;
 
+use crate::allow::{self, Allowlist};
 use crate::cluster::{Assigner, Verdict};
 use crate::column::Column;
 use crate::corpus::block::{Block, Blocks, Cut, DEFAULT_BLOCK_SIZE};
@@ -49,6 +50,17 @@ pub struct ScanOptions {
     pub fields: JsonlFields,
     /// Target size of a block of work, in bytes.
     pub block_size: usize,
+    /// Paragraphs allowed to repeat, dropped before fingerprinting.
+    pub allowlist: Allowlist,
+    /// How many of the first inputs are a *reference corpus* that the rest
+    /// is checked against: every reference paragraph is kept, without being
+    /// compared with the other reference paragraphs, and only paragraphs of
+    /// the later inputs can be duplicates (of a reference paragraph, or of
+    /// an earlier kept paragraph of the later inputs). Only candidate groups
+    /// holding a later paragraph are verified, so the second pass reads
+    /// little of the reference. 0, the default, checks everything against
+    /// everything.
+    pub reference: usize,
 }
 
 impl Default for ScanOptions {
@@ -56,6 +68,8 @@ impl Default for ScanOptions {
         ScanOptions {
             fields: JsonlFields::default(),
             block_size: DEFAULT_BLOCK_SIZE,
+            allowlist: Allowlist::default(),
+            reference: 0,
         }
     }
 }
@@ -152,16 +166,19 @@ struct Context<'a> {
     config: &'a Config,
     options: &'a ScanOptions,
     fingerprinter: Fingerprinter,
+    allow: allow::Matcher<'a>,
 }
 
 impl<'a> Context<'a> {
     fn new(inputs: &'a [Input], config: &'a Config, options: &'a ScanOptions) -> Context<'a> {
+        let fingerprinter = Fingerprinter::new(config);
         Context {
             inputs,
             names: inputs.iter().map(|i| Arc::from(i.source.name())).collect(),
             config,
             options,
-            fingerprinter: Fingerprinter::new(config),
+            allow: options.allowlist.bind(&fingerprinter),
+            fingerprinter,
         }
     }
 
@@ -421,7 +438,11 @@ struct Index {
     keys: Vec<Column>,
     chunks: Vec<(Vec<u32>, Vec<u64>)>,
     slots: u32,
+    /// The first slot of an input after the reference corpus (`slots` until
+    /// one is seen).
+    first_checked: Option<u32>,
     paragraphs: u64,
+    allowed: u64,
     bytes: u64,
     diagnostics: Vec<(usize, Error)>,
     overflow: bool,
@@ -451,6 +472,8 @@ struct Fingerprinted {
     /// JSON Lines: the line and paragraph count of each good record.
     records: Vec<(u64, u32)>,
     paragraphs: u32,
+    /// Paragraphs dropped by the allowlist.
+    allowed: u32,
     /// Block-local paragraph number of each fingerprinted paragraph.
     local: Vec<u32>,
     content: Vec<u64>,
@@ -508,7 +531,12 @@ fn fingerprint_block(
     let bands = ctx.config.lsh().bands();
     out.keys = vec![Vec::new(); bands];
     let mut fingerprint = |out: &mut Fingerprinted, text: &str| {
-        if let Some(fp) = ctx.fingerprinter.fingerprint_with(text, scratch) {
+        let fp = ctx.fingerprinter.fingerprint_with(text, scratch);
+        if let Some(fp) = fp.filter(|fp| {
+            let allowed = ctx.allow.allows(text, fp.content);
+            out.allowed += u32::from(allowed);
+            !allowed
+        }) {
             out.local.push(out.paragraphs);
             out.content.push(fp.content);
             for (band, key) in ctx.fingerprinter.band_keys(fp.signature).enumerate() {
@@ -623,6 +651,9 @@ fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index,
             },
         );
         let n = block.local.len() as u32;
+        if block.input as usize >= ctx.options.reference && index.first_checked.is_none() {
+            index.first_checked = Some(index.slots);
+        }
         if n > 0 {
             let para: Vec<u32> = block.local.iter().map(|&l| first_para + l).collect();
             index.chunks.push((para, block.content));
@@ -635,6 +666,7 @@ fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index,
             index.slots += n;
         }
         index.paragraphs += u64::from(block.paragraphs);
+        index.allowed += u64::from(block.allowed);
         index
             .diagnostics
             .extend(block.diagnostics.into_iter().map(|e| (seq, e)));
@@ -798,12 +830,17 @@ struct Plan {
     keep_until: Vec<u32>,
     /// Slots whose text the verification pass needs, ascending.
     needed: Vec<u32>,
+    /// Slots before this one belong to the reference corpus.
+    checked: u32,
 }
 
 impl Plan {
     /// The plan for `index`, whose band keys it consumes.
     fn new(index: &mut Index, bands: usize, scope: Scope) -> Plan {
         let n = index.fp_content.len();
+        // Slots before `checked` belong to the reference corpus: classes and
+        // groups of reference slots alone are never verified.
+        let checked = index.first_checked.unwrap_or(n as u32);
         let content = &index.fp_content;
         // With `Scope::Within`, runs of equal keys are cut where the
         // document changes: slots ascend within a run and documents are
@@ -839,11 +876,13 @@ impl Plan {
             for class in run_slots
                 .chunk_by(|&a, &b| content[a as usize] == content[b as usize] && same_doc(a, b))
             {
-                if let [rep, .., last] = *class {
+                if let [rep, .., last] = *class
+                    && last >= checked
+                {
                     keep_until[rep as usize] = last;
                     for &m in class {
                         rep_of[m as usize] = rep;
-                        needed[m as usize] = true;
+                        needed[m as usize] = m == rep || m >= checked;
                     }
                 }
             }
@@ -866,7 +905,7 @@ impl Plan {
             radix_sort_by_key(&mut pairs, &mut scratch);
             let runs = pairs
                 .chunk_by(|a, b| a.0 == b.0 && same_doc(a.1, b.1))
-                .filter(|run| run.len() > 1);
+                .filter(|run| run.len() > 1 && run[run.len() - 1].1 >= checked);
             for run in runs {
                 groups.add(run.iter().map(|&(_, s)| s));
             }
@@ -903,6 +942,7 @@ impl Plan {
             groups: groups.len(),
             keep_until,
             needed: (0..n as u32).filter(|&s| needed[s as usize]).collect(),
+            checked,
         }
     }
 }
@@ -911,7 +951,6 @@ impl Plan {
 struct Found {
     slot: u32,
     set: ShingleSet,
-    content: u64,
     member: Member,
 }
 
@@ -1030,7 +1069,6 @@ fn reread_block(
         out.found.push(Found {
             slot,
             set,
-            content,
             member: Member {
                 location: Location {
                     path: path.clone(),
@@ -1042,6 +1080,7 @@ fn reread_block(
                     end: offset + p.end as u64,
                 },
                 snippet: snippet(&text),
+                content,
             },
         });
     };
@@ -1139,7 +1178,7 @@ fn verify_pass(ctx: &Context<'_>, index: &Index, plan: &Plan, progress: &dyn Pro
         verified.diagnostics.extend(block.diagnostics);
         for found in block.found {
             let slot = found.slot as usize;
-            if found.content != index.fp_content[slot] {
+            if found.member.content != index.fp_content[slot] {
                 let input = index.docs[found.member.location.doc_index as usize].input;
                 if changed.insert(input) {
                     verified
@@ -1149,7 +1188,14 @@ fn verify_pass(ctx: &Context<'_>, index: &Index, plan: &Plan, progress: &dyn Pro
                 continue;
             }
             let rep = plan.rep_of[slot];
-            let verdict = if rep as usize != slot {
+            let verdict = if found.slot < plan.checked {
+                assigner.keep(
+                    found.slot,
+                    found.set,
+                    plan.groups_of.get(slot),
+                    plan.keep_until[slot],
+                )
+            } else if rep as usize != slot {
                 assigner.offer_copy(found.slot, &found.set, rep)
             } else {
                 assigner.offer(
@@ -1194,6 +1240,7 @@ fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) -> Report {
         documents: index.docs.len() as u64,
         paragraphs: index.paragraphs,
         fingerprinted: index.fp_para.len() as u64,
+        allowed: index.allowed,
         bytes_read: index.bytes,
         comparisons,
         ..Summary::default()
@@ -1223,6 +1270,10 @@ fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) -> Report {
     let passages = passage::passages(&clusters);
     summary.clusters = clusters.len() as u64;
     summary.passages = passages.len() as u64;
+    let mut paragraphs_by_input = vec![0u64; ctx.inputs.len()];
+    for doc in &index.docs {
+        paragraphs_by_input[doc.input as usize] += u64::from(doc.n_paras);
+    }
     let mut all_diagnostics = index.diagnostics;
     all_diagnostics.sort_by_key(|(seq, _)| *seq);
     let mut diagnostics_out: Vec<Error> = all_diagnostics.into_iter().map(|(_, e)| e).collect();
@@ -1232,6 +1283,7 @@ fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) -> Report {
         config: ctx.config.clone(),
         clusters,
         passages,
+        paragraphs_by_input,
         diagnostics: diagnostics_out,
         timings: Vec::new(),
     }
@@ -1304,6 +1356,54 @@ mod tests {
         ]);
         assert_eq!((r.summary.documents, r.summary.paragraphs), (2, 0));
         assert!(r.diagnostics.is_empty());
+    }
+
+    /// With a reference corpus, only the later inputs can hold duplicates,
+    /// and a repeat inside the reference is not even verified.
+    #[test]
+    fn reference_inputs_are_kept_and_checked_against() {
+        let a = "The lighthouse keeper retired after forty years on the rock.\n";
+        let b = "Fishing boats stayed in port because of the gale warning.\n";
+        let c = "A new ferry timetable starts on the first of the month.\n";
+        let inputs = [
+            Input::new(
+                MemorySource::new("old1.txt", format!("{a}{b}{a}")),
+                Format::Text,
+            ),
+            Input::new(MemorySource::new("old2.txt", b), Format::Text),
+            Input::new(
+                MemorySource::new("new.txt", format!("{c}{b}{c}")),
+                Format::Text,
+            ),
+        ];
+        let options = ScanOptions {
+            reference: 2,
+            ..ScanOptions::default()
+        };
+        let r = scan(&inputs, &Config::default(), &options, &Silent).unwrap();
+        let found: Vec<_> = r
+            .clusters
+            .iter()
+            .flat_map(|c| {
+                c.duplicates.iter().map(|d| {
+                    (
+                        (c.kept.location.path.to_string(), c.kept.location.line),
+                        (d.member.location.path.to_string(), d.member.location.line),
+                    )
+                })
+            })
+            .collect();
+        let at = |p: &str, l: u64| (p.to_owned(), l);
+        assert_eq!(
+            found,
+            [
+                (at("old1.txt", 2), at("new.txt", 2)),
+                (at("new.txt", 1), at("new.txt", 3)),
+            ]
+        );
+        assert_eq!(r.paragraphs_by_input, [3, 1, 3]);
+        // Without a reference the repeats inside old1 and old2 count too.
+        assert_eq!(run(&inputs).summary.duplicate_paragraphs, 4);
     }
 
     /// An input that reads differently the second time is reported, not

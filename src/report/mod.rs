@@ -26,6 +26,8 @@ pub struct Report {
     /// paragraphs elsewhere, in input order. Every duplicate belongs to
     /// exactly one passage (possibly of length one).
     pub passages: Vec<Passage>,
+    /// Paragraphs read from each input, in input order.
+    pub paragraphs_by_input: Vec<u64>,
     /// Problems with the input (unreadable files, malformed records). The
     /// rest of the input was still scanned.
     pub diagnostics: Vec<Error>,
@@ -45,6 +47,9 @@ pub struct Summary {
     pub paragraphs: u64,
     /// Paragraphs with at least `min_words` tokens, which were fingerprinted.
     pub fingerprinted: u64,
+    /// Paragraphs with at least `min_words` tokens that the allowlist
+    /// dropped ([`crate::allow`]); not counted in `fingerprinted`.
+    pub allowed: u64,
     /// Paragraphs flagged as duplicates of an earlier kept paragraph.
     pub duplicate_paragraphs: u64,
     /// Duplicates whose kept paragraph is in the same document.
@@ -99,6 +104,12 @@ pub struct Member {
     pub location: Location,
     /// The start of its text, for people to recognise it.
     pub snippet: String,
+    /// Its content hash ([`crate::Fingerprint::content`]): equal for
+    /// paragraphs whose normalised text is equal, and stable across
+    /// machines and releases with the same [`crate::hash::FORMAT_VERSION`],
+    /// so it can identify the paragraph in files kept between runs (a CI
+    /// baseline) where a line number would go stale.
+    pub content: u64,
 }
 
 /// Whether a duplicate repeats a paragraph of its own document.
