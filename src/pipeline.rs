@@ -56,10 +56,12 @@ pub struct ScanOptions {
     /// is checked against: every reference paragraph is kept, without being
     /// compared with the other reference paragraphs, and only paragraphs of
     /// the later inputs can be duplicates (of a reference paragraph, or of
-    /// an earlier kept paragraph of the later inputs). Only candidate groups
-    /// holding a later paragraph are verified, so the second pass reads
-    /// little of the reference. 0, the default, checks everything against
-    /// everything.
+    /// an earlier kept paragraph of the later inputs). An exact copy is a
+    /// duplicate of the first kept paragraph with its normalised text, even
+    /// if an earlier reference paragraph also matches it (without a
+    /// reference that case cannot arise). Only candidate groups holding a
+    /// later paragraph are verified, so the second pass reads little of the
+    /// reference. 0, the default, checks everything against everything.
     pub reference: usize,
 }
 
