@@ -52,6 +52,7 @@ pub mod paragraph;
 pub mod passage;
 pub mod pipeline;
 pub mod report;
+pub mod rewrite;
 pub mod shingle;
 pub mod verify;
 

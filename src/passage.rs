@@ -70,6 +70,7 @@ mod tests {
         Member {
             location: Location {
                 path: "p".into(),
+                input: 0,
                 doc: doc.to_string().into(),
                 doc_index: doc,
                 paragraph,

@@ -1028,7 +1028,7 @@ impl Selection for Needed<'_> {
 }
 
 /// The start of a paragraph's text, white space collapsed, for display.
-fn snippet(text: &str) -> String {
+pub(crate) fn snippet(text: &str) -> String {
     const MAX_CHARS: usize = 72;
     let mut words = text
         .split_whitespace()
@@ -1074,6 +1074,7 @@ fn reread_block(
             member: Member {
                 location: Location {
                     path: path.clone(),
+                    input: unit.input,
                     doc: doc.clone(),
                     doc_index,
                     paragraph: para - d.first_para,

@@ -22,8 +22,54 @@ pub struct Cli {
 pub enum Command {
     /// Report near-duplicate paragraphs (exit 0: none, 1: found, 2: error).
     Scan(ScanArgs),
+    /// Write the corpus back without its duplicate paragraphs (exit 0: done,
+    /// 2: error).
+    Clean(CleanArgs),
     /// Show the LSH banding chosen for a threshold and its S-curve.
     Params(ParamsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CleanArgs {
+    /// Files or directories to clean (directories recursively, in sorted
+    /// order); `-` or nothing reads standard input.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Where to write: a directory (mirroring the inputs' relative paths),
+    /// or, for one input file or standard input, a file or `-` for standard
+    /// output. Never an input, nor inside an input directory.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: PathBuf,
+
+    /// Also write a JSON Lines log of every removed paragraph: where it was,
+    /// its text, and the kept paragraph it repeats.
+    #[arg(long, value_name = "FILE")]
+    pub removed: Option<PathBuf>,
+
+    /// Leave out documents whose every paragraph was removed (they are
+    /// listed in the log) instead of keeping them with empty text.
+    #[arg(long)]
+    pub drop_empty: bool,
+
+    #[command(flatten)]
+    pub detect: DetectArgs,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Worker threads (default: one per core). The output does not depend on
+    /// it.
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Do not show the progress bar or the summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also print the time each stage took, on standard error.
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 #[derive(Debug, Args)]

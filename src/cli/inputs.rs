@@ -49,9 +49,35 @@ impl Source for StdinSource {
     }
 }
 
+/// Where an input came from, for commands that write one output per input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Standard input.
+    Stdin,
+    /// A file named on the command line, or found under a directory that
+    /// was: `path` is `root` joined with `relative`.
+    File {
+        path: PathBuf,
+        /// The directory given on the command line, if the file was found
+        /// under one.
+        root: Option<PathBuf>,
+        /// The path below `root` (the file name for a file given directly).
+        relative: PathBuf,
+    },
+}
+
 /// The inputs named by `paths`, and the errors of paths that could not be
 /// used (reported, while the others are still scanned).
 pub fn collect(paths: &[PathBuf], format: InputFormat) -> (Vec<Input>, Vec<String>) {
+    let (inputs, errors) = collect_with_origins(paths, format);
+    (inputs.into_iter().map(|(input, _)| input).collect(), errors)
+}
+
+/// As [`collect`], with where each input came from.
+pub fn collect_with_origins(
+    paths: &[PathBuf],
+    format: InputFormat,
+) -> (Vec<(Input, Origin)>, Vec<String>) {
     let mut inputs = Vec::new();
     let mut errors = Vec::new();
     let stdin_only = [PathBuf::from("-")];
@@ -63,14 +89,23 @@ pub fn collect(paths: &[PathBuf], format: InputFormat) -> (Vec<Input>, Vec<Strin
     for path in paths {
         if path.as_os_str() == "-" {
             match spool_stdin() {
-                Ok(source) => inputs.push(Input::new(source, stdin_format(format))),
+                Ok(source) => {
+                    inputs.push((Input::new(source, stdin_format(format)), Origin::Stdin))
+                }
                 Err(e) => errors.push(format!("<stdin>: {e}")),
             }
             continue;
         }
         match fs::metadata(path) {
-            Ok(m) if m.is_dir() => walk(path, format, &mut inputs, &mut errors),
-            Ok(_) => inputs.push(file_input(path.clone(), format)),
+            Ok(m) if m.is_dir() => walk(path, path, format, &mut inputs, &mut errors),
+            Ok(_) => {
+                let origin = Origin::File {
+                    path: path.clone(),
+                    root: None,
+                    relative: path.file_name().map(PathBuf::from).unwrap_or_default(),
+                };
+                inputs.push((file_input(path.clone(), format), origin))
+            }
             Err(e) => errors.push(format!("{}: {e}", path.display())),
         }
     }
@@ -123,7 +158,13 @@ fn detect_format(path: &Path) -> Format {
 /// Adds the files under `dir`, recursively, in sorted order. Hidden entries
 /// (names starting with `.`) are skipped, as are symbolic links to
 /// directories, which could loop.
-fn walk(dir: &Path, format: InputFormat, inputs: &mut Vec<Input>, errors: &mut Vec<String>) {
+fn walk(
+    root: &Path,
+    dir: &Path,
+    format: InputFormat,
+    inputs: &mut Vec<(Input, Origin)>,
+    errors: &mut Vec<String>,
+) {
     let entries = match fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) => return errors.push(format!("{}: {e}", dir.display())),
@@ -144,9 +185,16 @@ fn walk(dir: &Path, format: InputFormat, inputs: &mut Vec<Input>, errors: &mut V
             .map(|m| m.file_type().is_symlink())
             .unwrap_or(false);
         match fs::metadata(&path) {
-            Ok(m) if m.is_dir() && !is_link => walk(&path, format, inputs, errors),
+            Ok(m) if m.is_dir() && !is_link => walk(root, &path, format, inputs, errors),
             Ok(m) if m.is_dir() => {}
-            Ok(_) => inputs.push(file_input(path, format)),
+            Ok(_) => {
+                let origin = Origin::File {
+                    path: path.clone(),
+                    root: Some(root.to_path_buf()),
+                    relative: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
+                };
+                inputs.push((file_input(path, format), origin))
+            }
             Err(e) => errors.push(format!("{}: {e}", path.display())),
         }
     }

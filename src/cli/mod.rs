@@ -2,6 +2,7 @@
 //! print, and choose the exit code.
 
 mod args;
+mod clean;
 mod inputs;
 mod progress;
 mod settings;
@@ -57,6 +58,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => scan(&args),
+        Command::Clean(args) => clean::run(&args),
         Command::Params(args) => params(&args),
     };
     match result {
@@ -78,20 +80,39 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
-    let config = settings::config(&args.detect)?;
-    if let Some(n) = args.threads {
+/// Sizes the global thread pool, if asked to.
+fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
+    if let Some(n) = threads {
         rayon::ThreadPoolBuilder::new()
             .num_threads(n.max(1))
             .build_global()?;
     }
-    let options = ScanOptions {
+    Ok(())
+}
+
+fn scan_options(input: &args::InputArgs) -> ScanOptions {
+    ScanOptions {
         fields: neardup::corpus::JsonlFields {
-            text: args.input.text_field.clone(),
-            id: args.input.id_field.clone(),
+            text: input.text_field.clone(),
+            id: input.id_field.clone(),
         },
         ..ScanOptions::default()
-    };
+    }
+}
+
+fn print_timings(report: &Report) {
+    let stages: Vec<String> = report
+        .timings
+        .iter()
+        .map(|(stage, t)| format!("{stage} {:.2} s", t.as_secs_f64()))
+        .collect();
+    eprintln!("timings: {}", stages.join(", "));
+}
+
+fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
+    let config = settings::config(&args.detect)?;
+    set_threads(args.threads)?;
+    let options = scan_options(&args.input);
     let (inputs, path_errors) = inputs::collect(&args.paths, args.input.input_format);
     for e in &path_errors {
         eprintln!("error: {e}");
@@ -100,12 +121,7 @@ fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
     let report = pipeline::scan(&inputs, &config, &options, &bar)?;
     print_diagnostics(&report);
     if args.verbose {
-        let stages: Vec<String> = report
-            .timings
-            .iter()
-            .map(|(stage, t)| format!("{stage} {:.2} s", t.as_secs_f64()))
-            .collect();
-        eprintln!("timings: {}", stages.join(", "));
+        print_timings(&report);
     }
 
     let color = match args.color {

@@ -7,7 +7,7 @@
 //! zstd accepts windows up to 2 GiB so files made with `zstd --long=31`
 //! open.
 
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Read, Write};
 
 use flate2::bufread::MultiGzDecoder;
 
@@ -95,10 +95,85 @@ pub fn decode<'a>(
     Ok((compression, decoded))
 }
 
+/// A writer compressing into `W` the way an input was compressed, so
+/// cleaned output keeps its input's shape.
+pub enum Encoder<W: Write> {
+    /// Bytes pass through.
+    Plain(W),
+    /// One gzip member.
+    Gzip(flate2::write::GzEncoder<W>),
+    /// One zstd frame.
+    Zstd(zstd::stream::write::Encoder<'static, W>),
+}
+
+impl<W: Write> Encoder<W> {
+    /// Starts writing `compression` into `out`.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the zstd encoder cannot be set up.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::corpus::compress::{decode, Compression, Encoder};
+    /// use std::io::{Read, Write};
+    ///
+    /// let mut e = Encoder::new(Compression::Zstd, Vec::new())?;
+    /// e.write_all(b"kept\n")?;
+    /// let bytes = e.finish()?;
+    /// let (c, mut r) = decode(Box::new(&bytes[..]))?;
+    /// let mut text = String::new();
+    /// r.read_to_string(&mut text)?;
+    /// assert_eq!((c, text.as_str()), (Compression::Zstd, "kept\n"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn new(compression: Compression, out: W) -> io::Result<Encoder<W>> {
+        Ok(match compression {
+            Compression::None => Encoder::Plain(out),
+            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
+                out,
+                flate2::Compression::default(),
+            )),
+            Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(out, 3)?),
+        })
+    }
+
+    /// Writes the compressed stream's trailer and returns the inner writer.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error from writing the trailer.
+    pub fn finish(self) -> io::Result<W> {
+        match self {
+            Encoder::Plain(w) => Ok(w),
+            Encoder::Gzip(e) => e.finish(),
+            Encoder::Zstd(e) => e.finish(),
+        }
+    }
+}
+
+impl<W: Write> Write for Encoder<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Encoder::Plain(w) => w.write(buf),
+            Encoder::Gzip(e) => e.write(buf),
+            Encoder::Zstd(e) => e.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Encoder::Plain(w) => w.flush(),
+            Encoder::Gzip(e) => e.flush(),
+            Encoder::Zstd(e) => e.flush(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
 
     fn gzip(data: &[u8]) -> Vec<u8> {
         let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

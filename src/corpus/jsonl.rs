@@ -48,6 +48,81 @@ pub fn parse<'a>(line: &'a [u8], fields: &JsonlFields) -> Result<Record<'a>, Str
     Ok(record)
 }
 
+/// A record and the byte range of its text field's JSON value (quotes
+/// included) in the line, so that the text can be replaced in place.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Located<'a> {
+    /// The record.
+    pub record: Record<'a>,
+    /// Where the text value is in the line.
+    pub text_span: std::ops::Range<usize>,
+}
+
+/// Parses one record like [`parse`] and also finds its text value, for
+/// rewriting the text while every other byte of the line stays as it was.
+/// When the field occurs twice, the last occurrence counts, as in
+/// [`parse`].
+///
+/// # Errors
+///
+/// As [`parse`] (only the column in the message may differ).
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{jsonl::locate, JsonlFields};
+///
+/// let line = br#"{"id":1, "text" : "a\nb", "x":[]}"#;
+/// let found = locate(line, &JsonlFields::default())?;
+/// assert_eq!(&line[found.text_span], br#""a\nb""#);
+/// assert_eq!(found.record.text, "a\nb");
+/// # Ok::<(), String>(())
+/// ```
+pub fn locate<'a>(line: &'a [u8], fields: &JsonlFields) -> Result<Located<'a>, String> {
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let (record, raw) = (&mut de)
+        .deserialize_map(LocateVisitor { fields })
+        .map_err(|e| describe(&e, fields))?;
+    de.end().map_err(|e| describe(&e, fields))?;
+    let start = raw.get().as_ptr() as usize - line.as_ptr() as usize;
+    Ok(Located {
+        record,
+        text_span: start..start + raw.get().len(),
+    })
+}
+
+struct LocateVisitor<'f> {
+    fields: &'f JsonlFields,
+}
+
+impl<'de> Visitor<'de> for LocateVisitor<'_> {
+    type Value = (Record<'de>, &'de serde_json::value::RawValue);
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let (mut id, mut raw) = (None, None);
+        while let Some(key) = map.next_key::<CowStr<'de>>()? {
+            if key.0 == self.fields.text {
+                raw = Some(map.next_value::<&'de serde_json::value::RawValue>()?);
+            } else if key.0 == self.fields.id {
+                id = map.next_value_seed(IdSeed)?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        let raw =
+            raw.ok_or_else(|| de::Error::custom(format!("missing field `{}`", self.fields.text)))?;
+        let field = &self.fields.text;
+        let text = TextSeed { field }
+            .deserialize(&mut serde_json::Deserializer::from_str(raw.get()))
+            .map_err(de::Error::custom)?;
+        Ok((Record { id, text }, raw))
+    }
+}
+
 fn describe(e: &serde_json::Error, fields: &JsonlFields) -> String {
     // serde_json's column is useful; its "line 1" is not (the caller knows
     // the real line), so keep only the column.
@@ -260,6 +335,25 @@ mod tests {
         assert_eq!((r.id, &*r.text), (None, "b"));
         let r = parse(br#"{"body":"b","uid":{"k":1}}"#, &f).unwrap();
         assert_eq!(r.id.as_deref(), Some(r#"{"k":1}"#));
+    }
+
+    #[test]
+    fn locate_agrees_with_parse() {
+        let lines: [&[u8]; 4] = [
+            br#"{"text":"plain","id":"a-1","meta":{"x":[1,2]}}"#,
+            br#"{ "id" : 3 , "text" :"caf\u00e9\n" }"#,
+            br#"{"text":"first","text":"second"}"#,
+            br#"{"a":"text","text":"","b":"\"text\""}"#,
+        ];
+        for line in lines {
+            let found = locate(line, &fields()).unwrap();
+            assert_eq!(found.record, parse(line, &fields()).unwrap());
+            let value: String = serde_json::from_slice(&line[found.text_span]).unwrap();
+            assert_eq!(value, found.record.text);
+        }
+        for line in [&br#"{"id": 1}"#[..], br#"{"text": 5}"#, b"[1]"] {
+            assert!(locate(line, &fields()).is_err());
+        }
     }
 
     #[test]

@@ -82,6 +82,8 @@ impl Summary {
 pub struct Location {
     /// The input's name (its path as given).
     pub path: Arc<str>,
+    /// Index of the input in the scan's list of inputs.
+    pub input: u32,
     /// The document id: the JSONL id field (numbers in their JSON form), the
     /// record's line number when it has none, the path for plain text.
     pub doc: Arc<str>,

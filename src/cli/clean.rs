@@ -1,0 +1,572 @@
+//! `neardup clean`: scan, then write every input back without its duplicate
+//! paragraphs.
+//!
+//! The paths are checked before anything is read: an output may not be an
+//! input, nor lie inside an input directory. Each output file is written to
+//! a temporary file beside its final name, synced and renamed when
+//! complete, so an interrupted or failed run never leaves a half-written
+//! file under a final name, and an input is never opened for writing.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::Context as _;
+use neardup::corpus::compress::{self, Compression, Encoder};
+use neardup::corpus::{Format, Input};
+use neardup::pipeline;
+use neardup::report::Report;
+use neardup::rewrite::{self, CleanOptions, Event, Removals, Stats};
+use neardup::{Error, ErrorKind};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::args::CleanArgs;
+use super::inputs::{self, Origin};
+use super::{
+    Status, print_diagnostics, print_timings, progress, scan_options, set_threads, settings,
+};
+
+/// Where one input's cleaned bytes go.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Target {
+    /// Standard output, compressed as the input was.
+    Stdout,
+    /// A file; `None`: compressed as the input was.
+    File {
+        path: PathBuf,
+        compression: Option<Compression>,
+    },
+}
+
+pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
+    let config = settings::config(&args.detect)?;
+    set_threads(args.threads)?;
+    let (found, path_errors) = inputs::collect_with_origins(&args.paths, args.input.input_format);
+    let (inputs, origins): (Vec<Input>, Vec<Origin>) = found.into_iter().unzip();
+    let targets = match plan(&args.output, &origins).and_then(|targets| {
+        refuse_inputs(&targets, args.removed.as_deref(), &args.paths, &origins).map(|()| targets)
+    }) {
+        Ok(targets) => targets,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return Ok(Status::Error);
+        }
+    };
+    for e in &path_errors {
+        eprintln!("error: {e}");
+    }
+
+    let bar = progress::Bar::new(!args.quiet);
+    let report = pipeline::scan(&inputs, &config, &scan_options(&args.input), &bar)?;
+    print_diagnostics(&report);
+    if args.verbose {
+        print_timings(&report);
+    }
+    let unreadable: HashSet<&str> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.kind() == ErrorKind::Io)
+        .filter_map(Error::path)
+        .collect();
+    let removals = Removals::new(&report, &inputs);
+    let options = CleanOptions {
+        paragraphs: config.paragraphs(),
+        fields: scan_options(&args.input).fields,
+        drop_empty: args.drop_empty,
+    };
+
+    let mut log = match &args.removed {
+        Some(path) => Some(Staged::create(path)?),
+        None => None,
+    };
+    let mut totals = Stats::default();
+    let mut failed = 0usize;
+    // Inputs are cleaned a few at a time in parallel and their log lines
+    // written in input order, so the log is the same for any thread count.
+    let order: Vec<usize> = (0..inputs.len())
+        .filter(|&i| !unreadable.contains(inputs[i].source.name()))
+        .collect();
+    let window = rayon::current_num_threads().max(1) * 2;
+    for chunk in order.chunks(window) {
+        let results: Vec<anyhow::Result<(Stats, Vec<u8>)>> = chunk
+            .par_iter()
+            .map(|&i| clean_one(&inputs[i], i as u32, &targets[i], &removals, &options))
+            .collect();
+        for result in results {
+            match result {
+                Ok((stats, lines)) => {
+                    add(&mut totals, &stats);
+                    if let Some(log) = &mut log {
+                        log.writer()
+                            .write_all(&lines)
+                            .context("writing the removal log")?;
+                    }
+                }
+                Err(e) if super::is_broken_pipe(&e) => return Err(e),
+                Err(e) => {
+                    eprintln!("error: {e:#}");
+                    failed += 1;
+                }
+            }
+        }
+    }
+    if let Some(log) = log {
+        log.commit()?;
+    }
+    if !args.quiet {
+        print_summary(&report, &totals, args.drop_empty);
+    }
+    let errors =
+        failed > 0 || !path_errors.is_empty() || report.diagnostics.iter().any(|d| !d.is_warning());
+    Ok(if errors { Status::Error } else { Status::Clean })
+}
+
+fn add(totals: &mut Stats, s: &Stats) {
+    totals.removed += s.removed;
+    totals.dropped += s.dropped;
+    totals.emptied += s.emptied;
+    totals.bytes_in += s.bytes_in;
+    totals.bytes_out += s.bytes_out;
+}
+
+fn print_summary(report: &Report, totals: &Stats, drop_empty: bool) {
+    let s = &report.summary;
+    let change = if totals.bytes_in == 0 {
+        0.0
+    } else {
+        100.0 * (totals.bytes_out as f64 - totals.bytes_in as f64) / totals.bytes_in as f64
+    };
+    eprintln!(
+        "cleaned {}: {}, {}; removed {} ({} within-document, {} cross-document); {} -> {} bytes ({change:+.1}%)",
+        count(s.inputs, "input"),
+        count(s.documents, "document"),
+        count(s.paragraphs, "paragraph"),
+        count(totals.removed, "paragraph"),
+        s.within_document,
+        s.cross_document,
+        totals.bytes_in,
+        totals.bytes_out,
+    );
+    if totals.emptied > 0 {
+        let fate = if drop_empty {
+            "dropped"
+        } else {
+            "kept with empty text; --drop-empty leaves them out"
+        };
+        eprintln!(
+            "{} lost every paragraph ({fate})",
+            count(totals.emptied, "document")
+        );
+    }
+}
+
+/// "1 input", "2 inputs".
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// Cleans one input into its target; returns its counts and its log
+/// lines.
+fn clean_one(
+    input: &Input,
+    index: u32,
+    target: &Target,
+    removals: &Removals<'_>,
+    options: &CleanOptions,
+) -> anyhow::Result<(Stats, Vec<u8>)> {
+    let name = input.source.name();
+    let mut lines = Vec::new();
+    let mut log = |event: Event<'_>| -> Result<(), Error> {
+        serde_json::to_writer(&mut lines, &LogLine::new(name, event)).expect("log lines serialize");
+        lines.push(b'\n');
+        Ok(())
+    };
+    let (path, compression) = match target {
+        Target::Stdout => {
+            let compression = input_compression(input)?;
+            let stdout = io::stdout();
+            let mut out = Encoder::new(compression, BufWriter::new(stdout.lock()))?;
+            let stats = rewrite::rewrite(input, index, removals, options, &mut out, &mut log)?;
+            out.finish()?.flush()?;
+            return Ok((stats, lines));
+        }
+        Target::File { path, compression } => (path, *compression),
+    };
+    let compression = match compression {
+        Some(c) => c,
+        None => input_compression(input)?,
+    };
+    let mut staged = Staged::create(path)?;
+    let mut out = Encoder::new(compression, BufWriter::new(staged.writer()))?;
+    let stats = rewrite::rewrite(input, index, removals, options, &mut out, &mut log)?;
+    out.finish()?
+        .flush()
+        .with_context(|| format!("writing {}", path.display()))?;
+    if input.format == Format::Text && stats.dropped > 0 {
+        // The whole file repeated others: with --drop-empty it is not
+        // written (the log says so); the temporary file goes away.
+        return Ok((stats, lines));
+    }
+    staged.commit()?;
+    Ok((stats, lines))
+}
+
+/// The compression of an input, from its first bytes.
+fn input_compression(input: &Input) -> anyhow::Result<Compression> {
+    let mut head = Vec::with_capacity(4);
+    input
+        .source
+        .open()
+        .and_then(|r| r.take(4).read_to_end(&mut head))
+        .with_context(|| input.source.name().to_owned())?;
+    Ok(compress::detect(&head))
+}
+
+/// An output file being written under a temporary name in its final
+/// directory; renamed to its final name by [`Staged::commit`], deleted if
+/// dropped before.
+struct Staged {
+    temp: tempfile::NamedTempFile,
+    path: PathBuf,
+}
+
+impl Staged {
+    /// Starts writing `path`.
+    fn create(path: &Path) -> anyhow::Result<Staged> {
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".neardup-tmp");
+        // Temporary files are created private (0600); an output should get
+        // the permissions of any new file, 0666 less the umask.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder
+            .tempfile_in(dir)
+            .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+        Ok(Staged {
+            temp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn writer(&mut self) -> &mut File {
+        self.temp.as_file_mut()
+    }
+
+    /// Flushes to disk and moves the file to its final name.
+    fn commit(self) -> anyhow::Result<()> {
+        let path = self.path;
+        self.temp
+            .as_file()
+            .sync_all()
+            .with_context(|| format!("writing {}", path.display()))?;
+        self.temp
+            .persist(&path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+}
+
+/// Chooses each input's output.
+fn plan(output: &Path, origins: &[Origin]) -> Result<Vec<Target>, String> {
+    let to_stdout = output.as_os_str() == "-";
+    let looks_like_dir = output.is_dir() || output.to_string_lossy().ends_with('/');
+    let single = matches!(origins, [Origin::Stdin] | [Origin::File { root: None, .. }]);
+    if single && !looks_like_dir {
+        return Ok(vec![if to_stdout {
+            Target::Stdout
+        } else {
+            Target::File {
+                path: output.to_path_buf(),
+                compression: Some(compression_by_name(output)),
+            }
+        }]);
+    }
+    if to_stdout {
+        return Err(
+            "`-o -` writes one input to standard output; with several inputs or a directory, \
+             give --output a directory"
+                .to_owned(),
+        );
+    }
+    if output.exists() && !output.is_dir() {
+        return Err(format!(
+            "{} is a file; with several inputs or a directory input, --output must be a directory",
+            output.display()
+        ));
+    }
+    let mut targets = Vec::with_capacity(origins.len());
+    let mut taken: BTreeMap<PathBuf, &Path> = BTreeMap::new();
+    for origin in origins {
+        let Origin::File { path, relative, .. } = origin else {
+            return Err(
+                "standard input can only be cleaned on its own (-o FILE or -o -)".to_owned(),
+            );
+        };
+        let target = output.join(relative);
+        if let Some(other) = taken.insert(target.clone(), path) {
+            return Err(format!(
+                "{} and {} would both be written to {}",
+                other.display(),
+                path.display(),
+                target.display()
+            ));
+        }
+        targets.push(Target::File {
+            path: target,
+            compression: None,
+        });
+    }
+    Ok(targets)
+}
+
+/// gzip or zstd when the output's name says so, else none.
+fn compression_by_name(path: &Path) -> Compression {
+    let name = path.to_string_lossy().to_lowercase();
+    if name.ends_with(".gz") || name.ends_with(".gzip") {
+        Compression::Gzip
+    } else if name.ends_with(".zst") || name.ends_with(".zstd") {
+        Compression::Zstd
+    } else {
+        Compression::None
+    }
+}
+
+/// Refuses any output (or the log) that is an input or lies inside an input
+/// directory.
+fn refuse_inputs(
+    targets: &[Target],
+    log: Option<&Path>,
+    paths: &[PathBuf],
+    origins: &[Origin],
+) -> Result<(), String> {
+    let files: HashSet<PathBuf> = origins
+        .iter()
+        .filter_map(|o| match o {
+            Origin::File { path, .. } => fs::canonicalize(path).ok(),
+            Origin::Stdin => None,
+        })
+        .collect();
+    let dirs: Vec<(PathBuf, &PathBuf)> = paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .filter_map(|p| fs::canonicalize(p).ok().map(|c| (c, p)))
+        .collect();
+    let outputs = targets
+        .iter()
+        .filter_map(|t| match t {
+            Target::File { path, .. } => Some(path.as_path()),
+            Target::Stdout => None,
+        })
+        .chain(log);
+    let mut seen = HashSet::new();
+    for out in outputs {
+        let resolved = resolve(out);
+        if files.contains(&resolved) {
+            return Err(format!(
+                "refusing to write {}: it is an input",
+                out.display()
+            ));
+        }
+        if let Some((_, dir)) = dirs.iter().find(|(d, _)| resolved.starts_with(d)) {
+            return Err(format!(
+                "refusing to write {}: it is inside the input directory {}, which is being read",
+                out.display(),
+                dir.display()
+            ));
+        }
+        if !seen.insert(resolved) {
+            return Err(format!(
+                "{} is named as two outputs (the removal log and a cleaned file?)",
+                out.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The absolute path `path` names, symbolic links resolved as far as the
+/// path exists.
+fn resolve(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = fs::canonicalize(existing) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return normalise(&out);
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return normalise(&absolute),
+        }
+    }
+}
+
+/// Removes `.` and resolves `..` lexically (for the part of a path that
+/// does not exist yet).
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// One line of the removal log.
+#[derive(Serialize)]
+#[serde(tag = "event", rename_all = "kebab-case")]
+enum LogLine<'a> {
+    /// A removed paragraph.
+    RemovedParagraph {
+        path: &'a str,
+        doc: &'a str,
+        line: u64,
+        paragraph: u32,
+        start: u64,
+        end: u64,
+        text: &'a str,
+        kind: &'static str,
+        similarity: f64,
+        kept: KeptOut<'a>,
+    },
+    /// A document left out because every paragraph of it was removed.
+    DroppedDocument {
+        path: &'a str,
+        doc: &'a str,
+        line: u64,
+    },
+}
+
+#[derive(Serialize)]
+struct KeptOut<'a> {
+    path: &'a str,
+    doc: &'a str,
+    line: u64,
+    paragraph: u32,
+}
+
+impl<'a> LogLine<'a> {
+    fn new(path: &'a str, event: Event<'a>) -> LogLine<'a> {
+        match event {
+            Event::Removed { removal, text } => {
+                let at = &removal.duplicate.member.location;
+                let kept = &removal.kept.location;
+                LogLine::RemovedParagraph {
+                    path,
+                    doc: &at.doc,
+                    line: at.line,
+                    paragraph: at.paragraph,
+                    start: at.start,
+                    end: at.end,
+                    text,
+                    kind: removal.duplicate.kind.as_str(),
+                    similarity: removal.duplicate.similarity.as_f64(),
+                    kept: KeptOut {
+                        path: &kept.path,
+                        doc: &kept.doc,
+                        line: kept.line,
+                        paragraph: kept.paragraph,
+                    },
+                }
+            }
+            Event::Dropped { doc, line } => LogLine::DroppedDocument { path, doc, line },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(path: &str, root: Option<&str>) -> Origin {
+        let path = PathBuf::from(path);
+        Origin::File {
+            relative: match root {
+                Some(r) => path.strip_prefix(r).unwrap().to_path_buf(),
+                None => PathBuf::from(path.file_name().unwrap()),
+            },
+            root: root.map(PathBuf::from),
+            path,
+        }
+    }
+
+    #[test]
+    fn one_file_goes_to_a_file_named_for_its_compression() {
+        let t = plan(Path::new("out.jsonl.zst"), &[file("in.jsonl.gz", None)]).unwrap();
+        assert_eq!(
+            t,
+            [Target::File {
+                path: "out.jsonl.zst".into(),
+                compression: Some(Compression::Zstd)
+            }]
+        );
+        assert_eq!(
+            plan(Path::new("-"), &[Origin::Stdin]).unwrap(),
+            [Target::Stdout]
+        );
+    }
+
+    #[test]
+    fn directories_are_mirrored() {
+        let origins = [file("news/a/x.txt", Some("news")), file("y.txt.gz", None)];
+        let t = plan(Path::new("clean/"), &origins).unwrap();
+        assert_eq!(
+            t,
+            [
+                Target::File {
+                    path: "clean/a/x.txt".into(),
+                    compression: None
+                },
+                Target::File {
+                    path: "clean/y.txt.gz".into(),
+                    compression: None
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn unworkable_plans_say_why() {
+        let two = [file("a/x.txt", None), file("b/x.txt", None)];
+        assert!(
+            plan(Path::new("out"), &two)
+                .unwrap_err()
+                .contains("both be written")
+        );
+        let err = plan(Path::new("-"), &[file("d/x.txt", Some("d"))]).unwrap_err();
+        assert!(err.contains("directory"), "{err}");
+        let err = plan(Path::new("o"), &[Origin::Stdin, file("x", None)]).unwrap_err();
+        assert!(err.contains("standard input"), "{err}");
+    }
+
+    #[test]
+    fn normalise_resolves_dots() {
+        assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+    }
+}

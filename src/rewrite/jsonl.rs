@@ -1,0 +1,80 @@
+//! Cleaning JSON Lines: records without removals are copied byte for byte;
+//! in the others only the text field's value is replaced.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Write};
+
+use super::{Checked, CleanOptions, Event, Failure, Removal, Stats, text};
+use crate::Error;
+use crate::corpus::jsonl;
+
+pub(super) fn rewrite(
+    name: &str,
+    mut reader: impl BufRead,
+    plan: &BTreeMap<u64, Vec<(u32, Removal<'_>)>>,
+    options: &CleanOptions,
+    out: &mut dyn Write,
+    log: &mut impl FnMut(Event<'_>) -> Result<(), Error>,
+) -> Result<Stats, Error> {
+    let io_error = |e: io::Error| Error::io(name, e);
+    let mut stats = Stats::default();
+    let mut line = Vec::new();
+    let mut kept_text = Vec::new();
+    let mut line_no = 0u64;
+    let mut todo = plan.iter().peekable();
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line).map_err(io_error)? == 0 {
+            break;
+        }
+        line_no += 1;
+        stats.bytes_in += line.len() as u64;
+        let Some((_, list)) = todo.next_if(|&(&at, _)| at == line_no) else {
+            out.write_all(&line).map_err(io_error)?;
+            stats.bytes_out += line.len() as u64;
+            continue;
+        };
+        // The scan read this record, lossily if it was not UTF-8; read it
+        // the same way.
+        let fixed = String::from_utf8_lossy(&line);
+        let record = fixed.as_bytes();
+        let found = jsonl::locate(record, &options.fields).map_err(|_| Error::changed(name))?;
+        let indices: Vec<u32> = list.iter().map(|&(p, _)| p).collect();
+        let mut checked = Checked::new(name, list);
+        kept_text.clear();
+        let outcome = text::remove_paragraphs(
+            found.record.text.as_bytes(),
+            options.paragraphs,
+            &indices,
+            &mut kept_text,
+            |cut| checked.next(cut, line_no, log),
+        )
+        .map_err(|e: Failure| e.into_error(name))?;
+        checked.finish()?;
+        stats.removed += list.len() as u64;
+        if outcome.emptied {
+            stats.emptied += 1;
+            if options.drop_empty {
+                let doc = list[0].1.duplicate.member.location.doc.clone();
+                log(Event::Dropped {
+                    doc: &doc,
+                    line: line_no,
+                })?;
+                stats.dropped += 1;
+                continue;
+            }
+        }
+        // Paragraphs end at line breaks, so the kept text is valid UTF-8.
+        let kept = std::str::from_utf8(&kept_text).expect("cut at ASCII line breaks");
+        let mut rewritten = Vec::with_capacity(record.len());
+        rewritten.extend_from_slice(&record[..found.text_span.start]);
+        serde_json::to_writer(&mut rewritten, kept).map_err(|e| io_error(e.into()))?;
+        rewritten.extend_from_slice(&record[found.text_span.end..]);
+        out.write_all(&rewritten).map_err(io_error)?;
+        stats.bytes_out += rewritten.len() as u64;
+    }
+    if todo.next().is_some() {
+        return Err(Error::changed(name));
+    }
+    Ok(stats)
+}

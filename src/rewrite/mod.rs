@@ -1,0 +1,301 @@
+//! Cleaning: a scan's report and an input in, the input without its
+//! duplicate paragraphs out.
+//!
+//! Every paragraph a [`Report`] lists as a duplicate is removed; the kept
+//! paragraph of each cluster (its first occurrence) stays, and so does every
+//! other byte of the input. One writer per format:
+//!
+//! - [`text`]: a plain text input is one document; the removed paragraphs'
+//!   lines are left out and blank lines between paragraphs are kept by the
+//!   rule described there.
+//! - [`jsonl`]: records without removals are copied byte for byte; in the
+//!   others only the text field's value is replaced, so every other field,
+//!   its formatting and the field order stay as they were.
+//!
+//! The input is read a third time (after the scan's two passes). Each
+//! removed paragraph is checked against the report (its position and its
+//! snippet), so an input that changed since the scan is reported instead of
+//! being cut in the wrong places.
+
+mod jsonl;
+pub(crate) mod text;
+
+use std::collections::BTreeMap;
+use std::io::{self, BufReader, Write};
+
+use crate::Error;
+use crate::corpus::compress;
+use crate::corpus::{Format, Input, JsonlFields};
+use crate::paragraph::ParagraphMode;
+use crate::report::{Duplicate, Member, Report};
+
+/// A paragraph to remove and the kept paragraph it repeats.
+#[derive(Clone, Copy, Debug)]
+pub struct Removal<'r> {
+    /// The duplicate paragraph.
+    pub duplicate: &'r Duplicate,
+    /// The first occurrence, which stays.
+    pub kept: &'r Member,
+}
+
+/// The paragraphs to remove from one input: per document (keyed by the
+/// line its record starts on; 0 for a plain text input, which is one
+/// document), the paragraphs' indices, ascending.
+type InputPlan<'r> = BTreeMap<u64, Vec<(u32, Removal<'r>)>>;
+
+/// What to remove from each input of a scan.
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{Format, Input, MemorySource};
+/// use neardup::pipeline::{scan, ScanOptions, Silent};
+/// use neardup::rewrite::{CleanOptions, Removals, rewrite};
+/// use neardup::Config;
+///
+/// let text = "Storm closes the harbour road for a second day.\n\
+///             \n\
+///             Council crews cleared the debris by noon.\n\
+///             Storm closes the harbour road for a second day.\n";
+/// let inputs = [Input::new(MemorySource::new("a.txt", text), Format::Text)];
+/// let report = scan(&inputs, &Config::default(), &ScanOptions::default(), &Silent)?;
+/// let removals = Removals::new(&report, &inputs);
+/// let mut out = Vec::new();
+/// let stats = rewrite(&inputs[0], 0, &removals, &CleanOptions::default(), &mut out, |_| Ok(()))?;
+/// assert_eq!(stats.removed, 1);
+/// assert_eq!(
+///     String::from_utf8(out).unwrap(),
+///     "Storm closes the harbour road for a second day.\n\
+///      \n\
+///      Council crews cleared the debris by noon.\n"
+/// );
+/// # Ok::<(), neardup::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Removals<'r> {
+    inputs: Vec<InputPlan<'r>>,
+}
+
+impl<'r> Removals<'r> {
+    /// Every duplicate of `report`, which is a scan of `inputs`.
+    pub fn new(report: &'r Report, inputs: &[Input]) -> Removals<'r> {
+        let mut plans: Vec<InputPlan<'r>> = vec![BTreeMap::new(); inputs.len()];
+        for cluster in &report.clusters {
+            for duplicate in &cluster.duplicates {
+                let at = &duplicate.member.location;
+                let Some(plan) = plans.get_mut(at.input as usize) else {
+                    continue;
+                };
+                let doc = match inputs[at.input as usize].format {
+                    Format::Text => 0,
+                    Format::Jsonl => at.line,
+                };
+                let removal = Removal {
+                    duplicate,
+                    kept: &cluster.kept,
+                };
+                plan.entry(doc).or_default().push((at.paragraph, removal));
+            }
+        }
+        for plan in &mut plans {
+            for list in plan.values_mut() {
+                list.sort_by_key(|&(paragraph, _)| paragraph);
+            }
+        }
+        Removals { inputs: plans }
+    }
+
+    /// The number of paragraphs to remove from input `input`.
+    pub fn count(&self, input: u32) -> usize {
+        self.inputs
+            .get(input as usize)
+            .map_or(0, |plan| plan.values().map(Vec::len).sum())
+    }
+}
+
+/// How to clean.
+#[derive(Clone, Debug, Default)]
+pub struct CleanOptions {
+    /// How documents were cut into paragraphs (as in the scan's
+    /// [`crate::Config`]).
+    pub paragraphs: ParagraphMode,
+    /// Fields of JSON Lines records.
+    pub fields: JsonlFields,
+    /// Leave out documents whose every paragraph was removed, instead of
+    /// keeping them with empty text.
+    pub drop_empty: bool,
+}
+
+/// What happened to one paragraph or document, for the removal log.
+#[derive(Clone, Copy, Debug)]
+pub enum Event<'a> {
+    /// A paragraph was removed.
+    Removed {
+        /// Which one, and what it repeats.
+        removal: Removal<'a>,
+        /// Its whole text (decoded lossily if it was not UTF-8).
+        text: &'a str,
+    },
+    /// A document lost all its paragraphs and was left out
+    /// ([`CleanOptions::drop_empty`]).
+    Dropped {
+        /// The document id, as in the report.
+        doc: &'a str,
+        /// The line of the input it started on.
+        line: u64,
+    },
+}
+
+/// Counts for one cleaned input. A plain text input that was dropped
+/// (`dropped == 1`) should not be written at all.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Paragraphs removed.
+    pub removed: u64,
+    /// Documents left out because they became empty.
+    pub dropped: u64,
+    /// Documents whose every paragraph was removed (dropped or not).
+    pub emptied: u64,
+    /// Decoded bytes read.
+    pub bytes_in: u64,
+    /// Decoded bytes written.
+    pub bytes_out: u64,
+}
+
+/// Writes input number `index` of the scan to `out` (decoded: the caller
+/// chooses the compression) without the
+/// paragraphs in `removals`, calling `log` for each removed paragraph and
+/// dropped document in input order.
+///
+/// Malformed JSON Lines records are copied unchanged: they were not
+/// scanned, so nothing in them is known to be a duplicate.
+///
+/// # Errors
+///
+/// Returns an error naming the input when it cannot be read or written, when
+/// it no longer holds the paragraphs the report lists (it changed since the
+/// scan), or the error `log` returned.
+pub fn rewrite(
+    input: &Input,
+    index: u32,
+    removals: &Removals<'_>,
+    options: &CleanOptions,
+    out: &mut dyn Write,
+    mut log: impl FnMut(Event<'_>) -> Result<(), Error>,
+) -> Result<Stats, Error> {
+    let name = input.source.name();
+    let io_error = |e: io::Error| Error::io(name, e);
+    let empty = BTreeMap::new();
+    let plan = removals.inputs.get(index as usize).unwrap_or(&empty);
+    let raw = input.source.open().map_err(io_error)?;
+    let (_, decoded) = compress::decode(raw).map_err(io_error)?;
+    let reader = BufReader::with_capacity(256 * 1024, decoded);
+    match input.format {
+        Format::Text => {
+            let list = plan.get(&0).map_or(&[][..], Vec::as_slice);
+            text_input(name, reader, list, options, out, &mut log)
+        }
+        Format::Jsonl => jsonl::rewrite(name, reader, plan, options, out, &mut log),
+    }
+}
+
+fn text_input(
+    name: &str,
+    reader: impl io::BufRead,
+    list: &[(u32, Removal<'_>)],
+    options: &CleanOptions,
+    out: &mut dyn Write,
+    log: &mut impl FnMut(Event<'_>) -> Result<(), Error>,
+) -> Result<Stats, Error> {
+    let indices: Vec<u32> = list.iter().map(|&(p, _)| p).collect();
+    let mut checked = Checked::new(name, list);
+    let outcome = text::remove_paragraphs(reader, options.paragraphs, &indices, out, |cut| {
+        let line = cut.line + 1;
+        checked.next(cut, line, log)
+    })
+    .map_err(|e: Failure| e.into_error(name))?;
+    checked.finish()?;
+    let dropped = outcome.emptied && options.drop_empty;
+    if dropped {
+        log(Event::Dropped { doc: name, line: 1 })?;
+    }
+    Ok(Stats {
+        removed: list.len() as u64,
+        dropped: u64::from(dropped),
+        emptied: u64::from(outcome.emptied),
+        bytes_in: outcome.bytes_in,
+        bytes_out: outcome.bytes_out,
+    })
+}
+
+/// An error while rewriting: from I/O (named by the caller) or already
+/// complete.
+enum Failure {
+    Io(io::Error),
+    Done(Error),
+}
+
+impl From<io::Error> for Failure {
+    fn from(e: io::Error) -> Failure {
+        Failure::Io(e)
+    }
+}
+
+impl Failure {
+    fn into_error(self, name: &str) -> Error {
+        match self {
+            Failure::Io(e) => Error::io(name, e),
+            Failure::Done(e) => e,
+        }
+    }
+}
+
+/// Matches the paragraphs a writer cuts with the removals asked for, and
+/// logs them.
+struct Checked<'a, 'r> {
+    name: &'a str,
+    list: std::slice::Iter<'a, (u32, Removal<'r>)>,
+}
+
+impl<'a, 'r> Checked<'a, 'r> {
+    fn new(name: &'a str, list: &'a [(u32, Removal<'r>)]) -> Checked<'a, 'r> {
+        Checked {
+            name,
+            list: list.iter(),
+        }
+    }
+
+    /// Checks `cut`, found on input line `line`, against the next removal.
+    fn next(
+        &mut self,
+        cut: text::Cut<'_>,
+        line: u64,
+        log: &mut impl FnMut(Event<'_>) -> Result<(), Error>,
+    ) -> Result<(), Failure> {
+        let Some(&(paragraph, removal)) = self.list.next() else {
+            return Err(Failure::Done(Error::changed(self.name)));
+        };
+        let at = &removal.duplicate.member.location;
+        let text = String::from_utf8_lossy(cut.text);
+        let same = paragraph == cut.paragraph
+            && at.line == line
+            && (at.start, at.end) == (cut.start, cut.end)
+            && crate::pipeline::snippet(&text) == removal.duplicate.member.snippet;
+        if !same {
+            return Err(Failure::Done(Error::changed(self.name)));
+        }
+        log(Event::Removed {
+            removal,
+            text: &text,
+        })
+        .map_err(Failure::Done)
+    }
+
+    /// Fails if some removals were not found.
+    fn finish(mut self) -> Result<(), Error> {
+        match self.list.next() {
+            Some(_) => Err(Error::changed(self.name)),
+            None => Ok(()),
+        }
+    }
+}
