@@ -1,7 +1,8 @@
 //! The library's one error type.
 //!
 //! An error says what went wrong and, when it concerns the input, where:
-//! the input's name and, when known, the 1-based line. The binary adds
+//! the input's name and, when known, the 1-based line (or, for WARC
+//! records, the byte offset in the decompressed stream). The binary adds
 //! nothing but the `error:` prefix, so library messages are written to be
 //! read by the person who ran the command.
 
@@ -34,6 +35,7 @@ pub struct Error {
     message: String,
     path: Option<String>,
     line: Option<u64>,
+    offset: Option<u64>,
     source: Option<io::Error>,
 }
 
@@ -44,6 +46,7 @@ impl Error {
             message: message.into(),
             path: None,
             line: None,
+            offset: None,
             source: None,
         }
     }
@@ -66,6 +69,15 @@ impl Error {
         let mut e = Error::new(ErrorKind::Record, message);
         e.path = Some(path.to_owned());
         e.line = Some(line);
+        e
+    }
+
+    /// A malformed record starting at byte `offset` of the decompressed
+    /// input `path`, for formats without meaningful lines (WARC).
+    pub fn record_at_offset(path: &str, offset: u64, message: impl Into<String>) -> Error {
+        let mut e = Error::new(ErrorKind::Record, message);
+        e.path = Some(path.to_owned());
+        e.offset = Some(offset);
         e
     }
 
@@ -116,6 +128,12 @@ impl Error {
         self.line
     }
 
+    /// The byte offset in the decompressed input the error concerns, if
+    /// that is how its place is known.
+    pub fn offset(&self) -> Option<u64> {
+        self.offset
+    }
+
     /// The message without the location.
     pub fn message(&self) -> &str {
         &self.message
@@ -124,9 +142,12 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.path, self.line) {
-            (Some(path), Some(line)) => write!(f, "{path}:{line}: {}", self.message),
-            (Some(path), None) => write!(f, "{path}: {}", self.message),
+        match (&self.path, self.line, self.offset) {
+            (Some(path), Some(line), _) => write!(f, "{path}:{line}: {}", self.message),
+            (Some(path), None, Some(offset)) => {
+                write!(f, "{path}: byte {offset}: {}", self.message)
+            }
+            (Some(path), None, None) => write!(f, "{path}: {}", self.message),
             _ => f.write_str(&self.message),
         }
     }
@@ -153,6 +174,11 @@ mod tests {
             io::Error::new(io::ErrorKind::NotFound, "not found"),
         );
         assert_eq!(io.to_string(), "missing.txt: not found");
+        assert_eq!(
+            Error::record_at_offset("cc.warc.wet.gz", 1234, "record without Content-Length")
+                .to_string(),
+            "cc.warc.wet.gz: byte 1234: record without Content-Length"
+        );
         assert_eq!(io.kind(), ErrorKind::Io);
     }
 }

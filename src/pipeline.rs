@@ -34,9 +34,10 @@ use crate::cluster::{Assigner, Verdict};
 use crate::column::Column;
 use crate::corpus::block::{Block, Blocks, Cut, DEFAULT_BLOCK_SIZE};
 use crate::corpus::compress;
-use crate::corpus::{Format, Input, JsonlFields, jsonl};
+use crate::corpus::record::{self, Document};
+use crate::corpus::{Format, Input, JsonlFields};
 use crate::fingerprint::{self, Fingerprinter};
-use crate::paragraph::{Paragraph, ParagraphMode, is_blank, paragraphs};
+use crate::paragraph::{Paragraph, ParagraphMode, paragraphs};
 use crate::passage;
 use crate::report::{Cluster, Duplicate, Kind, Location, Member, Report, Summary};
 use crate::shingle::ShingleSet;
@@ -46,7 +47,7 @@ use crate::{Config, Error, Scope, Similarity};
 /// is [`Config`]).
 #[derive(Clone, Debug)]
 pub struct ScanOptions {
-    /// Fields of JSON Lines records.
+    /// Fields of JSON Lines records and columns of Parquet files.
     pub fields: JsonlFields,
     /// Target size of a block of work, in bytes.
     pub block_size: usize,
@@ -184,12 +185,59 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn cut(&self, input: u32) -> Cut {
-        match (self.inputs[input as usize].format, self.config.paragraphs()) {
-            (Format::Text, ParagraphMode::BlankLine) => Cut::BlankLine,
-            _ => Cut::Line,
-        }
+    fn format(&self, input: u32) -> Format {
+        self.inputs[input as usize].format
     }
+
+    /// The blocks of input `input`, decoded, with raw bytes read reported
+    /// to `progress`.
+    fn blocks(
+        &self,
+        input: u32,
+        progress: &'a dyn Progress,
+    ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
+        let source = &*self.inputs[input as usize].source;
+        let size = self.options.block_size;
+        let cut = match (self.format(input), self.config.paragraphs()) {
+            (Format::Parquet, _) => return parquet_blocks(source, &self.options.fields, size),
+            (Format::Text, ParagraphMode::BlankLine) => Cut::BlankLine,
+            (Format::Wet, _) => Cut::Warc,
+            (Format::Text | Format::Jsonl, _) => Cut::Line,
+        };
+        let raw = source.open()?;
+        let (_, stream) = compress::decode(Box::new(Counting {
+            inner: raw,
+            progress,
+        }))?;
+        Ok(Box::new(Blocks::new(stream, cut, size)))
+    }
+}
+
+/// The blocks of a Parquet input: rows re-encoded by
+/// [`crate::corpus::parquet`].
+#[cfg(feature = "parquet")]
+fn parquet_blocks<'a>(
+    source: &'a dyn crate::corpus::Source,
+    fields: &JsonlFields,
+    size: usize,
+) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
+    Ok(Box::new(crate::corpus::parquet::Blocks::new(
+        source.open_seekable()?,
+        fields,
+        size,
+    )?))
+}
+
+#[cfg(not(feature = "parquet"))]
+fn parquet_blocks<'a>(
+    _: &'a dyn crate::corpus::Source,
+    _: &JsonlFields,
+    _: usize,
+) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "this neardup was built without Parquet support (cargo feature `parquet`)",
+    ))
 }
 
 /// A block of one input, numbered in the order it was sent.
@@ -297,20 +345,12 @@ fn produce(
 ) -> u64 {
     let mut decoded = 0u64;
     let mut out = Outbox { tx, seq: 0 };
-    for (i, input) in ctx.inputs.iter().enumerate() {
-        let i = i as u32;
+    for i in 0..ctx.inputs.len() as u32 {
         let Some(last) = selection.last_block(i) else {
             continue;
         };
-        let opened = input.source.open().and_then(|raw| {
-            let counting = Counting {
-                inner: raw,
-                progress,
-            };
-            compress::decode(Box::new(counting))
-        });
-        let stream = match opened {
-            Ok((_, stream)) => stream,
+        let blocks = match ctx.blocks(i, progress) {
+            Ok(blocks) => blocks,
             Err(error) => {
                 if !out.failed(i, error) {
                     return decoded;
@@ -320,7 +360,7 @@ fn produce(
         };
         let mut index = 0u32;
         let mut empty = true;
-        for block in Blocks::new(stream, ctx.cut(i), ctx.options.block_size) {
+        for block in blocks {
             empty = false;
             let sent = match block {
                 Ok(block) => {
@@ -336,6 +376,12 @@ fn produce(
             if index > last {
                 break;
             }
+        }
+        // Parquet is not read front to back: its progress is the whole
+        // file, once read.
+        if ctx.format(i) == Format::Parquet {
+            let size = ctx.inputs[i as usize].source.size_hint();
+            progress.advance(size.unwrap_or(0));
         }
         if empty && selection.wants(i, 0) && !out.unit(i, 0, Block::default()) {
             return decoded;
@@ -400,7 +446,8 @@ where
 #[derive(Clone, Copy, Debug)]
 struct Doc {
     input: u32,
-    /// 1-based line of the input where the document starts.
+    /// 1-based line of the input where the document starts (for Parquet,
+    /// its row).
     line: u64,
     first_para: u32,
     n_paras: u32,
@@ -471,7 +518,8 @@ impl Index {
 struct Fingerprinted {
     input: u32,
     index: u32,
-    /// JSON Lines: the line and paragraph count of each good record.
+    /// Record formats: the line (row) and paragraph count of each good
+    /// document.
     records: Vec<(u64, u32)>,
     paragraphs: u32,
     /// Paragraphs dropped by the allowlist.
@@ -483,40 +531,6 @@ struct Fingerprinted {
     /// `i`-th fingerprinted paragraph.
     keys: Vec<Vec<u32>>,
     diagnostics: Vec<Error>,
-}
-
-/// Calls `f(line, text)` for each good record of a JSON Lines block, where
-/// `line` is 1-based; malformed records become diagnostics. Lines for which
-/// `wanted` is false are skipped unparsed.
-fn records(
-    ctx: &Context<'_>,
-    unit: &Unit,
-    wanted: impl Fn(u64) -> bool,
-    diagnostics: &mut Vec<Error>,
-    mut f: impl FnMut(u64, Option<&str>, &str),
-) {
-    let name = &ctx.names[unit.input as usize];
-    let mut line_no = unit.block.first_line;
-    for line in unit.block.data.split(|&b| b == b'\n') {
-        line_no += 1;
-        if is_blank(line) || !wanted(line_no) {
-            continue;
-        }
-        match jsonl::parse(line, &ctx.options.fields) {
-            Ok(r) => f(line_no, r.id.as_deref(), &r.text),
-            Err(msg) if std::str::from_utf8(line).is_err() => {
-                let fixed = String::from_utf8_lossy(line);
-                match jsonl::parse(fixed.as_bytes(), &ctx.options.fields) {
-                    Ok(r) => {
-                        diagnostics.push(Error::encoding(name, line_no));
-                        f(line_no, r.id.as_deref(), &r.text)
-                    }
-                    Err(_) => diagnostics.push(Error::record(name, line_no, msg)),
-                }
-            }
-            Err(msg) => diagnostics.push(Error::record(name, line_no, msg)),
-        }
-    }
 }
 
 fn fingerprint_block(
@@ -547,7 +561,7 @@ fn fingerprint_block(
         }
         out.paragraphs += 1;
     };
-    match ctx.inputs[unit.input as usize].format {
+    match ctx.format(unit.input) {
         Format::Text => {
             let mut bad_line = None;
             for p in paragraphs(&unit.block.data, mode) {
@@ -562,21 +576,23 @@ fn fingerprint_block(
                     .push(Error::encoding(&ctx.names[unit.input as usize], line));
             }
         }
-        Format::Jsonl => {
+        format => {
             let mut diagnostics = Vec::new();
-            records(
-                ctx,
-                unit,
+            record::documents(
+                format,
+                &unit.block,
+                &ctx.options.fields,
+                &ctx.names[unit.input as usize],
                 |_| true,
                 &mut diagnostics,
-                |line, _, text| {
+                |doc| {
                     let before = out.paragraphs;
-                    for p in paragraphs(text.as_bytes(), mode) {
+                    for p in paragraphs(doc.text.as_bytes(), mode) {
                         // Paragraphs end at ASCII line breaks, so the byte
                         // range is a valid slice of the decoded text.
-                        fingerprint(&mut out, &text[p.start..p.end]);
+                        fingerprint(&mut out, &doc.text[p.start..p.end]);
                     }
-                    out.records.push((line, out.paragraphs - before));
+                    out.records.push((doc.line, out.paragraphs - before));
                 },
             );
             out.diagnostics = diagnostics;
@@ -612,7 +628,8 @@ fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index,
             return;
         }
         let docs_before = index.docs.len() as u32;
-        match ctx.inputs[block.input as usize].format {
+        let format = ctx.format(block.input);
+        match format {
             Format::Text => {
                 if block.index == 0 {
                     index.docs.push(Doc {
@@ -626,7 +643,7 @@ fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index,
                     doc.n_paras += block.paragraphs;
                 }
             }
-            Format::Jsonl => {
+            _ => {
                 let mut para = first_para;
                 for &(line, n_paras) in &block.records {
                     index.docs.push(Doc {
@@ -639,9 +656,9 @@ fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index,
                 }
             }
         }
-        let first_doc = match ctx.inputs[block.input as usize].format {
+        let first_doc = match format {
             Format::Text => docs_before.saturating_sub(u32::from(block.index > 0)),
-            Format::Jsonl => docs_before,
+            _ => docs_before,
         };
         index.blocks.insert(
             (block.input, block.index),
@@ -1059,7 +1076,7 @@ fn reread_block(
     let mut visit = |out: &mut Reread,
                      (para, slot): (u32, u32),
                      doc_index: u32,
-                     doc: &Arc<str>,
+                     (doc, url): (&Arc<str>, Option<&Arc<str>>),
                      p: Paragraph<'_>,
                      line: u64,
                      offset: u64| {
@@ -1076,7 +1093,9 @@ fn reread_block(
                     path: path.clone(),
                     input: unit.input,
                     doc: doc.clone(),
+                    url: url.cloned(),
                     doc_index,
+                    doc_line: d.line,
                     paragraph: para - d.first_para,
                     line,
                     start: offset + p.start as u64,
@@ -1087,21 +1106,21 @@ fn reread_block(
             },
         });
     };
-    match ctx.inputs[unit.input as usize].format {
+    match ctx.format(unit.input) {
         Format::Text => {
             let doc_index = start.first_doc;
-            let doc = path.clone();
             let mut want = needed
                 .within(start.first_para, start.first_para + start.paragraphs)
                 .peekable();
             for (p, para) in paragraphs(&unit.block.data, mode).zip(start.first_para..) {
                 if let Some(hit) = want.next_if(|&(n, _)| n == para) {
                     let line = unit.block.first_line + p.line + 1;
-                    visit(&mut out, hit, doc_index, &doc, p, line, unit.block.offset);
+                    let doc = (path, None);
+                    visit(&mut out, hit, doc_index, doc, p, line, unit.block.offset);
                 }
             }
         }
-        Format::Jsonl => {
+        format => {
             // The documents of this block, by line, that hold needed paragraphs.
             let wanted: AHashMap<u64, u32> = (start.first_doc..start.first_doc + start.docs)
                 .filter(|&d| {
@@ -1115,24 +1134,25 @@ fn reread_block(
                 .collect();
             // The first pass reported this block's bad records already.
             let mut reported = Vec::new();
-            records(
-                ctx,
-                unit,
+            record::documents(
+                format,
+                &unit.block,
+                &ctx.options.fields,
+                path,
                 |line| wanted.contains_key(&line),
                 &mut reported,
-                |line, id, text| {
-                    let doc_index = wanted[&line];
+                |doc: Document<'_>| {
+                    let doc_index = wanted[&doc.line];
                     let d = &index.docs[doc_index as usize];
-                    let doc: Arc<str> = match id {
-                        Some(id) => Arc::from(id),
-                        None => Arc::from(line.to_string()),
-                    };
+                    let name: Arc<str> = Arc::from(doc.name());
+                    let url: Option<Arc<str>> = doc.url.as_deref().map(Arc::from);
                     let mut want = needed
                         .within(d.first_para, d.first_para + d.n_paras)
                         .peekable();
-                    for (p, para) in paragraphs(text.as_bytes(), mode).zip(d.first_para..) {
+                    for (p, para) in paragraphs(doc.text.as_bytes(), mode).zip(d.first_para..) {
                         if let Some(hit) = want.next_if(|&(n, _)| n == para) {
-                            visit(&mut out, hit, doc_index, &doc, p, line, 0);
+                            let line = doc.line_of(p.line);
+                            visit(&mut out, hit, doc_index, (&name, url.as_ref()), p, line, 0);
                         }
                     }
                 },

@@ -3,6 +3,10 @@
 //! exactly what the no-chaining rule gives when every pair of paragraphs is
 //! compared by exact Jaccard similarity.
 //!
+//! The corpus is written as plain text files, JSON Lines, a WET file and
+//! (with the `parquet` feature) a Parquet file; all must give the same
+//! clusters.
+//!
 //! The banding here (128 bands of 2 rows) makes a pair at similarity 0.5 a
 //! candidate with probability 1 - 0.75^128 > 1 - 10^-15, so LSH misses
 //! cannot make the comparison flaky; everything after LSH (exact classes,
@@ -92,26 +96,85 @@ fn oracle(docs: &[Vec<String>], config: &Config, reference: usize) -> Clusters {
         .collect()
 }
 
-/// The report of a scan in which the first `reference` documents (each its
-/// own input unless `jsonl`) are a reference corpus.
+/// A WET file of `docs` as Common Crawl writes it: a gzip member per record,
+/// a `warcinfo` record first.
+fn wet(docs: &[Vec<String>]) -> Vec<u8> {
+    use std::io::Write;
+    let record = |kind: &str, body: &str| {
+        let record = format!(
+            "WARC/1.0\r\nWARC-Type: {kind}\r\nContent-Length: {}\r\n\r\n{body}\r\n\r\n",
+            body.len()
+        );
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(record.as_bytes()).unwrap();
+        gz.finish().unwrap()
+    };
+    let mut out = record("warcinfo", "software: proptest\n");
+    for d in docs {
+        out.extend(record("conversion", &d.join("\n")));
+    }
+    out
+}
+
+/// A Parquet file of `docs`, one row each, two rows per row group.
+#[cfg(feature = "parquet")]
+fn parquet(docs: &[Vec<String>]) -> Vec<u8> {
+    use parquet::data_type::{ByteArray, ByteArrayType};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use std::sync::Arc;
+    let schema =
+        parquet::schema::parser::parse_message_type("message doc { required binary text (UTF8); }")
+            .unwrap();
+    let props = Arc::new(WriterProperties::builder().build());
+    let mut writer = SerializedFileWriter::new(Vec::new(), Arc::new(schema), props).unwrap();
+    for group in docs.chunks(2) {
+        let mut rg = writer.next_row_group().unwrap();
+        let mut column = rg.next_column().unwrap().unwrap();
+        let texts: Vec<ByteArray> = group.iter().map(|d| d.join("\n").as_str().into()).collect();
+        column
+            .typed::<ByteArrayType>()
+            .write_batch(&texts, None, None)
+            .unwrap();
+        column.close().unwrap();
+        rg.close().unwrap();
+    }
+    writer.into_inner().unwrap()
+}
+
+/// The formats the corpus is written in.
+fn formats() -> Vec<Format> {
+    let mut formats = vec![Format::Text, Format::Jsonl, Format::Wet];
+    if cfg!(feature = "parquet") {
+        formats.push(Format::Parquet);
+    }
+    formats
+}
+
+/// The report of a scan of `docs` written in `format`, in which the first
+/// `reference` documents (each its own input: plain text only) are a
+/// reference corpus.
 fn scanned(
     docs: &[Vec<String>],
     config: &Config,
     block_size: usize,
-    jsonl: bool,
+    format: Format,
     reference: usize,
 ) -> Clusters {
-    let inputs: Vec<Input> = if jsonl {
-        let lines: String = docs
+    let one = |name: &str, bytes: Vec<u8>| vec![Input::new(MemorySource::new(name, bytes), format)];
+    let inputs: Vec<Input> = match format {
+        Format::Jsonl => {
+            let lines: String = docs
+                .iter()
+                .map(|d| serde_json::json!({ "text": d.join("\n") }).to_string() + "\n")
+                .collect();
+            one("c.jsonl", lines.into_bytes())
+        }
+        Format::Wet => one("c.warc.wet.gz", wet(docs)),
+        #[cfg(feature = "parquet")]
+        Format::Parquet => one("c.parquet", parquet(docs)),
+        _ => docs
             .iter()
-            .map(|d| serde_json::json!({ "text": d.join("\n") }).to_string() + "\n")
-            .collect();
-        vec![Input::new(
-            MemorySource::new("c.jsonl", lines),
-            Format::Jsonl,
-        )]
-    } else {
-        docs.iter()
             .enumerate()
             .map(|(i, d)| {
                 Input::new(
@@ -119,7 +182,7 @@ fn scanned(
                     Format::Text,
                 )
             })
-            .collect()
+            .collect(),
     };
     let options = ScanOptions {
         block_size,
@@ -170,11 +233,11 @@ proptest! {
         threshold in prop::sample::select(vec!["0.5", "0.6", "0.75", "0.8", "1"]),
         shingle_size in 1usize..4,
         block_size in prop::sample::select(vec![8usize, 64, 1 << 20]),
-        jsonl in any::<bool>(),
+        format in prop::sample::select(formats()),
         scope in prop::sample::select(vec![Scope::All, Scope::Within]),
     ) {
         let config = scoped(threshold, shingle_size, scope);
-        prop_assert_eq!(scanned(&docs, &config, block_size, jsonl, 0), oracle(&docs, &config, 0));
+        prop_assert_eq!(scanned(&docs, &config, block_size, format, 0), oracle(&docs, &config, 0));
     }
 
     #[test]
@@ -189,7 +252,7 @@ proptest! {
         let config = scoped(threshold, shingle_size, scope);
         let reference = reference.min(docs.len());
         prop_assert_eq!(
-            scanned(&docs, &config, block_size, false, reference),
+            scanned(&docs, &config, block_size, Format::Text, reference),
             oracle(&docs, &config, reference)
         );
     }
@@ -202,7 +265,7 @@ proptest! {
                 .num_threads(threads)
                 .build()
                 .unwrap()
-                .install(|| scanned(&docs, &config, block_size, false, 0))
+                .install(|| scanned(&docs, &config, block_size, Format::Text, 0))
         };
         prop_assert_eq!(run(1), run(4));
     }

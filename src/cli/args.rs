@@ -158,12 +158,13 @@ pub struct DetectArgs {
 /// Settings for reading the input.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Input format; `auto` reads `.jsonl`, `.ndjson` and `.json` files (also
-    /// compressed) as JSON Lines and everything else as plain text.
+    /// Input format; `auto` recognises Parquet and WARC (WET) by content,
+    /// JSON Lines by name (`.jsonl`, `.ndjson`, `.json`), and reads
+    /// everything else as plain text.
     #[arg(long, value_enum, default_value_t = InputFormat::Auto, value_name = "FORMAT", help_heading = "Input")]
     pub input_format: InputFormat,
 
-    /// JSON Lines field holding the document text.
+    /// JSON Lines field (Parquet column) holding the document text.
     #[arg(
         long,
         default_value = "text",
@@ -172,8 +173,8 @@ pub struct InputArgs {
     )]
     pub text_field: String,
 
-    /// JSON Lines field holding the document id (records without it are
-    /// named by their line number).
+    /// JSON Lines field (Parquet column) holding the document id (records
+    /// without it are named by their line or row number).
     #[arg(
         long,
         default_value = "id",
@@ -226,4 +227,6 @@ pub enum InputFormat {
     Auto,
     Text,
     Jsonl,
+    Wet,
+    Parquet,
 }

@@ -5,7 +5,7 @@ use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use neardup::corpus::{Format, Input, Source};
+use neardup::corpus::{Format, Input, ReadSeek, Source, sniff};
 
 use super::args::InputFormat;
 
@@ -27,6 +27,10 @@ impl Source for FileSource {
     fn size_hint(&self) -> Option<u64> {
         fs::metadata(&self.path).ok().map(|m| m.len())
     }
+
+    fn open_seekable(&self) -> io::Result<Box<dyn ReadSeek>> {
+        Ok(Box::new(File::open(&self.path)?))
+    }
 }
 
 /// Standard input, copied to a temporary file first so that the
@@ -46,6 +50,10 @@ impl Source for StdinSource {
 
     fn size_hint(&self) -> Option<u64> {
         self.spool.as_file().metadata().ok().map(|m| m.len())
+    }
+
+    fn open_seekable(&self) -> io::Result<Box<dyn ReadSeek>> {
+        Ok(Box::new(self.spool.reopen()?))
     }
 }
 
@@ -90,7 +98,9 @@ pub fn collect_with_origins(
         if path.as_os_str() == "-" {
             match spool_stdin() {
                 Ok(source) => {
-                    inputs.push((Input::new(source, stdin_format(format)), Origin::Stdin))
+                    let format = chosen(format)
+                        .unwrap_or_else(|| sniff(&source).ok().flatten().unwrap_or(Format::Text));
+                    inputs.push((Input::new(source, format), Origin::Stdin))
                 }
                 Err(e) => errors.push(format!("<stdin>: {e}")),
             }
@@ -118,24 +128,33 @@ fn spool_stdin() -> io::Result<StdinSource> {
     Ok(StdinSource { spool })
 }
 
-fn stdin_format(format: InputFormat) -> Format {
+/// The format `--input-format` names, or `None` for `auto`.
+fn chosen(format: InputFormat) -> Option<Format> {
     match format {
-        InputFormat::Jsonl => Format::Jsonl,
-        InputFormat::Auto | InputFormat::Text => Format::Text,
+        InputFormat::Auto => None,
+        InputFormat::Text => Some(Format::Text),
+        InputFormat::Jsonl => Some(Format::Jsonl),
+        InputFormat::Wet => Some(Format::Wet),
+        InputFormat::Parquet => Some(Format::Parquet),
     }
 }
 
 fn file_input(path: PathBuf, format: InputFormat) -> Input {
-    let format = match format {
-        InputFormat::Text => Format::Text,
-        InputFormat::Jsonl => Format::Jsonl,
-        InputFormat::Auto => detect_format(&path),
-    };
     let name = path.to_string_lossy().into_owned();
-    Input::new(FileSource { path, name }, format)
+    let source = FileSource { path, name };
+    // Magic bytes are certain where they exist; names decide the rest. A
+    // file that cannot be read yet is named by its extension, and the scan
+    // reports the error.
+    let format = chosen(format).unwrap_or_else(|| {
+        sniff(&source)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| detect_format(&source.path))
+    });
+    Input::new(source, format)
 }
 
-/// JSON Lines by extension, looking through a compression suffix.
+/// The format a file name announces, looking through a compression suffix.
 fn detect_format(path: &Path) -> Format {
     let name = path
         .file_name()
@@ -145,11 +164,13 @@ fn detect_format(path: &Path) -> Format {
         .iter()
         .find_map(|ext| name.strip_suffix(&format!(".{ext}")))
         .unwrap_or(&name);
-    if [".jsonl", ".ndjson", ".json"]
-        .iter()
-        .any(|ext| stem.ends_with(ext))
-    {
+    let has = |exts: &[&str]| exts.iter().any(|ext| stem.ends_with(ext));
+    if has(&[".jsonl", ".ndjson", ".json"]) {
         Format::Jsonl
+    } else if has(&[".warc", ".wet"]) {
+        Format::Wet
+    } else if has(&[".parquet", ".pq"]) {
+        Format::Parquet
     } else {
         Format::Text
     }
@@ -214,8 +235,24 @@ mod tests {
             ("a.txt", Format::Text),
             ("a.txt.gz", Format::Text),
             ("jsonl", Format::Text),
+            ("CC-MAIN-1.warc.wet.gz", Format::Wet),
+            ("crawl.warc", Format::Wet),
+            ("train-00000-of-00004.parquet", Format::Parquet),
         ] {
             assert_eq!(detect_format(Path::new(name)), format, "{name}");
         }
+    }
+
+    /// Content beats the name: a WARC file called `.txt` is read as WET.
+    #[test]
+    fn magic_bytes_beat_the_extension() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crawl.txt");
+        fs::write(&path, "WARC/1.0\r\nContent-Length: 0\r\n\r\n\r\n\r\n").unwrap();
+        assert_eq!(
+            file_input(path.clone(), InputFormat::Auto).format,
+            Format::Wet
+        );
+        assert_eq!(file_input(path, InputFormat::Text).format, Format::Text);
     }
 }

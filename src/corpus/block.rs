@@ -2,7 +2,8 @@
 //!
 //! A block is the unit of parallel work. It always ends at a line boundary,
 //! so no JSON record is split, and for blank-line paragraphs it ends just
-//! after a blank line, so no paragraph is split either. Each block carries
+//! after a blank line, so no paragraph is split either; a WARC block ends
+//! after a whole record. Each block carries
 //! its byte offset and first line in the stream, which is all a worker needs
 //! to give every paragraph its true position. Cutting depends only on the
 //! bytes, so reading the same input twice gives the same blocks.
@@ -11,6 +12,7 @@ use std::io::{self, Read};
 
 use memchr::{memchr_iter, memrchr};
 
+use super::warc::Records;
 use crate::paragraph::is_blank;
 
 /// The default block size. Large enough that per-block overhead vanishes,
@@ -24,6 +26,8 @@ pub enum Cut {
     Line,
     /// After a blank line (or at the end of the stream).
     BlankLine,
+    /// After a whole WARC record (see [`super::warc`]).
+    Warc,
 }
 
 /// A run of whole lines from a stream.
@@ -88,6 +92,11 @@ impl<R: Read> Blocks<R> {
                     }
                     end = start.checked_sub(1)?;
                 }
+            }
+            Cut::Warc => {
+                let mut records = Records::new(buf, false);
+                records.by_ref().for_each(drop);
+                Some(records.consumed()).filter(|&at| at > 0)
             }
         }
     }
@@ -197,6 +206,32 @@ mod tests {
             io::ErrorKind::UnexpectedEof
         );
         assert!(it.next().is_none());
+    }
+
+    #[test]
+    fn warc_blocks_end_after_whole_records() {
+        use crate::corpus::warc::Item;
+        let record = |body: &str| {
+            format!(
+                "WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: {}\r\n\r\n{body}\r\n\r\n",
+                body.len()
+            )
+        };
+        let data = (record("first\nbody\n") + &record("second body, longer\n")).repeat(5);
+        for size in [1, 10, 100, 1000] {
+            let b = blocks(data.as_bytes(), Cut::Warc, size);
+            let joined: Vec<u8> = b.iter().flat_map(|b| b.data.clone()).collect();
+            assert_eq!(joined, data.as_bytes());
+            let mut records = 0;
+            for block in &b {
+                for item in Records::new(&block.data, true) {
+                    assert!(matches!(item, Item::Record(_)), "size {size}: {item:?}");
+                    records += 1;
+                }
+            }
+            assert_eq!(records, 10, "size {size}");
+            assert_eq!(b.len() > 1, size < data.len() / 2, "size {size}");
+        }
     }
 
     proptest! {

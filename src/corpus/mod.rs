@@ -13,13 +13,27 @@
 //!   unit of parallel work.
 //! - [`jsonl`]: one JSON object per line, with the text and id fields named
 //!   by [`JsonlFields`].
+//! - [`warc`]: WARC records, as in Common Crawl's WET files.
+//! - `parquet` (with the `parquet` feature): rows of a Parquet file, read
+//!   in blocks of whole rows.
+//! - [`record`]: the documents of a block of any format that holds many
+//!   documents per input (JSON Lines, WET, Parquet), all alike.
 
 pub mod block;
 pub mod compress;
 pub mod jsonl;
+#[cfg(feature = "parquet")]
+pub mod parquet;
+pub mod record;
+pub mod warc;
 
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::sync::Arc;
+
+/// A reader that can also seek: what [`Source::open_seekable`] returns.
+pub trait ReadSeek: Read + Seek + Send {}
+
+impl<T: Read + Seek + Send> ReadSeek for T {}
 
 /// Something that can produce an input's raw bytes, from the start, each
 /// time it is opened.
@@ -37,6 +51,21 @@ pub trait Source: Send + Sync {
     /// The raw size in bytes, if known, for progress reporting.
     fn size_hint(&self) -> Option<u64> {
         None
+    }
+
+    /// A fresh reader over the raw bytes that can also seek, for formats
+    /// whose index is at the end (Parquet). It owns what it reads from, so
+    /// that readers can share it between threads. The default reads the
+    /// whole input into memory; sources backed by a file should hand out
+    /// the file.
+    ///
+    /// # Errors
+    ///
+    /// Returns the I/O error that prevented opening or reading the input.
+    fn open_seekable(&self) -> io::Result<Box<dyn ReadSeek>> {
+        let mut bytes = Vec::new();
+        self.open()?.read_to_end(&mut bytes)?;
+        Ok(Box::new(io::Cursor::new(bytes)))
     }
 }
 
@@ -82,6 +111,10 @@ impl Source for MemorySource {
     fn size_hint(&self) -> Option<u64> {
         Some(self.bytes.len() as u64)
     }
+
+    fn open_seekable(&self) -> io::Result<Box<dyn ReadSeek>> {
+        Ok(Box::new(io::Cursor::new(self.bytes.clone())))
+    }
 }
 
 /// How an input's decoded bytes are laid out.
@@ -92,15 +125,68 @@ pub enum Format {
     Text,
     /// JSON Lines: one document per line.
     Jsonl,
+    /// WARC, as in Common Crawl's WET files: one document per `conversion`
+    /// record, its id the `WARC-Record-ID`.
+    Wet,
+    /// Apache Parquet: one document per row. Reading it needs the
+    /// `parquet` cargo feature (on by default).
+    Parquet,
 }
 
-/// The fields of a JSON Lines record that neardup reads.
+impl Format {
+    /// The format's name on the command line and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Jsonl => "jsonl",
+            Format::Wet => "wet",
+            Format::Parquet => "parquet",
+        }
+    }
+}
+
+/// The format an input's first bytes announce, if they announce one:
+/// Parquet (`PAR1`), or WARC (a `WARC/` version line, after decompression).
+/// Plain text and JSON Lines have no such mark.
+///
+/// # Errors
+///
+/// Returns the I/O error that prevented reading the first bytes.
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{sniff, Format, MemorySource};
+///
+/// let wet = MemorySource::new("x", "WARC/1.0\r\nWARC-Type: warcinfo\r\n");
+/// assert_eq!(sniff(&wet)?, Some(Format::Wet));
+/// assert_eq!(sniff(&MemorySource::new("y", "WARC is a format"))?, None);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn sniff(source: &dyn Source) -> io::Result<Option<Format>> {
+    const PARQUET_MAGIC: &[u8] = b"PAR1";
+    let mut raw = source.open()?;
+    let mut head = Vec::new();
+    raw.by_ref()
+        .take(PARQUET_MAGIC.len() as u64)
+        .read_to_end(&mut head)?;
+    if head == PARQUET_MAGIC {
+        return Ok(Some(Format::Parquet));
+    }
+    let (_, decoded) = compress::decode(Box::new(io::Cursor::new(head).chain(raw)))?;
+    let mut start = Vec::new();
+    decoded.take(5).read_to_end(&mut start)?;
+    Ok(warc::is_warc(&start).then_some(Format::Wet))
+}
+
+/// The fields of a JSON Lines record (or the columns of a Parquet file)
+/// that neardup reads.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct JsonlFields {
     /// The field holding the document text (default `text`).
     pub text: String,
     /// The field holding the document id (default `id`); records without it
-    /// are identified by their line number.
+    /// are identified by their line (or row) number.
     pub id: String,
 }
 

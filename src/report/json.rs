@@ -27,6 +27,8 @@ pub struct Jsonl;
 struct MemberOut<'a> {
     path: &'a str,
     doc: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
     paragraph: u32,
     line: u64,
     start: u64,
@@ -41,6 +43,7 @@ impl<'a> MemberOut<'a> {
         MemberOut {
             path: &l.path,
             doc: &l.doc,
+            url: l.url.as_deref(),
             paragraph: l.paragraph,
             line: l.line,
             start: l.start,
@@ -76,6 +79,8 @@ impl<'a> ClusterOut<'a> {
 struct SpanOut<'a> {
     path: &'a str,
     doc: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
     first_paragraph: u32,
     last_paragraph: u32,
     first_line: u64,
@@ -98,6 +103,7 @@ impl<'a> SpanOut<'a> {
         SpanOut {
             path: &first.path,
             doc: &first.doc,
+            url: first.url.as_deref(),
             first_paragraph: first.paragraph,
             last_paragraph: last.paragraph,
             first_line: first.line,
@@ -159,6 +165,8 @@ struct DiagnosticOut<'a> {
     path: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     line: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    offset: Option<u64>,
     message: &'a str,
 }
 
@@ -251,6 +259,7 @@ fn report_out(r: &Report) -> ReportOut<'_> {
                 severity: if d.is_warning() { "warning" } else { "error" },
                 path: d.path(),
                 line: d.line(),
+                offset: d.offset(),
                 message: d.message(),
             })
             .collect(),

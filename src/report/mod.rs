@@ -87,8 +87,15 @@ pub struct Location {
     /// The document id: the JSONL id field (numbers in their JSON form), the
     /// record's line number when it has none, the path for plain text.
     pub doc: Arc<str>,
+    /// The address of the page the document was taken from, when the input
+    /// records one (WET: `WARC-Target-URI`).
+    pub url: Option<Arc<str>>,
     /// Index of the document in the whole scan, in input order.
     pub doc_index: u32,
+    /// Where the document starts in its input: 1 for plain text, the
+    /// 1-based line of a JSON Lines record or of a WARC record's version
+    /// line, the 1-based row of a Parquet file. Unique within the input.
+    pub doc_line: u64,
     /// 0-based index of the paragraph in its document.
     pub paragraph: u32,
     /// 1-based line of the input where the paragraph starts.

@@ -56,7 +56,8 @@ fn range(first: u64, last: u64) -> String {
     }
 }
 
-/// `path:7-8`, or for a JSON Lines record `path:4 (doc X, paragraphs 2-3)`.
+/// `path:7-8`, or for a record `path:4 (doc X, paragraphs 2-3)` (with the
+/// page address instead of `doc X` when there is one).
 fn span(first: &Location, last: &Location) -> String {
     if is_record(first) {
         let paras = range(u64::from(first.paragraph), u64::from(last.paragraph));
@@ -65,10 +66,12 @@ fn span(first: &Location, last: &Location) -> String {
         } else {
             "paragraphs"
         };
-        format!(
-            "{}:{} (doc {}, {noun} {paras})",
-            first.path, first.line, first.doc
-        )
+        // A page address (WET) says more to a reader than a record id.
+        let doc = match &first.url {
+            Some(url) => url.to_string(),
+            None => format!("doc {}", first.doc),
+        };
+        format!("{}:{} ({doc}, {noun} {paras})", first.path, first.line)
     } else {
         format!("{}:{}", first.path, range(first.line, last.line))
     }

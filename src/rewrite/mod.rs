@@ -39,8 +39,8 @@ pub struct Removal<'r> {
 }
 
 /// The paragraphs to remove from one input: per document (keyed by the
-/// line its record starts on; 0 for a plain text input, which is one
-/// document), the paragraphs' indices, ascending.
+/// line or row its record starts on; 0 for a plain text input, which is
+/// one document), the paragraphs' indices, ascending.
 type InputPlan<'r> = BTreeMap<u64, Vec<(u32, Removal<'r>)>>;
 
 /// What to remove from each input of a scan.
@@ -88,7 +88,7 @@ impl<'r> Removals<'r> {
                 };
                 let doc = match inputs[at.input as usize].format {
                     Format::Text => 0,
-                    Format::Jsonl => at.line,
+                    _ => at.doc_line,
                 };
                 let removal = Removal {
                     duplicate,
@@ -196,6 +196,16 @@ pub fn rewrite(
             text_input(name, reader, list, options, out, &mut log)
         }
         Format::Jsonl => jsonl::rewrite(name, reader, plan, options, out, &mut log),
+        Format::Wet | Format::Parquet => Err(Error::io(
+            name,
+            io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!(
+                    "neardup clean cannot write {} inputs yet",
+                    input.format.name()
+                ),
+            ),
+        )),
     }
 }
 

@@ -1,0 +1,629 @@
+//! Parquet input: the rows of a Parquet file in, blocks of whole rows out.
+//!
+//! Parquet is not a byte stream: its index sits at the end of the file and
+//! its columns are stored apart. So a Parquet input is not decoded and cut
+//! like the line formats; instead [`Blocks`] reads just the text and id
+//! columns, row group after row group, and packs whole rows into
+//! [`Block`]s of about the block size. Each block's `data` holds its rows
+//! in a small length-prefixed layout that [`documents`] reads back, so a
+//! block stays one allocation and the batch driver handles it like any
+//! other. Blocks depend only on the file's rows, so the second pass sees
+//! the blocks of the first.
+//!
+//! Only the two columns neardup needs are decoded (the other columns are
+//! never read). The text column must hold strings (`BYTE_ARRAY`); the id
+//! column may hold strings, integers or fixed-size binary (shown as hex).
+//! Both are found by name, a dotted path for a field inside a struct;
+//! list columns are not supported.
+
+use std::borrow::Cow;
+use std::io::{self, BufReader, Read, Seek, SeekFrom};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use bytes::Bytes;
+use parquet::basic::Type as PhysicalType;
+use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
+use parquet::data_type::{
+    ByteArray, ByteArrayType, DataType, FixedLenByteArrayType, Int32Type, Int64Type,
+};
+use parquet::errors::ParquetError;
+use parquet::file::reader::{ChunkReader, FileReader, Length, SerializedFileReader};
+use parquet::schema::types::ColumnDescriptor;
+
+use super::block::Block;
+use super::record::Document;
+use super::{JsonlFields, ReadSeek};
+use crate::Error;
+
+/// Rows decoded from the columns at a time.
+const BATCH: usize = 1024;
+
+/// A seekable reader shared by the Parquet reader's page readers, which
+/// take turns with it.
+#[derive(Clone)]
+pub(crate) struct Shared {
+    inner: Arc<Mutex<Box<dyn ReadSeek>>>,
+    len: u64,
+}
+
+impl Shared {
+    pub(crate) fn new(mut reader: Box<dyn ReadSeek>) -> io::Result<Shared> {
+        let len = reader.seek(SeekFrom::End(0))?;
+        Ok(Shared {
+            inner: Arc::new(Mutex::new(reader)),
+            len,
+        })
+    }
+
+    fn read_at(&self, pos: u64, buf: &mut [u8]) -> io::Result<usize> {
+        let mut reader = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        reader.seek(SeekFrom::Start(pos))?;
+        reader.read(buf)
+    }
+}
+
+impl Length for Shared {
+    fn len(&self) -> u64 {
+        self.len
+    }
+}
+
+/// A [`Read`] from a position of a [`Shared`] reader.
+pub(crate) struct SharedRead {
+    shared: Shared,
+    pos: u64,
+}
+
+impl Read for SharedRead {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.shared.read_at(self.pos, buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl ChunkReader for Shared {
+    type T = BufReader<SharedRead>;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<Self::T> {
+        Ok(BufReader::new(SharedRead {
+            shared: self.clone(),
+            pos: start,
+        }))
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        let mut buf = vec![0; length];
+        let mut reader = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        reader.seek(SeekFrom::Start(start))?;
+        reader.read_exact(&mut buf)?;
+        Ok(buf.into())
+    }
+}
+
+/// A Parquet error as an I/O error, which is how a failing input is
+/// reported.
+fn io_error(e: ParquetError) -> io::Error {
+    match e {
+        ParquetError::External(inner) => io::Error::new(io::ErrorKind::InvalidData, inner),
+        e => io::Error::new(io::ErrorKind::InvalidData, e.to_string()),
+    }
+}
+
+/// The leaf column at dotted path `name`.
+fn find_column(file: &SerializedFileReader<Shared>, name: &str) -> Option<usize> {
+    let schema = file.metadata().file_metadata().schema_descr();
+    schema
+        .columns()
+        .iter()
+        .position(|c| c.path().string() == name)
+}
+
+/// Whether `name` is a list: its leaf columns sit below it and repeat.
+fn is_list(file: &SerializedFileReader<Shared>, name: &str) -> bool {
+    let schema = file.metadata().file_metadata().schema_descr();
+    schema
+        .columns()
+        .iter()
+        .any(|c| c.path().parts().first().is_some_and(|p| p == name) && c.max_rep_level() > 0)
+}
+
+fn column_names(file: &SerializedFileReader<Shared>) -> String {
+    let schema = file.metadata().file_metadata().schema_descr();
+    let names: Vec<String> = schema.columns().iter().map(|c| c.path().string()).collect();
+    names.join(", ")
+}
+
+fn check_not_list(c: &ColumnDescriptor) -> io::Result<()> {
+    if c.max_rep_level() > 0 {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "column `{}` is a list; neardup reads only single values",
+                c.path()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Reads one column's values in batches, `None` for nulls.
+struct Column<T: DataType> {
+    reader: ColumnReaderImpl<T>,
+    /// The definition level of a present value (0: the column cannot be
+    /// null). Columns are not repeated, so any lower level is a null.
+    max_def: i16,
+    levels: Vec<i16>,
+    values: Vec<T::T>,
+}
+
+impl<T: DataType> Column<T> {
+    fn new(reader: ColumnReaderImpl<T>, descriptor: &ColumnDescriptor) -> Column<T> {
+        Column {
+            reader,
+            max_def: descriptor.max_def_level(),
+            levels: Vec::new(),
+            values: Vec::new(),
+        }
+    }
+
+    /// The next up to `n` rows' values, in order, `None` for nulls.
+    fn read(&mut self, n: usize, mut each: impl FnMut(Option<&T::T>)) -> io::Result<usize> {
+        self.levels.clear();
+        self.values.clear();
+        let nullable = self.max_def > 0;
+        let levels = nullable.then_some(&mut self.levels);
+        let (rows, _, _) = self
+            .reader
+            .read_records(n, levels, None, &mut self.values)
+            .map_err(io_error)?;
+        if nullable {
+            let mut values = self.values.iter();
+            for &level in &self.levels[..rows] {
+                each(if level == self.max_def {
+                    values.next()
+                } else {
+                    None
+                });
+            }
+        } else {
+            self.values[..rows].iter().for_each(|v| each(Some(v)));
+        }
+        Ok(rows)
+    }
+}
+
+/// The id column, of whichever type it has.
+enum IdColumn {
+    Bytes(Column<ByteArrayType>),
+    Fixed(Column<FixedLenByteArrayType>),
+    Int32(Column<Int32Type>),
+    Int64(Column<Int64Type>),
+}
+
+impl IdColumn {
+    fn new(reader: ColumnReader, d: &ColumnDescriptor) -> io::Result<IdColumn> {
+        Ok(match reader {
+            ColumnReader::ByteArrayColumnReader(r) => IdColumn::Bytes(Column::new(r, d)),
+            ColumnReader::FixedLenByteArrayColumnReader(r) => IdColumn::Fixed(Column::new(r, d)),
+            ColumnReader::Int32ColumnReader(r) => IdColumn::Int32(Column::new(r, d)),
+            ColumnReader::Int64ColumnReader(r) => IdColumn::Int64(Column::new(r, d)),
+            _ => {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "id column `{}` has type {}; ids must be strings, integers or fixed-size binary",
+                        d.path(),
+                        d.physical_type()
+                    ),
+                ));
+            }
+        })
+    }
+
+    /// The next `n` ids, as text.
+    fn read(&mut self, n: usize, ids: &mut Vec<Option<String>>) -> io::Result<usize> {
+        ids.clear();
+        match self {
+            IdColumn::Bytes(c) => c.read(n, |v| {
+                ids.push(v.map(|v| String::from_utf8_lossy(v.data()).into_owned()))
+            }),
+            IdColumn::Fixed(c) => c.read(n, |v| {
+                ids.push(v.map(|v| v.data().iter().map(|b| format!("{b:02x}")).collect()))
+            }),
+            IdColumn::Int32(c) => c.read(n, |v| ids.push(v.map(i32::to_string))),
+            IdColumn::Int64(c) => c.read(n, |v| ids.push(v.map(i64::to_string))),
+        }
+    }
+}
+
+/// The text and id columns of the current row group.
+struct Group {
+    text: Column<ByteArrayType>,
+    id: Option<IdColumn>,
+}
+
+/// Row flags in a block's layout.
+const NULL_TEXT: u8 = 1;
+const HAS_ID: u8 = 2;
+
+/// Appends one row to a block's data: a flag byte, then the id and the
+/// text (each present per the flags), each as a little-endian `u32`
+/// length and the bytes.
+fn push_row(data: &mut Vec<u8>, id: Option<&[u8]>, text: Option<&[u8]>) {
+    let flags = if text.is_none() { NULL_TEXT } else { 0 } | if id.is_some() { HAS_ID } else { 0 };
+    data.push(flags);
+    for field in [id, text].into_iter().flatten() {
+        // Parquet stores byte array lengths as i32, so they fit.
+        data.extend_from_slice(&(field.len() as u32).to_le_bytes());
+        data.extend_from_slice(field);
+    }
+}
+
+/// The rows of a Parquet file in [`Block`]s of whole rows. A block's
+/// `first_line` is the number of rows before it; its `offset`, the
+/// block bytes before it.
+pub struct Blocks {
+    file: SerializedFileReader<Shared>,
+    text: usize,
+    id: Option<usize>,
+    size: usize,
+    next_group: usize,
+    group: Option<Group>,
+    rows: u64,
+    offset: u64,
+    /// Rows decoded but not yet in a block.
+    pending: std::collections::VecDeque<(Option<String>, Option<ByteArray>)>,
+    failed: bool,
+}
+
+impl Blocks {
+    /// Blocks of about `size` bytes from the Parquet file `reader`, with
+    /// the text and id columns named in `fields`.
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the file is not Parquet, has no text column, or
+    /// a column has a type neardup cannot read.
+    pub fn new(reader: Box<dyn ReadSeek>, fields: &JsonlFields, size: usize) -> io::Result<Blocks> {
+        let file = SerializedFileReader::new(Shared::new(reader)?).map_err(io_error)?;
+        let schema = file.metadata().file_metadata().schema_descr_ptr();
+        let Some(text) = find_column(&file, &fields.text) else {
+            let message = if is_list(&file, &fields.text) {
+                format!(
+                    "column `{}` is a list; neardup reads only single values",
+                    fields.text
+                )
+            } else {
+                format!(
+                    "no column `{}` (columns: {}); name the text column with --text-field",
+                    fields.text,
+                    column_names(&file)
+                )
+            };
+            return Err(io::Error::new(io::ErrorKind::InvalidData, message));
+        };
+        let text_column = schema.column(text);
+        check_not_list(&text_column)?;
+        if text_column.physical_type() != PhysicalType::BYTE_ARRAY {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "text column `{}` has type {}, not a string",
+                    fields.text,
+                    text_column.physical_type()
+                ),
+            ));
+        }
+        let id = find_column(&file, &fields.id);
+        if let Some(id) = id {
+            check_not_list(&schema.column(id))?;
+        }
+        Ok(Blocks {
+            file,
+            text,
+            id,
+            size: size.max(1),
+            next_group: 0,
+            group: None,
+            rows: 0,
+            offset: 0,
+            pending: Default::default(),
+            failed: false,
+        })
+    }
+
+    /// Decodes up to [`BATCH`] more rows into `pending`; false at the end
+    /// of the file.
+    fn refill(&mut self) -> io::Result<bool> {
+        loop {
+            if self.group.is_none() {
+                if self.next_group == self.file.num_row_groups() {
+                    return Ok(false);
+                }
+                let rg = self.file.get_row_group(self.next_group).map_err(io_error)?;
+                self.next_group += 1;
+                let schema = rg.metadata().schema_descr();
+                let text = match rg.get_column_reader(self.text).map_err(io_error)? {
+                    ColumnReader::ByteArrayColumnReader(r) => {
+                        Column::new(r, &schema.column(self.text))
+                    }
+                    _ => unreachable!("the text column's type was checked"),
+                };
+                let id = match self.id {
+                    Some(i) => Some(IdColumn::new(
+                        rg.get_column_reader(i).map_err(io_error)?,
+                        &schema.column(i),
+                    )?),
+                    None => None,
+                };
+                self.group = Some(Group { text, id });
+            }
+            let group = self.group.as_mut().expect("set above");
+            let mut texts = Vec::with_capacity(BATCH);
+            let n = group.text.read(BATCH, |v| texts.push(v.cloned()))?;
+            if n == 0 {
+                self.group = None;
+                continue;
+            }
+            let mut ids = Vec::with_capacity(BATCH);
+            match &mut group.id {
+                Some(column) => {
+                    if column.read(n, &mut ids)? != n {
+                        return Err(io::Error::new(
+                            io::ErrorKind::InvalidData,
+                            "the id column has fewer rows than the text column",
+                        ));
+                    }
+                }
+                None => ids.resize(n, None),
+            }
+            self.pending.extend(ids.into_iter().zip(texts));
+            return Ok(true);
+        }
+    }
+
+    fn next_block(&mut self) -> io::Result<Option<Block>> {
+        let mut block = Block {
+            data: Vec::new(),
+            offset: self.offset,
+            first_line: self.rows,
+        };
+        while block.data.len() < self.size {
+            let Some((id, text)) = self.pending.pop_front() else {
+                if self.refill()? {
+                    continue;
+                }
+                break;
+            };
+            let text = text.as_ref().map(ByteArray::data);
+            push_row(&mut block.data, id.as_deref().map(str::as_bytes), text);
+            self.rows += 1;
+        }
+        if block.data.is_empty() {
+            return Ok(None);
+        }
+        self.offset += block.data.len() as u64;
+        Ok(Some(block))
+    }
+}
+
+impl Iterator for Blocks {
+    type Item = io::Result<Block>;
+
+    fn next(&mut self) -> Option<io::Result<Block>> {
+        if self.failed {
+            return None;
+        }
+        let next = self.next_block();
+        self.failed = next.is_err();
+        next.transpose()
+    }
+}
+
+/// Reads a `u32`-length-prefixed field at `*pos`.
+fn field<'a>(data: &'a [u8], pos: &mut usize) -> &'a [u8] {
+    let len = u32::from_le_bytes(data[*pos..*pos + 4].try_into().expect("4 bytes")) as usize;
+    *pos += 4 + len;
+    &data[*pos - len..*pos]
+}
+
+/// The documents of a block made by [`Blocks`]; see
+/// [`super::record::documents`].
+pub(crate) fn documents(
+    block: &Block,
+    fields: &JsonlFields,
+    name: &str,
+    wanted: impl Fn(u64) -> bool,
+    diagnostics: &mut Vec<Error>,
+    mut f: impl FnMut(Document<'_>),
+) {
+    let data = &block.data;
+    let (mut pos, mut row) = (0, block.first_line);
+    while pos < data.len() {
+        let flags = data[pos];
+        pos += 1;
+        let id = (flags & HAS_ID != 0).then(|| field(data, &mut pos));
+        let text = (flags & NULL_TEXT == 0).then(|| field(data, &mut pos));
+        row += 1;
+        if !wanted(row) {
+            continue;
+        }
+        let Some(text) = text else {
+            diagnostics.push(Error::record(
+                name,
+                row,
+                format!("field `{}` is null", fields.text),
+            ));
+            continue;
+        };
+        let text = match std::str::from_utf8(text) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => {
+                diagnostics.push(Error::encoding(name, row));
+                String::from_utf8_lossy(text)
+            }
+        };
+        f(Document {
+            line: row,
+            id: id.map(String::from_utf8_lossy),
+            url: None,
+            text,
+            text_line: None,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use parquet::schema::parser::parse_message_type;
+
+    /// One row group's columns, in schema order: each a list of values
+    /// with `None` for null.
+    enum Values {
+        Text(Vec<Option<&'static str>>),
+        Int(Vec<Option<i64>>),
+    }
+
+    /// A Parquet file of `schema` with one row group per element of
+    /// `groups`.
+    fn parquet_file(schema: &str, groups: &[Vec<Values>]) -> Vec<u8> {
+        let schema = Arc::new(parse_message_type(schema).unwrap());
+        let props = Arc::new(WriterProperties::builder().build());
+        let mut writer = SerializedFileWriter::new(Vec::new(), schema, props).unwrap();
+        for group in groups {
+            let mut rg = writer.next_row_group().unwrap();
+            for values in group {
+                let mut column = rg.next_column().unwrap().unwrap();
+                let levels = |present: Vec<bool>| -> Vec<i16> {
+                    present.into_iter().map(i16::from).collect()
+                };
+                match values {
+                    Values::Text(v) => {
+                        let def = levels(v.iter().map(Option::is_some).collect());
+                        let data: Vec<ByteArray> =
+                            v.iter().flatten().map(|s| (*s).into()).collect();
+                        let w = column.typed::<ByteArrayType>();
+                        w.write_batch(&data, Some(&def), None).unwrap();
+                    }
+                    Values::Int(v) => {
+                        let def = levels(v.iter().map(Option::is_some).collect());
+                        let data: Vec<i64> = v.iter().flatten().copied().collect();
+                        let w = column.typed::<Int64Type>();
+                        w.write_batch(&data, Some(&def), None).unwrap();
+                    }
+                }
+                column.close().unwrap();
+            }
+            rg.close().unwrap();
+        }
+        writer.into_inner().unwrap()
+    }
+
+    const SCHEMA: &str = "message doc { optional binary text (UTF8); optional int64 id; }";
+
+    fn read_all(file: Vec<u8>, size: usize) -> io::Result<(Vec<Block>, Vec<String>, Vec<String>)> {
+        let blocks: Vec<Block> = Blocks::new(
+            Box::new(io::Cursor::new(file)),
+            &JsonlFields::default(),
+            size,
+        )?
+        .collect::<io::Result<_>>()?;
+        let (mut docs, mut problems) = (Vec::new(), Vec::new());
+        for block in &blocks {
+            documents(
+                block,
+                &JsonlFields::default(),
+                "t.parquet",
+                |_| true,
+                &mut problems,
+                |d| docs.push(format!("{} {} {}", d.line, d.name(), d.text)),
+            );
+        }
+        let problems = problems.iter().map(ToString::to_string).collect();
+        Ok((blocks, docs, problems))
+    }
+
+    #[test]
+    fn rows_across_row_groups_with_nulls() {
+        let file = parquet_file(
+            SCHEMA,
+            &[
+                vec![
+                    Values::Text(vec![Some("first text"), None]),
+                    Values::Int(vec![Some(10), Some(11)]),
+                ],
+                vec![
+                    Values::Text(vec![Some("third text"), Some("fourth")]),
+                    Values::Int(vec![None, Some(-4)]),
+                ],
+            ],
+        );
+        // A row takes a flag byte and 4 length bytes per field, so the
+        // rows take 21, 7, 15 and 17 bytes: with a block size of 8 the null
+        // row shares a block with the next.
+        for (size, first_rows) in [(1, &[0, 1, 2, 3][..]), (8, &[0, 1, 3]), (1000, &[0])] {
+            let (blocks, docs, problems) = read_all(file.clone(), size).unwrap();
+            assert_eq!(
+                docs,
+                ["1 10 first text", "3 3 third text", "4 -4 fourth"],
+                "size {size}"
+            );
+            assert_eq!(problems, ["t.parquet:2: field `text` is null"]);
+            let rows: Vec<u64> = blocks.iter().map(|b| b.first_line).collect();
+            assert_eq!(rows, first_rows, "size {size}");
+        }
+    }
+
+    #[test]
+    fn wanted_rows_only() {
+        let file = parquet_file(
+            "message doc { required binary text (UTF8); }",
+            &[vec![Values::Text(vec![
+                Some("a b"),
+                Some("c d"),
+                Some("e f"),
+            ])]],
+        );
+        let blocks: Vec<Block> = Blocks::new(
+            Box::new(io::Cursor::new(file)),
+            &JsonlFields::default(),
+            100,
+        )
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+        let mut seen = Vec::new();
+        documents(
+            &blocks[0],
+            &JsonlFields::default(),
+            "t",
+            |row| row == 2,
+            &mut Vec::new(),
+            |d| seen.push((d.line, d.name().into_owned(), d.text.into_owned())),
+        );
+        assert_eq!(seen, [(2, "2".to_owned(), "c d".to_owned())]);
+    }
+
+    /// Files neardup cannot read say why, naming the columns.
+    #[test]
+    fn unreadable_files_are_explained() {
+        let no_text = parquet_file("message doc { required int64 id; }", &[]);
+        let e = read_all(no_text, 100).unwrap_err().to_string();
+        assert!(e.contains("no column `text` (columns: id)"), "{e}");
+
+        let int_text = parquet_file("message doc { required int64 text; }", &[]);
+        let e = read_all(int_text, 100).unwrap_err().to_string();
+        assert!(e.contains("has type INT64, not a string"), "{e}");
+
+        let list = parquet_file("message doc { repeated binary text (UTF8); }", &[]);
+        let e = read_all(list, 100).unwrap_err().to_string();
+        assert!(e.contains("is a list"), "{e}");
+
+        let e = read_all(b"PAR1 but not really".to_vec(), 100).unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+    }
+}
