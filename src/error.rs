@@ -26,6 +26,8 @@ pub enum ErrorKind {
     /// Text that is not valid UTF-8 was decoded with replacement
     /// characters. A warning: the text was still scanned.
     Encoding,
+    /// An address (of `explain`) names no paragraph of the input.
+    NotFound,
 }
 
 /// An error, with the input and line it concerns when there is one.
@@ -99,6 +101,13 @@ impl Error {
         );
         e.path = Some(path.to_owned());
         e.line = Some(line);
+        e
+    }
+
+    /// The input `path` has no paragraph where asked.
+    pub fn not_found(path: &str, message: impl Into<String>) -> Error {
+        let mut e = Error::new(ErrorKind::NotFound, message);
+        e.path = Some(path.to_owned());
         e
     }
 

@@ -15,6 +15,8 @@
 //! - [`pipeline::scan`]: the batch driver, which runs the whole detection
 //!   over a list of [`corpus::Input`]s in parallel and returns a
 //!   [`report::Report`].
+//! - [`explain::explain`]: the numbers behind one pair's verdict (shingles,
+//!   exact and estimated Jaccard, agreeing bands, a word diff).
 //! - [`Config`]: validated settings; [`Threshold`] and [`Similarity`] keep
 //!   the threshold comparison exact.
 //!
@@ -43,6 +45,7 @@ mod column;
 pub mod config;
 pub mod corpus;
 mod error;
+pub mod explain;
 pub mod fingerprint;
 pub mod hash;
 pub mod lsh;

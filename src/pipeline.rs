@@ -22,7 +22,7 @@
 //! broken by input order, so any thread count gives the same report.
 
 use std::collections::BTreeMap;
-use std::io::{self, Read};
+use std::io;
 use std::sync::Arc;
 
 use ahash::{AHashMap, AHashSet};
@@ -32,12 +32,11 @@ use rayon::prelude::*;
 use crate::allow::{self, Allowlist};
 use crate::cluster::{Assigner, Verdict};
 use crate::column::Column;
-use crate::corpus::block::{Block, Blocks, Cut, DEFAULT_BLOCK_SIZE};
-use crate::corpus::compress;
+use crate::corpus::block::{Block, DEFAULT_BLOCK_SIZE};
 use crate::corpus::record::{self, Document};
 use crate::corpus::{Format, Input, JsonlFields};
 use crate::fingerprint::{self, Fingerprinter};
-use crate::paragraph::{Paragraph, ParagraphMode, paragraphs};
+use crate::paragraph::{Paragraph, paragraphs};
 use crate::passage;
 use crate::report::{Cluster, Duplicate, Kind, Location, Member, Report, Summary};
 use crate::shingle::ShingleSet;
@@ -189,55 +188,20 @@ impl<'a> Context<'a> {
         self.inputs[input as usize].format
     }
 
-    /// The blocks of input `input`, decoded, with raw bytes read reported
-    /// to `progress`.
+    /// The blocks of input `input`, with raw bytes read reported to
+    /// `progress`.
     fn blocks(
         &self,
         input: u32,
         progress: &'a dyn Progress,
     ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
-        let source = &*self.inputs[input as usize].source;
-        let size = self.options.block_size;
-        let cut = match (self.format(input), self.config.paragraphs()) {
-            (Format::Parquet, _) => return parquet_blocks(source, &self.options.fields, size),
-            (Format::Text, ParagraphMode::BlankLine) => Cut::BlankLine,
-            (Format::Wet, _) => Cut::Warc,
-            (Format::Text | Format::Jsonl, _) => Cut::Line,
-        };
-        let raw = source.open()?;
-        let (_, stream) = compress::decode(Box::new(Counting {
-            inner: raw,
-            progress,
-        }))?;
-        Ok(Box::new(Blocks::new(stream, cut, size)))
+        self.inputs[input as usize].blocks(
+            self.config.paragraphs(),
+            &self.options.fields,
+            self.options.block_size,
+            move |n| progress.advance(n),
+        )
     }
-}
-
-/// The blocks of a Parquet input: rows re-encoded by
-/// [`crate::corpus::parquet`].
-#[cfg(feature = "parquet")]
-fn parquet_blocks<'a>(
-    source: &'a dyn crate::corpus::Source,
-    fields: &JsonlFields,
-    size: usize,
-) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
-    Ok(Box::new(crate::corpus::parquet::Blocks::new(
-        source.open_seekable()?,
-        fields,
-        size,
-    )?))
-}
-
-#[cfg(not(feature = "parquet"))]
-fn parquet_blocks<'a>(
-    _: &'a dyn crate::corpus::Source,
-    _: &JsonlFields,
-    _: usize,
-) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
-    Err(io::Error::new(
-        io::ErrorKind::Unsupported,
-        "this neardup was built without Parquet support (cargo feature `parquet`)",
-    ))
 }
 
 /// A block of one input, numbered in the order it was sent.
@@ -265,20 +229,6 @@ impl Item {
             Item::Unit(u) => u.seq,
             Item::Failed { seq, .. } => *seq,
         }
-    }
-}
-
-/// Reports raw bytes read to the progress display.
-struct Counting<'p, R> {
-    inner: R,
-    progress: &'p dyn Progress,
-}
-
-impl<R: Read> Read for Counting<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.progress.advance(n as u64);
-        Ok(n)
     }
 }
 
@@ -1438,7 +1388,7 @@ mod tests {
             fn name(&self) -> &str {
                 "flaky.txt"
             }
-            fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
+            fn open(&self) -> io::Result<Box<dyn io::Read + Send + '_>> {
                 let second = self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
                 let text: &[u8] = if second {
                     b"a line that repeats itself here\nanother line entirely, it seems\n"

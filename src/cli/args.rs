@@ -27,6 +27,32 @@ pub enum Command {
     Clean(CleanArgs),
     /// Show the LSH banding chosen for a threshold and its S-curve.
     Params(ParamsArgs),
+    /// Show why two paragraphs are, or are not, near-duplicates (exit 0:
+    /// they are not, 1: they are, 2: error).
+    Explain(ExplainArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The first paragraph: `PATH:LINE`, or `PATH#DOC:PARAGRAPH` with the
+    /// document id (or page address) and 0-based paragraph a report gives.
+    #[arg(value_name = "A")]
+    pub a: String,
+
+    /// The second paragraph, named the same way.
+    #[arg(value_name = "B")]
+    pub b: String,
+
+    #[command(flatten)]
+    pub detect: DetectArgs,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// When to colour the output (`auto`: on a terminal unless NO_COLOR is
+    /// set).
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
 }
 
 #[derive(Debug, Args)]

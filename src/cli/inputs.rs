@@ -139,7 +139,9 @@ fn chosen(format: InputFormat) -> Option<Format> {
     }
 }
 
-fn file_input(path: PathBuf, format: InputFormat) -> Input {
+/// The input for file `path`, in the format `format` names or, for
+/// `auto`, the one its content or name announces.
+pub fn file_input(path: PathBuf, format: InputFormat) -> Input {
     let name = path.to_string_lossy().into_owned();
     let source = FileSource { path, name };
     // Magic bytes are certain where they exist; names decide the rest. A

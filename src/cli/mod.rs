@@ -3,6 +3,7 @@
 
 mod args;
 mod clean;
+mod explain;
 mod inputs;
 mod progress;
 mod settings;
@@ -60,6 +61,7 @@ pub fn main() -> ExitCode {
         Command::Scan(args) => scan(&args),
         Command::Clean(args) => clean::run(&args),
         Command::Params(args) => params(&args),
+        Command::Explain(args) => explain::run(&args),
     };
     match result {
         Ok(status) => status.into(),
@@ -124,15 +126,7 @@ fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
         print_timings(&report);
     }
 
-    let color = match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-        }
-    };
+    let color = use_color(args.color);
     let renderer: Box<dyn Render> = match args.output_format {
         OutputFormat::Text => Box::new(Text { color }),
         OutputFormat::Json => Box::new(Json),
@@ -150,6 +144,19 @@ fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
     } else {
         Status::Clean
     })
+}
+
+/// Whether to colour standard output.
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
+    }
 }
 
 fn print_diagnostics(report: &Report) {

@@ -30,6 +30,9 @@ pub mod warc;
 use std::io::{self, Read, Seek};
 use std::sync::Arc;
 
+use crate::paragraph::ParagraphMode;
+use block::{Block, Blocks, Cut};
+
 /// A reader that can also seek: what [`Source::open_seekable`] returns.
 pub trait ReadSeek: Read + Seek + Send {}
 
@@ -214,6 +217,90 @@ impl Input {
             source: Box::new(source),
             format,
         }
+    }
+}
+
+impl Input {
+    /// The input cut into blocks of about `size` bytes: its decoded bytes
+    /// cut at line ends (after blank lines for plain text in `paragraphs`
+    /// blank-line mode; after whole records for WET), or for Parquet its
+    /// rows packed into blocks. `counted` is told the raw bytes each read
+    /// takes, for progress displays (a Parquet input, read out of order,
+    /// tells nothing).
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the input cannot be opened, its compression or
+    /// Parquet footer cannot be read, or it is Parquet and this build lacks
+    /// the `parquet` feature. Errors while reading come as items.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::corpus::{Format, Input, JsonlFields, MemorySource};
+    /// use neardup::paragraph::ParagraphMode;
+    ///
+    /// let input = Input::new(MemorySource::new("a.txt", "one\ntwo\n"), Format::Text);
+    /// let blocks = input.blocks(ParagraphMode::Line, &JsonlFields::default(), 4, |_| {})?;
+    /// let lines: Vec<u64> = blocks.map(|b| b.map(|b| b.first_line)).collect::<Result<_, _>>()?;
+    /// assert_eq!(lines, [0, 1]);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn blocks<'a>(
+        &'a self,
+        paragraphs: ParagraphMode,
+        fields: &JsonlFields,
+        size: usize,
+        counted: impl FnMut(u64) + Send + 'a,
+    ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
+        let cut = match (self.format, paragraphs) {
+            (Format::Parquet, _) => return self.parquet_blocks(fields, size),
+            (Format::Text, ParagraphMode::BlankLine) => Cut::BlankLine,
+            (Format::Wet, _) => Cut::Warc,
+            (Format::Text | Format::Jsonl, _) => Cut::Line,
+        };
+        let raw = self.source.open()?;
+        let (_, stream) = compress::decode(Box::new(Counting {
+            inner: raw,
+            counted,
+        }))?;
+        Ok(Box::new(Blocks::new(stream, cut, size)))
+    }
+
+    #[cfg(feature = "parquet")]
+    fn parquet_blocks(
+        &self,
+        fields: &JsonlFields,
+        size: usize,
+    ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + '_>> {
+        let reader = self.source.open_seekable()?;
+        Ok(Box::new(parquet::Blocks::new(reader, fields, size)?))
+    }
+
+    #[cfg(not(feature = "parquet"))]
+    fn parquet_blocks(
+        &self,
+        _: &JsonlFields,
+        _: usize,
+    ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + '_>> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this neardup was built without Parquet support (cargo feature `parquet`)",
+        ))
+    }
+}
+
+/// Tells a callback how many bytes each read took.
+struct Counting<R, F> {
+    inner: R,
+    counted: F,
+}
+
+impl<R: Read, F: FnMut(u64)> Read for Counting<R, F> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        (self.counted)(n as u64);
+        Ok(n)
     }
 }
 
