@@ -1,6 +1,10 @@
 //! The command-line grammar (clap derive). Nothing here is validated beyond
 //! its type; [`super::settings`] turns these values into a library
 //! [`neardup::Config`].
+//!
+//! Every flag's doc comment has two parts: a first paragraph of one line,
+//! which `-h` shows, and the rest, which `--help` and the man page add
+//! (a test at the end of this file checks that both are there).
 
 use std::path::PathBuf;
 
@@ -12,10 +16,25 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// finds candidate pairs with LSH and verifies every pair by exact Jaccard
 /// similarity of word 5-gram shingles.
 #[derive(Debug, Parser)]
-#[command(name = "neardup", version, max_term_width = 100)]
+#[command(
+    name = "neardup",
+    version,
+    max_term_width = 100,
+    arg_required_else_help = true,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
+    /// Print a shell completion script or the man page, then exit.
+    ///
+    /// `completions-bash`, `completions-zsh`, `completions-fish` and
+    /// `completions-powershell` print a completion script for that shell;
+    /// `man` prints the manual page (roff), covering every command. The
+    /// README says where to install them.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub generate: Option<Generate>,
+
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,14 +51,30 @@ pub enum Command {
     Explain(ExplainArgs),
 }
 
+/// What `--generate` prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Generate {
+    CompletionsBash,
+    CompletionsZsh,
+    CompletionsFish,
+    CompletionsPowershell,
+    Man,
+}
+
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// The first paragraph: `PATH:LINE`, or `PATH#DOC:PARAGRAPH` with the
-    /// document id (or page address) and 0-based paragraph a report gives.
+    /// The first paragraph: `PATH:LINE` or `PATH#DOC:PARAGRAPH`.
+    ///
+    /// `PATH:LINE` names the paragraph on that line (plain text, WET, or a
+    /// JSON Lines or Parquet record of one paragraph). `PATH#DOC:PARAGRAPH`
+    /// names a paragraph of a document by the document id (or, for WET,
+    /// the page address) and the 0-based paragraph index a report gives.
     #[arg(value_name = "A")]
     pub a: String,
 
     /// The second paragraph, named the same way.
+    ///
+    /// The verdict is about B as a possible duplicate of A.
     #[arg(value_name = "B")]
     pub b: String,
 
@@ -49,32 +84,43 @@ pub struct ExplainArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// When to colour the output (`auto`: on a terminal unless NO_COLOR is
-    /// set).
+    /// When to colour the output.
+    ///
+    /// `auto` colours on a terminal unless NO_COLOR is set or TERM is
+    /// `dumb`; `always` and `never` decide regardless.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 }
 
 #[derive(Debug, Args)]
 pub struct CleanArgs {
-    /// Files or directories to clean (directories recursively, in sorted
-    /// order); `-` or nothing reads standard input.
+    /// Files or directories to clean; `-` or nothing reads standard input.
+    ///
+    /// Directories are read recursively, in sorted order, skipping hidden
+    /// entries. Standard input is copied to a temporary file first, since
+    /// it is read more than once.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Where to write: a directory (mirroring the inputs' relative paths),
-    /// or, for one input file or standard input, a file or `-` for standard
-    /// output. Never an input, nor inside an input directory.
+    /// Where to write the cleaned corpus.
+    ///
+    /// A directory mirrors the inputs' relative paths. For one input file
+    /// or standard input it may be a file, or `-` for standard output. It
+    /// is never an input, nor inside an input directory.
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
 
-    /// Also write a JSON Lines log of every removed paragraph: where it was,
-    /// its text, and the kept paragraph it repeats.
+    /// Also write a JSON Lines log of every removed paragraph.
+    ///
+    /// Each line says where the paragraph was, its text, and the kept
+    /// paragraph it repeats, with the similarity.
     #[arg(long, value_name = "FILE")]
     pub removed: Option<PathBuf>,
 
-    /// Leave out documents whose every paragraph was removed (they are
-    /// listed in the log) instead of keeping them with empty text.
+    /// Leave out documents whose every paragraph was removed.
+    ///
+    /// Without it such documents are kept with empty text. Dropped
+    /// documents are listed in the log.
     #[arg(long)]
     pub drop_empty: bool,
 
@@ -84,24 +130,32 @@ pub struct CleanArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Worker threads (default: one per core). The output does not depend on
-    /// it.
+    /// Worker threads (default: one per core).
+    ///
+    /// The output does not depend on it.
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
     /// Do not show the progress bar or the summary.
+    ///
+    /// Errors are still printed on standard error.
     #[arg(short, long)]
     pub quiet: bool,
 
     /// Also print the time each stage took, on standard error.
+    ///
+    /// Stages: fingerprint, group, verify, report.
     #[arg(short, long)]
     pub verbose: bool,
 }
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Files or directories to scan (directories recursively, in sorted
-    /// order); `-` or nothing reads standard input.
+    /// Files or directories to scan; `-` or nothing reads standard input.
+    ///
+    /// Directories are read recursively, in sorted order, skipping hidden
+    /// entries and symbolic links to directories. Standard input is copied
+    /// to a temporary file first, since it is read twice.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -111,26 +165,38 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Output format: `text` for people, `jsonl` (one cluster per line) or
-    /// `json` (the whole report with summary counts) for programs.
+    /// Output format: `text`, `jsonl` or `json`.
+    ///
+    /// `text` is for people and may change between releases. `jsonl` (one
+    /// cluster per line) and `json` (the whole report with settings,
+    /// summary counts, passages and diagnostics) are for programs; their
+    /// fields are only ever added to.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
     pub output_format: OutputFormat,
 
-    /// When to colour text output (`auto`: on a terminal unless NO_COLOR is
-    /// set).
+    /// When to colour text output.
+    ///
+    /// `auto` colours on a terminal unless NO_COLOR is set or TERM is
+    /// `dumb`; `always` and `never` decide regardless.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
-    /// Worker threads (default: one per core). The output does not depend on
-    /// it.
+    /// Worker threads (default: one per core).
+    ///
+    /// The output does not depend on it.
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
     /// Do not show the progress bar.
+    ///
+    /// The bar is also hidden when standard error is not a terminal.
+    /// Findings still go to standard output, errors to standard error.
     #[arg(short, long)]
     pub quiet: bool,
 
     /// Also print the time each stage took, on standard error.
+    ///
+    /// Stages: fingerprint, group, verify, report.
     #[arg(short, long)]
     pub verbose: bool,
 }
@@ -138,45 +204,72 @@ pub struct ScanArgs {
 /// Settings that change what counts as a duplicate.
 #[derive(Debug, Args)]
 pub struct DetectArgs {
-    /// How documents are cut into paragraphs: every non-blank `line`, or
-    /// runs of lines separated by blank lines (`blank-line`, for
-    /// hard-wrapped text).
+    /// How documents are cut into paragraphs: `line` or `blank-line`.
+    ///
+    /// `line`: every non-blank line is a paragraph (scraped news).
+    /// `blank-line`: runs of non-blank lines separated by blank lines are
+    /// one paragraph (hard-wrapped text). A line is blank if it holds only
+    /// white space.
     #[arg(long, value_enum, default_value_t = ParagraphArg::Line, value_name = "MODE", help_heading = "Detection")]
     pub paragraphs: ParagraphArg,
 
-    /// Shingle tokens: `words`, or single `chars` for text written without
+    /// Shingle tokens: `words` or `chars`.
+    ///
+    /// `chars` makes every character a token, for text written without
     /// spaces (Chinese, Japanese, Thai).
     #[arg(long, value_enum, default_value_t = ShingleArg::Words, value_name = "KIND", help_heading = "Detection")]
     pub shingle: ShingleArg,
 
     /// Tokens per shingle [default: 5].
+    ///
+    /// A paragraph with fewer tokens is one shingle of all of them, so
+    /// short lines match only as a whole.
     #[arg(long, value_name = "N", help_heading = "Detection")]
     pub shingle_size: Option<usize>,
 
     /// Paragraphs with fewer tokens are not compared [default: 2].
+    ///
+    /// Two keeps boilerplate lines such as "Related Topics"; single words
+    /// ("Advertisement", a heading) are too common to call duplicates. With
+    /// `--shingle chars` this counts characters.
     #[arg(long, value_name = "N", help_heading = "Detection")]
     pub min_words: Option<usize>,
 
-    /// Exact Jaccard similarity at which two paragraphs are duplicates, in
-    /// (0, 1] [default: 0.8].
+    /// Jaccard similarity at which paragraphs are duplicates [default: 0.8].
+    ///
+    /// A decimal in (0, 1], compared exactly as a fraction, so a pair at
+    /// exactly the threshold counts.
     #[arg(long, value_name = "T", help_heading = "Detection")]
     pub threshold: Option<String>,
 
     /// MinHash signature length [default: 128].
+    ///
+    /// Longer signatures miss fewer pairs near the threshold and cost more
+    /// time.
     #[arg(long, value_name = "N", help_heading = "Detection")]
     pub num_perm: Option<usize>,
 
-    /// LSH bands (default: derived from the threshold; see `neardup params`).
+    /// LSH bands (default: derived from the threshold).
+    ///
+    /// Two paragraphs become candidates when all values of one band agree.
+    /// `neardup params` shows the banding chosen for a threshold and its
+    /// S-curve.
     #[arg(long, value_name = "B", help_heading = "Detection")]
     pub bands: Option<usize>,
 
     /// Signature values per LSH band (default: derived from the threshold).
+    ///
+    /// More rows make the S-curve steeper: fewer dissimilar candidates,
+    /// more misses near the threshold. `bands x rows` must not exceed
+    /// `--num-perm`.
     #[arg(long, value_name = "R", help_heading = "Detection")]
     pub rows: Option<usize>,
 
-    /// Which repeats count: `all` (within and across documents) or only
-    /// repeats `within` the same document (a paragraph doubled by a
-    /// scraper).
+    /// Which repeats count: `all` or `within`.
+    ///
+    /// `all` counts repeats within and across documents; `within` only
+    /// repeats inside the same document (a paragraph doubled by a scraper),
+    /// never text a document shares with others.
     #[arg(long, value_enum, default_value_t = ScopeArg::All, value_name = "SCOPE", help_heading = "Detection")]
     pub scope: ScopeArg,
 }
@@ -184,13 +277,20 @@ pub struct DetectArgs {
 /// Settings for reading the input.
 #[derive(Debug, Args)]
 pub struct InputArgs {
-    /// Input format; `auto` recognises Parquet and WARC (WET) by content,
-    /// JSON Lines by name (`.jsonl`, `.ndjson`, `.json`), and reads
-    /// everything else as plain text.
+    /// Input format: `auto`, `text`, `jsonl`, `wet` or `parquet`.
+    ///
+    /// `auto` decides per file: Parquet (`PAR1`) and WARC (`WARC/`, after
+    /// decompression) by content, then JSON Lines by name (`.jsonl`,
+    /// `.ndjson`, `.json`), WARC (`.warc`, `.wet`) and Parquet (`.parquet`,
+    /// `.pq`) by name, and plain text otherwise. gzip and zstd are always
+    /// recognised by content.
     #[arg(long, value_enum, default_value_t = InputFormat::Auto, value_name = "FORMAT", help_heading = "Input")]
     pub input_format: InputFormat,
 
     /// JSON Lines field (Parquet column) holding the document text.
+    ///
+    /// For Parquet, a field inside a struct is named by its dotted path
+    /// (`meta.text`); the column must hold strings.
     #[arg(
         long,
         default_value = "text",
@@ -199,8 +299,11 @@ pub struct InputArgs {
     )]
     pub text_field: String,
 
-    /// JSON Lines field (Parquet column) holding the document id (records
-    /// without it are named by their line or row number).
+    /// JSON Lines field (Parquet column) holding the document id.
+    ///
+    /// Records without it are named by their line (Parquet: row) number.
+    /// Parquet ids may be strings, integers or fixed-size binary (shown in
+    /// hex). WET documents are always named by their WARC-Record-ID.
     #[arg(
         long,
         default_value = "id",
@@ -255,4 +358,46 @@ pub enum InputFormat {
     Jsonl,
     Wet,
     Parquet,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn grammar_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    /// Every flag of every command has a one-line help for `-h` and a
+    /// longer text for `--help` and the man page.
+    #[test]
+    fn every_flag_has_short_and_long_help() {
+        fn check(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if matches!(id, "help" | "version") {
+                    continue;
+                }
+                let short = arg.get_help().map(ToString::to_string).unwrap_or_default();
+                let long = arg
+                    .get_long_help()
+                    .map(ToString::to_string)
+                    .unwrap_or_default();
+                if short.is_empty() || short.contains('\n') || long.len() <= short.len() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                check(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        check(&Cli::command(), "neardup", &mut missing);
+        assert!(
+            missing.is_empty(),
+            "without short and long help: {missing:?}"
+        );
+    }
 }

@@ -4,6 +4,7 @@
 mod args;
 mod clean;
 mod explain;
+mod generate;
 mod inputs;
 mod progress;
 mod settings;
@@ -57,11 +58,14 @@ pub fn main() -> ExitCode {
             };
         }
     };
-    let result = match cli.command {
-        Command::Scan(args) => scan(&args),
-        Command::Clean(args) => clean::run(&args),
-        Command::Params(args) => params(&args),
-        Command::Explain(args) => explain::run(&args),
+    let result = match (cli.generate, cli.command) {
+        (Some(what), _) => generate::run(what),
+        (None, Some(Command::Scan(args))) => scan(&args),
+        (None, Some(Command::Clean(args))) => clean::run(&args),
+        (None, Some(Command::Params(args))) => params(&args),
+        (None, Some(Command::Explain(args))) => explain::run(&args),
+        // Without either, clap has already printed the help and exited.
+        (None, None) => Ok(Status::Error),
     };
     match result {
         Ok(status) => status.into(),
