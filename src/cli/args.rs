@@ -44,6 +44,9 @@ pub enum Command {
     /// Write the corpus back without its duplicate paragraphs (exit 0: done,
     /// 2: error).
     Clean(CleanArgs),
+    /// Fail when duplicates exceed limits: a CI gate (exit 0: pass, 1: fail,
+    /// 2: error).
+    Check(super::check::CheckArgs),
     /// Show the LSH banding chosen for a threshold and its S-curve.
     Params(ParamsArgs),
     /// Show why two paragraphs are, or are not, near-duplicates (exit 0:

@@ -2,6 +2,7 @@
 //! print, and choose the exit code.
 
 mod args;
+mod check;
 mod clean;
 mod explain;
 mod generate;
@@ -12,7 +13,7 @@ mod settings;
 use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use neardup::lsh::LshParams;
 use neardup::pipeline::{self, ScanOptions};
 use neardup::report::json::{Json, Jsonl};
@@ -47,8 +48,15 @@ impl From<Status> for ExitCode {
 const MAX_DIAGNOSTICS: usize = 50;
 
 pub fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    // The matches are kept: `check` asks them which flags were given, to
+    // let them override its configuration file.
+    let parsed = Cli::command().try_get_matches().and_then(|m| {
+        Cli::from_arg_matches(&m)
+            .map(|cli| (cli, m))
+            .map_err(|e| e.format(&mut Cli::command()))
+    });
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() {
@@ -62,6 +70,12 @@ pub fn main() -> ExitCode {
         (Some(what), _) => generate::run(what),
         (None, Some(Command::Scan(args))) => scan(&args),
         (None, Some(Command::Clean(args))) => clean::run(&args),
+        (None, Some(Command::Check(args))) => check::run(
+            args,
+            matches
+                .subcommand_matches("check")
+                .expect("the subcommand parsed is `check`"),
+        ),
         (None, Some(Command::Params(args))) => params(&args),
         (None, Some(Command::Explain(args))) => explain::run(&args),
         // Without either, clap has already printed the help and exited.

@@ -1,0 +1,158 @@
+//! The grammar of `neardup check`. Values are checked in
+//! [`super::settings`], where they meet the configuration file. As in
+//! `cli/args.rs`, every doc comment has a one-line first paragraph for `-h`
+//! and more for `--help`.
+
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::cli::args::{ColorChoice, DetectArgs, InputArgs};
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files or directories to check [default: `paths` in neardup.toml].
+    ///
+    /// Directories are read recursively, in sorted order, skipping hidden
+    /// entries; `-` reads standard input. Without any, the `paths` of the
+    /// configuration file are checked.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Fail when duplicate paragraphs / paragraphs is above R.
+    ///
+    /// R is a decimal in [0, 1]; a ratio equal to R passes. When no limit
+    /// is given at all, any duplicate fails (R = 0); giving only
+    /// --max-clusters lifts that default. With --changed the ratio is over
+    /// the changed files' paragraphs.
+    #[arg(long, value_name = "R", help_heading = "Limits")]
+    pub max_duplicate_ratio: Option<String>,
+
+    /// Fail when more than N paragraphs have duplicates.
+    ///
+    /// N counts clusters: kept paragraphs with at least one duplicate that
+    /// counts (after the baseline).
+    #[arg(long, value_name = "N", help_heading = "Limits")]
+    pub max_clusters: Option<u64>,
+
+    /// Exit 0 even when a limit is exceeded.
+    ///
+    /// Errors (an unreadable input, a bad configuration) still exit 2.
+    #[arg(long, help_heading = "Limits")]
+    pub exit_zero: bool,
+
+    /// Fail only on duplicates that this baseline file does not know.
+    ///
+    /// The baseline records duplicated paragraphs by content fingerprint
+    /// and file, not by line, so edits, moves and renames keep it valid.
+    /// Entries that no longer occur are reported as fixed.
+    #[arg(long, value_name = "FILE", help_heading = "Baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the duplicates found now in FILE and exit 0.
+    ///
+    /// FILE is replaced, once complete; entries that no longer occur are
+    /// dropped. It may be the file given to --baseline. A run with input
+    /// errors writes nothing.
+    #[arg(long, value_name = "FILE", help_heading = "Baseline")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Check only these files against the whole corpus; give it last.
+    ///
+    /// The other inputs become the reference: their paragraphs are all
+    /// kept, and only paragraphs of the changed files can be duplicates (of
+    /// the reference or of each other). Listed files that are not inputs
+    /// are ignored. Every argument after it is taken as a changed file.
+    #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "Changed files")]
+    pub changed: Vec<PathBuf>,
+
+    /// Read the changed files from LIST (`-`: standard input).
+    ///
+    /// One path per line, or NUL-separated as `git diff --name-only -z`
+    /// writes them (safe for any file name).
+    #[arg(
+        long,
+        value_name = "LIST",
+        conflicts_with = "changed",
+        help_heading = "Changed files"
+    )]
+    pub changed_from: Option<PathBuf>,
+
+    /// Configuration file [default: ./neardup.toml, if there is one].
+    ///
+    /// It holds paths, exclude globs, every detection and input option,
+    /// the limits, the baseline, the output format and the allowlist. Flags
+    /// given on the command line win over it; unknown keys are errors.
+    #[arg(long, value_name = "FILE", help_heading = "Configuration")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore ./neardup.toml.
+    ///
+    /// Every setting then comes from the flags and the defaults.
+    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
+    pub no_config: bool,
+
+    #[command(flatten)]
+    pub detect: DetectArgs,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format: text, json, github, sarif or junit.
+    ///
+    /// `text` is for people; `json` for programs (stable); `github` writes
+    /// workflow commands that annotate the files, and the whole list to
+    /// the job summary; `sarif` is SARIF 2.1.0 for code scanning; `junit`
+    /// is JUnit XML with one test case per checked file.
+    #[arg(long, value_enum, default_value_t = CheckFormat::Text, value_name = "FORMAT", help_heading = "Output")]
+    pub output_format: CheckFormat,
+
+    /// Write the output to FILE instead of standard output.
+    ///
+    /// FILE is written under a temporary name beside it and renamed once
+    /// complete.
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    pub output_file: Option<PathBuf>,
+
+    /// At most N annotations in `github` output.
+    ///
+    /// GitHub shows 10 error annotations per step. The rest are counted in
+    /// one more annotation and listed in the job summary
+    /// ($GITHUB_STEP_SUMMARY) when it is set.
+    #[arg(long, value_name = "N", default_value_t = 10, help_heading = "Output")]
+    pub max_annotations: usize,
+
+    /// When to colour text output.
+    ///
+    /// `auto` colours on a terminal unless NO_COLOR is set or TERM is
+    /// `dumb`; `always` and `never` decide regardless.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Output")]
+    pub color: ColorChoice,
+
+    /// Worker threads (default: one per core).
+    ///
+    /// The output does not depend on it.
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Do not show the progress bar.
+    ///
+    /// It is also hidden when standard error is not a terminal.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// Also print the time each stage took, on standard error.
+    ///
+    /// With --changed, also how many listed files are inputs.
+    #[arg(short, long)]
+    pub verbose: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    Github,
+    Sarif,
+    Junit,
+}

@@ -1,0 +1,228 @@
+//! `neardup check`: a CI gate. Scan, hold the duplicates against the
+//! limits (after the baseline, if any), render the verdict in a format CI
+//! understands, and exit 0 (pass), 1 (fail) or 2 (error).
+//!
+//! - [`settings`]: `neardup.toml` merged with the flags;
+//! - [`changed`]: `--changed`, which turns the unchanged inputs into a
+//!   reference corpus ([`neardup::pipeline::ScanOptions::reference`]);
+//! - [`baseline`]: the known duplicates, by content fingerprint;
+//! - [`gate`]: findings and limits;
+//! - [`render`]: one file per output format.
+
+pub mod args;
+mod baseline;
+mod changed;
+mod gate;
+mod render;
+mod settings;
+
+use std::collections::HashSet;
+use std::io::{self, IsTerminal, Write as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use clap::ArgMatches;
+use neardup::corpus::Input;
+use neardup::pipeline;
+
+pub use args::CheckArgs;
+use args::CheckFormat;
+use baseline::Baseline;
+use gate::{File, Problem};
+use render::Render;
+use settings::display_path;
+
+use super::args::ColorChoice;
+use super::inputs::{self, Origin};
+use super::{Status, print_diagnostics, print_timings, progress, set_threads};
+
+pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
+    let changed = changed::list(&args)?;
+    let (settings, args) = settings::resolve(args, matches)?;
+    if args.verbose
+        && let Some(file) = &settings.file
+    {
+        eprintln!("configuration: {}", file.display());
+    }
+    set_threads(args.threads)?;
+    if changed.is_some() && args.write_baseline.is_some() {
+        bail!("--write-baseline records the whole corpus; it cannot be combined with --changed");
+    }
+    let baseline = settings
+        .baseline
+        .as_deref()
+        .map(|p| Baseline::read(p, &settings.config))
+        .transpose()?;
+
+    let (found, path_errors) = inputs::collect_with_origins(&settings.paths, settings.input_format);
+    for e in &path_errors {
+        eprintln!("error: {e}");
+    }
+    let found: Vec<(Input, Option<PathBuf>)> = found
+        .into_iter()
+        .filter(|(input, _)| !settings.exclude.excludes(input.source.name()))
+        .map(|(input, origin)| match origin {
+            Origin::File { path, .. } => (input, Some(path)),
+            Origin::Stdin => (input, None),
+        })
+        .collect();
+    let all_paths: HashSet<String> = found
+        .iter()
+        .map(|(i, _)| display_path(i.source.name()))
+        .collect();
+    let mut options = settings.options.clone();
+    let inputs: Vec<Input> = match &changed {
+        None => found.into_iter().map(|(i, _)| i).collect(),
+        Some(list) => {
+            let wanted = changed::canonical(list);
+            let (checked, reference): (Vec<_>, Vec<_>) =
+                found.into_iter().partition(|(_, path)| {
+                    path.as_deref()
+                        .is_some_and(|p| changed::contains(&wanted, p))
+                });
+            if args.verbose {
+                eprintln!(
+                    "changed: {} of {} listed files are inputs",
+                    checked.len(),
+                    list.len()
+                );
+            }
+            if checked.is_empty() {
+                // Nothing of the corpus changed: nothing to read.
+                Vec::new()
+            } else {
+                options.reference = reference.len();
+                reference
+                    .into_iter()
+                    .chain(checked)
+                    .map(|(i, _)| i)
+                    .collect()
+            }
+        }
+    };
+
+    let bar = progress::Bar::new(!args.quiet);
+    let report = pipeline::scan(&inputs, &settings.config, &options, &bar)?;
+    print_diagnostics(&report);
+    if args.verbose {
+        print_timings(&report);
+    }
+
+    let known = baseline
+        .as_ref()
+        .map(|b| b.known(&report, &all_paths, options.reference, changed.is_none()));
+    let files = inputs
+        .iter()
+        .zip(&report.paragraphs_by_input)
+        .skip(options.reference)
+        .map(|(input, &paragraphs)| File {
+            path: input.source.name().to_owned(),
+            paragraphs,
+        })
+        .collect();
+    let problems = path_errors
+        .iter()
+        .map(|e| Problem {
+            warning: false,
+            path: None,
+            line: None,
+            message: e.clone(),
+        })
+        .chain(report.diagnostics.iter().map(Problem::from_error))
+        .collect();
+    let mut outcome = gate::evaluate(
+        &report,
+        files,
+        changed.is_some(),
+        known,
+        settings.limits,
+        problems,
+    );
+    let errors = outcome.errors() > 0;
+
+    if let Some(path) = &args.write_baseline {
+        if errors {
+            eprintln!(
+                "error: {}: baseline not written because of the errors above",
+                path.display()
+            );
+        } else {
+            let n = baseline::write(path, &report)?;
+            outcome.written = Some((path.display().to_string(), n));
+        }
+    }
+
+    let renderer: Box<dyn Render> = match settings.format {
+        CheckFormat::Text => Box::new(render::text::Text {
+            color: args.output_file.is_none() && use_color(args.color),
+        }),
+        CheckFormat::Json => Box::new(render::json::Json),
+        CheckFormat::Github => Box::new(render::github::Github {
+            max_annotations: settings.max_annotations,
+            summary: std::env::var_os("GITHUB_STEP_SUMMARY")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+        }),
+        CheckFormat::Sarif => Box::new(render::sarif::Sarif),
+        CheckFormat::Junit => Box::new(render::junit::Junit),
+    };
+    let rendered = match &args.output_file {
+        Some(path) => write_file(path, |out| renderer.render(&outcome, out)),
+        None => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            renderer
+                .render(&outcome, &mut out)
+                .and_then(|()| out.flush())
+                .map_err(anyhow::Error::from)
+        }
+    };
+    match rendered {
+        // A reader that stopped reading does not change the verdict.
+        Err(e) if super::is_broken_pipe(&e) => {}
+        other => other?,
+    }
+
+    Ok(if errors {
+        Status::Error
+    } else if outcome.passed() || args.exit_zero {
+        Status::Clean
+    } else {
+        Status::Duplicates
+    })
+}
+
+fn use_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+        }
+    }
+}
+
+/// Writes `path` through a temporary file beside it, renamed into place
+/// only once complete.
+fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path.display();
+    let tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("{name}: cannot create a file beside it"))?;
+    let mut out = io::BufWriter::new(tmp);
+    write(&mut out).with_context(|| name.to_string())?;
+    let tmp = out
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| name.to_string())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).with_context(|| name.to_string())?;
+    Ok(())
+}

@@ -1,0 +1,217 @@
+//! `sarif`: SARIF 2.1.0, the format GitHub code scanning and other
+//! dashboards read.
+//!
+//! One result per finding, located at the repeated passage, with the copy
+//! it repeats (the kept one) as a related location that the message links
+//! to. Each result has a partial fingerprint computed from the content
+//! fingerprints of both passages, not from line numbers, so that an alert
+//! keeps its identity when text moves; an ordinal tells apart identical
+//! findings in one file. Two rules: `within-document` and
+//! `cross-document`. Results are errors when the check fails and warnings
+//! when they are within the limits.
+
+use std::fmt::Write as _;
+use std::io;
+
+use neardup::report::{Kind, Location, Span};
+use serde_json::{Value, json};
+
+use super::{Render, details, original, place};
+use crate::cli::check::gate::{Finding, Outcome};
+use crate::cli::check::settings::display_path;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Sarif;
+
+/// The partial fingerprint's name; the version changes if its
+/// computation does.
+pub const FINGERPRINT_KEY: &str = "neardupFinding/v1";
+
+const RULES: [(Kind, &str, &str, &str); 2] = [
+    (
+        Kind::WithinDocument,
+        "RepeatedWithinDocument",
+        "A paragraph repeats a paragraph of the same document",
+        "The paragraph is a near-duplicate of an earlier paragraph in the same document, \
+         which usually means a scraper or an edit doubled it. Remove one copy, allow the \
+         text in neardup.toml, or record it in the baseline.",
+    ),
+    (
+        Kind::CrossDocument,
+        "RepeatedAcrossDocuments",
+        "A paragraph repeats a paragraph of another document",
+        "The paragraph is a near-duplicate of a paragraph in another document: syndicated \
+         copy or boilerplate. Remove it, allow the text in neardup.toml, or record it in \
+         the baseline.",
+    ),
+];
+
+/// A path as a URI reference: relative paths stay relative (GitHub
+/// resolves them against the repository), absolute ones become `file://`
+/// URIs; every byte other than unreserved characters and `/` is
+/// percent-encoded.
+pub fn uri(path: &str) -> String {
+    let path = display_path(path);
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    if path.starts_with('/') {
+        format!("file://{out}")
+    } else {
+        out
+    }
+}
+
+/// Backslash-escapes the characters that SARIF message text reserves for
+/// links.
+fn plain(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('[', "\\[")
+        .replace(']', "\\]")
+}
+
+fn location(first: &Location, last: &Location) -> Value {
+    json!({
+        "physicalLocation": {
+            "artifactLocation": {"uri": uri(&first.path)},
+            "region": {"startLine": first.line, "endLine": last.line}
+        }
+    })
+}
+
+fn span_location(s: &Span) -> Value {
+    location(&s.first, &s.last)
+}
+
+/// The hash the partial fingerprint is built from: the rule and the content
+/// fingerprints of both passages.
+fn content_key(f: &Finding) -> u64 {
+    let mut bytes = Vec::with_capacity(1 + 16 * f.pairs.len());
+    bytes.push(u8::from(f.passage.kind == Kind::CrossDocument));
+    for p in &f.pairs {
+        bytes.extend_from_slice(&p.at.content.to_le_bytes());
+        bytes.extend_from_slice(&p.of.content.to_le_bytes());
+    }
+    neardup::hash::xxh3(&bytes, 0)
+}
+
+impl Render for Sarif {
+    fn render(&self, o: &Outcome<'_>, out: &mut dyn io::Write) -> io::Result<()> {
+        let level = if o.passed() { "warning" } else { "error" };
+        let rules: Vec<Value> = RULES
+            .iter()
+            .map(|(kind, name, short, full)| {
+                json!({
+                    "id": kind.as_str(),
+                    "name": name,
+                    "shortDescription": {"text": short},
+                    "fullDescription": {"text": full},
+                    "help": {"text": full},
+                    "defaultConfiguration": {"level": "error"}
+                })
+            })
+            .collect();
+        let mut seen = std::collections::HashMap::new();
+        let results: Vec<Value> = o
+            .findings
+            .iter()
+            .map(|f| {
+                let key = content_key(f);
+                let ordinal = seen
+                    .entry((f.passage.repeat.first.path.clone(), key))
+                    .and_modify(|n| *n += 1)
+                    .or_insert(1u32);
+                let rule = RULES.iter().position(|r| r.0 == f.passage.kind).unwrap_or(0);
+                let text = format!(
+                    "{} repeats [{}](1) {}",
+                    plain(&place(&f.passage.repeat.first, &f.passage.repeat.last)),
+                    plain(&original(f)),
+                    plain(&details(f))
+                );
+                let mut result = json!({
+                    "ruleId": f.passage.kind.as_str(),
+                    "ruleIndex": rule,
+                    "level": level,
+                    "message": {"text": text},
+                    "locations": [span_location(&f.passage.repeat)],
+                    "relatedLocations": [{
+                        "id": 1,
+                        "message": {"text": "the copy it repeats"},
+                        "physicalLocation": span_location(&f.passage.original)["physicalLocation"].clone()
+                    }],
+                    "partialFingerprints": {FINGERPRINT_KEY: format!("{key:016x}:{ordinal}")},
+                    "properties": {
+                        "paragraphs": f.passage.paragraphs,
+                        "similarity": f.passage.min_similarity.as_f64(),
+                        "text": f.pairs[0].at.snippet
+                    }
+                });
+                if o.baseline {
+                    result["baselineState"] = json!("new");
+                }
+                result
+            })
+            .collect();
+        let notifications: Vec<Value> = o
+            .problems
+            .iter()
+            .map(|p| {
+                let mut n = json!({
+                    "level": if p.warning { "warning" } else { "error" },
+                    "message": {"text": p.message},
+                });
+                if let Some(path) = &p.path {
+                    let mut loc =
+                        json!({"physicalLocation": {"artifactLocation": {"uri": uri(path)}}});
+                    if let Some(line) = p.line {
+                        loc["physicalLocation"]["region"] = json!({"startLine": line});
+                    }
+                    n["locations"] = json!([loc]);
+                }
+                n
+            })
+            .collect();
+        let doc = json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": {"driver": {
+                    "name": env!("CARGO_PKG_NAME"),
+                    "semanticVersion": env!("CARGO_PKG_VERSION"),
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules
+                }},
+                "invocations": [{
+                    "executionSuccessful": o.errors() == 0,
+                    "toolExecutionNotifications": notifications
+                }],
+                "results": results
+            }]
+        });
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
+        writeln!(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_become_uri_references() {
+        assert_eq!(uri("corpus/a b.txt"), "corpus/a%20b.txt");
+        assert_eq!(uri("./c/50%:x,y#z.txt"), "c/50%25%3Ax%2Cy%23z.txt");
+        assert_eq!(uri("/srv/c/é.txt"), "file:///srv/c/%C3%A9.txt");
+        assert_eq!(uri("../seeds/000.txt"), "../seeds/000.txt");
+    }
+
+    #[test]
+    fn link_brackets_are_escaped() {
+        assert_eq!(plain(r"a[1]\b"), r"a\[1\]\\b");
+    }
+}

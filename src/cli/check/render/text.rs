@@ -1,0 +1,106 @@
+//! Text for people: the findings as `neardup scan` shows duplicates, then
+//! what the baseline hid or saw fixed, then the verdict. May change between
+//! releases; scripts should read `json`.
+
+use std::io;
+
+use neardup::report::text::Text as ScanText;
+use neardup::report::{Cluster, Duplicate, Render as _, Report, Summary};
+
+use super::Render;
+use crate::cli::check::gate::{Outcome, plural};
+
+/// Fixed baseline entries listed one by one; the rest are counted.
+const MAX_FIXED_SHOWN: usize = 20;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Text {
+    pub color: bool,
+}
+
+impl Text {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+impl Render for Text {
+    fn render(&self, o: &Outcome<'_>, out: &mut dyn io::Write) -> io::Result<()> {
+        // The findings as a report of their own, so that they read exactly
+        // as `neardup scan` output.
+        let clusters = o
+            .findings
+            .iter()
+            .flat_map(|f| &f.pairs)
+            .map(|p| Cluster {
+                kept: p.of.clone(),
+                duplicates: vec![Duplicate {
+                    member: p.at.clone(),
+                    similarity: p.similarity,
+                    kind: p.kind,
+                }],
+            })
+            .collect();
+        let view = Report {
+            summary: Summary {
+                duplicate_paragraphs: o.duplicates,
+                within_document: o.within_document,
+                cross_document: o.cross_document,
+                clusters: o.clusters,
+                passages: o.findings.len() as u64,
+                ..o.report.summary
+            },
+            config: o.report.config.clone(),
+            clusters,
+            passages: o.findings.iter().map(|f| f.passage.clone()).collect(),
+            paragraphs_by_input: Vec::new(),
+            diagnostics: Vec::new(),
+            timings: Vec::new(),
+        };
+        ScanText { color: self.color }.render(&view, out)?;
+
+        if o.changed_only {
+            writeln!(
+                out,
+                "checked {} changed file{} ({} paragraphs) against the rest of the corpus",
+                o.files.len(),
+                plural(o.files.len() as u64),
+                o.paragraphs
+            )?;
+        }
+        if o.baseline {
+            writeln!(
+                out,
+                "{} duplicate paragraph{} known to the baseline not counted",
+                o.baselined,
+                plural(o.baselined)
+            )?;
+        }
+        if !o.fixed.is_empty() {
+            let n: u64 = o.fixed.iter().map(|f| u64::from(f.count)).sum();
+            writeln!(
+                out,
+                "{n} baseline occurrence{} no longer repeated (fixed; --write-baseline drops them):",
+                plural(n)
+            )?;
+            for f in o.fixed.iter().take(MAX_FIXED_SHOWN) {
+                let times = if f.count > 1 {
+                    format!(" ({}x)", f.count)
+                } else {
+                    String::new()
+                };
+                writeln!(out, "  {}: {}{times}", f.path, f.text)?;
+            }
+            if o.fixed.len() > MAX_FIXED_SHOWN {
+                writeln!(out, "  ... and {} more", o.fixed.len() - MAX_FIXED_SHOWN)?;
+            }
+        }
+        let verdict = super::verdict(o);
+        let code = if o.passed() { "1;32" } else { "1;31" };
+        writeln!(out, "{}", self.paint(code, &verdict))
+    }
+}
