@@ -188,16 +188,29 @@ enum Class {
     Other,
 }
 
-fn class(b: u8) -> Class {
-    match b {
-        b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
-        b'0'..=b'9' => Class::Digit,
-        b'_' => Class::Underscore,
-        b':' => Class::MidLetter,
-        b'.' | b'\'' => Class::MidBoth,
-        b',' | b';' => Class::MidNum,
-        _ => Class::Other,
+/// [`Class`] of every byte, looked up rather than matched: the tokenizer
+/// asks for each byte of the corpus.
+static CLASSES: [Class; 256] = {
+    let mut table = [Class::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
+            b'0'..=b'9' => Class::Digit,
+            b'_' => Class::Underscore,
+            b':' => Class::MidLetter,
+            b'.' | b'\'' => Class::MidBoth,
+            b',' | b';' => Class::MidNum,
+            _ => Class::Other,
+        };
+        b += 1;
     }
+    table
+};
+
+#[inline]
+fn class(b: u8) -> Class {
+    CLASSES[usize::from(b)]
 }
 
 /// Whether `text` can take the fast path for word tokens: ASCII, plus the
@@ -251,38 +264,57 @@ fn fast_words(text: &str, token: &mut String, emit: &mut impl FnMut(&str)) -> us
             continue;
         }
         // A word segment starts here; extend it as far as the rules allow.
+        // Most words are one run of lower-case letters or digits, passed on
+        // as a slice of the text; the others are copied, lower-cased and
+        // cleaned into `token`.
         token.clear();
+        let mut copied = false;
         loop {
             // A run of word characters (ASCII, one byte each) glues together.
             let run = i;
-            while i < bytes.len() && is_word(class(bytes[i])) {
+            let mut needs_copy = false;
+            while let Some(&b) = bytes.get(i) {
+                if !is_word(class(b)) {
+                    break;
+                }
+                needs_copy |= b.is_ascii_uppercase() || b == b'_';
                 i += 1;
             }
-            let letters = bytes[run..i].iter().filter(|b| b.is_ascii_alphanumeric());
-            token.extend(letters.map(|&b| char::from(b.to_ascii_lowercase())));
             // A middle character joins only between two letters or two digits.
             let here = class(bytes[i - 1]);
-            let Some((after, after_len)) = class_at(i) else {
-                break;
-            };
-            let joins = matches!(
-                (here, after, class_at(i + after_len)),
-                (
-                    Class::Letter,
-                    Class::MidLetter | Class::MidBoth,
-                    Some((Class::Letter, _))
-                ) | (
-                    Class::Digit,
-                    Class::MidNum | Class::MidBoth,
-                    Some((Class::Digit, _))
+            let after = class_at(i);
+            let joins = after.is_some_and(|(after, after_len)| {
+                matches!(
+                    (here, after, class_at(i + after_len)),
+                    (
+                        Class::Letter,
+                        Class::MidLetter | Class::MidBoth,
+                        Some((Class::Letter, _))
+                    ) | (
+                        Class::Digit,
+                        Class::MidNum | Class::MidBoth,
+                        Some((Class::Digit, _))
+                    )
                 )
-            );
-            if !joins {
+            });
+            if !joins && !copied && !needs_copy {
+                // The segment is `text[run..i]` as it stands.
+                emit(&text[run..i]);
+                count += 1;
                 break;
             }
-            i += after_len;
+            for &b in &bytes[run..i] {
+                if b != b'_' {
+                    token.push(char::from(b.to_ascii_lowercase()));
+                }
+            }
+            copied = true;
+            match after {
+                Some((_, after_len)) if joins => i += after_len,
+                _ => break,
+            }
         }
-        if !token.is_empty() {
+        if copied && !token.is_empty() {
             emit(token);
             count += 1;
         }
