@@ -6,7 +6,7 @@ use std::process::{Command as StdCommand, Stdio};
 
 use assert_cmd::Command;
 
-const COMMANDS: [&str; 4] = ["scan", "clean", "params", "explain"];
+const COMMANDS: [&str; 5] = ["scan", "clean", "check", "params", "explain"];
 const FLAGS: [&str; 6] = [
     "--input-format",
     "--text-field",

@@ -191,7 +191,7 @@ fn clean_one(
         Target::Stdout => {
             let compression = input_compression(input)?;
             let stdout = io::stdout();
-            let mut out = Encoder::new(compression, BufWriter::new(stdout.lock()))?;
+            let mut out = encoder(input.format, compression, BufWriter::new(stdout.lock()))?;
             let stats = rewrite::rewrite(input, index, removals, options, &mut out, &mut log)?;
             out.finish()?.flush()?;
             return Ok((stats, lines));
@@ -203,7 +203,7 @@ fn clean_one(
         None => input_compression(input)?,
     };
     let mut staged = Staged::create(path)?;
-    let mut out = Encoder::new(compression, BufWriter::new(staged.writer()))?;
+    let mut out = encoder(input.format, compression, BufWriter::new(staged.writer()))?;
     let stats = rewrite::rewrite(input, index, removals, options, &mut out, &mut log)?;
     out.finish()?
         .flush()
@@ -215,6 +215,15 @@ fn clean_one(
     }
     staged.commit()?;
     Ok((stats, lines))
+}
+
+/// The encoder for an output of `format`: WET gets a gzip member per
+/// record, as Common Crawl's files have.
+fn encoder<W: Write>(format: Format, compression: Compression, out: W) -> io::Result<Encoder<W>> {
+    match format {
+        Format::Wet => Encoder::per_record(compression, out),
+        _ => Encoder::new(compression, out),
+    }
 }
 
 /// The compression of an input, from its first bytes.

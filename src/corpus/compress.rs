@@ -104,6 +104,34 @@ pub enum Encoder<W: Write> {
     Gzip(flate2::write::GzEncoder<W>),
     /// One zstd frame.
     Zstd(zstd::stream::write::Encoder<'static, W>),
+    /// gzip, a member per record (see [`Encoder::end_record`]), the way
+    /// Common Crawl writes WARC files so that a record can be read from
+    /// its offset alone.
+    GzipMembers(GzipMembers<W>),
+}
+
+/// The state of [`Encoder::GzipMembers`]: the member being written, which
+/// is compressed in memory (one record) and appended to `out` when the
+/// record ends.
+pub struct GzipMembers<W: Write> {
+    out: W,
+    member: Option<flate2::write::GzEncoder<Vec<u8>>>,
+}
+
+impl<W: Write> GzipMembers<W> {
+    fn member(&mut self) -> &mut flate2::write::GzEncoder<Vec<u8>> {
+        self.member.get_or_insert_with(|| {
+            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default())
+        })
+    }
+
+    /// Writes out the member being written, if any.
+    fn end(&mut self) -> io::Result<()> {
+        match self.member.take() {
+            Some(member) => self.out.write_all(&member.finish()?),
+            None => Ok(()),
+        }
+    }
 }
 
 impl<W: Write> Encoder<W> {
@@ -139,6 +167,48 @@ impl<W: Write> Encoder<W> {
         })
     }
 
+    /// Like [`Encoder::new`], but for a format of records: a gzip output
+    /// gets a member per record, ended by [`Encoder::end_record`].
+    ///
+    /// # Errors
+    ///
+    /// Returns an error if the zstd encoder cannot be set up.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::corpus::compress::{Compression, Encoder};
+    /// use std::io::Write;
+    ///
+    /// let mut e = Encoder::per_record(Compression::Gzip, Vec::new())?;
+    /// e.write_all(b"first record\n")?;
+    /// e.end_record()?;
+    /// e.write_all(b"second record\n")?;
+    /// let bytes = e.finish()?;
+    /// let members = bytes.windows(3).filter(|w| w == &[0x1f, 0x8b, 8]).count();
+    /// assert_eq!(members, 2);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn per_record(compression: Compression, out: W) -> io::Result<Encoder<W>> {
+        match compression {
+            Compression::Gzip => Ok(Encoder::GzipMembers(GzipMembers { out, member: None })),
+            other => Encoder::new(other, out),
+        }
+    }
+
+    /// Ends a record: a [`Encoder::GzipMembers`] output finishes its gzip
+    /// member there; other outputs carry on unchanged.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error from writing the member.
+    pub fn end_record(&mut self) -> io::Result<()> {
+        match self {
+            Encoder::GzipMembers(m) => m.end(),
+            _ => Ok(()),
+        }
+    }
+
     /// Writes the compressed stream's trailer and returns the inner writer.
     ///
     /// # Errors
@@ -149,6 +219,10 @@ impl<W: Write> Encoder<W> {
             Encoder::Plain(w) => Ok(w),
             Encoder::Gzip(e) => e.finish(),
             Encoder::Zstd(e) => e.finish(),
+            Encoder::GzipMembers(mut m) => {
+                m.end()?;
+                Ok(m.out)
+            }
         }
     }
 }
@@ -159,6 +233,7 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::Plain(w) => w.write(buf),
             Encoder::Gzip(e) => e.write(buf),
             Encoder::Zstd(e) => e.write(buf),
+            Encoder::GzipMembers(m) => m.member().write(buf),
         }
     }
 
@@ -167,6 +242,8 @@ impl<W: Write> Write for Encoder<W> {
             Encoder::Plain(w) => w.flush(),
             Encoder::Gzip(e) => e.flush(),
             Encoder::Zstd(e) => e.flush(),
+            // A member is written whole when its record ends.
+            Encoder::GzipMembers(m) => m.out.flush(),
         }
     }
 }

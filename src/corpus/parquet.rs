@@ -103,7 +103,7 @@ impl ChunkReader for Shared {
 
 /// A Parquet error as an I/O error, which is how a failing input is
 /// reported.
-fn io_error(e: ParquetError) -> io::Error {
+pub(crate) fn io_error(e: ParquetError) -> io::Error {
     match e {
         ParquetError::External(inner) => io::Error::new(io::ErrorKind::InvalidData, inner),
         e => io::Error::new(io::ErrorKind::InvalidData, e.to_string()),

@@ -11,6 +11,14 @@
 //! - [`jsonl`]: records without removals are copied byte for byte; in the
 //!   others only the text field's value is replaced, so every other field,
 //!   its formatting and the field order stay as they were.
+//! - [`wet`]: WARC records without removals are copied byte for byte; in
+//!   the others the body loses the removed paragraphs and the header gets
+//!   the new `Content-Length` and block digest. Each record ends with
+//!   [`Output::end_record`], so a gzip output gets a member per record, as
+//!   Common Crawl's files have.
+//! - `parquet` (feature `parquet`): the file is written with the same
+//!   schema, row groups and metadata; every column but the text column is
+//!   copied as encoded, the text column re-encoded with the input's codec.
 //!
 //! The input is read a third time (after the scan's two passes). Each
 //! removed paragraph is checked against the report (its position and its
@@ -18,13 +26,16 @@
 //! being cut in the wrong places.
 
 mod jsonl;
+#[cfg(feature = "parquet")]
+mod parquet;
 pub(crate) mod text;
+mod wet;
 
 use std::collections::BTreeMap;
 use std::io::{self, BufReader, Write};
 
 use crate::Error;
-use crate::corpus::compress;
+use crate::corpus::compress::{self, Encoder};
 use crate::corpus::{Format, Input, JsonlFields};
 use crate::paragraph::ParagraphMode;
 use crate::report::{Duplicate, Member, Report};
@@ -126,6 +137,29 @@ pub struct CleanOptions {
     pub drop_empty: bool,
 }
 
+/// Where [`rewrite`] writes: the cleaned input's decoded bytes, and where
+/// each record ends, so that an output compressing a member per record
+/// can start a new member there.
+pub trait Output: Write {
+    /// The bytes written so far end a record (of WET; other formats do not
+    /// call it). The default does nothing.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of writing out what the record's end completes.
+    fn end_record(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Output for Vec<u8> {}
+
+impl<W: Write> Output for Encoder<W> {
+    fn end_record(&mut self) -> io::Result<()> {
+        Encoder::end_record(self)
+    }
+}
+
 /// What happened to one paragraph or document, for the removal log.
 #[derive(Clone, Copy, Debug)]
 pub enum Event<'a> {
@@ -167,8 +201,10 @@ pub struct Stats {
 /// paragraphs in `removals`, calling `log` for each removed paragraph and
 /// dropped document in input order.
 ///
-/// Malformed JSON Lines records are copied unchanged: they were not
-/// scanned, so nothing in them is known to be a duplicate.
+/// Malformed JSON Lines and WARC records are copied unchanged: they were
+/// not scanned, so nothing in them is known to be a duplicate. A Parquet
+/// input cannot lose rows: with [`CleanOptions::drop_empty`] it is an
+/// error.
 ///
 /// # Errors
 ///
@@ -180,13 +216,16 @@ pub fn rewrite(
     index: u32,
     removals: &Removals<'_>,
     options: &CleanOptions,
-    out: &mut dyn Write,
+    out: &mut dyn Output,
     mut log: impl FnMut(Event<'_>) -> Result<(), Error>,
 ) -> Result<Stats, Error> {
     let name = input.source.name();
     let io_error = |e: io::Error| Error::io(name, e);
     let empty = BTreeMap::new();
     let plan = removals.inputs.get(index as usize).unwrap_or(&empty);
+    if input.format == Format::Parquet {
+        return parquet_input(input, plan, options, out, &mut log);
+    }
     let raw = input.source.open().map_err(io_error)?;
     let (_, decoded) = compress::decode(raw).map_err(io_error)?;
     let reader = BufReader::with_capacity(256 * 1024, decoded);
@@ -196,17 +235,37 @@ pub fn rewrite(
             text_input(name, reader, list, options, out, &mut log)
         }
         Format::Jsonl => jsonl::rewrite(name, reader, plan, options, out, &mut log),
-        Format::Wet | Format::Parquet => Err(Error::io(
-            name,
-            io::Error::new(
-                io::ErrorKind::Unsupported,
-                format!(
-                    "neardup clean cannot write {} inputs yet",
-                    input.format.name()
-                ),
-            ),
-        )),
+        Format::Wet => wet::rewrite(name, reader, plan, options, out, &mut log),
+        Format::Parquet => unreachable!("read above as Parquet"),
     }
+}
+
+#[cfg(feature = "parquet")]
+fn parquet_input(
+    input: &Input,
+    plan: &InputPlan<'_>,
+    options: &CleanOptions,
+    out: &mut dyn Output,
+    log: &mut impl FnMut(Event<'_>) -> Result<(), Error>,
+) -> Result<Stats, Error> {
+    parquet::rewrite(input, plan, options, out, log)
+}
+
+#[cfg(not(feature = "parquet"))]
+fn parquet_input(
+    input: &Input,
+    _: &InputPlan<'_>,
+    _: &CleanOptions,
+    _: &mut dyn Output,
+    _: &mut impl FnMut(Event<'_>) -> Result<(), Error>,
+) -> Result<Stats, Error> {
+    Err(Error::io(
+        input.source.name(),
+        io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this neardup was built without Parquet support (cargo feature `parquet`)",
+        ),
+    ))
 }
 
 fn text_input(
