@@ -135,10 +135,23 @@ fn fill_avx2(h: &MinHasher, shingles: &[u64], out: &mut [u32]) {
 
 #[inline(always)]
 fn fill_portable(h: &MinHasher, shingles: &[u64], out: &mut [u32]) {
-    for &s in shingles {
-        let x = (s as u32) ^ ((s >> 32) as u32);
-        let lanes = out.iter_mut().zip(&*h.a_lo).zip(&*h.a_hi).zip(&*h.b);
-        for (((m, &a_lo), &a_hi), &b) in lanes {
+    // Four shingles per pass over the signature: each load of the
+    // coefficients and of the running minima serves four hash evaluations.
+    let mut quads = shingles.chunks_exact(4);
+    for quad in &mut quads {
+        update::<4>(h, [quad[0], quad[1], quad[2], quad[3]], out);
+    }
+    for &s in quads.remainder() {
+        update::<1>(h, [s], out);
+    }
+}
+
+#[inline(always)]
+fn update<const N: usize>(h: &MinHasher, shingles: [u64; N], out: &mut [u32]) {
+    let xs = shingles.map(|s| (s as u32) ^ ((s >> 32) as u32));
+    let lanes = out.iter_mut().zip(&*h.a_lo).zip(&*h.a_hi).zip(&*h.b);
+    for (((m, &a_lo), &a_hi), &b) in lanes {
+        for x in xs {
             let carry_in = ((u64::from(a_lo) * u64::from(x)) >> 32) as u32;
             let v = carry_in.wrapping_add(a_hi.wrapping_mul(x)).wrapping_add(b);
             *m = (*m).min(v);
