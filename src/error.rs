@@ -28,6 +28,9 @@ pub enum ErrorKind {
     Encoding,
     /// An address (of `explain`) names no paragraph of the input.
     NotFound,
+    /// An input was left out on purpose: a binary file found in a
+    /// directory, a file named twice. A warning.
+    Skipped,
 }
 
 /// An error, with the input and line it concerns when there is one.
@@ -39,6 +42,8 @@ pub struct Error {
     line: Option<u64>,
     offset: Option<u64>,
     source: Option<io::Error>,
+    /// Set by [`Error::into_warning`].
+    warning: bool,
 }
 
 impl Error {
@@ -50,6 +55,7 @@ impl Error {
             line: None,
             offset: None,
             source: None,
+            warning: false,
         }
     }
 
@@ -111,10 +117,40 @@ impl Error {
         e
     }
 
-    /// Whether this is a warning (the input was still used in full) rather
-    /// than an error (some input was skipped).
+    /// Invalid UTF-8 in `count` places of `path` (`unit`: "lines" or
+    /// "records"), the first of them at `first_line`, decoded with
+    /// replacement characters: one warning for a whole input rather than
+    /// one per line.
+    pub fn encoding_count(path: &str, first_line: u64, count: u64, unit: &str) -> Error {
+        let mut e = Error::encoding(path, first_line);
+        if count > 1 {
+            e.message = format!(
+                "invalid UTF-8 on {count} {unit}, the first here; decoded with replacement \
+                 characters (U+FFFD)"
+            );
+        }
+        e
+    }
+
+    /// An input left out on purpose, and why.
+    pub fn skipped(path: &str, message: impl Into<String>) -> Error {
+        let mut e = Error::new(ErrorKind::Skipped, message);
+        e.path = Some(path.to_owned());
+        e
+    }
+
+    /// Whether this is a warning (the input was still used in full, or
+    /// left out on purpose) rather than an error (some input could not be
+    /// used).
     pub fn is_warning(&self) -> bool {
-        self.kind == ErrorKind::Encoding
+        self.warning || matches!(self.kind, ErrorKind::Encoding | ErrorKind::Skipped)
+    }
+
+    /// The same problem, reported as a warning: what `--skip-bad-records`
+    /// makes of malformed records, which were skipped as asked.
+    pub fn into_warning(mut self) -> Error {
+        self.warning = true;
+        self
     }
 
     /// A corpus beyond the index's limits.
@@ -189,5 +225,24 @@ mod tests {
             "cc.warc.wet.gz: byte 1234: record without Content-Length"
         );
         assert_eq!(io.kind(), ErrorKind::Io);
+    }
+
+    #[test]
+    fn severity() {
+        let record = Error::record("a.jsonl", 2, "missing field `text`");
+        assert!(!record.is_warning());
+        let skipped = record.into_warning();
+        assert!(skipped.is_warning());
+        assert_eq!(skipped.kind(), ErrorKind::Record);
+        assert!(Error::skipped("a.bin", "binary").is_warning());
+        assert_eq!(
+            Error::encoding_count("a.txt", 4, 3, "lines").to_string(),
+            "a.txt:4: invalid UTF-8 on 3 lines, the first here; decoded with replacement \
+             characters (U+FFFD)"
+        );
+        assert_eq!(
+            Error::encoding_count("a.txt", 4, 1, "lines").to_string(),
+            Error::encoding("a.txt", 4).to_string()
+        );
     }
 }

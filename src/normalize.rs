@@ -128,6 +128,23 @@ impl Normalizer {
         }
     }
 
+    /// The tokens of `text` by the general path alone, even where a fast
+    /// path applies: what the fast paths must agree with. Built only for
+    /// the unit tests and the fuzz targets (`--cfg fuzzing`).
+    #[cfg(any(test, fuzzing))]
+    #[doc(hidden)]
+    pub fn general_tokens(&self, text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut token = String::new();
+        let lower = lowercase(&nfkc().normalize(text)).into_owned();
+        let mut emit = |t: &str| out.push(t.to_owned());
+        match self.kind {
+            TokenKind::Words => self.unicode_words(&lower, &mut token, &mut emit),
+            TokenKind::Chars => self.unicode_chars(&lower, &mut emit),
+        };
+        out
+    }
+
     /// The general path for word tokens; `text` is already NFKC and lower case.
     fn unicode_words(&self, text: &str, token: &mut String, emit: &mut impl FnMut(&str)) -> usize {
         let mut count = 0;
@@ -359,16 +376,7 @@ mod tests {
 
     /// The general path, forced even for ASCII input.
     fn general(kind: TokenKind, text: &str) -> Vec<String> {
-        let n = Normalizer::new(kind);
-        let mut out = Vec::new();
-        let mut token = String::new();
-        let lower = lowercase(&nfkc().normalize(text)).into_owned();
-        let mut emit = |t: &str| out.push(t.to_owned());
-        match kind {
-            TokenKind::Words => n.unicode_words(&lower, &mut token, &mut emit),
-            TokenKind::Chars => n.unicode_chars(&lower, &mut emit),
-        };
-        out
+        Normalizer::new(kind).general_tokens(text)
     }
 
     #[test]

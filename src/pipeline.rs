@@ -40,7 +40,7 @@ use crate::paragraph::{Paragraph, paragraphs};
 use crate::passage;
 use crate::report::{Cluster, Duplicate, Kind, Location, Member, Report, Summary};
 use crate::shingle::ShingleSet;
-use crate::{Config, Error, Scope, Similarity};
+use crate::{Config, Error, ErrorKind, Scope, Similarity};
 
 /// How inputs are read (as opposed to how duplicates are detected, which
 /// is [`Config`]).
@@ -444,11 +444,43 @@ struct Index {
     allowed: u64,
     bytes: u64,
     diagnostics: Vec<(usize, Error)>,
+    /// Invalid UTF-8 per input, while the pass runs.
+    invalid_utf8: Vec<InvalidUtf8>,
+    invalid_utf8_total: u64,
     overflow: bool,
+}
+
+/// Where an input first had invalid UTF-8, and how often.
+#[derive(Debug)]
+struct InvalidUtf8 {
+    /// The sequence number of the first block with it, which orders its
+    /// warning among the other diagnostics.
+    seq: usize,
+    input: u32,
+    /// 1-based line of the first invalid line (record).
+    line: u64,
+    count: u64,
 }
 
 impl Index {
     /// The document of each slot.
+    /// Documents without a fingerprinted paragraph.
+    fn empty_documents(&self) -> u64 {
+        // Slots ascend with paragraphs and documents are runs of
+        // paragraphs, so one cursor walks both.
+        let mut slots = self.fp_para.iter().copied().peekable();
+        let mut empty = 0;
+        for doc in &self.docs {
+            let end = doc.first_para + doc.n_paras;
+            let mut any = false;
+            while let Some(p) = slots.next_if(|&p| p < end) {
+                any |= p >= doc.first_para;
+            }
+            empty += u64::from(!any);
+        }
+        empty
+    }
+
     fn doc_of_slots(&self) -> Vec<u32> {
         let mut doc = 0;
         self.fp_para
@@ -481,6 +513,21 @@ struct Fingerprinted {
     /// `i`-th fingerprinted paragraph.
     keys: Vec<Vec<u32>>,
     diagnostics: Vec<Error>,
+    /// Invalid UTF-8: the first line (record) where it was found and how
+    /// many lines (records) had it.
+    invalid_utf8: Option<(u64, u64)>,
+}
+
+/// The 0-based lines of `text` that are not valid UTF-8, as the first of
+/// them and their number. Lines end at `\n`, which never splits a UTF-8
+/// sequence, so each line is valid or not on its own.
+fn invalid_lines(text: &[u8]) -> Option<(u64, u64)> {
+    let mut bad = (0u64..)
+        .zip(text.split(|&b| b == b'\n'))
+        .filter(|(_, line)| std::str::from_utf8(line).is_err())
+        .map(|(i, _)| i);
+    let first = bad.next()?;
+    Some((first, 1 + bad.count() as u64))
 }
 
 fn fingerprint_block(
@@ -513,17 +560,17 @@ fn fingerprint_block(
     };
     match ctx.format(unit.input) {
         Format::Text => {
-            let mut bad_line = None;
             for p in paragraphs(&unit.block.data, mode) {
                 let text = String::from_utf8_lossy(p.text);
-                if bad_line.is_none() && matches!(text, std::borrow::Cow::Owned(_)) {
-                    bad_line = Some(unit.block.first_line + p.line + 1);
+                if let (std::borrow::Cow::Owned(_), Some((first, n))) =
+                    (&text, invalid_lines(p.text))
+                {
+                    let (_, count) = out
+                        .invalid_utf8
+                        .get_or_insert((unit.block.first_line + p.line + first + 1, 0));
+                    *count += n;
                 }
                 fingerprint(&mut out, &text);
-            }
-            if let Some(line) = bad_line {
-                out.diagnostics
-                    .push(Error::encoding(&ctx.names[unit.input as usize], line));
             }
         }
         format => {
@@ -545,6 +592,15 @@ fn fingerprint_block(
                     out.records.push((doc.line, out.paragraphs - before));
                 },
             );
+            // One warning per input, not per record: see `fingerprint_pass`.
+            diagnostics.retain(|d| {
+                if d.kind() != ErrorKind::Encoding {
+                    return true;
+                }
+                let (_, count) = out.invalid_utf8.get_or_insert((d.line().unwrap_or(0), 0));
+                *count += 1;
+                false
+            });
             out.diagnostics = diagnostics;
         }
     }
@@ -636,12 +692,36 @@ fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index,
         }
         index.paragraphs += u64::from(block.paragraphs);
         index.allowed += u64::from(block.allowed);
+        if let Some((line, count)) = block.invalid_utf8 {
+            match index.invalid_utf8.last_mut() {
+                Some(last) if last.input == block.input => last.count += count,
+                _ => index.invalid_utf8.push(InvalidUtf8 {
+                    seq,
+                    input: block.input,
+                    line,
+                    count,
+                }),
+            }
+        }
         index
             .diagnostics
             .extend(block.diagnostics.into_iter().map(|e| (seq, e)));
     };
     let (mut index, bytes) = ordered(ctx, &Everything, progress, work, Index::default(), consume);
     progress.end();
+    // Invalid UTF-8 is one warning per input, naming the first place and
+    // counting the rest: a corpus in another encoding would otherwise
+    // bury every other message under one per line.
+    for bad in std::mem::take(&mut index.invalid_utf8) {
+        let unit = match ctx.format(bad.input) {
+            Format::Text | Format::Jsonl => "lines",
+            _ => "records",
+        };
+        let name = &ctx.names[bad.input as usize];
+        index.invalid_utf8_total += bad.count;
+        let warning = Error::encoding_count(name, bad.line, bad.count, unit);
+        index.diagnostics.push((bad.seq, warning));
+    }
     let slots = index.slots as usize;
     index.fp_para.reserve_exact(slots);
     index.fp_content.reserve_exact(slots);
@@ -1216,6 +1296,8 @@ fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) -> Report {
         allowed: index.allowed,
         bytes_read: index.bytes,
         comparisons,
+        empty_documents: index.empty_documents(),
+        invalid_utf8: index.invalid_utf8_total,
         ..Summary::default()
     };
     for (_, of, similarity, member) in duplicates {

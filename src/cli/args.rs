@@ -100,8 +100,9 @@ pub struct CleanArgs {
     /// Files or directories to clean; `-` or nothing reads standard input.
     ///
     /// Directories are read recursively, in sorted order, skipping hidden
-    /// entries. Standard input is copied to a temporary file first, since
-    /// it is read more than once.
+    /// entries and binary files, following symbolic links. Standard input
+    /// is copied to a temporary file first, since it is read more than
+    /// once.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -109,7 +110,8 @@ pub struct CleanArgs {
     ///
     /// A directory mirrors the inputs' relative paths. For one input file
     /// or standard input it may be a file, or `-` for standard output. It
-    /// is never an input, nor inside an input directory.
+    /// is never an input; inside an input directory, it is not read as
+    /// input.
     #[arg(short, long, value_name = "PATH")]
     pub output: PathBuf,
 
@@ -132,6 +134,14 @@ pub struct CleanArgs {
 
     #[command(flatten)]
     pub input: InputArgs,
+
+    /// Copy malformed records through unchanged without failing.
+    ///
+    /// Records that are not JSON, lack the text field or hold a text that
+    /// is not a string are always copied through unchanged and reported;
+    /// with this flag they are warnings and do not make the exit status 2.
+    #[arg(long, help_heading = "Input")]
+    pub skip_bad_records: bool,
 
     /// Worker threads (default: one per core).
     ///
@@ -157,8 +167,8 @@ pub struct ScanArgs {
     /// Files or directories to scan; `-` or nothing reads standard input.
     ///
     /// Directories are read recursively, in sorted order, skipping hidden
-    /// entries and symbolic links to directories. Standard input is copied
-    /// to a temporary file first, since it is read twice.
+    /// entries and binary files, following symbolic links. Standard input
+    /// is copied to a temporary file first, since it is read twice.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
@@ -167,6 +177,14 @@ pub struct ScanArgs {
 
     #[command(flatten)]
     pub input: InputArgs,
+
+    /// Skip malformed records without failing.
+    ///
+    /// Records that are not JSON, lack the text field or hold a text that
+    /// is not a string are always skipped and reported; with this flag
+    /// they are warnings and do not make the exit status 2.
+    #[arg(long, help_heading = "Input")]
+    pub skip_bad_records: bool,
 
     /// Output format: `text`, `jsonl` or `json`.
     ///

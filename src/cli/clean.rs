@@ -7,6 +7,7 @@
 //! complete, so an interrupted or failed run never leaves a half-written
 //! file under a final name, and an input is never opened for writing.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
@@ -25,7 +26,8 @@ use serde::Serialize;
 use super::args::CleanArgs;
 use super::inputs::{self, Origin};
 use super::{
-    Status, print_diagnostics, print_timings, progress, scan_options, set_threads, settings,
+    Status, interrupt, print_diagnostics, print_problems, print_timings, progress, scan_options,
+    set_threads, settings, skip_bad_records,
 };
 
 /// Where one input's cleaned bytes go.
@@ -43,10 +45,15 @@ enum Target {
 pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
     let config = settings::config(&args.detect)?;
     set_threads(args.threads)?;
-    let (found, path_errors) = inputs::collect_with_origins(&args.paths, args.input.input_format);
+    // The outputs are never read as input, even inside an input directory.
+    let outputs: Vec<&Path> = std::iter::once(args.output.as_path())
+        .chain(args.removed.as_deref())
+        .collect();
+    let (found, path_problems) =
+        inputs::collect_with_origins(&args.paths, args.input.input_format, &outputs);
     let (inputs, origins): (Vec<Input>, Vec<Origin>) = found.into_iter().unzip();
     let targets = match plan(&args.output, &origins).and_then(|targets| {
-        refuse_inputs(&targets, args.removed.as_deref(), &args.paths, &origins).map(|()| targets)
+        refuse_inputs(&targets, args.removed.as_deref(), &origins).map(|()| targets)
     }) {
         Ok(targets) => targets,
         Err(message) => {
@@ -54,13 +61,15 @@ pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
             return Ok(Status::Error);
         }
     };
-    for e in &path_errors {
-        eprintln!("error: {e}");
-    }
+    print_problems(&path_problems);
 
     let bar = progress::Bar::new(!args.quiet);
-    let report = pipeline::scan(&inputs, &config, &scan_options(&args.input), &bar)?;
+    let mut report = pipeline::scan(&inputs, &config, &scan_options(&args.input), &bar)?;
+    if args.skip_bad_records {
+        skip_bad_records(&mut report);
+    }
     print_diagnostics(&report);
+    report.diagnostics.splice(0..0, path_problems);
     if args.verbose {
         print_timings(&report);
     }
@@ -118,8 +127,7 @@ pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
     if !args.quiet {
         print_summary(&report, &totals, args.drop_empty);
     }
-    let errors =
-        failed > 0 || !path_errors.is_empty() || report.diagnostics.iter().any(|d| !d.is_warning());
+    let errors = failed > 0 || report.diagnostics.iter().any(|d| !d.is_warning());
     Ok(if errors { Status::Error } else { Status::Clean })
 }
 
@@ -149,6 +157,10 @@ fn print_summary(report: &Report, totals: &Stats, drop_empty: bool) {
         totals.bytes_in,
         totals.bytes_out,
     );
+    let problems = neardup::report::text::input_problems(report);
+    if let Some(problems) = problems.strip_prefix("; ") {
+        eprintln!("input: {}", problems.replace("; ", ", "));
+    }
     if totals.emptied > 0 {
         let fate = if drop_empty {
             "dropped"
@@ -203,11 +215,25 @@ fn clean_one(
         None => input_compression(input)?,
     };
     let mut staged = Staged::create(path)?;
-    let mut out = encoder(input.format, compression, BufWriter::new(staged.writer()))?;
-    let stats = rewrite::rewrite(input, index, removals, options, &mut out, &mut log)?;
-    out.finish()?
-        .flush()
-        .with_context(|| format!("writing {}", path.display()))?;
+    let write_failed = Cell::new(false);
+    let watched = Watched {
+        inner: staged.writer(),
+        failed: &write_failed,
+    };
+    let writing = || format!("writing {}", path.display());
+    let mut out =
+        encoder(input.format, compression, BufWriter::new(watched)).with_context(writing)?;
+    let stats = match rewrite::rewrite(input, index, removals, options, &mut out, &mut log) {
+        Ok(stats) => stats,
+        // The library names the input; a full disk is the output's problem.
+        Err(e) if write_failed.get() => {
+            return Err(anyhow::anyhow!("{}: {}", writing(), e.message()));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    out.finish()
+        .and_then(|mut w| w.flush())
+        .with_context(writing)?;
     if input.format == Format::Text && stats.dropped > 0 {
         // The whole file repeated others: with --drop-empty it is not
         // written (the log says so); the temporary file goes away.
@@ -223,6 +249,23 @@ fn encoder<W: Write>(format: Format, compression: Compression, out: W) -> io::Re
     match format {
         Format::Wet => Encoder::per_record(compression, out),
         _ => Encoder::new(compression, out),
+    }
+}
+
+/// A writer that notes whether a write failed, so that a failure is blamed
+/// on the output and not on the input being read.
+struct Watched<'a, W> {
+    inner: W,
+    failed: &'a Cell<bool>,
+}
+
+impl<W: Write> Write for Watched<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.inner.write(buf).inspect_err(|_| self.failed.set(true))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush().inspect_err(|_| self.failed.set(true))
     }
 }
 
@@ -243,6 +286,8 @@ fn input_compression(input: &Input) -> anyhow::Result<Compression> {
 struct Staged {
     temp: tempfile::NamedTempFile,
     path: PathBuf,
+    /// Deletes the temporary file on an interrupt; dropped after `temp`.
+    _tracked: interrupt::Tracked,
 }
 
 impl Staged {
@@ -265,6 +310,7 @@ impl Staged {
             .tempfile_in(dir)
             .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
         Ok(Staged {
+            _tracked: interrupt::track(temp.path().to_path_buf()),
             temp,
             path: path.to_path_buf(),
         })
@@ -354,25 +400,15 @@ fn compression_by_name(path: &Path) -> Compression {
     }
 }
 
-/// Refuses any output (or the log) that is an input or lies inside an input
-/// directory.
-fn refuse_inputs(
-    targets: &[Target],
-    log: Option<&Path>,
-    paths: &[PathBuf],
-    origins: &[Origin],
-) -> Result<(), String> {
+/// Refuses any output (or the log) that is an input. (An output inside an
+/// input directory is fine: the walk leaves the outputs out.)
+fn refuse_inputs(targets: &[Target], log: Option<&Path>, origins: &[Origin]) -> Result<(), String> {
     let files: HashSet<PathBuf> = origins
         .iter()
         .filter_map(|o| match o {
             Origin::File { path, .. } => fs::canonicalize(path).ok(),
             Origin::Stdin => None,
         })
-        .collect();
-    let dirs: Vec<(PathBuf, &PathBuf)> = paths
-        .iter()
-        .filter(|p| p.is_dir())
-        .filter_map(|p| fs::canonicalize(p).ok().map(|c| (c, p)))
         .collect();
     let outputs = targets
         .iter()
@@ -388,13 +424,6 @@ fn refuse_inputs(
             return Err(format!(
                 "refusing to write {}: it is an input",
                 out.display()
-            ));
-        }
-        if let Some((_, dir)) = dirs.iter().find(|(d, _)| resolved.starts_with(d)) {
-            return Err(format!(
-                "refusing to write {}: it is inside the input directory {}, which is being read",
-                out.display(),
-                dir.display()
             ));
         }
         if !seen.insert(resolved) {

@@ -1,13 +1,17 @@
 //! Paths in, library [`Input`]s out: directory walking, format detection
 //! and standard input. This is the only code that opens files.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::fs::{self, File};
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
-use neardup::corpus::{Format, Input, ReadSeek, Source, sniff};
+use neardup::Error;
+use neardup::corpus::{Format, Input, ReadSeek, Source, looks_binary, sniff};
 
 use super::args::InputFormat;
+use super::interrupt;
 
 /// A file on disk.
 struct FileSource {
@@ -37,6 +41,8 @@ impl Source for FileSource {
 /// verification pass can read it again.
 struct StdinSource {
     spool: tempfile::NamedTempFile,
+    /// Deletes the spool on an interrupt; dropped after it.
+    _tracked: interrupt::Tracked,
 }
 
 impl Source for StdinSource {
@@ -74,20 +80,49 @@ pub enum Origin {
     },
 }
 
-/// The inputs named by `paths`, and the errors of paths that could not be
-/// used (reported, while the others are still scanned).
-pub fn collect(paths: &[PathBuf], format: InputFormat) -> (Vec<Input>, Vec<String>) {
-    let (inputs, errors) = collect_with_origins(paths, format);
-    (inputs.into_iter().map(|(input, _)| input).collect(), errors)
+/// The inputs named by `paths`, and the problems with paths: errors for
+/// those that could not be used (reported, while the others are still
+/// scanned), warnings for files left out on purpose.
+pub fn collect(paths: &[PathBuf], format: InputFormat) -> (Vec<Input>, Vec<Error>) {
+    let (inputs, problems) = collect_with_origins(paths, format, &[]);
+    (
+        inputs.into_iter().map(|(input, _)| input).collect(),
+        problems,
+    )
 }
 
-/// As [`collect`], with where each input came from.
+/// As [`collect`], with where each input came from. Directory walks leave
+/// out `exclude` (the outputs of `clean`: an output directory inside an
+/// input directory is never read as input).
+///
+/// The rules, like ripgrep's and fd's where they apply:
+///
+/// - Directories are walked recursively in sorted order; hidden entries
+///   (names starting with `.`) are left out.
+/// - Symbolic links are followed, to files and to directories. A link to a
+///   directory that contains it (a loop) is an error naming the link; the
+///   rest of the walk goes on.
+/// - A file reached twice (named twice, or through a link) is read once,
+///   with a warning.
+/// - In a directory walk, a file that looks binary (a NUL byte in its first
+///   8 KiB, decompressed) and anything that is not a regular file (a FIFO,
+///   a socket) is left out with a warning. Files named on the command line
+///   are read whatever they hold.
 pub fn collect_with_origins(
     paths: &[PathBuf],
     format: InputFormat,
-) -> (Vec<(Input, Origin)>, Vec<String>) {
-    let mut inputs = Vec::new();
-    let mut errors = Vec::new();
+    exclude: &[&Path],
+) -> (Vec<(Input, Origin)>, Vec<Error>) {
+    let mut walk = Walk {
+        format,
+        exclude: exclude
+            .iter()
+            .filter_map(|p| fs::canonicalize(p).ok())
+            .collect(),
+        seen: HashMap::new(),
+        inputs: Vec::new(),
+        problems: Vec::new(),
+    };
     let stdin_only = [PathBuf::from("-")];
     let paths = if paths.is_empty() {
         &stdin_only[..]
@@ -100,32 +135,187 @@ pub fn collect_with_origins(
                 Ok(source) => {
                     let format = chosen(format)
                         .unwrap_or_else(|| sniff(&source).ok().flatten().unwrap_or(Format::Text));
-                    inputs.push((Input::new(source, format), Origin::Stdin))
+                    walk.inputs
+                        .push((Input::new(source, format), Origin::Stdin))
                 }
-                Err(e) => errors.push(format!("<stdin>: {e}")),
+                Err(e) => walk.problems.push(Error::io("<stdin>", e)),
             }
             continue;
         }
         match fs::metadata(path) {
-            Ok(m) if m.is_dir() => walk(path, path, format, &mut inputs, &mut errors),
-            Ok(_) => {
+            Ok(m) if m.is_dir() => {
+                if walk.first_visit(path, &m) {
+                    let ancestors = fs::canonicalize(path).into_iter().collect();
+                    walk.dir(path, path, ancestors);
+                }
+            }
+            Ok(m) => {
                 let origin = Origin::File {
                     path: path.clone(),
                     root: None,
                     relative: path.file_name().map(PathBuf::from).unwrap_or_default(),
                 };
-                inputs.push((file_input(path.clone(), format), origin))
+                walk.file(path, &m, origin, false);
             }
-            Err(e) => errors.push(format!("{}: {e}", path.display())),
+            Err(e) => walk.problems.push(path_error(path, e)),
         }
     }
-    (inputs, errors)
+    (walk.inputs, walk.problems)
+}
+
+/// What a file is, whatever path reached it: device and inode where there
+/// are such, else the canonical path.
+#[cfg(unix)]
+type FileId = (u64, u64);
+#[cfg(not(unix))]
+type FileId = PathBuf;
+
+#[cfg(unix)]
+fn file_id(_: &Path, meta: &fs::Metadata) -> FileId {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+#[cfg(not(unix))]
+fn file_id(path: &Path, _: &fs::Metadata) -> FileId {
+    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The state of collecting inputs.
+struct Walk {
+    format: InputFormat,
+    /// Canonical paths never read as input.
+    exclude: Vec<PathBuf>,
+    /// Every file and directory reached so far, and the path it was first
+    /// reached by.
+    seen: HashMap<FileId, PathBuf>,
+    inputs: Vec<(Input, Origin)>,
+    problems: Vec<Error>,
+}
+
+impl Walk {
+    /// Whether `path` is reached for the first time; if not, warns.
+    fn first_visit(&mut self, path: &Path, meta: &fs::Metadata) -> bool {
+        match self.seen.entry(file_id(path, meta)) {
+            Entry::Vacant(v) => {
+                v.insert(path.to_path_buf());
+                true
+            }
+            Entry::Occupied(first) => {
+                let message = if first.get() == path {
+                    "named more than once; read once".to_owned()
+                } else {
+                    format!("the same as {}; read once", first.get().display())
+                };
+                self.problems.push(Error::skipped(&name(path), message));
+                false
+            }
+        }
+    }
+
+    /// Adds the file `path` unless it was seen before or, found in a
+    /// directory walk, is not a text file.
+    fn file(&mut self, path: &Path, meta: &fs::Metadata, origin: Origin, walked: bool) {
+        if walked && !meta.is_file() {
+            let message = "not a regular file (a FIFO, socket or device); skipped";
+            return self.problems.push(Error::skipped(&name(path), message));
+        }
+        if !self.first_visit(path, meta) {
+            return;
+        }
+        let input = file_input(path.to_path_buf(), self.format);
+        // Only formats read as text can be mistaken for binary files.
+        let textual = matches!(input.format, Format::Text | Format::Jsonl);
+        if walked && textual && looks_binary(&*input.source).unwrap_or(false) {
+            let message = "binary file (a NUL byte in its first 8 KiB); skipped";
+            return self.problems.push(Error::skipped(&name(path), message));
+        }
+        self.inputs.push((input, origin));
+    }
+
+    /// Adds the files under `dir`, recursively, in sorted order.
+    /// `ancestors` are the canonical paths of the directories being walked,
+    /// `dir`'s included, to recognise a link back to one of them.
+    fn dir(&mut self, root: &Path, dir: &Path, ancestors: Vec<PathBuf>) {
+        let entries = match fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) => return self.problems.push(path_error(dir, e)),
+        };
+        let mut paths = Vec::new();
+        for entry in entries {
+            match entry {
+                Ok(entry) if !entry.file_name().to_string_lossy().starts_with('.') => {
+                    paths.push(entry.path())
+                }
+                Ok(_) => {}
+                Err(e) => self.problems.push(path_error(dir, e)),
+            }
+        }
+        paths.sort();
+        for path in paths {
+            let meta = match fs::metadata(&path) {
+                Ok(meta) => meta,
+                Err(e) => {
+                    self.problems.push(path_error(&path, e));
+                    continue;
+                }
+            };
+            if meta.is_dir() {
+                let Ok(real) = fs::canonicalize(&path) else {
+                    continue;
+                };
+                if let Some(target) = ancestors.iter().find(|a| **a == real) {
+                    let message = format!(
+                        "symbolic link loop: leads back to {}, which contains it; not followed",
+                        target.display()
+                    );
+                    self.problems
+                        .push(Error::io(&name(&path), io::Error::other(message)));
+                } else if !self.exclude.contains(&real) && self.first_visit(&path, &meta) {
+                    let mut inner = ancestors.clone();
+                    inner.push(real);
+                    self.dir(root, &path, inner);
+                }
+                continue;
+            }
+            if fs::canonicalize(&path).is_ok_and(|real| self.exclude.contains(&real)) {
+                continue;
+            }
+            let origin = Origin::File {
+                path: path.clone(),
+                root: Some(root.to_path_buf()),
+                relative: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
+            };
+            self.file(&path, &meta, origin, true);
+        }
+    }
+}
+
+/// How reports name a path.
+fn name(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// The error of a path that cannot be used; for a symbolic link, says so
+/// (a link whose target does not exist is not itself missing).
+fn path_error(path: &Path, e: io::Error) -> Error {
+    let link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let message = match e.kind() {
+        _ if !link => return Error::io(&name(path), e),
+        io::ErrorKind::NotFound => "broken symbolic link: its target does not exist".to_owned(),
+        _ => format!("cannot follow the symbolic link: {e}"),
+    };
+    Error::io(&name(path), io::Error::new(e.kind(), message))
 }
 
 fn spool_stdin() -> io::Result<StdinSource> {
     let mut spool = tempfile::NamedTempFile::new()?;
+    let tracked = interrupt::track(spool.path().to_path_buf());
     io::copy(&mut io::stdin().lock(), spool.as_file_mut())?;
-    Ok(StdinSource { spool })
+    Ok(StdinSource {
+        spool,
+        _tracked: tracked,
+    })
 }
 
 /// The format `--input-format` names, or `None` for `auto`.
@@ -175,51 +365,6 @@ fn detect_format(path: &Path) -> Format {
         Format::Parquet
     } else {
         Format::Text
-    }
-}
-
-/// Adds the files under `dir`, recursively, in sorted order. Hidden entries
-/// (names starting with `.`) are skipped, as are symbolic links to
-/// directories, which could loop.
-fn walk(
-    root: &Path,
-    dir: &Path,
-    format: InputFormat,
-    inputs: &mut Vec<(Input, Origin)>,
-    errors: &mut Vec<String>,
-) {
-    let entries = match fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) => return errors.push(format!("{}: {e}", dir.display())),
-    };
-    let mut paths = Vec::new();
-    for entry in entries {
-        match entry {
-            Ok(entry) if !entry.file_name().to_string_lossy().starts_with('.') => {
-                paths.push(entry.path())
-            }
-            Ok(_) => {}
-            Err(e) => errors.push(format!("{}: {e}", dir.display())),
-        }
-    }
-    paths.sort();
-    for path in paths {
-        let is_link = fs::symlink_metadata(&path)
-            .map(|m| m.file_type().is_symlink())
-            .unwrap_or(false);
-        match fs::metadata(&path) {
-            Ok(m) if m.is_dir() && !is_link => walk(root, &path, format, inputs, errors),
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                let origin = Origin::File {
-                    path: path.clone(),
-                    root: Some(root.to_path_buf()),
-                    relative: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
-                };
-                inputs.push((file_input(path, format), origin))
-            }
-            Err(e) => errors.push(format!("{}: {e}", path.display())),
-        }
     }
 }
 

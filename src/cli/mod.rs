@@ -7,6 +7,7 @@ mod clean;
 mod explain;
 mod generate;
 mod inputs;
+mod interrupt;
 mod progress;
 mod settings;
 
@@ -66,6 +67,9 @@ pub fn main() -> ExitCode {
             };
         }
     };
+    // Without the handler an interrupt still stops the run, only leaving
+    // temporary files behind: not a reason to refuse to start.
+    let _ = interrupt::install();
     let result = match (cli.generate, cli.command) {
         (Some(what), _) => generate::run(what),
         (None, Some(Command::Scan(args))) => scan(&args),
@@ -133,13 +137,15 @@ fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
     let config = settings::config(&args.detect)?;
     set_threads(args.threads)?;
     let options = scan_options(&args.input);
-    let (inputs, path_errors) = inputs::collect(&args.paths, args.input.input_format);
-    for e in &path_errors {
-        eprintln!("error: {e}");
-    }
+    let (inputs, path_problems) = inputs::collect(&args.paths, args.input.input_format);
+    print_problems(&path_problems);
     let bar = progress::Bar::new(!args.quiet);
-    let report = pipeline::scan(&inputs, &config, &options, &bar)?;
+    let mut report = pipeline::scan(&inputs, &config, &options, &bar)?;
+    if args.skip_bad_records {
+        skip_bad_records(&mut report);
+    }
     print_diagnostics(&report);
+    report.diagnostics.splice(0..0, path_problems);
     if args.verbose {
         print_timings(&report);
     }
@@ -154,7 +160,7 @@ fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
     renderer.render(&report, &mut out)?;
     out.flush()?;
 
-    let errors = !path_errors.is_empty() || report.diagnostics.iter().any(|d| !d.is_warning());
+    let errors = report.diagnostics.iter().any(|d| !d.is_warning());
     Ok(if errors {
         Status::Error
     } else if report.summary.duplicate_paragraphs > 0 {
@@ -175,6 +181,27 @@ fn use_color(choice: ColorChoice) -> bool {
                 && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
         }
     }
+}
+
+/// Prints the problems found with the paths given, before the scan.
+fn print_problems(problems: &[neardup::Error]) {
+    for p in problems {
+        let label = if p.is_warning() { "warning" } else { "error" };
+        eprintln!("{label}: {p}");
+    }
+}
+
+/// Makes malformed records warnings: with `--skip-bad-records` they are
+/// skipped (copied unchanged by `clean`) as asked, and do not make the
+/// exit status 2.
+fn skip_bad_records(report: &mut Report) {
+    report.diagnostics = std::mem::take(&mut report.diagnostics)
+        .into_iter()
+        .map(|d| match d.kind() {
+            neardup::ErrorKind::Record => d.into_warning(),
+            _ => d,
+        })
+        .collect();
 }
 
 fn print_diagnostics(report: &Report) {

@@ -5,7 +5,10 @@
 //! (`1f 8b`) and zstd (`28 b5 2f fd`). Every gzip member is read, not just
 //! the first (Common Crawl files and `cat a.gz b.gz` are multi-member), and
 //! zstd accepts windows up to 2 GiB so files made with `zstd --long=31`
-//! open.
+//! open. A stream cut short or corrupted is a read error after the bytes
+//! that could be decoded, never a silently shorter text; the error says
+//! which compression failed, since the decoders' own words ("incomplete
+//! frame") do not.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 
@@ -85,14 +88,42 @@ pub fn decode<'a>(
     };
     let decoded: Box<dyn Read + Send + 'a> = match compression {
         Compression::None => Box::new(stream),
-        Compression::Gzip => Box::new(MultiGzDecoder::new(stream)),
+        Compression::Gzip => Box::new(Explained {
+            inner: MultiGzDecoder::new(stream),
+            name: "gzip",
+        }),
         Compression::Zstd => {
             let mut d = zstd::stream::read::Decoder::with_buffer(stream)?;
             d.window_log_max(31)?;
-            Box::new(d)
+            Box::new(Explained {
+                inner: d,
+                name: "zstd",
+            })
         }
     };
     Ok((compression, decoded))
+}
+
+/// A decoder whose own errors (not those of the file system below it) say
+/// that the compressed data is cut short or damaged.
+struct Explained<R> {
+    inner: R,
+    name: &'static str,
+}
+
+impl<R: Read> Read for Explained<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if e.raw_os_error().is_some() || e.kind() == io::ErrorKind::Interrupted {
+                e
+            } else {
+                io::Error::new(
+                    e.kind(),
+                    format!("{} data is truncated or corrupt ({e})", self.name),
+                )
+            }
+        })
+    }
 }
 
 /// A writer compressing into `W` the way an input was compressed, so
@@ -293,6 +324,30 @@ mod tests {
         let mut raw = zstd::encode_all(&b"one\n"[..], 3).unwrap();
         raw.extend(zstd::encode_all(&b"two\n"[..], 3).unwrap());
         assert_eq!(read_all(raw), (Compression::Zstd, b"one\ntwo\n".to_vec()));
+    }
+
+    /// A stream cut anywhere after its magic number is an error naming the
+    /// compression, after the text that could be decoded.
+    #[test]
+    fn truncation_is_an_error() {
+        let text: Vec<u8> = (0..20_000u32)
+            .flat_map(|i| format!("line {} of {}\n", i * 7919 % 10007, i).into_bytes())
+            .collect();
+        let gz = gzip(&text);
+        let zst = zstd::encode_all(&text[..], 3).unwrap();
+        for (raw, name) in [(gz, "gzip"), (zst, "zstd")] {
+            for cut in [raw.len() / 3, raw.len() - 1] {
+                let (_, mut r) = decode(Box::new(io::Cursor::new(raw[..cut].to_vec()))).unwrap();
+                let mut out = Vec::new();
+                let err = r.read_to_end(&mut out).unwrap_err();
+                assert!(
+                    err.to_string()
+                        .contains(&format!("{name} data is truncated or corrupt")),
+                    "{err}"
+                );
+                assert!(text.starts_with(&out), "only decoded text comes first");
+            }
+        }
     }
 
     /// A reader that hands out one byte per call, as a pipe may.

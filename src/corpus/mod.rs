@@ -182,6 +182,36 @@ pub fn sniff(source: &dyn Source) -> io::Result<Option<Format>> {
     Ok(warc::is_warc(&start).then_some(Format::Wet))
 }
 
+/// How many decoded bytes [`looks_binary`] examines.
+pub const BINARY_PROBE: usize = 8 * 1024;
+
+/// Whether an input looks like a binary file rather than text: a NUL byte
+/// in its first [`BINARY_PROBE`] bytes after decompression. This is the
+/// test ripgrep and git use; text in any ASCII-compatible encoding has no
+/// NUL bytes, while images, archives and executables have them early.
+/// What to do with such a file is the caller's choice (the command line
+/// skips it when it was found in a directory).
+///
+/// # Errors
+///
+/// Returns the I/O error that prevented reading the first bytes.
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{looks_binary, MemorySource};
+///
+/// assert!(looks_binary(&MemorySource::new("x.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"))?);
+/// assert!(!looks_binary(&MemorySource::new("x.txt", "plain text\n"))?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn looks_binary(source: &dyn Source) -> io::Result<bool> {
+    let (_, decoded) = compress::decode(source.open()?)?;
+    let mut head = Vec::with_capacity(BINARY_PROBE);
+    decoded.take(BINARY_PROBE as u64).read_to_end(&mut head)?;
+    Ok(memchr::memchr(0, &head).is_some())
+}
+
 /// The fields of a JSON Lines record (or the columns of a Parquet file)
 /// that neardup reads.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]

@@ -139,6 +139,8 @@ struct SummaryOut {
     clusters: u64,
     passages: u64,
     bytes_read: u64,
+    empty_documents: u64,
+    invalid_utf8: u64,
     errors: usize,
     warnings: usize,
 }
@@ -247,6 +249,8 @@ fn report_out(r: &Report) -> ReportOut<'_> {
             clusters: s.clusters,
             passages: s.passages,
             bytes_read: s.bytes_read,
+            empty_documents: s.empty_documents,
+            invalid_utf8: s.invalid_utf8,
             errors,
             warnings: r.diagnostics.len() - errors,
         },

@@ -64,6 +64,12 @@ pub struct Summary {
     pub bytes_read: u64,
     /// Candidate pairs whose exact similarity was computed.
     pub comparisons: u64,
+    /// Documents with nothing to compare: empty, blank, or without a
+    /// paragraph of `min_words` tokens (or with only allowlisted ones).
+    pub empty_documents: u64,
+    /// Lines (in WET and Parquet inputs: records) that were not valid
+    /// UTF-8 and were decoded with replacement characters.
+    pub invalid_utf8: u64,
 }
 
 impl Summary {

@@ -164,7 +164,7 @@ impl Render for Text {
         writeln!(
             out,
             "{} duplicate paragraphs ({} within documents, {} across) in {} passages; \
-             scanned {} documents, {} paragraphs, {}",
+             scanned {} documents, {} paragraphs, {}{}",
             style.measure(&s.duplicate_paragraphs.to_string()),
             s.within_document,
             s.cross_document,
@@ -172,8 +172,43 @@ impl Render for Text {
             s.documents,
             s.paragraphs,
             human_bytes(s.bytes_read),
+            input_problems(report),
         )
     }
+}
+
+/// What the summary line says about the input beyond the counts: documents
+/// with nothing to compare, invalid UTF-8, errors and warnings, each only
+/// when there are some. Empty, or starting with `"; "`.
+pub fn input_problems(report: &Report) -> String {
+    let s = &report.summary;
+    let errors = report
+        .diagnostics
+        .iter()
+        .filter(|d| !d.is_warning())
+        .count() as u64;
+    let warnings = report.diagnostics.len() as u64 - errors;
+    let mut out = String::new();
+    for (n, one, many) in [
+        (
+            s.empty_documents,
+            "document with nothing to compare",
+            "documents with nothing to compare",
+        ),
+        (
+            s.invalid_utf8,
+            "line of invalid UTF-8",
+            "lines of invalid UTF-8",
+        ),
+        (errors, "error", "errors"),
+        (warnings, "warning", "warnings"),
+    ] {
+        if n > 0 {
+            let noun = if n == 1 { one } else { many };
+            out.push_str(&format!("; {n} {noun}"));
+        }
+    }
+    out
 }
 
 /// `1.5 MB` style sizes (decimal units).

@@ -98,6 +98,14 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    /// Skip malformed records without failing.
+    ///
+    /// Records that are not JSON, lack the text field or hold a text that
+    /// is not a string are always skipped and reported; with this flag
+    /// they are warnings and do not make the exit status 2.
+    #[arg(long, help_heading = "Input")]
+    pub skip_bad_records: bool,
+
     /// Output format: text, json, github, sarif or junit.
     ///
     /// `text` is for people; `json` for programs (stable); `github` writes

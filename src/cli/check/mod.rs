@@ -34,7 +34,10 @@ use settings::display_path;
 
 use super::args::ColorChoice;
 use super::inputs::{self, Origin};
-use super::{Status, print_diagnostics, print_timings, progress, set_threads};
+use super::{
+    Status, print_diagnostics, print_problems, print_timings, progress, set_threads,
+    skip_bad_records,
+};
 
 pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     let changed = changed::list(&args)?;
@@ -54,10 +57,19 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         .map(|p| Baseline::read(p, &settings.config))
         .transpose()?;
 
-    let (found, path_errors) = inputs::collect_with_origins(&settings.paths, settings.input_format);
-    for e in &path_errors {
-        eprintln!("error: {e}");
-    }
+    // neardup's own files are never read as input, even inside the corpus.
+    let own: Vec<&Path> = [
+        settings.file.as_deref(),
+        settings.baseline.as_deref(),
+        args.write_baseline.as_deref(),
+        args.output_file.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let (found, path_problems) =
+        inputs::collect_with_origins(&settings.paths, settings.input_format, &own);
+    print_problems(&path_problems);
     let found: Vec<(Input, Option<PathBuf>)> = found
         .into_iter()
         .filter(|(input, _)| !settings.exclude.excludes(input.source.name()))
@@ -102,7 +114,10 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     };
 
     let bar = progress::Bar::new(!args.quiet);
-    let report = pipeline::scan(&inputs, &settings.config, &options, &bar)?;
+    let mut report = pipeline::scan(&inputs, &settings.config, &options, &bar)?;
+    if settings.skip_bad_records {
+        skip_bad_records(&mut report);
+    }
     print_diagnostics(&report);
     if args.verbose {
         print_timings(&report);
@@ -120,15 +135,10 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
             paragraphs,
         })
         .collect();
-    let problems = path_errors
+    let problems = path_problems
         .iter()
-        .map(|e| Problem {
-            warning: false,
-            path: None,
-            line: None,
-            message: e.clone(),
-        })
-        .chain(report.diagnostics.iter().map(Problem::from_error))
+        .chain(&report.diagnostics)
+        .map(Problem::from_error)
         .collect();
     let mut outcome = gate::evaluate(
         &report,

@@ -1,0 +1,1036 @@
+//! Hostile and broken input, one test per kind (the table of issue 6 and
+//! the README's "Errors and bad input"): the real binary in a temporary
+//! directory per test. Every test checks three things: what is said (an
+//! error or warning naming the file, and the line where there is one),
+//! what is still done (the rest of the input is read; `clean` writes what
+//! it can and never a partial file), and the exit status.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+fn neardup() -> Command {
+    let mut cmd = Command::cargo_bin("neardup").unwrap();
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Runs `neardup ARGS` in `dir`; panics on a panic, whatever the status.
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let out = neardup().current_dir(dir).args(args).output().unwrap();
+    assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+    out
+}
+
+/// `neardup scan --output-format json ARGS` in `dir`: the report and the
+/// exit status.
+fn report(dir: &Path, args: &[&str]) -> (Value, i32, String) {
+    let out = run(
+        dir,
+        &[&["scan", "-q", "--output-format", "json"], args].concat(),
+    );
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (json, out.status.code().unwrap(), stderr(&out))
+}
+
+/// The report's diagnostics as `(severity, path, line, message)`.
+fn diagnostics(report: &Value) -> Vec<(String, String, Option<u64>, String)> {
+    report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["severity"].as_str().unwrap().to_owned(),
+                d["path"].as_str().unwrap_or("").to_owned(),
+                d["line"].as_u64(),
+                d["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `(path, line)` of every duplicate in a report.
+fn duplicates(report: &Value) -> Vec<(String, u64)> {
+    report["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["members"].as_array().unwrap()[1..].iter())
+        .map(|m| {
+            (
+                m["path"].as_str().unwrap().to_owned(),
+                m["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn summary(report: &Value, field: &str) -> u64 {
+    report["summary"][field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("no summary field {field}"))
+}
+
+/// Files in `dir` (recursively), as paths relative to it, sorted.
+fn files_under(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let rel = path.strip_prefix(dir).unwrap();
+                out.push(rel.to_string_lossy().into_owned());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+const REPEATED: &str = "The council voted to reopen the harbour road after the storm.";
+const OTHER: &str = "Volunteers cleared fallen branches from the school playground.";
+const THIRD: &str = "A new timetable for the island ferry starts on the first of May.";
+
+// ---------------------------------------------------------------------
+// Invalid UTF-8
+
+#[test]
+fn invalid_utf8_in_text_is_decoded_with_a_warning_and_counted() {
+    let dir = TempDir::new().unwrap();
+    let mut text = format!("{REPEATED}\n").into_bytes();
+    text.extend_from_slice(b"caf\xe9 au lait on the quay every morning\n");
+    text.extend_from_slice(format!("{OTHER}\n").as_bytes());
+    text.extend_from_slice(b"\xff\xfe stray bytes before a sentence about ferries\n");
+    text.extend_from_slice(format!("{REPEATED}\n").as_bytes());
+    write(dir.path(), "latin.txt", &text);
+
+    let (r, code, err) = report(dir.path(), &["latin.txt"]);
+    assert_eq!(code, 1, "a warning is not an error: {err}");
+    assert_eq!(
+        diagnostics(&r),
+        [(
+            "warning".to_owned(),
+            "latin.txt".to_owned(),
+            Some(2),
+            "invalid UTF-8 on 2 lines, the first here; decoded with replacement characters (U+FFFD)"
+                .to_owned()
+        )]
+    );
+    assert!(err.contains("warning: latin.txt:2: invalid UTF-8"), "{err}");
+    assert_eq!(summary(&r, "invalid_utf8"), 2);
+    assert_eq!(summary(&r, "paragraphs"), 5, "every line is still read");
+    assert_eq!(duplicates(&r), [("latin.txt".to_owned(), 5)]);
+
+    let out = run(dir.path(), &["scan", "-q", "latin.txt"]);
+    let summary_line = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        summary_line.contains("2 lines of invalid UTF-8; 1 warning"),
+        "{summary_line}"
+    );
+}
+
+#[test]
+fn invalid_utf8_in_a_json_string_is_decoded_with_a_warning() {
+    let dir = TempDir::new().unwrap();
+    let mut lines = Vec::new();
+    lines.extend_from_slice(format!("{{\"text\":\"{REPEATED}\"}}\n").as_bytes());
+    lines.extend_from_slice(b"{\"id\":\"x\",\"text\":\"na\xefve readers of the caf\xe9 menu\"}\n");
+    lines.extend_from_slice(format!("{{\"text\":\"{REPEATED}\"}}\n").as_bytes());
+    write(dir.path(), "c.jsonl", &lines);
+
+    let (r, code, _) = report(dir.path(), &["c.jsonl"]);
+    assert_eq!(code, 1);
+    let d = diagnostics(&r);
+    assert_eq!(d.len(), 1, "{d:?}");
+    assert_eq!(
+        (d[0].0.as_str(), d[0].1.as_str(), d[0].2),
+        ("warning", "c.jsonl", Some(2))
+    );
+    assert!(d[0].3.starts_with("invalid UTF-8"), "{}", d[0].3);
+    assert_eq!(summary(&r, "invalid_utf8"), 1);
+    assert_eq!(summary(&r, "documents"), 3, "the record is still read");
+}
+
+#[test]
+fn clean_keeps_the_original_bytes_around_invalid_utf8() {
+    let dir = TempDir::new().unwrap();
+    // Plain text: the invalid line stays byte for byte; the repeat goes.
+    let mut text = b"caf\xe9 au lait on the quay every single morning\n".to_vec();
+    text.extend_from_slice(format!("{REPEATED}\n{OTHER}\n{REPEATED}\n").as_bytes());
+    write(dir.path(), "in/a-latin.txt", &text);
+    // JSON Lines: an untouched record with invalid bytes is copied byte
+    // for byte; in a record that loses a paragraph, only the text value
+    // changes and the invalid bytes of its other fields stay.
+    let mut lines = b"{\"text\":\"untouched \xff record\",\"x\":\"\xfe\"}\n".to_vec();
+    lines.extend_from_slice(format!("{{\"text\":\"{OTHER}\\n{THIRD}\",\"meta\":\"").as_bytes());
+    lines.extend_from_slice(b"\xe9t\xe9\"}\n");
+    write(dir.path(), "in/c.jsonl", &lines);
+
+    let out = run(dir.path(), &["clean", "-q", "in", "-o", "out"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut expected = b"caf\xe9 au lait on the quay every single morning\n".to_vec();
+    expected.extend_from_slice(format!("{REPEATED}\n{OTHER}\n").as_bytes());
+    assert_eq!(read(&dir.path().join("out/a-latin.txt")), expected);
+    let mut expected = b"{\"text\":\"untouched \xff record\",\"x\":\"\xfe\"}\n".to_vec();
+    expected.extend_from_slice(format!("{{\"text\":\"{THIRD}\",\"meta\":\"").as_bytes());
+    expected.extend_from_slice(b"\xe9t\xe9\"}\n");
+    assert_eq!(
+        String::from_utf8_lossy(&read(&dir.path().join("out/c.jsonl"))),
+        String::from_utf8_lossy(&expected)
+    );
+    assert_eq!(read(&dir.path().join("out/c.jsonl")), expected);
+}
+
+// ---------------------------------------------------------------------
+// Malformed records
+
+/// A JSON Lines file with one good repeat and four bad records: invalid
+/// JSON, no text field, a text that is a number, and an id nested a
+/// hundred thousand arrays deep (which must not overflow the stack).
+fn bad_records(dir: &Path) -> Vec<u8> {
+    let deep = format!(
+        "{{\"text\":\"deep\",\"id\":{}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let lines = [
+        format!("{{\"id\":\"a\",\"text\":\"{REPEATED}\"}}"),
+        "{\"id\":\"b\",\"text\":\"unterminated".to_owned(),
+        "{\"id\":\"c\",\"body\":\"no text field\"}".to_owned(),
+        "{\"id\":\"d\",\"text\":42}".to_owned(),
+        deep,
+        format!("{{\"id\":\"e\",\"text\":\"{REPEATED}\"}}"),
+    ];
+    let content = lines.join("\n") + "\n";
+    write(dir, "bad.jsonl", &content);
+    content.into_bytes()
+}
+
+#[test]
+fn malformed_records_are_errors_naming_file_and_line() {
+    let dir = TempDir::new().unwrap();
+    bad_records(dir.path());
+    let (r, code, err) = report(dir.path(), &["bad.jsonl"]);
+    assert_eq!(code, 2, "{err}");
+    let d = diagnostics(&r);
+    let places: Vec<_> = d
+        .iter()
+        .map(|(sev, path, line, _)| (sev.as_str(), path.as_str(), *line))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("error", "bad.jsonl", Some(2)),
+            ("error", "bad.jsonl", Some(3)),
+            ("error", "bad.jsonl", Some(4)),
+            ("error", "bad.jsonl", Some(5)),
+        ]
+    );
+    assert!(d[0].3.contains("invalid JSON"), "{}", d[0].3);
+    assert!(d[1].3.contains("missing field `text`"), "{}", d[1].3);
+    assert!(d[2].3.contains("to be a string"), "{}", d[2].3);
+    assert!(d[3].3.contains("recursion limit"), "{}", d[3].3);
+    assert!(err.contains("error: bad.jsonl:2: invalid JSON"), "{err}");
+    assert_eq!(
+        duplicates(&r),
+        [("bad.jsonl".to_owned(), 6)],
+        "the good records are still compared"
+    );
+    assert_eq!(summary(&r, "documents"), 2);
+}
+
+#[test]
+fn skip_bad_records_makes_them_warnings() {
+    let dir = TempDir::new().unwrap();
+    bad_records(dir.path());
+    let (r, code, err) = report(dir.path(), &["--skip-bad-records", "bad.jsonl"]);
+    assert_eq!(code, 1, "duplicates, no error: {err}");
+    let d = diagnostics(&r);
+    assert_eq!(d.len(), 4);
+    assert!(d.iter().all(|(sev, ..)| sev == "warning"), "{d:?}");
+    assert!(
+        err.contains("warning: bad.jsonl:3: missing field `text`"),
+        "{err}"
+    );
+    assert_eq!(summary(&r, "errors"), 0);
+}
+
+#[test]
+fn clean_copies_malformed_records_unchanged() {
+    let dir = TempDir::new().unwrap();
+    let content = bad_records(dir.path());
+    let out = run(dir.path(), &["clean", "bad.jsonl", "-o", "out.jsonl"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("error: bad.jsonl:4:"),
+        "{}",
+        stderr(&out)
+    );
+    let cleaned = read(&dir.path().join("out.jsonl"));
+    let before: Vec<&[u8]> = content.split(|&b| b == b'\n').collect();
+    let after: Vec<&[u8]> = cleaned.split(|&b| b == b'\n').collect();
+    assert_eq!(before.len(), after.len());
+    assert_eq!(before[..5], after[..5], "bad records and the kept one stay");
+    assert_eq!(after[5], b"{\"id\":\"e\",\"text\":\"\"}");
+
+    let out = run(
+        dir.path(),
+        &[
+            "clean",
+            "--skip-bad-records",
+            "bad.jsonl",
+            "-o",
+            "out2.jsonl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(read(&dir.path().join("out2.jsonl")), cleaned);
+}
+
+// ---------------------------------------------------------------------
+// Compression
+
+/// Distinct numbered lines, with line 2 repeated at the very end.
+fn numbered_lines(n: usize) -> String {
+    let mut text: String = (0..n)
+        .map(|i| format!("Report number {i} from the coastal weather station at Harwick.\n"))
+        .collect();
+    text.push_str("Report number 1 from the coastal weather station at Harwick.\n");
+    text
+}
+
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+#[test]
+fn truncated_compressed_input_is_an_error_after_what_could_be_read() {
+    let dir = TempDir::new().unwrap();
+    // The repeat is early, so it is found before the cut.
+    let mut text = format!("{REPEATED}\n{REPEATED}\n");
+    text.push_str(&numbered_lines(8_000));
+    let gz = gzip(text.as_bytes());
+    let zst = zstd::encode_all(text.as_bytes(), 3).unwrap();
+    write(dir.path(), "cut.txt.gz", &gz[..gz.len() / 2]);
+    write(dir.path(), "cut.txt.zst", &zst[..zst.len() / 2]);
+    write(dir.path(), "whole.txt", format!("{OTHER}\n{OTHER}\n"));
+
+    for (name, kind) in [("cut.txt.gz", "gzip"), ("cut.txt.zst", "zstd")] {
+        let (r, code, err) = report(dir.path(), &[name, "whole.txt"]);
+        assert_eq!(code, 2, "{err}");
+        let d = diagnostics(&r);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].0.as_str(), d[0].1.as_str()), ("error", name));
+        assert!(
+            d[0].3
+                .contains(&format!("{kind} data is truncated or corrupt")),
+            "{}",
+            d[0].3
+        );
+        assert!(
+            err.contains(&format!("error: {name}: {kind} data is truncated")),
+            "{err}"
+        );
+        let found = duplicates(&r);
+        assert!(
+            found.contains(&(name.to_owned(), 2)),
+            "read up to the cut: {found:?}"
+        );
+        assert!(found.contains(&("whole.txt".to_owned(), 2)), "{found:?}");
+        assert!(
+            summary(&r, "paragraphs") > 1_000,
+            "what could be read was read"
+        );
+    }
+
+    // clean writes the intact input and not the truncated one.
+    let out = run(
+        dir.path(),
+        &["clean", "-q", "cut.txt.gz", "whole.txt", "-o", "out"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("cut.txt.gz"), "{}", stderr(&out));
+    assert_eq!(files_under(&dir.path().join("out")), ["whole.txt"]);
+}
+
+#[test]
+fn every_gzip_member_is_read() {
+    let dir = TempDir::new().unwrap();
+    let mut gz = gzip(format!("{REPEATED}\n{OTHER}\n").as_bytes());
+    gz.extend(gzip(format!("{THIRD}\n").as_bytes()));
+    gz.extend(gzip(format!("{REPEATED}\n").as_bytes()));
+    write(dir.path(), "members.txt.gz", &gz);
+    let (r, code, _) = report(dir.path(), &["members.txt.gz"]);
+    assert_eq!(code, 1);
+    assert_eq!(summary(&r, "paragraphs"), 4);
+    assert_eq!(duplicates(&r), [("members.txt.gz".to_owned(), 4)]);
+    assert!(diagnostics(&r).is_empty());
+}
+
+// ---------------------------------------------------------------------
+// Binary files
+
+#[test]
+fn binary_files_in_a_directory_are_skipped_with_a_warning() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "d/a.txt", format!("{REPEATED}\n{REPEATED}\n"));
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend_from_slice(format!("{REPEATED}\n").as_bytes());
+    write(dir.path(), "d/image.png", &png);
+    // A NUL after decompression counts, one after the first 8 KiB not.
+    write(dir.path(), "d/packed.txt.gz", gzip(b"\0\0binary\n"));
+    let mut late = format!("{OTHER}\n").repeat(200).into_bytes();
+    late.extend_from_slice(b"\0 late NUL\n");
+    write(dir.path(), "d/late.txt", &late);
+
+    let (r, code, err) = report(dir.path(), &["d"]);
+    assert_eq!(code, 1, "warnings only: {err}");
+    let d = diagnostics(&r);
+    let skipped: Vec<_> = d
+        .iter()
+        .map(|(sev, path, _, msg)| (sev.as_str(), path.as_str(), msg.contains("binary file")))
+        .collect();
+    assert_eq!(
+        skipped,
+        [
+            ("warning", "d/image.png", true),
+            ("warning", "d/packed.txt.gz", true)
+        ]
+    );
+    assert_eq!(summary(&r, "inputs"), 2, "a.txt and late.txt");
+    assert!(duplicates(&r).iter().all(|(p, _)| p != "d/image.png"));
+
+    // A file named on the command line is read, whatever it holds.
+    let (r, _, _) = report(dir.path(), &["d/image.png"]);
+    assert!(
+        diagnostics(&r).iter().all(|d| !d.3.contains("binary")),
+        "{:?}",
+        diagnostics(&r)
+    );
+    assert_eq!(summary(&r, "inputs"), 1);
+    assert_eq!(
+        summary(&r, "paragraphs"),
+        3,
+        "its bytes are lines of text too"
+    );
+
+    // clean leaves skipped files out of the output, like hidden ones.
+    let out = run(dir.path(), &["clean", "-q", "d", "-o", "out"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(files_under(&dir.path().join("out")), ["a.txt", "late.txt"]);
+}
+
+// ---------------------------------------------------------------------
+// Empty input
+
+#[test]
+fn empty_documents_are_counted_not_errors() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "d/empty.txt", "");
+    write(dir.path(), "d/blank.txt", "\n   \n\t\n\u{a0}\n");
+    write(dir.path(), "d/symbols.txt", "*** --- !!!\n§ ¶ †\n");
+    write(
+        dir.path(),
+        "d/records.jsonl",
+        format!("{{\"text\":\"\"}}\n\n{{\"text\":\" \\n \"}}\n{{\"text\":\"{OTHER}\"}}\n"),
+    );
+    let (r, code, err) = report(dir.path(), &["d"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(diagnostics(&r).is_empty(), "{err}");
+    assert_eq!(summary(&r, "documents"), 6);
+    assert_eq!(summary(&r, "empty_documents"), 5);
+    assert_eq!(
+        summary(&r, "paragraphs"),
+        3,
+        "the symbol lines and the record"
+    );
+
+    let out = run(dir.path(), &["scan", "-q", "d"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("scanned 6 documents, 3 paragraphs")
+            && text.contains("5 documents with nothing to compare"),
+        "{text}"
+    );
+
+    let out = run(dir.path(), &["clean", "-q", "d", "-o", "out"]);
+    assert_eq!(out.status.code(), Some(0));
+    for name in ["empty.txt", "blank.txt", "symbols.txt", "records.jsonl"] {
+        assert_eq!(
+            read(&dir.path().join("out").join(name)),
+            read(&dir.path().join("d").join(name)),
+            "{name} is copied as it was"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------
+// Size
+
+/// One line of about `bytes` bytes of words drawn from 4,096 made-up
+/// ones, so that two lines of a few words share no shingle.
+fn long_line(bytes: usize, seed: u64) -> String {
+    const SYLLABLES: [&str; 16] = [
+        "ka", "lo", "mi", "ne", "ru", "ta", "vo", "si", "pe", "du", "go", "ha", "ji", "bo", "fe",
+        "wu",
+    ];
+    let mut state = seed.wrapping_add(1);
+    let mut line = String::with_capacity(bytes + 16);
+    while line.len() < bytes {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        for shift in [52, 56, 60] {
+            line.push_str(SYLLABLES[(state >> shift) as usize & 15]);
+        }
+        line.push(' ');
+    }
+    line
+}
+
+/// A line far longer than a block (the 100 MB case is measured by hand, see
+/// the README): read whole, found as a repeat, cleaned.
+#[test]
+fn one_very_long_line_is_one_paragraph() {
+    let dir = TempDir::new().unwrap();
+    let line = long_line(1_200_000, 7);
+    write(dir.path(), "long.txt", format!("{line}\n{OTHER}\n{line}\n"));
+    // A short signature keeps the debug build quick; the reading is the same.
+    let (r, code, _) = report(dir.path(), &["--num-perm", "16", "long.txt"]);
+    assert_eq!(code, 1);
+    assert_eq!(summary(&r, "paragraphs"), 3);
+    assert_eq!(duplicates(&r), [("long.txt".to_owned(), 3)]);
+
+    let out = run(
+        dir.path(),
+        &[
+            "clean",
+            "-q",
+            "--num-perm",
+            "16",
+            "long.txt",
+            "-o",
+            "out.txt",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        read(&dir.path().join("out.txt")),
+        format!("{line}\n{OTHER}\n").into_bytes()
+    );
+}
+
+/// One record holding many paragraphs (10^6 is measured by hand).
+#[test]
+fn a_document_of_many_paragraphs() {
+    let dir = TempDir::new().unwrap();
+    let n = 20_000;
+    let mut text = String::new();
+    for i in 0..n {
+        text.push_str(long_line(60, i).trim_end());
+        text.push('\n');
+    }
+    text.push_str(long_line(60, 5).trim_end());
+    let record = serde_json::json!({ "id": "big", "text": text }).to_string();
+    write(dir.path(), "big.jsonl", format!("{record}\n"));
+    let (r, code, _) = report(dir.path(), &["--num-perm", "16", "big.jsonl"]);
+    assert_eq!(code, 1);
+    assert_eq!(summary(&r, "documents"), 1);
+    assert_eq!(summary(&r, "paragraphs"), n + 1);
+    assert_eq!(summary(&r, "duplicate_paragraphs"), 1);
+    assert_eq!(
+        r["clusters"][0]["members"][1]["paragraph"].as_u64(),
+        Some(n)
+    );
+}
+
+// ---------------------------------------------------------------------
+// Paths that cannot be read
+
+#[test]
+fn a_missing_path_is_an_error_and_the_rest_is_read() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "a.txt", format!("{REPEATED}\n{REPEATED}\n"));
+    let (r, code, err) = report(dir.path(), &["nope.txt", "a.txt"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("error: nope.txt: No such file"), "{err}");
+    let d = diagnostics(&r);
+    assert_eq!((d[0].0.as_str(), d[0].1.as_str()), ("error", "nope.txt"));
+    assert_eq!(duplicates(&r), [("a.txt".to_owned(), 2)]);
+}
+
+#[test]
+fn a_broken_link_in_a_directory_is_an_error_naming_it() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "d/a.txt", format!("{REPEATED}\n{REPEATED}\n"));
+    std::os::unix::fs::symlink("gone.txt", dir.path().join("d/link.txt")).unwrap();
+    let (r, code, err) = report(dir.path(), &["d"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("error: d/link.txt: broken symbolic link: its target does not exist"),
+        "{err}"
+    );
+    assert_eq!(duplicates(&r), [("d/a.txt".to_owned(), 2)]);
+
+    // clean writes the rest.
+    let out = run(dir.path(), &["clean", "-q", "d", "-o", "out"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(files_under(&dir.path().join("out")), ["a.txt"]);
+}
+
+/// Whether this process runs as root, which reads any file.
+fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
+}
+
+/// As root, runs the command as `nobody` through `setpriv`, when there is
+/// one, so that permissions apply.
+fn as_unprivileged(dir: &Path, args: &[&str]) -> Option<Output> {
+    let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())?;
+    let bin = assert_cmd::cargo::cargo_bin("neardup");
+    let out = std::process::Command::new(setpriv)
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(bin)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .ok()?;
+    // setpriv itself failed: not allowed to change user, or to run the
+    // binary as that user.
+    (!stderr(&out).contains("setpriv:")).then_some(out)
+}
+
+#[test]
+fn an_unreadable_file_is_an_error_and_the_rest_is_read() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    write(dir.path(), "d/a.txt", format!("{REPEATED}\n{REPEATED}\n"));
+    let secret = write(dir.path(), "d/secret.txt", format!("{OTHER}\n{OTHER}\n"));
+    std::fs::set_permissions(dir.path().join("d"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let args = ["scan", "-q", "--output-format", "json", "d"];
+    let out = if is_root() {
+        match as_unprivileged(dir.path(), &args) {
+            Some(out) => out,
+            None => {
+                // Root reads it regardless: then it is simply scanned.
+                let (r, code, _) = report(dir.path(), &["d"]);
+                assert_eq!(code, 1);
+                assert_eq!(summary(&r, "inputs"), 2);
+                assert!(duplicates(&r).contains(&("d/secret.txt".to_owned(), 2)));
+                return;
+            }
+        }
+    } else {
+        run(dir.path(), &args)
+    };
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error: d/secret.txt: Permission denied"),
+        "{}",
+        stderr(&out)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(duplicates(&r), [("d/a.txt".to_owned(), 2)]);
+}
+
+#[test]
+fn a_symlink_loop_is_an_error_naming_the_link() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "d/a.txt", format!("{REPEATED}\n"));
+    write(dir.path(), "d/sub/b.txt", format!("{REPEATED}\n"));
+    std::os::unix::fs::symlink("..", dir.path().join("d/sub/up")).unwrap();
+    std::os::unix::fs::symlink("self", dir.path().join("d/self")).unwrap();
+    // A link to a directory elsewhere is followed.
+    write(dir.path(), "elsewhere/c.txt", format!("{REPEATED}\n"));
+    std::os::unix::fs::symlink("../elsewhere", dir.path().join("d/linked")).unwrap();
+
+    let (r, code, err) = report(dir.path(), &["d"]);
+    assert_eq!(code, 2, "{err}");
+    let d = diagnostics(&r);
+    let problems: Vec<_> = d
+        .iter()
+        .map(|(sev, path, _, _)| (sev.as_str(), path.as_str()))
+        .collect();
+    assert_eq!(problems, [("error", "d/self"), ("error", "d/sub/up")]);
+    assert!(d[1].3.starts_with("symbolic link loop"), "{}", d[1].3);
+    assert!(d[0].3.contains("symbolic link"), "{}", d[0].3);
+    assert_eq!(
+        duplicates(&r),
+        [
+            ("d/linked/c.txt".to_owned(), 1),
+            ("d/sub/b.txt".to_owned(), 1)
+        ]
+    );
+}
+
+// ---------------------------------------------------------------------
+// Output that cannot be written
+
+#[test]
+fn an_output_directory_that_cannot_be_created_is_an_error() {
+    let dir = TempDir::new().unwrap();
+    let input = write(dir.path(), "in/a.txt", format!("{REPEATED}\n{REPEATED}\n"));
+    write(dir.path(), "blocker", "a file, not a directory\n");
+    // Under a regular file: fails for root too.
+    let out = run(dir.path(), &["clean", "-q", "in", "-o", "blocker/out"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("blocker/out"), "{}", stderr(&out));
+    assert_eq!(
+        read(&input),
+        format!("{REPEATED}\n{REPEATED}\n").into_bytes()
+    );
+    assert_eq!(files_under(dir.path()), ["blocker", "in/a.txt"]);
+}
+
+#[test]
+fn a_read_only_output_directory_is_an_error() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let input = write(dir.path(), "a.txt", format!("{REPEATED}\n{REPEATED}\n"));
+    std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out_dir = dir.path().join("out");
+    std::fs::create_dir(&out_dir).unwrap();
+    std::fs::set_permissions(&out_dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let args = ["clean", "-q", "a.txt", "-o", "out/a.txt"];
+    let out = if is_root() {
+        match as_unprivileged(dir.path(), &args) {
+            Some(out) => out,
+            // Root writes anyway; the other test covers an impossible path.
+            None => return,
+        }
+    } else {
+        run(dir.path(), &args)
+    };
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("error: creating a temporary file in out: Permission denied"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(files_under(&out_dir).is_empty());
+    assert_eq!(
+        read(&input),
+        format!("{REPEATED}\n{REPEATED}\n").into_bytes()
+    );
+}
+
+/// A file system of 64 KiB (a tmpfs, where mounting is allowed), or else
+/// a file size limit of the same size: writing a larger output fails
+/// part-way.
+struct SmallDisk {
+    dir: PathBuf,
+    mounted: bool,
+}
+
+impl SmallDisk {
+    fn new(dir: PathBuf) -> SmallDisk {
+        std::fs::create_dir_all(&dir).unwrap();
+        let mounted = is_root()
+            && std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+                .arg(&dir)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+        SmallDisk { dir, mounted }
+    }
+
+    /// `neardup ARGS`, in `cwd`, under the size limit.
+    fn run(&self, cwd: &Path, args: &[&str]) -> Output {
+        let bin = assert_cmd::cargo::cargo_bin("neardup");
+        let mut cmd = if self.mounted {
+            std::process::Command::new(bin)
+        } else {
+            // Ignoring SIGXFSZ turns the limit into an EFBIG write error.
+            let mut sh = std::process::Command::new("sh");
+            sh.args(["-c", "trap '' XFSZ; ulimit -f 128; exec \"$0\" \"$@\""])
+                .arg(bin);
+            sh
+        };
+        let out = cmd.args(args).current_dir(cwd).output().unwrap();
+        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
+        out
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        if self.mounted {
+            let _ = std::process::Command::new("umount").arg(&self.dir).status();
+        }
+    }
+}
+
+#[test]
+fn a_full_disk_during_clean_leaves_no_partial_output() {
+    let dir = TempDir::new().unwrap();
+    let text = numbered_lines(4_000);
+    let input = write(dir.path(), "in/a.txt", &text);
+    write(dir.path(), "in/b.txt", format!("{OTHER}\n"));
+    let disk = SmallDisk::new(dir.path().join("small"));
+    let out = disk.run(dir.path(), &["clean", "-q", "in", "-o", "small/out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("error: writing small/out/a.txt: "), "{err}");
+    assert!(
+        err.contains("No space left on device") || err.contains("File too large"),
+        "{err}"
+    );
+    // The small input fits and is written; the large one is not, and no
+    // temporary file is left.
+    assert_eq!(files_under(&dir.path().join("small/out")), ["b.txt"]);
+    assert_eq!(read(&input), text.as_bytes());
+}
+
+// ---------------------------------------------------------------------
+// Interrupts
+
+/// Interrupts `clean` while an output is being written: it reads from a
+/// FIFO that is left empty at the moment the output's temporary file
+/// exists, so the signal always arrives mid-write.
+fn interrupt_clean(signal: libc::c_int) -> (Option<i32>, Vec<String>) {
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::time::{Duration, Instant};
+    let dir = TempDir::new().unwrap();
+    let fifo = dir.path().join("in.txt");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::create_dir(dir.path().join("out")).unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("neardup"))
+        .args([
+            "clean",
+            "-q",
+            "--input-format",
+            "text",
+            "in.txt",
+            "-o",
+            "out/in.txt",
+        ])
+        .current_dir(dir.path())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let wait = |what: &str, child: &mut std::process::Child| {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        assert!(child.try_wait().unwrap().is_none(), "exited before {what}");
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    // The scan's one read (no repeats: no second pass).
+    let mut writer = loop {
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(&fifo)
+        {
+            Ok(w) => break w,
+            Err(_) => wait("the scan to open the input", &mut child),
+        }
+    };
+    writer
+        .write_all(format!("{REPEATED}\n{OTHER}\n").as_bytes())
+        .unwrap();
+    drop(writer);
+    // The output's temporary file exists; the rewrite waits for the FIFO.
+    while files_under(&dir.path().join("out")).is_empty() {
+        wait("the temporary output file", &mut child);
+    }
+    // SAFETY: kill has no memory effects; the pid is our live child's.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+    let status = child.wait().unwrap();
+    (status.code(), files_under(dir.path()))
+}
+
+#[test]
+fn sigterm_during_clean_leaves_no_files() {
+    let (code, files) = interrupt_clean(libc::SIGTERM);
+    assert_eq!(code, Some(143));
+    assert_eq!(files, ["in.txt"], "no output, no temporary file");
+}
+
+#[test]
+fn sigint_during_clean_leaves_no_files() {
+    let (code, files) = interrupt_clean(libc::SIGINT);
+    assert_eq!(code, Some(130));
+    assert_eq!(files, ["in.txt"], "no output, no temporary file");
+}
+
+// ---------------------------------------------------------------------
+// The same file twice; outputs inside inputs
+
+#[test]
+fn a_file_given_twice_is_read_once_with_a_warning() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "d/a.txt", format!("{REPEATED}\n{OTHER}\n"));
+    std::os::unix::fs::symlink("a.txt", dir.path().join("d/z-link.txt")).unwrap();
+    let (r, code, err) = report(dir.path(), &["d/a.txt", "d", "./d/a.txt"]);
+    assert_eq!(code, 0, "nothing repeats once the file is read once: {err}");
+    assert_eq!(summary(&r, "inputs"), 1);
+    let d = diagnostics(&r);
+    let warned: Vec<_> = d
+        .iter()
+        .map(|(sev, path, _, msg)| (sev.as_str(), path.as_str(), msg.as_str()))
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            ("warning", "d/a.txt", "named more than once; read once"),
+            ("warning", "d/z-link.txt", "the same as d/a.txt; read once"),
+            ("warning", "./d/a.txt", "the same as d/a.txt; read once"),
+        ]
+    );
+    // The same directory twice is one warning, not one per file.
+    let (r, _, _) = report(dir.path(), &["d", "d/"]);
+    assert_eq!(summary(&r, "inputs"), 1);
+    assert_eq!(diagnostics(&r).len(), 2, "{:?}", diagnostics(&r));
+}
+
+#[test]
+fn an_output_directory_inside_the_input_is_never_read() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "corpus/a.txt", format!("{REPEATED}\n{OTHER}\n"));
+    write(dir.path(), "corpus/b.txt", format!("{REPEATED}\n{THIRD}\n"));
+    let args = [
+        "clean",
+        "corpus",
+        "-o",
+        "corpus/cleaned",
+        "--removed",
+        "corpus/removed.jsonl",
+    ];
+    let first = run(dir.path(), &args);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let snapshot = |dir: &Path| {
+        files_under(&dir.join("corpus"))
+            .into_iter()
+            .map(|f| {
+                let bytes = read(&dir.join("corpus").join(&f));
+                (f, bytes)
+            })
+            .collect::<Vec<_>>()
+    };
+    let after_first = snapshot(dir.path());
+    // Again: the earlier output and log are not inputs, so the result is
+    // the same.
+    let second = run(dir.path(), &args);
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("cleaned 2 inputs"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(snapshot(dir.path()), after_first);
+    assert_eq!(
+        files_under(&dir.path().join("corpus")),
+        [
+            "a.txt",
+            "b.txt",
+            "cleaned/a.txt",
+            "cleaned/b.txt",
+            "removed.jsonl"
+        ]
+    );
+    assert_eq!(
+        read(&dir.path().join("corpus/cleaned/b.txt")),
+        format!("{THIRD}\n").into_bytes()
+    );
+}
+
+// ---------------------------------------------------------------------
+// check
+
+/// `neardup check --no-config --output-format json ARGS` in `dir`.
+fn check(dir: &Path, args: &[&str]) -> (Value, i32, String) {
+    let out = run(
+        dir,
+        &[
+            &["check", "-q", "--no-config", "--output-format", "json"],
+            args,
+        ]
+        .concat(),
+    );
+    let json = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
+    (json, out.status.code().unwrap(), stderr(&out))
+}
+
+#[test]
+fn check_reports_bad_input_and_fails_with_status_2() {
+    let dir = TempDir::new().unwrap();
+    bad_records(dir.path());
+    let mut latin = format!("{OTHER}\n").into_bytes();
+    latin.extend_from_slice(b"caf\xe9 on the quay\n");
+    write(dir.path(), "c/latin.txt", &latin);
+    write(dir.path(), "c/image.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR");
+    std::fs::rename(dir.path().join("bad.jsonl"), dir.path().join("c/bad.jsonl")).unwrap();
+
+    let (r, code, err) = check(dir.path(), &["c", "gone"]);
+    assert_eq!(code, 2, "{err}");
+    for expected in [
+        "error: gone: No such file",
+        "warning: c/image.png: binary file",
+        "error: c/bad.jsonl:2: invalid JSON",
+        "error: c/bad.jsonl:5:",
+        "warning: c/latin.txt:2: invalid UTF-8",
+    ] {
+        assert!(err.contains(expected), "{expected}: {err}");
+    }
+    assert_eq!(summary(&r, "errors"), 5);
+    assert_eq!(summary(&r, "warnings"), 2);
+    assert_eq!(summary(&r, "files"), 2, "the binary file is not checked");
+
+    // Bad records skipped: the verdict is the duplicates' alone.
+    let (r, code, err) = check(dir.path(), &["--skip-bad-records", "c"]);
+    assert_eq!(code, 1, "a repeat fails the check, nothing else: {err}");
+    assert_eq!(summary(&r, "errors"), 0);
+    assert_eq!(summary(&r, "warnings"), 6);
+}
+
+#[test]
+fn check_never_reads_its_own_files_in_the_corpus() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "c/a.txt", format!("{REPEATED}\n{REPEATED}\n"));
+    let (_, code, err) = check(dir.path(), &["c", "--write-baseline", "c/baseline.json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(dir.path().join("c/baseline.json").exists());
+    // The baseline is a .json file inside the corpus: it must not be read
+    // as JSON Lines input.
+    let (r, code, err) = check(dir.path(), &["c", "--baseline", "c/baseline.json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(summary(&r, "files"), 1);
+    assert_eq!(summary(&r, "warnings") + summary(&r, "errors"), 0, "{err}");
+}
