@@ -236,7 +236,7 @@ fn class(b: u8) -> Class {
 fn fast_words_apply(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut i = 0;
-    while let Some(offset) = bytes[i..].iter().position(|&b| b >= 0x80) {
+    while let Some(offset) = first_non_ascii(&bytes[i..]) {
         i += offset;
         match unit(bytes, i) {
             (_, 0) => return false,
@@ -244,6 +244,24 @@ fn fast_words_apply(text: &str) -> bool {
         }
     }
     true
+}
+
+/// The position of the first byte of `bytes` that is not ASCII, looking at
+/// eight bytes at a time (most paragraphs have none, or few).
+fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+    let mut clean = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        if word & HIGH_BITS != 0 {
+            break;
+        }
+        clean += 8;
+    }
+    bytes[clean..]
+        .iter()
+        .position(|&b| b >= 0x80)
+        .map(|p| clean + p)
 }
 
 /// The word-break class and length in bytes of the character at `bytes[i]`;
