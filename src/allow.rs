@@ -91,6 +91,16 @@ impl Allowlist {
         })
     }
 
+    /// The texts, as given.
+    pub(crate) fn texts(&self) -> &[String] {
+        &self.texts
+    }
+
+    /// The patterns, as compiled (anchored).
+    pub(crate) fn pattern_sources(&self) -> &[String] {
+        self.patterns.as_ref().map_or(&[], RegexSet::patterns)
+    }
+
     /// Whether nothing is allowed.
     pub fn is_empty(&self) -> bool {
         self.texts.is_empty() && self.patterns.is_none()

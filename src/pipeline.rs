@@ -38,6 +38,7 @@ use crate::corpus::{Format, Input, JsonlFields};
 use crate::fingerprint::{self, Fingerprinter};
 use crate::paragraph::{Paragraph, paragraphs};
 use crate::passage;
+use crate::print::{self, Fingerprinted, PrintCache};
 use crate::report::{Cluster, Duplicate, Kind, Location, Member, Report, Summary};
 use crate::shingle::ShingleSet;
 use crate::{Config, Error, ErrorKind, Scope, Similarity};
@@ -126,9 +127,72 @@ pub fn scan(
     options: &ScanOptions,
     progress: &dyn Progress,
 ) -> Result<Report, Error> {
+    run(inputs, config, options, progress, None)
+}
+
+/// [`scan`], taking the first pass's results for unchanged inputs from
+/// `cache` and storing them there for the others ([`crate::print`]). The
+/// report is the same as without the cache.
+///
+/// # Errors
+///
+/// As [`scan`].
+///
+/// # Example
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use neardup::corpus::{Format, Input, MemorySource};
+/// use neardup::pipeline::{scan, scan_with_cache, ScanOptions, Silent};
+/// use neardup::print::PrintCache;
+/// use neardup::Config;
+///
+/// /// Keeps prints in memory, by input number.
+/// #[derive(Default)]
+/// struct Memory(Mutex<HashMap<usize, Vec<u8>>>);
+///
+/// impl PrintCache for Memory {
+///     fn load(&self, input: usize) -> Option<Vec<u8>> {
+///         self.0.lock().unwrap().get(&input).cloned()
+///     }
+///     fn store(&self, input: usize, print: &[u8]) {
+///         self.0.lock().unwrap().insert(input, print.to_vec());
+///     }
+/// }
+///
+/// let text = "The ferry to Inish Mor was cancelled again on Friday morning.\n\
+///             The ferry to Inish Mor was cancelled again on Friday morning.\n";
+/// let inputs = [Input::new(MemorySource::new("a.txt", text), Format::Text)];
+/// let (config, options) = (Config::default(), ScanOptions::default());
+/// let cache = Memory::default();
+/// let first = scan_with_cache(&inputs, &config, &options, &Silent, &cache)?;
+/// assert!(cache.load(0).is_some());
+/// let second = scan_with_cache(&inputs, &config, &options, &Silent, &cache)?;
+/// assert_eq!(second.clusters, first.clusters);
+/// assert_eq!(second.summary, scan(&inputs, &config, &options, &Silent)?.summary);
+/// # Ok::<(), neardup::Error>(())
+/// ```
+pub fn scan_with_cache(
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+    cache: &dyn PrintCache,
+) -> Result<Report, Error> {
+    run(inputs, config, options, progress, Some(cache))
+}
+
+fn run(
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+    cache: Option<&dyn PrintCache>,
+) -> Result<Report, Error> {
     let ctx = Context::new(inputs, config, options);
     let mut clock = Stopwatch::new();
-    let mut index = fingerprint_pass(&ctx, progress)?;
+    let mut index = fingerprint_pass(&ctx, progress, cache)?;
     clock.lap("fingerprint");
     let plan = Plan::new(&mut index, config.lsh().bands(), config.scope());
     clock.lap("group");
@@ -213,7 +277,8 @@ struct Unit {
     block: Block,
 }
 
-/// What the reader thread sends: a block, or the failure of an input.
+/// What the reader thread sends: a block, the failure of an input, or
+/// (first pass only) an input's blocks from its print.
 enum Item {
     Unit(Unit),
     Failed {
@@ -221,15 +286,26 @@ enum Item {
         input: u32,
         error: io::Error,
     },
+    Cached {
+        seq: usize,
+        blocks: Vec<Fingerprinted>,
+    },
 }
 
 impl Item {
     fn seq(&self) -> usize {
         match self {
             Item::Unit(u) => u.seq,
-            Item::Failed { seq, .. } => *seq,
+            Item::Failed { seq, .. } | Item::Cached { seq, .. } => *seq,
         }
     }
+}
+
+/// Where the first pass may find prints: the cache and each input's
+/// settings key.
+struct Prints<'c> {
+    cache: &'c dyn PrintCache,
+    keys: Vec<u64>,
 }
 
 /// Which blocks of which inputs a pass reads.
@@ -278,6 +354,13 @@ impl Outbox<'_> {
         self.tx.send(Item::Failed { seq, input, error }).is_ok()
     }
 
+    /// Sends an input's blocks from its print; false when the receiving
+    /// side has gone.
+    fn cached(&mut self, blocks: Vec<Fingerprinted>) -> bool {
+        let seq = self.next();
+        self.tx.send(Item::Cached { seq, blocks }).is_ok()
+    }
+
     fn next(&mut self) -> usize {
         self.seq += 1;
         self.seq - 1
@@ -290,15 +373,29 @@ impl Outbox<'_> {
 fn produce(
     ctx: &Context<'_>,
     selection: &dyn Selection,
+    prints: Option<&Prints<'_>>,
     tx: &Sender<Item>,
     progress: &dyn Progress,
 ) -> u64 {
     let mut decoded = 0u64;
     let mut out = Outbox { tx, seq: 0 };
+    let bands = ctx.config.lsh().bands();
     for i in 0..ctx.inputs.len() as u32 {
         let Some(last) = selection.last_block(i) else {
             continue;
         };
+        let cached = prints.and_then(|p| {
+            let data = p.cache.load(i as usize)?;
+            print::decode(&data, p.keys[i as usize], bands, i)
+        });
+        if let (Some(blocks), Some(p)) = (cached, prints) {
+            p.cache.used(i as usize);
+            progress.advance(ctx.inputs[i as usize].source.size_hint().unwrap_or(0));
+            if !out.cached(blocks) {
+                return decoded;
+            }
+            continue;
+        }
         let blocks = match ctx.blocks(i, progress) {
             Ok(blocks) => blocks,
             Err(error) => {
@@ -346,6 +443,7 @@ fn produce(
 fn ordered<T, S, W, C>(
     ctx: &Context<'_>,
     selection: &dyn Selection,
+    prints: Option<&Prints<'_>>,
     progress: &dyn Progress,
     work: W,
     state: S,
@@ -361,7 +459,7 @@ where
     let (tx, rx) = bounded::<Item>(threads * 2);
     let (rtx, rrx) = bounded::<(usize, T)>(threads * 4);
     std::thread::scope(|s| {
-        let reader = s.spawn(move || produce(ctx, selection, &tx, progress));
+        let reader = s.spawn(move || produce(ctx, selection, prints, &tx, progress));
         let consumer = s.spawn(move || {
             let mut state = state;
             let mut pending = BTreeMap::new();
@@ -495,29 +593,6 @@ impl Index {
     }
 }
 
-/// The first pass's result for one block.
-#[derive(Default)]
-struct Fingerprinted {
-    input: u32,
-    index: u32,
-    /// Record formats: the line (row) and paragraph count of each good
-    /// document.
-    records: Vec<(u64, u32)>,
-    paragraphs: u32,
-    /// Paragraphs dropped by the allowlist.
-    allowed: u32,
-    /// Block-local paragraph number of each fingerprinted paragraph.
-    local: Vec<u32>,
-    content: Vec<u64>,
-    /// Band-major band keys: `keys[b][i]` is band `b`'s key of the block's
-    /// `i`-th fingerprinted paragraph.
-    keys: Vec<Vec<u32>>,
-    diagnostics: Vec<Error>,
-    /// Invalid UTF-8: the first line (record) where it was found and how
-    /// many lines (records) had it.
-    invalid_utf8: Option<(u64, u64)>,
-}
-
 /// The 0-based lines of `text` that are not valid UTF-8, as the first of
 /// them and their number. Lines end at `\n`, which never splits a UTF-8
 /// sequence, so each line is valid or not on its own.
@@ -538,6 +613,7 @@ fn fingerprint_block(
     let mut out = Fingerprinted {
         input: unit.input,
         index: unit.index,
+        bytes: unit.block.data.len() as u64,
         ..Fingerprinted::default()
     };
     let mode = ctx.config.paragraphs();
@@ -607,107 +683,110 @@ fn fingerprint_block(
     out
 }
 
-fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index, Error> {
+/// What the first pass's workers hand the consumer.
+enum Pass1 {
+    Block(Fingerprinted),
+    /// An input's blocks, from its print.
+    Cached(Vec<Fingerprinted>),
+    Failed(u32, Error),
+}
+
+/// The print being recorded for the input the consumer is reading.
+struct Recording {
+    input: u32,
+    blocks: u32,
+    encoded: Vec<u8>,
+    /// No problem so far: an input with problems gets no print.
+    clean: bool,
+}
+
+fn fingerprint_pass(
+    ctx: &Context<'_>,
+    progress: &dyn Progress,
+    cache: Option<&dyn PrintCache>,
+) -> Result<Index, Error> {
     let total = ctx
         .inputs
         .iter()
         .map(|i| i.source.size_hint())
         .sum::<Option<u64>>();
     progress.begin("fingerprinting", total);
+    let prints = cache.map(|cache| Prints {
+        cache,
+        keys: ctx
+            .inputs
+            .iter()
+            .map(|i| print::settings_key(ctx.config, ctx.options, i.format))
+            .collect(),
+    });
     let work = |scratch: &mut fingerprint::Scratch, item: Item| match item {
-        Item::Unit(unit) => (unit.seq, Ok(fingerprint_block(ctx, scratch, &unit))),
-        Item::Failed { seq, input, error } => {
-            (seq, Err(Error::io(&ctx.names[input as usize], error)))
+        Item::Unit(unit) => (
+            unit.seq,
+            Pass1::Block(fingerprint_block(ctx, scratch, &unit)),
+        ),
+        Item::Failed { seq, input, error } => (
+            seq,
+            Pass1::Failed(input, Error::io(&ctx.names[input as usize], error)),
+        ),
+        Item::Cached { seq, blocks } => (seq, Pass1::Cached(blocks)),
+    };
+    let store = |recording: Option<Recording>| {
+        if let (Some(p), Some(r)) = (&prints, recording)
+            && r.clean
+        {
+            let key = p.keys[r.input as usize];
+            p.cache
+                .store(r.input as usize, &print::finish(key, r.blocks, &r.encoded));
         }
     };
-    let consume = |index: &mut Index, (seq, result): (usize, Result<Fingerprinted, Error>)| {
-        let block = match result {
-            Ok(block) => block,
-            Err(e) => return index.diagnostics.push((seq, e)),
-        };
-        let Ok(first_para) = u32::try_from(index.paragraphs) else {
-            index.overflow = true;
-            return;
-        };
-        if index.paragraphs + u64::from(block.paragraphs) > u64::from(u32::MAX) {
-            index.overflow = true;
-            return;
-        }
-        let docs_before = index.docs.len() as u32;
-        let format = ctx.format(block.input);
-        match format {
-            Format::Text => {
-                if block.index == 0 {
-                    index.docs.push(Doc {
-                        input: block.input,
-                        line: 1,
-                        first_para,
-                        n_paras: 0,
-                    });
+    let consume = |(index, recording): &mut (Index, Option<Recording>),
+                   (seq, result): (usize, Pass1)| {
+        match result {
+            Pass1::Block(block) => {
+                if prints.is_some() {
+                    if recording.as_ref().is_none_or(|r| r.input != block.input) {
+                        store(recording.replace(Recording {
+                            input: block.input,
+                            blocks: 0,
+                            encoded: Vec::new(),
+                            clean: true,
+                        }));
+                    }
+                    if let Some(r) = recording.as_mut() {
+                        r.clean &= block.diagnostics.is_empty() && block.invalid_utf8.is_none();
+                        if r.clean {
+                            print::encode_block(&mut r.encoded, &block);
+                            r.blocks += 1;
+                        }
+                    }
                 }
-                if let Some(doc) = index.docs.last_mut() {
-                    doc.n_paras += block.paragraphs;
-                }
+                add_block(ctx, index, seq, block);
             }
-            _ => {
-                let mut para = first_para;
-                for &(line, n_paras) in &block.records {
-                    index.docs.push(Doc {
-                        input: block.input,
-                        line,
-                        first_para: para,
-                        n_paras,
-                    });
-                    para += n_paras;
+            Pass1::Cached(blocks) => {
+                store(recording.take());
+                for block in blocks {
+                    add_block(ctx, index, seq, block);
                 }
             }
-        }
-        let first_doc = match format {
-            Format::Text => docs_before.saturating_sub(u32::from(block.index > 0)),
-            _ => docs_before,
-        };
-        index.blocks.insert(
-            (block.input, block.index),
-            BlockStart {
-                first_para,
-                paragraphs: block.paragraphs,
-                first_doc,
-                docs: index.docs.len() as u32 - docs_before,
-            },
-        );
-        let n = block.local.len() as u32;
-        if block.input as usize >= ctx.options.reference && index.first_checked.is_none() {
-            index.first_checked = Some(index.slots);
-        }
-        if n > 0 {
-            let para: Vec<u32> = block.local.iter().map(|&l| first_para + l).collect();
-            index.chunks.push((para, block.content));
-            if index.keys.is_empty() {
-                index.keys.resize_with(block.keys.len(), Column::default);
-            }
-            for (column, keys) in index.keys.iter_mut().zip(&block.keys) {
-                column.extend_from_slice(keys);
-            }
-            index.slots += n;
-        }
-        index.paragraphs += u64::from(block.paragraphs);
-        index.allowed += u64::from(block.allowed);
-        if let Some((line, count)) = block.invalid_utf8 {
-            match index.invalid_utf8.last_mut() {
-                Some(last) if last.input == block.input => last.count += count,
-                _ => index.invalid_utf8.push(InvalidUtf8 {
-                    seq,
-                    input: block.input,
-                    line,
-                    count,
-                }),
+            Pass1::Failed(input, e) => {
+                match recording.as_mut() {
+                    Some(r) if r.input == input => r.clean = false,
+                    _ => store(recording.take()),
+                }
+                index.diagnostics.push((seq, e));
             }
         }
-        index
-            .diagnostics
-            .extend(block.diagnostics.into_iter().map(|e| (seq, e)));
     };
-    let (mut index, bytes) = ordered(ctx, &Everything, progress, work, Index::default(), consume);
+    let ((mut index, recording), _) = ordered(
+        ctx,
+        &Everything,
+        prints.as_ref(),
+        progress,
+        work,
+        (Index::default(), None),
+        consume,
+    );
+    store(recording);
     progress.end();
     // Invalid UTF-8 is one warning per input, naming the first place and
     // counting the rest: a corpus in another encoding would otherwise
@@ -735,8 +814,93 @@ fn fingerprint_pass(ctx: &Context<'_>, progress: &dyn Progress) -> Result<Index,
             u32::MAX
         )));
     }
-    index.bytes = bytes;
     Ok(index)
+}
+
+/// Adds one block's first-pass results to the index.
+fn add_block(ctx: &Context<'_>, index: &mut Index, seq: usize, block: Fingerprinted) {
+    let Ok(first_para) = u32::try_from(index.paragraphs) else {
+        index.overflow = true;
+        return;
+    };
+    if index.paragraphs + u64::from(block.paragraphs) > u64::from(u32::MAX) {
+        index.overflow = true;
+        return;
+    }
+    let docs_before = index.docs.len() as u32;
+    let format = ctx.format(block.input);
+    match format {
+        Format::Text => {
+            if block.index == 0 {
+                index.docs.push(Doc {
+                    input: block.input,
+                    line: 1,
+                    first_para,
+                    n_paras: 0,
+                });
+            }
+            if let Some(doc) = index.docs.last_mut() {
+                doc.n_paras += block.paragraphs;
+            }
+        }
+        _ => {
+            let mut para = first_para;
+            for &(line, n_paras) in &block.records {
+                index.docs.push(Doc {
+                    input: block.input,
+                    line,
+                    first_para: para,
+                    n_paras,
+                });
+                para += n_paras;
+            }
+        }
+    }
+    let first_doc = match format {
+        Format::Text => docs_before.saturating_sub(u32::from(block.index > 0)),
+        _ => docs_before,
+    };
+    index.blocks.insert(
+        (block.input, block.index),
+        BlockStart {
+            first_para,
+            paragraphs: block.paragraphs,
+            first_doc,
+            docs: index.docs.len() as u32 - docs_before,
+        },
+    );
+    let n = block.local.len() as u32;
+    if block.input as usize >= ctx.options.reference && index.first_checked.is_none() {
+        index.first_checked = Some(index.slots);
+    }
+    if n > 0 {
+        let para: Vec<u32> = block.local.iter().map(|&l| first_para + l).collect();
+        index.chunks.push((para, block.content));
+        if index.keys.is_empty() {
+            index.keys.resize_with(block.keys.len(), Column::default);
+        }
+        for (column, keys) in index.keys.iter_mut().zip(&block.keys) {
+            column.extend_from_slice(keys);
+        }
+        index.slots += n;
+    }
+    index.paragraphs += u64::from(block.paragraphs);
+    index.allowed += u64::from(block.allowed);
+    index.bytes += block.bytes;
+    if let Some((line, count)) = block.invalid_utf8 {
+        match index.invalid_utf8.last_mut() {
+            Some(last) if last.input == block.input => last.count += count,
+            _ => index.invalid_utf8.push(InvalidUtf8 {
+                seq,
+                input: block.input,
+                line,
+                count,
+            }),
+        }
+    }
+    index
+        .diagnostics
+        .extend(block.diagnostics.into_iter().map(|e| (seq, e)));
 }
 
 /// Compressed sparse rows: `lists[i]` is `items[offsets[i]..offsets[i+1]]`.
@@ -1215,6 +1379,8 @@ fn verify_pass(ctx: &Context<'_>, index: &Index, plan: &Plan, progress: &dyn Pro
             found: Vec::new(),
             diagnostics: vec![Error::io(&ctx.names[input as usize], error)],
         },
+        // The second pass reads inputs, never prints.
+        Item::Cached { .. } => Reread::default(),
     };
     let state = (
         Assigner::new(ctx.config.threshold(), plan.groups),
@@ -1274,7 +1440,8 @@ fn verify_pass(ctx: &Context<'_>, index: &Index, plan: &Plan, progress: &dyn Pro
             }
         }
     };
-    let ((assigner, mut verified, _), _) = ordered(ctx, &needed, progress, work, state, consume);
+    let ((assigner, mut verified, _), _) =
+        ordered(ctx, &needed, None, progress, work, state, consume);
     progress.end();
     verified.comparisons = assigner.comparisons();
     verified
@@ -1459,6 +1626,106 @@ mod tests {
         assert_eq!(r.paragraphs_by_input, [3, 1, 3]);
         // Without a reference the repeats inside old1 and old2 count too.
         assert_eq!(run(&inputs).summary.duplicate_paragraphs, 4);
+    }
+
+    /// Counts how often a source is opened.
+    struct Counted {
+        name: &'static str,
+        text: String,
+        opened: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl crate::corpus::Source for Counted {
+        fn name(&self) -> &str {
+            self.name
+        }
+        fn open(&self) -> io::Result<Box<dyn io::Read + Send + '_>> {
+            self.opened
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Box::new(self.text.as_bytes()))
+        }
+    }
+
+    /// Prints in memory.
+    #[derive(Default)]
+    struct Prints(std::sync::Mutex<BTreeMap<usize, Vec<u8>>>);
+
+    impl PrintCache for Prints {
+        fn load(&self, input: usize) -> Option<Vec<u8>> {
+            self.0.lock().unwrap().get(&input).cloned()
+        }
+        fn store(&self, input: usize, print: &[u8]) {
+            self.0.lock().unwrap().insert(input, print.to_vec());
+        }
+    }
+
+    /// A cached scan reports what an uncached one does, and opens an input
+    /// it has a print of only to verify candidates.
+    #[test]
+    fn prints_replace_the_first_pass() {
+        let dup = "The lighthouse keeper retired after forty years on the rock.\n";
+        let sources = [
+            (
+                "a.txt",
+                format!("{dup}Fishing boats stayed in port because of the gale.\n{dup}"),
+            ),
+            (
+                "b.txt",
+                "A new ferry timetable starts on the first of the month.\n".to_owned(),
+            ),
+            (
+                "c.jsonl",
+                "{\"text\": \"A record of its own\\nwith two paragraphs\"}\nnot json\n".to_owned(),
+            ),
+        ];
+        let counters: Vec<Arc<std::sync::atomic::AtomicUsize>> =
+            sources.iter().map(|_| Arc::default()).collect();
+        let inputs: Vec<Input> = sources
+            .iter()
+            .zip(&counters)
+            .map(|((name, text), opened)| {
+                let format = if name.ends_with(".jsonl") {
+                    Format::Jsonl
+                } else {
+                    Format::Text
+                };
+                let source = Counted {
+                    name,
+                    text: text.clone(),
+                    opened: opened.clone(),
+                };
+                Input::new(source, format)
+            })
+            .collect();
+        let opened = || -> Vec<usize> {
+            counters
+                .iter()
+                .map(|c| c.swap(0, std::sync::atomic::Ordering::SeqCst))
+                .collect()
+        };
+        let (config, options) = (Config::default(), ScanOptions::default());
+        let plain = scan(&inputs, &config, &options, &Silent).unwrap();
+        opened();
+        let cache = Prints::default();
+        let first = scan_with_cache(&inputs, &config, &options, &Silent, &cache).unwrap();
+        assert_eq!(opened(), [2, 1, 1], "a.txt twice: both passes");
+        // The input with a malformed record gets no print.
+        let stored: Vec<usize> = cache.0.lock().unwrap().keys().copied().collect();
+        assert_eq!(stored, [0, 1]);
+        let second = scan_with_cache(&inputs, &config, &options, &Silent, &cache).unwrap();
+        assert_eq!(opened(), [1, 0, 1], "a.txt for verification only");
+        for r in [&first, &second] {
+            assert_eq!(r.summary, plain.summary);
+            assert_eq!(r.clusters, plain.clusters);
+            assert_eq!(r.paragraphs_by_input, plain.paragraphs_by_input);
+            assert_eq!(r.diagnostics.len(), plain.diagnostics.len());
+        }
+        // Other settings ignore the prints and read the inputs again.
+        let other = Config::builder().shingle_size(3).build().unwrap();
+        let third = scan_with_cache(&inputs, &other, &options, &Silent, &cache).unwrap();
+        assert_eq!(opened(), [2, 1, 1]);
+        let expected = scan(&inputs, &other, &options, &Silent).unwrap();
+        assert_eq!(third.summary, expected.summary);
     }
 
     /// An input that reads differently the second time is reported, not

@@ -575,6 +575,104 @@ fn changed_files_respect_the_baseline() {
     .code(2);
 }
 
+/// The `cache: prints found for N of M inputs` line of `--verbose`.
+fn cache_hits(c: &Corpus, args: &[&str], code: i32) -> (String, String) {
+    let out = c.check(args).code(code).get_output().clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("cache: "))
+        .unwrap_or_else(|| panic!("no cache line in {stderr}"))
+        .to_owned();
+    (line, String::from_utf8(out.stdout).unwrap())
+}
+
+#[test]
+fn cache_skips_unchanged_files_and_never_changes_the_result() {
+    let c = Corpus::sample();
+    c.write("corpus/c.txt", C);
+    let args = [
+        "corpus",
+        "--cache",
+        ".cache",
+        "-v",
+        "--output-format",
+        "json",
+    ];
+    let plain = c.stdout(&["corpus", "--output-format", "json"], 1);
+    let (hits, first) = cache_hits(&c, &args, 1);
+    assert_eq!(hits, "cache: prints found for 0 of 3 inputs");
+    let (hits, second) = cache_hits(&c, &args, 1);
+    assert_eq!(hits, "cache: prints found for 3 of 3 inputs");
+    assert_eq!(first, plain);
+    assert_eq!(second, plain);
+
+    // An edited file is fingerprinted again and its new duplicate found.
+    c.write("corpus/c.txt", format!("{C}0 Comments\n"));
+    let (hits, out) = cache_hits(&c, &args, 1);
+    assert_eq!(hits, "cache: prints found for 2 of 3 inputs");
+    assert_eq!(out, c.stdout(&["corpus", "--output-format", "json"], 1));
+    assert!(out.contains("\"path\": \"corpus/c.txt\""));
+
+    // Same bytes with a new modification time (a fresh checkout): the
+    // contents decide.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(10);
+    for name in ["corpus/a.txt", "corpus/b.txt"] {
+        std::fs::File::options()
+            .write(true)
+            .open(c.path(name))
+            .unwrap()
+            .set_modified(later)
+            .unwrap();
+    }
+    let (hits, _) = cache_hits(&c, &args, 1);
+    assert_eq!(hits, "cache: prints found for 3 of 3 inputs");
+
+    // Other settings ignore the prints; damaged entries are ignored.
+    let (hits, _) = cache_hits(&c, &[&args[..], &["--shingle-size", "3"]].concat(), 1);
+    assert_eq!(hits, "cache: prints found for 0 of 3 inputs");
+    for entry in std::fs::read_dir(c.path(".cache")).unwrap() {
+        let path = entry.unwrap().path();
+        let mut bytes = std::fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 0xff;
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let (hits, out) = cache_hits(&c, &args, 1);
+    assert_eq!(hits, "cache: prints found for 0 of 3 inputs");
+    assert_eq!(out, c.stdout(&["corpus", "--output-format", "json"], 1));
+}
+
+#[test]
+fn cache_with_changed_files() {
+    let c = Corpus::sample();
+    c.write("corpus/c.txt", C);
+    // A cache inside the corpus is not read as input.
+    let v = c.json(&["corpus", "--cache", "corpus/cache"], 1);
+    assert_eq!(v["summary"]["files"], 3);
+    let v = c.json(&["corpus", "--cache", "corpus/cache"], 1);
+    assert_eq!(v["summary"]["files"], 3);
+    c.check(&["corpus", "--cache", ".cache"]).code(1);
+    c.write("corpus/c.txt", format!("{C}0 Comments\n"));
+    let (hits, out) = cache_hits(
+        &c,
+        &[
+            "corpus",
+            "--cache",
+            ".cache",
+            "-v",
+            "--output-format",
+            "json",
+            "--changed",
+            "corpus/c.txt",
+        ],
+        1,
+    );
+    assert_eq!(hits, "cache: prints found for 2 of 3 inputs");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(findings(&v), [at("corpus/c.txt", 4, 4)]);
+}
+
 // ---- output formats: exact snapshots -----------------------------------------------
 
 #[test]

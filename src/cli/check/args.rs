@@ -78,6 +78,15 @@ pub struct CheckArgs {
     )]
     pub changed_from: Option<PathBuf>,
 
+    /// Keep the fingerprints of unchanged files in DIR between runs.
+    ///
+    /// A file whose size and modification time, or failing those whose
+    /// bytes, are those of its entry is not fingerprinted again; prints
+    /// made with other settings are ignored. In CI, restore DIR with the
+    /// platform's cache step. Delete it at any time.
+    #[arg(long, value_name = "DIR", help_heading = "Changed files")]
+    pub cache: Option<PathBuf>,
+
     /// Configuration file [default: ./neardup.toml, if there is one].
     ///
     /// It holds paths, exclude globs, every detection and input option,

@@ -6,11 +6,14 @@
 //! - [`changed`]: `--changed`, which turns the unchanged inputs into a
 //!   reference corpus ([`neardup::pipeline::ScanOptions::reference`]);
 //! - [`baseline`]: the known duplicates, by content fingerprint;
+//! - [`cache`]: `--cache`, the first pass's results of unchanged files
+//!   ([`neardup::print`]) kept between runs;
 //! - [`gate`]: findings and limits;
 //! - [`render`]: one file per output format.
 
 pub mod args;
 mod baseline;
+mod cache;
 mod changed;
 mod gate;
 mod render;
@@ -28,6 +31,7 @@ use neardup::pipeline;
 pub use args::CheckArgs;
 use args::CheckFormat;
 use baseline::Baseline;
+use cache::DirCache;
 use gate::{File, Problem};
 use render::Render;
 use settings::display_path;
@@ -57,12 +61,17 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         .map(|p| Baseline::read(p, &settings.config))
         .transpose()?;
 
-    // neardup's own files are never read as input, even inside the corpus.
+    // neardup's own files are never read as input, even inside the corpus
+    // (the cache directory is created first, so that it can be recognised).
+    if let Some(dir) = &settings.cache {
+        std::fs::create_dir_all(dir).with_context(|| dir.display().to_string())?;
+    }
     let own: Vec<&Path> = [
         settings.file.as_deref(),
         settings.baseline.as_deref(),
         args.write_baseline.as_deref(),
         args.output_file.as_deref(),
+        settings.cache.as_deref(),
     ]
     .into_iter()
     .flatten()
@@ -83,8 +92,8 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         .map(|(i, _)| display_path(i.source.name()))
         .collect();
     let mut options = settings.options.clone();
-    let inputs: Vec<Input> = match &changed {
-        None => found.into_iter().map(|(i, _)| i).collect(),
+    let found: Vec<(Input, Option<PathBuf>)> = match &changed {
+        None => found,
         Some(list) => {
             let wanted = changed::canonical(list);
             let (checked, reference): (Vec<_>, Vec<_>) =
@@ -104,17 +113,40 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
                 Vec::new()
             } else {
                 options.reference = reference.len();
-                reference
-                    .into_iter()
-                    .chain(checked)
-                    .map(|(i, _)| i)
-                    .collect()
+                reference.into_iter().chain(checked).collect()
             }
         }
     };
+    let cache = settings
+        .cache
+        .as_deref()
+        .map(|dir| {
+            let files = found
+                .iter()
+                .map(|(i, path)| (display_path(i.source.name()), path.clone()))
+                .collect();
+            DirCache::new(dir, files).with_context(|| dir.display().to_string())
+        })
+        .transpose()?;
+    let inputs: Vec<Input> = found.into_iter().map(|(i, _)| i).collect();
 
     let bar = progress::Bar::new(!args.quiet);
-    let mut report = pipeline::scan(&inputs, &settings.config, &options, &bar)?;
+    let mut report = match &cache {
+        Some(cache) => pipeline::scan_with_cache(&inputs, &settings.config, &options, &bar, cache)?,
+        None => pipeline::scan(&inputs, &settings.config, &options, &bar)?,
+    };
+    if let Some(cache) = &cache {
+        if let Some(failure) = cache.failure() {
+            eprintln!("warning: cache not fully written: {failure}");
+        }
+        if args.verbose {
+            eprintln!(
+                "cache: prints found for {} of {} inputs",
+                cache.hits(),
+                inputs.len()
+            );
+        }
+    }
     if settings.skip_bad_records {
         skip_bad_records(&mut report);
     }

@@ -4,7 +4,7 @@
 //! Keys are the flags' names without the leading dashes, so the README's
 //! option table documents both. Unknown keys are an error naming the key, so
 //! a misspelt limit cannot silently not apply. Paths in the file (`paths`,
-//! `baseline`) are relative to the file's directory; `exclude`
+//! `baseline`, `cache`) are relative to the file's directory; `exclude`
 //! globs are matched against the input paths as neardup shows them.
 
 use std::fs;
@@ -49,6 +49,7 @@ struct File {
     max_duplicate_ratio: Option<Decimal>,
     max_clusters: Option<u64>,
     baseline: Option<PathBuf>,
+    cache: Option<PathBuf>,
     output_format: Option<String>,
     max_annotations: Option<usize>,
     #[serde(default)]
@@ -164,6 +165,7 @@ pub struct Settings {
     pub exclude: Exclude,
     pub limits: Limits,
     pub baseline: Option<PathBuf>,
+    pub cache: Option<PathBuf>,
     pub format: CheckFormat,
     pub max_annotations: usize,
     /// The configuration file read, if any.
@@ -277,6 +279,7 @@ pub fn resolve(mut args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<(Set
             .baseline
             .clone()
             .or(file.baseline.as_ref().map(from_file)),
+        cache: args.cache.clone().or(file.cache.as_ref().map(from_file)),
         format,
         max_annotations,
         file: path,

@@ -1,0 +1,352 @@
+//! Prints: what the first pass learned about one input, kept between runs
+//! so that an unchanged input need not be fingerprinted again.
+//!
+//! Fingerprinting is most of a scan's time. A print holds, for every block
+//! of an input, exactly what the first pass keeps of it (paragraph and
+//! record counts, content hashes, the 32-bit band keys), so a scan that
+//! loads a print builds the same index, and the same report, as one that
+//! reads the input. The second pass still reads the input itself, but only
+//! the blocks holding candidates.
+//!
+//! A print is valid only for the settings that made it: its header carries
+//! a key of every setting that changes first-pass results (the fingerprint
+//! definition, paragraph mode, tokens, shingle size, `min_words`,
+//! `num_perm`, seed, banding, input format and fields, block size,
+//! allowlist), and a print with another key is ignored. The encoding is
+//! explicit little-endian, versioned and checksummed with XXH3; a print
+//! that does not decode completely is ignored, never trusted. Inputs with
+//! problems (unreadable, malformed records, invalid UTF-8) get no print, so
+//! that every run reports their problems again.
+//!
+//! Where prints live and whether an input changed since its print was made
+//! is for the caller to decide, through a [`PrintCache`]: the library does
+//! not open paths.
+
+use crate::config::Config;
+use crate::corpus::Format;
+use crate::hash::{self, xxh3};
+use crate::normalize::TokenKind;
+use crate::paragraph::ParagraphMode;
+use crate::pipeline::ScanOptions;
+use crate::{Error, allow::Allowlist};
+
+/// Version of the print encoding.
+pub const PRINT_VERSION: u32 = 1;
+
+const MAGIC: &[u8; 8] = b"NDPRINT\0";
+
+/// Storage for prints, keyed by input: the number of the input in the
+/// scan's list.
+///
+/// [`load`](Self::load) should return a print only when the input has not
+/// changed since it was stored; the library checks that the print belongs
+/// to the same settings and is intact.
+pub trait PrintCache: Sync {
+    /// The print stored for input `input`, if the input is unchanged.
+    fn load(&self, input: usize) -> Option<Vec<u8>>;
+    /// Keeps the print of input `input`, just computed from its contents.
+    fn store(&self, input: usize, print: &[u8]);
+    /// The print of input `input` was used instead of reading it (it was
+    /// intact and of the same settings).
+    fn used(&self, _input: usize) {}
+}
+
+/// The first pass's result for one block: what the index keeps of it, and
+/// what a print stores.
+#[derive(Debug, Default)]
+pub(crate) struct Fingerprinted {
+    pub(crate) input: u32,
+    pub(crate) index: u32,
+    /// Decoded bytes of the block.
+    pub(crate) bytes: u64,
+    /// Record formats: the line (row) and paragraph count of each good
+    /// document.
+    pub(crate) records: Vec<(u64, u32)>,
+    pub(crate) paragraphs: u32,
+    /// Paragraphs dropped by the allowlist.
+    pub(crate) allowed: u32,
+    /// Block-local paragraph number of each fingerprinted paragraph.
+    pub(crate) local: Vec<u32>,
+    pub(crate) content: Vec<u64>,
+    /// Band-major band keys: `keys[b][i]` is band `b`'s key of the block's
+    /// `i`-th fingerprinted paragraph.
+    pub(crate) keys: Vec<Vec<u32>>,
+    /// Problems in the block; a block with any is never stored.
+    pub(crate) diagnostics: Vec<Error>,
+    /// Invalid UTF-8: the first line (record) where it was found and how
+    /// many lines (records) had it. A block with any is never stored.
+    pub(crate) invalid_utf8: Option<(u64, u64)>,
+}
+
+/// The key of the settings a print of an input in `format` depends on.
+pub(crate) fn settings_key(config: &Config, options: &ScanOptions, format: Format) -> u64 {
+    let mut b = Vec::with_capacity(128);
+    let num = |b: &mut Vec<u8>, n: u64| b.extend_from_slice(&n.to_le_bytes());
+    num(&mut b, u64::from(PRINT_VERSION));
+    num(&mut b, u64::from(hash::FORMAT_VERSION));
+    num(
+        &mut b,
+        match config.paragraphs() {
+            ParagraphMode::Line => 0,
+            ParagraphMode::BlankLine => 1,
+        },
+    );
+    num(
+        &mut b,
+        match config.tokens() {
+            TokenKind::Words => 0,
+            TokenKind::Chars => 1,
+        },
+    );
+    for n in [
+        config.shingle_size(),
+        config.min_words(),
+        config.num_perm(),
+        config.lsh().bands(),
+        config.lsh().rows(),
+        options.block_size,
+    ] {
+        num(&mut b, n as u64);
+    }
+    num(&mut b, config.seed());
+    for text in [format.name(), &options.fields.text, &options.fields.id] {
+        num(&mut b, text.len() as u64);
+        b.extend_from_slice(text.as_bytes());
+    }
+    num(&mut b, allowlist_key(&options.allowlist));
+    xxh3(&b, 0)
+}
+
+fn allowlist_key(list: &Allowlist) -> u64 {
+    let mut b = Vec::new();
+    for (kind, items) in [(0u8, list.texts()), (1, list.pattern_sources())] {
+        for item in items {
+            b.push(kind);
+            b.extend_from_slice(&(item.len() as u64).to_le_bytes());
+            b.extend_from_slice(item.as_bytes());
+        }
+    }
+    xxh3(&b, 0)
+}
+
+/// Appends the encoding of one block to `out`.
+pub(crate) fn encode_block(out: &mut Vec<u8>, b: &Fingerprinted) {
+    let u32s = |out: &mut Vec<u8>, v: &[u32]| {
+        for x in v {
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+    };
+    for x in [b.index, b.paragraphs, b.allowed] {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out.extend_from_slice(&b.bytes.to_le_bytes());
+    out.extend_from_slice(&(b.records.len() as u32).to_le_bytes());
+    for &(line, n) in &b.records {
+        out.extend_from_slice(&line.to_le_bytes());
+        out.extend_from_slice(&n.to_le_bytes());
+    }
+    out.extend_from_slice(&(b.local.len() as u32).to_le_bytes());
+    u32s(out, &b.local);
+    for c in &b.content {
+        out.extend_from_slice(&c.to_le_bytes());
+    }
+    out.extend_from_slice(&(b.keys.len() as u32).to_le_bytes());
+    for band in &b.keys {
+        u32s(out, band);
+    }
+}
+
+/// A whole print: the header for `key`, `blocks` encoded blocks from
+/// [`encode_block`], and the checksum.
+pub(crate) fn finish(key: u64, blocks: u32, encoded: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(encoded.len() + 32);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&PRINT_VERSION.to_le_bytes());
+    out.extend_from_slice(&key.to_le_bytes());
+    out.extend_from_slice(&blocks.to_le_bytes());
+    out.extend_from_slice(encoded);
+    let sum = xxh3(&out, 0);
+    out.extend_from_slice(&sum.to_le_bytes());
+    out
+}
+
+/// Reads little-endian values, failing on a short input.
+struct Reader<'a> {
+    data: &'a [u8],
+}
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        if self.data.len() < n {
+            return None;
+        }
+        let (head, rest) = self.data.split_at(n);
+        self.data = rest;
+        Some(head)
+    }
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+    /// `n` values, after checking that the input can hold them (so that a
+    /// damaged count cannot make us allocate without bound).
+    fn u32s(&mut self, n: usize) -> Option<Vec<u32>> {
+        let raw = self.take(n.checked_mul(4)?)?;
+        Some(
+            raw.chunks_exact(4)
+                .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect(),
+        )
+    }
+    fn u64s(&mut self, n: usize) -> Option<Vec<u64>> {
+        let raw = self.take(n.checked_mul(8)?)?;
+        Some(
+            raw.chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect(),
+        )
+    }
+}
+
+/// The blocks of a print of input `input`, if `data` is an intact print
+/// made with settings `key` for `bands` bands.
+pub(crate) fn decode(
+    data: &[u8],
+    key: u64,
+    bands: usize,
+    input: u32,
+) -> Option<Vec<Fingerprinted>> {
+    let (body, sum) = data.split_at_checked(data.len().checked_sub(8)?)?;
+    if xxh3(body, 0).to_le_bytes() != sum {
+        return None;
+    }
+    let mut r = Reader { data: body };
+    if r.take(8)? != MAGIC || r.u32()? != PRINT_VERSION || r.u64()? != key {
+        return None;
+    }
+    let n_blocks = r.u32()?;
+    let mut blocks = Vec::new();
+    for expected in 0..n_blocks {
+        let index = r.u32()?;
+        let paragraphs = r.u32()?;
+        let allowed = r.u32()?;
+        let bytes = r.u64()?;
+        let n_records = r.u32()? as usize;
+        let mut records = Vec::new();
+        for _ in 0..n_records {
+            let line = r.u64()?;
+            records.push((line, r.u32()?));
+        }
+        let n = r.u32()? as usize;
+        let local = r.u32s(n)?;
+        let content = r.u64s(n)?;
+        let n_bands = r.u32()? as usize;
+        let ascending = local.windows(2).all(|w| w[0] < w[1]);
+        let in_range = local.last().is_none_or(|&l| l < paragraphs);
+        if index != expected || n_bands != bands || !ascending || !in_range {
+            return None;
+        }
+        let keys = (0..n_bands)
+            .map(|_| r.u32s(n))
+            .collect::<Option<Vec<_>>>()?;
+        blocks.push(Fingerprinted {
+            input,
+            index,
+            bytes,
+            records,
+            paragraphs,
+            allowed,
+            local,
+            content,
+            keys,
+            diagnostics: Vec::new(),
+            invalid_utf8: None,
+        });
+    }
+    r.data.is_empty().then_some(blocks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block() -> Fingerprinted {
+        Fingerprinted {
+            input: 3,
+            index: 0,
+            bytes: 120,
+            records: vec![(1, 2), (2, 1)],
+            paragraphs: 3,
+            allowed: 1,
+            local: vec![0, 2],
+            content: vec![11, 22],
+            keys: vec![vec![1, 2], vec![3, 4]],
+            diagnostics: Vec::new(),
+            invalid_utf8: None,
+        }
+    }
+
+    fn print(key: u64) -> Vec<u8> {
+        let mut body = Vec::new();
+        encode_block(&mut body, &block());
+        finish(key, 1, &body)
+    }
+
+    #[test]
+    fn prints_round_trip() {
+        let blocks = decode(&print(7), 7, 2, 5).unwrap();
+        let b = &blocks[0];
+        assert_eq!(b.input, 5);
+        assert_eq!((b.bytes, b.paragraphs, b.allowed), (120, 3, 1));
+        assert_eq!(b.records, [(1, 2), (2, 1)]);
+        assert_eq!((&b.local[..], &b.content[..]), (&[0, 2][..], &[11, 22][..]));
+        assert_eq!(b.keys, [vec![1, 2], vec![3, 4]]);
+    }
+
+    #[test]
+    fn other_settings_and_damage_are_refused() {
+        let p = print(7);
+        assert!(decode(&p, 8, 2, 0).is_none(), "other settings");
+        assert!(decode(&p, 7, 3, 0).is_none(), "other banding");
+        for cut in [0, 1, 8, p.len() - 9, p.len() - 1] {
+            assert!(decode(&p[..cut], 7, 2, 0).is_none(), "cut at {cut}");
+        }
+        for at in [0, 12, 30, p.len() - 1] {
+            let mut bad = p.clone();
+            bad[at] ^= 1;
+            assert!(decode(&bad, 7, 2, 0).is_none(), "flipped byte {at}");
+        }
+    }
+
+    #[test]
+    fn settings_key_tracks_what_changes_fingerprints() {
+        let options = ScanOptions::default();
+        let key =
+            |config: &Config, options: &ScanOptions, format| settings_key(config, options, format);
+        let base = key(&Config::default(), &options, Format::Text);
+        assert_eq!(base, key(&Config::default(), &options, Format::Text));
+        assert_ne!(base, key(&Config::default(), &options, Format::Jsonl));
+        let other = Config::builder().shingle_size(3).build().unwrap();
+        assert_ne!(base, key(&other, &options, Format::Text));
+        // The threshold only matters through the banding it picks.
+        let same_banding = Config::builder()
+            .threshold("0.9".parse().unwrap())
+            .bands(25)
+            .rows(5)
+            .build()
+            .unwrap();
+        assert_eq!(base, key(&same_banding, &options, Format::Text));
+        let other_banding = Config::builder()
+            .threshold("0.9".parse().unwrap())
+            .build()
+            .unwrap();
+        assert_ne!(base, key(&other_banding, &options, Format::Text));
+        let allowing = ScanOptions {
+            allowlist: Allowlist::new(&["0 Comments"], &[] as &[&str]).unwrap(),
+            ..ScanOptions::default()
+        };
+        assert_ne!(base, key(&Config::default(), &allowing, Format::Text));
+    }
+}
