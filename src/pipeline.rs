@@ -1030,6 +1030,33 @@ impl Groups {
     }
 }
 
+/// A set of band keys, with a bitmap in front of the hash set: most keys
+/// looked up are absent, and the bitmap (128 KiB, in cache) answers for
+/// them without hashing.
+struct KeyFilter {
+    bits: Vec<u64>,
+    keys: AHashSet<u32>,
+}
+
+impl KeyFilter {
+    const BITS: u32 = 1 << 20;
+
+    fn new(keys: impl Iterator<Item = u32>) -> KeyFilter {
+        let mut bits = vec![0u64; (Self::BITS / 64) as usize];
+        let keys: AHashSet<u32> = keys.collect();
+        for &k in &keys {
+            let b = k % Self::BITS;
+            bits[(b / 64) as usize] |= 1 << (b % 64);
+        }
+        KeyFilter { bits, keys }
+    }
+
+    fn contains(&self, k: u32) -> bool {
+        let b = k % Self::BITS;
+        self.bits[(b / 64) as usize] & (1 << (b % 64)) != 0 && self.keys.contains(&k)
+    }
+}
+
 /// The second pass's plan, in slot numbers (indices into the fingerprint
 /// arrays).
 #[derive(Debug)]
@@ -1109,11 +1136,15 @@ impl Plan {
             let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n_reps);
             if let Some(keys) = index.keys.get_mut(band).map(std::mem::take) {
                 debug_assert_eq!(keys.len(), n);
-                pairs.extend(
-                    keys.iter()
-                        .zip(0u32..)
-                        .filter(|&(_, s)| rep_of[s as usize] == s),
-                );
+                // With a reference corpus only groups holding a checked
+                // slot are kept, so a reference key that no checked slot
+                // has can be dropped before the sort: one pass over the
+                // reference instead of sorting it.
+                let filter =
+                    (checked > 0).then(|| KeyFilter::new(keys.iter().skip(checked as usize)));
+                pairs.extend(keys.iter().zip(0u32..).filter(|&(k, s)| {
+                    rep_of[s as usize] == s && filter.as_ref().is_none_or(|f| f.contains(k))
+                }));
             }
             radix_sort_by_key(&mut pairs, &mut scratch);
             let runs = pairs
