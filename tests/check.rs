@@ -388,6 +388,27 @@ fn baseline_problems_are_errors() {
     assert!(!c.path("new.json").exists());
 }
 
+#[test]
+fn outputs_never_replace_corpus_files() {
+    let c = Corpus::sample();
+    // Not a baseline: refused, and left as it was.
+    c.check(&["corpus", "--write-baseline", "corpus/a.txt"])
+        .code(2)
+        .stderr(predicate::str::contains("not a neardup baseline"));
+    assert_eq!(c.read("corpus/a.txt"), A);
+    c.check(&["corpus", "-o", "corpus/b.txt", "--output-format", "sarif"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "refusing to replace a file of the corpus",
+        ));
+    assert_eq!(c.read("corpus/b.txt"), B);
+    // A baseline is replaced, wherever it is.
+    c.check(&["corpus", "--write-baseline", "corpus/baseline.json"])
+        .code(0);
+    c.check(&["corpus", "--write-baseline", "corpus/baseline.json"])
+        .code(0);
+}
+
 // ---- configuration file and allowlist ----------------------------------------
 
 #[test]
@@ -446,6 +467,28 @@ fn unknown_or_bad_config_keys_are_named() {
     c.check(&[])
         .code(2)
         .stderr(predicate::str::contains("allowlist pattern `(`"));
+}
+
+/// The configuration shown in the README is accepted as it is.
+#[test]
+fn readme_configuration_example_is_valid() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = &readme[readme
+        .find("### Configuration file: `neardup.toml`")
+        .unwrap()..];
+    let start = section.find("```toml\n").unwrap() + "```toml\n".len();
+    let toml = &section[start..start + section[start..].find("```").unwrap()];
+    let c = Corpus::sample();
+    c.write("neardup.toml", toml);
+    // The example names a baseline that does not exist yet.
+    c.check(&[])
+        .code(2)
+        .stderr(predicate::str::contains("create it with --write-baseline"));
+    c.check(&["--write-baseline", "neardup-baseline.json"])
+        .code(0);
+    let v = c.json(&[], 0);
+    assert_eq!(v["limits"]["max_clusters"], 50);
 }
 
 #[test]

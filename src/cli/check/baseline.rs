@@ -128,7 +128,12 @@ pub struct Known {
 impl Baseline {
     /// Reads a baseline written with settings compatible with `config`.
     pub fn read(path: &Path, config: &Config) -> anyhow::Result<Baseline> {
-        let text = fs::read_to_string(path).with_context(|| path.display().to_string())?;
+        let text = fs::read_to_string(path).with_context(|| {
+            format!(
+                "{}: cannot read the baseline (create it with --write-baseline)",
+                path.display()
+            )
+        })?;
         let file: File = serde_json::from_str(&text)
             .with_context(|| format!("{}: not a neardup baseline", path.display()))?;
         let name = path.display();
@@ -254,6 +259,17 @@ impl Baseline {
             fixed,
         }
     }
+}
+
+/// Whether `path` holds a neardup baseline (of any format version).
+pub fn is_baseline(path: &Path) -> bool {
+    fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .is_some_and(|v| {
+            v.get("neardup_baseline")
+                .is_some_and(serde_json::Value::is_u64)
+        })
 }
 
 /// Uses one count of `key`, if there is one left.

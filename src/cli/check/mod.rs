@@ -58,9 +58,17 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     let baseline = settings
         .baseline
         .as_deref()
+        // Writing a baseline for the first time: there is nothing to read
+        // yet, even if the configuration names it.
+        .filter(|p| args.write_baseline.is_none() || p.exists())
         .map(|p| Baseline::read(p, &settings.config))
         .transpose()?;
 
+    refuse_to_replace(
+        &settings.paths,
+        args.write_baseline.as_deref(),
+        args.output_file.as_deref(),
+    )?;
     // neardup's own files are never read as input, even inside the corpus
     // (the cache directory is created first, so that it can be recognised).
     if let Some(dir) = &settings.cache {
@@ -231,6 +239,41 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     } else {
         Status::Duplicates
     })
+}
+
+/// Refuses outputs that would replace something that is not neardup's: a
+/// `--write-baseline` file that is not a baseline, an `--output-file`
+/// inside the corpus. (Both are left out of the inputs, so a slip of the
+/// keyboard would otherwise silently replace a corpus file.)
+fn refuse_to_replace(
+    paths: &[PathBuf],
+    baseline: Option<&Path>,
+    output: Option<&Path>,
+) -> anyhow::Result<()> {
+    if let Some(b) = baseline
+        && b.exists()
+        && !baseline::is_baseline(b)
+    {
+        bail!(
+            "{}: refusing to replace a file that is not a neardup baseline",
+            b.display()
+        );
+    }
+    if let Some(o) = output
+        && let Ok(real) = std::fs::canonicalize(o)
+    {
+        let inside = paths
+            .iter()
+            .filter_map(|p| std::fs::canonicalize(p).ok())
+            .any(|p| real.starts_with(p));
+        if inside {
+            bail!(
+                "{}: refusing to replace a file of the corpus being checked",
+                o.display()
+            );
+        }
+    }
+    Ok(())
 }
 
 fn use_color(choice: ColorChoice) -> bool {
