@@ -129,10 +129,21 @@ impl Normalizer {
     }
 
     /// The tokens of `text` by the general path alone, even where a fast
-    /// path applies: what the fast paths must agree with. Built only for
-    /// the unit tests and the fuzz targets (`--cfg fuzzing`).
-    #[cfg(any(test, fuzzing))]
-    #[doc(hidden)]
+    /// path applies: the reference the fast paths must agree with, for
+    /// tests and fuzzing. Slower than [`tokens`](Self::tokens), and it
+    /// allocates.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::normalize::{Normalizer, Scratch, TokenKind};
+    ///
+    /// let n = Normalizer::new(TokenKind::Words);
+    /// let text = "It’s 3,000 km — “far”.";
+    /// let mut fast = Vec::new();
+    /// n.tokens(text, &mut Scratch::default(), |t| fast.push(t.to_owned()));
+    /// assert_eq!(fast, n.general_tokens(text));
+    /// ```
     pub fn general_tokens(&self, text: &str) -> Vec<String> {
         let mut out = Vec::new();
         let mut token = String::new();

@@ -11,12 +11,25 @@
 //! candidate with probability 1 - 0.75^128 > 1 - 10^-15, so LSH misses
 //! cannot make the comparison flaky; everything after LSH (exact classes,
 //! grouping, the rule, the re-read pass) is what is under test.
+//!
+//! Beyond the oracle: the duplicates found do not depend on the thread
+//! count or on how the documents are spread over files; cleaned inputs
+//! plus the removal log are the input's paragraphs; and arbitrary bytes and
+//! arbitrary JSON Lines (the fuzz target `pipeline`'s checks, run here on
+//! proptest's inputs) never make the scan or the rewrite fail or panic.
 
-use neardup::corpus::{Format, Input, MemorySource};
+use std::collections::BTreeMap;
+
+use neardup::corpus::{Format, Input, JsonlFields, MemorySource, jsonl};
 use neardup::paragraph::{ParagraphMode, paragraphs};
 use neardup::pipeline::{ScanOptions, Silent, scan};
+use neardup::report::Report;
+use neardup::rewrite::{CleanOptions, Event, Removals, rewrite};
 use neardup::{Config, Fingerprinter, Scope, Threshold};
 use proptest::prelude::*;
+
+#[path = "../fuzz/checks/pipeline.rs"]
+mod pipeline_check;
 
 /// A paragraph from a tiny vocabulary, so that random paragraphs often
 /// share shingles; sometimes a copy or a lightly edited copy of an earlier
@@ -268,5 +281,190 @@ proptest! {
                 .install(|| scanned(&docs, &config, block_size, Format::Text, 0))
         };
         prop_assert_eq!(run(1), run(4));
+    }
+}
+
+/// `docs` as JSON Lines files, a new file starting before document `i`
+/// wherever `cut[i]` is true.
+fn spread(docs: &[Vec<String>], cut: &[bool]) -> Vec<Input> {
+    let mut files: Vec<String> = vec![String::new()];
+    for (i, doc) in docs.iter().enumerate() {
+        if i > 0 && cut.get(i).copied().unwrap_or(false) {
+            files.push(String::new());
+        }
+        let record = serde_json::json!({ "text": doc.join("\n") }).to_string();
+        let file = files.last_mut().expect("one file at least");
+        file.push_str(&record);
+        file.push('\n');
+    }
+    files
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| Input::new(MemorySource::new(format!("{i}.jsonl"), f), Format::Jsonl))
+        .collect()
+}
+
+/// Each document as a plain text file.
+fn one_file_each(docs: &[Vec<String>]) -> Vec<Input> {
+    docs.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            Input::new(
+                MemorySource::new(format!("{i}.txt"), d.join("\n")),
+                Format::Text,
+            )
+        })
+        .collect()
+}
+
+/// The duplicates of a scan of `docs`, by their text, with the text they
+/// repeat, sorted.
+fn duplicate_texts(docs: &[Vec<String>], report: &Report) -> Vec<(String, String)> {
+    let text =
+        |l: &neardup::report::Location| docs[l.doc_index as usize][l.paragraph as usize].clone();
+    let mut out: Vec<(String, String)> = report
+        .clusters
+        .iter()
+        .flat_map(|c| {
+            c.duplicates
+                .iter()
+                .map(|d| (text(&d.member.location), text(&c.kept.location)))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// How many times each paragraph text occurs.
+type Multiset = BTreeMap<String, usize>;
+
+/// The paragraphs of a plain text or JSON Lines input, counted.
+fn paragraph_multiset(format: Format, bytes: &[u8], into: &mut Multiset) {
+    let mut add = |text: &[u8]| {
+        for p in paragraphs(text, ParagraphMode::Line) {
+            *into
+                .entry(String::from_utf8_lossy(p.text).into_owned())
+                .or_default() += 1;
+        }
+    };
+    match format {
+        Format::Jsonl => {
+            for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                add(jsonl::parse(line, &JsonlFields::default())
+                    .unwrap()
+                    .text
+                    .as_bytes());
+            }
+        }
+        _ => add(bytes),
+    }
+}
+
+/// A line of a JSON Lines file as found in the wild: mostly good records,
+/// some malformed, some with invalid UTF-8 in a string.
+fn wild_jsonl_line() -> impl Strategy<Value = Vec<u8>> {
+    let text = "(alpha|beta|gamma|café|Ünï|\\PC| |\n|\"){0,12}";
+    prop_oneof![
+        4 => (text, any::<Option<u16>>()).prop_map(|(t, id)| {
+            serde_json::json!({ "id": id, "text": t, "meta": {"k": [1, 2]} }).to_string().into_bytes()
+        }),
+        1 => text.prop_map(|t| format!("{{\"text\": {}", serde_json::json!(t)).into_bytes()),
+        1 => any::<i64>().prop_map(|n| format!("{{\"text\": {n}}}").into_bytes()),
+        1 => Just(b"{\"body\": \"no text field\"}".to_vec()),
+        1 => (text, prop::collection::vec(0x80u8..=0xff, 1..3)).prop_map(|(t, bad)| {
+            let mut line = format!("{{\"text\": \"{} ", t.replace(['"', '\n', '\\'], " ")).into_bytes();
+            line.extend(bad);
+            line.extend_from_slice(b" beta gamma\"}");
+            line
+        }),
+        1 => prop::collection::vec(any::<u8>().prop_filter("one line", |b| *b != b'\n'), 0..30),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    /// The same documents, spread over files differently and scanned with
+    /// a different number of threads, give the same duplicates.
+    #[test]
+    fn duplicates_do_not_depend_on_threads_or_files(
+        docs in corpus(),
+        cut in prop::collection::vec(any::<bool>(), 0..6),
+        threads in 1usize..4,
+        scope in prop::sample::select(vec![Scope::All, Scope::Within]),
+    ) {
+        let config = scoped("0.6", 2, scope);
+        let options = ScanOptions { block_size: 16, ..ScanOptions::default() };
+        let in_pool = |threads: usize, inputs: Vec<Input>| {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap()
+                .install(|| scan(&inputs, &config, &options, &Silent).unwrap())
+        };
+        let reference = in_pool(1, one_file_each(&docs));
+        let spread = in_pool(threads, spread(&docs, &cut));
+        prop_assert!(spread.diagnostics.is_empty(), "{:?}", spread.diagnostics);
+        prop_assert_eq!(duplicate_texts(&docs, &spread), duplicate_texts(&docs, &reference));
+    }
+
+    /// Cleaning removes exactly the duplicates: every input's cleaned
+    /// paragraphs plus the paragraphs its log lists are its paragraphs.
+    #[test]
+    fn cleaned_output_and_removal_log_are_the_input(
+        docs in corpus(),
+        as_jsonl in any::<bool>(),
+        drop_empty in any::<bool>(),
+        threshold in prop::sample::select(vec!["0.5", "0.8", "1"]),
+        scope in prop::sample::select(vec![Scope::All, Scope::Within]),
+    ) {
+        let config = scoped(threshold, 2, scope);
+        let inputs = if as_jsonl { spread(&docs, &[]) } else { one_file_each(&docs) };
+        let report = scan(&inputs, &config, &ScanOptions::default(), &Silent).unwrap();
+        let removals = Removals::new(&report, &inputs);
+        let options = CleanOptions { drop_empty, ..CleanOptions::default() };
+        let mut removed = 0;
+        for (i, input) in inputs.iter().enumerate() {
+            let mut original = Vec::new();
+            std::io::Read::read_to_end(&mut input.source.open().unwrap(), &mut original).unwrap();
+            let mut expected = Multiset::new();
+            paragraph_multiset(input.format, &original, &mut expected);
+            let (mut out, mut after) = (Vec::new(), Multiset::new());
+            let stats = rewrite(input, i as u32, &removals, &options, &mut out, |e| {
+                if let Event::Removed { text, .. } = e {
+                    *after.entry(text.to_owned()).or_default() += 1;
+                }
+                Ok(())
+            })
+            .unwrap();
+            paragraph_multiset(input.format, &out, &mut after);
+            prop_assert_eq!(after, expected, "{}", input.source.name());
+            removed += stats.removed;
+        }
+        prop_assert_eq!(removed, report.summary.duplicate_paragraphs);
+    }
+
+    /// Arbitrary bytes, as any format, with blocks down to one byte.
+    #[test]
+    fn arbitrary_bytes_never_fail(
+        settings in any::<[u8; 3]>(),
+        data in prop::collection::vec(any::<u8>(), 0..400),
+    ) {
+        pipeline_check::run(&[&settings[..], &data].concat());
+    }
+
+    /// Arbitrary JSON Lines, good and bad records mixed.
+    #[test]
+    fn arbitrary_jsonl_never_fails(
+        [a, b] in any::<[u8; 2]>(),
+        lines in prop::collection::vec(wild_jsonl_line(), 0..10),
+    ) {
+        // Every input JSON Lines (format bits 01).
+        let mut data = vec![a, b, 0b0101_0101];
+        for line in lines {
+            data.extend(line);
+            data.push(b'\n');
+        }
+        pipeline_check::run(&data);
     }
 }
