@@ -143,23 +143,8 @@ pub struct CleanArgs {
     #[arg(long, help_heading = "Input")]
     pub skip_bad_records: bool,
 
-    /// Worker threads (default: one per core).
-    ///
-    /// The output does not depend on it.
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// Do not show the progress bar or the summary.
-    ///
-    /// Errors are still printed on standard error.
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// Also print the time each stage took, on standard error.
-    ///
-    /// Stages: fingerprint, group, verify, report.
-    #[arg(short, long)]
-    pub verbose: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -202,13 +187,20 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+/// How a run shows itself: threads, progress, timings.
+#[derive(Debug, Args)]
+pub struct RunArgs {
     /// Worker threads (default: one per core).
     ///
     /// The output does not depend on it.
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Do not show the progress bar.
+    /// Do not show the progress bar or the closing summary.
     ///
     /// The bar is also hidden when standard error is not a terminal.
     /// Findings still go to standard output, errors to standard error.

@@ -44,7 +44,7 @@ enum Target {
 
 pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
     let config = settings::config(&args.detect)?;
-    set_threads(args.threads)?;
+    set_threads(args.run.threads)?;
     // The outputs are never read as input, even inside an input directory.
     let outputs: Vec<&Path> = std::iter::once(args.output.as_path())
         .chain(args.removed.as_deref())
@@ -63,14 +63,14 @@ pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
     };
     print_problems(&path_problems);
 
-    let bar = progress::Bar::new(!args.quiet);
+    let bar = progress::Bar::new(!args.run.quiet);
     let mut report = pipeline::scan(&inputs, &config, &scan_options(&args.input), &bar)?;
     if args.skip_bad_records {
         skip_bad_records(&mut report);
     }
     print_diagnostics(&report);
     report.diagnostics.splice(0..0, path_problems);
-    if args.verbose {
+    if args.run.verbose {
         print_timings(&report);
     }
     let unreadable: HashSet<&str> = report
@@ -124,7 +124,7 @@ pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
     if let Some(log) = log {
         log.commit()?;
     }
-    if !args.quiet {
+    if !args.run.quiet {
         print_summary(&report, &totals, args.drop_empty);
     }
     let errors = failed > 0 || report.diagnostics.iter().any(|d| !d.is_warning());

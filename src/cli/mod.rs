@@ -135,18 +135,18 @@ fn print_timings(report: &Report) {
 
 fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
     let config = settings::config(&args.detect)?;
-    set_threads(args.threads)?;
+    set_threads(args.run.threads)?;
     let options = scan_options(&args.input);
     let (inputs, path_problems) = inputs::collect(&args.paths, args.input.input_format);
     print_problems(&path_problems);
-    let bar = progress::Bar::new(!args.quiet);
+    let bar = progress::Bar::new(!args.run.quiet);
     let mut report = pipeline::scan(&inputs, &config, &options, &bar)?;
     if args.skip_bad_records {
         skip_bad_records(&mut report);
     }
     print_diagnostics(&report);
     report.diagnostics.splice(0..0, path_problems);
-    if args.verbose {
+    if args.run.verbose {
         print_timings(&report);
     }
 

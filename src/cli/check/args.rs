@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::args::{ColorChoice, DetectArgs, InputArgs};
+use crate::cli::args::{ColorChoice, DetectArgs, InputArgs, RunArgs};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -146,23 +146,8 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN", help_heading = "Output")]
     pub color: ColorChoice,
 
-    /// Worker threads (default: one per core).
-    ///
-    /// The output does not depend on it.
-    #[arg(short = 'j', long, value_name = "N")]
-    pub threads: Option<usize>,
-
-    /// Do not show the progress bar.
-    ///
-    /// It is also hidden when standard error is not a terminal.
-    #[arg(short, long)]
-    pub quiet: bool,
-
-    /// Also print the time each stage took, on standard error.
-    ///
-    /// With --changed, also how many listed files are inputs.
-    #[arg(short, long)]
-    pub verbose: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -46,12 +46,12 @@ use super::{
 pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     let changed = changed::list(&args)?;
     let (settings, args) = settings::resolve(args, matches)?;
-    if args.verbose
+    if args.run.verbose
         && let Some(file) = &settings.file
     {
         eprintln!("configuration: {}", file.display());
     }
-    set_threads(args.threads)?;
+    set_threads(args.run.threads)?;
     if changed.is_some() && args.write_baseline.is_some() {
         bail!("--write-baseline records the whole corpus; it cannot be combined with --changed");
     }
@@ -109,7 +109,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
                     path.as_deref()
                         .is_some_and(|p| changed::contains(&wanted, p))
                 });
-            if args.verbose {
+            if args.run.verbose {
                 eprintln!(
                     "changed: {} of {} listed files are inputs",
                     checked.len(),
@@ -138,7 +138,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         .transpose()?;
     let inputs: Vec<Input> = found.into_iter().map(|(i, _)| i).collect();
 
-    let bar = progress::Bar::new(!args.quiet);
+    let bar = progress::Bar::new(!args.run.quiet);
     let mut report = match &cache {
         Some(cache) => pipeline::scan_with_cache(&inputs, &settings.config, &options, &bar, cache)?,
         None => pipeline::scan(&inputs, &settings.config, &options, &bar)?,
@@ -147,7 +147,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         if let Some(failure) = cache.failure() {
             eprintln!("warning: cache not fully written: {failure}");
         }
-        if args.verbose {
+        if args.run.verbose {
             eprintln!(
                 "cache: prints found for {} of {} inputs",
                 cache.hits(),
@@ -159,7 +159,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         skip_bad_records(&mut report);
     }
     print_diagnostics(&report);
-    if args.verbose {
+    if args.run.verbose {
         print_timings(&report);
     }
 
