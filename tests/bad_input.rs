@@ -210,7 +210,8 @@ fn clean_keeps_the_original_bytes_around_invalid_utf8() {
 
 /// A JSON Lines file with one good repeat and four bad records: invalid
 /// JSON, no text field, a text that is a number, and an id nested a
-/// hundred thousand arrays deep (which must not overflow the stack).
+/// hundred thousand arrays deep (which must not overflow the stack). The
+/// last record is good, with the same nesting in a field neardup skips.
 fn bad_records(dir: &Path) -> Vec<u8> {
     let deep = format!(
         "{{\"text\":\"deep\",\"id\":{}{}}}",
@@ -224,6 +225,11 @@ fn bad_records(dir: &Path) -> Vec<u8> {
         "{\"id\":\"d\",\"text\":42}".to_owned(),
         deep,
         format!("{{\"id\":\"e\",\"text\":\"{REPEATED}\"}}"),
+        format!(
+            "{{\"id\":\"f\",\"text\":\"{OTHER}\",\"x\":{}{}}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        ),
     ];
     let content = lines.join("\n") + "\n";
     write(dir, "bad.jsonl", &content);
@@ -260,7 +266,7 @@ fn malformed_records_are_errors_naming_file_and_line() {
         [("bad.jsonl".to_owned(), 6)],
         "the good records are still compared"
     );
-    assert_eq!(summary(&r, "documents"), 2);
+    assert_eq!(summary(&r, "documents"), 3);
 }
 
 #[test]
@@ -296,6 +302,7 @@ fn clean_copies_malformed_records_unchanged() {
     assert_eq!(before.len(), after.len());
     assert_eq!(before[..5], after[..5], "bad records and the kept one stay");
     assert_eq!(after[5], b"{\"id\":\"e\",\"text\":\"\"}");
+    assert_eq!(before[6], after[6]);
 
     let out = run(
         dir.path(),

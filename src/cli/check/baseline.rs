@@ -325,6 +325,7 @@ pub fn write(path: &Path, report: &Report) -> anyhow::Result<u64> {
     };
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("{}: cannot create a file beside it", path.display()))?;
+    let _tracked = crate::cli::interrupt::track(tmp.path().to_path_buf());
     tmp.write_all(json.as_bytes())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path)

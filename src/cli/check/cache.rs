@@ -129,6 +129,7 @@ impl DirCache {
         head.extend_from_slice(&(e.name.len() as u64).to_le_bytes());
         head.extend_from_slice(e.name.as_bytes());
         let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
+        let _tracked = crate::cli::interrupt::track(tmp.path().to_path_buf());
         tmp.write_all(&head)?;
         tmp.write_all(print)?;
         tmp.persist(self.file(&e.name)).map_err(|e| e.error)?;

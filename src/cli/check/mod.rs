@@ -301,6 +301,7 @@ fn write_file(
     let name = path.display();
     let tmp = tempfile::NamedTempFile::new_in(dir)
         .with_context(|| format!("{name}: cannot create a file beside it"))?;
+    let _tracked = super::interrupt::track(tmp.path().to_path_buf());
     let mut out = io::BufWriter::new(tmp);
     write(&mut out).with_context(|| name.to_string())?;
     let tmp = out
