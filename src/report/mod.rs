@@ -192,6 +192,21 @@ pub struct Passage {
     pub kind: Kind,
 }
 
+/// The start of a paragraph's text, white space collapsed, for display.
+pub(crate) fn snippet(text: &str) -> String {
+    const MAX_CHARS: usize = 72;
+    let mut words = text
+        .split_whitespace()
+        .flat_map(|w| std::iter::once(' ').chain(w.chars()))
+        .skip(1);
+    let mut out: String = words.by_ref().take(MAX_CHARS).collect();
+    if words.next().is_some() {
+        out.truncate(out.trim_end().len());
+        out.push('…');
+    }
+    out
+}
+
 /// An output format.
 pub trait Render {
     /// Writes `report` to `out`.

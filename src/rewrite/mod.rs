@@ -349,7 +349,7 @@ impl<'a, 'r> Checked<'a, 'r> {
         let same = paragraph == cut.paragraph
             && at.line == line
             && (at.start, at.end) == (cut.start, cut.end)
-            && crate::pipeline::snippet(&text) == removal.duplicate.member.snippet;
+            && crate::report::snippet(&text) == removal.duplicate.member.snippet;
         if !same {
             return Err(Failure::Done(Error::changed(self.name)));
         }

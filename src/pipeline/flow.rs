@@ -1,0 +1,231 @@
+//! Moving blocks through the thread pool in input order.
+//!
+//! A reader thread decodes each input and cuts it into blocks; the rayon
+//! pool processes blocks as they come; a consumer puts the results back in
+//! input order (by sequence number) before folding them into the pass's
+//! state. Both passes run through [`ordered`]; a [`Selection`] says which
+//! blocks a pass wants, so the second pass skips the rest.
+
+use super::*;
+
+/// A block of one input, numbered in the order it was sent.
+pub(super) struct Unit {
+    pub(super) seq: usize,
+    pub(super) input: u32,
+    /// The block's number within its input.
+    pub(super) index: u32,
+    pub(super) block: Block,
+}
+
+/// What the reader thread sends: a block, the failure of an input, or
+/// (first pass only) an input's blocks from its print.
+pub(super) enum Item {
+    Unit(Unit),
+    Failed {
+        seq: usize,
+        input: u32,
+        error: io::Error,
+    },
+    Cached {
+        seq: usize,
+        blocks: Vec<Fingerprinted>,
+    },
+}
+
+impl Item {
+    pub(super) fn seq(&self) -> usize {
+        match self {
+            Item::Unit(u) => u.seq,
+            Item::Failed { seq, .. } | Item::Cached { seq, .. } => *seq,
+        }
+    }
+}
+
+/// Where the first pass may find prints: the cache and each input's
+/// settings key.
+pub(super) struct Prints<'c> {
+    pub(super) cache: &'c dyn PrintCache,
+    pub(super) keys: Vec<u64>,
+}
+
+/// Which blocks of which inputs a pass reads.
+pub(super) trait Selection: Sync {
+    /// The last block of `input` the pass needs, or `None` to skip it.
+    fn last_block(&self, input: u32) -> Option<u32>;
+    /// Whether block `index` of `input` is needed.
+    fn wants(&self, input: u32, index: u32) -> bool;
+}
+
+/// Every block of every input.
+pub(super) struct Everything;
+
+impl Selection for Everything {
+    fn last_block(&self, _input: u32) -> Option<u32> {
+        Some(u32::MAX)
+    }
+    fn wants(&self, _input: u32, _index: u32) -> bool {
+        true
+    }
+}
+
+/// Numbers the items the reader sends.
+pub(super) struct Outbox<'t> {
+    pub(super) tx: &'t Sender<Item>,
+    pub(super) seq: usize,
+}
+
+impl Outbox<'_> {
+    /// Sends a block; false when the receiving side has gone.
+    pub(super) fn unit(&mut self, input: u32, index: u32, block: Block) -> bool {
+        let seq = self.next();
+        self.tx
+            .send(Item::Unit(Unit {
+                seq,
+                input,
+                index,
+                block,
+            }))
+            .is_ok()
+    }
+
+    /// Sends the failure of an input; false when the receiving side has gone.
+    pub(super) fn failed(&mut self, input: u32, error: io::Error) -> bool {
+        let seq = self.next();
+        self.tx.send(Item::Failed { seq, input, error }).is_ok()
+    }
+
+    /// Sends an input's blocks from its print; false when the receiving
+    /// side has gone.
+    pub(super) fn cached(&mut self, blocks: Vec<Fingerprinted>) -> bool {
+        let seq = self.next();
+        self.tx.send(Item::Cached { seq, blocks }).is_ok()
+    }
+
+    pub(super) fn next(&mut self) -> usize {
+        self.seq += 1;
+        self.seq - 1
+    }
+}
+
+/// Reads the selected blocks of every input, in order, and sends them.
+/// Every input sends at least one block (empty for an empty input), so each
+/// text input is seen as a document. Returns the decoded bytes read.
+pub(super) fn produce(
+    ctx: &Context<'_>,
+    selection: &dyn Selection,
+    prints: Option<&Prints<'_>>,
+    tx: &Sender<Item>,
+    progress: &dyn Progress,
+) -> u64 {
+    let mut decoded = 0u64;
+    let mut out = Outbox { tx, seq: 0 };
+    let bands = ctx.config.lsh().bands();
+    for i in 0..ctx.inputs.len() as u32 {
+        let Some(last) = selection.last_block(i) else {
+            continue;
+        };
+        let cached = prints.and_then(|p| {
+            let data = p.cache.load(i as usize)?;
+            print::decode(&data, p.keys[i as usize], bands, i)
+        });
+        if let (Some(blocks), Some(p)) = (cached, prints) {
+            p.cache.used(i as usize);
+            progress.advance(ctx.inputs[i as usize].source.size_hint().unwrap_or(0));
+            if !out.cached(blocks) {
+                return decoded;
+            }
+            continue;
+        }
+        let blocks = match ctx.blocks(i, progress) {
+            Ok(blocks) => blocks,
+            Err(error) => {
+                if !out.failed(i, error) {
+                    return decoded;
+                }
+                continue;
+            }
+        };
+        let mut index = 0u32;
+        let mut empty = true;
+        for block in blocks {
+            empty = false;
+            let sent = match block {
+                Ok(block) => {
+                    decoded += block.data.len() as u64;
+                    !selection.wants(i, index) || out.unit(i, index, block)
+                }
+                Err(error) => out.failed(i, error),
+            };
+            if !sent {
+                return decoded;
+            }
+            index += 1;
+            if index > last {
+                break;
+            }
+        }
+        // Parquet is not read front to back: its progress is the whole
+        // file, once read.
+        if ctx.format(i) == Format::Parquet {
+            let size = ctx.inputs[i as usize].source.size_hint();
+            progress.advance(size.unwrap_or(0));
+        }
+        if empty && selection.wants(i, 0) && !out.unit(i, 0, Block::default()) {
+            return decoded;
+        }
+    }
+    decoded
+}
+
+/// Runs `work` over the selected blocks in parallel on the current rayon
+/// pool and hands the results to `consume` in input order. Returns the
+/// consumer's final state and the decoded bytes read.
+pub(super) fn ordered<T, S, W, C>(
+    ctx: &Context<'_>,
+    selection: &dyn Selection,
+    prints: Option<&Prints<'_>>,
+    progress: &dyn Progress,
+    work: W,
+    state: S,
+    consume: C,
+) -> (S, u64)
+where
+    T: Send,
+    S: Send,
+    W: Fn(&mut fingerprint::Scratch, Item) -> T + Sync,
+    C: Fn(&mut S, T) + Send,
+{
+    let threads = rayon::current_num_threads().max(1);
+    let (tx, rx) = bounded::<Item>(threads * 2);
+    let (rtx, rrx) = bounded::<(usize, T)>(threads * 4);
+    std::thread::scope(|s| {
+        let reader = s.spawn(move || produce(ctx, selection, prints, &tx, progress));
+        let consumer = s.spawn(move || {
+            let mut state = state;
+            let mut pending = BTreeMap::new();
+            let mut next = 0;
+            for (seq, result) in rrx {
+                pending.insert(seq, result);
+                while let Some(result) = pending.remove(&next) {
+                    consume(&mut state, result);
+                    next += 1;
+                }
+            }
+            state
+        });
+        rx.into_iter().par_bridge().for_each_init(
+            fingerprint::Scratch::default,
+            |scratch, item| {
+                let seq = item.seq();
+                let result = work(scratch, item);
+                // The consumer outlives every sender; a failed send can only
+                // follow a panic there, which the join below reports.
+                let _ = rtx.send((seq, result));
+            },
+        );
+        drop(rtx);
+        let decoded = reader.join().expect("the reader thread does not panic");
+        let state = consumer.join().expect("the consumer thread does not panic");
+        (state, decoded)
+    })
+}

@@ -1,0 +1,296 @@
+//! Grouping: exact classes by content hash, then candidate groups by band
+//! key, with radix sorts and no list of pairs.
+//!
+//! The result, a [`Plan`], says for every fingerprinted paragraph which
+//! groups it belongs to, which paragraph represents its exact class, how
+//! long its shingle set must be kept, and whether the second pass needs it.
+
+use super::*;
+
+/// Compressed sparse rows: `lists[i]` is `items[offsets[i]..offsets[i+1]]`.
+#[derive(Debug, Default)]
+pub(super) struct Csr {
+    pub(super) offsets: Vec<u32>,
+    pub(super) items: Vec<u32>,
+}
+
+impl Csr {
+    pub(super) fn get(&self, i: usize) -> &[u32] {
+        &self.items[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+}
+
+/// A 32-bit key and the slot it belongs to.
+pub(super) type KeySlot = (u32, u32);
+
+/// Sorts `(key, slot)` pairs by key, keeping pairs with equal keys in their
+/// order (ascending slots, as they are built). A radix sort: one pass
+/// scatters the pairs into 256 buckets by the key's top byte, then each
+/// bucket, small enough to stay in cache, is sorted by the remaining three
+/// bytes (least significant first) on the rayon pool. Linear in the number
+/// of pairs whatever the keys, unlike a comparison sort.
+pub(super) fn radix_sort_by_key(pairs: &mut [KeySlot], scratch: &mut Vec<KeySlot>) {
+    // Below this a comparison sort in cache beats four passes and a fan-out
+    // to the thread pool. Sorting whole pairs keeps equal keys in slot order.
+    const SMALL: usize = 1 << 16;
+    if pairs.len() < SMALL {
+        pairs.sort_unstable();
+        return;
+    }
+    scratch.clear();
+    scratch.resize(pairs.len(), (0, 0));
+    let digit = |k: u32, shift: u32| (k >> shift) as usize & 0xff;
+    let mut starts = [0usize; 257];
+    for &(k, _) in pairs.iter() {
+        starts[digit(k, 24) + 1] += 1;
+    }
+    for i in 0..256 {
+        starts[i + 1] += starts[i];
+    }
+    let mut next = starts;
+    for &pair in pairs.iter() {
+        let d = digit(pair.0, 24);
+        scratch[next[d]] = pair;
+        next[d] += 1;
+    }
+    // Split both buffers at the bucket boundaries; each bucket sorts from
+    // `scratch` into `pairs` in three passes (an odd number, so the result
+    // lands in `pairs`).
+    let mut buckets = Vec::with_capacity(256);
+    let (mut src, mut dst) = (&mut scratch[..], pairs);
+    for i in 0..256 {
+        let len = starts[i + 1] - starts[i];
+        let (s, s_rest) = src.split_at_mut(len);
+        let (d, d_rest) = dst.split_at_mut(len);
+        buckets.push((s, d));
+        (src, dst) = (s_rest, d_rest);
+    }
+    buckets.into_par_iter().for_each(|(src, dst)| {
+        for (shift, from_src) in [(0, true), (8, false), (16, true)] {
+            let (from, to): (&[KeySlot], &mut [KeySlot]) = if from_src {
+                (&*src, &mut *dst)
+            } else {
+                (&*dst, &mut *src)
+            };
+            let mut at = [0usize; 256];
+            for &(k, _) in from {
+                at[digit(k, shift)] += 1;
+            }
+            let mut total = 0;
+            for count in &mut at {
+                (*count, total) = (total, total + *count);
+            }
+            for &pair in from {
+                let d = digit(pair.0, shift);
+                to[at[d]] = pair;
+                at[d] += 1;
+            }
+        }
+    });
+}
+
+/// Candidate groups, stored flat, each distinct member list once: a
+/// near-duplicate pair usually shares most of the 25 bands, and keeping 25
+/// copies of every group was the largest allocation of the grouping step.
+#[derive(Debug, Default)]
+pub(super) struct Groups {
+    pub(super) lists: Csr,
+    /// Hash of a member list -> the first group with that hash. Group
+    /// numbers never reach the output, so an in-memory hash is fine here.
+    pub(super) seen: AHashMap<u64, u32>,
+    pub(super) hasher: ahash::RandomState,
+}
+
+impl Groups {
+    /// Adds a group of ascending slots, unless the same group is known.
+    pub(super) fn add(&mut self, members: impl Iterator<Item = u32>) {
+        let lists = &mut self.lists;
+        if lists.offsets.is_empty() {
+            lists.offsets.push(0);
+        }
+        let start = lists.items.len();
+        lists.items.extend(members);
+        let hash = self.hasher.hash_one(&lists.items[start..]);
+        let id = self.len() as u32;
+        let lists = &mut self.lists;
+        match self.seen.get(&hash) {
+            Some(&g) if lists.get(g as usize) == &lists.items[start..] => {
+                lists.items.truncate(start)
+            }
+            Some(_) => lists.offsets.push(lists.items.len() as u32),
+            None => {
+                self.seen.insert(hash, id);
+                lists.offsets.push(lists.items.len() as u32);
+            }
+        }
+    }
+
+    pub(super) fn len(&self) -> usize {
+        self.lists.offsets.len().saturating_sub(1)
+    }
+
+    pub(super) fn iter(&self) -> impl Iterator<Item = &[u32]> {
+        (0..self.len()).map(|g| self.lists.get(g))
+    }
+}
+
+/// A set of band keys, with a bitmap in front of the hash set: most keys
+/// looked up are absent, and the bitmap (128 KiB, in cache) answers for
+/// them without hashing.
+pub(super) struct KeyFilter {
+    pub(super) bits: Vec<u64>,
+    pub(super) keys: AHashSet<u32>,
+}
+
+impl KeyFilter {
+    const BITS: u32 = 1 << 20;
+
+    pub(super) fn new(keys: impl Iterator<Item = u32>) -> KeyFilter {
+        let mut bits = vec![0u64; (Self::BITS / 64) as usize];
+        let keys: AHashSet<u32> = keys.collect();
+        for &k in &keys {
+            let b = k % Self::BITS;
+            bits[(b / 64) as usize] |= 1 << (b % 64);
+        }
+        KeyFilter { bits, keys }
+    }
+
+    pub(super) fn contains(&self, k: u32) -> bool {
+        let b = k % Self::BITS;
+        self.bits[(b / 64) as usize] & (1 << (b % 64)) != 0 && self.keys.contains(&k)
+    }
+}
+
+/// The second pass's plan, in slot numbers (indices into the fingerprint
+/// arrays).
+#[derive(Debug)]
+pub(super) struct Plan {
+    /// The first slot with the same content hash.
+    pub(super) rep_of: Vec<u32>,
+    /// Candidate groups of each slot (empty for non-representatives).
+    pub(super) groups_of: Csr,
+    pub(super) groups: usize,
+    /// The last slot that may compare against each slot.
+    pub(super) keep_until: Vec<u32>,
+    /// Slots whose text the verification pass needs, ascending.
+    pub(super) needed: Vec<u32>,
+    /// Slots before this one belong to the reference corpus.
+    pub(super) checked: u32,
+}
+
+impl Plan {
+    /// The plan for `index`, whose band keys it consumes.
+    pub(super) fn new(index: &mut Index, bands: usize, scope: Scope) -> Plan {
+        let n = index.fp_content.len();
+        // Slots before `checked` belong to the reference corpus: classes and
+        // groups of reference slots alone are never verified.
+        let checked = index.first_checked.unwrap_or(n as u32);
+        let content = &index.fp_content;
+        // With `Scope::Within`, runs of equal keys are cut where the
+        // document changes: slots ascend within a run and documents are
+        // runs of slots, so this keeps exactly the same-document pairs.
+        let doc_of = match scope {
+            Scope::All => Vec::new(),
+            Scope::Within => index.doc_of_slots(),
+        };
+        let same_doc =
+            |a: u32, b: u32| doc_of.is_empty() || doc_of[a as usize] == doc_of[b as usize];
+        // Exact classes: sort by the top half of the content hash (a radix
+        // sort, sequential in memory), then split each run of equal halves
+        // by the full hash, which is rarely needed.
+        let mut order: Vec<(u32, u32)> = content
+            .iter()
+            .zip(0u32..)
+            .map(|(&c, s)| ((c >> 32) as u32, s))
+            .collect();
+        radix_sort_by_key(&mut order, &mut Vec::new());
+        let mut rep_of: Vec<u32> = (0..n as u32).collect();
+        let mut keep_until: Vec<u32> = (0..n as u32).collect();
+        let mut needed = vec![false; n];
+        let mut run_slots = Vec::new();
+        for run in order
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|run| run.len() > 1)
+        {
+            run_slots.clear();
+            run_slots.extend(run.iter().map(|&(_, s)| s));
+            // Slots ascend within the run; a stable sort by full hash keeps
+            // them ascending within each class.
+            run_slots.sort_by_key(|&s| content[s as usize]);
+            for class in run_slots
+                .chunk_by(|&a, &b| content[a as usize] == content[b as usize] && same_doc(a, b))
+            {
+                if let [rep, .., last] = *class
+                    && last >= checked
+                {
+                    keep_until[rep as usize] = last;
+                    for &m in class {
+                        rep_of[m as usize] = rep;
+                        needed[m as usize] = m == rep || m >= checked;
+                    }
+                }
+            }
+        }
+        drop(order);
+        let n_reps = (0..n).filter(|&s| rep_of[s] == s as u32).count();
+        // Band by band, so that each band's keys are freed once grouped.
+        let mut groups = Groups::default();
+        let mut scratch = Vec::new();
+        for band in 0..bands {
+            let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n_reps);
+            if let Some(keys) = index.keys.get_mut(band).map(std::mem::take) {
+                debug_assert_eq!(keys.len(), n);
+                // With a reference corpus only groups holding a checked
+                // slot are kept, so a reference key that no checked slot
+                // has can be dropped before the sort: one pass over the
+                // reference instead of sorting it.
+                let filter =
+                    (checked > 0).then(|| KeyFilter::new(keys.iter().skip(checked as usize)));
+                pairs.extend(keys.iter().zip(0u32..).filter(|&(k, s)| {
+                    rep_of[s as usize] == s && filter.as_ref().is_none_or(|f| f.contains(k))
+                }));
+            }
+            radix_sort_by_key(&mut pairs, &mut scratch);
+            let runs = pairs
+                .chunk_by(|a, b| a.0 == b.0 && same_doc(a.1, b.1))
+                .filter(|run| run.len() > 1 && run[run.len() - 1].1 >= checked);
+            for run in runs {
+                groups.add(run.iter().map(|&(_, s)| s));
+            }
+        }
+        index.keys = Vec::new();
+
+        let mut counts = vec![0u32; n + 1];
+        for group in groups.iter() {
+            let last = group[group.len() - 1];
+            for &m in group {
+                counts[m as usize + 1] += 1;
+                needed[m as usize] = true;
+                let k = &mut keep_until[m as usize];
+                *k = (*k).max(last);
+            }
+        }
+        for i in 0..n {
+            counts[i + 1] += counts[i];
+        }
+        let mut fill = counts.clone();
+        let mut items = vec![0u32; counts[n] as usize];
+        for (g, group) in groups.iter().enumerate() {
+            for &m in group {
+                items[fill[m as usize] as usize] = g as u32;
+                fill[m as usize] += 1;
+            }
+        }
+        Plan {
+            rep_of,
+            groups_of: Csr {
+                offsets: counts,
+                items,
+            },
+            groups: groups.len(),
+            keep_until,
+            needed: (0..n as u32).filter(|&s| needed[s as usize]).collect(),
+            checked,
+        }
+    }
+}

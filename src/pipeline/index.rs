@@ -1,0 +1,421 @@
+//! The first pass: every block fingerprinted, and what is kept of it.
+//!
+//! Per fingerprinted paragraph only its number, content hash and 32-bit
+//! band keys are kept (band keys in [`crate::column::Column`]s); documents
+//! and blocks get a small table each, which is all the second pass needs to
+//! find a paragraph again.
+
+use super::*;
+
+/// One document as the first pass saw it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Doc {
+    pub(super) input: u32,
+    /// 1-based line of the input where the document starts (for Parquet,
+    /// its row).
+    pub(super) line: u64,
+    pub(super) first_para: u32,
+    pub(super) n_paras: u32,
+}
+
+/// Which paragraphs and documents a block holds.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct BlockStart {
+    pub(super) first_para: u32,
+    pub(super) paragraphs: u32,
+    /// The first document starting in the block (for plain text: the
+    /// input's one document).
+    pub(super) first_doc: u32,
+    /// Documents starting in the block.
+    pub(super) docs: u32,
+}
+
+/// What the first pass keeps: the document table and, per fingerprinted
+/// paragraph ("slot"), its paragraph number, content hash and band keys.
+///
+/// Everything is stored in per-block chunks of exact size while the pass
+/// runs, never in one growing vector: a vector that doubles its capacity
+/// briefly needs three times its size, which for the band keys of a large
+/// corpus is the largest allocation of the whole run.
+#[derive(Debug, Default)]
+pub(super) struct Index {
+    pub(super) docs: Vec<Doc>,
+    pub(super) blocks: AHashMap<(u32, u32), BlockStart>,
+    /// Global paragraph number of each slot, ascending (filled from
+    /// `chunks` at the end of the pass).
+    pub(super) fp_para: Vec<u32>,
+    /// Content hash of each slot (filled from `chunks` likewise).
+    pub(super) fp_content: Vec<u64>,
+    /// One column of keys per band, indexed by slot, truncated to 32 bits
+    /// (a collision only costs a verification). The grouping step consumes
+    /// them band by band, freeing each as it goes.
+    pub(super) keys: Vec<Column>,
+    pub(super) chunks: Vec<(Vec<u32>, Vec<u64>)>,
+    pub(super) slots: u32,
+    /// The first slot of an input after the reference corpus (`slots` until
+    /// one is seen).
+    pub(super) first_checked: Option<u32>,
+    pub(super) paragraphs: u64,
+    pub(super) allowed: u64,
+    pub(super) bytes: u64,
+    pub(super) diagnostics: Vec<(usize, Error)>,
+    /// Invalid UTF-8 per input, while the pass runs.
+    pub(super) invalid_utf8: Vec<InvalidUtf8>,
+    pub(super) invalid_utf8_total: u64,
+    pub(super) overflow: bool,
+}
+
+/// Where an input first had invalid UTF-8, and how often.
+#[derive(Debug)]
+pub(super) struct InvalidUtf8 {
+    /// The sequence number of the first block with it, which orders its
+    /// warning among the other diagnostics.
+    pub(super) seq: usize,
+    pub(super) input: u32,
+    /// 1-based line of the first invalid line (record).
+    pub(super) line: u64,
+    pub(super) count: u64,
+}
+
+impl Index {
+    /// The document of each slot.
+    /// Documents without a fingerprinted paragraph.
+    pub(super) fn empty_documents(&self) -> u64 {
+        // Slots ascend with paragraphs and documents are runs of
+        // paragraphs, so one cursor walks both.
+        let mut slots = self.fp_para.iter().copied().peekable();
+        let mut empty = 0;
+        for doc in &self.docs {
+            let end = doc.first_para + doc.n_paras;
+            let mut any = false;
+            while let Some(p) = slots.next_if(|&p| p < end) {
+                any |= p >= doc.first_para;
+            }
+            empty += u64::from(!any);
+        }
+        empty
+    }
+
+    pub(super) fn doc_of_slots(&self) -> Vec<u32> {
+        let mut doc = 0;
+        self.fp_para
+            .iter()
+            .map(|&p| {
+                while self.docs[doc].first_para + self.docs[doc].n_paras <= p {
+                    doc += 1;
+                }
+                doc as u32
+            })
+            .collect()
+    }
+}
+
+/// The 0-based lines of `text` that are not valid UTF-8, as the first of
+/// them and their number. Lines end at `\n`, which never splits a UTF-8
+/// sequence, so each line is valid or not on its own.
+pub(super) fn invalid_lines(text: &[u8]) -> Option<(u64, u64)> {
+    let mut bad = (0u64..)
+        .zip(text.split(|&b| b == b'\n'))
+        .filter(|(_, line)| std::str::from_utf8(line).is_err())
+        .map(|(i, _)| i);
+    let first = bad.next()?;
+    Some((first, 1 + bad.count() as u64))
+}
+
+pub(super) fn fingerprint_block(
+    ctx: &Context<'_>,
+    scratch: &mut fingerprint::Scratch,
+    unit: &Unit,
+) -> Fingerprinted {
+    let mut out = Fingerprinted {
+        input: unit.input,
+        index: unit.index,
+        bytes: unit.block.data.len() as u64,
+        ..Fingerprinted::default()
+    };
+    let mode = ctx.config.paragraphs();
+    let bands = ctx.config.lsh().bands();
+    out.keys = vec![Vec::new(); bands];
+    let mut fingerprint = |out: &mut Fingerprinted, text: &str| {
+        let fp = ctx.fingerprinter.fingerprint_with(text, scratch);
+        if let Some(fp) = fp.filter(|fp| {
+            let allowed = ctx.allow.allows(text, fp.content);
+            out.allowed += u32::from(allowed);
+            !allowed
+        }) {
+            out.local.push(out.paragraphs);
+            out.content.push(fp.content);
+            for (band, key) in ctx.fingerprinter.band_keys(fp.signature).enumerate() {
+                out.keys[band].push(key as u32);
+            }
+        }
+        out.paragraphs += 1;
+    };
+    match ctx.format(unit.input) {
+        Format::Text => {
+            for p in paragraphs(&unit.block.data, mode) {
+                let text = String::from_utf8_lossy(p.text);
+                if let (std::borrow::Cow::Owned(_), Some((first, n))) =
+                    (&text, invalid_lines(p.text))
+                {
+                    let (_, count) = out
+                        .invalid_utf8
+                        .get_or_insert((unit.block.first_line + p.line + first + 1, 0));
+                    *count += n;
+                }
+                fingerprint(&mut out, &text);
+            }
+        }
+        format => {
+            let mut diagnostics = Vec::new();
+            record::documents(
+                format,
+                &unit.block,
+                &ctx.options.fields,
+                &ctx.names[unit.input as usize],
+                |_| true,
+                &mut diagnostics,
+                |doc| {
+                    let before = out.paragraphs;
+                    for p in paragraphs(doc.text.as_bytes(), mode) {
+                        // Paragraphs end at ASCII line breaks, so the byte
+                        // range is a valid slice of the decoded text.
+                        fingerprint(&mut out, &doc.text[p.start..p.end]);
+                    }
+                    out.records.push((doc.line, out.paragraphs - before));
+                },
+            );
+            // One warning per input, not per record: see `fingerprint_pass`.
+            diagnostics.retain(|d| {
+                if d.kind() != ErrorKind::Encoding {
+                    return true;
+                }
+                let (_, count) = out.invalid_utf8.get_or_insert((d.line().unwrap_or(0), 0));
+                *count += 1;
+                false
+            });
+            out.diagnostics = diagnostics;
+        }
+    }
+    out
+}
+
+/// What the first pass's workers hand the consumer.
+pub(super) enum Pass1 {
+    Block(Fingerprinted),
+    /// An input's blocks, from its print.
+    Cached(Vec<Fingerprinted>),
+    Failed(u32, Error),
+}
+
+/// The print being recorded for the input the consumer is reading.
+pub(super) struct Recording {
+    pub(super) input: u32,
+    pub(super) blocks: u32,
+    pub(super) encoded: Vec<u8>,
+    /// No problem so far: an input with problems gets no print.
+    pub(super) clean: bool,
+}
+
+pub(super) fn fingerprint_pass(
+    ctx: &Context<'_>,
+    progress: &dyn Progress,
+    cache: Option<&dyn PrintCache>,
+) -> Result<Index, Error> {
+    let total = ctx
+        .inputs
+        .iter()
+        .map(|i| i.source.size_hint())
+        .sum::<Option<u64>>();
+    progress.begin("fingerprinting", total);
+    let prints = cache.map(|cache| Prints {
+        cache,
+        keys: ctx
+            .inputs
+            .iter()
+            .map(|i| print::settings_key(ctx.config, ctx.options, i.format))
+            .collect(),
+    });
+    let work = |scratch: &mut fingerprint::Scratch, item: Item| match item {
+        Item::Unit(unit) => (
+            unit.seq,
+            Pass1::Block(fingerprint_block(ctx, scratch, &unit)),
+        ),
+        Item::Failed { seq, input, error } => (
+            seq,
+            Pass1::Failed(input, Error::io(&ctx.names[input as usize], error)),
+        ),
+        Item::Cached { seq, blocks } => (seq, Pass1::Cached(blocks)),
+    };
+    let store = |recording: Option<Recording>| {
+        if let (Some(p), Some(r)) = (&prints, recording)
+            && r.clean
+        {
+            let key = p.keys[r.input as usize];
+            p.cache
+                .store(r.input as usize, &print::finish(key, r.blocks, &r.encoded));
+        }
+    };
+    let consume = |(index, recording): &mut (Index, Option<Recording>),
+                   (seq, result): (usize, Pass1)| {
+        match result {
+            Pass1::Block(block) => {
+                if prints.is_some() {
+                    if recording.as_ref().is_none_or(|r| r.input != block.input) {
+                        store(recording.replace(Recording {
+                            input: block.input,
+                            blocks: 0,
+                            encoded: Vec::new(),
+                            clean: true,
+                        }));
+                    }
+                    if let Some(r) = recording.as_mut() {
+                        r.clean &= block.diagnostics.is_empty() && block.invalid_utf8.is_none();
+                        if r.clean {
+                            print::encode_block(&mut r.encoded, &block);
+                            r.blocks += 1;
+                        }
+                    }
+                }
+                add_block(ctx, index, seq, block);
+            }
+            Pass1::Cached(blocks) => {
+                store(recording.take());
+                for block in blocks {
+                    add_block(ctx, index, seq, block);
+                }
+            }
+            Pass1::Failed(input, e) => {
+                match recording.as_mut() {
+                    Some(r) if r.input == input => r.clean = false,
+                    _ => store(recording.take()),
+                }
+                index.diagnostics.push((seq, e));
+            }
+        }
+    };
+    let ((mut index, recording), _) = ordered(
+        ctx,
+        &Everything,
+        prints.as_ref(),
+        progress,
+        work,
+        (Index::default(), None),
+        consume,
+    );
+    store(recording);
+    progress.end();
+    // Invalid UTF-8 is one warning per input, naming the first place and
+    // counting the rest: a corpus in another encoding would otherwise
+    // bury every other message under one per line.
+    for bad in std::mem::take(&mut index.invalid_utf8) {
+        let unit = match ctx.format(bad.input) {
+            Format::Text | Format::Jsonl => "lines",
+            _ => "records",
+        };
+        let name = &ctx.names[bad.input as usize];
+        index.invalid_utf8_total += bad.count;
+        let warning = Error::encoding_count(name, bad.line, bad.count, unit);
+        index.diagnostics.push((bad.seq, warning));
+    }
+    let slots = index.slots as usize;
+    index.fp_para.reserve_exact(slots);
+    index.fp_content.reserve_exact(slots);
+    for (para, content) in std::mem::take(&mut index.chunks) {
+        index.fp_para.extend_from_slice(&para);
+        index.fp_content.extend_from_slice(&content);
+    }
+    if index.overflow {
+        return Err(Error::limit(format!(
+            "the corpus has more than {} paragraphs, the most one scan can index; split it",
+            u32::MAX
+        )));
+    }
+    Ok(index)
+}
+
+/// Adds one block's first-pass results to the index.
+pub(super) fn add_block(ctx: &Context<'_>, index: &mut Index, seq: usize, block: Fingerprinted) {
+    let Ok(first_para) = u32::try_from(index.paragraphs) else {
+        index.overflow = true;
+        return;
+    };
+    if index.paragraphs + u64::from(block.paragraphs) > u64::from(u32::MAX) {
+        index.overflow = true;
+        return;
+    }
+    let docs_before = index.docs.len() as u32;
+    let format = ctx.format(block.input);
+    match format {
+        Format::Text => {
+            if block.index == 0 {
+                index.docs.push(Doc {
+                    input: block.input,
+                    line: 1,
+                    first_para,
+                    n_paras: 0,
+                });
+            }
+            if let Some(doc) = index.docs.last_mut() {
+                doc.n_paras += block.paragraphs;
+            }
+        }
+        _ => {
+            let mut para = first_para;
+            for &(line, n_paras) in &block.records {
+                index.docs.push(Doc {
+                    input: block.input,
+                    line,
+                    first_para: para,
+                    n_paras,
+                });
+                para += n_paras;
+            }
+        }
+    }
+    let first_doc = match format {
+        Format::Text => docs_before.saturating_sub(u32::from(block.index > 0)),
+        _ => docs_before,
+    };
+    index.blocks.insert(
+        (block.input, block.index),
+        BlockStart {
+            first_para,
+            paragraphs: block.paragraphs,
+            first_doc,
+            docs: index.docs.len() as u32 - docs_before,
+        },
+    );
+    let n = block.local.len() as u32;
+    if block.input as usize >= ctx.options.reference && index.first_checked.is_none() {
+        index.first_checked = Some(index.slots);
+    }
+    if n > 0 {
+        let para: Vec<u32> = block.local.iter().map(|&l| first_para + l).collect();
+        index.chunks.push((para, block.content));
+        if index.keys.is_empty() {
+            index.keys.resize_with(block.keys.len(), Column::default);
+        }
+        for (column, keys) in index.keys.iter_mut().zip(&block.keys) {
+            column.extend_from_slice(keys);
+        }
+        index.slots += n;
+    }
+    index.paragraphs += u64::from(block.paragraphs);
+    index.allowed += u64::from(block.allowed);
+    index.bytes += block.bytes;
+    if let Some((line, count)) = block.invalid_utf8 {
+        match index.invalid_utf8.last_mut() {
+            Some(last) if last.input == block.input => last.count += count,
+            _ => index.invalid_utf8.push(InvalidUtf8 {
+                seq,
+                input: block.input,
+                line,
+                count,
+            }),
+        }
+    }
+    index
+        .diagnostics
+        .extend(block.diagnostics.into_iter().map(|e| (seq, e)));
+}

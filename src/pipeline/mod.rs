@@ -1,0 +1,533 @@
+//! The batch driver: inputs in, a [`Report`] out, in two passes over the
+//! corpus and without holding its text in memory.
+//!
+//! 1. **Fingerprint.** Every input is decoded and cut into blocks
+//!    ([`crate::corpus::block`]); blocks are fingerprinted in parallel and
+//!    their results put back in input order. What is kept per paragraph is
+//!    small: a content hash and the low 32 bits of each band key.
+//! 2. **Group.** Paragraphs with equal content hashes form exact classes,
+//!    represented by their first member. The representatives are grouped per
+//!    band by sorting `(key, paragraph)` pairs; every run of equal keys is a
+//!    candidate group. Sorting costs `O(n log n)` whatever the bucket sizes,
+//!    and no pair list is ever built, so a line repeated a million times
+//!    costs no more than a million distinct lines.
+//! 3. **Verify.** Only the documents holding candidate paragraphs are read
+//!    again. Their shingle sets are computed in parallel, then offered in
+//!    input order to the no-chaining rule ([`crate::cluster`]), which
+//!    verifies each candidate by exact Jaccard similarity.
+//! 4. **Report.** Verdicts become clusters and passages.
+//!
+//! One submodule per stage: `flow` (the reader thread, the pool and the
+//! reordering consumer both passes share), `index` (pass 1), `group`,
+//! `verify` (pass 2) and `report`.
+//!
+//! Results depend only on the input and the [`Config`]: blocks are cut by
+//! content, results are reassembled by sequence number, and every tie is
+//! broken by input order, so any thread count gives the same report.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::Arc;
+
+use ahash::{AHashMap, AHashSet};
+use crossbeam_channel::{Sender, bounded};
+use rayon::prelude::*;
+
+use crate::allow::{self, Allowlist};
+use crate::cluster::{Assigner, Verdict};
+use crate::column::Column;
+use crate::corpus::block::{Block, DEFAULT_BLOCK_SIZE};
+use crate::corpus::record::{self, Document};
+use crate::corpus::{Format, Input, JsonlFields};
+use crate::fingerprint::{self, Fingerprinter};
+use crate::paragraph::{Paragraph, paragraphs};
+use crate::passage;
+use crate::print::{self, Fingerprinted, PrintCache};
+use crate::report::{Cluster, Duplicate, Kind, Location, Member, Report, Summary, snippet};
+use crate::shingle::ShingleSet;
+use crate::{Config, Error, ErrorKind, Scope, Similarity};
+
+mod flow;
+mod group;
+mod index;
+mod report;
+mod verify;
+
+use flow::*;
+use group::*;
+use index::*;
+use report::*;
+use verify::*;
+
+/// How inputs are read (as opposed to how duplicates are detected, which
+/// is [`Config`]).
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// Fields of JSON Lines records and columns of Parquet files.
+    pub fields: JsonlFields,
+    /// Target size of a block of work, in bytes.
+    pub block_size: usize,
+    /// Paragraphs allowed to repeat, dropped before fingerprinting.
+    pub allowlist: Allowlist,
+    /// How many of the first inputs are a *reference corpus* that the rest
+    /// is checked against: every reference paragraph is kept, without being
+    /// compared with the other reference paragraphs, and only paragraphs of
+    /// the later inputs can be duplicates (of a reference paragraph, or of
+    /// an earlier kept paragraph of the later inputs). An exact copy is a
+    /// duplicate of the first kept paragraph with its normalised text, even
+    /// if an earlier reference paragraph also matches it (without a
+    /// reference that case cannot arise). Only candidate groups holding a
+    /// later paragraph are verified, so the second pass reads little of the
+    /// reference. 0, the default, checks everything against everything.
+    pub reference: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> ScanOptions {
+        ScanOptions {
+            fields: JsonlFields::default(),
+            block_size: DEFAULT_BLOCK_SIZE,
+            allowlist: Allowlist::default(),
+            reference: 0,
+        }
+    }
+}
+
+/// Receives progress from a scan; every method has an empty default.
+pub trait Progress: Sync {
+    /// A pass over the inputs begins; `total` raw bytes will be read, if
+    /// known.
+    fn begin(&self, _pass: &'static str, _total: Option<u64>) {}
+    /// `bytes` more raw bytes were read.
+    fn advance(&self, _bytes: u64) {}
+    /// The current pass is over.
+    fn end(&self) {}
+}
+
+/// A [`Progress`] that ignores everything.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Silent;
+
+impl Progress for Silent {}
+
+/// Runs detection over `inputs`, in order.
+///
+/// Problems with single inputs or records (unreadable files, malformed JSON)
+/// do not stop the scan; they are listed in [`Report::diagnostics`].
+///
+/// # Errors
+///
+/// Returns an error only when the scan as a whole cannot go on: more than
+/// `u32::MAX` paragraphs.
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{Format, Input, MemorySource};
+/// use neardup::pipeline::{scan, ScanOptions, Silent};
+/// use neardup::Config;
+///
+/// let text = "The ferry to Inish Mor was cancelled again on Friday morning.\n\
+///             Officials blamed the storm.\n\
+///             The ferry to Inish Mor was cancelled again on Friday morning.\n";
+/// let inputs = [Input::new(MemorySource::new("a.txt", text), Format::Text)];
+/// let report = scan(&inputs, &Config::default(), &ScanOptions::default(), &Silent)?;
+/// assert_eq!(report.summary.duplicate_paragraphs, 1);
+/// assert_eq!(report.clusters[0].kept.location.line, 1);
+/// assert_eq!(report.clusters[0].duplicates[0].member.location.line, 3);
+/// # Ok::<(), neardup::Error>(())
+/// ```
+pub fn scan(
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+) -> Result<Report, Error> {
+    run(inputs, config, options, progress, None)
+}
+
+/// [`scan`], taking the first pass's results for unchanged inputs from
+/// `cache` and storing them there for the others ([`crate::print`]). The
+/// report is the same as without the cache.
+///
+/// # Errors
+///
+/// As [`scan`].
+///
+/// # Example
+///
+/// ```
+/// use std::collections::HashMap;
+/// use std::sync::Mutex;
+/// use neardup::corpus::{Format, Input, MemorySource};
+/// use neardup::pipeline::{scan, scan_with_cache, ScanOptions, Silent};
+/// use neardup::print::PrintCache;
+/// use neardup::Config;
+///
+/// /// Keeps prints in memory, by input number.
+/// #[derive(Default)]
+/// struct Memory(Mutex<HashMap<usize, Vec<u8>>>);
+///
+/// impl PrintCache for Memory {
+///     fn load(&self, input: usize) -> Option<Vec<u8>> {
+///         self.0.lock().unwrap().get(&input).cloned()
+///     }
+///     fn store(&self, input: usize, print: &[u8]) {
+///         self.0.lock().unwrap().insert(input, print.to_vec());
+///     }
+/// }
+///
+/// let text = "The ferry to Inish Mor was cancelled again on Friday morning.\n\
+///             The ferry to Inish Mor was cancelled again on Friday morning.\n";
+/// let inputs = [Input::new(MemorySource::new("a.txt", text), Format::Text)];
+/// let (config, options) = (Config::default(), ScanOptions::default());
+/// let cache = Memory::default();
+/// let first = scan_with_cache(&inputs, &config, &options, &Silent, &cache)?;
+/// assert!(cache.load(0).is_some());
+/// let second = scan_with_cache(&inputs, &config, &options, &Silent, &cache)?;
+/// assert_eq!(second.clusters, first.clusters);
+/// assert_eq!(second.summary, scan(&inputs, &config, &options, &Silent)?.summary);
+/// # Ok::<(), neardup::Error>(())
+/// ```
+pub fn scan_with_cache(
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+    cache: &dyn PrintCache,
+) -> Result<Report, Error> {
+    run(inputs, config, options, progress, Some(cache))
+}
+
+fn run(
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+    cache: Option<&dyn PrintCache>,
+) -> Result<Report, Error> {
+    let ctx = Context::new(inputs, config, options);
+    let mut clock = Stopwatch::new();
+    let mut index = fingerprint_pass(&ctx, progress, cache)?;
+    clock.lap("fingerprint");
+    let plan = Plan::new(&mut index, config.lsh().bands(), config.scope());
+    clock.lap("group");
+    let verified = verify_pass(&ctx, &index, &plan, progress);
+    clock.lap("verify");
+    let mut report = build_report(&ctx, index, verified);
+    clock.lap("report");
+    report.timings = clock.laps;
+    Ok(report)
+}
+
+/// Wall time per stage, for `--verbose`.
+struct Stopwatch {
+    last: std::time::Instant,
+    laps: Vec<(&'static str, std::time::Duration)>,
+}
+
+impl Stopwatch {
+    fn new() -> Stopwatch {
+        Stopwatch {
+            last: std::time::Instant::now(),
+            laps: Vec::new(),
+        }
+    }
+
+    fn lap(&mut self, stage: &'static str) {
+        let now = std::time::Instant::now();
+        self.laps.push((stage, now - self.last));
+        self.last = now;
+    }
+}
+
+/// What every worker needs to know.
+struct Context<'a> {
+    inputs: &'a [Input],
+    names: Vec<Arc<str>>,
+    config: &'a Config,
+    options: &'a ScanOptions,
+    fingerprinter: Fingerprinter,
+    allow: allow::Matcher<'a>,
+}
+
+impl<'a> Context<'a> {
+    fn new(inputs: &'a [Input], config: &'a Config, options: &'a ScanOptions) -> Context<'a> {
+        let fingerprinter = Fingerprinter::new(config);
+        Context {
+            inputs,
+            names: inputs.iter().map(|i| Arc::from(i.source.name())).collect(),
+            config,
+            options,
+            allow: options.allowlist.bind(&fingerprinter),
+            fingerprinter,
+        }
+    }
+
+    fn format(&self, input: u32) -> Format {
+        self.inputs[input as usize].format
+    }
+
+    /// The blocks of input `input`, with raw bytes read reported to
+    /// `progress`.
+    fn blocks(
+        &self,
+        input: u32,
+        progress: &'a dyn Progress,
+    ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
+        self.inputs[input as usize].blocks(
+            self.config.paragraphs(),
+            &self.options.fields,
+            self.options.block_size,
+            move |n| progress.advance(n),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::MemorySource;
+
+    fn run(inputs: &[Input]) -> Report {
+        scan(inputs, &Config::default(), &ScanOptions::default(), &Silent).unwrap()
+    }
+
+    /// A boilerplate line repeated many times is one exact class: its copies
+    /// are settled without a similarity computation. (The few comparisons
+    /// allowed come from 32-bit band keys of distinct lines colliding: about
+    /// one expected for 20,000 lines and 25 bands.)
+    #[test]
+    fn hot_line_costs_no_comparisons() {
+        let mut text = String::new();
+        for i in 0..20_000 {
+            text.push_str("Share this article with your friends and family\n");
+            text.push_str(&format!(
+                "Distinct paragraph number {i} about nothing much.\n"
+            ));
+        }
+        let r = run(&[Input::new(MemorySource::new("hot.txt", text), Format::Text)]);
+        assert_eq!(r.summary.duplicate_paragraphs, 19_999);
+        assert_eq!(r.clusters.len(), 1);
+        assert!(
+            r.summary.comparisons < 10,
+            "{} comparisons",
+            r.summary.comparisons
+        );
+    }
+
+    #[test]
+    fn snippets_collapse_space_and_cut_long_text() {
+        assert_eq!(snippet("  a\tb \n c "), "a b c");
+        let long = "word ".repeat(40);
+        let cut = snippet(&long);
+        // 72 characters of text, then the ellipsis.
+        assert_eq!(cut.chars().count(), 73, "{cut}");
+        assert!(cut.ends_with(" wo…"), "{cut}");
+        assert_eq!(snippet(&"x".repeat(72)), "x".repeat(72));
+    }
+
+    #[test]
+    fn radix_sort_is_a_stable_sort_by_key() {
+        let mut state = 7u64;
+        let mut pairs: Vec<(u32, u32)> = (0..200_000)
+            .map(|i| {
+                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+                (((state >> 40) as u32 % 3000).wrapping_mul(0x0101_0101), i)
+            })
+            .collect();
+        let mut expect = pairs.clone();
+        expect.sort_by_key(|p| p.0);
+        radix_sort_by_key(&mut pairs, &mut Vec::new());
+        assert_eq!(pairs, expect);
+    }
+
+    #[test]
+    fn empty_inputs_are_documents_without_paragraphs() {
+        let r = run(&[
+            Input::new(MemorySource::new("empty.txt", ""), Format::Text),
+            Input::new(MemorySource::new("blank.txt", "\n \n\t\n"), Format::Text),
+            Input::new(MemorySource::new("empty.jsonl", "\n"), Format::Jsonl),
+        ]);
+        assert_eq!((r.summary.documents, r.summary.paragraphs), (2, 0));
+        assert!(r.diagnostics.is_empty());
+    }
+
+    /// With a reference corpus, only the later inputs can hold duplicates,
+    /// and a repeat inside the reference is not even verified.
+    #[test]
+    fn reference_inputs_are_kept_and_checked_against() {
+        let a = "The lighthouse keeper retired after forty years on the rock.\n";
+        let b = "Fishing boats stayed in port because of the gale warning.\n";
+        let c = "A new ferry timetable starts on the first of the month.\n";
+        let inputs = [
+            Input::new(
+                MemorySource::new("old1.txt", format!("{a}{b}{a}")),
+                Format::Text,
+            ),
+            Input::new(MemorySource::new("old2.txt", b), Format::Text),
+            Input::new(
+                MemorySource::new("new.txt", format!("{c}{b}{c}")),
+                Format::Text,
+            ),
+        ];
+        let options = ScanOptions {
+            reference: 2,
+            ..ScanOptions::default()
+        };
+        let r = scan(&inputs, &Config::default(), &options, &Silent).unwrap();
+        let found: Vec<_> = r
+            .clusters
+            .iter()
+            .flat_map(|c| {
+                c.duplicates.iter().map(|d| {
+                    (
+                        (c.kept.location.path.to_string(), c.kept.location.line),
+                        (d.member.location.path.to_string(), d.member.location.line),
+                    )
+                })
+            })
+            .collect();
+        let at = |p: &str, l: u64| (p.to_owned(), l);
+        assert_eq!(
+            found,
+            [
+                (at("old1.txt", 2), at("new.txt", 2)),
+                (at("new.txt", 1), at("new.txt", 3)),
+            ]
+        );
+        assert_eq!(r.paragraphs_by_input, [3, 1, 3]);
+        // Without a reference the repeats inside old1 and old2 count too.
+        assert_eq!(run(&inputs).summary.duplicate_paragraphs, 4);
+    }
+
+    /// Counts how often a source is opened.
+    struct Counted {
+        name: &'static str,
+        text: String,
+        opened: Arc<std::sync::atomic::AtomicUsize>,
+    }
+
+    impl crate::corpus::Source for Counted {
+        fn name(&self) -> &str {
+            self.name
+        }
+        fn open(&self) -> io::Result<Box<dyn io::Read + Send + '_>> {
+            self.opened
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(Box::new(self.text.as_bytes()))
+        }
+    }
+
+    /// Prints in memory.
+    #[derive(Default)]
+    struct Prints(std::sync::Mutex<BTreeMap<usize, Vec<u8>>>);
+
+    impl PrintCache for Prints {
+        fn load(&self, input: usize) -> Option<Vec<u8>> {
+            self.0.lock().unwrap().get(&input).cloned()
+        }
+        fn store(&self, input: usize, print: &[u8]) {
+            self.0.lock().unwrap().insert(input, print.to_vec());
+        }
+    }
+
+    /// A cached scan reports what an uncached one does, and opens an input
+    /// it has a print of only to verify candidates.
+    #[test]
+    fn prints_replace_the_first_pass() {
+        let dup = "The lighthouse keeper retired after forty years on the rock.\n";
+        let sources = [
+            (
+                "a.txt",
+                format!("{dup}Fishing boats stayed in port because of the gale.\n{dup}"),
+            ),
+            (
+                "b.txt",
+                "A new ferry timetable starts on the first of the month.\n".to_owned(),
+            ),
+            (
+                "c.jsonl",
+                "{\"text\": \"A record of its own\\nwith two paragraphs\"}\nnot json\n".to_owned(),
+            ),
+        ];
+        let counters: Vec<Arc<std::sync::atomic::AtomicUsize>> =
+            sources.iter().map(|_| Arc::default()).collect();
+        let inputs: Vec<Input> = sources
+            .iter()
+            .zip(&counters)
+            .map(|((name, text), opened)| {
+                let format = if name.ends_with(".jsonl") {
+                    Format::Jsonl
+                } else {
+                    Format::Text
+                };
+                let source = Counted {
+                    name,
+                    text: text.clone(),
+                    opened: opened.clone(),
+                };
+                Input::new(source, format)
+            })
+            .collect();
+        let opened = || -> Vec<usize> {
+            counters
+                .iter()
+                .map(|c| c.swap(0, std::sync::atomic::Ordering::SeqCst))
+                .collect()
+        };
+        let (config, options) = (Config::default(), ScanOptions::default());
+        let plain = scan(&inputs, &config, &options, &Silent).unwrap();
+        opened();
+        let cache = Prints::default();
+        let first = scan_with_cache(&inputs, &config, &options, &Silent, &cache).unwrap();
+        assert_eq!(opened(), [2, 1, 1], "a.txt twice: both passes");
+        // The input with a malformed record gets no print.
+        let stored: Vec<usize> = cache.0.lock().unwrap().keys().copied().collect();
+        assert_eq!(stored, [0, 1]);
+        let second = scan_with_cache(&inputs, &config, &options, &Silent, &cache).unwrap();
+        assert_eq!(opened(), [1, 0, 1], "a.txt for verification only");
+        for r in [&first, &second] {
+            assert_eq!(r.summary, plain.summary);
+            assert_eq!(r.clusters, plain.clusters);
+            assert_eq!(r.paragraphs_by_input, plain.paragraphs_by_input);
+            assert_eq!(r.diagnostics.len(), plain.diagnostics.len());
+        }
+        // Other settings ignore the prints and read the inputs again.
+        let other = Config::builder().shingle_size(3).build().unwrap();
+        let third = scan_with_cache(&inputs, &other, &options, &Silent, &cache).unwrap();
+        assert_eq!(opened(), [2, 1, 1]);
+        let expected = scan(&inputs, &other, &options, &Silent).unwrap();
+        assert_eq!(third.summary, expected.summary);
+    }
+
+    /// An input that reads differently the second time is reported, not
+    /// silently mis-attributed.
+    #[test]
+    fn changed_input_is_reported() {
+        struct Flaky(std::sync::atomic::AtomicBool);
+        impl crate::corpus::Source for Flaky {
+            fn name(&self) -> &str {
+                "flaky.txt"
+            }
+            fn open(&self) -> io::Result<Box<dyn io::Read + Send + '_>> {
+                let second = self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
+                let text: &[u8] = if second {
+                    b"a line that repeats itself here\nanother line entirely, it seems\n"
+                } else {
+                    b"a line that repeats itself here\na line that repeats itself here\n"
+                };
+                Ok(Box::new(text))
+            }
+        }
+        let r = run(&[Input::new(Flaky(false.into()), Format::Text)]);
+        assert!(
+            r.diagnostics
+                .iter()
+                .any(|d| d.kind() == crate::ErrorKind::Changed),
+            "{:?}",
+            r.diagnostics
+        );
+        assert_eq!(r.summary.duplicate_paragraphs, 0);
+    }
+}

@@ -1,0 +1,68 @@
+//! Verdicts in, a [`Report`] out: clusters in input order, passages and
+//! the summary counts.
+
+use super::*;
+
+pub(super) fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) -> Report {
+    let Verified {
+        duplicates,
+        mut kept,
+        comparisons,
+        diagnostics,
+    } = verified;
+    let mut by_kept: BTreeMap<u32, Vec<Duplicate>> = BTreeMap::new();
+    let mut summary = Summary {
+        inputs: ctx.inputs.len() as u64,
+        documents: index.docs.len() as u64,
+        paragraphs: index.paragraphs,
+        fingerprinted: index.fp_para.len() as u64,
+        allowed: index.allowed,
+        bytes_read: index.bytes,
+        comparisons,
+        empty_documents: index.empty_documents(),
+        invalid_utf8: index.invalid_utf8_total,
+        ..Summary::default()
+    };
+    for (_, of, similarity, member) in duplicates {
+        let Some(original) = kept.get(&of) else {
+            continue;
+        };
+        let kind = if original.location.doc_index == member.location.doc_index {
+            summary.within_document += 1;
+            Kind::WithinDocument
+        } else {
+            summary.cross_document += 1;
+            Kind::CrossDocument
+        };
+        summary.duplicate_paragraphs += 1;
+        by_kept.entry(of).or_default().push(Duplicate {
+            member,
+            similarity,
+            kind,
+        });
+    }
+    let clusters: Vec<Cluster> = by_kept
+        .into_iter()
+        .filter_map(|(of, duplicates)| kept.remove(&of).map(|kept| Cluster { kept, duplicates }))
+        .collect();
+    let passages = passage::passages(&clusters);
+    summary.clusters = clusters.len() as u64;
+    summary.passages = passages.len() as u64;
+    let mut paragraphs_by_input = vec![0u64; ctx.inputs.len()];
+    for doc in &index.docs {
+        paragraphs_by_input[doc.input as usize] += u64::from(doc.n_paras);
+    }
+    let mut all_diagnostics = index.diagnostics;
+    all_diagnostics.sort_by_key(|(seq, _)| *seq);
+    let mut diagnostics_out: Vec<Error> = all_diagnostics.into_iter().map(|(_, e)| e).collect();
+    diagnostics_out.extend(diagnostics);
+    Report {
+        summary,
+        config: ctx.config.clone(),
+        clusters,
+        passages,
+        paragraphs_by_input,
+        diagnostics: diagnostics_out,
+        timings: Vec::new(),
+    }
+}

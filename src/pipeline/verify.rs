@@ -1,0 +1,282 @@
+//! The second pass: only the blocks holding needed paragraphs are read
+//! again; their shingle sets are computed in parallel and offered in input
+//! order to the no-chaining rule ([`crate::cluster`]).
+
+use super::*;
+
+/// One paragraph read again in the verification pass.
+pub(super) struct Found {
+    pub(super) slot: u32,
+    pub(super) set: ShingleSet,
+    pub(super) member: Member,
+}
+
+/// The verification pass's result for one block.
+#[derive(Default)]
+pub(super) struct Reread {
+    pub(super) found: Vec<Found>,
+    pub(super) diagnostics: Vec<Error>,
+}
+
+/// Which blocks hold needed paragraphs.
+pub(super) struct Needed<'a> {
+    pub(super) index: &'a Index,
+    /// Needed global paragraph numbers, ascending.
+    pub(super) paras: Vec<u32>,
+    /// The slot of each of `paras`.
+    pub(super) slots: &'a [u32],
+    pub(super) blocks: AHashSet<(u32, u32)>,
+    pub(super) last_block: AHashMap<u32, u32>,
+}
+
+impl<'a> Needed<'a> {
+    pub(super) fn new(index: &'a Index, plan: &'a Plan) -> Needed<'a> {
+        let paras: Vec<u32> = plan
+            .needed
+            .iter()
+            .map(|&s| index.fp_para[s as usize])
+            .collect();
+        // Blocks holding paragraphs cover disjoint ranges; find each needed
+        // paragraph's block by the range's start.
+        let mut starts: Vec<(u32, (u32, u32))> = index
+            .blocks
+            .iter()
+            .filter(|(_, b)| b.paragraphs > 0)
+            .map(|(&key, b)| (b.first_para, key))
+            .collect();
+        starts.sort_unstable();
+        let mut blocks = AHashSet::new();
+        let mut last_block: AHashMap<u32, u32> = AHashMap::new();
+        for &p in &paras {
+            let (_, key) = starts[starts.partition_point(|&(first, _)| first <= p) - 1];
+            blocks.insert(key);
+            let last = last_block.entry(key.0).or_insert(key.1);
+            *last = (*last).max(key.1);
+        }
+        Needed {
+            index,
+            paras,
+            slots: &plan.needed,
+            blocks,
+            last_block,
+        }
+    }
+
+    /// The needed paragraphs in `first..end`, with their slots, ascending.
+    pub(super) fn within(&self, first: u32, end: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
+        let from = self.paras.partition_point(|&p| p < first);
+        let to = self.paras.partition_point(|&p| p < end);
+        self.paras[from..to]
+            .iter()
+            .copied()
+            .zip(self.slots[from..to].iter().copied())
+    }
+}
+
+impl Selection for Needed<'_> {
+    fn last_block(&self, input: u32) -> Option<u32> {
+        self.last_block.get(&input).copied()
+    }
+    fn wants(&self, input: u32, index: u32) -> bool {
+        self.blocks.contains(&(input, index))
+    }
+}
+
+pub(super) fn reread_block(
+    ctx: &Context<'_>,
+    needed: &Needed<'_>,
+    scratch: &mut fingerprint::Scratch,
+    unit: &Unit,
+) -> Reread {
+    let index = needed.index;
+    let mut out = Reread::default();
+    let Some(start) = index.blocks.get(&(unit.input, unit.index)) else {
+        return out;
+    };
+    let path = &ctx.names[unit.input as usize];
+    let mode = ctx.config.paragraphs();
+    // Called for each needed paragraph, with its global number and slot.
+    let mut visit = |out: &mut Reread,
+                     (para, slot): (u32, u32),
+                     doc_index: u32,
+                     (doc, url): (&Arc<str>, Option<&Arc<str>>),
+                     p: Paragraph<'_>,
+                     line: u64,
+                     offset: u64| {
+        let text = String::from_utf8_lossy(p.text);
+        let Some((set, content)) = ctx.fingerprinter.shingle_set_with(&text, scratch) else {
+            return;
+        };
+        let d = &index.docs[doc_index as usize];
+        out.found.push(Found {
+            slot,
+            set,
+            member: Member {
+                location: Location {
+                    path: path.clone(),
+                    input: unit.input,
+                    doc: doc.clone(),
+                    url: url.cloned(),
+                    doc_index,
+                    doc_line: d.line,
+                    paragraph: para - d.first_para,
+                    line,
+                    start: offset + p.start as u64,
+                    end: offset + p.end as u64,
+                },
+                snippet: snippet(&text),
+                content,
+            },
+        });
+    };
+    match ctx.format(unit.input) {
+        Format::Text => {
+            let doc_index = start.first_doc;
+            let mut want = needed
+                .within(start.first_para, start.first_para + start.paragraphs)
+                .peekable();
+            for (p, para) in paragraphs(&unit.block.data, mode).zip(start.first_para..) {
+                if let Some(hit) = want.next_if(|&(n, _)| n == para) {
+                    let line = unit.block.first_line + p.line + 1;
+                    let doc = (path, None);
+                    visit(&mut out, hit, doc_index, doc, p, line, unit.block.offset);
+                }
+            }
+        }
+        format => {
+            // The documents of this block, by line, that hold needed paragraphs.
+            let wanted: AHashMap<u64, u32> = (start.first_doc..start.first_doc + start.docs)
+                .filter(|&d| {
+                    let doc = &index.docs[d as usize];
+                    needed
+                        .within(doc.first_para, doc.first_para + doc.n_paras)
+                        .next()
+                        .is_some()
+                })
+                .map(|d| (index.docs[d as usize].line, d))
+                .collect();
+            // The first pass reported this block's bad records already.
+            let mut reported = Vec::new();
+            record::documents(
+                format,
+                &unit.block,
+                &ctx.options.fields,
+                path,
+                |line| wanted.contains_key(&line),
+                &mut reported,
+                |doc: Document<'_>| {
+                    let doc_index = wanted[&doc.line];
+                    let d = &index.docs[doc_index as usize];
+                    let name: Arc<str> = Arc::from(doc.name());
+                    let url: Option<Arc<str>> = doc.url.as_deref().map(Arc::from);
+                    let mut want = needed
+                        .within(d.first_para, d.first_para + d.n_paras)
+                        .peekable();
+                    for (p, para) in paragraphs(doc.text.as_bytes(), mode).zip(d.first_para..) {
+                        if let Some(hit) = want.next_if(|&(n, _)| n == para) {
+                            let line = doc.line_of(p.line);
+                            visit(&mut out, hit, doc_index, (&name, url.as_ref()), p, line, 0);
+                        }
+                    }
+                },
+            );
+        }
+    }
+    out
+}
+
+/// What the verification pass produces.
+pub(super) struct Verified {
+    /// Duplicates: (slot, kept slot, similarity, member), in slot order.
+    pub(super) duplicates: Vec<(u32, u32, Similarity, Member)>,
+    /// Members of kept slots that were candidates.
+    pub(super) kept: AHashMap<u32, Member>,
+    pub(super) comparisons: u64,
+    pub(super) diagnostics: Vec<Error>,
+}
+
+pub(super) fn verify_pass(
+    ctx: &Context<'_>,
+    index: &Index,
+    plan: &Plan,
+    progress: &dyn Progress,
+) -> Verified {
+    let needed = Needed::new(index, plan);
+    let total = (0..ctx.inputs.len() as u32)
+        .filter(|&i| needed.last_block(i).is_some())
+        .map(|i| ctx.inputs[i as usize].source.size_hint())
+        .sum::<Option<u64>>();
+    progress.begin("verifying", total);
+    let work = |scratch: &mut fingerprint::Scratch, item: Item| match item {
+        Item::Unit(unit) => reread_block(ctx, &needed, scratch, &unit),
+        Item::Failed { input, error, .. } => Reread {
+            found: Vec::new(),
+            diagnostics: vec![Error::io(&ctx.names[input as usize], error)],
+        },
+        // The second pass reads inputs, never prints.
+        Item::Cached { .. } => Reread::default(),
+    };
+    let state = (
+        Assigner::new(ctx.config.threshold(), plan.groups),
+        Verified {
+            duplicates: Vec::new(),
+            kept: AHashMap::new(),
+            comparisons: 0,
+            diagnostics: Vec::new(),
+        },
+        AHashSet::<u32>::new(),
+    );
+    let consume = |(assigner, verified, changed): &mut (Assigner, Verified, AHashSet<u32>),
+                   block: Reread| {
+        verified.diagnostics.extend(block.diagnostics);
+        for found in block.found {
+            let slot = found.slot as usize;
+            if found.member.content != index.fp_content[slot] {
+                let input = index.docs[found.member.location.doc_index as usize].input;
+                if changed.insert(input) {
+                    verified
+                        .diagnostics
+                        .push(Error::changed(&ctx.names[input as usize]));
+                }
+                continue;
+            }
+            let rep = plan.rep_of[slot];
+            let verdict = if found.slot < plan.checked {
+                assigner.keep(
+                    found.slot,
+                    found.set,
+                    plan.groups_of.get(slot),
+                    plan.keep_until[slot],
+                )
+            } else if rep as usize != slot {
+                assigner.offer_copy(found.slot, &found.set, rep)
+            } else {
+                assigner.offer(
+                    found.slot,
+                    found.set,
+                    plan.groups_of.get(slot),
+                    plan.keep_until[slot],
+                )
+            };
+            match verdict {
+                Verdict::Kept => {
+                    // Only duplicates show their text; most kept candidates
+                    // end up with none, and a large corpus has many.
+                    let mut member = found.member;
+                    member.snippet = String::new();
+                    verified.kept.insert(found.slot, member);
+                }
+                Verdict::Duplicate { of, similarity } => {
+                    verified
+                        .duplicates
+                        .push((found.slot, of, similarity, found.member));
+                }
+            }
+        }
+    };
+    let ((assigner, mut verified, _), _) =
+        ordered(ctx, &needed, None, progress, work, state, consume);
+    progress.end();
+    verified.comparisons = assigner.comparisons();
+    verified
+}
