@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 
-use super::{Checked, CleanOptions, Event, Failure, Removal, Stats, text};
+use super::{CleanOptions, Event, Removal, Stats, cut_document};
 use crate::Error;
 use crate::corpus::jsonl;
 
@@ -39,18 +39,16 @@ pub(super) fn rewrite(
         let fixed = String::from_utf8_lossy(&line);
         let record = fixed.as_bytes();
         let found = jsonl::locate(record, &options.fields).map_err(|_| Error::changed(name))?;
-        let indices: Vec<u32> = list.iter().map(|&(p, _)| p).collect();
-        let mut checked = Checked::new(name, list);
         kept_text.clear();
-        let outcome = text::remove_paragraphs(
+        let outcome = cut_document(
+            name,
             found.record.text.as_bytes(),
-            options.paragraphs,
-            &indices,
+            list,
+            options,
             &mut kept_text,
-            |cut| checked.next(cut, line_no, log),
-        )
-        .map_err(|e: Failure| e.into_error(name))?;
-        checked.finish()?;
+            |_| line_no,
+            log,
+        )?;
         stats.removed += list.len() as u64;
         if outcome.emptied {
             stats.emptied += 1;

@@ -276,14 +276,7 @@ fn text_input(
     out: &mut dyn Write,
     log: &mut impl FnMut(Event<'_>) -> Result<(), Error>,
 ) -> Result<Stats, Error> {
-    let indices: Vec<u32> = list.iter().map(|&(p, _)| p).collect();
-    let mut checked = Checked::new(name, list);
-    let outcome = text::remove_paragraphs(reader, options.paragraphs, &indices, out, |cut| {
-        let line = cut.line + 1;
-        checked.next(cut, line, log)
-    })
-    .map_err(|e: Failure| e.into_error(name))?;
-    checked.finish()?;
+    let outcome = cut_document(name, reader, list, options, out, |cut| cut.line + 1, log)?;
     let dropped = outcome.emptied && options.drop_empty;
     if dropped {
         log(Event::Dropped { doc: name, line: 1 })?;
@@ -295,6 +288,29 @@ fn text_input(
         bytes_in: outcome.bytes_in,
         bytes_out: outcome.bytes_out,
     })
+}
+
+/// Copies one document from `text` to `out` without the paragraphs in
+/// `list`, checking each cut against the report and logging it; `line_of`
+/// gives the input line a cut is reported at.
+fn cut_document(
+    name: &str,
+    text: impl io::BufRead,
+    list: &[(u32, Removal<'_>)],
+    options: &CleanOptions,
+    out: &mut dyn Write,
+    line_of: impl Fn(&text::Cut<'_>) -> u64,
+    log: &mut impl FnMut(Event<'_>) -> Result<(), Error>,
+) -> Result<text::Outcome, Error> {
+    let indices: Vec<u32> = list.iter().map(|&(p, _)| p).collect();
+    let mut checked = Checked::new(name, list);
+    let outcome = text::remove_paragraphs(text, options.paragraphs, &indices, out, |cut| {
+        let line = line_of(&cut);
+        checked.next(cut, line, log)
+    })
+    .map_err(|e: Failure| e.into_error(name))?;
+    checked.finish()?;
+    Ok(outcome)
 }
 
 /// An error while rewriting: from I/O (named by the caller) or already

@@ -24,7 +24,7 @@ use parquet::file::properties::{WriterProperties, WriterVersion};
 use parquet::file::reader::{FileReader, Length, SerializedFileReader};
 use parquet::file::writer::SerializedFileWriter;
 
-use super::{Checked, CleanOptions, Event, Failure, InputPlan, Output, Stats, text};
+use super::{CleanOptions, Event, InputPlan, Output, Stats, cut_document};
 use crate::Error;
 use crate::corpus::Input;
 use crate::corpus::parquet::{Shared, io_error};
@@ -138,18 +138,16 @@ pub(super) fn rewrite(
                         continue;
                     }
                     if let Some((_, list)) = todo.next_if(|&(&at, _)| at == row) {
-                        let indices: Vec<u32> = list.iter().map(|&(p, _)| p).collect();
-                        let mut checked = Checked::new(name, list);
                         let mut kept = Vec::new();
-                        let outcome = text::remove_paragraphs(
+                        let outcome = cut_document(
+                            name,
                             values[value].data(),
-                            options.paragraphs,
-                            &indices,
+                            list,
+                            options,
                             &mut kept,
-                            |cut| checked.next(cut, row, log),
-                        )
-                        .map_err(|e: Failure| e.into_error(name))?;
-                        checked.finish()?;
+                            |_| row,
+                            log,
+                        )?;
                         stats.removed += list.len() as u64;
                         if outcome.emptied {
                             stats.emptied += 1;

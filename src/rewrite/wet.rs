@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 
-use super::{Checked, CleanOptions, Event, Failure, Output, Removal, Stats, text};
+use super::{CleanOptions, Event, Output, Removal, Stats, cut_document};
 use crate::Error;
 use crate::corpus::block::{Blocks, Cut, DEFAULT_BLOCK_SIZE};
 use crate::corpus::warc::{Header, Item, Records};
@@ -92,18 +92,16 @@ pub(super) fn rewrite(
                 continue;
             };
             let text_line = record_line + record.header.lines();
-            let indices: Vec<u32> = list.iter().map(|&(p, _)| p).collect();
-            let mut checked = Checked::new(name, list);
             let mut body = Vec::with_capacity(record.body.len());
-            let outcome = text::remove_paragraphs(
+            let outcome = cut_document(
+                name,
                 record.body,
-                options.paragraphs,
-                &indices,
+                list,
+                options,
                 &mut body,
-                |cut| checked.next(cut, text_line + cut.line, log),
-            )
-            .map_err(|e: Failure| e.into_error(name))?;
-            checked.finish()?;
+                |cut| text_line + cut.line,
+                log,
+            )?;
             stats.removed += list.len() as u64;
             if outcome.emptied {
                 stats.emptied += 1;
