@@ -261,8 +261,12 @@ impl Walk {
                 }
             };
             if meta.is_dir() {
-                let Ok(real) = fs::canonicalize(&path) else {
-                    continue;
+                let real = match fs::canonicalize(&path) {
+                    Ok(real) => real,
+                    Err(e) => {
+                        self.problems.push(path_error(&path, e));
+                        continue;
+                    }
                 };
                 if let Some(target) = ancestors.iter().find(|a| **a == real) {
                     let message = format!(
@@ -278,7 +282,9 @@ impl Walk {
                 }
                 continue;
             }
-            if fs::canonicalize(&path).is_ok_and(|real| self.exclude.contains(&real)) {
+            if !self.exclude.is_empty()
+                && fs::canonicalize(&path).is_ok_and(|real| self.exclude.contains(&real))
+            {
                 continue;
             }
             let origin = Origin::File {
