@@ -213,6 +213,7 @@ fn run(
     let plan = Plan::new(&mut index, config.lsh().bands(), config.scope());
     clock.lap("group");
     let verified = verify_pass(&ctx, &index, &plan, progress);
+    drop(plan);
     clock.lap("verify");
     let mut report = build_report(&ctx, index, verified);
     clock.lap("report");

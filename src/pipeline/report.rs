@@ -23,6 +23,17 @@ pub(super) fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) 
         invalid_utf8: index.invalid_utf8_total,
         ..Summary::default()
     };
+    let mut paragraphs_by_input = vec![0u64; ctx.inputs.len()];
+    for doc in &index.docs {
+        paragraphs_by_input[doc.input as usize] += u64::from(doc.n_paras);
+    }
+    let mut all_diagnostics = index.diagnostics;
+    all_diagnostics.sort_by_key(|(seq, _)| *seq);
+    let mut diagnostics_out: Vec<Error> = all_diagnostics.into_iter().map(|(_, e)| e).collect();
+    diagnostics_out.extend(diagnostics);
+    // The paragraph tables are not needed from here on; the report is
+    // built without them.
+    drop((index.docs, index.fp_para, index.fp_content));
     for (_, of, similarity, member) in duplicates {
         let Some(original) = kept.get(&of) else {
             continue;
@@ -48,14 +59,6 @@ pub(super) fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) 
     let passages = passage::passages(&clusters);
     summary.clusters = clusters.len() as u64;
     summary.passages = passages.len() as u64;
-    let mut paragraphs_by_input = vec![0u64; ctx.inputs.len()];
-    for doc in &index.docs {
-        paragraphs_by_input[doc.input as usize] += u64::from(doc.n_paras);
-    }
-    let mut all_diagnostics = index.diagnostics;
-    all_diagnostics.sort_by_key(|(seq, _)| *seq);
-    let mut diagnostics_out: Vec<Error> = all_diagnostics.into_iter().map(|(_, e)| e).collect();
-    diagnostics_out.extend(diagnostics);
     Report {
         summary,
         config: ctx.config.clone(),

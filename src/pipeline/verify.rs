@@ -225,12 +225,14 @@ pub(super) fn verify_pass(
             diagnostics: Vec::new(),
         },
         AHashSet::<u32>::new(),
+        KeptMembers::default(),
     );
-    let consume = |(assigner, verified, changed): &mut (Assigner, Verified, AHashSet<u32>),
-                   block: Reread| {
+    type State = (Assigner, Verified, AHashSet<u32>, KeptMembers);
+    let consume = |(assigner, verified, changed, kept): &mut State, block: Reread| {
         verified.diagnostics.extend(block.diagnostics);
         for found in block.found {
             let slot = found.slot as usize;
+            kept.expire_before(found.slot);
             if found.member.content != index.fp_content[slot] {
                 let input = index.docs[found.member.location.doc_index as usize].input;
                 if changed.insert(input) {
@@ -264,9 +266,10 @@ pub(super) fn verify_pass(
                     // end up with none, and a large corpus has many.
                     let mut member = found.member;
                     member.snippet = String::new();
-                    verified.kept.insert(found.slot, member);
+                    kept.insert(found.slot, plan.keep_until[slot], member);
                 }
                 Verdict::Duplicate { of, similarity } => {
+                    kept.repeated(of);
                     verified
                         .duplicates
                         .push((found.slot, of, similarity, found.member));
@@ -274,9 +277,50 @@ pub(super) fn verify_pass(
             }
         }
     };
-    let ((assigner, mut verified, _), _) =
+    let ((assigner, mut verified, _, kept), _) =
         ordered(ctx, &needed, None, progress, work, state, consume);
     progress.end();
     verified.comparisons = assigner.comparisons();
+    verified.kept = kept.members;
     verified
+}
+
+/// The locations of kept candidates, each held only while a later
+/// paragraph may still be found to repeat it (up to its `keep_until`), or
+/// for good once one has. On a large corpus most candidates are kept and
+/// never repeated; holding all of them was the largest structure at the
+/// end of a run.
+#[derive(Default)]
+pub(super) struct KeptMembers {
+    members: AHashMap<u32, Member>,
+    expiry: std::collections::BinaryHeap<std::cmp::Reverse<(u32, u32)>>,
+    repeated: AHashSet<u32>,
+}
+
+impl KeptMembers {
+    /// Holds `slot`'s member until paragraph `until` has been offered.
+    fn insert(&mut self, slot: u32, until: u32, member: Member) {
+        if until > slot {
+            self.expiry.push(std::cmp::Reverse((until, slot)));
+            self.members.insert(slot, member);
+        }
+    }
+
+    /// `slot` has a duplicate: its member stays.
+    fn repeated(&mut self, slot: u32) {
+        self.repeated.insert(slot);
+    }
+
+    /// Drops the members that no paragraph from `slot` on can repeat.
+    fn expire_before(&mut self, slot: u32) {
+        while let Some(&std::cmp::Reverse((until, kept))) = self.expiry.peek() {
+            if until >= slot {
+                break;
+            }
+            self.expiry.pop();
+            if !self.repeated.contains(&kept) {
+                self.members.remove(&kept);
+            }
+        }
+    }
 }
