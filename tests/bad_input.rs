@@ -205,6 +205,45 @@ fn clean_keeps_the_original_bytes_around_invalid_utf8() {
     assert_eq!(read(&dir.path().join("out/c.jsonl")), expected);
 }
 
+/// A WET record with invalid UTF-8 before a repeated paragraph: the scan
+/// measures the record's text decoded, the writer cuts its bytes, and the
+/// two must agree (found by the `pipeline` fuzz target).
+#[test]
+fn clean_cuts_wet_records_with_invalid_utf8() {
+    let dir = TempDir::new().unwrap();
+    let record = |id: &str, body: &[u8]| {
+        let mut r = format!(
+            "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: https://example.test/{id}\r\n\
+             WARC-Record-ID: <urn:uuid:{id}>\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(body);
+        r.extend_from_slice(b"\r\n\r\n");
+        r
+    };
+    let mut body = b"caf\xe9 on the quay, every morning at six\n".to_vec();
+    body.extend_from_slice(format!("{REPEATED}\n{OTHER}\n{REPEATED}\n").as_bytes());
+    write(dir.path(), "crawl.warc.wet", record("a", &body));
+    let out = run(
+        dir.path(),
+        &["clean", "-q", "crawl.warc.wet", "-o", "out.warc.wet"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut kept = b"caf\xe9 on the quay, every morning at six\n".to_vec();
+    kept.extend_from_slice(format!("{REPEATED}\n{OTHER}\n").as_bytes());
+    let cleaned = read(&dir.path().join("out.warc.wet"));
+    let at = cleaned
+        .windows(kept.len())
+        .position(|w| w == kept.as_slice());
+    assert!(at.is_some(), "{}", String::from_utf8_lossy(&cleaned));
+    assert!(
+        String::from_utf8_lossy(&cleaned).contains(&format!("Content-Length: {}\r\n", kept.len())),
+        "{}",
+        String::from_utf8_lossy(&cleaned)
+    );
+}
+
 // ---------------------------------------------------------------------
 // Malformed records
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::{self, BufRead, Write};
 
-use super::{CleanOptions, Event, Removal, Stats, cut_document};
+use super::{CleanOptions, Decoded, Event, Removal, Stats, cut_document};
 use crate::Error;
 use crate::corpus::jsonl;
 
@@ -43,6 +43,7 @@ pub(super) fn rewrite(
         let outcome = cut_document(
             name,
             found.record.text.as_bytes(),
+            &Decoded::default(),
             list,
             options,
             &mut kept_text,

@@ -276,7 +276,17 @@ fn text_input(
     out: &mut dyn Write,
     log: &mut impl FnMut(Event<'_>) -> Result<(), Error>,
 ) -> Result<Stats, Error> {
-    let outcome = cut_document(name, reader, list, options, out, |cut| cut.line + 1, log)?;
+    let offsets = Decoded::default();
+    let outcome = cut_document(
+        name,
+        reader,
+        &offsets,
+        list,
+        options,
+        out,
+        |cut| cut.line + 1,
+        log,
+    )?;
     let dropped = outcome.emptied && options.drop_empty;
     if dropped {
         log(Event::Dropped { doc: name, line: 1 })?;
@@ -292,10 +302,13 @@ fn text_input(
 
 /// Copies one document from `text` to `out` without the paragraphs in
 /// `list`, checking each cut against the report and logging it; `line_of`
-/// gives the input line a cut is reported at.
+/// gives the input line a cut is reported at, `offsets` how the report
+/// measures its byte range.
+#[allow(clippy::too_many_arguments)]
 fn cut_document(
     name: &str,
     text: impl io::BufRead,
+    offsets: &Decoded,
     list: &[(u32, Removal<'_>)],
     options: &CleanOptions,
     out: &mut dyn Write,
@@ -303,7 +316,7 @@ fn cut_document(
     log: &mut impl FnMut(Event<'_>) -> Result<(), Error>,
 ) -> Result<text::Outcome, Error> {
     let indices: Vec<u32> = list.iter().map(|&(p, _)| p).collect();
-    let mut checked = Checked::new(name, list);
+    let mut checked = Checked::new(name, list, offsets);
     let outcome = text::remove_paragraphs(text, options.paragraphs, &indices, out, |cut| {
         let line = line_of(&cut);
         checked.next(cut, line, log)
@@ -335,18 +348,55 @@ impl Failure {
     }
 }
 
+/// Where the byte offsets of a document's bytes fall once it is decoded
+/// as UTF-8 with U+FFFD for each invalid sequence: the scan of a record
+/// format measures paragraphs in the decoded text, while the writers cut
+/// the bytes as they are, to keep them. Empty (offsets unchanged) for
+/// valid UTF-8 and for plain text, which the scan measures in bytes.
+#[derive(Debug, Default)]
+struct Decoded {
+    /// After each invalid sequence: its end in the bytes, and how much
+    /// longer the decoded text is up to there.
+    growth: Vec<(u64, u64)>,
+}
+
+impl Decoded {
+    fn of(bytes: &[u8]) -> Decoded {
+        let (mut at, mut longer) = (0u64, 0u64);
+        let mut growth = Vec::new();
+        for chunk in bytes.utf8_chunks() {
+            at += (chunk.valid().len() + chunk.invalid().len()) as u64;
+            if !chunk.invalid().is_empty() {
+                // An invalid sequence is 1 to 3 bytes; U+FFFD is 3.
+                longer += 3 - chunk.invalid().len() as u64;
+                growth.push((at, longer));
+            }
+        }
+        Decoded { growth }
+    }
+
+    /// The decoded offset of byte offset `at`, which is not inside an
+    /// invalid sequence (paragraphs start and end at line breaks).
+    fn offset(&self, at: u64) -> u64 {
+        let before = self.growth.partition_point(|&(end, _)| end <= at);
+        at + before.checked_sub(1).map_or(0, |i| self.growth[i].1)
+    }
+}
+
 /// Matches the paragraphs a writer cuts with the removals asked for, and
 /// logs them.
 struct Checked<'a, 'r> {
     name: &'a str,
     list: std::slice::Iter<'a, (u32, Removal<'r>)>,
+    offsets: &'a Decoded,
 }
 
 impl<'a, 'r> Checked<'a, 'r> {
-    fn new(name: &'a str, list: &'a [(u32, Removal<'r>)]) -> Checked<'a, 'r> {
+    fn new(name: &'a str, list: &'a [(u32, Removal<'r>)], offsets: &'a Decoded) -> Checked<'a, 'r> {
         Checked {
             name,
             list: list.iter(),
+            offsets,
         }
     }
 
@@ -364,7 +414,7 @@ impl<'a, 'r> Checked<'a, 'r> {
         let text = String::from_utf8_lossy(cut.text);
         let same = paragraph == cut.paragraph
             && at.line == line
-            && (at.start, at.end) == (cut.start, cut.end)
+            && (at.start, at.end) == (self.offsets.offset(cut.start), self.offsets.offset(cut.end))
             && crate::report::snippet(&text) == removal.duplicate.member.snippet;
         if !same {
             return Err(Failure::Done(Error::changed(self.name)));
@@ -382,5 +432,24 @@ impl<'a, 'r> Checked<'a, 'r> {
             Some(_) => Err(Error::changed(self.name)),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoded_offsets_grow_after_each_invalid_sequence() {
+        // "a\xff\n" decodes to "a\u{FFFD}\n": 2 bytes longer from the
+        // newline on; "\xe2\x80" (a cut-off sequence) is 1 byte longer.
+        let bytes = b"a\xff\nbc\xe2\x80\nd";
+        let decoded = Decoded::of(bytes);
+        let text = String::from_utf8_lossy(bytes);
+        for (at, expected) in [(0, 0), (1, 1), (2, 4), (3, 5), (7, 10), (8, 11)] {
+            assert_eq!(decoded.offset(at), expected, "at {at}");
+        }
+        assert_eq!(decoded.offset(bytes.len() as u64), text.len() as u64);
+        assert_eq!(Decoded::of(b"valid\ntext").offset(6), 6);
     }
 }

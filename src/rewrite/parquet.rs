@@ -24,7 +24,7 @@ use parquet::file::properties::{WriterProperties, WriterVersion};
 use parquet::file::reader::{FileReader, Length, SerializedFileReader};
 use parquet::file::writer::SerializedFileWriter;
 
-use super::{CleanOptions, Event, InputPlan, Output, Stats, cut_document};
+use super::{CleanOptions, Decoded, Event, InputPlan, Output, Stats, cut_document};
 use crate::Error;
 use crate::corpus::Input;
 use crate::corpus::parquet::{Shared, io_error};
@@ -142,6 +142,7 @@ pub(super) fn rewrite(
                         let outcome = cut_document(
                             name,
                             values[value].data(),
+                            &Decoded::of(values[value].data()),
                             list,
                             options,
                             &mut kept,

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Read};
 
-use super::{CleanOptions, Event, Output, Removal, Stats, cut_document};
+use super::{CleanOptions, Decoded, Event, Output, Removal, Stats, cut_document};
 use crate::Error;
 use crate::corpus::block::{Blocks, Cut, DEFAULT_BLOCK_SIZE};
 use crate::corpus::warc::{Header, Item, Records};
@@ -96,6 +96,7 @@ pub(super) fn rewrite(
             let outcome = cut_document(
                 name,
                 record.body,
+                &Decoded::of(record.body),
                 list,
                 options,
                 &mut body,
