@@ -6,7 +6,7 @@
 //! consecutive paragraphs of one document whose kept paragraphs are
 //! consecutive paragraphs of one document, in the same order.
 
-use crate::report::{Cluster, Passage, Span};
+use crate::report::{Cluster, End, Passage, Span};
 
 /// The passages formed by the duplicates of `clusters`, in input order of
 /// the repeats. Every duplicate is in exactly one passage.
@@ -34,8 +34,8 @@ pub fn passages(clusters: &[Cluster]) -> Vec<Passage> {
         );
         match out.last_mut() {
             Some(p) if continues => {
-                p.repeat.last = dup.clone();
-                p.original.last = kept.clone();
+                p.repeat.last = End::from(dup);
+                p.original.last = End::from(kept);
                 p.paragraphs += 1;
                 if d.similarity.as_f64() < p.min_similarity.as_f64() {
                     p.min_similarity = d.similarity;
@@ -44,11 +44,11 @@ pub fn passages(clusters: &[Cluster]) -> Vec<Passage> {
             _ => out.push(Passage {
                 repeat: Span {
                     first: dup.clone(),
-                    last: dup.clone(),
+                    last: End::from(dup),
                 },
                 original: Span {
                     first: kept.clone(),
-                    last: kept.clone(),
+                    last: End::from(kept),
                 },
                 paragraphs: 1,
                 min_similarity: d.similarity,

@@ -9,7 +9,7 @@ use std::io;
 
 use serde::Serialize;
 
-use super::{Cluster, Location, Passage, Render, Report};
+use super::{Cluster, End, Location, Passage, Render, Report};
 use crate::Similarity;
 
 /// Schema version of the `json` output.
@@ -99,7 +99,7 @@ struct PassageOut<'a> {
 }
 
 impl<'a> SpanOut<'a> {
-    fn new(first: &'a Location, last: &'a Location) -> SpanOut<'a> {
+    fn new(first: &'a Location, last: &End) -> SpanOut<'a> {
         SpanOut {
             path: &first.path,
             doc: &first.doc,

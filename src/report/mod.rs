@@ -172,8 +172,33 @@ pub struct Cluster {
 pub struct Span {
     /// The first paragraph of the run.
     pub first: Location,
-    /// The last paragraph of the run (equal to `first` for one paragraph).
-    pub last: Location,
+    /// Where the last paragraph of the run is (the first, for one
+    /// paragraph). Only what differs from `first` is kept: a report of a
+    /// million one-paragraph passages should not hold two million more
+    /// locations.
+    pub last: End,
+}
+
+/// The last paragraph of a [`Span`]: same input and document as the
+/// first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct End {
+    /// 0-based index of the paragraph in its document.
+    pub paragraph: u32,
+    /// 1-based line of the input where the paragraph starts.
+    pub line: u64,
+    /// Byte offset just past the paragraph's end in the document text.
+    pub end: u64,
+}
+
+impl From<&Location> for End {
+    fn from(l: &Location) -> End {
+        End {
+            paragraph: l.paragraph,
+            line: l.line,
+            end: l.end,
+        }
+    }
 }
 
 /// Consecutive duplicate paragraphs that repeat consecutive paragraphs of

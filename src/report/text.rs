@@ -7,7 +7,7 @@
 use std::io;
 use std::sync::Arc;
 
-use super::{Kind, Location, Passage, Render, Report};
+use super::{Kind, Location, Passage, Render, Report, Span};
 
 /// The human-readable renderer.
 #[derive(Clone, Copy, Debug, Default)]
@@ -56,9 +56,11 @@ fn range(first: u64, last: u64) -> String {
     }
 }
 
-/// `path:7-8`, or for a record `path:4 (doc X, paragraphs 2-3)` (with the
-/// page address instead of `doc X` when there is one).
-fn span(first: &Location, last: &Location) -> String {
+/// Where a span is: `path:7-8`, or for a record `path:4 (doc X,
+/// paragraphs 2-3)` (with the page address instead of `doc X` when there
+/// is one).
+pub fn place(span: &Span) -> String {
+    let (first, last) = (&span.first, &span.last);
     if is_record(first) {
         let paras = range(u64::from(first.paragraph), u64::from(last.paragraph));
         let noun = if first.paragraph == last.paragraph {
@@ -77,9 +79,9 @@ fn span(first: &Location, last: &Location) -> String {
     }
 }
 
-/// How the original is named after "repeats": briefly when it is in the
-/// same document.
-fn original(p: &Passage) -> String {
+/// How the original is named after "repeats": briefly (`lines 6-7`) when
+/// it is in the same document, else by [`place`].
+pub fn original(p: &Passage) -> String {
     let (first, last) = (&p.original.first, &p.original.last);
     match (p.kind, is_record(first)) {
         (Kind::WithinDocument, false) => {
@@ -101,7 +103,36 @@ fn original(p: &Passage) -> String {
                 range(u64::from(first.paragraph), u64::from(last.paragraph))
             )
         }
-        (Kind::CrossDocument, _) => span(first, last),
+        (Kind::CrossDocument, _) => place(&p.original),
+    }
+}
+
+/// `identical`, or `similarity 0.85` (the lowest of the passage).
+pub fn similarity(p: &Passage) -> String {
+    let s = p.min_similarity;
+    if s.intersection == s.union {
+        "identical".to_owned()
+    } else {
+        format!("similarity {:.2}", s.as_f64())
+    }
+}
+
+/// `(2 paragraphs, within-document, identical)`.
+pub fn details(p: &Passage) -> String {
+    let count = if p.paragraphs == 1 {
+        String::new()
+    } else {
+        format!("{} paragraphs, ", p.paragraphs)
+    };
+    format!("({count}{}, {})", p.kind.as_str(), similarity(p))
+}
+
+/// The label of a repeated paragraph: its line, or `¶3` in a record.
+pub fn label(l: &Location) -> String {
+    if is_record(l) {
+        format!("¶{}", l.paragraph)
+    } else {
+        l.line.to_string()
     }
 }
 
@@ -119,22 +150,12 @@ impl Render for Text {
             }
         }
         for p in &report.passages {
-            let similarity = if p.min_similarity.intersection == p.min_similarity.union {
-                "identical".to_owned()
-            } else {
-                format!("similarity {:.2}", p.min_similarity.as_f64())
-            };
-            let paragraphs = if p.paragraphs == 1 {
-                String::new()
-            } else {
-                format!("{} paragraphs, ", p.paragraphs)
-            };
             writeln!(
                 out,
                 "{} repeats {} {}",
-                style.place(&span(&p.repeat.first, &p.repeat.last)),
+                style.place(&place(&p.repeat)),
                 original(p),
-                style.dim(&format!("({paragraphs}{}, {similarity})", p.kind.as_str())),
+                style.dim(&details(p)),
             )?;
             let (doc, first, last) = (
                 p.repeat.first.doc_index,
@@ -143,15 +164,10 @@ impl Render for Text {
             );
             for para in first..=last {
                 if let Some(m) = snippets.get(&(doc, para)) {
-                    let label = if is_record(&m.location) {
-                        format!("¶{}", m.location.paragraph)
-                    } else {
-                        m.location.line.to_string()
-                    };
                     writeln!(
                         out,
                         "  {} │ {}",
-                        style.number(&format!("{label:>5}")),
+                        style.number(&format!("{:>5}", label(&m.location))),
                         m.snippet
                     )?;
                 }

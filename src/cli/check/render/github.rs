@@ -176,7 +176,7 @@ pub fn summary(o: &Outcome<'_>, budget: u64) -> String {
     for (i, f) in o.findings.iter().enumerate() {
         let row = format!(
             "| {} | {} | {} | {} |\n",
-            markdown(&place(&f.passage.repeat.first, &f.passage.repeat.last)),
+            markdown(&place(&f.passage.repeat)),
             markdown(&original(f)),
             markdown(details(f).trim_matches(['(', ')'])),
             markdown(&f.pairs[0].at.snippet)

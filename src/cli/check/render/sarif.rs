@@ -13,7 +13,7 @@
 use std::fmt::Write as _;
 use std::io;
 
-use neardup::report::{Kind, Location, Span};
+use neardup::report::{Kind, Span};
 use serde_json::{Value, json};
 
 use super::{Render, details, original, place};
@@ -75,17 +75,13 @@ fn plain(s: &str) -> String {
         .replace(']', "\\]")
 }
 
-fn location(first: &Location, last: &Location) -> Value {
+fn span_location(s: &Span) -> Value {
     json!({
         "physicalLocation": {
-            "artifactLocation": {"uri": uri(&first.path)},
-            "region": {"startLine": first.line, "endLine": last.line}
+            "artifactLocation": {"uri": uri(&s.first.path)},
+            "region": {"startLine": s.first.line, "endLine": s.last.line}
         }
     })
-}
-
-fn span_location(s: &Span) -> Value {
-    location(&s.first, &s.last)
 }
 
 /// The hash the partial fingerprint is built from: the rule and the content
@@ -129,7 +125,7 @@ impl Render for Sarif {
                 let rule = RULES.iter().position(|r| r.0 == f.passage.kind).unwrap_or(0);
                 let text = format!(
                     "{} repeats [{}](1) {}",
-                    plain(&place(&f.passage.repeat.first, &f.passage.repeat.last)),
+                    plain(&place(&f.passage.repeat)),
                     plain(&original(f)),
                     plain(&details(f))
                 );
