@@ -6,7 +6,19 @@
 //! state. Both passes run through [`ordered`]; a [`Selection`] says which
 //! blocks a pass wants, so the second pass skips the rest.
 
-use super::*;
+use super::Context;
+use super::Progress;
+use crate::corpus::Format;
+use crate::corpus::block::Block;
+use crate::fingerprint;
+use crate::print;
+use crate::print::Fingerprinted;
+use crate::print::PrintCache;
+use crossbeam_channel::Sender;
+use crossbeam_channel::bounded;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::io;
 
 /// A block of one input, numbered in the order it was sent.
 pub(super) struct Unit {

@@ -5,7 +5,11 @@
 //! groups it belongs to, which paragraph represents its exact class, how
 //! long its shingle set must be kept, and whether the second pass needs it.
 
-use super::*;
+use super::index::Index;
+use crate::Scope;
+use ahash::AHashMap;
+use ahash::AHashSet;
+use rayon::prelude::*;
 
 /// Compressed sparse rows: `lists[i]` is `items[offsets[i]..offsets[i+1]]`.
 #[derive(Debug, Default)]

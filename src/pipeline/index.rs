@@ -5,7 +5,24 @@
 //! and blocks get a small table each, which is all the second pass needs to
 //! find a paragraph again.
 
-use super::*;
+use super::Context;
+use super::Progress;
+use super::flow::Everything;
+use super::flow::Item;
+use super::flow::Prints;
+use super::flow::Unit;
+use super::flow::ordered;
+use crate::Error;
+use crate::ErrorKind;
+use crate::column::Column;
+use crate::corpus::Format;
+use crate::corpus::record;
+use crate::fingerprint;
+use crate::paragraph::paragraphs;
+use crate::print;
+use crate::print::Fingerprinted;
+use crate::print::PrintCache;
+use ahash::AHashMap;
 
 /// One document as the first pass saw it.
 #[derive(Clone, Copy, Debug)]

@@ -25,27 +25,16 @@
 //! content, results are reassembled by sequence number, and every tie is
 //! broken by input order, so any thread count gives the same report.
 
-use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
 
-use ahash::{AHashMap, AHashSet};
-use crossbeam_channel::{Sender, bounded};
-use rayon::prelude::*;
-
 use crate::allow::{self, Allowlist};
-use crate::cluster::{Assigner, Verdict};
-use crate::column::Column;
 use crate::corpus::block::{Block, DEFAULT_BLOCK_SIZE};
-use crate::corpus::record::{self, Document};
 use crate::corpus::{Format, Input, JsonlFields};
-use crate::fingerprint::{self, Fingerprinter};
-use crate::paragraph::{Paragraph, paragraphs};
-use crate::passage;
-use crate::print::{self, Fingerprinted, PrintCache};
-use crate::report::{Cluster, Duplicate, Kind, Location, Member, Report, Summary, snippet};
-use crate::shingle::ShingleSet;
-use crate::{Config, Error, ErrorKind, Scope, Similarity};
+use crate::fingerprint::Fingerprinter;
+use crate::print::PrintCache;
+use crate::report::Report;
+use crate::{Config, Error};
 
 mod flow;
 mod group;
@@ -53,11 +42,10 @@ mod index;
 mod report;
 mod verify;
 
-use flow::*;
-use group::*;
-use index::*;
-use report::*;
-use verify::*;
+use group::Plan;
+use index::fingerprint_pass;
+use report::build_report;
+use verify::verify_pass;
 
 /// How inputs are read (as opposed to how duplicates are detected, which
 /// is [`Config`]).
@@ -287,8 +275,11 @@ impl<'a> Context<'a> {
 
 #[cfg(test)]
 mod tests {
+    use super::group::radix_sort_by_key;
     use super::*;
     use crate::corpus::MemorySource;
+    use crate::report::snippet;
+    use std::collections::BTreeMap;
 
     fn run(inputs: &[Input]) -> Report {
         scan(inputs, &Config::default(), &ScanOptions::default(), &Silent).unwrap()

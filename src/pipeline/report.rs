@@ -1,7 +1,17 @@
 //! Verdicts in, a [`Report`] out: clusters in input order, passages and
 //! the summary counts.
 
-use super::*;
+use super::Context;
+use super::index::Index;
+use super::verify::Verified;
+use crate::Error;
+use crate::passage;
+use crate::report::Cluster;
+use crate::report::Duplicate;
+use crate::report::Kind;
+use crate::report::Report;
+use crate::report::Summary;
+use std::collections::BTreeMap;
 
 pub(super) fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) -> Report {
     let Verified {

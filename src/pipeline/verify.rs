@@ -2,7 +2,31 @@
 //! again; their shingle sets are computed in parallel and offered in input
 //! order to the no-chaining rule ([`crate::cluster`]).
 
-use super::*;
+use super::Context;
+use super::Progress;
+use super::flow::Item;
+use super::flow::Selection;
+use super::flow::Unit;
+use super::flow::ordered;
+use super::group::Plan;
+use super::index::Index;
+use crate::Error;
+use crate::Similarity;
+use crate::cluster::Assigner;
+use crate::cluster::Verdict;
+use crate::corpus::Format;
+use crate::corpus::record;
+use crate::corpus::record::Document;
+use crate::fingerprint;
+use crate::paragraph::Paragraph;
+use crate::paragraph::paragraphs;
+use crate::report::Location;
+use crate::report::Member;
+use crate::report::snippet;
+use crate::shingle::ShingleSet;
+use ahash::AHashMap;
+use ahash::AHashSet;
+use std::sync::Arc;
 
 /// One paragraph read again in the verification pass.
 pub(super) struct Found {
