@@ -200,7 +200,7 @@ pub struct RunArgs {
     #[arg(short = 'j', long, value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Do not show the progress bar or the closing summary.
+    /// Do not show the progress bar, nor clean's and check's summary.
     ///
     /// The bar is also hidden when standard error is not a terminal.
     /// Findings still go to standard output, errors to standard error.
