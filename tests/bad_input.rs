@@ -966,54 +966,49 @@ fn a_file_given_twice_is_read_once_with_a_warning() {
 }
 
 #[test]
-fn an_output_directory_inside_the_input_is_never_read() {
+fn an_output_directory_inside_the_input_is_refused() {
     let dir = TempDir::new().unwrap();
     write(dir.path(), "corpus/a.txt", format!("{REPEATED}\n{OTHER}\n"));
     write(dir.path(), "corpus/b.txt", format!("{REPEATED}\n{THIRD}\n"));
+    for args in [
+        &["clean", "corpus", "-o", "corpus/cleaned"][..],
+        &[
+            "clean",
+            "corpus",
+            "-o",
+            "out",
+            "--removed",
+            "corpus/removed.jsonl",
+        ],
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&out).contains("inside the input directory corpus"),
+            "{}",
+            stderr(&out)
+        );
+        // Refused before anything was read or written.
+        assert_eq!(files_under(&dir.path().join("corpus")), ["a.txt", "b.txt"]);
+        assert!(!dir.path().join("out").exists());
+    }
+    // Beside the corpus it works, and the output is what a second run
+    // writes again.
     let args = [
         "clean",
         "corpus",
         "-o",
-        "corpus/cleaned",
+        "cleaned",
         "--removed",
-        "corpus/removed.jsonl",
+        "removed.jsonl",
     ];
     let first = run(dir.path(), &args);
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
-    let snapshot = |dir: &Path| {
-        files_under(&dir.join("corpus"))
-            .into_iter()
-            .map(|f| {
-                let bytes = read(&dir.join("corpus").join(&f));
-                (f, bytes)
-            })
-            .collect::<Vec<_>>()
-    };
-    let after_first = snapshot(dir.path());
-    // Again: the earlier output and log are not inputs, so the result is
-    // the same.
+    let b = read(&dir.path().join("cleaned/b.txt"));
+    assert_eq!(b, format!("{THIRD}\n").into_bytes());
     let second = run(dir.path(), &args);
     assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
-    assert!(
-        stderr(&second).contains("cleaned 2 inputs"),
-        "{}",
-        stderr(&second)
-    );
-    assert_eq!(snapshot(dir.path()), after_first);
-    assert_eq!(
-        files_under(&dir.path().join("corpus")),
-        [
-            "a.txt",
-            "b.txt",
-            "cleaned/a.txt",
-            "cleaned/b.txt",
-            "removed.jsonl"
-        ]
-    );
-    assert_eq!(
-        read(&dir.path().join("corpus/cleaned/b.txt")),
-        format!("{THIRD}\n").into_bytes()
-    );
+    assert_eq!(read(&dir.path().join("cleaned/b.txt")), b);
 }
 
 // ---------------------------------------------------------------------

@@ -404,6 +404,7 @@ fn outputs_never_replace_inputs() {
     refused(&[&input, Path::new("-o"), &input]);
     refused(&[&input, Path::new("-o"), &corpus.join("../corpus/./a.txt")]);
     refused(&[&corpus, Path::new("-o"), &corpus]);
+    refused(&[&corpus, Path::new("-o"), &corpus.join("cleaned")]);
     refused(&[&input, Path::new("-o"), &corpus.join("")]);
     refused(&[
         &input,

@@ -45,7 +45,8 @@ enum Target {
 pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
     let config = settings::config(&args.detect)?;
     set_threads(args.run.threads)?;
-    // The outputs are never read as input, even inside an input directory.
+    // The outputs are never read as input (and an output inside an input
+    // directory is refused below).
     let outputs: Vec<&Path> = std::iter::once(args.output.as_path())
         .chain(args.removed.as_deref())
         .collect();
@@ -53,7 +54,7 @@ pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
         inputs::collect_with_origins(&args.paths, args.input.input_format, &outputs);
     let (inputs, origins): (Vec<Input>, Vec<Origin>) = found.into_iter().unzip();
     let targets = match plan(&args.output, &origins).and_then(|targets| {
-        refuse_inputs(&targets, args.removed.as_deref(), &origins).map(|()| targets)
+        refuse_inputs(&targets, args.removed.as_deref(), &args.paths, &origins).map(|()| targets)
     }) {
         Ok(targets) => targets,
         Err(message) => {
@@ -400,15 +401,27 @@ fn compression_by_name(path: &Path) -> Compression {
     }
 }
 
-/// Refuses any output (or the log) that is an input. (An output inside an
-/// input directory is fine: the walk leaves the outputs out.)
-fn refuse_inputs(targets: &[Target], log: Option<&Path>, origins: &[Origin]) -> Result<(), String> {
+/// Refuses any output (or the log) that is an input or lies inside a
+/// directory being read. (The walk leaves neardup's outputs out as well,
+/// but a cleaned corpus written into the corpus it cleans is a trap: the
+/// next run of any other tool over that directory reads both.)
+fn refuse_inputs(
+    targets: &[Target],
+    log: Option<&Path>,
+    paths: &[PathBuf],
+    origins: &[Origin],
+) -> Result<(), String> {
     let files: HashSet<PathBuf> = origins
         .iter()
         .filter_map(|o| match o {
             Origin::File { path, .. } => fs::canonicalize(path).ok(),
             Origin::Stdin => None,
         })
+        .collect();
+    let dirs: Vec<(PathBuf, &PathBuf)> = paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .filter_map(|p| fs::canonicalize(p).ok().map(|c| (c, p)))
         .collect();
     let outputs = targets
         .iter()
@@ -424,6 +437,13 @@ fn refuse_inputs(targets: &[Target], log: Option<&Path>, origins: &[Origin]) -> 
             return Err(format!(
                 "refusing to write {}: it is an input",
                 out.display()
+            ));
+        }
+        if let Some((_, dir)) = dirs.iter().find(|(d, _)| resolved.starts_with(d)) {
+            return Err(format!(
+                "refusing to write {}: it is inside the input directory {}, which is being read",
+                out.display(),
+                dir.display()
             ));
         }
         if !seen.insert(resolved) {
