@@ -245,6 +245,84 @@ fn clean_cuts_wet_records_with_invalid_utf8() {
 }
 
 // ---------------------------------------------------------------------
+// Byte-order marks
+
+/// A UTF-8 byte-order mark is not part of the text: a JSON Lines record
+/// behind one is read (at the start of a file, or in the middle where
+/// `cat` put it), a text line behind one repeats the same line without it,
+/// and `clean` keeps the mark's bytes.
+#[test]
+fn a_utf8_byte_order_mark_is_read_past() {
+    let dir = TempDir::new().unwrap();
+    let mut lines = b"\xef\xbb\xbf".to_vec();
+    lines.extend_from_slice(format!("{{\"id\":\"a\",\"text\":\"{REPEATED}\"}}\r\n").as_bytes());
+    lines.extend_from_slice(b"\xef\xbb\xbf");
+    lines.extend_from_slice(format!("{{\"id\":\"b\",\"text\":\"{OTHER}\"}}\r\n").as_bytes());
+    let first_two = lines.clone();
+    lines.extend_from_slice(format!("{{\"id\":\"c\",\"text\":\"{REPEATED}\"}}\r\n").as_bytes());
+    write(dir.path(), "bom.jsonl", &lines);
+    let (r, code, err) = report(dir.path(), &["bom.jsonl"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(diagnostics(&r).is_empty(), "{err}");
+    assert_eq!(summary(&r, "documents"), 3);
+    assert_eq!(duplicates(&r), [("bom.jsonl".to_owned(), 3)]);
+
+    let mut text = b"\xef\xbb\xbf".to_vec();
+    text.extend_from_slice(format!("{REPEATED}\n{OTHER}\n{REPEATED}\n").as_bytes());
+    write(dir.path(), "bom.txt", &text);
+    let (r, code, err) = report(dir.path(), &["bom.txt"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(duplicates(&r), [("bom.txt".to_owned(), 3)]);
+
+    let out = run(dir.path(), &["clean", "-q", "bom.jsonl", "-o", "out.jsonl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut expected = first_two;
+    expected.extend_from_slice(b"{\"id\":\"c\",\"text\":\"\"}\r\n");
+    assert_eq!(read(&dir.path().join("out.jsonl")), expected);
+}
+
+/// UTF-16 (and UTF-32) is not ASCII-compatible: read as UTF-8 it would be
+/// nonsense, and found in a directory it has the NUL bytes of a binary
+/// file. With a byte-order mark it is recognised and refused with an error
+/// that says how to convert it; the other inputs are still read.
+#[test]
+fn utf16_text_is_an_error_that_says_how_to_convert_it() {
+    let dir = TempDir::new().unwrap();
+    let mut utf16 = vec![0xff, 0xfe];
+    for unit in format!("{REPEATED}\n{REPEATED}\n").encode_utf16() {
+        utf16.extend_from_slice(&unit.to_le_bytes());
+    }
+    write(dir.path(), "c/wide.txt", &utf16);
+    write(
+        dir.path(),
+        "c/plain.txt",
+        format!("{REPEATED}\n{OTHER}\n{REPEATED}\n"),
+    );
+    for args in [&["c"][..], &["c/wide.txt", "c/plain.txt"]] {
+        let (r, code, err) = report(dir.path(), args);
+        assert_eq!(code, 2, "{err}");
+        let d = diagnostics(&r);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!((d[0].0.as_str(), d[0].1.as_str()), ("error", "c/wide.txt"));
+        assert!(
+            d[0].3.starts_with("UTF-16LE text") && d[0].3.contains("iconv -f UTF-16 -t UTF-8"),
+            "{}",
+            d[0].3
+        );
+        assert_eq!(duplicates(&r), [("c/plain.txt".to_owned(), 3)]);
+    }
+    let out = run(dir.path(), &["clean", "c", "-o", "out"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cleaned 1 of 2 inputs (1 not written)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(files_under(&dir.path().join("out")), ["plain.txt"]);
+    assert_eq!(read(&dir.path().join("c/wide.txt")), utf16);
+}
+
+// ---------------------------------------------------------------------
 // Malformed records
 
 /// A JSON Lines file with one good repeat and four bad records: invalid

@@ -126,7 +126,7 @@ pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
         log.commit()?;
     }
     if !args.run.quiet {
-        print_summary(&report, &totals, args.drop_empty);
+        print_summary(&report, &totals, order.len() - failed, args.drop_empty);
     }
     let errors = failed > 0 || report.diagnostics.iter().any(|d| !d.is_warning());
     Ok(if errors { Status::Error } else { Status::Clean })
@@ -140,16 +140,26 @@ fn add(totals: &mut Stats, s: &Stats) {
     totals.bytes_out += s.bytes_out;
 }
 
-fn print_summary(report: &Report, totals: &Stats, drop_empty: bool) {
+/// The summary on standard error. `written` is how many inputs got their
+/// output: the others had an error, reported above.
+fn print_summary(report: &Report, totals: &Stats, written: usize, drop_empty: bool) {
     let s = &report.summary;
+    let inputs = if written as u64 == s.inputs {
+        count(s.inputs, "input")
+    } else {
+        format!(
+            "{written} of {} ({} not written)",
+            count(s.inputs, "input"),
+            s.inputs - written as u64
+        )
+    };
     let change = if totals.bytes_in == 0 {
         0.0
     } else {
         100.0 * (totals.bytes_out as f64 - totals.bytes_in as f64) / totals.bytes_in as f64
     };
     eprintln!(
-        "cleaned {}: {}, {}; removed {} ({} within-document, {} cross-document); {} -> {} bytes ({change:+.1}%)",
-        count(s.inputs, "input"),
+        "cleaned {inputs}: {}, {}; removed {} ({} within-document, {} cross-document); {} -> {} bytes ({change:+.1}%)",
         count(s.documents, "document"),
         count(s.paragraphs, "paragraph"),
         count(totals.removed, "paragraph"),

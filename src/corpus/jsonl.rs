@@ -29,7 +29,9 @@ pub struct Record<'a> {
 /// Returns a message (without location; the caller knows the file and line)
 /// when the line is not a JSON object, lacks the text field, or the text is
 /// not a string. When the field occurs more than once, the last occurrence
-/// is the text and every occurrence must be a string.
+/// is the text and every occurrence must be a string. A UTF-8 byte-order
+/// mark before the record is ignored, as RFC 8259 allows (editors on Windows
+/// write one at the start of a file, and `cat` carries it into the middle).
 ///
 /// # Example
 ///
@@ -41,7 +43,7 @@ pub struct Record<'a> {
 /// # Ok::<(), String>(())
 /// ```
 pub fn parse<'a>(line: &'a [u8], fields: &JsonlFields) -> Result<Record<'a>, String> {
-    let mut de = serde_json::Deserializer::from_slice(line);
+    let mut de = serde_json::Deserializer::from_slice(without_bom(line));
     let record = (&mut de)
         .deserialize_map(RecordVisitor { fields })
         .map_err(|e| describe(&e, fields))?;
@@ -80,7 +82,7 @@ pub struct Located<'a> {
 /// # Ok::<(), String>(())
 /// ```
 pub fn locate<'a>(line: &'a [u8], fields: &JsonlFields) -> Result<Located<'a>, String> {
-    let mut de = serde_json::Deserializer::from_slice(line);
+    let mut de = serde_json::Deserializer::from_slice(without_bom(line));
     let (record, raw) = (&mut de)
         .deserialize_map(LocateVisitor { fields })
         .map_err(|e| describe(&e, fields))?;
@@ -90,6 +92,11 @@ pub fn locate<'a>(line: &'a [u8], fields: &JsonlFields) -> Result<Located<'a>, S
         record,
         text_span: start..start + raw.get().len(),
     })
+}
+
+/// The line without a leading UTF-8 byte-order mark.
+fn without_bom(line: &[u8]) -> &[u8] {
+    line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line)
 }
 
 struct LocateVisitor<'f> {
@@ -367,6 +374,18 @@ mod tests {
             assert!(locate(line, &fields()).is_err());
             assert!(parse(line, &fields()).is_err());
         }
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        let line = b"\xef\xbb\xbf{\"id\":1,\"text\":\"a b\"}";
+        let record = parse(line, &fields()).unwrap();
+        assert_eq!((record.id.as_deref(), &*record.text), (Some("1"), "a b"));
+        let found = locate(line, &fields()).unwrap();
+        assert_eq!(found.record, record);
+        assert_eq!(&line[found.text_span], br#""a b""#);
+        // Only before the record: inside it, it is not JSON.
+        assert!(parse(b"{\xef\xbb\xbf\"text\":\"a\"}", &fields()).is_err());
     }
 
     #[test]

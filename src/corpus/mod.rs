@@ -209,7 +209,51 @@ pub fn looks_binary(source: &dyn Source) -> io::Result<bool> {
     let (_, decoded) = compress::decode(source.open()?)?;
     let mut head = Vec::with_capacity(BINARY_PROBE);
     decoded.take(BINARY_PROBE as u64).read_to_end(&mut head)?;
-    Ok(memchr::memchr(0, &head).is_some())
+    // UTF-16 text has NUL bytes too, but is text: reading it fails with an
+    // error that says how to convert it, rather than a skip.
+    Ok(utf16_bom(&head).is_none() && memchr::memchr(0, &head).is_some())
+}
+
+/// The encoding a UTF-16 or UTF-32 byte-order mark at the start of `head`
+/// announces. Those encodings are not ASCII-compatible, so reading them as
+/// UTF-8 would give nonsense words; inputs that start with one are refused
+/// with an error instead. (`FF FE` and `FE FF` never occur in UTF-8.)
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::utf16_bom;
+///
+/// assert_eq!(utf16_bom(b"\xff\xfeh\0i\0"), Some("UTF-16LE"));
+/// assert_eq!(utf16_bom(b"\xef\xbb\xbfhi"), None); // UTF-8's own mark
+/// ```
+pub fn utf16_bom(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0xff, 0xfe, 0, 0, ..] => Some("UTF-32LE"),
+        [0, 0, 0xfe, 0xff, ..] => Some("UTF-32BE"),
+        [0xff, 0xfe, ..] => Some("UTF-16LE"),
+        [0xfe, 0xff, ..] => Some("UTF-16BE"),
+        _ => None,
+    }
+}
+
+/// The first `n` bytes of `reader` (fewer if the stream is shorter or
+/// fails early), and a reader that gives them again followed by the rest
+/// (or by the error, so that what came before it is still read first).
+fn peek<'a>(mut reader: impl Read + Send + 'a, n: usize) -> (Vec<u8>, impl Read + Send + 'a) {
+    let mut head = Vec::with_capacity(n);
+    let error = (&mut reader).take(n as u64).read_to_end(&mut head).err();
+    let rest = io::Cursor::new(head.clone()).chain(Failed(error).chain(reader));
+    (head, rest)
+}
+
+/// A reader that fails once with its error, if it has one, and then ends.
+struct Failed(Option<io::Error>);
+
+impl Read for Failed {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        self.0.take().map_or(Ok(0), Err)
+    }
 }
 
 /// The fields of a JSON Lines record (or the columns of a Parquet file)
@@ -294,6 +338,16 @@ impl Input {
             inner: raw,
             counted,
         }))?;
+        let (head, stream) = peek(stream, 4);
+        if let Some(encoding) = utf16_bom(&head) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "{encoding} text (it starts with a byte-order mark); neardup reads UTF-8: \
+                     convert it first, e.g. `iconv -f UTF-16 -t UTF-8`"
+                ),
+            ));
+        }
         Ok(Box::new(Blocks::new(stream, cut, size)))
     }
 
@@ -340,5 +394,51 @@ impl std::fmt::Debug for Input {
             .field("name", &self.source.name())
             .field("format", &self.format)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn blocks(input: &Input) -> io::Result<Vec<io::Result<Vec<u8>>>> {
+        let fields = JsonlFields::default();
+        let blocks = input.blocks(ParagraphMode::Line, &fields, 1, |_| {})?;
+        Ok(blocks.map(|b| b.map(|b| b.data)).collect())
+    }
+
+    #[test]
+    fn utf16_and_utf32_are_refused_by_name() {
+        for (head, name) in [
+            (&b"\xff\xfea\0\n\0"[..], "UTF-16LE"),
+            (b"\xfe\xff\0a\0\n", "UTF-16BE"),
+            (b"\xff\xfe\0\0a\0\0\0", "UTF-32LE"),
+            (b"\0\0\xfe\xffa", "UTF-32BE"),
+        ] {
+            let input = Input::new(MemorySource::new("w.txt", head), Format::Text);
+            let err = blocks(&input).err().expect(name);
+            assert!(err.to_string().starts_with(&format!("{name} text")), "{err}");
+            assert!(!looks_binary(&*input.source).unwrap(), "{name}");
+        }
+        // Two bytes that are not a mark, and UTF-8's own mark, are read.
+        for text in [&b"a\n"[..], b"\xef\xbb\xbfa\n", b"\xff"] {
+            let input = Input::new(MemorySource::new("t.txt", text), Format::Text);
+            let read: Vec<u8> = blocks(&input).unwrap().into_iter().flatten().flatten().collect();
+            assert_eq!(read, text);
+        }
+    }
+
+    #[test]
+    fn a_stream_that_fails_in_its_first_bytes_gives_them_first() {
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(b"a\n").unwrap();
+        let mut data = gz.finish().unwrap();
+        data.truncate(data.len() - 4); // cut into the trailer
+        let input = Input::new(MemorySource::new("t.txt.gz", data), Format::Text);
+        let items = blocks(&input).unwrap();
+        assert_eq!(items.len(), 2, "{items:?}");
+        assert_eq!(items[0].as_ref().unwrap(), b"a\n");
+        assert!(items[1].as_ref().unwrap_err().to_string().contains("truncated"));
     }
 }
