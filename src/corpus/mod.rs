@@ -417,7 +417,7 @@ mod tests {
             (b"\0\0\xfe\xffa", "UTF-32BE"),
         ] {
             let input = Input::new(MemorySource::new("w.txt", head), Format::Text);
-            let err = blocks(&input).err().expect(name);
+            let err = blocks(&input).expect_err(name);
             assert!(err.to_string().starts_with(&format!("{name} text")), "{err}");
             assert!(!looks_binary(&*input.source).unwrap(), "{name}");
         }
