@@ -120,15 +120,27 @@ impl Error {
     /// Invalid UTF-8 in `count` places of `path` (`unit`: "lines" or
     /// "records"), the first of them at `first_line`, decoded with
     /// replacement characters: one warning for a whole input rather than
-    /// one per line.
-    pub fn encoding_count(path: &str, first_line: u64, count: u64, unit: &str) -> Error {
+    /// one per line. In JSON Lines (`json`), a lone UTF-16 surrogate escape
+    /// is counted too, and the message says so.
+    pub fn encoding_count(
+        path: &str,
+        first_line: u64,
+        count: u64,
+        unit: &str,
+        json: bool,
+    ) -> Error {
         let mut e = Error::encoding(path, first_line);
-        if count > 1 {
-            e.message = format!(
-                "invalid UTF-8 on {count} {unit}, the first here; decoded with replacement \
-                 characters (U+FFFD)"
-            );
-        }
+        let what = match (json, count) {
+            (false, _) => "invalid UTF-8",
+            (true, 1) => "invalid UTF-8 or a lone surrogate escape",
+            (true, _) => "invalid UTF-8 or lone surrogate escapes",
+        };
+        let place = if count > 1 {
+            format!(" on {count} {unit}, the first here")
+        } else {
+            String::new()
+        };
+        e.message = format!("{what}{place}; decoded with replacement characters (U+FFFD)");
         e
     }
 
@@ -236,13 +248,18 @@ mod tests {
         assert_eq!(skipped.kind(), ErrorKind::Record);
         assert!(Error::skipped("a.bin", "binary").is_warning());
         assert_eq!(
-            Error::encoding_count("a.txt", 4, 3, "lines").to_string(),
+            Error::encoding_count("a.txt", 4, 3, "lines", false).to_string(),
             "a.txt:4: invalid UTF-8 on 3 lines, the first here; decoded with replacement \
              characters (U+FFFD)"
         );
         assert_eq!(
-            Error::encoding_count("a.txt", 4, 1, "lines").to_string(),
+            Error::encoding_count("a.txt", 4, 1, "lines", false).to_string(),
             Error::encoding("a.txt", 4).to_string()
+        );
+        assert_eq!(
+            Error::encoding_count("a.jsonl", 4, 1, "lines", true).to_string(),
+            "a.jsonl:4: invalid UTF-8 or a lone surrogate escape; decoded with replacement \
+             characters (U+FFFD)"
         );
     }
 }

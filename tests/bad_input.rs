@@ -205,6 +205,50 @@ fn clean_keeps_the_original_bytes_around_invalid_utf8() {
     assert_eq!(read(&dir.path().join("out/c.jsonl")), expected);
 }
 
+/// A lone surrogate escape (a string cut inside an emoji by JavaScript or
+/// Python) is not valid Unicode and serde_json refuses it; the record is
+/// read with U+FFFD in its place, under the encoding warning, and `clean`
+/// keeps the escape in a record it rewrites (only the text changes) and in
+/// the records it does not touch.
+#[test]
+fn a_lone_surrogate_escape_in_json_is_read_with_a_warning() {
+    let dir = TempDir::new().unwrap();
+    let lines = [
+        format!(r#"{{"id":1,"text":"{REPEATED}\n{OTHER}","title":"cut \ud83d"}}"#),
+        format!(r#"{{"id":2,"text":"{THIRD} \ud83d\ude00 \ude00"}}"#),
+        format!(r#"{{"id":3,"text":"{OTHER} \ud83d","title":"cut \ud83d"}}"#),
+    ];
+    write(dir.path(), "s.jsonl", lines.join("\n") + "\n");
+    let (r, code, err) = report(dir.path(), &["s.jsonl"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        diagnostics(&r),
+        [(
+            "warning".to_owned(),
+            "s.jsonl".to_owned(),
+            Some(2),
+            "invalid UTF-8 or lone surrogate escapes on 2 lines, the first here; decoded with \
+             replacement characters (U+FFFD)"
+                .to_owned()
+        )]
+    );
+    assert_eq!(summary(&r, "documents"), 3);
+    assert_eq!(summary(&r, "invalid_utf8"), 2);
+    assert_eq!(duplicates(&r), [("s.jsonl".to_owned(), 3)]);
+
+    let out = run(dir.path(), &["clean", "-q", "s.jsonl", "-o", "out.jsonl"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let expected = [
+        lines[0].clone(),
+        lines[1].clone(),
+        r#"{"id":3,"text":"","title":"cut \ud83d"}"#.to_owned(),
+    ];
+    assert_eq!(
+        String::from_utf8(read(&dir.path().join("out.jsonl"))).unwrap(),
+        expected.join("\n") + "\n"
+    );
+}
+
 /// A WET record with invalid UTF-8 before a repeated paragraph: the scan
 /// measures the record's text decoded, the writer cuts its bytes, and the
 /// two must agree (found by the `pipeline` fuzz target).

@@ -4,12 +4,15 @@
 //! both accept it or both reject it, with the same record, and the span
 //! `locate` returns must hold exactly the JSON string of the text, which is
 //! what `clean` replaces. Replacing the span with the text re-encoded must
-//! give a line that reads back as the same record.
+//! give a line that reads back as the same record. `repair` (what the
+//! reader falls back to) gives valid UTF-8 without lone surrogate escapes,
+//! keeps the length of a valid UTF-8 line, and changes no record that
+//! already parsed.
 //!
 //! Shared by the fuzz target `jsonl` and `tests/fuzz_regressions.rs`.
 
 use neardup::corpus::JsonlFields;
-use neardup::corpus::jsonl::{locate, parse};
+use neardup::corpus::jsonl::{locate, parse, repair};
 
 /// Runs the checks on one input; panics on a failure.
 pub fn run(data: &[u8]) {
@@ -35,5 +38,16 @@ pub fn run(data: &[u8]) {
         }
         (Err(_), Err(_)) => {}
         _ => panic!("parse and locate disagree: {parsed:?} vs {located:?}"),
+    }
+
+    let repaired = repair(line);
+    let text = std::str::from_utf8(&repaired).expect("repair gives UTF-8");
+    if std::str::from_utf8(line).is_ok() {
+        assert_eq!(text.len(), line.len(), "escapes are replaced in place");
+    }
+    match (parse(&repaired, &fields), &parsed) {
+        (Ok(again), Ok(record)) => assert_eq!(again, *record),
+        (Err(e), _) => assert!(!e.contains("surrogate"), "{e}"),
+        (Ok(_), Err(_)) => {}
     }
 }

@@ -99,6 +99,86 @@ fn without_bom(line: &[u8]) -> &[u8] {
     line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line)
 }
 
+/// A line that failed to parse, made readable where the problem is its
+/// encoding rather than its JSON: invalid UTF-8 becomes U+FFFD (as
+/// [`String::from_utf8_lossy`] does), and so does a lone UTF-16 surrogate
+/// escape (`"\ud83d"` without its pair; JavaScript and Python write them
+/// when a string is cut inside an emoji), which serde_json refuses. A lone
+/// surrogate escape is replaced by the escape `\ufffd`, of the same length,
+/// so offsets into the repaired line are offsets into the lossily decoded
+/// line. Returns the line itself, borrowed, when there is nothing to repair.
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{jsonl::{parse, repair}, JsonlFields};
+///
+/// let line = br#"{"text": "cut \ud83d here, kept \ud83d\ude00"}"#;
+/// assert!(parse(line, &JsonlFields::default()).is_err());
+/// let record = parse(&repair(line), &JsonlFields::default()).unwrap();
+/// assert_eq!(record.text, "cut \u{fffd} here, kept \u{1f600}");
+/// ```
+pub fn repair(line: &[u8]) -> Cow<'_, [u8]> {
+    const REPLACEMENT: &[u8; 6] = br"\ufffd";
+    let mut out = match String::from_utf8_lossy(line) {
+        Cow::Borrowed(_) => Cow::Borrowed(line),
+        Cow::Owned(fixed) => Cow::Owned(fixed.into_bytes()),
+    };
+    // Escapes are found by walking from the line's start: in `"\\ud83d"`
+    // the backslash is escaped and `ud83d` is plain text.
+    let (mut i, mut in_string) = (0, false);
+    // Where an escaped high surrogate waits for its low half.
+    let mut high: Option<usize> = None;
+    while i < out.len() {
+        let b = out[i];
+        if !in_string {
+            in_string = b == b'"';
+            i += 1;
+            continue;
+        }
+        let unit = if b == b'\\' {
+            out.get(i + 1..i + 6).and_then(hex_escape)
+        } else {
+            None
+        };
+        let low = unit.is_some_and(|u| (0xdc00..0xe000).contains(&u));
+        match (high.take(), low) {
+            (Some(_), true) => {}
+            (Some(at), false) => out.to_mut()[at..at + 6].copy_from_slice(REPLACEMENT),
+            (None, true) => out.to_mut()[i..i + 6].copy_from_slice(REPLACEMENT),
+            (None, false) => {}
+        }
+        match (b, unit) {
+            (_, Some(unit)) => {
+                if (0xd800..0xdc00).contains(&unit) {
+                    high = Some(i);
+                }
+                i += 6;
+            }
+            // Another escape (or a malformed one, left to the parser).
+            (b'\\', None) => i += 2,
+            (b'"', None) => {
+                in_string = false;
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    if let Some(at) = high {
+        out.to_mut()[at..at + 6].copy_from_slice(REPLACEMENT);
+    }
+    out
+}
+
+/// The code unit of an escape's `uXXXX`.
+fn hex_escape(escape: &[u8]) -> Option<u32> {
+    let digits = escape.strip_prefix(b"u")?;
+    if !digits.iter().all(u8::is_ascii_hexdigit) {
+        return None;
+    }
+    u32::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
+}
+
 struct LocateVisitor<'f> {
     fields: &'f JsonlFields,
 }
@@ -386,6 +466,37 @@ mod tests {
         assert_eq!(&line[found.text_span], br#""a b""#);
         // Only before the record: inside it, it is not JSON.
         assert!(parse(b"{\xef\xbb\xbf\"text\":\"a\"}", &fields()).is_err());
+    }
+
+    #[test]
+    fn repair_replaces_lone_surrogate_escapes_only() {
+        let cases: [(&[u8], &[u8]); 9] = [
+            (br#"{"text":"a"}"#, br#"{"text":"a"}"#),
+            (br#"{"text":"\ud83d"}"#, br#"{"text":"\ufffd"}"#),
+            (br#"{"text":"\ude00x"}"#, br#"{"text":"\ufffdx"}"#),
+            (br#"{"text":"\ud83d\ude00"}"#, br#"{"text":"\ud83d\ude00"}"#),
+            (
+                br#"{"text":"\ud83d\ud83d\ude00"}"#,
+                br#"{"text":"\ufffd\ud83d\ude00"}"#,
+            ),
+            (br#"{"text":"\ud83d\n"}"#, br#"{"text":"\ufffd\n"}"#),
+            (br#"{"text":"\ud83d"}"#, br#"{"text":"\ufffd"}"#),
+            // An escaped backslash, then plain text.
+            (br#"{"text":"\\ud83d"}"#, br#"{"text":"\\ud83d"}"#),
+            // Outside strings there are no escapes.
+            (br#"{"text":"a"} \ud83d"#, br#"{"text":"a"} \ud83d"#),
+        ];
+        for (line, expected) in cases {
+            let fixed = repair(line);
+            assert_eq!(
+                String::from_utf8_lossy(&fixed),
+                String::from_utf8_lossy(expected)
+            );
+            assert_eq!(matches!(fixed, Cow::Borrowed(_)), line == expected);
+        }
+        let fixed = repair(b"{\"text\":\"caf\xe9 \\udc00\"}");
+        let record = parse(&fixed, &fields()).unwrap();
+        assert_eq!(record.text, "caf\u{fffd} \u{fffd}");
     }
 
     #[test]

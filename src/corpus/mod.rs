@@ -418,13 +418,21 @@ mod tests {
         ] {
             let input = Input::new(MemorySource::new("w.txt", head), Format::Text);
             let err = blocks(&input).expect_err(name);
-            assert!(err.to_string().starts_with(&format!("{name} text")), "{err}");
+            assert!(
+                err.to_string().starts_with(&format!("{name} text")),
+                "{err}"
+            );
             assert!(!looks_binary(&*input.source).unwrap(), "{name}");
         }
         // Two bytes that are not a mark, and UTF-8's own mark, are read.
         for text in [&b"a\n"[..], b"\xef\xbb\xbfa\n", b"\xff"] {
             let input = Input::new(MemorySource::new("t.txt", text), Format::Text);
-            let read: Vec<u8> = blocks(&input).unwrap().into_iter().flatten().flatten().collect();
+            let read: Vec<u8> = blocks(&input)
+                .unwrap()
+                .into_iter()
+                .flatten()
+                .flatten()
+                .collect();
             assert_eq!(read, text);
         }
     }
@@ -439,6 +447,12 @@ mod tests {
         let items = blocks(&input).unwrap();
         assert_eq!(items.len(), 2, "{items:?}");
         assert_eq!(items[0].as_ref().unwrap(), b"a\n");
-        assert!(items[1].as_ref().unwrap_err().to_string().contains("truncated"));
+        assert!(
+            items[1]
+                .as_ref()
+                .unwrap_err()
+                .to_string()
+                .contains("truncated")
+        );
     }
 }

@@ -126,17 +126,19 @@ fn jsonl_documents(
         }
         match jsonl::parse(line, fields) {
             Ok(r) => f(document(line_no, r)),
-            Err(msg) if std::str::from_utf8(line).is_err() => {
-                let fixed = String::from_utf8_lossy(line);
-                match jsonl::parse(fixed.as_bytes(), fields) {
+            Err(msg) => match jsonl::repair(line) {
+                // Invalid UTF-8 or a lone surrogate: read with U+FFFD.
+                std::borrow::Cow::Owned(fixed) => match jsonl::parse(&fixed, fields) {
                     Ok(r) => {
                         diagnostics.push(Error::encoding(name, line_no));
                         f(document(line_no, r))
                     }
                     Err(_) => diagnostics.push(Error::record(name, line_no, msg)),
+                },
+                std::borrow::Cow::Borrowed(_) => {
+                    diagnostics.push(Error::record(name, line_no, msg))
                 }
-            }
-            Err(msg) => diagnostics.push(Error::record(name, line_no, msg)),
+            },
         }
     }
 }

@@ -332,7 +332,8 @@ pub(super) fn fingerprint_pass(
         };
         let name = &ctx.names[bad.input as usize];
         index.invalid_utf8_total += bad.count;
-        let warning = Error::encoding_count(name, bad.line, bad.count, unit);
+        let json = ctx.format(bad.input) == Format::Jsonl;
+        let warning = Error::encoding_count(name, bad.line, bad.count, unit, json);
         index.diagnostics.push((bad.seq, warning));
     }
     let slots = index.slots as usize;

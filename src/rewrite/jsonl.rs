@@ -34,10 +34,9 @@ pub(super) fn rewrite(
             stats.bytes_out += line.len() as u64;
             continue;
         };
-        // The scan read this record, lossily if it was not UTF-8; read it
-        // the same way.
-        let fixed = String::from_utf8_lossy(&line);
-        let record = fixed.as_bytes();
+        // The scan read this record, repaired if it was not UTF-8 or had a
+        // lone surrogate escape; read it the same way.
+        let record = &*jsonl::repair(&line);
         let found = jsonl::locate(record, &options.fields).map_err(|_| Error::changed(name))?;
         kept_text.clear();
         let outcome = cut_document(
