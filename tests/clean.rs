@@ -482,3 +482,80 @@ fn standard_input_to_standard_output() {
         .code(0)
         .stdout("Line one of the story is here.\nA second line of the story.\n");
 }
+
+/// Where outputs go under `-o DIR`: one directory is mirrored into DIR;
+/// several keep their own names (as `cp -r a b DIR`), so same-named shards
+/// of two directories do not meet; two inputs that would still be written
+/// to one path are refused before anything is written.
+#[test]
+fn output_paths_under_a_directory() {
+    let dir = TempDir::new().unwrap();
+    let a = "The harbour authority said the new ferry terminal would open in spring.";
+    let b = "Residents have waited for a reliable crossing since the old pier closed.";
+    for (path, text) in [
+        ("2024-01/part-0.txt", format!("{a}\n{b}\n")),
+        ("2024-02/part-0.txt", format!("{b}\n{a}\n{b}\n")),
+        ("2024-02/deep/part-1.txt", format!("{a}\n")),
+    ] {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let run = |args: &[&str]| {
+        let out = neardup()
+            .current_dir(dir.path())
+            .args(["clean", "-q"])
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let files = |root: &str| -> Vec<String> {
+        let mut found = Vec::new();
+        let mut stack = vec![dir.path().join(root)];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else {
+                    let rel = path.strip_prefix(dir.path().join(root)).unwrap();
+                    found.push(rel.to_string_lossy().into_owned());
+                }
+            }
+        }
+        found.sort();
+        found
+    };
+
+    assert_eq!(run(&["2024-02", "-o", "one"]).0, Some(0));
+    assert_eq!(files("one"), ["deep/part-1.txt", "part-0.txt"]);
+
+    assert_eq!(run(&["2024-01", "2024-02/", "-o", "two"]).0, Some(0));
+    assert_eq!(
+        files("two"),
+        [
+            "2024-01/part-0.txt",
+            "2024-02/deep/part-1.txt",
+            "2024-02/part-0.txt"
+        ]
+    );
+    assert_eq!(
+        read(&dir.path().join("two/2024-01/part-0.txt")),
+        format!("{a}\n{b}\n").as_bytes()
+    );
+    assert_eq!(read(&dir.path().join("two/2024-02/part-0.txt")), b"");
+
+    let (code, err) = run(&["2024-01/part-0.txt", "2024-02/part-0.txt", "-o", "three"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains(
+            "2024-01/part-0.txt and 2024-02/part-0.txt would both be written to three/part-0.txt"
+        ),
+        "{err}"
+    );
+    assert!(!dir.path().join("three").exists());
+}

@@ -8,7 +8,7 @@
 //! file under a final name, and an input is never opened for writing.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Component, Path, PathBuf};
@@ -374,15 +374,34 @@ fn plan(output: &Path, origins: &[Origin]) -> Result<Vec<Target>, String> {
             output.display()
         ));
     }
+    // Several directories keep their own names under DIR, as `cp -r a b
+    // DIR` does: shards of the same name in two directories must not meet.
+    let roots: BTreeSet<&Path> = origins
+        .iter()
+        .filter_map(|o| match o {
+            Origin::File {
+                root: Some(root), ..
+            } => Some(root.as_path()),
+            _ => None,
+        })
+        .collect();
     let mut targets = Vec::with_capacity(origins.len());
     let mut taken: BTreeMap<PathBuf, &Path> = BTreeMap::new();
     for origin in origins {
-        let Origin::File { path, relative, .. } = origin else {
+        let Origin::File {
+            path,
+            root,
+            relative,
+        } = origin
+        else {
             return Err(
                 "standard input can only be cleaned on its own (-o FILE or -o -)".to_owned(),
             );
         };
-        let target = output.join(relative);
+        let target = match root {
+            Some(root) if roots.len() > 1 => output.join(dir_name(root)).join(relative),
+            _ => output.join(relative),
+        };
         if let Some(other) = taken.insert(target.clone(), path) {
             return Err(format!(
                 "{} and {} would both be written to {}",
@@ -397,6 +416,18 @@ fn plan(output: &Path, origins: &[Origin]) -> Result<Vec<Target>, String> {
         });
     }
     Ok(targets)
+}
+
+/// The name a directory argument keeps under the output directory: its
+/// last component (`.` and `..` are resolved to the directory's real name).
+fn dir_name(root: &Path) -> PathBuf {
+    match root.file_name() {
+        Some(name) => PathBuf::from(name),
+        None => {
+            let real = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+            PathBuf::from(real.file_name().unwrap_or(real.as_os_str()))
+        }
+    }
 }
 
 /// gzip or zstd when the output's name says so, else none.
