@@ -115,7 +115,8 @@ fn without_bom(line: &[u8]) -> &[u8] {
 ///
 /// let line = br#"{"text": "cut \ud83d here, kept \ud83d\ude00"}"#;
 /// assert!(parse(line, &JsonlFields::default()).is_err());
-/// let record = parse(&repair(line), &JsonlFields::default()).unwrap();
+/// let repaired = repair(line);
+/// let record = parse(&repaired, &JsonlFields::default()).unwrap();
 /// assert_eq!(record.text, "cut \u{fffd} here, kept \u{1f600}");
 /// ```
 pub fn repair(line: &[u8]) -> Cow<'_, [u8]> {
