@@ -9,7 +9,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+mod common;
+
 use assert_cmd::Command;
+use common::files_under;
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -90,25 +93,6 @@ fn summary(report: &Value, field: &str) -> u64 {
     report["summary"][field]
         .as_u64()
         .unwrap_or_else(|| panic!("no summary field {field}"))
-}
-
-/// Files in `dir` (recursively), as paths relative to it, sorted.
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(dir).unwrap();
-                out.push(rel.to_string_lossy().into_owned());
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 const REPEATED: &str = "The council voted to reopen the harbour road after the storm.";
@@ -976,10 +960,26 @@ fn a_full_disk_during_clean_leaves_no_partial_output() {
         err.contains("No space left on device") || err.contains("File too large"),
         "{err}"
     );
-    // The small input fits and is written; the large one is not, and no
-    // temporary file is left.
-    assert_eq!(files_under(&dir.path().join("small/out")), ["b.txt"]);
+    // The large input is not written, and no temporary file is left. The
+    // small one is cleaned at the same time: it is written whole, or (when
+    // the large one filled the disk first) not at all and named in its own
+    // error; never in part.
+    let written = files_under(&dir.path().join("small/out"));
+    match written.as_slice() {
+        [] => assert!(err.contains("error: writing small/out/b.txt: "), "{err}"),
+        [b] if b == "b.txt" => assert_eq!(
+            read(&dir.path().join("small/out/b.txt")),
+            format!("{OTHER}\n").into_bytes()
+        ),
+        _ => panic!("{written:?}"),
+    }
     assert_eq!(read(&input), text.as_bytes());
+    // One thread cleans the inputs in order: the large one fails and frees
+    // its space, then the small one is written.
+    std::fs::remove_dir_all(dir.path().join("small/out")).ok();
+    let out = disk.run(dir.path(), &["clean", "-q", "-j1", "in", "-o", "small/out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(files_under(&dir.path().join("small/out")), ["b.txt"]);
 }
 
 // ---------------------------------------------------------------------

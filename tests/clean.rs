@@ -5,7 +5,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
+mod common;
+
 use assert_cmd::Command;
+use common::files_under;
 use neardup::corpus::{JsonlFields, jsonl};
 use serde_json::Value;
 use tempfile::TempDir;
@@ -513,23 +516,7 @@ fn output_paths_under_a_directory() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let files = |root: &str| -> Vec<String> {
-        let mut found = Vec::new();
-        let mut stack = vec![dir.path().join(root)];
-        while let Some(d) = stack.pop() {
-            for entry in std::fs::read_dir(&d).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    let rel = path.strip_prefix(dir.path().join(root)).unwrap();
-                    found.push(rel.to_string_lossy().into_owned());
-                }
-            }
-        }
-        found.sort();
-        found
-    };
+    let files = |root: &str| files_under(&dir.path().join(root));
 
     assert_eq!(run(&["2024-02", "-o", "one"]).0, Some(0));
     assert_eq!(files("one"), ["deep/part-1.txt", "part-0.txt"]);
