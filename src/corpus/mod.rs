@@ -344,7 +344,8 @@ impl Input {
                 io::ErrorKind::InvalidData,
                 format!(
                     "{encoding} text (it starts with a byte-order mark); neardup reads UTF-8: \
-                     convert it first, e.g. `iconv -f UTF-16 -t UTF-8`"
+                     convert it first, e.g. `iconv -f {} -t UTF-8`",
+                    &encoding[..6]
                 ),
             ));
         }
@@ -422,6 +423,8 @@ mod tests {
                 err.to_string().starts_with(&format!("{name} text")),
                 "{err}"
             );
+            let iconv = format!("iconv -f {} -t UTF-8", &name[..6]);
+            assert!(err.to_string().contains(&iconv), "{err}");
             assert!(!looks_binary(&*input.source).unwrap(), "{name}");
         }
         // Two bytes that are not a mark, and UTF-8's own mark, are read.
