@@ -73,6 +73,11 @@ fn diagnostics(report: &Value) -> Vec<(String, String, Option<u64>, String)> {
         .collect()
 }
 
+/// A warning at `path:line`, as [`diagnostics`] lists it.
+fn warning(path: &str, line: u64, message: &str) -> (String, String, Option<u64>, String) {
+    ("warning".into(), path.into(), Some(line), message.into())
+}
+
 /// `(path, line)` of every duplicate in a report.
 fn duplicates(report: &Value) -> Vec<(String, u64)> {
     report["clusters"]
@@ -116,12 +121,10 @@ fn invalid_utf8_in_text_is_decoded_with_a_warning_and_counted() {
     assert_eq!(code, 1, "a warning is not an error: {err}");
     assert_eq!(
         diagnostics(&r),
-        [(
-            "warning".to_owned(),
-            "latin.txt".to_owned(),
-            Some(2),
+        [warning(
+            "latin.txt",
+            2,
             "invalid UTF-8 on 2 lines, the first here; decoded with replacement characters (U+FFFD)"
-                .to_owned()
         )]
     );
     assert!(err.contains("warning: latin.txt:2: invalid UTF-8"), "{err}");
@@ -207,13 +210,11 @@ fn a_lone_surrogate_escape_in_json_is_read_with_a_warning() {
     assert_eq!(code, 1, "{err}");
     assert_eq!(
         diagnostics(&r),
-        [(
-            "warning".to_owned(),
-            "s.jsonl".to_owned(),
-            Some(2),
+        [warning(
+            "s.jsonl",
+            2,
             "invalid UTF-8 or lone surrogate escapes on 2 lines, the first here; decoded with \
              replacement characters (U+FFFD)"
-                .to_owned()
         )]
     );
     assert_eq!(summary(&r, "documents"), 3);
