@@ -27,12 +27,25 @@ use parquet::file::writer::SerializedFileWriter;
 use super::{CleanOptions, Decoded, Event, InputPlan, Output, Stats, cut_document};
 use crate::Error;
 use crate::corpus::Input;
-use crate::corpus::parquet::{Shared, io_error};
+use crate::corpus::parquet::{Shared, guarded, io_error};
 
 /// Rows decoded and encoded at a time.
 const BATCH: usize = 1024;
 
 pub(super) fn rewrite(
+    input: &Input,
+    plan: &InputPlan<'_>,
+    options: &CleanOptions,
+    out: &mut dyn Output,
+    log: &mut impl FnMut(Event<'_>) -> Result<(), Error>,
+) -> Result<Stats, Error> {
+    // A panic in the parquet crate is an error about this file (see
+    // `guarded`); the other inputs are still cleaned.
+    guarded(|| Ok(rewrite_unguarded(input, plan, options, out, log)))
+        .map_err(|e| Error::io(input.source.name(), e))?
+}
+
+fn rewrite_unguarded(
     input: &Input,
     plan: &InputPlan<'_>,
     options: &CleanOptions,
