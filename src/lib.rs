@@ -47,6 +47,7 @@ pub mod corpus;
 mod error;
 pub mod explain;
 pub mod fingerprint;
+pub mod guard;
 pub mod hash;
 pub mod lsh;
 pub mod minhash;

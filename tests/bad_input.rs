@@ -547,6 +547,48 @@ fn every_gzip_member_is_read() {
 }
 
 // ---------------------------------------------------------------------
+// Damaged Parquet
+
+/// data/news.parquet with a few bytes changed (found by a mutation run):
+/// its metadata gives a column a negative start, on which the parquet
+/// crate panics rather than returning an error. The panic is an error
+/// about that file; the other input is still scanned and cleaned.
+#[test]
+fn a_damaged_parquet_file_is_an_error_not_a_crash() {
+    let dir = TempDir::new().unwrap();
+    let damaged = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/damaged-negative-column-start.parquet");
+    std::fs::copy(damaged, dir.path().join("damaged.parquet")).unwrap();
+    write(
+        dir.path(),
+        "ok.txt",
+        format!("{REPEATED}\n{OTHER}\n{REPEATED}\n"),
+    );
+    let expected = "error: damaged.parquet: the Parquet reader failed on this file, which is \
+                    probably damaged: column start and length should not be negative";
+    for command in ["scan", "clean"] {
+        let mut args = vec![command, "damaged.parquet", "ok.txt"];
+        if command == "clean" {
+            args.extend(["-o", "out"]);
+        }
+        let out = neardup()
+            .args(&args)
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{command}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(expected),
+            "{command}: {}",
+            stderr(&out)
+        );
+    }
+    let (r, _, _) = report(dir.path(), &["damaged.parquet", "ok.txt"]);
+    assert_eq!(duplicates(&r), [("ok.txt".to_owned(), 3)]);
+    assert_eq!(files_under(&dir.path().join("out")), ["ok.txt"]);
+}
+
+// ---------------------------------------------------------------------
 // Binary files
 
 #[test]

@@ -48,6 +48,22 @@ impl From<Status> for ExitCode {
 /// counted.
 const MAX_DIAGNOSTICS: usize = 50;
 
+/// Keeps the panic hook from printing a panic in a foreign decoder that
+/// [`neardup::guard`] catches and reports as an error about the file (one
+/// message, not a crash report followed by an error). A panic in neardup's
+/// own code (`src/...`) is printed as always, guarded or not.
+fn quiet_guarded_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let ours = info
+            .location()
+            .is_some_and(|l| l.file().starts_with("src/"));
+        if ours || !neardup::guard::is_guarded() {
+            default(info);
+        }
+    }));
+}
+
 pub fn main() -> ExitCode {
     // The matches are kept: `check` asks them which flags were given, to
     // let them override its configuration file.
@@ -70,6 +86,7 @@ pub fn main() -> ExitCode {
     // Without the handler an interrupt still stops the run, only leaving
     // temporary files behind: not a reason to refuse to start.
     let _ = interrupt::install();
+    quiet_guarded_panics();
     let result = match (cli.generate, cli.command) {
         (Some(what), _) => generate::run(what),
         (None, Some(Command::Scan(args))) => scan(&args),

@@ -101,27 +101,9 @@ impl ChunkReader for Shared {
     }
 }
 
-/// Runs `f`, which calls into the parquet crate, and turns a panic there
-/// into an error about the file. That crate asserts on some malformed
-/// input rather than returning an error (its maintainers call a panic on
-/// corrupt data acceptable); one damaged file must not end a run over a
-/// whole corpus. The panic's message is still printed by the panic hook.
-///
-/// # Errors
-///
-/// Returns `f`'s error, or one that names the panic.
+/// [`guarded`] for the parquet crate, which panics on some malformed files.
 pub(crate) fn guarded<T>(f: impl FnOnce() -> io::Result<T>) -> io::Result<T> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let message = panic
-            .downcast_ref::<&str>()
-            .map(|s| (*s).to_owned())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_default();
-        Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("the Parquet reader failed on this file, which is probably damaged: {message}"),
-        ))
-    })
+    crate::guard::guarded("the Parquet reader", f)
 }
 
 /// A Parquet error as an I/O error, which is how a failing input is
@@ -572,23 +554,6 @@ mod tests {
         }
         let problems = problems.iter().map(ToString::to_string).collect();
         Ok((blocks, docs, problems))
-    }
-
-    #[test]
-    fn a_panic_in_the_reader_is_an_error() {
-        let ok = guarded(|| Ok(7));
-        assert_eq!(ok.unwrap(), 7);
-        let err = guarded::<()>(|| panic!("assertion failed: end <= remainder.len()")).unwrap_err();
-        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
-        assert!(
-            err.to_string()
-                .ends_with("damaged: assertion failed: end <= remainder.len()")
-        );
-        let formatted = guarded::<()>(|| panic!("index {} out of range", 9)).unwrap_err();
-        assert!(
-            formatted.to_string().ends_with("index 9 out of range"),
-            "{formatted}"
-        );
     }
 
     #[test]
