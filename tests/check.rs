@@ -630,18 +630,22 @@ fn cache_hits(c: &Corpus, args: &[&str], code: i32) -> (String, String) {
     (line, String::from_utf8(out.stdout).unwrap())
 }
 
+/// `check` over the corpus with a print cache, telling how many prints
+/// it found (`-v`).
+const CACHED: [&str; 6] = [
+    "corpus",
+    "--cache",
+    ".cache",
+    "-v",
+    "--output-format",
+    "json",
+];
+
 #[test]
 fn cache_skips_unchanged_files_and_never_changes_the_result() {
     let c = Corpus::sample();
     c.write("corpus/c.txt", C);
-    let args = [
-        "corpus",
-        "--cache",
-        ".cache",
-        "-v",
-        "--output-format",
-        "json",
-    ];
+    let args = CACHED;
     let plain = c.stdout(&["corpus", "--output-format", "json"], 1);
     let (hits, first) = cache_hits(&c, &args, 1);
     assert_eq!(hits, "cache: prints found for 0 of 3 inputs");
@@ -699,16 +703,7 @@ fn cache_with_changed_files() {
     c.write("corpus/c.txt", format!("{C}0 Comments\n"));
     let (hits, out) = cache_hits(
         &c,
-        &[
-            "corpus",
-            "--cache",
-            ".cache",
-            "-v",
-            "--output-format",
-            "json",
-            "--changed",
-            "corpus/c.txt",
-        ],
+        &[&CACHED[..], &["--changed", "corpus/c.txt"]].concat(),
         1,
     );
     assert_eq!(hits, "cache: prints found for 2 of 3 inputs");

@@ -67,8 +67,9 @@ pub(super) fn rewrite(
         let mut rewritten = Vec::with_capacity(record.len());
         // Around the text value the line keeps its bytes, invalid UTF-8
         // included: the span is found in the decoded line and mapped back.
-        let span = original_offset(&line, found.text_span.start)
-            ..original_offset(&line, found.text_span.end);
+        let decoded = Decoded::of(&line);
+        let original = |at: usize| decoded.original(at as u64) as usize;
+        let span = original(found.text_span.start)..original(found.text_span.end);
         rewritten.extend_from_slice(&line[..span.start]);
         serde_json::to_writer(&mut rewritten, kept).map_err(|e| io_error(e.into()))?;
         rewritten.extend_from_slice(&line[span.end..]);
@@ -81,38 +82,23 @@ pub(super) fn rewrite(
     Ok(stats)
 }
 
-/// The offset in `original` of byte `at` of `String::from_utf8_lossy(original)`,
-/// for an `at` that is not inside a replacement character. The lossy
-/// decoding copies valid stretches and puts one U+FFFD (3 bytes) for each
-/// invalid sequence between them.
-fn original_offset(original: &[u8], at: usize) -> usize {
-    let (mut orig, mut fixed) = (0, 0);
-    for chunk in original.utf8_chunks() {
-        let valid = chunk.valid().len();
-        if at <= fixed + valid {
-            break;
-        }
-        orig += valid + chunk.invalid().len();
-        fixed += valid;
-        if !chunk.invalid().is_empty() {
-            fixed += char::REPLACEMENT_CHARACTER.len_utf8();
-        }
-    }
-    orig + (at - fixed)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Where byte `at` of the lossily decoded `line` is in `line`.
+    fn original(line: &[u8], at: usize) -> usize {
+        Decoded::of(line).original(at as u64) as usize
+    }
 
     #[test]
     fn offsets_map_back_through_replacement_characters() {
         let line = b"{\"a\":\"\xff\xfe\",\"text\":\"x\",\"b\":\"\xe9\"}";
         let fixed = String::from_utf8_lossy(line);
         for (i, _) in fixed.match_indices('"') {
-            assert_eq!(line[original_offset(line, i)], b'"', "quote at {i}");
+            assert_eq!(line[original(line, i)], b'"', "quote at {i}");
         }
-        assert_eq!(original_offset(line, fixed.len()), line.len());
-        assert_eq!(original_offset(b"plain", 3), 3);
+        assert_eq!(original(line, fixed.len()), line.len());
+        assert_eq!(original(b"plain", 3), 3);
     }
 }

@@ -381,6 +381,15 @@ impl Decoded {
         let before = self.growth.partition_point(|&(end, _)| end <= at);
         at + before.checked_sub(1).map_or(0, |i| self.growth[i].1)
     }
+
+    /// The byte offset of decoded offset `at`, which is not inside a
+    /// U+FFFD: the inverse of [`offset`](Self::offset).
+    fn original(&self, at: u64) -> u64 {
+        let before = self
+            .growth
+            .partition_point(|&(end, longer)| end + longer <= at);
+        at - before.checked_sub(1).map_or(0, |i| self.growth[i].1)
+    }
 }
 
 /// Matches the paragraphs a writer cuts with the removals asked for, and
@@ -448,6 +457,7 @@ mod tests {
         let text = String::from_utf8_lossy(bytes);
         for (at, expected) in [(0, 0), (1, 1), (2, 4), (3, 5), (7, 10), (8, 11)] {
             assert_eq!(decoded.offset(at), expected, "at {at}");
+            assert_eq!(decoded.original(expected), at, "back from {expected}");
         }
         assert_eq!(decoded.offset(bytes.len() as u64), text.len() as u64);
         assert_eq!(Decoded::of(b"valid\ntext").offset(6), 6);
