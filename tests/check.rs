@@ -10,6 +10,8 @@ use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+
 /// Six lines; 4-5 repeat 2-3.
 const A: &str = "\
 Harbour board approves new pier
@@ -1638,16 +1640,6 @@ fn thread_count_does_not_change_the_output() {
 
 // ---- the seed articles --------------------------------------------------------------
 
-fn seeds() -> Option<PathBuf> {
-    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
-    if seeds.is_dir() {
-        Some(seeds)
-    } else {
-        eprintln!("skipped: {} not found", seeds.display());
-        None
-    }
-}
-
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for entry in std::fs::read_dir(from).unwrap() {
@@ -1659,7 +1651,7 @@ fn copy_dir(from: &Path, to: &Path) {
 /// The acceptance check of issue 4 on the seed articles.
 #[test]
 fn seeds_fail_then_pass_with_a_baseline_then_fail_on_a_new_copy() {
-    let Some(seeds) = seeds() else { return };
+    let Some(seeds) = common::seeds() else { return };
     let c = Corpus::new();
     let seeds = seeds.to_str().unwrap();
     // The doubled caption of 000 and the doubled passage of 004.

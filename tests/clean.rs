@@ -297,7 +297,7 @@ fn sample_jsonl_in_both_scopes() {
 
 #[test]
 fn seeds_lose_exactly_the_doubled_lines() {
-    let seeds = repo().join("../shared/seeds");
+    let Some(seeds) = common::seeds() else { return };
     let dir = TempDir::new().unwrap();
     let out = dir.path().join("out");
     neardup()

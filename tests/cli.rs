@@ -10,6 +10,8 @@ use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+
 fn neardup() -> Command {
     let mut cmd = Command::cargo_bin("neardup").unwrap();
     cmd.env_remove("NO_COLOR");
@@ -169,11 +171,7 @@ fn blank_line_paragraphs_join_wrapped_lines() {
 /// `../shared/seeds` is present (it is in CI).
 #[test]
 fn seeds_report_exactly_the_doubled_caption_and_passage() {
-    let seeds = repo().join("../shared/seeds");
-    if !seeds.is_dir() {
-        eprintln!("skipped: {} not found", seeds.display());
-        return;
-    }
+    let Some(seeds) = common::seeds() else { return };
     let out = stdout_of(&["scan", "--output-format", "jsonl"], &[seeds.as_ref()], 1);
     let found: Vec<Vec<(String, u64)>> = clusters(&out).iter().map(members).collect();
     let at = |f: &str, l| (f.to_owned(), l);
