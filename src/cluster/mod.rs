@@ -13,7 +13,10 @@
 //! Candidates come in *groups*: the LSH buckets a paragraph shares with
 //! others. A new paragraph is verified only against the kept members of its
 //! groups, never against every member, so a bucket holding a million
-//! near-identical lines costs one comparison per line, not a million.
+//! near-identical lines costs one comparison per line, not a million. In a
+//! group with many kept members, only those that an exact prefix filter
+//! cannot rule out are compared ([`kept`]), so a million lines of one
+//! template, alike but not alike enough, do not cost a million squared.
 //! Exact copies (equal content hashes) skip the groups altogether and take
 //! the verdict of their first occurrence, after a check that their shingle
 //! sets really are equal.
@@ -21,10 +24,14 @@
 //! Shingle sets are held only while a later paragraph may still need them:
 //! the caller says, for each paragraph, the last one that can refer to it.
 
+mod kept;
+
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use ahash::AHashMap;
+
+use kept::{HOT, Kept, Order};
 
 use crate::shingle::ShingleSet;
 use crate::verify::{Similarity, Threshold, sizes_allow};
@@ -64,11 +71,20 @@ pub enum Verdict {
 #[derive(Debug)]
 pub struct Assigner {
     threshold: Threshold,
-    kept_in_group: Vec<Vec<u32>>,
+    kept_in_group: Vec<Kept>,
+    /// The prefix-filter indexes of the hot groups ([`kept`]).
+    orders: Vec<Order>,
+    /// The groups of each kept paragraph whose set is held: a candidate
+    /// from an index shared by several groups must share one with the
+    /// paragraph offered.
+    groups_of: AHashMap<u32, Box<[u32]>>,
     sets: AHashMap<u32, ShingleSet>,
     verdicts: AHashMap<u32, Verdict>,
     expiry: BinaryHeap<Reverse<(u32, u32)>>,
     comparisons: u64,
+    candidates: Vec<u32>,
+    probed: Vec<u32>,
+    scratch: Vec<(u32, u64)>,
 }
 
 impl Assigner {
@@ -76,11 +92,16 @@ impl Assigner {
     pub fn new(threshold: Threshold, groups: usize) -> Assigner {
         Assigner {
             threshold,
-            kept_in_group: vec![Vec::new(); groups],
+            kept_in_group: vec![Kept::default(); groups],
+            orders: Vec::new(),
+            groups_of: AHashMap::new(),
             sets: AHashMap::new(),
             verdicts: AHashMap::new(),
             expiry: BinaryHeap::new(),
             comparisons: 0,
+            candidates: Vec::new(),
+            probed: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
@@ -93,14 +114,42 @@ impl Assigner {
     /// Panics if a group number is out of range.
     pub fn offer(&mut self, id: u32, set: ShingleSet, groups: &[u32], keep_until: u32) -> Verdict {
         self.release_before(id);
-        let mut candidates: Vec<u32> = groups
-            .iter()
-            .flat_map(|&g| self.kept_in_group[g as usize].iter().copied())
-            .collect();
+        let mut candidates = std::mem::take(&mut self.candidates);
+        candidates.clear();
+        let mut orders: Vec<u32> = Vec::new();
+        for &g in groups {
+            let kept = &self.kept_in_group[g as usize];
+            match kept.index {
+                // An empty set has no prefix: compared as in a small group.
+                Some(order) if !set.is_empty() => orders.push(order),
+                _ => candidates.extend_from_slice(&kept.ids),
+            }
+        }
+        orders.sort_unstable();
+        orders.dedup();
+        for &order in &orders {
+            let mut probed = std::mem::take(&mut self.probed);
+            probed.clear();
+            self.orders[order as usize].probe(
+                set.as_slice(),
+                self.threshold,
+                &mut self.scratch,
+                &mut probed,
+            );
+            probed.sort_unstable();
+            probed.dedup();
+            let shares_a_group = |m: &u32| {
+                self.groups_of
+                    .get(m)
+                    .is_some_and(|of| of.iter().any(|g| groups.contains(g)))
+            };
+            candidates.extend(probed.iter().filter(|m| shares_a_group(m)));
+            self.probed = probed;
+        }
         candidates.sort_unstable();
         candidates.dedup();
         let mut verdict = Verdict::Kept;
-        for kept in candidates {
+        for &kept in &candidates {
             let Some(kept_set) = self.sets.get(&kept) else {
                 continue;
             };
@@ -117,10 +166,9 @@ impl Assigner {
                 break;
             }
         }
+        self.candidates = candidates;
         if verdict == Verdict::Kept {
-            for &g in groups {
-                self.kept_in_group[g as usize].push(id);
-            }
+            self.add_kept(id, &set, groups);
         }
         self.remember(id, verdict, Some(set), keep_until);
         verdict
@@ -136,11 +184,72 @@ impl Assigner {
     /// Panics if a group number is out of range.
     pub fn keep(&mut self, id: u32, set: ShingleSet, groups: &[u32], keep_until: u32) -> Verdict {
         self.release_before(id);
-        for &g in groups {
-            self.kept_in_group[g as usize].push(id);
-        }
+        self.add_kept(id, &set, groups);
         self.remember(id, Verdict::Kept, Some(set), keep_until);
         Verdict::Kept
+    }
+
+    /// Adds kept paragraph `id` to its groups, indexing the groups that it
+    /// makes hot.
+    fn add_kept(&mut self, id: u32, set: &ShingleSet, groups: &[u32]) {
+        self.groups_of.insert(id, groups.into());
+        let mut indexed_in: Vec<u32> = Vec::new();
+        for &g in groups {
+            let kept = &mut self.kept_in_group[g as usize];
+            kept.ids.push(id);
+            match kept.index {
+                Some(order) => indexed_in.push(order),
+                None if kept.ids.len() >= HOT => {
+                    let order = self.index_group(g, id, set);
+                    indexed_in.push(order);
+                }
+                None => {}
+            }
+        }
+        indexed_in.sort_unstable();
+        indexed_in.dedup();
+        for order in indexed_in {
+            self.orders[order as usize].insert(
+                id,
+                set.as_slice(),
+                self.threshold,
+                &mut self.scratch,
+            );
+        }
+    }
+
+    /// Gives hot group `g` an index: the newest one if its order suits the
+    /// group's members about as well as their own would, else a new one
+    /// with their own order; indexes the members there. `id` with `set` is
+    /// the member just added, whose set is not held yet. Returns the index.
+    fn index_group(&mut self, g: u32, id: u32, set: &ShingleSet) -> u32 {
+        let ids = std::mem::take(&mut self.kept_in_group[g as usize].ids);
+        let members: Vec<(u32, &[u64])> = ids
+            .iter()
+            .filter_map(|&m| {
+                let s = if m == id { set } else { self.sets.get(&m)? };
+                Some((m, s.as_slice()))
+            })
+            .collect();
+        let sample: Vec<&[u64]> = members.iter().map(|&(_, s)| s).collect();
+        let own = Order::from_sample(&sample);
+        let own_cost = own.cost(&sample, &own, self.threshold, &mut self.scratch);
+        let newest_suits = self.orders.last().is_some_and(|newest| {
+            let cost = newest.cost(&sample, &own, self.threshold, &mut self.scratch);
+            cost <= 2 * own_cost + sample.len() as u64
+        });
+        if !newest_suits {
+            self.orders.push(own);
+        }
+        let order = self.orders.len() as u32 - 1;
+        let index = &mut self.orders[order as usize];
+        for (m, s) in members {
+            index.insert(m, s, self.threshold, &mut self.scratch);
+        }
+        let kept = &mut self.kept_in_group[g as usize];
+        kept.ids = ids;
+        kept.index = Some(order);
+        order
     }
 
     /// Offers paragraph `id` as an exact copy of the earlier paragraph
@@ -187,6 +296,7 @@ impl Assigner {
             self.expiry.pop();
             self.sets.remove(&old);
             self.verdicts.remove(&old);
+            self.groups_of.remove(&old);
         }
     }
 }
@@ -266,6 +376,92 @@ mod tests {
         // promised that nothing after 1 shares a group with 0.
         assert_eq!(a.offer(2, set(&[1, 2]), &[0], 2), Verdict::Kept);
         assert_eq!(a.sets.len(), 1);
+    }
+
+    /// Lines of one template with a number changed: each pair shares 15 of
+    /// 25 shingles (J = 0.6), so all are kept, and without the prefix
+    /// filter each line would be compared with every earlier one.
+    #[test]
+    fn template_near_misses_are_not_compared_pairwise() {
+        let mut a = Assigner::new("0.8".parse().unwrap(), 1);
+        let n = 5_000u32;
+        for id in 0..n {
+            let mut hashes: Vec<u64> = (0..15).collect();
+            hashes.extend((0..5).map(|k| 1_000 + u64::from(id) * 5 + k));
+            assert_eq!(a.offer(id, set(&hashes), &[0], n), Verdict::Kept);
+        }
+        // Only the first `HOT` lines are compared with each other.
+        let hot = HOT as u64;
+        assert!(
+            a.comparisons() <= hot * (hot - 1) / 2,
+            "{}",
+            a.comparisons()
+        );
+        // A line of the template with one of its numbers is still found.
+        let mut again: Vec<u64> = (0..15).collect();
+        again.extend((0..5).map(|k| 1_000 + 4_321 * 5 + k));
+        again.push(99_999);
+        assert!(matches!(
+            a.offer(n, set(&again), &[0], n),
+            Verdict::Duplicate { of: 4_321, .. }
+        ));
+    }
+
+    /// The verdicts of an assigner that compares every paragraph with every
+    /// earlier kept paragraph sharing one of its groups.
+    fn brute_force(threshold: Threshold, offers: &[(Vec<u64>, Vec<u32>)]) -> Vec<Verdict> {
+        let mut verdicts: Vec<Verdict> = Vec::new();
+        for (id, (hashes, groups)) in offers.iter().enumerate() {
+            let this = set(hashes);
+            let verdict = (0..id)
+                .filter(|&k| verdicts[k] == Verdict::Kept)
+                .filter(|&k| offers[k].1.iter().any(|g| groups.contains(g)))
+                .map(|k| (k as u32, set(&offers[k].0).jaccard(&this)))
+                .find(|(_, s)| s.meets(threshold))
+                .map_or(Verdict::Kept, |(of, similarity)| Verdict::Duplicate {
+                    of,
+                    similarity,
+                });
+            verdicts.push(verdict);
+        }
+        verdicts
+    }
+
+    proptest::proptest! {
+        /// Hot groups are filtered, never approximated: the verdicts equal
+        /// the brute force's on sets built around a template (many near
+        /// misses, some matches), in overlapping groups.
+        #[test]
+        fn prefix_filter_keeps_every_verdict(
+            threshold in proptest::sample::select(vec!["0.5", "0.6", "0.75", "0.8", "0.9", "1"]),
+            offers in proptest::collection::vec(
+                (
+                    proptest::collection::vec(0u64..24, 0..20),
+                    proptest::collection::vec(100u64..160, 0..6),
+                    proptest::collection::btree_set(0u32..3, 1..3),
+                ),
+                100..220,
+            ),
+        ) {
+            let threshold: Threshold = threshold.parse().unwrap();
+            let offers: Vec<(Vec<u64>, Vec<u32>)> = offers
+                .into_iter()
+                .map(|(mut template, rare, groups)| {
+                    template.extend(rare);
+                    template.sort_unstable();
+                    template.dedup();
+                    (template, groups.into_iter().collect())
+                })
+                .collect();
+            let mut a = Assigner::new(threshold, 3);
+            let n = offers.len() as u32;
+            let got: Vec<Verdict> = offers
+                .iter()
+                .zip(0..)
+                .map(|((hashes, groups), id)| a.offer(id, set(hashes), groups, n))
+                .collect();
+            proptest::prop_assert_eq!(got, brute_force(threshold, &offers));
+        }
     }
 
     #[test]
