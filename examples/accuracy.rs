@@ -124,7 +124,7 @@ use ahash::AHashMap;
 use neardup::corpus::{JsonlFields, compress, jsonl};
 use neardup::normalize::{Normalizer, Scratch, TokenKind};
 use neardup::paragraph::{ParagraphMode, is_blank, paragraphs};
-use neardup::verify::jaccard;
+use neardup::similarity::jaccard;
 use neardup::{Similarity, Threshold};
 use serde::Deserialize;
 use serde_json::json;

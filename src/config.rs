@@ -10,7 +10,7 @@ use crate::lsh::LshParams;
 use crate::minhash::{DEFAULT_NUM_PERM, DEFAULT_SEED};
 use crate::normalize::TokenKind;
 use crate::paragraph::ParagraphMode;
-use crate::verify::Threshold;
+use crate::similarity::Threshold;
 
 /// The default shingle size: word 5-grams, the usual choice for news text
 /// (long enough that common phrases do not make unrelated paragraphs

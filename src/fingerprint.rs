@@ -11,7 +11,7 @@
 use crate::config::Config;
 use crate::minhash::{MinHasher, Signature};
 use crate::shingle::{self, ShingleSet, Shingler};
-use crate::verify::Similarity;
+use crate::similarity::Similarity;
 
 /// Computes fingerprints and shingle sets of paragraphs under one
 /// [`Config`].

@@ -21,7 +21,7 @@
 //!   the threshold comparison exact.
 //!
 //! The stages, in data-flow order, are the modules [`paragraph`],
-//! [`normalize`], [`shingle`], [`hash`], [`minhash`], [`lsh`], [`verify`],
+//! [`normalize`], [`shingle`], [`hash`], [`minhash`], [`lsh`], [`similarity`],
 //! [`cluster`] and [`passage`]; `ARCHITECTURE.md` walks through them.
 //!
 //! # Example
@@ -59,12 +59,12 @@ pub mod print;
 pub mod report;
 pub mod rewrite;
 pub mod shingle;
-pub mod verify;
+pub mod similarity;
 
 pub use config::{Config, ConfigBuilder, Scope};
 pub use error::{Error, ErrorKind};
 pub use fingerprint::{Fingerprint, Fingerprinter};
-pub use verify::{Similarity, Threshold};
+pub use similarity::{Similarity, Threshold};
 
 #[cfg(test)]
 mod tests {

@@ -142,7 +142,7 @@ impl ShingleSet {
 
     /// The exact Jaccard similarity of two sets, as a fraction.
     pub fn jaccard(&self, other: &ShingleSet) -> crate::Similarity {
-        crate::verify::jaccard(&self.hashes, &other.hashes)
+        crate::similarity::jaccard(&self.hashes, &other.hashes)
     }
 }
 

@@ -31,7 +31,7 @@
 
 use ahash::{AHashMap, AHashSet};
 
-use crate::verify::Threshold;
+use crate::similarity::Threshold;
 
 /// Kept members from which a group is searched through an index.
 pub(super) const HOT: usize = 48;

@@ -34,7 +34,7 @@ use ahash::AHashMap;
 use kept::{HOT, Kept, Order};
 
 use crate::shingle::ShingleSet;
-use crate::verify::{Similarity, Threshold, sizes_allow};
+use crate::similarity::{Similarity, Threshold, sizes_allow};
 
 /// What became of a paragraph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

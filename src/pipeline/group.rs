@@ -5,7 +5,7 @@
 //! groups it belongs to, which paragraph represents its exact class, how
 //! long its shingle set must be kept, and whether the second pass needs it.
 
-use super::index::Index;
+use super::first_pass::FirstPass;
 use crate::Scope;
 use ahash::AHashMap;
 use ahash::AHashSet;
@@ -184,7 +184,7 @@ pub(super) struct Plan {
 
 impl Plan {
     /// The plan for `index`, whose band keys it consumes.
-    pub(super) fn new(index: &mut Index, bands: usize, scope: Scope) -> Plan {
+    pub(super) fn new(index: &mut FirstPass, bands: usize, scope: Scope) -> Plan {
         let n = index.fp_content.len();
         // Slots before `checked` belong to the reference corpus: classes and
         // groups of reference slots alone are never verified.

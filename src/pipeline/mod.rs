@@ -18,7 +18,7 @@
 //! 4. **Report.** Verdicts become clusters and passages.
 //!
 //! One submodule per stage: `flow` (the reader thread, the pool and the
-//! reordering consumer both passes share), `index` (pass 1), `group`,
+//! reordering consumer both passes share), `first_pass` (pass 1), `group`,
 //! `verify` (pass 2) and `report`.
 //!
 //! Results depend only on the input and the [`Config`]: blocks are cut by
@@ -36,14 +36,14 @@ use crate::print::PrintCache;
 use crate::report::Report;
 use crate::{Config, Error};
 
+mod first_pass;
 mod flow;
 mod group;
-mod index;
 mod report;
 mod verify;
 
+use first_pass::fingerprint_pass;
 use group::Plan;
-use index::fingerprint_pass;
 use report::build_report;
 use verify::verify_pass;
 

@@ -2,7 +2,7 @@
 //! the summary counts.
 
 use super::Context;
-use super::index::Index;
+use super::first_pass::FirstPass;
 use super::verify::Verified;
 use crate::Error;
 use crate::passage;
@@ -13,7 +13,7 @@ use crate::report::Report;
 use crate::report::Summary;
 use std::collections::BTreeMap;
 
-pub(super) fn build_report(ctx: &Context<'_>, index: Index, verified: Verified) -> Report {
+pub(super) fn build_report(ctx: &Context<'_>, index: FirstPass, verified: Verified) -> Report {
     let Verified {
         duplicates,
         mut kept,

@@ -4,12 +4,12 @@
 
 use super::Context;
 use super::Progress;
+use super::first_pass::FirstPass;
 use super::flow::Item;
 use super::flow::Selection;
 use super::flow::Unit;
 use super::flow::ordered;
 use super::group::Plan;
-use super::index::Index;
 use crate::Error;
 use crate::Similarity;
 use crate::cluster::Assigner;
@@ -44,7 +44,7 @@ pub(super) struct Reread {
 
 /// Which blocks hold needed paragraphs.
 pub(super) struct Needed<'a> {
-    pub(super) index: &'a Index,
+    pub(super) index: &'a FirstPass,
     /// Needed global paragraph numbers, ascending.
     pub(super) paras: Vec<u32>,
     /// The slot of each of `paras`.
@@ -54,7 +54,7 @@ pub(super) struct Needed<'a> {
 }
 
 impl<'a> Needed<'a> {
-    pub(super) fn new(index: &'a Index, plan: &'a Plan) -> Needed<'a> {
+    pub(super) fn new(index: &'a FirstPass, plan: &'a Plan) -> Needed<'a> {
         let paras: Vec<u32> = plan
             .needed
             .iter()
@@ -221,7 +221,7 @@ pub(super) struct Verified {
 
 pub(super) fn verify_pass(
     ctx: &Context<'_>,
-    index: &Index,
+    index: &FirstPass,
     plan: &Plan,
     progress: &dyn Progress,
 ) -> Verified {

@@ -55,7 +55,7 @@ pub(super) struct BlockStart {
 /// briefly needs three times its size, which for the band keys of a large
 /// corpus is the largest allocation of the whole run.
 #[derive(Debug, Default)]
-pub(super) struct Index {
+pub(super) struct FirstPass {
     pub(super) docs: Vec<Doc>,
     pub(super) blocks: AHashMap<(u32, u32), BlockStart>,
     /// Global paragraph number of each slot, ascending (filled from
@@ -94,7 +94,7 @@ pub(super) struct InvalidUtf8 {
     pub(super) count: u64,
 }
 
-impl Index {
+impl FirstPass {
     /// The document of each slot.
     /// Documents without a fingerprinted paragraph.
     pub(super) fn empty_documents(&self) -> u64 {
@@ -238,7 +238,7 @@ pub(super) fn fingerprint_pass(
     ctx: &Context<'_>,
     progress: &dyn Progress,
     cache: Option<&dyn PrintCache>,
-) -> Result<Index, Error> {
+) -> Result<FirstPass, Error> {
     let total = ctx
         .inputs
         .iter()
@@ -273,7 +273,7 @@ pub(super) fn fingerprint_pass(
                 .store(r.input as usize, &print::finish(key, r.blocks, &r.encoded));
         }
     };
-    let consume = |(index, recording): &mut (Index, Option<Recording>),
+    let consume = |(index, recording): &mut (FirstPass, Option<Recording>),
                    (seq, result): (usize, Pass1)| {
         match result {
             Pass1::Block(block) => {
@@ -317,7 +317,7 @@ pub(super) fn fingerprint_pass(
         prints.as_ref(),
         progress,
         work,
-        (Index::default(), None),
+        (FirstPass::default(), None),
         consume,
     );
     store(recording);
@@ -353,7 +353,12 @@ pub(super) fn fingerprint_pass(
 }
 
 /// Adds one block's first-pass results to the index.
-pub(super) fn add_block(ctx: &Context<'_>, index: &mut Index, seq: usize, block: Fingerprinted) {
+pub(super) fn add_block(
+    ctx: &Context<'_>,
+    index: &mut FirstPass,
+    seq: usize,
+    block: Fingerprinted,
+) {
     let Ok(first_para) = u32::try_from(index.paragraphs) else {
         index.overflow = true;
         return;

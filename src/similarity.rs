@@ -179,7 +179,7 @@ impl Similarity {
 /// # Example
 ///
 /// ```
-/// let sim = neardup::verify::jaccard(&[1, 2, 3, 4], &[2, 3, 4, 5]);
+/// let sim = neardup::similarity::jaccard(&[1, 2, 3, 4], &[2, 3, 4, 5]);
 /// assert_eq!((sim.intersection, sim.union), (3, 5));
 /// ```
 pub fn jaccard<T: Ord>(a: &[T], b: &[T]) -> Similarity {
