@@ -55,7 +55,6 @@ pub mod normalize;
 pub mod paragraph;
 pub mod passage;
 pub mod pipeline;
-pub mod print;
 pub mod report;
 pub mod rewrite;
 pub mod shingle;

@@ -12,6 +12,9 @@ use super::flow::Item;
 use super::flow::Prints;
 use super::flow::Unit;
 use super::flow::ordered;
+use super::print;
+use super::print::Fingerprinted;
+use super::print::PrintCache;
 use crate::Error;
 use crate::ErrorKind;
 use crate::column::Column;
@@ -19,9 +22,6 @@ use crate::corpus::Format;
 use crate::corpus::record;
 use crate::fingerprint;
 use crate::paragraph::paragraphs;
-use crate::print;
-use crate::print::Fingerprinted;
-use crate::print::PrintCache;
 use ahash::AHashMap;
 
 /// One document as the first pass saw it.

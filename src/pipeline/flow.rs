@@ -8,12 +8,12 @@
 
 use super::Context;
 use super::Progress;
+use super::print;
+use super::print::Fingerprinted;
+use super::print::PrintCache;
 use crate::corpus::Format;
 use crate::corpus::block::Block;
 use crate::fingerprint;
-use crate::print;
-use crate::print::Fingerprinted;
-use crate::print::PrintCache;
 use crossbeam_channel::Sender;
 use crossbeam_channel::bounded;
 use rayon::prelude::*;

@@ -32,13 +32,14 @@ use crate::allow::{self, Allowlist};
 use crate::corpus::block::{Block, DEFAULT_BLOCK_SIZE};
 use crate::corpus::{Format, Input, JsonlFields};
 use crate::fingerprint::Fingerprinter;
-use crate::print::PrintCache;
 use crate::report::Report;
 use crate::{Config, Error};
+use print::PrintCache;
 
 mod first_pass;
 mod flow;
 mod group;
+pub mod print;
 mod report;
 mod verify;
 
@@ -135,7 +136,7 @@ pub fn scan(
 }
 
 /// [`scan`], taking the first pass's results for unchanged inputs from
-/// `cache` and storing them there for the others ([`crate::print`]). The
+/// `cache` and storing them there for the others ([`print`]). The
 /// report is the same as without the cache.
 ///
 /// # Errors
@@ -149,7 +150,7 @@ pub fn scan(
 /// use std::sync::Mutex;
 /// use neardup::corpus::{Format, Input, MemorySource};
 /// use neardup::pipeline::{scan, scan_with_cache, ScanOptions, Silent};
-/// use neardup::print::PrintCache;
+/// use neardup::pipeline::print::PrintCache;
 /// use neardup::Config;
 ///
 /// /// Keeps prints in memory, by input number.

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::UNIX_EPOCH;
 
 use neardup::hash::xxh3;
-use neardup::print::PrintCache;
+use neardup::pipeline::print::PrintCache;
 
 const MAGIC: &[u8; 8] = b"NDCACHE1";
 

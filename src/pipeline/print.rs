@@ -22,12 +22,12 @@
 //! is for the caller to decide, through a [`PrintCache`]: the library does
 //! not open paths.
 
+use super::ScanOptions;
 use crate::config::Config;
 use crate::corpus::Format;
 use crate::hash::{self, xxh3};
 use crate::normalize::TokenKind;
 use crate::paragraph::ParagraphMode;
-use crate::pipeline::ScanOptions;
 use crate::{Error, allow::Allowlist};
 
 /// Version of the print encoding.
