@@ -117,6 +117,49 @@ impl Fingerprinter {
         })
     }
 
+    /// The content hash and signature of `text`, as
+    /// [`fingerprint_with`](Self::fingerprint_with) gives them, in memory
+    /// bounded whatever the paragraph's length: its shingles are passed to
+    /// MinHash in pieces ([`Shingler::shingle_chunks`]) instead of being
+    /// held whole. The returned [`FingerprintRef::shingles`] is empty.
+    /// This is what the batch driver's first pass uses.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::{Config, Fingerprinter};
+    /// use neardup::fingerprint::Scratch;
+    ///
+    /// let fp = Fingerprinter::new(&Config::default());
+    /// let text = "The harbour board voted on Tuesday to rebuild the old north pier.";
+    /// let (mut a, mut b) = (Scratch::default(), Scratch::default());
+    /// let whole = fp.fingerprint_with(text, &mut a).unwrap();
+    /// let streamed = fp.fingerprint_streamed(text, &mut b).unwrap();
+    /// assert_eq!((whole.content, whole.signature), (streamed.content, streamed.signature));
+    /// ```
+    pub fn fingerprint_streamed<'s>(
+        &self,
+        text: &str,
+        scratch: &'s mut Scratch,
+    ) -> Option<FingerprintRef<'s>> {
+        let Scratch { shingle, signature } = scratch;
+        signature.clear();
+        signature.resize(self.minhasher.num_perm(), u32::MAX);
+        let last = self.shingler.shingle_chunks(text, shingle, |piece| {
+            self.minhasher.update(piece, signature)
+        });
+        if last.words < self.config.min_words() {
+            return None;
+        }
+        self.minhasher.update(last.hashes, signature);
+        Some(FingerprintRef {
+            words: last.words,
+            content: last.content,
+            signature,
+            shingles: &[],
+        })
+    }
+
     /// The LSH band keys of a signature.
     pub fn band_keys<'a>(&self, signature: &'a [u32]) -> impl Iterator<Item = u64> + use<'a> {
         self.config.lsh().band_keys(signature)
@@ -125,9 +168,24 @@ impl Fingerprinter {
     /// The exact shingle set of `text` and its content hash, or `None` if it
     /// has fewer than `min_words` tokens.
     pub fn shingle_set_with(&self, text: &str, scratch: &mut Scratch) -> Option<(ShingleSet, u64)> {
-        let shingles = self.shingler.shingle(text, &mut scratch.shingle);
-        (shingles.words >= self.config.min_words())
-            .then(|| (ShingleSet::from_hashes(shingles.hashes), shingles.content))
+        // Built from pieces, so that a long paragraph holds its set once,
+        // not also its token hashes and its shingles in text order.
+        let mut all = Vec::new();
+        let last = self
+            .shingler
+            .shingle_chunks(text, &mut scratch.shingle, |piece| {
+                all.extend_from_slice(piece)
+            });
+        if last.words < self.config.min_words() {
+            return None;
+        }
+        let set = if all.is_empty() {
+            ShingleSet::from_hashes(last.hashes)
+        } else {
+            all.extend_from_slice(last.hashes);
+            ShingleSet::from_vec(all)
+        };
+        Some((set, last.content))
     }
 
     /// The exact Jaccard similarity of two paragraphs' shingle sets (zero
@@ -148,6 +206,29 @@ impl Fingerprinter {
 mod tests {
     use super::*;
     use crate::normalize::TokenKind;
+
+    /// The first pass's streamed fingerprint is the fingerprint, for a
+    /// paragraph far longer than one piece and for one below `min_words`.
+    #[test]
+    fn streamed_fingerprints_equal_whole_ones() {
+        let fp = Fingerprinter::new(&Config::default());
+        let long: String = (0..3 * crate::shingle::CHUNK_TOKENS + 7)
+            .map(|i| format!("Word{} ", i % 1009))
+            .collect();
+        let (mut a, mut b) = (Scratch::default(), Scratch::default());
+        for text in [
+            long.as_str(),
+            "The harbour board voted on Tuesday.",
+            "Share",
+        ] {
+            let whole = fp.fingerprint_with(text, &mut a);
+            let streamed = fp.fingerprint_streamed(text, &mut b);
+            assert_eq!(
+                whole.map(|f| (f.words, f.content, f.signature.to_vec())),
+                streamed.map(|f| (f.words, f.content, f.signature.to_vec())),
+            );
+        }
+    }
 
     /// Golden fingerprints. These values are a promise: a stored
     /// fingerprint must match the one computed by any later release. If this

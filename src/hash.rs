@@ -46,6 +46,25 @@ pub fn xxh3(bytes: &[u8], seed: u64) -> u64 {
     xxh3_64_with_seed(bytes, seed)
 }
 
+/// [`xxh3`] over bytes that arrive in pieces: the same value as one call
+/// over their concatenation (the specification defines the streaming form
+/// to agree), for a paragraph too long to hold whole.
+pub(crate) struct Xxh3Stream(Box<xxhash_rust::xxh3::Xxh3>);
+
+impl Xxh3Stream {
+    pub(crate) fn new(seed: u64) -> Xxh3Stream {
+        Xxh3Stream(Box::new(xxhash_rust::xxh3::Xxh3::with_seed(seed)))
+    }
+
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    pub(crate) fn digest(&self) -> u64 {
+        self.0.digest()
+    }
+}
+
 /// The hash of one normalised token.
 #[inline]
 pub fn token_hash(token: &str) -> u64 {

@@ -107,12 +107,23 @@ impl MinHasher {
     ///
     /// Panics if `out.len() != self.num_perm()`.
     pub fn fill(&self, shingles: &[u64], out: &mut [u32]) {
+        out.fill(u32::MAX);
+        self.update(shingles, out);
+    }
+
+    /// Lowers the running minima in `out` by `shingles`: after
+    /// `out.fill(u32::MAX)` and one call per piece, `out` is the signature
+    /// of all the pieces, as [`fill`](Self::fill) gives it.
+    ///
+    /// # Panics
+    ///
+    /// Panics if `out.len() != self.num_perm()`.
+    pub fn update(&self, shingles: &[u64], out: &mut [u32]) {
         assert_eq!(
             out.len(),
             self.b.len(),
             "signature buffer has the wrong length"
         );
-        out.fill(u32::MAX);
         #[cfg(target_arch = "x86_64")]
         {
             if std::arch::is_x86_feature_detected!("avx2") {

@@ -73,6 +73,64 @@ impl Shingler {
 
     /// The shingles of `text`.
     pub fn shingle<'s>(&self, text: &str, scratch: &'s mut Scratch) -> Shingles<'s> {
+        let (words, content) = self.run(text, scratch, usize::MAX, |_| {});
+        Shingles {
+            words,
+            hashes: &scratch.shingles,
+            content,
+        }
+    }
+
+    /// The shingles of `text` in pieces, in text order, with at most
+    /// [`CHUNK_TOKENS`] tokens held at a time, so that a paragraph of any
+    /// length takes bounded memory: every piece but the last is handed to
+    /// `sink` as it is made (a paragraph shorter than a chunk gives none),
+    /// and the last is returned, with the token count and the content
+    /// hash, as [`shingle`](Self::shingle) gives them. The caller can look
+    /// at the token count before using the last piece.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::normalize::TokenKind;
+    /// use neardup::shingle::{Shingler, Scratch};
+    ///
+    /// let shingler = Shingler::new(TokenKind::Words, 3);
+    /// let text = "one two three four five";
+    /// let mut pieces = Vec::new();
+    /// let mut scratch = Scratch::default();
+    /// let last = shingler.shingle_chunks(text, &mut scratch, |c| pieces.extend_from_slice(c));
+    /// pieces.extend_from_slice(last.hashes);
+    /// let mut other = Scratch::default();
+    /// let whole = shingler.shingle(text, &mut other);
+    /// assert_eq!((last.words, last.content, &pieces[..]), (whole.words, whole.content, whole.hashes));
+    /// ```
+    pub fn shingle_chunks<'s>(
+        &self,
+        text: &str,
+        scratch: &'s mut Scratch,
+        sink: impl FnMut(&[u64]),
+    ) -> Shingles<'s> {
+        let (words, content) = self.run(text, scratch, CHUNK_TOKENS, sink);
+        Shingles {
+            words,
+            hashes: &scratch.shingles,
+            content,
+        }
+    }
+
+    /// Tokens are hashed into `scratch.tokens`; once `limit` of them are
+    /// held, the shingles over them go to `sink` and all but the last
+    /// `size - 1` tokens (the start of the next shingles) are dropped,
+    /// their bytes fed to the content hash. The shingles of what is held at
+    /// the end are left in `scratch.shingles`.
+    fn run(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        limit: usize,
+        mut sink: impl FnMut(&[u64]),
+    ) -> (usize, u64) {
         let Scratch {
             normalize,
             tokens,
@@ -80,21 +138,71 @@ impl Shingler {
         } = scratch;
         tokens.clear();
         shingles.clear();
+        let size = self.size;
+        // A token takes at least one byte: a text shorter than `limit`
+        // bytes never fills the buffer, and skips the test per token.
+        if text.len() < limit {
+            let words = self.normalizer.tokens(text, normalize, |token| {
+                tokens.extend_from_slice(&hash::token_hash(token).to_le_bytes());
+            });
+            let n_tokens = tokens.len() / 8;
+            if n_tokens > 0 {
+                windows(tokens, size.min(n_tokens), shingles);
+            }
+            return (words, hash::xxh3(tokens, CONTENT_SEED));
+        }
+        let full = limit.saturating_add(size - 1).saturating_mul(8);
+        let mut streamed: Option<hash::Xxh3Stream> = None;
         let words = self.normalizer.tokens(text, normalize, |token| {
             tokens.extend_from_slice(&hash::token_hash(token).to_le_bytes());
+            if tokens.len() >= full {
+                shingles.clear();
+                windows(tokens, size, shingles);
+                sink(shingles);
+                let keep = tokens.len() - (size - 1) * 8;
+                streamed
+                    .get_or_insert_with(|| hash::Xxh3Stream::new(CONTENT_SEED))
+                    .update(&tokens[..keep]);
+                tokens.drain(..keep);
+            }
         });
+        shingles.clear();
         let n_tokens = tokens.len() / 8;
-        if n_tokens > 0 {
-            let window = self.size.min(n_tokens) * 8;
-            shingles.extend(tokens.windows(window).step_by(8).map(|w| hash::xxh3(w, 0)));
-        }
-        Shingles {
-            words,
-            hashes: shingles,
-            content: hash::xxh3(tokens, CONTENT_SEED),
-        }
+        let content = match &mut streamed {
+            // The held tokens start with the last `size - 1` of a window
+            // already passed on: only whole windows are new.
+            Some(stream) => {
+                if n_tokens >= size {
+                    windows(tokens, size, shingles);
+                }
+                stream.update(tokens);
+                stream.digest()
+            }
+            None => {
+                if n_tokens > 0 {
+                    windows(tokens, size.min(n_tokens), shingles);
+                }
+                hash::xxh3(tokens, CONTENT_SEED)
+            }
+        };
+        (words, content)
     }
 }
+
+/// Appends the hash of every run of `size` consecutive token hashes in
+/// `tokens` (little-endian bytes, 8 per token) to `out`.
+fn windows(tokens: &[u8], size: usize, out: &mut Vec<u64>) {
+    out.extend(
+        tokens
+            .windows(size * 8)
+            .step_by(8)
+            .map(|w| hash::xxh3(w, 0)),
+    );
+}
+
+/// The most tokens [`Shingler::shingle_chunks`] holds at a time (128 KiB of
+/// token hashes and as much of shingle hashes).
+pub const CHUNK_TOKENS: usize = 1 << 14;
 
 /// A paragraph's shingles as an exact set: sorted, without repeats.
 ///
@@ -117,11 +225,15 @@ pub struct ShingleSet {
 impl ShingleSet {
     /// The set of the given shingle hashes.
     pub fn from_hashes(hashes: &[u64]) -> ShingleSet {
-        let mut v = hashes.to_vec();
-        v.sort_unstable();
-        v.dedup();
+        ShingleSet::from_vec(hashes.to_vec())
+    }
+
+    /// The set of the shingle hashes in `hashes`, sorted in place.
+    pub fn from_vec(mut hashes: Vec<u64>) -> ShingleSet {
+        hashes.sort_unstable();
+        hashes.dedup();
         ShingleSet {
-            hashes: v.into_boxed_slice(),
+            hashes: hashes.into_boxed_slice(),
         }
     }
 
@@ -149,6 +261,53 @@ impl ShingleSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Pieces of a long paragraph carry exactly the shingles, token count
+    /// and content hash of the whole, at every length around the chunk
+    /// boundaries and for every shingle size, short texts included.
+    #[test]
+    fn chunks_are_the_whole_in_pieces() {
+        let c = CHUNK_TOKENS;
+        let mut scratch = Scratch::default();
+        let mut whole = Scratch::default();
+        for size in [1, 2, 5] {
+            let shingler = Shingler::new(TokenKind::Words, size);
+            for n in [
+                0,
+                1,
+                4,
+                5,
+                6,
+                c - 1,
+                c,
+                c + 1,
+                c + 3,
+                c + 4,
+                c + 5,
+                3 * c + 2,
+            ] {
+                let text: String = (0..n).map(|i| format!("w{} ", i % 7919)).collect();
+                let mut pieces = Vec::new();
+                let mut calls = 0;
+                let last = shingler.shingle_chunks(&text, &mut scratch, |p| {
+                    calls += 1;
+                    pieces.extend_from_slice(p)
+                });
+                let (words, content) = (last.words, last.content);
+                pieces.extend_from_slice(last.hashes);
+                let expect = shingler.shingle(&text, &mut whole);
+                assert_eq!(words, expect.words, "size {size}, {n} tokens");
+                assert_eq!(content, expect.content, "size {size}, {n} tokens");
+                assert_eq!(pieces, expect.hashes, "size {size}, {n} tokens");
+                // Bounded: a long paragraph is handed over in several pieces.
+                assert!(
+                    calls + 1 >= n / (c + size),
+                    "size {size}, {n} tokens: {calls} pieces"
+                );
+                assert!(scratch.tokens.capacity() <= 2 * (c + size) * 8);
+            }
+        }
+    }
 
     fn hashes(kind: TokenKind, size: usize, text: &str) -> (usize, Vec<u64>) {
         let mut scratch = Scratch::default();

@@ -154,7 +154,7 @@ pub(super) fn fingerprint_block(
     let bands = ctx.config.lsh().bands();
     out.keys = vec![Vec::new(); bands];
     let mut fingerprint = |out: &mut Fingerprinted, text: &str| {
-        let fp = ctx.fingerprinter.fingerprint_with(text, scratch);
+        let fp = ctx.fingerprinter.fingerprint_streamed(text, scratch);
         if let Some(fp) = fp.filter(|fp| {
             let allowed = ctx.allow.allows(text, fp.content);
             out.allowed += u32::from(allowed);
