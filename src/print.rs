@@ -30,8 +30,11 @@ use crate::paragraph::ParagraphMode;
 use crate::pipeline::ScanOptions;
 use crate::{Error, allow::Allowlist};
 
-/// Version of the print encoding.
-pub const PRINT_VERSION: u32 = 1;
+/// Version of the print encoding. 2: an input whose records have ids
+/// that cannot be ids (null, arrays, ...) now has warnings and so no print,
+/// and a record with a number id beyond `f64` (`1E400`) is read rather than
+/// refused; a version-1 print of such an input would hide the warnings.
+pub const PRINT_VERSION: u32 = 2;
 
 const MAGIC: &[u8; 8] = b"NDPRINT\0";
 

@@ -21,10 +21,11 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
-use parquet::basic::Type as PhysicalType;
+use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{
-    ByteArray, ByteArrayType, DataType, FixedLenByteArrayType, Int32Type, Int64Type,
+    ByteArray, ByteArrayType, DataType, DoubleType, FixedLenByteArrayType, FloatType, Int32Type,
+    Int64Type,
 };
 use parquet::errors::ParquetError;
 use parquet::file::reader::{ChunkReader, FileReader, Length, SerializedFileReader};
@@ -198,12 +199,40 @@ impl<T: DataType> Column<T> {
     }
 }
 
-/// The id column, of whichever type it has.
+/// The id column, of whichever type it has. Every id is shown exactly:
+/// integers in decimal, unsigned ones (stored in a signed physical type)
+/// read as unsigned, floating-point numbers in their shortest form that
+/// reads back as the same value (`12345` for 12345.0, as pandas writes an
+/// integer id column that has a null).
 enum IdColumn {
     Bytes(Column<ByteArrayType>),
     Fixed(Column<FixedLenByteArrayType>),
-    Int32(Column<Int32Type>),
-    Int64(Column<Int64Type>),
+    Int32(Column<Int32Type>, Signed),
+    Int64(Column<Int64Type>, Signed),
+    Float(Column<FloatType>),
+    Double(Column<DoubleType>),
+}
+
+/// Whether an integer column is signed: a `UINT_*` column stores its
+/// values in the signed type of the same width, so `u32::MAX` is stored as
+/// -1.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Signed {
+    Yes,
+    No,
+}
+
+impl Signed {
+    fn of(d: &ColumnDescriptor) -> Signed {
+        let unsigned = matches!(
+            d.converted_type(),
+            ConvertedType::UINT_8
+                | ConvertedType::UINT_16
+                | ConvertedType::UINT_32
+                | ConvertedType::UINT_64
+        ) || matches!(d.logical_type_ref(), Some(LogicalType::Integer(int)) if !int.is_signed);
+        if unsigned { Signed::No } else { Signed::Yes }
+    }
 }
 
 impl IdColumn {
@@ -211,13 +240,15 @@ impl IdColumn {
         Ok(match reader {
             ColumnReader::ByteArrayColumnReader(r) => IdColumn::Bytes(Column::new(r, d)),
             ColumnReader::FixedLenByteArrayColumnReader(r) => IdColumn::Fixed(Column::new(r, d)),
-            ColumnReader::Int32ColumnReader(r) => IdColumn::Int32(Column::new(r, d)),
-            ColumnReader::Int64ColumnReader(r) => IdColumn::Int64(Column::new(r, d)),
+            ColumnReader::Int32ColumnReader(r) => IdColumn::Int32(Column::new(r, d), Signed::of(d)),
+            ColumnReader::Int64ColumnReader(r) => IdColumn::Int64(Column::new(r, d), Signed::of(d)),
+            ColumnReader::FloatColumnReader(r) => IdColumn::Float(Column::new(r, d)),
+            ColumnReader::DoubleColumnReader(r) => IdColumn::Double(Column::new(r, d)),
             _ => {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidData,
                     format!(
-                        "id column `{}` has type {}; ids must be strings, integers or fixed-size binary",
+                        "id column `{}` has type {}; ids must be strings, numbers or fixed-size binary",
                         d.path(),
                         d.physical_type()
                     ),
@@ -236,8 +267,18 @@ impl IdColumn {
             IdColumn::Fixed(c) => c.read(n, |v| {
                 ids.push(v.map(|v| v.data().iter().map(|b| format!("{b:02x}")).collect()))
             }),
-            IdColumn::Int32(c) => c.read(n, |v| ids.push(v.map(i32::to_string))),
-            IdColumn::Int64(c) => c.read(n, |v| ids.push(v.map(i64::to_string))),
+            IdColumn::Int32(c, Signed::Yes) => c.read(n, |v| ids.push(v.map(i32::to_string))),
+            IdColumn::Int32(c, Signed::No) => {
+                c.read(n, |v| ids.push(v.map(|&v| (v as u32).to_string())))
+            }
+            IdColumn::Int64(c, Signed::Yes) => c.read(n, |v| ids.push(v.map(i64::to_string))),
+            IdColumn::Int64(c, Signed::No) => {
+                c.read(n, |v| ids.push(v.map(|&v| (v as u64).to_string())))
+            }
+            // `Display` gives the shortest digits that read back as the
+            // same value, never an exponent.
+            IdColumn::Float(c) => c.read(n, |v| ids.push(v.map(f32::to_string))),
+            IdColumn::Double(c) => c.read(n, |v| ids.push(v.map(f64::to_string))),
         }
     }
 }

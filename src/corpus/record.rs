@@ -124,20 +124,28 @@ fn jsonl_documents(
                 text_line: None,
             }
         }
+        let bad = |msg: String| match jsonl::missing_text(line, fields) {
+            Some(msg) => Error::missing_text(name, line_no, msg),
+            None => Error::record(name, line_no, msg),
+        };
+        let mut read = |r: jsonl::Record<'_>, diagnostics: &mut Vec<Error>| {
+            if let Some(what) = r.unusable_id {
+                diagnostics.push(Error::unusable_id(name, line_no, &fields.id, what, "line"));
+            }
+            f(document(line_no, r));
+        };
         match jsonl::parse(line, fields) {
-            Ok(r) => f(document(line_no, r)),
+            Ok(r) => read(r, diagnostics),
             Err(msg) => match jsonl::repair(line) {
                 // Invalid UTF-8 or a lone surrogate: read with U+FFFD.
-                std::borrow::Cow::Owned(fixed) => match jsonl::parse(&fixed, fields) {
+                Cow::Owned(fixed) => match jsonl::parse(&fixed, fields) {
                     Ok(r) => {
                         diagnostics.push(Error::encoding(name, line_no));
-                        f(document(line_no, r))
+                        read(r, diagnostics);
                     }
-                    Err(_) => diagnostics.push(Error::record(name, line_no, msg)),
+                    Err(_) => diagnostics.push(bad(msg)),
                 },
-                std::borrow::Cow::Borrowed(_) => {
-                    diagnostics.push(Error::record(name, line_no, msg))
-                }
+                Cow::Borrowed(_) => diagnostics.push(bad(msg)),
             },
         }
     }

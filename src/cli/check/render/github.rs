@@ -48,7 +48,7 @@ fn message(f: &Finding) -> String {
         m.push_str(&format!(
             "\n{:>6} │ {}",
             label(&p.at.location),
-            p.at.snippet
+            neardup::report::text::escape(&p.at.snippet)
         ));
     }
     m
