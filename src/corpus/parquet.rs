@@ -536,6 +536,7 @@ mod tests {
     enum Values {
         Text(Vec<Option<&'static str>>),
         Int(Vec<Option<i64>>),
+        Double(Vec<Option<f64>>),
     }
 
     /// A Parquet file of `schema` with one row group per element of
@@ -565,6 +566,12 @@ mod tests {
                         let w = column.typed::<Int64Type>();
                         w.write_batch(&data, Some(&def), None).unwrap();
                     }
+                    Values::Double(v) => {
+                        let def = levels(v.iter().map(Option::is_some).collect());
+                        let data: Vec<f64> = v.iter().flatten().copied().collect();
+                        let w = column.typed::<DoubleType>();
+                        w.write_batch(&data, Some(&def), None).unwrap();
+                    }
                 }
                 column.close().unwrap();
             }
@@ -574,6 +581,39 @@ mod tests {
     }
 
     const SCHEMA: &str = "message doc { optional binary text (UTF8); optional int64 id; }";
+
+    /// Issue 19: unsigned and floating-point id columns are shown exactly.
+    #[test]
+    fn number_ids_are_exact() {
+        let text = || Values::Text(vec![Some("a"), Some("b"), Some("c"), Some("d")]);
+        let unsigned = parquet_file(
+            "message doc { optional binary text (UTF8); optional int64 id (UINT_64); }",
+            &[vec![
+                text(),
+                Values::Int(vec![Some(-1), Some(7), None, Some(i64::MIN)]),
+            ]],
+        );
+        let (_, docs, problems) = read_all(unsigned, 1 << 20).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            docs,
+            [
+                "1 18446744073709551615 a",
+                "2 7 b",
+                "3 3 c",
+                "4 9223372036854775808 d"
+            ]
+        );
+        let double = parquet_file(
+            "message doc { optional binary text (UTF8); optional double id; }",
+            &[vec![
+                text(),
+                Values::Double(vec![Some(12345.0), Some(0.1), Some(-0.0), Some(1e-7)]),
+            ]],
+        );
+        let (_, docs, _) = read_all(double, 1 << 20).unwrap();
+        assert_eq!(docs, ["1 12345 a", "2 0.1 b", "3 -0 c", "4 0.0000001 d"]);
+    }
 
     fn read_all(file: Vec<u8>, size: usize) -> io::Result<(Vec<Block>, Vec<String>, Vec<String>)> {
         let blocks: Vec<Block> = Blocks::new(
