@@ -135,11 +135,12 @@ pub fn missing_text(line: &[u8], fields: &JsonlFields) -> Option<String> {
     }
     let names: Vec<String> = map.keys().map(|k| quote(k)).collect();
     message.push_str(&format!("; this record has {}", names.join(", ")));
-    // The raw length stands for the string's: close enough for a hint.
+    // Text has spaces where ids and addresses have none; then the longest.
+    // The raw value stands for the string: close enough for a hint.
     let likely = map
         .iter()
         .filter(|(_, v)| v.get().starts_with('"'))
-        .max_by_key(|(_, v)| v.get().len());
+        .max_by_key(|(_, v)| (v.get().matches(' ').count(), v.get().len()));
     if let Some(word) = likely.and_then(|(name, _)| shell_word(name)) {
         message.push_str(&format!(" (use --text-field {word}?)"));
     }
