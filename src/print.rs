@@ -324,6 +324,19 @@ mod tests {
     }
 
     #[test]
+    fn prints_of_version_1_are_refused() {
+        // Intact but older: such a print may hide warnings (see
+        // `PRINT_VERSION`).
+        let mut old = print(7);
+        old.truncate(old.len() - 8);
+        old[8..12].copy_from_slice(&1u32.to_le_bytes());
+        let sum = xxh3(&old, 0);
+        old.extend_from_slice(&sum.to_le_bytes());
+        assert!(decode(&old, 7, 2, 0).is_none());
+        assert!(decode(&print(7), 7, 2, 0).is_some());
+    }
+
+    #[test]
     fn settings_key_tracks_what_changes_fingerprints() {
         let options = ScanOptions::default();
         let key =
