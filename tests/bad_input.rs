@@ -1567,3 +1567,38 @@ fn issue_18_a_text_field_under_another_name_is_one_error_with_a_hint() {
     let (r, code, err) = report(dir.path(), &["--text-field", "body", "a.jsonl"]);
     assert_eq!((code, summary(&r, "documents")), (1, 50), "{err}");
 }
+
+#[test]
+fn issue_19_explain_finds_records_by_their_exact_ids() {
+    let dir = TempDir::new().unwrap();
+    hostile_ids(dir.path(), "nums.jsonl");
+    let out = run(
+        dir.path(),
+        &[
+            "explain",
+            "nums.jsonl#12345678901234567890123:0",
+            "nums.jsonl#a\nb:0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("A  nums.jsonl:5 (doc 12345678901234567890123, paragraph 0)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nB  nums.jsonl:9 (doc a\\nb, paragraph 0)\n"),
+        "{text}"
+    );
+    // 1.0 is not 1: no record has that id.
+    let out = run(
+        dir.path(),
+        &["explain", "nums.jsonl#1:0", "nums.jsonl#1.0:0"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(r#"no paragraph 0 in a document named "1""#),
+        "{}",
+        stderr(&out)
+    );
+}
