@@ -104,8 +104,9 @@ pub fn locate<'a>(line: &'a [u8], fields: &JsonlFields) -> Result<Located<'a>, S
 
 /// When `line` is a JSON object without the text field, what to tell the
 /// user: the fields it has, quoted as JSON strings (so that no character of
-/// a field name reaches a terminal unescaped), and the field with the
-/// longest string value as the likely text. `None` for any other line.
+/// a field name reaches a terminal unescaped), and as the likely text
+/// field the string with the most spaces (then the longest). `None` for
+/// any other line.
 /// Meant for a line [`parse`] refused; the line is read again, which costs
 /// nothing on the path of good records.
 ///

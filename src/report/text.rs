@@ -48,10 +48,12 @@ impl Style {
     }
 }
 
-/// `s` with its control characters (Unicode category Cc) escaped as
-/// ripgrep and `ls -b` do: `\t`, `\n`, `\r`, `\x00`-style for the rest of
-/// C0 and DEL, `\u{85}`-style for C1. Other characters, the backslash
-/// included, stay as they are (the JSON formats keep every value exact).
+/// `s` with its control characters (Unicode category Cc) escaped: `\t`,
+/// `\n`, `\r` as `ls -b` writes them, the rest of C0 and DEL in hex as
+/// ripgrep writes bytes (`\x00`, `\x1b`; `ls -b` uses octal), C1 as Rust
+/// writes characters (`\u{85}`). Other characters, the backslash
+/// included, stay as they are: this is text for people, and the JSON
+/// formats keep every value exact.
 ///
 /// # Example
 ///
