@@ -31,6 +31,10 @@ pub enum ErrorKind {
     /// An input was left out on purpose: a binary file found in a
     /// directory, a file named twice. A warning.
     Skipped,
+    /// A record's id field holds a value that cannot be an id (null, a
+    /// boolean, an array, an object). A warning: the record was still
+    /// read, named by its line (row) number.
+    UnusableId,
 }
 
 /// An error, with the input and line it concerns when there is one.
@@ -44,6 +48,10 @@ pub struct Error {
     source: Option<io::Error>,
     /// Set by [`Error::into_warning`].
     warning: bool,
+    /// A problem that tends to recur on every record of an input (a text
+    /// field under another name, an unusable id): the first pass reports
+    /// it once per input, with a count ([`Error::and_more`]).
+    per_input: bool,
 }
 
 impl Error {
@@ -56,6 +64,7 @@ impl Error {
             offset: None,
             source: None,
             warning: false,
+            per_input: false,
         }
     }
 
@@ -78,6 +87,52 @@ impl Error {
         e.path = Some(path.to_owned());
         e.line = Some(line);
         e
+    }
+
+    /// A record at `path:line` without the text field; `message` says so
+    /// (see [`crate::corpus::jsonl::missing_text`]). Reported once per
+    /// input.
+    pub fn missing_text(path: &str, line: u64, message: impl Into<String>) -> Error {
+        let mut e = Error::record(path, line, message);
+        e.per_input = true;
+        e
+    }
+
+    /// A record at `path:line` whose id field `field` holds `what` (`"null"`,
+    /// `"an array"`, ...), so that it is named by its line (`unit`: "line"
+    /// or "row") instead. Reported once per input.
+    pub fn unusable_id(path: &str, line: u64, field: &str, what: &str, unit: &str) -> Error {
+        let mut e = Error::new(
+            ErrorKind::UnusableId,
+            format!(
+                "the id field `{field}` is {what}, not a string or number; \
+                 the record is named by its {unit} number"
+            ),
+        );
+        e.path = Some(path.to_owned());
+        e.line = Some(line);
+        e.per_input = true;
+        e
+    }
+
+    /// Whether the first pass reports this problem once per input, naming
+    /// its first place and counting the others.
+    pub(crate) fn is_per_input(&self) -> bool {
+        self.per_input
+    }
+
+    /// Says that this problem was found `more` more times in the same
+    /// input.
+    pub(crate) fn and_more(&mut self, more: u64) {
+        if more > 0 {
+            let s = if more == 1 { "" } else { "s" };
+            let what = match self.kind {
+                ErrorKind::UnusableId => "like it",
+                _ => "without it, also skipped",
+            };
+            self.message
+                .push_str(&format!("; {more} more record{s} of this input {what}"));
+        }
     }
 
     /// A malformed record starting at byte `offset` of the decompressed
@@ -155,7 +210,11 @@ impl Error {
     /// left out on purpose) rather than an error (some input could not be
     /// used).
     pub fn is_warning(&self) -> bool {
-        self.warning || matches!(self.kind, ErrorKind::Encoding | ErrorKind::Skipped)
+        self.warning
+            || matches!(
+                self.kind,
+                ErrorKind::Encoding | ErrorKind::Skipped | ErrorKind::UnusableId
+            )
     }
 
     /// The same problem, reported as a warning: what `--skip-bad-records`
@@ -198,8 +257,12 @@ impl Error {
 }
 
 impl fmt::Display for Error {
+    /// `path:line: message`, the path with its control characters escaped
+    /// ([`crate::report::text::escape`]): this is text for people, and
+    /// [`path`](Self::path) gives the exact one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.path, self.line, self.offset) {
+        let path = self.path.as_deref().map(crate::report::text::escape);
+        match (path, self.line, self.offset) {
             (Some(path), Some(line), _) => write!(f, "{path}:{line}: {}", self.message),
             (Some(path), None, Some(offset)) => {
                 write!(f, "{path}: byte {offset}: {}", self.message)
@@ -237,6 +300,13 @@ mod tests {
             "cc.warc.wet.gz: byte 1234: record without Content-Length"
         );
         assert_eq!(io.kind(), ErrorKind::Io);
+    }
+
+    #[test]
+    fn display_escapes_control_characters_in_the_path() {
+        let e = Error::record("a\nb.jsonl", 2, "bad");
+        assert_eq!(e.to_string(), r"a\nb.jsonl:2: bad");
+        assert_eq!(e.path(), Some("a\nb.jsonl"));
     }
 
     #[test]

@@ -354,10 +354,11 @@ fn utf16_text_is_an_error_that_says_how_to_convert_it() {
 // ---------------------------------------------------------------------
 // Malformed records
 
-/// A JSON Lines file with one good repeat and four bad records: invalid
-/// JSON, no text field, a text that is a number, and an id nested a
-/// hundred thousand arrays deep (which must not overflow the stack). The
-/// last record is good, with the same nesting in a field neardup skips.
+/// A JSON Lines file with one good repeat, three bad records (invalid
+/// JSON, no text field, a text that is a number) and one with an id nested
+/// a hundred thousand arrays deep (which must not overflow the stack, and
+/// is only an id that cannot be used). The last record is good, with the
+/// same nesting in a field neardup skips.
 fn bad_records(dir: &Path) -> Vec<u8> {
     let deep = format!(
         "{{\"text\":\"deep\",\"id\":{}{}}}",
@@ -399,20 +400,27 @@ fn malformed_records_are_errors_naming_file_and_line() {
             ("error", "bad.jsonl", Some(2)),
             ("error", "bad.jsonl", Some(3)),
             ("error", "bad.jsonl", Some(4)),
-            ("error", "bad.jsonl", Some(5)),
+            ("warning", "bad.jsonl", Some(5)),
         ]
     );
     assert!(d[0].3.contains("invalid JSON"), "{}", d[0].3);
-    assert!(d[1].3.contains("missing field `text`"), "{}", d[1].3);
+    assert_eq!(
+        d[1].3,
+        r#"no "text" field; this record has "body", "id" (use --text-field body?)"#
+    );
     assert!(d[2].3.contains("to be a string"), "{}", d[2].3);
-    assert!(d[3].3.contains("recursion limit"), "{}", d[3].3);
+    assert!(
+        d[3].3.contains("the id field `id` is an array"),
+        "{}",
+        d[3].3
+    );
     assert!(err.contains("error: bad.jsonl:2: invalid JSON"), "{err}");
     assert_eq!(
         duplicates(&r),
         [("bad.jsonl".to_owned(), 6)],
         "the good records are still compared"
     );
-    assert_eq!(summary(&r, "documents"), 3);
+    assert_eq!(summary(&r, "documents"), 4, "the deep id's record is read");
 }
 
 #[test]
@@ -425,7 +433,7 @@ fn skip_bad_records_makes_them_warnings() {
     assert_eq!(d.len(), 4);
     assert!(d.iter().all(|(sev, ..)| sev == "warning"), "{d:?}");
     assert!(
-        err.contains("warning: bad.jsonl:3: missing field `text`"),
+        err.contains(r#"warning: bad.jsonl:3: no "text" field"#),
         "{err}"
     );
     assert_eq!(summary(&r, "errors"), 0);
@@ -1210,13 +1218,13 @@ fn check_reports_bad_input_and_fails_with_status_2() {
         "error: gone: No such file",
         "warning: c/image.png: binary file",
         "error: c/bad.jsonl:2: invalid JSON",
-        "error: c/bad.jsonl:5:",
+        "warning: c/bad.jsonl:5: the id field `id` is an array",
         "warning: c/latin.txt:2: invalid UTF-8",
     ] {
         assert!(err.contains(expected), "{expected}: {err}");
     }
-    assert_eq!(summary(&r, "errors"), 5);
-    assert_eq!(summary(&r, "warnings"), 2);
+    assert_eq!(summary(&r, "errors"), 4);
+    assert_eq!(summary(&r, "warnings"), 3);
     assert_eq!(summary(&r, "files"), 2, "the binary file is not checked");
 
     // Bad records skipped: the verdict is the duplicates' alone.
@@ -1239,4 +1247,358 @@ fn check_never_reads_its_own_files_in_the_corpus() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(summary(&r, "files"), 1);
     assert_eq!(summary(&r, "warnings") + summary(&r, "errors"), 0, "{err}");
+}
+
+// ---------------------------------------------------------------------
+// Record ids (issue 19)
+
+/// The ids of issue 19, as written in the file, and the `doc` a report
+/// must give each (`None`: not an id, so the record's line).
+const HOSTILE_IDS: [(&str, Option<&str>); 12] = [
+    ("1.0", Some("1.0")),
+    ("1e2", Some("1e2")),
+    ("1.50", Some("1.50")),
+    ("-0", Some("-0")),
+    ("12345678901234567890123", Some("12345678901234567890123")),
+    ("1E400", Some("1E400")),
+    ("0.1", Some("0.1")),
+    (r#""x\u0000y""#, Some("x\0y")),
+    (r#""a\nb""#, Some("a\nb")),
+    (r#""\u00e9""#, Some("é")),
+    ("[]", None),
+    (r#""""#, Some("")),
+];
+
+/// A JSON Lines file of one record per id in [`HOSTILE_IDS`], all with the
+/// same text.
+fn hostile_ids(dir: &Path, name: &str) {
+    let lines: Vec<String> = HOSTILE_IDS
+        .iter()
+        .map(|(id, _)| format!("{{\"id\": {id}, \"text\": \"{REPEATED}\"}}\n"))
+        .collect();
+    write(dir, name, lines.concat());
+}
+
+#[test]
+fn issue_19_ids_are_reported_exactly_as_written() {
+    let dir = TempDir::new().unwrap();
+    hostile_ids(dir.path(), "nums.jsonl");
+    let (r, code, err) = report(dir.path(), &["nums.jsonl"]);
+    assert_eq!(code, 1, "duplicates, and no error: {err}");
+    let members = r["clusters"][0]["members"].as_array().unwrap();
+    let docs: Vec<(u64, &str)> = members
+        .iter()
+        .map(|m| (m["line"].as_u64().unwrap(), m["doc"].as_str().unwrap()))
+        .collect();
+    let lines: Vec<String> = (1..=12).map(|l: u64| l.to_string()).collect();
+    let expected: Vec<(u64, &str)> = HOSTILE_IDS
+        .iter()
+        .zip(1..)
+        .map(|((_, doc), line)| (line, doc.unwrap_or(&lines[line as usize - 1])))
+        .collect();
+    assert_eq!(docs, expected, "every record scanned, every id exact");
+    assert_eq!(
+        diagnostics(&r),
+        [warning(
+            "nums.jsonl",
+            11,
+            "the id field `id` is an array, not a string or number; the record is named by \
+             its line number"
+        )]
+    );
+    // jsonl gives the same ids.
+    let out = run(
+        dir.path(),
+        &["scan", "-q", "--output-format", "jsonl", "nums.jsonl"],
+    );
+    let cluster: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(cluster["members"], r["clusters"][0]["members"]);
+
+    // Text: one finding per line, control characters escaped.
+    let out = run(dir.path(), &["scan", "-q", "nums.jsonl"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let findings: Vec<&str> = text.lines().filter(|l| l.contains(" repeats ")).collect();
+    assert_eq!(findings.len(), 11, "{text}");
+    assert!(findings[6].starts_with(r"nums.jsonl:8 (doc x\x00y, paragraph 0)"));
+    assert!(findings[7].starts_with(r"nums.jsonl:9 (doc a\nb, paragraph 0)"));
+    assert!(findings[10].starts_with(r#"nums.jsonl:12 (doc "", paragraph 0)"#));
+    assert!(!text.contains('\0'), "{text:?}");
+}
+
+#[test]
+fn issue_19_control_characters_in_paths_and_ids_stay_out_of_text_layouts() {
+    let dir = TempDir::new().unwrap();
+    let name = "new\nline\u{1b}[31m.jsonl";
+    write(
+        dir.path(),
+        name,
+        format!(
+            "{{\"id\":\"a\\u001b[2J\\r\",\"text\":\"{REPEATED}\"}}\n\
+             {{\"id\":\"b\\tc\",\"text\":\"{REPEATED}\"}}\n{{\"id\":[1],\"text\":\"{OTHER}\"}}\n"
+        ),
+    );
+    let shown = r"new\nline\x1b[31m.jsonl";
+    // scan's text and diagnostics
+    let out = run(dir.path(), &["scan", "-q", name]);
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert!(
+        text.starts_with(&format!(
+            "{shown}:2 (doc b\\tc, paragraph 0) repeats {shown}:1 (doc a\\x1b[2J\\r, paragraph 0)"
+        )),
+        "{text:?}"
+    );
+    assert!(stderr(&out).starts_with(&format!("warning: {shown}:3: the id field")));
+    for output in [text.as_str(), &stderr(&out)] {
+        assert!(
+            !output.chars().any(|c| c.is_control() && c != '\n'),
+            "{output:?}"
+        );
+    }
+    // check: text and github
+    let out = run(dir.path(), &["check", "-q", "--no-config", name]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with(&format!("{shown}:2 (doc b\\tc,")),
+        "{text:?}"
+    );
+    assert!(
+        !text.chars().any(|c| c.is_control() && c != '\n'),
+        "{text:?}"
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "check",
+            "-q",
+            "--no-config",
+            "--output-format",
+            "github",
+            name,
+        ],
+    );
+    let github = String::from_utf8(out.stdout).unwrap();
+    let commands: Vec<&str> = github.lines().filter(|l| l.starts_with("::")).collect();
+    assert_eq!(commands.len(), 2, "a finding and a warning: {github:?}");
+    assert!(
+        commands[0].starts_with(r"::error file=new%0Aline\x1b[31m.jsonl,line=2,"),
+        "{github:?}"
+    );
+    assert!(
+        !github.chars().any(|c| c.is_control() && c != '\n'),
+        "{github:?}"
+    );
+    // JSON keeps every value exactly.
+    let (r, _, _) = report(dir.path(), &[name]);
+    let kept = &r["clusters"][0]["members"][0];
+    assert_eq!(kept["path"], name);
+    assert_eq!(kept["doc"], "a\u{1b}[2J\r");
+    assert_eq!(r["clusters"][0]["members"][1]["doc"], "b\tc");
+}
+
+#[test]
+fn issue_19_same_ids_stay_apart_and_clean_removes_the_right_record() {
+    let dir = TempDir::new().unwrap();
+    // Id 7 twice in a.jsonl and once in b.jsonl; only a.jsonl's second
+    // record 7 and b.jsonl's record 7 repeat the first.
+    write(
+        dir.path(),
+        "a.jsonl",
+        format!(
+            "{{\"id\":7,\"text\":\"{REPEATED}\"}}\n{{\"id\":7,\"text\":\"{OTHER}\"}}\n\
+             {{\"id\":7,\"text\":\"{REPEATED}\"}}\n"
+        ),
+    );
+    write(
+        dir.path(),
+        "b.jsonl",
+        format!("{{\"id\":7,\"text\":\"{THIRD}\\n{REPEATED}\"}}\n"),
+    );
+    let (r, code, err) = report(dir.path(), &["a.jsonl", "b.jsonl"]);
+    assert_eq!(code, 1, "{err}");
+    let members: Vec<(String, String, u64, u64)> = r["clusters"][0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["path"].as_str().unwrap().to_owned(),
+                m["doc"].as_str().unwrap().to_owned(),
+                m["line"].as_u64().unwrap(),
+                m["paragraph"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let at = |path: &str, line, paragraph| (path.to_owned(), "7".to_owned(), line, paragraph);
+    assert_eq!(
+        members,
+        [
+            at("a.jsonl", 1, 0),
+            at("a.jsonl", 3, 0),
+            at("b.jsonl", 1, 1)
+        ]
+    );
+    assert_eq!(r["passages"][0]["repeat"]["first_line"], 3);
+    assert_eq!(r["passages"][0]["original"]["first_line"], 1);
+
+    let out = run(
+        dir.path(),
+        &[
+            "clean",
+            "-q",
+            "a.jsonl",
+            "b.jsonl",
+            "-o",
+            "out",
+            "--removed",
+            "log.jsonl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        String::from_utf8(read(&dir.path().join("out/a.jsonl"))).unwrap(),
+        format!(
+            "{{\"id\":7,\"text\":\"{REPEATED}\"}}\n{{\"id\":7,\"text\":\"{OTHER}\"}}\n\
+             {{\"id\":7,\"text\":\"\"}}\n"
+        ),
+        "the third record loses its text, the first and second keep theirs"
+    );
+    assert_eq!(
+        String::from_utf8(read(&dir.path().join("out/b.jsonl"))).unwrap(),
+        format!("{{\"id\":7,\"text\":\"{THIRD}\\n\"}}\n")
+    );
+    let log: Vec<Value> = String::from_utf8(read(&dir.path().join("log.jsonl")))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let places: Vec<(&str, &str, u64, &str, u64)> = log
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap(),
+                e["doc"].as_str().unwrap(),
+                e["line"].as_u64().unwrap(),
+                e["kept"]["path"].as_str().unwrap(),
+                e["kept"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("a.jsonl", "7", 3, "a.jsonl", 1),
+            ("b.jsonl", "7", 1, "a.jsonl", 1)
+        ]
+    );
+}
+
+#[test]
+fn issue_19_number_ids_are_exact_in_the_removal_log_and_check_json() {
+    let dir = TempDir::new().unwrap();
+    write(
+        dir.path(),
+        "n.jsonl",
+        format!(
+            "{{\"id\":1.0,\"text\":\"{REPEATED}\"}}\n{{\"id\":12345678901234567890123,\"text\":\"{REPEATED}\"}}\n"
+        ),
+    );
+    let out = run(
+        dir.path(),
+        &[
+            "clean",
+            "-q",
+            "n.jsonl",
+            "-o",
+            "out.jsonl",
+            "--removed",
+            "log.jsonl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let log: Value = serde_json::from_slice(&read(&dir.path().join("log.jsonl"))).unwrap();
+    assert_eq!(
+        (&log["doc"], &log["kept"]["doc"]),
+        (&Value::from("12345678901234567890123"), &Value::from("1.0"))
+    );
+    let (r, code, err) = check(dir.path(), &["n.jsonl"]);
+    assert_eq!(code, 1, "{err}");
+    let pair = &r["findings"][0]["pairs"][0];
+    assert_eq!(pair["repeat"]["doc"], "12345678901234567890123");
+    assert_eq!(pair["original"]["doc"], "1.0");
+}
+
+// ---------------------------------------------------------------------
+// The text field under another name (issue 18, item 14)
+
+#[test]
+fn issue_18_a_text_field_under_another_name_is_one_error_with_a_hint() {
+    let dir = TempDir::new().unwrap();
+    let body: String = (0..50)
+        .map(|i| format!("{{\"id\":{i},\"url\":\"https://x.test/{i}\",\"body\":\"{REPEATED}\"}}\n"))
+        .collect();
+    write(dir.path(), "a.jsonl", &body);
+    write(
+        dir.path(),
+        "b.jsonl",
+        format!("{{\"id\":1,\"text\":\"{OTHER}\"}}\n{{\"content\":\"x\"}}\n"),
+    );
+    let (r, code, err) = report(dir.path(), &["a.jsonl", "b.jsonl"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        diagnostics(&r),
+        [
+            (
+                "error".to_owned(),
+                "a.jsonl".to_owned(),
+                Some(1),
+                r#"no "text" field; this record has "body", "id", "url" (use --text-field body?); 49 more records of this input without it, also skipped"#.to_owned()
+            ),
+            (
+                "error".to_owned(),
+                "b.jsonl".to_owned(),
+                Some(2),
+                r#"no "text" field; this record has "content" (use --text-field content?)"#.to_owned()
+            ),
+        ]
+    );
+    assert_eq!(err.lines().count(), 2, "one line per input: {err}");
+    assert_eq!(summary(&r, "documents"), 1);
+    // The hint works.
+    let (r, code, err) = report(dir.path(), &["--text-field", "body", "a.jsonl"]);
+    assert_eq!((code, summary(&r, "documents")), (1, 50), "{err}");
+}
+
+#[test]
+fn issue_19_explain_finds_records_by_their_exact_ids() {
+    let dir = TempDir::new().unwrap();
+    hostile_ids(dir.path(), "nums.jsonl");
+    let out = run(
+        dir.path(),
+        &[
+            "explain",
+            "nums.jsonl#12345678901234567890123:0",
+            "nums.jsonl#a\nb:0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("A  nums.jsonl:5 (doc 12345678901234567890123, paragraph 0)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\nB  nums.jsonl:9 (doc a\\nb, paragraph 0)\n"),
+        "{text}"
+    );
+    // 1.0 is not 1: no record has that id.
+    let out = run(
+        dir.path(),
+        &["explain", "nums.jsonl#1:0", "nums.jsonl#1.0:0"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(r#"no paragraph 0 in a document named "1""#),
+        "{}",
+        stderr(&out)
+    );
 }

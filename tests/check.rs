@@ -692,6 +692,29 @@ fn cache_skips_unchanged_files_and_never_changes_the_result() {
     assert_eq!(out, c.stdout(&["corpus", "--output-format", "json"], 1));
 }
 
+/// Issue 19: an input whose ids cannot be used has warnings, so no print:
+/// every run reports them again.
+#[test]
+fn cache_never_hides_unusable_id_warnings() {
+    let c = Corpus::sample();
+    c.write(
+        "corpus/c.jsonl",
+        "{\"id\": null, \"text\": \"Nothing here repeats anything else.\"}\n",
+    );
+    for hits in ["0 of 3", "2 of 3"] {
+        let out = c.check(&CACHED).code(1).get_output().clone();
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            stderr.contains(&format!("cache: prints found for {hits} inputs")),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains("warning: corpus/c.jsonl:1: the id field `id` is null"),
+            "{stderr}"
+        );
+    }
+}
+
 #[test]
 fn cache_with_changed_files() {
     let c = Corpus::sample();

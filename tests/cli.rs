@@ -459,7 +459,7 @@ fn malformed_record_names_file_and_line() {
         .code(2)
         .stderr(predicate::str::contains("bad.jsonl:2: invalid JSON"))
         .stderr(predicate::str::contains(
-            "bad.jsonl:3: missing field `text`",
+            r#"bad.jsonl:3: no "text" field; this record has "id""#,
         ))
         .stdout(predicate::str::contains("within-document"));
 }

@@ -16,14 +16,16 @@
 //! count or on how the documents are spread over files; cleaned inputs
 //! plus the removal log are the input's paragraphs; and arbitrary bytes and
 //! arbitrary JSON Lines (the fuzz target `pipeline`'s checks, run here on
-//! proptest's inputs) never make the scan or the rewrite fail or panic.
+//! proptest's inputs) never make the scan or the rewrite fail or panic; and
+//! arbitrary JSON ids reach the report exactly as written (issue 19).
 
 use std::collections::BTreeMap;
 
 use neardup::corpus::{Format, Input, JsonlFields, MemorySource, jsonl};
 use neardup::paragraph::{ParagraphMode, paragraphs};
 use neardup::pipeline::{ScanOptions, Silent, scan};
-use neardup::report::Report;
+use neardup::report::json::{Json, Jsonl};
+use neardup::report::{Render, Report};
 use neardup::rewrite::{CleanOptions, Event, Removals, rewrite};
 use neardup::{Config, Fingerprinter, Scope, Threshold};
 use proptest::prelude::*;
@@ -516,5 +518,64 @@ proptest! {
             data.push(b'\n');
         }
         pipeline_check::run(&data);
+    }
+}
+
+/// A JSON id as written in a record, and the `doc` a report must give it:
+/// a number of any size and form (as its text), or a string of any
+/// characters, each written as itself or as a `\u` escape (the decoded
+/// string).
+fn json_id() -> impl Strategy<Value = (String, String)> {
+    let number = "-?(0|[1-9][0-9]{0,40})(\\.[0-9]{1,30})?([eE][+-]?[0-9]{1,6})?"
+        .prop_map(|n| (n.clone(), n));
+    let string = prop::collection::vec((any::<char>(), any::<bool>()), 0..12).prop_map(|chars| {
+        let mut json = String::from("\"");
+        for &(c, escaped) in &chars {
+            if escaped {
+                let mut units = [0u16; 2];
+                for unit in c.encode_utf16(&mut units) {
+                    json.push_str(&format!("\\u{unit:04x}"));
+                }
+            } else {
+                // serde_json escapes what must be escaped.
+                let one = serde_json::to_string(&c.to_string()).unwrap();
+                json.push_str(&one[1..one.len() - 1]);
+            }
+        }
+        json.push('"');
+        (json, chars.iter().map(|&(c, _)| c).collect())
+    });
+    prop_oneof![number, string]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Issue 19: every id reaches both JSON outputs as written (numbers)
+    /// or decoded (strings), with no loss, in records that all repeat one
+    /// another.
+    #[test]
+    fn json_ids_reach_the_report_unchanged(ids in prop::collection::vec(json_id(), 2..6)) {
+        let lines: String = ids
+            .iter()
+            .map(|(json, _)| format!("{{\"text\": \"one two three\", \"id\": {json}}}\n"))
+            .collect();
+        let inputs = [Input::new(MemorySource::new("ids.jsonl", lines), Format::Jsonl)];
+        let report = scan(&inputs, &config("0.8", 2), &ScanOptions::default(), &Silent).unwrap();
+        prop_assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+        let expected: Vec<&str> = ids.iter().map(|(_, doc)| doc.as_str()).collect();
+        for render in [&Jsonl as &dyn Render, &Json] {
+            let mut out = Vec::new();
+            render.render(&report, &mut out).unwrap();
+            let value: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            let cluster = value.get("clusters").map_or(&value, |c| &c[0]);
+            let docs: Vec<&str> = cluster["members"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|m| m["doc"].as_str().unwrap())
+                .collect();
+            prop_assert_eq!(&docs, &expected);
+        }
     }
 }

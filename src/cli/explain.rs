@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use neardup::explain::{Address, Change, Explanation, Located, explain, locate};
+use neardup::report::text::escape;
 use neardup::{Config, Fingerprinter};
 
 use super::Status;
@@ -106,13 +107,17 @@ impl Style {
 }
 
 /// `path:line`, with the document and paragraph for inputs of many
-/// documents.
+/// documents; control characters escaped, as in `scan`'s text output.
 fn place(path: &str, at: &Located) -> String {
+    let shown = escape(path);
     if at.doc == path {
-        format!("{path}:{}", at.line)
+        format!("{shown}:{}", at.line)
     } else {
-        let doc = at.url.as_deref().unwrap_or(&at.doc);
-        format!("{path}:{} (doc {doc}, paragraph {})", at.line, at.paragraph)
+        let doc = escape(at.url.as_deref().unwrap_or(&at.doc));
+        format!(
+            "{shown}:{} (doc {doc}, paragraph {})",
+            at.line, at.paragraph
+        )
     }
 }
 

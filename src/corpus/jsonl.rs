@@ -9,15 +9,23 @@ use std::fmt;
 
 use serde::Deserializer as _;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 use super::JsonlFields;
 
 /// The parts of a record neardup uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Record<'a> {
-    /// The id field as text (numbers in their JSON form), if present and not
-    /// null.
+    /// The id field, if it is a string or a number: a string decoded, a
+    /// number as its exact JSON text (`1.0`, `1e2`, `-0` and
+    /// `12345678901234567890123` stay as written, since a number read into
+    /// a float and printed again would not match the record, and two ids
+    /// could become one).
     pub id: Option<Cow<'a, str>>,
+    /// What the id field held when it could not be an id (`"null"`, `"a
+    /// boolean"`, `"an array"`, `"an object"`); [`id`](Self::id) is `None`
+    /// then. Such a record is still read: an id never makes it unreadable.
+    pub unusable_id: Option<&'static str>,
     /// The document text.
     pub text: Cow<'a, str>,
 }
@@ -38,8 +46,8 @@ pub struct Record<'a> {
 /// ```
 /// use neardup::corpus::{jsonl::parse, JsonlFields};
 ///
-/// let r = parse(br#"{"id": 7, "url": "x", "text": "Hello\nWorld"}"#, &JsonlFields::default())?;
-/// assert_eq!((r.id.as_deref(), &*r.text), (Some("7"), "Hello\nWorld"));
+/// let r = parse(br#"{"id": 7.50, "url": "x", "text": "Hello\nWorld"}"#, &JsonlFields::default())?;
+/// assert_eq!((r.id.as_deref(), &*r.text), (Some("7.50"), "Hello\nWorld"));
 /// # Ok::<(), String>(())
 /// ```
 pub fn parse<'a>(line: &'a [u8], fields: &JsonlFields) -> Result<Record<'a>, String> {
@@ -92,6 +100,66 @@ pub fn locate<'a>(line: &'a [u8], fields: &JsonlFields) -> Result<Located<'a>, S
         record,
         text_span: start..start + raw.get().len(),
     })
+}
+
+/// When `line` is a JSON object without the text field, what to tell the
+/// user: the fields it has, quoted as JSON strings (so that no character of
+/// a field name reaches a terminal unescaped), and as the likely text
+/// field the string with the most spaces (then the longest). `None` for
+/// any other line.
+/// Meant for a line [`parse`] refused; the line is read again, which costs
+/// nothing on the path of good records.
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{jsonl::missing_text, JsonlFields};
+///
+/// let line = br#"{"id": 1, "body": "The text.", "url": "https://x.test/"}"#;
+/// assert_eq!(
+///     missing_text(line, &JsonlFields::default()).as_deref(),
+///     Some(r#"no "text" field; this record has "body", "id", "url" (use --text-field body?)"#)
+/// );
+/// assert_eq!(missing_text(br#"{"text": 5}"#, &JsonlFields::default()), None);
+/// ```
+pub fn missing_text(line: &[u8], fields: &JsonlFields) -> Option<String> {
+    let map: std::collections::BTreeMap<String, &RawValue> =
+        serde_json::from_slice(without_bom(line)).ok()?;
+    if map.contains_key(&fields.text) {
+        return None;
+    }
+    let quote = |name: &str| serde_json::to_string(name).expect("a string encodes");
+    let mut message = format!("no {} field", quote(&fields.text));
+    if map.is_empty() {
+        message.push_str("; this record has no fields");
+        return Some(message);
+    }
+    let names: Vec<String> = map.keys().map(|k| quote(k)).collect();
+    message.push_str(&format!("; this record has {}", names.join(", ")));
+    // Text has spaces where ids and addresses have none; then the longest.
+    // The raw value stands for the string: close enough for a hint.
+    let likely = map
+        .iter()
+        .filter(|(_, v)| v.get().starts_with('"'))
+        .max_by_key(|(_, v)| (v.get().matches(' ').count(), v.get().len()));
+    if let Some(word) = likely.and_then(|(name, _)| shell_word(name)) {
+        message.push_str(&format!(" (use --text-field {word}?)"));
+    }
+    Some(message)
+}
+
+/// `name` as one shell word: as it is when it has only safe characters,
+/// else in single quotes; `None` for a name with control characters, which
+/// no one would type.
+fn shell_word(name: &str) -> Option<String> {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_.:/@+=,".contains(c);
+    if !name.is_empty() && name.chars().all(safe) {
+        Some(name.to_owned())
+    } else if name.chars().any(char::is_control) {
+        None
+    } else {
+        Some(format!("'{}'", name.replace('\'', r"'\''")))
+    }
 }
 
 /// The line without a leading UTF-8 byte-order mark.
@@ -185,17 +253,17 @@ struct LocateVisitor<'f> {
 }
 
 impl<'de> Visitor<'de> for LocateVisitor<'_> {
-    type Value = (Record<'de>, &'de serde_json::value::RawValue);
+    type Value = (Record<'de>, &'de RawValue);
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON object")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let (mut id, mut found) = (None, None);
+        let (mut id, mut found) = (Id::default(), None);
         while let Some(key) = map.next_key::<CowStr<'de>>()? {
             if key.0 == self.fields.text {
-                let raw = map.next_value::<&'de serde_json::value::RawValue>()?;
+                let raw = map.next_value::<&'de RawValue>()?;
                 // Every occurrence is decoded, as `parse` does, so that a
                 // line is refused here exactly when it is refused there.
                 let field = &self.fields.text;
@@ -204,14 +272,14 @@ impl<'de> Visitor<'de> for LocateVisitor<'_> {
                     .map_err(de::Error::custom)?;
                 found = Some((text, raw));
             } else if key.0 == self.fields.id {
-                id = map.next_value_seed(IdSeed)?;
+                id = Id::of(map.next_value()?).map_err(de::Error::custom)?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
         let (text, raw) = found
             .ok_or_else(|| de::Error::custom(format!("missing field `{}`", self.fields.text)))?;
-        Ok((Record { id, text }, raw))
+        Ok((id.record(text), raw))
     }
 }
 
@@ -248,20 +316,20 @@ impl<'de> Visitor<'de> for RecordVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Record<'de>, A::Error> {
-        let (mut id, mut text) = (None, None);
+        let (mut id, mut text) = (Id::default(), None);
         while let Some(key) = map.next_key::<CowStr<'de>>()? {
             if key.0 == self.fields.text {
                 let field = &self.fields.text;
                 text = Some(map.next_value_seed(TextSeed { field })?);
             } else if key.0 == self.fields.id {
-                id = map.next_value_seed(IdSeed)?;
+                id = Id::of(map.next_value()?).map_err(de::Error::custom)?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
         let text =
             text.ok_or_else(|| de::Error::custom(format!("missing field `{}`", self.fields.text)))?;
-        Ok(Record { id, text })
+        Ok(id.record(text))
     }
 }
 
@@ -333,65 +401,46 @@ impl<'de> Visitor<'de> for TextVisitor<'_> {
     }
 }
 
-struct IdSeed;
-
-impl<'de> DeserializeSeed<'de> for IdSeed {
-    type Value = Option<Cow<'de, str>>;
-
-    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        d.deserialize_any(IdVisitor)
-    }
+/// A record's id field, read from its raw JSON text so that a number keeps
+/// the form it was written in (and a number beyond `f64`'s range, which
+/// serde_json refuses to convert, is still an id).
+#[derive(Default)]
+struct Id<'a> {
+    id: Option<Cow<'a, str>>,
+    unusable: Option<&'static str>,
 }
 
-struct IdVisitor;
-
-impl<'de> Visitor<'de> for IdVisitor {
-    type Value = Option<Cow<'de, str>>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("an id")
+impl<'a> Id<'a> {
+    fn of(raw: &'a RawValue) -> Result<Id<'a>, serde_json::Error> {
+        let json = raw.get();
+        let unusable = |what| Id {
+            id: None,
+            unusable: Some(what),
+        };
+        Ok(match json.as_bytes().first() {
+            Some(b'"') => Id {
+                id: Some(serde_json::from_str::<CowStr<'a>>(json)?.0),
+                unusable: None,
+            },
+            Some(b'-' | b'0'..=b'9') => Id {
+                id: Some(Cow::Borrowed(json)),
+                unusable: None,
+            },
+            Some(b'n') => unusable("null"),
+            Some(b't' | b'f') => unusable("a boolean"),
+            Some(b'[') => unusable("an array"),
+            _ => unusable("an object"),
+        })
     }
 
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(v.to_string())))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(v.to_string())))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(v.to_string())))
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Some(Cow::Owned(v.to_string())))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
-    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
-        let v = serde_json::Value::deserialize(de::value::SeqAccessDeserializer::new(seq))?;
-        Ok(Some(Cow::Owned(v.to_string())))
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        let v = serde_json::Value::deserialize(de::value::MapAccessDeserializer::new(map))?;
-        Ok(Some(Cow::Owned(v.to_string())))
+    fn record(self, text: Cow<'a, str>) -> Record<'a> {
+        Record {
+            id: self.id,
+            unusable_id: self.unusable,
+            text,
+        }
     }
 }
-
-use serde::Deserialize as _;
 
 #[cfg(test)]
 mod tests {
@@ -423,10 +472,83 @@ mod tests {
             text: "body".into(),
             id: "uid".into(),
         };
-        let r = parse(br#"{"text":1,"body":"b","uid":null}"#, &f).unwrap();
-        assert_eq!((r.id, &*r.text), (None, "b"));
-        let r = parse(br#"{"body":"b","uid":{"k":1}}"#, &f).unwrap();
-        assert_eq!(r.id.as_deref(), Some(r#"{"k":1}"#));
+        let r = parse(br#"{"text":1,"body":"b","uid":"u"}"#, &f).unwrap();
+        assert_eq!((r.id.as_deref(), &*r.text), (Some("u"), "b"));
+    }
+
+    /// Issue 19: ids exactly as written, whatever their form.
+    #[test]
+    fn ids_are_exact() {
+        let cases: [(&str, Option<&str>, Option<&str>); 16] = [
+            ("1.0", Some("1.0"), None),
+            ("1e2", Some("1e2"), None),
+            ("1.50", Some("1.50"), None),
+            ("-0", Some("-0"), None),
+            (
+                "12345678901234567890123",
+                Some("12345678901234567890123"),
+                None,
+            ),
+            ("1E400", Some("1E400"), None),
+            ("0.1", Some("0.1"), None),
+            (r#""x\u0000y""#, Some("x\0y"), None),
+            (r#""a\nb""#, Some("a\nb"), None),
+            (r#""\u00e9""#, Some("é"), None),
+            (r#""""#, Some(""), None),
+            ("[]", None, Some("an array")),
+            (r#"{"k":1}"#, None, Some("an object")),
+            ("null", None, Some("null")),
+            ("false", None, Some("a boolean")),
+            (
+                &format!("{}{}", "[".repeat(1000), "]".repeat(1000)),
+                None,
+                Some("an array"),
+            ),
+        ];
+        for (json, id, unusable) in cases {
+            let line = format!(r#"{{"id": {json} , "text": "t"}}"#);
+            let r = parse(line.as_bytes(), &fields()).unwrap();
+            assert_eq!((r.id.as_deref(), r.unusable_id), (id, unusable), "{json}");
+            assert_eq!(locate(line.as_bytes(), &fields()).unwrap().record, r);
+        }
+        let r = parse(br#"{"id":"plain","text":"t"}"#, &fields()).unwrap();
+        assert!(matches!(r.id, Some(Cow::Borrowed("plain"))), "borrowed");
+        // The last occurrence counts, as for the text.
+        let r = parse(br#"{"id":null,"id":7,"text":"t"}"#, &fields()).unwrap();
+        assert_eq!((r.id.as_deref(), r.unusable_id), (Some("7"), None));
+        // Still JSON: a malformed number is a malformed record.
+        assert!(parse(br#"{"id":01,"text":"t"}"#, &fields()).is_err());
+    }
+
+    #[test]
+    fn missing_text_names_the_fields_and_suggests_one() {
+        let cases: [(&[u8], Option<&str>); 6] = [
+            (
+                br#"{"id":1,"body":"long text here","url":"u"}"#,
+                Some(
+                    r#"no "text" field; this record has "body", "id", "url" (use --text-field body?)"#,
+                ),
+            ),
+            (
+                br#"{}"#,
+                Some(r#"no "text" field; this record has no fields"#),
+            ),
+            (
+                br#"{"n":1}"#,
+                Some(r#"no "text" field; this record has "n""#),
+            ),
+            (
+                br#"{"my field":"longer","a\nb":"x"}"#,
+                Some(
+                    r#"no "text" field; this record has "a\nb", "my field" (use --text-field 'my field'?)"#,
+                ),
+            ),
+            (br#"{"text":5}"#, None),
+            (br#"[1]"#, None),
+        ];
+        for (line, expected) in cases {
+            assert_eq!(missing_text(line, &fields()).as_deref(), expected);
+        }
     }
 
     #[test]

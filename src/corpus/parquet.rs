@@ -12,7 +12,10 @@
 //!
 //! Only the two columns neardup needs are decoded (the other columns are
 //! never read). The text column must hold strings (`BYTE_ARRAY`); the id
-//! column may hold strings, integers or fixed-size binary (shown as hex).
+//! column may hold strings, numbers or fixed-size binary (shown as hex); an
+//! id column of another type (BOOLEAN, INT96) is a warning on each row,
+//! which is named by its number, as a JSON Lines record with an unusable
+//! id is.
 //! Both are found by name, a dotted path for a field inside a struct;
 //! list columns are not supported.
 
@@ -21,10 +24,11 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
-use parquet::basic::Type as PhysicalType;
+use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{
-    ByteArray, ByteArrayType, DataType, FixedLenByteArrayType, Int32Type, Int64Type,
+    ByteArray, ByteArrayType, DataType, DoubleType, FixedLenByteArrayType, FloatType, Int32Type,
+    Int64Type,
 };
 use parquet::errors::ParquetError;
 use parquet::file::reader::{ChunkReader, FileReader, Length, SerializedFileReader};
@@ -198,31 +202,54 @@ impl<T: DataType> Column<T> {
     }
 }
 
-/// The id column, of whichever type it has.
+/// The id column, of whichever type it has. Every id is shown exactly:
+/// integers in decimal, unsigned ones (stored in a signed physical type)
+/// read as unsigned, floating-point numbers in their shortest form that
+/// reads back as the same value (`12345` for 12345.0, as pandas writes an
+/// integer id column that has a null).
 enum IdColumn {
     Bytes(Column<ByteArrayType>),
     Fixed(Column<FixedLenByteArrayType>),
-    Int32(Column<Int32Type>),
-    Int64(Column<Int64Type>),
+    Int32(Column<Int32Type>, Signed),
+    Int64(Column<Int64Type>, Signed),
+    Float(Column<FloatType>),
+    Double(Column<DoubleType>),
+}
+
+/// Whether an integer column is signed: a `UINT_*` column stores its
+/// values in the signed type of the same width, so `u32::MAX` is stored as
+/// -1.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Signed {
+    Yes,
+    No,
+}
+
+impl Signed {
+    fn of(d: &ColumnDescriptor) -> Signed {
+        let unsigned = matches!(
+            d.converted_type(),
+            ConvertedType::UINT_8
+                | ConvertedType::UINT_16
+                | ConvertedType::UINT_32
+                | ConvertedType::UINT_64
+        ) || matches!(d.logical_type_ref(), Some(LogicalType::Integer(int)) if !int.is_signed);
+        if unsigned { Signed::No } else { Signed::Yes }
+    }
 }
 
 impl IdColumn {
-    fn new(reader: ColumnReader, d: &ColumnDescriptor) -> io::Result<IdColumn> {
-        Ok(match reader {
+    /// The column, or `None` for a type that cannot be an id (which
+    /// `Blocks::open` has already left unread).
+    fn new(reader: ColumnReader, d: &ColumnDescriptor) -> Option<IdColumn> {
+        Some(match reader {
             ColumnReader::ByteArrayColumnReader(r) => IdColumn::Bytes(Column::new(r, d)),
             ColumnReader::FixedLenByteArrayColumnReader(r) => IdColumn::Fixed(Column::new(r, d)),
-            ColumnReader::Int32ColumnReader(r) => IdColumn::Int32(Column::new(r, d)),
-            ColumnReader::Int64ColumnReader(r) => IdColumn::Int64(Column::new(r, d)),
-            _ => {
-                return Err(io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!(
-                        "id column `{}` has type {}; ids must be strings, integers or fixed-size binary",
-                        d.path(),
-                        d.physical_type()
-                    ),
-                ));
-            }
+            ColumnReader::Int32ColumnReader(r) => IdColumn::Int32(Column::new(r, d), Signed::of(d)),
+            ColumnReader::Int64ColumnReader(r) => IdColumn::Int64(Column::new(r, d), Signed::of(d)),
+            ColumnReader::FloatColumnReader(r) => IdColumn::Float(Column::new(r, d)),
+            ColumnReader::DoubleColumnReader(r) => IdColumn::Double(Column::new(r, d)),
+            ColumnReader::BoolColumnReader(_) | ColumnReader::Int96ColumnReader(_) => return None,
         })
     }
 
@@ -236,8 +263,18 @@ impl IdColumn {
             IdColumn::Fixed(c) => c.read(n, |v| {
                 ids.push(v.map(|v| v.data().iter().map(|b| format!("{b:02x}")).collect()))
             }),
-            IdColumn::Int32(c) => c.read(n, |v| ids.push(v.map(i32::to_string))),
-            IdColumn::Int64(c) => c.read(n, |v| ids.push(v.map(i64::to_string))),
+            IdColumn::Int32(c, Signed::Yes) => c.read(n, |v| ids.push(v.map(i32::to_string))),
+            IdColumn::Int32(c, Signed::No) => {
+                c.read(n, |v| ids.push(v.map(|&v| (v as u32).to_string())))
+            }
+            IdColumn::Int64(c, Signed::Yes) => c.read(n, |v| ids.push(v.map(i64::to_string))),
+            IdColumn::Int64(c, Signed::No) => {
+                c.read(n, |v| ids.push(v.map(|&v| (v as u64).to_string())))
+            }
+            // `Display` gives the shortest digits that read back as the
+            // same value, never an exponent.
+            IdColumn::Float(c) => c.read(n, |v| ids.push(v.map(f32::to_string))),
+            IdColumn::Double(c) => c.read(n, |v| ids.push(v.map(f64::to_string))),
         }
     }
 }
@@ -251,13 +288,16 @@ struct Group {
 /// Row flags in a block's layout.
 const NULL_TEXT: u8 = 1;
 const HAS_ID: u8 = 2;
+/// The row's id column has a type that cannot be an id: BOOLEAN, INT96.
+const ID_BOOLEAN: u8 = 4;
+const ID_INT96: u8 = 8;
 
 /// Appends one row to a block's data: a flag byte, then the id and the
 /// text (each present per the flags), each as a little-endian `u32`
 /// length and the bytes.
-fn push_row(data: &mut Vec<u8>, id: Option<&[u8]>, text: Option<&[u8]>) {
+fn push_row(data: &mut Vec<u8>, unusable_id: u8, id: Option<&[u8]>, text: Option<&[u8]>) {
     let flags = if text.is_none() { NULL_TEXT } else { 0 } | if id.is_some() { HAS_ID } else { 0 };
-    data.push(flags);
+    data.push(flags | unusable_id);
     for field in [id, text].into_iter().flatten() {
         // Parquet stores byte array lengths as i32, so they fit.
         data.extend_from_slice(&(field.len() as u32).to_le_bytes());
@@ -272,6 +312,9 @@ pub struct Blocks {
     file: SerializedFileReader<Shared>,
     text: usize,
     id: Option<usize>,
+    /// [`ID_BOOLEAN`] or [`ID_INT96`] when the id column has that type
+    /// (and `id` is `None`): every row gets the flag, and a warning.
+    unusable_id: u8,
     size: usize,
     next_group: usize,
     group: Option<Group>,
@@ -324,14 +367,24 @@ impl Blocks {
                 ),
             ));
         }
-        let id = find_column(&file, &fields.id);
+        let mut id = find_column(&file, &fields.id);
         if let Some(id) = id {
             check_not_list(&schema.column(id))?;
+        }
+        // A column of another type is not a reason to leave rows unread.
+        let unusable_id = match id.map(|id| schema.column(id).physical_type()) {
+            Some(PhysicalType::BOOLEAN) => ID_BOOLEAN,
+            Some(PhysicalType::INT96) => ID_INT96,
+            _ => 0,
+        };
+        if unusable_id != 0 {
+            id = None;
         }
         Ok(Blocks {
             file,
             text,
             id,
+            unusable_id,
             size: size.max(1),
             next_group: 0,
             group: None,
@@ -360,10 +413,10 @@ impl Blocks {
                     _ => unreachable!("the text column's type was checked"),
                 };
                 let id = match self.id {
-                    Some(i) => Some(IdColumn::new(
+                    Some(i) => IdColumn::new(
                         rg.get_column_reader(i).map_err(io_error)?,
                         &schema.column(i),
-                    )?),
+                    ),
                     None => None,
                 };
                 self.group = Some(Group { text, id });
@@ -406,7 +459,8 @@ impl Blocks {
                 break;
             };
             let text = text.as_ref().map(ByteArray::data);
-            push_row(&mut block.data, id.as_deref().map(str::as_bytes), text);
+            let id = id.as_deref().map(str::as_bytes);
+            push_row(&mut block.data, self.unusable_id, id, text);
             self.rows += 1;
         }
         if block.data.is_empty() {
@@ -458,6 +512,14 @@ pub(crate) fn documents(
         if !wanted(row) {
             continue;
         }
+        for (flag, what) in [
+            (ID_BOOLEAN, "a BOOLEAN column"),
+            (ID_INT96, "an INT96 column"),
+        ] {
+            if flags & flag != 0 {
+                diagnostics.push(Error::unusable_id(name, row, &fields.id, what, "row"));
+            }
+        }
         let Some(text) = text else {
             diagnostics.push(Error::record(
                 name,
@@ -495,6 +557,8 @@ mod tests {
     enum Values {
         Text(Vec<Option<&'static str>>),
         Int(Vec<Option<i64>>),
+        Double(Vec<Option<f64>>),
+        Bool(Vec<Option<bool>>),
     }
 
     /// A Parquet file of `schema` with one row group per element of
@@ -524,6 +588,18 @@ mod tests {
                         let w = column.typed::<Int64Type>();
                         w.write_batch(&data, Some(&def), None).unwrap();
                     }
+                    Values::Double(v) => {
+                        let def = levels(v.iter().map(Option::is_some).collect());
+                        let data: Vec<f64> = v.iter().flatten().copied().collect();
+                        let w = column.typed::<DoubleType>();
+                        w.write_batch(&data, Some(&def), None).unwrap();
+                    }
+                    Values::Bool(v) => {
+                        let def = levels(v.iter().map(Option::is_some).collect());
+                        let data: Vec<bool> = v.iter().flatten().copied().collect();
+                        let w = column.typed::<parquet::data_type::BoolType>();
+                        w.write_batch(&data, Some(&def), None).unwrap();
+                    }
                 }
                 column.close().unwrap();
             }
@@ -533,6 +609,55 @@ mod tests {
     }
 
     const SCHEMA: &str = "message doc { optional binary text (UTF8); optional int64 id; }";
+
+    /// Issue 19: unsigned and floating-point id columns are shown exactly.
+    #[test]
+    fn number_ids_are_exact() {
+        let text = || Values::Text(vec![Some("a"), Some("b"), Some("c"), Some("d")]);
+        let unsigned = parquet_file(
+            "message doc { optional binary text (UTF8); optional int64 id (UINT_64); }",
+            &[vec![
+                text(),
+                Values::Int(vec![Some(-1), Some(7), None, Some(i64::MIN)]),
+            ]],
+        );
+        let (_, docs, problems) = read_all(unsigned, 1 << 20).unwrap();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(
+            docs,
+            [
+                "1 18446744073709551615 a",
+                "2 7 b",
+                "3 3 c",
+                "4 9223372036854775808 d"
+            ]
+        );
+        let double = parquet_file(
+            "message doc { optional binary text (UTF8); optional double id; }",
+            &[vec![
+                text(),
+                Values::Double(vec![Some(12345.0), Some(0.1), Some(-0.0), Some(1e-7)]),
+            ]],
+        );
+        let (_, docs, _) = read_all(double, 1 << 20).unwrap();
+        assert_eq!(docs, ["1 12345 a", "2 0.1 b", "3 -0 c", "4 0.0000001 d"]);
+        // A column that cannot hold ids: the rows are read, with warnings.
+        let boolean = parquet_file(
+            "message doc { optional binary text (UTF8); optional boolean id; }",
+            &[vec![
+                text(),
+                Values::Bool(vec![Some(true), None, Some(false), Some(true)]),
+            ]],
+        );
+        let (_, docs, problems) = read_all(boolean, 1 << 20).unwrap();
+        assert_eq!(docs, ["1 1 a", "2 2 b", "3 3 c", "4 4 d"]);
+        assert_eq!(problems.len(), 4);
+        assert_eq!(
+            problems[0],
+            "t.parquet:1: the id field `id` is a BOOLEAN column, not a string or number; the \
+             record is named by its row number"
+        );
+    }
 
     fn read_all(file: Vec<u8>, size: usize) -> io::Result<(Vec<Block>, Vec<String>, Vec<String>)> {
         let blocks: Vec<Block> = Blocks::new(

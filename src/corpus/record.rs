@@ -124,20 +124,29 @@ fn jsonl_documents(
                 text_line: None,
             }
         }
+        // Repaired, so that a record with invalid UTF-8 gets the hint too.
+        let bad = |msg: String| match jsonl::missing_text(&jsonl::repair(line), fields) {
+            Some(msg) => Error::missing_text(name, line_no, msg),
+            None => Error::record(name, line_no, msg),
+        };
+        let mut read = |r: jsonl::Record<'_>, diagnostics: &mut Vec<Error>| {
+            if let Some(what) = r.unusable_id {
+                diagnostics.push(Error::unusable_id(name, line_no, &fields.id, what, "line"));
+            }
+            f(document(line_no, r));
+        };
         match jsonl::parse(line, fields) {
-            Ok(r) => f(document(line_no, r)),
+            Ok(r) => read(r, diagnostics),
             Err(msg) => match jsonl::repair(line) {
                 // Invalid UTF-8 or a lone surrogate: read with U+FFFD.
-                std::borrow::Cow::Owned(fixed) => match jsonl::parse(&fixed, fields) {
+                Cow::Owned(fixed) => match jsonl::parse(&fixed, fields) {
                     Ok(r) => {
                         diagnostics.push(Error::encoding(name, line_no));
-                        f(document(line_no, r))
+                        read(r, diagnostics);
                     }
-                    Err(_) => diagnostics.push(Error::record(name, line_no, msg)),
+                    Err(_) => diagnostics.push(bad(msg)),
                 },
-                std::borrow::Cow::Borrowed(_) => {
-                    diagnostics.push(Error::record(name, line_no, msg))
-                }
+                Cow::Borrowed(_) => diagnostics.push(bad(msg)),
             },
         }
     }
@@ -302,6 +311,25 @@ mod tests {
         assert!(
             problems[0].starts_with("in:1: invalid UTF-8"),
             "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn jsonl_problems_with_ids_and_text_fields() {
+        let block = Block {
+            data: b"{\"id\":[1],\"text\":\"a\"}\n{\"body\":\"caf\xe9 au lait\",\"id\":1E400}\n"
+                .to_vec(),
+            ..Block::default()
+        };
+        let (docs, problems) = read(Format::Jsonl, &block, |_| true);
+        assert_eq!(docs.iter().map(|d| &d.1).collect::<Vec<_>>(), ["1"]);
+        assert_eq!(
+            problems,
+            [
+                "in:1: the id field `id` is an array, not a string or number; the record is \
+                 named by its line number",
+                r#"in:2: no "text" field; this record has "body", "id" (use --text-field body?)"#
+            ]
         );
     }
 

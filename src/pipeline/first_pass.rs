@@ -79,7 +79,20 @@ pub(super) struct FirstPass {
     /// Invalid UTF-8 per input, while the pass runs.
     pub(super) invalid_utf8: Vec<InvalidUtf8>,
     pub(super) invalid_utf8_total: u64,
+    /// Problems reported once per input, while the pass runs.
+    pub(super) repeated: Vec<Repeated>,
     pub(super) overflow: bool,
+}
+
+/// A problem reported once per input ([`Error::is_per_input`]): where its
+/// first occurrence is in `Index::diagnostics`, and how many more there
+/// were.
+#[derive(Debug)]
+pub(super) struct Repeated {
+    pub(super) input: u32,
+    pub(super) kind: ErrorKind,
+    pub(super) at: usize,
+    pub(super) more: u64,
 }
 
 /// Where an input first had invalid UTF-8, and how often.
@@ -336,6 +349,9 @@ pub(super) fn fingerprint_pass(
         let warning = Error::encoding_count(name, bad.line, bad.count, unit, json);
         index.diagnostics.push((bad.seq, warning));
     }
+    for r in std::mem::take(&mut index.repeated) {
+        index.diagnostics[r.at].1.and_more(r.more);
+    }
     let slots = index.slots as usize;
     index.fp_para.reserve_exact(slots);
     index.fp_content.reserve_exact(slots);
@@ -438,7 +454,28 @@ pub(super) fn add_block(
             }),
         }
     }
-    index
-        .diagnostics
-        .extend(block.diagnostics.into_iter().map(|e| (seq, e)));
+    // A text field under another name, or an unusable id, is usually on
+    // every record: one diagnostic per input, the first, with a count.
+    for e in block.diagnostics {
+        if e.is_per_input() {
+            // This input's entries are the last ones: inputs come in order.
+            let known = index
+                .repeated
+                .iter_mut()
+                .rev()
+                .take_while(|r| r.input == block.input)
+                .find(|r| r.kind == e.kind());
+            if let Some(r) = known {
+                r.more += 1;
+                continue;
+            }
+            index.repeated.push(Repeated {
+                input: block.input,
+                kind: e.kind(),
+                at: index.diagnostics.len(),
+                more: 0,
+            });
+        }
+        index.diagnostics.push((seq, e));
+    }
 }

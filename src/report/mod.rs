@@ -90,7 +90,7 @@ pub struct Location {
     pub path: Arc<str>,
     /// Index of the input in the scan's list of inputs.
     pub input: u32,
-    /// The document id: the JSONL id field (numbers in their JSON form), the
+    /// The document id: the JSONL id field (a number as its exact JSON text), the
     /// record's line number when it has none, the path for plain text.
     pub doc: Arc<str>,
     /// The address of the page the document was taken from, when the input

@@ -3,7 +3,13 @@
 //!
 //! This format is for people and may change between releases; scripts
 //! should read `json` or `jsonl`.
+//!
+//! Paths, document ids, page addresses and snippets come from the input
+//! and may hold control characters; they are written through [`escape`],
+//! so that a line break in an id cannot break the one-finding-per-line
+//! layout and an escape sequence cannot reach the terminal.
 
+use std::borrow::Cow;
 use std::io;
 use std::sync::Arc;
 
@@ -42,6 +48,39 @@ impl Style {
     }
 }
 
+/// `s` with its control characters (Unicode category Cc) escaped: `\t`,
+/// `\n`, `\r` as `ls -b` writes them, the rest of C0 and DEL in hex as
+/// ripgrep writes bytes (`\x00`, `\x1b`; `ls -b` uses octal), C1 as Rust
+/// writes characters (`\u{85}`). Other characters, the backslash
+/// included, stay as they are: this is text for people, and the JSON
+/// formats keep every value exact.
+///
+/// # Example
+///
+/// ```
+/// use neardup::report::text::escape;
+///
+/// assert_eq!(escape("a\nb\u{0}\u{1b}[31m\u{85}é"), r"a\nb\x00\x1b[31m\u{85}é");
+/// assert!(matches!(escape("plain"), std::borrow::Cow::Borrowed("plain")));
+/// ```
+pub fn escape(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str(r"\t"),
+            '\n' => out.push_str(r"\n"),
+            '\r' => out.push_str(r"\r"),
+            '\0'..='\x1f' | '\x7f' => out.push_str(&format!(r"\x{:02x}", c as u32)),
+            c if c.is_control() => out.push_str(&format!(r"\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
 /// Whether the location is a record of a JSON Lines input (its document id
 /// is not simply the path).
 fn is_record(l: &Location) -> bool {
@@ -70,12 +109,18 @@ pub fn place(span: &Span) -> String {
         };
         // A page address (WET) says more to a reader than a record id.
         let doc = match &first.url {
-            Some(url) => url.to_string(),
-            None => format!("doc {}", first.doc),
+            Some(url) => escape(url).into_owned(),
+            // An empty id would read as a missing word.
+            None if first.doc.is_empty() => "doc \"\"".to_owned(),
+            None => format!("doc {}", escape(&first.doc)),
         };
-        format!("{}:{} ({doc}, {noun} {paras})", first.path, first.line)
+        format!(
+            "{}:{} ({doc}, {noun} {paras})",
+            escape(&first.path),
+            first.line
+        )
     } else {
-        format!("{}:{}", first.path, range(first.line, last.line))
+        format!("{}:{}", escape(&first.path), range(first.line, last.line))
     }
 }
 
@@ -168,7 +213,7 @@ impl Render for Text {
                         out,
                         "  {} │ {}",
                         style.number(&format!("{:>5}", label(&m.location))),
-                        m.snippet
+                        escape(&m.snippet)
                     )?;
                 }
             }
@@ -246,6 +291,22 @@ pub fn human_bytes(n: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let cases = [
+            ("plain/path.txt", "plain/path.txt"),
+            ("a\nb", r"a\nb"),
+            ("tab\there\r", r"tab\there\r"),
+            ("x\u{0}y\u{7f}", r"x\x00y\x7f"),
+            ("\u{1b}[2J", r"\x1b[2J"),
+            ("next\u{85}line\u{9f}", r"next\u{85}line\u{9f}"),
+            ("back\\slash é \u{2028}", "back\\slash é \u{2028}"),
+        ];
+        for (raw, shown) in cases {
+            assert_eq!(escape(raw), shown, "{raw:?}");
+        }
+    }
 
     #[test]
     fn sizes_read_well() {

@@ -3,7 +3,9 @@
 //!
 //! `::error file=F,line=L,endLine=E,title=T::MESSAGE`, escaped as the
 //! Actions toolkit does: in the message `%` → `%25`, CR → `%0D`, LF →
-//! `%0A`; in property values also `:` → `%3A` and `,` → `%2C`. GitHub
+//! `%0A`; in property values also `:` → `%3A` and `,` → `%2C`; other
+//! control characters, which the runner has no encoding for, are shown as
+//! in the text output (`\x1b`) rather than written raw. GitHub
 //! shows at most 10 error annotations per step, so at most
 //! `--max-annotations` are written (the most useful first: input order)
 //! and the full list goes to the job summary (`$GITHUB_STEP_SUMMARY`),
@@ -28,11 +30,16 @@ pub struct Github {
     pub summary: Option<PathBuf>,
 }
 
-/// Escapes a workflow command's message.
+/// Escapes a workflow command's message. Line breaks are what the runner
+/// decodes; other control characters (an escape sequence in a file name)
+/// have no such encoding and are shown as `\x1b` rather than written raw
+/// into the log.
 pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
+    let s = s
+        .replace('%', "%25")
         .replace('\r', "%0D")
-        .replace('\n', "%0A")
+        .replace('\n', "%0A");
+    neardup::report::text::escape(&s).into_owned()
 }
 
 /// Escapes a workflow command's property value.
@@ -48,7 +55,7 @@ fn message(f: &Finding) -> String {
         m.push_str(&format!(
             "\n{:>6} │ {}",
             label(&p.at.location),
-            p.at.snippet
+            neardup::report::text::escape(&p.at.snippet)
         ));
     }
     m

@@ -4,7 +4,7 @@
 
 use std::io;
 
-use neardup::report::text::Text as ScanText;
+use neardup::report::text::{Text as ScanText, escape};
 use neardup::report::{Cluster, Duplicate, Render as _, Report, Summary};
 
 use super::Render;
@@ -93,7 +93,7 @@ impl Render for Text {
                 } else {
                     String::new()
                 };
-                writeln!(out, "  {}: {}{times}", f.path, f.text)?;
+                writeln!(out, "  {}: {}{times}", escape(&f.path), escape(&f.text))?;
             }
             if o.fixed.len() > MAX_FIXED_SHOWN {
                 writeln!(out, "  ... and {} more", o.fixed.len() - MAX_FIXED_SHOWN)?;
