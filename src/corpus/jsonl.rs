@@ -12,6 +12,10 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::JsonlFields;
+use super::block::Block;
+use super::document::Document;
+use crate::Error;
+use crate::paragraph::is_blank;
 
 /// The parts of a record neardup uses.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -442,9 +446,82 @@ impl<'a> Id<'a> {
     }
 }
 
+/// Calls `f` with each good record of the JSON Lines `block` as a
+/// [`Document`]: see [`super::record::documents`].
+pub(super) fn documents(
+    block: &Block,
+    fields: &JsonlFields,
+    name: &str,
+    wanted: impl Fn(u64) -> bool,
+    diagnostics: &mut Vec<Error>,
+    mut f: impl FnMut(Document<'_>),
+) {
+    let mut line_no = block.first_line;
+    for line in lines(&block.data) {
+        line_no += 1;
+        if is_blank(line) || !wanted(line_no) {
+            continue;
+        }
+        fn document(line: u64, r: Record<'_>) -> Document<'_> {
+            Document {
+                line,
+                id: r.id,
+                url: None,
+                text: r.text,
+                text_line: None,
+            }
+        }
+        // Repaired, so that a record with invalid UTF-8 gets the hint too.
+        let bad = |msg: String| match missing_text(&repair(line), fields) {
+            Some(msg) => Error::missing_text(name, line_no, msg),
+            None => Error::record(name, line_no, msg),
+        };
+        let mut read = |r: Record<'_>, diagnostics: &mut Vec<Error>| {
+            if let Some(what) = r.unusable_id {
+                diagnostics.push(Error::unusable_id(name, line_no, &fields.id, what, "line"));
+            }
+            f(document(line_no, r));
+        };
+        match parse(line, fields) {
+            Ok(r) => read(r, diagnostics),
+            Err(msg) => match repair(line) {
+                // Invalid UTF-8 or a lone surrogate: read with U+FFFD.
+                Cow::Owned(fixed) => match parse(&fixed, fields) {
+                    Ok(r) => {
+                        diagnostics.push(Error::encoding(name, line_no));
+                        read(r, diagnostics);
+                    }
+                    Err(_) => diagnostics.push(bad(msg)),
+                },
+                Cow::Borrowed(_) => diagnostics.push(bad(msg)),
+            },
+        }
+    }
+}
+
+/// The lines of `data` without their `\n`, as `split` would give them, but
+/// found with `memchr` rather than by testing every byte.
+fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut start = 0;
+    let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
+    ends.map(move |end| {
+        let line = &data[start..end];
+        start = end + 1;
+        line
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_split_like_split() {
+        for data in [&b""[..], b"a", b"a\n", b"\n\nb\nc", b"x\ny\n\n"] {
+            let expected: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
+            assert_eq!(super::lines(data).collect::<Vec<_>>(), expected);
+        }
+    }
 
     fn fields() -> JsonlFields {
         JsonlFields::default()

@@ -21,6 +21,7 @@
 
 pub mod block;
 pub mod compress;
+mod document;
 pub mod jsonl;
 #[cfg(feature = "parquet")]
 pub mod parquet;

@@ -35,7 +35,7 @@ use parquet::file::reader::{ChunkReader, FileReader, Length, SerializedFileReade
 use parquet::schema::types::ColumnDescriptor;
 
 use super::block::Block;
-use super::record::Document;
+use super::document::Document;
 use super::{JsonlFields, ReadSeek};
 use crate::Error;
 

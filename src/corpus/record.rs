@@ -5,53 +5,14 @@
 //! blocks at line ends, WET blocks after whole records, and the Parquet
 //! reader after whole rows. [`documents`] turns such a block into
 //! [`Document`]s with the same fields for every format, so that the batch
-//! driver and `explain` need not know which one they read.
-
-use std::borrow::Cow;
+//! driver and `explain` need not know which one they read. Each format's
+//! reader lives with its format (`jsonl.rs`, `warc.rs`, `parquet.rs`); this
+//! module only dispatches.
 
 use super::block::Block;
-use super::warc::{Item, Records};
-use super::{Format, JsonlFields, jsonl};
+pub use super::document::Document;
+use super::{Format, JsonlFields, jsonl, warc};
 use crate::Error;
-use crate::paragraph::is_blank;
-
-/// One document of a record format.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Document<'a> {
-    /// Where the document is in its input, unique within it: the 1-based
-    /// line of a JSON Lines record or of a WARC record's version line, or
-    /// the 1-based row of a Parquet file.
-    pub line: u64,
-    /// The document's id (JSON Lines and Parquet: the id field; WET: the
-    /// `WARC-Record-ID`), if it has one.
-    pub id: Option<Cow<'a, str>>,
-    /// The address of the page the text came from (WET:
-    /// `WARC-Target-URI`), if known.
-    pub url: Option<Cow<'a, str>>,
-    /// The document text.
-    pub text: Cow<'a, str>,
-    /// The 1-based input line of the text's first line, for formats that
-    /// store the text as input lines (WET). `None` when the whole document
-    /// sits at [`line`](Self::line).
-    pub text_line: Option<u64>,
-}
-
-impl Document<'_> {
-    /// The 1-based input line of a paragraph that starts on the 0-based
-    /// line `line` of the text.
-    pub fn line_of(&self, line: u64) -> u64 {
-        self.text_line.map_or(self.line, |first| first + line)
-    }
-
-    /// The name reports give the document: its id, or its line (row)
-    /// number when it has none.
-    pub fn name(&self) -> Cow<'_, str> {
-        match &self.id {
-            Some(id) => Cow::Borrowed(id),
-            None => Cow::Owned(self.line.to_string()),
-        }
-    }
-}
 
 /// Calls `f` with each good document of `block`, a block of the input
 /// `name` in `format`. Documents for whose [`line`](Document::line)
@@ -91,8 +52,11 @@ pub fn documents(
 ) {
     match format {
         Format::Text => {}
-        Format::Jsonl => jsonl_documents(block, fields, name, wanted, diagnostics, f),
-        Format::Wet => wet_documents(block, name, wanted, diagnostics, f),
+        Format::Jsonl => jsonl::documents(block, fields, name, wanted, diagnostics, f),
+        Format::Wet => {
+            let (data, offset, line) = (&block.data, block.offset, block.first_line);
+            warc::documents(data, offset, line, name, wanted, diagnostics, f)
+        }
         #[cfg(feature = "parquet")]
         Format::Parquet => super::parquet::documents(block, fields, name, wanted, diagnostics, f),
         // Without the feature no Parquet block is ever read.
@@ -101,124 +65,8 @@ pub fn documents(
     }
 }
 
-fn jsonl_documents(
-    block: &Block,
-    fields: &JsonlFields,
-    name: &str,
-    wanted: impl Fn(u64) -> bool,
-    diagnostics: &mut Vec<Error>,
-    mut f: impl FnMut(Document<'_>),
-) {
-    let mut line_no = block.first_line;
-    for line in lines(&block.data) {
-        line_no += 1;
-        if is_blank(line) || !wanted(line_no) {
-            continue;
-        }
-        fn document(line: u64, r: jsonl::Record<'_>) -> Document<'_> {
-            Document {
-                line,
-                id: r.id,
-                url: None,
-                text: r.text,
-                text_line: None,
-            }
-        }
-        // Repaired, so that a record with invalid UTF-8 gets the hint too.
-        let bad = |msg: String| match jsonl::missing_text(&jsonl::repair(line), fields) {
-            Some(msg) => Error::missing_text(name, line_no, msg),
-            None => Error::record(name, line_no, msg),
-        };
-        let mut read = |r: jsonl::Record<'_>, diagnostics: &mut Vec<Error>| {
-            if let Some(what) = r.unusable_id {
-                diagnostics.push(Error::unusable_id(name, line_no, &fields.id, what, "line"));
-            }
-            f(document(line_no, r));
-        };
-        match jsonl::parse(line, fields) {
-            Ok(r) => read(r, diagnostics),
-            Err(msg) => match jsonl::repair(line) {
-                // Invalid UTF-8 or a lone surrogate: read with U+FFFD.
-                Cow::Owned(fixed) => match jsonl::parse(&fixed, fields) {
-                    Ok(r) => {
-                        diagnostics.push(Error::encoding(name, line_no));
-                        read(r, diagnostics);
-                    }
-                    Err(_) => diagnostics.push(bad(msg)),
-                },
-                Cow::Borrowed(_) => diagnostics.push(bad(msg)),
-            },
-        }
-    }
-}
-
-/// The lines of `data` without their `\n`, as `split` would give them, but
-/// found with `memchr` rather than by testing every byte.
-fn lines(data: &[u8]) -> impl Iterator<Item = &[u8]> {
-    let mut start = 0;
-    let ends = memchr::memchr_iter(b'\n', data).chain(std::iter::once(data.len()));
-    ends.map(move |end| {
-        let line = &data[start..end];
-        start = end + 1;
-        line
-    })
-}
-
-fn wet_documents(
-    block: &Block,
-    name: &str,
-    wanted: impl Fn(u64) -> bool,
-    diagnostics: &mut Vec<Error>,
-    mut f: impl FnMut(Document<'_>),
-) {
-    let data = &block.data;
-    // Lines are counted incrementally, from the last place counted.
-    let (mut counted, mut line) = (0, block.first_line);
-    let mut line_at = |pos: usize| {
-        line += memchr::memchr_iter(b'\n', &data[counted..pos]).count() as u64;
-        counted = pos;
-        line + 1
-    };
-    for item in Records::new(data, true) {
-        let record = match item {
-            Item::Record(r) => r,
-            Item::Malformed(m) => {
-                let offset = block.offset + m.start as u64;
-                diagnostics.push(Error::record_at_offset(name, offset, m.message));
-                continue;
-            }
-        };
-        let record_line = line_at(record.start);
-        if !record.is_conversion() || !wanted(record_line) {
-            continue;
-        }
-        let text = match std::str::from_utf8(record.body) {
-            Ok(text) => Cow::Borrowed(text),
-            Err(_) => {
-                diagnostics.push(Error::encoding(name, record_line));
-                String::from_utf8_lossy(record.body)
-            }
-        };
-        f(Document {
-            line: record_line,
-            id: record.id(),
-            url: record.target_uri(),
-            text,
-            text_line: Some(record_line + record.header.lines()),
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn lines_split_like_split() {
-        for data in [&b""[..], b"a", b"a\n", b"\n\nb\nc", b"x\ny\n\n"] {
-            let expected: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
-            assert_eq!(super::lines(data).collect::<Vec<_>>(), expected);
-        }
-    }
-
     use super::*;
 
     fn wet_record(kind: &str, id: &str, body: &str) -> String {

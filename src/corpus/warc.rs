@@ -25,6 +25,9 @@ use std::ops::Range;
 
 use memchr::memmem;
 
+use super::document::Document;
+use crate::Error;
+
 /// A header longer than this is treated as malformed, so that a file which
 /// only looks like WARC cannot make the reader buffer it whole.
 pub const MAX_HEADER: usize = 64 * 1024;
@@ -337,6 +340,57 @@ impl<'a> Iterator for Records<'a> {
             body: &buf[body_start..end],
             body_start,
         }))
+    }
+}
+
+/// Calls `f` with each good conversion record of a WET block as a
+/// [`Document`]: see [`super::record::documents`]. The block comes as its
+/// bytes, byte offset and first line rather than a `Block`, because the
+/// block cutter uses this module's record parser.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn documents(
+    data: &[u8],
+    offset: u64,
+    first_line: u64,
+    name: &str,
+    wanted: impl Fn(u64) -> bool,
+    diagnostics: &mut Vec<Error>,
+    mut f: impl FnMut(Document<'_>),
+) {
+    // Lines are counted incrementally, from the last place counted.
+    let (mut counted, mut line) = (0, first_line);
+    let mut line_at = |pos: usize| {
+        line += memchr::memchr_iter(b'\n', &data[counted..pos]).count() as u64;
+        counted = pos;
+        line + 1
+    };
+    for item in Records::new(data, true) {
+        let record = match item {
+            Item::Record(r) => r,
+            Item::Malformed(m) => {
+                let at = offset + m.start as u64;
+                diagnostics.push(Error::record_at_offset(name, at, m.message));
+                continue;
+            }
+        };
+        let record_line = line_at(record.start);
+        if !record.is_conversion() || !wanted(record_line) {
+            continue;
+        }
+        let text = match std::str::from_utf8(record.body) {
+            Ok(text) => Cow::Borrowed(text),
+            Err(_) => {
+                diagnostics.push(Error::encoding(name, record_line));
+                String::from_utf8_lossy(record.body)
+            }
+        };
+        f(Document {
+            line: record_line,
+            id: record.id(),
+            url: record.target_uri(),
+            text,
+            text_line: Some(record_line + record.header.lines()),
+        });
     }
 }
 
