@@ -15,7 +15,7 @@
 //! groups, never against every member, so a bucket holding a million
 //! near-identical lines costs one comparison per line, not a million. In a
 //! group with many kept members, only those that an exact prefix filter
-//! cannot rule out are compared ([`kept`]), so a million lines of one
+//! cannot rule out are compared (`cluster/kept.rs`), so a million lines of one
 //! template, alike but not alike enough, do not cost a million squared.
 //! Exact copies (equal content hashes) skip the groups altogether and take
 //! the verdict of their first occurrence, after a check that their shingle

@@ -5,7 +5,7 @@
 //! like the line formats; instead [`Blocks`] reads just the text and id
 //! columns, row group after row group, and packs whole rows into
 //! [`Block`]s of about the block size. Each block's `data` holds its rows
-//! in a small length-prefixed layout that [`documents`] reads back, so a
+//! in a small length-prefixed layout that `documents` reads back, so a
 //! block stays one allocation and the batch driver handles it like any
 //! other. Blocks depend only on the file's rows, so the second pass sees
 //! the blocks of the first.

@@ -136,7 +136,7 @@ pub fn scan(
 }
 
 /// [`scan`], taking the first pass's results for unchanged inputs from
-/// `cache` and storing them there for the others ([`print`]). The
+/// `cache` and storing them there for the others ([`print`](mod@print)). The
 /// report is the same as without the cache.
 ///
 /// # Errors
