@@ -3,39 +3,15 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use neardup::Error;
-use neardup::corpus::{Format, Input, ReadSeek, Source, looks_binary, sniff};
+use neardup::corpus::{FileSource, Format, Input, ReadSeek, Source, looks_binary, sniff};
 
 use super::args::InputFormat;
 use super::interrupt;
-
-/// A file on disk.
-struct FileSource {
-    path: PathBuf,
-    name: String,
-}
-
-impl Source for FileSource {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
-    fn open(&self) -> io::Result<Box<dyn Read + Send + '_>> {
-        Ok(Box::new(File::open(&self.path)?))
-    }
-
-    fn size_hint(&self) -> Option<u64> {
-        fs::metadata(&self.path).ok().map(|m| m.len())
-    }
-
-    fn open_seekable(&self) -> io::Result<Box<dyn ReadSeek>> {
-        Ok(Box::new(File::open(&self.path)?))
-    }
-}
 
 /// Standard input, copied to a temporary file first so that the
 /// verification pass can read it again.
@@ -338,63 +314,12 @@ fn chosen(format: InputFormat) -> Option<Format> {
 /// The input for file `path`, in the format `format` names or, for
 /// `auto`, the one its content or name announces.
 pub fn file_input(path: PathBuf, format: InputFormat) -> Input {
-    let name = path.to_string_lossy().into_owned();
-    let source = FileSource { path, name };
-    // Magic bytes are certain where they exist; names decide the rest. A
-    // file that cannot be read yet is named by its extension, and the scan
-    // reports the error.
-    let format = chosen(format).unwrap_or_else(|| {
-        sniff(&source)
-            .ok()
-            .flatten()
-            .unwrap_or_else(|| detect_format(&source.path))
-    });
-    Input::new(source, format)
-}
-
-/// The format a file name announces, looking through a compression suffix.
-fn detect_format(path: &Path) -> Format {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    let stem = ["gz", "gzip", "zst", "zstd"]
-        .iter()
-        .find_map(|ext| name.strip_suffix(&format!(".{ext}")))
-        .unwrap_or(&name);
-    let has = |exts: &[&str]| exts.iter().any(|ext| stem.ends_with(ext));
-    if has(&[".jsonl", ".ndjson", ".json"]) {
-        Format::Jsonl
-    } else if has(&[".warc", ".wet"]) {
-        Format::Wet
-    } else if has(&[".parquet", ".pq"]) {
-        Format::Parquet
-    } else {
-        Format::Text
-    }
+    Input::from_file(FileSource::new(path), chosen(format))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formats_by_extension() {
-        for (name, format) in [
-            ("a.jsonl", Format::Jsonl),
-            ("a.JSONL.GZ", Format::Jsonl),
-            ("a.json.zst", Format::Jsonl),
-            ("a.ndjson", Format::Jsonl),
-            ("a.txt", Format::Text),
-            ("a.txt.gz", Format::Text),
-            ("jsonl", Format::Text),
-            ("CC-MAIN-1.warc.wet.gz", Format::Wet),
-            ("crawl.warc", Format::Wet),
-            ("train-00000-of-00004.parquet", Format::Parquet),
-        ] {
-            assert_eq!(detect_format(Path::new(name)), format, "{name}");
-        }
-    }
 
     /// Content beats the name: a WARC file called `.txt` is read as WET.
     #[test]

@@ -1,9 +1,10 @@
 //! Input: where corpus bytes come from, how they are decompressed, cut into
 //! blocks and parsed into documents.
 //!
-//! The library never opens a path. A [`Source`] is anything that can hand
-//! out its bytes from the start, as often as asked: the command line wraps
-//! files in it, tests wrap byte strings. Reading twice is the point: the
+//! A [`Source`] is anything that can hand out its bytes from the start, as
+//! often as asked: [`FileSource`] a file on disk, [`MemorySource`] a byte
+//! string. The library opens no path of its own accord: the caller decides
+//! which files make the corpus (the command line walks directories). Reading twice is the point: the
 //! batch driver fingerprints everything in one pass and then re-reads only
 //! the documents holding candidate paragraphs, instead of keeping the corpus
 //! in memory.
@@ -22,11 +23,14 @@
 pub mod block;
 pub mod compress;
 mod document;
+mod file;
 pub mod jsonl;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod record;
 pub mod warc;
+
+pub use file::{FileSource, format_from_name};
 
 use std::io::{self, Read, Seek};
 use std::sync::Arc;
