@@ -1464,7 +1464,8 @@ fn issue_19_same_ids_stay_apart_and_clean_removes_the_right_record() {
     );
     assert_eq!(
         String::from_utf8(read(&dir.path().join("out/b.jsonl"))).unwrap(),
-        format!("{{\"id\":7,\"text\":\"{THIRD}\\n\"}}\n")
+        format!("{{\"id\":7,\"text\":\"{THIRD}\"}}\n"),
+        "the last paragraph goes with the line break before it"
     );
     let log: Vec<Value> = String::from_utf8(read(&dir.path().join("log.jsonl")))
         .unwrap()

@@ -423,6 +423,56 @@ fn outputs_never_replace_inputs() {
     );
 }
 
+/// Issue 18, item 6: a JSON Lines text is paragraphs joined by line
+/// breaks, so removing the last (or the first) paragraph takes the line
+/// break that joined it with it; only a text that ended with a line break
+/// keeps one.
+#[test]
+fn removed_paragraphs_take_their_joining_line_break() {
+    let dir = TempDir::new().unwrap();
+    let input = dir.path().join("in.jsonl");
+    const P: &str = "The council approved the harbour budget on Monday evening.";
+    std::fs::write(
+        &input,
+        format!(
+            concat!(
+                "{{\"id\":\"a\",\"text\":\"{p}\"}}\n",
+                "{{\"id\":\"last\",\"text\":\"Only this line stays in the record.\\n{p}\"}}\n",
+                "{{\"id\":\"first\",\"text\":\"{p}\\nThis closing line stays in the record.\"}}\n",
+                "{{\"id\":\"trailing\",\"text\":\"A line ending with a break stays so.\\n{p}\\n\"}}\n",
+            ),
+            p = P
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("out.jsonl");
+    neardup()
+        .args(["clean", "-q", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .assert()
+        .code(0);
+    let texts: Vec<String> = String::from_utf8(read(&out))
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        [
+            P,
+            "Only this line stays in the record.",
+            "This closing line stays in the record.",
+            "A line ending with a break stays so.\n",
+        ]
+    );
+}
+
 #[test]
 fn emptied_documents_stay_unless_dropped() {
     let dir = TempDir::new().unwrap();

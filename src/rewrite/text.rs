@@ -9,7 +9,10 @@
 //! - blank lines before the first paragraph and after the last one stay;
 //! - between two kept paragraphs stand the blank lines that followed the
 //!   first of them in the input;
-//! - a document whose every paragraph is removed becomes empty.
+//! - a document whose every paragraph is removed becomes empty;
+//! - the document ends with a line break only if the input did: removing
+//!   the last paragraph of `A ␤ B` gives `A`, not `A ␤` (a JSON Lines text
+//!   field is joined by line breaks, not ended by one).
 //!
 //! So removing `B` from `A ␤␤ B ␤␤ C` gives `A ␤␤ C`, not `A ␤␤␤␤ C`.
 //! Paragraphs are numbered exactly as [`crate::paragraph::paragraphs`]
@@ -69,10 +72,26 @@ pub(crate) fn remove_paragraphs<E: From<io::Error>>(
     mut cut: impl FnMut(Cut<'_>) -> Result<(), E>,
 ) -> Result<Outcome, E> {
     let mut outcome = Outcome::default();
+    // The line ending of the last line written is held back until more
+    // follows: if the input does not end with one, neither does the output,
+    // even when the paragraph that came last is removed.
+    let mut pending: Vec<u8> = Vec::new();
     let mut write = |bytes: &[u8], outcome: &mut Outcome| -> io::Result<()> {
-        outcome.bytes_out += bytes.len() as u64;
-        out.write_all(bytes)
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let body = match bytes.strip_suffix(b"\n") {
+            Some(body) => body.strip_suffix(b"\r").unwrap_or(body),
+            None => bytes,
+        };
+        outcome.bytes_out += (pending.len() + body.len()) as u64;
+        out.write_all(&pending)?;
+        out.write_all(body)?;
+        pending.clear();
+        pending.extend_from_slice(&bytes[body.len()..]);
+        Ok(())
     };
+    let mut ends_with_newline = true;
     let mut remove = remove.iter().copied().peekable();
     let mut line = Vec::new();
     let (mut pos, mut line_no) = (0u64, 0u64);
@@ -104,6 +123,7 @@ pub(crate) fn remove_paragraphs<E: From<io::Error>>(
             break;
         }
         outcome.bytes_in += line.len() as u64;
+        ends_with_newline = line.ends_with(b"\n");
         let content = line.strip_suffix(b"\n").unwrap_or(&line);
         let content = content.strip_suffix(b"\r").unwrap_or(content);
         if is_blank(content) {
@@ -154,6 +174,10 @@ pub(crate) fn remove_paragraphs<E: From<io::Error>>(
     } else {
         write(&held, &mut outcome)?;
     }
+    if ends_with_newline {
+        outcome.bytes_out += pending.len() as u64;
+        out.write_all(&pending)?;
+    }
     Ok(outcome)
 }
 
@@ -182,7 +206,14 @@ mod tests {
         let cases: &[(&str, ParagraphMode, &[u32], &str)] = &[
             ("A\nB\nA\n", Line, &[2], "A\nB\n"),
             ("A\nA\nB", Line, &[1], "A\nB"),
-            ("A\nB\nA", Line, &[2], "A\nB\n"),
+            // No line break after the last line: none after the new last.
+            ("A\nB\nA", Line, &[2], "A\nB"),
+            ("A\n\nB", Line, &[1], "A"),
+            ("A\r\nB", Line, &[1], "A"),
+            ("A\na\n\nB", BlankLine, &[1], "A\na"),
+            ("A\nB \n ", Line, &[1], "A\n "),
+            ("A\nB\r", Line, &[1], "A"),
+            ("A\r", Line, &[], "A\r"),
             ("A\r\n\r\nB\r\n\r\nA\r\n", Line, &[2], "A\r\n\r\nB\r\n"),
             ("\nA\n\nB\n\nC\n\n", Line, &[1], "\nA\n\nC\n\n"),
             ("\nA\n\nB\n\nC\n\n", Line, &[2], "\nA\n\nB\n\n"),
