@@ -228,7 +228,7 @@ impl ConfigBuilder {
             )));
         }
         if min_words == 0 {
-            return Err(Error::config("--min-words must be at least 1"));
+            return Err(Error::config("--min-words must be at least 1, got 0"));
         }
         if !(1..=1024).contains(&num_perm) {
             return Err(Error::config(format!(

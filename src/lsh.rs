@@ -51,7 +51,9 @@ impl LshParams {
     /// values than `num_perm`.
     pub fn new(bands: usize, rows: usize, num_perm: usize) -> Result<LshParams, Error> {
         if bands == 0 || rows == 0 {
-            return Err(Error::config("bands and rows must both be at least 1"));
+            return Err(Error::config(format!(
+                "bands and rows must both be at least 1, got {bands} bands x {rows} rows"
+            )));
         }
         if bands.saturating_mul(rows) > num_perm {
             return Err(Error::config(format!(

@@ -122,7 +122,12 @@ impl FromStr for Threshold {
             .checked_mul(denominator)
             .and_then(|n| n.checked_add(frac_value))
             .ok_or_else(invalid)?;
-        Threshold::from_fraction(numerator, denominator)
+        // Said in the user's words, not as the fraction it became.
+        Threshold::from_fraction(numerator, denominator).map_err(|_| {
+            Error::config(format!(
+                "threshold must be greater than 0 and at most 1, got {s}"
+            ))
+        })
     }
 }
 
@@ -237,6 +242,21 @@ mod tests {
             "0.1234567890123",
         ] {
             assert!(bad.parse::<Threshold>().is_err(), "{bad:?} accepted");
+        }
+    }
+
+    /// Issue 18, item 11: an error quotes the threshold as it was typed,
+    /// not the fraction it was read as ("got 15/10").
+    #[test]
+    fn errors_echo_the_input() {
+        for (typed, shown) in [
+            ("1.5", "got 1.5"),
+            ("0", "got 0"),
+            ("0.000", "got 0.000"),
+            ("2", "got 2"),
+        ] {
+            let e = typed.parse::<Threshold>().unwrap_err().to_string();
+            assert!(e.ends_with(shown), "{typed}: {e}");
         }
     }
 
