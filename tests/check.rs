@@ -570,11 +570,78 @@ fn changed_list_from_standard_input_ignores_other_and_deleted_files() {
     // NUL-separated, as `git diff --name-only -z` writes it.
     c.write("list", "README.md\0corpus/c.txt\0");
     c.json(&["corpus", "--changed-from", "list"], 1);
-    // Nothing of the corpus changed: nothing to check.
+    // Only deleted files: nothing to check, and said so.
     c.cmd(&["corpus", "--changed-from", "-"])
-        .write_stdin("README.md\n")
+        .write_stdin("corpus/deleted.txt\n")
         .assert()
-        .code(0);
+        .code(0)
+        .stderr(predicate::str::contains(
+            "note: corpus/deleted.txt: listed as changed but not on disk (deleted?); skipped",
+        ));
+}
+
+/// Issue 18.3: `git diff --name-only` lists paths from the repository's
+/// root, so run from a subdirectory none of them matched, and the check
+/// passed having checked nothing.
+#[test]
+fn changed_paths_from_git_resolve_against_the_repository_root() {
+    let c = Corpus::sample();
+    c.write("README.md", "the corpus of the harbour paper\n");
+    c.write("corpus/old.txt", "An article withdrawn since.\n");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(c.path(""))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", c.path(""))
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        out.stdout
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "corpus"]);
+    // The change: a new file repeating b.txt, an edited README, a deleted
+    // file.
+    c.write("corpus/c.txt", format!("{C}{}\n", B.lines().nth(1).unwrap()));
+    c.write("README.md", "the corpus of the harbour paper, 2nd edition\n");
+    std::fs::remove_file(c.path("corpus/old.txt")).unwrap();
+    git(&["add", "-A"]);
+    let list = git(&["diff", "--name-only", "-z", "--cached", "HEAD"]);
+
+    let in_corpus = |args: &[&str]| {
+        let mut cmd = c.cmd(args);
+        cmd.current_dir(c.path("corpus")).write_stdin(list.clone());
+        cmd.assert()
+    };
+    let out = in_corpus(&[".", "--changed-from", "-", "--output-format", "json"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "warning: README.md: listed as changed but not an input of the check; ignored",
+        ))
+        .stderr(predicate::str::contains(
+            "note: corpus/old.txt: listed as changed but not on disk (deleted?); skipped",
+        ));
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(findings(&v), [at("./c.txt", 4, 4)]);
+    assert_eq!(v["summary"]["warnings"], 1);
+    // --strict-changed makes the stray file an error.
+    in_corpus(&[".", "--changed-from", "-", "--strict-changed"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error: README.md: listed as changed but not an input of the check",
+        ));
+    // A list none of whose files is an input checks nothing: an error
+    // saying what was listed and where the inputs are.
+    c.cmd(&["corpus/a.txt", "--changed", "README.md"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "none of the files listed as changed is an input: listed README.md; \
+             the inputs are under corpus/a.txt",
+        ));
 }
 
 #[test]

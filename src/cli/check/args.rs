@@ -61,10 +61,22 @@ pub struct CheckArgs {
     ///
     /// The other inputs become the reference: their paragraphs are all
     /// kept, and only paragraphs of the changed files can be duplicates (of
-    /// the reference or of each other). Listed files that are not inputs
-    /// are ignored. Every argument after it is taken as a changed file.
+    /// the reference or of each other). Paths are looked up from the
+    /// working directory, then from the git repository's root (as `git
+    /// diff` writes them). Listed files that are not inputs are warnings;
+    /// deleted ones are noted and skipped. Every argument after it is taken
+    /// as a changed file.
     #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "Changed files")]
     pub changed: Vec<PathBuf>,
+
+    /// Make a listed file that is not an input an error, not a warning.
+    ///
+    /// By default a listed file that exists but is not an input (another
+    /// file of the pull request, an excluded file) is a warning, and a list
+    /// none of whose files is an input is an error. With this flag every
+    /// listed file must be an input or deleted.
+    #[arg(long, help_heading = "Changed files")]
+    pub strict_changed: bool,
 
     /// Read the changed files from LIST (`-`: standard input).
     ///

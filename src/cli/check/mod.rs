@@ -84,7 +84,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     .into_iter()
     .flatten()
     .collect();
-    let (found, path_problems) =
+    let (found, mut path_problems) =
         inputs::collect_with_origins(&settings.paths, settings.input_format, &own);
     print_problems(&path_problems);
     let found: Vec<(Input, Option<PathBuf>)> = found
@@ -103,12 +103,20 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     let found: Vec<(Input, Option<PathBuf>)> = match &changed {
         None => found,
         Some(list) => {
-            let wanted = changed::canonical(list);
+            let resolved = changed::resolve(list);
+            let wanted: HashSet<PathBuf> = resolved
+                .files
+                .iter()
+                .map(|(_, real)| real.clone())
+                .collect();
             let (checked, reference): (Vec<_>, Vec<_>) =
                 found.into_iter().partition(|(_, path)| {
                     path.as_deref()
                         .is_some_and(|p| changed::contains(&wanted, p))
                 });
+            let problems = changed_problems(&resolved, &checked, &settings.paths, &args)?;
+            print_problems(&problems);
+            path_problems.extend(problems);
             if args.run.verbose {
                 eprintln!(
                     "changed: {} of {} listed files are inputs",
@@ -117,7 +125,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
                 );
             }
             if checked.is_empty() {
-                // Nothing of the corpus changed: nothing to read.
+                // Only deleted files were listed: nothing to read.
                 Vec::new()
             } else {
                 options.reference = reference.len();
@@ -239,6 +247,72 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     } else {
         Status::Duplicates
     })
+}
+
+/// What is wrong with a changed-files list, given the inputs it selected
+/// (`checked`). A listed file that exists but is not an input is a warning
+/// (an error with `--strict-changed`): a pull request changes other files
+/// too, but a list that selects nothing while naming files on disk is
+/// almost always a list of paths from another directory, and an error, so
+/// that a check cannot pass by checking nothing. A listed path that is not
+/// on disk is a file the change deleted: noted and skipped.
+fn changed_problems(
+    resolved: &changed::Resolved,
+    checked: &[(Input, Option<PathBuf>)],
+    paths: &[PathBuf],
+    args: &CheckArgs,
+) -> anyhow::Result<Vec<neardup::Error>> {
+    let inputs: HashSet<PathBuf> = checked
+        .iter()
+        .filter_map(|(_, p)| p.as_deref().and_then(|p| std::fs::canonicalize(p).ok()))
+        .collect();
+    let strays: Vec<&PathBuf> = resolved
+        .files
+        .iter()
+        .filter(|(_, real)| !inputs.contains(real))
+        .map(|(listed, _)| listed)
+        .collect();
+    if checked.is_empty() && !strays.is_empty() {
+        let shown = |ps: &mut dyn Iterator<Item = &PathBuf>| {
+            let all: Vec<String> = ps.map(|p| p.display().to_string()).collect();
+            let more = all.len().saturating_sub(5);
+            let mut text = all.into_iter().take(5).collect::<Vec<_>>().join(", ");
+            if more > 0 {
+                text.push_str(&format!(" and {more} more"));
+            }
+            text
+        };
+        bail!(
+            "none of the files listed as changed is an input: listed {}; the inputs are under {} \
+             (paths are looked up from the working directory, then from the git repository's root; \
+             to check nothing when a change does not touch the corpus, list only its files, \
+             e.g. `git diff --name-only -- corpus/`)",
+            shown(&mut strays.iter().copied()),
+            shown(&mut paths.iter()),
+        );
+    }
+    if !args.run.quiet {
+        for gone in &resolved.missing {
+            eprintln!(
+                "note: {}: listed as changed but not on disk (deleted?); skipped",
+                gone.display()
+            );
+        }
+    }
+    Ok(strays
+        .into_iter()
+        .map(|p| {
+            let name = p.display().to_string();
+            if args.strict_changed {
+                neardup::Error::not_found(&name, "listed as changed but not an input of the check")
+            } else {
+                neardup::Error::skipped(
+                    &name,
+                    "listed as changed but not an input of the check; ignored",
+                )
+            }
+        })
+        .collect())
 }
 
 /// Refuses outputs that would replace something that is not neardup's: a
