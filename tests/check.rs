@@ -605,8 +605,14 @@ fn changed_paths_from_git_resolve_against_the_repository_root() {
     git(&["commit", "-q", "-m", "corpus"]);
     // The change: a new file repeating b.txt, an edited README, a deleted
     // file.
-    c.write("corpus/c.txt", format!("{C}{}\n", B.lines().nth(1).unwrap()));
-    c.write("README.md", "the corpus of the harbour paper, 2nd edition\n");
+    c.write(
+        "corpus/c.txt",
+        format!("{C}{}\n", B.lines().nth(1).unwrap()),
+    );
+    c.write(
+        "README.md",
+        "the corpus of the harbour paper, 2nd edition\n",
+    );
     std::fs::remove_file(c.path("corpus/old.txt")).unwrap();
     git(&["add", "-A"]);
     let list = git(&["diff", "--name-only", "-z", "--cached", "HEAD"]);
@@ -1692,6 +1698,19 @@ fn output_file_is_written_whole() {
     .stdout("");
     let v: Value = serde_json::from_str(&c.read("out/report.sarif")).unwrap();
     validate_sarif(&v);
+    // `--output-file`, the flag's older name, keeps existing CI configs
+    // working (issue 18.9).
+    c.check(&[
+        "corpus",
+        "--output-format",
+        "json",
+        "--output-file",
+        "out/r.json",
+    ])
+    .code(1)
+    .stdout("");
+    let v: Value = serde_json::from_str(&c.read("out/r.json")).unwrap();
+    assert_eq!(v["passed"], false);
 }
 
 #[test]

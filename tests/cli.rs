@@ -10,6 +10,8 @@ use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+
 fn neardup() -> Command {
     let mut cmd = Command::cargo_bin("neardup").unwrap();
     cmd.env_remove("NO_COLOR");
@@ -551,4 +553,65 @@ fn colour_only_when_asked_or_on_a_terminal() {
         .arg(&p)
         .assert()
         .stdout(predicate::str::contains("\x1b[").not());
+}
+
+/// Issue 18.9: `-o/--output FILE` on every command that writes a report;
+/// scan's report is written whole and never over an input.
+#[test]
+fn scan_writes_its_report_to_a_file_but_never_over_an_input() {
+    let dir = TempDir::new().unwrap();
+    let line = "The harbour board voted on Tuesday to rebuild the old north pier.\n";
+    write(dir.path(), "corpus/a.txt", line.repeat(2));
+    let run = |args: &[&str], code: i32| {
+        neardup()
+            .current_dir(dir.path())
+            .args(["scan", "--output-format", "json"])
+            .args(args)
+            .assert()
+            .code(code)
+            .get_output()
+            .clone()
+    };
+    let stdout = run(&["corpus"], 1).stdout;
+    let out = run(&["corpus", "-o", "report.json"], 1);
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        std::fs::read(dir.path().join("report.json")).unwrap(),
+        stdout
+    );
+    assert_eq!(
+        common::files_under(dir.path()),
+        ["corpus/a.txt", "report.json"]
+    );
+    for (args, what) in [
+        (
+            &["corpus/a.txt", "--output", "corpus/a.txt"][..],
+            "it is an input",
+        ),
+        (
+            &["corpus", "-o", "corpus/report.json"][..],
+            "inside the input directory corpus",
+        ),
+    ] {
+        let out = run(args, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(what), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("corpus/a.txt")).unwrap(),
+        line.repeat(2)
+    );
+    assert_eq!(
+        common::files_under(dir.path()),
+        ["corpus/a.txt", "report.json"]
+    );
+    // A directory that cannot hold the report: an error, and nothing left
+    // behind.
+    let out = run(&["corpus", "-o", "missing/report.json"], 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing/report.json"));
+    assert_eq!(
+        common::files_under(dir.path()),
+        ["corpus/a.txt", "report.json"]
+    );
 }

@@ -180,6 +180,15 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
     pub output_format: OutputFormat,
 
+    /// Write the report to FILE instead of standard output.
+    ///
+    /// FILE is written under a temporary name beside it, synced and
+    /// renamed once complete, so a failed run never leaves half a report
+    /// under its name. It may not be an input, nor lie inside an input
+    /// directory.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
     /// When to colour text output.
     ///
     /// `auto` colours on a terminal unless NO_COLOR is set or TERM is

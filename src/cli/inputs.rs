@@ -80,20 +80,11 @@ pub enum Origin {
     },
 }
 
-/// The inputs named by `paths`, and the problems with paths: errors for
-/// those that could not be used (reported, while the others are still
-/// scanned), warnings for files left out on purpose.
-pub fn collect(paths: &[PathBuf], format: InputFormat) -> (Vec<Input>, Vec<Error>) {
-    let (inputs, problems) = collect_with_origins(paths, format, &[]);
-    (
-        inputs.into_iter().map(|(input, _)| input).collect(),
-        problems,
-    )
-}
-
-/// As [`collect`], with where each input came from. Directory walks leave
-/// out `exclude` (the outputs of `clean`: an output directory inside an
-/// input directory is never read as input).
+/// The inputs named by `paths`, with where each came from, and the
+/// problems with paths: errors for those that could not be used
+/// (reported, while the others are still scanned), warnings for files left
+/// out on purpose. Directory walks leave out `exclude` (neardup's own
+/// outputs: an output inside an input directory is never read as input).
 ///
 /// The rules, like ripgrep's and fd's where they apply:
 ///
@@ -108,7 +99,7 @@ pub fn collect(paths: &[PathBuf], format: InputFormat) -> (Vec<Input>, Vec<Error
 ///   8 KiB, decompressed) and anything that is not a regular file (a FIFO,
 ///   a socket) is left out with a warning. Files named on the command line
 ///   are read whatever they hold.
-pub fn collect_with_origins(
+pub fn collect(
     paths: &[PathBuf],
     format: InputFormat,
     exclude: &[&Path],

@@ -8,6 +8,7 @@ mod explain;
 mod generate;
 mod inputs;
 mod interrupt;
+mod output;
 mod progress;
 mod settings;
 
@@ -154,7 +155,13 @@ fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
     let config = settings::config(&args.detect)?;
     set_threads(args.run.threads)?;
     let options = scan_options(&args.input);
-    let (inputs, path_problems) = inputs::collect(&args.paths, args.input.input_format);
+    let own: Vec<&std::path::Path> = args.output.as_deref().into_iter().collect();
+    let (found, path_problems) = inputs::collect(&args.paths, args.input.input_format, &own);
+    let (inputs, origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+    if let Err(message) = output::refuse_inputs(own, &args.paths, &origins) {
+        eprintln!("error: {message}");
+        return Ok(Status::Error);
+    }
     print_problems(&path_problems);
     let bar = progress::Bar::new(!args.run.quiet);
     let mut report = pipeline::scan(&inputs, &config, &options, &bar)?;
@@ -167,15 +174,20 @@ fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
         print_timings(&report);
     }
 
-    let color = use_color(args.color);
+    let color = args.output.is_none() && use_color(args.color);
     let renderer: Box<dyn Render> = match args.output_format {
         OutputFormat::Text => Box::new(Text { color }),
         OutputFormat::Json => Box::new(Json),
         OutputFormat::Jsonl => Box::new(Jsonl),
     };
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    renderer.render(&report, &mut out)?;
-    out.flush()?;
+    match &args.output {
+        Some(path) => output::write_file(path, |out| renderer.render(&report, out))?,
+        None => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            renderer.render(&report, &mut out)?;
+            out.flush()?;
+        }
+    }
 
     let errors = report.diagnostics.iter().any(|d| !d.is_warning());
     Ok(if errors {

@@ -139,9 +139,16 @@ pub struct CheckArgs {
     /// Write the output to FILE instead of standard output.
     ///
     /// FILE is written under a temporary name beside it and renamed once
-    /// complete.
-    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
-    pub output_file: Option<PathBuf>,
+    /// complete; it may not be a file of the corpus. `--output-file` is
+    /// an older name of this flag.
+    #[arg(
+        short,
+        long,
+        alias = "output-file",
+        value_name = "FILE",
+        help_heading = "Output"
+    )]
+    pub output: Option<PathBuf>,
 
     /// At most N annotations in `github` output.
     ///

@@ -67,7 +67,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     refuse_to_replace(
         &settings.paths,
         args.write_baseline.as_deref(),
-        args.output_file.as_deref(),
+        args.output.as_deref(),
     )?;
     // neardup's own files are never read as input, even inside the corpus
     // (the cache directory is created first, so that it can be recognised).
@@ -78,14 +78,13 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         settings.file.as_deref(),
         settings.baseline.as_deref(),
         args.write_baseline.as_deref(),
-        args.output_file.as_deref(),
+        args.output.as_deref(),
         settings.cache.as_deref(),
     ]
     .into_iter()
     .flatten()
     .collect();
-    let (found, mut path_problems) =
-        inputs::collect_with_origins(&settings.paths, settings.input_format, &own);
+    let (found, mut path_problems) = inputs::collect(&settings.paths, settings.input_format, &own);
     print_problems(&path_problems);
     let found: Vec<(Input, Option<PathBuf>)> = found
         .into_iter()
@@ -212,7 +211,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
 
     let renderer: Box<dyn Render> = match settings.format {
         CheckFormat::Text => Box::new(render::text::Text {
-            color: args.output_file.is_none() && use_color(args.color),
+            color: args.output.is_none() && use_color(args.color),
         }),
         CheckFormat::Json => Box::new(render::json::Json),
         CheckFormat::Github => Box::new(render::github::Github {
@@ -224,8 +223,8 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         CheckFormat::Sarif => Box::new(render::sarif::Sarif),
         CheckFormat::Junit => Box::new(render::junit::Junit),
     };
-    let rendered = match &args.output_file {
-        Some(path) => write_file(path, |out| renderer.render(&outcome, out)),
+    let rendered = match &args.output {
+        Some(path) => super::output::write_file(path, |out| renderer.render(&outcome, out)),
         None => {
             let mut out = io::BufWriter::new(io::stdout().lock());
             renderer
@@ -316,7 +315,7 @@ fn changed_problems(
 }
 
 /// Refuses outputs that would replace something that is not neardup's: a
-/// `--write-baseline` file that is not a baseline, an `--output-file`
+/// `--write-baseline` file that is not a baseline, an `--output` file
 /// inside the corpus. (Both are left out of the inputs, so a slip of the
 /// keyboard would otherwise silently replace a corpus file.)
 fn refuse_to_replace(
@@ -360,29 +359,4 @@ fn use_color(choice: ColorChoice) -> bool {
                 && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
         }
     }
-}
-
-/// Writes `path` through a temporary file beside it, renamed into place
-/// only once complete.
-fn write_file(
-    path: &Path,
-    write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
-) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path.display();
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{name}: cannot create a file beside it"))?;
-    let _tracked = super::interrupt::track(tmp.path().to_path_buf());
-    let mut out = io::BufWriter::new(tmp);
-    write(&mut out).with_context(|| name.to_string())?;
-    let tmp = out
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .with_context(|| name.to_string())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).with_context(|| name.to_string())?;
-    Ok(())
 }
