@@ -1794,3 +1794,41 @@ fn seeds_fail_then_pass_with_a_baseline_then_fail_on_a_new_copy() {
         std::fs::remove_file(c.path(name)).unwrap();
     }
 }
+
+/// Issue 18.8: `-q` hides check's summary, as `-h` says; issue 18.5: the
+/// verdict goes to standard error when the output does not end with it.
+#[test]
+fn quiet_shows_only_findings_and_the_verdict_reaches_the_log() {
+    let c = Corpus::sample();
+    let loud = c.stdout(&["corpus"], 1);
+    let quiet = c.stdout(&["corpus", "-q"], 1);
+    assert!(loud.contains("neardup check failed"), "{loud}");
+    assert!(loud.contains("duplicate paragraphs ("), "{loud}");
+    assert!(
+        quiet.starts_with("corpus/a.txt:4-5 repeats lines 2-3"),
+        "{quiet}"
+    );
+    assert!(!quiet.contains("neardup check"), "{quiet}");
+    assert!(!quiet.contains("duplicate paragraphs ("), "{quiet}");
+    assert!(loud.starts_with(&quiet), "{loud}\n---\n{quiet}");
+    // A passing quiet check says nothing at all.
+    c.write("clean/c.txt", C);
+    c.check(&["clean", "-q"]).code(0).stdout("").stderr("");
+
+    // Written to a file, or in a format for tools: the verdict on standard
+    // error, unless -q.
+    c.check(&["corpus", "-o", "report.txt"])
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::starts_with("neardup check failed: "));
+    assert!(c.read("report.txt").contains("neardup check failed"));
+    c.check(&["corpus", "--output-format", "sarif"])
+        .code(1)
+        .stderr(predicate::str::contains("neardup check failed: "));
+    c.check(&["corpus", "--output-format", "sarif", "-o", "r.sarif", "-q"])
+        .code(1)
+        .stdout("")
+        .stderr("");
+    // On standard output as text, the verdict is said once.
+    c.check(&["corpus"]).code(1).stderr("");
+}

@@ -615,3 +615,25 @@ fn scan_writes_its_report_to_a_file_but_never_over_an_input() {
         ["corpus/a.txt", "report.json"]
     );
 }
+
+/// Issue 18.8: `-q` does what `-h` says for every command: scan shows no
+/// progress (its report is its output), clean no summary.
+#[test]
+fn quiet_hides_cleans_summary() {
+    let dir = TempDir::new().unwrap();
+    let line = "The harbour board voted on Tuesday to rebuild the old north pier.\n";
+    write(dir.path(), "corpus/a.txt", line.repeat(2));
+    let clean = |quiet: &[&str]| {
+        let out = neardup()
+            .current_dir(dir.path())
+            .args(["clean", "corpus", "-o", "out"])
+            .args(quiet)
+            .assert()
+            .code(0)
+            .get_output()
+            .clone();
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert!(clean(&[]).starts_with("cleaned 1 input"));
+    assert_eq!(clean(&["-q"]), "");
+}

@@ -212,7 +212,10 @@ pub struct RunArgs {
     /// Do not show the progress bar, nor clean's and check's summary.
     ///
     /// The bar is also hidden when standard error is not a terminal.
-    /// Findings still go to standard output, errors to standard error.
+    /// Findings still go to standard output, errors and warnings to
+    /// standard error. `check -q` prints only the findings in text output
+    /// (no counts, no verdict, nothing on standard error but problems):
+    /// the exit status tells whether it passed.
     #[arg(short, long)]
     pub quiet: bool,
 

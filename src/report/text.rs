@@ -136,8 +136,14 @@ pub fn label(l: &Location) -> String {
     }
 }
 
-impl Render for Text {
-    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+impl Text {
+    /// Writes the findings alone, without the summary line that
+    /// [`Render::render`] adds (for a caller with a summary of its own).
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of the underlying writer.
+    pub fn render_findings(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         let style = Style { on: self.color };
         // Snippets live on cluster members; index them by location.
         let mut snippets = std::collections::HashMap::new();
@@ -173,6 +179,14 @@ impl Render for Text {
                 }
             }
         }
+        Ok(())
+    }
+}
+
+impl Render for Text {
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        let style = Style { on: self.color };
+        self.render_findings(report, out)?;
         let s = &report.summary;
         if !report.passages.is_empty() {
             writeln!(out)?;

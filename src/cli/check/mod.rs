@@ -212,6 +212,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     let renderer: Box<dyn Render> = match settings.format {
         CheckFormat::Text => Box::new(render::text::Text {
             color: args.output.is_none() && use_color(args.color),
+            quiet: args.run.quiet,
         }),
         CheckFormat::Json => Box::new(render::json::Json),
         CheckFormat::Github => Box::new(render::github::Github {
@@ -237,6 +238,12 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         // A reader that stopped reading does not change the verdict.
         Err(e) if super::is_broken_pipe(&e) => {}
         other => other?,
+    }
+    // The verdict for the person reading the log, when the output itself
+    // does not end with it: written to a file, or in a format for tools.
+    let verdict_shown = args.output.is_none() && settings.format == CheckFormat::Text;
+    if !args.run.quiet && !verdict_shown {
+        eprintln!("{}", render::verdict(&outcome));
     }
 
     Ok(if errors {

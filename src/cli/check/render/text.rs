@@ -16,6 +16,9 @@ const MAX_FIXED_SHOWN: usize = 20;
 #[derive(Clone, Copy, Debug)]
 pub struct Text {
     pub color: bool,
+    /// Only the findings (`-q`): no counts, no baseline lines, no verdict;
+    /// the exit status says whether the check passed.
+    pub quiet: bool,
 }
 
 impl Text {
@@ -61,7 +64,11 @@ impl Render for Text {
             diagnostics: Vec::new(),
             timings: Vec::new(),
         };
-        ScanText { color: self.color }.render(&view, out)?;
+        let text = ScanText { color: self.color };
+        if self.quiet {
+            return text.render_findings(&view, out);
+        }
+        text.render(&view, out)?;
 
         if o.changed_only {
             writeln!(
