@@ -94,7 +94,9 @@ pub enum Origin {
 ///   directory that contains it (a loop) is an error naming the link; the
 ///   rest of the walk goes on.
 /// - A file reached twice (named twice, or through a link) is read once,
-///   with a warning.
+///   with a warning. A link whose target does not exist, found in a
+///   directory, is left out with a warning (named on the command line, it
+///   is an error).
 /// - In a directory walk, a file that looks binary (a NUL byte in its first
 ///   8 KiB, decompressed) and anything that is not a regular file (a FIFO,
 ///   a socket) is left out with a warning. Files named on the command line
@@ -247,7 +249,7 @@ impl Walk {
             let meta = match fs::metadata(&path) {
                 Ok(meta) => meta,
                 Err(e) => {
-                    self.problems.push(path_error(&path, e));
+                    self.problems.push(walked_path_error(&path, e));
                     continue;
                 }
             };
@@ -303,6 +305,21 @@ fn path_error(path: &Path, e: io::Error) -> Error {
         _ => format!("cannot follow the symbolic link: {e}"),
     };
     Error::io(&name(path), io::Error::new(e.kind(), message))
+}
+
+/// The problem with a path found in a directory walk: as [`path_error`],
+/// except that a dangling symbolic link is a warning, as in ripgrep. A
+/// tree with a stale link is common (a copy of /usr/share/doc has
+/// several) and nothing in it went unread, so it must not hide the exit
+/// status that says whether duplicates were found.
+fn walked_path_error(path: &Path, e: io::Error) -> Error {
+    let dangling = e.kind() == io::ErrorKind::NotFound
+        && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if dangling {
+        let message = "broken symbolic link: its target does not exist; skipped";
+        return Error::skipped(&name(path), message);
+    }
+    path_error(path, e)
 }
 
 fn spool_stdin() -> io::Result<StdinSource> {
