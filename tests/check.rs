@@ -503,6 +503,13 @@ fn exclude_globs_leave_files_out() {
     let v = c.json(&[], 1);
     assert_eq!(v["summary"]["files"], 1);
     assert_eq!(findings(&v), [at("corpus/a.txt", 4, 5)]);
+    // The flags scan and clean share (issue 18.4) add to the file's.
+    c.json(&["--exclude", "a.txt"], 0);
+    let v = c.json(
+        &["--no-config", "corpus", "-g", "*.txt", "-g", "!a-copy.txt"],
+        1,
+    );
+    assert_eq!(v["summary"]["files"], 2);
 }
 
 // ---- changed files ---------------------------------------------------------------

@@ -637,3 +637,78 @@ fn quiet_hides_cleans_summary() {
     assert!(clean(&[]).starts_with("cleaned 1 input"));
     assert_eq!(clean(&["-q"]), "");
 }
+
+/// Issue 18.4: every command selects its inputs the same way: `-g GLOB`
+/// (`!` to leave out), `--exclude GLOB`, and `neardup.toml`, read by scan
+/// and clean as by check, with flags over the file.
+#[test]
+fn scan_and_clean_select_inputs_with_globs_and_the_configuration_file() {
+    let dir = TempDir::new().unwrap();
+    let line = "The harbour board voted on Tuesday to rebuild the old north pier.\n";
+    let boiler = "Copyright the harbour paper, all rights reserved.\n";
+    write(dir.path(), "doc/a.txt", format!("{line}{line}"));
+    write(dir.path(), "doc/b.ps", format!("{boiler}{boiler}"));
+    write(dir.path(), "doc/c.txt", boiler);
+    let json = |args: &[&str], code: i32| -> Value {
+        let out = neardup()
+            .current_dir(dir.path())
+            .args(["scan", "--output-format", "json", "doc"])
+            .args(args)
+            .assert()
+            .code(code)
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice(&out).unwrap()
+    };
+    let inputs = |v: &Value| v["summary"]["inputs"].as_u64().unwrap();
+    let dups = |v: &Value| v["summary"]["duplicate_paragraphs"].as_u64().unwrap();
+    assert_eq!((inputs(&json(&[], 1)), dups(&json(&[], 1))), (3, 3));
+    assert_eq!(inputs(&json(&["-g", "!*.ps"], 1)), 2);
+    assert_eq!(inputs(&json(&["--exclude", "*.ps"], 1)), 2);
+    assert_eq!(inputs(&json(&["-g", "*.ps"], 1)), 1);
+    assert_eq!(inputs(&json(&["--glob", "doc/*.txt", "-g", "!a.*"], 0)), 1);
+
+    // The configuration file: read by scan without being asked, shared
+    // sections only (check's keys are ignored), flags add to its globs.
+    write(
+        dir.path(),
+        "neardup.toml",
+        "paths = [\"doc\"]\nmax-clusters = 3\nexclude = [\"*.ps\"]\n\
+         [allow]\nparagraphs = [\"The harbour board voted on Tuesday to rebuild the old north pier.\"]\n",
+    );
+    let v = json(&[], 0);
+    assert_eq!((inputs(&v), dups(&v)), (2, 0));
+    assert_eq!(inputs(&json(&["--exclude", "c.txt"], 0)), 1);
+    assert_eq!(inputs(&json(&["--no-config"], 1)), 3);
+    write(dir.path(), "other.toml", "thresold = 0.9\n");
+    neardup()
+        .current_dir(dir.path())
+        .args(["scan", "doc", "--config", "other.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("other.toml"));
+    // -v names the file read.
+    neardup()
+        .current_dir(dir.path())
+        .args(["scan", "-v", "doc"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("configuration: neardup.toml"));
+
+    // clean reads the same: b.ps is neither read nor written.
+    neardup()
+        .current_dir(dir.path())
+        .args(["clean", "-q", "doc", "-o", "out"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        common::files_under(&dir.path().join("out")),
+        ["a.txt", "c.txt"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/a.txt")).unwrap(),
+        format!("{line}{line}"),
+        "the allowlist of the file applies"
+    );
+}

@@ -27,8 +27,8 @@ use super::args::CleanArgs;
 use super::inputs::{self, Origin};
 use super::output::{self, Staged};
 use super::{
-    Status, print_diagnostics, print_problems, print_timings, progress, scan_options, set_threads,
-    settings, skip_bad_records,
+    Status, print_diagnostics, print_problems, print_timings, progress, set_threads,
+    shared_settings, skip_bad_records,
 };
 
 /// Where one input's cleaned bytes go.
@@ -43,15 +43,24 @@ enum Target {
     },
 }
 
-pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
-    let config = settings::config(&args.detect)?;
+pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    let (shared, config_file) = shared_settings(
+        &mut args.detect,
+        &mut args.input,
+        &args.select,
+        args.skip_bad_records,
+        args.run.verbose,
+        matches,
+    )?;
     set_threads(args.run.threads)?;
     // The outputs are never read as input (and an output inside an input
-    // directory is refused below).
+    // directory is refused below); nor is the configuration file.
     let outputs: Vec<&Path> = std::iter::once(args.output.as_path())
         .chain(args.removed.as_deref())
+        .chain(config_file.as_deref())
         .collect();
-    let (found, path_problems) = inputs::collect(&args.paths, args.input.input_format, &outputs);
+    let (found, path_problems) =
+        inputs::collect(&args.paths, shared.input_format, &shared.select, &outputs);
     let (inputs, origins): (Vec<Input>, Vec<Origin>) = found.into_iter().unzip();
     let targets = match plan(&args.output, &origins).and_then(|targets| {
         let files = targets.iter().filter_map(|t| match t {
@@ -70,8 +79,8 @@ pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
     print_problems(&path_problems);
 
     let bar = progress::Bar::new(!args.run.quiet);
-    let mut report = pipeline::scan(&inputs, &config, &scan_options(&args.input), &bar)?;
-    if args.skip_bad_records {
+    let mut report = pipeline::scan(&inputs, &shared.config, &shared.options, &bar)?;
+    if shared.skip_bad_records {
         skip_bad_records(&mut report);
     }
     print_diagnostics(&report);
@@ -87,8 +96,8 @@ pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
         .collect();
     let removals = Removals::new(&report, &inputs);
     let options = CleanOptions {
-        paragraphs: config.paragraphs(),
-        fields: scan_options(&args.input).fields,
+        paragraphs: shared.config.paragraphs(),
+        fields: shared.options.fields.clone(),
         drop_empty: args.drop_empty,
     };
 

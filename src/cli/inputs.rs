@@ -11,6 +11,7 @@ use neardup::Error;
 use neardup::corpus::{Format, Input, ReadSeek, Source, looks_binary, sniff};
 
 use super::args::InputFormat;
+use super::config::Select;
 use super::interrupt;
 
 /// A file on disk.
@@ -83,8 +84,9 @@ pub enum Origin {
 /// The inputs named by `paths`, with where each came from, and the
 /// problems with paths: errors for those that could not be used
 /// (reported, while the others are still scanned), warnings for files left
-/// out on purpose. Directory walks leave out `exclude` (neardup's own
-/// outputs: an output inside an input directory is never read as input).
+/// out on purpose. Files `select` does not select are left out silently;
+/// directory walks also leave out `exclude` (neardup's own files: an
+/// output inside an input directory is never read as input).
 ///
 /// The rules, like ripgrep's and fd's where they apply:
 ///
@@ -104,10 +106,12 @@ pub enum Origin {
 pub fn collect(
     paths: &[PathBuf],
     format: InputFormat,
+    select: &Select,
     exclude: &[&Path],
 ) -> (Vec<(Input, Origin)>, Vec<Error>) {
     let mut walk = Walk {
         format,
+        select,
         exclude: exclude
             .iter()
             .filter_map(|p| fs::canonicalize(p).ok())
@@ -175,8 +179,10 @@ fn file_id(path: &Path, _: &fs::Metadata) -> FileId {
 }
 
 /// The state of collecting inputs.
-struct Walk {
+struct Walk<'s> {
     format: InputFormat,
+    /// The globs a file must pass.
+    select: &'s Select,
     /// Canonical paths never read as input.
     exclude: Vec<PathBuf>,
     /// Every file and directory reached so far, and the path it was first
@@ -186,7 +192,7 @@ struct Walk {
     problems: Vec<Error>,
 }
 
-impl Walk {
+impl Walk<'_> {
     /// Whether `path` is reached for the first time; if not, warns.
     fn first_visit(&mut self, path: &Path, meta: &fs::Metadata) -> bool {
         match self.seen.entry(file_id(path, meta)) {
@@ -209,6 +215,11 @@ impl Walk {
     /// Adds the file `path` unless it was seen before or, found in a
     /// directory walk, is not a text file.
     fn file(&mut self, path: &Path, meta: &fs::Metadata, origin: Origin, walked: bool) {
+        // Left out by the user's globs: silently, before the file is
+        // looked at (a binary file excluded draws no warning).
+        if !self.select.selects(&name(path)) {
+            return;
+        }
         if walked && !meta.is_file() {
             let message = "not a regular file (a FIFO, socket or device); skipped";
             return self.problems.push(Error::skipped(&name(path), message));

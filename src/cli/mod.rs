@@ -4,6 +4,7 @@
 mod args;
 mod check;
 mod clean;
+mod config;
 mod explain;
 mod generate;
 mod inputs;
@@ -66,8 +67,8 @@ fn quiet_guarded_panics() {
 }
 
 pub fn main() -> ExitCode {
-    // The matches are kept: `check` asks them which flags were given, to
-    // let them override its configuration file.
+    // The matches are kept: the commands ask them which flags were given,
+    // to let them override the configuration file.
     let parsed = Cli::command().try_get_matches().and_then(|m| {
         Cli::from_arg_matches(&m)
             .map(|cli| (cli, m))
@@ -90,14 +91,9 @@ pub fn main() -> ExitCode {
     quiet_guarded_panics();
     let result = match (cli.generate, cli.command) {
         (Some(what), _) => generate::run(what),
-        (None, Some(Command::Scan(args))) => scan(&args),
-        (None, Some(Command::Clean(args))) => clean::run(&args),
-        (None, Some(Command::Check(args))) => check::run(
-            args,
-            matches
-                .subcommand_matches("check")
-                .expect("the subcommand parsed is `check`"),
-        ),
+        (None, Some(Command::Scan(args))) => scan(args, subcommand(&matches)),
+        (None, Some(Command::Clean(args))) => clean::run(args, subcommand(&matches)),
+        (None, Some(Command::Check(args))) => check::run(args, subcommand(&matches)),
         (None, Some(Command::Params(args))) => params(&args),
         (None, Some(Command::Explain(args))) => explain::run(&args),
         // Without either, clap has already printed the help and exited.
@@ -111,6 +107,34 @@ pub fn main() -> ExitCode {
             Status::Error.into()
         }
     }
+}
+
+/// The matches of the subcommand that was parsed.
+fn subcommand(matches: &clap::ArgMatches) -> &clap::ArgMatches {
+    matches
+        .subcommand()
+        .map(|(_, m)| m)
+        .expect("a subcommand was parsed")
+}
+
+/// The shared settings of `scan` and `clean` (`check` adds its own):
+/// flags, then the configuration file, validated; with `-v`, names the
+/// file read.
+fn shared_settings(
+    detect: &mut args::DetectArgs,
+    input: &mut args::InputArgs,
+    select: &args::SelectArgs,
+    skip_bad_records: bool,
+    verbose: bool,
+    matches: &clap::ArgMatches,
+) -> anyhow::Result<(config::Shared, Option<std::path::PathBuf>)> {
+    let loaded = config::Loaded::read(select)?;
+    if verbose && let Some(path) = &loaded.path {
+        eprintln!("configuration: {}", path.display());
+    }
+    let shared =
+        config::Shared::resolve(&loaded, detect, input, select, skip_bad_records, matches)?;
+    Ok((shared, loaded.path))
 }
 
 /// A closed pipe (`neardup scan | head`) is how the reader says it has seen
@@ -151,21 +175,34 @@ fn print_timings(report: &Report) {
     eprintln!("timings: {}", stages.join(", "));
 }
 
-fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
-    let config = settings::config(&args.detect)?;
+fn scan(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    let (shared, config_file) = shared_settings(
+        &mut args.detect,
+        &mut args.input,
+        &args.select,
+        args.skip_bad_records,
+        args.run.verbose,
+        matches,
+    )?;
     set_threads(args.run.threads)?;
-    let options = scan_options(&args.input);
-    let own: Vec<&std::path::Path> = args.output.as_deref().into_iter().collect();
-    let (found, path_problems) = inputs::collect(&args.paths, args.input.input_format, &own);
+    // The report is never an input; nor is the configuration file.
+    let own: Vec<&std::path::Path> = args
+        .output
+        .iter()
+        .chain(&config_file)
+        .map(|p| p.as_path())
+        .collect();
+    let (found, path_problems) =
+        inputs::collect(&args.paths, shared.input_format, &shared.select, &own);
     let (inputs, origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
-    if let Err(message) = output::refuse_inputs(own, &args.paths, &origins) {
+    if let Err(message) = output::refuse_inputs(args.output.as_deref(), &args.paths, &origins) {
         eprintln!("error: {message}");
         return Ok(Status::Error);
     }
     print_problems(&path_problems);
     let bar = progress::Bar::new(!args.run.quiet);
-    let mut report = pipeline::scan(&inputs, &config, &options, &bar)?;
-    if args.skip_bad_records {
+    let mut report = pipeline::scan(&inputs, &shared.config, &shared.options, &bar)?;
+    if shared.skip_bad_records {
         skip_bad_records(&mut report);
     }
     print_diagnostics(&report);

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::args::{ColorChoice, DetectArgs, InputArgs, RunArgs};
+use crate::cli::args::{ColorChoice, DetectArgs, InputArgs, RunArgs, SelectArgs};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -99,19 +99,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR", help_heading = "Changed files")]
     pub cache: Option<PathBuf>,
 
-    /// Configuration file [default: ./neardup.toml, if there is one].
-    ///
-    /// It holds paths, exclude globs, every detection and input option,
-    /// the limits, the baseline, the output format and the allowlist. Flags
-    /// given on the command line win over it; unknown keys are errors.
-    #[arg(long, value_name = "FILE", help_heading = "Configuration")]
-    pub config: Option<PathBuf>,
-
-    /// Ignore ./neardup.toml.
-    ///
-    /// Every setting then comes from the flags and the defaults.
-    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
-    pub no_config: bool,
+    #[command(flatten)]
+    pub select: SelectArgs,
 
     #[command(flatten)]
     pub detect: DetectArgs,

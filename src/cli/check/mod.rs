@@ -84,11 +84,15 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     .into_iter()
     .flatten()
     .collect();
-    let (found, mut path_problems) = inputs::collect(&settings.paths, settings.input_format, &own);
+    let (found, mut path_problems) = inputs::collect(
+        &settings.paths,
+        settings.input_format,
+        &settings.select,
+        &own,
+    );
     print_problems(&path_problems);
     let found: Vec<(Input, Option<PathBuf>)> = found
         .into_iter()
-        .filter(|(input, _)| !settings.exclude.excludes(input.source.name()))
         .map(|(input, origin)| match origin {
             Origin::File { path, .. } => (input, Some(path)),
             Origin::Stdin => (input, None),
