@@ -712,3 +712,63 @@ fn scan_and_clean_select_inputs_with_globs_and_the_configuration_file() {
         "the allowlist of the file applies"
     );
 }
+
+/// Issue 18.5: `--top N` summarises a report too long to read: the most
+/// repeated paragraphs with their counts, the files with most duplicates.
+#[test]
+fn top_summarises_the_most_repeated_paragraphs_and_files() {
+    let news = repo().join("data/news");
+    let text = String::from_utf8(stdout_of(&["scan", "--top", "2"], &[&news], 1)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("most repeated paragraphs (2 of 12 clusters)"),
+        "{text}"
+    );
+    assert!(lines[1].trim_start().starts_with("4  "), "{text}");
+    assert!(lines[1].ends_with("Related Topics"), "{text}");
+    assert!(lines[2].trim_start().starts_with("4  "), "{text}");
+    assert!(
+        lines[4].starts_with("files with the most duplicate paragraphs (2 of 8)"),
+        "{text}"
+    );
+    assert!(lines[5].trim_start().starts_with("6 / 8  "), "{text}");
+    assert!(
+        lines[5].ends_with("05-coastline-post-lake-venn.txt"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 9, "{text}");
+    assert!(lines[8].starts_with("21 duplicate paragraphs"), "{text}");
+
+    let out = stdout_of(
+        &["scan", "--top", "3", "--output-format", "json"],
+        &[&news],
+        1,
+    );
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let top = v["top_paragraphs"].as_array().unwrap();
+    assert_eq!(top.len(), 3);
+    assert_eq!(top[0]["occurrences"], 4);
+    assert_eq!(top[0]["duplicates"], 3);
+    assert_eq!(top[0]["text"], "Related Topics");
+    let counts: Vec<u64> = top
+        .iter()
+        .map(|p| p["occurrences"].as_u64().unwrap())
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    let files = v["top_files"].as_array().unwrap();
+    assert_eq!(
+        (
+            files[0]["duplicates"].as_u64(),
+            files[0]["paragraphs"].as_u64()
+        ),
+        (Some(6), Some(8))
+    );
+    assert_eq!(v["summary"]["duplicate_paragraphs"], 21);
+    assert!(v.get("clusters").is_none());
+    // jsonl is one cluster per line: no summary form.
+    stdout_of(
+        &["scan", "--top", "3", "--output-format", "jsonl"],
+        &[&news],
+        2,
+    );
+}

@@ -186,6 +186,18 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
     pub output_format: OutputFormat,
 
+    /// Show a summary instead: the N most repeated paragraphs and the N
+    /// files with most duplicates.
+    ///
+    /// For a report too long to read. Each paragraph is shown with its
+    /// number of occurrences, where it first occurs and its first words;
+    /// each file with its duplicate paragraphs and its paragraphs; then
+    /// the usual summary line. With `--output-format json`, one object with
+    /// `top_paragraphs` and `top_files` in place of `clusters` and
+    /// `passages`; not with `jsonl`.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+
     /// Write the report to FILE instead of standard output.
     ///
     /// FILE is written under a temporary name beside it, synced and

@@ -19,8 +19,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 use neardup::lsh::LshParams;
 use neardup::pipeline::{self, ScanOptions};
-use neardup::report::json::{Json, Jsonl};
-use neardup::report::text::Text;
+use neardup::report::json::{Json, Jsonl, TopJson};
+use neardup::report::text::{Text, TopText};
 use neardup::report::{Render, Report};
 
 use args::{Cli, ColorChoice, Command, OutputFormat, ParamsArgs, ScanArgs};
@@ -176,6 +176,9 @@ fn print_timings(report: &Report) {
 }
 
 fn scan(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    if args.top.is_some() && args.output_format == OutputFormat::Jsonl {
+        anyhow::bail!("--top summarises in text or json; jsonl is one cluster per line");
+    }
     let (shared, config_file) = shared_settings(
         &mut args.detect,
         &mut args.input,
@@ -212,10 +215,12 @@ fn scan(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status
     }
 
     let color = args.output.is_none() && use_color(args.color);
-    let renderer: Box<dyn Render> = match args.output_format {
-        OutputFormat::Text => Box::new(Text { color }),
-        OutputFormat::Json => Box::new(Json),
-        OutputFormat::Jsonl => Box::new(Jsonl),
+    let renderer: Box<dyn Render> = match (args.output_format, args.top) {
+        (OutputFormat::Text, None) => Box::new(Text { color }),
+        (OutputFormat::Text, Some(n)) => Box::new(TopText { n, color }),
+        (OutputFormat::Json, None) => Box::new(Json),
+        (OutputFormat::Json, Some(n)) => Box::new(TopJson { n }),
+        (OutputFormat::Jsonl, _) => Box::new(Jsonl),
     };
     match &args.output {
         Some(path) => output::write_file(path, |out| renderer.render(&report, out))?,

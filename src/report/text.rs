@@ -7,6 +7,7 @@
 use std::io;
 use std::sync::Arc;
 
+use super::top::Top;
 use super::{Kind, Location, Passage, Render, Report, Span};
 
 /// The human-readable renderer.
@@ -185,12 +186,23 @@ impl Text {
 
 impl Render for Text {
     fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
-        let style = Style { on: self.color };
         self.render_findings(report, out)?;
-        let s = &report.summary;
         if !report.passages.is_empty() {
             writeln!(out)?;
         }
+        self.render_summary(report, out)
+    }
+}
+
+impl Text {
+    /// Writes the one-line summary of counts that ends the text output.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of the underlying writer.
+    pub fn render_summary(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        let style = Style { on: self.color };
+        let s = &report.summary;
         writeln!(
             out,
             "{} duplicate paragraphs ({} within documents, {} across) in {} passages; \
@@ -204,6 +216,56 @@ impl Render for Text {
             human_bytes(s.bytes_read),
             input_problems(report),
         )
+    }
+}
+
+/// The summary view of a report ([`Top`]): the `n` most repeated
+/// paragraphs with their counts and first lines, the `n` files with the
+/// most duplicates, then the summary line.
+#[derive(Clone, Copy, Debug)]
+pub struct TopText {
+    /// Entries of each list at most.
+    pub n: usize,
+    /// Use ANSI colours.
+    pub color: bool,
+}
+
+impl Render for TopText {
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        let style = Style { on: self.color };
+        let top = Top::new(report, self.n);
+        writeln!(
+            out,
+            "most repeated paragraphs ({} of {} clusters), occurrences and first occurrence:",
+            top.paragraphs.len(),
+            top.clusters
+        )?;
+        for p in &top.paragraphs {
+            let l = &p.kept.location;
+            let span = Span {
+                first: l.clone(),
+                last: l.into(),
+            };
+            writeln!(
+                out,
+                "{:>9}  {}  {}",
+                style.measure(&(p.duplicates + 1).to_string()),
+                style.place(&place(&span)),
+                p.snippet
+            )?;
+        }
+        writeln!(
+            out,
+            "\nfiles with the most duplicate paragraphs ({} of {}), duplicates / paragraphs:",
+            top.files.len(),
+            top.files_with_duplicates
+        )?;
+        for f in &top.files {
+            let counts = format!("{} / {}", f.duplicates, f.paragraphs);
+            writeln!(out, "{:>15}  {}", counts, style.place(f.path))?;
+        }
+        writeln!(out)?;
+        Text { color: self.color }.render_summary(report, out)
     }
 }
 
