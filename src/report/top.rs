@@ -60,7 +60,7 @@ impl<'r> Top<'r> {
             })
             .collect();
         // Stable: equal counts stay in input order.
-        paragraphs.sort_by(|a, b| b.duplicates.cmp(&a.duplicates));
+        paragraphs.sort_by_key(|p| std::cmp::Reverse(p.duplicates));
         let clusters = paragraphs.len();
         paragraphs.truncate(n);
 
