@@ -942,7 +942,8 @@ fn a_read_only_output_directory_is_an_error() {
     };
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("error: creating a temporary file in out: Permission denied"),
+        stderr(&out)
+            .contains("error: out/a.txt: cannot create a temporary file in out: Permission denied"),
         "{}",
         stderr(&out)
     );

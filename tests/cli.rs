@@ -32,10 +32,16 @@ fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
 /// Runs `neardup ARGS PATHS` in the repository, checks the exit code and
 /// returns standard output.
 fn stdout_of(args: &[&str], paths: &[&Path], code: i32) -> Vec<u8> {
+    let paths: Vec<&str> = paths.iter().map(|p| p.to_str().unwrap()).collect();
+    stdout_in(&repo(), &[args, &paths].concat(), code)
+}
+
+/// Runs `neardup ARGS` in `dir`, checks the exit code and returns standard
+/// output.
+fn stdout_in(dir: &Path, args: &[&str], code: i32) -> Vec<u8> {
     neardup()
-        .current_dir(repo())
+        .current_dir(dir)
         .args(args)
-        .args(paths)
         .assert()
         .code(code)
         .get_output()
@@ -650,16 +656,8 @@ fn scan_and_clean_select_inputs_with_globs_and_the_configuration_file() {
     write(dir.path(), "doc/b.ps", format!("{boiler}{boiler}"));
     write(dir.path(), "doc/c.txt", boiler);
     let json = |args: &[&str], code: i32| -> Value {
-        let out = neardup()
-            .current_dir(dir.path())
-            .args(["scan", "--output-format", "json", "doc"])
-            .args(args)
-            .assert()
-            .code(code)
-            .get_output()
-            .stdout
-            .clone();
-        serde_json::from_slice(&out).unwrap()
+        let all = [&["scan", "--output-format", "json", "doc"], args].concat();
+        serde_json::from_slice(&stdout_in(dir.path(), &all, code)).unwrap()
     };
     let inputs = |v: &Value| v["summary"]["inputs"].as_u64().unwrap();
     let dups = |v: &Value| v["summary"]["duplicate_paragraphs"].as_u64().unwrap();

@@ -44,14 +44,7 @@ enum Target {
 }
 
 pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
-    let (shared, config_file) = shared_settings(
-        &mut args.detect,
-        &mut args.input,
-        &args.select,
-        args.skip_bad_records,
-        args.run.verbose,
-        matches,
-    )?;
+    let (shared, config_file) = shared_settings(&mut args, matches)?;
     set_threads(args.run.threads)?;
     // The outputs are never read as input (and an output inside an input
     // directory is refused below); nor is the configuration file.

@@ -117,17 +117,44 @@ fn subcommand(matches: &clap::ArgMatches) -> &clap::ArgMatches {
         .expect("a subcommand was parsed")
 }
 
+/// The flags of a command that reads a corpus with the shared settings.
+trait CorpusArgs {
+    /// Detection and input flags (updated from the configuration file),
+    /// input selection, `--skip-bad-records`, `-v`.
+    fn parts(
+        &mut self,
+    ) -> (
+        &mut args::DetectArgs,
+        &mut args::InputArgs,
+        &args::SelectArgs,
+        bool,
+        bool,
+    );
+}
+
+/// `scan` and `clean` have the same fields for it.
+macro_rules! corpus_args {
+    ($($command:ty),*) => {$(
+        impl CorpusArgs for $command {
+            fn parts(
+                &mut self,
+            ) -> (&mut args::DetectArgs, &mut args::InputArgs, &args::SelectArgs, bool, bool) {
+                let verbose = self.run.verbose;
+                (&mut self.detect, &mut self.input, &self.select, self.skip_bad_records, verbose)
+            }
+        }
+    )*};
+}
+corpus_args!(ScanArgs, args::CleanArgs);
+
 /// The shared settings of `scan` and `clean` (`check` adds its own):
 /// flags, then the configuration file, validated; with `-v`, names the
-/// file read.
+/// file read. Also returns the file's path.
 fn shared_settings(
-    detect: &mut args::DetectArgs,
-    input: &mut args::InputArgs,
-    select: &args::SelectArgs,
-    skip_bad_records: bool,
-    verbose: bool,
+    args: &mut impl CorpusArgs,
     matches: &clap::ArgMatches,
 ) -> anyhow::Result<(config::Shared, Option<std::path::PathBuf>)> {
+    let (detect, input, select, skip_bad_records, verbose) = args.parts();
     let loaded = config::Loaded::read(select)?;
     if verbose && let Some(path) = &loaded.path {
         eprintln!("configuration: {}", path.display());
@@ -179,14 +206,7 @@ fn scan(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status
     if args.top.is_some() && args.output_format == OutputFormat::Jsonl {
         anyhow::bail!("--top summarises in text or json; jsonl is one cluster per line");
     }
-    let (shared, config_file) = shared_settings(
-        &mut args.detect,
-        &mut args.input,
-        &args.select,
-        args.skip_bad_records,
-        args.run.verbose,
-        matches,
-    )?;
+    let (shared, config_file) = shared_settings(&mut args, matches)?;
     set_threads(args.run.threads)?;
     // The report is never an input; nor is the configuration file.
     let own: Vec<&std::path::Path> = args
