@@ -49,6 +49,29 @@ pub struct TopFile<'r> {
 
 impl<'r> Top<'r> {
     /// The summary of `report`, `n` entries of each list at most.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::corpus::{Format, Input, MemorySource};
+    /// use neardup::pipeline::{scan, ScanOptions, Silent};
+    /// use neardup::report::top::Top;
+    /// use neardup::Config;
+    ///
+    /// let ferry = "The ferry to Inish Mor was cancelled again on Friday morning.\n";
+    /// let storm = "Officials blamed the storm that closed the harbour.\n";
+    /// let inputs = [
+    ///     Input::new(MemorySource::new("a.txt", [ferry, storm, ferry].concat()), Format::Text),
+    ///     Input::new(MemorySource::new("b.txt", [storm, ferry].concat()), Format::Text),
+    /// ];
+    /// let report = scan(&inputs, &Config::default(), &ScanOptions::default(), &Silent)?;
+    /// let top = Top::new(&report, 1);
+    /// assert_eq!((top.clusters, top.paragraphs.len()), (2, 1));
+    /// assert_eq!(top.paragraphs[0].duplicates, 2);
+    /// assert_eq!(top.paragraphs[0].snippet, ferry.trim_end());
+    /// assert_eq!((top.files[0].path, top.files[0].duplicates), ("b.txt", 2));
+    /// # Ok::<(), neardup::Error>(())
+    /// ```
     pub fn new(report: &'r Report, n: usize) -> Top<'r> {
         let mut paragraphs: Vec<TopParagraph<'r>> = report
             .clusters
