@@ -1839,3 +1839,36 @@ fn quiet_shows_only_findings_and_the_verdict_reaches_the_log() {
     // On standard output as text, the verdict is said once.
     c.check(&["corpus"]).code(1).stderr("");
 }
+
+/// Issue 18.5: `--top N` summarises a check with too many findings.
+#[test]
+fn top_counts_the_repeats_of_each_kept_paragraph() {
+    let c = Corpus::sample();
+    c.write("corpus/c.txt", format!("{C}0 Comments\n0 Comments\n"));
+    let text = c.stdout(&["corpus", "--top", "1"], 1);
+    let lines: Vec<&str> = text.lines().collect();
+    // "0 Comments" is kept in a.txt and repeated once in b.txt, twice in
+    // c.txt; a tie between files goes to the first in input order.
+    assert_eq!(
+        lines[..5],
+        [
+            "most repeated paragraphs (1 of 3 clusters), occurrences and first occurrence:",
+            "        4  corpus/a.txt:6  0 Comments",
+            "",
+            "files with the most duplicate paragraphs (1 of 3), duplicates / paragraphs:",
+            "          2 / 6  corpus/a.txt",
+        ],
+        "{text}"
+    );
+    assert!(
+        text.ends_with("(--max-duplicate-ratio 0 allows none)\n"),
+        "{text}"
+    );
+    assert_eq!(
+        c.stdout(&["corpus", "--top", "1", "-q"], 1),
+        lines[..5].join("\n") + "\n"
+    );
+    c.check(&["corpus", "--top", "1", "--output-format", "json"])
+        .code(2)
+        .stderr(predicate::str::contains("--top summarises the text output"));
+}

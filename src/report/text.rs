@@ -232,6 +232,20 @@ pub struct TopText {
 
 impl Render for TopText {
     fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        self.render_lists(report, out)?;
+        writeln!(out)?;
+        Text { color: self.color }.render_summary(report, out)
+    }
+}
+
+impl TopText {
+    /// Writes the two lists without the summary line that
+    /// [`Render::render`] adds (for a caller with a summary of its own).
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of the underlying writer.
+    pub fn render_lists(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         let style = Style { on: self.color };
         let top = Top::new(report, self.n);
         writeln!(
@@ -264,8 +278,7 @@ impl Render for TopText {
             let counts = format!("{} / {}", f.duplicates, f.paragraphs);
             writeln!(out, "{:>15}  {}", counts, style.place(f.path))?;
         }
-        writeln!(out)?;
-        Text { color: self.color }.render_summary(report, out)
+        Ok(())
     }
 }
 

@@ -139,6 +139,16 @@ pub struct CheckArgs {
     )]
     pub output: Option<PathBuf>,
 
+    /// Show the N most repeated paragraphs and the N files with most
+    /// duplicates instead of every finding (text output).
+    ///
+    /// For a check with too many findings to read: each paragraph with its
+    /// occurrences (the kept one and its counted duplicates), where it
+    /// first occurs and its first words; each file with its counted
+    /// duplicates and its paragraphs; then the usual summary and verdict.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub top: Option<usize>,
+
     /// At most N annotations in `github` output.
     ///
     /// GitHub shows 10 error annotations per step. The rest are counted in

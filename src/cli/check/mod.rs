@@ -52,6 +52,9 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         eprintln!("configuration: {}", file.display());
     }
     set_threads(args.run.threads)?;
+    if args.top.is_some() && settings.format != CheckFormat::Text {
+        bail!("--top summarises the text output; the other formats list every finding for tools");
+    }
     if changed.is_some() && args.write_baseline.is_some() {
         bail!("--write-baseline records the whole corpus; it cannot be combined with --changed");
     }
@@ -217,6 +220,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         CheckFormat::Text => Box::new(render::text::Text {
             color: args.output.is_none() && use_color(args.color),
             quiet: args.run.quiet,
+            top: args.top,
         }),
         CheckFormat::Json => Box::new(render::json::Json),
         CheckFormat::Github => Box::new(render::github::Github {
