@@ -72,9 +72,10 @@ pub struct CheckArgs {
     /// Make a listed file that is not an input an error, not a warning.
     ///
     /// By default a listed file that exists but is not an input (another
-    /// file of the pull request, an excluded file) is a warning, and a list
-    /// none of whose files is an input is an error. With this flag every
-    /// listed file must be an input or deleted.
+    /// file of the pull request) is a warning, and a list none of whose
+    /// files is an input is an error; files the globs leave out are
+    /// skipped. With this flag every other listed file must be an input or
+    /// deleted.
     #[arg(long, help_heading = "Changed files")]
     pub strict_changed: bool,
 

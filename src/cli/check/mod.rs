@@ -120,7 +120,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
                     path.as_deref()
                         .is_some_and(|p| changed::contains(&wanted, p))
                 });
-            let problems = changed_problems(&resolved, &checked, &settings.paths, &args)?;
+            let problems = changed_problems(&resolved, &checked, &settings, &args)?;
             print_problems(&problems);
             path_problems.extend(problems);
             if args.run.verbose {
@@ -264,7 +264,8 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
 }
 
 /// What is wrong with a changed-files list, given the inputs it selected
-/// (`checked`). A listed file that exists but is not an input is a warning
+/// (`checked`). A listed file that exists but is not an input (and is not
+/// left out by the globs, which is on purpose) is a warning
 /// (an error with `--strict-changed`): a pull request changes other files
 /// too, but a list that selects nothing while naming files on disk is
 /// almost always a list of paths from another directory, and an error, so
@@ -273,7 +274,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
 fn changed_problems(
     resolved: &changed::Resolved,
     checked: &[(Input, Option<PathBuf>)],
-    paths: &[PathBuf],
+    settings: &settings::Settings,
     args: &CheckArgs,
 ) -> anyhow::Result<Vec<neardup::Error>> {
     let inputs: HashSet<PathBuf> = checked
@@ -285,6 +286,8 @@ fn changed_problems(
         .iter()
         .filter(|(_, real)| !inputs.contains(real))
         .map(|(listed, _)| listed)
+        // A file the globs leave out is not an input on purpose.
+        .filter(|listed| settings.select.selects(&listed.to_string_lossy()))
         .collect();
     if checked.is_empty() && !strays.is_empty() {
         let shown = |ps: &mut dyn Iterator<Item = &PathBuf>| {
@@ -302,7 +305,7 @@ fn changed_problems(
              to check nothing when a change does not touch the corpus, list only its files, \
              e.g. `git diff --name-only -- corpus/`)",
             shown(&mut strays.iter().copied()),
-            shown(&mut paths.iter()),
+            shown(&mut settings.paths.iter()),
         );
     }
     if !args.run.quiet {
