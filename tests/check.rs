@@ -649,10 +649,16 @@ fn changed_paths_from_git_resolve_against_the_repository_root() {
     // A file the globs leave out is not an input on purpose: no warning,
     // and a list of such files alone checks nothing, successfully.
     c.write("corpus/notes.bak", B);
-    c.cmd(&["corpus", "--exclude", "*.bak", "--changed", "corpus/notes.bak"])
-        .assert()
-        .code(0)
-        .stderr("");
+    c.cmd(&[
+        "corpus",
+        "--exclude",
+        "*.bak",
+        "--changed",
+        "corpus/notes.bak",
+    ])
+    .assert()
+    .code(0)
+    .stderr("");
     // A list none of whose files is an input checks nothing: an error
     // saying what was listed and where the inputs are.
     c.cmd(&["corpus/a.txt", "--changed", "README.md"])
