@@ -505,6 +505,13 @@ fn exclude_globs_leave_files_out() {
     let v = c.json(&[], 1);
     assert_eq!(v["summary"]["files"], 1);
     assert_eq!(findings(&v), [at("corpus/a.txt", 4, 5)]);
+    // The flags scan and clean share (issue 18.4) add to the file's.
+    c.json(&["--exclude", "a.txt"], 0);
+    let v = c.json(
+        &["--no-config", "corpus", "-g", "*.txt", "-g", "!a-copy.txt"],
+        1,
+    );
+    assert_eq!(v["summary"]["files"], 2);
 }
 
 // ---- changed files ---------------------------------------------------------------
@@ -572,11 +579,97 @@ fn changed_list_from_standard_input_ignores_other_and_deleted_files() {
     // NUL-separated, as `git diff --name-only -z` writes it.
     c.write("list", "README.md\0corpus/c.txt\0");
     c.json(&["corpus", "--changed-from", "list"], 1);
-    // Nothing of the corpus changed: nothing to check.
+    // Only deleted files: nothing to check, and said so.
     c.cmd(&["corpus", "--changed-from", "-"])
-        .write_stdin("README.md\n")
+        .write_stdin("corpus/deleted.txt\n")
         .assert()
-        .code(0);
+        .code(0)
+        .stderr(predicate::str::contains(
+            "note: corpus/deleted.txt: listed as changed but not on disk (deleted?); skipped",
+        ));
+}
+
+/// Issue 18.3: `git diff --name-only` lists paths from the repository's
+/// root, so run from a subdirectory none of them matched, and the check
+/// passed having checked nothing.
+#[test]
+fn changed_paths_from_git_resolve_against_the_repository_root() {
+    let c = Corpus::sample();
+    c.write("README.md", "the corpus of the harbour paper\n");
+    c.write("corpus/old.txt", "An article withdrawn since.\n");
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .current_dir(c.path(""))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("HOME", c.path(""))
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        out.stdout
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "corpus"]);
+    // The change: a new file repeating b.txt, an edited README, a deleted
+    // file.
+    c.write(
+        "corpus/c.txt",
+        format!("{C}{}\n", B.lines().nth(1).unwrap()),
+    );
+    c.write(
+        "README.md",
+        "the corpus of the harbour paper, 2nd edition\n",
+    );
+    std::fs::remove_file(c.path("corpus/old.txt")).unwrap();
+    git(&["add", "-A"]);
+    let list = git(&["diff", "--name-only", "-z", "--cached", "HEAD"]);
+
+    let in_corpus = |args: &[&str]| {
+        let mut cmd = c.cmd(args);
+        cmd.current_dir(c.path("corpus")).write_stdin(list.clone());
+        cmd.assert()
+    };
+    let out = in_corpus(&[".", "--changed-from", "-", "--output-format", "json"])
+        .code(1)
+        .stderr(predicate::str::contains(
+            "warning: README.md: listed as changed but not an input of the check; ignored",
+        ))
+        .stderr(predicate::str::contains(
+            "note: corpus/old.txt: listed as changed but not on disk (deleted?); skipped",
+        ));
+    let v: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+    assert_eq!(findings(&v), [at("./c.txt", 4, 4)]);
+    assert_eq!(v["summary"]["warnings"], 1);
+    // --strict-changed makes the stray file an error.
+    in_corpus(&[".", "--changed-from", "-", "--strict-changed"])
+        .code(2)
+        .stderr(predicate::str::contains(
+            "error: README.md: listed as changed but not an input of the check",
+        ));
+    // A file the globs leave out is not an input on purpose: no warning,
+    // and a list of such files alone checks nothing, successfully.
+    c.write("corpus/notes.bak", B);
+    c.cmd(&[
+        "corpus",
+        "--exclude",
+        "*.bak",
+        "--changed",
+        "corpus/notes.bak",
+    ])
+    .assert()
+    .code(0)
+    .stderr("");
+    // A list none of whose files is an input checks nothing: an error
+    // saying what was listed and where the inputs are.
+    c.cmd(&["corpus/a.txt", "--changed", "README.md"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "none of the files listed as changed is an input: listed README.md; \
+             the inputs are under corpus/a.txt",
+        ));
 }
 
 #[test]
@@ -1650,6 +1743,19 @@ fn output_file_is_written_whole() {
     .stdout("");
     let v: Value = serde_json::from_str(&c.read("out/report.sarif")).unwrap();
     validate_sarif(&v);
+    // `--output-file`, the flag's older name, keeps existing CI configs
+    // working (issue 18.9).
+    c.check(&[
+        "corpus",
+        "--output-format",
+        "json",
+        "--output-file",
+        "out/r.json",
+    ])
+    .code(1)
+    .stdout("");
+    let v: Value = serde_json::from_str(&c.read("out/r.json")).unwrap();
+    assert_eq!(v["passed"], false);
 }
 
 #[test]
@@ -1722,4 +1828,75 @@ fn seeds_fail_then_pass_with_a_baseline_then_fail_on_a_new_copy() {
         assert_eq!(findings(&v), [at(name, 2, 2)], "{name}");
         std::fs::remove_file(c.path(name)).unwrap();
     }
+}
+
+/// Issue 18.8: `-q` hides check's summary, as `-h` says; issue 18.5: the
+/// verdict goes to standard error when the output does not end with it.
+#[test]
+fn quiet_shows_only_findings_and_the_verdict_reaches_the_log() {
+    let c = Corpus::sample();
+    let loud = c.stdout(&["corpus"], 1);
+    let quiet = c.stdout(&["corpus", "-q"], 1);
+    assert!(loud.contains("neardup check failed"), "{loud}");
+    assert!(loud.contains("duplicate paragraphs ("), "{loud}");
+    assert!(
+        quiet.starts_with("corpus/a.txt:4-5 repeats lines 2-3"),
+        "{quiet}"
+    );
+    assert!(!quiet.contains("neardup check"), "{quiet}");
+    assert!(!quiet.contains("duplicate paragraphs ("), "{quiet}");
+    assert!(loud.starts_with(&quiet), "{loud}\n---\n{quiet}");
+    // A passing quiet check says nothing at all.
+    c.write("clean/c.txt", C);
+    c.check(&["clean", "-q"]).code(0).stdout("").stderr("");
+
+    // Written to a file, or in a format for tools: the verdict on standard
+    // error, unless -q.
+    c.check(&["corpus", "-o", "report.txt"])
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::starts_with("neardup check failed: "));
+    assert!(c.read("report.txt").contains("neardup check failed"));
+    c.check(&["corpus", "--output-format", "sarif"])
+        .code(1)
+        .stderr(predicate::str::contains("neardup check failed: "));
+    c.check(&["corpus", "--output-format", "sarif", "-o", "r.sarif", "-q"])
+        .code(1)
+        .stdout("")
+        .stderr("");
+    // On standard output as text, the verdict is said once.
+    c.check(&["corpus"]).code(1).stderr("");
+}
+
+/// Issue 18.5: `--top N` summarises a check with too many findings.
+#[test]
+fn top_counts_the_repeats_of_each_kept_paragraph() {
+    let c = Corpus::sample();
+    c.write("corpus/c.txt", format!("{C}0 Comments\n0 Comments\n"));
+    let text = c.stdout(&["corpus", "--top", "1"], 1);
+    let lines: Vec<&str> = text.lines().collect();
+    // "0 Comments" is kept in a.txt and repeated once in b.txt, twice in
+    // c.txt; a tie between files goes to the first in input order.
+    assert_eq!(
+        lines[..5],
+        [
+            "most repeated paragraphs (1 of 3 clusters), occurrences and first occurrence:",
+            "        4  corpus/a.txt:6  0 Comments",
+            "",
+            "files with the most duplicate paragraphs (1 of 3), duplicates / paragraphs:",
+            "          2 / 6  corpus/a.txt",
+        ],
+        "{text}"
+    );
+    assert!(
+        text.ends_with("(--max-duplicate-ratio 0 allows none)\n"),
+        "{text}"
+    );
+    assert_eq!(
+        c.stdout(&["corpus", "--top", "1", "-q"], 1),
+        lines[..5].join("\n") + "\n"
+    );
+    c.check(&["corpus", "--top", "1", "--output-format", "json"])
+        .code(2)
+        .stderr(predicate::str::contains("--top summarises the text output"));
 }

@@ -32,10 +32,16 @@ fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
 /// Runs `neardup ARGS PATHS` in the repository, checks the exit code and
 /// returns standard output.
 fn stdout_of(args: &[&str], paths: &[&Path], code: i32) -> Vec<u8> {
+    let paths: Vec<&str> = paths.iter().map(|p| p.to_str().unwrap()).collect();
+    stdout_in(&repo(), &[args, &paths].concat(), code)
+}
+
+/// Runs `neardup ARGS` in `dir`, checks the exit code and returns standard
+/// output.
+fn stdout_in(dir: &Path, args: &[&str], code: i32) -> Vec<u8> {
     neardup()
-        .current_dir(repo())
+        .current_dir(dir)
         .args(args)
-        .args(paths)
         .assert()
         .code(code)
         .get_output()
@@ -549,4 +555,214 @@ fn colour_only_when_asked_or_on_a_terminal() {
         .arg(&p)
         .assert()
         .stdout(predicate::str::contains("\x1b[").not());
+}
+
+/// Issue 18.9: `-o/--output FILE` on every command that writes a report;
+/// scan's report is written whole and never over an input.
+#[test]
+fn scan_writes_its_report_to_a_file_but_never_over_an_input() {
+    let dir = TempDir::new().unwrap();
+    let line = "The harbour board voted on Tuesday to rebuild the old north pier.\n";
+    write(dir.path(), "corpus/a.txt", line.repeat(2));
+    let run = |args: &[&str], code: i32| {
+        neardup()
+            .current_dir(dir.path())
+            .args(["scan", "--output-format", "json"])
+            .args(args)
+            .assert()
+            .code(code)
+            .get_output()
+            .clone()
+    };
+    let stdout = run(&["corpus"], 1).stdout;
+    let out = run(&["corpus", "-o", "report.json"], 1);
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        std::fs::read(dir.path().join("report.json")).unwrap(),
+        stdout
+    );
+    assert_eq!(
+        common::files_under(dir.path()),
+        ["corpus/a.txt", "report.json"]
+    );
+    for (args, what) in [
+        (
+            &["corpus/a.txt", "--output", "corpus/a.txt"][..],
+            "it is an input",
+        ),
+        (
+            &["corpus", "-o", "corpus/report.json"][..],
+            "inside the input directory corpus",
+        ),
+    ] {
+        let out = run(args, 2);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(what), "{stderr}");
+        assert!(out.stdout.is_empty());
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("corpus/a.txt")).unwrap(),
+        line.repeat(2)
+    );
+    assert_eq!(
+        common::files_under(dir.path()),
+        ["corpus/a.txt", "report.json"]
+    );
+    // A directory that cannot hold the report: an error, and nothing left
+    // behind.
+    let out = run(&["corpus", "-o", "missing/report.json"], 2);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing/report.json"));
+    assert_eq!(
+        common::files_under(dir.path()),
+        ["corpus/a.txt", "report.json"]
+    );
+}
+
+/// Issue 18.8: `-q` does what `-h` says for every command: scan shows no
+/// progress (its report is its output), clean no summary.
+#[test]
+fn quiet_hides_cleans_summary() {
+    let dir = TempDir::new().unwrap();
+    let line = "The harbour board voted on Tuesday to rebuild the old north pier.\n";
+    write(dir.path(), "corpus/a.txt", line.repeat(2));
+    let clean = |quiet: &[&str]| {
+        let out = neardup()
+            .current_dir(dir.path())
+            .args(["clean", "corpus", "-o", "out"])
+            .args(quiet)
+            .assert()
+            .code(0)
+            .get_output()
+            .clone();
+        String::from_utf8(out.stderr).unwrap()
+    };
+    assert!(clean(&[]).starts_with("cleaned 1 input"));
+    assert_eq!(clean(&["-q"]), "");
+}
+
+/// Issue 18.4: every command selects its inputs the same way: `-g GLOB`
+/// (`!` to leave out), `--exclude GLOB`, and `neardup.toml`, read by scan
+/// and clean as by check, with flags over the file.
+#[test]
+fn scan_and_clean_select_inputs_with_globs_and_the_configuration_file() {
+    let dir = TempDir::new().unwrap();
+    let line = "The harbour board voted on Tuesday to rebuild the old north pier.\n";
+    let boiler = "Copyright the harbour paper, all rights reserved.\n";
+    write(dir.path(), "doc/a.txt", format!("{line}{line}"));
+    write(dir.path(), "doc/b.ps", format!("{boiler}{boiler}"));
+    write(dir.path(), "doc/c.txt", boiler);
+    let json = |args: &[&str], code: i32| -> Value {
+        let all = [&["scan", "--output-format", "json", "doc"], args].concat();
+        serde_json::from_slice(&stdout_in(dir.path(), &all, code)).unwrap()
+    };
+    let inputs = |v: &Value| v["summary"]["inputs"].as_u64().unwrap();
+    let dups = |v: &Value| v["summary"]["duplicate_paragraphs"].as_u64().unwrap();
+    assert_eq!((inputs(&json(&[], 1)), dups(&json(&[], 1))), (3, 3));
+    assert_eq!(inputs(&json(&["-g", "!*.ps"], 1)), 2);
+    assert_eq!(inputs(&json(&["--exclude", "*.ps"], 1)), 2);
+    assert_eq!(inputs(&json(&["-g", "*.ps"], 1)), 1);
+    assert_eq!(inputs(&json(&["--glob", "doc/*.txt", "-g", "!a.*"], 0)), 1);
+
+    // The configuration file: read by scan without being asked, shared
+    // sections only (check's keys are ignored), flags add to its globs.
+    write(
+        dir.path(),
+        "neardup.toml",
+        "paths = [\"doc\"]\nmax-clusters = 3\nexclude = [\"*.ps\"]\n\
+         [allow]\nparagraphs = [\"The harbour board voted on Tuesday to rebuild the old north pier.\"]\n",
+    );
+    let v = json(&[], 0);
+    assert_eq!((inputs(&v), dups(&v)), (2, 0));
+    assert_eq!(inputs(&json(&["--exclude", "c.txt"], 0)), 1);
+    assert_eq!(inputs(&json(&["--no-config"], 1)), 3);
+    write(dir.path(), "other.toml", "thresold = 0.9\n");
+    neardup()
+        .current_dir(dir.path())
+        .args(["scan", "doc", "--config", "other.toml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("other.toml"));
+    // -v names the file read.
+    neardup()
+        .current_dir(dir.path())
+        .args(["scan", "-v", "doc"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("configuration: neardup.toml"));
+
+    // clean reads the same: b.ps is neither read nor written.
+    neardup()
+        .current_dir(dir.path())
+        .args(["clean", "-q", "doc", "-o", "out"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        common::files_under(&dir.path().join("out")),
+        ["a.txt", "c.txt"]
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/a.txt")).unwrap(),
+        format!("{line}{line}"),
+        "the allowlist of the file applies"
+    );
+}
+
+/// Issue 18.5: `--top N` summarises a report too long to read: the most
+/// repeated paragraphs with their counts, the files with most duplicates.
+#[test]
+fn top_summarises_the_most_repeated_paragraphs_and_files() {
+    let news = repo().join("data/news");
+    let text = String::from_utf8(stdout_of(&["scan", "--top", "2"], &[&news], 1)).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[0].starts_with("most repeated paragraphs (2 of 12 clusters)"),
+        "{text}"
+    );
+    assert!(lines[1].trim_start().starts_with("4  "), "{text}");
+    assert!(lines[1].ends_with("Related Topics"), "{text}");
+    assert!(lines[2].trim_start().starts_with("4  "), "{text}");
+    assert!(
+        lines[4].starts_with("files with the most duplicate paragraphs (2 of 8)"),
+        "{text}"
+    );
+    assert!(lines[5].trim_start().starts_with("6 / 8  "), "{text}");
+    assert!(
+        lines[5].ends_with("05-coastline-post-lake-venn.txt"),
+        "{text}"
+    );
+    assert_eq!(lines.len(), 9, "{text}");
+    assert!(lines[8].starts_with("21 duplicate paragraphs"), "{text}");
+
+    let out = stdout_of(
+        &["scan", "--top", "3", "--output-format", "json"],
+        &[&news],
+        1,
+    );
+    let v: Value = serde_json::from_slice(&out).unwrap();
+    let top = v["top_paragraphs"].as_array().unwrap();
+    assert_eq!(top.len(), 3);
+    assert_eq!(top[0]["occurrences"], 4);
+    assert_eq!(top[0]["duplicates"], 3);
+    assert_eq!(top[0]["text"], "Related Topics");
+    let counts: Vec<u64> = top
+        .iter()
+        .map(|p| p["occurrences"].as_u64().unwrap())
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    let files = v["top_files"].as_array().unwrap();
+    assert_eq!(
+        (
+            files[0]["duplicates"].as_u64(),
+            files[0]["paragraphs"].as_u64()
+        ),
+        (Some(6), Some(8))
+    );
+    assert_eq!(v["summary"]["duplicate_paragraphs"], 21);
+    assert!(v.get("clusters").is_none());
+    // jsonl is one cluster per line: no summary form.
+    stdout_of(
+        &["scan", "--top", "3", "--output-format", "jsonl"],
+        &[&news],
+        2,
+    );
 }

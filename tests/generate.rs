@@ -116,6 +116,16 @@ fn man_page_covers_every_command_and_flag() {
     }
     // The long help is there, not only the one-line summary.
     assert!(page.contains("Parquet ids may be strings, integers or fixed\\-size binary"));
+    // Issue 18.16: what the exit codes mean, and that warnings (a broken
+    // link in a tree) do not change them.
+    let status = page
+        .split(".SH \"EXIT STATUS\"")
+        .nth(1)
+        .expect("an EXIT STATUS section");
+    for code in ["\\fB0\\fR", "\\fB1\\fR", "\\fB2\\fR", "\\fB130, 143\\fR"] {
+        assert!(status.contains(code), "EXIT STATUS lacks {code}");
+    }
+    assert!(status.contains("broken symbolic link"));
     if available("groff") {
         let (ok, warnings) = run_with_input("groff", &["-man", "-Tutf8", "-ww", "-z"], &page);
         assert!(ok && warnings.is_empty(), "groff: {warnings}");

@@ -135,6 +135,9 @@ pub struct CleanArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    #[command(flatten)]
+    pub select: SelectArgs,
+
     /// Copy malformed records through unchanged without failing.
     ///
     /// Records that are not JSON, lack the text field or hold a text that
@@ -163,6 +166,9 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
+    #[command(flatten)]
+    pub select: SelectArgs,
+
     /// Skip malformed records without failing.
     ///
     /// Records that are not JSON, lack the text field or hold a text that
@@ -179,6 +185,27 @@ pub struct ScanArgs {
     /// fields are only ever added to.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text, value_name = "FORMAT")]
     pub output_format: OutputFormat,
+
+    /// Show a summary instead: the N most repeated paragraphs and the N
+    /// files with most duplicates.
+    ///
+    /// For a report too long to read. Each paragraph is shown with its
+    /// number of occurrences, where it first occurs and its first words;
+    /// each file with its duplicate paragraphs and its paragraphs; then
+    /// the usual summary line. With `--output-format json`, one object with
+    /// `top_paragraphs` and `top_files` in place of `clusters` and
+    /// `passages`; not with `jsonl`.
+    #[arg(long, value_name = "N")]
+    pub top: Option<usize>,
+
+    /// Write the report to FILE instead of standard output.
+    ///
+    /// FILE is written under a temporary name beside it, synced and
+    /// renamed once complete, so a failed run never leaves half a report
+    /// under its name. It may not be an input, nor lie inside an input
+    /// directory.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 
     /// When to colour text output.
     ///
@@ -203,7 +230,10 @@ pub struct RunArgs {
     /// Do not show the progress bar, nor clean's and check's summary.
     ///
     /// The bar is also hidden when standard error is not a terminal.
-    /// Findings still go to standard output, errors to standard error.
+    /// Findings still go to standard output, errors and warnings to
+    /// standard error. `check -q` prints only the findings in text output
+    /// (no counts, no verdict, nothing on standard error but problems):
+    /// the exit status tells whether it passed.
     #[arg(short, long)]
     pub quiet: bool,
 
@@ -285,6 +315,48 @@ pub struct DetectArgs {
     /// never text a document shares with others.
     #[arg(long, value_enum, default_value_t = ScopeArg::All, value_name = "SCOPE", help_heading = "Detection")]
     pub scope: ScopeArg,
+}
+
+/// Which inputs are read, and the configuration file; the same for every
+/// command that reads a corpus.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Read only files matching GLOB; `!GLOB` leaves them out (repeatable).
+    ///
+    /// As ripgrep's `-g`: when any GLOB without `!` is given, only files
+    /// matching one of them are read; `!GLOB` (quote it from the shell)
+    /// leaves matching files out. A glob with a `/` is matched against the
+    /// whole path as neardup shows it, one without against the file name;
+    /// `*` does not cross `/`, `**` does. They apply to files named on the
+    /// command line too, and add to `glob` in the configuration file.
+    #[arg(
+        short = 'g',
+        long = "glob",
+        value_name = "GLOB",
+        help_heading = "Input selection"
+    )]
+    pub glob: Vec<String>,
+
+    /// Leave out files matching GLOB (repeatable); as `-g '!GLOB'`.
+    ///
+    /// Matched like `--glob`; adds to `exclude` in the configuration file.
+    #[arg(long, value_name = "GLOB", help_heading = "Input selection")]
+    pub exclude: Vec<String>,
+
+    /// Configuration file [default: ./neardup.toml, if there is one].
+    ///
+    /// Every command reads its detection and input options, `glob` and
+    /// `exclude`, and the allowlist; `check` also its paths, limits,
+    /// baseline, cache and output format. Flags given on the command line
+    /// win over it; unknown keys are errors. `-v` names the file read.
+    #[arg(long, value_name = "FILE", help_heading = "Configuration")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore ./neardup.toml.
+    ///
+    /// Every setting then comes from the flags and the defaults.
+    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
+    pub no_config: bool,
 }
 
 /// Settings for reading the input.

@@ -9,9 +9,9 @@
 
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, BufWriter, Read, Write};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use neardup::corpus::compress::{self, Compression, Encoder};
@@ -25,9 +25,10 @@ use serde::Serialize;
 
 use super::args::CleanArgs;
 use super::inputs::{self, Origin};
+use super::output::{self, Staged};
 use super::{
-    Status, interrupt, print_diagnostics, print_problems, print_timings, progress, scan_options,
-    set_threads, settings, skip_bad_records,
+    Status, print_diagnostics, print_problems, print_timings, progress, set_threads,
+    shared_settings, skip_bad_records,
 };
 
 /// Where one input's cleaned bytes go.
@@ -42,19 +43,25 @@ enum Target {
     },
 }
 
-pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
-    let config = settings::config(&args.detect)?;
+pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    let (shared, config_file) = shared_settings(&mut args, matches)?;
     set_threads(args.run.threads)?;
     // The outputs are never read as input (and an output inside an input
-    // directory is refused below).
+    // directory is refused below); nor is the configuration file.
     let outputs: Vec<&Path> = std::iter::once(args.output.as_path())
         .chain(args.removed.as_deref())
+        .chain(config_file.as_deref())
         .collect();
     let (found, path_problems) =
-        inputs::collect_with_origins(&args.paths, args.input.input_format, &outputs);
+        inputs::collect(&args.paths, shared.input_format, &shared.select, &outputs);
     let (inputs, origins): (Vec<Input>, Vec<Origin>) = found.into_iter().unzip();
     let targets = match plan(&args.output, &origins).and_then(|targets| {
-        refuse_inputs(&targets, args.removed.as_deref(), &args.paths, &origins).map(|()| targets)
+        let files = targets.iter().filter_map(|t| match t {
+            Target::File { path, .. } => Some(path.as_path()),
+            Target::Stdout => None,
+        });
+        output::refuse_inputs(files.chain(args.removed.as_deref()), &args.paths, &origins)
+            .map(|()| targets)
     }) {
         Ok(targets) => targets,
         Err(message) => {
@@ -65,8 +72,8 @@ pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
     print_problems(&path_problems);
 
     let bar = progress::Bar::new(!args.run.quiet);
-    let mut report = pipeline::scan(&inputs, &config, &scan_options(&args.input), &bar)?;
-    if args.skip_bad_records {
+    let mut report = pipeline::scan(&inputs, &shared.config, &shared.options, &bar)?;
+    if shared.skip_bad_records {
         skip_bad_records(&mut report);
     }
     print_diagnostics(&report);
@@ -82,13 +89,13 @@ pub fn run(args: &CleanArgs) -> anyhow::Result<Status> {
         .collect();
     let removals = Removals::new(&report, &inputs);
     let options = CleanOptions {
-        paragraphs: config.paragraphs(),
-        fields: scan_options(&args.input).fields,
+        paragraphs: shared.config.paragraphs(),
+        fields: shared.options.fields.clone(),
         drop_empty: args.drop_empty,
     };
 
     let mut log = match &args.removed {
-        Some(path) => Some(Staged::create(path)?),
+        Some(path) => Some(create(path)?),
         None => None,
     };
     let mut totals = Stats::default();
@@ -225,7 +232,7 @@ fn clean_one(
         Some(c) => c,
         None => input_compression(input)?,
     };
-    let mut staged = Staged::create(path)?;
+    let mut staged = create(path)?;
     let write_failed = Cell::new(false);
     let watched = Watched {
         inner: staged.writer(),
@@ -252,6 +259,14 @@ fn clean_one(
     }
     staged.commit()?;
     Ok((stats, lines))
+}
+
+/// Starts writing `path`, creating its directory (`-o DIR` mirrors the
+/// inputs' directories).
+fn create(path: &Path) -> anyhow::Result<Staged> {
+    let dir = output::parent(path);
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    Staged::create(path)
 }
 
 /// The encoder for an output of `format`: WET gets a gzip member per
@@ -289,61 +304,6 @@ fn input_compression(input: &Input) -> anyhow::Result<Compression> {
         .and_then(|r| r.take(4).read_to_end(&mut head))
         .with_context(|| input.source.name().to_owned())?;
     Ok(compress::detect(&head))
-}
-
-/// An output file being written under a temporary name in its final
-/// directory; renamed to its final name by [`Staged::commit`], deleted if
-/// dropped before.
-struct Staged {
-    temp: tempfile::NamedTempFile,
-    path: PathBuf,
-    /// Deletes the temporary file on an interrupt; dropped after `temp`.
-    _tracked: interrupt::Tracked,
-}
-
-impl Staged {
-    /// Starts writing `path`.
-    fn create(path: &Path) -> anyhow::Result<Staged> {
-        let dir = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
-        };
-        fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        let name = path.file_name().unwrap_or_default().to_string_lossy();
-        let prefix = format!(".{name}.");
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".neardup-tmp");
-        // Temporary files are created private (0600); an output should get
-        // the permissions of any new file, 0666 less the umask.
-        #[cfg(unix)]
-        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-        let temp = builder
-            .tempfile_in(dir)
-            .with_context(|| format!("creating a temporary file in {}", dir.display()))?;
-        Ok(Staged {
-            _tracked: interrupt::track(temp.path().to_path_buf()),
-            temp,
-            path: path.to_path_buf(),
-        })
-    }
-
-    fn writer(&mut self) -> &mut File {
-        self.temp.as_file_mut()
-    }
-
-    /// Flushes to disk and moves the file to its final name.
-    fn commit(self) -> anyhow::Result<()> {
-        let path = self.path;
-        self.temp
-            .as_file()
-            .sync_all()
-            .with_context(|| format!("writing {}", path.display()))?;
-        self.temp
-            .persist(&path)
-            .map_err(|e| e.error)
-            .with_context(|| format!("writing {}", path.display()))?;
-        Ok(())
-    }
 }
 
 /// Chooses each input's output.
@@ -440,101 +400,6 @@ fn compression_by_name(path: &Path) -> Compression {
     } else {
         Compression::None
     }
-}
-
-/// Refuses any output (or the log) that is an input or lies inside a
-/// directory being read. (The walk leaves neardup's outputs out as well,
-/// but a cleaned corpus written into the corpus it cleans is a trap: the
-/// next run of any other tool over that directory reads both.)
-fn refuse_inputs(
-    targets: &[Target],
-    log: Option<&Path>,
-    paths: &[PathBuf],
-    origins: &[Origin],
-) -> Result<(), String> {
-    let files: HashSet<PathBuf> = origins
-        .iter()
-        .filter_map(|o| match o {
-            Origin::File { path, .. } => fs::canonicalize(path).ok(),
-            Origin::Stdin => None,
-        })
-        .collect();
-    let dirs: Vec<(PathBuf, &PathBuf)> = paths
-        .iter()
-        .filter(|p| p.is_dir())
-        .filter_map(|p| fs::canonicalize(p).ok().map(|c| (c, p)))
-        .collect();
-    let outputs = targets
-        .iter()
-        .filter_map(|t| match t {
-            Target::File { path, .. } => Some(path.as_path()),
-            Target::Stdout => None,
-        })
-        .chain(log);
-    let mut seen = HashSet::new();
-    for out in outputs {
-        let resolved = resolve(out);
-        if files.contains(&resolved) {
-            return Err(format!(
-                "refusing to write {}: it is an input",
-                out.display()
-            ));
-        }
-        if let Some((_, dir)) = dirs.iter().find(|(d, _)| resolved.starts_with(d)) {
-            return Err(format!(
-                "refusing to write {}: it is inside the input directory {}, which is being read",
-                out.display(),
-                dir.display()
-            ));
-        }
-        if !seen.insert(resolved) {
-            return Err(format!(
-                "{} is named as two outputs (the removal log and a cleaned file?)",
-                out.display()
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The absolute path `path` names, symbolic links resolved as far as the
-/// path exists.
-fn resolve(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(real) = fs::canonicalize(existing) {
-            let mut out = real;
-            for part in rest.iter().rev() {
-                out.push(part);
-            }
-            return normalise(&out);
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_owned());
-                existing = parent;
-            }
-            _ => return normalise(&absolute),
-        }
-    }
-}
-
-/// Removes `.` and resolves `..` lexically (for the part of a path that
-/// does not exist yet).
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// One line of the removal log.
@@ -662,10 +527,5 @@ mod tests {
         assert!(err.contains("directory"), "{err}");
         let err = plan(Path::new("o"), &[Origin::Stdin, file("x", None)]).unwrap_err();
         assert!(err.contains("standard input"), "{err}");
-    }
-
-    #[test]
-    fn normalise_resolves_dots() {
-        assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
     }
 }

@@ -69,5 +69,45 @@ fn man(cmd: clap::Command, out: &mut dyn Write) -> io::Result<()> {
             }
         }
     }
+    exit_status().to_writer(out)?;
     main.render_version_section(out)
+}
+
+/// The EXIT STATUS section: what each code means, for every command (the
+/// README's tables in man page form).
+fn exit_status() -> Roff {
+    let mut roff = Roff::new();
+    roff.control("SH", ["EXIT STATUS"]);
+    for (code, meaning) in [
+        (
+            "0",
+            "scan: no duplicates. clean: every input written. check: passed (also when a \
+             limit is exceeded with --exit-zero, and when --write-baseline wrote the \
+             baseline). explain: not near-duplicates. params, --generate: done.",
+        ),
+        (
+            "1",
+            "scan: duplicates found. check: a limit is exceeded. explain: near-duplicates.",
+        ),
+        (
+            "2",
+            "An error: a bad flag or configuration, an unreadable path or output, a \
+             malformed record. The other inputs are still read and reported. Warnings \
+             (a binary file or a broken symbolic link found in a directory and skipped, \
+             invalid UTF-8, malformed records with --skip-bad-records, changed files that \
+             are not inputs) do not change the status.",
+        ),
+        (
+            "130, 143",
+            "Interrupted by SIGINT or SIGTERM; temporary files are deleted.",
+        ),
+    ] {
+        roff.control("TP", [])
+            .text([bold(code)])
+            .text([roman(meaning)]);
+    }
+    roff.control("PP", []).text([roman(
+        "A closed standard output (neardup scan | head) ends the run quietly, not as an error.",
+    )]);
+    roff
 }

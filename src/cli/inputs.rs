@@ -11,6 +11,7 @@ use neardup::Error;
 use neardup::corpus::{FileSource, Format, Input, ReadSeek, Source, looks_binary, sniff};
 
 use super::args::InputFormat;
+use super::config::Select;
 use super::interrupt;
 
 /// Standard input, copied to a temporary file first so that the
@@ -56,20 +57,12 @@ pub enum Origin {
     },
 }
 
-/// The inputs named by `paths`, and the problems with paths: errors for
-/// those that could not be used (reported, while the others are still
-/// scanned), warnings for files left out on purpose.
-pub fn collect(paths: &[PathBuf], format: InputFormat) -> (Vec<Input>, Vec<Error>) {
-    let (inputs, problems) = collect_with_origins(paths, format, &[]);
-    (
-        inputs.into_iter().map(|(input, _)| input).collect(),
-        problems,
-    )
-}
-
-/// As [`collect`], with where each input came from. Directory walks leave
-/// out `exclude` (the outputs of `clean`: an output directory inside an
-/// input directory is never read as input).
+/// The inputs named by `paths`, with where each came from, and the
+/// problems with paths: errors for those that could not be used
+/// (reported, while the others are still scanned), warnings for files left
+/// out on purpose. Files `select` does not select are left out silently;
+/// directory walks also leave out `exclude` (neardup's own files: an
+/// output inside an input directory is never read as input).
 ///
 /// The rules, like ripgrep's and fd's where they apply:
 ///
@@ -79,18 +72,22 @@ pub fn collect(paths: &[PathBuf], format: InputFormat) -> (Vec<Input>, Vec<Error
 ///   directory that contains it (a loop) is an error naming the link; the
 ///   rest of the walk goes on.
 /// - A file reached twice (named twice, or through a link) is read once,
-///   with a warning.
+///   with a warning. A link whose target does not exist, found in a
+///   directory, is left out with a warning (named on the command line, it
+///   is an error).
 /// - In a directory walk, a file that looks binary (a NUL byte in its first
 ///   8 KiB, decompressed) and anything that is not a regular file (a FIFO,
 ///   a socket) is left out with a warning. Files named on the command line
 ///   are read whatever they hold.
-pub fn collect_with_origins(
+pub fn collect(
     paths: &[PathBuf],
     format: InputFormat,
+    select: &Select,
     exclude: &[&Path],
 ) -> (Vec<(Input, Origin)>, Vec<Error>) {
     let mut walk = Walk {
         format,
+        select,
         exclude: exclude
             .iter()
             .filter_map(|p| fs::canonicalize(p).ok())
@@ -158,8 +155,10 @@ fn file_id(path: &Path, _: &fs::Metadata) -> FileId {
 }
 
 /// The state of collecting inputs.
-struct Walk {
+struct Walk<'s> {
     format: InputFormat,
+    /// The globs a file must pass.
+    select: &'s Select,
     /// Canonical paths never read as input.
     exclude: Vec<PathBuf>,
     /// Every file and directory reached so far, and the path it was first
@@ -169,7 +168,7 @@ struct Walk {
     problems: Vec<Error>,
 }
 
-impl Walk {
+impl Walk<'_> {
     /// Whether `path` is reached for the first time; if not, warns.
     fn first_visit(&mut self, path: &Path, meta: &fs::Metadata) -> bool {
         match self.seen.entry(file_id(path, meta)) {
@@ -192,6 +191,11 @@ impl Walk {
     /// Adds the file `path` unless it was seen before or, found in a
     /// directory walk, is not a text file.
     fn file(&mut self, path: &Path, meta: &fs::Metadata, origin: Origin, walked: bool) {
+        // Left out by the user's globs: silently, before the file is
+        // looked at (a binary file excluded draws no warning).
+        if !self.select.selects(&name(path)) {
+            return;
+        }
         if walked && !meta.is_file() {
             let message = "not a regular file (a FIFO, socket or device); skipped";
             return self.problems.push(Error::skipped(&name(path), message));
@@ -232,7 +236,7 @@ impl Walk {
             let meta = match fs::metadata(&path) {
                 Ok(meta) => meta,
                 Err(e) => {
-                    self.problems.push(path_error(&path, e));
+                    self.problems.push(walked_path_error(&path, e));
                     continue;
                 }
             };
@@ -288,6 +292,21 @@ fn path_error(path: &Path, e: io::Error) -> Error {
         _ => format!("cannot follow the symbolic link: {e}"),
     };
     Error::io(&name(path), io::Error::new(e.kind(), message))
+}
+
+/// The problem with a path found in a directory walk: as [`path_error`],
+/// except that a dangling symbolic link is a warning, as in ripgrep. A
+/// tree with a stale link is common (a copy of /usr/share/doc has
+/// several) and nothing in it went unread, so it must not hide the exit
+/// status that says whether duplicates were found.
+fn walked_path_error(path: &Path, e: io::Error) -> Error {
+    let dangling = e.kind() == io::ErrorKind::NotFound
+        && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if dangling {
+        let message = "broken symbolic link: its target does not exist; skipped";
+        return Error::skipped(&name(path), message);
+    }
+    path_error(path, e)
 }
 
 fn spool_stdin() -> io::Result<StdinSource> {

@@ -4,10 +4,12 @@
 mod args;
 mod check;
 mod clean;
+mod config;
 mod explain;
 mod generate;
 mod inputs;
 mod interrupt;
+mod output;
 mod progress;
 mod settings;
 
@@ -17,8 +19,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 use neardup::lsh::LshParams;
 use neardup::pipeline::{self, ScanOptions};
-use neardup::report::json::{Json, Jsonl};
-use neardup::report::text::Text;
+use neardup::report::json::{Json, Jsonl, TopJson};
+use neardup::report::text::{Text, TopText};
 use neardup::report::{Render, Report};
 
 use args::{Cli, ColorChoice, Command, OutputFormat, ParamsArgs, ScanArgs};
@@ -65,8 +67,8 @@ fn quiet_guarded_panics() {
 }
 
 pub fn main() -> ExitCode {
-    // The matches are kept: `check` asks them which flags were given, to
-    // let them override its configuration file.
+    // The matches are kept: the commands ask them which flags were given,
+    // to let them override the configuration file.
     let parsed = Cli::command().try_get_matches().and_then(|m| {
         Cli::from_arg_matches(&m)
             .map(|cli| (cli, m))
@@ -89,14 +91,9 @@ pub fn main() -> ExitCode {
     quiet_guarded_panics();
     let result = match (cli.generate, cli.command) {
         (Some(what), _) => generate::run(what),
-        (None, Some(Command::Scan(args))) => scan(&args),
-        (None, Some(Command::Clean(args))) => clean::run(&args),
-        (None, Some(Command::Check(args))) => check::run(
-            args,
-            matches
-                .subcommand_matches("check")
-                .expect("the subcommand parsed is `check`"),
-        ),
+        (None, Some(Command::Scan(args))) => scan(args, subcommand(&matches)),
+        (None, Some(Command::Clean(args))) => clean::run(args, subcommand(&matches)),
+        (None, Some(Command::Check(args))) => check::run(args, subcommand(&matches)),
         (None, Some(Command::Params(args))) => params(&args),
         (None, Some(Command::Explain(args))) => explain::run(&args),
         // Without either, clap has already printed the help and exited.
@@ -110,6 +107,61 @@ pub fn main() -> ExitCode {
             Status::Error.into()
         }
     }
+}
+
+/// The matches of the subcommand that was parsed.
+fn subcommand(matches: &clap::ArgMatches) -> &clap::ArgMatches {
+    matches
+        .subcommand()
+        .map(|(_, m)| m)
+        .expect("a subcommand was parsed")
+}
+
+/// The flags of a command that reads a corpus with the shared settings.
+trait CorpusArgs {
+    /// Detection and input flags (updated from the configuration file),
+    /// input selection, `--skip-bad-records`, `-v`.
+    fn parts(
+        &mut self,
+    ) -> (
+        &mut args::DetectArgs,
+        &mut args::InputArgs,
+        &args::SelectArgs,
+        bool,
+        bool,
+    );
+}
+
+/// `scan` and `clean` have the same fields for it.
+macro_rules! corpus_args {
+    ($($command:ty),*) => {$(
+        impl CorpusArgs for $command {
+            fn parts(
+                &mut self,
+            ) -> (&mut args::DetectArgs, &mut args::InputArgs, &args::SelectArgs, bool, bool) {
+                let verbose = self.run.verbose;
+                (&mut self.detect, &mut self.input, &self.select, self.skip_bad_records, verbose)
+            }
+        }
+    )*};
+}
+corpus_args!(ScanArgs, args::CleanArgs);
+
+/// The shared settings of `scan` and `clean` (`check` adds its own):
+/// flags, then the configuration file, validated; with `-v`, names the
+/// file read. Also returns the file's path.
+fn shared_settings(
+    args: &mut impl CorpusArgs,
+    matches: &clap::ArgMatches,
+) -> anyhow::Result<(config::Shared, Option<std::path::PathBuf>)> {
+    let (detect, input, select, skip_bad_records, verbose) = args.parts();
+    let loaded = config::Loaded::read(select)?;
+    if verbose && let Some(path) = &loaded.path {
+        eprintln!("configuration: {}", path.display());
+    }
+    let shared =
+        config::Shared::resolve(&loaded, detect, input, select, skip_bad_records, matches)?;
+    Ok((shared, loaded.path))
 }
 
 /// A closed pipe (`neardup scan | head`) is how the reader says it has seen
@@ -150,15 +202,30 @@ fn print_timings(report: &Report) {
     eprintln!("timings: {}", stages.join(", "));
 }
 
-fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
-    let config = settings::config(&args.detect)?;
+fn scan(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    if args.top.is_some() && args.output_format == OutputFormat::Jsonl {
+        anyhow::bail!("--top summarises in text or json; jsonl is one cluster per line");
+    }
+    let (shared, config_file) = shared_settings(&mut args, matches)?;
     set_threads(args.run.threads)?;
-    let options = scan_options(&args.input);
-    let (inputs, path_problems) = inputs::collect(&args.paths, args.input.input_format);
+    // The report is never an input; nor is the configuration file.
+    let own: Vec<&std::path::Path> = args
+        .output
+        .iter()
+        .chain(&config_file)
+        .map(|p| p.as_path())
+        .collect();
+    let (found, path_problems) =
+        inputs::collect(&args.paths, shared.input_format, &shared.select, &own);
+    let (inputs, origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+    if let Err(message) = output::refuse_inputs(args.output.as_deref(), &args.paths, &origins) {
+        eprintln!("error: {message}");
+        return Ok(Status::Error);
+    }
     print_problems(&path_problems);
     let bar = progress::Bar::new(!args.run.quiet);
-    let mut report = pipeline::scan(&inputs, &config, &options, &bar)?;
-    if args.skip_bad_records {
+    let mut report = pipeline::scan(&inputs, &shared.config, &shared.options, &bar)?;
+    if shared.skip_bad_records {
         skip_bad_records(&mut report);
     }
     print_diagnostics(&report);
@@ -167,15 +234,22 @@ fn scan(args: &ScanArgs) -> anyhow::Result<Status> {
         print_timings(&report);
     }
 
-    let color = use_color(args.color);
-    let renderer: Box<dyn Render> = match args.output_format {
-        OutputFormat::Text => Box::new(Text { color }),
-        OutputFormat::Json => Box::new(Json),
-        OutputFormat::Jsonl => Box::new(Jsonl),
+    let color = args.output.is_none() && use_color(args.color);
+    let renderer: Box<dyn Render> = match (args.output_format, args.top) {
+        (OutputFormat::Text, None) => Box::new(Text { color }),
+        (OutputFormat::Text, Some(n)) => Box::new(TopText { n, color }),
+        (OutputFormat::Json, None) => Box::new(Json),
+        (OutputFormat::Json, Some(n)) => Box::new(TopJson { n }),
+        (OutputFormat::Jsonl, _) => Box::new(Jsonl),
     };
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    renderer.render(&report, &mut out)?;
-    out.flush()?;
+    match &args.output {
+        Some(path) => output::write_file(path, |out| renderer.render(&report, out))?,
+        None => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            renderer.render(&report, &mut out)?;
+            out.flush()?;
+        }
+    }
 
     let errors = report.diagnostics.iter().any(|d| !d.is_warning());
     Ok(if errors {

@@ -9,6 +9,7 @@ use std::io;
 
 use serde::Serialize;
 
+use super::top::Top;
 use super::{Cluster, End, Location, Passage, Render, Report};
 use crate::Similarity;
 
@@ -267,6 +268,85 @@ fn report_out(r: &Report) -> ReportOut<'_> {
                 message: d.message(),
             })
             .collect(),
+    }
+}
+
+/// The summary view of a report ([`Top`]) as one JSON object: `version`,
+/// `tool`, `settings`, `summary` and `diagnostics` as in [`Json`], and
+/// `top_paragraphs` and `top_files` instead of the clusters and passages.
+#[derive(Clone, Copy, Debug)]
+pub struct TopJson {
+    /// Entries of each list at most.
+    pub n: usize,
+}
+
+#[derive(Serialize)]
+struct TopOut<'a> {
+    version: u32,
+    tool: ToolOut,
+    settings: SettingsOut,
+    summary: SummaryOut,
+    top_paragraphs: Vec<TopParagraphOut<'a>>,
+    top_files: Vec<TopFileOut<'a>>,
+    diagnostics: Vec<DiagnosticOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct TopParagraphOut<'a> {
+    occurrences: usize,
+    duplicates: usize,
+    path: &'a str,
+    doc: &'a str,
+    paragraph: u32,
+    line: u64,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+struct TopFileOut<'a> {
+    path: &'a str,
+    duplicates: u64,
+    paragraphs: u64,
+}
+
+impl Render for TopJson {
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        let top = Top::new(report, self.n);
+        let full = report_out(report);
+        let view = TopOut {
+            version: full.version,
+            tool: full.tool,
+            settings: full.settings,
+            summary: full.summary,
+            top_paragraphs: top
+                .paragraphs
+                .iter()
+                .map(|p| {
+                    let l = &p.kept.location;
+                    TopParagraphOut {
+                        occurrences: p.duplicates + 1,
+                        duplicates: p.duplicates,
+                        path: &l.path,
+                        doc: &l.doc,
+                        paragraph: l.paragraph,
+                        line: l.line,
+                        text: p.snippet,
+                    }
+                })
+                .collect(),
+            top_files: top
+                .files
+                .iter()
+                .map(|f| TopFileOut {
+                    path: f.path,
+                    duplicates: f.duplicates,
+                    paragraphs: f.paragraphs,
+                })
+                .collect(),
+            diagnostics: full.diagnostics,
+        };
+        serde_json::to_writer_pretty(&mut *out, &view)?;
+        writeln!(out)
     }
 }
 

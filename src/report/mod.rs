@@ -7,6 +7,7 @@
 
 pub mod json;
 pub mod text;
+pub mod top;
 
 use std::io;
 use std::sync::Arc;

@@ -13,6 +13,7 @@ use std::borrow::Cow;
 use std::io;
 use std::sync::Arc;
 
+use super::top::Top;
 use super::{Kind, Location, Passage, Render, Report, Span};
 
 /// The human-readable renderer.
@@ -181,8 +182,14 @@ pub fn label(l: &Location) -> String {
     }
 }
 
-impl Render for Text {
-    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+impl Text {
+    /// Writes the findings alone, without the summary line that
+    /// [`Render::render`] adds (for a caller with a summary of its own).
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of the underlying writer.
+    pub fn render_findings(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         let style = Style { on: self.color };
         // Snippets live on cluster members; index them by location.
         let mut snippets = std::collections::HashMap::new();
@@ -218,10 +225,29 @@ impl Render for Text {
                 }
             }
         }
-        let s = &report.summary;
+        Ok(())
+    }
+}
+
+impl Render for Text {
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        self.render_findings(report, out)?;
         if !report.passages.is_empty() {
             writeln!(out)?;
         }
+        self.render_summary(report, out)
+    }
+}
+
+impl Text {
+    /// Writes the one-line summary of counts that ends the text output.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of the underlying writer.
+    pub fn render_summary(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        let style = Style { on: self.color };
+        let s = &report.summary;
         writeln!(
             out,
             "{} duplicate paragraphs ({} within documents, {} across) in {} passages; \
@@ -235,6 +261,69 @@ impl Render for Text {
             human_bytes(s.bytes_read),
             input_problems(report),
         )
+    }
+}
+
+/// The summary view of a report ([`Top`]): the `n` most repeated
+/// paragraphs with their counts and first lines, the `n` files with the
+/// most duplicates, then the summary line.
+#[derive(Clone, Copy, Debug)]
+pub struct TopText {
+    /// Entries of each list at most.
+    pub n: usize,
+    /// Use ANSI colours.
+    pub color: bool,
+}
+
+impl Render for TopText {
+    fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        self.render_lists(report, out)?;
+        writeln!(out)?;
+        Text { color: self.color }.render_summary(report, out)
+    }
+}
+
+impl TopText {
+    /// Writes the two lists without the summary line that
+    /// [`Render::render`] adds (for a caller with a summary of its own).
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of the underlying writer.
+    pub fn render_lists(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        let style = Style { on: self.color };
+        let top = Top::new(report, self.n);
+        writeln!(
+            out,
+            "most repeated paragraphs ({} of {} clusters), occurrences and first occurrence:",
+            top.paragraphs.len(),
+            top.clusters
+        )?;
+        for p in &top.paragraphs {
+            let l = &p.kept.location;
+            let span = Span {
+                first: l.clone(),
+                last: l.into(),
+            };
+            writeln!(
+                out,
+                "{:>9}  {}  {}",
+                style.measure(&(p.duplicates + 1).to_string()),
+                style.place(&place(&span)),
+                p.snippet
+            )?;
+        }
+        writeln!(
+            out,
+            "\nfiles with the most duplicate paragraphs ({} of {}), duplicates / paragraphs:",
+            top.files.len(),
+            top.files_with_duplicates
+        )?;
+        for f in &top.files {
+            let counts = format!("{} / {}", f.duplicates, f.paragraphs);
+            writeln!(out, "{:>15}  {}", counts, style.place(f.path))?;
+        }
+        Ok(())
     }
 }
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::args::{ColorChoice, DetectArgs, InputArgs, RunArgs};
+use crate::cli::args::{ColorChoice, DetectArgs, InputArgs, RunArgs, SelectArgs};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -61,10 +61,23 @@ pub struct CheckArgs {
     ///
     /// The other inputs become the reference: their paragraphs are all
     /// kept, and only paragraphs of the changed files can be duplicates (of
-    /// the reference or of each other). Listed files that are not inputs
-    /// are ignored. Every argument after it is taken as a changed file.
+    /// the reference or of each other). Paths are looked up from the
+    /// working directory, then from the git repository's root (as `git
+    /// diff` writes them). Listed files that are not inputs are warnings;
+    /// deleted ones are noted and skipped. Every argument after it is taken
+    /// as a changed file.
     #[arg(long, value_name = "FILE", num_args = 1.., help_heading = "Changed files")]
     pub changed: Vec<PathBuf>,
+
+    /// Make a listed file that is not an input an error, not a warning.
+    ///
+    /// By default a listed file that exists but is not an input (another
+    /// file of the pull request) is a warning, and a list none of whose
+    /// files is an input is an error; files the globs leave out are
+    /// skipped. With this flag every other listed file must be an input or
+    /// deleted.
+    #[arg(long, help_heading = "Changed files")]
+    pub strict_changed: bool,
 
     /// Read the changed files from LIST (`-`: standard input).
     ///
@@ -87,19 +100,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR", help_heading = "Changed files")]
     pub cache: Option<PathBuf>,
 
-    /// Configuration file [default: ./neardup.toml, if there is one].
-    ///
-    /// It holds paths, exclude globs, every detection and input option,
-    /// the limits, the baseline, the output format and the allowlist. Flags
-    /// given on the command line win over it; unknown keys are errors.
-    #[arg(long, value_name = "FILE", help_heading = "Configuration")]
-    pub config: Option<PathBuf>,
-
-    /// Ignore ./neardup.toml.
-    ///
-    /// Every setting then comes from the flags and the defaults.
-    #[arg(long, conflicts_with = "config", help_heading = "Configuration")]
-    pub no_config: bool,
+    #[command(flatten)]
+    pub select: SelectArgs,
 
     #[command(flatten)]
     pub detect: DetectArgs,
@@ -127,9 +129,26 @@ pub struct CheckArgs {
     /// Write the output to FILE instead of standard output.
     ///
     /// FILE is written under a temporary name beside it and renamed once
-    /// complete.
-    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
-    pub output_file: Option<PathBuf>,
+    /// complete; it may not be a file of the corpus. `--output-file` is
+    /// an older name of this flag.
+    #[arg(
+        short,
+        long,
+        alias = "output-file",
+        value_name = "FILE",
+        help_heading = "Output"
+    )]
+    pub output: Option<PathBuf>,
+
+    /// Show the N most repeated paragraphs and the N files with most
+    /// duplicates instead of every finding (text output).
+    ///
+    /// For a check with too many findings to read: each paragraph with its
+    /// occurrences (the kept one and its counted duplicates), where it
+    /// first occurs and its first words; each file with its counted
+    /// duplicates and its paragraphs; then the usual summary and verdict.
+    #[arg(long, value_name = "N", help_heading = "Output")]
+    pub top: Option<usize>,
 
     /// At most N annotations in `github` output.
     ///

@@ -52,6 +52,9 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         eprintln!("configuration: {}", file.display());
     }
     set_threads(args.run.threads)?;
+    if args.top.is_some() && settings.format != CheckFormat::Text {
+        bail!("--top summarises the text output; the other formats list every finding for tools");
+    }
     if changed.is_some() && args.write_baseline.is_some() {
         bail!("--write-baseline records the whole corpus; it cannot be combined with --changed");
     }
@@ -67,7 +70,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     refuse_to_replace(
         &settings.paths,
         args.write_baseline.as_deref(),
-        args.output_file.as_deref(),
+        args.output.as_deref(),
     )?;
     // neardup's own files are never read as input, even inside the corpus
     // (the cache directory is created first, so that it can be recognised).
@@ -78,18 +81,21 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         settings.file.as_deref(),
         settings.baseline.as_deref(),
         args.write_baseline.as_deref(),
-        args.output_file.as_deref(),
+        args.output.as_deref(),
         settings.cache.as_deref(),
     ]
     .into_iter()
     .flatten()
     .collect();
-    let (found, path_problems) =
-        inputs::collect_with_origins(&settings.paths, settings.input_format, &own);
+    let (found, mut path_problems) = inputs::collect(
+        &settings.paths,
+        settings.input_format,
+        &settings.select,
+        &own,
+    );
     print_problems(&path_problems);
     let found: Vec<(Input, Option<PathBuf>)> = found
         .into_iter()
-        .filter(|(input, _)| !settings.exclude.excludes(input.source.name()))
         .map(|(input, origin)| match origin {
             Origin::File { path, .. } => (input, Some(path)),
             Origin::Stdin => (input, None),
@@ -103,12 +109,20 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     let found: Vec<(Input, Option<PathBuf>)> = match &changed {
         None => found,
         Some(list) => {
-            let wanted = changed::canonical(list);
+            let resolved = changed::resolve(list);
+            let wanted: HashSet<PathBuf> = resolved
+                .files
+                .iter()
+                .map(|(_, real)| real.clone())
+                .collect();
             let (checked, reference): (Vec<_>, Vec<_>) =
                 found.into_iter().partition(|(_, path)| {
                     path.as_deref()
                         .is_some_and(|p| changed::contains(&wanted, p))
                 });
+            let problems = changed_problems(&resolved, &checked, &settings, &args)?;
+            print_problems(&problems);
+            path_problems.extend(problems);
             if args.run.verbose {
                 eprintln!(
                     "changed: {} of {} listed files are inputs",
@@ -117,7 +131,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
                 );
             }
             if checked.is_empty() {
-                // Nothing of the corpus changed: nothing to read.
+                // Only deleted files were listed: nothing to read.
                 Vec::new()
             } else {
                 options.reference = reference.len();
@@ -204,7 +218,9 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
 
     let renderer: Box<dyn Render> = match settings.format {
         CheckFormat::Text => Box::new(render::text::Text {
-            color: args.output_file.is_none() && use_color(args.color),
+            color: args.output.is_none() && use_color(args.color),
+            quiet: args.run.quiet,
+            top: args.top,
         }),
         CheckFormat::Json => Box::new(render::json::Json),
         CheckFormat::Github => Box::new(render::github::Github {
@@ -216,8 +232,8 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         CheckFormat::Sarif => Box::new(render::sarif::Sarif),
         CheckFormat::Junit => Box::new(render::junit::Junit),
     };
-    let rendered = match &args.output_file {
-        Some(path) => write_file(path, |out| renderer.render(&outcome, out)),
+    let rendered = match &args.output {
+        Some(path) => super::output::write_file(path, |out| renderer.render(&outcome, out)),
         None => {
             let mut out = io::BufWriter::new(io::stdout().lock());
             renderer
@@ -231,6 +247,12 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         Err(e) if super::is_broken_pipe(&e) => {}
         other => other?,
     }
+    // The verdict for the person reading the log, when the output itself
+    // does not end with it: written to a file, or in a format for tools.
+    let verdict_shown = args.output.is_none() && settings.format == CheckFormat::Text;
+    if !args.run.quiet && !verdict_shown {
+        eprintln!("{}", render::verdict(&outcome));
+    }
 
     Ok(if errors {
         Status::Error
@@ -241,8 +263,77 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     })
 }
 
+/// What is wrong with a changed-files list, given the inputs it selected
+/// (`checked`). A listed file that exists but is not an input (and is not
+/// left out by the globs, which is on purpose) is a warning
+/// (an error with `--strict-changed`): a pull request changes other files
+/// too, but a list that selects nothing while naming files on disk is
+/// almost always a list of paths from another directory, and an error, so
+/// that a check cannot pass by checking nothing. A listed path that is not
+/// on disk is a file the change deleted: noted and skipped.
+fn changed_problems(
+    resolved: &changed::Resolved,
+    checked: &[(Input, Option<PathBuf>)],
+    settings: &settings::Settings,
+    args: &CheckArgs,
+) -> anyhow::Result<Vec<neardup::Error>> {
+    let inputs: HashSet<PathBuf> = checked
+        .iter()
+        .filter_map(|(_, p)| p.as_deref().and_then(|p| std::fs::canonicalize(p).ok()))
+        .collect();
+    let strays: Vec<&PathBuf> = resolved
+        .files
+        .iter()
+        .filter(|(_, real)| !inputs.contains(real))
+        .map(|(listed, _)| listed)
+        // A file the globs leave out is not an input on purpose.
+        .filter(|listed| settings.select.selects(&listed.to_string_lossy()))
+        .collect();
+    if checked.is_empty() && !strays.is_empty() {
+        let shown = |ps: &mut dyn Iterator<Item = &PathBuf>| {
+            let all: Vec<String> = ps.map(|p| p.display().to_string()).collect();
+            let more = all.len().saturating_sub(5);
+            let mut text = all.into_iter().take(5).collect::<Vec<_>>().join(", ");
+            if more > 0 {
+                text.push_str(&format!(" and {more} more"));
+            }
+            text
+        };
+        bail!(
+            "none of the files listed as changed is an input: listed {}; the inputs are under {} \
+             (paths are looked up from the working directory, then from the git repository's root; \
+             to check nothing when a change does not touch the corpus, list only its files, \
+             e.g. `git diff --name-only -- corpus/`)",
+            shown(&mut strays.iter().copied()),
+            shown(&mut settings.paths.iter()),
+        );
+    }
+    if !args.run.quiet {
+        for gone in &resolved.missing {
+            eprintln!(
+                "note: {}: listed as changed but not on disk (deleted?); skipped",
+                gone.display()
+            );
+        }
+    }
+    Ok(strays
+        .into_iter()
+        .map(|p| {
+            let name = p.display().to_string();
+            if args.strict_changed {
+                neardup::Error::not_found(&name, "listed as changed but not an input of the check")
+            } else {
+                neardup::Error::skipped(
+                    &name,
+                    "listed as changed but not an input of the check; ignored",
+                )
+            }
+        })
+        .collect())
+}
+
 /// Refuses outputs that would replace something that is not neardup's: a
-/// `--write-baseline` file that is not a baseline, an `--output-file`
+/// `--write-baseline` file that is not a baseline, an `--output` file
 /// inside the corpus. (Both are left out of the inputs, so a slip of the
 /// keyboard would otherwise silently replace a corpus file.)
 fn refuse_to_replace(
@@ -286,29 +377,4 @@ fn use_color(choice: ColorChoice) -> bool {
                 && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
         }
     }
-}
-
-/// Writes `path` through a temporary file beside it, renamed into place
-/// only once complete.
-fn write_file(
-    path: &Path,
-    write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
-) -> anyhow::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let name = path.display();
-    let tmp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("{name}: cannot create a file beside it"))?;
-    let _tracked = super::interrupt::track(tmp.path().to_path_buf());
-    let mut out = io::BufWriter::new(tmp);
-    write(&mut out).with_context(|| name.to_string())?;
-    let tmp = out
-        .into_inner()
-        .map_err(|e| e.into_error())
-        .with_context(|| name.to_string())?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).with_context(|| name.to_string())?;
-    Ok(())
 }

@@ -2,9 +2,10 @@
 //! what the baseline hid or saw fixed, then the verdict. May change between
 //! releases; scripts should read `json`.
 
+use std::collections::BTreeMap;
 use std::io;
 
-use neardup::report::text::{Text as ScanText, escape};
+use neardup::report::text::{Text as ScanText, TopText, escape};
 use neardup::report::{Cluster, Duplicate, Render as _, Report, Summary};
 
 use super::Render;
@@ -16,6 +17,12 @@ const MAX_FIXED_SHOWN: usize = 20;
 #[derive(Clone, Copy, Debug)]
 pub struct Text {
     pub color: bool,
+    /// Only the findings (`-q`): no counts, no baseline lines, no verdict;
+    /// the exit status says whether the check passed.
+    pub quiet: bool,
+    /// `--top N`: the most repeated paragraphs and the files with most
+    /// duplicates instead of every finding.
+    pub top: Option<usize>,
 }
 
 impl Text {
@@ -32,19 +39,25 @@ impl Render for Text {
     fn render(&self, o: &Outcome<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         // The findings as a report of their own, so that they read exactly
         // as `neardup scan` output.
-        let clusters = o
-            .findings
-            .iter()
-            .flat_map(|f| &f.pairs)
-            .map(|p| Cluster {
-                kept: p.of.clone(),
-                duplicates: vec![Duplicate {
+        // One cluster per kept paragraph, as in a scan, so that `--top`
+        // counts its repeats.
+        let mut clusters: BTreeMap<(u32, u32), Cluster> = BTreeMap::new();
+        for p in o.findings.iter().flat_map(|f| &f.pairs) {
+            let kept = &p.of.location;
+            clusters
+                .entry((kept.doc_index, kept.paragraph))
+                .or_insert_with(|| Cluster {
+                    kept: p.of.clone(),
+                    duplicates: Vec::new(),
+                })
+                .duplicates
+                .push(Duplicate {
                     member: p.at.clone(),
                     similarity: p.similarity,
                     kind: p.kind,
-                }],
-            })
-            .collect();
+                });
+        }
+        let clusters = clusters.into_values().collect();
         let view = Report {
             summary: Summary {
                 duplicate_paragraphs: o.duplicates,
@@ -57,11 +70,25 @@ impl Render for Text {
             config: o.report.config.clone(),
             clusters,
             passages: o.findings.iter().map(|f| f.passage.clone()).collect(),
-            paragraphs_by_input: Vec::new(),
+            paragraphs_by_input: o.report.paragraphs_by_input.clone(),
             diagnostics: Vec::new(),
             timings: Vec::new(),
         };
-        ScanText { color: self.color }.render(&view, out)?;
+        let text = ScanText { color: self.color };
+        match (self.top, self.quiet) {
+            (None, true) => return text.render_findings(&view, out),
+            (None, false) => text.render(&view, out)?,
+            (Some(n), quiet) => {
+                let top = TopText {
+                    n,
+                    color: self.color,
+                };
+                if quiet {
+                    return top.render_lists(&view, out);
+                }
+                top.render(&view, out)?;
+            }
+        }
 
         if o.changed_only {
             writeln!(

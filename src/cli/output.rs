@@ -1,0 +1,189 @@
+//! Writing neardup's own files (reports, cleaned inputs, logs) safely: an
+//! output is never an input nor inside a directory being read, and it is
+//! written under a temporary name in its final directory, synced, and
+//! renamed when complete, so that a failed or interrupted run never leaves
+//! a half-written file under its final name.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::io::{self, Write as _};
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::Context as _;
+
+use super::inputs::Origin;
+use super::interrupt;
+
+/// An output file being written under a temporary name in its final
+/// directory; renamed to its final name by [`Staged::commit`], deleted if
+/// dropped before.
+pub struct Staged {
+    temp: tempfile::NamedTempFile,
+    path: PathBuf,
+    /// Deletes the temporary file on an interrupt; dropped after `temp`.
+    _tracked: interrupt::Tracked,
+}
+
+impl Staged {
+    /// Starts writing `path`, whose directory must exist.
+    pub fn create(path: &Path) -> anyhow::Result<Staged> {
+        let dir = parent(path);
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let prefix = format!(".{name}.");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".neardup-tmp");
+        // Temporary files are created private (0600); an output should get
+        // the permissions of any new file, 0666 less the umask.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder.tempfile_in(dir).with_context(|| {
+            format!(
+                "{}: cannot create a temporary file in {}",
+                path.display(),
+                dir.display()
+            )
+        })?;
+        Ok(Staged {
+            _tracked: interrupt::track(temp.path().to_path_buf()),
+            temp,
+            path: path.to_path_buf(),
+        })
+    }
+
+    pub fn writer(&mut self) -> &mut File {
+        self.temp.as_file_mut()
+    }
+
+    /// Flushes to disk and moves the file to its final name.
+    pub fn commit(self) -> anyhow::Result<()> {
+        let path = self.path;
+        self.temp
+            .as_file()
+            .sync_all()
+            .with_context(|| format!("writing {}", path.display()))?;
+        self.temp
+            .persist(&path)
+            .map_err(|e| e.error)
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(())
+    }
+}
+
+/// The directory `path` is in (`.` for a bare file name).
+pub fn parent(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes the whole file `path` with `write`, staged (see [`Staged`]).
+pub fn write_file(
+    path: &Path,
+    write: impl FnOnce(&mut dyn io::Write) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut staged = Staged::create(path)?;
+    let writing = || format!("writing {}", path.display());
+    let mut out = io::BufWriter::new(staged.writer());
+    write(&mut out).with_context(writing)?;
+    out.flush().with_context(writing)?;
+    drop(out);
+    staged.commit()
+}
+
+/// Refuses any output that is an input or lies inside a directory being
+/// read. (The walk can leave neardup's outputs out, but an output written
+/// into the corpus it came from is a trap: the next run of any other tool
+/// over that directory reads both.)
+pub fn refuse_inputs<'a>(
+    outputs: impl IntoIterator<Item = &'a Path>,
+    paths: &[PathBuf],
+    origins: &[Origin],
+) -> Result<(), String> {
+    let files: HashSet<PathBuf> = origins
+        .iter()
+        .filter_map(|o| match o {
+            Origin::File { path, .. } => fs::canonicalize(path).ok(),
+            Origin::Stdin => None,
+        })
+        .collect();
+    let dirs: Vec<(PathBuf, &PathBuf)> = paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .filter_map(|p| fs::canonicalize(p).ok().map(|c| (c, p)))
+        .collect();
+    let mut seen = HashSet::new();
+    for out in outputs {
+        let resolved = resolve(out);
+        if files.contains(&resolved) {
+            return Err(format!(
+                "refusing to write {}: it is an input",
+                out.display()
+            ));
+        }
+        if let Some((_, dir)) = dirs.iter().find(|(d, _)| resolved.starts_with(d)) {
+            return Err(format!(
+                "refusing to write {}: it is inside the input directory {}, which is being read",
+                out.display(),
+                dir.display()
+            ));
+        }
+        if !seen.insert(resolved) {
+            return Err(format!(
+                "{} is named as two outputs (the removal log and a cleaned file?)",
+                out.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The absolute path `path` names, symbolic links resolved as far as the
+/// path exists.
+fn resolve(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = fs::canonicalize(existing) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return normalise(&out);
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return normalise(&absolute),
+        }
+    }
+}
+
+/// Removes `.` and resolves `..` lexically (for the part of a path that
+/// does not exist yet).
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalise_resolves_dots() {
+        assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
+    }
+}
