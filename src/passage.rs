@@ -81,6 +81,7 @@ mod tests {
                 end: 0,
             },
             snippet: String::new(),
+            text: None,
             content: 0,
         }
     }

@@ -923,7 +923,7 @@ fn json_snapshot() {
             "start": 197,
             "end": 287,
             "fingerprint": "8089521832b98d69",
-            "text": "The harbour board voted on Tuesday to rebuild the old north pier before…"
+            "text": "The harbour board voted on Tuesday to rebuild the old north pier before the winter storms."
           },
           "original": {
             "path": "corpus/a.txt",
@@ -945,7 +945,7 @@ fn json_snapshot() {
             "start": 288,
             "end": 361,
             "fingerprint": "a6a58320a9b687cc",
-            "text": "Work will start in March and should take eighteen months, the board said…"
+            "text": "Work will start in March and should take eighteen months, the board said."
           },
           "original": {
             "path": "corpus/a.txt",
@@ -996,12 +996,12 @@ fn junit_snapshot() {
   <testsuite name="neardup check" tests="3" failures="2" errors="0" skipped="0">
     <testcase name="corpus/a.txt" classname="neardup.check">
       <failure message="corpus/a.txt:4-5 repeats lines 2-3 (2 paragraphs, within-document, identical)" type="within-document">corpus/a.txt:4-5 repeats lines 2-3 (2 paragraphs, within-document, identical)
-     4 │ The harbour board voted on Tuesday to rebuild the old north pier before…
-     5 │ Work will start in March and should take eighteen months, the board said…</failure>
+     4 │ The harbour board voted on Tuesday to rebuild the old north pier before the winter storms.
+     5 │ Work will start in March and should take eighteen months, the board said.</failure>
     </testcase>
     <testcase name="corpus/b.txt" classname="neardup.check">
       <failure message="corpus/b.txt:3 repeats corpus/a.txt:3 (cross-document, similarity 0.90)" type="cross-document">corpus/b.txt:3 repeats corpus/a.txt:3 (cross-document, similarity 0.90)
-     3 │ Work will start in March and should take eighteen months, the board said…</failure>
+     3 │ Work will start in March and should take eighteen months, the board said today.</failure>
       <failure message="corpus/b.txt:4 repeats corpus/a.txt:6 (cross-document, identical)" type="cross-document">corpus/b.txt:4 repeats corpus/a.txt:6 (cross-document, identical)
      4 │ 0 Comments</failure>
     </testcase>
@@ -1065,7 +1065,7 @@ fn sarif_snapshot() {
             }
           ],
           "message": {
-            "text": "corpus/a.txt:4-5 repeats [lines 2-3](1) (2 paragraphs, within-document, identical)"
+            "text": "Paragraphs repeat [lines 2-3](1) (2 paragraphs, within-document, identical)"
           },
           "partialFingerprints": {
             "neardupFinding/v1": "674f72bc2209d705:1"
@@ -1073,7 +1073,7 @@ fn sarif_snapshot() {
           "properties": {
             "paragraphs": 2,
             "similarity": 1.0,
-            "text": "The harbour board voted on Tuesday to rebuild the old north pier before…"
+            "text": "The harbour board voted on Tuesday to rebuild the old north pier before the winter storms."
           },
           "relatedLocations": [
             {

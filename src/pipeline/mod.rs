@@ -69,6 +69,13 @@ pub struct ScanOptions {
     /// later paragraph are verified, so the second pass reads little of the
     /// reference. 0, the default, checks everything against everything.
     pub reference: usize,
+    /// Keep each duplicate's whole text in its [`Member::text`] (reports
+    /// for tools that show the paragraph), not only its snippet. Off by
+    /// default: on a large corpus the duplicates' text is a good part of
+    /// the corpus.
+    ///
+    /// [`Member::text`]: crate::report::Member::text
+    pub full_text: bool,
 }
 
 impl Default for ScanOptions {
@@ -78,6 +85,7 @@ impl Default for ScanOptions {
             block_size: DEFAULT_BLOCK_SIZE,
             allowlist: Allowlist::default(),
             reference: 0,
+            full_text: false,
         }
     }
 }

@@ -149,6 +149,7 @@ pub(super) fn reread_block(
                     end: offset + p.end as u64,
                 },
                 snippet: snippet(&text),
+                text: ctx.options.full_text.then(|| text.clone().into_owned()),
                 content,
             },
         });
@@ -290,6 +291,7 @@ pub(super) fn verify_pass(
                     // end up with none, and a large corpus has many.
                     let mut member = found.member;
                     member.snippet = String::new();
+                    member.text = None;
                     kept.insert(found.slot, plan.keep_until[slot], member);
                 }
                 Verdict::Duplicate { of, similarity } => {

@@ -120,6 +120,9 @@ pub struct Member {
     pub location: Location,
     /// The start of its text, for people to recognise it.
     pub snippet: String,
+    /// Its whole text, when the scan was asked to keep it
+    /// ([`crate::pipeline::ScanOptions::full_text`]) and it is a duplicate.
+    pub text: Option<String>,
     /// Its content hash ([`crate::Fingerprint::content`]): equal for
     /// paragraphs whose normalised text is equal, and stable across
     /// machines and releases with the same [`crate::hash::FORMAT_VERSION`],

@@ -195,6 +195,7 @@ fn new_pairs(c: &Cluster, known: Option<&[bool]>) -> Vec<Pair> {
             // Kept paragraphs carry no text; the copy it is reported
             // against has the same or nearly the same.
             at.snippet.clone_from(&d.member.snippet);
+            at.text.clone_from(&d.member.text);
             out.push(Pair {
                 at,
                 of: d.member.clone(),

@@ -106,6 +106,11 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         .map(|(i, _)| display_path(i.source.name()))
         .collect();
     let mut options = settings.options.clone();
+    // Formats for tools carry each duplicate's whole paragraph.
+    options.full_text = matches!(
+        settings.format,
+        CheckFormat::Json | CheckFormat::Sarif | CheckFormat::Junit
+    );
     let found: Vec<(Input, Option<PathBuf>)> = match &changed {
         None => found,
         Some(list) => {

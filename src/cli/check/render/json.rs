@@ -135,7 +135,11 @@ impl<'a> MemberOut<'a> {
             start: *start,
             end: *end,
             fingerprint: format!("{:016x}", m.content),
-            text: if text { &m.snippet } else { "" },
+            text: if text {
+                m.text.as_deref().unwrap_or(&m.snippet)
+            } else {
+                ""
+            },
         }
     }
 }

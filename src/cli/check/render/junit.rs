@@ -41,7 +41,7 @@ fn body(f: &Finding) -> String {
         s.push_str(&format!(
             "\n{:>6} │ {}",
             label(&p.at.location),
-            p.at.snippet
+            p.at.text.as_deref().unwrap_or(&p.at.snippet)
         ));
     }
     s

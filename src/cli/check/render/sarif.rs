@@ -16,7 +16,7 @@ use std::io;
 use neardup::report::{Kind, Span};
 use serde_json::{Value, json};
 
-use super::{Render, details, original, place};
+use super::{Render, details, original};
 use crate::cli::check::gate::{Finding, Outcome};
 use crate::cli::check::settings::display_path;
 
@@ -123,9 +123,16 @@ impl Render for Sarif {
                     .and_modify(|n| *n += 1)
                     .or_insert(1u32);
                 let rule = RULES.iter().position(|r| r.0 == f.passage.kind).unwrap_or(0);
+                // The message says what the finding is; where it is, the
+                // location says (viewers group results by message start,
+                // and a path there made one heading of every result).
+                let what = if f.passage.paragraphs == 1 {
+                    "Paragraph repeats"
+                } else {
+                    "Paragraphs repeat"
+                };
                 let text = format!(
-                    "{} repeats [{}](1) {}",
-                    plain(&place(&f.passage.repeat)),
+                    "{what} [{}](1) {}",
                     plain(&original(f)),
                     plain(&details(f))
                 );
@@ -144,7 +151,7 @@ impl Render for Sarif {
                     "properties": {
                         "paragraphs": f.passage.paragraphs,
                         "similarity": f.passage.min_similarity.as_f64(),
-                        "text": f.pairs[0].at.snippet
+                        "text": f.pairs[0].at.text.as_deref().unwrap_or(&f.pairs[0].at.snippet)
                     }
                 });
                 if o.baseline {
