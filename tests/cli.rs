@@ -766,3 +766,60 @@ fn top_summarises_the_most_repeated_paragraphs_and_files() {
         2,
     );
 }
+
+/// Issue 18, item 12: counts of one take the singular, in the scan's
+/// summary, clean's summary and check's verdict, and check says nothing
+/// about a baseline that hid nothing.
+#[test]
+fn counts_of_one_are_singular() {
+    let dir = TempDir::new().unwrap();
+    let line = "The ferry to Ebb Island will run twice a day from the first of May.";
+    write(
+        dir.path(),
+        "one.txt",
+        format!("{line}\nA second, different line of the article.\n{line}\n"),
+    );
+    let scan = neardup()
+        .current_dir(dir.path())
+        .args(["scan", "one.txt"])
+        .assert()
+        .code(1);
+    let out = String::from_utf8(scan.get_output().stdout.clone()).unwrap();
+    assert!(
+        out.contains("1 duplicate paragraph (1 within documents, 0 across) in 1 passage; scanned 1 document, 3 paragraphs"),
+        "{out}"
+    );
+    let clean = neardup()
+        .current_dir(dir.path())
+        .args(["clean", "one.txt", "-o", "out.txt"])
+        .assert()
+        .code(0);
+    let err = String::from_utf8(clean.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("cleaned 1 input: 1 document, 3 paragraphs; removed 1 paragraph"),
+        "{err}"
+    );
+    neardup()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--no-config",
+            "one.txt",
+            "--write-baseline",
+            "b.json",
+        ])
+        .assert()
+        .code(0);
+    std::fs::write(dir.path().join("one.txt"), format!("{line}\n")).unwrap();
+    let check = neardup()
+        .current_dir(dir.path())
+        .args(["check", "--no-config", "one.txt", "--baseline", "b.json"])
+        .assert()
+        .code(0);
+    let out = String::from_utf8(check.get_output().stdout.clone()).unwrap();
+    assert!(!out.contains("known to the baseline"), "{out}");
+    assert!(
+        out.contains("2 baseline occurrences no longer repeated"),
+        "{out}"
+    );
+}

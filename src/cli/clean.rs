@@ -18,6 +18,7 @@ use neardup::corpus::compress::{self, Compression, Encoder};
 use neardup::corpus::{Format, Input};
 use neardup::pipeline;
 use neardup::report::Report;
+use neardup::report::text::count;
 use neardup::rewrite::{self, CleanOptions, Event, Removals, Stats};
 use neardup::{Error, ErrorKind};
 use rayon::prelude::*;
@@ -189,15 +190,6 @@ fn print_summary(report: &Report, totals: &Stats, written: usize, drop_empty: bo
             "{} lost every paragraph ({fate})",
             count(totals.emptied, "document")
         );
-    }
-}
-
-/// "1 input", "2 inputs".
-fn count(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
     }
 }
 

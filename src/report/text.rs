@@ -250,14 +250,13 @@ impl Text {
         let s = &report.summary;
         writeln!(
             out,
-            "{} duplicate paragraphs ({} within documents, {} across) in {} passages; \
-             scanned {} documents, {} paragraphs, {}{}",
-            style.measure(&s.duplicate_paragraphs.to_string()),
+            "{} ({} within documents, {} across) in {}; scanned {}, {}, {}{}",
+            style.measure(&count(s.duplicate_paragraphs, "duplicate paragraph")),
             s.within_document,
             s.cross_document,
-            s.passages,
-            s.documents,
-            s.paragraphs,
+            count(s.passages, "passage"),
+            count(s.documents, "document"),
+            count(s.paragraphs, "paragraph"),
             human_bytes(s.bytes_read),
             input_problems(report),
         )
@@ -295,9 +294,9 @@ impl TopText {
         let top = Top::new(report, self.n);
         writeln!(
             out,
-            "most repeated paragraphs ({} of {} clusters), occurrences and first occurrence:",
+            "most repeated paragraphs ({} of {}), occurrences and first occurrence:",
             top.paragraphs.len(),
-            top.clusters
+            count(top.clusters as u64, "cluster")
         )?;
         for p in &top.paragraphs {
             let l = &p.kept.location;
@@ -310,7 +309,7 @@ impl TopText {
                 "{:>9}  {}  {}",
                 style.measure(&(p.duplicates + 1).to_string()),
                 style.place(&place(&span)),
-                p.snippet
+                escape(&p.snippet)
             )?;
         }
         writeln!(
@@ -321,7 +320,7 @@ impl TopText {
         )?;
         for f in &top.files {
             let counts = format!("{} / {}", f.duplicates, f.paragraphs);
-            writeln!(out, "{:>15}  {}", counts, style.place(f.path))?;
+            writeln!(out, "{:>15}  {}", counts, style.place(&escape(f.path)))?;
         }
         Ok(())
     }
@@ -359,6 +358,26 @@ pub fn input_problems(report: &Report) -> String {
         }
     }
     out
+}
+
+/// `n` and the noun, made plural unless `n` is 1: `1 paragraph`,
+/// `2 paragraphs`, `0 passages`. The one place counts meet nouns in what
+/// neardup prints (every noun it counts takes an `s`).
+///
+/// # Example
+///
+/// ```
+/// use neardup::report::text::count;
+///
+/// assert_eq!(count(1, "duplicate paragraph"), "1 duplicate paragraph");
+/// assert_eq!(count(0, "passage"), "0 passages");
+/// ```
+pub fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 /// `1.5 MB` style sizes (decimal units).

@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use neardup::passage;
+use neardup::report::text::count;
 use neardup::report::{Cluster, Duplicate, Kind, Member, Passage, Report};
 use neardup::{Error, Similarity};
 
@@ -247,15 +248,13 @@ fn violations(o: &Outcome<'_>) -> Vec<String> {
     {
         out.push(if max == 0.0 {
             format!(
-                "{} {new}duplicate paragraph{} (--max-duplicate-ratio 0 allows none)",
-                o.duplicates,
-                plural(o.duplicates)
+                "{} (--max-duplicate-ratio 0 allows none)",
+                count(o.duplicates, &format!("{new}duplicate paragraph"))
             )
         } else {
             format!(
-                "{} {new}duplicate paragraph{} of {}, a ratio of {:.4}, above --max-duplicate-ratio {max}",
-                o.duplicates,
-                plural(o.duplicates),
+                "{} of {}, a ratio of {:.4}, above --max-duplicate-ratio {max}",
+                count(o.duplicates, &format!("{new}duplicate paragraph")),
                 o.paragraphs,
                 o.ratio()
             )
@@ -265,13 +264,9 @@ fn violations(o: &Outcome<'_>) -> Vec<String> {
         && o.clusters > max
     {
         out.push(format!(
-            "{} paragraphs with {new}duplicates, above --max-clusters {max}",
-            o.clusters
+            "{} with {new}duplicates, above --max-clusters {max}",
+            count(o.clusters, "paragraph")
         ));
     }
     out
-}
-
-pub fn plural(n: u64) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }

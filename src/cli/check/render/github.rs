@@ -17,8 +17,9 @@ use std::io::{self, Write as _};
 use std::path::PathBuf;
 
 use super::{Render, details, headline, label, lines, original, place, verdict};
-use crate::cli::check::gate::{Finding, Outcome, plural};
+use crate::cli::check::gate::{Finding, Outcome};
 use crate::cli::check::settings::display_path;
+use neardup::report::text::count;
 
 /// GitHub's limit on a step's job summary.
 const SUMMARY_LIMIT: u64 = 1024 * 1024;
@@ -90,8 +91,8 @@ impl Render for Github {
                 out,
                 "::{level} title=neardup::{}",
                 escape_data(&format!(
-                    "{hidden} more finding{} not annotated (--max-annotations {}); {rest}",
-                    plural(hidden as u64),
+                    "{} not annotated (--max-annotations {}); {rest}",
+                    count(hidden as u64, "more finding"),
                     self.max_annotations
                 ))
             )?;

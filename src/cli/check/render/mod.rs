@@ -18,6 +18,7 @@ pub mod text;
 use std::io;
 
 use neardup::report::text as phrase;
+use neardup::report::text::count;
 
 use super::gate::{Finding, Outcome};
 
@@ -63,17 +64,16 @@ pub fn lines(f: &Finding) -> (u64, u64) {
 pub fn verdict(o: &Outcome<'_>) -> String {
     if let Some((path, n)) = &o.written {
         format!(
-            "neardup check passed: baseline {path} written with {n} occurrence{} of repeated paragraphs",
-            super::gate::plural(*n)
+            "neardup check passed: baseline {path} written with {} of repeated paragraphs",
+            count(*n, "occurrence")
         )
     } else if o.passed() {
         let what = if o.duplicates == 0 {
             "no duplicates".to_owned()
         } else {
             format!(
-                "{} duplicate paragraph{} within the limits",
-                o.duplicates,
-                super::gate::plural(o.duplicates)
+                "{} within the limits",
+                count(o.duplicates, "duplicate paragraph")
             )
         };
         format!("neardup check passed: {what}")

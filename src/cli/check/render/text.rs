@@ -9,7 +9,8 @@ use neardup::report::text::{Text as ScanText, TopText, escape};
 use neardup::report::{Cluster, Duplicate, Render as _, Report, Summary};
 
 use super::Render;
-use crate::cli::check::gate::{Outcome, plural};
+use crate::cli::check::gate::Outcome;
+use neardup::report::text::count;
 
 /// Fixed baseline entries listed one by one; the rest are counted.
 const MAX_FIXED_SHOWN: usize = 20;
@@ -93,26 +94,25 @@ impl Render for Text {
         if o.changed_only {
             writeln!(
                 out,
-                "checked {} changed file{} ({} paragraphs) against the rest of the corpus",
-                o.files.len(),
-                plural(o.files.len() as u64),
-                o.paragraphs
+                "checked {} ({}) against the rest of the corpus",
+                count(o.files.len() as u64, "changed file"),
+                count(o.paragraphs, "paragraph")
             )?;
         }
-        if o.baseline {
+        // Nothing to say when the baseline hid nothing.
+        if o.baseline && o.baselined > 0 {
             writeln!(
                 out,
-                "{} duplicate paragraph{} known to the baseline not counted",
-                o.baselined,
-                plural(o.baselined)
+                "{} known to the baseline not counted",
+                count(o.baselined, "duplicate paragraph")
             )?;
         }
         if !o.fixed.is_empty() {
             let n: u64 = o.fixed.iter().map(|f| u64::from(f.count)).sum();
             writeln!(
                 out,
-                "{n} baseline occurrence{} no longer repeated (fixed; --write-baseline drops them):",
-                plural(n)
+                "{} no longer repeated (fixed; --write-baseline drops them):",
+                count(n, "baseline occurrence")
             )?;
             for f in o.fixed.iter().take(MAX_FIXED_SHOWN) {
                 let times = if f.count > 1 {
