@@ -595,4 +595,40 @@ fn output_paths_under_a_directory() {
         "{err}"
     );
     assert!(!dir.path().join("three").exists());
+
+    // Issue 18, item 7: a directory and a file, as `cp -r news feed DIR`
+    // puts them, each under its own name.
+    assert_eq!(
+        run(&["2024-02", "2024-01/part-0.txt", "-o", "mixed"]).0,
+        Some(0)
+    );
+    assert_eq!(
+        files("mixed"),
+        [
+            "2024-02/deep/part-1.txt",
+            "2024-02/part-0.txt",
+            "part-0.txt"
+        ]
+    );
+    // Several inputs and an output named like a file: refused, nothing made.
+    let (code, err) = run(&[
+        "2024-01/part-0.txt",
+        "2024-02/deep/part-1.txt",
+        "-o",
+        "both.txt",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("looks like a file name"), "{err}");
+    assert!(!dir.path().join("both.txt").exists());
+    assert_eq!(
+        run(&[
+            "2024-01/part-0.txt",
+            "2024-02/deep/part-1.txt",
+            "-o",
+            "both.txt/"
+        ])
+        .0,
+        Some(0)
+    );
+    assert_eq!(files("both.txt"), ["part-0.txt", "part-1.txt"]);
 }

@@ -326,8 +326,7 @@ fn plan(output: &Path, origins: &[Origin]) -> Result<Vec<Target>, String> {
             output.display()
         ));
     }
-    // Several directories keep their own names under DIR, as `cp -r a b
-    // DIR` does: shards of the same name in two directories must not meet.
+    // The arguments: each directory once, each file named on its own.
     let roots: BTreeSet<&Path> = origins
         .iter()
         .filter_map(|o| match o {
@@ -337,6 +336,23 @@ fn plan(output: &Path, origins: &[Origin]) -> Result<Vec<Target>, String> {
             _ => None,
         })
         .collect();
+    let files = origins
+        .iter()
+        .filter(|o| matches!(o, Origin::File { root: None, .. }))
+        .count();
+    let arguments = roots.len() + files;
+    // Several arguments go into a directory, created if need be; but a
+    // name that reads as a corpus file (`-o both.jsonl`) is a mistake to
+    // report, not a directory to make. `DIR/` asks for one all the same.
+    if arguments > 1 && !looks_like_dir && looks_like_a_file(output) {
+        return Err(format!(
+            "{} inputs go into a directory, and {} looks like a file name; \
+             to create a directory of that name, write {}/",
+            arguments,
+            output.display(),
+            output.display()
+        ));
+    }
     let mut targets = Vec::with_capacity(origins.len());
     let mut taken: BTreeMap<PathBuf, &Path> = BTreeMap::new();
     for origin in origins {
@@ -350,8 +366,11 @@ fn plan(output: &Path, origins: &[Origin]) -> Result<Vec<Target>, String> {
                 "standard input can only be cleaned on its own (-o FILE or -o -)".to_owned(),
             );
         };
+        // With several arguments a directory keeps its own name under
+        // DIR, as `cp -r a b DIR` does (shards of the same name in two
+        // directories must not meet); alone, its files go directly in DIR.
         let target = match root {
-            Some(root) if roots.len() > 1 => output.join(dir_name(root)).join(relative),
+            Some(root) if arguments > 1 => output.join(dir_name(root)).join(relative),
             _ => output.join(relative),
         };
         if let Some(other) = taken.insert(target.clone(), path) {
@@ -368,6 +387,17 @@ fn plan(output: &Path, origins: &[Origin]) -> Result<Vec<Target>, String> {
         });
     }
     Ok(targets)
+}
+
+/// Whether `path` ends with the extension of a corpus format or a
+/// compression, as an output file would.
+fn looks_like_a_file(path: &Path) -> bool {
+    const EXTENSIONS: &[&str] = &[
+        "txt", "text", "jsonl", "ndjson", "json", "wet", "warc", "parquet", "pq", "gz", "gzip",
+        "zst", "zstd",
+    ];
+    path.extension()
+        .is_some_and(|e| EXTENSIONS.contains(&e.to_string_lossy().to_lowercase().as_str()))
 }
 
 /// The name a directory argument keeps under the output directory: its
@@ -496,7 +526,7 @@ mod tests {
             t,
             [
                 Target::File {
-                    path: "clean/a/x.txt".into(),
+                    path: "clean/news/a/x.txt".into(),
                     compression: None
                 },
                 Target::File {
@@ -507,14 +537,36 @@ mod tests {
         );
     }
 
+    /// Issue 18, item 7: a lone directory's files go directly into the
+    /// output directory, which may not exist yet.
+    #[test]
+    fn a_lone_directory_is_mirrored_without_its_name() {
+        let t = plan(Path::new("clean"), &[file("news/a/x.txt", Some("news"))]).unwrap();
+        assert_eq!(
+            t,
+            [Target::File {
+                path: "clean/a/x.txt".into(),
+                compression: None
+            }]
+        );
+    }
+
     #[test]
     fn unworkable_plans_say_why() {
         let two = [file("a/x.txt", None), file("b/x.txt", None)];
         assert!(
-            plan(Path::new("out"), &two)
+            plan(Path::new("out/"), &two)
                 .unwrap_err()
                 .contains("both be written")
         );
+        // Several inputs and an output that does not exist: a mistyped
+        // file name is not made a directory.
+        let gz_zst = [file("a.jsonl.gz", None), file("a.jsonl.zst", None)];
+        let err = plan(Path::new("both.jsonl"), &gz_zst).unwrap_err();
+        assert!(err.contains("looks like a file name"), "{err}");
+        assert!(err.contains("both.jsonl/"), "{err}");
+        assert!(plan(Path::new("both.jsonl/"), &gz_zst).is_ok());
+        assert!(plan(Path::new("cleaned"), &gz_zst).is_ok());
         let err = plan(Path::new("-"), &[file("d/x.txt", Some("d"))]).unwrap_err();
         assert!(err.contains("directory"), "{err}");
         let err = plan(Path::new("o"), &[Origin::Stdin, file("x", None)]).unwrap_err();
