@@ -493,12 +493,80 @@ fn params_shows_banding_and_curve() {
         .code(0)
         .stdout(predicate::str::contains("bands 25 x rows 5"))
         .stdout(predicate::str::contains("J = 0.80  P = 1.0000"))
-        .stdout(predicate::str::contains("J = 0.50  P = 0.5478"));
+        .stdout(predicate::str::contains("J = 0.50  P = 0.5478"))
+        .stderr("");
     neardup()
         .args(["params", "--threshold", "0.9"])
         .assert()
         .code(0)
         .stdout(predicate::str::contains("threshold 0.9"));
+}
+
+/// Issue 18, items 9 and 10: the curve is drawn around the threshold, with
+/// the threshold's own row; a banding that misses pairs at the threshold
+/// is warned about; only options that change the result are accepted; and
+/// `--output-format json` gives the same numbers to programs.
+#[test]
+fn params_draws_around_the_threshold_and_warns_of_a_weak_banding() {
+    let text = |args: &[&str]| {
+        let a = neardup().arg("params").args(args).assert().code(0);
+        let o = a.get_output();
+        (
+            String::from_utf8(o.stdout.clone()).unwrap(),
+            String::from_utf8(o.stderr.clone()).unwrap(),
+        )
+    };
+    let (out, err) = text(&["--threshold", "0.82"]);
+    assert!(out.contains("J = 0.82  P = 0.9995  |"), "{out}");
+    assert!(out.contains("<- threshold"), "{out}");
+    assert!(
+        out.contains("J = 0.52 ") && !out.contains("J = 0.50 "),
+        "{out}"
+    );
+    assert!(err.is_empty(), "{err}");
+    let (out, err) = text(&["--threshold", "0.3"]);
+    assert!(
+        out.contains("J = 0.05 ") && out.contains("J = 1.00 "),
+        "{out}"
+    );
+    assert!(err.is_empty(), "{err}");
+
+    let (_, err) = text(&["--threshold", "0.8", "--bands", "8", "--rows", "8"]);
+    assert!(err.starts_with("warning: only 0.7699 of pairs"), "{err}");
+    assert!(err.contains("--bands 25 --rows 5"), "{err}");
+
+    for other in [["--min-words", "3"], ["--scope", "within"]] {
+        neardup()
+            .arg("params")
+            .args(other)
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("unexpected argument"));
+    }
+
+    let a = neardup()
+        .args([
+            "params",
+            "--bands",
+            "8",
+            "--rows",
+            "8",
+            "--output-format",
+            "json",
+        ])
+        .assert()
+        .code(0);
+    let v: Value = serde_json::from_slice(&a.get_output().stdout).unwrap();
+    assert_eq!(
+        (v["bands"].as_u64(), v["rows"].as_u64()),
+        (Some(8), Some(8))
+    );
+    assert_eq!(v["threshold"], "0.8");
+    assert!(v["probability_at_threshold"].as_f64().unwrap() < 0.999);
+    assert!(v["warning"].as_str().unwrap().starts_with("only 0.7699"));
+    let curve = v["curve"].as_array().unwrap();
+    assert!(curve.iter().any(|p| p["jaccard"] == 0.8));
+    assert_eq!(curve.last().unwrap()["jaccard"], 1.0);
 }
 
 #[test]

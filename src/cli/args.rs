@@ -398,10 +398,48 @@ pub struct InputArgs {
     pub id_field: String,
 }
 
+/// `params` takes only the settings that change the banding and its curve.
 #[derive(Debug, Args)]
 pub struct ParamsArgs {
-    #[command(flatten)]
-    pub detect: DetectArgs,
+    /// Jaccard similarity at which paragraphs are duplicates [default: 0.8].
+    ///
+    /// A decimal in (0, 1]; the banding is chosen for it and the curve is
+    /// drawn around it.
+    #[arg(long, value_name = "T")]
+    pub threshold: Option<String>,
+
+    /// MinHash signature length [default: 128].
+    ///
+    /// The banding uses at most this many signature values.
+    #[arg(long, value_name = "N")]
+    pub num_perm: Option<usize>,
+
+    /// LSH bands (default: derived from the threshold).
+    ///
+    /// Give both `--bands` and `--rows` to see the curve of a banding of
+    /// your own; a warning says when it misses pairs at the threshold.
+    #[arg(long, value_name = "B")]
+    pub bands: Option<usize>,
+
+    /// Signature values per LSH band (default: derived from the threshold).
+    ///
+    /// More rows make the curve steeper: fewer candidates below the
+    /// threshold, more misses near it.
+    #[arg(long, value_name = "R")]
+    pub rows: Option<usize>,
+
+    /// Output format: `text` or `json`.
+    ///
+    /// `json` is one object with the banding, the probability at the
+    /// threshold, the curve's points and any warning, for programs.
+    #[arg(long, value_enum, default_value_t = ParamsFormat::Text, value_name = "FORMAT")]
+    pub output_format: ParamsFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ParamsFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -10,6 +10,7 @@ mod generate;
 mod inputs;
 mod interrupt;
 mod output;
+mod params;
 mod progress;
 mod settings;
 
@@ -17,13 +18,12 @@ use std::io::{self, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use neardup::lsh::LshParams;
 use neardup::pipeline::{self, ScanOptions};
 use neardup::report::json::{Json, Jsonl, TopJson};
 use neardup::report::text::{Text, TopText};
 use neardup::report::{Render, Report};
 
-use args::{Cli, ColorChoice, Command, OutputFormat, ParamsArgs, ScanArgs};
+use args::{Cli, ColorChoice, Command, OutputFormat, ScanArgs};
 
 /// The exit status, as documented in the README.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -94,7 +94,7 @@ pub fn main() -> ExitCode {
         (None, Some(Command::Scan(args))) => scan(args, subcommand(&matches)),
         (None, Some(Command::Clean(args))) => clean::run(args, subcommand(&matches)),
         (None, Some(Command::Check(args))) => check::run(args, subcommand(&matches)),
-        (None, Some(Command::Params(args))) => params(&args),
+        (None, Some(Command::Params(args))) => params::run(&args),
         (None, Some(Command::Explain(args))) => explain::run(&args),
         // Without either, clap has already printed the help and exited.
         (None, None) => Ok(Status::Error),
@@ -309,38 +309,4 @@ fn print_diagnostics(report: &Report) {
             report.diagnostics.len() - MAX_DIAGNOSTICS
         );
     }
-}
-
-fn params(args: &ParamsArgs) -> anyhow::Result<Status> {
-    let config = settings::config(&args.detect)?;
-    let lsh: LshParams = config.lsh();
-    let mut out = io::BufWriter::new(io::stdout().lock());
-    writeln!(
-        out,
-        "threshold {}  num_perm {}  ->  bands {} x rows {} ({} of {} signature values)",
-        config.threshold(),
-        config.num_perm(),
-        lsh.bands(),
-        lsh.rows(),
-        lsh.bands() * lsh.rows(),
-        config.num_perm()
-    )?;
-    writeln!(
-        out,
-        "probability that a pair becomes a candidate, by Jaccard similarity:"
-    )?;
-    const WIDTH: f64 = 40.0;
-    for step in 0..=10 {
-        let s = 0.5 + f64::from(step) * 0.05;
-        let p = lsh.probability(s);
-        let bar = "#".repeat((p * WIDTH).round() as usize);
-        let mark = if (s - config.threshold().as_f64()).abs() < 1e-9 {
-            "  <- threshold"
-        } else {
-            ""
-        };
-        writeln!(out, "  J = {s:.2}  P = {p:.4}  |{bar:<40}|{mark}")?;
-    }
-    out.flush()?;
-    Ok(Status::Clean)
 }

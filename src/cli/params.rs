@@ -1,0 +1,119 @@
+//! `neardup params`: the LSH banding chosen for a threshold, the
+//! probability that a pair becomes a candidate around it (the S-curve), and
+//! a warning when a banding given by hand misses pairs at the threshold.
+
+use std::io::{self, Write};
+
+use neardup::Config;
+use neardup::lsh::{LshParams, MIN_RECALL_AT_THRESHOLD};
+use serde_json::json;
+
+use super::Status;
+use super::args::{ParamsArgs, ParamsFormat};
+
+/// Points of the curve below the threshold, 0.05 apart (above it the
+/// curve is drawn up to 1).
+const BELOW: i32 = 6;
+
+pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
+    let mut b = Config::builder();
+    if let Some(t) = &args.threshold {
+        b = b.threshold(t.parse()?);
+    }
+    if let Some(n) = args.num_perm {
+        b = b.num_perm(n);
+    }
+    if let Some(n) = args.bands {
+        b = b.bands(n);
+    }
+    if let Some(n) = args.rows {
+        b = b.rows(n);
+    }
+    let config = b.build()?;
+    let lsh = config.lsh();
+    let t = config.threshold().as_f64();
+    let at_threshold = lsh.probability(t);
+    // The threshold's own row, then every 0.05 around it that is a
+    // similarity (in (0, 1]).
+    let mut points: Vec<f64> = (-BELOW..=20)
+        .map(|k| t + f64::from(k) * 0.05)
+        .filter(|&s| s > 1e-9 && s < 1.0 - 1e-9)
+        .map(|s| (s * 1e6).round() / 1e6)
+        .collect();
+    points.push(1.0);
+    // The similarity at which half the pairs become candidates.
+    let midpoint = (1.0 / lsh.bands() as f64).powf(1.0 / lsh.rows() as f64);
+    let warning = (at_threshold < MIN_RECALL_AT_THRESHOLD).then(|| {
+        let suggestion = LshParams::for_threshold(config.threshold(), config.num_perm())
+            .map(|p| {
+                format!(
+                    "; the default for this threshold is --bands {} --rows {}",
+                    p.bands(),
+                    p.rows()
+                )
+            })
+            .unwrap_or_default();
+        format!(
+            "only {at_threshold:.4} of pairs at the threshold become candidates (neardup's default \
+             bandings reach {MIN_RECALL_AT_THRESHOLD}): about {:.1} in 1,000 duplicates at the \
+             threshold would be missed{suggestion}",
+            (1.0 - at_threshold) * 1000.0
+        )
+    });
+
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match args.output_format {
+        ParamsFormat::Text => {
+            writeln!(
+                out,
+                "threshold {}  num_perm {}  ->  bands {} x rows {} ({} of {} signature values)",
+                config.threshold(),
+                config.num_perm(),
+                lsh.bands(),
+                lsh.rows(),
+                lsh.bands() * lsh.rows(),
+                config.num_perm()
+            )?;
+            writeln!(
+                out,
+                "probability that a pair becomes a candidate, by Jaccard similarity \
+                 (half of the pairs at J = {midpoint:.2}):"
+            )?;
+            const WIDTH: f64 = 40.0;
+            for &s in &points {
+                let p = lsh.probability(s);
+                let bar = "#".repeat((p * WIDTH).round() as usize);
+                let mark = if (s - t).abs() < 1e-9 {
+                    "  <- threshold"
+                } else {
+                    ""
+                };
+                writeln!(out, "  J = {s:.2}  P = {p:.4}  |{bar:<40}|{mark}")?;
+            }
+            out.flush()?;
+            if let Some(w) = &warning {
+                eprintln!("warning: {w}");
+            }
+        }
+        ParamsFormat::Json => {
+            let curve: Vec<_> = points
+                .iter()
+                .map(|&s| json!({"jaccard": s, "probability": lsh.probability(s)}))
+                .collect();
+            let doc = json!({
+                "threshold": config.threshold().to_string(),
+                "num_perm": config.num_perm(),
+                "bands": lsh.bands(),
+                "rows": lsh.rows(),
+                "probability_at_threshold": at_threshold,
+                "midpoint": midpoint,
+                "curve": curve,
+                "warning": warning,
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+            out.flush()?;
+        }
+    }
+    Ok(Status::Clean)
+}
