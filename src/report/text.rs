@@ -309,7 +309,7 @@ impl TopText {
                 "{:>9}  {}  {}",
                 style.measure(&(p.duplicates + 1).to_string()),
                 style.place(&place(&span)),
-                escape(&p.snippet)
+                escape(p.snippet)
             )?;
         }
         writeln!(
