@@ -5,13 +5,13 @@
 //! paragraph of each cluster (its first occurrence) stays, and so does every
 //! other byte of the input. One writer per format:
 //!
-//! - [`text`]: a plain text input is one document; the removed paragraphs'
+//! - `text`: a plain text input is one document; the removed paragraphs'
 //!   lines are left out and blank lines between paragraphs are kept by the
-//!   rule described there.
-//! - [`jsonl`]: records without removals are copied byte for byte; in the
+//!   rule that module (`rewrite/text.rs`) describes.
+//! - `jsonl`: records without removals are copied byte for byte; in the
 //!   others only the text field's value is replaced, so every other field,
 //!   its formatting and the field order stay as they were.
-//! - [`wet`]: WARC records without removals are copied byte for byte; in
+//! - `wet`: WARC records without removals are copied byte for byte; in
 //!   the others the body loses the removed paragraphs and the header gets
 //!   the new `Content-Length` and block digest. Each record ends with
 //!   [`Output::end_record`], so a gzip output gets a member per record, as
