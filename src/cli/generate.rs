@@ -10,7 +10,7 @@ use clap_mangen::Man;
 use clap_mangen::roff::{Roff, bold, roman};
 
 use super::Status;
-use super::args::{Cli, Generate};
+use super::command::{Cli, Generate};
 
 pub fn run(what: Generate) -> anyhow::Result<Status> {
     let mut cmd = Cli::command();

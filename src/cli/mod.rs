@@ -4,6 +4,7 @@
 mod args;
 mod check;
 mod clean;
+mod command;
 mod config;
 mod explain;
 mod generate;
@@ -23,7 +24,8 @@ use neardup::report::json::{Json, Jsonl, TopJson};
 use neardup::report::text::{Text, TopText};
 use neardup::report::{Render, Report};
 
-use args::{Cli, ColorChoice, Command, OutputFormat, ScanArgs};
+use args::{ColorChoice, OutputFormat, ScanArgs};
+use command::{Cli, Command};
 
 /// The exit status, as documented in the README.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
