@@ -27,10 +27,11 @@ use serde::Serialize;
 use super::args::CleanArgs;
 use super::inputs::{self, Origin};
 use super::output::{self, Staged};
-use super::{
-    Status, print_diagnostics, print_problems, print_timings, progress, set_threads,
-    shared_settings, skip_bad_records,
+use super::shared::{
+    print_diagnostics, print_problems, print_timings, set_threads, shared_settings,
+    skip_bad_records,
 };
+use super::{Status, progress};
 
 /// Where one input's cleaned bytes go.
 #[derive(Clone, Debug, PartialEq, Eq)]

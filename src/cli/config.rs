@@ -27,7 +27,7 @@ use neardup::pipeline::ScanOptions;
 use serde::Deserialize;
 
 use super::args::{DetectArgs, InputArgs, InputFormat, SelectArgs};
-use super::{scan_options, settings};
+use super::settings;
 
 /// The configuration file looked for in the working directory.
 pub const DEFAULT_FILE: &str = "neardup.toml";
@@ -343,6 +343,17 @@ pub fn choice<E: ValueEnum>(key: &str, value: &str) -> anyhow::Result<E> {
             .collect();
         anyhow!("`{key}` must be one of {}, not `{value}`", names.join(", "))
     })
+}
+
+/// The library options the input flags set.
+fn scan_options(input: &InputArgs) -> ScanOptions {
+    ScanOptions {
+        fields: neardup::corpus::JsonlFields {
+            text: input.text_field.clone(),
+            id: input.id_field.clone(),
+        },
+        ..ScanOptions::default()
+    }
 }
 
 #[cfg(test)]

@@ -80,7 +80,7 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<Status> {
         same_document,
     );
     let style = Style {
-        on: super::use_color(args.color),
+        on: super::shared::use_color(args.color),
     };
     let mut out = io::BufWriter::new(io::stdout().lock());
     render(&mut out, &style, &config, (a, b), &explanation)?;

@@ -1,5 +1,7 @@
-//! The command line: parse flags, build the configuration, run the library,
-//! print, and choose the exit code.
+//! The command line: parse flags, dispatch to the command's module, and map
+//! its outcome to the exit code. Each command has its file (`scan.rs`,
+//! `clean.rs`, `check/`, `explain.rs`, `params.rs`); what several share is
+//! in `shared.rs`.
 
 mod args;
 mod check;
@@ -13,18 +15,15 @@ mod interrupt;
 mod output;
 mod params;
 mod progress;
+mod scan;
 mod settings;
+mod shared;
 
-use std::io::{self, IsTerminal, Write};
+use std::io;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use neardup::pipeline::{self, ScanOptions};
-use neardup::report::json::{Json, Jsonl, TopJson};
-use neardup::report::text::{Text, TopText};
-use neardup::report::{Render, Report};
 
-use args::{ColorChoice, OutputFormat, ScanArgs};
 use command::{Cli, Command};
 
 /// The exit status, as documented in the README.
@@ -47,10 +46,6 @@ impl From<Status> for ExitCode {
         })
     }
 }
-
-/// At most this many input problems are printed one by one; the rest are
-/// counted.
-const MAX_DIAGNOSTICS: usize = 50;
 
 /// Keeps the panic hook from printing a panic in a foreign decoder that
 /// [`neardup::guard`] catches and reports as an error about the file (one
@@ -93,7 +88,7 @@ pub fn main() -> ExitCode {
     quiet_guarded_panics();
     let result = match (cli.generate, cli.command) {
         (Some(what), _) => generate::run(what),
-        (None, Some(Command::Scan(args))) => scan(args, subcommand(&matches)),
+        (None, Some(Command::Scan(args))) => scan::run(args, subcommand(&matches)),
         (None, Some(Command::Clean(args))) => clean::run(args, subcommand(&matches)),
         (None, Some(Command::Check(args))) => check::run(args, subcommand(&matches)),
         (None, Some(Command::Params(args))) => params::run(&args),
@@ -119,53 +114,6 @@ fn subcommand(matches: &clap::ArgMatches) -> &clap::ArgMatches {
         .expect("a subcommand was parsed")
 }
 
-/// The flags of a command that reads a corpus with the shared settings.
-trait CorpusArgs {
-    /// Detection and input flags (updated from the configuration file),
-    /// input selection, `--skip-bad-records`, `-v`.
-    fn parts(
-        &mut self,
-    ) -> (
-        &mut args::DetectArgs,
-        &mut args::InputArgs,
-        &args::SelectArgs,
-        bool,
-        bool,
-    );
-}
-
-/// `scan` and `clean` have the same fields for it.
-macro_rules! corpus_args {
-    ($($command:ty),*) => {$(
-        impl CorpusArgs for $command {
-            fn parts(
-                &mut self,
-            ) -> (&mut args::DetectArgs, &mut args::InputArgs, &args::SelectArgs, bool, bool) {
-                let verbose = self.run.verbose;
-                (&mut self.detect, &mut self.input, &self.select, self.skip_bad_records, verbose)
-            }
-        }
-    )*};
-}
-corpus_args!(ScanArgs, args::CleanArgs);
-
-/// The shared settings of `scan` and `clean` (`check` adds its own):
-/// flags, then the configuration file, validated; with `-v`, names the
-/// file read. Also returns the file's path.
-fn shared_settings(
-    args: &mut impl CorpusArgs,
-    matches: &clap::ArgMatches,
-) -> anyhow::Result<(config::Shared, Option<std::path::PathBuf>)> {
-    let (detect, input, select, skip_bad_records, verbose) = args.parts();
-    let loaded = config::Loaded::read(select)?;
-    if verbose && let Some(path) = &loaded.path {
-        eprintln!("configuration: {}", path.display());
-    }
-    let shared =
-        config::Shared::resolve(&loaded, detect, input, select, skip_bad_records, matches)?;
-    Ok((shared, loaded.path))
-}
-
 /// A closed pipe (`neardup scan | head`) is how the reader says it has seen
 /// enough: not an error.
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
@@ -173,142 +121,4 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
     })
-}
-
-/// Sizes the global thread pool, if asked to.
-fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
-    if let Some(n) = threads {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
-            .build_global()?;
-    }
-    Ok(())
-}
-
-fn scan_options(input: &args::InputArgs) -> ScanOptions {
-    ScanOptions {
-        fields: neardup::corpus::JsonlFields {
-            text: input.text_field.clone(),
-            id: input.id_field.clone(),
-        },
-        ..ScanOptions::default()
-    }
-}
-
-fn print_timings(report: &Report) {
-    let stages: Vec<String> = report
-        .timings
-        .iter()
-        .map(|(stage, t)| format!("{stage} {:.2} s", t.as_secs_f64()))
-        .collect();
-    eprintln!("timings: {}", stages.join(", "));
-}
-
-fn scan(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
-    if args.top.is_some() && args.output_format == OutputFormat::Jsonl {
-        anyhow::bail!("--top summarises in text or json; jsonl is one cluster per line");
-    }
-    let (shared, config_file) = shared_settings(&mut args, matches)?;
-    set_threads(args.run.threads)?;
-    // The report is never an input; nor is the configuration file.
-    let own: Vec<&std::path::Path> = args
-        .output
-        .iter()
-        .chain(&config_file)
-        .map(|p| p.as_path())
-        .collect();
-    let (found, path_problems) =
-        inputs::collect(&args.paths, shared.input_format, &shared.select, &own);
-    let (inputs, origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
-    if let Err(message) = output::refuse_inputs(args.output.as_deref(), &args.paths, &origins) {
-        eprintln!("error: {message}");
-        return Ok(Status::Error);
-    }
-    print_problems(&path_problems);
-    let bar = progress::Bar::new(!args.run.quiet);
-    let mut report = pipeline::scan(&inputs, &shared.config, &shared.options, &bar)?;
-    if shared.skip_bad_records {
-        skip_bad_records(&mut report);
-    }
-    print_diagnostics(&report);
-    report.diagnostics.splice(0..0, path_problems);
-    if args.run.verbose {
-        print_timings(&report);
-    }
-
-    let color = args.output.is_none() && use_color(args.color);
-    let renderer: Box<dyn Render> = match (args.output_format, args.top) {
-        (OutputFormat::Text, None) => Box::new(Text { color }),
-        (OutputFormat::Text, Some(n)) => Box::new(TopText { n, color }),
-        (OutputFormat::Json, None) => Box::new(Json),
-        (OutputFormat::Json, Some(n)) => Box::new(TopJson { n }),
-        (OutputFormat::Jsonl, _) => Box::new(Jsonl),
-    };
-    match &args.output {
-        Some(path) => output::write_file(path, |out| renderer.render(&report, out))?,
-        None => {
-            let mut out = io::BufWriter::new(io::stdout().lock());
-            renderer.render(&report, &mut out)?;
-            out.flush()?;
-        }
-    }
-
-    let errors = report.diagnostics.iter().any(|d| !d.is_warning());
-    Ok(if errors {
-        Status::Error
-    } else if report.summary.duplicate_paragraphs > 0 {
-        Status::Duplicates
-    } else {
-        Status::Clean
-    })
-}
-
-/// Whether to colour standard output.
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-        }
-    }
-}
-
-/// Prints the problems found with the paths given, before the scan.
-fn print_problems(problems: &[neardup::Error]) {
-    for p in problems {
-        let label = if p.is_warning() { "warning" } else { "error" };
-        eprintln!("{label}: {p}");
-    }
-}
-
-/// Makes malformed records warnings: with `--skip-bad-records` they are
-/// skipped (copied unchanged by `clean`) as asked, and do not make the
-/// exit status 2.
-fn skip_bad_records(report: &mut Report) {
-    report.diagnostics = std::mem::take(&mut report.diagnostics)
-        .into_iter()
-        .map(|d| match d.kind() {
-            neardup::ErrorKind::Record => d.into_warning(),
-            _ => d,
-        })
-        .collect();
-}
-
-fn print_diagnostics(report: &Report) {
-    let stderr = io::stderr();
-    let mut err = stderr.lock();
-    for d in report.diagnostics.iter().take(MAX_DIAGNOSTICS) {
-        let label = if d.is_warning() { "warning" } else { "error" };
-        let _ = writeln!(err, "{label}: {d}");
-    }
-    if report.diagnostics.len() > MAX_DIAGNOSTICS {
-        let _ = writeln!(
-            err,
-            "... and {} more problems with the input (see --output-format json for all)",
-            report.diagnostics.len() - MAX_DIAGNOSTICS
-        );
-    }
 }

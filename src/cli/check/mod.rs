@@ -20,7 +20,7 @@ mod render;
 mod settings;
 
 use std::collections::HashSet;
-use std::io::{self, IsTerminal, Write as _};
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
@@ -36,12 +36,11 @@ use gate::{File, Problem};
 use render::Render;
 use settings::display_path;
 
-use super::args::ColorChoice;
 use super::inputs::{self, Origin};
-use super::{
-    Status, print_diagnostics, print_problems, print_timings, progress, set_threads,
-    skip_bad_records,
+use super::shared::{
+    print_diagnostics, print_problems, print_timings, set_threads, skip_bad_records, use_color,
 };
+use super::{Status, progress};
 
 pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
     let changed = changed::list(&args)?;
@@ -370,16 +369,4 @@ fn refuse_to_replace(
         }
     }
     Ok(())
-}
-
-fn use_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
-        }
-    }
 }

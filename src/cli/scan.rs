@@ -1,0 +1,75 @@
+//! `neardup scan`: the report of a corpus, to standard output or a file.
+
+use std::io::{self, Write};
+
+use neardup::pipeline;
+use neardup::report::Render;
+use neardup::report::json::{Json, Jsonl, TopJson};
+use neardup::report::text::{Text, TopText};
+
+use super::Status;
+use super::args::{OutputFormat, ScanArgs};
+use super::shared::{
+    print_diagnostics, print_problems, print_timings, set_threads, shared_settings,
+    skip_bad_records, use_color,
+};
+use super::{inputs, output, progress};
+
+pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    if args.top.is_some() && args.output_format == OutputFormat::Jsonl {
+        anyhow::bail!("--top summarises in text or json; jsonl is one cluster per line");
+    }
+    let (shared, config_file) = shared_settings(&mut args, matches)?;
+    set_threads(args.run.threads)?;
+    // The report is never an input; nor is the configuration file.
+    let own: Vec<&std::path::Path> = args
+        .output
+        .iter()
+        .chain(&config_file)
+        .map(|p| p.as_path())
+        .collect();
+    let (found, path_problems) =
+        inputs::collect(&args.paths, shared.input_format, &shared.select, &own);
+    let (inputs, origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+    if let Err(message) = output::refuse_inputs(args.output.as_deref(), &args.paths, &origins) {
+        eprintln!("error: {message}");
+        return Ok(Status::Error);
+    }
+    print_problems(&path_problems);
+    let bar = progress::Bar::new(!args.run.quiet);
+    let mut report = pipeline::scan(&inputs, &shared.config, &shared.options, &bar)?;
+    if shared.skip_bad_records {
+        skip_bad_records(&mut report);
+    }
+    print_diagnostics(&report);
+    report.diagnostics.splice(0..0, path_problems);
+    if args.run.verbose {
+        print_timings(&report);
+    }
+
+    let color = args.output.is_none() && use_color(args.color);
+    let renderer: Box<dyn Render> = match (args.output_format, args.top) {
+        (OutputFormat::Text, None) => Box::new(Text { color }),
+        (OutputFormat::Text, Some(n)) => Box::new(TopText { n, color }),
+        (OutputFormat::Json, None) => Box::new(Json),
+        (OutputFormat::Json, Some(n)) => Box::new(TopJson { n }),
+        (OutputFormat::Jsonl, _) => Box::new(Jsonl),
+    };
+    match &args.output {
+        Some(path) => output::write_file(path, |out| renderer.render(&report, out))?,
+        None => {
+            let mut out = io::BufWriter::new(io::stdout().lock());
+            renderer.render(&report, &mut out)?;
+            out.flush()?;
+        }
+    }
+
+    let errors = report.diagnostics.iter().any(|d| !d.is_warning());
+    Ok(if errors {
+        Status::Error
+    } else if report.summary.duplicate_paragraphs > 0 {
+        Status::Duplicates
+    } else {
+        Status::Clean
+    })
+}
