@@ -33,7 +33,7 @@ use args::CheckFormat;
 use baseline::Baseline;
 use cache::DirCache;
 use gate::{File, Problem};
-use render::Render;
+use render::RenderOutcome;
 use settings::display_path;
 
 use super::inputs::{self, Origin};
@@ -220,7 +220,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         }
     }
 
-    let renderer: Box<dyn Render> = match settings.format {
+    let renderer: Box<dyn RenderOutcome> = match settings.format {
         CheckFormat::Text => Box::new(render::text::Text {
             color: args.output.is_none() && use_color(args.color),
             quiet: args.run.quiet,

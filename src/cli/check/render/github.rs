@@ -16,7 +16,7 @@ use std::fs::OpenOptions;
 use std::io::{self, Write as _};
 use std::path::PathBuf;
 
-use super::{Render, details, headline, label, lines, original, place, verdict};
+use super::{RenderOutcome, details, headline, label, lines, original, place, verdict};
 use crate::cli::check::gate::{Finding, Outcome};
 use crate::cli::check::settings::display_path;
 use neardup::report::text::count;
@@ -62,7 +62,7 @@ fn message(f: &Finding) -> String {
     m
 }
 
-impl Render for Github {
+impl RenderOutcome for Github {
     fn render(&self, o: &Outcome<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         let level = if o.passed() { "warning" } else { "error" };
         for f in o.findings.iter().take(self.max_annotations) {

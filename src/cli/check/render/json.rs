@@ -6,7 +6,7 @@ use std::io;
 use neardup::report::{Location, Member, Span};
 use serde::Serialize;
 
-use super::Render;
+use super::RenderOutcome;
 use crate::cli::check::gate::{Finding, Outcome, Pair};
 
 /// Schema version of the check `json` output.
@@ -185,7 +185,7 @@ struct DiagnosticOut<'a> {
     message: &'a str,
 }
 
-impl Render for Json {
+impl RenderOutcome for Json {
     fn render(&self, o: &Outcome<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         let errors = o.errors();
         let doc = Out {

@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use super::{Render, headline, label};
+use super::{RenderOutcome, headline, label};
 use crate::cli::check::gate::{Finding, Outcome, Problem};
 
 #[derive(Clone, Copy, Debug)]
@@ -54,7 +54,7 @@ struct Case<'a> {
     problems: Vec<&'a Problem>,
 }
 
-impl Render for Junit {
+impl RenderOutcome for Junit {
     fn render(&self, o: &Outcome<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         let mut cases: BTreeMap<&str, Case<'_>> = BTreeMap::new();
         let mut order: Vec<&str> = o.files.iter().map(|f| f.path.as_str()).collect();

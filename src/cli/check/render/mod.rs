@@ -22,8 +22,9 @@ use neardup::report::text::count;
 
 use super::gate::{Finding, Outcome};
 
-/// An output format.
-pub trait Render {
+/// An output format of check's outcome (the verdict with its findings);
+/// not the library's `report::Render`, which writes a scan's report.
+pub trait RenderOutcome {
     /// Writes `outcome` to `out`.
     fn render(&self, outcome: &Outcome<'_>, out: &mut dyn io::Write) -> io::Result<()>;
 }

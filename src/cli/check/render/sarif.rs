@@ -16,7 +16,7 @@ use std::io;
 use neardup::report::{Kind, Span};
 use serde_json::{Value, json};
 
-use super::{Render, details, original};
+use super::{RenderOutcome, details, original};
 use crate::cli::check::gate::{Finding, Outcome};
 use crate::cli::check::settings::display_path;
 
@@ -96,7 +96,7 @@ fn content_key(f: &Finding) -> u64 {
     neardup::hash::xxh3(&bytes, 0)
 }
 
-impl Render for Sarif {
+impl RenderOutcome for Sarif {
     fn render(&self, o: &Outcome<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         let level = if o.passed() { "warning" } else { "error" };
         let rules: Vec<Value> = RULES

@@ -8,7 +8,7 @@ use std::io;
 use neardup::report::text::{Text as ScanText, TopText, escape};
 use neardup::report::{Cluster, Duplicate, Render as _, Report, Summary};
 
-use super::Render;
+use super::RenderOutcome;
 use crate::cli::check::gate::Outcome;
 use neardup::report::text::count;
 
@@ -36,7 +36,7 @@ impl Text {
     }
 }
 
-impl Render for Text {
+impl RenderOutcome for Text {
     fn render(&self, o: &Outcome<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         // The findings as a report of their own, so that they read exactly
         // as `neardup scan` output.
