@@ -11,27 +11,10 @@ use std::process::Output;
 
 mod common;
 
-use assert_cmd::Command;
-use common::files_under;
+use common::{files_under, neardup, read, write};
+
 use serde_json::Value;
 use tempfile::TempDir;
-
-fn neardup() -> Command {
-    let mut cmd = Command::cargo_bin("neardup").unwrap();
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
-
-fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, content).unwrap();
-    path
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()

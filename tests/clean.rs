@@ -3,27 +3,15 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 mod common;
 
-use assert_cmd::Command;
-use common::files_under;
+use common::{files_under, neardup, read, repo};
+
 use neardup::corpus::{JsonlFields, jsonl};
 use serde_json::Value;
 use tempfile::TempDir;
-
-fn neardup() -> Command {
-    Command::cargo_bin("neardup").unwrap()
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn unzip(bytes: &[u8]) -> Vec<u8> {
     let (_, mut r) =

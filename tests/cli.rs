@@ -2,32 +2,16 @@
 //! a temporary directory and checks its output and exit code.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command as StdCommand, Stdio};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
 
 mod common;
 
-fn neardup() -> Command {
-    let mut cmd = Command::cargo_bin("neardup").unwrap();
-    cmd.env_remove("NO_COLOR");
-    cmd
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, content).unwrap();
-    path
-}
+use common::{neardup, repo, write};
 
 /// Runs `neardup ARGS PATHS` in the repository, checks the exit code and
 /// returns standard output.

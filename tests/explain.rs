@@ -3,13 +3,11 @@
 //! After a deliberate change of the output, rerun with `NEARDUP_BLESS=1` to
 //! rewrite the snapshots, and review the diff.
 
-use std::path::PathBuf;
-
 use assert_cmd::Command;
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+mod common;
+
+use common::repo;
 
 /// Runs `neardup explain ARGS` in the repository, checks the exit code and
 /// compares standard output with the snapshot `name`.

@@ -10,14 +10,14 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
+mod common;
+
+use common::repo;
+
 fn neardup() -> Command {
     let mut cmd = Command::cargo_bin("neardup").unwrap();
     cmd.current_dir(repo()).env_remove("NO_COLOR");
     cmd
-}
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `neardup scan --output-format jsonl ARGS`: the clusters, after checking

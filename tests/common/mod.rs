@@ -5,6 +5,34 @@
 
 use std::path::{Path, PathBuf};
 
+use assert_cmd::Command;
+
+/// The `neardup` binary, with `NO_COLOR` unset so that colour tests do
+/// not depend on the environment.
+pub fn neardup() -> Command {
+    let mut cmd = Command::cargo_bin("neardup").unwrap();
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+/// The repository's root (the sample corpus is `repo().join("data")`).
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Writes `content` to `dir/name`, creating the directories on the way.
+pub fn write(dir: &Path, name: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, content).unwrap();
+    path
+}
+
+/// The bytes of `path`; a missing file fails the test naming it.
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// Files in `dir` (recursively), as paths relative to it, sorted.
 pub fn files_under(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
@@ -30,7 +58,7 @@ pub fn files_under(dir: &Path) -> Vec<String> {
 /// when they are absent, unless `NEARDUP_REQUIRE_SEEDS` is set, as `.ci/run`
 /// sets it: there a missing directory fails instead of skipping silently.
 pub fn seeds() -> Option<PathBuf> {
-    let seeds = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/seeds");
+    let seeds = repo().join("../shared/seeds");
     if seeds.is_dir() {
         Some(seeds)
     } else if std::env::var_os("NEARDUP_REQUIRE_SEEDS").is_some() {
