@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use neardup::corpus::compress::{self, Compression, Encoder};
 use neardup::corpus::{Format, Input};
-use neardup::pipeline;
 use neardup::report::Report;
 use neardup::report::text::count;
 use neardup::rewrite::{self, CleanOptions, Event, Removals, Stats};
@@ -24,14 +23,11 @@ use neardup::{Error, ErrorKind};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::Status;
 use super::args::CleanArgs;
 use super::inputs::{self, Origin};
 use super::output::{self, Staged};
-use super::shared::{
-    print_diagnostics, print_problems, print_timings, set_threads, shared_settings,
-    skip_bad_records,
-};
-use super::{Status, progress};
+use super::shared::{print_problems, scan_corpus, set_threads, shared_settings};
 
 /// Where one input's cleaned bytes go.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -72,17 +68,7 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
         }
     };
     print_problems(&path_problems);
-
-    let bar = progress::Bar::new(!args.run.quiet);
-    let mut report = pipeline::scan(&inputs, &shared.config, &shared.options, &bar)?;
-    if shared.skip_bad_records {
-        skip_bad_records(&mut report);
-    }
-    print_diagnostics(&report);
-    report.diagnostics.splice(0..0, path_problems);
-    if args.run.verbose {
-        print_timings(&report);
-    }
+    let report = scan_corpus(&inputs, &shared, &args.run, path_problems)?;
     let unreadable: HashSet<&str> = report
         .diagnostics
         .iter()

@@ -8,28 +8,21 @@ use neardup::Config;
 use neardup::lsh::{LshParams, MIN_RECALL_AT_THRESHOLD};
 use serde_json::json;
 
-use super::Status;
 use super::args::{ParamsArgs, ParamsFormat};
+use super::{Status, settings};
 
 /// Points of the curve below the threshold, 0.05 apart (above it the
 /// curve is drawn up to 1).
 const BELOW: i32 = 6;
 
 pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
-    let mut b = Config::builder();
-    if let Some(t) = &args.threshold {
-        b = b.threshold(t.parse()?);
-    }
-    if let Some(n) = args.num_perm {
-        b = b.num_perm(n);
-    }
-    if let Some(n) = args.bands {
-        b = b.bands(n);
-    }
-    if let Some(n) = args.rows {
-        b = b.rows(n);
-    }
-    let config = b.build()?;
+    let banding = (
+        args.threshold.as_deref(),
+        args.num_perm,
+        args.bands,
+        args.rows,
+    );
+    let config = settings::with_banding(Config::builder(), banding)?.build()?;
     let lsh = config.lsh();
     let t = config.threshold().as_f64();
     let at_threshold = lsh.probability(t);

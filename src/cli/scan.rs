@@ -2,18 +2,14 @@
 
 use std::io::{self, Write};
 
-use neardup::pipeline;
 use neardup::report::Render;
 use neardup::report::json::{Json, Jsonl, TopJson};
 use neardup::report::text::{Text, TopText};
 
 use super::Status;
 use super::args::{OutputFormat, ScanArgs};
-use super::shared::{
-    print_diagnostics, print_problems, print_timings, set_threads, shared_settings,
-    skip_bad_records, use_color,
-};
-use super::{inputs, output, progress};
+use super::shared::{print_problems, scan_corpus, set_threads, shared_settings, use_color};
+use super::{inputs, output};
 
 pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
     if args.top.is_some() && args.output_format == OutputFormat::Jsonl {
@@ -36,16 +32,7 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         return Ok(Status::Error);
     }
     print_problems(&path_problems);
-    let bar = progress::Bar::new(!args.run.quiet);
-    let mut report = pipeline::scan(&inputs, &shared.config, &shared.options, &bar)?;
-    if shared.skip_bad_records {
-        skip_bad_records(&mut report);
-    }
-    print_diagnostics(&report);
-    report.diagnostics.splice(0..0, path_problems);
-    if args.run.verbose {
-        print_timings(&report);
-    }
+    let report = scan_corpus(&inputs, &shared, &args.run, path_problems)?;
 
     let color = args.output.is_none() && use_color(args.color);
     let renderer: Box<dyn Render> = match (args.output_format, args.top) {

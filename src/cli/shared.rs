@@ -4,10 +4,12 @@
 
 use std::io::{self, IsTerminal, Write};
 
+use neardup::corpus::Input;
+use neardup::pipeline;
 use neardup::report::Report;
 
 use super::args::{self, ColorChoice};
-use super::config;
+use super::{config, progress};
 
 /// At most this many input problems are printed one by one; the rest are
 /// counted.
@@ -127,4 +129,28 @@ pub fn print_diagnostics(report: &Report) {
             report.diagnostics.len() - MAX_DIAGNOSTICS
         );
     }
+}
+
+/// Scans `inputs` with the shared settings, as `scan` and `clean` do: the
+/// progress bar unless `-q`, malformed records made warnings with
+/// `--skip-bad-records`, the input's problems printed, the path problems
+/// (already printed) put first in the report's diagnostics, the timings
+/// with `-v`.
+pub fn scan_corpus(
+    inputs: &[Input],
+    shared: &config::Shared,
+    run: &args::RunArgs,
+    path_problems: Vec<neardup::Error>,
+) -> anyhow::Result<Report> {
+    let bar = progress::Bar::new(!run.quiet);
+    let mut report = pipeline::scan(inputs, &shared.config, &shared.options, &bar)?;
+    if shared.skip_bad_records {
+        skip_bad_records(&mut report);
+    }
+    print_diagnostics(&report);
+    report.diagnostics.splice(0..0, path_problems);
+    if run.verbose {
+        print_timings(&report);
+    }
+    Ok(report)
 }
