@@ -11,9 +11,10 @@ use serde_json::json;
 use super::args::{ParamsArgs, ParamsFormat};
 use super::{Status, settings};
 
-/// Points of the curve below the threshold, 0.05 apart (above it the
-/// curve is drawn up to 1).
-const BELOW: i32 = 6;
+/// Below the threshold the curve is drawn down to the first point where
+/// fewer than this share of pairs become candidates (its foot), 0.05
+/// apart; above it, up to 1.
+const FOOT: f64 = 0.01;
 
 pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
     let banding = (
@@ -28,7 +29,12 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
     let at_threshold = lsh.probability(t);
     // The threshold's own row, then every 0.05 around it that is a
     // similarity (in (0, 1]).
-    let mut points: Vec<f64> = (-BELOW..=20)
+    let below = (1..20)
+        .take_while(|&k| t - f64::from(k) * 0.05 > 1e-9)
+        .position(|k| lsh.probability(t - f64::from(k) * 0.05) < FOOT)
+        .map_or(19, |i| i as i32 + 1)
+        .min(((t - 1e-9) / 0.05) as i32);
+    let mut points: Vec<f64> = (-below..=20)
         .map(|k| t + f64::from(k) * 0.05)
         .filter(|&s| s > 1e-9 && s < 1.0 - 1e-9)
         .map(|s| (s * 1e6).round() / 1e6)
