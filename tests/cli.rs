@@ -509,6 +509,11 @@ fn params_draws_around_the_threshold_and_warns_of_a_weak_banding() {
         "{out}"
     );
     assert!(err.is_empty(), "{err}");
+    let (out, _) = text(&["--threshold", "0.825"]);
+    assert!(
+        out.contains("J = 0.825  P = 0.9996  |") && out.contains("J = 0.775 "),
+        "{out}"
+    );
     let (out, err) = text(&["--threshold", "0.3"]);
     assert!(
         out.contains("J = 0.05 ") && out.contains("J = 1.00 "),

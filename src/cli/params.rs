@@ -79,6 +79,15 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
                  (half of the pairs at J = {midpoint:.2}):"
             )?;
             const WIDTH: f64 = 40.0;
+            // As many decimals as the threshold has (at least two), so its
+            // row reads as typed: 0.825, not 0.82.
+            let decimals = config
+                .threshold()
+                .to_string()
+                .split('.')
+                .nth(1)
+                .map_or(0, str::len)
+                .max(2);
             for &s in &points {
                 let p = lsh.probability(s);
                 let bar = "#".repeat((p * WIDTH).round() as usize);
@@ -87,7 +96,7 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
                 } else {
                     ""
                 };
-                writeln!(out, "  J = {s:.2}  P = {p:.4}  |{bar:<40}|{mark}")?;
+                writeln!(out, "  J = {s:.decimals$}  P = {p:.4}  |{bar:<40}|{mark}")?;
             }
             out.flush()?;
             if let Some(w) = &warning {
