@@ -48,7 +48,9 @@ mod error;
 pub mod explain;
 pub mod fingerprint;
 pub mod guard;
+
 pub mod hash;
+pub mod id;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;

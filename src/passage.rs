@@ -64,16 +64,17 @@ pub fn passages(clusters: &[Cluster]) -> Vec<Passage> {
 mod tests {
     use super::*;
     use crate::Similarity;
+    use crate::id::{DocId, InputId};
     use crate::report::{Duplicate, Kind, Location, Member};
 
     fn member(doc: u32, paragraph: u32) -> Member {
         Member {
             location: Location {
                 path: "p".into(),
-                input: 0,
+                input: InputId::new(0),
                 doc: doc.to_string().into(),
                 url: None,
-                doc_index: doc,
+                doc_index: DocId::new(doc),
                 doc_line: 1,
                 paragraph,
                 line: u64::from(paragraph) + 1,
@@ -113,8 +114,8 @@ mod tests {
             .map(|p| {
                 let r = &p.repeat;
                 (
-                    (r.first.doc_index, r.first.paragraph, r.last.paragraph),
-                    (p.original.first.doc_index, p.original.first.paragraph),
+                    (r.first.doc_index.get(), r.first.paragraph, r.last.paragraph),
+                    (p.original.first.doc_index.get(), p.original.first.paragraph),
                     p.paragraphs,
                 )
             })

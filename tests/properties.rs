@@ -208,7 +208,7 @@ fn scanned(
         .clusters
         .iter()
         .map(|c| {
-            let at = |l: &neardup::report::Location| (l.doc_index as usize, l.paragraph);
+            let at = |l: &neardup::report::Location| (l.doc_index.index(), l.paragraph);
             (
                 at(&c.kept.location),
                 c.duplicates
@@ -372,8 +372,7 @@ fn one_file_each(docs: &[Vec<String>]) -> Vec<Input> {
 /// The duplicates of a scan of `docs`, by their text, with the text they
 /// repeat, sorted.
 fn duplicate_texts(docs: &[Vec<String>], report: &Report) -> Vec<(String, String)> {
-    let text =
-        |l: &neardup::report::Location| docs[l.doc_index as usize][l.paragraph as usize].clone();
+    let text = |l: &neardup::report::Location| docs[l.doc_index][l.paragraph as usize].clone();
     let mut out: Vec<(String, String)> = report
         .clusters
         .iter()

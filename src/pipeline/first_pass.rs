@@ -21,13 +21,14 @@ use crate::column::Column;
 use crate::corpus::Format;
 use crate::corpus::record;
 use crate::fingerprint;
+use crate::id::{DocId, InputId};
 use crate::paragraph::paragraphs;
 use ahash::AHashMap;
 
 /// One document as the first pass saw it.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Doc {
-    pub(super) input: u32,
+    pub(super) input: InputId,
     /// 1-based line of the input where the document starts (for Parquet,
     /// its row).
     pub(super) line: u64,
@@ -42,7 +43,7 @@ pub(super) struct BlockStart {
     pub(super) paragraphs: u32,
     /// The first document starting in the block (for plain text: the
     /// input's one document).
-    pub(super) first_doc: u32,
+    pub(super) first_doc: DocId,
     /// Documents starting in the block.
     pub(super) docs: u32,
 }
@@ -57,7 +58,7 @@ pub(super) struct BlockStart {
 #[derive(Debug, Default)]
 pub(super) struct FirstPass {
     pub(super) docs: Vec<Doc>,
-    pub(super) blocks: AHashMap<(u32, u32), BlockStart>,
+    pub(super) blocks: AHashMap<(InputId, u32), BlockStart>,
     /// Global paragraph number of each slot, ascending (filled from
     /// `chunks` at the end of the pass).
     pub(super) fp_para: Vec<u32>,
@@ -89,7 +90,7 @@ pub(super) struct FirstPass {
 /// were.
 #[derive(Debug)]
 pub(super) struct Repeated {
-    pub(super) input: u32,
+    pub(super) input: InputId,
     pub(super) kind: ErrorKind,
     pub(super) at: usize,
     pub(super) more: u64,
@@ -101,7 +102,7 @@ pub(super) struct InvalidUtf8 {
     /// The sequence number of the first block with it, which orders its
     /// warning among the other diagnostics.
     pub(super) seq: usize,
-    pub(super) input: u32,
+    pub(super) input: InputId,
     /// 1-based line of the first invalid line (record).
     pub(super) line: u64,
     pub(super) count: u64,
@@ -202,7 +203,7 @@ pub(super) fn fingerprint_block(
                 format,
                 &unit.block,
                 &ctx.options.fields,
-                &ctx.names[unit.input as usize],
+                &ctx.names[unit.input],
                 |_| true,
                 &mut diagnostics,
                 |doc| {
@@ -235,12 +236,12 @@ pub(super) enum Pass1 {
     Block(Fingerprinted),
     /// An input's blocks, from its print.
     Cached(Vec<Fingerprinted>),
-    Failed(u32, Error),
+    Failed(InputId, Error),
 }
 
 /// The print being recorded for the input the consumer is reading.
 pub(super) struct Recording {
-    pub(super) input: u32,
+    pub(super) input: InputId,
     pub(super) blocks: u32,
     pub(super) encoded: Vec<u8>,
     /// No problem so far: an input with problems gets no print.
@@ -273,7 +274,7 @@ pub(super) fn fingerprint_pass(
         ),
         Item::Failed { seq, input, error } => (
             seq,
-            Pass1::Failed(input, Error::io(&ctx.names[input as usize], error)),
+            Pass1::Failed(input, Error::io(&ctx.names[input], error)),
         ),
         Item::Cached { seq, blocks } => (seq, Pass1::Cached(blocks)),
     };
@@ -281,9 +282,9 @@ pub(super) fn fingerprint_pass(
         if let (Some(p), Some(r)) = (&prints, recording)
             && r.clean
         {
-            let key = p.keys[r.input as usize];
+            let key = p.keys[r.input];
             p.cache
-                .store(r.input as usize, &print::finish(key, r.blocks, &r.encoded));
+                .store(r.input.index(), &print::finish(key, r.blocks, &r.encoded));
         }
     };
     let consume = |(index, recording): &mut (FirstPass, Option<Recording>),
@@ -343,7 +344,7 @@ pub(super) fn fingerprint_pass(
             Format::Text | Format::Jsonl => "lines",
             _ => "records",
         };
-        let name = &ctx.names[bad.input as usize];
+        let name = &ctx.names[bad.input];
         index.invalid_utf8_total += bad.count;
         let json = ctx.format(bad.input) == Format::Jsonl;
         let warning = Error::encoding_count(name, bad.line, bad.count, unit, json);
@@ -412,10 +413,10 @@ pub(super) fn add_block(
             }
         }
     }
-    let first_doc = match format {
+    let first_doc = DocId::new(match format {
         Format::Text => docs_before.saturating_sub(u32::from(block.index > 0)),
         _ => docs_before,
-    };
+    });
     index.blocks.insert(
         (block.input, block.index),
         BlockStart {
@@ -426,7 +427,7 @@ pub(super) fn add_block(
         },
     );
     let n = block.local.len() as u32;
-    if block.input as usize >= ctx.options.reference && index.first_checked.is_none() {
+    if block.input.index() >= ctx.options.reference && index.first_checked.is_none() {
         index.first_checked = Some(index.slots);
     }
     if n > 0 {

@@ -14,6 +14,7 @@ use super::print::PrintCache;
 use crate::corpus::Format;
 use crate::corpus::block::Block;
 use crate::fingerprint;
+use crate::id::InputId;
 use crossbeam_channel::Sender;
 use crossbeam_channel::bounded;
 use rayon::prelude::*;
@@ -23,7 +24,7 @@ use std::io;
 /// A block of one input, numbered in the order it was sent.
 pub(super) struct Unit {
     pub(super) seq: usize,
-    pub(super) input: u32,
+    pub(super) input: InputId,
     /// The block's number within its input.
     pub(super) index: u32,
     pub(super) block: Block,
@@ -35,7 +36,7 @@ pub(super) enum Item {
     Unit(Unit),
     Failed {
         seq: usize,
-        input: u32,
+        input: InputId,
         error: io::Error,
     },
     Cached {
@@ -63,19 +64,19 @@ pub(super) struct Prints<'c> {
 /// Which blocks of which inputs a pass reads.
 pub(super) trait Selection: Sync {
     /// The last block of `input` the pass needs, or `None` to skip it.
-    fn last_block(&self, input: u32) -> Option<u32>;
+    fn last_block(&self, input: InputId) -> Option<u32>;
     /// Whether block `index` of `input` is needed.
-    fn wants(&self, input: u32, index: u32) -> bool;
+    fn wants(&self, input: InputId, index: u32) -> bool;
 }
 
 /// Every block of every input.
 pub(super) struct Everything;
 
 impl Selection for Everything {
-    fn last_block(&self, _input: u32) -> Option<u32> {
+    fn last_block(&self, _input: InputId) -> Option<u32> {
         Some(u32::MAX)
     }
-    fn wants(&self, _input: u32, _index: u32) -> bool {
+    fn wants(&self, _input: InputId, _index: u32) -> bool {
         true
     }
 }
@@ -88,7 +89,7 @@ pub(super) struct Outbox<'t> {
 
 impl Outbox<'_> {
     /// Sends a block; false when the receiving side has gone.
-    pub(super) fn unit(&mut self, input: u32, index: u32, block: Block) -> bool {
+    pub(super) fn unit(&mut self, input: InputId, index: u32, block: Block) -> bool {
         let seq = self.next();
         self.tx
             .send(Item::Unit(Unit {
@@ -101,7 +102,7 @@ impl Outbox<'_> {
     }
 
     /// Sends the failure of an input; false when the receiving side has gone.
-    pub(super) fn failed(&mut self, input: u32, error: io::Error) -> bool {
+    pub(super) fn failed(&mut self, input: InputId, error: io::Error) -> bool {
         let seq = self.next();
         self.tx.send(Item::Failed { seq, input, error }).is_ok()
     }
@@ -132,17 +133,17 @@ pub(super) fn produce(
     let mut decoded = 0u64;
     let mut out = Outbox { tx, seq: 0 };
     let bands = ctx.config.lsh().bands();
-    for i in 0..ctx.inputs.len() as u32 {
+    for i in (0..ctx.inputs.len() as u32).map(InputId::new) {
         let Some(last) = selection.last_block(i) else {
             continue;
         };
         let cached = prints.and_then(|p| {
-            let data = p.cache.load(i as usize)?;
-            print::decode(&data, p.keys[i as usize], bands, i)
+            let data = p.cache.load(i.index())?;
+            print::decode(&data, p.keys[i], bands, i)
         });
         if let (Some(blocks), Some(p)) = (cached, prints) {
-            p.cache.used(i as usize);
-            progress.advance(ctx.inputs[i as usize].source.size_hint().unwrap_or(0));
+            p.cache.used(i.index());
+            progress.advance(ctx.inputs[i].source.size_hint().unwrap_or(0));
             if !out.cached(blocks) {
                 return decoded;
             }
@@ -179,7 +180,7 @@ pub(super) fn produce(
         // Parquet is not read front to back: its progress is the whole
         // file, once read.
         if ctx.format(i) == Format::Parquet {
-            let size = ctx.inputs[i as usize].source.size_hint();
+            let size = ctx.inputs[i].source.size_hint();
             progress.advance(size.unwrap_or(0));
         }
         if empty && selection.wants(i, 0) && !out.unit(i, 0, Block::default()) {

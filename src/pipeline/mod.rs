@@ -25,6 +25,7 @@
 //! content, results are reassembled by sequence number, and every tie is
 //! broken by input order, so any thread count gives the same report.
 
+use crate::id::InputId;
 use std::io;
 use std::sync::Arc;
 
@@ -262,18 +263,18 @@ impl<'a> Context<'a> {
         }
     }
 
-    fn format(&self, input: u32) -> Format {
-        self.inputs[input as usize].format
+    fn format(&self, input: InputId) -> Format {
+        self.inputs[input].format
     }
 
     /// The blocks of input `input`, with raw bytes read reported to
     /// `progress`.
     fn blocks(
         &self,
-        input: u32,
+        input: InputId,
         progress: &'a dyn Progress,
     ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
-        self.inputs[input as usize].blocks(
+        self.inputs[input].blocks(
             self.config.paragraphs(),
             &self.options.fields,
             self.options.block_size,

@@ -26,6 +26,7 @@ use super::ScanOptions;
 use crate::config::Config;
 use crate::corpus::Format;
 use crate::hash::{self, xxh3};
+use crate::id::InputId;
 use crate::normalize::TokenKind;
 use crate::paragraph::ParagraphMode;
 use crate::{Error, allow::Allowlist};
@@ -58,7 +59,7 @@ pub trait PrintCache: Sync {
 /// what a print stores.
 #[derive(Debug, Default)]
 pub(crate) struct Fingerprinted {
-    pub(crate) input: u32,
+    pub(crate) input: InputId,
     pub(crate) index: u32,
     /// Decoded bytes of the block.
     pub(crate) bytes: u64,
@@ -219,7 +220,7 @@ pub(crate) fn decode(
     data: &[u8],
     key: u64,
     bands: usize,
-    input: u32,
+    input: InputId,
 ) -> Option<Vec<Fingerprinted>> {
     let (body, sum) = data.split_at_checked(data.len().checked_sub(8)?)?;
     if xxh3(body, 0).to_le_bytes() != sum {
@@ -277,7 +278,7 @@ mod tests {
 
     fn block() -> Fingerprinted {
         Fingerprinted {
-            input: 3,
+            input: InputId::new(3),
             index: 0,
             bytes: 120,
             records: vec![(1, 2), (2, 1)],
@@ -299,9 +300,9 @@ mod tests {
 
     #[test]
     fn prints_round_trip() {
-        let blocks = decode(&print(7), 7, 2, 5).unwrap();
+        let blocks = decode(&print(7), 7, 2, InputId::new(5)).unwrap();
         let b = &blocks[0];
-        assert_eq!(b.input, 5);
+        assert_eq!(b.input, InputId::new(5));
         assert_eq!((b.bytes, b.paragraphs, b.allowed), (120, 3, 1));
         assert_eq!(b.records, [(1, 2), (2, 1)]);
         assert_eq!((&b.local[..], &b.content[..]), (&[0, 2][..], &[11, 22][..]));
@@ -311,15 +312,24 @@ mod tests {
     #[test]
     fn other_settings_and_damage_are_refused() {
         let p = print(7);
-        assert!(decode(&p, 8, 2, 0).is_none(), "other settings");
-        assert!(decode(&p, 7, 3, 0).is_none(), "other banding");
+        assert!(
+            decode(&p, 8, 2, InputId::new(0)).is_none(),
+            "other settings"
+        );
+        assert!(decode(&p, 7, 3, InputId::new(0)).is_none(), "other banding");
         for cut in [0, 1, 8, p.len() - 9, p.len() - 1] {
-            assert!(decode(&p[..cut], 7, 2, 0).is_none(), "cut at {cut}");
+            assert!(
+                decode(&p[..cut], 7, 2, InputId::new(0)).is_none(),
+                "cut at {cut}"
+            );
         }
         for at in [0, 12, 30, p.len() - 1] {
             let mut bad = p.clone();
             bad[at] ^= 1;
-            assert!(decode(&bad, 7, 2, 0).is_none(), "flipped byte {at}");
+            assert!(
+                decode(&bad, 7, 2, InputId::new(0)).is_none(),
+                "flipped byte {at}"
+            );
         }
     }
 
@@ -332,8 +342,8 @@ mod tests {
         old[8..12].copy_from_slice(&1u32.to_le_bytes());
         let sum = xxh3(&old, 0);
         old.extend_from_slice(&sum.to_le_bytes());
-        assert!(decode(&old, 7, 2, 0).is_none());
-        assert!(decode(&print(7), 7, 2, 0).is_some());
+        assert!(decode(&old, 7, 2, InputId::new(0)).is_none());
+        assert!(decode(&print(7), 7, 2, InputId::new(0)).is_some());
     }
 
     #[test]

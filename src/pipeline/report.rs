@@ -35,7 +35,7 @@ pub(super) fn build_report(ctx: &Context<'_>, index: FirstPass, verified: Verifi
     };
     let mut paragraphs_by_input = vec![0u64; ctx.inputs.len()];
     for doc in &index.docs {
-        paragraphs_by_input[doc.input as usize] += u64::from(doc.n_paras);
+        paragraphs_by_input[doc.input] += u64::from(doc.n_paras);
     }
     let mut all_diagnostics = index.diagnostics;
     all_diagnostics.sort_by_key(|(seq, _)| *seq);

@@ -18,6 +18,7 @@ use crate::corpus::Format;
 use crate::corpus::record;
 use crate::corpus::record::Document;
 use crate::fingerprint;
+use crate::id::{DocId, InputId};
 use crate::paragraph::Paragraph;
 use crate::paragraph::paragraphs;
 use crate::report::Location;
@@ -49,8 +50,8 @@ pub(super) struct Needed<'a> {
     pub(super) paras: Vec<u32>,
     /// The slot of each of `paras`.
     pub(super) slots: &'a [u32],
-    pub(super) blocks: AHashSet<(u32, u32)>,
-    pub(super) last_block: AHashMap<u32, u32>,
+    pub(super) blocks: AHashSet<(InputId, u32)>,
+    pub(super) last_block: AHashMap<InputId, u32>,
 }
 
 impl<'a> Needed<'a> {
@@ -62,7 +63,7 @@ impl<'a> Needed<'a> {
             .collect();
         // Blocks holding paragraphs cover disjoint ranges; find each needed
         // paragraph's block by the range's start.
-        let mut starts: Vec<(u32, (u32, u32))> = index
+        let mut starts: Vec<(u32, (InputId, u32))> = index
             .blocks
             .iter()
             .filter(|(_, b)| b.paragraphs > 0)
@@ -70,7 +71,7 @@ impl<'a> Needed<'a> {
             .collect();
         starts.sort_unstable();
         let mut blocks = AHashSet::new();
-        let mut last_block: AHashMap<u32, u32> = AHashMap::new();
+        let mut last_block: AHashMap<InputId, u32> = AHashMap::new();
         for &p in &paras {
             let (_, key) = starts[starts.partition_point(|&(first, _)| first <= p) - 1];
             blocks.insert(key);
@@ -98,10 +99,10 @@ impl<'a> Needed<'a> {
 }
 
 impl Selection for Needed<'_> {
-    fn last_block(&self, input: u32) -> Option<u32> {
+    fn last_block(&self, input: InputId) -> Option<u32> {
         self.last_block.get(&input).copied()
     }
-    fn wants(&self, input: u32, index: u32) -> bool {
+    fn wants(&self, input: InputId, index: u32) -> bool {
         self.blocks.contains(&(input, index))
     }
 }
@@ -117,12 +118,12 @@ pub(super) fn reread_block(
     let Some(start) = index.blocks.get(&(unit.input, unit.index)) else {
         return out;
     };
-    let path = &ctx.names[unit.input as usize];
+    let path = &ctx.names[unit.input];
     let mode = ctx.config.paragraphs();
     // Called for each needed paragraph, with its global number and slot.
     let mut visit = |out: &mut Reread,
                      (para, slot): (u32, u32),
-                     doc_index: u32,
+                     doc_index: DocId,
                      (doc, url): (&Arc<str>, Option<&Arc<str>>),
                      p: Paragraph<'_>,
                      line: u64,
@@ -131,7 +132,7 @@ pub(super) fn reread_block(
         let Some((set, content)) = ctx.fingerprinter.shingle_set_with(&text, scratch) else {
             return;
         };
-        let d = &index.docs[doc_index as usize];
+        let d = &index.docs[doc_index];
         out.found.push(Found {
             slot,
             set,
@@ -170,15 +171,15 @@ pub(super) fn reread_block(
         }
         format => {
             // The documents of this block, by line, that hold needed paragraphs.
-            let wanted: AHashMap<u64, u32> = (start.first_doc..start.first_doc + start.docs)
+            let wanted: AHashMap<u64, DocId> = (start.first_doc.span(start.docs))
                 .filter(|&d| {
-                    let doc = &index.docs[d as usize];
+                    let doc = &index.docs[d];
                     needed
                         .within(doc.first_para, doc.first_para + doc.n_paras)
                         .next()
                         .is_some()
                 })
-                .map(|d| (index.docs[d as usize].line, d))
+                .map(|d| (index.docs[d].line, d))
                 .collect();
             // The first pass reported this block's bad records already.
             let mut reported = Vec::new();
@@ -191,7 +192,7 @@ pub(super) fn reread_block(
                 &mut reported,
                 |doc: Document<'_>| {
                     let doc_index = wanted[&doc.line];
-                    let d = &index.docs[doc_index as usize];
+                    let d = &index.docs[doc_index];
                     let name: Arc<str> = Arc::from(doc.name());
                     let url: Option<Arc<str>> = doc.url.as_deref().map(Arc::from);
                     let mut want = needed
@@ -228,15 +229,16 @@ pub(super) fn verify_pass(
 ) -> Verified {
     let needed = Needed::new(index, plan);
     let total = (0..ctx.inputs.len() as u32)
+        .map(InputId::new)
         .filter(|&i| needed.last_block(i).is_some())
-        .map(|i| ctx.inputs[i as usize].source.size_hint())
+        .map(|i| ctx.inputs[i].source.size_hint())
         .sum::<Option<u64>>();
     progress.begin("verifying", total);
     let work = |scratch: &mut fingerprint::Scratch, item: Item| match item {
         Item::Unit(unit) => reread_block(ctx, &needed, scratch, &unit),
         Item::Failed { input, error, .. } => Reread {
             found: Vec::new(),
-            diagnostics: vec![Error::io(&ctx.names[input as usize], error)],
+            diagnostics: vec![Error::io(&ctx.names[input], error)],
         },
         // The second pass reads inputs, never prints.
         Item::Cached { .. } => Reread::default(),
@@ -249,21 +251,19 @@ pub(super) fn verify_pass(
             comparisons: 0,
             diagnostics: Vec::new(),
         },
-        AHashSet::<u32>::new(),
+        AHashSet::<InputId>::new(),
         KeptMembers::default(),
     );
-    type State = (Assigner, Verified, AHashSet<u32>, KeptMembers);
+    type State = (Assigner, Verified, AHashSet<InputId>, KeptMembers);
     let consume = |(assigner, verified, changed, kept): &mut State, block: Reread| {
         verified.diagnostics.extend(block.diagnostics);
         for found in block.found {
             let slot = found.slot as usize;
             kept.expire_before(found.slot);
             if found.member.content != index.fp_content[slot] {
-                let input = index.docs[found.member.location.doc_index as usize].input;
+                let input = index.docs[found.member.location.doc_index].input;
                 if changed.insert(input) {
-                    verified
-                        .diagnostics
-                        .push(Error::changed(&ctx.names[input as usize]));
+                    verified.diagnostics.push(Error::changed(&ctx.names[input]));
                 }
                 continue;
             }

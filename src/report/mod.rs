@@ -12,6 +12,7 @@ pub mod top;
 use std::io;
 use std::sync::Arc;
 
+use crate::id::{DocId, InputId};
 use crate::{Config, Error, Similarity};
 
 /// Everything a scan found.
@@ -89,16 +90,16 @@ impl Summary {
 pub struct Location {
     /// The input's name (its path as given).
     pub path: Arc<str>,
-    /// Index of the input in the scan's list of inputs.
-    pub input: u32,
+    /// The input's number in the scan's list of inputs.
+    pub input: InputId,
     /// The document id: the JSONL id field (a number as its exact JSON text), the
     /// record's line number when it has none, the path for plain text.
     pub doc: Arc<str>,
     /// The address of the page the document was taken from, when the input
     /// records one (WET: `WARC-Target-URI`).
     pub url: Option<Arc<str>>,
-    /// Index of the document in the whole scan, in input order.
-    pub doc_index: u32,
+    /// The document's number in the whole scan, in input order.
+    pub doc_index: DocId,
     /// Where the document starts in its input: 1 for plain text, the
     /// 1-based line of a JSON Lines record or of a WARC record's version
     /// line, the 1-based row of a Parquet file. Unique within the input.

@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use super::{Member, Report};
+use crate::id::InputId;
 
 /// The `n` most repeated paragraphs and the `n` files with most duplicates.
 #[derive(Debug)]
@@ -87,17 +88,17 @@ impl<'r> Top<'r> {
         let clusters = paragraphs.len();
         paragraphs.truncate(n);
 
-        let mut by_input: HashMap<u32, (&'r str, u64)> = HashMap::new();
+        let mut by_input: HashMap<InputId, (&'r str, u64)> = HashMap::new();
         for d in report.clusters.iter().flat_map(|c| &c.duplicates) {
             let l = &d.member.location;
             by_input.entry(l.input).or_insert((&l.path, 0)).1 += 1;
         }
-        let mut files: Vec<(u32, TopFile<'r>)> = by_input
+        let mut files: Vec<(InputId, TopFile<'r>)> = by_input
             .into_iter()
             .map(|(input, (path, duplicates))| {
                 let paragraphs = report
                     .paragraphs_by_input
-                    .get(input as usize)
+                    .get(input.index())
                     .copied()
                     .unwrap_or(0);
                 (

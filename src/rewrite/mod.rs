@@ -94,10 +94,10 @@ impl<'r> Removals<'r> {
         for cluster in &report.clusters {
             for duplicate in &cluster.duplicates {
                 let at = &duplicate.member.location;
-                let Some(plan) = plans.get_mut(at.input as usize) else {
+                let Some(plan) = plans.get_mut(at.input.index()) else {
                     continue;
                 };
-                let doc = match inputs[at.input as usize].format {
+                let doc = match inputs[at.input].format {
                     Format::Text => 0,
                     _ => at.doc_line,
                 };

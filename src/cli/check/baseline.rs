@@ -217,7 +217,7 @@ impl Baseline {
         let mut unmatched = Vec::new();
         for (&(m, ci, mi), path) in order.iter().zip(&paths) {
             // Reference members are not under test: known without an entry.
-            if (m.location.input as usize) < reference || take(&mut left, (m.content, path)) {
+            if m.location.input.index() < reference || take(&mut left, (m.content, path)) {
                 known[ci][mi] = true;
             } else {
                 unmatched.push((m.content, ci, mi));

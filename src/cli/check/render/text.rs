@@ -42,7 +42,7 @@ impl RenderOutcome for Text {
         // as `neardup scan` output.
         // One cluster per kept paragraph, as in a scan, so that `--top`
         // counts its repeats.
-        let mut clusters: BTreeMap<(u32, u32), Cluster> = BTreeMap::new();
+        let mut clusters: BTreeMap<(neardup::id::DocId, u32), Cluster> = BTreeMap::new();
         for p in o.findings.iter().flat_map(|f| &f.pairs) {
             let kept = &p.of.location;
             clusters

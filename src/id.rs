@@ -1,0 +1,90 @@
+//! Numbers that index a scan's tables, as types of their own: an input's
+//! number and a document's number are both `u32` underneath, and a wrong
+//! one used as the other would index the wrong table without complaint.
+//! With these, it does not compile. (The style of aho-corasick's
+//! `PatternID`: a `u32` inside, `index()` for the `usize` a slice wants,
+//! and slices and vectors indexed by the type directly.)
+
+use std::fmt;
+use std::ops::{Index, IndexMut};
+
+macro_rules! id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(u32);
+
+        impl $name {
+            /// The id of number `n`.
+            pub const fn new(n: u32) -> $name {
+                $name(n)
+            }
+
+            /// The number, for a table indexed by `usize`.
+            pub const fn index(self) -> usize {
+                self.0 as usize
+            }
+
+            /// The number itself.
+            pub const fn get(self) -> u32 {
+                self.0
+            }
+
+            /// The `count` ids from this one on.
+            pub fn span(self, count: u32) -> impl Iterator<Item = $name> {
+                (self.0..self.0 + count).map($name)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl<T> Index<$name> for [T] {
+            type Output = T;
+            fn index(&self, id: $name) -> &T {
+                &self[id.index()]
+            }
+        }
+
+        impl<T> IndexMut<$name> for [T] {
+            fn index_mut(&mut self, id: $name) -> &mut T {
+                &mut self[id.index()]
+            }
+        }
+
+        impl<T> Index<$name> for Vec<T> {
+            type Output = T;
+            fn index(&self, id: $name) -> &T {
+                &self[id.index()]
+            }
+        }
+
+        impl<T> IndexMut<$name> for Vec<T> {
+            fn index_mut(&mut self, id: $name) -> &mut T {
+                &mut self[id.index()]
+            }
+        }
+    };
+}
+
+id!(
+    /// The number of an input in a scan's list of inputs, from 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::id::InputId;
+    ///
+    /// let names = vec!["a.jsonl", "b.jsonl"];
+    /// assert_eq!(names[InputId::new(1)], "b.jsonl");
+    /// ```
+    InputId
+);
+
+id!(
+    /// The number of a document in a whole scan, in input order, from 0.
+    DocId
+);
