@@ -22,6 +22,7 @@
 use std::collections::BTreeMap;
 
 use neardup::corpus::{Format, Input, JsonlFields, MemorySource, jsonl};
+use neardup::id::InputId;
 use neardup::paragraph::{ParagraphMode, paragraphs};
 use neardup::pipeline::{ScanOptions, Silent, scan};
 use neardup::report::json::{Json, Jsonl};
@@ -481,7 +482,7 @@ proptest! {
             let mut expected = Multiset::new();
             paragraph_multiset(input.format, &original, &mut expected);
             let (mut out, mut after) = (Vec::new(), Multiset::new());
-            let stats = rewrite(input, i as u32, &removals, &options, &mut out, |e| {
+            let stats = rewrite(input, InputId::new(i as u32), &removals, &options, &mut out, |e| {
                 if let Event::Removed { text, .. } = e {
                     *after.entry(text.to_owned()).or_default() += 1;
                 }

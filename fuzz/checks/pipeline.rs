@@ -23,6 +23,7 @@ use neardup::corpus::compress::decode;
 use neardup::corpus::jsonl::parse;
 use neardup::corpus::record::documents;
 use neardup::corpus::{Format, Input, JsonlFields, MemorySource};
+use neardup::id::InputId;
 use neardup::paragraph::{ParagraphMode, is_blank, paragraphs};
 use neardup::pipeline::{ScanOptions, Silent, scan};
 use neardup::report::Report;
@@ -174,7 +175,7 @@ pub fn run(data: &[u8]) {
             let mut removed = Multiset::new();
             let result = rewrite(
                 &inputs[i],
-                i as u32,
+                InputId::new(i as u32),
                 &removals,
                 &clean_options,
                 &mut out,
@@ -205,7 +206,7 @@ pub fn run(data: &[u8]) {
         let mut out = Vec::new();
         if rewrite(
             &inputs[i],
-            i as u32,
+            InputId::new(i as u32),
             &none,
             &clean_options,
             &mut out,

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use neardup::corpus::compress::{self, Compression, Encoder};
 use neardup::corpus::{Format, Input};
+use neardup::id::InputId;
 use neardup::report::Report;
 use neardup::report::text::count;
 use neardup::rewrite::{self, CleanOptions, Event, Removals, Stats};
@@ -97,7 +98,10 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
     for chunk in order.chunks(window) {
         let results: Vec<anyhow::Result<(Stats, Vec<u8>)>> = chunk
             .par_iter()
-            .map(|&i| clean_one(&inputs[i], i as u32, &targets[i], &removals, &options))
+            .map(|&i| {
+                let id = InputId::new(i as u32);
+                clean_one(&inputs[i], id, &targets[i], &removals, &options)
+            })
             .collect();
         for result in results {
             match result {
@@ -184,7 +188,7 @@ fn print_summary(report: &Report, totals: &Stats, written: usize, drop_empty: bo
 /// lines.
 fn clean_one(
     input: &Input,
-    index: u32,
+    index: InputId,
     target: &Target,
     removals: &Removals<'_>,
     options: &CleanOptions,

@@ -37,6 +37,7 @@ use std::io::{self, BufReader, Write};
 use crate::Error;
 use crate::corpus::compress::{self, Encoder};
 use crate::corpus::{Format, Input, JsonlFields};
+use crate::id::InputId;
 use crate::paragraph::ParagraphMode;
 use crate::report::{Duplicate, Member, Report};
 
@@ -72,7 +73,8 @@ type InputPlan<'r> = BTreeMap<u64, Vec<(u32, Removal<'r>)>>;
 /// let report = scan(&inputs, &Config::default(), &ScanOptions::default(), &Silent)?;
 /// let removals = Removals::new(&report, &inputs);
 /// let mut out = Vec::new();
-/// let stats = rewrite(&inputs[0], 0, &removals, &CleanOptions::default(), &mut out, |_| Ok(()))?;
+/// let first = neardup::id::InputId::new(0);
+/// let stats = rewrite(&inputs[0], first, &removals, &CleanOptions::default(), &mut out, |_| Ok(()))?;
 /// assert_eq!(stats.removed, 1);
 /// assert_eq!(
 ///     String::from_utf8(out).unwrap(),
@@ -117,9 +119,9 @@ impl<'r> Removals<'r> {
     }
 
     /// The number of paragraphs to remove from input `input`.
-    pub fn count(&self, input: u32) -> usize {
+    pub fn count(&self, input: InputId) -> usize {
         self.inputs
-            .get(input as usize)
+            .get(input.index())
             .map_or(0, |plan| plan.values().map(Vec::len).sum())
     }
 }
@@ -213,7 +215,7 @@ pub struct Stats {
 /// scan), or the error `log` returned.
 pub fn rewrite(
     input: &Input,
-    index: u32,
+    index: InputId,
     removals: &Removals<'_>,
     options: &CleanOptions,
     out: &mut dyn Output,
@@ -222,7 +224,7 @@ pub fn rewrite(
     let name = input.source.name();
     let io_error = |e: io::Error| Error::io(name, e);
     let empty = BTreeMap::new();
-    let plan = removals.inputs.get(index as usize).unwrap_or(&empty);
+    let plan = removals.inputs.get(index.index()).unwrap_or(&empty);
     if input.format == Format::Parquet {
         return parquet_input(input, plan, options, out, &mut log);
     }
