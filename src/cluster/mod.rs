@@ -168,7 +168,7 @@ impl Assigner {
         }
         self.candidates = candidates;
         if verdict == Verdict::Kept {
-            self.add_kept(id, &set, groups);
+            self.add_kept(id, &set, groups, keep_until);
         }
         self.remember(id, verdict, Some(set), keep_until);
         verdict
@@ -184,15 +184,19 @@ impl Assigner {
     /// Panics if a group number is out of range.
     pub fn keep(&mut self, id: u32, set: ShingleSet, groups: &[u32], keep_until: u32) -> Verdict {
         self.release_before(id);
-        self.add_kept(id, &set, groups);
+        self.add_kept(id, &set, groups, keep_until);
         self.remember(id, Verdict::Kept, Some(set), keep_until);
         Verdict::Kept
     }
 
     /// Adds kept paragraph `id` to its groups, indexing the groups that it
     /// makes hot.
-    fn add_kept(&mut self, id: u32, set: &ShingleSet, groups: &[u32]) {
-        self.groups_of.insert(id, groups.into());
+    fn add_kept(&mut self, id: u32, set: &ShingleSet, groups: &[u32], keep_until: u32) {
+        // Held as long as the set: a paragraph no later one can be
+        // compared with needs neither.
+        if keep_until > id {
+            self.groups_of.insert(id, groups.into());
+        }
         let mut indexed_in: Vec<u32> = Vec::new();
         for &g in groups {
             let kept = &mut self.kept_in_group[g as usize];
@@ -376,6 +380,10 @@ mod tests {
         // promised that nothing after 1 shares a group with 0.
         assert_eq!(a.offer(2, set(&[1, 2]), &[0], 2), Verdict::Kept);
         assert_eq!(a.sets.len(), 1);
+        // A kept paragraph's groups are held exactly as long as its set
+        // (2, the last of its group, holds neither).
+        assert_eq!(a.groups_of.len(), 1);
+        assert!(a.groups_of.contains_key(&1));
     }
 
     /// Lines of one template with a number changed: each pair shares 15 of
