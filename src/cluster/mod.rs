@@ -74,10 +74,6 @@ pub struct Assigner {
     kept_in_group: Vec<Kept>,
     /// The prefix-filter indexes of the hot groups ([`kept`]).
     orders: Vec<Order>,
-    /// The groups of each kept paragraph whose set is held: a candidate
-    /// from an index shared by several groups must share one with the
-    /// paragraph offered.
-    groups_of: AHashMap<u32, Box<[u32]>>,
     sets: AHashMap<u32, ShingleSet>,
     verdicts: AHashMap<u32, Verdict>,
     expiry: BinaryHeap<Reverse<(u32, u32)>>,
@@ -94,7 +90,6 @@ impl Assigner {
             threshold,
             kept_in_group: vec![Kept::default(); groups],
             orders: Vec::new(),
-            groups_of: AHashMap::new(),
             sets: AHashMap::new(),
             verdicts: AHashMap::new(),
             expiry: BinaryHeap::new(),
@@ -138,10 +133,13 @@ impl Assigner {
             );
             probed.sort_unstable();
             probed.dedup();
+            // An index may serve several groups: a candidate from it must
+            // be a kept member of one of this paragraph's (their members
+            // ascend, so a binary search tells).
             let shares_a_group = |m: &u32| {
-                self.groups_of
-                    .get(m)
-                    .is_some_and(|of| of.iter().any(|g| groups.contains(g)))
+                groups
+                    .iter()
+                    .any(|&g| self.kept_in_group[g as usize].ids.binary_search(m).is_ok())
             };
             candidates.extend(probed.iter().filter(|m| shares_a_group(m)));
             self.probed = probed;
@@ -168,7 +166,7 @@ impl Assigner {
         }
         self.candidates = candidates;
         if verdict == Verdict::Kept {
-            self.add_kept(id, &set, groups, keep_until);
+            self.add_kept(id, &set, groups);
         }
         self.remember(id, verdict, Some(set), keep_until);
         verdict
@@ -184,19 +182,14 @@ impl Assigner {
     /// Panics if a group number is out of range.
     pub fn keep(&mut self, id: u32, set: ShingleSet, groups: &[u32], keep_until: u32) -> Verdict {
         self.release_before(id);
-        self.add_kept(id, &set, groups, keep_until);
+        self.add_kept(id, &set, groups);
         self.remember(id, Verdict::Kept, Some(set), keep_until);
         Verdict::Kept
     }
 
     /// Adds kept paragraph `id` to its groups, indexing the groups that it
     /// makes hot.
-    fn add_kept(&mut self, id: u32, set: &ShingleSet, groups: &[u32], keep_until: u32) {
-        // Held as long as the set: a paragraph no later one can be
-        // compared with needs neither.
-        if keep_until > id {
-            self.groups_of.insert(id, groups.into());
-        }
+    fn add_kept(&mut self, id: u32, set: &ShingleSet, groups: &[u32]) {
         let mut indexed_in: Vec<u32> = Vec::new();
         for &g in groups {
             let kept = &mut self.kept_in_group[g as usize];
@@ -300,7 +293,6 @@ impl Assigner {
             self.expiry.pop();
             self.sets.remove(&old);
             self.verdicts.remove(&old);
-            self.groups_of.remove(&old);
         }
     }
 }
@@ -380,10 +372,10 @@ mod tests {
         // promised that nothing after 1 shares a group with 0.
         assert_eq!(a.offer(2, set(&[1, 2]), &[0], 2), Verdict::Kept);
         assert_eq!(a.sets.len(), 1);
-        // A kept paragraph's groups are held exactly as long as its set
-        // (2, the last of its group, holds neither).
-        assert_eq!(a.groups_of.len(), 1);
-        assert!(a.groups_of.contains_key(&1));
+        // Nothing else of a paragraph outlives its set (2, the last of its
+        // group, holds nothing; 1 is held for 2).
+        assert_eq!(a.verdicts.len(), 1);
+        assert!(a.verdicts.contains_key(&1));
     }
 
     /// Lines of one template with a number changed: each pair shares 15 of
