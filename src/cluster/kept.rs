@@ -29,7 +29,7 @@
 //! indexed and probed once per index, not once per group, and a candidate
 //! from a shared index counts only if it shares a group with the paragraph.
 
-use ahash::{AHashMap, AHashSet};
+use ahash::AHashMap;
 
 use crate::similarity::Threshold;
 
@@ -57,7 +57,6 @@ pub(super) struct Order {
     /// Linked lists of members: (member, the previous entry for the same
     /// shingle or `NONE`).
     postings: Vec<(u32, u32)>,
-    indexed: AHashSet<u32>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -75,7 +74,6 @@ impl Order {
             counts,
             heads: AHashMap::new(),
             postings: Vec::new(),
-            indexed: AHashSet::new(),
         }
     }
 
@@ -100,7 +98,9 @@ impl Order {
             .sum()
     }
 
-    /// Indexes member `id`, unless it is already.
+    /// Indexes member `id`. A member that another group already put in
+    /// this index is found twice, which the caller's deduplication absorbs;
+    /// that happens only for the members a group has when it turns hot.
     pub(super) fn insert(
         &mut self,
         id: u32,
@@ -108,9 +108,6 @@ impl Order {
         threshold: Threshold,
         scratch: &mut Vec<(u32, u64)>,
     ) {
-        if !self.indexed.insert(id) {
-            return;
-        }
         for &(_, h) in prefix(&self.counts, set, threshold, scratch) {
             let at = self.postings.len() as u32;
             let previous = self.heads.insert(h, at).unwrap_or(NONE);

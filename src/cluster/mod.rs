@@ -217,8 +217,9 @@ impl Assigner {
 
     /// Gives hot group `g` an index: the newest one if its order suits the
     /// group's members about as well as their own would, else a new one
-    /// with their own order; indexes the members there. `id` with `set` is
-    /// the member just added, whose set is not held yet. Returns the index.
+    /// with their own order; indexes the members there but `id`, the member
+    /// just added (whose set, `set`, is not held yet), which the caller
+    /// indexes with its other groups' indexes. Returns the index.
     fn index_group(&mut self, g: u32, id: u32, set: &ShingleSet) -> u32 {
         let ids = std::mem::take(&mut self.kept_in_group[g as usize].ids);
         let members: Vec<(u32, &[u64])> = ids
@@ -240,7 +241,7 @@ impl Assigner {
         }
         let order = self.orders.len() as u32 - 1;
         let index = &mut self.orders[order as usize];
-        for (m, s) in members {
+        for (m, s) in members.into_iter().filter(|&(m, _)| m != id) {
             index.insert(m, s, self.threshold, &mut self.scratch);
         }
         let kept = &mut self.kept_in_group[g as usize];
