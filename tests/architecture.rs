@@ -11,31 +11,26 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+mod common;
+
+use common::files_under;
+
 /// Module path (`["pipeline", "group"]`) -> its file, for every `.rs` file
 /// under `src/`; `lib.rs` and `main.rs` are the root, `[]`.
 fn modules(src: &Path) -> BTreeMap<Vec<String>, PathBuf> {
     let mut out = BTreeMap::new();
-    let mut stack = vec![src.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let rel = path.strip_prefix(src).unwrap().with_extension("");
-                let mut parts: Vec<String> = rel
-                    .components()
-                    .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                    .collect();
-                if parts.last().is_some_and(|p| p == "mod") {
-                    parts.pop();
-                }
-                if parts == ["lib"] || parts == ["main"] {
-                    parts.clear();
-                }
-                out.insert(parts, path);
-            }
+    for rel in files_under(src) {
+        let Some(module) = rel.strip_suffix(".rs") else {
+            continue;
+        };
+        let mut parts: Vec<String> = module.split('/').map(str::to_owned).collect();
+        if parts.last().is_some_and(|p| p == "mod") {
+            parts.pop();
         }
+        if parts == ["lib"] || parts == ["main"] {
+            parts.clear();
+        }
+        out.insert(parts, src.join(&rel));
     }
     out
 }
