@@ -7,7 +7,7 @@ use std::path::Path;
 
 mod common;
 
-use common::{files_under, neardup, read, repo};
+use common::{files_under, jsonl_texts, neardup, read, repo};
 
 use neardup::corpus::{JsonlFields, jsonl};
 use serde_json::Value;
@@ -440,18 +440,8 @@ fn removed_paragraphs_take_their_joining_line_break() {
         .arg(&input)
         .assert()
         .code(0);
-    let texts: Vec<String> = String::from_utf8(read(&out))
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["text"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect();
     assert_eq!(
-        texts,
+        jsonl_texts(&out),
         [
             P,
             "Only this line stays in the record.",

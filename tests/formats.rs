@@ -12,7 +12,7 @@ use tempfile::TempDir;
 
 mod common;
 
-use common::repo;
+use common::{jsonl_texts, repo};
 
 fn neardup() -> Command {
     let mut cmd = Command::cargo_bin("neardup").unwrap();
@@ -523,20 +523,6 @@ fn clean(dir: &std::path::Path, args: &[&str]) {
         .args(args)
         .assert()
         .success();
-}
-
-/// The text of each record of a cleaned JSON Lines file.
-fn jsonl_texts(path: &std::path::Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| {
-            serde_json::from_str::<Value>(l).unwrap()["text"]
-                .as_str()
-                .unwrap()
-                .to_owned()
-        })
-        .collect()
 }
 
 /// Cleaning the WET sample gives a valid WET file, a gzip member per

@@ -71,3 +71,17 @@ pub fn seeds() -> Option<PathBuf> {
         None
     }
 }
+
+/// The text of each record of a cleaned JSON Lines file.
+pub fn jsonl_texts(path: &Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["text"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect()
+}
