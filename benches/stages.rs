@@ -3,6 +3,10 @@
 //! varying number prefixed so that the copies are distinct paragraphs.
 //!
 //! Run with `cargo bench --bench stages`; criterion prints MB/s per stage.
+//! Generated and sample text is friendlier than real prose (fewer
+//! non-ASCII characters, shorter words): set `NEARDUP_BENCH_CORPUS` to a
+//! JSON Lines file (such as `benches/prose_corpus.py` makes) to measure the
+//! stages on the first megabyte of its records' paragraphs instead.
 
 use std::hint::black_box;
 
@@ -15,8 +19,37 @@ use neardup::normalize::TokenKind;
 use neardup::pipeline::{ScanOptions, Silent, scan};
 use neardup::shingle::{self, ShingleSet, Shingler};
 
-/// About 1 MB of news paragraphs, one per line.
+/// About 1 MB of paragraphs: from `NEARDUP_BENCH_CORPUS` if set, else the
+/// sample corpus's news.
 fn paragraphs() -> Vec<String> {
+    match std::env::var_os("NEARDUP_BENCH_CORPUS") {
+        Some(path) => corpus_paragraphs(std::path::Path::new(&path)),
+        None => sample_paragraphs(),
+    }
+}
+
+/// The non-blank lines of the records' `text` fields, up to about 1 MB.
+fn corpus_paragraphs(path: &std::path::Path) -> Vec<String> {
+    let data = std::fs::read_to_string(path).expect("NEARDUP_BENCH_CORPUS is readable");
+    let mut out = Vec::new();
+    let mut bytes = 0;
+    for line in data.lines() {
+        let record: serde_json::Value = serde_json::from_str(line).expect("a JSON record");
+        let text = record["text"].as_str().expect("a text field");
+        for para in text.lines().filter(|l| !l.trim().is_empty()) {
+            bytes += para.len() + 1;
+            out.push(para.to_owned());
+        }
+        if bytes >= 1_000_000 {
+            break;
+        }
+    }
+    out
+}
+
+/// The sample corpus's news paragraphs, repeated with a varying number
+/// prefixed so that the copies are distinct paragraphs.
+fn sample_paragraphs() -> Vec<String> {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/data/news");
     let mut base = Vec::new();
     let mut files: Vec<_> = std::fs::read_dir(dir)
@@ -50,6 +83,20 @@ fn stages(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("stage");
     g.throughput(Throughput::Bytes(bytes));
+
+    let normalizer = neardup::normalize::Normalizer::new(TokenKind::Words);
+    g.bench_function("normalise", |b| {
+        let mut scratch = neardup::normalize::Scratch::default();
+        b.iter(|| {
+            let mut n = 0;
+            for p in &paras {
+                n += normalizer.tokens(p, &mut scratch, |t| {
+                    black_box(t);
+                });
+            }
+            black_box(n)
+        })
+    });
 
     g.bench_function("normalise+shingle", |b| {
         let mut scratch = shingle::Scratch::default();
