@@ -1,7 +1,7 @@
 //! Paths in, library [`Input`]s out: directory walking, format detection
 //! and standard input. This is the only code that opens files.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::collections::hash_map::Entry;
 use std::fs;
 use std::io::{self, Read};
@@ -92,6 +92,10 @@ pub fn collect(
             .iter()
             .filter_map(|p| fs::canonicalize(p).ok())
             .collect(),
+        excluded_files: exclude
+            .iter()
+            .filter_map(|p| fs::metadata(p).ok().map(|meta| file_id(p, &meta)))
+            .collect(),
         seen: HashMap::new(),
         inputs: Vec::new(),
         problems: Vec::new(),
@@ -161,6 +165,8 @@ struct Walk<'s> {
     select: &'s Select,
     /// Canonical paths never read as input.
     exclude: Vec<PathBuf>,
+    /// The same, as the files they are (no path resolution per file).
+    excluded_files: HashSet<FileId>,
     /// Every file and directory reached so far, and the path it was first
     /// reached by.
     seen: HashMap<FileId, PathBuf>,
@@ -262,9 +268,7 @@ impl Walk<'_> {
                 }
                 continue;
             }
-            if !self.exclude.is_empty()
-                && fs::canonicalize(&path).is_ok_and(|real| self.exclude.contains(&real))
-            {
+            if self.excluded_files.contains(&file_id(&path, &meta)) {
                 continue;
             }
             let origin = Origin::File {

@@ -100,6 +100,10 @@ pub fn refuse_inputs<'a>(
     paths: &[PathBuf],
     origins: &[Origin],
 ) -> Result<(), String> {
+    let outputs: Vec<&Path> = outputs.into_iter().collect();
+    if outputs.is_empty() {
+        return Ok(());
+    }
     let files: HashSet<PathBuf> = origins
         .iter()
         .filter_map(|o| match o {
