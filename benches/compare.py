@@ -13,7 +13,7 @@ Usage (from the repository root):
     cargo build --release
     python3 benches/compare.py --corpus corpus.jsonl \\
         [--neardup target/release/neardup] [--venv /tmp/neardup-compare-venv] \\
-        [--tools neardup,datasketch,rensa,gaoya] [--repeat 1] [--out table.md]
+        [--tools neardup,datasketch,rensa,rensa-rho,gaoya] [--repeat 1] [--out table.md]
 
 Python 3.11 (`python3`) is enough: the peers go into the virtualenv given by
 `--venv` (created if missing; the pinned versions are in PEERS below) and
@@ -29,7 +29,7 @@ What is run
   read from the JSON report: in each cluster the first member is kept and
   every other member is a duplicate of it; a member's "doc" is mapped back
   to a record through the corpus "id" field.
-* datasketch, rensa, gaoya: a worker (this same file, run by the
+* datasketch, rensa (two rows), gaoya: a worker (this same file, run by the
   virtualenv's Python with `--worker NAME`) reads the corpus, cuts each
   record's "text" into paragraphs (non-blank lines), normalises and shingles
   them as described below, skips paragraphs of fewer than `--min-words`
@@ -38,8 +38,27 @@ What is run
       with xxHash32 as `hashfunc` (the docs recommend a fast hash over the
       default SHA-1), `MinHashLSH(params=(bands, rows))` filled through an
       `insertion_session`, one `query` per paragraph;
-    - rensa: `RMinHash.from_token_sets` (batch), `RMinHashLSH.insert_many`
-      and `query_all`;
+    - rensa, exact path (row "rensa (exact: digest_matrix_from_token_sets,
+      via from_token_sets)", tool name `rensa`): `RMinHash.from_token_sets`
+      (batch), which is `digest_matrix_from_token_sets` with each row wrapped
+      as an RMinHash, then `RMinHashLSH.insert_many` and `query_all`. A
+      MinHash of the whole shingle set;
+    - rensa, rho path (row "rensa (rho: digest_matrix_from_token_sets_rho,
+      sampled, not a set MinHash)", tool name `rensa-rho`):
+      `RMinHash.digest_matrix_from_token_sets_rho` with its defaults (4
+      probes, no densification). Each sketched shingle sets the minimum of 4
+      of the num_perm bins, and a paragraph of more than 32 shingles is
+      sketched from only 64 of them (33-96 shingles) or max(num_perm / 9, 15)
+      of them (more), evenly spaced: not a MinHash of the set, so pairs whose
+      differences fall outside the sample look identical and pairs whose
+      samples differ look apart. rensa 0.5.0 offers no candidate query for a
+      digest matrix (`RMinHashLSH` takes RMinHash objects, which cannot be
+      made from rho rows; the matrix queries return only duplicate flags), so
+      the worker bands the rows itself: consecutive runs of rows values, as
+      `RMinHashLSH` does (on the exact path's digests it gives the very
+      candidate lists of `query_all`), except that a band whose bins are all
+      empty is no key (otherwise any two short paragraphs would collide).
+      The notes give the signing and banding times apart;
     - gaoya: the native index behind `gaoya.minhash.MinHashStringIndex`
       (32-bit hashes, "vec" buckets), `par_bulk_insert_tokens` and
       `par_bulk_query_tokens` (multi-threaded), with the index's own
@@ -127,12 +146,22 @@ import unicodedata
 from fractions import Fraction
 
 # Pinned peer versions, with the pinned dependencies each one needs.
+# rensa 0.5.0 is the newest release on PyPI (checked 2026-06); its two batch
+# signing paths are two rows of the table.
 PEERS = {
     "datasketch": ["datasketch==2.0.0", "numpy==2.4.6", "scipy==1.17.1", "xxhash==4.1.0"],
     "rensa": ["rensa==0.5.0"],
+    "rensa-rho": ["rensa==0.5.0"],
     "gaoya": ["gaoya==0.2.2"],
 }
-ALL_TOOLS = ["neardup", "datasketch", "rensa", "gaoya"]
+# The module each peer imports (to check the installation).
+MODULES = {"datasketch": "datasketch", "rensa": "rensa", "rensa-rho": "rensa", "gaoya": "gaoya"}
+ALL_TOOLS = ["neardup", "datasketch", "rensa", "rensa-rho", "gaoya"]
+# A peer's row in the table: which path of the library it is.
+LABELS = {
+    "rensa": "rensa (exact: digest_matrix_from_token_sets, via from_token_sets)",
+    "rensa-rho": "rensa (rho: digest_matrix_from_token_sets_rho, sampled, not a set MinHash)",
+}
 
 # --------------------------------------------------------------------------
 # Shared by the main process and the workers: corpus reading, normalisation,
@@ -284,6 +313,46 @@ def no_chaining(n, candidates, sets, num, den):
 # --------------------------------------------------------------------------
 
 
+def _band_candidates(digests, bands, rows, empty):
+    """LSH candidates of digest rows, as RMinHashLSH's `query_all` gives them
+    (every row sharing a band with the row, itself included), computed here
+    for rensa's rho matrix, which RMinHashLSH cannot query. Bands are
+    consecutive runs of `rows` values. A band whose values are all `empty` (a
+    sketch bin no shingle fell in) is no key: every two short paragraphs would
+    share it. Identical digests are banded once. Keys are bytes and a list is
+    made only for a shared key: objects the garbage collector tracks (tuples,
+    a list per key) made this five times slower, mostly in collections."""
+    from array import array
+
+    groups: dict[bytes, list[int]] = {}
+    for i, d in enumerate(digests):
+        groups.setdefault(array("I", d).tobytes(), []).append(i)
+    members = list(groups.values())
+    reps = list(groups)
+    near = [{g} for g in range(len(members))]  # groups sharing a band
+    width = array("I", [0]).itemsize * rows
+    blank = array("I", [empty] * rows).tobytes()
+    for b in range(bands):
+        lo, hi = b * width, (b + 1) * width
+        first: dict[bytes, int] = {}
+        shared: dict[bytes, list[int]] = {}  # only the keys of two or more
+        for g, d in enumerate(reps):
+            key = d[lo:hi]
+            if key != blank:
+                h = first.setdefault(key, g)
+                if h != g:
+                    shared.setdefault(key, [h]).append(g)
+        for gs in shared.values():
+            for g in gs:
+                near[g].update(gs)
+    cands = [None] * len(digests)
+    for g, m in enumerate(members):
+        c = [i for h in near[g] for i in members[h]]
+        for i in m:
+            cands[i] = c
+    return cands
+
+
 def _minhash_candidates(tool, shs, num_perm, bands, rows, threshold):
     """Returns (candidate lists, version, notes)."""
     from importlib.metadata import version
@@ -307,11 +376,40 @@ def _minhash_candidates(tool, shs, num_perm, bands, rows, threshold):
         from rensa import RMinHash, RMinHashLSH
 
         sig = bands * rows  # rensa needs num_perm divisible by num_bands
+        t0 = time.perf_counter()
+        # from_token_sets is digest_matrix_from_token_sets (the same Rust
+        # function, rensa 0.5.0's build_digest_matrix_from_token_sets) with
+        # each row wrapped as an RMinHash, which RMinHashLSH takes.
         mhs = RMinHash.from_token_sets(shs, num_perm=sig, seed=42)
+        t1 = time.perf_counter()
         lsh = RMinHashLSH(threshold=threshold, num_perm=sig, num_bands=bands)
         lsh.insert_many(mhs, start_key=0)
         cands = lsh.query_all(mhs)
-        notes = f"R-MinHash num_perm {sig}, bands {bands} x rows {rows}"
+        t2 = time.perf_counter()
+        notes = (f"R-MinHash num_perm {sig}, bands {bands} x rows {rows}; "
+                 f"signing {t1 - t0:.2f} s, RMinHashLSH {t2 - t1:.2f} s")
+        return cands, version("rensa"), notes
+    if tool == "rensa-rho":
+        from rensa import RMinHash
+
+        sig = bands * rows
+        t0 = time.perf_counter()
+        # The defaults: 4 probes; a paragraph of more than 32 shingles is
+        # sketched from 64 (33-96 shingles) or max(num_perm / 9, 15) (more)
+        # evenly spaced ones only; empty bins are left empty (no
+        # densification unless RENSA_RHO_DENSIFY is set).
+        matrix = RMinHash.digest_matrix_from_token_sets_rho(shs, num_perm=sig, seed=42)
+        t1 = time.perf_counter()
+        digests = matrix.to_rows()
+        counts = matrix.get_rho_source_token_counts()
+        cands = _band_candidates(digests, bands, rows, 0xFFFFFFFF)
+        t2 = time.perf_counter()
+        sampled = sum(1 for c in counts if c > 32)
+        notes = (f"rho sketch of {sig} bins, 4 probes, bands {bands} x rows {rows} "
+                 f"(banded here: rensa has no candidate query for a digest matrix; "
+                 f"a band of only empty bins is no key); {sampled:,} of {len(counts):,} "
+                 f"paragraphs sketched from a sample of their shingles; "
+                 f"signing {t1 - t0:.2f} s, banding {t2 - t1:.2f} s")
         return cands, version("rensa"), notes
     if tool == "gaoya":
         from gaoya.minhash import MinHashStringIndex
@@ -506,7 +604,7 @@ def ensure_venv(venv: str, tools, allow_sdist: bool):
             lines = [l for l in (r.stderr + r.stdout).splitlines() if l.strip()]
             status[tool] = "pip install failed: " + " | ".join(lines[-4:])
             continue
-        mod = tool
+        mod = MODULES[tool]
         r = subprocess.run([py, "-c", f"import {mod}"], capture_output=True, text=True)
         if r.returncode != 0:
             lines = [l for l in r.stderr.splitlines() if l.strip()]
@@ -684,12 +782,12 @@ def main() -> int:
         print(f"running {t}", file=sys.stderr, flush=True)
         best, err = best_of(cmd, out_path, (0,))
         if err:
-            results.append({"name": t, "error": err})
+            results.append({"name": LABELS.get(t, t), "error": err})
             continue
         with open(out_path) as f:
             w = json.load(f)
         results.append({
-            "name": t, "version": w["version"], "wall": best[0], "rss": best[1], "cpu": best[2],
+            "name": LABELS.get(t, t), "version": w["version"], "wall": best[0], "rss": best[1], "cpu": best[2],
             "key_pairs": [((a, b), (c, d)) for a, b, c, d in w["pairs"]],
             "phases": w["phases"], "notes": w["notes"],
             "paragraphs": w["paragraphs"], "candidates": w["candidate_entries"], "checks": w["exact_checks"],
