@@ -13,7 +13,7 @@ Usage (from the repository root):
     cargo build --release
     python3 benches/compare.py --corpus corpus.jsonl \\
         [--neardup target/release/neardup] [--venv /tmp/neardup-compare-venv] \\
-        [--tools neardup,datasketch,rensa,rensa-rho,gaoya] [--repeat 1] [--out table.md]
+        [--tools neardup,datasketch,rensa,rensa-rho,gaoya] [--repeat 5] [--out table.md]
 
 Python 3.11 (`python3`) is enough: the peers go into the virtualenv given by
 `--venv` (created if missing; the pinned versions are in PEERS below) and
@@ -115,10 +115,12 @@ tool            the tool (and how it was run)
 version         the installed version (neardup's from its JSON report)
 wall time (s)   wall-clock time of the whole process: start-up, reading and
                 tokenising the corpus, MinHash, LSH, verification, output
-                (with --repeat N: the fastest of N runs)
+                (with --repeat N: the median of N rounds, each running every
+                tool once in table order; all the rounds' times are listed
+                below the table)
 MB/s            corpus bytes / wall time, in 10^6 bytes per second
 peak RSS (MB)   the process's maximum resident set size (from wait4), in
-                10^6 bytes (the run with the best wall time)
+                10^6 bytes (the run with the median wall time)
 pairs           (duplicate, kept) paragraph pairs reported
 precision       share of the reported pairs whose exact Jaccard similarity
                 (of the Python shingle sets) is >= the threshold
@@ -671,7 +673,8 @@ def main() -> int:
     ap.add_argument("--venv", default="/tmp/neardup-compare-venv", help="virtualenv for the peers")
     ap.add_argument("--tools", default=",".join(ALL_TOOLS), help="comma-separated subset of " + ",".join(ALL_TOOLS))
     ap.add_argument("--out", help="also write the report (Markdown) here")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is reported")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="rounds (every tool once per round); the median is reported")
     ap.add_argument("--threshold", default="0.8")
     ap.add_argument("--shingle-size", type=int, default=5)
     ap.add_argument("--min-words", type=int, default=2)
@@ -730,20 +733,10 @@ def main() -> int:
         "--bands", str(args.bands), "--rows", str(args.rows),
     ]
 
-    def best_of(cmd, out_path, ok_codes):
-        """Runs cmd --repeat times; out_path ends up holding the output of
-        the fastest run."""
-        best = None
-        run_path = out_path + ".run"
-        for _ in range(max(1, args.repeat)):
-            rc, wall, cpu, rss, err = run_measured(cmd, run_path)
-            if rc not in ok_codes:
-                return None, f"exit {rc}: " + " | ".join(err.strip().splitlines()[-3:])
-            if best is None or wall < best[0]:
-                best = (wall, rss, cpu)
-                os.replace(run_path, out_path)
-        return best, None
-
+    # Every tool runs once per round, in the same order, for --repeat rounds:
+    # a spell of load from elsewhere then slows every tool, not one. Each
+    # tool's reported run is its median by wall time.
+    jobs = []  # (name, cmd, ok exit codes, kind)
     if "neardup" in tools:
         nd = args.neardup
         if not os.path.exists(nd):
@@ -763,35 +756,48 @@ def main() -> int:
             if user_banding:
                 nd_args += ["--bands", str(args.bands), "--rows", str(args.rows)]
             for label, extra in (("neardup", []), ("neardup -j1", ["-j1"])):
-                out_path = os.path.join(tmp, label.replace(" ", "") + ".json")
                 cmd = [nd, "scan", "-q", *extra, "--output-format", "json", *nd_args, corpus]
-                print(f"running {label}", file=sys.stderr, flush=True)
-                best, err = best_of(cmd, out_path, (0, 1))
-                if err:
-                    results.append({"name": label, "error": err})
-                    continue
-                pairs, ver, summary = neardup_pairs(out_path, corpus)
-                results.append({"name": label, "version": ver, "wall": best[0], "rss": best[1], "cpu": best[2],
-                                "key_pairs": pairs, "notes": f"{summary.get('fingerprinted_paragraphs', '?')} paragraphs fingerprinted"})
-
+                jobs.append((label, cmd, (0, 1), "neardup"))
     for t in peers:
-        if peer_status.get(t):
+        if not peer_status.get(t):
+            cmd = [venv_py, os.path.abspath(__file__), "--worker", t, "--corpus", corpus, *common]
+            jobs.append((t, cmd, (0,), "peer"))
+
+    runs = {name: [] for name, *_ in jobs}  # (wall, rss, cpu, output path)
+    failed = {}
+    for rnd in range(max(1, args.repeat)):
+        for name, cmd, ok_codes, _ in jobs:
+            if name in failed:
+                continue
+            out_path = os.path.join(tmp, f"{name.replace(' ', '')}.{rnd}.json")
+            print(f"round {rnd + 1}: running {name}", file=sys.stderr, flush=True)
+            rc, wall, cpu, rss, err = run_measured(cmd, out_path)
+            if rc not in ok_codes:
+                failed[name] = f"exit {rc}: " + " | ".join(err.strip().splitlines()[-3:])
+                continue
+            runs[name].append((wall, rss, cpu, out_path))
+
+    for name, _, _, kind in jobs:
+        if name in failed:
+            results.append({"name": LABELS.get(name, name), "error": failed[name]})
             continue
-        out_path = os.path.join(tmp, t + ".json")
-        cmd = [venv_py, os.path.abspath(__file__), "--worker", t, "--corpus", corpus, *common]
-        print(f"running {t}", file=sys.stderr, flush=True)
-        best, err = best_of(cmd, out_path, (0,))
-        if err:
-            results.append({"name": LABELS.get(t, t), "error": err})
-            continue
-        with open(out_path) as f:
-            w = json.load(f)
-        results.append({
-            "name": LABELS.get(t, t), "version": w["version"], "wall": best[0], "rss": best[1], "cpu": best[2],
-            "key_pairs": [((a, b), (c, d)) for a, b, c, d in w["pairs"]],
-            "phases": w["phases"], "notes": w["notes"],
-            "paragraphs": w["paragraphs"], "candidates": w["candidate_entries"], "checks": w["exact_checks"],
-        })
+        ordered = sorted(runs[name])
+        wall, rss, cpu, out_path = ordered[(len(ordered) - 1) // 2]  # the (lower) median
+        walls = [r[0] for r in runs[name]]
+        base = {"name": LABELS.get(name, name), "wall": wall, "rss": rss, "cpu": cpu, "walls": walls}
+        if kind == "neardup":
+            pairs, ver, summary = neardup_pairs(out_path, corpus)
+            results.append({**base, "version": ver, "key_pairs": pairs,
+                            "notes": f"{summary.get('fingerprinted_paragraphs', '?')} paragraphs fingerprinted"})
+        else:
+            with open(out_path) as f:
+                w = json.load(f)
+            results.append({
+                **base, "version": w["version"],
+                "key_pairs": [((a, b), (c, d)) for a, b, c, d in w["pairs"]],
+                "phases": w["phases"], "notes": w["notes"],
+                "paragraphs": w["paragraphs"], "candidates": w["candidate_entries"], "checks": w["exact_checks"],
+            })
 
     # The exact reference, on the same Python shingle sets.
     print("computing the exact reference", file=sys.stderr, flush=True)
@@ -853,6 +859,15 @@ def main() -> int:
         "phases below are wall times measured inside each worker. "
         f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}."
     )
+    if max(1, args.repeat) > 1:
+        report.append(
+            f"note: wall time is the median of {args.repeat} rounds (every tool once per round, "
+            "in table order); the run with the median wall time gives the RSS, CPU time and pairs. "
+            "Wall times per round:"
+        )
+        for r in results:
+            if "walls" in r:
+                report.append(f"  {r['name']}: " + ", ".join(f"{w:.2f}" for w in r["walls"]))
     detail = [r for r in results if "phases" in r or "notes" in r]
     if detail:
         report.append("")
