@@ -15,6 +15,10 @@ Usage (from the repository root):
         [--neardup target/release/neardup] [--venv /tmp/neardup-compare-venv] \\
         [--tools neardup,datasketch,rensa,rensa-rho,gaoya] [--repeat 5] [--out table.md]
 
+    # The signing kernels alone, on one core (see "Kernel against kernel"):
+    python3 benches/compare.py --kernel --corpus corpus.jsonl [--repeat 5] \\
+        [--num-perm 128] [--shingles-out shingles.tsv] [--cpu N] [--out kernel.md]
+
 Python 3.11 (`python3`) is enough: the peers go into the virtualenv given by
 `--venv` (created if missing; the pinned versions are in PEERS below) and
 the script itself needs only the standard library. A peer that cannot be
@@ -130,6 +134,47 @@ recall          share of the reference pairs that the tool reported exactly
 The machine (core count, CPU model, load average) and the command line are printed above
 the table. Run the tools on an otherwise idle machine; timings on a small
 VM vary by 20-30% from run to run.
+
+Kernel against kernel (`--kernel`)
+----------------------------------
+The end-to-end ratios are mostly the peers' Python tokenisation. `--kernel`
+times the signing alone, on one core, on the same strings for both sides:
+
+1. The corpus is shingled here as the workers do it (above), and the
+   shingle strings are written to a file (`--shingles-out`, else a
+   temporary one): one paragraph per line, its distinct shingles in
+   first-seen order separated by tabs (words hold neither tabs nor
+   newlines).
+2. benches/kernel.rs is built (`cargo bench --bench kernel --no-run`, or
+   `--kernel-bench EXE`).
+3. `--repeat` rounds (default 5), every process pinned to one CPU (`--cpu`,
+   default the highest this process may use) with `sched_setaffinity`:
+   - a worker in the virtualenv reads the file into lists of str, calls
+     `RMinHash.digest_matrix_from_token_sets(shs, num_perm, 42)` (exact) and
+     `RMinHash.digest_matrix_from_token_sets_rho(shs, num_perm, 42)` (rho,
+     default probes) once each untimed, then `--kernel-calls` times each in
+     turn, timed with perf_counter around the call alone; the round's
+     figure is the median call. RAYON_NUM_THREADS=1 keeps rensa off its
+     rayon paths; its exact path still hands the MinHash of each chunk of
+     paragraphs to a thread of its own while the calling thread hashes the
+     next (RENSA_PIPELINE_QUEUE_CAP), and pinned, the two share the one
+     CPU. The process's CPU time during the call is reported too;
+   - the criterion bench runs on the same file (NEARDUP_KERNEL_SHINGLES):
+     `kernel/neardup_sign`, each shingle string hashed with XXH3-64 (seed 0,
+     neardup's hash) into a reused buffer and each paragraph's hashes put
+     through `MinHasher::fill` into a new row-major matrix of all the
+     signatures, as rensa returns one; and `kernel/neardup_hash_only`, the
+     hashing alone. The round's figure is criterion's median sample.
+   The table gives every round and the medians.
+Widths are equal: rensa's num_perm and neardup's MinHasher both take
+`--num-perm` (default 128, the width neardup's scan computes; the table
+above gives rensa 125 because its LSH needs a multiple of the band count).
+Neither side's time includes reading the file or shingling. rensa's call
+includes reading the Python str objects, which its API requires; neardup's
+scan hashes token hashes, not shingle strings, so the bench's hashing
+stands in for its own on the same input, not for its exact code path.
+The bench alone: `NEARDUP_KERNEL_SHINGLES=shingles.tsv cargo bench --bench
+kernel` (without the variable it makes shingles from data/news).
 """
 
 from __future__ import annotations
@@ -432,7 +477,45 @@ def _minhash_candidates(tool, shs, num_perm, bands, rows, threshold):
     raise SystemExit(f"unknown worker {tool}")
 
 
+def kernel_worker(args) -> int:
+    """Times rensa's two signing calls on the shingle file (see "Kernel
+    against kernel" in the docstring); prints JSON."""
+    from importlib.metadata import version
+    from statistics import median
+
+    from rensa import RMinHash
+
+    with open(args.shingles, encoding="utf-8", newline="\n") as f:
+        shs = [line.split("\t") for line in f.read().split("\n")[:-1]]
+    calls = {
+        "exact": RMinHash.digest_matrix_from_token_sets,
+        "rho": RMinHash.digest_matrix_from_token_sets_rho,
+    }
+    times = {name: [] for name in calls}
+    cpu = {name: [] for name in calls}
+    # One untimed call of each first, then the two in turn.
+    for rep in range(1 + args.kernel_calls):
+        for name, call in calls.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            matrix = call(shs, num_perm=args.num_perm, seed=42)
+            w1, c1 = time.perf_counter(), time.process_time()
+            if matrix.len() != len(shs) or matrix.get_num_perm() != args.num_perm:
+                raise SystemExit(f"rensa {name}: {matrix.len()} rows of {matrix.get_num_perm()}")
+            del matrix
+            if rep:
+                times[name].append(w1 - w0)
+                cpu[name].append(c1 - c0)
+    out = {"version": version("rensa"), "rows": len(shs), "shingles": sum(map(len, shs))}
+    for name in calls:
+        out[name] = median(times[name])
+        out[name + "_cpu"] = median(cpu[name])
+    json.dump(out, sys.stdout)
+    return 0
+
+
 def worker_main(args) -> int:
+    if args.worker == "kernel":
+        return kernel_worker(args)
     t0 = time.perf_counter()
     frac = Fraction(args.threshold)
     keys, shs = read_paragraphs(args.corpus, args.shingle_size, args.min_words)
@@ -664,6 +747,133 @@ def fmt_table(rows):
     return lines
 
 
+def build_kernel_bench(root: str) -> str:
+    """Builds benches/kernel.rs (`cargo bench --no-run`); returns its path."""
+    cmd = ["cargo", "bench", "--bench", "kernel", "--no-run", "--message-format=json"]
+    print("building the kernel bench: " + " ".join(cmd), file=sys.stderr, flush=True)
+    r = subprocess.run(cmd, cwd=root, stdout=subprocess.PIPE, text=True)
+    exe = None
+    for line in r.stdout.splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if msg.get("reason") == "compiler-artifact" and msg.get("target", {}).get("name") == "kernel":
+            exe = msg.get("executable") or exe
+    if r.returncode != 0 or not exe:
+        raise SystemExit("could not build the kernel bench (cargo bench --bench kernel --no-run)")
+    return exe
+
+
+def kernel_main(args, ap) -> int:
+    """Kernel against kernel: see the docstring."""
+    from statistics import median
+
+    corpus = os.path.abspath(args.corpus)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
+    if cpu not in os.sched_getaffinity(0):
+        ap.error(f"--cpu {cpu} is not one this process may run on")
+    header = machine_info()
+    status = ensure_venv(args.venv, ["rensa"], args.allow_sdist)
+    if status["rensa"]:
+        raise SystemExit(f"rensa: {status['rensa']}")
+    exe = args.kernel_bench or build_kernel_bench(root)
+    tmp = tempfile.mkdtemp(prefix="neardup-kernel-")
+    path = os.path.abspath(args.shingles_out or os.path.join(tmp, "shingles.tsv"))
+
+    print("shingling the corpus", file=sys.stderr, flush=True)
+    _keys, shs = read_paragraphs(corpus, args.shingle_size, args.min_words)
+    for sh in shs:
+        for x in sh:
+            if "\t" in x or "\n" in x:
+                raise SystemExit(f"a shingle holds a tab or a newline: {x!r}")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for sh in shs:
+            f.write("\t".join(sh))
+            f.write("\n")
+    paragraphs, shingles = len(shs), sum(map(len, shs))
+    del shs, _keys
+
+    pin = lambda: os.sched_setaffinity(0, {cpu})  # noqa: E731
+    rensa_env = {**os.environ, "RAYON_NUM_THREADS": "1"}
+    crit_home = os.path.join(tmp, "criterion")
+    bench_env = {**os.environ, "NEARDUP_KERNEL_SHINGLES": path,
+                 "NEARDUP_KERNEL_NUM_PERM": str(args.num_perm), "CRITERION_HOME": crit_home}
+    rounds = []  # (rensa exact, rensa rho, neardup), seconds
+    version = "?"
+    for rnd in range(max(1, args.repeat)):
+        print(f"round {rnd + 1}: rensa", file=sys.stderr, flush=True)
+        cmd = [os.path.join(args.venv, "bin", "python"), os.path.abspath(__file__), "--worker", "kernel",
+               "--corpus", corpus, "--shingles", path, "--num-perm", str(args.num_perm),
+               "--kernel-calls", str(args.kernel_calls)]
+        r = subprocess.run(cmd, env=rensa_env, preexec_fn=pin, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("rensa kernel worker failed: " + r.stderr.strip())
+        w = json.loads(r.stdout)
+        version = w["version"]
+        if (w["rows"], w["shingles"]) != (paragraphs, shingles):
+            raise SystemExit(f"the worker read {w['rows']} paragraphs, {w['shingles']} shingles")
+        print(f"round {rnd + 1}: neardup (criterion)", file=sys.stderr, flush=True)
+        cmd = [exe, "--bench", "--warm-up-time", "1", "--measurement-time", str(args.kernel_seconds),
+               "kernel/neardup_"]
+        r = subprocess.run(cmd, env=bench_env, preexec_fn=pin, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("the kernel bench failed: " + r.stderr.strip())
+        nd = []
+        for bench in ("neardup_sign", "neardup_hash_only"):
+            with open(os.path.join(crit_home, "kernel", bench, "new", "estimates.json")) as f:
+                nd.append(json.load(f)["median"]["point_estimate"] / 1e9)
+        rounds.append((w["exact"], w["rho"], nd[0], w["exact_cpu"], w["rho_cpu"], nd[1]))
+
+    med = [median(r[i] for r in rounds) for i in range(6)]
+    lines = [*header,
+             f"corpus: {args.corpus}; word {args.shingle_size}-grams, min words {args.min_words}: "
+             f"{paragraphs:,} paragraphs, {shingles:,} shingles (distinct within each paragraph), "
+             f"written to {path if args.shingles_out else 'a temporary file'}",
+             f"one core: every run pinned to CPU {cpu} (sched_setaffinity), rensa with RAYON_NUM_THREADS=1; "
+             f"{max(1, args.repeat)} rounds, each: the rensa worker (one untimed call of each path, then "
+             f"{args.kernel_calls} timed calls of each in turn, median), then the criterion bench "
+             f"(benches/kernel.rs: neardup_sign and neardup_hash_only, each warm-up 1 s, 10 samples "
+             f"in {args.kernel_seconds} s, median)",
+             f"widths: rensa {version} num_perm {args.num_perm} (both paths, seed 42); neardup MinHasher "
+             f"{args.num_perm} values (seed 0) after XXH3-64 of each shingle string",
+             "",
+             "| round | rensa exact (s) | rensa rho (s) | neardup (s) | of which neardup's XXH3 (s) "
+             "| exact / neardup | rho / neardup |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for i, r in enumerate(rounds, 1):
+        lines.append(f"| {i} | {r[0]:.4f} | {r[1]:.4f} | {r[2]:.4f} | {r[5]:.4f} "
+                     f"| {r[0] / r[2]:.2f}x | {r[1] / r[2]:.2f}x |")
+    lines.append(f"| median | {med[0]:.4f} | {med[1]:.4f} | {med[2]:.4f} | {med[5]:.4f} "
+                 f"| {median(r[0] / r[2] for r in rounds):.2f}x | {median(r[1] / r[2] for r in rounds):.2f}x |")
+    lines += ["",
+              "| kernel (one core) | median time (s) | CPU time (s) | M shingles/s | time / neardup's |",
+              "|---|---:|---:|---:|---:|"]
+    rows = [
+        (f"rensa {version} (exact: digest_matrix_from_token_sets)", med[0], f"{med[3]:.4f}"),
+        (f"rensa {version} (rho: digest_matrix_from_token_sets_rho, sampled, not a set MinHash)", med[1], f"{med[4]:.4f}"),
+        ("neardup (xxh3 + MinHasher::fill, benches/kernel.rs)", med[2], "-"),
+    ]
+    for name, t, c in rows:
+        lines.append(f"| {name} | {t:.4f} | {c} | {shingles / t / 1e6:.1f} | {t / med[2]:.2f}x |")
+    lines.append("")
+    lines.append("note: rensa's times are one Python call each, on the lists of str already in memory "
+                 "(reading the str objects, hashing, sketching, the result matrix); neardup's are one "
+                 "pass of the bench over &str slices of the file (hashing, MinHash, a new result matrix). "
+                 "Reading the file and shingling are timed by neither. CPU time is the rensa process's "
+                 "during the call: at most the time on one core, less when another process shared the CPU. "
+                 "The ratios per round compare runs made seconds apart; their median is the figure "
+                 "least moved by load that comes and goes.")
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description="Compare neardup with datasketch, rensa and gaoya (run by hand, not in CI).",
@@ -673,8 +883,8 @@ def main() -> int:
     ap.add_argument("--venv", default="/tmp/neardup-compare-venv", help="virtualenv for the peers")
     ap.add_argument("--tools", default=",".join(ALL_TOOLS), help="comma-separated subset of " + ",".join(ALL_TOOLS))
     ap.add_argument("--out", help="also write the report (Markdown) here")
-    ap.add_argument("--repeat", type=int, default=1,
-                    help="rounds (every tool once per round); the median is reported")
+    ap.add_argument("--repeat", type=int, help="rounds (every tool once per round); the median is reported "
+                    "(default 1; with --kernel, 5)")
     ap.add_argument("--threshold", default="0.8")
     ap.add_argument("--shingle-size", type=int, default=5)
     ap.add_argument("--min-words", type=int, default=2)
@@ -682,11 +892,25 @@ def main() -> int:
     ap.add_argument("--bands", type=int, help="LSH bands for every tool (default: neardup's choice)")
     ap.add_argument("--rows", type=int, help="signature values per band (default: neardup's choice)")
     ap.add_argument("--allow-sdist", action="store_true", help="let pip build peers from source")
+    ap.add_argument("--kernel", action="store_true",
+                    help="time the signing kernels alone on one core, rensa's two paths and neardup's "
+                    "(benches/kernel.rs), on the corpus's shingle strings, instead of the table")
+    ap.add_argument("--shingles-out", help="--kernel: keep the shingle file here (one paragraph per line, "
+                    "shingles separated by tabs)")
+    ap.add_argument("--kernel-bench", help="--kernel: the bench executable (default: built with cargo)")
+    ap.add_argument("--cpu", type=int, help="--kernel: the CPU to pin every run to (default: the highest)")
+    ap.add_argument("--kernel-calls", type=int, default=5, help="--kernel: timed rensa calls of each path per round")
+    ap.add_argument("--kernel-seconds", type=float, default=3.0, help="--kernel: criterion's measurement time")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--shingles", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.repeat is None:
+        args.repeat = 5 if args.kernel else 1
 
     if args.worker:
         return worker_main(args)
+    if args.kernel:
+        return kernel_main(args, ap)
 
     frac = Fraction(args.threshold)
     if not (0 < frac <= 1):
