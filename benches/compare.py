@@ -13,7 +13,11 @@ Usage (from the repository root):
     cargo build --release
     python3 benches/compare.py --corpus corpus.jsonl \\
         [--neardup target/release/neardup] [--venv /tmp/neardup-compare-venv] \\
-        [--tools neardup,datasketch,rensa,gaoya] [--repeat 1] [--out table.md]
+        [--tools neardup,datasketch,rensa,rensa-rho,gaoya] [--repeat 5] [--out table.md]
+
+    # The signing kernels alone, on one core (see "Kernel against kernel"):
+    python3 benches/compare.py --kernel --corpus corpus.jsonl [--repeat 5] \\
+        [--num-perm 128] [--shingles-out shingles.tsv] [--cpu N] [--out kernel.md]
 
 Python 3.11 (`python3`) is enough: the peers go into the virtualenv given by
 `--venv` (created if missing; the pinned versions are in PEERS below) and
@@ -29,7 +33,7 @@ What is run
   read from the JSON report: in each cluster the first member is kept and
   every other member is a duplicate of it; a member's "doc" is mapped back
   to a record through the corpus "id" field.
-* datasketch, rensa, gaoya: a worker (this same file, run by the
+* datasketch, rensa (two rows), gaoya: a worker (this same file, run by the
   virtualenv's Python with `--worker NAME`) reads the corpus, cuts each
   record's "text" into paragraphs (non-blank lines), normalises and shingles
   them as described below, skips paragraphs of fewer than `--min-words`
@@ -38,8 +42,27 @@ What is run
       with xxHash32 as `hashfunc` (the docs recommend a fast hash over the
       default SHA-1), `MinHashLSH(params=(bands, rows))` filled through an
       `insertion_session`, one `query` per paragraph;
-    - rensa: `RMinHash.from_token_sets` (batch), `RMinHashLSH.insert_many`
-      and `query_all`;
+    - rensa, exact path (row "rensa (exact: digest_matrix_from_token_sets,
+      via from_token_sets)", tool name `rensa`): `RMinHash.from_token_sets`
+      (batch), which is `digest_matrix_from_token_sets` with each row wrapped
+      as an RMinHash, then `RMinHashLSH.insert_many` and `query_all`. A
+      MinHash of the whole shingle set;
+    - rensa, rho path (row "rensa (rho: digest_matrix_from_token_sets_rho,
+      sampled, not a set MinHash)", tool name `rensa-rho`):
+      `RMinHash.digest_matrix_from_token_sets_rho` with its defaults (4
+      probes, no densification). Each sketched shingle sets the minimum of 4
+      of the num_perm bins, and a paragraph of more than 32 shingles is
+      sketched from only 64 of them (33-96 shingles) or max(num_perm / 9, 15)
+      of them (more), evenly spaced: not a MinHash of the set, so pairs whose
+      differences fall outside the sample look identical and pairs whose
+      samples differ look apart. rensa 0.5.0 offers no candidate query for a
+      digest matrix (`RMinHashLSH` takes RMinHash objects, which cannot be
+      made from rho rows; the matrix queries return only duplicate flags), so
+      the worker bands the rows itself: consecutive runs of rows values, as
+      `RMinHashLSH` does (on the exact path's digests it gives the very
+      candidate lists of `query_all`), except that a band whose bins are all
+      empty is no key (otherwise any two short paragraphs would collide).
+      The notes give the signing and banding times apart;
     - gaoya: the native index behind `gaoya.minhash.MinHashStringIndex`
       (32-bit hashes, "vec" buckets), `par_bulk_insert_tokens` and
       `par_bulk_query_tokens` (multi-threaded), with the index's own
@@ -96,10 +119,12 @@ tool            the tool (and how it was run)
 version         the installed version (neardup's from its JSON report)
 wall time (s)   wall-clock time of the whole process: start-up, reading and
                 tokenising the corpus, MinHash, LSH, verification, output
-                (with --repeat N: the fastest of N runs)
+                (with --repeat N: the median of N rounds, each running every
+                tool once in table order; all the rounds' times are listed
+                below the table)
 MB/s            corpus bytes / wall time, in 10^6 bytes per second
 peak RSS (MB)   the process's maximum resident set size (from wait4), in
-                10^6 bytes (the run with the best wall time)
+                10^6 bytes (the run with the median wall time)
 pairs           (duplicate, kept) paragraph pairs reported
 precision       share of the reported pairs whose exact Jaccard similarity
                 (of the Python shingle sets) is >= the threshold
@@ -109,6 +134,47 @@ recall          share of the reference pairs that the tool reported exactly
 The machine (core count, CPU model, load average) and the command line are printed above
 the table. Run the tools on an otherwise idle machine; timings on a small
 VM vary by 20-30% from run to run.
+
+Kernel against kernel (`--kernel`)
+----------------------------------
+The end-to-end ratios are mostly the peers' Python tokenisation. `--kernel`
+times the signing alone, on one core, on the same strings for both sides:
+
+1. The corpus is shingled here as the workers do it (above), and the
+   shingle strings are written to a file (`--shingles-out`, else a
+   temporary one): one paragraph per line, its distinct shingles in
+   first-seen order separated by tabs (words hold neither tabs nor
+   newlines).
+2. benches/kernel.rs is built (`cargo bench --bench kernel --no-run`, or
+   `--kernel-bench EXE`).
+3. `--repeat` rounds (default 5), every process pinned to one CPU (`--cpu`,
+   default the highest this process may use) with `sched_setaffinity`:
+   - a worker in the virtualenv reads the file into lists of str, calls
+     `RMinHash.digest_matrix_from_token_sets(shs, num_perm, 42)` (exact) and
+     `RMinHash.digest_matrix_from_token_sets_rho(shs, num_perm, 42)` (rho,
+     default probes) once each untimed, then `--kernel-calls` times each in
+     turn, timed with perf_counter around the call alone; the round's
+     figure is the median call. RAYON_NUM_THREADS=1 keeps rensa off its
+     rayon paths; its exact path still hands the MinHash of each chunk of
+     paragraphs to a thread of its own while the calling thread hashes the
+     next (RENSA_PIPELINE_QUEUE_CAP), and pinned, the two share the one
+     CPU. The process's CPU time during the call is reported too;
+   - the criterion bench runs on the same file (NEARDUP_KERNEL_SHINGLES):
+     `kernel/neardup_sign`, each shingle string hashed with XXH3-64 (seed 0,
+     neardup's hash) into a reused buffer and each paragraph's hashes put
+     through `MinHasher::fill` into a new row-major matrix of all the
+     signatures, as rensa returns one; and `kernel/neardup_hash_only`, the
+     hashing alone. The round's figure is criterion's median sample.
+   The table gives every round and the medians.
+Widths are equal: rensa's num_perm and neardup's MinHasher both take
+`--num-perm` (default 128, the width neardup's scan computes; the table
+above gives rensa 125 because its LSH needs a multiple of the band count).
+Neither side's time includes reading the file or shingling. rensa's call
+includes reading the Python str objects, which its API requires; neardup's
+scan hashes token hashes, not shingle strings, so the bench's hashing
+stands in for its own on the same input, not for its exact code path.
+The bench alone: `NEARDUP_KERNEL_SHINGLES=shingles.tsv cargo bench --bench
+kernel` (without the variable it makes shingles from data/news).
 """
 
 from __future__ import annotations
@@ -127,12 +193,22 @@ import unicodedata
 from fractions import Fraction
 
 # Pinned peer versions, with the pinned dependencies each one needs.
+# rensa 0.5.0 is the newest release on PyPI (checked 2026-06); its two batch
+# signing paths are two rows of the table.
 PEERS = {
     "datasketch": ["datasketch==2.0.0", "numpy==2.4.6", "scipy==1.17.1", "xxhash==4.1.0"],
     "rensa": ["rensa==0.5.0"],
+    "rensa-rho": ["rensa==0.5.0"],
     "gaoya": ["gaoya==0.2.2"],
 }
-ALL_TOOLS = ["neardup", "datasketch", "rensa", "gaoya"]
+# The module each peer imports (to check the installation).
+MODULES = {"datasketch": "datasketch", "rensa": "rensa", "rensa-rho": "rensa", "gaoya": "gaoya"}
+ALL_TOOLS = ["neardup", "datasketch", "rensa", "rensa-rho", "gaoya"]
+# A peer's row in the table: which path of the library it is.
+LABELS = {
+    "rensa": "rensa (exact: digest_matrix_from_token_sets, via from_token_sets)",
+    "rensa-rho": "rensa (rho: digest_matrix_from_token_sets_rho, sampled, not a set MinHash)",
+}
 
 # --------------------------------------------------------------------------
 # Shared by the main process and the workers: corpus reading, normalisation,
@@ -284,6 +360,46 @@ def no_chaining(n, candidates, sets, num, den):
 # --------------------------------------------------------------------------
 
 
+def _band_candidates(digests, bands, rows, empty):
+    """LSH candidates of digest rows, as RMinHashLSH's `query_all` gives them
+    (every row sharing a band with the row, itself included), computed here
+    for rensa's rho matrix, which RMinHashLSH cannot query. Bands are
+    consecutive runs of `rows` values. A band whose values are all `empty` (a
+    sketch bin no shingle fell in) is no key: every two short paragraphs would
+    share it. Identical digests are banded once. Keys are bytes and a list is
+    made only for a shared key: objects the garbage collector tracks (tuples,
+    a list per key) made this five times slower, mostly in collections."""
+    from array import array
+
+    groups: dict[bytes, list[int]] = {}
+    for i, d in enumerate(digests):
+        groups.setdefault(array("I", d).tobytes(), []).append(i)
+    members = list(groups.values())
+    reps = list(groups)
+    near = [{g} for g in range(len(members))]  # groups sharing a band
+    width = array("I", [0]).itemsize * rows
+    blank = array("I", [empty] * rows).tobytes()
+    for b in range(bands):
+        lo, hi = b * width, (b + 1) * width
+        first: dict[bytes, int] = {}
+        shared: dict[bytes, list[int]] = {}  # only the keys of two or more
+        for g, d in enumerate(reps):
+            key = d[lo:hi]
+            if key != blank:
+                h = first.setdefault(key, g)
+                if h != g:
+                    shared.setdefault(key, [h]).append(g)
+        for gs in shared.values():
+            for g in gs:
+                near[g].update(gs)
+    cands = [None] * len(digests)
+    for g, m in enumerate(members):
+        c = [i for h in near[g] for i in members[h]]
+        for i in m:
+            cands[i] = c
+    return cands
+
+
 def _minhash_candidates(tool, shs, num_perm, bands, rows, threshold):
     """Returns (candidate lists, version, notes)."""
     from importlib.metadata import version
@@ -307,11 +423,40 @@ def _minhash_candidates(tool, shs, num_perm, bands, rows, threshold):
         from rensa import RMinHash, RMinHashLSH
 
         sig = bands * rows  # rensa needs num_perm divisible by num_bands
+        t0 = time.perf_counter()
+        # from_token_sets is digest_matrix_from_token_sets (the same Rust
+        # function, rensa 0.5.0's build_digest_matrix_from_token_sets) with
+        # each row wrapped as an RMinHash, which RMinHashLSH takes.
         mhs = RMinHash.from_token_sets(shs, num_perm=sig, seed=42)
+        t1 = time.perf_counter()
         lsh = RMinHashLSH(threshold=threshold, num_perm=sig, num_bands=bands)
         lsh.insert_many(mhs, start_key=0)
         cands = lsh.query_all(mhs)
-        notes = f"R-MinHash num_perm {sig}, bands {bands} x rows {rows}"
+        t2 = time.perf_counter()
+        notes = (f"R-MinHash num_perm {sig}, bands {bands} x rows {rows}; "
+                 f"signing {t1 - t0:.2f} s, RMinHashLSH {t2 - t1:.2f} s")
+        return cands, version("rensa"), notes
+    if tool == "rensa-rho":
+        from rensa import RMinHash
+
+        sig = bands * rows
+        t0 = time.perf_counter()
+        # The defaults: 4 probes; a paragraph of more than 32 shingles is
+        # sketched from 64 (33-96 shingles) or max(num_perm / 9, 15) (more)
+        # evenly spaced ones only; empty bins are left empty (no
+        # densification unless RENSA_RHO_DENSIFY is set).
+        matrix = RMinHash.digest_matrix_from_token_sets_rho(shs, num_perm=sig, seed=42)
+        t1 = time.perf_counter()
+        digests = matrix.to_rows()
+        counts = matrix.get_rho_source_token_counts()
+        cands = _band_candidates(digests, bands, rows, 0xFFFFFFFF)
+        t2 = time.perf_counter()
+        sampled = sum(1 for c in counts if c > 32)
+        notes = (f"rho sketch of {sig} bins, 4 probes, bands {bands} x rows {rows} "
+                 f"(banded here: rensa has no candidate query for a digest matrix; "
+                 f"a band of only empty bins is no key); {sampled:,} of {len(counts):,} "
+                 f"paragraphs sketched from a sample of their shingles; "
+                 f"signing {t1 - t0:.2f} s, banding {t2 - t1:.2f} s")
         return cands, version("rensa"), notes
     if tool == "gaoya":
         from gaoya.minhash import MinHashStringIndex
@@ -332,7 +477,45 @@ def _minhash_candidates(tool, shs, num_perm, bands, rows, threshold):
     raise SystemExit(f"unknown worker {tool}")
 
 
+def kernel_worker(args) -> int:
+    """Times rensa's two signing calls on the shingle file (see "Kernel
+    against kernel" in the docstring); prints JSON."""
+    from importlib.metadata import version
+    from statistics import median
+
+    from rensa import RMinHash
+
+    with open(args.shingles, encoding="utf-8", newline="\n") as f:
+        shs = [line.split("\t") for line in f.read().split("\n")[:-1]]
+    calls = {
+        "exact": RMinHash.digest_matrix_from_token_sets,
+        "rho": RMinHash.digest_matrix_from_token_sets_rho,
+    }
+    times = {name: [] for name in calls}
+    cpu = {name: [] for name in calls}
+    # One untimed call of each first, then the two in turn.
+    for rep in range(1 + args.kernel_calls):
+        for name, call in calls.items():
+            w0, c0 = time.perf_counter(), time.process_time()
+            matrix = call(shs, num_perm=args.num_perm, seed=42)
+            w1, c1 = time.perf_counter(), time.process_time()
+            if matrix.len() != len(shs) or matrix.get_num_perm() != args.num_perm:
+                raise SystemExit(f"rensa {name}: {matrix.len()} rows of {matrix.get_num_perm()}")
+            del matrix
+            if rep:
+                times[name].append(w1 - w0)
+                cpu[name].append(c1 - c0)
+    out = {"version": version("rensa"), "rows": len(shs), "shingles": sum(map(len, shs))}
+    for name in calls:
+        out[name] = median(times[name])
+        out[name + "_cpu"] = median(cpu[name])
+    json.dump(out, sys.stdout)
+    return 0
+
+
 def worker_main(args) -> int:
+    if args.worker == "kernel":
+        return kernel_worker(args)
     t0 = time.perf_counter()
     frac = Fraction(args.threshold)
     keys, shs = read_paragraphs(args.corpus, args.shingle_size, args.min_words)
@@ -506,7 +689,7 @@ def ensure_venv(venv: str, tools, allow_sdist: bool):
             lines = [l for l in (r.stderr + r.stdout).splitlines() if l.strip()]
             status[tool] = "pip install failed: " + " | ".join(lines[-4:])
             continue
-        mod = tool
+        mod = MODULES[tool]
         r = subprocess.run([py, "-c", f"import {mod}"], capture_output=True, text=True)
         if r.returncode != 0:
             lines = [l for l in r.stderr.splitlines() if l.strip()]
@@ -564,6 +747,133 @@ def fmt_table(rows):
     return lines
 
 
+def build_kernel_bench(root: str) -> str:
+    """Builds benches/kernel.rs (`cargo bench --no-run`); returns its path."""
+    cmd = ["cargo", "bench", "--bench", "kernel", "--no-run", "--message-format=json"]
+    print("building the kernel bench: " + " ".join(cmd), file=sys.stderr, flush=True)
+    r = subprocess.run(cmd, cwd=root, stdout=subprocess.PIPE, text=True)
+    exe = None
+    for line in r.stdout.splitlines():
+        try:
+            msg = json.loads(line)
+        except ValueError:
+            continue
+        if msg.get("reason") == "compiler-artifact" and msg.get("target", {}).get("name") == "kernel":
+            exe = msg.get("executable") or exe
+    if r.returncode != 0 or not exe:
+        raise SystemExit("could not build the kernel bench (cargo bench --bench kernel --no-run)")
+    return exe
+
+
+def kernel_main(args, ap) -> int:
+    """Kernel against kernel: see the docstring."""
+    from statistics import median
+
+    corpus = os.path.abspath(args.corpus)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    cpu = args.cpu if args.cpu is not None else max(os.sched_getaffinity(0))
+    if cpu not in os.sched_getaffinity(0):
+        ap.error(f"--cpu {cpu} is not one this process may run on")
+    header = machine_info()
+    status = ensure_venv(args.venv, ["rensa"], args.allow_sdist)
+    if status["rensa"]:
+        raise SystemExit(f"rensa: {status['rensa']}")
+    exe = args.kernel_bench or build_kernel_bench(root)
+    tmp = tempfile.mkdtemp(prefix="neardup-kernel-")
+    path = os.path.abspath(args.shingles_out or os.path.join(tmp, "shingles.tsv"))
+
+    print("shingling the corpus", file=sys.stderr, flush=True)
+    _keys, shs = read_paragraphs(corpus, args.shingle_size, args.min_words)
+    for sh in shs:
+        for x in sh:
+            if "\t" in x or "\n" in x:
+                raise SystemExit(f"a shingle holds a tab or a newline: {x!r}")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        for sh in shs:
+            f.write("\t".join(sh))
+            f.write("\n")
+    paragraphs, shingles = len(shs), sum(map(len, shs))
+    del shs, _keys
+
+    pin = lambda: os.sched_setaffinity(0, {cpu})  # noqa: E731
+    rensa_env = {**os.environ, "RAYON_NUM_THREADS": "1"}
+    crit_home = os.path.join(tmp, "criterion")
+    bench_env = {**os.environ, "NEARDUP_KERNEL_SHINGLES": path,
+                 "NEARDUP_KERNEL_NUM_PERM": str(args.num_perm), "CRITERION_HOME": crit_home}
+    rounds = []  # (rensa exact, rensa rho, neardup), seconds
+    version = "?"
+    for rnd in range(max(1, args.repeat)):
+        print(f"round {rnd + 1}: rensa", file=sys.stderr, flush=True)
+        cmd = [os.path.join(args.venv, "bin", "python"), os.path.abspath(__file__), "--worker", "kernel",
+               "--corpus", corpus, "--shingles", path, "--num-perm", str(args.num_perm),
+               "--kernel-calls", str(args.kernel_calls)]
+        r = subprocess.run(cmd, env=rensa_env, preexec_fn=pin, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("rensa kernel worker failed: " + r.stderr.strip())
+        w = json.loads(r.stdout)
+        version = w["version"]
+        if (w["rows"], w["shingles"]) != (paragraphs, shingles):
+            raise SystemExit(f"the worker read {w['rows']} paragraphs, {w['shingles']} shingles")
+        print(f"round {rnd + 1}: neardup (criterion)", file=sys.stderr, flush=True)
+        cmd = [exe, "--bench", "--warm-up-time", "1", "--measurement-time", str(args.kernel_seconds),
+               "kernel/neardup_"]
+        r = subprocess.run(cmd, env=bench_env, preexec_fn=pin, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise SystemExit("the kernel bench failed: " + r.stderr.strip())
+        nd = []
+        for bench in ("neardup_sign", "neardup_hash_only"):
+            with open(os.path.join(crit_home, "kernel", bench, "new", "estimates.json")) as f:
+                nd.append(json.load(f)["median"]["point_estimate"] / 1e9)
+        rounds.append((w["exact"], w["rho"], nd[0], w["exact_cpu"], w["rho_cpu"], nd[1]))
+
+    med = [median(r[i] for r in rounds) for i in range(6)]
+    lines = [*header,
+             f"corpus: {args.corpus}; word {args.shingle_size}-grams, min words {args.min_words}: "
+             f"{paragraphs:,} paragraphs, {shingles:,} shingles (distinct within each paragraph), "
+             f"written to {path if args.shingles_out else 'a temporary file'}",
+             f"one core: every run pinned to CPU {cpu} (sched_setaffinity), rensa with RAYON_NUM_THREADS=1; "
+             f"{max(1, args.repeat)} rounds, each: the rensa worker (one untimed call of each path, then "
+             f"{args.kernel_calls} timed calls of each in turn, median), then the criterion bench "
+             f"(benches/kernel.rs: neardup_sign and neardup_hash_only, each warm-up 1 s, 10 samples "
+             f"in {args.kernel_seconds} s, median)",
+             f"widths: rensa {version} num_perm {args.num_perm} (both paths, seed 42); neardup MinHasher "
+             f"{args.num_perm} values (seed 0) after XXH3-64 of each shingle string",
+             "",
+             "| round | rensa exact (s) | rensa rho (s) | neardup (s) | of which neardup's XXH3 (s) "
+             "| exact / neardup | rho / neardup |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for i, r in enumerate(rounds, 1):
+        lines.append(f"| {i} | {r[0]:.4f} | {r[1]:.4f} | {r[2]:.4f} | {r[5]:.4f} "
+                     f"| {r[0] / r[2]:.2f}x | {r[1] / r[2]:.2f}x |")
+    lines.append(f"| median | {med[0]:.4f} | {med[1]:.4f} | {med[2]:.4f} | {med[5]:.4f} "
+                 f"| {median(r[0] / r[2] for r in rounds):.2f}x | {median(r[1] / r[2] for r in rounds):.2f}x |")
+    lines += ["",
+              "| kernel (one core) | median time (s) | CPU time (s) | M shingles/s | time / neardup's |",
+              "|---|---:|---:|---:|---:|"]
+    rows = [
+        (f"rensa {version} (exact: digest_matrix_from_token_sets)", med[0], f"{med[3]:.4f}"),
+        (f"rensa {version} (rho: digest_matrix_from_token_sets_rho, sampled, not a set MinHash)", med[1], f"{med[4]:.4f}"),
+        ("neardup (xxh3 + MinHasher::fill, benches/kernel.rs)", med[2], "-"),
+    ]
+    for name, t, c in rows:
+        lines.append(f"| {name} | {t:.4f} | {c} | {shingles / t / 1e6:.1f} | {t / med[2]:.2f}x |")
+    lines.append("")
+    lines.append("note: rensa's times are one Python call each, on the lists of str already in memory "
+                 "(reading the str objects, hashing, sketching, the result matrix); neardup's are one "
+                 "pass of the bench over &str slices of the file (hashing, MinHash, a new result matrix). "
+                 "Reading the file and shingling are timed by neither. CPU time is the rensa process's "
+                 "during the call: at most the time on one core, less when another process shared the CPU. "
+                 "The ratios per round compare runs made seconds apart; their median is the figure "
+                 "least moved by load that comes and goes.")
+    text = "\n".join(lines) + "\n"
+    print(text, end="")
+    if args.out:
+        with open(args.out, "w") as f:
+            f.write(text)
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(
         description="Compare neardup with datasketch, rensa and gaoya (run by hand, not in CI).",
@@ -573,7 +883,8 @@ def main() -> int:
     ap.add_argument("--venv", default="/tmp/neardup-compare-venv", help="virtualenv for the peers")
     ap.add_argument("--tools", default=",".join(ALL_TOOLS), help="comma-separated subset of " + ",".join(ALL_TOOLS))
     ap.add_argument("--out", help="also write the report (Markdown) here")
-    ap.add_argument("--repeat", type=int, default=1, help="runs per tool; the fastest is reported")
+    ap.add_argument("--repeat", type=int, help="rounds (every tool once per round); the median is reported "
+                    "(default 1; with --kernel, 5)")
     ap.add_argument("--threshold", default="0.8")
     ap.add_argument("--shingle-size", type=int, default=5)
     ap.add_argument("--min-words", type=int, default=2)
@@ -581,11 +892,25 @@ def main() -> int:
     ap.add_argument("--bands", type=int, help="LSH bands for every tool (default: neardup's choice)")
     ap.add_argument("--rows", type=int, help="signature values per band (default: neardup's choice)")
     ap.add_argument("--allow-sdist", action="store_true", help="let pip build peers from source")
+    ap.add_argument("--kernel", action="store_true",
+                    help="time the signing kernels alone on one core, rensa's two paths and neardup's "
+                    "(benches/kernel.rs), on the corpus's shingle strings, instead of the table")
+    ap.add_argument("--shingles-out", help="--kernel: keep the shingle file here (one paragraph per line, "
+                    "shingles separated by tabs)")
+    ap.add_argument("--kernel-bench", help="--kernel: the bench executable (default: built with cargo)")
+    ap.add_argument("--cpu", type=int, help="--kernel: the CPU to pin every run to (default: the highest)")
+    ap.add_argument("--kernel-calls", type=int, default=5, help="--kernel: timed rensa calls of each path per round")
+    ap.add_argument("--kernel-seconds", type=float, default=3.0, help="--kernel: criterion's measurement time")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
+    ap.add_argument("--shingles", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.repeat is None:
+        args.repeat = 5 if args.kernel else 1
 
     if args.worker:
         return worker_main(args)
+    if args.kernel:
+        return kernel_main(args, ap)
 
     frac = Fraction(args.threshold)
     if not (0 < frac <= 1):
@@ -632,20 +957,10 @@ def main() -> int:
         "--bands", str(args.bands), "--rows", str(args.rows),
     ]
 
-    def best_of(cmd, out_path, ok_codes):
-        """Runs cmd --repeat times; out_path ends up holding the output of
-        the fastest run."""
-        best = None
-        run_path = out_path + ".run"
-        for _ in range(max(1, args.repeat)):
-            rc, wall, cpu, rss, err = run_measured(cmd, run_path)
-            if rc not in ok_codes:
-                return None, f"exit {rc}: " + " | ".join(err.strip().splitlines()[-3:])
-            if best is None or wall < best[0]:
-                best = (wall, rss, cpu)
-                os.replace(run_path, out_path)
-        return best, None
-
+    # Every tool runs once per round, in the same order, for --repeat rounds:
+    # a spell of load from elsewhere then slows every tool, not one. Each
+    # tool's reported run is its median by wall time.
+    jobs = []  # (name, cmd, ok exit codes, kind)
     if "neardup" in tools:
         nd = args.neardup
         if not os.path.exists(nd):
@@ -665,35 +980,48 @@ def main() -> int:
             if user_banding:
                 nd_args += ["--bands", str(args.bands), "--rows", str(args.rows)]
             for label, extra in (("neardup", []), ("neardup -j1", ["-j1"])):
-                out_path = os.path.join(tmp, label.replace(" ", "") + ".json")
                 cmd = [nd, "scan", "-q", *extra, "--output-format", "json", *nd_args, corpus]
-                print(f"running {label}", file=sys.stderr, flush=True)
-                best, err = best_of(cmd, out_path, (0, 1))
-                if err:
-                    results.append({"name": label, "error": err})
-                    continue
-                pairs, ver, summary = neardup_pairs(out_path, corpus)
-                results.append({"name": label, "version": ver, "wall": best[0], "rss": best[1], "cpu": best[2],
-                                "key_pairs": pairs, "notes": f"{summary.get('fingerprinted_paragraphs', '?')} paragraphs fingerprinted"})
-
+                jobs.append((label, cmd, (0, 1), "neardup"))
     for t in peers:
-        if peer_status.get(t):
+        if not peer_status.get(t):
+            cmd = [venv_py, os.path.abspath(__file__), "--worker", t, "--corpus", corpus, *common]
+            jobs.append((t, cmd, (0,), "peer"))
+
+    runs = {name: [] for name, *_ in jobs}  # (wall, rss, cpu, output path)
+    failed = {}
+    for rnd in range(max(1, args.repeat)):
+        for name, cmd, ok_codes, _ in jobs:
+            if name in failed:
+                continue
+            out_path = os.path.join(tmp, f"{name.replace(' ', '')}.{rnd}.json")
+            print(f"round {rnd + 1}: running {name}", file=sys.stderr, flush=True)
+            rc, wall, cpu, rss, err = run_measured(cmd, out_path)
+            if rc not in ok_codes:
+                failed[name] = f"exit {rc}: " + " | ".join(err.strip().splitlines()[-3:])
+                continue
+            runs[name].append((wall, rss, cpu, out_path))
+
+    for name, _, _, kind in jobs:
+        if name in failed:
+            results.append({"name": LABELS.get(name, name), "error": failed[name]})
             continue
-        out_path = os.path.join(tmp, t + ".json")
-        cmd = [venv_py, os.path.abspath(__file__), "--worker", t, "--corpus", corpus, *common]
-        print(f"running {t}", file=sys.stderr, flush=True)
-        best, err = best_of(cmd, out_path, (0,))
-        if err:
-            results.append({"name": t, "error": err})
-            continue
-        with open(out_path) as f:
-            w = json.load(f)
-        results.append({
-            "name": t, "version": w["version"], "wall": best[0], "rss": best[1], "cpu": best[2],
-            "key_pairs": [((a, b), (c, d)) for a, b, c, d in w["pairs"]],
-            "phases": w["phases"], "notes": w["notes"],
-            "paragraphs": w["paragraphs"], "candidates": w["candidate_entries"], "checks": w["exact_checks"],
-        })
+        ordered = sorted(runs[name])
+        wall, rss, cpu, out_path = ordered[(len(ordered) - 1) // 2]  # the (lower) median
+        walls = [r[0] for r in runs[name]]
+        base = {"name": LABELS.get(name, name), "wall": wall, "rss": rss, "cpu": cpu, "walls": walls}
+        if kind == "neardup":
+            pairs, ver, summary = neardup_pairs(out_path, corpus)
+            results.append({**base, "version": ver, "key_pairs": pairs,
+                            "notes": f"{summary.get('fingerprinted_paragraphs', '?')} paragraphs fingerprinted"})
+        else:
+            with open(out_path) as f:
+                w = json.load(f)
+            results.append({
+                **base, "version": w["version"],
+                "key_pairs": [((a, b), (c, d)) for a, b, c, d in w["pairs"]],
+                "phases": w["phases"], "notes": w["notes"],
+                "paragraphs": w["paragraphs"], "candidates": w["candidate_entries"], "checks": w["exact_checks"],
+            })
 
     # The exact reference, on the same Python shingle sets.
     print("computing the exact reference", file=sys.stderr, flush=True)
@@ -755,6 +1083,15 @@ def main() -> int:
         "phases below are wall times measured inside each worker. "
         f"Load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}."
     )
+    if max(1, args.repeat) > 1:
+        report.append(
+            f"note: wall time is the median of {args.repeat} rounds (every tool once per round, "
+            "in table order); the run with the median wall time gives the RSS, CPU time and pairs. "
+            "Wall times per round:"
+        )
+        for r in results:
+            if "walls" in r:
+                report.append(f"  {r['name']}: " + ", ".join(f"{w:.2f}" for w in r["walls"]))
     detail = [r for r in results if "phases" in r or "notes" in r]
     if detail:
         report.append("")
