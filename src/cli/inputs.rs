@@ -1,14 +1,16 @@
 //! Paths in, library [`Input`]s out: directory walking, format detection
 //! and standard input. This is the only code that opens files.
 
-use std::collections::{HashMap, HashSet};
 use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use neardup::Error;
-use neardup::corpus::{FileSource, Format, Input, ReadSeek, Source, looks_binary, sniff};
+use neardup::corpus::{
+    FileSource, Format, Input, ReadSeek, Source, format_from_name, probe, sniff,
+};
 
 use super::args::InputFormat;
 use super::config::Select;
@@ -209,10 +211,20 @@ impl Walk<'_> {
         if !self.first_visit(path, meta) {
             return;
         }
-        let input = file_input(path.to_path_buf(), self.format);
+        // One look at the first bytes for both the format (unless chosen)
+        // and, in a walk, the binary test.
+        let source = FileSource::new(path);
+        let chosen = chosen(self.format);
+        let head = (chosen.is_none() || walked)
+            .then(|| probe(&source).ok())
+            .flatten();
+        let format = chosen
+            .or(head.and_then(|h| h.format))
+            .unwrap_or_else(|| format_from_name(path));
+        let input = Input::new(source, format);
         // Only formats read as text can be mistaken for binary files.
         let textual = matches!(input.format, Format::Text | Format::Jsonl);
-        if walked && textual && looks_binary(&*input.source).unwrap_or(false) {
+        if walked && textual && head.is_some_and(|h| h.binary) {
             let message = "binary file (a NUL byte in its first 8 KiB); skipped";
             return self.problems.push(Error::skipped(&name(path), message));
         }

@@ -58,7 +58,19 @@ pub fn detect(head: &[u8]) -> Compression {
 pub fn decode<'a>(
     raw: Box<dyn Read + Send + 'a>,
 ) -> io::Result<(Compression, Box<dyn Read + Send + 'a>)> {
-    let mut reader = BufReader::with_capacity(READ_BUFFER, raw);
+    decode_buffered(raw, READ_BUFFER)
+}
+
+/// [`decode`] reading `raw` through a buffer of `capacity` bytes: less
+/// than the default for a look at a file's first bytes, or for a file
+/// smaller than the default buffer (a tree of many small files would
+/// otherwise allocate, and read ahead, a quarter of a megabyte per look).
+pub(crate) fn decode_buffered<'a>(
+    raw: Box<dyn Read + Send + 'a>,
+    capacity: usize,
+) -> io::Result<(Compression, Box<dyn Read + Send + 'a>)> {
+    let capacity = capacity.clamp(ZSTD_MAGIC.len(), READ_BUFFER);
+    let mut reader = BufReader::with_capacity(capacity, raw);
     let mut head = reader.fill_buf()?;
     // A short first read must not hide the magic; ask until 4 bytes or EOF.
     let mut peeked = Vec::new();
@@ -82,7 +94,7 @@ pub fn decode<'a>(
         Box::new(reader)
     } else {
         Box::new(BufReader::with_capacity(
-            READ_BUFFER,
+            capacity,
             io::Cursor::new(peeked).chain(reader),
         ))
     };

@@ -33,6 +33,9 @@ use super::{Format, Input, ReadSeek, Source, sniff};
 pub struct FileSource {
     path: PathBuf,
     name: String,
+    /// The size when first asked: a hint, looked up once (a walk over many
+    /// small files asks several times per file).
+    size: std::sync::OnceLock<Option<u64>>,
 }
 
 impl FileSource {
@@ -40,7 +43,7 @@ impl FileSource {
     pub fn new(path: impl Into<PathBuf>) -> FileSource {
         let path = path.into();
         let name = path.to_string_lossy().into_owned();
-        FileSource { path, name }
+        FileSource::with_name(path, name)
     }
 
     /// The file at `path`, named `name` in reports.
@@ -48,6 +51,7 @@ impl FileSource {
         FileSource {
             path: path.into(),
             name: name.into(),
+            size: std::sync::OnceLock::new(),
         }
     }
 
@@ -67,7 +71,9 @@ impl Source for FileSource {
     }
 
     fn size_hint(&self) -> Option<u64> {
-        fs::metadata(&self.path).ok().map(|m| m.len())
+        *self
+            .size
+            .get_or_init(|| fs::metadata(&self.path).ok().map(|m| m.len()))
     }
 
     fn open_seekable(&self) -> io::Result<Box<dyn ReadSeek>> {

@@ -172,19 +172,7 @@ impl Format {
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn sniff(source: &dyn Source) -> io::Result<Option<Format>> {
-    const PARQUET_MAGIC: &[u8] = b"PAR1";
-    let mut raw = source.open()?;
-    let mut head = Vec::new();
-    raw.by_ref()
-        .take(PARQUET_MAGIC.len() as u64)
-        .read_to_end(&mut head)?;
-    if head == PARQUET_MAGIC {
-        return Ok(Some(Format::Parquet));
-    }
-    let (_, decoded) = compress::decode(Box::new(io::Cursor::new(head).chain(raw)))?;
-    let mut start = Vec::new();
-    decoded.take(5).read_to_end(&mut start)?;
-    Ok(warc::is_warc(&start).then_some(Format::Wet))
+    Ok(probe(source)?.format)
 }
 
 /// How many decoded bytes [`looks_binary`] examines.
@@ -211,12 +199,61 @@ pub const BINARY_PROBE: usize = 8 * 1024;
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn looks_binary(source: &dyn Source) -> io::Result<bool> {
-    let (_, decoded) = compress::decode(source.open()?)?;
+    Ok(probe(source)?.binary)
+}
+
+/// What a look at an input's first bytes tells: [`sniff`]'s format and
+/// [`looks_binary`]'s verdict, from one read of the source (a walk over a
+/// tree of small files asks both of every file).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Probe {
+    /// The format the content announces, if it does.
+    pub format: Option<Format>,
+    /// Whether the input looks like a binary file (never for Parquet,
+    /// which is binary by design).
+    pub binary: bool,
+}
+
+/// [`sniff`] and [`looks_binary`] at once.
+///
+/// # Errors
+///
+/// Returns the I/O error that prevented reading the first bytes.
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{probe, Format, MemorySource};
+///
+/// let wet = probe(&MemorySource::new("x", "WARC/1.0\r\nWARC-Type: warcinfo\r\n"))?;
+/// assert_eq!((wet.format, wet.binary), (Some(Format::Wet), false));
+/// let png = probe(&MemorySource::new("x.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"))?;
+/// assert_eq!((png.format, png.binary), (None, true));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn probe(source: &dyn Source) -> io::Result<Probe> {
+    const PARQUET_MAGIC: &[u8] = b"PAR1";
+    let mut raw = source.open()?;
+    let mut magic = Vec::new();
+    raw.by_ref()
+        .take(PARQUET_MAGIC.len() as u64)
+        .read_to_end(&mut magic)?;
+    if magic == PARQUET_MAGIC {
+        return Ok(Probe {
+            format: Some(Format::Parquet),
+            binary: false,
+        });
+    }
+    let raw = Box::new(io::Cursor::new(magic).chain(raw));
+    let (_, decoded) = compress::decode_buffered(raw, BINARY_PROBE)?;
     let mut head = Vec::with_capacity(BINARY_PROBE);
     decoded.take(BINARY_PROBE as u64).read_to_end(&mut head)?;
-    // UTF-16 text has NUL bytes too, but is text: reading it fails with an
-    // error that says how to convert it, rather than a skip.
-    Ok(utf16_bom(&head).is_none() && memchr::memchr(0, &head).is_some())
+    Ok(Probe {
+        format: warc::is_warc(&head).then_some(Format::Wet),
+        // UTF-16 text has NUL bytes too, but is text: reading it fails
+        // with an error that says how to convert it, rather than a skip.
+        binary: utf16_bom(&head).is_none() && memchr::memchr(0, &head).is_some(),
+    })
 }
 
 /// The encoding a UTF-16 or UTF-32 byte-order mark at the start of `head`
@@ -339,10 +376,19 @@ impl Input {
             (Format::Text | Format::Jsonl, _) => Cut::Line,
         };
         let raw = self.source.open()?;
-        let (_, stream) = compress::decode(Box::new(Counting {
-            inner: raw,
-            counted,
-        }))?;
+        // A small file's buffer is its size (and one more byte, to see
+        // its end in the same read).
+        let buffer = match self.source.size_hint() {
+            Some(n) => usize::try_from(n).unwrap_or(usize::MAX).saturating_add(1),
+            None => usize::MAX,
+        };
+        let (_, stream) = compress::decode_buffered(
+            Box::new(Counting {
+                inner: raw,
+                counted,
+            }),
+            buffer,
+        )?;
         let (head, stream) = peek(stream, 4);
         if let Some(encoding) = utf16_bom(&head) {
             return Err(io::Error::new(

@@ -45,15 +45,6 @@ pub(super) enum Item {
     },
 }
 
-impl Item {
-    pub(super) fn seq(&self) -> usize {
-        match self {
-            Item::Unit(u) => u.seq,
-            Item::Failed { seq, .. } | Item::Cached { seq, .. } => *seq,
-        }
-    }
-}
-
 /// Where the first pass may find prints: the cache and each input's
 /// settings key.
 pub(super) struct Prints<'c> {
@@ -81,42 +72,84 @@ impl Selection for Everything {
     }
 }
 
-/// Numbers the items the reader sends.
+/// Numbers the items the reader sends, and sends them in batches: the
+/// blocks of a large input one by one, the small inputs of a tree of files
+/// many to a batch, so that what moving an item between threads costs is
+/// paid once per block's worth of text, not once per file.
 pub(super) struct Outbox<'t> {
-    pub(super) tx: &'t Sender<Item>,
-    pub(super) seq: usize,
+    tx: &'t Sender<(usize, Vec<Item>)>,
+    seq: usize,
+    batches: usize,
+    pending: Vec<Item>,
+    pending_bytes: usize,
+    batch_bytes: usize,
 }
 
-impl Outbox<'_> {
+/// The most items in one batch, however small.
+const MAX_BATCH: usize = 256;
+
+impl<'t> Outbox<'t> {
+    pub(super) fn new(tx: &'t Sender<(usize, Vec<Item>)>, batch_bytes: usize) -> Outbox<'t> {
+        Outbox {
+            tx,
+            seq: 0,
+            batches: 0,
+            pending: Vec::new(),
+            pending_bytes: 0,
+            batch_bytes: batch_bytes.max(1),
+        }
+    }
+
     /// Sends a block; false when the receiving side has gone.
     pub(super) fn unit(&mut self, input: InputId, index: u32, block: Block) -> bool {
         let seq = self.next();
-        self.tx
-            .send(Item::Unit(Unit {
-                seq,
-                input,
-                index,
-                block,
-            }))
-            .is_ok()
+        let bytes = block.data.len();
+        let unit = Unit {
+            seq,
+            input,
+            index,
+            block,
+        };
+        self.push(Item::Unit(unit), bytes)
     }
 
     /// Sends the failure of an input; false when the receiving side has gone.
     pub(super) fn failed(&mut self, input: InputId, error: io::Error) -> bool {
         let seq = self.next();
-        self.tx.send(Item::Failed { seq, input, error }).is_ok()
+        self.push(Item::Failed { seq, input, error }, 0)
     }
 
     /// Sends an input's blocks from its print; false when the receiving
     /// side has gone.
     pub(super) fn cached(&mut self, blocks: Vec<Fingerprinted>) -> bool {
         let seq = self.next();
-        self.tx.send(Item::Cached { seq, blocks }).is_ok()
+        self.push(Item::Cached { seq, blocks }, 0)
     }
 
     pub(super) fn next(&mut self) -> usize {
         self.seq += 1;
         self.seq - 1
+    }
+
+    fn push(&mut self, item: Item, bytes: usize) -> bool {
+        self.pending.push(item);
+        self.pending_bytes += bytes;
+        if self.pending_bytes >= self.batch_bytes || self.pending.len() >= MAX_BATCH {
+            self.flush()
+        } else {
+            true
+        }
+    }
+
+    /// Sends what is pending; false when the receiving side has gone.
+    pub(super) fn flush(&mut self) -> bool {
+        if self.pending.is_empty() {
+            return true;
+        }
+        let batch = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        self.batches += 1;
+        self.tx.send((self.batches - 1, batch)).is_ok()
     }
 }
 
@@ -127,11 +160,11 @@ pub(super) fn produce(
     ctx: &Context<'_>,
     selection: &dyn Selection,
     prints: Option<&Prints<'_>>,
-    tx: &Sender<Item>,
+    tx: &Sender<(usize, Vec<Item>)>,
     progress: &dyn Progress,
 ) -> u64 {
     let mut decoded = 0u64;
-    let mut out = Outbox { tx, seq: 0 };
+    let mut out = Outbox::new(tx, ctx.options.block_size);
     let bands = ctx.config.lsh().bands();
     for i in (0..ctx.inputs.len() as u32).map(InputId::new) {
         let Some(last) = selection.last_block(i) else {
@@ -187,6 +220,7 @@ pub(super) fn produce(
             return decoded;
         }
     }
+    out.flush();
     decoded
 }
 
@@ -209,18 +243,20 @@ where
     C: Fn(&mut S, T) + Send,
 {
     let threads = rayon::current_num_threads().max(1);
-    let (tx, rx) = bounded::<Item>(threads * 2);
-    let (rtx, rrx) = bounded::<(usize, T)>(threads * 4);
+    let (tx, rx) = bounded::<(usize, Vec<Item>)>(threads * 2);
+    let (rtx, rrx) = bounded::<(usize, Vec<T>)>(threads * 4);
     std::thread::scope(|s| {
         let reader = s.spawn(move || produce(ctx, selection, prints, &tx, progress));
         let consumer = s.spawn(move || {
             let mut state = state;
             let mut pending = BTreeMap::new();
             let mut next = 0;
-            for (seq, result) in rrx {
-                pending.insert(seq, result);
-                while let Some(result) = pending.remove(&next) {
-                    consume(&mut state, result);
+            for (seq, results) in rrx {
+                pending.insert(seq, results);
+                while let Some(results) = pending.remove(&next) {
+                    for result in results {
+                        consume(&mut state, result);
+                    }
                     next += 1;
                 }
             }
@@ -228,12 +264,11 @@ where
         });
         rx.into_iter().par_bridge().for_each_init(
             fingerprint::Scratch::default,
-            |scratch, item| {
-                let seq = item.seq();
-                let result = work(scratch, item);
+            |scratch, (seq, batch)| {
+                let results = batch.into_iter().map(|item| work(scratch, item)).collect();
                 // The consumer outlives every sender; a failed send can only
                 // follow a panic there, which the join below reports.
-                let _ = rtx.send((seq, result));
+                let _ = rtx.send((seq, results));
             },
         );
         drop(rtx);
