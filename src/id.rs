@@ -4,14 +4,21 @@
 //! With these, it does not compile. (The style of aho-corasick's
 //! `PatternID`: a `u32` inside, `index()` for the `usize` a slice wants,
 //! and slices and vectors indexed by the type directly.)
+//!
+//! An id plus a count is an id of the same kind (the end of a run that
+//! starts at it), and one id minus an earlier one of its kind is a count;
+//! ids of two kinds never meet in arithmetic. Each type is
+//! `#[repr(transparent)]` over its `u32`: tables of ids take no more room,
+//! and sorting or hashing them costs no more, than tables of bare numbers.
 
 use std::fmt;
-use std::ops::{Index, IndexMut};
+use std::ops::{Add, AddAssign, Index, IndexMut, Sub};
 
 macro_rules! id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[repr(transparent)]
         pub struct $name(u32);
 
         impl $name {
@@ -33,6 +40,29 @@ macro_rules! id {
             /// The `count` ids from this one on.
             pub fn span(self, count: u32) -> impl Iterator<Item = $name> {
                 (self.0..self.0 + count).map($name)
+            }
+        }
+
+        /// The id `count` places on: the end of a run of `count` that
+        /// starts here.
+        impl Add<u32> for $name {
+            type Output = $name;
+            fn add(self, count: u32) -> $name {
+                $name(self.0 + count)
+            }
+        }
+
+        impl AddAssign<u32> for $name {
+            fn add_assign(&mut self, count: u32) {
+                self.0 += count;
+            }
+        }
+
+        /// How many places `earlier` comes before this id.
+        impl Sub for $name {
+            type Output = u32;
+            fn sub(self, earlier: $name) -> u32 {
+                self.0 - earlier.0
             }
         }
 
@@ -86,5 +116,16 @@ id!(
 
 id!(
     /// The number of a document in a whole scan, in input order, from 0.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::id::DocId;
+    ///
+    /// // Documents 4, 5 and 6: three from the fourth on.
+    /// let docs: Vec<DocId> = DocId::new(4).span(3).collect();
+    /// assert_eq!(docs, [DocId::new(4), DocId::new(5), DocId::new(6)]);
+    /// assert_eq!(docs[2] - docs[0], 2);
+    /// ```
     DocId
 );
