@@ -1,6 +1,7 @@
-//! Numbers that index a scan's tables, as types of their own: an input's
-//! number and a document's number are both `u32` underneath, and a wrong
-//! one used as the other would index the wrong table without complaint.
+//! Numbers that index a scan's tables, as types of their own: an input's,
+//! a document's and a block's numbers are all `u32` underneath, and a
+//! wrong one used as another would index the wrong table without
+//! complaint.
 //! With these, it does not compile. (The style of aho-corasick's
 //! `PatternID`: a `u32` inside, `index()` for the `usize` a slice wants,
 //! and slices and vectors indexed by the type directly.)
@@ -128,4 +129,22 @@ id!(
     /// assert_eq!(docs[2] - docs[0], 2);
     /// ```
     DocId
+);
+
+id!(
+    /// The number of a block (see [`corpus::block`](crate::corpus::block))
+    /// within its input, from 0: blocks depend only on the input's bytes,
+    /// so an input and a block number name the same block in every pass.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::id::{BlockId, InputId};
+    /// use std::collections::HashSet;
+    ///
+    /// let wanted: HashSet<(InputId, BlockId)> = [(InputId::new(0), BlockId::new(2))].into();
+    /// assert!(wanted.contains(&(InputId::new(0), BlockId::new(2))));
+    /// assert!(!wanted.contains(&(InputId::new(2), BlockId::new(0))));
+    /// ```
+    BlockId
 );

@@ -21,7 +21,7 @@ use crate::column::Column;
 use crate::corpus::Format;
 use crate::corpus::record;
 use crate::fingerprint;
-use crate::id::{DocId, InputId};
+use crate::id::{BlockId, DocId, InputId};
 use crate::paragraph::paragraphs;
 use ahash::AHashMap;
 
@@ -58,7 +58,7 @@ pub(super) struct BlockStart {
 #[derive(Debug, Default)]
 pub(super) struct FirstPass {
     pub(super) docs: Vec<Doc>,
-    pub(super) blocks: AHashMap<(InputId, u32), BlockStart>,
+    pub(super) blocks: AHashMap<(InputId, BlockId), BlockStart>,
     /// Global paragraph number of each slot, ascending (filled from
     /// `chunks` at the end of the pass).
     pub(super) fp_para: Vec<u32>,
@@ -388,7 +388,7 @@ pub(super) fn add_block(
     let format = ctx.format(block.input);
     match format {
         Format::Text => {
-            if block.index == 0 {
+            if block.index == BlockId::new(0) {
                 index.docs.push(Doc {
                     input: block.input,
                     line: 1,
@@ -414,7 +414,7 @@ pub(super) fn add_block(
         }
     }
     let first_doc = DocId::new(match format {
-        Format::Text => docs_before.saturating_sub(u32::from(block.index > 0)),
+        Format::Text => docs_before.saturating_sub(u32::from(block.index > BlockId::new(0))),
         _ => docs_before,
     });
     index.blocks.insert(

@@ -18,7 +18,7 @@ use crate::corpus::Format;
 use crate::corpus::record;
 use crate::corpus::record::Document;
 use crate::fingerprint;
-use crate::id::{DocId, InputId};
+use crate::id::{BlockId, DocId, InputId};
 use crate::paragraph::Paragraph;
 use crate::paragraph::paragraphs;
 use crate::report::Location;
@@ -50,8 +50,8 @@ pub(super) struct Needed<'a> {
     pub(super) paras: Vec<u32>,
     /// The slot of each of `paras`.
     pub(super) slots: &'a [u32],
-    pub(super) blocks: AHashSet<(InputId, u32)>,
-    pub(super) last_block: AHashMap<InputId, u32>,
+    pub(super) blocks: AHashSet<(InputId, BlockId)>,
+    pub(super) last_block: AHashMap<InputId, BlockId>,
 }
 
 impl<'a> Needed<'a> {
@@ -63,7 +63,7 @@ impl<'a> Needed<'a> {
             .collect();
         // Blocks holding paragraphs cover disjoint ranges; find each needed
         // paragraph's block by the range's start.
-        let mut starts: Vec<(u32, (InputId, u32))> = index
+        let mut starts: Vec<(u32, (InputId, BlockId))> = index
             .blocks
             .iter()
             .filter(|(_, b)| b.paragraphs > 0)
@@ -71,7 +71,7 @@ impl<'a> Needed<'a> {
             .collect();
         starts.sort_unstable();
         let mut blocks = AHashSet::new();
-        let mut last_block: AHashMap<InputId, u32> = AHashMap::new();
+        let mut last_block: AHashMap<InputId, BlockId> = AHashMap::new();
         for &p in &paras {
             let (_, key) = starts[starts.partition_point(|&(first, _)| first <= p) - 1];
             blocks.insert(key);
@@ -99,10 +99,10 @@ impl<'a> Needed<'a> {
 }
 
 impl Selection for Needed<'_> {
-    fn last_block(&self, input: InputId) -> Option<u32> {
+    fn last_block(&self, input: InputId) -> Option<BlockId> {
         self.last_block.get(&input).copied()
     }
-    fn wants(&self, input: InputId, index: u32) -> bool {
+    fn wants(&self, input: InputId, index: BlockId) -> bool {
         self.blocks.contains(&(input, index))
     }
 }
