@@ -1,7 +1,7 @@
 //! Numbers that index a scan's tables, as types of their own: an input's,
-//! a document's and a block's numbers are all `u32` underneath, and a
-//! wrong one used as another would index the wrong table without
-//! complaint.
+//! a document's, a paragraph's and a block's numbers are all `u32`
+//! underneath, and a wrong one used as another would index the wrong
+//! table without complaint.
 //! With these, it does not compile. (The style of aho-corasick's
 //! `PatternID`: a `u32` inside, `index()` for the `usize` a slice wants,
 //! and slices and vectors indexed by the type directly.)
@@ -129,6 +129,30 @@ id!(
     /// assert_eq!(docs[2] - docs[0], 2);
     /// ```
     DocId
+);
+
+id!(
+    /// The number of a paragraph in a whole scan, counting every paragraph
+    /// of every input in input order, from 0, whether it was fingerprinted
+    /// or not. (A report's [`Location::paragraph`] counts within its
+    /// document instead.) A document's or a block's paragraphs are a run of
+    /// these: the first and a count.
+    ///
+    /// [`Location::paragraph`]: crate::report::Location::paragraph
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::id::ParagraphId;
+    ///
+    /// // A document whose 3 paragraphs start at paragraph 10 of the scan.
+    /// let (first, count) = (ParagraphId::new(10), 3);
+    /// let end = first + count;
+    /// assert!(ParagraphId::new(12) < end);
+    /// // Paragraph 12 of the scan is the document's third (index 2).
+    /// assert_eq!(ParagraphId::new(12) - first, 2);
+    /// ```
+    ParagraphId
 );
 
 id!(

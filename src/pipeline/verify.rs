@@ -18,7 +18,7 @@ use crate::corpus::Format;
 use crate::corpus::record;
 use crate::corpus::record::Document;
 use crate::fingerprint;
-use crate::id::{BlockId, DocId, InputId};
+use crate::id::{BlockId, DocId, InputId, ParagraphId};
 use crate::paragraph::Paragraph;
 use crate::paragraph::paragraphs;
 use crate::report::Location;
@@ -46,8 +46,8 @@ pub(super) struct Reread {
 /// Which blocks hold needed paragraphs.
 pub(super) struct Needed<'a> {
     pub(super) index: &'a FirstPass,
-    /// Needed global paragraph numbers, ascending.
-    pub(super) paras: Vec<u32>,
+    /// Needed paragraphs, ascending.
+    pub(super) paras: Vec<ParagraphId>,
     /// The slot of each of `paras`.
     pub(super) slots: &'a [u32],
     pub(super) blocks: AHashSet<(InputId, BlockId)>,
@@ -56,14 +56,14 @@ pub(super) struct Needed<'a> {
 
 impl<'a> Needed<'a> {
     pub(super) fn new(index: &'a FirstPass, plan: &'a Plan) -> Needed<'a> {
-        let paras: Vec<u32> = plan
+        let paras: Vec<ParagraphId> = plan
             .needed
             .iter()
             .map(|&s| index.fp_para[s as usize])
             .collect();
         // Blocks holding paragraphs cover disjoint ranges; find each needed
         // paragraph's block by the range's start.
-        let mut starts: Vec<(u32, (InputId, BlockId))> = index
+        let mut starts: Vec<(ParagraphId, (InputId, BlockId))> = index
             .blocks
             .iter()
             .filter(|(_, b)| b.paragraphs > 0)
@@ -88,7 +88,11 @@ impl<'a> Needed<'a> {
     }
 
     /// The needed paragraphs in `first..end`, with their slots, ascending.
-    pub(super) fn within(&self, first: u32, end: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
+    pub(super) fn within(
+        &self,
+        first: ParagraphId,
+        end: ParagraphId,
+    ) -> impl Iterator<Item = (ParagraphId, u32)> + '_ {
         let from = self.paras.partition_point(|&p| p < first);
         let to = self.paras.partition_point(|&p| p < end);
         self.paras[from..to]
@@ -120,9 +124,9 @@ pub(super) fn reread_block(
     };
     let path = &ctx.names[unit.input];
     let mode = ctx.config.paragraphs();
-    // Called for each needed paragraph, with its global number and slot.
+    // Called for each needed paragraph, with its slot.
     let mut visit = |out: &mut Reread,
-                     (para, slot): (u32, u32),
+                     (para, slot): (ParagraphId, u32),
                      doc_index: DocId,
                      (doc, url): (&Arc<str>, Option<&Arc<str>>),
                      p: Paragraph<'_>,
@@ -161,7 +165,8 @@ pub(super) fn reread_block(
             let mut want = needed
                 .within(start.first_para, start.first_para + start.paragraphs)
                 .peekable();
-            for (p, para) in paragraphs(&unit.block.data, mode).zip(start.first_para..) {
+            let paras = start.first_para.span(start.paragraphs);
+            for (p, para) in paragraphs(&unit.block.data, mode).zip(paras) {
                 if let Some(hit) = want.next_if(|&(n, _)| n == para) {
                     let line = unit.block.first_line + p.line + 1;
                     let doc = (path, None);
@@ -198,7 +203,8 @@ pub(super) fn reread_block(
                     let mut want = needed
                         .within(d.first_para, d.first_para + d.n_paras)
                         .peekable();
-                    for (p, para) in paragraphs(doc.text.as_bytes(), mode).zip(d.first_para..) {
+                    let paras = d.first_para.span(d.n_paras);
+                    for (p, para) in paragraphs(doc.text.as_bytes(), mode).zip(paras) {
                         if let Some(hit) = want.next_if(|&(n, _)| n == para) {
                             let line = doc.line_of(p.line);
                             visit(&mut out, hit, doc_index, (&name, url.as_ref()), p, line, 0);
