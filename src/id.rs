@@ -1,7 +1,7 @@
-//! Numbers that index a scan's tables, as types of their own: an input's,
-//! a document's, a paragraph's and a block's numbers are all `u32`
-//! underneath, and a wrong one used as another would index the wrong
-//! table without complaint.
+//! Numbers that index a scan's tables, as types of their own: an input's
+//! number, a document's, a paragraph's, a fingerprinted paragraph's, a
+//! candidate group's and a block's are all `u32` underneath, and a wrong
+//! one used as another would index the wrong table without complaint.
 //! With these, it does not compile. (The style of aho-corasick's
 //! `PatternID`: a `u32` inside, `index()` for the `usize` a slice wants,
 //! and slices and vectors indexed by the type directly.)
@@ -153,6 +153,46 @@ id!(
     /// assert_eq!(ParagraphId::new(12) - first, 2);
     /// ```
     ParagraphId
+);
+
+id!(
+    /// The number of a fingerprinted paragraph, from 0 in input order: its
+    /// row in the first pass's tables of fingerprints (content hash, band
+    /// keys), and the id that candidate groups and the
+    /// [`Assigner`](crate::cluster::Assigner) hold. Paragraphs too short to
+    /// fingerprint, or that the allowlist names, get none, so this is not
+    /// the [`ParagraphId`]: the scan keeps a table from the one to the
+    /// other. (The pipeline calls it the paragraph's *slot*.)
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::id::{FingerprintId, ParagraphId};
+    ///
+    /// // Paragraphs 0, 2 and 3 were fingerprinted; paragraph 1 was too short.
+    /// let paragraph_of = vec![ParagraphId::new(0), ParagraphId::new(2), ParagraphId::new(3)];
+    /// assert_eq!(paragraph_of[FingerprintId::new(1)], ParagraphId::new(2));
+    /// ```
+    FingerprintId
+);
+
+id!(
+    /// The number of a candidate group (the fingerprinted paragraphs that
+    /// share one band key), from 0 in the order the grouping step found
+    /// them.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::id::{FingerprintId, GroupId};
+    ///
+    /// let members = vec![
+    ///     vec![FingerprintId::new(0), FingerprintId::new(4)],
+    ///     vec![FingerprintId::new(1), FingerprintId::new(2)],
+    /// ];
+    /// assert!(members[GroupId::new(1)].contains(&FingerprintId::new(2)));
+    /// ```
+    GroupId
 );
 
 id!(

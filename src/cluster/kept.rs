@@ -31,6 +31,7 @@
 
 use ahash::AHashMap;
 
+use crate::id::FingerprintId;
 use crate::similarity::Threshold;
 
 /// Kept members from which a group is searched through an index.
@@ -40,7 +41,7 @@ pub(super) const HOT: usize = 48;
 /// the index that holds them once the group is hot.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Kept {
-    pub(super) ids: Vec<u32>,
+    pub(super) ids: Vec<FingerprintId>,
     pub(super) index: Option<u32>,
 }
 
@@ -56,7 +57,7 @@ pub(super) struct Order {
     heads: AHashMap<u64, u32>,
     /// Linked lists of members: (member, the previous entry for the same
     /// shingle or `NONE`).
-    postings: Vec<(u32, u32)>,
+    postings: Vec<(FingerprintId, u32)>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -103,7 +104,7 @@ impl Order {
     /// that happens only for the members a group has when it turns hot.
     pub(super) fn insert(
         &mut self,
-        id: u32,
+        id: FingerprintId,
         set: &[u64],
         threshold: Threshold,
         scratch: &mut Vec<(u32, u64)>,
@@ -122,7 +123,7 @@ impl Order {
         set: &[u64],
         threshold: Threshold,
         scratch: &mut Vec<(u32, u64)>,
-        out: &mut Vec<u32>,
+        out: &mut Vec<FingerprintId>,
     ) {
         for &(_, h) in prefix(&self.counts, set, threshold, scratch) {
             let mut at = self.heads.get(&h).copied().unwrap_or(NONE);

@@ -21,7 +21,7 @@ use crate::column::Column;
 use crate::corpus::Format;
 use crate::corpus::record;
 use crate::fingerprint;
-use crate::id::{BlockId, DocId, InputId, ParagraphId};
+use crate::id::{BlockId, DocId, FingerprintId, InputId, ParagraphId};
 use crate::paragraph::paragraphs;
 use ahash::AHashMap;
 
@@ -72,7 +72,7 @@ pub(super) struct FirstPass {
     pub(super) slots: u32,
     /// The first slot of an input after the reference corpus (`slots` until
     /// one is seen).
-    pub(super) first_checked: Option<u32>,
+    pub(super) first_checked: Option<FingerprintId>,
     pub(super) paragraphs: u64,
     pub(super) allowed: u64,
     pub(super) bytes: u64,
@@ -428,7 +428,7 @@ pub(super) fn add_block(
     );
     let n = block.local.len() as u32;
     if block.input.index() >= ctx.options.reference && index.first_checked.is_none() {
-        index.first_checked = Some(index.slots);
+        index.first_checked = Some(FingerprintId::new(index.slots));
     }
     if n > 0 {
         let para: Vec<ParagraphId> = block.local.iter().map(|&l| first_para + l).collect();

@@ -18,7 +18,7 @@ use crate::corpus::Format;
 use crate::corpus::record;
 use crate::corpus::record::Document;
 use crate::fingerprint;
-use crate::id::{BlockId, DocId, InputId, ParagraphId};
+use crate::id::{BlockId, DocId, FingerprintId, InputId, ParagraphId};
 use crate::paragraph::Paragraph;
 use crate::paragraph::paragraphs;
 use crate::report::Location;
@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 /// One paragraph read again in the verification pass.
 pub(super) struct Found {
-    pub(super) slot: u32,
+    pub(super) slot: FingerprintId,
     pub(super) set: ShingleSet,
     pub(super) member: Member,
 }
@@ -49,18 +49,14 @@ pub(super) struct Needed<'a> {
     /// Needed paragraphs, ascending.
     pub(super) paras: Vec<ParagraphId>,
     /// The slot of each of `paras`.
-    pub(super) slots: &'a [u32],
+    pub(super) slots: &'a [FingerprintId],
     pub(super) blocks: AHashSet<(InputId, BlockId)>,
     pub(super) last_block: AHashMap<InputId, BlockId>,
 }
 
 impl<'a> Needed<'a> {
     pub(super) fn new(index: &'a FirstPass, plan: &'a Plan) -> Needed<'a> {
-        let paras: Vec<ParagraphId> = plan
-            .needed
-            .iter()
-            .map(|&s| index.fp_para[s as usize])
-            .collect();
+        let paras: Vec<ParagraphId> = plan.needed.iter().map(|&s| index.fp_para[s]).collect();
         // Blocks holding paragraphs cover disjoint ranges; find each needed
         // paragraph's block by the range's start.
         let mut starts: Vec<(ParagraphId, (InputId, BlockId))> = index
@@ -92,7 +88,7 @@ impl<'a> Needed<'a> {
         &self,
         first: ParagraphId,
         end: ParagraphId,
-    ) -> impl Iterator<Item = (ParagraphId, u32)> + '_ {
+    ) -> impl Iterator<Item = (ParagraphId, FingerprintId)> + '_ {
         let from = self.paras.partition_point(|&p| p < first);
         let to = self.paras.partition_point(|&p| p < end);
         self.paras[from..to]
@@ -126,7 +122,7 @@ pub(super) fn reread_block(
     let mode = ctx.config.paragraphs();
     // Called for each needed paragraph, with its slot.
     let mut visit = |out: &mut Reread,
-                     (para, slot): (ParagraphId, u32),
+                     (para, slot): (ParagraphId, FingerprintId),
                      doc_index: DocId,
                      (doc, url): (&Arc<str>, Option<&Arc<str>>),
                      p: Paragraph<'_>,
@@ -220,9 +216,9 @@ pub(super) fn reread_block(
 /// What the verification pass produces.
 pub(super) struct Verified {
     /// Duplicates: (slot, kept slot, similarity, member), in slot order.
-    pub(super) duplicates: Vec<(u32, u32, Similarity, Member)>,
+    pub(super) duplicates: Vec<(FingerprintId, FingerprintId, Similarity, Member)>,
     /// Members of kept slots that were candidates.
-    pub(super) kept: AHashMap<u32, Member>,
+    pub(super) kept: AHashMap<FingerprintId, Member>,
     pub(super) comparisons: u64,
     pub(super) diagnostics: Vec<Error>,
 }
@@ -264,8 +260,8 @@ pub(super) fn verify_pass(
     let consume = |(assigner, verified, changed, kept): &mut State, block: Reread| {
         verified.diagnostics.extend(block.diagnostics);
         for found in block.found {
-            let slot = found.slot as usize;
-            kept.expire_before(found.slot);
+            let slot = found.slot;
+            kept.expire_before(slot);
             if found.member.content != index.fp_content[slot] {
                 let input = index.docs[found.member.location.doc_index].input;
                 if changed.insert(input) {
@@ -274,18 +270,18 @@ pub(super) fn verify_pass(
                 continue;
             }
             let rep = plan.rep_of[slot];
-            let verdict = if found.slot < plan.checked {
+            let verdict = if slot < plan.checked {
                 assigner.keep(
-                    found.slot,
+                    slot,
                     found.set,
                     plan.groups_of.get(slot),
                     plan.keep_until[slot],
                 )
-            } else if rep as usize != slot {
-                assigner.offer_copy(found.slot, &found.set, rep)
+            } else if rep != slot {
+                assigner.offer_copy(slot, &found.set, rep)
             } else {
                 assigner.offer(
-                    found.slot,
+                    slot,
                     found.set,
                     plan.groups_of.get(slot),
                     plan.keep_until[slot],
@@ -298,13 +294,13 @@ pub(super) fn verify_pass(
                     let mut member = found.member;
                     member.snippet = String::new();
                     member.text = None;
-                    kept.insert(found.slot, plan.keep_until[slot], member);
+                    kept.insert(slot, plan.keep_until[slot], member);
                 }
                 Verdict::Duplicate { of, similarity } => {
                     kept.repeated(of);
                     verified
                         .duplicates
-                        .push((found.slot, of, similarity, found.member));
+                        .push((slot, of, similarity, found.member));
                 }
             }
         }
@@ -324,14 +320,14 @@ pub(super) fn verify_pass(
 /// end of a run.
 #[derive(Default)]
 pub(super) struct KeptMembers {
-    members: AHashMap<u32, Member>,
-    expiry: std::collections::BinaryHeap<std::cmp::Reverse<(u32, u32)>>,
-    repeated: AHashSet<u32>,
+    members: AHashMap<FingerprintId, Member>,
+    expiry: std::collections::BinaryHeap<std::cmp::Reverse<(FingerprintId, FingerprintId)>>,
+    repeated: AHashSet<FingerprintId>,
 }
 
 impl KeptMembers {
     /// Holds `slot`'s member until paragraph `until` has been offered.
-    fn insert(&mut self, slot: u32, until: u32, member: Member) {
+    fn insert(&mut self, slot: FingerprintId, until: FingerprintId, member: Member) {
         if until > slot {
             self.expiry.push(std::cmp::Reverse((until, slot)));
             self.members.insert(slot, member);
@@ -339,12 +335,12 @@ impl KeptMembers {
     }
 
     /// `slot` has a duplicate: its member stays.
-    fn repeated(&mut self, slot: u32) {
+    fn repeated(&mut self, slot: FingerprintId) {
         self.repeated.insert(slot);
     }
 
     /// Drops the members that no paragraph from `slot` on can repeat.
-    fn expire_before(&mut self, slot: u32) {
+    fn expire_before(&mut self, slot: FingerprintId) {
         while let Some(&std::cmp::Reverse((until, kept))) = self.expiry.peek() {
             if until >= slot {
                 break;
