@@ -12,15 +12,34 @@
 //! `#[repr(transparent)]` over its `u32`: tables of ids take no more room,
 //! and sorting or hashing them costs no more, than tables of bare numbers.
 
-use std::fmt;
-use std::ops::{Add, AddAssign, Index, IndexMut, Sub};
-
+/// Defines an id type. A public id (`pub Name`) has the whole API below;
+/// an id private to the crate (`pub(super) Name`, `Name`) lacks `get` and
+/// `span`, which a type used only inside one module would leave unused.
+/// Paths are absolute, so that the macro works in any module.
 macro_rules! id {
-    ($(#[$doc:meta])* $name:ident) => {
+    ($(#[$doc:meta])* pub $name:ident) => {
+        $crate::id::id!(@core $(#[$doc])* pub $name);
+
+        impl $name {
+            /// The number itself.
+            pub const fn get(self) -> u32 {
+                self.0
+            }
+
+            /// The `count` ids from this one on.
+            pub fn span(self, count: u32) -> impl Iterator<Item = $name> {
+                (self.0..self.0 + count).map($name)
+            }
+        }
+    };
+    ($(#[$doc:meta])* $vis:vis $name:ident) => {
+        $crate::id::id!(@core $(#[$doc])* $vis $name);
+    };
+    (@core $(#[$doc:meta])* $vis:vis $name:ident) => {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[repr(transparent)]
-        pub struct $name(u32);
+        $vis struct $name(u32);
 
         impl $name {
             /// The id of number `n`.
@@ -32,74 +51,66 @@ macro_rules! id {
             pub const fn index(self) -> usize {
                 self.0 as usize
             }
-
-            /// The number itself.
-            pub const fn get(self) -> u32 {
-                self.0
-            }
-
-            /// The `count` ids from this one on.
-            pub fn span(self, count: u32) -> impl Iterator<Item = $name> {
-                (self.0..self.0 + count).map($name)
-            }
         }
 
         /// The id `count` places on: the end of a run of `count` that
         /// starts here.
-        impl Add<u32> for $name {
+        impl ::std::ops::Add<u32> for $name {
             type Output = $name;
             fn add(self, count: u32) -> $name {
                 $name(self.0 + count)
             }
         }
 
-        impl AddAssign<u32> for $name {
+        impl ::std::ops::AddAssign<u32> for $name {
             fn add_assign(&mut self, count: u32) {
                 self.0 += count;
             }
         }
 
         /// How many places `earlier` comes before this id.
-        impl Sub for $name {
+        impl ::std::ops::Sub for $name {
             type Output = u32;
             fn sub(self, earlier: $name) -> u32 {
                 self.0 - earlier.0
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                self.0.fmt(f)
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&self.0, f)
             }
         }
 
-        impl<T> Index<$name> for [T] {
+        impl<T> ::std::ops::Index<$name> for [T] {
             type Output = T;
             fn index(&self, id: $name) -> &T {
                 &self[id.index()]
             }
         }
 
-        impl<T> IndexMut<$name> for [T] {
+        impl<T> ::std::ops::IndexMut<$name> for [T] {
             fn index_mut(&mut self, id: $name) -> &mut T {
                 &mut self[id.index()]
             }
         }
 
-        impl<T> Index<$name> for Vec<T> {
+        impl<T> ::std::ops::Index<$name> for Vec<T> {
             type Output = T;
             fn index(&self, id: $name) -> &T {
                 &self[id.index()]
             }
         }
 
-        impl<T> IndexMut<$name> for Vec<T> {
+        impl<T> ::std::ops::IndexMut<$name> for Vec<T> {
             fn index_mut(&mut self, id: $name) -> &mut T {
                 &mut self[id.index()]
             }
         }
     };
 }
+
+pub(crate) use id;
 
 id!(
     /// The number of an input in a scan's list of inputs, from 0.
@@ -112,7 +123,7 @@ id!(
     /// let names = vec!["a.jsonl", "b.jsonl"];
     /// assert_eq!(names[InputId::new(1)], "b.jsonl");
     /// ```
-    InputId
+    pub InputId
 );
 
 id!(
@@ -128,7 +139,7 @@ id!(
     /// assert_eq!(docs, [DocId::new(4), DocId::new(5), DocId::new(6)]);
     /// assert_eq!(docs[2] - docs[0], 2);
     /// ```
-    DocId
+    pub DocId
 );
 
 id!(
@@ -152,7 +163,7 @@ id!(
     /// // Paragraph 12 of the scan is the document's third (index 2).
     /// assert_eq!(ParagraphId::new(12) - first, 2);
     /// ```
-    ParagraphId
+    pub ParagraphId
 );
 
 id!(
@@ -173,7 +184,7 @@ id!(
     /// let paragraph_of = vec![ParagraphId::new(0), ParagraphId::new(2), ParagraphId::new(3)];
     /// assert_eq!(paragraph_of[FingerprintId::new(1)], ParagraphId::new(2));
     /// ```
-    FingerprintId
+    pub FingerprintId
 );
 
 id!(
@@ -192,7 +203,7 @@ id!(
     /// ];
     /// assert!(members[GroupId::new(1)].contains(&FingerprintId::new(2)));
     /// ```
-    GroupId
+    pub GroupId
 );
 
 id!(
@@ -210,5 +221,5 @@ id!(
     /// assert!(wanted.contains(&(InputId::new(0), BlockId::new(2))));
     /// assert!(!wanted.contains(&(InputId::new(2), BlockId::new(0))));
     /// ```
-    BlockId
+    pub BlockId
 );

@@ -31,7 +31,7 @@ use std::collections::BinaryHeap;
 
 use ahash::AHashMap;
 
-use kept::{HOT, Kept, Order};
+use kept::{HOT, Kept, Order, OrderId};
 
 use crate::id::{FingerprintId, GroupId};
 use crate::shingle::ShingleSet;
@@ -121,7 +121,7 @@ impl Assigner {
         self.release_before(id);
         let mut candidates = std::mem::take(&mut self.candidates);
         candidates.clear();
-        let mut orders: Vec<u32> = Vec::new();
+        let mut orders: Vec<OrderId> = Vec::new();
         for &g in groups {
             let kept = &self.kept_in_group[g];
             match kept.index {
@@ -135,7 +135,7 @@ impl Assigner {
         for &order in &orders {
             let mut probed = std::mem::take(&mut self.probed);
             probed.clear();
-            self.orders[order as usize].probe(
+            self.orders[order].probe(
                 set.as_slice(),
                 self.threshold,
                 &mut self.scratch,
@@ -206,7 +206,7 @@ impl Assigner {
     /// Adds kept paragraph `id` to its groups, indexing the groups that it
     /// makes hot.
     fn add_kept(&mut self, id: FingerprintId, set: &ShingleSet, groups: &[GroupId]) {
-        let mut indexed_in: Vec<u32> = Vec::new();
+        let mut indexed_in: Vec<OrderId> = Vec::new();
         for &g in groups {
             let kept = &mut self.kept_in_group[g];
             kept.ids.push(id);
@@ -222,12 +222,7 @@ impl Assigner {
         indexed_in.sort_unstable();
         indexed_in.dedup();
         for order in indexed_in {
-            self.orders[order as usize].insert(
-                id,
-                set.as_slice(),
-                self.threshold,
-                &mut self.scratch,
-            );
+            self.orders[order].insert(id, set.as_slice(), self.threshold, &mut self.scratch);
         }
     }
 
@@ -236,7 +231,7 @@ impl Assigner {
     /// with their own order; indexes the members there but `id`, the member
     /// just added (whose set, `set`, is not held yet), which the caller
     /// indexes with its other groups' indexes. Returns the index.
-    fn index_group(&mut self, g: GroupId, id: FingerprintId, set: &ShingleSet) -> u32 {
+    fn index_group(&mut self, g: GroupId, id: FingerprintId, set: &ShingleSet) -> OrderId {
         let ids = std::mem::take(&mut self.kept_in_group[g].ids);
         let members: Vec<(FingerprintId, &[u64])> = ids
             .iter()
@@ -255,8 +250,8 @@ impl Assigner {
         if !newest_suits {
             self.orders.push(own);
         }
-        let order = self.orders.len() as u32 - 1;
-        let index = &mut self.orders[order as usize];
+        let order = OrderId::new(self.orders.len() as u32 - 1);
+        let index = &mut self.orders[order];
         for (m, s) in members.into_iter().filter(|&(m, _)| m != id) {
             index.insert(m, s, self.threshold, &mut self.scratch);
         }
