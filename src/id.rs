@@ -1,10 +1,22 @@
 //! Numbers that index a scan's tables, as types of their own: an input's
 //! number, a document's, a paragraph's, a fingerprinted paragraph's, a
-//! candidate group's and a block's are all `u32` underneath, and a wrong
-//! one used as another would index the wrong table without complaint.
-//! With these, it does not compile. (The style of aho-corasick's
-//! `PatternID`: a `u32` inside, `index()` for the `usize` a slice wants,
-//! and slices and vectors indexed by the type directly.)
+//! candidate group's and a block's are all `u32` underneath, and as bare
+//! numbers one could be handed on where another was meant without
+//! complaint. As types, it does not compile: a field, a parameter, a
+//! comparison or a table of ids takes one kind only. (The style of
+//! aho-corasick's `PatternID`: a `u32` inside, `index()` for the `usize` a
+//! slice wants, and slices and vectors indexed by the type directly. As
+//! there, a slice does not know which kind numbers its rows, so any id
+//! indexes it: what keeps `docs[doc]` right is that `doc` can only have
+//! come from somewhere that holds a [`DocId`].)
+//!
+//! ```compile_fail
+//! use neardup::id::{FingerprintId, ParagraphId};
+//!
+//! // A fingerprinted paragraph's number is not its paragraph number.
+//! let slot = FingerprintId::new(3);
+//! let paragraph: ParagraphId = slot;
+//! ```
 //!
 //! An id plus a count is an id of the same kind (the end of a run that
 //! starts at it), and one id minus an earlier one of its kind is a count;
