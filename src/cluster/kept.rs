@@ -31,17 +31,29 @@
 
 use ahash::AHashMap;
 
+use crate::id::FingerprintId;
 use crate::similarity::Threshold;
 
 /// Kept members from which a group is searched through an index.
 pub(super) const HOT: usize = 48;
 
+crate::id::id!(
+    /// The number of an [`Order`] (with its index) in the assigner's list
+    /// of them; several hot groups may share one.
+    pub(super) OrderId
+);
+
+crate::id::id!(
+    /// The number of an entry of an [`Order`]'s postings.
+    PostingId
+);
+
 /// The kept members of one candidate group, in increasing id order, and
 /// the index that holds them once the group is hot.
 #[derive(Debug, Clone, Default)]
 pub(super) struct Kept {
-    pub(super) ids: Vec<u32>,
-    pub(super) index: Option<u32>,
+    pub(super) ids: Vec<FingerprintId>,
+    pub(super) index: Option<OrderId>,
 }
 
 /// A fixed order of shingles and the prefix-filter index built with it.
@@ -53,13 +65,13 @@ pub(super) struct Order {
     /// Prefix shingle -> the last entry of `postings` for it. Most prefix
     /// shingles of a template belong to one member, so a vector per shingle
     /// would be an allocation per shingle.
-    heads: AHashMap<u64, u32>,
+    heads: AHashMap<u64, PostingId>,
     /// Linked lists of members: (member, the previous entry for the same
     /// shingle or `NONE`).
-    postings: Vec<(u32, u32)>,
+    postings: Vec<(FingerprintId, PostingId)>,
 }
 
-const NONE: u32 = u32::MAX;
+const NONE: PostingId = PostingId::new(u32::MAX);
 
 impl Order {
     /// The order that `sample`'s sets fix.
@@ -103,13 +115,13 @@ impl Order {
     /// that happens only for the members a group has when it turns hot.
     pub(super) fn insert(
         &mut self,
-        id: u32,
+        id: FingerprintId,
         set: &[u64],
         threshold: Threshold,
         scratch: &mut Vec<(u32, u64)>,
     ) {
         for &(_, h) in prefix(&self.counts, set, threshold, scratch) {
-            let at = self.postings.len() as u32;
+            let at = PostingId::new(self.postings.len() as u32);
             let previous = self.heads.insert(h, at).unwrap_or(NONE);
             self.postings.push((id, previous));
         }
@@ -122,12 +134,12 @@ impl Order {
         set: &[u64],
         threshold: Threshold,
         scratch: &mut Vec<(u32, u64)>,
-        out: &mut Vec<u32>,
+        out: &mut Vec<FingerprintId>,
     ) {
         for &(_, h) in prefix(&self.counts, set, threshold, scratch) {
             let mut at = self.heads.get(&h).copied().unwrap_or(NONE);
             while at != NONE {
-                let (member, previous) = self.postings[at as usize];
+                let (member, previous) = self.postings[at];
                 out.push(member);
                 at = previous;
             }

@@ -31,8 +31,9 @@ use std::collections::BinaryHeap;
 
 use ahash::AHashMap;
 
-use kept::{HOT, Kept, Order};
+use kept::{HOT, Kept, Order, OrderId};
 
+use crate::id::{FingerprintId, GroupId};
 use crate::shingle::ShingleSet;
 use crate::similarity::{Similarity, Threshold, sizes_allow};
 
@@ -44,7 +45,7 @@ pub enum Verdict {
     /// It matches the earlier kept paragraph `of` with `similarity`.
     Duplicate {
         /// The kept paragraph it repeats.
-        of: u32,
+        of: FingerprintId,
         /// Their exact Jaccard similarity.
         similarity: Similarity,
     },
@@ -57,15 +58,18 @@ pub enum Verdict {
 ///
 /// ```
 /// use neardup::cluster::{Assigner, Verdict};
+/// use neardup::id::{FingerprintId, GroupId};
 /// use neardup::shingle::ShingleSet;
 ///
 /// let mut a = Assigner::new("0.5".parse()?, 1);
 /// let set = |v: &[u64]| ShingleSet::from_hashes(v);
+/// let (p, group) = (FingerprintId::new, [GroupId::new(0)]);
 /// // Three paragraphs in one LSH group: A, then B ~ A, then C ~ B but not ~ A.
-/// assert_eq!(a.offer(0, set(&[1, 2, 3, 4]), &[0], 2), Verdict::Kept);
-/// assert!(matches!(a.offer(1, set(&[2, 3, 4, 5]), &[0], 2), Verdict::Duplicate { of: 0, .. }));
+/// assert_eq!(a.offer(p(0), set(&[1, 2, 3, 4]), &group, p(2)), Verdict::Kept);
+/// let b = a.offer(p(1), set(&[2, 3, 4, 5]), &group, p(2));
+/// assert!(matches!(b, Verdict::Duplicate { of, .. } if of == p(0)));
 /// // C is compared with kept paragraphs only, so it does not chain onto B.
-/// assert_eq!(a.offer(2, set(&[4, 5, 6, 7]), &[0], 2), Verdict::Kept);
+/// assert_eq!(a.offer(p(2), set(&[4, 5, 6, 7]), &group, p(2)), Verdict::Kept);
 /// # Ok::<(), neardup::Error>(())
 /// ```
 #[derive(Debug)]
@@ -74,12 +78,12 @@ pub struct Assigner {
     kept_in_group: Vec<Kept>,
     /// The prefix-filter indexes of the hot groups ([`kept`]).
     orders: Vec<Order>,
-    sets: AHashMap<u32, ShingleSet>,
-    verdicts: AHashMap<u32, Verdict>,
-    expiry: BinaryHeap<Reverse<(u32, u32)>>,
+    sets: AHashMap<FingerprintId, ShingleSet>,
+    verdicts: AHashMap<FingerprintId, Verdict>,
+    expiry: BinaryHeap<Reverse<(FingerprintId, FingerprintId)>>,
     comparisons: u64,
-    candidates: Vec<u32>,
-    probed: Vec<u32>,
+    candidates: Vec<FingerprintId>,
+    probed: Vec<FingerprintId>,
     scratch: Vec<(u32, u64)>,
 }
 
@@ -107,13 +111,19 @@ impl Assigner {
     /// # Panics
     ///
     /// Panics if a group number is out of range.
-    pub fn offer(&mut self, id: u32, set: ShingleSet, groups: &[u32], keep_until: u32) -> Verdict {
+    pub fn offer(
+        &mut self,
+        id: FingerprintId,
+        set: ShingleSet,
+        groups: &[GroupId],
+        keep_until: FingerprintId,
+    ) -> Verdict {
         self.release_before(id);
         let mut candidates = std::mem::take(&mut self.candidates);
         candidates.clear();
-        let mut orders: Vec<u32> = Vec::new();
+        let mut orders: Vec<OrderId> = Vec::new();
         for &g in groups {
-            let kept = &self.kept_in_group[g as usize];
+            let kept = &self.kept_in_group[g];
             match kept.index {
                 // An empty set has no prefix: compared as in a small group.
                 Some(order) if !set.is_empty() => orders.push(order),
@@ -125,7 +135,7 @@ impl Assigner {
         for &order in &orders {
             let mut probed = std::mem::take(&mut self.probed);
             probed.clear();
-            self.orders[order as usize].probe(
+            self.orders[order].probe(
                 set.as_slice(),
                 self.threshold,
                 &mut self.scratch,
@@ -136,10 +146,10 @@ impl Assigner {
             // An index may serve several groups: a candidate from it must
             // be a kept member of one of this paragraph's (their members
             // ascend, so a binary search tells).
-            let shares_a_group = |m: &u32| {
+            let shares_a_group = |m: &FingerprintId| {
                 groups
                     .iter()
-                    .any(|&g| self.kept_in_group[g as usize].ids.binary_search(m).is_ok())
+                    .any(|&g| self.kept_in_group[g].ids.binary_search(m).is_ok())
             };
             candidates.extend(probed.iter().filter(|m| shares_a_group(m)));
             self.probed = probed;
@@ -180,7 +190,13 @@ impl Assigner {
     /// # Panics
     ///
     /// Panics if a group number is out of range.
-    pub fn keep(&mut self, id: u32, set: ShingleSet, groups: &[u32], keep_until: u32) -> Verdict {
+    pub fn keep(
+        &mut self,
+        id: FingerprintId,
+        set: ShingleSet,
+        groups: &[GroupId],
+        keep_until: FingerprintId,
+    ) -> Verdict {
         self.release_before(id);
         self.add_kept(id, &set, groups);
         self.remember(id, Verdict::Kept, Some(set), keep_until);
@@ -189,10 +205,10 @@ impl Assigner {
 
     /// Adds kept paragraph `id` to its groups, indexing the groups that it
     /// makes hot.
-    fn add_kept(&mut self, id: u32, set: &ShingleSet, groups: &[u32]) {
-        let mut indexed_in: Vec<u32> = Vec::new();
+    fn add_kept(&mut self, id: FingerprintId, set: &ShingleSet, groups: &[GroupId]) {
+        let mut indexed_in: Vec<OrderId> = Vec::new();
         for &g in groups {
-            let kept = &mut self.kept_in_group[g as usize];
+            let kept = &mut self.kept_in_group[g];
             kept.ids.push(id);
             match kept.index {
                 Some(order) => indexed_in.push(order),
@@ -206,12 +222,7 @@ impl Assigner {
         indexed_in.sort_unstable();
         indexed_in.dedup();
         for order in indexed_in {
-            self.orders[order as usize].insert(
-                id,
-                set.as_slice(),
-                self.threshold,
-                &mut self.scratch,
-            );
+            self.orders[order].insert(id, set.as_slice(), self.threshold, &mut self.scratch);
         }
     }
 
@@ -220,9 +231,9 @@ impl Assigner {
     /// with their own order; indexes the members there but `id`, the member
     /// just added (whose set, `set`, is not held yet), which the caller
     /// indexes with its other groups' indexes. Returns the index.
-    fn index_group(&mut self, g: u32, id: u32, set: &ShingleSet) -> u32 {
-        let ids = std::mem::take(&mut self.kept_in_group[g as usize].ids);
-        let members: Vec<(u32, &[u64])> = ids
+    fn index_group(&mut self, g: GroupId, id: FingerprintId, set: &ShingleSet) -> OrderId {
+        let ids = std::mem::take(&mut self.kept_in_group[g].ids);
+        let members: Vec<(FingerprintId, &[u64])> = ids
             .iter()
             .filter_map(|&m| {
                 let s = if m == id { set } else { self.sets.get(&m)? };
@@ -239,12 +250,12 @@ impl Assigner {
         if !newest_suits {
             self.orders.push(own);
         }
-        let order = self.orders.len() as u32 - 1;
-        let index = &mut self.orders[order as usize];
+        let order = OrderId::new(self.orders.len() as u32 - 1);
+        let index = &mut self.orders[order];
         for (m, s) in members.into_iter().filter(|&(m, _)| m != id) {
             index.insert(m, s, self.threshold, &mut self.scratch);
         }
-        let kept = &mut self.kept_in_group[g as usize];
+        let kept = &mut self.kept_in_group[g];
         kept.ids = ids;
         kept.index = Some(order);
         order
@@ -255,7 +266,12 @@ impl Assigner {
     /// original if that was kept) once `set` is confirmed equal to the
     /// original's set. If the sets differ (a 64-bit content-hash collision)
     /// the paragraph is kept.
-    pub fn offer_copy(&mut self, id: u32, set: &ShingleSet, original: u32) -> Verdict {
+    pub fn offer_copy(
+        &mut self,
+        id: FingerprintId,
+        set: &ShingleSet,
+        original: FingerprintId,
+    ) -> Verdict {
         self.release_before(id);
         let same = self.sets.get(&original).is_some_and(|s| s == set);
         let verdict = match (same, self.verdicts.get(&original)) {
@@ -275,7 +291,13 @@ impl Assigner {
         self.comparisons
     }
 
-    fn remember(&mut self, id: u32, verdict: Verdict, set: Option<ShingleSet>, keep_until: u32) {
+    fn remember(
+        &mut self,
+        id: FingerprintId,
+        verdict: Verdict,
+        set: Option<ShingleSet>,
+        keep_until: FingerprintId,
+    ) {
         if let Some(set) = set
             && keep_until > id
         {
@@ -286,7 +308,7 @@ impl Assigner {
     }
 
     /// Drops the sets no paragraph from `id` on can need.
-    fn release_before(&mut self, id: u32) {
+    fn release_before(&mut self, id: FingerprintId) {
         while let Some(&Reverse((until, old))) = self.expiry.peek() {
             if until >= id {
                 break;
@@ -306,16 +328,32 @@ mod tests {
         ShingleSet::from_hashes(v)
     }
 
+    /// Paragraph `n`.
+    fn p(n: u32) -> FingerprintId {
+        FingerprintId::new(n)
+    }
+
+    /// Groups by number.
+    fn groups<const N: usize>(numbers: [u32; N]) -> [GroupId; N] {
+        numbers.map(GroupId::new)
+    }
+
     #[test]
     fn earliest_matching_kept_paragraph_wins() {
         let mut a = Assigner::new("0.5".parse().unwrap(), 2);
-        assert_eq!(a.offer(0, set(&[1, 2, 3]), &[0], 9), Verdict::Kept);
-        assert_eq!(a.offer(1, set(&[7, 8, 9]), &[0, 1], 9), Verdict::Kept);
+        assert_eq!(
+            a.offer(p(0), set(&[1, 2, 3]), &groups([0]), p(9)),
+            Verdict::Kept
+        );
+        assert_eq!(
+            a.offer(p(1), set(&[7, 8, 9]), &groups([0, 1]), p(9)),
+            Verdict::Kept
+        );
         // Matches both 0 and 1 at 3/6: the earlier kept one is chosen.
         assert_eq!(
-            a.offer(2, set(&[1, 2, 3, 7, 8, 9]), &[0, 1], 9),
+            a.offer(p(2), set(&[1, 2, 3, 7, 8, 9]), &groups([0, 1]), p(9)),
             Verdict::Duplicate {
-                of: 0,
+                of: p(0),
                 similarity: Similarity::new(3, 6)
             }
         );
@@ -324,39 +362,48 @@ mod tests {
     #[test]
     fn copies_follow_their_original() {
         let mut a = Assigner::new("0.8".parse().unwrap(), 1);
-        assert_eq!(a.offer(0, set(&[1, 2, 3, 4, 5]), &[0], 9), Verdict::Kept);
-        let near = a.offer(1, set(&[1, 2, 3, 4, 5, 6]), &[0], 9);
+        assert_eq!(
+            a.offer(p(0), set(&[1, 2, 3, 4, 5]), &groups([0]), p(9)),
+            Verdict::Kept
+        );
+        let near = a.offer(p(1), set(&[1, 2, 3, 4, 5, 6]), &groups([0]), p(9));
         let expect = Verdict::Duplicate {
-            of: 0,
+            of: p(0),
             similarity: Similarity::new(5, 6),
         };
         assert_eq!(near, expect);
         // A copy of the duplicate is a duplicate of the same kept paragraph.
-        assert_eq!(a.offer_copy(2, &set(&[1, 2, 3, 4, 5, 6]), 1), expect);
+        assert_eq!(a.offer_copy(p(2), &set(&[1, 2, 3, 4, 5, 6]), p(1)), expect);
         // A copy of the kept paragraph is its identical duplicate.
         assert_eq!(
-            a.offer_copy(3, &set(&[1, 2, 3, 4, 5]), 0),
+            a.offer_copy(p(3), &set(&[1, 2, 3, 4, 5]), p(0)),
             Verdict::Duplicate {
-                of: 0,
+                of: p(0),
                 similarity: Similarity::IDENTICAL
             }
         );
         // A "copy" whose set differs (hash collision) is kept, not misfiled.
-        assert_eq!(a.offer_copy(4, &set(&[42]), 0), Verdict::Kept);
+        assert_eq!(a.offer_copy(p(4), &set(&[42]), p(0)), Verdict::Kept);
     }
 
     #[test]
     fn kept_reference_paragraphs_are_not_compared() {
         let mut a = Assigner::new("0.5".parse().unwrap(), 1);
-        assert_eq!(a.keep(0, set(&[1, 2, 3]), &[0], 9), Verdict::Kept);
+        assert_eq!(
+            a.keep(p(0), set(&[1, 2, 3]), &groups([0]), p(9)),
+            Verdict::Kept
+        );
         // A near-copy taken as reference is kept too, without a comparison.
-        assert_eq!(a.keep(1, set(&[1, 2, 3, 4]), &[0], 9), Verdict::Kept);
+        assert_eq!(
+            a.keep(p(1), set(&[1, 2, 3, 4]), &groups([0]), p(9)),
+            Verdict::Kept
+        );
         assert_eq!(a.comparisons(), 0);
         // A checked paragraph is compared with both; the earlier one wins.
         assert_eq!(
-            a.offer(2, set(&[1, 2, 3, 4]), &[0], 9),
+            a.offer(p(2), set(&[1, 2, 3, 4]), &groups([0]), p(9)),
             Verdict::Duplicate {
-                of: 0,
+                of: p(0),
                 similarity: Similarity::new(3, 4)
             }
         );
@@ -365,18 +412,21 @@ mod tests {
     #[test]
     fn sets_are_released_after_their_last_use() {
         let mut a = Assigner::new("0.5".parse().unwrap(), 1);
-        a.offer(0, set(&[1, 2]), &[0], 1);
-        a.offer(1, set(&[50, 51]), &[0], 2);
+        a.offer(p(0), set(&[1, 2]), &groups([0]), p(1));
+        a.offer(p(1), set(&[50, 51]), &groups([0]), p(2));
         assert_eq!(a.sets.len(), 2);
         // Paragraph 0's set was needed up to paragraph 1 only, so when 2
         // arrives it is gone and 2 is kept although it equals 0: the caller
         // promised that nothing after 1 shares a group with 0.
-        assert_eq!(a.offer(2, set(&[1, 2]), &[0], 2), Verdict::Kept);
+        assert_eq!(
+            a.offer(p(2), set(&[1, 2]), &groups([0]), p(2)),
+            Verdict::Kept
+        );
         assert_eq!(a.sets.len(), 1);
         // Nothing else of a paragraph outlives its set (2, the last of its
         // group, holds nothing; 1 is held for 2).
         assert_eq!(a.verdicts.len(), 1);
-        assert!(a.verdicts.contains_key(&1));
+        assert!(a.verdicts.contains_key(&p(1)));
     }
 
     /// Lines of one template with a number changed: each pair shares 15 of
@@ -389,7 +439,10 @@ mod tests {
         for id in 0..n {
             let mut hashes: Vec<u64> = (0..15).collect();
             hashes.extend((0..5).map(|k| 1_000 + u64::from(id) * 5 + k));
-            assert_eq!(a.offer(id, set(&hashes), &[0], n), Verdict::Kept);
+            assert_eq!(
+                a.offer(p(id), set(&hashes), &groups([0]), p(n)),
+                Verdict::Kept
+            );
         }
         // Only the first `HOT` lines are compared with each other.
         let hot = HOT as u64;
@@ -403,21 +456,21 @@ mod tests {
         again.extend((0..5).map(|k| 1_000 + 4_321 * 5 + k));
         again.push(99_999);
         assert!(matches!(
-            a.offer(n, set(&again), &[0], n),
-            Verdict::Duplicate { of: 4_321, .. }
+            a.offer(p(n), set(&again), &groups([0]), p(n)),
+            Verdict::Duplicate { of, .. } if of == p(4_321)
         ));
     }
 
     /// The verdicts of an assigner that compares every paragraph with every
     /// earlier kept paragraph sharing one of its groups.
-    fn brute_force(threshold: Threshold, offers: &[(Vec<u64>, Vec<u32>)]) -> Vec<Verdict> {
+    fn brute_force(threshold: Threshold, offers: &[(Vec<u64>, Vec<GroupId>)]) -> Vec<Verdict> {
         let mut verdicts: Vec<Verdict> = Vec::new();
         for (id, (hashes, groups)) in offers.iter().enumerate() {
             let this = set(hashes);
             let verdict = (0..id)
                 .filter(|&k| verdicts[k] == Verdict::Kept)
                 .filter(|&k| offers[k].1.iter().any(|g| groups.contains(g)))
-                .map(|k| (k as u32, set(&offers[k].0).jaccard(&this)))
+                .map(|k| (p(k as u32), set(&offers[k].0).jaccard(&this)))
                 .find(|(_, s)| s.meets(threshold))
                 .map_or(Verdict::Kept, |(of, similarity)| Verdict::Duplicate {
                     of,
@@ -445,21 +498,21 @@ mod tests {
             ),
         ) {
             let threshold: Threshold = threshold.parse().unwrap();
-            let offers: Vec<(Vec<u64>, Vec<u32>)> = offers
+            let offers: Vec<(Vec<u64>, Vec<GroupId>)> = offers
                 .into_iter()
                 .map(|(mut template, rare, groups)| {
                     template.extend(rare);
                     template.sort_unstable();
                     template.dedup();
-                    (template, groups.into_iter().collect())
+                    (template, groups.into_iter().map(GroupId::new).collect())
                 })
                 .collect();
             let mut a = Assigner::new(threshold, 3);
             let n = offers.len() as u32;
             let got: Vec<Verdict> = offers
                 .iter()
-                .zip(0..)
-                .map(|((hashes, groups), id)| a.offer(id, set(hashes), groups, n))
+                .zip(p(0).span(n))
+                .map(|((hashes, groups), id)| a.offer(id, set(hashes), groups, p(n)))
                 .collect();
             proptest::prop_assert_eq!(got, brute_force(threshold, &offers));
         }
@@ -470,7 +523,7 @@ mod tests {
         let mut a = Assigner::new("0.8".parse().unwrap(), 1);
         let line = set(&[10, 11, 12]);
         for id in 0..10_000 {
-            a.offer(id, line.clone(), &[0], 10_000);
+            a.offer(p(id), line.clone(), &groups([0]), p(10_000));
         }
         assert_eq!(a.comparisons(), 9_999);
     }

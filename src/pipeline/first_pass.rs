@@ -21,7 +21,7 @@ use crate::column::Column;
 use crate::corpus::Format;
 use crate::corpus::record;
 use crate::fingerprint;
-use crate::id::{DocId, InputId};
+use crate::id::{BlockId, DocId, FingerprintId, InputId, ParagraphId};
 use crate::paragraph::paragraphs;
 use ahash::AHashMap;
 
@@ -32,14 +32,14 @@ pub(super) struct Doc {
     /// 1-based line of the input where the document starts (for Parquet,
     /// its row).
     pub(super) line: u64,
-    pub(super) first_para: u32,
+    pub(super) first_para: ParagraphId,
     pub(super) n_paras: u32,
 }
 
 /// Which paragraphs and documents a block holds.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct BlockStart {
-    pub(super) first_para: u32,
+    pub(super) first_para: ParagraphId,
     pub(super) paragraphs: u32,
     /// The first document starting in the block (for plain text: the
     /// input's one document).
@@ -58,21 +58,21 @@ pub(super) struct BlockStart {
 #[derive(Debug, Default)]
 pub(super) struct FirstPass {
     pub(super) docs: Vec<Doc>,
-    pub(super) blocks: AHashMap<(InputId, u32), BlockStart>,
-    /// Global paragraph number of each slot, ascending (filled from
-    /// `chunks` at the end of the pass).
-    pub(super) fp_para: Vec<u32>,
+    pub(super) blocks: AHashMap<(InputId, BlockId), BlockStart>,
+    /// The paragraph of each slot, ascending (filled from `chunks` at the
+    /// end of the pass).
+    pub(super) fp_para: Vec<ParagraphId>,
     /// Content hash of each slot (filled from `chunks` likewise).
     pub(super) fp_content: Vec<u64>,
     /// One column of keys per band, indexed by slot, truncated to 32 bits
     /// (a collision only costs a verification). The grouping step consumes
     /// them band by band, freeing each as it goes.
     pub(super) keys: Vec<Column>,
-    pub(super) chunks: Vec<(Vec<u32>, Vec<u64>)>,
+    pub(super) chunks: Vec<(Vec<ParagraphId>, Vec<u64>)>,
     pub(super) slots: u32,
     /// The first slot of an input after the reference corpus (`slots` until
     /// one is seen).
-    pub(super) first_checked: Option<u32>,
+    pub(super) first_checked: Option<FingerprintId>,
     pub(super) paragraphs: u64,
     pub(super) allowed: u64,
     pub(super) bytes: u64,
@@ -109,7 +109,6 @@ pub(super) struct InvalidUtf8 {
 }
 
 impl FirstPass {
-    /// The document of each slot.
     /// Documents without a fingerprinted paragraph.
     pub(super) fn empty_documents(&self) -> u64 {
         // Slots ascend with paragraphs and documents are runs of
@@ -127,15 +126,16 @@ impl FirstPass {
         empty
     }
 
-    pub(super) fn doc_of_slots(&self) -> Vec<u32> {
-        let mut doc = 0;
+    /// The document of each slot.
+    pub(super) fn doc_of_slots(&self) -> Vec<DocId> {
+        let mut doc = DocId::new(0);
         self.fp_para
             .iter()
             .map(|&p| {
                 while self.docs[doc].first_para + self.docs[doc].n_paras <= p {
                     doc += 1;
                 }
-                doc as u32
+                doc
             })
             .collect()
     }
@@ -376,7 +376,7 @@ pub(super) fn add_block(
     seq: usize,
     block: Fingerprinted,
 ) {
-    let Ok(first_para) = u32::try_from(index.paragraphs) else {
+    let Ok(first_para) = u32::try_from(index.paragraphs).map(ParagraphId::new) else {
         index.overflow = true;
         return;
     };
@@ -388,7 +388,7 @@ pub(super) fn add_block(
     let format = ctx.format(block.input);
     match format {
         Format::Text => {
-            if block.index == 0 {
+            if block.index == BlockId::new(0) {
                 index.docs.push(Doc {
                     input: block.input,
                     line: 1,
@@ -414,7 +414,7 @@ pub(super) fn add_block(
         }
     }
     let first_doc = DocId::new(match format {
-        Format::Text => docs_before.saturating_sub(u32::from(block.index > 0)),
+        Format::Text => docs_before.saturating_sub(u32::from(block.index > BlockId::new(0))),
         _ => docs_before,
     });
     index.blocks.insert(
@@ -428,10 +428,10 @@ pub(super) fn add_block(
     );
     let n = block.local.len() as u32;
     if block.input.index() >= ctx.options.reference && index.first_checked.is_none() {
-        index.first_checked = Some(index.slots);
+        index.first_checked = Some(FingerprintId::new(index.slots));
     }
     if n > 0 {
-        let para: Vec<u32> = block.local.iter().map(|&l| first_para + l).collect();
+        let para: Vec<ParagraphId> = block.local.iter().map(|&l| first_para + l).collect();
         index.chunks.push((para, block.content));
         if index.keys.is_empty() {
             index.keys.resize_with(block.keys.len(), Column::default);

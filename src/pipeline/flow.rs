@@ -14,7 +14,7 @@ use super::print::PrintCache;
 use crate::corpus::Format;
 use crate::corpus::block::Block;
 use crate::fingerprint;
-use crate::id::InputId;
+use crate::id::{BlockId, InputId};
 use crossbeam_channel::Sender;
 use crossbeam_channel::bounded;
 use rayon::prelude::*;
@@ -26,7 +26,7 @@ pub(super) struct Unit {
     pub(super) seq: usize,
     pub(super) input: InputId,
     /// The block's number within its input.
-    pub(super) index: u32,
+    pub(super) index: BlockId,
     pub(super) block: Block,
 }
 
@@ -55,19 +55,19 @@ pub(super) struct Prints<'c> {
 /// Which blocks of which inputs a pass reads.
 pub(super) trait Selection: Sync {
     /// The last block of `input` the pass needs, or `None` to skip it.
-    fn last_block(&self, input: InputId) -> Option<u32>;
+    fn last_block(&self, input: InputId) -> Option<BlockId>;
     /// Whether block `index` of `input` is needed.
-    fn wants(&self, input: InputId, index: u32) -> bool;
+    fn wants(&self, input: InputId, index: BlockId) -> bool;
 }
 
 /// Every block of every input.
 pub(super) struct Everything;
 
 impl Selection for Everything {
-    fn last_block(&self, _input: InputId) -> Option<u32> {
-        Some(u32::MAX)
+    fn last_block(&self, _input: InputId) -> Option<BlockId> {
+        Some(BlockId::new(u32::MAX))
     }
-    fn wants(&self, _input: InputId, _index: u32) -> bool {
+    fn wants(&self, _input: InputId, _index: BlockId) -> bool {
         true
     }
 }
@@ -101,7 +101,7 @@ impl<'t> Outbox<'t> {
     }
 
     /// Sends a block; false when the receiving side has gone.
-    pub(super) fn unit(&mut self, input: InputId, index: u32, block: Block) -> bool {
+    pub(super) fn unit(&mut self, input: InputId, index: BlockId, block: Block) -> bool {
         let seq = self.next();
         let bytes = block.data.len();
         let unit = Unit {
@@ -191,7 +191,7 @@ pub(super) fn produce(
                 continue;
             }
         };
-        let mut index = 0u32;
+        let mut index = BlockId::new(0);
         let mut empty = true;
         for block in blocks {
             empty = false;
@@ -216,7 +216,8 @@ pub(super) fn produce(
             let size = ctx.inputs[i].source.size_hint();
             progress.advance(size.unwrap_or(0));
         }
-        if empty && selection.wants(i, 0) && !out.unit(i, 0, Block::default()) {
+        let first = BlockId::new(0);
+        if empty && selection.wants(i, first) && !out.unit(i, first, Block::default()) {
             return decoded;
         }
     }

@@ -7,25 +7,52 @@
 
 use super::first_pass::FirstPass;
 use crate::Scope;
+use crate::id::{FingerprintId, GroupId};
 use ahash::AHashMap;
 use ahash::AHashSet;
 use rayon::prelude::*;
+use std::marker::PhantomData;
+use std::ops::{Add, Index};
 
-/// Compressed sparse rows: `lists[i]` is `items[offsets[i]..offsets[i+1]]`.
-#[derive(Debug, Default)]
-pub(super) struct Csr {
+/// Compressed sparse rows: the list of id `i` (a slot's groups, a group's
+/// slots) is `items[offsets[i]..offsets[i + 1]]`. The offsets are
+/// positions in `items`, not ids.
+#[derive(Debug)]
+pub(super) struct Csr<I, T> {
     pub(super) offsets: Vec<u32>,
-    pub(super) items: Vec<u32>,
+    pub(super) items: Vec<T>,
+    lists_of: PhantomData<I>,
 }
 
-impl Csr {
-    pub(super) fn get(&self, i: usize) -> &[u32] {
+impl<I, T> Csr<I, T> {
+    pub(super) fn new(offsets: Vec<u32>, items: Vec<T>) -> Csr<I, T> {
+        Csr {
+            offsets,
+            items,
+            lists_of: PhantomData,
+        }
+    }
+}
+
+impl<I, T> Default for Csr<I, T> {
+    fn default() -> Csr<I, T> {
+        Csr::new(Vec::new(), Vec::new())
+    }
+}
+
+impl<I, T> Csr<I, T>
+where
+    I: Copy + Add<u32, Output = I>,
+    Vec<u32>: Index<I, Output = u32>,
+{
+    /// The list of `i`.
+    pub(super) fn get(&self, i: I) -> &[T] {
         &self.items[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
 }
 
 /// A 32-bit key and the slot it belongs to.
-pub(super) type KeySlot = (u32, u32);
+pub(super) type KeySlot = (u32, FingerprintId);
 
 /// Sorts `(key, slot)` pairs by key, keeping pairs with equal keys in their
 /// order (ascending slots, as they are built). A radix sort: one pass
@@ -42,7 +69,7 @@ pub(super) fn radix_sort_by_key(pairs: &mut [KeySlot], scratch: &mut Vec<KeySlot
         return;
     }
     scratch.clear();
-    scratch.resize(pairs.len(), (0, 0));
+    scratch.resize(pairs.len(), (0, FingerprintId::new(0)));
     let digit = |k: u32, shift: u32| (k >> shift) as usize & 0xff;
     let mut starts = [0usize; 257];
     for &(k, _) in pairs.iter() {
@@ -98,16 +125,16 @@ pub(super) fn radix_sort_by_key(pairs: &mut [KeySlot], scratch: &mut Vec<KeySlot
 /// copies of every group was the largest allocation of the grouping step.
 #[derive(Debug, Default)]
 pub(super) struct Groups {
-    pub(super) lists: Csr,
+    pub(super) lists: Csr<GroupId, FingerprintId>,
     /// Hash of a member list -> the first group with that hash. Group
     /// numbers never reach the output, so an in-memory hash is fine here.
-    pub(super) seen: AHashMap<u64, u32>,
+    pub(super) seen: AHashMap<u64, GroupId>,
     pub(super) hasher: ahash::RandomState,
 }
 
 impl Groups {
     /// Adds a group of ascending slots, unless the same group is known.
-    pub(super) fn add(&mut self, members: impl Iterator<Item = u32>) {
+    pub(super) fn add(&mut self, members: impl Iterator<Item = FingerprintId>) {
         let lists = &mut self.lists;
         if lists.offsets.is_empty() {
             lists.offsets.push(0);
@@ -115,12 +142,10 @@ impl Groups {
         let start = lists.items.len();
         lists.items.extend(members);
         let hash = self.hasher.hash_one(&lists.items[start..]);
-        let id = self.len() as u32;
+        let id = GroupId::new(self.len() as u32);
         let lists = &mut self.lists;
         match self.seen.get(&hash) {
-            Some(&g) if lists.get(g as usize) == &lists.items[start..] => {
-                lists.items.truncate(start)
-            }
+            Some(&g) if lists.get(g) == &lists.items[start..] => lists.items.truncate(start),
             Some(_) => lists.offsets.push(lists.items.len() as u32),
             None => {
                 self.seen.insert(hash, id);
@@ -133,8 +158,10 @@ impl Groups {
         self.lists.offsets.len().saturating_sub(1)
     }
 
-    pub(super) fn iter(&self) -> impl Iterator<Item = &[u32]> {
-        (0..self.len()).map(|g| self.lists.get(g))
+    /// Each group and its members.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (GroupId, &[FingerprintId])> {
+        let groups = GroupId::new(0).span(self.len() as u32);
+        groups.map(|g| (g, self.lists.get(g)))
     }
 }
 
@@ -170,25 +197,26 @@ impl KeyFilter {
 #[derive(Debug)]
 pub(super) struct Plan {
     /// The first slot with the same content hash.
-    pub(super) rep_of: Vec<u32>,
+    pub(super) rep_of: Vec<FingerprintId>,
     /// Candidate groups of each slot (empty for non-representatives).
-    pub(super) groups_of: Csr,
+    pub(super) groups_of: Csr<FingerprintId, GroupId>,
     pub(super) groups: usize,
     /// The last slot that may compare against each slot.
-    pub(super) keep_until: Vec<u32>,
+    pub(super) keep_until: Vec<FingerprintId>,
     /// Slots whose text the verification pass needs, ascending.
-    pub(super) needed: Vec<u32>,
+    pub(super) needed: Vec<FingerprintId>,
     /// Slots before this one belong to the reference corpus.
-    pub(super) checked: u32,
+    pub(super) checked: FingerprintId,
 }
 
 impl Plan {
     /// The plan for `index`, whose band keys it consumes.
     pub(super) fn new(index: &mut FirstPass, bands: usize, scope: Scope) -> Plan {
         let n = index.fp_content.len();
+        let slots = || FingerprintId::new(0).span(n as u32);
         // Slots before `checked` belong to the reference corpus: classes and
         // groups of reference slots alone are never verified.
-        let checked = index.first_checked.unwrap_or(n as u32);
+        let checked = index.first_checked.unwrap_or(FingerprintId::new(n as u32));
         let content = &index.fp_content;
         // With `Scope::Within`, runs of equal keys are cut where the
         // document changes: slots ascend within a run and documents are
@@ -198,18 +226,18 @@ impl Plan {
             Scope::Within => index.doc_of_slots(),
         };
         let same_doc =
-            |a: u32, b: u32| doc_of.is_empty() || doc_of[a as usize] == doc_of[b as usize];
+            |a: FingerprintId, b: FingerprintId| doc_of.is_empty() || doc_of[a] == doc_of[b];
         // Exact classes: sort by the top half of the content hash (a radix
         // sort, sequential in memory), then split each run of equal halves
         // by the full hash, which is rarely needed.
-        let mut order: Vec<(u32, u32)> = content
+        let mut order: Vec<KeySlot> = content
             .iter()
-            .zip(0u32..)
+            .zip(slots())
             .map(|(&c, s)| ((c >> 32) as u32, s))
             .collect();
         radix_sort_by_key(&mut order, &mut Vec::new());
-        let mut rep_of: Vec<u32> = (0..n as u32).collect();
-        let mut keep_until: Vec<u32> = (0..n as u32).collect();
+        let mut rep_of: Vec<FingerprintId> = slots().collect();
+        let mut keep_until: Vec<FingerprintId> = slots().collect();
         let mut needed = vec![false; n];
         let mut run_slots = Vec::new();
         for run in order
@@ -220,38 +248,36 @@ impl Plan {
             run_slots.extend(run.iter().map(|&(_, s)| s));
             // Slots ascend within the run; a stable sort by full hash keeps
             // them ascending within each class.
-            run_slots.sort_by_key(|&s| content[s as usize]);
-            for class in run_slots
-                .chunk_by(|&a, &b| content[a as usize] == content[b as usize] && same_doc(a, b))
-            {
+            run_slots.sort_by_key(|&s| content[s]);
+            for class in run_slots.chunk_by(|&a, &b| content[a] == content[b] && same_doc(a, b)) {
                 if let [rep, .., last] = *class
                     && last >= checked
                 {
-                    keep_until[rep as usize] = last;
+                    keep_until[rep] = last;
                     for &m in class {
-                        rep_of[m as usize] = rep;
-                        needed[m as usize] = m == rep || m >= checked;
+                        rep_of[m] = rep;
+                        needed[m] = m == rep || m >= checked;
                     }
                 }
             }
         }
         drop(order);
-        let n_reps = (0..n).filter(|&s| rep_of[s] == s as u32).count();
+        let n_reps = slots().filter(|&s| rep_of[s] == s).count();
         // Band by band, so that each band's keys are freed once grouped.
         let mut groups = Groups::default();
         let mut scratch = Vec::new();
         for band in 0..bands {
-            let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(n_reps);
+            let mut pairs: Vec<KeySlot> = Vec::with_capacity(n_reps);
             if let Some(keys) = index.keys.get_mut(band).map(std::mem::take) {
                 debug_assert_eq!(keys.len(), n);
                 // With a reference corpus only groups holding a checked
                 // slot are kept, so a reference key that no checked slot
                 // has can be dropped before the sort: one pass over the
                 // reference instead of sorting it.
-                let filter =
-                    (checked > 0).then(|| KeyFilter::new(keys.iter().skip(checked as usize)));
-                pairs.extend(keys.iter().zip(0u32..).filter(|&(k, s)| {
-                    rep_of[s as usize] == s && filter.as_ref().is_none_or(|f| f.contains(k))
+                let filter = (checked > FingerprintId::new(0))
+                    .then(|| KeyFilter::new(keys.iter().skip(checked.index())));
+                pairs.extend(keys.iter().zip(slots()).filter(|&(k, s)| {
+                    rep_of[s] == s && filter.as_ref().is_none_or(|f| f.contains(k))
                 }));
             }
             radix_sort_by_key(&mut pairs, &mut scratch);
@@ -264,13 +290,15 @@ impl Plan {
         }
         index.keys = Vec::new();
 
+        // The groups of each slot, as compressed sparse rows: `counts`
+        // becomes the offsets, `fill` each slot's next free position.
         let mut counts = vec![0u32; n + 1];
-        for group in groups.iter() {
+        for (_, group) in groups.iter() {
             let last = group[group.len() - 1];
             for &m in group {
-                counts[m as usize + 1] += 1;
-                needed[m as usize] = true;
-                let k = &mut keep_until[m as usize];
+                counts[m + 1] += 1;
+                needed[m] = true;
+                let k = &mut keep_until[m];
                 *k = (*k).max(last);
             }
         }
@@ -278,22 +306,19 @@ impl Plan {
             counts[i + 1] += counts[i];
         }
         let mut fill = counts.clone();
-        let mut items = vec![0u32; counts[n] as usize];
-        for (g, group) in groups.iter().enumerate() {
+        let mut items = vec![GroupId::new(0); counts[n] as usize];
+        for (g, group) in groups.iter() {
             for &m in group {
-                items[fill[m as usize] as usize] = g as u32;
-                fill[m as usize] += 1;
+                items[fill[m] as usize] = g;
+                fill[m] += 1;
             }
         }
         Plan {
             rep_of,
-            groups_of: Csr {
-                offsets: counts,
-                items,
-            },
+            groups_of: Csr::new(counts, items),
             groups: groups.len(),
             keep_until,
-            needed: (0..n as u32).filter(|&s| needed[s as usize]).collect(),
+            needed: slots().filter(|&s| needed[s]).collect(),
             checked,
         }
     }

@@ -285,9 +285,10 @@ impl<'a> Context<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::group::radix_sort_by_key;
+    use super::group::{KeySlot, radix_sort_by_key};
     use super::*;
     use crate::corpus::MemorySource;
+    use crate::id::FingerprintId;
     use crate::report::snippet;
     use std::collections::BTreeMap;
 
@@ -332,7 +333,8 @@ mod tests {
     #[test]
     fn radix_sort_is_a_stable_sort_by_key() {
         let mut state = 7u64;
-        let mut pairs: Vec<(u32, u32)> = (0..200_000)
+        let mut pairs: Vec<KeySlot> = FingerprintId::new(0)
+            .span(200_000)
             .map(|i| {
                 state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
                 (((state >> 40) as u32 % 3000).wrapping_mul(0x0101_0101), i)

@@ -26,7 +26,7 @@ use super::ScanOptions;
 use crate::config::Config;
 use crate::corpus::Format;
 use crate::hash::{self, xxh3};
-use crate::id::InputId;
+use crate::id::{BlockId, InputId};
 use crate::normalize::TokenKind;
 use crate::paragraph::ParagraphMode;
 use crate::{Error, allow::Allowlist};
@@ -60,7 +60,7 @@ pub trait PrintCache: Sync {
 #[derive(Debug, Default)]
 pub(crate) struct Fingerprinted {
     pub(crate) input: InputId,
-    pub(crate) index: u32,
+    pub(crate) index: BlockId,
     /// Decoded bytes of the block.
     pub(crate) bytes: u64,
     /// Record formats: the line (row) and paragraph count of each good
@@ -140,7 +140,7 @@ pub(crate) fn encode_block(out: &mut Vec<u8>, b: &Fingerprinted) {
             out.extend_from_slice(&x.to_le_bytes());
         }
     };
-    for x in [b.index, b.paragraphs, b.allowed] {
+    for x in [b.index.get(), b.paragraphs, b.allowed] {
         out.extend_from_slice(&x.to_le_bytes());
     }
     out.extend_from_slice(&b.bytes.to_le_bytes());
@@ -232,8 +232,8 @@ pub(crate) fn decode(
     }
     let n_blocks = r.u32()?;
     let mut blocks = Vec::new();
-    for expected in 0..n_blocks {
-        let index = r.u32()?;
+    for expected in BlockId::new(0).span(n_blocks) {
+        let index = BlockId::new(r.u32()?);
         let paragraphs = r.u32()?;
         let allowed = r.u32()?;
         let bytes = r.u64()?;
@@ -279,7 +279,7 @@ mod tests {
     fn block() -> Fingerprinted {
         Fingerprinted {
             input: InputId::new(3),
-            index: 0,
+            index: BlockId::new(0),
             bytes: 120,
             records: vec![(1, 2), (2, 1)],
             paragraphs: 3,

@@ -5,6 +5,7 @@ use super::Context;
 use super::first_pass::FirstPass;
 use super::verify::Verified;
 use crate::Error;
+use crate::id::FingerprintId;
 use crate::passage;
 use crate::report::Cluster;
 use crate::report::Duplicate;
@@ -20,7 +21,7 @@ pub(super) fn build_report(ctx: &Context<'_>, index: FirstPass, verified: Verifi
         comparisons,
         diagnostics,
     } = verified;
-    let mut by_kept: BTreeMap<u32, Vec<Duplicate>> = BTreeMap::new();
+    let mut by_kept: BTreeMap<FingerprintId, Vec<Duplicate>> = BTreeMap::new();
     let mut summary = Summary {
         inputs: ctx.inputs.len() as u64,
         documents: index.docs.len() as u64,

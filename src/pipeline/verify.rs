@@ -18,7 +18,7 @@ use crate::corpus::Format;
 use crate::corpus::record;
 use crate::corpus::record::Document;
 use crate::fingerprint;
-use crate::id::{DocId, InputId};
+use crate::id::{BlockId, DocId, FingerprintId, InputId, ParagraphId};
 use crate::paragraph::Paragraph;
 use crate::paragraph::paragraphs;
 use crate::report::Location;
@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 /// One paragraph read again in the verification pass.
 pub(super) struct Found {
-    pub(super) slot: u32,
+    pub(super) slot: FingerprintId,
     pub(super) set: ShingleSet,
     pub(super) member: Member,
 }
@@ -46,24 +46,20 @@ pub(super) struct Reread {
 /// Which blocks hold needed paragraphs.
 pub(super) struct Needed<'a> {
     pub(super) index: &'a FirstPass,
-    /// Needed global paragraph numbers, ascending.
-    pub(super) paras: Vec<u32>,
+    /// Needed paragraphs, ascending.
+    pub(super) paras: Vec<ParagraphId>,
     /// The slot of each of `paras`.
-    pub(super) slots: &'a [u32],
-    pub(super) blocks: AHashSet<(InputId, u32)>,
-    pub(super) last_block: AHashMap<InputId, u32>,
+    pub(super) slots: &'a [FingerprintId],
+    pub(super) blocks: AHashSet<(InputId, BlockId)>,
+    pub(super) last_block: AHashMap<InputId, BlockId>,
 }
 
 impl<'a> Needed<'a> {
     pub(super) fn new(index: &'a FirstPass, plan: &'a Plan) -> Needed<'a> {
-        let paras: Vec<u32> = plan
-            .needed
-            .iter()
-            .map(|&s| index.fp_para[s as usize])
-            .collect();
+        let paras: Vec<ParagraphId> = plan.needed.iter().map(|&s| index.fp_para[s]).collect();
         // Blocks holding paragraphs cover disjoint ranges; find each needed
         // paragraph's block by the range's start.
-        let mut starts: Vec<(u32, (InputId, u32))> = index
+        let mut starts: Vec<(ParagraphId, (InputId, BlockId))> = index
             .blocks
             .iter()
             .filter(|(_, b)| b.paragraphs > 0)
@@ -71,7 +67,7 @@ impl<'a> Needed<'a> {
             .collect();
         starts.sort_unstable();
         let mut blocks = AHashSet::new();
-        let mut last_block: AHashMap<InputId, u32> = AHashMap::new();
+        let mut last_block: AHashMap<InputId, BlockId> = AHashMap::new();
         for &p in &paras {
             let (_, key) = starts[starts.partition_point(|&(first, _)| first <= p) - 1];
             blocks.insert(key);
@@ -88,7 +84,11 @@ impl<'a> Needed<'a> {
     }
 
     /// The needed paragraphs in `first..end`, with their slots, ascending.
-    pub(super) fn within(&self, first: u32, end: u32) -> impl Iterator<Item = (u32, u32)> + '_ {
+    pub(super) fn within(
+        &self,
+        first: ParagraphId,
+        end: ParagraphId,
+    ) -> impl Iterator<Item = (ParagraphId, FingerprintId)> + '_ {
         let from = self.paras.partition_point(|&p| p < first);
         let to = self.paras.partition_point(|&p| p < end);
         self.paras[from..to]
@@ -99,10 +99,10 @@ impl<'a> Needed<'a> {
 }
 
 impl Selection for Needed<'_> {
-    fn last_block(&self, input: InputId) -> Option<u32> {
+    fn last_block(&self, input: InputId) -> Option<BlockId> {
         self.last_block.get(&input).copied()
     }
-    fn wants(&self, input: InputId, index: u32) -> bool {
+    fn wants(&self, input: InputId, index: BlockId) -> bool {
         self.blocks.contains(&(input, index))
     }
 }
@@ -120,9 +120,9 @@ pub(super) fn reread_block(
     };
     let path = &ctx.names[unit.input];
     let mode = ctx.config.paragraphs();
-    // Called for each needed paragraph, with its global number and slot.
+    // Called for each needed paragraph, with its slot.
     let mut visit = |out: &mut Reread,
-                     (para, slot): (u32, u32),
+                     (para, slot): (ParagraphId, FingerprintId),
                      doc_index: DocId,
                      (doc, url): (&Arc<str>, Option<&Arc<str>>),
                      p: Paragraph<'_>,
@@ -161,7 +161,8 @@ pub(super) fn reread_block(
             let mut want = needed
                 .within(start.first_para, start.first_para + start.paragraphs)
                 .peekable();
-            for (p, para) in paragraphs(&unit.block.data, mode).zip(start.first_para..) {
+            let paras = start.first_para.span(start.paragraphs);
+            for (p, para) in paragraphs(&unit.block.data, mode).zip(paras) {
                 if let Some(hit) = want.next_if(|&(n, _)| n == para) {
                     let line = unit.block.first_line + p.line + 1;
                     let doc = (path, None);
@@ -198,7 +199,8 @@ pub(super) fn reread_block(
                     let mut want = needed
                         .within(d.first_para, d.first_para + d.n_paras)
                         .peekable();
-                    for (p, para) in paragraphs(doc.text.as_bytes(), mode).zip(d.first_para..) {
+                    let paras = d.first_para.span(d.n_paras);
+                    for (p, para) in paragraphs(doc.text.as_bytes(), mode).zip(paras) {
                         if let Some(hit) = want.next_if(|&(n, _)| n == para) {
                             let line = doc.line_of(p.line);
                             visit(&mut out, hit, doc_index, (&name, url.as_ref()), p, line, 0);
@@ -214,9 +216,9 @@ pub(super) fn reread_block(
 /// What the verification pass produces.
 pub(super) struct Verified {
     /// Duplicates: (slot, kept slot, similarity, member), in slot order.
-    pub(super) duplicates: Vec<(u32, u32, Similarity, Member)>,
+    pub(super) duplicates: Vec<(FingerprintId, FingerprintId, Similarity, Member)>,
     /// Members of kept slots that were candidates.
-    pub(super) kept: AHashMap<u32, Member>,
+    pub(super) kept: AHashMap<FingerprintId, Member>,
     pub(super) comparisons: u64,
     pub(super) diagnostics: Vec<Error>,
 }
@@ -258,8 +260,8 @@ pub(super) fn verify_pass(
     let consume = |(assigner, verified, changed, kept): &mut State, block: Reread| {
         verified.diagnostics.extend(block.diagnostics);
         for found in block.found {
-            let slot = found.slot as usize;
-            kept.expire_before(found.slot);
+            let slot = found.slot;
+            kept.expire_before(slot);
             if found.member.content != index.fp_content[slot] {
                 let input = index.docs[found.member.location.doc_index].input;
                 if changed.insert(input) {
@@ -268,18 +270,18 @@ pub(super) fn verify_pass(
                 continue;
             }
             let rep = plan.rep_of[slot];
-            let verdict = if found.slot < plan.checked {
+            let verdict = if slot < plan.checked {
                 assigner.keep(
-                    found.slot,
+                    slot,
                     found.set,
                     plan.groups_of.get(slot),
                     plan.keep_until[slot],
                 )
-            } else if rep as usize != slot {
-                assigner.offer_copy(found.slot, &found.set, rep)
+            } else if rep != slot {
+                assigner.offer_copy(slot, &found.set, rep)
             } else {
                 assigner.offer(
-                    found.slot,
+                    slot,
                     found.set,
                     plan.groups_of.get(slot),
                     plan.keep_until[slot],
@@ -292,13 +294,13 @@ pub(super) fn verify_pass(
                     let mut member = found.member;
                     member.snippet = String::new();
                     member.text = None;
-                    kept.insert(found.slot, plan.keep_until[slot], member);
+                    kept.insert(slot, plan.keep_until[slot], member);
                 }
                 Verdict::Duplicate { of, similarity } => {
                     kept.repeated(of);
                     verified
                         .duplicates
-                        .push((found.slot, of, similarity, found.member));
+                        .push((slot, of, similarity, found.member));
                 }
             }
         }
@@ -318,14 +320,14 @@ pub(super) fn verify_pass(
 /// end of a run.
 #[derive(Default)]
 pub(super) struct KeptMembers {
-    members: AHashMap<u32, Member>,
-    expiry: std::collections::BinaryHeap<std::cmp::Reverse<(u32, u32)>>,
-    repeated: AHashSet<u32>,
+    members: AHashMap<FingerprintId, Member>,
+    expiry: std::collections::BinaryHeap<std::cmp::Reverse<(FingerprintId, FingerprintId)>>,
+    repeated: AHashSet<FingerprintId>,
 }
 
 impl KeptMembers {
     /// Holds `slot`'s member until paragraph `until` has been offered.
-    fn insert(&mut self, slot: u32, until: u32, member: Member) {
+    fn insert(&mut self, slot: FingerprintId, until: FingerprintId, member: Member) {
         if until > slot {
             self.expiry.push(std::cmp::Reverse((until, slot)));
             self.members.insert(slot, member);
@@ -333,12 +335,12 @@ impl KeptMembers {
     }
 
     /// `slot` has a duplicate: its member stays.
-    fn repeated(&mut self, slot: u32) {
+    fn repeated(&mut self, slot: FingerprintId) {
         self.repeated.insert(slot);
     }
 
     /// Drops the members that no paragraph from `slot` on can repeat.
-    fn expire_before(&mut self, slot: u32) {
+    fn expire_before(&mut self, slot: FingerprintId) {
         while let Some(&std::cmp::Reverse((until, kept))) = self.expiry.peek() {
             if until >= slot {
                 break;
