@@ -35,6 +35,9 @@ pub enum ErrorKind {
     /// boolean, an array, an object). A warning: the record was still
     /// read, named by its line (row) number.
     UnusableId,
+    /// A persistent index could not be used: not an index, damaged, of
+    /// other settings or another format version, or locked by a writer.
+    Index,
 }
 
 /// An error, with the input and line it concerns when there is one.
@@ -227,6 +230,11 @@ impl Error {
     /// A corpus beyond the index's limits.
     pub fn limit(message: impl Into<String>) -> Error {
         Error::new(ErrorKind::Limit, message)
+    }
+
+    /// A problem with a persistent index ([`ErrorKind::Index`]).
+    pub fn index(message: impl Into<String>) -> Error {
+        Error::new(ErrorKind::Index, message)
     }
 
     /// What kind of failure this is.

@@ -188,6 +188,61 @@ impl Fingerprinter {
         Some((set, last.content))
     }
 
+    /// The token hashes of `text` (appended to `tokens`), its exact
+    /// shingle set and content hash, or `None` if it has fewer than
+    /// `min_words` tokens: [`shingle_set_with`](Self::shingle_set_with)
+    /// plus what an index stores to give the set back later
+    /// ([`set_of_tokens`](Self::set_of_tokens)).
+    pub fn tokens_with(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        tokens: &mut Vec<u64>,
+    ) -> Option<(ShingleSet, u64)> {
+        let start = tokens.len();
+        let words = self
+            .shingler
+            .token_hashes(text, &mut scratch.shingle, tokens);
+        if words < self.config.min_words() {
+            tokens.truncate(start);
+            return None;
+        }
+        Some(self.set_of_tokens(&tokens[start..]))
+    }
+
+    /// The exact shingle set and content hash of a paragraph whose token
+    /// hashes are `tokens`, as [`shingle_set_with`](Self::shingle_set_with)
+    /// gives them for its text.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::{Config, Fingerprinter};
+    /// use neardup::fingerprint::Scratch;
+    ///
+    /// let fp = Fingerprinter::new(&Config::default());
+    /// let text = "The harbour board voted on Tuesday to rebuild the old north pier.";
+    /// let (mut scratch, mut tokens) = (Scratch::default(), Vec::new());
+    /// let from_text = fp.tokens_with(text, &mut scratch, &mut tokens).unwrap();
+    /// assert_eq!(fp.set_of_tokens(&tokens), from_text);
+    /// assert_eq!(Some(from_text), fp.shingle_set_with(text, &mut scratch));
+    /// ```
+    pub fn set_of_tokens(&self, tokens: &[u64]) -> (ShingleSet, u64) {
+        let (shingles, content) = self.shingler.set_of_tokens(tokens);
+        (ShingleSet::from_vec(shingles), content)
+    }
+
+    /// The 32-bit band keys the batch driver keeps (the low half of each
+    /// of [`band_keys`](Self::band_keys)) for a paragraph's shingle set: a
+    /// MinHash depends only on the set, not on order or repeats.
+    pub fn band_keys_of_set(&self, set: &ShingleSet, scratch: &mut Scratch) -> Vec<u32> {
+        let signature = &mut scratch.signature;
+        signature.clear();
+        signature.resize(self.minhasher.num_perm(), u32::MAX);
+        self.minhasher.update(set.as_slice(), signature);
+        self.band_keys(signature).map(|k| k as u32).collect()
+    }
+
     /// The exact Jaccard similarity of two paragraphs' shingle sets (zero
     /// when either is below `min_words`).
     pub fn similarity(&self, a: &str, b: &str) -> Similarity {

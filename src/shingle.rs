@@ -189,6 +189,46 @@ impl Shingler {
     }
 }
 
+impl Shingler {
+    /// The token hashes of `text` in text order, appended to `out`; returns
+    /// the token count that [`Shingles::words`] gives. What an index stores
+    /// per paragraph: from these, [`set_of_tokens`](Self::set_of_tokens)
+    /// gives back the exact shingles and content hash.
+    pub fn token_hashes(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<u64>) -> usize {
+        self.normalizer
+            .tokens(text, &mut scratch.normalize, |token| {
+                out.push(hash::token_hash(token))
+            })
+    }
+
+    /// The shingle hashes (text order, repeats included, as
+    /// [`shingle`](Self::shingle) gives them) and the content hash of a
+    /// paragraph whose token hashes are `tokens`.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::normalize::TokenKind;
+    /// use neardup::shingle::{Shingler, Scratch};
+    ///
+    /// let shingler = Shingler::new(TokenKind::Words, 3);
+    /// let text = "The tide came in over the harbour wall.";
+    /// let (mut scratch, mut tokens) = (Scratch::default(), Vec::new());
+    /// shingler.token_hashes(text, &mut scratch, &mut tokens);
+    /// let (shingles, content) = shingler.set_of_tokens(&tokens);
+    /// let direct = shingler.shingle(text, &mut scratch);
+    /// assert_eq!((&shingles[..], content), (direct.hashes, direct.content));
+    /// ```
+    pub fn set_of_tokens(&self, tokens: &[u64]) -> (Vec<u64>, u64) {
+        let bytes: Vec<u8> = tokens.iter().flat_map(|t| t.to_le_bytes()).collect();
+        let mut shingles = Vec::with_capacity(tokens.len());
+        if !tokens.is_empty() {
+            windows(&bytes, self.size.min(tokens.len()), &mut shingles);
+        }
+        (shingles, hash::xxh3(&bytes, CONTENT_SEED))
+    }
+}
+
 /// Appends the hash of every run of `size` consecutive token hashes in
 /// `tokens` (little-endian bytes, 8 per token) to `out`.
 fn windows(tokens: &[u8], size: usize, out: &mut Vec<u64>) {

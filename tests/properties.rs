@@ -579,3 +579,72 @@ proptest! {
         }
     }
 }
+
+/// Every duplicate of a report, by place: (path, line) of the duplicate ->
+/// (path, line) of the paragraph it repeats, and the similarity.
+type Verdicts = BTreeMap<(String, u64), ((String, u64), (u32, u32))>;
+
+fn verdicts(report: &Report) -> Verdicts {
+    let at = |l: &neardup::report::Location| (l.path.to_string(), l.line);
+    report
+        .clusters
+        .iter()
+        .flat_map(|c| {
+            c.duplicates.iter().map(move |d| {
+                let s = (d.similarity.intersection, d.similarity.union);
+                (at(&d.member.location), (at(&c.kept.location), s))
+            })
+        })
+        .collect()
+}
+
+/// `docs` cut into batches before the documents where `cut` is true, each
+/// document a plain text file.
+fn batches(docs: &[Vec<String>], cut: &[bool]) -> Vec<Vec<Input>> {
+    let mut out: Vec<Vec<Input>> = vec![Vec::new()];
+    for (i, input) in one_file_each(docs).into_iter().enumerate() {
+        if i > 0 && cut.get(i).copied().unwrap_or(false) {
+            out.push(Vec::new());
+        }
+        out.last_mut().expect("one batch at least").push(input);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// The equivalence that defines a scan against earlier batches (issue
+    /// 15): scanning batch after batch, each against the kept paragraphs
+    /// of those before it, gives every paragraph the verdict (kept, or a
+    /// duplicate of which paragraph, with which similarity) that one scan
+    /// of all the batches gives it; and what is kept is exactly what the
+    /// one scan keeps.
+    #[test]
+    fn batches_against_a_prior_equal_one_scan(
+        docs in prop_oneof![corpus(), templated()],
+        cut in prop::collection::vec(any::<bool>(), 0..8),
+        threshold in prop::sample::select(vec!["0.5", "0.7", "0.9"]),
+        threads in 1usize..3,
+    ) {
+        use neardup::pipeline::prior::MemoryPrior;
+        use neardup::pipeline::{Extras, scan_with};
+        let config = config(threshold, 2);
+        let options = ScanOptions::default();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let whole = scan(&one_file_each(&docs), &config, &options, &Silent).unwrap();
+        let mut prior = MemoryPrior::default();
+        let mut found = Verdicts::new();
+        for batch in batches(&docs, &cut) {
+            let before = prior.clone();
+            let mut sink = prior.batch();
+            let extras = Extras { prior: Some(&before), kept: Some(&mut sink), ..Extras::default() };
+            let report = pool.install(|| scan_with(&batch, &config, &options, &Silent, extras)).unwrap();
+            prop_assert!(report.diagnostics.is_empty(), "{:?}", report.diagnostics);
+            found.extend(verdicts(&report));
+        }
+        prop_assert_eq!(found, verdicts(&whole));
+        let kept = whole.summary.fingerprinted - whole.summary.duplicate_paragraphs;
+        prop_assert_eq!(prior.len() as u64, kept);
+    }
+}

@@ -6,6 +6,7 @@
 //! long its shingle set must be kept, and whether the second pass needs it.
 
 use super::first_pass::FirstPass;
+use super::prior::Prefix;
 use crate::Scope;
 use crate::id::{FingerprintId, GroupId};
 use ahash::AHashMap;
@@ -205,22 +206,43 @@ pub(super) struct Plan {
     pub(super) keep_until: Vec<FingerprintId>,
     /// Slots whose text the verification pass needs, ascending.
     pub(super) needed: Vec<FingerprintId>,
-    /// Slots before this one belong to the reference corpus.
+    /// Slots before this one belong to the prior or the reference corpus.
     pub(super) checked: FingerprintId,
+    /// The first slot of the batch: those before it are the prior's.
+    pub(super) batch: FingerprintId,
 }
 
 impl Plan {
-    /// The plan for `index`, whose band keys it consumes.
-    pub(super) fn new(index: &mut FirstPass, bands: usize, scope: Scope) -> Plan {
-        let n = index.fp_content.len();
+    /// The plan for `index`, whose band keys it consumes, after the
+    /// `prefix` of earlier batches' paragraphs. With `all`, every
+    /// paragraph of the batch is needed in the second pass (to be stored
+    /// in an index), not only the candidates.
+    pub(super) fn new(
+        index: &mut FirstPass,
+        prefix: &Prefix,
+        bands: usize,
+        scope: Scope,
+        all: bool,
+    ) -> Plan {
+        let prior = prefix.len();
+        let n = prior as usize + index.fp_content.len();
         let slots = || FingerprintId::new(0).span(n as u32);
-        // Slots before `checked` belong to the reference corpus: classes and
-        // groups of reference slots alone are never verified.
-        let checked = index.first_checked.unwrap_or(FingerprintId::new(n as u32));
-        let content = &index.fp_content;
+        // Slots before `checked` belong to the prior or the reference
+        // corpus: classes and groups of those slots alone are never
+        // verified.
+        let batch_end = FingerprintId::new(index.fp_content.len() as u32);
+        let checked = index.first_checked.unwrap_or(batch_end) + prior;
+        let content: Vec<u64> = prefix
+            .content
+            .iter()
+            .chain(&index.fp_content)
+            .copied()
+            .collect();
+        let content = &content;
         // With `Scope::Within`, runs of equal keys are cut where the
         // document changes: slots ascend within a run and documents are
         // runs of slots, so this keeps exactly the same-document pairs.
+        // (A scan with a prior has the scope `All`.)
         let doc_of = match scope {
             Scope::All => Vec::new(),
             Scope::Within => index.doc_of_slots(),
@@ -238,7 +260,7 @@ impl Plan {
         radix_sort_by_key(&mut order, &mut Vec::new());
         let mut rep_of: Vec<FingerprintId> = slots().collect();
         let mut keep_until: Vec<FingerprintId> = slots().collect();
-        let mut needed = vec![false; n];
+        let mut needed: Vec<bool> = slots().map(|s| all && s >= checked).collect();
         let mut run_slots = Vec::new();
         for run in order
             .chunk_by(|a, b| a.0 == b.0)
@@ -256,7 +278,7 @@ impl Plan {
                     keep_until[rep] = last;
                     for &m in class {
                         rep_of[m] = rep;
-                        needed[m] = m == rep || m >= checked;
+                        needed[m] |= m == rep || m >= checked;
                     }
                 }
             }
@@ -268,17 +290,27 @@ impl Plan {
         let mut scratch = Vec::new();
         for band in 0..bands {
             let mut pairs: Vec<KeySlot> = Vec::with_capacity(n_reps);
+            // The prior's pairs (whose keys some batch paragraph has, by
+            // construction) come first: their slots are the lowest.
+            if let Some(matched) = prefix.pairs.get(band) {
+                pairs.extend(matched.iter().filter(|&&(_, s)| rep_of[s] == s));
+            }
             if let Some(keys) = index.keys.get_mut(band).map(std::mem::take) {
-                debug_assert_eq!(keys.len(), n);
+                debug_assert_eq!(keys.len() + prior as usize, n);
                 // With a reference corpus only groups holding a checked
                 // slot are kept, so a reference key that no checked slot
                 // has can be dropped before the sort: one pass over the
                 // reference instead of sorting it.
-                let filter = (checked > FingerprintId::new(0))
-                    .then(|| KeyFilter::new(keys.iter().skip(checked.index())));
-                pairs.extend(keys.iter().zip(slots()).filter(|&(k, s)| {
-                    rep_of[s] == s && filter.as_ref().is_none_or(|f| f.contains(k))
-                }));
+                let first_checked = checked - FingerprintId::new(prior);
+                let filter = (first_checked > 0)
+                    .then(|| KeyFilter::new(keys.iter().skip(first_checked as usize)));
+                pairs.extend(
+                    keys.iter()
+                        .zip(slots().skip(prior as usize))
+                        .filter(|&(k, s)| {
+                            rep_of[s] == s && filter.as_ref().is_none_or(|f| f.contains(k))
+                        }),
+                );
             }
             radix_sort_by_key(&mut pairs, &mut scratch);
             let runs = pairs
@@ -320,6 +352,7 @@ impl Plan {
             keep_until,
             needed: slots().filter(|&s| needed[s]).collect(),
             checked,
+            batch: FingerprintId::new(prior),
         }
     }
 }

@@ -36,11 +36,13 @@ use crate::fingerprint::Fingerprinter;
 use crate::report::Report;
 use crate::{Config, Error};
 use print::PrintCache;
+use prior::{KeptSink, Prefix, Prior};
 
 mod first_pass;
 mod flow;
 mod group;
 pub mod print;
+pub mod prior;
 mod report;
 mod verify;
 
@@ -141,7 +143,7 @@ pub fn scan(
     options: &ScanOptions,
     progress: &dyn Progress,
 ) -> Result<Report, Error> {
-    run(inputs, config, options, progress, None)
+    scan_with(inputs, config, options, progress, Extras::default())
 }
 
 /// [`scan`], taking the first pass's results for unchanged inputs from
@@ -194,24 +196,82 @@ pub fn scan_with_cache(
     progress: &dyn Progress,
     cache: &dyn PrintCache,
 ) -> Result<Report, Error> {
-    run(inputs, config, options, progress, Some(cache))
+    let extras = Extras {
+        cache: Some(cache),
+        ..Extras::default()
+    };
+    scan_with(inputs, config, options, progress, extras)
 }
 
-fn run(
+/// What a scan can take besides its inputs: a cache of first-pass results,
+/// earlier batches to check against, and a receiver of the paragraphs it
+/// keeps. `Extras::default()` is a plain [`scan`].
+#[derive(Default)]
+pub struct Extras<'a> {
+    /// First-pass results of unchanged inputs ([`scan_with_cache`]).
+    pub cache: Option<&'a dyn PrintCache>,
+    /// Earlier batches' kept paragraphs: the scan's verdicts are those of
+    /// a scan of the earlier batches followed by these inputs
+    /// ([`prior`](mod@prior)).
+    pub prior: Option<&'a dyn Prior>,
+    /// Receives every paragraph the scan keeps (of the inputs after the
+    /// reference corpus), in input order, with what an index stores.
+    pub kept: Option<&'a mut dyn KeptSink>,
+}
+
+/// [`scan`] with a cache, a prior and a sink of kept paragraphs
+/// ([`Extras`]).
+///
+/// # Errors
+///
+/// As [`scan`]; also when the prior cannot be read, when the sink fails,
+/// when a prior is given with [`Scope::Within`](crate::Scope::Within)
+/// (whose verdicts never look outside a document), and when the sink
+/// could not be given every kept paragraph (an input changed or could not
+/// be read again between the passes).
+pub fn scan_with(
     inputs: &[Input],
     config: &Config,
     options: &ScanOptions,
     progress: &dyn Progress,
-    cache: Option<&dyn PrintCache>,
+    extras: Extras<'_>,
 ) -> Result<Report, Error> {
-    let ctx = Context::new(inputs, config, options);
+    let Extras { cache, prior, kept } = extras;
+    if prior.is_some() && config.scope() == crate::Scope::Within {
+        return Err(Error::config(
+            "a scan against an index compares across documents: --scope within does not apply",
+        ));
+    }
+    let collect = kept.is_some();
+    let ctx = Context::new(inputs, config, options, prior, collect);
     let mut clock = Stopwatch::new();
     let mut index = fingerprint_pass(&ctx, progress, cache)?;
     clock.lap("fingerprint");
-    let plan = Plan::new(&mut index, config.lsh().bands(), config.scope());
+    let prefix = match prior {
+        Some(prior) => Prefix::new(prior, index.keys.iter().map(|c| c.iter().collect()))?,
+        None => Prefix::default(),
+    };
+    let plan = Plan::new(
+        &mut index,
+        &prefix,
+        config.lsh().bands(),
+        config.scope(),
+        collect,
+    );
     clock.lap("group");
-    let verified = verify_pass(&ctx, &index, &plan, progress);
-    drop(plan);
+    let verified = verify_pass(&ctx, &index, &plan, &prefix, kept, progress)?;
+    if collect {
+        let checked = (plan.checked - plan.batch) as usize;
+        let expected = (index.fp_content.len() - checked) as u64 - verified.duplicates.len() as u64;
+        if verified.stored != expected {
+            return Err(Error::index(format!(
+                "{} kept paragraphs could not be read again (an input changed or became \
+                 unreadable during the scan), so the batch cannot be stored whole",
+                expected.abs_diff(verified.stored)
+            )));
+        }
+    }
+    drop((plan, prefix));
     clock.lap("verify");
     let mut report = build_report(&ctx, index, verified);
     clock.lap("report");
@@ -248,10 +308,20 @@ struct Context<'a> {
     options: &'a ScanOptions,
     fingerprinter: Fingerprinter,
     allow: allow::Matcher<'a>,
+    prior: Option<&'a dyn Prior>,
+    /// Whether kept paragraphs go to a sink: the second pass then reads
+    /// every paragraph and computes what an index stores of it.
+    collect: bool,
 }
 
 impl<'a> Context<'a> {
-    fn new(inputs: &'a [Input], config: &'a Config, options: &'a ScanOptions) -> Context<'a> {
+    fn new(
+        inputs: &'a [Input],
+        config: &'a Config,
+        options: &'a ScanOptions,
+        prior: Option<&'a dyn Prior>,
+        collect: bool,
+    ) -> Context<'a> {
         let fingerprinter = Fingerprinter::new(config);
         Context {
             inputs,
@@ -260,6 +330,8 @@ impl<'a> Context<'a> {
             options,
             allow: options.allowlist.bind(&fingerprinter),
             fingerprinter,
+            prior,
+            collect,
         }
     }
 

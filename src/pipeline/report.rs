@@ -20,6 +20,7 @@ pub(super) fn build_report(ctx: &Context<'_>, index: FirstPass, verified: Verifi
         mut kept,
         comparisons,
         diagnostics,
+        stored: _,
     } = verified;
     let mut by_kept: BTreeMap<FingerprintId, Vec<Duplicate>> = BTreeMap::new();
     let mut summary = Summary {

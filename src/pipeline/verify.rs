@@ -10,6 +10,7 @@ use super::flow::Selection;
 use super::flow::Unit;
 use super::flow::ordered;
 use super::group::Plan;
+use super::prior::{KeptParagraph, KeptSink, Prefix};
 use crate::Error;
 use crate::Similarity;
 use crate::cluster::Assigner;
@@ -27,6 +28,7 @@ use crate::report::snippet;
 use crate::shingle::ShingleSet;
 use ahash::AHashMap;
 use ahash::AHashSet;
+use rayon::prelude::*;
 use std::sync::Arc;
 
 /// One paragraph read again in the verification pass.
@@ -34,6 +36,9 @@ pub(super) struct Found {
     pub(super) slot: FingerprintId,
     pub(super) set: ShingleSet,
     pub(super) member: Member,
+    /// Its token hashes and band keys, when the scan's kept paragraphs go
+    /// to a [`KeptSink`](super::prior::KeptSink).
+    pub(super) stored: Option<(Vec<u64>, Vec<u32>)>,
 }
 
 /// The verification pass's result for one block.
@@ -56,7 +61,12 @@ pub(super) struct Needed<'a> {
 
 impl<'a> Needed<'a> {
     pub(super) fn new(index: &'a FirstPass, plan: &'a Plan) -> Needed<'a> {
-        let paras: Vec<ParagraphId> = plan.needed.iter().map(|&s| index.fp_para[s]).collect();
+        // The prior's slots come first and are not read from the inputs.
+        let slots = &plan.needed[plan.needed.partition_point(|&s| s < plan.batch)..];
+        let paras: Vec<ParagraphId> = slots
+            .iter()
+            .map(|&s| index.fp_para[(s - plan.batch) as usize])
+            .collect();
         // Blocks holding paragraphs cover disjoint ranges; find each needed
         // paragraph's block by the range's start.
         let mut starts: Vec<(ParagraphId, (InputId, BlockId))> = index
@@ -77,7 +87,7 @@ impl<'a> Needed<'a> {
         Needed {
             index,
             paras,
-            slots: &plan.needed,
+            slots,
             blocks,
             last_block,
         }
@@ -129,8 +139,19 @@ pub(super) fn reread_block(
                      line: u64,
                      offset: u64| {
         let text = String::from_utf8_lossy(p.text);
-        let Some((set, content)) = ctx.fingerprinter.shingle_set_with(&text, scratch) else {
-            return;
+        let (set, content, stored) = if ctx.collect {
+            let mut tokens = Vec::new();
+            let Some((set, content)) = ctx.fingerprinter.tokens_with(&text, scratch, &mut tokens)
+            else {
+                return;
+            };
+            let keys = ctx.fingerprinter.band_keys_of_set(&set, scratch);
+            (set, content, Some((tokens, keys)))
+        } else {
+            let Some((set, content)) = ctx.fingerprinter.shingle_set_with(&text, scratch) else {
+                return;
+            };
+            (set, content, None)
         };
         let d = &index.docs[doc_index];
         out.found.push(Found {
@@ -153,6 +174,7 @@ pub(super) fn reread_block(
                 text: ctx.options.full_text.then(|| text.clone().into_owned()),
                 content,
             },
+            stored,
         });
     };
     match ctx.format(unit.input) {
@@ -221,15 +243,61 @@ pub(super) struct Verified {
     pub(super) kept: AHashMap<FingerprintId, Member>,
     pub(super) comparisons: u64,
     pub(super) diagnostics: Vec<Error>,
+    /// Kept paragraphs handed to the sink.
+    pub(super) stored: u64,
 }
 
+/// The second pass: the prior's needed paragraphs (`prefix`) are taken as
+/// kept first, then the batch's needed paragraphs are read again and
+/// offered in input order; kept ones of the checked inputs go to `sink`.
+///
+/// # Errors
+///
+/// Reading the prior failed, or the sink did.
 pub(super) fn verify_pass(
     ctx: &Context<'_>,
     index: &FirstPass,
     plan: &Plan,
+    prefix: &Prefix,
+    sink: Option<&mut dyn KeptSink>,
     progress: &dyn Progress,
-) -> Verified {
+) -> Result<Verified, Error> {
     let needed = Needed::new(index, plan);
+    let mut assigner = Assigner::new(ctx.config.threshold(), plan.groups);
+    let mut kept = KeptMembers::default();
+    let prior_needed = &plan.needed[..plan.needed.partition_point(|&s| s < plan.batch)];
+    if let Some(prior) = ctx.prior {
+        let docs = u32::try_from(index.docs.len()).unwrap_or(u32::MAX);
+        let read: Vec<(FingerprintId, ShingleSet, Member)> = prior_needed
+            .par_iter()
+            .map(|&slot| {
+                let row = prefix.rows[slot];
+                let p = prior.paragraph(row)?;
+                let (set, content) = ctx.fingerprinter.set_of_tokens(&p.tokens);
+                if content != prefix.content[slot] {
+                    return Err(Error::index(format!(
+                        "indexed paragraph {row} ({}:{}) does not match its content hash: \
+                         the index is damaged (run `neardup index verify`)",
+                        p.location.path, p.location.line
+                    )));
+                }
+                let mut location = p.location;
+                location.doc_index = DocId::new(docs.saturating_add(location.doc_index.get()));
+                let member = Member {
+                    location,
+                    snippet: String::new(),
+                    text: None,
+                    content,
+                };
+                Ok((slot, set, member))
+            })
+            .collect::<Result<_, Error>>()?;
+        for (slot, set, member) in read {
+            let until = plan.keep_until[slot];
+            assigner.keep(slot, set, plan.groups_of.get(slot), until);
+            kept.insert(slot, until, member);
+        }
+    }
     let total = (0..ctx.inputs.len() as u32)
         .map(InputId::new)
         .filter(|&i| needed.last_block(i).is_some())
@@ -245,24 +313,36 @@ pub(super) fn verify_pass(
         // The second pass reads inputs, never prints.
         Item::Cached { .. } => Reread::default(),
     };
+    let verified = Verified {
+        duplicates: Vec::new(),
+        kept: AHashMap::new(),
+        comparisons: 0,
+        diagnostics: Vec::new(),
+        stored: 0,
+    };
     let state = (
-        Assigner::new(ctx.config.threshold(), plan.groups),
-        Verified {
-            duplicates: Vec::new(),
-            kept: AHashMap::new(),
-            comparisons: 0,
-            diagnostics: Vec::new(),
-        },
+        assigner,
+        verified,
         AHashSet::<InputId>::new(),
-        KeptMembers::default(),
+        kept,
+        sink,
+        None::<Error>,
     );
-    type State = (Assigner, Verified, AHashSet<InputId>, KeptMembers);
-    let consume = |(assigner, verified, changed, kept): &mut State, block: Reread| {
+    type State<'s> = (
+        Assigner,
+        Verified,
+        AHashSet<InputId>,
+        KeptMembers,
+        Option<&'s mut dyn KeptSink>,
+        Option<Error>,
+    );
+    let consume = |(assigner, verified, changed, kept, sink, failed): &mut State<'_>,
+                   block: Reread| {
         verified.diagnostics.extend(block.diagnostics);
         for found in block.found {
             let slot = found.slot;
             kept.expire_before(slot);
-            if found.member.content != index.fp_content[slot] {
+            if found.member.content != index.fp_content[(slot - plan.batch) as usize] {
                 let input = index.docs[found.member.location.doc_index].input;
                 if changed.insert(input) {
                     verified.diagnostics.push(Error::changed(&ctx.names[input]));
@@ -289,6 +369,23 @@ pub(super) fn verify_pass(
             };
             match verdict {
                 Verdict::Kept => {
+                    if let (Some(sink), Some((tokens, keys)), true, None) = (
+                        sink.as_deref_mut(),
+                        &found.stored,
+                        slot >= plan.checked,
+                        &failed,
+                    ) {
+                        let stored = KeptParagraph {
+                            content: found.member.content,
+                            keys,
+                            tokens,
+                            location: &found.member.location,
+                        };
+                        match sink.kept(stored) {
+                            Ok(()) => verified.stored += 1,
+                            Err(e) => *failed = Some(e),
+                        }
+                    }
                     // Only duplicates show their text; most kept candidates
                     // end up with none, and a large corpus has many.
                     let mut member = found.member;
@@ -305,12 +402,15 @@ pub(super) fn verify_pass(
             }
         }
     };
-    let ((assigner, mut verified, _, kept), _) =
+    let ((assigner, mut verified, _, kept, _, failed), _) =
         ordered(ctx, &needed, None, progress, work, state, consume);
     progress.end();
+    if let Some(e) = failed {
+        return Err(e);
+    }
     verified.comparisons = assigner.comparisons();
     verified.kept = kept.members;
-    verified
+    Ok(verified)
 }
 
 /// The locations of kept candidates, each held only while a later

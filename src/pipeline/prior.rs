@@ -1,0 +1,266 @@
+//! Paragraphs kept by earlier scans, checked against without reading their
+//! text again: what a persistent index ([`crate::index`]) gives a scan, and
+//! what a scan gives the index to keep.
+//!
+//! A scan against a [`Prior`] is the scan of the earlier batches followed
+//! by this one, as far as this batch's verdicts go: the prior's paragraphs
+//! were all kept (the no-chaining rule only ever compares with kept
+//! paragraphs, so an index that stores only those loses nothing), they come
+//! before every paragraph of the batch, and each is taken as kept without a
+//! comparison, as a reference input is. Only the prior's paragraphs that
+//! share a band key with a paragraph of the batch enter the scan, as the
+//! first slots of its table (in the prior's own order), so the rest of the
+//! pipeline runs unchanged and a one-shot scan is a scan against an empty
+//! prior.
+//!
+//! A [`KeptSink`] receives, in input order, every paragraph of the batch
+//! that the scan keeps, with what an index stores of it: its content hash,
+//! 32-bit band keys, token hashes and location.
+
+use crate::Error;
+use crate::id::FingerprintId;
+use crate::report::Location;
+
+/// Earlier batches' kept paragraphs, numbered by *rows* `0..` in their
+/// order (earlier batches first).
+pub trait Prior: Sync {
+    /// The rows whose 32-bit key in band `band` is one of `keys` (which
+    /// are ascending and distinct), as `(key, row)` pairs in any order.
+    ///
+    /// # Errors
+    ///
+    /// Reading the prior failed (a damaged or unreadable file): the scan
+    /// stops, since its verdicts would silently miss matches.
+    fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u64)>, Error>;
+
+    /// The content hash of `row`.
+    ///
+    /// # Errors
+    ///
+    /// As [`matches`](Self::matches).
+    fn content(&self, row: u64) -> Result<u64, Error>;
+
+    /// The token hashes and location of `row`. The location's `doc_index`
+    /// numbers the prior's documents (equal for two rows of one document);
+    /// the scan moves it past its own documents.
+    ///
+    /// # Errors
+    ///
+    /// As [`matches`](Self::matches).
+    fn paragraph(&self, row: u64) -> Result<PriorParagraph, Error>;
+}
+
+/// One paragraph of a [`Prior`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PriorParagraph {
+    /// Its token hashes, in text order
+    /// ([`crate::Fingerprinter::set_of_tokens`] gives its shingle set).
+    pub tokens: Vec<u64>,
+    /// Where it was found.
+    pub location: Location,
+}
+
+/// A paragraph of the batch that the scan kept, with what an index keeps
+/// of it.
+#[derive(Clone, Copy, Debug)]
+pub struct KeptParagraph<'a> {
+    /// Its content hash.
+    pub content: u64,
+    /// Its 32-bit band keys, band 0 first.
+    pub keys: &'a [u32],
+    /// Its token hashes, in text order.
+    pub tokens: &'a [u64],
+    /// Where it is.
+    pub location: &'a Location,
+}
+
+/// Receives the kept paragraphs of a scan, in input order.
+pub trait KeptSink: Send {
+    /// One more kept paragraph.
+    ///
+    /// # Errors
+    ///
+    /// Storing it failed; the scan stops and returns the error.
+    fn kept(&mut self, paragraph: KeptParagraph<'_>) -> Result<(), Error>;
+}
+
+/// The prior's paragraphs that take part in a scan: the first slots of its
+/// table.
+#[derive(Debug, Default)]
+pub(super) struct Prefix {
+    /// The prior row of each prefix slot, ascending.
+    pub(super) rows: Vec<u64>,
+    /// The content hash of each prefix slot.
+    pub(super) content: Vec<u64>,
+    /// Per band, the `(key, slot)` pairs of the prefix slots whose key in
+    /// that band some paragraph of the batch has, by ascending slot.
+    pub(super) pairs: Vec<Vec<(u32, FingerprintId)>>,
+}
+
+impl Prefix {
+    /// The prefix for a batch whose band keys are `batch_keys` (one
+    /// iterator per band).
+    pub(super) fn new(
+        prior: &dyn Prior,
+        batch_keys: impl Iterator<Item = Vec<u32>>,
+    ) -> Result<Prefix, Error> {
+        let mut matched: Vec<Vec<(u32, u64)>> = Vec::new();
+        for (band, mut keys) in batch_keys.enumerate() {
+            keys.sort_unstable();
+            keys.dedup();
+            matched.push(prior.matches(band, &keys)?);
+        }
+        let mut rows: Vec<u64> = matched.iter().flatten().map(|&(_, r)| r).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        if rows.len() >= u32::MAX as usize / 2 {
+            return Err(Error::limit(
+                "too many indexed paragraphs share band keys with this batch",
+            ));
+        }
+        let slot_of = |row: u64| FingerprintId::new(rows.partition_point(|&r| r < row) as u32);
+        let pairs = matched
+            .into_iter()
+            .map(|band| {
+                let mut pairs: Vec<(u32, FingerprintId)> =
+                    band.into_iter().map(|(k, r)| (k, slot_of(r))).collect();
+                pairs.sort_unstable_by_key(|&(_, s)| s);
+                pairs
+            })
+            .collect();
+        let content = rows
+            .iter()
+            .map(|&r| prior.content(r))
+            .collect::<Result<_, _>>()?;
+        Ok(Prefix {
+            rows,
+            content,
+            pairs,
+        })
+    }
+
+    /// How many slots the prefix takes.
+    pub(super) fn len(&self) -> u32 {
+        self.rows.len() as u32
+    }
+}
+
+/// A [`Prior`] held in memory: what a scan kept, checked against by later
+/// scans. For tests and for callers with small histories; the persistent
+/// form is [`crate::index`].
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{Format, Input, MemorySource};
+/// use neardup::pipeline::prior::MemoryPrior;
+/// use neardup::pipeline::{scan_with, Extras, ScanOptions, Silent};
+/// use neardup::Config;
+///
+/// let (config, options) = (Config::default(), ScanOptions::default());
+/// let day = |name: &str, text: &str| [Input::new(MemorySource::new(name, text), Format::Text)];
+/// let mut history = MemoryPrior::default();
+/// let monday = day("mon.txt", "The ferry to Inish Mor was cancelled again on Friday morning.\n");
+/// let mut sink = history.batch();
+/// let extras = Extras { kept: Some(&mut sink), ..Extras::default() };
+/// scan_with(&monday, &config, &options, &Silent, extras)?;
+/// assert_eq!(history.len(), 1);
+///
+/// let tuesday = day("tue.txt", "The ferry to Inish Mor was cancelled again on Friday morning!\n");
+/// let extras = Extras { prior: Some(&history), ..Extras::default() };
+/// let report = scan_with(&tuesday, &config, &options, &Silent, extras)?;
+/// assert_eq!(report.clusters[0].kept.location.path.as_ref(), "mon.txt");
+/// assert_eq!(report.clusters[0].duplicates[0].member.location.path.as_ref(), "tue.txt");
+/// # Ok::<(), neardup::Error>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct MemoryPrior {
+    rows: Vec<MemoryRow>,
+    documents: u32,
+}
+
+#[derive(Clone, Debug)]
+struct MemoryRow {
+    content: u64,
+    keys: Vec<u32>,
+    paragraph: PriorParagraph,
+}
+
+impl MemoryPrior {
+    /// A sink adding one batch's kept paragraphs after the rows held.
+    pub fn batch(&mut self) -> MemoryBatch<'_> {
+        MemoryBatch {
+            prior: self,
+            last_doc: None,
+        }
+    }
+
+    /// How many paragraphs it holds.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    fn row(&self, row: u64) -> Result<&MemoryRow, Error> {
+        usize::try_from(row)
+            .ok()
+            .and_then(|r| self.rows.get(r))
+            .ok_or_else(|| Error::index(format!("no row {row} in the prior")))
+    }
+}
+
+impl Prior for MemoryPrior {
+    fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u64)>, Error> {
+        Ok(self
+            .rows
+            .iter()
+            .zip(0u64..)
+            .filter_map(|(r, i)| {
+                let k = *r.keys.get(band)?;
+                keys.binary_search(&k).is_ok().then_some((k, i))
+            })
+            .collect())
+    }
+
+    fn content(&self, row: u64) -> Result<u64, Error> {
+        Ok(self.row(row)?.content)
+    }
+
+    fn paragraph(&self, row: u64) -> Result<PriorParagraph, Error> {
+        Ok(self.row(row)?.paragraph.clone())
+    }
+}
+
+/// Adds one batch to a [`MemoryPrior`] ([`MemoryPrior::batch`]).
+#[derive(Debug)]
+pub struct MemoryBatch<'a> {
+    prior: &'a mut MemoryPrior,
+    /// The batch's number of the last document seen.
+    last_doc: Option<crate::id::DocId>,
+}
+
+impl KeptSink for MemoryBatch<'_> {
+    fn kept(&mut self, p: KeptParagraph<'_>) -> Result<(), Error> {
+        // Documents are numbered across batches: a batch's documents follow
+        // the earlier batches'.
+        if self.last_doc != Some(p.location.doc_index) {
+            self.last_doc = Some(p.location.doc_index);
+            self.prior.documents += 1;
+        }
+        let mut location = p.location.clone();
+        location.doc_index = crate::id::DocId::new(self.prior.documents - 1);
+        self.prior.rows.push(MemoryRow {
+            content: p.content,
+            keys: p.keys.to_vec(),
+            paragraph: PriorParagraph {
+                tokens: p.tokens.to_vec(),
+                location,
+            },
+        });
+        Ok(())
+    }
+}
