@@ -51,6 +51,7 @@ pub mod guard;
 
 pub mod hash;
 pub mod id;
+pub mod index;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;

@@ -80,6 +80,7 @@ mod tests {
                 line: u64::from(paragraph) + 1,
                 start: 0,
                 end: 0,
+                batch: None,
             },
             snippet: String::new(),
             text: None,

@@ -164,6 +164,18 @@ pub struct ScanArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 
+    /// Also report repeats of the paragraphs kept in INDEX.
+    ///
+    /// INDEX is a directory made by `neardup index create`. Every
+    /// paragraph of the inputs that repeats a paragraph of an earlier
+    /// batch is reported as its duplicate, naming the old paragraph's
+    /// file, line, record and batch, with the exact similarity: the
+    /// verdicts one scan of every batch and these inputs would give. The
+    /// detection settings must be the index's (`neardup index info` shows
+    /// them). The index is only read.
+    #[arg(long, value_name = "INDEX", help_heading = "Index")]
+    pub against: Option<PathBuf>,
+
     #[command(flatten)]
     pub run: RunArgs,
 }

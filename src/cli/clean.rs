@@ -17,6 +17,7 @@ use anyhow::Context as _;
 use neardup::corpus::compress::{self, Compression, Encoder};
 use neardup::corpus::{Format, Input};
 use neardup::id::InputId;
+use neardup::pipeline;
 use neardup::report::Report;
 use neardup::report::text::count;
 use neardup::rewrite::{self, CleanOptions, Event, Removals, Stats};
@@ -69,7 +70,13 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
         }
     };
     print_problems(&path_problems);
-    let report = scan_corpus(&inputs, &shared, &args.run, path_problems)?;
+    let report = scan_corpus(
+        &inputs,
+        &shared,
+        &args.run,
+        path_problems,
+        pipeline::Extras::default(),
+    )?;
     let unreadable: HashSet<&str> = report
         .diagnostics
         .iter()

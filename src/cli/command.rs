@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use super::args::{CleanArgs, ExplainArgs, ParamsArgs, ScanArgs};
 use super::check::CheckArgs;
+use super::index::IndexArgs;
 
 /// Find near-duplicate paragraphs in text corpora.
 ///
@@ -49,6 +50,9 @@ pub enum Command {
     /// Show why two paragraphs are, or are not, near-duplicates (exit 0:
     /// they are not, 1: they are, 2: error).
     Explain(ExplainArgs),
+    /// Keep a persistent index of kept paragraphs, to check each new batch
+    /// against every earlier one (create, add, info, verify, rollback).
+    Index(IndexArgs),
 }
 
 /// What `--generate` prints.

@@ -1,6 +1,6 @@
 //! The command line: parse flags, dispatch to the command's module, and map
 //! its outcome to the exit code. Each command has its file (`scan.rs`,
-//! `clean.rs`, `check/`, `explain.rs`, `params.rs`); what several share is
+//! `clean.rs`, `check/`, `explain.rs`, `params.rs`, `index.rs`); what several share is
 //! in `shared.rs`.
 
 mod args;
@@ -10,6 +10,7 @@ mod command;
 mod config;
 mod explain;
 mod generate;
+mod index;
 mod inputs;
 mod interrupt;
 mod output;
@@ -93,6 +94,7 @@ pub fn main() -> ExitCode {
         (None, Some(Command::Check(args))) => check::run(args, subcommand(&matches)),
         (None, Some(Command::Params(args))) => params::run(&args),
         (None, Some(Command::Explain(args))) => explain::run(&args),
+        (None, Some(Command::Index(args))) => index::run(args, subcommand(&matches)),
         // Without either, clap has already printed the help and exited.
         (None, None) => Ok(Status::Error),
     };

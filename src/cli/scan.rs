@@ -2,6 +2,8 @@
 
 use std::io::{self, Write};
 
+use neardup::pipeline::Extras;
+use neardup::pipeline::prior::Prior;
 use neardup::report::Render;
 use neardup::report::json::{Json, Jsonl, TopJson};
 use neardup::report::text::{Text, TopText};
@@ -9,7 +11,7 @@ use neardup::report::text::{Text, TopText};
 use super::Status;
 use super::args::{OutputFormat, ScanArgs};
 use super::shared::{print_problems, scan_corpus, set_threads, shared_settings, use_color};
-use super::{inputs, output};
+use super::{index, inputs, output};
 
 pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
     if args.top.is_some() && args.output_format == OutputFormat::Jsonl {
@@ -32,7 +34,15 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         return Ok(Status::Error);
     }
     print_problems(&path_problems);
-    let report = scan_corpus(&inputs, &shared, &args.run, path_problems)?;
+    let index = match &args.against {
+        Some(path) => Some(index::open_for(path, &shared)?),
+        None => None,
+    };
+    let extras = Extras {
+        prior: index.as_ref().map(|i| i as &dyn Prior),
+        ..Extras::default()
+    };
+    let report = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
 
     let color = args.output.is_none() && use_color(args.color);
     let renderer: Box<dyn Render> = match (args.output_format, args.top) {

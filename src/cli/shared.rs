@@ -33,10 +33,16 @@ pub trait CorpusArgs {
 /// `scan` and `clean` have the same fields for it.
 macro_rules! corpus_args {
     ($($command:ty),*) => {$(
-        impl CorpusArgs for $command {
+        impl $crate::cli::shared::CorpusArgs for $command {
             fn parts(
                 &mut self,
-            ) -> (&mut args::DetectArgs, &mut args::InputArgs, &args::SelectArgs, bool, bool) {
+            ) -> (
+                &mut $crate::cli::args::DetectArgs,
+                &mut $crate::cli::args::InputArgs,
+                &$crate::cli::args::SelectArgs,
+                bool,
+                bool,
+            ) {
                 let verbose = self.run.verbose;
                 (&mut self.detect, &mut self.input, &self.select, self.skip_bad_records, verbose)
             }
@@ -44,6 +50,7 @@ macro_rules! corpus_args {
     )*};
 }
 corpus_args!(args::ScanArgs, args::CleanArgs);
+pub(crate) use corpus_args;
 
 /// The shared settings of `scan` and `clean` (`check` adds its own):
 /// flags, then the configuration file, validated; with `-v`, names the
@@ -141,9 +148,10 @@ pub fn scan_corpus(
     shared: &config::Shared,
     run: &args::RunArgs,
     path_problems: Vec<neardup::Error>,
+    extras: pipeline::Extras<'_>,
 ) -> anyhow::Result<Report> {
     let bar = progress::Bar::new(!run.quiet);
-    let mut report = pipeline::scan(inputs, &shared.config, &shared.options, &bar)?;
+    let mut report = pipeline::scan_with(inputs, &shared.config, &shared.options, &bar, extras)?;
     if shared.skip_bad_records {
         skip_bad_records(&mut report);
     }

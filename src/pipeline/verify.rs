@@ -169,6 +169,7 @@ pub(super) fn reread_block(
                     line,
                     start: offset + p.start as u64,
                     end: offset + p.end as u64,
+                    batch: None,
                 },
                 snippet: snippet(&text),
                 text: ctx.options.full_text.then(|| text.clone().into_owned()),

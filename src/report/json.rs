@@ -37,6 +37,9 @@ struct MemberOut<'a> {
     similarity: f64,
     #[serde(skip_serializing_if = "Option::is_none")]
     kind: Option<&'static str>,
+    /// The index batch of a paragraph from an index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<&'a str>,
 }
 
 impl<'a> MemberOut<'a> {
@@ -51,6 +54,7 @@ impl<'a> MemberOut<'a> {
             end: l.end,
             similarity: similarity.as_f64(),
             kind,
+            batch: l.batch.as_deref(),
         }
     }
 }
@@ -88,6 +92,8 @@ struct SpanOut<'a> {
     last_line: u64,
     start: u64,
     end: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -111,6 +117,7 @@ impl<'a> SpanOut<'a> {
             last_line: last.line,
             start: first.start,
             end: last.end,
+            batch: first.batch.as_deref(),
         }
     }
 }

@@ -112,6 +112,11 @@ pub struct Location {
     pub start: u64,
     /// Byte offset just past its end.
     pub end: u64,
+    /// For a paragraph of an index (a scan against one): the index batch
+    /// it was added with. `input` is then its input's number within that
+    /// batch and `doc_index` comes after the scan's own documents. `None`
+    /// for the scan's own inputs.
+    pub batch: Option<Arc<str>>,
 }
 
 /// A paragraph in a cluster.

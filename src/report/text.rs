@@ -100,6 +100,14 @@ fn range(first: u64, last: u64) -> String {
 /// paragraphs 2-3)` (with the page address instead of `doc X` when there
 /// is one).
 pub fn place(span: &Span) -> String {
+    let at = place_in_input(span);
+    match &span.first.batch {
+        Some(batch) => format!("{at} [index batch {}]", escape(batch)),
+        None => at,
+    }
+}
+
+fn place_in_input(span: &Span) -> String {
     let (first, last) = (&span.first, &span.last);
     if is_record(first) {
         let paras = range(u64::from(first.paragraph), u64::from(last.paragraph));

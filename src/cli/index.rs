@@ -1,0 +1,312 @@
+//! `neardup index`: make a persistent index of kept paragraphs, add each
+//! new batch to it, and look after it (info, verify, rollback). The
+//! library's [`neardup::index`] does the work; this file reads flags,
+//! walks the inputs and prints.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::{Args, Subcommand, ValueEnum};
+use neardup::index::{self as library, AddOptions, Index, Settings};
+use serde_json::json;
+
+use super::Status;
+use super::args::{DetectArgs, InputArgs, RunArgs, SelectArgs};
+use super::shared::{print_diagnostics, print_problems, set_threads, shared_settings};
+use super::{config, inputs, progress};
+
+#[derive(Debug, Args)]
+pub struct IndexArgs {
+    #[command(subcommand)]
+    pub action: IndexAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IndexAction {
+    /// Make a new index from a corpus, its first batch (exit 0: done, 2:
+    /// error).
+    Create(AddArgs),
+    /// Scan a batch against the index and itself, then add its kept
+    /// paragraphs as a new batch (exit 0: done, 2: error).
+    Add(AddArgs),
+    /// Show the index's batches, sizes and settings.
+    Info(InfoArgs),
+    /// Check every checksum and table of the index (exit 0: intact, 2:
+    /// damaged).
+    Verify(PathArgs),
+    /// Return to the generation before the last change: undo a bad add
+    /// (exit 0: done, 2: error).
+    Rollback(PathArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// The index directory.
+    ///
+    /// `create` makes it (it must not exist, or be an empty directory);
+    /// `add` changes it. One process writes an index at a time: a second
+    /// writer gets an error, never a wait.
+    #[arg(value_name = "INDEX")]
+    pub index: PathBuf,
+
+    /// Files or directories of the batch; `-` or nothing reads standard
+    /// input.
+    ///
+    /// Read as `scan` reads them (recursively, sorted, binary files
+    /// skipped).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// The batch's name (default: the date and time, UTC).
+    ///
+    /// Shown by `index info` and in every finding against the batch's
+    /// paragraphs, e.g. `2026-12-03` for a daily scrape. Names are unique
+    /// within an index.
+    #[arg(long, value_name = "NAME", help_heading = "Index")]
+    pub name: Option<String>,
+
+    /// Add a batch whose inputs were added before.
+    ///
+    /// Without it, a batch whose inputs hold the same bytes as an earlier
+    /// batch's (a content hash of the inputs, whatever their names) is
+    /// refused. Adding one stores nothing twice: its paragraphs are all
+    /// duplicates of the earlier batch's.
+    #[arg(long, help_heading = "Index")]
+    pub force: bool,
+
+    #[command(flatten)]
+    pub detect: DetectArgs,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Skip malformed records without failing.
+    ///
+    /// Malformed records are always skipped and reported; with this flag
+    /// they are warnings and do not stop the batch from being added.
+    #[arg(long, help_heading = "Input")]
+    pub skip_bad_records: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct InfoArgs {
+    /// The index directory.
+    ///
+    /// Read only; a writer may be adding to it meanwhile.
+    #[arg(value_name = "INDEX")]
+    pub index: PathBuf,
+
+    /// Output format: `text` or `json`.
+    ///
+    /// `json` has the generation, the settings and one object per batch
+    /// (name, created, paragraphs, segment files and bytes).
+    #[arg(long, value_enum, default_value_t = InfoFormat::Text, value_name = "FORMAT")]
+    pub output_format: InfoFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum InfoFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct PathArgs {
+    /// The index directory.
+    ///
+    /// `verify` only reads it; `rollback` takes the writer's lock.
+    #[arg(value_name = "INDEX")]
+    pub index: PathBuf,
+}
+
+super::shared::corpus_args!(AddArgs);
+
+pub fn run(args: IndexArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    let sub = matches
+        .subcommand()
+        .map(|(_, m)| m)
+        .expect("an index action was parsed");
+    match args.action {
+        IndexAction::Create(args) => add(args, sub, true),
+        IndexAction::Add(args) => add(args, sub, false),
+        IndexAction::Info(args) => info(&args),
+        IndexAction::Verify(args) => verify(&args.index),
+        IndexAction::Rollback(args) => {
+            let generation = library::rollback(&args.index)?;
+            eprintln!(
+                "{}: back to the batches before the last change (generation {generation})",
+                args.index.display()
+            );
+            Ok(Status::Clean)
+        }
+    }
+}
+
+/// Opens the index at `path` for a scan with `shared`'s settings.
+pub fn open_for(path: &Path, shared: &config::Shared) -> anyhow::Result<Index> {
+    let index = Index::open(path)?;
+    index
+        .settings()
+        .check(&Settings::of(&shared.config, &shared.options)?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(index)
+}
+
+fn add(mut args: AddArgs, matches: &clap::ArgMatches, create: bool) -> anyhow::Result<Status> {
+    let (shared, config_file) = shared_settings(&mut args, matches)?;
+    set_threads(args.run.threads)?;
+    let own: Vec<&Path> = config_file.iter().map(|p| p.as_path()).collect();
+    let (found, path_problems) =
+        inputs::collect(&args.paths, shared.input_format, &shared.select, &own);
+    let (inputs, _origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+    print_problems(&path_problems);
+    if path_problems.iter().any(|p| !p.is_warning()) {
+        anyhow::bail!("the batch was not added: some of its inputs could not be read");
+    }
+    let created = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let options = AddOptions {
+        name: args.name.clone(),
+        created,
+        force: args.force,
+        skip_bad_records: shared.skip_bad_records,
+    };
+    if create {
+        library::create(&args.index, &shared.config, &shared.options)?;
+    }
+    let bar = progress::Bar::new(!args.run.quiet);
+    let mut added = match library::add(
+        &args.index,
+        &inputs,
+        &shared.config,
+        &shared.options,
+        &bar,
+        &options,
+    ) {
+        Ok(added) => added,
+        Err(e) if create => {
+            // Nothing of the batch is in it: leave no empty index behind.
+            library::remove_new(&args.index);
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if shared.skip_bad_records {
+        super::shared::skip_bad_records(&mut added.report);
+    }
+    print_diagnostics(&added.report);
+    if args.run.verbose {
+        super::shared::print_timings(&added.report);
+    }
+    let s = &added.report.summary;
+    if !args.run.quiet {
+        eprintln!(
+            "{}: added batch {:?}: {} of {} paragraphs kept ({} duplicates: {} of earlier \
+             batches); the index holds {} paragraphs in {} batches",
+            args.index.display(),
+            added.batch,
+            added.stored,
+            s.fingerprinted,
+            s.duplicate_paragraphs,
+            added.against_index,
+            added.total_paragraphs,
+            added.batches,
+        );
+    }
+    let errors = added.report.diagnostics.iter().any(|d| !d.is_warning());
+    Ok(if errors { Status::Error } else { Status::Clean })
+}
+
+fn info(args: &InfoArgs) -> anyhow::Result<Status> {
+    let index = Index::open(&args.index)?;
+    let batches = index.batches();
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    match args.output_format {
+        InfoFormat::Json => {
+            let settings: serde_json::Map<String, serde_json::Value> = index
+                .settings()
+                .pairs()
+                .map(|(k, v)| (k.to_owned(), json!(v)))
+                .collect();
+            let batches: Vec<_> = batches
+                .iter()
+                .map(|b| {
+                    json!({
+                        "name": b.name,
+                        "created": b.created,
+                        "paragraphs": b.paragraphs,
+                        "segments": b.segments,
+                        "bytes": b.bytes,
+                    })
+                })
+                .collect();
+            let doc = json!({
+                "index": args.index.display().to_string(),
+                "generation": index.generation(),
+                "paragraphs": index.paragraphs(),
+                "bytes": index.bytes(),
+                "settings": settings,
+                "batches": batches,
+            });
+            serde_json::to_writer_pretty(&mut out, &doc)?;
+            writeln!(out)?;
+        }
+        InfoFormat::Text => {
+            writeln!(
+                out,
+                "{}: generation {}, {} paragraphs in {} batches, {} bytes",
+                args.index.display(),
+                index.generation(),
+                index.paragraphs(),
+                batches.len(),
+                index.bytes()
+            )?;
+            for b in &batches {
+                writeln!(
+                    out,
+                    "  {}  created {}  {} paragraphs  {} segments  {} bytes",
+                    b.name,
+                    library::utc_time(b.created),
+                    b.paragraphs,
+                    b.segments,
+                    b.bytes
+                )?;
+            }
+            writeln!(out, "settings:")?;
+            for (k, v) in index.settings().pairs() {
+                writeln!(out, "  {k}={v}")?;
+            }
+        }
+    }
+    out.flush()?;
+    Ok(Status::Clean)
+}
+
+fn verify(path: &Path) -> anyhow::Result<Status> {
+    let index = Index::open(path)?;
+    match index.verify() {
+        Ok(()) => {
+            println!(
+                "{}: intact: generation {}, {} paragraphs in {} batches, every checksum and table \
+                 checked",
+                path.display(),
+                index.generation(),
+                index.paragraphs(),
+                index.batches().len()
+            );
+            Ok(Status::Clean)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            Ok(Status::Error)
+        }
+    }
+}

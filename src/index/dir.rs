@@ -1,0 +1,462 @@
+//! The index directory: generations, the writer's lock, the commit
+//! protocol and the cleanup of files no generation needs.
+//!
+//! The pattern is tantivy's and Lucene's: immutable segment files and one
+//! manifest per generation. A commit (1) finishes every new segment file
+//! (written under a temporary name, synced, renamed), (2) syncs the
+//! directory, (3) writes the next manifest the same way, (4) syncs the
+//! directory again. The newest manifest is the index, so a process killed
+//! at any point leaves the old generation or the new one, whole: a
+//! manifest appears under its name only complete, and it appears only
+//! after the segments it names are on disk.
+//!
+//! One writer at a time: a writer holds an exclusive lock on `LOCK` (an
+//! OS file lock, released when the process ends however it ends, so a
+//! killed writer leaves no stale lock); a second writer gets an error at
+//! once. Readers take no part in that lock: each holds a shared lock on
+//! its generation's manifest for as long as it reads, and the writer's
+//! cleanup deletes an old generation (its manifest, then the segments no
+//! remaining manifest names) only if it can lock that manifest
+//! exclusively, so files are never removed under a reader. The newest
+//! [`KEEP_GENERATIONS`] generations are kept, so that `index rollback` has
+//! history to return to.
+
+use super::file::{FileInfo, FileWriter, IndexFile, sync_dir};
+use super::manifest::{self, Manifest};
+use super::segment;
+use crate::Error;
+use std::collections::BTreeSet;
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The writer's lock file.
+pub const LOCK: &str = "LOCK";
+
+/// Generations kept after a commit (the newest included).
+pub const KEEP_GENERATIONS: usize = 4;
+
+fn err(dir: &Path, what: impl std::fmt::Display) -> Error {
+    Error::index(format!("{}: {what}", dir.display()))
+}
+
+/// A generation opened for reading: its manifest and its segment files,
+/// the manifest locked shared so that no writer's cleanup removes them.
+#[derive(Debug)]
+pub struct Snapshot {
+    dir: PathBuf,
+    manifest: Manifest,
+    /// Per batch, its segment files, opened.
+    files: Vec<Vec<IndexFile>>,
+    _lock: File,
+}
+
+impl Snapshot {
+    /// Opens the newest generation of the index in `dir`.
+    ///
+    /// # Errors
+    ///
+    /// `dir` is missing, is a file or holds no manifest; a file the
+    /// manifest names is missing, damaged or not the one it names.
+    pub fn open(dir: &Path) -> Result<Snapshot, Error> {
+        match fs::metadata(dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(err(
+                    dir,
+                    "no such index (make one with `neardup index create`)",
+                ));
+            }
+            Err(e) => return Err(err(dir, e)),
+            Ok(m) if !m.is_dir() => {
+                return Err(err(
+                    dir,
+                    "is a file, not an index (an index is a directory)",
+                ));
+            }
+            Ok(_) => {}
+        }
+        // A cleanup may remove an old generation between the listing and
+        // the open; the newest is never removed, so a second look finds it.
+        let mut last = None;
+        for _ in 0..3 {
+            let g = generations(dir)?
+                .last()
+                .copied()
+                .ok_or_else(|| err(dir, "is not a neardup index: it holds no gen-*.ndm file"))?;
+            match Snapshot::open_generation(dir, g) {
+                Err(e) if e.kind() == crate::ErrorKind::Io => last = Some(e),
+                other => return other,
+            }
+        }
+        Err(last.expect("three tries"))
+    }
+
+    fn open_generation(dir: &Path, g: u64) -> Result<Snapshot, Error> {
+        let path = dir.join(manifest::file_name(g));
+        let lock = match File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::io(&path.display().to_string(), e));
+            }
+            Err(e) => return Err(err(&path, e)),
+        };
+        lock.lock_shared().map_err(|e| err(&path, e))?;
+        let file = IndexFile::open(&path, manifest::KIND)?;
+        let manifest = Manifest::read(&file)?;
+        if manifest.generation != g {
+            return Err(err(&path, "damaged: it names another generation"));
+        }
+        let mut files = Vec::with_capacity(manifest.batches.len());
+        for batch in &manifest.batches {
+            let mut opened = Vec::with_capacity(batch.files.len());
+            for info in &batch.files {
+                let f = IndexFile::open(&dir.join(&info.name), segment::KIND)?;
+                if f.len() != info.len || f.checksum() != info.checksum {
+                    return Err(err(
+                        f.path(),
+                        "is not the file the manifest names (replaced or damaged)",
+                    ));
+                }
+                opened.push(f);
+            }
+            files.push(opened);
+        }
+        Ok(Snapshot {
+            dir: dir.to_owned(),
+            manifest,
+            files,
+            _lock: lock,
+        })
+    }
+
+    /// The generation's manifest.
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// The index directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Takes the segment files, per batch, out of the snapshot (the
+    /// manifest stays locked while the snapshot lives).
+    pub fn take_files(&mut self) -> Vec<Vec<IndexFile>> {
+        std::mem::take(&mut self.files)
+    }
+}
+
+/// The generations whose manifests are in `dir`, ascending.
+fn generations(dir: &Path) -> Result<Vec<u64>, Error> {
+    let mut out: Vec<u64> = fs::read_dir(dir)
+        .map_err(|e| err(dir, e))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| manifest::generation_of(&e.file_name().to_string_lossy()))
+        .collect();
+    out.sort_unstable();
+    Ok(out)
+}
+
+/// Makes a new, empty index (generation 0) in `dir`, which must not
+/// exist or be an empty directory.
+///
+/// # Errors
+///
+/// `dir` is a file or a directory with something in it, or writing
+/// failed.
+pub fn create(dir: &Path, settings: &[u8]) -> Result<(), Error> {
+    match fs::metadata(dir) {
+        Ok(m) if !m.is_dir() => return Err(err(dir, "exists and is a file")),
+        Ok(_) => {
+            let mut entries = fs::read_dir(dir).map_err(|e| err(dir, e))?;
+            if entries.next().is_some() {
+                return Err(err(
+                    dir,
+                    "exists and is not empty: an index is made in a new directory \
+                     (to add a batch to an index, use `neardup index add`)",
+                ));
+            }
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
+            if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+                sync_dir(parent).map_err(|e| err(parent, e))?;
+            }
+        }
+        Err(e) => return Err(err(dir, e)),
+    }
+    let writer = Writer::lock(dir)?;
+    let first = Manifest {
+        generation: 0,
+        parent: None,
+        settings: settings.to_vec(),
+        batches: Vec::new(),
+    };
+    writer.write_manifest(&first)?;
+    Ok(())
+}
+
+/// Removes what [`create`] made in `dir` (after a first batch failed),
+/// and `dir` itself if nothing else is in it.
+pub fn remove_new(dir: &Path) {
+    if let Ok(entries) = fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if name == LOCK
+                || name.starts_with("seg-")
+                || name.starts_with(".tmp-")
+                || manifest::generation_of(&name).is_some()
+            {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+    let _ = fs::remove_dir(dir);
+}
+
+/// The one writer of an index: holds `LOCK` until dropped.
+#[derive(Debug)]
+pub struct Writer {
+    dir: PathBuf,
+    _lock: File,
+    files: u32,
+}
+
+impl Writer {
+    fn lock(dir: &Path) -> Result<Writer, Error> {
+        let path = dir.join(LOCK);
+        let lock = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| err(dir, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(err(
+                    dir,
+                    "is being written by another process (LOCK is held); try again when it \
+                     finishes",
+                ));
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(err(&path, e)),
+        }
+        Ok(Writer {
+            dir: dir.to_owned(),
+            _lock: lock,
+            files: 0,
+        })
+    }
+
+    /// Takes the writer's lock of the index in `dir` and opens its newest
+    /// generation. Files a killed writer left behind (temporary files,
+    /// segments no manifest names) are removed first.
+    ///
+    /// # Errors
+    ///
+    /// Another process holds the lock, or the index does not open.
+    pub fn open(dir: &Path) -> Result<(Writer, Snapshot), Error> {
+        // The snapshot's checks name a missing directory or a file better
+        // than the lock's open would.
+        drop(Snapshot::open(dir)?);
+        let writer = Writer::lock(dir)?;
+        writer.remove_unused();
+        let snapshot = Snapshot::open(dir)?;
+        Ok((writer, snapshot))
+    }
+
+    /// A writer of a new segment file for generation `generation`.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be created.
+    pub fn new_file(&mut self, generation: u64) -> Result<FileWriter, Error> {
+        let name = format!("seg-{generation:020}-{:04}.ndx", self.files);
+        self.files += 1;
+        FileWriter::create(&self.dir, &name, segment::KIND).map_err(|e| err(&self.dir, e))
+    }
+
+    /// Commits `manifest` (whose segment files are all finished) as the
+    /// index's newest generation, then removes old generations no reader
+    /// holds, keeping [`KEEP_GENERATIONS`].
+    ///
+    /// # Errors
+    ///
+    /// Writing or syncing failed; the previous generation is then still
+    /// the index.
+    pub fn commit(&self, manifest: &Manifest) -> Result<(), Error> {
+        sync_dir(&self.dir).map_err(|e| err(&self.dir, e))?;
+        self.write_manifest(manifest)?;
+        self.cleanup();
+        Ok(())
+    }
+
+    fn write_manifest(&self, manifest: &Manifest) -> Result<FileInfo, Error> {
+        let info = manifest.write(&self.dir).map_err(|e| {
+            err(
+                &self.dir,
+                format!(
+                    "writing generation {}: {e} (the index is unchanged)",
+                    manifest.generation
+                ),
+            )
+        })?;
+        sync_dir(&self.dir).map_err(|e| err(&self.dir, e))?;
+        Ok(info)
+    }
+
+    /// Deletes the generations before the newest [`KEEP_GENERATIONS`]
+    /// that no reader holds, then the files no manifest names.
+    fn cleanup(&self) {
+        let Ok(gens) = generations(&self.dir) else {
+            return;
+        };
+        let old = gens.len().saturating_sub(KEEP_GENERATIONS);
+        for &g in &gens[..old] {
+            let path = self.dir.join(manifest::file_name(g));
+            if let Ok(f) = File::open(&path)
+                && f.try_lock().is_ok()
+            {
+                let _ = fs::remove_file(&path);
+            }
+        }
+        self.remove_unused();
+    }
+
+    /// Removes segment files no manifest in the directory names, and
+    /// temporary files. Only a writer does this.
+    fn remove_unused(&self) {
+        let Ok(gens) = generations(&self.dir) else {
+            return;
+        };
+        let mut named = BTreeSet::new();
+        for g in gens {
+            let path = self.dir.join(manifest::file_name(g));
+            let Ok(file) = IndexFile::open(&path, manifest::KIND) else {
+                // A manifest that cannot be read may still name files:
+                // remove nothing.
+                return;
+            };
+            let Ok(m) = Manifest::read(&file) else {
+                return;
+            };
+            named.extend(
+                m.batches
+                    .iter()
+                    .flat_map(|b| b.files.iter().map(|f| f.name.clone())),
+            );
+        }
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ours = name.starts_with(".tmp-") || name.starts_with("seg-");
+            if ours && !named.contains(&name) {
+                let _ = fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+/// The batches of generation `g` of the index in `dir`.
+pub(super) fn batches_of(dir: &Path, g: u64) -> Result<Manifest, Error> {
+    let path = dir.join(manifest::file_name(g));
+    let file = IndexFile::open(&path, manifest::KIND).map_err(|e| {
+        Error::index(format!(
+            "{e} (generation {g} is no longer kept: only the newest {KEEP_GENERATIONS} are)"
+        ))
+    })?;
+    Manifest::read(&file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A writer killed after writing a segment but before its manifest
+    /// (here: dropped without committing, its files left as a killed
+    /// process leaves them) leaves the old generation; the next writer
+    /// removes the leftovers and reuses their names.
+    #[test]
+    fn leftovers_of_a_killed_writer_are_ignored_then_removed() {
+        let d = std::env::temp_dir().join(format!("neardup-dir-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        create(&d, b"settings").unwrap();
+        let (mut writer, snapshot) = Writer::open(&d).unwrap();
+        assert_eq!(snapshot.manifest().generation, 0);
+        let mut f = writer.new_file(1).unwrap();
+        let mut s = f.section(*b"X\0\0\0\0\0\0\0");
+        s.write_all(b"data").unwrap();
+        s.finish().unwrap();
+        f.finish().unwrap();
+        fs::write(d.join(".tmp-1-2-seg"), b"half a file").unwrap();
+        drop((writer, snapshot));
+        let names = || -> BTreeSet<String> {
+            fs::read_dir(&d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        };
+        assert!(names().contains("seg-00000000000000000001-0000.ndx"));
+        assert_eq!(Snapshot::open(&d).unwrap().manifest().generation, 0);
+        let (mut writer, snapshot) = Writer::open(&d).unwrap();
+        assert_eq!(
+            names(),
+            ["LOCK", "gen-00000000000000000000.ndm"]
+                .map(String::from)
+                .into()
+        );
+        let f = writer.new_file(1).unwrap();
+        let info = f.finish().unwrap();
+        let mut next = snapshot.manifest().clone();
+        next.generation = 1;
+        next.parent = Some(0);
+        next.batches.push(manifest::Batch {
+            name: "b".into(),
+            created: 0,
+            digest: 0,
+            paragraphs: 0,
+            files: vec![info],
+        });
+        writer.commit(&next).unwrap();
+        drop((writer, snapshot));
+        assert_eq!(Snapshot::open(&d).unwrap().manifest(), &next);
+        // A second writer is refused while one holds the lock.
+        let held = Writer::open(&d).unwrap();
+        let err = Writer::open(&d).unwrap_err();
+        assert!(err.to_string().contains("LOCK is held"), "{err}");
+        drop(held);
+        fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// Old generations go once no reader holds them; a reader's files
+    /// stay while it reads.
+    #[test]
+    fn cleanup_keeps_what_readers_hold() {
+        let d = std::env::temp_dir().join(format!("neardup-clean-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&d);
+        create(&d, b"settings").unwrap();
+        let reader = Snapshot::open(&d).unwrap();
+        for g in 1..=(KEEP_GENERATIONS as u64 + 3) {
+            let (writer, snapshot) = Writer::open(&d).unwrap();
+            let mut next = snapshot.manifest().clone();
+            next.generation = g;
+            next.parent = Some(g - 1);
+            writer.commit(&next).unwrap();
+        }
+        let gens = generations(&d).unwrap();
+        assert!(gens.contains(&0), "the reader's generation stays: {gens:?}");
+        assert_eq!(gens.len(), KEEP_GENERATIONS + 1, "{gens:?}");
+        drop(reader);
+        let (writer, snapshot) = Writer::open(&d).unwrap();
+        let mut next = snapshot.manifest().clone();
+        next.generation += 1;
+        writer.commit(&next).unwrap();
+        assert_eq!(generations(&d).unwrap().len(), KEEP_GENERATIONS);
+        fs::remove_dir_all(&d).unwrap();
+    }
+}

@@ -1,0 +1,496 @@
+//! The persistent index: every batch's kept paragraphs, so that each new
+//! batch (today's scrape) is checked against everything kept before
+//! without reading it again.
+//!
+//! An index is a directory of immutable segment files and one manifest per
+//! generation ([`dir`], the tantivy/Lucene pattern): adding a batch scans
+//! it against the index and itself ([`crate::pipeline::scan_with`] with
+//! the index as its [`Prior`]), writes the batch's kept paragraphs as new
+//! segments ([`segment`]) and commits a new generation. The verdicts are
+//! those of one scan of every batch in order: an index stores only kept
+//! paragraphs, and the no-chaining rule only ever compares with kept
+//! paragraphs, so nothing is lost; every comparison is the exact Jaccard
+//! similarity of shingle sets computed again from the stored token hashes,
+//! never an estimate.
+//!
+//! Every file is versioned and checksummed ([`file`](mod@file)); an index made with
+//! other settings ([`Settings`]) is refused, naming the setting.
+//!
+//! # Example
+//!
+//! ```
+//! use neardup::corpus::{Format, Input, MemorySource};
+//! use neardup::index::{self, AddOptions, Index};
+//! use neardup::pipeline::prior::Prior;
+//! use neardup::pipeline::{scan_with, Extras, ScanOptions, Silent};
+//! use neardup::Config;
+//!
+//! let dir = std::env::temp_dir().join(format!("neardup-doc-{}", std::process::id()));
+//! let (config, options) = (Config::default(), ScanOptions::default());
+//! let day = |name: &str, text: &str| vec![Input::new(MemorySource::new(name, text), Format::Text)];
+//! index::create(&dir, &config, &options)?;
+//! let monday = day("mon.txt", "The ferry to Inish Mor was cancelled again on Friday morning.\n");
+//! let add = AddOptions { name: Some("monday".into()), created: 0, force: false, skip_bad_records: false };
+//! index::add(&dir, &monday, &config, &options, &Silent, &add)?;
+//!
+//! let index = Index::open(&dir)?;
+//! let tuesday = day("tue.txt", "The ferry to Inish Mor was cancelled again on Friday morning!\n");
+//! let extras = Extras { prior: Some(&index as &dyn Prior), ..Extras::default() };
+//! let report = scan_with(&tuesday, &config, &options, &Silent, extras)?;
+//! let kept = &report.clusters[0].kept.location;
+//! assert_eq!((kept.path.as_ref(), kept.batch.as_deref()), ("mon.txt", Some("monday")));
+//! # drop(index);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), neardup::Error>(())
+//! ```
+
+pub mod dir;
+pub mod file;
+pub mod manifest;
+pub mod segment;
+mod settings;
+
+pub use settings::Settings;
+
+use crate::corpus::Input;
+use crate::hash::Xxh3Stream;
+use crate::pipeline::prior::{Prior, PriorParagraph};
+use crate::pipeline::{Extras, Progress, ScanOptions, scan_with};
+use crate::report::Report;
+use crate::{Config, Error, ErrorKind};
+use dir::{Snapshot, Writer};
+use manifest::{Batch, Manifest};
+use rayon::prelude::*;
+use segment::{Segment, SegmentBuilder};
+use std::io::Read;
+use std::path::Path;
+use std::sync::Arc;
+
+/// An index opened for reading: its newest generation when opened, which
+/// it keeps reading while a writer adds the next.
+pub struct Index {
+    snapshot: Snapshot,
+    settings: Settings,
+    segments: Vec<Segment>,
+    /// The first row of each segment.
+    bases: Vec<u64>,
+    rows: u64,
+}
+
+/// One batch of an index, as [`Index::batches`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BatchInfo {
+    /// Its name.
+    pub name: String,
+    /// When it was added (seconds since the Unix epoch).
+    pub created: i64,
+    /// Its kept paragraphs.
+    pub paragraphs: u64,
+    /// Its segment files.
+    pub segments: usize,
+    /// The bytes of its segment files.
+    pub bytes: u64,
+}
+
+impl Index {
+    /// Opens the index in `dir`.
+    ///
+    /// # Errors
+    ///
+    /// `dir` is not an index, or a file of it is missing, damaged or of a
+    /// later version.
+    pub fn open(dir: &Path) -> Result<Index, Error> {
+        Index::from_snapshot(Snapshot::open(dir)?)
+    }
+
+    fn from_snapshot(mut snapshot: Snapshot) -> Result<Index, Error> {
+        let settings = Settings::decode(&snapshot.manifest().settings)
+            .map_err(|e| Error::index(format!("{}: {}", snapshot.dir().display(), e.message())))?;
+        let bands: usize = settings
+            .pairs()
+            .find(|(k, _)| *k == "bands")
+            .and_then(|(_, v)| v.parse().ok())
+            .ok_or_else(|| Error::index("the index's settings name no band count"))?;
+        let files = snapshot.take_files();
+        let (mut segments, mut bases, mut rows, mut docs) = (Vec::new(), Vec::new(), 0u64, 0u32);
+        for (batch, files) in snapshot.manifest().batches.iter().zip(files) {
+            let name: Arc<str> = Arc::from(batch.name.as_str());
+            let mut in_batch = 0;
+            for file in files {
+                let segment = Segment::open(file, name.clone(), docs)?;
+                if segment.bands() != bands {
+                    return Err(Error::index(format!(
+                        "a segment of batch {} has {} bands, the index {bands}: it is damaged",
+                        batch.name,
+                        segment.bands()
+                    )));
+                }
+                bases.push(rows);
+                rows += segment.rows;
+                in_batch += segment.rows;
+                docs = u32::try_from(u64::from(docs) + segment.docs)
+                    .map_err(|_| Error::limit("more than 4,294,967,295 documents in an index"))?;
+                segments.push(segment);
+            }
+            if in_batch != batch.paragraphs {
+                return Err(Error::index(format!(
+                    "{}: batch {} should hold {} paragraphs, its segments hold {in_batch}: \
+                     the index is damaged",
+                    snapshot.dir().display(),
+                    batch.name,
+                    batch.paragraphs
+                )));
+            }
+        }
+        Ok(Index {
+            snapshot,
+            settings,
+            segments,
+            bases,
+            rows,
+        })
+    }
+
+    /// The settings it was made with.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The generation opened.
+    pub fn generation(&self) -> u64 {
+        self.snapshot.manifest().generation
+    }
+
+    /// The paragraphs it holds.
+    pub fn paragraphs(&self) -> u64 {
+        self.rows
+    }
+
+    /// The bytes of its segment files.
+    pub fn bytes(&self) -> u64 {
+        self.manifest()
+            .batches
+            .iter()
+            .flat_map(|b| &b.files)
+            .map(|f| f.len)
+            .sum()
+    }
+
+    fn manifest(&self) -> &Manifest {
+        self.snapshot.manifest()
+    }
+
+    /// Its batches, oldest first.
+    pub fn batches(&self) -> Vec<BatchInfo> {
+        self.manifest()
+            .batches
+            .iter()
+            .map(|b| BatchInfo {
+                name: b.name.clone(),
+                created: b.created,
+                paragraphs: b.paragraphs,
+                segments: b.files.len(),
+                bytes: b.files.iter().map(|f| f.len).sum(),
+            })
+            .collect()
+    }
+
+    /// Checks every checksum of every file, and that every table is in
+    /// order and in bounds and every paragraph's tokens give its content
+    /// hash.
+    ///
+    /// # Errors
+    ///
+    /// The first problem, naming its file.
+    pub fn verify(&self) -> Result<(), Error> {
+        self.segments.par_iter().try_for_each(Segment::verify)
+    }
+
+    fn locate(&self, row: u64) -> Result<(&Segment, u32), Error> {
+        let i = self.bases.partition_point(|&b| b <= row);
+        match i
+            .checked_sub(1)
+            .map(|i| (&self.segments[i], row - self.bases[i]))
+        {
+            Some((s, local)) if local < s.rows => Ok((s, local as u32)),
+            _ => Err(Error::index(format!("no row {row} in the index"))),
+        }
+    }
+}
+
+impl Prior for Index {
+    fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u64)>, Error> {
+        let per_segment: Vec<Vec<(u32, u64)>> = self
+            .segments
+            .par_iter()
+            .zip(&self.bases)
+            .map(|(s, &base)| {
+                Ok(s.matches(band, keys)?
+                    .into_iter()
+                    .map(|(k, r)| (k, base + u64::from(r)))
+                    .collect())
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(per_segment.into_iter().flatten().collect())
+    }
+
+    fn content(&self, row: u64) -> Result<u64, Error> {
+        let (s, r) = self.locate(row)?;
+        s.content(r)
+    }
+
+    fn paragraph(&self, row: u64) -> Result<PriorParagraph, Error> {
+        let (s, r) = self.locate(row)?;
+        s.paragraph(r)
+    }
+}
+
+/// Makes a new, empty index in `dir` for `config` and `options`.
+///
+/// # Errors
+///
+/// `dir` exists and is not an empty directory, the settings cannot have an
+/// index ([`Settings::of`]), or writing failed.
+pub fn create(dir: &Path, config: &Config, options: &ScanOptions) -> Result<(), Error> {
+    let settings = Settings::of(config, options)?;
+    dir::create(dir, settings.as_bytes())
+}
+
+/// Removes what [`create`] made in `dir`, after its first batch failed.
+pub fn remove_new(dir: &Path) {
+    dir::remove_new(dir);
+}
+
+/// How [`add`] adds a batch.
+#[derive(Clone, Debug)]
+pub struct AddOptions {
+    /// The batch's name, unique in the index; `None` names it by its
+    /// creation time (`2026-12-03T06:00:00Z`, with `-2`, `-3` ... after
+    /// it if a batch of that second exists).
+    pub name: Option<String>,
+    /// When it is added (seconds since the Unix epoch), as recorded.
+    pub created: i64,
+    /// Add inputs whose bytes were added before.
+    pub force: bool,
+    /// Add the batch although some of its records are malformed (they
+    /// are skipped, as a scan skips them).
+    pub skip_bad_records: bool,
+}
+
+/// What [`add`] did.
+#[derive(Debug)]
+pub struct Added {
+    /// The scan of the batch against the index and itself.
+    pub report: Report,
+    /// The batch's name.
+    pub batch: String,
+    /// Its paragraphs stored: those the scan kept.
+    pub stored: u64,
+    /// Its duplicates of paragraphs of earlier batches.
+    pub against_index: u64,
+    /// The paragraphs the index holds now.
+    pub total_paragraphs: u64,
+    /// Its batches now.
+    pub batches: usize,
+    /// The generation committed.
+    pub generation: u64,
+}
+
+/// Scans `inputs` against the index in `dir` and themselves, then adds
+/// their kept paragraphs as a new batch, in one crash-safe commit.
+///
+/// # Errors
+///
+/// The index is locked by another writer, does not open, has other
+/// settings, already has a batch of that name or (without `force`) of the
+/// same inputs; an input could not be read (nothing is added then); or
+/// writing failed (the index is then unchanged).
+pub fn add(
+    dir: &Path,
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+    add: &AddOptions,
+) -> Result<Added, Error> {
+    let run_settings = Settings::of(config, options)?;
+    let (mut writer, snapshot) = Writer::open(dir)?;
+    let index = Index::from_snapshot(snapshot)?;
+    index
+        .settings
+        .check(&run_settings)
+        .map_err(|e| Error::index(format!("{}: {}", dir.display(), e.message())))?;
+    let batches = &index.manifest().batches;
+    let taken = |name: &str| batches.iter().any(|b| b.name == name);
+    let name = match &add.name {
+        Some(name) if taken(name) => {
+            return Err(Error::index(format!(
+                "{}: a batch named {name:?} exists: give the new one another name (--name)",
+                dir.display(),
+            )));
+        }
+        Some(name) => name.clone(),
+        None => {
+            let base = utc_time(add.created);
+            let mut name = base.clone();
+            for n in 2.. {
+                if !taken(&name) {
+                    break;
+                }
+                name = format!("{base}-{n}");
+            }
+            name
+        }
+    };
+    let digest = digest(inputs)?;
+    if !add.force
+        && let Some(b) = batches.iter().find(|b| b.digest == digest)
+    {
+        return Err(Error::index(format!(
+            "{}: these inputs were added before, as batch {:?}; give --force to add them again \
+             (nothing is stored twice: their paragraphs are duplicates of that batch's)",
+            dir.display(),
+            b.name
+        )));
+    }
+    let generation = index.generation() + 1;
+    let bands = config.lsh().bands();
+    let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation));
+    let extras = Extras {
+        prior: Some(&index),
+        kept: Some(&mut builder),
+        cache: None,
+    };
+    let report = scan_with(inputs, config, options, progress, extras)?;
+    let problems: Vec<&Error> = report
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            let skipped = add.skip_bad_records && d.kind() == ErrorKind::Record;
+            !(d.is_warning() || skipped)
+        })
+        .collect();
+    if let Some(first) = problems.first() {
+        return Err(Error::index(format!(
+            "{}: the batch was not added: {} problem(s) with its inputs, the first: {first}{}",
+            dir.display(),
+            problems.len(),
+            if first.kind() == ErrorKind::Record {
+                " (--skip-bad-records adds the batch without the malformed records)"
+            } else {
+                ""
+            }
+        )));
+    }
+    let files = builder.finish()?;
+    let stored: u64 = files.iter().map(|(_, rows)| rows).sum();
+    let mut manifest = index.manifest().clone();
+    manifest.generation = generation;
+    manifest.parent = Some(index.generation());
+    manifest.batches.push(Batch {
+        name: name.clone(),
+        created: add.created,
+        digest,
+        paragraphs: stored,
+        files: files.into_iter().map(|(info, _)| info).collect(),
+    });
+    writer.commit(&manifest)?;
+    let against_index = report
+        .clusters
+        .iter()
+        .filter(|c| c.kept.location.batch.is_some())
+        .map(|c| c.duplicates.len() as u64)
+        .sum();
+    Ok(Added {
+        report,
+        batch: name,
+        stored,
+        against_index,
+        total_paragraphs: index.rows + stored,
+        batches: manifest.batches.len(),
+        generation,
+    })
+}
+
+/// Returns the index in `dir` to the batches of the generation before its
+/// newest (undoing the last add), as a new generation.
+///
+/// # Errors
+///
+/// The index is locked or does not open, the newest generation is the
+/// first, or its parent is no longer kept.
+pub fn rollback(dir: &Path) -> Result<u64, Error> {
+    let (writer, snapshot) = Writer::open(dir)?;
+    let current = snapshot.manifest();
+    let parent = current.parent.ok_or_else(|| {
+        Error::index(format!(
+            "{}: nothing to roll back: generation {} is the first",
+            dir.display(),
+            current.generation
+        ))
+    })?;
+    let restored = dir::batches_of(dir, parent)?;
+    let manifest = Manifest {
+        generation: current.generation + 1,
+        parent: restored.parent,
+        settings: restored.settings,
+        batches: restored.batches,
+    };
+    // The restored generation's files are still there: a manifest kept
+    // names them, and cleanup removes only what no manifest names.
+    drop(Index::from_snapshot(snapshot)?);
+    writer.commit(&manifest)?;
+    Ok(manifest.generation)
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (UTC), without a date crate.
+///
+/// # Example
+///
+/// ```
+/// assert_eq!(neardup::index::utc_time(1_796_256_000), "2026-12-03T00:00:00Z");
+/// ```
+pub fn utc_time(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+/// A hash of the inputs' bytes (not their names), in order.
+fn digest(inputs: &[Input]) -> Result<u64, Error> {
+    let mut all = Xxh3Stream::new(0);
+    let mut buf = vec![0u8; 1 << 16];
+    for input in inputs {
+        let name = input.source.name();
+        let mut r = input.source.open().map_err(|e| Error::io(name, e))?;
+        let mut one = Xxh3Stream::new(0);
+        let mut len = 0u64;
+        loop {
+            let n = match r.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::io(name, e)),
+            };
+            one.update(&buf[..n]);
+            len += n as u64;
+        }
+        all.update(&len.to_le_bytes());
+        all.update(&one.digest().to_le_bytes());
+    }
+    Ok(all.digest())
+}

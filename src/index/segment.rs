@@ -1,0 +1,629 @@
+//! Segments: the kept paragraphs of one batch (or of a part of it), in one
+//! immutable file of sections ([`super::file`]).
+//!
+//! What a segment holds per paragraph is what a later scan needs to treat
+//! it as an earlier, kept paragraph without its text: its content hash,
+//! its 32-bit band keys (in one table per band, sorted by key, so a batch
+//! finds its candidates by merging its own sorted keys with the table),
+//! its token hashes (so the exact shingle set, and with it the exact
+//! similarity, can be computed again: verification is as exact as in a
+//! one-shot scan, not an estimate) and where it was found.
+//!
+//! Token hashes take 8 bytes each; stored as numbers into a per-segment
+//! dictionary ordered by frequency, LEB128-coded, a token of news prose
+//! takes under 2 bytes. The full layout, section by section, is in
+//! `docs/index-format.md`; every number is little-endian.
+//!
+//! | section | content |
+//! |---|---|
+//! | `META` | segment version u32, bands u32, rows u64, documents u64, strings u64, dictionary entries u64 |
+//! | `PARAS` | per row: content hash u64, token offset u64 (into `TOKSEQ`), document u32, paragraph u32, line u64, start u64, end u64 (48 bytes) |
+//! | `DOCS` | per document: path u32, id u32 (`u32::MAX`: the path), url u32 (`u32::MAX`: none), input u32, first line u64 (24 bytes) |
+//! | `STROFF`, `STRDATA` | the strings: `strings + 1` offsets u64 into the UTF-8 bytes |
+//! | `DICT` | the token hashes u64, most frequent first (ties by hash) |
+//! | `TOKSEQ` | per row, its tokens' dictionary numbers as LEB128 |
+//! | `BAND0000` ... | per band: (key u32, row u32) for every row, sorted by key, then row |
+
+use super::file::{FileInfo, FileWriter, IndexFile};
+use crate::Error;
+use crate::id::{DocId, InputId};
+use crate::pipeline::prior::{KeptParagraph, KeptSink, PriorParagraph};
+use crate::report::Location;
+use ahash::AHashMap;
+use std::io::Write;
+use std::sync::{Arc, OnceLock};
+
+/// The file kind of a segment.
+pub const KIND: [u8; 4] = *b"SEGM";
+
+/// The version of what a segment's sections hold (the container has its
+/// own, [`super::file::FILE_VERSION`]).
+pub const SEGMENT_VERSION: u32 = 1;
+
+const META: [u8; 8] = *b"META\0\0\0\0";
+const PARAS: [u8; 8] = *b"PARAS\0\0\0";
+const DOCS: [u8; 8] = *b"DOCS\0\0\0\0";
+const STROFF: [u8; 8] = *b"STROFF\0\0";
+const STRDATA: [u8; 8] = *b"STRDATA\0";
+const DICT: [u8; 8] = *b"DICT\0\0\0\0";
+const TOKSEQ: [u8; 8] = *b"TOKSEQ\0\0";
+const PARA_BYTES: usize = 48;
+const DOC_BYTES: usize = 24;
+const NONE: u32 = u32::MAX;
+
+/// The tag of band `b`'s table.
+fn band_tag(b: usize) -> [u8; 8] {
+    let mut tag = *b"BAND0000";
+    tag[4..].copy_from_slice(format!("{:04}", b % 10_000).as_bytes());
+    tag
+}
+
+/// Token hashes held before a segment is cut at the next document: about
+/// 128 MiB of them, which bounds a writer's memory whatever the batch's
+/// size.
+pub const SEGMENT_TOKENS: usize = 1 << 24;
+
+/// One paragraph while a segment is built.
+struct Row {
+    content: u64,
+    doc: u32,
+    paragraph: u32,
+    line: u64,
+    start: u64,
+    end: u64,
+    /// End of its tokens in the builder's token buffer.
+    tokens_end: usize,
+}
+
+struct DocRow {
+    path: u32,
+    id: u32,
+    url: u32,
+    input: u32,
+    line: u64,
+}
+
+/// Writes the kept paragraphs handed to it into segment files, cutting a
+/// new segment at a document boundary once [`SEGMENT_TOKENS`] tokens are
+/// held. `create` makes each file's writer.
+pub struct SegmentBuilder<F> {
+    create: F,
+    bands: usize,
+    limit: usize,
+    rows: Vec<Row>,
+    keys: Vec<u32>,
+    tokens: Vec<u64>,
+    docs: Vec<DocRow>,
+    strings: Vec<Arc<str>>,
+    string_ids: AHashMap<Arc<str>, u32>,
+    last_doc: Option<DocId>,
+    files: Vec<(FileInfo, u64)>,
+}
+
+impl<F> SegmentBuilder<F>
+where
+    F: FnMut() -> Result<FileWriter, Error> + Send,
+{
+    /// A builder for paragraphs with `bands` band keys.
+    pub fn new(bands: usize, create: F) -> SegmentBuilder<F> {
+        SegmentBuilder::with_limit(bands, SEGMENT_TOKENS, create)
+    }
+
+    /// [`new`](Self::new), cutting segments after `limit` tokens (tests
+    /// use small limits to get many segments).
+    pub fn with_limit(bands: usize, limit: usize, create: F) -> SegmentBuilder<F> {
+        SegmentBuilder {
+            create,
+            bands,
+            limit: limit.max(1),
+            rows: Vec::new(),
+            keys: Vec::new(),
+            tokens: Vec::new(),
+            docs: Vec::new(),
+            strings: Vec::new(),
+            string_ids: AHashMap::new(),
+            last_doc: None,
+            files: Vec::new(),
+        }
+    }
+
+    /// Writes what is held and returns every file written, with its
+    /// paragraph count.
+    ///
+    /// # Errors
+    ///
+    /// Writing a file failed.
+    pub fn finish(mut self) -> Result<Vec<(FileInfo, u64)>, Error> {
+        self.flush()?;
+        Ok(self.files)
+    }
+
+    fn string(&mut self, s: &Arc<str>) -> u32 {
+        if let Some(&id) = self.string_ids.get(s) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(s.clone());
+        self.string_ids.insert(s.clone(), id);
+        id
+    }
+
+    /// Writes the held rows as one segment.
+    fn flush(&mut self) -> Result<(), Error> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let mut file = (self.create)()?;
+        let name = file.name().to_owned();
+        let io = |e: std::io::Error| Error::index(format!("writing index segment {name}: {e}"));
+        // The dictionary: most frequent tokens get the shortest numbers.
+        let mut counts: AHashMap<u64, u32> = AHashMap::new();
+        for &t in &self.tokens {
+            *counts.entry(t).or_insert(0) += 1;
+        }
+        let mut dict: Vec<(u32, u64)> = counts.into_iter().map(|(t, c)| (c, t)).collect();
+        dict.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let number: AHashMap<u64, u32> =
+            dict.iter().zip(0u32..).map(|(&(_, t), i)| (t, i)).collect();
+        let mut seq = Vec::with_capacity(self.tokens.len() * 2);
+        let mut offsets = Vec::with_capacity(self.rows.len());
+        let mut from = 0;
+        for row in &self.rows {
+            offsets.push(seq.len() as u64);
+            for t in &self.tokens[from..row.tokens_end] {
+                leb128(&mut seq, number[t]);
+            }
+            from = row.tokens_end;
+        }
+        let mut put = |tag: [u8; 8], bytes: &[u8]| -> Result<(), Error> {
+            let mut s = file.section(tag);
+            s.write_all(bytes).map_err(io)?;
+            s.finish().map_err(io)
+        };
+        let mut meta = Vec::with_capacity(40);
+        meta.extend_from_slice(&SEGMENT_VERSION.to_le_bytes());
+        meta.extend_from_slice(&(self.bands as u32).to_le_bytes());
+        for n in [
+            self.rows.len(),
+            self.docs.len(),
+            self.strings.len(),
+            dict.len(),
+        ] {
+            meta.extend_from_slice(&(n as u64).to_le_bytes());
+        }
+        put(META, &meta)?;
+        let mut paras = Vec::with_capacity(self.rows.len() * PARA_BYTES);
+        for (row, &offset) in self.rows.iter().zip(&offsets) {
+            paras.extend_from_slice(&row.content.to_le_bytes());
+            paras.extend_from_slice(&offset.to_le_bytes());
+            paras.extend_from_slice(&row.doc.to_le_bytes());
+            paras.extend_from_slice(&row.paragraph.to_le_bytes());
+            for n in [row.line, row.start, row.end] {
+                paras.extend_from_slice(&n.to_le_bytes());
+            }
+        }
+        put(PARAS, &paras)?;
+        drop(paras);
+        let mut docs = Vec::with_capacity(self.docs.len() * DOC_BYTES);
+        for d in &self.docs {
+            for n in [d.path, d.id, d.url, d.input] {
+                docs.extend_from_slice(&n.to_le_bytes());
+            }
+            docs.extend_from_slice(&d.line.to_le_bytes());
+        }
+        put(DOCS, &docs)?;
+        let mut stroff = Vec::with_capacity((self.strings.len() + 1) * 8);
+        let mut strdata = Vec::new();
+        for s in &self.strings {
+            stroff.extend_from_slice(&(strdata.len() as u64).to_le_bytes());
+            strdata.extend_from_slice(s.as_bytes());
+        }
+        stroff.extend_from_slice(&(strdata.len() as u64).to_le_bytes());
+        put(STROFF, &stroff)?;
+        put(STRDATA, &strdata)?;
+        let dict_bytes: Vec<u8> = dict.iter().flat_map(|&(_, t)| t.to_le_bytes()).collect();
+        put(DICT, &dict_bytes)?;
+        put(TOKSEQ, &seq)?;
+        drop(seq);
+        let mut pairs: Vec<(u32, u32)> = Vec::with_capacity(self.rows.len());
+        let mut table = Vec::with_capacity(self.rows.len() * 8);
+        for band in 0..self.bands {
+            pairs.clear();
+            pairs
+                .extend((0..self.rows.len()).map(|r| (self.keys[r * self.bands + band], r as u32)));
+            pairs.sort_unstable();
+            table.clear();
+            for &(k, r) in &pairs {
+                table.extend_from_slice(&k.to_le_bytes());
+                table.extend_from_slice(&r.to_le_bytes());
+            }
+            put(band_tag(band), &table)?;
+        }
+        let info = file.finish().map_err(io)?;
+        self.files.push((info, self.rows.len() as u64));
+        self.rows.clear();
+        self.keys.clear();
+        self.tokens.clear();
+        self.docs.clear();
+        self.strings.clear();
+        self.string_ids.clear();
+        Ok(())
+    }
+}
+
+impl<F> KeptSink for SegmentBuilder<F>
+where
+    F: FnMut() -> Result<FileWriter, Error> + Send,
+{
+    fn kept(&mut self, p: KeptParagraph<'_>) -> Result<(), Error> {
+        let l = p.location;
+        if p.keys.len() != self.bands {
+            return Err(Error::index(format!(
+                "a paragraph with {} band keys for an index of {} bands",
+                p.keys.len(),
+                self.bands
+            )));
+        }
+        if self.last_doc != Some(l.doc_index) {
+            // A new document: the place to cut a full segment.
+            if self.tokens.len() >= self.limit {
+                self.flush()?;
+            }
+            self.last_doc = Some(l.doc_index);
+            let path = self.string(&l.path);
+            let id = if Arc::ptr_eq(&l.path, &l.doc) {
+                NONE
+            } else {
+                self.string(&l.doc)
+            };
+            let url = match &l.url {
+                Some(u) => self.string(u),
+                None => NONE,
+            };
+            self.docs.push(DocRow {
+                path,
+                id,
+                url,
+                input: l.input.get(),
+                line: l.doc_line,
+            });
+        }
+        self.tokens.extend_from_slice(p.tokens);
+        self.keys.extend_from_slice(p.keys);
+        self.rows.push(Row {
+            content: p.content,
+            doc: self.docs.len() as u32 - 1,
+            paragraph: l.paragraph,
+            line: l.line,
+            start: l.start,
+            end: l.end,
+            tokens_end: self.tokens.len(),
+        });
+        Ok(())
+    }
+}
+
+fn leb128(out: &mut Vec<u8>, mut n: u32) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// A segment opened for reading: its tables are read when first needed,
+/// the band tables streamed, never all held.
+pub struct Segment {
+    file: IndexFile,
+    pub(super) rows: u64,
+    pub(super) docs: u64,
+    bands: usize,
+    strings: u64,
+    dict_len: u64,
+    /// The batch the segment belongs to.
+    batch: Arc<str>,
+    /// The number of documents in the index before this segment's.
+    doc_base: u32,
+    dict: OnceLock<Result<Vec<u64>, String>>,
+    strs: OnceLock<Result<Vec<Arc<str>>, String>>,
+}
+
+impl Segment {
+    /// Opens the segment in `file`, of batch `batch`, whose documents are
+    /// numbered from `doc_base`.
+    ///
+    /// # Errors
+    ///
+    /// The file is not a segment of this version, or its tables do not
+    /// agree with each other.
+    pub fn open(file: IndexFile, batch: Arc<str>, doc_base: u32) -> Result<Segment, Error> {
+        let name = file.path().display().to_string();
+        let bad = |what: &str| Error::index(format!("index segment {name} is damaged: {what}"));
+        let meta = file.section(META)?.read_range(0..40)?;
+        let u32_at = |i: usize| u32::from_le_bytes(meta[i..i + 4].try_into().expect("4 bytes"));
+        let u64_at = |i: usize| u64::from_le_bytes(meta[i..i + 8].try_into().expect("8 bytes"));
+        let version = u32_at(0);
+        if version != SEGMENT_VERSION {
+            return Err(Error::index(format!(
+                "index segment {name} has segment version {version}; this neardup reads \
+                 version {SEGMENT_VERSION}"
+            )));
+        }
+        let (bands, rows, docs, strings, dict_len) = (
+            u32_at(4) as usize,
+            u64_at(8),
+            u64_at(16),
+            u64_at(24),
+            u64_at(32),
+        );
+        let expect = |tag: [u8; 8], len: u64| -> Result<(), Error> {
+            let actual = file.section(tag)?.len();
+            if Some(actual) == Some(len) {
+                Ok(())
+            } else {
+                Err(bad(&format!(
+                    "section {} holds {actual} bytes, its table says {len}",
+                    String::from_utf8_lossy(&tag).trim_end_matches('\0')
+                )))
+            }
+        };
+        let sizes = (|| {
+            Some((
+                rows.checked_mul(PARA_BYTES as u64)?,
+                docs.checked_mul(DOC_BYTES as u64)?,
+                strings.checked_add(1)?.checked_mul(8)?,
+                dict_len.checked_mul(8)?,
+                rows.checked_mul(8)?,
+            ))
+        })()
+        .ok_or_else(|| bad("counts out of range"))?;
+        expect(PARAS, sizes.0)?;
+        expect(DOCS, sizes.1)?;
+        expect(STROFF, sizes.2)?;
+        expect(DICT, sizes.3)?;
+        for b in 0..bands {
+            expect(band_tag(b), sizes.4)?;
+        }
+        if docs > u64::from(u32::MAX) || rows > u64::from(u32::MAX) {
+            return Err(bad("more rows than a segment may hold"));
+        }
+        Ok(Segment {
+            file,
+            rows,
+            docs,
+            bands,
+            strings,
+            dict_len,
+            batch,
+            doc_base,
+            dict: OnceLock::new(),
+            strs: OnceLock::new(),
+        })
+    }
+
+    /// The band count the segment was written with.
+    pub fn bands(&self) -> usize {
+        self.bands
+    }
+
+    /// The rows whose key in `band` is in `keys` (ascending, distinct),
+    /// as `(key, row)`, by streaming the band's table once.
+    pub(super) fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u32)>, Error> {
+        let mut out = Vec::new();
+        if keys.is_empty() || self.rows == 0 {
+            return Ok(out);
+        }
+        let section = self.file.section(band_tag(band))?;
+        // Read a megabyte at a time: the table can be hundreds of them.
+        const STEP: u64 = 1 << 20;
+        let mut at = 0;
+        let mut k = 0;
+        while at < section.len() && k < keys.len() {
+            let end = (at + STEP).min(section.len());
+            let bytes = section.read_range(at..end)?;
+            for pair in bytes.chunks_exact(8) {
+                let key = u32::from_le_bytes(pair[..4].try_into().expect("4 bytes"));
+                while k < keys.len() && keys[k] < key {
+                    k += 1;
+                }
+                if k == keys.len() {
+                    break;
+                }
+                if keys[k] == key {
+                    let row = u32::from_le_bytes(pair[4..].try_into().expect("4 bytes"));
+                    if u64::from(row) >= self.rows {
+                        return Err(self.damaged("a band table names a row past the end"));
+                    }
+                    out.push((key, row));
+                }
+            }
+            at = end;
+        }
+        Ok(out)
+    }
+
+    fn damaged(&self, what: &str) -> Error {
+        Error::index(format!(
+            "index segment {} is damaged: {what} (run `neardup index verify`)",
+            self.file.path().display()
+        ))
+    }
+
+    fn para(&self, row: u32) -> Result<Vec<u8>, Error> {
+        if u64::from(row) >= self.rows {
+            return Err(self.damaged("a row past the end"));
+        }
+        let at = u64::from(row) * PARA_BYTES as u64;
+        self.file
+            .section(PARAS)?
+            .read_range(at..at + PARA_BYTES as u64)
+    }
+
+    /// The content hash of `row`.
+    pub(super) fn content(&self, row: u32) -> Result<u64, Error> {
+        let p = self.para(row)?;
+        Ok(u64::from_le_bytes(p[..8].try_into().expect("8 bytes")))
+    }
+
+    fn dict(&self) -> Result<&[u64], Error> {
+        let dict = self.dict.get_or_init(|| {
+            let bytes = self
+                .file
+                .section(DICT)
+                .and_then(|s| s.read_range(0..self.dict_len * 8))
+                .map_err(|e| e.to_string())?;
+            Ok(bytes
+                .chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                .collect())
+        });
+        dict.as_deref().map_err(|e| Error::index(e.clone()))
+    }
+
+    fn strs(&self) -> Result<&[Arc<str>], Error> {
+        let strs = self.strs.get_or_init(|| {
+            let read = || -> Result<Vec<Arc<str>>, Error> {
+                let offs = self
+                    .file
+                    .section(STROFF)?
+                    .read_range(0..(self.strings + 1) * 8)?;
+                let data = self.file.section(STRDATA)?;
+                let data = data.read_range(0..data.len())?;
+                let offs: Vec<usize> = offs
+                    .chunks_exact(8)
+                    .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")) as usize)
+                    .collect();
+                offs.windows(2)
+                    .map(|w| {
+                        let bytes = data
+                            .get(w[0]..w[1])
+                            .ok_or_else(|| self.damaged("a string out of bounds"))?;
+                        std::str::from_utf8(bytes)
+                            .map(Arc::from)
+                            .map_err(|_| self.damaged("a string that is not UTF-8"))
+                    })
+                    .collect()
+            };
+            read().map_err(|e| e.to_string())
+        });
+        strs.as_deref().map_err(|e| Error::index(e.clone()))
+    }
+
+    /// The token hashes and location of `row`.
+    pub(super) fn paragraph(&self, row: u32) -> Result<PriorParagraph, Error> {
+        let p = self.para(row)?;
+        let u32_at = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().expect("4 bytes"));
+        let u64_at = |i: usize| u64::from_le_bytes(p[i..i + 8].try_into().expect("8 bytes"));
+        let (from, doc, paragraph) = (u64_at(8), u32_at(16), u32_at(20));
+        let (line, start, end) = (u64_at(24), u64_at(32), u64_at(40));
+        let seq = self.file.section(TOKSEQ)?;
+        let to = if u64::from(row) + 1 < self.rows {
+            u64::from_le_bytes(self.para(row + 1)?[8..16].try_into().expect("8 bytes"))
+        } else {
+            seq.len()
+        };
+        if from > to || to > seq.len() {
+            return Err(self.damaged("token offsets out of order"));
+        }
+        let bytes = seq.read_range(from..to)?;
+        let dict = self.dict()?;
+        let mut tokens = Vec::with_capacity(bytes.len());
+        let mut n: u32 = 0;
+        let mut shift = 0;
+        for &b in &bytes {
+            if shift > 28 {
+                return Err(self.damaged("a token number too long"));
+            }
+            n |= u32::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                let t = dict
+                    .get(n as usize)
+                    .ok_or_else(|| self.damaged("a token number past the dictionary"))?;
+                tokens.push(*t);
+                (n, shift) = (0, 0);
+            } else {
+                shift += 7;
+            }
+        }
+        if shift != 0 {
+            return Err(self.damaged("a token number cut short"));
+        }
+        if u64::from(doc) >= self.docs {
+            return Err(self.damaged("a paragraph of a document past the end"));
+        }
+        let d = self
+            .file
+            .section(DOCS)?
+            .read_range(u64::from(doc) * DOC_BYTES as u64..u64::from(doc + 1) * DOC_BYTES as u64)?;
+        let d32 = |i: usize| u32::from_le_bytes(d[i..i + 4].try_into().expect("4 bytes"));
+        let strs = self.strs()?;
+        let string = |i: u32| {
+            strs.get(i as usize)
+                .cloned()
+                .ok_or_else(|| self.damaged("a string number past the table"))
+        };
+        let path = string(d32(0))?;
+        let id = match d32(4) {
+            NONE => path.clone(),
+            i => string(i)?,
+        };
+        let url = match d32(8) {
+            NONE => None,
+            i => Some(string(i)?),
+        };
+        let doc_line = u64::from_le_bytes(d[16..24].try_into().expect("8 bytes"));
+        Ok(PriorParagraph {
+            tokens,
+            location: Location {
+                path,
+                input: InputId::new(d32(12)),
+                doc: id,
+                url,
+                doc_index: DocId::new(self.doc_base.saturating_add(doc)),
+                doc_line,
+                paragraph,
+                line,
+                start,
+                end,
+                batch: Some(self.batch.clone()),
+            },
+        })
+    }
+
+    /// Checks every checksum and that every table is in order and in
+    /// bounds: each band table sorted and naming each row once, token
+    /// offsets ascending, every token number and string number in range.
+    ///
+    /// # Errors
+    ///
+    /// The first problem found, naming the file.
+    pub fn verify(&self) -> Result<(), Error> {
+        self.file.verify_all()?;
+        for band in 0..self.bands {
+            let section = self.file.section(band_tag(band))?;
+            let bytes = section.read_range(0..section.len())?;
+            let mut seen = vec![false; self.rows as usize];
+            let mut last = (0u32, 0u32);
+            for (i, pair) in bytes.chunks_exact(8).enumerate() {
+                let key = u32::from_le_bytes(pair[..4].try_into().expect("4 bytes"));
+                let row = u32::from_le_bytes(pair[4..].try_into().expect("4 bytes"));
+                if i > 0 && (key, row) <= last {
+                    return Err(self.damaged(&format!("band {band}'s table is out of order")));
+                }
+                last = (key, row);
+                match seen.get_mut(row as usize) {
+                    Some(s) if !*s => *s = true,
+                    _ => {
+                        return Err(self.damaged(&format!(
+                            "band {band}'s table names a row twice or past the end"
+                        )));
+                    }
+                }
+            }
+        }
+        for row in 0..self.rows as u32 {
+            self.paragraph(row)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,507 @@
+//! Integration tests of the persistent index (`neardup index ...` and
+//! `scan --against`): the real binary on real files in a temporary
+//! directory, real damage, a real second writer and real `kill -9`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+mod common;
+
+use common::{neardup, write};
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// Runs neardup with `args` in `dir`.
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let out = neardup().current_dir(dir).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    out
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("exited")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A deterministic paragraph of `words` words from a small vocabulary, so
+/// that distinct paragraphs rarely match but edited copies do.
+fn paragraph(state: &mut u64, words: usize) -> String {
+    const VOCAB: [&str; 24] = [
+        "harbour", "council", "ferry", "storm", "minister", "island", "school", "budget", "road",
+        "weather", "fishing", "court", "market", "river", "bridge", "police", "festival",
+        "hospital", "train", "village", "election", "museum", "farmers", "coast",
+    ];
+    (0..words)
+        .map(|_| {
+            *state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            VOCAB[(*state >> 33) as usize % VOCAB.len()]
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Days of news: each day's files hold new paragraphs, exact and edited
+/// copies of earlier days' paragraphs and of the same day's.
+fn days(dir: &Path, n_days: usize, files: usize, seed: u64) -> Vec<PathBuf> {
+    let mut state = seed;
+    let mut all: Vec<String> = Vec::new();
+    let mut out = Vec::new();
+    for day in 0..n_days {
+        let day_dir = dir.join(format!("day{day}"));
+        for f in 0..files {
+            let mut text = String::new();
+            for _ in 0..8 {
+                state = state
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(7);
+                let pick = (state >> 40) % 10;
+                let line = if pick < 2 && !all.is_empty() {
+                    all[(state >> 20) as usize % all.len()].clone()
+                } else if pick < 4 && !all.is_empty() {
+                    let old = &all[(state >> 20) as usize % all.len()];
+                    let mut words: Vec<&str> = old.split(' ').collect();
+                    let at = (state >> 10) as usize % words.len();
+                    words[at] = "changed";
+                    words.join(" ")
+                } else {
+                    let words = 12 + (state >> 50) as usize % 10;
+                    paragraph(&mut state, words)
+                };
+                text.push_str(&line);
+                text.push('\n');
+                all.push(line);
+            }
+            write(&day_dir, &format!("{f:02}.txt"), text);
+        }
+        out.push(day_dir);
+    }
+    out
+}
+
+/// Every duplicate of a JSON report: its place -> the place it repeats,
+/// with the similarity; a place is the path relative to `root` and line.
+fn verdicts(report: &Value, root: &Path) -> BTreeMap<(String, u64), (String, u64, f64)> {
+    let rel = |p: &str| {
+        let p = Path::new(p);
+        p.strip_prefix(root).unwrap_or(p).display().to_string()
+    };
+    let mut out = BTreeMap::new();
+    for c in report["clusters"].as_array().unwrap() {
+        let members = c["members"].as_array().unwrap();
+        let kept = &members[0];
+        for d in &members[1..] {
+            out.insert(
+                (
+                    rel(d["path"].as_str().unwrap()),
+                    d["line"].as_u64().unwrap(),
+                ),
+                (
+                    rel(kept["path"].as_str().unwrap()),
+                    kept["line"].as_u64().unwrap(),
+                    d["similarity"].as_f64().unwrap(),
+                ),
+            );
+        }
+    }
+    out
+}
+
+fn info(dir: &Path, index: &str) -> Value {
+    let out = run(dir, &["index", "info", index, "--output-format", "json"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    json(&out)
+}
+
+/// Today's scrape repeats yesterday's paragraph with its last word changed: a
+/// scan against the index reports it, naming yesterday's file, line and
+/// batch.
+#[test]
+fn a_scan_against_the_index_names_the_earlier_paragraph() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let old = "The harbour board voted on Tuesday to rebuild the old north pier before winter.";
+    write(d, "mon/a.txt", format!("Ferry services resumed.\n{old}\n"));
+    // The last word changed: 10 of 12 shingles shared, J = 0.83.
+    let new = old.replace("winter", "spring");
+    write(
+        d,
+        "tue/b.txt",
+        format!("A new paragraph of its own today.\n{new}\n"),
+    );
+    let out = run(
+        d,
+        &[
+            "index", "create", "news.ndx", "mon", "--name", "monday", "-q",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let out = run(
+        d,
+        &[
+            "scan",
+            "tue",
+            "--against",
+            "news.ndx",
+            "--output-format",
+            "json",
+        ],
+    );
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report = json(&out);
+    let members = &report["clusters"][0]["members"];
+    assert_eq!(members[0]["path"], "mon/a.txt");
+    assert_eq!(members[0]["line"], 2);
+    assert_eq!(members[0]["batch"], "monday");
+    assert_eq!(members[1]["path"], "tue/b.txt");
+    assert_eq!(members[1]["line"], 2);
+    assert!(members[1].get("batch").is_none());
+    // The text report says where, and which batch.
+    let out = run(
+        d,
+        &["scan", "tue", "--against", "news.ndx", "--color", "never"],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("mon/a.txt:2 [index batch monday]"), "{text}");
+    // Without the index, today's batch has no duplicates.
+    assert_eq!(code(&run(d, &["scan", "tue", "-q"])), 0);
+    // Adding today keeps its two paragraphs but not the repeat.
+    let out = run(
+        d,
+        &["index", "add", "news.ndx", "tue", "--name", "tuesday", "-q"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let info = info(d, "news.ndx");
+    assert_eq!(info["paragraphs"], 3);
+    let names: Vec<&str> = info["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["monday", "tuesday"]);
+}
+
+/// The equivalence that defines the index: `index create` of day 0, `index
+/// add` of the days after, then `scan --against` of the last day gives the
+/// last day's paragraphs the verdicts of one scan of every day; and the
+/// segment files do not depend on the thread count.
+#[test]
+fn batches_against_the_index_equal_one_scan() {
+    for seed in [1u64, 2, 3] {
+        let tmp = TempDir::new().unwrap();
+        let d = tmp.path();
+        let days = days(d, 4, 3, seed);
+        let names: Vec<String> = days
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        let mut all = vec!["scan", "--output-format", "json"];
+        all.extend(names.iter().map(String::as_str));
+        let whole = verdicts(&json(&run(d, &all)), d);
+        for threads in ["1", "2"] {
+            let index = format!("j{threads}.ndx");
+            let out = run(
+                d,
+                &["index", "create", &index, &names[0], "-q", "-j", threads],
+            );
+            assert_eq!(code(&out), 0, "{}", stderr(&out));
+            for name in &names[1..3] {
+                let out = run(d, &["index", "add", &index, name, "-q", "-j", threads]);
+                assert_eq!(code(&out), 0, "{}", stderr(&out));
+            }
+            let out = run(
+                d,
+                &[
+                    "scan",
+                    &names[3],
+                    "--against",
+                    &index,
+                    "--output-format",
+                    "json",
+                    "-j",
+                    threads,
+                ],
+            );
+            let against = verdicts(&json(&out), d);
+            let expect: BTreeMap<_, _> = whole
+                .iter()
+                .filter(|((path, _), _)| path.starts_with(&names[3]))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            assert!(
+                !expect.is_empty(),
+                "seed {seed}: the last day repeats nothing"
+            );
+            assert!(
+                expect.values().any(|(p, _, _)| !p.starts_with(&names[3])),
+                "seed {seed}: no repeat of an earlier day"
+            );
+            assert_eq!(against, expect, "seed {seed}, {threads} threads");
+        }
+        let segments = |index: &str| -> Vec<(String, Vec<u8>)> {
+            let mut files: Vec<_> = std::fs::read_dir(d.join(index))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .filter(|p| p.file_name().unwrap().to_string_lossy().starts_with("seg-"))
+                .map(|p| {
+                    let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                    (name, std::fs::read(&p).unwrap())
+                })
+                .collect();
+            files.sort();
+            files
+        };
+        let (one, two) = (segments("j1.ndx"), segments("j2.ndx"));
+        assert!(!one.is_empty());
+        assert!(
+            one == two,
+            "seed {seed}: segment files differ between 1 and 2 threads"
+        );
+    }
+}
+
+/// Other detection settings than the index's are refused, naming the
+/// setting; so are paths that are no index.
+#[test]
+fn other_settings_and_non_indexes_are_clear_errors() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    write(d, "a.txt", "one paragraph of several words here\n");
+    assert_eq!(
+        code(&run(d, &["index", "create", "i.ndx", "a.txt", "-q"])),
+        0
+    );
+    let out = run(
+        d,
+        &["scan", "a.txt", "--against", "i.ndx", "--shingle-size", "3"],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("shingle_size=5"), "{}", stderr(&out));
+    let out = run(
+        d,
+        &[
+            "index",
+            "add",
+            "i.ndx",
+            "a.txt",
+            "--threshold",
+            "0.9",
+            "--force",
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("bands="), "{}", stderr(&out));
+    // A file, an empty directory, a missing path.
+    for bad in ["a.txt", "empty", "missing"] {
+        std::fs::create_dir_all(d.join("empty")).unwrap();
+        let out = run(d, &["scan", "a.txt", "--against", bad]);
+        assert_eq!(code(&out), 2, "{bad}");
+        assert!(stderr(&out).contains(bad), "{bad}: {}", stderr(&out));
+    }
+    // An existing index is not created again.
+    let out = run(d, &["index", "create", "i.ndx", "a.txt"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("i.ndx"), "{}", stderr(&out));
+}
+
+/// A batch with the inputs of an earlier one is refused; with `--force` it
+/// is added and stores nothing twice.
+#[test]
+fn the_same_batch_twice_is_refused_unless_forced() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "a/x.txt",
+        "the first paragraph of the batch is here\nand a second one, also long\n",
+    );
+    write(
+        d,
+        "b/renamed.txt",
+        "the first paragraph of the batch is here\nand a second one, also long\n",
+    );
+    assert_eq!(code(&run(d, &["index", "create", "i.ndx", "a", "-q"])), 0);
+    let out = run(d, &["index", "add", "i.ndx", "b", "-q"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--force"), "{}", stderr(&out));
+    let out = run(d, &["index", "add", "i.ndx", "b", "-q", "--force"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let info = info(d, "i.ndx");
+    assert_eq!(info["paragraphs"], 2);
+    assert_eq!(info["batches"].as_array().unwrap().len(), 2);
+}
+
+/// Damage is found and named: `index verify` names the damaged file, and
+/// a missing segment stops every open.
+#[test]
+fn damaged_and_missing_segments_are_named() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    days(d, 1, 4, 9);
+    assert_eq!(
+        code(&run(d, &["index", "create", "i.ndx", "day0", "-q"])),
+        0
+    );
+    let out = run(d, &["index", "verify", "i.ndx"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let segment = std::fs::read_dir(d.join("i.ndx"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("seg-"))
+        .expect("a segment");
+    let name = segment.file_name().unwrap().to_string_lossy().into_owned();
+    let good = std::fs::read(&segment).unwrap();
+    let mut bad = good.clone();
+    bad[good.len() / 2] ^= 0x40;
+    std::fs::write(&segment, &bad).unwrap();
+    let out = run(d, &["index", "verify", "i.ndx"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains(&name), "{}", stderr(&out));
+    std::fs::remove_file(&segment).unwrap();
+    for args in [
+        &["index", "verify", "i.ndx"][..],
+        &["scan", "day0", "--against", "i.ndx"][..],
+    ] {
+        let out = run(d, args);
+        assert_eq!(code(&out), 2);
+        assert!(stderr(&out).contains(&name), "{args:?}: {}", stderr(&out));
+    }
+}
+
+/// One writer at a time: while another process holds the lock, `index
+/// add` fails at once with an error saying so.
+#[test]
+fn a_second_writer_gets_an_error_not_a_wait() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    write(d, "a.txt", "one paragraph of several words here\n");
+    write(d, "b.txt", "another paragraph with other words in it\n");
+    assert_eq!(
+        code(&run(d, &["index", "create", "i.ndx", "a.txt", "-q"])),
+        0
+    );
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(d.join("i.ndx/LOCK"))
+        .unwrap();
+    lock.try_lock().unwrap();
+    let out = run(d, &["index", "add", "i.ndx", "b.txt"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("LOCK"), "{}", stderr(&out));
+    // Readers are not writers: a scan against it still runs.
+    assert_eq!(
+        code(&run(d, &["scan", "b.txt", "--against", "i.ndx", "-q"])),
+        0
+    );
+    drop(lock);
+    assert_eq!(code(&run(d, &["index", "add", "i.ndx", "b.txt", "-q"])), 0);
+}
+
+/// `index rollback` returns to the batches before the last add.
+#[test]
+fn rollback_undoes_the_last_add() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    days(d, 2, 2, 5);
+    assert_eq!(
+        code(&run(d, &["index", "create", "i.ndx", "day0", "-q"])),
+        0
+    );
+    let before = info(d, "i.ndx");
+    assert_eq!(code(&run(d, &["index", "add", "i.ndx", "day1", "-q"])), 0);
+    assert_ne!(info(d, "i.ndx")["paragraphs"], before["paragraphs"]);
+    assert_eq!(code(&run(d, &["index", "rollback", "i.ndx"])), 0);
+    let after = info(d, "i.ndx");
+    assert_eq!(after["paragraphs"], before["paragraphs"]);
+    assert_eq!(after["batches"], before["batches"]);
+    assert_eq!(code(&run(d, &["index", "verify", "i.ndx"])), 0);
+    // The day can be added again after the rollback.
+    assert_eq!(code(&run(d, &["index", "add", "i.ndx", "day1", "-q"])), 0);
+}
+
+/// `kill -9` at many points of an `index add`: the index opens afterwards
+/// at the old generation or the new one, whole, and verifies.
+#[test]
+fn kill_9_during_an_add_leaves_the_old_or_the_new_index() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    days(d, 1, 2, 11);
+    // A batch big enough that an add takes a while in a debug build.
+    let mut state = 77u64;
+    let mut big = String::new();
+    for _ in 0..10_000 {
+        big.push_str(&paragraph(&mut state, 15));
+        big.push('\n');
+    }
+    write(d, "big/big.txt", big);
+    assert_eq!(
+        code(&run(d, &["index", "create", "i.ndx", "day0", "-q"])),
+        0
+    );
+    let old = info(d, "i.ndx")["paragraphs"].as_u64().unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("neardup");
+    // Time a whole add first (then undo it), to spread the kills over it
+    // and well past its end (other tests share the cores, so an add may
+    // run slower than the timed one), where the files are synced and
+    // renamed.
+    let start = std::time::Instant::now();
+    assert_eq!(code(&run(d, &["index", "add", "i.ndx", "big", "-q"])), 0);
+    let whole = start.elapsed();
+    let new = info(d, "i.ndx")["paragraphs"].as_u64().unwrap();
+    assert!(new > old);
+    assert_eq!(code(&run(d, &["index", "rollback", "i.ndx"])), 0);
+    let points = 20u32;
+    let mut outcomes = [0, 0];
+    for i in 0..points {
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(d)
+            .args(["index", "add", "i.ndx", "big", "-q"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(whole * 3 * i / points);
+        // SIGKILL: no handler runs, nothing is cleaned up.
+        let _ = child.kill();
+        child.wait().unwrap();
+        let now = info(d, "i.ndx")["paragraphs"].as_u64().unwrap();
+        assert!(
+            now == old || now == new,
+            "after a kill at {i}/{points}: {now} paragraphs, neither {old} nor {new}"
+        );
+        let out = run(d, &["index", "verify", "i.ndx"]);
+        assert_eq!(
+            code(&out),
+            0,
+            "after a kill at {i}/{points}: {}",
+            stderr(&out)
+        );
+        outcomes[usize::from(now == new)] += 1;
+        if now == new {
+            // Added: go back, so that the next kill meets the same start.
+            assert_eq!(code(&run(d, &["index", "rollback", "i.ndx"])), 0);
+        }
+    }
+    eprintln!(
+        "kills: {} left the old index, {} the new one",
+        outcomes[0], outcomes[1]
+    );
+    assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+    // A writer killed anywhere left no lock behind.
+    let out = run(d, &["index", "add", "i.ndx", "big", "-q"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
