@@ -234,6 +234,7 @@ fn batches_against_the_index_equal_one_scan() {
                     threads,
                 ],
             );
+            let before = out.stdout.clone();
             let against = verdicts(&json(&out), d);
             let expect: BTreeMap<_, _> = whole
                 .iter()
@@ -249,6 +250,27 @@ fn batches_against_the_index_equal_one_scan() {
                 "seed {seed}: no repeat of an earlier day"
             );
             assert_eq!(against, expect, "seed {seed}, {threads} threads");
+            // Compacting changes the files, not one byte of the report.
+            let out = run(d, &["index", "compact", &index]);
+            assert_eq!(code(&out), 0, "{}", stderr(&out));
+            let compacted = run(
+                d,
+                &[
+                    "scan",
+                    &names[3],
+                    "--against",
+                    &index,
+                    "--output-format",
+                    "json",
+                    "-j",
+                    threads,
+                ],
+            );
+            assert_eq!(
+                String::from_utf8_lossy(&compacted.stdout),
+                String::from_utf8_lossy(&before),
+                "seed {seed}: the report changed after compact"
+            );
         }
         let segments = |index: &str| -> Vec<(String, Vec<u8>)> {
             let mut files: Vec<_> = std::fs::read_dir(d.join(index))
@@ -263,6 +285,8 @@ fn batches_against_the_index_equal_one_scan() {
             files.sort();
             files
         };
+        // Both indexes were compacted: still the same bytes (the old
+        // segments are kept for rollback, so they are compared too).
         let (one, two) = (segments("j1.ndx"), segments("j2.ndx"));
         assert!(!one.is_empty());
         assert!(
@@ -504,4 +528,249 @@ fn kill_9_during_an_add_leaves_the_old_or_the_new_index() {
     // A writer killed anywhere left no lock behind.
     let out = run(d, &["index", "add", "i.ndx", "big", "-q"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+/// `clean NEW --against INDEX --add`, day after day, writes what one
+/// `clean` of every day writes for each new day, and the index grows by
+/// each day's kept paragraphs.
+#[test]
+fn clean_against_the_index_with_add_equals_one_clean_of_every_day() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let days = days(d, 3, 2, 5);
+    let names: Vec<String> = days
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let mut all = vec!["clean", "-o", "all", "-q"];
+    all.extend(names.iter().map(String::as_str));
+    assert_eq!(code(&run(d, &all)), 0);
+    let out = run(
+        d,
+        &[
+            "index", "create", "i.ndx", &names[0], "--name", &names[0], "-q",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let mut removed_against_index = 0;
+    for (n, name) in names.iter().enumerate().skip(1) {
+        let dest = format!("out{n}");
+        let out = run(
+            d,
+            &[
+                "clean",
+                name,
+                "--against",
+                "i.ndx",
+                "--add",
+                "--name",
+                name,
+                "-o",
+                &dest,
+                "--removed",
+                &format!("removed{n}.jsonl"),
+            ],
+        );
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        assert!(stderr(&out).contains(&format!("added batch {name:?}")));
+        for f in std::fs::read_dir(d.join(name)).unwrap() {
+            let file = f.unwrap().file_name();
+            // One input directory: its files are written into `dest`.
+            let got = std::fs::read(d.join(&dest).join(&file)).unwrap();
+            let want = std::fs::read(d.join("all").join(name).join(&file)).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want),
+                "{name}/{file:?}"
+            );
+        }
+        let log = std::fs::read_to_string(d.join(format!("removed{n}.jsonl"))).unwrap();
+        removed_against_index += log.lines().filter(|l| l.contains("\"batch\"")).count();
+    }
+    assert!(
+        removed_against_index > 0,
+        "no paragraph was removed as a repeat of an earlier day"
+    );
+    let info = info(d, "i.ndx");
+    let batches: Vec<&str> = info["batches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(batches, ["day0", "day1", "day2"]);
+    // Without --add the index is only read.
+    let before = info["generation"].clone();
+    let out = run(
+        d,
+        &[
+            "clean",
+            &names[2],
+            "--against",
+            "i.ndx",
+            "-o",
+            "again",
+            "-q",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(self::info(d, "i.ndx")["generation"], before);
+}
+
+/// A batch with a malformed record is cleaned (the record copied through)
+/// but not added: the index is unchanged, and the exit status says so;
+/// with `--skip-bad-records` it is added.
+#[test]
+fn clean_add_leaves_the_index_unchanged_when_the_batch_has_errors() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "old.jsonl",
+        "{\"text\": \"the council approved the new harbour budget on monday night\"}\n",
+    );
+    write(
+        d,
+        "new/b.jsonl",
+        "{\"text\": \"the council approved the new harbour budget on monday night\"}\n\
+         {\"text\": \"a paragraph of today that nobody has printed before now\"}\n\
+         not json\n",
+    );
+    assert_eq!(
+        code(&run(d, &["index", "create", "i.ndx", "old.jsonl", "-q"])),
+        0
+    );
+    let before = info(d, "i.ndx");
+    let out = run(
+        d,
+        &["clean", "new", "--against", "i.ndx", "--add", "-o", "out"],
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the batch was not added"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(info(d, "i.ndx"), before);
+    // The output was written all the same: the repeat removed, the bad
+    // line copied through.
+    let cleaned = std::fs::read_to_string(d.join("out/b.jsonl")).unwrap();
+    assert!(!cleaned.contains("harbour"), "{cleaned}");
+    assert!(cleaned.contains("not json"), "{cleaned}");
+    let out = run(
+        d,
+        &[
+            "clean",
+            "new",
+            "--against",
+            "i.ndx",
+            "--add",
+            "-o",
+            "out",
+            "--skip-bad-records",
+            "-q",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let after = info(d, "i.ndx");
+    assert_eq!(after["paragraphs"], 2);
+    // No leftover segment files of the refused attempt.
+    let segments = std::fs::read_dir(d.join("i.ndx"))
+        .unwrap()
+        .filter(|e| {
+            let e = e.as_ref().unwrap();
+            e.file_name().to_string_lossy().starts_with("seg-")
+        })
+        .count();
+    assert_eq!(segments as u64, after["segments"].as_u64().unwrap());
+}
+
+/// `check --against` fails on a repeat of the published corpus, and every
+/// format names the old paragraph and its batch.
+#[test]
+fn check_against_the_index_names_the_old_paragraph_in_every_format() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let old = "The harbour board voted on Tuesday to rebuild the old north pier before winter.";
+    write(
+        d,
+        "published/a.txt",
+        format!("Ferry services resumed.\n{old}\n"),
+    );
+    write(
+        d,
+        "draft/b.txt",
+        format!("Something new today, in full.\n{old}\n"),
+    );
+    let out = run(
+        d,
+        &[
+            "index",
+            "create",
+            "pub.ndx",
+            "published",
+            "--name",
+            "v1",
+            "-q",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&run(d, &["check", "draft", "-q"])), 0);
+    for format in ["text", "json", "github", "sarif", "junit"] {
+        let out = run(
+            d,
+            &[
+                "check",
+                "draft",
+                "--against",
+                "pub.ndx",
+                "--output-format",
+                format,
+                "--color",
+                "never",
+            ],
+        );
+        assert_eq!(code(&out), 1, "{format}: {}", stderr(&out));
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("published/a.txt"), "{format}: {text}");
+        assert!(text.contains("v1"), "{format}: {text}");
+    }
+    // The same from neardup.toml.
+    write(
+        d,
+        "neardup.toml",
+        "paths = [\"draft\"]\nagainst = \"pub.ndx\"\n",
+    );
+    let out = run(d, &["check", "--output-format", "json"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("\"batch\": \"v1\""), "{text}");
+}
+
+/// `rollback` undoes a compaction too: the old segments are still there.
+#[test]
+fn rollback_undoes_a_compaction() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    days(d, 3, 2, 9);
+    assert_eq!(
+        code(&run(d, &["index", "create", "i.ndx", "day0", "-q"])),
+        0
+    );
+    for day in ["day1", "day2"] {
+        assert_eq!(code(&run(d, &["index", "add", "i.ndx", day, "-q"])), 0);
+    }
+    let before = info(d, "i.ndx");
+    assert_eq!(before["segments"], 3);
+    let out = run(d, &["index", "compact", "i.ndx"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let after = info(d, "i.ndx");
+    assert_eq!(after["segments"], 1);
+    assert_eq!(after["paragraphs"], before["paragraphs"]);
+    assert_eq!(after["batches"], before["batches"]);
+    assert_eq!(code(&run(d, &["index", "verify", "i.ndx"])), 0);
+    assert_eq!(code(&run(d, &["index", "rollback", "i.ndx"])), 0);
+    let back = info(d, "i.ndx");
+    assert_eq!(back["segments"], 3);
+    assert_eq!(back["batches"], before["batches"]);
 }

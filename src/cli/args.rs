@@ -96,6 +96,32 @@ pub struct CleanArgs {
     #[arg(long, help_heading = "Input")]
     pub skip_bad_records: bool,
 
+    /// Also remove repeats of the paragraphs kept in INDEX.
+    ///
+    /// INDEX is a directory made by `neardup index create`: paragraphs of
+    /// the inputs that repeat a paragraph of an earlier batch are removed
+    /// too (the log names the old paragraph and its batch). Only the
+    /// inputs are written; the index is only read, unless `--add`.
+    #[arg(long, value_name = "INDEX", help_heading = "Index")]
+    pub against: Option<PathBuf>,
+
+    /// Then add the inputs' kept paragraphs to INDEX as a new batch.
+    ///
+    /// The daily one-liner: clean today's scrape against every earlier
+    /// day and remember what was kept. The batch is committed only after
+    /// every output was written; if anything failed, the index is
+    /// unchanged. Takes the index's writer lock for the whole run.
+    #[arg(long, requires = "against", help_heading = "Index")]
+    pub add: bool,
+
+    /// With `--add`: the batch's name (default: the date and time, UTC).
+    #[arg(long, value_name = "NAME", requires = "add", help_heading = "Index")]
+    pub name: Option<String>,
+
+    /// With `--add`: add inputs whose bytes were added before.
+    #[arg(long, requires = "add", help_heading = "Index")]
+    pub force: bool,
+
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -17,7 +17,9 @@ use anyhow::Context as _;
 use neardup::corpus::compress::{self, Compression, Encoder};
 use neardup::corpus::{Format, Input};
 use neardup::id::InputId;
+use neardup::index;
 use neardup::pipeline;
+use neardup::pipeline::prior::Prior;
 use neardup::report::Report;
 use neardup::report::text::count;
 use neardup::rewrite::{self, CleanOptions, Event, Removals, Stats};
@@ -29,7 +31,8 @@ use super::Status;
 use super::args::CleanArgs;
 use super::inputs::{self, Origin};
 use super::output::{self, Staged};
-use super::shared::{print_problems, scan_corpus, set_threads, shared_settings};
+use super::progress;
+use super::shared::{finish_report, print_problems, scan_corpus, set_threads, shared_settings};
 
 /// Where one input's cleaned bytes go.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,8 +54,9 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
     let outputs: Vec<&Path> = std::iter::once(args.output.as_path())
         .chain(args.removed.as_deref())
         .chain(config_file.as_deref())
+        .chain(args.against.as_deref())
         .collect();
-    let (found, path_problems) =
+    let (found, mut path_problems) =
         inputs::collect(&args.paths, shared.input_format, &shared.select, &outputs);
     let (inputs, origins): (Vec<Input>, Vec<Origin>) = found.into_iter().unzip();
     let targets = match plan(&args.output, &origins).and_then(|targets| {
@@ -70,20 +74,56 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
         }
     };
     print_problems(&path_problems);
-    let report = scan_corpus(
-        &inputs,
-        &shared,
-        &args.run,
-        path_problems,
-        pipeline::Extras::default(),
-    )?;
+    // With --add the batch is scanned and written now, and committed at
+    // the end, only if every output was written.
+    let unreadable_paths = path_problems.iter().any(|p| !p.is_warning());
+    let mut pending = match (&args.against, args.add) {
+        (Some(dir), true) => {
+            let created = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            let add = index::AddOptions {
+                name: args.name.clone(),
+                created,
+                force: args.force,
+                skip_bad_records: shared.skip_bad_records,
+            };
+            let bar = progress::Bar::new(!args.run.quiet);
+            let mut pending =
+                index::prepare(dir, &inputs, &shared.config, &shared.options, &bar, &add)?;
+            finish_report(
+                pending.report_mut(),
+                &shared,
+                &args.run,
+                std::mem::take(&mut path_problems),
+            );
+            Some(pending)
+        }
+        _ => None,
+    };
+    let opened = match (&args.against, args.add) {
+        (Some(dir), false) => Some(super::index::open_for(dir, &shared)?),
+        _ => None,
+    };
+    let scanned;
+    let report = match &pending {
+        Some(p) => &p.added().report,
+        None => {
+            let extras = pipeline::Extras {
+                prior: opened.as_ref().map(|i| i as &dyn Prior),
+                ..pipeline::Extras::default()
+            };
+            scanned = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
+            &scanned
+        }
+    };
     let unreadable: HashSet<&str> = report
         .diagnostics
         .iter()
         .filter(|d| d.kind() == ErrorKind::Io)
         .filter_map(Error::path)
         .collect();
-    let removals = Removals::new(&report, &inputs);
+    let removals = Removals::new(report, &inputs);
     let options = CleanOptions {
         paragraphs: shared.config.paragraphs(),
         fields: shared.options.fields.clone(),
@@ -132,9 +172,32 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
         log.commit()?;
     }
     if !args.run.quiet {
-        print_summary(&report, &totals, order.len() - failed, args.drop_empty);
+        print_summary(report, &totals, order.len() - failed, args.drop_empty);
     }
-    let errors = failed > 0 || report.diagnostics.iter().any(|d| !d.is_warning());
+    let mut errors = failed > 0 || report.diagnostics.iter().any(|d| !d.is_warning());
+    if let Some(p) = pending.take() {
+        let dir = args.against.as_deref().expect("--add requires --against");
+        if failed > 0 || unreadable_paths {
+            eprintln!(
+                "error: {}: the batch was not added, because of the errors above (the index is \
+                 unchanged)",
+                dir.display()
+            );
+            errors = true;
+        } else {
+            match p.commit() {
+                Ok(added) => {
+                    if !args.run.quiet {
+                        eprintln!("{}", super::index::added_line(dir, &added));
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    errors = true;
+                }
+            }
+        }
+    }
     Ok(if errors { Status::Error } else { Status::Clean })
 }
 
@@ -453,6 +516,9 @@ struct KeptOut<'a> {
     doc: &'a str,
     line: u64,
     paragraph: u32,
+    /// The index batch of a kept paragraph from an index (`--against`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<&'a str>,
 }
 
 impl<'a> LogLine<'a> {
@@ -476,6 +542,7 @@ impl<'a> LogLine<'a> {
                         doc: &kept.doc,
                         line: kept.line,
                         paragraph: kept.paragraph,
+                        batch: kept.batch.as_deref(),
                     },
                 }
             }

@@ -34,7 +34,7 @@ pub const DEFAULT_FILE: &str = "neardup.toml";
 
 /// The contents of a configuration file: the keys every command reads
 /// (scan options, input selection, the allowlist) and `check`'s own
-/// (paths, limits, baseline, cache, output), which the other commands
+/// (paths, limits, baseline, cache, against, output), which the other commands
 /// ignore. Every key is known to every command, so a misspelt key is an
 /// error wherever the file is read.
 #[derive(Debug, Default, Deserialize)]
@@ -62,6 +62,7 @@ pub struct File {
     pub max_clusters: Option<u64>,
     pub baseline: Option<PathBuf>,
     pub cache: Option<PathBuf>,
+    pub against: Option<PathBuf>,
     pub output_format: Option<String>,
     pub max_annotations: Option<usize>,
     #[serde(default)]

@@ -38,6 +38,9 @@ pub enum IndexAction {
     /// Return to the generation before the last change: undo a bad add
     /// (exit 0: done, 2: error).
     Rollback(PathArgs),
+    /// Merge the segments into as few, full ones; batches and verdicts
+    /// stay as they were (exit 0: done, 2: error).
+    Compact(PathArgs),
 }
 
 #[derive(Debug, Args)]
@@ -121,7 +124,8 @@ pub enum InfoFormat {
 pub struct PathArgs {
     /// The index directory.
     ///
-    /// `verify` only reads it; `rollback` takes the writer's lock.
+    /// `verify` only reads it; `rollback` and `compact` take the writer's
+    /// lock.
     #[arg(value_name = "INDEX")]
     pub index: PathBuf,
 }
@@ -146,15 +150,37 @@ pub fn run(args: IndexArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status
             );
             Ok(Status::Clean)
         }
+        IndexAction::Compact(args) => {
+            let done = library::compact(&args.index)?;
+            eprintln!(
+                "{}: compacted: {} segments ({} bytes) into {} ({} bytes), generation {}",
+                args.index.display(),
+                done.segments.0,
+                done.bytes.0,
+                done.segments.1,
+                done.bytes.1,
+                done.generation
+            );
+            Ok(Status::Clean)
+        }
     }
 }
 
 /// Opens the index at `path` for a scan with `shared`'s settings.
 pub fn open_for(path: &Path, shared: &config::Shared) -> anyhow::Result<Index> {
+    open_with(path, &shared.config, &shared.options)
+}
+
+/// Opens the index at `path` for a scan with `config` and `options`.
+pub fn open_with(
+    path: &Path,
+    config: &neardup::Config,
+    options: &neardup::pipeline::ScanOptions,
+) -> anyhow::Result<Index> {
     let index = Index::open(path)?;
     index
         .settings()
-        .check(&Settings::of(&shared.config, &shared.options)?)
+        .check(&Settings::of(config, options)?)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     Ok(index)
 }
@@ -162,7 +188,12 @@ pub fn open_for(path: &Path, shared: &config::Shared) -> anyhow::Result<Index> {
 fn add(mut args: AddArgs, matches: &clap::ArgMatches, create: bool) -> anyhow::Result<Status> {
     let (shared, config_file) = shared_settings(&mut args, matches)?;
     set_threads(args.run.threads)?;
-    let own: Vec<&Path> = config_file.iter().map(|p| p.as_path()).collect();
+    // The index is never read as input, even inside the corpus.
+    let own: Vec<&Path> = config_file
+        .iter()
+        .map(|p| p.as_path())
+        .chain([args.index.as_path()])
+        .collect();
     let (found, path_problems) =
         inputs::collect(&args.paths, shared.input_format, &shared.select, &own);
     let (inputs, _origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
@@ -206,23 +237,28 @@ fn add(mut args: AddArgs, matches: &clap::ArgMatches, create: bool) -> anyhow::R
     if args.run.verbose {
         super::shared::print_timings(&added.report);
     }
-    let s = &added.report.summary;
     if !args.run.quiet {
-        eprintln!(
-            "{}: added batch {:?}: {} of {} paragraphs kept ({} duplicates: {} of earlier \
-             batches); the index holds {} paragraphs in {} batches",
-            args.index.display(),
-            added.batch,
-            added.stored,
-            s.fingerprinted,
-            s.duplicate_paragraphs,
-            added.against_index,
-            added.total_paragraphs,
-            added.batches,
-        );
+        eprintln!("{}", added_line(&args.index, &added));
     }
     let errors = added.report.diagnostics.iter().any(|d| !d.is_warning());
     Ok(if errors { Status::Error } else { Status::Clean })
+}
+
+/// The line saying what an add did.
+pub fn added_line(dir: &Path, added: &library::Added) -> String {
+    let s = &added.report.summary;
+    format!(
+        "{}: added batch {:?}: {} of {} paragraphs kept ({} duplicates: {} of earlier batches); \
+         the index holds {} paragraphs in {} batches",
+        dir.display(),
+        added.batch,
+        added.stored,
+        s.fingerprinted,
+        s.duplicate_paragraphs,
+        added.against_index,
+        added.total_paragraphs,
+        added.batches,
+    )
 }
 
 fn info(args: &InfoArgs) -> anyhow::Result<Status> {
@@ -243,8 +279,6 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
                         "name": b.name,
                         "created": b.created,
                         "paragraphs": b.paragraphs,
-                        "segments": b.segments,
-                        "bytes": b.bytes,
                     })
                 })
                 .collect();
@@ -252,6 +286,7 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
                 "index": args.index.display().to_string(),
                 "generation": index.generation(),
                 "paragraphs": index.paragraphs(),
+                "segments": index.segments(),
                 "bytes": index.bytes(),
                 "settings": settings,
                 "batches": batches,
@@ -262,22 +297,21 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
         InfoFormat::Text => {
             writeln!(
                 out,
-                "{}: generation {}, {} paragraphs in {} batches, {} bytes",
+                "{}: generation {}, {} paragraphs in {} batches, {} segments, {} bytes",
                 args.index.display(),
                 index.generation(),
                 index.paragraphs(),
                 batches.len(),
+                index.segments(),
                 index.bytes()
             )?;
             for b in &batches {
                 writeln!(
                     out,
-                    "  {}  created {}  {} paragraphs  {} segments  {} bytes",
+                    "  {}  created {}  {} paragraphs",
                     b.name,
                     library::utc_time(b.created),
                     b.paragraphs,
-                    b.segments,
-                    b.bytes
                 )?;
             }
             writeln!(out, "settings:")?;

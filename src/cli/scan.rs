@@ -24,6 +24,7 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         .output
         .iter()
         .chain(&config_file)
+        .chain(&args.against)
         .map(|p| p.as_path())
         .collect();
     let (found, path_problems) =

@@ -152,13 +152,26 @@ pub fn scan_corpus(
 ) -> anyhow::Result<Report> {
     let bar = progress::Bar::new(!run.quiet);
     let mut report = pipeline::scan_with(inputs, &shared.config, &shared.options, &bar, extras)?;
+    finish_report(&mut report, shared, run, path_problems);
+    Ok(report)
+}
+
+/// What [`scan_corpus`] does after the scan, for a report made another
+/// way (an index add): malformed records made warnings with
+/// `--skip-bad-records`, the input's problems printed, the path problems
+/// put first, the timings with `-v`.
+pub fn finish_report(
+    report: &mut Report,
+    shared: &config::Shared,
+    run: &args::RunArgs,
+    path_problems: Vec<neardup::Error>,
+) {
     if shared.skip_bad_records {
-        skip_bad_records(&mut report);
+        skip_bad_records(report);
     }
-    print_diagnostics(&report);
+    print_diagnostics(report);
     report.diagnostics.splice(0..0, path_problems);
     if run.verbose {
-        print_timings(&report);
+        print_timings(report);
     }
-    Ok(report)
 }

@@ -46,8 +46,8 @@ fn err(dir: &Path, what: impl std::fmt::Display) -> Error {
 pub struct Snapshot {
     dir: PathBuf,
     manifest: Manifest,
-    /// Per batch, its segment files, opened.
-    files: Vec<Vec<IndexFile>>,
+    /// The segment files, opened, in order.
+    files: Vec<IndexFile>,
     _lock: File,
 }
 
@@ -106,20 +106,16 @@ impl Snapshot {
         if manifest.generation != g {
             return Err(err(&path, "damaged: it names another generation"));
         }
-        let mut files = Vec::with_capacity(manifest.batches.len());
-        for batch in &manifest.batches {
-            let mut opened = Vec::with_capacity(batch.files.len());
-            for info in &batch.files {
-                let f = IndexFile::open(&dir.join(&info.name), segment::KIND)?;
-                if f.len() != info.len || f.checksum() != info.checksum {
-                    return Err(err(
-                        f.path(),
-                        "is not the file the manifest names (replaced or damaged)",
-                    ));
-                }
-                opened.push(f);
+        let mut files = Vec::with_capacity(manifest.segments.len());
+        for info in &manifest.segments {
+            let f = IndexFile::open(&dir.join(&info.name), segment::KIND)?;
+            if f.len() != info.len || f.checksum() != info.checksum {
+                return Err(err(
+                    f.path(),
+                    "is not the file the manifest names (replaced or damaged)",
+                ));
             }
-            files.push(opened);
+            files.push(f);
         }
         Ok(Snapshot {
             dir: dir.to_owned(),
@@ -139,9 +135,9 @@ impl Snapshot {
         &self.dir
     }
 
-    /// Takes the segment files, per batch, out of the snapshot (the
+    /// Takes the segment files out of the snapshot (the
     /// manifest stays locked while the snapshot lives).
-    pub fn take_files(&mut self) -> Vec<Vec<IndexFile>> {
+    pub fn take_files(&mut self) -> Vec<IndexFile> {
         std::mem::take(&mut self.files)
     }
 }
@@ -191,6 +187,7 @@ pub fn create(dir: &Path, settings: &[u8]) -> Result<(), Error> {
         parent: None,
         settings: settings.to_vec(),
         batches: Vec::new(),
+        segments: Vec::new(),
     };
     writer.write_manifest(&first)?;
     Ok(())
@@ -342,11 +339,7 @@ impl Writer {
             let Ok(m) = Manifest::read(&file) else {
                 return;
             };
-            named.extend(
-                m.batches
-                    .iter()
-                    .flat_map(|b| b.files.iter().map(|f| f.name.clone())),
-            );
+            named.extend(m.segments.into_iter().map(|f| f.name));
         }
         let Ok(entries) = fs::read_dir(&self.dir) else {
             return;
@@ -420,8 +413,8 @@ mod tests {
             created: 0,
             digest: 0,
             paragraphs: 0,
-            files: vec![info],
         });
+        next.segments.push(info);
         writer.commit(&next).unwrap();
         drop((writer, snapshot));
         assert_eq!(Snapshot::open(&d).unwrap().manifest(), &next);

@@ -1,19 +1,26 @@
-//! Manifests: one file per generation of an index, naming its settings and
-//! its batches, each with its segment files.
+//! Manifests: one file per generation of an index, naming its settings,
+//! its batches and its segment files.
 //!
 //! A generation is what one commit made; the newest complete manifest is
 //! the index. A manifest is an index file (`super::file`) of kind `MANI`
-//! with three sections, every number little-endian:
+//! with four sections, every number little-endian:
 //!
 //! ```text
 //! GEN       generation u64 | parent u64 (u64::MAX: none)
 //! SETTINGS  the settings block (super::settings), as text
 //! BATCHES   count u64, then per batch:
 //!             name (u32 length + UTF-8) | created i64 (Unix seconds) |
-//!             input digest u64 | paragraphs u64 | file count u32,
-//!             then per file: name (u32 length + UTF-8) | length u64 |
-//!             footer checksum u64
+//!             input digest u64 | paragraphs u64
+//! SEGMENTS  count u64, then per segment file:
+//!             name (u32 length + UTF-8) | length u64 | footer checksum u64
 //! ```
+//!
+//! Batches and segments are separate lists: the rows of the segments, in
+//! order, are the batches' paragraphs, in order (batch `i` holds the
+//! `paragraphs` rows after those of the batches before it). A batch's
+//! paragraphs may span segments and a segment may hold several batches
+//! (after `compact`), so a row's batch comes from the counts, not from the
+//! file it is in.
 
 use super::file::{FileInfo, FileWriter, IndexFile};
 use crate::Error;
@@ -26,6 +33,7 @@ pub const KIND: [u8; 4] = *b"MANI";
 const GEN: [u8; 8] = *b"GEN\0\0\0\0\0";
 const SETTINGS: [u8; 8] = *b"SETTINGS";
 const BATCHES: [u8; 8] = *b"BATCHES\0";
+const SEGMENTS: [u8; 8] = *b"SEGMENTS";
 
 /// One batch of an index.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -38,8 +46,6 @@ pub struct Batch {
     pub digest: u64,
     /// Its kept paragraphs.
     pub paragraphs: u64,
-    /// Its segment files, in order.
-    pub files: Vec<FileInfo>,
 }
 
 /// One generation.
@@ -53,6 +59,9 @@ pub struct Manifest {
     pub settings: Vec<u8>,
     /// The batches, oldest first.
     pub batches: Vec<Batch>,
+    /// The segment files, whose rows in order are the batches'
+    /// paragraphs in order.
+    pub segments: Vec<FileInfo>,
 }
 
 /// The file name of generation `g`.
@@ -95,14 +104,18 @@ impl Manifest {
             b.extend_from_slice(&batch.created.to_le_bytes());
             b.extend_from_slice(&batch.digest.to_le_bytes());
             b.extend_from_slice(&batch.paragraphs.to_le_bytes());
-            b.extend_from_slice(&(batch.files.len() as u32).to_le_bytes());
-            for f in &batch.files {
-                string(&mut b, &f.name);
-                b.extend_from_slice(&f.len.to_le_bytes());
-                b.extend_from_slice(&f.checksum.to_le_bytes());
-            }
         }
         let mut s = w.section(BATCHES);
+        s.write_all(&b)?;
+        s.finish()?;
+        b.clear();
+        b.extend_from_slice(&(self.segments.len() as u64).to_le_bytes());
+        for f in &self.segments {
+            string(&mut b, &f.name);
+            b.extend_from_slice(&f.len.to_le_bytes());
+            b.extend_from_slice(&f.checksum.to_le_bytes());
+        }
+        let mut s = w.section(SEGMENTS);
         s.write_all(&b)?;
         s.finish()?;
         w.finish()
@@ -133,43 +146,46 @@ impl Manifest {
         let mut r = Reader { bytes: &b, at: 0 };
         let mut decode = || -> Option<Vec<Batch>> {
             let count = r.u64()?;
-            // Each batch takes at least 32 bytes: a bad count cannot
+            // Each batch takes at least 28 bytes: a bad count cannot
             // allocate more than the section could hold.
-            let mut batches = Vec::with_capacity(count.min(b.len() as u64 / 32) as usize);
+            let mut batches = Vec::with_capacity(count.min(b.len() as u64 / 28) as usize);
             for _ in 0..count {
-                let name = r.string()?;
-                let created = r.u64()? as i64;
-                let digest = r.u64()?;
-                let paragraphs = r.u64()?;
-                let n = r.u32()?;
-                let mut files = Vec::with_capacity((n as usize).min(b.len() / 20));
-                for _ in 0..n {
-                    let name = r.string()?;
-                    if name.contains(['/', '\\']) || name.starts_with('.') {
-                        return None;
-                    }
-                    files.push(FileInfo {
-                        name,
-                        len: r.u64()?,
-                        checksum: r.u64()?,
-                    });
-                }
                 batches.push(Batch {
-                    name,
-                    created,
-                    digest,
-                    paragraphs,
-                    files,
+                    name: r.string()?,
+                    created: r.u64()? as i64,
+                    digest: r.u64()?,
+                    paragraphs: r.u64()?,
                 });
             }
             (r.at == b.len()).then_some(batches)
         };
         let batches = decode().ok_or_else(|| bad("batch list"))?;
+        let f = all(SEGMENTS)?;
+        let mut r = Reader { bytes: &f, at: 0 };
+        let mut decode = || -> Option<Vec<FileInfo>> {
+            let count = r.u64()?;
+            let mut files = Vec::with_capacity(count.min(f.len() as u64 / 20) as usize);
+            for _ in 0..count {
+                let name = r.string()?;
+                // A segment is a file of the index directory, nothing else.
+                if name.contains(['/', '\\']) || name.starts_with('.') {
+                    return None;
+                }
+                files.push(FileInfo {
+                    name,
+                    len: r.u64()?,
+                    checksum: r.u64()?,
+                });
+            }
+            (r.at == f.len()).then_some(files)
+        };
+        let segments = decode().ok_or_else(|| bad("segment list"))?;
         Ok(Manifest {
             generation,
             parent,
             settings,
             batches,
+            segments,
         })
     }
 }
@@ -215,11 +231,11 @@ mod tests {
                 created: 1_796_256_000,
                 digest: 42,
                 paragraphs: 3,
-                files: vec![FileInfo {
-                    name: "seg-x.ndx".into(),
-                    len: 100,
-                    checksum: 9,
-                }],
+            }],
+            segments: vec![FileInfo {
+                name: "seg-x.ndx".into(),
+                len: 100,
+                checksum: 9,
             }],
         };
         let info = m.write(&d).unwrap();

@@ -54,7 +54,7 @@ pub use settings::Settings;
 
 use crate::corpus::Input;
 use crate::hash::Xxh3Stream;
-use crate::pipeline::prior::{Prior, PriorParagraph};
+use crate::pipeline::prior::{KeptParagraph, KeptSink, Prior, PriorParagraph};
 use crate::pipeline::{Extras, Progress, ScanOptions, scan_with};
 use crate::report::Report;
 use crate::{Config, Error, ErrorKind};
@@ -75,6 +75,9 @@ pub struct Index {
     /// The first row of each segment.
     bases: Vec<u64>,
     rows: u64,
+    /// The row after each batch's last, and the batch's name.
+    batch_ends: Vec<(u64, Arc<str>)>,
+    bands: usize,
 }
 
 /// One batch of an index, as [`Index::batches`] lists it.
@@ -86,10 +89,6 @@ pub struct BatchInfo {
     pub created: i64,
     /// Its kept paragraphs.
     pub paragraphs: u64,
-    /// Its segment files.
-    pub segments: usize,
-    /// The bytes of its segment files.
-    pub bytes: u64,
 }
 
 impl Index {
@@ -113,34 +112,33 @@ impl Index {
             .ok_or_else(|| Error::index("the index's settings name no band count"))?;
         let files = snapshot.take_files();
         let (mut segments, mut bases, mut rows, mut docs) = (Vec::new(), Vec::new(), 0u64, 0u32);
-        for (batch, files) in snapshot.manifest().batches.iter().zip(files) {
-            let name: Arc<str> = Arc::from(batch.name.as_str());
-            let mut in_batch = 0;
-            for file in files {
-                let segment = Segment::open(file, name.clone(), docs)?;
-                if segment.bands() != bands {
-                    return Err(Error::index(format!(
-                        "a segment of batch {} has {} bands, the index {bands}: it is damaged",
-                        batch.name,
-                        segment.bands()
-                    )));
-                }
-                bases.push(rows);
-                rows += segment.rows;
-                in_batch += segment.rows;
-                docs = u32::try_from(u64::from(docs) + segment.docs)
-                    .map_err(|_| Error::limit("more than 4,294,967,295 documents in an index"))?;
-                segments.push(segment);
-            }
-            if in_batch != batch.paragraphs {
+        for file in files {
+            let segment = Segment::open(file, docs)?;
+            if segment.bands() != bands {
                 return Err(Error::index(format!(
-                    "{}: batch {} should hold {} paragraphs, its segments hold {in_batch}: \
-                     the index is damaged",
-                    snapshot.dir().display(),
-                    batch.name,
-                    batch.paragraphs
+                    "index segment {} has {} bands, the index {bands}: it is damaged",
+                    segment.path().display(),
+                    segment.bands()
                 )));
             }
+            bases.push(rows);
+            rows += segment.rows;
+            docs = u32::try_from(u64::from(docs) + segment.docs)
+                .map_err(|_| Error::limit("more than 4,294,967,295 documents in an index"))?;
+            segments.push(segment);
+        }
+        let mut batch_ends = Vec::new();
+        let mut end = 0u64;
+        for batch in &snapshot.manifest().batches {
+            end = end.saturating_add(batch.paragraphs);
+            batch_ends.push((end, Arc::from(batch.name.as_str())));
+        }
+        if end != rows {
+            return Err(Error::index(format!(
+                "{}: the batches should hold {end} paragraphs, the segments hold {rows}: \
+                 the index is damaged",
+                snapshot.dir().display(),
+            )));
         }
         Ok(Index {
             snapshot,
@@ -148,6 +146,8 @@ impl Index {
             segments,
             bases,
             rows,
+            batch_ends,
+            bands,
         })
     }
 
@@ -168,12 +168,12 @@ impl Index {
 
     /// The bytes of its segment files.
     pub fn bytes(&self) -> u64 {
-        self.manifest()
-            .batches
-            .iter()
-            .flat_map(|b| &b.files)
-            .map(|f| f.len)
-            .sum()
+        self.manifest().segments.iter().map(|f| f.len).sum()
+    }
+
+    /// Its segment files.
+    pub fn segments(&self) -> usize {
+        self.segments.len()
     }
 
     fn manifest(&self) -> &Manifest {
@@ -189,8 +189,6 @@ impl Index {
                 name: b.name.clone(),
                 created: b.created,
                 paragraphs: b.paragraphs,
-                segments: b.files.len(),
-                bytes: b.files.iter().map(|f| f.len).sum(),
             })
             .collect()
     }
@@ -241,7 +239,10 @@ impl Prior for Index {
 
     fn paragraph(&self, row: u64) -> Result<PriorParagraph, Error> {
         let (s, r) = self.locate(row)?;
-        s.paragraph(r)
+        let mut p = s.paragraph(r)?;
+        let batch = self.batch_ends.partition_point(|(end, _)| *end <= row);
+        p.location.batch = self.batch_ends.get(batch).map(|(_, name)| name.clone());
+        Ok(p)
     }
 }
 
@@ -297,14 +298,12 @@ pub struct Added {
 }
 
 /// Scans `inputs` against the index in `dir` and themselves, then adds
-/// their kept paragraphs as a new batch, in one crash-safe commit.
+/// their kept paragraphs as a new batch, in one crash-safe commit:
+/// [`prepare`] then [`Pending::commit`].
 ///
 /// # Errors
 ///
-/// The index is locked by another writer, does not open, has other
-/// settings, already has a batch of that name or (without `force`) of the
-/// same inputs; an input could not be read (nothing is added then); or
-/// writing failed (the index is then unchanged).
+/// As [`prepare`] and [`Pending::commit`]; the index is then unchanged.
 pub fn add(
     dir: &Path,
     inputs: &[Input],
@@ -313,6 +312,70 @@ pub fn add(
     progress: &dyn Progress,
     add: &AddOptions,
 ) -> Result<Added, Error> {
+    prepare(dir, inputs, config, options, progress, add)?.commit()
+}
+
+/// A batch scanned and written, not yet committed: what `clean --add`
+/// holds while it writes the cleaned corpus, so that the batch goes into
+/// the index only if the cleaning succeeded. Dropped without
+/// [`commit`](Pending::commit), it leaves the index as it was (its
+/// segment files are removed by the next writer) and releases the lock.
+pub struct Pending {
+    writer: Writer,
+    /// The index as it was, still held: its files stay while the batch is
+    /// pending.
+    _index: Index,
+    manifest: Manifest,
+    added: Added,
+    /// Why the batch may not be committed, if it may not.
+    refusal: Option<Error>,
+}
+
+impl Pending {
+    /// What the add found and will store.
+    pub fn added(&self) -> &Added {
+        &self.added
+    }
+
+    /// The scan's report, to change before it is shown (e.g. malformed
+    /// records made warnings).
+    pub fn report_mut(&mut self) -> &mut Report {
+        &mut self.added.report
+    }
+
+    /// Commits the batch as the index's next generation.
+    ///
+    /// # Errors
+    ///
+    /// The batch's inputs had problems (an unreadable input, or malformed
+    /// records without [`AddOptions::skip_bad_records`]): nothing is
+    /// added; or writing the manifest failed: the index is unchanged.
+    pub fn commit(self) -> Result<Added, Error> {
+        if let Some(refusal) = self.refusal {
+            return Err(refusal);
+        }
+        self.writer.commit(&self.manifest)?;
+        Ok(self.added)
+    }
+}
+
+/// Scans `inputs` against the index in `dir` and themselves and writes
+/// their kept paragraphs as new segment files, holding the index's writer
+/// lock; [`Pending::commit`] makes them the index's next generation.
+///
+/// # Errors
+///
+/// The index is locked by another writer, does not open, has other
+/// settings, already has a batch of that name or (without `force`) of the
+/// same inputs; or writing a segment failed.
+pub fn prepare(
+    dir: &Path,
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+    add: &AddOptions,
+) -> Result<Pending, Error> {
     let run_settings = Settings::of(config, options)?;
     let (mut writer, snapshot) = Writer::open(dir)?;
     let index = Index::from_snapshot(snapshot)?;
@@ -362,6 +425,7 @@ pub fn add(
         cache: None,
     };
     let report = scan_with(inputs, config, options, progress, extras)?;
+    let files = builder.finish()?;
     let problems: Vec<&Error> = report
         .diagnostics
         .iter()
@@ -370,8 +434,8 @@ pub fn add(
             !(d.is_warning() || skipped)
         })
         .collect();
-    if let Some(first) = problems.first() {
-        return Err(Error::index(format!(
+    let refusal = problems.first().map(|first| {
+        Error::index(format!(
             "{}: the batch was not added: {} problem(s) with its inputs, the first: {first}{}",
             dir.display(),
             problems.len(),
@@ -380,9 +444,8 @@ pub fn add(
             } else {
                 ""
             }
-        )));
-    }
-    let files = builder.finish()?;
+        ))
+    });
     let stored: u64 = files.iter().map(|(_, rows)| rows).sum();
     let mut manifest = index.manifest().clone();
     manifest.generation = generation;
@@ -392,16 +455,17 @@ pub fn add(
         created: add.created,
         digest,
         paragraphs: stored,
-        files: files.into_iter().map(|(info, _)| info).collect(),
     });
-    writer.commit(&manifest)?;
+    manifest
+        .segments
+        .extend(files.into_iter().map(|(info, _)| info));
     let against_index = report
         .clusters
         .iter()
         .filter(|c| c.kept.location.batch.is_some())
         .map(|c| c.duplicates.len() as u64)
         .sum();
-    Ok(Added {
+    let added = Added {
         report,
         batch: name,
         stored,
@@ -409,7 +473,68 @@ pub fn add(
         total_paragraphs: index.rows + stored,
         batches: manifest.batches.len(),
         generation,
+    };
+    Ok(Pending {
+        writer,
+        _index: index,
+        manifest,
+        added,
+        refusal,
     })
+}
+
+/// What [`compact`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Compacted {
+    /// Segment files before and after.
+    pub segments: (usize, usize),
+    /// Their bytes before and after.
+    pub bytes: (u64, u64),
+    /// The generation committed.
+    pub generation: u64,
+}
+
+/// Rewrites the index's segments as few, full ones (each up to
+/// [`segment::SEGMENT_TOKENS`] tokens), as a new generation: the batches,
+/// their paragraphs in order and every verdict against the index stay as
+/// they were; a query reads fewer files. The old segments stay until no
+/// kept generation names them, so `rollback` can undo a compaction too.
+///
+/// # Errors
+///
+/// The index is locked or does not open, a segment is damaged, or writing
+/// failed (the index is then unchanged).
+pub fn compact(dir: &Path) -> Result<Compacted, Error> {
+    let (mut writer, snapshot) = Writer::open(dir)?;
+    let index = Index::from_snapshot(snapshot)?;
+    let generation = index.generation() + 1;
+    let bands = index.bands;
+    let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation));
+    for segment in &index.segments {
+        let keys = segment.keys_by_row()?;
+        for (row, keys) in (0..segment.rows as u32).zip(keys.chunks_exact(bands.max(1))) {
+            let p = segment.paragraph(row)?;
+            builder.kept(KeptParagraph {
+                content: segment.content(row)?,
+                keys,
+                tokens: &p.tokens,
+                location: &p.location,
+            })?;
+        }
+    }
+    let files = builder.finish()?;
+    let mut manifest = index.manifest().clone();
+    manifest.generation = generation;
+    manifest.parent = Some(index.generation());
+    manifest.segments = files.into_iter().map(|(info, _)| info).collect();
+    let done = Compacted {
+        segments: (index.segments.len(), manifest.segments.len()),
+        bytes: (index.bytes(), manifest.segments.iter().map(|f| f.len).sum()),
+        generation,
+    };
+    drop(index);
+    writer.commit(&manifest)?;
+    Ok(done)
 }
 
 /// Returns the index in `dir` to the batches of the generation before its
@@ -435,6 +560,7 @@ pub fn rollback(dir: &Path) -> Result<u64, Error> {
         parent: restored.parent,
         settings: restored.settings,
         batches: restored.batches,
+        segments: restored.segments,
     };
     // The restored generation's files are still there: a manifest kept
     // names them, and cleanup removes only what no manifest names.

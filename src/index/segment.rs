@@ -1,5 +1,5 @@
-//! Segments: the kept paragraphs of one batch (or of a part of it), in one
-//! immutable file of sections ([`super::file`]).
+//! Segments: kept paragraphs of an index (of one batch or a part of it;
+//! after `compact`, of several), in one immutable file of sections ([`super::file`]).
 //!
 //! What a segment holds per paragraph is what a later scan needs to treat
 //! it as an earlier, kept paragraph without its text: its content hash,
@@ -320,8 +320,6 @@ pub struct Segment {
     bands: usize,
     strings: u64,
     dict_len: u64,
-    /// The batch the segment belongs to.
-    batch: Arc<str>,
     /// The number of documents in the index before this segment's.
     doc_base: u32,
     dict: OnceLock<Result<Vec<u64>, String>>,
@@ -329,14 +327,14 @@ pub struct Segment {
 }
 
 impl Segment {
-    /// Opens the segment in `file`, of batch `batch`, whose documents are
-    /// numbered from `doc_base`.
+    /// Opens the segment in `file`, whose documents are numbered from
+    /// `doc_base`.
     ///
     /// # Errors
     ///
     /// The file is not a segment of this version, or its tables do not
     /// agree with each other.
-    pub fn open(file: IndexFile, batch: Arc<str>, doc_base: u32) -> Result<Segment, Error> {
+    pub fn open(file: IndexFile, doc_base: u32) -> Result<Segment, Error> {
         let name = file.path().display().to_string();
         let bad = |what: &str| Error::index(format!("index segment {name} is damaged: {what}"));
         let meta = file.section(META)?.read_range(0..40)?;
@@ -394,11 +392,15 @@ impl Segment {
             bands,
             strings,
             dict_len,
-            batch,
             doc_base,
             dict: OnceLock::new(),
             strs: OnceLock::new(),
         })
+    }
+
+    /// Its file.
+    pub fn path(&self) -> &std::path::Path {
+        self.file.path()
     }
 
     /// The band count the segment was written with.
@@ -440,6 +442,25 @@ impl Segment {
             at = end;
         }
         Ok(out)
+    }
+
+    /// Every row's band keys, row by row (`rows × bands`), from the band
+    /// tables.
+    pub(super) fn keys_by_row(&self) -> Result<Vec<u32>, Error> {
+        let mut keys = vec![0u32; self.rows as usize * self.bands];
+        for band in 0..self.bands {
+            let section = self.file.section(band_tag(band))?;
+            let bytes = section.read_range(0..section.len())?;
+            for pair in bytes.chunks_exact(8) {
+                let key = u32::from_le_bytes(pair[..4].try_into().expect("4 bytes"));
+                let row = u32::from_le_bytes(pair[4..].try_into().expect("4 bytes"));
+                let slot = keys
+                    .get_mut(row as usize * self.bands + band)
+                    .ok_or_else(|| self.damaged("a band table names a row past the end"))?;
+                *slot = key;
+            }
+        }
+        Ok(keys)
     }
 
     fn damaged(&self, what: &str) -> Error {
@@ -509,7 +530,8 @@ impl Segment {
         strs.as_deref().map_err(|e| Error::index(e.clone()))
     }
 
-    /// The token hashes and location of `row`.
+    /// The token hashes and location of `row` (its batch is the index's
+    /// to say: [`Location::batch`] is `None`).
     pub(super) fn paragraph(&self, row: u32) -> Result<PriorParagraph, Error> {
         let p = self.para(row)?;
         let u32_at = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().expect("4 bytes"));
@@ -585,7 +607,7 @@ impl Segment {
                 line,
                 start,
                 end,
-                batch: Some(self.batch.clone()),
+                batch: None,
             },
         })
     }

@@ -91,6 +91,15 @@ pub struct CheckArgs {
     )]
     pub changed_from: Option<PathBuf>,
 
+    /// Also fail on repeats of the paragraphs kept in INDEX.
+    ///
+    /// INDEX is a directory made by `neardup index create` (the published
+    /// corpus, say): a paragraph of the inputs that repeats one of its
+    /// paragraphs is a finding, naming the old paragraph's file, line and
+    /// batch. The index is only read.
+    #[arg(long, value_name = "INDEX", help_heading = "Index")]
+    pub against: Option<PathBuf>,
+
     /// Keep the fingerprints of unchanged files in DIR between runs.
     ///
     /// A file whose size and modification time, or failing those whose

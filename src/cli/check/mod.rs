@@ -27,6 +27,7 @@ use anyhow::{Context as _, bail};
 use clap::ArgMatches;
 use neardup::corpus::Input;
 use neardup::pipeline;
+use neardup::pipeline::prior::Prior;
 
 pub use args::CheckArgs;
 use args::CheckFormat;
@@ -82,6 +83,7 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         args.write_baseline.as_deref(),
         args.output.as_deref(),
         settings.cache.as_deref(),
+        settings.against.as_deref(),
     ]
     .into_iter()
     .flatten()
@@ -156,11 +158,23 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         .transpose()?;
     let inputs: Vec<Input> = found.into_iter().map(|(i, _)| i).collect();
 
-    let bar = progress::Bar::new(!args.run.quiet);
-    let mut report = match &cache {
-        Some(cache) => pipeline::scan_with_cache(&inputs, &settings.config, &options, &bar, cache)?,
-        None => pipeline::scan(&inputs, &settings.config, &options, &bar)?,
+    let index = match &settings.against {
+        Some(path) => Some(super::index::open_with(
+            path,
+            &settings.config,
+            &settings.options,
+        )?),
+        None => None,
     };
+    let extras = pipeline::Extras {
+        cache: cache
+            .as_ref()
+            .map(|c| c as &dyn pipeline::print::PrintCache),
+        prior: index.as_ref().map(|i| i as &dyn Prior),
+        kept: None,
+    };
+    let bar = progress::Bar::new(!args.run.quiet);
+    let mut report = pipeline::scan_with(&inputs, &settings.config, &options, &bar, extras)?;
     if let Some(cache) = &cache {
         if let Some(failure) = cache.failure() {
             eprintln!("warning: cache not fully written: {failure}");

@@ -39,6 +39,8 @@ pub struct Settings {
     pub limits: Limits,
     pub baseline: Option<PathBuf>,
     pub cache: Option<PathBuf>,
+    /// An index to check against (`--against`).
+    pub against: Option<PathBuf>,
     pub format: CheckFormat,
     pub max_annotations: usize,
     /// The configuration file read, if any.
@@ -114,6 +116,10 @@ pub fn resolve(mut args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<(Set
             .cache
             .clone()
             .or(file.cache.as_ref().map(|p| loaded.path_of(p))),
+        against: args
+            .against
+            .clone()
+            .or(file.against.as_ref().map(|p| loaded.path_of(p))),
         format,
         max_annotations,
         file: loaded.path,

@@ -79,6 +79,9 @@ struct SpanOut<'a> {
     last_line: u64,
     start: u64,
     end: u64,
+    /// The index batch, for a passage of an index (`check --against`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<&'a str>,
 }
 
 impl<'a> SpanOut<'a> {
@@ -92,6 +95,7 @@ impl<'a> SpanOut<'a> {
             last_line: s.last.line,
             start: s.first.start,
             end: s.last.end,
+            batch: s.first.batch.as_deref(),
         }
     }
 }
@@ -112,6 +116,9 @@ struct MemberOut<'a> {
     start: u64,
     end: u64,
     fingerprint: String,
+    /// The index batch, for a paragraph of an index (`check --against`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<&'a str>,
     #[serde(skip_serializing_if = "str::is_empty")]
     text: &'a str,
 }
@@ -125,6 +132,7 @@ impl<'a> MemberOut<'a> {
             line,
             start,
             end,
+            batch,
             ..
         } = &m.location;
         MemberOut {
@@ -135,6 +143,7 @@ impl<'a> MemberOut<'a> {
             start: *start,
             end: *end,
             fingerprint: format!("{:016x}", m.content),
+            batch: batch.as_deref(),
             text: if text {
                 m.text.as_deref().unwrap_or(&m.snippet)
             } else {

@@ -144,7 +144,10 @@ impl RenderOutcome for Sarif {
                     "locations": [span_location(&f.passage.repeat)],
                     "relatedLocations": [{
                         "id": 1,
-                        "message": {"text": "the copy it repeats"},
+                        "message": {"text": match &f.passage.original.first.batch {
+                            Some(batch) => format!("the copy it repeats, in index batch {batch}"),
+                            None => "the copy it repeats".to_owned(),
+                        }},
                         "physicalLocation": span_location(&f.passage.original)["physicalLocation"].clone()
                     }],
                     "partialFingerprints": {FINGERPRINT_KEY: format!("{key:016x}:{ordinal}")},
