@@ -774,3 +774,156 @@ fn rollback_undoes_a_compaction() {
     assert_eq!(back["segments"], 3);
     assert_eq!(back["batches"], before["batches"]);
 }
+
+/// `kill -9` at many points of an `index compact`: the index opens
+/// afterwards, before or after the compaction, whole, and a scan against
+/// it reports exactly what it reported before.
+#[test]
+fn kill_9_during_a_compact_leaves_the_old_or_the_new_index() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let mut state = 91u64;
+    for day in 0..4 {
+        let mut text = String::new();
+        for _ in 0..2_500 {
+            text.push_str(&paragraph(&mut state, 15));
+            text.push('\n');
+        }
+        write(d, &format!("day{day}/news.txt"), text);
+    }
+    assert_eq!(
+        code(&run(d, &["index", "create", "i.ndx", "day0", "-q"])),
+        0
+    );
+    for day in ["day1", "day2"] {
+        assert_eq!(code(&run(d, &["index", "add", "i.ndx", day, "-q"])), 0);
+    }
+    let query = || {
+        let out = run(
+            d,
+            &[
+                "scan",
+                "day3",
+                "--against",
+                "i.ndx",
+                "--output-format",
+                "json",
+            ],
+        );
+        assert_eq!(code(&out) & !1, 0, "{}", stderr(&out));
+        out.stdout
+    };
+    let expected = query();
+    let bin = assert_cmd::cargo::cargo_bin("neardup");
+    let start = std::time::Instant::now();
+    assert_eq!(code(&run(d, &["index", "compact", "i.ndx"])), 0);
+    let whole = start.elapsed();
+    assert_eq!(info(d, "i.ndx")["segments"], 1);
+    assert_eq!(code(&run(d, &["index", "rollback", "i.ndx"])), 0);
+    let points = 12u32;
+    let mut outcomes = [0, 0];
+    for i in 0..points {
+        let mut child = std::process::Command::new(&bin)
+            .current_dir(d)
+            .args(["index", "compact", "i.ndx"])
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(whole * 3 * i / points);
+        let _ = child.kill();
+        child.wait().unwrap();
+        let segments = info(d, "i.ndx")["segments"].as_u64().unwrap();
+        assert!(
+            segments == 3 || segments == 1,
+            "after a kill at {i}/{points}: {segments} segments"
+        );
+        let out = run(d, &["index", "verify", "i.ndx"]);
+        assert_eq!(
+            code(&out),
+            0,
+            "after a kill at {i}/{points}: {}",
+            stderr(&out)
+        );
+        assert!(
+            query() == expected,
+            "after a kill at {i}/{points}: the report changed"
+        );
+        outcomes[usize::from(segments == 1)] += 1;
+        if segments == 1 {
+            assert_eq!(code(&run(d, &["index", "rollback", "i.ndx"])), 0);
+        }
+    }
+    eprintln!(
+        "kills: {} left the old index, {} the compacted one",
+        outcomes[0], outcomes[1]
+    );
+    assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
+}
+
+/// A disk that fills up during an add: exit 2 with the reason, and the
+/// index as it was. The disk is a real 256 KiB tmpfs (mounting needs
+/// root: without it the test says so and stops, unless
+/// `NEARDUP_REQUIRE_TMPFS` is set, as CI sets it).
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_during_an_add_leaves_the_index_as_it_was() {
+    struct Mounted(PathBuf);
+    impl Drop for Mounted {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let disk = d.join("disk");
+    std::fs::create_dir_all(&disk).unwrap();
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=256k", "tmpfs"])
+        .arg(&disk)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        assert!(
+            std::env::var_os("NEARDUP_REQUIRE_TMPFS").is_none(),
+            "NEARDUP_REQUIRE_TMPFS is set but a tmpfs could not be mounted"
+        );
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    }
+    let _guard = Mounted(disk.clone());
+    write(
+        d,
+        "small/a.txt",
+        "the first paragraph of the small batch is here\nand a second one, also long\n",
+    );
+    let mut state = 5u64;
+    let mut big = String::new();
+    for _ in 0..5_000 {
+        big.push_str(&paragraph(&mut state, 15));
+        big.push('\n');
+    }
+    write(d, "big/b.txt", big);
+    let index = disk.join("i.ndx");
+    let index = index.to_str().unwrap();
+    assert_eq!(code(&run(d, &["index", "create", index, "small", "-q"])), 0);
+    let before = info(d, index);
+    let out = run(d, &["index", "add", index, "big", "-q"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("No space left on device"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(info(d, index), before);
+    assert_eq!(code(&run(d, &["index", "verify", index])), 0);
+    // The next writer clears what the failed one left, so the small
+    // batch still fits.
+    write(
+        d,
+        "small2/c.txt",
+        "another small paragraph of several words\n",
+    );
+    let out = run(d, &["index", "add", index, "small2", "-q"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}

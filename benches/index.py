@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""The persistent index: build speed and size, and the cost of a query
+(`scan --against`) as the index grows.
+
+Run by hand, not in CI (timings live here and in notes, never in tests):
+
+    cargo run --release --example gen_corpus -- --size 1100MB --seed 7 --out /tmp/c1100.jsonl
+    cargo build --release
+    python3 benches/index.py --corpus /tmp/c1100.jsonl [--neardup target/release/neardup] \\
+        [--threads 2] [--repeat 3] [--work /tmp/neardup-index-bench]
+
+The corpus is cut by records into three parts: its first 100 MB, its
+first 1 GB, and the 100 MB after that (the new batch, which repeats
+paragraphs of the earlier part as a day's scrape repeats earlier days).
+Then, every run a separate process timed with its peak memory by
+`/usr/bin/time`:
+
+* `scan` of the 1 GB part and `index create` of it, side by side
+  (`--repeat` rounds, interleaved), and the index's bytes per kept
+  paragraph and per byte of text;
+* `scan` of the batch alone, and `scan --against` the 100 MB index and
+  the 1 GB index (interleaved rounds): how a query's cost grows with the
+  index;
+* `index info` of the 1 GB index: opening it (manifest, every segment's
+  header and footer checked) plus a process start.
+
+The table gives the median wall time with the range, MB/s over the bytes
+of the JSON Lines input, and the highest peak memory.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+
+
+def cut(corpus, work):
+    """Writes the parts of `corpus` (by records) into `work` once."""
+    parts = {
+        "i100": os.path.join(work, "index100.jsonl"),
+        "i1000": os.path.join(work, "index1000.jsonl"),
+        "batch": os.path.join(work, "batch100.jsonl"),
+    }
+    if all(os.path.exists(p) for p in parts.values()):
+        return parts
+    os.makedirs(work, exist_ok=True)
+    mb = 1_000_000
+    with open(corpus, "rb") as f, open(parts["i100"], "wb") as a, open(
+        parts["i1000"], "wb"
+    ) as b, open(parts["batch"], "wb") as c:
+        seen = 0
+        for line in f:
+            if seen < 100 * mb:
+                a.write(line)
+            if seen < 1000 * mb:
+                b.write(line)
+            elif seen < 1100 * mb:
+                c.write(line)
+            else:
+                break
+            seen += len(line)
+    if os.path.getsize(parts["batch"]) < 90 * mb:
+        sys.exit(f"{corpus}: too small; generate 1100MB (see the docstring)")
+    return parts
+
+
+def timed(cmd):
+    """(wall seconds, peak MB) of one run; exits on failure."""
+    out = subprocess.run(
+        ["/usr/bin/time", "-f", "%e %M", *cmd],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if out.returncode not in (0, 1):
+        sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr}")
+    wall, kb = out.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(kb) / 1024
+
+
+def table(rows, sizes):
+    print("| run | input MB | median s (range) | MB/s | peak MB |")
+    print("|---|---:|---:|---:|---:|")
+    for name, runs in rows.items():
+        walls = [w for w, _ in runs]
+        med = statistics.median(walls)
+        mb = sizes[name] / 1e6
+        rate = f"{mb / med:.1f}" if mb else "-"
+        print(
+            f"| {name} | {mb:.0f} | {med:.2f} ({min(walls):.2f}-{max(walls):.2f}) "
+            f"| {rate} | {max(p for _, p in runs):.0f} |"
+        )
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--corpus", required=True)
+    ap.add_argument("--neardup", default="target/release/neardup")
+    ap.add_argument("--threads", default="2")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--work", default="/tmp/neardup-index-bench")
+    args = ap.parse_args()
+    nd = args.neardup
+    j = ["-j", args.threads, "-q"]
+    parts = cut(args.corpus, args.work)
+    sizes = {k: os.path.getsize(v) for k, v in parts.items()}
+    idx = {k: os.path.join(args.work, f"{k}.ndx") for k in ("i100", "i1000")}
+
+    print(f"# {nd}, {args.threads} threads, corpus {args.corpus}\n")
+    build = {"scan 1 GB": [], "index create 1 GB": []}
+    for r in range(args.repeat):
+        build["scan 1 GB"].append(
+            timed([nd, "scan", *j, "--output-format", "json", parts["i1000"]])
+        )
+        shutil.rmtree(idx["i1000"], ignore_errors=True)
+        build["index create 1 GB"].append(
+            timed([nd, "index", "create", *j, idx["i1000"], parts["i1000"]])
+        )
+    table(build, {"scan 1 GB": sizes["i1000"], "index create 1 GB": sizes["i1000"]})
+    shutil.rmtree(idx["i100"], ignore_errors=True)
+    timed([nd, "index", "create", *j, idx["i100"], parts["i100"]])
+
+    print()
+    for name in ("i100", "i1000"):
+        info = json.loads(
+            subprocess.run(
+                [nd, "index", "info", "--output-format", "json", idx[name]],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+        )
+        rows, size = info["paragraphs"], info["bytes"]
+        print(
+            f"{name}: {size / 1e6:.1f} MB on disk for {sizes[name] / 1e6:.0f} MB of JSON Lines "
+            f"({size / sizes[name]:.2f}x), {rows} kept paragraphs, "
+            f"{size / max(rows, 1):.0f} bytes per kept paragraph, {info['segments']} segments"
+        )
+    bands = int(info["settings"]["bands"])
+    print(
+        f"(per kept paragraph: {bands} band entries of 8 bytes = {8 * bands} B, a 48-byte "
+        "row, its token numbers (LEB128, ~1-2 B per token) and its document's share of "
+        "the provenance tables)\n"
+    )
+
+    query = {
+        "scan batch alone": [],
+        "scan batch --against 100 MB index": [],
+        "scan batch --against 1 GB index": [],
+    }
+    base = [nd, "scan", *j, "--output-format", "json", parts["batch"]]
+    for r in range(args.repeat):
+        query["scan batch alone"].append(timed(base))
+        query["scan batch --against 100 MB index"].append(
+            timed([*base, "--against", idx["i100"]])
+        )
+        query["scan batch --against 1 GB index"].append(
+            timed([*base, "--against", idx["i1000"]])
+        )
+    table(query, {k: sizes["batch"] for k in query})
+
+    print()
+    opens = [timed([nd, "index", "info", idx["i1000"]]) for _ in range(args.repeat)]
+    table({"index info (open) 1 GB index": opens}, {"index info (open) 1 GB index": 0})
+
+
+if __name__ == "__main__":
+    main()
