@@ -194,7 +194,9 @@ impl Index {
     }
 
     /// Checks every checksum of every file, and that every table is in
-    /// order and in bounds and every paragraph's tokens give its content
+    /// order and in bounds (each band table sorted and naming each row
+    /// once, every token and string number in range). A scan also checks
+    /// each indexed paragraph it uses: its tokens must give its content
     /// hash.
     ///
     /// # Errors
