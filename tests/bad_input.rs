@@ -6,7 +6,7 @@
 //! it can and never a partial file), and the exit status.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 mod common;
@@ -945,60 +945,13 @@ fn a_read_only_output_directory_is_an_error() {
     );
 }
 
-/// A file system of 64 KiB (a tmpfs, where mounting is allowed), or else
-/// a file size limit of the same size: writing a larger output fails
-/// part-way.
-struct SmallDisk {
-    dir: PathBuf,
-    mounted: bool,
-}
-
-impl SmallDisk {
-    fn new(dir: PathBuf) -> SmallDisk {
-        std::fs::create_dir_all(&dir).unwrap();
-        let mounted = is_root()
-            && std::process::Command::new("mount")
-                .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-                .arg(&dir)
-                .stderr(std::process::Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success());
-        SmallDisk { dir, mounted }
-    }
-
-    /// `neardup ARGS`, in `cwd`, under the size limit.
-    fn run(&self, cwd: &Path, args: &[&str]) -> Output {
-        let bin = assert_cmd::cargo::cargo_bin("neardup");
-        let mut cmd = if self.mounted {
-            std::process::Command::new(bin)
-        } else {
-            // Ignoring SIGXFSZ turns the limit into an EFBIG write error.
-            let mut sh = std::process::Command::new("sh");
-            sh.args(["-c", "trap '' XFSZ; ulimit -f 128; exec \"$0\" \"$@\""])
-                .arg(bin);
-            sh
-        };
-        let out = cmd.args(args).current_dir(cwd).output().unwrap();
-        assert!(!stderr(&out).contains("panicked"), "{}", stderr(&out));
-        out
-    }
-}
-
-impl Drop for SmallDisk {
-    fn drop(&mut self) {
-        if self.mounted {
-            let _ = std::process::Command::new("umount").arg(&self.dir).status();
-        }
-    }
-}
-
 #[test]
 fn a_full_disk_during_clean_leaves_no_partial_output() {
     let dir = TempDir::new().unwrap();
     let text = numbered_lines(4_000);
     let input = write(dir.path(), "in/a.txt", &text);
     write(dir.path(), "in/b.txt", format!("{OTHER}\n"));
-    let disk = SmallDisk::new(dir.path().join("small"));
+    let disk = common::SmallDisk::new(dir.path().join("small"), 64);
     let out = disk.run(dir.path(), &["clean", "-q", "in", "-o", "small/out"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     let err = stderr(&out);

@@ -85,3 +85,66 @@ pub fn jsonl_texts(path: &Path) -> Vec<String> {
         })
         .collect()
 }
+
+/// A file system of `kib` KiB (a tmpfs, where the tests run as root and
+/// may mount one), or else a file size limit of the same size: writing more
+/// fails part-way, with "No space left on device" or "File too large".
+#[cfg(unix)]
+#[allow(dead_code)]
+pub struct SmallDisk {
+    dir: PathBuf,
+    kib: u64,
+    mounted: bool,
+}
+
+#[cfg(unix)]
+#[allow(dead_code)]
+impl SmallDisk {
+    pub fn new(dir: PathBuf, kib: u64) -> SmallDisk {
+        std::fs::create_dir_all(&dir).unwrap();
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let root = unsafe { libc::geteuid() == 0 };
+        let mounted = root
+            && std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+                .arg(&dir)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+        SmallDisk { dir, kib, mounted }
+    }
+
+    /// `neardup ARGS`, in `cwd`, under the size limit.
+    pub fn run(&self, cwd: &Path, args: &[&str]) -> std::process::Output {
+        let bin = assert_cmd::cargo::cargo_bin("neardup");
+        let mut cmd = if self.mounted {
+            std::process::Command::new(bin)
+        } else {
+            // Ignoring SIGXFSZ turns the limit into an EFBIG write error;
+            // `ulimit -f` counts 512-byte blocks.
+            let mut sh = std::process::Command::new("sh");
+            sh.args([
+                "-c",
+                &format!(
+                    "trap '' XFSZ; ulimit -f {}; exec \"$0\" \"$@\"",
+                    self.kib * 2
+                ),
+            ])
+            .arg(bin);
+            sh
+        };
+        let out = cmd.args(args).current_dir(cwd).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{err}");
+        out
+    }
+}
+
+#[cfg(unix)]
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        if self.mounted {
+            let _ = std::process::Command::new("umount").arg(&self.dir).status();
+        }
+    }
+}
