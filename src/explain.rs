@@ -158,8 +158,64 @@ fn measure(fp: &Fingerprinter, text: &str) -> Measured {
 /// assert!(!e.duplicate());
 /// ```
 pub fn explain(fp: &Fingerprinter, a: &str, b: &str, same_document: bool) -> Explanation {
-    let config = fp.config();
     let (ma, mb) = (measure(fp, a), measure(fp, b));
+    compare(
+        fp,
+        &ma,
+        &mb,
+        word_diff(fp.config().tokens(), a, b),
+        same_document,
+    )
+}
+
+/// Explains the pair of `a` and a paragraph known only by its token
+/// hashes (`b_tokens`, as an index keeps them): everything [`explain`]
+/// gives but the word diff, which needs the text.
+///
+/// # Example
+///
+/// ```
+/// use neardup::explain::{explain, explain_tokens};
+/// use neardup::fingerprint::Scratch;
+/// use neardup::{Config, Fingerprinter};
+///
+/// let fp = Fingerprinter::new(&Config::default());
+/// let a = "Residents were told to boil tap water for at least one minute before drinking it.";
+/// let b = "Residents were told to boil tap water for at least three minutes before drinking it.";
+/// let mut tokens = Vec::new();
+/// fp.tokens_with(b, &mut Scratch::default(), &mut tokens);
+/// let (full, blind) = (explain(&fp, a, b, false), explain_tokens(&fp, a, &tokens, false));
+/// assert_eq!(blind.similarity, full.similarity);
+/// assert_eq!((blind.agreeing, &blind.bands), (full.agreeing, &full.bands));
+/// assert!(blind.diff.is_empty());
+/// ```
+pub fn explain_tokens(
+    fp: &Fingerprinter,
+    a: &str,
+    b_tokens: &[u64],
+    same_document: bool,
+) -> Explanation {
+    let ma = measure(fp, a);
+    let fingerprint = (b_tokens.len() >= fp.config().min_words()).then(|| {
+        let (set, content) = fp.set_of_tokens(b_tokens);
+        let signature = Signature::from_values(fp.signature_of_set(&set));
+        (set, content, signature)
+    });
+    let mb = Measured {
+        tokens: b_tokens.len(),
+        fingerprint,
+    };
+    compare(fp, &ma, &mb, Vec::new(), same_document)
+}
+
+fn compare(
+    fp: &Fingerprinter,
+    ma: &Measured,
+    mb: &Measured,
+    diff: Vec<Segment>,
+    same_document: bool,
+) -> Explanation {
+    let config = fp.config();
     let lsh = config.lsh();
     let side = |m: &Measured| Side {
         tokens: m.tokens,
@@ -186,9 +242,9 @@ pub fn explain(fp: &Fingerprinter, a: &str, b: &str, same_document: bool) -> Exp
             .collect();
     }
     Explanation {
-        a: side(&ma),
-        b: side(&mb),
-        diff: word_diff(config.tokens(), a, b),
+        a: side(ma),
+        b: side(mb),
+        diff,
         similarity,
         identical,
         agreeing,

@@ -243,6 +243,14 @@ impl Fingerprinter {
         self.band_keys(signature).map(|k| k as u32).collect()
     }
 
+    /// The MinHash signature of a shingle set (what
+    /// [`fingerprint`](Self::fingerprint) gives for a text with that set).
+    pub fn signature_of_set(&self, set: &ShingleSet) -> Vec<u32> {
+        let mut signature = vec![u32::MAX; self.minhasher.num_perm()];
+        self.minhasher.update(set.as_slice(), &mut signature);
+        signature
+    }
+
     /// The exact Jaccard similarity of two paragraphs' shingle sets (zero
     /// when either is below `min_words`).
     pub fn similarity(&self, a: &str, b: &str) -> Similarity {

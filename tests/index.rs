@@ -903,3 +903,78 @@ fn a_full_disk_during_an_add_leaves_the_index_as_it_was() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(info(d, index)["batches"].as_array().unwrap().len(), 2);
 }
+
+/// `explain A --against INDEX` shows the indexed paragraph a scan would
+/// report: with its text and the word diff while its file is there, from
+/// the stored token hashes (with the same numbers) once it is gone.
+#[test]
+fn explain_against_the_index_shows_the_old_paragraph_or_its_numbers() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let old = "The harbour board voted on Tuesday to rebuild the old north pier before winter.";
+    write(d, "mon/a.txt", format!("Ferry services resumed.\n{old}\n"));
+    let new = old.replace("winter", "spring");
+    write(
+        d,
+        "tue/b.txt",
+        format!("Nothing like it was printed.\n{new}\n"),
+    );
+    let out = run(
+        d,
+        &["index", "create", "i.ndx", "mon", "--name", "monday", "-q"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let explain = || {
+        run(
+            d,
+            &[
+                "explain",
+                "tue/b.txt:2",
+                "--against",
+                "i.ndx",
+                "--color",
+                "never",
+            ],
+        )
+    };
+    let out = explain();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let with_text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        with_text.contains("B  mon/a.txt:2 [index batch monday, row 1]"),
+        "{with_text}"
+    );
+    assert!(with_text.contains("[-spring.-] {+winter.+}"), "{with_text}");
+    let numbers = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter(|l| l.starts_with("exact Jaccard") || l.starts_with("estimated Jaccard"))
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(numbers(&with_text).len(), 2, "{with_text}");
+    std::fs::remove_dir_all(d.join("mon")).unwrap();
+    let out = explain();
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let blind = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(blind.contains("its text is not at hand"), "{blind}");
+    assert!(!blind.contains("word diff"), "{blind}");
+    assert_eq!(numbers(&blind), numbers(&with_text));
+    // A paragraph no indexed paragraph shares a band with.
+    let out = run(
+        d,
+        &[
+            "explain",
+            "tue/b.txt:1",
+            "--against",
+            "i.ndx",
+            "--color",
+            "never",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("shares a band with A"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -28,8 +28,18 @@ pub struct ExplainArgs {
     /// The second paragraph, named the same way.
     ///
     /// The verdict is about B as a possible duplicate of A.
-    #[arg(value_name = "B")]
-    pub b: String,
+    #[arg(value_name = "B", required_unless_present = "against")]
+    pub b: Option<String>,
+
+    /// Explain A against the paragraphs kept in INDEX, instead of B.
+    ///
+    /// The indexed paragraph a scan of A against INDEX would report (the
+    /// earliest at or above the threshold, else the most similar that
+    /// shares a band). Its text is shown, with the word diff, when its
+    /// file is still readable and unchanged; otherwise the numbers come
+    /// from the token hashes the index keeps.
+    #[arg(long, value_name = "INDEX", conflicts_with = "b")]
+    pub against: Option<PathBuf>,
 
     #[command(flatten)]
     pub detect: DetectArgs,

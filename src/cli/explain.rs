@@ -7,7 +7,10 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use neardup::explain::{Address, Change, Explanation, Located, explain, locate};
+use neardup::explain::{Address, Change, Explanation, Located, explain, explain_tokens, locate};
+use neardup::fingerprint::Scratch;
+use neardup::index::{Index, Settings};
+use neardup::pipeline::ScanOptions;
 use neardup::report::text::escape;
 use neardup::{Config, Fingerprinter};
 
@@ -64,32 +67,183 @@ pub fn run(args: &ExplainArgs) -> anyhow::Result<Status> {
         text: args.input.text_field.clone(),
         id: args.input.id_field.clone(),
     };
-    let mut found = Vec::new();
-    for arg in [&args.a, &args.b] {
+    let find = |arg: &str| -> anyhow::Result<(String, Located)> {
         let named = parse(arg)?;
         let input = inputs::file_input(named.path.clone(), args.input.input_format);
         let located = locate(&input, config.paragraphs(), &fields, &named.address)?;
-        found.push((input.source.name().to_owned(), located));
-    }
-    let (a, b) = (&found[0], &found[1]);
-    let same_document = a.0 == b.0 && a.1.doc_line == b.1.doc_line;
-    let explanation = explain(
-        &Fingerprinter::new(&config),
-        &a.1.text,
-        &b.1.text,
-        same_document,
-    );
+        Ok((input.source.name().to_owned(), located))
+    };
+    let a = find(&args.a)?;
+    let fp = Fingerprinter::new(&config);
     let style = Style {
         on: super::shared::use_color(args.color),
     };
     let mut out = io::BufWriter::new(io::stdout().lock());
-    render(&mut out, &style, &config, (a, b), &explanation)?;
+    let explanation = match (&args.b, &args.against) {
+        (Some(b), _) => {
+            let b = find(b)?;
+            let same_document = a.0 == b.0 && a.1.doc_line == b.1.doc_line;
+            let e = explain(&fp, &a.1.text, &b.1.text, same_document);
+            let shown = (place(&b.0, &b.1), Some(b.1.text.clone()));
+            render(
+                &mut out,
+                &style,
+                &config,
+                (&place(&a.0, &a.1), &a.1.text),
+                (&shown.0, shown.1.as_deref()),
+                &e,
+            )?;
+            e
+        }
+        (None, Some(index)) => match against(&mut out, &style, &config, &fp, index, &a, args)? {
+            Some(e) => e,
+            None => {
+                out.flush()?;
+                return Ok(Status::Clean);
+            }
+        },
+        (None, None) => bail!("name B, or an index with --against"),
+    };
     out.flush()?;
     Ok(if explanation.duplicate() {
         Status::Duplicates
     } else {
         Status::Clean
     })
+}
+
+/// `explain A --against INDEX`: A against the indexed paragraph a scan
+/// would report (or the most similar candidate); `None` when no indexed
+/// paragraph shares a band with A.
+fn against(
+    out: &mut dyn Write,
+    style: &Style,
+    config: &Config,
+    fp: &Fingerprinter,
+    path: &Path,
+    (a_path, a): &(String, Located),
+    args: &ExplainArgs,
+) -> anyhow::Result<Option<Explanation>> {
+    let index = Index::open(path)?;
+    // The allowlist decides which paragraphs take part in a scan, not how
+    // similar two are: every other setting must be the index's.
+    let ours = Settings::of(config, &ScanOptions::default())?;
+    if let Some((key, theirs)) = index
+        .settings()
+        .pairs()
+        .filter(|(k, _)| *k != "allowlist")
+        .find(|(k, v)| ours.pairs().any(|(k2, v2)| k2 == *k && v2 != *v))
+    {
+        bail!(
+            "{}: the index was made with {key}={theirs}: explain with the index's settings \
+             (`neardup index info` shows them)",
+            path.display()
+        );
+    }
+    let a_place = place(a_path, a);
+    let candidates = index.candidates(fp, &a.text)?;
+    let threshold = config.threshold();
+    let chosen = candidates
+        .iter()
+        .find(|c| c.similarity.meets(threshold))
+        .or_else(|| {
+            candidates.iter().min_by(|x, y| {
+                y.similarity
+                    .as_f64()
+                    .total_cmp(&x.similarity.as_f64())
+                    .then(x.row.cmp(&y.row))
+            })
+        });
+    let Some(c) = chosen else {
+        writeln!(out, "A  {}", style.paint("1;35", &a_place))?;
+        writeln!(out, "   {}", a.text)?;
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            style.paint(
+                "1",
+                &format!(
+                    "no paragraph of {} ({} paragraphs) shares a band with A: a scan against it \
+                     reports none",
+                    path.display(),
+                    index.paragraphs()
+                )
+            )
+        )?;
+        return Ok(None);
+    };
+    let meeting = candidates
+        .iter()
+        .filter(|c| c.similarity.meets(threshold))
+        .count();
+    let l = &c.location;
+    let batch = l.batch.as_deref().unwrap_or("?");
+    // The old text, if its file is still there and unchanged.
+    let old = || -> Option<String> {
+        let input = inputs::file_input(PathBuf::from(l.path.as_ref()), args.input.input_format);
+        let fields = neardup::corpus::JsonlFields {
+            text: args.input.text_field.clone(),
+            id: args.input.id_field.clone(),
+        };
+        let address = if l.doc == l.path {
+            Address::Line(l.line)
+        } else {
+            Address::Paragraph {
+                doc: l.doc.to_string(),
+                paragraph: l.paragraph,
+            }
+        };
+        let found = locate(&input, config.paragraphs(), &fields, &address).ok()?;
+        let mut tokens = Vec::new();
+        fp.tokens_with(&found.text, &mut Scratch::default(), &mut tokens)?;
+        (tokens == c.tokens).then_some(found.text)
+    };
+    let b_place = if l.doc == l.path {
+        format!(
+            "{}:{} [index batch {}, row {}]",
+            escape(&l.path),
+            l.line,
+            escape(batch),
+            c.row
+        )
+    } else {
+        format!(
+            "{}:{} (doc {}, paragraph {}) [index batch {}, row {}]",
+            escape(&l.path),
+            l.line,
+            escape(l.url.as_deref().unwrap_or(&l.doc)),
+            l.paragraph,
+            escape(batch),
+            c.row
+        )
+    };
+    let text = old();
+    let e = match &text {
+        Some(t) => explain(fp, &a.text, t, false),
+        None => explain_tokens(fp, &a.text, &c.tokens, false),
+    };
+    writeln!(
+        out,
+        "{}: {} indexed paragraph(s) share a band with A, {meeting} at or above the threshold; B is {}",
+        path.display(),
+        candidates.len(),
+        if meeting > 0 {
+            "the earliest of those, the one a scan reports"
+        } else {
+            "the most similar"
+        }
+    )?;
+    writeln!(out)?;
+    render(
+        out,
+        style,
+        config,
+        (&a_place, &a.text),
+        (&b_place, text.as_deref()),
+        &e,
+    )?;
+    Ok(Some(e))
 }
 
 struct Style {
@@ -131,29 +285,40 @@ fn render(
     out: &mut dyn Write,
     style: &Style,
     config: &Config,
-    ((path_a, a), (path_b, b)): (&(String, Located), &(String, Located)),
+    (place_a, text_a): (&str, &str),
+    (place_b, text_b): (&str, Option<&str>),
     e: &Explanation,
 ) -> io::Result<()> {
-    writeln!(out, "A  {}", style.paint("1;35", &place(path_a, a)))?;
-    writeln!(out, "   {}", a.text)?;
-    writeln!(out, "B  {}", style.paint("1;35", &place(path_b, b)))?;
-    writeln!(out, "   {}", b.text)?;
+    writeln!(out, "A  {}", style.paint("1;35", place_a))?;
+    writeln!(out, "   {text_a}")?;
+    writeln!(out, "B  {}", style.paint("1;35", place_b))?;
+    match text_b {
+        Some(text) => writeln!(out, "   {text}")?,
+        None => writeln!(
+            out,
+            "   (its text is not at hand: the file is gone, moved or changed since it was \
+             indexed; the numbers below come from the {} token hashes the index keeps)",
+            e.b.tokens
+        )?,
+    }
     writeln!(out)?;
-    writeln!(
-        out,
-        "word diff, A to B ([-only in A-] {{+only in B+}}, words compared after normalisation):"
-    )?;
-    let diff: Vec<String> = e
-        .diff
-        .iter()
-        .map(|s| match s.change {
-            Change::Same => s.words.clone(),
-            Change::Removed => style.paint("31", &format!("[-{}-]", s.words)),
-            Change::Added => style.paint("32", &format!("{{+{}+}}", s.words)),
-        })
-        .collect();
-    writeln!(out, "   {}", diff.join(" "))?;
-    writeln!(out)?;
+    if text_b.is_some() {
+        writeln!(
+            out,
+            "word diff, A to B ([-only in A-] {{+only in B+}}, words compared after normalisation):"
+        )?;
+        let diff: Vec<String> = e
+            .diff
+            .iter()
+            .map(|s| match s.change {
+                Change::Same => s.words.clone(),
+                Change::Removed => style.paint("31", &format!("[-{}-]", s.words)),
+                Change::Added => style.paint("32", &format!("{{+{}+}}", s.words)),
+            })
+            .collect();
+        writeln!(out, "   {}", diff.join(" "))?;
+        writeln!(out)?;
+    }
     let shingles = |s: Option<usize>| s.map_or("-".to_owned(), |n| n.to_string());
     writeln!(out, "                      A       B")?;
     writeln!(out, "tokens          {:>7} {:>7}", e.a.tokens, e.b.tokens)?;

@@ -56,8 +56,8 @@ use crate::corpus::Input;
 use crate::hash::Xxh3Stream;
 use crate::pipeline::prior::{KeptParagraph, KeptSink, Prior, PriorParagraph};
 use crate::pipeline::{Extras, Progress, ScanOptions, scan_with};
-use crate::report::Report;
-use crate::{Config, Error, ErrorKind};
+use crate::report::{Location, Report};
+use crate::{Config, Error, ErrorKind, Fingerprinter, Similarity};
 use dir::{Snapshot, Writer};
 use manifest::{Batch, Manifest};
 use rayon::prelude::*;
@@ -78,6 +78,22 @@ pub struct Index {
     /// The row after each batch's last, and the batch's name.
     batch_ends: Vec<(u64, Arc<str>)>,
     bands: usize,
+}
+
+/// An indexed paragraph that shares a band key with a text
+/// ([`Index::candidates`]).
+#[derive(Clone, Debug)]
+pub struct Candidate {
+    /// Its row: rows are numbered in the order the paragraphs were kept.
+    pub row: u64,
+    /// The bands whose key it shares with the text.
+    pub bands: Vec<usize>,
+    /// Its exact similarity to the text.
+    pub similarity: Similarity,
+    /// Its token hashes ([`crate::explain::explain_tokens`] takes them).
+    pub tokens: Vec<u64>,
+    /// Where it was found, with its batch.
+    pub location: Location,
 }
 
 /// One batch of an index, as [`Index::batches`] lists it.
@@ -204,6 +220,46 @@ impl Index {
     /// The first problem, naming its file.
     pub fn verify(&self) -> Result<(), Error> {
         self.segments.par_iter().try_for_each(Segment::verify)
+    }
+
+    /// The indexed paragraphs that share a band key with `text`, earliest
+    /// first, each with the bands it shares and its exact similarity to
+    /// `text`: what a scan of `text` against the index compares it with
+    /// (the earliest of them at or above the threshold is the one a scan
+    /// reports, unless an earlier paragraph of the scan's own inputs
+    /// matches first). Empty when `text` is too short to be fingerprinted.
+    /// `fp` must have the index's settings ([`Settings::check`]).
+    ///
+    /// # Errors
+    ///
+    /// Reading the index failed (a damaged segment is named).
+    pub fn candidates(&self, fp: &Fingerprinter, text: &str) -> Result<Vec<Candidate>, Error> {
+        let mut scratch = crate::fingerprint::Scratch::default();
+        let mut tokens = Vec::new();
+        let Some((set, _)) = fp.tokens_with(text, &mut scratch, &mut tokens) else {
+            return Ok(Vec::new());
+        };
+        let keys = fp.band_keys_of_set(&set, &mut scratch);
+        let mut bands_of: std::collections::BTreeMap<u64, Vec<usize>> = Default::default();
+        for (band, &key) in keys.iter().enumerate() {
+            for (_, row) in self.matches(band, &[key])? {
+                bands_of.entry(row).or_default().push(band);
+            }
+        }
+        bands_of
+            .into_iter()
+            .map(|(row, bands)| {
+                let p = self.paragraph(row)?;
+                let (other, _) = fp.set_of_tokens(&p.tokens);
+                Ok(Candidate {
+                    row,
+                    bands,
+                    similarity: set.jaccard(&other),
+                    tokens: p.tokens,
+                    location: p.location,
+                })
+            })
+            .collect()
     }
 
     fn locate(&self, row: u64) -> Result<(&Segment, u32), Error> {
