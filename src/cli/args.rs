@@ -125,10 +125,19 @@ pub struct CleanArgs {
     pub add: bool,
 
     /// With `--add`: the batch's name (default: the date and time, UTC).
+    ///
+    /// Shown by `index info` and in every later finding against the
+    /// batch's paragraphs, e.g. `2026-12-03` for a daily scrape. Names are
+    /// unique within an index.
     #[arg(long, value_name = "NAME", requires = "add", help_heading = "Index")]
     pub name: Option<String>,
 
     /// With `--add`: add inputs whose bytes were added before.
+    ///
+    /// Without it, a batch whose inputs hold the same bytes as an earlier
+    /// batch's is refused before anything is cleaned. Adding one stores
+    /// nothing twice: its paragraphs are all duplicates of the earlier
+    /// batch's.
     #[arg(long, requires = "add", help_heading = "Index")]
     pub force: bool,
 

@@ -409,8 +409,59 @@ impl Segment {
     }
 
     /// The rows whose key in `band` is in `keys` (ascending, distinct),
-    /// as `(key, row)`, by streaming the band's table once.
+    /// as `(key, row)`: by streaming the band's table once, or, for a few
+    /// keys in a large table, by binary search.
     pub(super) fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u32)>, Error> {
+        // A probe touches (and checks, the first time) a 64 KiB chunk:
+        // about 20 of them per key against reading the table's
+        // `8 × rows` bytes once.
+        let probes = (keys.len() as u64).saturating_mul(20);
+        let stream_chunks = self.rows * 8 / super::file::CHUNK;
+        if probes < stream_chunks {
+            self.matches_searched(band, keys)
+        } else {
+            self.matches_streamed(band, keys)
+        }
+    }
+
+    /// [`matches`](Self::matches) by binary search of each key.
+    fn matches_searched(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u32)>, Error> {
+        let section = self.file.section(band_tag(band))?;
+        let entry = |i: u64| -> Result<(u32, u32), Error> {
+            let b = section.read_range(i * 8..i * 8 + 8)?;
+            Ok((
+                u32::from_le_bytes(b[..4].try_into().expect("4 bytes")),
+                u32::from_le_bytes(b[4..].try_into().expect("4 bytes")),
+            ))
+        };
+        let mut out = Vec::new();
+        for &key in keys {
+            let (mut lo, mut hi) = (0u64, self.rows);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if entry(mid)?.0 < key {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            while lo < self.rows {
+                let (k, row) = entry(lo)?;
+                if k != key {
+                    break;
+                }
+                if u64::from(row) >= self.rows {
+                    return Err(self.damaged("a band table names a row past the end"));
+                }
+                out.push((k, row));
+                lo += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// [`matches`](Self::matches) by one pass over the table.
+    fn matches_streamed(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u32)>, Error> {
         let mut out = Vec::new();
         if keys.is_empty() || self.rows == 0 {
             return Ok(out);
@@ -647,5 +698,75 @@ impl Segment {
             self.paragraph(row)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Binary search and streaming find the same rows, for keys that are
+    /// in the table (once or many times) and keys that are not.
+    #[test]
+    fn searched_and_streamed_matches_agree() {
+        let d = std::env::temp_dir().join(format!("neardup-seg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let bands = 2;
+        let mut n = 0;
+        let mut builder = SegmentBuilder::new(bands, || {
+            n += 1;
+            FileWriter::create(&d, &format!("s{n}"), KIND).map_err(|e| Error::index(e.to_string()))
+        });
+        let path: Arc<str> = Arc::from("a.txt");
+        let mut state = 7u64;
+        let mut all: Vec<[u32; 2]> = Vec::new();
+        for row in 0..5_000u32 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            // Band 0: few distinct keys (long runs); band 1: many.
+            let keys = [(state >> 60) as u32, (state >> 40) as u32];
+            all.push(keys);
+            let location = Location {
+                path: path.clone(),
+                input: InputId::new(0),
+                doc: path.clone(),
+                url: None,
+                doc_index: DocId::new(0),
+                doc_line: 1,
+                paragraph: row,
+                line: u64::from(row) + 1,
+                start: 0,
+                end: 1,
+                batch: None,
+            };
+            builder
+                .kept(KeptParagraph {
+                    content: u64::from(row),
+                    keys: &keys,
+                    tokens: &[1, 2, 3],
+                    location: &location,
+                })
+                .unwrap();
+        }
+        let files = builder.finish().unwrap();
+        assert_eq!(files.len(), 1);
+        let file = IndexFile::open(&d.join("s1"), KIND).unwrap();
+        let segment = Segment::open(file, 0).unwrap();
+        segment.verify().unwrap();
+        for band in 0..bands {
+            // Keys in the table (every 97th row's) and keys not in it.
+            let mut keys: Vec<u32> = all.iter().step_by(97).map(|k| k[band]).collect();
+            keys.extend([u32::MAX - 1, u32::MAX]);
+            keys.sort_unstable();
+            keys.dedup();
+            let mut searched = segment.matches_searched(band, &keys).unwrap();
+            searched.sort_unstable();
+            let streamed = segment.matches_streamed(band, &keys).unwrap();
+            assert!(!streamed.is_empty(), "band {band}: no key found");
+            assert_eq!(searched, streamed, "band {band}");
+        }
+        std::fs::remove_dir_all(&d).unwrap();
     }
 }
