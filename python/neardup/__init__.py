@@ -1,0 +1,544 @@
+"""neardup: near-duplicate paragraphs in text corpora, from Python.
+
+The same engine as the ``neardup`` command: paragraphs are normalised, cut
+into word n-gram shingles, fingerprinted with MinHash and paired by LSH
+banding; every candidate pair is verified by exact Jaccard similarity, and
+a paragraph is only ever a duplicate of an earlier *kept* one (no
+chaining). The work runs in Rust on all cores with the GIL released.
+
+>>> import neardup
+>>> texts = [
+...     "Heavy rain closed the coastal road north of Port Callow for the third time this month.",
+...     "Something else entirely, written only once in this little corpus of three rows.",
+...     "Heavy rain closed the coastal road north of Port Callow for the third time this month!",
+... ]
+>>> result = neardup.dedup(texts)
+>>> result.keep
+[True, True, False]
+>>> result.duplicate_of
+[None, None, 0]
+
+``scan`` reads files as the command line does and returns its report;
+``dedup`` takes a column of texts (a list, a pyarrow Array or Table, a
+pandas DataFrame, a Hugging Face ``datasets.Dataset``) and says which rows
+to keep; ``Index`` is the persistent index of earlier batches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+
+from . import _neardup
+from ._neardup import (
+    Config,
+    ConfigError,
+    IndexFileError,
+    InputError,
+    NeardupError,
+    __version__,
+)
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Cluster",
+    "Dedup",
+    "Duplicate",
+    "Index",
+    "IndexFileError",
+    "InputError",
+    "Location",
+    "NeardupError",
+    "Report",
+    "dedup",
+    "scan",
+    "__version__",
+]
+
+PathLike = str | os.PathLike
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a paragraph is: its input, document, paragraph index, line and
+    byte range, as in the command line's reports. ``batch`` names the index
+    batch of a paragraph from an index (``against=``)."""
+
+    path: str
+    doc: str
+    paragraph: int
+    line: int
+    start: int
+    end: int
+    url: str | None = None
+    batch: str | None = None
+
+    @staticmethod
+    def _of(m: dict[str, Any]) -> "Location":
+        return Location(
+            path=m["path"],
+            doc=m["doc"],
+            paragraph=m["paragraph"],
+            line=m["line"],
+            start=m["start"],
+            end=m["end"],
+            url=m.get("url"),
+            batch=m.get("batch"),
+        )
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """A paragraph flagged as a duplicate of a kept one."""
+
+    at: Location
+    of: Location
+    similarity: float
+    kind: str  # "within-document" or "cross-document"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """A kept paragraph and its duplicates, in input order."""
+
+    kept: Location
+    duplicates: list[Duplicate]
+
+
+class Report:
+    """The report of a scan: what ``neardup scan --output-format json``
+    writes, as Python objects (``to_json()`` gives the text itself)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+        self._data: dict[str, Any] = json.loads(text)
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """Counts: inputs, documents, paragraphs, duplicate_paragraphs ..."""
+        return self._data["summary"]
+
+    @property
+    def settings(self) -> dict[str, Any]:
+        return self._data["settings"]
+
+    @property
+    def diagnostics(self) -> list[dict[str, Any]]:
+        """Problems with the input (unreadable files, malformed records)."""
+        return self._data["diagnostics"]
+
+    @property
+    def passages(self) -> list[dict[str, Any]]:
+        """Repeated passages: runs of consecutive duplicate paragraphs."""
+        return self._data["passages"]
+
+    @property
+    def clusters(self) -> list[Cluster]:
+        out = []
+        for c in self._data["clusters"]:
+            members = c["members"]
+            kept = Location._of(members[0])
+            dups = [
+                Duplicate(Location._of(m), kept, m["similarity"], m["kind"])
+                for m in members[1:]
+            ]
+            out.append(Cluster(kept, dups))
+        return out
+
+    @property
+    def duplicates(self) -> list[Duplicate]:
+        """Every flagged paragraph, in input order."""
+        all_ = [d for c in self.clusters for d in c.duplicates]
+        all_.sort(key=lambda d: (d.at.path, d.at.line, d.at.paragraph))
+        return all_
+
+    def to_json(self) -> str:
+        """The report as the command line's ``--output-format json``."""
+        return self._text
+
+    def to_arrow(self):
+        """One row per flagged paragraph: where it is, where the kept
+        paragraph it repeats is, the exact similarity and the kind."""
+        import pyarrow as pa
+
+        dups = self.duplicates
+        cols: dict[str, list[Any]] = {
+            "path": [d.at.path for d in dups],
+            "doc": [d.at.doc for d in dups],
+            "paragraph": [d.at.paragraph for d in dups],
+            "line": [d.at.line for d in dups],
+            "start": [d.at.start for d in dups],
+            "end": [d.at.end for d in dups],
+            "kind": [d.kind for d in dups],
+            "similarity": [d.similarity for d in dups],
+            "kept_path": [d.of.path for d in dups],
+            "kept_doc": [d.of.doc for d in dups],
+            "kept_paragraph": [d.of.paragraph for d in dups],
+            "kept_line": [d.of.line for d in dups],
+            "kept_start": [d.of.start for d in dups],
+            "kept_end": [d.of.end for d in dups],
+            "kept_batch": [d.of.batch for d in dups],
+        }
+        schema = pa.schema(
+            [
+                ("path", pa.string()),
+                ("doc", pa.string()),
+                ("paragraph", pa.uint32()),
+                ("line", pa.uint64()),
+                ("start", pa.uint64()),
+                ("end", pa.uint64()),
+                ("kind", pa.string()),
+                ("similarity", pa.float64()),
+                ("kept_path", pa.string()),
+                ("kept_doc", pa.string()),
+                ("kept_paragraph", pa.uint32()),
+                ("kept_line", pa.uint64()),
+                ("kept_start", pa.uint64()),
+                ("kept_end", pa.uint64()),
+                ("kept_batch", pa.string()),
+            ]
+        )
+        return pa.table(cols, schema=schema)
+
+    def to_pandas(self):
+        """``to_arrow()`` as a pandas DataFrame."""
+        return self.to_arrow().to_pandas()
+
+    def __repr__(self) -> str:
+        s = self.summary
+        return (
+            f"<neardup.Report: {s['duplicate_paragraphs']} duplicate paragraphs of "
+            f"{s['paragraphs']} in {s['documents']} documents>"
+        )
+
+
+def _config(config: Config | None, threshold: float | str | None) -> Config:
+    if config is not None and threshold is not None:
+        raise ConfigError("give threshold= or config=, not both")
+    if config is None:
+        return Config(threshold) if threshold is not None else Config()
+    return config
+
+
+def _paths(paths: PathLike | Iterable[PathLike]) -> list[str]:
+    if isinstance(paths, (str, os.PathLike)):
+        return [os.fspath(paths)]
+    return [os.fspath(p) for p in paths]
+
+
+def scan(
+    paths: PathLike | Iterable[PathLike],
+    threshold: float | str | None = None,
+    *,
+    config: Config | None = None,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+    against: PathLike | None = None,
+) -> Report:
+    """Scans files and directories as ``neardup scan`` does (formats by
+    content, then name; directories recursively in sorted order, hidden
+    entries and binary files skipped) and returns its report.
+
+    ``against`` names an index (``Index``): repeats of its paragraphs are
+    reported too, naming the old paragraph and its batch.
+
+    >>> report = neardup.scan("data/news")          # doctest: +SKIP
+    >>> report.summary["duplicate_paragraphs"]      # doctest: +SKIP
+    21
+    """
+    text = _neardup.scan_json(
+        _paths(paths),
+        _config(config, threshold),
+        input_format=input_format,
+        text_field=text_field,
+        id_field=id_field,
+        threads=threads,
+        against=os.fspath(against) if against is not None else None,
+    )
+    return Report(text)
+
+
+class Dedup:
+    """What ``dedup`` found, per row and per flagged paragraph.
+
+    Each row is one document, cut into paragraphs as the command line cuts
+    a JSON Lines record's text; the verdicts are those of ``neardup scan``
+    on the rows written as JSON Lines, one record per row, in order.
+
+    - ``keep[i]``: False when every paragraph of row ``i`` repeats a kept
+      paragraph (what ``neardup clean --drop-empty`` leaves out); a row
+      with new paragraphs, or none, is kept.
+    - ``duplicate_of[i]``: for a row not kept, the row holding the kept
+      paragraph its first paragraph repeats (None when that paragraph is
+      in an index: see ``pairs``).
+    - ``similarity[i]``: for a row not kept, the lowest similarity of its
+      paragraphs to what they repeat.
+    - ``paragraphs[i]``, ``removed[i]``: its paragraphs, and how many of
+      them are duplicates.
+    - ``pairs``: one entry per flagged paragraph (``row``, ``paragraph``,
+      ``start``, ``end`` in the row's text, ``kept_row`` / ``kept_batch``,
+      ``kept_paragraph``, ``kept_start``, ``kept_end``, ``similarity``,
+      ``kind``); ``pairs_table()`` gives them as a pyarrow Table.
+    - ``cleaned``: with ``dedup(..., cleaned=True)``, each row's text
+      without its duplicate paragraphs, as ``neardup clean`` writes it.
+    """
+
+    def __init__(self, d: dict[str, Any]) -> None:
+        self.keep: list[bool] = d["keep"]
+        self.duplicate_of: list[int | None] = d["duplicate_of"]
+        self.similarity: list[float | None] = d["similarity"]
+        self.paragraphs: list[int] = d["paragraphs"]
+        self.removed: list[int] = d["removed"]
+        self.pairs: dict[str, list[Any]] = d["pairs"]
+        self.cleaned: list[str] | None = d.get("cleaned")
+        self._report = d.get("report")
+
+    @property
+    def report(self) -> Report | None:
+        """The scan's report, with ``dedup(..., report=True)``."""
+        return Report(self._report) if self._report is not None else None
+
+    def __len__(self) -> int:
+        return len(self.keep)
+
+    def to_arrow(self):
+        """One row per input row: keep, duplicate_of, similarity,
+        paragraphs, removed (and cleaned, if asked for)."""
+        import pyarrow as pa
+
+        cols = {
+            "keep": pa.array(self.keep, pa.bool_()),
+            "duplicate_of": pa.array(self.duplicate_of, pa.uint64()),
+            "similarity": pa.array(self.similarity, pa.float64()),
+            "paragraphs": pa.array(self.paragraphs, pa.uint32()),
+            "removed": pa.array(self.removed, pa.uint32()),
+        }
+        if self.cleaned is not None:
+            cols["cleaned"] = pa.array(self.cleaned, pa.large_string())
+        return pa.table(cols)
+
+    def to_pandas(self):
+        return self.to_arrow().to_pandas()
+
+    def pairs_table(self):
+        """``pairs`` as a pyarrow Table."""
+        import pyarrow as pa
+
+        p = self.pairs
+        return pa.table(
+            {
+                "row": pa.array(p["row"], pa.uint64()),
+                "paragraph": pa.array(p["paragraph"], pa.uint32()),
+                "start": pa.array(p["start"], pa.uint64()),
+                "end": pa.array(p["end"], pa.uint64()),
+                "kept_row": pa.array(p["kept_row"], pa.uint64()),
+                "kept_batch": pa.array(p["kept_batch"], pa.string()),
+                "kept_path": pa.array(p["kept_path"], pa.string()),
+                "kept_paragraph": pa.array(p["kept_paragraph"], pa.uint32()),
+                "kept_start": pa.array(p["kept_start"], pa.uint64()),
+                "kept_end": pa.array(p["kept_end"], pa.uint64()),
+                "similarity": pa.array(p["similarity"], pa.float64()),
+                "kind": pa.array(p["kind"], pa.string()),
+            }
+        )
+
+    def __repr__(self) -> str:
+        dropped = self.keep.count(False)
+        return (
+            f"<neardup.Dedup: {len(self.keep)} rows, {dropped} not kept, "
+            f"{len(self.pairs['row'])} duplicate paragraphs>"
+        )
+
+
+def _arrow_chunks(column) -> list[tuple[Any, Any]]:
+    """The Arrow C data capsules of a column's chunks, cast to a string
+    type the extension reads in place (utf8 and large_utf8 are read as
+    they are; other string types are cast, which copies)."""
+    import pyarrow as pa
+
+    if isinstance(column, pa.ChunkedArray):
+        chunks = column.chunks
+    else:
+        chunks = [column]
+    out = []
+    for c in chunks:
+        if not (pa.types.is_string(c.type) or pa.types.is_large_string(c.type)):
+            c = c.cast(pa.large_string())
+        # The exported array holds its buffers until its capsule is freed.
+        out.append(c.__arrow_c_array__())
+    return out
+
+
+def _column(data, text_column: str):
+    """The text column of ``data`` as a pyarrow Array or ChunkedArray, or
+    None for a plain Python sequence of strings."""
+    if isinstance(data, (list, tuple)):
+        return None
+    try:
+        import pyarrow as pa
+    except ImportError as e:  # pragma: no cover - only without pyarrow
+        raise TypeError(
+            f"dedup takes a list of strings, or (with pyarrow installed) a table or "
+            f"array; got {type(data).__name__}"
+        ) from e
+    if isinstance(data, (pa.Array, pa.ChunkedArray)):
+        return data
+    if isinstance(data, (pa.Table, pa.RecordBatch)):
+        return data.column(text_column)
+    # A Hugging Face datasets.Dataset: its Arrow table, not its rows.
+    table = getattr(getattr(data, "data", None), "table", None)
+    if isinstance(table, pa.Table):
+        return table.column(text_column)
+    try:
+        import pandas as pd
+
+        if isinstance(data, pd.DataFrame):
+            return pa.Array.from_pandas(data[text_column])
+        if isinstance(data, pd.Series):
+            return pa.Array.from_pandas(data)
+    except ImportError:
+        pass
+    if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
+        return pa.table(data).column(text_column)
+    return None
+
+
+def dedup(
+    data: Any,
+    text_column: str = "text",
+    *,
+    threshold: float | str | None = None,
+    config: Config | None = None,
+    threads: int | None = None,
+    against: PathLike | None = None,
+    cleaned: bool = False,
+    report: bool = False,
+) -> Dedup:
+    """Deduplicates rows of text: which to keep, and for each duplicate
+    paragraph the kept one it repeats, with the exact similarity.
+
+    ``data`` is a list of strings (None is an empty row), a pyarrow Array,
+    ChunkedArray, Table or RecordBatch, a pandas DataFrame or Series, a
+    Hugging Face ``datasets.Dataset``, or anything with an Arrow PyCapsule
+    interface; ``text_column`` names the column of a table. Arrow string
+    columns are read in place, without a Python object per row.
+
+    ``against`` names an index: rows repeating its paragraphs are flagged
+    too. ``cleaned=True`` also returns each row's text without its
+    duplicate paragraphs; ``report=True`` the scan's full report.
+
+    >>> neardup.dedup(["a b c d e f", "x y z w v u", "a b c d e f"]).keep
+    [True, True, False]
+    """
+    cfg = _config(config, threshold)
+    column = _column(data, text_column)
+    kwargs: dict[str, Any] = dict(
+        threads=threads,
+        against=os.fspath(against) if against is not None else None,
+        cleaned=cleaned,
+        report=report,
+    )
+    if column is None:
+        texts = list(data)
+        for i, t in enumerate(texts):
+            if t is not None and not isinstance(t, str):
+                raise TypeError(f"row {i}: a {type(t).__name__}, not a string")
+        return Dedup(_neardup.dedup_rows(cfg, texts=texts, **kwargs))
+    chunks = _arrow_chunks(column)
+    return Dedup(_neardup.dedup_rows(cfg, chunks=chunks, **kwargs))
+
+
+class Index:
+    """A persistent index of kept paragraphs (``neardup index``): each new
+    batch is checked against every batch kept before, without reading them
+    again. The directory is the command line's; either can add to it.
+
+    >>> idx = neardup.Index.create("news.ndx", neardup.Config())   # doctest: +SKIP
+    >>> idx.add(["scrape/monday"], name="monday")                  # doctest: +SKIP
+    >>> idx.query(["scrape/tuesday"]).duplicates                   # doctest: +SKIP
+    """
+
+    def __init__(self, path: PathLike, config: Config | None = None) -> None:
+        """Opens the index at ``path``. Its settings are used unless
+        ``config`` is given (needed when the index was made with an
+        allowlist, whose entries it does not keep)."""
+        self.path = os.fspath(path)
+        self.config: Config = config if config is not None else _neardup.index_config(self.path)
+
+    @classmethod
+    def create(cls, path: PathLike, config: Config | None = None) -> "Index":
+        """A new, empty index at ``path`` (which must not exist, or be an
+        empty directory) for ``config``'s settings."""
+        cfg = config if config is not None else Config()
+        _neardup.index_create(os.fspath(path), cfg)
+        return cls(path, cfg)
+
+    def add(
+        self,
+        paths: PathLike | Iterable[PathLike],
+        *,
+        name: str | None = None,
+        force: bool = False,
+        input_format: str | None = None,
+        text_field: str = "text",
+        id_field: str = "id",
+        threads: int | None = None,
+        skip_bad_records: bool = False,
+        created: int | None = None,
+    ) -> dict[str, Any]:
+        """Scans ``paths`` against the index and themselves and adds their
+        kept paragraphs as a new batch (``neardup index add``). Returns what
+        was added: batch, stored, duplicates, against_index,
+        total_paragraphs, batches, generation, and the scan's ``report``."""
+        import time
+
+        d = _neardup.index_add(
+            self.path,
+            _paths(paths),
+            self.config,
+            name=name,
+            force=force,
+            created=int(time.time()) if created is None else created,
+            input_format=input_format,
+            text_field=text_field,
+            id_field=id_field,
+            threads=threads,
+            skip_bad_records=skip_bad_records,
+        )
+        d["report"] = Report(d["report"])
+        return d
+
+    def query(self, paths: PathLike | Iterable[PathLike], **kwargs: Any) -> Report:
+        """``scan(paths, against=this index)`` with the index's settings."""
+        return scan(paths, config=self.config, against=self.path, **kwargs)
+
+    def dedup(self, data: Any, text_column: str = "text", **kwargs: Any) -> Dedup:
+        """``dedup(data, against=this index)`` with the index's settings."""
+        return dedup(data, text_column, config=self.config, against=self.path, **kwargs)
+
+    def info(self) -> dict[str, Any]:
+        """generation, paragraphs, segments, bytes, settings, batches."""
+        return _neardup.index_info(self.path)
+
+    def verify(self) -> None:
+        """Checks every checksum and table; raises IndexFileError naming the
+        damaged file."""
+        _neardup.index_verify(self.path)
+
+    def rollback(self) -> int:
+        """Returns to the generation before the last change; the new
+        generation number."""
+        return _neardup.index_rollback(self.path)
+
+    def compact(self) -> tuple[int, int, int]:
+        """Rewrites the segments as few full ones: (before, after,
+        generation)."""
+        return _neardup.index_compact(self.path)
+
+    def __repr__(self) -> str:
+        return f"<neardup.Index {self.path!r}>"

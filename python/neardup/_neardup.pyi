@@ -1,0 +1,96 @@
+"""Type stubs of the native part of neardup (python/src/lib.rs)."""
+
+from typing import Any, Sequence
+
+__version__: str
+
+class NeardupError(Exception): ...
+class ConfigError(NeardupError): ...
+class InputError(NeardupError): ...
+class IndexFileError(NeardupError): ...
+
+class Config:
+    """Detection settings, validated as the command line's flags are."""
+
+    def __init__(
+        self,
+        threshold: float | str | None = None,
+        *,
+        paragraphs: str = "line",
+        shingle: str = "words",
+        shingle_size: int | None = None,
+        min_words: int | None = None,
+        num_perm: int | None = None,
+        bands: int | None = None,
+        rows: int | None = None,
+        seed: int | None = None,
+        scope: str = "all",
+        allow_paragraphs: Sequence[str] = ...,
+        allow_patterns: Sequence[str] = ...,
+    ) -> None: ...
+    @property
+    def threshold(self) -> float: ...
+    @property
+    def paragraphs(self) -> str: ...
+    @property
+    def shingle(self) -> str: ...
+    @property
+    def shingle_size(self) -> int: ...
+    @property
+    def min_words(self) -> int: ...
+    @property
+    def num_perm(self) -> int: ...
+    @property
+    def bands(self) -> int: ...
+    @property
+    def rows(self) -> int: ...
+    @property
+    def seed(self) -> int: ...
+    @property
+    def scope(self) -> str: ...
+    @property
+    def allow_paragraphs(self) -> list[str]: ...
+    @property
+    def allow_patterns(self) -> list[str]: ...
+
+def scan_json(
+    paths: Sequence[str],
+    config: Config,
+    *,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+    against: str | None = None,
+) -> str: ...
+def dedup_rows(
+    config: Config,
+    *,
+    chunks: Sequence[tuple[Any, Any]] | None = None,
+    texts: Sequence[str | None] | None = None,
+    threads: int | None = None,
+    against: str | None = None,
+    cleaned: bool = False,
+    report: bool = False,
+) -> dict[str, Any]: ...
+def index_create(index: str, config: Config) -> None: ...
+def index_config(index: str) -> Config: ...
+def index_add(
+    index: str,
+    paths: Sequence[str],
+    config: Config,
+    *,
+    create: bool = False,
+    name: str | None = None,
+    force: bool = False,
+    created: int = 0,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+    skip_bad_records: bool = False,
+) -> dict[str, Any]: ...
+def index_info(index: str) -> dict[str, Any]: ...
+def index_verify(index: str) -> None: ...
+def index_rollback(index: str) -> int: ...
+def index_compact(index: str) -> tuple[int, int, int]: ...

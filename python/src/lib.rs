@@ -1,0 +1,933 @@
+//! The native part of the `neardup` Python package: the library's scan, a
+//! column of texts deduplicated, and the persistent index, with the GIL
+//! released while they work.
+//!
+//! This file is glue only: arguments in, library calls, plain Python data
+//! out. The ergonomic API (report objects, Arrow and pandas conversions,
+//! the input types `dedup` accepts) is `neardup/__init__.py`, which calls
+//! these functions. Every error is the library's, raised as a
+//! `NeardupError` subclass with the message the command line prints.
+
+use std::ffi::{CStr, c_char, c_void};
+use std::path::{Path, PathBuf};
+
+use neardup::allow::Allowlist;
+use neardup::corpus::FileSource;
+use neardup::corpus::{Format, Input, JsonlFields, MemorySource};
+use neardup::id::InputId;
+use neardup::index::{self, AddOptions, Index, Settings};
+use neardup::normalize::TokenKind;
+use neardup::paragraph::{ParagraphMode, paragraphs};
+use neardup::pipeline::prior::Prior;
+use neardup::pipeline::{Extras, ScanOptions, Silent, scan_with};
+use neardup::report::json::Json;
+use neardup::report::{Render, Report};
+use neardup::rewrite::{self, CleanOptions, Removals};
+use neardup::{Config, Error, ErrorKind, Scope, Threshold};
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::{PyCapsule, PyDict, PyList};
+
+create_exception!(
+    neardup,
+    NeardupError,
+    PyException,
+    "An error of neardup; the message is the command line's."
+);
+create_exception!(
+    neardup,
+    ConfigError,
+    NeardupError,
+    "An invalid setting (threshold out of range, impossible banding, a bad pattern)."
+);
+create_exception!(
+    neardup,
+    InputError,
+    NeardupError,
+    "An input could not be read, or one of its records is malformed."
+);
+create_exception!(
+    neardup,
+    IndexFileError,
+    NeardupError,
+    "A persistent index could not be used: not an index, damaged, of other settings, or locked."
+);
+
+/// The Python exception for a library error, by its kind.
+fn py_err(e: Error) -> PyErr {
+    let message = e.to_string();
+    match e.kind() {
+        ErrorKind::Config => ConfigError::new_err(message),
+        ErrorKind::Index => IndexFileError::new_err(message),
+        ErrorKind::Io
+        | ErrorKind::Record
+        | ErrorKind::Changed
+        | ErrorKind::NotFound
+        | ErrorKind::Encoding
+        | ErrorKind::Skipped
+        | ErrorKind::UnusableId => InputError::new_err(message),
+        _ => NeardupError::new_err(message),
+    }
+}
+
+/// The detection settings, validated by the library as the command line's
+/// flags are.
+#[pyclass(name = "Config", module = "neardup", frozen)]
+#[derive(Clone)]
+struct PyConfig {
+    config: Config,
+    threshold: String,
+    allow_paragraphs: Vec<String>,
+    allow_patterns: Vec<String>,
+}
+
+#[pymethods]
+impl PyConfig {
+    #[new]
+    #[pyo3(signature = (
+        threshold = None,
+        *,
+        paragraphs = "line",
+        shingle = "words",
+        shingle_size = None,
+        min_words = None,
+        num_perm = None,
+        bands = None,
+        rows = None,
+        seed = None,
+        scope = "all",
+        allow_paragraphs = Vec::new(),
+        allow_patterns = Vec::new(),
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        threshold: Option<&Bound<'_, PyAny>>,
+        paragraphs: &str,
+        shingle: &str,
+        shingle_size: Option<usize>,
+        min_words: Option<usize>,
+        num_perm: Option<usize>,
+        bands: Option<usize>,
+        rows: Option<usize>,
+        seed: Option<u64>,
+        scope: &str,
+        allow_paragraphs: Vec<String>,
+        allow_patterns: Vec<String>,
+    ) -> PyResult<PyConfig> {
+        let bad = |what: &str, value: &str, allowed: &str| {
+            ConfigError::new_err(format!("{what} must be {allowed}, not {value:?}"))
+        };
+        let mut b = Config::builder()
+            .paragraphs(match paragraphs {
+                "line" => ParagraphMode::Line,
+                "blank-line" => ParagraphMode::BlankLine,
+                other => return Err(bad("paragraphs", other, "\"line\" or \"blank-line\"")),
+            })
+            .tokens(match shingle {
+                "words" => TokenKind::Words,
+                "chars" => TokenKind::Chars,
+                other => return Err(bad("shingle", other, "\"words\" or \"chars\"")),
+            })
+            .scope(match scope {
+                "all" => Scope::All,
+                "within" => Scope::Within,
+                other => return Err(bad("scope", other, "\"all\" or \"within\"")),
+            });
+        // A float's text is its shortest decimal (0.8, not
+        // 0.80000000000000004), which the threshold parses exactly.
+        let threshold = match threshold {
+            Some(t) => t.str()?.to_string(),
+            None => Config::default().threshold().to_string(),
+        };
+        b = b.threshold(threshold.parse::<Threshold>().map_err(py_err)?);
+        if let Some(n) = shingle_size {
+            b = b.shingle_size(n);
+        }
+        if let Some(n) = min_words {
+            b = b.min_words(n);
+        }
+        if let Some(n) = num_perm {
+            b = b.num_perm(n);
+        }
+        if let Some(n) = bands {
+            b = b.bands(n);
+        }
+        if let Some(n) = rows {
+            b = b.rows(n);
+        }
+        if let Some(s) = seed {
+            b = b.seed(s);
+        }
+        let config = b.build().map_err(py_err)?;
+        Allowlist::new(&allow_paragraphs, &allow_patterns).map_err(py_err)?;
+        Ok(PyConfig {
+            config,
+            threshold,
+            allow_paragraphs,
+            allow_patterns,
+        })
+    }
+
+    #[getter]
+    fn threshold(&self) -> f64 {
+        self.config.threshold().as_f64()
+    }
+    #[getter]
+    fn paragraphs(&self) -> &'static str {
+        match self.config.paragraphs() {
+            ParagraphMode::Line => "line",
+            ParagraphMode::BlankLine => "blank-line",
+        }
+    }
+    #[getter]
+    fn shingle(&self) -> &'static str {
+        match self.config.tokens() {
+            TokenKind::Words => "words",
+            TokenKind::Chars => "chars",
+        }
+    }
+    #[getter]
+    fn shingle_size(&self) -> usize {
+        self.config.shingle_size()
+    }
+    #[getter]
+    fn min_words(&self) -> usize {
+        self.config.min_words()
+    }
+    #[getter]
+    fn num_perm(&self) -> usize {
+        self.config.num_perm()
+    }
+    #[getter]
+    fn bands(&self) -> usize {
+        self.config.lsh().bands()
+    }
+    #[getter]
+    fn rows(&self) -> usize {
+        self.config.lsh().rows()
+    }
+    #[getter]
+    fn seed(&self) -> u64 {
+        self.config.seed()
+    }
+    #[getter]
+    fn scope(&self) -> &'static str {
+        self.config.scope().as_str()
+    }
+    #[getter]
+    fn allow_paragraphs(&self) -> Vec<String> {
+        self.allow_paragraphs.clone()
+    }
+    #[getter]
+    fn allow_patterns(&self) -> Vec<String> {
+        self.allow_patterns.clone()
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Config(threshold={}, paragraphs={:?}, shingle={:?}, shingle_size={}, min_words={}, \
+             num_perm={}, bands={}, rows={}, seed={}, scope={:?})",
+            self.threshold,
+            self.paragraphs(),
+            self.shingle(),
+            self.shingle_size(),
+            self.min_words(),
+            self.num_perm(),
+            self.bands(),
+            self.rows(),
+            self.seed(),
+            self.scope(),
+        )
+    }
+}
+
+impl PyConfig {
+    fn options(&self, text_field: &str, id_field: &str) -> Result<ScanOptions, Error> {
+        Ok(ScanOptions {
+            fields: JsonlFields {
+                text: text_field.to_owned(),
+                id: id_field.to_owned(),
+            },
+            allowlist: Allowlist::new(&self.allow_paragraphs, &self.allow_patterns)?,
+            ..ScanOptions::default()
+        })
+    }
+}
+
+fn format_of(name: Option<&str>) -> PyResult<Option<Format>> {
+    Ok(match name {
+        None | Some("auto") => None,
+        Some("text") => Some(Format::Text),
+        Some("jsonl") => Some(Format::Jsonl),
+        Some("wet") => Some(Format::Wet),
+        Some("parquet") => Some(Format::Parquet),
+        Some(other) => {
+            return Err(ConfigError::new_err(format!(
+                "input_format must be \"auto\", \"text\", \"jsonl\", \"wet\" or \"parquet\", not \
+                 {other:?}"
+            )));
+        }
+    })
+}
+
+/// The inputs at `paths`: files, and directories read recursively in
+/// sorted order, skipping hidden entries and binary files (each a warning
+/// in `skipped`), as the command line does.
+fn collect(
+    paths: &[PathBuf],
+    format: Option<Format>,
+    skipped: &mut Vec<Error>,
+) -> Result<Vec<Input>, Error> {
+    fn walk(
+        dir: &Path,
+        format: Option<Format>,
+        out: &mut Vec<Input>,
+        skipped: &mut Vec<Error>,
+    ) -> Result<(), Error> {
+        let name = dir.display().to_string();
+        let mut entries: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| Error::io(&name, e))?
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::io(&name, e))?;
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            if e.file_name().to_string_lossy().starts_with('.') {
+                continue;
+            }
+            let path = e.path();
+            if path.is_dir() {
+                walk(&path, format, out, skipped)?;
+            } else {
+                let source = FileSource::new(&path);
+                if neardup::corpus::looks_binary(&source).unwrap_or(false) {
+                    skipped.push(Error::skipped(
+                        &path.display().to_string(),
+                        "a binary file; skipped",
+                    ));
+                    continue;
+                }
+                out.push(Input::from_file(source, format));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| Error::io(&p.display().to_string(), e))?;
+        if meta.is_dir() {
+            walk(p, format, &mut out, skipped)?;
+        } else {
+            out.push(Input::from_file(FileSource::new(p), format));
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `f` on `threads` worker threads (all cores when `None`).
+fn with_threads<T: Send>(
+    threads: Option<usize>,
+    f: impl FnOnce() -> Result<T, Error> + Send,
+) -> Result<T, Error> {
+    match threads {
+        None => f(),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n.max(1))
+            .build()
+            .map_err(|e| Error::config(format!("threads: {e}")))?
+            .install(f),
+    }
+}
+
+/// Opens the index at `path` for a run with `config` and `options`.
+fn open_index(path: &Path, config: &Config, options: &ScanOptions) -> Result<Index, Error> {
+    let index = Index::open(path)?;
+    index
+        .settings()
+        .check(&Settings::of(config, options)?)
+        .map_err(|e| Error::index(format!("{}: {}", path.display(), e.message())))?;
+    Ok(index)
+}
+
+fn render_json(report: &Report) -> Result<String, Error> {
+    let mut out = Vec::new();
+    Json.render(report, &mut out)
+        .map_err(|e| Error::config(format!("rendering the report: {e}")))?;
+    String::from_utf8(out).map_err(|e| Error::config(e.to_string()))
+}
+
+/// `neardup scan PATHS [--against INDEX] --output-format json`: the report
+/// as the command line writes it.
+#[pyfunction]
+#[pyo3(signature = (paths, config, *, input_format = None, text_field = "text", id_field = "id", threads = None, against = None))]
+#[allow(clippy::too_many_arguments)]
+fn scan_json(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    config: &PyConfig,
+    input_format: Option<&str>,
+    text_field: &str,
+    id_field: &str,
+    threads: Option<usize>,
+    against: Option<PathBuf>,
+) -> PyResult<String> {
+    let format = format_of(input_format)?;
+    let options = config.options(text_field, id_field).map_err(py_err)?;
+    let config = config.config.clone();
+    py.detach(|| {
+        with_threads(threads, || {
+            let mut skipped = Vec::new();
+            let inputs = collect(&paths, format, &mut skipped)?;
+            let index = against
+                .as_deref()
+                .map(|p| open_index(p, &config, &options))
+                .transpose()?;
+            let extras = Extras {
+                prior: index.as_ref().map(|i| i as &dyn Prior),
+                ..Extras::default()
+            };
+            let mut report = scan_with(&inputs, &config, &options, &Silent, extras)?;
+            report.diagnostics.splice(0..0, skipped);
+            render_json(&report)
+        })
+    })
+    .map_err(py_err)
+}
+
+// The Arrow C data interface: the two structs a producer's capsules hold
+// (https://arrow.apache.org/docs/format/CDataInterface.html).
+#[repr(C)]
+struct ArrowSchema {
+    format: *const c_char,
+    name: *const c_char,
+    metadata: *const c_char,
+    flags: i64,
+    n_children: i64,
+    children: *mut *mut ArrowSchema,
+    dictionary: *mut ArrowSchema,
+    release: Option<unsafe extern "C" fn(*mut ArrowSchema)>,
+    private_data: *mut c_void,
+}
+
+#[repr(C)]
+struct ArrowArray {
+    length: i64,
+    null_count: i64,
+    offset: i64,
+    n_buffers: i64,
+    n_children: i64,
+    buffers: *mut *const c_void,
+    children: *mut *mut ArrowArray,
+    dictionary: *mut ArrowArray,
+    release: Option<unsafe extern "C" fn(*mut ArrowArray)>,
+    private_data: *mut c_void,
+}
+
+/// Appends each string of one Arrow array (`utf8` or `large_utf8`, as
+/// `__arrow_c_array__` exports it) to `out` as a JSON Lines record
+/// `{"text": ...}`, reading the array's buffers in place; a null is an
+/// empty text. Returns the rows appended.
+fn append_arrow(
+    schema: &Bound<'_, PyCapsule>,
+    array: &Bound<'_, PyCapsule>,
+    first_row: u64,
+    out: &mut Vec<u8>,
+) -> PyResult<u64> {
+    let schema = schema
+        .pointer_checked(Some(c"arrow_schema"))?
+        .cast::<ArrowSchema>();
+    let array = array
+        .pointer_checked(Some(c"arrow_array"))?
+        .cast::<ArrowArray>();
+    // SAFETY: the capsules hold a live ArrowSchema and ArrowArray (the
+    // names are checked), valid while the capsules are, and released by
+    // the capsules' destructors, not here.
+    let (schema, array) = unsafe { (schema.as_ref(), array.as_ref()) };
+    // SAFETY: `format` is a NUL-terminated string by the interface.
+    let format = unsafe { CStr::from_ptr(schema.format) }.to_string_lossy();
+    let large = match format.as_ref() {
+        "u" => false,
+        "U" => true,
+        other => {
+            return Err(ConfigError::new_err(format!(
+                "dedup reads a column of strings (Arrow utf8 or large_utf8), not Arrow format \
+                 {other:?}"
+            )));
+        }
+    };
+    if array.n_buffers != 3 || array.length < 0 || array.offset < 0 {
+        return Err(NeardupError::new_err(
+            "an Arrow string array without its three buffers",
+        ));
+    }
+    let (len, offset) = (array.length as usize, array.offset as usize);
+    // SAFETY: a string array has three buffers: validity (may be null),
+    // offsets (offset + length + 1 of them), data.
+    let (validity, offsets, data) = unsafe {
+        let b = std::slice::from_raw_parts(array.buffers, 3);
+        (b[0].cast::<u8>(), b[1], b[2].cast::<u8>())
+    };
+    let at = |i: usize| -> usize {
+        // SAFETY: i <= offset + length, within the offsets buffer.
+        unsafe {
+            if large {
+                *offsets.cast::<i64>().add(i) as usize
+            } else {
+                *offsets.cast::<i32>().add(i) as usize
+            }
+        }
+    };
+    for row in 0..len {
+        let i = offset + row;
+        // SAFETY: the validity bitmap, when present, has a bit per slot.
+        let valid = validity.is_null() || unsafe { *validity.add(i / 8) } & (1 << (i % 8)) != 0;
+        let bytes: &[u8] = if valid {
+            let (start, end) = (at(i), at(i + 1));
+            if end < start {
+                return Err(NeardupError::new_err(
+                    "an Arrow string array with bad offsets",
+                ));
+            }
+            // SAFETY: offsets index the data buffer.
+            unsafe { std::slice::from_raw_parts(data.add(start), end - start) }
+        } else {
+            &[]
+        };
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            InputError::new_err(format!(
+                "row {}: not valid UTF-8 ({e})",
+                first_row + row as u64
+            ))
+        })?;
+        record(out, text);
+    }
+    Ok(len as u64)
+}
+
+/// One JSON Lines record holding `text`.
+fn record(out: &mut Vec<u8>, text: &str) {
+    out.extend_from_slice(b"{\"text\":");
+    serde_json::to_writer(&mut *out, text).expect("writing to a vector");
+    out.extend_from_slice(b"}\n");
+}
+
+/// Deduplicates rows of text — Arrow string arrays (`chunks`, each the
+/// pair of capsules `__arrow_c_array__` gives) or Python strings
+/// (`texts`) — as one JSON Lines input of one record per row (no id: a
+/// record is named by its line, the row + 1): the command line's verdicts
+/// on that text, per paragraph and per row, and optionally each row's text
+/// as `clean` writes it.
+#[pyfunction]
+#[pyo3(signature = (config, *, chunks = None, texts = None, threads = None, against = None, cleaned = false, report = false))]
+#[allow(clippy::too_many_arguments)]
+fn dedup_rows<'py>(
+    py: Python<'py>,
+    config: &PyConfig,
+    chunks: Option<Vec<(Bound<'py, PyCapsule>, Bound<'py, PyCapsule>)>>,
+    texts: Option<Vec<Option<String>>>,
+    threads: Option<usize>,
+    against: Option<PathBuf>,
+    cleaned: bool,
+    report: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let mut jsonl = Vec::new();
+    let mut rows = 0;
+    for (schema, array) in chunks.iter().flatten() {
+        rows += append_arrow(schema, array, rows, &mut jsonl)?;
+    }
+    for t in texts.iter().flatten() {
+        record(&mut jsonl, t.as_deref().unwrap_or(""));
+        rows += 1;
+    }
+    let options = config.options("text", "id").map_err(py_err)?;
+    let mode = config.config.paragraphs();
+    let config = config.config.clone();
+    let done = py
+        .detach(|| {
+            with_threads(threads, || {
+                let input = Input::new(MemorySource::new("<rows>", &jsonl), Format::Jsonl);
+                let inputs = [input];
+                let index = against
+                    .as_deref()
+                    .map(|p| open_index(p, &config, &options))
+                    .transpose()?;
+                let extras = Extras {
+                    prior: index.as_ref().map(|i| i as &dyn Prior),
+                    ..Extras::default()
+                };
+                let scanned = scan_with(&inputs, &config, &options, &Silent, extras)?;
+                if let Some(e) = scanned.diagnostics.iter().find(|d| !d.is_warning()) {
+                    return Err(Error::config(e.to_string()));
+                }
+                let verdicts = Verdicts::of(&scanned, &jsonl, rows, mode);
+                let texts = if cleaned {
+                    Some(clean_rows(&scanned, &inputs, mode)?)
+                } else {
+                    None
+                };
+                let json = if report {
+                    Some(render_json(&scanned)?)
+                } else {
+                    None
+                };
+                Ok((verdicts, texts, json))
+            })
+        })
+        .map_err(py_err)?;
+    let (v, texts, json) = done;
+    let d = PyDict::new(py);
+    d.set_item("keep", v.keep)?;
+    d.set_item("duplicate_of", v.duplicate_of)?;
+    d.set_item("similarity", v.similarity)?;
+    d.set_item("paragraphs", v.paragraphs)?;
+    d.set_item("removed", v.removed)?;
+    let p = PyDict::new(py);
+    p.set_item("row", v.pairs.row)?;
+    p.set_item("paragraph", v.pairs.paragraph)?;
+    p.set_item("start", v.pairs.start)?;
+    p.set_item("end", v.pairs.end)?;
+    p.set_item("kept_row", v.pairs.kept_row)?;
+    p.set_item("kept_paragraph", v.pairs.kept_paragraph)?;
+    p.set_item("kept_start", v.pairs.kept_start)?;
+    p.set_item("kept_end", v.pairs.kept_end)?;
+    p.set_item("kept_batch", v.pairs.kept_batch)?;
+    p.set_item("kept_path", v.pairs.kept_path)?;
+    p.set_item("similarity", v.pairs.similarity)?;
+    p.set_item("kind", v.pairs.kind)?;
+    d.set_item("pairs", p)?;
+    if let Some(texts) = texts {
+        d.set_item("cleaned", PyList::new(py, texts)?)?;
+    }
+    if let Some(json) = json {
+        d.set_item("report", json)?;
+    }
+    Ok(d)
+}
+
+/// Per flagged paragraph, as columns.
+#[derive(Default)]
+struct Pairs {
+    row: Vec<u64>,
+    paragraph: Vec<u32>,
+    start: Vec<u64>,
+    end: Vec<u64>,
+    kept_row: Vec<Option<u64>>,
+    kept_paragraph: Vec<u32>,
+    kept_start: Vec<u64>,
+    kept_end: Vec<u64>,
+    kept_batch: Vec<Option<String>>,
+    kept_path: Vec<String>,
+    similarity: Vec<f64>,
+    kind: Vec<&'static str>,
+}
+
+/// What `dedup` returns per row and per flagged paragraph.
+struct Verdicts {
+    keep: Vec<bool>,
+    duplicate_of: Vec<Option<u64>>,
+    similarity: Vec<Option<f64>>,
+    paragraphs: Vec<u32>,
+    removed: Vec<u32>,
+    pairs: Pairs,
+}
+
+impl Verdicts {
+    fn of(report: &Report, jsonl: &[u8], rows: u64, mode: ParagraphMode) -> Verdicts {
+        let n = rows as usize;
+        // Each row's paragraphs, counted as the scan cuts them.
+        let mut counts = Vec::with_capacity(n);
+        for line in jsonl.split(|&b| b == b'\n').take(n) {
+            let text: String = serde_json::from_slice::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v.get("text").and_then(|t| t.as_str()).map(str::to_owned))
+                .unwrap_or_default();
+            counts.push(paragraphs(text.as_bytes(), mode).count() as u32);
+        }
+        let mut first: Vec<Option<(u64, f64)>> = vec![None; n];
+        let mut min_sim: Vec<Option<f64>> = vec![None; n];
+        let mut removed = vec![0u32; n];
+        let mut pairs = Pairs::default();
+        let mut flagged: Vec<(u64, u32, usize, usize)> = Vec::new();
+        for (c, cluster) in report.clusters.iter().enumerate() {
+            for (d, dup) in cluster.duplicates.iter().enumerate() {
+                let l = &dup.member.location;
+                flagged.push((l.line, l.paragraph, c, d));
+            }
+        }
+        // In input order, as the report's paragraphs are.
+        flagged.sort_unstable();
+        for (_, _, c, d) in flagged {
+            let cluster = &report.clusters[c];
+            let dup = &cluster.duplicates[d];
+            let (at, kept) = (&dup.member.location, &cluster.kept.location);
+            let row = at.line - 1;
+            let kept_row = kept.batch.is_none().then(|| kept.line - 1);
+            let sim = dup.similarity.as_f64();
+            let r = row as usize;
+            removed[r] += 1;
+            if first[r].is_none() {
+                first[r] = Some((kept_row.unwrap_or(u64::MAX), sim));
+            }
+            min_sim[r] = Some(min_sim[r].map_or(sim, |m: f64| m.min(sim)));
+            pairs.row.push(row);
+            pairs.paragraph.push(at.paragraph);
+            pairs.start.push(at.start);
+            pairs.end.push(at.end);
+            pairs.kept_row.push(kept_row);
+            pairs.kept_paragraph.push(kept.paragraph);
+            pairs.kept_start.push(kept.start);
+            pairs.kept_end.push(kept.end);
+            pairs
+                .kept_batch
+                .push(kept.batch.as_deref().map(str::to_owned));
+            pairs.kept_path.push(kept.path.to_string());
+            pairs.similarity.push(sim);
+            pairs.kind.push(dup.kind.as_str());
+        }
+        let keep: Vec<bool> = (0..n)
+            .map(|r| !(counts[r] > 0 && removed[r] == counts[r]))
+            .collect();
+        let duplicate_of = (0..n)
+            .map(|r| {
+                first[r]
+                    .filter(|_| !keep[r])
+                    .and_then(|(k, _)| (k != u64::MAX).then_some(k))
+            })
+            .collect();
+        let similarity = (0..n)
+            .map(|r| if keep[r] { None } else { min_sim[r] })
+            .collect();
+        Verdicts {
+            keep,
+            duplicate_of,
+            similarity,
+            paragraphs: counts,
+            removed,
+            pairs,
+        }
+    }
+}
+
+/// Each row's text without its removed paragraphs, as `clean` writes it.
+fn clean_rows(
+    report: &Report,
+    inputs: &[Input],
+    mode: ParagraphMode,
+) -> Result<Vec<String>, Error> {
+    let removals = Removals::new(report, inputs);
+    let options = CleanOptions {
+        paragraphs: mode,
+        fields: JsonlFields::default(),
+        drop_empty: false,
+    };
+    let mut out: Vec<u8> = Vec::new();
+    rewrite::rewrite(
+        &inputs[0],
+        InputId::new(0),
+        &removals,
+        &options,
+        &mut out,
+        |_| Ok(()),
+    )?;
+    out.split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|line| {
+            serde_json::from_slice::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v.get("text").and_then(|t| t.as_str()).map(str::to_owned))
+                .ok_or_else(|| Error::config("a cleaned row that is not a record"))
+        })
+        .collect()
+}
+
+/// What an index add did, for Python.
+fn added_dict<'py>(py: Python<'py>, added: &index::Added) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    d.set_item("batch", &added.batch)?;
+    d.set_item("stored", added.stored)?;
+    d.set_item("duplicates", added.report.summary.duplicate_paragraphs)?;
+    d.set_item("against_index", added.against_index)?;
+    d.set_item("total_paragraphs", added.total_paragraphs)?;
+    d.set_item("batches", added.batches)?;
+    d.set_item("generation", added.generation)?;
+    d.set_item("report", render_json(&added.report).map_err(py_err)?)?;
+    Ok(d)
+}
+
+/// `neardup index create` (with `create`) or `index add`.
+#[pyfunction]
+#[pyo3(signature = (index, paths, config, *, create = false, name = None, force = false, created = 0, input_format = None, text_field = "text", id_field = "id", threads = None, skip_bad_records = false))]
+#[allow(clippy::too_many_arguments)]
+fn index_add<'py>(
+    py: Python<'py>,
+    index: PathBuf,
+    paths: Vec<PathBuf>,
+    config: &PyConfig,
+    create: bool,
+    name: Option<String>,
+    force: bool,
+    created: i64,
+    input_format: Option<&str>,
+    text_field: &str,
+    id_field: &str,
+    threads: Option<usize>,
+    skip_bad_records: bool,
+) -> PyResult<Bound<'py, PyDict>> {
+    let format = format_of(input_format)?;
+    let options = config.options(text_field, id_field).map_err(py_err)?;
+    let config = config.config.clone();
+    let added = py
+        .detach(|| {
+            with_threads(threads, || {
+                let mut skipped = Vec::new();
+                let inputs = collect(&paths, format, &mut skipped)?;
+                let add = AddOptions {
+                    name,
+                    created,
+                    force,
+                    skip_bad_records,
+                };
+                if create {
+                    index::create(&index, &config, &options)?;
+                }
+                let added = index::add(&index, &inputs, &config, &options, &Silent, &add);
+                if create && added.is_err() {
+                    index::remove_new(&index);
+                }
+                let mut added = added?;
+                added.report.diagnostics.splice(0..0, skipped);
+                Ok(added)
+            })
+        })
+        .map_err(py_err)?;
+    added_dict(py, &added)
+}
+
+/// A new, empty index in `index` for `config` (`Index.create`).
+#[pyfunction]
+fn index_create(index: PathBuf, config: &PyConfig) -> PyResult<()> {
+    let options = config.options("text", "id").map_err(py_err)?;
+    index::create(&index, &config.config, &options).map_err(py_err)
+}
+
+/// The detection settings an index was made with, as a `Config` (without
+/// an allowlist: the index keeps only its hash).
+#[pyfunction]
+fn index_config(index: PathBuf) -> PyResult<PyConfig> {
+    let opened = Index::open(&index).map_err(py_err)?;
+    let get = |key: &str| -> PyResult<String> {
+        opened
+            .settings()
+            .pairs()
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_owned())
+            .ok_or_else(|| {
+                IndexFileError::new_err(format!("{}: no {key} in its settings", index.display()))
+            })
+    };
+    let number = |key: &str| -> PyResult<u64> {
+        get(key)?.parse().map_err(|_| {
+            IndexFileError::new_err(format!("{}: a bad {key} in its settings", index.display()))
+        })
+    };
+    let (n, d) = get("threshold")?
+        .split_once('/')
+        .and_then(|(n, d)| Some((n.parse().ok()?, d.parse().ok()?)))
+        .ok_or_else(|| {
+            IndexFileError::new_err(format!(
+                "{}: a bad threshold in its settings",
+                index.display()
+            ))
+        })?;
+    let threshold = Threshold::from_fraction(n, d).map_err(py_err)?;
+    let config = Config::builder()
+        .paragraphs(match get("paragraphs")?.as_str() {
+            "blank-line" => ParagraphMode::BlankLine,
+            _ => ParagraphMode::Line,
+        })
+        .tokens(match get("tokens")?.as_str() {
+            "chars" => TokenKind::Chars,
+            _ => TokenKind::Words,
+        })
+        .shingle_size(number("shingle_size")? as usize)
+        .min_words(number("min_words")? as usize)
+        .num_perm(number("num_perm")? as usize)
+        .seed(number("seed")?)
+        .threshold(threshold)
+        .bands(number("bands")? as usize)
+        .rows(number("rows")? as usize)
+        .build()
+        .map_err(py_err)?;
+    Ok(PyConfig {
+        threshold: threshold.to_string(),
+        config,
+        allow_paragraphs: Vec::new(),
+        allow_patterns: Vec::new(),
+    })
+}
+
+/// `neardup index info --output-format json`, as a dict.
+#[pyfunction]
+fn index_info<'py>(py: Python<'py>, index: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+    let opened = Index::open(&index).map_err(py_err)?;
+    let d = PyDict::new(py);
+    d.set_item("generation", opened.generation())?;
+    d.set_item("paragraphs", opened.paragraphs())?;
+    d.set_item("segments", opened.segments())?;
+    d.set_item("bytes", opened.bytes())?;
+    let settings = PyDict::new(py);
+    for (k, v) in opened.settings().pairs() {
+        settings.set_item(k, v)?;
+    }
+    d.set_item("settings", settings)?;
+    let batches = PyList::empty(py);
+    for b in opened.batches() {
+        let bd = PyDict::new(py);
+        bd.set_item("name", b.name)?;
+        bd.set_item("created", b.created)?;
+        bd.set_item("paragraphs", b.paragraphs)?;
+        batches.append(bd)?;
+    }
+    d.set_item("batches", batches)?;
+    Ok(d)
+}
+
+/// `neardup index verify`: raises on the first problem.
+#[pyfunction]
+fn index_verify(py: Python<'_>, index: PathBuf) -> PyResult<()> {
+    py.detach(|| Index::open(&index)?.verify()).map_err(py_err)
+}
+
+/// `neardup index rollback`: the new generation.
+#[pyfunction]
+fn index_rollback(py: Python<'_>, index: PathBuf) -> PyResult<u64> {
+    py.detach(|| index::rollback(&index)).map_err(py_err)
+}
+
+/// `neardup index compact`: (segments before, after, generation).
+#[pyfunction]
+fn index_compact(py: Python<'_>, index: PathBuf) -> PyResult<(usize, usize, u64)> {
+    let done = py.detach(|| index::compact(&index)).map_err(py_err)?;
+    Ok((done.segments.0, done.segments.1, done.generation))
+}
+
+#[pymodule]
+fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("NeardupError", py.get_type::<NeardupError>())?;
+    m.add("ConfigError", py.get_type::<ConfigError>())?;
+    m.add("InputError", py.get_type::<InputError>())?;
+    m.add("IndexFileError", py.get_type::<IndexFileError>())?;
+    m.add_class::<PyConfig>()?;
+    m.add_function(wrap_pyfunction!(scan_json, m)?)?;
+    m.add_function(wrap_pyfunction!(dedup_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(index_create, m)?)?;
+    m.add_function(wrap_pyfunction!(index_config, m)?)?;
+    m.add_function(wrap_pyfunction!(index_add, m)?)?;
+    m.add_function(wrap_pyfunction!(index_info, m)?)?;
+    m.add_function(wrap_pyfunction!(index_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(index_rollback, m)?)?;
+    m.add_function(wrap_pyfunction!(index_compact, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

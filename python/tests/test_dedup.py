@@ -1,0 +1,121 @@
+"""neardup.dedup gives the command line's verdicts on the same text, from
+every input type, and releases the GIL while it works."""
+
+import json
+import threading
+
+import neardup
+import pyarrow as pa
+import pandas as pd
+import pytest
+
+from conftest import make_rows, run_cli, write_jsonl
+
+
+def cli_verdicts(cli, tmp_path, rows, *args):
+    """(row, paragraph) -> (kept row, kept paragraph, similarity) from
+    `neardup scan` of the rows as JSON Lines."""
+    path = tmp_path / "rows.jsonl"
+    write_jsonl(path, rows)
+    report = json.loads(
+        run_cli(cli, "scan", "--output-format", "json", "-q", *args, str(path)).stdout
+    )
+    out = {}
+    for c in report["clusters"]:
+        kept = c["members"][0]
+        for m in c["members"][1:]:
+            out[(m["line"] - 1, m["paragraph"])] = (
+                kept["line"] - 1,
+                kept["paragraph"],
+                m["similarity"],
+            )
+    return out
+
+
+def verdicts(result):
+    p = result.pairs
+    return {
+        (r, q): (kr, kq, s)
+        for r, q, kr, kq, s in zip(
+            p["row"], p["paragraph"], p["kept_row"], p["kept_paragraph"], p["similarity"]
+        )
+    }
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_dedup_gives_the_command_lines_verdicts(cli, tmp_path, seed):
+    rows = make_rows(400, seed)
+    expect = cli_verdicts(cli, tmp_path, rows)
+    assert len(expect) > 50
+    inputs = {
+        "list": rows,
+        "array": pa.array(rows),
+        "large": pa.array(rows, pa.large_string()),
+        "chunked": pa.chunked_array([rows[:150], rows[150:]]),
+        "table": pa.table({"text": rows, "n": list(range(len(rows)))}),
+        "pandas": pd.DataFrame({"text": rows}),
+        "view": pa.array(rows, pa.string_view()),
+    }
+    for name, data in inputs.items():
+        result = neardup.dedup(data)
+        assert verdicts(result) == expect, name
+        assert len(result) == len(rows)
+
+
+def test_row_verdicts_follow_the_paragraphs(cli, tmp_path):
+    rows = make_rows(300, 3)
+    result = neardup.dedup(rows, cleaned=True)
+    per_row = {}
+    for (r, _), (kr, _, s) in verdicts(result).items():
+        per_row.setdefault(r, []).append((kr, s))
+    for i, row in enumerate(rows):
+        n = len([p for p in row.split("\n") if p.strip()])
+        assert result.paragraphs[i] == n
+        assert result.removed[i] == len(per_row.get(i, []))
+        emptied = n > 0 and result.removed[i] == n
+        assert result.keep[i] == (not emptied)
+        if emptied:
+            assert result.duplicate_of[i] is not None and result.duplicate_of[i] < i
+            assert result.similarity[i] == min(s for _, s in per_row[i])
+        else:
+            assert result.duplicate_of[i] is None
+    assert result.keep.count(False) > 0
+    # The cleaned rows are what `neardup clean` writes.
+    path = tmp_path / "rows.jsonl"
+    from conftest import write_jsonl as w
+
+    w(path, rows)
+    run_cli(cli, "clean", "-q", str(path), "-o", str(tmp_path / "out.jsonl"))
+    cleaned = [json.loads(l)["text"] for l in open(tmp_path / "out.jsonl", encoding="utf-8")]
+    assert result.cleaned == cleaned
+
+
+def test_nulls_are_empty_rows_and_other_types_are_refused():
+    result = neardup.dedup(pa.array(["a b c d e", None, "a b c d e"]))
+    assert result.keep == [True, True, False]
+    assert result.paragraphs == [1, 0, 1]
+    with pytest.raises(TypeError, match="row 1"):
+        neardup.dedup(["text", 3])
+
+
+def test_the_gil_is_released_while_dedup_works():
+    rows = make_rows(40_000, 9)
+    ticks = 0
+    done = threading.Event()
+
+    def count():
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+
+    worker = threading.Thread(target=count)
+    worker.start()
+    before = ticks
+    result = neardup.dedup(rows, threads=1)
+    during = ticks - before
+    done.set()
+    worker.join()
+    assert len(result) == len(rows)
+    # With the GIL held for the whole call, the counting thread could not
+    # have run in between; it ran many times.
+    assert during > 1000, during

@@ -1,0 +1,62 @@
+"""neardup.Index over the persistent index, interchangeable with the
+command line's `neardup index`."""
+
+import json
+
+import neardup
+import pytest
+
+from conftest import make_rows, run_cli, write_jsonl
+
+
+def test_index_round_trip_names_the_old_paragraph(tmp_path, cli):
+    rows = make_rows(300, 4)
+    (tmp_path / "mon").mkdir()
+    (tmp_path / "tue").mkdir()
+    write_jsonl(tmp_path / "mon" / "a.jsonl", rows[:150])
+    write_jsonl(tmp_path / "tue" / "b.jsonl", rows[150:])
+    idx = neardup.Index.create(tmp_path / "i.ndx", neardup.Config())
+    added = idx.add(tmp_path / "mon", name="monday")
+    assert added["batch"] == "monday" and added["stored"] > 0
+    report = idx.query(tmp_path / "tue")
+    old = [d for d in report.duplicates if d.of.batch == "monday"]
+    assert old, "no repeat of monday found"
+    assert all(d.of.path.endswith("mon/a.jsonl") for d in old)
+    # The same verdicts as the command line against the same index.
+    theirs = run_cli(
+        cli, "scan", "--output-format", "json", "-q", str(tmp_path / "tue"),
+        "--against", str(tmp_path / "i.ndx"),
+    ).stdout
+    assert report.to_json() == theirs
+    # And as one scan of both days, for tuesday's paragraphs.
+    whole = neardup.scan([tmp_path / "mon", tmp_path / "tue"])
+    tue = lambda r: sorted(
+        (d.at.line, d.at.paragraph, d.of.line, d.of.paragraph, d.similarity)
+        for d in r.duplicates
+        if "tue" in d.at.path
+    )
+    assert tue(report) == tue(whole)
+    info = idx.info()
+    assert [b["name"] for b in info["batches"]] == ["monday"]
+    idx.add(tmp_path / "tue", name="tuesday")
+    assert neardup.Index(tmp_path / "i.ndx").info()["paragraphs"] > info["paragraphs"]
+    idx.verify()
+    before, after, _ = idx.compact()
+    assert (before, after) == (2, 1)
+    idx.rollback()
+    assert idx.info()["segments"] == 2
+    # A column against the index, through dedup.
+    result = idx.dedup(rows[150:])
+    assert any(b == "monday" for b in result.pairs["kept_batch"])
+
+
+def test_index_errors_name_the_setting_and_the_file(tmp_path):
+    (tmp_path / "a.txt").write_text("one paragraph of several words here\n")
+    idx = neardup.Index.create(tmp_path / "i.ndx")
+    idx.add(tmp_path / "a.txt")
+    with pytest.raises(neardup.IndexFileError, match="shingle_size=5"):
+        neardup.scan(tmp_path / "a.txt", config=neardup.Config(shingle_size=3), against=tmp_path / "i.ndx")
+    with pytest.raises(neardup.IndexFileError, match="added before"):
+        idx.add(tmp_path / "a.txt")
+    with pytest.raises(neardup.NeardupError):
+        neardup.Index(tmp_path / "a.txt")

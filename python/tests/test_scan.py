@@ -1,0 +1,85 @@
+"""neardup.scan against the command line, on the sample corpus and the
+seeds."""
+
+import json
+import os
+from pathlib import Path
+
+import neardup
+import pytest
+
+from conftest import run_cli
+
+
+def test_scan_gives_the_command_lines_json_report(repo, cli):
+    for target in ["data/news", "data/news.jsonl", "data/news.warc.wet.gz"]:
+        ours = neardup.scan(target)
+        theirs = run_cli(cli, "scan", "--output-format", "json", "-q", target).stdout
+        assert ours.to_json() == theirs, target
+        assert ours.summary["duplicate_paragraphs"] > 0
+
+
+def test_scan_options_reach_the_engine(repo, cli):
+    ours = neardup.scan("data/news", 0.9, threads=1)
+    theirs = run_cli(
+        cli, "scan", "--output-format", "json", "-q", "--threshold", "0.9", "-j", "1", "data/news"
+    ).stdout
+    assert ours.to_json() == theirs
+    assert ours.summary != neardup.scan("data/news", 0.5).summary
+
+
+def test_report_objects_and_arrow(repo):
+    report = neardup.scan(["data/news"])
+    dups = report.duplicates
+    assert len(dups) == report.summary["duplicate_paragraphs"]
+    table = report.to_arrow()
+    assert table.num_rows == len(dups)
+    assert table.column("similarity").to_pylist() == [d.similarity for d in dups]
+    # Every duplicate repeats a kept paragraph at or above the threshold.
+    assert all(0.8 <= d.similarity <= 1.0 for d in dups)
+    frame = report.to_pandas()
+    assert list(frame["path"]) == [d.at.path for d in dups]
+
+
+@pytest.mark.skipif(
+    not (Path(__file__).resolve().parents[3] / "shared" / "seeds").is_dir()
+    and not os.environ.get("NEARDUP_REQUIRE_SEEDS"),
+    reason="../shared/seeds is not beside the clone",
+)
+def test_seeds_give_the_command_lines_findings(repo, cli):
+    seeds = repo.parent / "shared" / "seeds"
+    ours = neardup.scan(seeds)
+    theirs = run_cli(cli, "scan", "--output-format", "json", "-q", str(seeds)).stdout
+    assert ours.to_json() == theirs
+    assert ours.summary["within_document"] >= 2
+
+
+def test_errors_carry_the_command_lines_messages(repo, cli, tmp_path):
+    with pytest.raises(neardup.ConfigError) as e:
+        neardup.Config(1.5)
+    out = run_cli_error(cli, "scan", "--threshold", "1.5", "data/news")
+    assert f"error: {e.value}" in out
+    with pytest.raises(neardup.InputError) as e:
+        neardup.scan(tmp_path / "missing.txt")
+    assert "missing.txt" in str(e.value)
+    with pytest.raises(neardup.ConfigError, match="paragraphs"):
+        neardup.Config(paragraphs="sentence")
+    with pytest.raises(neardup.ConfigError, match="not both"):
+        neardup.scan("data/news", 0.8, config=neardup.Config())
+
+
+def run_cli_error(cli, *args):
+    import subprocess
+
+    out = subprocess.run([cli, *args], capture_output=True, text=True)
+    assert out.returncode == 2, out.stderr
+    return out.stderr
+
+
+def test_config_mirrors_the_flags():
+    c = neardup.Config(0.85, shingle_size=4, num_perm=64)
+    assert (c.threshold, c.shingle_size, c.num_perm) == (0.85, 4, 64)
+    assert c.bands * c.rows <= 64
+    assert "threshold=0.85" in repr(c)
+    with pytest.raises(neardup.ConfigError):
+        neardup.Config(bands=100, rows=100)
