@@ -43,6 +43,7 @@ pub mod allow;
 pub mod cluster;
 mod column;
 pub mod config;
+pub mod containment;
 pub mod corpus;
 mod error;
 pub mod explain;

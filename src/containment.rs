@@ -1,0 +1,318 @@
+//! Containment: a short paragraph (a quote, a wire sentence) found inside a
+//! longer one, which Jaccard similarity misses by construction — a 30-word
+//! quote inside a 150-word paragraph has J ≈ 0.2.
+//!
+//! Two parts, both exact where it matters:
+//!
+//! - **Candidates by winnowing** (Schleimer, Wilkerson and Aiken, 2003).
+//!   From a paragraph's sequence of shingle hashes, every window of `w`
+//!   consecutive hashes contributes its minimum ([`winnow`]). Two
+//!   paragraphs that share a run of at least `w` consecutive shingles —
+//!   `w + k − 1` words for shingles of `k` words ([`guarantee`]) — share
+//!   that run's windows, and so a selected fingerprint: sharing a selected
+//!   fingerprint is the candidate test, and no shared run of the
+//!   guaranteed length is ever missed. On average a fraction `2 / (w + 1)`
+//!   of the shingles is selected.
+//! - **Verification**: the containment of the shorter paragraph's shingle
+//!   set in the longer's, `|Q ∩ P| / |Q|`, computed exactly
+//!   ([`containment`]), and where the match is: the longest run of
+//!   consecutive shingles of one that occurs consecutively in the other
+//!   ([`longest_shared_run`]), as word positions in both.
+//!
+//! # Example
+//!
+//! ```
+//! use neardup::containment::{containment, guarantee, longest_shared_run, winnow};
+//! use neardup::shingle::{ShingleSet, Shingler};
+//! use neardup::normalize::TokenKind;
+//!
+//! let shingler = Shingler::new(TokenKind::Words, 5);
+//! let shingles = |text: &str| {
+//!     let mut tokens = Vec::new();
+//!     shingler.token_hashes(text, &mut Default::default(), &mut tokens);
+//!     shingler.set_of_tokens(&tokens).0
+//! };
+//! let quote = "we would much rather ask people to boil their water for a few days than take any risk";
+//! let article = format!(
+//!     "The board's chairman defended the notice on Tuesday. \"{quote},\" she said, adding that \
+//!      tests from twelve sampling points were expected by Thursday at the latest."
+//! );
+//! let (q, p) = (shingles(quote), shingles(&article));
+//! // Any shared run of 5 + 8 - 1 = 12 words shares a selected fingerprint.
+//! assert_eq!(guarantee(5, 8), 12);
+//! let selected_q: Vec<u64> = winnow(&q, 8).into_iter().map(|(h, _)| h).collect();
+//! assert!(winnow(&p, 8).iter().any(|(h, _)| selected_q.contains(h)));
+//! let c = containment(&ShingleSet::from_hashes(&q), &ShingleSet::from_hashes(&p));
+//! assert_eq!((c.shared, c.of), (14, 14)); // the whole quote
+//! let run = longest_shared_run(&q, &p).unwrap();
+//! assert_eq!((run.a, run.len), (0, 14));
+//! assert_eq!(run.words(5), 18); // the quote's 18 words
+//! ```
+
+use std::collections::VecDeque;
+
+use ahash::AHashMap;
+
+use crate::shingle::ShingleSet;
+
+/// The shortest shared run of words that winnowing with `window` over
+/// shingles of `shingle_size` words always finds: `window + shingle_size −
+/// 1`.
+pub fn guarantee(shingle_size: usize, window: usize) -> usize {
+    window.max(1) + shingle_size.max(1) - 1
+}
+
+/// The window that guarantees finding every shared run of `words` words
+/// with shingles of `shingle_size` words (the largest such window: fewest
+/// fingerprints), or `None` if `words` is shorter than one shingle.
+pub fn window_for(shingle_size: usize, words: usize) -> Option<usize> {
+    (words >= shingle_size.max(1)).then(|| words + 1 - shingle_size.max(1))
+}
+
+/// The fingerprints winnowing selects from `hashes` (a paragraph's
+/// shingle hashes, in text order) with `window`: for every run of
+/// `window` consecutive hashes, its minimum — the rightmost one when the
+/// minimum occurs more than once in the window (robust winnowing, which
+/// selects fewer positions in repetitive text) — each selected position
+/// once, as `(hash, position)` in position order. A sequence shorter than
+/// the window is one window.
+pub fn winnow(hashes: &[u64], window: usize) -> Vec<(u64, u32)> {
+    let w = window.max(1);
+    let mut out: Vec<(u64, u32)> = Vec::new();
+    if hashes.is_empty() {
+        return out;
+    }
+    // Positions whose hashes ascend strictly from the front: the front is
+    // the current window's rightmost minimum.
+    let mut queue: VecDeque<usize> = VecDeque::new();
+    let last_window_start = hashes.len().saturating_sub(w);
+    for (i, &h) in hashes.iter().enumerate() {
+        while queue.back().is_some_and(|&j| hashes[j] >= h) {
+            queue.pop_back();
+        }
+        queue.push_back(i);
+        if i + 1 >= w || i + 1 == hashes.len() {
+            let start = (i + 1).saturating_sub(w);
+            if start > last_window_start {
+                break;
+            }
+            while queue.front().is_some_and(|&j| j < start) {
+                queue.pop_front();
+            }
+            let m = queue[0];
+            if out.last().is_none_or(|&(_, p)| p as usize != m) {
+                out.push((hashes[m], m as u32));
+            }
+        }
+    }
+    out
+}
+
+/// How much of one shingle set is in another: `shared` of its `of`
+/// shingles.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Containment {
+    /// Shingles of the contained set that the containing set has.
+    pub shared: u32,
+    /// Shingles of the contained set.
+    pub of: u32,
+}
+
+impl Containment {
+    /// `shared / of` (0 for an empty set).
+    pub fn as_f64(self) -> f64 {
+        if self.of == 0 {
+            0.0
+        } else {
+            f64::from(self.shared) / f64::from(self.of)
+        }
+    }
+
+    /// Whether it is at least `numerator / denominator`, compared exactly.
+    pub fn at_least(self, numerator: u64, denominator: u64) -> bool {
+        self.of > 0 && u64::from(self.shared) * denominator >= numerator * u64::from(self.of)
+    }
+}
+
+/// The exact containment of `q` in `p`: `|Q ∩ P| / |Q|`.
+pub fn containment(q: &ShingleSet, p: &ShingleSet) -> Containment {
+    let (a, b) = (q.as_slice(), p.as_slice());
+    let (mut i, mut j, mut shared) = (0, 0, 0u32);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    Containment {
+        shared,
+        of: a.len() as u32,
+    }
+}
+
+/// A run of consecutive shingles found in two sequences.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Run {
+    /// Its first shingle's position in the first sequence.
+    pub a: u32,
+    /// Its first shingle's position in the second sequence.
+    pub b: u32,
+    /// Its length in shingles.
+    pub len: u32,
+}
+
+impl Run {
+    /// The words it covers, for shingles of `shingle_size` words.
+    pub fn words(self, shingle_size: usize) -> usize {
+        self.len as usize + shingle_size.max(1) - 1
+    }
+
+    /// The word positions it covers in the first sequence's paragraph.
+    pub fn words_in_a(self, shingle_size: usize) -> std::ops::Range<usize> {
+        self.a as usize..self.a as usize + self.words(shingle_size)
+    }
+
+    /// The word positions it covers in the second sequence's paragraph.
+    pub fn words_in_b(self, shingle_size: usize) -> std::ops::Range<usize> {
+        self.b as usize..self.b as usize + self.words(shingle_size)
+    }
+}
+
+/// The longest run of consecutive shingles of `a` (in text order) that
+/// occurs as consecutive shingles of `b`; the earliest in `a`, then in
+/// `b`, among runs of equal length. `None` when they share no shingle.
+/// Linear in their lengths when few shingles repeat within `b`.
+pub fn longest_shared_run(a: &[u64], b: &[u64]) -> Option<Run> {
+    let mut at: AHashMap<u64, Vec<u32>> = AHashMap::with_capacity(b.len());
+    for (j, &h) in b.iter().enumerate() {
+        at.entry(h).or_default().push(j as u32);
+    }
+    // The length of the run ending at (i - 1, j) for each j, by diagonal.
+    let mut prev: AHashMap<u32, u32> = AHashMap::new();
+    let mut best: Option<Run> = None;
+    for (i, h) in a.iter().enumerate() {
+        let mut cur: AHashMap<u32, u32> = AHashMap::new();
+        for &j in at.get(h).map_or(&[][..], Vec::as_slice) {
+            let len = if j > 0 {
+                prev.get(&(j - 1)).copied().unwrap_or(0) + 1
+            } else {
+                1
+            };
+            cur.insert(j, len);
+            let run = Run {
+                a: i as u32 + 1 - len,
+                b: j + 1 - len,
+                len,
+            };
+            let better = match best {
+                None => true,
+                Some(b) => len > b.len || (len == b.len && (run.a, run.b) < (b.a, b.b)),
+            };
+            if better {
+                best = Some(run);
+            }
+        }
+        prev = cur;
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::SplitMix64;
+
+    /// The textbook definition: every window's rightmost minimum.
+    fn winnow_naive(hashes: &[u64], w: usize) -> Vec<(u64, u32)> {
+        let mut out: Vec<(u64, u32)> = Vec::new();
+        let windows: Vec<std::ops::Range<usize>> = if hashes.len() <= w {
+            std::iter::once(0..hashes.len()).collect()
+        } else {
+            (0..=hashes.len() - w).map(|s| s..s + w).collect()
+        };
+        for r in windows {
+            if r.is_empty() {
+                continue;
+            }
+            let min = hashes[r.clone()].iter().min().copied().unwrap();
+            let pos = r.clone().rev().find(|&i| hashes[i] == min).unwrap();
+            if out.last().is_none_or(|&(_, p)| p as usize != pos) {
+                out.push((min, pos as u32));
+            }
+        }
+        out.sort_by_key(|&(_, p)| p);
+        out.dedup();
+        out
+    }
+
+    #[test]
+    fn winnowing_selects_each_windows_rightmost_minimum() {
+        let mut rng = SplitMix64::new(7);
+        for len in [0usize, 1, 2, 5, 9, 40, 300] {
+            for w in [1usize, 2, 4, 8, 20] {
+                for alphabet in [3u64, 1 << 40] {
+                    let hashes: Vec<u64> = (0..len).map(|_| rng.next_u64() % alphabet).collect();
+                    assert_eq!(
+                        winnow(&hashes, w),
+                        winnow_naive(&hashes, w),
+                        "len {len}, w {w}, alphabet {alphabet}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// The guarantee: two sequences sharing a run of `w` shingles (anywhere,
+    /// amid unrelated text) share a selected fingerprint.
+    #[test]
+    fn a_shared_run_of_the_guaranteed_length_shares_a_fingerprint() {
+        let mut rng = SplitMix64::new(11);
+        for trial in 0..500 {
+            let w = 1 + (rng.next_u64() % 12) as usize;
+            let run: Vec<u64> = (0..w).map(|_| rng.next_u64()).collect();
+            let mut a: Vec<u64> = (0..rng.next_u64() % 30).map(|_| rng.next_u64()).collect();
+            let mut b: Vec<u64> = (0..rng.next_u64() % 60).map(|_| rng.next_u64()).collect();
+            let (ia, ib) = (
+                (rng.next_u64() % (a.len() as u64 + 1)) as usize,
+                (rng.next_u64() % (b.len() as u64 + 1)) as usize,
+            );
+            a.splice(ia..ia, run.iter().copied());
+            b.splice(ib..ib, run.iter().copied());
+            let fa: ahash::AHashSet<u64> = winnow(&a, w).into_iter().map(|(h, _)| h).collect();
+            assert!(
+                winnow(&b, w).iter().any(|(h, _)| fa.contains(h)),
+                "trial {trial}: w {w}"
+            );
+            let r = longest_shared_run(&a, &b).unwrap();
+            assert!(r.len as usize >= w, "trial {trial}");
+        }
+    }
+
+    #[test]
+    fn containment_counts_the_shorter_sets_shingles_found() {
+        let q = ShingleSet::from_hashes(&[1, 2, 3, 4]);
+        let p = ShingleSet::from_hashes(&[0, 2, 3, 4, 9, 10]);
+        let c = containment(&q, &p);
+        assert_eq!((c.shared, c.of), (3, 4));
+        assert!(c.at_least(3, 4) && !c.at_least(4, 5));
+        assert_eq!(containment(&ShingleSet::from_hashes(&[]), &p).as_f64(), 0.0);
+    }
+
+    #[test]
+    fn the_longest_run_is_found_in_both() {
+        let a = [9, 1, 2, 3, 4, 8, 1, 2];
+        let b = [5, 1, 2, 7, 1, 2, 3, 4, 6];
+        let r = longest_shared_run(&a, &b).unwrap();
+        assert_eq!((r.a, r.b, r.len), (1, 4, 4));
+        assert_eq!(r.words_in_a(5), 1..9);
+        assert_eq!(longest_shared_run(&[1, 2], &[3, 4]), None);
+        assert_eq!(window_for(5, 12), Some(8));
+        assert_eq!(guarantee(5, 8), 12);
+        assert_eq!(window_for(5, 4), None);
+    }
+}
