@@ -390,10 +390,10 @@ def _column(data, text_column: str):
         return data
     if isinstance(data, (pa.Table, pa.RecordBatch)):
         return data.column(text_column)
-    # A Hugging Face datasets.Dataset: its Arrow table, not its rows.
-    table = getattr(getattr(data, "data", None), "table", None)
-    if isinstance(table, pa.Table):
-        return table.column(text_column)
+    # A Hugging Face datasets.Dataset: its Arrow column, not its rows
+    # (through the Arrow format, which applies a selection's indices).
+    if type(data).__module__.startswith("datasets.") and hasattr(data, "with_format"):
+        return data.with_format("arrow")[text_column]
     try:
         import pandas as pd
 

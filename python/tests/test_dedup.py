@@ -119,3 +119,14 @@ def test_the_gil_is_released_while_dedup_works():
     # With the GIL held for the whole call, the counting thread could not
     # have run in between; it ran many times.
     assert during > 1000, during
+
+
+def test_a_hugging_face_dataset_is_read_through_its_arrow_table(cli, tmp_path):
+    datasets = pytest.importorskip("datasets")
+    rows = make_rows(200, 5)
+    ds = datasets.Dataset.from_dict({"text": rows, "id": list(range(len(rows)))})
+    assert verdicts(neardup.dedup(ds)) == cli_verdicts(cli, tmp_path, rows)
+    # A selection of rows is a view (an indices mapping over the same
+    # table): dedup reads the rows as selected.
+    sub = ds.select(range(0, 200, 2))
+    assert verdicts(neardup.dedup(sub)) == cli_verdicts(cli, tmp_path, rows[::2])
