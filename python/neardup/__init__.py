@@ -239,13 +239,16 @@ def scan(
     id_field: str = "id",
     threads: int | None = None,
     against: PathLike | None = None,
+    stage_dir: PathLike | None = None,
 ) -> Report:
     """Scans files and directories as ``neardup scan`` does (formats by
     content, then name; directories recursively in sorted order, hidden
     entries and binary files skipped) and returns its report.
 
     ``against`` names an index (``Index``): repeats of its paragraphs are
-    reported too, naming the old paragraph and its batch.
+    reported too, naming the old paragraph and its batch. ``stage_dir``
+    takes the first pass from stage files written by the fingerprint stage
+    (``neardup.ray``, ``neardup stage fingerprint``).
 
     >>> report = neardup.scan("data/news")          # doctest: +SKIP
     >>> report.summary["duplicate_paragraphs"]      # doctest: +SKIP
@@ -259,6 +262,7 @@ def scan(
         id_field=id_field,
         threads=threads,
         against=os.fspath(against) if against is not None else None,
+        stage_dir=os.fspath(stage_dir) if stage_dir is not None else None,
     )
     return Report(text)
 

@@ -62,7 +62,20 @@ def scan_json(
     id_field: str = "id",
     threads: int | None = None,
     against: str | None = None,
+    stage_dir: str | None = None,
 ) -> str: ...
+def stage_fingerprint(
+    paths: Sequence[str],
+    config: Config,
+    shard: int,
+    shards: int,
+    dir: str,
+    *,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+) -> tuple[int, int, int, int]: ...
 def dedup_rows(
     config: Config,
     *,

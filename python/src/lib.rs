@@ -18,11 +18,13 @@ use neardup::id::InputId;
 use neardup::index::{self, AddOptions, Index, Settings};
 use neardup::normalize::TokenKind;
 use neardup::paragraph::{ParagraphMode, paragraphs};
+use neardup::pipeline::print::PrintCache;
 use neardup::pipeline::prior::Prior;
 use neardup::pipeline::{Extras, ScanOptions, Silent, scan_with};
 use neardup::report::json::Json;
 use neardup::report::{Render, Report};
 use neardup::rewrite::{self, CleanOptions, Removals};
+use neardup::stage::{self, StageFiles};
 use neardup::{Config, Error, ErrorKind, Scope, Threshold};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
@@ -224,6 +226,28 @@ impl PyConfig {
         self.allow_patterns.clone()
     }
 
+    /// Pickling (Ray sends a Config to its workers): the arguments that
+    /// make it again.
+    fn __getnewargs_ex__<'py>(
+        &self,
+        py: Python<'py>,
+    ) -> PyResult<(Bound<'py, pyo3::types::PyTuple>, Bound<'py, PyDict>)> {
+        let args = pyo3::types::PyTuple::new(py, [self.threshold.clone()])?;
+        let kw = PyDict::new(py);
+        kw.set_item("paragraphs", self.paragraphs())?;
+        kw.set_item("shingle", self.shingle())?;
+        kw.set_item("shingle_size", self.shingle_size())?;
+        kw.set_item("min_words", self.min_words())?;
+        kw.set_item("num_perm", self.num_perm())?;
+        kw.set_item("bands", self.bands())?;
+        kw.set_item("rows", self.rows())?;
+        kw.set_item("seed", self.seed())?;
+        kw.set_item("scope", self.scope())?;
+        kw.set_item("allow_paragraphs", self.allow_paragraphs.clone())?;
+        kw.set_item("allow_patterns", self.allow_patterns.clone())?;
+        Ok((args, kw))
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Config(threshold={}, paragraphs={:?}, shingle={:?}, shingle_size={}, min_words={}, \
@@ -359,7 +383,7 @@ fn render_json(report: &Report) -> Result<String, Error> {
 /// `neardup scan PATHS [--against INDEX] --output-format json`: the report
 /// as the command line writes it.
 #[pyfunction]
-#[pyo3(signature = (paths, config, *, input_format = None, text_field = "text", id_field = "id", threads = None, against = None))]
+#[pyo3(signature = (paths, config, *, input_format = None, text_field = "text", id_field = "id", threads = None, against = None, stage_dir = None))]
 #[allow(clippy::too_many_arguments)]
 fn scan_json(
     py: Python<'_>,
@@ -370,6 +394,7 @@ fn scan_json(
     id_field: &str,
     threads: Option<usize>,
     against: Option<PathBuf>,
+    stage_dir: Option<PathBuf>,
 ) -> PyResult<String> {
     let format = format_of(input_format)?;
     let options = config.options(text_field, id_field).map_err(py_err)?;
@@ -382,8 +407,13 @@ fn scan_json(
                 .as_deref()
                 .map(|p| open_index(p, &config, &options))
                 .transpose()?;
+            let staged = stage_dir
+                .as_deref()
+                .map(|d| StageFiles::open(d, &inputs, &config, &options))
+                .transpose()?;
             let extras = Extras {
                 prior: index.as_ref().map(|i| i as &dyn Prior),
+                cache: staged.as_ref().map(|s| s as &dyn PrintCache),
                 ..Extras::default()
             };
             let mut report = scan_with(&inputs, &config, &options, &Silent, extras)?;
@@ -803,6 +833,53 @@ fn index_add<'py>(
     added_dict(py, &added)
 }
 
+/// The fingerprint stage of shard `shard` of `shards` of the inputs at
+/// `paths` (all of them, as the last stage gets them), into `dir`
+/// (`neardup stage fingerprint`). Returns (first input, end, inputs with
+/// prints, bytes written).
+#[pyfunction]
+#[pyo3(signature = (paths, config, shard, shards, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None))]
+#[allow(clippy::too_many_arguments)]
+fn stage_fingerprint(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    config: &PyConfig,
+    shard: usize,
+    shards: usize,
+    dir: PathBuf,
+    input_format: Option<&str>,
+    text_field: &str,
+    id_field: &str,
+    threads: Option<usize>,
+) -> PyResult<(usize, usize, usize, u64)> {
+    if shards == 0 || shard >= shards {
+        return Err(ConfigError::new_err(format!(
+            "shard {shard} of {shards}: the shard must be below the number of shards"
+        )));
+    }
+    let format = format_of(input_format)?;
+    let options = config.options(text_field, id_field).map_err(py_err)?;
+    let config = config.config.clone();
+    py.detach(|| {
+        with_threads(threads, || {
+            let mut skipped = Vec::new();
+            let inputs = collect(&paths, format, &mut skipped)?;
+            let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
+            let range = stage::shard(&sizes, shard, shards);
+            let done = stage::fingerprint_shard(
+                &inputs[range.clone()],
+                range.start,
+                &config,
+                &options,
+                &Silent,
+                &dir,
+            )?;
+            Ok((range.start, range.end, done.printed, done.bytes))
+        })
+    })
+    .map_err(py_err)
+}
+
 /// A new, empty index in `index` for `config` (`Index.create`).
 #[pyfunction]
 fn index_create(index: PathBuf, config: &PyConfig) -> PyResult<()> {
@@ -921,6 +998,7 @@ fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PyConfig>()?;
     m.add_function(wrap_pyfunction!(scan_json, m)?)?;
     m.add_function(wrap_pyfunction!(dedup_rows, m)?)?;
+    m.add_function(wrap_pyfunction!(stage_fingerprint, m)?)?;
     m.add_function(wrap_pyfunction!(index_create, m)?)?;
     m.add_function(wrap_pyfunction!(index_config, m)?)?;
     m.add_function(wrap_pyfunction!(index_add, m)?)?;

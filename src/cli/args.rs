@@ -141,6 +141,15 @@ pub struct CleanArgs {
     #[arg(long, requires = "add", help_heading = "Index")]
     pub force: bool,
 
+    /// Take the first pass from the stage files in DIR (see `scan
+    /// --stage-dir`).
+    ///
+    /// The last stage of a clean spread over machines: the inputs'
+    /// fingerprints come from the shards' stage files; the cleaned files
+    /// are those a clean on one machine writes.
+    #[arg(long, value_name = "DIR", conflicts_with = "add")]
+    pub stage_dir: Option<PathBuf>,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -220,6 +229,17 @@ pub struct ScanArgs {
     /// them). The index is only read.
     #[arg(long, value_name = "INDEX", help_heading = "Index")]
     pub against: Option<PathBuf>,
+
+    /// Take the first pass from the stage files in DIR (the last stage of
+    /// a scan spread over machines).
+    ///
+    /// DIR holds one file per input, written by `neardup stage fingerprint`
+    /// for every shard (or by `neardup.ray`). The inputs must be given as
+    /// they were to the shards; the report is the one a scan on one
+    /// machine gives. A missing or damaged stage file, or one made with
+    /// other settings, is an error naming it.
+    #[arg(long, value_name = "DIR")]
+    pub stage_dir: Option<PathBuf>,
 
     #[command(flatten)]
     pub run: RunArgs,

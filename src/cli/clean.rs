@@ -55,6 +55,7 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
         .chain(args.removed.as_deref())
         .chain(config_file.as_deref())
         .chain(args.against.as_deref())
+        .chain(args.stage_dir.as_deref())
         .collect();
     let (found, mut path_problems) =
         inputs::collect(&args.paths, shared.input_format, &shared.select, &outputs);
@@ -109,8 +110,20 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
     let report = match &pending {
         Some(p) => &p.added().report,
         None => {
+            let staged = match &args.stage_dir {
+                Some(dir) => Some(neardup::stage::StageFiles::open(
+                    dir,
+                    &inputs,
+                    &shared.config,
+                    &shared.options,
+                )?),
+                None => None,
+            };
             let extras = pipeline::Extras {
                 prior: opened.as_ref().map(|i| i as &dyn Prior),
+                cache: staged
+                    .as_ref()
+                    .map(|s| s as &dyn neardup::pipeline::print::PrintCache),
                 ..pipeline::Extras::default()
             };
             scanned = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use super::args::{CleanArgs, ExplainArgs, ParamsArgs, ScanArgs};
 use super::check::CheckArgs;
 use super::index::IndexArgs;
+use super::stage::StageArgs;
 
 /// Find near-duplicate paragraphs in text corpora.
 ///
@@ -53,6 +54,9 @@ pub enum Command {
     /// Keep a persistent index of kept paragraphs, to check each new batch
     /// against every earlier one (create, add, info, verify, rollback).
     Index(IndexArgs),
+    /// Run one stage of a scan spread over machines: fingerprint a shard
+    /// into stage files (`scan --stage-dir` is the last stage).
+    Stage(StageArgs),
 }
 
 /// What `--generate` prints.

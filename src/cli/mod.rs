@@ -19,6 +19,7 @@ mod progress;
 mod scan;
 mod settings;
 mod shared;
+mod stage;
 
 use std::io;
 use std::process::ExitCode;
@@ -95,6 +96,7 @@ pub fn main() -> ExitCode {
         (None, Some(Command::Params(args))) => params::run(&args),
         (None, Some(Command::Explain(args))) => explain::run(&args),
         (None, Some(Command::Index(args))) => index::run(args, subcommand(&matches)),
+        (None, Some(Command::Stage(args))) => stage::run(args, subcommand(&matches)),
         // Without either, clap has already printed the help and exited.
         (None, None) => Ok(Status::Error),
     };

@@ -3,10 +3,12 @@
 use std::io::{self, Write};
 
 use neardup::pipeline::Extras;
+use neardup::pipeline::print::PrintCache;
 use neardup::pipeline::prior::Prior;
 use neardup::report::Render;
 use neardup::report::json::{Json, Jsonl, TopJson};
 use neardup::report::text::{Text, TopText};
+use neardup::stage::StageFiles;
 
 use super::Status;
 use super::args::{OutputFormat, ScanArgs};
@@ -25,6 +27,7 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         .iter()
         .chain(&config_file)
         .chain(&args.against)
+        .chain(&args.stage_dir)
         .map(|p| p.as_path())
         .collect();
     let (found, path_problems) =
@@ -39,8 +42,18 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         Some(path) => Some(index::open_for(path, &shared)?),
         None => None,
     };
+    let staged = match &args.stage_dir {
+        Some(dir) => Some(StageFiles::open(
+            dir,
+            &inputs,
+            &shared.config,
+            &shared.options,
+        )?),
+        None => None,
+    };
     let extras = Extras {
         prior: index.as_ref().map(|i| i as &dyn Prior),
+        cache: staged.as_ref().map(|s| s as &dyn PrintCache),
         ..Extras::default()
     };
     let report = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;

@@ -203,6 +203,27 @@ pub fn scan_with_cache(
     scan_with(inputs, config, options, progress, extras)
 }
 
+/// Runs only the first pass over `inputs`, handing the print of every
+/// input without problems to `cache` ([`PrintCache::store`]), and returns
+/// the inputs' problems: what a worker of a distributed scan does with its
+/// shard ([`crate::stage`]). A later scan with those prints builds the
+/// same first-pass table without reading the inputs.
+///
+/// # Errors
+///
+/// As [`scan`]'s first pass (the corpus is too large to address).
+pub fn fingerprint_only(
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+    cache: &dyn PrintCache,
+) -> Result<Vec<Error>, Error> {
+    let ctx = Context::new(inputs, config, options, None, false);
+    let first = fingerprint_pass(&ctx, progress, Some(cache))?;
+    Ok(first.diagnostics.into_iter().map(|(_, e)| e).collect())
+}
+
 /// What a scan can take besides its inputs: a cache of first-pass results,
 /// earlier batches to check against, and a receiver of the paragraphs it
 /// keeps. `Extras::default()` is a plain [`scan`].

@@ -83,7 +83,7 @@ pub(crate) struct Fingerprinted {
 }
 
 /// The key of the settings a print of an input in `format` depends on.
-pub(crate) fn settings_key(config: &Config, options: &ScanOptions, format: Format) -> u64 {
+pub fn settings_key(config: &Config, options: &ScanOptions, format: Format) -> u64 {
     let mut b = Vec::with_capacity(128);
     let num = |b: &mut Vec<u8>, n: u64| b.extend_from_slice(&n.to_le_bytes());
     num(&mut b, u64::from(PRINT_VERSION));

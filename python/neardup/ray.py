@@ -1,0 +1,171 @@
+"""A scan spread over a Ray cluster: the fingerprint stage as Ray tasks,
+one per shard, then the last stage on the driver.
+
+Fingerprinting is most of a scan's time. Each task fingerprints one shard
+of the inputs (a contiguous part, cut by bytes) and writes one stage file
+per input into ``stage_dir``, a directory every node can reach (a shared
+file system); Ray retries a task whose worker died, and a retried task
+just writes its files again (each is written under a temporary name and
+renamed). The driver then scans with the first pass taken from those
+files — grouping and exact verification, reading again only the
+documents that hold candidates — so the report is byte for byte the one
+``neardup.scan`` (and ``neardup scan``) gives on one machine, for any
+number of shards and workers.
+
+The driver holds the first-pass table of the whole corpus (about 150
+bytes per paragraph), as one machine does: this spreads the work, not the
+memory (see the README's "Scale-out").
+
+>>> import ray, neardup.ray                                    # doctest: +SKIP
+>>> ray.init()                                                 # doctest: +SKIP
+>>> report = neardup.ray.scan(["/shared/corpus"], stage_dir="/shared/stage")  # doctest: +SKIP
+
+From a shell: ``python -m neardup.ray scan PATH... --stage-dir DIR
+[--shards N] [--threshold T] [-o report.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import tempfile
+from typing import Any, Iterable
+
+from . import Config, Report, _config, _neardup, _paths
+
+PathLike = str | os.PathLike
+
+
+def _fingerprint(
+    paths: list[str],
+    config: Config,
+    shard: int,
+    shards: int,
+    stage_dir: str,
+    options: dict[str, Any],
+    kill_marker: str | None,
+) -> tuple[int, int, int, int]:
+    # A test hook: the first attempt of shard 0 kills its own worker
+    # process (as an out-of-memory killer or a lost node would), so that
+    # the retry can be tested with a real dead worker.
+    if kill_marker is not None and shard == 0 and not os.path.exists(kill_marker):
+        with open(kill_marker, "w") as f:
+            f.write(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _neardup.stage_fingerprint(paths, config, shard, shards, stage_dir, **options)
+
+
+def scan(
+    paths: PathLike | Iterable[PathLike],
+    threshold: float | str | None = None,
+    *,
+    config: Config | None = None,
+    stage_dir: PathLike | None = None,
+    shards: int | None = None,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads_per_task: int = 1,
+    max_retries: int = 3,
+    _kill_first_attempt: PathLike | None = None,
+) -> Report:
+    """``neardup.scan`` with the fingerprint stage run as Ray tasks.
+
+    ``stage_dir`` must be reachable from every node (a temporary directory
+    by default, which serves a single-machine cluster only). ``shards``
+    defaults to the cluster's CPUs; each task uses ``threads_per_task``
+    threads. Paths must name the same files on every node.
+    """
+    import ray
+
+    cfg = _config(config, threshold)
+    # The driver names the inputs as given, so the report is the one a
+    # scan here gives; the workers, whose working directory may differ,
+    # read the same files by absolute paths (in the same order).
+    given = _paths(paths)
+    absolute = [os.path.abspath(p) for p in given]
+    if shards is None:
+        shards = max(1, int(ray.available_resources().get("CPU", 1)))
+    own_dir = stage_dir is None
+    stage = tempfile.mkdtemp(prefix="neardup-stage-") if own_dir else os.fspath(stage_dir)
+    options = dict(
+        input_format=input_format,
+        text_field=text_field,
+        id_field=id_field,
+        threads=threads_per_task,
+    )
+    task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_fingerprint)
+    marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
+    try:
+        ray.get(
+            [
+                task.remote(absolute, cfg, k, shards, stage, options, marker)
+                for k in range(shards)
+            ]
+        )
+        text = _neardup.scan_json(
+            given,
+            cfg,
+            input_format=input_format,
+            text_field=text_field,
+            id_field=id_field,
+            stage_dir=stage,
+        )
+    finally:
+        if own_dir:
+            import shutil
+
+            shutil.rmtree(stage, ignore_errors=True)
+    return Report(text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m neardup.ray",
+        description="neardup scan with the fingerprint stage on a Ray cluster",
+    )
+    sub = ap.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("scan", help="report near-duplicate paragraphs (exit 0: none, 1: found)")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--stage-dir", help="a directory every node reaches (default: a temporary one)")
+    s.add_argument("--shards", type=int)
+    s.add_argument("--threshold")
+    s.add_argument("--input-format")
+    s.add_argument("--text-field", default="text")
+    s.add_argument("--id-field", default="id")
+    s.add_argument("--address", help="the Ray cluster (default: RAY_ADDRESS, or a local one)")
+    s.add_argument("-o", "--output", help="write the JSON report here (default: standard output)")
+    args = ap.parse_args(argv)
+
+    import ray
+
+    ray.init(address=args.address, log_to_driver=False)
+    try:
+        report = scan(
+            args.paths,
+            args.threshold,
+            stage_dir=args.stage_dir,
+            shards=args.shards,
+            input_format=args.input_format,
+            text_field=args.text_field,
+            id_field=args.id_field,
+        )
+    except Exception as e:  # noqa: BLE001 - the message is the point
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if args.output:
+        tmp = args.output + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as f:
+            f.write(report.to_json())
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, args.output)
+    else:
+        sys.stdout.write(report.to_json())
+    return 1 if report.summary["duplicate_paragraphs"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

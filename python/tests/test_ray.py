@@ -1,0 +1,99 @@
+"""neardup.ray on a real local Ray cluster (two CPUs): the report is the
+single-process scan's, byte for byte, for any number of shards; a worker
+killed mid-stage is retried and the report is still the same; a missing
+or damaged stage file is an error naming it."""
+
+import os
+import subprocess
+import sys
+
+import neardup
+import pytest
+
+from conftest import make_rows, run_cli, write_jsonl
+
+ray = pytest.importorskip("ray")
+import neardup.ray  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    """Generated rows in several JSON Lines and text files."""
+    d = tmp_path_factory.mktemp("corpus")
+    rows = make_rows(1200, 21)
+    for i in range(6):
+        write_jsonl(d / f"part{i}.jsonl", rows[i * 150 : (i + 1) * 150])
+    (d / "text").mkdir()
+    for i, row in enumerate(rows[900:]):
+        (d / "text" / f"{i:04}.txt").write_text(row + "\n", encoding="utf-8")
+    return d
+
+
+def test_the_report_is_the_single_process_one(cluster, repo, cli, corpus):
+    os.chdir(repo)
+    for paths in (["data/news", "data/news.jsonl"], [str(corpus)]):
+        expected = neardup.scan(paths).to_json()
+        assert expected == run_cli(cli, "scan", "--output-format", "json", "-q", *paths).stdout
+        for shards in (1, 2, 5):
+            got = neardup.ray.scan(paths, shards=shards).to_json()
+            assert got == expected, (paths, shards)
+
+
+def test_a_killed_worker_is_retried_and_the_report_is_the_same(cluster, corpus, tmp_path):
+    marker = tmp_path / "killed"
+    expected = neardup.scan([str(corpus)]).to_json()
+    got = neardup.ray.scan(
+        [str(corpus)], shards=3, stage_dir=tmp_path / "stage", _kill_first_attempt=marker
+    ).to_json()
+    # The first attempt of shard 0 really died (it wrote its pid, then
+    # SIGKILLed itself); Ray ran it again.
+    assert marker.exists()
+    assert got == expected
+
+
+def test_missing_or_damaged_stage_files_are_named(cluster, corpus, tmp_path):
+    stage = tmp_path / "stage"
+    neardup.ray.scan([str(corpus)], shards=2, stage_dir=stage)
+    files = sorted(stage.iterdir())
+    assert files
+    victim = files[3]
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    with pytest.raises(neardup.NeardupError, match=victim.name):
+        neardup.scan([str(corpus)], stage_dir=stage)
+    victim.unlink()
+    with pytest.raises(neardup.NeardupError, match=f"{victim.name}.*missing"):
+        neardup.scan([str(corpus)], stage_dir=stage)
+
+
+def test_the_command_line_stages_match_too(repo, cli, corpus, tmp_path):
+    """Without Ray: `neardup stage fingerprint` per shard (a Slurm array's
+    jobs), then `neardup scan --stage-dir`."""
+    stage = tmp_path / "stage"
+    for k in range(3):
+        out = subprocess.run(
+            [cli, "stage", "fingerprint", str(corpus), "--shard", str(k), "--of", "3",
+             "--dir", str(stage), "-q"],
+            capture_output=True, text=True,
+        )
+        assert out.returncode == 0, out.stderr
+    got = run_cli(cli, "scan", "--output-format", "json", "-q", str(corpus), "--stage-dir", str(stage))
+    assert got.stdout == neardup.scan([str(corpus)]).to_json()
+
+
+def test_the_module_runs_from_a_shell(repo, tmp_path):
+    out = subprocess.run(
+        [sys.executable, "-m", "neardup.ray", "scan", "data/news", "--shards", "2",
+         "-o", str(tmp_path / "r.json")],
+        cwd=repo, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 1, out.stderr
+    assert (tmp_path / "r.json").read_text() == neardup.scan("data/news").to_json()

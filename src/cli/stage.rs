@@ -1,0 +1,141 @@
+//! `neardup stage`: a scan's first pass, one shard at a time, for runs
+//! spread over machines without Ray (a Slurm array, a Kubernetes indexed
+//! job). The library's [`neardup::stage`] does the work; `scan --stage-dir`
+//! and `clean --stage-dir` are the last stage.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+use neardup::stage;
+
+use super::Status;
+use super::args::{DetectArgs, InputArgs, RunArgs, SelectArgs};
+use super::shared::{print_problems, set_threads, shared_settings};
+use super::{inputs, progress};
+
+#[derive(Debug, Args)]
+pub struct StageArgs {
+    #[command(subcommand)]
+    pub action: StageAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StageAction {
+    /// Fingerprint one shard of the inputs into stage files (exit 0:
+    /// done, 2: error).
+    Fingerprint(FingerprintArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FingerprintArgs {
+    /// Files or directories of the whole scan, as the last stage will get
+    /// them.
+    ///
+    /// Every shard lists all the inputs (read as `scan` reads them:
+    /// recursively, sorted, binary files skipped) and fingerprints only its
+    /// own contiguous part, cut by bytes.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// This shard's number, from 0.
+    ///
+    /// For a Slurm array, `$SLURM_ARRAY_TASK_ID`; for a Kubernetes indexed
+    /// job, `$JOB_COMPLETION_INDEX`.
+    #[arg(long, value_name = "K")]
+    pub shard: usize,
+
+    /// The number of shards.
+    ///
+    /// Any number: the last stage's report is the same for every one.
+    #[arg(long, value_name = "N")]
+    pub of: usize,
+
+    /// The shared directory of stage files.
+    ///
+    /// One file per input (`input-NNNNNNNNNN.ndp`), written under a
+    /// temporary name and renamed, so a shard run again (a retried job)
+    /// just replaces its files.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+
+    #[command(flatten)]
+    pub detect: DetectArgs,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// Skip malformed records without failing.
+    ///
+    /// An input with malformed records gets no print: the last stage
+    /// reads it itself and reports them.
+    #[arg(long, help_heading = "Input")]
+    pub skip_bad_records: bool,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+super::shared::corpus_args!(FingerprintArgs);
+
+pub fn run(args: StageArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    let sub = matches
+        .subcommand()
+        .map(|(_, m)| m)
+        .expect("a stage action was parsed");
+    match args.action {
+        StageAction::Fingerprint(args) => fingerprint(args, sub),
+    }
+}
+
+fn fingerprint(mut args: FingerprintArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    if args.of == 0 || args.shard >= args.of {
+        anyhow::bail!(
+            "--shard {} --of {}: the shard must be below the number of shards",
+            args.shard,
+            args.of
+        );
+    }
+    let (shared, config_file) = shared_settings(&mut args, matches)?;
+    set_threads(args.run.threads)?;
+    let own: Vec<&std::path::Path> = config_file
+        .iter()
+        .map(|p| p.as_path())
+        .chain([args.dir.as_path()])
+        .collect();
+    let (found, path_problems) =
+        inputs::collect(&args.paths, shared.input_format, &shared.select, &own);
+    print_problems(&path_problems);
+    let (all, _origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+    let sizes: Vec<Option<u64>> = all.iter().map(|i| i.source.size_hint()).collect();
+    let range = stage::shard(&sizes, args.shard, args.of);
+    let bar = progress::Bar::new(!args.run.quiet);
+    let done = stage::fingerprint_shard(
+        &all[range.clone()],
+        range.start,
+        &shared.config,
+        &shared.options,
+        &bar,
+        &args.dir,
+    )?;
+    if !args.run.quiet {
+        eprintln!(
+            "shard {} of {}: inputs {}..{} of {}, {} with prints, {} left for the last stage \
+             ({} problems); {} bytes of stage files in {}",
+            args.shard,
+            args.of,
+            range.start,
+            range.end,
+            all.len(),
+            done.printed,
+            range.len() - done.printed,
+            done.problems.len(),
+            done.bytes,
+            args.dir.display()
+        );
+    }
+    let errors = path_problems.iter().any(|p| !p.is_warning());
+    Ok(if errors { Status::Error } else { Status::Clean })
+}

@@ -1,0 +1,148 @@
+//! `neardup stage fingerprint` per shard, then `scan --stage-dir` and
+//! `clean --stage-dir`: the report and the cleaned files of one machine,
+//! for any number of shards (the binary on real files).
+
+use std::path::Path;
+use std::process::Output;
+
+mod common;
+
+use common::{neardup, write};
+use tempfile::TempDir;
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    let out = neardup().current_dir(dir).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    out
+}
+
+/// A corpus of several files repeating each other's lines.
+fn corpus(d: &Path) {
+    let lines = [
+        "the harbour board voted to rebuild the old north pier before winter",
+        "ferry services resumed on monday after the storm closed the crossing",
+        "schools in the valley will open an hour late on tuesday because of fog",
+        "the museum will lend its lighthouse lens to the national collection",
+    ];
+    for i in 0..7 {
+        let mut text = String::new();
+        for j in 0..6 {
+            text.push_str(lines[(i * 3 + j) % lines.len()]);
+            if (i + j) % 3 == 0 {
+                text.push_str(" today");
+            }
+            text.push('\n');
+        }
+        write(d, &format!("corpus/{i:02}.txt"), text);
+    }
+    write(
+        d,
+        "corpus/feed.jsonl",
+        format!("{{\"text\": \"{}\"}}\nnot json\n", lines[1]),
+    );
+}
+
+#[test]
+fn a_scan_and_a_clean_from_stage_files_are_those_of_one_machine() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    corpus(d);
+    let whole = run(d, &["scan", "corpus", "--output-format", "json"]);
+    assert_eq!(whole.status.code(), Some(2), "the malformed record");
+    assert!(!whole.stdout.is_empty());
+    run(d, &["clean", "corpus", "-o", "clean-whole", "-q"]);
+    for shards in [1, 2, 3, 8] {
+        let dir = format!("stage{shards}");
+        for k in 0..shards {
+            let out = run(
+                d,
+                &[
+                    "stage",
+                    "fingerprint",
+                    "corpus",
+                    "--shard",
+                    &k.to_string(),
+                    "--of",
+                    &shards.to_string(),
+                    "--dir",
+                    &dir,
+                    "-q",
+                ],
+            );
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let staged = run(
+            d,
+            &[
+                "scan",
+                "corpus",
+                "--output-format",
+                "json",
+                "--stage-dir",
+                &dir,
+            ],
+        );
+        assert_eq!(staged.status.code(), whole.status.code());
+        assert_eq!(
+            String::from_utf8_lossy(&staged.stdout),
+            String::from_utf8_lossy(&whole.stdout),
+            "{shards} shards"
+        );
+        let out = format!("clean{shards}");
+        run(
+            d,
+            &["clean", "corpus", "-o", &out, "-q", "--stage-dir", &dir],
+        );
+        assert_eq!(
+            common::files_under(&d.join(&out)),
+            common::files_under(&d.join("clean-whole"))
+        );
+        for f in common::files_under(&d.join("clean-whole")) {
+            assert_eq!(
+                common::read(&d.join(&out).join(&f)),
+                common::read(&d.join("clean-whole").join(&f)),
+                "{shards} shards: {f}"
+            );
+        }
+    }
+    // A shard number out of range, and a stage file of other settings.
+    let out = run(
+        d,
+        &[
+            "stage",
+            "fingerprint",
+            "corpus",
+            "--shard",
+            "3",
+            "--of",
+            "3",
+            "--dir",
+            "x",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--shard 3 --of 3"));
+    let out = run(
+        d,
+        &[
+            "scan",
+            "corpus",
+            "--stage-dir",
+            "stage2",
+            "--shingle-size",
+            "3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("other settings"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
