@@ -136,22 +136,9 @@ impl Containment {
 
 /// The exact containment of `q` in `p`: `|Q ∩ P| / |Q|`.
 pub fn containment(q: &ShingleSet, p: &ShingleSet) -> Containment {
-    let (a, b) = (q.as_slice(), p.as_slice());
-    let (mut i, mut j, mut shared) = (0, 0, 0u32);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                shared += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
     Containment {
-        shared,
-        of: a.len() as u32,
+        shared: q.jaccard(p).intersection,
+        of: q.len() as u32,
     }
 }
 
