@@ -230,6 +230,31 @@ pub struct ScanArgs {
     #[arg(long, value_name = "INDEX", help_heading = "Index")]
     pub against: Option<PathBuf>,
 
+    /// Also find paragraphs inside longer ones (quotes), at containment T
+    /// [default: 0.8].
+    ///
+    /// A kept paragraph of at least `--containment-words` words is
+    /// reported as inside a longer kept paragraph when at least T of its
+    /// shingles are in it (exact, not estimated), with the longest shared
+    /// run of words in both. Any shared run of `--containment-words` words
+    /// is found (`neardup params --containment-words N` shows the
+    /// guarantee). Off by default: it reads the inputs once more. Pairs
+    /// already reported as near-duplicates are not reported again.
+    #[arg(long, value_name = "T", num_args = 0..=1, default_missing_value = "0.8", help_heading = "Containment")]
+    pub containment: Option<String>,
+
+    /// The shortest paragraph, in words, that containment looks for.
+    ///
+    /// Also the shared run of words that is always found: shorter shared
+    /// runs may be found too, but are not guaranteed.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 25,
+        help_heading = "Containment"
+    )]
+    pub containment_words: usize,
+
     /// Take the first pass from the stage files in DIR (the last stage of
     /// a scan spread over machines).
     ///
@@ -454,6 +479,13 @@ pub struct ParamsArgs {
     /// threshold, more misses near it.
     #[arg(long, value_name = "R")]
     pub rows: Option<usize>,
+
+    /// Also show the guarantee of `scan --containment` for N words.
+    ///
+    /// The winnowing window for N words with 5-word shingles, the share of
+    /// shingles it selects, and the run of words it always finds.
+    #[arg(long, value_name = "N")]
+    pub containment_words: Option<usize>,
 
     /// Output format: `text` or `json`.
     ///

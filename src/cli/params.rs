@@ -60,6 +60,14 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
         )
     });
 
+    let k = config.shingle_size();
+    let containment = match args.containment_words {
+        Some(n) => match neardup::containment::window_for(k, n) {
+            Some(window) => Some((n, window)),
+            None => anyhow::bail!("--containment-words {n}: at least {k} words (one shingle)"),
+        },
+        None => None,
+    };
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.output_format {
         ParamsFormat::Text => {
@@ -98,6 +106,17 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
                 };
                 writeln!(out, "  J = {s:.decimals$}  P = {p:.4}  |{bar:<40}|{mark}")?;
             }
+            if let Some((n, window)) = containment {
+                writeln!(
+                    out,
+                    "containment ({n} words): winnowing window {window} over {k}-word shingles (about \
+                     {:.1}% of them selected); any shared run of {} words is always found \
+                     (fingerprints in more than {} paragraphs excepted)",
+                    200.0 / (window as f64 + 1.0),
+                    neardup::containment::guarantee(k, window),
+                    neardup::containment::find::Settings::default().cap,
+                )?;
+            }
             out.flush()?;
             if let Some(w) = &warning {
                 eprintln!("warning: {w}");
@@ -118,6 +137,15 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
                 "curve": curve,
                 "warning": warning,
             });
+            let mut doc = doc;
+            if let Some((n, window)) = containment {
+                doc["containment"] = json!({
+                    "words": n,
+                    "window": window,
+                    "guaranteed_words": neardup::containment::guarantee(k, window),
+                    "cap": neardup::containment::find::Settings::default().cap,
+                });
+            }
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
             out.flush()?;

@@ -56,7 +56,22 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         cache: staged.as_ref().map(|s| s as &dyn PrintCache),
         ..Extras::default()
     };
-    let report = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
+    let mut report = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
+    if let Some(t) = &args.containment {
+        let threshold: neardup::Threshold = t.parse()?;
+        let settings = neardup::containment::find::Settings {
+            threshold: (threshold.numerator(), threshold.denominator()),
+            min_words: args.containment_words,
+            ..Default::default()
+        };
+        report.contained = neardup::containment::find::find(
+            &inputs,
+            &shared.config,
+            &shared.options,
+            &settings,
+            &report,
+        )?;
+    }
 
     let color = args.output.is_none() && use_color(args.color);
     let renderer: Box<dyn Render> = match (args.output_format, args.top) {
@@ -78,7 +93,7 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
     let errors = report.diagnostics.iter().any(|d| !d.is_warning());
     Ok(if errors {
         Status::Error
-    } else if report.summary.duplicate_paragraphs > 0 {
+    } else if report.summary.duplicate_paragraphs > 0 || !report.contained.is_empty() {
         Status::Duplicates
     } else {
         Status::Clean

@@ -79,5 +79,6 @@ pub(super) fn build_report(ctx: &Context<'_>, index: FirstPass, verified: Verifi
         paragraphs_by_input,
         diagnostics: diagnostics_out,
         timings: Vec::new(),
+        contained: Vec::new(),
     }
 }

@@ -189,6 +189,67 @@ struct ReportOut<'a> {
     clusters: Clusters<'a>,
     passages: Passages<'a>,
     diagnostics: Vec<DiagnosticOut<'a>>,
+    /// Only with containment on (`--containment`): absent otherwise, so
+    /// the report of a scan without it is unchanged.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    contained: Vec<ContainedOut<'a>>,
+}
+
+#[derive(Serialize)]
+struct PlaceOut<'a> {
+    path: &'a str,
+    doc: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    paragraph: u32,
+    line: u64,
+    start: u64,
+    end: u64,
+}
+
+impl<'a> PlaceOut<'a> {
+    fn new(l: &'a Location) -> PlaceOut<'a> {
+        PlaceOut {
+            path: &l.path,
+            doc: &l.doc,
+            url: l.url.as_deref(),
+            paragraph: l.paragraph,
+            line: l.line,
+            start: l.start,
+            end: l.end,
+        }
+    }
+}
+
+impl<'a> ContainedOut<'a> {
+    fn new(c: &'a crate::report::Contained) -> ContainedOut<'a> {
+        ContainedOut {
+            short: PlaceOut::new(&c.short),
+            long: PlaceOut::new(&c.long),
+            containment: c.containment(),
+            shared_shingles: c.shared,
+            shingles: c.of,
+            short_words: [c.short_words.start, c.short_words.end],
+            long_words: [c.long_words.start, c.long_words.end],
+            short_length: c.words.0,
+            long_length: c.words.1,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ContainedOut<'a> {
+    short: PlaceOut<'a>,
+    long: PlaceOut<'a>,
+    containment: f64,
+    shared_shingles: u32,
+    shingles: u32,
+    /// The longest shared run of words: word positions `[start, end)` in
+    /// the short paragraph and in the long one.
+    short_words: [usize; 2],
+    long_words: [usize; 2],
+    short_length: usize,
+    long_length: usize,
 }
 
 /// The clusters, serialised one by one as they are converted: a report of
@@ -275,6 +336,7 @@ fn report_out(r: &Report) -> ReportOut<'_> {
                 message: d.message(),
             })
             .collect(),
+        contained: r.contained.iter().map(ContainedOut::new).collect(),
     }
 }
 

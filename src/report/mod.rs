@@ -36,6 +36,40 @@ pub struct Report {
     /// Wall time of each stage (fingerprint, group, verify, report). Not
     /// part of any output format, which must not vary between runs.
     pub timings: Vec<(&'static str, std::time::Duration)>,
+    /// Paragraphs found inside longer ones (`crate::containment`), when
+    /// asked for; empty otherwise.
+    pub contained: Vec<Contained>,
+}
+
+/// A paragraph found inside a longer one (a quote), verified exactly.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contained {
+    /// The shorter paragraph.
+    pub short: Location,
+    /// The longer paragraph that holds it.
+    pub long: Location,
+    /// Shingles of the shorter paragraph that the longer one has ...
+    pub shared: u32,
+    /// ... of its shingles.
+    pub of: u32,
+    /// The longest shared run of words: its word positions (0-based,
+    /// normalised tokens) in the shorter paragraph ...
+    pub short_words: std::ops::Range<usize>,
+    /// ... and in the longer one.
+    pub long_words: std::ops::Range<usize>,
+    /// The words of the shorter and the longer paragraph.
+    pub words: (usize, usize),
+}
+
+impl Contained {
+    /// `shared / of`.
+    pub fn containment(&self) -> f64 {
+        if self.of == 0 {
+            0.0
+        } else {
+            f64::from(self.shared) / f64::from(self.of)
+        }
+    }
 }
 
 /// Counts over a scan.

@@ -243,7 +243,54 @@ impl Render for Text {
         if !report.passages.is_empty() {
             writeln!(out)?;
         }
+        if !report.contained.is_empty() {
+            self.render_contained(report, out)?;
+            writeln!(out)?;
+        }
         self.render_summary(report, out)
+    }
+}
+
+/// Where one paragraph is, as [`place`] says it of a span.
+fn place_of(l: &crate::report::Location) -> String {
+    place(&crate::report::Span {
+        first: l.clone(),
+        last: l.into(),
+    })
+}
+
+impl Text {
+    /// Writes the paragraphs found inside longer ones (containment), one
+    /// line each, then their count.
+    ///
+    /// # Errors
+    ///
+    /// Returns the error of the underlying writer.
+    pub fn render_contained(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        let style = Style { on: self.color };
+        for c in &report.contained {
+            writeln!(
+                out,
+                "{} is inside {} {}",
+                style.place(&place_of(&c.short)),
+                place_of(&c.long),
+                style.dim(&format!(
+                    "(containment {:.2}: words {}-{} of {} match words {}-{} of {})",
+                    c.containment(),
+                    c.short_words.start + 1,
+                    c.short_words.end,
+                    c.words.0,
+                    c.long_words.start + 1,
+                    c.long_words.end,
+                    c.words.1
+                )),
+            )?;
+        }
+        writeln!(
+            out,
+            "{} inside longer ones",
+            style.measure(&count(report.contained.len() as u64, "paragraph"))
+        )
     }
 }
 

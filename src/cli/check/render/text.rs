@@ -74,6 +74,7 @@ impl RenderOutcome for Text {
             paragraphs_by_input: o.report.paragraphs_by_input.clone(),
             diagnostics: Vec::new(),
             timings: Vec::new(),
+            contained: Vec::new(),
         };
         let text = ScanText { color: self.color };
         match (self.top, self.quiet) {

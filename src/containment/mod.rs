@@ -49,6 +49,8 @@
 //! assert_eq!(run.words(5), 18); // the quote's 18 words
 //! ```
 
+pub mod find;
+
 use std::collections::VecDeque;
 
 use ahash::AHashMap;

@@ -1,0 +1,191 @@
+//! `scan --containment`: planted quotes are found at every length from the
+//! guarantee up, with and without a changed word outside the guaranteed
+//! run; every report is verified exactly; nothing below the threshold is
+//! reported; without the flag the output is unchanged.
+
+use std::path::Path;
+
+mod common;
+
+use common::{neardup, write};
+use neardup::containment::containment;
+use neardup::normalize::TokenKind;
+use neardup::shingle::{ShingleSet, Shingler};
+use serde_json::Value;
+use tempfile::TempDir;
+
+struct Words(u64);
+
+impl Words {
+    /// `n` words from a vocabulary of 20,000: random paragraphs share no
+    /// 5-word run.
+    fn take(&mut self, n: usize) -> Vec<String> {
+        (0..n)
+            .map(|_| {
+                self.0 = self
+                    .0
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                format!("w{}", (self.0 >> 33) % 20_000)
+            })
+            .collect()
+    }
+}
+
+fn scan(d: &Path, args: &[&str]) -> Value {
+    let out = neardup()
+        .current_dir(d)
+        .args(["scan", "--output-format", "json", "corpus"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The exact containment of the short paragraph's text in the long one's.
+fn recompute(short: &str, long: &str) -> f64 {
+    let s = Shingler::new(TokenKind::Words, 5);
+    let set = |t: &str| {
+        let mut tokens = Vec::new();
+        s.token_hashes(t, &mut Default::default(), &mut tokens);
+        ShingleSet::from_vec(s.set_of_tokens(&tokens).0)
+    };
+    containment(&set(short), &set(long)).as_f64()
+}
+
+#[test]
+fn planted_quotes_are_found_from_the_guarantee_up() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let mut words = Words(3);
+    let mut files: Vec<(String, String)> = Vec::new();
+    // Quotes of t = 25..=40 words, each alone in one file and inside a
+    // longer paragraph in another.
+    for t in 25..=40usize {
+        let quote = words.take(t).join(" ");
+        let before = words.take(30).join(" ");
+        let after = words.take(40).join(" ");
+        files.push((format!("q{t}.txt"), format!("{quote}\n")));
+        files.push((format!("p{t}.txt"), format!("{before} {quote} {after}\n")));
+    }
+    // A 40-word quote with its 31st word changed: the first 30 words are
+    // an intact run, 31 of its 36 shingles are found (0.86).
+    let mut q = words.take(40);
+    files.push(("qchanged.txt".into(), format!("{}\n", q.join(" "))));
+    q[30] = "changed".into();
+    files.push((
+        "pchanged.txt".into(),
+        format!(
+            "{} {} {}\n",
+            words.take(20).join(" "),
+            q.join(" "),
+            words.take(20).join(" ")
+        ),
+    ));
+    // Noise: 20 shared words of a 40-word paragraph (16 of 36 shingles,
+    // 0.44): below the threshold, never reported.
+    let n = words.take(40);
+    files.push(("qnoise.txt".into(), format!("{}\n", n.join(" "))));
+    files.push((
+        "pnoise.txt".into(),
+        format!(
+            "{} {} {}\n",
+            words.take(30).join(" "),
+            n[..20].join(" "),
+            words.take(30).join(" ")
+        ),
+    ));
+    for (name, text) in &files {
+        write(d, &format!("corpus/{name}"), text);
+    }
+    let off = scan(d, &[]);
+    assert!(off.get("contained").is_none());
+    let on = scan(d, &["--containment"]);
+    let found: Vec<&Value> = on["contained"].as_array().unwrap().iter().collect();
+    let text_of = |v: &Value| -> String {
+        let path = v["path"].as_str().unwrap();
+        std::fs::read_to_string(d.join(path))
+            .unwrap()
+            .trim_end()
+            .to_owned()
+    };
+    let pair = |v: &Value| -> (String, String) {
+        let name = |p: &Value| {
+            Path::new(p["path"].as_str().unwrap())
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        };
+        (name(&v["short"]), name(&v["long"]))
+    };
+    let pairs: Vec<(String, String)> = found.iter().map(|v| pair(v)).collect();
+    for t in 25..=40 {
+        let want = (format!("q{t}.txt"), format!("p{t}.txt"));
+        let v = found
+            .iter()
+            .find(|v| pair(v) == want)
+            .unwrap_or_else(|| panic!("the {t}-word quote was missed: {pairs:?}"));
+        assert_eq!(v["containment"], 1.0);
+        assert_eq!(v["short_words"], serde_json::json!([0, t]));
+        assert_eq!(v["long_words"], serde_json::json!([30, 30 + t]));
+    }
+    let changed = found
+        .iter()
+        .find(|v| pair(v) == ("qchanged.txt".into(), "pchanged.txt".into()))
+        .expect("the quote with a changed word was missed");
+    assert_eq!(changed["short_words"], serde_json::json!([0, 30]));
+    assert!(!pairs.iter().any(|(s, _)| s == "qnoise.txt"), "{pairs:?}");
+    // Every report is exact: the containment recomputed from the texts.
+    for v in &found {
+        let c = recompute(&text_of(&v["short"]), &text_of(&v["long"]));
+        assert!(c >= 0.8, "{v}");
+        assert!(
+            (c - v["containment"].as_f64().unwrap()).abs() < 1e-12,
+            "{v}"
+        );
+    }
+    assert_eq!(found.len(), 17, "{pairs:?}");
+    // The near-duplicate findings do not change.
+    assert_eq!(on["clusters"], off["clusters"]);
+    // The text output says where.
+    let out = neardup()
+        .current_dir(d)
+        .args(["scan", "corpus", "--containment", "--color", "never"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("corpus/q30.txt:1 is inside corpus/p30.txt:1 (containment 1.00: words 1-30 of 30 match words 31-60 of 100)"),
+        "{text}"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+/// The guarantee holds for other lengths: with `--containment-words 12`,
+/// a 12-word quote is found.
+#[test]
+fn the_guaranteed_length_is_a_setting() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let mut words = Words(9);
+    let quote = words.take(12).join(" ");
+    write(d, "corpus/a.txt", format!("{quote}\n"));
+    write(
+        d,
+        "corpus/b.txt",
+        format!(
+            "{} {quote} {}\n",
+            words.take(50).join(" "),
+            words.take(50).join(" ")
+        ),
+    );
+    assert!(scan(d, &["--containment"]).get("contained").is_none());
+    let on = scan(d, &["--containment", "--containment-words", "12"]);
+    assert_eq!(on["contained"].as_array().unwrap().len(), 1);
+}
