@@ -231,7 +231,7 @@ pub struct ScanArgs {
     pub against: Option<PathBuf>,
 
     /// Also find paragraphs inside longer ones (quotes), at containment T
-    /// [default: 0.8].
+    /// [default: 0.8; give another as `--containment=0.9`].
     ///
     /// A kept paragraph of at least `--containment-words` words is
     /// reported as inside a longer kept paragraph when at least T of its
@@ -240,7 +240,14 @@ pub struct ScanArgs {
     /// is found (`neardup params --containment-words N` shows the
     /// guarantee). Off by default: it reads the inputs once more. Pairs
     /// already reported as near-duplicates are not reported again.
-    #[arg(long, value_name = "T", num_args = 0..=1, default_missing_value = "0.8", help_heading = "Containment")]
+    #[arg(
+        long,
+        value_name = "T",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "0.8",
+        help_heading = "Containment"
+    )]
     pub containment: Option<String>,
 
     /// The shortest paragraph, in words, that containment looks for.
