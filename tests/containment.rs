@@ -189,3 +189,32 @@ fn the_guaranteed_length_is_a_setting() {
     let on = scan(d, &["--containment", "--containment-words", "12"]);
     assert_eq!(on["contained"].as_array().unwrap().len(), 1);
 }
+
+/// In a plain-text input of several blocks (paragraph numbers continue
+/// across them), a quote is reported inside its kept paragraph only: the
+/// later exact copy of that paragraph is a duplicate, left out.
+#[test]
+fn duplicates_are_left_out_across_blocks() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let mut words = Words(17);
+    let quote = words.take(30).join(" ");
+    let long = format!(
+        "{} {quote} {}",
+        words.take(40).join(" "),
+        words.take(40).join(" ")
+    );
+    let mut text = format!("{long}\n");
+    // About 3 MB of unrelated paragraphs: three blocks or more.
+    while text.len() < 3_000_000 {
+        text.push_str(&words.take(60).join(" "));
+        text.push('\n');
+    }
+    text.push_str(&format!("{long}\n{quote}\n"));
+    write(d, "corpus/big.txt", text);
+    let on = scan(d, &["--containment"]);
+    let found = on["contained"].as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["long"]["line"], 1);
+    assert_eq!(on["summary"]["duplicate_paragraphs"], 1);
+}

@@ -68,26 +68,36 @@ struct Para {
     tokens: usize,
 }
 
-/// The paragraphs of `input` (number `id`) with at least `min_words`
-/// tokens, in order, each with its location and shingle sequence.
-fn read(
+/// What one block gives: its paragraphs that take part (numbered within
+/// the block), and how many paragraphs (plain text) and documents it
+/// holds, to number the next blocks' from.
+struct FromBlock {
+    paras: Vec<Para>,
+    paragraphs: u32,
+    docs: u32,
+}
+
+/// The paragraphs of one block of `input` (number `id`) with at least
+/// `min_words` tokens, in order; text paragraphs and documents numbered
+/// from 0 (the caller adds the earlier blocks' counts).
+fn read_block(
     input: &Input,
     id: InputId,
+    path: &Arc<str>,
+    block: &crate::corpus::block::Block,
     config: &Config,
     options: &ScanOptions,
     min_words: usize,
-) -> Result<Vec<Para>, Error> {
-    let name = input.source.name();
-    let path: Arc<str> = Arc::from(name);
+) -> FromBlock {
     let shingler = Shingler::new(config.tokens(), config.shingle_size());
     let mut scratch = shingle::Scratch::default();
     let mut tokens = Vec::new();
-    let mut out = Vec::new();
+    let least = min_words.max(config.min_words());
     let mut take = |location: Location, text: &[u8], out: &mut Vec<Para>| {
         let text = String::from_utf8_lossy(text);
         tokens.clear();
         let n = shingler.token_hashes(&text, &mut scratch, &mut tokens);
-        if n < min_words.max(config.min_words()) {
+        if n < least {
             return;
         }
         let (shingles, _) = shingler.set_of_tokens(&tokens);
@@ -97,7 +107,79 @@ fn read(
             tokens: n,
         });
     };
-    let blocks = input
+    let mut out = FromBlock {
+        paras: Vec::new(),
+        paragraphs: 0,
+        docs: 0,
+    };
+    if input.format == Format::Text {
+        for p in paragraphs(&block.data, config.paragraphs()) {
+            let location = Location {
+                path: path.clone(),
+                input: id,
+                doc: path.clone(),
+                url: None,
+                doc_index: DocId::new(0),
+                doc_line: 1,
+                paragraph: out.paragraphs,
+                line: block.first_line + p.line + 1,
+                start: block.offset + p.start as u64,
+                end: block.offset + p.end as u64,
+                batch: None,
+            };
+            out.paragraphs += 1;
+            take(location, p.text, &mut out.paras);
+        }
+        return out;
+    }
+    // The scan reported this block's bad records already.
+    let mut problems = Vec::new();
+    let (paras, docs) = (&mut out.paras, &mut out.docs);
+    documents(
+        input.format,
+        block,
+        &options.fields,
+        path,
+        |_| true,
+        &mut problems,
+        |doc| {
+            let doc_name: Arc<str> = Arc::from(doc.name());
+            let url: Option<Arc<str>> = doc.url.as_deref().map(Arc::from);
+            for (i, p) in paragraphs(doc.text.as_bytes(), config.paragraphs()).enumerate() {
+                let location = Location {
+                    path: path.clone(),
+                    input: id,
+                    doc: doc_name.clone(),
+                    url: url.clone(),
+                    doc_index: DocId::new(*docs),
+                    doc_line: doc.line,
+                    paragraph: i as u32,
+                    line: doc.line_of(p.line),
+                    start: p.start as u64,
+                    end: p.end as u64,
+                    batch: None,
+                };
+                take(location, p.text, paras);
+            }
+            *docs += 1;
+        },
+    );
+    out
+}
+
+/// The paragraphs of `input` (number `id`) with at least `min_words`
+/// tokens, in order, each with its location and shingle sequence: blocks
+/// are decoded in order and worked on a batch at a time in parallel.
+fn read(
+    input: &Input,
+    id: InputId,
+    config: &Config,
+    options: &ScanOptions,
+    min_words: usize,
+) -> Result<Vec<Para>, Error> {
+    let name = input.source.name();
+    let path: Arc<str> = Arc::from(name);
+    let mut blocks = input
         .blocks(
             config.paragraphs(),
             &options.fields,
@@ -105,62 +187,34 @@ fn read(
             |_| {},
         )
         .map_err(|e| Error::io(name, e))?;
-    let mut text_paragraph = 0u32;
-    let mut doc_index = 0u32;
-    for block in blocks {
-        let block = block.map_err(|e| Error::io(name, e))?;
-        if input.format == Format::Text {
-            for p in paragraphs(&block.data, config.paragraphs()) {
-                let location = Location {
-                    path: path.clone(),
-                    input: id,
-                    doc: path.clone(),
-                    url: None,
-                    doc_index: DocId::new(0),
-                    doc_line: 1,
-                    paragraph: text_paragraph,
-                    line: block.first_line + p.line + 1,
-                    start: block.offset + p.start as u64,
-                    end: block.offset + p.end as u64,
-                    batch: None,
-                };
-                text_paragraph += 1;
-                take(location, p.text, &mut out);
+    let batch = rayon::current_num_threads().max(1) * 4;
+    let (mut out, mut paragraphs_before, mut docs_before) = (Vec::new(), 0u32, 0u32);
+    loop {
+        let held: Vec<_> = blocks
+            .by_ref()
+            .take(batch)
+            .collect::<Result<_, _>>()
+            .map_err(|e| Error::io(name, e))?;
+        if held.is_empty() {
+            return Ok(out);
+        }
+        let done: Vec<FromBlock> = held
+            .par_iter()
+            .map(|b| read_block(input, id, &path, b, config, options, min_words))
+            .collect();
+        for block in done {
+            for mut p in block.paras {
+                if input.format == Format::Text {
+                    p.location.paragraph += paragraphs_before;
+                } else {
+                    p.location.doc_index = DocId::new(p.location.doc_index.get() + docs_before);
+                }
+                out.push(p);
             }
-        } else {
-            let mut problems = Vec::new();
-            documents(
-                input.format,
-                &block,
-                &options.fields,
-                name,
-                |_| true,
-                &mut problems,
-                |doc| {
-                    let doc_name: Arc<str> = Arc::from(doc.name());
-                    let url: Option<Arc<str>> = doc.url.as_deref().map(Arc::from);
-                    for (i, p) in paragraphs(doc.text.as_bytes(), config.paragraphs()).enumerate() {
-                        let location = Location {
-                            path: path.clone(),
-                            input: id,
-                            doc: doc_name.clone(),
-                            url: url.clone(),
-                            doc_index: DocId::new(doc_index),
-                            doc_line: doc.line,
-                            paragraph: i as u32,
-                            line: doc.line_of(p.line),
-                            start: p.start as u64,
-                            end: p.end as u64,
-                            batch: None,
-                        };
-                        take(location, p.text, &mut out);
-                    }
-                    doc_index += 1;
-                },
-            );
+            paragraphs_before += block.paragraphs;
+            docs_before += block.docs;
         }
     }
-    Ok(out)
 }
 
 /// Where a paragraph is, as a key that a scan's report and this pass
