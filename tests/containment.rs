@@ -165,6 +165,25 @@ fn planted_quotes_are_found_from_the_guarantee_up() {
         "{text}"
     );
     assert_eq!(out.status.code(), Some(1));
+    // JSON Lines: the clusters, then one line per contained paragraph.
+    let out = neardup()
+        .current_dir(d)
+        .args([
+            "scan",
+            "corpus",
+            "--containment",
+            "--output-format",
+            "jsonl",
+        ])
+        .output()
+        .unwrap();
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let contained: Vec<&Value> = lines.iter().filter_map(|l| l.get("contained")).collect();
+    assert_eq!(contained.len(), found.len());
+    assert_eq!(*contained[0], *found[0]);
 }
 
 /// The guarantee holds for other lengths: with `--containment-words 12`,

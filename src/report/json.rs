@@ -432,6 +432,15 @@ impl Render for Jsonl {
             serde_json::to_writer(&mut *out, &ClusterOut::new(cluster))?;
             writeln!(out)?;
         }
+        // With containment on: one line per paragraph inside a longer one,
+        // `{"contained": {...}}`, after the clusters.
+        for c in &report.contained {
+            serde_json::to_writer(
+                &mut *out,
+                &serde_json::json!({ "contained": ContainedOut::new(c) }),
+            )?;
+            writeln!(out)?;
+        }
         Ok(())
     }
 }
