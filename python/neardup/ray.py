@@ -21,7 +21,10 @@ memory (see the README's "Scale-out").
 >>> report = neardup.ray.scan(["/shared/corpus"], stage_dir="/shared/stage")  # doctest: +SKIP
 
 From a shell: ``python -m neardup.ray scan PATH... --stage-dir DIR
-[--shards N] [--threshold T] [-o report.json]``.
+[--shards N] [--threshold T] [-o report.json]``. A clean spread over the
+cluster: ``python -m neardup.ray fingerprint PATH... --stage-dir DIR``,
+then ``neardup clean PATH... --stage-dir DIR -o OUT`` (the command line's
+clean, whose output is that of a clean on one machine).
 """
 
 from __future__ import annotations
@@ -57,6 +60,54 @@ def _fingerprint(
     return _neardup.stage_fingerprint(paths, config, shard, shards, stage_dir, **options)
 
 
+def fingerprint(
+    paths: PathLike | Iterable[PathLike],
+    stage_dir: PathLike,
+    threshold: float | str | None = None,
+    *,
+    config: Config | None = None,
+    shards: int | None = None,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads_per_task: int = 1,
+    max_retries: int = 3,
+    _kill_first_attempt: PathLike | None = None,
+) -> dict[str, int]:
+    """The fingerprint stage alone, one Ray task per shard, into
+    ``stage_dir`` (reachable from every node). Its last stage is
+    ``neardup.scan(paths, stage_dir=...)``, or from a shell ``neardup scan
+    --stage-dir`` or ``neardup clean --stage-dir`` (a clean spread over the
+    cluster). Returns the inputs, how many got a print, the bytes written
+    and the shards."""
+    import ray
+
+    cfg = _config(config, threshold)
+    absolute = [os.path.abspath(p) for p in _paths(paths)]
+    if shards is None:
+        shards = max(1, int(ray.available_resources().get("CPU", 1)))
+    options = dict(
+        input_format=input_format,
+        text_field=text_field,
+        id_field=id_field,
+        threads=threads_per_task,
+    )
+    task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_fingerprint)
+    marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
+    done = ray.get(
+        [
+            task.remote(absolute, cfg, k, shards, os.fspath(stage_dir), options, marker)
+            for k in range(shards)
+        ]
+    )
+    return {
+        "inputs": max((end for _, end, _, _ in done), default=0),
+        "printed": sum(p for _, _, p, _ in done),
+        "bytes": sum(b for _, _, _, b in done),
+        "shards": shards,
+    }
+
+
 def scan(
     paths: PathLike | Iterable[PathLike],
     threshold: float | str | None = None,
@@ -71,40 +122,35 @@ def scan(
     max_retries: int = 3,
     _kill_first_attempt: PathLike | None = None,
 ) -> Report:
-    """``neardup.scan`` with the fingerprint stage run as Ray tasks.
+    """``neardup.scan`` with the fingerprint stage run as Ray tasks
+    (``fingerprint``), then the last stage here.
 
     ``stage_dir`` must be reachable from every node (a temporary directory
     by default, which serves a single-machine cluster only). ``shards``
     defaults to the cluster's CPUs; each task uses ``threads_per_task``
-    threads. Paths must name the same files on every node.
+    threads. Paths must name the same files on every node; the report names
+    them as given, as ``neardup.scan`` would.
     """
-    import ray
-
     cfg = _config(config, threshold)
-    # The driver names the inputs as given, so the report is the one a
-    # scan here gives; the workers, whose working directory may differ,
-    # read the same files by absolute paths (in the same order).
     given = _paths(paths)
-    absolute = [os.path.abspath(p) for p in given]
-    if shards is None:
-        shards = max(1, int(ray.available_resources().get("CPU", 1)))
     own_dir = stage_dir is None
     stage = tempfile.mkdtemp(prefix="neardup-stage-") if own_dir else os.fspath(stage_dir)
-    options = dict(
-        input_format=input_format,
-        text_field=text_field,
-        id_field=id_field,
-        threads=threads_per_task,
-    )
-    task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_fingerprint)
-    marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
     try:
-        ray.get(
-            [
-                task.remote(absolute, cfg, k, shards, stage, options, marker)
-                for k in range(shards)
-            ]
+        fingerprint(
+            given,
+            stage,
+            config=cfg,
+            shards=shards,
+            input_format=input_format,
+            text_field=text_field,
+            id_field=id_field,
+            threads_per_task=threads_per_task,
+            max_retries=max_retries,
+            _kill_first_attempt=_kill_first_attempt,
         )
+        # The driver names the inputs as given, so the report is the one a
+        # scan here gives; the workers, whose working directory may
+        # differ, read the same files by absolute paths (in the same order).
         text = _neardup.scan_json(
             given,
             cfg,
@@ -137,11 +183,43 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--id-field", default="id")
     s.add_argument("--address", help="the Ray cluster (default: RAY_ADDRESS, or a local one)")
     s.add_argument("-o", "--output", help="write the JSON report here (default: standard output)")
+    f = sub.add_parser(
+        "fingerprint",
+        help="only the fingerprint stage, into --stage-dir (then: neardup clean --stage-dir)",
+    )
+    f.add_argument("paths", nargs="+")
+    f.add_argument("--stage-dir", required=True)
+    f.add_argument("--shards", type=int)
+    f.add_argument("--threshold")
+    f.add_argument("--input-format")
+    f.add_argument("--text-field", default="text")
+    f.add_argument("--id-field", default="id")
+    f.add_argument("--address", help="the Ray cluster (default: RAY_ADDRESS, or a local one)")
     args = ap.parse_args(argv)
 
     import ray
 
     ray.init(address=args.address, log_to_driver=False)
+    if args.command == "fingerprint":
+        try:
+            done = fingerprint(
+                args.paths,
+                args.stage_dir,
+                args.threshold,
+                shards=args.shards,
+                input_format=args.input_format,
+                text_field=args.text_field,
+                id_field=args.id_field,
+            )
+        except Exception as e:  # noqa: BLE001 - the message is the point
+            print(f"error: {e}", file=sys.stderr)
+            return 2
+        print(
+            f"{done['shards']} shards: {done['inputs']} inputs, {done['printed']} with prints, "
+            f"{done['bytes']} bytes of stage files in {args.stage_dir}",
+            file=sys.stderr,
+        )
+        return 0
     try:
         report = scan(
             args.paths,

@@ -97,3 +97,22 @@ def test_the_module_runs_from_a_shell(repo, tmp_path):
     )
     assert out.returncode == 1, out.stderr
     assert (tmp_path / "r.json").read_text() == neardup.scan("data/news").to_json()
+
+
+def test_a_clean_spread_over_the_cluster_is_the_single_machine_clean(cluster, cli, corpus, tmp_path):
+    """The fingerprint stage on Ray, then the command line's clean as the
+    last stage: the files of a clean on one machine."""
+    stage = tmp_path / "stage"
+    done = neardup.ray.fingerprint([str(corpus)], stage, shards=3)
+    assert done["inputs"] == len([p for p in corpus.rglob("*") if p.is_file()])
+    for out, extra in (("one", []), ("spread", ["--stage-dir", str(stage)])):
+        r = subprocess.run(
+            [cli, "clean", str(corpus), "-o", str(tmp_path / out), "-q", *extra],
+            capture_output=True, text=True,
+        )
+        assert r.returncode == 0, r.stderr
+    one = sorted(p.relative_to(tmp_path / "one") for p in (tmp_path / "one").rglob("*") if p.is_file())
+    spread = sorted(p.relative_to(tmp_path / "spread") for p in (tmp_path / "spread").rglob("*") if p.is_file())
+    assert one == spread and one
+    for rel in one:
+        assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "spread" / rel).read_bytes()
