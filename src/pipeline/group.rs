@@ -213,6 +213,15 @@ pub(super) struct Plan {
 }
 
 impl Plan {
+    /// Whether `slot` takes part in no comparison: no candidate group, not
+    /// a copy of another, and no copy after it. Such a paragraph is kept,
+    /// and nothing compares with it.
+    pub(super) fn lonely(&self, slot: FingerprintId) -> bool {
+        self.rep_of[slot] == slot
+            && self.keep_until[slot] == slot
+            && self.groups_of.get(slot).is_empty()
+    }
+
     /// The plan for `index`, whose band keys it consumes, after the
     /// `prefix` of earlier batches' paragraphs. With `all`, every
     /// paragraph of the batch is needed in the second pass (to be stored

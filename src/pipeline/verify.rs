@@ -51,6 +51,7 @@ pub(super) struct Reread {
 /// Which blocks hold needed paragraphs.
 pub(super) struct Needed<'a> {
     pub(super) index: &'a FirstPass,
+    pub(super) plan: &'a Plan,
     /// Needed paragraphs, ascending.
     pub(super) paras: Vec<ParagraphId>,
     /// The slot of each of `paras`.
@@ -86,6 +87,7 @@ impl<'a> Needed<'a> {
         }
         Needed {
             index,
+            plan,
             paras,
             slots,
             blocks,
@@ -139,6 +141,7 @@ pub(super) fn reread_block(
                      line: u64,
                      offset: u64| {
         let text = String::from_utf8_lossy(p.text);
+        let lonely = ctx.collect && needed.plan.lonely(slot);
         let (set, content, stored) = if ctx.collect {
             let mut tokens = Vec::new();
             let Some((set, content)) = ctx.fingerprinter.tokens_with(&text, scratch, &mut tokens)
@@ -171,8 +174,14 @@ pub(super) fn reread_block(
                     end: offset + p.end as u64,
                     batch: None,
                 },
-                snippet: snippet(&text),
-                text: ctx.options.full_text.then(|| text.clone().into_owned()),
+                // A paragraph read only to be stored is kept without
+                // comparison: no report shows it.
+                snippet: if lonely {
+                    String::new()
+                } else {
+                    snippet(&text)
+                },
+                text: (ctx.options.full_text && !lonely).then(|| text.clone().into_owned()),
                 content,
             },
             stored,
@@ -351,6 +360,25 @@ pub(super) fn verify_pass(
                 continue;
             }
             let rep = plan.rep_of[slot];
+            if plan.lonely(slot) && slot >= plan.checked {
+                // No candidate and no copy: kept without comparison, and
+                // no later paragraph compares with it.
+                if let (Some(sink), Some((tokens, keys)), None) =
+                    (sink.as_deref_mut(), &found.stored, &failed)
+                {
+                    let stored = KeptParagraph {
+                        content: found.member.content,
+                        keys,
+                        tokens,
+                        location: &found.member.location,
+                    };
+                    match sink.kept(stored) {
+                        Ok(()) => verified.stored += 1,
+                        Err(e) => *failed = Some(e),
+                    }
+                }
+                continue;
+            }
             let verdict = if slot < plan.checked {
                 assigner.keep(
                     slot,
