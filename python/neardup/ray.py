@@ -173,28 +173,25 @@ def main(argv: list[str] | None = None) -> int:
         description="neardup scan with the fingerprint stage on a Ray cluster",
     )
     sub = ap.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("scan", help="report near-duplicate paragraphs (exit 0: none, 1: found)")
-    s.add_argument("paths", nargs="+")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("paths", nargs="+")
+    common.add_argument("--shards", type=int)
+    common.add_argument("--threshold")
+    common.add_argument("--input-format")
+    common.add_argument("--text-field", default="text")
+    common.add_argument("--id-field", default="id")
+    common.add_argument("--address", help="the Ray cluster (default: RAY_ADDRESS, or a local one)")
+    s = sub.add_parser(
+        "scan", parents=[common], help="report near-duplicate paragraphs (exit 0: none, 1: found)"
+    )
     s.add_argument("--stage-dir", help="a directory every node reaches (default: a temporary one)")
-    s.add_argument("--shards", type=int)
-    s.add_argument("--threshold")
-    s.add_argument("--input-format")
-    s.add_argument("--text-field", default="text")
-    s.add_argument("--id-field", default="id")
-    s.add_argument("--address", help="the Ray cluster (default: RAY_ADDRESS, or a local one)")
     s.add_argument("-o", "--output", help="write the JSON report here (default: standard output)")
     f = sub.add_parser(
         "fingerprint",
+        parents=[common],
         help="only the fingerprint stage, into --stage-dir (then: neardup clean --stage-dir)",
     )
-    f.add_argument("paths", nargs="+")
     f.add_argument("--stage-dir", required=True)
-    f.add_argument("--shards", type=int)
-    f.add_argument("--threshold")
-    f.add_argument("--input-format")
-    f.add_argument("--text-field", default="text")
-    f.add_argument("--id-field", default="id")
-    f.add_argument("--address", help="the Ray cluster (default: RAY_ADDRESS, or a local one)")
     args = ap.parse_args(argv)
 
     import ray

@@ -454,15 +454,14 @@ struct ArrowArray {
 }
 
 /// Appends each string of one Arrow array (`utf8` or `large_utf8`, as
-/// `__arrow_c_array__` exports it) to `out` as a JSON Lines record
-/// `{"text": ...}`, reading the array's buffers in place; a null is an
-/// empty text. Returns the rows appended.
+/// `__arrow_c_array__` exports it) to `out` as a row, reading the array's
+/// buffers in place; a null is an empty text.
 fn append_arrow(
     schema: &Bound<'_, PyCapsule>,
     array: &Bound<'_, PyCapsule>,
-    first_row: u64,
-    out: &mut Vec<u8>,
-) -> PyResult<u64> {
+    out: &mut Rows,
+) -> PyResult<()> {
+    let first_row = out.paragraphs.len() as u64;
     let schema = schema
         .pointer_checked(Some(c"arrow_schema"))?
         .cast::<ArrowSchema>();
@@ -529,16 +528,28 @@ fn append_arrow(
                 first_row + row as u64
             ))
         })?;
-        record(out, text);
+        out.push(text);
     }
-    Ok(len as u64)
+    Ok(())
 }
 
-/// One JSON Lines record holding `text`.
-fn record(out: &mut Vec<u8>, text: &str) {
-    out.extend_from_slice(b"{\"text\":");
-    serde_json::to_writer(&mut *out, text).expect("writing to a vector");
-    out.extend_from_slice(b"}\n");
+/// `dedup`'s rows as one JSON Lines input, and each row's paragraph
+/// count (counted as the scan cuts them, while the text is at hand).
+struct Rows {
+    jsonl: Vec<u8>,
+    paragraphs: Vec<u32>,
+    mode: ParagraphMode,
+}
+
+impl Rows {
+    /// One more row: a record holding `text`.
+    fn push(&mut self, text: &str) {
+        self.jsonl.extend_from_slice(b"{\"text\":");
+        serde_json::to_writer(&mut self.jsonl, text).expect("writing to a vector");
+        self.jsonl.extend_from_slice(b"}\n");
+        self.paragraphs
+            .push(paragraphs(text.as_bytes(), self.mode).count() as u32);
+    }
 }
 
 /// Deduplicates rows of text — Arrow string arrays (`chunks`, each the
@@ -560,17 +571,24 @@ fn dedup_rows<'py>(
     cleaned: bool,
     report: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let mut jsonl = Vec::new();
-    let mut rows = 0;
+    let mode = config.config.paragraphs();
+    let mut rows = Rows {
+        jsonl: Vec::new(),
+        paragraphs: Vec::new(),
+        mode,
+    };
     for (schema, array) in chunks.iter().flatten() {
-        rows += append_arrow(schema, array, rows, &mut jsonl)?;
+        append_arrow(schema, array, &mut rows)?;
     }
     for t in texts.iter().flatten() {
-        record(&mut jsonl, t.as_deref().unwrap_or(""));
-        rows += 1;
+        rows.push(t.as_deref().unwrap_or(""));
     }
+    let Rows {
+        jsonl,
+        paragraphs: counts,
+        ..
+    } = rows;
     let options = config.options("text", "id").map_err(py_err)?;
-    let mode = config.config.paragraphs();
     let config = config.config.clone();
     let done = py
         .detach(|| {
@@ -589,7 +607,7 @@ fn dedup_rows<'py>(
                 if let Some(e) = scanned.diagnostics.iter().find(|d| !d.is_warning()) {
                     return Err(Error::config(e.to_string()));
                 }
-                let verdicts = Verdicts::of(&scanned, &jsonl, rows, mode);
+                let verdicts = Verdicts::of(&scanned, counts);
                 let texts = if cleaned {
                     Some(clean_rows(&scanned, &inputs, mode)?)
                 } else {
@@ -662,17 +680,9 @@ struct Verdicts {
 }
 
 impl Verdicts {
-    fn of(report: &Report, jsonl: &[u8], rows: u64, mode: ParagraphMode) -> Verdicts {
-        let n = rows as usize;
-        // Each row's paragraphs, counted as the scan cuts them.
-        let mut counts = Vec::with_capacity(n);
-        for line in jsonl.split(|&b| b == b'\n').take(n) {
-            let text: String = serde_json::from_slice::<serde_json::Value>(line)
-                .ok()
-                .and_then(|v| v.get("text").and_then(|t| t.as_str()).map(str::to_owned))
-                .unwrap_or_default();
-            counts.push(paragraphs(text.as_bytes(), mode).count() as u32);
-        }
+    /// The verdicts of `report` on rows of `counts` paragraphs each.
+    fn of(report: &Report, counts: Vec<u32>) -> Verdicts {
+        let n = counts.len();
         let mut first: Vec<Option<(u64, f64)>> = vec![None; n];
         let mut min_sim: Vec<Option<f64>> = vec![None; n];
         let mut removed = vec![0u32; n];
