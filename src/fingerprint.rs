@@ -210,6 +210,27 @@ impl Fingerprinter {
         Some(self.set_of_tokens(&tokens[start..]))
     }
 
+    /// The token hashes of `text` (appended to `tokens`) and its content
+    /// hash, or `None` if it has fewer than `min_words` tokens:
+    /// [`tokens_with`](Self::tokens_with) without the shingle set, for a
+    /// paragraph that is only stored.
+    pub fn tokens_and_content(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        tokens: &mut Vec<u64>,
+    ) -> Option<u64> {
+        let start = tokens.len();
+        let words = self
+            .shingler
+            .token_hashes(text, &mut scratch.shingle, tokens);
+        if words < self.config.min_words() {
+            tokens.truncate(start);
+            return None;
+        }
+        Some(self.shingler.content_of_tokens(&tokens[start..]))
+    }
+
     /// The exact shingle set and content hash of a paragraph whose token
     /// hashes are `tokens`, as [`shingle_set_with`](Self::shingle_set_with)
     /// gives them for its text.

@@ -227,6 +227,13 @@ impl Shingler {
         }
         (shingles, hash::xxh3(&bytes, CONTENT_SEED))
     }
+
+    /// The content hash of a paragraph whose token hashes are `tokens`
+    /// ([`set_of_tokens`](Self::set_of_tokens) without the shingles).
+    pub fn content_of_tokens(&self, tokens: &[u64]) -> u64 {
+        let bytes: Vec<u8> = tokens.iter().flat_map(|t| t.to_le_bytes()).collect();
+        hash::xxh3(&bytes, CONTENT_SEED)
+    }
 }
 
 /// Appends the hash of every run of `size` consecutive token hashes in

@@ -275,6 +275,10 @@ impl Index {
 }
 
 impl Prior for Index {
+    fn rows(&self) -> u64 {
+        self.paragraphs()
+    }
+
     fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u64)>, Error> {
         let per_segment: Vec<Vec<(u32, u64)>> = self
             .segments

@@ -126,6 +126,18 @@ impl FirstPass {
         empty
     }
 
+    /// The band keys of the batch's `slot`-th fingerprinted paragraph (the
+    /// plan leaves them when a scan stores its kept paragraphs), in `out`.
+    pub(super) fn keys_of<'k>(&self, slot: u32, out: &'k mut Vec<u32>) -> &'k [u32] {
+        out.clear();
+        out.extend(self.keys.iter().map(|column| {
+            column
+                .get(slot as usize)
+                .expect("the plan leaves the band keys")
+        }));
+        out
+    }
+
     /// The document of each slot.
     pub(super) fn doc_of_slots(&self) -> Vec<DocId> {
         let mut doc = DocId::new(0);

@@ -225,7 +225,9 @@ impl Plan {
     /// The plan for `index`, whose band keys it consumes, after the
     /// `prefix` of earlier batches' paragraphs. With `all`, every
     /// paragraph of the batch is needed in the second pass (to be stored
-    /// in an index), not only the candidates.
+    /// in an index), not only the candidates, and the band keys are left
+    /// in `index` for the second pass to store (computing them again from
+    /// the text would be most of that pass's work).
     pub(super) fn new(
         index: &mut FirstPass,
         prefix: &Prefix,
@@ -304,7 +306,16 @@ impl Plan {
             if let Some(matched) = prefix.pairs.get(band) {
                 pairs.extend(matched.iter().filter(|&&(_, s)| rep_of[s] == s));
             }
-            if let Some(keys) = index.keys.get_mut(band).map(std::mem::take) {
+            let taken;
+            let keys = match index.keys.get_mut(band) {
+                Some(keys) if all => Some(&*keys),
+                Some(keys) => {
+                    taken = std::mem::take(keys);
+                    Some(&taken)
+                }
+                None => None,
+            };
+            if let Some(keys) = keys {
                 debug_assert_eq!(keys.len() + prior as usize, n);
                 // With a reference corpus only groups holding a checked
                 // slot are kept, so a reference key that no checked slot
@@ -329,7 +340,9 @@ impl Plan {
                 groups.add(run.iter().map(|&(_, s)| s));
             }
         }
-        index.keys = Vec::new();
+        if !all {
+            index.keys = Vec::new();
+        }
 
         // The groups of each slot, as compressed sparse rows: `counts`
         // becomes the offsets, `fill` each slot's next free position.

@@ -269,7 +269,7 @@ pub fn scan_with(
     let mut index = fingerprint_pass(&ctx, progress, cache)?;
     clock.lap("fingerprint");
     let prefix = match prior {
-        Some(prior) => Prefix::new(prior, index.keys.iter().map(|c| c.iter().collect()))?,
+        Some(prior) => Prefix::new(prior, &index.keys)?,
         None => Prefix::default(),
     };
     let plan = Plan::new(

@@ -18,12 +18,17 @@
 //! 32-bit band keys, token hashes and location.
 
 use crate::Error;
+use crate::column::Column;
 use crate::id::FingerprintId;
 use crate::report::Location;
+use rayon::prelude::*;
 
 /// Earlier batches' kept paragraphs, numbered by *rows* `0..` in their
 /// order (earlier batches first).
 pub trait Prior: Sync {
+    /// How many rows it holds.
+    fn rows(&self) -> u64;
+
     /// The rows whose 32-bit key in band `band` is one of `keys` (which
     /// are ascending and distinct), as `(key, row)` pairs in any order.
     ///
@@ -99,17 +104,21 @@ pub(super) struct Prefix {
 
 impl Prefix {
     /// The prefix for a batch whose band keys are `batch_keys` (one
-    /// iterator per band).
-    pub(super) fn new(
-        prior: &dyn Prior,
-        batch_keys: impl Iterator<Item = Vec<u32>>,
-    ) -> Result<Prefix, Error> {
-        let mut matched: Vec<Vec<(u32, u64)>> = Vec::new();
-        for (band, mut keys) in batch_keys.enumerate() {
-            keys.sort_unstable();
-            keys.dedup();
-            matched.push(prior.matches(band, &keys)?);
+    /// column per band), bands matched in parallel.
+    pub(super) fn new(prior: &dyn Prior, batch_keys: &[Column]) -> Result<Prefix, Error> {
+        if prior.rows() == 0 {
+            return Ok(Prefix::default());
         }
+        let matched: Vec<Vec<(u32, u64)>> = batch_keys
+            .par_iter()
+            .enumerate()
+            .map(|(band, column)| {
+                let mut keys: Vec<u32> = column.iter().collect();
+                keys.sort_unstable();
+                keys.dedup();
+                prior.matches(band, &keys)
+            })
+            .collect::<Result<_, Error>>()?;
         let mut rows: Vec<u64> = matched.iter().flatten().map(|&(_, r)| r).collect();
         rows.sort_unstable();
         rows.dedup();
@@ -214,6 +223,10 @@ impl MemoryPrior {
 }
 
 impl Prior for MemoryPrior {
+    fn rows(&self) -> u64 {
+        self.rows.len() as u64
+    }
+
     fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u64)>, Error> {
         Ok(self
             .rows

@@ -36,9 +36,10 @@ pub(super) struct Found {
     pub(super) slot: FingerprintId,
     pub(super) set: ShingleSet,
     pub(super) member: Member,
-    /// Its token hashes and band keys, when the scan's kept paragraphs go
-    /// to a [`KeptSink`](super::prior::KeptSink).
-    pub(super) stored: Option<(Vec<u64>, Vec<u32>)>,
+    /// Its token hashes, when the scan's kept paragraphs go to a
+    /// [`KeptSink`](super::prior::KeptSink) (its band keys are the first
+    /// pass's).
+    pub(super) stored: Option<Vec<u64>>,
 }
 
 /// The verification pass's result for one block.
@@ -143,13 +144,25 @@ pub(super) fn reread_block(
         let text = String::from_utf8_lossy(p.text);
         let lonely = ctx.collect && needed.plan.lonely(slot);
         let (set, content, stored) = if ctx.collect {
+            // The band keys are the first pass's; a paragraph that is
+            // only stored needs no shingle set either.
             let mut tokens = Vec::new();
-            let Some((set, content)) = ctx.fingerprinter.tokens_with(&text, scratch, &mut tokens)
-            else {
-                return;
-            };
-            let keys = ctx.fingerprinter.band_keys_of_set(&set, scratch);
-            (set, content, Some((tokens, keys)))
+            if lonely {
+                let Some(content) =
+                    ctx.fingerprinter
+                        .tokens_and_content(&text, scratch, &mut tokens)
+                else {
+                    return;
+                };
+                (ShingleSet::default(), content, Some(tokens))
+            } else {
+                let Some((set, content)) =
+                    ctx.fingerprinter.tokens_with(&text, scratch, &mut tokens)
+                else {
+                    return;
+                };
+                (set, content, Some(tokens))
+            }
         } else {
             let Some((set, content)) = ctx.fingerprinter.shingle_set_with(&text, scratch) else {
                 return;
@@ -337,6 +350,7 @@ pub(super) fn verify_pass(
         kept,
         sink,
         None::<Error>,
+        Vec::new(),
     );
     type State<'s> = (
         Assigner,
@@ -345,8 +359,9 @@ pub(super) fn verify_pass(
         KeptMembers,
         Option<&'s mut dyn KeptSink>,
         Option<Error>,
+        Vec<u32>,
     );
-    let consume = |(assigner, verified, changed, kept, sink, failed): &mut State<'_>,
+    let consume = |(assigner, verified, changed, kept, sink, failed, keys): &mut State<'_>,
                    block: Reread| {
         verified.diagnostics.extend(block.diagnostics);
         for found in block.found {
@@ -363,12 +378,12 @@ pub(super) fn verify_pass(
             if plan.lonely(slot) && slot >= plan.checked {
                 // No candidate and no copy: kept without comparison, and
                 // no later paragraph compares with it.
-                if let (Some(sink), Some((tokens, keys)), None) =
+                if let (Some(sink), Some(tokens), None) =
                     (sink.as_deref_mut(), &found.stored, &failed)
                 {
                     let stored = KeptParagraph {
                         content: found.member.content,
-                        keys,
+                        keys: index.keys_of(slot - plan.batch, keys),
                         tokens,
                         location: &found.member.location,
                     };
@@ -398,7 +413,7 @@ pub(super) fn verify_pass(
             };
             match verdict {
                 Verdict::Kept => {
-                    if let (Some(sink), Some((tokens, keys)), true, None) = (
+                    if let (Some(sink), Some(tokens), true, None) = (
                         sink.as_deref_mut(),
                         &found.stored,
                         slot >= plan.checked,
@@ -406,7 +421,7 @@ pub(super) fn verify_pass(
                     ) {
                         let stored = KeptParagraph {
                             content: found.member.content,
-                            keys,
+                            keys: index.keys_of(slot - plan.batch, keys),
                             tokens,
                             location: &found.member.location,
                         };
@@ -431,7 +446,7 @@ pub(super) fn verify_pass(
             }
         }
     };
-    let ((assigner, mut verified, _, kept, _, failed), _) =
+    let ((assigner, mut verified, _, kept, _, failed, _), _) =
         ordered(ctx, &needed, None, progress, work, state, consume);
     progress.end();
     if let Some(e) = failed {
