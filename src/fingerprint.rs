@@ -160,6 +160,50 @@ impl Fingerprinter {
         })
     }
 
+    /// [`fingerprint_streamed`](Self::fingerprint_streamed)'s content hash
+    /// and signature, with the token hashes of `text` appended to `tokens`
+    /// (what an index stores; left as they were when the paragraph is
+    /// below `min_words`). Holds the whole paragraph's shingles.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::{Config, Fingerprinter};
+    /// use neardup::fingerprint::Scratch;
+    ///
+    /// let fp = Fingerprinter::new(&Config::default());
+    /// let text = "The harbour board voted on Tuesday to rebuild the old north pier.";
+    /// let (mut a, mut b, mut tokens) = (Scratch::default(), Scratch::default(), Vec::new());
+    /// let streamed = fp.fingerprint_streamed(text, &mut a).unwrap();
+    /// let kept = fp.fingerprint_keeping_tokens(text, &mut b, &mut tokens).unwrap();
+    /// assert_eq!((kept.content, kept.signature), (streamed.content, streamed.signature));
+    /// assert_eq!(fp.set_of_tokens(&tokens).1, streamed.content);
+    /// ```
+    pub fn fingerprint_keeping_tokens<'s>(
+        &self,
+        text: &str,
+        scratch: &'s mut Scratch,
+        tokens: &mut Vec<u64>,
+    ) -> Option<FingerprintRef<'s>> {
+        let Scratch { shingle, signature } = scratch;
+        let start = tokens.len();
+        let words = self.shingler.token_hashes(text, shingle, tokens);
+        if words < self.config.min_words() {
+            tokens.truncate(start);
+            return None;
+        }
+        let (shingles, content) = self.shingler.shingles_of_tokens(&tokens[start..], shingle);
+        signature.clear();
+        signature.resize(self.minhasher.num_perm(), u32::MAX);
+        self.minhasher.update(shingles, signature);
+        Some(FingerprintRef {
+            words,
+            content,
+            signature,
+            shingles,
+        })
+    }
+
     /// The LSH band keys of a signature.
     pub fn band_keys<'a>(&self, signature: &'a [u32]) -> impl Iterator<Item = u64> + use<'a> {
         self.config.lsh().band_keys(signature)
@@ -208,27 +252,6 @@ impl Fingerprinter {
             return None;
         }
         Some(self.set_of_tokens(&tokens[start..]))
-    }
-
-    /// The token hashes of `text` (appended to `tokens`) and its content
-    /// hash, or `None` if it has fewer than `min_words` tokens:
-    /// [`tokens_with`](Self::tokens_with) without the shingle set, for a
-    /// paragraph that is only stored.
-    pub fn tokens_and_content(
-        &self,
-        text: &str,
-        scratch: &mut Scratch,
-        tokens: &mut Vec<u64>,
-    ) -> Option<u64> {
-        let start = tokens.len();
-        let words = self
-            .shingler
-            .token_hashes(text, &mut scratch.shingle, tokens);
-        if words < self.config.min_words() {
-            tokens.truncate(start);
-            return None;
-        }
-        Some(self.shingler.content_of_tokens(&tokens[start..]))
     }
 
     /// The exact shingle set and content hash of a paragraph whose token
@@ -299,7 +322,7 @@ mod tests {
         let long: String = (0..3 * crate::shingle::CHUNK_TOKENS + 7)
             .map(|i| format!("Word{} ", i % 1009))
             .collect();
-        let (mut a, mut b) = (Scratch::default(), Scratch::default());
+        let (mut a, mut b, mut c) = (Scratch::default(), Scratch::default(), Scratch::default());
         for text in [
             long.as_str(),
             "The harbour board voted on Tuesday.",
@@ -311,6 +334,18 @@ mod tests {
                 whole.map(|f| (f.words, f.content, f.signature.to_vec())),
                 streamed.map(|f| (f.words, f.content, f.signature.to_vec())),
             );
+            // The index's first pass: the same, and the tokens give the
+            // same content hash back; none are kept below `min_words`.
+            let mut tokens = vec![7];
+            let kept = fp.fingerprint_keeping_tokens(text, &mut c, &mut tokens);
+            assert_eq!(
+                whole.map(|f| (f.words, f.content, f.signature.to_vec())),
+                kept.map(|f| (f.words, f.content, f.signature.to_vec())),
+            );
+            match whole {
+                Some(f) => assert_eq!(fp.set_of_tokens(&tokens[1..]).1, f.content),
+                None => assert_eq!(tokens, [7]),
+            }
         }
     }
 

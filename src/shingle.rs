@@ -228,11 +228,25 @@ impl Shingler {
         (shingles, hash::xxh3(&bytes, CONTENT_SEED))
     }
 
-    /// The content hash of a paragraph whose token hashes are `tokens`
-    /// ([`set_of_tokens`](Self::set_of_tokens) without the shingles).
-    pub fn content_of_tokens(&self, tokens: &[u64]) -> u64 {
-        let bytes: Vec<u8> = tokens.iter().flat_map(|t| t.to_le_bytes()).collect();
-        hash::xxh3(&bytes, CONTENT_SEED)
+    /// [`set_of_tokens`](Self::set_of_tokens) into `scratch`: the shingle
+    /// hashes in text order and the content hash.
+    pub fn shingles_of_tokens<'s>(
+        &self,
+        tokens: &[u64],
+        scratch: &'s mut Scratch,
+    ) -> (&'s [u64], u64) {
+        let Scratch {
+            tokens: bytes,
+            shingles,
+            ..
+        } = scratch;
+        bytes.clear();
+        shingles.clear();
+        bytes.extend(tokens.iter().flat_map(|t| t.to_le_bytes()));
+        if !tokens.is_empty() {
+            windows(bytes, self.size.min(tokens.len()), shingles);
+        }
+        (shingles, hash::xxh3(bytes, CONTENT_SEED))
     }
 }
 

@@ -264,6 +264,11 @@ impl Writer {
         Ok((writer, snapshot))
     }
 
+    /// The index's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// A writer of a new segment file for generation `generation`.
     ///
     /// # Errors

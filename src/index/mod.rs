@@ -480,7 +480,8 @@ pub fn prepare(
     }
     let generation = index.generation() + 1;
     let bands = config.lsh().bands();
-    let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation));
+    let dir = writer.dir().to_owned();
+    let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation)).spilling_in(&dir);
     let extras = Extras {
         prior: Some(&index),
         kept: Some(&mut builder),

@@ -66,6 +66,11 @@ fn band_tag(b: usize) -> [u8; 8] {
 /// was).
 pub const SEGMENT_TOKENS: usize = 1 << 23;
 
+/// Segments written at once while the next fills. On 2 cores a second
+/// one bought nothing measurable (an `index create` is CPU-bound by then)
+/// and cost 170 MB more at 1 GB; on more cores it may.
+const WRITING: usize = 1;
+
 /// One paragraph while a segment is built.
 struct Row {
     content: u64,
@@ -96,9 +101,11 @@ pub struct SegmentBuilder<F> {
     string_ids: AHashMap<Arc<str>, u32>,
     last_doc: Option<DocId>,
     files: Vec<(FileInfo, u64)>,
-    /// The segment being written by a thread of its own while the next
-    /// one fills (at most one at a time, so at most two are held).
-    writing: Option<std::thread::JoinHandle<Result<(FileInfo, u64), Error>>>,
+    /// Segments being written, oldest first, each by a thread of its own
+    /// while the next one fills (at most [`WRITING`] at a time).
+    writing: std::collections::VecDeque<std::thread::JoinHandle<Result<(FileInfo, u64), Error>>>,
+    /// Where the scan writing into it keeps its scratch file.
+    spill_dir: Option<std::path::PathBuf>,
 }
 
 /// The rows of one segment, before it is written.
@@ -134,8 +141,16 @@ where
             string_ids: AHashMap::new(),
             last_doc: None,
             files: Vec::new(),
-            writing: None,
+            writing: std::collections::VecDeque::new(),
+            spill_dir: None,
         }
+    }
+
+    /// Lets the scan that writes into it keep its scratch file in `dir`
+    /// (the index's directory), not in memory.
+    pub fn spilling_in(mut self, dir: &std::path::Path) -> SegmentBuilder<F> {
+        self.spill_dir = Some(dir.to_owned());
+        self
     }
 
     /// Writes what is held and returns every file written, with its
@@ -146,8 +161,10 @@ where
     /// Writing a file failed.
     pub fn finish(mut self) -> Result<Vec<(FileInfo, u64)>, Error> {
         self.flush()?;
-        self.join()?;
-        Ok(self.files)
+        while !self.writing.is_empty() {
+            self.join_oldest()?;
+        }
+        Ok(std::mem::take(&mut self.files))
     }
 
     fn string(&mut self, s: &Arc<str>) -> u32 {
@@ -160,9 +177,9 @@ where
         id
     }
 
-    /// Waits for the segment being written.
-    fn join(&mut self) -> Result<(), Error> {
-        if let Some(writing) = self.writing.take() {
+    /// Waits for the oldest segment being written.
+    fn join_oldest(&mut self) -> Result<(), Error> {
+        if let Some(writing) = self.writing.pop_front() {
             let done = writing
                 .join()
                 .map_err(|_| Error::index("the thread writing an index segment panicked"))??;
@@ -172,12 +189,14 @@ where
     }
 
     /// Starts writing the held rows as one segment, on a thread of its
-    /// own (after the one before it is written).
+    /// own (once fewer than [`WRITING`] are being written).
     fn flush(&mut self) -> Result<(), Error> {
         if self.held.rows.is_empty() {
             return Ok(());
         }
-        self.join()?;
+        while self.writing.len() >= WRITING {
+            self.join_oldest()?;
+        }
         let file = (self.create)()?;
         let bands = self.held.bands;
         let held = std::mem::replace(
@@ -188,45 +207,52 @@ where
             },
         );
         self.string_ids.clear();
-        self.writing = Some(std::thread::spawn(move || held.write(file)));
+        self.writing
+            .push_back(std::thread::spawn(move || held.write(file)));
         Ok(())
     }
 }
 
+impl<F> Drop for SegmentBuilder<F> {
+    /// A builder dropped early (an error) still waits for its writers, so
+    /// that no thread writes into the index after the writer's lock is
+    /// gone.
+    fn drop(&mut self) {
+        for writing in self.writing.drain(..) {
+            let _ = writing.join();
+        }
+    }
+}
+
 impl Held {
-    /// Writes the rows as one segment into `file`.
-    fn write(self, mut file: FileWriter) -> Result<(FileInfo, u64), Error> {
-        let name = file.name().to_owned();
-        let io = |e: std::io::Error| Error::index(format!("writing index segment {name}: {e}"));
+    /// The dictionary (token hashes, most frequent first), the rows' token
+    /// numbers as LEB128 and each row's offset into them.
+    fn encode_tokens(&self) -> (Vec<u64>, Vec<u8>, Vec<u64>) {
         // The dictionary: most frequent tokens get the shortest numbers.
-        // Each token is looked up once, for a number in order of first
-        // appearance; the dictionary's order then renumbers them.
-        let mut first_seen: AHashMap<u64, u32> = AHashMap::new();
-        let mut by_first: Vec<(u32, u64)> = Vec::new();
+        // Each token is looked up once (one cache miss, the cost of this
+        // step), for a number in order of first appearance and a count;
+        // the dictionary's order then renumbers them.
+        let mut first_seen: AHashMap<u64, (u32, u32)> = AHashMap::new();
         let numbered: Vec<u32> = self
             .tokens
             .iter()
             .map(|&t| {
-                let next = by_first.len() as u32;
-                let n = *first_seen.entry(t).or_insert(next);
-                if n == next {
-                    by_first.push((0, t));
-                }
-                by_first[n as usize].0 += 1;
-                n
+                let next = first_seen.len() as u32;
+                let (n, count) = first_seen.entry(t).or_insert((next, 0));
+                *count += 1;
+                *n
             })
             .collect();
-        drop(first_seen);
-        let mut order: Vec<u32> = (0..by_first.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| {
-            let (a, b) = (by_first[a as usize], by_first[b as usize]);
-            b.0.cmp(&a.0).then(a.1.cmp(&b.1))
-        });
-        let mut rank = vec![0u32; order.len()];
-        for (r, &n) in order.iter().enumerate() {
+        let mut entries: Vec<(u32, u64, u32)> = first_seen
+            .into_iter()
+            .map(|(t, (n, count))| (count, t, n))
+            .collect();
+        entries.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut rank = vec![0u32; entries.len()];
+        for (r, &(_, _, n)) in entries.iter().enumerate() {
             rank[n as usize] = r as u32;
         }
-        let dict: Vec<u64> = order.iter().map(|&n| by_first[n as usize].1).collect();
+        let dict: Vec<u64> = entries.iter().map(|&(_, t, _)| t).collect();
         let mut seq = Vec::with_capacity(self.tokens.len() * 2);
         let mut offsets = Vec::with_capacity(self.rows.len());
         let mut from = 0;
@@ -237,7 +263,44 @@ impl Held {
             }
             from = row.tokens_end;
         }
-        drop(numbered);
+        (dict, seq, offsets)
+    }
+
+    /// Each band's table: (key, row) for every row, sorted by key, then
+    /// row, as bytes.
+    fn band_tables(&self) -> Vec<Vec<u8>> {
+        let mut scratch = Vec::new();
+        (0..self.bands)
+            .map(|band| {
+                let mut pairs: Vec<u64> = (0..self.rows.len())
+                    .map(|r| u64::from(self.keys[r * self.bands + band]) << 32 | r as u64)
+                    .collect();
+                sort_by_key(&mut pairs, &mut scratch);
+                let mut table = Vec::with_capacity(pairs.len() * 8);
+                for &pair in &pairs {
+                    table.extend_from_slice(&((pair >> 32) as u32).to_le_bytes());
+                    table.extend_from_slice(&(pair as u32).to_le_bytes());
+                }
+                table
+            })
+            .collect()
+    }
+
+    /// Writes the rows as one segment into `file`.
+    fn write(self, mut file: FileWriter) -> Result<(FileInfo, u64), Error> {
+        let name = file.name().to_owned();
+        let io = |e: std::io::Error| Error::index(format!("writing index segment {name}: {e}"));
+        // The token numbers and the band tables are independent: built
+        // side by side, on a second thread (the last segment of a batch is
+        // written while nothing else runs).
+        let ((dict, seq, offsets), tables) = std::thread::scope(|scope| {
+            let tokens = scope.spawn(|| self.encode_tokens());
+            let tables = self.band_tables();
+            (
+                tokens.join().expect("encoding a segment's tokens panicked"),
+                tables,
+            )
+        });
         let mut put = |tag: [u8; 8], bytes: &[u8]| -> Result<(), Error> {
             let mut s = file.section(tag);
             s.write_all(bytes).map_err(io)?;
@@ -288,22 +351,8 @@ impl Held {
         put(DICT, &dict_bytes)?;
         put(TOKSEQ, &seq)?;
         drop(seq);
-        let mut pairs: Vec<u64> = Vec::with_capacity(self.rows.len());
-        let mut scratch = Vec::new();
-        let mut table = Vec::with_capacity(self.rows.len() * 8);
-        for band in 0..self.bands {
-            pairs.clear();
-            pairs.extend(
-                (0..self.rows.len())
-                    .map(|r| u64::from(self.keys[r * self.bands + band]) << 32 | r as u64),
-            );
-            sort_by_key(&mut pairs, &mut scratch);
-            table.clear();
-            for &pair in &pairs {
-                table.extend_from_slice(&((pair >> 32) as u32).to_le_bytes());
-                table.extend_from_slice(&(pair as u32).to_le_bytes());
-            }
-            put(band_tag(band), &table)?;
+        for (band, table) in tables.iter().enumerate() {
+            put(band_tag(band), table)?;
         }
         let info = file.finish().map_err(io)?;
         Ok((info, self.rows.len() as u64))
@@ -314,6 +363,10 @@ impl<F> KeptSink for SegmentBuilder<F>
 where
     F: FnMut() -> Result<FileWriter, Error> + Send,
 {
+    fn spill_dir(&self) -> Option<&std::path::Path> {
+        self.spill_dir.as_deref()
+    }
+
     fn kept(&mut self, p: KeptParagraph<'_>) -> Result<(), Error> {
         let l = p.location;
         if p.keys.len() != self.held.bands {

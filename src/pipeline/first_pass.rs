@@ -15,6 +15,7 @@ use super::flow::ordered;
 use super::print;
 use super::print::Fingerprinted;
 use super::print::PrintCache;
+use super::spill::{Place, SpillWriter};
 use crate::Error;
 use crate::ErrorKind;
 use crate::column::Column;
@@ -24,6 +25,7 @@ use crate::fingerprint;
 use crate::id::{BlockId, DocId, FingerprintId, InputId, ParagraphId};
 use crate::paragraph::paragraphs;
 use ahash::AHashMap;
+use std::sync::Arc;
 
 /// One document as the first pass saw it.
 #[derive(Clone, Copy, Debug)]
@@ -55,7 +57,7 @@ pub(super) struct BlockStart {
 /// runs, never in one growing vector: a vector that doubles its capacity
 /// briefly needs three times its size, which for the band keys of a large
 /// corpus is the largest allocation of the whole run.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub(super) struct FirstPass {
     pub(super) docs: Vec<Doc>,
     pub(super) blocks: AHashMap<(InputId, BlockId), BlockStart>,
@@ -83,6 +85,12 @@ pub(super) struct FirstPass {
     /// Problems reported once per input, while the pass runs.
     pub(super) repeated: Vec<Repeated>,
     pub(super) overflow: bool,
+    /// When the scan stores its kept paragraphs: every fingerprinted
+    /// paragraph's tokens and place, in slot order, and each document's
+    /// name and URL.
+    pub(super) spill: Option<SpillWriter>,
+    pub(super) doc_names: Vec<(Arc<str>, Option<Arc<str>>)>,
+    pub(super) spill_error: Option<Error>,
 }
 
 /// A problem reported once per input ([`Error::is_per_input`]): where its
@@ -179,8 +187,18 @@ pub(super) fn fingerprint_block(
     let mode = ctx.config.paragraphs();
     let bands = ctx.config.lsh().bands();
     out.keys = vec![Vec::new(); bands];
-    let mut fingerprint = |out: &mut Fingerprinted, text: &str| {
-        let fp = ctx.fingerprinter.fingerprint_streamed(text, scratch);
+    if ctx.collect {
+        out.stored = Some(Box::default());
+    }
+    let mut fingerprint = |out: &mut Fingerprinted, text: &str, place: Place| {
+        let fp = match out.stored.as_deref_mut() {
+            // The tokens are kept for the index: it stores them.
+            Some(stored) => {
+                ctx.fingerprinter
+                    .fingerprint_keeping_tokens(text, scratch, &mut stored.tokens)
+            }
+            None => ctx.fingerprinter.fingerprint_streamed(text, scratch),
+        };
         if let Some(fp) = fp.filter(|fp| {
             let allowed = ctx.allow.allows(text, fp.content);
             out.allowed += u32::from(allowed);
@@ -191,6 +209,15 @@ pub(super) fn fingerprint_block(
             for (band, key) in ctx.fingerprinter.band_keys(fp.signature).enumerate() {
                 out.keys[band].push(key as u32);
             }
+            if let Some(stored) = out.stored.as_deref_mut() {
+                stored.ends.push(stored.tokens.len());
+                stored.places.push(place);
+            }
+        } else if let Some(stored) = out.stored.as_deref_mut() {
+            // Allowed: its tokens go.
+            stored
+                .tokens
+                .truncate(stored.ends.last().copied().unwrap_or(0));
         }
         out.paragraphs += 1;
     };
@@ -206,7 +233,14 @@ pub(super) fn fingerprint_block(
                         .get_or_insert((unit.block.first_line + p.line + first + 1, 0));
                     *count += n;
                 }
-                fingerprint(&mut out, &text);
+                let place = Place {
+                    doc: DocId::new(0),
+                    paragraph: out.paragraphs,
+                    line: unit.block.first_line + p.line + 1,
+                    start: unit.block.offset + p.start as u64,
+                    end: unit.block.offset + p.end as u64,
+                };
+                fingerprint(&mut out, &text, place);
             }
         }
         format => {
@@ -220,12 +254,24 @@ pub(super) fn fingerprint_block(
                 &mut diagnostics,
                 |doc| {
                     let before = out.paragraphs;
-                    for p in paragraphs(doc.text.as_bytes(), mode) {
+                    let record = DocId::new(out.records.len() as u32);
+                    for (p, i) in paragraphs(doc.text.as_bytes(), mode).zip(0..) {
+                        let place = Place {
+                            doc: record,
+                            paragraph: i,
+                            line: doc.line_of(p.line),
+                            start: p.start as u64,
+                            end: p.end as u64,
+                        };
                         // Paragraphs end at ASCII line breaks, so the byte
                         // range is a valid slice of the decoded text.
-                        fingerprint(&mut out, &doc.text[p.start..p.end]);
+                        fingerprint(&mut out, &doc.text[p.start..p.end], place);
                     }
                     out.records.push((doc.line, out.paragraphs - before));
+                    if let Some(stored) = out.stored.as_deref_mut() {
+                        let url = doc.url.as_deref().map(Arc::from);
+                        stored.names.push((Arc::from(doc.name()), url));
+                    }
                 },
             );
             // One warning per input, not per record: see `fingerprint_pass`.
@@ -264,7 +310,11 @@ pub(super) fn fingerprint_pass(
     ctx: &Context<'_>,
     progress: &dyn Progress,
     cache: Option<&dyn PrintCache>,
+    spill: Option<SpillWriter>,
 ) -> Result<FirstPass, Error> {
+    // A print holds no tokens: a scan that stores its kept paragraphs
+    // fingerprints everything.
+    let cache = cache.filter(|_| spill.is_none());
     let total = ctx
         .inputs
         .iter()
@@ -343,9 +393,18 @@ pub(super) fn fingerprint_pass(
         prints.as_ref(),
         progress,
         work,
-        (FirstPass::default(), None),
+        (
+            FirstPass {
+                spill,
+                ..FirstPass::default()
+            },
+            None,
+        ),
         consume,
     );
+    if let Some(e) = index.spill_error.take() {
+        return Err(e);
+    }
     store(recording);
     progress.end();
     // Invalid UTF-8 is one warning per input, naming the first place and
@@ -429,6 +488,9 @@ pub(super) fn add_block(
         Format::Text => docs_before.saturating_sub(u32::from(block.index > BlockId::new(0))),
         _ => docs_before,
     });
+    if let Some(stored) = block.stored.as_deref() {
+        spill_block(ctx, index, stored, first_doc, first_para, format);
+    }
     index.blocks.insert(
         (block.input, block.index),
         BlockStart {
@@ -490,5 +552,46 @@ pub(super) fn add_block(
             });
         }
         index.diagnostics.push((seq, e));
+    }
+}
+
+/// Writes a block's stored paragraphs to the spill, with the scan's
+/// document numbers, and records its documents' names.
+fn spill_block(
+    ctx: &Context<'_>,
+    index: &mut FirstPass,
+    stored: &super::spill::Stored,
+    first_doc: DocId,
+    first_para: ParagraphId,
+    format: Format,
+) {
+    let docs = index.docs.len();
+    match format {
+        Format::Text => {
+            if index.doc_names.len() < docs {
+                let input = index.docs[first_doc].input;
+                index.doc_names.push((ctx.names[input].clone(), None));
+            }
+        }
+        _ => index.doc_names.extend(stored.names.iter().cloned()),
+    }
+    let Some(spill) = index.spill.as_mut() else {
+        return;
+    };
+    if index.spill_error.is_some() {
+        return;
+    }
+    let mut from = 0;
+    for (place, &end) in stored.places.iter().zip(&stored.ends) {
+        let mut place = *place;
+        place.doc = first_doc + place.doc.get();
+        if format == Format::Text {
+            place.paragraph += first_para - index.docs[first_doc].first_para;
+        }
+        if let Err(e) = spill.push(&place, &stored.tokens[from..end]) {
+            index.spill_error = Some(e);
+            return;
+        }
+        from = end;
     }
 }

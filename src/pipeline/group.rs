@@ -223,17 +223,15 @@ impl Plan {
     }
 
     /// The plan for `index`, whose band keys it consumes, after the
-    /// `prefix` of earlier batches' paragraphs. With `all`, every
-    /// paragraph of the batch is needed in the second pass (to be stored
-    /// in an index), not only the candidates, and the band keys are left
-    /// in `index` for the second pass to store (computing them again from
-    /// the text would be most of that pass's work).
+    /// `prefix` of earlier batches' paragraphs. With `keep_keys` the band
+    /// keys are left in `index` for the second pass to store (computing
+    /// them again would be most of that pass's work).
     pub(super) fn new(
         index: &mut FirstPass,
         prefix: &Prefix,
         bands: usize,
         scope: Scope,
-        all: bool,
+        keep_keys: bool,
     ) -> Plan {
         let prior = prefix.len();
         let n = prior as usize + index.fp_content.len();
@@ -271,7 +269,7 @@ impl Plan {
         radix_sort_by_key(&mut order, &mut Vec::new());
         let mut rep_of: Vec<FingerprintId> = slots().collect();
         let mut keep_until: Vec<FingerprintId> = slots().collect();
-        let mut needed: Vec<bool> = slots().map(|s| all && s >= checked).collect();
+        let mut needed: Vec<bool> = vec![false; n];
         let mut run_slots = Vec::new();
         for run in order
             .chunk_by(|a, b| a.0 == b.0)
@@ -308,7 +306,7 @@ impl Plan {
             }
             let taken;
             let keys = match index.keys.get_mut(band) {
-                Some(keys) if all => Some(&*keys),
+                Some(keys) if keep_keys => Some(&*keys),
                 Some(keys) => {
                     taken = std::mem::take(keys);
                     Some(&taken)
@@ -340,7 +338,7 @@ impl Plan {
                 groups.add(run.iter().map(|&(_, s)| s));
             }
         }
-        if !all {
+        if !keep_keys {
             index.keys = Vec::new();
         }
 

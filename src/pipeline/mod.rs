@@ -44,11 +44,13 @@ mod group;
 pub mod print;
 pub mod prior;
 mod report;
+mod spill;
 mod verify;
 
 use first_pass::fingerprint_pass;
 use group::Plan;
 use report::build_report;
+use spill::SpillWriter;
 use verify::verify_pass;
 
 /// How inputs are read (as opposed to how duplicates are detected, which
@@ -220,7 +222,7 @@ pub fn fingerprint_only(
     cache: &dyn PrintCache,
 ) -> Result<Vec<Error>, Error> {
     let ctx = Context::new(inputs, config, options, None, false);
-    let first = fingerprint_pass(&ctx, progress, Some(cache))?;
+    let first = fingerprint_pass(&ctx, progress, Some(cache), None)?;
     Ok(first.diagnostics.into_iter().map(|(_, e)| e).collect())
 }
 
@@ -266,7 +268,15 @@ pub fn scan_with(
     let collect = kept.is_some();
     let ctx = Context::new(inputs, config, options, prior, collect);
     let mut clock = Stopwatch::new();
-    let mut index = fingerprint_pass(&ctx, progress, cache)?;
+    let spill = match &kept {
+        Some(sink) => Some(SpillWriter::new(sink.spill_dir())?),
+        None => None,
+    };
+    let mut index = fingerprint_pass(&ctx, progress, cache, spill)?;
+    let spill = match index.spill.take() {
+        Some(writer) => Some(writer.finish()?),
+        None => None,
+    };
     clock.lap("fingerprint");
     let prefix = match prior {
         Some(prior) => Prefix::new(prior, &index.keys)?,
@@ -280,7 +290,7 @@ pub fn scan_with(
         collect,
     );
     clock.lap("group");
-    let verified = verify_pass(&ctx, &index, &plan, &prefix, kept, progress)?;
+    let verified = verify_pass(&ctx, &index, &plan, &prefix, kept, spill, progress)?;
     if collect {
         let checked = (plan.checked - plan.batch) as usize;
         let expected = (index.fp_content.len() - checked) as u64 - verified.duplicates.len() as u64;

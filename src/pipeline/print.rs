@@ -80,6 +80,9 @@ pub(crate) struct Fingerprinted {
     /// Invalid UTF-8: the first line (record) where it was found and how
     /// many lines (records) had it. A block with any is never stored.
     pub(crate) invalid_utf8: Option<(u64, u64)>,
+    /// What an index stores of each fingerprinted paragraph, when the scan
+    /// stores its kept paragraphs (never in a print).
+    pub(crate) stored: Option<Box<super::spill::Stored>>,
 }
 
 /// The key of the settings a print of an input in `format` depends on.
@@ -267,6 +270,7 @@ pub(crate) fn decode(
             keys,
             diagnostics: Vec::new(),
             invalid_utf8: None,
+            stored: None,
         });
     }
     r.data.is_empty().then_some(blocks)
@@ -289,6 +293,7 @@ mod tests {
             keys: vec![vec![1, 2], vec![3, 4]],
             diagnostics: Vec::new(),
             invalid_utf8: None,
+            stored: None,
         }
     }
 

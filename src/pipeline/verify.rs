@@ -11,6 +11,7 @@ use super::flow::Unit;
 use super::flow::ordered;
 use super::group::Plan;
 use super::prior::{KeptParagraph, KeptSink, Prefix};
+use super::spill::SpillReader;
 use crate::Error;
 use crate::Similarity;
 use crate::cluster::Assigner;
@@ -36,10 +37,6 @@ pub(super) struct Found {
     pub(super) slot: FingerprintId,
     pub(super) set: ShingleSet,
     pub(super) member: Member,
-    /// Its token hashes, when the scan's kept paragraphs go to a
-    /// [`KeptSink`](super::prior::KeptSink) (its band keys are the first
-    /// pass's).
-    pub(super) stored: Option<Vec<u64>>,
 }
 
 /// The verification pass's result for one block.
@@ -52,7 +49,6 @@ pub(super) struct Reread {
 /// Which blocks hold needed paragraphs.
 pub(super) struct Needed<'a> {
     pub(super) index: &'a FirstPass,
-    pub(super) plan: &'a Plan,
     /// Needed paragraphs, ascending.
     pub(super) paras: Vec<ParagraphId>,
     /// The slot of each of `paras`.
@@ -88,7 +84,6 @@ impl<'a> Needed<'a> {
         }
         Needed {
             index,
-            plan,
             paras,
             slots,
             blocks,
@@ -142,32 +137,8 @@ pub(super) fn reread_block(
                      line: u64,
                      offset: u64| {
         let text = String::from_utf8_lossy(p.text);
-        let lonely = ctx.collect && needed.plan.lonely(slot);
-        let (set, content, stored) = if ctx.collect {
-            // The band keys are the first pass's; a paragraph that is
-            // only stored needs no shingle set either.
-            let mut tokens = Vec::new();
-            if lonely {
-                let Some(content) =
-                    ctx.fingerprinter
-                        .tokens_and_content(&text, scratch, &mut tokens)
-                else {
-                    return;
-                };
-                (ShingleSet::default(), content, Some(tokens))
-            } else {
-                let Some((set, content)) =
-                    ctx.fingerprinter.tokens_with(&text, scratch, &mut tokens)
-                else {
-                    return;
-                };
-                (set, content, Some(tokens))
-            }
-        } else {
-            let Some((set, content)) = ctx.fingerprinter.shingle_set_with(&text, scratch) else {
-                return;
-            };
-            (set, content, None)
+        let Some((set, content)) = ctx.fingerprinter.shingle_set_with(&text, scratch) else {
+            return;
         };
         let d = &index.docs[doc_index];
         out.found.push(Found {
@@ -187,17 +158,10 @@ pub(super) fn reread_block(
                     end: offset + p.end as u64,
                     batch: None,
                 },
-                // A paragraph read only to be stored is kept without
-                // comparison: no report shows it.
-                snippet: if lonely {
-                    String::new()
-                } else {
-                    snippet(&text)
-                },
-                text: (ctx.options.full_text && !lonely).then(|| text.clone().into_owned()),
+                snippet: snippet(&text),
+                text: ctx.options.full_text.then(|| text.clone().into_owned()),
                 content,
             },
-            stored,
         });
     };
     match ctx.format(unit.input) {
@@ -283,6 +247,7 @@ pub(super) fn verify_pass(
     plan: &Plan,
     prefix: &Prefix,
     sink: Option<&mut dyn KeptSink>,
+    spill: Option<SpillReader>,
     progress: &dyn Progress,
 ) -> Result<Verified, Error> {
     let needed = Needed::new(index, plan);
@@ -343,29 +308,47 @@ pub(super) fn verify_pass(
         diagnostics: Vec::new(),
         stored: 0,
     };
+    let storing = match (sink, spill) {
+        (Some(sink), Some(spill)) => Some(Storing {
+            sink,
+            spill,
+            next: plan.batch,
+            tokens: Vec::new(),
+            keys: Vec::new(),
+            stored: 0,
+            failed: None,
+        }),
+        (None, None) => None,
+        _ => {
+            return Err(Error::index(
+                "a scan that stores needs its first pass's scratch file",
+            ));
+        }
+    };
     let state = (
         assigner,
         verified,
         AHashSet::<InputId>::new(),
         kept,
-        sink,
-        None::<Error>,
-        Vec::new(),
+        storing,
     );
     type State<'s> = (
         Assigner,
         Verified,
         AHashSet<InputId>,
         KeptMembers,
-        Option<&'s mut dyn KeptSink>,
-        Option<Error>,
-        Vec<u32>,
+        Option<Storing<'s>>,
     );
-    let consume = |(assigner, verified, changed, kept, sink, failed, keys): &mut State<'_>,
-                   block: Reread| {
+    // Kept paragraphs of the checked inputs go to the sink in slot order:
+    // those without a candidate (most of them) between the candidates.
+    let stored_alone = |slot: FingerprintId| plan.lonely(slot) && slot >= plan.checked;
+    let consume = |(assigner, verified, changed, kept, storing): &mut State<'_>, block: Reread| {
         verified.diagnostics.extend(block.diagnostics);
         for found in block.found {
             let slot = found.slot;
+            if let Some(storing) = storing.as_mut() {
+                storing.advance(ctx, index, plan, slot, stored_alone);
+            }
             kept.expire_before(slot);
             if found.member.content != index.fp_content[(slot - plan.batch) as usize] {
                 let input = index.docs[found.member.location.doc_index].input;
@@ -375,25 +358,6 @@ pub(super) fn verify_pass(
                 continue;
             }
             let rep = plan.rep_of[slot];
-            if plan.lonely(slot) && slot >= plan.checked {
-                // No candidate and no copy: kept without comparison, and
-                // no later paragraph compares with it.
-                if let (Some(sink), Some(tokens), None) =
-                    (sink.as_deref_mut(), &found.stored, &failed)
-                {
-                    let stored = KeptParagraph {
-                        content: found.member.content,
-                        keys: index.keys_of(slot - plan.batch, keys),
-                        tokens,
-                        location: &found.member.location,
-                    };
-                    match sink.kept(stored) {
-                        Ok(()) => verified.stored += 1,
-                        Err(e) => *failed = Some(e),
-                    }
-                }
-                continue;
-            }
             let verdict = if slot < plan.checked {
                 assigner.keep(
                     slot,
@@ -413,22 +377,9 @@ pub(super) fn verify_pass(
             };
             match verdict {
                 Verdict::Kept => {
-                    if let (Some(sink), Some(tokens), true, None) = (
-                        sink.as_deref_mut(),
-                        &found.stored,
-                        slot >= plan.checked,
-                        &failed,
-                    ) {
-                        let stored = KeptParagraph {
-                            content: found.member.content,
-                            keys: index.keys_of(slot - plan.batch, keys),
-                            tokens,
-                            location: &found.member.location,
-                        };
-                        match sink.kept(stored) {
-                            Ok(()) => verified.stored += 1,
-                            Err(e) => *failed = Some(e),
-                        }
+                    if let Some(storing) = storing.as_mut() {
+                        let store = slot >= plan.checked;
+                        storing.advance(ctx, index, plan, slot + 1, |_| store);
                     }
                     // Only duplicates show their text; most kept candidates
                     // end up with none, and a large corpus has many.
@@ -446,15 +397,88 @@ pub(super) fn verify_pass(
             }
         }
     };
-    let ((assigner, mut verified, _, kept, _, failed, _), _) =
+    let ((assigner, mut verified, _, kept, storing), _) =
         ordered(ctx, &needed, None, progress, work, state, consume);
     progress.end();
-    if let Some(e) = failed {
-        return Err(e);
+    if let Some(mut storing) = storing {
+        let end = plan.batch + index.fp_content.len() as u32;
+        storing.advance(ctx, index, plan, end, stored_alone);
+        if let Some(e) = storing.failed {
+            return Err(e);
+        }
+        verified.stored = storing.stored;
     }
     verified.comparisons = assigner.comparisons();
     verified.kept = kept.members;
     Ok(verified)
+}
+
+/// The kept paragraphs going to a [`KeptSink`]: the first pass's spilled
+/// records, read in slot order alongside the second pass.
+struct Storing<'s> {
+    sink: &'s mut dyn KeptSink,
+    spill: SpillReader,
+    /// The slot of the next record.
+    next: FingerprintId,
+    tokens: Vec<u64>,
+    keys: Vec<u32>,
+    stored: u64,
+    failed: Option<Error>,
+}
+
+impl Storing<'_> {
+    /// Reads the records up to slot `end` and hands those `store` picks to
+    /// the sink.
+    fn advance(
+        &mut self,
+        ctx: &Context<'_>,
+        index: &FirstPass,
+        plan: &Plan,
+        end: FingerprintId,
+        store: impl Fn(FingerprintId) -> bool,
+    ) {
+        while self.next < end && self.failed.is_none() {
+            let slot = self.next;
+            self.next += 1;
+            let place = match self.spill.next(&mut self.tokens) {
+                Ok(place) => place,
+                Err(e) => {
+                    self.failed = Some(e);
+                    return;
+                }
+            };
+            if !store(slot) {
+                continue;
+            }
+            let at = slot - plan.batch;
+            let doc = &index.docs[place.doc];
+            let (name, url) = &index.doc_names[place.doc];
+            let path = &ctx.names[doc.input];
+            let location = Location {
+                path: path.clone(),
+                input: doc.input,
+                doc: name.clone(),
+                url: url.clone(),
+                doc_index: place.doc,
+                doc_line: doc.line,
+                paragraph: place.paragraph,
+                line: place.line,
+                start: place.start,
+                end: place.end,
+                batch: None,
+            };
+            let paragraph = KeptParagraph {
+                content: index.fp_content[at as usize],
+                keys: index.keys_of(at, &mut self.keys),
+                tokens: &self.tokens,
+                location: &location,
+            };
+            match self.sink.kept(paragraph) {
+                Ok(()) => self.stored += 1,
+                Err(e) => self.failed = Some(e),
+            }
+        }
+    }
 }
 
 /// The locations of kept candidates, each held only while a later
