@@ -76,15 +76,6 @@ impl Column {
         self.len
     }
 
-    /// The value at `i`, if there is one.
-    pub(crate) fn get(&self, i: usize) -> Option<u32> {
-        if i >= self.len {
-            return None;
-        }
-        let b = &self.chunks[i / PER_CHUNK].bytes()[(i % PER_CHUNK) * 4..][..4];
-        Some(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    }
-
     /// The values in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.chunks
@@ -116,10 +107,6 @@ mod tests {
         }
         assert_eq!(c.len(), values.len());
         assert!(c.iter().eq(values.iter().copied()));
-        for i in [0, 1, PER_CHUNK - 1, PER_CHUNK, values.len() - 1] {
-            assert_eq!(c.get(i), Some(values[i]));
-        }
-        assert_eq!(c.get(values.len()), None);
         assert_eq!(c.chunks.len(), 3);
     }
 

@@ -1001,7 +1001,11 @@ fn the_index_names_every_kept_paragraph_where_a_scan_does() {
     let mut long = String::new();
     while long.len() < 3 << 20 {
         long.push_str(&paragraph(&mut state, 12));
-        long.push_str(if state.is_multiple_of(5) { "\n\n" } else { "\n" });
+        long.push_str(if state.is_multiple_of(5) {
+            "\n\n"
+        } else {
+            "\n"
+        });
     }
     for day in ["mon", "tue"] {
         for name in ["news.jsonl", "news.warc.wet.gz", "news.parquet"] {

@@ -134,18 +134,6 @@ impl FirstPass {
         empty
     }
 
-    /// The band keys of the batch's `slot`-th fingerprinted paragraph (the
-    /// plan leaves them when a scan stores its kept paragraphs), in `out`.
-    pub(super) fn keys_of<'k>(&self, slot: u32, out: &'k mut Vec<u32>) -> &'k [u32] {
-        out.clear();
-        out.extend(self.keys.iter().map(|column| {
-            column
-                .get(slot as usize)
-                .expect("the plan leaves the band keys")
-        }));
-        out
-    }
-
     /// The document of each slot.
     pub(super) fn doc_of_slots(&self) -> Vec<DocId> {
         let mut doc = DocId::new(0);
@@ -489,7 +477,15 @@ pub(super) fn add_block(
         _ => docs_before,
     });
     if let Some(stored) = block.stored.as_deref() {
-        spill_block(ctx, index, stored, first_doc, first_para, format);
+        spill_block(
+            ctx,
+            index,
+            stored,
+            &block.keys,
+            first_doc,
+            first_para,
+            format,
+        );
     }
     index.blocks.insert(
         (block.input, block.index),
@@ -556,11 +552,13 @@ pub(super) fn add_block(
 }
 
 /// Writes a block's stored paragraphs to the spill, with the scan's
-/// document numbers, and records its documents' names.
+/// document numbers and their band keys (`keys`, band-major), and records
+/// its documents' names.
 fn spill_block(
     ctx: &Context<'_>,
     index: &mut FirstPass,
     stored: &super::spill::Stored,
+    keys: &[Vec<u32>],
     first_doc: DocId,
     first_para: ParagraphId,
     format: Format,
@@ -582,13 +580,14 @@ fn spill_block(
         return;
     }
     let mut from = 0;
-    for (place, &end) in stored.places.iter().zip(&stored.ends) {
+    for (i, (place, &end)) in stored.places.iter().zip(&stored.ends).enumerate() {
         let mut place = *place;
         place.doc = first_doc + place.doc.get();
         if format == Format::Text {
             place.paragraph += first_para - index.docs[first_doc].first_para;
         }
-        if let Err(e) = spill.push(&place, &stored.tokens[from..end]) {
+        let keys = keys.iter().map(|band| band[i]);
+        if let Err(e) = spill.push(&place, keys, &stored.tokens[from..end]) {
             index.spill_error = Some(e);
             return;
         }

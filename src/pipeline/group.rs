@@ -223,16 +223,8 @@ impl Plan {
     }
 
     /// The plan for `index`, whose band keys it consumes, after the
-    /// `prefix` of earlier batches' paragraphs. With `keep_keys` the band
-    /// keys are left in `index` for the second pass to store (computing
-    /// them again would be most of that pass's work).
-    pub(super) fn new(
-        index: &mut FirstPass,
-        prefix: &Prefix,
-        bands: usize,
-        scope: Scope,
-        keep_keys: bool,
-    ) -> Plan {
+    /// `prefix` of earlier batches' paragraphs.
+    pub(super) fn new(index: &mut FirstPass, prefix: &Prefix, bands: usize, scope: Scope) -> Plan {
         let prior = prefix.len();
         let n = prior as usize + index.fp_content.len();
         let slots = || FingerprintId::new(0).span(n as u32);
@@ -304,16 +296,7 @@ impl Plan {
             if let Some(matched) = prefix.pairs.get(band) {
                 pairs.extend(matched.iter().filter(|&&(_, s)| rep_of[s] == s));
             }
-            let taken;
-            let keys = match index.keys.get_mut(band) {
-                Some(keys) if keep_keys => Some(&*keys),
-                Some(keys) => {
-                    taken = std::mem::take(keys);
-                    Some(&taken)
-                }
-                None => None,
-            };
-            if let Some(keys) = keys {
+            if let Some(keys) = index.keys.get_mut(band).map(std::mem::take) {
                 debug_assert_eq!(keys.len() + prior as usize, n);
                 // With a reference corpus only groups holding a checked
                 // slot are kept, so a reference key that no checked slot
@@ -338,9 +321,7 @@ impl Plan {
                 groups.add(run.iter().map(|&(_, s)| s));
             }
         }
-        if !keep_keys {
-            index.keys = Vec::new();
-        }
+        index.keys = Vec::new();
 
         // The groups of each slot, as compressed sparse rows: `counts`
         // becomes the offsets, `fill` each slot's next free position.

@@ -282,13 +282,7 @@ pub fn scan_with(
         Some(prior) => Prefix::new(prior, &index.keys)?,
         None => Prefix::default(),
     };
-    let plan = Plan::new(
-        &mut index,
-        &prefix,
-        config.lsh().bands(),
-        config.scope(),
-        collect,
-    );
+    let plan = Plan::new(&mut index, &prefix, config.lsh().bands(), config.scope());
     clock.lap("group");
     let verified = verify_pass(&ctx, &index, &plan, &prefix, kept, spill, progress)?;
     if collect {

@@ -16,8 +16,10 @@
 //! sink without a directory gets the same records in memory.
 //!
 //! A record: token count u32, document u32, paragraph in its document
-//! u32, zero u32, line u64, start u64, end u64, then the token hashes u64,
-//! all little-endian.
+//! u32, band count u32, line u64, start u64, end u64, then the 32-bit band
+//! keys and the token hashes u64, all little-endian. The band keys ride
+//! along so that the grouping step can free its copy of them, as in a
+//! scan.
 
 use crate::Error;
 use crate::id::DocId;
@@ -103,23 +105,34 @@ impl SpillWriter {
         })
     }
 
-    /// Appends one paragraph.
+    /// Appends one paragraph: its place, band keys and token hashes.
     ///
     /// # Errors
     ///
     /// Writing failed (a full disk): the error names the file.
-    pub(super) fn push(&mut self, place: &Place, tokens: &[u64]) -> Result<(), Error> {
-        self.write(place, tokens)
+    pub(super) fn push(
+        &mut self,
+        place: &Place,
+        keys: impl ExactSizeIterator<Item = u32>,
+        tokens: &[u64],
+    ) -> Result<(), Error> {
+        self.write(place, keys, tokens)
             .map_err(|e| Error::index(format!("writing {}: {e}", self.name)))
     }
 
-    fn write(&mut self, place: &Place, tokens: &[u64]) -> io::Result<()> {
+    fn write(
+        &mut self,
+        place: &Place,
+        keys: impl ExactSizeIterator<Item = u32>,
+        tokens: &[u64],
+    ) -> io::Result<()> {
         let mut header = [0u8; HEADER];
         let n = u32::try_from(tokens.len())
             .map_err(|_| io::Error::other("a paragraph of more than 2^32 tokens"))?;
         header[..4].copy_from_slice(&n.to_le_bytes());
         header[4..8].copy_from_slice(&place.doc.get().to_le_bytes());
         header[8..12].copy_from_slice(&place.paragraph.to_le_bytes());
+        header[12..16].copy_from_slice(&(keys.len() as u32).to_le_bytes());
         header[16..24].copy_from_slice(&place.line.to_le_bytes());
         header[24..32].copy_from_slice(&place.start.to_le_bytes());
         header[32..40].copy_from_slice(&place.end.to_le_bytes());
@@ -128,6 +141,8 @@ impl SpillWriter {
             Out::File { out, .. } => out,
         };
         out.write_all(&header)?;
+        let keys: Vec<u8> = keys.flat_map(u32::to_le_bytes).collect();
+        out.write_all(&keys)?;
         // Written in pieces: a long paragraph's bytes are not copied whole.
         let mut buf = [0u8; 8 * 512];
         for piece in tokens.chunks(512) {
@@ -179,22 +194,34 @@ pub(super) struct SpillReader {
 }
 
 impl SpillReader {
-    /// The next record: its place, and its token hashes in `tokens`.
+    /// The next record: its place, and its band keys and token hashes in
+    /// `keys` and `tokens`.
     ///
     /// # Errors
     ///
     /// Reading failed, or there is no next record.
-    pub(super) fn next(&mut self, tokens: &mut Vec<u64>) -> Result<Place, Error> {
-        self.read(tokens)
+    pub(super) fn next(
+        &mut self,
+        keys: &mut Vec<u32>,
+        tokens: &mut Vec<u64>,
+    ) -> Result<Place, Error> {
+        self.read(keys, tokens)
             .map_err(|e| Error::index(format!("reading {} back: {e}", self.name)))
     }
 
-    fn read(&mut self, tokens: &mut Vec<u64>) -> io::Result<Place> {
+    fn read(&mut self, keys: &mut Vec<u32>, tokens: &mut Vec<u64>) -> io::Result<Place> {
         let mut header = [0u8; HEADER];
         self.input.read_exact(&mut header)?;
         let u32_at = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
         let u64_at = |i: usize| u64::from_le_bytes(header[i..i + 8].try_into().expect("8 bytes"));
         let n = u32_at(0) as usize;
+        let mut raw = vec![0u8; u32_at(12) as usize * 4];
+        self.input.read_exact(&mut raw)?;
+        keys.clear();
+        keys.extend(
+            raw.chunks_exact(4)
+                .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
+        );
         tokens.clear();
         let mut buf = [0u8; 8 * 512];
         let mut left = n;
@@ -240,16 +267,24 @@ mod tests {
                 )
             })
             .collect();
+        let keys_of = |place: &Place| {
+            let line = place.line as u32;
+            (0..25).map(move |b| line ^ b)
+        };
         for (place, tokens) in &records {
-            w.push(place, tokens).unwrap();
+            w.push(place, keys_of(place), tokens).unwrap();
         }
         let mut r = w.finish().unwrap();
-        let mut tokens = Vec::new();
+        let (mut keys, mut tokens) = (Vec::new(), Vec::new());
         for (place, expect) in &records {
-            assert_eq!(r.next(&mut tokens).unwrap(), *place);
+            assert_eq!(r.next(&mut keys, &mut tokens).unwrap(), *place);
+            assert!(keys.iter().copied().eq(keys_of(place)));
             assert_eq!(&tokens, expect);
         }
-        assert!(r.next(&mut tokens).is_err(), "read past the last record");
+        assert!(
+            r.next(&mut keys, &mut tokens).is_err(),
+            "read past the last record"
+        );
     }
 
     #[test]

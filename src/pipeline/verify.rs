@@ -440,7 +440,7 @@ impl Storing<'_> {
         while self.next < end && self.failed.is_none() {
             let slot = self.next;
             self.next += 1;
-            let place = match self.spill.next(&mut self.tokens) {
+            let place = match self.spill.next(&mut self.keys, &mut self.tokens) {
                 Ok(place) => place,
                 Err(e) => {
                     self.failed = Some(e);
@@ -469,7 +469,7 @@ impl Storing<'_> {
             };
             let paragraph = KeptParagraph {
                 content: index.fp_content[at as usize],
-                keys: index.keys_of(at, &mut self.keys),
+                keys: &self.keys,
                 tokens: &self.tokens,
                 location: &location,
             };
