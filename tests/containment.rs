@@ -237,3 +237,127 @@ fn duplicates_are_left_out_across_blocks() {
     assert_eq!(found[0]["long"]["line"], 1);
     assert_eq!(on["summary"]["duplicate_paragraphs"], 1);
 }
+
+/// `clean` removes contained paragraphs only when asked, and then exactly
+/// the shorter paragraph of each `scan --containment` finding (in JSON
+/// Lines, next to the near-duplicates it always removes); the longer one
+/// stays, and the log says what it was inside and how much of it.
+#[test]
+fn clean_removes_contained_paragraphs_only_when_asked() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let mut words = Words(9);
+    let mut records = Vec::new();
+    let mut quotes = Vec::new();
+    for i in 0..6 {
+        let quote = words.take(30).join(" ");
+        let long = format!(
+            "{} {quote} {}",
+            words.take(25).join(" "),
+            words.take(25).join(" ")
+        );
+        let other = words.take(20).join(" ");
+        // The long paragraph first in one record, the quote alone later in
+        // another, next to a paragraph of its own and a copy of that one.
+        records
+            .push(serde_json::json!({"id": format!("a{i}"), "text": format!("{long}\n{other}")}));
+        records.push(
+            serde_json::json!({"id": format!("b{i}"), "text": format!("{other}\n{quote}\nmore words of b{i} here")}),
+        );
+        quotes.push(quote);
+    }
+    let jsonl: String = records.iter().map(|r| format!("{r}\n")).collect();
+    write(d, "corpus/news.jsonl", &jsonl);
+    let clean = |args: &[&str]| {
+        let out = neardup()
+            .current_dir(d)
+            .args([
+                "clean",
+                "corpus/news.jsonl",
+                "-o",
+                "out.jsonl",
+                "--removed",
+                "log.jsonl",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        let texts = common::jsonl_texts(&d.join("out.jsonl"));
+        let log: Vec<Value> = std::fs::read_to_string(d.join("log.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        (out, texts, log)
+    };
+    // Without --remove contained: only the copies go; every quote stays.
+    let (out, texts, log) = clean(&[]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(log.len(), 6);
+    assert!(log.iter().all(|l| l["kind"] != "contained"));
+    for q in &quotes {
+        assert_eq!(texts.iter().filter(|t| t.contains(q.as_str())).count(), 2);
+    }
+    // --containment alone is a mistake on clean, said plainly.
+    let (out, _, _) = clean(&["--containment=0.9"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--remove contained"));
+    // With it: each quote is left only inside its long paragraph.
+    let (out, texts, log) = clean(&["--remove", "contained"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        summary
+            .contains("removed 12 paragraphs (0 within-document, 6 cross-document, 6 contained)"),
+        "{summary}"
+    );
+    for (i, q) in quotes.iter().enumerate() {
+        let holders: Vec<usize> = (0..texts.len())
+            .filter(|&t| texts[t].contains(q.as_str()))
+            .collect();
+        assert_eq!(holders, [2 * i], "quote {i}");
+    }
+    let contained: Vec<&Value> = log.iter().filter(|l| l["kind"] == "contained").collect();
+    assert_eq!(contained.len(), 6);
+    // Exactly the short sides of the scan's findings.
+    let report = scan(d, &["--containment"]);
+    let mut expect: Vec<(String, u64)> = report["contained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["short"]["doc"].as_str().unwrap().to_owned(),
+                c["short"]["paragraph"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut removed: Vec<(String, u64)> = contained
+        .iter()
+        .map(|l| {
+            (
+                l["doc"].as_str().unwrap().to_owned(),
+                l["paragraph"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    expect.sort();
+    removed.sort();
+    assert_eq!(removed, expect);
+    for l in contained {
+        assert!(l["containment"].as_f64().unwrap() >= 0.8, "{l}");
+        assert!(l.get("similarity").is_none());
+        assert!(l["kept"]["doc"].as_str().unwrap().starts_with('a'), "{l}");
+        assert!(quotes.iter().any(|q| l["text"] == q.as_str()), "{l}");
+    }
+}

@@ -98,6 +98,21 @@ pub struct CleanArgs {
     #[command(flatten)]
     pub select: SelectArgs,
 
+    /// Also remove paragraphs of this kind: `contained`, a paragraph
+    /// inside a longer kept one.
+    ///
+    /// Near-duplicates are always removed. A quote inside a longer
+    /// paragraph is a finding, not always a duplicate, so it stays unless
+    /// asked: then the shorter paragraph goes and the longer one, which
+    /// holds its words, stays (the log names it, with the containment).
+    /// Turns the search on (`--containment`, whose threshold and length
+    /// apply; within the inputs, not against an index).
+    #[arg(long, value_name = "KIND", value_enum, value_delimiter = ',')]
+    pub remove: Vec<RemoveKind>,
+
+    #[command(flatten)]
+    pub containment: ContainmentArgs,
+
     /// Copy malformed records through unchanged without failing.
     ///
     /// Records that are not JSON, lack the text field or hold a text that
@@ -230,37 +245,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "INDEX", help_heading = "Index")]
     pub against: Option<PathBuf>,
 
-    /// Also find paragraphs inside longer ones (quotes), at containment T
-    /// [default: 0.8; give another as `--containment=0.9`].
-    ///
-    /// A kept paragraph of at least `--containment-words` words is
-    /// reported as inside a longer kept paragraph when at least T of its
-    /// shingles are in it (exact, not estimated), with the longest shared
-    /// run of words in both. Any shared run of `--containment-words` words
-    /// is found (`neardup params --containment-words N` shows the
-    /// guarantee). Off by default: it reads the inputs once more. Pairs
-    /// already reported as near-duplicates are not reported again.
-    #[arg(
-        long,
-        value_name = "T",
-        num_args = 0..=1,
-        require_equals = true,
-        default_missing_value = "0.8",
-        help_heading = "Containment"
-    )]
-    pub containment: Option<String>,
-
-    /// The shortest paragraph, in words, that containment looks for.
-    ///
-    /// Also the shared run of words that is always found: shorter shared
-    /// runs may be found too, but are not guaranteed.
-    #[arg(
-        long,
-        value_name = "N",
-        default_value_t = 25,
-        help_heading = "Containment"
-    )]
-    pub containment_words: usize,
+    #[command(flatten)]
+    pub containment: ContainmentArgs,
 
     /// Take the first pass from the stage files in DIR (the last stage of
     /// a scan spread over machines).
@@ -458,6 +444,52 @@ pub struct InputArgs {
 }
 
 /// `params` takes only the settings that change the banding and its curve.
+/// What `clean --remove` removes besides near-duplicates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum RemoveKind {
+    /// Paragraphs inside a longer kept paragraph.
+    Contained,
+}
+
+/// Containment: paragraphs inside longer ones (`scan`, `clean`).
+#[derive(Debug, Args)]
+pub struct ContainmentArgs {
+    /// Also find paragraphs inside longer ones (quotes), at containment T
+    /// [default: 0.8; give another as `--containment=0.9`].
+    ///
+    /// A kept paragraph of at least `--containment-words` words is
+    /// reported as inside a longer kept paragraph when at least T of its
+    /// shingles are in it (exact, not estimated), with the longest shared
+    /// run of words in both. Any shared run of `--containment-words` words
+    /// is found (`neardup params --containment-words N` shows the
+    /// guarantee). Off by default: it reads the inputs once more. Pairs
+    /// already reported as near-duplicates are not reported again. Within
+    /// the inputs only, not against an index.
+    #[arg(
+        long = "containment",
+        id = "containment",
+        value_name = "T",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "0.8",
+        help_heading = "Containment"
+    )]
+    pub threshold: Option<String>,
+
+    /// The shortest paragraph, in words, that containment looks for.
+    ///
+    /// Also the shared run of words that is always found: shorter shared
+    /// runs may be found too, but are not guaranteed.
+    #[arg(
+        long = "containment-words",
+        id = "containment_words",
+        value_name = "N",
+        default_value_t = 25,
+        help_heading = "Containment"
+    )]
+    pub words: usize,
+}
+
 #[derive(Debug, Args)]
 pub struct ParamsArgs {
     /// Jaccard similarity at which paragraphs are duplicates [default: 0.8].

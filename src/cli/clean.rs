@@ -22,13 +22,13 @@ use neardup::pipeline;
 use neardup::pipeline::prior::Prior;
 use neardup::report::Report;
 use neardup::report::text::count;
-use neardup::rewrite::{self, CleanOptions, Event, Removals, Stats};
+use neardup::rewrite::{self, CleanOptions, Event, Removal, Removals, Stats};
 use neardup::{Error, ErrorKind};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use super::Status;
-use super::args::CleanArgs;
+use super::args::{CleanArgs, RemoveKind};
 use super::inputs::{self, Origin};
 use super::output::{self, Staged};
 use super::progress;
@@ -136,7 +136,25 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
         .filter(|d| d.kind() == ErrorKind::Io)
         .filter_map(Error::path)
         .collect();
-    let removals = Removals::new(report, &inputs);
+    let remove_contained = args.remove.contains(&RemoveKind::Contained);
+    if args.containment.threshold.is_some() && !remove_contained {
+        anyhow::bail!(
+            "--containment on clean only says how to find what `--remove contained` removes; \
+             add --remove contained (or use `neardup scan --containment` to see the findings)"
+        );
+    }
+    let contained = match super::shared::containment_settings(&args.containment, remove_contained)?
+    {
+        Some(settings) => neardup::containment::find::find(
+            &inputs,
+            &shared.config,
+            &shared.options,
+            &settings,
+            report,
+        )?,
+        None => Vec::new(),
+    };
+    let removals = Removals::new(report, &inputs).with_contained(&contained);
     let options = CleanOptions {
         paragraphs: shared.config.paragraphs(),
         fields: shared.options.fields.clone(),
@@ -185,7 +203,13 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
         log.commit()?;
     }
     if !args.run.quiet {
-        print_summary(report, &totals, order.len() - failed, args.drop_empty);
+        print_summary(
+            report,
+            &totals,
+            order.len() - failed,
+            args.drop_empty,
+            removals.contained(),
+        );
     }
     let mut errors = failed > 0 || report.diagnostics.iter().any(|d| !d.is_warning());
     if let Some(p) = pending.take() {
@@ -224,7 +248,13 @@ fn add(totals: &mut Stats, s: &Stats) {
 
 /// The summary on standard error. `written` is how many inputs got their
 /// output: the others had an error, reported above.
-fn print_summary(report: &Report, totals: &Stats, written: usize, drop_empty: bool) {
+fn print_summary(
+    report: &Report,
+    totals: &Stats,
+    written: usize,
+    drop_empty: bool,
+    contained: usize,
+) {
     let s = &report.summary;
     let inputs = if written as u64 == s.inputs {
         count(s.inputs, "input")
@@ -240,8 +270,13 @@ fn print_summary(report: &Report, totals: &Stats, written: usize, drop_empty: bo
     } else {
         100.0 * (totals.bytes_out as f64 - totals.bytes_in as f64) / totals.bytes_in as f64
     };
+    let contained = if contained > 0 {
+        format!(", {contained} contained")
+    } else {
+        String::new()
+    };
     eprintln!(
-        "cleaned {inputs}: {}, {}; removed {} ({} within-document, {} cross-document); {} -> {} bytes ({change:+.1}%)",
+        "cleaned {inputs}: {}, {}; removed {} ({} within-document, {} cross-document{contained}); {} -> {} bytes ({change:+.1}%)",
         count(s.documents, "document"),
         count(s.paragraphs, "paragraph"),
         count(totals.removed, "paragraph"),
@@ -511,8 +546,16 @@ enum LogLine<'a> {
         start: u64,
         end: u64,
         text: &'a str,
+        /// `within-document`, `cross-document` or `contained`.
         kind: &'static str,
-        similarity: f64,
+        /// A near-duplicate's similarity to the kept paragraph.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        similarity: Option<f64>,
+        /// A contained paragraph's containment in the kept one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        containment: Option<f64>,
+        /// The paragraph that stays: the one it repeats, or the longer one
+        /// it is inside.
         kept: KeptOut<'a>,
     },
     /// A document left out because every paragraph of it was removed.
@@ -538,8 +581,15 @@ impl<'a> LogLine<'a> {
     fn new(path: &'a str, event: Event<'a>) -> LogLine<'a> {
         match event {
             Event::Removed { removal, text } => {
-                let at = &removal.duplicate.member.location;
-                let kept = &removal.kept.location;
+                let (at, kept) = (removal.location(), removal.kept());
+                let (kind, similarity, containment) = match removal {
+                    Removal::Duplicate { duplicate, .. } => (
+                        duplicate.kind.as_str(),
+                        Some(duplicate.similarity.as_f64()),
+                        None,
+                    ),
+                    Removal::Contained(c) => ("contained", None, Some(c.containment())),
+                };
                 LogLine::RemovedParagraph {
                     path,
                     doc: &at.doc,
@@ -548,8 +598,9 @@ impl<'a> LogLine<'a> {
                     start: at.start,
                     end: at.end,
                     text,
-                    kind: removal.duplicate.kind.as_str(),
-                    similarity: removal.duplicate.similarity.as_f64(),
+                    kind,
+                    similarity,
+                    containment,
                     kept: KeptOut {
                         path: &kept.path,
                         doc: &kept.doc,

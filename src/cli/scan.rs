@@ -57,13 +57,7 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         ..Extras::default()
     };
     let mut report = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
-    if let Some(t) = &args.containment {
-        let threshold: neardup::Threshold = t.parse()?;
-        let settings = neardup::containment::find::Settings {
-            threshold: (threshold.numerator(), threshold.denominator()),
-            min_words: args.containment_words,
-            ..Default::default()
-        };
+    if let Some(settings) = super::shared::containment_settings(&args.containment, false)? {
         report.contained = neardup::containment::find::find(
             &inputs,
             &shared.config,

@@ -175,3 +175,23 @@ pub fn finish_report(
         print_timings(report);
     }
 }
+
+/// The containment search `args` ask for (`--containment[=T]`), or, with
+/// `force` (clean's `--remove contained`), at the default threshold when
+/// none is given; `None` when it is off.
+pub fn containment_settings(
+    args: &super::args::ContainmentArgs,
+    force: bool,
+) -> anyhow::Result<Option<neardup::containment::find::Settings>> {
+    let threshold = match (&args.threshold, force) {
+        (Some(t), _) => t.as_str(),
+        (None, true) => "0.8",
+        (None, false) => return Ok(None),
+    };
+    let threshold: neardup::Threshold = threshold.parse()?;
+    Ok(Some(neardup::containment::find::Settings {
+        threshold: (threshold.numerator(), threshold.denominator()),
+        min_words: args.words,
+        ..Default::default()
+    }))
+}

@@ -53,7 +53,7 @@ pub(super) fn rewrite(
         if outcome.emptied {
             stats.emptied += 1;
             if options.drop_empty {
-                let doc = list[0].1.duplicate.member.location.doc.clone();
+                let doc = list[0].1.location().doc.clone();
                 log(Event::Dropped {
                     doc: &doc,
                     line: line_no,

@@ -39,15 +39,47 @@ use crate::corpus::compress::{self, Encoder};
 use crate::corpus::{Format, Input, JsonlFields};
 use crate::id::InputId;
 use crate::paragraph::ParagraphMode;
-use crate::report::{Duplicate, Member, Report};
+use crate::report::{Contained, Duplicate, Location, Member, Report};
 
-/// A paragraph to remove and the kept paragraph it repeats.
+/// A paragraph to remove, and why.
 #[derive(Clone, Copy, Debug)]
-pub struct Removal<'r> {
-    /// The duplicate paragraph.
-    pub duplicate: &'r Duplicate,
-    /// The first occurrence, which stays.
-    pub kept: &'r Member,
+pub enum Removal<'r> {
+    /// A near-duplicate of a kept paragraph.
+    Duplicate {
+        /// The duplicate paragraph.
+        duplicate: &'r Duplicate,
+        /// The first occurrence, which stays.
+        kept: &'r Member,
+    },
+    /// A paragraph inside a longer kept paragraph, which stays
+    /// ([`Removals::with_contained`]).
+    Contained(&'r Contained),
+}
+
+impl<'r> Removal<'r> {
+    /// Where the removed paragraph is.
+    pub fn location(self) -> &'r Location {
+        match self {
+            Removal::Duplicate { duplicate, .. } => &duplicate.member.location,
+            Removal::Contained(c) => &c.short,
+        }
+    }
+
+    /// The paragraph that stays and holds its words.
+    pub fn kept(self) -> &'r Location {
+        match self {
+            Removal::Duplicate { kept, .. } => &kept.location,
+            Removal::Contained(c) => &c.long,
+        }
+    }
+
+    /// The removed paragraph's snippet, when the report has it.
+    fn snippet(self) -> Option<&'r str> {
+        match self {
+            Removal::Duplicate { duplicate, .. } => Some(&duplicate.member.snippet),
+            Removal::Contained(_) => None,
+        }
+    }
 }
 
 /// The paragraphs to remove from one input: per document (keyed by the
@@ -87,6 +119,7 @@ type InputPlan<'r> = BTreeMap<u64, Vec<(u32, Removal<'r>)>>;
 #[derive(Debug)]
 pub struct Removals<'r> {
     inputs: Vec<InputPlan<'r>>,
+    formats: Vec<Format>,
 }
 
 impl<'r> Removals<'r> {
@@ -103,7 +136,7 @@ impl<'r> Removals<'r> {
                     Format::Text => 0,
                     _ => at.doc_line,
                 };
-                let removal = Removal {
+                let removal = Removal::Duplicate {
                     duplicate,
                     kept: &cluster.kept,
                 };
@@ -115,7 +148,44 @@ impl<'r> Removals<'r> {
                 list.sort_by_key(|&(paragraph, _)| paragraph);
             }
         }
-        Removals { inputs: plans }
+        Removals {
+            inputs: plans,
+            formats: inputs.iter().map(|i| i.format).collect(),
+        }
+    }
+
+    /// Also removes the shorter paragraph of each finding of `contained`
+    /// (once, if it is inside several longer ones: the first finding
+    /// names the one it is removed for). The longer paragraphs stay.
+    pub fn with_contained(mut self, contained: &'r [Contained]) -> Removals<'r> {
+        for c in contained {
+            let at = &c.short;
+            let (Some(plan), Some(&format)) = (
+                self.inputs.get_mut(at.input.index()),
+                self.formats.get(at.input.index()),
+            ) else {
+                continue;
+            };
+            let doc = match format {
+                Format::Text => 0,
+                _ => at.doc_line,
+            };
+            let list = plan.entry(doc).or_default();
+            match list.binary_search_by_key(&at.paragraph, |&(p, _)| p) {
+                Ok(_) => {}
+                Err(i) => list.insert(i, (at.paragraph, Removal::Contained(c))),
+            }
+        }
+        self
+    }
+
+    /// The number of contained paragraphs to remove, over every input.
+    pub fn contained(&self) -> usize {
+        self.inputs
+            .iter()
+            .flat_map(|plan| plan.values().flatten())
+            .filter(|(_, r)| matches!(r, Removal::Contained(_)))
+            .count()
     }
 
     /// The number of paragraphs to remove from input `input`.
@@ -421,12 +491,14 @@ impl<'a, 'r> Checked<'a, 'r> {
         let Some(&(paragraph, removal)) = self.list.next() else {
             return Err(Failure::Done(Error::changed(self.name)));
         };
-        let at = &removal.duplicate.member.location;
+        let at = removal.location();
         let text = String::from_utf8_lossy(cut.text);
         let same = paragraph == cut.paragraph
             && at.line == line
             && (at.start, at.end) == (self.offsets.offset(cut.start), self.offsets.offset(cut.end))
-            && crate::report::snippet(&text) == removal.duplicate.member.snippet;
+            && removal
+                .snippet()
+                .is_none_or(|s| crate::report::snippet(&text) == s);
         if !same {
             return Err(Failure::Done(Error::changed(self.name)));
         }
