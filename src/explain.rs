@@ -13,6 +13,7 @@
 use similar::{Algorithm, DiffTag, capture_diff_slices};
 
 use crate::config::Scope;
+use crate::containment::{self, Containment};
 use crate::corpus::block::DEFAULT_BLOCK_SIZE;
 use crate::corpus::record::documents;
 use crate::corpus::{Format, Input, JsonlFields};
@@ -21,7 +22,7 @@ use crate::lsh::LshParams;
 use crate::minhash::Signature;
 use crate::normalize::{self, Normalizer};
 use crate::paragraph::{ParagraphMode, paragraphs};
-use crate::shingle::ShingleSet;
+use crate::shingle::{ShingleSet, Shingler};
 use crate::{Error, Similarity, Threshold};
 
 /// What one paragraph contributes.
@@ -85,6 +86,24 @@ pub struct Explanation {
     /// Whether the scope keeps the pair from being compared (`--scope
     /// within` and paragraphs of different documents).
     pub out_of_scope: bool,
+    /// How much of the shorter paragraph is inside the longer one (what
+    /// `scan --containment` measures), when both were fingerprinted.
+    pub inside: Option<Inside>,
+}
+
+/// The shorter paragraph of a pair inside the longer one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Inside {
+    /// Whether A is the shorter one (fewer distinct shingles; A when
+    /// equal).
+    pub short_is_a: bool,
+    /// Its shingles that the longer one has, of its shingles.
+    pub containment: Containment,
+    /// The longest run of words they share, as 0-based word positions
+    /// (normalised tokens) in the shorter paragraph ...
+    pub short_words: std::ops::Range<usize>,
+    /// ... and in the longer one (both empty when they share no shingle).
+    pub long_words: std::ops::Range<usize>,
 }
 
 impl Explanation {
@@ -116,17 +135,21 @@ impl Explanation {
     }
 }
 
-/// One paragraph's tokens, shingle set, content hash and signature.
+/// One paragraph's tokens, shingle set, content hash and signature, and
+/// its shingles in text order (for the longest shared run).
 struct Measured {
     tokens: usize,
     fingerprint: Option<(ShingleSet, u64, Signature)>,
+    shingles: Vec<u64>,
 }
 
 fn measure(fp: &Fingerprinter, text: &str) -> Measured {
     let mut scratch = Scratch::default();
     let normalizer = Normalizer::new(fp.config().tokens());
     let tokens = normalizer.tokens(text, &mut normalize::Scratch::default(), |_| {});
+    let mut shingles = Vec::new();
     let fingerprint = fp.fingerprint_with(text, &mut scratch).map(|f| {
+        shingles = f.shingles.to_vec();
         (
             ShingleSet::from_hashes(f.shingles),
             f.content,
@@ -136,6 +159,7 @@ fn measure(fp: &Fingerprinter, text: &str) -> Measured {
     Measured {
         tokens,
         fingerprint,
+        shingles,
     }
 }
 
@@ -201,9 +225,18 @@ pub fn explain_tokens(
         let signature = Signature::from_values(fp.signature_of_set(&set));
         (set, content, signature)
     });
+    let shingles = match fingerprint {
+        Some(_) => {
+            Shingler::new(fp.config().tokens(), fp.config().shingle_size())
+                .set_of_tokens(b_tokens)
+                .0
+        }
+        None => Vec::new(),
+    };
     let mb = Measured {
         tokens: b_tokens.len(),
         fingerprint,
+        shingles,
     };
     compare(fp, &ma, &mb, Vec::new(), same_document)
 }
@@ -223,8 +256,24 @@ fn compare(
     };
     let (mut similarity, mut identical, mut agreeing, mut bands) =
         (Similarity::new(0, 0), false, 0, Vec::new());
+    let mut inside = None;
     if let (Some((sa, ca, ga)), Some((sb, cb, gb))) = (&ma.fingerprint, &mb.fingerprint) {
         similarity = sa.jaccard(sb);
+        // The shorter one (by distinct shingles; A when equal) in the other.
+        let short_is_a = sa.len() <= sb.len();
+        let ((q, q_seq), (p, p_seq)) = if short_is_a {
+            ((sa, &ma.shingles), (sb, &mb.shingles))
+        } else {
+            ((sb, &mb.shingles), (sa, &ma.shingles))
+        };
+        let k = config.shingle_size();
+        let run = containment::longest_shared_run(q_seq, p_seq);
+        inside = Some(Inside {
+            short_is_a,
+            containment: containment::containment(q, p),
+            short_words: run.map_or(0..0, |r| r.words_in_a(k)),
+            long_words: run.map_or(0..0, |r| r.words_in_b(k)),
+        });
         identical = ca == cb;
         agreeing = ga
             .values()
@@ -253,6 +302,7 @@ fn compare(
         lsh,
         threshold: config.threshold(),
         out_of_scope: config.scope() == Scope::Within && !same_document,
+        inside,
     }
 }
 

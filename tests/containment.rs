@@ -361,3 +361,57 @@ fn clean_removes_contained_paragraphs_only_when_asked() {
         assert!(quotes.iter().any(|q| l["text"] == q.as_str()), "{l}");
     }
 }
+
+/// `explain` on a pair of the scan's containment findings gives the same
+/// containment and the same shared run of words, with either paragraph
+/// first.
+#[test]
+fn explain_shows_the_containment_and_span_that_scan_reports() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let mut words = Words(21);
+    let mut q = words.take(36);
+    let before = words.take(17).join(" ");
+    let after = words.take(60).join(" ");
+    write(
+        d,
+        "corpus/long.txt",
+        format!("{before} {} {after}\n", q.join(" ")),
+    );
+    q[33] = "changed".into();
+    write(d, "corpus/short.txt", format!("{}\n", q.join(" ")));
+    let report = scan(d, &["--containment"]);
+    let c = &report["contained"][0];
+    assert_eq!(c["short"]["path"], "corpus/short.txt");
+    let span = |v: &Value| (v[0].as_u64().unwrap(), v[1].as_u64().unwrap());
+    let ((s0, s1), (l0, l1)) = (span(&c["short_words"]), span(&c["long_words"]));
+    let expect_c = format!(
+        "containment         {:.4} = {}/{} of",
+        c["containment"].as_f64().unwrap(),
+        c["shared_shingles"],
+        c["shingles"]
+    );
+    for (a, b, short, long) in [
+        ("corpus/long.txt:1", "corpus/short.txt:1", "B", "A"),
+        ("corpus/short.txt:1", "corpus/long.txt:1", "A", "B"),
+    ] {
+        let out = neardup()
+            .current_dir(d)
+            .args(["explain", a, b, "--color", "never"])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains(&format!("{expect_c} {short}'s shingles are in {long}")),
+            "{text}"
+        );
+        let run = format!(
+            "longest shared run: words {}-{s1} of {} in {short}, {}-{l1} of {} in {long}",
+            s0 + 1,
+            c["short_length"],
+            l0 + 1,
+            c["long_length"]
+        );
+        assert!(text.contains(&run), "{run}\n{text}");
+    }
+}

@@ -378,6 +378,39 @@ fn render(
         s.as_f64(),
         e.lsh.probability(s.as_f64())
     )?;
+    if let Some(inside) = &e.inside {
+        let (short, long) = if inside.short_is_a {
+            (("A", e.a.tokens), ("B", e.b.tokens))
+        } else {
+            (("B", e.b.tokens), ("A", e.a.tokens))
+        };
+        let c = inside.containment;
+        writeln!(
+            out,
+            "containment         {:.4} = {} of {}'s shingles are in {} ({} is the shorter)",
+            c.as_f64(),
+            fraction(c.shared, c.of),
+            short.0,
+            long.0,
+            short.0
+        )?;
+        let run = if inside.short_words.is_empty() {
+            "no run of words shared".to_owned()
+        } else {
+            format!(
+                "longest shared run: words {}-{} of {} in {}, {}-{} of {} in {}",
+                inside.short_words.start + 1,
+                inside.short_words.end,
+                short.1,
+                short.0,
+                inside.long_words.start + 1,
+                inside.long_words.end,
+                long.1,
+                long.0
+            )
+        };
+        writeln!(out, "                    ({run})")?;
+    }
     writeln!(out)?;
     let meets = e.identical || s.meets(e.threshold);
     let verdict = if e.out_of_scope {
