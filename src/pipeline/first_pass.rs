@@ -3,7 +3,9 @@
 //! Per fingerprinted paragraph only its number, content hash and 32-bit
 //! band keys are kept (band keys in [`crate::column::Column`]s); documents
 //! and blocks get a small table each, which is all the second pass needs to
-//! find a paragraph again.
+//! find a paragraph again. A scan that stores its kept paragraphs (an
+//! index add) also writes each paragraph's tokens, keys and place to a
+//! scratch file ([`super::spill`]) instead of holding them.
 
 use super::Context;
 use super::Progress;

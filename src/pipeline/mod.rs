@@ -334,8 +334,9 @@ struct Context<'a> {
     fingerprinter: Fingerprinter,
     allow: allow::Matcher<'a>,
     prior: Option<&'a dyn Prior>,
-    /// Whether kept paragraphs go to a sink: the second pass then reads
-    /// every paragraph and computes what an index stores of it.
+    /// Whether kept paragraphs go to a sink: the first pass then keeps
+    /// every paragraph's tokens, for the scratch file the second pass
+    /// hands the sink from (`spill`).
     collect: bool,
 }
 
