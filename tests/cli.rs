@@ -881,3 +881,46 @@ fn counts_of_one_are_singular() {
         "{out}"
     );
 }
+
+/// `-o` naming an existing named pipe (or `/dev/null`, a terminal) writes
+/// into it: staging the output and renaming it into place would replace
+/// the pipe or the device itself with a regular file.
+#[cfg(unix)]
+#[test]
+fn an_output_that_is_a_pipe_is_written_into_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    write(
+        d,
+        "corpus/a.txt",
+        "a line that repeats in this file\na line that repeats in this file\n",
+    );
+    let pipe = d.join("report.pipe");
+    let made = StdCommand::new("mkfifo").arg(&pipe).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: no mkfifo");
+        return;
+    }
+    let reader = {
+        let pipe = pipe.clone();
+        std::thread::spawn(move || std::fs::read_to_string(&pipe).unwrap())
+    };
+    let out = neardup()
+        .current_dir(d)
+        .args(["scan", "corpus", "--output-format", "json", "-o"])
+        .arg(&pipe)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Checked before waiting for the reader, which would wait forever on
+    // a pipe nobody wrote into.
+    assert!(std::fs::metadata(&pipe).unwrap().file_type().is_fifo());
+    let report: Value = serde_json::from_str(&reader.join().unwrap()).unwrap();
+    assert_eq!(report["summary"]["duplicate_paragraphs"], 1);
+}

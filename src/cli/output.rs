@@ -16,17 +16,39 @@ use super::interrupt;
 
 /// An output file being written under a temporary name in its final
 /// directory; renamed to its final name by [`Staged::commit`], deleted if
-/// dropped before.
+/// dropped before. An output that already exists and is not a regular file
+/// (`/dev/null`, a named pipe, a terminal) is written directly: renaming a
+/// file over it would replace the device or the pipe itself.
 pub struct Staged {
-    temp: tempfile::NamedTempFile,
+    to: To,
     path: PathBuf,
-    /// Deletes the temporary file on an interrupt; dropped after `temp`.
-    _tracked: interrupt::Tracked,
+}
+
+enum To {
+    Temp {
+        temp: tempfile::NamedTempFile,
+        /// Deletes the temporary file on an interrupt; dropped after `temp`.
+        _tracked: interrupt::Tracked,
+    },
+    Special(File),
 }
 
 impl Staged {
     /// Starts writing `path`, whose directory must exist.
     pub fn create(path: &Path) -> anyhow::Result<Staged> {
+        if let Ok(meta) = fs::metadata(path)
+            && !meta.is_file()
+            && !meta.is_dir()
+        {
+            let file = File::options()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("{}: cannot open it for writing", path.display()))?;
+            return Ok(Staged {
+                to: To::Special(file),
+                path: path.to_path_buf(),
+            });
+        }
         let dir = parent(path);
         let name = path.file_name().unwrap_or_default().to_string_lossy();
         let prefix = format!(".{name}.");
@@ -44,25 +66,31 @@ impl Staged {
             )
         })?;
         Ok(Staged {
-            _tracked: interrupt::track(temp.path().to_path_buf()),
-            temp,
+            to: To::Temp {
+                _tracked: interrupt::track(temp.path().to_path_buf()),
+                temp,
+            },
             path: path.to_path_buf(),
         })
     }
 
     pub fn writer(&mut self) -> &mut File {
-        self.temp.as_file_mut()
+        match &mut self.to {
+            To::Temp { temp, .. } => temp.as_file_mut(),
+            To::Special(file) => file,
+        }
     }
 
     /// Flushes to disk and moves the file to its final name.
     pub fn commit(self) -> anyhow::Result<()> {
         let path = self.path;
-        self.temp
-            .as_file()
+        let To::Temp { temp, _tracked } = self.to else {
+            return Ok(());
+        };
+        temp.as_file()
             .sync_all()
             .with_context(|| format!("writing {}", path.display()))?;
-        self.temp
-            .persist(&path)
+        temp.persist(&path)
             .map_err(|e| e.error)
             .with_context(|| format!("writing {}", path.display()))?;
         Ok(())
