@@ -220,12 +220,9 @@ impl Shingler {
     /// assert_eq!((&shingles[..], content), (direct.hashes, direct.content));
     /// ```
     pub fn set_of_tokens(&self, tokens: &[u64]) -> (Vec<u64>, u64) {
-        let bytes: Vec<u8> = tokens.iter().flat_map(|t| t.to_le_bytes()).collect();
-        let mut shingles = Vec::with_capacity(tokens.len());
-        if !tokens.is_empty() {
-            windows(&bytes, self.size.min(tokens.len()), &mut shingles);
-        }
-        (shingles, hash::xxh3(&bytes, CONTENT_SEED))
+        let mut scratch = Scratch::default();
+        let (_, content) = self.shingles_of_tokens(tokens, &mut scratch);
+        (scratch.shingles, content)
     }
 
     /// [`set_of_tokens`](Self::set_of_tokens) into `scratch`: the shingle

@@ -197,40 +197,32 @@ def main(argv: list[str] | None = None) -> int:
     import ray
 
     ray.init(address=args.address, log_to_driver=False)
+    options = dict(
+        shards=args.shards,
+        input_format=args.input_format,
+        text_field=args.text_field,
+        id_field=args.id_field,
+    )
+    try:
+        if args.command == "fingerprint":
+            done = fingerprint(args.paths, args.stage_dir, args.threshold, **options)
+        else:
+            report = scan(args.paths, args.threshold, stage_dir=args.stage_dir, **options)
+    except Exception as e:  # noqa: BLE001 - the message is the point
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if args.command == "fingerprint":
-        try:
-            done = fingerprint(
-                args.paths,
-                args.stage_dir,
-                args.threshold,
-                shards=args.shards,
-                input_format=args.input_format,
-                text_field=args.text_field,
-                id_field=args.id_field,
-            )
-        except Exception as e:  # noqa: BLE001 - the message is the point
-            print(f"error: {e}", file=sys.stderr)
-            return 2
         print(
             f"{done['shards']} shards: {done['inputs']} inputs, {done['printed']} with prints, "
             f"{done['bytes']} bytes of stage files in {args.stage_dir}",
             file=sys.stderr,
         )
         return 0
-    try:
-        report = scan(
-            args.paths,
-            args.threshold,
-            stage_dir=args.stage_dir,
-            shards=args.shards,
-            input_format=args.input_format,
-            text_field=args.text_field,
-            id_field=args.id_field,
-        )
-    except Exception as e:  # noqa: BLE001 - the message is the point
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    if args.output:
+    if args.output and os.path.exists(args.output) and not os.path.isfile(args.output):
+        # A device or a pipe (/dev/null) is written into, never replaced.
+        with open(args.output, "w", encoding="utf-8") as f:
+            f.write(report.to_json())
+    elif args.output:
         tmp = args.output + ".tmp"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(report.to_json())

@@ -99,6 +99,29 @@ def test_the_module_runs_from_a_shell(repo, tmp_path):
     assert (tmp_path / "r.json").read_text() == neardup.scan("data/news").to_json()
 
 
+def test_the_module_writes_into_a_pipe_instead_of_replacing_it(repo, tmp_path):
+    """-o naming a named pipe (or /dev/null) writes into it: a temporary
+    file renamed over it would replace the pipe or the device."""
+    import stat
+    import threading
+
+    pipe = tmp_path / "report.pipe"
+    os.mkfifo(pipe)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(pipe.read_text()), daemon=True)
+    reader.start()
+    out = subprocess.run(
+        [sys.executable, "-m", "neardup.ray", "scan", "data/news", "--shards", "2", "-o", str(pipe)],
+        cwd=repo, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 1, out.stderr
+    # Checked before waiting for the reader, which would wait forever on a
+    # pipe nobody wrote into.
+    assert stat.S_ISFIFO(os.stat(pipe).st_mode)
+    reader.join(timeout=60)
+    assert got == [neardup.scan("data/news").to_json()]
+
+
 def test_a_clean_spread_over_the_cluster_is_the_single_machine_clean(cluster, cli, corpus, tmp_path):
     """The fingerprint stage on Ray, then the command line's clean as the
     last stage: the files of a clean on one machine."""

@@ -66,11 +66,6 @@ fn band_tag(b: usize) -> [u8; 8] {
 /// was).
 pub const SEGMENT_TOKENS: usize = 1 << 23;
 
-/// Segments written at once while the next fills. On 2 cores a second
-/// one bought nothing measurable (an `index create` is CPU-bound by then)
-/// and cost 170 MB more at 1 GB; on more cores it may.
-const WRITING: usize = 1;
-
 /// One paragraph while a segment is built.
 struct Row {
     content: u64,
@@ -101,9 +96,11 @@ pub struct SegmentBuilder<F> {
     string_ids: AHashMap<Arc<str>, u32>,
     last_doc: Option<DocId>,
     files: Vec<(FileInfo, u64)>,
-    /// Segments being written, oldest first, each by a thread of its own
-    /// while the next one fills (at most [`WRITING`] at a time).
-    writing: std::collections::VecDeque<std::thread::JoinHandle<Result<(FileInfo, u64), Error>>>,
+    /// The segment being written by a thread of its own while the next
+    /// one fills (one at a time: on 2 cores a second writer bought nothing
+    /// measurable, `index create` being CPU-bound by then, and cost 170 MB
+    /// more at 1 GB).
+    writing: Option<std::thread::JoinHandle<Result<(FileInfo, u64), Error>>>,
     /// Where the scan writing into it keeps its scratch file.
     spill_dir: Option<std::path::PathBuf>,
 }
@@ -141,7 +138,7 @@ where
             string_ids: AHashMap::new(),
             last_doc: None,
             files: Vec::new(),
-            writing: std::collections::VecDeque::new(),
+            writing: None,
             spill_dir: None,
         }
     }
@@ -161,9 +158,7 @@ where
     /// Writing a file failed.
     pub fn finish(mut self) -> Result<Vec<(FileInfo, u64)>, Error> {
         self.flush()?;
-        while !self.writing.is_empty() {
-            self.join_oldest()?;
-        }
+        self.join()?;
         Ok(std::mem::take(&mut self.files))
     }
 
@@ -177,9 +172,9 @@ where
         id
     }
 
-    /// Waits for the oldest segment being written.
-    fn join_oldest(&mut self) -> Result<(), Error> {
-        if let Some(writing) = self.writing.pop_front() {
+    /// Waits for the segment being written.
+    fn join(&mut self) -> Result<(), Error> {
+        if let Some(writing) = self.writing.take() {
             let done = writing
                 .join()
                 .map_err(|_| Error::index("the thread writing an index segment panicked"))??;
@@ -189,14 +184,12 @@ where
     }
 
     /// Starts writing the held rows as one segment, on a thread of its
-    /// own (once fewer than [`WRITING`] are being written).
+    /// own (after the one before it is written).
     fn flush(&mut self) -> Result<(), Error> {
         if self.held.rows.is_empty() {
             return Ok(());
         }
-        while self.writing.len() >= WRITING {
-            self.join_oldest()?;
-        }
+        self.join()?;
         let file = (self.create)()?;
         let bands = self.held.bands;
         let held = std::mem::replace(
@@ -207,8 +200,7 @@ where
             },
         );
         self.string_ids.clear();
-        self.writing
-            .push_back(std::thread::spawn(move || held.write(file)));
+        self.writing = Some(std::thread::spawn(move || held.write(file)));
         Ok(())
     }
 }
@@ -218,7 +210,7 @@ impl<F> Drop for SegmentBuilder<F> {
     /// that no thread writes into the index after the writer's lock is
     /// gone.
     fn drop(&mut self) {
-        for writing in self.writing.drain(..) {
+        if let Some(writing) = self.writing.take() {
             let _ = writing.join();
         }
     }

@@ -88,9 +88,10 @@ pub trait KeptSink: Send {
     /// Storing it failed; the scan stops and returns the error.
     fn kept(&mut self, paragraph: KeptParagraph<'_>) -> Result<(), Error>;
 
-    /// A directory for the scan's scratch file (every paragraph's tokens,
-    /// about 1.4 times the text's size, written once and read once), on the
-    /// disk the sink writes to; `None` keeps it in memory.
+    /// A directory for the scan's scratch file (every paragraph's tokens
+    /// and band keys, about 1.7 times the text's size for news prose,
+    /// written once and read once), on the disk the sink writes to; `None`
+    /// keeps it in memory.
     fn spill_dir(&self) -> Option<&std::path::Path> {
         None
     }

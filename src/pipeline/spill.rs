@@ -141,8 +141,9 @@ impl SpillWriter {
             Out::File { out, .. } => out,
         };
         out.write_all(&header)?;
-        let keys: Vec<u8> = keys.flat_map(u32::to_le_bytes).collect();
-        out.write_all(&keys)?;
+        for key in keys {
+            out.write_all(&key.to_le_bytes())?;
+        }
         // Written in pieces: a long paragraph's bytes are not copied whole.
         let mut buf = [0u8; 8 * 512];
         for piece in tokens.chunks(512) {
@@ -215,13 +216,12 @@ impl SpillReader {
         let u32_at = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
         let u64_at = |i: usize| u64::from_le_bytes(header[i..i + 8].try_into().expect("8 bytes"));
         let n = u32_at(0) as usize;
-        let mut raw = vec![0u8; u32_at(12) as usize * 4];
-        self.input.read_exact(&mut raw)?;
         keys.clear();
-        keys.extend(
-            raw.chunks_exact(4)
-                .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
-        );
+        for _ in 0..u32_at(12) {
+            let mut key = [0u8; 4];
+            self.input.read_exact(&mut key)?;
+            keys.push(u32::from_le_bytes(key));
+        }
         tokens.clear();
         let mut buf = [0u8; 8 * 512];
         let mut left = n;
