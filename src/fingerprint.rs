@@ -142,12 +142,28 @@ impl Fingerprinter {
         text: &str,
         scratch: &'s mut Scratch,
     ) -> Option<FingerprintRef<'s>> {
+        self.fingerprint_observed(text, scratch, |_| {})
+    }
+
+    /// [`fingerprint_streamed`](Self::fingerprint_streamed), handing
+    /// `observe` every piece of the paragraph's shingle hashes as they are
+    /// made, in text order (the pieces together are the whole sequence;
+    /// also for a paragraph below `min_words`): how the batch driver
+    /// winnows paragraphs for containment in the same pass.
+    pub fn fingerprint_observed<'s>(
+        &self,
+        text: &str,
+        scratch: &'s mut Scratch,
+        mut observe: impl FnMut(&[u64]),
+    ) -> Option<FingerprintRef<'s>> {
         let Scratch { shingle, signature } = scratch;
         signature.clear();
         signature.resize(self.minhasher.num_perm(), u32::MAX);
         let last = self.shingler.shingle_chunks(text, shingle, |piece| {
+            observe(piece);
             self.minhasher.update(piece, signature)
         });
+        observe(last.hashes);
         if last.words < self.config.min_words() {
             return None;
         }
@@ -230,6 +246,28 @@ impl Fingerprinter {
             ShingleSet::from_vec(all)
         };
         Some((set, last.content))
+    }
+
+    /// The shingle hashes of `text` in text order (repeats included), its
+    /// content hash and its number of tokens, or `None` if it has fewer
+    /// than `min_words` tokens: what containment verifies and locates a
+    /// match with.
+    pub fn shingles_in_order(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+    ) -> Option<(Vec<u64>, u64, usize)> {
+        let mut all = Vec::new();
+        let last = self
+            .shingler
+            .shingle_chunks(text, &mut scratch.shingle, |piece| {
+                all.extend_from_slice(piece)
+            });
+        if last.words < self.config.min_words() {
+            return None;
+        }
+        all.extend_from_slice(last.hashes);
+        Some((all, last.content, last.words))
     }
 
     /// The token hashes of `text` (appended to `tokens`), its exact

@@ -360,6 +360,32 @@ fn clean_removes_contained_paragraphs_only_when_asked() {
         assert!(l["kept"]["doc"].as_str().unwrap().starts_with('a'), "{l}");
         assert!(quotes.iter().any(|q| l["text"] == q.as_str()), "{l}");
     }
+    // The daily run, which also stores the batch's kept paragraphs in an
+    // index (its first pass keeps the tokens), removes the same.
+    write(
+        d,
+        "old.txt",
+        "An unrelated paragraph that an earlier day kept.\n",
+    );
+    let created = neardup()
+        .current_dir(d)
+        .args(["index", "create", "idx.ndx", "old.txt", "-q"])
+        .output()
+        .unwrap();
+    assert!(
+        created.status.success(),
+        "{}",
+        String::from_utf8_lossy(&created.stderr)
+    );
+    let plain = (texts.clone(), std::fs::read(d.join("log.jsonl")).unwrap());
+    let (out, texts, _) = clean(&["--remove", "contained", "--against", "idx.ndx", "--add"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!((texts, std::fs::read(d.join("log.jsonl")).unwrap()), plain);
 }
 
 /// `explain` on a pair of the scan's containment findings gives the same

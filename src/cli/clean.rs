@@ -47,8 +47,17 @@ enum Target {
 }
 
 pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
-    let (shared, config_file) = shared_settings(&mut args, matches)?;
+    let (mut shared, config_file) = shared_settings(&mut args, matches)?;
     set_threads(args.run.threads)?;
+    let remove_contained = args.remove.contains(&RemoveKind::Contained);
+    if args.containment.threshold.is_some() && !remove_contained {
+        anyhow::bail!(
+            "--containment on clean only says how to find what `--remove contained` removes; \
+             add --remove contained (or use `neardup scan --containment` to see the findings)"
+        );
+    }
+    shared.options.containment =
+        super::shared::containment_settings(&args.containment, remove_contained)?;
     // The outputs are never read as input (and an output inside an input
     // directory is refused below); nor is the configuration file.
     let outputs: Vec<&Path> = std::iter::once(args.output.as_path())
@@ -136,25 +145,7 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
         .filter(|d| d.kind() == ErrorKind::Io)
         .filter_map(Error::path)
         .collect();
-    let remove_contained = args.remove.contains(&RemoveKind::Contained);
-    if args.containment.threshold.is_some() && !remove_contained {
-        anyhow::bail!(
-            "--containment on clean only says how to find what `--remove contained` removes; \
-             add --remove contained (or use `neardup scan --containment` to see the findings)"
-        );
-    }
-    let contained = match super::shared::containment_settings(&args.containment, remove_contained)?
-    {
-        Some(settings) => neardup::containment::find::find(
-            &inputs,
-            &shared.config,
-            &shared.options,
-            &settings,
-            report,
-        )?,
-        None => Vec::new(),
-    };
-    let removals = Removals::new(report, &inputs).with_contained(&contained);
+    let removals = Removals::new(report, &inputs).with_contained(&report.contained);
     let options = CleanOptions {
         paragraphs: shared.config.paragraphs(),
         fields: shared.options.fields.clone(),

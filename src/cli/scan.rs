@@ -19,7 +19,8 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
     if args.top.is_some() && args.output_format == OutputFormat::Jsonl {
         anyhow::bail!("--top summarises in text or json; jsonl is one cluster per line");
     }
-    let (shared, config_file) = shared_settings(&mut args, matches)?;
+    let (mut shared, config_file) = shared_settings(&mut args, matches)?;
+    shared.options.containment = super::shared::containment_settings(&args.containment, false)?;
     set_threads(args.run.threads)?;
     // The report is never an input; nor is the configuration file.
     let own: Vec<&std::path::Path> = args
@@ -56,17 +57,7 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         cache: staged.as_ref().map(|s| s as &dyn PrintCache),
         ..Extras::default()
     };
-    let mut report = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
-    if let Some(settings) = super::shared::containment_settings(&args.containment, false)? {
-        report.contained = neardup::containment::find::find(
-            &inputs,
-            &shared.config,
-            &shared.options,
-            &settings,
-            &report,
-        )?;
-    }
-
+    let report = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
     let color = args.output.is_none() && use_color(args.color);
     let renderer: Box<dyn Render> = match (args.output_format, args.top) {
         (OutputFormat::Text, None) => Box::new(Text { color }),

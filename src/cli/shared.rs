@@ -192,6 +192,6 @@ pub fn containment_settings(
     Ok(Some(neardup::containment::find::Settings {
         threshold: (threshold.numerator(), threshold.denominator()),
         min_words: args.words,
-        ..Default::default()
+        cap: args.cap as usize,
     }))
 }

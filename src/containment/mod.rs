@@ -79,35 +79,100 @@ pub fn window_for(shingle_size: usize, words: usize) -> Option<usize> {
 /// once, as `(hash, position)` in position order. A sequence shorter than
 /// the window is one window.
 pub fn winnow(hashes: &[u64], window: usize) -> Vec<(u64, u32)> {
-    let w = window.max(1);
-    let mut out: Vec<(u64, u32)> = Vec::new();
-    if hashes.is_empty() {
-        return out;
-    }
-    // Positions whose hashes ascend strictly from the front: the front is
-    // the current window's rightmost minimum.
-    let mut queue: VecDeque<usize> = VecDeque::new();
-    let last_window_start = hashes.len().saturating_sub(w);
-    for (i, &h) in hashes.iter().enumerate() {
-        while queue.back().is_some_and(|&j| hashes[j] >= h) {
-            queue.pop_back();
-        }
-        queue.push_back(i);
-        if i + 1 >= w || i + 1 == hashes.len() {
-            let start = (i + 1).saturating_sub(w);
-            if start > last_window_start {
-                break;
-            }
-            while queue.front().is_some_and(|&j| j < start) {
-                queue.pop_front();
-            }
-            let m = queue[0];
-            if out.last().is_none_or(|&(_, p)| p as usize != m) {
-                out.push((hashes[m], m as u32));
-            }
-        }
-    }
+    let mut out = Vec::new();
+    let mut w = Winnower::new(window);
+    w.push(hashes, |h, p| out.push((h, p)));
+    w.finish(|h, p| out.push((h, p)));
     out
+}
+
+/// [`winnow`] over a sequence that arrives in pieces: the batch driver
+/// winnows a paragraph's shingles as they are hashed, without holding
+/// them all. Feeding the pieces of a sequence and then calling
+/// [`finish`](Self::finish) selects exactly what [`winnow`] selects from
+/// the whole.
+///
+/// # Example
+///
+/// ```
+/// use neardup::containment::{winnow, Winnower};
+///
+/// let hashes = [9, 4, 7, 4, 8, 1, 6, 5, 3, 2];
+/// let mut w = Winnower::new(3);
+/// let mut picked = Vec::new();
+/// for piece in hashes.chunks(4) {
+///     w.push(piece, |h, p| picked.push((h, p)));
+/// }
+/// w.finish(|h, p| picked.push((h, p)));
+/// assert_eq!(picked, winnow(&hashes, 3));
+/// ```
+#[derive(Clone, Debug)]
+pub struct Winnower {
+    window: usize,
+    /// Positions and hashes ascending strictly from the front: the front is
+    /// the current window's rightmost minimum.
+    queue: VecDeque<(u32, u64)>,
+    /// Hashes seen.
+    seen: u32,
+    /// The position selected last.
+    last: Option<u32>,
+}
+
+impl Winnower {
+    /// A winnower selecting every window of `window` hashes' minimum (a
+    /// window of 0 counts as 1).
+    pub fn new(window: usize) -> Winnower {
+        Winnower {
+            window: window.max(1),
+            queue: VecDeque::new(),
+            seen: 0,
+            last: None,
+        }
+    }
+
+    /// Starts a new sequence.
+    pub fn reset(&mut self) {
+        self.queue.clear();
+        self.seen = 0;
+        self.last = None;
+    }
+
+    /// Takes the next hashes of the sequence, handing each newly selected
+    /// `(hash, position)` to `select`.
+    pub fn push(&mut self, hashes: &[u64], mut select: impl FnMut(u64, u32)) {
+        let w = self.window as u32;
+        for &h in hashes {
+            let i = self.seen;
+            self.seen += 1;
+            while self.queue.back().is_some_and(|&(_, b)| b >= h) {
+                self.queue.pop_back();
+            }
+            self.queue.push_back((i, h));
+            if self.seen >= w {
+                let start = self.seen - w;
+                while self.queue.front().is_some_and(|&(j, _)| j < start) {
+                    self.queue.pop_front();
+                }
+                let (p, m) = self.queue[0];
+                if self.last != Some(p) {
+                    self.last = Some(p);
+                    select(m, p);
+                }
+            }
+        }
+    }
+
+    /// Ends the sequence: one shorter than the window is one window, whose
+    /// minimum is selected now. Ready for a new sequence afterwards.
+    pub fn finish(&mut self, mut select: impl FnMut(u64, u32)) {
+        if self.seen > 0
+            && self.seen < self.window as u32
+            && let Some(&(p, m)) = self.queue.front()
+        {
+            select(m, p);
+        }
+        self.reset();
+    }
 }
 
 /// How much of one shingle set is in another: `shared` of its `of`
@@ -142,6 +207,55 @@ pub fn containment(q: &ShingleSet, p: &ShingleSet) -> Containment {
         shared: q.jaccard(p).intersection,
         of: q.len() as u32,
     }
+}
+
+/// [`containment`], or `None` as soon as more of `q`'s shingles are
+/// missing from `p` than a containment of `numerator / denominator`
+/// allows: most candidate pairs share a sentence or two and fail after a
+/// fraction of the merge.
+///
+/// # Example
+///
+/// ```
+/// use neardup::containment::{containment, containment_at_least};
+/// use neardup::shingle::ShingleSet;
+///
+/// let q = ShingleSet::from_hashes(&[1, 2, 3, 4, 5]);
+/// let p = ShingleSet::from_hashes(&[2, 3, 4, 5, 6, 7]);
+/// assert_eq!(containment_at_least(&q, &p, 8, 10), Some(containment(&q, &p))); // 4 of 5
+/// assert_eq!(containment_at_least(&q, &p, 9, 10), None);
+/// ```
+pub fn containment_at_least(
+    q: &ShingleSet,
+    p: &ShingleSet,
+    numerator: u64,
+    denominator: u64,
+) -> Option<Containment> {
+    let (q, p) = (q.as_slice(), p.as_slice());
+    let of = q.len() as u64;
+    if of == 0 || numerator > denominator {
+        return None;
+    }
+    // The most shingles that may be missing: of - ceil(of * t).
+    let allowed = of - (of * numerator).div_ceil(denominator);
+    let (mut missing, mut j) = (0u64, 0usize);
+    for &h in q {
+        while j < p.len() && p[j] < h {
+            j += 1;
+        }
+        if j < p.len() && p[j] == h {
+            j += 1;
+        } else {
+            missing += 1;
+            if missing > allowed {
+                return None;
+            }
+        }
+    }
+    Some(Containment {
+        shared: (of - missing) as u32,
+        of: of as u32,
+    })
 }
 
 /// A run of consecutive shingles found in two sequences.
@@ -279,6 +393,59 @@ mod tests {
             );
             let r = longest_shared_run(&a, &b).unwrap();
             assert!(r.len as usize >= w, "trial {trial}");
+        }
+    }
+
+    /// Pieces of any size select what the whole sequence does.
+    #[test]
+    fn winnowing_in_pieces_selects_what_the_whole_does() {
+        let mut rng = SplitMix64::new(5);
+        let mut w = Winnower::new(1);
+        for trial in 0..400 {
+            let len = (rng.next_u64() % 80) as usize;
+            let window = 1 + (rng.next_u64() % 24) as usize;
+            let alphabet = if trial % 2 == 0 { 4 } else { u64::MAX };
+            let hashes: Vec<u64> = (0..len).map(|_| rng.next_u64() % alphabet).collect();
+            w = if trial % 3 == 0 {
+                Winnower::new(window)
+            } else {
+                w
+            };
+            w.window = window;
+            let mut picked = Vec::new();
+            let mut rest = &hashes[..];
+            while !rest.is_empty() {
+                let n = 1 + (rng.next_u64() % 9) as usize;
+                let (piece, more) = rest.split_at(n.min(rest.len()));
+                w.push(piece, |h, p| picked.push((h, p)));
+                rest = more;
+            }
+            w.finish(|h, p| picked.push((h, p)));
+            assert_eq!(picked, winnow_naive(&hashes, window), "trial {trial}");
+        }
+    }
+
+    /// The early exit decides as the full count does.
+    #[test]
+    fn containment_at_least_agrees_with_the_count() {
+        let mut rng = SplitMix64::new(3);
+        for _ in 0..2000 {
+            let q: Vec<u64> = (0..rng.next_u64() % 30)
+                .map(|_| rng.next_u64() % 40)
+                .collect();
+            let p: Vec<u64> = (0..rng.next_u64() % 60)
+                .map(|_| rng.next_u64() % 40)
+                .collect();
+            let (q, p) = (ShingleSet::from_hashes(&q), ShingleSet::from_hashes(&p));
+            let den = 1 + rng.next_u64() % 10;
+            let num = rng.next_u64() % (den + 1);
+            let full = containment(&q, &p);
+            let expected = full.at_least(num, den).then_some(full);
+            assert_eq!(
+                containment_at_least(&q, &p, num, den),
+                expected,
+                "{num}/{den}"
+            );
         }
     }
 

@@ -21,6 +21,7 @@ use super::spill::{Place, SpillWriter};
 use crate::Error;
 use crate::ErrorKind;
 use crate::column::Column;
+use crate::containment::Winnower;
 use crate::corpus::Format;
 use crate::corpus::record;
 use crate::fingerprint;
@@ -93,6 +94,10 @@ pub(super) struct FirstPass {
     pub(super) spill: Option<SpillWriter>,
     pub(super) doc_names: Vec<(Arc<str>, Option<Arc<str>>)>,
     pub(super) spill_error: Option<Error>,
+    /// With containment on: the fingerprints winnowing selected from each
+    /// fingerprinted paragraph of at least its `min_words` words, as
+    /// `(fingerprint, slot)` in slot order (`super::contain`).
+    pub(super) winnowed: Vec<(u64, FingerprintId)>,
 }
 
 /// A problem reported once per input ([`Error::is_per_input`]): where its
@@ -180,14 +185,33 @@ pub(super) fn fingerprint_block(
     if ctx.collect {
         out.stored = Some(Box::default());
     }
+    // Containment's fingerprints of the paragraph being fingerprinted.
+    let mut winnower = ctx.winnow.map(|w| Winnower::new(w.window));
+    let mut selected: Vec<u64> = Vec::new();
     let mut fingerprint = |out: &mut Fingerprinted, text: &str, place: Place| {
-        let fp = match out.stored.as_deref_mut() {
+        selected.clear();
+        let fp = match (out.stored.as_deref_mut(), winnower.as_mut()) {
             // The tokens are kept for the index: it stores them.
-            Some(stored) => {
-                ctx.fingerprinter
-                    .fingerprint_keeping_tokens(text, scratch, &mut stored.tokens)
+            (Some(stored), _) => {
+                let fp =
+                    ctx.fingerprinter
+                        .fingerprint_keeping_tokens(text, scratch, &mut stored.tokens);
+                if let (Some(fp), Some(w)) = (&fp, winnower.as_mut()) {
+                    w.push(fp.shingles, |h, _| selected.push(h));
+                    w.finish(|h, _| selected.push(h));
+                }
+                fp
             }
-            None => ctx.fingerprinter.fingerprint_streamed(text, scratch),
+            (None, Some(w)) => {
+                let fp = ctx
+                    .fingerprinter
+                    .fingerprint_observed(text, scratch, |piece| {
+                        w.push(piece, |h, _| selected.push(h));
+                    });
+                w.finish(|h, _| selected.push(h));
+                fp
+            }
+            (None, None) => ctx.fingerprinter.fingerprint_streamed(text, scratch),
         };
         if let Some(fp) = fp.filter(|fp| {
             let allowed = ctx.allow.allows(text, fp.content);
@@ -198,6 +222,14 @@ pub(super) fn fingerprint_block(
             out.content.push(fp.content);
             for (band, key) in ctx.fingerprinter.band_keys(fp.signature).enumerate() {
                 out.keys[band].push(key as u32);
+            }
+            if let Some(w) = ctx.winnow {
+                if fp.words >= w.min_words {
+                    selected.sort_unstable();
+                    selected.dedup();
+                    out.winnowed.extend_from_slice(&selected);
+                }
+                out.winnow_ends.push(out.winnowed.len() as u32);
             }
             if let Some(stored) = out.stored.as_deref_mut() {
                 stored.ends.push(stored.tokens.len());
@@ -503,6 +535,13 @@ pub(super) fn add_block(
         index.first_checked = Some(FingerprintId::new(index.slots));
     }
     if n > 0 {
+        let mut from = 0;
+        for (i, &end) in block.winnow_ends.iter().enumerate() {
+            let slot = FingerprintId::new(index.slots + i as u32);
+            let selected = &block.winnowed[from as usize..end as usize];
+            index.winnowed.extend(selected.iter().map(|&h| (h, slot)));
+            from = end;
+        }
         let para: Vec<ParagraphId> = block.local.iter().map(|&l| first_para + l).collect();
         index.chunks.push((para, block.content));
         if index.keys.is_empty() {

@@ -30,6 +30,7 @@ use std::io;
 use std::sync::Arc;
 
 use crate::allow::{self, Allowlist};
+use crate::containment;
 use crate::corpus::block::{Block, DEFAULT_BLOCK_SIZE};
 use crate::corpus::{Format, Input, JsonlFields};
 use crate::fingerprint::Fingerprinter;
@@ -38,6 +39,7 @@ use crate::{Config, Error};
 use print::PrintCache;
 use prior::{KeptSink, Prefix, Prior};
 
+mod contain;
 mod first_pass;
 mod flow;
 mod group;
@@ -81,6 +83,10 @@ pub struct ScanOptions {
     ///
     /// [`Member::text`]: crate::report::Member::text
     pub full_text: bool,
+    /// Also find kept paragraphs inside other kept paragraphs
+    /// ([`Report::contained`]; [`containment`](crate::containment)). Off
+    /// (`None`) by default.
+    pub containment: Option<containment::find::Settings>,
 }
 
 impl Default for ScanOptions {
@@ -91,6 +97,7 @@ impl Default for ScanOptions {
             allowlist: Allowlist::default(),
             reference: 0,
             full_text: false,
+            containment: None,
         }
     }
 }
@@ -221,6 +228,7 @@ pub fn fingerprint_only(
     progress: &dyn Progress,
     cache: &dyn PrintCache,
 ) -> Result<Vec<Error>, Error> {
+    contain::check(config, options)?;
     let ctx = Context::new(inputs, config, options, None, false);
     let first = fingerprint_pass(&ctx, progress, Some(cache), None)?;
     Ok(first.diagnostics.into_iter().map(|(_, e)| e).collect())
@@ -265,6 +273,7 @@ pub fn scan_with(
             "a scan against an index compares across documents: --scope within does not apply",
         ));
     }
+    contain::check(config, options)?;
     let collect = kept.is_some();
     let ctx = Context::new(inputs, config, options, prior, collect);
     let mut clock = Stopwatch::new();
@@ -296,9 +305,24 @@ pub fn scan_with(
             )));
         }
     }
+    let (batch, checked) = (plan.batch, plan.checked);
     drop((plan, prefix));
     clock.lap("verify");
+    let contained = match &options.containment {
+        Some(settings) => {
+            let found = contain::contain_pass(
+                &ctx, &mut index, &verified, batch, checked, settings, progress,
+            )?;
+            clock.lap("containment");
+            Some(found)
+        }
+        None => None,
+    };
     let mut report = build_report(&ctx, index, verified);
+    if let Some((contained, diagnostics)) = contained {
+        report.contained = contained;
+        report.diagnostics.extend(diagnostics);
+    }
     clock.lap("report");
     report.timings = clock.laps;
     Ok(report)
@@ -338,6 +362,8 @@ struct Context<'a> {
     /// every paragraph's tokens, for the scratch file the second pass
     /// hands the sink from (`spill`).
     collect: bool,
+    /// With containment on: how the first pass winnows paragraphs.
+    winnow: Option<contain::Winnowing>,
 }
 
 impl<'a> Context<'a> {
@@ -358,6 +384,9 @@ impl<'a> Context<'a> {
             fingerprinter,
             prior,
             collect,
+            winnow: options
+                .containment
+                .and_then(|c| contain::Winnowing::new(config, &c)),
         }
     }
 
@@ -601,6 +630,54 @@ mod tests {
         assert_eq!(opened(), [2, 1, 1]);
         let expected = scan(&inputs, &other, &options, &Silent).unwrap();
         assert_eq!(third.summary, expected.summary);
+    }
+
+    /// Containment's fingerprints live in the prints: a scan from prints
+    /// finds what a scan from the text does, and prints made without
+    /// containment are not taken for a scan with it.
+    #[test]
+    fn containment_from_prints_is_containment_from_text() {
+        let words = |from: usize, n: usize| -> String {
+            (from..from + n)
+                .map(|i| format!("w{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let quote = words(1000, 30);
+        let long = format!("{} {quote} {}", words(0, 20), words(2000, 20));
+        let text = format!("{long}\n{}\n{quote}\n{}\n", words(3000, 40), words(4000, 8));
+        let inputs = [Input::new(MemorySource::new("a.txt", text), Format::Text)];
+        let config = Config::default();
+        let plain = ScanOptions::default();
+        let containing = ScanOptions {
+            containment: Some(containment::find::Settings::default()),
+            ..ScanOptions::default()
+        };
+        let expected = scan(&inputs, &config, &containing, &Silent).unwrap();
+        assert_eq!(expected.contained.len(), 1);
+        assert_eq!(
+            (
+                expected.contained[0].short.line,
+                expected.contained[0].long.line
+            ),
+            (3, 1)
+        );
+        let cache = Prints::default();
+        scan_with_cache(&inputs, &config, &plain, &Silent, &cache).unwrap();
+        for _ in 0..2 {
+            let r = scan_with_cache(&inputs, &config, &containing, &Silent, &cache).unwrap();
+            assert_eq!(r.contained, expected.contained);
+        }
+        // Too few words for one shingle: refused, not silently empty.
+        let short = ScanOptions {
+            containment: Some(containment::find::Settings {
+                min_words: 4,
+                ..containment::find::Settings::default()
+            }),
+            ..ScanOptions::default()
+        };
+        let e = scan(&inputs, &config, &short, &Silent).unwrap_err();
+        assert!(e.to_string().contains("at least 5 words"), "{e}");
     }
 
     /// An input that reads differently the second time is reported, not

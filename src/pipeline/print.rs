@@ -35,7 +35,11 @@ use crate::{Error, allow::Allowlist};
 /// that cannot be ids (null, arrays, ...) now has warnings and so no print,
 /// and a record with a number id beyond `f64` (`1E400`) is read rather than
 /// refused; a version-1 print of such an input would hide the warnings.
-pub const PRINT_VERSION: u32 = 2;
+///
+/// 3: with containment on, each block also holds the fingerprints
+/// winnowing selected per paragraph (the key then holds containment's
+/// window and `min_words`).
+pub const PRINT_VERSION: u32 = 3;
 
 const MAGIC: &[u8; 8] = b"NDPRINT\0";
 
@@ -80,6 +84,13 @@ pub(crate) struct Fingerprinted {
     /// Invalid UTF-8: the first line (record) where it was found and how
     /// many lines (records) had it. A block with any is never stored.
     pub(crate) invalid_utf8: Option<(u64, u64)>,
+    /// With containment on, the fingerprints winnowing selected, per
+    /// fingerprinted paragraph: those of the `i`-th are
+    /// `winnowed[winnow_ends[i - 1]..winnow_ends[i]]`, sorted and distinct
+    /// (none for a paragraph below containment's `min_words`). Both empty
+    /// with containment off.
+    pub(crate) winnowed: Vec<u64>,
+    pub(crate) winnow_ends: Vec<u32>,
     /// What an index stores of each fingerprinted paragraph, when the scan
     /// stores its kept paragraphs (never in a print).
     pub(crate) stored: Option<Box<super::spill::Stored>>,
@@ -121,6 +132,15 @@ pub fn settings_key(config: &Config, options: &ScanOptions, format: Format) -> u
         b.extend_from_slice(text.as_bytes());
     }
     num(&mut b, allowlist_key(&options.allowlist));
+    // Containment's threshold and cap only act after the first pass.
+    match options.containment {
+        Some(c) => {
+            let window = crate::containment::window_for(config.shingle_size(), c.min_words);
+            num(&mut b, window.unwrap_or(0) as u64);
+            num(&mut b, c.min_words as u64);
+        }
+        None => num(&mut b, 0),
+    }
     xxh3(&b, 0)
 }
 
@@ -160,6 +180,11 @@ pub(crate) fn encode_block(out: &mut Vec<u8>, b: &Fingerprinted) {
     out.extend_from_slice(&(b.keys.len() as u32).to_le_bytes());
     for band in &b.keys {
         u32s(out, band);
+    }
+    out.extend_from_slice(&(b.winnow_ends.len() as u32).to_le_bytes());
+    u32s(out, &b.winnow_ends);
+    for h in &b.winnowed {
+        out.extend_from_slice(&h.to_le_bytes());
     }
 }
 
@@ -258,6 +283,13 @@ pub(crate) fn decode(
         let keys = (0..n_bands)
             .map(|_| r.u32s(n))
             .collect::<Option<Vec<_>>>()?;
+        let n_ends = r.u32()? as usize;
+        let winnow_ends = r.u32s(n_ends)?;
+        let ends_ascending = winnow_ends.windows(2).all(|w| w[0] <= w[1]);
+        if (n_ends != 0 && n_ends != n) || !ends_ascending {
+            return None;
+        }
+        let winnowed = r.u64s(winnow_ends.last().copied().unwrap_or(0) as usize)?;
         blocks.push(Fingerprinted {
             input,
             index,
@@ -268,6 +300,8 @@ pub(crate) fn decode(
             local,
             content,
             keys,
+            winnowed,
+            winnow_ends,
             diagnostics: Vec::new(),
             invalid_utf8: None,
             stored: None,
@@ -291,6 +325,8 @@ mod tests {
             local: vec![0, 2],
             content: vec![11, 22],
             keys: vec![vec![1, 2], vec![3, 4]],
+            winnowed: vec![5, 9, 7],
+            winnow_ends: vec![2, 3],
             diagnostics: Vec::new(),
             invalid_utf8: None,
             stored: None,
@@ -312,6 +348,10 @@ mod tests {
         assert_eq!(b.records, [(1, 2), (2, 1)]);
         assert_eq!((&b.local[..], &b.content[..]), (&[0, 2][..], &[11, 22][..]));
         assert_eq!(b.keys, [vec![1, 2], vec![3, 4]]);
+        assert_eq!(
+            (&b.winnowed[..], &b.winnow_ends[..]),
+            (&[5, 9, 7][..], &[2, 3][..])
+        );
     }
 
     #[test]
@@ -339,12 +379,12 @@ mod tests {
     }
 
     #[test]
-    fn prints_of_version_1_are_refused() {
+    fn prints_of_older_versions_are_refused() {
         // Intact but older: such a print may hide warnings (see
         // `PRINT_VERSION`).
         let mut old = print(7);
         old.truncate(old.len() - 8);
-        old[8..12].copy_from_slice(&1u32.to_le_bytes());
+        old[8..12].copy_from_slice(&2u32.to_le_bytes());
         let sum = xxh3(&old, 0);
         old.extend_from_slice(&sum.to_le_bytes());
         assert!(decode(&old, 7, 2, InputId::new(0)).is_none());
@@ -379,5 +419,24 @@ mod tests {
             ..ScanOptions::default()
         };
         assert_ne!(base, key(&Config::default(), &allowing, Format::Text));
+        // Containment's fingerprints are in the print; its threshold is not.
+        let containing = |min_words, threshold| ScanOptions {
+            containment: Some(crate::containment::find::Settings {
+                min_words,
+                threshold,
+                ..Default::default()
+            }),
+            ..ScanOptions::default()
+        };
+        let on = key(&Config::default(), &containing(25, (8, 10)), Format::Text);
+        assert_ne!(base, on);
+        assert_eq!(
+            on,
+            key(&Config::default(), &containing(25, (9, 10)), Format::Text)
+        );
+        assert_ne!(
+            on,
+            key(&Config::default(), &containing(30, (8, 10)), Format::Text)
+        );
     }
 }

@@ -36,6 +36,10 @@ use std::sync::Arc;
 pub(super) struct Found {
     pub(super) slot: FingerprintId,
     pub(super) set: ShingleSet,
+    /// When [`Needed::sequences`]: its shingles in text order, and its
+    /// number of tokens.
+    pub(super) sequence: Vec<u64>,
+    pub(super) words: usize,
     pub(super) member: Member,
 }
 
@@ -55,15 +59,28 @@ pub(super) struct Needed<'a> {
     pub(super) slots: &'a [FingerprintId],
     pub(super) blocks: AHashSet<(InputId, BlockId)>,
     pub(super) last_block: AHashMap<InputId, BlockId>,
+    /// Whether each paragraph's shingles are wanted in text order
+    /// ([`Found::sequence`]) rather than as a set.
+    pub(super) sequences: bool,
 }
 
 impl<'a> Needed<'a> {
     pub(super) fn new(index: &'a FirstPass, plan: &'a Plan) -> Needed<'a> {
         // The prior's slots come first and are not read from the inputs.
         let slots = &plan.needed[plan.needed.partition_point(|&s| s < plan.batch)..];
+        Needed::of(index, plan.batch, slots)
+    }
+
+    /// The paragraphs of `slots` (ascending, none before `batch`, the
+    /// first slot of the inputs).
+    pub(super) fn of(
+        index: &'a FirstPass,
+        batch: FingerprintId,
+        slots: &'a [FingerprintId],
+    ) -> Needed<'a> {
         let paras: Vec<ParagraphId> = slots
             .iter()
-            .map(|&s| index.fp_para[(s - plan.batch) as usize])
+            .map(|&s| index.fp_para[(s - batch) as usize])
             .collect();
         // Blocks holding paragraphs cover disjoint ranges; find each needed
         // paragraph's block by the range's start.
@@ -88,6 +105,7 @@ impl<'a> Needed<'a> {
             slots,
             blocks,
             last_block,
+            sequences: false,
         }
     }
 
@@ -137,13 +155,25 @@ pub(super) fn reread_block(
                      line: u64,
                      offset: u64| {
         let text = String::from_utf8_lossy(p.text);
-        let Some((set, content)) = ctx.fingerprinter.shingle_set_with(&text, scratch) else {
-            return;
+        let (set, sequence, words, content) = if needed.sequences {
+            let Some((sequence, content, words)) =
+                ctx.fingerprinter.shingles_in_order(&text, scratch)
+            else {
+                return;
+            };
+            (ShingleSet::from_hashes(&sequence), sequence, words, content)
+        } else {
+            let Some((set, content)) = ctx.fingerprinter.shingle_set_with(&text, scratch) else {
+                return;
+            };
+            (set, Vec::new(), 0, content)
         };
         let d = &index.docs[doc_index];
         out.found.push(Found {
             slot,
             set,
+            sequence,
+            words,
             member: Member {
                 location: Location {
                     path: path.clone(),
