@@ -1900,3 +1900,133 @@ fn top_counts_the_repeats_of_each_kept_paragraph() {
         .code(2)
         .stderr(predicate::str::contains("--top summarises the text output"));
 }
+
+// ---- containment ----------------------------------------------------------
+
+/// A quote of 31 words, alone in `quote.txt` and inside a longer paragraph
+/// of `article.txt`; `other.txt` has neither.
+fn quoted() -> Corpus {
+    let quote = "the council said on Friday that the water in the northern district was \
+                 safe to drink again after six days of tests at twelve sampling points \
+                 across the town and harbour";
+    let c = Corpus::new();
+    c.write(
+        "corpus/article.txt",
+        format!(
+            "Boil notice lifted\nResidents were relieved when {quote}, a spokeswoman \
+             confirmed in a statement that also thanked the volunteers who handed out \
+             bottled water.\n"
+        ),
+    );
+    c.write("corpus/quote.txt", format!("{quote}\n"));
+    c.write("corpus/other.txt", C);
+    c
+}
+
+/// `check --containment` gates on paragraphs inside longer ones with a
+/// limit of its own, in every format, from the flags or the file, and with
+/// `--changed` only on pairs involving a changed file.
+#[test]
+fn containment_is_gated_on_its_own_limit_in_every_format() {
+    let c = quoted();
+    // Off by default: nothing to find, and no containment in the output.
+    let v = c.json(&["corpus"], 0);
+    assert!(v.get("contained").is_none() && v["limits"].get("max_contained").is_none());
+    let v = c.json(&["corpus", "--containment"], 1);
+    assert_eq!(v["summary"]["contained"], 1);
+    assert_eq!(v["summary"]["duplicate_paragraphs"], 0);
+    assert_eq!(v["limits"]["max_contained"], 0);
+    let found = &v["contained"][0];
+    assert_eq!(found["short"]["path"], "corpus/quote.txt");
+    assert_eq!(found["long"]["path"], "corpus/article.txt");
+    assert_eq!(
+        (
+            found["short"]["line"].as_u64(),
+            found["long"]["line"].as_u64()
+        ),
+        (Some(1), Some(2))
+    );
+    assert_eq!(found["containment"], 1.0);
+    assert_eq!(
+        v["violations"][0],
+        "1 paragraph inside longer ones (--max-contained 0 allows none)"
+    );
+    // Its own limit: the duplicates' limits do not lift it, and it passes
+    // when the findings are within it.
+    c.json(
+        &["corpus", "--containment", "--max-duplicate-ratio", "0.5"],
+        1,
+    );
+    let text = c.stdout(&["corpus", "--containment", "--max-contained", "1"], 0);
+    assert!(
+        text.contains("corpus/quote.txt:1 is inside corpus/article.txt:2 (containment 1.00"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "neardup check passed: no duplicates; 1 paragraph inside longer ones within the limits"
+        ),
+        "{text}"
+    );
+    c.check(&["corpus", "--max-contained", "1"])
+        .code(2)
+        .stderr(predicate::str::contains("add --containment"));
+    // The formats for tools.
+    let github = c.stdout(&["corpus", "--containment", "--output-format", "github"], 1);
+    assert!(github.starts_with(
+        "::error file=corpus/quote.txt,line=1,endLine=1,title=Paragraph inside a longer one::corpus/quote.txt:1 is inside corpus/article.txt:2"
+    ), "{github}");
+    let sarif: Value = serde_json::from_str(
+        &c.stdout(&["corpus", "--containment", "--output-format", "sarif"], 1),
+    )
+    .unwrap();
+    validate_sarif(&sarif);
+    let run = &sarif["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0]["ruleId"], "contained");
+    let rule = results[0]["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(run["tool"]["driver"]["rules"][rule]["id"], "contained");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        "corpus/quote.txt"
+    );
+    assert_eq!(
+        results[0]["relatedLocations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    let junit = c.stdout(&["corpus", "--containment", "--output-format", "junit"], 1);
+    assert!(junit.contains(r#"failures="1""#), "{junit}");
+    assert!(
+        junit.contains(
+            r#"<testcase name="corpus/quote.txt" classname="neardup.check">
+      <failure message="corpus/quote.txt:1 is inside corpus/article.txt:2"#
+        ),
+        "{junit}"
+    );
+    // From the configuration file.
+    c.write("neardup.toml", "containment = 0.8\nmax-contained = 1\n");
+    c.json(&["corpus"], 0);
+    c.write(
+        "neardup.toml",
+        "containment = \"0.8\"\ncontainment-words = 40\n",
+    );
+    assert_eq!(
+        c.json(&["corpus"], 0)["summary"]["contained"],
+        0,
+        "a 31-word quote is below 40 words"
+    );
+    std::fs::remove_file(c.path("neardup.toml")).unwrap();
+    // Changed files: a pair with a changed file counts, a pair of two
+    // unchanged ones is not looked at.
+    let v = c.json(
+        &["corpus", "--containment", "--changed", "corpus/article.txt"],
+        1,
+    );
+    assert_eq!(v["summary"]["contained"], 1);
+    let v = c.json(
+        &["corpus", "--containment", "--changed", "corpus/other.txt"],
+        0,
+    );
+    assert_eq!(v["summary"]["contained"], 0);
+}

@@ -189,6 +189,12 @@ pub fn containment_settings(
         (None, false) => return Ok(None),
     };
     let threshold: neardup::Threshold = threshold.parse()?;
+    if args.cap < 2 {
+        anyhow::bail!(
+            "the containment cap is at least 2 (paragraphs sharing a fingerprint), not {}",
+            args.cap
+        );
+    }
     Ok(Some(neardup::containment::find::Settings {
         threshold: (threshold.numerator(), threshold.denominator()),
         min_words: args.words,

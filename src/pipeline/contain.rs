@@ -151,6 +151,7 @@ pub(super) fn contain_pass(
                 short_words: found.short_words,
                 long_words: found.long_words,
                 words: (short.words, long.words),
+                content: (short.member.content, long.member.content),
             };
             Some((short.slot, long.slot, c))
         })

@@ -222,7 +222,10 @@ impl<'a> PlaceOut<'a> {
 }
 
 impl<'a> ContainedOut<'a> {
-    fn new(c: &'a crate::report::Contained) -> ContainedOut<'a> {
+    /// A containment finding as `scan --output-format json` writes it (an
+    /// object of its `contained` list), for other outputs that list
+    /// findings (`check --output-format json`).
+    pub fn new(c: &'a crate::report::Contained) -> ContainedOut<'a> {
         ContainedOut {
             short: PlaceOut::new(&c.short),
             long: PlaceOut::new(&c.long),
@@ -237,8 +240,9 @@ impl<'a> ContainedOut<'a> {
     }
 }
 
+/// The JSON form of a [`Contained`](crate::report::Contained).
 #[derive(Serialize)]
-struct ContainedOut<'a> {
+pub struct ContainedOut<'a> {
     short: PlaceOut<'a>,
     long: PlaceOut<'a>,
     containment: f64,

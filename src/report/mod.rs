@@ -59,6 +59,9 @@ pub struct Contained {
     pub long_words: std::ops::Range<usize>,
     /// The words of the shorter and the longer paragraph.
     pub words: (usize, usize),
+    /// The content hashes of the shorter and the longer paragraph (as
+    /// [`Member::content`]): what identifies the finding when lines move.
+    pub content: (u64, u64),
 }
 
 impl Contained {

@@ -259,6 +259,32 @@ fn place_of(l: &crate::report::Location) -> String {
     })
 }
 
+/// A containment finding in one line, as the text output writes it
+/// without colour: `a.txt:3 is inside b.txt:7 (containment 1.00: words
+/// 1-31 of 31 match words 18-48 of 142)`.
+pub fn inside(c: &crate::report::Contained) -> String {
+    format!(
+        "{} is inside {} {}",
+        place_of(&c.short),
+        place_of(&c.long),
+        match_of(c)
+    )
+}
+
+/// `(containment 1.00: words 1-31 of 31 match words 18-48 of 142)`.
+fn match_of(c: &crate::report::Contained) -> String {
+    format!(
+        "(containment {:.2}: words {}-{} of {} match words {}-{} of {})",
+        c.containment(),
+        c.short_words.start + 1,
+        c.short_words.end,
+        c.words.0,
+        c.long_words.start + 1,
+        c.long_words.end,
+        c.words.1
+    )
+}
+
 impl Text {
     /// Writes the paragraphs found inside longer ones (containment), one
     /// line each, then their count.
@@ -274,16 +300,7 @@ impl Text {
                 "{} is inside {} {}",
                 style.place(&place_of(&c.short)),
                 place_of(&c.long),
-                style.dim(&format!(
-                    "(containment {:.2}: words {}-{} of {} match words {}-{} of {})",
-                    c.containment(),
-                    c.short_words.start + 1,
-                    c.short_words.end,
-                    c.words.0,
-                    c.long_words.start + 1,
-                    c.long_words.end,
-                    c.words.1
-                )),
+                style.dim(&match_of(c)),
             )?;
         }
         writeln!(

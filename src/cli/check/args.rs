@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::cli::args::{ColorChoice, DetectArgs, InputArgs, RunArgs, SelectArgs};
+use crate::cli::args::{ColorChoice, ContainmentArgs, DetectArgs, InputArgs, RunArgs, SelectArgs};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -34,6 +34,15 @@ pub struct CheckArgs {
     /// counts (after the baseline).
     #[arg(long, value_name = "N", help_heading = "Limits")]
     pub max_clusters: Option<u64>,
+
+    /// Fail when more than N paragraphs are inside longer ones (with
+    /// --containment) [default: 0].
+    ///
+    /// Counts the containment findings (`--containment`) whose shorter or
+    /// longer paragraph is in a checked file. Near-duplicates have their
+    /// own limits; giving those does not lift this one.
+    #[arg(long, value_name = "N", help_heading = "Limits")]
+    pub max_contained: Option<u64>,
 
     /// Exit 0 even when a limit is exceeded.
     ///
@@ -108,6 +117,9 @@ pub struct CheckArgs {
     /// platform's cache step. Delete it at any time.
     #[arg(long, value_name = "DIR", help_heading = "Changed files")]
     pub cache: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub containment: ContainmentArgs,
 
     #[command(flatten)]
     pub select: SelectArgs,

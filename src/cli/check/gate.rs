@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use neardup::passage;
 use neardup::report::text::count;
-use neardup::report::{Cluster, Duplicate, Kind, Member, Passage, Report};
+use neardup::report::{Cluster, Contained, Duplicate, Kind, Member, Passage, Report};
 use neardup::{Error, Similarity};
 
 use super::baseline::{Fixed, Known};
@@ -81,6 +81,10 @@ pub struct Outcome<'r> {
     pub baselined: u64,
     /// Baseline entries that no longer occur.
     pub fixed: Vec<Fixed>,
+    /// Containment findings (with `--containment`), in input order of the
+    /// shorter paragraph: a pair of two reference paragraphs is never
+    /// one, so with `--changed` each involves a changed file.
+    pub contained: Vec<&'r Contained>,
     pub limits: Limits,
     /// One sentence per exceeded limit.
     pub violations: Vec<String>,
@@ -156,6 +160,7 @@ pub fn evaluate<'r>(
         baseline,
         baselined: 0,
         fixed,
+        contained: report.contained.iter().collect(),
         limits,
         violations: Vec::new(),
         written: None,
@@ -267,6 +272,15 @@ fn violations(o: &Outcome<'_>) -> Vec<String> {
             "{} with {new}duplicates, above --max-clusters {max}",
             count(o.clusters, "paragraph")
         ));
+    }
+    if let Some(max) = o.limits.max_contained {
+        let n = o.contained.len() as u64;
+        let inside = format!("{} inside longer ones", count(n, "paragraph"));
+        if n > max && max == 0 {
+            out.push(format!("{inside} (--max-contained 0 allows none)"));
+        } else if n > max {
+            out.push(format!("{inside}, above --max-contained {max}"));
+        }
     }
     out
 }

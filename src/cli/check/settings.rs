@@ -24,6 +24,9 @@ pub struct Limits {
     pub max_duplicate_ratio: Option<f64>,
     /// Highest allowed number of clusters.
     pub max_clusters: Option<u64>,
+    /// Highest allowed number of containment findings (with containment
+    /// on).
+    pub max_contained: Option<u64>,
 }
 
 /// Everything a check run needs to know, validated.
@@ -77,12 +80,35 @@ pub fn resolve(mut args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<(Set
         (None, None) => None,
     };
     let clusters = args.max_clusters.or(file.max_clusters);
+    // Containment: the flags, else the file's keys.
+    let threshold_from_file = args.containment.threshold.is_none() && file.containment.is_some();
+    if let (true, Some(t)) = (threshold_from_file, &file.containment) {
+        args.containment.threshold = Some(t.text());
+    }
+    if !given("containment_words")
+        && let Some(n) = file.containment_words
+    {
+        args.containment.words = n;
+    }
+    if !given("containment_cap")
+        && let Some(n) = file.containment_cap
+    {
+        args.containment.cap = n;
+    }
+    let max_contained = args.max_contained.or(file.max_contained);
+    let mut options = shared.options;
+    options.containment = crate::cli::shared::containment_settings(&args.containment, false)
+        .map_err(|e| if threshold_from_file { in_file(e) } else { e })?;
+    if max_contained.is_some() && options.containment.is_none() {
+        bail!("--max-contained limits containment findings: add --containment");
+    }
     let limits = Limits {
         max_duplicate_ratio: match (ratio, clusters) {
             (None, None) => Some(0.0),
             _ => ratio,
         },
         max_clusters: clusters,
+        max_contained: options.containment.map(|_| max_contained.unwrap_or(0)),
     };
 
     let paths = if args.paths.is_empty() {
@@ -102,7 +128,7 @@ pub fn resolve(mut args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<(Set
     }
     let settings = Settings {
         config: shared.config,
-        options: shared.options,
+        options,
         input_format: shared.input_format,
         skip_bad_records: shared.skip_bad_records,
         paths,

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use super::{RenderOutcome, details, headline, label, lines, original, place, verdict};
 use crate::cli::check::gate::{Finding, Outcome};
 use crate::cli::check::settings::display_path;
-use neardup::report::text::count;
+use neardup::report::text::{count, inside};
 
 /// GitHub's limit on a step's job summary.
 const SUMMARY_LIMIT: u64 = 1024 * 1024;
@@ -80,7 +80,19 @@ impl RenderOutcome for Github {
                 escape_data(&message(f))
             )?;
         }
-        let hidden = o.findings.len().saturating_sub(self.max_annotations);
+        let room = self.max_annotations.saturating_sub(o.findings.len());
+        for c in o.contained.iter().take(room) {
+            writeln!(
+                out,
+                "::{level} file={},line={},endLine={},title={}::{}",
+                escape_property(&display_path(&c.short.path)),
+                c.short.line,
+                c.short.line,
+                escape_property("Paragraph inside a longer one"),
+                escape_data(&inside(c))
+            )?;
+        }
+        let hidden = (o.findings.len() + o.contained.len()).saturating_sub(self.max_annotations);
         if hidden > 0 {
             let rest = if self.summary.is_some() {
                 "the job summary lists every finding"
@@ -168,6 +180,12 @@ pub fn summary(o: &Outcome<'_>, budget: u64) -> String {
         ),
         ("findings", o.findings.len().to_string()),
     ];
+    if o.limits.max_contained.is_some() {
+        rows.push((
+            "paragraphs inside longer ones",
+            o.contained.len().to_string(),
+        ));
+    }
     if o.baseline {
         rows.push(("known to the baseline", o.baselined.to_string()));
         rows.push(("fixed since the baseline", o.fixed.len().to_string()));
@@ -175,27 +193,43 @@ pub fn summary(o: &Outcome<'_>, budget: u64) -> String {
     for (k, v) in rows {
         s.push_str(&format!("| {k} | {} |\n", markdown(&v)));
     }
-    if o.findings.is_empty() {
+    if o.findings.is_empty() && o.contained.is_empty() {
         return s;
     }
-    s.push_str("\n| where | repeats | | text |\n|---|---|---|---|\n");
     // Room for the note about a cut list.
     let reserve = 200;
-    for (i, f) in o.findings.iter().enumerate() {
-        let row = format!(
+    let mut rows: Vec<String> = Vec::new();
+    if !o.findings.is_empty() {
+        rows.push("\n| where | repeats | | text |\n|---|---|---|---|\n".to_owned());
+    }
+    rows.extend(o.findings.iter().map(|f| {
+        format!(
             "| {} | {} | {} | {} |\n",
             markdown(&place(&f.passage.repeat)),
             markdown(&original(f)),
             markdown(details(f).trim_matches(['(', ')'])),
             markdown(&f.pairs[0].at.snippet)
-        );
+        )
+    }));
+    if !o.contained.is_empty() {
+        rows.push("\n| paragraph inside a longer one |\n|---|\n".to_owned());
+    }
+    rows.extend(
+        o.contained
+            .iter()
+            .map(|c| format!("| {} |\n", markdown(&inside(c)))),
+    );
+    let total = rows.iter().filter(|r| r.starts_with("| ")).count();
+    let mut shown = 0;
+    for row in rows {
         if (s.len() + row.len()) as u64 + reserve > budget {
             s.push_str(&format!(
                 "\n{} more findings not shown: a job summary holds at most 1 MiB.\n",
-                o.findings.len() - i
+                total - shown
             ));
             break;
         }
+        shown += usize::from(row.starts_with("| "));
         s.push_str(&row);
     }
     s

@@ -3,6 +3,7 @@
 
 use std::io;
 
+use neardup::report::json::ContainedOut;
 use neardup::report::{Location, Member, Span};
 use serde::Serialize;
 
@@ -25,6 +26,10 @@ struct Out<'a> {
     changed_only: bool,
     summary: Summary,
     findings: Vec<FindingOut<'a>>,
+    /// With `--containment`: paragraphs inside longer ones, each as in
+    /// `scan --output-format json`'s `contained`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contained: Option<Vec<ContainedOut<'a>>>,
     fixed: Vec<FixedOut<'a>>,
     diagnostics: Vec<DiagnosticOut<'a>>,
 }
@@ -39,6 +44,8 @@ struct Tool {
 struct Limits {
     max_duplicate_ratio: Option<f64>,
     max_clusters: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_contained: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -53,6 +60,8 @@ struct Summary {
     cross_document: u64,
     clusters: u64,
     findings: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    contained: Option<usize>,
     baselined: u64,
     fixed: usize,
     errors: usize,
@@ -197,6 +206,7 @@ struct DiagnosticOut<'a> {
 impl RenderOutcome for Json {
     fn render(&self, o: &Outcome<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         let errors = o.errors();
+        let containment = o.limits.max_contained.is_some();
         let doc = Out {
             version: SCHEMA_VERSION,
             tool: Tool {
@@ -208,6 +218,7 @@ impl RenderOutcome for Json {
             limits: Limits {
                 max_duplicate_ratio: o.limits.max_duplicate_ratio,
                 max_clusters: o.limits.max_clusters,
+                max_contained: o.limits.max_contained,
             },
             changed_only: o.changed_only,
             summary: Summary {
@@ -221,12 +232,15 @@ impl RenderOutcome for Json {
                 cross_document: o.cross_document,
                 clusters: o.clusters,
                 findings: o.findings.len(),
+                contained: containment.then_some(o.contained.len()),
                 baselined: o.baselined,
                 fixed: o.fixed.len(),
                 errors,
                 warnings: o.problems.len() - errors,
             },
             findings: o.findings.iter().map(FindingOut::new).collect(),
+            contained: containment
+                .then(|| o.contained.iter().map(|c| ContainedOut::new(c)).collect()),
             fixed: o
                 .fixed
                 .iter()

@@ -1,7 +1,8 @@
 //! `junit`: JUnit XML, which most CI systems show as a test report.
 //!
 //! One test suite, one test case per checked file (named by its path), and
-//! in it one `<failure>` per finding, or an `<error>` per problem reading
+//! in it one `<failure>` per finding (a containment finding belongs to the
+//! file of its shorter paragraph), or an `<error>` per problem reading
 //! it. JUnit has no official schema; this is the common subset of the Ant
 //! and Jenkins ones. When the findings are within the limits the check
 //! passes, so they are listed in the test case's `<system-out>` instead of
@@ -12,6 +13,8 @@ use std::io;
 
 use super::{RenderOutcome, headline, label};
 use crate::cli::check::gate::{Finding, Outcome, Problem};
+use neardup::report::Contained;
+use neardup::report::text::inside;
 
 #[derive(Clone, Copy, Debug)]
 pub struct Junit;
@@ -51,7 +54,15 @@ fn body(f: &Finding) -> String {
 #[derive(Default)]
 struct Case<'a> {
     findings: Vec<&'a Finding>,
+    /// Containment findings whose shorter paragraph is in the file.
+    contained: Vec<&'a Contained>,
     problems: Vec<&'a Problem>,
+}
+
+impl Case<'_> {
+    fn has_findings(&self) -> bool {
+        !self.findings.is_empty() || !self.contained.is_empty()
+    }
 }
 
 impl RenderOutcome for Junit {
@@ -65,6 +76,13 @@ impl RenderOutcome for Junit {
             }
             cases.entry(path).or_default().findings.push(f);
         }
+        for &c in &o.contained {
+            let path: &str = &c.short.path;
+            if !order.contains(&path) {
+                order.push(path);
+            }
+            cases.entry(path).or_default().contained.push(c);
+        }
         // Problems without a path go to a test case of their own.
         const GENERAL: &str = "neardup";
         for p in o.problems.iter().filter(|p| !p.warning) {
@@ -77,7 +95,7 @@ impl RenderOutcome for Junit {
         let failing = !o.passed();
         let failures = cases
             .values()
-            .filter(|c| failing && !c.findings.is_empty() && c.problems.is_empty())
+            .filter(|c| failing && c.has_findings() && c.problems.is_empty())
             .count();
         let errors = cases.values().filter(|c| !c.problems.is_empty()).count();
         let tests = order.len();
@@ -97,7 +115,7 @@ impl RenderOutcome for Junit {
                 r#"    <testcase name="{}" classname="neardup.check""#,
                 xml(path)
             );
-            if case.findings.is_empty() && case.problems.is_empty() {
+            if !case.has_findings() && case.problems.is_empty() {
                 writeln!(out, "{open}/>")?;
                 continue;
             }
@@ -121,8 +139,22 @@ impl RenderOutcome for Junit {
                         xml(&body(f))
                     )?;
                 }
-            } else if !case.findings.is_empty() {
-                let text: Vec<String> = case.findings.iter().map(|f| body(f)).collect();
+                for c in &case.contained {
+                    let line = inside(c);
+                    writeln!(
+                        out,
+                        r#"      <failure message="{}" type="contained">{}</failure>"#,
+                        xml(&line),
+                        xml(&line)
+                    )?;
+                }
+            } else if case.has_findings() {
+                let text: Vec<String> = case
+                    .findings
+                    .iter()
+                    .map(|f| body(f))
+                    .chain(case.contained.iter().map(|c| inside(c)))
+                    .collect();
                 writeln!(
                     out,
                     "      <system-out>{}</system-out>",

@@ -69,7 +69,7 @@ pub fn verdict(o: &Outcome<'_>) -> String {
             count(*n, "occurrence")
         )
     } else if o.passed() {
-        let what = if o.duplicates == 0 {
+        let mut what = if o.duplicates == 0 {
             "no duplicates".to_owned()
         } else {
             format!(
@@ -77,6 +77,12 @@ pub fn verdict(o: &Outcome<'_>) -> String {
                 count(o.duplicates, "duplicate paragraph")
             )
         };
+        if !o.contained.is_empty() {
+            what.push_str(&format!(
+                "; {} inside longer ones within the limits",
+                count(o.contained.len() as u64, "paragraph")
+            ));
+        }
         format!("neardup check passed: {what}")
     } else {
         format!("neardup check failed: {}", o.violations.join("; "))

@@ -7,8 +7,10 @@
 //! fingerprints of both passages, not from line numbers, so that an alert
 //! keeps its identity when text moves; an ordinal tells apart identical
 //! findings in one file. Two rules: `within-document` and
-//! `cross-document`. Results are errors when the check fails and warnings
-//! when they are within the limits.
+//! `cross-document`, and with `--containment` a third, `contained`, whose
+//! results sit at the shorter paragraph with the longer one related.
+//! Results are errors when the check fails and warnings when they are
+//! within the limits.
 
 use std::fmt::Write as _;
 use std::io;
@@ -45,6 +47,16 @@ const RULES: [(Kind, &str, &str, &str); 2] = [
          the baseline.",
     ),
 ];
+
+/// The rule of containment findings (`--containment`).
+const CONTAINED: (&str, &str, &str, &str) = (
+    "contained",
+    "InsideLongerParagraph",
+    "A paragraph is inside a longer paragraph",
+    "Most of the paragraph's words occur, in runs, inside a longer paragraph: a reused \
+     quote or wire sentence. Remove it if the longer paragraph should be the only copy, or \
+     raise --max-contained.",
+);
 
 /// A path as a URI reference: relative paths stay relative (GitHub
 /// resolves them against the repository), absolute ones become `file://`
@@ -99,11 +111,14 @@ fn content_key(f: &Finding) -> u64 {
 impl RenderOutcome for Sarif {
     fn render(&self, o: &Outcome<'_>, out: &mut dyn io::Write) -> io::Result<()> {
         let level = if o.passed() { "warning" } else { "error" };
+        let containment = o.limits.max_contained.is_some();
         let rules: Vec<Value> = RULES
             .iter()
-            .map(|(kind, name, short, full)| {
+            .map(|&(kind, name, short, full)| (kind.as_str(), name, short, full))
+            .chain(containment.then_some(CONTAINED))
+            .map(|(id, name, short, full)| {
                 json!({
-                    "id": kind.as_str(),
+                    "id": id,
                     "name": name,
                     "shortDescription": {"text": short},
                     "fullDescription": {"text": full},
@@ -113,7 +128,7 @@ impl RenderOutcome for Sarif {
             })
             .collect();
         let mut seen = std::collections::HashMap::new();
-        let results: Vec<Value> = o
+        let mut results: Vec<Value> = o
             .findings
             .iter()
             .map(|f| {
@@ -163,6 +178,56 @@ impl RenderOutcome for Sarif {
                 result
             })
             .collect();
+        for c in &o.contained {
+            let key = neardup::hash::xxh3(
+                &[
+                    [2u8; 8],
+                    c.content.0.to_le_bytes(),
+                    c.content.1.to_le_bytes(),
+                ]
+                .concat(),
+                0,
+            );
+            let ordinal = seen
+                .entry((c.short.path.clone(), key))
+                .and_modify(|n| *n += 1)
+                .or_insert(1u32);
+            let at = |l: &neardup::report::Location| {
+                json!({
+                    "artifactLocation": {"uri": uri(&l.path)},
+                    "region": {"startLine": l.line, "endLine": l.line}
+                })
+            };
+            let text = format!(
+                "Paragraph is inside [a longer paragraph](1) (containment {:.2}: words {}-{} of {} \
+                 match words {}-{} of {})",
+                c.containment(),
+                c.short_words.start + 1,
+                c.short_words.end,
+                c.words.0,
+                c.long_words.start + 1,
+                c.long_words.end,
+                c.words.1
+            );
+            results.push(json!({
+                "ruleId": CONTAINED.0,
+                "ruleIndex": RULES.len(),
+                "level": level,
+                "message": {"text": text},
+                "locations": [{"physicalLocation": at(&c.short)}],
+                "relatedLocations": [{
+                    "id": 1,
+                    "message": {"text": "the longer paragraph that holds it"},
+                    "physicalLocation": at(&c.long)
+                }],
+                "partialFingerprints": {FINGERPRINT_KEY: format!("{key:016x}:{ordinal}")},
+                "properties": {
+                    "containment": c.containment(),
+                    "shortWords": [c.short_words.start, c.short_words.end],
+                    "longWords": [c.long_words.start, c.long_words.end]
+                }
+            }));
+        }
         let notifications: Vec<Value> = o
             .problems
             .iter()

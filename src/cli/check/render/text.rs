@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::io;
 
-use neardup::report::text::{Text as ScanText, TopText, escape};
+use neardup::report::text::{Text as ScanText, TopText, escape, inside};
 use neardup::report::{Cluster, Duplicate, Render as _, Report, Summary};
 
 use super::RenderOutcome;
@@ -74,11 +74,17 @@ impl RenderOutcome for Text {
             paragraphs_by_input: o.report.paragraphs_by_input.clone(),
             diagnostics: Vec::new(),
             timings: Vec::new(),
-            contained: Vec::new(),
+            contained: o.contained.iter().map(|&c| c.clone()).collect(),
         };
         let text = ScanText { color: self.color };
         match (self.top, self.quiet) {
-            (None, true) => return text.render_findings(&view, out),
+            (None, true) => {
+                text.render_findings(&view, out)?;
+                for c in &view.contained {
+                    writeln!(out, "{}", inside(c))?;
+                }
+                return Ok(());
+            }
             (None, false) => text.render(&view, out)?,
             (Some(n), quiet) => {
                 let top = TopText {
@@ -89,6 +95,11 @@ impl RenderOutcome for Text {
                     return top.render_lists(&view, out);
                 }
                 top.render(&view, out)?;
+                // The top lists are of duplicates; containment findings
+                // are few and each its own.
+                if !view.contained.is_empty() {
+                    text.render_contained(&view, out)?;
+                }
             }
         }
 
