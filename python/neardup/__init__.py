@@ -45,6 +45,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Cluster",
+    "Contained",
     "Dedup",
     "Duplicate",
     "Index",
@@ -101,6 +102,23 @@ class Duplicate:
 
 
 @dataclass(frozen=True)
+class Contained:
+    """A paragraph found inside a longer one (``containment=``): at least
+    the threshold of its shingles are in it, counted exactly."""
+
+    short: Location
+    long: Location
+    containment: float
+    #: The longest shared run of words, as word positions ``(start, end)``
+    #: in the short paragraph and in the long one.
+    short_words: tuple[int, int]
+    long_words: tuple[int, int]
+    #: The words of the short and of the long paragraph.
+    short_length: int
+    long_length: int
+
+
+@dataclass(frozen=True)
 class Cluster:
     """A kept paragraph and its duplicates, in input order."""
 
@@ -154,6 +172,23 @@ class Report:
         all_ = [d for c in self.clusters for d in c.duplicates]
         all_.sort(key=lambda d: (d.at.path, d.at.line, d.at.paragraph))
         return all_
+
+    @property
+    def contained(self) -> list[Contained]:
+        """Paragraphs inside longer ones, in input order of the shorter
+        (empty unless the scan was asked for them with ``containment=``)."""
+        return [
+            Contained(
+                short=Location._of(c["short"]),
+                long=Location._of(c["long"]),
+                containment=c["containment"],
+                short_words=tuple(c["short_words"]),
+                long_words=tuple(c["long_words"]),
+                short_length=c["short_length"],
+                long_length=c["long_length"],
+            )
+            for c in self._data.get("contained", [])
+        ]
 
     def to_json(self) -> str:
         """The report as the command line's ``--output-format json``."""
@@ -240,10 +275,18 @@ def scan(
     threads: int | None = None,
     against: PathLike | None = None,
     stage_dir: PathLike | None = None,
+    containment: float | str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
 ) -> Report:
     """Scans files and directories as ``neardup scan`` does (formats by
     content, then name; directories recursively in sorted order, hidden
     entries and binary files skipped) and returns its report.
+
+    ``containment=0.8`` also finds paragraphs of at least
+    ``containment_words`` words inside longer ones (``Report.contained``),
+    as ``neardup scan --containment=0.8 --containment-words N
+    --containment-cap C`` does.
 
     ``against`` names an index (``Index``): repeats of its paragraphs are
     reported too, naming the old paragraph and its batch. ``stage_dir``
@@ -263,6 +306,9 @@ def scan(
         threads=threads,
         against=os.fspath(against) if against is not None else None,
         stage_dir=os.fspath(stage_dir) if stage_dir is not None else None,
+        containment=str(containment) if containment is not None else None,
+        containment_words=containment_words,
+        containment_cap=containment_cap,
     )
     return Report(text)
 

@@ -63,6 +63,9 @@ def scan_json(
     threads: int | None = None,
     against: str | None = None,
     stage_dir: str | None = None,
+    containment: str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
 ) -> str: ...
 def stage_fingerprint(
     paths: Sequence[str],

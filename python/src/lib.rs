@@ -383,7 +383,7 @@ fn render_json(report: &Report) -> Result<String, Error> {
 /// `neardup scan PATHS [--against INDEX] --output-format json`: the report
 /// as the command line writes it.
 #[pyfunction]
-#[pyo3(signature = (paths, config, *, input_format = None, text_field = "text", id_field = "id", threads = None, against = None, stage_dir = None))]
+#[pyo3(signature = (paths, config, *, input_format = None, text_field = "text", id_field = "id", threads = None, against = None, stage_dir = None, containment = None, containment_words = 25, containment_cap = 64))]
 #[allow(clippy::too_many_arguments)]
 fn scan_json(
     py: Python<'_>,
@@ -395,9 +395,25 @@ fn scan_json(
     threads: Option<usize>,
     against: Option<PathBuf>,
     stage_dir: Option<PathBuf>,
+    containment: Option<&str>,
+    containment_words: usize,
+    containment_cap: usize,
 ) -> PyResult<String> {
     let format = format_of(input_format)?;
-    let options = config.options(text_field, id_field).map_err(py_err)?;
+    let mut options = config.options(text_field, id_field).map_err(py_err)?;
+    if let Some(t) = containment {
+        let t: neardup::Threshold = t.parse().map_err(py_err)?;
+        if containment_cap < 2 {
+            return Err(py_err(Error::config(format!(
+                "the containment cap is at least 2 (paragraphs sharing a fingerprint), not {containment_cap}"
+            ))));
+        }
+        options.containment = Some(neardup::containment::find::Settings {
+            threshold: (t.numerator(), t.denominator()),
+            min_words: containment_words,
+            cap: containment_cap,
+        });
+    }
     let config = config.config.clone();
     py.detach(|| {
         with_threads(threads, || {

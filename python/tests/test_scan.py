@@ -83,3 +83,32 @@ def test_config_mirrors_the_flags():
     assert "threshold=0.85" in repr(c)
     with pytest.raises(neardup.ConfigError):
         neardup.Config(bands=100, rows=100)
+
+
+def test_scan_finds_quotes_inside_longer_paragraphs_as_the_command_line(tmp_path, cli):
+    quote = (
+        "the council said on Friday that the water in the northern district was safe to "
+        "drink again after six days of tests at twelve sampling points across the town"
+    )
+    (tmp_path / "article.txt").write_text(
+        f"Residents were relieved when {quote}, a spokeswoman confirmed in a statement.\n"
+    )
+    (tmp_path / "quote.txt").write_text(f"Unrelated opening line of the wire copy here.\n{quote}\n")
+    paths = [str(tmp_path / "article.txt"), str(tmp_path / "quote.txt")]
+    assert neardup.scan(paths).contained == []
+    report = neardup.scan(paths, containment=0.8, containment_words=25)
+    theirs = run_cli(
+        cli, "scan", "--output-format", "json", "-q", "--containment=0.8",
+        "--containment-words", "25", *paths,
+    ).stdout
+    assert report.to_json() == theirs
+    [found] = report.contained
+    assert (found.short.path, found.short.line) == (paths[1], 2)
+    assert (found.long.path, found.long.line) == (paths[0], 1)
+    assert found.containment == 1.0
+    words = found.short_words[1] - found.short_words[0]
+    assert words == found.short_length == len(quote.split())
+    # A longer minimum than the quote: nothing; a bad cap: the CLI's message.
+    assert neardup.scan(paths, containment=0.8, containment_words=40).contained == []
+    with pytest.raises(neardup.ConfigError, match="cap is at least 2"):
+        neardup.scan(paths, containment=0.8, containment_cap=1)
