@@ -84,7 +84,7 @@ pub struct ScanOptions {
     /// [`Member::text`]: crate::report::Member::text
     pub full_text: bool,
     /// Also find kept paragraphs inside other kept paragraphs
-    /// ([`Report::contained`]; [`containment`](crate::containment)). Off
+    /// ([`Report::contained`]; [`crate::containment`]). Off
     /// (`None`) by default.
     pub containment: Option<containment::find::Settings>,
 }
