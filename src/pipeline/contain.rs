@@ -59,15 +59,11 @@ pub(super) fn check(config: &Config, options: &ScanOptions) -> Result<(), Error>
 
 /// The containments among the kept paragraphs of the inputs, in input
 /// order of the shorter, then the longer paragraph, and the problems met
-/// reading them again. `batch` is the first slot of the inputs in the
-/// verdicts' numbering (slots before it are an index's) and `checked` the
-/// first slot after the reference corpus: a pair of two reference
-/// paragraphs is not looked at.
-///
-/// # Errors
-///
-/// None yet beyond the reading's; an input that changed since the first
-/// pass is a diagnostic, and its paragraphs are left out.
+/// reading them again (an input that cannot be read or changed since the
+/// first pass: its paragraphs are left out). `batch` is the first slot of
+/// the inputs in the verdicts' numbering (slots before it are an index's)
+/// and `checked` the first slot after the reference corpus: a pair of two
+/// reference paragraphs is not looked at.
 pub(super) fn contain_pass(
     ctx: &Context<'_>,
     index: &mut FirstPass,
@@ -76,7 +72,7 @@ pub(super) fn contain_pass(
     checked: FingerprintId,
     settings: &Settings,
     progress: &dyn Progress,
-) -> Result<(Vec<Contained>, Vec<Error>), Error> {
+) -> (Vec<Contained>, Vec<Error>) {
     let duplicate: AHashSet<FingerprintId> = verified
         .duplicates
         .iter()
@@ -159,5 +155,5 @@ pub(super) fn contain_pass(
     // Slots are in input order.
     contained.sort_unstable_by_key(|&(short, long, _)| (short, long));
     let contained = contained.into_iter().map(|(_, _, c)| c).collect();
-    Ok((contained, diagnostics))
+    (contained, diagnostics)
 }

@@ -312,7 +312,7 @@ pub fn scan_with(
         Some(settings) => {
             let found = contain::contain_pass(
                 &ctx, &mut index, &verified, batch, checked, settings, progress,
-            )?;
+            );
             clock.lap("containment");
             Some(found)
         }
@@ -321,7 +321,16 @@ pub fn scan_with(
     let mut report = build_report(&ctx, index, verified);
     if let Some((contained, diagnostics)) = contained {
         report.contained = contained;
-        report.diagnostics.extend(diagnostics);
+        // An input the second pass could not read, or saw changed, is
+        // reported once.
+        let said = |e: &Error| e.to_string();
+        let known: std::collections::HashSet<String> =
+            report.diagnostics.iter().map(said).collect();
+        report.diagnostics.extend(
+            diagnostics
+                .into_iter()
+                .filter(|e| !known.contains(&said(e))),
+        );
     }
     clock.lap("report");
     report.timings = clock.laps;
@@ -678,6 +687,55 @@ mod tests {
         };
         let e = scan(&inputs, &config, &short, &Silent).unwrap_err();
         assert!(e.to_string().contains("at least 5 words"), "{e}");
+    }
+
+    /// An input that changes after the first pass is reported once, also
+    /// when containment reads it a third time, and the changed paragraph
+    /// is in no containment finding.
+    #[test]
+    fn a_changed_input_is_reported_once_with_containment() {
+        struct Changing(std::sync::atomic::AtomicUsize);
+        impl crate::corpus::Source for Changing {
+            fn name(&self) -> &str {
+                "changing.txt"
+            }
+            fn open(&self) -> io::Result<Box<dyn io::Read + Send + '_>> {
+                let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let words = |from: usize, k: usize| -> String {
+                    (from..from + k)
+                        .map(|i| format!("w{i}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                let quote = words(1000, 30);
+                let tail = words(2000, 10);
+                // Two copies of a long paragraph holding the quote: both
+                // passes read the first again, which has changed.
+                let first = if n == 0 { words(0, 10) } else { words(500, 10) };
+                let copy = words(0, 10);
+                let text = format!("{first} {quote} {tail}\n{copy} {quote} {tail}\n{quote}\n");
+                Ok(Box::new(io::Cursor::new(text.into_bytes())))
+            }
+        }
+        let input = Input::new(Changing(0.into()), Format::Text);
+        let options = ScanOptions {
+            containment: Some(containment::find::Settings::default()),
+            ..ScanOptions::default()
+        };
+        let r = scan(&[input], &Config::default(), &options, &Silent).unwrap();
+        let changed = r
+            .diagnostics
+            .iter()
+            .filter(|d| d.kind() == crate::ErrorKind::Changed)
+            .count();
+        assert_eq!(changed, 1, "{:?}", r.diagnostics);
+        assert!(
+            r.contained
+                .iter()
+                .all(|c| c.short.line != 1 && c.long.line != 1),
+            "{:?}",
+            r.contained
+        );
     }
 
     /// An input that reads differently the second time is reported, not
