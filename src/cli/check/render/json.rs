@@ -1,7 +1,7 @@
 //! `json`: the whole verdict as one object for programs. A stable
 //! interface: fields are only ever added (schema in the README).
 
-use std::io;
+use std::io::{self, Write as _};
 
 use neardup::report::json::ContainedOut;
 use neardup::report::{Location, Member, Span};
@@ -262,7 +262,9 @@ impl RenderOutcome for Json {
                 })
                 .collect(),
         };
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
-        writeln!(out)
+        let mut out = neardup::report::json::buffered(out);
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+        out.flush()
     }
 }

@@ -13,7 +13,7 @@
 //! within the limits.
 
 use std::fmt::Write as _;
-use std::io;
+use std::io::{self, Write as _};
 
 use neardup::report::{Kind, Span};
 use serde_json::{Value, json};
@@ -264,8 +264,10 @@ impl RenderOutcome for Sarif {
                 "results": results
             }]
         });
-        serde_json::to_writer_pretty(&mut *out, &doc)?;
-        writeln!(out)
+        let mut out = neardup::report::json::buffered(out);
+        serde_json::to_writer_pretty(&mut out, &doc)?;
+        writeln!(out)?;
+        out.flush()
     }
 }
 
