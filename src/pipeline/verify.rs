@@ -188,8 +188,14 @@ pub(super) fn reread_block(
                     end: offset + p.end as u64,
                     batch: None,
                 },
-                snippet: snippet(&text),
-                text: ctx.options.full_text.then(|| text.clone().into_owned()),
+                // Containment's findings show places, not text.
+                snippet: if needed.sequences {
+                    String::new()
+                } else {
+                    snippet(&text)
+                },
+                text: (ctx.options.full_text && !needed.sequences)
+                    .then(|| text.clone().into_owned()),
                 content,
             },
         });
