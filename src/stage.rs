@@ -211,7 +211,8 @@ impl StageFiles {
             if key != settings_key(config, options, input.format) {
                 return Err(bad(
                     "was made with other settings (or another neardup version): run the \
-                     fingerprint stage again with this scan's settings",
+                     fingerprint stage again with this scan's settings (containment, on or \
+                     off, and its --containment-words too)",
                 ));
             }
             if size != input.source.size_hint().unwrap_or(u64::MAX) {

@@ -146,3 +146,69 @@ fn a_scan_and_a_clean_from_stage_files_are_those_of_one_machine() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Stage files made for containment give a containment scan the findings
+/// of one machine; a scan whose containment differs from its stage files'
+/// is refused, naming the difference.
+#[test]
+fn containment_from_stage_files_is_that_of_one_machine() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let quote = (0..30)
+        .map(|i| format!("w{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    write(
+        d,
+        "corpus/a.txt",
+        format!("an opening of ten words or so here then {quote} and a close\n"),
+    );
+    write(d, "corpus/b.txt", format!("{quote}\n"));
+    let scan = |extra: &[&str]| {
+        let mut args = vec!["scan", "corpus", "--output-format", "json", "--containment"];
+        args.extend_from_slice(extra);
+        run(d, &args)
+    };
+    let whole = scan(&[]);
+    assert_eq!(whole.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&whole.stdout).contains("\"contained\""));
+    for k in 0..2 {
+        let k = k.to_string();
+        let out = run(
+            d,
+            &[
+                "stage",
+                "fingerprint",
+                "corpus",
+                "--shard",
+                &k,
+                "--of",
+                "2",
+                "--dir",
+                "st",
+                "--containment",
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let staged = scan(&["--stage-dir", "st"]);
+    assert_eq!(staged.stdout, whole.stdout);
+    for other in [&["--containment-words", "30"][..], &[]] {
+        let mut args = vec!["scan", "corpus", "--stage-dir", "st"];
+        if !other.is_empty() {
+            args.push("--containment");
+            args.extend_from_slice(other);
+        }
+        let out = run(d, &args);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("other settings") && stderr.contains("--containment-words"),
+            "{stderr}"
+        );
+    }
+}

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use neardup::stage;
 
 use super::Status;
-use super::args::{DetectArgs, InputArgs, RunArgs, SelectArgs};
+use super::args::{ContainmentArgs, DetectArgs, InputArgs, RunArgs, SelectArgs};
 use super::shared::{print_problems, set_threads, shared_settings};
 use super::{inputs, progress};
 
@@ -74,6 +74,11 @@ pub struct FingerprintArgs {
     #[arg(long, help_heading = "Input")]
     pub skip_bad_records: bool,
 
+    /// For a last stage with `--containment`: also keep what containment
+    /// needs (give the same `--containment-words`).
+    #[command(flatten)]
+    pub containment: ContainmentArgs,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -98,7 +103,8 @@ fn fingerprint(mut args: FingerprintArgs, matches: &clap::ArgMatches) -> anyhow:
             args.of
         );
     }
-    let (shared, config_file) = shared_settings(&mut args, matches)?;
+    let (mut shared, config_file) = shared_settings(&mut args, matches)?;
+    shared.options.containment = super::shared::containment_settings(&args.containment, false)?;
     set_threads(args.run.threads)?;
     let own: Vec<&std::path::Path> = config_file
         .iter()
