@@ -78,6 +78,9 @@ def stage_fingerprint(
     text_field: str = "text",
     id_field: str = "id",
     threads: int | None = None,
+    containment: str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
 ) -> tuple[int, int, int, int]: ...
 def dedup_rows(
     config: Config,

@@ -72,6 +72,9 @@ def fingerprint(
     id_field: str = "id",
     threads_per_task: int = 1,
     max_retries: int = 3,
+    containment: float | str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
     _kill_first_attempt: PathLike | None = None,
 ) -> dict[str, int]:
     """The fingerprint stage alone, one Ray task per shard, into
@@ -91,6 +94,9 @@ def fingerprint(
         text_field=text_field,
         id_field=id_field,
         threads=threads_per_task,
+        containment=str(containment) if containment is not None else None,
+        containment_words=containment_words,
+        containment_cap=containment_cap,
     )
     task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_fingerprint)
     marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
@@ -120,6 +126,9 @@ def scan(
     id_field: str = "id",
     threads_per_task: int = 1,
     max_retries: int = 3,
+    containment: float | str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
     _kill_first_attempt: PathLike | None = None,
 ) -> Report:
     """``neardup.scan`` with the fingerprint stage run as Ray tasks
@@ -129,7 +138,9 @@ def scan(
     by default, which serves a single-machine cluster only). ``shards``
     defaults to the cluster's CPUs; each task uses ``threads_per_task``
     threads. Paths must name the same files on every node; the report names
-    them as given, as ``neardup.scan`` would.
+    them as given, as ``neardup.scan`` would. ``containment=0.8`` (with
+    ``containment_words``, ``containment_cap``) also finds paragraphs
+    inside longer ones, as ``neardup.scan`` does.
     """
     cfg = _config(config, threshold)
     given = _paths(paths)
@@ -146,6 +157,9 @@ def scan(
             id_field=id_field,
             threads_per_task=threads_per_task,
             max_retries=max_retries,
+            containment=containment,
+            containment_words=containment_words,
+            containment_cap=containment_cap,
             _kill_first_attempt=_kill_first_attempt,
         )
         # The driver names the inputs as given, so the report is the one a
@@ -158,6 +172,9 @@ def scan(
             text_field=text_field,
             id_field=id_field,
             stage_dir=stage,
+            containment=str(containment) if containment is not None else None,
+            containment_words=containment_words,
+            containment_cap=containment_cap,
         )
     finally:
         if own_dir:

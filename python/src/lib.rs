@@ -380,6 +380,33 @@ fn render_json(report: &Report) -> Result<String, Error> {
     String::from_utf8(out).map_err(|e| Error::config(e.to_string()))
 }
 
+/// Turns containment on in `options` when `threshold` is given (the
+/// keyword arguments `containment`, `containment_words`,
+/// `containment_cap`), as `--containment=T --containment-words N
+/// --containment-cap C` do.
+fn with_containment(
+    options: &mut ScanOptions,
+    threshold: Option<&str>,
+    words: usize,
+    cap: usize,
+) -> PyResult<()> {
+    let Some(t) = threshold else {
+        return Ok(());
+    };
+    let t: neardup::Threshold = t.parse().map_err(py_err)?;
+    if cap < 2 {
+        return Err(py_err(Error::config(format!(
+            "the containment cap is at least 2 (paragraphs sharing a fingerprint), not {cap}"
+        ))));
+    }
+    options.containment = Some(neardup::containment::find::Settings {
+        threshold: (t.numerator(), t.denominator()),
+        min_words: words,
+        cap,
+    });
+    Ok(())
+}
+
 /// `neardup scan PATHS [--against INDEX] --output-format json`: the report
 /// as the command line writes it.
 #[pyfunction]
@@ -401,19 +428,12 @@ fn scan_json(
 ) -> PyResult<String> {
     let format = format_of(input_format)?;
     let mut options = config.options(text_field, id_field).map_err(py_err)?;
-    if let Some(t) = containment {
-        let t: neardup::Threshold = t.parse().map_err(py_err)?;
-        if containment_cap < 2 {
-            return Err(py_err(Error::config(format!(
-                "the containment cap is at least 2 (paragraphs sharing a fingerprint), not {containment_cap}"
-            ))));
-        }
-        options.containment = Some(neardup::containment::find::Settings {
-            threshold: (t.numerator(), t.denominator()),
-            min_words: containment_words,
-            cap: containment_cap,
-        });
-    }
+    with_containment(
+        &mut options,
+        containment,
+        containment_words,
+        containment_cap,
+    )?;
     let config = config.config.clone();
     py.detach(|| {
         with_threads(threads, || {
@@ -864,7 +884,7 @@ fn index_add<'py>(
 /// (`neardup stage fingerprint`). Returns (first input, end, inputs with
 /// prints, bytes written).
 #[pyfunction]
-#[pyo3(signature = (paths, config, shard, shards, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None))]
+#[pyo3(signature = (paths, config, shard, shards, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, containment = None, containment_words = 25, containment_cap = 64))]
 #[allow(clippy::too_many_arguments)]
 fn stage_fingerprint(
     py: Python<'_>,
@@ -877,6 +897,9 @@ fn stage_fingerprint(
     text_field: &str,
     id_field: &str,
     threads: Option<usize>,
+    containment: Option<&str>,
+    containment_words: usize,
+    containment_cap: usize,
 ) -> PyResult<(usize, usize, usize, u64)> {
     if shards == 0 || shard >= shards {
         return Err(ConfigError::new_err(format!(
@@ -884,7 +907,13 @@ fn stage_fingerprint(
         )));
     }
     let format = format_of(input_format)?;
-    let options = config.options(text_field, id_field).map_err(py_err)?;
+    let mut options = config.options(text_field, id_field).map_err(py_err)?;
+    with_containment(
+        &mut options,
+        containment,
+        containment_words,
+        containment_cap,
+    )?;
     let config = config.config.clone();
     py.detach(|| {
         with_threads(threads, || {

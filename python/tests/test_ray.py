@@ -139,3 +139,14 @@ def test_a_clean_spread_over_the_cluster_is_the_single_machine_clean(cluster, cl
     assert one == spread and one
     for rel in one:
         assert (tmp_path / "one" / rel).read_bytes() == (tmp_path / "spread" / rel).read_bytes()
+
+
+def test_containment_on_the_cluster_is_the_single_process_one(cluster, tmp_path):
+    quote = " ".join(f"w{i}" for i in range(30))
+    (tmp_path / "a.txt").write_text(f"an opening of some ten words or so here then {quote} and a close\n")
+    (tmp_path / "b.txt").write_text(f"another file\n{quote}\n")
+    paths = [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
+    expected = neardup.scan(paths, containment=0.8)
+    assert len(expected.contained) == 1
+    got = neardup.ray.scan(paths, shards=2, containment=0.8)
+    assert got.to_json() == expected.to_json()
