@@ -21,7 +21,7 @@ memory (see the README's "Scale-out").
 >>> report = neardup.ray.scan(["/shared/corpus"], stage_dir="/shared/stage")  # doctest: +SKIP
 
 From a shell: ``python -m neardup.ray scan PATH... --stage-dir DIR
-[--shards N] [--threshold T] [-o report.json]``. A clean spread over the
+[--shards N] [--threshold T] [--containment[=T]] [-o report.json]``. A clean spread over the
 cluster: ``python -m neardup.ray fingerprint PATH... --stage-dir DIR``,
 then ``neardup clean PATH... --stage-dir DIR -o OUT`` (the command line's
 clean, whose output is that of a clean on one machine).
@@ -198,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--text-field", default="text")
     common.add_argument("--id-field", default="id")
     common.add_argument("--address", help="the Ray cluster (default: RAY_ADDRESS, or a local one)")
+    common.add_argument(
+        "--containment", nargs="?", const="0.8", metavar="T",
+        help="also find paragraphs inside longer ones (default T: 0.8)",
+    )
+    common.add_argument("--containment-words", type=int, default=25)
+    common.add_argument("--containment-cap", type=int, default=64)
     s = sub.add_parser(
         "scan", parents=[common], help="report near-duplicate paragraphs (exit 0: none, 1: found)"
     )
@@ -219,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         input_format=args.input_format,
         text_field=args.text_field,
         id_field=args.id_field,
+        containment=args.containment,
+        containment_words=args.containment_words,
+        containment_cap=args.containment_cap,
     )
     try:
         if args.command == "fingerprint":
@@ -248,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         os.replace(tmp, args.output)
     else:
         sys.stdout.write(report.to_json())
-    return 1 if report.summary["duplicate_paragraphs"] else 0
+    return 1 if report.summary["duplicate_paragraphs"] or report.contained else 0
 
 
 if __name__ == "__main__":

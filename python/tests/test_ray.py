@@ -97,6 +97,19 @@ def test_the_module_runs_from_a_shell(repo, tmp_path):
     )
     assert out.returncode == 1, out.stderr
     assert (tmp_path / "r.json").read_text() == neardup.scan("data/news").to_json()
+    # With containment: a quote inside a longer paragraph, and exit 1.
+    quote = " ".join(f"w{i}" for i in range(30))
+    (tmp_path / "a.txt").write_text(f"an opening of some ten words or so here then {quote} and a close\n")
+    (tmp_path / "b.txt").write_text(f"{quote}\n")
+    paths = [str(tmp_path / "a.txt"), str(tmp_path / "b.txt")]
+    out = subprocess.run(
+        [sys.executable, "-m", "neardup.ray", "scan", *paths, "--containment", "-o", str(tmp_path / "c.json")],
+        cwd=repo, capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 1, out.stderr
+    expected = neardup.scan(paths, containment=0.8)
+    assert len(expected.contained) == 1
+    assert (tmp_path / "c.json").read_text() == expected.to_json()
 
 
 def test_the_module_writes_into_a_pipe_instead_of_replacing_it(repo, tmp_path):
