@@ -209,6 +209,67 @@ fn the_guaranteed_length_is_a_setting() {
     assert_eq!(on["contained"].as_array().unwrap().len(), 1);
 }
 
+/// `--containment-cap` drops the fingerprints of more kept paragraphs than
+/// it allows, and `params` states the guarantee with it.
+#[test]
+fn the_cap_drops_frequent_fingerprints_and_params_says_so() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let mut words = Words(21);
+    let quote = words.take(30).join(" ");
+    write(d, "corpus/a.txt", format!("{quote}\n"));
+    for name in ["b", "c"] {
+        let long = format!(
+            "{} {quote} {}",
+            words.take(40).join(" "),
+            words.take(40).join(" ")
+        );
+        write(d, &format!("corpus/{name}.txt"), format!("{long}\n"));
+    }
+    let found = |args: &[&str]| -> Vec<(String, String)> {
+        let mut all = vec!["--containment"];
+        all.extend_from_slice(args);
+        scan(d, &all)
+            .get("contained")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .map(|c| {
+                        let path = |side: &str| c[side]["path"].as_str().unwrap().to_owned();
+                        (path("short"), path("long"))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let pair = |s: &str, l: &str| (format!("corpus/{s}.txt"), format!("corpus/{l}.txt"));
+    assert_eq!(found(&[]), [pair("a", "b"), pair("a", "c")]);
+    // The quote's fingerprints are in three kept paragraphs.
+    assert_eq!(found(&["--containment-cap", "3"]).len(), 2);
+    assert!(found(&["--containment-cap", "2"]).is_empty());
+    let out = neardup()
+        .args([
+            "params",
+            "--containment-words",
+            "25",
+            "--containment-cap",
+            "2",
+            "--output-format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["containment"]["cap"], 2);
+    assert_eq!(v["containment"]["window"], 21);
+    assert_eq!(v["containment"]["guaranteed_words"], 25);
+}
+
 /// In a plain-text input of several blocks (paragraph numbers continue
 /// across them), a quote is reported inside its kept paragraph only: the
 /// later exact copy of that paragraph is a duplicate, left out.

@@ -547,6 +547,17 @@ pub struct ParamsArgs {
     #[arg(long, value_name = "N")]
     pub containment_words: Option<usize>,
 
+    /// With --containment-words: the cap the guarantee excepts (as
+    /// `scan --containment-cap`).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u32).range(2..),
+        requires = "containment_words"
+    )]
+    pub containment_cap: u32,
+
     /// Output format: `text` or `json`.
     ///
     /// `json` is one object with the banding, the probability at the

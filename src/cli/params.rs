@@ -114,7 +114,7 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
                      (fingerprints in more than {} paragraphs excepted)",
                     200.0 / (window as f64 + 1.0),
                     neardup::containment::guarantee(k, window),
-                    neardup::containment::find::Settings::default().cap,
+                    args.containment_cap,
                 )?;
             }
             out.flush()?;
@@ -143,7 +143,7 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
                     "words": n,
                     "window": window,
                     "guaranteed_words": neardup::containment::guarantee(k, window),
-                    "cap": neardup::containment::find::Settings::default().cap,
+                    "cap": args.containment_cap,
                 });
             }
             serde_json::to_writer_pretty(&mut out, &doc)?;
