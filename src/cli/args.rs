@@ -547,8 +547,11 @@ pub struct ParamsArgs {
     #[arg(long, value_name = "N")]
     pub containment_words: Option<usize>,
 
-    /// With --containment-words: the cap the guarantee excepts (as
-    /// `scan --containment-cap`).
+    /// With --containment-words: the cap the guarantee excepts.
+    ///
+    /// As `scan --containment-cap`: fingerprints shared by more than N
+    /// kept paragraphs are dropped, and a run found only through them is
+    /// not guaranteed.
     #[arg(
         long,
         value_name = "N",
