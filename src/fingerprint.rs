@@ -228,24 +228,10 @@ impl Fingerprinter {
     /// The exact shingle set of `text` and its content hash, or `None` if it
     /// has fewer than `min_words` tokens.
     pub fn shingle_set_with(&self, text: &str, scratch: &mut Scratch) -> Option<(ShingleSet, u64)> {
-        // Built from pieces, so that a long paragraph holds its set once,
-        // not also its token hashes and its shingles in text order.
-        let mut all = Vec::new();
-        let last = self
-            .shingler
-            .shingle_chunks(text, &mut scratch.shingle, |piece| {
-                all.extend_from_slice(piece)
-            });
-        if last.words < self.config.min_words() {
-            return None;
-        }
-        let set = if all.is_empty() {
-            ShingleSet::from_hashes(last.hashes)
-        } else {
-            all.extend_from_slice(last.hashes);
-            ShingleSet::from_vec(all)
-        };
-        Some((set, last.content))
+        // Built from pieces, so that a long paragraph holds its shingles
+        // once, not also its token hashes.
+        let (all, content, _) = self.shingles_in_order(text, scratch)?;
+        Some((ShingleSet::from_vec(all), content))
     }
 
     /// The shingle hashes of `text` in text order (repeats included), its

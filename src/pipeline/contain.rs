@@ -18,8 +18,8 @@ use ahash::AHashSet;
 use rayon::prelude::*;
 
 use super::first_pass::FirstPass;
-use super::flow::{Item, Selection, ordered};
-use super::verify::{Found, Needed, Reread, Verified, reread_block};
+use super::flow::{Item, ordered};
+use super::verify::{Found, Needed, Reread, Verified};
 use super::{Context, Progress, ScanOptions};
 use crate::containment::find::{self, Paragraph, Settings};
 use crate::containment::window_for;
@@ -94,20 +94,9 @@ pub(super) fn contain_pass(
 
     let mut needed = Needed::of(index, FingerprintId::new(0), &slots);
     needed.sequences = true;
-    let total = (0..ctx.inputs.len() as u32)
-        .map(InputId::new)
-        .filter(|&i| needed.last_block(i).is_some())
-        .map(|i| ctx.inputs[i].source.size_hint())
-        .sum::<Option<u64>>();
-    progress.begin("containment", total);
-    let work = |scratch: &mut crate::fingerprint::Scratch, item: Item| match item {
-        Item::Unit(unit) => reread_block(ctx, &needed, scratch, &unit),
-        Item::Failed { input, error, .. } => Reread {
-            found: Vec::new(),
-            diagnostics: vec![Error::io(&ctx.names[input], error)],
-        },
-        Item::Cached { .. } => Reread::default(),
-    };
+    progress.begin("containment", needed.total_bytes(ctx));
+    let work =
+        |scratch: &mut crate::fingerprint::Scratch, item: Item| needed.reread(ctx, scratch, item);
     type State = (
         AHashMap<FingerprintId, Found>,
         Vec<Error>,

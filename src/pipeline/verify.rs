@@ -124,6 +124,37 @@ impl<'a> Needed<'a> {
     }
 }
 
+impl Needed<'_> {
+    /// The raw bytes of the inputs that hold needed paragraphs, if known
+    /// (for progress).
+    pub(super) fn total_bytes(&self, ctx: &Context<'_>) -> Option<u64> {
+        (0..ctx.inputs.len() as u32)
+            .map(InputId::new)
+            .filter(|&i| self.last_block(i).is_some())
+            .map(|i| ctx.inputs[i].source.size_hint())
+            .sum()
+    }
+
+    /// The needed paragraphs of one item of the reading: a block's, or
+    /// the error of an input that could not be read (never a print: a
+    /// second reading reads the inputs).
+    pub(super) fn reread(
+        &self,
+        ctx: &Context<'_>,
+        scratch: &mut fingerprint::Scratch,
+        item: Item,
+    ) -> Reread {
+        match item {
+            Item::Unit(unit) => reread_block(ctx, self, scratch, &unit),
+            Item::Failed { input, error, .. } => Reread {
+                found: Vec::new(),
+                diagnostics: vec![Error::io(&ctx.names[input], error)],
+            },
+            Item::Cached { .. } => Reread::default(),
+        }
+    }
+}
+
 impl Selection for Needed<'_> {
     fn last_block(&self, input: InputId) -> Option<BlockId> {
         self.last_block.get(&input).copied()
@@ -133,7 +164,7 @@ impl Selection for Needed<'_> {
     }
 }
 
-pub(super) fn reread_block(
+fn reread_block(
     ctx: &Context<'_>,
     needed: &Needed<'_>,
     scratch: &mut fingerprint::Scratch,
@@ -322,21 +353,8 @@ pub(super) fn verify_pass(
             kept.insert(slot, until, member);
         }
     }
-    let total = (0..ctx.inputs.len() as u32)
-        .map(InputId::new)
-        .filter(|&i| needed.last_block(i).is_some())
-        .map(|i| ctx.inputs[i].source.size_hint())
-        .sum::<Option<u64>>();
-    progress.begin("verifying", total);
-    let work = |scratch: &mut fingerprint::Scratch, item: Item| match item {
-        Item::Unit(unit) => reread_block(ctx, &needed, scratch, &unit),
-        Item::Failed { input, error, .. } => Reread {
-            found: Vec::new(),
-            diagnostics: vec![Error::io(&ctx.names[input], error)],
-        },
-        // The second pass reads inputs, never prints.
-        Item::Cached { .. } => Reread::default(),
-    };
+    progress.begin("verifying", needed.total_bytes(ctx));
+    let work = |scratch: &mut fingerprint::Scratch, item: Item| needed.reread(ctx, scratch, item);
     let verified = Verified {
         duplicates: Vec::new(),
         kept: AHashMap::new(),

@@ -271,8 +271,9 @@ pub fn inside(c: &crate::report::Contained) -> String {
     )
 }
 
+/// Where a containment finding's words match, as every output says it:
 /// `(containment 1.00: words 1-31 of 31 match words 18-48 of 142)`.
-fn match_of(c: &crate::report::Contained) -> String {
+pub fn match_of(c: &crate::report::Contained) -> String {
     format!(
         "(containment {:.2}: words {}-{} of {} match words {}-{} of {})",
         c.containment(),

@@ -199,15 +199,8 @@ impl RenderOutcome for Sarif {
                 })
             };
             let text = format!(
-                "Paragraph is inside [a longer paragraph](1) (containment {:.2}: words {}-{} of {} \
-                 match words {}-{} of {})",
-                c.containment(),
-                c.short_words.start + 1,
-                c.short_words.end,
-                c.words.0,
-                c.long_words.start + 1,
-                c.long_words.end,
-                c.words.1
+                "Paragraph is inside [a longer paragraph](1) {}",
+                plain(&neardup::report::text::match_of(c))
             );
             results.push(json!({
                 "ruleId": CONTAINED.0,
