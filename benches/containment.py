@@ -20,6 +20,13 @@ construction; the tests recompute it.
 The timing runs `neardup scan -q -jN --output-format json` with and without
 `--containment` on the corpus alone, interleaved, and gives the medians and
 their ratio (target <= 1.3x).
+
+With `--against-index`, the same against a persistent index: the first 80%
+of the corpus's records are indexed (`index create --containment-words
+25`, and once without, for the sizes), the last 20% are scanned against
+it with and without `--containment`; the findings are compared with one
+scan of the whole corpus (pairs with a paragraph of the last 20%), and the
+quotes are planted from the indexed part and looked for against the index.
 """
 
 import argparse
@@ -77,7 +84,10 @@ def main():
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--threads", default="2")
     ap.add_argument("--work", default="/tmp/neardup-containment")
+    ap.add_argument("--against-index", action="store_true")
     args = ap.parse_args()
+    if args.against_index:
+        return against_index(args)
     os.makedirs(args.work, exist_ok=True)
     base = [args.neardup, "scan", "-q", "-j", args.threads, "--output-format", "json"]
 
@@ -117,6 +127,72 @@ def main():
         f"of {total} (recall {len(found) / max(total, 1):.4f}); "
         f"{len(duplicates)} were whole paragraphs (near-duplicates)"
     )
+
+
+def key(c):
+    place = lambda p: (p["path"], p["line"])
+    return (place(c["short"]), place(c["long"]), c["shared_shingles"], c["shingles"],
+            tuple(c["short_words"]), tuple(c["long_words"]))
+
+
+def against_index(args):
+    import shutil
+
+    os.makedirs(args.work, exist_ok=True)
+    with open(args.corpus, encoding="utf-8") as f:
+        lines = f.readlines()
+    cut = len(lines) * 4 // 5
+    old, new = os.path.join(args.work, "old.jsonl"), os.path.join(args.work, "new.jsonl")
+    with open(old, "w", encoding="utf-8") as f:
+        f.writelines(lines[:cut])
+    with open(new, "w", encoding="utf-8") as f:
+        f.writelines(lines[cut:])
+    del lines
+    sizes = {}
+    for name, extra in [("plain", []), ("containment", ["--containment-words", "25"])]:
+        index = os.path.join(args.work, f"{name}.ndx")
+        shutil.rmtree(index, ignore_errors=True)
+        wall, _ = run([args.neardup, "index", "create", index, old, "-q", "-j", args.threads] + extra)
+        size = sum(os.path.getsize(os.path.join(index, n)) for n in os.listdir(index))
+        sizes[name] = (wall, size)
+    index = os.path.join(args.work, "containment.ndx")
+    base = [args.neardup, "scan", "-q", "-j", args.threads, "--output-format", "json"]
+    off, on = [], []
+    for _ in range(args.repeat):
+        off.append(run(base + [new, "--against", index])[0])
+        wall, out = run(base + [new, "--against", index, "--containment"])
+        on.append(wall)
+    found = [key(c) for c in json.loads(out).get("contained", [])]
+    _, whole = run(base + ["--containment", old, new])
+    expect = [key(c) for c in json.loads(whole).get("contained", [])
+              if new in (c["short"]["path"], c["long"]["path"])]
+    med = statistics.median
+    mb = os.path.getsize(new) / 1e6
+    print(f"# {args.corpus}: {os.path.getsize(old) / 1e6:.0f} MB indexed, {mb:.0f} MB scanned "
+          f"against it, {args.threads} threads, {args.repeat} rounds\n")
+    print("| index | create s | bytes |")
+    print("|---|---:|---:|")
+    for name, (wall, size) in sizes.items():
+        print(f"| {name} | {wall:.2f} | {size:,} |")
+    print("\n| run | median s (range) |")
+    print("|---|---:|")
+    for name, t in [("scan --against", off), ("scan --against --containment", on)]:
+        print(f"| {name} | {med(t):.2f} ({min(t):.2f}-{max(t):.2f}) |")
+    print(f"\ncontainment on / off = {med(on) / med(off):.2f}x")
+    print(f"findings: {len(found)}, one scan of the whole corpus: {len(expect)}, "
+          f"identical: {found == expect}")
+    quotes_file = os.path.join(args.work, "quotes.jsonl")
+    n = plant(old, args.quotes, quotes_file)
+    _, out = run(base + ["--containment", quotes_file, "--against", index])
+    report = json.loads(out)
+    hit = {c["short"]["line"] for c in report.get("contained", [])
+           if c["short"]["path"] == quotes_file and c["long"].get("batch")}
+    duplicates = {m["line"] for cl in report["clusters"] for m in cl["members"][1:]
+                  if m["path"] == quotes_file}
+    total = n - len(duplicates - hit)
+    print(f"planted quotes of indexed paragraphs: {n}; found against the index: {len(hit)} of "
+          f"{total} (recall {len(hit) / max(total, 1):.4f}); {len(duplicates)} were whole "
+          f"paragraphs (near-duplicates)")
 
 
 if __name__ == "__main__":

@@ -79,7 +79,12 @@ impl Fingerprinter {
         }
     }
 
-    /// The settings in use.
+    /// The shingler it hashes shingles with.
+    pub fn shingler(&self) -> &Shingler {
+        &self.shingler
+    }
+
+    /// The settings it fingerprints with.
     pub fn config(&self) -> &Config {
         &self.config
     }

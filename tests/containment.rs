@@ -431,6 +431,7 @@ fn clean_removes_contained_paragraphs_only_when_asked() {
     let created = neardup()
         .current_dir(d)
         .args(["index", "create", "idx.ndx", "old.txt", "-q"])
+        .args(["--containment-words", "25"])
         .output()
         .unwrap();
     assert!(
@@ -500,5 +501,341 @@ fn explain_shows_the_containment_and_span_that_scan_reports() {
             c["long_length"]
         );
         assert!(text.contains(&run), "{run}\n{text}");
+    }
+}
+
+/// Runs neardup with `args` in `d`, expecting exit 0 or 1.
+fn ok(d: &Path, args: &[&str]) -> std::process::Output {
+    let out = neardup().current_dir(d).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{args:?}: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    out
+}
+
+/// Every containment finding of a JSON report as (short place, long
+/// place, shared, of, short words, long words); a place is (path, line).
+type Finding = ((String, u64), (String, u64), u64, u64, String, String);
+
+fn findings(report: &Value) -> Vec<Finding> {
+    let place = |p: &Value| {
+        (
+            p["path"].as_str().unwrap().to_owned(),
+            p["line"].as_u64().unwrap(),
+        )
+    };
+    report["contained"]
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .map(|c| {
+                    (
+                        place(&c["short"]),
+                        place(&c["long"]),
+                        c["shared_shingles"].as_u64().unwrap(),
+                        c["shingles"].as_u64().unwrap(),
+                        c["short_words"].to_string(),
+                        c["long_words"].to_string(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Days of news that quote each other: each day has new paragraphs,
+/// quotes (25 to 40 words) of earlier days' long paragraphs, long
+/// paragraphs around earlier days' quotes, some with a changed word, and
+/// one wire sentence quoted every day (for the cap).
+fn quoting_days(d: &Path, days: usize, seed: u64) -> Vec<String> {
+    let mut w = Words(seed);
+    let wire = w.take(30).join(" ");
+    let (mut longs, mut shorts): (Vec<Vec<String>>, Vec<Vec<String>>) = (Vec::new(), Vec::new());
+    let mut names = Vec::new();
+    for day in 0..days {
+        let mut lines: Vec<String> = Vec::new();
+        for i in 0..12 {
+            let pick = w.take(1)[0][1..].parse::<usize>().unwrap();
+            let line: Vec<String> = match i % 4 {
+                0 if !longs.is_empty() => {
+                    // A quote of an earlier long paragraph.
+                    let long = &longs[pick % longs.len()];
+                    let n = 25 + pick % 16;
+                    let at = pick % (long.len() - n);
+                    let mut q = long[at..at + n].to_vec();
+                    if pick % 3 == 0 {
+                        q[n / 2] = "changed".into();
+                    }
+                    q
+                }
+                1 if !shorts.is_empty() => {
+                    // An earlier quote inside a long paragraph.
+                    let mut p = w.take(20);
+                    p.extend(shorts[pick % shorts.len()].iter().cloned());
+                    p.extend(w.take(40));
+                    p
+                }
+                2 => {
+                    let mut p = w.take(10);
+                    p.extend(wire.split(' ').map(str::to_owned));
+                    p.extend(w.take(35));
+                    p
+                }
+                _ if pick % 2 == 0 => w.take(26 + pick % 10),
+                _ => w.take(70),
+            };
+            if line.len() < 45 {
+                shorts.push(line.clone());
+            } else {
+                longs.push(line.clone());
+            }
+            lines.push(line.join(" "));
+        }
+        let name = format!("day{day}.txt");
+        write(d, &name, lines.join("\n") + "\n");
+        names.push(name);
+    }
+    names
+}
+
+/// An index with containment fingerprints gives `scan --against INDEX
+/// --containment` the findings one scan of every day gives for pairs
+/// with a paragraph of the last day, with the cap counting both sides,
+/// for 1 and 2 threads, after a compaction, and when the fingerprints
+/// were added to an index made without them.
+#[test]
+fn containment_against_the_index_equals_one_scan() {
+    for seed in [3u64, 11] {
+        let tmp = TempDir::new().unwrap();
+        let d = tmp.path();
+        let names = quoting_days(d, 4, seed);
+        let last = names[3].as_str();
+        for cap in ["64", "3"] {
+            let mut all = vec!["scan", "--output-format", "json", "--containment"];
+            all.extend(["--containment-cap", cap]);
+            all.extend(names.iter().map(String::as_str));
+            let whole = findings(&serde_json::from_slice(&ok(d, &all).stdout).unwrap());
+            let expect: Vec<Finding> = whole
+                .into_iter()
+                .filter(|f| f.0.0 == last || f.1.0 == last)
+                .collect();
+            assert!(
+                expect.iter().any(|f| f.0.0 != last) && expect.iter().any(|f| f.1.0 != last),
+                "seed {seed}: the last day should quote and be quoted by earlier days: {expect:?}"
+            );
+            for threads in ["1", "2"] {
+                let index = format!("c{cap}-{threads}.ndx");
+                let words = ["--containment-words", "25", "-q", "-j", threads];
+                let mut create = vec!["index", "create", &index, &names[0]];
+                create.extend(words);
+                ok(d, &create);
+                for name in &names[1..3] {
+                    ok(d, &["index", "add", &index, name, "-q", "-j", threads]);
+                }
+                let against = |d: &Path| {
+                    let args = [
+                        "scan",
+                        last,
+                        "--against",
+                        &index,
+                        "--containment",
+                        "--containment-cap",
+                        cap,
+                        "--output-format",
+                        "json",
+                        "-j",
+                        threads,
+                    ];
+                    findings(&serde_json::from_slice(&ok(d, &args).stdout).unwrap())
+                };
+                assert_eq!(
+                    against(d),
+                    expect,
+                    "seed {seed}, cap {cap}, {threads} threads"
+                );
+                ok(d, &["index", "verify", &index]);
+                ok(d, &["index", "compact", &index]);
+                assert_eq!(against(d), expect, "seed {seed}, cap {cap}: after compact");
+            }
+        }
+        // Every format names the indexed paragraph's batch, and puts the
+        // finding at the paragraph of the checked input.
+        let check = |format: &str| {
+            let args = [
+                "check",
+                last,
+                "--against",
+                "c64-1.ndx",
+                "--containment",
+                "--output-format",
+                format,
+            ];
+            let out = neardup().current_dir(d).args(args).output().unwrap();
+            assert_eq!(
+                out.status.code(),
+                Some(1),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8(out.stdout).unwrap()
+        };
+        let scanned: Value = serde_json::from_slice(
+            &ok(
+                d,
+                &[
+                    "scan",
+                    last,
+                    "--against",
+                    "c64-1.ndx",
+                    "--containment",
+                    "--output-format",
+                    "json",
+                ],
+            )
+            .stdout,
+        )
+        .unwrap();
+        let contained = scanned["contained"].as_array().unwrap();
+        let holds = contained
+            .iter()
+            .find(|c| c["short"]["batch"].is_string())
+            .expect("a paragraph of the last day holds an indexed one");
+        let inside = contained
+            .iter()
+            .find(|c| c["long"]["batch"].is_string())
+            .expect("a paragraph of the last day is inside an indexed one");
+        let (holder, indexed) = (holds["long"]["line"].as_u64().unwrap(), &holds["short"]);
+        let json: Value = serde_json::from_str(&check("json")).unwrap();
+        assert_eq!(json["contained"], scanned["contained"]);
+        let text = check("text");
+        assert!(text.contains("[index batch "), "{text}");
+        let github = check("github");
+        assert!(
+            github.contains(&format!(
+                "file={last},line={holder},endLine={holder},title=Paragraph holds an indexed one"
+            )),
+            "{github}"
+        );
+        let line = inside["short"]["line"].as_u64().unwrap();
+        assert!(
+            github.contains(&format!(
+                "file={last},line={line},endLine={line},title=Paragraph inside a longer one"
+            )),
+            "{github}"
+        );
+        let sarif: Value = serde_json::from_str(&check("sarif")).unwrap();
+        let results = sarif["runs"][0]["results"].as_array().unwrap();
+        let batch = indexed["batch"].as_str().unwrap();
+        let r = results
+            .iter()
+            .find(|r| {
+                r["message"]["text"]
+                    .as_str()
+                    .unwrap()
+                    .contains(&format!("index batch {batch}"))
+            })
+            .expect("a SARIF result for the indexed paragraph");
+        let uri = |l: &Value| {
+            l["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        };
+        assert!(uri(&r["locations"][0]).ends_with(last), "{r}");
+        assert!(
+            uri(&r["relatedLocations"][0]).ends_with(indexed["path"].as_str().unwrap()),
+            "{r}"
+        );
+        let junit = check("junit");
+        assert!(
+            !junit.contains(&format!("name=\"{}\"", indexed["path"].as_str().unwrap())),
+            "{junit}"
+        );
+
+        // The cap counts the index's paragraphs too: the wire sentence is
+        // in a paragraph of every day, over a cap of 3.
+        let wire_pairs = |cap: &str| {
+            let args = [
+                "scan",
+                last,
+                "--against",
+                "c64-1.ndx",
+                "--containment",
+                "--containment-cap",
+                cap,
+                "--output-format",
+                "json",
+            ];
+            findings(&serde_json::from_slice(&ok(d, &args).stdout).unwrap()).len()
+        };
+        assert!(wire_pairs("3") < wire_pairs("64"), "seed {seed}");
+
+        // An index made without containment fingerprints is refused, and
+        // gets them from `index compact`.
+        ok(d, &["index", "create", "plain.ndx", &names[0], "-q"]);
+        for name in &names[1..3] {
+            ok(d, &["index", "add", "plain.ndx", name, "-q"]);
+        }
+        let args = ["scan", last, "--against", "plain.ndx", "--containment"];
+        let out = neardup().current_dir(d).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no containment fingerprints")
+                && err.contains("index compact --containment-words 25"),
+            "{err}"
+        );
+        ok(
+            d,
+            &["index", "compact", "plain.ndx", "--containment-words", "25"],
+        );
+        let args = [
+            "scan",
+            last,
+            "--against",
+            "plain.ndx",
+            "--containment",
+            "--output-format",
+            "json",
+        ];
+        let c64 = findings(&serde_json::from_slice(&ok(d, &args).stdout).unwrap());
+        let args = [
+            "scan",
+            last,
+            "--against",
+            "c64-1.ndx",
+            "--containment",
+            "--output-format",
+            "json",
+        ];
+        assert_eq!(
+            c64,
+            findings(&serde_json::from_slice(&ok(d, &args).stdout).unwrap())
+        );
+        // Another length than the index's is refused, naming both.
+        let args = [
+            "scan",
+            last,
+            "--against",
+            "plain.ndx",
+            "--containment",
+            "--containment-words",
+            "30",
+        ];
+        let out = neardup().current_dir(d).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("for 25 words") && err.contains("looks for 30"),
+            "{err}"
+        );
+        // Dropping them makes the index as it was made: a scan without
+        // containment gives the same report as before.
+        ok(d, &["index", "compact", "plain.ndx", "--no-containment"]);
+        let info = ok(d, &["index", "info", "plain.ndx"]);
+        assert!(!String::from_utf8_lossy(&info.stdout).contains("containment_words"));
     }
 }

@@ -521,11 +521,21 @@ class Index:
         self.config: Config = config if config is not None else _neardup.index_config(self.path)
 
     @classmethod
-    def create(cls, path: PathLike, config: Config | None = None) -> "Index":
+    def create(
+        cls,
+        path: PathLike,
+        config: Config | None = None,
+        *,
+        containment_words: int | None = None,
+    ) -> "Index":
         """A new, empty index at ``path`` (which must not exist, or be an
-        empty directory) for ``config``'s settings."""
+        empty directory) for ``config``'s settings. With
+        ``containment_words=N`` it keeps containment fingerprints, so that
+        ``query(..., containment=0.8, containment_words=N)`` also finds
+        quotes of indexed paragraphs (``neardup index create
+        --containment-words N``)."""
         cfg = config if config is not None else Config()
-        _neardup.index_create(os.fspath(path), cfg)
+        _neardup.index_create(os.fspath(path), cfg, containment_words)
         return cls(path, cfg)
 
     def add(
@@ -585,10 +595,16 @@ class Index:
         generation number."""
         return _neardup.index_rollback(self.path)
 
-    def compact(self) -> tuple[int, int, int]:
+    def compact(
+        self, *, containment_words: int | None = None, no_containment: bool = False
+    ) -> tuple[int, int, int]:
         """Rewrites the segments as few full ones: (before, after,
-        generation)."""
-        return _neardup.index_compact(self.path)
+        generation). ``containment_words=N`` selects containment
+        fingerprints for quotes of N words (adding them to an index made
+        without); ``no_containment=True`` drops them."""
+        return _neardup.index_compact(
+            self.path, containment_words=containment_words, no_containment=no_containment
+        )
 
     def __repr__(self) -> str:
         return f"<neardup.Index {self.path!r}>"

@@ -864,7 +864,7 @@ fn index_add<'py>(
                     skip_bad_records,
                 };
                 if create {
-                    index::create(&index, &config, &options)?;
+                    index::create(&index, &config, &options, None)?;
                 }
                 let added = index::add(&index, &inputs, &config, &options, &Silent, &add);
                 if create && added.is_err() {
@@ -935,11 +935,17 @@ fn stage_fingerprint(
     .map_err(py_err)
 }
 
-/// A new, empty index in `index` for `config` (`Index.create`).
+/// A new, empty index in `index` for `config` (`Index.create`), with
+/// containment fingerprints for `containment_words`.
 #[pyfunction]
-fn index_create(index: PathBuf, config: &PyConfig) -> PyResult<()> {
+#[pyo3(signature = (index, config, containment_words = None))]
+fn index_create(
+    index: PathBuf,
+    config: &PyConfig,
+    containment_words: Option<usize>,
+) -> PyResult<()> {
     let options = config.options("text", "id").map_err(py_err)?;
-    index::create(&index, &config.config, &options).map_err(py_err)
+    index::create(&index, &config.config, &options, containment_words).map_err(py_err)
 }
 
 /// The detection settings an index was made with, as a `Config` (without
@@ -1036,10 +1042,29 @@ fn index_rollback(py: Python<'_>, index: PathBuf) -> PyResult<u64> {
     py.detach(|| index::rollback(&index)).map_err(py_err)
 }
 
-/// `neardup index compact`: (segments before, after, generation).
+/// `neardup index compact [--containment-words N | --no-containment]`:
+/// (segments before, after, generation).
 #[pyfunction]
-fn index_compact(py: Python<'_>, index: PathBuf) -> PyResult<(usize, usize, u64)> {
-    let done = py.detach(|| index::compact(&index)).map_err(py_err)?;
+#[pyo3(signature = (index, containment_words = None, no_containment = false))]
+fn index_compact(
+    py: Python<'_>,
+    index: PathBuf,
+    containment_words: Option<usize>,
+    no_containment: bool,
+) -> PyResult<(usize, usize, u64)> {
+    let containment = match (containment_words, no_containment) {
+        (Some(_), true) => {
+            return Err(ConfigError::new_err(
+                "containment_words and no_containment contradict each other",
+            ));
+        }
+        (Some(n), false) => Some(Some(n)),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    let done = py
+        .detach(|| index::compact(&index, containment))
+        .map_err(py_err)?;
     Ok((done.segments.0, done.segments.1, done.generation))
 }
 

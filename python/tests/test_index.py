@@ -60,3 +60,42 @@ def test_index_errors_name_the_setting_and_the_file(tmp_path):
         idx.add(tmp_path / "a.txt")
     with pytest.raises(neardup.NeardupError):
         neardup.Index(tmp_path / "a.txt")
+
+
+def test_index_with_containment_finds_quotes_of_indexed_paragraphs(tmp_path, cli):
+    """An index made with containment fingerprints gives query(containment=)
+    the quotes one scan of both days finds, naming the old batch; one made
+    without them is refused until compact adds them."""
+    words = [f"w{i}" for i in range(400)]
+    long_old = " ".join(words[:90])
+    quote_old = " ".join(words[200:230])
+    (tmp_path / "mon.txt").write_text(long_old + "\n" + quote_old + "\n")
+    today = [
+        " ".join(words[10:40]),  # inside monday's long paragraph
+        " ".join(words[300:320] + words[200:230] + words[340:380]),  # holds monday's quote
+    ]
+    (tmp_path / "tue.txt").write_text("\n".join(today) + "\n")
+    idx = neardup.Index.create(tmp_path / "c.ndx", containment_words=25)
+    assert idx.info()["settings"]["containment_words"] == "25"
+    idx.add(tmp_path / "mon.txt", name="monday")
+    found = idx.query(tmp_path / "tue.txt", containment=0.8).contained
+    pairs = sorted(
+        ((c.short.path, c.short.line, c.short.batch), (c.long.path, c.long.line, c.long.batch))
+        for c in found
+    )
+    mon, tue = str(tmp_path / "mon.txt"), str(tmp_path / "tue.txt")
+    assert pairs == [
+        ((mon, 2, "monday"), (tue, 2, None)),
+        ((tue, 1, None), (mon, 1, "monday")),
+    ]
+    whole = neardup.scan([tmp_path / "mon.txt", tmp_path / "tue.txt"], containment=0.8).contained
+    key = lambda c: (c.short.path, c.short.line, c.long.path, c.long.line, c.short_words, c.long_words)
+    assert sorted(map(key, found)) == sorted(map(key, whole))
+
+    plain = neardup.Index.create(tmp_path / "p.ndx")
+    plain.add(tmp_path / "mon.txt", name="monday")
+    with pytest.raises(neardup.IndexFileError, match="no containment fingerprints"):
+        plain.query(tmp_path / "tue.txt", containment=0.8)
+    plain.compact(containment_words=25)
+    again = plain.query(tmp_path / "tue.txt", containment=0.8).contained
+    assert sorted(map(key, again)) == sorted(map(key, found))

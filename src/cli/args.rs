@@ -106,7 +106,8 @@ pub struct CleanArgs {
     /// asked: then the shorter paragraph goes and the longer one, which
     /// holds its words, stays (the log names it, with the containment).
     /// Turns the search on (`--containment`, whose threshold and length
-    /// apply; within the inputs, not against an index).
+    /// apply; with `--against`, the index must keep containment
+    /// fingerprints, and only the inputs' paragraphs are removed).
     #[arg(long, value_name = "KIND", value_enum, value_delimiter = ',')]
     pub remove: Vec<RemoveKind>,
 
@@ -466,8 +467,9 @@ pub struct ContainmentArgs {
     /// default: it costs about a fifth more time on news (it reads the
     /// candidates once more), and a quote inside an article is a finding,
     /// not always a duplicate. Pairs already reported as near-duplicates
-    /// are not reported again. Within the inputs only, not against an
-    /// index.
+    /// are not reported again. With `--against INDEX`, also against the
+    /// indexed paragraphs, if the index keeps containment fingerprints
+    /// (`neardup index create --containment-words N`).
     #[arg(
         long = "containment",
         id = "containment",

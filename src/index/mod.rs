@@ -28,7 +28,7 @@
 //! let dir = std::env::temp_dir().join(format!("neardup-doc-{}", std::process::id()));
 //! let (config, options) = (Config::default(), ScanOptions::default());
 //! let day = |name: &str, text: &str| vec![Input::new(MemorySource::new(name, text), Format::Text)];
-//! index::create(&dir, &config, &options)?;
+//! index::create(&dir, &config, &options, None)?;
 //! let monday = day("mon.txt", "The ferry to Inish Mor was cancelled again on Friday morning.\n");
 //! let add = AddOptions { name: Some("monday".into()), created: 0, force: false, skip_bad_records: false };
 //! index::add(&dir, &monday, &config, &options, &Silent, &add)?;
@@ -126,6 +126,7 @@ impl Index {
             .find(|(k, _)| *k == "bands")
             .and_then(|(_, v)| v.parse().ok())
             .ok_or_else(|| Error::index("the index's settings name no band count"))?;
+        let window = winnowing_of(&settings)?.map(|w| w.window as u64);
         let files = snapshot.take_files();
         let (mut segments, mut bases, mut rows, mut docs) = (Vec::new(), Vec::new(), 0u64, 0u32);
         for file in files {
@@ -135,6 +136,18 @@ impl Index {
                     "index segment {} has {} bands, the index {bands}: it is damaged",
                     segment.path().display(),
                     segment.bands()
+                )));
+            }
+            if segment.window() != window {
+                let says = |w: Option<u64>| match w {
+                    Some(w) => format!("containment fingerprints of window {w}"),
+                    None => "no containment fingerprints".to_owned(),
+                };
+                return Err(Error::index(format!(
+                    "index segment {} has {}, the index's settings say {}: it is damaged",
+                    segment.path().display(),
+                    says(segment.window()),
+                    says(window)
                 )));
             }
             bases.push(rows);
@@ -262,6 +275,11 @@ impl Index {
             .collect()
     }
 
+    /// How its segments select containment fingerprints, if they do.
+    fn winnowing(&self) -> Result<Option<segment::Winnowing>, Error> {
+        winnowing_of(&self.settings)
+    }
+
     fn locate(&self, row: u64) -> Result<(&Segment, u32), Error> {
         let i = self.bases.partition_point(|&b| b <= row);
         match i
@@ -272,6 +290,24 @@ impl Index {
             _ => Err(Error::index(format!("no row {row} in the index"))),
         }
     }
+}
+
+/// The containment fingerprints an index of `settings` keeps.
+fn winnowing_of(settings: &Settings) -> Result<Option<segment::Winnowing>, Error> {
+    let Some(words) = settings.containment_words() else {
+        return Ok(None);
+    };
+    let shingle_size: usize = settings
+        .value("shingle_size")
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| Error::index("the index's settings name no shingle size"))?;
+    segment::Winnowing::new(shingle_size, words)
+        .map(Some)
+        .ok_or_else(|| {
+            Error::index(format!(
+                "the index's containment_words={words} is shorter than one shingle: it is damaged"
+            ))
+        })
 }
 
 impl Prior for Index {
@@ -306,16 +342,46 @@ impl Prior for Index {
         p.location.batch = self.batch_ends.get(batch).map(|(_, name)| name.clone());
         Ok(p)
     }
+
+    fn containment_words(&self) -> Option<usize> {
+        self.settings.containment_words()
+    }
+
+    fn winnowed(&self, fps: &[u64], limit: usize) -> Result<Vec<(u64, u64)>, Error> {
+        let per_segment: Vec<Vec<(u64, u64)>> = self
+            .segments
+            .par_iter()
+            .zip(&self.bases)
+            .map(|(s, &base)| {
+                Ok(s.winnowed(fps, limit)?
+                    .into_iter()
+                    .map(|(fp, r)| (fp, base + u64::from(r)))
+                    .collect())
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(per_segment.into_iter().flatten().collect())
+    }
 }
 
-/// Makes a new, empty index in `dir` for `config` and `options`.
+/// Makes a new, empty index in `dir` for `config` and `options`; with
+/// `containment_words`, one that keeps containment fingerprints, so that
+/// scans with [`ScanOptions::containment`] of that many words find quotes
+/// of its paragraphs (about 60 bytes more per paragraph of news prose at
+/// 25 words).
 ///
 /// # Errors
 ///
 /// `dir` exists and is not an empty directory, the settings cannot have an
-/// index ([`Settings::of`]), or writing failed.
-pub fn create(dir: &Path, config: &Config, options: &ScanOptions) -> Result<(), Error> {
-    let settings = Settings::of(config, options)?;
+/// index ([`Settings::of`]), `containment_words` is shorter than one
+/// shingle, or writing failed.
+pub fn create(
+    dir: &Path,
+    config: &Config,
+    options: &ScanOptions,
+    containment_words: Option<usize>,
+) -> Result<(), Error> {
+    let settings = Settings::of(config, options)?.with_containment(containment_words);
+    winnowing_of(&settings)?;
     dir::create(dir, settings.as_bytes())
 }
 
@@ -481,7 +547,9 @@ pub fn prepare(
     let generation = index.generation() + 1;
     let bands = config.lsh().bands();
     let dir = writer.dir().to_owned();
-    let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation)).spilling_in(&dir);
+    let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation))
+        .winnowing(index.winnowing()?)
+        .spilling_in(&dir);
     let extras = Extras {
         prior: Some(&index),
         kept: Some(&mut builder),
@@ -563,16 +631,27 @@ pub struct Compacted {
 /// they were; a query reads fewer files. The old segments stay until no
 /// kept generation names them, so `rollback` can undo a compaction too.
 ///
+/// `containment_words` changes which containment fingerprints the index
+/// keeps: `Some(Some(n))` selects them for quotes of `n` words (adding
+/// them to an index without), `Some(None)` drops them, `None` keeps what
+/// the index has.
+///
 /// # Errors
 ///
-/// The index is locked or does not open, a segment is damaged, or writing
-/// failed (the index is then unchanged).
-pub fn compact(dir: &Path) -> Result<Compacted, Error> {
+/// The index is locked or does not open, a segment is damaged,
+/// `containment_words` is shorter than one shingle, or writing failed (the
+/// index is then unchanged).
+pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<Compacted, Error> {
     let (mut writer, snapshot) = Writer::open(dir)?;
     let index = Index::from_snapshot(snapshot)?;
     let generation = index.generation() + 1;
     let bands = index.bands;
-    let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation));
+    let settings = match containment_words {
+        Some(words) => index.settings.with_containment(words),
+        None => index.settings.clone(),
+    };
+    let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation))
+        .winnowing(winnowing_of(&settings)?);
     for segment in &index.segments {
         let keys = segment.keys_by_row()?;
         for (row, keys) in (0..segment.rows as u32).zip(keys.chunks_exact(bands.max(1))) {
@@ -589,6 +668,7 @@ pub fn compact(dir: &Path) -> Result<Compacted, Error> {
     let mut manifest = index.manifest().clone();
     manifest.generation = generation;
     manifest.parent = Some(index.generation());
+    manifest.settings = settings.as_bytes().to_vec();
     manifest.segments = files.into_iter().map(|(info, _)| info).collect();
     let done = Compacted {
         segments: (index.segments.len(), manifest.segments.len()),

@@ -23,6 +23,13 @@
 //! | `DICT` | the token hashes u64, most frequent first (ties by hash) |
 //! | `TOKSEQ` | per row, its tokens' dictionary numbers as LEB128 |
 //! | `BAND0000` ... | per band: (key u32, row u32) for every row, sorted by key, then row |
+//! | `WFP`, `WROW` | segment version 2, an index with containment fingerprints: the (fingerprint u64, row u32) pairs winnowing selects from the rows, sorted, in two arrays |
+//!
+//! Containment fingerprints ([`Winnowing`]) are what `scan --against
+//! INDEX --containment` finds quotes of indexed paragraphs with, as a scan
+//! finds them among its own paragraphs; the segment selects them from the
+//! token hashes it is given, so a batch, a compaction and a rewrite that
+//! adds them select alike.
 
 use super::file::{FileInfo, FileWriter, IndexFile};
 use crate::Error;
@@ -37,8 +44,10 @@ use std::sync::{Arc, OnceLock};
 pub const KIND: [u8; 4] = *b"SEGM";
 
 /// The version of what a segment's sections hold (the container has its
-/// own, [`super::file::FILE_VERSION`]).
-pub const SEGMENT_VERSION: u32 = 1;
+/// own, [`super::file::FILE_VERSION`]): 2 for a segment with containment
+/// fingerprints, 1 for one without (what an index without them keeps
+/// writing, so that an older neardup still reads it).
+pub const SEGMENT_VERSION: u32 = 2;
 
 const META: [u8; 8] = *b"META\0\0\0\0";
 const PARAS: [u8; 8] = *b"PARAS\0\0\0";
@@ -47,6 +56,8 @@ const STROFF: [u8; 8] = *b"STROFF\0\0";
 const STRDATA: [u8; 8] = *b"STRDATA\0";
 const DICT: [u8; 8] = *b"DICT\0\0\0\0";
 const TOKSEQ: [u8; 8] = *b"TOKSEQ\0\0";
+const WFP: [u8; 8] = *b"WFP\0\0\0\0\0";
+const WROW: [u8; 8] = *b"WROW\0\0\0\0";
 const PARA_BYTES: usize = 48;
 const DOC_BYTES: usize = 24;
 const NONE: u32 = u32::MAX;
@@ -65,6 +76,32 @@ fn band_tag(b: usize) -> [u8; 8] {
 /// 25% faster; with segments half this size its peak memory stayed where it
 /// was).
 pub const SEGMENT_TOKENS: usize = 1 << 23;
+
+/// How a segment selects its rows' containment fingerprints: the
+/// selection a scan's first pass makes ([`crate::containment::Winnower`]
+/// over the shingle hashes in text order, each distinct fingerprint once
+/// per row), for rows of at least `min_words` tokens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Winnowing {
+    /// The words of a shingle.
+    pub shingle_size: usize,
+    /// Rows with fewer tokens have none.
+    pub min_words: usize,
+    /// The winnowing window.
+    pub window: usize,
+}
+
+impl Winnowing {
+    /// The selection that guarantees finding shared runs of `min_words`
+    /// words, or `None` if `min_words` is shorter than one shingle.
+    pub fn new(shingle_size: usize, min_words: usize) -> Option<Winnowing> {
+        Some(Winnowing {
+            shingle_size,
+            min_words,
+            window: crate::containment::window_for(shingle_size, min_words)?,
+        })
+    }
+}
 
 /// One paragraph while a segment is built.
 struct Row {
@@ -109,6 +146,7 @@ pub struct SegmentBuilder<F> {
 #[derive(Default)]
 struct Held {
     bands: usize,
+    winnowing: Option<Winnowing>,
     rows: Vec<Row>,
     keys: Vec<u32>,
     tokens: Vec<u64>,
@@ -141,6 +179,12 @@ where
             writing: None,
             spill_dir: None,
         }
+    }
+
+    /// Makes every segment keep its rows' containment fingerprints.
+    pub fn winnowing(mut self, winnowing: Option<Winnowing>) -> SegmentBuilder<F> {
+        self.held.winnowing = winnowing;
+        self
     }
 
     /// Lets the scan that writes into it keep its scratch file in `dir`
@@ -191,11 +235,12 @@ where
         }
         self.join()?;
         let file = (self.create)()?;
-        let bands = self.held.bands;
+        let (bands, winnowing) = (self.held.bands, self.held.winnowing);
         let held = std::mem::replace(
             &mut self.held,
             Held {
                 bands,
+                winnowing,
                 ..Held::default()
             },
         );
@@ -278,19 +323,52 @@ impl Held {
             .collect()
     }
 
+    /// The containment fingerprints of every row, as `(fingerprint,
+    /// row)` sorted.
+    fn winnowed(&self, w: &Winnowing) -> Vec<(u64, u32)> {
+        let shingler =
+            crate::shingle::Shingler::new(crate::normalize::TokenKind::Words, w.shingle_size);
+        let mut scratch = crate::shingle::Scratch::default();
+        let mut winnower = crate::containment::Winnower::new(w.window);
+        let (mut pairs, mut selected) = (Vec::new(), Vec::new());
+        let mut from = 0;
+        for (r, row) in self.rows.iter().enumerate() {
+            let tokens = &self.tokens[from..row.tokens_end];
+            from = row.tokens_end;
+            if tokens.len() < w.min_words {
+                continue;
+            }
+            let (shingles, _) = shingler.shingles_of_tokens(tokens, &mut scratch);
+            selected.clear();
+            winnower.reset();
+            winnower.push(shingles, |h, _| selected.push(h));
+            winnower.finish(|h, _| selected.push(h));
+            selected.sort_unstable();
+            selected.dedup();
+            pairs.extend(selected.iter().map(|&h| (h, r as u32)));
+        }
+        pairs.sort_unstable();
+        pairs
+    }
+
     /// Writes the rows as one segment into `file`.
     fn write(self, mut file: FileWriter) -> Result<(FileInfo, u64), Error> {
         let name = file.name().to_owned();
         let io = |e: std::io::Error| Error::index(format!("writing index segment {name}: {e}"));
-        // The token numbers and the band tables are independent: built
-        // side by side, on a second thread (the last segment of a batch is
-        // written while nothing else runs).
-        let ((dict, seq, offsets), tables) = std::thread::scope(|scope| {
+        // The token numbers, the band tables and the containment
+        // fingerprints are independent: built side by side, on threads of
+        // their own (the last segment of a batch is written while nothing
+        // else runs).
+        let ((dict, seq, offsets), tables, winnowed) = std::thread::scope(|scope| {
             let tokens = scope.spawn(|| self.encode_tokens());
+            let winnowed = scope.spawn(|| self.winnowing.map(|w| self.winnowed(&w)));
             let tables = self.band_tables();
             (
                 tokens.join().expect("encoding a segment's tokens panicked"),
                 tables,
+                winnowed
+                    .join()
+                    .expect("winnowing a segment's rows panicked"),
             )
         });
         let mut put = |tag: [u8; 8], bytes: &[u8]| -> Result<(), Error> {
@@ -298,8 +376,9 @@ impl Held {
             s.write_all(bytes).map_err(io)?;
             s.finish().map_err(io)
         };
-        let mut meta = Vec::with_capacity(40);
-        meta.extend_from_slice(&SEGMENT_VERSION.to_le_bytes());
+        let mut meta = Vec::with_capacity(56);
+        let version: u32 = if winnowed.is_some() { 2 } else { 1 };
+        meta.extend_from_slice(&version.to_le_bytes());
         meta.extend_from_slice(&(self.bands as u32).to_le_bytes());
         for n in [
             self.rows.len(),
@@ -308,6 +387,10 @@ impl Held {
             dict.len(),
         ] {
             meta.extend_from_slice(&(n as u64).to_le_bytes());
+        }
+        if let (Some(w), Some(pairs)) = (&self.winnowing, &winnowed) {
+            meta.extend_from_slice(&(w.window as u64).to_le_bytes());
+            meta.extend_from_slice(&(pairs.len() as u64).to_le_bytes());
         }
         put(META, &meta)?;
         let mut paras = Vec::with_capacity(self.rows.len() * PARA_BYTES);
@@ -345,6 +428,13 @@ impl Held {
         drop(seq);
         for (band, table) in tables.iter().enumerate() {
             put(band_tag(band), table)?;
+        }
+        if let Some(pairs) = winnowed {
+            let fps: Vec<u8> = pairs.iter().flat_map(|p| p.0.to_le_bytes()).collect();
+            put(WFP, &fps)?;
+            drop(fps);
+            let rows: Vec<u8> = pairs.iter().flat_map(|p| p.1.to_le_bytes()).collect();
+            put(WROW, &rows)?;
         }
         let info = file.finish().map_err(io)?;
         Ok((info, self.rows.len() as u64))
@@ -453,6 +543,9 @@ pub struct Segment {
     dict_len: u64,
     /// The number of documents in the index before this segment's.
     doc_base: u32,
+    /// With containment fingerprints: the window they were selected
+    /// with, and how many there are.
+    winnowed: Option<(u64, u64)>,
     dict: OnceLock<Result<Vec<u64>, String>>,
     strs: OnceLock<Result<Vec<Arc<str>>, String>>,
 }
@@ -468,16 +561,18 @@ impl Segment {
     pub fn open(file: IndexFile, doc_base: u32) -> Result<Segment, Error> {
         let name = file.path().display().to_string();
         let bad = |what: &str| Error::index(format!("index segment {name} is damaged: {what}"));
-        let meta = file.section(META)?.read_range(0..40)?;
-        let u32_at = |i: usize| u32::from_le_bytes(meta[i..i + 4].try_into().expect("4 bytes"));
-        let u64_at = |i: usize| u64::from_le_bytes(meta[i..i + 8].try_into().expect("8 bytes"));
-        let version = u32_at(0);
-        if version != SEGMENT_VERSION {
+        let meta = file.section(META)?;
+        let version = u32::from_le_bytes(meta.read_range(0..4)?.try_into().expect("4 bytes"));
+        if !(1..=SEGMENT_VERSION).contains(&version) {
             return Err(Error::index(format!(
                 "index segment {name} has segment version {version}; this neardup reads \
-                 version {SEGMENT_VERSION}"
+                 versions 1 to {SEGMENT_VERSION}"
             )));
         }
+        let meta = meta.read_range(0..if version == 1 { 40 } else { 56 })?;
+        let u32_at = |i: usize| u32::from_le_bytes(meta[i..i + 4].try_into().expect("4 bytes"));
+        let u64_at = |i: usize| u64::from_le_bytes(meta[i..i + 8].try_into().expect("8 bytes"));
+        let winnowed = (version >= 2).then(|| (u64_at(40), u64_at(48)));
         let (bands, rows, docs, strings, dict_len) = (
             u32_at(4) as usize,
             u64_at(8),
@@ -513,6 +608,15 @@ impl Segment {
         for b in 0..bands {
             expect(band_tag(b), sizes.4)?;
         }
+        if let Some((_, entries)) = winnowed {
+            let len = |size: u64| {
+                entries
+                    .checked_mul(size)
+                    .ok_or_else(|| bad("counts out of range"))
+            };
+            expect(WFP, len(8)?)?;
+            expect(WROW, len(4)?)?;
+        }
         if docs > u64::from(u32::MAX) || rows > u64::from(u32::MAX) {
             return Err(bad("more rows than a segment may hold"));
         }
@@ -524,6 +628,7 @@ impl Segment {
             strings,
             dict_len,
             doc_base,
+            winnowed,
             dict: OnceLock::new(),
             strs: OnceLock::new(),
         })
@@ -537,6 +642,45 @@ impl Segment {
     /// The band count the segment was written with.
     pub fn bands(&self) -> usize {
         self.bands
+    }
+
+    /// The window its containment fingerprints were selected with, if it
+    /// has them.
+    pub fn window(&self) -> Option<u64> {
+        self.winnowed.map(|(window, _)| window)
+    }
+
+    /// The rows that have one of `fps` (ascending, distinct) among their
+    /// containment fingerprints, as `(fingerprint, row)` sorted; of a
+    /// fingerprint in more than `limit` rows, only the first `limit + 1`
+    /// (enough to know it is over the limit). Empty without containment
+    /// fingerprints.
+    pub(super) fn winnowed(&self, fps: &[u64], limit: usize) -> Result<Vec<(u64, u32)>, Error> {
+        let Some((_, entries)) = self.winnowed else {
+            return Ok(Vec::new());
+        };
+        // Where each wanted fingerprint's run starts and how long it is
+        // (at most `limit + 1`): by binary search for a few fingerprints,
+        // else by one streaming pass (as `matches` decides).
+        let most = limit as u64 + 1;
+        let runs = if (fps.len() as u64).saturating_mul(20) < entries * 8 / super::file::CHUNK {
+            self.runs_searched(fps, entries, most)?
+        } else {
+            self.runs_streamed(fps, most)?
+        };
+        let row_section = self.file.section(WROW)?;
+        let mut out = Vec::with_capacity(runs.iter().map(|r| r.2 as usize).sum());
+        for (fp, from, n) in runs {
+            let bytes = row_section.read_range(from * 4..(from + n) * 4)?;
+            for b in bytes.chunks_exact(4) {
+                let row = u32::from_le_bytes(b.try_into().expect("4 bytes"));
+                if u64::from(row) >= self.rows {
+                    return Err(self.damaged("a containment fingerprint names a row past the end"));
+                }
+                out.push((fp, row));
+            }
+        }
+        Ok(out)
     }
 
     /// The rows whose key in `band` is in `keys` (ascending, distinct),
@@ -624,6 +768,69 @@ impl Segment {
             at = end;
         }
         Ok(out)
+    }
+
+    /// Where each of `fps` starts in `WFP` and how many rows (at most
+    /// `most`) have it, by binary search.
+    fn runs_searched(
+        &self,
+        fps: &[u64],
+        entries: u64,
+        most: u64,
+    ) -> Result<Vec<(u64, u64, u64)>, Error> {
+        let section = self.file.section(WFP)?;
+        let fp_at = |i: u64| -> Result<u64, Error> {
+            let b = section.read_range(i * 8..i * 8 + 8)?;
+            Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        };
+        let mut runs = Vec::new();
+        for &fp in fps {
+            let (mut lo, mut hi) = (0u64, entries);
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2;
+                if fp_at(mid)? < fp {
+                    lo = mid + 1;
+                } else {
+                    hi = mid;
+                }
+            }
+            let mut end = lo;
+            while end < entries && end - lo < most && fp_at(end)? == fp {
+                end += 1;
+            }
+            if end > lo {
+                runs.push((fp, lo, end - lo));
+            }
+        }
+        Ok(runs)
+    }
+
+    /// [`runs_searched`](Self::runs_searched) by one pass over `WFP`.
+    fn runs_streamed(&self, fps: &[u64], most: u64) -> Result<Vec<(u64, u64, u64)>, Error> {
+        let section = self.file.section(WFP)?;
+        const STEP: u64 = 1 << 20;
+        let (mut runs, mut at, mut k): (Vec<(u64, u64, u64)>, u64, usize) = (Vec::new(), 0, 0);
+        while at < section.len() && k < fps.len() {
+            let end = (at + STEP).min(section.len());
+            let bytes = section.read_range(at..end)?;
+            for (i, b) in (at / 8..).zip(bytes.chunks_exact(8)) {
+                let fp = u64::from_le_bytes(b.try_into().expect("8 bytes"));
+                while k < fps.len() && fps[k] < fp {
+                    k += 1;
+                }
+                if k == fps.len() {
+                    break;
+                }
+                if fps[k] == fp {
+                    match runs.last_mut() {
+                        Some(run) if run.0 == fp => run.2 = (run.2 + 1).min(most),
+                        _ => runs.push((fp, i, 1)),
+                    }
+                }
+            }
+            at = end;
+        }
+        Ok(runs)
     }
 
     /// Every row's band keys, row by row (`rows × bands`), from the band
@@ -825,6 +1032,24 @@ impl Segment {
                 }
             }
         }
+        if self.winnowed.is_some() {
+            let fps = self.file.section(WFP)?;
+            let fps = fps.read_range(0..fps.len())?;
+            let rows = self.file.section(WROW)?;
+            let rows = rows.read_range(0..rows.len())?;
+            let mut last = None;
+            for (fp, row) in fps.chunks_exact(8).zip(rows.chunks_exact(4)) {
+                let fp = u64::from_le_bytes(fp.try_into().expect("8 bytes"));
+                let row = u32::from_le_bytes(row.try_into().expect("4 bytes"));
+                if u64::from(row) >= self.rows {
+                    return Err(self.damaged("a containment fingerprint names a row past the end"));
+                }
+                if last.is_some_and(|l| (fp, row) <= l) {
+                    return Err(self.damaged("the containment fingerprints are out of order"));
+                }
+                last = Some((fp, row));
+            }
+        }
         for row in 0..self.rows as u32 {
             self.paragraph(row)?;
         }
@@ -835,6 +1060,116 @@ impl Segment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A segment's containment fingerprints are those `winnow` selects
+    /// from each row's shingles, and binary search and streaming find the
+    /// same runs of them, cut at the limit.
+    #[test]
+    fn containment_fingerprints_are_found_by_search_and_by_stream() {
+        let d = std::env::temp_dir().join(format!("neardup-segw-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let winnowing = Winnowing::new(5, 25).unwrap();
+        let mut builder = SegmentBuilder::new(1, || {
+            FileWriter::create(&d, "s", KIND).map_err(|e| Error::index(e.to_string()))
+        })
+        .winnowing(Some(winnowing));
+        let path: Arc<str> = Arc::from("a.txt");
+        let mut state = 11u64;
+        let mut rows: Vec<Vec<u64>> = Vec::new();
+        for row in 0..3_000u32 {
+            // Rows of 10 to 90 random tokens, some too short to have
+            // fingerprints.
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let n = 10 + (state >> 40) as usize % 80;
+            let mut tokens: Vec<u64> = (0..n)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1);
+                    state >> 20
+                })
+                .collect();
+            // Every third row quotes 30 tokens of the first rows.
+            let quoted = &rows[..rows.len().min(5)];
+            if row % 3 == 0
+                && let Some(q) = quoted.get((state >> 60) as usize % 5)
+                && q.len() >= 30
+            {
+                tokens.splice(n / 2..n / 2, q[..30].iter().copied());
+            }
+            let location = Location {
+                path: path.clone(),
+                input: InputId::new(0),
+                doc: path.clone(),
+                url: None,
+                doc_index: DocId::new(row),
+                doc_line: 1,
+                paragraph: 0,
+                line: u64::from(row) + 1,
+                start: 0,
+                end: 1,
+                batch: None,
+            };
+            builder
+                .kept(KeptParagraph {
+                    content: 0,
+                    keys: &[0],
+                    tokens: &tokens,
+                    location: &location,
+                })
+                .unwrap();
+            rows.push(tokens);
+        }
+        builder.finish().unwrap();
+        let segment = Segment::open(IndexFile::open(&d.join("s"), KIND).unwrap(), 0).unwrap();
+        segment.verify().unwrap();
+        assert_eq!(segment.window(), Some(21));
+        let shingler = crate::shingle::Shingler::new(crate::normalize::TokenKind::Words, 5);
+        let mut expected: Vec<(u64, u32)> = Vec::new();
+        for (r, tokens) in rows.iter().enumerate() {
+            if tokens.len() >= 25 {
+                let mut scratch = crate::shingle::Scratch::default();
+                let (seq, _) = shingler.shingles_of_tokens(tokens, &mut scratch);
+                let mut fps: Vec<u64> = crate::containment::winnow(seq, 21)
+                    .into_iter()
+                    .map(|p| p.0)
+                    .collect();
+                fps.sort_unstable();
+                fps.dedup();
+                expected.extend(fps.into_iter().map(|fp| (fp, r as u32)));
+            }
+        }
+        expected.sort_unstable();
+        let mut wanted: Vec<u64> = expected.iter().step_by(7).map(|p| p.0).collect();
+        wanted.extend([0, u64::MAX]);
+        wanted.sort_unstable();
+        wanted.dedup();
+        let entries = expected.len() as u64;
+        for most in [1, 3, u64::MAX] {
+            let searched = segment.runs_searched(&wanted, entries, most).unwrap();
+            assert_eq!(
+                searched,
+                segment.runs_streamed(&wanted, most).unwrap(),
+                "limit {most}"
+            );
+            assert!(searched.iter().all(|r| r.2 <= most));
+        }
+        let all = segment.winnowed(&wanted, usize::MAX - 1).unwrap();
+        let want: Vec<(u64, u32)> = expected
+            .iter()
+            .filter(|p| wanted.binary_search(&p.0).is_ok())
+            .copied()
+            .collect();
+        assert!(
+            want.iter()
+                .any(|w| want.iter().filter(|x| x.0 == w.0).count() > 3)
+        );
+        assert_eq!(all, want);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 
     /// Binary search and streaming find the same rows, for keys that are
     /// in the table (once or many times) and keys that are not.

@@ -11,6 +11,12 @@
 //!
 //! What is not here does not change verdicts: the input format and fields
 //! are per batch, the block size and thread count change nothing.
+//!
+//! One line is not a verdict's: `containment_words=N`, present when the
+//! index keeps containment fingerprints (winnowed for quotes of at least
+//! `N` words, [`Settings::with_containment`]). It does not take part in
+//! [`Settings::check`]; a scan that looks for containment against the
+//! index asks for it with [`Settings::check_containment`].
 
 use crate::config::Config;
 use crate::hash::{self, xxh3};
@@ -22,6 +28,10 @@ use crate::{Error, Scope};
 /// The first line of every settings block; a later layout of the block
 /// gets a new number.
 const HEADER: &str = "neardup-index-settings 1";
+
+/// The name of the setting that says an index keeps containment
+/// fingerprints, and for how many words.
+const CONTAINMENT: &str = "containment_words";
 
 /// The settings of a run, as an index stores them.
 ///
@@ -95,6 +105,56 @@ impl Settings {
         })
     }
 
+    /// These settings with containment fingerprints for quotes of at
+    /// least `words` words (`None`: without them).
+    pub fn with_containment(&self, words: Option<usize>) -> Settings {
+        let mut text: String = self
+            .text
+            .lines()
+            .filter(|line| line.split_once('=').is_none_or(|(n, _)| n != CONTAINMENT))
+            .flat_map(|line| [line, "\n"])
+            .collect();
+        if let Some(words) = words {
+            text.push_str(&format!("{CONTAINMENT}={words}\n"));
+        }
+        Settings { text }
+    }
+
+    /// The words the index's containment fingerprints were winnowed for,
+    /// if it keeps them.
+    pub fn containment_words(&self) -> Option<usize> {
+        self.value(CONTAINMENT)?.parse().ok()
+    }
+
+    /// The value of setting `name`.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.pairs().find(|&(n, _)| n == name).map(|(_, v)| v)
+    }
+
+    /// Whether a scan looking for containment in quotes of at least
+    /// `words` words can use the index's containment fingerprints.
+    ///
+    /// # Errors
+    ///
+    /// The index keeps none, or keeps them for another length; the error
+    /// says how to get ones that fit.
+    pub fn check_containment(&self, words: usize) -> Result<(), Error> {
+        match self.containment_words() {
+            Some(w) if w == words => Ok(()),
+            Some(w) => Err(Error::index(format!(
+                "the index keeps containment fingerprints for {w} words, this run looks for \
+                 {words}: run with --containment-words {w}, or rewrite the index's with \
+                 `neardup index compact --containment-words {words}`"
+            ))),
+            None => Err(Error::index(format!(
+                "the index keeps no containment fingerprints, so containment against it would \
+                 miss every quote of an indexed paragraph: add them with `neardup index compact \
+                 --containment-words {words}` (or make the index with `index create \
+                 --containment-words {words}`)"
+            ))),
+        }
+    }
+
     /// The block as stored.
     pub fn as_bytes(&self) -> &[u8] {
         self.text.as_bytes()
@@ -133,10 +193,11 @@ impl Settings {
     ///
     /// A setting differs; the error names it with both values.
     pub fn check(&self, run: &Settings) -> Result<(), Error> {
-        if self == run {
+        let (stored, run) = (self.with_containment(None), run.with_containment(None));
+        if stored == run {
             return Ok(());
         }
-        let stored: Vec<_> = self.pairs().collect();
+        let stored: Vec<_> = stored.pairs().collect();
         let wanted: Vec<_> = run.pairs().collect();
         for &(name, value) in &stored {
             let other = wanted.iter().find(|(n, _)| *n == name).map(|&(_, v)| v);
@@ -214,6 +275,21 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("allowlist"), "{err}");
         assert!(Settings::decode(b"neardup-index-settings 2\n").is_err());
+        // Containment fingerprints are not a verdict's setting.
+        let containing = base.with_containment(Some(25));
+        assert_eq!(containing.containment_words(), Some(25));
+        assert_eq!(Settings::decode(containing.as_bytes()).unwrap(), containing);
+        base.check(&containing).unwrap();
+        containing.check(&base).unwrap();
+        assert_eq!(containing.with_containment(None), base);
+        containing.check_containment(25).unwrap();
+        let err = containing.check_containment(30).unwrap_err().to_string();
+        assert!(
+            err.contains("for 25 words") && err.contains("--containment-words 30"),
+            "{err}"
+        );
+        let err = base.check_containment(25).unwrap_err().to_string();
+        assert!(err.contains("no containment fingerprints"), "{err}");
         assert!(Settings::decode(b"\xff").is_err());
     }
 

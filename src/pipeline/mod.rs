@@ -228,7 +228,7 @@ pub fn fingerprint_only(
     progress: &dyn Progress,
     cache: &dyn PrintCache,
 ) -> Result<Vec<Error>, Error> {
-    contain::check(config, options)?;
+    contain::check(config, options, None)?;
     let ctx = Context::new(inputs, config, options, None, false);
     let first = fingerprint_pass(&ctx, progress, Some(cache), None)?;
     Ok(first.diagnostics.into_iter().map(|(_, e)| e).collect())
@@ -273,7 +273,7 @@ pub fn scan_with(
             "a scan against an index compares across documents: --scope within does not apply",
         ));
     }
-    contain::check(config, options)?;
+    contain::check(config, options, prior)?;
     let collect = kept.is_some();
     let ctx = Context::new(inputs, config, options, prior, collect);
     let mut clock = Stopwatch::new();
@@ -312,7 +312,7 @@ pub fn scan_with(
         Some(settings) => {
             let found = contain::contain_pass(
                 &ctx, &mut index, &verified, batch, checked, settings, progress,
-            );
+            )?;
             clock.lap("containment");
             Some(found)
         }

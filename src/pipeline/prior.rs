@@ -53,6 +53,26 @@ pub trait Prior: Sync {
     ///
     /// As [`matches`](Self::matches).
     fn paragraph(&self, row: u64) -> Result<PriorParagraph, Error>;
+
+    /// The shortest quote, in words, its containment fingerprints are
+    /// selected for ([`crate::containment::window_for`]), or `None` if it
+    /// keeps none: a scan with containment against it is then refused.
+    fn containment_words(&self) -> Option<usize> {
+        None
+    }
+
+    /// The rows that have one of `fps` (ascending, distinct) among their
+    /// containment fingerprints, as `(fingerprint, row)` in any order; of
+    /// a fingerprint in more than `limit` rows, at least `limit + 1` of
+    /// them (so that the caller knows it is over the limit).
+    ///
+    /// # Errors
+    ///
+    /// As [`matches`](Self::matches).
+    fn winnowed(&self, fps: &[u64], limit: usize) -> Result<Vec<(u64, u64)>, Error> {
+        let _ = (fps, limit);
+        Ok(Vec::new())
+    }
 }
 
 /// One paragraph of a [`Prior`].

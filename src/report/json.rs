@@ -205,6 +205,9 @@ struct PlaceOut<'a> {
     line: u64,
     start: u64,
     end: u64,
+    /// The index batch of a paragraph from an index.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    batch: Option<&'a str>,
 }
 
 impl<'a> PlaceOut<'a> {
@@ -217,6 +220,7 @@ impl<'a> PlaceOut<'a> {
             line: l.line,
             start: l.start,
             end: l.end,
+            batch: l.batch.as_deref(),
         }
     }
 }

@@ -65,6 +65,17 @@ pub struct Contained {
 }
 
 impl Contained {
+    /// The paragraph of the scan's inputs the finding is about — the
+    /// shorter, unless it is an index's (a scan against an index: an
+    /// input's paragraph then holds an indexed one) — and the other one.
+    pub fn in_inputs(&self) -> (&Location, &Location) {
+        if self.short.batch.is_some() {
+            (&self.long, &self.short)
+        } else {
+            (&self.short, &self.long)
+        }
+    }
+
     /// `shared / of`.
     pub fn containment(&self) -> f64 {
         if self.of == 0 {

@@ -160,6 +160,10 @@ impl<'r> Removals<'r> {
     pub fn with_contained(mut self, contained: &'r [Contained]) -> Removals<'r> {
         for c in contained {
             let at = &c.short;
+            if at.batch.is_some() {
+                // A paragraph of an index, not of the inputs.
+                continue;
+            }
             let (Some(plan), Some(&format)) = (
                 self.inputs.get_mut(at.input.index()),
                 self.formats.get(at.input.index()),

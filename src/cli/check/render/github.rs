@@ -82,13 +82,19 @@ impl RenderOutcome for Github {
         }
         let room = self.max_annotations.saturating_sub(o.findings.len());
         for c in o.contained.iter().take(room) {
+            let (at, _) = c.in_inputs();
+            let title = if c.short.batch.is_some() {
+                "Paragraph holds an indexed one"
+            } else {
+                "Paragraph inside a longer one"
+            };
             writeln!(
                 out,
                 "::{level} file={},line={},endLine={},title={}::{}",
-                escape_property(&display_path(&c.short.path)),
-                c.short.line,
-                c.short.line,
-                escape_property("Paragraph inside a longer one"),
+                escape_property(&display_path(&at.path)),
+                at.line,
+                at.line,
+                escape_property(title),
                 escape_data(&inside(c))
             )?;
         }

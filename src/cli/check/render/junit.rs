@@ -77,7 +77,7 @@ impl RenderOutcome for Junit {
             cases.entry(path).or_default().findings.push(f);
         }
         for &c in &o.contained {
-            let path: &str = &c.short.path;
+            let path: &str = &c.in_inputs().0.path;
             if !order.contains(&path) {
                 order.push(path);
             }

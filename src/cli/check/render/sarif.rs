@@ -188,8 +188,9 @@ impl RenderOutcome for Sarif {
                 .concat(),
                 0,
             );
+            let (subject, other) = c.in_inputs();
             let ordinal = seen
-                .entry((c.short.path.clone(), key))
+                .entry((subject.path.clone(), key))
                 .and_modify(|n| *n += 1)
                 .or_insert(1u32);
             let at = |l: &neardup::report::Location| {
@@ -198,20 +199,34 @@ impl RenderOutcome for Sarif {
                     "region": {"startLine": l.line, "endLine": l.line}
                 })
             };
-            let text = format!(
-                "Paragraph is inside [a longer paragraph](1) {}",
-                plain(&neardup::report::text::match_of(c))
-            );
+            let holds = c.short.batch.is_some();
+            let text = if holds {
+                format!(
+                    "Paragraph holds [a paragraph of index batch {}](1) {}",
+                    c.short.batch.as_deref().unwrap_or_default(),
+                    plain(&neardup::report::text::match_of(c))
+                )
+            } else {
+                format!(
+                    "Paragraph is inside [a longer paragraph](1) {}",
+                    plain(&neardup::report::text::match_of(c))
+                )
+            };
+            let related = if holds {
+                "the indexed paragraph it holds"
+            } else {
+                "the longer paragraph that holds it"
+            };
             results.push(json!({
                 "ruleId": CONTAINED.0,
                 "ruleIndex": RULES.len(),
                 "level": level,
                 "message": {"text": text},
-                "locations": [{"physicalLocation": at(&c.short)}],
+                "locations": [{"physicalLocation": at(subject)}],
                 "relatedLocations": [{
                     "id": 1,
-                    "message": {"text": "the longer paragraph that holds it"},
-                    "physicalLocation": at(&c.long)
+                    "message": {"text": related},
+                    "physicalLocation": at(other)
                 }],
                 "partialFingerprints": {FINGERPRINT_KEY: format!("{key:016x}:{ordinal}")},
                 "properties": {
