@@ -51,7 +51,6 @@
 
 pub mod find;
 
-use std::collections::VecDeque;
 
 use ahash::AHashMap;
 
@@ -109,66 +108,79 @@ pub fn winnow(hashes: &[u64], window: usize) -> Vec<(u64, u32)> {
 #[derive(Clone, Debug)]
 pub struct Winnower {
     window: usize,
-    /// Positions and hashes ascending strictly from the front: the front is
-    /// the current window's rightmost minimum.
-    queue: VecDeque<(u32, u64)>,
+    /// The monotone queue, as a ring of `(position, hash)` whose size is
+    /// a power of two above the window (it never holds more than
+    /// `window + 1`): from `head` to `tail` (counters, taken modulo the
+    /// size), hashes ascend strictly, so the front is the current
+    /// window's rightmost minimum. A ring of masked counters, not a
+    /// `VecDeque`: this runs once per shingle of every paragraph while a
+    /// scan with containment fingerprints it.
+    ring: Vec<(u32, u64)>,
+    mask: u32,
+    head: u32,
+    tail: u32,
     /// Hashes seen.
     seen: u32,
-    /// The position selected last.
-    last: Option<u32>,
+    /// The position selected last (`u32::MAX`: none yet).
+    last: u32,
 }
 
 impl Winnower {
     /// A winnower selecting every window of `window` hashes' minimum (a
     /// window of 0 counts as 1).
     pub fn new(window: usize) -> Winnower {
+        let window = window.clamp(1, 1 << 30);
+        let size = (window + 1).next_power_of_two();
         Winnower {
-            window: window.max(1),
-            queue: VecDeque::new(),
+            window,
+            ring: vec![(0, 0); size],
+            mask: size as u32 - 1,
+            head: 0,
+            tail: 0,
             seen: 0,
-            last: None,
+            last: u32::MAX,
         }
     }
 
     /// Starts a new sequence.
     pub fn reset(&mut self) {
-        self.queue.clear();
-        self.seen = 0;
-        self.last = None;
+        (self.head, self.tail, self.seen, self.last) = (0, 0, 0, u32::MAX);
     }
 
     /// Takes the next hashes of the sequence, handing each newly selected
     /// `(hash, position)` to `select`.
     pub fn push(&mut self, hashes: &[u64], mut select: impl FnMut(u64, u32)) {
-        let w = self.window as u32;
+        let (w, mask) = (self.window as u32, self.mask);
+        let (mut head, mut tail) = (self.head, self.tail);
         for &h in hashes {
             let i = self.seen;
             self.seen += 1;
-            while self.queue.back().is_some_and(|&(_, b)| b >= h) {
-                self.queue.pop_back();
+            while tail != head && self.ring[(tail.wrapping_sub(1) & mask) as usize].1 >= h {
+                tail = tail.wrapping_sub(1);
             }
-            self.queue.push_back((i, h));
+            self.ring[(tail & mask) as usize] = (i, h);
+            tail = tail.wrapping_add(1);
             if self.seen >= w {
                 let start = self.seen - w;
-                while self.queue.front().is_some_and(|&(j, _)| j < start) {
-                    self.queue.pop_front();
+                // Ends at position `i` at the latest, which is in the window.
+                while self.ring[(head & mask) as usize].0 < start {
+                    head = head.wrapping_add(1);
                 }
-                let (p, m) = self.queue[0];
-                if self.last != Some(p) {
-                    self.last = Some(p);
+                let (p, m) = self.ring[(head & mask) as usize];
+                if self.last != p {
+                    self.last = p;
                     select(m, p);
                 }
             }
         }
+        (self.head, self.tail) = (head, tail);
     }
 
     /// Ends the sequence: one shorter than the window is one window, whose
     /// minimum is selected now. Ready for a new sequence afterwards.
     pub fn finish(&mut self, mut select: impl FnMut(u64, u32)) {
-        if self.seen > 0
-            && self.seen < self.window as u32
-            && let Some(&(p, m)) = self.queue.front()
-        {
+        if self.seen > 0 && self.seen < self.window as u32 && self.tail != self.head {
+            let (p, m) = self.ring[(self.head & self.mask) as usize];
             select(m, p);
         }
         self.reset();
@@ -400,18 +412,20 @@ mod tests {
     #[test]
     fn winnowing_in_pieces_selects_what_the_whole_does() {
         let mut rng = SplitMix64::new(5);
-        let mut w = Winnower::new(1);
+        // One winnower per window, reused across sequences (a new one
+        // every third trial).
+        let mut winnowers: AHashMap<usize, Winnower> = AHashMap::new();
         for trial in 0..400 {
             let len = (rng.next_u64() % 80) as usize;
             let window = 1 + (rng.next_u64() % 24) as usize;
             let alphabet = if trial % 2 == 0 { 4 } else { u64::MAX };
             let hashes: Vec<u64> = (0..len).map(|_| rng.next_u64() % alphabet).collect();
-            w = if trial % 3 == 0 {
-                Winnower::new(window)
-            } else {
-                w
-            };
-            w.window = window;
+            if trial % 3 == 0 {
+                winnowers.remove(&window);
+            }
+            let w = winnowers
+                .entry(window)
+                .or_insert_with(|| Winnower::new(window));
             let mut picked = Vec::new();
             let mut rest = &hashes[..];
             while !rest.is_empty() {
