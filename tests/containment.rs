@@ -839,3 +839,102 @@ fn containment_against_the_index_equals_one_scan() {
         assert!(!String::from_utf8_lossy(&info.stdout).contains("containment_words"));
     }
 }
+
+/// `explain A --against INDEX`: when no indexed paragraph is near A but
+/// one holds it (an index with containment fingerprints), B is that one,
+/// with the containment and span a scan reports — from the old text, or
+/// from the stored tokens once the old file is gone.
+#[test]
+fn explain_against_an_index_shows_the_indexed_paragraph_a_quote_is_in() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let mut w = Words(5);
+    let long = w.take(90);
+    write(d, "mon.txt", long.join(" ") + "\n");
+    write(d, "tue.txt", long[10..40].join(" ") + "\n");
+    ok(
+        d,
+        &[
+            "index",
+            "create",
+            "i.ndx",
+            "mon.txt",
+            "--containment-words",
+            "25",
+            "-q",
+            "--name",
+            "monday",
+        ],
+    );
+    let scanned: Value = serde_json::from_slice(
+        &ok(
+            d,
+            &[
+                "scan",
+                "tue.txt",
+                "--against",
+                "i.ndx",
+                "--containment",
+                "--output-format",
+                "json",
+            ],
+        )
+        .stdout,
+    )
+    .unwrap();
+    let c = &scanned["contained"][0];
+    assert_eq!(
+        (c["short_words"].to_string(), c["long_words"].to_string()),
+        ("[0,30]".into(), "[10,40]".into())
+    );
+    for gone in [false, true] {
+        if gone {
+            std::fs::remove_file(d.join("mon.txt")).unwrap();
+        }
+        let out = ok(
+            d,
+            &[
+                "explain",
+                "tue.txt:1",
+                "--against",
+                "i.ndx",
+                "--color",
+                "never",
+            ],
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            text.contains("B  mon.txt:1 [index batch monday, row 0]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("containment 1.00, what `scan --containment` reports"),
+            "{text}"
+        );
+        assert!(
+            text.contains("1.0000 = 26/26 of A's shingles are in B (A is the shorter)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("words 1-30 of 30 in A, 11-40 of 90 in B"),
+            "{text}"
+        );
+        assert_eq!(text.contains("its text is not at hand"), gone, "{text}");
+    }
+    // Without containment fingerprints, no such B.
+    write(d, "mon.txt", long.join(" ") + "\n");
+    ok(d, &["index", "compact", "i.ndx", "--no-containment"]);
+    let out = ok(
+        d,
+        &[
+            "explain",
+            "tue.txt:1",
+            "--against",
+            "i.ndx",
+            "--color",
+            "never",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("no paragraph of i.ndx"), "{text}");
+}

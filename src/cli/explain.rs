@@ -154,6 +154,21 @@ fn against(
                     .then(x.row.cmp(&y.row))
             })
         });
+    // No indexed paragraph near A: the one A is inside, or that is inside
+    // A, if the index keeps containment fingerprints (what `scan
+    // --containment` reports, at its default threshold).
+    let inside = match chosen.filter(|c| c.similarity.meets(threshold)) {
+        Some(_) => None,
+        None => index
+            .containment_candidates(fp, &a.text)?
+            .into_iter()
+            .filter(|(_, k)| k.at_least(8, 10))
+            .max_by(|(x, kx), (y, ky)| kx.as_f64().total_cmp(&ky.as_f64()).then(y.row.cmp(&x.row))),
+    };
+    let chosen = match &inside {
+        Some((c, _)) => Some(c),
+        None => chosen,
+    };
     let Some(c) = chosen else {
         writeln!(out, "A  {}", style.paint("1;35", &a_place))?;
         writeln!(out, "   {}", a.text)?;
@@ -223,16 +238,20 @@ fn against(
         Some(t) => explain(fp, &a.text, t, false),
         None => explain_tokens(fp, &a.text, &c.tokens, false),
     };
+    let b_is = match &inside {
+        Some((_, k)) => format!(
+            "the indexed paragraph with most of the shorter one's shingles in the other \
+             (containment {:.2}, what `scan --containment` reports)",
+            k.as_f64()
+        ),
+        None if meeting > 0 => "the earliest of those, the one a scan reports".to_owned(),
+        None => "the most similar".to_owned(),
+    };
     writeln!(
         out,
-        "{}: {} indexed paragraph(s) share a band with A, {meeting} at or above the threshold; B is {}",
+        "{}: {} indexed paragraph(s) share a band with A, {meeting} at or above the threshold; B is {b_is}",
         path.display(),
         candidates.len(),
-        if meeting > 0 {
-            "the earliest of those, the one a scan reports"
-        } else {
-            "the most similar"
-        }
     )?;
     writeln!(out)?;
     render(

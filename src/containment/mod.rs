@@ -51,7 +51,6 @@
 
 pub mod find;
 
-
 use ahash::AHashMap;
 
 use crate::shingle::ShingleSet;

@@ -280,6 +280,67 @@ impl Index {
         winnowing_of(&self.settings)
     }
 
+    /// The indexed paragraphs that share a containment fingerprint with
+    /// `text` (an index made with them, [`create`]'s `containment_words`),
+    /// earliest first, each with the containment of the shorter of the
+    /// two (by distinct shingles) in the other: what `scan --against
+    /// --containment` verifies `text` with. Empty when the index keeps no
+    /// containment fingerprints or `text` has fewer words than they are
+    /// selected for. `fp` must have the index's settings.
+    ///
+    /// # Errors
+    ///
+    /// Reading the index failed (a damaged segment is named).
+    pub fn containment_candidates(
+        &self,
+        fp: &Fingerprinter,
+        text: &str,
+    ) -> Result<Vec<(Candidate, crate::containment::Containment)>, Error> {
+        let Some(w) = self.winnowing()? else {
+            return Ok(Vec::new());
+        };
+        let mut scratch = crate::fingerprint::Scratch::default();
+        let Some((sequence, _, words)) = fp.shingles_in_order(text, &mut scratch) else {
+            return Ok(Vec::new());
+        };
+        if words < w.min_words {
+            return Ok(Vec::new());
+        }
+        let mut fps: Vec<u64> = crate::containment::winnow(&sequence, w.window)
+            .into_iter()
+            .map(|(h, _)| h)
+            .collect();
+        fps.sort_unstable();
+        fps.dedup();
+        let mut rows: Vec<u64> = self
+            .winnowed(&fps, usize::MAX - 1)?
+            .into_iter()
+            .map(|(_, row)| row)
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        let set = crate::shingle::ShingleSet::from_vec(sequence);
+        rows.into_iter()
+            .map(|row| {
+                let p = self.paragraph(row)?;
+                let (other, _) = fp.set_of_tokens(&p.tokens);
+                let (short, long) = if other.len() < set.len() {
+                    (&other, &set)
+                } else {
+                    (&set, &other)
+                };
+                let candidate = Candidate {
+                    row,
+                    bands: Vec::new(),
+                    similarity: set.jaccard(&other),
+                    tokens: p.tokens,
+                    location: p.location,
+                };
+                Ok((candidate, crate::containment::containment(short, long)))
+            })
+            .collect()
+    }
+
     fn locate(&self, row: u64) -> Result<(&Segment, u32), Error> {
         let i = self.bases.partition_point(|&b| b <= row);
         match i
