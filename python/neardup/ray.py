@@ -126,13 +126,16 @@ def scan(
     id_field: str = "id",
     threads_per_task: int = 1,
     max_retries: int = 3,
+    against: PathLike | None = None,
     containment: float | str | None = None,
     containment_words: int = 25,
     containment_cap: int = 64,
     _kill_first_attempt: PathLike | None = None,
 ) -> Report:
     """``neardup.scan`` with the fingerprint stage run as Ray tasks
-    (``fingerprint``), then the last stage here.
+    (``fingerprint``), then the last stage here. ``against`` names a
+    persistent index (``neardup.Index``) the last stage checks against, as
+    ``neardup.scan(against=)`` does: the workers need not reach it.
 
     ``stage_dir`` must be reachable from every node (a temporary directory
     by default, which serves a single-machine cluster only). ``shards``
@@ -172,6 +175,7 @@ def scan(
             text_field=text_field,
             id_field=id_field,
             stage_dir=stage,
+            against=os.fspath(against) if against is not None else None,
             containment=str(containment) if containment is not None else None,
             containment_words=containment_words,
             containment_cap=containment_cap,
@@ -208,6 +212,7 @@ def main(argv: list[str] | None = None) -> int:
         "scan", parents=[common], help="report near-duplicate paragraphs (exit 0: none, 1: found)"
     )
     s.add_argument("--stage-dir", help="a directory every node reaches (default: a temporary one)")
+    s.add_argument("--against", help="also check against this index (read by the driver only)")
     s.add_argument("-o", "--output", help="write the JSON report here (default: standard output)")
     f = sub.add_parser(
         "fingerprint",
@@ -233,7 +238,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "fingerprint":
             done = fingerprint(args.paths, args.stage_dir, args.threshold, **options)
         else:
-            report = scan(args.paths, args.threshold, stage_dir=args.stage_dir, **options)
+            report = scan(
+                args.paths, args.threshold, stage_dir=args.stage_dir, against=args.against, **options
+            )
     except Exception as e:  # noqa: BLE001 - the message is the point
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -163,3 +163,22 @@ def test_containment_on_the_cluster_is_the_single_process_one(cluster, tmp_path)
     assert len(expected.contained) == 1
     got = neardup.ray.scan(paths, shards=2, containment=0.8)
     assert got.to_json() == expected.to_json()
+
+
+def test_a_scan_against_an_index_on_the_cluster_is_the_single_process_one(cluster, tmp_path):
+    """The fingerprint stage on Ray, the last stage against an index with
+    containment fingerprints: the report names the old batch, as
+    ``neardup.scan(against=)`` does, byte for byte."""
+    words = [f"w{i}" for i in range(400)]
+    (tmp_path / "mon.txt").write_text(" ".join(words[:90]) + "\n" + " ".join(words[100:130]) + "\n")
+    (tmp_path / "tue.txt").write_text(
+        " ".join(words[10:40]) + "\n" + " ".join(words[100:129]) + " changed\n"
+    )
+    idx = neardup.Index.create(tmp_path / "i.ndx", containment_words=25)
+    idx.add(tmp_path / "mon.txt", name="monday")
+    paths = [str(tmp_path / "tue.txt")]
+    expected = neardup.scan(paths, against=tmp_path / "i.ndx", containment=0.8)
+    assert [d.of.batch for d in expected.duplicates] == ["monday"]
+    assert [c.long.batch for c in expected.contained] == ["monday"]
+    got = neardup.ray.scan(paths, shards=2, against=tmp_path / "i.ndx", containment=0.8)
+    assert got.to_json() == expected.to_json()
