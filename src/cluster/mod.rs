@@ -286,6 +286,24 @@ impl Assigner {
         verdict
     }
 
+    /// [`offer_copy`](Self::offer_copy) for a copy whose text the caller
+    /// found byte for byte equal to the original's (their content hashes
+    /// being equal too): its set is not needed, since it is the
+    /// original's.
+    pub fn offer_identical(&mut self, id: FingerprintId, original: FingerprintId) -> Verdict {
+        self.release_before(id);
+        let verdict = match self.verdicts.get(&original) {
+            None => Verdict::Kept,
+            Some(Verdict::Kept) => Verdict::Duplicate {
+                of: original,
+                similarity: Similarity::IDENTICAL,
+            },
+            Some(&dup) => dup,
+        };
+        self.remember(id, verdict, None, id);
+        verdict
+    }
+
     /// How many exact similarities have been computed.
     pub fn comparisons(&self) -> u64 {
         self.comparisons
@@ -384,6 +402,17 @@ mod tests {
         );
         // A "copy" whose set differs (hash collision) is kept, not misfiled.
         assert_eq!(a.offer_copy(p(4), &set(&[42]), p(0)), Verdict::Kept);
+        // Byte-identical copies take the same verdicts without a set.
+        assert_eq!(a.offer_identical(p(5), p(1)), expect);
+        assert_eq!(
+            a.offer_identical(p(6), p(0)),
+            Verdict::Duplicate {
+                of: p(0),
+                similarity: Similarity::IDENTICAL
+            }
+        );
+        // Of an original no longer held (or never offered): kept.
+        assert_eq!(a.offer_identical(p(10), p(0)), Verdict::Kept);
     }
 
     #[test]

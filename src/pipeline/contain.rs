@@ -195,6 +195,7 @@ pub(super) fn contain_pass(
                 sequence,
                 words,
                 member,
+                ..
             } = found;
             let r = Read {
                 sequence,

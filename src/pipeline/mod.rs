@@ -738,6 +738,41 @@ mod tests {
         );
     }
 
+    /// Exact copies take their original's verdict: byte for byte equal
+    /// ones without their shingles being made again, ones that differ in
+    /// case or spacing (the same content hash) after their sets are
+    /// compared; a copy of a duplicate repeats the same kept paragraph.
+    #[test]
+    fn copies_take_their_originals_verdict_whatever_their_bytes() {
+        let text = "The harbour board voted on Tuesday to rebuild the old north pier\n\
+                    The harbour board voted on Tuesday to rebuild the old north pier\n\
+                    THE HARBOUR BOARD  voted on Tuesday to rebuild the old north pier\n\
+                    The harbour board voted on Tuesday to rebuild the old north pier today\n\
+                    The harbour board voted on Tuesday to rebuild the old north pier today\n";
+        let input = Input::new(MemorySource::new("a.txt", text), Format::Text);
+        let r = run(&[input]);
+        let dups: Vec<(u64, u64, bool)> = r
+            .clusters
+            .iter()
+            .flat_map(|c| {
+                c.duplicates.iter().map(move |d| {
+                    (
+                        d.member.location.line,
+                        c.kept.location.line,
+                        d.similarity == crate::Similarity::IDENTICAL,
+                    )
+                })
+            })
+            .collect();
+        assert_eq!(
+            dups,
+            [(2, 1, true), (3, 1, true), (4, 1, false), (5, 1, false)],
+            "{:?}",
+            r.clusters
+        );
+        assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
+    }
+
     /// An input that reads differently the second time is reported, not
     /// silently mis-attributed.
     #[test]

@@ -41,6 +41,12 @@ pub(super) struct Found {
     pub(super) sequence: Vec<u64>,
     pub(super) words: usize,
     pub(super) member: Member,
+    /// The XXH3 of its raw bytes: a copy whose bytes are its original's
+    /// needs no shingles ([`Needed::copies`]).
+    pub(super) raw: u64,
+    /// For a copy read without its shingles: its text, should its bytes
+    /// differ from the original's (its set is then made from it).
+    pub(super) pending: Option<String>,
 }
 
 /// The verification pass's result for one block.
@@ -53,6 +59,8 @@ pub(super) struct Reread {
 /// Which blocks hold needed paragraphs.
 pub(super) struct Needed<'a> {
     pub(super) index: &'a FirstPass,
+    /// The first slot of the inputs.
+    pub(super) batch: FingerprintId,
     /// Needed paragraphs, ascending.
     pub(super) paras: Vec<ParagraphId>,
     /// The slot of each of `paras`.
@@ -62,13 +70,30 @@ pub(super) struct Needed<'a> {
     /// Whether each paragraph's shingles are wanted in text order
     /// ([`Found::sequence`]) rather than as a set.
     pub(super) sequences: bool,
+    /// The verification pass's exact copies (a later slot whose content
+    /// hash is an earlier slot's of the inputs, both checked): each slot's
+    /// first slot of its content, and the first checked slot. A copy is
+    /// read without its shingles, only the hash of its bytes: when they
+    /// are its original's, so are its shingles, and its verdict is the
+    /// original's.
+    pub(super) copies: Option<(&'a [FingerprintId], FingerprintId)>,
 }
 
 impl<'a> Needed<'a> {
     pub(super) fn new(index: &'a FirstPass, plan: &'a Plan) -> Needed<'a> {
         // The prior's slots come first and are not read from the inputs.
         let slots = &plan.needed[plan.needed.partition_point(|&s| s < plan.batch)..];
-        Needed::of(index, plan.batch, slots)
+        let mut needed = Needed::of(index, plan.batch, slots);
+        needed.copies = Some((&plan.rep_of, plan.checked.max(plan.batch)));
+        needed
+    }
+
+    /// Whether `slot` is a copy of an earlier paragraph of the inputs
+    /// that is read in this pass too.
+    pub(super) fn is_copy(&self, slot: FingerprintId) -> bool {
+        self.copies.is_some_and(|(rep_of, first)| {
+            slot >= first && rep_of[slot] != slot && rep_of[slot] >= first
+        })
     }
 
     /// The paragraphs of `slots` (ascending, none before `batch`, the
@@ -101,11 +126,13 @@ impl<'a> Needed<'a> {
         }
         Needed {
             index,
+            batch,
             paras,
             slots,
             blocks,
             last_block,
             sequences: false,
+            copies: None,
         }
     }
 
@@ -186,7 +213,13 @@ fn reread_block(
                      line: u64,
                      offset: u64| {
         let text = String::from_utf8_lossy(p.text);
-        let (set, sequence, words, content) = if needed.sequences {
+        let raw = crate::hash::xxh3(p.text, 0);
+        let copy = needed.is_copy(slot);
+        let (set, sequence, words, content) = if copy {
+            // Its content hash is its original's; checked by its bytes.
+            let content = index.fp_content[(slot - needed.batch) as usize];
+            (ShingleSet::default(), Vec::new(), 0, content)
+        } else if needed.sequences {
             let Some((sequence, content, words)) =
                 ctx.fingerprinter.shingles_in_order(&text, scratch)
             else {
@@ -229,6 +262,8 @@ fn reread_block(
                     .then(|| text.clone().into_owned()),
                 content,
             },
+            raw,
+            pending: copy.then(|| text.into_owned()),
         });
     };
     match ctx.format(unit.input) {
@@ -385,6 +420,7 @@ pub(super) fn verify_pass(
         AHashSet::<InputId>::new(),
         kept,
         storing,
+        (AHashMap::new(), fingerprint::Scratch::default()),
     );
     type State<'s> = (
         Assigner,
@@ -392,18 +428,47 @@ pub(super) fn verify_pass(
         AHashSet<InputId>,
         KeptMembers,
         Option<Storing<'s>>,
+        (AHashMap<FingerprintId, u64>, fingerprint::Scratch),
     );
     // Kept paragraphs of the checked inputs go to the sink in slot order:
     // those without a candidate (most of them) between the candidates.
     let stored_alone = |slot: FingerprintId| plan.lonely(slot) && slot >= plan.checked;
-    let consume = |(assigner, verified, changed, kept, storing): &mut State<'_>, block: Reread| {
+    // The originals of copies read without their shingles (whose bytes'
+    // hashes are kept once read).
+    let has_copies: AHashSet<FingerprintId> = match needed.copies {
+        Some((rep_of, first)) => plan.needed[plan.needed.partition_point(|&s| s < first)..]
+            .iter()
+            .filter(|&&s| needed.is_copy(s))
+            .map(|&s| rep_of[s])
+            .collect(),
+        None => AHashSet::new(),
+    };
+    let consume = |(assigner, verified, changed, kept, storing, (raws, scratch)): &mut State<
+        '_,
+    >,
+                   block: Reread| {
         verified.diagnostics.extend(block.diagnostics);
-        for found in block.found {
+        for mut found in block.found {
             let slot = found.slot;
             if let Some(storing) = storing.as_mut() {
                 storing.advance(ctx, index, plan, slot, stored_alone);
             }
             kept.expire_before(slot);
+            let rep = plan.rep_of[slot];
+            // A copy read without its shingles: its verdict is its
+            // original's if its bytes are; else its set is made now (a
+            // copy differing in case or spacing, or an input that changed).
+            let identical = match found.pending.take() {
+                Some(_) if raws.get(&rep) == Some(&found.raw) => true,
+                Some(text) => {
+                    match ctx.fingerprinter.shingle_set_with(&text, scratch) {
+                        Some((set, content)) => (found.set, found.member.content) = (set, content),
+                        None => found.member.content = !found.member.content,
+                    }
+                    false
+                }
+                None => false,
+            };
             if found.member.content != index.fp_content[(slot - plan.batch) as usize] {
                 let input = index.docs[found.member.location.doc_index].input;
                 if changed.insert(input) {
@@ -411,8 +476,12 @@ pub(super) fn verify_pass(
                 }
                 continue;
             }
-            let rep = plan.rep_of[slot];
-            let verdict = if slot < plan.checked {
+            if has_copies.contains(&slot) {
+                raws.insert(slot, found.raw);
+            }
+            let verdict = if identical {
+                assigner.offer_identical(slot, rep)
+            } else if slot < plan.checked {
                 assigner.keep(
                     slot,
                     found.set,
@@ -451,7 +520,7 @@ pub(super) fn verify_pass(
             }
         }
     };
-    let ((assigner, mut verified, _, kept, storing), _) =
+    let ((assigner, mut verified, _, kept, storing, _), _) =
         ordered(ctx, &needed, None, progress, work, state, consume);
     progress.end();
     if let Some(mut storing) = storing {
