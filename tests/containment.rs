@@ -516,6 +516,15 @@ fn ok(d: &Path, args: &[&str]) -> std::process::Output {
     out
 }
 
+/// `neardup scan PATH --against INDEX --containment --output-format json
+/// EXTRA...` in `d`: its report.
+fn against(d: &Path, path: &str, index: &str, extra: &[&str]) -> Value {
+    let mut args = vec!["scan", path, "--against", index, "--containment"];
+    args.extend(["--output-format", "json"]);
+    args.extend(extra);
+    serde_json::from_slice(&ok(d, &args).stdout).unwrap()
+}
+
 /// Every containment finding of a JSON report as (short place, long
 /// place, shared, of, short words, long words); a place is (path, line).
 type Finding = ((String, u64), (String, u64), u64, u64, String, String);
@@ -635,30 +644,12 @@ fn containment_against_the_index_equals_one_scan() {
                 for name in &names[1..3] {
                     ok(d, &["index", "add", &index, name, "-q", "-j", threads]);
                 }
-                let against = |d: &Path| {
-                    let args = [
-                        "scan",
-                        last,
-                        "--against",
-                        &index,
-                        "--containment",
-                        "--containment-cap",
-                        cap,
-                        "--output-format",
-                        "json",
-                        "-j",
-                        threads,
-                    ];
-                    findings(&serde_json::from_slice(&ok(d, &args).stdout).unwrap())
-                };
-                assert_eq!(
-                    against(d),
-                    expect,
-                    "seed {seed}, cap {cap}, {threads} threads"
-                );
+                let extra = ["--containment-cap", cap, "-j", threads];
+                let found = || findings(&against(d, last, &index, &extra));
+                assert_eq!(found(), expect, "seed {seed}, cap {cap}, {threads} threads");
                 ok(d, &["index", "verify", &index]);
                 ok(d, &["index", "compact", &index]);
-                assert_eq!(against(d), expect, "seed {seed}, cap {cap}: after compact");
+                assert_eq!(found(), expect, "seed {seed}, cap {cap}: after compact");
             }
         }
         // Every format names the indexed paragraph's batch, and puts the
@@ -682,22 +673,7 @@ fn containment_against_the_index_equals_one_scan() {
             );
             String::from_utf8(out.stdout).unwrap()
         };
-        let scanned: Value = serde_json::from_slice(
-            &ok(
-                d,
-                &[
-                    "scan",
-                    last,
-                    "--against",
-                    "c64-1.ndx",
-                    "--containment",
-                    "--output-format",
-                    "json",
-                ],
-            )
-            .stdout,
-        )
-        .unwrap();
+        let scanned = against(d, last, "c64-1.ndx", &[]);
         let contained = scanned["contained"].as_array().unwrap();
         let holds = contained
             .iter()
@@ -757,20 +733,8 @@ fn containment_against_the_index_equals_one_scan() {
 
         // The cap counts the index's paragraphs too: the wire sentence is
         // in a paragraph of every day, over a cap of 3.
-        let wire_pairs = |cap: &str| {
-            let args = [
-                "scan",
-                last,
-                "--against",
-                "c64-1.ndx",
-                "--containment",
-                "--containment-cap",
-                cap,
-                "--output-format",
-                "json",
-            ];
-            findings(&serde_json::from_slice(&ok(d, &args).stdout).unwrap()).len()
-        };
+        let wire_pairs =
+            |cap: &str| findings(&against(d, last, "c64-1.ndx", &["--containment-cap", cap])).len();
         assert!(wire_pairs("3") < wire_pairs("64"), "seed {seed}");
 
         // An index made without containment fingerprints is refused, and
@@ -792,28 +756,9 @@ fn containment_against_the_index_equals_one_scan() {
             d,
             &["index", "compact", "plain.ndx", "--containment-words", "25"],
         );
-        let args = [
-            "scan",
-            last,
-            "--against",
-            "plain.ndx",
-            "--containment",
-            "--output-format",
-            "json",
-        ];
-        let c64 = findings(&serde_json::from_slice(&ok(d, &args).stdout).unwrap());
-        let args = [
-            "scan",
-            last,
-            "--against",
-            "c64-1.ndx",
-            "--containment",
-            "--output-format",
-            "json",
-        ];
         assert_eq!(
-            c64,
-            findings(&serde_json::from_slice(&ok(d, &args).stdout).unwrap())
+            findings(&against(d, last, "plain.ndx", &[])),
+            findings(&against(d, last, "c64-1.ndx", &[]))
         );
         // Another length than the index's is refused, naming both.
         let args = [
@@ -866,43 +811,28 @@ fn explain_against_an_index_shows_the_indexed_paragraph_a_quote_is_in() {
             "monday",
         ],
     );
-    let scanned: Value = serde_json::from_slice(
-        &ok(
-            d,
-            &[
-                "scan",
-                "tue.txt",
-                "--against",
-                "i.ndx",
-                "--containment",
-                "--output-format",
-                "json",
-            ],
-        )
-        .stdout,
-    )
-    .unwrap();
+    let scanned = against(d, "tue.txt", "i.ndx", &[]);
     let c = &scanned["contained"][0];
     assert_eq!(
         (c["short_words"].to_string(), c["long_words"].to_string()),
         ("[0,30]".into(), "[10,40]".into())
     );
+    let explain = || {
+        let args = [
+            "explain",
+            "tue.txt:1",
+            "--against",
+            "i.ndx",
+            "--color",
+            "never",
+        ];
+        String::from_utf8_lossy(&ok(d, &args).stdout).into_owned()
+    };
     for gone in [false, true] {
         if gone {
             std::fs::remove_file(d.join("mon.txt")).unwrap();
         }
-        let out = ok(
-            d,
-            &[
-                "explain",
-                "tue.txt:1",
-                "--against",
-                "i.ndx",
-                "--color",
-                "never",
-            ],
-        );
-        let text = String::from_utf8_lossy(&out.stdout);
+        let text = explain();
         assert!(
             text.contains("B  mon.txt:1 [index batch monday, row 0]"),
             "{text}"
@@ -924,17 +854,6 @@ fn explain_against_an_index_shows_the_indexed_paragraph_a_quote_is_in() {
     // Without containment fingerprints, no such B.
     write(d, "mon.txt", long.join(" ") + "\n");
     ok(d, &["index", "compact", "i.ndx", "--no-containment"]);
-    let out = ok(
-        d,
-        &[
-            "explain",
-            "tue.txt:1",
-            "--against",
-            "i.ndx",
-            "--color",
-            "never",
-        ],
-    );
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = explain();
     assert!(text.contains("no paragraph of i.ndx"), "{text}");
 }

@@ -275,6 +275,26 @@ impl Index {
             .collect()
     }
 
+    /// `find` run on every segment in parallel, its `(key, row)` pairs
+    /// with the rows numbered across the index.
+    fn in_every_segment<K: Send>(
+        &self,
+        find: impl Fn(&Segment) -> Result<Vec<(K, u32)>, Error> + Sync,
+    ) -> Result<Vec<(K, u64)>, Error> {
+        let per_segment: Vec<Vec<(K, u64)>> = self
+            .segments
+            .par_iter()
+            .zip(&self.bases)
+            .map(|(s, &base)| {
+                Ok(find(s)?
+                    .into_iter()
+                    .map(|(k, r)| (k, base + u64::from(r)))
+                    .collect())
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(per_segment.into_iter().flatten().collect())
+    }
+
     /// How its segments select containment fingerprints, if they do.
     fn winnowing(&self) -> Result<Option<segment::Winnowing>, Error> {
         winnowing_of(&self.settings)
@@ -377,18 +397,7 @@ impl Prior for Index {
     }
 
     fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u64)>, Error> {
-        let per_segment: Vec<Vec<(u32, u64)>> = self
-            .segments
-            .par_iter()
-            .zip(&self.bases)
-            .map(|(s, &base)| {
-                Ok(s.matches(band, keys)?
-                    .into_iter()
-                    .map(|(k, r)| (k, base + u64::from(r)))
-                    .collect())
-            })
-            .collect::<Result<_, Error>>()?;
-        Ok(per_segment.into_iter().flatten().collect())
+        self.in_every_segment(|s| s.matches(band, keys))
     }
 
     fn content(&self, row: u64) -> Result<u64, Error> {
@@ -409,18 +418,7 @@ impl Prior for Index {
     }
 
     fn winnowed(&self, fps: &[u64], limit: usize) -> Result<Vec<(u64, u64)>, Error> {
-        let per_segment: Vec<Vec<(u64, u64)>> = self
-            .segments
-            .par_iter()
-            .zip(&self.bases)
-            .map(|(s, &base)| {
-                Ok(s.winnowed(fps, limit)?
-                    .into_iter()
-                    .map(|(fp, r)| (fp, base + u64::from(r)))
-                    .collect())
-            })
-            .collect::<Result<_, Error>>()?;
-        Ok(per_segment.into_iter().flatten().collect())
+        self.in_every_segment(|s| s.winnowed(fps, limit))
     }
 }
 

@@ -1061,6 +1061,24 @@ impl Segment {
 mod tests {
     use super::*;
 
+    /// Paragraph `paragraph` of document `doc` in `path`, on line
+    /// `doc + paragraph + 1`.
+    fn line_of(path: &Arc<str>, doc: u32, paragraph: u32) -> Location {
+        Location {
+            path: path.clone(),
+            input: InputId::new(0),
+            doc: path.clone(),
+            url: None,
+            doc_index: DocId::new(doc),
+            doc_line: 1,
+            paragraph,
+            line: u64::from(doc + paragraph) + 1,
+            start: 0,
+            end: 1,
+            batch: None,
+        }
+    }
+
     /// A segment's containment fingerprints are those `winnow` selects
     /// from each row's shingles, and binary search and streaming find the
     /// same runs of them, cut at the limit.
@@ -1100,19 +1118,7 @@ mod tests {
             {
                 tokens.splice(n / 2..n / 2, q[..30].iter().copied());
             }
-            let location = Location {
-                path: path.clone(),
-                input: InputId::new(0),
-                doc: path.clone(),
-                url: None,
-                doc_index: DocId::new(row),
-                doc_line: 1,
-                paragraph: 0,
-                line: u64::from(row) + 1,
-                start: 0,
-                end: 1,
-                batch: None,
-            };
+            let location = line_of(&path, row, 0);
             builder
                 .kept(KeptParagraph {
                     content: 0,
@@ -1194,19 +1200,7 @@ mod tests {
             // Band 0: few distinct keys (long runs); band 1: many.
             let keys = [(state >> 60) as u32, (state >> 40) as u32];
             all.push(keys);
-            let location = Location {
-                path: path.clone(),
-                input: InputId::new(0),
-                doc: path.clone(),
-                url: None,
-                doc_index: DocId::new(0),
-                doc_line: 1,
-                paragraph: row,
-                line: u64::from(row) + 1,
-                start: 0,
-                end: 1,
-                batch: None,
-            };
+            let location = line_of(&path, 0, row);
             builder
                 .kept(KeptParagraph {
                     content: u64::from(row),
