@@ -730,6 +730,36 @@ fn containment_against_the_index_equals_one_scan() {
             !junit.contains(&format!("name=\"{}\"", indexed["path"].as_str().unwrap())),
             "{junit}"
         );
+        // `clean --remove contained` removes the last day's paragraphs
+        // inside indexed ones, naming the batch, and none that hold one.
+        let out = format!("clean-{seed}");
+        let args = [
+            "clean",
+            last,
+            "--against",
+            "c64-1.ndx",
+            "--remove",
+            "contained",
+            "-o",
+            &out,
+            "--removed",
+            "removed.jsonl",
+            "-q",
+        ];
+        ok(d, &args);
+        let removed: Vec<Value> = std::fs::read_to_string(d.join("removed.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .filter(|l: &Value| l["kind"] == "contained")
+            .collect();
+        let line = |v: &Value| v["line"].as_u64().unwrap();
+        let from_index = removed
+            .iter()
+            .find(|l| line(l) == line(&inside["short"]))
+            .unwrap();
+        assert_eq!(from_index["kept"]["batch"], inside["long"]["batch"]);
+        assert!(removed.iter().all(|l| line(l) != holder), "{removed:?}");
 
         // The cap counts the index's paragraphs too: the wire sentence is
         // in a paragraph of every day, over a cap of 3.
