@@ -314,6 +314,16 @@ impl ShingleSet {
     pub fn jaccard(&self, other: &ShingleSet) -> crate::Similarity {
         crate::similarity::jaccard(&self.hashes, &other.hashes)
     }
+
+    /// [`jaccard`](Self::jaccard) if it meets `threshold`, else `None`,
+    /// found sooner ([`crate::similarity::jaccard_at_least`]).
+    pub fn jaccard_at_least(
+        &self,
+        other: &ShingleSet,
+        threshold: crate::Threshold,
+    ) -> Option<crate::Similarity> {
+        crate::similarity::jaccard_at_least(&self.hashes, &other.hashes, threshold)
+    }
 }
 
 #[cfg(test)]

@@ -204,6 +204,66 @@ pub fn jaccard<T: Ord>(a: &[T], b: &[T]) -> Similarity {
     Similarity::new(shared, union)
 }
 
+/// [`jaccard`] of `a` and `b` if it meets `threshold`, else `None`: the
+/// same answer, found sooner for most pairs that miss. The merge stops as
+/// soon as either set has more elements the other lacks than the
+/// threshold allows: `J >= t` needs `|A ∩ B| >= t (|A| + |B|) / (1 + t)`,
+/// so at most `|A|` minus that many elements of `A` may be missing from
+/// `B`. Candidates that share a band but not the threshold are most of
+/// the comparisons on prose whose sentences recur.
+///
+/// # Example
+///
+/// ```
+/// use neardup::similarity::{jaccard, jaccard_at_least};
+///
+/// let t = "0.8".parse()?;
+/// let (a, b, c) = ([1u64, 2, 3, 4, 5], [1u64, 2, 3, 4, 5, 6], [5u64, 6, 7, 8, 9]);
+/// assert_eq!(jaccard_at_least(&a, &b, t), Some(jaccard(&a, &b)));
+/// assert_eq!(jaccard_at_least(&a, &c, t), None);
+/// # Ok::<(), neardup::Error>(())
+/// ```
+pub fn jaccard_at_least<T: Ord>(a: &[T], b: &[T], threshold: Threshold) -> Option<Similarity> {
+    let (num, den) = (
+        u128::from(threshold.numerator),
+        u128::from(threshold.denominator),
+    );
+    let total = (a.len() + b.len()) as u128;
+    // shared · den >= num · (total − shared)  ⇔  shared · (num + den) >= num · total.
+    let need = (num * total).div_ceil((num + den).max(1));
+    let need = usize::try_from(need).unwrap_or(usize::MAX);
+    if need > a.len().min(b.len()) {
+        return None;
+    }
+    let (spare_a, spare_b) = (a.len() - need, b.len() - need);
+    let (mut i, mut j, mut shared, mut missed_a, mut missed_b) = (0, 0, 0u32, 0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                i += 1;
+                missed_a += 1;
+                if missed_a > spare_a {
+                    return None;
+                }
+            }
+            std::cmp::Ordering::Greater => {
+                j += 1;
+                missed_b += 1;
+                if missed_b > spare_b {
+                    return None;
+                }
+            }
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let similarity = Similarity::new(shared, total as u32 - shared);
+    similarity.meets(threshold).then_some(similarity)
+}
+
 /// Whether two sets of sizes `a` and `b` could reach `threshold` at all:
 /// Jaccard is at most `min / max`. A cheap test before [`jaccard`].
 pub fn sizes_allow(a: usize, b: usize, threshold: Threshold) -> bool {
@@ -292,6 +352,21 @@ mod tests {
             let sim = jaccard(&av, &bv);
             prop_assert_eq!(sim.intersection as usize, a.intersection(&b).count());
             prop_assert_eq!(sim.union as usize, a.union(&b).count());
+        }
+
+        /// The early exit decides as the full count does, at any
+        /// threshold, and gives the same similarity when it meets it.
+        #[test]
+        fn jaccard_at_least_is_jaccard_then_meets(
+            a in proptest::collection::btree_set(0u64..40, 0..30),
+            b in proptest::collection::btree_set(0u64..40, 0..30),
+            num in 0u64..=10,
+        ) {
+            let av: Vec<u64> = a.iter().copied().collect();
+            let bv: Vec<u64> = b.iter().copied().collect();
+            let t = Threshold { numerator: num, denominator: 10 };
+            let full = jaccard(&av, &bv);
+            prop_assert_eq!(jaccard_at_least(&av, &bv, t), full.meets(t).then_some(full));
         }
     }
 }

@@ -165,8 +165,7 @@ impl Assigner {
                 continue;
             }
             self.comparisons += 1;
-            let similarity = kept_set.jaccard(&set);
-            if similarity.meets(self.threshold) {
+            if let Some(similarity) = kept_set.jaccard_at_least(&set, self.threshold) {
                 verdict = Verdict::Duplicate {
                     of: kept,
                     similarity,
