@@ -112,7 +112,7 @@ pub fn write_file(
 ) -> anyhow::Result<()> {
     let mut staged = Staged::create(path)?;
     let writing = || format!("writing {}", path.display());
-    let mut out = io::BufWriter::new(staged.writer());
+    let mut out = io::BufWriter::with_capacity(1 << 16, staged.writer());
     write(&mut out).with_context(writing)?;
     out.flush().with_context(writing)?;
     drop(out);

@@ -246,7 +246,7 @@ pub(super) fn fingerprint_block(
     match ctx.format(unit.input) {
         Format::Text => {
             for p in paragraphs(&unit.block.data, mode) {
-                let text = String::from_utf8_lossy(p.text);
+                let text = crate::paragraph::lossy(p.text);
                 if let (std::borrow::Cow::Owned(_), Some((first, n))) =
                     (&text, invalid_lines(p.text))
                 {

@@ -212,7 +212,7 @@ fn reread_block(
                      p: Paragraph<'_>,
                      line: u64,
                      offset: u64| {
-        let text = String::from_utf8_lossy(p.text);
+        let text = crate::paragraph::lossy(p.text);
         let raw = crate::hash::xxh3(p.text, 0);
         let copy = needed.is_copy(slot);
         let (set, sequence, words, content) = if copy {

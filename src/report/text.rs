@@ -28,24 +28,41 @@ struct Style {
 }
 
 impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.on {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
+    /// `text` in the colour `code`, written where it is formatted (a
+    /// million findings are two million lines: no string of its own).
+    fn paint<'t>(&self, code: &'static str, text: &'t str) -> Painted<'t> {
+        Painted {
+            code: self.on.then_some(code),
+            text,
         }
     }
-    fn place(&self, text: &str) -> String {
+    fn place<'t>(&self, text: &'t str) -> Painted<'t> {
         self.paint("1;35", text)
     }
-    fn number(&self, text: &str) -> String {
+    fn number<'t>(&self, text: &'t str) -> Painted<'t> {
         self.paint("32", text)
     }
-    fn measure(&self, text: &str) -> String {
+    fn measure<'t>(&self, text: &'t str) -> Painted<'t> {
         self.paint("33", text)
     }
-    fn dim(&self, text: &str) -> String {
+    fn dim<'t>(&self, text: &'t str) -> Painted<'t> {
         self.paint("2", text)
+    }
+}
+
+/// Text with an ANSI colour, or none ([`Style::paint`]).
+struct Painted<'t> {
+    code: Option<&'static str>,
+    text: &'t str,
+}
+
+impl std::fmt::Display for Painted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Padded as a string is (`{:>9}`), colour codes included.
+        match self.code {
+            Some(code) => f.pad(&format!("\x1b[{code}m{}\x1b[0m", self.text)),
+            None => f.pad(self.text),
+        }
     }
 }
 
@@ -199,8 +216,9 @@ impl Text {
     /// Returns the error of the underlying writer.
     pub fn render_findings(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         let style = Style { on: self.color };
-        // Snippets live on cluster members; index them by location.
-        let mut snippets = std::collections::HashMap::new();
+        // Snippets live on cluster members; index them by location (a
+        // million of them for a line repeated a million times).
+        let mut snippets = ahash::AHashMap::new();
         for c in &report.clusters {
             for d in &c.duplicates {
                 snippets.insert(
