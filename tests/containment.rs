@@ -887,3 +887,37 @@ fn explain_against_an_index_shows_the_indexed_paragraph_a_quote_is_in() {
     let text = explain();
     assert!(text.contains("no paragraph of i.ndx"), "{text}");
 }
+
+/// Containment fingerprints for quotes shorter than a shingle are refused
+/// by `index create` (which leaves no index behind) and `index compact`
+/// (which leaves the index as it was), with a message that names the
+/// least length.
+#[test]
+fn containment_words_shorter_than_a_shingle_are_refused() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    write(d, "a.txt", Words(9).take(40).join(" ") + "\n");
+    let refused = |args: &[&str]| {
+        let out = neardup().current_dir(d).args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(err.contains("at least 5 words (one shingle), not"), "{err}");
+    };
+    refused(&[
+        "index",
+        "create",
+        "i.ndx",
+        "a.txt",
+        "--containment-words",
+        "3",
+    ]);
+    assert!(!d.join("i.ndx").exists());
+    ok(d, &["index", "create", "i.ndx", "a.txt", "-q"]);
+    refused(&["index", "compact", "i.ndx", "--containment-words", "4"]);
+    let info = ok(d, &["index", "info", "i.ndx"]);
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.contains("generation 1,") && !info.contains("containment_words"),
+        "{info}"
+    );
+}

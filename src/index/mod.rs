@@ -373,6 +373,20 @@ impl Index {
     }
 }
 
+/// Refuses containment fingerprints for quotes shorter than a shingle,
+/// which winnowing cannot guarantee to find.
+fn check_containment_words(shingle_size: usize, words: Option<usize>) -> Result<(), Error> {
+    match words {
+        Some(w) if segment::Winnowing::new(shingle_size, w).is_none() => {
+            Err(Error::config(format!(
+                "containment fingerprints need quotes of at least {shingle_size} words (one shingle), \
+             not {w}"
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The containment fingerprints an index of `settings` keeps.
 fn winnowing_of(settings: &Settings) -> Result<Option<segment::Winnowing>, Error> {
     let Some(words) = settings.containment_words() else {
@@ -439,8 +453,8 @@ pub fn create(
     options: &ScanOptions,
     containment_words: Option<usize>,
 ) -> Result<(), Error> {
+    check_containment_words(config.shingle_size(), containment_words)?;
     let settings = Settings::of(config, options)?.with_containment(containment_words);
-    winnowing_of(&settings)?;
     dir::create(dir, settings.as_bytes())
 }
 
@@ -706,7 +720,14 @@ pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<C
     let generation = index.generation() + 1;
     let bands = index.bands;
     let settings = match containment_words {
-        Some(words) => index.settings.with_containment(words),
+        Some(words) => {
+            let shingle_size = index
+                .settings
+                .value("shingle_size")
+                .and_then(|v| v.parse().ok());
+            check_containment_words(shingle_size.unwrap_or(1), words)?;
+            index.settings.with_containment(words)
+        }
         None => index.settings.clone(),
     };
     let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation))
