@@ -380,18 +380,20 @@ fn render_json(report: &Report) -> Result<String, Error> {
     String::from_utf8(out).map_err(|e| Error::config(e.to_string()))
 }
 
-/// Turns containment on in `options` when `threshold` is given (the
-/// keyword arguments `containment`, `containment_words`,
-/// `containment_cap`), as `--containment=T --containment-words N
-/// --containment-cap C` do.
-fn with_containment(
-    options: &mut ScanOptions,
+/// `config`'s scan options for records' `text_field` and `id_field`, with
+/// containment on when `threshold` is given (the keyword arguments
+/// `containment`, `containment_words`, `containment_cap`), as
+/// `--containment=T --containment-words N --containment-cap C` do.
+fn containment_options(
+    config: &PyConfig,
+    (text_field, id_field): (&str, &str),
     threshold: Option<&str>,
     words: usize,
     cap: usize,
-) -> PyResult<()> {
+) -> PyResult<ScanOptions> {
+    let mut options = config.options(text_field, id_field).map_err(py_err)?;
     let Some(t) = threshold else {
-        return Ok(());
+        return Ok(options);
     };
     let t: neardup::Threshold = t.parse().map_err(py_err)?;
     if cap < 2 {
@@ -404,7 +406,7 @@ fn with_containment(
         min_words: words,
         cap,
     });
-    Ok(())
+    Ok(options)
 }
 
 /// `neardup scan PATHS [--against INDEX] --output-format json`: the report
@@ -427,9 +429,9 @@ fn scan_json(
     containment_cap: usize,
 ) -> PyResult<String> {
     let format = format_of(input_format)?;
-    let mut options = config.options(text_field, id_field).map_err(py_err)?;
-    with_containment(
-        &mut options,
+    let options = containment_options(
+        config,
+        (text_field, id_field),
         containment,
         containment_words,
         containment_cap,
@@ -907,9 +909,9 @@ fn stage_fingerprint(
         )));
     }
     let format = format_of(input_format)?;
-    let mut options = config.options(text_field, id_field).map_err(py_err)?;
-    with_containment(
-        &mut options,
+    let options = containment_options(
+        config,
+        (text_field, id_field),
         containment,
         containment_words,
         containment_cap,

@@ -16,7 +16,7 @@
 //! index keeps containment fingerprints (winnowed for quotes of at least
 //! `N` words, [`Settings::with_containment`]). It does not take part in
 //! [`Settings::check`]; a scan that looks for containment against the
-//! index asks for it with [`Settings::check_containment`].
+//! index asks for it ([`crate::pipeline::prior::containment_fits`]).
 
 use crate::config::Config;
 use crate::hash::{self, xxh3};
@@ -129,30 +129,6 @@ impl Settings {
     /// The value of setting `name`.
     pub fn value(&self, name: &str) -> Option<&str> {
         self.pairs().find(|&(n, _)| n == name).map(|(_, v)| v)
-    }
-
-    /// Whether a scan looking for containment in quotes of at least
-    /// `words` words can use the index's containment fingerprints.
-    ///
-    /// # Errors
-    ///
-    /// The index keeps none, or keeps them for another length; the error
-    /// says how to get ones that fit.
-    pub fn check_containment(&self, words: usize) -> Result<(), Error> {
-        match self.containment_words() {
-            Some(w) if w == words => Ok(()),
-            Some(w) => Err(Error::index(format!(
-                "the index keeps containment fingerprints for {w} words, this run looks for \
-                 {words}: run with --containment-words {w}, or rewrite the index's with \
-                 `neardup index compact --containment-words {words}`"
-            ))),
-            None => Err(Error::index(format!(
-                "the index keeps no containment fingerprints, so containment against it would \
-                 miss every quote of an indexed paragraph: add them with `neardup index compact \
-                 --containment-words {words}` (or make the index with `index create \
-                 --containment-words {words}`)"
-            ))),
-        }
     }
 
     /// The block as stored.
@@ -282,13 +258,16 @@ mod tests {
         base.check(&containing).unwrap();
         containing.check(&base).unwrap();
         assert_eq!(containing.with_containment(None), base);
-        containing.check_containment(25).unwrap();
-        let err = containing.check_containment(30).unwrap_err().to_string();
+        let fits = crate::pipeline::prior::containment_fits;
+        fits(containing.containment_words(), 25).unwrap();
+        let err = fits(containing.containment_words(), 30)
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("for 25 words") && err.contains("--containment-words 30"),
             "{err}"
         );
-        let err = base.check_containment(25).unwrap_err().to_string();
+        let err = fits(base.containment_words(), 25).unwrap_err().to_string();
         assert!(err.contains("no containment fingerprints"), "{err}");
         assert!(Settings::decode(b"\xff").is_err());
     }

@@ -73,21 +73,9 @@ pub(super) fn check(
             c.min_words
         )));
     }
-    let words = c.min_words;
-    match prior.map(|p| p.containment_words()) {
+    match prior {
+        Some(prior) => super::prior::containment_fits(prior.containment_words(), c.min_words),
         None => Ok(()),
-        Some(Some(w)) if w == words => Ok(()),
-        Some(Some(w)) => Err(Error::index(format!(
-            "the index keeps containment fingerprints for {w} words, this run looks for \
-             {words}: run with --containment-words {w}, or select the index's again with \
-             `neardup index compact --containment-words {words}`"
-        ))),
-        Some(None) => Err(Error::index(format!(
-            "the index keeps no containment fingerprints, so containment against it would miss \
-             every quote of an indexed paragraph: add them with `neardup index compact \
-             --containment-words {words}` (or make the index with `index create \
-             --containment-words {words}`)"
-        ))),
     }
 }
 

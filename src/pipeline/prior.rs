@@ -75,6 +75,32 @@ pub trait Prior: Sync {
     }
 }
 
+/// Whether a prior whose containment fingerprints were selected for
+/// quotes of `kept` words (`None`: it keeps none,
+/// [`Prior::containment_words`]) serves a scan looking for quotes of
+/// `words` words.
+///
+/// # Errors
+///
+/// It keeps none, or keeps them for another length; the error says how
+/// to get ones that fit.
+pub fn containment_fits(kept: Option<usize>, words: usize) -> Result<(), Error> {
+    match kept {
+        Some(w) if w == words => Ok(()),
+        Some(w) => Err(Error::index(format!(
+            "the index keeps containment fingerprints for {w} words, this run looks for \
+             {words}: run with --containment-words {w}, or select the index's again with \
+             `neardup index compact --containment-words {words}`"
+        ))),
+        None => Err(Error::index(format!(
+            "the index keeps no containment fingerprints, so containment against it would miss \
+             every quote of an indexed paragraph: add them with `neardup index compact \
+             --containment-words {words}` (or make the index with `index create \
+             --containment-words {words}`)"
+        ))),
+    }
+}
+
 /// One paragraph of a [`Prior`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PriorParagraph {

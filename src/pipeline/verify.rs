@@ -41,8 +41,9 @@ pub(super) struct Found {
     pub(super) sequence: Vec<u64>,
     pub(super) words: usize,
     pub(super) member: Member,
-    /// The XXH3 of its raw bytes: a copy whose bytes are its original's
-    /// needs no shingles ([`Needed::copies`]).
+    /// For a copy and an original of copies ([`Needed::copies`]): the
+    /// XXH3 of its raw bytes (a copy whose bytes are its original's needs
+    /// no shingles); 0 for the rest.
     pub(super) raw: u64,
     /// For a copy read without its shingles: its text, should its bytes
     /// differ from the original's (its set is then made from it).
@@ -77,6 +78,8 @@ pub(super) struct Needed<'a> {
     /// are its original's, so are its shingles, and its verdict is the
     /// original's.
     pub(super) copies: Option<(&'a [FingerprintId], FingerprintId)>,
+    /// The originals of those copies: their bytes are hashed too.
+    pub(super) originals: AHashSet<FingerprintId>,
 }
 
 impl<'a> Needed<'a> {
@@ -85,6 +88,11 @@ impl<'a> Needed<'a> {
         let slots = &plan.needed[plan.needed.partition_point(|&s| s < plan.batch)..];
         let mut needed = Needed::of(index, plan.batch, slots);
         needed.copies = Some((&plan.rep_of, plan.checked.max(plan.batch)));
+        needed.originals = slots
+            .iter()
+            .filter(|&&s| needed.is_copy(s))
+            .map(|&s| plan.rep_of[s])
+            .collect();
         needed
     }
 
@@ -133,6 +141,7 @@ impl<'a> Needed<'a> {
             last_block,
             sequences: false,
             copies: None,
+            originals: AHashSet::new(),
         }
     }
 
@@ -213,8 +222,12 @@ fn reread_block(
                      line: u64,
                      offset: u64| {
         let text = crate::paragraph::lossy(p.text);
-        let raw = crate::hash::xxh3(p.text, 0);
         let copy = needed.is_copy(slot);
+        let raw = if copy || needed.originals.contains(&slot) {
+            crate::hash::xxh3(p.text, 0)
+        } else {
+            0
+        };
         let (set, sequence, words, content) = if copy {
             // Its content hash is its original's; checked by its bytes.
             let content = index.fp_content[(slot - needed.batch) as usize];
@@ -433,16 +446,6 @@ pub(super) fn verify_pass(
     // Kept paragraphs of the checked inputs go to the sink in slot order:
     // those without a candidate (most of them) between the candidates.
     let stored_alone = |slot: FingerprintId| plan.lonely(slot) && slot >= plan.checked;
-    // The originals of copies read without their shingles (whose bytes'
-    // hashes are kept once read).
-    let has_copies: AHashSet<FingerprintId> = match needed.copies {
-        Some((rep_of, first)) => plan.needed[plan.needed.partition_point(|&s| s < first)..]
-            .iter()
-            .filter(|&&s| needed.is_copy(s))
-            .map(|&s| rep_of[s])
-            .collect(),
-        None => AHashSet::new(),
-    };
     let consume = |(assigner, verified, changed, kept, storing, (raws, scratch)): &mut State<
         '_,
     >,
@@ -476,7 +479,7 @@ pub(super) fn verify_pass(
                 }
                 continue;
             }
-            if has_copies.contains(&slot) {
+            if needed.originals.contains(&slot) {
                 raws.insert(slot, found.raw);
             }
             let verdict = if identical {
