@@ -141,9 +141,9 @@ def main():
         )
     bands = int(info["settings"]["bands"])
     print(
-        f"(per kept paragraph: {bands} band entries of 8 bytes = {8 * bands} B, a 48-byte "
-        "row, its token numbers (LEB128, ~1-2 B per token) and its document's share of "
-        "the provenance tables)\n"
+        f"(per kept paragraph: {bands} packed band entries of ~38 bits = ~{38 * bands // 8} B, "
+        "a packed row of ~18 B, its token numbers (LEB128, ~1-2 B per token) and its "
+        "document's share of the provenance tables)\n"
     )
 
     query = {

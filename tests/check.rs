@@ -1769,14 +1769,6 @@ fn thread_count_does_not_change_the_output() {
 
 // ---- the seed articles --------------------------------------------------------------
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
-
 /// The acceptance check of issue 4 on the seed articles.
 #[test]
 fn seeds_fail_then_pass_with_a_baseline_then_fail_on_a_new_copy() {
@@ -1810,7 +1802,7 @@ fn seeds_fail_then_pass_with_a_baseline_then_fail_on_a_new_copy() {
     c.json(&[seeds, "--baseline", "b.json"], 0);
 
     // A copy of the seeds with a new file repeating one seed paragraph.
-    copy_dir(Path::new(seeds), &c.path("seeds"));
+    common::copy_dir(Path::new(seeds), &c.path("seeds"));
     c.check(&["seeds", "--write-baseline", "b.json"]).code(0);
     c.json(&["seeds", "--baseline", "b.json"], 0);
     let caption = std::fs::read_to_string(c.path("seeds/000_e46d4447ccb66825.txt"))

@@ -1064,3 +1064,119 @@ fn the_index_names_every_kept_paragraph_where_a_scan_does() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Indexes an earlier release wrote (segment versions 1 and 2, whole
+/// numbers, checked in under `tests/fixtures`: `data/news/01..04` as
+/// batch `day1`, `05..08` as `day2`, the second with containment
+/// fingerprints for 25 words) still open, verify and answer exactly as an
+/// index this version makes of the same inputs; `index compact` rewrites
+/// them in this version's packed layout, smaller, with the same answers.
+#[test]
+fn indexes_of_earlier_segment_versions_still_open() {
+    let root = common::repo();
+    let news: Vec<String> = (1..=8)
+        .map(|i| {
+            let prefix = format!("0{i}-");
+            let name = std::fs::read_dir(root.join("data/news"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .find(|n| n.starts_with(&prefix))
+                .unwrap();
+            format!("data/news/{name}")
+        })
+        .collect();
+    for (fixture, words, version) in [("index-v1.ndx", None, 1), ("index-v2.ndx", Some("25"), 2)] {
+        // The fixtures are of the version they stand for: `META` is each
+        // segment's first section, its first field the segment version.
+        let dir = root.join("tests/fixtures").join(fixture);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("seg-")
+            {
+                assert_eq!(
+                    common::read(&path)[32..36],
+                    [version, 0, 0, 0],
+                    "{}",
+                    path.display()
+                );
+            }
+        }
+        let tmp = TempDir::new().unwrap();
+        let old = tmp.path().join("old.ndx");
+        common::copy_dir(&root.join("tests/fixtures").join(fixture), &old);
+        let old = old.to_str().unwrap().to_owned();
+        let fresh = tmp.path().join("fresh.ndx").to_str().unwrap().to_owned();
+        let mut create = vec!["index", "create", "-q", "--name", "day1", &fresh];
+        if let Some(w) = words {
+            create.extend(["--containment-words", w]);
+        }
+        create.extend(news[..4].iter().map(String::as_str));
+        assert_eq!(code(&run(&root, &create)), 0);
+        let mut add = vec!["index", "add", "-q", "--name", "day2", &fresh];
+        add.extend(news[4..].iter().map(String::as_str));
+        assert_eq!(code(&run(&root, &add)), 0);
+        // A quote of 30 words of day1's longest paragraph, for containment.
+        let longest = std::fs::read_to_string(root.join(&news[0]))
+            .unwrap()
+            .lines()
+            .max_by_key(|l| l.split_whitespace().count())
+            .unwrap()
+            .to_owned();
+        let words30: Vec<&str> = longest.split_whitespace().take(30).collect();
+        assert_eq!(words30.len(), 30);
+        let quote = write(tmp.path(), "quote.txt", words30.join(" ") + "\n");
+        let scan = |index: &str| {
+            let mut args = vec![
+                "scan",
+                "data/news.jsonl",
+                quote.to_str().unwrap(),
+                "--against",
+                index,
+                "--output-format",
+                "json",
+            ];
+            if words.is_some() {
+                args.push("--containment");
+            }
+            let out = run(&root, &args);
+            assert_eq!(code(&out), 1, "{fixture}: {}", stderr(&out));
+            let mut v = json(&out);
+            v.as_object_mut().unwrap().remove("tool");
+            v
+        };
+        let want = scan(&fresh);
+        let batches: Vec<&str> = want["clusters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["members"][0]["batch"].as_str())
+            .collect();
+        assert!(
+            batches.contains(&"day1") && batches.contains(&"day2"),
+            "{fixture}: {batches:?}"
+        );
+        if words.is_some() {
+            assert!(
+                !want["contained"].as_array().unwrap().is_empty(),
+                "{fixture}"
+            );
+        }
+        assert_eq!(scan(&old), want, "{fixture}");
+        let verify = run(&root, &["index", "verify", &old]);
+        assert_eq!(code(&verify), 0, "{fixture}: {}", stderr(&verify));
+        let size = |index: &str| {
+            let out = run(&root, &["index", "info", "--output-format", "json", index]);
+            json(&out)["bytes"].as_u64().unwrap()
+        };
+        let before = size(&old);
+        let compact = run(&root, &["index", "compact", &old]);
+        assert_eq!(code(&compact), 0, "{fixture}: {}", stderr(&compact));
+        assert!(size(&old) < before, "{fixture}: {} >= {before}", size(&old));
+        assert_eq!(scan(&old), want, "{fixture}: compacted");
+        assert_eq!(code(&run(&root, &["index", "verify", &old])), 0);
+    }
+}

@@ -47,6 +47,7 @@
 pub mod dir;
 pub mod file;
 pub mod manifest;
+pub mod packed;
 pub mod segment;
 mod settings;
 
