@@ -50,6 +50,7 @@ pub mod manifest;
 pub mod packed;
 pub mod segment;
 mod settings;
+pub mod tokens;
 
 pub use settings::Settings;
 

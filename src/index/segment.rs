@@ -37,6 +37,7 @@
 
 use super::file::{FileInfo, FileWriter, IndexFile, Section};
 use super::packed::{BandShape, Bits, bits_for, field};
+use super::tokens::Coded;
 use crate::Error;
 use crate::id::{DocId, InputId};
 use crate::pipeline::prior::{KeptParagraph, KeptSink, PriorParagraph};
@@ -272,41 +273,8 @@ impl Held {
     /// The dictionary (token hashes, most frequent first), the rows' token
     /// numbers as LEB128 and each row's offset into them.
     fn encode_tokens(&self) -> (Vec<u64>, Vec<u8>, Vec<u64>) {
-        // The dictionary: most frequent tokens get the shortest numbers.
-        // Each token is looked up once (one cache miss, the cost of this
-        // step), for a number in order of first appearance and a count;
-        // the dictionary's order then renumbers them.
-        let mut first_seen: AHashMap<u64, (u32, u32)> = AHashMap::new();
-        let numbered: Vec<u32> = self
-            .tokens
-            .iter()
-            .map(|&t| {
-                let next = first_seen.len() as u32;
-                let (n, count) = first_seen.entry(t).or_insert((next, 0));
-                *count += 1;
-                *n
-            })
-            .collect();
-        let mut entries: Vec<(u32, u64, u32)> = first_seen
-            .into_iter()
-            .map(|(t, (n, count))| (count, t, n))
-            .collect();
-        entries.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut rank = vec![0u32; entries.len()];
-        for (r, &(_, _, n)) in entries.iter().enumerate() {
-            rank[n as usize] = r as u32;
-        }
-        let dict: Vec<u64> = entries.iter().map(|&(_, t, _)| t).collect();
-        let mut seq = Vec::with_capacity(self.tokens.len() * 2);
-        let mut offsets = Vec::with_capacity(self.rows.len());
-        let mut from = 0;
-        for row in &self.rows {
-            offsets.push(seq.len() as u64);
-            for &n in &numbered[from..row.tokens_end] {
-                leb128(&mut seq, rank[n as usize]);
-            }
-            from = row.tokens_end;
-        }
+        let ends: Vec<usize> = self.rows.iter().map(|r| r.tokens_end).collect();
+        let Coded { dict, seq, offsets } = Coded::new(&self.tokens, &ends);
         (dict, seq, offsets)
     }
 
@@ -547,14 +515,6 @@ fn sort_by_key(values: &mut Vec<u64>, scratch: &mut Vec<u64>) {
         }
         std::mem::swap(values, scratch);
     }
-}
-
-fn leb128(out: &mut Vec<u8>, mut n: u32) {
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
 }
 
 /// The widths in bits of a packed row's fields after its 64-bit content
@@ -1253,28 +1213,9 @@ impl Segment {
             return Err(self.damaged("token offsets out of order"));
         }
         let bytes = seq.read_range(from..to)?;
-        let dict = self.dict()?;
-        let mut tokens = Vec::with_capacity(bytes.len());
-        let mut n: u32 = 0;
-        let mut shift = 0;
-        for &b in &bytes {
-            if shift > 28 {
-                return Err(self.damaged("a token number too long"));
-            }
-            n |= u32::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                let t = dict
-                    .get(n as usize)
-                    .ok_or_else(|| self.damaged("a token number past the dictionary"))?;
-                tokens.push(*t);
-                (n, shift) = (0, 0);
-            } else {
-                shift += 7;
-            }
-        }
-        if shift != 0 {
-            return Err(self.damaged("a token number cut short"));
-        }
+        let tokens = super::tokens::decode(&bytes, self.dict()?).ok_or_else(|| {
+            self.damaged("a token number cut short, too long or past the dictionary")
+        })?;
         if u64::from(doc) >= self.docs {
             return Err(self.damaged("a paragraph of a document past the end"));
         }
