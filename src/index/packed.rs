@@ -69,6 +69,16 @@ impl Bits {
         }
     }
 
+    /// The bits pushed so far.
+    pub fn len(&self) -> u64 {
+        self.bytes.len() as u64 * 8 + u64::from(self.held)
+    }
+
+    /// Whether nothing was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The bytes, with the last partial byte and [`PAD`] zero bytes.
     pub fn finish(mut self) -> Vec<u8> {
         let tail = self.held.div_ceil(8) as usize;

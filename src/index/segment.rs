@@ -10,13 +10,14 @@
 //! one-shot scan, not an estimate) and where it was found.
 //!
 //! Token hashes take 8 bytes each; stored as numbers into a per-segment
-//! dictionary ordered by frequency, LEB128-coded, a token of news prose
-//! takes under 2 bytes. The band tables and the rows are bit-packed
-//! ([`super::packed`], segment version 3): a band entry takes about 38
-//! bits instead of 64, a row about 18 bytes instead of 48, and an index of
-//! news about 0.63 times its JSON Lines instead of 0.90. Versions 1 and 2
-//! (whole numbers) are still read. The full layout, section by section, is
-//! in `docs/index-format.md`; every number is little-endian.
+//! dictionary ordered by frequency, each number coded by its frequency
+//! class ([`super::tokens`]), a token of news prose takes under 12 bits.
+//! The band tables and the rows are bit-packed ([`super::packed`]): a
+//! band entry takes about 38 bits instead of 64, a row about 18 bytes
+//! instead of 48. An index of news takes 0.59 times its JSON Lines (0.90
+//! in segment versions 1 and 2, whole numbers and LEB128 tokens, which are
+//! still read). The full layout, section by section, is in
+//! `docs/index-format.md`; every number is little-endian.
 //!
 //! | section | content |
 //! |---|---|
@@ -25,7 +26,7 @@
 //! | `DOCS` | per document: path u32, id u32 (`u32::MAX`: the path), url u32 (`u32::MAX`: none), input u32, first line u64 (24 bytes) |
 //! | `STROFF`, `STRDATA` | the strings: `strings + 1` offsets u64 into the UTF-8 bytes |
 //! | `DICT` | the token hashes u64, most frequent first (ties by hash) |
-//! | `TOKSEQ` | per row, its tokens' dictionary numbers as LEB128 |
+//! | `TOKCODE`, `TOKSEQ` | version 3: the code lengths of the token numbers' classes, and per row its tokens' dictionary numbers in that code (LEB128 in versions 1 and 2) |
 //! | `BAND0000` ... | per band: (key, row) for every row, sorted by key, then row (packed by bucket; 8 bytes each in versions 1 and 2) |
 //! | `WFP`, `WROW` | an index with containment fingerprints: the (fingerprint u64, row u32) pairs winnowing selects from the rows, sorted, in two arrays |
 //!
@@ -37,7 +38,7 @@
 
 use super::file::{FileInfo, FileWriter, IndexFile, Section};
 use super::packed::{BandShape, Bits, bits_for, field};
-use super::tokens::Coded;
+use super::tokens::{CLASSES, ClassCode, Coded};
 use crate::Error;
 use crate::id::{DocId, InputId};
 use crate::pipeline::prior::{KeptParagraph, KeptSink, PriorParagraph};
@@ -63,10 +64,11 @@ const STROFF: [u8; 8] = *b"STROFF\0\0";
 const STRDATA: [u8; 8] = *b"STRDATA\0";
 const DICT: [u8; 8] = *b"DICT\0\0\0\0";
 const TOKSEQ: [u8; 8] = *b"TOKSEQ\0\0";
+const TOKCODE: [u8; 8] = *b"TOKCODE\0";
 const WFP: [u8; 8] = *b"WFP\0\0\0\0\0";
 const WROW: [u8; 8] = *b"WROW\0\0\0\0";
 const PARA_BYTES: usize = 48;
-const META_BYTES: usize = 64;
+const META_BYTES: usize = 72;
 const DOC_BYTES: usize = 24;
 const NONE: u32 = u32::MAX;
 
@@ -270,12 +272,10 @@ impl<F> Drop for SegmentBuilder<F> {
 }
 
 impl Held {
-    /// The dictionary (token hashes, most frequent first), the rows' token
-    /// numbers as LEB128 and each row's offset into them.
-    fn encode_tokens(&self) -> (Vec<u64>, Vec<u8>, Vec<u64>) {
+    /// The rows' tokens, coded ([`Coded`]).
+    fn encode_tokens(&self) -> Coded {
         let ends: Vec<usize> = self.rows.iter().map(|r| r.tokens_end).collect();
-        let Coded { dict, seq, offsets } = Coded::new(&self.tokens, &ends);
-        (dict, seq, offsets)
+        Coded::new(&self.tokens, &ends)
     }
 
     /// Each band's table: (key, row) for every row, sorted by key, then
@@ -357,7 +357,7 @@ impl Held {
         // fingerprints are independent: built side by side, on threads of
         // their own (the last segment of a batch is written while nothing
         // else runs).
-        let ((dict, seq, offsets), tables, winnowed) = std::thread::scope(|scope| {
+        let (coded, tables, winnowed) = std::thread::scope(|scope| {
             let tokens = scope.spawn(|| self.encode_tokens());
             let winnowed = scope.spawn(|| self.winnowing.map(|w| self.winnowed(&w)));
             let tables = self.band_tables();
@@ -374,7 +374,7 @@ impl Held {
             s.write_all(bytes).map_err(io)?;
             s.finish().map_err(io)
         };
-        let (paras, widths) = self.packed_rows(&offsets, seq.len() as u64)?;
+        let (paras, widths) = self.packed_rows(&coded.offsets, coded.bits)?;
         let shape = BandShape::for_rows(self.rows.len() as u64);
         let mut meta = Vec::with_capacity(META_BYTES);
         meta.extend_from_slice(&SEGMENT_VERSION.to_le_bytes());
@@ -387,7 +387,7 @@ impl Held {
             self.rows.len(),
             self.docs.len(),
             self.strings.len(),
-            dict.len(),
+            coded.dict.len(),
             window,
             entries,
         ] {
@@ -395,6 +395,7 @@ impl Held {
         }
         meta.extend(widths.as_array().map(|w| w as u8));
         meta.extend([shape.bucket_bits as u8, shape.row_bits as u8]);
+        meta.extend_from_slice(&coded.bits.to_le_bytes());
         put(META, &meta)?;
         put(PARAS, &paras)?;
         drop(paras);
@@ -415,10 +416,11 @@ impl Held {
         stroff.extend_from_slice(&(strdata.len() as u64).to_le_bytes());
         put(STROFF, &stroff)?;
         put(STRDATA, &strdata)?;
-        let dict_bytes: Vec<u8> = dict.iter().flat_map(|t| t.to_le_bytes()).collect();
+        let dict_bytes: Vec<u8> = coded.dict.iter().flat_map(|t| t.to_le_bytes()).collect();
         put(DICT, &dict_bytes)?;
-        put(TOKSEQ, &seq)?;
-        drop(seq);
+        put(TOKCODE, coded.code.lengths())?;
+        put(TOKSEQ, &coded.seq)?;
+        drop(coded);
         for (band, table) in tables.iter().enumerate() {
             put(band_tag(band), table)?;
         }
@@ -552,8 +554,13 @@ impl RowWidths {
 enum Layout {
     /// Versions 1 and 2: `(key u32, row u32)` entries, 48-byte rows.
     Whole,
-    /// Version 3: [`super::packed`].
-    Packed { rows: RowWidths, bands: BandShape },
+    /// Version 3: [`super::packed`], tokens in [`ClassCode`] (`TOKSEQ`'s
+    /// first `token_bits` bits).
+    Packed {
+        rows: RowWidths,
+        bands: BandShape,
+        token_bits: u64,
+    },
 }
 
 /// The fields of one row.
@@ -583,6 +590,8 @@ pub struct Segment {
     /// with, and how many there are.
     winnowed: Option<(u64, u64)>,
     layout: Layout,
+    /// Version 3: the code of the token numbers.
+    code: Option<ClassCode>,
     dict: OnceLock<Result<Vec<u64>, String>>,
     strs: OnceLock<Result<Vec<Arc<str>>, String>>,
 }
@@ -652,9 +661,33 @@ impl Segment {
             if (w(6), w(7)) != (shape.bucket_bits, shape.row_bits) {
                 return Err(bad("band tables packed for another number of rows"));
             }
+            let token_bits = u64_at(64);
+            let seq = file.section(TOKSEQ)?.len();
+            if token_bits
+                .div_ceil(8)
+                .checked_add(super::packed::PAD as u64)
+                != Some(seq)
+            {
+                return Err(bad("the token stream's length does not match its table"));
+            }
             Layout::Packed {
                 rows: widths,
                 bands: shape,
+                token_bits,
+            }
+        };
+        let code = match layout {
+            Layout::Whole => None,
+            Layout::Packed { .. } => {
+                let section = file.section(TOKCODE)?;
+                let lengths: [u8; CLASSES] = section
+                    .read_range(0..section.len())?
+                    .try_into()
+                    .map_err(|_| bad("a token code table of the wrong length"))?;
+                Some(
+                    ClassCode::from_lengths(&lengths)
+                        .ok_or_else(|| bad("a token code that is not a prefix code"))?,
+                )
             }
         };
         let expect = |tag: [u8; 8], len: Option<u64>| -> Result<(), Error> {
@@ -671,7 +704,7 @@ impl Segment {
         };
         let (paras, band) = match layout {
             Layout::Whole => (rows.checked_mul(PARA_BYTES as u64), rows.checked_mul(8)),
-            Layout::Packed { rows: r, bands } => (
+            Layout::Packed { rows: r, bands, .. } => (
                 rows.checked_mul(r.row_bits())
                     .and_then(|bits| bits.div_ceil(8).checked_add(super::packed::PAD as u64)),
                 bands.table_bytes(rows),
@@ -701,6 +734,7 @@ impl Segment {
             doc_base,
             winnowed,
             layout,
+            code,
             dict: OnceLock::new(),
             strs: OnceLock::new(),
         })
@@ -1208,14 +1242,25 @@ impl Segment {
             ..
         } = fields;
         let seq = self.file.section(TOKSEQ)?;
-        let to = next.unwrap_or(seq.len());
-        if from > to || to > seq.len() {
-            return Err(self.damaged("token offsets out of order"));
+        let tokens = match (&self.code, self.layout) {
+            (Some(code), Layout::Packed { token_bits, .. }) => {
+                let to = next.unwrap_or(token_bits);
+                if from > to || to > token_bits {
+                    return Err(self.damaged("token offsets out of order"));
+                }
+                let bytes = seq.read_range(from / 8..to.div_ceil(8) + super::packed::PAD as u64)?;
+                let base = from / 8 * 8;
+                code.decode(&bytes, from - base, to - base, self.dict()?)
+            }
+            _ => {
+                let to = next.unwrap_or(seq.len());
+                if from > to || to > seq.len() {
+                    return Err(self.damaged("token offsets out of order"));
+                }
+                super::tokens::decode_leb128(&seq.read_range(from..to)?, self.dict()?)
+            }
         }
-        let bytes = seq.read_range(from..to)?;
-        let tokens = super::tokens::decode(&bytes, self.dict()?).ok_or_else(|| {
-            self.damaged("a token number cut short, too long or past the dictionary")
-        })?;
+        .ok_or_else(|| self.damaged("a token number cut short, too long or past the dictionary"))?;
         if u64::from(doc) >= self.docs {
             return Err(self.damaged("a paragraph of a document past the end"));
         }
