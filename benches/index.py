@@ -142,7 +142,7 @@ def main():
     bands = int(info["settings"]["bands"])
     print(
         f"(per kept paragraph: {bands} packed band entries of ~38 bits = ~{38 * bands // 8} B, "
-        "a packed row of ~18 B, its token numbers (LEB128, ~1-2 B per token) and its "
+        "a packed row of ~18 B, its token numbers (~12 bits per token) and its "
         "document's share of the provenance tables)\n"
     )
 
