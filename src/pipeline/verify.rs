@@ -427,34 +427,55 @@ pub(super) fn verify_pass(
             ));
         }
     };
+    // Kept paragraphs of the checked inputs go to the sink in slot order:
+    // those without a candidate (most of them) between the candidates. The
+    // sink is fed on a thread of its own (reading the scratch file back
+    // and copying every kept paragraph's tokens was a third of this pass
+    // when the consumer did it: the consumer is the pass's critical path).
+    let stored_alone = |slot: FingerprintId| plan.lonely(slot) && slot >= plan.checked;
+    let (steps_tx, steps_rx) = crossbeam_channel::bounded::<Vec<Step>>(64);
+    let storing = storing.map(|mut storing| {
+        move || {
+            for steps in steps_rx {
+                for step in steps {
+                    match step {
+                        Step::Alone(end) => storing.advance(ctx, index, plan, end, stored_alone),
+                        Step::One(slot, store) => {
+                            storing.advance(ctx, index, plan, slot + 1, |_| store);
+                        }
+                    }
+                }
+            }
+            storing
+        }
+    });
+    let steps = storing.is_some().then(|| Steps {
+        tx: steps_tx,
+        pending: Vec::new(),
+    });
     let state = (
         assigner,
         verified,
         AHashSet::<InputId>::new(),
         kept,
-        storing,
+        steps,
         (AHashMap::new(), fingerprint::Scratch::default()),
     );
-    type State<'s> = (
+    type State = (
         Assigner,
         Verified,
         AHashSet<InputId>,
         KeptMembers,
-        Option<Storing<'s>>,
+        Option<Steps>,
         (AHashMap<FingerprintId, u64>, fingerprint::Scratch),
     );
-    // Kept paragraphs of the checked inputs go to the sink in slot order:
-    // those without a candidate (most of them) between the candidates.
-    let stored_alone = |slot: FingerprintId| plan.lonely(slot) && slot >= plan.checked;
-    let consume = |(assigner, verified, changed, kept, storing, (raws, scratch)): &mut State<
-        '_,
-    >,
+    let consume = |(assigner, verified, changed, kept, steps, (raws, scratch)): &mut State,
                    block: Reread| {
         verified.diagnostics.extend(block.diagnostics);
         for mut found in block.found {
             let slot = found.slot;
-            if let Some(storing) = storing.as_mut() {
-                storing.advance(ctx, index, plan, slot, stored_alone);
+            if let Some(steps) = steps.as_mut() {
+                steps.pending.push(Step::Alone(slot));
             }
             kept.expire_before(slot);
             let rep = plan.rep_of[slot];
@@ -503,9 +524,8 @@ pub(super) fn verify_pass(
             };
             match verdict {
                 Verdict::Kept => {
-                    if let Some(storing) = storing.as_mut() {
-                        let store = slot >= plan.checked;
-                        storing.advance(ctx, index, plan, slot + 1, |_| store);
+                    if let Some(steps) = steps.as_mut() {
+                        steps.pending.push(Step::One(slot, slot >= plan.checked));
                     }
                     // Only duplicates show their text; most kept candidates
                     // end up with none, and a large corpus has many.
@@ -522,13 +542,25 @@ pub(super) fn verify_pass(
                 }
             }
         }
+        if let Some(steps) = steps.as_mut() {
+            steps.flush();
+        }
     };
-    let ((assigner, mut verified, _, kept, storing, _), _) =
-        ordered(ctx, &needed, None, progress, work, state, consume);
+    let (assigner, mut verified, kept, storing) = std::thread::scope(|scope| {
+        let storing = storing.map(|feed| scope.spawn(feed));
+        let ((assigner, verified, _, kept, steps, _), _) =
+            ordered(ctx, &needed, None, progress, work, state, consume);
+        if let Some(mut steps) = steps {
+            steps
+                .pending
+                .push(Step::Alone(plan.batch + index.fp_content.len() as u32));
+            steps.flush();
+        }
+        let storing = storing.map(|s| s.join().expect("the thread storing kept paragraphs"));
+        (assigner, verified, kept, storing)
+    });
     progress.end();
-    if let Some(mut storing) = storing {
-        let end = plan.batch + index.fp_content.len() as u32;
-        storing.advance(ctx, index, plan, end, stored_alone);
+    if let Some(storing) = storing {
         if let Some(e) = storing.failed {
             return Err(e);
         }
@@ -537,6 +569,33 @@ pub(super) fn verify_pass(
     verified.comparisons = assigner.comparisons();
     verified.kept = kept.members;
     Ok(verified)
+}
+
+/// What the storing thread is told, in slot order.
+enum Step {
+    /// Store the paragraphs before this slot that have no candidate.
+    Alone(FingerprintId),
+    /// This candidate is kept: store it (or not, if it is not of the
+    /// checked inputs).
+    One(FingerprintId, bool),
+}
+
+/// The consumer's side of the storing thread: the steps of one block are
+/// sent together.
+struct Steps {
+    tx: crossbeam_channel::Sender<Vec<Step>>,
+    pending: Vec<Step>,
+}
+
+impl Steps {
+    fn flush(&mut self) {
+        if !self.pending.is_empty() {
+            // The storing thread outlives every send (it stops only when
+            // the sender is dropped); a failed send follows its panic,
+            // which the join reports.
+            let _ = self.tx.send(std::mem::take(&mut self.pending));
+        }
+    }
 }
 
 /// The kept paragraphs going to a [`KeptSink`]: the first pass's spilled
