@@ -188,6 +188,113 @@ impl BandShape {
     }
 }
 
+/// How a table of containment fingerprints (`entries` pairs of a 64-bit
+/// fingerprint and a row of a segment of `rows` rows, sorted) is packed:
+/// as a band table, buckets by the fingerprint's top bits and a directory,
+/// then per entry two fields, the fingerprint's other bits and the row
+/// (about 66 bits instead of 96).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FingerprintShape {
+    /// The fingerprint's top bits that pick its bucket.
+    pub bucket_bits: u32,
+    /// The bits of a row number.
+    pub row_bits: u32,
+}
+
+impl FingerprintShape {
+    /// The shape for `entries` entries of a segment of `rows` rows:
+    /// buckets of 16 to 32 entries on average.
+    pub fn new(entries: u64, rows: u64) -> FingerprintShape {
+        FingerprintShape {
+            bucket_bits: bits_for(entries.saturating_sub(1)).saturating_sub(5),
+            row_bits: bits_for(rows.saturating_sub(1)),
+        }
+    }
+
+    /// The bits of one entry.
+    pub fn entry_bits(self) -> u64 {
+        u64::from(64 - self.bucket_bits + self.row_bits)
+    }
+
+    /// The number of buckets.
+    pub fn buckets(self) -> u64 {
+        1 << self.bucket_bits
+    }
+
+    /// The bucket of `fp`.
+    pub fn bucket(self, fp: u64) -> u64 {
+        if self.bucket_bits == 0 {
+            0
+        } else {
+            fp >> (64 - self.bucket_bits)
+        }
+    }
+
+    /// The bytes of the directory, before the entries.
+    pub fn directory_bytes(self) -> u64 {
+        4 * (self.buckets() + 1)
+    }
+
+    /// The bytes of a table of `entries` entries.
+    pub fn table_bytes(self, entries: u64) -> Option<u64> {
+        let bits = entries.checked_mul(self.entry_bits())?;
+        self.directory_bytes()
+            .checked_add(bits.div_ceil(8))?
+            .checked_add(PAD as u64)
+    }
+
+    /// Packs `pairs` (sorted) into a table.
+    pub fn pack(self, pairs: &[(u64, u32)]) -> Vec<u8> {
+        let mut out =
+            Vec::with_capacity(self.table_bytes(pairs.len() as u64).unwrap_or(0) as usize);
+        let mut next = 0usize;
+        for bucket in 0..=self.buckets() {
+            while next < pairs.len() && self.bucket(pairs[next].0) < bucket {
+                next += 1;
+            }
+            out.extend_from_slice(&(next as u32).to_le_bytes());
+        }
+        let low = 64 - self.bucket_bits;
+        let mut bits = Bits::with_capacity(pairs.len() * self.entry_bits() as usize);
+        for &(fp, row) in pairs {
+            bits.push(
+                if low == 64 {
+                    fp
+                } else {
+                    fp & ((1u64 << low) - 1)
+                },
+                low,
+            );
+            bits.push(u64::from(row), self.row_bits);
+        }
+        out.extend_from_slice(&bits.finish());
+        out
+    }
+
+    /// The fingerprint and row of the entry at `bit` of `entries` (the
+    /// bytes after the directory), in bucket `bucket`.
+    pub fn entry(self, entries: &[u8], bit: u64, bucket: u64) -> Option<(u64, u32)> {
+        // One load of 16 bytes holds the whole entry (at most 96 bits,
+        // from a bit below 8).
+        let at = usize::try_from(bit / 8).ok()?;
+        let word: [u8; 16] = entries.get(at..at.checked_add(16)?)?.try_into().ok()?;
+        let v = u128::from_le_bytes(word) >> (bit % 8);
+        let low = 64 - self.bucket_bits;
+        let fp_low = if low == 64 {
+            v as u64
+        } else {
+            v as u64 & ((1u64 << low) - 1)
+        };
+        let row = (v >> low) as u64 & ((1u64 << self.row_bits) - 1);
+        let fp = if self.bucket_bits == 0 {
+            fp_low
+        } else {
+            (bucket << low) | fp_low
+        };
+        Some((fp, row as u32))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -254,6 +361,49 @@ mod tests {
         assert_eq!(field(entries, 37, 37), Some(0x67));
         assert_eq!(shape.entry(entries, 37, 1), Some((0x8000_0001, 39)));
         assert_eq!(table.len() as u64, shape.table_bytes(2).unwrap());
+    }
+
+    /// A fingerprint table packs and reads back, in every bucket shape.
+    #[test]
+    fn fingerprint_tables_round_trip() {
+        for n in [0usize, 1, 31, 33, 5_000] {
+            let mut state = n as u64 + 1;
+            let mut pairs: Vec<(u64, u32)> = (0..n)
+                .map(|i| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    (
+                        if i % 7 == 0 {
+                            u64::MAX - i as u64 % 3
+                        } else {
+                            state
+                        },
+                        (state >> 50) as u32 % 900,
+                    )
+                })
+                .collect();
+            pairs.sort_unstable();
+            let shape = FingerprintShape::new(n as u64, 900);
+            let table = shape.pack(&pairs);
+            assert_eq!(table.len() as u64, shape.table_bytes(n as u64).unwrap());
+            let dir = shape.directory_bytes() as usize;
+            let bound = |b: u64| {
+                let at = 4 * b as usize;
+                u32::from_le_bytes(table[at..at + 4].try_into().unwrap()) as u64
+            };
+            let mut back = Vec::new();
+            for bucket in 0..shape.buckets() {
+                for i in bound(bucket)..bound(bucket + 1) {
+                    back.push(
+                        shape
+                            .entry(&table[dir..], i * shape.entry_bits(), bucket)
+                            .unwrap(),
+                    );
+                }
+            }
+            assert_eq!(back, pairs, "{n} entries");
+        }
     }
 
     /// Shapes for small and large tables: buckets of 16 to 32 entries.

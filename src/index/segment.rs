@@ -28,7 +28,7 @@
 //! | `DICT` | the token hashes u64, most frequent first (ties by hash) |
 //! | `TOKCODE`, `TOKSEQ` | version 3: the code lengths of the token numbers' classes, and per row its tokens' dictionary numbers in that code (LEB128 in versions 1 and 2) |
 //! | `BAND0000` ... | per band: (key, row) for every row, sorted by key, then row (packed by bucket; 8 bytes each in versions 1 and 2) |
-//! | `WFP`, `WROW` | an index with containment fingerprints: the (fingerprint u64, row u32) pairs winnowing selects from the rows, sorted, in two arrays |
+//! | `WFP` (`WROW`) | an index with containment fingerprints: the (fingerprint, row) pairs winnowing selects from the rows, sorted (packed by bucket; in version 2 two arrays, u64 and u32) |
 //!
 //! Containment fingerprints ([`Winnowing`]) are what `scan --against
 //! INDEX --containment` finds quotes of indexed paragraphs with, as a scan
@@ -37,7 +37,7 @@
 //! adds them select alike.
 
 use super::file::{FileInfo, FileWriter, IndexFile, Section};
-use super::packed::{BandShape, Bits, bits_for, field};
+use super::packed::{BandShape, Bits, FingerprintShape, bits_for, field};
 use super::tokens::{CLASSES, ClassCode, Coded};
 use crate::Error;
 use crate::id::{DocId, InputId};
@@ -425,11 +425,8 @@ impl Held {
             put(band_tag(band), table)?;
         }
         if let Some(pairs) = winnowed {
-            let fps: Vec<u8> = pairs.iter().flat_map(|p| p.0.to_le_bytes()).collect();
-            put(WFP, &fps)?;
-            drop(fps);
-            let rows: Vec<u8> = pairs.iter().flat_map(|p| p.1.to_le_bytes()).collect();
-            put(WROW, &rows)?;
+            let shape = FingerprintShape::new(pairs.len() as u64, self.rows.len() as u64);
+            put(WFP, &shape.pack(&pairs))?;
         }
         let info = file.finish().map_err(io)?;
         Ok((info, self.rows.len() as u64))
@@ -720,9 +717,21 @@ impl Segment {
         for b in 0..bands {
             expect(band_tag(b), band)?;
         }
-        if let Some((_, entries)) = winnowed {
-            expect(WFP, entries.checked_mul(8))?;
-            expect(WROW, entries.checked_mul(4))?;
+        match (winnowed, layout) {
+            (Some((_, entries)), Layout::Whole) => {
+                expect(WFP, entries.checked_mul(8))?;
+                expect(WROW, entries.checked_mul(4))?;
+            }
+            (Some((_, entries)), Layout::Packed { .. }) => {
+                if entries > u64::from(u32::MAX) {
+                    return Err(bad("more containment fingerprints than a segment may hold"));
+                }
+                expect(
+                    WFP,
+                    FingerprintShape::new(entries, rows).table_bytes(entries),
+                )?;
+            }
+            (None, _) => {}
         }
         Ok(Segment {
             file,
@@ -765,10 +774,16 @@ impl Segment {
         let Some((_, entries)) = self.winnowed else {
             return Ok(Vec::new());
         };
+        let most = limit as u64 + 1;
+        if let Layout::Packed { .. } = self.layout {
+            // A bucket a fingerprint: few of them, read bucket by bucket,
+            // else the table at once.
+            let whole = (fps.len() as u64).saturating_mul(2) >= entries * 9 / super::file::CHUNK;
+            return self.packed_winnowed(fps, entries, most, whole);
+        }
         // Where each wanted fingerprint's run starts and how long it is
         // (at most `limit + 1`): by binary search for a few fingerprints,
         // else by one streaming pass (as `matches` decides).
-        let most = limit as u64 + 1;
         let runs = if (fps.len() as u64).saturating_mul(20) < entries * 8 / super::file::CHUNK {
             self.runs_searched(fps, entries, most)?
         } else {
@@ -785,6 +800,137 @@ impl Segment {
                 }
                 out.push((fp, row));
             }
+        }
+        Ok(out)
+    }
+
+    /// [`winnowed`](Self::winnowed) from a packed table (version 3): each
+    /// fingerprint's bucket read alone, or, when `whole`, the table read
+    /// once.
+    fn packed_winnowed(
+        &self,
+        fps: &[u64],
+        entries: u64,
+        most: u64,
+        whole: bool,
+    ) -> Result<Vec<(u64, u32)>, Error> {
+        let shape = FingerprintShape::new(entries, self.rows);
+        let section = self.file.section(WFP)?;
+        let dir = shape.directory_bytes();
+        let all = if whole {
+            Some(section.read_range(0..section.len())?)
+        } else {
+            None
+        };
+        let width = shape.entry_bits();
+        let mut out = Vec::new();
+        let mut k = 0;
+        while k < fps.len() {
+            // The wanted fingerprints of one bucket, merged with its
+            // entries (each decoded once).
+            let bucket = shape.bucket(fps[k]);
+            let mut end = k + 1;
+            while end < fps.len() && shape.bucket(fps[end]) == bucket {
+                end += 1;
+            }
+            let group = &fps[k..end];
+            k = end;
+            let bounds = match &all {
+                Some(bytes) => bytes[..dir as usize]
+                    .get(4 * bucket as usize..4 * bucket as usize + 8)
+                    .map(<[u8]>::to_vec)
+                    .ok_or_else(|| self.damaged("a containment table cut short"))?,
+                None => section.read_range(4 * bucket..4 * bucket + 8)?,
+            };
+            let (lo, hi) = (
+                u64::from(u32::from_le_bytes(bounds[..4].try_into().expect("4 bytes"))),
+                u64::from(u32::from_le_bytes(bounds[4..].try_into().expect("4 bytes"))),
+            );
+            if lo > hi || hi > entries {
+                return Err(self.damaged("a containment table's directory is out of order"));
+            }
+            let read;
+            let (bytes, base) = match &all {
+                Some(bytes) => (&bytes[dir as usize..], 0),
+                None => {
+                    let from = lo * width / 8;
+                    let to = (hi * width).div_ceil(8) + super::packed::PAD as u64;
+                    read = section.read_range(dir + from..dir + to)?;
+                    (&read[..], from * 8)
+                }
+            };
+            let (mut g, mut found) = (0, 0);
+            for i in lo..hi {
+                let (f, row) = shape
+                    .entry(bytes, i * width - base, bucket)
+                    .ok_or_else(|| self.damaged("a containment table cut short"))?;
+                while g < group.len() && group[g] < f {
+                    (g, found) = (g + 1, 0);
+                }
+                if g == group.len() {
+                    break;
+                }
+                if group[g] == f && found < most {
+                    if u64::from(row) >= self.rows {
+                        return Err(
+                            self.damaged("a containment fingerprint names a row past the end")
+                        );
+                    }
+                    out.push((f, row));
+                    found += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every `(fingerprint, row)` of the containment table, in its order.
+    fn winnowed_entries(&self) -> Result<Vec<(u64, u32)>, Error> {
+        let Some((_, entries)) = self.winnowed else {
+            return Ok(Vec::new());
+        };
+        let fps = self.file.section(WFP)?;
+        let fps = fps.read_range(0..fps.len())?;
+        if let Layout::Whole = self.layout {
+            let rows = self.file.section(WROW)?;
+            let rows = rows.read_range(0..rows.len())?;
+            return Ok(fps
+                .chunks_exact(8)
+                .zip(rows.chunks_exact(4))
+                .map(|(fp, row)| {
+                    (
+                        u64::from_le_bytes(fp.try_into().expect("8 bytes")),
+                        u32::from_le_bytes(row.try_into().expect("4 bytes")),
+                    )
+                })
+                .collect());
+        }
+        let shape = FingerprintShape::new(entries, self.rows);
+        let (dir, table) = fps.split_at((shape.directory_bytes() as usize).min(fps.len()));
+        let bound = |b: u64| -> Option<u64> {
+            let at = usize::try_from(4 * b).ok()?;
+            Some(u64::from(u32::from_le_bytes(
+                dir.get(at..at + 4)?.try_into().ok()?,
+            )))
+        };
+        let mut out = Vec::with_capacity(entries as usize);
+        for bucket in 0..shape.buckets() {
+            let (lo, hi) = match (bound(bucket), bound(bucket + 1)) {
+                (Some(lo), Some(hi)) if lo == out.len() as u64 && lo <= hi && hi <= entries => {
+                    (lo, hi)
+                }
+                _ => return Err(self.damaged("a containment table's directory is out of order")),
+            };
+            for i in lo..hi {
+                out.push(
+                    shape
+                        .entry(table, i * shape.entry_bits(), bucket)
+                        .ok_or_else(|| self.damaged("a containment table cut short"))?,
+                );
+            }
+        }
+        if out.len() as u64 != entries {
+            return Err(self.damaged("a containment table's directory is out of order"));
         }
         Ok(out)
     }
@@ -1334,14 +1480,8 @@ impl Segment {
             }
         }
         if self.winnowed.is_some() {
-            let fps = self.file.section(WFP)?;
-            let fps = fps.read_range(0..fps.len())?;
-            let rows = self.file.section(WROW)?;
-            let rows = rows.read_range(0..rows.len())?;
             let mut last = None;
-            for (fp, row) in fps.chunks_exact(8).zip(rows.chunks_exact(4)) {
-                let fp = u64::from_le_bytes(fp.try_into().expect("8 bytes"));
-                let row = u32::from_le_bytes(row.try_into().expect("4 bytes"));
+            for (fp, row) in self.winnowed_entries()? {
                 if u64::from(row) >= self.rows {
                     return Err(self.damaged("a containment fingerprint names a row past the end"));
                 }
@@ -1381,10 +1521,11 @@ mod tests {
     }
 
     /// A segment's containment fingerprints are those `winnow` selects
-    /// from each row's shingles, and binary search and streaming find the
-    /// same runs of them, cut at the limit.
+    /// from each row's shingles, and reading their buckets one by one and
+    /// reading the table at once find the same rows of them, cut at the
+    /// limit.
     #[test]
-    fn containment_fingerprints_are_found_by_search_and_by_stream() {
+    fn containment_fingerprints_are_found_bucket_by_bucket_and_at_once() {
         let d = std::env::temp_dir().join(format!("neardup-segw-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
@@ -1456,14 +1597,29 @@ mod tests {
         wanted.dedup();
         let entries = expected.len() as u64;
         for most in [1, 3, u64::MAX] {
-            let searched = segment.runs_searched(&wanted, entries, most).unwrap();
+            let searched = segment
+                .packed_winnowed(&wanted, entries, most, false)
+                .unwrap();
             assert_eq!(
                 searched,
-                segment.runs_streamed(&wanted, most).unwrap(),
+                segment
+                    .packed_winnowed(&wanted, entries, most, true)
+                    .unwrap(),
                 "limit {most}"
             );
-            assert!(searched.iter().all(|r| r.2 <= most));
+            let want: Vec<(u64, u32)> = expected
+                .iter()
+                .filter(|p| wanted.binary_search(&p.0).is_ok())
+                .filter(|p| {
+                    // The first `most` rows of each fingerprint.
+                    let before = expected.iter().filter(|q| q.0 == p.0 && q.1 < p.1).count();
+                    (before as u64) < most
+                })
+                .copied()
+                .collect();
+            assert_eq!(searched, want, "limit {most}");
         }
+        assert_eq!(segment.winnowed_entries().unwrap(), expected);
         let all = segment.winnowed(&wanted, usize::MAX - 1).unwrap();
         let want: Vec<(u64, u32)> = expected
             .iter()
