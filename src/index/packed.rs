@@ -12,7 +12,7 @@
 //!
 //! A band table (`rows` entries of a 32-bit key and a row number, sorted
 //! by key, then row) is cut into `2^bucket_bits` buckets by the key's top
-//! bits ([`BandShape`]): a directory of `2^bucket_bits + 1` u32 entry
+//! bits ([`Shape`]): a directory of `2^bucket_bits + 1` u32 entry
 //! numbers (where each bucket starts; the last is `rows`), then per entry
 //! only the key's remaining bits and the row, `(low key << row_bits) |
 //! row`. The buckets hold 16 to 32 entries on average: a key is found by
@@ -102,31 +102,50 @@ pub fn field(bytes: &[u8], bit: u64, width: u32) -> Option<u64> {
     })
 }
 
-/// How a band table of a number of rows is packed.
+/// How a bucketed table is packed: `entries` entries of a key (32 bits
+/// for a band table, 64 for the containment fingerprints) and a row of a
+/// segment of `rows` rows, sorted by key, then row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BandShape {
+pub struct Shape {
+    /// The bits of a key.
+    pub key_bits: u32,
     /// The key's top bits that pick its bucket.
     pub bucket_bits: u32,
     /// The bits of a row number.
     pub row_bits: u32,
 }
 
-impl BandShape {
-    /// The shape for `rows` rows: row numbers of `bits_for(rows - 1)`
-    /// bits and buckets of 16 to 32 entries on average (one, for fewer
-    /// than 32 rows).
-    pub fn for_rows(rows: u64) -> BandShape {
-        let row_bits = bits_for(rows.saturating_sub(1));
-        BandShape {
-            bucket_bits: row_bits.saturating_sub(5),
-            row_bits,
+impl Shape {
+    /// The shape of a band table of `rows` rows (one entry a row).
+    pub fn band(rows: u64) -> Shape {
+        Shape::new(32, rows, rows)
+    }
+
+    /// The shape of a table of `entries` containment fingerprints of a
+    /// segment of `rows` rows.
+    pub fn fingerprints(entries: u64, rows: u64) -> Shape {
+        Shape::new(64, entries, rows)
+    }
+
+    /// Row numbers of `bits_for(rows - 1)` bits and buckets of 16 to 32
+    /// entries on average (one, for fewer than 32 entries).
+    fn new(key_bits: u32, entries: u64, rows: u64) -> Shape {
+        Shape {
+            key_bits,
+            bucket_bits: bits_for(entries.saturating_sub(1)).saturating_sub(5),
+            row_bits: bits_for(rows.saturating_sub(1)),
         }
     }
 
-    /// The bits of one entry: the key's bits below the bucket's, and the
-    /// row.
-    pub fn entry_bits(self) -> u32 {
-        32 - self.bucket_bits + self.row_bits
+    /// The bits of a key below its bucket's.
+    fn low_bits(self) -> u32 {
+        self.key_bits - self.bucket_bits
+    }
+
+    /// The bits of one entry: the row, then the key's bits below the
+    /// bucket's (at most 96).
+    pub fn entry_bits(self) -> u64 {
+        u64::from(self.low_bits() + self.row_bits)
     }
 
     /// The number of buckets.
@@ -135,98 +154,11 @@ impl BandShape {
     }
 
     /// The bucket of `key`.
-    pub fn bucket(self, key: u32) -> u64 {
-        u64::from(key) >> (32 - self.bucket_bits)
-    }
-
-    /// The bytes of the directory, before the entries.
-    pub fn directory_bytes(self) -> u64 {
-        4 * (self.buckets() + 1)
-    }
-
-    /// The bytes of a table of `rows` entries.
-    pub fn table_bytes(self, rows: u64) -> Option<u64> {
-        let bits = rows.checked_mul(u64::from(self.entry_bits()))?;
-        self.directory_bytes()
-            .checked_add(bits.div_ceil(8))?
-            .checked_add(PAD as u64)
-    }
-
-    /// Packs `pairs` (`key << 32 | row`, sorted) into a table.
-    pub fn pack(self, pairs: &[u64]) -> Vec<u8> {
-        let mut out =
-            Vec::with_capacity(self.table_bytes(pairs.len() as u64).unwrap_or(0) as usize);
-        let mut next = 0usize;
-        for bucket in 0..=self.buckets() {
-            while next < pairs.len() && self.bucket((pairs[next] >> 32) as u32) < bucket {
-                next += 1;
-            }
-            out.extend_from_slice(&(next as u32).to_le_bytes());
-        }
-        let (width, low) = (self.entry_bits(), self.low_mask());
-        let mut bits = Bits::with_capacity(pairs.len() * width as usize);
-        for &pair in pairs {
-            let (key, row) = ((pair >> 32) as u32, pair & 0xffff_ffff);
-            bits.push((u64::from(key) & low) << self.row_bits | row, width);
-        }
-        out.extend_from_slice(&bits.finish());
-        out
-    }
-
-    /// The mask of a key's bits below its bucket's.
-    pub fn low_mask(self) -> u64 {
-        (1u64 << (32 - self.bucket_bits)) - 1
-    }
-
-    /// The key and row of the entry at `bit` of `entries` (the bytes after
-    /// the directory), in bucket `bucket`.
-    pub fn entry(self, entries: &[u8], bit: u64, bucket: u64) -> Option<(u32, u32)> {
-        let v = field(entries, bit, self.entry_bits())?;
-        let row = v & ((1u64 << self.row_bits) - 1);
-        let key = (bucket << (32 - self.bucket_bits)) | (v >> self.row_bits);
-        Some((key as u32, row as u32))
-    }
-}
-
-/// How a table of containment fingerprints (`entries` pairs of a 64-bit
-/// fingerprint and a row of a segment of `rows` rows, sorted) is packed:
-/// as a band table, buckets by the fingerprint's top bits and a directory,
-/// then per entry two fields, the fingerprint's other bits and the row
-/// (about 66 bits instead of 96).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct FingerprintShape {
-    /// The fingerprint's top bits that pick its bucket.
-    pub bucket_bits: u32,
-    /// The bits of a row number.
-    pub row_bits: u32,
-}
-
-impl FingerprintShape {
-    /// The shape for `entries` entries of a segment of `rows` rows:
-    /// buckets of 16 to 32 entries on average.
-    pub fn new(entries: u64, rows: u64) -> FingerprintShape {
-        FingerprintShape {
-            bucket_bits: bits_for(entries.saturating_sub(1)).saturating_sub(5),
-            row_bits: bits_for(rows.saturating_sub(1)),
-        }
-    }
-
-    /// The bits of one entry.
-    pub fn entry_bits(self) -> u64 {
-        u64::from(64 - self.bucket_bits + self.row_bits)
-    }
-
-    /// The number of buckets.
-    pub fn buckets(self) -> u64 {
-        1 << self.bucket_bits
-    }
-
-    /// The bucket of `fp`.
-    pub fn bucket(self, fp: u64) -> u64 {
+    pub fn bucket(self, key: u64) -> u64 {
         if self.bucket_bits == 0 {
             0
         } else {
-            fp >> (64 - self.bucket_bits)
+            key >> self.low_bits()
         }
     }
 
@@ -243,55 +175,53 @@ impl FingerprintShape {
             .checked_add(PAD as u64)
     }
 
-    /// Packs `pairs` (sorted) into a table.
-    pub fn pack(self, pairs: &[(u64, u32)]) -> Vec<u8> {
-        let mut out =
-            Vec::with_capacity(self.table_bytes(pairs.len() as u64).unwrap_or(0) as usize);
-        let mut next = 0usize;
+    /// Packs `pairs` (sorted) into a table: the directory, then each
+    /// entry's row and the key's low bits.
+    pub fn pack(self, pairs: impl ExactSizeIterator<Item = (u64, u32)> + Clone) -> Vec<u8> {
+        let n = pairs.len();
+        let mut out = Vec::with_capacity(self.table_bytes(n as u64).unwrap_or(0) as usize);
+        let mut next = 0u32;
+        let mut keys = pairs.clone().map(|p| p.0).peekable();
         for bucket in 0..=self.buckets() {
-            while next < pairs.len() && self.bucket(pairs[next].0) < bucket {
+            while keys.next_if(|&k| self.bucket(k) < bucket).is_some() {
                 next += 1;
             }
-            out.extend_from_slice(&(next as u32).to_le_bytes());
+            out.extend_from_slice(&next.to_le_bytes());
         }
-        let low = 64 - self.bucket_bits;
-        let mut bits = Bits::with_capacity(pairs.len() * self.entry_bits() as usize);
-        for &(fp, row) in pairs {
-            bits.push(
-                if low == 64 {
-                    fp
-                } else {
-                    fp & ((1u64 << low) - 1)
-                },
-                low,
-            );
+        let mut bits = Bits::with_capacity(n * self.entry_bits() as usize);
+        for (key, row) in pairs {
             bits.push(u64::from(row), self.row_bits);
+            bits.push(key & low_mask(self.low_bits()), self.low_bits());
         }
         out.extend_from_slice(&bits.finish());
         out
     }
 
-    /// The fingerprint and row of the entry at `bit` of `entries` (the
-    /// bytes after the directory), in bucket `bucket`.
+    /// The key and row of the entry at `bit` of `entries` (the bytes after
+    /// the directory), in bucket `bucket`.
     pub fn entry(self, entries: &[u8], bit: u64, bucket: u64) -> Option<(u64, u32)> {
         // One load of 16 bytes holds the whole entry (at most 96 bits,
         // from a bit below 8).
         let at = usize::try_from(bit / 8).ok()?;
         let word: [u8; 16] = entries.get(at..at.checked_add(16)?)?.try_into().ok()?;
         let v = u128::from_le_bytes(word) >> (bit % 8);
-        let low = 64 - self.bucket_bits;
-        let fp_low = if low == 64 {
-            v as u64
+        let row = v as u64 & low_mask(self.row_bits);
+        let low = (v >> self.row_bits) as u64 & low_mask(self.low_bits());
+        let key = if self.bucket_bits == 0 {
+            low
         } else {
-            v as u64 & ((1u64 << low) - 1)
+            (bucket << self.low_bits()) | low
         };
-        let row = (v >> low) as u64 & ((1u64 << self.row_bits) - 1);
-        let fp = if self.bucket_bits == 0 {
-            fp_low
-        } else {
-            (bucket << low) | fp_low
-        };
-        Some((fp, row as u32))
+        Some((key, row as u32))
+    }
+}
+
+/// The mask of the low `bits` bits (all of them for 64).
+fn low_mask(bits: u32) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
     }
 }
 
@@ -342,13 +272,13 @@ mod tests {
         bits.push(0x1ff, 9);
         assert_eq!(bits.finish()[..3], [0xfd, 0x0f, 0x00]);
         // 40 rows: 6-bit rows, 2 buckets (keys below and above 2^31).
-        let shape = BandShape::for_rows(40);
+        let shape = Shape::band(40);
         assert_eq!(
             (shape.row_bits, shape.bucket_bits, shape.entry_bits()),
             (6, 1, 37)
         );
-        let pairs = [(7u64 << 32) | 3, (0x8000_0001u64 << 32) | 39];
-        let table = shape.pack(&pairs);
+        let pairs = [(7u64, 3u32), (0x8000_0001, 39)];
+        let table = shape.pack(pairs.into_iter());
         assert_eq!(
             table[..12],
             [0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0],
@@ -384,8 +314,8 @@ mod tests {
                 })
                 .collect();
             pairs.sort_unstable();
-            let shape = FingerprintShape::new(n as u64, 900);
-            let table = shape.pack(&pairs);
+            let shape = Shape::fingerprints(n as u64, 900);
+            let table = shape.pack(pairs.iter().copied());
             assert_eq!(table.len() as u64, shape.table_bytes(n as u64).unwrap());
             let dir = shape.directory_bytes() as usize;
             let bound = |b: u64| {
@@ -410,15 +340,16 @@ mod tests {
     #[test]
     fn shapes() {
         assert_eq!(
-            BandShape::for_rows(0),
-            BandShape {
+            Shape::band(0),
+            Shape {
+                key_bits: 32,
                 bucket_bits: 0,
                 row_bits: 0
             }
         );
-        assert_eq!(BandShape::for_rows(1).entry_bits(), 32);
+        assert_eq!(Shape::band(1).entry_bits(), 32);
         for rows in [100u64, 143_265, 1 << 20, u64::from(u32::MAX)] {
-            let s = BandShape::for_rows(rows);
+            let s = Shape::band(rows);
             let per_bucket = rows as f64 / s.buckets() as f64;
             assert!((8.0..=32.0).contains(&per_bucket), "{rows}: {per_bucket}");
             assert!(s.entry_bits() <= 37);

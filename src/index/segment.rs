@@ -37,7 +37,7 @@
 //! adds them select alike.
 
 use super::file::{FileInfo, FileWriter, IndexFile, Section};
-use super::packed::{BandShape, Bits, FingerprintShape, bits_for, field};
+use super::packed::{Bits, Shape, bits_for, field};
 use super::tokens::{CLASSES, ClassCode, Coded};
 use crate::Error;
 use crate::id::{DocId, InputId};
@@ -279,9 +279,9 @@ impl Held {
     }
 
     /// Each band's table: (key, row) for every row, sorted by key, then
-    /// row, packed ([`BandShape::pack`]).
+    /// row, packed ([`Shape::pack`]).
     fn band_tables(&self) -> Vec<Vec<u8>> {
-        let shape = BandShape::for_rows(self.rows.len() as u64);
+        let shape = Shape::band(self.rows.len() as u64);
         let mut scratch = Vec::new();
         (0..self.bands)
             .map(|band| {
@@ -289,7 +289,7 @@ impl Held {
                     .map(|r| u64::from(self.keys[r * self.bands + band]) << 32 | r as u64)
                     .collect();
                 sort_by_key(&mut pairs, &mut scratch);
-                shape.pack(&pairs)
+                shape.pack(pairs.iter().map(|&p| (p >> 32, p as u32)))
             })
             .collect()
     }
@@ -375,7 +375,7 @@ impl Held {
             s.finish().map_err(io)
         };
         let (paras, widths) = self.packed_rows(&coded.offsets, coded.bits)?;
-        let shape = BandShape::for_rows(self.rows.len() as u64);
+        let shape = Shape::band(self.rows.len() as u64);
         let mut meta = Vec::with_capacity(META_BYTES);
         meta.extend_from_slice(&SEGMENT_VERSION.to_le_bytes());
         meta.extend_from_slice(&(self.bands as u32).to_le_bytes());
@@ -425,8 +425,8 @@ impl Held {
             put(band_tag(band), table)?;
         }
         if let Some(pairs) = winnowed {
-            let shape = FingerprintShape::new(pairs.len() as u64, self.rows.len() as u64);
-            put(WFP, &shape.pack(&pairs))?;
+            let shape = Shape::fingerprints(pairs.len() as u64, self.rows.len() as u64);
+            put(WFP, &shape.pack(pairs.iter().copied()))?;
         }
         let info = file.finish().map_err(io)?;
         Ok((info, self.rows.len() as u64))
@@ -546,16 +546,18 @@ impl RowWidths {
     }
 }
 
-/// How a segment lays its band tables and rows out.
-#[derive(Clone, Copy, Debug)]
+/// How a segment lays its tables out.
+#[derive(Debug)]
 enum Layout {
-    /// Versions 1 and 2: `(key u32, row u32)` entries, 48-byte rows.
+    /// Versions 1 and 2: `(key u32, row u32)` entries, 48-byte rows,
+    /// LEB128 tokens.
     Whole,
-    /// Version 3: [`super::packed`], tokens in [`ClassCode`] (`TOKSEQ`'s
-    /// first `token_bits` bits).
+    /// Version 3: [`super::packed`], tokens in `code` (`TOKSEQ`'s first
+    /// `token_bits` bits).
     Packed {
         rows: RowWidths,
-        bands: BandShape,
+        bands: Shape,
+        code: Box<ClassCode>,
         token_bits: u64,
     },
 }
@@ -570,6 +572,137 @@ struct RowFields {
     line: u64,
     start: u64,
     end: u64,
+}
+
+/// A packed table of a segment ([`Shape`], version 3): a band table or
+/// the containment fingerprints, read through one lookup.
+struct Table<'s> {
+    segment: &'s Segment,
+    section: Section<'s>,
+    shape: Shape,
+    entries: u64,
+    /// What it is, for errors.
+    what: &'static str,
+}
+
+impl Table<'_> {
+    fn damaged(&self, what: &str) -> Error {
+        self.segment.damaged(&format!("{} {what}", self.what))
+    }
+
+    /// Entries `lo..hi` of a bucket, from its two directory entries at
+    /// `directory[4 * at..]`, checked.
+    fn bounds(&self, directory: &[u8], at: u64) -> Result<(u64, u64), Error> {
+        let bound = |i: u64| -> Option<u64> {
+            let i = usize::try_from(i).ok()?;
+            let b = directory.get(i..i.checked_add(4)?)?;
+            Some(u64::from(u32::from_le_bytes(b.try_into().ok()?)))
+        };
+        match (bound(4 * at), bound(4 * at + 4)) {
+            (Some(lo), Some(hi)) if lo <= hi && hi <= self.entries => Ok((lo, hi)),
+            _ => Err(self.damaged("has its directory out of order")),
+        }
+    }
+
+    /// The bytes holding entries `lo..hi`, and the bit of the entries at
+    /// which they start.
+    fn read(&self, lo: u64, hi: u64) -> Result<(Vec<u8>, u64), Error> {
+        let width = self.shape.entry_bits();
+        let dir = self.shape.directory_bytes();
+        let (from, to) = (
+            lo * width / 8,
+            (hi * width).div_ceil(8) + super::packed::PAD as u64,
+        );
+        Ok((self.section.read_range(dir + from..dir + to)?, from * 8))
+    }
+
+    /// The entries whose key is one of `keys` (ascending, distinct), at
+    /// most `most` of each key, in order: each bucket's directory entries
+    /// and entries read alone (`searched`, for a few keys), or the
+    /// directory at once and the entries a megabyte at a time.
+    fn lookup(&self, keys: &[u64], most: u64, searched: bool) -> Result<Vec<(u64, u32)>, Error> {
+        let (shape, width) = (self.shape, self.shape.entry_bits());
+        let directory = if searched {
+            None
+        } else {
+            Some(self.section.read_range(0..shape.directory_bytes())?)
+        };
+        let step = (8 << 20) / width;
+        // (bytes, the bit they start at, entries first..end)
+        let mut window: Option<(Vec<u8>, u64, u64, u64)> = None;
+        let mut out = Vec::new();
+        let mut k = 0;
+        while k < keys.len() {
+            // The wanted keys of one bucket, merged with its entries.
+            let bucket = shape.bucket(keys[k]);
+            let mut end = k + 1;
+            while end < keys.len() && shape.bucket(keys[end]) == bucket {
+                end += 1;
+            }
+            let group = &keys[k..end];
+            k = end;
+            let (lo, hi) = match &directory {
+                Some(d) => self.bounds(d, bucket)?,
+                None => self.bounds(&self.section.read_range(4 * bucket..4 * bucket + 8)?, 0)?,
+            };
+            if !window.as_ref().is_some_and(|w| w.2 <= lo && hi <= w.3) {
+                let to = if searched {
+                    hi
+                } else {
+                    hi.max(lo.saturating_add(step)).min(self.entries)
+                };
+                let (bytes, base) = self.read(lo, to)?;
+                window = Some((bytes, base, lo, to));
+            }
+            let (bytes, base, _, _) = window.as_ref().expect("just read");
+            let (mut g, mut found) = (0, 0);
+            for i in lo..hi {
+                let (key, row) = shape
+                    .entry(bytes, i * width - base, bucket)
+                    .ok_or_else(|| self.damaged("is cut short"))?;
+                while g < group.len() && group[g] < key {
+                    (g, found) = (g + 1, 0);
+                }
+                if g == group.len() {
+                    break;
+                }
+                if group[g] == key && found < most {
+                    if u64::from(row) >= self.segment.rows {
+                        return Err(self.damaged("names a row past the end"));
+                    }
+                    out.push((key, row));
+                    found += 1;
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every entry, in order, the directory checked.
+    fn all(&self) -> Result<Vec<(u64, u32)>, Error> {
+        let bytes = self.section.read_range(0..self.section.len())?;
+        let dir = self.shape.directory_bytes() as usize;
+        let (directory, entries) = bytes.split_at(dir.min(bytes.len()));
+        let width = self.shape.entry_bits();
+        let mut out = Vec::with_capacity(self.entries as usize);
+        for bucket in 0..self.shape.buckets() {
+            let (lo, hi) = self.bounds(directory, bucket)?;
+            if lo != out.len() as u64 {
+                return Err(self.damaged("has its directory out of order"));
+            }
+            for i in lo..hi {
+                out.push(
+                    self.shape
+                        .entry(entries, i * width, bucket)
+                        .ok_or_else(|| self.damaged("is cut short"))?,
+                );
+            }
+        }
+        if out.len() as u64 != self.entries {
+            return Err(self.damaged("has its directory out of order"));
+        }
+        Ok(out)
+    }
 }
 
 /// A segment opened for reading: its tables are read when first needed,
@@ -587,8 +720,6 @@ pub struct Segment {
     /// with, and how many there are.
     winnowed: Option<(u64, u64)>,
     layout: Layout,
-    /// Version 3: the code of the token numbers.
-    code: Option<ClassCode>,
     dict: OnceLock<Result<Vec<u64>, String>>,
     strs: OnceLock<Result<Vec<Arc<str>>, String>>,
 }
@@ -654,7 +785,7 @@ impl Segment {
             {
                 return Err(bad("a row field wider than its number"));
             }
-            let shape = BandShape::for_rows(rows);
+            let shape = Shape::band(rows);
             if (w(6), w(7)) != (shape.bucket_bits, shape.row_bits) {
                 return Err(bad("band tables packed for another number of rows"));
             }
@@ -667,24 +798,19 @@ impl Segment {
             {
                 return Err(bad("the token stream's length does not match its table"));
             }
+            let section = file.section(TOKCODE)?;
+            let lengths: [u8; CLASSES] = section
+                .read_range(0..section.len())?
+                .try_into()
+                .map_err(|_| bad("a token code table of the wrong length"))?;
             Layout::Packed {
                 rows: widths,
                 bands: shape,
-                token_bits,
-            }
-        };
-        let code = match layout {
-            Layout::Whole => None,
-            Layout::Packed { .. } => {
-                let section = file.section(TOKCODE)?;
-                let lengths: [u8; CLASSES] = section
-                    .read_range(0..section.len())?
-                    .try_into()
-                    .map_err(|_| bad("a token code table of the wrong length"))?;
-                Some(
+                code: Box::new(
                     ClassCode::from_lengths(&lengths)
                         .ok_or_else(|| bad("a token code that is not a prefix code"))?,
-                )
+                ),
+                token_bits,
             }
         };
         let expect = |tag: [u8; 8], len: Option<u64>| -> Result<(), Error> {
@@ -699,7 +825,7 @@ impl Segment {
                 )))
             }
         };
-        let (paras, band) = match layout {
+        let (paras, band) = match &layout {
             Layout::Whole => (rows.checked_mul(PARA_BYTES as u64), rows.checked_mul(8)),
             Layout::Packed { rows: r, bands, .. } => (
                 rows.checked_mul(r.row_bits())
@@ -717,7 +843,7 @@ impl Segment {
         for b in 0..bands {
             expect(band_tag(b), band)?;
         }
-        match (winnowed, layout) {
+        match (winnowed, &layout) {
             (Some((_, entries)), Layout::Whole) => {
                 expect(WFP, entries.checked_mul(8))?;
                 expect(WROW, entries.checked_mul(4))?;
@@ -726,10 +852,7 @@ impl Segment {
                 if entries > u64::from(u32::MAX) {
                     return Err(bad("more containment fingerprints than a segment may hold"));
                 }
-                expect(
-                    WFP,
-                    FingerprintShape::new(entries, rows).table_bytes(entries),
-                )?;
+                expect(WFP, Shape::fingerprints(entries, rows).table_bytes(entries))?;
             }
             (None, _) => {}
         }
@@ -743,7 +866,6 @@ impl Segment {
             doc_base,
             winnowed,
             layout,
-            code,
             dict: OnceLock::new(),
             strs: OnceLock::new(),
         })
@@ -776,10 +898,10 @@ impl Segment {
         };
         let most = limit as u64 + 1;
         if let Layout::Packed { .. } = self.layout {
-            // A bucket a fingerprint: few of them, read bucket by bucket,
-            // else the table at once.
-            let whole = (fps.len() as u64).saturating_mul(2) >= entries * 9 / super::file::CHUNK;
-            return self.packed_winnowed(fps, entries, most, whole);
+            // A bucket a fingerprint (about 2 chunks each to check): for
+            // a few of them, else the table a megabyte at a time.
+            let searched = (fps.len() as u64).saturating_mul(2) < entries * 9 / super::file::CHUNK;
+            return self.winnowed_by(fps, most, searched);
         }
         // Where each wanted fingerprint's run starts and how long it is
         // (at most `limit + 1`): by binary search for a few fingerprints,
@@ -804,135 +926,69 @@ impl Segment {
         Ok(out)
     }
 
-    /// [`winnowed`](Self::winnowed) from a packed table (version 3): each
-    /// fingerprint's bucket read alone, or, when `whole`, the table read
-    /// once.
-    fn packed_winnowed(
+    /// [`winnowed`](Self::winnowed) from a packed table (version 3),
+    /// each fingerprint's bucket read alone (`searched`) or the table a
+    /// megabyte at a time.
+    fn winnowed_by(
         &self,
         fps: &[u64],
-        entries: u64,
         most: u64,
-        whole: bool,
+        searched: bool,
     ) -> Result<Vec<(u64, u32)>, Error> {
-        let shape = FingerprintShape::new(entries, self.rows);
-        let section = self.file.section(WFP)?;
-        let dir = shape.directory_bytes();
-        let all = if whole {
-            Some(section.read_range(0..section.len())?)
-        } else {
-            None
-        };
-        let width = shape.entry_bits();
-        let mut out = Vec::new();
-        let mut k = 0;
-        while k < fps.len() {
-            // The wanted fingerprints of one bucket, merged with its
-            // entries (each decoded once).
-            let bucket = shape.bucket(fps[k]);
-            let mut end = k + 1;
-            while end < fps.len() && shape.bucket(fps[end]) == bucket {
-                end += 1;
-            }
-            let group = &fps[k..end];
-            k = end;
-            let bounds = match &all {
-                Some(bytes) => bytes[..dir as usize]
-                    .get(4 * bucket as usize..4 * bucket as usize + 8)
-                    .map(<[u8]>::to_vec)
-                    .ok_or_else(|| self.damaged("a containment table cut short"))?,
-                None => section.read_range(4 * bucket..4 * bucket + 8)?,
-            };
-            let (lo, hi) = (
-                u64::from(u32::from_le_bytes(bounds[..4].try_into().expect("4 bytes"))),
-                u64::from(u32::from_le_bytes(bounds[4..].try_into().expect("4 bytes"))),
-            );
-            if lo > hi || hi > entries {
-                return Err(self.damaged("a containment table's directory is out of order"));
-            }
-            let read;
-            let (bytes, base) = match &all {
-                Some(bytes) => (&bytes[dir as usize..], 0),
-                None => {
-                    let from = lo * width / 8;
-                    let to = (hi * width).div_ceil(8) + super::packed::PAD as u64;
-                    read = section.read_range(dir + from..dir + to)?;
-                    (&read[..], from * 8)
-                }
-            };
-            let (mut g, mut found) = (0, 0);
-            for i in lo..hi {
-                let (f, row) = shape
-                    .entry(bytes, i * width - base, bucket)
-                    .ok_or_else(|| self.damaged("a containment table cut short"))?;
-                while g < group.len() && group[g] < f {
-                    (g, found) = (g + 1, 0);
-                }
-                if g == group.len() {
-                    break;
-                }
-                if group[g] == f && found < most {
-                    if u64::from(row) >= self.rows {
-                        return Err(
-                            self.damaged("a containment fingerprint names a row past the end")
-                        );
-                    }
-                    out.push((f, row));
-                    found += 1;
-                }
-            }
+        match self.fingerprint_table()? {
+            Some(table) => table.lookup(fps, most, searched),
+            None => Ok(Vec::new()),
         }
-        Ok(out)
+    }
+
+    /// The packed table of containment fingerprints, if the segment has
+    /// one (version 3).
+    fn fingerprint_table(&self) -> Result<Option<Table<'_>>, Error> {
+        match (self.winnowed, &self.layout) {
+            (Some((_, entries)), Layout::Packed { .. }) => Ok(Some(Table {
+                segment: self,
+                section: self.file.section(WFP)?,
+                shape: Shape::fingerprints(entries, self.rows),
+                entries,
+                what: "the containment table",
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// The packed table of band `band` (version 3).
+    fn band_table(&self, band: usize, shape: Shape) -> Result<Table<'_>, Error> {
+        Ok(Table {
+            segment: self,
+            section: self.file.section(band_tag(band))?,
+            shape,
+            entries: self.rows,
+            what: "a band table",
+        })
     }
 
     /// Every `(fingerprint, row)` of the containment table, in its order.
     fn winnowed_entries(&self) -> Result<Vec<(u64, u32)>, Error> {
-        let Some((_, entries)) = self.winnowed else {
+        if let Some(table) = self.fingerprint_table()? {
+            return table.all();
+        }
+        if self.winnowed.is_none() {
             return Ok(Vec::new());
-        };
+        }
         let fps = self.file.section(WFP)?;
         let fps = fps.read_range(0..fps.len())?;
-        if let Layout::Whole = self.layout {
-            let rows = self.file.section(WROW)?;
-            let rows = rows.read_range(0..rows.len())?;
-            return Ok(fps
-                .chunks_exact(8)
-                .zip(rows.chunks_exact(4))
-                .map(|(fp, row)| {
-                    (
-                        u64::from_le_bytes(fp.try_into().expect("8 bytes")),
-                        u32::from_le_bytes(row.try_into().expect("4 bytes")),
-                    )
-                })
-                .collect());
-        }
-        let shape = FingerprintShape::new(entries, self.rows);
-        let (dir, table) = fps.split_at((shape.directory_bytes() as usize).min(fps.len()));
-        let bound = |b: u64| -> Option<u64> {
-            let at = usize::try_from(4 * b).ok()?;
-            Some(u64::from(u32::from_le_bytes(
-                dir.get(at..at + 4)?.try_into().ok()?,
-            )))
-        };
-        let mut out = Vec::with_capacity(entries as usize);
-        for bucket in 0..shape.buckets() {
-            let (lo, hi) = match (bound(bucket), bound(bucket + 1)) {
-                (Some(lo), Some(hi)) if lo == out.len() as u64 && lo <= hi && hi <= entries => {
-                    (lo, hi)
-                }
-                _ => return Err(self.damaged("a containment table's directory is out of order")),
-            };
-            for i in lo..hi {
-                out.push(
-                    shape
-                        .entry(table, i * shape.entry_bits(), bucket)
-                        .ok_or_else(|| self.damaged("a containment table cut short"))?,
-                );
-            }
-        }
-        if out.len() as u64 != entries {
-            return Err(self.damaged("a containment table's directory is out of order"));
-        }
-        Ok(out)
+        let rows = self.file.section(WROW)?;
+        let rows = rows.read_range(0..rows.len())?;
+        Ok(fps
+            .chunks_exact(8)
+            .zip(rows.chunks_exact(4))
+            .map(|(fp, row)| {
+                (
+                    u64::from_le_bytes(fp.try_into().expect("8 bytes")),
+                    u32::from_le_bytes(row.try_into().expect("4 bytes")),
+                )
+            })
+            .collect())
     }
 
     /// The rows whose key in `band` is in `keys` (ascending, distinct),
@@ -947,27 +1003,35 @@ impl Segment {
             Layout::Whole => (20, self.rows * 8),
             Layout::Packed { .. } => (2, self.rows * 5),
         };
-        if (keys.len() as u64).saturating_mul(probes) < bytes / super::file::CHUNK {
-            self.matches_searched(band, keys)
-        } else {
-            self.matches_streamed(band, keys)
+        let searched = (keys.len() as u64).saturating_mul(probes) < bytes / super::file::CHUNK;
+        self.matches_by(band, keys, searched)
+    }
+
+    /// [`matches`](Self::matches), by looking each key up (`searched`) or
+    /// by reading the table once.
+    fn matches_by(
+        &self,
+        band: usize,
+        keys: &[u32],
+        searched: bool,
+    ) -> Result<Vec<(u32, u32)>, Error> {
+        match (&self.layout, searched) {
+            (Layout::Packed { bands, .. }, _) => {
+                let wide: Vec<u64> = keys.iter().map(|&k| u64::from(k)).collect();
+                let found = self
+                    .band_table(band, *bands)?
+                    .lookup(&wide, u64::MAX, searched)?;
+                Ok(found.into_iter().map(|(k, row)| (k as u32, row)).collect())
+            }
+            (Layout::Whole, true) => self.matches_searched(band, keys),
+            (Layout::Whole, false) => self.matches_streamed(band, keys),
         }
     }
 
-    /// [`matches`](Self::matches) by binary search of each key.
+    /// [`matches`](Self::matches) in a table of whole numbers (versions 1
+    /// and 2), by binary search of each key.
     fn matches_searched(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u32)>, Error> {
         let section = self.file.section(band_tag(band))?;
-        if let Layout::Packed { bands: shape, .. } = self.layout {
-            let mut out = Vec::new();
-            for &key in keys {
-                let bucket = shape.bucket(key);
-                let d = section.read_range(4 * bucket..4 * bucket + 8)?;
-                let (lo, hi) = self.bucket_bounds(&d, 0)?;
-                let (bytes, base) = self.packed_entries(&section, shape, lo, hi)?;
-                self.bucket_matches(shape, &bytes, base, (bucket, lo, hi), &[key], &mut out)?;
-            }
-            return Ok(out);
-        }
         let entry = |i: u64| -> Result<(u32, u32), Error> {
             let b = section.read_range(i * 8..i * 8 + 8)?;
             Ok((
@@ -1001,46 +1065,14 @@ impl Segment {
         Ok(out)
     }
 
-    /// [`matches`](Self::matches) by one pass over the table.
+    /// [`matches`](Self::matches) in a table of whole numbers, by one
+    /// pass over it.
     fn matches_streamed(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u32)>, Error> {
         let mut out = Vec::new();
         if keys.is_empty() || self.rows == 0 {
             return Ok(out);
         }
         let section = self.file.section(band_tag(band))?;
-        if let Layout::Packed { bands: shape, .. } = self.layout {
-            let directory = section.read_range(0..shape.directory_bytes())?;
-            // The entries a megabyte at a time, from the first bucket a
-            // key falls in.
-            let step = (8 << 20) / u64::from(shape.entry_bits());
-            // (bytes, the bit they start at, entries first..end)
-            let mut window: Option<(Vec<u8>, u64, u64, u64)> = None;
-            let mut k = 0;
-            while k < keys.len() {
-                let bucket = shape.bucket(keys[k]);
-                let (lo, hi) = self.bucket_bounds(&directory, bucket)?;
-                let mut same = k + 1;
-                while same < keys.len() && shape.bucket(keys[same]) == bucket {
-                    same += 1;
-                }
-                if !window.as_ref().is_some_and(|w| w.2 <= lo && hi <= w.3) {
-                    let to = hi.max(lo.saturating_add(step)).min(self.rows);
-                    let (bytes, base) = self.packed_entries(&section, shape, lo, to)?;
-                    window = Some((bytes, base, lo, to));
-                }
-                let (bytes, base, _, _) = window.as_ref().expect("just read");
-                self.bucket_matches(
-                    shape,
-                    bytes,
-                    *base,
-                    (bucket, lo, hi),
-                    &keys[k..same],
-                    &mut out,
-                )?;
-                k = same;
-            }
-            return Ok(out);
-        }
         // Read a megabyte at a time: the table can be hundreds of them.
         const STEP: u64 = 1 << 20;
         let mut at = 0;
@@ -1069,107 +1101,23 @@ impl Segment {
         Ok(out)
     }
 
-    /// Entries `lo..hi` of a bucket, from its two directory entries at
-    /// `directory[4 * at..]`, checked.
-    fn bucket_bounds(&self, directory: &[u8], at: u64) -> Result<(u64, u64), Error> {
-        let bound = |i: u64| -> Option<u64> {
-            let i = usize::try_from(i).ok()?;
-            let b = directory.get(i..i.checked_add(4)?)?;
-            Some(u64::from(u32::from_le_bytes(b.try_into().ok()?)))
-        };
-        match (bound(4 * at), bound(4 * at + 4)) {
-            (Some(lo), Some(hi)) if lo <= hi && hi <= self.rows => Ok((lo, hi)),
-            _ => Err(self.damaged("a band table's directory is out of order")),
-        }
-    }
-
-    /// The bytes holding packed entries `lo..hi` of a band table, and the
-    /// bit of the entries at which they start.
-    fn packed_entries(
-        &self,
-        section: &Section<'_>,
-        shape: BandShape,
-        lo: u64,
-        hi: u64,
-    ) -> Result<(Vec<u8>, u64), Error> {
-        let width = u64::from(shape.entry_bits());
-        let dir = shape.directory_bytes();
-        let (from, to) = (
-            lo * width / 8,
-            (hi * width).div_ceil(8) + super::packed::PAD as u64,
-        );
-        Ok((section.read_range(dir + from..dir + to)?, from * 8))
-    }
-
-    /// Appends to `out` the entries of `bucket` (entries `lo..hi`, in
-    /// `bytes`, which start at bit `base`) whose key is one of `keys`
-    /// (ascending, all in the bucket).
-    fn bucket_matches(
-        &self,
-        shape: BandShape,
-        bytes: &[u8],
-        base: u64,
-        (bucket, lo, hi): (u64, u64, u64),
-        keys: &[u32],
-        out: &mut Vec<(u32, u32)>,
-    ) -> Result<(), Error> {
-        let width = u64::from(shape.entry_bits());
-        let mut k = 0;
-        for i in lo..hi {
-            let (key, row) = shape
-                .entry(bytes, i * width - base, bucket)
-                .ok_or_else(|| self.damaged("a band table cut short"))?;
-            while k < keys.len() && keys[k] < key {
-                k += 1;
-            }
-            if k == keys.len() {
-                break;
-            }
-            if keys[k] == key {
-                if u64::from(row) >= self.rows {
-                    return Err(self.damaged("a band table names a row past the end"));
-                }
-                out.push((key, row));
-            }
-        }
-        Ok(())
-    }
-
     /// Every `(key, row)` of band `band`'s table, in its order.
     fn band_entries(&self, band: usize) -> Result<Vec<(u32, u32)>, Error> {
+        if let Layout::Packed { bands, .. } = &self.layout {
+            let all = self.band_table(band, *bands)?.all()?;
+            return Ok(all.into_iter().map(|(k, row)| (k as u32, row)).collect());
+        }
         let section = self.file.section(band_tag(band))?;
         let bytes = section.read_range(0..section.len())?;
-        let Layout::Packed { bands: shape, .. } = self.layout else {
-            return Ok(bytes
-                .chunks_exact(8)
-                .map(|pair| {
-                    (
-                        u32::from_le_bytes(pair[..4].try_into().expect("4 bytes")),
-                        u32::from_le_bytes(pair[4..].try_into().expect("4 bytes")),
-                    )
-                })
-                .collect());
-        };
-        let dir = shape.directory_bytes() as usize;
-        let (directory, entries) = bytes.split_at(dir.min(bytes.len()));
-        let width = u64::from(shape.entry_bits());
-        let mut out = Vec::with_capacity(self.rows as usize);
-        let mut last_hi = 0;
-        for bucket in 0..shape.buckets() {
-            let (lo, hi) = self.bucket_bounds(directory, bucket)?;
-            if lo != last_hi || (bucket + 1 == shape.buckets() && hi != self.rows) {
-                return Err(self.damaged("a band table's directory is out of order"));
-            }
-            last_hi = hi;
-            for i in lo..hi {
-                out.push(
-                    shape
-                        .entry(entries, i * width, bucket)
-                        .ok_or_else(|| self.damaged("a band table cut short"))?,
-                );
-            }
-        }
-        Ok(out)
+        Ok(bytes
+            .chunks_exact(8)
+            .map(|pair| {
+                (
+                    u32::from_le_bytes(pair[..4].try_into().expect("4 bytes")),
+                    u32::from_le_bytes(pair[4..].try_into().expect("4 bytes")),
+                )
+            })
+            .collect())
     }
 
     /// Where each of `fps` starts in `WFP` and how many rows (at most
@@ -1266,7 +1214,7 @@ impl Segment {
         let row = u64::from(row);
         let next = with_next && row + 1 < self.rows;
         let section = self.file.section(PARAS)?;
-        match self.layout {
+        match &self.layout {
             Layout::Whole => {
                 let at = row * PARA_BYTES as u64;
                 let len = if next { 2 * PARA_BYTES } else { PARA_BYTES } as u64;
@@ -1388,8 +1336,12 @@ impl Segment {
             ..
         } = fields;
         let seq = self.file.section(TOKSEQ)?;
-        let tokens = match (&self.code, self.layout) {
-            (Some(code), Layout::Packed { token_bits, .. }) => {
+        let tokens = match &self.layout {
+            &Layout::Packed {
+                ref code,
+                token_bits,
+                ..
+            } => {
                 let to = next.unwrap_or(token_bits);
                 if from > to || to > token_bits {
                     return Err(self.damaged("token offsets out of order"));
@@ -1475,9 +1427,6 @@ impl Segment {
                     }
                 }
             }
-            if seen.iter().any(|s| !s) {
-                return Err(self.damaged(&format!("band {band}'s table misses a row")));
-            }
         }
         if self.winnowed.is_some() {
             let mut last = None;
@@ -1522,8 +1471,8 @@ mod tests {
 
     /// A segment's containment fingerprints are those `winnow` selects
     /// from each row's shingles, and reading their buckets one by one and
-    /// reading the table at once find the same rows of them, cut at the
-    /// limit.
+    /// reading the table a megabyte at a time find the same rows of them,
+    /// cut at the limit.
     #[test]
     fn containment_fingerprints_are_found_bucket_by_bucket_and_at_once() {
         let d = std::env::temp_dir().join(format!("neardup-segw-{}", std::process::id()));
@@ -1595,16 +1544,11 @@ mod tests {
         wanted.extend([0, u64::MAX]);
         wanted.sort_unstable();
         wanted.dedup();
-        let entries = expected.len() as u64;
         for most in [1, 3, u64::MAX] {
-            let searched = segment
-                .packed_winnowed(&wanted, entries, most, false)
-                .unwrap();
+            let searched = segment.winnowed_by(&wanted, most, true).unwrap();
             assert_eq!(
                 searched,
-                segment
-                    .packed_winnowed(&wanted, entries, most, true)
-                    .unwrap(),
+                segment.winnowed_by(&wanted, most, false).unwrap(),
                 "limit {most}"
             );
             let want: Vec<(u64, u32)> = expected
@@ -1678,9 +1622,9 @@ mod tests {
             keys.extend([u32::MAX - 1, u32::MAX]);
             keys.sort_unstable();
             keys.dedup();
-            let mut searched = segment.matches_searched(band, &keys).unwrap();
+            let mut searched = segment.matches_by(band, &keys, true).unwrap();
             searched.sort_unstable();
-            let streamed = segment.matches_streamed(band, &keys).unwrap();
+            let streamed = segment.matches_by(band, &keys, false).unwrap();
             assert!(!streamed.is_empty(), "band {band}: no key found");
             assert_eq!(searched, streamed, "band {band}");
         }
