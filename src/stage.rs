@@ -249,6 +249,93 @@ impl PrintCache for StageFiles {
     }
 }
 
+/// The file a last stage leaves its findings in, for the shard jobs of a
+/// spread clean ([`write_findings`], [`read_findings`]). Its name carries
+/// a key of every setting the findings depend on (the first pass's, the
+/// threshold and the rest of [`Config`], containment, the index checked
+/// against) and of this neardup version, so a clean with other settings
+/// finds no file of its own instead of using another run's.
+pub fn findings_name(config: &Config, options: &ScanOptions, against: Option<&Path>) -> String {
+    let text = format!(
+        "{} {:x} {config:?} {:?} {:?}",
+        env!("CARGO_PKG_VERSION"),
+        settings_key(config, options, crate::corpus::Format::Text),
+        options.containment,
+        against,
+    );
+    format!(
+        "findings-{:016x}.ndf",
+        crate::hash::xxh3(text.as_bytes(), 0)
+    )
+}
+
+/// Writes `report`, the last stage's findings, into the stage directory
+/// `dir` (crash-safe; a run again replaces it). Returns its bytes.
+///
+/// # Errors
+///
+/// Writing it failed.
+pub fn write_findings(
+    dir: &Path,
+    config: &Config,
+    options: &ScanOptions,
+    against: Option<&Path>,
+    report: &crate::report::Report,
+) -> Result<u64, Error> {
+    let name = findings_name(config, options, against);
+    crate::report::wire::write(dir, &name, report)
+}
+
+/// The findings the last stage left in `dir` for a scan of `inputs` with
+/// these settings, and the inputs it could not read (which a clean must
+/// not write). A report with only `clusters`, `contained`, `summary`,
+/// `paragraphs_by_input` and `passages`: what a clean needs.
+///
+/// # Errors
+///
+/// There is no findings file of these settings (the last stage has not
+/// run, or ran with other settings), it is damaged, or it is of another
+/// number of inputs; the error says which and what to run.
+pub fn read_findings(
+    dir: &Path,
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    against: Option<&Path>,
+) -> Result<(crate::report::Report, Vec<String>), Error> {
+    let path = dir.join(findings_name(config, options, against));
+    if !path.exists() {
+        let others = std::fs::read_dir(dir)
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .any(|e| e.file_name().to_string_lossy().starts_with("findings-"))
+            })
+            .unwrap_or(false);
+        let why = if others {
+            "the last stage in it ran with other settings (or another neardup version)"
+        } else {
+            "the last stage has not run"
+        };
+        return Err(Error::index(format!(
+            "{} has no findings for these settings: {why}; run `neardup scan PATHS --stage-dir {}` \
+             with this clean's settings (threshold, containment, --against) first",
+            dir.display(),
+            dir.display()
+        )));
+    }
+    let (report, unreadable) = crate::report::wire::read(&path)?;
+    if report.paragraphs_by_input.len() != inputs.len() {
+        return Err(Error::index(format!(
+            "{}: the findings are of a scan of {} inputs, and these paths hold {}: give the \
+             last stage's paths, in the same order",
+            path.display(),
+            report.paragraphs_by_input.len(),
+            inputs.len()
+        )));
+    }
+    Ok((report, unreadable))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

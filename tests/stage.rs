@@ -51,7 +51,20 @@ fn a_scan_and_a_clean_from_stage_files_are_those_of_one_machine() {
     let whole = run(d, &["scan", "corpus", "--output-format", "json"]);
     assert_eq!(whole.status.code(), Some(2), "the malformed record");
     assert!(!whole.stdout.is_empty());
-    run(d, &["clean", "corpus", "-o", "clean-whole", "-q"]);
+    run(
+        d,
+        &[
+            "clean",
+            "corpus",
+            "-o",
+            "clean-whole",
+            "-q",
+            "--removed",
+            "whole.log",
+        ],
+    );
+    let whole_log = common::read(&d.join("whole.log"));
+    assert!(!whole_log.is_empty());
     for shards in [1, 2, 3, 8] {
         let dir = format!("stage{shards}");
         for k in 0..shards {
@@ -110,7 +123,92 @@ fn a_scan_and_a_clean_from_stage_files_are_those_of_one_machine() {
                 "{shards} shards: {f}"
             );
         }
+        // The writing spread too: each shard job writes its part of the
+        // output and of the removal log, from the findings the scan left.
+        let out = format!("sharded{shards}");
+        let mut log = Vec::new();
+        for k in 0..shards {
+            let part = format!("removed{shards}-{k}.log");
+            let done = run(
+                d,
+                &[
+                    "clean",
+                    "corpus",
+                    "-o",
+                    &out,
+                    "--stage-dir",
+                    &dir,
+                    "--shard",
+                    &k.to_string(),
+                    "--of",
+                    &shards.to_string(),
+                    "--removed",
+                    &part,
+                ],
+            );
+            assert_eq!(
+                done.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&done.stderr)
+            );
+            assert!(String::from_utf8_lossy(&done.stderr).contains(&format!("shard {k} of")));
+            log.extend(common::read(&d.join(&part)));
+        }
+        assert_eq!(log, whole_log, "{shards} shards");
+        assert_eq!(
+            common::files_under(&d.join(&out)),
+            common::files_under(&d.join("clean-whole"))
+        );
+        for f in common::files_under(&d.join("clean-whole")) {
+            assert_eq!(
+                common::read(&d.join(&out).join(&f)),
+                common::read(&d.join("clean-whole").join(&f)),
+                "{shards} shards, sharded writing: {f}"
+            );
+        }
     }
+    // A shard clean needs the last stage's findings, of its settings.
+    let out = run(
+        d,
+        &[
+            "clean",
+            "corpus",
+            "-o",
+            "o",
+            "--stage-dir",
+            "stage2",
+            "--shard",
+            "0",
+            "--of",
+            "2",
+            "--threshold",
+            "0.6",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("ran with other settings"), "{stderr}");
+    assert!(!d.join("o").exists());
+    std::fs::create_dir(d.join("empty-stage")).unwrap();
+    let out = run(
+        d,
+        &[
+            "clean",
+            "corpus",
+            "-o",
+            "o",
+            "--stage-dir",
+            "empty-stage",
+            "--shard",
+            "0",
+            "--of",
+            "2",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("the last stage has not run"), "{stderr}");
     // A shard number out of range, and a stage file of other settings.
     let out = run(
         d,

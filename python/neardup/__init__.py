@@ -44,6 +44,7 @@ from ._neardup import (
 __all__ = [
     "Config",
     "ConfigError",
+    "Cleaned",
     "Cluster",
     "Contained",
     "Dedup",
@@ -54,6 +55,7 @@ __all__ = [
     "Location",
     "NeardupError",
     "Report",
+    "clean",
     "dedup",
     "scan",
     "__version__",
@@ -311,6 +313,96 @@ def scan(
         containment_cap=containment_cap,
     )
     return Report(text)
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """What ``clean`` wrote.
+
+    ``report`` is the scan's (``None`` for a shard of a spread clean,
+    whose findings came from the last stage); ``inputs`` the range of
+    input numbers this call cleaned; ``errors`` the inputs that could not
+    be written, with why (the others were)."""
+
+    written: int
+    removed: int
+    dropped: int
+    emptied: int
+    bytes_in: int
+    bytes_out: int
+    inputs: tuple[int, int]
+    errors: list[str]
+    report: Report | None
+
+
+def clean(
+    paths: PathLike | Iterable[PathLike],
+    output: PathLike,
+    threshold: float | str | None = None,
+    *,
+    config: Config | None = None,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+    against: PathLike | None = None,
+    stage_dir: PathLike | None = None,
+    remove_contained: bool = False,
+    containment: float | str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+    drop_empty: bool = False,
+    removed: PathLike | None = None,
+) -> Cleaned:
+    """Writes the inputs without their duplicate paragraphs, as ``neardup
+    clean PATHS -o OUTPUT`` does, to the same files: one input to the file
+    ``output`` (compressed as its name says), several or a directory into
+    the directory ``output``, mirroring them. Each file is written under a
+    temporary name, synced and renamed, and never over an input.
+
+    ``remove_contained=True`` also removes paragraphs found inside longer
+    ones (at ``containment``, 0.8 by default); ``drop_empty`` leaves out
+    documents that lost every paragraph; ``removed`` names a removal log
+    (one JSON line per removed paragraph, as ``--removed``). ``against``
+    and ``stage_dir`` are as in ``scan``.
+
+    >>> done = neardup.clean("data/news", "/tmp/news-clean")   # doctest: +SKIP
+    >>> done.removed                                              # doctest: +SKIP
+    21
+    """
+    d = _neardup.clean(
+        _paths(paths),
+        _config(config, threshold),
+        os.fspath(output),
+        input_format=input_format,
+        text_field=text_field,
+        id_field=id_field,
+        threads=threads,
+        against=os.fspath(against) if against is not None else None,
+        stage_dir=os.fspath(stage_dir) if stage_dir is not None else None,
+        containment=str(containment) if containment is not None else None,
+        containment_words=containment_words,
+        containment_cap=containment_cap,
+        remove_contained=remove_contained,
+        drop_empty=drop_empty,
+        removed=os.fspath(removed) if removed is not None else None,
+    )
+    return _cleaned(d)
+
+
+def _cleaned(d: dict[str, Any]) -> Cleaned:
+    report = Report(d["report"]) if d["report"] is not None else None
+    return Cleaned(
+        written=d["written"],
+        removed=d["removed"],
+        dropped=d["dropped"],
+        emptied=d["emptied"],
+        bytes_in=d["bytes_in"],
+        bytes_out=d["bytes_out"],
+        inputs=tuple(d["inputs"]),
+        errors=list(d["errors"]),
+        report=report,
+    )
 
 
 class Dedup:

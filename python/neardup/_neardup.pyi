@@ -82,6 +82,27 @@ def stage_fingerprint(
     containment_words: int = 25,
     containment_cap: int = 64,
 ) -> tuple[int, int, int, int]: ...
+def clean(
+    paths: Sequence[str],
+    config: Config,
+    output: str,
+    *,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+    against: str | None = None,
+    stage_dir: str | None = None,
+    shard: int | None = None,
+    shards: int | None = None,
+    base_dir: str | None = None,
+    containment: str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+    remove_contained: bool = False,
+    drop_empty: bool = False,
+    removed: str | None = None,
+) -> dict[str, Any]: ...
 def dedup_rows(
     config: Config,
     *,

@@ -1,5 +1,6 @@
-"""A scan spread over a Ray cluster: the fingerprint stage as Ray tasks,
-one per shard, then the last stage on the driver.
+"""A scan or a clean spread over a Ray cluster: the fingerprint stage as
+Ray tasks, one per shard, then the last stage on the driver (and, for a
+clean, the writing as tasks again).
 
 Fingerprinting is most of a scan's time. Each task fingerprints one shard
 of the inputs (a contiguous part, cut by bytes) and writes one stage file
@@ -20,11 +21,14 @@ memory (see the README's "Scale-out").
 >>> ray.init()                                                 # doctest: +SKIP
 >>> report = neardup.ray.scan(["/shared/corpus"], stage_dir="/shared/stage")  # doctest: +SKIP
 
+``clean`` adds a last step: one task per shard writes that shard's
+cleaned files, with the findings the last stage left in ``stage_dir``;
+the files are those ``neardup.clean`` writes on one machine.
+
 From a shell: ``python -m neardup.ray scan PATH... --stage-dir DIR
-[--shards N] [--threshold T] [--containment[=T]] [-o report.json]``. A clean spread over the
-cluster: ``python -m neardup.ray fingerprint PATH... --stage-dir DIR``,
-then ``neardup clean PATH... --stage-dir DIR -o OUT`` (the command line's
-clean, whose output is that of a clean on one machine).
+[--shards N] [--threshold T] [--containment[=T]] [-o report.json]``, and
+``python -m neardup.ray clean PATH... -o OUT [--removed LOG]
+[--remove contained] [--drop-empty]``.
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import sys
 import tempfile
 from typing import Any, Iterable
 
-from . import Config, Report, _config, _neardup, _paths
+from . import Cleaned, Config, ConfigError, Report, _config, _neardup, _paths
 
 PathLike = str | os.PathLike
 
@@ -188,6 +192,159 @@ def scan(
     return Report(text)
 
 
+def _clean_shard(
+    paths: list[str],
+    config: Config,
+    output: str,
+    shard: int,
+    shards: int,
+    options: dict[str, Any],
+    kill_marker: str | None,
+) -> dict[str, Any]:
+    # The test hook of _fingerprint, for this stage.
+    if kill_marker is not None and shard == 0 and not os.path.exists(kill_marker):
+        with open(kill_marker, "w") as f:
+            f.write(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _neardup.clean(paths, config, output, shard=shard, shards=shards, **options)
+
+
+def clean(
+    paths: PathLike | Iterable[PathLike],
+    output: PathLike,
+    threshold: float | str | None = None,
+    *,
+    config: Config | None = None,
+    stage_dir: PathLike | None = None,
+    shards: int | None = None,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads_per_task: int = 1,
+    max_retries: int = 3,
+    against: PathLike | None = None,
+    remove_contained: bool = False,
+    containment: float | str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+    drop_empty: bool = False,
+    removed: PathLike | None = None,
+    _kill_first_attempt: PathLike | None = None,
+    _kill_first_clean: PathLike | None = None,
+) -> Cleaned:
+    """``neardup.clean`` spread over a Ray cluster: the fingerprint stage as
+    tasks, the last stage (grouping, verification) here, then one task per
+    shard writing that shard's cleaned files. ``output`` (and
+    ``stage_dir``) must be reachable from every node. The files written,
+    and the removal log ``removed``, are byte for byte those of
+    ``neardup.clean`` (and ``neardup clean``) on one machine, for any
+    number of shards and workers; a task whose worker died is retried and
+    writes its files again (each under a temporary name, then renamed).
+
+    Returns what was written, with the last stage's report.
+    """
+    import ray
+
+    if containment is not None and not remove_contained:
+        raise ConfigError(
+            "containment on clean only says how to find what remove_contained=True "
+            "removes; add remove_contained=True"
+        )
+    find = (containment if containment is not None else "0.8") if remove_contained else None
+    cfg = _config(config, threshold)
+    given = _paths(paths)
+    own_dir = stage_dir is None
+    stage = tempfile.mkdtemp(prefix="neardup-stage-") if own_dir else os.fspath(stage_dir)
+    try:
+        done = fingerprint(
+            given,
+            stage,
+            config=cfg,
+            shards=shards,
+            input_format=input_format,
+            text_field=text_field,
+            id_field=id_field,
+            threads_per_task=threads_per_task,
+            max_retries=max_retries,
+            containment=find,
+            containment_words=containment_words,
+            containment_cap=containment_cap,
+            _kill_first_attempt=_kill_first_attempt,
+        )
+        # The last stage: its report, and its findings left in the stage
+        # directory for the shard tasks.
+        common = dict(
+            input_format=input_format,
+            text_field=text_field,
+            id_field=id_field,
+            against=os.fspath(against) if against is not None else None,
+            containment=str(find) if find is not None else None,
+            containment_words=containment_words,
+            containment_cap=containment_cap,
+        )
+        report = Report(_neardup.scan_json(given, cfg, stage_dir=stage, **common))
+        n = done["shards"]
+        logs = [os.path.join(stage, f"removed-{k:06}.jsonl") for k in range(n)]
+        task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_clean_shard)
+        marker = os.fspath(_kill_first_clean) if _kill_first_clean is not None else None
+        parts = ray.get(
+            [
+                task.remote(
+                    given,
+                    cfg,
+                    os.path.abspath(output),
+                    k,
+                    n,
+                    dict(
+                        common,
+                        threads=threads_per_task,
+                        stage_dir=os.path.abspath(stage),
+                        base_dir=os.getcwd(),
+                        remove_contained=remove_contained,
+                        drop_empty=drop_empty,
+                        removed=logs[k] if removed is not None else None,
+                    ),
+                    marker,
+                )
+                for k in range(n)
+            ]
+        )
+        if removed is not None:
+            _concatenate(logs, os.fspath(removed))
+    finally:
+        if own_dir:
+            import shutil
+
+            shutil.rmtree(stage, ignore_errors=True)
+    total = {k: sum(p[k] for p in parts) for k in ("written", "removed", "dropped", "emptied", "bytes_in", "bytes_out")}
+    return Cleaned(
+        **total,
+        inputs=(0, max((p["inputs"][1] for p in parts), default=0)),
+        errors=[e for p in parts for e in p["errors"]],
+        report=report,
+    )
+
+
+def _concatenate(parts: list[str], to: str) -> None:
+    """The shards' removal logs, in shard order, as one file written under
+    a temporary name, synced and renamed."""
+    import shutil
+
+    tmp = os.path.join(os.path.dirname(os.path.abspath(to)), f".{os.path.basename(to)}.{os.getpid()}.neardup-tmp")
+    with open(tmp, "wb") as out:
+        for part in parts:
+            with open(part, "rb") as f:
+                shutil.copyfileobj(f, out)
+        out.flush()
+        os.fsync(out.fileno())
+    os.replace(tmp, to)
+    fd = os.open(os.path.dirname(os.path.abspath(to)), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m neardup.ray",
@@ -220,6 +377,20 @@ def main(argv: list[str] | None = None) -> int:
         help="only the fingerprint stage, into --stage-dir (then: neardup clean --stage-dir)",
     )
     f.add_argument("--stage-dir", required=True)
+    c = sub.add_parser(
+        "clean",
+        parents=[common],
+        help="write the inputs without their duplicates (the files `neardup clean` writes)",
+    )
+    c.add_argument("-o", "--output", required=True, help="a file (one input) or a directory")
+    c.add_argument("--stage-dir", help="a directory every node reaches (default: a temporary one)")
+    c.add_argument("--against", help="also remove repeats of this index's paragraphs")
+    c.add_argument("--removed", help="write the removal log here (one JSON line per paragraph)")
+    c.add_argument("--drop-empty", action="store_true", help="leave out documents that lost every paragraph")
+    c.add_argument(
+        "--remove", action="append", choices=["duplicates", "contained"], default=[],
+        help="`contained` also removes paragraphs found inside longer ones",
+    )
     args = ap.parse_args(argv)
 
     import ray
@@ -237,6 +408,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fingerprint":
             done = fingerprint(args.paths, args.stage_dir, args.threshold, **options)
+        elif args.command == "clean":
+            find = options.pop("containment")
+            cleaned = clean(
+                args.paths,
+                args.output,
+                args.threshold,
+                stage_dir=args.stage_dir,
+                against=args.against,
+                removed=args.removed,
+                drop_empty=args.drop_empty,
+                remove_contained="contained" in args.remove,
+                containment=find,
+                **options,
+            )
         else:
             report = scan(
                 args.paths, args.threshold, stage_dir=args.stage_dir, against=args.against, **options
@@ -244,6 +429,15 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - the message is the point
         print(f"error: {e}", file=sys.stderr)
         return 2
+    if args.command == "clean":
+        for e in cleaned.errors:
+            print(f"error: {e}", file=sys.stderr)
+        print(
+            f"cleaned {cleaned.written} inputs: removed {cleaned.removed} paragraphs; "
+            f"{cleaned.bytes_in} -> {cleaned.bytes_out} bytes",
+            file=sys.stderr,
+        )
+        return 2 if cleaned.errors else 0
     if args.command == "fingerprint":
         print(
             f"{done['shards']} shards: {done['inputs']} inputs, {done['printed']} with prints, "

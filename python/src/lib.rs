@@ -23,7 +23,8 @@ use neardup::pipeline::prior::Prior;
 use neardup::pipeline::{Extras, ScanOptions, Silent, scan_with};
 use neardup::report::json::Json;
 use neardup::report::{Render, Report};
-use neardup::rewrite::{self, CleanOptions, Removals};
+use neardup::rewrite::target::{Origin, Target};
+use neardup::rewrite::{self, CleanOptions, Removals, Stats};
 use neardup::stage::{self, StageFiles};
 use neardup::{Config, Error, ErrorKind, Scope, Threshold};
 use pyo3::create_exception;
@@ -303,14 +304,31 @@ fn collect(
     format: Option<Format>,
     skipped: &mut Vec<Error>,
 ) -> Result<Vec<Input>, Error> {
+    Ok(collect_from(paths, None, format, skipped)?
+        .into_iter()
+        .map(|(input, _)| input)
+        .collect())
+}
+
+/// As [`collect`], with where each input came from (which decides where
+/// `clean` writes it). Relative paths are read from `base` when given (a
+/// Ray worker whose working directory is not the driver's) and keep their
+/// names as given, so reports and logs name them as the driver does.
+fn collect_from(
+    paths: &[PathBuf],
+    base: Option<&Path>,
+    format: Option<Format>,
+    skipped: &mut Vec<Error>,
+) -> Result<Vec<(Input, Origin)>, Error> {
     fn walk(
         dir: &Path,
+        (base, root): (Option<&Path>, &Path),
         format: Option<Format>,
-        out: &mut Vec<Input>,
+        out: &mut Vec<(Input, Origin)>,
         skipped: &mut Vec<Error>,
     ) -> Result<(), Error> {
         let name = dir.display().to_string();
-        let mut entries: Vec<_> = std::fs::read_dir(dir)
+        let mut entries: Vec<_> = std::fs::read_dir(resolve(base, dir))
             .map_err(|e| Error::io(&name, e))?
             .collect::<Result<_, _>>()
             .map_err(|e| Error::io(&name, e))?;
@@ -319,11 +337,12 @@ fn collect(
             if e.file_name().to_string_lossy().starts_with('.') {
                 continue;
             }
-            let path = e.path();
-            if path.is_dir() {
-                walk(&path, format, out, skipped)?;
+            let path = dir.join(e.file_name());
+            let real = resolve(base, &path);
+            if real.is_dir() {
+                walk(&path, (base, root), format, out, skipped)?;
             } else {
-                let source = FileSource::new(&path);
+                let source = FileSource::with_name(&real, path.display().to_string());
                 if neardup::corpus::looks_binary(&source).unwrap_or(false) {
                     skipped.push(Error::skipped(
                         &path.display().to_string(),
@@ -331,21 +350,41 @@ fn collect(
                     ));
                     continue;
                 }
-                out.push(Input::from_file(source, format));
+                let origin = Origin::File {
+                    relative: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
+                    root: Some(root.to_path_buf()),
+                    path,
+                };
+                out.push((Input::from_file(source, format), origin));
             }
         }
         Ok(())
     }
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| Error::io(&p.display().to_string(), e))?;
+        let real = resolve(base, p);
+        let meta = std::fs::metadata(&real).map_err(|e| Error::io(&p.display().to_string(), e))?;
         if meta.is_dir() {
-            walk(p, format, &mut out, skipped)?;
+            walk(p, (base, p), format, &mut out, skipped)?;
         } else {
-            out.push(Input::from_file(FileSource::new(p), format));
+            let source = FileSource::with_name(&real, p.display().to_string());
+            let origin = Origin::File {
+                path: p.clone(),
+                root: None,
+                relative: PathBuf::from(p.file_name().unwrap_or(p.as_os_str())),
+            };
+            out.push((Input::from_file(source, format), origin));
         }
     }
     Ok(out)
+}
+
+/// `path`, read from `base` when it is relative.
+fn resolve(base: Option<&Path>, path: &Path) -> PathBuf {
+    match base {
+        Some(base) if path.is_relative() => base.join(path),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Runs `f` on `threads` worker threads (all cores when `None`).
@@ -455,6 +494,11 @@ fn scan_json(
                 ..Extras::default()
             };
             let mut report = scan_with(&inputs, &config, &options, &Silent, extras)?;
+            if let Some(dir) = &stage_dir {
+                // Left for the shard jobs of a spread clean, as `neardup
+                // scan --stage-dir` leaves them.
+                stage::write_findings(dir, &config, &options, against.as_deref(), &report)?;
+            }
             report.diagnostics.splice(0..0, skipped);
             render_json(&report)
         })
@@ -937,6 +981,345 @@ fn stage_fingerprint(
     .map_err(py_err)
 }
 
+/// `neardup clean PATHS -o OUTPUT`: the inputs written without their
+/// duplicate paragraphs, laid out as the command line lays them out.
+/// With `shard`/`shards`, only that shard's inputs, with the findings the
+/// last stage left in `stage_dir` (no scan): the shard jobs of a spread
+/// clean. With `removed`, the removal log is written there. Returns the
+/// counts, the shard's inputs, and the inputs that could not be written
+/// (their errors; the others are still written).
+#[pyfunction]
+#[pyo3(signature = (paths, config, output, *, input_format = None, text_field = "text", id_field = "id", threads = None, against = None, stage_dir = None, shard = None, shards = None, base_dir = None, containment = None, containment_words = 25, containment_cap = 64, remove_contained = false, drop_empty = false, removed = None))]
+#[allow(clippy::too_many_arguments)]
+fn clean<'py>(
+    py: Python<'py>,
+    paths: Vec<PathBuf>,
+    config: &PyConfig,
+    output: PathBuf,
+    input_format: Option<&str>,
+    text_field: &str,
+    id_field: &str,
+    threads: Option<usize>,
+    against: Option<PathBuf>,
+    stage_dir: Option<PathBuf>,
+    shard: Option<usize>,
+    shards: Option<usize>,
+    base_dir: Option<PathBuf>,
+    containment: Option<&str>,
+    containment_words: usize,
+    containment_cap: usize,
+    remove_contained: bool,
+    drop_empty: bool,
+    removed: Option<PathBuf>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let format = format_of(input_format)?;
+    // As `clean --remove contained`: containment at 0.8 unless told.
+    let containment = match (containment, remove_contained) {
+        (Some(t), true) => Some(t),
+        (None, true) => Some("0.8"),
+        (Some(_), false) => {
+            return Err(ConfigError::new_err(
+                "containment on clean only says how to find what remove_contained=True \
+                 removes; add remove_contained=True",
+            ));
+        }
+        (None, false) => None,
+    };
+    let options = containment_options(
+        config,
+        (text_field, id_field),
+        containment,
+        containment_words,
+        containment_cap,
+    )?;
+    let config = config.config.clone();
+    let part = match (shard, shards, &stage_dir) {
+        (None, None, _) => None,
+        (Some(k), Some(n), Some(_)) if k < n => Some((k, n)),
+        (Some(k), Some(n), Some(_)) => {
+            return Err(ConfigError::new_err(format!(
+                "shard {k} of {n}: the shard must be below the number of shards"
+            )));
+        }
+        _ => {
+            return Err(ConfigError::new_err(
+                "shard and shards go together, with stage_dir (where the last stage left its \
+                 findings)",
+            ));
+        }
+    };
+    let done = py
+        .detach(|| {
+            with_threads(threads, || {
+                let mut skipped = Vec::new();
+                let found = collect_from(&paths, base_dir.as_deref(), format, &mut skipped)?;
+                let (inputs, origins): (Vec<Input>, Vec<Origin>) = found.into_iter().unzip();
+                let targets = rewrite::target::plan(&output, &origins).map_err(Error::config)?;
+                refuse_inputs(&targets, &origins, removed.as_deref(), base_dir.as_deref())?;
+                let (report, unreadable, range) = match part {
+                    Some((k, n)) => {
+                        let dir = stage_dir.as_deref().expect("checked above");
+                        let (report, unreadable) = stage::read_findings(
+                            dir,
+                            &inputs,
+                            &config,
+                            &options,
+                            against.as_deref(),
+                        )?;
+                        let sizes: Vec<Option<u64>> =
+                            inputs.iter().map(|i| i.source.size_hint()).collect();
+                        (report, unreadable, stage::shard(&sizes, k, n))
+                    }
+                    None => {
+                        let index = against
+                            .as_deref()
+                            .map(|p| open_index(p, &config, &options))
+                            .transpose()?;
+                        let staged = stage_dir
+                            .as_deref()
+                            .map(|d| StageFiles::open(d, &inputs, &config, &options))
+                            .transpose()?;
+                        let extras = Extras {
+                            prior: index.as_ref().map(|i| i as &dyn Prior),
+                            cache: staged.as_ref().map(|s| s as &dyn PrintCache),
+                            ..Extras::default()
+                        };
+                        let report = scan_with(&inputs, &config, &options, &Silent, extras)?;
+                        let unreadable = report
+                            .diagnostics
+                            .iter()
+                            .filter(|d| d.kind() == ErrorKind::Io)
+                            .filter_map(|d| d.path().map(str::to_owned))
+                            .collect();
+                        let range = 0..inputs.len();
+                        (report, unreadable, range)
+                    }
+                };
+                let removals = Removals::new(&report, &inputs);
+                let removals = if remove_contained {
+                    removals.with_contained(&report.contained)
+                } else {
+                    removals
+                };
+                let clean_options = CleanOptions {
+                    paragraphs: config.paragraphs(),
+                    fields: options.fields.clone(),
+                    drop_empty,
+                };
+                let order: Vec<usize> = range
+                    .clone()
+                    .filter(|&i| !unreadable.iter().any(|u| u == inputs[i].source.name()))
+                    .collect();
+                let results: Vec<Result<(Stats, Vec<u8>), Error>> = {
+                    use rayon::prelude::*;
+                    order
+                        .par_iter()
+                        .map(|&i| {
+                            clean_file(
+                                &inputs[i],
+                                InputId::new(i as u32),
+                                &targets[i],
+                                (&removals, &clean_options),
+                                base_dir.as_deref(),
+                            )
+                        })
+                        .collect()
+                };
+                let mut totals = Stats::default();
+                let (mut log, mut failed) = (Vec::new(), Vec::new());
+                for result in results {
+                    match result {
+                        Ok((stats, lines)) => {
+                            totals.removed += stats.removed;
+                            totals.dropped += stats.dropped;
+                            totals.emptied += stats.emptied;
+                            totals.bytes_in += stats.bytes_in;
+                            totals.bytes_out += stats.bytes_out;
+                            log.extend_from_slice(&lines);
+                        }
+                        Err(e) => failed.push(e.to_string()),
+                    }
+                }
+                if let Some(path) = &removed {
+                    let path = resolve(base_dir.as_deref(), path);
+                    write_staged(&path, &path.display().to_string(), |out| {
+                        use std::io::Write as _;
+                        out.write_all(&log)
+                    })?;
+                }
+                let report_json = match part {
+                    Some(_) => None,
+                    None => Some(render_json(&report)?),
+                };
+                Ok((
+                    totals,
+                    order.len() - failed.len(),
+                    failed,
+                    range,
+                    report_json,
+                ))
+            })
+        })
+        .map_err(py_err)?;
+    let (totals, written, failed, range, report_json) = done;
+    let d = PyDict::new(py);
+    d.set_item("written", written)?;
+    d.set_item("removed", totals.removed)?;
+    d.set_item("dropped", totals.dropped)?;
+    d.set_item("emptied", totals.emptied)?;
+    d.set_item("bytes_in", totals.bytes_in)?;
+    d.set_item("bytes_out", totals.bytes_out)?;
+    d.set_item("errors", failed)?;
+    d.set_item("inputs", (range.start, range.end))?;
+    d.set_item("report", report_json)?;
+    Ok(d)
+}
+
+/// Cleans one input into its target file: written under a temporary name
+/// in the target's directory, synced, renamed into place and the
+/// directory synced; a plain text input whose every paragraph went (with
+/// `drop_empty`) is not written.
+fn clean_file(
+    input: &Input,
+    id: InputId,
+    target: &Target,
+    (removals, options): (&Removals<'_>, &CleanOptions),
+    base: Option<&Path>,
+) -> Result<(Stats, Vec<u8>), Error> {
+    let Target::File { path, compression } = target else {
+        return Err(Error::config(
+            "the Python package writes files: give output a file or directory, not \"-\"",
+        ));
+    };
+    let path = resolve(base, path);
+    let mut lines = Vec::new();
+    let mut stats = Stats::default();
+    let keep = write_staged(&path, &path.display().to_string(), |out| {
+        let name = path.display().to_string();
+        let (s, _) = rewrite::clean_input(
+            input,
+            id,
+            removals,
+            options,
+            *compression,
+            (&mut *out, &name),
+            &mut lines,
+        )
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+        stats = s;
+        Ok(())
+    })
+    .map(|()| !(input.format == Format::Text && stats.dropped > 0));
+    match keep {
+        Ok(true) => Ok((stats, lines)),
+        Ok(false) => {
+            let _ = std::fs::remove_file(&path);
+            Ok((stats, lines))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes `path` crash-safely: a temporary file in its directory (created
+/// if need be), synced, renamed into place, the directory synced. A
+/// failure leaves no file under the final name and removes the temporary
+/// one.
+fn write_staged(
+    path: &Path,
+    name: &str,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let io = |e: std::io::Error| Error::io(name, e);
+    std::fs::create_dir_all(&dir).map_err(io)?;
+    let temp = dir.join(format!(
+        ".{}.{}.{}.neardup-tmp",
+        path.file_name().unwrap_or_default().to_string_lossy(),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut file = std::fs::File::create(&temp)?;
+        write(&mut file)?;
+        file.sync_all()?;
+        std::fs::rename(&temp, path)?;
+        std::fs::File::open(&dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&temp);
+    }
+    result.map_err(io)
+}
+
+/// Refuses a plan that would write over an input or into an input
+/// directory (a later run would read the output as input), as the command
+/// line does.
+fn refuse_inputs(
+    targets: &[Target],
+    origins: &[Origin],
+    removed: Option<&Path>,
+    base: Option<&Path>,
+) -> Result<(), Error> {
+    // The real path, for a file that may not exist yet too: its deepest
+    // existing directory resolved (symbolic links included), the rest added.
+    let real = |p: &Path| {
+        let p = resolve(base, p);
+        let p = std::path::absolute(&p).unwrap_or(p);
+        let mut rest = Vec::new();
+        let mut at = p.as_path();
+        loop {
+            if let Ok(found) = std::fs::canonicalize(at) {
+                return rest.iter().rev().fold(found, |acc, c| acc.join(c));
+            }
+            match (at.parent(), at.file_name()) {
+                (Some(parent), Some(name)) => {
+                    rest.push(name.to_owned());
+                    at = parent;
+                }
+                _ => return p.clone(),
+            }
+        }
+    };
+    let mut files = Vec::new();
+    let mut roots = Vec::new();
+    for o in origins {
+        if let Origin::File { path, root, .. } = o {
+            files.push(real(path));
+            roots.extend(root.as_deref().map(real));
+        }
+    }
+    let outputs = targets
+        .iter()
+        .filter_map(|t| match t {
+            Target::File { path, .. } => Some(path.as_path()),
+            Target::Stdout => None,
+        })
+        .chain(removed);
+    for out in outputs {
+        let real = real(out);
+        if files.contains(&real) {
+            return Err(Error::config(format!(
+                "{} is an input: clean never writes over its inputs",
+                out.display()
+            )));
+        }
+        if let Some(root) = roots.iter().find(|r| real.starts_with(r)) {
+            return Err(Error::config(format!(
+                "{} is inside the input directory {}: a later run would read it as input; \
+                 write it elsewhere",
+                out.display(),
+                root.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// A new, empty index in `index` for `config` (`Index.create`), with
 /// containment fingerprints for `containment_words`.
 #[pyfunction]
@@ -1081,6 +1464,7 @@ fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan_json, m)?)?;
     m.add_function(wrap_pyfunction!(dedup_rows, m)?)?;
     m.add_function(wrap_pyfunction!(stage_fingerprint, m)?)?;
+    m.add_function(wrap_pyfunction!(clean, m)?)?;
     m.add_function(wrap_pyfunction!(index_create, m)?)?;
     m.add_function(wrap_pyfunction!(index_config, m)?)?;
     m.add_function(wrap_pyfunction!(index_add, m)?)?;

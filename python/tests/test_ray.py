@@ -182,3 +182,86 @@ def test_a_scan_against_an_index_on_the_cluster_is_the_single_process_one(cluste
     assert [c.long.batch for c in expected.contained] == ["monday"]
     got = neardup.ray.scan(paths, shards=2, against=tmp_path / "i.ndx", containment=0.8)
     assert got.to_json() == expected.to_json()
+
+
+def _tree(root):
+    """Every file under root (hidden ones too: a temporary file left behind
+    would show), relative, with its bytes."""
+    return {p.relative_to(root): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_clean_written_by_shard_tasks_is_the_single_machine_clean(cluster, cli, corpus, tmp_path, monkeypatch):
+    """neardup.ray.clean: fingerprint tasks, the last stage on the driver,
+    then one task per shard writing its files. Paths relative to the
+    driver's directory (the workers' differ), a worker of the writing
+    stage killed and retried: the files and the removal log are those of
+    `neardup clean` and of neardup.clean, byte for byte."""
+    monkeypatch.chdir(tmp_path)
+    os.symlink(corpus, "corpus")
+    r = subprocess.run(
+        [cli, "clean", "corpus", "-o", "cli-out", "-q", "--drop-empty", "--removed", "cli.log"],
+        capture_output=True, text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    expected = _tree(tmp_path / "cli-out")
+    assert expected
+    log = (tmp_path / "cli.log").read_bytes()
+    assert b'"dropped-document"' in log and b'"removed-paragraph"' in log
+
+    here = neardup.clean("corpus", "py-out", drop_empty=True, removed="py.log")
+    assert _tree(tmp_path / "py-out") == expected
+    assert (tmp_path / "py.log").read_bytes() == log
+    assert here.report.summary["duplicate_paragraphs"] == here.removed > 0
+    assert here.errors == []
+
+    for shards in (1, 3):
+        out, removed = f"ray-out{shards}", f"ray{shards}.log"
+        marker = tmp_path / f"killed{shards}"
+        done = neardup.ray.clean(
+            "corpus", out, shards=shards, drop_empty=True, removed=removed,
+            _kill_first_clean=marker,
+        )
+        assert marker.exists(), "the first attempt of the writing stage's shard 0 died"
+        assert _tree(tmp_path / out) == expected, shards
+        assert (tmp_path / removed).read_bytes() == log, shards
+        assert (done.removed, done.written) == (here.removed, here.written)
+        assert done.report.to_json() == here.report.to_json()
+
+
+def test_a_spread_clean_removes_contained_paragraphs_as_one_machine_does(cluster, cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    quote = " ".join(f"w{i}" for i in range(30))
+    os.mkdir("in")
+    (tmp_path / "in" / "a.txt").write_text(f"an opening of some ten words or so here then {quote} and a close\n")
+    (tmp_path / "in" / "b.txt").write_text(f"another file\n{quote}\n")
+    r = subprocess.run(
+        [cli, "clean", "in", "-o", "cli-out", "-q", "--remove", "contained"],
+        capture_output=True, text=True,
+    )
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "cli-out" / "b.txt").read_text() == "another file\n"
+    done = neardup.ray.clean("in", "ray-out", shards=2, remove_contained=True)
+    assert _tree(tmp_path / "ray-out") == _tree(tmp_path / "cli-out")
+    assert done.removed == 1
+    # From a shell, as the README shows it.
+    out = subprocess.run(
+        [sys.executable, "-m", "neardup.ray", "clean", "in", "-o", "mod-out", "--shards", "2",
+         "--remove", "contained", "--removed", "mod.log"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "removed 1 paragraphs" in out.stderr
+    assert _tree(tmp_path / "mod-out") == _tree(tmp_path / "cli-out")
+    assert b'"kind":"contained"' in (tmp_path / "mod.log").read_bytes()
+
+
+def test_clean_never_writes_over_or_into_its_inputs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    os.mkdir("in")
+    (tmp_path / "in" / "a.txt").write_text("one line of text that is long enough\n" * 2)
+    with pytest.raises(neardup.ConfigError, match="inside the input directory"):
+        neardup.clean("in", "in/cleaned")
+    with pytest.raises(neardup.ConfigError, match="is an input"):
+        neardup.clean("in/a.txt", "in/a.txt")
+    assert (tmp_path / "in" / "a.txt").read_text() == "one line of text that is long enough\n" * 2
+    assert sorted(os.listdir("in")) == ["a.txt"]

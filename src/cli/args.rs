@@ -166,6 +166,24 @@ pub struct CleanArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "add")]
     pub stage_dir: Option<PathBuf>,
 
+    /// Write only shard K's inputs, with the findings `scan --stage-dir`
+    /// left in the stage directory (no scan).
+    ///
+    /// The last step of a clean spread over machines: each shard job (a
+    /// Slurm array task, a Kubernetes indexed job) writes its part of the
+    /// output, cut as `stage fingerprint` cuts the inputs; together they
+    /// write the files one clean writes. Give every job the same paths,
+    /// settings and --output; with --removed, each job writes its own log.
+    #[arg(long, value_name = "K", requires_all = ["stage_dir", "of"])]
+    pub shard: Option<usize>,
+
+    /// The number of shards, with --shard.
+    ///
+    /// The same for every job of the clean; it need not be the number
+    /// of shards of the fingerprint stage.
+    #[arg(long, value_name = "N", requires = "shard")]
+    pub of: Option<usize>,
+
     #[command(flatten)]
     pub run: RunArgs,
 }
@@ -256,7 +274,8 @@ pub struct ScanArgs {
     /// for every shard (or by `neardup.ray`). The inputs must be given as
     /// they were to the shards; the report is the one a scan on one
     /// machine gives. A missing or damaged stage file, or one made with
-    /// other settings, is an error naming it.
+    /// other settings, is an error naming it. The findings are also left
+    /// in DIR, for `clean --stage-dir DIR --shard K --of N`.
     #[arg(long, value_name = "DIR")]
     pub stage_dir: Option<PathBuf>,
 

@@ -8,13 +8,12 @@
 //! file under a final name, and an input is never opened for writing.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::HashSet;
 use std::fs;
-use std::io::{self, BufWriter, Read, Write};
-use std::path::{Path, PathBuf};
+use std::io::{self, Write};
+use std::path::Path;
 
 use anyhow::Context as _;
-use neardup::corpus::compress::{self, Compression, Encoder};
 use neardup::corpus::{Format, Input};
 use neardup::id::InputId;
 use neardup::index;
@@ -22,10 +21,10 @@ use neardup::pipeline;
 use neardup::pipeline::prior::Prior;
 use neardup::report::Report;
 use neardup::report::text::count;
-use neardup::rewrite::{self, CleanOptions, Event, Removal, Removals, Stats};
+use neardup::rewrite::target::{Target, plan};
+use neardup::rewrite::{self, CleanOptions, Removals, Stats};
 use neardup::{Error, ErrorKind};
 use rayon::prelude::*;
-use serde::Serialize;
 
 use super::Status;
 use super::args::{CleanArgs, RemoveKind};
@@ -33,18 +32,6 @@ use super::inputs::{self, Origin};
 use super::output::{self, Staged};
 use super::progress;
 use super::shared::{finish_report, print_problems, scan_corpus, set_threads, shared_settings};
-
-/// Where one input's cleaned bytes go.
-#[derive(Clone, Debug, PartialEq, Eq)]
-enum Target {
-    /// Standard output, compressed as the input was.
-    Stdout,
-    /// A file; `None`: compressed as the input was.
-    File {
-        path: PathBuf,
-        compression: Option<Compression>,
-    },
-}
 
 pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
     let (mut shared, config_file) = shared_settings(&mut args, matches)?;
@@ -111,14 +98,33 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
         }
         _ => None,
     };
-    let opened = match (&args.against, args.add) {
-        (Some(dir), false) => Some(super::index::open_for(dir, &shared)?),
+    // A shard job takes the last stage's findings and writes its part.
+    let shard = match (args.shard, args.of, &args.stage_dir) {
+        (Some(k), Some(n), Some(dir)) => {
+            if n == 0 || k >= n {
+                anyhow::bail!("--shard {k} --of {n}: the shard must be below the number of shards");
+            }
+            let (report, unreadable) = neardup::stage::read_findings(
+                dir,
+                &inputs,
+                &shared.config,
+                &shared.options,
+                args.against.as_deref(),
+            )?;
+            let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
+            Some((neardup::stage::shard(&sizes, k, n), report, unreadable))
+        }
+        _ => None,
+    };
+    let opened = match (&args.against, args.add, &shard) {
+        (Some(dir), false, None) => Some(super::index::open_for(dir, &shared)?),
         _ => None,
     };
     let scanned;
-    let report = match &pending {
-        Some(p) => &p.added().report,
-        None => {
+    let report = match (&pending, &shard) {
+        (Some(p), _) => &p.added().report,
+        (None, Some((_, findings, _))) => findings,
+        (None, None) => {
             let staged = match &args.stage_dir {
                 Some(dir) => Some(neardup::stage::StageFiles::open(
                     dir,
@@ -139,12 +145,17 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
             &scanned
         }
     };
-    let unreadable: HashSet<&str> = report
+    let mut unreadable: HashSet<&str> = report
         .diagnostics
         .iter()
         .filter(|d| d.kind() == ErrorKind::Io)
         .filter_map(Error::path)
         .collect();
+    let mut range = 0..inputs.len();
+    if let Some((part, _, names)) = &shard {
+        unreadable.extend(names.iter().map(String::as_str));
+        range = part.clone();
+    }
     let removals = Removals::new(report, &inputs).with_contained(&report.contained);
     let options = CleanOptions {
         paragraphs: shared.config.paragraphs(),
@@ -160,7 +171,8 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
     let mut failed = 0usize;
     // Inputs are cleaned a few at a time in parallel and their log lines
     // written in input order, so the log is the same for any thread count.
-    let order: Vec<usize> = (0..inputs.len())
+    let order: Vec<usize> = range
+        .clone()
         .filter(|&i| !unreadable.contains(inputs[i].source.name()))
         .collect();
     let window = rayon::current_num_threads().max(1) * 2;
@@ -193,7 +205,19 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
     if let Some(log) = log {
         log.commit()?;
     }
-    if !args.run.quiet {
+    if let (false, Some((part, _, _))) = (args.run.quiet, &shard) {
+        eprintln!(
+            "shard {} of {}: cleaned {} of inputs {}..{}; removed {}; {} -> {} bytes",
+            args.shard.unwrap_or_default(),
+            args.of.unwrap_or_default(),
+            count((order.len() - failed) as u64, "input"),
+            part.start,
+            part.end,
+            count(totals.removed, "paragraph"),
+            totals.bytes_in,
+            totals.bytes_out,
+        );
+    } else if !args.run.quiet {
         print_summary(
             report,
             &totals,
@@ -302,27 +326,22 @@ fn clean_one(
     removals: &Removals<'_>,
     options: &CleanOptions,
 ) -> anyhow::Result<(Stats, Vec<u8>)> {
-    let name = input.source.name();
     let mut lines = Vec::new();
-    let mut log = |event: Event<'_>| -> Result<(), Error> {
-        serde_json::to_writer(&mut lines, &LogLine::new(name, event)).expect("log lines serialize");
-        lines.push(b'\n');
-        Ok(())
-    };
     let (path, compression) = match target {
         Target::Stdout => {
-            let compression = input_compression(input)?;
             let stdout = io::stdout();
-            let mut out = encoder(input.format, compression, BufWriter::new(stdout.lock()))?;
-            let stats = rewrite::rewrite(input, index, removals, options, &mut out, &mut log)?;
-            out.finish()?.flush()?;
+            let (stats, _) = rewrite::clean_input(
+                input,
+                index,
+                removals,
+                options,
+                None,
+                (stdout.lock(), "standard output"),
+                &mut lines,
+            )?;
             return Ok((stats, lines));
         }
         Target::File { path, compression } => (path, *compression),
-    };
-    let compression = match compression {
-        Some(c) => c,
-        None => input_compression(input)?,
     };
     let mut staged = create(path)?;
     let write_failed = Cell::new(false);
@@ -331,19 +350,23 @@ fn clean_one(
         failed: &write_failed,
     };
     let writing = || format!("writing {}", path.display());
-    let mut out =
-        encoder(input.format, compression, BufWriter::new(watched)).with_context(writing)?;
-    let stats = match rewrite::rewrite(input, index, removals, options, &mut out, &mut log) {
-        Ok(stats) => stats,
+    let output = path.display().to_string();
+    let stats = match rewrite::clean_input(
+        input,
+        index,
+        removals,
+        options,
+        compression,
+        (watched, &output),
+        &mut lines,
+    ) {
+        Ok((stats, _)) => stats,
         // The library names the input; a full disk is the output's problem.
         Err(e) if write_failed.get() => {
             return Err(anyhow::anyhow!("{}: {}", writing(), e.message()));
         }
         Err(e) => return Err(e.into()),
     };
-    out.finish()
-        .and_then(|mut w| w.flush())
-        .with_context(writing)?;
     if input.format == Format::Text && stats.dropped > 0 {
         // The whole file repeated others: with --drop-empty it is not
         // written (the log says so); the temporary file goes away.
@@ -361,15 +384,6 @@ fn create(path: &Path) -> anyhow::Result<Staged> {
     Staged::create(path)
 }
 
-/// The encoder for an output of `format`: WET gets a gzip member per
-/// record, as Common Crawl's files have.
-fn encoder<W: Write>(format: Format, compression: Compression, out: W) -> io::Result<Encoder<W>> {
-    match format {
-        Format::Wet => Encoder::per_record(compression, out),
-        _ => Encoder::new(compression, out),
-    }
-}
-
 /// A writer that notes whether a write failed, so that a failure is blamed
 /// on the output and not on the input being read.
 struct Watched<'a, W> {
@@ -384,312 +398,5 @@ impl<W: Write> Write for Watched<'_, W> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush().inspect_err(|_| self.failed.set(true))
-    }
-}
-
-/// The compression of an input, from its first bytes.
-fn input_compression(input: &Input) -> anyhow::Result<Compression> {
-    let mut head = Vec::with_capacity(4);
-    input
-        .source
-        .open()
-        .and_then(|r| r.take(4).read_to_end(&mut head))
-        .with_context(|| input.source.name().to_owned())?;
-    Ok(compress::detect(&head))
-}
-
-/// Chooses each input's output.
-fn plan(output: &Path, origins: &[Origin]) -> Result<Vec<Target>, String> {
-    let to_stdout = output.as_os_str() == "-";
-    let looks_like_dir = output.is_dir() || output.to_string_lossy().ends_with('/');
-    let single = matches!(origins, [Origin::Stdin] | [Origin::File { root: None, .. }]);
-    if single && !looks_like_dir {
-        return Ok(vec![if to_stdout {
-            Target::Stdout
-        } else {
-            Target::File {
-                path: output.to_path_buf(),
-                compression: Some(compression_by_name(output)),
-            }
-        }]);
-    }
-    if to_stdout {
-        return Err(
-            "`-o -` writes one input to standard output; with several inputs or a directory, \
-             give --output a directory"
-                .to_owned(),
-        );
-    }
-    if output.exists() && !output.is_dir() {
-        return Err(format!(
-            "{} is a file; with several inputs or a directory input, --output must be a directory",
-            output.display()
-        ));
-    }
-    // The arguments: each directory once, each file named on its own.
-    let roots: BTreeSet<&Path> = origins
-        .iter()
-        .filter_map(|o| match o {
-            Origin::File {
-                root: Some(root), ..
-            } => Some(root.as_path()),
-            _ => None,
-        })
-        .collect();
-    let files = origins
-        .iter()
-        .filter(|o| matches!(o, Origin::File { root: None, .. }))
-        .count();
-    let arguments = roots.len() + files;
-    // Several arguments go into a directory, created if need be; but a
-    // name that reads as a corpus file (`-o both.jsonl`) is a mistake to
-    // report, not a directory to make. `DIR/` asks for one all the same.
-    if arguments > 1 && !looks_like_dir && looks_like_a_file(output) {
-        return Err(format!(
-            "{} inputs go into a directory, and {} looks like a file name; \
-             to create a directory of that name, write {}/",
-            arguments,
-            output.display(),
-            output.display()
-        ));
-    }
-    let mut targets = Vec::with_capacity(origins.len());
-    let mut taken: BTreeMap<PathBuf, &Path> = BTreeMap::new();
-    for origin in origins {
-        let Origin::File {
-            path,
-            root,
-            relative,
-        } = origin
-        else {
-            return Err(
-                "standard input can only be cleaned on its own (-o FILE or -o -)".to_owned(),
-            );
-        };
-        // With several arguments a directory keeps its own name under
-        // DIR, as `cp -r a b DIR` does (shards of the same name in two
-        // directories must not meet); alone, its files go directly in DIR.
-        let target = match root {
-            Some(root) if arguments > 1 => output.join(dir_name(root)).join(relative),
-            _ => output.join(relative),
-        };
-        if let Some(other) = taken.insert(target.clone(), path) {
-            return Err(format!(
-                "{} and {} would both be written to {}",
-                other.display(),
-                path.display(),
-                target.display()
-            ));
-        }
-        targets.push(Target::File {
-            path: target,
-            compression: None,
-        });
-    }
-    Ok(targets)
-}
-
-/// Whether `path` ends with the extension of a corpus format or a
-/// compression, as an output file would.
-fn looks_like_a_file(path: &Path) -> bool {
-    const EXTENSIONS: &[&str] = &[
-        "txt", "text", "jsonl", "ndjson", "json", "wet", "warc", "parquet", "pq", "gz", "gzip",
-        "zst", "zstd",
-    ];
-    path.extension()
-        .is_some_and(|e| EXTENSIONS.contains(&e.to_string_lossy().to_lowercase().as_str()))
-}
-
-/// The name a directory argument keeps under the output directory: its
-/// last component (`.` and `..` are resolved to the directory's real name).
-fn dir_name(root: &Path) -> PathBuf {
-    match root.file_name() {
-        Some(name) => PathBuf::from(name),
-        None => {
-            let real = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
-            PathBuf::from(real.file_name().unwrap_or(real.as_os_str()))
-        }
-    }
-}
-
-/// gzip or zstd when the output's name says so, else none.
-fn compression_by_name(path: &Path) -> Compression {
-    let name = path.to_string_lossy().to_lowercase();
-    if name.ends_with(".gz") || name.ends_with(".gzip") {
-        Compression::Gzip
-    } else if name.ends_with(".zst") || name.ends_with(".zstd") {
-        Compression::Zstd
-    } else {
-        Compression::None
-    }
-}
-
-/// One line of the removal log.
-#[derive(Serialize)]
-#[serde(tag = "event", rename_all = "kebab-case")]
-enum LogLine<'a> {
-    /// A removed paragraph.
-    RemovedParagraph {
-        path: &'a str,
-        doc: &'a str,
-        line: u64,
-        paragraph: u32,
-        start: u64,
-        end: u64,
-        text: &'a str,
-        /// `within-document`, `cross-document` or `contained`.
-        kind: &'static str,
-        /// A near-duplicate's similarity to the kept paragraph.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        similarity: Option<f64>,
-        /// A contained paragraph's containment in the kept one.
-        #[serde(skip_serializing_if = "Option::is_none")]
-        containment: Option<f64>,
-        /// The paragraph that stays: the one it repeats, or the longer one
-        /// it is inside.
-        kept: KeptOut<'a>,
-    },
-    /// A document left out because every paragraph of it was removed.
-    DroppedDocument {
-        path: &'a str,
-        doc: &'a str,
-        line: u64,
-    },
-}
-
-#[derive(Serialize)]
-struct KeptOut<'a> {
-    path: &'a str,
-    doc: &'a str,
-    line: u64,
-    paragraph: u32,
-    /// The index batch of a kept paragraph from an index (`--against`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    batch: Option<&'a str>,
-}
-
-impl<'a> LogLine<'a> {
-    fn new(path: &'a str, event: Event<'a>) -> LogLine<'a> {
-        match event {
-            Event::Removed { removal, text } => {
-                let (at, kept) = (removal.location(), removal.kept());
-                let (kind, similarity, containment) = match removal {
-                    Removal::Duplicate { duplicate, .. } => (
-                        duplicate.kind.as_str(),
-                        Some(duplicate.similarity.as_f64()),
-                        None,
-                    ),
-                    Removal::Contained(c) => ("contained", None, Some(c.containment())),
-                };
-                LogLine::RemovedParagraph {
-                    path,
-                    doc: &at.doc,
-                    line: at.line,
-                    paragraph: at.paragraph,
-                    start: at.start,
-                    end: at.end,
-                    text,
-                    kind,
-                    similarity,
-                    containment,
-                    kept: KeptOut {
-                        path: &kept.path,
-                        doc: &kept.doc,
-                        line: kept.line,
-                        paragraph: kept.paragraph,
-                        batch: kept.batch.as_deref(),
-                    },
-                }
-            }
-            Event::Dropped { doc, line } => LogLine::DroppedDocument { path, doc, line },
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file(path: &str, root: Option<&str>) -> Origin {
-        let path = PathBuf::from(path);
-        Origin::File {
-            relative: match root {
-                Some(r) => path.strip_prefix(r).unwrap().to_path_buf(),
-                None => PathBuf::from(path.file_name().unwrap()),
-            },
-            root: root.map(PathBuf::from),
-            path,
-        }
-    }
-
-    #[test]
-    fn one_file_goes_to_a_file_named_for_its_compression() {
-        let t = plan(Path::new("out.jsonl.zst"), &[file("in.jsonl.gz", None)]).unwrap();
-        assert_eq!(
-            t,
-            [Target::File {
-                path: "out.jsonl.zst".into(),
-                compression: Some(Compression::Zstd)
-            }]
-        );
-        assert_eq!(
-            plan(Path::new("-"), &[Origin::Stdin]).unwrap(),
-            [Target::Stdout]
-        );
-    }
-
-    #[test]
-    fn directories_are_mirrored() {
-        let origins = [file("news/a/x.txt", Some("news")), file("y.txt.gz", None)];
-        let t = plan(Path::new("clean/"), &origins).unwrap();
-        assert_eq!(
-            t,
-            [
-                Target::File {
-                    path: "clean/news/a/x.txt".into(),
-                    compression: None
-                },
-                Target::File {
-                    path: "clean/y.txt.gz".into(),
-                    compression: None
-                }
-            ]
-        );
-    }
-
-    /// Issue 18, item 7: a lone directory's files go directly into the
-    /// output directory, which may not exist yet.
-    #[test]
-    fn a_lone_directory_is_mirrored_without_its_name() {
-        let t = plan(Path::new("clean"), &[file("news/a/x.txt", Some("news"))]).unwrap();
-        assert_eq!(
-            t,
-            [Target::File {
-                path: "clean/a/x.txt".into(),
-                compression: None
-            }]
-        );
-    }
-
-    #[test]
-    fn unworkable_plans_say_why() {
-        let two = [file("a/x.txt", None), file("b/x.txt", None)];
-        assert!(
-            plan(Path::new("out/"), &two)
-                .unwrap_err()
-                .contains("both be written")
-        );
-        // Several inputs and an output that does not exist: a mistyped
-        // file name is not made a directory.
-        let gz_zst = [file("a.jsonl.gz", None), file("a.jsonl.zst", None)];
-        let err = plan(Path::new("both.jsonl"), &gz_zst).unwrap_err();
-        assert!(err.contains("looks like a file name"), "{err}");
-        assert!(err.contains("both.jsonl/"), "{err}");
-        assert!(plan(Path::new("both.jsonl/"), &gz_zst).is_ok());
-        assert!(plan(Path::new("cleaned"), &gz_zst).is_ok());
-        let err = plan(Path::new("-"), &[file("d/x.txt", Some("d"))]).unwrap_err();
-        assert!(err.contains("directory"), "{err}");
-        let err = plan(Path::new("o"), &[Origin::Stdin, file("x", None)]).unwrap_err();
-        assert!(err.contains("standard input"), "{err}");
     }
 }

@@ -42,22 +42,7 @@ impl Source for StdinSource {
     }
 }
 
-/// Where an input came from, for commands that write one output per input.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Origin {
-    /// Standard input.
-    Stdin,
-    /// A file named on the command line, or found under a directory that
-    /// was: `path` is `root` joined with `relative`.
-    File {
-        path: PathBuf,
-        /// The directory given on the command line, if the file was found
-        /// under one.
-        root: Option<PathBuf>,
-        /// The path below `root` (the file name for a file given directly).
-        relative: PathBuf,
-    },
-}
+pub use neardup::rewrite::target::Origin;
 
 /// The inputs named by `paths`, with where each came from, and the
 /// problems with paths: errors for those that could not be used

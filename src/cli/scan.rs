@@ -58,6 +58,17 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         ..Extras::default()
     };
     let report = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
+    if let Some(dir) = &args.stage_dir {
+        // The findings stay beside the stage files, for the shard jobs of
+        // a spread clean (`clean --stage-dir DIR --shard K --of N`).
+        neardup::stage::write_findings(
+            dir,
+            &shared.config,
+            &shared.options,
+            args.against.as_deref(),
+            &report,
+        )?;
+    }
     let color = args.output.is_none() && use_color(args.color);
     let renderer: Box<dyn Render> = match (args.output_format, args.top) {
         (OutputFormat::Text, None) => Box::new(Text { color }),

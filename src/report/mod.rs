@@ -8,6 +8,7 @@
 pub mod json;
 pub mod text;
 pub mod top;
+pub mod wire;
 
 use std::io;
 use std::sync::Arc;

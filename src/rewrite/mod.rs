@@ -26,16 +26,18 @@
 //! being cut in the wrong places.
 
 mod jsonl;
+pub mod log;
 #[cfg(feature = "parquet")]
 mod parquet;
+pub mod target;
 pub(crate) mod text;
 mod wet;
 
 use std::collections::BTreeMap;
-use std::io::{self, BufReader, Write};
+use std::io::{self, BufReader, Read as _, Write};
 
 use crate::Error;
-use crate::corpus::compress::{self, Encoder};
+use crate::corpus::compress::{self, Compression, Encoder};
 use crate::corpus::{Format, Input, JsonlFields};
 use crate::id::InputId;
 use crate::paragraph::ParagraphMode;
@@ -270,6 +272,56 @@ pub struct Stats {
     pub bytes_in: u64,
     /// Decoded bytes written.
     pub bytes_out: u64,
+}
+
+/// Cleans input number `index` of the scan into `out`, compressed with
+/// `compression` (`None`: as the input is compressed; a WET output gets a
+/// gzip member per record, as Common Crawl's files have), appending each
+/// removal's line of the removal log ([`log`]) to `log`. Returns the
+/// counts and `out`, flushed. What `neardup clean` does for each input,
+/// and what the Python package and the shard jobs of a spread clean do.
+///
+/// # Errors
+///
+/// As [`rewrite`]; a failure to write is an I/O error naming `output`.
+pub fn clean_input<W: Write>(
+    input: &Input,
+    index: InputId,
+    removals: &Removals<'_>,
+    options: &CleanOptions,
+    compression: Option<Compression>,
+    (out, output): (W, &str),
+    log: &mut Vec<u8>,
+) -> Result<(Stats, W), Error> {
+    let name = input.source.name();
+    let compression = match compression {
+        Some(c) => c,
+        None => {
+            let mut head = Vec::with_capacity(4);
+            input
+                .source
+                .open()
+                .and_then(|r| r.take(4).read_to_end(&mut head))
+                .map_err(|e| Error::io(name, e))?;
+            compress::detect(&head)
+        }
+    };
+    let writing = |e: io::Error| Error::io(output, e);
+    let buffered = io::BufWriter::with_capacity(64 * 1024, out);
+    let mut out = match input.format {
+        Format::Wet => Encoder::per_record(compression, buffered),
+        _ => Encoder::new(compression, buffered),
+    }
+    .map_err(writing)?;
+    let stats = rewrite(input, index, removals, options, &mut out, |event| {
+        log::write_line(log, name, event);
+        Ok(())
+    })?;
+    let out = out
+        .finish()
+        .and_then(|w| w.into_inner().map_err(io::IntoInnerError::into_error))
+        .map_err(writing)?;
+    Ok((stats, out))
 }
 
 /// Writes input number `index` of the scan to `out` (decoded: the caller

@@ -1,0 +1,633 @@
+//! A scan's findings as a file: what the last stage of a spread clean
+//! hands to the machines that write the cleaned shards.
+//!
+//! A clean spread over machines scans once (the last stage) and writes
+//! from many places (one job per shard). The jobs need what
+//! [`crate::rewrite::Removals`] is built from — every cluster with its
+//! kept paragraph and duplicates, every containment finding, each with
+//! its full [`Location`] and snippet (the rewrite checks each cut against
+//! them) — plus the counts and the inputs the scan could not read (which
+//! must not be written). That is small next to the corpus (the
+//! duplicates, not the paragraphs), so it is handed over whole, in an
+//! index container file ([`crate::index::file`]: checksummed, written
+//! under a temporary name and renamed).
+//!
+//! Encoding, every number little-endian: section `META` holds
+//! [`WIRE_VERSION`] (u32); `STRINGS` a count (u32) and each string as a
+//! u32 length and UTF-8 bytes, which the paths, document ids, addresses
+//! and batches of locations name by number (u32, `u32::MAX` for none),
+//! so a million findings in a few files do not repeat the paths; `BODY`
+//! the 14 counts of [`Summary`] (u64, in declaration order), the
+//! paragraphs per input (u64 count, then u64 each), the unreadable inputs
+//! (u32 count, then string numbers), the clusters (u64 count; each a
+//! member, a u32 count of duplicates, then each duplicate's member,
+//! similarity as intersection and union u32 and kind u8) and the
+//! containment findings (u64 count; each two locations, shared and of
+//! u32, two word ranges as four u64, the word counts and the content
+//! hashes as u64 pairs). A member is its location, its snippet (u32
+//! length and bytes), an optional full text (u8 flag, then length and
+//! bytes) and its content hash (u64); a location is path, input (u32),
+//! document id, address, document number (u32), document line (u64),
+//! paragraph (u32), line, start, end (u64) and batch.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use super::{Cluster, Contained, Duplicate, Kind, Location, Member, Report, Summary};
+use crate::id::{DocId, InputId};
+use crate::index::file::{FileWriter, IndexFile};
+use crate::{Config, Error, ErrorKind, Similarity};
+
+/// The file kind.
+pub const KIND: [u8; 4] = *b"FIND";
+/// The encoding's version; a reader refuses any other.
+pub const WIRE_VERSION: u32 = 1;
+
+const META: [u8; 8] = *b"META\0\0\0\0";
+const STRINGS: [u8; 8] = *b"STRINGS\0";
+const BODY: [u8; 8] = *b"BODY\0\0\0\0";
+const NONE: u32 = u32::MAX;
+
+/// Writes `report`'s findings to `dir/name`. Returns the file's length.
+///
+/// # Errors
+///
+/// Writing the file failed.
+pub fn write(dir: &Path, name: &str, report: &Report) -> Result<u64, Error> {
+    let mut e = Encoder::default();
+    e.summary(&report.summary);
+    e.u64(report.paragraphs_by_input.len() as u64);
+    for &n in &report.paragraphs_by_input {
+        e.u64(n);
+    }
+    let mut unreadable: Vec<&str> = Vec::new();
+    for d in &report.diagnostics {
+        if let (ErrorKind::Io, Some(path)) = (d.kind(), d.path())
+            && !unreadable.contains(&path)
+        {
+            unreadable.push(path);
+        }
+    }
+    e.u32(unreadable.len() as u32);
+    for path in unreadable {
+        e.string_ref(Some(path));
+    }
+    e.u64(report.clusters.len() as u64);
+    for c in &report.clusters {
+        e.member(&c.kept);
+        e.u32(c.duplicates.len() as u32);
+        for d in &c.duplicates {
+            e.member(&d.member);
+            e.u32(d.similarity.intersection);
+            e.u32(d.similarity.union);
+            e.body.push(match d.kind {
+                Kind::WithinDocument => 0,
+                Kind::CrossDocument => 1,
+            });
+        }
+    }
+    e.u64(report.contained.len() as u64);
+    for c in &report.contained {
+        e.location(&c.short);
+        e.location(&c.long);
+        e.u32(c.shared);
+        e.u32(c.of);
+        for n in [
+            c.short_words.start,
+            c.short_words.end,
+            c.long_words.start,
+            c.long_words.end,
+            c.words.0,
+            c.words.1,
+        ] {
+            e.u64(n as u64);
+        }
+        e.u64(c.content.0);
+        e.u64(c.content.1);
+    }
+    let path = dir.join(name);
+    let io = |err: std::io::Error| Error::index(format!("writing {}: {err}", path.display()));
+    let mut strings = Vec::new();
+    strings.extend_from_slice(&(e.strings.len() as u32).to_le_bytes());
+    for s in &e.strings {
+        strings.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        strings.extend_from_slice(s.as_bytes());
+    }
+    let mut w = FileWriter::create(dir, name, KIND).map_err(io)?;
+    for (tag, bytes) in [
+        (META, &WIRE_VERSION.to_le_bytes()[..]),
+        (STRINGS, &strings[..]),
+        (BODY, &e.body[..]),
+    ] {
+        use std::io::Write as _;
+        let mut s = w.section(tag);
+        s.write_all(bytes).map_err(io)?;
+        s.finish().map_err(io)?;
+    }
+    Ok(w.finish().map_err(io)?.len)
+}
+
+/// Reads findings back: a report whose clusters, containment findings,
+/// counts and paragraphs per input are the written ones, whose passages
+/// are computed again from the clusters, with default settings and no
+/// diagnostics; and the names of the inputs the scan could not read.
+///
+/// # Errors
+///
+/// The file is missing, damaged or truncated (every checksum is checked
+/// first), of another kind, or of another [`WIRE_VERSION`]; the error
+/// names it.
+pub fn read(path: &Path) -> Result<(Report, Vec<String>), Error> {
+    let file = IndexFile::open(path, KIND)?;
+    file.verify_all()?;
+    let section = |tag: [u8; 8]| -> Result<Vec<u8>, Error> {
+        let s = file.section(tag)?;
+        s.read_range(0..s.len())
+    };
+    let damaged = || {
+        Error::index(format!(
+            "{} is damaged: its findings do not decode",
+            path.display()
+        ))
+    };
+    let meta = section(META)?;
+    let version = u32::from_le_bytes(meta.get(..4).ok_or_else(damaged)?.try_into().expect("4"));
+    if version != WIRE_VERSION {
+        return Err(Error::index(format!(
+            "{} was written by another neardup version (findings format {version}, this one \
+             reads {WIRE_VERSION}): run the last stage again",
+            path.display()
+        )));
+    }
+    let strings = section(STRINGS)?;
+    let mut d = Decoder {
+        bytes: &strings,
+        at: 0,
+        strings: Vec::new(),
+    };
+    let count = d.u32().ok_or_else(damaged)?;
+    let mut table = Vec::new();
+    for _ in 0..count {
+        table.push(Arc::<str>::from(d.text().ok_or_else(damaged)?));
+    }
+    let body = section(BODY)?;
+    let mut d = Decoder {
+        bytes: &body,
+        at: 0,
+        strings: table,
+    };
+    decode(&mut d).ok_or_else(damaged)
+}
+
+fn decode(d: &mut Decoder<'_>) -> Option<(Report, Vec<String>)> {
+    let summary = d.summary()?;
+    let n = d.count(8)?;
+    let paragraphs_by_input = (0..n).map(|_| d.u64()).collect::<Option<Vec<_>>>()?;
+    let n = d.u32()? as usize;
+    let mut unreadable = Vec::new();
+    for _ in 0..n.min(d.left()) {
+        unreadable.push(d.string()?.map(|s| s.to_string())?);
+    }
+    let n = d.count(64)?;
+    let mut clusters = Vec::with_capacity(n);
+    for _ in 0..n {
+        let kept = d.member()?;
+        let k = d.u32()? as usize;
+        let mut duplicates = Vec::with_capacity(k.min(d.left()));
+        for _ in 0..k {
+            let member = d.member()?;
+            let similarity = Similarity {
+                intersection: d.u32()?,
+                union: d.u32()?,
+            };
+            let kind = match d.byte()? {
+                0 => Kind::WithinDocument,
+                1 => Kind::CrossDocument,
+                _ => return None,
+            };
+            duplicates.push(Duplicate {
+                member,
+                similarity,
+                kind,
+            });
+        }
+        clusters.push(Cluster { kept, duplicates });
+    }
+    let n = d.count(64)?;
+    let mut contained = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (short, long) = (d.location()?, d.location()?);
+        let (shared, of) = (d.u32()?, d.u32()?);
+        let mut n = [0usize; 6];
+        for v in &mut n {
+            *v = usize::try_from(d.u64()?).ok()?;
+        }
+        contained.push(Contained {
+            short,
+            long,
+            shared,
+            of,
+            short_words: n[0]..n[1],
+            long_words: n[2]..n[3],
+            words: (n[4], n[5]),
+            content: (d.u64()?, d.u64()?),
+        });
+    }
+    if d.left() != 0 {
+        return None;
+    }
+    let passages = crate::passage::passages(&clusters);
+    let report = Report {
+        summary,
+        config: Config::default(),
+        clusters,
+        passages,
+        paragraphs_by_input,
+        diagnostics: Vec::new(),
+        timings: Vec::new(),
+        contained,
+    };
+    Some((report, unreadable))
+}
+
+/// The body being written, and the strings it names by number.
+#[derive(Default)]
+struct Encoder<'a> {
+    body: Vec<u8>,
+    strings: Vec<&'a str>,
+    numbers: ahash::AHashMap<&'a str, u32>,
+}
+
+impl<'a> Encoder<'a> {
+    fn u32(&mut self, n: u32) {
+        self.body.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn u64(&mut self, n: u64) {
+        self.body.extend_from_slice(&n.to_le_bytes());
+    }
+
+    fn text(&mut self, s: &str) {
+        self.u32(s.len() as u32);
+        self.body.extend_from_slice(s.as_bytes());
+    }
+
+    fn string_ref(&mut self, s: Option<&'a str>) {
+        let n = match s {
+            None => NONE,
+            Some(s) => *self.numbers.entry(s).or_insert_with(|| {
+                self.strings.push(s);
+                (self.strings.len() - 1) as u32
+            }),
+        };
+        self.u32(n);
+    }
+
+    fn summary(&mut self, s: &Summary) {
+        let Summary {
+            inputs,
+            documents,
+            paragraphs,
+            fingerprinted,
+            allowed,
+            duplicate_paragraphs,
+            within_document,
+            cross_document,
+            clusters,
+            passages,
+            bytes_read,
+            comparisons,
+            empty_documents,
+            invalid_utf8,
+        } = *s;
+        for n in [
+            inputs,
+            documents,
+            paragraphs,
+            fingerprinted,
+            allowed,
+            duplicate_paragraphs,
+            within_document,
+            cross_document,
+            clusters,
+            passages,
+            bytes_read,
+            comparisons,
+            empty_documents,
+            invalid_utf8,
+        ] {
+            self.u64(n);
+        }
+    }
+
+    fn location(&mut self, l: &'a Location) {
+        self.string_ref(Some(&l.path));
+        self.u32(l.input.index() as u32);
+        self.string_ref(Some(&l.doc));
+        self.string_ref(l.url.as_deref());
+        self.u32(l.doc_index.index() as u32);
+        self.u64(l.doc_line);
+        self.u32(l.paragraph);
+        self.u64(l.line);
+        self.u64(l.start);
+        self.u64(l.end);
+        self.string_ref(l.batch.as_deref());
+    }
+
+    fn member(&mut self, m: &'a Member) {
+        self.location(&m.location);
+        self.text(&m.snippet);
+        match &m.text {
+            Some(t) => {
+                self.body.push(1);
+                self.text(t);
+            }
+            None => self.body.push(0),
+        }
+        self.u64(m.content);
+    }
+}
+
+/// Reads what [`Encoder`] wrote; `None` at the first thing that does not
+/// decode, never a panic.
+struct Decoder<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    strings: Vec<Arc<str>>,
+}
+
+impl Decoder<'_> {
+    fn left(&self) -> usize {
+        self.bytes.len() - self.at
+    }
+
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len())?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Some(out)
+    }
+
+    fn byte(&mut self) -> Option<u8> {
+        Some(self.take(1)?[0])
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+
+    fn u64(&mut self) -> Option<u64> {
+        Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
+    }
+
+    /// A u64 count of items of at least `least` bytes each, refused when
+    /// the bytes left cannot hold them (so a damaged count cannot ask for
+    /// a huge allocation).
+    fn count(&mut self, least: usize) -> Option<usize> {
+        let n = usize::try_from(self.u64()?).ok()?;
+        (n.checked_mul(least)? <= self.left()).then_some(n)
+    }
+
+    fn text(&mut self) -> Option<String> {
+        let n = self.u32()? as usize;
+        String::from_utf8(self.take(n)?.to_vec()).ok()
+    }
+
+    /// A string by number: `Some(None)` for none.
+    fn string(&mut self) -> Option<Option<Arc<str>>> {
+        match self.u32()? {
+            NONE => Some(None),
+            n => Some(Some(self.strings.get(n as usize)?.clone())),
+        }
+    }
+
+    fn summary(&mut self) -> Option<Summary> {
+        let mut n = [0u64; 14];
+        for v in &mut n {
+            *v = self.u64()?;
+        }
+        let [
+            inputs,
+            documents,
+            paragraphs,
+            fingerprinted,
+            allowed,
+            duplicate_paragraphs,
+            within_document,
+            cross_document,
+            clusters,
+            passages,
+            bytes_read,
+            comparisons,
+            empty_documents,
+            invalid_utf8,
+        ] = n;
+        Some(Summary {
+            inputs,
+            documents,
+            paragraphs,
+            fingerprinted,
+            allowed,
+            duplicate_paragraphs,
+            within_document,
+            cross_document,
+            clusters,
+            passages,
+            bytes_read,
+            comparisons,
+            empty_documents,
+            invalid_utf8,
+        })
+    }
+
+    fn location(&mut self) -> Option<Location> {
+        Some(Location {
+            path: self.string()??,
+            input: InputId::new(self.u32()?),
+            doc: self.string()??,
+            url: self.string()?,
+            doc_index: DocId::new(self.u32()?),
+            doc_line: self.u64()?,
+            paragraph: self.u32()?,
+            line: self.u64()?,
+            start: self.u64()?,
+            end: self.u64()?,
+            batch: self.string()?,
+        })
+    }
+
+    fn member(&mut self) -> Option<Member> {
+        let location = self.location()?;
+        let snippet = self.text()?;
+        let text = match self.byte()? {
+            0 => None,
+            1 => Some(self.text()?),
+            _ => return None,
+        };
+        Some(Member {
+            location,
+            snippet,
+            text,
+            content: self.u64()?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{Format, Input, MemorySource};
+    use crate::pipeline::{ScanOptions, Silent, scan};
+    use crate::rewrite::{CleanOptions, Removals, rewrite};
+
+    fn inputs() -> Vec<Input> {
+        let quote = (0..30)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let texts = [
+            (
+                "a.txt",
+                format!(
+                    "the harbour board voted to rebuild the old north pier before winter\n\
+                     an opening of some ten words or so here then {quote} and a close\n\
+                     the harbour board voted to rebuild the old north pier before winter\n"
+                ),
+                Format::Text,
+            ),
+            (
+                "b.jsonl",
+                format!(
+                    "{{\"id\": 7, \"text\": \"the harbour board voted to rebuild the old north \
+                     pier before spring\\n{quote}\"}}\n{{\"id\": \"x\", \"text\": \"ferry \
+                     services resumed on monday after the storm\"}}\n"
+                ),
+                Format::Jsonl,
+            ),
+            (
+                "c.txt",
+                "ferry services resumed on monday after the storm\n".to_owned(),
+                Format::Text,
+            ),
+        ];
+        texts
+            .into_iter()
+            .map(|(name, text, format)| Input::new(MemorySource::new(name, text), format))
+            .collect()
+    }
+
+    fn report(inputs: &[Input]) -> Report {
+        let options = ScanOptions {
+            containment: Some(crate::containment::find::Settings {
+                threshold: (4, 5),
+                min_words: 25,
+                cap: 64,
+            }),
+            ..ScanOptions::default()
+        };
+        scan(inputs, &Config::default(), &options, &Silent).unwrap()
+    }
+
+    fn dir(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("neardup-wire-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn findings_read_back_as_written_and_clean_alike() {
+        let inputs = inputs();
+        let report = report(&inputs);
+        assert!(report.clusters.len() >= 2, "{:?}", report.clusters);
+        assert!(!report.contained.is_empty());
+        let d = dir("round");
+        let len = write(&d, "f.ndf", &report).unwrap();
+        assert!(len > 0);
+        let (back, unreadable) = read(&d.join("f.ndf")).unwrap();
+        assert_eq!(back.clusters, report.clusters);
+        assert_eq!(back.contained, report.contained);
+        assert_eq!(back.summary, report.summary);
+        assert_eq!(back.paragraphs_by_input, report.paragraphs_by_input);
+        assert_eq!(back.passages, report.passages);
+        assert!(unreadable.is_empty());
+        // The same removals: every input cleaned to the same bytes.
+        let (a, b) = (
+            Removals::new(&report, &inputs).with_contained(&report.contained),
+            Removals::new(&back, &inputs).with_contained(&back.contained),
+        );
+        for (i, input) in inputs.iter().enumerate() {
+            let id = InputId::new(i as u32);
+            let (mut x, mut y) = (Vec::new(), Vec::new());
+            let o = CleanOptions::default();
+            let sx = rewrite(input, id, &a, &o, &mut x, |_| Ok(())).unwrap();
+            let sy = rewrite(input, id, &b, &o, &mut y, |_| Ok(())).unwrap();
+            assert_eq!((x, sx), (y, sy), "input {i}");
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn unreadable_inputs_are_named_once() {
+        let mut report = report(&inputs());
+        report.diagnostics = vec![
+            Error::io("gone.txt", std::io::Error::other("no such file")),
+            Error::record("b.jsonl", 3, "not JSON"),
+            Error::io("gone.txt", std::io::Error::other("again")),
+        ];
+        let d = dir("unreadable");
+        write(&d, "f.ndf", &report).unwrap();
+        let (_, unreadable) = read(&d.join("f.ndf")).unwrap();
+        assert_eq!(unreadable, ["gone.txt"]);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn damaged_truncated_or_foreign_files_are_refused_by_name() {
+        let report = report(&inputs());
+        let d = dir("damaged");
+        write(&d, "f.ndf", &report).unwrap();
+        let path = d.join("f.ndf");
+        let good = std::fs::read(&path).unwrap();
+        for at in [40, good.len() / 2, good.len() - 30] {
+            let mut bad = good.clone();
+            bad[at] ^= 0x10;
+            std::fs::write(&path, &bad).unwrap();
+            let err = read(&path).expect_err("refused");
+            assert!(err.to_string().contains("f.ndf"), "{err}");
+        }
+        std::fs::write(&path, &good[..good.len() - 9]).unwrap();
+        assert!(read(&path).is_err());
+        // Another kind of container file.
+        crate::stage::fingerprint_shard(
+            &inputs()[2..3],
+            0,
+            &Config::default(),
+            &ScanOptions::default(),
+            &Silent,
+            &d,
+        )
+        .unwrap();
+        let err = read(&d.join(crate::stage::file_name(0))).err().unwrap();
+        assert!(
+            err.to_string().contains(&crate::stage::file_name(0)),
+            "{err}"
+        );
+        // A body that does not decode, under a valid checksum.
+        let mut w = FileWriter::create(&d, "g.ndf", KIND).unwrap();
+        for (tag, bytes) in [
+            (META, &WIRE_VERSION.to_le_bytes()[..]),
+            (STRINGS, &0u32.to_le_bytes()[..]),
+            (BODY, &[0xFFu8; 200][..]),
+        ] {
+            use std::io::Write as _;
+            let mut s = w.section(tag);
+            s.write_all(bytes).unwrap();
+            s.finish().unwrap();
+        }
+        w.finish().unwrap();
+        let err = read(&d.join("g.ndf")).err().unwrap();
+        assert!(err.to_string().contains("g.ndf is damaged"), "{err}");
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}
