@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The fingerprint stage spread over workers: its speed-up from 1 to 2
-workers, the bytes it writes per input MB, and the last stage's time.
+"""The stages spread over workers: the fingerprint stage's speed-up from
+1 to 2 workers, the bytes it writes per input MB, the last stage's time,
+and the writing of a spread clean from 1 to 2 jobs.
 
 Run by hand, not in CI:
 
@@ -17,7 +18,10 @@ made of whole inputs). In interleaved rounds:
   processes at once (as two Ray tasks or two Slurm jobs of one core
   each would run);
 * the last stage, `neardup scan --stage-dir DIR -j2`, against a plain
-  `neardup scan -j2` of the same files.
+  `neardup scan -j2` of the same files;
+* the writing of a spread clean from the findings the last stage left:
+  `neardup clean --stage-dir DIR --shard K --of N -j1` with one job, and
+  with two jobs at once (one core each).
 
 Workers are processes of one worker thread each, each pinned to one core
 with `taskset` (the command's reader thread shares it), on this machine's
@@ -74,7 +78,12 @@ def main():
         return ["taskset", "-c", str(k % (os.cpu_count() or 1)), nd, "stage", "fingerprint",
                 parts, "--shard", str(k), "--of", str(n), "--dir", d, "-j1", "-q"]
 
-    one, two, last, plain = [], [], [], []
+    def write(k, n, d, out):
+        return ["taskset", "-c", str(k % (os.cpu_count() or 1)), nd, "clean", parts, "-o", out,
+                "--stage-dir", d, "--shard", str(k), "--of", str(n), "-j1", "-q"]
+
+    one, two, last, plain, w1, w2 = [], [], [], [], [], []
+    o1, o2 = os.path.join(args.work, "clean1"), os.path.join(args.work, "clean2")
     d1, d2 = os.path.join(args.work, "stage1"), os.path.join(args.work, "stage2")
     for _ in range(args.repeat):
         for d in (d1, d2):
@@ -84,7 +93,12 @@ def main():
         last.append(run_all([[nd, "scan", "-q", "-j2", "--output-format", "json", parts,
                               "--stage-dir", d2]]))
         plain.append(run_all([[nd, "scan", "-q", "-j2", "--output-format", "json", parts]]))
-    written = sum(os.path.getsize(os.path.join(d2, f)) for f in os.listdir(d2))
+        for o in (o1, o2):
+            shutil.rmtree(o, ignore_errors=True)
+        w1.append(run_all([write(0, 1, d2, o1)]))
+        w2.append(run_all([write(0, 2, d2, o2), write(1, 2, d2, o2)]))
+    findings = sum(os.path.getsize(os.path.join(d2, f)) for f in os.listdir(d2) if f.startswith("findings-"))
+    written = sum(os.path.getsize(os.path.join(d2, f)) for f in os.listdir(d2)) - findings
     mb = size / 1e6
     med = statistics.median
     print(f"# {args.corpus} in {args.parts} files, {mb:.0f} MB; {nd}; {args.repeat} rounds\n")
@@ -95,10 +109,14 @@ def main():
         ("fingerprint stage, 2 workers (1 core each)", two),
         ("last stage: scan --stage-dir (2 threads)", last),
         ("plain scan (2 threads)", plain),
+        ("writing the clean: clean --shard, 1 job (1 core)", w1),
+        ("writing the clean: clean --shard, 2 jobs (1 core each)", w2),
     ]:
         print(f"| {name} | {med(t):.2f} ({min(t):.2f}-{max(t):.2f}) | {mb / med(t):.1f} |")
     print(f"\nspeed-up of the fingerprint stage from 1 to 2 workers: {med(one) / med(two):.2f}x")
-    print(f"stage files: {written / 1e6:.1f} MB, {written / size * 1e6 / 1e6:.3f} MB per input MB")
+    print(f"speed-up of the writing from 1 to 2 jobs: {med(w1) / med(w2):.2f}x")
+    print(f"stage files: {written / 1e6:.1f} MB, {written / size:.3f} MB per input MB")
+    print(f"findings left by the last stage: {findings / 1e6:.2f} MB, {findings / size:.4f} MB per input MB")
 
 
 if __name__ == "__main__":
