@@ -11,7 +11,7 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::inputs::Origin;
+use super::inputs::{FileId, Origin, file_id};
 use super::interrupt;
 
 /// An output file being written under a temporary name in its final
@@ -132,13 +132,25 @@ pub fn refuse_inputs<'a>(
     if outputs.is_empty() {
         return Ok(());
     }
-    let files: HashSet<PathBuf> = origins
+    // An output is an input when it is the same file: compared by what the
+    // files are (device and inode) rather than by resolving every input's
+    // path, which for a tree of many small files cost a path walk each.
+    // An output that does not exist yet is no input.
+    let existing: Vec<fs::Metadata> = outputs
         .iter()
-        .filter_map(|o| match o {
-            Origin::File { path, .. } => fs::canonicalize(path).ok(),
-            Origin::Stdin => None,
-        })
+        .filter_map(|out| fs::metadata(out).ok())
         .collect();
+    let files: HashSet<FileId> = if existing.is_empty() {
+        HashSet::new()
+    } else {
+        origins
+            .iter()
+            .filter_map(|o| match o {
+                Origin::File { path, .. } => fs::metadata(path).ok().map(|m| file_id(path, &m)),
+                Origin::Stdin => None,
+            })
+            .collect()
+    };
     let dirs: Vec<(PathBuf, &PathBuf)> = paths
         .iter()
         .filter(|p| p.is_dir())
@@ -147,7 +159,8 @@ pub fn refuse_inputs<'a>(
     let mut seen = HashSet::new();
     for out in outputs {
         let resolved = resolve(out);
-        if files.contains(&resolved) {
+        let same_file = fs::metadata(out).is_ok_and(|m| files.contains(&file_id(out, &m)));
+        if same_file {
             return Err(format!(
                 "refusing to write {}: it is an input",
                 out.display()
