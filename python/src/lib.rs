@@ -448,6 +448,28 @@ fn containment_options(
     Ok(options)
 }
 
+/// The scan of `inputs`, against the index at `against` and with the
+/// first pass from the stage files in `stage_dir` when given.
+fn scan_files(
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    (against, stage_dir): (Option<&Path>, Option<&Path>),
+) -> Result<Report, Error> {
+    let index = against
+        .map(|p| open_index(p, config, options))
+        .transpose()?;
+    let staged = stage_dir
+        .map(|d| StageFiles::open(d, inputs, config, options))
+        .transpose()?;
+    let extras = Extras {
+        prior: index.as_ref().map(|i| i as &dyn Prior),
+        cache: staged.as_ref().map(|s| s as &dyn PrintCache),
+        ..Extras::default()
+    };
+    scan_with(inputs, config, options, &Silent, extras)
+}
+
 /// `neardup scan PATHS [--against INDEX] --output-format json`: the report
 /// as the command line writes it.
 #[pyfunction]
@@ -480,20 +502,8 @@ fn scan_json(
         with_threads(threads, || {
             let mut skipped = Vec::new();
             let inputs = collect(&paths, format, &mut skipped)?;
-            let index = against
-                .as_deref()
-                .map(|p| open_index(p, &config, &options))
-                .transpose()?;
-            let staged = stage_dir
-                .as_deref()
-                .map(|d| StageFiles::open(d, &inputs, &config, &options))
-                .transpose()?;
-            let extras = Extras {
-                prior: index.as_ref().map(|i| i as &dyn Prior),
-                cache: staged.as_ref().map(|s| s as &dyn PrintCache),
-                ..Extras::default()
-            };
-            let mut report = scan_with(&inputs, &config, &options, &Silent, extras)?;
+            let places = (against.as_deref(), stage_dir.as_deref());
+            let mut report = scan_files(&inputs, &config, &options, places)?;
             if let Some(dir) = &stage_dir {
                 // Left for the shard jobs of a spread clean, as `neardup
                 // scan --stage-dir` leaves them.
@@ -1071,20 +1081,8 @@ fn clean<'py>(
                         (report, unreadable, stage::shard(&sizes, k, n))
                     }
                     None => {
-                        let index = against
-                            .as_deref()
-                            .map(|p| open_index(p, &config, &options))
-                            .transpose()?;
-                        let staged = stage_dir
-                            .as_deref()
-                            .map(|d| StageFiles::open(d, &inputs, &config, &options))
-                            .transpose()?;
-                        let extras = Extras {
-                            prior: index.as_ref().map(|i| i as &dyn Prior),
-                            cache: staged.as_ref().map(|s| s as &dyn PrintCache),
-                            ..Extras::default()
-                        };
-                        let report = scan_with(&inputs, &config, &options, &Silent, extras)?;
+                        let places = (against.as_deref(), stage_dir.as_deref());
+                        let report = scan_files(&inputs, &config, &options, places)?;
                         let unreadable = report
                             .diagnostics
                             .iter()
@@ -1265,26 +1263,7 @@ fn refuse_inputs(
     removed: Option<&Path>,
     base: Option<&Path>,
 ) -> Result<(), Error> {
-    // The real path, for a file that may not exist yet too: its deepest
-    // existing directory resolved (symbolic links included), the rest added.
-    let real = |p: &Path| {
-        let p = resolve(base, p);
-        let p = std::path::absolute(&p).unwrap_or(p);
-        let mut rest = Vec::new();
-        let mut at = p.as_path();
-        loop {
-            if let Ok(found) = std::fs::canonicalize(at) {
-                return rest.iter().rev().fold(found, |acc, c| acc.join(c));
-            }
-            match (at.parent(), at.file_name()) {
-                (Some(parent), Some(name)) => {
-                    rest.push(name.to_owned());
-                    at = parent;
-                }
-                _ => return p.clone(),
-            }
-        }
-    };
+    let real = |p: &Path| rewrite::target::real_path(&resolve(base, p));
     let mut files = Vec::new();
     let mut roots = Vec::new();
     for o in origins {

@@ -7,9 +7,11 @@
 use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Write as _};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+
+use neardup::rewrite::target::real_path;
 
 use super::inputs::{FileId, Origin, file_id};
 use super::interrupt;
@@ -158,7 +160,7 @@ pub fn refuse_inputs<'a>(
         .collect();
     let mut seen = HashSet::new();
     for out in outputs {
-        let resolved = resolve(out);
+        let resolved = real_path(out);
         let same_file = fs::metadata(out).is_ok_and(|m| files.contains(&file_id(out, &m)));
         if same_file {
             return Err(format!(
@@ -181,54 +183,4 @@ pub fn refuse_inputs<'a>(
         }
     }
     Ok(())
-}
-
-/// The absolute path `path` names, symbolic links resolved as far as the
-/// path exists.
-fn resolve(path: &Path) -> PathBuf {
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut existing = absolute.as_path();
-    let mut rest = Vec::new();
-    loop {
-        if let Ok(real) = fs::canonicalize(existing) {
-            let mut out = real;
-            for part in rest.iter().rev() {
-                out.push(part);
-            }
-            return normalise(&out);
-        }
-        match (existing.parent(), existing.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_owned());
-                existing = parent;
-            }
-            _ => return normalise(&absolute),
-        }
-    }
-}
-
-/// Removes `.` and resolves `..` lexically (for the part of a path that
-/// does not exist yet).
-fn normalise(path: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn normalise_resolves_dots() {
-        assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
-    }
 }

@@ -250,6 +250,44 @@ fn decode(d: &mut Decoder<'_>) -> Option<(Report, Vec<String>)> {
     Some((report, unreadable))
 }
 
+/// Every count of a summary, in declaration order: what is written and
+/// read, in one list (a new field is a compile error here, not a count
+/// silently lost).
+fn counts(s: &mut Summary) -> [&mut u64; 14] {
+    let Summary {
+        inputs,
+        documents,
+        paragraphs,
+        fingerprinted,
+        allowed,
+        duplicate_paragraphs,
+        within_document,
+        cross_document,
+        clusters,
+        passages,
+        bytes_read,
+        comparisons,
+        empty_documents,
+        invalid_utf8,
+    } = s;
+    [
+        inputs,
+        documents,
+        paragraphs,
+        fingerprinted,
+        allowed,
+        duplicate_paragraphs,
+        within_document,
+        cross_document,
+        clusters,
+        passages,
+        bytes_read,
+        comparisons,
+        empty_documents,
+        invalid_utf8,
+    ]
+}
+
 /// The body being written, and the strings it names by number.
 #[derive(Default)]
 struct Encoder<'a> {
@@ -284,39 +322,9 @@ impl<'a> Encoder<'a> {
     }
 
     fn summary(&mut self, s: &Summary) {
-        let Summary {
-            inputs,
-            documents,
-            paragraphs,
-            fingerprinted,
-            allowed,
-            duplicate_paragraphs,
-            within_document,
-            cross_document,
-            clusters,
-            passages,
-            bytes_read,
-            comparisons,
-            empty_documents,
-            invalid_utf8,
-        } = *s;
-        for n in [
-            inputs,
-            documents,
-            paragraphs,
-            fingerprinted,
-            allowed,
-            duplicate_paragraphs,
-            within_document,
-            cross_document,
-            clusters,
-            passages,
-            bytes_read,
-            comparisons,
-            empty_documents,
-            invalid_utf8,
-        ] {
-            self.u64(n);
+        let mut s = *s;
+        for n in counts(&mut s) {
+            self.u64(*n);
         }
     }
 
@@ -402,42 +410,11 @@ impl Decoder<'_> {
     }
 
     fn summary(&mut self) -> Option<Summary> {
-        let mut n = [0u64; 14];
-        for v in &mut n {
-            *v = self.u64()?;
+        let mut s = Summary::default();
+        for n in counts(&mut s) {
+            *n = self.u64()?;
         }
-        let [
-            inputs,
-            documents,
-            paragraphs,
-            fingerprinted,
-            allowed,
-            duplicate_paragraphs,
-            within_document,
-            cross_document,
-            clusters,
-            passages,
-            bytes_read,
-            comparisons,
-            empty_documents,
-            invalid_utf8,
-        ] = n;
-        Some(Summary {
-            inputs,
-            documents,
-            paragraphs,
-            fingerprinted,
-            allowed,
-            duplicate_paragraphs,
-            within_document,
-            cross_document,
-            clusters,
-            passages,
-            bytes_read,
-            comparisons,
-            empty_documents,
-            invalid_utf8,
-        })
+        Some(s)
     }
 
     fn location(&mut self) -> Option<Location> {

@@ -4,7 +4,7 @@
 //! jobs lay out the same files.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::corpus::compress::Compression;
 
@@ -189,6 +189,48 @@ fn compression_by_name(path: &Path) -> Compression {
     }
 }
 
+/// The absolute path `path` names, symbolic links resolved as far as the
+/// path exists (an output not written yet has a real path too): what
+/// decides whether an output is an input or lies inside an input
+/// directory.
+pub fn real_path(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut existing = absolute.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return normalise(&out);
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_owned());
+                existing = parent;
+            }
+            _ => return normalise(&absolute),
+        }
+    }
+}
+
+/// Removes `.` and resolves `..` lexically (for the part of a path that
+/// does not exist yet).
+fn normalise(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -252,6 +294,11 @@ mod tests {
                 compression: None
             }]
         );
+    }
+
+    #[test]
+    fn normalise_resolves_dots() {
+        assert_eq!(normalise(Path::new("/a/./b/../c")), PathBuf::from("/a/c"));
     }
 
     #[test]
