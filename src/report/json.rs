@@ -9,6 +9,7 @@ use std::io::{self, Write as _};
 
 use serde::Serialize;
 
+use super::pretty;
 use super::top::Top;
 use super::{Cluster, End, Location, Passage, Render, Report};
 use crate::Similarity;
@@ -437,13 +438,116 @@ pub fn buffered(out: &mut dyn io::Write) -> io::BufWriter<&mut dyn io::Write> {
     io::BufWriter::with_capacity(1 << 16, out)
 }
 
+/// What the `json` format writes before its long arrays.
+#[derive(Serialize)]
+struct Head {
+    version: u32,
+    tool: ToolOut,
+    settings: SettingsOut,
+    summary: SummaryOut,
+}
+
+/// What it writes after them.
+#[derive(Serialize)]
+struct Tail<'a> {
+    diagnostics: Vec<DiagnosticOut<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    contained: Vec<ContainedOut<'a>>,
+}
+
+/// A cluster of at most this many members is rendered whole, as one item
+/// of the clusters array; a larger one gets its members rendered as items.
+const WHOLE: usize = 1024;
+
 impl Render for Json {
+    /// The bytes of `serde_json::to_writer_pretty` over the whole report,
+    /// with the clusters and passages rendered in parallel
+    /// ([`super::pretty`]).
     fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
+        let ReportOut {
+            version,
+            tool,
+            settings,
+            summary,
+            clusters: _,
+            passages: _,
+            diagnostics,
+            contained,
+        } = report_out(report);
         let mut out = buffered(out);
-        serde_json::to_writer_pretty(&mut out, &report_out(report))?;
+        let head = serde_json::to_vec_pretty(&Head {
+            version,
+            tool,
+            settings,
+            summary,
+        })?;
+        // "{ ... }" without its closing "\n}": the report goes on.
+        out.write_all(&head[..head.len() - 2])?;
+        out.write_all(b",\n  \"clusters\": ")?;
+        write_clusters(&mut out, &report.clusters)?;
+        out.write_all(b",\n  \"passages\": ")?;
+        let passages = &report.passages;
+        pretty::write_array(&mut out, passages.len(), 1, &|i, buf| {
+            pretty::pretty_at(buf, &PassageOut::new(&passages[i]), 2);
+        })?;
+        let tail = serde_json::to_vec_pretty(&Tail {
+            diagnostics,
+            contained,
+        })?;
+        // "{\n  \"diagnostics\": ..." continues the report after a comma.
+        out.write_all(b",")?;
+        out.write_all(&tail[1..])?;
         writeln!(out)?;
         out.flush()
     }
+}
+
+/// The `clusters` array of the report (one level deep): runs of small
+/// clusters rendered whole in parallel, a large cluster's members in
+/// parallel.
+fn write_clusters(out: &mut dyn io::Write, clusters: &[Cluster]) -> io::Result<()> {
+    if clusters.is_empty() {
+        return out.write_all(b"[]");
+    }
+    out.write_all(b"[")?;
+    let whole =
+        |i: usize, buf: &mut Vec<u8>| pretty::pretty_at(buf, &ClusterOut::new(&clusters[i]), 2);
+    let mut at = 0;
+    while at < clusters.len() {
+        let large = |c: &Cluster| c.duplicates.len() >= WHOLE;
+        if !large(&clusters[at]) {
+            let end = clusters[at..]
+                .iter()
+                .position(large)
+                .map_or(clusters.len(), |k| at + k);
+            pretty::write_items(out, at..end, 1, &whole)?;
+            at = end;
+            continue;
+        }
+        let c = &clusters[at];
+        let mut open = Vec::new();
+        pretty::separate(&mut open, at == 0, 1);
+        open.extend_from_slice(b"{\n");
+        pretty::indent(&mut open, 3);
+        open.extend_from_slice(b"\"members\": ");
+        out.write_all(&open)?;
+        pretty::write_array(out, c.duplicates.len() + 1, 3, &|i, buf| {
+            let member = match i {
+                0 => MemberOut::new(&c.kept.location, Similarity::IDENTICAL, None),
+                _ => {
+                    let d = &c.duplicates[i - 1];
+                    MemberOut::new(&d.member.location, d.similarity, Some(d.kind.as_str()))
+                }
+            };
+            pretty::pretty_at(buf, &member, 4);
+        })?;
+        let mut close = vec![b'\n'];
+        pretty::indent(&mut close, 2);
+        close.push(b'}');
+        out.write_all(&close)?;
+        at += 1;
+    }
+    pretty::close_array(out, 1)
 }
 
 impl Render for Jsonl {
@@ -463,5 +567,76 @@ impl Render for Jsonl {
             writeln!(out)?;
         }
         out.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{Format, Input, MemorySource};
+    use crate::pipeline::{ScanOptions, Silent, scan};
+
+    /// The report rendered with its arrays in parallel is the pretty
+    /// printer's bytes over the whole report: a cluster too large to
+    /// render whole, runs of small ones, passages across windows,
+    /// containment findings and diagnostics.
+    #[test]
+    fn json_is_the_pretty_printers_bytes() {
+        let quote = (0..30)
+            .map(|i| format!("w{i}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut text = String::new();
+        for i in 0..20_000u32 {
+            text.push_str("Share this article with your friends and family today\n");
+            if i.is_multiple_of(7) {
+                text.push_str(&format!(
+                    "a line numbered {} that comes back once\n",
+                    i / 14
+                ));
+            }
+        }
+        text.push_str(&format!(
+            "an opening of some ten words or so then {quote} and a close\n"
+        ));
+        text.push_str(&format!("{quote}\n"));
+        let inputs = [
+            Input::new(MemorySource::new("a.txt", text), Format::Text),
+            Input::new(MemorySource::new("b.jsonl", "not json\n"), Format::Jsonl),
+        ];
+        let options = ScanOptions {
+            containment: Some(crate::containment::find::Settings {
+                threshold: (4, 5),
+                min_words: 25,
+                cap: 64,
+            }),
+            ..ScanOptions::default()
+        };
+        let report = scan(&inputs, &crate::Config::default(), &options, &Silent).unwrap();
+        assert!(report.clusters.iter().any(|c| c.duplicates.len() >= WHOLE));
+        assert!(report.clusters.len() > 100);
+        assert!(report.passages.len() > (1 << 14));
+        assert!(!report.contained.is_empty() && !report.diagnostics.is_empty());
+        let mut expected = serde_json::to_vec_pretty(&report_out(&report)).unwrap();
+        expected.push(b'\n');
+        let mut got = Vec::new();
+        Json.render(&report, &mut got).unwrap();
+        assert!(got == expected, "the parallel rendering differs");
+        // And without containment or diagnostics (the tail's other shape),
+        // and with no clusters at all.
+        for inputs in [&inputs[..1], &inputs[1..]] {
+            let report = scan(
+                inputs,
+                &crate::Config::default(),
+                &ScanOptions::default(),
+                &Silent,
+            )
+            .unwrap();
+            let mut expected = serde_json::to_vec_pretty(&report_out(&report)).unwrap();
+            expected.push(b'\n');
+            let mut got = Vec::new();
+            Json.render(&report, &mut got).unwrap();
+            assert!(got == expected, "the parallel rendering differs");
+        }
     }
 }

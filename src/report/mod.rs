@@ -6,6 +6,7 @@
 //! exit codes are the binary's business.
 
 pub mod json;
+mod pretty;
 pub mod text;
 pub mod top;
 pub mod wire;

@@ -48,12 +48,100 @@ const STRINGS: [u8; 8] = *b"STRINGS\0";
 const BODY: [u8; 8] = *b"BODY\0\0\0\0";
 const NONE: u32 = u32::MAX;
 
-/// Writes `report`'s findings to `dir/name`. Returns the file's length.
+/// Writes `report`'s findings to `dir/name`, under a temporary name
+/// first (a crash leaves no half-written file there). Returns the file's
+/// length in bytes.
 ///
 /// # Errors
 ///
-/// Writing the file failed.
+/// Writing the file failed, or a snippet, text or list is too long for
+/// the encoding's 32-bit lengths.
+///
+/// # Example
+///
+/// ```
+/// use neardup::corpus::{Format, Input, MemorySource};
+/// use neardup::pipeline::{scan, ScanOptions, Silent};
+/// use neardup::report::wire;
+///
+/// let line = "the harbour board voted to rebuild the old north pier before winter\n";
+/// let inputs = [Input::new(MemorySource::new("a.txt", line.repeat(2)), Format::Text)];
+/// let report = scan(&inputs, &neardup::Config::default(), &ScanOptions::default(), &Silent)?;
+/// let dir = std::env::temp_dir().join(format!("neardup-wire-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir)?;
+/// wire::write(&dir, "findings", &report)?;
+/// let (back, unreadable) = wire::read(&dir.join("findings"))?;
+/// assert_eq!(back.clusters, report.clusters);
+/// assert!(unreadable.is_empty());
+/// # std::fs::remove_dir_all(&dir)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn write(dir: &Path, name: &str, report: &Report) -> Result<u64, Error> {
+    let path = dir.join(name);
+    let (strings, body) = encode(report).ok_or_else(|| {
+        Error::limit(format!(
+            "{}: the findings do not fit findings format {WIRE_VERSION} (a text, a list or the \
+             table of names is longer than 32-bit lengths allow)",
+            path.display()
+        ))
+    })?;
+    let io = |err: std::io::Error| Error::index(format!("writing {}: {err}", path.display()));
+    let mut w = FileWriter::create(dir, name, KIND).map_err(io)?;
+    for (tag, bytes) in [
+        (META, &WIRE_VERSION.to_le_bytes()[..]),
+        (STRINGS, &strings[..]),
+        (BODY, &body[..]),
+    ] {
+        use std::io::Write as _;
+        let mut s = w.section(tag);
+        s.write_all(bytes).map_err(io)?;
+        s.finish().map_err(io)?;
+    }
+    Ok(w.finish().map_err(io)?.len)
+}
+
+/// Reads findings back: a report whose clusters, containment findings,
+/// counts and paragraphs per input are the written ones, whose passages
+/// are computed again from the clusters, with default settings, no
+/// timings and no diagnostics; and the names of the inputs the scan could
+/// not read (I/O diagnostics with a path, in report order, each once),
+/// which a cleaning job must not write.
+///
+/// # Errors
+///
+/// The file is missing, damaged or truncated (every checksum is checked
+/// first), of another kind, or of another [`WIRE_VERSION`]; the error
+/// names it.
+pub fn read(path: &Path) -> Result<(Report, Vec<String>), Error> {
+    let file = IndexFile::open(path, KIND)?;
+    file.verify_all()?;
+    let section = |tag: [u8; 8]| -> Result<Vec<u8>, Error> {
+        let s = file.section(tag)?;
+        s.read_range(0..s.len())
+    };
+    let meta = section(META)?;
+    let version = match meta[..] {
+        [a, b, c, d] => u32::from_le_bytes([a, b, c, d]),
+        _ => u32::MAX,
+    };
+    if version != WIRE_VERSION {
+        return Err(Error::index(format!(
+            "{} was written by another neardup version (findings format {version}, this one \
+             reads {WIRE_VERSION}): run the last stage again",
+            path.display()
+        )));
+    }
+    decode(&section(STRINGS)?, &section(BODY)?).ok_or_else(|| {
+        Error::index(format!(
+            "{} is damaged: its findings do not decode (run the last stage again)",
+            path.display()
+        ))
+    })
+}
+
+/// The `STRINGS` and `BODY` sections of `report`; `None` when a length
+/// does not fit in 32 bits.
+fn encode(report: &Report) -> Option<(Vec<u8>, Vec<u8>)> {
     let mut e = Encoder::default();
     e.summary(&report.summary);
     e.u64(report.paragraphs_by_input.len() as u64);
@@ -68,14 +156,14 @@ pub fn write(dir: &Path, name: &str, report: &Report) -> Result<u64, Error> {
             unreadable.push(path);
         }
     }
-    e.u32(unreadable.len() as u32);
+    e.len(unreadable.len());
     for path in unreadable {
         e.string_ref(Some(path));
     }
     e.u64(report.clusters.len() as u64);
     for c in &report.clusters {
         e.member(&c.kept);
-        e.u32(c.duplicates.len() as u32);
+        e.len(c.duplicates.len());
         for d in &c.duplicates {
             e.member(&d.member);
             e.u32(d.similarity.intersection);
@@ -105,95 +193,50 @@ pub fn write(dir: &Path, name: &str, report: &Report) -> Result<u64, Error> {
         e.u64(c.content.0);
         e.u64(c.content.1);
     }
-    let path = dir.join(name);
-    let io = |err: std::io::Error| Error::index(format!("writing {}: {err}", path.display()));
-    let mut strings = Vec::new();
-    strings.extend_from_slice(&(e.strings.len() as u32).to_le_bytes());
+    // Numbers up to `NONE` name strings; the table itself is written with
+    // the same 32-bit lengths.
+    let mut table = Encoder::default();
+    table.len(e.strings.len());
     for s in &e.strings {
-        strings.extend_from_slice(&(s.len() as u32).to_le_bytes());
-        strings.extend_from_slice(s.as_bytes());
+        table.text(s);
     }
-    let mut w = FileWriter::create(dir, name, KIND).map_err(io)?;
-    for (tag, bytes) in [
-        (META, &WIRE_VERSION.to_le_bytes()[..]),
-        (STRINGS, &strings[..]),
-        (BODY, &e.body[..]),
-    ] {
-        use std::io::Write as _;
-        let mut s = w.section(tag);
-        s.write_all(bytes).map_err(io)?;
-        s.finish().map_err(io)?;
-    }
-    Ok(w.finish().map_err(io)?.len)
+    let fits = !e.too_long && !table.too_long && e.strings.len() < NONE as usize;
+    fits.then_some((table.body, e.body))
 }
 
-/// Reads findings back: a report whose clusters, containment findings,
-/// counts and paragraphs per input are the written ones, whose passages
-/// are computed again from the clusters, with default settings and no
-/// diagnostics; and the names of the inputs the scan could not read.
-///
-/// # Errors
-///
-/// The file is missing, damaged or truncated (every checksum is checked
-/// first), of another kind, or of another [`WIRE_VERSION`]; the error
-/// names it.
-pub fn read(path: &Path) -> Result<(Report, Vec<String>), Error> {
-    let file = IndexFile::open(path, KIND)?;
-    file.verify_all()?;
-    let section = |tag: [u8; 8]| -> Result<Vec<u8>, Error> {
-        let s = file.section(tag)?;
-        s.read_range(0..s.len())
-    };
-    let damaged = || {
-        Error::index(format!(
-            "{} is damaged: its findings do not decode",
-            path.display()
-        ))
-    };
-    let meta = section(META)?;
-    let version = u32::from_le_bytes(meta.get(..4).ok_or_else(damaged)?.try_into().expect("4"));
-    if version != WIRE_VERSION {
-        return Err(Error::index(format!(
-            "{} was written by another neardup version (findings format {version}, this one \
-             reads {WIRE_VERSION}): run the last stage again",
-            path.display()
-        )));
-    }
-    let strings = section(STRINGS)?;
+/// Reads what [`encode`] wrote; `None` at the first thing that does not
+/// decode, never a panic.
+fn decode(strings: &[u8], body: &[u8]) -> Option<(Report, Vec<String>)> {
     let mut d = Decoder {
-        bytes: &strings,
+        bytes: strings,
         at: 0,
         strings: Vec::new(),
     };
-    let count = d.u32().ok_or_else(damaged)?;
-    let mut table = Vec::new();
-    for _ in 0..count {
-        table.push(Arc::<str>::from(d.text().ok_or_else(damaged)?));
+    let n = d.count32(4)?;
+    let table = (0..n)
+        .map(|_| d.text().map(Arc::<str>::from))
+        .collect::<Option<Vec<_>>>()?;
+    if d.left() != 0 {
+        return None;
     }
-    let body = section(BODY)?;
-    let mut d = Decoder {
-        bytes: &body,
+    let d = &mut Decoder {
+        bytes: body,
         at: 0,
         strings: table,
     };
-    decode(&mut d).ok_or_else(damaged)
-}
-
-fn decode(d: &mut Decoder<'_>) -> Option<(Report, Vec<String>)> {
     let summary = d.summary()?;
     let n = d.count(8)?;
     let paragraphs_by_input = (0..n).map(|_| d.u64()).collect::<Option<Vec<_>>>()?;
-    let n = d.u32()? as usize;
-    let mut unreadable = Vec::new();
-    for _ in 0..n.min(d.left()) {
-        unreadable.push(d.string()?.map(|s| s.to_string())?);
-    }
-    let n = d.count(64)?;
+    let n = d.count32(4)?;
+    let unreadable = (0..n)
+        .map(|_| Some(d.string()??.to_string()))
+        .collect::<Option<Vec<_>>>()?;
+    let n = d.count(CLUSTER)?;
     let mut clusters = Vec::with_capacity(n);
     for _ in 0..n {
         let kept = d.member()?;
-        let k = d.u32()? as usize;
-        let mut duplicates = Vec::with_capacity(k.min(d.left()));
+        let k = d.count32(DUPLICATE)?;
+        let mut duplicates = Vec::with_capacity(k);
         for _ in 0..k {
             let member = d.member()?;
             let similarity = Similarity {
@@ -213,7 +256,7 @@ fn decode(d: &mut Decoder<'_>) -> Option<(Report, Vec<String>)> {
         }
         clusters.push(Cluster { kept, duplicates });
     }
-    let n = d.count(64)?;
+    let n = d.count(CONTAINED)?;
     let mut contained = Vec::with_capacity(n);
     for _ in 0..n {
         let (short, long) = (d.location()?, d.location()?);
@@ -249,6 +292,15 @@ fn decode(d: &mut Decoder<'_>) -> Option<(Report, Vec<String>)> {
     };
     Some((report, unreadable))
 }
+
+/// The fewest bytes each item can take (empty snippets, no text): what a
+/// count read from the file is checked against before anything is
+/// allocated for it.
+const LOCATION: usize = 7 * 4 + 4 * 8;
+const MEMBER: usize = LOCATION + 4 + 1 + 8;
+const CLUSTER: usize = MEMBER + 4;
+const DUPLICATE: usize = MEMBER + 2 * 4 + 1;
+const CONTAINED: usize = 2 * LOCATION + 2 * 4 + 8 * 8;
 
 /// Every count of a summary, in declaration order: what is written and
 /// read, in one list (a new field is a compile error here, not a count
@@ -294,6 +346,8 @@ struct Encoder<'a> {
     body: Vec<u8>,
     strings: Vec<&'a str>,
     numbers: ahash::AHashMap<&'a str, u32>,
+    /// A length did not fit in 32 bits: the findings cannot be written.
+    too_long: bool,
 }
 
 impl<'a> Encoder<'a> {
@@ -305,8 +359,16 @@ impl<'a> Encoder<'a> {
         self.body.extend_from_slice(&n.to_le_bytes());
     }
 
+    fn len(&mut self, n: usize) {
+        let n = u32::try_from(n).unwrap_or_else(|_| {
+            self.too_long = true;
+            0
+        });
+        self.u32(n);
+    }
+
     fn text(&mut self, s: &str) {
-        self.u32(s.len() as u32);
+        self.len(s.len());
         self.body.extend_from_slice(s.as_bytes());
     }
 
@@ -393,6 +455,16 @@ impl Decoder<'_> {
     /// a huge allocation).
     fn count(&mut self, least: usize) -> Option<usize> {
         let n = usize::try_from(self.u64()?).ok()?;
+        self.fits(n, least)
+    }
+
+    /// The same for a u32 count.
+    fn count32(&mut self, least: usize) -> Option<usize> {
+        let n = self.u32()? as usize;
+        self.fits(n, least)
+    }
+
+    fn fits(&self, n: usize, least: usize) -> Option<usize> {
         (n.checked_mul(least)? <= self.left()).then_some(n)
     }
 
