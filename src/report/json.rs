@@ -462,7 +462,7 @@ const WHOLE: usize = 1024;
 impl Render for Json {
     /// The bytes of `serde_json::to_writer_pretty` over the whole report,
     /// with the clusters and passages rendered in parallel
-    /// ([`super::pretty`]).
+    /// (`report/pretty.rs`).
     fn render(&self, report: &Report, out: &mut dyn io::Write) -> io::Result<()> {
         let ReportOut {
             version,
