@@ -525,53 +525,51 @@ impl Decoder<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::corpus::{Format, Input, MemorySource};
+    use crate::corpus::{Format, Input, MemorySource, Source};
     use crate::pipeline::{ScanOptions, Silent, scan};
     use crate::rewrite::{CleanOptions, Removals, rewrite};
 
+    /// An input that cannot be opened, as a deleted file.
+    struct Gone;
+    impl Source for Gone {
+        fn name(&self) -> &str {
+            "gone.txt"
+        }
+        fn open(&self) -> std::io::Result<Box<dyn std::io::Read + Send + '_>> {
+            Err(std::io::ErrorKind::NotFound.into())
+        }
+    }
+
+    /// Duplicates within a text file and across a JSON Lines file (with
+    /// a number and a string id and a malformed record), a 30-word quote
+    /// inside a longer paragraph, and an unreadable input named twice.
     fn inputs() -> Vec<Input> {
-        let quote = (0..30)
-            .map(|i| format!("w{i}"))
-            .collect::<Vec<_>>()
-            .join(" ");
-        let texts = [
-            (
-                "a.txt",
-                format!(
-                    "the harbour board voted to rebuild the old north pier before winter\n\
-                     an opening of some ten words or so here then {quote} and a close\n\
-                     the harbour board voted to rebuild the old north pier before winter\n"
-                ),
-                Format::Text,
-            ),
-            (
-                "b.jsonl",
-                format!(
-                    "{{\"id\": 7, \"text\": \"the harbour board voted to rebuild the old north \
-                     pier before spring\\n{quote}\"}}\n{{\"id\": \"x\", \"text\": \"ferry \
-                     services resumed on monday after the storm\"}}\n"
-                ),
-                Format::Jsonl,
-            ),
-            (
-                "c.txt",
-                "ferry services resumed on monday after the storm\n".to_owned(),
-                Format::Text,
-            ),
-        ];
-        texts
-            .into_iter()
-            .map(|(name, text, format)| Input::new(MemorySource::new(name, text), format))
-            .collect()
+        let pier = "the harbour board voted to rebuild the old north pier before";
+        let ferry = "ferry services resumed on monday after the storm";
+        let quote: Vec<String> = (0..30).map(|i| format!("w{i}")).collect();
+        let quote = quote.join(" ");
+        let a = format!(
+            "{pier} winter\nsome ten words of opening here then {quote} and a close\n\
+             {pier} winter\n"
+        );
+        let b = format!(
+            "{{\"id\": 7, \"text\": \"{pier} spring\\n{quote}\"}}\nnot json\n\
+             {{\"id\": \"x\", \"text\": \"{ferry}\"}}\n"
+        );
+        let c = format!("{ferry}\n");
+        vec![
+            Input::new(MemorySource::new("a.txt", a), Format::Text),
+            Input::new(MemorySource::new("b.jsonl", b), Format::Jsonl),
+            Input::new(Gone, Format::Text),
+            Input::new(MemorySource::new("c.txt", c), Format::Text),
+            Input::new(Gone, Format::Text),
+        ]
     }
 
     fn report(inputs: &[Input]) -> Report {
         let options = ScanOptions {
-            containment: Some(crate::containment::find::Settings {
-                threshold: (4, 5),
-                min_words: 25,
-                cap: 64,
-            }),
+            full_text: true,
+            containment: Some(crate::containment::find::Settings::default()),
             ..ScanOptions::default()
         };
         scan(inputs, &Config::default(), &options, &Silent).unwrap()
@@ -588,95 +586,164 @@ mod tests {
     fn findings_read_back_as_written_and_clean_alike() {
         let inputs = inputs();
         let report = report(&inputs);
-        assert!(report.clusters.len() >= 2, "{:?}", report.clusters);
-        assert!(!report.contained.is_empty());
+        let duplicates = || report.clusters.iter().flat_map(|c| &c.duplicates);
+        assert!(duplicates().all(|d| d.member.text.is_some()));
+        let kinds: Vec<Kind> = duplicates().map(|d| d.kind).collect();
+        assert!(
+            kinds.contains(&Kind::WithinDocument) && kinds.contains(&Kind::CrossDocument),
+            "{kinds:?}"
+        );
+        assert!(!report.contained.is_empty() && !report.passages.is_empty());
+        let kinds: Vec<ErrorKind> = report.diagnostics.iter().map(Error::kind).collect();
+        assert!(
+            kinds.contains(&ErrorKind::Io) && kinds.contains(&ErrorKind::Record),
+            "{kinds:?}"
+        );
         let d = dir("round");
         let len = write(&d, "f.ndf", &report).unwrap();
-        assert!(len > 0);
+        assert_eq!(len, std::fs::metadata(d.join("f.ndf")).unwrap().len());
         let (back, unreadable) = read(&d.join("f.ndf")).unwrap();
         assert_eq!(back.clusters, report.clusters);
         assert_eq!(back.contained, report.contained);
         assert_eq!(back.summary, report.summary);
         assert_eq!(back.paragraphs_by_input, report.paragraphs_by_input);
         assert_eq!(back.passages, report.passages);
-        assert!(unreadable.is_empty());
-        // The same removals: every input cleaned to the same bytes.
+        assert!(back.diagnostics.is_empty() && back.timings.is_empty());
+        assert_eq!(unreadable, ["gone.txt"]);
+        // One string per name, shared by every location naming it.
+        let c = &back.clusters[0];
+        assert!(Arc::ptr_eq(
+            &c.kept.location.path,
+            &c.duplicates[0].member.location.path
+        ));
+        // The same removals: every readable input cleaned to the same bytes.
         let (a, b) = (
             Removals::new(&report, &inputs).with_contained(&report.contained),
             Removals::new(&back, &inputs).with_contained(&back.contained),
         );
+        let mut removed = 0;
         for (i, input) in inputs.iter().enumerate() {
+            if unreadable.iter().any(|n| n == input.source.name()) {
+                continue;
+            }
             let id = InputId::new(i as u32);
             let (mut x, mut y) = (Vec::new(), Vec::new());
             let o = CleanOptions::default();
             let sx = rewrite(input, id, &a, &o, &mut x, |_| Ok(())).unwrap();
             let sy = rewrite(input, id, &b, &o, &mut y, |_| Ok(())).unwrap();
+            removed += sx.removed;
             assert_eq!((x, sx), (y, sy), "input {i}");
         }
+        assert!(removed >= 3, "{removed}");
         std::fs::remove_dir_all(&d).unwrap();
     }
 
+    /// Fields a scan of text inputs leaves empty (addresses, batches)
+    /// come back too, and the least sizes that counts are checked against
+    /// are those of the smallest items (else a valid file could be
+    /// refused).
     #[test]
-    fn unreadable_inputs_are_named_once() {
-        let mut report = report(&inputs());
-        report.diagnostics = vec![
-            Error::io("gone.txt", std::io::Error::other("no such file")),
-            Error::record("b.jsonl", 3, "not JSON"),
-            Error::io("gone.txt", std::io::Error::other("again")),
-        ];
-        let d = dir("unreadable");
-        write(&d, "f.ndf", &report).unwrap();
-        let (_, unreadable) = read(&d.join("f.ndf")).unwrap();
-        assert_eq!(unreadable, ["gone.txt"]);
-        std::fs::remove_dir_all(&d).unwrap();
+    fn smallest_items_and_every_field_round_trip() {
+        let mut r = report(&inputs());
+        r.clusters.truncate(1);
+        r.clusters[0].duplicates.truncate(1);
+        r.contained.truncate(1);
+        (r.paragraphs_by_input, r.diagnostics) = (Vec::new(), Vec::new());
+        let c = &mut r.clusters[0];
+        for m in [&mut c.kept, &mut c.duplicates[0].member] {
+            (m.snippet, m.text) = (String::new(), None);
+        }
+        c.duplicates[0].member.location.url = Some("https://example.org/".into());
+        r.contained[0].short.batch = Some("batch-1".into());
+        let (strings, body) = encode(&r).unwrap();
+        let counts = 14 * 8 + 8 + 4 + 8 + 8;
+        assert_eq!(body.len(), counts + CLUSTER + DUPLICATE + CONTAINED);
+        let (back, _) = decode(&strings, &body).unwrap();
+        assert_eq!((back.clusters, back.contained), (r.clusters, r.contained));
     }
 
     #[test]
-    fn damaged_truncated_or_foreign_files_are_refused_by_name() {
+    fn damaged_or_truncated_files_are_refused_by_name_never_misread() {
         let report = report(&inputs());
         let d = dir("damaged");
         write(&d, "f.ndf", &report).unwrap();
         let path = d.join("f.ndf");
         let good = std::fs::read(&path).unwrap();
-        for at in [40, good.len() / 2, good.len() - 30] {
+        let refused = |bytes: &[u8]| {
+            std::fs::write(&path, bytes).unwrap();
+            match read(&path) {
+                Err(err) => assert!(err.to_string().contains("f.ndf"), "{err}"),
+                // A byte no checksum covers must not change the findings.
+                Ok((back, _)) => assert_eq!(back.clusters, report.clusters),
+            }
+        };
+        // Every third byte: each part of the file, at a few ms a file.
+        for at in (0..good.len()).step_by(3) {
             let mut bad = good.clone();
             bad[at] ^= 0x10;
-            std::fs::write(&path, &bad).unwrap();
-            let err = read(&path).expect_err("refused");
+            refused(&bad);
+        }
+        for len in (0..good.len()).step_by(7) {
+            std::fs::write(&path, &good[..len]).unwrap();
+            let err = read(&path).expect_err("truncated");
             assert!(err.to_string().contains("f.ndf"), "{err}");
         }
-        std::fs::write(&path, &good[..good.len() - 9]).unwrap();
-        assert!(read(&path).is_err());
-        // Another kind of container file.
-        crate::stage::fingerprint_shard(
-            &inputs()[2..3],
-            0,
-            &Config::default(),
-            &ScanOptions::default(),
-            &Silent,
-            &d,
-        )
-        .unwrap();
-        let err = read(&d.join(crate::stage::file_name(0))).err().unwrap();
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// The checksums stop damage before decoding; the decoder must still
+    /// refuse any cut or changed body without panicking.
+    #[test]
+    fn decoding_damaged_sections_never_panics() {
+        let (strings, body) = encode(&report(&inputs())).unwrap();
+        assert!(decode(&strings, &body).is_some());
+        for len in 0..body.len() {
+            assert!(decode(&strings, &body[..len]).is_none(), "{len}");
+        }
+        for len in 0..strings.len() {
+            assert!(decode(&strings[..len], &body).is_none(), "{len}");
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..5_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mut bad = body.clone();
+            bad[(x % body.len() as u64) as usize] = (x >> 32) as u8;
+            let _ = decode(&strings, &bad);
+        }
+    }
+
+    #[test]
+    fn other_kinds_versions_and_undecodable_bodies_are_refused() {
+        let d = dir("foreign");
+        let file = |name: &str, kind: [u8; 4], version: u32, body: &[u8]| {
+            let mut w = FileWriter::create(&d, name, kind).unwrap();
+            for (tag, bytes) in [
+                (META, &version.to_le_bytes()[..]),
+                (STRINGS, &0u32.to_le_bytes()[..]),
+                (BODY, body),
+            ] {
+                use std::io::Write as _;
+                let mut s = w.section(tag);
+                s.write_all(bytes).unwrap();
+                s.finish().unwrap();
+            }
+            w.finish().unwrap();
+            read(&d.join(name)).err().unwrap().to_string()
+        };
+        let err = file("other.ndf", *b"OTHR", WIRE_VERSION, &[]);
         assert!(
-            err.to_string().contains(&crate::stage::file_name(0)),
+            err.contains("other.ndf") && err.contains("\"OTHR\""),
             "{err}"
         );
-        // A body that does not decode, under a valid checksum.
-        let mut w = FileWriter::create(&d, "g.ndf", KIND).unwrap();
-        for (tag, bytes) in [
-            (META, &WIRE_VERSION.to_le_bytes()[..]),
-            (STRINGS, &0u32.to_le_bytes()[..]),
-            (BODY, &[0xFFu8; 200][..]),
-        ] {
-            use std::io::Write as _;
-            let mut s = w.section(tag);
-            s.write_all(bytes).unwrap();
-            s.finish().unwrap();
-        }
-        w.finish().unwrap();
-        let err = read(&d.join("g.ndf")).err().unwrap();
-        assert!(err.to_string().contains("g.ndf is damaged"), "{err}");
+        let err = file("v2.ndf", KIND, 2, &[]);
+        assert!(
+            err.contains("v2.ndf") && err.contains("findings format 2, this one reads 1"),
+            "{err}"
+        );
+        let err = file("bad.ndf", KIND, WIRE_VERSION, &[0xFF; 200]);
+        assert!(err.contains("bad.ndf is damaged"), "{err}");
         std::fs::remove_dir_all(&d).unwrap();
     }
 }
