@@ -11,17 +11,19 @@ use crate::report::{Cluster, End, Passage, Span};
 /// The passages formed by the duplicates of `clusters`, in input order of
 /// the repeats. Every duplicate is in exactly one passage.
 pub fn passages(clusters: &[Cluster]) -> Vec<Passage> {
-    let mut pairs: Vec<_> = clusters
-        .iter()
-        .flat_map(|c| {
-            c.duplicates
-                .iter()
-                .map(move |d| (&d.member.location, &c.kept.location, d))
-        })
-        .collect();
+    // Sized once: a report of a million duplicates would otherwise copy
+    // and fault in both vectors at every doubling. `out` gets the most it
+    // can need; pages of it never written are never touched.
+    let n = clusters.iter().map(|c| c.duplicates.len()).sum();
+    let mut pairs = Vec::with_capacity(n);
+    pairs.extend(clusters.iter().flat_map(|c| {
+        c.duplicates
+            .iter()
+            .map(move |d| (&d.member.location, &c.kept.location, d))
+    }));
     pairs.sort_by_key(|(dup, _, _)| (dup.doc_index, dup.paragraph));
 
-    let mut out: Vec<Passage> = Vec::new();
+    let mut out: Vec<Passage> = Vec::with_capacity(n);
     let mut previous = None;
     for (dup, kept, d) in pairs {
         let continues = previous.is_some_and(

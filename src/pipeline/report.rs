@@ -46,6 +46,15 @@ pub(super) fn build_report(ctx: &Context<'_>, index: FirstPass, verified: Verifi
     // The paragraph tables are not needed from here on; the report is
     // built without them.
     drop((index.docs, index.fp_para, index.fp_content));
+    // Each cluster's list sized once (a line repeated a million times is
+    // one list of a million).
+    let mut sizes: BTreeMap<FingerprintId, usize> = BTreeMap::new();
+    for (_, of, _, _) in &duplicates {
+        *sizes.entry(*of).or_default() += 1;
+    }
+    for (of, n) in sizes {
+        by_kept.insert(of, Vec::with_capacity(n));
+    }
     for (_, of, similarity, member) in duplicates {
         let Some(original) = kept.get(&of) else {
             continue;
