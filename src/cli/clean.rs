@@ -207,12 +207,13 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
     }
     if let (false, Some((part, _, _))) = (args.run.quiet, &shard) {
         eprintln!(
-            "shard {} of {}: cleaned {} of inputs {}..{}; removed {}; {} -> {} bytes",
+            "shard {} of {} (inputs {}..{} of {}): cleaned {}; removed {}; {} -> {} bytes",
             args.shard.unwrap_or_default(),
             args.of.unwrap_or_default(),
-            count((order.len() - failed) as u64, "input"),
             part.start,
             part.end,
+            inputs.len(),
+            count((order.len() - failed) as u64, "input"),
             count(totals.removed, "paragraph"),
             totals.bytes_in,
             totals.bytes_out,
