@@ -287,9 +287,10 @@ pub fn write_findings(
 }
 
 /// The findings the last stage left in `dir` for a scan of `inputs` with
-/// these settings, and the inputs it could not read (which a clean must
-/// not write). A report with only `clusters`, `contained`, `summary`,
-/// `paragraphs_by_input` and `passages`: what a clean needs.
+/// these settings, of the inputs `part` only (a shard: only its part of
+/// the file is read), and the inputs it could not read (which a clean
+/// must not write). A report with only `clusters`, `contained`, `summary`
+/// and `paragraphs_by_input`: what a clean needs ([`crate::report::wire::read`]).
 ///
 /// # Errors
 ///
@@ -302,6 +303,7 @@ pub fn read_findings(
     config: &Config,
     options: &ScanOptions,
     against: Option<&Path>,
+    part: std::ops::Range<usize>,
 ) -> Result<(crate::report::Report, Vec<String>), Error> {
     let path = dir.join(findings_name(config, options, against));
     if !path.exists() {
@@ -323,7 +325,7 @@ pub fn read_findings(
             dir.display()
         )));
     }
-    let (report, unreadable) = crate::report::wire::read(&path)?;
+    let (report, unreadable) = crate::report::wire::read(&path, part)?;
     if report.paragraphs_by_input.len() != inputs.len() {
         return Err(Error::index(format!(
             "{}: the findings are of a scan of {} inputs, and these paths hold {}: give the \

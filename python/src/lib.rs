@@ -1069,16 +1069,18 @@ fn clean<'py>(
                 let (report, unreadable, range) = match part {
                     Some((k, n)) => {
                         let dir = stage_dir.as_deref().expect("checked above");
+                        let sizes: Vec<Option<u64>> =
+                            inputs.iter().map(|i| i.source.size_hint()).collect();
+                        let part = stage::shard(&sizes, k, n);
                         let (report, unreadable) = stage::read_findings(
                             dir,
                             &inputs,
                             &config,
                             &options,
                             against.as_deref(),
+                            part.clone(),
                         )?;
-                        let sizes: Vec<Option<u64>> =
-                            inputs.iter().map(|i| i.source.size_hint()).collect();
-                        (report, unreadable, stage::shard(&sizes, k, n))
+                        (report, unreadable, part)
                     }
                     None => {
                         let places = (against.as_deref(), stage_dir.as_deref());

@@ -104,15 +104,17 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
             if n == 0 || k >= n {
                 anyhow::bail!("--shard {k} --of {n}: the shard must be below the number of shards");
             }
+            let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
+            let part = neardup::stage::shard(&sizes, k, n);
             let (report, unreadable) = neardup::stage::read_findings(
                 dir,
                 &inputs,
                 &shared.config,
                 &shared.options,
                 args.against.as_deref(),
+                part.clone(),
             )?;
-            let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
-            Some((neardup::stage::shard(&sizes, k, n), report, unreadable))
+            Some((part, report, unreadable))
         }
         _ => None,
     };

@@ -2,34 +2,39 @@
 //! hands to the machines that write the cleaned shards.
 //!
 //! A clean spread over machines scans once (the last stage) and writes
-//! from many places (one job per shard). The jobs need what
-//! [`crate::rewrite::Removals`] is built from — every cluster with its
-//! kept paragraph and duplicates, every containment finding, each with
-//! its full [`Location`] and snippet (the rewrite checks each cut against
-//! them) — plus the counts and the inputs the scan could not read (which
-//! must not be written). That is small next to the corpus (the
-//! duplicates, not the paragraphs), so it is handed over whole, in an
-//! index container file ([`crate::index::file`]: checksummed, written
-//! under a temporary name and renamed).
+//! from many places (one job per shard). A job needs, for the inputs of
+//! its shard only, what [`crate::rewrite::Removals`] is built from: each
+//! duplicate in them with the kept paragraph it repeats and each
+//! paragraph of them inside a longer one, with full [`Location`]s and
+//! snippets (the rewrite checks each cut against them); and the inputs
+//! the scan could not read (which must not be written). So the findings
+//! are stored cut by input: a job reads the offsets of its inputs and then
+//! only their parts, whatever the size of the corpus. The container is an
+//! index file ([`crate::index::file`]: checksummed in 64 KiB chunks, each
+//! checked when first read; written under a temporary name and renamed).
 //!
-//! Encoding, every number little-endian: section `META` holds
-//! [`WIRE_VERSION`] (u32); `STRINGS` a count (u32) and each string as a
-//! u32 length and UTF-8 bytes, which the paths, document ids, addresses
-//! and batches of locations name by number (u32, `u32::MAX` for none),
-//! so a million findings in a few files do not repeat the paths; `BODY`
-//! the 14 counts of [`Summary`] (u64, in declaration order), the
-//! paragraphs per input (u64 count, then u64 each), the unreadable inputs
-//! (u32 count, then string numbers), the clusters (u64 count; each a
-//! member, a u32 count of duplicates, then each duplicate's member,
-//! similarity as intersection and union u32 and kind u8) and the
-//! containment findings (u64 count; each two locations, shared and of
-//! u32, two word ranges as four u64, the word counts and the content
-//! hashes as u64 pairs). A member is its location, its snippet (u32
-//! length and bytes), an optional full text (u8 flag, then length and
-//! bytes) and its content hash (u64); a location is path, input (u32),
-//! document id, address, document number (u32), document line (u64),
-//! paragraph (u32), line, start, end (u64) and batch.
+//! Encoding, every number little-endian:
+//!
+//! - `META`: [`WIRE_VERSION`] (u32).
+//! - `HEAD`: the 14 counts of [`Summary`] (u64, in declaration order), the
+//!   paragraphs per input (u64 count, then u64 each), the unreadable
+//!   inputs (u32 count, then each name as a u32 length and UTF-8 bytes).
+//! - `OFFSETS`: per input and one more, the offset (u64) of its part in
+//!   `PARTS`; input `i`'s part is `offsets[i]..offsets[i + 1]`.
+//! - `PARTS`: per input, its strings (u32 count, each a u32 length and
+//!   UTF-8 bytes), which its locations name by number (u32, `u32::MAX`
+//!   for none); its duplicates (u32 count; each the kept member, the
+//!   duplicate's member, the similarity as intersection and union u32 and
+//!   the kind u8), in report order; and the containment findings whose
+//!   shorter paragraph is in it (u32 count; each two locations, shared
+//!   and of u32, two word ranges as four u64, the word counts and the
+//!   content hashes as u64 pairs). A member is its location, its snippet
+//!   (u32 length and bytes), an optional full text (u8 flag, then length
+//!   and bytes) and its content hash (u64); a location is path, input
+//!   (u32), document id, address, document number (u32), document line
+//!   (u64), paragraph (u32), line, start, end (u64) and batch.
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -40,12 +45,14 @@ use crate::{Config, Error, ErrorKind, Similarity};
 
 /// The file kind.
 pub const KIND: [u8; 4] = *b"FIND";
-/// The encoding's version; a reader refuses any other.
-pub const WIRE_VERSION: u32 = 1;
+/// The encoding's version; a reader refuses any other. Version 1 held
+/// the findings in one piece.
+pub const WIRE_VERSION: u32 = 2;
 
 const META: [u8; 8] = *b"META\0\0\0\0";
-const STRINGS: [u8; 8] = *b"STRINGS\0";
-const BODY: [u8; 8] = *b"BODY\0\0\0\0";
+const HEAD: [u8; 8] = *b"HEAD\0\0\0\0";
+const OFFSETS: [u8; 8] = *b"OFFSETS\0";
+const PARTS: [u8; 8] = *b"PARTS\0\0\0";
 const NONE: u32 = u32::MAX;
 
 /// Writes `report`'s findings to `dir/name`, under a temporary name
@@ -70,7 +77,7 @@ const NONE: u32 = u32::MAX;
 /// let dir = std::env::temp_dir().join(format!("neardup-wire-doc-{}", std::process::id()));
 /// std::fs::create_dir_all(&dir)?;
 /// wire::write(&dir, "findings", &report)?;
-/// let (back, unreadable) = wire::read(&dir.join("findings"))?;
+/// let (back, unreadable) = wire::read(&dir.join("findings"), 0..1)?;
 /// assert_eq!(back.clusters, report.clusters);
 /// assert!(unreadable.is_empty());
 /// # std::fs::remove_dir_all(&dir)?;
@@ -78,9 +85,9 @@ const NONE: u32 = u32::MAX;
 /// ```
 pub fn write(dir: &Path, name: &str, report: &Report) -> Result<u64, Error> {
     let path = dir.join(name);
-    let (strings, body) = encode(report).ok_or_else(|| {
+    let (head, offsets, parts) = encode(report).ok_or_else(|| {
         Error::limit(format!(
-            "{}: the findings do not fit findings format {WIRE_VERSION} (a text, a list or the \
+            "{}: the findings do not fit findings format {WIRE_VERSION} (a text, a list or a \
              table of names is longer than 32-bit lengths allow)",
             path.display()
         ))
@@ -89,8 +96,9 @@ pub fn write(dir: &Path, name: &str, report: &Report) -> Result<u64, Error> {
     let mut w = FileWriter::create(dir, name, KIND).map_err(io)?;
     for (tag, bytes) in [
         (META, &WIRE_VERSION.to_le_bytes()[..]),
-        (STRINGS, &strings[..]),
-        (BODY, &body[..]),
+        (HEAD, &head[..]),
+        (OFFSETS, &offsets[..]),
+        (PARTS, &parts[..]),
     ] {
         use std::io::Write as _;
         let mut s = w.section(tag);
@@ -100,26 +108,28 @@ pub fn write(dir: &Path, name: &str, report: &Report) -> Result<u64, Error> {
     Ok(w.finish().map_err(io)?.len)
 }
 
-/// Reads findings back: a report whose clusters, containment findings,
-/// counts and paragraphs per input are the written ones, whose passages
-/// are computed again from the clusters, with default settings, no
-/// timings and no diagnostics; and the names of the inputs the scan could
-/// not read (I/O diagnostics with a path, in report order, each once),
-/// which a cleaning job must not write.
+/// Reads the findings of inputs `inputs` (clamped to the scan's inputs):
+/// a report whose clusters hold each duplicate in those inputs under the
+/// kept paragraph it repeats (consecutive duplicates of one kept
+/// paragraph share a cluster), whose containment findings are those whose
+/// shorter paragraph is in them, with the whole scan's counts and
+/// paragraphs per input, no passages (a clean needs none), default
+/// settings and no diagnostics; and the names of the inputs the scan
+/// could not read (I/O diagnostics with a path, in report order, each
+/// once), which a cleaning job must not write. Only those inputs' parts
+/// are read.
 ///
 /// # Errors
 ///
-/// The file is missing, damaged or truncated (every checksum is checked
-/// first), of another kind, or of another [`WIRE_VERSION`]; the error
-/// names it.
-pub fn read(path: &Path) -> Result<(Report, Vec<String>), Error> {
+/// The file is missing, of another kind or of another [`WIRE_VERSION`],
+/// or what is read of it is damaged or truncated; the error names it.
+pub fn read(path: &Path, inputs: Range<usize>) -> Result<(Report, Vec<String>), Error> {
     let file = IndexFile::open(path, KIND)?;
-    file.verify_all()?;
-    let section = |tag: [u8; 8]| -> Result<Vec<u8>, Error> {
+    let whole = |tag: [u8; 8]| -> Result<Vec<u8>, Error> {
         let s = file.section(tag)?;
         s.read_range(0..s.len())
     };
-    let meta = section(META)?;
+    let meta = whole(META)?;
     let version = match meta[..] {
         [a, b, c, d] => u32::from_le_bytes([a, b, c, d]),
         _ => u32::MAX,
@@ -131,22 +141,57 @@ pub fn read(path: &Path) -> Result<(Report, Vec<String>), Error> {
             path.display()
         )));
     }
-    decode(&section(STRINGS)?, &section(BODY)?).ok_or_else(|| {
+    let damaged = || {
         Error::index(format!(
             "{} is damaged: its findings do not decode (run the last stage again)",
             path.display()
         ))
-    })
+    };
+    let (summary, paragraphs_by_input, unreadable) =
+        decode_head(&whole(HEAD)?).ok_or_else(damaged)?;
+    let n = paragraphs_by_input.len();
+    let inputs = inputs.start.min(n)..inputs.end.min(n);
+    let offsets = file.section(OFFSETS)?;
+    if offsets.len() != 8 * (n as u64 + 1) {
+        return Err(damaged());
+    }
+    let bounds = offsets.read_range(8 * inputs.start as u64..8 * (inputs.end as u64 + 1))?;
+    let bounds: Vec<u64> = bounds
+        .chunks_exact(8)
+        .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        .collect();
+    let parts = file.section(PARTS)?;
+    let (first, last) = (bounds[0], bounds[bounds.len() - 1]);
+    if first > last || last > parts.len() || bounds.windows(2).any(|w| w[0] > w[1]) {
+        return Err(damaged());
+    }
+    let bytes = parts.read_range(first..last)?;
+    let (mut clusters, mut contained) = (Vec::new(), Vec::new());
+    for w in bounds.windows(2) {
+        let part = &bytes[(w[0] - first) as usize..(w[1] - first) as usize];
+        decode_part(part, &mut clusters, &mut contained).ok_or_else(damaged)?;
+    }
+    let report = Report {
+        summary,
+        config: Config::default(),
+        clusters,
+        passages: Vec::new(),
+        paragraphs_by_input,
+        diagnostics: Vec::new(),
+        timings: Vec::new(),
+        contained,
+    };
+    Ok((report, unreadable))
 }
 
-/// The `STRINGS` and `BODY` sections of `report`; `None` when a length
-/// does not fit in 32 bits.
-fn encode(report: &Report) -> Option<(Vec<u8>, Vec<u8>)> {
-    let mut e = Encoder::default();
-    e.summary(&report.summary);
-    e.u64(report.paragraphs_by_input.len() as u64);
+/// The `HEAD`, `OFFSETS` and `PARTS` sections of `report`; `None` when a
+/// length does not fit in 32 bits.
+fn encode(report: &Report) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let mut head = Encoder::default();
+    head.summary(&report.summary);
+    head.u64(report.paragraphs_by_input.len() as u64);
     for &n in &report.paragraphs_by_input {
-        e.u64(n);
+        head.u64(n);
     }
     let mut unreadable: Vec<&str> = Vec::new();
     for d in &report.diagnostics {
@@ -156,15 +201,32 @@ fn encode(report: &Report) -> Option<(Vec<u8>, Vec<u8>)> {
             unreadable.push(path);
         }
     }
-    e.len(unreadable.len());
+    head.len(unreadable.len());
     for path in unreadable {
-        e.string_ref(Some(path));
+        head.text(path);
     }
-    e.u64(report.clusters.len() as u64);
+    // Each input's duplicates and contained paragraphs, in report order.
+    let n = report.paragraphs_by_input.len();
+    let mut pairs: Vec<Vec<(&Member, &Duplicate)>> = vec![Vec::new(); n];
     for c in &report.clusters {
-        e.member(&c.kept);
-        e.len(c.duplicates.len());
         for d in &c.duplicates {
+            pairs
+                .get_mut(d.member.location.input.index())?
+                .push((&c.kept, d));
+        }
+    }
+    let mut inside: Vec<Vec<&Contained>> = vec![Vec::new(); n];
+    for c in report.contained.iter().filter(|c| c.short.batch.is_none()) {
+        inside.get_mut(c.short.input.index())?.push(c);
+    }
+    let (mut offsets, mut parts) = (Vec::with_capacity(8 * (n + 1)), Vec::new());
+    let mut too_long = head.too_long;
+    for (pairs, inside) in pairs.iter().zip(&inside) {
+        offsets.extend_from_slice(&(parts.len() as u64).to_le_bytes());
+        let mut e = Encoder::default();
+        e.len(pairs.len());
+        for (kept, d) in pairs {
+            e.member(kept);
             e.member(&d.member);
             e.u32(d.similarity.intersection);
             e.u32(d.similarity.union);
@@ -173,42 +235,64 @@ fn encode(report: &Report) -> Option<(Vec<u8>, Vec<u8>)> {
                 Kind::CrossDocument => 1,
             });
         }
-    }
-    e.u64(report.contained.len() as u64);
-    for c in &report.contained {
-        e.location(&c.short);
-        e.location(&c.long);
-        e.u32(c.shared);
-        e.u32(c.of);
-        for n in [
-            c.short_words.start,
-            c.short_words.end,
-            c.long_words.start,
-            c.long_words.end,
-            c.words.0,
-            c.words.1,
-        ] {
-            e.u64(n as u64);
+        e.len(inside.len());
+        for c in inside {
+            e.location(&c.short);
+            e.location(&c.long);
+            e.u32(c.shared);
+            e.u32(c.of);
+            for n in [
+                c.short_words.start,
+                c.short_words.end,
+                c.long_words.start,
+                c.long_words.end,
+                c.words.0,
+                c.words.1,
+            ] {
+                e.u64(n as u64);
+            }
+            e.u64(c.content.0);
+            e.u64(c.content.1);
         }
-        e.u64(c.content.0);
-        e.u64(c.content.1);
+        // Numbers up to `NONE` name strings; the table itself is written
+        // with the same 32-bit lengths.
+        let mut table = Encoder::default();
+        table.len(e.strings.len());
+        for s in &e.strings {
+            table.text(s);
+        }
+        too_long |= e.too_long || table.too_long || e.strings.len() >= NONE as usize;
+        parts.extend_from_slice(&table.body);
+        parts.extend_from_slice(&e.body);
     }
-    // Numbers up to `NONE` name strings; the table itself is written with
-    // the same 32-bit lengths.
-    let mut table = Encoder::default();
-    table.len(e.strings.len());
-    for s in &e.strings {
-        table.text(s);
-    }
-    let fits = !e.too_long && !table.too_long && e.strings.len() < NONE as usize;
-    fits.then_some((table.body, e.body))
+    offsets.extend_from_slice(&(parts.len() as u64).to_le_bytes());
+    (!too_long).then_some((head.body, offsets, parts))
 }
 
-/// Reads what [`encode`] wrote; `None` at the first thing that does not
-/// decode, never a panic.
-fn decode(strings: &[u8], body: &[u8]) -> Option<(Report, Vec<String>)> {
+/// The counts, the paragraphs per input and the unreadable inputs.
+fn decode_head(bytes: &[u8]) -> Option<(Summary, Vec<u64>, Vec<String>)> {
+    let d = &mut Decoder {
+        bytes,
+        at: 0,
+        strings: Vec::new(),
+    };
+    let summary = d.summary()?;
+    let n = d.count(8)?;
+    let paragraphs_by_input = (0..n).map(|_| d.u64()).collect::<Option<Vec<_>>>()?;
+    let n = d.count32(4)?;
+    let unreadable = (0..n).map(|_| d.text()).collect::<Option<Vec<_>>>()?;
+    (d.left() == 0).then_some((summary, paragraphs_by_input, unreadable))
+}
+
+/// Adds one input's part to `clusters` and `contained`; `None` at the
+/// first thing that does not decode, never a panic.
+fn decode_part(
+    part: &[u8],
+    clusters: &mut Vec<Cluster>,
+    contained: &mut Vec<Contained>,
+) -> Option<()> {
     let mut d = Decoder {
-        bytes: strings,
+        bytes: part,
         at: 0,
         strings: Vec::new(),
     };
@@ -216,48 +300,34 @@ fn decode(strings: &[u8], body: &[u8]) -> Option<(Report, Vec<String>)> {
     let table = (0..n)
         .map(|_| d.text().map(Arc::<str>::from))
         .collect::<Option<Vec<_>>>()?;
-    if d.left() != 0 {
-        return None;
-    }
-    let d = &mut Decoder {
-        bytes: body,
-        at: 0,
-        strings: table,
-    };
-    let summary = d.summary()?;
-    let n = d.count(8)?;
-    let paragraphs_by_input = (0..n).map(|_| d.u64()).collect::<Option<Vec<_>>>()?;
-    let n = d.count32(4)?;
-    let unreadable = (0..n)
-        .map(|_| Some(d.string()??.to_string()))
-        .collect::<Option<Vec<_>>>()?;
-    let n = d.count(CLUSTER)?;
-    let mut clusters = Vec::with_capacity(n);
+    d.strings = table;
+    let n = d.count32(PAIR)?;
     for _ in 0..n {
         let kept = d.member()?;
-        let k = d.count32(DUPLICATE)?;
-        let mut duplicates = Vec::with_capacity(k);
-        for _ in 0..k {
-            let member = d.member()?;
-            let similarity = Similarity {
-                intersection: d.u32()?,
-                union: d.u32()?,
-            };
-            let kind = match d.byte()? {
-                0 => Kind::WithinDocument,
-                1 => Kind::CrossDocument,
-                _ => return None,
-            };
-            duplicates.push(Duplicate {
-                member,
-                similarity,
-                kind,
-            });
+        let member = d.member()?;
+        let similarity = Similarity {
+            intersection: d.u32()?,
+            union: d.u32()?,
+        };
+        let kind = match d.byte()? {
+            0 => Kind::WithinDocument,
+            1 => Kind::CrossDocument,
+            _ => return None,
+        };
+        let duplicate = Duplicate {
+            member,
+            similarity,
+            kind,
+        };
+        match clusters.last_mut() {
+            Some(c) if c.kept == kept => c.duplicates.push(duplicate),
+            _ => clusters.push(Cluster {
+                kept,
+                duplicates: vec![duplicate],
+            }),
         }
-        clusters.push(Cluster { kept, duplicates });
     }
-    let n = d.count(CONTAINED)?;
-    let mut contained = Vec::with_capacity(n);
+    let n = d.count32(CONTAINED)?;
     for _ in 0..n {
         let (short, long) = (d.location()?, d.location()?);
         let (shared, of) = (d.u32()?, d.u32()?);
@@ -276,21 +346,7 @@ fn decode(strings: &[u8], body: &[u8]) -> Option<(Report, Vec<String>)> {
             content: (d.u64()?, d.u64()?),
         });
     }
-    if d.left() != 0 {
-        return None;
-    }
-    let passages = crate::passage::passages(&clusters);
-    let report = Report {
-        summary,
-        config: Config::default(),
-        clusters,
-        passages,
-        paragraphs_by_input,
-        diagnostics: Vec::new(),
-        timings: Vec::new(),
-        contained,
-    };
-    Some((report, unreadable))
+    (d.left() == 0).then_some(())
 }
 
 /// The fewest bytes each item can take (empty snippets, no text): what a
@@ -298,8 +354,8 @@ fn decode(strings: &[u8], body: &[u8]) -> Option<(Report, Vec<String>)> {
 /// allocated for it.
 const LOCATION: usize = 7 * 4 + 4 * 8;
 const MEMBER: usize = LOCATION + 4 + 1 + 8;
-const CLUSTER: usize = MEMBER + 4;
 const DUPLICATE: usize = MEMBER + 2 * 4 + 1;
+const PAIR: usize = MEMBER + DUPLICATE;
 const CONTAINED: usize = 2 * LOCATION + 2 * 4 + 8 * 8;
 
 /// Every count of a summary, in declaration order: what is written and
@@ -582,6 +638,18 @@ mod tests {
         d
     }
 
+    /// Each duplicate with its kept paragraph, in input order of the
+    /// duplicates: what a clean acts on, however clusters are cut.
+    fn pairs(r: &Report) -> Vec<(Member, Duplicate)> {
+        let mut out: Vec<(Member, Duplicate)> = r
+            .clusters
+            .iter()
+            .flat_map(|c| c.duplicates.iter().map(|d| (c.kept.clone(), d.clone())))
+            .collect();
+        out.sort_by_key(|(_, d)| (d.member.location.doc_index, d.member.location.paragraph));
+        out
+    }
+
     #[test]
     fn findings_read_back_as_written_and_clean_alike() {
         let inputs = inputs();
@@ -593,7 +661,7 @@ mod tests {
             kinds.contains(&Kind::WithinDocument) && kinds.contains(&Kind::CrossDocument),
             "{kinds:?}"
         );
-        assert!(!report.contained.is_empty() && !report.passages.is_empty());
+        assert!(!report.contained.is_empty());
         let kinds: Vec<ErrorKind> = report.diagnostics.iter().map(Error::kind).collect();
         assert!(
             kinds.contains(&ErrorKind::Io) && kinds.contains(&ErrorKind::Record),
@@ -602,39 +670,51 @@ mod tests {
         let d = dir("round");
         let len = write(&d, "f.ndf", &report).unwrap();
         assert_eq!(len, std::fs::metadata(d.join("f.ndf")).unwrap().len());
-        let (back, unreadable) = read(&d.join("f.ndf")).unwrap();
-        assert_eq!(back.clusters, report.clusters);
+        let (back, unreadable) = read(&d.join("f.ndf"), 0..usize::MAX).unwrap();
+        assert_eq!(pairs(&back), pairs(&report));
         assert_eq!(back.contained, report.contained);
         assert_eq!(back.summary, report.summary);
         assert_eq!(back.paragraphs_by_input, report.paragraphs_by_input);
-        assert_eq!(back.passages, report.passages);
         assert!(back.diagnostics.is_empty() && back.timings.is_empty());
         assert_eq!(unreadable, ["gone.txt"]);
-        // One string per name, shared by every location naming it.
+        // One string per name in a part, shared by every location naming it.
         let c = &back.clusters[0];
         assert!(Arc::ptr_eq(
             &c.kept.location.path,
             &c.duplicates[0].member.location.path
         ));
-        // The same removals: every readable input cleaned to the same bytes.
-        let (a, b) = (
-            Removals::new(&report, &inputs).with_contained(&report.contained),
-            Removals::new(&back, &inputs).with_contained(&back.contained),
-        );
+        // The same removals: every readable input cleaned to the same bytes,
+        // from the whole file and from each input's part alone.
+        let a = Removals::new(&report, &inputs).with_contained(&report.contained);
+        let b = Removals::new(&back, &inputs).with_contained(&back.contained);
         let mut removed = 0;
         for (i, input) in inputs.iter().enumerate() {
             if unreadable.iter().any(|n| n == input.source.name()) {
                 continue;
             }
+            let (part, _) = read(&d.join("f.ndf"), i..i + 1).unwrap();
+            assert!(
+                pairs(&part)
+                    .iter()
+                    .all(|(_, d)| d.member.location.input.index() == i)
+            );
+            assert!(part.contained.iter().all(|c| c.short.input.index() == i));
+            let c = Removals::new(&part, &inputs).with_contained(&part.contained);
             let id = InputId::new(i as u32);
-            let (mut x, mut y) = (Vec::new(), Vec::new());
             let o = CleanOptions::default();
-            let sx = rewrite(input, id, &a, &o, &mut x, |_| Ok(())).unwrap();
-            let sy = rewrite(input, id, &b, &o, &mut y, |_| Ok(())).unwrap();
-            removed += sx.removed;
-            assert_eq!((x, sx), (y, sy), "input {i}");
+            let mut outs = Vec::new();
+            for r in [&a, &b, &c] {
+                let mut x = Vec::new();
+                let stats = rewrite(input, id, r, &o, &mut x, |_| Ok(())).unwrap();
+                outs.push((x, stats));
+            }
+            removed += outs[0].1.removed;
+            assert!(outs[0] == outs[1] && outs[1] == outs[2], "input {i}");
         }
         assert!(removed >= 3, "{removed}");
+        // A range past the inputs reads nothing, and is no error.
+        let (none, _) = read(&d.join("f.ndf"), 7..9).unwrap();
+        assert!(none.clusters.is_empty() && none.contained.is_empty());
         std::fs::remove_dir_all(&d).unwrap();
     }
 
@@ -648,18 +728,33 @@ mod tests {
         r.clusters.truncate(1);
         r.clusters[0].duplicates.truncate(1);
         r.contained.truncate(1);
-        (r.paragraphs_by_input, r.diagnostics) = (Vec::new(), Vec::new());
+        r.diagnostics = Vec::new();
         let c = &mut r.clusters[0];
         for m in [&mut c.kept, &mut c.duplicates[0].member] {
             (m.snippet, m.text) = (String::new(), None);
         }
         c.duplicates[0].member.location.url = Some("https://example.org/".into());
-        r.contained[0].short.batch = Some("batch-1".into());
-        let (strings, body) = encode(&r).unwrap();
-        let counts = 14 * 8 + 8 + 4 + 8 + 8;
-        assert_eq!(body.len(), counts + CLUSTER + DUPLICATE + CONTAINED);
-        let (back, _) = decode(&strings, &body).unwrap();
-        assert_eq!((back.clusters, back.contained), (r.clusters, r.contained));
+        r.contained[0].long.batch = Some("batch-1".into());
+        let (_, offsets, parts) = encode(&r).unwrap();
+        let mut clusters = Vec::new();
+        let mut contained = Vec::new();
+        for w in offsets.chunks_exact(8).collect::<Vec<_>>().windows(2) {
+            let [a, b] = [w[0], w[1]].map(|x| u64::from_le_bytes(x.try_into().unwrap()) as usize);
+            let part = &parts[a..b];
+            let before = (clusters.len(), contained.len());
+            decode_part(part, &mut clusters, &mut contained).unwrap();
+            // The strings' table, then the counts and the items at their least.
+            let items =
+                (clusters.len() - before.0) * PAIR + (contained.len() - before.1) * CONTAINED;
+            let table = u32::from_le_bytes(part[..4].try_into().unwrap()) as usize;
+            assert!(
+                items + 8 <= part.len() - 4 - 4 * table,
+                "{items} {}",
+                part.len()
+            );
+        }
+        assert_eq!((clusters, contained), (r.clusters, r.contained));
+        assert_eq!(PAIR, 2 * (7 * 4 + 4 * 8 + 13) + 9);
     }
 
     #[test]
@@ -671,10 +766,10 @@ mod tests {
         let good = std::fs::read(&path).unwrap();
         let refused = |bytes: &[u8]| {
             std::fs::write(&path, bytes).unwrap();
-            match read(&path) {
+            match read(&path, 0..usize::MAX) {
                 Err(err) => assert!(err.to_string().contains("f.ndf"), "{err}"),
                 // A byte no checksum covers must not change the findings.
-                Ok((back, _)) => assert_eq!(back.clusters, report.clusters),
+                Ok((back, _)) => assert_eq!(pairs(&back), pairs(&report)),
             }
         };
         // Every third byte: each part of the file, at a few ms a file.
@@ -685,44 +780,48 @@ mod tests {
         }
         for len in (0..good.len()).step_by(7) {
             std::fs::write(&path, &good[..len]).unwrap();
-            let err = read(&path).expect_err("truncated");
+            let err = read(&path, 0..usize::MAX).expect_err("truncated");
             assert!(err.to_string().contains("f.ndf"), "{err}");
         }
         std::fs::remove_dir_all(&d).unwrap();
     }
 
     /// The checksums stop damage before decoding; the decoder must still
-    /// refuse any cut or changed body without panicking.
+    /// refuse any cut or changed part without panicking.
     #[test]
     fn decoding_damaged_sections_never_panics() {
-        let (strings, body) = encode(&report(&inputs())).unwrap();
-        assert!(decode(&strings, &body).is_some());
-        for len in 0..body.len() {
-            assert!(decode(&strings, &body[..len]).is_none(), "{len}");
+        let (head, _, parts) = encode(&report(&inputs())).unwrap();
+        assert!(decode_head(&head).is_some());
+        for len in 0..head.len() {
+            assert!(decode_head(&head[..len]).is_none(), "{len}");
         }
-        for len in 0..strings.len() {
-            assert!(decode(&strings[..len], &body).is_none(), "{len}");
+        let (mut c, mut k) = (Vec::new(), Vec::new());
+        // Input 0's part is at the start of PARTS; the whole area decodes as
+        // one part only by accident, so cut and changed prefixes are tried.
+        for len in 0..parts.len().min(4000) {
+            let _ = decode_part(&parts[..len], &mut c, &mut k);
         }
         let mut x = 0x9E37_79B9_7F4A_7C15u64;
         for _ in 0..5_000 {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let mut bad = body.clone();
-            bad[(x % body.len() as u64) as usize] = (x >> 32) as u8;
-            let _ = decode(&strings, &bad);
+            let mut bad = parts.clone();
+            bad[(x % parts.len() as u64) as usize] = (x >> 32) as u8;
+            let _ = decode_part(&bad, &mut c, &mut k);
         }
     }
 
     #[test]
-    fn other_kinds_versions_and_undecodable_bodies_are_refused() {
+    fn other_kinds_versions_and_undecodable_files_are_refused() {
         let d = dir("foreign");
-        let file = |name: &str, kind: [u8; 4], version: u32, body: &[u8]| {
+        let file = |name: &str, kind: [u8; 4], version: u32, head: &[u8]| {
             let mut w = FileWriter::create(&d, name, kind).unwrap();
             for (tag, bytes) in [
                 (META, &version.to_le_bytes()[..]),
-                (STRINGS, &0u32.to_le_bytes()[..]),
-                (BODY, body),
+                (HEAD, head),
+                (OFFSETS, &0u64.to_le_bytes()[..]),
+                (PARTS, &[][..]),
             ] {
                 use std::io::Write as _;
                 let mut s = w.section(tag);
@@ -730,16 +829,16 @@ mod tests {
                 s.finish().unwrap();
             }
             w.finish().unwrap();
-            read(&d.join(name)).err().unwrap().to_string()
+            read(&d.join(name), 0..1).err().unwrap().to_string()
         };
         let err = file("other.ndf", *b"OTHR", WIRE_VERSION, &[]);
         assert!(
             err.contains("other.ndf") && err.contains("\"OTHR\""),
             "{err}"
         );
-        let err = file("v2.ndf", KIND, 2, &[]);
+        let err = file("v1.ndf", KIND, 1, &[]);
         assert!(
-            err.contains("v2.ndf") && err.contains("findings format 2, this one reads 1"),
+            err.contains("v1.ndf") && err.contains("findings format 1, this one reads 2"),
             "{err}"
         );
         let err = file("bad.ndf", KIND, WIRE_VERSION, &[0xFF; 200]);
