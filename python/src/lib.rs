@@ -1065,7 +1065,12 @@ fn clean<'py>(
                 let found = collect_from(&paths, base_dir.as_deref(), format, &mut skipped)?;
                 let (inputs, origins): (Vec<Input>, Vec<Origin>) = found.into_iter().unzip();
                 let targets = rewrite::target::plan(&output, &origins).map_err(Error::config)?;
-                refuse_inputs(&targets, &origins, removed.as_deref(), base_dir.as_deref())?;
+                refuse_inputs(
+                    &paths,
+                    (&targets, &origins),
+                    removed.as_deref(),
+                    base_dir.as_deref(),
+                )?;
                 let (report, unreadable, range) = match part {
                     Some((k, n)) => {
                         let dir = stage_dir.as_deref().expect("checked above");
@@ -1258,47 +1263,40 @@ fn write_staged(
 
 /// Refuses a plan that would write over an input or into an input
 /// directory (a later run would read the output as input), as the command
-/// line does.
+/// line does, with every path read from `base` when given.
 fn refuse_inputs(
-    targets: &[Target],
-    origins: &[Origin],
+    paths: &[PathBuf],
+    (targets, origins): (&[Target], &[Origin]),
     removed: Option<&Path>,
     base: Option<&Path>,
 ) -> Result<(), Error> {
-    let real = |p: &Path| rewrite::target::real_path(&resolve(base, p));
-    let mut files = Vec::new();
-    let mut roots = Vec::new();
-    for o in origins {
-        if let Origin::File { path, root, .. } = o {
-            files.push(real(path));
-            roots.extend(root.as_deref().map(real));
-        }
-    }
-    let outputs = targets
+    let from_base = |p: &PathBuf| resolve(base, p);
+    let origins: Vec<Origin> = origins
+        .iter()
+        .map(|o| match o {
+            Origin::File {
+                path,
+                root,
+                relative,
+            } => Origin::File {
+                path: from_base(path),
+                root: root.as_ref().map(from_base),
+                relative: relative.clone(),
+            },
+            Origin::Stdin => Origin::Stdin,
+        })
+        .collect();
+    let outputs: Vec<PathBuf> = targets
         .iter()
         .filter_map(|t| match t {
-            Target::File { path, .. } => Some(path.as_path()),
+            Target::File { path, .. } => Some(from_base(path)),
             Target::Stdout => None,
         })
-        .chain(removed);
-    for out in outputs {
-        let real = real(out);
-        if files.contains(&real) {
-            return Err(Error::config(format!(
-                "{} is an input: clean never writes over its inputs",
-                out.display()
-            )));
-        }
-        if let Some(root) = roots.iter().find(|r| real.starts_with(r)) {
-            return Err(Error::config(format!(
-                "{} is inside the input directory {}: a later run would read it as input; \
-                 write it elsewhere",
-                out.display(),
-                root.display()
-            )));
-        }
-    }
-    Ok(())
+        .chain(removed.map(|p| resolve(base, p)))
+        .collect();
+    let paths: Vec<PathBuf> = paths.iter().map(from_base).collect();
+    rewrite::target::refuse_inputs(outputs.iter().map(PathBuf::as_path), &paths, &origins)
+        .map_err(Error::config)
 }
 
 /// A new, empty index in `index` for `config` (`Index.create`), with

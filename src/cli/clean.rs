@@ -61,8 +61,12 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
             Target::File { path, .. } => Some(path.as_path()),
             Target::Stdout => None,
         });
-        output::refuse_inputs(files.chain(args.removed.as_deref()), &args.paths, &origins)
-            .map(|()| targets)
+        neardup::rewrite::target::refuse_inputs(
+            files.chain(args.removed.as_deref()),
+            &args.paths,
+            &origins,
+        )
+        .map(|()| targets)
     }) {
         Ok(targets) => targets,
         Err(message) => {

@@ -43,6 +43,7 @@ impl Source for StdinSource {
 }
 
 pub use neardup::rewrite::target::Origin;
+use neardup::rewrite::target::{FileId, file_id};
 
 /// The inputs named by `paths`, with where each came from, and the
 /// problems with paths: errors for those that could not be used
@@ -124,24 +125,6 @@ pub fn collect(
         }
     }
     walk.finish()
-}
-
-/// What a file is, whatever path reached it: device and inode where there
-/// are such, else the canonical path.
-#[cfg(unix)]
-pub type FileId = (u64, u64);
-#[cfg(not(unix))]
-pub type FileId = PathBuf;
-
-#[cfg(unix)]
-pub fn file_id(_: &Path, meta: &fs::Metadata) -> FileId {
-    use std::os::unix::fs::MetadataExt;
-    (meta.dev(), meta.ino())
-}
-
-#[cfg(not(unix))]
-pub fn file_id(path: &Path, _: &fs::Metadata) -> FileId {
-    fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// The state of collecting inputs.
@@ -234,39 +217,38 @@ impl Walk<'_> {
     fn finish(self) -> (Vec<(Input, Origin)>, Vec<Error>) {
         use rayon::prelude::*;
         let chosen = chosen(self.format);
-        let looked: Vec<Met> = self
+        let looked: Vec<Result<(Input, Origin), Error>> = self
             .entries
             .into_par_iter()
             .with_max_len(64)
-            .map(|met| {
-                let Met::Unprobed {
+            .map(|met| match met {
+                Met::Input(input, origin) => Ok((input, origin)),
+                Met::Problem(e) => Err(e),
+                Met::Unprobed {
                     path,
                     origin,
                     walked,
-                } = met
-                else {
-                    return met;
-                };
-                let source = FileSource::new(&path);
-                let head = probe(&source).ok();
-                let format = chosen
-                    .or(head.and_then(|h| h.format))
-                    .unwrap_or_else(|| format_from_name(&path));
-                // Only formats read as text can be mistaken for binary files.
-                let textual = matches!(format, Format::Text | Format::Jsonl);
-                if walked && textual && head.is_some_and(|h| h.binary) {
-                    let message = "binary file (a NUL byte in its first 8 KiB); skipped";
-                    return Met::Problem(Error::skipped(&name(&path), message));
+                } => {
+                    let source = FileSource::new(&path);
+                    let head = probe(&source).ok();
+                    let format = chosen
+                        .or(head.and_then(|h| h.format))
+                        .unwrap_or_else(|| format_from_name(&path));
+                    // Only formats read as text can be mistaken for binary files.
+                    let textual = matches!(format, Format::Text | Format::Jsonl);
+                    if walked && textual && head.is_some_and(|h| h.binary) {
+                        let message = "binary file (a NUL byte in its first 8 KiB); skipped";
+                        return Err(Error::skipped(&name(&path), message));
+                    }
+                    Ok((Input::new(source, format), origin))
                 }
-                Met::Input(Input::new(source, format), origin)
             })
             .collect();
         let (mut inputs, mut problems) = (Vec::new(), Vec::new());
         for met in looked {
             match met {
-                Met::Input(input, origin) => inputs.push((input, origin)),
-                Met::Problem(e) => problems.push(e),
-                Met::Unprobed { .. } => unreachable!("every file was looked at"),
+                Ok(input) => inputs.push(input),
+                Err(e) => problems.push(e),
             }
         }
         (inputs, problems)

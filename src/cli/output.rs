@@ -4,16 +4,12 @@
 //! renamed when complete, so that a failed or interrupted run never leaves
 //! a half-written file under its final name.
 
-use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use neardup::rewrite::target::real_path;
-
-use super::inputs::{FileId, Origin, file_id};
 use super::interrupt;
 
 /// An output file being written under a temporary name in its final
@@ -119,68 +115,4 @@ pub fn write_file(
     out.flush().with_context(writing)?;
     drop(out);
     staged.commit()
-}
-
-/// Refuses any output that is an input or lies inside a directory being
-/// read. (The walk can leave neardup's outputs out, but an output written
-/// into the corpus it came from is a trap: the next run of any other tool
-/// over that directory reads both.)
-pub fn refuse_inputs<'a>(
-    outputs: impl IntoIterator<Item = &'a Path>,
-    paths: &[PathBuf],
-    origins: &[Origin],
-) -> Result<(), String> {
-    let outputs: Vec<&Path> = outputs.into_iter().collect();
-    if outputs.is_empty() {
-        return Ok(());
-    }
-    // An output is an input when it is the same file: compared by what the
-    // files are (device and inode) rather than by resolving every input's
-    // path, which for a tree of many small files cost a path walk each.
-    // An output that does not exist yet is no input.
-    let existing: Vec<fs::Metadata> = outputs
-        .iter()
-        .filter_map(|out| fs::metadata(out).ok())
-        .collect();
-    let files: HashSet<FileId> = if existing.is_empty() {
-        HashSet::new()
-    } else {
-        origins
-            .iter()
-            .filter_map(|o| match o {
-                Origin::File { path, .. } => fs::metadata(path).ok().map(|m| file_id(path, &m)),
-                Origin::Stdin => None,
-            })
-            .collect()
-    };
-    let dirs: Vec<(PathBuf, &PathBuf)> = paths
-        .iter()
-        .filter(|p| p.is_dir())
-        .filter_map(|p| fs::canonicalize(p).ok().map(|c| (c, p)))
-        .collect();
-    let mut seen = HashSet::new();
-    for out in outputs {
-        let resolved = real_path(out);
-        let same_file = fs::metadata(out).is_ok_and(|m| files.contains(&file_id(out, &m)));
-        if same_file {
-            return Err(format!(
-                "refusing to write {}: it is an input",
-                out.display()
-            ));
-        }
-        if let Some((_, dir)) = dirs.iter().find(|(d, _)| resolved.starts_with(d)) {
-            return Err(format!(
-                "refusing to write {}: it is inside the input directory {}, which is being read",
-                out.display(),
-                dir.display()
-            ));
-        }
-        if !seen.insert(resolved) {
-            return Err(format!(
-                "{} is named as two outputs (the removal log and a cleaned file?)",
-                out.display()
-            ));
-        }
-    }
-    Ok(())
 }

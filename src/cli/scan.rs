@@ -34,7 +34,9 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
     let (found, path_problems) =
         inputs::collect(&args.paths, shared.input_format, &shared.select, &own);
     let (inputs, origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
-    if let Err(message) = output::refuse_inputs(args.output.as_deref(), &args.paths, &origins) {
+    if let Err(message) =
+        neardup::rewrite::target::refuse_inputs(args.output.as_deref(), &args.paths, &origins)
+    {
         eprintln!("error: {message}");
         return Ok(Status::Error);
     }

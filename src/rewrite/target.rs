@@ -3,7 +3,7 @@
 //! one machine, a clean spread over a Ray cluster and one run as shard
 //! jobs lay out the same files.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::path::{Component, Path, PathBuf};
 
 use crate::corpus::compress::Compression;
@@ -229,6 +229,90 @@ fn normalise(path: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Refuses any output that is an input (the same file, by device and
+/// inode) or lies inside a directory argument of `paths`; the message
+/// says which. (The walk can leave neardup's outputs out, but an output written
+/// into the corpus it came from is a trap: the next run of any other tool
+/// over that directory reads both.)
+pub fn refuse_inputs<'a>(
+    outputs: impl IntoIterator<Item = &'a Path>,
+    paths: &[PathBuf],
+    origins: &[Origin],
+) -> Result<(), String> {
+    let outputs: Vec<&Path> = outputs.into_iter().collect();
+    if outputs.is_empty() {
+        return Ok(());
+    }
+    // An output is an input when it is the same file: compared by what the
+    // files are (device and inode) rather than by resolving every input's
+    // path, which for a tree of many small files cost a path walk each.
+    // An output that does not exist yet is no input.
+    let files: HashSet<FileId> = if !outputs.iter().any(|out| out.exists()) {
+        HashSet::new()
+    } else {
+        origins
+            .iter()
+            .filter_map(|o| match o {
+                Origin::File { path, .. } => {
+                    std::fs::metadata(path).ok().map(|m| file_id(path, &m))
+                }
+                Origin::Stdin => None,
+            })
+            .collect()
+    };
+    let dirs: Vec<(PathBuf, &PathBuf)> = paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .filter_map(|p| std::fs::canonicalize(p).ok().map(|c| (c, p)))
+        .collect();
+    let mut seen = HashSet::new();
+    for out in outputs {
+        let resolved = real_path(out);
+        let same_file = std::fs::metadata(out).is_ok_and(|m| files.contains(&file_id(out, &m)));
+        if same_file {
+            return Err(format!(
+                "refusing to write {}: it is an input",
+                out.display()
+            ));
+        }
+        if let Some((_, dir)) = dirs.iter().find(|(d, _)| resolved.starts_with(d)) {
+            return Err(format!(
+                "refusing to write {}: it is inside the input directory {}, which is being read",
+                out.display(),
+                dir.display()
+            ));
+        }
+        if !seen.insert(resolved) {
+            return Err(format!(
+                "{} is named as two outputs (the removal log and a cleaned file?)",
+                out.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// What a file is, whatever path reached it: device and inode where there
+/// are such, else the canonical path.
+#[cfg(unix)]
+pub type FileId = (u64, u64);
+/// What a file is, whatever path reached it: its canonical path.
+#[cfg(not(unix))]
+pub type FileId = PathBuf;
+
+/// The [`FileId`] of the file `path` with metadata `meta`.
+#[cfg(unix)]
+pub fn file_id(_: &Path, meta: &std::fs::Metadata) -> FileId {
+    use std::os::unix::fs::MetadataExt;
+    (meta.dev(), meta.ino())
+}
+
+/// The [`FileId`] of the file `path`.
+#[cfg(not(unix))]
+pub fn file_id(path: &Path, _: &std::fs::Metadata) -> FileId {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 #[cfg(test)]
