@@ -90,6 +90,28 @@ fn a_scan_and_a_clean_from_stage_files_are_those_of_one_machine() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+        // The group stage, in a number of parts that differs from the
+        // shards', then the last stage from its files.
+        let parts = [1, 3, 2, 5][shards % 4];
+        for p in 0..parts {
+            let out = run(
+                d,
+                &[
+                    "stage",
+                    "group",
+                    "corpus",
+                    "--part",
+                    &p.to_string(),
+                    "--of",
+                    &parts.to_string(),
+                    "--dir",
+                    &dir,
+                ],
+            );
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(0), "{stderr}");
+            assert!(stderr.contains(&format!("part {p} of {parts}")), "{stderr}");
+        }
         let staged = run(
             d,
             &[
@@ -99,9 +121,31 @@ fn a_scan_and_a_clean_from_stage_files_are_those_of_one_machine() {
                 "json",
                 "--stage-dir",
                 &dir,
+                "-v",
             ],
         );
+        let stderr = String::from_utf8_lossy(&staged.stderr);
+        assert!(
+            stderr.contains("candidate groups from the group stage"),
+            "{stderr}"
+        );
         assert_eq!(staged.status.code(), whole.status.code());
+        if shards == 2 {
+            // Run again, it replaces the findings it left.
+            let again = run(
+                d,
+                &[
+                    "scan",
+                    "corpus",
+                    "--output-format",
+                    "json",
+                    "--stage-dir",
+                    &dir,
+                ],
+            );
+            assert_eq!(again.stdout, staged.stdout);
+            assert_eq!(again.status.code(), staged.status.code());
+        }
         assert_eq!(
             String::from_utf8_lossy(&staged.stdout),
             String::from_utf8_lossy(&whole.stdout),

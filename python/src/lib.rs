@@ -465,6 +465,11 @@ fn scan_files(
     let extras = Extras {
         prior: index.as_ref().map(|i| i as &dyn Prior),
         cache: staged.as_ref().map(|s| s as &dyn PrintCache),
+        groups: staged
+            .as_ref()
+            .and_then(|s| s.groups())
+            .filter(|_| index.is_none()),
+        band_keys: staged.as_ref().map(StageFiles::band_keys),
         ..Extras::default()
     };
     scan_with(inputs, config, options, &Silent, extras)

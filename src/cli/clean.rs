@@ -145,6 +145,11 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
                 cache: staged
                     .as_ref()
                     .map(|s| s as &dyn neardup::pipeline::print::PrintCache),
+                groups: staged
+                    .as_ref()
+                    .and_then(|s| s.groups())
+                    .filter(|_| opened.is_none()),
+                band_keys: staged.as_ref().map(|s| s.band_keys()),
                 ..pipeline::Extras::default()
             };
             scanned = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;

@@ -54,9 +54,24 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         )?),
         None => None,
     };
+    if let (Some(staged), true) = (&staged, args.run.verbose) {
+        match staged.groups() {
+            Some(g) if index.is_none() => eprintln!(
+                "candidate groups from the group stage: {} distinct runs of shared band keys",
+                g.len()
+            ),
+            _ => eprintln!("no group files used: grouping here, from the key files band by band"),
+        }
+    }
     let extras = Extras {
         prior: index.as_ref().map(|i| i as &dyn Prior),
         cache: staged.as_ref().map(|s| s as &dyn PrintCache),
+        // Against an index the last stage groups itself: the index is
+        // queried with the batch's band keys.
+        groups: staged
+            .as_ref()
+            .and_then(|s| s.groups())
+            .filter(|_| index.is_none()),
         ..Extras::default()
     };
     let report = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;

@@ -1,7 +1,8 @@
-//! `neardup stage`: a scan's first pass, one shard at a time, for runs
-//! spread over machines without Ray (a Slurm array, a Kubernetes indexed
-//! job). The library's [`neardup::stage`] does the work; `scan --stage-dir`
-//! and `clean --stage-dir` are the last stage.
+//! `neardup stage`: a scan's first pass, one shard at a time, and its
+//! grouping, one part of the band keys at a time, for runs spread over
+//! machines without Ray (a Slurm array, a Kubernetes indexed job). The
+//! library's [`neardup::stage`] does the work; `scan --stage-dir` and
+//! `clean --stage-dir` are the last stage.
 
 use std::path::PathBuf;
 
@@ -24,6 +25,71 @@ pub enum StageAction {
     /// Fingerprint one shard of the inputs into stage files (exit 0:
     /// done, 2: error).
     Fingerprint(FingerprintArgs),
+    /// Find the candidate groups of one part of the band keys, after every
+    /// shard's fingerprint stage (exit 0: done, 2: error).
+    ///
+    /// Optional: without group files the last stage groups by itself,
+    /// holding every paragraph's band keys (about 100 bytes each). With
+    /// them, it holds only the groups. Give the paths and settings of the
+    /// fingerprint stage.
+    Group(GroupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GroupArgs {
+    /// Files or directories of the whole scan, as the fingerprint stage got
+    /// them.
+    ///
+    /// Every part lists all the inputs, to check the key files against
+    /// them (their settings and sizes), and numbers their paragraphs over
+    /// the whole scan.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// This part's number, from 0.
+    ///
+    /// For a Slurm array, `$SLURM_ARRAY_TASK_ID`; for a Kubernetes indexed
+    /// job, `$JOB_COMPLETION_INDEX`.
+    #[arg(long, value_name = "P")]
+    pub part: usize,
+
+    /// The number of parts the band keys are cut into (1 to 256).
+    ///
+    /// Any number: the last stage's report is the same for every one. Each
+    /// part reads and holds about 1/N of the corpus's band keys.
+    #[arg(long, value_name = "N")]
+    pub of: usize,
+
+    /// The shared directory of stage files.
+    ///
+    /// The part reads its ranges of every shard's key file there and
+    /// writes its group file (`groups-PPP-of-NNN.ndg`), under a temporary
+    /// name and renamed, so a part run again just replaces it.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+
+    #[command(flatten)]
+    pub detect: DetectArgs,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// As given to the fingerprint stage.
+    ///
+    /// The part checks that the key files were made with the settings it
+    /// is given.
+    #[arg(long, help_heading = "Input")]
+    pub skip_bad_records: bool,
+
+    /// As given to the fingerprint stage.
+    #[command(flatten)]
+    pub containment: ContainmentArgs,
+
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -83,7 +149,7 @@ pub struct FingerprintArgs {
     pub run: RunArgs,
 }
 
-super::shared::corpus_args!(FingerprintArgs);
+super::shared::corpus_args!(FingerprintArgs, GroupArgs);
 
 pub fn run(args: StageArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
     let sub = matches
@@ -92,7 +158,46 @@ pub fn run(args: StageArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status
         .expect("a stage action was parsed");
     match args.action {
         StageAction::Fingerprint(args) => fingerprint(args, sub),
+        StageAction::Group(args) => group(args, sub),
     }
+}
+
+fn group(mut args: GroupArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    let (mut shared, config_file) = shared_settings(&mut args, matches)?;
+    shared.options.containment = super::shared::containment_settings(&args.containment, false)?;
+    set_threads(args.run.threads)?;
+    let own: Vec<&std::path::Path> = config_file
+        .iter()
+        .map(|p| p.as_path())
+        .chain([args.dir.as_path()])
+        .collect();
+    let (found, path_problems) =
+        inputs::collect(&args.paths, shared.input_format, &shared.select, &own);
+    print_problems(&path_problems);
+    let (all, _origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+    let done = stage::group::group_part(
+        &args.dir,
+        &all,
+        &shared.config,
+        &shared.options,
+        args.part,
+        args.of,
+    )?;
+    if !args.run.quiet {
+        eprintln!(
+            "part {} of {}: {} band keys read, {} candidate groups; {} bytes in {}",
+            args.part,
+            args.of,
+            done.entries,
+            done.runs,
+            done.bytes,
+            args.dir
+                .join(stage::group::file_name(args.part, args.of))
+                .display()
+        );
+    }
+    let errors = path_problems.iter().any(|p| !p.is_warning());
+    Ok(if errors { Status::Error } else { Status::Clean })
 }
 
 fn fingerprint(mut args: FingerprintArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {

@@ -76,6 +76,7 @@ pub struct FileWriter {
     pos: u64,
     entries: Vec<Entry>,
     done: bool,
+    replace: bool,
 }
 
 impl FileWriter {
@@ -106,8 +107,18 @@ impl FileWriter {
             pos: HEADER,
             entries: Vec::new(),
             done: false,
+            replace: false,
         };
         written.map(|()| writer)
+    }
+
+    /// Lets [`finish`](Self::finish) replace a file of the same name (in
+    /// one rename, so a reader sees the old file or the new one): for
+    /// files a run writes again, such as a stage's, never for an index's
+    /// segments.
+    pub fn replacing(mut self) -> FileWriter {
+        self.replace = true;
+        self
     }
 
     /// The file's final name.
@@ -154,7 +165,7 @@ impl FileWriter {
         self.out.flush()?;
         self.out.get_ref().sync_all()?;
         let len = self.pos + footer.len() as u64 + TRAILER;
-        if self.path.exists() {
+        if !self.replace && self.path.exists() {
             return Err(io::Error::new(
                 io::ErrorKind::AlreadyExists,
                 format!("{} exists already", self.path.display()),

@@ -629,6 +629,8 @@ pub fn prepare(
         prior: Some(&index),
         kept: Some(&mut builder),
         cache: None,
+        groups: None,
+        band_keys: None,
     };
     let report = scan_with(inputs, config, options, progress, extras)?;
     let files = builder.finish()?;

@@ -98,6 +98,8 @@ pub(super) struct FirstPass {
     /// fingerprinted paragraph of at least its `min_words` words, as
     /// `(fingerprint, slot)` in slot order (`super::contain`).
     pub(super) winnowed: Vec<(u64, FingerprintId)>,
+    /// The fingerprinted paragraphs of each input.
+    pub(super) slots_by_input: Vec<u32>,
 }
 
 /// A problem reported once per input ([`Error::is_per_input`]): where its
@@ -387,7 +389,7 @@ pub(super) fn fingerprint_pass(
                     if let Some(r) = recording.as_mut() {
                         r.clean &= block.diagnostics.is_empty() && block.invalid_utf8.is_none();
                         if r.clean {
-                            print::encode_block(&mut r.encoded, &block);
+                            print::encode_block(&mut r.encoded, &block, ctx.print_keys);
                             r.blocks += 1;
                         }
                     }
@@ -418,6 +420,7 @@ pub(super) fn fingerprint_pass(
         (
             FirstPass {
                 spill,
+                slots_by_input: vec![0; ctx.inputs.len()],
                 ..FirstPass::default()
             },
             None,
@@ -544,11 +547,14 @@ pub(super) fn add_block(
         }
         let para: Vec<ParagraphId> = block.local.iter().map(|&l| first_para + l).collect();
         index.chunks.push((para, block.content));
-        if index.keys.is_empty() {
+        if index.keys.is_empty() && ctx.keys {
             index.keys.resize_with(block.keys.len(), Column::default);
         }
         for (column, keys) in index.keys.iter_mut().zip(&block.keys) {
             column.extend_from_slice(keys);
+        }
+        if let Some(count) = index.slots_by_input.get_mut(block.input.index()) {
+            *count += n;
         }
         index.slots += n;
     }

@@ -165,7 +165,12 @@ pub(super) fn produce(
 ) -> u64 {
     let mut decoded = 0u64;
     let mut out = Outbox::new(tx, ctx.options.block_size);
-    let bands = ctx.config.lsh().bands();
+    // A scan that holds no band keys takes prints without them.
+    let bands = if ctx.keys {
+        ctx.config.lsh().bands()
+    } else {
+        0
+    };
     for i in (0..ctx.inputs.len() as u32).map(InputId::new) {
         let Some(last) = selection.last_block(i) else {
             continue;

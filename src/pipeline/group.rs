@@ -5,6 +5,7 @@
 //! groups it belongs to, which paragraph represents its exact class, how
 //! long its shingle set must be kept, and whether the second pass needs it.
 
+use super::band_keys::BandKeys;
 use super::first_pass::FirstPass;
 use super::prior::Prefix;
 use crate::Scope;
@@ -53,7 +54,7 @@ where
 }
 
 /// A 32-bit key and the slot it belongs to.
-pub(super) type KeySlot = (u32, FingerprintId);
+pub(crate) type KeySlot = (u32, FingerprintId);
 
 /// Sorts `(key, slot)` pairs by key, keeping pairs with equal keys in their
 /// order (ascending slots, as they are built). A radix sort: one pass
@@ -61,7 +62,7 @@ pub(super) type KeySlot = (u32, FingerprintId);
 /// bucket, small enough to stay in cache, is sorted by the remaining three
 /// bytes (least significant first) on the rayon pool. Linear in the number
 /// of pairs whatever the keys, unlike a comparison sort.
-pub(super) fn radix_sort_by_key(pairs: &mut [KeySlot], scratch: &mut Vec<KeySlot>) {
+pub(crate) fn radix_sort_by_key(pairs: &mut [KeySlot], scratch: &mut Vec<KeySlot>) {
     // Below this a comparison sort in cache beats four passes and a fan-out
     // to the thread pool. Sorting whole pairs keeps equal keys in slot order.
     const SMALL: usize = 1 << 16;
@@ -166,6 +167,82 @@ impl Groups {
     }
 }
 
+/// Candidate groups made outside the scan: the runs of slots that share a
+/// band key, found by the group stage of a scan spread over machines
+/// ([`crate::stage`]), each part of the band keys on its own. Given to a
+/// scan ([`super::Extras::groups`]), they replace its own grouping, and
+/// the scan then holds no band keys; the verdicts are the same because the
+/// plan made from them is the same (see [`Plan::new`]).
+///
+/// # Example
+///
+/// ```
+/// use neardup::pipeline::Grouping;
+///
+/// // Two inputs, with 6 and 4 fingerprinted paragraphs.
+/// let mut g = Grouping::new(vec![6, 4]);
+/// g.add(&[2, 5, 9]);
+/// g.add(&[2, 5, 9]); // a run seen in another band: kept once
+/// g.add(&[1, 3]);
+/// assert_eq!((g.len(), g.slots()), (2, 10));
+/// ```
+#[derive(Debug)]
+pub struct Grouping {
+    slots_by_input: Vec<u32>,
+    runs: Groups,
+}
+
+impl Grouping {
+    /// No runs yet, for a scan whose inputs have `slots_by_input`
+    /// fingerprinted paragraphs each.
+    pub fn new(slots_by_input: Vec<u32>) -> Grouping {
+        Grouping {
+            slots_by_input,
+            runs: Groups::default(),
+        }
+    }
+
+    /// The fingerprinted paragraphs of each input.
+    pub fn slots_by_input(&self) -> &[u32] {
+        &self.slots_by_input
+    }
+
+    /// Adds a run: the ascending slots (numbered over the whole scan, in
+    /// input order) that share one key in one band. Runs must come in the
+    /// order of their band, then key, as a scan groups; a run equal to an
+    /// earlier one is dropped. Exact copies need not be left out: the plan
+    /// replaces each slot by the first of its exact class.
+    pub fn add(&mut self, run: &[u32]) {
+        self.runs.add(run.iter().map(|&s| FingerprintId::new(s)));
+    }
+
+    /// The fingerprinted paragraphs of the scan the runs are of.
+    pub fn slots(&self) -> u64 {
+        self.slots_by_input.iter().map(|&n| u64::from(n)).sum()
+    }
+
+    /// The distinct runs.
+    pub fn len(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Whether there are no runs.
+    pub fn is_empty(&self) -> bool {
+        self.runs.len() == 0
+    }
+}
+
+/// Where a scan's grouping takes the band keys from.
+#[derive(Clone, Copy)]
+pub(super) enum Keys<'a> {
+    /// The first pass's columns.
+    Held,
+    /// Nowhere: the groups are given.
+    Given(&'a Grouping),
+    /// Read band by band.
+    Read(&'a dyn BandKeys),
+}
+
 /// A set of band keys, with a bitmap in front of the hash set: most keys
 /// looked up are absent, and the bitmap (128 KiB, in cache) answers for
 /// them without hashing.
@@ -222,9 +299,30 @@ impl Plan {
             && self.groups_of.get(slot).is_empty()
     }
 
-    /// The plan for `index`, whose band keys it consumes, after the
-    /// `prefix` of earlier batches' paragraphs.
-    pub(super) fn new(index: &mut FirstPass, prefix: &Prefix, bands: usize, scope: Scope) -> Plan {
+    /// The plan for `index`, whose band keys it consumes (or reads band by
+    /// band, when they are kept outside), after the `prefix` of earlier
+    /// batches' paragraphs; or, when `keys` gives the runs of shared band
+    /// keys found elsewhere, the same plan from them (there is then no
+    /// prefix).
+    ///
+    /// The two agree: a band's groups here are its runs of equal keys
+    /// among class representatives. Copies have their representative's
+    /// keys, so the representatives in a run of all slots are that run's
+    /// slots each replaced by its representative; the runs of all slots,
+    /// in band and key order and each distinct one once, thus give the
+    /// same groups in the same order, and the same cuts by document and
+    /// the same filters apply after the replacement.
+    pub(super) fn new(
+        index: &mut FirstPass,
+        prefix: &Prefix,
+        bands: usize,
+        scope: Scope,
+        keys: Keys<'_>,
+    ) -> Result<Plan, crate::Error> {
+        let given = match keys {
+            Keys::Given(g) => Some(g),
+            _ => None,
+        };
         let prior = prefix.len();
         let n = prior as usize + index.fp_content.len();
         let slots = || FingerprintId::new(0).span(n as u32);
@@ -286,31 +384,60 @@ impl Plan {
         }
         drop(order);
         let n_reps = slots().filter(|&s| rep_of[s] == s).count();
-        // Band by band, so that each band's keys are freed once grouped.
         let mut groups = Groups::default();
+        let mut mapped = Vec::new();
+        for (_, run) in given.iter().flat_map(|g| g.runs.iter()) {
+            mapped.clear();
+            mapped.extend(run.iter().map(|&s| rep_of[s + prior]));
+            mapped.sort_unstable();
+            mapped.dedup();
+            let pieces = mapped
+                .chunk_by(|&a, &b| same_doc(a, b))
+                .filter(|piece| piece.len() > 1 && piece[piece.len() - 1] >= checked);
+            for piece in pieces {
+                groups.add(piece.iter().copied());
+            }
+        }
+        // Band by band, so that each band's keys are freed once grouped.
         let mut scratch = Vec::new();
-        for band in 0..bands {
+        for band in (0..bands).filter(|_| given.is_none()) {
             let mut pairs: Vec<KeySlot> = Vec::with_capacity(n_reps);
             // The prior's pairs (whose keys some batch paragraph has, by
             // construction) come first: their slots are the lowest.
             if let Some(matched) = prefix.pairs.get(band) {
                 pairs.extend(matched.iter().filter(|&&(_, s)| rep_of[s] == s));
             }
-            if let Some(keys) = index.keys.get_mut(band).map(std::mem::take) {
+            // With a reference corpus only groups holding a checked slot
+            // are kept, so a reference key that no checked slot has can be
+            // dropped before the sort: one pass over the reference instead
+            // of sorting it.
+            let first_checked = checked - FingerprintId::new(prior);
+            let wanted = |filter: &Option<KeyFilter>, k: u32, s: FingerprintId| {
+                rep_of[s] == s && filter.as_ref().is_none_or(|f| f.contains(k))
+            };
+            if let Keys::Read(source) = keys {
+                let read = source.band(band)?;
+                debug_assert_eq!(read.len() + prior as usize, n);
+                let filter = (first_checked > 0).then(|| {
+                    KeyFilter::new(
+                        read.iter()
+                            .filter(|p| p.1.get() >= first_checked)
+                            .map(|p| p.0),
+                    )
+                });
+                pairs.extend(
+                    read.iter()
+                        .map(|&(k, s)| (k, s + prior))
+                        .filter(|&(k, s)| wanted(&filter, k, s)),
+                );
+            } else if let Some(keys) = index.keys.get_mut(band).map(std::mem::take) {
                 debug_assert_eq!(keys.len() + prior as usize, n);
-                // With a reference corpus only groups holding a checked
-                // slot are kept, so a reference key that no checked slot
-                // has can be dropped before the sort: one pass over the
-                // reference instead of sorting it.
-                let first_checked = checked - FingerprintId::new(prior);
                 let filter = (first_checked > 0)
                     .then(|| KeyFilter::new(keys.iter().skip(first_checked as usize)));
                 pairs.extend(
                     keys.iter()
                         .zip(slots().skip(prior as usize))
-                        .filter(|&(k, s)| {
-                            rep_of[s] == s && filter.as_ref().is_none_or(|f| f.contains(k))
-                        }),
+                        .filter(|&(k, s)| wanted(&filter, k, s)),
                 );
             }
             radix_sort_by_key(&mut pairs, &mut scratch);
@@ -346,7 +473,7 @@ impl Plan {
                 fill[m] += 1;
             }
         }
-        Plan {
+        Ok(Plan {
             rep_of,
             groups_of: Csr::new(counts, items),
             groups: groups.len(),
@@ -354,6 +481,6 @@ impl Plan {
             needed: slots().filter(|&s| needed[s]).collect(),
             checked,
             batch: FingerprintId::new(prior),
-        }
+        })
     }
 }

@@ -39,18 +39,21 @@ use crate::{Config, Error};
 use print::PrintCache;
 use prior::{KeptSink, Prefix, Prior};
 
+mod band_keys;
 mod contain;
 mod first_pass;
 mod flow;
-mod group;
+pub(crate) mod group;
 pub mod print;
 pub mod prior;
 mod report;
 mod spill;
 mod verify;
 
+pub use band_keys::BandKeys;
 use first_pass::fingerprint_pass;
-use group::Plan;
+pub use group::Grouping;
+use group::{Keys, Plan};
 use report::build_report;
 use spill::SpillWriter;
 use verify::verify_pass;
@@ -212,11 +215,25 @@ pub fn scan_with_cache(
     scan_with(inputs, config, options, progress, extras)
 }
 
+/// What [`fingerprint_only`] returns besides the prints: what the group
+/// stage of a spread scan needs ([`crate::stage`]).
+#[derive(Debug, Default)]
+pub struct FirstPassKeys {
+    /// The inputs' problems (the last stage reports them again).
+    pub problems: Vec<Error>,
+    /// The fingerprinted paragraphs of each input.
+    pub slots: Vec<u32>,
+    /// The 32-bit band keys of every fingerprinted paragraph, in input
+    /// order: one column per band, indexed by slot.
+    pub(crate) keys: Vec<crate::column::Column>,
+}
+
 /// Runs only the first pass over `inputs`, handing the print of every
 /// input without problems to `cache` ([`PrintCache::store`]), and returns
-/// the inputs' problems: what a worker of a distributed scan does with its
-/// shard ([`crate::stage`]). A later scan with those prints builds the
-/// same first-pass table without reading the inputs.
+/// the inputs' problems and every paragraph's band keys: what a worker of a
+/// distributed scan does with its shard ([`crate::stage`]). A later scan
+/// with those prints builds the same first-pass table without reading the
+/// inputs.
 ///
 /// # Errors
 ///
@@ -227,11 +244,16 @@ pub fn fingerprint_only(
     options: &ScanOptions,
     progress: &dyn Progress,
     cache: &dyn PrintCache,
-) -> Result<Vec<Error>, Error> {
+) -> Result<FirstPassKeys, Error> {
     contain::check(config, options, None)?;
-    let ctx = Context::new(inputs, config, options, None, false);
+    let mut ctx = Context::new(inputs, config, options, None, false);
+    ctx.print_keys = false;
     let first = fingerprint_pass(&ctx, progress, Some(cache), None)?;
-    Ok(first.diagnostics.into_iter().map(|(_, e)| e).collect())
+    Ok(FirstPassKeys {
+        problems: first.diagnostics.into_iter().map(|(_, e)| e).collect(),
+        slots: first.slots_by_input,
+        keys: first.keys,
+    })
 }
 
 /// What a scan can take besides its inputs: a cache of first-pass results,
@@ -248,6 +270,14 @@ pub struct Extras<'a> {
     /// Receives every paragraph the scan keeps (of the inputs after the
     /// reference corpus), in input order, with what an index stores.
     pub kept: Option<&'a mut dyn KeptSink>,
+    /// The runs of shared band keys, found elsewhere (the group stage of a
+    /// spread scan): the scan groups from them and holds no band keys.
+    /// Not with a prior or a sink, which need the keys.
+    pub groups: Option<&'a Grouping>,
+    /// The band keys, kept elsewhere (the key files of a spread scan) and
+    /// read one band at a time: the scan then holds no band keys (and
+    /// takes prints without them). Not with a sink.
+    pub band_keys: Option<&'a dyn BandKeys>,
 }
 
 /// [`scan`] with a cache, a prior and a sink of kept paragraphs
@@ -267,15 +297,38 @@ pub fn scan_with(
     progress: &dyn Progress,
     extras: Extras<'_>,
 ) -> Result<Report, Error> {
-    let Extras { cache, prior, kept } = extras;
+    let Extras {
+        cache,
+        prior,
+        kept,
+        groups,
+        band_keys,
+    } = extras;
     if prior.is_some() && config.scope() == crate::Scope::Within {
         return Err(Error::config(
             "a scan against an index compares across documents: --scope within does not apply",
         ));
     }
+    if groups.is_some() && (prior.is_some() || kept.is_some()) {
+        return Err(Error::config(
+            "a scan given its candidate groups cannot check against an index or add to one: \
+             the index needs the band keys, which such a scan does not hold",
+        ));
+    }
+    if band_keys.is_some() && kept.is_some() {
+        return Err(Error::config(
+            "a scan reading its band keys from elsewhere cannot add to an index",
+        ));
+    }
     contain::check(config, options, prior)?;
     let collect = kept.is_some();
-    let ctx = Context::new(inputs, config, options, prior, collect);
+    let mut ctx = Context::new(inputs, config, options, prior, collect);
+    let keys = match (groups, band_keys) {
+        (Some(g), _) => Keys::Given(g),
+        (None, Some(k)) => Keys::Read(k),
+        (None, None) => Keys::Held,
+    };
+    ctx.keys = matches!(keys, Keys::Held);
     let mut clock = Stopwatch::new();
     let spill = match &kept {
         Some(sink) => Some(SpillWriter::new(sink.spill_dir())?),
@@ -287,11 +340,32 @@ pub fn scan_with(
         None => None,
     };
     clock.lap("fingerprint");
+    let counted = match keys {
+        Keys::Held => None,
+        Keys::Given(g) => Some(g.slots_by_input()),
+        Keys::Read(k) => Some(k.slots_by_input()),
+    };
+    if let Some(counted) = counted {
+        let differs = (counted.iter().zip(&index.slots_by_input))
+            .position(|(a, b)| a != b)
+            .or((counted.len() != inputs.len()).then_some(0));
+        if let Some(i) = differs {
+            return Err(Error::index(format!(
+                "the band keys or candidate groups given do not fit {}: they count {} \
+                 fingerprinted paragraphs in it and it has {} (an input changed since the \
+                 fingerprint stage, or they are of other inputs)",
+                ctx.names.get(i).map_or("the inputs", |n| n),
+                counted.get(i).copied().unwrap_or(0),
+                index.slots_by_input.get(i).copied().unwrap_or(0),
+            )));
+        }
+    }
+    let bands = config.lsh().bands();
     let prefix = match prior {
-        Some(prior) => Prefix::new(prior, &index.keys)?,
+        Some(prior) => Prefix::new(prior, &index.keys, bands, band_keys)?,
         None => Prefix::default(),
     };
-    let plan = Plan::new(&mut index, &prefix, config.lsh().bands(), config.scope());
+    let plan = Plan::new(&mut index, &prefix, bands, config.scope(), keys)?;
     clock.lap("group");
     let verified = verify_pass(&ctx, &index, &plan, &prefix, kept, spill, progress)?;
     if collect {
@@ -373,6 +447,12 @@ struct Context<'a> {
     collect: bool,
     /// With containment on: how the first pass winnows paragraphs.
     winnow: Option<contain::Winnowing>,
+    /// Whether the first pass keeps band keys (not when the candidate
+    /// groups are given, or the keys are read from elsewhere).
+    keys: bool,
+    /// Whether the prints the first pass makes hold band keys (not those
+    /// of a spread scan's stage files, whose keys go to key files).
+    print_keys: bool,
 }
 
 impl<'a> Context<'a> {
@@ -396,6 +476,8 @@ impl<'a> Context<'a> {
             winnow: options
                 .containment
                 .and_then(|c| contain::Winnowing::new(config, &c)),
+            keys: true,
+            print_keys: true,
         }
     }
 

@@ -156,8 +156,11 @@ fn allowlist_key(list: &Allowlist) -> u64 {
     xxh3(&b, 0)
 }
 
-/// Appends the encoding of one block to `out`.
-pub(crate) fn encode_block(out: &mut Vec<u8>, b: &Fingerprinted) {
+/// Appends the encoding of one block to `out`, with its band keys or (for
+/// the stage files of a spread scan, whose keys go to key files) without:
+/// a print without keys holds 0 bands, and only a scan expecting 0 bands
+/// takes it.
+pub(crate) fn encode_block(out: &mut Vec<u8>, b: &Fingerprinted, keys: bool) {
     let u32s = |out: &mut Vec<u8>, v: &[u32]| {
         for x in v {
             out.extend_from_slice(&x.to_le_bytes());
@@ -177,8 +180,9 @@ pub(crate) fn encode_block(out: &mut Vec<u8>, b: &Fingerprinted) {
     for c in &b.content {
         out.extend_from_slice(&c.to_le_bytes());
     }
-    out.extend_from_slice(&(b.keys.len() as u32).to_le_bytes());
-    for band in &b.keys {
+    let bands = if keys { &b.keys[..] } else { &[] };
+    out.extend_from_slice(&(bands.len() as u32).to_le_bytes());
+    for band in bands {
         u32s(out, band);
     }
     out.extend_from_slice(&(b.winnow_ends.len() as u32).to_le_bytes());
@@ -243,7 +247,7 @@ impl Reader<'_> {
 }
 
 /// The blocks of a print of input `input`, if `data` is an intact print
-/// made with settings `key` for `bands` bands.
+/// made with settings `key` for `bands` bands (0: a print without keys).
 pub(crate) fn decode(
     data: &[u8],
     key: u64,
@@ -335,7 +339,7 @@ mod tests {
 
     fn print(key: u64) -> Vec<u8> {
         let mut body = Vec::new();
-        encode_block(&mut body, &block());
+        encode_block(&mut body, &block(), true);
         finish(key, 1, &body)
     }
 
@@ -352,6 +356,19 @@ mod tests {
             (&b.winnowed[..], &b.winnow_ends[..]),
             (&[5, 9, 7][..], &[2, 3][..])
         );
+    }
+
+    #[test]
+    fn a_print_without_keys_is_only_taken_without_keys() {
+        let mut body = Vec::new();
+        encode_block(&mut body, &block(), false);
+        let keyless = finish(7, 1, &body);
+        assert!(keyless.len() < print(7).len());
+        assert!(decode(&keyless, 7, 2, InputId::new(0)).is_none());
+        let blocks = decode(&keyless, 7, 0, InputId::new(0)).unwrap();
+        assert!(blocks[0].keys.is_empty());
+        assert_eq!(blocks[0].content, [11, 22]);
+        assert!(decode(&print(7), 7, 0, InputId::new(0)).is_none());
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //! that the scan keeps, with what an index stores of it: its content hash,
 //! 32-bit band keys, token hashes and location.
 
+use super::band_keys::BandKeys;
 use crate::Error;
 use crate::column::Column;
 use crate::id::FingerprintId;
@@ -158,16 +159,27 @@ pub(super) struct Prefix {
 
 impl Prefix {
     /// The prefix for a batch whose band keys are `batch_keys` (one
-    /// column per band), bands matched in parallel.
-    pub(super) fn new(prior: &dyn Prior, batch_keys: &[Column]) -> Result<Prefix, Error> {
+    /// column per band, or read band by band when the scan does not hold
+    /// them), bands matched in parallel.
+    pub(super) fn new(
+        prior: &dyn Prior,
+        batch_keys: &[Column],
+        bands: usize,
+        read: Option<&dyn BandKeys>,
+    ) -> Result<Prefix, Error> {
         if prior.rows() == 0 {
             return Ok(Prefix::default());
         }
-        let matched: Vec<Vec<(u32, u64)>> = batch_keys
-            .par_iter()
-            .enumerate()
-            .map(|(band, column)| {
-                let mut keys: Vec<u32> = column.iter().collect();
+        let matched: Vec<Vec<(u32, u64)>> = (0..bands)
+            .into_par_iter()
+            .map(|band| {
+                let mut keys: Vec<u32> = match read {
+                    Some(source) => source.band(band)?.into_iter().map(|(k, _)| k).collect(),
+                    None => batch_keys
+                        .get(band)
+                        .map(|c| c.iter().collect())
+                        .unwrap_or_default(),
+                };
                 keys.sort_unstable();
                 keys.dedup();
                 prior.matches(band, &keys)

@@ -93,7 +93,7 @@ pub fn write(dir: &Path, name: &str, report: &Report) -> Result<u64, Error> {
         ))
     })?;
     let io = |err: std::io::Error| Error::index(format!("writing {}: {err}", path.display()));
-    let mut w = FileWriter::create(dir, name, KIND).map_err(io)?;
+    let mut w = FileWriter::create(dir, name, KIND).map_err(io)?.replacing();
     for (tag, bytes) in [
         (META, &WIRE_VERSION.to_le_bytes()[..]),
         (HEAD, &head[..]),

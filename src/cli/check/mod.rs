@@ -172,6 +172,8 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
             .map(|c| c as &dyn pipeline::print::PrintCache),
         prior: index.as_ref().map(|i| i as &dyn Prior),
         kept: None,
+        groups: None,
+        band_keys: None,
     };
     let bar = progress::Bar::new(!args.run.quiet);
     let mut report = pipeline::scan_with(&inputs, &settings.config, &options, &bar, extras)?;

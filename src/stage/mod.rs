@@ -28,12 +28,15 @@
 //! scan on one machine does, so one machine's memory still bounds the
 //! corpus; see the README ("Scale-out").
 
+pub mod group;
+pub mod keys;
+
 use std::path::{Path, PathBuf};
 
 use crate::corpus::Input;
 use crate::index::file::{FileWriter, IndexFile};
 use crate::pipeline::print::{PrintCache, settings_key};
-use crate::pipeline::{Progress, ScanOptions, fingerprint_only};
+use crate::pipeline::{BandKeys, Grouping, Progress, ScanOptions, fingerprint_only};
 use crate::{Config, Error};
 
 /// The file kind of a stage file.
@@ -128,20 +131,33 @@ pub fn fingerprint_shard(
             }
         }
     }
-    let problems = fingerprint_only(inputs, config, options, progress, &Collect(&prints))?;
+    let pass = fingerprint_only(inputs, config, options, progress, &Collect(&prints))?;
+    let range = first..first + inputs.len();
     let mut done = ShardDone {
-        inputs: first..first + inputs.len(),
+        inputs: range.clone(),
         printed: 0,
         bytes: 0,
-        problems,
+        problems: pass.problems,
     };
+    if !inputs.is_empty() {
+        remove_other_key_files(dir, &range)?;
+        let per_input: Vec<keys::InputKeys> = (inputs.iter().zip(&pass.slots))
+            .map(|(input, &slots)| keys::InputKeys {
+                settings: settings_key(config, options, input.format),
+                size: input.source.size_hint().unwrap_or(u64::MAX),
+                slots,
+            })
+            .collect();
+        done.bytes += keys::write(dir, range, &per_input, pass.keys)?;
+    }
     for (i, (input, print)) in inputs.iter().zip(prints).enumerate() {
         let print = print.into_inner().expect("not poisoned");
         let name = file_name(first + i);
         let path = dir.join(&name);
         let io = |e: std::io::Error| Error::index(format!("writing {}: {e}", path.display()));
-        let _ = std::fs::remove_file(&path);
-        let mut w = FileWriter::create(dir, &name, KIND).map_err(io)?;
+        let mut w = FileWriter::create(dir, &name, KIND)
+            .map_err(io)?
+            .replacing();
         let mut meta = Vec::with_capacity(17);
         meta.extend_from_slice(&settings_key(config, options, input.format).to_le_bytes());
         meta.extend_from_slice(&input.source.size_hint().unwrap_or(u64::MAX).to_le_bytes());
@@ -162,22 +178,46 @@ pub fn fingerprint_shard(
     Ok(done)
 }
 
+/// Removes the key files in `dir` of shards that overlap `range` other
+/// than its own: a fingerprint stage of another cut into shards ran in
+/// `dir` before. Shards of one run never overlap, so this removes only
+/// stale files, never another shard's of the same run.
+fn remove_other_key_files(dir: &Path, range: &std::ops::Range<usize>) -> Result<(), Error> {
+    let listing = std::fs::read_dir(dir)
+        .map_err(|e| Error::index(format!("reading {}: {e}", dir.display())))?;
+    for entry in listing.filter_map(Result::ok) {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(other) = keys::parse_name(&name) else {
+            continue;
+        };
+        if other != *range && other.start < range.end && range.start < other.end {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| Error::index(format!("removing {}: {e}", entry.path().display())))?;
+        }
+    }
+    Ok(())
+}
+
 /// The stage files of a scan's inputs, checked, as a [`PrintCache`] for
-/// the last stage ([`crate::pipeline::scan_with_cache`]).
+/// the last stage ([`crate::pipeline::scan_with_cache`]), and the
+/// candidate groups the group stage left, if it ran ([`group`]).
 pub struct StageFiles {
     files: Vec<Option<IndexFile>>,
     used: std::sync::atomic::AtomicUsize,
+    keys: group::KeyFiles,
+    groups: Option<Grouping>,
 }
 
 impl StageFiles {
     /// Opens the stage file of every input in `dir` and checks it: whole
     /// (every checksum), made with these settings, of an input of the same
-    /// size.
+    /// size; and reads the group stage's runs, if it left any
+    /// ([`group::load`]).
     ///
     /// # Errors
     ///
     /// A stage file is missing, damaged, of other settings or of a changed
-    /// input; the error names it.
+    /// input; the error names it. Likewise a group or key file.
     pub fn open(
         dir: &Path,
         inputs: &[Input],
@@ -223,10 +263,26 @@ impl StageFiles {
             }
             files.push((meta[16] == 1).then_some(file));
         }
+        let keys = group::KeyFiles::open(dir, inputs, config, options)?;
         Ok(StageFiles {
             files,
             used: Default::default(),
+            groups: group::load(dir, &keys, config)?,
+            keys,
         })
+    }
+
+    /// The candidate groups of the group stage, if it ran: give them to the
+    /// scan ([`crate::pipeline::Extras::groups`]) unless it checks against
+    /// an index.
+    pub fn groups(&self) -> Option<&Grouping> {
+        self.groups.as_ref()
+    }
+
+    /// The band keys in the key files: give them to the scan
+    /// ([`crate::pipeline::Extras::band_keys`]). The prints hold none.
+    pub fn band_keys(&self) -> &dyn BandKeys {
+        &self.keys
     }
 
     /// The inputs whose print the scan used instead of reading them.
@@ -342,7 +398,7 @@ pub fn read_findings(
 mod tests {
     use super::*;
     use crate::corpus::{Format, MemorySource};
-    use crate::pipeline::{Silent, scan, scan_with_cache};
+    use crate::pipeline::{Silent, scan};
 
     /// Shards fingerprinted apart, then one scan from their stage files:
     /// the report of one scan, for any number of shards; a missing or
@@ -387,7 +443,13 @@ mod tests {
                 .printed;
             }
             let files = StageFiles::open(&dir, &inputs, &config, &options).unwrap();
-            let staged = scan_with_cache(&inputs, &config, &options, &Silent, &files).unwrap();
+            let extras = crate::pipeline::Extras {
+                cache: Some(&files),
+                band_keys: Some(files.band_keys()),
+                ..Default::default()
+            };
+            let staged =
+                crate::pipeline::scan_with(&inputs, &config, &options, &Silent, extras).unwrap();
             // Every input but the one with a malformed record came from its
             // stage file, not from reading it.
             assert_eq!(
@@ -433,6 +495,272 @@ mod tests {
             }
             std::fs::remove_dir_all(&dir).unwrap();
         }
+    }
+
+    /// Paragraphs for the group stage's test: near copies within and across
+    /// inputs, exact copies, a template with one word changed, and lines
+    /// alike in a few bands only.
+    fn grouping_corpus() -> Vec<Input> {
+        let words = [
+            "harbour", "board", "voted", "rebuild", "north", "pier", "winter", "ferry", "services",
+            "resumed", "monday", "storm", "council", "budget", "school", "bridge", "river",
+            "flood", "warning", "issued", "police", "station", "closed", "road",
+        ];
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut texts: Vec<String> = vec![String::new(); 6];
+        let mut pool: Vec<Vec<&str>> = Vec::new();
+        for i in 0..400 {
+            let line: Vec<&str> = match next() % 5 {
+                0 if !pool.is_empty() => pool[next() as usize % pool.len()].clone(),
+                1 if !pool.is_empty() => {
+                    let mut l = pool[next() as usize % pool.len()].clone();
+                    let at = next() as usize % l.len();
+                    l[at] = words[next() as usize % words.len()];
+                    l
+                }
+                2 => {
+                    let n = format!("{}", next() % 50);
+                    let n: &'static str = Box::leak(n.into_boxed_str());
+                    vec![
+                        "photo", n, "of", "the", "flood", "on", "the", "river", "road", "today",
+                    ]
+                }
+                _ => (0..12)
+                    .map(|_| words[next() as usize % words.len()])
+                    .collect(),
+            };
+            texts[i % 6].push_str(&line.join(" "));
+            texts[i % 6].push_str(if next() % 4 == 0 { "\n\n" } else { "\n" });
+            pool.push(line);
+        }
+        texts
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| Input::new(MemorySource::new(format!("g{i}"), t), Format::Text))
+            .collect()
+    }
+
+    /// The group stage in any number of parts, after any number of shards:
+    /// the last stage, grouping from its files, reports what one scan
+    /// does, with every scope and with a reference corpus.
+    #[test]
+    fn a_scan_from_group_files_is_the_scan() {
+        let inputs = grouping_corpus();
+        let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
+        let within = Config::builder()
+            .scope(crate::Scope::Within)
+            .build()
+            .unwrap();
+        let referenced = ScanOptions {
+            reference: 2,
+            ..ScanOptions::default()
+        };
+        let cases = [
+            (Config::default(), ScanOptions::default()),
+            (within, ScanOptions::default()),
+            (Config::default(), referenced),
+        ];
+        for (case, (config, options)) in cases.iter().enumerate() {
+            let whole = scan(&inputs, config, options, &Silent).unwrap();
+            assert!(whole.summary.duplicate_paragraphs > 10, "case {case}");
+            for (shards, parts) in [(1, 1), (2, 3), (4, 2), (3, 16)] {
+                let dir = std::env::temp_dir().join(format!(
+                    "neardup-group-{}-{case}-{shards}-{parts}",
+                    std::process::id()
+                ));
+                let _ = std::fs::remove_dir_all(&dir);
+                for k in 0..shards {
+                    let r = shard(&sizes, k, shards);
+                    fingerprint_shard(&inputs[r.clone()], r.start, config, options, &Silent, &dir)
+                        .unwrap();
+                }
+                let what = format!("case {case}, {shards} shards, {parts} parts");
+                let files = StageFiles::open(&dir, &inputs, config, options).unwrap();
+                assert!(files.groups().is_none());
+                // Without group files: the keys read band by band.
+                let extras = crate::pipeline::Extras {
+                    cache: Some(&files),
+                    band_keys: Some(files.band_keys()),
+                    ..Default::default()
+                };
+                let staged =
+                    crate::pipeline::scan_with(&inputs, config, options, &Silent, extras).unwrap();
+                assert_eq!(files.used(), inputs.len(), "{what}: every print used");
+                assert_eq!(staged.clusters, whole.clusters, "{what}, no group files");
+                assert_eq!(staged.summary, whole.summary, "{what}, no group files");
+                let mut runs = 0;
+                for p in 0..parts {
+                    runs += group::group_part(&dir, &inputs, config, options, p, parts)
+                        .unwrap()
+                        .runs;
+                }
+                assert!(runs > 0);
+                let files = StageFiles::open(&dir, &inputs, config, options).unwrap();
+                let extras = crate::pipeline::Extras {
+                    cache: Some(&files),
+                    groups: files.groups(),
+                    band_keys: Some(files.band_keys()),
+                    ..Default::default()
+                };
+                assert!(extras.groups.is_some());
+                let staged =
+                    crate::pipeline::scan_with(&inputs, config, options, &Silent, extras).unwrap();
+                assert_eq!(staged.clusters, whole.clusters, "{what}");
+                assert_eq!(staged.summary, whole.summary, "{what}");
+                assert_eq!(staged.passages, whole.passages, "{what}");
+                std::fs::remove_dir_all(&dir).unwrap();
+            }
+        }
+    }
+
+    /// Against earlier batches, the last stage reads the key files band by
+    /// band to query them: the findings of a scan holding every key.
+    #[test]
+    fn a_scan_from_key_files_against_a_prior_is_the_scan() {
+        use crate::pipeline::prior::MemoryPrior;
+        let inputs = grouping_corpus();
+        let (config, options) = (Config::default(), ScanOptions::default());
+        let (old, new) = inputs.split_at(2);
+        let mut prior = MemoryPrior::default();
+        let mut sink = prior.batch();
+        let extras = crate::pipeline::Extras {
+            kept: Some(&mut sink),
+            ..Default::default()
+        };
+        crate::pipeline::scan_with(old, &config, &options, &Silent, extras).unwrap();
+        assert!(!prior.is_empty());
+        let extras = crate::pipeline::Extras {
+            prior: Some(&prior),
+            ..Default::default()
+        };
+        let whole = crate::pipeline::scan_with(new, &config, &options, &Silent, extras).unwrap();
+        // Some of the batch's paragraphs repeat the earlier batches'.
+        let from_prior =
+            |c: &crate::report::Cluster| ["g0", "g1"].contains(&&*c.kept.location.path);
+        assert!(whole.clusters.iter().any(from_prior));
+        let dir = std::env::temp_dir().join(format!("neardup-group-prior-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let sizes: Vec<Option<u64>> = new.iter().map(|i| i.source.size_hint()).collect();
+        for k in 0..3 {
+            let r = shard(&sizes, k, 3);
+            fingerprint_shard(&new[r.clone()], r.start, &config, &options, &Silent, &dir).unwrap();
+        }
+        group::group_part(&dir, new, &config, &options, 0, 1).unwrap();
+        let files = StageFiles::open(&dir, new, &config, &options).unwrap();
+        assert!(files.groups().is_some());
+        // The groups are not for a scan with a prior; the keys are.
+        let extras = crate::pipeline::Extras {
+            prior: Some(&prior),
+            cache: Some(&files),
+            groups: files.groups(),
+            ..Default::default()
+        };
+        assert!(crate::pipeline::scan_with(new, &config, &options, &Silent, extras).is_err());
+        let extras = crate::pipeline::Extras {
+            prior: Some(&prior),
+            cache: Some(&files),
+            band_keys: Some(files.band_keys()),
+            ..Default::default()
+        };
+        let staged = crate::pipeline::scan_with(new, &config, &options, &Silent, extras).unwrap();
+        assert_eq!(files.used(), new.len());
+        assert_eq!(staged.clusters, whole.clusters);
+        assert_eq!(staged.summary, whole.summary);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn missing_stale_and_damaged_group_files_are_named() {
+        let inputs = grouping_corpus();
+        let (config, options) = (Config::default(), ScanOptions::default());
+        let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
+        let dir = std::env::temp_dir().join(format!("neardup-group-bad-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let fingerprint = |k: usize, shards: usize| {
+            let r = shard(&sizes, k, shards);
+            fingerprint_shard(
+                &inputs[r.clone()],
+                r.start,
+                &config,
+                &options,
+                &Silent,
+                &dir,
+            )
+            .unwrap();
+        };
+        let open = || {
+            StageFiles::open(&dir, &inputs, &config, &options)
+                .err()
+                .unwrap()
+        };
+        (0..2).for_each(|k| fingerprint(k, 2));
+        // Group part 1 of 3 only: parts 0 and 2 are missing.
+        group::group_part(&dir, &inputs, &config, &options, 1, 3).unwrap();
+        let err = open().to_string();
+        assert!(
+            err.contains("groups-000-of-003.ndg") && err.contains("groups-002-of-003.ndg"),
+            "{err}"
+        );
+        // Out of range.
+        let err = group::group_part(&dir, &inputs, &config, &options, 3, 3)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--part 3 --of 3"), "{err}");
+        // A shard fingerprinted again, cut another way: the key files of the
+        // old cut that overlap it go, and the group file is stale.
+        for k in 0..2 {
+            group::group_part(&dir, &inputs, &config, &options, k, 2).unwrap();
+        }
+        (0..3).for_each(|k| fingerprint(k, 3));
+        let err = open().to_string();
+        assert!(err.contains("other key files"), "{err}");
+        // A key file missing.
+        let _ = std::fs::remove_file(dir.join(file_name(0)));
+        let key = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .find(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("keys-0000000000")
+            })
+            .unwrap();
+        std::fs::remove_file(key.path()).unwrap();
+        fingerprint(0, 3);
+        for p in 0..2 {
+            group::group_part(&dir, &inputs, &config, &options, p, 2).unwrap();
+        }
+        assert!(StageFiles::open(&dir, &inputs, &config, &options).is_ok());
+        let key = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter_map(Result::ok)
+            .find(|e| {
+                e.file_name()
+                    .to_string_lossy()
+                    .starts_with("keys-0000000000")
+            })
+            .unwrap();
+        std::fs::remove_file(key.path()).unwrap();
+        let err = group::group_part(&dir, &inputs, &config, &options, 0, 2)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("no key file for input 0"), "{err}");
+        fingerprint(0, 3);
+        // A damaged group file is named.
+        let victim = dir.join(group::file_name(1, 2));
+        let mut bytes = std::fs::read(&victim).unwrap();
+        let at = bytes.len() / 2;
+        bytes[at] ^= 1;
+        std::fs::write(&victim, bytes).unwrap();
+        let err = open().to_string();
+        assert!(err.contains("groups-001-of-002.ndg"), "{err}");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

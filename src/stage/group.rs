@@ -1,0 +1,463 @@
+//! The group stage: candidate groups found part by part, so that no
+//! process holds the band keys of the whole corpus.
+//!
+//! Grouping a scan means finding, in each band, the runs of paragraphs
+//! with equal keys. A run lies within one key, so the keys can be cut by
+//! value: part `p` of `q` ([`group_part`]) reads its ranges of every
+//! shard's key file ([`super::keys`]), numbers the slots over the whole
+//! scan (shards hold contiguous inputs, in order), sorts each band's keys
+//! of its ranges and writes every run of two or more slots that reaches
+//! past the reference corpus, each distinct run once, band by band and by
+//! key. The last stage ([`load`]) reads the parts' runs band by band,
+//! parts in order — which is the order of band, then key — and gives them
+//! to the scan as its [`Grouping`]: the plan is the one a scan holding all
+//! keys makes (see `pipeline::group::Plan::new`), so the report is too.
+//!
+//! A group file is an index container of kind `GRPS`, named
+//! `groups-PPP-of-QQQ.ndg`, numbers little-endian:
+//!
+//! ```text
+//! META   version u32 (1) | part u32 | parts u32 | bands u32 |
+//!        source u64 (which key files it was made from) | runs u64
+//! BANDS  (bands + 1) × u64: where each band's runs start in RUNS, in u32s
+//! RUNS   per run: length u32, then its slots u32, ascending
+//! ```
+//!
+//! The source is a hash of the key files' names and checksums: group files
+//! made before a shard was fingerprinted again are refused, not misread.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::keys::{self, KeyFile, RANGES};
+use crate::corpus::Input;
+use crate::id::FingerprintId;
+use crate::index::file::{FileWriter, IndexFile};
+use crate::pipeline::group::radix_sort_by_key;
+use crate::pipeline::print::settings_key;
+use crate::pipeline::{BandKeys, Grouping, ScanOptions};
+use crate::{Config, Error};
+
+/// The file kind of a group file.
+pub const KIND: [u8; 4] = *b"GRPS";
+const VERSION: u32 = 1;
+const META: [u8; 8] = *b"META\0\0\0\0";
+const BANDS: [u8; 8] = *b"BANDS\0\0\0";
+const RUNS: [u8; 8] = *b"RUNS\0\0\0\0";
+
+/// The name of group file `part` of `parts`.
+pub fn file_name(part: usize, parts: usize) -> String {
+    format!("groups-{part:03}-of-{parts:03}.ndg")
+}
+
+/// The most parts the keys can be cut into.
+pub const MAX_PARTS: usize = RANGES;
+
+/// What [`group_part`] did.
+#[derive(Debug)]
+pub struct GroupDone {
+    /// The band-key entries the part read.
+    pub entries: u64,
+    /// The distinct runs it wrote.
+    pub runs: u64,
+    /// Bytes of its group file.
+    pub bytes: u64,
+}
+
+/// The key files of a scan of `inputs`, checked: they cover the inputs in
+/// order, once each, and were made with these settings from inputs of
+/// these sizes. They are the scan's band keys ([`BandKeys`]), read one
+/// band at a time.
+pub struct KeyFiles {
+    files: Vec<KeyFile>,
+    /// The first slot of each file's shard.
+    firsts: Vec<u64>,
+    slots_by_input: Vec<u32>,
+    /// Which key files these are: a hash of their names and checksums.
+    source: u64,
+}
+
+impl BandKeys for KeyFiles {
+    fn slots_by_input(&self) -> &[u32] {
+        &self.slots_by_input
+    }
+
+    fn band(&self, band: usize) -> Result<Vec<(u32, FingerprintId)>, Error> {
+        self.entries(band, 0..RANGES)
+    }
+}
+
+impl KeyFiles {
+    /// Band `band`'s entries in key ranges `ranges` of every shard, slots
+    /// numbered over the scan, sorted by key, then slot.
+    fn entries(
+        &self,
+        band: usize,
+        ranges: Range<usize>,
+    ) -> Result<Vec<(u32, FingerprintId)>, Error> {
+        let mut merged = Vec::new();
+        for (f, &first) in self.files.iter().zip(&self.firsts) {
+            let pairs = f.read(band, ranges.clone())?;
+            merged.extend(
+                pairs
+                    .iter()
+                    .map(|&(k, s)| (k, FingerprintId::new((first + u64::from(s)) as u32))),
+            );
+        }
+        // Shards hold contiguous inputs in order: their entries, in turn,
+        // are in slot order within a key, which the stable sort keeps.
+        radix_sort_by_key(&mut merged, &mut Vec::new());
+        Ok(merged)
+    }
+
+    /// Opens and checks the key files in `dir` for a scan of `inputs`.
+    ///
+    /// # Errors
+    ///
+    /// A key file is missing, does not fit the others, is damaged, or is
+    /// of other settings or inputs; the error names it.
+    pub fn open(
+        dir: &Path,
+        inputs: &[Input],
+        config: &Config,
+        options: &ScanOptions,
+    ) -> Result<KeyFiles, Error> {
+        let listing = std::fs::read_dir(dir)
+            .map_err(|e| Error::index(format!("reading {}: {e}", dir.display())))?;
+        let mut found: Vec<(Range<usize>, PathBuf)> = listing
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let range = keys::parse_name(&e.file_name().to_string_lossy())?;
+                Some((range, e.path()))
+            })
+            .collect();
+        found.sort_by_key(|(r, _)| (r.start, r.end));
+        let mut files = Vec::with_capacity(found.len());
+        let mut next = 0;
+        let mut source = Vec::new();
+        for (range, path) in found {
+            if range.start > next && next < inputs.len() {
+                return Err(Error::index(format!(
+                    "{} holds no key file for input {next} ({}): run the fingerprint stage of \
+                     its shard",
+                    dir.display(),
+                    inputs[next].source.name()
+                )));
+            }
+            if range.start != next || range.end > inputs.len() {
+                return Err(Error::index(format!(
+                    "key file {} does not fit: the key files in {} should cover inputs 0 to {} \
+                     once each, in order, and this one covers {} to {} after input {next}; run \
+                     the fingerprint stage of every shard again (with the same number of shards) \
+                     with these paths",
+                    path.display(),
+                    dir.display(),
+                    inputs.len(),
+                    range.start,
+                    range.end
+                )));
+            }
+            let file = KeyFile::open(&path)?;
+            if file.inputs != range || file.bands != config.lsh().bands() {
+                return Err(Error::index(format!(
+                    "key file {} was made with other settings, or is damaged: run the \
+                     fingerprint stage again with this scan's settings",
+                    path.display()
+                )));
+            }
+            for (i, of) in range.clone().zip(&file.per_input) {
+                let input = &inputs[i];
+                let size = input.source.size_hint().unwrap_or(u64::MAX);
+                if of.settings != settings_key(config, options, input.format) || of.size != size {
+                    return Err(Error::index(format!(
+                        "key file {} was made with other settings or from another version of \
+                         {} (its size changed): run the fingerprint stage again",
+                        path.display(),
+                        input.source.name()
+                    )));
+                }
+            }
+            next = range.end;
+            for n in [range.start as u64, range.end as u64, file.checksum()] {
+                source.extend_from_slice(&n.to_le_bytes());
+            }
+            files.push(file);
+        }
+        if next != inputs.len() {
+            return Err(Error::index(format!(
+                "{} holds no key file for input {next} ({}) and after: run the fingerprint stage \
+                 of its shard",
+                dir.display(),
+                inputs[next].source.name()
+            )));
+        }
+        let slots_by_input: Vec<u32> = (files.iter())
+            .flat_map(|f| f.per_input.iter().map(|i| i.slots))
+            .collect();
+        if slots_by_input.iter().map(|&n| u64::from(n)).sum::<u64>() > u64::from(u32::MAX) {
+            return Err(Error::limit(format!(
+                "the corpus has more than {} fingerprinted paragraphs, the most one scan can \
+                 number; split it",
+                u32::MAX
+            )));
+        }
+        let firsts = (files.iter())
+            .scan(0u64, |next, f| {
+                let first = *next;
+                *next += f.slots();
+                Some(first)
+            })
+            .collect();
+        Ok(KeyFiles {
+            files,
+            firsts,
+            slots_by_input,
+            source: crate::hash::xxh3(&source, 0),
+        })
+    }
+}
+
+/// Groups part `part` of `parts` of the band keys in the key files of
+/// `dir`, for a scan of `inputs` with these settings, and writes its group
+/// file there (replacing one a killed attempt wrote before).
+///
+/// # Errors
+///
+/// `part` is not below `parts`, or `parts` is not 1 to [`MAX_PARTS`]; a
+/// key file is missing, damaged, or of other settings or inputs (named);
+/// writing failed.
+pub fn group_part(
+    dir: &Path,
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    part: usize,
+    parts: usize,
+) -> Result<GroupDone, Error> {
+    if !(1..=MAX_PARTS).contains(&parts) || part >= parts {
+        return Err(Error::config(format!(
+            "--part {part} --of {parts}: the parts are numbered 0 to N-1, and N is 1 to \
+             {MAX_PARTS}"
+        )));
+    }
+    let key_files = KeyFiles::open(dir, inputs, config, options)?;
+    let bands = config.lsh().bands();
+    let ranges = RANGES * part / parts..RANGES * (part + 1) / parts;
+    let reference = options.reference.min(inputs.len());
+    let checked: u64 = (key_files.slots_by_input[..reference].iter())
+        .map(|&n| u64::from(n))
+        .sum();
+    let mut entries = 0u64;
+    let mut runs = Grouping::new(Vec::new());
+    let mut band_ends = vec![0u64];
+    let mut out: Vec<u32> = Vec::new();
+    for band in 0..bands {
+        let merged = key_files.entries(band, ranges.clone())?;
+        entries += merged.len() as u64;
+        for run in merged.chunk_by(|a, b| a.0 == b.0) {
+            let last = run[run.len() - 1].1;
+            if run.len() > 1 && u64::from(last.get()) >= checked {
+                let before = runs.len();
+                let members: Vec<u32> = run.iter().map(|&(_, s)| s.get()).collect();
+                runs.add(&members);
+                if runs.len() > before {
+                    out.push(members.len() as u32);
+                    out.extend_from_slice(&members);
+                }
+            }
+        }
+        band_ends.push(out.len() as u64);
+    }
+    let name = file_name(part, parts);
+    let path = dir.join(&name);
+    let io = |e: std::io::Error| Error::index(format!("writing {}: {e}", path.display()));
+    let mut w = FileWriter::create(dir, &name, KIND)
+        .map_err(io)?
+        .replacing();
+    let mut meta = Vec::with_capacity(32);
+    for n in [VERSION, part as u32, parts as u32, bands as u32] {
+        meta.extend_from_slice(&n.to_le_bytes());
+    }
+    meta.extend_from_slice(&key_files.source.to_le_bytes());
+    meta.extend_from_slice(&(runs.len() as u64).to_le_bytes());
+    let mut put = |tag: [u8; 8], bytes: Vec<u8>| -> std::io::Result<()> {
+        use std::io::Write;
+        let mut s = w.section(tag);
+        s.write_all(&bytes)?;
+        s.finish()
+    };
+    put(META, meta).map_err(io)?;
+    put(
+        BANDS,
+        band_ends.iter().flat_map(|e| e.to_le_bytes()).collect(),
+    )
+    .map_err(io)?;
+    put(RUNS, out.iter().flat_map(|e| e.to_le_bytes()).collect()).map_err(io)?;
+    let bytes = w.finish().map_err(io)?.len;
+    Ok(GroupDone {
+        entries,
+        runs: runs.len() as u64,
+        bytes,
+    })
+}
+
+/// An opened group file's header.
+struct GroupFile {
+    file: IndexFile,
+    part: usize,
+    parts: usize,
+    bands: usize,
+    source: u64,
+}
+
+impl GroupFile {
+    fn open(path: &Path) -> Result<GroupFile, Error> {
+        let file = IndexFile::open(path, KIND)?;
+        file.verify_all()?;
+        let meta = file.section(META)?;
+        let meta = meta.read_range(0..meta.len())?;
+        let bad = |what: &str| Error::index(format!("group file {} {what}", path.display()));
+        if meta.len() != 32 {
+            return Err(bad("is damaged: its META section has the wrong size"));
+        }
+        let u32_at = |at: usize| u32::from_le_bytes(meta[at..at + 4].try_into().expect("4"));
+        if u32_at(0) != VERSION {
+            return Err(bad(&format!(
+                "is of group file version {}; this neardup reads version {VERSION}: run the \
+                 group stage again",
+                u32_at(0)
+            )));
+        }
+        Ok(GroupFile {
+            file,
+            part: u32_at(4) as usize,
+            parts: u32_at(8) as usize,
+            bands: u32_at(12) as usize,
+            source: u64::from_le_bytes(meta[16..24].try_into().expect("8 bytes")),
+        })
+    }
+
+    /// The runs of band `band`, as one stream of lengths and slots.
+    fn band(&self, band: usize) -> Result<Vec<u32>, Error> {
+        let ends = self.file.section(BANDS)?;
+        let raw = ends.read_range(band as u64 * 8..band as u64 * 8 + 16)?;
+        let at = |i: usize| u64::from_le_bytes(raw[i..i + 8].try_into().expect("8 bytes"));
+        let runs = self.file.section(RUNS)?;
+        let (start, end) = (at(0), at(8));
+        if start > end || end * 4 > runs.len() {
+            return Err(Error::index(format!(
+                "group file {} is damaged: its band table is out of order or bounds",
+                self.file.path().display()
+            )));
+        }
+        let raw = runs.read_range(start * 4..end * 4)?;
+        Ok(raw
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect())
+    }
+}
+
+/// The candidate groups the group stage left in `dir` for the scan whose
+/// key files are `key_files`, or `None` when it left none (the last stage
+/// then groups by itself, reading the key files band by band).
+///
+/// # Errors
+///
+/// Group files are there but of other key files (the fingerprint stage ran
+/// again since), or a part is missing, or one is damaged: the error names
+/// the file or part and says what to run.
+pub fn load(dir: &Path, key_files: &KeyFiles, config: &Config) -> Result<Option<Grouping>, Error> {
+    let listing = std::fs::read_dir(dir)
+        .map_err(|e| Error::index(format!("reading {}: {e}", dir.display())))?;
+    let mut paths: Vec<PathBuf> = listing
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("groups-") && name.ends_with(".ndg")
+        })
+        .map(|e| e.path())
+        .collect();
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    paths.sort();
+    let mut files = Vec::new();
+    for path in &paths {
+        let file = GroupFile::open(path)?;
+        if file.source == key_files.source {
+            files.push(file);
+        }
+    }
+    if files.is_empty() {
+        return Err(Error::index(format!(
+            "the group files in {} were made from other key files (a fingerprint stage ran \
+             again since, or with other settings): run `neardup stage group` again for every \
+             part, or remove them",
+            dir.display()
+        )));
+    }
+    // Several complete sets of parts give the same runs: take the one with
+    // the fewest parts that is complete.
+    files.sort_by_key(|f| (f.parts, f.part));
+    let mut chosen: Option<Vec<GroupFile>> = None;
+    let mut missing = String::new();
+    let mut files = files.into_iter().peekable();
+    while let Some(first) = files.next() {
+        let parts = first.parts;
+        let mut set = vec![first];
+        while let Some(f) = files.next_if(|f| f.parts == parts) {
+            set.push(f);
+        }
+        set.dedup_by_key(|f| f.part);
+        let have: Vec<usize> = set.iter().map(|f| f.part).collect();
+        if have == (0..parts).collect::<Vec<_>>() {
+            chosen = Some(set);
+            break;
+        }
+        let absent: Vec<String> = (0..parts)
+            .filter(|p| !have.contains(p))
+            .map(|p| file_name(p, parts))
+            .collect();
+        missing = absent.join(", ");
+    }
+    let Some(set) = chosen else {
+        return Err(Error::index(format!(
+            "{} lacks group files {missing}: run `neardup stage group` for those parts",
+            dir.display()
+        )));
+    };
+    let bands = config.lsh().bands();
+    if let Some(f) = set.iter().find(|f| f.bands != bands) {
+        return Err(Error::index(format!(
+            "group file {} was made for {} bands and this scan has {bands}: run the group stage \
+             again with this scan's settings",
+            f.file.path().display(),
+            f.bands
+        )));
+    }
+    let mut grouping = Grouping::new(key_files.slots_by_input.clone());
+    let slots = grouping.slots();
+    for band in 0..bands {
+        for f in &set {
+            let stream = f.band(band)?;
+            let mut rest = &stream[..];
+            while let Some((&len, tail)) = rest.split_first() {
+                let run = tail.get(..len as usize).filter(|run| {
+                    run.windows(2).all(|w| w[0] < w[1])
+                        && run.last().is_some_and(|&s| u64::from(s) < slots)
+                });
+                let Some(run) = run else {
+                    return Err(Error::index(format!(
+                        "group file {} is damaged: a run is cut short, out of order or out of \
+                         bounds",
+                        f.file.path().display()
+                    )));
+                };
+                grouping.add(run);
+                rest = &tail[len as usize..];
+            }
+        }
+    }
+    Ok(Some(grouping))
+}
