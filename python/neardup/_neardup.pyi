@@ -82,6 +82,21 @@ def stage_fingerprint(
     containment_words: int = 25,
     containment_cap: int = 64,
 ) -> tuple[int, int, int, int]: ...
+def stage_group(
+    paths: Sequence[str],
+    config: Config,
+    part: int,
+    parts: int,
+    dir: str,
+    *,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+    containment: str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+) -> tuple[int, int, int]: ...
 def clean(
     paths: Sequence[str],
     config: Config,

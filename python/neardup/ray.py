@@ -1,21 +1,25 @@
 """A scan or a clean spread over a Ray cluster: the fingerprint stage as
-Ray tasks, one per shard, then the last stage on the driver (and, for a
-clean, the writing as tasks again).
+Ray tasks, one per shard, the group stage as Ray tasks, one per part of
+the band keys, then the last stage on the driver (and, for a clean, the
+writing as tasks again).
 
 Fingerprinting is most of a scan's time. Each task fingerprints one shard
 of the inputs (a contiguous part, cut by bytes) and writes one stage file
-per input into ``stage_dir``, a directory every node can reach (a shared
-file system); Ray retries a task whose worker died, and a retried task
-just writes its files again (each is written under a temporary name and
-renamed). The driver then scans with the first pass taken from those
-files — grouping and exact verification, reading again only the
+per input, and the shard's band keys in a key file, into ``stage_dir``, a
+directory every node can reach (a shared file system); Ray retries a task
+whose worker died, and a retried task just writes its files again (each
+is written under a temporary name and renamed). Each group task reads its
+part of every key file and writes the candidate groups in it. The driver
+then scans with the first pass taken from the stage files and the groups
+from the group files — exact verification, reading again only the
 documents that hold candidates — so the report is byte for byte the one
 ``neardup.scan`` (and ``neardup scan``) gives on one machine, for any
-number of shards and workers.
+number of shards, parts and workers.
 
-The driver holds the first-pass table of the whole corpus (about 150
-bytes per paragraph), as one machine does: this spreads the work, not the
-memory (see the README's "Scale-out").
+The driver holds no band keys, but still the rest of the first-pass table
+of the whole corpus (about 45 bytes per paragraph) and the candidate
+groups: it spreads the work, and most of the memory (see the README's
+"Scale-out").
 
 >>> import ray, neardup.ray                                    # doctest: +SKIP
 >>> ray.init()                                                 # doctest: +SKIP
@@ -26,7 +30,8 @@ cleaned files, with the findings the last stage left in ``stage_dir``;
 the files are those ``neardup.clean`` writes on one machine.
 
 From a shell: ``python -m neardup.ray scan PATH... --stage-dir DIR
-[--shards N] [--threshold T] [--containment[=T]] [-o report.json]``, and
+[--shards N] [--parts P] [--threshold T] [--containment[=T]]
+[-o report.json]``, and
 ``python -m neardup.ray clean PATH... -o OUT [--removed LOG]
 [--remove contained] [--drop-empty]``.
 """
@@ -118,6 +123,105 @@ def fingerprint(
     }
 
 
+def _group(
+    paths: list[str],
+    config: Config,
+    part: int,
+    parts: int,
+    stage_dir: str,
+    options: dict[str, Any],
+    kill_marker: str | None,
+) -> tuple[int, int, int]:
+    # The test hook of _fingerprint, for this stage.
+    if kill_marker is not None and part == 0 and not os.path.exists(kill_marker):
+        with open(kill_marker, "w") as f:
+            f.write(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+    return _neardup.stage_group(paths, config, part, parts, stage_dir, **options)
+
+
+def group(
+    paths: PathLike | Iterable[PathLike],
+    stage_dir: PathLike,
+    threshold: float | str | None = None,
+    *,
+    config: Config | None = None,
+    parts: int | None = None,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads_per_task: int = 1,
+    max_retries: int = 3,
+    containment: float | str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+    _kill_first_attempt: PathLike | None = None,
+) -> dict[str, int]:
+    """The group stage alone, after ``fingerprint``: one Ray task per part
+    of the band keys, each reading its part of every shard's key file in
+    ``stage_dir`` and writing the candidate groups it finds there. The last
+    stage then groups from those files instead of the keys. Give the
+    settings ``fingerprint`` got. Returns the band keys read, the groups,
+    the bytes written and the parts."""
+    import ray
+
+    cfg = _config(config, threshold)
+    absolute = [os.path.abspath(p) for p in _paths(paths)]
+    if parts is None:
+        parts = max(1, int(ray.available_resources().get("CPU", 1)))
+    options = dict(
+        input_format=input_format,
+        text_field=text_field,
+        id_field=id_field,
+        threads=threads_per_task,
+        containment=str(containment) if containment is not None else None,
+        containment_words=containment_words,
+        containment_cap=containment_cap,
+    )
+    task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_group)
+    marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
+    done = ray.get(
+        [
+            task.remote(absolute, cfg, p, parts, os.fspath(stage_dir), options, marker)
+            for p in range(parts)
+        ]
+    )
+    return {
+        "keys": sum(k for k, _, _ in done),
+        "groups": sum(g for _, g, _ in done),
+        "bytes": sum(b for _, _, b in done),
+        "parts": parts,
+    }
+
+
+def _stages(
+    given: list[str],
+    stage: str,
+    cfg: Config,
+    shards: int | None,
+    parts: int | None,
+    against: PathLike | None,
+    kill: PathLike | None,
+    **options: Any,
+) -> dict[str, int]:
+    """The fingerprint stage, then (unless the last stage checks against an
+    index, which it queries with the band keys themselves) the group
+    stage. A test's kill marker kills the first attempt of each."""
+    done = fingerprint(
+        given, stage, config=cfg, shards=shards, _kill_first_attempt=kill, **options
+    )
+    if against is None:
+        group(
+            given,
+            stage,
+            config=cfg,
+            parts=parts if parts is not None else done["shards"],
+            _kill_first_attempt=os.fspath(kill) + ".group" if kill is not None else None,
+            **options,
+        )
+    return done
+
+
 def scan(
     paths: PathLike | Iterable[PathLike],
     threshold: float | str | None = None,
@@ -125,6 +229,7 @@ def scan(
     config: Config | None = None,
     stage_dir: PathLike | None = None,
     shards: int | None = None,
+    parts: int | None = None,
     input_format: str | None = None,
     text_field: str = "text",
     id_field: str = "id",
@@ -137,9 +242,12 @@ def scan(
     _kill_first_attempt: PathLike | None = None,
 ) -> Report:
     """``neardup.scan`` with the fingerprint stage run as Ray tasks
-    (``fingerprint``), then the last stage here. ``against`` names a
-    persistent index (``neardup.Index``) the last stage checks against, as
-    ``neardup.scan(against=)`` does: the workers need not reach it.
+    (``fingerprint``), then the group stage (``group``, in ``parts`` tasks,
+    by default as many as shards), then the last stage here. ``against``
+    names a persistent index (``neardup.Index``) the last stage checks
+    against, as ``neardup.scan(against=)`` does: the workers need not reach
+    it, and the group stage is skipped (the last stage queries the index
+    with the band keys, read from the key files band by band).
 
     ``stage_dir`` must be reachable from every node (a temporary directory
     by default, which serves a single-machine cluster only). ``shards``
@@ -154,11 +262,14 @@ def scan(
     own_dir = stage_dir is None
     stage = tempfile.mkdtemp(prefix="neardup-stage-") if own_dir else os.fspath(stage_dir)
     try:
-        fingerprint(
+        _stages(
             given,
             stage,
-            config=cfg,
-            shards=shards,
+            cfg,
+            shards,
+            parts,
+            against,
+            _kill_first_attempt,
             input_format=input_format,
             text_field=text_field,
             id_field=id_field,
@@ -167,7 +278,6 @@ def scan(
             containment=containment,
             containment_words=containment_words,
             containment_cap=containment_cap,
-            _kill_first_attempt=_kill_first_attempt,
         )
         # The driver names the inputs as given, so the report is the one a
         # scan here gives; the workers, whose working directory may
@@ -217,6 +327,7 @@ def clean(
     config: Config | None = None,
     stage_dir: PathLike | None = None,
     shards: int | None = None,
+    parts: int | None = None,
     input_format: str | None = None,
     text_field: str = "text",
     id_field: str = "id",
@@ -232,9 +343,9 @@ def clean(
     _kill_first_attempt: PathLike | None = None,
     _kill_first_clean: PathLike | None = None,
 ) -> Cleaned:
-    """``neardup.clean`` spread over a Ray cluster: the fingerprint stage as
-    tasks, the last stage (grouping, verification) here, then one task per
-    shard writing that shard's cleaned files. ``output`` (and
+    """``neardup.clean`` spread over a Ray cluster: the fingerprint and
+    group stages as tasks (as ``scan``), the last stage (verification)
+    here, then one task per shard writing that shard's cleaned files. ``output`` (and
     ``stage_dir``) must be reachable from every node. The files written,
     and the removal log ``removed``, are byte for byte those of
     ``neardup.clean`` (and ``neardup clean``) on one machine, for any
@@ -256,11 +367,14 @@ def clean(
     own_dir = stage_dir is None
     stage = tempfile.mkdtemp(prefix="neardup-stage-") if own_dir else os.fspath(stage_dir)
     try:
-        done = fingerprint(
+        done = _stages(
             given,
             stage,
-            config=cfg,
-            shards=shards,
+            cfg,
+            shards,
+            parts,
+            against,
+            _kill_first_attempt,
             input_format=input_format,
             text_field=text_field,
             id_field=id_field,
@@ -269,7 +383,6 @@ def clean(
             containment=find,
             containment_words=containment_words,
             containment_cap=containment_cap,
-            _kill_first_attempt=_kill_first_attempt,
         )
         # The last stage: its report, and its findings left in the stage
         # directory for the shard tasks.
@@ -354,6 +467,9 @@ def main(argv: list[str] | None = None) -> int:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("paths", nargs="+")
     common.add_argument("--shards", type=int)
+    common.add_argument(
+        "--parts", type=int, help="group stage tasks (default: as many as shards; 1 to 256)"
+    )
     common.add_argument("--threshold")
     common.add_argument("--input-format")
     common.add_argument("--text-field", default="text")
@@ -377,6 +493,12 @@ def main(argv: list[str] | None = None) -> int:
         help="only the fingerprint stage, into --stage-dir (then: neardup clean --stage-dir)",
     )
     f.add_argument("--stage-dir", required=True)
+    g = sub.add_parser(
+        "group",
+        parents=[common],
+        help="only the group stage, after `fingerprint`, into --stage-dir (same settings)",
+    )
+    g.add_argument("--stage-dir", required=True)
     c = sub.add_parser(
         "clean",
         parents=[common],
@@ -408,6 +530,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "fingerprint":
             done = fingerprint(args.paths, args.stage_dir, args.threshold, **options)
+        elif args.command == "group":
+            options.pop("shards")
+            grouped = group(args.paths, args.stage_dir, args.threshold, parts=args.parts, **options)
         elif args.command == "clean":
             find = options.pop("containment")
             cleaned = clean(
@@ -420,11 +545,17 @@ def main(argv: list[str] | None = None) -> int:
                 drop_empty=args.drop_empty,
                 remove_contained="contained" in args.remove,
                 containment=find,
+                parts=args.parts,
                 **options,
             )
         else:
             report = scan(
-                args.paths, args.threshold, stage_dir=args.stage_dir, against=args.against, **options
+                args.paths,
+                args.threshold,
+                stage_dir=args.stage_dir,
+                against=args.against,
+                parts=args.parts,
+                **options,
             )
     except Exception as e:  # noqa: BLE001 - the message is the point
         print(f"error: {e}", file=sys.stderr)
@@ -442,6 +573,13 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{done['shards']} shards: {done['inputs']} inputs, {done['printed']} with prints, "
             f"{done['bytes']} bytes of stage files in {args.stage_dir}",
+            file=sys.stderr,
+        )
+        return 0
+    if args.command == "group":
+        print(
+            f"{grouped['parts']} parts: {grouped['keys']} band keys read, {grouped['groups']} "
+            f"candidate groups, {grouped['bytes']} bytes of group files in {args.stage_dir}",
             file=sys.stderr,
         )
         return 0

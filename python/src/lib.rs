@@ -996,6 +996,47 @@ fn stage_fingerprint(
     .map_err(py_err)
 }
 
+/// The group stage of a spread scan, part `part` of `parts` of the band
+/// keys (`neardup stage group`), after every shard's fingerprint stage.
+/// Returns (band keys read, candidate groups, bytes written).
+#[pyfunction]
+#[pyo3(signature = (paths, config, part, parts, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, containment = None, containment_words = 25, containment_cap = 64))]
+#[allow(clippy::too_many_arguments)]
+fn stage_group(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    config: &PyConfig,
+    part: usize,
+    parts: usize,
+    dir: PathBuf,
+    input_format: Option<&str>,
+    text_field: &str,
+    id_field: &str,
+    threads: Option<usize>,
+    containment: Option<&str>,
+    containment_words: usize,
+    containment_cap: usize,
+) -> PyResult<(u64, u64, u64)> {
+    let format = format_of(input_format)?;
+    let options = containment_options(
+        config,
+        (text_field, id_field),
+        containment,
+        containment_words,
+        containment_cap,
+    )?;
+    let config = config.config.clone();
+    py.detach(|| {
+        with_threads(threads, || {
+            let mut skipped = Vec::new();
+            let inputs = collect(&paths, format, &mut skipped)?;
+            let done = stage::group::group_part(&dir, &inputs, &config, &options, part, parts)?;
+            Ok((done.entries, done.runs, done.bytes))
+        })
+    })
+    .map_err(py_err)
+}
+
 /// `neardup clean PATHS -o OUTPUT`: the inputs written without their
 /// duplicate paragraphs, laid out as the command line lays them out.
 /// With `shard`/`shards`, only that shard's inputs, with the findings the
@@ -1448,6 +1489,7 @@ fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(scan_json, m)?)?;
     m.add_function(wrap_pyfunction!(dedup_rows, m)?)?;
     m.add_function(wrap_pyfunction!(stage_fingerprint, m)?)?;
+    m.add_function(wrap_pyfunction!(stage_group, m)?)?;
     m.add_function(wrap_pyfunction!(clean, m)?)?;
     m.add_function(wrap_pyfunction!(index_create, m)?)?;
     m.add_function(wrap_pyfunction!(index_config, m)?)?;

@@ -1,7 +1,8 @@
 """neardup.ray on a real local Ray cluster (two CPUs): the report is the
-single-process scan's, byte for byte, for any number of shards; a worker
-killed mid-stage is retried and the report is still the same; a missing
-or damaged stage file is an error naming it."""
+single-process scan's, byte for byte, for any number of shards and group
+parts; a worker killed mid-stage is retried and the report is still the
+same; a missing or damaged stage, key or group file is an error naming
+it."""
 
 import os
 import subprocess
@@ -41,9 +42,9 @@ def test_the_report_is_the_single_process_one(cluster, repo, cli, corpus):
     for paths in (["data/news", "data/news.jsonl"], [str(corpus)]):
         expected = neardup.scan(paths).to_json()
         assert expected == run_cli(cli, "scan", "--output-format", "json", "-q", *paths).stdout
-        for shards in (1, 2, 5):
-            got = neardup.ray.scan(paths, shards=shards).to_json()
-            assert got == expected, (paths, shards)
+        for shards, parts in ((1, 1), (2, None), (5, 3)):
+            got = neardup.ray.scan(paths, shards=shards, parts=parts).to_json()
+            assert got == expected, (paths, shards, parts)
 
 
 def test_a_killed_worker_is_retried_and_the_report_is_the_same(cluster, corpus, tmp_path):
@@ -53,8 +54,10 @@ def test_a_killed_worker_is_retried_and_the_report_is_the_same(cluster, corpus, 
         [str(corpus)], shards=3, stage_dir=tmp_path / "stage", _kill_first_attempt=marker
     ).to_json()
     # The first attempt of shard 0 really died (it wrote its pid, then
-    # SIGKILLed itself); Ray ran it again.
+    # SIGKILLed itself); Ray ran it again. Likewise part 0 of the group
+    # stage.
     assert marker.exists()
+    assert (tmp_path / "killed.group").exists()
     assert got == expected
 
 
@@ -62,8 +65,21 @@ def test_missing_or_damaged_stage_files_are_named(cluster, corpus, tmp_path):
     stage = tmp_path / "stage"
     neardup.ray.scan([str(corpus)], shards=2, stage_dir=stage)
     files = sorted(stage.iterdir())
-    assert files
-    victim = files[3]
+    kinds = {f.name.split("-")[0] for f in files}
+    assert {"input", "keys", "groups", "findings"} <= kinds, kinds
+    groups = [f for f in files if f.name.startswith("groups-")]
+    victim = groups[-1]
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    with pytest.raises(neardup.NeardupError, match=victim.name):
+        neardup.scan([str(corpus)], stage_dir=stage)
+    victim.unlink()
+    with pytest.raises(neardup.NeardupError, match=f"lacks group files {victim.name}"):
+        neardup.scan([str(corpus)], stage_dir=stage)
+    for g in groups[:-1]:
+        g.unlink()
+    victim = [f for f in files if f.name.startswith("input-")][1]
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
@@ -72,6 +88,10 @@ def test_missing_or_damaged_stage_files_are_named(cluster, corpus, tmp_path):
     victim.unlink()
     with pytest.raises(neardup.NeardupError, match=f"{victim.name}.*missing"):
         neardup.scan([str(corpus)], stage_dir=stage)
+    keys = [f for f in files if f.name.startswith("keys-")]
+    keys[-1].unlink()
+    with pytest.raises(neardup.NeardupError, match="no key file for input"):
+        neardup.ray.group([str(corpus)], stage, parts=1)
 
 
 def test_the_command_line_stages_match_too(repo, cli, corpus, tmp_path):
@@ -86,6 +106,17 @@ def test_the_command_line_stages_match_too(repo, cli, corpus, tmp_path):
         )
         assert out.returncode == 0, out.stderr
     got = run_cli(cli, "scan", "--output-format", "json", "-q", str(corpus), "--stage-dir", str(stage))
+    assert got.stdout == neardup.scan([str(corpus)]).to_json()
+    # Then `neardup stage group` per part (another array's jobs).
+    for p in range(2):
+        out = subprocess.run(
+            [cli, "stage", "group", str(corpus), "--part", str(p), "--of", "2",
+             "--dir", str(stage), "-q"],
+            capture_output=True, text=True,
+        )
+        assert out.returncode == 0, out.stderr
+    got = run_cli(cli, "scan", "--output-format", "json", "-v", str(corpus), "--stage-dir", str(stage))
+    assert "candidate groups from the group stage" in got.stderr
     assert got.stdout == neardup.scan([str(corpus)]).to_json()
 
 
