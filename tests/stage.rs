@@ -90,6 +90,28 @@ fn a_scan_and_a_clean_from_stage_files_are_those_of_one_machine() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
+        if shards == 3 {
+            // Without the group stage: the key files, read band by band.
+            let ungrouped = run(
+                d,
+                &[
+                    "scan",
+                    "corpus",
+                    "--output-format",
+                    "json",
+                    "--stage-dir",
+                    &dir,
+                    "-v",
+                ],
+            );
+            let stderr = String::from_utf8_lossy(&ungrouped.stderr);
+            assert!(stderr.contains("no group files used"), "{stderr}");
+            assert!(
+                stderr.contains("7 of 8 inputs from their prints"),
+                "{stderr}"
+            );
+            assert_eq!(ungrouped.stdout, whole.stdout);
+        }
         // The group stage, in a number of parts that differs from the
         // shards', then the last stage from its files.
         let parts = [1, 3, 2, 5][shards % 4];
@@ -127,6 +149,11 @@ fn a_scan_and_a_clean_from_stage_files_are_those_of_one_machine() {
         let stderr = String::from_utf8_lossy(&staged.stderr);
         assert!(
             stderr.contains("candidate groups from the group stage"),
+            "{stderr}"
+        );
+        // Every input but the one with a malformed record.
+        assert!(
+            stderr.contains("7 of 8 inputs from their prints"),
             "{stderr}"
         );
         assert_eq!(staged.status.code(), whole.status.code());

@@ -142,15 +142,9 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
             };
             let extras = pipeline::Extras {
                 prior: opened.as_ref().map(|i| i as &dyn Prior),
-                cache: staged
+                ..staged
                     .as_ref()
-                    .map(|s| s as &dyn neardup::pipeline::print::PrintCache),
-                groups: staged
-                    .as_ref()
-                    .and_then(|s| s.groups())
-                    .filter(|_| opened.is_none()),
-                band_keys: staged.as_ref().map(|s| s.band_keys()),
-                ..pipeline::Extras::default()
+                    .map_or_else(pipeline::Extras::default, |s| s.extras(opened.is_some()))
             };
             scanned = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
             &scanned

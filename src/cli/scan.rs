@@ -3,7 +3,6 @@
 use std::io::{self, Write};
 
 use neardup::pipeline::Extras;
-use neardup::pipeline::print::PrintCache;
 use neardup::pipeline::prior::Prior;
 use neardup::report::Render;
 use neardup::report::json::{Json, Jsonl, TopJson};
@@ -65,16 +64,18 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
     }
     let extras = Extras {
         prior: index.as_ref().map(|i| i as &dyn Prior),
-        cache: staged.as_ref().map(|s| s as &dyn PrintCache),
-        // Against an index the last stage groups itself: the index is
-        // queried with the batch's band keys.
-        groups: staged
+        ..staged
             .as_ref()
-            .and_then(|s| s.groups())
-            .filter(|_| index.is_none()),
-        ..Extras::default()
+            .map_or_else(Extras::default, |s| s.extras(index.is_some()))
     };
     let report = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
+    if let (Some(staged), true) = (&staged, args.run.verbose) {
+        eprintln!(
+            "stage files: {} of {} inputs from their prints (the others read again)",
+            staged.used(),
+            inputs.len()
+        );
+    }
     if let Some(dir) = &args.stage_dir {
         // The findings stay beside the stage files, for the shard jobs of
         // a spread clean (`clean --stage-dir DIR --shard K --of N`).

@@ -384,6 +384,14 @@ impl Plan {
         }
         drop(order);
         let n_reps = slots().filter(|&s| rep_of[s] == s).count();
+        // Which slots represent their class, as bits: keys read from
+        // outside come by key, so their slots are in no order, and a
+        // bitmap stays in cache where `rep_of` would not.
+        let mut is_rep = vec![0u64; n.div_ceil(64)];
+        for s in slots().filter(|&s| rep_of[s] == s) {
+            let i = s.get() as usize;
+            is_rep[i / 64] |= 1 << (i % 64);
+        }
         let mut groups = Groups::default();
         let mut mapped = Vec::new();
         for (_, run) in given.iter().flat_map(|g| g.runs.iter()) {
@@ -413,7 +421,9 @@ impl Plan {
             // of sorting it.
             let first_checked = checked - FingerprintId::new(prior);
             let wanted = |filter: &Option<KeyFilter>, k: u32, s: FingerprintId| {
-                rep_of[s] == s && filter.as_ref().is_none_or(|f| f.contains(k))
+                let i = s.get() as usize;
+                is_rep[i / 64] & (1 << (i % 64)) != 0
+                    && filter.as_ref().is_none_or(|f| f.contains(k))
             };
             if let Keys::Read(source) = keys {
                 let read = source.band(band)?;
@@ -440,7 +450,11 @@ impl Plan {
                         .filter(|&(k, s)| wanted(&filter, k, s)),
                 );
             }
-            radix_sort_by_key(&mut pairs, &mut scratch);
+            // Keys read from outside come sorted (and, without a prior,
+            // stay so): checking is one pass, sorting four.
+            if !pairs.is_sorted_by_key(|p| p.0) {
+                radix_sort_by_key(&mut pairs, &mut scratch);
+            }
             let runs = pairs
                 .chunk_by(|a, b| a.0 == b.0 && same_doc(a.1, b.1))
                 .filter(|run| run.len() > 1 && run[run.len() - 1].1 >= checked);

@@ -33,7 +33,6 @@ use super::keys::{self, KeyFile, RANGES};
 use crate::corpus::Input;
 use crate::id::FingerprintId;
 use crate::index::file::{FileWriter, IndexFile};
-use crate::pipeline::group::radix_sort_by_key;
 use crate::pipeline::print::settings_key;
 use crate::pipeline::{BandKeys, Grouping, ScanOptions};
 use crate::{Config, Error};
@@ -95,18 +94,29 @@ impl KeyFiles {
         band: usize,
         ranges: Range<usize>,
     ) -> Result<Vec<(u32, FingerprintId)>, Error> {
-        let mut merged = Vec::new();
+        let mut runs = Vec::with_capacity(self.files.len());
         for (f, &first) in self.files.iter().zip(&self.firsts) {
             let pairs = f.read(band, ranges.clone())?;
-            merged.extend(
+            runs.push(
                 pairs
                     .iter()
-                    .map(|&(k, s)| (k, FingerprintId::new((first + u64::from(s)) as u32))),
+                    .map(|&(k, s)| (k, FingerprintId::new((first + u64::from(s)) as u32)))
+                    .collect::<Vec<_>>(),
             );
         }
-        // Shards hold contiguous inputs in order: their entries, in turn,
-        // are in slot order within a key, which the stable sort keeps.
-        radix_sort_by_key(&mut merged, &mut Vec::new());
+        // Each shard's entries are sorted: merge them, pairwise.
+        while runs.len() > 1 {
+            let mut next = Vec::with_capacity(runs.len().div_ceil(2));
+            let mut it = runs.into_iter();
+            while let Some(a) = it.next() {
+                next.push(match it.next() {
+                    Some(b) => merge(&a, &b),
+                    None => a,
+                });
+            }
+            runs = next;
+        }
+        let merged = runs.pop().unwrap_or_default();
         Ok(merged)
     }
 
@@ -215,6 +225,24 @@ impl KeyFiles {
             source: crate::hash::xxh3(&source, 0),
         })
     }
+}
+
+/// The entries of two sorted lists, sorted.
+fn merge(a: &[(u32, FingerprintId)], b: &[(u32, FingerprintId)]) -> Vec<(u32, FingerprintId)> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        if b[j] < a[i] {
+            out.push(b[j]);
+            j += 1;
+        } else {
+            out.push(a[i]);
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 /// Groups part `part` of `parts` of the band keys in the key files of

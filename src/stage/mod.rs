@@ -285,6 +285,30 @@ impl StageFiles {
         &self.keys
     }
 
+    /// What a last stage gives its scan: these files as its prints, the
+    /// group stage's groups (not `against_index`: the index is queried
+    /// with the keys themselves) and the key files as its band keys. Add
+    /// the prior, if any.
+    ///
+    /// # Example
+    ///
+    /// ```no_run
+    /// # use neardup::{Config, pipeline::{scan_with, ScanOptions, Silent}, stage::StageFiles};
+    /// # let inputs = [];
+    /// # let (config, options) = (Config::default(), ScanOptions::default());
+    /// let staged = StageFiles::open("stage".as_ref(), &inputs, &config, &options)?;
+    /// let report = scan_with(&inputs, &config, &options, &Silent, staged.extras(false))?;
+    /// # Ok::<(), neardup::Error>(())
+    /// ```
+    pub fn extras(&self, against_index: bool) -> crate::pipeline::Extras<'_> {
+        crate::pipeline::Extras {
+            cache: Some(self),
+            groups: self.groups().filter(|_| !against_index),
+            band_keys: Some(self.band_keys()),
+            ..Default::default()
+        }
+    }
+
     /// The inputs whose print the scan used instead of reading them.
     pub fn used(&self) -> usize {
         self.used.load(std::sync::atomic::Ordering::Relaxed)
