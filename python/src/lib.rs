@@ -18,7 +18,6 @@ use neardup::id::InputId;
 use neardup::index::{self, AddOptions, Index, Settings};
 use neardup::normalize::TokenKind;
 use neardup::paragraph::{ParagraphMode, paragraphs};
-use neardup::pipeline::print::PrintCache;
 use neardup::pipeline::prior::Prior;
 use neardup::pipeline::{Extras, ScanOptions, Silent, scan_with};
 use neardup::report::json::Json;
@@ -464,13 +463,9 @@ fn scan_files(
         .transpose()?;
     let extras = Extras {
         prior: index.as_ref().map(|i| i as &dyn Prior),
-        cache: staged.as_ref().map(|s| s as &dyn PrintCache),
-        groups: staged
+        ..staged
             .as_ref()
-            .and_then(|s| s.groups())
-            .filter(|_| index.is_none()),
-        band_keys: staged.as_ref().map(StageFiles::band_keys),
-        ..Extras::default()
+            .map_or_else(Extras::default, |s| s.extras(index.is_some()))
     };
     scan_with(inputs, config, options, &Silent, extras)
 }
