@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The stages spread over workers: the fingerprint stage's speed-up from
-1 to 2 workers, the bytes it writes per input MB, the last stage's time,
+"""The stages spread over workers: the fingerprint and group stages'
+speed-up from 1 to 2 workers, the bytes each stage writes per input MB,
+the last stage's time and peak memory (with and without the group stage),
 and the writing of a spread clean from 1 to 2 jobs.
 
 Run by hand, not in CI:
@@ -17,8 +18,12 @@ made of whole inputs). In interleaved rounds:
 * two workers: `--shard 0 --of 2 -j1` and `--shard 1 --of 2 -j1` as two
   processes at once (as two Ray tasks or two Slurm jobs of one core
   each would run);
-* the last stage, `neardup scan --stage-dir DIR -j2`, against a plain
-  `neardup scan -j2` of the same files;
+* the last stage without the group stage, `neardup scan --stage-dir DIR
+  -j2` (it reads the key files band by band);
+* the group stage: `neardup stage group --part 0 --of 1 -j1`, and
+  `--part 0 --of 2` with `--part 1 --of 2` as two processes at once;
+* the last stage with the group files, against a plain `neardup scan -j2`
+  of the same files (both with their peak memory);
 * the writing of a spread clean from the findings the last stage left:
   `neardup clean --stage-dir DIR --shard K --of N -j1` with one job, and
   with two jobs at once (one core each).
@@ -59,6 +64,15 @@ def run_all(cmds):
     return time.perf_counter() - start
 
 
+def run_peak(cmd, work):
+    """Runs one command under GNU time; returns its wall time and peak
+    resident memory in MB."""
+    out = os.path.join(work, "time.txt")
+    t = run_all([["/usr/bin/time", "-f", "%M", "-o", out, *cmd]])
+    with open(out) as f:
+        return t, int(f.read().split()[-1]) / 1024
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", required=True)
@@ -78,45 +92,71 @@ def main():
         return ["taskset", "-c", str(k % (os.cpu_count() or 1)), nd, "stage", "fingerprint",
                 parts, "--shard", str(k), "--of", str(n), "--dir", d, "-j1", "-q"]
 
+    def group(p, n, d):
+        return ["taskset", "-c", str(p % (os.cpu_count() or 1)), nd, "stage", "group",
+                parts, "--part", str(p), "--of", str(n), "--dir", d, "-j1", "-q"]
+
     def write(k, n, d, out):
         return ["taskset", "-c", str(k % (os.cpu_count() or 1)), nd, "clean", parts, "-o", out,
                 "--stage-dir", d, "--shard", str(k), "--of", str(n), "-j1", "-q"]
 
-    one, two, last, plain, w1, w2 = [], [], [], [], [], []
+    one, two, g1, g2, keyed, last, plain, w1, w2 = [], [], [], [], [], [], [], [], []
+    peaks = {"keyed": [], "last": [], "plain": []}
     o1, o2 = os.path.join(args.work, "clean1"), os.path.join(args.work, "clean2")
     d1, d2 = os.path.join(args.work, "stage1"), os.path.join(args.work, "stage2")
+    scan = [nd, "scan", "-q", "-j2", "--output-format", "json", parts]
     for _ in range(args.repeat):
         for d in (d1, d2):
             shutil.rmtree(d, ignore_errors=True)
         one.append(run_all([stage(0, 1, d1)]))
         two.append(run_all([stage(0, 2, d2), stage(1, 2, d2)]))
-        last.append(run_all([[nd, "scan", "-q", "-j2", "--output-format", "json", parts,
-                              "--stage-dir", d2]]))
-        plain.append(run_all([[nd, "scan", "-q", "-j2", "--output-format", "json", parts]]))
+        t, m = run_peak([*scan, "--stage-dir", d2], args.work)
+        keyed.append(t)
+        peaks["keyed"].append(m)
+        g1.append(run_all([group(0, 1, d1)]))
+        g2.append(run_all([group(0, 2, d2), group(1, 2, d2)]))
+        t, m = run_peak([*scan, "--stage-dir", d2], args.work)
+        last.append(t)
+        peaks["last"].append(m)
+        t, m = run_peak(scan, args.work)
+        plain.append(t)
+        peaks["plain"].append(m)
         for o in (o1, o2):
             shutil.rmtree(o, ignore_errors=True)
         w1.append(run_all([write(0, 1, d2, o1)]))
         w2.append(run_all([write(0, 2, d2, o2), write(1, 2, d2, o2)]))
-    findings = sum(os.path.getsize(os.path.join(d2, f)) for f in os.listdir(d2) if f.startswith("findings-"))
-    written = sum(os.path.getsize(os.path.join(d2, f)) for f in os.listdir(d2)) - findings
+    def bytes_of(prefix):
+        return sum(os.path.getsize(os.path.join(d2, f)) for f in os.listdir(d2) if f.startswith(prefix))
+
     mb = size / 1e6
     med = statistics.median
     print(f"# {args.corpus} in {args.parts} files, {mb:.0f} MB; {nd}; {args.repeat} rounds\n")
-    print("| run | median s (range) | MB/s |")
-    print("|---|---:|---:|")
-    for name, t in [
-        ("fingerprint stage, 1 worker (1 core)", one),
-        ("fingerprint stage, 2 workers (1 core each)", two),
-        ("last stage: scan --stage-dir (2 threads)", last),
-        ("plain scan (2 threads)", plain),
-        ("writing the clean: clean --shard, 1 job (1 core)", w1),
-        ("writing the clean: clean --shard, 2 jobs (1 core each)", w2),
+    print("| run | median s (range) | MB/s | peak MB |")
+    print("|---|---:|---:|---:|")
+    for name, t, peak in [
+        ("fingerprint stage, 1 worker (1 core)", one, None),
+        ("fingerprint stage, 2 workers (1 core each)", two, None),
+        ("last stage without group files: scan --stage-dir (2 threads)", keyed, "keyed"),
+        ("group stage, 1 part (1 core)", g1, None),
+        ("group stage, 2 parts (1 core each)", g2, None),
+        ("last stage with group files: scan --stage-dir (2 threads)", last, "last"),
+        ("plain scan (2 threads)", plain, "plain"),
+        ("writing the clean: clean --shard, 1 job (1 core)", w1, None),
+        ("writing the clean: clean --shard, 2 jobs (1 core each)", w2, None),
     ]:
-        print(f"| {name} | {med(t):.2f} ({min(t):.2f}-{max(t):.2f}) | {mb / med(t):.1f} |")
+        m = f"{med(peaks[peak]):.0f}" if peak else ""
+        print(f"| {name} | {med(t):.2f} ({min(t):.2f}-{max(t):.2f}) | {mb / med(t):.1f} | {m} |")
     print(f"\nspeed-up of the fingerprint stage from 1 to 2 workers: {med(one) / med(two):.2f}x")
+    print(f"speed-up of the group stage from 1 to 2 parts: {med(g1) / med(g2):.2f}x")
     print(f"speed-up of the writing from 1 to 2 jobs: {med(w1) / med(w2):.2f}x")
-    print(f"stage files: {written / 1e6:.1f} MB, {written / size:.3f} MB per input MB")
-    print(f"findings left by the last stage: {findings / 1e6:.2f} MB, {findings / size:.4f} MB per input MB")
+    for what, prefix in [
+        ("stage files (prints)", "input-"),
+        ("key files", "keys-"),
+        ("group files", "groups-"),
+        ("findings left by the last stage", "findings-"),
+    ]:
+        b = bytes_of(prefix)
+        print(f"{what}: {b / 1e6:.1f} MB, {b / size:.4f} MB per input MB")
 
 
 if __name__ == "__main__":

@@ -16,9 +16,9 @@ documents that hold candidates — so the report is byte for byte the one
 ``neardup.scan`` (and ``neardup scan``) gives on one machine, for any
 number of shards, parts and workers.
 
-The driver holds no band keys, but still the rest of the first-pass table
-of the whole corpus (about 45 bytes per paragraph) and the candidate
-groups: it spreads the work, and most of the memory (see the README's
+The driver holds no band keys, but still each paragraph's place, content
+hash and plan, the candidate groups and the verification: 413 MB for
+1.1 GB of news, against 736 MB holding the keys (see the README's
 "Scale-out").
 
 >>> import ray, neardup.ray                                    # doctest: +SKIP

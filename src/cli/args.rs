@@ -270,12 +270,15 @@ pub struct ScanArgs {
     /// Take the first pass from the stage files in DIR (the last stage of
     /// a scan spread over machines).
     ///
-    /// DIR holds one file per input, written by `neardup stage fingerprint`
-    /// for every shard (or by `neardup.ray`). The inputs must be given as
-    /// they were to the shards; the report is the one a scan on one
-    /// machine gives. A missing or damaged stage file, or one made with
-    /// other settings, is an error naming it. The findings are also left
-    /// in DIR, for `clean --stage-dir DIR --shard K --of N`.
+    /// DIR holds one file per input and a key file per shard, written by
+    /// `neardup stage fingerprint` for every shard (or by `neardup.ray`),
+    /// and, if `neardup stage group` ran for every part, the candidate
+    /// groups (without them, this groups from the key files, one band at a
+    /// time). The inputs must be given as they were to the shards; the
+    /// report is the one a scan on one machine gives. A missing or damaged
+    /// file, or one made with other settings, is an error naming it. The
+    /// findings are also left in DIR, for `clean --stage-dir DIR --shard K
+    /// --of N`.
     #[arg(long, value_name = "DIR")]
     pub stage_dir: Option<PathBuf>,
 

@@ -172,7 +172,7 @@ impl Groups {
 /// ([`crate::stage`]), each part of the band keys on its own. Given to a
 /// scan ([`super::Extras::groups`]), they replace its own grouping, and
 /// the scan then holds no band keys; the verdicts are the same because the
-/// plan made from them is the same (see [`Plan::new`]).
+/// plan made from them is the same (see `Plan::new` in `pipeline/group.rs`).
 ///
 /// # Example
 ///

@@ -1,17 +1,21 @@
-//! Stage files: a scan's first pass split across machines.
+//! Stage files: a scan's first pass and grouping split across machines.
 //!
 //! Fingerprinting is most of a scan's time and needs nothing but the input
-//! itself, so it is the stage that spreads: the inputs, in the scan's
-//! order, are cut into shards ([`shard`]), and any machine — a Ray task, a
-//! Slurm array job, a Kubernetes indexed job — fingerprints one shard
-//! ([`fingerprint_shard`]), writing one stage file per input into a shared
-//! directory. The last stage is an ordinary scan that takes the first
-//! pass's results from those files ([`StageFiles`], a
-//! [`PrintCache`]) instead of reading the inputs, then groups and verifies
-//! (reading again only the documents that hold candidates): its report is
-//! byte for byte the report of a scan on one machine, for any number of
-//! shards and workers, because it is the same code on the same first-pass
-//! results.
+//! itself, so it is the stage that spreads first: the inputs, in the
+//! scan's order, are cut into shards ([`shard`]), and any machine — a Ray
+//! task, a Slurm array job, a Kubernetes indexed job — fingerprints one
+//! shard ([`fingerprint_shard`]), writing one stage file per input and the
+//! shard's band keys in a key file ([`keys`]) into a shared directory.
+//! Then, optionally, the group stage ([`group`]): each part of the band
+//! keys, on any machine, finds the candidate groups in its part of every
+//! key file. The last stage is an ordinary scan that takes the first
+//! pass's results from the stage files ([`StageFiles`], a [`PrintCache`])
+//! instead of reading the inputs, and the groups from the group files (or
+//! the keys from the key files, band by band), then verifies (reading
+//! again only the documents that hold candidates): its report is byte for
+//! byte the report of a scan on one machine, for any number of shards,
+//! parts and workers, because it is the same code on the same first-pass
+//! results and the same groups.
 //!
 //! A stage file is an index container file (`index::file`: checksummed,
 //! written under a temporary name, synced and renamed, so a worker killed
@@ -19,14 +23,15 @@
 //! writes it again) of kind `PRNT`: a `META` section (the print settings
 //! key u64, the input's size u64, and 1 if a print follows, 0 if the input
 //! had problems and the last stage must read it itself) and a `PRINT`
-//! section ([`crate::pipeline::print`]'s encoding). The last stage refuses
-//! a missing or damaged stage file, one made with other settings, or one
-//! of an input whose size changed since, naming the file.
+//! section ([`crate::pipeline::print`]'s encoding, without band keys: they
+//! are in the key file). The last stage refuses a missing or damaged stage
+//! file, one made with other settings, or one of an input whose size
+//! changed since, naming the file; likewise key and group files.
 //!
-//! What this does not spread: the last stage holds the first-pass table of
-//! the whole corpus (about 150 bytes per paragraph) in one process, as a
-//! scan on one machine does, so one machine's memory still bounds the
-//! corpus; see the README ("Scale-out").
+//! What this does not spread: the last stage holds, per paragraph of the
+//! whole corpus, its place, content hash and plan (no band keys), and the
+//! verification and report, in one process; so one machine's memory
+//! still bounds the corpus; see the README ("Scale-out").
 
 pub mod group;
 pub mod keys;
