@@ -12,6 +12,7 @@ use std::io::{self, Read};
 
 use memchr::{memchr_iter, memrchr};
 
+use super::compress::MemberStarts;
 use super::warc::Records;
 use crate::paragraph::is_blank;
 
@@ -39,6 +40,11 @@ pub struct Block {
     pub offset: u64,
     /// 0-based line number of the first line of `data` in the stream.
     pub first_line: u64,
+    /// Where in the raw file a gzip member starts exactly at `data[0]`,
+    /// if one does: the block can then be decoded again alone, from there
+    /// to where the next block's member starts (a WET file of Common
+    /// Crawl, with a member per record, is cut between records).
+    pub member: Option<u64>,
 }
 
 /// Cuts a stream into [`Block`]s.
@@ -61,6 +67,7 @@ pub struct Blocks<R> {
     line: u64,
     done: bool,
     pending_error: Option<io::Error>,
+    members: Option<MemberStarts>,
 }
 
 impl<R: Read> Blocks<R> {
@@ -76,7 +83,15 @@ impl<R: Read> Blocks<R> {
             line: 0,
             done: false,
             pending_error: None,
+            members: None,
         }
+    }
+
+    /// Notes in each block where its gzip member starts, if one starts at
+    /// its first byte, from `members` (which the decoder fills).
+    pub(crate) fn with_members(mut self, members: Option<MemberStarts>) -> Blocks<R> {
+        self.members = members;
+        self
     }
 
     /// Where to end a block within `buf`, or `None` if there is no place yet.
@@ -96,17 +111,35 @@ impl<R: Read> Blocks<R> {
             Cut::Warc => {
                 let mut records = Records::new(buf, false);
                 records.by_ref().for_each(drop);
-                Some(records.consumed()).filter(|&at| at > 0)
+                let whole = records.consumed();
+                // With the separator after the last body, so that a block
+                // ends where a file with a gzip member per record (Common
+                // Crawl's) ends a member, and can be decoded again alone.
+                let blank = buf[whole..]
+                    .iter()
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
+                Some(whole + blank).filter(|_| whole > 0)
             }
         }
     }
 
     fn emit(&mut self, mut data: Vec<u8>, at: usize) -> Block {
         self.carry = data.split_off(at);
+        // The member starting at this block's first byte was reached before
+        // that byte was decoded; earlier starts are of no more use.
+        let member = self.members.as_ref().and_then(|m| {
+            let mut starts = m.lock().expect("not poisoned");
+            let at = starts.partition_point(|&(decoded, _)| decoded < self.offset);
+            let found = starts.get(at).filter(|s| s.0 == self.offset).map(|s| s.1);
+            starts.drain(..at);
+            found
+        });
         let block = Block {
             offset: self.offset,
             first_line: self.line,
             data,
+            member,
         };
         self.offset += block.data.len() as u64;
         self.line += memchr_iter(b'\n', &block.data).count() as u64;
@@ -232,6 +265,60 @@ mod tests {
             assert_eq!(records, 10, "size {size}");
             assert_eq!(b.len() > 1, size < data.len() / 2, "size {size}");
         }
+    }
+
+    /// A gzip file with a member per WARC record (as Common Crawl's): each
+    /// block, cut between records, knows where its member starts, and the
+    /// raw bytes from there to the next block's start decode to it alone.
+    /// A single-member file's later blocks do not.
+    #[test]
+    fn blocks_of_a_member_per_record_decode_alone() {
+        use flate2::write::GzEncoder;
+        use std::io::Write;
+        let record = |i: usize| {
+            let body = format!("page {i}\n{}\n", "words of a page ".repeat(i % 7 + 1));
+            format!(
+                "WARC/1.0\r\nWARC-Type: conversion\r\nContent-Length: {}\r\n\r\n{body}\r\n\r\n",
+                body.len()
+            )
+        };
+        let gzip = |text: &str| {
+            let mut e = GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(text.as_bytes()).unwrap();
+            e.finish().unwrap()
+        };
+        let records: Vec<String> = (0..40).map(record).collect();
+        let raw: Vec<u8> = records.iter().flat_map(|r| gzip(r)).collect();
+        let open = |raw: &[u8]| {
+            let (_, stream, members) = super::super::compress::decode_indexed(
+                Box::new(io::Cursor::new(raw.to_vec())),
+                1 << 16,
+            )
+            .unwrap();
+            Blocks::new(stream, Cut::Warc, 300)
+                .with_members(members)
+                .map(Result::unwrap)
+                .collect::<Vec<_>>()
+        };
+        let blocks = open(&raw);
+        assert!(blocks.len() > 5);
+        for (i, b) in blocks.iter().enumerate() {
+            let start = b.member.expect("every block starts a member") as usize;
+            let end = blocks
+                .get(i + 1)
+                .map_or(raw.len(), |n| n.member.unwrap() as usize);
+            let mut alone = Vec::new();
+            flate2::read::MultiGzDecoder::new(&raw[start..end])
+                .read_to_end(&mut alone)
+                .unwrap();
+            assert_eq!(alone, b.data, "block {i}");
+        }
+        let single = gzip(&records.concat());
+        let blocks = open(&single);
+        assert_eq!(blocks[0].member, Some(0));
+        assert!(blocks[1..].iter().all(|b| b.member.is_none()));
+        let joined: Vec<u8> = blocks.iter().flat_map(|b| b.data.clone()).collect();
+        assert_eq!(joined, records.concat().as_bytes());
     }
 
     proptest! {

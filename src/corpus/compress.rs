@@ -11,8 +11,9 @@
 //! frame") do not.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
+use std::sync::{Arc, Mutex};
 
-use flate2::bufread::MultiGzDecoder;
+use flate2::bufread::GzDecoder;
 
 /// The compression of an input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,6 +62,12 @@ pub fn decode<'a>(
     decode_buffered(raw, READ_BUFFER)
 }
 
+/// Where each gzip member of a stream starts, as (offset in the decoded
+/// stream, offset in the raw file), in order: filled by the decoder as it
+/// reaches each member, read by the block cutter ([`super::block`]) so
+/// that a block starting where a member starts can be decoded again alone.
+pub(crate) type MemberStarts = Arc<Mutex<Vec<(u64, u64)>>>;
+
 /// [`decode`] reading `raw` through a buffer of `capacity` bytes: less
 /// than the default for a look at a file's first bytes, or for a file
 /// smaller than the default buffer (a tree of many small files would
@@ -69,6 +76,14 @@ pub(crate) fn decode_buffered<'a>(
     raw: Box<dyn Read + Send + 'a>,
     capacity: usize,
 ) -> io::Result<(Compression, Box<dyn Read + Send + 'a>)> {
+    decode_indexed(raw, capacity).map(|(c, d, _)| (c, d))
+}
+
+/// [`decode_buffered`], also giving, for gzip, where its members start.
+pub(crate) fn decode_indexed<'a>(
+    raw: Box<dyn Read + Send + 'a>,
+    capacity: usize,
+) -> io::Result<(Compression, Box<dyn Read + Send + 'a>, Option<MemberStarts>)> {
     let capacity = capacity.clamp(ZSTD_MAGIC.len(), READ_BUFFER);
     let mut reader = BufReader::with_capacity(capacity, raw);
     let mut head = reader.fill_buf()?;
@@ -98,12 +113,17 @@ pub(crate) fn decode_buffered<'a>(
             io::Cursor::new(peeked).chain(reader),
         ))
     };
+    let mut starts = None;
     let decoded: Box<dyn Read + Send + 'a> = match compression {
         Compression::None => Box::new(stream),
-        Compression::Gzip => Box::new(Explained {
-            inner: MultiGzDecoder::new(stream),
-            name: "gzip",
-        }),
+        Compression::Gzip => {
+            let members = Members::new(stream);
+            starts = Some(members.starts.clone());
+            Box::new(Explained {
+                inner: members,
+                name: "gzip",
+            })
+        }
         Compression::Zstd => {
             let mut d = zstd::stream::read::Decoder::with_buffer(stream)?;
             d.window_log_max(31)?;
@@ -113,7 +133,98 @@ pub(crate) fn decode_buffered<'a>(
             })
         }
     };
-    Ok((compression, decoded))
+    Ok((compression, decoded, starts))
+}
+
+/// A reader that counts the bytes consumed from the one below.
+struct Consumed<R> {
+    inner: R,
+    consumed: u64,
+}
+
+impl<R: BufRead> Read for Consumed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.consumed += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Consumed<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+    fn consume(&mut self, n: usize) {
+        self.inner.consume(n);
+        self.consumed += n as u64;
+    }
+}
+
+/// gzip, every member in turn (as `flate2`'s `MultiGzDecoder`), noting
+/// where each starts.
+struct Members<R: BufRead> {
+    state: Option<Member<R>>,
+    decoded: u64,
+    starts: MemberStarts,
+}
+
+enum Member<R: BufRead> {
+    /// Between members.
+    Between(Consumed<R>),
+    /// Inside one.
+    In(Box<GzDecoder<Consumed<R>>>),
+}
+
+impl<R: BufRead> Members<R> {
+    fn new(inner: R) -> Members<R> {
+        Members {
+            state: Some(Member::Between(Consumed { inner, consumed: 0 })),
+            decoded: 0,
+            starts: Arc::default(),
+        }
+    }
+}
+
+impl<R: BufRead> Read for Members<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.state.take() {
+                None => return Ok(0),
+                Some(Member::In(mut decoder)) => {
+                    let n = decoder.read(buf);
+                    match n {
+                        Ok(0) if !buf.is_empty() => {
+                            self.state = Some(Member::Between(decoder.into_inner()));
+                        }
+                        Ok(n) => {
+                            self.decoded += n as u64;
+                            self.state = Some(Member::In(decoder));
+                            return Ok(n);
+                        }
+                        Err(e) => {
+                            self.state = Some(Member::In(decoder));
+                            return Err(e);
+                        }
+                    }
+                }
+                Some(Member::Between(mut reader)) => {
+                    let more = match reader.fill_buf() {
+                        Ok(more) => !more.is_empty(),
+                        Err(e) => {
+                            self.state = Some(Member::Between(reader));
+                            return Err(e);
+                        }
+                    };
+                    if !more {
+                        return Ok(0);
+                    }
+                    let at = (self.decoded, reader.consumed);
+                    self.starts.lock().expect("not poisoned").push(at);
+                    self.state = Some(Member::In(Box::new(GzDecoder::new(reader))));
+                }
+            }
+        }
+    }
 }
 
 /// A decoder whose own errors (not those of the file system below it) say

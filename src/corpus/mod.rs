@@ -382,7 +382,7 @@ impl Input {
             Some(n) => usize::try_from(n).unwrap_or(usize::MAX).saturating_add(1),
             None => usize::MAX,
         };
-        let (_, stream) = compress::decode_buffered(
+        let (_, stream, members) = compress::decode_indexed(
             Box::new(Counting {
                 inner: raw,
                 counted,
@@ -400,7 +400,9 @@ impl Input {
                 ),
             ));
         }
-        Ok(Box::new(Blocks::new(stream, cut, size)))
+        Ok(Box::new(
+            Blocks::new(stream, cut, size).with_members(members),
+        ))
     }
 
     #[cfg(feature = "parquet")]

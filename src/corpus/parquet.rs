@@ -450,6 +450,7 @@ impl Blocks {
             data: Vec::new(),
             offset: self.offset,
             first_line: self.rows,
+            member: None,
         };
         while block.data.len() < self.size {
             let Some((id, text)) = self.pending.pop_front() else {

@@ -112,6 +112,7 @@ mod tests {
             data: data.into_bytes(),
             offset: 1000,
             first_line: 10,
+            member: None,
         };
         let (docs, problems) = read(Format::Wet, &block, |_| true);
         // A header takes 6 lines, the separator after a body 2.

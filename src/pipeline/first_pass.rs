@@ -51,6 +51,8 @@ pub(super) struct BlockStart {
     pub(super) first_doc: DocId,
     /// Documents starting in the block.
     pub(super) docs: u32,
+    /// Where it can be decoded again alone, if it can.
+    pub(super) seek: Option<super::print::Seek>,
 }
 
 /// What the first pass keeps: the document table and, per fingerprinted
@@ -179,6 +181,12 @@ pub(super) fn fingerprint_block(
         input: unit.input,
         index: unit.index,
         bytes: unit.block.data.len() as u64,
+        seek: unit.block.member.map(|raw| super::print::Seek {
+            raw,
+            offset: unit.block.offset,
+            first_line: unit.block.first_line,
+            len: unit.block.data.len() as u64,
+        }),
         ..Fingerprinted::default()
     };
     let mode = ctx.config.paragraphs();
@@ -531,6 +539,7 @@ pub(super) fn add_block(
             paragraphs: block.paragraphs,
             first_doc,
             docs: index.docs.len() as u32 - docs_before,
+            seek: block.seek,
         },
     );
     let n = block.local.len() as u32;

@@ -11,6 +11,7 @@ use super::Progress;
 use super::print;
 use super::print::Fingerprinted;
 use super::print::PrintCache;
+use super::print::Seek;
 use crate::corpus::Format;
 use crate::corpus::block::Block;
 use crate::fingerprint;
@@ -19,7 +20,7 @@ use crossbeam_channel::Sender;
 use crossbeam_channel::bounded;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
-use std::io;
+use std::io::{self, Read};
 
 /// A block of one input, numbered in the order it was sent.
 pub(super) struct Unit {
@@ -28,6 +29,19 @@ pub(super) struct Unit {
     /// The block's number within its input.
     pub(super) index: BlockId,
     pub(super) block: Block,
+    /// Whether `block.data` is still gzip: the raw members of the block,
+    /// which the worker decodes ([`Seek`]).
+    pub(super) packed: bool,
+    /// The decoded length of a packed block.
+    pub(super) len: u64,
+}
+
+/// A needed block of an input read by [`Seek`]s: its number, place, and
+/// raw bytes `raw..end` (`None`: to the end of the input).
+pub(super) struct Packed {
+    pub(super) index: BlockId,
+    pub(super) seek: Seek,
+    pub(super) end: Option<u64>,
 }
 
 /// What the reader thread sends: a block, the failure of an input, or
@@ -58,6 +72,11 @@ pub(super) trait Selection: Sync {
     fn last_block(&self, input: InputId) -> Option<BlockId>;
     /// Whether block `index` of `input` is needed.
     fn wants(&self, input: InputId, index: BlockId) -> bool;
+    /// The needed blocks of `input`, if each can be read alone
+    /// ([`Seek`]); `None` reads the input front to back.
+    fn packed(&self, _input: InputId) -> Option<Vec<Packed>> {
+        None
+    }
 }
 
 /// Every block of every input.
@@ -109,6 +128,30 @@ impl<'t> Outbox<'t> {
             input,
             index,
             block,
+            packed: false,
+            len: 0,
+        };
+        self.push(Item::Unit(unit), bytes)
+    }
+
+    /// Sends a block's raw gzip members; false when the receiving side has
+    /// gone.
+    fn packed(&mut self, input: InputId, p: &Packed, raw: Vec<u8>) -> bool {
+        let seq = self.next();
+        let bytes = raw.len();
+        let block = Block {
+            data: raw,
+            offset: p.seek.offset,
+            first_line: p.seek.first_line,
+            member: Some(p.seek.raw),
+        };
+        let unit = Unit {
+            seq,
+            input,
+            index: p.index,
+            block,
+            packed: true,
+            len: p.seek.len,
         };
         self.push(Item::Unit(unit), bytes)
     }
@@ -187,6 +230,15 @@ pub(super) fn produce(
             }
             continue;
         }
+        if let Some(packed) = selection.packed(i) {
+            match read_packed(ctx, i, &packed, &mut out, progress) {
+                Some(n) => {
+                    decoded += n;
+                    continue;
+                }
+                None => return decoded,
+            }
+        }
         let blocks = match ctx.blocks(i, progress) {
             Ok(blocks) => blocks,
             Err(error) => {
@@ -230,6 +282,92 @@ pub(super) fn produce(
     decoded
 }
 
+/// Reads the raw bytes of `packed` blocks of input `input` and sends them
+/// for the workers to decode (or the input's failure). Returns the raw
+/// bytes read, or `None` when the receiving side has gone.
+fn read_packed(
+    ctx: &Context<'_>,
+    input: InputId,
+    packed: &[Packed],
+    out: &mut Outbox<'_>,
+    progress: &dyn Progress,
+) -> Option<u64> {
+    use std::io::{Read, Seek as _, SeekFrom};
+    let mut file = match ctx.inputs[input].source.open_seekable() {
+        Ok(file) => file,
+        Err(error) => return out.failed(input, error).then_some(0),
+    };
+    let mut read = 0;
+    for p in packed {
+        let mut raw = Vec::new();
+        let got = file
+            .seek(SeekFrom::Start(p.seek.raw))
+            .and_then(|_| match p.end {
+                Some(end) => {
+                    let len = end.saturating_sub(p.seek.raw);
+                    (&mut file).take(len).read_to_end(&mut raw)?;
+                    if (raw.len() as u64) < len {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the input is shorter than when it was first read (it changed)",
+                        ));
+                    }
+                    Ok(())
+                }
+                None => file.read_to_end(&mut raw).map(drop),
+            });
+        if let Err(error) = got {
+            return out.failed(input, error).then_some(read);
+        }
+        read += raw.len() as u64;
+        progress.advance(raw.len() as u64);
+        if !out.packed(input, p, raw) {
+            return None;
+        }
+    }
+    Some(read)
+}
+
+/// Decodes a packed unit's raw gzip members into its block, in place; the
+/// error is the input's, as reading it front to back would give.
+fn unpack(item: Item) -> Item {
+    match item {
+        Item::Unit(mut unit) if unit.packed => {
+            let len = unit.len;
+            let mut data = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+            let decoded = flate2::bufread::MultiGzDecoder::new(&unit.block.data[..])
+                .take(len)
+                .read_to_end(&mut data)
+                .and_then(|n| {
+                    if n as u64 == len {
+                        Ok(())
+                    } else {
+                        Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the input is shorter than when it was first read (it changed)",
+                        ))
+                    }
+                });
+            match decoded {
+                Ok(()) => {
+                    unit.block.data = data;
+                    unit.packed = false;
+                    Item::Unit(unit)
+                }
+                Err(e) => Item::Failed {
+                    seq: unit.seq,
+                    input: unit.input,
+                    error: io::Error::new(
+                        e.kind(),
+                        format!("gzip data is truncated or corrupt ({e})"),
+                    ),
+                },
+            }
+        }
+        item => item,
+    }
+}
+
 /// Runs `work` over the selected blocks in parallel on the current rayon
 /// pool and hands the results to `consume` in input order. Returns the
 /// consumer's final state and the decoded bytes read.
@@ -271,7 +409,10 @@ where
         rx.into_iter().par_bridge().for_each_init(
             fingerprint::Scratch::default,
             |scratch, (seq, batch)| {
-                let results = batch.into_iter().map(|item| work(scratch, item)).collect();
+                let results = batch
+                    .into_iter()
+                    .map(|item| work(scratch, unpack(item)))
+                    .collect();
                 // The consumer outlives every sender; a failed send can only
                 // follow a panic there, which the join below reports.
                 let _ = rtx.send((seq, results));

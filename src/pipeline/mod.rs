@@ -537,6 +537,106 @@ mod tests {
         );
     }
 
+    /// A gzip WET file with a member per record, as Common Crawl's: the
+    /// second pass reads the needed blocks' raw members by offset and the
+    /// workers decode them (the input is opened once to seek, not read
+    /// front to back again), and the report is the uncompressed file's. If
+    /// the file changed between the passes, that is an error, not a panic.
+    #[test]
+    fn a_member_per_record_is_read_again_by_offset() {
+        use std::io::Write;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        struct Counted {
+            name: &'static str,
+            bytes: Vec<u8>,
+            again: Option<Vec<u8>>,
+            opened: Arc<AtomicUsize>,
+            seeked: Arc<AtomicUsize>,
+        }
+        impl crate::corpus::Source for Counted {
+            fn name(&self) -> &str {
+                self.name
+            }
+            fn open(&self) -> io::Result<Box<dyn io::Read + Send + '_>> {
+                self.opened.fetch_add(1, Ordering::Relaxed);
+                Ok(Box::new(&self.bytes[..]))
+            }
+            fn size_hint(&self) -> Option<u64> {
+                Some(self.bytes.len() as u64)
+            }
+            fn open_seekable(&self) -> io::Result<Box<dyn crate::corpus::ReadSeek>> {
+                self.seeked.fetch_add(1, Ordering::Relaxed);
+                let bytes = self.again.as_ref().unwrap_or(&self.bytes);
+                Ok(Box::new(io::Cursor::new(bytes.clone())))
+            }
+        }
+        let lines = [
+            "The harbour board voted to rebuild the old north pier before winter.",
+            "Ferry services resumed on Monday after the storm closed the crossing.",
+        ];
+        let mut plain = String::new();
+        let mut gz = Vec::new();
+        for i in 0..60 {
+            let body = format!(
+                "Page {i} has a line of its own, number {i} of sixty pages here.\n{}\n",
+                lines[i % 2]
+            );
+            let record = format!(
+                "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Target-URI: http://x/{i}\r\n\
+                 Content-Length: {}\r\n\r\n{body}\r\n\r\n",
+                body.len()
+            );
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+            e.write_all(record.as_bytes()).unwrap();
+            gz.extend(e.finish().unwrap());
+            plain.push_str(&record);
+        }
+        let options = ScanOptions {
+            block_size: 1000,
+            ..ScanOptions::default()
+        };
+        let config = Config::default();
+        let (opened, seeked) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+        let source = |again| Counted {
+            name: "cc.warc.wet.gz",
+            bytes: gz.clone(),
+            again,
+            opened: opened.clone(),
+            seeked: seeked.clone(),
+        };
+        let packed = [Input::new(source(None), Format::Wet)];
+        let expected = scan(
+            &[Input::new(
+                MemorySource::new("cc.warc.wet.gz", plain),
+                Format::Wet,
+            )],
+            &config,
+            &options,
+            &Silent,
+        )
+        .unwrap();
+        let got = scan(&packed, &config, &options, &Silent).unwrap();
+        assert_eq!(got.clusters, expected.clusters);
+        assert_eq!(got.summary, expected.summary);
+        assert_eq!(got.summary.duplicate_paragraphs, 58);
+        assert_eq!(opened.load(Ordering::Relaxed), 1, "read front to back once");
+        assert_eq!(seeked.load(Ordering::Relaxed), 1, "then by offset");
+        // Cut short before the second reading.
+        let changed = [Input::new(
+            source(Some(gz[..gz.len() / 2].to_vec())),
+            Format::Wet,
+        )];
+        let report = scan(&changed, &config, &options, &Silent).unwrap();
+        assert!(
+            report
+                .diagnostics
+                .iter()
+                .any(|d| d.to_string().contains("cc.warc.wet.gz")),
+            "{:?}",
+            report.diagnostics
+        );
+    }
+
     #[test]
     fn snippets_collapse_space_and_cut_long_text() {
         assert_eq!(snippet("  a\tb \n c "), "a b c");

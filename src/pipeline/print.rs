@@ -39,7 +39,11 @@ use crate::{Error, allow::Allowlist};
 /// 3: with containment on, each block also holds the fingerprints
 /// winnowing selected per paragraph (the key then holds containment's
 /// window and `min_words`).
-pub const PRINT_VERSION: u32 = 3;
+///
+/// 4: a WARC block also takes the blank lines after its last record's
+/// body, so blocks are cut elsewhere; and a stage file's print may hold no
+/// band keys (0 bands).
+pub const PRINT_VERSION: u32 = 4;
 
 const MAGIC: &[u8; 8] = b"NDPRINT\0";
 
@@ -57,6 +61,21 @@ pub trait PrintCache: Sync {
     /// The print of input `input` was used instead of reading it (it was
     /// intact and of the same settings).
     fn used(&self, _input: usize) {}
+}
+
+/// Where a block of a gzip input can be decoded again alone: the raw
+/// offset of the member starting at its first byte, and the block's place
+/// in the decoded stream. A second reading that needs only some blocks
+/// reads their raw bytes and leaves the decoding to the workers, in
+/// parallel, instead of decoding the whole input on the reader thread.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Seek {
+    pub(crate) raw: u64,
+    pub(crate) offset: u64,
+    pub(crate) first_line: u64,
+    /// Its decoded length: decoding stops there, so that a block read
+    /// before an input's damaged end is read again without the damage.
+    pub(crate) len: u64,
 }
 
 /// The first pass's result for one block: what the index keeps of it, and
@@ -94,6 +113,10 @@ pub(crate) struct Fingerprinted {
     /// What an index stores of each fingerprinted paragraph, when the scan
     /// stores its kept paragraphs (never in a print).
     pub(crate) stored: Option<Box<super::spill::Stored>>,
+    /// Where the block can be decoded again alone, when a gzip member
+    /// starts at its first byte (not in a print: a scan from prints reads
+    /// the inputs again front to back).
+    pub(crate) seek: Option<Seek>,
 }
 
 /// The key of the settings a print of an input in `format` depends on.
@@ -309,6 +332,7 @@ pub(crate) fn decode(
             diagnostics: Vec::new(),
             invalid_utf8: None,
             stored: None,
+            seek: None,
         });
     }
     r.data.is_empty().then_some(blocks)
@@ -334,6 +358,7 @@ mod tests {
             diagnostics: Vec::new(),
             invalid_utf8: None,
             stored: None,
+            seek: None,
         }
     }
 

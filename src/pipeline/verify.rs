@@ -6,6 +6,7 @@ use super::Context;
 use super::Progress;
 use super::first_pass::FirstPass;
 use super::flow::Item;
+use super::flow::Packed;
 use super::flow::Selection;
 use super::flow::Unit;
 use super::flow::ordered;
@@ -197,6 +198,29 @@ impl Selection for Needed<'_> {
     }
     fn wants(&self, input: InputId, index: BlockId) -> bool {
         self.blocks.contains(&(input, index))
+    }
+    fn packed(&self, input: InputId) -> Option<Vec<Packed>> {
+        // Each needed block, and the block after it, must start a gzip
+        // member: the needed block's raw bytes run from its member to the
+        // next block's (or to the end of the input, after the last block).
+        let seek = |b: BlockId| self.index.blocks.get(&(input, b)).map(|s| s.seek);
+        let last = self.last_block(input)?;
+        let mut packed = Vec::new();
+        for index in BlockId::new(0).span(last.get() + 1) {
+            if !self.wants(input, index) {
+                continue;
+            }
+            let end = match seek(index + 1) {
+                None => None,
+                Some(next) => Some(next?.raw),
+            };
+            packed.push(Packed {
+                index,
+                seek: seek(index)??,
+                end,
+            });
+        }
+        Some(packed)
     }
 }
 
