@@ -205,6 +205,7 @@ pub(super) fn produce(
     prints: Option<&Prints<'_>>,
     tx: &Sender<(usize, Vec<Item>)>,
     progress: &dyn Progress,
+    packing: bool,
 ) -> u64 {
     let mut decoded = 0u64;
     let mut out = Outbox::new(tx, ctx.options.block_size);
@@ -230,7 +231,7 @@ pub(super) fn produce(
             }
             continue;
         }
-        if let Some(packed) = selection.packed(i) {
+        if let Some(packed) = selection.packed(i).filter(|_| packing) {
             match read_packed(ctx, i, &packed, &mut out, progress) {
                 Some(n) => {
                     decoded += n;
@@ -390,7 +391,10 @@ where
     let (tx, rx) = bounded::<(usize, Vec<Item>)>(threads * 2);
     let (rtx, rrx) = bounded::<(usize, Vec<T>)>(threads * 4);
     std::thread::scope(|s| {
-        let reader = s.spawn(move || produce(ctx, selection, prints, &tx, progress));
+        // With one worker, the reader thread decoding a gzip input is a
+        // second core at work: blocks are sent decoded, not packed.
+        let packing = threads > 1;
+        let reader = s.spawn(move || produce(ctx, selection, prints, &tx, progress, packing));
         let consumer = s.spawn(move || {
             let mut state = state;
             let mut pending = BTreeMap::new();

@@ -615,12 +615,26 @@ mod tests {
             &Silent,
         )
         .unwrap();
-        let got = scan(&packed, &config, &options, &Silent).unwrap();
+        // Two workers: with one, the reader thread decodes (a second core).
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let got = pool.install(|| scan(&packed, &config, &options, &Silent).unwrap());
         assert_eq!(got.clusters, expected.clusters);
         assert_eq!(got.summary, expected.summary);
         assert_eq!(got.summary.duplicate_paragraphs, 58);
         assert_eq!(opened.load(Ordering::Relaxed), 1, "read front to back once");
         assert_eq!(seeked.load(Ordering::Relaxed), 1, "then by offset");
+        // One worker: front to back again.
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .unwrap();
+        let again = one.install(|| scan(&packed, &config, &options, &Silent).unwrap());
+        assert_eq!(again.clusters, expected.clusters);
+        assert_eq!(opened.load(Ordering::Relaxed), 3);
+        assert_eq!(seeked.load(Ordering::Relaxed), 1);
         // Cut short before the second reading.
         let changed = [Input::new(
             source(Some(gz[..gz.len() / 2].to_vec())),
