@@ -198,8 +198,28 @@ pub(super) fn fingerprint_block(
     // Containment's fingerprints of the paragraph being fingerprinted.
     let mut winnower = ctx.winnow.map(|w| Winnower::new(w.window));
     let mut selected: Vec<u64> = Vec::new();
+    let mut repeats = Repeats::new(bands);
     let mut fingerprint = |out: &mut Fingerprinted, text: &str, place: Place| {
         selected.clear();
+        // A short paragraph seen earlier in the block (a boilerplate line,
+        // a caption, a line repeated a million times) has the same
+        // fingerprint: its content hash and keys are taken from there.
+        let plain = out.stored.is_none() && winnower.is_none();
+        if plain && let Some(seen) = repeats.get(text) {
+            if let Some((content, keys)) = seen {
+                let allowed = ctx.allow.allows(text, content);
+                out.allowed += u32::from(allowed);
+                if !allowed {
+                    out.local.push(out.paragraphs);
+                    out.content.push(content);
+                    for (band, &key) in keys.iter().enumerate() {
+                        out.keys[band].push(key);
+                    }
+                }
+            }
+            out.paragraphs += 1;
+            return;
+        }
         let fp = match (out.stored.as_deref_mut(), winnower.as_mut()) {
             // The tokens are kept for the index: it stores them.
             (Some(stored), _) => {
@@ -223,6 +243,15 @@ pub(super) fn fingerprint_block(
             }
             (None, None) => ctx.fingerprinter.fingerprint_streamed(text, scratch),
         };
+        if plain {
+            match &fp {
+                Some(fp) => {
+                    let keys = ctx.fingerprinter.band_keys(fp.signature).map(|k| k as u32);
+                    repeats.put(text, fp.content, keys);
+                }
+                None => repeats.put_none(text),
+            }
+        }
         if let Some(fp) = fp.filter(|fp| {
             let allowed = ctx.allow.allows(text, fp.content);
             out.allowed += u32::from(allowed);
@@ -319,6 +348,87 @@ pub(super) fn fingerprint_block(
         }
     }
     out
+}
+
+/// The fingerprints of a block's short paragraphs, so that one repeated in
+/// the block is fingerprinted once: direct-mapped by a hash of the text,
+/// and a hit is checked against the text itself, so a collision only costs
+/// a fingerprint. Only paragraphs of at most [`Repeats::LONGEST`] bytes are
+/// kept (boilerplate is short; a long paragraph is rarely repeated within
+/// a block and would cost its copy).
+struct Repeats {
+    bands: usize,
+    slots: Vec<RepeatSlot>,
+    keys: Vec<u32>,
+}
+
+#[derive(Default)]
+struct RepeatSlot {
+    hash: u64,
+    text: String,
+    /// The content hash, or `None` for a paragraph too short to
+    /// fingerprint; the keys are at `slot × bands` in `keys`.
+    content: Option<u64>,
+    used: bool,
+}
+
+impl Repeats {
+    const LONGEST: usize = 256;
+    const SLOTS: usize = 64;
+
+    fn new(bands: usize) -> Repeats {
+        Repeats {
+            bands,
+            slots: (0..Self::SLOTS).map(|_| RepeatSlot::default()).collect(),
+            keys: vec![0; bands * Self::SLOTS],
+        }
+    }
+
+    fn slot(text: &str) -> Option<(u64, usize)> {
+        (text.len() <= Self::LONGEST).then(|| {
+            let hash = crate::hash::xxh3(text.as_bytes(), 0);
+            (hash, (hash % Self::SLOTS as u64) as usize)
+        })
+    }
+
+    /// What fingerprinting `text` gave before, if it was seen: its content
+    /// hash and keys, or `None` when it was too short to fingerprint.
+    #[allow(clippy::option_option)]
+    fn get(&self, text: &str) -> Option<Option<(u64, &[u32])>> {
+        let (hash, i) = Self::slot(text)?;
+        let s = &self.slots[i];
+        if !(s.used && s.hash == hash && s.text == text) {
+            return None;
+        }
+        let keys = &self.keys[i * self.bands..(i + 1) * self.bands];
+        Some(s.content.map(|content| (content, keys)))
+    }
+
+    fn put(&mut self, text: &str, content: u64, keys: impl Iterator<Item = u32>) {
+        if let Some(i) = self.fill(text, Some(content)) {
+            for (slot, key) in self.keys[i * self.bands..(i + 1) * self.bands]
+                .iter_mut()
+                .zip(keys)
+            {
+                *slot = key;
+            }
+        }
+    }
+
+    fn put_none(&mut self, text: &str) {
+        self.fill(text, None);
+    }
+
+    fn fill(&mut self, text: &str, content: Option<u64>) -> Option<usize> {
+        let (hash, i) = Self::slot(text)?;
+        let s = &mut self.slots[i];
+        s.hash = hash;
+        s.text.clear();
+        s.text.push_str(text);
+        s.content = content;
+        s.used = true;
+        Some(i)
+    }
 }
 
 /// What the first pass's workers hand the consumer.
@@ -648,5 +758,32 @@ fn spill_block(
             return;
         }
         from = end;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Repeats;
+
+    /// Texts sharing a slot replace each other, never answer for each
+    /// other; a text longer than the cache keeps is never kept.
+    #[test]
+    fn repeats_answer_only_for_the_same_text() {
+        let slot = |t: &str| Repeats::slot(t).unwrap().1;
+        let a = "line 0".to_owned();
+        let b = (1..)
+            .map(|i| format!("line {i}"))
+            .find(|t| slot(t) == slot(&a))
+            .unwrap();
+        let mut r = Repeats::new(2);
+        r.put(&a, 7, [1, 2].into_iter());
+        assert_eq!(r.get(&a), Some(Some((7, &[1, 2][..]))));
+        assert_eq!(r.get(&b), None);
+        r.put_none(&b);
+        assert_eq!(r.get(&b), Some(None));
+        assert_eq!(r.get(&a), None, "replaced");
+        let long = "x".repeat(Repeats::LONGEST + 1);
+        r.put(&long, 9, [3, 4].into_iter());
+        assert_eq!(r.get(&long), None);
     }
 }

@@ -651,6 +651,109 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// The fast path for simple ASCII text gives what collapsing word
+        /// by word gives.
+        #[test]
+        fn snippets_of_simple_text_are_those_of_any_text(text in "[a-c \t\n\u{e9}]{0,90}|[a-z ]{60,90}") {
+            let slow = {
+                let mut words = text
+                    .split_whitespace()
+                    .flat_map(|w| std::iter::once(' ').chain(w.chars()))
+                    .skip(1);
+                let mut out: String = words.by_ref().take(72).collect();
+                if words.next().is_some() {
+                    out.truncate(out.trim_end().len());
+                    out.push('…');
+                }
+                out
+            };
+            proptest::prop_assert_eq!(snippet(&text), slow);
+        }
+    }
+
+    /// Paragraphs repeated within a block are fingerprinted once
+    /// (`first_pass::Repeats`): an allowed line still counts as allowed
+    /// every time, a line too short to fingerprint stays unfingerprinted,
+    /// lines longer than the cache keeps and lines sharing a cache slot
+    /// are fingerprinted as they are; the verdicts are those of the same
+    /// lines each in an input of its own (a block of its own).
+    #[test]
+    fn repeated_paragraphs_in_a_block_keep_their_verdicts() {
+        let allowed = "Share this article with your friends and family on every network";
+        let long = format!(
+            "{} end",
+            "a long paragraph of many words that repeats ".repeat(8)
+        );
+        assert!(long.len() > 256);
+        let mut lines: Vec<String> = Vec::new();
+        for i in 0..300 {
+            lines.push(match i % 5 {
+                0 => allowed.to_owned(),
+                1 => "Too short.".to_owned(),
+                2 => "The ferry to Inish Mor was cancelled again on Friday morning.".to_owned(),
+                3 => long.clone(),
+                _ => format!("Distinct line number {i} about the harbour and the weather today."),
+            });
+        }
+        let options = ScanOptions {
+            allowlist: crate::allow::Allowlist::new(&[allowed], &[] as &[&str]).unwrap(),
+            ..ScanOptions::default()
+        };
+        let config = Config::builder().min_words(3).build().unwrap();
+        let one = [Input::new(
+            MemorySource::new("one.txt", lines.join("\n")),
+            Format::Text,
+        )];
+        let apart: Vec<Input> = lines
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                Input::new(
+                    MemorySource::new(format!("{i:03}.txt"), l.clone()),
+                    Format::Text,
+                )
+            })
+            .collect();
+        let a = scan(&one, &config, &options, &Silent).unwrap();
+        let b = scan(&apart, &config, &options, &Silent).unwrap();
+        assert_eq!(a.summary.allowed, 60);
+        assert_eq!(a.summary.fingerprinted, 300 - 60 - 60);
+        assert_eq!(a.summary.duplicate_paragraphs, 59 + 59);
+        for s in [&a.summary, &b.summary] {
+            assert_eq!(s.paragraphs, 300);
+        }
+        assert_eq!(
+            (
+                a.summary.allowed,
+                a.summary.fingerprinted,
+                a.summary.duplicate_paragraphs
+            ),
+            (
+                b.summary.allowed,
+                b.summary.fingerprinted,
+                b.summary.duplicate_paragraphs
+            )
+        );
+        let lines_of = |r: &Report| -> Vec<(u64, Vec<u64>)> {
+            r.clusters
+                .iter()
+                .map(|c| {
+                    // The line in the one file, the file's number among
+                    // the others: the same count either way.
+                    let line = |m: &crate::report::Member| {
+                        m.location.line + m.location.input.index() as u64
+                    };
+                    (
+                        line(&c.kept),
+                        c.duplicates.iter().map(|d| line(&d.member)).collect(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(lines_of(&a), lines_of(&b));
+    }
+
     #[test]
     fn snippets_collapse_space_and_cut_long_text() {
         assert_eq!(snippet("  a\tb \n c "), "a b c");

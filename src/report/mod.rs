@@ -280,6 +280,24 @@ pub struct Passage {
 /// The start of a paragraph's text, white space collapsed, for display.
 pub(crate) fn snippet(text: &str) -> String {
     const MAX_CHARS: usize = 72;
+    // Most lines are ASCII with single spaces between words: then the
+    // collapsed text is the text, and its first 72 characters its first
+    // 72 bytes (a line repeated a million times makes a million snippets).
+    let b = text.as_bytes();
+    let simple = b.first().is_none_or(|&c| c != b' ')
+        && b.last().is_none_or(|&c| c != b' ')
+        && b.iter()
+            .all(|&c| c.is_ascii() && (c == b' ' || !c.is_ascii_whitespace()))
+        && !b.windows(2).any(|w| w == b"  ");
+    if simple {
+        if b.len() <= MAX_CHARS {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(MAX_CHARS + 3);
+        out.push_str(text[..MAX_CHARS].trim_end());
+        out.push('…');
+        return out;
+    }
     let mut words = text
         .split_whitespace()
         .flat_map(|w| std::iter::once(' ').chain(w.chars()))
