@@ -50,6 +50,38 @@ from . import Cleaned, Config, ConfigError, Report, _config, _neardup, _paths
 PathLike = str | os.PathLike
 
 
+def _die_first(kill_marker: str | None, task: int) -> None:
+    """A test hook: the first attempt of task 0 of a stage kills its own
+    worker process (as an out-of-memory killer or a lost node would), so
+    that the retry can be tested with a real dead worker."""
+    if kill_marker is not None and task == 0 and not os.path.exists(kill_marker):
+        with open(kill_marker, "w") as f:
+            f.write(str(os.getpid()))
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _task_options(
+    input_format: str | None,
+    text_field: str,
+    id_field: str,
+    threads: int,
+    containment: float | str | None,
+    containment_words: int,
+    containment_cap: int,
+) -> dict[str, Any]:
+    """What every stage task passes on to the binding, besides its paths,
+    settings and number."""
+    return dict(
+        input_format=input_format,
+        text_field=text_field,
+        id_field=id_field,
+        threads=threads,
+        containment=str(containment) if containment is not None else None,
+        containment_words=containment_words,
+        containment_cap=containment_cap,
+    )
+
+
 def _fingerprint(
     paths: list[str],
     config: Config,
@@ -59,13 +91,7 @@ def _fingerprint(
     options: dict[str, Any],
     kill_marker: str | None,
 ) -> tuple[int, int, int, int]:
-    # A test hook: the first attempt of shard 0 kills its own worker
-    # process (as an out-of-memory killer or a lost node would), so that
-    # the retry can be tested with a real dead worker.
-    if kill_marker is not None and shard == 0 and not os.path.exists(kill_marker):
-        with open(kill_marker, "w") as f:
-            f.write(str(os.getpid()))
-        os.kill(os.getpid(), signal.SIGKILL)
+    _die_first(kill_marker, shard)
     return _neardup.stage_fingerprint(paths, config, shard, shards, stage_dir, **options)
 
 
@@ -98,14 +124,9 @@ def fingerprint(
     absolute = [os.path.abspath(p) for p in _paths(paths)]
     if shards is None:
         shards = max(1, int(ray.available_resources().get("CPU", 1)))
-    options = dict(
-        input_format=input_format,
-        text_field=text_field,
-        id_field=id_field,
-        threads=threads_per_task,
-        containment=str(containment) if containment is not None else None,
-        containment_words=containment_words,
-        containment_cap=containment_cap,
+    options = _task_options(
+        input_format, text_field, id_field, threads_per_task,
+        containment, containment_words, containment_cap,
     )
     task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_fingerprint)
     marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
@@ -132,11 +153,7 @@ def _group(
     options: dict[str, Any],
     kill_marker: str | None,
 ) -> tuple[int, int, int]:
-    # The test hook of _fingerprint, for this stage.
-    if kill_marker is not None and part == 0 and not os.path.exists(kill_marker):
-        with open(kill_marker, "w") as f:
-            f.write(str(os.getpid()))
-        os.kill(os.getpid(), signal.SIGKILL)
+    _die_first(kill_marker, part)
     return _neardup.stage_group(paths, config, part, parts, stage_dir, **options)
 
 
@@ -169,14 +186,9 @@ def group(
     absolute = [os.path.abspath(p) for p in _paths(paths)]
     if parts is None:
         parts = max(1, int(ray.available_resources().get("CPU", 1)))
-    options = dict(
-        input_format=input_format,
-        text_field=text_field,
-        id_field=id_field,
-        threads=threads_per_task,
-        containment=str(containment) if containment is not None else None,
-        containment_words=containment_words,
-        containment_cap=containment_cap,
+    options = _task_options(
+        input_format, text_field, id_field, threads_per_task,
+        containment, containment_words, containment_cap,
     )
     task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_group)
     marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
@@ -311,11 +323,7 @@ def _clean_shard(
     options: dict[str, Any],
     kill_marker: str | None,
 ) -> dict[str, Any]:
-    # The test hook of _fingerprint, for this stage.
-    if kill_marker is not None and shard == 0 and not os.path.exists(kill_marker):
-        with open(kill_marker, "w") as f:
-            f.write(str(os.getpid()))
-        os.kill(os.getpid(), signal.SIGKILL)
+    _die_first(kill_marker, shard)
     return _neardup.clean(paths, config, output, shard=shard, shards=shards, **options)
 
 

@@ -61,6 +61,13 @@ def test_a_killed_worker_is_retried_and_the_report_is_the_same(cluster, corpus, 
     assert got == expected
 
 
+def _damage(path):
+    """Flips the bits of the byte in the middle of a file."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 def test_missing_or_damaged_stage_files_are_named(cluster, corpus, tmp_path):
     stage = tmp_path / "stage"
     neardup.ray.scan([str(corpus)], shards=2, stage_dir=stage)
@@ -69,9 +76,7 @@ def test_missing_or_damaged_stage_files_are_named(cluster, corpus, tmp_path):
     assert {"input", "keys", "groups", "findings"} <= kinds, kinds
     groups = [f for f in files if f.name.startswith("groups-")]
     victim = groups[-1]
-    data = bytearray(victim.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    victim.write_bytes(bytes(data))
+    _damage(victim)
     with pytest.raises(neardup.NeardupError, match=victim.name):
         neardup.scan([str(corpus)], stage_dir=stage)
     victim.unlink()
@@ -80,9 +85,7 @@ def test_missing_or_damaged_stage_files_are_named(cluster, corpus, tmp_path):
     for g in groups[:-1]:
         g.unlink()
     victim = [f for f in files if f.name.startswith("input-")][1]
-    data = bytearray(victim.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    victim.write_bytes(bytes(data))
+    _damage(victim)
     with pytest.raises(neardup.NeardupError, match=victim.name):
         neardup.scan([str(corpus)], stage_dir=stage)
     victim.unlink()

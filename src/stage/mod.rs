@@ -728,6 +728,18 @@ mod tests {
                 .err()
                 .unwrap()
         };
+        let remove_first_key_file = || {
+            let key = std::fs::read_dir(&dir)
+                .unwrap()
+                .filter_map(Result::ok)
+                .find(|e| {
+                    e.file_name()
+                        .to_string_lossy()
+                        .starts_with("keys-0000000000")
+                })
+                .unwrap();
+            std::fs::remove_file(key.path()).unwrap();
+        };
         (0..2).for_each(|k| fingerprint(k, 2));
         // Group part 1 of 3 only: parts 0 and 2 are missing.
         group::group_part(&dir, &inputs, &config, &options, 1, 3).unwrap();
@@ -751,31 +763,13 @@ mod tests {
         assert!(err.contains("other key files"), "{err}");
         // A key file missing.
         let _ = std::fs::remove_file(dir.join(file_name(0)));
-        let key = std::fs::read_dir(&dir)
-            .unwrap()
-            .filter_map(Result::ok)
-            .find(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with("keys-0000000000")
-            })
-            .unwrap();
-        std::fs::remove_file(key.path()).unwrap();
+        remove_first_key_file();
         fingerprint(0, 3);
         for p in 0..2 {
             group::group_part(&dir, &inputs, &config, &options, p, 2).unwrap();
         }
         assert!(StageFiles::open(&dir, &inputs, &config, &options).is_ok());
-        let key = std::fs::read_dir(&dir)
-            .unwrap()
-            .filter_map(Result::ok)
-            .find(|e| {
-                e.file_name()
-                    .to_string_lossy()
-                    .starts_with("keys-0000000000")
-            })
-            .unwrap();
-        std::fs::remove_file(key.path()).unwrap();
+        remove_first_key_file();
         let err = group::group_part(&dir, &inputs, &config, &options, 0, 2)
             .unwrap_err()
             .to_string();
