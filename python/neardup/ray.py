@@ -82,6 +82,33 @@ def _task_options(
     )
 
 
+def _run_stage(
+    task_fn: Any,
+    paths: PathLike | Iterable[PathLike],
+    stage_dir: PathLike,
+    cfg: Config,
+    n: int | None,
+    threads_per_task: int,
+    max_retries: int,
+    options: dict[str, Any],
+    kill: PathLike | None,
+) -> tuple[int, list[Any]]:
+    """Runs ``task_fn`` for tasks 0 to n-1 of a stage as Ray tasks (n
+    defaults to the cluster's CPUs), with absolute paths, since a worker's
+    working directory may differ; returns n and the results in order."""
+    import ray
+
+    absolute = [os.path.abspath(p) for p in _paths(paths)]
+    if n is None:
+        n = max(1, int(ray.available_resources().get("CPU", 1)))
+    task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(task_fn)
+    marker = os.fspath(kill) if kill is not None else None
+    done = ray.get(
+        [task.remote(absolute, cfg, k, n, os.fspath(stage_dir), options, marker) for k in range(n)]
+    )
+    return n, done
+
+
 def _fingerprint(
     paths: list[str],
     config: Config,
@@ -118,23 +145,13 @@ def fingerprint(
     --stage-dir`` or ``neardup clean --stage-dir`` (a clean spread over the
     cluster). Returns the inputs, how many got a print, the bytes written
     and the shards."""
-    import ray
-
-    cfg = _config(config, threshold)
-    absolute = [os.path.abspath(p) for p in _paths(paths)]
-    if shards is None:
-        shards = max(1, int(ray.available_resources().get("CPU", 1)))
     options = _task_options(
         input_format, text_field, id_field, threads_per_task,
         containment, containment_words, containment_cap,
     )
-    task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_fingerprint)
-    marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
-    done = ray.get(
-        [
-            task.remote(absolute, cfg, k, shards, os.fspath(stage_dir), options, marker)
-            for k in range(shards)
-        ]
+    shards, done = _run_stage(
+        _fingerprint, paths, stage_dir, _config(config, threshold), shards,
+        threads_per_task, max_retries, options, _kill_first_attempt,
     )
     return {
         "inputs": max((end for _, end, _, _ in done), default=0),
@@ -180,23 +197,13 @@ def group(
     stage then groups from those files instead of the keys. Give the
     settings ``fingerprint`` got. Returns the band keys read, the groups,
     the bytes written and the parts."""
-    import ray
-
-    cfg = _config(config, threshold)
-    absolute = [os.path.abspath(p) for p in _paths(paths)]
-    if parts is None:
-        parts = max(1, int(ray.available_resources().get("CPU", 1)))
     options = _task_options(
         input_format, text_field, id_field, threads_per_task,
         containment, containment_words, containment_cap,
     )
-    task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_group)
-    marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
-    done = ray.get(
-        [
-            task.remote(absolute, cfg, p, parts, os.fspath(stage_dir), options, marker)
-            for p in range(parts)
-        ]
+    parts, done = _run_stage(
+        _group, paths, stage_dir, _config(config, threshold), parts,
+        threads_per_task, max_retries, options, _kill_first_attempt,
     )
     return {
         "keys": sum(k for k, _, _ in done),

@@ -241,7 +241,7 @@ impl KeyFile {
     pub(crate) fn read(&self, band: usize, ranges: Range<usize>) -> Result<Vec<(u32, u32)>, Error> {
         let bad = || {
             Error::index(format!(
-                "key file {} is damaged: its directory is out of order or bounds",
+                "key file {} is damaged: its directory or entries are out of order or bounds",
                 self.file.path().display()
             ))
         };
