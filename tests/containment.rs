@@ -299,6 +299,71 @@ fn duplicates_are_left_out_across_blocks() {
     assert_eq!(on["summary"]["duplicate_paragraphs"], 1);
 }
 
+/// A quote cut from a republished version of a paragraph (a near-duplicate
+/// with words changed inside the quote) is found in that version, which
+/// its kept paragraph does not hold; a quote its kept paragraph holds is
+/// reported there alone; a version is never reported as holding its own
+/// kept paragraph; and copies of the version add nothing.
+#[test]
+fn a_quote_of_a_republished_version_is_found_in_that_version() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let mut words = Words(23);
+    let kept = words.take(120);
+    // The version: two words changed, 25 words apart, J(kept, version) =
+    // 106/126 = 0.84.
+    let mut version = kept.clone();
+    version[50] = "changed".into();
+    version[75] = "altered".into();
+    // Quoted across both changes: 10 of its 36 shingles are not in the
+    // kept paragraph (containment 0.72).
+    let of_version = version[45..85].join(" ");
+    // Quoted where both agree.
+    let of_both = kept[0..40].join(" ");
+    let lines = [
+        kept.join(" "),
+        words.take(60).join(" "),
+        version.join(" "),
+        version.join(" "),
+        of_version.clone(),
+        of_both,
+    ];
+    write(d, "corpus/news.txt", lines.join("\n") + "\n");
+    let report = scan(d, &["--containment"]);
+    assert_eq!(report["summary"]["duplicate_paragraphs"], 2, "{report}");
+    let found: Vec<(u64, u64)> = report["contained"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["short"]["line"].as_u64().unwrap(),
+                c["long"]["line"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found, [(5, 3), (6, 1)], "{report}");
+    let c = &report["contained"][0];
+    let exact = recompute(&of_version, &version.join(" "));
+    assert_eq!(exact, 1.0);
+    assert_eq!(c["shared_shingles"], c["shingles"]);
+    assert!(recompute(&of_version, &kept.join(" ")) < 0.8);
+    // Without the version, the quote is in nothing.
+    write(
+        d,
+        "corpus/news.txt",
+        [&lines[0], &lines[1], &lines[4]]
+            .map(|l| l.as_str())
+            .join("\n")
+            + "\n",
+    );
+    let report = scan(d, &["--containment"]);
+    assert!(
+        report["contained"].as_array().is_none_or(|c| c.is_empty()),
+        "{report}"
+    );
+}
+
 /// `clean` removes contained paragraphs only when asked, and then exactly
 /// the shorter paragraph of each `scan --containment` finding (in JSON
 /// Lines, next to the near-duplicates it always removes); the longer one
@@ -557,12 +622,14 @@ fn findings(report: &Value) -> Vec<Finding> {
 
 /// Days of news that quote each other: each day has new paragraphs,
 /// quotes (25 to 40 words) of earlier days' long paragraphs, long
-/// paragraphs around earlier days' quotes, some with a changed word, and
-/// one wire sentence quoted every day (for the cap).
+/// paragraphs around earlier days' quotes, some with a changed word, one
+/// wire sentence quoted every day (for the cap), and republished versions
+/// of earlier paragraphs (variants) that later and earlier days quote.
 fn quoting_days(d: &Path, days: usize, seed: u64) -> Vec<String> {
     let mut w = Words(seed);
     let wire = w.take(30).join(" ");
     let (mut longs, mut shorts): (Vec<Vec<String>>, Vec<Vec<String>>) = (Vec::new(), Vec::new());
+    let mut sources: Vec<Vec<String>> = Vec::new();
     let mut names = Vec::new();
     for day in 0..days {
         let mut lines: Vec<String> = Vec::new();
@@ -603,6 +670,30 @@ fn quoting_days(d: &Path, days: usize, seed: u64) -> Vec<String> {
             }
             lines.push(line.join(" "));
         }
+        // A paragraph republished the next day with four words changed
+        // (a variant, J = 0.81), quoted across two of the changes a day
+        // later, and across the other two the day before it appears.
+        sources.push(w.take(200));
+        let version = |src: &[String]| {
+            let mut v = src.to_vec();
+            for (at, word) in [
+                (50, "changed"),
+                (62, "altered"),
+                (100, "amended"),
+                (112, "edited"),
+            ] {
+                v[at] = word.to_owned();
+            }
+            v
+        };
+        lines.push(sources[day].join(" "));
+        lines.push(version(&sources[day])[95..125].join(" "));
+        if day >= 1 {
+            lines.push(version(&sources[day - 1]).join(" "));
+        }
+        if day >= 2 {
+            lines.push(version(&sources[day - 2])[45..75].join(" "));
+        }
         let name = format!("day{day}.txt");
         write(d, &name, lines.join("\n") + "\n");
         names.push(name);
@@ -626,7 +717,8 @@ fn containment_against_the_index_equals_one_scan() {
             let mut all = vec!["scan", "--output-format", "json", "--containment"];
             all.extend(["--containment-cap", cap]);
             all.extend(names.iter().map(String::as_str));
-            let whole = findings(&serde_json::from_slice(&ok(d, &all).stdout).unwrap());
+            let report: Value = serde_json::from_slice(&ok(d, &all).stdout).unwrap();
+            let whole = findings(&report);
             let expect: Vec<Finding> = whole
                 .into_iter()
                 .filter(|f| f.0.0 == last || f.1.0 == last)
@@ -634,6 +726,27 @@ fn containment_against_the_index_equals_one_scan() {
             assert!(
                 expect.iter().any(|f| f.0.0 != last) && expect.iter().any(|f| f.1.0 != last),
                 "seed {seed}: the last day should quote and be quoted by earlier days: {expect:?}"
+            );
+            // Variants (duplicates) hold quotes both ways: an indexed one
+            // holds a quote of the last day, one of the last day holds an
+            // indexed quote.
+            let duplicates: Vec<(String, u64)> = report["clusters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|c| c["members"].as_array().unwrap()[1..].iter())
+                .map(|m| {
+                    (
+                        m["path"].as_str().unwrap().to_owned(),
+                        m["line"].as_u64().unwrap(),
+                    )
+                })
+                .collect();
+            let in_variant = |f: &&Finding| duplicates.contains(&f.1);
+            assert!(
+                expect.iter().filter(in_variant).any(|f| f.1.0 != last)
+                    && expect.iter().filter(in_variant).any(|f| f.1.0 == last),
+                "seed {seed}: {expect:?}"
             );
             for threads in ["1", "2"] {
                 let index = format!("c{cap}-{threads}.ndx");
@@ -708,10 +821,11 @@ fn containment_against_the_index_equals_one_scan() {
         let r = results
             .iter()
             .find(|r| {
-                r["message"]["text"]
-                    .as_str()
-                    .unwrap()
-                    .contains(&format!("index batch {batch}"))
+                r["ruleId"] == "contained"
+                    && r["message"]["text"]
+                        .as_str()
+                        .unwrap()
+                        .contains(&format!("index batch {batch}"))
             })
             .expect("a SARIF result for the indexed paragraph");
         let uri = |l: &Value| {

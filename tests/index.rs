@@ -1065,12 +1065,14 @@ fn the_index_names_every_kept_paragraph_where_a_scan_does() {
     assert!(left.is_empty(), "{left:?}");
 }
 
-/// Indexes an earlier release wrote (segment versions 1 and 2, whole
-/// numbers, checked in under `tests/fixtures`: `data/news/01..04` as
-/// batch `day1`, `05..08` as `day2`, the second with containment
-/// fingerprints for 25 words) still open, verify and answer exactly as an
-/// index this version makes of the same inputs; `index compact` rewrites
-/// them in this version's packed layout, smaller, with the same answers.
+/// Indexes earlier releases wrote (segment versions 1 and 2, whole
+/// numbers, and 3, packed without variants; checked in under
+/// `tests/fixtures`: `data/news/01..04` as batch `day1`, `05..08` as
+/// `day2`, the second and third with containment fingerprints for 25
+/// words) still open, verify and answer exactly as an index this version
+/// makes of the same inputs; `index compact` rewrites them in this
+/// version's layout, smaller (two segments become one), with the same
+/// answers.
 #[test]
 fn indexes_of_earlier_segment_versions_still_open() {
     let root = common::repo();
@@ -1085,7 +1087,11 @@ fn indexes_of_earlier_segment_versions_still_open() {
             format!("data/news/{name}")
         })
         .collect();
-    for (fixture, words, version) in [("index-v1.ndx", None, 1), ("index-v2.ndx", Some("25"), 2)] {
+    for (fixture, words, version) in [
+        ("index-v1.ndx", None, 1),
+        ("index-v2.ndx", Some("25"), 2),
+        ("index-v3.ndx", Some("25"), 3),
+    ] {
         // The fixtures are of the version they stand for: `META` is each
         // segment's first section, its first field the segment version.
         let dir = root.join("tests/fixtures").join(fixture);

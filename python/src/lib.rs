@@ -1416,6 +1416,7 @@ fn index_info<'py>(py: Python<'py>, index: PathBuf) -> PyResult<Bound<'py, PyDic
     let d = PyDict::new(py);
     d.set_item("generation", opened.generation())?;
     d.set_item("paragraphs", opened.paragraphs())?;
+    d.set_item("variants", opened.variant_count())?;
     d.set_item("segments", opened.segments())?;
     d.set_item("bytes", opened.bytes())?;
     let settings = PyDict::new(py);
@@ -1424,11 +1425,12 @@ fn index_info<'py>(py: Python<'py>, index: PathBuf) -> PyResult<Bound<'py, PyDic
     }
     d.set_item("settings", settings)?;
     let batches = PyList::empty(py);
-    for b in opened.batches() {
+    for b in opened.batches().map_err(py_err)? {
         let bd = PyDict::new(py);
         bd.set_item("name", b.name)?;
         bd.set_item("created", b.created)?;
         bd.set_item("paragraphs", b.paragraphs)?;
+        bd.set_item("variants", b.variants)?;
         batches.append(bd)?;
     }
     d.set_item("batches", batches)?;

@@ -314,7 +314,7 @@ pub fn added_line(dir: &Path, added: &library::Added) -> String {
 
 fn info(args: &InfoArgs) -> anyhow::Result<Status> {
     let index = Index::open(&args.index)?;
-    let batches = index.batches();
+    let batches = index.batches()?;
     let mut out = io::BufWriter::new(io::stdout().lock());
     match args.output_format {
         InfoFormat::Json => {
@@ -330,6 +330,7 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
                         "name": b.name,
                         "created": b.created,
                         "paragraphs": b.paragraphs,
+                        "variants": b.variants,
                     })
                 })
                 .collect();
@@ -337,6 +338,7 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
                 "index": args.index.display().to_string(),
                 "generation": index.generation(),
                 "paragraphs": index.paragraphs(),
+                "variants": index.variant_count(),
                 "segments": index.segments(),
                 "bytes": index.bytes(),
                 "settings": settings,
@@ -348,10 +350,12 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
         InfoFormat::Text => {
             writeln!(
                 out,
-                "{}: generation {}, {} paragraphs in {} batches, {} segments, {} bytes",
+                "{}: generation {}, {} paragraphs (and {} variants) in {} batches, {} \
+                 segments, {} bytes",
                 args.index.display(),
                 index.generation(),
                 index.paragraphs(),
+                index.variant_count(),
                 batches.len(),
                 index.segments(),
                 index.bytes()
@@ -359,10 +363,11 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
             for b in &batches {
                 writeln!(
                     out,
-                    "  {}  created {}  {} paragraphs",
+                    "  {}  created {}  {} paragraphs, {} variants",
                     b.name,
                     library::utc_time(b.created),
                     b.paragraphs,
+                    b.variants,
                 )?;
             }
             writeln!(out, "settings:")?;
@@ -385,7 +390,7 @@ fn verify(path: &Path) -> anyhow::Result<Status> {
                 path.display(),
                 index.generation(),
                 index.paragraphs(),
-                index.batches().len()
+                index.batches()?.len()
             );
             Ok(Status::Clean)
         }

@@ -110,8 +110,9 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
                 writeln!(
                     out,
                     "containment ({n} words): winnowing window {window} over {k}-word shingles (about \
-                     {:.1}% of them selected); any shared run of {} words is always found \
-                     (fingerprints in more than {} paragraphs excepted)",
+                     {:.1}% of them selected); any shared run of {} words with a kept paragraph \
+                     or a variant (a near-duplicate with a text of its own) is always found \
+                     (fingerprints of more than {} kept paragraphs, or variants, excepted)",
                     200.0 / (window as f64 + 1.0),
                     neardup::containment::guarantee(k, window),
                     args.containment_cap,

@@ -11,8 +11,12 @@
 //!   selected fingerprints ([`super::Winnower`]);
 //! - once the scan's verdicts are known, the fingerprints of kept
 //!   paragraphs are sorted, and paragraphs sharing one are candidates
-//!   ([`candidate_pairs`]): duplicates are left out, since their kept
-//!   paragraph stands for them;
+//!   ([`candidate_pairs`]); duplicates are left out, since their kept
+//!   paragraph stands for them, except *variants* (a near-duplicate whose
+//!   text differs from its kept paragraph's), which are candidates as the
+//!   longer side with the kept paragraphs sharing one
+//!   ([`variant_pairs`]): a quote of a republished version may differ
+//!   from the kept paragraph inside the quote;
 //! - only the candidates are read again, and each pair is verified exactly
 //!   ([`verify`]): the containment of the shorter's shingle set in the
 //!   longer's, at or above the threshold, and the longest shared run of
@@ -20,10 +24,10 @@
 //!
 //! The guarantee: a kept paragraph of at least `min_words` words that
 //! shares a run of `min_words` consecutive words with another kept
-//! paragraph becomes a candidate with it, unless the fingerprint they
-//! share is selected in more than `cap` kept paragraphs (boilerplate),
-//! whose postings are dropped; whether it is reported then depends only on
-//! the exact containment.
+//! paragraph, or a variant, becomes a candidate with it, unless the
+//! fingerprint they share is selected in more than `cap` kept paragraphs
+//! (boilerplate), or more than `cap` variants, whose postings are dropped;
+//! whether it is reported then depends only on the exact containment.
 //!
 //! [`ScanOptions::containment`]: crate::pipeline::ScanOptions::containment
 //!
@@ -120,6 +124,42 @@ pub fn candidate_pairs<P: Copy + Ord + Send>(postings: &[(u64, P)], cap: usize) 
     pairs
 }
 
+/// The pairs `(kept, variant)` of a kept paragraph and a variant (a
+/// near-duplicate whose text differs from its kept paragraph's, which
+/// serves only as the longer side) sharing a fingerprint, given both
+/// sides' postings sorted as in [`candidate_pairs`]: each pair once,
+/// sorted. A fingerprint of more than `cap` kept paragraphs makes no pairs
+/// (as in [`candidate_pairs`]), nor one of more than `cap` variants: the
+/// caps count each side apart, so variants never push a kept paragraph's
+/// fingerprint over its cap.
+pub fn variant_pairs<P: Copy + Ord + Send>(
+    kept: &[(u64, P)],
+    variants: &[(u64, P)],
+    cap: usize,
+) -> Vec<(P, P)> {
+    let mut pairs: Vec<(P, P)> = Vec::new();
+    let mut v = variants.chunk_by(|a, b| a.0 == b.0).peekable();
+    for run in kept.chunk_by(|a, b| a.0 == b.0) {
+        if run.len() > cap {
+            continue;
+        }
+        let fp = run[0].0;
+        while v.next_if(|r| r[0].0 < fp).is_some() {}
+        let Some(vrun) = v.next_if(|r| r[0].0 == fp) else {
+            continue;
+        };
+        if vrun.len() > cap {
+            continue;
+        }
+        for k in run {
+            pairs.extend(vrun.iter().map(|w| (k.1, w.1)));
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}
+
 /// A paragraph as containment sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct Paragraph<'a> {
@@ -195,6 +235,31 @@ mod tests {
             [(0, 1), (0, 2), (0, 3), (1, 2)]
         );
         assert_eq!(candidate_pairs(&postings, 2), [(0, 3)]);
+    }
+
+    #[test]
+    fn variants_pair_with_kept_paragraphs_under_caps_of_their_own() {
+        let kept = [(1, 0u32), (1, 1), (2, 0), (3, 2), (3, 3), (3, 4)];
+        let variants = [(1, 10u32), (2, 11), (2, 12), (2, 13), (3, 14), (4, 15)];
+        // Fingerprint 4 has no kept paragraph; variants never pair with
+        // each other.
+        assert_eq!(
+            variant_pairs(&kept, &variants, 3),
+            [
+                (0, 10),
+                (0, 11),
+                (0, 12),
+                (0, 13),
+                (1, 10),
+                (2, 14),
+                (3, 14),
+                (4, 14)
+            ]
+        );
+        // Three variants of fingerprint 2 are over a cap of 2, three kept
+        // paragraphs of fingerprint 3 too; fingerprint 1 counts each side
+        // apart (two kept, one variant).
+        assert_eq!(variant_pairs(&kept, &variants, 2), [(0, 10), (1, 10)]);
     }
 
     #[test]

@@ -56,7 +56,9 @@ pub use settings::Settings;
 
 use crate::corpus::Input;
 use crate::hash::Xxh3Stream;
-use crate::pipeline::prior::{KeptParagraph, KeptSink, Prior, PriorParagraph};
+use crate::pipeline::prior::{
+    KeptParagraph, KeptSink, Prior, PriorParagraph, PriorVariant, VariantParagraph,
+};
 use crate::pipeline::{Extras, Progress, ScanOptions, scan_with};
 use crate::report::{Location, Report};
 use crate::{Config, Error, ErrorKind, Fingerprinter, Similarity};
@@ -107,6 +109,9 @@ pub struct BatchInfo {
     pub created: i64,
     /// Its kept paragraphs.
     pub paragraphs: u64,
+    /// Its variants: near-duplicates kept for containment only
+    /// ([`crate::pipeline::prior::Prior::variants`]).
+    pub variants: u64,
 }
 
 impl Index {
@@ -192,9 +197,17 @@ impl Index {
         self.snapshot.manifest().generation
     }
 
-    /// The paragraphs it holds.
+    /// The kept paragraphs it holds (its variants, kept for containment
+    /// only, are [`variant_count`](Self::variant_count)).
     pub fn paragraphs(&self) -> u64 {
-        self.rows
+        self.rows - self.variant_count()
+    }
+
+    /// The variants it holds: near-duplicates whose text differs from
+    /// their kept paragraph's, kept without band keys so that a quote of
+    /// one is found ([`Prior::variants`]).
+    pub fn variant_count(&self) -> u64 {
+        self.segments.iter().map(|s| s.variants).sum()
     }
 
     /// The bytes of its segment files.
@@ -212,16 +225,30 @@ impl Index {
     }
 
     /// Its batches, oldest first.
-    pub fn batches(&self) -> Vec<BatchInfo> {
-        self.manifest()
+    ///
+    /// # Errors
+    ///
+    /// Reading a segment's variants failed.
+    pub fn batches(&self) -> Result<Vec<BatchInfo>, Error> {
+        let variants = self.variants()?;
+        let mut at = 0;
+        Ok(self
+            .manifest()
             .batches
             .iter()
-            .map(|b| BatchInfo {
-                name: b.name.clone(),
-                created: b.created,
-                paragraphs: b.paragraphs,
+            .zip(&self.batch_ends)
+            .map(|(b, (end, _))| {
+                let from = at;
+                at += variants[at..].partition_point(|v| v.row < *end);
+                let variants = (at - from) as u64;
+                BatchInfo {
+                    name: b.name.clone(),
+                    created: b.created,
+                    paragraphs: b.paragraphs - variants,
+                    variants,
+                }
             })
-            .collect()
+            .collect())
     }
 
     /// Checks every checksum of every file, and that every table is in
@@ -436,6 +463,26 @@ impl Prior for Index {
     fn winnowed(&self, fps: &[u64], limit: usize) -> Result<Vec<(u64, u64)>, Error> {
         self.in_every_segment(|s| s.winnowed(fps, limit))
     }
+
+    fn variants(&self) -> Result<Vec<PriorVariant>, Error> {
+        let mut out = Vec::new();
+        for (s, &base) in self.segments.iter().zip(&self.bases) {
+            out.extend(
+                s.variant_rows()?
+                    .into_iter()
+                    .map(|(row, content, kept)| PriorVariant {
+                        row: base + u64::from(row),
+                        content,
+                        kept,
+                    }),
+            );
+        }
+        Ok(out)
+    }
+
+    fn variants_winnowed(&self, fps: &[u64], limit: usize) -> Result<Vec<(u64, u64)>, Error> {
+        self.in_every_segment(|s| s.variants_winnowed(fps, limit))
+    }
 }
 
 /// Makes a new, empty index in `dir` for `config` and `options`; with
@@ -633,6 +680,7 @@ pub fn prepare(
         band_keys: None,
     };
     let report = scan_with(inputs, config, options, progress, extras)?;
+    let variants = builder.variants();
     let files = builder.finish()?;
     let problems: Vec<&Error> = report
         .diagnostics
@@ -654,7 +702,8 @@ pub fn prepare(
             }
         ))
     });
-    let stored: u64 = files.iter().map(|(_, rows)| rows).sum();
+    let rows: u64 = files.iter().map(|(_, rows)| rows).sum();
+    let stored = rows - variants;
     let mut manifest = index.manifest().clone();
     manifest.generation = generation;
     manifest.parent = Some(index.generation());
@@ -662,7 +711,7 @@ pub fn prepare(
         name: name.clone(),
         created: add.created,
         digest,
-        paragraphs: stored,
+        paragraphs: rows,
     });
     manifest
         .segments
@@ -678,7 +727,7 @@ pub fn prepare(
         batch: name,
         stored,
         against_index,
-        total_paragraphs: index.rows + stored,
+        total_paragraphs: index.paragraphs() + stored,
         batches: manifest.batches.len(),
         generation,
     };
@@ -738,14 +787,23 @@ pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<C
         .winnowing(winnowing_of(&settings)?);
     for segment in &index.segments {
         let keys = segment.keys_by_row()?;
+        let mut variants = segment.variant_rows()?.into_iter().peekable();
         for (row, keys) in (0..segment.rows as u32).zip(keys.chunks_exact(bands.max(1))) {
             let p = segment.paragraph(row)?;
-            builder.kept(KeptParagraph {
-                content: segment.content(row)?,
-                keys,
-                tokens: &p.tokens,
-                location: &p.location,
-            })?;
+            match variants.next_if(|v| v.0 == row) {
+                Some((_, content, kept)) => builder.variant(VariantParagraph {
+                    content,
+                    kept,
+                    tokens: &p.tokens,
+                    location: &p.location,
+                })?,
+                None => builder.kept(KeptParagraph {
+                    content: segment.content(row)?,
+                    keys,
+                    tokens: &p.tokens,
+                    location: &p.location,
+                })?,
+            }
         }
     }
     let files = builder.finish()?;

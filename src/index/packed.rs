@@ -121,6 +121,12 @@ impl Shape {
         Shape::new(32, rows, rows)
     }
 
+    /// The shape of a band table of `entries` entries in a segment of
+    /// `rows` rows (segment version 4: a variant row has no band keys).
+    pub fn band_of(entries: u64, rows: u64) -> Shape {
+        Shape::new(32, entries, rows)
+    }
+
     /// The shape of a table of `entries` containment fingerprints of a
     /// segment of `rows` rows.
     pub fn fingerprints(entries: u64, rows: u64) -> Shape {

@@ -28,20 +28,27 @@
 //! | `DICT` | the token hashes u64, most frequent first (ties by hash) |
 //! | `TOKCODE`, `TOKSEQ` | version 3: the code lengths of the token numbers' classes, and per row its tokens' dictionary numbers in that code (LEB128 in versions 1 and 2) |
 //! | `BAND0000` ... | per band: (key, row) for every row, sorted by key, then row (packed by bucket; 8 bytes each in versions 1 and 2) |
-//! | `WFP` (`WROW`) | an index with containment fingerprints: the (fingerprint, row) pairs winnowing selects from the rows, sorted (packed by bucket; in version 2 two arrays, u64 and u32) |
+//! | `WFP` (`WROW`) | an index with containment fingerprints: the (fingerprint, row) pairs winnowing selects from the kept rows, sorted (packed by bucket; in version 2 two arrays, u64 and u32) |
+//! | `VARIANT`, `VWFP` | version 4: the variant rows (row, content hash, kept paragraph's content hash), and their containment fingerprints as `WFP` |
 //!
 //! Containment fingerprints ([`Winnowing`]) are what `scan --against
 //! INDEX --containment` finds quotes of indexed paragraphs with, as a scan
 //! finds them among its own paragraphs; the segment selects them from the
 //! token hashes it is given, so a batch, a compaction and a rewrite that
 //! adds them select alike.
+//!
+//! Rows are kept paragraphs and, since version 4, *variants*
+//! ([`VariantParagraph`]): near-duplicates with a text of their own, which
+//! containment takes as the longer side (a quote of a republished version
+//! is in the version). A variant has no band keys, so it is in no band
+//! table and no scan takes it for a kept paragraph.
 
 use super::file::{FileInfo, FileWriter, IndexFile, Section};
 use super::packed::{Bits, Shape, bits_for, field};
 use super::tokens::{CLASSES, ClassCode, Coded};
 use crate::Error;
 use crate::id::{DocId, InputId};
-use crate::pipeline::prior::{KeptParagraph, KeptSink, PriorParagraph};
+use crate::pipeline::prior::{KeptParagraph, KeptSink, PriorParagraph, VariantParagraph};
 use crate::report::Location;
 use ahash::AHashMap;
 use std::io::Write;
@@ -51,11 +58,11 @@ use std::sync::{Arc, OnceLock};
 pub const KIND: [u8; 4] = *b"SEGM";
 
 /// The version of what a segment's sections hold (the container has its
-/// own, [`super::file::FILE_VERSION`]): 3, packed band tables and rows
-/// ([`super::packed`]), with or without containment fingerprints. Versions
-/// 1 (whole numbers) and 2 (whole numbers and containment fingerprints)
-/// are still read.
-pub const SEGMENT_VERSION: u32 = 3;
+/// own, [`super::file::FILE_VERSION`]): 4, packed band tables and rows
+/// ([`super::packed`]), with or without containment fingerprints, and
+/// variant rows. Versions 1 (whole numbers), 2 (whole numbers and
+/// containment fingerprints) and 3 (packed, no variants) are still read.
+pub const SEGMENT_VERSION: u32 = 4;
 
 const META: [u8; 8] = *b"META\0\0\0\0";
 const PARAS: [u8; 8] = *b"PARAS\0\0\0";
@@ -67,8 +74,11 @@ const TOKSEQ: [u8; 8] = *b"TOKSEQ\0\0";
 const TOKCODE: [u8; 8] = *b"TOKCODE\0";
 const WFP: [u8; 8] = *b"WFP\0\0\0\0\0";
 const WROW: [u8; 8] = *b"WROW\0\0\0\0";
+const VARIANT: [u8; 8] = *b"VARIANT\0";
+const VWFP: [u8; 8] = *b"VWFP\0\0\0\0";
 const PARA_BYTES: usize = 48;
-const META_BYTES: usize = 72;
+const VARIANT_BYTES: usize = 24;
+const META_BYTES: usize = 88;
 const DOC_BYTES: usize = 24;
 const NONE: u32 = u32::MAX;
 
@@ -123,6 +133,17 @@ struct Row {
     end: u64,
     /// End of its tokens in the builder's token buffer.
     tokens_end: usize,
+    /// For a variant (a near-duplicate kept for containment only), its
+    /// kept paragraph's content hash.
+    variant_of: Option<u64>,
+}
+
+/// What a row is, as the builder is given it.
+enum RowKind<'a> {
+    /// A kept paragraph, with its band keys.
+    Kept(&'a [u32]),
+    /// A variant, with its kept paragraph's content hash.
+    Variant(u64),
 }
 
 struct DocRow {
@@ -150,6 +171,8 @@ pub struct SegmentBuilder<F> {
     writing: Option<std::thread::JoinHandle<Result<(FileInfo, u64), Error>>>,
     /// Where the scan writing into it keeps its scratch file.
     spill_dir: Option<std::path::PathBuf>,
+    /// The variants given to it so far.
+    variants: u64,
 }
 
 /// The rows of one segment, before it is written.
@@ -158,7 +181,9 @@ struct Held {
     bands: usize,
     winnowing: Option<Winnowing>,
     rows: Vec<Row>,
+    /// The band keys of the kept rows (not the variants), row by row.
     keys: Vec<u32>,
+    variants: usize,
     tokens: Vec<u64>,
     docs: Vec<DocRow>,
     strings: Vec<Arc<str>>,
@@ -188,6 +213,7 @@ where
             files: Vec::new(),
             writing: None,
             spill_dir: None,
+            variants: 0,
         }
     }
 
@@ -204,8 +230,13 @@ where
         self
     }
 
+    /// The variants given to it so far (each file's rows count them too).
+    pub fn variants(&self) -> u64 {
+        self.variants
+    }
+
     /// Writes what is held and returns every file written, with its
-    /// paragraph count.
+    /// row count (kept paragraphs and variants).
     ///
     /// # Errors
     ///
@@ -278,15 +309,26 @@ impl Held {
         Coded::new(&self.tokens, &ends)
     }
 
-    /// Each band's table: (key, row) for every row, sorted by key, then
-    /// row, packed ([`Shape::pack`]).
+    /// The shape of its band tables: an entry per kept row.
+    fn band_shape(&self) -> Shape {
+        let rows = self.rows.len() as u64;
+        Shape::band_of(rows - self.variants as u64, rows)
+    }
+
+    /// Each band's table: (key, row) for every kept row, sorted by key,
+    /// then row, packed ([`Shape::pack`]).
     fn band_tables(&self) -> Vec<Vec<u8>> {
-        let shape = Shape::band(self.rows.len() as u64);
+        let shape = self.band_shape();
+        let kept: Vec<u32> = (0..self.rows.len() as u32)
+            .filter(|&r| self.rows[r as usize].variant_of.is_none())
+            .collect();
         let mut scratch = Vec::new();
         (0..self.bands)
             .map(|band| {
-                let mut pairs: Vec<u64> = (0..self.rows.len())
-                    .map(|r| u64::from(self.keys[r * self.bands + band]) << 32 | r as u64)
+                let mut pairs: Vec<u64> = kept
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &r)| u64::from(self.keys[k * self.bands + band]) << 32 | u64::from(r))
                     .collect();
                 sort_by_key(&mut pairs, &mut scratch);
                 shape.pack(pairs.iter().map(|&p| (p >> 32, p as u32)))
@@ -321,14 +363,14 @@ impl Held {
         Ok((bits.finish(), widths))
     }
 
-    /// The containment fingerprints of every row, as `(fingerprint,
-    /// row)` sorted.
-    fn winnowed(&self, w: &Winnowing) -> Vec<(u64, u32)> {
+    /// The containment fingerprints of the kept rows and of the variants,
+    /// each as `(fingerprint, row)` sorted.
+    fn winnowed(&self, w: &Winnowing) -> (Vec<(u64, u32)>, Vec<(u64, u32)>) {
         let shingler =
             crate::shingle::Shingler::new(crate::normalize::TokenKind::Words, w.shingle_size);
         let mut scratch = crate::shingle::Scratch::default();
         let mut winnower = crate::containment::Winnower::new(w.window);
-        let (mut pairs, mut selected) = (Vec::new(), Vec::new());
+        let (mut pairs, mut variants, mut selected) = (Vec::new(), Vec::new(), Vec::new());
         let mut from = 0;
         for (r, row) in self.rows.iter().enumerate() {
             let tokens = &self.tokens[from..row.tokens_end];
@@ -343,10 +385,16 @@ impl Held {
             winnower.finish(|h, _| selected.push(h));
             selected.sort_unstable();
             selected.dedup();
-            pairs.extend(selected.iter().map(|&h| (h, r as u32)));
+            let to = if row.variant_of.is_some() {
+                &mut variants
+            } else {
+                &mut pairs
+            };
+            to.extend(selected.iter().map(|&h| (h, r as u32)));
         }
         pairs.sort_unstable();
-        pairs
+        variants.sort_unstable();
+        (pairs, variants)
     }
 
     /// Writes the rows as one segment into `file`.
@@ -375,13 +423,13 @@ impl Held {
             s.finish().map_err(io)
         };
         let (paras, widths) = self.packed_rows(&coded.offsets, coded.bits)?;
-        let shape = Shape::band(self.rows.len() as u64);
+        let shape = self.band_shape();
         let mut meta = Vec::with_capacity(META_BYTES);
         meta.extend_from_slice(&SEGMENT_VERSION.to_le_bytes());
         meta.extend_from_slice(&(self.bands as u32).to_le_bytes());
-        let (window, entries) = match (&self.winnowing, &winnowed) {
-            (Some(w), Some(pairs)) => (w.window, pairs.len()),
-            _ => (0, 0),
+        let (window, entries, variant_entries) = match (&self.winnowing, &winnowed) {
+            (Some(w), Some((pairs, variants))) => (w.window, pairs.len(), variants.len()),
+            _ => (0, 0, 0),
         };
         for n in [
             self.rows.len(),
@@ -396,6 +444,8 @@ impl Held {
         meta.extend(widths.as_array().map(|w| w as u8));
         meta.extend([shape.bucket_bits as u8, shape.row_bits as u8]);
         meta.extend_from_slice(&coded.bits.to_le_bytes());
+        meta.extend_from_slice(&(self.variants as u64).to_le_bytes());
+        meta.extend_from_slice(&(variant_entries as u64).to_le_bytes());
         put(META, &meta)?;
         put(PARAS, &paras)?;
         drop(paras);
@@ -424,9 +474,25 @@ impl Held {
         for (band, table) in tables.iter().enumerate() {
             put(band_tag(band), table)?;
         }
-        if let Some(pairs) = winnowed {
-            let shape = Shape::fingerprints(pairs.len() as u64, self.rows.len() as u64);
+        let rows = self.rows.len() as u64;
+        if let Some((pairs, variants)) = winnowed {
+            let shape = Shape::fingerprints(pairs.len() as u64, rows);
             put(WFP, &shape.pack(pairs.iter().copied()))?;
+            if !variants.is_empty() {
+                let shape = Shape::fingerprints(variants.len() as u64, rows);
+                put(VWFP, &shape.pack(variants.iter().copied()))?;
+            }
+        }
+        if self.variants > 0 {
+            let mut table = Vec::with_capacity(self.variants * VARIANT_BYTES);
+            for (r, row) in self.rows.iter().enumerate() {
+                if let Some(kept) = row.variant_of {
+                    for n in [r as u64, row.content, kept] {
+                        table.extend_from_slice(&n.to_le_bytes());
+                    }
+                }
+            }
+            put(VARIANT, &table)?;
         }
         let info = file.finish().map_err(io)?;
         Ok((info, self.rows.len() as u64))
@@ -442,7 +508,6 @@ where
     }
 
     fn kept(&mut self, p: KeptParagraph<'_>) -> Result<(), Error> {
-        let l = p.location;
         if p.keys.len() != self.held.bands {
             return Err(Error::index(format!(
                 "a paragraph with {} band keys for an index of {} bands",
@@ -450,6 +515,26 @@ where
                 self.held.bands
             )));
         }
+        self.row(p.content, p.tokens, p.location, RowKind::Kept(p.keys))
+    }
+
+    fn variant(&mut self, p: VariantParagraph<'_>) -> Result<(), Error> {
+        self.row(p.content, p.tokens, p.location, RowKind::Variant(p.kept))
+    }
+}
+
+impl<F> SegmentBuilder<F>
+where
+    F: FnMut() -> Result<FileWriter, Error> + Send,
+{
+    /// One more row.
+    fn row(
+        &mut self,
+        content: u64,
+        tokens: &[u64],
+        l: &Location,
+        kind: RowKind<'_>,
+    ) -> Result<(), Error> {
         if self.last_doc != Some(l.doc_index) {
             // A new document: the place to cut a full segment.
             if self.held.tokens.len() >= self.limit {
@@ -474,16 +559,27 @@ where
                 line: l.doc_line,
             });
         }
-        self.held.tokens.extend_from_slice(p.tokens);
-        self.held.keys.extend_from_slice(p.keys);
+        self.held.tokens.extend_from_slice(tokens);
+        let variant_of = match kind {
+            RowKind::Variant(kept) => {
+                self.held.variants += 1;
+                self.variants += 1;
+                Some(kept)
+            }
+            RowKind::Kept(keys) => {
+                self.held.keys.extend_from_slice(keys);
+                None
+            }
+        };
         self.held.rows.push(Row {
-            content: p.content,
+            content,
             doc: self.held.docs.len() as u32 - 1,
             paragraph: l.paragraph,
             line: l.line,
             start: l.start,
             end: l.end,
             tokens_end: self.held.tokens.len(),
+            variant_of,
         });
         Ok(())
     }
@@ -717,8 +813,12 @@ pub struct Segment {
     /// The number of documents in the index before this segment's.
     doc_base: u32,
     /// With containment fingerprints: the window they were selected
-    /// with, and how many there are.
+    /// with, and how many there are (of kept rows).
     winnowed: Option<(u64, u64)>,
+    /// How many of the rows are variants (version 4), and how many
+    /// containment fingerprints they have.
+    pub(super) variants: u64,
+    variant_entries: u64,
     layout: Layout,
     dict: OnceLock<Result<Vec<u64>, String>>,
     strs: OnceLock<Result<Vec<Arc<str>>, String>>,
@@ -747,6 +847,7 @@ impl Segment {
             0..match version {
                 1 => 40,
                 2 => 56,
+                3 => 72,
                 _ => META_BYTES as u64,
             },
         )?;
@@ -769,6 +870,16 @@ impl Segment {
         if docs > u64::from(u32::MAX) || rows > u64::from(u32::MAX) {
             return Err(bad("more rows than a segment may hold"));
         }
+        let (variants, variant_entries) = match version {
+            ..4 => (0, 0),
+            _ => (u64_at(72), u64_at(80)),
+        };
+        if variants > rows || (variant_entries > 0 && winnowed.is_none()) {
+            return Err(bad(
+                "more variants than rows, or their fingerprints without a window",
+            ));
+        }
+        let kept = rows - variants;
         let layout = if version < 3 {
             Layout::Whole
         } else {
@@ -785,7 +896,7 @@ impl Segment {
             {
                 return Err(bad("a row field wider than its number"));
             }
-            let shape = Shape::band(rows);
+            let shape = Shape::band_of(kept, rows);
             if (w(6), w(7)) != (shape.bucket_bits, shape.row_bits) {
                 return Err(bad("band tables packed for another number of rows"));
             }
@@ -830,7 +941,7 @@ impl Segment {
             Layout::Packed { rows: r, bands, .. } => (
                 rows.checked_mul(r.row_bits())
                     .and_then(|bits| bits.div_ceil(8).checked_add(super::packed::PAD as u64)),
-                bands.table_bytes(rows),
+                bands.table_bytes(kept),
             ),
         };
         expect(PARAS, paras)?;
@@ -856,6 +967,13 @@ impl Segment {
             }
             (None, _) => {}
         }
+        if variants > 0 {
+            expect(VARIANT, variants.checked_mul(VARIANT_BYTES as u64))?;
+        }
+        if variant_entries > 0 {
+            let shape = Shape::fingerprints(variant_entries, rows);
+            expect(VWFP, shape.table_bytes(variant_entries))?;
+        }
         Ok(Segment {
             file,
             rows,
@@ -865,6 +983,8 @@ impl Segment {
             dict_len,
             doc_base,
             winnowed,
+            variants,
+            variant_entries,
             layout,
             dict: OnceLock::new(),
             strs: OnceLock::new(),
@@ -962,9 +1082,63 @@ impl Segment {
             segment: self,
             section: self.file.section(band_tag(band))?,
             shape,
-            entries: self.rows,
+            entries: self.rows - self.variants,
             what: "a band table",
         })
+    }
+
+    /// The variants' containment fingerprint table, if it has one.
+    fn variant_table(&self) -> Result<Option<Table<'_>>, Error> {
+        if self.variant_entries == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Table {
+            segment: self,
+            section: self.file.section(VWFP)?,
+            shape: Shape::fingerprints(self.variant_entries, self.rows),
+            entries: self.variant_entries,
+            what: "the variants' containment table",
+        }))
+    }
+
+    /// The variant rows that have one of `fps` (ascending, distinct)
+    /// among their containment fingerprints, as
+    /// [`winnowed`](Self::winnowed) finds kept rows.
+    pub(super) fn variants_winnowed(
+        &self,
+        fps: &[u64],
+        limit: usize,
+    ) -> Result<Vec<(u64, u32)>, Error> {
+        let Some(table) = self.variant_table()? else {
+            return Ok(Vec::new());
+        };
+        let searched =
+            (fps.len() as u64).saturating_mul(2) < self.variant_entries * 9 / super::file::CHUNK;
+        table.lookup(fps, limit as u64 + 1, searched)
+    }
+
+    /// Its variants, in row order: (row, content hash, kept paragraph's
+    /// content hash).
+    pub(super) fn variant_rows(&self) -> Result<Vec<(u32, u64, u64)>, Error> {
+        if self.variants == 0 {
+            return Ok(Vec::new());
+        }
+        let bytes = self
+            .file
+            .section(VARIANT)?
+            .read_range(0..self.variants * VARIANT_BYTES as u64)?;
+        let mut out = Vec::with_capacity(self.variants as usize);
+        let mut last = None;
+        for v in bytes.chunks_exact(VARIANT_BYTES) {
+            let n = |i: usize| u64::from_le_bytes(v[i..i + 8].try_into().expect("8 bytes"));
+            let row = n(0);
+            if row >= self.rows || last.is_some_and(|l| row <= l) {
+                return Err(self.damaged("its variants are out of order or past the end"));
+            }
+            last = Some(row);
+            out.push((row as u32, n(8), n(16)));
+        }
+        Ok(out)
     }
 
     /// Every `(fingerprint, row)` of the containment table, in its order.
@@ -1410,8 +1584,13 @@ impl Segment {
     /// The first problem found, naming the file.
     pub fn verify(&self) -> Result<(), Error> {
         self.file.verify_all()?;
+        let mut variant = vec![false; self.rows as usize];
+        for (row, _, _) in self.variant_rows()? {
+            variant[row as usize] = true;
+        }
         for band in 0..self.bands {
-            let mut seen = vec![false; self.rows as usize];
+            // A variant has no band keys: marked as seen.
+            let mut seen = variant.clone();
             let mut last = None;
             for (key, row) in self.band_entries(band)? {
                 if last.is_some_and(|l| (key, row) <= l) {
@@ -1429,15 +1608,24 @@ impl Segment {
             }
         }
         if self.winnowed.is_some() {
-            let mut last = None;
-            for (fp, row) in self.winnowed_entries()? {
-                if u64::from(row) >= self.rows {
-                    return Err(self.damaged("a containment fingerprint names a row past the end"));
+            let variants = match self.variant_table()? {
+                Some(table) => table.all()?,
+                None => Vec::new(),
+            };
+            for (entries, of_variants) in [(self.winnowed_entries()?, false), (variants, true)] {
+                let mut last = None;
+                for (fp, row) in entries {
+                    if variant.get(row as usize) != Some(&of_variants) {
+                        return Err(self.damaged(
+                            "a containment fingerprint names a row past the end or of the \
+                             other kind (kept or variant)",
+                        ));
+                    }
+                    if last.is_some_and(|l| (fp, row) <= l) {
+                        return Err(self.damaged("the containment fingerprints are out of order"));
+                    }
+                    last = Some((fp, row));
                 }
-                if last.is_some_and(|l| (fp, row) <= l) {
-                    return Err(self.damaged("the containment fingerprints are out of order"));
-                }
-                last = Some((fp, row));
             }
         }
         for row in 0..self.rows as u32 {

@@ -1,26 +1,38 @@
 //! Containment in a scan ([`ScanOptions::containment`]): kept paragraphs
-//! found inside other kept paragraphs, found without a pass of its own
-//! over the corpus.
+//! found inside other kept paragraphs, or inside variants, found without a
+//! pass of its own over the corpus.
 //!
 //! The first pass winnows each paragraph's shingles as it hashes them
 //! ([`Winnowing`]; a fraction `2 / (window + 1)` of them is kept, as
-//! `(fingerprint, slot)`). Once the verdicts are known, this stage drops
-//! the duplicates' fingerprints, pairs the kept paragraphs that share one
-//! ([`find::candidate_pairs`]), reads again only the blocks holding those
-//! paragraphs, and verifies each pair exactly ([`find::verify`]). What it
-//! holds besides the fingerprints is the candidates' shingle sequences (8
-//! bytes per word of a candidate).
+//! `(fingerprint, slot)`). Once the verdicts are known, this stage keeps
+//! the fingerprints of the kept paragraphs and of the *variants* (a
+//! near-duplicate whose text is not its kept paragraph's, the first with
+//! that text: [`Verified::variants`]), drops the other duplicates', pairs
+//! the kept paragraphs that share one ([`find::candidate_pairs`]) and each
+//! kept paragraph with the variants that share one
+//! ([`find::variant_pairs`]; never with its own variants), reads again
+//! only the blocks holding those paragraphs, and verifies each pair
+//! exactly ([`find::verify`]). A variant is only ever the longer side: a
+//! quote cut from a republished version, with a word changed inside it, is
+//! in that version and not in its kept paragraph. It is reported inside a
+//! variant only when it is not reported with the kept paragraph, and then
+//! inside the first of its variants that holds it, so a story republished
+//! a hundred times adds one finding, not a hundred. What this stage holds
+//! besides the fingerprints is the candidates' shingle sequences (8 bytes
+//! per word of a candidate).
 //!
 //! Against a prior (an index that keeps containment fingerprints,
 //! [`Prior::containment_words`]) the batch's fingerprints are looked up in
 //! the prior's, and the prior's rows that share one are candidates too, as
-//! if they were earlier paragraphs of the scan: the cap counts both sides,
+//! if they were earlier paragraphs of the scan (its variants as
+//! variants, [`Prior::variants`]): the cap counts both sides,
 //! pairs of two prior rows are not looked at (as pairs of two reference
 //! paragraphs are not), and a prior row's shingles come from its stored
 //! tokens. The findings are those of one scan of every batch, restricted
 //! to pairs with a paragraph of this one.
 //!
 //! [`ScanOptions::containment`]: super::ScanOptions::containment
+//! [`Verified::variants`]: super::verify::Verified::variants
 
 use ahash::AHashMap;
 use ahash::AHashSet;
@@ -81,11 +93,31 @@ pub(super) fn check(
 
 /// A paragraph containment looks at: a row of the prior, or a slot of
 /// the scan's own inputs (relative to the first of them). Prior rows come
-/// first, as in one scan of every batch.
+/// first, as in one scan of every batch. One number (a slot is
+/// [`Side::BATCH`] + the slot), so that a million postings sort fast.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-enum Side {
-    Prior(u64),
-    Batch(FingerprintId),
+struct Side(u64);
+
+impl Side {
+    const BATCH: u64 = 1 << 63;
+
+    fn prior(row: u64) -> Side {
+        Side(row.min(Side::BATCH - 1))
+    }
+
+    fn batch(slot: FingerprintId) -> Side {
+        Side(Side::BATCH | u64::from(slot.get()))
+    }
+
+    /// The slot, if it is a paragraph of the inputs.
+    fn slot(self) -> Option<FingerprintId> {
+        (self.0 >= Side::BATCH).then(|| FingerprintId::new((self.0 - Side::BATCH) as u32))
+    }
+
+    /// The prior's row, if it is one.
+    fn row(self) -> Option<u64> {
+        (self.0 < Side::BATCH).then_some(self.0)
+    }
 }
 
 /// A candidate read: its shingles and where it is.
@@ -113,52 +145,68 @@ pub(super) fn contain_pass(
     settings: &Settings,
     progress: &dyn Progress,
 ) -> Result<(Vec<Contained>, Vec<Error>), Error> {
-    let duplicate: AHashSet<FingerprintId> = verified
-        .duplicates
-        .iter()
-        .map(|d| FingerprintId::new(d.0 - batch))
-        .collect();
-    let mut postings: Vec<(u64, Side)> = std::mem::take(&mut index.winnowed)
-        .into_iter()
-        .filter(|(_, slot)| !duplicate.contains(slot))
-        .map(|(fp, slot)| (fp, Side::Batch(slot)))
-        .collect();
+    let variants = Variants::new(ctx, verified, batch, index.fp_content.len())?;
+    let (mut postings, mut variant_postings): (Vec<(u64, Side)>, Vec<(u64, Side)>) =
+        (Vec::new(), Vec::new());
+    for (fp, slot) in std::mem::take(&mut index.winnowed) {
+        match variants.role[slot.index()] {
+            Role::Kept => postings.push((fp, Side::batch(slot))),
+            Role::Variant => variant_postings.push((fp, Side::batch(slot))),
+            Role::Duplicate => {}
+        }
+    }
     if let Some(prior) = ctx.prior {
-        let mut fps: Vec<u64> = postings.iter().map(|&(fp, _)| fp).collect();
+        // The prior's kept rows that share a fingerprint with a kept
+        // paragraph or a variant of the batch, and its variants that share
+        // one with a kept paragraph (two of the prior's are never paired).
+        let distinct = |postings: &[(u64, Side)]| {
+            let mut fps: Vec<u64> = postings.iter().map(|&(fp, _)| fp).collect();
+            fps.par_sort_unstable();
+            fps.dedup();
+            fps
+        };
+        let (of_kept, of_variants) = (distinct(&postings), distinct(&variant_postings));
+        let mut fps: Vec<u64> = of_kept.iter().chain(&of_variants).copied().collect();
         fps.par_sort_unstable();
         fps.dedup();
         let rows = prior.winnowed(&fps, settings.cap)?;
-        postings.extend(rows.into_iter().map(|(fp, row)| (fp, Side::Prior(row))));
+        postings.extend(rows.into_iter().map(|(fp, row)| (fp, Side::prior(row))));
+        let rows = prior.variants_winnowed(&of_kept, settings.cap)?;
+        variant_postings.extend(rows.into_iter().map(|(fp, row)| (fp, Side::prior(row))));
     }
     postings.par_sort_unstable();
-    let first_checked = Side::Batch(FingerprintId::new(checked - batch));
-    let pairs: Vec<(Side, Side)> = find::candidate_pairs(&postings, settings.cap)
+    variant_postings.par_sort_unstable();
+    let first_checked = Side::batch(FingerprintId::new(checked - batch));
+    let mut pairs: Vec<(Side, Side)> = find::candidate_pairs(&postings, settings.cap)
         .into_iter()
         .filter(|&(_, b)| b >= first_checked)
         .collect();
-    drop(postings);
+    let base_pairs = pairs.len();
+    // A variant holds much of its own kept paragraph: not a finding.
+    let content = |side: Side| match (side.slot(), ctx.prior) {
+        (Some(slot), _) => Ok(index.fp_content[slot.index()]),
+        (None, Some(prior)) => prior.content(side.0),
+        (None, None) => Ok(0),
+    };
+    for (q, v) in find::variant_pairs(&postings, &variant_postings, settings.cap) {
+        if q.max(v) >= first_checked && content(q)? != variants.kept_content(v) {
+            pairs.push((q, v));
+        }
+    }
+    drop((postings, variant_postings));
     let index: &FirstPass = index;
     let mut sides: Vec<Side> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
     sides.par_sort_unstable();
     sides.dedup();
-    let from_batch = sides.partition_point(|s| matches!(s, Side::Prior(_)));
-    let rows: Vec<u64> = sides[..from_batch]
-        .iter()
-        .filter_map(|s| match s {
-            Side::Prior(row) => Some(*row),
-            Side::Batch(_) => None,
-        })
-        .collect();
+    let from_batch = sides.partition_point(|s| s.row().is_some());
+    let rows: Vec<u64> = sides[..from_batch].iter().filter_map(|s| s.row()).collect();
     let mut read: AHashMap<Side, Read> = match ctx.prior {
         Some(prior) => read_prior(ctx, prior, index, &rows)?,
         None => AHashMap::new(),
     };
     let slots: Vec<FingerprintId> = sides[from_batch..]
         .iter()
-        .filter_map(|s| match s {
-            Side::Batch(slot) => Some(*slot),
-            Side::Prior(_) => None,
-        })
+        .filter_map(|s| s.slot())
         .collect();
 
     let mut needed = Needed::of(index, FingerprintId::new(0), &slots);
@@ -192,7 +240,7 @@ pub(super) fn contain_pass(
                 location: member.location,
                 content: member.content,
             };
-            read.insert(Side::Batch(slot), r);
+            read.insert(Side::batch(slot), r);
         }
     };
     let state = (std::mem::take(&mut read), Vec::new(), AHashSet::new());
@@ -200,35 +248,120 @@ pub(super) fn contain_pass(
     progress.end();
 
     let k = ctx.config.shingle_size();
-    let mut contained: Vec<(Side, Side, Contained)> = pairs
+    let found = |&(a, b): &(Side, Side)| {
+        let (fa, fb) = (read.get(&a)?, read.get(&b)?);
+        let pa = Paragraph::new(&fa.sequence, &fa.set, fa.words);
+        let pb = Paragraph::new(&fb.sequence, &fb.set, fb.words);
+        let found = find::verify(pa, pb, settings, k)?;
+        let ((short, s), (long, l)) = if found.swapped {
+            ((fb, b), (fa, a))
+        } else {
+            ((fa, a), (fb, b))
+        };
+        let c = Contained {
+            short: short.location.clone(),
+            long: long.location.clone(),
+            shared: found.containment.shared,
+            of: found.containment.of,
+            short_words: found.short_words,
+            long_words: found.long_words,
+            words: (short.words, long.words),
+            content: (short.content, long.content),
+        };
+        Some((s, l, c))
+    };
+    let mut contained: Vec<(Side, Side, Contained)> =
+        pairs[..base_pairs].par_iter().filter_map(found).collect();
+    // Only the kept side can be the shorter.
+    let mut in_variants: Vec<(Side, Side, Contained)> = pairs[base_pairs..]
         .par_iter()
-        .filter_map(|&(a, b)| {
-            let (fa, fb) = (read.get(&a)?, read.get(&b)?);
-            let pa = Paragraph::new(&fa.sequence, &fa.set, fa.words);
-            let pb = Paragraph::new(&fb.sequence, &fb.set, fb.words);
-            let found = find::verify(pa, pb, settings, k)?;
-            let ((short, s), (long, l)) = if found.swapped {
-                ((fb, b), (fa, a))
-            } else {
-                ((fa, a), (fb, b))
-            };
-            let c = Contained {
-                short: short.location.clone(),
-                long: long.location.clone(),
-                shared: found.containment.shared,
-                of: found.containment.of,
-                short_words: found.short_words,
-                long_words: found.long_words,
-                words: (short.words, long.words),
-                content: (short.content, long.content),
-            };
-            Some((s, l, c))
-        })
+        .filter_map(found)
+        .filter(|(_, long, _)| variants.is_variant(*long))
         .collect();
+    // A quote found in its kept paragraph is reported there; one that its
+    // kept paragraph lacks (a word changed inside it) in the first of the
+    // kept paragraph's variants that holds it.
+    let mut reported: AHashSet<(Side, u64)> = contained
+        .iter()
+        .flat_map(|(s, l, c)| [(*s, c.content.1), (*l, c.content.0)])
+        .collect();
+    in_variants.sort_unstable_by_key(|&(short, long, _)| (short, long));
+    contained.extend(
+        in_variants
+            .into_iter()
+            .filter(|(s, l, _)| reported.insert((*s, variants.kept_content(*l)))),
+    );
     // Prior rows, then slots, are in input order.
     contained.sort_unstable_by_key(|&(short, long, _)| (short, long));
     let contained = contained.into_iter().map(|(_, _, c)| c).collect();
     Ok((contained, diagnostics))
+}
+
+/// What containment takes a slot of the inputs for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    /// Kept: either side of a pair.
+    Kept,
+    /// A *variant*: a near-duplicate whose text differs from its kept
+    /// paragraph's (the first with that text), which containment takes as
+    /// the longer side only. A quote cut from a republished version with
+    /// a word changed inside it is in that version, not in the kept
+    /// paragraph.
+    Variant,
+    /// Another duplicate: its kept paragraph, or the first variant with
+    /// its text, stands for it.
+    Duplicate,
+}
+
+/// The role of every slot of the inputs, and each variant's kept
+/// paragraph's content hash, the prior's variants' too.
+struct Variants {
+    role: Vec<Role>,
+    kept: AHashMap<Side, u64>,
+}
+
+impl Variants {
+    /// The roles of the `slots` slots of the inputs (`batch` the first
+    /// in the verdicts' numbering), and the prior's variants.
+    ///
+    /// # Errors
+    ///
+    /// Reading the prior's variants failed.
+    fn new(
+        ctx: &Context<'_>,
+        verified: &Verified,
+        batch: FingerprintId,
+        slots: usize,
+    ) -> Result<Variants, Error> {
+        let mut role = vec![Role::Kept; slots];
+        for (slot, ..) in &verified.duplicates {
+            role[(*slot - batch) as usize] = Role::Duplicate;
+        }
+        let mut kept = AHashMap::new();
+        for &(slot, of) in &verified.variants {
+            let slot = FingerprintId::new(slot - batch);
+            role[slot.index()] = Role::Variant;
+            kept.insert(Side::batch(slot), of);
+        }
+        if let Some(prior) = ctx.prior {
+            kept.extend(
+                prior
+                    .variants()?
+                    .into_iter()
+                    .map(|v| (Side::prior(v.row), v.kept)),
+            );
+        }
+        Ok(Variants { role, kept })
+    }
+
+    fn is_variant(&self, side: Side) -> bool {
+        self.kept.contains_key(&side)
+    }
+
+    /// The content hash of the kept paragraph of `side`, a variant.
+    fn kept_content(&self, side: Side) -> u64 {
+        self.kept.get(&side).copied().unwrap_or_default()
+    }
 }
 
 /// The prior's candidate rows, read from the tokens it stores. Their
@@ -268,7 +401,7 @@ fn read_prior(
                 location,
                 content,
             };
-            Ok((Side::Prior(row), read))
+            Ok((Side::prior(row), read))
         })
         .collect::<Result<Vec<_>, Error>>()
         .map(|read| read.into_iter().collect())

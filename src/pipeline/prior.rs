@@ -74,6 +74,40 @@ pub trait Prior: Sync {
         let _ = (fps, limit);
         Ok(Vec::new())
     }
+
+    /// Its variants: rows that are near-duplicates of an earlier kept row
+    /// with a text of their own, kept for containment only (a quote of a
+    /// republished version is found in it). They have no band keys, so no
+    /// scan takes them for kept paragraphs.
+    ///
+    /// # Errors
+    ///
+    /// As [`matches`](Self::matches).
+    fn variants(&self) -> Result<Vec<PriorVariant>, Error> {
+        Ok(Vec::new())
+    }
+
+    /// As [`winnowed`](Self::winnowed), among the variants' containment
+    /// fingerprints.
+    ///
+    /// # Errors
+    ///
+    /// As [`matches`](Self::matches).
+    fn variants_winnowed(&self, fps: &[u64], limit: usize) -> Result<Vec<(u64, u64)>, Error> {
+        let _ = (fps, limit);
+        Ok(Vec::new())
+    }
+}
+
+/// A variant row of a [`Prior`] ([`Prior::variants`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PriorVariant {
+    /// Its row.
+    pub row: u64,
+    /// Its content hash.
+    pub content: u64,
+    /// Its kept paragraph's content hash.
+    pub kept: u64,
 }
 
 /// Whether a prior whose containment fingerprints were selected for
@@ -126,7 +160,23 @@ pub struct KeptParagraph<'a> {
     pub location: &'a Location,
 }
 
-/// Receives the kept paragraphs of a scan, in input order.
+/// A near-duplicate of the batch whose text differs from its kept
+/// paragraph's (the first with that text): containment takes it as the
+/// longer side, so an index keeps it, without band keys.
+#[derive(Clone, Copy, Debug)]
+pub struct VariantParagraph<'a> {
+    /// Its content hash.
+    pub content: u64,
+    /// Its kept paragraph's content hash.
+    pub kept: u64,
+    /// Its token hashes, in text order.
+    pub tokens: &'a [u64],
+    /// Where it is.
+    pub location: &'a Location,
+}
+
+/// Receives the kept paragraphs of a scan, and its variants, in input
+/// order.
 pub trait KeptSink: Send {
     /// One more kept paragraph.
     ///
@@ -134,6 +184,18 @@ pub trait KeptSink: Send {
     ///
     /// Storing it failed; the scan stops and returns the error.
     fn kept(&mut self, paragraph: KeptParagraph<'_>) -> Result<(), Error>;
+
+    /// One more variant ([`VariantParagraph`]), between the kept
+    /// paragraphs in input order. A sink that does not look for
+    /// containment may leave them out.
+    ///
+    /// # Errors
+    ///
+    /// As [`kept`](Self::kept).
+    fn variant(&mut self, paragraph: VariantParagraph<'_>) -> Result<(), Error> {
+        let _ = paragraph;
+        Ok(())
+    }
 
     /// A directory for the scan's scratch file (every paragraph's tokens
     /// and band keys, about 1.7 times the text's size for news prose,

@@ -21,6 +21,7 @@ pub(super) fn build_report(ctx: &Context<'_>, index: FirstPass, verified: Verifi
         comparisons,
         diagnostics,
         stored: _,
+        variants: _,
     } = verified;
     let mut by_kept: BTreeMap<FingerprintId, Vec<Duplicate>> = BTreeMap::new();
     let mut summary = Summary {

@@ -11,7 +11,7 @@ use super::flow::Selection;
 use super::flow::Unit;
 use super::flow::ordered;
 use super::group::Plan;
-use super::prior::{KeptParagraph, KeptSink, Prefix};
+use super::prior::{KeptParagraph, KeptSink, Prefix, VariantParagraph};
 use super::spill::SpillReader;
 use crate::Error;
 use crate::Similarity;
@@ -371,6 +371,13 @@ pub(super) struct Verified {
     pub(super) diagnostics: Vec<Error>,
     /// Kept paragraphs handed to the sink.
     pub(super) stored: u64,
+    /// The variants, when the scan looks for containment or stores: each
+    /// duplicate whose text is not its kept paragraph's, the first with
+    /// that text (none of the prior's, [`Prior::variants`]), with its kept
+    /// paragraph's content hash, in slot order.
+    ///
+    /// [`Prior::variants`]: super::prior::Prior::variants
+    pub(super) variants: Vec<(FingerprintId, u64)>,
 }
 
 /// The second pass: the prior's needed paragraphs (`prefix`) are taken as
@@ -433,7 +440,19 @@ pub(super) fn verify_pass(
         comparisons: 0,
         diagnostics: Vec::new(),
         stored: 0,
+        variants: Vec::new(),
     };
+    // The texts of variants seen so far, the prior's first.
+    let variant_texts: Option<AHashSet<u64>> =
+        if sink.is_some() || ctx.options.containment.is_some() {
+            let prior = match ctx.prior {
+                Some(prior) => prior.variants()?,
+                None => Vec::new(),
+            };
+            Some(prior.into_iter().map(|v| v.content).collect())
+        } else {
+            None
+        };
     let storing = match (sink, spill) {
         (Some(sink), Some(spill)) => Some(Storing {
             sink,
@@ -456,7 +475,13 @@ pub(super) fn verify_pass(
     // sink is fed on a thread of its own (reading the scratch file back
     // and copying every kept paragraph's tokens was a third of this pass
     // when the consumer did it: the consumer is the pass's critical path).
-    let stored_alone = |slot: FingerprintId| plan.lonely(slot) && slot >= plan.checked;
+    let stored_alone = |slot: FingerprintId| {
+        if plan.lonely(slot) && slot >= plan.checked {
+            Store::Kept
+        } else {
+            Store::No
+        }
+    };
     let (steps_tx, steps_rx) = crossbeam_channel::bounded::<Vec<Step>>(64);
     let storing = storing.map(|mut storing| {
         move || {
@@ -465,7 +490,11 @@ pub(super) fn verify_pass(
                     match step {
                         Step::Alone(end) => storing.advance(ctx, index, plan, end, stored_alone),
                         Step::One(slot, store) => {
+                            let store = if store { Store::Kept } else { Store::No };
                             storing.advance(ctx, index, plan, slot + 1, |_| store);
+                        }
+                        Step::Variant(slot, kept) => {
+                            storing.advance(ctx, index, plan, slot + 1, |_| Store::Variant(kept));
                         }
                     }
                 }
@@ -483,7 +512,11 @@ pub(super) fn verify_pass(
         AHashSet::<InputId>::new(),
         kept,
         steps,
-        (AHashMap::new(), fingerprint::Scratch::default()),
+        (
+            AHashMap::new(),
+            fingerprint::Scratch::default(),
+            variant_texts,
+        ),
     );
     type State = (
         Assigner,
@@ -491,85 +524,104 @@ pub(super) fn verify_pass(
         AHashSet<InputId>,
         KeptMembers,
         Option<Steps>,
-        (AHashMap<FingerprintId, u64>, fingerprint::Scratch),
+        (
+            AHashMap<FingerprintId, u64>,
+            fingerprint::Scratch,
+            Option<AHashSet<u64>>,
+        ),
     );
-    let consume = |(assigner, verified, changed, kept, steps, (raws, scratch)): &mut State,
-                   block: Reread| {
-        verified.diagnostics.extend(block.diagnostics);
-        for mut found in block.found {
-            let slot = found.slot;
+    let consume =
+        |(assigner, verified, changed, kept, steps, (raws, scratch, variant_texts)): &mut State,
+         block: Reread| {
+            verified.diagnostics.extend(block.diagnostics);
+            for mut found in block.found {
+                let slot = found.slot;
+                if let Some(steps) = steps.as_mut() {
+                    steps.pending.push(Step::Alone(slot));
+                }
+                kept.expire_before(slot);
+                let rep = plan.rep_of[slot];
+                // A copy read without its shingles: its verdict is its
+                // original's if its bytes are; else its set is made now (a
+                // copy differing in case or spacing, or an input that changed).
+                let identical = match found.pending.take() {
+                    Some(_) if raws.get(&rep) == Some(&found.raw) => true,
+                    Some(text) => {
+                        match ctx.fingerprinter.shingle_set_with(&text, scratch) {
+                            Some((set, content)) => {
+                                (found.set, found.member.content) = (set, content)
+                            }
+                            None => found.member.content = !found.member.content,
+                        }
+                        false
+                    }
+                    None => false,
+                };
+                if found.member.content != index.fp_content[(slot - plan.batch) as usize] {
+                    let input = index.docs[found.member.location.doc_index].input;
+                    if changed.insert(input) {
+                        verified.diagnostics.push(Error::changed(&ctx.names[input]));
+                    }
+                    continue;
+                }
+                if needed.originals.contains(&slot) {
+                    raws.insert(slot, found.raw);
+                }
+                let verdict = if identical {
+                    assigner.offer_identical(slot, rep)
+                } else if slot < plan.checked {
+                    assigner.keep(
+                        slot,
+                        found.set,
+                        plan.groups_of.get(slot),
+                        plan.keep_until[slot],
+                    )
+                } else if rep != slot {
+                    assigner.offer_copy(slot, &found.set, rep)
+                } else {
+                    assigner.offer(
+                        slot,
+                        found.set,
+                        plan.groups_of.get(slot),
+                        plan.keep_until[slot],
+                    )
+                };
+                match verdict {
+                    Verdict::Kept => {
+                        if let Some(steps) = steps.as_mut() {
+                            steps.pending.push(Step::One(slot, slot >= plan.checked));
+                        }
+                        // Only duplicates show their text; most kept candidates
+                        // end up with none, and a large corpus has many.
+                        let mut member = found.member;
+                        member.snippet = String::new();
+                        member.text = None;
+                        kept.insert(slot, plan.keep_until[slot], member);
+                    }
+                    Verdict::Duplicate { of, similarity } => {
+                        kept.repeated(of);
+                        if let Some(texts) = variant_texts.as_mut()
+                            && let Some(of) = kept.content_of(of)
+                            && found.member.content != of
+                            && texts.insert(found.member.content)
+                        {
+                            verified.variants.push((slot, of));
+                            if let Some(steps) = steps.as_mut()
+                                && slot >= plan.checked
+                            {
+                                steps.pending.push(Step::Variant(slot, of));
+                            }
+                        }
+                        verified
+                            .duplicates
+                            .push((slot, of, similarity, found.member));
+                    }
+                }
+            }
             if let Some(steps) = steps.as_mut() {
-                steps.pending.push(Step::Alone(slot));
+                steps.flush();
             }
-            kept.expire_before(slot);
-            let rep = plan.rep_of[slot];
-            // A copy read without its shingles: its verdict is its
-            // original's if its bytes are; else its set is made now (a
-            // copy differing in case or spacing, or an input that changed).
-            let identical = match found.pending.take() {
-                Some(_) if raws.get(&rep) == Some(&found.raw) => true,
-                Some(text) => {
-                    match ctx.fingerprinter.shingle_set_with(&text, scratch) {
-                        Some((set, content)) => (found.set, found.member.content) = (set, content),
-                        None => found.member.content = !found.member.content,
-                    }
-                    false
-                }
-                None => false,
-            };
-            if found.member.content != index.fp_content[(slot - plan.batch) as usize] {
-                let input = index.docs[found.member.location.doc_index].input;
-                if changed.insert(input) {
-                    verified.diagnostics.push(Error::changed(&ctx.names[input]));
-                }
-                continue;
-            }
-            if needed.originals.contains(&slot) {
-                raws.insert(slot, found.raw);
-            }
-            let verdict = if identical {
-                assigner.offer_identical(slot, rep)
-            } else if slot < plan.checked {
-                assigner.keep(
-                    slot,
-                    found.set,
-                    plan.groups_of.get(slot),
-                    plan.keep_until[slot],
-                )
-            } else if rep != slot {
-                assigner.offer_copy(slot, &found.set, rep)
-            } else {
-                assigner.offer(
-                    slot,
-                    found.set,
-                    plan.groups_of.get(slot),
-                    plan.keep_until[slot],
-                )
-            };
-            match verdict {
-                Verdict::Kept => {
-                    if let Some(steps) = steps.as_mut() {
-                        steps.pending.push(Step::One(slot, slot >= plan.checked));
-                    }
-                    // Only duplicates show their text; most kept candidates
-                    // end up with none, and a large corpus has many.
-                    let mut member = found.member;
-                    member.snippet = String::new();
-                    member.text = None;
-                    kept.insert(slot, plan.keep_until[slot], member);
-                }
-                Verdict::Duplicate { of, similarity } => {
-                    kept.repeated(of);
-                    verified
-                        .duplicates
-                        .push((slot, of, similarity, found.member));
-                }
-            }
-        }
-        if let Some(steps) = steps.as_mut() {
-            steps.flush();
-        }
-    };
+        };
     let (assigner, mut verified, kept, storing) = std::thread::scope(|scope| {
         let storing = storing.map(|feed| scope.spawn(feed));
         let ((assigner, verified, _, kept, steps, _), _) =
@@ -602,6 +654,18 @@ enum Step {
     /// This candidate is kept: store it (or not, if it is not of the
     /// checked inputs).
     One(FingerprintId, bool),
+    /// This duplicate of the checked inputs is a variant of the kept
+    /// paragraph with this content hash: store it as one.
+    Variant(FingerprintId, u64),
+}
+
+/// What the storing thread does with a paragraph.
+#[derive(Clone, Copy, Debug)]
+enum Store {
+    No,
+    Kept,
+    /// A variant, with its kept paragraph's content hash.
+    Variant(u64),
 }
 
 /// The consumer's side of the storing thread: the steps of one block are
@@ -644,7 +708,7 @@ impl Storing<'_> {
         index: &FirstPass,
         plan: &Plan,
         end: FingerprintId,
-        store: impl Fn(FingerprintId) -> bool,
+        store: impl Fn(FingerprintId) -> Store,
     ) {
         while self.next < end && self.failed.is_none() {
             let slot = self.next;
@@ -656,7 +720,8 @@ impl Storing<'_> {
                     return;
                 }
             };
-            if !store(slot) {
+            let what = store(slot);
+            if let Store::No = what {
                 continue;
             }
             let at = slot - plan.batch;
@@ -676,15 +741,26 @@ impl Storing<'_> {
                 end: place.end,
                 batch: None,
             };
-            let paragraph = KeptParagraph {
-                content: index.fp_content[at as usize],
-                keys: &self.keys,
-                tokens: &self.tokens,
-                location: &location,
+            let content = index.fp_content[at as usize];
+            let stored = match what {
+                Store::Variant(kept) => self.sink.variant(VariantParagraph {
+                    content,
+                    kept,
+                    tokens: &self.tokens,
+                    location: &location,
+                }),
+                _ => self
+                    .sink
+                    .kept(KeptParagraph {
+                        content,
+                        keys: &self.keys,
+                        tokens: &self.tokens,
+                        location: &location,
+                    })
+                    .map(|()| self.stored += 1),
             };
-            match self.sink.kept(paragraph) {
-                Ok(()) => self.stored += 1,
-                Err(e) => self.failed = Some(e),
+            if let Err(e) = stored {
+                self.failed = Some(e);
             }
         }
     }
@@ -709,6 +785,11 @@ impl KeptMembers {
             self.expiry.push(std::cmp::Reverse((until, slot)));
             self.members.insert(slot, member);
         }
+    }
+
+    /// The content hash of `slot`, a kept candidate still held.
+    fn content_of(&self, slot: FingerprintId) -> Option<u64> {
+        self.members.get(&slot).map(|m| m.content)
     }
 
     /// `slot` has a duplicate: its member stays.
