@@ -138,6 +138,9 @@ struct Row {
     variant_of: Option<u64>,
 }
 
+/// `(fingerprint, row)` pairs, sorted.
+type Postings = Vec<(u64, u32)>;
+
 /// What a row is, as the builder is given it.
 enum RowKind<'a> {
     /// A kept paragraph, with its band keys.
@@ -365,7 +368,7 @@ impl Held {
 
     /// The containment fingerprints of the kept rows and of the variants,
     /// each as `(fingerprint, row)` sorted.
-    fn winnowed(&self, w: &Winnowing) -> (Vec<(u64, u32)>, Vec<(u64, u32)>) {
+    fn winnowed(&self, w: &Winnowing) -> (Postings, Postings) {
         let shingler =
             crate::shingle::Shingler::new(crate::normalize::TokenKind::Words, w.shingle_size);
         let mut scratch = crate::shingle::Scratch::default();

@@ -146,8 +146,8 @@ pub(super) fn contain_pass(
     progress: &dyn Progress,
 ) -> Result<(Vec<Contained>, Vec<Error>), Error> {
     let variants = Variants::new(ctx, verified, batch, index.fp_content.len())?;
-    let (mut postings, mut variant_postings): (Vec<(u64, Side)>, Vec<(u64, Side)>) =
-        (Vec::new(), Vec::new());
+    let mut postings: Vec<(u64, Side)> = Vec::new();
+    let mut variant_postings: Vec<(u64, Side)> = Vec::new();
     for (fp, slot) in std::mem::take(&mut index.winnowed) {
         match variants.role[slot.index()] {
             Role::Kept => postings.push((fp, Side::batch(slot))),
