@@ -436,7 +436,7 @@ fn winnowing_of(settings: &Settings) -> Result<Option<segment::Winnowing>, Error
 
 impl Prior for Index {
     fn rows(&self) -> u64 {
-        self.paragraphs()
+        self.rows
     }
 
     fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u64)>, Error> {

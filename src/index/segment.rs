@@ -29,7 +29,7 @@
 //! | `TOKCODE`, `TOKSEQ` | version 3: the code lengths of the token numbers' classes, and per row its tokens' dictionary numbers in that code (LEB128 in versions 1 and 2) |
 //! | `BAND0000` ... | per band: (key, row) for every row, sorted by key, then row (packed by bucket; 8 bytes each in versions 1 and 2) |
 //! | `WFP` (`WROW`) | an index with containment fingerprints: the (fingerprint, row) pairs winnowing selects from the kept rows, sorted (packed by bucket; in version 2 two arrays, u64 and u32) |
-//! | `VARIANT`, `VWFP` | version 4: the variant rows (row, content hash, kept paragraph's content hash), and their containment fingerprints as `WFP` |
+//! | `VARIANT`, `VWFP` | version 4: the variant rows (row, content hash, kept paragraph's row across the index), and their containment fingerprints as `WFP` |
 //!
 //! Containment fingerprints ([`Winnowing`]) are what `scan --against
 //! INDEX --containment` finds quotes of indexed paragraphs with, as a scan
@@ -134,7 +134,7 @@ struct Row {
     /// End of its tokens in the builder's token buffer.
     tokens_end: usize,
     /// For a variant (a near-duplicate kept for containment only), its
-    /// kept paragraph's content hash.
+    /// kept paragraph's row (across the index).
     variant_of: Option<u64>,
 }
 
@@ -145,7 +145,7 @@ type Postings = Vec<(u64, u32)>;
 enum RowKind<'a> {
     /// A kept paragraph, with its band keys.
     Kept(&'a [u32]),
-    /// A variant, with its kept paragraph's content hash.
+    /// A variant, with its kept paragraph's row (across the index).
     Variant(u64),
 }
 
@@ -1121,7 +1121,7 @@ impl Segment {
     }
 
     /// Its variants, in row order: (row, content hash, kept paragraph's
-    /// content hash).
+    /// row across the index).
     pub(super) fn variant_rows(&self) -> Result<Vec<(u32, u64, u64)>, Error> {
         if self.variants == 0 {
             return Ok(Vec::new());

@@ -44,7 +44,7 @@ use super::prior::Prior;
 use super::verify::{Found, Needed, Reread, Verified};
 use super::{Context, Progress, ScanOptions};
 use crate::containment::find::{self, Paragraph, Settings};
-use crate::containment::window_for;
+use crate::containment::{window_for, winnow};
 use crate::id::{DocId, FingerprintId, InputId};
 use crate::report::{Contained, Location};
 use crate::shingle::ShingleSet;
@@ -183,19 +183,25 @@ pub(super) fn contain_pass(
         .collect();
     let base_pairs = pairs.len();
     // A variant holds much of its own kept paragraph: not a finding.
-    let content = |side: Side| match (side.slot(), ctx.prior) {
-        (Some(slot), _) => Ok(index.fp_content[slot.index()]),
-        (None, Some(prior)) => prior.content(side.0),
-        (None, None) => Ok(0),
-    };
-    for (q, v) in find::variant_pairs(&postings, &variant_postings, settings.cap) {
-        if q.max(v) >= first_checked && content(q)? != variants.kept_content(v) {
-            pairs.push((q, v));
-        }
-    }
-    drop((postings, variant_postings));
+    pairs.extend(
+        find::variant_pairs(&postings, &variant_postings, settings.cap)
+            .into_iter()
+            .filter(|&(q, v)| q.max(v) >= first_checked && Some(q) != variants.kept_of(v)),
+    );
+    drop(variant_postings);
     let index: &FirstPass = index;
-    let mut sides: Vec<Side> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+    // The variants' kept paragraphs are read too: a quote they hold is not
+    // reported inside a variant.
+    let mut sides: Vec<Side> = pairs[..base_pairs]
+        .iter()
+        .flat_map(|&(a, b)| [a, b])
+        .chain(
+            pairs[base_pairs..]
+                .iter()
+                .flat_map(|&(q, v)| [Some(q), Some(v), variants.kept_of(v)])
+                .flatten(),
+        )
+        .collect();
     sides.par_sort_unstable();
     sides.dedup();
     let from_batch = sides.partition_point(|s| s.row().is_some());
@@ -278,23 +284,122 @@ pub(super) fn contain_pass(
         .filter_map(found)
         .filter(|(_, long, _)| variants.is_variant(*long))
         .collect();
-    // A quote found in its kept paragraph is reported there; one that its
-    // kept paragraph lacks (a word changed inside it) in the first of the
-    // kept paragraph's variants that holds it.
-    let mut reported: AHashSet<(Side, u64)> = contained
-        .iter()
-        .flat_map(|(s, l, c)| [(*s, c.content.1), (*l, c.content.0)])
-        .collect();
+    // A quote reported with its variant's kept paragraph is not reported
+    // inside the variant; one the kept paragraph lacks (a word changed
+    // inside it) is reported inside the first of its variants that holds
+    // it.
+    let with_kept = reported_with_kept(
+        ctx,
+        (&in_variants, &variants, &read, &postings),
+        first_checked,
+        settings,
+    )?;
+    in_variants.retain(|(s, l, _)| !with_kept.contains(&(*s, *l)));
     in_variants.sort_unstable_by_key(|&(short, long, _)| (short, long));
+    let mut first = AHashSet::new();
     contained.extend(
         in_variants
             .into_iter()
-            .filter(|(s, l, _)| reported.insert((*s, variants.kept_content(*l)))),
+            .filter(|(s, l, _)| first.insert((*s, variants.kept_of(*l)))),
     );
     // Prior rows, then slots, are in input order.
     contained.sort_unstable_by_key(|&(short, long, _)| (short, long));
     let contained = contained.into_iter().map(|(_, _, c)| c).collect();
     Ok((contained, diagnostics))
+}
+
+/// Which of the findings `(quote, variant)` are pairs `(quote, kept
+/// paragraph of the variant)` one scan of every batch reports, in either
+/// direction: the two share a containment fingerprint of at most `cap`
+/// kept paragraphs (`postings` holds the inputs', the prior is asked for
+/// its own), one of them is past the reference corpus (from
+/// `first_checked` on), and the shorter is inside the longer. Against a prior this is decided even when both are
+/// the prior's, which the scan never pairs.
+///
+/// # Errors
+///
+/// Looking up the prior's fingerprints failed.
+fn reported_with_kept(
+    ctx: &Context<'_>,
+    (found, variants, read, postings): (
+        &[(Side, Side, Contained)],
+        &Variants,
+        &AHashMap<Side, Read>,
+        &[(u64, Side)],
+    ),
+    first_checked: Side,
+    settings: &Settings,
+) -> Result<AHashSet<(Side, Side)>, Error> {
+    let Some(w) = Winnowing::new(ctx.config, settings) else {
+        return Ok(AHashSet::new());
+    };
+    let fingerprints = |r: &Read| -> Vec<u64> {
+        if r.words < w.min_words {
+            return Vec::new();
+        }
+        let mut fps: Vec<u64> = winnow(&r.sequence, w.window)
+            .into_iter()
+            .map(|(h, _)| h)
+            .collect();
+        fps.sort_unstable();
+        fps.dedup();
+        fps
+    };
+    // The fingerprints each pair shares, of pairs that verify.
+    let k = ctx.config.shingle_size();
+    let mut shared: Vec<((Side, Side), Vec<u64>)> = Vec::new();
+    for &(q, v, _) in found {
+        let Some(kept) = variants.kept_of(v) else {
+            continue;
+        };
+        let (Some(rq), Some(rk)) = (read.get(&q), read.get(&kept)) else {
+            continue;
+        };
+        let (pq, pk) = (
+            Paragraph::new(&rq.sequence, &rq.set, rq.words),
+            Paragraph::new(&rk.sequence, &rk.set, rk.words),
+        );
+        if find::verify(pq, pk, settings, k).is_none() {
+            continue;
+        }
+        let fk = fingerprints(rk);
+        let both: Vec<u64> = fingerprints(rq)
+            .into_iter()
+            .filter(|f| fk.binary_search(f).is_ok())
+            .collect();
+        shared.push(((q, v), both));
+    }
+    let mut fps: Vec<u64> = shared.iter().flat_map(|(_, f)| f.iter().copied()).collect();
+    fps.sort_unstable();
+    fps.dedup();
+    // Kept paragraphs per fingerprint: the inputs' and the prior's.
+    let mut count: AHashMap<u64, usize> = AHashMap::new();
+    for &f in &fps {
+        let from = postings.partition_point(|p| p.0 < f);
+        let to = postings.partition_point(|p| p.0 <= f);
+        let inputs = postings[from..to]
+            .iter()
+            .filter(|p| p.1.slot().is_some())
+            .count();
+        count.insert(f, inputs);
+    }
+    if let Some(prior) = ctx.prior {
+        for (f, _) in prior.winnowed(&fps, settings.cap)? {
+            *count.entry(f).or_default() += 1;
+        }
+    }
+    let reference = |side: Side| side.slot().is_some() && side < first_checked;
+    Ok(shared
+        .into_iter()
+        .filter(|((q, v), both)| {
+            let pairable = !(reference(*q) && variants.kept_of(*v).is_some_and(reference));
+            pairable
+                && both
+                    .iter()
+                    .any(|f| count.get(f).is_some_and(|&n| n <= settings.cap))
+        })
+        .map(|(pair, _)| pair)
+        .collect())
 }
 
 /// What containment takes a slot of the inputs for.
@@ -314,10 +419,10 @@ enum Role {
 }
 
 /// The role of every slot of the inputs, and each variant's kept
-/// paragraph's content hash, the prior's variants' too.
+/// paragraph, the prior's variants' too.
 struct Variants {
     role: Vec<Role>,
-    kept: AHashMap<Side, u64>,
+    kept: AHashMap<Side, Side>,
 }
 
 impl Variants {
@@ -338,9 +443,13 @@ impl Variants {
             role[(*slot - batch) as usize] = Role::Duplicate;
         }
         let mut kept = AHashMap::new();
-        for &(slot, of) in &verified.variants {
-            let slot = FingerprintId::new(slot - batch);
+        for v in &verified.variants {
+            let slot = FingerprintId::new(v.slot - batch);
             role[slot.index()] = Role::Variant;
+            let of = match v.kept_row {
+                Some(row) => Side::prior(row),
+                None => Side::batch(FingerprintId::new(v.kept - batch)),
+            };
             kept.insert(Side::batch(slot), of);
         }
         if let Some(prior) = ctx.prior {
@@ -348,7 +457,7 @@ impl Variants {
                 prior
                     .variants()?
                     .into_iter()
-                    .map(|v| (Side::prior(v.row), v.kept)),
+                    .map(|v| (Side::prior(v.row), Side::prior(v.kept))),
             );
         }
         Ok(Variants { role, kept })
@@ -358,9 +467,9 @@ impl Variants {
         self.kept.contains_key(&side)
     }
 
-    /// The content hash of the kept paragraph of `side`, a variant.
-    fn kept_content(&self, side: Side) -> u64 {
-        self.kept.get(&side).copied().unwrap_or_default()
+    /// The kept paragraph of `side`, if it is a variant.
+    fn kept_of(&self, side: Side) -> Option<Side> {
+        self.kept.get(&side).copied()
     }
 }
 

@@ -27,7 +27,7 @@ use rayon::prelude::*;
 /// Earlier batches' kept paragraphs, numbered by *rows* `0..` in their
 /// order (earlier batches first).
 pub trait Prior: Sync {
-    /// How many rows it holds.
+    /// How many rows it holds (its variants too, [`Prior::variants`]).
     fn rows(&self) -> u64;
 
     /// The rows whose 32-bit key in band `band` is one of `keys` (which
@@ -106,7 +106,7 @@ pub struct PriorVariant {
     pub row: u64,
     /// Its content hash.
     pub content: u64,
-    /// Its kept paragraph's content hash.
+    /// Its kept paragraph's row.
     pub kept: u64,
 }
 
@@ -167,7 +167,8 @@ pub struct KeptParagraph<'a> {
 pub struct VariantParagraph<'a> {
     /// Its content hash.
     pub content: u64,
-    /// Its kept paragraph's content hash.
+    /// Its kept paragraph's row in the index the sink writes (rows number
+    /// the kept paragraphs and variants of every batch, in order).
     pub kept: u64,
     /// Its token hashes, in text order.
     pub tokens: &'a [u64],

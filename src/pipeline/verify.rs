@@ -373,11 +373,21 @@ pub(super) struct Verified {
     pub(super) stored: u64,
     /// The variants, when the scan looks for containment or stores: each
     /// duplicate whose text is not its kept paragraph's, the first with
-    /// that text (none of the prior's, [`Prior::variants`]), with its kept
-    /// paragraph's content hash, in slot order.
+    /// that text (none of the prior's, [`Prior::variants`]), in slot
+    /// order.
     ///
     /// [`Prior::variants`]: super::prior::Prior::variants
-    pub(super) variants: Vec<(FingerprintId, u64)>,
+    pub(super) variants: Vec<Variant>,
+}
+
+/// A variant of the scan ([`Verified::variants`]).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Variant {
+    pub(super) slot: FingerprintId,
+    /// Its kept paragraph's slot ...
+    pub(super) kept: FingerprintId,
+    /// ... and its row, when that is the prior's.
+    pub(super) kept_row: Option<u64>,
 }
 
 /// The second pass: the prior's needed paragraphs (`prefix`) are taken as
@@ -461,6 +471,8 @@ pub(super) fn verify_pass(
             tokens: Vec::new(),
             keys: Vec::new(),
             stored: 0,
+            rows: ctx.prior.map_or(0, |p| p.rows()),
+            rows_of: AHashMap::new(),
             failed: None,
         }),
         (None, None) => None,
@@ -493,8 +505,12 @@ pub(super) fn verify_pass(
                             let store = if store { Store::Kept } else { Store::No };
                             storing.advance(ctx, index, plan, slot + 1, |_| store);
                         }
-                        Step::Variant(slot, kept) => {
-                            storing.advance(ctx, index, plan, slot + 1, |_| Store::Variant(kept));
+                        Step::Variant(v) => {
+                            // A variant of a reference paragraph (which
+                            // the index does not keep) is left out.
+                            let kept = v.kept_row.or_else(|| storing.rows_of.get(&v.kept).copied());
+                            let store = kept.map_or(Store::No, Store::Variant);
+                            storing.advance(ctx, index, plan, v.slot + 1, |_| store);
                         }
                     }
                 }
@@ -601,15 +617,21 @@ pub(super) fn verify_pass(
                     Verdict::Duplicate { of, similarity } => {
                         kept.repeated(of);
                         if let Some(texts) = variant_texts.as_mut()
-                            && let Some(of) = kept.content_of(of)
-                            && found.member.content != of
+                            && kept
+                                .content_of(of)
+                                .is_some_and(|c| c != found.member.content)
                             && texts.insert(found.member.content)
                         {
-                            verified.variants.push((slot, of));
+                            let variant = Variant {
+                                slot,
+                                kept: of,
+                                kept_row: (of < plan.batch).then(|| prefix.rows[of]),
+                            };
+                            verified.variants.push(variant);
                             if let Some(steps) = steps.as_mut()
                                 && slot >= plan.checked
                             {
-                                steps.pending.push(Step::Variant(slot, of));
+                                steps.pending.push(Step::Variant(variant));
                             }
                         }
                         verified
@@ -654,9 +676,9 @@ enum Step {
     /// This candidate is kept: store it (or not, if it is not of the
     /// checked inputs).
     One(FingerprintId, bool),
-    /// This duplicate of the checked inputs is a variant of the kept
-    /// paragraph with this content hash: store it as one.
-    Variant(FingerprintId, u64),
+    /// This duplicate of the checked inputs is a variant: store it as
+    /// one.
+    Variant(Variant),
 }
 
 /// What the storing thread does with a paragraph.
@@ -664,7 +686,7 @@ enum Step {
 enum Store {
     No,
     Kept,
-    /// A variant, with its kept paragraph's content hash.
+    /// A variant, with its kept paragraph's row.
     Variant(u64),
 }
 
@@ -696,6 +718,11 @@ struct Storing<'s> {
     tokens: Vec<u64>,
     keys: Vec<u32>,
     stored: u64,
+    /// The rows of the index the sink writes so far (kept paragraphs and
+    /// variants, the prior's first) ...
+    rows: u64,
+    /// ... and the row of each kept candidate stored, for its variants.
+    rows_of: AHashMap<FingerprintId, u64>,
     failed: Option<Error>,
 }
 
@@ -757,10 +784,16 @@ impl Storing<'_> {
                         tokens: &self.tokens,
                         location: &location,
                     })
-                    .map(|()| self.stored += 1),
+                    .map(|()| {
+                        self.stored += 1;
+                        if !plan.lonely(slot) {
+                            self.rows_of.insert(slot, self.rows);
+                        }
+                    }),
             };
-            if let Err(e) = stored {
-                self.failed = Some(e);
+            match stored {
+                Ok(()) => self.rows += 1,
+                Err(e) => self.failed = Some(e),
             }
         }
     }
