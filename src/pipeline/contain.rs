@@ -290,7 +290,10 @@ pub(super) fn contain_pass(
     // it.
     let with_kept = reported_with_kept(
         ctx,
-        (&in_variants, &variants, &read, &postings),
+        &in_variants,
+        &variants,
+        &read,
+        &postings,
         first_checked,
         settings,
     )?;
@@ -321,12 +324,10 @@ pub(super) fn contain_pass(
 /// Looking up the prior's fingerprints failed.
 fn reported_with_kept(
     ctx: &Context<'_>,
-    (found, variants, read, postings): (
-        &[(Side, Side, Contained)],
-        &Variants,
-        &AHashMap<Side, Read>,
-        &[(u64, Side)],
-    ),
+    found: &[(Side, Side, Contained)],
+    variants: &Variants,
+    read: &AHashMap<Side, Read>,
+    postings: &[(u64, Side)],
     first_checked: Side,
     settings: &Settings,
 ) -> Result<AHashSet<(Side, Side)>, Error> {
