@@ -261,7 +261,20 @@ impl Index {
     ///
     /// The first problem, naming its file.
     pub fn verify(&self) -> Result<(), Error> {
-        self.segments.par_iter().try_for_each(Segment::verify)
+        self.segments.par_iter().try_for_each(Segment::verify)?;
+        // A variant names an earlier row that is not a variant.
+        let variants = self.variants()?;
+        let rows: ahash::AHashSet<u64> = variants.iter().map(|v| v.row).collect();
+        match variants.iter().find(|v| v.kept >= v.row || rows.contains(&v.kept)) {
+            Some(v) => Err(Error::index(format!(
+                "{}: variant row {} names row {} as its kept paragraph, which is not an earlier \
+                 kept row: the index is damaged",
+                self.snapshot.dir().display(),
+                v.row,
+                v.kept
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The indexed paragraphs that share a band key with `text`, earliest
