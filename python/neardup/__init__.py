@@ -674,7 +674,8 @@ class Index:
         return dedup(data, text_column, config=self.config, against=self.path, **kwargs)
 
     def info(self) -> dict[str, Any]:
-        """generation, paragraphs, segments, bytes, settings, batches."""
+        """generation, paragraphs (kept), variants (near-duplicates kept for
+        containment only), segments, bytes, settings, batches."""
         return _neardup.index_info(self.path)
 
     def verify(self) -> None:
