@@ -265,7 +265,10 @@ impl Index {
         // A variant names an earlier row that is not a variant.
         let variants = self.variants()?;
         let rows: ahash::AHashSet<u64> = variants.iter().map(|v| v.row).collect();
-        match variants.iter().find(|v| v.kept >= v.row || rows.contains(&v.kept)) {
+        match variants
+            .iter()
+            .find(|v| v.kept >= v.row || rows.contains(&v.kept))
+        {
             Some(v) => Err(Error::index(format!(
                 "{}: variant row {} names row {} as its kept paragraph, which is not an earlier \
                  kept row: the index is damaged",
