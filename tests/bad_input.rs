@@ -11,7 +11,7 @@ use std::process::Output;
 
 mod common;
 
-use common::{files_under, neardup, read, write};
+use common::{duplicates, files_under, neardup, read, write};
 
 use serde_json::Value;
 use tempfile::TempDir;
@@ -59,22 +59,6 @@ fn diagnostics(report: &Value) -> Vec<(String, String, Option<u64>, String)> {
 /// A warning at `path:line`, as [`diagnostics`] lists it.
 fn warning(path: &str, line: u64, message: &str) -> (String, String, Option<u64>, String) {
     ("warning".into(), path.into(), Some(line), message.into())
-}
-
-/// `(path, line)` of every duplicate in a report.
-fn duplicates(report: &Value) -> Vec<(String, u64)> {
-    report["clusters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .flat_map(|c| c["members"].as_array().unwrap()[1..].iter())
-        .map(|m| {
-            (
-                m["path"].as_str().unwrap().to_owned(),
-                m["line"].as_u64().unwrap(),
-            )
-        })
-        .collect()
 }
 
 fn summary(report: &Value, field: &str) -> u64 {

@@ -734,18 +734,7 @@ fn containment_against_the_index_equals_one_scan() {
             // Variants (duplicates) hold quotes both ways: an indexed one
             // holds a quote of the last day, one of the last day holds an
             // indexed quote.
-            let duplicates: Vec<(String, u64)> = report["clusters"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .flat_map(|c| c["members"].as_array().unwrap()[1..].iter())
-                .map(|m| {
-                    (
-                        m["path"].as_str().unwrap().to_owned(),
-                        m["line"].as_u64().unwrap(),
-                    )
-                })
-                .collect();
+            let duplicates = common::duplicates(&report);
             let in_variant = |f: &&Finding| duplicates.contains(&f.1);
             assert!(
                 expect.iter().filter(in_variant).any(|f| f.1.0 != last)

@@ -158,3 +158,19 @@ impl Drop for SmallDisk {
         }
     }
 }
+
+/// `(path, line)` of every duplicate in a report.
+pub fn duplicates(report: &serde_json::Value) -> Vec<(String, u64)> {
+    report["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| c["members"].as_array().unwrap()[1..].iter())
+        .map(|m| {
+            (
+                m["path"].as_str().unwrap().to_owned(),
+                m["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
