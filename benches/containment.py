@@ -7,7 +7,7 @@ Run by hand, not in CI:
     cargo run --release --example gen_corpus -- --size 100MB --seed 1 --out /tmp/c100.jsonl
     cargo build --release
     python3 benches/containment.py --corpus /tmp/c100.jsonl [--neardup target/release/neardup] \\
-        [--quotes 1000] [--repeat 3] [--threads 2]
+        [--baseline OTHER_BUILD] [--quotes 1000] [--repeat 3] [--threads 2]
 
 Quotes are planted as the users' quotes are: a run of 25 to 40 words (each
 letters with at most a trailing comma or stop, so that words are tokens)
@@ -19,7 +19,8 @@ construction; the tests recompute it.
 
 The timing runs `neardup scan -q -jN --output-format json` with and without
 `--containment` on the corpus alone, interleaved, and gives the medians and
-their ratio (target <= 1.3x).
+their ratio (target <= 1.3x); with `--baseline`, another build's two runs
+too, in the same rounds.
 
 With `--against-index`, the same against a persistent index: the first 80%
 of the corpus's records are indexed (`index create --containment-words
@@ -85,24 +86,31 @@ def main():
     ap.add_argument("--threads", default="2")
     ap.add_argument("--work", default="/tmp/neardup-containment")
     ap.add_argument("--against-index", action="store_true")
+    ap.add_argument("--baseline", help="another build, timed in the same rounds")
     args = ap.parse_args()
     if args.against_index:
         return against_index(args)
     os.makedirs(args.work, exist_ok=True)
-    base = [args.neardup, "scan", "-q", "-j", args.threads, "--output-format", "json"]
-
-    off, on = [], []
+    builds = [args.neardup] + ([args.baseline] if args.baseline else [])
+    times = {b: ([], []) for b in builds}
     for _ in range(args.repeat):
-        off.append(run(base + [args.corpus])[0])
-        on.append(run(base + ["--containment", args.corpus])[0])
+        # Every build's both runs in each round: the machine's drift hits
+        # all of them alike.
+        for b in builds:
+            cmd = [b, "scan", "-q", "-j", args.threads, "--output-format", "json"]
+            times[b][0].append(run(cmd + [args.corpus])[0])
+            times[b][1].append(run(cmd + ["--containment", args.corpus])[0])
+    base = [args.neardup, "scan", "-q", "-j", args.threads, "--output-format", "json"]
     mb = os.path.getsize(args.corpus) / 1e6
     med = statistics.median
     print(f"# {args.corpus}: {mb:.0f} MB, {args.threads} threads, {args.repeat} rounds\n")
-    print("| run | median s (range) | MB/s |")
-    print("|---|---:|---:|")
-    for name, t in [("scan", off), ("scan --containment", on)]:
-        print(f"| {name} | {med(t):.2f} ({min(t):.2f}-{max(t):.2f}) | {mb / med(t):.1f} |")
-    print(f"\ncontainment on / off = {med(on) / med(off):.2f}x (target <= 1.3x)")
+    print("| build | run | median s (range) | MB/s |")
+    print("|---|---|---:|---:|")
+    for b, (off, on) in times.items():
+        for name, t in [("scan", off), ("scan --containment", on)]:
+            print(f"| {b} | {name} | {med(t):.2f} ({min(t):.2f}-{max(t):.2f}) | {mb / med(t):.1f} |")
+    for b, (off, on) in times.items():
+        print(f"\n{b}: containment on / off = {med(on) / med(off):.3f}x (target <= 1.3x)")
 
     quotes_file = os.path.join(args.work, "quotes.jsonl")
     n = plant(args.corpus, args.quotes, quotes_file)

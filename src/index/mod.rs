@@ -807,12 +807,14 @@ pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<C
         for (row, keys) in (0..segment.rows as u32).zip(keys.chunks_exact(bands.max(1))) {
             let p = segment.paragraph(row)?;
             match variants.next_if(|v| v.0 == row) {
-                Some((_, content, kept)) => builder.variant(VariantParagraph {
-                    content,
-                    kept,
-                    tokens: &p.tokens,
-                    location: &p.location,
-                })?,
+                Some((_, content, kept)) => {
+                    builder.variant(VariantParagraph {
+                        content,
+                        kept,
+                        tokens: &p.tokens,
+                        location: &p.location,
+                    })?;
+                }
                 None => builder.kept(KeptParagraph {
                     content: segment.content(row)?,
                     keys,

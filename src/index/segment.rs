@@ -521,8 +521,9 @@ where
         self.row(p.content, p.tokens, p.location, RowKind::Kept(p.keys))
     }
 
-    fn variant(&mut self, p: VariantParagraph<'_>) -> Result<(), Error> {
-        self.row(p.content, p.tokens, p.location, RowKind::Variant(p.kept))
+    fn variant(&mut self, p: VariantParagraph<'_>) -> Result<bool, Error> {
+        self.row(p.content, p.tokens, p.location, RowKind::Variant(p.kept))?;
+        Ok(true)
     }
 }
 

@@ -187,15 +187,16 @@ pub trait KeptSink: Send {
     fn kept(&mut self, paragraph: KeptParagraph<'_>) -> Result<(), Error>;
 
     /// One more variant ([`VariantParagraph`]), between the kept
-    /// paragraphs in input order. A sink that does not look for
-    /// containment may leave them out.
+    /// paragraphs in input order; whether it keeps it, as a row after the
+    /// ones before (a sink that does not serve containment leaves them out,
+    /// as this default does).
     ///
     /// # Errors
     ///
     /// As [`kept`](Self::kept).
-    fn variant(&mut self, paragraph: VariantParagraph<'_>) -> Result<(), Error> {
+    fn variant(&mut self, paragraph: VariantParagraph<'_>) -> Result<bool, Error> {
         let _ = paragraph;
-        Ok(())
+        Ok(false)
     }
 
     /// A directory for the scan's scratch file (every paragraph's tokens

@@ -770,12 +770,15 @@ impl Storing<'_> {
             };
             let content = index.fp_content[at as usize];
             let stored = match what {
-                Store::Variant(kept) => self.sink.variant(VariantParagraph {
-                    content,
-                    kept,
-                    tokens: &self.tokens,
-                    location: &location,
-                }),
+                Store::Variant(kept) => self
+                    .sink
+                    .variant(VariantParagraph {
+                        content,
+                        kept,
+                        tokens: &self.tokens,
+                        location: &location,
+                    })
+                    .map(|row| self.rows += u64::from(row)),
                 _ => self
                     .sink
                     .kept(KeptParagraph {
@@ -789,11 +792,11 @@ impl Storing<'_> {
                         if !plan.lonely(slot) {
                             self.rows_of.insert(slot, self.rows);
                         }
+                        self.rows += 1;
                     }),
             };
-            match stored {
-                Ok(()) => self.rows += 1,
-                Err(e) => self.failed = Some(e),
+            if let Err(e) = stored {
+                self.failed = Some(e);
             }
         }
     }
