@@ -316,8 +316,9 @@ pub(super) fn contain_pass(
 /// direction: the two share a containment fingerprint of at most `cap`
 /// kept paragraphs (`postings` holds the inputs', the prior is asked for
 /// its own), one of them is past the reference corpus (from
-/// `first_checked` on), and the shorter is inside the longer. Against a prior this is decided even when both are
-/// the prior's, which the scan never pairs.
+/// `first_checked` on), and the shorter is inside the longer. Against a
+/// prior this is decided even when both are the prior's, a pair the scan
+/// never forms.
 ///
 /// # Errors
 ///

@@ -547,7 +547,7 @@ pub(super) fn verify_pass(
         ),
     );
     let consume =
-        |(assigner, verified, changed, kept, steps, (raws, scratch, variant_texts)): &mut State,
+        |(assigner, verified, changed, kept, steps, (raws, scratch, texts)): &mut State,
          block: Reread| {
             verified.diagnostics.extend(block.diagnostics);
             for mut found in block.found {
@@ -616,7 +616,7 @@ pub(super) fn verify_pass(
                     }
                     Verdict::Duplicate { of, similarity } => {
                         kept.repeated(of);
-                        if let Some(texts) = variant_texts.as_mut()
+                        if let Some(texts) = texts.as_mut()
                             && kept
                                 .content_of(of)
                                 .is_some_and(|c| c != found.member.content)
