@@ -1665,6 +1665,80 @@ mod tests {
     /// from each row's shingles, and reading their buckets one by one and
     /// reading the table a megabyte at a time find the same rows of them,
     /// cut at the limit.
+    /// Variant rows sit between kept rows with their tokens and place,
+    /// are in no band table, have their fingerprints in `VWFP` only (the
+    /// kept rows' in `WFP` only), name their kept row, and pass `verify`.
+    #[test]
+    fn variants_are_rows_without_band_keys() {
+        let d = std::env::temp_dir().join(format!("neardup-segv-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let mut builder = SegmentBuilder::new(2, || {
+            FileWriter::create(&d, "s", KIND).map_err(|e| Error::index(e.to_string()))
+        })
+        .winnowing(Winnowing::new(5, 25));
+        let path: Arc<str> = Arc::from("a.txt");
+        let tokens = |row: u64| -> Vec<u64> { (0..40).map(|t| row * 1000 + t).collect() };
+        // Rows 0, 2, 3 kept (keys 7 and 100 + row), rows 1 and 4 variants
+        // of rows 0 and 3.
+        for row in 0..5u64 {
+            let location = line_of(&path, row as u32, 0);
+            let t = tokens(row);
+            if row == 1 || row == 4 {
+                let kept = row - 1;
+                let p = VariantParagraph {
+                    content: row,
+                    kept,
+                    tokens: &t,
+                    location: &location,
+                };
+                assert!(builder.variant(p).unwrap());
+            } else {
+                let keys = [7, 100 + row as u32];
+                let p = KeptParagraph {
+                    content: row,
+                    keys: &keys,
+                    tokens: &t,
+                    location: &location,
+                };
+                builder.kept(p).unwrap();
+            }
+        }
+        assert_eq!(builder.variants(), 2);
+        let files = builder.finish().unwrap();
+        assert_eq!(files[0].1, 5);
+        let segment = Segment::open(IndexFile::open(&d.join("s"), KIND).unwrap(), 0).unwrap();
+        segment.verify().unwrap();
+        assert_eq!((segment.rows, segment.variants), (5, 2));
+        assert_eq!(segment.variant_rows().unwrap(), [(1, 1, 0), (4, 4, 3)]);
+        let mut rows = segment.matches(0, &[7]).unwrap();
+        rows.sort_unstable();
+        assert_eq!(rows, [(7, 0), (7, 2), (7, 3)]);
+        assert_eq!(segment.matches(1, &[101, 104]).unwrap(), []);
+        assert_eq!(segment.paragraph(4).unwrap().tokens, tokens(4));
+        assert_eq!(segment.content(1).unwrap(), 1);
+        // Each row's fingerprints: its own tokens are distinct from every
+        // other row's, so they name it alone.
+        let kept: Vec<u32> = segment
+            .winnowed_entries()
+            .unwrap()
+            .iter()
+            .map(|e| e.1)
+            .collect();
+        let variant_table = segment.variant_table().unwrap().unwrap();
+        let variants: Vec<u32> = variant_table.all().unwrap().iter().map(|e| e.1).collect();
+        assert!(kept.iter().all(|r| [0, 2, 3].contains(r)), "{kept:?}");
+        assert!(variants.iter().all(|r| [1, 4].contains(r)), "{variants:?}");
+        let fps: Vec<u64> = variant_table.all().unwrap().iter().map(|e| e.0).collect();
+        let mut sorted = fps.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        let found = segment.variants_winnowed(&sorted, 10).unwrap();
+        assert_eq!(found.len(), variants.len());
+        assert_eq!(segment.winnowed(&sorted, 10).unwrap(), []);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
     #[test]
     fn containment_fingerprints_are_found_bucket_by_bucket_and_at_once() {
         let d = std::env::temp_dir().join(format!("neardup-segw-{}", std::process::id()));
