@@ -99,3 +99,32 @@ def test_index_with_containment_finds_quotes_of_indexed_paragraphs(tmp_path, cli
     plain.compact(containment_words=25)
     again = plain.query(tmp_path / "tue.txt", containment=0.8).contained
     assert sorted(map(key, again)) == sorted(map(key, found))
+
+
+def test_a_quote_of_an_indexed_version_is_found_in_it(tmp_path):
+    """A republished version (a near-duplicate with words changed) is kept
+    by every index as a variant, so a quote cut from it across the changes
+    is found inside it against the index, as one scan finds it, also after
+    compact adds containment fingerprints to an index made without them."""
+    words = [f"w{i}" for i in range(200)]
+    version = list(words[:120])
+    version[50], version[75] = "changed", "altered"
+    (tmp_path / "mon.txt").write_text(" ".join(words[:120]) + "\n" + " ".join(version) + "\n")
+    (tmp_path / "tue.txt").write_text(" ".join(version[45:85]) + "\n")
+    mon, tue = str(tmp_path / "mon.txt"), str(tmp_path / "tue.txt")
+    key = lambda c: (c.short.path, c.short.line, c.long.path, c.long.line, c.short_words, c.long_words)
+    whole = neardup.scan([mon, tue], containment=0.8).contained
+    assert [(c.short.path, c.short.line, c.long.path, c.long.line) for c in whole] == [
+        (tue, 1, mon, 2)
+    ]
+    for words_now in (25, None):
+        idx = neardup.Index.create(tmp_path / f"i{words_now}.ndx", containment_words=words_now)
+        idx.add(mon, name="monday")
+        info = idx.info()
+        assert (info["paragraphs"], info["variants"]) == (1, 1)
+        assert [(b["paragraphs"], b["variants"]) for b in info["batches"]] == [(1, 1)]
+        if words_now is None:
+            idx.compact(containment_words=25)
+        found = idx.query(tue, containment=0.8).contained
+        assert [c.long.batch for c in found] == ["monday"]
+        assert list(map(key, found)) == list(map(key, whole))
