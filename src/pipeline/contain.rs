@@ -145,7 +145,7 @@ pub(super) fn contain_pass(
     settings: &Settings,
     progress: &dyn Progress,
 ) -> Result<(Vec<Contained>, Vec<Error>), Error> {
-    let variants = Variants::new(ctx, verified, batch, index.fp_content.len())?;
+    let variants = Variants::new(verified, batch, index.fp_content.len());
     let mut postings: Vec<(u64, Side)> = Vec::new();
     let mut variant_postings: Vec<(u64, Side)> = Vec::new();
     for (fp, slot) in std::mem::take(&mut index.winnowed) {
@@ -430,16 +430,7 @@ struct Variants {
 impl Variants {
     /// The roles of the `slots` slots of the inputs (`batch` the first
     /// in the verdicts' numbering), and the prior's variants.
-    ///
-    /// # Errors
-    ///
-    /// Reading the prior's variants failed.
-    fn new(
-        ctx: &Context<'_>,
-        verified: &Verified,
-        batch: FingerprintId,
-        slots: usize,
-    ) -> Result<Variants, Error> {
+    fn new(verified: &Verified, batch: FingerprintId, slots: usize) -> Variants {
         let mut role = vec![Role::Kept; slots];
         for (slot, ..) in &verified.duplicates {
             role[(*slot - batch) as usize] = Role::Duplicate;
@@ -454,15 +445,10 @@ impl Variants {
             };
             kept.insert(Side::batch(slot), of);
         }
-        if let Some(prior) = ctx.prior {
-            kept.extend(
-                prior
-                    .variants()?
-                    .into_iter()
-                    .map(|v| (Side::prior(v.row), Side::prior(v.kept))),
-            );
-        }
-        Ok(Variants { role, kept })
+        kept.extend(
+            (verified.prior_variants.iter()).map(|v| (Side::prior(v.row), Side::prior(v.kept))),
+        );
+        Variants { role, kept }
     }
 
     fn is_variant(&self, side: Side) -> bool {

@@ -22,6 +22,7 @@ pub(super) fn build_report(ctx: &Context<'_>, index: FirstPass, verified: Verifi
         diagnostics,
         stored: _,
         variants: _,
+        prior_variants: _,
     } = verified;
     let mut by_kept: BTreeMap<FingerprintId, Vec<Duplicate>> = BTreeMap::new();
     let mut summary = Summary {

@@ -11,7 +11,7 @@ use super::flow::Selection;
 use super::flow::Unit;
 use super::flow::ordered;
 use super::group::Plan;
-use super::prior::{KeptParagraph, KeptSink, Prefix, VariantParagraph};
+use super::prior::{KeptParagraph, KeptSink, Prefix, PriorVariant, VariantParagraph};
 use super::spill::SpillReader;
 use crate::Error;
 use crate::Similarity;
@@ -378,6 +378,9 @@ pub(super) struct Verified {
     ///
     /// [`Prior::variants`]: super::prior::Prior::variants
     pub(super) variants: Vec<Variant>,
+    /// The prior's variants, read once for both the second pass and
+    /// containment (empty when neither needs them).
+    pub(super) prior_variants: Vec<PriorVariant>,
 }
 
 /// A variant of the scan ([`Verified::variants`]).
@@ -444,22 +447,23 @@ pub(super) fn verify_pass(
     }
     progress.begin("verifying", needed.total_bytes(ctx));
     let work = |scratch: &mut fingerprint::Scratch, item: Item| needed.reread(ctx, scratch, item);
-    let verified = Verified {
+    let mut verified = Verified {
         duplicates: Vec::new(),
         kept: AHashMap::new(),
         comparisons: 0,
         diagnostics: Vec::new(),
         stored: 0,
         variants: Vec::new(),
+        prior_variants: Vec::new(),
     };
     // The texts of variants seen so far, the prior's first.
     let variant_texts: Option<AHashSet<u64>> =
         if sink.is_some() || ctx.options.containment.is_some() {
-            let prior = match ctx.prior {
+            verified.prior_variants = match ctx.prior {
                 Some(prior) => prior.variants()?,
                 None => Vec::new(),
             };
-            Some(prior.into_iter().map(|v| v.content).collect())
+            Some(verified.prior_variants.iter().map(|v| v.content).collect())
         } else {
             None
         };
