@@ -40,6 +40,23 @@ pub enum ErrorKind {
     Index,
 }
 
+impl ErrorKind {
+    /// Every kind, in a fixed order: a kind's place here is its number in
+    /// stage files, so new kinds go at the end.
+    const ALL: [ErrorKind; 10] = [
+        ErrorKind::Config,
+        ErrorKind::Io,
+        ErrorKind::Record,
+        ErrorKind::Changed,
+        ErrorKind::Limit,
+        ErrorKind::Encoding,
+        ErrorKind::NotFound,
+        ErrorKind::Skipped,
+        ErrorKind::UnusableId,
+        ErrorKind::Index,
+    ];
+}
+
 /// An error, with the input and line it concerns when there is one.
 #[derive(Debug)]
 pub struct Error {
@@ -122,6 +139,48 @@ impl Error {
     /// its first place and counting the others.
     pub(crate) fn is_per_input(&self) -> bool {
         self.per_input
+    }
+
+    /// The error as numbers and strings, for a file that carries it to
+    /// another process ([`Error::from_wire`]); the source is not carried
+    /// (no message shows it).
+    pub(crate) fn to_wire(&self) -> (u8, &str, Option<&str>, Option<u64>, Option<u64>, u8) {
+        let kind = ErrorKind::ALL
+            .iter()
+            .position(|&k| k == self.kind)
+            .expect("every kind is listed") as u8;
+        let flags = u8::from(self.warning) | u8::from(self.per_input) << 1;
+        (
+            kind,
+            &self.message,
+            self.path.as_deref(),
+            self.line,
+            self.offset,
+            flags,
+        )
+    }
+
+    /// The error [`Error::to_wire`] gave; `None` for an unknown kind.
+    pub(crate) fn from_wire(
+        (kind, message, path, line, offset, flags): (
+            u8,
+            String,
+            Option<String>,
+            Option<u64>,
+            Option<u64>,
+            u8,
+        ),
+    ) -> Option<Error> {
+        Some(Error {
+            kind: *ErrorKind::ALL.get(kind as usize)?,
+            message,
+            path,
+            line,
+            offset,
+            source: None,
+            warning: flags & 1 != 0,
+            per_input: flags & 2 != 0,
+        })
     }
 
     /// Says that this problem was found `more` more times in the same

@@ -381,3 +381,154 @@ fn containment_from_stage_files_is_that_of_one_machine() {
         );
     }
 }
+
+/// Runs `neardup stage ACTION corpus ARGS... --dir DIR`, which must
+/// succeed; returns its standard error.
+fn stage(d: &Path, action: &str, args: &[&str], dir: &str) -> String {
+    let mut all = vec!["stage", action, "corpus"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--dir", dir]);
+    let out = run(d, &all);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "stage {action} {args:?}: {stderr}"
+    );
+    stderr
+}
+
+/// Verification spread too: the components stage, the reread stage per
+/// shard and the verify stage per part (in numbers of parts that differ
+/// from the group stage's); the last stage reports from the verdicts,
+/// verifying nothing, and its report (the malformed record's error
+/// included), its findings and the cleaned files are one machine's. A
+/// missing or stale file of these stages is an error naming it.
+#[test]
+fn verification_spread_over_parts_is_that_of_one_machine() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    corpus(d);
+    let whole = run(d, &["scan", "corpus", "--output-format", "json"]);
+    let whole_text = run(d, &["scan", "corpus"]);
+    run(d, &["clean", "corpus", "-o", "clean-whole", "-q"]);
+    for (shards, groups, parts) in [(1, 1, 1), (3, 2, 4), (8, 5, 3)] {
+        let dir = format!("spread{shards}");
+        let (n, k) = (shards.to_string(), parts.to_string());
+        for s in 0..shards {
+            let s = s.to_string();
+            stage(d, "fingerprint", &["--shard", &s, "--of", &n, "-q"], &dir);
+        }
+        for p in 0..groups {
+            let (p, g) = (p.to_string(), groups.to_string());
+            stage(d, "group", &["--part", &p, "--of", &g], &dir);
+        }
+        let said = stage(d, "components", &["--parts", &k], &dir);
+        assert!(said.contains(&format!("dealt to {parts} parts")), "{said}");
+        for s in 0..shards {
+            let s = s.to_string();
+            let said = stage(d, "reread", &["--shard", &s, "--of", &n, "-q"], &dir);
+            assert!(said.is_empty(), "{said}");
+        }
+        for p in 0..parts {
+            let said = stage(d, "verify", &["--part", &p.to_string(), "--of", &k], &dir);
+            assert!(said.contains(&format!("part {p} of {parts}")), "{said}");
+        }
+        let staged = run(
+            d,
+            &[
+                "scan",
+                "corpus",
+                "--output-format",
+                "json",
+                "--stage-dir",
+                &dir,
+                "-v",
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&staged.stderr);
+        assert!(
+            stderr.contains(&format!("verdicts from the verify stage in {parts} parts")),
+            "{stderr}"
+        );
+        assert_eq!(staged.status.code(), whole.status.code());
+        assert_eq!(
+            String::from_utf8_lossy(&staged.stdout),
+            String::from_utf8_lossy(&whole.stdout),
+            "{shards} shards, {parts} parts"
+        );
+        let text = run(d, &["scan", "corpus", "--stage-dir", &dir]);
+        assert_eq!(text.stdout, whole_text.stdout);
+        let out = format!("clean{shards}");
+        run(
+            d,
+            &["clean", "corpus", "-o", &out, "-q", "--stage-dir", &dir],
+        );
+        for f in common::files_under(&d.join("clean-whole")) {
+            assert_eq!(
+                common::read(&d.join(&out).join(&f)),
+                common::read(&d.join("clean-whole").join(&f)),
+                "{shards} shards: {f}"
+            );
+        }
+    }
+    // A shard's sets file missing: the verify stage and the last stage
+    // name it.
+    let sets: Vec<_> = std::fs::read_dir(d.join("spread3"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "nds"))
+        .collect();
+    assert_eq!(sets.len(), 3);
+    std::fs::remove_file(&sets[1]).unwrap();
+    let name = sets[1].file_name().unwrap().to_string_lossy().into_owned();
+    for args in [
+        &[
+            "stage", "verify", "corpus", "--part", "0", "--of", "4", "--dir", "spread3",
+        ][..],
+        &["scan", "corpus", "--stage-dir", "spread3"],
+    ] {
+        let out = run(d, args);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(&name) && stderr.contains("is missing"),
+            "{stderr}"
+        );
+    }
+    // The components stage needs the group stage's files; the reread
+    // stage, the components stage's; containment is not spread.
+    std::fs::create_dir(d.join("bare")).unwrap();
+    stage(
+        d,
+        "fingerprint",
+        &["--shard", "0", "--of", "1", "-q"],
+        "bare",
+    );
+    for (args, says) in [
+        (&["components", "--parts", "2"][..], "holds no group files"),
+        (&["reread", "--shard", "0", "--of", "1"], "assign-"),
+        (&["verify", "--part", "2", "--of", "2"], "--part 2 --of 2"),
+    ] {
+        let mut all = vec!["stage", args[0], "corpus"];
+        all.extend_from_slice(&args[1..]);
+        all.extend_from_slice(&["--dir", "bare"]);
+        let out = run(d, &all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    }
+    for action in [
+        &["components", "--parts", "1"][..],
+        &["reread", "--shard", "0", "--of", "1"],
+        &["verify", "--part", "0", "--of", "1"],
+    ] {
+        let mut all = vec!["stage", action[0], "corpus"];
+        all.extend_from_slice(&action[1..]);
+        all.extend_from_slice(&["--dir", "spread1", "--containment"]);
+        let out = run(d, &all);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("containment is not spread"), "{stderr}");
+    }
+}

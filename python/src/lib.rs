@@ -461,6 +461,12 @@ fn scan_files(
     let staged = stage_dir
         .map(|d| StageFiles::open(d, inputs, config, options))
         .transpose()?;
+    let verified = (staged.as_ref())
+        .filter(|_| index.is_none())
+        .and_then(|s| s.verified_report(config));
+    if let Some(report) = verified {
+        return report;
+    }
     let extras = Extras {
         prior: index.as_ref().map(|i| i as &dyn Prior),
         ..staged

@@ -475,7 +475,7 @@ pub enum RemoveKind {
 }
 
 /// Containment: paragraphs inside longer ones (`scan`, `clean`).
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub struct ContainmentArgs {
     /// Also find paragraphs inside longer ones (quotes), at containment T
     /// [default: 0.8; give another as `--containment=0.9`].

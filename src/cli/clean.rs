@@ -146,7 +146,17 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
                     .as_ref()
                     .map_or_else(pipeline::Extras::default, |s| s.extras(opened.is_some()))
             };
-            scanned = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
+            let verified = (staged.as_ref())
+                .filter(|_| opened.is_none())
+                .and_then(|s| s.verified_report(&shared.config));
+            scanned = match verified {
+                Some(report) => {
+                    let mut report = report?;
+                    super::shared::finish_report(&mut report, &shared, &args.run, path_problems);
+                    report
+                }
+                None => scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?,
+            };
             &scanned
         }
     };

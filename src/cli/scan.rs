@@ -11,7 +11,9 @@ use neardup::stage::StageFiles;
 
 use super::Status;
 use super::args::{OutputFormat, ScanArgs};
-use super::shared::{print_problems, scan_corpus, set_threads, shared_settings, use_color};
+use super::shared::{
+    finish_report, print_problems, scan_corpus, set_threads, shared_settings, use_color,
+};
 use super::{index, inputs, output};
 
 pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
@@ -54,8 +56,11 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         None => None,
     };
     if let (Some(staged), true) = (&staged, args.run.verbose) {
-        match staged.groups() {
-            Some(g) if index.is_none() => eprintln!(
+        match (staged.verdict_parts(), staged.groups()) {
+            (Some(parts), _) if index.is_none() => {
+                eprintln!("verdicts from the verify stage in {parts} parts: nothing verified here")
+            }
+            (_, Some(g)) if index.is_none() => eprintln!(
                 "candidate groups from the group stage: {} distinct runs of shared band keys",
                 g.len()
             ),
@@ -68,7 +73,17 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
             .as_ref()
             .map_or_else(Extras::default, |s| s.extras(index.is_some()))
     };
-    let report = scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?;
+    let verified = (staged.as_ref())
+        .filter(|_| index.is_none())
+        .and_then(|s| s.verified_report(&shared.config));
+    let report = match verified {
+        Some(report) => {
+            let mut report = report?;
+            finish_report(&mut report, &shared, &args.run, path_problems);
+            report
+        }
+        None => scan_corpus(&inputs, &shared, &args.run, path_problems, extras)?,
+    };
     if let (Some(staged), true) = (&staged, args.run.verbose) {
         eprintln!(
             "stage files: {} of {} inputs from their prints (the others read again)",

@@ -1,8 +1,9 @@
-//! `neardup stage`: a scan's first pass, one shard at a time, and its
-//! grouping, one part of the band keys at a time, for runs spread over
-//! machines without Ray (a Slurm array, a Kubernetes indexed job). The
-//! library's [`neardup::stage`] does the work; `scan --stage-dir` and
-//! `clean --stage-dir` are the last stage.
+//! `neardup stage`: a scan's first pass, one shard at a time; its
+//! grouping, one part of the band keys at a time; its components; and its
+//! verification, read again by shard and verified by part: for runs
+//! spread over machines without Ray (a Slurm array, a Kubernetes indexed
+//! job). The library's [`neardup::stage`] does the work; `scan
+//! --stage-dir` and `clean --stage-dir` are the last stage.
 
 use std::path::PathBuf;
 
@@ -33,6 +34,74 @@ pub enum StageAction {
     /// them, it holds only the groups. Give the paths and settings of the
     /// fingerprint stage.
     Group(GroupArgs),
+    /// Join the candidate groups into components and deal them to N
+    /// parts, after every part's group stage (one process; exit 0: done,
+    /// 2: error).
+    ///
+    /// Optional, with the reread and verify stages after it: then no
+    /// process holds every paragraph of the corpus (the last stage holds
+    /// only the duplicates). This one holds each candidate's slot and
+    /// component (about 12 bytes per paragraph in a candidate group).
+    Components(ComponentsArgs),
+    /// Read one shard's candidates again, after the components stage
+    /// (exit 0: done, 2: error).
+    ///
+    /// Give the shard numbers of the fingerprint stage. The shard writes
+    /// its candidates' shingle sets, cut by part, and its counts
+    /// (`sets-FIRST-END.nds`).
+    Reread(FingerprintArgs),
+    /// Verify one part's components, after every shard's reread stage
+    /// (exit 0: done, 2: error).
+    ///
+    /// Give the number of parts of the components stage. The part writes
+    /// its verdicts (`verdicts-PPP-of-NNN.ndv`); once every part has, `scan
+    /// --stage-dir` and `clean --stage-dir` report from them without
+    /// verifying.
+    Verify(GroupArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ComponentsArgs {
+    /// Files or directories of the whole scan, as the fingerprint stage got
+    /// them.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// The number of parts to deal the components to (1 to 256): the
+    /// verify stage runs once per part.
+    ///
+    /// Any number: the report is the same for every one. Components go
+    /// largest first to the part with the fewest candidates so far.
+    #[arg(long, value_name = "N")]
+    pub parts: usize,
+
+    /// The shared directory of stage files.
+    ///
+    /// The stage reads every group file there and writes each shard's
+    /// assignment (`assign-FIRST-END.nda`) and each part's runs
+    /// (`runs-PPP-of-NNN.ndr`).
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+
+    #[command(flatten)]
+    pub detect: DetectArgs,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// As given to the fingerprint stage.
+    #[arg(long, help_heading = "Input")]
+    pub skip_bad_records: bool,
+
+    /// As given to the fingerprint stage.
+    #[command(flatten)]
+    pub containment: ContainmentArgs,
+
+    #[command(flatten)]
+    pub run: RunArgs,
 }
 
 #[derive(Debug, Args)]
@@ -53,18 +122,20 @@ pub struct GroupArgs {
     #[arg(long, value_name = "P")]
     pub part: usize,
 
-    /// The number of parts the band keys are cut into (1 to 256).
+    /// The number of parts (1 to 256).
     ///
-    /// Any number: the last stage's report is the same for every one. Each
-    /// part reads and holds about 1/N of the corpus's band keys.
+    /// The group stage: any number, the last stage's report is the same
+    /// for every one; each part reads and holds about 1/N of the corpus's
+    /// band keys. The verify stage: the number given to the components
+    /// stage.
     #[arg(long, value_name = "N")]
     pub of: usize,
 
     /// The shared directory of stage files.
     ///
-    /// The part reads its ranges of every shard's key file there and
-    /// writes its group file (`groups-PPP-of-NNN.ndg`), under a temporary
-    /// name and renamed, so a part run again just replaces it.
+    /// The part writes its file there (`groups-PPP-of-NNN.ndg`, or
+    /// `verdicts-PPP-of-NNN.ndv`) under a temporary name and renamed, so a
+    /// part run again just replaces it.
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
 
@@ -149,7 +220,7 @@ pub struct FingerprintArgs {
     pub run: RunArgs,
 }
 
-super::shared::corpus_args!(FingerprintArgs, GroupArgs);
+super::shared::corpus_args!(FingerprintArgs, GroupArgs, ComponentsArgs);
 
 pub fn run(args: StageArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
     let sub = matches
@@ -159,22 +230,125 @@ pub fn run(args: StageArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status
     match args.action {
         StageAction::Fingerprint(args) => fingerprint(args, sub),
         StageAction::Group(args) => group(args, sub),
+        StageAction::Components(args) => components(args, sub),
+        StageAction::Reread(args) => reread(args, sub),
+        StageAction::Verify(args) => verify(args, sub),
     }
 }
 
-fn group(mut args: GroupArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
-    let (mut shared, config_file) = shared_settings(&mut args, matches)?;
-    shared.options.containment = super::shared::containment_settings(&args.containment, false)?;
-    set_threads(args.run.threads)?;
+/// The settings, the threads set, and every input of the scan: what each
+/// stage after the fingerprint stage starts with.
+fn scan_inputs<A: super::shared::CorpusArgs>(
+    args: &mut A,
+    matches: &clap::ArgMatches,
+    containment: &ContainmentArgs,
+    (paths, dir, threads): (&[PathBuf], &std::path::Path, Option<usize>),
+) -> anyhow::Result<(super::config::Shared, Vec<neardup::corpus::Input>, bool)> {
+    let (mut shared, config_file) = shared_settings(args, matches)?;
+    shared.options.containment = super::shared::containment_settings(containment, false)?;
+    set_threads(threads)?;
     let own: Vec<&std::path::Path> = config_file
         .iter()
         .map(|p| p.as_path())
-        .chain([args.dir.as_path()])
+        .chain([dir])
         .collect();
-    let (found, path_problems) =
-        inputs::collect(&args.paths, shared.input_format, &shared.select, &own);
+    let (found, path_problems) = inputs::collect(paths, shared.input_format, &shared.select, &own);
     print_problems(&path_problems);
     let (all, _origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
+    let errors = path_problems.iter().any(|p| !p.is_warning());
+    Ok((shared, all, errors))
+}
+
+fn components(mut args: ComponentsArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    let (paths, dir, threads) = (args.paths.clone(), args.dir.clone(), args.run.threads);
+    let containment = args.containment.clone();
+    let (shared, all, errors) =
+        scan_inputs(&mut args, matches, &containment, (&paths, &dir, threads))?;
+    let done =
+        stage::components::components(&dir, &all, &shared.config, &shared.options, args.parts)?;
+    if !args.run.quiet {
+        eprintln!(
+            "{} candidates in {} components (the largest {}), dealt to {} parts; {} bytes in {}",
+            done.candidates,
+            done.components,
+            done.largest,
+            args.parts,
+            done.bytes,
+            dir.display()
+        );
+    }
+    Ok(if errors { Status::Error } else { Status::Clean })
+}
+
+fn reread(mut args: FingerprintArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    if args.of == 0 || args.shard >= args.of {
+        anyhow::bail!(
+            "--shard {} --of {}: the shard must be below the number of shards",
+            args.shard,
+            args.of
+        );
+    }
+    let (paths, dir, threads) = (args.paths.clone(), args.dir.clone(), args.run.threads);
+    let containment = args.containment.clone();
+    let (shared, all, errors) =
+        scan_inputs(&mut args, matches, &containment, (&paths, &dir, threads))?;
+    let bar = progress::Bar::new(!args.run.quiet);
+    let done = stage::verdicts::reread(
+        &dir,
+        &all,
+        &shared.config,
+        &shared.options,
+        &bar,
+        (args.shard, args.of),
+    )?;
+    if !args.run.quiet {
+        eprintln!(
+            "shard {} of {}: inputs {}..{}, {} candidates read again; {} bytes in {}",
+            args.shard,
+            args.of,
+            done.inputs.start,
+            done.inputs.end,
+            done.candidates,
+            done.bytes,
+            dir.join(stage::verdicts::sets_name(&done.inputs)).display()
+        );
+    }
+    Ok(if errors { Status::Error } else { Status::Clean })
+}
+
+fn verify(mut args: GroupArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    let (paths, dir, threads) = (args.paths.clone(), args.dir.clone(), args.run.threads);
+    let containment = args.containment.clone();
+    let (shared, all, errors) =
+        scan_inputs(&mut args, matches, &containment, (&paths, &dir, threads))?;
+    let done = stage::verdicts::verify(
+        &dir,
+        &all,
+        &shared.config,
+        &shared.options,
+        args.part,
+        args.of,
+    )?;
+    if !args.run.quiet {
+        eprintln!(
+            "part {} of {}: {} candidates verified, {} duplicates; {} bytes in {}",
+            args.part,
+            args.of,
+            done.candidates,
+            done.duplicates,
+            done.bytes,
+            dir.join(stage::verdicts::verdicts_name(args.part, args.of))
+                .display()
+        );
+    }
+    Ok(if errors { Status::Error } else { Status::Clean })
+}
+
+fn group(mut args: GroupArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    let (paths, dir, threads) = (args.paths.clone(), args.dir.clone(), args.run.threads);
+    let containment = args.containment.clone();
+    let (shared, all, errors) =
+        scan_inputs(&mut args, matches, &containment, (&paths, &dir, threads))?;
     let done = stage::group::group_part(
         &args.dir,
         &all,
@@ -196,7 +370,6 @@ fn group(mut args: GroupArgs, matches: &clap::ArgMatches) -> anyhow::Result<Stat
                 .display()
         );
     }
-    let errors = path_problems.iter().any(|p| !p.is_warning());
     Ok(if errors { Status::Error } else { Status::Clean })
 }
 

@@ -48,12 +48,14 @@ pub mod print;
 pub mod prior;
 mod report;
 mod spill;
+pub mod spread;
 mod verify;
 
 pub use band_keys::BandKeys;
 use first_pass::fingerprint_pass;
 pub use group::Grouping;
 use group::{Keys, Plan};
+pub use report::Counts;
 use report::build_report;
 use spill::SpillWriter;
 use verify::verify_pass;

@@ -1,5 +1,9 @@
 //! Verdicts in, a [`Report`] out: clusters in input order, passages and
 //! the summary counts.
+//!
+//! The counts of the first pass ([`Counts`]) and the verdicts are apart,
+//! so that a spread scan ([`super::spread`]) can sum the counts of its
+//! shards and merge the verdicts of its parts into the same report.
 
 use super::Context;
 use super::first_pass::FirstPass;
@@ -10,44 +14,116 @@ use crate::passage;
 use crate::report::Cluster;
 use crate::report::Duplicate;
 use crate::report::Kind;
+use crate::report::Member;
 use crate::report::Report;
 use crate::report::Summary;
+use crate::{Config, Similarity};
+use ahash::AHashMap;
 use std::collections::BTreeMap;
 
-pub(super) fn build_report(ctx: &Context<'_>, index: FirstPass, verified: Verified) -> Report {
+/// What a report says of the inputs besides its findings: the first
+/// pass's counts, the paragraphs of each input, and the problems met, in
+/// report order.
+#[derive(Debug, Default)]
+pub struct Counts {
+    /// The counts; `duplicate_paragraphs` and the others that verdicts
+    /// decide are left at 0.
+    pub summary: Summary,
+    /// Paragraphs read from each input.
+    pub paragraphs_by_input: Vec<u64>,
+    /// The first pass's problems, in input order.
+    pub diagnostics: Vec<Error>,
+    /// The second pass's problems (inputs that could not be read again, or
+    /// changed), in input order: reported after all of the first pass's.
+    pub second: Vec<Error>,
+}
+
+impl Counts {
+    /// The counts of `index`, whose diagnostics it takes.
+    pub(super) fn of(inputs: usize, index: &mut FirstPass) -> Counts {
+        let summary = Summary {
+            inputs: inputs as u64,
+            documents: index.docs.len() as u64,
+            paragraphs: index.paragraphs,
+            fingerprinted: index.fp_para.len() as u64,
+            allowed: index.allowed,
+            bytes_read: index.bytes,
+            empty_documents: index.empty_documents(),
+            invalid_utf8: index.invalid_utf8_total,
+            ..Summary::default()
+        };
+        let mut paragraphs_by_input = vec![0u64; inputs];
+        for doc in &index.docs {
+            paragraphs_by_input[doc.input] += u64::from(doc.n_paras);
+        }
+        let mut diagnostics = std::mem::take(&mut index.diagnostics);
+        diagnostics.sort_by_key(|(seq, _)| *seq);
+        Counts {
+            summary,
+            paragraphs_by_input,
+            diagnostics: diagnostics.into_iter().map(|(_, e)| e).collect(),
+            second: Vec::new(),
+        }
+    }
+
+    /// Adds the counts of the inputs that follow these (the next shard of
+    /// a spread scan).
+    pub fn extend(&mut self, next: Counts) {
+        let (s, n) = (&mut self.summary, next.summary);
+        s.inputs += n.inputs;
+        s.documents += n.documents;
+        s.paragraphs += n.paragraphs;
+        s.fingerprinted += n.fingerprinted;
+        s.allowed += n.allowed;
+        s.bytes_read += n.bytes_read;
+        s.empty_documents += n.empty_documents;
+        s.invalid_utf8 += n.invalid_utf8;
+        self.paragraphs_by_input.extend(next.paragraphs_by_input);
+        self.diagnostics.extend(next.diagnostics);
+        self.second.extend(next.second);
+    }
+}
+
+/// A duplicate: its slot, its kept paragraph's slot, their similarity and
+/// its member.
+pub(super) type Found = (FingerprintId, FingerprintId, Similarity, Member);
+
+pub(super) fn build_report(ctx: &Context<'_>, mut index: FirstPass, verified: Verified) -> Report {
     let Verified {
         duplicates,
-        mut kept,
+        kept,
         comparisons,
         diagnostics,
         stored: _,
         variants: _,
         prior_variants: _,
     } = verified;
-    let mut by_kept: BTreeMap<FingerprintId, Vec<Duplicate>> = BTreeMap::new();
-    let mut summary = Summary {
-        inputs: ctx.inputs.len() as u64,
-        documents: index.docs.len() as u64,
-        paragraphs: index.paragraphs,
-        fingerprinted: index.fp_para.len() as u64,
-        allowed: index.allowed,
-        bytes_read: index.bytes,
-        comparisons,
-        empty_documents: index.empty_documents(),
-        invalid_utf8: index.invalid_utf8_total,
-        ..Summary::default()
-    };
-    let mut paragraphs_by_input = vec![0u64; ctx.inputs.len()];
-    for doc in &index.docs {
-        paragraphs_by_input[doc.input] += u64::from(doc.n_paras);
-    }
-    let mut all_diagnostics = index.diagnostics;
-    all_diagnostics.sort_by_key(|(seq, _)| *seq);
-    let mut diagnostics_out: Vec<Error> = all_diagnostics.into_iter().map(|(_, e)| e).collect();
-    diagnostics_out.extend(diagnostics);
+    let mut counts = Counts::of(ctx.inputs.len(), &mut index);
+    counts.second = diagnostics;
     // The paragraph tables are not needed from here on; the report is
     // built without them.
-    drop((index.docs, index.fp_para, index.fp_content));
+    drop(index);
+    assemble(ctx.config, counts, duplicates, kept, comparisons)
+}
+
+/// The report of `counts` and the verdicts: `duplicates` in slot order,
+/// and the members of kept paragraphs (at least those repeated).
+pub(super) fn assemble(
+    config: &Config,
+    counts: Counts,
+    duplicates: Vec<Found>,
+    mut kept: AHashMap<FingerprintId, Member>,
+    comparisons: u64,
+) -> Report {
+    let Counts {
+        mut summary,
+        paragraphs_by_input,
+        mut diagnostics,
+        second,
+    } = counts;
+    summary.comparisons = comparisons;
+    diagnostics.extend(second);
+    let mut by_kept: BTreeMap<FingerprintId, Vec<Duplicate>> = BTreeMap::new();
     // Each cluster's list sized once (a line repeated a million times is
     // one list of a million).
     let mut sizes: BTreeMap<FingerprintId, usize> = BTreeMap::new();
@@ -84,11 +160,11 @@ pub(super) fn build_report(ctx: &Context<'_>, index: FirstPass, verified: Verifi
     summary.passages = passages.len() as u64;
     Report {
         summary,
-        config: ctx.config.clone(),
+        config: config.clone(),
         clusters,
         passages,
         paragraphs_by_input,
-        diagnostics: diagnostics_out,
+        diagnostics,
         timings: Vec::new(),
         contained: Vec::new(),
     }

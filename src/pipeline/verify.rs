@@ -587,25 +587,8 @@ pub(super) fn verify_pass(
                 if needed.originals.contains(&slot) {
                     raws.insert(slot, found.raw);
                 }
-                let verdict = if identical {
-                    assigner.offer_identical(slot, rep)
-                } else if slot < plan.checked {
-                    assigner.keep(
-                        slot,
-                        found.set,
-                        plan.groups_of.get(slot),
-                        plan.keep_until[slot],
-                    )
-                } else if rep != slot {
-                    assigner.offer_copy(slot, &found.set, rep)
-                } else {
-                    assigner.offer(
-                        slot,
-                        found.set,
-                        plan.groups_of.get(slot),
-                        plan.keep_until[slot],
-                    )
-                };
+                let set = (!identical).then_some(found.set);
+                let verdict = decide(assigner, plan, slot, set);
                 match verdict {
                     Verdict::Kept => {
                         if let Some(steps) = steps.as_mut() {
@@ -671,6 +654,27 @@ pub(super) fn verify_pass(
     verified.comparisons = assigner.comparisons();
     verified.kept = kept.members;
     Ok(verified)
+}
+
+/// The no-chaining rule's verdict on `slot`, offered in slot order with
+/// its shingle set (`None` for a copy whose bytes are its original's): a
+/// paragraph of the reference corpus (or the prior) is kept, a copy takes
+/// its original's verdict, any other is compared with the kept members of
+/// its groups.
+pub(super) fn decide(
+    assigner: &mut Assigner,
+    plan: &Plan,
+    slot: FingerprintId,
+    set: Option<ShingleSet>,
+) -> Verdict {
+    let rep = plan.rep_of[slot];
+    let groups = plan.groups_of.get(slot);
+    match set {
+        None => assigner.offer_identical(slot, rep),
+        Some(set) if slot < plan.checked => assigner.keep(slot, set, groups, plan.keep_until[slot]),
+        Some(set) if rep != slot => assigner.offer_copy(slot, &set, rep),
+        Some(set) => assigner.offer(slot, set, groups, plan.keep_until[slot]),
+    }
 }
 
 /// What the storing thread is told, in slot order.
@@ -820,7 +824,7 @@ pub(super) struct KeptMembers {
 
 impl KeptMembers {
     /// Holds `slot`'s member until paragraph `until` has been offered.
-    fn insert(&mut self, slot: FingerprintId, until: FingerprintId, member: Member) {
+    pub(super) fn insert(&mut self, slot: FingerprintId, until: FingerprintId, member: Member) {
         if until > slot {
             self.expiry.push(std::cmp::Reverse((until, slot)));
             self.members.insert(slot, member);
@@ -833,12 +837,20 @@ impl KeptMembers {
     }
 
     /// `slot` has a duplicate: its member stays.
-    fn repeated(&mut self, slot: FingerprintId) {
+    pub(super) fn repeated(&mut self, slot: FingerprintId) {
         self.repeated.insert(slot);
     }
 
+    /// The members of kept paragraphs that have a duplicate.
+    pub(super) fn into_repeated(self) -> impl Iterator<Item = (FingerprintId, Member)> {
+        let repeated = self.repeated;
+        self.members
+            .into_iter()
+            .filter(move |(slot, _)| repeated.contains(slot))
+    }
+
     /// Drops the members that no paragraph from `slot` on can repeat.
-    fn expire_before(&mut self, slot: FingerprintId) {
+    pub(super) fn expire_before(&mut self, slot: FingerprintId) {
         while let Some(&std::cmp::Reverse((until, kept))) = self.expiry.peek() {
             if until >= slot {
                 break;

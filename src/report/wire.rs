@@ -396,9 +396,11 @@ fn counts(s: &mut Summary) -> [&mut u64; 14] {
     ]
 }
 
-/// The body being written, and the strings it names by number.
+/// The body being written, and the strings it names by number. Also the
+/// encoding of the spread scan's stage files ([`crate::stage`]), which
+/// carry members, counts and problems between machines.
 #[derive(Default)]
-struct Encoder<'a> {
+pub(crate) struct Encoder<'a> {
     body: Vec<u8>,
     strings: Vec<&'a str>,
     numbers: ahash::AHashMap<&'a str, u32>,
@@ -407,15 +409,15 @@ struct Encoder<'a> {
 }
 
 impl<'a> Encoder<'a> {
-    fn u32(&mut self, n: u32) {
+    pub(crate) fn u32(&mut self, n: u32) {
         self.body.extend_from_slice(&n.to_le_bytes());
     }
 
-    fn u64(&mut self, n: u64) {
+    pub(crate) fn u64(&mut self, n: u64) {
         self.body.extend_from_slice(&n.to_le_bytes());
     }
 
-    fn len(&mut self, n: usize) {
+    pub(crate) fn len(&mut self, n: usize) {
         let n = u32::try_from(n).unwrap_or_else(|_| {
             self.too_long = true;
             0
@@ -423,7 +425,7 @@ impl<'a> Encoder<'a> {
         self.u32(n);
     }
 
-    fn text(&mut self, s: &str) {
+    pub(crate) fn text(&mut self, s: &str) {
         self.len(s.len());
         self.body.extend_from_slice(s.as_bytes());
     }
@@ -439,14 +441,14 @@ impl<'a> Encoder<'a> {
         self.u32(n);
     }
 
-    fn summary(&mut self, s: &Summary) {
+    pub(crate) fn summary(&mut self, s: &Summary) {
         let mut s = *s;
         for n in counts(&mut s) {
             self.u64(*n);
         }
     }
 
-    fn location(&mut self, l: &'a Location) {
+    pub(crate) fn location(&mut self, l: &'a Location) {
         self.string_ref(Some(&l.path));
         self.u32(l.input.index() as u32);
         self.string_ref(Some(&l.doc));
@@ -460,7 +462,39 @@ impl<'a> Encoder<'a> {
         self.string_ref(l.batch.as_deref());
     }
 
-    fn member(&mut self, m: &'a Member) {
+    /// An optional number: a flag byte, then the number.
+    pub(crate) fn maybe(&mut self, n: Option<u64>) {
+        self.body.push(u8::from(n.is_some()));
+        self.u64(n.unwrap_or(0));
+    }
+
+    /// A problem (without its source, which no message shows).
+    pub(crate) fn error(&mut self, e: &Error) {
+        let (kind, message, path, line, offset, flags) = e.to_wire();
+        self.body.extend_from_slice(&[kind, flags]);
+        self.text(message);
+        self.body.push(u8::from(path.is_some()));
+        self.text(path.unwrap_or(""));
+        self.maybe(line);
+        self.maybe(offset);
+    }
+
+    /// The table of the strings named so far, then the body; `None` when a
+    /// length does not fit in 32 bits.
+    pub(crate) fn finish(self) -> Option<Vec<u8>> {
+        let mut table = Encoder::default();
+        table.len(self.strings.len());
+        for s in &self.strings {
+            table.text(s);
+        }
+        if self.too_long || table.too_long || self.strings.len() >= NONE as usize {
+            return None;
+        }
+        table.body.extend_from_slice(&self.body);
+        Some(table.body)
+    }
+
+    pub(crate) fn member(&mut self, m: &'a Member) {
         self.location(&m.location);
         self.text(&m.snippet);
         match &m.text {
@@ -476,14 +510,54 @@ impl<'a> Encoder<'a> {
 
 /// Reads what [`Encoder`] wrote; `None` at the first thing that does not
 /// decode, never a panic.
-struct Decoder<'a> {
+pub(crate) struct Decoder<'a> {
     bytes: &'a [u8],
     at: usize,
     strings: Vec<Arc<str>>,
 }
 
-impl Decoder<'_> {
-    fn left(&self) -> usize {
+impl<'a> Decoder<'a> {
+    /// A decoder of what [`Encoder::finish`] wrote: the table of strings
+    /// read first.
+    pub(crate) fn with_table(bytes: &'a [u8]) -> Option<Decoder<'a>> {
+        let mut d = Decoder {
+            bytes,
+            at: 0,
+            strings: Vec::new(),
+        };
+        let n = d.count32(4)?;
+        d.strings = (0..n)
+            .map(|_| d.text().map(Arc::<str>::from))
+            .collect::<Option<Vec<_>>>()?;
+        Some(d)
+    }
+
+    pub(crate) fn maybe(&mut self) -> Option<Option<u64>> {
+        let flag = self.byte()?;
+        let n = self.u64()?;
+        match flag {
+            0 => Some(None),
+            1 => Some(Some(n)),
+            _ => None,
+        }
+    }
+
+    /// A problem [`Encoder::error`] wrote.
+    pub(crate) fn error(&mut self) -> Option<Error> {
+        let (kind, flags) = (self.byte()?, self.byte()?);
+        let message = self.text()?;
+        let has_path = self.byte()?;
+        let path = self.text()?;
+        let path = match has_path {
+            0 => None,
+            1 => Some(path),
+            _ => return None,
+        };
+        let (line, offset) = (self.maybe()?, self.maybe()?);
+        Error::from_wire((kind, message, path, line, offset, flags))
+    }
+
+    pub(crate) fn left(&self) -> usize {
         self.bytes.len() - self.at
     }
 
@@ -494,28 +568,28 @@ impl Decoder<'_> {
         Some(out)
     }
 
-    fn byte(&mut self) -> Option<u8> {
+    pub(crate) fn byte(&mut self) -> Option<u8> {
         Some(self.take(1)?[0])
     }
 
-    fn u32(&mut self) -> Option<u32> {
+    pub(crate) fn u32(&mut self) -> Option<u32> {
         Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
     }
 
-    fn u64(&mut self) -> Option<u64> {
+    pub(crate) fn u64(&mut self) -> Option<u64> {
         Some(u64::from_le_bytes(self.take(8)?.try_into().ok()?))
     }
 
     /// A u64 count of items of at least `least` bytes each, refused when
     /// the bytes left cannot hold them (so a damaged count cannot ask for
     /// a huge allocation).
-    fn count(&mut self, least: usize) -> Option<usize> {
+    pub(crate) fn count(&mut self, least: usize) -> Option<usize> {
         let n = usize::try_from(self.u64()?).ok()?;
         self.fits(n, least)
     }
 
     /// The same for a u32 count.
-    fn count32(&mut self, least: usize) -> Option<usize> {
+    pub(crate) fn count32(&mut self, least: usize) -> Option<usize> {
         let n = self.u32()? as usize;
         self.fits(n, least)
     }
@@ -524,7 +598,7 @@ impl Decoder<'_> {
         (n.checked_mul(least)? <= self.left()).then_some(n)
     }
 
-    fn text(&mut self) -> Option<String> {
+    pub(crate) fn text(&mut self) -> Option<String> {
         let n = self.u32()? as usize;
         String::from_utf8(self.take(n)?.to_vec()).ok()
     }
@@ -537,7 +611,7 @@ impl Decoder<'_> {
         }
     }
 
-    fn summary(&mut self) -> Option<Summary> {
+    pub(crate) fn summary(&mut self) -> Option<Summary> {
         let mut s = Summary::default();
         for n in counts(&mut s) {
             *n = self.u64()?;
@@ -545,7 +619,7 @@ impl Decoder<'_> {
         Some(s)
     }
 
-    fn location(&mut self) -> Option<Location> {
+    pub(crate) fn location(&mut self) -> Option<Location> {
         Some(Location {
             path: self.string()??,
             input: InputId::new(self.u32()?),
@@ -561,7 +635,7 @@ impl Decoder<'_> {
         })
     }
 
-    fn member(&mut self) -> Option<Member> {
+    pub(crate) fn member(&mut self) -> Option<Member> {
         let location = self.location()?;
         let snippet = self.text()?;
         let text = match self.byte()? {

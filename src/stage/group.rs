@@ -87,6 +87,16 @@ impl BandKeys for KeyFiles {
 }
 
 impl KeyFiles {
+    /// Each shard's key file, with the shard's first slot.
+    pub(crate) fn shards(&self) -> impl Iterator<Item = (&KeyFile, u64)> {
+        self.files.iter().zip(self.firsts.iter().copied())
+    }
+
+    /// Which key files these are: a hash of their names and checksums.
+    pub(crate) fn source(&self) -> u64 {
+        self.source
+    }
+
     /// Band `band`'s entries in key ranges `ranges` of every shard, slots
     /// numbered over the scan, sorted by key, then slot.
     fn entries(

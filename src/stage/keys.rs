@@ -77,7 +77,7 @@ fn range_of(key: u32) -> usize {
 
 /// Appends `n` in LEB128: 7 bits a byte, low bits first, the high bit set
 /// on every byte but the last.
-fn put_leb128(out: &mut Vec<u8>, mut n: u32) {
+pub(crate) fn put_leb128(out: &mut Vec<u8>, mut n: u32) {
     while n >= 0x80 {
         out.push(n as u8 | 0x80);
         n >>= 7;
@@ -87,7 +87,7 @@ fn put_leb128(out: &mut Vec<u8>, mut n: u32) {
 
 /// The LEB128 number at the start of `bytes`, and the rest; `None` if it
 /// is cut short or longer than 32 bits.
-fn take_leb128(bytes: &[u8]) -> Option<(u32, &[u8])> {
+pub(crate) fn take_leb128(bytes: &[u8]) -> Option<(u32, &[u8])> {
     let mut n = 0u64;
     for (i, &b) in bytes.iter().enumerate().take(5) {
         n |= u64::from(b & 0x7f) << (7 * i);

@@ -33,8 +33,10 @@
 //! verification and report, in one process; so one machine's memory
 //! still bounds the corpus; see the README ("Scale-out").
 
+pub mod components;
 pub mod group;
 pub mod keys;
+pub mod verdicts;
 
 use std::path::{Path, PathBuf};
 
@@ -42,12 +44,34 @@ use crate::corpus::Input;
 use crate::index::file::{FileWriter, IndexFile};
 use crate::pipeline::print::{PrintCache, settings_key};
 use crate::pipeline::{BandKeys, Grouping, Progress, ScanOptions, fingerprint_only};
+use crate::report::Report;
 use crate::{Config, Error};
 
 /// The file kind of a stage file.
 pub const KIND: [u8; 4] = *b"PRNT";
 const META: [u8; 8] = *b"META\0\0\0\0";
 const PRINT: [u8; 8] = *b"PRINT\0\0\0";
+
+/// Writes an index container of `kind` with `sections` to `dir/name`,
+/// replacing a file of that name (one a killed attempt wrote). Returns
+/// its length.
+pub(crate) fn write_sections(
+    dir: &Path,
+    name: &str,
+    kind: [u8; 4],
+    sections: &[([u8; 8], &[u8])],
+) -> Result<u64, Error> {
+    let path = dir.join(name);
+    let io = |e: std::io::Error| Error::index(format!("writing {}: {e}", path.display()));
+    let mut w = FileWriter::create(dir, name, kind).map_err(io)?.replacing();
+    for &(tag, bytes) in sections {
+        use std::io::Write;
+        let mut s = w.section(tag);
+        s.write_all(bytes).map_err(io)?;
+        s.finish().map_err(io)?;
+    }
+    Ok(w.finish().map_err(io)?.len)
+}
 
 /// The name of input `input`'s stage file.
 pub fn file_name(input: usize) -> String {
@@ -205,32 +229,36 @@ fn remove_other_key_files(dir: &Path, range: &std::ops::Range<usize>) -> Result<
 
 /// The stage files of a scan's inputs, checked, as a [`PrintCache`] for
 /// the last stage ([`crate::pipeline::scan_with_cache`]), and the
-/// candidate groups the group stage left, if it ran ([`group`]).
+/// candidate groups the group stage left, if it ran ([`group`]), or the
+/// verdicts of the verify stage, if it ran ([`verdicts`]).
 pub struct StageFiles {
-    files: Vec<Option<IndexFile>>,
-    used: std::sync::atomic::AtomicUsize,
+    prints: Prints,
     keys: group::KeyFiles,
     groups: Option<Grouping>,
+    verdicts: Option<verdicts::VerdictFiles>,
 }
 
-impl StageFiles {
-    /// Opens the stage file of every input in `dir` and checks it: whole
-    /// (every checksum), made with these settings, of an input of the same
-    /// size; and reads the group stage's runs, if it left any
-    /// ([`group::load`]).
-    ///
-    /// # Errors
-    ///
-    /// A stage file is missing, damaged, of other settings or of a changed
-    /// input; the error names it. Likewise a group or key file.
-    pub fn open(
+/// Stage files of a run of inputs, as a [`PrintCache`] indexed from the
+/// first of them.
+pub(crate) struct Prints {
+    files: Vec<Option<IndexFile>>,
+    used: std::sync::atomic::AtomicUsize,
+}
+
+impl Prints {
+    /// Opens the stage files of `inputs[range]` in `dir` and checks each:
+    /// whole (every checksum), made with these settings, of an input of
+    /// the same size.
+    pub(crate) fn open(
         dir: &Path,
         inputs: &[Input],
+        range: std::ops::Range<usize>,
         config: &Config,
         options: &ScanOptions,
-    ) -> Result<StageFiles, Error> {
-        let mut files = Vec::with_capacity(inputs.len());
-        for (i, input) in inputs.iter().enumerate() {
+    ) -> Result<Prints, Error> {
+        let mut files = Vec::with_capacity(range.len());
+        for i in range {
+            let input = &inputs[i];
             let path: PathBuf = dir.join(file_name(i));
             let bad = |what: &str| {
                 Error::index(format!(
@@ -268,20 +296,83 @@ impl StageFiles {
             }
             files.push((meta[16] == 1).then_some(file));
         }
-        let keys = group::KeyFiles::open(dir, inputs, config, options)?;
-        Ok(StageFiles {
+        Ok(Prints {
             files,
             used: Default::default(),
-            groups: group::load(dir, &keys, config)?,
+        })
+    }
+}
+
+impl PrintCache for Prints {
+    fn load(&self, input: usize) -> Option<Vec<u8>> {
+        let file = self.files.get(input)?.as_ref()?;
+        let s = file.section(PRINT).ok()?;
+        s.read_range(0..s.len()).ok()
+    }
+
+    fn store(&self, _input: usize, _print: &[u8]) {}
+
+    fn used(&self, _input: usize) {
+        self.used.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl StageFiles {
+    /// Opens the stage file of every input in `dir` and checks it
+    /// ([`Prints::open`]); then, if the verify stage left verdicts for
+    /// these settings, finds them ([`verdicts`]); else reads the group
+    /// stage's runs, if it left any ([`group::load`]).
+    ///
+    /// # Errors
+    ///
+    /// A stage file is missing, damaged, of other settings or of a changed
+    /// input; the error names it. Likewise a group, key or verdict file.
+    pub fn open(
+        dir: &Path,
+        inputs: &[Input],
+        config: &Config,
+        options: &ScanOptions,
+    ) -> Result<StageFiles, Error> {
+        let prints = Prints::open(dir, inputs, 0..inputs.len(), config, options)?;
+        let keys = group::KeyFiles::open(dir, inputs, config, options)?;
+        let verdicts = verdicts::VerdictFiles::find(dir, &keys, config, options)?;
+        let groups = match verdicts {
+            Some(_) => None,
+            None => group::load(dir, &keys, config)?,
+        };
+        Ok(StageFiles {
+            prints,
+            groups,
             keys,
+            verdicts,
         })
     }
 
-    /// The candidate groups of the group stage, if it ran: give them to the
-    /// scan ([`crate::pipeline::Extras::groups`]) unless it checks against
-    /// an index.
+    /// The candidate groups of the group stage, if it ran (and the verify
+    /// stage did not): give them to the scan
+    /// ([`crate::pipeline::Extras::groups`]) unless it checks against an
+    /// index.
     pub fn groups(&self) -> Option<&Grouping> {
         self.groups.as_ref()
+    }
+
+    /// The report, from the verdicts of the verify stage, if it ran for
+    /// these settings (not for a scan against an index, which verifies
+    /// itself): the report of one scan, made without reading the inputs
+    /// or verifying anything.
+    ///
+    /// # Errors
+    ///
+    /// A verdict or sets file is damaged or does not fit the others; the
+    /// error names it.
+    pub fn verified_report(&self, config: &Config) -> Option<Result<Report, Error>> {
+        let v = self.verdicts.as_ref()?;
+        Some(v.report(&self.keys, config))
+    }
+
+    /// The parts of the verify stage's verdicts, if it ran.
+    pub fn verdict_parts(&self) -> Option<usize> {
+        self.verdicts.as_ref().map(verdicts::VerdictFiles::parts)
     }
 
     /// The band keys in the key files: give them to the scan
@@ -302,12 +393,15 @@ impl StageFiles {
     /// # let inputs = [];
     /// # let (config, options) = (Config::default(), ScanOptions::default());
     /// let staged = StageFiles::open("stage".as_ref(), &inputs, &config, &options)?;
-    /// let report = scan_with(&inputs, &config, &options, &Silent, staged.extras(false))?;
+    /// let report = match staged.verified_report(&config) {
+    ///     Some(report) => report?,
+    ///     None => scan_with(&inputs, &config, &options, &Silent, staged.extras(false))?,
+    /// };
     /// # Ok::<(), neardup::Error>(())
     /// ```
     pub fn extras(&self, against_index: bool) -> crate::pipeline::Extras<'_> {
         crate::pipeline::Extras {
-            cache: Some(self),
+            cache: Some(&self.prints),
             groups: self.groups().filter(|_| !against_index),
             band_keys: Some(self.band_keys()),
             ..Default::default()
@@ -316,21 +410,19 @@ impl StageFiles {
 
     /// The inputs whose print the scan used instead of reading them.
     pub fn used(&self) -> usize {
-        self.used.load(std::sync::atomic::Ordering::Relaxed)
+        self.prints.used.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
 impl PrintCache for StageFiles {
     fn load(&self, input: usize) -> Option<Vec<u8>> {
-        let file = self.files.get(input)?.as_ref()?;
-        let s = file.section(PRINT).ok()?;
-        s.read_range(0..s.len()).ok()
+        self.prints.load(input)
     }
 
     fn store(&self, _input: usize, _print: &[u8]) {}
 
-    fn used(&self, _input: usize) {
-        self.used.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    fn used(&self, input: usize) {
+        self.prints.used(input);
     }
 }
 
@@ -643,6 +735,97 @@ mod tests {
                 assert_eq!(staged.clusters, whole.clusters, "{what}");
                 assert_eq!(staged.summary, whole.summary, "{what}");
                 assert_eq!(staged.passages, whole.passages, "{what}");
+                std::fs::remove_dir_all(&dir).unwrap();
+            }
+        }
+    }
+
+    /// Every stage spread: fingerprint by shard, group by part, the
+    /// components, reread by shard and verify by part (the parts of the
+    /// group and verify stages need not agree); the last stage's report
+    /// from the verdicts is one scan's, with every scope and with a
+    /// reference corpus, and it reads no input.
+    #[test]
+    fn a_report_from_spread_verdicts_is_the_scan() {
+        let inputs = grouping_corpus();
+        let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
+        let within = Config::builder()
+            .scope(crate::Scope::Within)
+            .build()
+            .unwrap();
+        let referenced = ScanOptions {
+            reference: 2,
+            full_text: true,
+            ..ScanOptions::default()
+        };
+        let loose = Config::builder()
+            .threshold("0.5".parse().unwrap())
+            .build()
+            .unwrap();
+        let cases = [
+            (Config::default(), ScanOptions::default()),
+            (within, ScanOptions::default()),
+            (Config::default(), referenced),
+            (loose, ScanOptions::default()),
+        ];
+        for (case, (config, options)) in cases.iter().enumerate() {
+            let whole = scan(&inputs, config, options, &Silent).unwrap();
+            assert!(whole.summary.duplicate_paragraphs > 10, "case {case}");
+            for (shards, groups, parts) in [(1, 1, 1), (2, 3, 2), (4, 2, 3), (3, 1, 7)] {
+                let dir = std::env::temp_dir().join(format!(
+                    "neardup-spread-{}-{case}-{shards}-{parts}",
+                    std::process::id()
+                ));
+                let _ = std::fs::remove_dir_all(&dir);
+                for k in 0..shards {
+                    let r = shard(&sizes, k, shards);
+                    fingerprint_shard(&inputs[r.clone()], r.start, config, options, &Silent, &dir)
+                        .unwrap();
+                }
+                for p in 0..groups {
+                    group::group_part(&dir, &inputs, config, options, p, groups).unwrap();
+                }
+                let what = format!("case {case}, {shards} shards, {groups} groups, {parts} parts");
+                let done = components::components(&dir, &inputs, config, options, parts).unwrap();
+                assert!(
+                    done.components > 1 && done.candidates > done.components,
+                    "{what}"
+                );
+                let mut read = 0;
+                for k in 0..shards {
+                    let done =
+                        verdicts::reread(&dir, &inputs, config, options, &Silent, (k, shards))
+                            .unwrap();
+                    read += done.candidates;
+                }
+                assert_eq!(read, done.candidates, "{what}: every candidate read once");
+                let mut found = 0;
+                for p in 0..parts {
+                    found += verdicts::verify(&dir, &inputs, config, options, p, parts)
+                        .unwrap()
+                        .duplicates;
+                }
+                assert_eq!(found, whole.summary.duplicate_paragraphs, "{what}");
+                let files = StageFiles::open(&dir, &inputs, config, options).unwrap();
+                assert_eq!(files.verdict_parts(), Some(parts), "{what}");
+                assert!(files.groups().is_none(), "{what}: the runs are not read");
+                let staged = files.verified_report(config).unwrap().unwrap();
+                assert_eq!(files.used(), 0, "{what}: no print read");
+                assert_eq!(staged.clusters, whole.clusters, "{what}");
+                assert_eq!(staged.summary, whole.summary, "{what}");
+                assert_eq!(staged.passages, whole.passages, "{what}");
+                assert_eq!(
+                    staged.paragraphs_by_input, whole.paragraphs_by_input,
+                    "{what}"
+                );
+                // Other settings find no verdicts of their own: the last
+                // stage verifies by itself.
+                let other = ScanOptions {
+                    full_text: !options.full_text,
+                    ..options.clone()
+                };
+                let files = StageFiles::open(&dir, &inputs, config, &other).unwrap();
+                assert!(files.verified_report(config).is_none(), "{what}");
                 std::fs::remove_dir_all(&dir).unwrap();
             }
         }

@@ -1,0 +1,310 @@
+//! The second pass spread over machines: what the reread and verify
+//! stages of a spread scan ([`crate::stage`]) run, and the report made
+//! from their verdicts.
+//!
+//! The no-chaining rule decides a paragraph by the kept paragraphs of its
+//! candidate groups, which it decided earlier by theirs: a verdict depends
+//! on the paragraphs of its *component* (the candidate groups joined where
+//! they share a paragraph) and on nothing else. So components can be
+//! verified apart, each in slot order, and the verdicts are the verdicts
+//! of one scan:
+//!
+//! 1. [`reread_shard`]: one shard reads its inputs again, as the second
+//!    pass does, but only for the candidates the components stage listed,
+//!    and returns each one's shingle set and place, by the part that owns
+//!    its component, with the shard's first-pass [`Counts`].
+//! 2. [`verify_part`]: one part plans its components as a scan would
+//!    (exact classes, groups cut by document and by the reference corpus)
+//!    and offers its candidates in slot order to the no-chaining rule.
+//! 3. [`report_from_parts`]: the counts of the shards, summed in order,
+//!    and the verdicts of the parts, merged by slot, make the report.
+//!
+//! No step holds every paragraph of the corpus: a shard holds its own
+//! first-pass tables, a part its components' sets, and the report the
+//! duplicates and the kept paragraphs they repeat.
+
+use ahash::AHashMap;
+
+use super::Context;
+use super::Progress;
+use super::first_pass::{Doc, FirstPass, fingerprint_pass};
+use super::flow::ordered;
+use super::group::{Grouping, Keys, Plan};
+use super::prior::Prefix;
+use super::report::{Counts, assemble};
+use super::verify::{KeptMembers, Needed, Reread, decide};
+use crate::cluster::{Assigner, Verdict};
+use crate::corpus::Input;
+use crate::fingerprint;
+use crate::id::{FingerprintId, InputId, ParagraphId};
+use crate::report::{Member, Report};
+use crate::shingle::ShingleSet;
+use crate::{Config, Error, Similarity};
+
+use super::ScanOptions;
+use super::print::PrintCache;
+
+/// A candidate paragraph read again: its slot (numbered over the whole
+/// scan), its shingle set and its member (place, snippet, content hash).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    /// Its slot.
+    pub slot: u32,
+    /// Its shingle set.
+    pub set: ShingleSet,
+    /// Its place and text. The input is numbered over the whole scan; the
+    /// document, within the shard ([`reread_shard`]).
+    pub member: Member,
+}
+
+/// What [`reread_shard`] returns.
+#[derive(Debug)]
+pub struct ShardReread {
+    /// The shard's counts and problems, of both passes.
+    pub counts: Counts,
+    /// The candidates read, by part, each part's in slot order.
+    pub parts: Vec<Vec<Candidate>>,
+}
+
+/// Reads again the candidates `wanted` (slots numbered over the whole
+/// scan, ascending, each with the part that verifies it, below `parts`)
+/// of one shard: `inputs`, the scan's inputs from `first_input` on, whose
+/// first slot is `first_slot`. The first pass is taken from `prints`
+/// (indexed by input within the shard), as the last stage of a spread
+/// scan takes it; inputs without a print are read. A candidate whose input
+/// changed since the first pass is left out, with the problem in
+/// [`Counts::second`], as the second pass of a scan leaves it out.
+///
+/// # Errors
+///
+/// The shard's fingerprinted paragraphs are not those the candidates were
+/// numbered over (an input changed since), or a slot is out of range.
+#[allow(clippy::too_many_arguments)]
+pub fn reread_shard(
+    inputs: &[Input],
+    first_input: usize,
+    config: &Config,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+    prints: &dyn PrintCache,
+    first_slot: u32,
+    wanted: &[(u32, u32)],
+    parts: usize,
+) -> Result<ShardReread, Error> {
+    refuse_containment(options)?;
+    let mut ctx = Context::new(inputs, config, options, None, false);
+    ctx.keys = false;
+    ctx.print_keys = false;
+    let mut index = fingerprint_pass(&ctx, progress, Some(prints), None)?;
+    let slots = index.fp_content.len() as u64;
+    let batch = FingerprintId::new(first_slot);
+    let out_of_range = wanted.iter().find(|&&(s, p)| {
+        u64::from(s) < u64::from(first_slot)
+            || u64::from(s) >= u64::from(first_slot) + slots
+            || p as usize >= parts
+    });
+    if let Some(&(slot, _)) = out_of_range {
+        return Err(Error::index(format!(
+            "candidate {slot} is not a paragraph of this shard, which numbers {slots} from \
+             {first_slot}: an input changed since the fingerprint stage, or the candidates are \
+             of another cut into shards"
+        )));
+    }
+    if !wanted.is_sorted_by_key(|w| w.0) {
+        return Err(Error::index("the candidates of a shard must ascend"));
+    }
+    let slot_ids: Vec<FingerprintId> = wanted.iter().map(|&(s, _)| FingerprintId::new(s)).collect();
+    let needed = Needed::of(&index, batch, &slot_ids);
+    let part_of = |slot: FingerprintId| wanted[slot_ids.partition_point(|&s| s < slot)].1;
+    let work = |scratch: &mut fingerprint::Scratch, item| needed.reread(&ctx, scratch, item);
+    type State = (Vec<Vec<Candidate>>, Vec<Error>, ahash::AHashSet<InputId>);
+    let state: State = (
+        (0..parts).map(|_| Vec::new()).collect(),
+        Vec::new(),
+        Default::default(),
+    );
+    let consume = |(out, diagnostics, changed): &mut State, block: Reread| {
+        diagnostics.extend(block.diagnostics);
+        for found in block.found {
+            let slot = found.slot;
+            let mut member = found.member;
+            if member.content != index.fp_content[(slot - batch) as usize] {
+                let input = member.location.input;
+                if changed.insert(input) {
+                    diagnostics.push(Error::changed(&ctx.names[input]));
+                }
+                continue;
+            }
+            member.location.input =
+                InputId::new((first_input + member.location.input.index()) as u32);
+            out[part_of(slot) as usize].push(Candidate {
+                slot: slot.get(),
+                set: found.set,
+                member,
+            });
+        }
+    };
+    progress.begin("reading candidates", needed.total_bytes(&ctx));
+    let ((parts, second, _), _) = ordered(&ctx, &needed, None, progress, work, state, consume);
+    progress.end();
+    drop(needed);
+    let mut counts = Counts::of(inputs.len(), &mut index);
+    counts.second = second;
+    Ok(ShardReread { counts, parts })
+}
+
+/// Refuses containment, which the spread verification does not look for:
+/// its third pass compares kept paragraphs across every component.
+///
+/// # Errors
+///
+/// `options` ask for containment.
+pub fn refuse_containment(options: &ScanOptions) -> Result<(), Error> {
+    match options.containment {
+        Some(_) => Err(Error::config(
+            "containment is not spread: leave out the components, reread and verify stages \
+             (the last stage then verifies and looks for containment in one process)",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The verdicts of one part ([`verify_part`]), slots numbered over the
+/// whole scan.
+#[derive(Debug, Default, PartialEq)]
+pub struct PartVerdicts {
+    /// Duplicates: (slot, kept slot, similarity, member), in slot order.
+    pub duplicates: Vec<(u32, u32, Similarity, Member)>,
+    /// The kept paragraphs that have a duplicate, in slot order, with
+    /// their members (without snippets).
+    pub kept: Vec<(u32, Member)>,
+    /// Exact similarities computed.
+    pub comparisons: u64,
+}
+
+/// Verifies one part: `candidates` (of whole components, ascending by
+/// slot, documents numbered over the whole scan) against each other, in
+/// the candidate groups `runs` (runs of shared band keys among them, in
+/// band and key order, as [`Grouping::add`] takes them). Slots before
+/// `checked` are of the reference corpus. The verdicts are those a scan
+/// gives these paragraphs.
+///
+/// # Errors
+///
+/// A run names a paragraph that is not a candidate, or the candidates do
+/// not ascend (the stage files do not fit each other).
+pub fn verify_part(
+    config: &Config,
+    candidates: Vec<Candidate>,
+    runs: &Grouping,
+    checked: u32,
+) -> Result<PartVerdicts, Error> {
+    let global: Vec<u32> = candidates.iter().map(|c| c.slot).collect();
+    if !global.windows(2).all(|w| w[0] < w[1]) {
+        return Err(Error::index(
+            "the candidates of a part must ascend, each once",
+        ));
+    }
+    let local_of = |s: u32| global.binary_search(&s).ok().map(|i| i as u32);
+    let mut local = Grouping::new(vec![global.len() as u32]);
+    let mut mapped = Vec::new();
+    for run in runs.runs() {
+        mapped.clear();
+        for s in run {
+            mapped.push(local_of(s.get()).ok_or_else(|| {
+                Error::index(format!(
+                    "candidate group member {} is not among the part's candidates: the stage \
+                     files do not fit each other (run the reread stage again)",
+                    s.get()
+                ))
+            })?);
+        }
+        local.add(&mapped);
+    }
+    // The plan sees the part as a scan of its candidates: their content
+    // hashes, their documents (for `--scope within`), the first of them
+    // after the reference corpus.
+    // (Documents are runs of slots, so a document's candidates are
+    // consecutive.)
+    let mut docs: Vec<Doc> = Vec::new();
+    let mut last_doc = None;
+    for (i, c) in candidates.iter().enumerate() {
+        let l = &c.member.location;
+        match docs.last_mut() {
+            Some(d) if last_doc == Some(l.doc_index) => d.n_paras += 1,
+            _ => docs.push(Doc {
+                input: l.input,
+                line: l.doc_line,
+                first_para: ParagraphId::new(i as u32),
+                n_paras: 1,
+            }),
+        }
+        last_doc = Some(l.doc_index);
+    }
+    let first_checked = global.partition_point(|&s| s < checked);
+    let mut index = FirstPass {
+        fp_para: ParagraphId::new(0).span(global.len() as u32).collect(),
+        fp_content: candidates.iter().map(|c| c.member.content).collect(),
+        docs,
+        first_checked: (first_checked < global.len())
+            .then(|| FingerprintId::new(first_checked as u32)),
+        ..FirstPass::default()
+    };
+    let plan = Plan::new(
+        &mut index,
+        &Prefix::default(),
+        config.lsh().bands(),
+        config.scope(),
+        Keys::Given(&local),
+    )?;
+    drop(index);
+    let mut candidates: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
+    let mut assigner = Assigner::new(config.threshold(), plan.groups);
+    let mut kept = KeptMembers::default();
+    let mut out = PartVerdicts::default();
+    for &slot in &plan.needed {
+        let Some(c) = candidates[slot.index()].take() else {
+            continue;
+        };
+        kept.expire_before(slot);
+        match decide(&mut assigner, &plan, slot, Some(c.set)) {
+            Verdict::Kept => {
+                let mut member = c.member;
+                member.snippet = String::new();
+                member.text = None;
+                kept.insert(slot, plan.keep_until[slot], member);
+            }
+            Verdict::Duplicate { of, similarity } => {
+                kept.repeated(of);
+                let of = global[of.index()];
+                out.duplicates.push((c.slot, of, similarity, c.member));
+            }
+        }
+    }
+    out.comparisons = assigner.comparisons();
+    out.kept = kept
+        .into_repeated()
+        .map(|(s, m)| (global[s.index()], m))
+        .collect();
+    out.kept.sort_unstable_by_key(|(s, _)| *s);
+    Ok(out)
+}
+
+/// The report of a spread scan: `counts`, the shards' counts summed in
+/// order, and the verdicts of every part. It is the report of one scan of
+/// the same inputs with the same settings.
+pub fn report_from_parts(config: &Config, counts: Counts, parts: Vec<PartVerdicts>) -> Report {
+    let mut duplicates = Vec::new();
+    let mut kept = AHashMap::new();
+    let mut comparisons = 0;
+    for part in parts {
+        comparisons += part.comparisons;
+        duplicates.extend(
+            (part.duplicates.into_iter())
+                .map(|(s, of, sim, m)| (FingerprintId::new(s), FingerprintId::new(of), sim, m)),
+        );
+        kept.extend((part.kept.into_iter()).map(|(s, m)| (FingerprintId::new(s), m)));
+    }
+    duplicates.sort_unstable_by_key(|d| d.0);
+    assemble(config, counts, duplicates, kept, comparisons)
+}

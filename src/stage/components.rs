@@ -1,0 +1,349 @@
+//! The components stage: which part verifies which candidates.
+//!
+//! A verdict depends only on the paragraphs of its component: the
+//! candidate groups joined where they share a paragraph
+//! ([`crate::pipeline::spread`]). So this stage joins the group stage's
+//! runs into components (union-find over the candidates, the paragraphs
+//! in some run) and deals the components to `parts` parts, largest first,
+//! each to the part with the fewest candidates so far (ties to the lower
+//! part): every part then gets about the same work, and a line repeated a
+//! million times is one part's whole work rather than a bottleneck in
+//! every part. It writes, for the reread stage of each shard, which of
+//! its slots are candidates and of which part (`assign-FIRST-END.nda`),
+//! and for the verify stage of each part, its runs (`runs-PPP-of-QQQ.ndr`).
+//!
+//! This stage is one process holding each candidate's slot and parent
+//! (about 12 bytes per candidate, with the distinct runs as read): the
+//! candidates only, not every paragraph of the corpus.
+//!
+//! Encoding, numbers little-endian, each file an index container
+//! (checksummed, written under a temporary name and renamed):
+//!
+//! ```text
+//! assign (kind ASGN)
+//!   META   version u32 (1) | parts u32 | source u64 (of the key files) |
+//!          first slot u64 | slots u64 | candidates u64
+//!   SLOTS  per candidate, ascending: the slot's difference from the
+//!          previous one (from the first slot for the first), then its
+//!          part, both LEB128
+//! runs (kind RUNP)
+//!   META   version u32 (1) | part u32 | parts u32 | bands u32 |
+//!          source u64 | runs u64
+//!   RUNS   per run, in band and key order: length u32, then its slots
+//!          u32, ascending
+//! ```
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::group::{self, KeyFiles, MAX_PARTS};
+use super::keys::{put_leb128, take_leb128};
+use super::write_sections;
+use crate::corpus::Input;
+use crate::index::file::IndexFile;
+use crate::pipeline::{Grouping, ScanOptions};
+use crate::{Config, Error};
+
+/// The file kind of an assignment file.
+pub const ASSIGN_KIND: [u8; 4] = *b"ASGN";
+/// The file kind of a part's runs.
+pub const RUNS_KIND: [u8; 4] = *b"RUNP";
+const VERSION: u32 = 1;
+const META: [u8; 8] = *b"META\0\0\0\0";
+const SLOTS: [u8; 8] = *b"SLOTS\0\0\0";
+const RUNS: [u8; 8] = *b"RUNS\0\0\0\0";
+
+/// The name of the assignment file of the shard holding `inputs`.
+pub fn assign_name(inputs: &Range<usize>) -> String {
+    format!("assign-{:010}-{:010}.nda", inputs.start, inputs.end)
+}
+
+/// The name of part `part` of `parts`'s runs.
+pub fn runs_name(part: usize, parts: usize) -> String {
+    format!("runs-{part:03}-of-{parts:03}.ndr")
+}
+
+/// What [`components`] did.
+#[derive(Debug)]
+pub struct ComponentsDone {
+    /// Paragraphs in some candidate group.
+    pub candidates: u64,
+    /// Their components.
+    pub components: u64,
+    /// The candidates of the largest component.
+    pub largest: u64,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+/// Checks a part count: 1 to [`MAX_PARTS`].
+pub(crate) fn check_parts(part: usize, parts: usize) -> Result<(), Error> {
+    if !(1..=MAX_PARTS).contains(&parts) || part >= parts {
+        return Err(Error::config(format!(
+            "--part {part} --of {parts}: the parts are numbered 0 to N-1, and N is 1 to \
+             {MAX_PARTS}"
+        )));
+    }
+    Ok(())
+}
+
+/// Finds the components of the candidate groups the group stage left in
+/// `dir` (for a scan of `inputs`), deals them to `parts` parts and writes
+/// the assignment of every shard and the runs of every part there,
+/// replacing those a killed attempt wrote.
+///
+/// # Errors
+///
+/// `parts` is not 1 to [`MAX_PARTS`]; the key or group files are missing,
+/// damaged or stale (named); writing failed.
+pub fn components(
+    dir: &Path,
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    parts: usize,
+) -> Result<ComponentsDone, Error> {
+    check_parts(0, parts)?;
+    crate::pipeline::spread::refuse_containment(options)?;
+    let key_files = KeyFiles::open(dir, inputs, config, options)?;
+    let Some(grouping) = group::load(dir, &key_files, config)? else {
+        return Err(Error::index(format!(
+            "{} holds no group files: run `neardup stage group` for every part first",
+            dir.display()
+        )));
+    };
+    // The candidates, ascending, and a parent for each (union-find with
+    // path halving; the root of a component is its lowest candidate's
+    // index, which keeps the result independent of the runs' order).
+    let mut slots: Vec<u32> = grouping.runs().flatten().map(|s| s.get()).collect();
+    slots.sort_unstable();
+    slots.dedup();
+    let at = |s: u32| slots.binary_search(&s).expect("a slot of a run") as u32;
+    let mut parent: Vec<u32> = (0..slots.len() as u32).collect();
+    let find = |parent: &mut Vec<u32>, mut i: u32| {
+        while parent[i as usize] != i {
+            let up = parent[parent[i as usize] as usize];
+            parent[i as usize] = up;
+            i = up;
+        }
+        i
+    };
+    for run in grouping.runs() {
+        let head = at(run[0].get());
+        for s in &run[1..] {
+            let (a, b) = (find(&mut parent, head), find(&mut parent, at(s.get())));
+            if a != b {
+                parent[a.max(b) as usize] = a.min(b);
+            }
+        }
+    }
+    let roots: Vec<u32> = (0..slots.len() as u32)
+        .map(|i| find(&mut parent, i))
+        .collect();
+    drop(parent);
+    let mut sizes: Vec<(u64, u32)> = Vec::new();
+    {
+        let mut count = ahash::AHashMap::<u32, u64>::new();
+        for &r in &roots {
+            *count.entry(r).or_default() += 1;
+        }
+        sizes.extend(count.into_iter().map(|(r, n)| (n, r)));
+    }
+    // Largest first, then by the lowest slot; each to the least loaded
+    // part.
+    sizes.sort_unstable_by_key(|&(n, r)| (std::cmp::Reverse(n), r));
+    let mut load = vec![0u64; parts];
+    let mut part_of_root = ahash::AHashMap::<u32, u32>::with_capacity(sizes.len());
+    for &(n, root) in &sizes {
+        let p = (0..parts)
+            .min_by_key(|&p| (load[p], p))
+            .expect("parts >= 1");
+        load[p] += n;
+        part_of_root.insert(root, p as u32);
+    }
+    let part_of: Vec<u32> = roots.iter().map(|r| part_of_root[r]).collect();
+    drop((roots, part_of_root));
+    let mut bytes = 0;
+    // Each shard's assignment.
+    for (file, first) in key_files.shards() {
+        let end = first + file.slots();
+        let from = slots.partition_point(|&s| u64::from(s) < first);
+        let to = slots.partition_point(|&s| u64::from(s) < end);
+        let mut body = Vec::new();
+        let mut previous = first as u32;
+        for i in from..to {
+            put_leb128(&mut body, slots[i] - previous);
+            put_leb128(&mut body, part_of[i]);
+            previous = slots[i];
+        }
+        let mut meta = Vec::with_capacity(40);
+        meta.extend_from_slice(&VERSION.to_le_bytes());
+        meta.extend_from_slice(&(parts as u32).to_le_bytes());
+        for n in [key_files.source(), first, file.slots(), (to - from) as u64] {
+            meta.extend_from_slice(&n.to_le_bytes());
+        }
+        let name = assign_name(&file.inputs);
+        bytes += write_sections(dir, &name, ASSIGN_KIND, &[(META, &meta), (SLOTS, &body)])?;
+    }
+    // Each part's runs, in the order read.
+    let mut streams: Vec<Vec<u8>> = vec![Vec::new(); parts];
+    let mut counts = vec![0u64; parts];
+    for run in grouping.runs() {
+        let p = part_of[at(run[0].get()) as usize] as usize;
+        let out = &mut streams[p];
+        out.extend_from_slice(&(run.len() as u32).to_le_bytes());
+        for s in run {
+            out.extend_from_slice(&s.get().to_le_bytes());
+        }
+        counts[p] += 1;
+    }
+    for (part, stream) in streams.iter().enumerate() {
+        let mut meta = Vec::with_capacity(32);
+        let bands = config.lsh().bands() as u32;
+        for n in [VERSION, part as u32, parts as u32, bands] {
+            meta.extend_from_slice(&n.to_le_bytes());
+        }
+        meta.extend_from_slice(&key_files.source().to_le_bytes());
+        meta.extend_from_slice(&counts[part].to_le_bytes());
+        let name = runs_name(part, parts);
+        bytes += write_sections(dir, &name, RUNS_KIND, &[(META, &meta), (RUNS, stream)])?;
+    }
+    Ok(ComponentsDone {
+        candidates: slots.len() as u64,
+        components: sizes.len() as u64,
+        largest: sizes.first().map_or(0, |s| s.0),
+        bytes,
+    })
+}
+
+/// A shard's assignment: its candidates and their parts.
+#[derive(Debug)]
+pub(crate) struct Assignment {
+    pub(crate) parts: usize,
+    pub(crate) source: u64,
+    pub(crate) first_slot: u32,
+    pub(crate) slots: u64,
+    /// (slot over the whole scan, part), ascending.
+    pub(crate) wanted: Vec<(u32, u32)>,
+}
+
+/// Reads the assignment of the shard holding `inputs` from `dir`.
+pub(crate) fn read_assignment(dir: &Path, inputs: &Range<usize>) -> Result<Assignment, Error> {
+    let path: PathBuf = dir.join(assign_name(inputs));
+    let bad = |what: &str| Error::index(format!("assignment file {} {what}", path.display()));
+    if !path.exists() {
+        return Err(bad(
+            "is missing: run `neardup stage components` (after the group stage) first",
+        ));
+    }
+    let file = IndexFile::open(&path, ASSIGN_KIND)?;
+    file.verify_all()?;
+    let whole = |tag| -> Result<Vec<u8>, Error> {
+        let s = file.section(tag)?;
+        s.read_range(0..s.len())
+    };
+    let meta = whole(META)?;
+    if meta.len() != 40 {
+        return Err(bad("is damaged: its META section has the wrong size"));
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(meta[at..at + 4].try_into().expect("4"));
+    let u64_at = |at: usize| u64::from_le_bytes(meta[at..at + 8].try_into().expect("8"));
+    if u32_at(0) != VERSION {
+        return Err(bad(&format!(
+            "is of version {}; this neardup reads version {VERSION}: run the components stage \
+             again",
+            u32_at(0)
+        )));
+    }
+    let (parts, source, first, slots, n) =
+        (u32_at(4), u64_at(8), u64_at(16), u64_at(24), u64_at(32));
+    let body = whole(SLOTS)?;
+    let mut rest = &body[..];
+    let mut wanted = Vec::with_capacity(n.min(body.len() as u64) as usize);
+    let mut slot = u64::from(u32::try_from(first).map_err(|_| bad("is damaged"))?);
+    for _ in 0..n {
+        let decoded = take_leb128(rest).and_then(|(d, r)| Some((d, take_leb128(r)?)));
+        let Some((delta, (part, r))) = decoded else {
+            return Err(bad("is damaged: its slots are cut short"));
+        };
+        slot += u64::from(delta);
+        if slot >= first + slots || part >= parts || (!wanted.is_empty() && delta == 0) {
+            return Err(bad("is damaged: a slot or part is out of bounds"));
+        }
+        wanted.push((slot as u32, part));
+        rest = r;
+    }
+    if !rest.is_empty() {
+        return Err(bad("is damaged: it has bytes after its slots"));
+    }
+    Ok(Assignment {
+        parts: parts as usize,
+        source,
+        first_slot: first as u32,
+        slots,
+        wanted,
+    })
+}
+
+/// Reads part `part` of `parts`'s runs from `dir`, checking that they were
+/// made from the key files whose source is `source`.
+pub(crate) fn read_runs(
+    dir: &Path,
+    part: usize,
+    parts: usize,
+    source: u64,
+    config: &Config,
+) -> Result<Grouping, Error> {
+    let path = dir.join(runs_name(part, parts));
+    let bad = |what: &str| Error::index(format!("runs file {} {what}", path.display()));
+    if !path.exists() {
+        return Err(bad(&format!(
+            "is missing: run `neardup stage components --parts {parts}` first"
+        )));
+    }
+    let file = IndexFile::open(&path, RUNS_KIND)?;
+    file.verify_all()?;
+    let whole = |tag| -> Result<Vec<u8>, Error> {
+        let s = file.section(tag)?;
+        s.read_range(0..s.len())
+    };
+    let meta = whole(META)?;
+    if meta.len() != 32 {
+        return Err(bad("is damaged: its META section has the wrong size"));
+    }
+    let u32_at = |at: usize| u32::from_le_bytes(meta[at..at + 4].try_into().expect("4"));
+    let u64_at = |at: usize| u64::from_le_bytes(meta[at..at + 8].try_into().expect("8"));
+    if u32_at(0) != VERSION {
+        return Err(bad(&format!(
+            "is of version {}; this neardup reads version {VERSION}: run the components stage \
+             again",
+            u32_at(0)
+        )));
+    }
+    if u32_at(12) as usize != config.lsh().bands() || u64_at(16) != source {
+        return Err(bad(
+            "was made from other key files or settings (a fingerprint or group stage ran \
+             again since): run the components stage again",
+        ));
+    }
+    let stream: Vec<u32> = whole(RUNS)?
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+        .collect();
+    let mut grouping = Grouping::new(Vec::new());
+    let mut rest = &stream[..];
+    while let Some((&len, tail)) = rest.split_first() {
+        let run = tail
+            .get(..len as usize)
+            .filter(|run| run.len() > 1 && run.windows(2).all(|w| w[0] < w[1]));
+        let Some(run) = run else {
+            return Err(bad("is damaged: a run is cut short or out of order"));
+        };
+        grouping.add(run);
+        rest = &tail[len as usize..];
+    }
+    if grouping.len() as u64 != u64_at(24) {
+        return Err(bad("is damaged: it does not hold the runs it counts"));
+    }
+    Ok(grouping)
+}

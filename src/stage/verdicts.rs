@@ -1,0 +1,604 @@
+//! The reread and verify stages: verification spread over machines, so
+//! that no process holds every paragraph of the corpus.
+//!
+//! After the components stage ([`super::components`]) has dealt the
+//! candidates to parts:
+//!
+//! 1. [`reread`], per shard: reads the shard's inputs again, only for its
+//!    candidates ([`crate::pipeline::spread::reread_shard`]), and writes
+//!    their shingle sets and places, cut by part, with the shard's counts
+//!    and problems (`sets-FIRST-END.nds`).
+//! 2. [`verify`], per part: reads its part of every shard's sets file and
+//!    its runs, verifies its components
+//!    ([`crate::pipeline::spread::verify_part`]) and writes the verdicts
+//!    (`verdicts-PPP-of-QQQ.ndv`).
+//! 3. The last stage ([`super::StageFiles::verified_report`]) sums the
+//!    shards' counts and merges the parts' verdicts into the report of one
+//!    scan ([`crate::pipeline::spread::report_from_parts`]).
+//!
+//! Every file records the key files it descends from (their source
+//! hash), the number of parts and a key of the settings the verdicts
+//! depend on, so a file of an earlier run, another cut or other settings
+//! is refused by name, never misread.
+//!
+//! Encoding, numbers little-endian, each file an index container;
+//! members, counts and problems as in the findings file
+//! ([`crate::report::wire`], strings by number from a table before each
+//! body):
+//!
+//! ```text
+//! sets (kind SETS)
+//!   META     version u32 (1) | parts u32 | source u64 | settings u64 |
+//!            first input u64 | inputs u64 | first slot u64
+//!   COUNTS   the 14 summary counts u64 | paragraphs per input (u64
+//!            count, u64 each) | the first pass's problems and the second
+//!            reading's (each a u32 count, then kind u8, flags u8,
+//!            message, path flag u8 and path, line and offset as flag u8
+//!            and u64)
+//!   OFFSETS  (parts + 1) × u64: where each part's candidates start
+//!   PARTS    per part: strings, then a u32 count of candidates, each its
+//!            slot u32, its set (u32 count, u64 hashes ascending) and its
+//!            member (documents numbered within the shard)
+//! verdicts (kind VRDS)
+//!   META     version u32 (1) | part u32 | parts u32 | source u64 |
+//!            settings u64
+//!   BODY     strings, then comparisons u64 | duplicates (u32 count; each
+//!            slot u32, kept slot u32, similarity as intersection and
+//!            union u32, member) | kept paragraphs with duplicates (u32
+//!            count; each slot u32, member)
+//! ```
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use super::components::{check_parts, read_assignment, read_runs};
+use super::group::KeyFiles;
+use super::{Prints, write_sections};
+use crate::corpus::Input;
+use crate::id::DocId;
+use crate::index::file::IndexFile;
+use crate::pipeline::spread::{
+    Candidate, PartVerdicts, refuse_containment, report_from_parts, reread_shard, verify_part,
+};
+use crate::pipeline::{Counts, Progress, ScanOptions};
+use crate::report::Report;
+use crate::report::wire::{Decoder, Encoder};
+use crate::shingle::ShingleSet;
+use crate::{Config, Error, Similarity};
+
+/// The file kind of a sets file.
+pub const SETS_KIND: [u8; 4] = *b"SETS";
+/// The file kind of a verdict file.
+pub const VERDICTS_KIND: [u8; 4] = *b"VRDS";
+const VERSION: u32 = 1;
+const META: [u8; 8] = *b"META\0\0\0\0";
+const COUNTS: [u8; 8] = *b"COUNTS\0\0";
+const OFFSETS: [u8; 8] = *b"OFFSETS\0";
+const PARTS: [u8; 8] = *b"PARTS\0\0\0";
+const BODY: [u8; 8] = *b"BODY\0\0\0\0";
+
+/// The name of the sets file of the shard holding `inputs`.
+pub fn sets_name(inputs: &Range<usize>) -> String {
+    format!("sets-{:010}-{:010}.nds", inputs.start, inputs.end)
+}
+
+/// The name of part `part` of `parts`'s verdict file.
+pub fn verdicts_name(part: usize, parts: usize) -> String {
+    format!("verdicts-{part:03}-of-{parts:03}.ndv")
+}
+
+/// A key of every setting the sets and verdicts depend on: the first
+/// pass's, the threshold and the rest of [`Config`], the reference
+/// corpus, whole texts, and this neardup version.
+fn settings(config: &Config, options: &ScanOptions) -> u64 {
+    let text = format!(
+        "{} {} reference={} full_text={}",
+        super::findings_name(config, options, None),
+        config.threshold(),
+        options.reference,
+        options.full_text,
+    );
+    crate::hash::xxh3(text.as_bytes(), 0)
+}
+
+/// What [`reread`] did.
+#[derive(Debug)]
+pub struct RereadDone {
+    /// The shard's inputs.
+    pub inputs: Range<usize>,
+    /// Its candidates read again.
+    pub candidates: u64,
+    /// Bytes of its sets file.
+    pub bytes: u64,
+}
+
+/// The reread stage of shard `shard` of `shards` (the same cut as the
+/// fingerprint stage's) of a scan of `inputs`: reads the shard's
+/// candidates again and writes its sets file into `dir`, replacing one a
+/// killed attempt wrote.
+///
+/// # Errors
+///
+/// The shard's stage files or assignment are missing, damaged or stale
+/// (named); containment is asked for (it is not spread); writing failed.
+pub fn reread(
+    dir: &Path,
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    progress: &dyn Progress,
+    (shard, shards): (usize, usize),
+) -> Result<RereadDone, Error> {
+    refuse_containment(options)?;
+    let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
+    let range = super::shard(&sizes, shard, shards);
+    let assignment = read_assignment(dir, &range)?;
+    let prints = Prints::open(dir, inputs, range.clone(), config, options)?;
+    let read = reread_shard(
+        &inputs[range.clone()],
+        range.start,
+        config,
+        options,
+        progress,
+        &prints,
+        assignment.first_slot,
+        &assignment.wanted,
+        assignment.parts,
+    )?;
+    let name = sets_name(&range);
+    let path = dir.join(&name);
+    if read.counts.summary.fingerprinted != assignment.slots {
+        return Err(Error::index(format!(
+            "the inputs of {} now have {} fingerprinted paragraphs and had {} in the \
+             fingerprint stage: an input changed since; run the stages again",
+            path.display(),
+            read.counts.summary.fingerprinted,
+            assignment.slots
+        )));
+    }
+    let too_long = || {
+        Error::limit(format!(
+            "{}: a text or list is longer than 32-bit lengths allow",
+            path.display()
+        ))
+    };
+    let counts = encode_counts(&read.counts).ok_or_else(too_long)?;
+    let (mut offsets, mut body) = (Vec::new(), Vec::new());
+    let mut candidates = 0;
+    for part in &read.parts {
+        offsets.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        let mut e = Encoder::default();
+        e.len(part.len());
+        for c in part {
+            e.u32(c.slot);
+            e.len(c.set.len());
+            for &h in c.set.as_slice() {
+                e.u64(h);
+            }
+            e.member(&c.member);
+        }
+        body.extend_from_slice(&e.finish().ok_or_else(too_long)?);
+        candidates += part.len() as u64;
+    }
+    offsets.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    let mut meta = Vec::with_capacity(48);
+    meta.extend_from_slice(&VERSION.to_le_bytes());
+    meta.extend_from_slice(&(assignment.parts as u32).to_le_bytes());
+    for n in [
+        assignment.source,
+        settings(config, options),
+        range.start as u64,
+        range.len() as u64,
+        u64::from(assignment.first_slot),
+    ] {
+        meta.extend_from_slice(&n.to_le_bytes());
+    }
+    let bytes = write_sections(
+        dir,
+        &name,
+        SETS_KIND,
+        &[
+            (META, &meta),
+            (COUNTS, &counts),
+            (OFFSETS, &offsets),
+            (PARTS, &body),
+        ],
+    )?;
+    Ok(RereadDone {
+        inputs: range,
+        candidates,
+        bytes,
+    })
+}
+
+fn encode_counts(c: &Counts) -> Option<Vec<u8>> {
+    let mut e = Encoder::default();
+    e.summary(&c.summary);
+    e.u64(c.paragraphs_by_input.len() as u64);
+    for &n in &c.paragraphs_by_input {
+        e.u64(n);
+    }
+    for list in [&c.diagnostics, &c.second] {
+        e.len(list.len());
+        for d in list {
+            e.error(d);
+        }
+    }
+    e.finish()
+}
+
+fn decode_counts(bytes: &[u8]) -> Option<Counts> {
+    let mut d = Decoder::with_table(bytes)?;
+    let summary = d.summary()?;
+    let n = d.count(8)?;
+    let paragraphs_by_input = (0..n).map(|_| d.u64()).collect::<Option<Vec<_>>>()?;
+    let mut lists = [Vec::new(), Vec::new()];
+    for list in &mut lists {
+        let n = d.count32(4)?;
+        *list = (0..n).map(|_| d.error()).collect::<Option<Vec<_>>>()?;
+    }
+    let [diagnostics, second] = lists;
+    (d.left() == 0).then_some(Counts {
+        summary,
+        paragraphs_by_input,
+        diagnostics,
+        second,
+    })
+}
+
+/// An opened sets file's header and counts.
+struct SetsFile {
+    file: IndexFile,
+    parts: usize,
+    counts: Counts,
+}
+
+impl SetsFile {
+    /// Opens the sets file of the shard of `inputs` (whose first slot is
+    /// `first_slot`), checking that it is of these key files, parts and
+    /// settings.
+    fn open(
+        dir: &Path,
+        inputs: &Range<usize>,
+        first_slot: u64,
+        (source, parts, settings): (u64, usize, u64),
+    ) -> Result<SetsFile, Error> {
+        let path: PathBuf = dir.join(sets_name(inputs));
+        let bad = |what: &str| Error::index(format!("sets file {} {what}", path.display()));
+        if !path.exists() {
+            return Err(bad(&format!(
+                "is missing: run `neardup stage reread` for the shard of inputs {} to {}",
+                inputs.start, inputs.end
+            )));
+        }
+        let file = IndexFile::open(&path, SETS_KIND)?;
+        file.verify_all()?;
+        let whole = |tag| -> Result<Vec<u8>, Error> {
+            let s = file.section(tag)?;
+            s.read_range(0..s.len())
+        };
+        let meta = whole(META)?;
+        if meta.len() != 48 {
+            return Err(bad("is damaged: its META section has the wrong size"));
+        }
+        let u32_at = |at: usize| u32::from_le_bytes(meta[at..at + 4].try_into().expect("4"));
+        let u64_at = |at: usize| u64::from_le_bytes(meta[at..at + 8].try_into().expect("8"));
+        if u32_at(0) != VERSION {
+            return Err(bad(&format!(
+                "is of version {}; this neardup reads version {VERSION}: run the reread stage \
+                 again",
+                u32_at(0)
+            )));
+        }
+        let fits = u32_at(4) as usize == parts
+            && u64_at(8) == source
+            && u64_at(24) == inputs.start as u64
+            && u64_at(32) == inputs.len() as u64
+            && u64_at(40) == first_slot;
+        if !fits {
+            return Err(bad(&format!(
+                "was made from other key files or for another number of parts (not {parts}): \
+                 run the components stage and then the reread stage again"
+            )));
+        }
+        if u64_at(16) != settings {
+            return Err(bad(
+                "was made with other settings: run the reread stage again with this scan's \
+                 settings",
+            ));
+        }
+        let counts = decode_counts(&whole(COUNTS)?)
+            .filter(|c| c.paragraphs_by_input.len() == inputs.len())
+            .ok_or_else(|| bad("is damaged: its counts do not decode"))?;
+        Ok(SetsFile {
+            file,
+            parts,
+            counts,
+        })
+    }
+
+    /// Part `part`'s candidates, their documents numbered from
+    /// `first_doc`.
+    fn candidates(&self, part: usize, first_doc: u64) -> Result<Vec<Candidate>, Error> {
+        let damaged = || {
+            Error::index(format!(
+                "sets file {} is damaged: its candidates do not decode",
+                self.file.path().display()
+            ))
+        };
+        let offsets = self.file.section(OFFSETS)?;
+        if offsets.len() != 8 * (self.parts as u64 + 1) {
+            return Err(damaged());
+        }
+        let raw = offsets.read_range(8 * part as u64..8 * part as u64 + 16)?;
+        let at = |i: usize| u64::from_le_bytes(raw[i..i + 8].try_into().expect("8 bytes"));
+        let body = self.file.section(PARTS)?;
+        let (start, end) = (at(0), at(8));
+        if start > end || end > body.len() {
+            return Err(damaged());
+        }
+        let bytes = body.read_range(start..end)?;
+        let decode = || -> Option<Vec<Candidate>> {
+            let mut d = Decoder::with_table(&bytes)?;
+            let n = d.count32(8)?;
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                let slot = d.u32()?;
+                let k = d.count32(8)?;
+                let hashes = (0..k).map(|_| d.u64()).collect::<Option<Vec<_>>>()?;
+                let mut member = d.member()?;
+                let doc = first_doc + member.location.doc_index.get() as u64;
+                member.location.doc_index = DocId::new(u32::try_from(doc).ok()?);
+                out.push(Candidate {
+                    slot,
+                    set: ShingleSet::from_vec(hashes),
+                    member,
+                });
+            }
+            (d.left() == 0).then_some(out)
+        };
+        decode().ok_or_else(damaged)
+    }
+}
+
+/// What [`verify`] did.
+#[derive(Debug)]
+pub struct VerifyDone {
+    /// Candidates verified.
+    pub candidates: u64,
+    /// Duplicates found.
+    pub duplicates: u64,
+    /// Bytes of the verdict file.
+    pub bytes: u64,
+}
+
+/// The verify stage of part `part` of `parts` of a scan of `inputs`:
+/// verifies the part's components from every shard's sets file and its
+/// runs, and writes its verdict file into `dir`, replacing one a killed
+/// attempt wrote.
+///
+/// # Errors
+///
+/// A key, runs or sets file is missing, damaged, stale or of another part
+/// count or other settings (named); writing failed.
+pub fn verify(
+    dir: &Path,
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    part: usize,
+    parts: usize,
+) -> Result<VerifyDone, Error> {
+    check_parts(part, parts)?;
+    refuse_containment(options)?;
+    let key_files = KeyFiles::open(dir, inputs, config, options)?;
+    let source = key_files.source();
+    let runs = read_runs(dir, part, parts, source, config)?;
+    let reference = options.reference.min(inputs.len());
+    let checked: u64 = (crate::pipeline::BandKeys::slots_by_input(&key_files)[..reference].iter())
+        .map(|&n| u64::from(n))
+        .sum();
+    let key = settings(config, options);
+    let mut candidates = Vec::new();
+    let mut first_doc = 0;
+    for (file, first) in key_files.shards() {
+        let sets = SetsFile::open(dir, &file.inputs, first, (source, parts, key))?;
+        candidates.extend(sets.candidates(part, first_doc)?);
+        first_doc += sets.counts.summary.documents;
+    }
+    let n = candidates.len() as u64;
+    let verdicts = verify_part(config, candidates, &runs, checked as u32)?;
+    let name = verdicts_name(part, parts);
+    let too_long = || {
+        Error::limit(format!(
+            "{}: a text or list is longer than 32-bit lengths allow",
+            dir.join(&name).display()
+        ))
+    };
+    let mut e = Encoder::default();
+    e.u64(verdicts.comparisons);
+    e.len(verdicts.duplicates.len());
+    for (slot, of, similarity, member) in &verdicts.duplicates {
+        e.u32(*slot);
+        e.u32(*of);
+        e.u32(similarity.intersection);
+        e.u32(similarity.union);
+        e.member(member);
+    }
+    e.len(verdicts.kept.len());
+    for (slot, member) in &verdicts.kept {
+        e.u32(*slot);
+        e.member(member);
+    }
+    let body = e.finish().ok_or_else(too_long)?;
+    let mut meta = Vec::with_capacity(28);
+    for n in [VERSION, part as u32, parts as u32] {
+        meta.extend_from_slice(&n.to_le_bytes());
+    }
+    meta.extend_from_slice(&source.to_le_bytes());
+    meta.extend_from_slice(&key.to_le_bytes());
+    let bytes = write_sections(dir, &name, VERDICTS_KIND, &[(META, &meta), (BODY, &body)])?;
+    Ok(VerifyDone {
+        candidates: n,
+        duplicates: verdicts.duplicates.len() as u64,
+        bytes,
+    })
+}
+
+/// A complete set of verdict files of one scan, opened.
+pub(crate) struct VerdictFiles {
+    dir: PathBuf,
+    files: Vec<IndexFile>,
+    settings: u64,
+}
+
+impl VerdictFiles {
+    /// The verdict files in `dir` of the scan whose key files are
+    /// `key_files`, with these settings: a complete set of parts (the one
+    /// with the fewest parts, if several are), or `None` when there are
+    /// no verdict files of these settings.
+    ///
+    /// # Errors
+    ///
+    /// Verdict files of these settings are there, but of other key files
+    /// (a stage ran again since) or without every part; one is damaged.
+    pub(crate) fn find(
+        dir: &Path,
+        key_files: &KeyFiles,
+        config: &Config,
+        options: &ScanOptions,
+    ) -> Result<Option<VerdictFiles>, Error> {
+        let listing = std::fs::read_dir(dir)
+            .map_err(|e| Error::index(format!("reading {}: {e}", dir.display())))?;
+        let mut paths: Vec<PathBuf> = listing
+            .filter_map(Result::ok)
+            .filter(|e| {
+                let name = e.file_name().to_string_lossy().into_owned();
+                name.starts_with("verdicts-") && name.ends_with(".ndv")
+            })
+            .map(|e| e.path())
+            .collect();
+        paths.sort();
+        let key = settings(config, options);
+        let mut files: Vec<(usize, usize, IndexFile)> = Vec::new();
+        let mut stale = false;
+        for path in &paths {
+            let file = IndexFile::open(path, VERDICTS_KIND)?;
+            let meta = file.section(META)?;
+            let meta = meta.read_range(0..meta.len())?;
+            if meta.len() != 28 {
+                return Err(Error::index(format!(
+                    "verdict file {} is damaged: its META section has the wrong size",
+                    path.display()
+                )));
+            }
+            let u32_at = |at: usize| u32::from_le_bytes(meta[at..at + 4].try_into().expect("4"));
+            let u64_at = |at: usize| u64::from_le_bytes(meta[at..at + 8].try_into().expect("8"));
+            if u32_at(0) != VERSION || u64_at(20) != key {
+                continue;
+            }
+            if u64_at(12) != key_files.source() {
+                stale = true;
+                continue;
+            }
+            files.push((u32_at(8) as usize, u32_at(4) as usize, file));
+        }
+        if files.is_empty() {
+            return match stale {
+                false => Ok(None),
+                true => Err(Error::index(format!(
+                    "the verdict files in {} were made from other key files (a fingerprint \
+                     stage ran again since): run the components, reread and verify stages \
+                     again, or remove them",
+                    dir.display()
+                ))),
+            };
+        }
+        files.sort_by_key(|f| (f.0, f.1));
+        let mut missing = String::new();
+        let mut files = files.into_iter().peekable();
+        while let Some(first) = files.next() {
+            let parts = first.0;
+            let mut set = vec![first];
+            while let Some(f) = files.next_if(|f| f.0 == parts) {
+                set.push(f);
+            }
+            let have: Vec<usize> = set.iter().map(|f| f.1).collect();
+            if have == (0..parts).collect::<Vec<_>>() {
+                return Ok(Some(VerdictFiles {
+                    dir: dir.to_path_buf(),
+                    files: set.into_iter().map(|f| f.2).collect(),
+                    settings: key,
+                }));
+            }
+            missing = (0..parts)
+                .filter(|p| !have.contains(p))
+                .map(|p| verdicts_name(p, parts))
+                .collect::<Vec<_>>()
+                .join(", ");
+        }
+        Err(Error::index(format!(
+            "{} lacks verdict files {missing}: run `neardup stage verify` for those parts",
+            dir.display()
+        )))
+    }
+
+    /// How many parts the verdicts are in.
+    pub(crate) fn parts(&self) -> usize {
+        self.files.len()
+    }
+
+    /// The report: the shards' counts and the parts' verdicts.
+    pub(crate) fn report(&self, key_files: &KeyFiles, config: &Config) -> Result<Report, Error> {
+        let parts = self.parts();
+        let mut counts = Counts::default();
+        for (file, first) in key_files.shards() {
+            let sets = SetsFile::open(
+                &self.dir,
+                &file.inputs,
+                first,
+                (key_files.source(), parts, self.settings),
+            )?;
+            counts.extend(sets.counts);
+        }
+        let mut verdicts = Vec::with_capacity(parts);
+        for file in &self.files {
+            file.verify_all()?;
+            let s = file.section(BODY)?;
+            let bytes = s.read_range(0..s.len())?;
+            let v = decode_verdicts(&bytes).ok_or_else(|| {
+                Error::index(format!(
+                    "verdict file {} is damaged: its verdicts do not decode",
+                    file.path().display()
+                ))
+            })?;
+            verdicts.push(v);
+        }
+        Ok(report_from_parts(config, counts, verdicts))
+    }
+}
+
+fn decode_verdicts(bytes: &[u8]) -> Option<PartVerdicts> {
+    let mut d = Decoder::with_table(bytes)?;
+    let comparisons = d.u64()?;
+    let n = d.count32(16)?;
+    let mut duplicates = Vec::with_capacity(n);
+    for _ in 0..n {
+        let (slot, of) = (d.u32()?, d.u32()?);
+        let similarity = Similarity {
+            intersection: d.u32()?,
+            union: d.u32()?,
+        };
+        duplicates.push((slot, of, similarity, d.member()?));
+    }
+    let n = d.count32(4)?;
+    let mut kept = Vec::with_capacity(n);
+    for _ in 0..n {
+        kept.push((d.u32()?, d.member()?));
+    }
+    (d.left() == 0).then_some(PartVerdicts {
+        duplicates,
+        kept,
+        comparisons,
+    })
+}
