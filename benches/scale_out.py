@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""The stages spread over workers: the fingerprint and group stages'
-speed-up from 1 to 2 workers, the bytes each stage writes per input MB,
-the last stage's time and peak memory (with and without the group stage),
-and the writing of a spread clean from 1 to 2 jobs.
+"""The stages spread over workers: each stage's speed-up from 1 to 2
+workers, the bytes each stage writes per input MB, the last stage's time
+and peak memory (without the group stage, with it, and from the verify
+stage's verdicts), each worker's peak memory, and the writing of a spread
+clean from 1 to 2 jobs.
 
 Run by hand, not in CI:
 
@@ -24,6 +25,11 @@ made of whole inputs). In interleaved rounds:
   `--part 0 --of 2` with `--part 1 --of 2` as two processes at once;
 * the last stage with the group files, against a plain `neardup scan -j2`
   of the same files (both with their peak memory);
+* the spread verification: `neardup stage components --parts N -j1`
+  (one process), then `stage reread` with one worker and with two (one
+  per shard), `stage verify` with one part and with two, and the last
+  stage from the verdicts (`scan --stage-dir`, which then verifies
+  nothing), with each process's peak memory;
 * the writing of a spread clean from the findings the last stage left:
   `neardup clean --stage-dir DIR --shard K --of N -j1` with one job, and
   with two jobs at once (one core each).
@@ -64,6 +70,18 @@ def run_all(cmds):
     return time.perf_counter() - start
 
 
+def run_all_peak(cmds, work):
+    """Runs the commands at once under GNU time; returns the wall time of
+    all and the largest peak resident memory of any, in MB."""
+    outs = [os.path.join(work, f"time{i}.txt") for i in range(len(cmds))]
+    t = run_all([["/usr/bin/time", "-f", "%M", "-o", o, *c] for c, o in zip(cmds, outs)])
+    peaks = []
+    for o in outs:
+        with open(o) as f:
+            peaks.append(int(f.read().split()[-1]) / 1024)
+    return t, max(peaks)
+
+
 def run_peak(cmd, work):
     """Runs one command under GNU time; returns its wall time and peak
     resident memory in MB."""
@@ -96,12 +114,18 @@ def main():
         return ["taskset", "-c", str(p % (os.cpu_count() or 1)), nd, "stage", "group",
                 parts, "--part", str(p), "--of", str(n), "--dir", d, "-j1", "-q"]
 
+    def pinned(i, *cmd):
+        return ["taskset", "-c", str(i % (os.cpu_count() or 1)), nd, *cmd, parts, "-j1", "-q"]
+
     def write(k, n, d, out):
         return ["taskset", "-c", str(k % (os.cpu_count() or 1)), nd, "clean", parts, "-o", out,
                 "--stage-dir", d, "--shard", str(k), "--of", str(n), "-j1", "-q"]
 
     one, two, g1, g2, keyed, last, plain, w1, w2 = [], [], [], [], [], [], [], [], []
-    peaks = {"keyed": [], "last": [], "plain": []}
+    peaks = {"keyed": [], "last": [], "plain": [], "verdicts": []}
+    spread1 = {"components": [], "reread": [], "verify": []}
+    spread2 = {"components": [], "reread": [], "verify": []}
+    verdicts = []
     o1, o2 = os.path.join(args.work, "clean1"), os.path.join(args.work, "clean2")
     d1, d2 = os.path.join(args.work, "stage1"), os.path.join(args.work, "stage2")
     scan = [nd, "scan", "-q", "-j2", "--output-format", "json", parts]
@@ -121,6 +145,20 @@ def main():
         t, m = run_peak(scan, args.work)
         plain.append(t)
         peaks["plain"].append(m)
+        # The spread verification, in as many parts as workers.
+        for d, n, into in [(d1, 1, spread1), (d2, 2, spread2)]:
+            t, m = run_all_peak([pinned(0, "stage", "components", "--parts", str(n), "--dir", d)],
+                                args.work)
+            into["components"].append((t, m))
+            into["reread"].append(run_all_peak(
+                [pinned(k, "stage", "reread", "--shard", str(k), "--of", str(n), "--dir", d)
+                 for k in range(n)], args.work))
+            into["verify"].append(run_all_peak(
+                [pinned(p, "stage", "verify", "--part", str(p), "--of", str(n), "--dir", d)
+                 for p in range(n)], args.work))
+        t, m = run_peak([*scan, "--stage-dir", d2], args.work)
+        verdicts.append(t)
+        peaks["verdicts"].append(m)
         for o in (o1, o2):
             shutil.rmtree(o, ignore_errors=True)
         w1.append(run_all([write(0, 1, d2, o1)]))
@@ -141,11 +179,19 @@ def main():
         ("group stage, 2 parts (1 core each)", g2, None),
         ("last stage with group files: scan --stage-dir (2 threads)", last, "last"),
         ("plain scan (2 threads)", plain, "plain"),
+        ("last stage from the verdicts: scan --stage-dir (2 threads)", verdicts, "verdicts"),
         ("writing the clean: clean --shard, 1 job (1 core)", w1, None),
         ("writing the clean: clean --shard, 2 jobs (1 core each)", w2, None),
     ]:
         m = f"{med(peaks[peak]):.0f}" if peak else ""
         print(f"| {name} | {med(t):.2f} ({min(t):.2f}-{max(t):.2f}) | {mb / med(t):.1f} | {m} |")
+    print("\n| spread verification | 1 worker: median s, peak MB | 2 workers: median s, largest peak MB | speed-up |")
+    print("|---|---:|---:|---:|")
+    for name in ["components", "reread", "verify"]:
+        a, b = spread1[name], spread2[name]
+        ta, tb = med(t for t, _ in a), med(t for t, _ in b)
+        ma, mb_ = max(m for _, m in a), max(m for _, m in b)
+        print(f"| {name} | {ta:.2f}, {ma:.0f} | {tb:.2f}, {mb_:.0f} | {ta / tb:.2f}x |")
     print(f"\nspeed-up of the fingerprint stage from 1 to 2 workers: {med(one) / med(two):.2f}x")
     print(f"speed-up of the group stage from 1 to 2 parts: {med(g1) / med(g2):.2f}x")
     print(f"speed-up of the writing from 1 to 2 jobs: {med(w1) / med(w2):.2f}x")
@@ -153,6 +199,10 @@ def main():
         ("stage files (prints)", "input-"),
         ("key files", "keys-"),
         ("group files", "groups-"),
+        ("assignment files (components stage)", "assign-"),
+        ("runs files (components stage)", "runs-"),
+        ("sets files (reread stage)", "sets-"),
+        ("verdict files (verify stage)", "verdicts-"),
         ("findings left by the last stage", "findings-"),
     ]:
         b = bytes_of(prefix)

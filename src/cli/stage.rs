@@ -64,6 +64,9 @@ pub enum StageAction {
 pub struct ComponentsArgs {
     /// Files or directories of the whole scan, as the fingerprint stage got
     /// them.
+    ///
+    /// The stage checks the key and group files against them (their
+    /// settings and sizes) and finds each shard's slots from them.
     #[arg(value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 
@@ -93,6 +96,9 @@ pub struct ComponentsArgs {
     pub select: SelectArgs,
 
     /// As given to the fingerprint stage.
+    ///
+    /// The stage checks that the key files were made with the settings it
+    /// is given.
     #[arg(long, help_heading = "Input")]
     pub skip_bad_records: bool,
 

@@ -1,4 +1,5 @@
-//! Stage files: a scan's first pass and grouping split across machines.
+//! Stage files: a scan's first pass, grouping and verification split
+//! across machines.
 //!
 //! Fingerprinting is most of a scan's time and needs nothing but the input
 //! itself, so it is the stage that spreads first: the inputs, in the
@@ -28,10 +29,16 @@
 //! file, one made with other settings, or one of an input whose size
 //! changed since, naming the file; likewise key and group files.
 //!
-//! What this does not spread: the last stage holds, per paragraph of the
-//! whole corpus, its place, content hash and plan (no band keys), and the
-//! verification and report, in one process; so one machine's memory
-//! still bounds the corpus; see the README ("Scale-out").
+//! Without more, the last stage still holds, per paragraph of the whole
+//! corpus, its place, content hash and plan (no band keys), and the
+//! verification and report, in one process. The verification spreads
+//! too: the components stage ([`components`]) deals the candidate groups'
+//! components to parts, each shard reads its candidates again and each
+//! part verifies its components ([`verdicts`]); the last stage then only
+//! sums the shards' counts and merges the parts' verdicts, holding the
+//! duplicates and the kept paragraphs they repeat. No process then holds
+//! every paragraph: the components stage holds the candidates' slots, a
+//! shard its own first pass, a part its components.
 
 pub mod components;
 pub mod group;
