@@ -57,28 +57,23 @@ pub struct Candidate {
     pub member: Member,
 }
 
-/// What [`reread_shard`] returns.
-#[derive(Debug)]
-pub struct ShardReread {
-    /// The shard's counts and problems, of both passes.
-    pub counts: Counts,
-    /// The candidates read, by part, each part's in slot order.
-    pub parts: Vec<Vec<Candidate>>,
-}
-
 /// Reads again the candidates `wanted` (slots numbered over the whole
 /// scan, ascending, each with the part that verifies it, below `parts`)
 /// of one shard: `inputs`, the scan's inputs from `first_input` on, whose
 /// first slot is `first_slot`. The first pass is taken from `prints`
 /// (indexed by input within the shard), as the last stage of a spread
-/// scan takes it; inputs without a print are read. A candidate whose input
-/// changed since the first pass is left out, with the problem in
-/// [`Counts::second`], as the second pass of a scan leaves it out.
+/// scan takes it; inputs without a print are read. The candidates go to
+/// `sink` as they are read, a block's of one part at a time, in slot
+/// order within each part, so that the shard's sets need not fit in
+/// memory. A candidate whose input changed since the first pass is left
+/// out, with the problem in [`Counts::second`], as the second pass of a
+/// scan leaves it out. Returns the shard's counts.
 ///
 /// # Errors
 ///
 /// The shard's fingerprinted paragraphs are not those the candidates were
-/// numbered over (an input changed since), or a slot is out of range.
+/// numbered over (an input changed since), a slot is out of range, or the
+/// sink failed.
 #[allow(clippy::too_many_arguments)]
 pub fn reread_shard(
     inputs: &[Input],
@@ -88,9 +83,9 @@ pub fn reread_shard(
     progress: &dyn Progress,
     prints: &dyn PrintCache,
     first_slot: u32,
-    wanted: &[(u32, u32)],
-    parts: usize,
-) -> Result<ShardReread, Error> {
+    (wanted, parts): (&[(u32, u32)], usize),
+    sink: &mut (dyn FnMut(u32, Vec<Candidate>) -> Result<(), Error> + Send),
+) -> Result<Counts, Error> {
     refuse_containment(options)?;
     let mut ctx = Context::new(inputs, config, options, None, false);
     ctx.keys = false;
@@ -117,14 +112,17 @@ pub fn reread_shard(
     let needed = Needed::of(&index, batch, &slot_ids);
     let part_of = |slot: FingerprintId| wanted[slot_ids.partition_point(|&s| s < slot)].1;
     let work = |scratch: &mut fingerprint::Scratch, item| needed.reread(&ctx, scratch, item);
-    type State = (Vec<Vec<Candidate>>, Vec<Error>, ahash::AHashSet<InputId>);
-    let state: State = (
-        (0..parts).map(|_| Vec::new()).collect(),
-        Vec::new(),
-        Default::default(),
+    type Sink<'s> = &'s mut (dyn FnMut(u32, Vec<Candidate>) -> Result<(), Error> + Send);
+    type State<'s> = (
+        Sink<'s>,
+        Result<(), Error>,
+        Vec<Error>,
+        ahash::AHashSet<InputId>,
     );
-    let consume = |(out, diagnostics, changed): &mut State, block: Reread| {
+    let state: State<'_> = (sink, Ok(()), Vec::new(), Default::default());
+    let consume = |(sink, failed, diagnostics, changed): &mut State<'_>, block: Reread| {
         diagnostics.extend(block.diagnostics);
+        let mut by_part: Vec<Vec<Candidate>> = Vec::new();
         for found in block.found {
             let slot = found.slot;
             let mut member = found.member;
@@ -137,20 +135,30 @@ pub fn reread_shard(
             }
             member.location.input =
                 InputId::new((first_input + member.location.input.index()) as u32);
-            out[part_of(slot) as usize].push(Candidate {
+            let part = part_of(slot) as usize;
+            if by_part.len() <= part {
+                by_part.resize_with(part + 1, Vec::new);
+            }
+            by_part[part].push(Candidate {
                 slot: slot.get(),
                 set: found.set,
                 member,
             });
         }
+        for (part, candidates) in by_part.into_iter().enumerate() {
+            if failed.is_ok() && !candidates.is_empty() {
+                *failed = sink(part as u32, candidates);
+            }
+        }
     };
     progress.begin("reading candidates", needed.total_bytes(&ctx));
-    let ((parts, second, _), _) = ordered(&ctx, &needed, None, progress, work, state, consume);
+    let ((_, failed, second, _), _) = ordered(&ctx, &needed, None, progress, work, state, consume);
     progress.end();
+    failed?;
     drop(needed);
     let mut counts = Counts::of(inputs.len(), &mut index);
     counts.second = second;
-    Ok(ShardReread { counts, parts })
+    Ok(counts)
 }
 
 /// Refuses containment, which the spread verification does not look for:

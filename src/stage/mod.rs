@@ -806,6 +806,12 @@ mod tests {
                     read += done.candidates;
                 }
                 assert_eq!(read, done.candidates, "{what}: every candidate read once");
+                let litter: Vec<String> = std::fs::read_dir(&dir)
+                    .unwrap()
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .filter(|n| n.starts_with('.'))
+                    .collect();
+                assert!(litter.is_empty(), "{what}: scratch files left: {litter:?}");
                 let mut found = 0;
                 for p in 0..parts {
                     found += verdicts::verify(&dir, &inputs, config, options, p, parts)

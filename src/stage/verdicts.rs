@@ -36,9 +36,10 @@
 //!            message, path flag u8 and path, line and offset as flag u8
 //!            and u64)
 //!   OFFSETS  (parts + 1) × u64: where each part's candidates start
-//!   PARTS    per part: strings, then a u32 count of candidates, each its
-//!            slot u32, its set (u32 count, u64 hashes ascending) and its
-//!            member (documents numbered within the shard)
+//!   PARTS    per part, chunks in slot order, each its length u64, then
+//!            strings and a u32 count of candidates, each its slot u32,
+//!            its set (u32 count, u64 hashes ascending) and its member
+//!            (documents numbered within the shard)
 //! verdicts (kind VRDS)
 //!   META     version u32 (1) | part u32 | parts u32 | source u64 |
 //!            settings u64
@@ -134,42 +135,23 @@ pub fn reread(
     let range = super::shard(&sizes, shard, shards);
     let assignment = read_assignment(dir, &range)?;
     let prints = Prints::open(dir, inputs, range.clone(), config, options)?;
-    let read = reread_shard(
-        &inputs[range.clone()],
-        range.start,
-        config,
-        options,
-        progress,
-        &prints,
-        assignment.first_slot,
-        &assignment.wanted,
-        assignment.parts,
-    )?;
     let name = sets_name(&range);
     let path = dir.join(&name);
-    if read.counts.summary.fingerprinted != assignment.slots {
-        return Err(Error::index(format!(
-            "the inputs of {} now have {} fingerprinted paragraphs and had {} in the \
-             fingerprint stage: an input changed since; run the stages again",
-            path.display(),
-            read.counts.summary.fingerprinted,
-            assignment.slots
-        )));
-    }
     let too_long = || {
         Error::limit(format!(
             "{}: a text or list is longer than 32-bit lengths allow",
             path.display()
         ))
     };
-    let counts = encode_counts(&read.counts).ok_or_else(too_long)?;
-    let (mut offsets, mut body) = (Vec::new(), Vec::new());
-    let mut candidates = 0;
-    for part in &read.parts {
-        offsets.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    // Each part's candidates go to a scratch file of their own as they
+    // are read (in chunks, each with its table of strings), and are copied
+    // into the sets file at the end: a shard's sets need not fit in memory.
+    let mut spills = Spills::create(dir, &name, assignment.parts)?;
+    let mut candidates = 0u64;
+    let mut sink = |part: u32, chunk: Vec<Candidate>| -> Result<(), Error> {
         let mut e = Encoder::default();
-        e.len(part.len());
-        for c in part {
+        e.len(chunk.len());
+        for c in &chunk {
             e.u32(c.slot);
             e.len(c.set.len());
             for &h in c.set.as_slice() {
@@ -177,10 +159,31 @@ pub fn reread(
             }
             e.member(&c.member);
         }
-        body.extend_from_slice(&e.finish().ok_or_else(too_long)?);
-        candidates += part.len() as u64;
+        let bytes = e.finish().ok_or_else(too_long)?;
+        candidates += chunk.len() as u64;
+        spills.append(part as usize, &bytes)
+    };
+    let counts = reread_shard(
+        &inputs[range.clone()],
+        range.start,
+        config,
+        options,
+        progress,
+        &prints,
+        assignment.first_slot,
+        (&assignment.wanted, assignment.parts),
+        &mut sink,
+    )?;
+    if counts.summary.fingerprinted != assignment.slots {
+        return Err(Error::index(format!(
+            "the inputs of {} now have {} fingerprinted paragraphs and had {} in the \
+             fingerprint stage: an input changed since; run the stages again",
+            path.display(),
+            counts.summary.fingerprinted,
+            assignment.slots
+        )));
     }
-    offsets.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    let counts = encode_counts(&counts).ok_or_else(too_long)?;
     let mut meta = Vec::with_capacity(48);
     meta.extend_from_slice(&VERSION.to_le_bytes());
     meta.extend_from_slice(&(assignment.parts as u32).to_le_bytes());
@@ -193,22 +196,91 @@ pub fn reread(
     ] {
         meta.extend_from_slice(&n.to_le_bytes());
     }
-    let bytes = write_sections(
-        dir,
-        &name,
-        SETS_KIND,
-        &[
-            (META, &meta),
-            (COUNTS, &counts),
-            (OFFSETS, &offsets),
-            (PARTS, &body),
-        ],
-    )?;
+    let bytes = spills.finish(dir, &name, [(META, &meta[..]), (COUNTS, &counts[..])])?;
     Ok(RereadDone {
         inputs: range,
         candidates,
         bytes,
     })
+}
+
+/// The scratch files of a shard's parts, removed when dropped.
+struct Spills {
+    files: Vec<(PathBuf, std::io::BufWriter<std::fs::File>, u64)>,
+}
+
+impl Spills {
+    /// One scratch file per part, beside the sets file `name` (named for
+    /// this process, so a retried task alongside a dying one does not
+    /// share them).
+    fn create(dir: &Path, name: &str, parts: usize) -> Result<Spills, Error> {
+        let mut spills = Spills { files: Vec::new() };
+        for part in 0..parts {
+            let path = dir.join(format!(".{name}.{}.{part:03}.tmp", std::process::id()));
+            let file = std::fs::File::create(&path)
+                .map_err(|e| Error::index(format!("writing {}: {e}", path.display())))?;
+            spills.files.push((path, std::io::BufWriter::new(file), 0));
+        }
+        Ok(spills)
+    }
+
+    /// Appends a chunk to part `part`'s file: its length u64, then it.
+    fn append(&mut self, part: usize, chunk: &[u8]) -> Result<(), Error> {
+        use std::io::Write;
+        let (path, file, len) = &mut self.files[part];
+        let io = |e: std::io::Error| Error::index(format!("writing {}: {e}", path.display()));
+        file.write_all(&(chunk.len() as u64).to_le_bytes())
+            .map_err(io)?;
+        file.write_all(chunk).map_err(io)?;
+        *len += 8 + chunk.len() as u64;
+        Ok(())
+    }
+
+    /// Writes the sets file `name`: `head`'s sections, the offsets of the
+    /// parts and the parts, copied from the scratch files. Returns its
+    /// length.
+    fn finish(mut self, dir: &Path, name: &str, head: [([u8; 8], &[u8]); 2]) -> Result<u64, Error> {
+        use std::io::Write;
+        let path = dir.join(name);
+        let io = |e: std::io::Error| Error::index(format!("writing {}: {e}", path.display()));
+        let mut offsets = Vec::with_capacity(8 * (self.files.len() + 1));
+        let mut at = 0u64;
+        for (_, file, len) in &mut self.files {
+            file.flush().map_err(io)?;
+            offsets.extend_from_slice(&at.to_le_bytes());
+            at += *len;
+        }
+        offsets.extend_from_slice(&at.to_le_bytes());
+        let mut w = crate::index::file::FileWriter::create(dir, name, SETS_KIND)
+            .map_err(io)?
+            .replacing();
+        for (tag, bytes) in head.into_iter().chain([(OFFSETS, &offsets[..])]) {
+            let mut s = w.section(tag);
+            s.write_all(bytes).map_err(io)?;
+            s.finish().map_err(io)?;
+        }
+        let mut s = w.section(PARTS);
+        for (spill, _, _) in &self.files {
+            let mut f = std::fs::File::open(spill).map_err(io)?;
+            std::io::copy(&mut f, &mut s).map_err(io)?;
+        }
+        s.finish().map_err(io)?;
+        let len = w.finish().map_err(io)?.len;
+        self.remove();
+        Ok(len)
+    }
+
+    fn remove(&mut self) {
+        for (path, _, _) in self.files.drain(..) {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+impl Drop for Spills {
+    fn drop(&mut self) {
+        self.remove();
+    }
 }
 
 fn encode_counts(c: &Counts) -> Option<Vec<u8>> {
@@ -339,23 +411,33 @@ impl SetsFile {
         }
         let bytes = body.read_range(start..end)?;
         let decode = || -> Option<Vec<Candidate>> {
-            let mut d = Decoder::with_table(&bytes)?;
-            let n = d.count32(8)?;
-            let mut out = Vec::with_capacity(n);
-            for _ in 0..n {
-                let slot = d.u32()?;
-                let k = d.count32(8)?;
-                let hashes = (0..k).map(|_| d.u64()).collect::<Option<Vec<_>>>()?;
-                let mut member = d.member()?;
-                let doc = first_doc + member.location.doc_index.get() as u64;
-                member.location.doc_index = DocId::new(u32::try_from(doc).ok()?);
-                out.push(Candidate {
-                    slot,
-                    set: ShingleSet::from_vec(hashes),
-                    member,
-                });
+            let mut out = Vec::new();
+            let mut rest = &bytes[..];
+            while !rest.is_empty() {
+                let len =
+                    usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
+                let chunk = rest.get(8..8usize.checked_add(len)?)?;
+                rest = &rest[8 + len..];
+                let mut d = Decoder::with_table(chunk)?;
+                let n = d.count32(8)?;
+                for _ in 0..n {
+                    let slot = d.u32()?;
+                    let k = d.count32(8)?;
+                    let hashes = (0..k).map(|_| d.u64()).collect::<Option<Vec<_>>>()?;
+                    let mut member = d.member()?;
+                    let doc = first_doc + member.location.doc_index.get() as u64;
+                    member.location.doc_index = DocId::new(u32::try_from(doc).ok()?);
+                    out.push(Candidate {
+                        slot,
+                        set: ShingleSet::from_vec(hashes),
+                        member,
+                    });
+                }
+                if d.left() != 0 {
+                    return None;
+                }
             }
-            (d.left() == 0).then_some(out)
+            Some(out)
         };
         decode().ok_or_else(damaged)
     }
