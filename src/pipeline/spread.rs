@@ -36,7 +36,7 @@ use super::verify::{KeptMembers, Needed, Reread, decide};
 use crate::cluster::{Assigner, Verdict};
 use crate::corpus::Input;
 use crate::fingerprint;
-use crate::id::{FingerprintId, InputId, ParagraphId};
+use crate::id::{DocId, FingerprintId, InputId, ParagraphId};
 use crate::report::{Member, Report};
 use crate::shingle::ShingleSet;
 use crate::{Config, Error, Similarity};
@@ -190,28 +190,60 @@ pub struct PartVerdicts {
     pub comparisons: u64,
 }
 
-/// Verifies one part: `candidates` (of whole components, ascending by
+/// What planning a part needs of each of its candidates: the rest (its
+/// set and member) is read once the plan is made, candidate by candidate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Planned {
+    /// Its slot, over the whole scan.
+    pub slot: u32,
+    /// Its content hash.
+    pub content: u64,
+    /// Its document, numbered over the whole scan.
+    pub doc: DocId,
+}
+
+impl Planned {
+    /// What the plan needs of `c`.
+    pub fn of(c: &Candidate) -> Planned {
+        Planned {
+            slot: c.slot,
+            content: c.member.content,
+            doc: c.member.location.doc_index,
+        }
+    }
+}
+
+/// Verifies one part: its candidates (of whole components, ascending by
 /// slot, documents numbered over the whole scan) against each other, in
 /// the candidate groups `runs` (runs of shared band keys among them, in
 /// band and key order, as [`Grouping::add`] takes them). Slots before
-/// `checked` are of the reference corpus. The verdicts are those a scan
+/// `checked` are of the reference corpus. `planned` lists the candidates
+/// for the plan; `candidates` then gives them whole, in the same order, in
+/// chunks, and each one's set is held only while a later candidate may
+/// need it (as in a scan's second pass). The verdicts are those a scan
 /// gives these paragraphs.
 ///
 /// # Errors
 ///
-/// A run names a paragraph that is not a candidate, or the candidates do
-/// not ascend (the stage files do not fit each other).
+/// A run names a paragraph that is not a candidate, the candidates do not
+/// ascend or are not those planned (the stage files do not fit each
+/// other), or reading them failed.
 pub fn verify_part(
     config: &Config,
-    candidates: Vec<Candidate>,
+    planned: &[Planned],
     runs: &Grouping,
     checked: u32,
+    candidates: impl Iterator<Item = Result<Vec<Candidate>, Error>>,
 ) -> Result<PartVerdicts, Error> {
-    let global: Vec<u32> = candidates.iter().map(|c| c.slot).collect();
+    let unfit = |what: &str| {
+        Error::index(format!(
+            "{what}: the stage files do not fit each other (run the components, reread and \
+             verify stages again)"
+        ))
+    };
+    let global: Vec<u32> = planned.iter().map(|c| c.slot).collect();
     if !global.windows(2).all(|w| w[0] < w[1]) {
-        return Err(Error::index(
-            "the candidates of a part must ascend, each once",
-        ));
+        return Err(unfit("the candidates of a part do not ascend"));
     }
     let local_of = |s: u32| global.binary_search(&s).ok().map(|i| i as u32);
     let mut local = Grouping::new(vec![global.len() as u32]);
@@ -219,40 +251,38 @@ pub fn verify_part(
     for run in runs.runs() {
         mapped.clear();
         for s in run {
-            mapped.push(local_of(s.get()).ok_or_else(|| {
-                Error::index(format!(
-                    "candidate group member {} is not among the part's candidates: the stage \
-                     files do not fit each other (run the reread stage again)",
+            let at = local_of(s.get()).ok_or_else(|| {
+                unfit(&format!(
+                    "candidate group member {} is not among the part's candidates",
                     s.get()
                 ))
-            })?);
+            })?;
+            mapped.push(at);
         }
         local.add(&mapped);
     }
     // The plan sees the part as a scan of its candidates: their content
     // hashes, their documents (for `--scope within`), the first of them
-    // after the reference corpus.
-    // (Documents are runs of slots, so a document's candidates are
-    // consecutive.)
+    // after the reference corpus. (Documents are runs of slots, so a
+    // document's candidates are consecutive.)
     let mut docs: Vec<Doc> = Vec::new();
     let mut last_doc = None;
-    for (i, c) in candidates.iter().enumerate() {
-        let l = &c.member.location;
+    for (i, c) in planned.iter().enumerate() {
         match docs.last_mut() {
-            Some(d) if last_doc == Some(l.doc_index) => d.n_paras += 1,
+            Some(d) if last_doc == Some(c.doc) => d.n_paras += 1,
             _ => docs.push(Doc {
-                input: l.input,
-                line: l.doc_line,
+                input: InputId::new(0),
+                line: 0,
                 first_para: ParagraphId::new(i as u32),
                 n_paras: 1,
             }),
         }
-        last_doc = Some(l.doc_index);
+        last_doc = Some(c.doc);
     }
     let first_checked = global.partition_point(|&s| s < checked);
     let mut index = FirstPass {
         fp_para: ParagraphId::new(0).span(global.len() as u32).collect(),
-        fp_content: candidates.iter().map(|c| c.member.content).collect(),
+        fp_content: planned.iter().map(|c| c.content).collect(),
         docs,
         first_checked: (first_checked < global.len())
             .then(|| FingerprintId::new(first_checked as u32)),
@@ -266,28 +296,46 @@ pub fn verify_part(
         Keys::Given(&local),
     )?;
     drop(index);
-    let mut candidates: Vec<Option<Candidate>> = candidates.into_iter().map(Some).collect();
+    let mut needed = vec![false; global.len()];
+    for &s in &plan.needed {
+        needed[s.index()] = true;
+    }
     let mut assigner = Assigner::new(config.threshold(), plan.groups);
     let mut kept = KeptMembers::default();
     let mut out = PartVerdicts::default();
-    for &slot in &plan.needed {
-        let Some(c) = candidates[slot.index()].take() else {
-            continue;
-        };
-        kept.expire_before(slot);
-        match decide(&mut assigner, &plan, slot, Some(c.set)) {
-            Verdict::Kept => {
-                let mut member = c.member;
-                member.snippet = String::new();
-                member.text = None;
-                kept.insert(slot, plan.keep_until[slot], member);
+    let mut next = 0usize;
+    for chunk in candidates {
+        for c in chunk? {
+            let (at, fits) = (next, planned.get(next) == Some(&Planned::of(&c)));
+            if !fits {
+                return Err(unfit(&format!(
+                    "candidate {} is not the one planned",
+                    c.slot
+                )));
             }
-            Verdict::Duplicate { of, similarity } => {
-                kept.repeated(of);
-                let of = global[of.index()];
-                out.duplicates.push((c.slot, of, similarity, c.member));
+            next += 1;
+            if !needed[at] {
+                continue;
+            }
+            let slot = FingerprintId::new(at as u32);
+            kept.expire_before(slot);
+            match decide(&mut assigner, &plan, slot, Some(c.set)) {
+                Verdict::Kept => {
+                    let mut member = c.member;
+                    member.snippet = String::new();
+                    member.text = None;
+                    kept.insert(slot, plan.keep_until[slot], member);
+                }
+                Verdict::Duplicate { of, similarity } => {
+                    kept.repeated(of);
+                    let of = global[of.index()];
+                    out.duplicates.push((c.slot, of, similarity, c.member));
+                }
             }
         }
+    }
+    if next != planned.len() {
+        return Err(unfit("fewer candidates were read than planned"));
     }
     out.comparisons = assigner.comparisons();
     out.kept = kept

@@ -59,7 +59,8 @@ use crate::corpus::Input;
 use crate::id::DocId;
 use crate::index::file::IndexFile;
 use crate::pipeline::spread::{
-    Candidate, PartVerdicts, refuse_containment, report_from_parts, reread_shard, verify_part,
+    Candidate, PartVerdicts, Planned, refuse_containment, report_from_parts, reread_shard,
+    verify_part,
 };
 use crate::pipeline::{Counts, Progress, ScanOptions};
 use crate::report::Report;
@@ -343,8 +344,9 @@ impl SetsFile {
                 inputs.start, inputs.end
             )));
         }
+        // Not every checksum up front: a part reads its own candidates
+        // only, each chunk checked as it is read.
         let file = IndexFile::open(&path, SETS_KIND)?;
-        file.verify_all()?;
         let whole = |tag| -> Result<Vec<u8>, Error> {
             let s = file.section(tag)?;
             s.read_range(0..s.len())
@@ -390,8 +392,14 @@ impl SetsFile {
     }
 
     /// Part `part`'s candidates, their documents numbered from
-    /// `first_doc`.
-    fn candidates(&self, part: usize, first_doc: u64) -> Result<Vec<Candidate>, Error> {
+    /// `first_doc`, chunk by chunk to `each` (chunks are small: a block's
+    /// candidates of one part).
+    fn candidates(
+        &self,
+        part: usize,
+        first_doc: u64,
+        each: &mut dyn FnMut(Vec<Candidate>) -> Result<(), Error>,
+    ) -> Result<(), Error> {
         let damaged = || {
             Error::index(format!(
                 "sets file {} is damaged: its candidates do not decode",
@@ -409,37 +417,41 @@ impl SetsFile {
         if start > end || end > body.len() {
             return Err(damaged());
         }
-        let bytes = body.read_range(start..end)?;
-        let decode = || -> Option<Vec<Candidate>> {
-            let mut out = Vec::new();
-            let mut rest = &bytes[..];
-            while !rest.is_empty() {
-                let len =
-                    usize::try_from(u64::from_le_bytes(rest.get(..8)?.try_into().ok()?)).ok()?;
-                let chunk = rest.get(8..8usize.checked_add(len)?)?;
-                rest = &rest[8 + len..];
-                let mut d = Decoder::with_table(chunk)?;
-                let n = d.count32(8)?;
-                for _ in 0..n {
-                    let slot = d.u32()?;
-                    let k = d.count32(8)?;
-                    let hashes = (0..k).map(|_| d.u64()).collect::<Option<Vec<_>>>()?;
-                    let mut member = d.member()?;
-                    let doc = first_doc + member.location.doc_index.get() as u64;
-                    member.location.doc_index = DocId::new(u32::try_from(doc).ok()?);
-                    out.push(Candidate {
-                        slot,
-                        set: ShingleSet::from_vec(hashes),
-                        member,
-                    });
-                }
-                if d.left() != 0 {
-                    return None;
-                }
+        let decode = |chunk: &[u8]| -> Option<Vec<Candidate>> {
+            let mut d = Decoder::with_table(chunk)?;
+            let n = d.count32(8)?;
+            let mut out = Vec::with_capacity(n);
+            for _ in 0..n {
+                let slot = d.u32()?;
+                let k = d.count32(8)?;
+                let hashes = (0..k).map(|_| d.u64()).collect::<Option<Vec<_>>>()?;
+                let mut member = d.member()?;
+                let doc = first_doc + member.location.doc_index.get() as u64;
+                member.location.doc_index = DocId::new(u32::try_from(doc).ok()?);
+                out.push(Candidate {
+                    slot,
+                    set: ShingleSet::from_vec(hashes),
+                    member,
+                });
             }
-            Some(out)
+            (d.left() == 0).then_some(out)
         };
-        decode().ok_or_else(damaged)
+        // Chunk by chunk, so that only one is in memory at a time.
+        let mut at = start;
+        while at < end {
+            if end - at < 8 {
+                return Err(damaged());
+            }
+            let len = body.read_range(at..at + 8)?;
+            let len = u64::from_le_bytes(len[..].try_into().expect("8 bytes"));
+            if len > end - at - 8 {
+                return Err(damaged());
+            }
+            let chunk = body.read_range(at + 8..at + 8 + len)?;
+            each(decode(&chunk).ok_or_else(damaged)?)?;
+            at += 8 + len;
+        }
+        Ok(())
     }
 }
 
@@ -481,15 +493,40 @@ pub fn verify(
         .map(|&n| u64::from(n))
         .sum();
     let key = settings(config, options);
-    let mut candidates = Vec::new();
+    // Twice through the part's candidates: what the plan needs, then, with
+    // the plan made, each whole in turn.
+    let mut shards = Vec::new();
+    let mut planned = Vec::new();
     let mut first_doc = 0;
     for (file, first) in key_files.shards() {
         let sets = SetsFile::open(dir, &file.inputs, first, (source, parts, key))?;
-        candidates.extend(sets.candidates(part, first_doc)?);
-        first_doc += sets.counts.summary.documents;
+        sets.candidates(part, first_doc, &mut |chunk| {
+            planned.extend(chunk.iter().map(Planned::of));
+            Ok(())
+        })?;
+        let documents = sets.counts.summary.documents;
+        shards.push((sets, first_doc));
+        first_doc += documents;
     }
-    let n = candidates.len() as u64;
-    let verdicts = verify_part(config, candidates, &runs, checked as u32)?;
+    let n = planned.len() as u64;
+    // The candidates come from a thread reading the sets files, a few
+    // chunks ahead.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<Candidate>, Error>>(16);
+    let verdicts = std::thread::scope(|scope| {
+        scope.spawn(move || {
+            for (sets, first_doc) in &shards {
+                let sent = sets.candidates(part, *first_doc, &mut |chunk| {
+                    tx.send(Ok(chunk))
+                        .map_err(|_| Error::index("the verification stopped"))
+                });
+                if let Err(e) = sent {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+            }
+        });
+        verify_part(config, &planned, &runs, checked as u32, rx.into_iter())
+    })?;
     let name = verdicts_name(part, parts);
     let too_long = || {
         Error::limit(format!(
