@@ -97,6 +97,79 @@ def stage_group(
     containment_words: int = 25,
     containment_cap: int = 64,
 ) -> tuple[int, int, int]: ...
+def stage_components(
+    paths: Sequence[str],
+    config: Config,
+    parts: int,
+    dir: str,
+    *,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+    base_dir: str | None = None,
+    containment: str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+) -> tuple[int, int, int, int]:
+    """The components stage of a spread verification (``neardup stage
+    components``), one process after every group part: joins the candidate
+    groups into components, deals them to ``parts`` parts (1 to 256) and
+    writes each shard's assignment and each part's runs into ``dir``.
+    Relative paths (and ``dir``) are read from ``base_dir`` when given.
+    Returns (candidates, components, the largest's candidates, bytes
+    written). Containment is refused (it is not spread)."""
+
+def stage_reread(
+    paths: Sequence[str],
+    config: Config,
+    shard: int,
+    shards: int,
+    dir: str,
+    *,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+    base_dir: str | None = None,
+    containment: str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+) -> tuple[int, int, int, int]:
+    """The reread stage of shard ``shard`` of ``shards`` (the fingerprint
+    stage's numbering; ``neardup stage reread``), after the components
+    stage: reads the shard's candidates again and writes its sets file
+    (``sets-FIRST-END.nds``) into ``dir``. Relative paths (and ``dir``)
+    are read from ``base_dir`` when given and keep their names as given:
+    the last stage's report names the inputs as the sets and verdict
+    files do. Returns (first input, end, candidates read again, bytes
+    written)."""
+
+def stage_verify(
+    paths: Sequence[str],
+    config: Config,
+    part: int,
+    parts: int,
+    dir: str,
+    *,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+    base_dir: str | None = None,
+    containment: str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+) -> tuple[int, int, int]:
+    """The verify stage of part ``part`` of ``parts`` (the components
+    stage's count; ``neardup stage verify``), after every shard's reread
+    stage: verifies the part's components and writes its verdicts
+    (``verdicts-PPP-of-NNN.ndv``) into ``dir``. Once every part has,
+    ``scan_json(stage_dir=dir)`` and ``clean(stage_dir=dir)`` report from
+    them. Relative paths (and ``dir``) are read from ``base_dir`` when
+    given and keep their names as given. Returns (candidates verified,
+    duplicates, bytes written)."""
+
 def clean(
     paths: Sequence[str],
     config: Config,

@@ -303,7 +303,18 @@ fn collect(
     format: Option<Format>,
     skipped: &mut Vec<Error>,
 ) -> Result<Vec<Input>, Error> {
-    Ok(collect_from(paths, None, format, skipped)?
+    collect_at(paths, None, format, skipped)
+}
+
+/// As [`collect`], relative paths read from `base` when given, keeping
+/// their names as given ([`collect_from`]).
+fn collect_at(
+    paths: &[PathBuf],
+    base: Option<&Path>,
+    format: Option<Format>,
+    skipped: &mut Vec<Error>,
+) -> Result<Vec<Input>, Error> {
+    Ok(collect_from(paths, base, format, skipped)?
         .into_iter()
         .map(|(input, _)| input)
         .collect())
@@ -1038,6 +1049,171 @@ fn stage_group(
     .map_err(py_err)
 }
 
+/// The components stage of a spread verification (`neardup stage
+/// components`), one process after every part's group stage: joins the
+/// candidate groups into components and deals them to `parts` parts,
+/// writing each shard's assignment and each part's runs into `dir`.
+/// Relative paths (and `dir`) are read from `base_dir` when given, as
+/// `clean`'s are. Returns (candidates, components, the largest's
+/// candidates, bytes written).
+#[pyfunction]
+#[pyo3(signature = (paths, config, parts, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, base_dir = None, containment = None, containment_words = 25, containment_cap = 64))]
+#[allow(clippy::too_many_arguments)]
+fn stage_components(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    config: &PyConfig,
+    parts: usize,
+    dir: PathBuf,
+    input_format: Option<&str>,
+    text_field: &str,
+    id_field: &str,
+    threads: Option<usize>,
+    base_dir: Option<PathBuf>,
+    containment: Option<&str>,
+    containment_words: usize,
+    containment_cap: usize,
+) -> PyResult<(u64, u64, u64, u64)> {
+    let format = format_of(input_format)?;
+    let options = containment_options(
+        config,
+        (text_field, id_field),
+        containment,
+        containment_words,
+        containment_cap,
+    )?;
+    let config = config.config.clone();
+    py.detach(|| {
+        with_threads(threads, || {
+            let mut skipped = Vec::new();
+            let inputs = collect_at(&paths, base_dir.as_deref(), format, &mut skipped)?;
+            let dir = resolve(base_dir.as_deref(), &dir);
+            let done = stage::components::components(&dir, &inputs, &config, &options, parts)?;
+            Ok((done.candidates, done.components, done.largest, done.bytes))
+        })
+    })
+    .map_err(py_err)
+}
+
+/// The reread stage of shard `shard` of `shards` (the fingerprint stage's
+/// numbering) of a spread verification (`neardup stage reread`), after
+/// the components stage: reads the shard's candidates again and writes
+/// its sets file into `dir`. Relative paths (and `dir`) are read from
+/// `base_dir` when given and keep their names as given: the last stage's
+/// report names the inputs as the sets and verdict files do. Returns
+/// (first input, end, candidates read again, bytes written).
+#[pyfunction]
+#[pyo3(signature = (paths, config, shard, shards, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, base_dir = None, containment = None, containment_words = 25, containment_cap = 64))]
+#[allow(clippy::too_many_arguments)]
+fn stage_reread(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    config: &PyConfig,
+    shard: usize,
+    shards: usize,
+    dir: PathBuf,
+    input_format: Option<&str>,
+    text_field: &str,
+    id_field: &str,
+    threads: Option<usize>,
+    base_dir: Option<PathBuf>,
+    containment: Option<&str>,
+    containment_words: usize,
+    containment_cap: usize,
+) -> PyResult<(usize, usize, u64, u64)> {
+    if shards == 0 || shard >= shards {
+        return Err(ConfigError::new_err(format!(
+            "shard {shard} of {shards}: the shard must be below the number of shards"
+        )));
+    }
+    let format = format_of(input_format)?;
+    let options = containment_options(
+        config,
+        (text_field, id_field),
+        containment,
+        containment_words,
+        containment_cap,
+    )?;
+    let config = config.config.clone();
+    py.detach(|| {
+        with_threads(threads, || {
+            let mut skipped = Vec::new();
+            let inputs = collect_at(&paths, base_dir.as_deref(), format, &mut skipped)?;
+            let dir = resolve(base_dir.as_deref(), &dir);
+            let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
+            let range = stage::shard(&sizes, shard, shards);
+            if range.is_empty() {
+                // A shard of no inputs (more shards than inputs): the
+                // fingerprint stage wrote nothing for it, so there is
+                // nothing to read again and no sets file to write.
+                return Ok((range.start, range.end, 0, 0));
+            }
+            let done = stage::verdicts::reread(
+                &dir,
+                &inputs,
+                &config,
+                &options,
+                &Silent,
+                (shard, shards),
+            )?;
+            Ok((
+                done.inputs.start,
+                done.inputs.end,
+                done.candidates,
+                done.bytes,
+            ))
+        })
+    })
+    .map_err(py_err)
+}
+
+/// The verify stage of part `part` of `parts` (the components stage's
+/// count) of a spread verification (`neardup stage verify`), after every
+/// shard's reread stage: verifies the part's components and writes its
+/// verdicts into `dir`; once every part has, the last stage reports from
+/// them. Relative paths (and `dir`) are read from `base_dir` when given
+/// and keep their names as given, as for `stage_reread`. Returns
+/// (candidates verified, duplicates, bytes written).
+#[pyfunction]
+#[pyo3(signature = (paths, config, part, parts, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, base_dir = None, containment = None, containment_words = 25, containment_cap = 64))]
+#[allow(clippy::too_many_arguments)]
+fn stage_verify(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    config: &PyConfig,
+    part: usize,
+    parts: usize,
+    dir: PathBuf,
+    input_format: Option<&str>,
+    text_field: &str,
+    id_field: &str,
+    threads: Option<usize>,
+    base_dir: Option<PathBuf>,
+    containment: Option<&str>,
+    containment_words: usize,
+    containment_cap: usize,
+) -> PyResult<(u64, u64, u64)> {
+    let format = format_of(input_format)?;
+    let options = containment_options(
+        config,
+        (text_field, id_field),
+        containment,
+        containment_words,
+        containment_cap,
+    )?;
+    let config = config.config.clone();
+    py.detach(|| {
+        with_threads(threads, || {
+            let mut skipped = Vec::new();
+            let inputs = collect_at(&paths, base_dir.as_deref(), format, &mut skipped)?;
+            let dir = resolve(base_dir.as_deref(), &dir);
+            let done = stage::verdicts::verify(&dir, &inputs, &config, &options, part, parts)?;
+            Ok((done.candidates, done.duplicates, done.bytes))
+        })
+    })
+    .map_err(py_err)
+}
+
 /// `neardup clean PATHS -o OUTPUT`: the inputs written without their
 /// duplicate paragraphs, laid out as the command line lays them out.
 /// With `shard`/`shards`, only that shard's inputs, with the findings the
@@ -1493,6 +1669,9 @@ fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(dedup_rows, m)?)?;
     m.add_function(wrap_pyfunction!(stage_fingerprint, m)?)?;
     m.add_function(wrap_pyfunction!(stage_group, m)?)?;
+    m.add_function(wrap_pyfunction!(stage_components, m)?)?;
+    m.add_function(wrap_pyfunction!(stage_reread, m)?)?;
+    m.add_function(wrap_pyfunction!(stage_verify, m)?)?;
     m.add_function(wrap_pyfunction!(clean, m)?)?;
     m.add_function(wrap_pyfunction!(index_create, m)?)?;
     m.add_function(wrap_pyfunction!(index_config, m)?)?;
