@@ -1,7 +1,8 @@
 """A scan or a clean spread over a Ray cluster: the fingerprint stage as
 Ray tasks, one per shard, the group stage as Ray tasks, one per part of
-the band keys, then the last stage on the driver (and, for a clean, the
-writing as tasks again).
+the band keys, the verification as Ray tasks (components, reread by
+shard, verify by part), then the last stage on the driver (and, for a
+clean, the writing as tasks again).
 
 Fingerprinting is most of a scan's time. Each task fingerprints one shard
 of the inputs (a contiguous part, cut by bytes) and writes one stage file
@@ -9,17 +10,24 @@ per input, and the shard's band keys in a key file, into ``stage_dir``, a
 directory every node can reach (a shared file system); Ray retries a task
 whose worker died, and a retried task just writes its files again (each
 is written under a temporary name and renamed). Each group task reads its
-part of every key file and writes the candidate groups in it. The driver
-then scans with the first pass taken from the stage files and the groups
-from the group files — exact verification, reading again only the
-documents that hold candidates — so the report is byte for byte the one
+part of every key file and writes the candidate groups in it.
+
+Then the verification, spread too (``spread_verify=True``, the default):
+one task joins the candidate groups into components and deals them to
+``parts`` parts (``components``); one task per shard reads that shard's
+candidates again (``reread``); one task per part verifies its components
+exactly and writes its verdicts (``verify``). The driver's last stage
+only merges the verdicts, holding the duplicates and the kept paragraphs
+they repeat, not every paragraph of the corpus (see the README's
+"Scale-out" for what each stage holds). With containment, or against an
+index, the verification is not spread: the driver scans with the first
+pass taken from the stage files and the groups from the group files
+(against an index, from the key files), verifying itself and reading
+again only the documents that hold candidates; it holds no band keys,
+but each paragraph's place, content hash and plan, the candidate groups
+and the verification. Either way the report is byte for byte the one
 ``neardup.scan`` (and ``neardup scan``) gives on one machine, for any
 number of shards, parts and workers.
-
-The driver holds no band keys, but still each paragraph's place, content
-hash and plan, the candidate groups and the verification: 413 MB for
-1.1 GB of news, against 736 MB holding the keys (see the README's
-"Scale-out").
 
 >>> import ray, neardup.ray                                    # doctest: +SKIP
 >>> ray.init()                                                 # doctest: +SKIP
@@ -31,9 +39,11 @@ the files are those ``neardup.clean`` writes on one machine.
 
 From a shell: ``python -m neardup.ray scan PATH... --stage-dir DIR
 [--shards N] [--parts P] [--threshold T] [--containment[=T]]
-[-o report.json]``, and
+[--no-spread-verify] [-o report.json]``, and
 ``python -m neardup.ray clean PATH... -o OUT [--removed LOG]
-[--remove contained] [--drop-empty]``.
+[--remove contained] [--drop-empty] [--no-spread-verify]``; each stage
+alone: ``python -m neardup.ray fingerprint|group|components|reread|verify
+PATH... --stage-dir DIR``.
 """
 
 from __future__ import annotations
@@ -92,21 +102,36 @@ def _run_stage(
     max_retries: int,
     options: dict[str, Any],
     kill: PathLike | None,
+    named: bool = False,
 ) -> tuple[int, list[Any]]:
     """Runs ``task_fn`` for tasks 0 to n-1 of a stage as Ray tasks (n
     defaults to the cluster's CPUs), with absolute paths, since a worker's
-    working directory may differ; returns n and the results in order."""
+    working directory may differ; returns n and the results in order.
+    ``named``: the paths as given instead, read from the driver's
+    directory (``base_dir``), for the stages whose files name the inputs
+    (the reread and verify stages: the report from their verdicts names
+    the inputs as they do)."""
     import ray
 
-    absolute = [os.path.abspath(p) for p in _paths(paths)]
     if n is None:
         n = max(1, int(ray.available_resources().get("CPU", 1)))
     task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(task_fn)
     marker = os.fspath(kill) if kill is not None else None
-    done = ray.get(
-        [task.remote(absolute, cfg, k, n, os.fspath(stage_dir), options, marker) for k in range(n)]
+    args = _named(paths, stage_dir, options) if named else (
+        [os.path.abspath(p) for p in _paths(paths)], os.fspath(stage_dir), options
     )
+    given, where, options = args
+    done = ray.get([task.remote(given, cfg, k, n, where, options, marker) for k in range(n)])
     return n, done
+
+
+def _named(
+    paths: PathLike | Iterable[PathLike], stage_dir: PathLike, options: dict[str, Any]
+) -> tuple[list[str], str, dict[str, Any]]:
+    """The paths as given, the stage directory made absolute, and the
+    options with ``base_dir``, the driver's directory: a worker reads
+    relative paths from there and names them as given."""
+    return _paths(paths), os.path.abspath(stage_dir), dict(options, base_dir=os.getcwd())
 
 
 def _fingerprint(
@@ -213,6 +238,173 @@ def group(
     }
 
 
+def _components(
+    paths: list[str],
+    config: Config,
+    parts: int,
+    stage_dir: str,
+    options: dict[str, Any],
+    kill_marker: str | None,
+) -> tuple[int, int, int, int]:
+    _die_first(kill_marker, 0)
+    return _neardup.stage_components(paths, config, parts, stage_dir, **options)
+
+
+def components(
+    paths: PathLike | Iterable[PathLike],
+    stage_dir: PathLike,
+    threshold: float | str | None = None,
+    *,
+    config: Config | None = None,
+    parts: int | None = None,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads_per_task: int = 1,
+    max_retries: int = 3,
+    containment: float | str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+    _kill_first_attempt: PathLike | None = None,
+) -> dict[str, int]:
+    """The components stage alone, after ``group``: one Ray task joins the
+    candidate groups in ``stage_dir`` into components and deals them to
+    ``parts`` parts (1 to 256; by default the cluster's CPUs), writing
+    each shard's assignment and each part's runs. Then ``reread`` and
+    ``verify`` (give ``verify`` the same ``parts``). Give the settings
+    ``fingerprint`` got; containment is refused (it is not spread).
+    Returns the candidates, the components, the largest one's candidates,
+    the bytes written and the parts."""
+    import ray
+
+    options = _task_options(
+        input_format, text_field, id_field, threads_per_task,
+        containment, containment_words, containment_cap,
+    )
+    if parts is None:
+        parts = max(1, int(ray.available_resources().get("CPU", 1)))
+    task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_components)
+    marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
+    given, where, options = _named(paths, stage_dir, options)
+    candidates, found, largest, written = ray.get(
+        task.remote(given, _config(config, threshold), parts, where, options, marker)
+    )
+    return {
+        "candidates": candidates,
+        "components": found,
+        "largest": largest,
+        "bytes": written,
+        "parts": parts,
+    }
+
+
+def _reread(
+    paths: list[str],
+    config: Config,
+    shard: int,
+    shards: int,
+    stage_dir: str,
+    options: dict[str, Any],
+    kill_marker: str | None,
+) -> tuple[int, int, int, int]:
+    _die_first(kill_marker, shard)
+    return _neardup.stage_reread(paths, config, shard, shards, stage_dir, **options)
+
+
+def reread(
+    paths: PathLike | Iterable[PathLike],
+    stage_dir: PathLike,
+    threshold: float | str | None = None,
+    *,
+    config: Config | None = None,
+    shards: int | None = None,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads_per_task: int = 1,
+    max_retries: int = 3,
+    containment: float | str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+    _kill_first_attempt: PathLike | None = None,
+) -> dict[str, int]:
+    """The reread stage alone, after ``components``: one Ray task per shard
+    (give the ``shards`` of ``fingerprint``) reads that shard's candidates
+    again and writes their shingle sets, cut by part, into ``stage_dir``.
+    The inputs keep their names as given (relative ones read from here on
+    every worker): give the last stage the same paths. Returns the inputs,
+    the candidates read again, the bytes written and the shards."""
+    options = _task_options(
+        input_format, text_field, id_field, threads_per_task,
+        containment, containment_words, containment_cap,
+    )
+    shards, done = _run_stage(
+        _reread, paths, stage_dir, _config(config, threshold), shards,
+        threads_per_task, max_retries, options, _kill_first_attempt, named=True,
+    )
+    return {
+        "inputs": max((end for _, end, _, _ in done), default=0),
+        "candidates": sum(c for _, _, c, _ in done),
+        "bytes": sum(b for _, _, _, b in done),
+        "shards": shards,
+    }
+
+
+def _verify(
+    paths: list[str],
+    config: Config,
+    part: int,
+    parts: int,
+    stage_dir: str,
+    options: dict[str, Any],
+    kill_marker: str | None,
+) -> tuple[int, int, int]:
+    _die_first(kill_marker, part)
+    return _neardup.stage_verify(paths, config, part, parts, stage_dir, **options)
+
+
+def verify(
+    paths: PathLike | Iterable[PathLike],
+    stage_dir: PathLike,
+    threshold: float | str | None = None,
+    *,
+    config: Config | None = None,
+    parts: int | None = None,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads_per_task: int = 1,
+    max_retries: int = 3,
+    containment: float | str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+    _kill_first_attempt: PathLike | None = None,
+) -> dict[str, int]:
+    """The verify stage alone, after every shard's ``reread``: one Ray task
+    per part (give the ``parts`` of ``components``) verifies that part's
+    components and writes its verdicts into ``stage_dir``. The last stage,
+    ``neardup.scan(paths, stage_dir=...)`` (or ``neardup scan --stage-dir``,
+    ``neardup clean --stage-dir``), then reports from the verdicts without
+    verifying; its report names the inputs as given here (relative paths
+    are read from here on every worker): give it the same paths. Returns
+    the candidates verified, the duplicates, the bytes written and the
+    parts."""
+    options = _task_options(
+        input_format, text_field, id_field, threads_per_task,
+        containment, containment_words, containment_cap,
+    )
+    parts, done = _run_stage(
+        _verify, paths, stage_dir, _config(config, threshold), parts,
+        threads_per_task, max_retries, options, _kill_first_attempt, named=True,
+    )
+    return {
+        "candidates": sum(c for c, _, _ in done),
+        "duplicates": sum(d for _, d, _ in done),
+        "bytes": sum(b for _, _, b in done),
+        "parts": parts,
+    }
+
+
 def _stages(
     given: list[str],
     stage: str,
@@ -220,24 +412,39 @@ def _stages(
     shards: int | None,
     parts: int | None,
     against: PathLike | None,
+    spread_verify: bool,
     kill: PathLike | None,
     **options: Any,
 ) -> dict[str, int]:
     """The fingerprint stage, then (unless the last stage checks against an
     index, which it queries with the band keys themselves) the group
-    stage. A test's kill marker kills the first attempt of each."""
+    stage, then (with ``spread_verify``, unless containment is on: it is
+    not spread) the components, reread and verify stages, the verify
+    stage in as many parts as the group stage. A test's kill marker kills
+    the first attempt of each."""
+
+    def marker(stage_name: str) -> str | None:
+        return os.fspath(kill) + stage_name if kill is not None else None
+
     done = fingerprint(
         given, stage, config=cfg, shards=shards, _kill_first_attempt=kill, **options
     )
     if against is None:
-        group(
-            given,
-            stage,
-            config=cfg,
-            parts=parts if parts is not None else done["shards"],
-            _kill_first_attempt=os.fspath(kill) + ".group" if kill is not None else None,
-            **options,
-        )
+        parts = parts if parts is not None else done["shards"]
+        group(given, stage, config=cfg, parts=parts, _kill_first_attempt=marker(".group"), **options)
+        if spread_verify and options.get("containment") is None:
+            components(
+                given, stage, config=cfg, parts=parts,
+                _kill_first_attempt=marker(".components"), **options,
+            )
+            reread(
+                given, stage, config=cfg, shards=done["shards"],
+                _kill_first_attempt=marker(".reread"), **options,
+            )
+            verify(
+                given, stage, config=cfg, parts=parts,
+                _kill_first_attempt=marker(".verify"), **options,
+            )
     return done
 
 
@@ -258,15 +465,29 @@ def scan(
     containment: float | str | None = None,
     containment_words: int = 25,
     containment_cap: int = 64,
+    spread_verify: bool = True,
     _kill_first_attempt: PathLike | None = None,
 ) -> Report:
     """``neardup.scan`` with the fingerprint stage run as Ray tasks
     (``fingerprint``), then the group stage (``group``, in ``parts`` tasks,
-    by default as many as shards), then the last stage here. ``against``
+    by default as many as shards), then the verification as tasks
+    (``components``, ``reread`` per shard, ``verify`` in ``parts`` tasks),
+    then the last stage here, which only merges the verdicts. ``against``
     names a persistent index (``neardup.Index``) the last stage checks
     against, as ``neardup.scan(against=)`` does: the workers need not reach
-    it, and the group stage is skipped (the last stage queries the index
-    with the band keys, read from the key files band by band).
+    it, and the group stage and the spread verification are skipped (the
+    last stage queries the index with the band keys, read from the key
+    files band by band, and verifies).
+
+    ``spread_verify`` (default True) spreads the verification whenever it
+    can be: it is skipped with ``containment`` or ``against`` (not spread;
+    the last stage verifies). The report is the same either way; spread,
+    no process holds every paragraph of the corpus (the driver holds only
+    the duplicates and the kept paragraphs they repeat), at the cost of
+    three more stages and the candidates' documents read by the reread
+    tasks instead of the driver. ``spread_verify=False`` verifies on the
+    driver, which then holds each paragraph's place, content hash and
+    plan.
 
     ``stage_dir`` must be reachable from every node (a temporary directory
     by default, which serves a single-machine cluster only). ``shards``
@@ -288,6 +509,7 @@ def scan(
             shards,
             parts,
             against,
+            spread_verify,
             _kill_first_attempt,
             input_format=input_format,
             text_field=text_field,
@@ -355,13 +577,15 @@ def clean(
     containment_cap: int = 64,
     drop_empty: bool = False,
     removed: PathLike | None = None,
+    spread_verify: bool = True,
     _kill_first_attempt: PathLike | None = None,
     _kill_first_clean: PathLike | None = None,
 ) -> Cleaned:
     """``neardup.clean`` spread over a Ray cluster: the fingerprint and
-    group stages as tasks (as ``scan``), the last stage (verification)
-    here, then one task per shard writing that shard's cleaned files. ``output`` (and
-    ``stage_dir``) must be reachable from every node. The files written,
+    group stages and (``spread_verify``, as in ``scan``; not with
+    ``remove_contained``) the verification as tasks, the last stage here,
+    then one task per shard writing that shard's cleaned files. ``output``
+    (and ``stage_dir``) must be reachable from every node. The files written,
     and the removal log ``removed``, are byte for byte those of
     ``neardup.clean`` (and ``neardup clean``) on one machine, for any
     number of shards and workers; a task whose worker died is retried and
@@ -389,6 +613,7 @@ def clean(
             shards,
             parts,
             against,
+            spread_verify,
             _kill_first_attempt,
             input_format=input_format,
             text_field=text_field,
@@ -476,14 +701,15 @@ def _concatenate(parts: list[str], to: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(
         prog="python -m neardup.ray",
-        description="neardup scan with the fingerprint stage on a Ray cluster",
+        description="neardup scan or clean with its stages on a Ray cluster",
     )
     sub = ap.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("paths", nargs="+")
     common.add_argument("--shards", type=int)
     common.add_argument(
-        "--parts", type=int, help="group stage tasks (default: as many as shards; 1 to 256)"
+        "--parts", type=int,
+        help="group and verify stage tasks (default: as many as shards; 1 to 256)",
     )
     common.add_argument("--threshold")
     common.add_argument("--input-format")
@@ -502,6 +728,10 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--stage-dir", help="a directory every node reaches (default: a temporary one)")
     s.add_argument("--against", help="also check against this index (read by the driver only)")
     s.add_argument("-o", "--output", help="write the JSON report here (default: standard output)")
+    s.add_argument(
+        "--no-spread-verify", dest="spread_verify", action="store_false",
+        help="verify on the driver instead of in components, reread and verify tasks",
+    )
     f = sub.add_parser(
         "fingerprint",
         parents=[common],
@@ -514,6 +744,13 @@ def main(argv: list[str] | None = None) -> int:
         help="only the group stage, after `fingerprint`, into --stage-dir (same settings)",
     )
     g.add_argument("--stage-dir", required=True)
+    for name, what in (
+        ("components", "only the components stage, after `group` (one task; --parts: the verify tasks)"),
+        ("reread", "only the reread stage, after `components` (--shards: as `fingerprint`)"),
+        ("verify", "only the verify stage, after `reread` (--parts: as `components`), "
+                   "then: neardup scan|clean --stage-dir"),
+    ):
+        sub.add_parser(name, parents=[common], help=what).add_argument("--stage-dir", required=True)
     c = sub.add_parser(
         "clean",
         parents=[common],
@@ -527,6 +764,10 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument(
         "--remove", action="append", choices=["duplicates", "contained"], default=[],
         help="`contained` also removes paragraphs found inside longer ones",
+    )
+    c.add_argument(
+        "--no-spread-verify", dest="spread_verify", action="store_false",
+        help="verify on the driver instead of in components, reread and verify tasks",
     )
     args = ap.parse_args(argv)
 
@@ -548,6 +789,14 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "group":
             options.pop("shards")
             grouped = group(args.paths, args.stage_dir, args.threshold, parts=args.parts, **options)
+        elif args.command == "components":
+            options.pop("shards")
+            dealt = components(args.paths, args.stage_dir, args.threshold, parts=args.parts, **options)
+        elif args.command == "reread":
+            read = reread(args.paths, args.stage_dir, args.threshold, **options)
+        elif args.command == "verify":
+            options.pop("shards")
+            verified = verify(args.paths, args.stage_dir, args.threshold, parts=args.parts, **options)
         elif args.command == "clean":
             find = options.pop("containment")
             cleaned = clean(
@@ -561,6 +810,7 @@ def main(argv: list[str] | None = None) -> int:
                 remove_contained="contained" in args.remove,
                 containment=find,
                 parts=args.parts,
+                spread_verify=args.spread_verify,
                 **options,
             )
         else:
@@ -570,6 +820,7 @@ def main(argv: list[str] | None = None) -> int:
                 stage_dir=args.stage_dir,
                 against=args.against,
                 parts=args.parts,
+                spread_verify=args.spread_verify,
                 **options,
             )
     except Exception as e:  # noqa: BLE001 - the message is the point
@@ -595,6 +846,29 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{grouped['parts']} parts: {grouped['keys']} band keys read, {grouped['groups']} "
             f"candidate groups, {grouped['bytes']} bytes of group files in {args.stage_dir}",
+            file=sys.stderr,
+        )
+        return 0
+    if args.command == "components":
+        print(
+            f"{dealt['candidates']} candidates in {dealt['components']} components (the largest "
+            f"{dealt['largest']}), dealt to {dealt['parts']} parts; {dealt['bytes']} bytes in "
+            f"{args.stage_dir}",
+            file=sys.stderr,
+        )
+        return 0
+    if args.command == "reread":
+        print(
+            f"{read['shards']} shards: {read['candidates']} candidates read again; "
+            f"{read['bytes']} bytes of sets files in {args.stage_dir}",
+            file=sys.stderr,
+        )
+        return 0
+    if args.command == "verify":
+        print(
+            f"{verified['parts']} parts: {verified['candidates']} candidates verified, "
+            f"{verified['duplicates']} duplicates; {verified['bytes']} bytes of verdict files in "
+            f"{args.stage_dir}",
             file=sys.stderr,
         )
         return 0

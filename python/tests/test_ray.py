@@ -1,8 +1,9 @@
 """neardup.ray on a real local Ray cluster (two CPUs): the report is the
 single-process scan's, byte for byte, for any number of shards and group
-parts; a worker killed mid-stage is retried and the report is still the
-same; a missing or damaged stage, key or group file is an error naming
-it."""
+parts, with the verification spread over tasks or on the driver; a
+worker killed mid-stage is retried and the report is still the same; a
+missing or damaged stage, key, group, sets or verdict file is an error
+naming it."""
 
 import os
 import subprocess
@@ -55,9 +56,14 @@ def test_a_killed_worker_is_retried_and_the_report_is_the_same(cluster, corpus, 
     ).to_json()
     # The first attempt of shard 0 really died (it wrote its pid, then
     # SIGKILLed itself); Ray ran it again. Likewise part 0 of the group
-    # stage.
+    # stage, the components task, shard 0 of the reread stage and part 0
+    # of the verify stage.
     assert marker.exists()
-    assert (tmp_path / "killed.group").exists()
+    for stage in ("group", "components", "reread", "verify"):
+        assert (tmp_path / f"killed.{stage}").exists(), stage
+    assert sorted(p.name for p in (tmp_path / "stage").glob("verdicts-*")) == [
+        "verdicts-000-of-003.ndv", "verdicts-001-of-003.ndv", "verdicts-002-of-003.ndv",
+    ]
     assert got == expected
 
 
@@ -70,10 +76,11 @@ def _damage(path):
 
 def test_missing_or_damaged_stage_files_are_named(cluster, corpus, tmp_path):
     stage = tmp_path / "stage"
-    neardup.ray.scan([str(corpus)], shards=2, stage_dir=stage)
+    neardup.ray.scan([str(corpus)], shards=2, stage_dir=stage, spread_verify=False)
     files = sorted(stage.iterdir())
     kinds = {f.name.split("-")[0] for f in files}
     assert {"input", "keys", "groups", "findings"} <= kinds, kinds
+    assert not kinds & {"assign", "runs", "sets", "verdicts"}, kinds
     groups = [f for f in files if f.name.startswith("groups-")]
     victim = groups[-1]
     _damage(victim)
@@ -95,6 +102,55 @@ def test_missing_or_damaged_stage_files_are_named(cluster, corpus, tmp_path):
     keys[-1].unlink()
     with pytest.raises(neardup.NeardupError, match="no key file for input"):
         neardup.ray.group([str(corpus)], stage, parts=1)
+
+
+def test_the_spread_verification_is_the_single_process_one(cluster, corpus, tmp_path, monkeypatch):
+    """The components, reread and verify stages as tasks: the driver's
+    last stage reports from their verdicts alone, the report and a
+    clean's files those of one machine, for other shard and part counts
+    than the test above; then a missing sets file and a damaged verdict
+    file are each an error naming it."""
+    monkeypatch.chdir(corpus)
+    paths = ["text", "part1.jsonl", "part0.jsonl", "part4.jsonl"]  # relative, as given
+    expected = neardup.scan(paths).to_json()
+    assert expected != neardup.scan(paths[:1]).to_json()
+    for shards, parts in ((2, 3), (4, 1)):
+        stage = tmp_path / f"stage{shards}"
+        got = neardup.ray.scan(paths, shards=shards, parts=parts, stage_dir=stage)
+        assert got.to_json() == expected, (shards, parts)
+        names = sorted(p.name for p in stage.iterdir())
+        assert [n for n in names if n.startswith("verdicts-")] == [
+            f"verdicts-{p:03}-of-{parts:03}.ndv" for p in range(parts)
+        ]
+        assert len([n for n in names if n.startswith("sets-")]) == shards
+        # Only the verdicts: the last stage alone reports from them.
+        assert neardup.scan(paths, stage_dir=stage).to_json() == expected
+
+    one = neardup.clean(paths, tmp_path / "one")
+    stage = tmp_path / "stage-clean"
+    done = neardup.ray.clean(paths, tmp_path / "spread", shards=3, parts=2, stage_dir=stage)
+    assert list(stage.glob("verdicts-*"))
+    assert _tree(tmp_path / "spread") == _tree(tmp_path / "one") != {}
+    assert (done.removed, done.written) == (one.removed, one.written) and done.removed > 0
+    assert done.report.to_json() == one.report.to_json()
+
+    stage = tmp_path / "stage2"
+    sets = sorted(stage.glob("sets-*.nds"))
+    gone = sets[-1].read_bytes()
+    sets[-1].unlink()
+    with pytest.raises(neardup.NeardupError, match=f"{sets[-1].name} is missing"):
+        neardup.scan(paths, stage_dir=stage)
+    sets[-1].write_bytes(gone)
+    assert neardup.scan(paths, stage_dir=stage).to_json() == expected
+    verdicts = sorted(stage.glob("verdicts-*.ndv"))
+    _damage(verdicts[1])
+    with pytest.raises(neardup.NeardupError, match=verdicts[1].name):
+        neardup.scan(paths, stage_dir=stage)
+    with pytest.raises(neardup.NeardupError, match=verdicts[1].name):
+        neardup.clean(paths, tmp_path / "damaged", stage_dir=stage)
+    # A verify task run again replaces the damaged file.
+    neardup.ray.verify(paths, stage, parts=3)
+    assert neardup.scan(paths, stage_dir=stage).to_json() == expected
 
 
 def test_the_command_line_stages_match_too(repo, cli, corpus, tmp_path):
