@@ -183,6 +183,15 @@ impl Error {
         })
     }
 
+    /// The same error about the input named `path` (an input a stage of a
+    /// spread scan knew by another name).
+    pub(crate) fn renamed(mut self, path: &str) -> Error {
+        if self.path.is_some() {
+            self.path = Some(path.to_owned());
+        }
+        self
+    }
+
     /// Says that this problem was found `more` more times in the same
     /// input.
     pub(crate) fn and_more(&mut self, more: u64) {

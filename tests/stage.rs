@@ -472,6 +472,51 @@ fn verification_spread_over_parts_is_that_of_one_machine() {
             );
         }
     }
+    // More shards than inputs (some empty), and the reread and verify
+    // stages given the paths spelled otherwise (absolute): the last stage
+    // names inputs, documents and problems as it was given them.
+    let absolute = d.join("corpus").to_string_lossy().into_owned();
+    let spelled = |action: &str, args: &[&str]| {
+        let mut all = vec!["stage", action, &absolute];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--dir", "wide", "-q"]);
+        let out = run(d, &all);
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{action} {args:?}: {stderr}");
+    };
+    for s in 0..10 {
+        let s = s.to_string();
+        stage(
+            d,
+            "fingerprint",
+            &["--shard", &s, "--of", "10", "-q"],
+            "wide",
+        );
+    }
+    stage(d, "group", &["--part", "0", "--of", "1"], "wide");
+    stage(d, "components", &["--parts", "2"], "wide");
+    for s in 0..10 {
+        spelled("reread", &["--shard", &s.to_string(), "--of", "10"]);
+    }
+    for p in 0..2 {
+        spelled("verify", &["--part", &p.to_string(), "--of", "2"]);
+    }
+    let wide = run(
+        d,
+        &[
+            "scan",
+            "corpus",
+            "--output-format",
+            "json",
+            "--stage-dir",
+            "wide",
+        ],
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&wide.stdout),
+        String::from_utf8_lossy(&whole.stdout)
+    );
+    assert!(String::from_utf8_lossy(&whole.stdout).contains("\"corpus/feed.jsonl\""));
     // A shard's sets file missing: the verify stage and the last stage
     // name it.
     let sets: Vec<_> = std::fs::read_dir(d.join("spread3"))

@@ -243,6 +243,8 @@ pub struct StageFiles {
     keys: group::KeyFiles,
     groups: Option<Grouping>,
     verdicts: Option<verdicts::VerdictFiles>,
+    /// The inputs' names and formats, as given to this stage.
+    names: Vec<(std::sync::Arc<str>, crate::corpus::Format)>,
 }
 
 /// Stage files of a run of inputs, as a [`PrintCache`] indexed from the
@@ -352,6 +354,9 @@ impl StageFiles {
             groups,
             keys,
             verdicts,
+            names: (inputs.iter())
+                .map(|i| (std::sync::Arc::from(i.source.name()), i.format))
+                .collect(),
         })
     }
 
@@ -374,7 +379,7 @@ impl StageFiles {
     /// error names it.
     pub fn verified_report(&self, config: &Config) -> Option<Result<Report, Error>> {
         let v = self.verdicts.as_ref()?;
-        Some(v.report(&self.keys, config))
+        Some(v.report(&self.keys, config, &self.names))
     }
 
     /// The parts of the verify stage's verdicts, if it ran.

@@ -35,6 +35,8 @@
 //!            reading's (each a u32 count, then kind u8, flags u8,
 //!            message, path flag u8 and path, line and offset as flag u8
 //!            and u64)
+//!   NAMES    the shard's inputs as this stage named them (strings, then
+//!            a u32 count and each a u32 length and UTF-8 bytes)
 //!   OFFSETS  (parts + 1) × u64: where each part's candidates start
 //!   PARTS    per part, chunks in slot order, each its length u64, then
 //!            strings and a u32 count of candidates, each its slot u32,
@@ -51,11 +53,12 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use super::components::{check_parts, read_assignment, read_runs};
 use super::group::KeyFiles;
 use super::{Prints, write_sections};
-use crate::corpus::Input;
+use crate::corpus::{Format, Input};
 use crate::id::DocId;
 use crate::index::file::IndexFile;
 use crate::pipeline::spread::{
@@ -78,6 +81,7 @@ const COUNTS: [u8; 8] = *b"COUNTS\0\0";
 const OFFSETS: [u8; 8] = *b"OFFSETS\0";
 const PARTS: [u8; 8] = *b"PARTS\0\0\0";
 const BODY: [u8; 8] = *b"BODY\0\0\0\0";
+const NAMES: [u8; 8] = *b"NAMES\0\0\0";
 
 /// The name of the sets file of the shard holding `inputs`.
 pub fn sets_name(inputs: &Range<usize>) -> String {
@@ -134,6 +138,15 @@ pub fn reread(
     refuse_containment(options)?;
     let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
     let range = super::shard(&sizes, shard, shards);
+    if range.is_empty() {
+        // More shards than inputs: the fingerprint stage wrote nothing
+        // for this one either.
+        return Ok(RereadDone {
+            inputs: range,
+            candidates: 0,
+            bytes: 0,
+        });
+    }
     let assignment = read_assignment(dir, &range)?;
     let prints = Prints::open(dir, inputs, range.clone(), config, options)?;
     let name = sets_name(&range);
@@ -197,7 +210,21 @@ pub fn reread(
     ] {
         meta.extend_from_slice(&n.to_le_bytes());
     }
-    let bytes = spills.finish(dir, &name, [(META, &meta[..]), (COUNTS, &counts[..])])?;
+    let mut names = Encoder::default();
+    names.len(range.len());
+    for input in &inputs[range.clone()] {
+        names.text(input.source.name());
+    }
+    let names = names.finish().ok_or_else(too_long)?;
+    let bytes = spills.finish(
+        dir,
+        &name,
+        [
+            (META, &meta[..]),
+            (COUNTS, &counts[..]),
+            (NAMES, &names[..]),
+        ],
+    )?;
     Ok(RereadDone {
         inputs: range,
         candidates,
@@ -240,7 +267,7 @@ impl Spills {
     /// Writes the sets file `name`: `head`'s sections, the offsets of the
     /// parts and the parts, copied from the scratch files. Returns its
     /// length.
-    fn finish(mut self, dir: &Path, name: &str, head: [([u8; 8], &[u8]); 2]) -> Result<u64, Error> {
+    fn finish(mut self, dir: &Path, name: &str, head: [([u8; 8], &[u8]); 3]) -> Result<u64, Error> {
         use std::io::Write;
         let path = dir.join(name);
         let io = |e: std::io::Error| Error::index(format!("writing {}: {e}", path.display()));
@@ -324,6 +351,8 @@ struct SetsFile {
     file: IndexFile,
     parts: usize,
     counts: Counts,
+    /// The shard's inputs as the reread stage named them.
+    names: Vec<String>,
 }
 
 impl SetsFile {
@@ -384,10 +413,19 @@ impl SetsFile {
         let counts = decode_counts(&whole(COUNTS)?)
             .filter(|c| c.paragraphs_by_input.len() == inputs.len())
             .ok_or_else(|| bad("is damaged: its counts do not decode"))?;
+        let names = whole(NAMES)?;
+        let names = (|| {
+            let mut d = Decoder::with_table(&names)?;
+            let n = d.count32(4)?;
+            let out = (0..n).map(|_| d.text()).collect::<Option<Vec<_>>>()?;
+            (d.left() == 0 && n == inputs.len()).then_some(out)
+        })()
+        .ok_or_else(|| bad("is damaged: its names do not decode"))?;
         Ok(SetsFile {
             file,
             parts,
             counts,
+            names,
         })
     }
 
@@ -667,10 +705,18 @@ impl VerdictFiles {
         self.files.len()
     }
 
-    /// The report: the shards' counts and the parts' verdicts.
-    pub(crate) fn report(&self, key_files: &KeyFiles, config: &Config) -> Result<Report, Error> {
+    /// The report: the shards' counts and the parts' verdicts, naming
+    /// the inputs by `inputs` (as this stage was given them; the reread
+    /// stage may have been given other spellings of the same paths).
+    pub(crate) fn report(
+        &self,
+        key_files: &KeyFiles,
+        config: &Config,
+        inputs: &[(Arc<str>, Format)],
+    ) -> Result<Report, Error> {
         let parts = self.parts();
         let mut counts = Counts::default();
+        let mut renamed: Vec<Option<Arc<str>>> = Vec::with_capacity(inputs.len());
         for (file, first) in key_files.shards() {
             let sets = SetsFile::open(
                 &self.dir,
@@ -678,8 +724,31 @@ impl VerdictFiles {
                 first,
                 (key_files.source(), parts, self.settings),
             )?;
-            counts.extend(sets.counts);
+            let mut shard = sets.counts;
+            for (old, (name, _)) in sets.names.iter().zip(&inputs[file.inputs.clone()]) {
+                let differs = **old != **name;
+                if differs {
+                    for list in [&mut shard.diagnostics, &mut shard.second] {
+                        for e in list.iter_mut().filter(|e| e.path() == Some(old)) {
+                            *e = std::mem::replace(e, Error::index("")).renamed(name);
+                        }
+                    }
+                }
+                renamed.push(differs.then(|| name.clone()));
+            }
+            counts.extend(shard);
         }
+        // Members name their input by its number: give each the name of
+        // this stage, and a plain-text document (named by its path) too.
+        let rename = |m: &mut crate::report::Member| {
+            let i = m.location.input.index();
+            if let (Some(Some(name)), Some((_, format))) = (renamed.get(i), inputs.get(i)) {
+                if *format == Format::Text && m.location.doc == m.location.path {
+                    m.location.doc = name.clone();
+                }
+                m.location.path = name.clone();
+            }
+        };
         let mut verdicts = Vec::with_capacity(parts);
         for file in &self.files {
             file.verify_all()?;
@@ -691,6 +760,13 @@ impl VerdictFiles {
                     file.path().display()
                 ))
             })?;
+            let mut v = v;
+            for (_, _, _, m) in &mut v.duplicates {
+                rename(m);
+            }
+            for (_, m) in &mut v.kept {
+                rename(m);
+            }
             verdicts.push(v);
         }
         Ok(report_from_parts(config, counts, verdicts))
