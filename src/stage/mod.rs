@@ -327,8 +327,9 @@ impl PrintCache for Prints {
 }
 
 impl StageFiles {
-    /// Opens the stage file of every input in `dir` and checks it
-    /// ([`Prints::open`]); then, if the verify stage left verdicts for
+    /// Opens the stage file of every input in `dir` and checks it: whole
+    /// (every checksum), made with these settings, of an input of the
+    /// same size; then, if the verify stage left verdicts for
     /// these settings, finds them ([`verdicts`]); else reads the group
     /// stage's runs, if it left any ([`group::load`]).
     ///
