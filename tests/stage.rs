@@ -411,7 +411,19 @@ fn verification_spread_over_parts_is_that_of_one_machine() {
     corpus(d);
     let whole = run(d, &["scan", "corpus", "--output-format", "json"]);
     let whole_text = run(d, &["scan", "corpus"]);
-    run(d, &["clean", "corpus", "-o", "clean-whole", "-q"]);
+    run(
+        d,
+        &[
+            "clean",
+            "corpus",
+            "-o",
+            "clean-whole",
+            "-q",
+            "--removed",
+            "whole.log",
+        ],
+    );
+    let whole_log = common::read(&d.join("whole.log"));
     for (shards, groups, parts) in [(1, 1, 1), (3, 2, 4), (8, 5, 3)] {
         let dir = format!("spread{shards}");
         let (n, k) = (shards.to_string(), parts.to_string());
@@ -433,6 +445,55 @@ fn verification_spread_over_parts_is_that_of_one_machine() {
         for p in 0..parts {
             let said = stage(d, "verify", &["--part", &p.to_string(), "--of", &k], &dir);
             assert!(said.contains(&format!("part {p} of {parts}")), "{said}");
+        }
+        // The shard jobs of a clean, before any last stage: each reads its
+        // own part of the verdicts (no process holds every duplicate).
+        let out = format!("sharded{shards}");
+        let mut log = Vec::new();
+        for s in 0..shards {
+            let removed = format!("removed{shards}-{s}.log");
+            let s = s.to_string();
+            let done = run(
+                d,
+                &[
+                    "clean",
+                    "corpus",
+                    "-o",
+                    &out,
+                    "--stage-dir",
+                    &dir,
+                    "--shard",
+                    &s,
+                    "--of",
+                    &n,
+                    "--removed",
+                    &removed,
+                    "-q",
+                ],
+            );
+            let stderr = String::from_utf8_lossy(&done.stderr);
+            assert_eq!(done.status.code(), Some(0), "{stderr}");
+            log.extend(common::read(&d.join(&removed)));
+        }
+        assert!(
+            !std::fs::read_dir(d.join(&dir)).unwrap().any(|e| e
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("findings-")),
+            "no last stage ran"
+        );
+        assert_eq!(log, whole_log, "{shards} shards, {parts} parts");
+        assert_eq!(
+            common::files_under(&d.join(&out)),
+            common::files_under(&d.join("clean-whole"))
+        );
+        for f in common::files_under(&d.join("clean-whole")) {
+            assert_eq!(
+                common::read(&d.join(&out).join(&f)),
+                common::read(&d.join("clean-whole").join(&f)),
+                "{shards} shards, {parts} parts, sharded from the verdicts: {f}"
+            );
         }
         let staged = run(
             d,

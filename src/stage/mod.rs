@@ -481,12 +481,18 @@ pub fn write_findings(
 /// the file is read), and the inputs it could not read (which a clean
 /// must not write). A report with only `clusters`, `contained`, `summary`
 /// and `paragraphs_by_input`: what a clean needs ([`crate::report::wire::read`]).
+/// When the last stage has not run but the verify stage has (and there
+/// is no index), the findings come from the verdicts instead: the shard's
+/// own part of every verdict file, with the same clusters but no counts
+/// (`summary` is empty). `part` must then be a shard of the fingerprint
+/// stage's cut.
 ///
 /// # Errors
 ///
-/// There is no findings file of these settings (the last stage has not
-/// run, or ran with other settings), it is damaged, or it is of another
-/// number of inputs; the error says which and what to run.
+/// There are no findings and no verdicts of these settings (the last
+/// stage has not run, or ran with other settings), a file is damaged, or
+/// is of another number of inputs; the error says which and what to
+/// run.
 pub fn read_findings(
     dir: &Path,
     inputs: &[Input],
@@ -496,6 +502,13 @@ pub fn read_findings(
     part: std::ops::Range<usize>,
 ) -> Result<(crate::report::Report, Vec<String>), Error> {
     let path = dir.join(findings_name(config, options, against));
+    if !path.exists() && against.is_none() {
+        // Without the last stage: each job reads its own part of the
+        // verify stage's verdicts.
+        if let Some(found) = verdicts::shard_findings(dir, inputs, config, options, part.clone())? {
+            return Ok(found);
+        }
+    }
     if !path.exists() {
         let others = std::fs::read_dir(dir)
             .map(|d| {

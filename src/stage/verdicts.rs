@@ -44,11 +44,13 @@
 //!            (documents numbered within the shard)
 //! verdicts (kind VRDS)
 //!   META     version u32 (1) | part u32 | parts u32 | source u64 |
-//!            settings u64
-//!   BODY     strings, then comparisons u64 | duplicates (u32 count; each
-//!            slot u32, kept slot u32, similarity as intersection and
-//!            union u32, member) | kept paragraphs with duplicates (u32
-//!            count; each slot u32, member)
+//!            settings u64 | comparisons u64
+//!   OFFSETS  (shards + 1) × u64: where each shard's verdicts start
+//!   PARTS    per shard (of the key files, in order): strings, then the
+//!            kept paragraphs its duplicates repeat (u32 count; each slot
+//!            u32, member) and its duplicates in slot order (u32 count;
+//!            each slot u32, kept slot u32, similarity as intersection
+//!            and union u32, member)
 //! ```
 
 use std::ops::Range;
@@ -66,8 +68,8 @@ use crate::pipeline::spread::{
     verify_part,
 };
 use crate::pipeline::{Counts, Progress, ScanOptions};
-use crate::report::Report;
 use crate::report::wire::{Decoder, Encoder};
+use crate::report::{Member, Report};
 use crate::shingle::ShingleSet;
 use crate::{Config, Error, Similarity};
 
@@ -80,7 +82,6 @@ const META: [u8; 8] = *b"META\0\0\0\0";
 const COUNTS: [u8; 8] = *b"COUNTS\0\0";
 const OFFSETS: [u8; 8] = *b"OFFSETS\0";
 const PARTS: [u8; 8] = *b"PARTS\0\0\0";
-const BODY: [u8; 8] = *b"BODY\0\0\0\0";
 const NAMES: [u8; 8] = *b"NAMES\0\0\0";
 
 /// The name of the sets file of the shard holding `inputs`.
@@ -572,29 +573,51 @@ pub fn verify(
             dir.join(&name).display()
         ))
     };
-    let mut e = Encoder::default();
-    e.u64(verdicts.comparisons);
-    e.len(verdicts.duplicates.len());
-    for (slot, of, similarity, member) in &verdicts.duplicates {
-        e.u32(*slot);
-        e.u32(*of);
-        e.u32(similarity.intersection);
-        e.u32(similarity.union);
-        e.member(member);
+    // Cut by shard: a shard's clean job reads its own duplicates (with
+    // the kept paragraphs they repeat) from every part, and nothing else.
+    let (mut offsets, mut body) = (Vec::new(), Vec::new());
+    let kept: ahash::AHashMap<u32, &crate::report::Member> =
+        verdicts.kept.iter().map(|(s, m)| (*s, m)).collect();
+    let mut rest = &verdicts.duplicates[..];
+    for (file, first) in key_files.shards() {
+        let end = first + file.slots();
+        let here = rest.partition_point(|d| u64::from(d.0) < end);
+        let (mine, later) = rest.split_at(here);
+        rest = later;
+        offsets.extend_from_slice(&(body.len() as u64).to_le_bytes());
+        let mut slots: Vec<u32> = mine.iter().map(|d| d.1).collect();
+        slots.sort_unstable();
+        slots.dedup();
+        let mut e = Encoder::default();
+        e.len(slots.len());
+        for s in &slots {
+            e.u32(*s);
+            e.member(kept[s]);
+        }
+        e.len(mine.len());
+        for (slot, of, similarity, member) in mine {
+            e.u32(*slot);
+            e.u32(*of);
+            e.u32(similarity.intersection);
+            e.u32(similarity.union);
+            e.member(member);
+        }
+        body.extend_from_slice(&e.finish().ok_or_else(too_long)?);
     }
-    e.len(verdicts.kept.len());
-    for (slot, member) in &verdicts.kept {
-        e.u32(*slot);
-        e.member(member);
-    }
-    let body = e.finish().ok_or_else(too_long)?;
-    let mut meta = Vec::with_capacity(28);
+    offsets.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    let mut meta = Vec::with_capacity(36);
     for n in [VERSION, part as u32, parts as u32] {
         meta.extend_from_slice(&n.to_le_bytes());
     }
     meta.extend_from_slice(&source.to_le_bytes());
     meta.extend_from_slice(&key.to_le_bytes());
-    let bytes = write_sections(dir, &name, VERDICTS_KIND, &[(META, &meta), (BODY, &body)])?;
+    meta.extend_from_slice(&verdicts.comparisons.to_le_bytes());
+    let bytes = write_sections(
+        dir,
+        &name,
+        VERDICTS_KIND,
+        &[(META, &meta), (OFFSETS, &offsets), (PARTS, &body)],
+    )?;
     Ok(VerifyDone {
         candidates: n,
         duplicates: verdicts.duplicates.len() as u64,
@@ -643,7 +666,7 @@ impl VerdictFiles {
             let file = IndexFile::open(path, VERDICTS_KIND)?;
             let meta = file.section(META)?;
             let meta = meta.read_range(0..meta.len())?;
-            if meta.len() != 28 {
+            if meta.len() != 36 {
                 return Err(Error::index(format!(
                     "verdict file {} is damaged: its META section has the wrong size",
                     path.display()
@@ -750,17 +773,18 @@ impl VerdictFiles {
             }
         };
         let mut verdicts = Vec::with_capacity(parts);
+        let shards = key_files.shards().count();
         for file in &self.files {
             file.verify_all()?;
-            let s = file.section(BODY)?;
-            let bytes = s.read_range(0..s.len())?;
-            let v = decode_verdicts(&bytes).ok_or_else(|| {
-                Error::index(format!(
-                    "verdict file {} is damaged: its verdicts do not decode",
-                    file.path().display()
-                ))
-            })?;
-            let mut v = v;
+            let mut v = PartVerdicts {
+                comparisons: comparisons_of(file)?,
+                ..PartVerdicts::default()
+            };
+            for shard in 0..shards {
+                let (kept, duplicates) = shard_verdicts(file, shard, shards)?;
+                v.kept.extend(kept);
+                v.duplicates.extend(duplicates);
+            }
             for (_, _, _, m) in &mut v.duplicates {
                 rename(m);
             }
@@ -773,27 +797,173 @@ impl VerdictFiles {
     }
 }
 
-fn decode_verdicts(bytes: &[u8]) -> Option<PartVerdicts> {
-    let mut d = Decoder::with_table(bytes)?;
-    let comparisons = d.u64()?;
-    let n = d.count32(16)?;
-    let mut duplicates = Vec::with_capacity(n);
-    for _ in 0..n {
-        let (slot, of) = (d.u32()?, d.u32()?);
-        let similarity = Similarity {
-            intersection: d.u32()?,
-            union: d.u32()?,
+/// The comparisons a verdict file's part made.
+fn comparisons_of(file: &IndexFile) -> Result<u64, Error> {
+    let meta = file.section(META)?;
+    let meta = meta.read_range(28..36)?;
+    Ok(u64::from_le_bytes(meta[..].try_into().expect("8 bytes")))
+}
+
+/// The verdicts of shard `shard` (of `shards`) in one verdict file: the
+/// kept paragraphs its duplicates repeat (by slot) and its duplicates.
+type ShardVerdicts = (Vec<(u32, Member)>, Vec<(u32, u32, Similarity, Member)>);
+
+fn shard_verdicts(file: &IndexFile, shard: usize, shards: usize) -> Result<ShardVerdicts, Error> {
+    let damaged = || {
+        Error::index(format!(
+            "verdict file {} is damaged: its verdicts do not decode",
+            file.path().display()
+        ))
+    };
+    let offsets = file.section(OFFSETS)?;
+    if offsets.len() != 8 * (shards as u64 + 1) {
+        return Err(damaged());
+    }
+    let raw = offsets.read_range(8 * shard as u64..8 * shard as u64 + 16)?;
+    let at = |i: usize| u64::from_le_bytes(raw[i..i + 8].try_into().expect("8 bytes"));
+    let body = file.section(PARTS)?;
+    if at(0) > at(8) || at(8) > body.len() {
+        return Err(damaged());
+    }
+    let bytes = body.read_range(at(0)..at(8))?;
+    let decode = || -> Option<ShardVerdicts> {
+        let mut d = Decoder::with_table(&bytes)?;
+        let n = d.count32(4)?;
+        let kept = (0..n)
+            .map(|_| Some((d.u32()?, d.member()?)))
+            .collect::<Option<Vec<_>>>()?;
+        let n = d.count32(16)?;
+        let mut duplicates = Vec::with_capacity(n);
+        for _ in 0..n {
+            let (slot, of) = (d.u32()?, d.u32()?);
+            let similarity = Similarity {
+                intersection: d.u32()?,
+                union: d.u32()?,
+            };
+            duplicates.push((slot, of, similarity, d.member()?));
+        }
+        (d.left() == 0).then_some((kept, duplicates))
+    };
+    decode().ok_or_else(damaged)
+}
+
+/// What a shard job of a spread clean needs, from the verify stage's
+/// verdicts when the last stage has not run: the findings in the inputs
+/// of `part` (the shard's inputs, as the fingerprint stage cut them), as
+/// [`crate::report::wire::read`] gives them from a findings file, and the
+/// shard's inputs that could not be read. `None` when there are no
+/// verdicts of these settings. No process then holds every duplicate.
+///
+/// # Errors
+///
+/// The key, sets or verdict files are damaged or do not fit each other,
+/// or `part` is not a shard of the fingerprint stage's cut; the error
+/// names the file.
+pub(crate) fn shard_findings(
+    dir: &Path,
+    inputs: &[Input],
+    config: &Config,
+    options: &ScanOptions,
+    part: Range<usize>,
+) -> Result<Option<(Report, Vec<String>)>, Error> {
+    let key_files = KeyFiles::open(dir, inputs, config, options)?;
+    let Some(found) = VerdictFiles::find(dir, &key_files, config, options)? else {
+        return Ok(None);
+    };
+    let shards = key_files.shards().count();
+    let Some((shard, (file, first))) = key_files
+        .shards()
+        .enumerate()
+        .find(|(_, (f, _))| f.inputs == part)
+    else {
+        return Err(Error::index(format!(
+            "inputs {} to {} are not a shard of the fingerprint stage in {}: give the clean the \
+             fingerprint stage's number of shards",
+            part.start,
+            part.end,
+            dir.display()
+        )));
+    };
+    let sets = SetsFile::open(
+        dir,
+        &file.inputs,
+        first,
+        (key_files.source(), found.parts(), found.settings),
+    )?;
+    let mut unreadable: Vec<String> = Vec::new();
+    for e in sets.counts.diagnostics.iter().chain(&sets.counts.second) {
+        if let (crate::ErrorKind::Io, Some(path)) = (e.kind(), e.path()) {
+            // The inputs as this job names them.
+            let at = sets.names.iter().position(|n| n == path);
+            let name = at.map_or(path, |i| inputs[part.start + i].source.name());
+            if !unreadable.iter().any(|u| u == name) {
+                unreadable.push(name.to_owned());
+            }
+        }
+    }
+    let mut kept = ahash::AHashMap::new();
+    let mut duplicates = Vec::new();
+    for file in &found.files {
+        let (k, d) = shard_verdicts(file, shard, shards)?;
+        kept.extend(k);
+        duplicates.extend(d);
+    }
+    // Members name their input by its number: this job's names.
+    let rename = |m: &mut Member| {
+        let Some(input) = inputs.get(m.location.input.index()) else {
+            return;
         };
-        duplicates.push((slot, of, similarity, d.member()?));
+        let name: Arc<str> = Arc::from(input.source.name());
+        if input.format == Format::Text && m.location.doc == m.location.path {
+            m.location.doc = name.clone();
+        }
+        m.location.path = name;
+    };
+    // Report order: by kept paragraph, then by duplicate.
+    duplicates.sort_unstable_by_key(|d| (d.1, d.0));
+    let mut clusters: Vec<crate::report::Cluster> = Vec::new();
+    let mut last = None;
+    for (_, of, similarity, mut member) in duplicates {
+        rename(&mut member);
+        let Some(original) = kept.get(&of) else {
+            return Err(Error::index(format!(
+                "a verdict file in {} names kept paragraph {of} without it: run the verify \
+                 stage again",
+                dir.display()
+            )));
+        };
+        let kind = if original.location.doc_index == member.location.doc_index {
+            crate::report::Kind::WithinDocument
+        } else {
+            crate::report::Kind::CrossDocument
+        };
+        let duplicate = crate::report::Duplicate {
+            member,
+            similarity,
+            kind,
+        };
+        match clusters.last_mut() {
+            Some(c) if last == Some(of) => c.duplicates.push(duplicate),
+            _ => {
+                let mut original = original.clone();
+                rename(&mut original);
+                clusters.push(crate::report::Cluster {
+                    kept: original,
+                    duplicates: vec![duplicate],
+                });
+            }
+        }
+        last = Some(of);
     }
-    let n = d.count32(4)?;
-    let mut kept = Vec::with_capacity(n);
-    for _ in 0..n {
-        kept.push((d.u32()?, d.member()?));
-    }
-    (d.left() == 0).then_some(PartVerdicts {
-        duplicates,
-        kept,
-        comparisons,
-    })
+    let report = Report {
+        summary: crate::report::Summary::default(),
+        config: Config::default(),
+        clusters,
+        passages: Vec::new(),
+        paragraphs_by_input: vec![0; inputs.len()],
+        diagnostics: Vec::new(),
+        timings: Vec::new(),
+        contained: Vec::new(),
+    };
+    Ok(Some((report, unreadable)))
 }
