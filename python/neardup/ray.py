@@ -578,6 +578,7 @@ def clean(
     drop_empty: bool = False,
     removed: PathLike | None = None,
     spread_verify: bool = True,
+    report: bool = True,
     _kill_first_attempt: PathLike | None = None,
     _kill_first_clean: PathLike | None = None,
 ) -> Cleaned:
@@ -591,7 +592,11 @@ def clean(
     number of shards and workers; a task whose worker died is retried and
     writes its files again (each under a temporary name, then renamed).
 
-    Returns what was written, with the last stage's report.
+    Returns what was written, with the last stage's report. With
+    ``report=False`` and the verification spread, there is no last stage:
+    each shard task reads its own part of the verify stage's verdicts, so
+    no process holds every duplicate (for corpora whose duplicates do not
+    fit the driver); ``Cleaned.report`` is then ``None``.
     """
     import ray
 
@@ -635,7 +640,10 @@ def clean(
             containment_words=containment_words,
             containment_cap=containment_cap,
         )
-        report = Report(_neardup.scan_json(given, cfg, stage_dir=stage, **common))
+        spread = spread_verify and against is None and find is None
+        the_report = None
+        if report or not spread:
+            the_report = Report(_neardup.scan_json(given, cfg, stage_dir=stage, **common))
         n = done["shards"]
         logs = [os.path.join(stage, f"removed-{k:06}.jsonl") for k in range(n)]
         task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_clean_shard)
@@ -674,7 +682,7 @@ def clean(
         **total,
         inputs=(0, max((p["inputs"][1] for p in parts), default=0)),
         errors=[e for p in parts for e in p["errors"]],
-        report=report,
+        report=the_report if report else None,
     )
 
 
@@ -769,6 +777,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-spread-verify", dest="spread_verify", action="store_false",
         help="verify on the driver instead of in components, reread and verify tasks",
     )
+    c.add_argument(
+        "--no-report", dest="report", action="store_false",
+        help="no last stage on the driver: each shard task reads its part of the verdicts "
+        "(no process holds every duplicate)",
+    )
     args = ap.parse_args(argv)
 
     import ray
@@ -811,6 +824,7 @@ def main(argv: list[str] | None = None) -> int:
                 containment=find,
                 parts=args.parts,
                 spread_verify=args.spread_verify,
+                report=args.report,
                 **options,
             )
         else:

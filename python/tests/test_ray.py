@@ -133,6 +133,16 @@ def test_the_spread_verification_is_the_single_process_one(cluster, corpus, tmp_
     assert _tree(tmp_path / "spread") == _tree(tmp_path / "one") != {}
     assert (done.removed, done.written) == (one.removed, one.written) and done.removed > 0
     assert done.report.to_json() == one.report.to_json()
+    # Without a last stage: each shard task reads its part of the verdicts.
+    stage = tmp_path / "stage-no-report"
+    log, whole_log = tmp_path / "removed.jsonl", tmp_path / "whole.jsonl"
+    neardup.clean(paths, tmp_path / "one-logged", removed=whole_log)
+    done = neardup.ray.clean(
+        paths, tmp_path / "no-report", shards=3, parts=2, stage_dir=stage, report=False, removed=log
+    )
+    assert done.report is None and not list(stage.glob("findings-*"))
+    assert _tree(tmp_path / "no-report") == _tree(tmp_path / "one")
+    assert log.read_bytes() == whole_log.read_bytes() != b""
 
     stage = tmp_path / "stage2"
     sets = sorted(stage.glob("sets-*.nds"))
