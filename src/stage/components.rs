@@ -38,9 +38,8 @@ use std::path::{Path, PathBuf};
 
 use super::group::{self, KeyFiles, MAX_PARTS};
 use super::keys::{put_leb128, take_leb128};
-use super::write_sections;
+use super::{open_stage_file, whole, write_sections};
 use crate::corpus::Input;
-use crate::index::file::IndexFile;
 use crate::pipeline::{Grouping, ScanOptions};
 use crate::{Config, Error};
 
@@ -231,33 +230,23 @@ pub(crate) struct Assignment {
 pub(crate) fn read_assignment(dir: &Path, inputs: &Range<usize>) -> Result<Assignment, Error> {
     let path: PathBuf = dir.join(assign_name(inputs));
     let bad = |what: &str| Error::index(format!("assignment file {} {what}", path.display()));
-    if !path.exists() {
-        return Err(bad(
-            "is missing: run `neardup stage components` (after the group stage) first",
-        ));
-    }
-    let file = IndexFile::open(&path, ASSIGN_KIND)?;
-    file.verify_all()?;
-    let whole = |tag| -> Result<Vec<u8>, Error> {
-        let s = file.section(tag)?;
-        s.read_range(0..s.len())
-    };
-    let meta = whole(META)?;
-    if meta.len() != 40 {
-        return Err(bad("is damaged: its META section has the wrong size"));
-    }
-    let u32_at = |at: usize| u32::from_le_bytes(meta[at..at + 4].try_into().expect("4"));
-    let u64_at = |at: usize| u64::from_le_bytes(meta[at..at + 8].try_into().expect("8"));
-    if u32_at(0) != VERSION {
-        return Err(bad(&format!(
-            "is of version {}; this neardup reads version {VERSION}: run the components stage \
-             again",
-            u32_at(0)
-        )));
-    }
-    let (parts, source, first, slots, n) =
-        (u32_at(4), u64_at(8), u64_at(16), u64_at(24), u64_at(32));
-    let body = whole(SLOTS)?;
+    let (file, meta) = open_stage_file(
+        &path,
+        (ASSIGN_KIND, "assignment file", VERSION),
+        (40, true),
+        (
+            "run `neardup stage components` (after the group stage) first",
+            "components",
+        ),
+    )?;
+    let (parts, source, first, slots, n) = (
+        meta.u32(4),
+        meta.u64(8),
+        meta.u64(16),
+        meta.u64(24),
+        meta.u64(32),
+    );
+    let body = whole(&file, SLOTS)?;
     let mut rest = &body[..];
     let mut wanted = Vec::with_capacity(n.min(body.len() as u64) as usize);
     let mut slot = u64::from(u32::try_from(first).map_err(|_| bad("is damaged"))?);
@@ -296,37 +285,22 @@ pub(crate) fn read_runs(
 ) -> Result<Grouping, Error> {
     let path = dir.join(runs_name(part, parts));
     let bad = |what: &str| Error::index(format!("runs file {} {what}", path.display()));
-    if !path.exists() {
-        return Err(bad(&format!(
-            "is missing: run `neardup stage components --parts {parts}` first"
-        )));
-    }
-    let file = IndexFile::open(&path, RUNS_KIND)?;
-    file.verify_all()?;
-    let whole = |tag| -> Result<Vec<u8>, Error> {
-        let s = file.section(tag)?;
-        s.read_range(0..s.len())
-    };
-    let meta = whole(META)?;
-    if meta.len() != 32 {
-        return Err(bad("is damaged: its META section has the wrong size"));
-    }
-    let u32_at = |at: usize| u32::from_le_bytes(meta[at..at + 4].try_into().expect("4"));
-    let u64_at = |at: usize| u64::from_le_bytes(meta[at..at + 8].try_into().expect("8"));
-    if u32_at(0) != VERSION {
-        return Err(bad(&format!(
-            "is of version {}; this neardup reads version {VERSION}: run the components stage \
-             again",
-            u32_at(0)
-        )));
-    }
-    if u32_at(12) as usize != config.lsh().bands() || u64_at(16) != source {
+    let (file, meta) = open_stage_file(
+        &path,
+        (RUNS_KIND, "runs file", VERSION),
+        (32, true),
+        (
+            &format!("run `neardup stage components --parts {parts}` first"),
+            "components",
+        ),
+    )?;
+    if meta.u32(12) as usize != config.lsh().bands() || meta.u64(16) != source {
         return Err(bad(
             "was made from other key files or settings (a fingerprint or group stage ran \
              again since): run the components stage again",
         ));
     }
-    let stream: Vec<u32> = whole(RUNS)?
+    let stream: Vec<u32> = whole(&file, RUNS)?
         .chunks_exact(4)
         .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
         .collect();
@@ -342,7 +316,7 @@ pub(crate) fn read_runs(
         grouping.add(run);
         rest = &tail[len as usize..];
     }
-    if grouping.len() as u64 != u64_at(24) {
+    if grouping.len() as u64 != meta.u64(24) {
         return Err(bad("is damaged: it does not hold the runs it counts"));
     }
     Ok(grouping)

@@ -437,34 +437,13 @@ pub fn load(dir: &Path, key_files: &KeyFiles, config: &Config) -> Result<Option<
     }
     // Several complete sets of parts give the same runs: take the one with
     // the fewest parts that is complete.
-    files.sort_by_key(|f| (f.parts, f.part));
-    let mut chosen: Option<Vec<GroupFile>> = None;
-    let mut missing = String::new();
-    let mut files = files.into_iter().peekable();
-    while let Some(first) = files.next() {
-        let parts = first.parts;
-        let mut set = vec![first];
-        while let Some(f) = files.next_if(|f| f.parts == parts) {
-            set.push(f);
-        }
-        set.dedup_by_key(|f| f.part);
-        let have: Vec<usize> = set.iter().map(|f| f.part).collect();
-        if have == (0..parts).collect::<Vec<_>>() {
-            chosen = Some(set);
-            break;
-        }
-        let absent: Vec<String> = (0..parts)
-            .filter(|p| !have.contains(p))
-            .map(|p| file_name(p, parts))
-            .collect();
-        missing = absent.join(", ");
-    }
-    let Some(set) = chosen else {
-        return Err(Error::index(format!(
+    let files = files.into_iter().map(|f| (f.parts, f.part, f)).collect();
+    let set = super::complete_set(files, file_name).map_err(|missing| {
+        Error::index(format!(
             "{} lacks group files {missing}: run `neardup stage group` for those parts",
             dir.display()
-        )));
-    };
+        ))
+    })?;
     let bands = config.lsh().bands();
     if let Some(f) = set.iter().find(|f| f.bands != bands) {
         return Err(Error::index(format!(

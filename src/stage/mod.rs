@@ -80,6 +80,91 @@ pub(crate) fn write_sections(
     Ok(w.finish().map_err(io)?.len)
 }
 
+/// A stage file's `META` section, read by offset.
+pub(crate) struct Meta(Vec<u8>);
+
+impl Meta {
+    pub(crate) fn u32(&self, at: usize) -> u32 {
+        u32::from_le_bytes(self.0[at..at + 4].try_into().expect("in bounds"))
+    }
+
+    pub(crate) fn u64(&self, at: usize) -> u64 {
+        u64::from_le_bytes(self.0[at..at + 8].try_into().expect("in bounds"))
+    }
+}
+
+/// A section of `file`, whole.
+pub(crate) fn whole(file: &IndexFile, tag: [u8; 8]) -> Result<Vec<u8>, Error> {
+    let s = file.section(tag)?;
+    s.read_range(0..s.len())
+}
+
+/// Opens the stage file `path` (a `what`, of `kind`), every checksum
+/// checked when `verify`, and its `META` section: `len` bytes, starting
+/// with `version` (u32). A missing file is an error saying `missing`
+/// (what to run); a file of another version says to run `stage` again.
+pub(crate) fn open_stage_file(
+    path: &Path,
+    (kind, what, version): ([u8; 4], &str, u32),
+    (len, verify): (usize, bool),
+    (missing, stage): (&str, &str),
+) -> Result<(IndexFile, Meta), Error> {
+    let bad = |why: &str| Error::index(format!("{what} {} {why}", path.display()));
+    if !path.exists() {
+        return Err(bad(&format!("is missing: {missing}")));
+    }
+    let file = IndexFile::open(path, kind)?;
+    if verify {
+        file.verify_all()?;
+    }
+    let meta = Meta(whole(&file, META_TAG)?);
+    if meta.0.len() != len {
+        return Err(bad("is damaged: its META section has the wrong size"));
+    }
+    if meta.u32(0) != version {
+        return Err(bad(&format!(
+            "is of version {}; this neardup reads version {version}: run the {stage} stage again",
+            meta.u32(0)
+        )));
+    }
+    Ok((file, meta))
+}
+
+/// Of stage files numbered part `.1` of `.0`, the complete set of parts
+/// with the fewest parts (several complete sets give the same result),
+/// each part once, in order; or, when no set is complete, the names
+/// (`name(part, parts)`) of the parts missing from the one with the most
+/// parts.
+pub(crate) fn complete_set<T>(
+    mut files: Vec<(usize, usize, T)>,
+    name: impl Fn(usize, usize) -> String,
+) -> Result<Vec<T>, String> {
+    files.sort_by_key(|f| (f.0, f.1));
+    let mut missing = String::new();
+    let mut files = files.into_iter().peekable();
+    while let Some(first) = files.next() {
+        let parts = first.0;
+        let mut set = vec![first];
+        while let Some(f) = files.next_if(|f| f.0 == parts) {
+            set.push(f);
+        }
+        set.dedup_by_key(|f| f.1);
+        let have: Vec<usize> = set.iter().map(|f| f.1).collect();
+        if have == (0..parts).collect::<Vec<_>>() {
+            return Ok(set.into_iter().map(|f| f.2).collect());
+        }
+        missing = (0..parts)
+            .filter(|p| !have.contains(p))
+            .map(|p| name(p, parts))
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+    Err(missing)
+}
+
+/// The tag of every stage file's first section.
+const META_TAG: [u8; 8] = *b"META\0\0\0\0";
+
 /// The name of input `input`'s stage file.
 pub fn file_name(input: usize) -> String {
     format!("input-{input:010}.ndp")
@@ -502,7 +587,13 @@ pub fn read_findings(
     part: std::ops::Range<usize>,
 ) -> Result<(crate::report::Report, Vec<String>), Error> {
     let path = dir.join(findings_name(config, options, against));
-    if !path.exists() && against.is_none() {
+    let verdicts_left = || {
+        std::fs::read_dir(dir).is_ok_and(|d| {
+            d.filter_map(Result::ok)
+                .any(|e| e.file_name().to_string_lossy().starts_with("verdicts-"))
+        })
+    };
+    if !path.exists() && against.is_none() && verdicts_left() {
         // Without the last stage: each job reads its own part of the
         // verify stage's verdicts.
         if let Some(found) = verdicts::shard_findings(dir, inputs, config, options, part.clone())? {

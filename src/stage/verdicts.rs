@@ -59,7 +59,7 @@ use std::sync::Arc;
 
 use super::components::{check_parts, read_assignment, read_runs};
 use super::group::KeyFiles;
-use super::{Prints, write_sections};
+use super::{Prints, open_stage_file, whole, write_sections};
 use crate::corpus::{Format, Input};
 use crate::id::DocId;
 use crate::index::file::IndexFile;
@@ -368,32 +368,22 @@ impl SetsFile {
     ) -> Result<SetsFile, Error> {
         let path: PathBuf = dir.join(sets_name(inputs));
         let bad = |what: &str| Error::index(format!("sets file {} {what}", path.display()));
-        if !path.exists() {
-            return Err(bad(&format!(
-                "is missing: run `neardup stage reread` for the shard of inputs {} to {}",
-                inputs.start, inputs.end
-            )));
-        }
         // Not every checksum up front: a part reads its own candidates
         // only, each chunk checked as it is read.
-        let file = IndexFile::open(&path, SETS_KIND)?;
-        let whole = |tag| -> Result<Vec<u8>, Error> {
-            let s = file.section(tag)?;
-            s.read_range(0..s.len())
-        };
-        let meta = whole(META)?;
-        if meta.len() != 48 {
-            return Err(bad("is damaged: its META section has the wrong size"));
-        }
-        let u32_at = |at: usize| u32::from_le_bytes(meta[at..at + 4].try_into().expect("4"));
-        let u64_at = |at: usize| u64::from_le_bytes(meta[at..at + 8].try_into().expect("8"));
-        if u32_at(0) != VERSION {
-            return Err(bad(&format!(
-                "is of version {}; this neardup reads version {VERSION}: run the reread stage \
-                 again",
-                u32_at(0)
-            )));
-        }
+        let (file, meta) = open_stage_file(
+            &path,
+            (SETS_KIND, "sets file", VERSION),
+            (48, false),
+            (
+                &format!(
+                    "run `neardup stage reread` for the shard of inputs {} to {}",
+                    inputs.start, inputs.end
+                ),
+                "reread",
+            ),
+        )?;
+        let (u32_at, u64_at) = (|at| meta.u32(at), |at| meta.u64(at));
+        let whole = |tag| whole(&file, tag);
         let fits = u32_at(4) as usize == parts
             && u64_at(8) == source
             && u64_at(24) == inputs.start as u64
@@ -694,33 +684,17 @@ impl VerdictFiles {
                 ))),
             };
         }
-        files.sort_by_key(|f| (f.0, f.1));
-        let mut missing = String::new();
-        let mut files = files.into_iter().peekable();
-        while let Some(first) = files.next() {
-            let parts = first.0;
-            let mut set = vec![first];
-            while let Some(f) = files.next_if(|f| f.0 == parts) {
-                set.push(f);
-            }
-            let have: Vec<usize> = set.iter().map(|f| f.1).collect();
-            if have == (0..parts).collect::<Vec<_>>() {
-                return Ok(Some(VerdictFiles {
-                    dir: dir.to_path_buf(),
-                    files: set.into_iter().map(|f| f.2).collect(),
-                    settings: key,
-                }));
-            }
-            missing = (0..parts)
-                .filter(|p| !have.contains(p))
-                .map(|p| verdicts_name(p, parts))
-                .collect::<Vec<_>>()
-                .join(", ");
+        match super::complete_set(files, verdicts_name) {
+            Ok(files) => Ok(Some(VerdictFiles {
+                dir: dir.to_path_buf(),
+                files,
+                settings: key,
+            })),
+            Err(missing) => Err(Error::index(format!(
+                "{} lacks verdict files {missing}: run `neardup stage verify` for those parts",
+                dir.display()
+            ))),
         }
-        Err(Error::index(format!(
-            "{} lacks verdict files {missing}: run `neardup stage verify` for those parts",
-            dir.display()
-        )))
     }
 
     /// How many parts the verdicts are in.
