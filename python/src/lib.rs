@@ -952,6 +952,40 @@ fn index_add<'py>(
     added_dict(py, &added)
 }
 
+/// What every stage binding does around its stage: the settings checked,
+/// then, without the GIL and on `threads`, the scan's inputs collected
+/// (relative paths and `dir` read from `base_dir`, when given) and
+/// `work` run on them.
+#[allow(clippy::too_many_arguments)]
+fn run_stage<T: Send>(
+    py: Python<'_>,
+    (paths, base_dir, dir): (&[PathBuf], Option<&Path>, &Path),
+    config: &PyConfig,
+    (input_format, text_field, id_field): (Option<&str>, &str, &str),
+    threads: Option<usize>,
+    (containment, containment_words, containment_cap): (Option<&str>, usize, usize),
+    work: impl FnOnce(&[Input], &Path, &Config, &ScanOptions) -> Result<T, Error> + Send,
+) -> PyResult<T> {
+    let format = format_of(input_format)?;
+    let options = containment_options(
+        config,
+        (text_field, id_field),
+        containment,
+        containment_words,
+        containment_cap,
+    )?;
+    let config = config.config.clone();
+    py.detach(|| {
+        with_threads(threads, || {
+            let mut skipped = Vec::new();
+            let inputs = collect_at(paths, base_dir, format, &mut skipped)?;
+            let dir = resolve(base_dir, dir);
+            work(&inputs, &dir, &config, &options)
+        })
+    })
+    .map_err(py_err)
+}
+
 /// The fingerprint stage of shard `shard` of `shards` of the inputs at
 /// `paths` (all of them, as the last stage gets them), into `dir`
 /// (`neardup stage fingerprint`). Returns (first input, end, inputs with
@@ -979,33 +1013,27 @@ fn stage_fingerprint(
             "shard {shard} of {shards}: the shard must be below the number of shards"
         )));
     }
-    let format = format_of(input_format)?;
-    let options = containment_options(
+    run_stage(
+        py,
+        (&paths, None, &dir),
         config,
-        (text_field, id_field),
-        containment,
-        containment_words,
-        containment_cap,
-    )?;
-    let config = config.config.clone();
-    py.detach(|| {
-        with_threads(threads, || {
-            let mut skipped = Vec::new();
-            let inputs = collect(&paths, format, &mut skipped)?;
+        (input_format, text_field, id_field),
+        threads,
+        (containment, containment_words, containment_cap),
+        |inputs, dir, config, options| {
             let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
             let range = stage::shard(&sizes, shard, shards);
             let done = stage::fingerprint_shard(
                 &inputs[range.clone()],
                 range.start,
-                &config,
-                &options,
+                config,
+                options,
                 &Silent,
-                &dir,
+                dir,
             )?;
             Ok((range.start, range.end, done.printed, done.bytes))
-        })
-    })
-    .map_err(py_err)
+        },
+    )
 }
 
 /// The group stage of a spread scan, part `part` of `parts` of the band
@@ -1029,24 +1057,18 @@ fn stage_group(
     containment_words: usize,
     containment_cap: usize,
 ) -> PyResult<(u64, u64, u64)> {
-    let format = format_of(input_format)?;
-    let options = containment_options(
+    run_stage(
+        py,
+        (&paths, None, &dir),
         config,
-        (text_field, id_field),
-        containment,
-        containment_words,
-        containment_cap,
-    )?;
-    let config = config.config.clone();
-    py.detach(|| {
-        with_threads(threads, || {
-            let mut skipped = Vec::new();
-            let inputs = collect(&paths, format, &mut skipped)?;
-            let done = stage::group::group_part(&dir, &inputs, &config, &options, part, parts)?;
+        (input_format, text_field, id_field),
+        threads,
+        (containment, containment_words, containment_cap),
+        |inputs, dir, config, options| {
+            let done = stage::group::group_part(dir, inputs, config, options, part, parts)?;
             Ok((done.entries, done.runs, done.bytes))
-        })
-    })
-    .map_err(py_err)
+        },
+    )
 }
 
 /// The components stage of a spread verification (`neardup stage
@@ -1074,25 +1096,18 @@ fn stage_components(
     containment_words: usize,
     containment_cap: usize,
 ) -> PyResult<(u64, u64, u64, u64)> {
-    let format = format_of(input_format)?;
-    let options = containment_options(
+    run_stage(
+        py,
+        (&paths, base_dir.as_deref(), &dir),
         config,
-        (text_field, id_field),
-        containment,
-        containment_words,
-        containment_cap,
-    )?;
-    let config = config.config.clone();
-    py.detach(|| {
-        with_threads(threads, || {
-            let mut skipped = Vec::new();
-            let inputs = collect_at(&paths, base_dir.as_deref(), format, &mut skipped)?;
-            let dir = resolve(base_dir.as_deref(), &dir);
-            let done = stage::components::components(&dir, &inputs, &config, &options, parts)?;
+        (input_format, text_field, id_field),
+        threads,
+        (containment, containment_words, containment_cap),
+        |inputs, dir, config, options| {
+            let done = stage::components::components(dir, inputs, config, options, parts)?;
             Ok((done.candidates, done.components, done.largest, done.bytes))
-        })
-    })
-    .map_err(py_err)
+        },
+    )
 }
 
 /// The reread stage of shard `shard` of `shards` (the fingerprint stage's
@@ -1126,45 +1141,20 @@ fn stage_reread(
             "shard {shard} of {shards}: the shard must be below the number of shards"
         )));
     }
-    let format = format_of(input_format)?;
-    let options = containment_options(
+    run_stage(
+        py,
+        (&paths, base_dir.as_deref(), &dir),
         config,
-        (text_field, id_field),
-        containment,
-        containment_words,
-        containment_cap,
-    )?;
-    let config = config.config.clone();
-    py.detach(|| {
-        with_threads(threads, || {
-            let mut skipped = Vec::new();
-            let inputs = collect_at(&paths, base_dir.as_deref(), format, &mut skipped)?;
-            let dir = resolve(base_dir.as_deref(), &dir);
-            let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
-            let range = stage::shard(&sizes, shard, shards);
-            if range.is_empty() {
-                // A shard of no inputs (more shards than inputs): the
-                // fingerprint stage wrote nothing for it, so there is
-                // nothing to read again and no sets file to write.
-                return Ok((range.start, range.end, 0, 0));
-            }
-            let done = stage::verdicts::reread(
-                &dir,
-                &inputs,
-                &config,
-                &options,
-                &Silent,
-                (shard, shards),
-            )?;
-            Ok((
-                done.inputs.start,
-                done.inputs.end,
-                done.candidates,
-                done.bytes,
-            ))
-        })
-    })
-    .map_err(py_err)
+        (input_format, text_field, id_field),
+        threads,
+        (containment, containment_words, containment_cap),
+        |inputs, dir, config, options| {
+            let done =
+                stage::verdicts::reread(dir, inputs, config, options, &Silent, (shard, shards))?;
+            let (start, end) = (done.inputs.start, done.inputs.end);
+            Ok((start, end, done.candidates, done.bytes))
+        },
+    )
 }
 
 /// The verify stage of part `part` of `parts` (the components stage's
@@ -1193,25 +1183,18 @@ fn stage_verify(
     containment_words: usize,
     containment_cap: usize,
 ) -> PyResult<(u64, u64, u64)> {
-    let format = format_of(input_format)?;
-    let options = containment_options(
+    run_stage(
+        py,
+        (&paths, base_dir.as_deref(), &dir),
         config,
-        (text_field, id_field),
-        containment,
-        containment_words,
-        containment_cap,
-    )?;
-    let config = config.config.clone();
-    py.detach(|| {
-        with_threads(threads, || {
-            let mut skipped = Vec::new();
-            let inputs = collect_at(&paths, base_dir.as_deref(), format, &mut skipped)?;
-            let dir = resolve(base_dir.as_deref(), &dir);
-            let done = stage::verdicts::verify(&dir, &inputs, &config, &options, part, parts)?;
+        (input_format, text_field, id_field),
+        threads,
+        (containment, containment_words, containment_cap),
+        |inputs, dir, config, options| {
+            let done = stage::verdicts::verify(dir, inputs, config, options, part, parts)?;
             Ok((done.candidates, done.duplicates, done.bytes))
-        })
-    })
-    .map_err(py_err)
+        },
+    )
 }
 
 /// `neardup clean PATHS -o OUTPUT`: the inputs written without their
