@@ -17,6 +17,52 @@ fn run(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
+/// `clean --stage-dir DIR --shard K --of N` for every shard into `out`,
+/// each job succeeding and naming its shard; returns their removal logs,
+/// in shard order.
+fn sharded_clean(d: &Path, dir: &str, shards: usize, out: &str) -> Vec<u8> {
+    let mut log = Vec::new();
+    for k in 0..shards {
+        let part = format!("removed-{out}-{k}.log");
+        let (k, n) = (k.to_string(), shards.to_string());
+        let done = run(
+            d,
+            &[
+                "clean",
+                "corpus",
+                "-o",
+                out,
+                "--stage-dir",
+                dir,
+                "--shard",
+                &k,
+                "--of",
+                &n,
+                "--removed",
+                &part,
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&done.stderr);
+        assert_eq!(done.status.code(), Some(0), "{stderr}");
+        assert!(stderr.contains(&format!("shard {k} of")), "{stderr}");
+        log.extend(common::read(&d.join(&part)));
+    }
+    log
+}
+
+/// The files under `a` are those under `b`, byte for byte.
+fn assert_same_tree(d: &Path, a: &str, b: &str) {
+    let files = common::files_under(&d.join(b));
+    assert_eq!(common::files_under(&d.join(a)), files);
+    for f in files {
+        let (x, y) = (
+            common::read(&d.join(a).join(&f)),
+            common::read(&d.join(b).join(&f)),
+        );
+        assert!(x == y, "{a}/{f} differs from {b}/{f}");
+    }
+}
+
 /// A corpus of several files repeating each other's lines.
 fn corpus(d: &Path) {
     let lines = [
@@ -183,61 +229,13 @@ fn a_scan_and_a_clean_from_stage_files_are_those_of_one_machine() {
             d,
             &["clean", "corpus", "-o", &out, "-q", "--stage-dir", &dir],
         );
-        assert_eq!(
-            common::files_under(&d.join(&out)),
-            common::files_under(&d.join("clean-whole"))
-        );
-        for f in common::files_under(&d.join("clean-whole")) {
-            assert_eq!(
-                common::read(&d.join(&out).join(&f)),
-                common::read(&d.join("clean-whole").join(&f)),
-                "{shards} shards: {f}"
-            );
-        }
+        assert_same_tree(d, &out, "clean-whole");
         // The writing spread too: each shard job writes its part of the
         // output and of the removal log, from the findings the scan left.
         let out = format!("sharded{shards}");
-        let mut log = Vec::new();
-        for k in 0..shards {
-            let part = format!("removed{shards}-{k}.log");
-            let done = run(
-                d,
-                &[
-                    "clean",
-                    "corpus",
-                    "-o",
-                    &out,
-                    "--stage-dir",
-                    &dir,
-                    "--shard",
-                    &k.to_string(),
-                    "--of",
-                    &shards.to_string(),
-                    "--removed",
-                    &part,
-                ],
-            );
-            assert_eq!(
-                done.status.code(),
-                Some(0),
-                "{}",
-                String::from_utf8_lossy(&done.stderr)
-            );
-            assert!(String::from_utf8_lossy(&done.stderr).contains(&format!("shard {k} of")));
-            log.extend(common::read(&d.join(&part)));
-        }
+        let log = sharded_clean(d, &dir, shards, &out);
         assert_eq!(log, whole_log, "{shards} shards");
-        assert_eq!(
-            common::files_under(&d.join(&out)),
-            common::files_under(&d.join("clean-whole"))
-        );
-        for f in common::files_under(&d.join("clean-whole")) {
-            assert_eq!(
-                common::read(&d.join(&out).join(&f)),
-                common::read(&d.join("clean-whole").join(&f)),
-                "{shards} shards, sharded writing: {f}"
-            );
-        }
+        assert_same_tree(d, &out, "clean-whole");
     }
     // A shard clean needs the last stage's findings, of its settings.
     let out = run(
@@ -449,32 +447,7 @@ fn verification_spread_over_parts_is_that_of_one_machine() {
         // The shard jobs of a clean, before any last stage: each reads its
         // own part of the verdicts (no process holds every duplicate).
         let out = format!("sharded{shards}");
-        let mut log = Vec::new();
-        for s in 0..shards {
-            let removed = format!("removed{shards}-{s}.log");
-            let s = s.to_string();
-            let done = run(
-                d,
-                &[
-                    "clean",
-                    "corpus",
-                    "-o",
-                    &out,
-                    "--stage-dir",
-                    &dir,
-                    "--shard",
-                    &s,
-                    "--of",
-                    &n,
-                    "--removed",
-                    &removed,
-                    "-q",
-                ],
-            );
-            let stderr = String::from_utf8_lossy(&done.stderr);
-            assert_eq!(done.status.code(), Some(0), "{stderr}");
-            log.extend(common::read(&d.join(&removed)));
-        }
+        let log = sharded_clean(d, &dir, shards, &out);
         assert!(
             !std::fs::read_dir(d.join(&dir)).unwrap().any(|e| e
                 .unwrap()
@@ -484,17 +457,7 @@ fn verification_spread_over_parts_is_that_of_one_machine() {
             "no last stage ran"
         );
         assert_eq!(log, whole_log, "{shards} shards, {parts} parts");
-        assert_eq!(
-            common::files_under(&d.join(&out)),
-            common::files_under(&d.join("clean-whole"))
-        );
-        for f in common::files_under(&d.join("clean-whole")) {
-            assert_eq!(
-                common::read(&d.join(&out).join(&f)),
-                common::read(&d.join("clean-whole").join(&f)),
-                "{shards} shards, {parts} parts, sharded from the verdicts: {f}"
-            );
-        }
+        assert_same_tree(d, &out, "clean-whole");
         let staged = run(
             d,
             &[
@@ -525,13 +488,7 @@ fn verification_spread_over_parts_is_that_of_one_machine() {
             d,
             &["clean", "corpus", "-o", &out, "-q", "--stage-dir", &dir],
         );
-        for f in common::files_under(&d.join("clean-whole")) {
-            assert_eq!(
-                common::read(&d.join(&out).join(&f)),
-                common::read(&d.join("clean-whole").join(&f)),
-                "{shards} shards: {f}"
-            );
-        }
+        assert_same_tree(d, &out, "clean-whole");
     }
     // More shards than inputs (some empty), and the reread and verify
     // stages given the paths spelled otherwise (absolute): the last stage
