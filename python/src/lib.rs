@@ -30,6 +30,7 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyCapsule, PyDict, PyList};
+use rayon::prelude::*;
 
 create_exception!(
     neardup,
@@ -565,12 +566,11 @@ struct ArrowArray {
 /// Appends each string of one Arrow array (`utf8` or `large_utf8`, as
 /// `__arrow_c_array__` exports it) to `out` as a row, reading the array's
 /// buffers in place; a null is an empty text.
-fn append_arrow(
-    schema: &Bound<'_, PyCapsule>,
-    array: &Bound<'_, PyCapsule>,
-    out: &mut Rows,
+fn append_arrow<'a>(
+    schema: &'a Bound<'_, PyCapsule>,
+    array: &'a Bound<'_, PyCapsule>,
+    out: &mut Vec<&'a [u8]>,
 ) -> PyResult<()> {
-    let first_row = out.paragraphs.len() as u64;
     let schema = schema
         .pointer_checked(Some(c"arrow_schema"))?
         .cast::<ArrowSchema>();
@@ -631,34 +631,44 @@ fn append_arrow(
         } else {
             &[]
         };
-        let text = std::str::from_utf8(bytes).map_err(|e| {
-            InputError::new_err(format!(
-                "row {}: not valid UTF-8 ({e})",
-                first_row + row as u64
-            ))
-        })?;
-        out.push(text);
+        out.push(bytes);
     }
     Ok(())
 }
 
-/// `dedup`'s rows as one JSON Lines input, and each row's paragraph
-/// count (counted as the scan cuts them, while the text is at hand).
-struct Rows {
-    jsonl: Vec<u8>,
-    paragraphs: Vec<u32>,
+/// `dedup`'s rows as one JSON Lines input (a record holding each row's
+/// text), and each row's paragraph count (counted as the scan cuts them,
+/// while the text is at hand); made in parallel, a few thousand rows at a
+/// time, then joined. The error is the first row that is not UTF-8.
+fn rows_jsonl(
+    rows: &[&[u8]],
     mode: ParagraphMode,
-}
-
-impl Rows {
-    /// One more row: a record holding `text`.
-    fn push(&mut self, text: &str) {
-        self.jsonl.extend_from_slice(b"{\"text\":");
-        serde_json::to_writer(&mut self.jsonl, text).expect("writing to a vector");
-        self.jsonl.extend_from_slice(b"}\n");
-        self.paragraphs
-            .push(paragraphs(text.as_bytes(), self.mode).count() as u32);
+) -> Result<(Vec<u8>, Vec<u32>), (usize, std::str::Utf8Error)> {
+    const ROWS: usize = 4096;
+    let pieces = rows
+        .par_chunks(ROWS)
+        .enumerate()
+        .map(|(chunk, rows)| {
+            let bytes: usize = rows.iter().map(|r| r.len() + 12).sum();
+            let (mut jsonl, mut counts) =
+                (Vec::with_capacity(bytes), Vec::with_capacity(rows.len()));
+            for (i, &row) in rows.iter().enumerate() {
+                let text = std::str::from_utf8(row).map_err(|e| (chunk * ROWS + i, e))?;
+                jsonl.extend_from_slice(b"{\"text\":");
+                serde_json::to_writer(&mut jsonl, text).expect("writing to a vector");
+                jsonl.extend_from_slice(b"}\n");
+                counts.push(paragraphs(row, mode).count() as u32);
+            }
+            Ok((jsonl, counts))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = pieces.iter().map(|p| p.0.len()).sum();
+    let (mut jsonl, mut counts) = (Vec::with_capacity(total), Vec::with_capacity(rows.len()));
+    for (j, c) in pieces {
+        jsonl.extend_from_slice(&j);
+        counts.extend_from_slice(&c);
     }
+    Ok((jsonl, counts))
 }
 
 /// Deduplicates rows of text — Arrow string arrays (`chunks`, each the
@@ -681,27 +691,22 @@ fn dedup_rows<'py>(
     report: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let mode = config.config.paragraphs();
-    let mut rows = Rows {
-        jsonl: Vec::new(),
-        paragraphs: Vec::new(),
-        mode,
-    };
+    let mut rows: Vec<&[u8]> = Vec::new();
     for (schema, array) in chunks.iter().flatten() {
         append_arrow(schema, array, &mut rows)?;
     }
     for t in texts.iter().flatten() {
-        rows.push(t.as_deref().unwrap_or(""));
+        rows.push(t.as_deref().unwrap_or("").as_bytes());
     }
-    let Rows {
-        jsonl,
-        paragraphs: counts,
-        ..
-    } = rows;
     let options = config.options("text", "id").map_err(py_err)?;
     let config = config.config.clone();
     let done = py
         .detach(|| {
             with_threads(threads, || {
+                let (jsonl, counts) = match rows_jsonl(&rows, mode) {
+                    Ok(made) => made,
+                    Err((row, e)) => return Ok(Err(format!("row {row}: not valid UTF-8 ({e})"))),
+                };
                 let input = Input::new(MemorySource::new("<rows>", &jsonl), Format::Jsonl);
                 let inputs = [input];
                 let index = against
@@ -727,11 +732,11 @@ fn dedup_rows<'py>(
                 } else {
                     None
                 };
-                Ok((verdicts, texts, json))
+                Ok(Ok((verdicts, texts, json)))
             })
         })
         .map_err(py_err)?;
-    let (v, texts, json) = done;
+    let (v, texts, json) = done.map_err(InputError::new_err)?;
     let d = PyDict::new(py);
     d.set_item("keep", v.keep)?;
     d.set_item("duplicate_of", v.duplicate_of)?;
