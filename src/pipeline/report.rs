@@ -9,7 +9,6 @@ use super::Context;
 use super::first_pass::FirstPass;
 use super::verify::Verified;
 use crate::Error;
-use crate::id::FingerprintId;
 use crate::passage;
 use crate::report::Cluster;
 use crate::report::Duplicate;
@@ -84,10 +83,6 @@ impl Counts {
     }
 }
 
-/// A duplicate: its slot, its kept paragraph's slot, their similarity and
-/// its member.
-pub(super) type Found = (FingerprintId, FingerprintId, Similarity, Member);
-
 pub(super) fn build_report(ctx: &Context<'_>, mut index: FirstPass, verified: Verified) -> Report {
     let Verified {
         duplicates,
@@ -106,13 +101,15 @@ pub(super) fn build_report(ctx: &Context<'_>, mut index: FirstPass, verified: Ve
     assemble(ctx.config, counts, duplicates, kept, comparisons)
 }
 
-/// The report of `counts` and the verdicts: `duplicates` in slot order,
-/// and the members of kept paragraphs (at least those repeated).
-pub(super) fn assemble(
+/// The report of `counts` and the verdicts: `duplicates` (slot, kept
+/// slot, similarity, member) in slot order, and the members of kept
+/// paragraphs (at least those repeated). Slots are a scan's own
+/// (`FingerprintId`) or a spread scan's (`u64`).
+pub(super) fn assemble<S: Copy + Ord + std::hash::Hash>(
     config: &Config,
     counts: Counts,
-    duplicates: Vec<Found>,
-    mut kept: AHashMap<FingerprintId, Member>,
+    duplicates: Vec<(S, S, Similarity, Member)>,
+    mut kept: AHashMap<S, Member>,
     comparisons: u64,
 ) -> Report {
     let Counts {
@@ -123,10 +120,10 @@ pub(super) fn assemble(
     } = counts;
     summary.comparisons = comparisons;
     diagnostics.extend(second);
-    let mut by_kept: BTreeMap<FingerprintId, Vec<Duplicate>> = BTreeMap::new();
+    let mut by_kept: BTreeMap<S, Vec<Duplicate>> = BTreeMap::new();
     // Each cluster's list sized once (a line repeated a million times is
     // one list of a million).
-    let mut sizes: BTreeMap<FingerprintId, usize> = BTreeMap::new();
+    let mut sizes: BTreeMap<S, usize> = BTreeMap::new();
     for (_, of, _, _) in &duplicates {
         *sizes.entry(*of).or_default() += 1;
     }

@@ -49,7 +49,7 @@ use super::print::PrintCache;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Candidate {
     /// Its slot.
-    pub slot: u32,
+    pub slot: u64,
     /// Its shingle set.
     pub set: ShingleSet,
     /// Its place and text. The input is numbered over the whole scan; the
@@ -82,8 +82,8 @@ pub fn reread_shard(
     options: &ScanOptions,
     progress: &dyn Progress,
     prints: &dyn PrintCache,
-    first_slot: u32,
-    (wanted, parts): (&[(u32, u32)], usize),
+    first_slot: u64,
+    (wanted, parts): (&[(u64, u32)], usize),
     sink: &mut (dyn FnMut(u32, Vec<Candidate>) -> Result<(), Error> + Send),
 ) -> Result<Counts, Error> {
     refuse_containment(options)?;
@@ -92,12 +92,9 @@ pub fn reread_shard(
     ctx.print_keys = false;
     let mut index = fingerprint_pass(&ctx, progress, Some(prints), None)?;
     let slots = index.fp_content.len() as u64;
-    let batch = FingerprintId::new(first_slot);
-    let out_of_range = wanted.iter().find(|&&(s, p)| {
-        u64::from(s) < u64::from(first_slot)
-            || u64::from(s) >= u64::from(first_slot) + slots
-            || p as usize >= parts
-    });
+    let out_of_range = wanted
+        .iter()
+        .find(|&&(s, p)| s < first_slot || s >= first_slot + slots || p as usize >= parts);
     if let Some(&(slot, _)) = out_of_range {
         return Err(Error::index(format!(
             "candidate {slot} is not a paragraph of this shard, which numbers {slots} from \
@@ -108,7 +105,11 @@ pub fn reread_shard(
     if !wanted.is_sorted_by_key(|w| w.0) {
         return Err(Error::index("the candidates of a shard must ascend"));
     }
-    let slot_ids: Vec<FingerprintId> = wanted.iter().map(|&(s, _)| FingerprintId::new(s)).collect();
+    // The shard's own slots, from 0.
+    let slot_ids: Vec<FingerprintId> = (wanted.iter())
+        .map(|&(s, _)| FingerprintId::new((s - first_slot) as u32))
+        .collect();
+    let batch = FingerprintId::new(0);
     let needed = Needed::of(&index, batch, &slot_ids);
     let part_of = |slot: FingerprintId| wanted[slot_ids.partition_point(|&s| s < slot)].1;
     let work = |scratch: &mut fingerprint::Scratch, item| needed.reread(&ctx, scratch, item);
@@ -140,7 +141,7 @@ pub fn reread_shard(
                 by_part.resize_with(part + 1, Vec::new);
             }
             by_part[part].push(Candidate {
-                slot: slot.get(),
+                slot: first_slot + u64::from(slot.get()),
                 set: found.set,
                 member,
             });
@@ -182,12 +183,47 @@ pub fn refuse_containment(options: &ScanOptions) -> Result<(), Error> {
 #[derive(Debug, Default, PartialEq)]
 pub struct PartVerdicts {
     /// Duplicates: (slot, kept slot, similarity, member), in slot order.
-    pub duplicates: Vec<(u32, u32, Similarity, Member)>,
+    pub duplicates: Vec<(u64, u64, Similarity, Member)>,
     /// The kept paragraphs that have a duplicate, in slot order, with
     /// their members (without snippets).
-    pub kept: Vec<(u32, Member)>,
+    pub kept: Vec<(u64, Member)>,
     /// Exact similarities computed.
     pub comparisons: u64,
+}
+
+/// Candidate groups: runs of slots (over the whole scan, ascending within
+/// a run), in band and key order, each distinct run once.
+#[derive(Debug, Default)]
+pub struct Runs {
+    lens: Vec<u32>,
+    slots: Vec<u64>,
+}
+
+impl Runs {
+    /// Adds a run.
+    pub fn push(&mut self, run: &[u64]) {
+        self.lens.push(run.len() as u32);
+        self.slots.extend_from_slice(run);
+    }
+
+    /// The runs, in the order added.
+    pub fn iter(&self) -> impl Iterator<Item = &[u64]> {
+        self.lens.iter().scan(0usize, |at, &n| {
+            let run = &self.slots[*at..*at + n as usize];
+            *at += n as usize;
+            Some(run)
+        })
+    }
+
+    /// How many runs there are.
+    pub fn len(&self) -> usize {
+        self.lens.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.lens.is_empty()
+    }
 }
 
 /// What planning a part needs of each of its candidates: the rest (its
@@ -195,7 +231,7 @@ pub struct PartVerdicts {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Planned {
     /// Its slot, over the whole scan.
-    pub slot: u32,
+    pub slot: u64,
     /// Its content hash.
     pub content: u64,
     /// Its document, numbered over the whole scan.
@@ -231,8 +267,8 @@ impl Planned {
 pub fn verify_part(
     config: &Config,
     planned: &[Planned],
-    runs: &Grouping,
-    checked: u32,
+    runs: &Runs,
+    checked: u64,
     candidates: impl Iterator<Item = Result<Vec<Candidate>, Error>>,
 ) -> Result<PartVerdicts, Error> {
     let unfit = |what: &str| {
@@ -241,20 +277,25 @@ pub fn verify_part(
              verify stages again)"
         ))
     };
-    let global: Vec<u32> = planned.iter().map(|c| c.slot).collect();
+    let global: Vec<u64> = planned.iter().map(|c| c.slot).collect();
     if !global.windows(2).all(|w| w[0] < w[1]) {
         return Err(unfit("the candidates of a part do not ascend"));
     }
-    let local_of = |s: u32| global.binary_search(&s).ok().map(|i| i as u32);
+    if u32::try_from(global.len()).is_err() {
+        return Err(Error::limit(format!(
+            "a part has more than {} candidates: use more parts",
+            u32::MAX
+        )));
+    }
+    let local_of = |s: u64| global.binary_search(&s).ok().map(|i| i as u32);
     let mut local = Grouping::new(vec![global.len() as u32]);
     let mut mapped = Vec::new();
-    for run in runs.runs() {
+    for run in runs.iter() {
         mapped.clear();
-        for s in run {
-            let at = local_of(s.get()).ok_or_else(|| {
+        for &s in run {
+            let at = local_of(s).ok_or_else(|| {
                 unfit(&format!(
-                    "candidate group member {} is not among the part's candidates",
-                    s.get()
+                    "candidate group member {s} is not among the part's candidates"
                 ))
             })?;
             mapped.push(at);
@@ -355,12 +396,88 @@ pub fn report_from_parts(config: &Config, counts: Counts, parts: Vec<PartVerdict
     let mut comparisons = 0;
     for part in parts {
         comparisons += part.comparisons;
-        duplicates.extend(
-            (part.duplicates.into_iter())
-                .map(|(s, of, sim, m)| (FingerprintId::new(s), FingerprintId::new(of), sim, m)),
-        );
-        kept.extend((part.kept.into_iter()).map(|(s, m)| (FingerprintId::new(s), m)));
+        duplicates.extend(part.duplicates);
+        kept.extend(part.kept);
     }
     duplicates.sort_unstable_by_key(|d| d.0);
     assemble(config, counts, duplicates, kept, comparisons)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Location;
+    use std::sync::Arc;
+
+    fn candidate(slot: u64, doc: u32, hashes: &[u64]) -> Candidate {
+        let path: Arc<str> = Arc::from("a.txt");
+        Candidate {
+            slot,
+            set: ShingleSet::from_hashes(hashes),
+            member: Member {
+                location: Location {
+                    path: path.clone(),
+                    input: InputId::new(0),
+                    doc: path,
+                    url: None,
+                    doc_index: DocId::new(doc),
+                    doc_line: 1,
+                    paragraph: slot as u32,
+                    line: slot,
+                    start: 0,
+                    end: 1,
+                    batch: None,
+                },
+                snippet: format!("paragraph {slot}"),
+                text: None,
+                content: hashes.iter().fold(slot, |a, &h| a ^ h),
+            },
+        }
+    }
+
+    /// Slots past 32 bits (a spread scan numbers them over the whole
+    /// corpus): a part verifies them as a scan would, the reference corpus
+    /// and the report included.
+    #[test]
+    fn a_part_verifies_slots_past_32_bits() {
+        let base = 1u64 << 33;
+        let a: Vec<u64> = (0..20).collect();
+        let mut b = a.clone();
+        b[19] = 99;
+        let c: Vec<u64> = (100..120).collect();
+        let candidates = vec![
+            candidate(base + 7, 0, &a),
+            candidate(base + 9, 1, &b),
+            candidate(base + (1 << 32), 2, &c),
+            candidate(base + (1 << 32) + 1, 2, &a),
+        ];
+        let planned: Vec<Planned> = candidates.iter().map(Planned::of).collect();
+        let mut runs = Runs::default();
+        runs.push(&[base + 7, base + 9, base + (1 << 32) + 1]);
+        runs.push(&[base + 9, base + (1 << 32)]);
+        let config = Config::builder()
+            .threshold("0.8".parse().unwrap())
+            .build()
+            .unwrap();
+        let chunks = vec![Ok(candidates[..1].to_vec()), Ok(candidates[1..].to_vec())];
+        let v = verify_part(&config, &planned, &runs, 0, chunks.into_iter()).unwrap();
+        let dups: Vec<(u64, u64)> = v.duplicates.iter().map(|d| (d.0, d.1)).collect();
+        assert_eq!(
+            dups,
+            [(base + 9, base + 7), (base + (1 << 32) + 1, base + 7)]
+        );
+        assert_eq!(v.kept.iter().map(|k| k.0).collect::<Vec<_>>(), [base + 7]);
+        // Before `checked`, a paragraph is of the reference corpus: kept.
+        let chunks = vec![Ok(candidates.clone())];
+        let v = verify_part(&config, &planned, &runs, base + 10, chunks.into_iter()).unwrap();
+        let dups: Vec<(u64, u64)> = v.duplicates.iter().map(|d| (d.0, d.1)).collect();
+        assert_eq!(dups, [(base + (1 << 32) + 1, base + 7)]);
+        let report = report_from_parts(&config, Counts::default(), vec![v]);
+        assert_eq!(report.clusters.len(), 1);
+        assert_eq!(report.clusters[0].kept.location.line, base + 7);
+        // Candidates other than those planned are refused.
+        let chunks = vec![Ok(candidates[1..].to_vec())];
+        let e = verify_part(&config, &planned, &runs, 0, chunks.into_iter()).unwrap_err();
+        assert!(e.to_string().contains("not the one planned"), "{e}");
+    }
 }

@@ -25,22 +25,23 @@
 //!          first slot u64 | slots u64 | candidates u64
 //!   SLOTS  per candidate, ascending: the slot's difference from the
 //!          previous one (from the first slot for the first), then its
-//!          part, both LEB128
+//!          part, both LEB128 (up to 64 bits)
 //! runs (kind RUNP)
 //!   META   version u32 (1) | part u32 | parts u32 | bands u32 |
 //!          source u64 | runs u64
 //!   RUNS   per run, in band and key order: length u32, then its slots
-//!          u32, ascending
+//!          u64, ascending
 //! ```
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use super::group::{self, KeyFiles, MAX_PARTS};
-use super::keys::{put_leb128, take_leb128};
+use super::keys::{put_leb128_u64, take_leb128_u64};
 use super::{open_stage_file, whole, write_sections};
 use crate::corpus::Input;
-use crate::pipeline::{Grouping, ScanOptions};
+use crate::pipeline::ScanOptions;
+use crate::pipeline::spread::Runs;
 use crate::{Config, Error};
 
 /// The file kind of an assignment file.
@@ -169,11 +170,12 @@ pub fn components(
         let from = slots.partition_point(|&s| u64::from(s) < first);
         let to = slots.partition_point(|&s| u64::from(s) < end);
         let mut body = Vec::new();
-        let mut previous = first as u32;
+        let mut previous = first;
         for i in from..to {
-            put_leb128(&mut body, slots[i] - previous);
-            put_leb128(&mut body, part_of[i]);
-            previous = slots[i];
+            let slot = u64::from(slots[i]);
+            put_leb128_u64(&mut body, slot - previous);
+            put_leb128_u64(&mut body, u64::from(part_of[i]));
+            previous = slot;
         }
         let mut meta = Vec::with_capacity(40);
         meta.extend_from_slice(&VERSION.to_le_bytes());
@@ -192,7 +194,7 @@ pub fn components(
         let out = &mut streams[p];
         out.extend_from_slice(&(run.len() as u32).to_le_bytes());
         for s in run {
-            out.extend_from_slice(&s.get().to_le_bytes());
+            out.extend_from_slice(&u64::from(s.get()).to_le_bytes());
         }
         counts[p] += 1;
     }
@@ -220,10 +222,10 @@ pub fn components(
 pub(crate) struct Assignment {
     pub(crate) parts: usize,
     pub(crate) source: u64,
-    pub(crate) first_slot: u32,
+    pub(crate) first_slot: u64,
     pub(crate) slots: u64,
     /// (slot over the whole scan, part), ascending.
-    pub(crate) wanted: Vec<(u32, u32)>,
+    pub(crate) wanted: Vec<(u64, u32)>,
 }
 
 /// Reads the assignment of the shard holding `inputs` from `dir`.
@@ -249,17 +251,18 @@ pub(crate) fn read_assignment(dir: &Path, inputs: &Range<usize>) -> Result<Assig
     let body = whole(&file, SLOTS)?;
     let mut rest = &body[..];
     let mut wanted = Vec::with_capacity(n.min(body.len() as u64) as usize);
-    let mut slot = u64::from(u32::try_from(first).map_err(|_| bad("is damaged"))?);
+    let mut slot = first;
     for _ in 0..n {
-        let decoded = take_leb128(rest).and_then(|(d, r)| Some((d, take_leb128(r)?)));
+        let decoded = take_leb128_u64(rest).and_then(|(d, r)| Some((d, take_leb128_u64(r)?)));
         let Some((delta, (part, r))) = decoded else {
             return Err(bad("is damaged: its slots are cut short"));
         };
-        slot += u64::from(delta);
-        if slot >= first + slots || part >= parts || (!wanted.is_empty() && delta == 0) {
+        slot = slot.saturating_add(delta);
+        let fits = slot < first.saturating_add(slots) && part < u64::from(parts);
+        if !fits || (!wanted.is_empty() && delta == 0) {
             return Err(bad("is damaged: a slot or part is out of bounds"));
         }
-        wanted.push((slot as u32, part));
+        wanted.push((slot, part as u32));
         rest = r;
     }
     if !rest.is_empty() {
@@ -268,7 +271,7 @@ pub(crate) fn read_assignment(dir: &Path, inputs: &Range<usize>) -> Result<Assig
     Ok(Assignment {
         parts: parts as usize,
         source,
-        first_slot: first as u32,
+        first_slot: first,
         slots,
         wanted,
     })
@@ -282,7 +285,7 @@ pub(crate) fn read_runs(
     parts: usize,
     source: u64,
     config: &Config,
-) -> Result<Grouping, Error> {
+) -> Result<Runs, Error> {
     let path = dir.join(runs_name(part, parts));
     let bad = |what: &str| Error::index(format!("runs file {} {what}", path.display()));
     let (file, meta) = open_stage_file(
@@ -300,24 +303,31 @@ pub(crate) fn read_runs(
              again since): run the components stage again",
         ));
     }
-    let stream: Vec<u32> = whole(&file, RUNS)?
-        .chunks_exact(4)
-        .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-        .collect();
-    let mut grouping = Grouping::new(Vec::new());
-    let mut rest = &stream[..];
-    while let Some((&len, tail)) = rest.split_first() {
-        let run = tail
-            .get(..len as usize)
-            .filter(|run| run.len() > 1 && run.windows(2).all(|w| w[0] < w[1]));
-        let Some(run) = run else {
-            return Err(bad("is damaged: a run is cut short or out of order"));
+    let bytes = whole(&file, RUNS)?;
+    let mut runs = Runs::default();
+    let mut rest = &bytes[..];
+    let mut run = Vec::new();
+    while !rest.is_empty() {
+        let len = rest
+            .get(..4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4")) as usize);
+        let body = len.and_then(|n| rest.get(4..4 + n.checked_mul(8)?));
+        let Some(body) = body else {
+            return Err(bad("is damaged: a run is cut short"));
         };
-        grouping.add(run);
-        rest = &tail[len as usize..];
+        run.clear();
+        run.extend(
+            body.chunks_exact(8)
+                .map(|c| u64::from_le_bytes(c.try_into().expect("8"))),
+        );
+        if run.len() < 2 || !run.windows(2).all(|w| w[0] < w[1]) {
+            return Err(bad("is damaged: a run is out of order"));
+        }
+        runs.push(&run);
+        rest = &rest[4 + body.len()..];
     }
-    if grouping.len() as u64 != meta.u64(24) {
+    if runs.len() as u64 != meta.u64(24) {
         return Err(bad("is damaged: it does not hold the runs it counts"));
     }
-    Ok(grouping)
+    Ok(runs)
 }

@@ -85,6 +85,32 @@ pub(crate) fn put_leb128(out: &mut Vec<u8>, mut n: u32) {
     out.push(n as u8);
 }
 
+/// Appends `n` in LEB128, as [`put_leb128`] (up to 10 bytes).
+pub(crate) fn put_leb128_u64(out: &mut Vec<u8>, mut n: u64) {
+    while n >= 0x80 {
+        out.push(n as u8 | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+/// The 64-bit LEB128 number at the start of `bytes`, and the rest; `None`
+/// if it is cut short or longer than 64 bits.
+pub(crate) fn take_leb128_u64(bytes: &[u8]) -> Option<(u64, &[u8])> {
+    let mut n = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(10) {
+        let bits = u64::from(b & 0x7f);
+        if i == 9 && bits > 1 {
+            return None;
+        }
+        n |= bits << (7 * i);
+        if b < 0x80 {
+            return Some((n, &bytes[i + 1..]));
+        }
+    }
+    None
+}
+
 /// The LEB128 number at the start of `bytes`, and the rest; `None` if it
 /// is cut short or longer than 32 bits.
 pub(crate) fn take_leb128(bytes: &[u8]) -> Option<(u32, &[u8])> {
@@ -347,5 +373,14 @@ mod tests {
             None,
             "past 32 bits"
         );
+        for n in [0, 127, 128, u64::from(u32::MAX) + 1, 1 << 62, u64::MAX] {
+            out.clear();
+            put_leb128_u64(&mut out, n);
+            assert_eq!(take_leb128_u64(&out), Some((n, &[][..])), "{n}");
+            assert!(take_leb128_u64(&out[..out.len() - 1]).is_none_or(|_| out.len() == 1));
+        }
+        let mut past = vec![0xff; 9];
+        past.push(0x02);
+        assert_eq!(take_leb128_u64(&past), None, "past 64 bits");
     }
 }

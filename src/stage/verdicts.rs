@@ -39,7 +39,7 @@
 //!            a u32 count and each a u32 length and UTF-8 bytes)
 //!   OFFSETS  (parts + 1) × u64: where each part's candidates start
 //!   PARTS    per part, chunks in slot order, each its length u64, then
-//!            strings and a u32 count of candidates, each its slot u32,
+//!            strings and a u32 count of candidates, each its slot u64,
 //!            its set (u32 count, u64 hashes ascending) and its member
 //!            (documents numbered within the shard)
 //! verdicts (kind VRDS)
@@ -48,8 +48,8 @@
 //!   OFFSETS  (shards + 1) × u64: where each shard's verdicts start
 //!   PARTS    per shard (of the key files, in order): strings, then the
 //!            kept paragraphs its duplicates repeat (u32 count; each slot
-//!            u32, member) and its duplicates in slot order (u32 count;
-//!            each slot u32, kept slot u32, similarity as intersection
+//!            u64, member) and its duplicates in slot order (u32 count;
+//!            each slot u64, kept slot u64, similarity as intersection
 //!            and union u32, member)
 //! ```
 
@@ -167,7 +167,7 @@ pub fn reread(
         let mut e = Encoder::default();
         e.len(chunk.len());
         for c in &chunk {
-            e.u32(c.slot);
+            e.u64(c.slot);
             e.len(c.set.len());
             for &h in c.set.as_slice() {
                 e.u64(h);
@@ -207,7 +207,7 @@ pub fn reread(
         settings(config, options),
         range.start as u64,
         range.len() as u64,
-        u64::from(assignment.first_slot),
+        assignment.first_slot,
     ] {
         meta.extend_from_slice(&n.to_le_bytes());
     }
@@ -451,7 +451,7 @@ impl SetsFile {
             let n = d.count32(8)?;
             let mut out = Vec::with_capacity(n);
             for _ in 0..n {
-                let slot = d.u32()?;
+                let slot = d.u64()?;
                 let k = d.count32(8)?;
                 let hashes = (0..k).map(|_| d.u64()).collect::<Option<Vec<_>>>()?;
                 let mut member = d.member()?;
@@ -554,7 +554,7 @@ pub fn verify(
                 }
             }
         });
-        verify_part(config, &planned, &runs, checked as u32, rx.into_iter())
+        verify_part(config, &planned, &runs, checked, rx.into_iter())
     })?;
     let name = verdicts_name(part, parts);
     let too_long = || {
@@ -566,28 +566,28 @@ pub fn verify(
     // Cut by shard: a shard's clean job reads its own duplicates (with
     // the kept paragraphs they repeat) from every part, and nothing else.
     let (mut offsets, mut body) = (Vec::new(), Vec::new());
-    let kept: ahash::AHashMap<u32, &crate::report::Member> =
+    let kept: ahash::AHashMap<u64, &crate::report::Member> =
         verdicts.kept.iter().map(|(s, m)| (*s, m)).collect();
     let mut rest = &verdicts.duplicates[..];
     for (file, first) in key_files.shards() {
         let end = first + file.slots();
-        let here = rest.partition_point(|d| u64::from(d.0) < end);
+        let here = rest.partition_point(|d| d.0 < end);
         let (mine, later) = rest.split_at(here);
         rest = later;
         offsets.extend_from_slice(&(body.len() as u64).to_le_bytes());
-        let mut slots: Vec<u32> = mine.iter().map(|d| d.1).collect();
+        let mut slots: Vec<u64> = mine.iter().map(|d| d.1).collect();
         slots.sort_unstable();
         slots.dedup();
         let mut e = Encoder::default();
         e.len(slots.len());
         for s in &slots {
-            e.u32(*s);
+            e.u64(*s);
             e.member(kept[s]);
         }
         e.len(mine.len());
         for (slot, of, similarity, member) in mine {
-            e.u32(*slot);
-            e.u32(*of);
+            e.u64(*slot);
+            e.u64(*of);
             e.u32(similarity.intersection);
             e.u32(similarity.union);
             e.member(member);
@@ -780,7 +780,7 @@ fn comparisons_of(file: &IndexFile) -> Result<u64, Error> {
 
 /// The verdicts of shard `shard` (of `shards`) in one verdict file: the
 /// kept paragraphs its duplicates repeat (by slot) and its duplicates.
-type ShardVerdicts = (Vec<(u32, Member)>, Vec<(u32, u32, Similarity, Member)>);
+type ShardVerdicts = (Vec<(u64, Member)>, Vec<(u64, u64, Similarity, Member)>);
 
 fn shard_verdicts(file: &IndexFile, shard: usize, shards: usize) -> Result<ShardVerdicts, Error> {
     let damaged = || {
@@ -802,14 +802,14 @@ fn shard_verdicts(file: &IndexFile, shard: usize, shards: usize) -> Result<Shard
     let bytes = body.read_range(at(0)..at(8))?;
     let decode = || -> Option<ShardVerdicts> {
         let mut d = Decoder::with_table(&bytes)?;
-        let n = d.count32(4)?;
+        let n = d.count32(8)?;
         let kept = (0..n)
-            .map(|_| Some((d.u32()?, d.member()?)))
+            .map(|_| Some((d.u64()?, d.member()?)))
             .collect::<Option<Vec<_>>>()?;
-        let n = d.count32(16)?;
+        let n = d.count32(24)?;
         let mut duplicates = Vec::with_capacity(n);
         for _ in 0..n {
-            let (slot, of) = (d.u32()?, d.u32()?);
+            let (slot, of) = (d.u64()?, d.u64()?);
             let similarity = Similarity {
                 intersection: d.u32()?,
                 union: d.u32()?,
