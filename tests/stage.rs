@@ -559,6 +559,46 @@ fn verification_spread_over_parts_is_that_of_one_machine() {
             "{stderr}"
         );
     }
+    // A sets file damaged in its candidates: the verify stage names it.
+    let sets: Vec<_> = std::fs::read_dir(d.join("spread8"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "nds"))
+        .collect();
+    let mut bytes = std::fs::read(&sets[0]).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&sets[0], bytes).unwrap();
+    let name = sets[0].file_name().unwrap().to_string_lossy().into_owned();
+    let mut named = false;
+    for p in 0..3 {
+        let p = p.to_string();
+        let args = [
+            "stage", "verify", "corpus", "--part", &p, "--of", "3", "--dir", "spread8",
+        ];
+        let out = run(d, &args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() == Some(2) {
+            assert!(stderr.contains(&name), "{stderr}");
+            named = true;
+        }
+    }
+    assert!(named, "some part reads the damaged bytes");
+    // The fingerprint stage run again, in another number of shards: the
+    // later stages' files are stale, and the last stage says so rather
+    // than report from them.
+    for s in ["0", "1"] {
+        stage(
+            d,
+            "fingerprint",
+            &["--shard", s, "--of", "2", "-q"],
+            "spread1",
+        );
+    }
+    let out = run(d, &["scan", "corpus", "--stage-dir", "spread1"]);
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("made from other key files"), "{stderr}");
     // The components stage needs the group stage's files; the reread
     // stage, the components stage's; containment is not spread.
     std::fs::create_dir(d.join("bare")).unwrap();
