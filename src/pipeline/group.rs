@@ -216,11 +216,6 @@ impl Grouping {
         self.runs.add(run.iter().map(|&s| FingerprintId::new(s)));
     }
 
-    /// The distinct runs, in the order added.
-    pub fn runs(&self) -> impl Iterator<Item = &[FingerprintId]> {
-        self.runs.iter().map(|(_, run)| run)
-    }
-
     /// The fingerprinted paragraphs of the scan the runs are of.
     pub fn slots(&self) -> u64 {
         self.slots_by_input.iter().map(|&n| u64::from(n)).sum()

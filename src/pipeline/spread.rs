@@ -192,7 +192,8 @@ pub struct PartVerdicts {
 }
 
 /// Candidate groups: runs of slots (over the whole scan, ascending within
-/// a run), in band and key order, each distinct run once.
+/// a run), in band and key order. A run may come more than once (found in
+/// several bands): a part's plan takes each once.
 #[derive(Debug, Default)]
 pub struct Runs {
     lens: Vec<u32>,

@@ -12,9 +12,11 @@
 //! its slots are candidates and of which part (`assign-FIRST-END.nda`),
 //! and for the verify stage of each part, its runs (`runs-PPP-of-QQQ.ndr`).
 //!
-//! This stage is one process holding each candidate's slot and parent
-//! (about 12 bytes per candidate, with the distinct runs as read): the
-//! candidates only, not every paragraph of the corpus.
+//! This stage is one process holding each candidate's slot, parent and
+//! part (about 20 bytes per candidate; it reads the group files' runs
+//! three times rather than hold them): the candidates only, not every
+//! paragraph of the corpus. Slots are 64-bit; one job numbers up to 2^32
+//! candidates.
 //!
 //! Encoding, numbers little-endian, each file an index container
 //! (checksummed, written under a temporary name and renamed):
@@ -29,8 +31,8 @@
 //! runs (kind RUNP)
 //!   META   version u32 (1) | part u32 | parts u32 | bands u32 |
 //!          source u64 | runs u64
-//!   RUNS   per run, in band and key order: length u32, then its slots
-//!          u64, ascending
+//!   RUNS   per run, in band and key order (a run found in several bands
+//!          once per band): length u32, then its slots u64, ascending
 //! ```
 
 use std::ops::Range;
@@ -106,19 +108,42 @@ pub fn components(
     check_parts(0, parts)?;
     crate::pipeline::spread::refuse_containment(options)?;
     let key_files = KeyFiles::open(dir, inputs, config, options)?;
-    let Some(grouping) = group::load(dir, &key_files, config)? else {
+    // Three times through the group files' runs: the candidates, their
+    // components, each run to its part.
+    let runs = |each: &mut dyn FnMut(&[u64]) -> Result<(), Error>| {
+        group::for_each_run(dir, &key_files, config, each)
+    };
+    // The candidates, ascending (sorted down now and then: a candidate is
+    // in a run of most bands), and a parent for each (union-find with path
+    // halving; the root of a component is its lowest candidate's index,
+    // which keeps the result independent of the runs' order).
+    let mut slots: Vec<u64> = Vec::new();
+    let mut sorted = 0;
+    let any = runs(&mut |run| {
+        slots.extend_from_slice(run);
+        if slots.len() > 2 * sorted + (1 << 20) {
+            slots.sort_unstable();
+            slots.dedup();
+            sorted = slots.len();
+        }
+        Ok(())
+    })?;
+    if !any {
         return Err(Error::index(format!(
             "{} holds no group files: run `neardup stage group` for every part first",
             dir.display()
         )));
-    };
-    // The candidates, ascending, and a parent for each (union-find with
-    // path halving; the root of a component is its lowest candidate's
-    // index, which keeps the result independent of the runs' order).
-    let mut slots: Vec<u32> = grouping.runs().flatten().map(|s| s.get()).collect();
+    }
     slots.sort_unstable();
     slots.dedup();
-    let at = |s: u32| slots.binary_search(&s).expect("a slot of a run") as u32;
+    if u32::try_from(slots.len()).is_err() {
+        return Err(Error::limit(format!(
+            "{} paragraphs are in candidate groups, more than one components job numbers ({})",
+            slots.len(),
+            u32::MAX
+        )));
+    }
+    let at = |s: u64| slots.binary_search(&s).expect("a slot of a run") as u32;
     let mut parent: Vec<u32> = (0..slots.len() as u32).collect();
     let find = |parent: &mut Vec<u32>, mut i: u32| {
         while parent[i as usize] != i {
@@ -128,15 +153,16 @@ pub fn components(
         }
         i
     };
-    for run in grouping.runs() {
-        let head = at(run[0].get());
-        for s in &run[1..] {
-            let (a, b) = (find(&mut parent, head), find(&mut parent, at(s.get())));
+    runs(&mut |run| {
+        let head = at(run[0]);
+        for &s in &run[1..] {
+            let (a, b) = (find(&mut parent, head), find(&mut parent, at(s)));
             if a != b {
                 parent[a.max(b) as usize] = a.min(b);
             }
         }
-    }
+        Ok(())
+    })?;
     let roots: Vec<u32> = (0..slots.len() as u32)
         .map(|i| find(&mut parent, i))
         .collect();
@@ -167,12 +193,12 @@ pub fn components(
     // Each shard's assignment.
     for (file, first) in key_files.shards() {
         let end = first + file.slots();
-        let from = slots.partition_point(|&s| u64::from(s) < first);
-        let to = slots.partition_point(|&s| u64::from(s) < end);
+        let from = slots.partition_point(|&s| s < first);
+        let to = slots.partition_point(|&s| s < end);
         let mut body = Vec::new();
         let mut previous = first;
         for i in from..to {
-            let slot = u64::from(slots[i]);
+            let slot = slots[i];
             put_leb128_u64(&mut body, slot - previous);
             put_leb128_u64(&mut body, u64::from(part_of[i]));
             previous = slot;
@@ -189,15 +215,16 @@ pub fn components(
     // Each part's runs, in the order read.
     let mut streams: Vec<Vec<u8>> = vec![Vec::new(); parts];
     let mut counts = vec![0u64; parts];
-    for run in grouping.runs() {
-        let p = part_of[at(run[0].get()) as usize] as usize;
+    runs(&mut |run| {
+        let p = part_of[at(run[0]) as usize] as usize;
         let out = &mut streams[p];
         out.extend_from_slice(&(run.len() as u32).to_le_bytes());
         for s in run {
-            out.extend_from_slice(&u64::from(s.get()).to_le_bytes());
+            out.extend_from_slice(&s.to_le_bytes());
         }
         counts[p] += 1;
-    }
+        Ok(())
+    })?;
     for (part, stream) in streams.iter().enumerate() {
         let mut meta = Vec::with_capacity(32);
         let bands = config.lsh().bands() as u32;

@@ -17,10 +17,11 @@
 //! `groups-PPP-of-QQQ.ndg`, numbers little-endian:
 //!
 //! ```text
-//! META   version u32 (1) | part u32 | parts u32 | bands u32 |
+//! META   version u32 (2) | part u32 | parts u32 | bands u32 |
 //!        source u64 (which key files it was made from) | runs u64
-//! BANDS  (bands + 1) × u64: where each band's runs start in RUNS, in u32s
-//! RUNS   per run: length u32, then its slots u32, ascending
+//! BANDS  (bands + 1) × u64: where each band's runs start in RUNS, in u64s
+//! RUNS   per run: length u64, then its slots u64 (over the whole scan,
+//!        which may be more than 32 bits number), ascending
 //! ```
 //!
 //! The source is a hash of the key files' names and checksums: group files
@@ -39,7 +40,7 @@ use crate::{Config, Error};
 
 /// The file kind of a group file.
 pub const KIND: [u8; 4] = *b"GRPS";
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 const META: [u8; 8] = *b"META\0\0\0\0";
 const BANDS: [u8; 8] = *b"BANDS\0\0\0";
 const RUNS: [u8; 8] = *b"RUNS\0\0\0\0";
@@ -82,7 +83,11 @@ impl BandKeys for KeyFiles {
     }
 
     fn band(&self, band: usize) -> Result<Vec<(u32, FingerprintId)>, Error> {
-        self.entries(band, 0..RANGES)
+        self.check_u32()?;
+        let entries = self.entries(band, 0..RANGES)?;
+        Ok((entries.into_iter())
+            .map(|(k, s)| (k, FingerprintId::new(s as u32)))
+            .collect())
     }
 }
 
@@ -97,20 +102,31 @@ impl KeyFiles {
         self.source
     }
 
+    /// Refuses a corpus of more fingerprinted paragraphs than one process
+    /// numbers (32 bits): its last stage must not group or verify by
+    /// itself, only merge the verify stage's verdicts.
+    pub(crate) fn check_u32(&self) -> Result<(), Error> {
+        let slots: u64 = self.slots_by_input.iter().map(|&n| u64::from(n)).sum();
+        if slots > u64::from(u32::MAX) {
+            return Err(Error::limit(format!(
+                "the corpus has {slots} fingerprinted paragraphs, more than the {} one process \
+                 numbers: spread the verification too (the components, reread and verify \
+                 stages), whose slots are 64-bit",
+                u32::MAX
+            )));
+        }
+        Ok(())
+    }
+
     /// Band `band`'s entries in key ranges `ranges` of every shard, slots
     /// numbered over the scan, sorted by key, then slot.
-    fn entries(
-        &self,
-        band: usize,
-        ranges: Range<usize>,
-    ) -> Result<Vec<(u32, FingerprintId)>, Error> {
+    fn entries(&self, band: usize, ranges: Range<usize>) -> Result<Vec<(u32, u64)>, Error> {
         let mut runs = Vec::with_capacity(self.files.len());
         for (f, &first) in self.files.iter().zip(&self.firsts) {
             let pairs = f.read(band, ranges.clone())?;
             runs.push(
-                pairs
-                    .iter()
-                    .map(|&(k, s)| (k, FingerprintId::new((first + u64::from(s)) as u32)))
+                (pairs.iter())
+                    .map(|&(k, s)| (k, first + u64::from(s)))
                     .collect::<Vec<_>>(),
             );
         }
@@ -214,13 +230,6 @@ impl KeyFiles {
         let slots_by_input: Vec<u32> = (files.iter())
             .flat_map(|f| f.per_input.iter().map(|i| i.slots))
             .collect();
-        if slots_by_input.iter().map(|&n| u64::from(n)).sum::<u64>() > u64::from(u32::MAX) {
-            return Err(Error::limit(format!(
-                "the corpus has more than {} fingerprinted paragraphs, the most one scan can \
-                 number; split it",
-                u32::MAX
-            )));
-        }
         let firsts = (files.iter())
             .scan(0u64, |next, f| {
                 let first = *next;
@@ -238,7 +247,7 @@ impl KeyFiles {
 }
 
 /// The entries of two sorted lists, sorted.
-fn merge(a: &[(u32, FingerprintId)], b: &[(u32, FingerprintId)]) -> Vec<(u32, FingerprintId)> {
+fn merge(a: &[(u32, u64)], b: &[(u32, u64)]) -> Vec<(u32, u64)> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
@@ -286,21 +295,32 @@ pub fn group_part(
         .map(|&n| u64::from(n))
         .sum();
     let mut entries = 0u64;
-    let mut runs = Grouping::new(Vec::new());
+    let mut runs = 0u64;
+    // Each distinct run once: a hash of its slots -> where the first run
+    // with that hash starts in `out`.
+    let hasher = ahash::RandomState::new();
+    let mut seen: ahash::AHashMap<u64, usize> = ahash::AHashMap::new();
     let mut band_ends = vec![0u64];
-    let mut out: Vec<u32> = Vec::new();
+    let mut out: Vec<u64> = Vec::new();
+    let mut members: Vec<u64> = Vec::new();
     for band in 0..bands {
         let merged = key_files.entries(band, ranges.clone())?;
         entries += merged.len() as u64;
         for run in merged.chunk_by(|a, b| a.0 == b.0) {
             let last = run[run.len() - 1].1;
-            if run.len() > 1 && u64::from(last.get()) >= checked {
-                let before = runs.len();
-                let members: Vec<u32> = run.iter().map(|&(_, s)| s.get()).collect();
-                runs.add(&members);
-                if runs.len() > before {
-                    out.push(members.len() as u32);
+            if run.len() > 1 && last >= checked {
+                members.clear();
+                members.extend(run.iter().map(|&(_, s)| s));
+                let hash = hasher.hash_one(&members);
+                let known = seen.get(&hash).is_some_and(|&at| {
+                    let n = out[at] as usize;
+                    out[at + 1..at + 1 + n] == members[..]
+                });
+                if !known {
+                    seen.entry(hash).or_insert(out.len());
+                    out.push(members.len() as u64);
                     out.extend_from_slice(&members);
+                    runs += 1;
                 }
             }
         }
@@ -317,7 +337,7 @@ pub fn group_part(
         meta.extend_from_slice(&n.to_le_bytes());
     }
     meta.extend_from_slice(&key_files.source.to_le_bytes());
-    meta.extend_from_slice(&(runs.len() as u64).to_le_bytes());
+    meta.extend_from_slice(&runs.to_le_bytes());
     let mut put = |tag: [u8; 8], bytes: Vec<u8>| -> std::io::Result<()> {
         use std::io::Write;
         let mut s = w.section(tag);
@@ -334,7 +354,7 @@ pub fn group_part(
     let bytes = w.finish().map_err(io)?.len;
     Ok(GroupDone {
         entries,
-        runs: runs.len() as u64,
+        runs,
         bytes,
     })
 }
@@ -376,36 +396,43 @@ impl GroupFile {
     }
 
     /// The runs of band `band`, as one stream of lengths and slots.
-    fn band(&self, band: usize) -> Result<Vec<u32>, Error> {
+    fn band(&self, band: usize) -> Result<Vec<u64>, Error> {
         let ends = self.file.section(BANDS)?;
         let raw = ends.read_range(band as u64 * 8..band as u64 * 8 + 16)?;
         let at = |i: usize| u64::from_le_bytes(raw[i..i + 8].try_into().expect("8 bytes"));
         let runs = self.file.section(RUNS)?;
         let (start, end) = (at(0), at(8));
-        if start > end || end * 4 > runs.len() {
+        if start > end || end.saturating_mul(8) > runs.len() {
             return Err(Error::index(format!(
                 "group file {} is damaged: its band table is out of order or bounds",
                 self.file.path().display()
             )));
         }
-        let raw = runs.read_range(start * 4..end * 4)?;
+        let raw = runs.read_range(start * 8..end * 8)?;
         Ok(raw
-            .chunks_exact(4)
-            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
             .collect())
     }
 }
 
-/// The candidate groups the group stage left in `dir` for the scan whose
-/// key files are `key_files`, or `None` when it left none (the last stage
-/// then groups by itself, reading the key files band by band).
+/// Gives `each` the runs the group stage left in `dir` for the scan whose
+/// key files are `key_files`: band by band, parts in order (a scan's own
+/// order of band, then key), slots numbered over the whole scan. Runs
+/// found in several bands come once per band. Returns whether there were
+/// group files.
 ///
 /// # Errors
 ///
 /// Group files are there but of other key files (the fingerprint stage ran
 /// again since), or a part is missing, or one is damaged: the error names
 /// the file or part and says what to run.
-pub fn load(dir: &Path, key_files: &KeyFiles, config: &Config) -> Result<Option<Grouping>, Error> {
+pub fn for_each_run(
+    dir: &Path,
+    key_files: &KeyFiles,
+    config: &Config,
+    each: &mut dyn FnMut(&[u64]) -> Result<(), Error>,
+) -> Result<bool, Error> {
     let listing = std::fs::read_dir(dir)
         .map_err(|e| Error::index(format!("reading {}: {e}", dir.display())))?;
     let mut paths: Vec<PathBuf> = listing
@@ -417,7 +444,7 @@ pub fn load(dir: &Path, key_files: &KeyFiles, config: &Config) -> Result<Option<
         .map(|e| e.path())
         .collect();
     if paths.is_empty() {
-        return Ok(None);
+        return Ok(false);
     }
     paths.sort();
     let mut files = Vec::new();
@@ -453,28 +480,53 @@ pub fn load(dir: &Path, key_files: &KeyFiles, config: &Config) -> Result<Option<
             f.bands
         )));
     }
-    let mut grouping = Grouping::new(key_files.slots_by_input.clone());
-    let slots = grouping.slots();
+    let slots: u64 = key_files.slots_by_input.iter().map(|&n| u64::from(n)).sum();
+    let mut run = Vec::new();
     for band in 0..bands {
         for f in &set {
             let stream = f.band(band)?;
             let mut rest = &stream[..];
             while let Some((&len, tail)) = rest.split_first() {
-                let run = tail.get(..len as usize).filter(|run| {
-                    run.windows(2).all(|w| w[0] < w[1])
-                        && run.last().is_some_and(|&s| u64::from(s) < slots)
+                let taken = usize::try_from(len).ok().and_then(|n| tail.get(..n));
+                let fits = taken.is_some_and(|r| {
+                    r.windows(2).all(|w| w[0] < w[1]) && r.last().is_some_and(|&s| s < slots)
                 });
-                let Some(run) = run else {
+                let (Some(taken), true) = (taken, fits) else {
                     return Err(Error::index(format!(
                         "group file {} is damaged: a run is cut short, out of order or out of \
                          bounds",
                         f.file.path().display()
                     )));
                 };
-                grouping.add(run);
-                rest = &tail[len as usize..];
+                run.clear();
+                run.extend_from_slice(taken);
+                each(&run)?;
+                rest = &tail[taken.len()..];
             }
         }
     }
-    Ok(Some(grouping))
+    Ok(true)
+}
+
+/// The candidate groups the group stage left in `dir` for the scan whose
+/// key files are `key_files`, or `None` when it left none (the last stage
+/// then groups by itself, reading the key files band by band): the runs
+/// of every part, band by band, parts in order — a scan's own order of
+/// band, then key — each distinct run once.
+///
+/// # Errors
+///
+/// As [`for_each_run`]; also a corpus of more paragraphs than one process
+/// numbers (32 bits), which only the verify stages can take.
+pub fn load(dir: &Path, key_files: &KeyFiles, config: &Config) -> Result<Option<Grouping>, Error> {
+    key_files.check_u32()?;
+    let mut grouping = Grouping::new(key_files.slots_by_input.clone());
+    let mut narrow = Vec::new();
+    let any = for_each_run(dir, key_files, config, &mut |run| {
+        narrow.clear();
+        narrow.extend(run.iter().map(|&s| s as u32));
+        grouping.add(&narrow);
+        Ok(())
+    })?;
+    Ok(any.then_some(grouping))
 }

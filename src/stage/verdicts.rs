@@ -529,13 +529,19 @@ pub fn verify(
     let mut first_doc = 0;
     for (file, first) in key_files.shards() {
         let sets = SetsFile::open(dir, &file.inputs, first, (source, parts, key))?;
+        let documents = first_doc + sets.counts.summary.documents;
+        if documents > u64::from(u32::MAX) {
+            return Err(Error::limit(format!(
+                "the corpus has more than {} documents, the most a report numbers",
+                u32::MAX
+            )));
+        }
         sets.candidates(part, first_doc, &mut |chunk| {
             planned.extend(chunk.iter().map(Planned::of));
             Ok(())
         })?;
-        let documents = sets.counts.summary.documents;
         shards.push((sets, first_doc));
-        first_doc += documents;
+        first_doc = documents;
     }
     let n = planned.len() as u64;
     // The candidates come from a thread reading the sets files, a few
