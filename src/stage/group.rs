@@ -84,9 +84,9 @@ impl BandKeys for KeyFiles {
 
     fn band(&self, band: usize) -> Result<Vec<(u32, FingerprintId)>, Error> {
         self.check_u32()?;
-        let entries = self.entries(band, 0..RANGES)?;
+        let entries = self.entries::<u32>(band, 0..RANGES)?;
         Ok((entries.into_iter())
-            .map(|(k, s)| (k, FingerprintId::new(s as u32)))
+            .map(|(k, s)| (k, FingerprintId::new(s)))
             .collect())
     }
 }
@@ -120,13 +120,13 @@ impl KeyFiles {
 
     /// Band `band`'s entries in key ranges `ranges` of every shard, slots
     /// numbered over the scan, sorted by key, then slot.
-    fn entries(&self, band: usize, ranges: Range<usize>) -> Result<Vec<(u32, u64)>, Error> {
+    fn entries<S: Slot>(&self, band: usize, ranges: Range<usize>) -> Result<Vec<(u32, S)>, Error> {
         let mut runs = Vec::with_capacity(self.files.len());
         for (f, &first) in self.files.iter().zip(&self.firsts) {
             let pairs = f.read(band, ranges.clone())?;
             runs.push(
                 (pairs.iter())
-                    .map(|&(k, s)| (k, first + u64::from(s)))
+                    .map(|&(k, s)| (k, S::from_u64(first + u64::from(s))))
                     .collect::<Vec<_>>(),
             );
         }
@@ -246,8 +246,26 @@ impl KeyFiles {
     }
 }
 
+/// A slot numbered over the whole scan: in 32 bits when the scan's slots
+/// fit (half the memory to sort and merge), else in 64.
+trait Slot: Copy + Ord + std::hash::Hash + Into<u64> {
+    fn from_u64(n: u64) -> Self;
+}
+
+impl Slot for u32 {
+    fn from_u64(n: u64) -> u32 {
+        n as u32
+    }
+}
+
+impl Slot for u64 {
+    fn from_u64(n: u64) -> u64 {
+        n
+    }
+}
+
 /// The entries of two sorted lists, sorted.
-fn merge(a: &[(u32, u64)], b: &[(u32, u64)]) -> Vec<(u32, u64)> {
+fn merge<S: Copy + Ord>(a: &[(u32, S)], b: &[(u32, S)]) -> Vec<(u32, S)> {
     let mut out = Vec::with_capacity(a.len() + b.len());
     let (mut i, mut j) = (0, 0);
     while i < a.len() && j < b.len() {
@@ -294,38 +312,12 @@ pub fn group_part(
     let checked: u64 = (key_files.slots_by_input[..reference].iter())
         .map(|&n| u64::from(n))
         .sum();
-    let mut entries = 0u64;
-    let mut runs = 0u64;
-    // Each distinct run once: a hash of its slots -> where the first run
-    // with that hash starts in `out`.
-    let hasher = ahash::RandomState::new();
-    let mut seen: ahash::AHashMap<u64, usize> = ahash::AHashMap::new();
-    let mut band_ends = vec![0u64];
-    let mut out: Vec<u64> = Vec::new();
-    let mut members: Vec<u64> = Vec::new();
-    for band in 0..bands {
-        let merged = key_files.entries(band, ranges.clone())?;
-        entries += merged.len() as u64;
-        for run in merged.chunk_by(|a, b| a.0 == b.0) {
-            let last = run[run.len() - 1].1;
-            if run.len() > 1 && last >= checked {
-                members.clear();
-                members.extend(run.iter().map(|&(_, s)| s));
-                let hash = hasher.hash_one(&members);
-                let known = seen.get(&hash).is_some_and(|&at| {
-                    let n = out[at] as usize;
-                    out[at + 1..at + 1 + n] == members[..]
-                });
-                if !known {
-                    seen.entry(hash).or_insert(out.len());
-                    out.push(members.len() as u64);
-                    out.extend_from_slice(&members);
-                    runs += 1;
-                }
-            }
-        }
-        band_ends.push(out.len() as u64);
-    }
+    let slots: u64 = key_files.slots_by_input.iter().map(|&n| u64::from(n)).sum();
+    let (entries, runs, band_ends, out) = if slots <= u64::from(u32::MAX) {
+        distinct_runs::<u32>(&key_files, bands, &ranges, checked)?
+    } else {
+        distinct_runs::<u64>(&key_files, bands, &ranges, checked)?
+    };
     let name = file_name(part, parts);
     let path = dir.join(&name);
     let io = |e: std::io::Error| Error::index(format!("writing {}: {e}", path.display()));
@@ -350,13 +342,67 @@ pub fn group_part(
         band_ends.iter().flat_map(|e| e.to_le_bytes()).collect(),
     )
     .map_err(io)?;
-    put(RUNS, out.iter().flat_map(|e| e.to_le_bytes()).collect()).map_err(io)?;
+    put(
+        RUNS,
+        (out.iter())
+            .flat_map(|&e| Into::<u64>::into(e).to_le_bytes())
+            .collect(),
+    )
+    .map_err(io)?;
     let bytes = w.finish().map_err(io)?.len;
     Ok(GroupDone {
         entries,
         runs,
         bytes,
     })
+}
+
+/// The runs of two or more slots sharing a band key in key ranges
+/// `ranges` that reach past the first `checked` slots (the reference
+/// corpus), each distinct run once, band by band: the entries read, the
+/// runs, where each band's start in the stream, and the stream (each run
+/// its length, then its slots).
+type Distinct = (u64, u64, Vec<u64>, Vec<u64>);
+
+fn distinct_runs<S: Slot>(
+    key_files: &KeyFiles,
+    bands: usize,
+    ranges: &Range<usize>,
+    checked: u64,
+) -> Result<Distinct, Error> {
+    let (mut entries, mut runs) = (0u64, 0u64);
+    // A hash of a run's slots -> where the first run with that hash starts
+    // in `out`.
+    let hasher = ahash::RandomState::new();
+    let mut seen: ahash::AHashMap<u64, usize> = ahash::AHashMap::new();
+    let mut band_ends = vec![0u64];
+    let mut out: Vec<S> = Vec::new();
+    let mut members: Vec<S> = Vec::new();
+    for band in 0..bands {
+        let merged = key_files.entries::<S>(band, ranges.clone())?;
+        entries += merged.len() as u64;
+        for run in merged.chunk_by(|a, b| a.0 == b.0) {
+            let last: u64 = run[run.len() - 1].1.into();
+            if run.len() > 1 && last >= checked {
+                members.clear();
+                members.extend(run.iter().map(|&(_, s)| s));
+                let hash = hasher.hash_one(&members);
+                let known = seen.get(&hash).is_some_and(|&at| {
+                    let n = Into::<u64>::into(out[at]) as usize;
+                    out[at + 1..at + 1 + n] == members[..]
+                });
+                if !known {
+                    seen.entry(hash).or_insert(out.len());
+                    out.push(S::from_u64(members.len() as u64));
+                    out.extend_from_slice(&members);
+                    runs += 1;
+                }
+            }
+        }
+        band_ends.push(out.len() as u64);
+    }
+    let out = out.into_iter().map(Into::into).collect();
+    Ok((entries, runs, band_ends, out))
 }
 
 /// An opened group file's header.
