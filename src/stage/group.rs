@@ -576,3 +576,41 @@ pub fn load(dir: &Path, key_files: &KeyFiles, config: &Config) -> Result<Option<
     })?;
     Ok(any.then_some(grouping))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::Silent;
+
+    /// The runs come the same in 32-bit slots (what a scan that fits
+    /// takes) and in 64-bit ones (past 4.3 billion paragraphs).
+    #[test]
+    fn runs_in_32_and_64_bit_slots_agree() {
+        let inputs = super::super::tests::grouping_corpus();
+        let (config, options) = (Config::default(), ScanOptions::default());
+        let dir = std::env::temp_dir().join(format!("neardup-wide-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let sizes: Vec<Option<u64>> = inputs.iter().map(|i| i.source.size_hint()).collect();
+        for k in 0..3 {
+            let r = super::super::shard(&sizes, k, 3);
+            super::super::fingerprint_shard(
+                &inputs[r.clone()],
+                r.start,
+                &config,
+                &options,
+                &Silent,
+                &dir,
+            )
+            .unwrap();
+        }
+        let key_files = KeyFiles::open(&dir, &inputs, &config, &options).unwrap();
+        let bands = config.lsh().bands();
+        for (ranges, checked) in [(0..RANGES, 0), (0..100, 0), (100..RANGES, 50)] {
+            let narrow = distinct_runs::<u32>(&key_files, bands, &ranges, checked).unwrap();
+            let wide = distinct_runs::<u64>(&key_files, bands, &ranges, checked).unwrap();
+            assert!(narrow.1 > 0);
+            assert_eq!(narrow, wide, "{ranges:?}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

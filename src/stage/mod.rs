@@ -738,7 +738,7 @@ mod tests {
     /// Paragraphs for the group stage's test: near copies within and across
     /// inputs, exact copies, a template with one word changed, and lines
     /// alike in a few bands only.
-    fn grouping_corpus() -> Vec<Input> {
+    pub(super) fn grouping_corpus() -> Vec<Input> {
         let words = [
             "harbour", "board", "voted", "rebuild", "north", "pier", "winter", "ferry", "services",
             "resumed", "monday", "storm", "council", "budget", "school", "bridge", "river",
