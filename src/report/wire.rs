@@ -84,27 +84,33 @@ const NONE: u32 = u32::MAX;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn write(dir: &Path, name: &str, report: &Report) -> Result<u64, Error> {
+    use std::io::Write as _;
     let path = dir.join(name);
-    let (head, offsets, parts) = encode(report).ok_or_else(|| {
+    let too_long = || {
         Error::limit(format!(
             "{}: the findings do not fit findings format {WIRE_VERSION} (a text, a list or a \
              table of names is longer than 32-bit lengths allow)",
             path.display()
         ))
-    })?;
+    };
     let io = |err: std::io::Error| Error::index(format!("writing {}: {err}", path.display()));
+    let head = encode_head(report).ok_or_else(too_long)?;
     let mut w = FileWriter::create(dir, name, KIND).map_err(io)?.replacing();
-    for (tag, bytes) in [
-        (META, &WIRE_VERSION.to_le_bytes()[..]),
-        (HEAD, &head[..]),
-        (OFFSETS, &offsets[..]),
-        (PARTS, &parts[..]),
-    ] {
-        use std::io::Write as _;
+    for (tag, bytes) in [(META, &WIRE_VERSION.to_le_bytes()[..]), (HEAD, &head[..])] {
         let mut s = w.section(tag);
         s.write_all(bytes).map_err(io)?;
         s.finish().map_err(io)?;
     }
+    // The parts go to the file one input at a time: a large report's
+    // findings are never all encoded in memory at once.
+    let mut s = w.section(PARTS);
+    let offsets = encode_parts(report, &mut |part| s.write_all(part))
+        .map_err(io)?
+        .ok_or_else(too_long)?;
+    s.finish().map_err(io)?;
+    let mut s = w.section(OFFSETS);
+    s.write_all(&offsets).map_err(io)?;
+    s.finish().map_err(io)?;
     Ok(w.finish().map_err(io)?.len)
 }
 
@@ -184,9 +190,9 @@ pub fn read(path: &Path, inputs: Range<usize>) -> Result<(Report, Vec<String>), 
     Ok((report, unreadable))
 }
 
-/// The `HEAD`, `OFFSETS` and `PARTS` sections of `report`; `None` when a
-/// length does not fit in 32 bits.
-fn encode(report: &Report) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+/// The `HEAD` section of `report`; `None` when a length does not fit in
+/// 32 bits.
+fn encode_head(report: &Report) -> Option<Vec<u8>> {
     let mut head = Encoder::default();
     head.summary(&report.summary);
     head.u64(report.paragraphs_by_input.len() as u64);
@@ -205,24 +211,38 @@ fn encode(report: &Report) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
     for path in unreadable {
         head.text(path);
     }
+    (!head.too_long).then_some(head.body)
+}
+
+/// The `PARTS` section of `report`, an input's part at a time to `out`,
+/// and the `OFFSETS` section; `None` when a length does not fit in 32
+/// bits.
+fn encode_parts(
+    report: &Report,
+    out: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
+) -> std::io::Result<Option<Vec<u8>>> {
     // Each input's duplicates and contained paragraphs, in report order.
     let n = report.paragraphs_by_input.len();
     let mut pairs: Vec<Vec<(&Member, &Duplicate)>> = vec![Vec::new(); n];
     for c in &report.clusters {
         for d in &c.duplicates {
-            pairs
-                .get_mut(d.member.location.input.index())?
-                .push((&c.kept, d));
+            let Some(list) = pairs.get_mut(d.member.location.input.index()) else {
+                return Ok(None);
+            };
+            list.push((&c.kept, d));
         }
     }
     let mut inside: Vec<Vec<&Contained>> = vec![Vec::new(); n];
     for c in report.contained.iter().filter(|c| c.short.batch.is_none()) {
-        inside.get_mut(c.short.input.index())?.push(c);
+        let Some(list) = inside.get_mut(c.short.input.index()) else {
+            return Ok(None);
+        };
+        list.push(c);
     }
-    let (mut offsets, mut parts) = (Vec::with_capacity(8 * (n + 1)), Vec::new());
-    let mut too_long = head.too_long;
+    let mut offsets = Vec::with_capacity(8 * (n + 1));
+    let mut at = 0u64;
     for (pairs, inside) in pairs.iter().zip(&inside) {
-        offsets.extend_from_slice(&(parts.len() as u64).to_le_bytes());
+        offsets.extend_from_slice(&at.to_le_bytes());
         let mut e = Encoder::default();
         e.len(pairs.len());
         for (kept, d) in pairs {
@@ -254,19 +274,26 @@ fn encode(report: &Report) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
             e.u64(c.content.0);
             e.u64(c.content.1);
         }
-        // Numbers up to `NONE` name strings; the table itself is written
-        // with the same 32-bit lengths.
-        let mut table = Encoder::default();
-        table.len(e.strings.len());
-        for s in &e.strings {
-            table.text(s);
-        }
-        too_long |= e.too_long || table.too_long || e.strings.len() >= NONE as usize;
-        parts.extend_from_slice(&table.body);
-        parts.extend_from_slice(&e.body);
+        let Some(part) = e.finish() else {
+            return Ok(None);
+        };
+        out(&part)?;
+        at += part.len() as u64;
     }
-    offsets.extend_from_slice(&(parts.len() as u64).to_le_bytes());
-    (!too_long).then_some((head.body, offsets, parts))
+    offsets.extend_from_slice(&at.to_le_bytes());
+    Ok(Some(offsets))
+}
+
+/// The `HEAD`, `OFFSETS` and `PARTS` sections of `report`, in memory.
+#[cfg(test)]
+fn encode(report: &Report) -> Option<(Vec<u8>, Vec<u8>, Vec<u8>)> {
+    let mut parts = Vec::new();
+    let offsets = encode_parts(report, &mut |p| {
+        parts.extend_from_slice(p);
+        Ok(())
+    })
+    .expect("writing to a vector")?;
+    Some((encode_head(report)?, offsets, parts))
 }
 
 /// The counts, the paragraphs per input and the unreadable inputs.
