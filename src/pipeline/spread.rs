@@ -11,17 +11,20 @@
 //!
 //! 1. [`reread_shard`]: one shard reads its inputs again, as the second
 //!    pass does, but only for the candidates the components stage listed,
-//!    and returns each one's shingle set and place, by the part that owns
-//!    its component, with the shard's first-pass [`Counts`].
+//!    and hands each one's shingle set and place to a sink, by the part
+//!    that owns its component; it returns the shard's [`Counts`].
 //! 2. [`verify_part`]: one part plans its components as a scan would
 //!    (exact classes, groups cut by document and by the reference corpus)
-//!    and offers its candidates in slot order to the no-chaining rule.
+//!    and offers its candidates in slot order to the no-chaining rule,
+//!    holding each set only while a later candidate may need it.
 //! 3. [`report_from_parts`]: the counts of the shards, summed in order,
 //!    and the verdicts of the parts, merged by slot, make the report.
 //!
-//! No step holds every paragraph of the corpus: a shard holds its own
-//! first-pass tables, a part its components' sets, and the report the
-//! duplicates and the kept paragraphs they repeat.
+//! Slots are numbered over the whole scan in 64 bits; a shard's and a
+//! part's own numbers are 32-bit. No step holds every paragraph of the
+//! corpus: a shard holds its own first-pass tables, a part its
+//! components' plan and live sets, and the report the duplicates and the
+//! kept paragraphs they repeat.
 
 use ahash::AHashMap;
 
