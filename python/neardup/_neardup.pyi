@@ -107,7 +107,6 @@ def stage_components(
     text_field: str = "text",
     id_field: str = "id",
     threads: int | None = None,
-    base_dir: str | None = None,
     containment: str | None = None,
     containment_words: int = 25,
     containment_cap: int = 64,
@@ -116,7 +115,6 @@ def stage_components(
     components``), one process after every group part: joins the candidate
     groups into components, deals them to ``parts`` parts (1 to 256) and
     writes each shard's assignment and each part's runs into ``dir``.
-    Relative paths (and ``dir``) are read from ``base_dir`` when given.
     Returns (candidates, components, the largest's candidates, bytes
     written). Containment is refused (it is not spread)."""
 
@@ -131,7 +129,6 @@ def stage_reread(
     text_field: str = "text",
     id_field: str = "id",
     threads: int | None = None,
-    base_dir: str | None = None,
     containment: str | None = None,
     containment_words: int = 25,
     containment_cap: int = 64,
@@ -139,11 +136,9 @@ def stage_reread(
     """The reread stage of shard ``shard`` of ``shards`` (the fingerprint
     stage's numbering; ``neardup stage reread``), after the components
     stage: reads the shard's candidates again and writes its sets file
-    (``sets-FIRST-END.nds``) into ``dir``. Relative paths (and ``dir``)
-    are read from ``base_dir`` when given and keep their names as given:
-    the last stage's report names the inputs as the sets and verdict
-    files do. Returns (first input, end, candidates read again, bytes
-    written)."""
+    (``sets-FIRST-END.nds``) into ``dir``. (The last stage names the
+    inputs as it is given them.) Returns (first input, end, candidates
+    read again, bytes written)."""
 
 def stage_verify(
     paths: Sequence[str],
@@ -156,7 +151,6 @@ def stage_verify(
     text_field: str = "text",
     id_field: str = "id",
     threads: int | None = None,
-    base_dir: str | None = None,
     containment: str | None = None,
     containment_words: int = 25,
     containment_cap: int = 64,
@@ -166,9 +160,7 @@ def stage_verify(
     stage: verifies the part's components and writes its verdicts
     (``verdicts-PPP-of-NNN.ndv``) into ``dir``. Once every part has,
     ``scan_json(stage_dir=dir)`` and ``clean(stage_dir=dir)`` report from
-    them. Relative paths (and ``dir``) are read from ``base_dir`` when
-    given and keep their names as given. Returns (candidates verified,
-    duplicates, bytes written)."""
+    them. Returns (candidates verified, duplicates, bytes written)."""
 
 def clean(
     paths: Sequence[str],

@@ -102,36 +102,27 @@ def _run_stage(
     max_retries: int,
     options: dict[str, Any],
     kill: PathLike | None,
-    named: bool = False,
 ) -> tuple[int, list[Any]]:
     """Runs ``task_fn`` for tasks 0 to n-1 of a stage as Ray tasks (n
     defaults to the cluster's CPUs), with absolute paths, since a worker's
-    working directory may differ; returns n and the results in order.
-    ``named``: the paths as given instead, read from the driver's
-    directory (``base_dir``), for the stages whose files name the inputs
-    (the reread and verify stages: the report from their verdicts names
-    the inputs as they do)."""
+    working directory may differ; returns n and the results in order. (The
+    last stage names the inputs as the driver gives them, whatever a task
+    was given.)"""
     import ray
 
     if n is None:
         n = max(1, int(ray.available_resources().get("CPU", 1)))
     task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(task_fn)
     marker = os.fspath(kill) if kill is not None else None
-    args = _named(paths, stage_dir, options) if named else (
-        [os.path.abspath(p) for p in _paths(paths)], os.fspath(stage_dir), options
-    )
-    given, where, options = args
+    given, where = _absolute(paths, stage_dir)
     done = ray.get([task.remote(given, cfg, k, n, where, options, marker) for k in range(n)])
     return n, done
 
 
-def _named(
-    paths: PathLike | Iterable[PathLike], stage_dir: PathLike, options: dict[str, Any]
-) -> tuple[list[str], str, dict[str, Any]]:
-    """The paths as given, the stage directory made absolute, and the
-    options with ``base_dir``, the driver's directory: a worker reads
-    relative paths from there and names them as given."""
-    return _paths(paths), os.path.abspath(stage_dir), dict(options, base_dir=os.getcwd())
+def _absolute(paths: PathLike | Iterable[PathLike], stage_dir: PathLike) -> tuple[list[str], str]:
+    """The paths and the stage directory made absolute, for a worker whose
+    working directory may not be the driver's."""
+    return [os.path.abspath(p) for p in _paths(paths)], os.path.abspath(stage_dir)
 
 
 def _fingerprint(
@@ -285,7 +276,7 @@ def components(
         parts = max(1, int(ray.available_resources().get("CPU", 1)))
     task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_components)
     marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
-    given, where, options = _named(paths, stage_dir, options)
+    given, where = _absolute(paths, stage_dir)
     candidates, found, largest, written = ray.get(
         task.remote(given, _config(config, threshold), parts, where, options, marker)
     )
@@ -331,16 +322,15 @@ def reread(
     """The reread stage alone, after ``components``: one Ray task per shard
     (give the ``shards`` of ``fingerprint``) reads that shard's candidates
     again and writes their shingle sets, cut by part, into ``stage_dir``.
-    The inputs keep their names as given (relative ones read from here on
-    every worker): give the last stage the same paths. Returns the inputs,
-    the candidates read again, the bytes written and the shards."""
+    Returns the inputs, the candidates read again, the bytes written and
+    the shards."""
     options = _task_options(
         input_format, text_field, id_field, threads_per_task,
         containment, containment_words, containment_cap,
     )
     shards, done = _run_stage(
         _reread, paths, stage_dir, _config(config, threshold), shards,
-        threads_per_task, max_retries, options, _kill_first_attempt, named=True,
+        threads_per_task, max_retries, options, _kill_first_attempt,
     )
     return {
         "inputs": max((end for _, end, _, _ in done), default=0),
@@ -385,9 +375,8 @@ def verify(
     components and writes its verdicts into ``stage_dir``. The last stage,
     ``neardup.scan(paths, stage_dir=...)`` (or ``neardup scan --stage-dir``,
     ``neardup clean --stage-dir``), then reports from the verdicts without
-    verifying; its report names the inputs as given here (relative paths
-    are read from here on every worker): give it the same paths. Returns
-    the candidates verified, the duplicates, the bytes written and the
+    verifying, naming the inputs as it is given them. Returns the
+    candidates verified, the duplicates, the bytes written and the
     parts."""
     options = _task_options(
         input_format, text_field, id_field, threads_per_task,
@@ -395,7 +384,7 @@ def verify(
     )
     parts, done = _run_stage(
         _verify, paths, stage_dir, _config(config, threshold), parts,
-        threads_per_task, max_retries, options, _kill_first_attempt, named=True,
+        threads_per_task, max_retries, options, _kill_first_attempt,
     )
     return {
         "candidates": sum(c for c, _, _ in done),

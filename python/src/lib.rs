@@ -471,11 +471,9 @@ fn scan_files(
         .map(|p| open_index(p, config, options))
         .transpose()?;
     let staged = stage_dir
-        .map(|d| StageFiles::open(d, inputs, config, options))
+        .map(|d| StageFiles::open(d, inputs, config, options, index.is_some()))
         .transpose()?;
-    let verified = (staged.as_ref())
-        .filter(|_| index.is_none())
-        .and_then(|s| s.verified_report(config));
+    let verified = (staged.as_ref()).and_then(|s| s.verified_report(config));
     if let Some(report) = verified {
         return report;
     }
@@ -483,7 +481,7 @@ fn scan_files(
         prior: index.as_ref().map(|i| i as &dyn Prior),
         ..staged
             .as_ref()
-            .map_or_else(Extras::default, |s| s.extras(index.is_some()))
+            .map_or_else(Extras::default, StageFiles::extras)
     };
     scan_with(inputs, config, options, &Silent, extras)
 }
@@ -958,13 +956,11 @@ fn index_add<'py>(
 }
 
 /// What every stage binding does around its stage: the settings checked,
-/// then, without the GIL and on `threads`, the scan's inputs collected
-/// (relative paths and `dir` read from `base_dir`, when given) and
+/// then, without the GIL and on `threads`, the scan's inputs collected and
 /// `work` run on them.
-#[allow(clippy::too_many_arguments)]
 fn run_stage<T: Send>(
     py: Python<'_>,
-    (paths, base_dir, dir): (&[PathBuf], Option<&Path>, &Path),
+    (paths, dir): (&[PathBuf], &Path),
     config: &PyConfig,
     (input_format, text_field, id_field): (Option<&str>, &str, &str),
     threads: Option<usize>,
@@ -983,9 +979,8 @@ fn run_stage<T: Send>(
     py.detach(|| {
         with_threads(threads, || {
             let mut skipped = Vec::new();
-            let inputs = collect_at(paths, base_dir, format, &mut skipped)?;
-            let dir = resolve(base_dir, dir);
-            work(&inputs, &dir, &config, &options)
+            let inputs = collect(paths, format, &mut skipped)?;
+            work(&inputs, dir, &config, &options)
         })
     })
     .map_err(py_err)
@@ -1020,7 +1015,7 @@ fn stage_fingerprint(
     }
     run_stage(
         py,
-        (&paths, None, &dir),
+        (&paths, &dir),
         config,
         (input_format, text_field, id_field),
         threads,
@@ -1064,7 +1059,7 @@ fn stage_group(
 ) -> PyResult<(u64, u64, u64)> {
     run_stage(
         py,
-        (&paths, None, &dir),
+        (&paths, &dir),
         config,
         (input_format, text_field, id_field),
         threads,
@@ -1080,11 +1075,10 @@ fn stage_group(
 /// components`), one process after every part's group stage: joins the
 /// candidate groups into components and deals them to `parts` parts,
 /// writing each shard's assignment and each part's runs into `dir`.
-/// Relative paths (and `dir`) are read from `base_dir` when given, as
-/// `clean`'s are. Returns (candidates, components, the largest's
-/// candidates, bytes written).
+/// Returns (candidates, components, the largest's candidates, bytes
+/// written).
 #[pyfunction]
-#[pyo3(signature = (paths, config, parts, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, base_dir = None, containment = None, containment_words = 25, containment_cap = 64))]
+#[pyo3(signature = (paths, config, parts, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, containment = None, containment_words = 25, containment_cap = 64))]
 #[allow(clippy::too_many_arguments)]
 fn stage_components(
     py: Python<'_>,
@@ -1096,14 +1090,13 @@ fn stage_components(
     text_field: &str,
     id_field: &str,
     threads: Option<usize>,
-    base_dir: Option<PathBuf>,
     containment: Option<&str>,
     containment_words: usize,
     containment_cap: usize,
 ) -> PyResult<(u64, u64, u64, u64)> {
     run_stage(
         py,
-        (&paths, base_dir.as_deref(), &dir),
+        (&paths, &dir),
         config,
         (input_format, text_field, id_field),
         threads,
@@ -1118,12 +1111,10 @@ fn stage_components(
 /// The reread stage of shard `shard` of `shards` (the fingerprint stage's
 /// numbering) of a spread verification (`neardup stage reread`), after
 /// the components stage: reads the shard's candidates again and writes
-/// its sets file into `dir`. Relative paths (and `dir`) are read from
-/// `base_dir` when given and keep their names as given: the last stage's
-/// report names the inputs as the sets and verdict files do. Returns
-/// (first input, end, candidates read again, bytes written).
+/// its sets file into `dir`. Returns (first input, end, candidates read
+/// again, bytes written).
 #[pyfunction]
-#[pyo3(signature = (paths, config, shard, shards, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, base_dir = None, containment = None, containment_words = 25, containment_cap = 64))]
+#[pyo3(signature = (paths, config, shard, shards, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, containment = None, containment_words = 25, containment_cap = 64))]
 #[allow(clippy::too_many_arguments)]
 fn stage_reread(
     py: Python<'_>,
@@ -1136,7 +1127,6 @@ fn stage_reread(
     text_field: &str,
     id_field: &str,
     threads: Option<usize>,
-    base_dir: Option<PathBuf>,
     containment: Option<&str>,
     containment_words: usize,
     containment_cap: usize,
@@ -1148,7 +1138,7 @@ fn stage_reread(
     }
     run_stage(
         py,
-        (&paths, base_dir.as_deref(), &dir),
+        (&paths, &dir),
         config,
         (input_format, text_field, id_field),
         threads,
@@ -1166,11 +1156,9 @@ fn stage_reread(
 /// count) of a spread verification (`neardup stage verify`), after every
 /// shard's reread stage: verifies the part's components and writes its
 /// verdicts into `dir`; once every part has, the last stage reports from
-/// them. Relative paths (and `dir`) are read from `base_dir` when given
-/// and keep their names as given, as for `stage_reread`. Returns
-/// (candidates verified, duplicates, bytes written).
+/// them. Returns (candidates verified, duplicates, bytes written).
 #[pyfunction]
-#[pyo3(signature = (paths, config, part, parts, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, base_dir = None, containment = None, containment_words = 25, containment_cap = 64))]
+#[pyo3(signature = (paths, config, part, parts, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, containment = None, containment_words = 25, containment_cap = 64))]
 #[allow(clippy::too_many_arguments)]
 fn stage_verify(
     py: Python<'_>,
@@ -1183,14 +1171,13 @@ fn stage_verify(
     text_field: &str,
     id_field: &str,
     threads: Option<usize>,
-    base_dir: Option<PathBuf>,
     containment: Option<&str>,
     containment_words: usize,
     containment_cap: usize,
 ) -> PyResult<(u64, u64, u64)> {
     run_stage(
         py,
-        (&paths, base_dir.as_deref(), &dir),
+        (&paths, &dir),
         config,
         (input_format, text_field, id_field),
         threads,

@@ -137,6 +137,7 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
                     &inputs,
                     &shared.config,
                     &shared.options,
+                    opened.is_some(),
                 )?),
                 None => None,
             };
@@ -144,11 +145,9 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
                 prior: opened.as_ref().map(|i| i as &dyn Prior),
                 ..staged
                     .as_ref()
-                    .map_or_else(pipeline::Extras::default, |s| s.extras(opened.is_some()))
+                    .map_or_else(pipeline::Extras::default, |s| s.extras())
             };
-            let verified = (staged.as_ref())
-                .filter(|_| opened.is_none())
-                .and_then(|s| s.verified_report(&shared.config));
+            let verified = (staged.as_ref()).and_then(|s| s.verified_report(&shared.config));
             scanned = match verified {
                 Some(report) => {
                     let mut report = report?;

@@ -52,15 +52,16 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
             &inputs,
             &shared.config,
             &shared.options,
+            index.is_some(),
         )?),
         None => None,
     };
     if let (Some(staged), true) = (&staged, args.run.verbose) {
         match (staged.verdict_parts(), staged.groups()) {
-            (Some(parts), _) if index.is_none() => {
+            (Some(parts), _) => {
                 eprintln!("verdicts from the verify stage in {parts} parts: nothing verified here")
             }
-            (_, Some(g)) if index.is_none() => eprintln!(
+            (_, Some(g)) => eprintln!(
                 "candidate groups from the group stage: {} distinct runs of shared band keys",
                 g.len()
             ),
@@ -71,11 +72,9 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
         prior: index.as_ref().map(|i| i as &dyn Prior),
         ..staged
             .as_ref()
-            .map_or_else(Extras::default, |s| s.extras(index.is_some()))
+            .map_or_else(Extras::default, StageFiles::extras)
     };
-    let verified = (staged.as_ref())
-        .filter(|_| index.is_none())
-        .and_then(|s| s.verified_report(&shared.config));
+    let verified = (staged.as_ref()).and_then(|s| s.verified_report(&shared.config));
     let report = match verified {
         Some(report) => {
             let mut report = report?;

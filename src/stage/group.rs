@@ -206,8 +206,9 @@ impl KeyFiles {
                 let size = input.source.size_hint().unwrap_or(u64::MAX);
                 if of.settings != settings_key(config, options, input.format) || of.size != size {
                     return Err(Error::index(format!(
-                        "key file {} was made with other settings or from another version of \
-                         {} (its size changed): run the fingerprint stage again",
+                        "key file {} was made with other settings (containment, on or off, and \
+                         its --containment-words too) or from another version of {} (its size \
+                         changed): run the fingerprint stage again with this scan's settings",
                         path.display(),
                         input.source.name()
                     )));
@@ -479,20 +480,10 @@ pub fn for_each_run(
     config: &Config,
     each: &mut dyn FnMut(&[u64]) -> Result<(), Error>,
 ) -> Result<bool, Error> {
-    let listing = std::fs::read_dir(dir)
-        .map_err(|e| Error::index(format!("reading {}: {e}", dir.display())))?;
-    let mut paths: Vec<PathBuf> = listing
-        .filter_map(Result::ok)
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with("groups-") && name.ends_with(".ndg")
-        })
-        .map(|e| e.path())
-        .collect();
+    let paths = super::files_named(dir, "groups-", ".ndg")?;
     if paths.is_empty() {
         return Ok(false);
     }
-    paths.sort();
     let mut files = Vec::new();
     for path in &paths {
         let file = GroupFile::open(path)?;

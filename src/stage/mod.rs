@@ -80,6 +80,23 @@ pub(crate) fn write_sections(
     Ok(w.finish().map_err(io)?.len)
 }
 
+/// The files in `dir` whose names start with `prefix` and end with
+/// `suffix`, sorted by name.
+pub(crate) fn files_named(dir: &Path, prefix: &str, suffix: &str) -> Result<Vec<PathBuf>, Error> {
+    let listing = std::fs::read_dir(dir)
+        .map_err(|e| Error::index(format!("reading {}: {e}", dir.display())))?;
+    let mut paths: Vec<PathBuf> = listing
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with(prefix) && name.ends_with(suffix)
+        })
+        .map(|e| e.path())
+        .collect();
+    paths.sort();
+    Ok(paths)
+}
+
 /// A stage file's `META` section, read by offset.
 pub(crate) struct Meta(Vec<u8>);
 
@@ -334,6 +351,7 @@ pub struct StageFiles {
 
 /// Stage files of a run of inputs, as a [`PrintCache`] indexed from the
 /// first of them.
+#[derive(Default)]
 pub(crate) struct Prints {
     files: Vec<Option<IndexFile>>,
     used: std::sync::atomic::AtomicUsize,
@@ -412,11 +430,14 @@ impl PrintCache for Prints {
 }
 
 impl StageFiles {
-    /// Opens the stage file of every input in `dir` and checks it: whole
-    /// (every checksum), made with these settings, of an input of the
-    /// same size; then, if the verify stage left verdicts for
-    /// these settings, finds them ([`verdicts`]); else reads the group
-    /// stage's runs, if it left any ([`group::load`]).
+    /// Opens the stage files in `dir` for the last stage of a scan of
+    /// `inputs`, checking each (whole, made with these settings, of an
+    /// input of the same size). If the verify stage left verdicts for these
+    /// settings, only those ([`verdicts`]): the report comes from them, and
+    /// no print is read. Else the stage file of every input, and the group
+    /// stage's runs if it left any ([`group::load`]). `against_index`: the
+    /// scan checks against an index, which it queries with the band keys
+    /// themselves, so neither verdicts nor runs are of use.
     ///
     /// # Errors
     ///
@@ -427,13 +448,20 @@ impl StageFiles {
         inputs: &[Input],
         config: &Config,
         options: &ScanOptions,
+        against_index: bool,
     ) -> Result<StageFiles, Error> {
-        let prints = Prints::open(dir, inputs, 0..inputs.len(), config, options)?;
         let keys = group::KeyFiles::open(dir, inputs, config, options)?;
-        let verdicts = verdicts::VerdictFiles::find(dir, &keys, config, options)?;
-        let groups = match verdicts {
-            Some(_) => None,
-            None => group::load(dir, &keys, config)?,
+        let verdicts = match against_index {
+            true => None,
+            false => verdicts::VerdictFiles::find(dir, &keys, config, options)?,
+        };
+        let prints = match verdicts {
+            Some(_) => Prints::default(),
+            None => Prints::open(dir, inputs, 0..inputs.len(), config, options)?,
+        };
+        let groups = match (&verdicts, against_index) {
+            (None, false) => group::load(dir, &keys, config)?,
+            _ => None,
         };
         Ok(StageFiles {
             prints,
@@ -447,9 +475,8 @@ impl StageFiles {
     }
 
     /// The candidate groups of the group stage, if it ran (and the verify
-    /// stage did not): give them to the scan
-    /// ([`crate::pipeline::Extras::groups`]) unless it checks against an
-    /// index.
+    /// stage did not, and the scan does not check against an index): give
+    /// them to the scan ([`crate::pipeline::Extras::groups`]).
     pub fn groups(&self) -> Option<&Grouping> {
         self.groups.as_ref()
     }
@@ -457,7 +484,8 @@ impl StageFiles {
     /// The report, from the verdicts of the verify stage, if it ran for
     /// these settings (not for a scan against an index, which verifies
     /// itself): the report of one scan, made without reading the inputs
-    /// or verifying anything.
+    /// or verifying anything. When there is one, [`StageFiles::extras`]
+    /// holds no prints.
     ///
     /// # Errors
     ///
@@ -480,9 +508,8 @@ impl StageFiles {
     }
 
     /// What a last stage gives its scan: these files as its prints, the
-    /// group stage's groups (not `against_index`: the index is queried
-    /// with the keys themselves) and the key files as its band keys. Add
-    /// the prior, if any.
+    /// group stage's groups and the key files as its band keys. Add the
+    /// prior, if any.
     ///
     /// # Example
     ///
@@ -490,17 +517,17 @@ impl StageFiles {
     /// # use neardup::{Config, pipeline::{scan_with, ScanOptions, Silent}, stage::StageFiles};
     /// # let inputs = [];
     /// # let (config, options) = (Config::default(), ScanOptions::default());
-    /// let staged = StageFiles::open("stage".as_ref(), &inputs, &config, &options)?;
+    /// let staged = StageFiles::open("stage".as_ref(), &inputs, &config, &options, false)?;
     /// let report = match staged.verified_report(&config) {
     ///     Some(report) => report?,
-    ///     None => scan_with(&inputs, &config, &options, &Silent, staged.extras(false))?,
+    ///     None => scan_with(&inputs, &config, &options, &Silent, staged.extras())?,
     /// };
     /// # Ok::<(), neardup::Error>(())
     /// ```
-    pub fn extras(&self, against_index: bool) -> crate::pipeline::Extras<'_> {
+    pub fn extras(&self) -> crate::pipeline::Extras<'_> {
         crate::pipeline::Extras {
             cache: Some(&self.prints),
-            groups: self.groups().filter(|_| !against_index),
+            groups: self.groups(),
             band_keys: Some(self.band_keys()),
             ..Default::default()
         }
@@ -587,12 +614,7 @@ pub fn read_findings(
     part: std::ops::Range<usize>,
 ) -> Result<(crate::report::Report, Vec<String>), Error> {
     let path = dir.join(findings_name(config, options, against));
-    let verdicts_left = || {
-        std::fs::read_dir(dir).is_ok_and(|d| {
-            d.filter_map(Result::ok)
-                .any(|e| e.file_name().to_string_lossy().starts_with("verdicts-"))
-        })
-    };
+    let verdicts_left = || files_named(dir, "verdicts-", ".ndv").is_ok_and(|f| !f.is_empty());
     if !path.exists() && against.is_none() && verdicts_left() {
         // Without the last stage: each job reads its own part of the
         // verify stage's verdicts.
@@ -680,7 +702,7 @@ mod tests {
                 .unwrap()
                 .printed;
             }
-            let files = StageFiles::open(&dir, &inputs, &config, &options).unwrap();
+            let files = StageFiles::open(&dir, &inputs, &config, &options, false).unwrap();
             let extras = crate::pipeline::Extras {
                 cache: Some(&files),
                 band_keys: Some(files.band_keys()),
@@ -715,18 +737,18 @@ mod tests {
                 let at = bytes.len() / 2;
                 bytes[at] ^= 1;
                 std::fs::write(&victim, bytes).unwrap();
-                let err = StageFiles::open(&dir, &inputs, &config, &options)
+                let err = StageFiles::open(&dir, &inputs, &config, &options, false)
                     .err()
                     .unwrap();
                 assert!(err.to_string().contains(&file_name(2)), "{err}");
                 std::fs::remove_file(&victim).unwrap();
-                let err = StageFiles::open(&dir, &inputs, &config, &options)
+                let err = StageFiles::open(&dir, &inputs, &config, &options, false)
                     .err()
                     .unwrap();
                 assert!(err.to_string().contains("is missing"), "{err}");
                 let other = Config::builder().shingle_size(3).build().unwrap();
                 fingerprint_shard(&inputs[2..3], 2, &config, &options, &Silent, &dir).unwrap();
-                let err = StageFiles::open(&dir, &inputs, &other, &options)
+                let err = StageFiles::open(&dir, &inputs, &other, &options, false)
                     .err()
                     .unwrap();
                 assert!(err.to_string().contains("other settings"), "{err}");
@@ -819,7 +841,7 @@ mod tests {
                         .unwrap();
                 }
                 let what = format!("case {case}, {shards} shards, {parts} parts");
-                let files = StageFiles::open(&dir, &inputs, config, options).unwrap();
+                let files = StageFiles::open(&dir, &inputs, config, options, false).unwrap();
                 assert!(files.groups().is_none());
                 // Without group files: the keys read band by band.
                 let extras = crate::pipeline::Extras {
@@ -839,7 +861,7 @@ mod tests {
                         .runs;
                 }
                 assert!(runs > 0);
-                let files = StageFiles::open(&dir, &inputs, config, options).unwrap();
+                let files = StageFiles::open(&dir, &inputs, config, options, false).unwrap();
                 let extras = crate::pipeline::Extras {
                     cache: Some(&files),
                     groups: files.groups(),
@@ -929,7 +951,11 @@ mod tests {
                         .duplicates;
                 }
                 assert_eq!(found, whole.summary.duplicate_paragraphs, "{what}");
-                let files = StageFiles::open(&dir, &inputs, config, options).unwrap();
+                // The report needs no print: the stage files may be gone.
+                for print in files_named(&dir, "input-", ".ndp").unwrap() {
+                    std::fs::remove_file(print).unwrap();
+                }
+                let files = StageFiles::open(&dir, &inputs, config, options, false).unwrap();
                 assert_eq!(files.verdict_parts(), Some(parts), "{what}");
                 assert!(files.groups().is_none(), "{what}: the runs are not read");
                 let staged = files.verified_report(config).unwrap().unwrap();
@@ -947,8 +973,11 @@ mod tests {
                     full_text: !options.full_text,
                     ..options.clone()
                 };
-                let files = StageFiles::open(&dir, &inputs, config, &other).unwrap();
-                assert!(files.verified_report(config).is_none(), "{what}");
+                let files = StageFiles::open(&dir, &inputs, config, &other, false);
+                assert!(
+                    files.is_err_and(|e| e.to_string().contains("is missing")),
+                    "{what}"
+                );
                 std::fs::remove_dir_all(&dir).unwrap();
             }
         }
@@ -987,7 +1016,7 @@ mod tests {
             fingerprint_shard(&new[r.clone()], r.start, &config, &options, &Silent, &dir).unwrap();
         }
         group::group_part(&dir, new, &config, &options, 0, 1).unwrap();
-        let files = StageFiles::open(&dir, new, &config, &options).unwrap();
+        let files = StageFiles::open(&dir, new, &config, &options, false).unwrap();
         assert!(files.groups().is_some());
         // The groups are not for a scan with a prior; the keys are.
         let extras = crate::pipeline::Extras {
@@ -1030,7 +1059,7 @@ mod tests {
             .unwrap();
         };
         let open = || {
-            StageFiles::open(&dir, &inputs, &config, &options)
+            StageFiles::open(&dir, &inputs, &config, &options, false)
                 .err()
                 .unwrap()
         };
@@ -1074,7 +1103,7 @@ mod tests {
         for p in 0..2 {
             group::group_part(&dir, &inputs, &config, &options, p, 2).unwrap();
         }
-        assert!(StageFiles::open(&dir, &inputs, &config, &options).is_ok());
+        assert!(StageFiles::open(&dir, &inputs, &config, &options, false).is_ok());
         remove_first_key_file();
         let err = group::group_part(&dir, &inputs, &config, &options, 0, 2)
             .unwrap_err()

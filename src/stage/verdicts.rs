@@ -644,17 +644,7 @@ impl VerdictFiles {
         config: &Config,
         options: &ScanOptions,
     ) -> Result<Option<VerdictFiles>, Error> {
-        let listing = std::fs::read_dir(dir)
-            .map_err(|e| Error::index(format!("reading {}: {e}", dir.display())))?;
-        let mut paths: Vec<PathBuf> = listing
-            .filter_map(Result::ok)
-            .filter(|e| {
-                let name = e.file_name().to_string_lossy().into_owned();
-                name.starts_with("verdicts-") && name.ends_with(".ndv")
-            })
-            .map(|e| e.path())
-            .collect();
-        paths.sort();
+        let paths = super::files_named(dir, "verdicts-", ".ndv")?;
         let key = settings(config, options);
         let mut files: Vec<(usize, usize, IndexFile)> = Vec::new();
         let mut stale = false;
