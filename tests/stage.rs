@@ -635,3 +635,178 @@ fn verification_spread_over_parts_is_that_of_one_machine() {
         assert!(stderr.contains("containment is not spread"), "{stderr}");
     }
 }
+
+/// Rounds `--round 0, 1, …` of `neardup stage star` with `tasks` tasks,
+/// until `--check` says a round converged (exit 0; 1 before); then every
+/// task's finish into `parts` parts. Returns the rounds run after round 0.
+fn star_rounds(d: &Path, dir: &str, tasks: usize, parts: usize) -> usize {
+    let (n, k) = (tasks.to_string(), parts.to_string());
+    for round in 0.. {
+        let r = round.to_string();
+        for t in 0..tasks {
+            let said = stage(
+                d,
+                "star",
+                &["--round", &r, "--task", &t.to_string(), "--of", &n],
+                dir,
+            );
+            assert!(said.contains(&format!("round {round}, task {t}")), "{said}");
+        }
+        let out = run(
+            d,
+            &[
+                "stage", "star", "corpus", "--check", &r, "--of", &n, "--dir", dir,
+            ],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() == Some(0) {
+            assert!(round > 0 && stderr.contains("converged"), "{stderr}");
+            for t in 0..tasks {
+                let t = t.to_string();
+                let args = ["--finish", &r, "--task", &t, "--of", &n, "--parts", &k];
+                let said = stage(d, "star", &args, dir);
+                assert!(said.contains(&format!("dealt to {parts} parts")), "{said}");
+            }
+            return round;
+        }
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("did not converge"), "{stderr}");
+    }
+    unreachable!()
+}
+
+/// The components found in rounds of tasks (`stage star`) instead of by
+/// one process: the reread and verify stages read the dealt files, and
+/// the report is one machine's, for any number of tasks and parts. The
+/// corpus being small, every task lists all its components, which are
+/// then dealt as the components stage deals them: the verdict files are
+/// the same, byte for byte. A finish before convergence, a links file
+/// missing and the stages' files left by the other way are handled.
+#[test]
+fn components_in_rounds_give_the_report_of_one_machine() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    corpus(d);
+    let whole = run(d, &["scan", "corpus", "--output-format", "json"]);
+    run(
+        d,
+        &[
+            "clean",
+            "corpus",
+            "-o",
+            "clean-whole",
+            "-q",
+            "--removed",
+            "whole.log",
+        ],
+    );
+    let whole_log = common::read(&d.join("whole.log"));
+    let verdicts = |dir: &str| -> Vec<(String, Vec<u8>)> {
+        let mut found: Vec<_> = std::fs::read_dir(d.join(dir))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "ndv"))
+            .map(|p| {
+                (
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                    common::read(&p),
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    for (shards, groups, tasks, parts) in [(3, 2, 1, 2), (4, 3, 3, 3), (2, 1, 5, 1)] {
+        let (n, k) = (shards.to_string(), parts.to_string());
+        for dir in ["one", "rounds"].map(|w| format!("{w}{tasks}")) {
+            for s in 0..shards {
+                let s = s.to_string();
+                stage(d, "fingerprint", &["--shard", &s, "--of", &n, "-q"], &dir);
+            }
+            for p in 0..groups {
+                let (p, g) = (p.to_string(), groups.to_string());
+                stage(d, "group", &["--part", &p, "--of", &g], &dir);
+            }
+            if dir.starts_with("one") {
+                stage(d, "components", &["--parts", &k], &dir);
+            } else {
+                let rounds = star_rounds(d, &dir, tasks, parts);
+                assert!(rounds >= 1);
+                assert!(
+                    !d.join(&dir)
+                        .join("assign-0000000000-0000000001.nda")
+                        .exists()
+                );
+            }
+            for s in 0..shards {
+                stage(
+                    d,
+                    "reread",
+                    &["--shard", &s.to_string(), "--of", &n, "-q"],
+                    &dir,
+                );
+            }
+            for p in 0..parts {
+                stage(d, "verify", &["--part", &p.to_string(), "--of", &k], &dir);
+            }
+        }
+        let (one, rounds) = (format!("one{tasks}"), format!("rounds{tasks}"));
+        assert_eq!(verdicts(&one), verdicts(&rounds), "{tasks} tasks");
+        let staged = run(
+            d,
+            &[
+                "scan",
+                "corpus",
+                "--output-format",
+                "json",
+                "--stage-dir",
+                &rounds,
+            ],
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&staged.stdout),
+            String::from_utf8_lossy(&whole.stdout),
+            "{tasks} tasks, {parts} parts"
+        );
+        let out = format!("sharded{tasks}");
+        assert_eq!(sharded_clean(d, &rounds, shards, &out), whole_log);
+        assert_same_tree(d, &out, "clean-whole");
+    }
+    // A finish before the rounds converged, and a round whose links file
+    // of the round before is missing, are errors that say what to run.
+    let failing = |args: &[&str]| {
+        let mut all = vec!["stage", "star", "corpus"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--dir", "rounds3"]);
+        let out = run(d, &all);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let said = failing(&["--finish", "0", "--task", "0", "--of", "3", "--parts", "3"]);
+    assert!(said.contains("did not converge"), "{said}");
+    std::fs::remove_file(d.join("rounds3/links-r000-0002-of-0003.ndl")).unwrap();
+    let said = failing(&["--round", "1", "--task", "0", "--of", "3"]);
+    assert!(
+        said.contains("links-r000-0002-of-0003.ndl") && said.contains("is missing"),
+        "{said}"
+    );
+    // The components stage run after the rounds replaces their dealt
+    // files, and the report stays the same.
+    stage(d, "components", &["--parts", "2"], "rounds3");
+    assert!(!d.join("rounds3/dealt-0000-of-0003.ndf").exists());
+    // A damaged dealt file is named by the stage that reads it.
+    let dealt = d.join("rounds5/dealt-0001-of-0005.ndf");
+    let mut bytes = common::read(&dealt);
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0xff;
+    std::fs::write(&dealt, bytes).unwrap();
+    let out = run(
+        d,
+        &[
+            "stage", "reread", "corpus", "--shard", "0", "--of", "2", "--dir", "rounds5",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("dealt-0001-of-0005.ndf"), "{stderr}");
+}

@@ -118,6 +118,53 @@ def stage_components(
     Returns (candidates, components, the largest's candidates, bytes
     written). Containment is refused (it is not spread)."""
 
+def stage_star_round(
+    paths: Sequence[str],
+    config: Config,
+    round: int,
+    task: int,
+    tasks: int,
+    dir: str,
+    *,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+    containment: str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+) -> tuple[int, int, bool, int]:
+    """One task's round of the components stage in rounds (``neardup stage
+    star --round``): round 0 reads the task's share of the group files,
+    odd rounds are large-star and even ones small-star over the round
+    before's links (``tasks``: 1 to 4096, the same in every round).
+    Returns (links in, links out, whether its input was settled, bytes
+    written); when every task of a round says settled, finish after it."""
+
+def stage_star_finish(
+    paths: Sequence[str],
+    config: Config,
+    round: int,
+    task: int,
+    tasks: int,
+    parts: int,
+    dir: str,
+    *,
+    input_format: str | None = None,
+    text_field: str = "text",
+    id_field: str = "id",
+    threads: int | None = None,
+    containment: str | None = None,
+    containment_words: int = 25,
+    containment_cap: int = 64,
+) -> tuple[int, int, int, int]:
+    """One task's finish of the components stage in rounds (``neardup
+    stage star --finish``), after the round that converged: deals the
+    components to ``parts`` parts and writes the task's dealt file, which
+    the reread and verify stages then read. Returns (candidates,
+    components centred in this task, the largest's candidates, bytes
+    written)."""
+
 def stage_reread(
     paths: Sequence[str],
     config: Config,

@@ -241,6 +241,103 @@ def _components(
     return _neardup.stage_components(paths, config, parts, stage_dir, **options)
 
 
+def _star_round(
+    paths: list[str],
+    config: Config,
+    task: int,
+    tasks: int,
+    stage_dir: str,
+    options: dict[str, Any],
+    kill_marker: str | None,
+    round_: int,
+) -> tuple[int, int, bool, int]:
+    _die_first(kill_marker, task)
+    return _neardup.stage_star_round(paths, config, round_, task, tasks, stage_dir, **options)
+
+
+def _star_finish(
+    paths: list[str],
+    config: Config,
+    task: int,
+    tasks: int,
+    stage_dir: str,
+    options: dict[str, Any],
+    kill_marker: str | None,
+    round_: int,
+    parts: int,
+) -> tuple[int, int, int, int]:
+    _die_first(kill_marker, task)
+    return _neardup.stage_star_finish(
+        paths, config, round_, task, tasks, parts, stage_dir, **options
+    )
+
+
+_MAX_ROUNDS = 200
+
+
+def _remove_links(stage_dir: str, round_: int | None = None) -> None:
+    """Removes the links files of round ``round_`` (of every round when
+    None) from ``stage_dir``: read by the round after, they are not needed
+    again (round 0's are read by the finish too)."""
+    prefix = "links-" if round_ is None else f"links-r{round_:03}-"
+    for name in os.listdir(stage_dir):
+        if name.startswith(prefix) and name.endswith(".ndl"):
+            try:
+                os.remove(os.path.join(stage_dir, name))
+            except FileNotFoundError:
+                pass
+
+
+def _components_in_rounds(
+    given: list[str],
+    where: str,
+    cfg: Config,
+    tasks: int,
+    parts: int,
+    threads_per_task: int,
+    max_retries: int,
+    options: dict[str, Any],
+    marker: str | None,
+) -> dict[str, int]:
+    """The components stage in rounds of ``tasks`` Ray tasks (``neardup
+    stage star``): round 0, then large-star and small-star rounds until
+    every task of a round finds its links settled, then the finish."""
+    import ray
+
+    round_task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_star_round)
+    finish_task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_star_finish)
+    links = 0
+    for r in range(_MAX_ROUNDS + 1):
+        kill = marker if r == 1 else None
+        done = ray.get([
+            round_task.remote(given, cfg, t, tasks, where, options, kill, r)
+            for t in range(tasks)
+        ])
+        links += sum(out for _, out, _, _ in done)
+        if r >= 2:
+            _remove_links(where, r - 1)
+        if r > 0 and all(stars for _, _, stars, _ in done):
+            break
+    else:
+        raise RuntimeError(f"the components did not converge in {_MAX_ROUNDS} rounds")
+    kill = marker + ".finish" if marker is not None else None
+    found = ray.get([
+        finish_task.remote(given, cfg, t, tasks, where, options, kill, r, parts)
+        for t in range(tasks)
+    ])
+    _remove_links(where)
+    return {
+        "candidates": sum(c for c, _, _, _ in found),
+        "components": sum(n for _, n, _, _ in found),
+        "largest": max((g for _, _, g, _ in found), default=0),
+        "bytes": sum(b for _, _, _, b in found),
+        "parts": parts,
+        "tasks": tasks,
+        "rounds": r,
+        "links": links,
+    }
+
+
 def components(
     paths: PathLike | Iterable[PathLike],
     stage_dir: PathLike,
@@ -248,6 +345,7 @@ def components(
     *,
     config: Config | None = None,
     parts: int | None = None,
+    tasks: int | None = None,
     input_format: str | None = None,
     text_field: str = "text",
     id_field: str = "id",
@@ -258,14 +356,23 @@ def components(
     containment_cap: int = 64,
     _kill_first_attempt: PathLike | None = None,
 ) -> dict[str, int]:
-    """The components stage alone, after ``group``: one Ray task joins the
-    candidate groups in ``stage_dir`` into components and deals them to
-    ``parts`` parts (1 to 256; by default the cluster's CPUs), writing
-    each shard's assignment and each part's runs. Then ``reread`` and
-    ``verify`` (give ``verify`` the same ``parts``). Give the settings
-    ``fingerprint`` got; containment is refused (it is not spread).
+    """The components stage alone, after ``group``: joins the candidate
+    groups in ``stage_dir`` into components and deals them to ``parts``
+    parts (1 to 256; by default the cluster's CPUs), writing each shard's
+    assignment and each part's runs. Then ``reread`` and ``verify`` (give
+    ``verify`` the same ``parts``). Give the settings ``fingerprint`` got;
+    containment is refused (it is not spread).
+
+    By default one Ray task does it, holding every candidate (about 45
+    bytes each). With ``tasks=N`` (1 to 4096) it runs in rounds of N
+    tasks instead (``neardup stage star``: large-star and small-star
+    rounds until the links settle, then a finish), none of which holds
+    more than its share of the candidate graph: for candidates one worker
+    cannot hold. The report is the same either way.
+
     Returns the candidates, the components, the largest one's candidates,
-    the bytes written and the parts."""
+    the bytes written and the parts; in rounds also the tasks, the rounds
+    after round 0 and the links written."""
     import ray
 
     options = _task_options(
@@ -274,11 +381,18 @@ def components(
     )
     if parts is None:
         parts = max(1, int(ray.available_resources().get("CPU", 1)))
-    task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_components)
     marker = os.fspath(_kill_first_attempt) if _kill_first_attempt is not None else None
     given, where = _absolute(paths, stage_dir)
+    cfg = _config(config, threshold)
+    if tasks is not None:
+        if not 1 <= tasks <= 4096:
+            raise ConfigError(f"tasks={tasks}: the components in rounds take 1 to 4096 tasks")
+        return _components_in_rounds(
+            given, where, cfg, tasks, parts, threads_per_task, max_retries, options, marker
+        )
+    task = ray.remote(num_cpus=threads_per_task, max_retries=max_retries)(_components)
     candidates, found, largest, written = ray.get(
-        task.remote(given, _config(config, threshold), parts, where, options, marker)
+        task.remote(given, cfg, parts, where, options, marker)
     )
     return {
         "candidates": candidates,
@@ -402,15 +516,17 @@ def _stages(
     parts: int | None,
     against: PathLike | None,
     spread_verify: bool,
+    component_tasks: int | None,
     kill: PathLike | None,
     **options: Any,
 ) -> dict[str, int]:
     """The fingerprint stage, then (unless the last stage checks against an
     index, which it queries with the band keys themselves) the group
     stage, then (with ``spread_verify``, unless containment is on: it is
-    not spread) the components, reread and verify stages, the verify
-    stage in as many parts as the group stage. A test's kill marker kills
-    the first attempt of each."""
+    not spread) the components (in rounds of ``component_tasks`` tasks,
+    if given), reread and verify stages, the verify stage in as many parts
+    as the group stage. A test's kill marker kills the first attempt of
+    each."""
 
     def marker(stage_name: str) -> str | None:
         return os.fspath(kill) + stage_name if kill is not None else None
@@ -423,7 +539,7 @@ def _stages(
         group(given, stage, config=cfg, parts=parts, _kill_first_attempt=marker(".group"), **options)
         if spread_verify and options.get("containment") is None:
             components(
-                given, stage, config=cfg, parts=parts,
+                given, stage, config=cfg, parts=parts, tasks=component_tasks,
                 _kill_first_attempt=marker(".components"), **options,
             )
             reread(
@@ -455,6 +571,7 @@ def scan(
     containment_words: int = 25,
     containment_cap: int = 64,
     spread_verify: bool = True,
+    component_tasks: int | None = None,
     _kill_first_attempt: PathLike | None = None,
 ) -> Report:
     """``neardup.scan`` with the fingerprint stage run as Ray tasks
@@ -476,7 +593,10 @@ def scan(
     three more stages and the candidates' documents read by the reread
     tasks instead of the driver. ``spread_verify=False`` verifies on the
     driver, which then holds each paragraph's place, content hash and
-    plan.
+    plan. The components stage is one task, holding every candidate
+    (about 45 bytes each); ``component_tasks=N`` runs it in rounds of N
+    tasks instead (see ``components``), for candidates one worker cannot
+    hold.
 
     ``stage_dir`` must be reachable from every node (a temporary directory
     by default, which serves a single-machine cluster only). ``shards``
@@ -499,6 +619,7 @@ def scan(
             parts,
             against,
             spread_verify,
+            component_tasks,
             _kill_first_attempt,
             input_format=input_format,
             text_field=text_field,
@@ -567,13 +688,14 @@ def clean(
     drop_empty: bool = False,
     removed: PathLike | None = None,
     spread_verify: bool = True,
+    component_tasks: int | None = None,
     report: bool = True,
     _kill_first_attempt: PathLike | None = None,
     _kill_first_clean: PathLike | None = None,
 ) -> Cleaned:
     """``neardup.clean`` spread over a Ray cluster: the fingerprint and
-    group stages and (``spread_verify``, as in ``scan``; not with
-    ``remove_contained``) the verification as tasks, the last stage here,
+    group stages and (``spread_verify`` and ``component_tasks``, as in
+    ``scan``; not with ``remove_contained``) the verification as tasks, the last stage here,
     then one task per shard writing that shard's cleaned files. ``output``
     (and ``stage_dir``) must be reachable from every node. The files written,
     and the removal log ``removed``, are byte for byte those of
@@ -608,6 +730,7 @@ def clean(
             parts,
             against,
             spread_verify,
+            component_tasks,
             _kill_first_attempt,
             input_format=input_format,
             text_field=text_field,
@@ -708,6 +831,11 @@ def main(argv: list[str] | None = None) -> int:
         "--parts", type=int,
         help="group and verify stage tasks (default: as many as shards; 1 to 256)",
     )
+    common.add_argument(
+        "--component-tasks", type=int, metavar="N",
+        help="find the components in rounds of N tasks (default: one task holding every "
+        "candidate; 1 to 4096)",
+    )
     common.add_argument("--threshold")
     common.add_argument("--input-format")
     common.add_argument("--text-field", default="text")
@@ -793,7 +921,10 @@ def main(argv: list[str] | None = None) -> int:
             grouped = group(args.paths, args.stage_dir, args.threshold, parts=args.parts, **options)
         elif args.command == "components":
             options.pop("shards")
-            dealt = components(args.paths, args.stage_dir, args.threshold, parts=args.parts, **options)
+            dealt = components(
+                args.paths, args.stage_dir, args.threshold, parts=args.parts,
+                tasks=args.component_tasks, **options,
+            )
         elif args.command == "reread":
             read = reread(args.paths, args.stage_dir, args.threshold, **options)
         elif args.command == "verify":
@@ -813,6 +944,7 @@ def main(argv: list[str] | None = None) -> int:
                 containment=find,
                 parts=args.parts,
                 spread_verify=args.spread_verify,
+                component_tasks=args.component_tasks,
                 report=args.report,
                 **options,
             )
@@ -824,6 +956,7 @@ def main(argv: list[str] | None = None) -> int:
                 against=args.against,
                 parts=args.parts,
                 spread_verify=args.spread_verify,
+                component_tasks=args.component_tasks,
                 **options,
             )
     except Exception as e:  # noqa: BLE001 - the message is the point
@@ -853,10 +986,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 0
     if args.command == "components":
+        rounds = (
+            f" in {dealt['rounds']} rounds of {dealt['tasks']} tasks" if "rounds" in dealt else ""
+        )
         print(
             f"{dealt['candidates']} candidates in {dealt['components']} components (the largest "
-            f"{dealt['largest']}), dealt to {dealt['parts']} parts; {dealt['bytes']} bytes in "
-            f"{args.stage_dir}",
+            f"{dealt['largest']}){rounds}, dealt to {dealt['parts']} parts; {dealt['bytes']} "
+            f"bytes in {args.stage_dir}",
             file=sys.stderr,
         )
         return 0

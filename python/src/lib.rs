@@ -1108,6 +1108,84 @@ fn stage_components(
     )
 }
 
+/// One task's round of the components stage in rounds (`neardup stage
+/// star --round`): round 0 reads the task's share of the group files,
+/// later rounds the round before's links. Returns (links in, links out,
+/// whether its input was settled, bytes written): when every task of a
+/// round says settled, finish after that round.
+#[pyfunction]
+#[pyo3(signature = (paths, config, round, task, tasks, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, containment = None, containment_words = 25, containment_cap = 64))]
+#[allow(clippy::too_many_arguments)]
+fn stage_star_round(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    config: &PyConfig,
+    round: usize,
+    task: usize,
+    tasks: usize,
+    dir: PathBuf,
+    input_format: Option<&str>,
+    text_field: &str,
+    id_field: &str,
+    threads: Option<usize>,
+    containment: Option<&str>,
+    containment_words: usize,
+    containment_cap: usize,
+) -> PyResult<(u64, u64, bool, u64)> {
+    run_stage(
+        py,
+        (&paths, &dir),
+        config,
+        (input_format, text_field, id_field),
+        threads,
+        (containment, containment_words, containment_cap),
+        |inputs, dir, config, options| {
+            let done = stage::star::round(dir, inputs, config, options, round, task, tasks)?;
+            Ok((done.edges_in, done.edges_out, done.stars, done.bytes))
+        },
+    )
+}
+
+/// One task's finish of the components stage in rounds (`neardup stage
+/// star --finish`), after the round that converged: deals the components
+/// to `parts` parts and writes the task's dealt file. Returns
+/// (candidates, components centred here, the largest's candidates, bytes
+/// written).
+#[pyfunction]
+#[pyo3(signature = (paths, config, round, task, tasks, parts, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, containment = None, containment_words = 25, containment_cap = 64))]
+#[allow(clippy::too_many_arguments)]
+fn stage_star_finish(
+    py: Python<'_>,
+    paths: Vec<PathBuf>,
+    config: &PyConfig,
+    round: usize,
+    task: usize,
+    tasks: usize,
+    parts: usize,
+    dir: PathBuf,
+    input_format: Option<&str>,
+    text_field: &str,
+    id_field: &str,
+    threads: Option<usize>,
+    containment: Option<&str>,
+    containment_words: usize,
+    containment_cap: usize,
+) -> PyResult<(u64, u64, u64, u64)> {
+    run_stage(
+        py,
+        (&paths, &dir),
+        config,
+        (input_format, text_field, id_field),
+        threads,
+        (containment, containment_words, containment_cap),
+        |inputs, dir, config, options| {
+            let done =
+                stage::star::finish(dir, inputs, config, options, round, (task, tasks), parts)?;
+            Ok((done.candidates, done.components, done.largest, done.bytes))
+        },
+    )
+}
+
 /// The reread stage of shard `shard` of `shards` (the fingerprint stage's
 /// numbering) of a spread verification (`neardup stage reread`), after
 /// the components stage: reads the shard's candidates again and writes
@@ -1645,6 +1723,8 @@ fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(stage_fingerprint, m)?)?;
     m.add_function(wrap_pyfunction!(stage_group, m)?)?;
     m.add_function(wrap_pyfunction!(stage_components, m)?)?;
+    m.add_function(wrap_pyfunction!(stage_star_round, m)?)?;
+    m.add_function(wrap_pyfunction!(stage_star_finish, m)?)?;
     m.add_function(wrap_pyfunction!(stage_reread, m)?)?;
     m.add_function(wrap_pyfunction!(stage_verify, m)?)?;
     m.add_function(wrap_pyfunction!(clean, m)?)?;

@@ -163,6 +163,44 @@ def test_the_spread_verification_is_the_single_process_one(cluster, corpus, tmp_
     assert neardup.scan(paths, stage_dir=stage).to_json() == expected
 
 
+def test_components_found_in_rounds_of_tasks_give_the_same_report(cluster, corpus, tmp_path):
+    """``component_tasks=N``: the components stage in rounds of N tasks
+    (large-star and small-star until the links settle, then a finish), a
+    worker of round 1 and of the finish killed and retried; the report and
+    a clean without a last stage are one machine's, and the rounds' links
+    files are gone once they are read."""
+    paths = [str(corpus)]
+    expected = neardup.scan(paths).to_json()
+    marker = tmp_path / "killed"
+    for tasks in (1, 3):
+        stage = tmp_path / f"stage{tasks}"
+        kill = marker if tasks == 3 else None
+        got = neardup.ray.scan(
+            paths, shards=2, parts=2, stage_dir=stage, component_tasks=tasks,
+            _kill_first_attempt=kill,
+        )
+        assert got.to_json() == expected, tasks
+        names = sorted(p.name for p in stage.iterdir())
+        assert [n for n in names if n.startswith("dealt-")] == [
+            f"dealt-{t:04}-of-{tasks:04}.ndf" for t in range(tasks)
+        ]
+        assert not [n for n in names if n.startswith(("links-", "assign-", "runs-"))], names
+    assert (tmp_path / "killed.components").exists()
+    assert (tmp_path / "killed.components.finish").exists()
+    stage = tmp_path / "stage-clean"
+    done = neardup.ray.components(paths, tmp_path / "stage3", parts=2, tasks=2)
+    assert done["rounds"] >= 1 and done["tasks"] == 2 and done["candidates"] > 0
+    assert neardup.scan(paths, stage_dir=tmp_path / "stage3").to_json() == expected
+    one = neardup.clean(paths, tmp_path / "one")
+    done = neardup.ray.clean(
+        paths, tmp_path / "rounds", shards=3, parts=2, stage_dir=stage, component_tasks=2,
+        report=False,
+    )
+    assert done.report is None and _tree(tmp_path / "rounds") == _tree(tmp_path / "one") != {}
+    with pytest.raises(neardup.NeardupError, match="tasks=0: the components in rounds take 1 to 4096"):
+        neardup.ray.components(paths, stage, parts=2, tasks=0)
+
+
 def test_the_command_line_stages_match_too(repo, cli, corpus, tmp_path):
     """Without Ray: `neardup stage fingerprint` per shard (a Slurm array's
     jobs), then `neardup scan --stage-dir`."""

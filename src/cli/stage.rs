@@ -43,6 +43,18 @@ pub enum StageAction {
     /// only the duplicates). This one holds each candidate's slot and
     /// component (about 12 bytes per paragraph in a candidate group).
     Components(ComponentsArgs),
+    /// The components stage in rounds, for more candidates than one
+    /// process holds: one task's round, the check that a round converged,
+    /// or one task's finish (exit 0: done or converged, 1: not converged,
+    /// 2: error).
+    ///
+    /// Instead of `components`: run round 0, 1, 2, … with every task
+    /// (`--round R --task T --of N`) until `--check R` exits 0, then every
+    /// task's `--finish R --parts P`. No task holds more than its share of
+    /// the candidate graph's edges (about 32 bytes per edge). The reread
+    /// and verify stages then read the dealt files (`dealt-TTTT-of-NNNN.ndf`);
+    /// the report is the same.
+    Star(StarArgs),
     /// Read one shard's candidates again, after the components stage
     /// (exit 0: done, 2: error).
     ///
@@ -98,6 +110,97 @@ pub struct ComponentsArgs {
     /// As given to the fingerprint stage.
     ///
     /// The stage checks that the key files were made with the settings it
+    /// is given.
+    #[arg(long, help_heading = "Input")]
+    pub skip_bad_records: bool,
+
+    /// As given to the fingerprint stage.
+    #[command(flatten)]
+    pub containment: ContainmentArgs,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct StarArgs {
+    /// Files or directories of the whole scan, as the fingerprint stage got
+    /// them.
+    ///
+    /// The task checks the key and group files against them (their
+    /// settings and sizes).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+
+    /// Run round R of this task.
+    ///
+    /// Round 0 reads the task's share of the group files; odd rounds are
+    /// large-star, even rounds small-star, over the round before's links.
+    #[arg(
+        long,
+        value_name = "R",
+        required_unless_present_any = ["check", "finish"],
+        conflicts_with_all = ["check", "finish"]
+    )]
+    pub round: Option<usize>,
+
+    /// Check whether round R converged.
+    ///
+    /// Exit 0 when every task's round R found its links already settled
+    /// (finish after round R); 1 when not (run round R+1).
+    #[arg(long, value_name = "R", conflicts_with = "finish")]
+    pub check: Option<usize>,
+
+    /// Finish this task after round R converged.
+    ///
+    /// Deals the components to `--parts` parts and writes the task's dealt
+    /// file, which the reread and verify stages read.
+    #[arg(long, value_name = "R", requires = "parts")]
+    pub finish: Option<usize>,
+
+    /// This task's number, from 0.
+    ///
+    /// For a Slurm array, `$SLURM_ARRAY_TASK_ID`; for a Kubernetes indexed
+    /// job, `$JOB_COMPLETION_INDEX`.
+    #[arg(long, value_name = "T", required_unless_present = "check")]
+    pub task: Option<usize>,
+
+    /// The number of tasks (1 to 4096), the same in every round and the
+    /// finish.
+    ///
+    /// Any number: the report is the same for every one. Each task holds
+    /// about 1/N of the candidate graph.
+    #[arg(long, value_name = "N")]
+    pub of: usize,
+
+    /// With `--finish`: the number of parts of the verify stage.
+    ///
+    /// 1 to 256; give the verify stage the same number.
+    #[arg(long, value_name = "P")]
+    pub parts: Option<usize>,
+
+    /// The shared directory of stage files.
+    ///
+    /// Each round's task writes `links-rRRR-TTTT-of-NNNN.ndl`; the finish
+    /// `dealt-TTTT-of-NNNN.ndf` (and removes the components stage's own
+    /// files, which these replace). Links files of rounds after 0 that the
+    /// next round has read may be removed; round 0's are read by the
+    /// finish.
+    #[arg(long, value_name = "DIR")]
+    pub dir: PathBuf,
+
+    #[command(flatten)]
+    pub detect: DetectArgs,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub select: SelectArgs,
+
+    /// As given to the fingerprint stage.
+    ///
+    /// The task checks that the key files were made with the settings it
     /// is given.
     #[arg(long, help_heading = "Input")]
     pub skip_bad_records: bool,
@@ -226,7 +329,7 @@ pub struct FingerprintArgs {
     pub run: RunArgs,
 }
 
-super::shared::corpus_args!(FingerprintArgs, GroupArgs, ComponentsArgs);
+super::shared::corpus_args!(FingerprintArgs, GroupArgs, ComponentsArgs, StarArgs);
 
 pub fn run(args: StageArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
     let sub = matches
@@ -237,6 +340,7 @@ pub fn run(args: StageArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status
         StageAction::Fingerprint(args) => fingerprint(args, sub),
         StageAction::Group(args) => group(args, sub),
         StageAction::Components(args) => components(args, sub),
+        StageAction::Star(args) => star(args, sub),
         StageAction::Reread(args) => reread(args, sub),
         StageAction::Verify(args) => verify(args, sub),
     }
@@ -284,6 +388,65 @@ fn components(mut args: ComponentsArgs, matches: &clap::ArgMatches) -> anyhow::R
         );
     }
     Ok(if errors { Status::Error } else { Status::Clean })
+}
+
+fn star(mut args: StarArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    let (paths, dir, threads) = (args.paths.clone(), args.dir.clone(), args.run.threads);
+    let containment = args.containment.clone();
+    let (shared, all, errors) =
+        scan_inputs(&mut args, matches, &containment, (&paths, &dir, threads))?;
+    let (config, options) = (&shared.config, &shared.options);
+    let (task, tasks, quiet) = (args.task.unwrap_or(0), args.of, args.run.quiet);
+    let failed = |status| if errors { Status::Error } else { status };
+    if let Some(round) = args.check {
+        let done = stage::star::converged(&dir, &all, config, options, round, tasks)?;
+        if !quiet {
+            match done {
+                true => eprintln!("round {round} converged: finish after it"),
+                false => eprintln!("round {round} did not converge: run round {}", round + 1),
+            }
+        }
+        return Ok(failed(if done {
+            Status::Clean
+        } else {
+            Status::Duplicates
+        }));
+    }
+    if let Some(round) = args.finish {
+        let parts = args.parts.expect("clap requires --parts with --finish");
+        let done = stage::star::finish(&dir, &all, config, options, round, (task, tasks), parts)?;
+        if !quiet {
+            eprintln!(
+                "task {task}: {} candidates, {} components centred here (the largest {}), dealt \
+                 to {parts} parts; {} bytes in {}",
+                done.candidates,
+                done.components,
+                done.largest,
+                done.bytes,
+                dir.display()
+            );
+        }
+        return Ok(failed(Status::Clean));
+    }
+    let round = args
+        .round
+        .expect("clap requires --round, --check or --finish");
+    let done = stage::star::round(&dir, &all, config, options, round, task, tasks)?;
+    if !quiet {
+        let settled = match (round, done.stars) {
+            (0, _) => "",
+            (_, true) => "; its links were settled",
+            (_, false) => "; its links were not settled yet",
+        };
+        eprintln!(
+            "round {round}, task {task}: {} links in, {} out{settled}; {} bytes in {}",
+            done.edges_in,
+            done.edges_out,
+            done.bytes,
+            dir.display()
+        );
+    }
+    Ok(failed(Status::Clean))
 }
 
 fn reread(mut args: FingerprintArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {

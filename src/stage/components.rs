@@ -189,6 +189,12 @@ pub fn components(
     }
     let part_of: Vec<u32> = roots.iter().map(|r| part_of_root[r]).collect();
     drop((roots, part_of_root));
+    // The dealt files of the components in rounds, if they ran before,
+    // are replaced by these.
+    for path in super::files_named(dir, "dealt-", ".ndf")? {
+        std::fs::remove_file(&path)
+            .map_err(|e| Error::index(format!("removing {}: {e}", path.display())))?;
+    }
     let mut bytes = 0;
     // Each shard's assignment.
     for (file, first) in key_files.shards() {

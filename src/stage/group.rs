@@ -480,69 +480,133 @@ pub fn for_each_run(
     config: &Config,
     each: &mut dyn FnMut(&[u64]) -> Result<(), Error>,
 ) -> Result<bool, Error> {
-    let paths = super::files_named(dir, "groups-", ".ndg")?;
-    if paths.is_empty() {
+    let Some(set) = GroupSet::open(dir, key_files, config)? else {
         return Ok(false);
-    }
-    let mut files = Vec::new();
-    for path in &paths {
-        let file = GroupFile::open(path)?;
-        if file.source == key_files.source {
-            files.push(file);
+    };
+    set.runs(0..set.len(), &mut |_, run| each(run))?;
+    Ok(true)
+}
+
+/// Where a run is in a scan's order of runs: its band, its group file's
+/// place in the set, and its place among that file's runs of the band.
+/// Runs sorted by it come in [`for_each_run`]'s order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct RunAt {
+    pub(crate) band: u32,
+    pub(crate) file: u32,
+    pub(crate) seq: u64,
+}
+
+/// What takes each run, with where it is.
+pub(crate) type EachRun<'a> = dyn FnMut(RunAt, &[u64]) -> Result<(), Error> + 'a;
+
+/// The complete set of group files of a scan, checked.
+pub(crate) struct GroupSet {
+    files: Vec<GroupFile>,
+    slots: u64,
+    bands: usize,
+}
+
+impl GroupSet {
+    /// The group files in `dir` of the scan whose key files are
+    /// `key_files`, or `None` when there are none.
+    ///
+    /// # Errors
+    ///
+    /// As [`for_each_run`].
+    pub(crate) fn open(
+        dir: &Path,
+        key_files: &KeyFiles,
+        config: &Config,
+    ) -> Result<Option<GroupSet>, Error> {
+        let paths = super::files_named(dir, "groups-", ".ndg")?;
+        if paths.is_empty() {
+            return Ok(None);
         }
-    }
-    if files.is_empty() {
-        return Err(Error::index(format!(
-            "the group files in {} were made from other key files (a fingerprint stage ran \
-             again since, or with other settings): run `neardup stage group` again for every \
-             part, or remove them",
-            dir.display()
-        )));
-    }
-    // Several complete sets of parts give the same runs: take the one with
-    // the fewest parts that is complete.
-    let files = files.into_iter().map(|f| (f.parts, f.part, f)).collect();
-    let set = super::complete_set(files, file_name).map_err(|missing| {
-        Error::index(format!(
-            "{} lacks group files {missing}: run `neardup stage group` for those parts",
-            dir.display()
-        ))
-    })?;
-    let bands = config.lsh().bands();
-    if let Some(f) = set.iter().find(|f| f.bands != bands) {
-        return Err(Error::index(format!(
-            "group file {} was made for {} bands and this scan has {bands}: run the group stage \
-             again with this scan's settings",
-            f.file.path().display(),
-            f.bands
-        )));
-    }
-    let slots: u64 = key_files.slots_by_input.iter().map(|&n| u64::from(n)).sum();
-    let mut run = Vec::new();
-    for band in 0..bands {
-        for f in &set {
-            let stream = f.band(band)?;
-            let mut rest = &stream[..];
-            while let Some((&len, tail)) = rest.split_first() {
-                let taken = usize::try_from(len).ok().and_then(|n| tail.get(..n));
-                let fits = taken.is_some_and(|r| {
-                    r.windows(2).all(|w| w[0] < w[1]) && r.last().is_some_and(|&s| s < slots)
-                });
-                let (Some(taken), true) = (taken, fits) else {
-                    return Err(Error::index(format!(
-                        "group file {} is damaged: a run is cut short, out of order or out of \
-                         bounds",
-                        f.file.path().display()
-                    )));
-                };
-                run.clear();
-                run.extend_from_slice(taken);
-                each(&run)?;
-                rest = &tail[taken.len()..];
+        let mut files = Vec::new();
+        for path in &paths {
+            let file = GroupFile::open(path)?;
+            if file.source == key_files.source {
+                files.push(file);
             }
         }
+        if files.is_empty() {
+            return Err(Error::index(format!(
+                "the group files in {} were made from other key files (a fingerprint stage ran \
+                 again since, or with other settings): run `neardup stage group` again for every \
+                 part, or remove them",
+                dir.display()
+            )));
+        }
+        // Several complete sets of parts give the same runs: take the one
+        // with the fewest parts that is complete.
+        let files = files.into_iter().map(|f| (f.parts, f.part, f)).collect();
+        let set = super::complete_set(files, file_name).map_err(|missing| {
+            Error::index(format!(
+                "{} lacks group files {missing}: run `neardup stage group` for those parts",
+                dir.display()
+            ))
+        })?;
+        let bands = config.lsh().bands();
+        if let Some(f) = set.iter().find(|f| f.bands != bands) {
+            return Err(Error::index(format!(
+                "group file {} was made for {} bands and this scan has {bands}: run the group \
+                 stage again with this scan's settings",
+                f.file.path().display(),
+                f.bands
+            )));
+        }
+        let slots = key_files.slots_by_input.iter().map(|&n| u64::from(n)).sum();
+        Ok(Some(GroupSet {
+            files: set,
+            slots,
+            bands,
+        }))
     }
-    Ok(true)
+
+    /// How many group files the set has.
+    pub(crate) fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// Gives `each` the runs of the files `files` of the set, with where
+    /// each is: band by band, files in order.
+    pub(crate) fn runs(&self, files: Range<usize>, each: &mut EachRun<'_>) -> Result<(), Error> {
+        let mut run = Vec::new();
+        for band in 0..self.bands {
+            for (file, f) in files.clone().zip(&self.files[files.clone()]) {
+                let stream = f.band(band)?;
+                let mut rest = &stream[..];
+                let mut seq = 0;
+                while let Some((&len, tail)) = rest.split_first() {
+                    let taken = usize::try_from(len).ok().and_then(|n| tail.get(..n));
+                    let fits = taken.is_some_and(|r| {
+                        r.len() >= 2
+                            && r.windows(2).all(|w| w[0] < w[1])
+                            && r.last().is_some_and(|&s| s < self.slots)
+                    });
+                    let (Some(taken), true) = (taken, fits) else {
+                        return Err(Error::index(format!(
+                            "group file {} is damaged: a run is cut short, out of order or out \
+                             of bounds",
+                            f.file.path().display()
+                        )));
+                    };
+                    run.clear();
+                    run.extend_from_slice(taken);
+                    let at = RunAt {
+                        band: band as u32,
+                        file: file as u32,
+                        seq,
+                    };
+                    each(at, &run)?;
+                    seq += 1;
+                    rest = &tail[taken.len()..];
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The candidate groups the group stage left in `dir` for the scan whose

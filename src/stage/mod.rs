@@ -43,6 +43,7 @@
 pub mod components;
 pub mod group;
 pub mod keys;
+pub mod star;
 pub mod verdicts;
 
 use std::path::{Path, PathBuf};

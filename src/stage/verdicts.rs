@@ -57,7 +57,9 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::components::{check_parts, read_assignment, read_runs};
+use super::components::{
+    Assignment, assign_name, check_parts, read_assignment, read_runs, runs_name,
+};
 use super::group::KeyFiles;
 use super::{Prints, open_stage_file, whole, write_sections};
 use crate::corpus::{Format, Input};
@@ -148,7 +150,7 @@ pub fn reread(
             bytes: 0,
         });
     }
-    let assignment = read_assignment(dir, &range)?;
+    let assignment = assignment(dir, &range)?;
     let prints = Prints::open(dir, inputs, range.clone(), config, options)?;
     let name = sets_name(&range);
     let path = dir.join(&name);
@@ -495,6 +497,34 @@ pub struct VerifyDone {
     pub bytes: u64,
 }
 
+/// The assignment of the shard holding `inputs`: the components stage's
+/// file, or, without one, the dealt files of the components found in
+/// rounds ([`super::star`]), if there are any.
+fn assignment(dir: &Path, inputs: &Range<usize>) -> Result<Assignment, Error> {
+    if !dir.join(assign_name(inputs)).exists()
+        && let Some(found) = super::star::read_assignment(dir, inputs)?
+    {
+        return Ok(found);
+    }
+    read_assignment(dir, inputs)
+}
+
+/// Part `part` of `parts`'s runs: the components stage's file, or,
+/// without one, from the dealt files of the components found in rounds.
+fn part_runs(
+    dir: &Path,
+    (part, parts): (usize, usize),
+    source: u64,
+    config: &Config,
+) -> Result<crate::pipeline::spread::Runs, Error> {
+    if !dir.join(runs_name(part, parts)).exists()
+        && let Some(found) = super::star::read_runs(dir, part, parts, source)?
+    {
+        return Ok(found);
+    }
+    read_runs(dir, part, parts, source, config)
+}
+
 /// The verify stage of part `part` of `parts` of a scan of `inputs`:
 /// verifies the part's components from every shard's sets file and its
 /// runs, and writes its verdict file into `dir`, replacing one a killed
@@ -516,7 +546,7 @@ pub fn verify(
     refuse_containment(options)?;
     let key_files = KeyFiles::open(dir, inputs, config, options)?;
     let source = key_files.source();
-    let runs = read_runs(dir, part, parts, source, config)?;
+    let runs = part_runs(dir, (part, parts), source, config)?;
     let reference = options.reference.min(inputs.len());
     let checked: u64 = (crate::pipeline::BandKeys::slots_by_input(&key_files)[..reference].iter())
         .map(|&n| u64::from(n))
