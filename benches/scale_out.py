@@ -25,8 +25,13 @@ made of whole inputs). In interleaved rounds:
   `--part 0 --of 2` with `--part 1 --of 2` as two processes at once;
 * the last stage with the group files, against a plain `neardup scan -j2`
   of the same files (both with their peak memory);
-* the spread verification: `neardup stage components --parts N -j1`
-  (one process), then `stage reread` with one worker and with two (one
+* the spread verification: the components in rounds of N tasks
+  (`neardup stage star --round R --task T --of N -j1` for R = 0, 1, …
+  until `--check R` says converged, then `--finish R --parts N`; the
+  time is all rounds' and the finish's, the peak the largest of any
+  task's, the bytes every round's links files and the dealt files), then
+  `neardup stage components --parts N -j1` (one process, which replaces
+  the dealt files), then `stage reread` with one worker and with two (one
   per shard), `stage verify` with one part and with two, and the last
   stage from the verdicts (`scan --stage-dir`, which then verifies
   nothing), with each process's peak memory;
@@ -123,8 +128,34 @@ def main():
 
     one, two, g1, g2, keyed, last, plain, w1, w2 = [], [], [], [], [], [], [], [], []
     peaks = {"keyed": [], "last": [], "plain": [], "verdicts": []}
-    spread1 = {"components": [], "reread": [], "verify": []}
-    spread2 = {"components": [], "reread": [], "verify": []}
+    spread1 = {"components in rounds": [], "components": [], "reread": [], "verify": []}
+    spread2 = {"components in rounds": [], "components": [], "reread": [], "verify": []}
+    rounds_run, star_bytes = {}, {}
+
+    def in_rounds(d, n):
+        """The components in rounds of n tasks: the time of every round and
+        the finish, the largest peak, the rounds after round 0, and the
+        links and dealt bytes written."""
+        total, peak, links = 0.0, 0.0, 0
+        for r in range(201):
+            t, m = run_all_peak(
+                [pinned(k, "stage", "star", "--round", str(r), "--task", str(k), "--of", str(n),
+                        "--dir", d) for k in range(n)], args.work)
+            total, peak = total + t, max(peak, m)
+            links += sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)
+                         if f.startswith(f"links-r{r:03}-"))
+            check = [nd, "stage", "star", parts, "--check", str(r), "--of", str(n), "--dir", d, "-q"]
+            if r > 0 and subprocess.run(check).returncode == 0:
+                break
+        t, m = run_all_peak(
+            [pinned(k, "stage", "star", "--finish", str(r), "--task", str(k), "--of", str(n),
+                    "--parts", str(n), "--dir", d) for k in range(n)], args.work)
+        dealt = sum(os.path.getsize(os.path.join(d, f)) for f in os.listdir(d)
+                    if f.startswith("dealt-"))
+        for f in os.listdir(d):
+            if f.startswith("links-"):
+                os.remove(os.path.join(d, f))
+        return total + t, max(peak, m), r, links, dealt
     verdicts = []
     o1, o2 = os.path.join(args.work, "clean1"), os.path.join(args.work, "clean2")
     d1, d2 = os.path.join(args.work, "stage1"), os.path.join(args.work, "stage2")
@@ -147,6 +178,9 @@ def main():
         peaks["plain"].append(m)
         # The spread verification, in as many parts as workers.
         for d, n, into in [(d1, 1, spread1), (d2, 2, spread2)]:
+            t, m, rounds_run[n], links, dealt = in_rounds(d, n)
+            into["components in rounds"].append((t, m))
+            star_bytes[n] = (links, dealt)
             t, m = run_all_peak([pinned(0, "stage", "components", "--parts", str(n), "--dir", d)],
                                 args.work)
             into["components"].append((t, m))
@@ -187,11 +221,16 @@ def main():
         print(f"| {name} | {med(t):.2f} ({min(t):.2f}-{max(t):.2f}) | {mb / med(t):.1f} | {m} |")
     print("\n| spread verification | 1 worker: median s, peak MB | 2 workers: median s, largest peak MB | speed-up |")
     print("|---|---:|---:|---:|")
-    for name in ["components", "reread", "verify"]:
+    for name in ["components in rounds", "components", "reread", "verify"]:
         a, b = spread1[name], spread2[name]
         ta, tb = med(t for t, _ in a), med(t for t, _ in b)
         ma, mb_ = max(m for _, m in a), max(m for _, m in b)
         print(f"| {name} | {ta:.2f}, {ma:.0f} | {tb:.2f}, {mb_:.0f} | {ta / tb:.2f}x |")
+    for n in (1, 2):
+        links, dealt = star_bytes[n]
+        print(f"components in rounds of {n} task(s): {rounds_run[n]} rounds after round 0; links "
+              f"files {links / 1e6:.1f} MB ({links / size:.4f} per input MB), dealt files "
+              f"{dealt / 1e6:.1f} MB ({dealt / size:.4f} per input MB)")
     print(f"\nspeed-up of the fingerprint stage from 1 to 2 workers: {med(one) / med(two):.2f}x")
     print(f"speed-up of the group stage from 1 to 2 parts: {med(g1) / med(g2):.2f}x")
     print(f"speed-up of the writing from 1 to 2 jobs: {med(w1) / med(w2):.2f}x")

@@ -14,9 +14,10 @@ part of every key file and writes the candidate groups in it.
 
 Then the verification, spread too (``spread_verify=True``, the default):
 one task joins the candidate groups into components and deals them to
-``parts`` parts (``components``); one task per shard reads that shard's
-candidates again (``reread``); one task per part verifies its components
-exactly and writes its verdicts (``verify``). The driver's last stage
+``parts`` parts (``components``; with ``component_tasks=N``, rounds of
+N tasks, none of which holds every candidate); one task per shard reads
+that shard's candidates again (``reread``); one task per part verifies
+its components exactly and writes its verdicts (``verify``). The driver's last stage
 only merges the verdicts, holding the duplicates and the kept paragraphs
 they repeat, not every paragraph of the corpus (see the README's
 "Scale-out" for what each stage holds). With containment, or against an

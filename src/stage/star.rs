@@ -692,8 +692,9 @@ fn remove_replaced(dir: &Path, tasks: usize) -> Result<(), Error> {
     Ok(())
 }
 
-/// The dealt files in `dir`, all of one task count, parts and source, each
-/// checked whole; `None` when there are none.
+/// The dealt files in `dir`, all of one task count, parts and source
+/// (their footers checked; each section's chunks are checked as they are
+/// read); `None` when there are none.
 fn dealt_files(dir: &Path) -> Result<Option<(Vec<crate::index::file::IndexFile>, Meta)>, Error> {
     let paths = super::files_named(dir, "dealt-", ".ndf")?;
     let Some(first) = paths.first() else {
@@ -703,7 +704,9 @@ fn dealt_files(dir: &Path) -> Result<Option<(Vec<crate::index::file::IndexFile>,
         open_stage_file(
             path,
             (DEALT_KIND, "dealt file", VERSION),
-            (56, true),
+            // Every reader reads its own sections only, each chunk checked
+            // as it is read: not every chunk of every file.
+            (56, false),
             ("run the finish of `neardup stage star` first", "star"),
         )
     };
