@@ -595,7 +595,7 @@ pub fn finish(
     // This task's paragraphs, each with its centre's part.
     let edges = read_edges(dir, (round, task, tasks), source)?;
     let mut done = FinishDone::default();
-    let mut labels: Vec<(u64, u64, u32)> = Vec::new();
+    let mut labels: Vec<(u64, u32)> = Vec::new();
     for (u, ns) in neighbourhoods(&edges) {
         if !settled(u, &ns) {
             return Err(Error::index(format!(
@@ -608,7 +608,7 @@ pub fn finish(
             done.components += 1;
             done.largest = done.largest.max(ns.len() as u64 + 1);
         }
-        labels.push((u, centre, part_of(centre)));
+        labels.push((u, part_of(centre)));
     }
     drop(edges);
     done.candidates = labels.len() as u64;
@@ -622,7 +622,7 @@ pub fn finish(
             body.extend_from_slice(&n.to_le_bytes());
         }
         let mut previous = first;
-        for &(slot, _, part) in &labels[from..to] {
+        for &(slot, part) in &labels[from..to] {
             put_leb128_u64(&mut body, slot - previous);
             put_leb128_u64(&mut body, u64::from(part));
             previous = slot;
@@ -639,7 +639,7 @@ pub fn finish(
         while !rest.is_empty() {
             let taken = take_run(rest, &mut run).and_then(|(at, r)| {
                 let i = labels.binary_search_by_key(&run[0], |l| l.0).ok()?;
-                Some((at, r, labels[i].2))
+                Some((at, r, labels[i].1))
             });
             let Some((at, r, part)) = taken else {
                 return Err(Error::index(format!(
