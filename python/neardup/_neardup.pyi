@@ -96,7 +96,7 @@ def stage_group(
     containment: str | None = None,
     containment_words: int = 25,
     containment_cap: int = 64,
-) -> tuple[int, int, int]: ...
+) -> tuple[int, int, int, int]: ...
 def stage_components(
     paths: Sequence[str],
     config: Config,

@@ -186,7 +186,7 @@ def _group(
     stage_dir: str,
     options: dict[str, Any],
     kill_marker: str | None,
-) -> tuple[int, int, int]:
+) -> tuple[int, int, int, int]:
     _die_first(kill_marker, part)
     return _neardup.stage_group(paths, config, part, parts, stage_dir, **options)
 
@@ -213,7 +213,8 @@ def group(
     ``stage_dir`` and writing the candidate groups it finds there. The last
     stage then groups from those files instead of the keys. Give the
     settings ``fingerprint`` got. Returns the band keys read, the groups,
-    the bytes written and the parts."""
+    the places in them (``members``: a bound on the candidates the
+    components stage holds), the bytes written and the parts."""
     options = _task_options(
         input_format, text_field, id_field, threads_per_task,
         containment, containment_words, containment_cap,
@@ -223,9 +224,10 @@ def group(
         threads_per_task, max_retries, options, _kill_first_attempt,
     )
     return {
-        "keys": sum(k for k, _, _ in done),
-        "groups": sum(g for _, g, _ in done),
-        "bytes": sum(b for _, _, b in done),
+        "keys": sum(k for k, _, _, _ in done),
+        "groups": sum(g for _, g, _, _ in done),
+        "members": sum(m for _, _, m, _ in done),
+        "bytes": sum(b for _, _, _, b in done),
         "parts": parts,
     }
 
@@ -274,6 +276,9 @@ def _star_finish(
 
 
 _MAX_ROUNDS = 200
+# What the one-task components stage holds per candidate (measured: about
+# 45 bytes); the group stage's places in runs bound the candidates.
+_BYTES_PER_CANDIDATE = 45
 
 
 def _remove_links(stage_dir: str, round_: int | None = None) -> None:
@@ -518,6 +523,7 @@ def _stages(
     against: PathLike | None,
     spread_verify: bool,
     component_tasks: int | None,
+    component_memory: int,
     kill: PathLike | None,
     **options: Any,
 ) -> dict[str, int]:
@@ -525,7 +531,9 @@ def _stages(
     index, which it queries with the band keys themselves) the group
     stage, then (with ``spread_verify``, unless containment is on: it is
     not spread) the components (in rounds of ``component_tasks`` tasks,
-    if given), reread and verify stages, the verify stage in as many parts
+    if given, or of the cluster's CPUs if the group stage's runs hold
+    more places than one task holds in ``component_memory`` bytes),
+    reread and verify stages, the verify stage in as many parts
     as the group stage. A test's kill marker kills the first attempt of
     each."""
 
@@ -537,10 +545,21 @@ def _stages(
     )
     if against is None:
         parts = parts if parts is not None else done["shards"]
-        group(given, stage, config=cfg, parts=parts, _kill_first_attempt=marker(".group"), **options)
+        grouped = group(
+            given, stage, config=cfg, parts=parts, _kill_first_attempt=marker(".group"),
+            **options,
+        )
         if spread_verify and options.get("containment") is None:
+            tasks = component_tasks
+            if tasks is None and grouped["members"] * _BYTES_PER_CANDIDATE > component_memory:
+                # More candidates than one task should hold: rounds of as
+                # many tasks as the cluster has CPUs.
+                import ray
+
+                tasks = max(1, int(ray.cluster_resources().get("CPU", 1)))
+            done["component_tasks"] = tasks or 0
             components(
-                given, stage, config=cfg, parts=parts, tasks=component_tasks,
+                given, stage, config=cfg, parts=parts, tasks=tasks,
                 _kill_first_attempt=marker(".components"), **options,
             )
             reread(
@@ -573,6 +592,7 @@ def scan(
     containment_cap: int = 64,
     spread_verify: bool = True,
     component_tasks: int | None = None,
+    component_memory: int = 8 << 30,
     _kill_first_attempt: PathLike | None = None,
 ) -> Report:
     """``neardup.scan`` with the fingerprint stage run as Ray tasks
@@ -597,7 +617,10 @@ def scan(
     plan. The components stage is one task, holding every candidate
     (about 45 bytes each); ``component_tasks=N`` runs it in rounds of N
     tasks instead (see ``components``), for candidates one worker cannot
-    hold.
+    hold. Without ``component_tasks``, the rounds are chosen (in as many
+    tasks as the cluster has CPUs) when the group stage's runs hold more
+    places (a bound on the candidates) than one task holds in
+    ``component_memory`` bytes (8 GiB by default).
 
     ``stage_dir`` must be reachable from every node (a temporary directory
     by default, which serves a single-machine cluster only). ``shards``
@@ -621,6 +644,7 @@ def scan(
             against,
             spread_verify,
             component_tasks,
+            component_memory,
             _kill_first_attempt,
             input_format=input_format,
             text_field=text_field,
@@ -690,6 +714,7 @@ def clean(
     removed: PathLike | None = None,
     spread_verify: bool = True,
     component_tasks: int | None = None,
+    component_memory: int = 8 << 30,
     report: bool = True,
     _kill_first_attempt: PathLike | None = None,
     _kill_first_clean: PathLike | None = None,
@@ -732,6 +757,7 @@ def clean(
             against,
             spread_verify,
             component_tasks,
+            component_memory,
             _kill_first_attempt,
             input_format=input_format,
             text_field=text_field,
@@ -836,6 +862,11 @@ def main(argv: list[str] | None = None) -> int:
         "--component-tasks", type=int, metavar="N",
         help="find the components in rounds of N tasks (default: one task holding every "
         "candidate; 1 to 4096)",
+    )
+    common.add_argument(
+        "--component-memory", type=int, default=8 << 30, metavar="BYTES",
+        help="without --component-tasks, find the components in rounds (of the cluster's "
+        "CPUs) when one task would hold more than this (default: 8 GiB)",
     )
     common.add_argument("--threshold")
     common.add_argument("--input-format")
@@ -946,6 +977,7 @@ def main(argv: list[str] | None = None) -> int:
                 parts=args.parts,
                 spread_verify=args.spread_verify,
                 component_tasks=args.component_tasks,
+                component_memory=args.component_memory,
                 report=args.report,
                 **options,
             )
@@ -958,6 +990,7 @@ def main(argv: list[str] | None = None) -> int:
                 parts=args.parts,
                 spread_verify=args.spread_verify,
                 component_tasks=args.component_tasks,
+                component_memory=args.component_memory,
                 **options,
             )
     except Exception as e:  # noqa: BLE001 - the message is the point

@@ -1038,7 +1038,8 @@ fn stage_fingerprint(
 
 /// The group stage of a spread scan, part `part` of `parts` of the band
 /// keys (`neardup stage group`), after every shard's fingerprint stage.
-/// Returns (band keys read, candidate groups, bytes written).
+/// Returns (band keys read, candidate groups, places in them (a bound on
+/// the candidates), bytes written).
 #[pyfunction]
 #[pyo3(signature = (paths, config, part, parts, dir, *, input_format = None, text_field = "text", id_field = "id", threads = None, containment = None, containment_words = 25, containment_cap = 64))]
 #[allow(clippy::too_many_arguments)]
@@ -1056,7 +1057,7 @@ fn stage_group(
     containment: Option<&str>,
     containment_words: usize,
     containment_cap: usize,
-) -> PyResult<(u64, u64, u64)> {
+) -> PyResult<(u64, u64, u64, u64)> {
     run_stage(
         py,
         (&paths, &dir),
@@ -1066,7 +1067,7 @@ fn stage_group(
         (containment, containment_words, containment_cap),
         |inputs, dir, config, options| {
             let done = stage::group::group_part(dir, inputs, config, options, part, parts)?;
-            Ok((done.entries, done.runs, done.bytes))
+            Ok((done.entries, done.runs, done.members, done.bytes))
         },
     )
 }

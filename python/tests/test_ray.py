@@ -187,6 +187,15 @@ def test_components_found_in_rounds_of_tasks_give_the_same_report(cluster, corpu
         assert not [n for n in names if n.startswith(("links-", "assign-", "runs-"))], names
     assert (tmp_path / "killed.components").exists()
     assert (tmp_path / "killed.components.finish").exists()
+    # Chosen without being asked, when one task would hold more than
+    # ``component_memory``: rounds of the cluster's two CPUs.
+    stage = tmp_path / "stage-auto"
+    got = neardup.ray.scan(paths, shards=2, stage_dir=stage, component_memory=1)
+    assert got.to_json() == expected
+    assert sorted(p.name for p in stage.glob("dealt-*")) == [
+        "dealt-0000-of-0002.ndf", "dealt-0001-of-0002.ndf",
+    ]
+    assert neardup.ray.group(paths, stage, parts=2)["members"] > 0
     stage = tmp_path / "stage-clean"
     done = neardup.ray.components(paths, tmp_path / "stage3", parts=2, tasks=2)
     assert done["rounds"] >= 1 and done["tasks"] == 2 and done["candidates"] > 0
@@ -230,7 +239,7 @@ def test_the_command_line_stages_match_too(repo, cli, corpus, tmp_path):
 def test_the_module_runs_from_a_shell(repo, tmp_path):
     out = subprocess.run(
         [sys.executable, "-m", "neardup.ray", "scan", "data/news", "--shards", "2",
-         "-o", str(tmp_path / "r.json")],
+         "--component-tasks", "2", "-o", str(tmp_path / "r.json")],
         cwd=repo, capture_output=True, text=True, timeout=300,
     )
     assert out.returncode == 1, out.stderr

@@ -528,11 +528,12 @@ fn group(mut args: GroupArgs, matches: &clap::ArgMatches) -> anyhow::Result<Stat
     )?;
     if !args.run.quiet {
         eprintln!(
-            "part {} of {}: {} band keys read, {} candidate groups; {} bytes in {}",
+            "part {} of {}: {} band keys read, {} candidate groups of {} places; {} bytes in {}",
             args.part,
             args.of,
             done.entries,
             done.runs,
+            done.members,
             done.bytes,
             args.dir
                 .join(stage::group::file_name(args.part, args.of))

@@ -60,6 +60,10 @@ pub struct GroupDone {
     pub entries: u64,
     /// The distinct runs it wrote.
     pub runs: u64,
+    /// The places in those runs (their lengths summed): a bound on the
+    /// candidates, which the components stage holds (a paragraph is in
+    /// the runs of several bands).
+    pub members: u64,
     /// Bytes of its group file.
     pub bytes: u64,
 }
@@ -354,6 +358,7 @@ pub fn group_part(
     Ok(GroupDone {
         entries,
         runs,
+        members: out.len() as u64 - runs,
         bytes,
     })
 }
