@@ -50,6 +50,22 @@ fn sharded_clean(d: &Path, dir: &str, shards: usize, out: &str) -> Vec<u8> {
     log
 }
 
+/// One machine's clean of the corpus into `clean-whole`; returns its
+/// removal log.
+fn clean_whole(d: &Path) -> Vec<u8> {
+    let args = [
+        "clean",
+        "corpus",
+        "-o",
+        "clean-whole",
+        "-q",
+        "--removed",
+        "whole.log",
+    ];
+    run(d, &args);
+    common::read(&d.join("whole.log"))
+}
+
 /// The files under `a` are those under `b`, byte for byte.
 fn assert_same_tree(d: &Path, a: &str, b: &str) {
     let files = common::files_under(&d.join(b));
@@ -97,19 +113,7 @@ fn a_scan_and_a_clean_from_stage_files_are_those_of_one_machine() {
     let whole = run(d, &["scan", "corpus", "--output-format", "json"]);
     assert_eq!(whole.status.code(), Some(2), "the malformed record");
     assert!(!whole.stdout.is_empty());
-    run(
-        d,
-        &[
-            "clean",
-            "corpus",
-            "-o",
-            "clean-whole",
-            "-q",
-            "--removed",
-            "whole.log",
-        ],
-    );
-    let whole_log = common::read(&d.join("whole.log"));
+    let whole_log = clean_whole(d);
     assert!(!whole_log.is_empty());
     for shards in [1, 2, 3, 8] {
         let dir = format!("stage{shards}");
@@ -409,19 +413,7 @@ fn verification_spread_over_parts_is_that_of_one_machine() {
     corpus(d);
     let whole = run(d, &["scan", "corpus", "--output-format", "json"]);
     let whole_text = run(d, &["scan", "corpus"]);
-    run(
-        d,
-        &[
-            "clean",
-            "corpus",
-            "-o",
-            "clean-whole",
-            "-q",
-            "--removed",
-            "whole.log",
-        ],
-    );
-    let whole_log = common::read(&d.join("whole.log"));
+    let whole_log = clean_whole(d);
     for (shards, groups, parts) in [(1, 1, 1), (3, 2, 4), (8, 5, 3)] {
         let dir = format!("spread{shards}");
         let (n, k) = (shards.to_string(), parts.to_string());
@@ -688,19 +680,7 @@ fn components_in_rounds_give_the_report_of_one_machine() {
     let d = tmp.path();
     corpus(d);
     let whole = run(d, &["scan", "corpus", "--output-format", "json"]);
-    run(
-        d,
-        &[
-            "clean",
-            "corpus",
-            "-o",
-            "clean-whole",
-            "-q",
-            "--removed",
-            "whole.log",
-        ],
-    );
-    let whole_log = common::read(&d.join("whole.log"));
+    let whole_log = clean_whole(d);
     let verdicts = |dir: &str| -> Vec<(String, Vec<u8>)> {
         let mut found: Vec<_> = std::fs::read_dir(d.join(dir))
             .unwrap()
