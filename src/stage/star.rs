@@ -390,42 +390,66 @@ fn settled(u: u64, ns: &[u64]) -> bool {
     ns[0] > u || ns.len() == 1
 }
 
-/// The components of the runs a round-0 task read (`members`, the runs
-/// one after another, `lens` long), found by union-find: each as a star,
-/// its lowest paragraph linked to each other one. Rounds then start from
+/// The components of the runs a round-0 task read (`runs`, as it
+/// encoded them for each task), found by union-find: each as a star, its
+/// lowest paragraph linked to each other one. Rounds then start from
 /// these stars, not from one star per run: the task's share of the graph
-/// is already flat, and fewer rounds follow.
-fn local_stars(members: &[u64], lens: &[usize]) -> Vec<(u64, u64)> {
-    let mut slots = members.to_vec();
+/// is already flat, and fewer rounds follow. Holds 12 bytes per distinct
+/// paragraph besides the runs.
+fn local_stars(runs: &[Vec<u8>]) -> Result<Vec<(u64, u64)>, Error> {
+    let each = |f: &mut dyn FnMut(&[u64])| {
+        let mut run = Vec::new();
+        for bytes in runs {
+            let mut rest = &bytes[..];
+            while let Some((_, r)) = take_run(rest, &mut run) {
+                f(&run);
+                rest = r;
+            }
+        }
+    };
+    let mut slots = Vec::new();
+    let mut sorted = 0;
+    each(&mut |run| {
+        slots.extend_from_slice(run);
+        if slots.len() > 2 * sorted + (1 << 20) {
+            slots.sort_unstable();
+            slots.dedup();
+            sorted = slots.len();
+        }
+    });
     slots.sort_unstable();
     slots.dedup();
-    let at = |s: u64| slots.binary_search(&s).expect("a member");
-    let mut parent: Vec<usize> = (0..slots.len()).collect();
-    fn find(parent: &mut [usize], mut i: usize) -> usize {
-        while parent[i] != i {
-            parent[i] = parent[parent[i]];
-            i = parent[i];
+    if u32::try_from(slots.len()).is_err() {
+        return Err(Error::limit(format!(
+            "a task's runs hold {} paragraphs, more than it numbers ({}): use more tasks",
+            slots.len(),
+            u32::MAX
+        )));
+    }
+    let at = |s: u64| slots.binary_search(&s).expect("a member") as u32;
+    let mut parent: Vec<u32> = (0..slots.len() as u32).collect();
+    fn find(parent: &mut [u32], mut i: u32) -> u32 {
+        while parent[i as usize] != i {
+            parent[i as usize] = parent[parent[i as usize] as usize];
+            i = parent[i as usize];
         }
         i
     }
-    let mut start = 0;
-    for &n in lens {
-        let run = &members[start..start + n];
-        start += n;
+    each(&mut |run| {
         let head = at(run[0]);
         for &s in &run[1..] {
             let (a, b) = (find(&mut parent, head), find(&mut parent, at(s)));
             // The lower index is the root: a component's root is its
             // lowest paragraph.
-            parent[a.max(b)] = a.min(b);
+            parent[a.max(b) as usize] = a.min(b);
         }
-    }
-    (0..slots.len())
+    });
+    Ok((0..slots.len() as u32)
         .filter_map(|i| {
             let root = find(&mut parent, i);
-            (root != i).then(|| (slots[root], slots[i]))
+            (root != i).then(|| (slots[root as usize], slots[i as usize]))
         })
-        .collect()
+        .collect())
 }
 
 /// One round on a task's `edges` (sorted, each once): large-star when
@@ -507,17 +531,14 @@ pub fn round(
         };
         let files = set.len() * task / tasks..set.len() * (task + 1) / tasks;
         let mut runs = vec![Vec::new(); tasks];
-        let (mut members, mut lens) = (Vec::new(), Vec::new());
         set.runs(files, &mut |at, run| {
             put_run(&mut runs[task_of(run[0], tasks)], at, run);
-            members.extend_from_slice(run);
-            lens.push(run.len());
             Ok(())
         })?;
-        sections.extend((runs.into_iter().enumerate()).map(|(t, r)| (tag(b'R', t), r)));
-        for (low, high) in local_stars(&members, &lens) {
+        for (low, high) in local_stars(&runs)? {
             out.link(low, high);
         }
+        sections.extend((runs.into_iter().enumerate()).map(|(t, r)| (tag(b'R', t), r)));
     } else {
         let edges = read_edges(dir, (round - 1, task, tasks), source)?;
         done.edges_in = edges.len() as u64;
@@ -958,15 +979,18 @@ mod tests {
             // Round 0: each task's runs (an edge is a run of two) joined
             // locally, then sent as stars.
             let mut inbox = Outbox::new(tasks);
-            let mut shares = vec![(Vec::new(), Vec::new()); tasks];
+            let mut shares = vec![vec![Vec::new(); 2]; tasks];
             let pairs = all.iter().map(|&(a, b)| vec![a.min(b), a.max(b)]);
+            let at = RunAt {
+                band: 0,
+                file: 0,
+                seq: 0,
+            };
             for (i, run) in pairs.chain(runs.iter().cloned()).enumerate() {
-                let (members, lens) = &mut shares[i % tasks];
-                lens.push(run.len());
-                members.extend(run);
+                put_run(&mut shares[i % tasks][i % 2], at, &run);
             }
-            for (members, lens) in &shares {
-                for (low, high) in local_stars(members, lens) {
+            for share in &shares {
+                for (low, high) in local_stars(share).unwrap() {
                     assert!(low < high);
                     inbox.link(low, high);
                 }
