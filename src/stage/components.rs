@@ -202,13 +202,8 @@ pub fn components(
         let from = slots.partition_point(|&s| s < first);
         let to = slots.partition_point(|&s| s < end);
         let mut body = Vec::new();
-        let mut previous = first;
-        for i in from..to {
-            let slot = slots[i];
-            put_leb128_u64(&mut body, slot - previous);
-            put_leb128_u64(&mut body, u64::from(part_of[i]));
-            previous = slot;
-        }
+        let assigned = (from..to).map(|i| (slots[i], part_of[i]));
+        encode_assigned(&mut body, first, assigned);
         let mut meta = Vec::with_capacity(40);
         meta.extend_from_slice(&VERSION.to_le_bytes());
         meta.extend_from_slice(&(parts as u32).to_le_bytes());
@@ -261,6 +256,53 @@ pub(crate) struct Assignment {
     pub(crate) wanted: Vec<(u64, u32)>,
 }
 
+/// Appends `assigned`, (slot, part) ascending from `first`, to `body`:
+/// each slot's difference from the one before (from `first` for the
+/// first), then its part, LEB128.
+pub(crate) fn encode_assigned(
+    body: &mut Vec<u8>,
+    first: u64,
+    assigned: impl Iterator<Item = (u64, u32)>,
+) {
+    let mut previous = first;
+    for (slot, part) in assigned {
+        put_leb128_u64(body, slot - previous);
+        put_leb128_u64(body, u64::from(part));
+        previous = slot;
+    }
+}
+
+/// Decodes `n` (slot, part) pairs of [`encode_assigned`] from `body` into
+/// `wanted`, checking that the slots ascend within the `slots` from
+/// `first` and the parts are below `parts`, and that nothing follows;
+/// else what is wrong.
+pub(crate) fn decode_assigned(
+    body: &[u8],
+    (first, slots, n): (u64, u64, u64),
+    parts: u32,
+    wanted: &mut Vec<(u64, u32)>,
+) -> Result<(), &'static str> {
+    let mut rest = body;
+    let mut slot = first;
+    for i in 0..n {
+        let decoded = take_leb128_u64(rest).and_then(|(d, r)| Some((d, take_leb128_u64(r)?)));
+        let Some((delta, (part, r))) = decoded else {
+            return Err("is damaged: its slots are cut short");
+        };
+        slot = slot.saturating_add(delta);
+        let fits = slot < first.saturating_add(slots) && part < u64::from(parts);
+        if !fits || (i > 0 && delta == 0) {
+            return Err("is damaged: a slot or part is out of bounds");
+        }
+        wanted.push((slot, part as u32));
+        rest = r;
+    }
+    match rest.is_empty() {
+        true => Ok(()),
+        false => Err("is damaged: it has bytes after its slots"),
+    }
+}
+
 /// Reads the assignment of the shard holding `inputs` from `dir`.
 pub(crate) fn read_assignment(dir: &Path, inputs: &Range<usize>) -> Result<Assignment, Error> {
     let path: PathBuf = dir.join(assign_name(inputs));
@@ -282,25 +324,8 @@ pub(crate) fn read_assignment(dir: &Path, inputs: &Range<usize>) -> Result<Assig
         meta.u64(32),
     );
     let body = whole(&file, SLOTS)?;
-    let mut rest = &body[..];
     let mut wanted = Vec::with_capacity(n.min(body.len() as u64) as usize);
-    let mut slot = first;
-    for _ in 0..n {
-        let decoded = take_leb128_u64(rest).and_then(|(d, r)| Some((d, take_leb128_u64(r)?)));
-        let Some((delta, (part, r))) = decoded else {
-            return Err(bad("is damaged: its slots are cut short"));
-        };
-        slot = slot.saturating_add(delta);
-        let fits = slot < first.saturating_add(slots) && part < u64::from(parts);
-        if !fits || (!wanted.is_empty() && delta == 0) {
-            return Err(bad("is damaged: a slot or part is out of bounds"));
-        }
-        wanted.push((slot, part as u32));
-        rest = r;
-    }
-    if !rest.is_empty() {
-        return Err(bad("is damaged: it has bytes after its slots"));
-    }
+    decode_assigned(&body, (first, slots, n), parts, &mut wanted).map_err(bad)?;
     Ok(Assignment {
         parts: parts as usize,
         source,

@@ -80,6 +80,7 @@ use std::path::{Path, PathBuf};
 
 use ahash::AHashMap;
 
+use super::components::{decode_assigned, encode_assigned};
 use super::group::{GroupSet, KeyFiles, RunAt};
 use super::keys::{put_leb128_u64, take_leb128_u64};
 use super::{Meta, open_stage_file, whole, write_sections};
@@ -687,12 +688,7 @@ pub fn finish(
         for n in [first, file.slots(), (to - from) as u64] {
             body.extend_from_slice(&n.to_le_bytes());
         }
-        let mut previous = first;
-        for &(slot, part) in &labels[from..to] {
-            put_leb128_u64(&mut body, slot - previous);
-            put_leb128_u64(&mut body, u64::from(part));
-            previous = slot;
-        }
+        encode_assigned(&mut body, first, labels[from..to].iter().copied());
         sections.push((tag(b'A', file.inputs.start), body));
     }
     // The runs that waited here since round 0, to their parts.
@@ -836,28 +832,7 @@ pub(crate) fn read_assignment(
                 "does not fit the other dealt files: run the finish again",
             ));
         }
-        let mut rest = &body[24..];
-        let mut slot = first;
-        let mut previous = None;
-        for _ in 0..count {
-            let decoded = take_leb128_u64(rest).and_then(|(d, r)| Some((d, take_leb128_u64(r)?)));
-            let Some((delta, (part, r))) = decoded else {
-                return Err(bad("is damaged: its slots are cut short"));
-            };
-            slot = slot.saturating_add(delta);
-            let fits = slot < first.saturating_add(slots)
-                && part < u64::from(parts)
-                && previous.is_none_or(|p| p < slot);
-            if !fits {
-                return Err(bad("is damaged: a slot or part is out of bounds"));
-            }
-            wanted.push((slot, part as u32));
-            previous = Some(slot);
-            rest = r;
-        }
-        if !rest.is_empty() {
-            return Err(bad("is damaged: it has bytes after its slots"));
-        }
+        decode_assigned(&body[24..], (first, slots, count), parts, &mut wanted).map_err(bad)?;
     }
     wanted.sort_unstable();
     if wanted.windows(2).any(|w| w[0].0 == w[1].0) {
