@@ -499,7 +499,6 @@ fn step(
 /// `task`/`tasks` or `round` out of range; containment is asked for; a
 /// key, group or links file is missing, damaged or stale (named); writing
 /// failed.
-#[allow(clippy::too_many_arguments)]
 pub fn round(
     dir: &Path,
     inputs: &[Input],
@@ -604,7 +603,6 @@ pub fn converged(
 /// The round did not converge; a key or links file is missing, damaged or
 /// stale (named); `parts` is not 1 to [`super::group::MAX_PARTS`];
 /// writing failed.
-#[allow(clippy::too_many_arguments)]
 pub fn finish(
     dir: &Path,
     inputs: &[Input],
