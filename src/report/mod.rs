@@ -281,21 +281,34 @@ pub struct Passage {
 pub(crate) fn snippet(text: &str) -> String {
     const MAX_CHARS: usize = 72;
     // Most lines are ASCII with single spaces between words: then the
-    // collapsed text is the text, and its first 72 characters its first
-    // 72 bytes (a line repeated a million times makes a million snippets).
+    // collapsed text's first 72 characters are the text's first 72 bytes
+    // (a line repeated a million times makes a million snippets). Only the
+    // first 73 bytes need to be simple for that: each space among the first
+    // 72 is then followed by a word within them or at byte 72, so none is
+    // collapsed away, and the rest of the text only decides the ellipsis.
     let b = text.as_bytes();
-    let simple = b.first().is_none_or(|&c| c != b' ')
-        && b.last().is_none_or(|&c| c != b' ')
-        && b.iter()
+    let head = &b[..b.len().min(MAX_CHARS + 1)];
+    let simple = head.first().is_none_or(|&c| c != b' ')
+        && head
+            .iter()
             .all(|&c| c.is_ascii() && (c == b' ' || !c.is_ascii_whitespace()))
-        && !b.windows(2).any(|w| w == b"  ");
-    if simple {
-        if b.len() <= MAX_CHARS {
+        && !head.windows(2).any(|w| w == b"  ");
+    if simple && b.len() <= MAX_CHARS {
+        if b.last().is_none_or(|&c| c != b' ') {
             return text.to_owned();
         }
+    } else if simple {
+        let more = text[MAX_CHARS..].split_whitespace().next().is_some();
+        let shown = if more {
+            text[..MAX_CHARS].trim_end()
+        } else {
+            &text[..MAX_CHARS]
+        };
         let mut out = String::with_capacity(MAX_CHARS + 3);
-        out.push_str(text[..MAX_CHARS].trim_end());
-        out.push('…');
+        out.push_str(shown);
+        if more {
+            out.push('…');
+        }
         return out;
     }
     let mut words = text
