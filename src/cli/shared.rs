@@ -85,7 +85,11 @@ pub fn print_timings(report: &Report) {
         .iter()
         .map(|(stage, t)| format!("{stage} {:.2} s", t.as_secs_f64()))
         .collect();
-    eprintln!("timings: {}", stages.join(", "));
+    eprintln!(
+        "timings: {}; {} exact similarities computed",
+        stages.join(", "),
+        report.summary.comparisons
+    );
 }
 
 /// Whether to colour standard output.

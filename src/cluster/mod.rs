@@ -25,6 +25,7 @@
 //! the caller says, for each paragraph, the last one that can refer to it.
 
 mod kept;
+mod sketch;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -32,6 +33,7 @@ use std::collections::BinaryHeap;
 use ahash::AHashMap;
 
 use kept::{HOT, Kept, Order, OrderId};
+use sketch::Sketch;
 
 use crate::id::{FingerprintId, GroupId};
 use crate::shingle::ShingleSet;
@@ -78,7 +80,8 @@ pub struct Assigner {
     kept_in_group: Vec<Kept>,
     /// The prefix-filter indexes of the hot groups ([`kept`]).
     orders: Vec<Order>,
-    sets: AHashMap<FingerprintId, ShingleSet>,
+    /// The held sets, each with its [`Sketch`].
+    sets: AHashMap<FingerprintId, (ShingleSet, Sketch)>,
     verdicts: AHashMap<FingerprintId, Verdict>,
     expiry: BinaryHeap<Reverse<(FingerprintId, FingerprintId)>>,
     comparisons: u64,
@@ -157,11 +160,14 @@ impl Assigner {
         candidates.sort_unstable();
         candidates.dedup();
         let mut verdict = Verdict::Kept;
+        let sketch = Sketch::of(set.as_slice());
         for &kept in &candidates {
-            let Some(kept_set) = self.sets.get(&kept) else {
+            let Some((kept_set, kept_sketch)) = self.sets.get(&kept) else {
                 continue;
             };
-            if !sizes_allow(kept_set.len(), set.len(), self.threshold) {
+            if !sizes_allow(kept_set.len(), set.len(), self.threshold)
+                || !kept_sketch.may_reach(kept_set.len(), &sketch, set.len(), self.threshold)
+            {
                 continue;
             }
             self.comparisons += 1;
@@ -177,7 +183,7 @@ impl Assigner {
         if verdict == Verdict::Kept {
             self.add_kept(id, &set, groups);
         }
-        self.remember(id, verdict, Some(set), keep_until);
+        self.remember(id, verdict, Some((set, sketch)), keep_until);
         verdict
     }
 
@@ -198,7 +204,8 @@ impl Assigner {
     ) -> Verdict {
         self.release_before(id);
         self.add_kept(id, &set, groups);
-        self.remember(id, Verdict::Kept, Some(set), keep_until);
+        let sketch = Sketch::of(set.as_slice());
+        self.remember(id, Verdict::Kept, Some((set, sketch)), keep_until);
         Verdict::Kept
     }
 
@@ -235,7 +242,7 @@ impl Assigner {
         let members: Vec<(FingerprintId, &[u64])> = ids
             .iter()
             .filter_map(|&m| {
-                let s = if m == id { set } else { self.sets.get(&m)? };
+                let s = if m == id { set } else { &self.sets.get(&m)?.0 };
                 Some((m, s.as_slice()))
             })
             .collect();
@@ -272,7 +279,7 @@ impl Assigner {
         original: FingerprintId,
     ) -> Verdict {
         self.release_before(id);
-        let same = self.sets.get(&original).is_some_and(|s| s == set);
+        let same = self.sets.get(&original).is_some_and(|(s, _)| s == set);
         let verdict = match (same, self.verdicts.get(&original)) {
             (false, _) | (true, None) => Verdict::Kept,
             (true, Some(Verdict::Kept)) => Verdict::Duplicate {
@@ -312,7 +319,7 @@ impl Assigner {
         &mut self,
         id: FingerprintId,
         verdict: Verdict,
-        set: Option<ShingleSet>,
+        set: Option<(ShingleSet, Sketch)>,
         keep_until: FingerprintId,
     ) {
         if let Some(set) = set
