@@ -298,16 +298,12 @@ pub(crate) fn snippet(text: &str) -> String {
             return text.to_owned();
         }
     } else if simple {
-        let more = text[MAX_CHARS..].split_whitespace().next().is_some();
-        let shown = if more {
-            text[..MAX_CHARS].trim_end()
-        } else {
-            &text[..MAX_CHARS]
-        };
         let mut out = String::with_capacity(MAX_CHARS + 3);
-        out.push_str(shown);
-        if more {
+        if text[MAX_CHARS..].split_whitespace().next().is_some() {
+            out.push_str(text[..MAX_CHARS].trim_end());
             out.push('…');
+        } else {
+            out.push_str(&text[..MAX_CHARS]);
         }
         return out;
     }
