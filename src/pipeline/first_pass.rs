@@ -347,6 +347,9 @@ pub(super) fn fingerprint_block(
             out.diagnostics = diagnostics;
         }
     }
+    if let Some(stored) = out.stored.as_deref_mut() {
+        stored.seal(&out.keys);
+    }
     out
 }
 
@@ -632,15 +635,7 @@ pub(super) fn add_block(
         _ => docs_before,
     });
     if let Some(stored) = block.stored.as_deref() {
-        spill_block(
-            ctx,
-            index,
-            stored,
-            &block.keys,
-            first_doc,
-            first_para,
-            format,
-        );
+        spill_block(ctx, index, stored, first_doc, first_para, format);
     }
     index.blocks.insert(
         (block.input, block.index),
@@ -717,14 +712,13 @@ pub(super) fn add_block(
     }
 }
 
-/// Writes a block's stored paragraphs to the spill, with the scan's
-/// document numbers and their band keys (`keys`, band-major), and records
-/// its documents' names.
+/// Writes a block's stored paragraphs (sealed with their band keys by the
+/// worker) to the spill, with the scan's document numbers, and records its
+/// documents' names.
 fn spill_block(
     ctx: &Context<'_>,
     index: &mut FirstPass,
     stored: &super::spill::Stored,
-    keys: &[Vec<u32>],
     first_doc: DocId,
     first_para: ParagraphId,
     format: Format,
@@ -745,19 +739,12 @@ fn spill_block(
     if index.spill_error.is_some() {
         return;
     }
-    let mut from = 0;
-    for (i, (place, &end)) in stored.places.iter().zip(&stored.ends).enumerate() {
-        let mut place = *place;
-        place.doc = first_doc + place.doc.get();
-        if format == Format::Text {
-            place.paragraph += first_para - index.docs[first_doc].first_para;
-        }
-        let keys = keys.iter().map(|band| band[i]);
-        if let Err(e) = spill.push(&place, keys, &stored.tokens[from..end]) {
-            index.spill_error = Some(e);
-            return;
-        }
-        from = end;
+    let shift = match format {
+        Format::Text => first_para - index.docs[first_doc].first_para,
+        _ => 0,
+    };
+    if let Err(e) = spill.push_block(stored, first_doc, shift) {
+        index.spill_error = Some(e);
     }
 }
 

@@ -15,11 +15,23 @@
 //! unlinked as soon as it is open, so it never outlives the process. A
 //! sink without a directory gets the same records in memory.
 //!
-//! A record: token count u32, document u32, paragraph in its document
-//! u32, band count u32, line u64, start u64, end u64, then the 32-bit band
-//! keys and the token hashes u64, all little-endian. The band keys ride
-//! along so that the grouping step can free its copy of them, as in a
-//! scan.
+//! The records come in blocks, one per block of the first pass, each
+//! with a dictionary of the block's distinct token hashes: a record holds
+//! each token's number in that dictionary (16 bits when the block has at
+//! most 65,536 distinct tokens, else 32) instead of its 64-bit hash. A
+//! block of news prose has about a tenth as many distinct tokens as
+//! tokens, so the file is about a third of what the hashes took, and it is
+//! the first pass's workers, not the one thread writing the file, that
+//! code it ([`Stored::seal`]). All numbers are little-endian.
+//!
+//! A block: record count u32, dictionary length u32, code width u32 (2 or
+//! 4), first document u32, paragraph shift u32, zero u32, body length u64;
+//! the dictionary (u64 each); the body. A record in the body: token count
+//! u32, document u32 (in the block: the first document is added),
+//! paragraph u32 (the shift is added), band count u32, line u64, start
+//! u64, end u64, then the 32-bit band keys and the token numbers. The band
+//! keys ride along so that the grouping step can free its copy of them, as
+//! in a scan.
 
 use crate::Error;
 use crate::id::DocId;
@@ -29,6 +41,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const HEADER: usize = 40;
+const BLOCK_HEADER: usize = 32;
 
 /// Where one fingerprinted paragraph was found, as the first pass saw it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,6 +67,77 @@ pub(crate) struct Stored {
     pub(crate) places: Vec<Place>,
     /// Per record of the block (record formats): its name and URL.
     pub(crate) names: Vec<(Arc<str>, Option<Arc<str>>)>,
+    /// After [`seal`](Self::seal): the records, coded.
+    sealed: Option<Sealed>,
+}
+
+/// A block's records coded for the scratch file: the body of the block
+/// and its dictionary.
+#[derive(Debug)]
+struct Sealed {
+    records: u32,
+    dict: Vec<u64>,
+    width: u32,
+    body: Vec<u8>,
+}
+
+impl Stored {
+    /// Codes the paragraphs for the scratch file with their band keys
+    /// (`keys`, band-major, one entry per paragraph), numbering the tokens
+    /// in a dictionary of the block's own, and frees the token hashes.
+    ///
+    /// # Panics
+    ///
+    /// A band of `keys` holds fewer entries than there are paragraphs.
+    pub(crate) fn seal(&mut self, keys: &[Vec<u32>]) {
+        let mut numbers: ahash::AHashMap<u64, u32> =
+            ahash::AHashMap::with_capacity(self.tokens.len() / 4 + 16);
+        let mut dict = Vec::new();
+        let coded: Vec<u32> = self
+            .tokens
+            .iter()
+            .map(|&t| {
+                *numbers.entry(t).or_insert_with(|| {
+                    dict.push(t);
+                    dict.len() as u32 - 1
+                })
+            })
+            .collect();
+        let width: u32 = if dict.len() <= 1 << 16 { 2 } else { 4 };
+        let mut body = Vec::with_capacity(
+            self.places.len() * (HEADER + 4 * keys.len()) + coded.len() * width as usize,
+        );
+        let mut from = 0;
+        for (i, (place, &end)) in self.places.iter().zip(&self.ends).enumerate() {
+            let n = (end - from) as u32;
+            body.extend_from_slice(&n.to_le_bytes());
+            body.extend_from_slice(&place.doc.get().to_le_bytes());
+            body.extend_from_slice(&place.paragraph.to_le_bytes());
+            body.extend_from_slice(&(keys.len() as u32).to_le_bytes());
+            body.extend_from_slice(&place.line.to_le_bytes());
+            body.extend_from_slice(&place.start.to_le_bytes());
+            body.extend_from_slice(&place.end.to_le_bytes());
+            for band in keys {
+                body.extend_from_slice(&band[i].to_le_bytes());
+            }
+            let numbers = &coded[from..end];
+            if width == 2 {
+                body.extend(numbers.iter().flat_map(|&c| (c as u16).to_le_bytes()));
+            } else {
+                body.extend(numbers.iter().flat_map(|&c| c.to_le_bytes()));
+            }
+            from = end;
+        }
+        self.sealed = Some(Sealed {
+            records: self.places.len() as u32,
+            dict,
+            width,
+            body,
+        });
+        self.tokens = Vec::new();
+        self.ends = Vec::new();
+        self.places = Vec::new();
+    }
 }
 
 /// Records being written.
@@ -105,54 +189,55 @@ impl SpillWriter {
         })
     }
 
-    /// Appends one paragraph: its place, band keys and token hashes.
+    /// Appends a block's paragraphs, [sealed](Stored::seal), the first
+    /// of its documents being the scan's `first_doc` and `paragraph_shift`
+    /// added to each paragraph's number (plain text numbers a block's
+    /// paragraphs from the block's start, the scan from the document's).
     ///
     /// # Errors
     ///
     /// Writing failed (a full disk): the error names the file.
-    pub(super) fn push(
+    ///
+    /// # Panics
+    ///
+    /// The block was not sealed.
+    pub(super) fn push_block(
         &mut self,
-        place: &Place,
-        keys: impl ExactSizeIterator<Item = u32>,
-        tokens: &[u64],
+        stored: &Stored,
+        first_doc: DocId,
+        paragraph_shift: u32,
     ) -> Result<(), Error> {
-        self.write(place, keys, tokens)
+        let sealed = stored
+            .sealed
+            .as_ref()
+            .expect("a block is sealed before it is spilled");
+        self.write(sealed, first_doc, paragraph_shift)
             .map_err(|e| Error::index(format!("writing {}: {e}", self.name)))
     }
 
-    fn write(
-        &mut self,
-        place: &Place,
-        keys: impl ExactSizeIterator<Item = u32>,
-        tokens: &[u64],
-    ) -> io::Result<()> {
-        let mut header = [0u8; HEADER];
-        let n = u32::try_from(tokens.len())
-            .map_err(|_| io::Error::other("a paragraph of more than 2^32 tokens"))?;
-        header[..4].copy_from_slice(&n.to_le_bytes());
-        header[4..8].copy_from_slice(&place.doc.get().to_le_bytes());
-        header[8..12].copy_from_slice(&place.paragraph.to_le_bytes());
-        header[12..16].copy_from_slice(&(keys.len() as u32).to_le_bytes());
-        header[16..24].copy_from_slice(&place.line.to_le_bytes());
-        header[24..32].copy_from_slice(&place.start.to_le_bytes());
-        header[32..40].copy_from_slice(&place.end.to_le_bytes());
+    fn write(&mut self, sealed: &Sealed, first_doc: DocId, shift: u32) -> io::Result<()> {
+        let mut header = [0u8; BLOCK_HEADER];
+        let dict_len = u32::try_from(sealed.dict.len())
+            .map_err(|_| io::Error::other("a block of more than 2^32 distinct tokens"))?;
+        header[..4].copy_from_slice(&sealed.records.to_le_bytes());
+        header[4..8].copy_from_slice(&dict_len.to_le_bytes());
+        header[8..12].copy_from_slice(&sealed.width.to_le_bytes());
+        header[12..16].copy_from_slice(&first_doc.get().to_le_bytes());
+        header[16..20].copy_from_slice(&shift.to_le_bytes());
+        header[24..32].copy_from_slice(&(sealed.body.len() as u64).to_le_bytes());
         let out: &mut dyn Write = match &mut self.out {
             Out::Memory(v) => v,
             Out::File { out, .. } => out,
         };
         out.write_all(&header)?;
-        for key in keys {
-            out.write_all(&key.to_le_bytes())?;
-        }
-        // Written in pieces: a long paragraph's bytes are not copied whole.
         let mut buf = [0u8; 8 * 512];
-        for piece in tokens.chunks(512) {
+        for piece in sealed.dict.chunks(512) {
             for (b, t) in buf.chunks_exact_mut(8).zip(piece) {
                 b.copy_from_slice(&t.to_le_bytes());
             }
             out.write_all(&buf[..piece.len() * 8])?;
         }
-        Ok(())
+        out.write_all(&sealed.body)
     }
 
     /// The records, to be read back from the first.
@@ -175,6 +260,7 @@ impl SpillWriter {
             input,
             name,
             _remove: remove,
+            block: Block::default(),
         })
     }
 }
@@ -192,6 +278,18 @@ pub(super) struct SpillReader {
     input: Box<dyn Read + Send>,
     name: String,
     _remove: Option<RemoveOnDrop>,
+    block: Block,
+}
+
+/// The block being read back.
+#[derive(Default)]
+struct Block {
+    /// Its records not read yet.
+    left: u32,
+    dict: Vec<u64>,
+    width: usize,
+    first_doc: u32,
+    shift: u32,
 }
 
 impl SpillReader {
@@ -210,7 +308,43 @@ impl SpillReader {
             .map_err(|e| Error::index(format!("reading {} back: {e}", self.name)))
     }
 
+    /// Reads the next block's header and dictionary.
+    fn next_block(&mut self) -> io::Result<()> {
+        let mut header = [0u8; BLOCK_HEADER];
+        self.input.read_exact(&mut header)?;
+        let u32_at = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
+        let block = &mut self.block;
+        block.left = u32_at(0);
+        block.width = u32_at(8) as usize;
+        block.first_doc = u32_at(12);
+        block.shift = u32_at(16);
+        if block.width != 2 && block.width != 4 {
+            return Err(io::Error::other(format!(
+                "a block with {}-byte token numbers",
+                block.width
+            )));
+        }
+        block.dict.clear();
+        let mut left = u32_at(4) as usize;
+        let mut buf = [0u8; 8 * 512];
+        while left > 0 {
+            let take = left.min(512);
+            self.input.read_exact(&mut buf[..take * 8])?;
+            block.dict.extend(
+                buf[..take * 8]
+                    .chunks_exact(8)
+                    .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))),
+            );
+            left -= take;
+        }
+        Ok(())
+    }
+
     fn read(&mut self, keys: &mut Vec<u32>, tokens: &mut Vec<u64>) -> io::Result<Place> {
+        while self.block.left == 0 {
+            self.next_block()?;
+        }
+        self.block.left -= 1;
         let mut header = [0u8; HEADER];
         self.input.read_exact(&mut header)?;
         let u32_at = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
@@ -223,21 +357,29 @@ impl SpillReader {
             keys.push(u32::from_le_bytes(key));
         }
         tokens.clear();
-        let mut buf = [0u8; 8 * 512];
+        let Block { dict, width, .. } = &self.block;
+        let mut buf = [0u8; 4 * 1024];
+        let per = buf.len() / width;
         let mut left = n;
         while left > 0 {
-            let take = left.min(512);
-            self.input.read_exact(&mut buf[..take * 8])?;
-            tokens.extend(
-                buf[..take * 8]
-                    .chunks_exact(8)
-                    .map(|b| u64::from_le_bytes(b.try_into().expect("8 bytes"))),
-            );
+            let take = left.min(per);
+            let bytes = &mut buf[..take * width];
+            self.input.read_exact(bytes)?;
+            let number = |b: &[u8]| match b.len() {
+                2 => usize::from(u16::from_le_bytes([b[0], b[1]])),
+                _ => u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize,
+            };
+            for b in bytes.chunks_exact(*width) {
+                let token = dict.get(number(b)).ok_or_else(|| {
+                    io::Error::other("a token number past the block's dictionary")
+                })?;
+                tokens.push(*token);
+            }
             left -= take;
         }
         Ok(Place {
-            doc: DocId::new(u32_at(4)),
-            paragraph: u32_at(8),
+            doc: DocId::new(self.block.first_doc + u32_at(4)),
+            paragraph: u32_at(8).wrapping_add(self.block.shift),
             line: u64_at(16),
             start: u64_at(24),
             end: u64_at(32),
@@ -249,6 +391,9 @@ impl SpillReader {
 mod tests {
     use super::*;
 
+    /// Writes 200 paragraphs in blocks of 1, 7, 50 and the rest (one
+    /// with more than 2^16 distinct tokens, so 32-bit numbers) and reads
+    /// them back.
     fn round_trip(mut w: SpillWriter) {
         let records: Vec<(Place, Vec<u64>)> = (0..200u32)
             .map(|i| {
@@ -259,24 +404,58 @@ mod tests {
                     start: u64::from(i) << 33,
                     end: u64::MAX - u64::from(i),
                 };
-                // Lengths across the 512-token pieces, and empty.
-                let n = (i as usize * 37) % 1500;
-                (
-                    place,
-                    (0..n as u64).map(|t| t ^ u64::from(i) << 40).collect(),
-                )
+                // Lengths across the read buffer's pieces, and empty;
+                // tokens repeated within and across paragraphs.
+                let n = if i == 100 {
+                    70_000
+                } else {
+                    (i as usize * 37) % 1500
+                };
+                let tokens = (0..n as u64)
+                    .map(|t| {
+                        if i == 100 {
+                            t * 0x9E37
+                        } else {
+                            (t % 97) ^ u64::from(i % 5) << 40
+                        }
+                    })
+                    .collect();
+                (place, tokens)
             })
             .collect();
         let keys_of = |place: &Place| {
             let line = place.line as u32;
             (0..25).map(move |b| line ^ b)
         };
-        for (place, tokens) in &records {
-            w.push(place, keys_of(place), tokens).unwrap();
+        let (mut from, mut expected) = (0, Vec::new());
+        for len in [1, 7, 50, 142] {
+            let block = &records[from..from + len];
+            from += len;
+            // Within the block, documents count from 0 and plain text's
+            // paragraphs from the block's start.
+            let first_doc = block[0].0.doc;
+            let shift = 3;
+            let mut stored = Stored::default();
+            let mut keys = vec![Vec::new(); 25];
+            for (place, tokens) in block {
+                stored.tokens.extend_from_slice(tokens);
+                stored.ends.push(stored.tokens.len());
+                let mut local = *place;
+                local.doc = DocId::new(place.doc.get() - first_doc.get());
+                local.paragraph = place.paragraph.wrapping_sub(shift);
+                stored.places.push(local);
+                for (band, key) in keys.iter_mut().zip(keys_of(place)) {
+                    band.push(key);
+                }
+            }
+            stored.seal(&keys);
+            assert!(stored.tokens.is_empty(), "the hashes are freed");
+            w.push_block(&stored, first_doc, shift).unwrap();
+            expected.extend(block.iter().cloned());
         }
         let mut r = w.finish().unwrap();
         let (mut keys, mut tokens) = (Vec::new(), Vec::new());
-        for (place, expect) in &records {
+        for (place, expect) in &expected {
             assert_eq!(r.next(&mut keys, &mut tokens).unwrap(), *place);
             assert!(keys.iter().copied().eq(keys_of(place)));
             assert_eq!(&tokens, expect);
@@ -285,6 +464,32 @@ mod tests {
             r.next(&mut keys, &mut tokens).is_err(),
             "read past the last record"
         );
+    }
+
+    /// A block of no paragraphs is written and skipped.
+    #[test]
+    fn empty_blocks_are_skipped() {
+        let mut w = SpillWriter::new(None).unwrap();
+        let mut empty = Stored::default();
+        empty.seal(&[]);
+        w.push_block(&empty, DocId::new(0), 0).unwrap();
+        let mut one = Stored {
+            tokens: vec![5, 6, 5],
+            ends: vec![3],
+            places: vec![Place::default()],
+            ..Stored::default()
+        };
+        one.seal(&[vec![9]]);
+        w.push_block(&one, DocId::new(4), 0).unwrap();
+        w.push_block(&empty, DocId::new(5), 0).unwrap();
+        let mut r = w.finish().unwrap();
+        let (mut keys, mut tokens) = (Vec::new(), Vec::new());
+        let place = r.next(&mut keys, &mut tokens).unwrap();
+        assert_eq!(
+            (place.doc, keys, tokens),
+            (DocId::new(4), vec![9], vec![5, 6, 5])
+        );
+        assert!(r.next(&mut Vec::new(), &mut Vec::new()).is_err());
     }
 
     #[test]
