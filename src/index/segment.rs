@@ -184,8 +184,9 @@ struct Held {
     bands: usize,
     winnowing: Option<Winnowing>,
     rows: Vec<Row>,
-    /// The band keys of the kept rows (not the variants), row by row.
-    keys: Vec<u32>,
+    /// The band keys of the kept rows (not the variants), band by band
+    /// (each band's table reads its column in order).
+    keys: Vec<Vec<u32>>,
     variants: usize,
     tokens: Vec<u64>,
     docs: Vec<DocRow>,
@@ -328,10 +329,11 @@ impl Held {
         let mut scratch = Vec::new();
         (0..self.bands)
             .map(|band| {
+                let column = self.keys.get(band).map_or(&[][..], |c| &c[..]);
                 let mut pairs: Vec<u64> = kept
                     .iter()
-                    .enumerate()
-                    .map(|(k, &r)| u64::from(self.keys[k * self.bands + band]) << 32 | u64::from(r))
+                    .zip(column)
+                    .map(|(&r, &key)| u64::from(key) << 32 | u64::from(r))
                     .collect();
                 sort_by_key(&mut pairs, &mut scratch);
                 shape.pack(pairs.iter().map(|&p| (p >> 32, p as u32)))
@@ -571,7 +573,12 @@ where
                 Some(kept)
             }
             RowKind::Kept(keys) => {
-                self.held.keys.extend_from_slice(keys);
+                if self.held.keys.is_empty() {
+                    self.held.keys.resize_with(keys.len(), Vec::new);
+                }
+                for (column, &key) in self.held.keys.iter_mut().zip(keys) {
+                    column.push(key);
+                }
                 None
             }
         };
