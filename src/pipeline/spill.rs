@@ -19,10 +19,11 @@
 //! with a dictionary of the block's distinct token hashes: a record holds
 //! each token's number in that dictionary (16 bits when the block has at
 //! most 65,536 distinct tokens, else 32) instead of its 64-bit hash. A
-//! block of news prose has about a tenth as many distinct tokens as
-//! tokens, so the file is about a third of what the hashes took, and it is
-//! the first pass's workers, not the one thread writing the file, that
-//! code it ([`Stored::seal`]). All numbers are little-endian.
+//! 1 MB block of generated news has about 16% as many distinct tokens as
+//! tokens (the prose corpus 8%), and for 1 GB of news the file is 0.93 GB
+//! where the hashes took 1.66 GB; it is the first pass's workers, not the
+//! one thread writing the file, that code it ([`Stored::seal`]). All
+//! numbers are little-endian.
 //!
 //! A block: record count u32, dictionary length u32, code width u32 (2 or
 //! 4), first document u32, paragraph shift u32, zero u32, body length u64;
@@ -75,6 +76,9 @@ pub(crate) struct Stored {
 /// and its dictionary.
 #[derive(Debug)]
 struct Sealed {
+    /// A paragraph of more than 2^32 tokens, or a block of more than 2^32
+    /// distinct ones, cannot be written.
+    too_long: bool,
     records: u32,
     dict: Vec<u64>,
     width: u32,
@@ -103,13 +107,17 @@ impl Stored {
                 })
             })
             .collect();
+        let mut too_long = u32::try_from(dict.len()).is_err();
         let width: u32 = if dict.len() <= 1 << 16 { 2 } else { 4 };
         let mut body = Vec::with_capacity(
             self.places.len() * (HEADER + 4 * keys.len()) + coded.len() * width as usize,
         );
         let mut from = 0;
         for (i, (place, &end)) in self.places.iter().zip(&self.ends).enumerate() {
-            let n = (end - from) as u32;
+            let n = u32::try_from(end - from).unwrap_or_else(|_| {
+                too_long = true;
+                0
+            });
             body.extend_from_slice(&n.to_le_bytes());
             body.extend_from_slice(&place.doc.get().to_le_bytes());
             body.extend_from_slice(&place.paragraph.to_le_bytes());
@@ -129,6 +137,7 @@ impl Stored {
             from = end;
         }
         self.sealed = Some(Sealed {
+            too_long,
             records: self.places.len() as u32,
             dict,
             width,
@@ -216,9 +225,13 @@ impl SpillWriter {
     }
 
     fn write(&mut self, sealed: &Sealed, first_doc: DocId, shift: u32) -> io::Result<()> {
+        if sealed.too_long {
+            return Err(io::Error::other(
+                "a paragraph of more than 2^32 tokens (or a block of more than 2^32 distinct ones)",
+            ));
+        }
         let mut header = [0u8; BLOCK_HEADER];
-        let dict_len = u32::try_from(sealed.dict.len())
-            .map_err(|_| io::Error::other("a block of more than 2^32 distinct tokens"))?;
+        let dict_len = sealed.dict.len() as u32;
         header[..4].copy_from_slice(&sealed.records.to_le_bytes());
         header[4..8].copy_from_slice(&dict_len.to_le_bytes());
         header[8..12].copy_from_slice(&sealed.width.to_le_bytes());
