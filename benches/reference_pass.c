@@ -6,9 +6,11 @@
  * differ: the same neardup build runs the prose corpus half again as fast on
  * one 2-core machine as on another. This pass measures the machine on the
  * same corpus, so that neardup's speed can be given as a ratio that travels:
- * the issue was written where this pass ran at 159 MB/s on prose and about
- * 200 MB/s on generated news, and asked for 100 MB/s, that is about 0.63 of
- * this pass on prose and 0.5 on news.
+ * the issue was written where a pass of this kind ran at 159 MB/s on prose
+ * and about 200 MB/s on generated news, and asked for 100 MB/s, that is
+ * about 0.63 of it on prose and 0.5 on news. That pass's source was not
+ * kept; this one is its stand-in from now on, so the ratios are only as
+ * close as the two passes are.
  *
  * What it does: read the whole file (timed), cut it into words (maximal runs
  * of ASCII letters and digits and of bytes >= 0x80; ASCII lower-cased), hash

@@ -208,10 +208,7 @@ where
         SegmentBuilder {
             create,
             limit: limit.max(1),
-            held: Held {
-                bands,
-                ..Held::default()
-            },
+            held: Held::new(bands, None),
             string_ids: AHashMap::new(),
             last_doc: None,
             files: Vec::new(),
@@ -281,14 +278,7 @@ where
         self.join()?;
         let file = (self.create)()?;
         let (bands, winnowing) = (self.held.bands, self.held.winnowing);
-        let held = std::mem::replace(
-            &mut self.held,
-            Held {
-                bands,
-                winnowing,
-                ..Held::default()
-            },
-        );
+        let held = std::mem::replace(&mut self.held, Held::new(bands, winnowing));
         self.string_ids.clear();
         self.writing = Some(std::thread::spawn(move || held.write(file)));
         Ok(())
@@ -307,6 +297,16 @@ impl<F> Drop for SegmentBuilder<F> {
 }
 
 impl Held {
+    /// No rows yet, for paragraphs of `bands` band keys.
+    fn new(bands: usize, winnowing: Option<Winnowing>) -> Held {
+        Held {
+            bands,
+            winnowing,
+            keys: vec![Vec::new(); bands],
+            ..Held::default()
+        }
+    }
+
     /// The rows' tokens, coded ([`Coded`]).
     fn encode_tokens(&self) -> Coded {
         let ends: Vec<usize> = self.rows.iter().map(|r| r.tokens_end).collect();
@@ -329,10 +329,9 @@ impl Held {
         let mut scratch = Vec::new();
         (0..self.bands)
             .map(|band| {
-                let column = self.keys.get(band).map_or(&[][..], |c| &c[..]);
                 let mut pairs: Vec<u64> = kept
                     .iter()
-                    .zip(column)
+                    .zip(&self.keys[band])
                     .map(|(&r, &key)| u64::from(key) << 32 | u64::from(r))
                     .collect();
                 sort_by_key(&mut pairs, &mut scratch);
@@ -573,9 +572,6 @@ where
                 Some(kept)
             }
             RowKind::Kept(keys) => {
-                if self.held.keys.is_empty() {
-                    self.held.keys.resize_with(keys.len(), Vec::new);
-                }
                 for (column, &key) in self.held.keys.iter_mut().zip(keys) {
                     column.push(key);
                 }

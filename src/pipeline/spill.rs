@@ -25,9 +25,9 @@
 //! one thread writing the file, that code it ([`Stored::seal`]). All
 //! numbers are little-endian.
 //!
-//! A block: record count u32, dictionary length u32, code width u32 (2 or
-//! 4), first document u32, paragraph shift u32, zero u32, body length u64;
-//! the dictionary (u64 each); the body. A record in the body: token count
+//! A block: record count u32, dictionary length u32 (which sets the width
+//! of the numbers, [`width_for`]), first document u32, paragraph shift
+//! u32; the dictionary (u64 each); the records. A record in the body: token count
 //! u32, document u32 (in the block: the first document is added),
 //! paragraph u32 (the shift is added), band count u32, line u64, start
 //! u64, end u64, then the 32-bit band keys and the token numbers. The band
@@ -42,7 +42,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const HEADER: usize = 40;
-const BLOCK_HEADER: usize = 32;
+const BLOCK_HEADER: usize = 16;
+
+/// The bytes of a token number in a block of `distinct` distinct tokens.
+fn width_for(distinct: usize) -> usize {
+    if distinct <= 1 << 16 { 2 } else { 4 }
+}
 
 /// Where one fingerprinted paragraph was found, as the first pass saw it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -81,7 +86,6 @@ struct Sealed {
     too_long: bool,
     records: u32,
     dict: Vec<u64>,
-    width: u32,
     body: Vec<u8>,
 }
 
@@ -108,10 +112,9 @@ impl Stored {
             })
             .collect();
         let mut too_long = u32::try_from(dict.len()).is_err();
-        let width: u32 = if dict.len() <= 1 << 16 { 2 } else { 4 };
-        let mut body = Vec::with_capacity(
-            self.places.len() * (HEADER + 4 * keys.len()) + coded.len() * width as usize,
-        );
+        let width = width_for(dict.len());
+        let mut body =
+            Vec::with_capacity(self.places.len() * (HEADER + 4 * keys.len()) + coded.len() * width);
         let mut from = 0;
         for (i, (place, &end)) in self.places.iter().zip(&self.ends).enumerate() {
             let n = u32::try_from(end - from).unwrap_or_else(|_| {
@@ -140,7 +143,6 @@ impl Stored {
             too_long,
             records: self.places.len() as u32,
             dict,
-            width,
             body,
         });
         self.tokens = Vec::new();
@@ -234,10 +236,8 @@ impl SpillWriter {
         let dict_len = sealed.dict.len() as u32;
         header[..4].copy_from_slice(&sealed.records.to_le_bytes());
         header[4..8].copy_from_slice(&dict_len.to_le_bytes());
-        header[8..12].copy_from_slice(&sealed.width.to_le_bytes());
-        header[12..16].copy_from_slice(&first_doc.get().to_le_bytes());
-        header[16..20].copy_from_slice(&shift.to_le_bytes());
-        header[24..32].copy_from_slice(&(sealed.body.len() as u64).to_le_bytes());
+        header[8..12].copy_from_slice(&first_doc.get().to_le_bytes());
+        header[12..16].copy_from_slice(&shift.to_le_bytes());
         let out: &mut dyn Write = match &mut self.out {
             Out::Memory(v) => v,
             Out::File { out, .. } => out,
@@ -328,17 +328,11 @@ impl SpillReader {
         let u32_at = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
         let block = &mut self.block;
         block.left = u32_at(0);
-        block.width = u32_at(8) as usize;
-        block.first_doc = u32_at(12);
-        block.shift = u32_at(16);
-        if block.width != 2 && block.width != 4 {
-            return Err(io::Error::other(format!(
-                "a block with {}-byte token numbers",
-                block.width
-            )));
-        }
-        block.dict.clear();
         let mut left = u32_at(4) as usize;
+        block.width = width_for(left);
+        block.first_doc = u32_at(8);
+        block.shift = u32_at(12);
+        block.dict.clear();
         let mut buf = [0u8; 8 * 512];
         while left > 0 {
             let take = left.min(512);
