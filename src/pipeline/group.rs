@@ -9,6 +9,7 @@ use super::band_keys::BandKeys;
 use super::first_pass::FirstPass;
 use super::prior::Prefix;
 use crate::Scope;
+use crate::column::Column;
 use crate::id::{FingerprintId, GroupId};
 use ahash::AHashMap;
 use ahash::AHashSet;
@@ -243,6 +244,13 @@ pub(super) enum Keys<'a> {
     Read(&'a dyn BandKeys),
 }
 
+/// One band's runs of slots sharing a key, flat.
+#[derive(Default)]
+struct Runs {
+    slots: Vec<FingerprintId>,
+    ends: Vec<usize>,
+}
+
 /// A set of band keys, with a bitmap in front of the hash set: most keys
 /// looked up are absent, and the bitmap (128 KiB, in cache) answers for
 /// them without hashing.
@@ -406,9 +414,24 @@ impl Plan {
                 groups.add(piece.iter().copied());
             }
         }
-        // Band by band, so that each band's keys are freed once grouped.
-        let mut scratch = Vec::new();
-        for band in (0..bands).filter(|_| given.is_none()) {
+        // Band by band, so that each band's keys are freed once grouped;
+        // two bands at a time on two threads, their runs added in band order.
+        let first_checked = checked - FingerprintId::new(prior);
+        let wanted = |filter: &Option<KeyFilter>, k: u32, s: FingerprintId| {
+            let i = s.get() as usize;
+            is_rep[i / 64] & (1 << (i % 64)) != 0 && filter.as_ref().is_none_or(|f| f.contains(k))
+        };
+        let held: Vec<Option<Column>> = if given.is_none() {
+            let mut held: Vec<Option<Column>> = std::mem::take(&mut index.keys)
+                .into_iter()
+                .map(Some)
+                .collect();
+            held.resize_with(bands, || None);
+            held
+        } else {
+            Vec::new()
+        };
+        let band_runs = |(band, held): (usize, Option<Column>)| -> Result<Runs, crate::Error> {
             let mut pairs: Vec<KeySlot> = Vec::with_capacity(n_reps);
             // The prior's pairs (whose keys some batch paragraph has, by
             // construction) come first: their slots are the lowest.
@@ -419,12 +442,6 @@ impl Plan {
             // are kept, so a reference key that no checked slot has can be
             // dropped before the sort: one pass over the reference instead
             // of sorting it.
-            let first_checked = checked - FingerprintId::new(prior);
-            let wanted = |filter: &Option<KeyFilter>, k: u32, s: FingerprintId| {
-                let i = s.get() as usize;
-                is_rep[i / 64] & (1 << (i % 64)) != 0
-                    && filter.as_ref().is_none_or(|f| f.contains(k))
-            };
             if let Keys::Read(source) = keys {
                 let read = source.band(band)?;
                 debug_assert_eq!(read.len() + prior as usize, n);
@@ -440,7 +457,7 @@ impl Plan {
                         .map(|&(k, s)| (k, s + prior))
                         .filter(|&(k, s)| wanted(&filter, k, s)),
                 );
-            } else if let Some(keys) = index.keys.get_mut(band).map(std::mem::take) {
+            } else if let Some(keys) = held {
                 debug_assert_eq!(keys.len() + prior as usize, n);
                 let filter = (first_checked > 0)
                     .then(|| KeyFilter::new(keys.iter().skip(first_checked as usize)));
@@ -453,13 +470,40 @@ impl Plan {
             // Keys read from outside come sorted (and, without a prior,
             // stay so): checking is one pass, sorting four.
             if !pairs.is_sorted_by_key(|p| p.0) {
-                radix_sort_by_key(&mut pairs, &mut scratch);
+                radix_sort_by_key(&mut pairs, &mut Vec::new());
             }
-            let runs = pairs
+            let mut runs = Runs::default();
+            for run in pairs
                 .chunk_by(|a, b| a.0 == b.0 && same_doc(a.1, b.1))
-                .filter(|run| run.len() > 1 && run[run.len() - 1].1 >= checked);
-            for run in runs {
-                groups.add(run.iter().map(|&(_, s)| s));
+                .filter(|run| run.len() > 1 && run[run.len() - 1].1 >= checked)
+            {
+                runs.slots.extend(run.iter().map(|&(_, s)| s));
+                runs.ends.push(runs.slots.len());
+            }
+            Ok(runs)
+        };
+        let per_band: Vec<Result<Runs, crate::Error>> = match keys {
+            Keys::Given(_) => Vec::new(),
+            Keys::Held => held
+                .into_iter()
+                .enumerate()
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(band_runs)
+                .collect(),
+            Keys::Read(_) => (0..bands)
+                .map(|b| (b, None))
+                .collect::<Vec<_>>()
+                .into_par_iter()
+                .map(band_runs)
+                .collect(),
+        };
+        for runs in per_band {
+            let runs = runs?;
+            let mut start = 0;
+            for &end in &runs.ends {
+                groups.add(runs.slots[start..end].iter().copied());
+                start = end;
             }
         }
         index.keys = Vec::new();
