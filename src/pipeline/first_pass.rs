@@ -198,6 +198,8 @@ pub(super) fn fingerprint_block(
     // Containment's fingerprints of the paragraph being fingerprinted.
     let mut winnower = ctx.winnow.map(|w| Winnower::new(w.window));
     let mut selected: Vec<u64> = Vec::new();
+    // The paragraph's band keys, made once for the block and `repeats`.
+    let mut keys: Vec<u32> = Vec::with_capacity(bands);
     let mut repeats = Repeats::new(bands);
     let mut fingerprint = |out: &mut Fingerprinted, text: &str, place: Place| {
         selected.clear();
@@ -243,12 +245,13 @@ pub(super) fn fingerprint_block(
             }
             (None, None) => ctx.fingerprinter.fingerprint_streamed(text, scratch),
         };
+        keys.clear();
+        if let Some(fp) = &fp {
+            keys.extend(ctx.fingerprinter.band_keys(fp.signature).map(|k| k as u32));
+        }
         if plain {
             match &fp {
-                Some(fp) => {
-                    let keys = ctx.fingerprinter.band_keys(fp.signature).map(|k| k as u32);
-                    repeats.put(text, fp.content, keys);
-                }
+                Some(fp) => repeats.put(text, fp.content, &keys),
                 None => repeats.put_none(text),
             }
         }
@@ -259,8 +262,8 @@ pub(super) fn fingerprint_block(
         }) {
             out.local.push(out.paragraphs);
             out.content.push(fp.content);
-            for (band, key) in ctx.fingerprinter.band_keys(fp.signature).enumerate() {
-                out.keys[band].push(key as u32);
+            for (column, &key) in out.keys.iter_mut().zip(&keys) {
+                column.push(key);
             }
             if let Some(w) = ctx.winnow {
                 if fp.words >= w.min_words {
@@ -407,14 +410,9 @@ impl Repeats {
         Some(s.content.map(|content| (content, keys)))
     }
 
-    fn put(&mut self, text: &str, content: u64, keys: impl Iterator<Item = u32>) {
+    fn put(&mut self, text: &str, content: u64, keys: &[u32]) {
         if let Some(i) = self.fill(text, Some(content)) {
-            for (slot, key) in self.keys[i * self.bands..(i + 1) * self.bands]
-                .iter_mut()
-                .zip(keys)
-            {
-                *slot = key;
-            }
+            self.keys[i * self.bands..(i + 1) * self.bands].copy_from_slice(keys);
         }
     }
 
@@ -763,14 +761,14 @@ mod tests {
             .find(|t| slot(t) == slot(&a))
             .unwrap();
         let mut r = Repeats::new(2);
-        r.put(&a, 7, [1, 2].into_iter());
+        r.put(&a, 7, &[1, 2]);
         assert_eq!(r.get(&a), Some(Some((7, &[1, 2][..]))));
         assert_eq!(r.get(&b), None);
         r.put_none(&b);
         assert_eq!(r.get(&b), Some(None));
         assert_eq!(r.get(&a), None, "replaced");
         let long = "x".repeat(Repeats::LONGEST + 1);
-        r.put(&long, 9, [3, 4].into_iter());
+        r.put(&long, 9, &[3, 4]);
         assert_eq!(r.get(&long), None);
     }
 }
