@@ -121,22 +121,44 @@ impl Order {
         scratch: &mut Vec<(u32, u64)>,
     ) {
         for &(_, h) in prefix(&self.counts, set, threshold, scratch) {
-            let at = PostingId::new(self.postings.len() as u32);
-            let previous = self.heads.insert(h, at).unwrap_or(NONE);
-            self.postings.push((id, previous));
+            self.insert_one(id, h);
         }
     }
 
-    /// Appends to `out` the indexed members whose prefix shares a shingle
-    /// with `set`'s (some more than once). `set` must not be empty.
-    pub(super) fn probe(
+    /// [`insert`](Self::insert) with the prefix that
+    /// [`prefix_of`](Self::prefix_of) gave for the member's set.
+    pub(super) fn insert_prefix(&mut self, id: FingerprintId, prefix: &[u64]) {
+        for &h in prefix {
+            self.insert_one(id, h);
+        }
+    }
+
+    fn insert_one(&mut self, id: FingerprintId, h: u64) {
+        let at = PostingId::new(self.postings.len() as u32);
+        let previous = self.heads.insert(h, at).unwrap_or(NONE);
+        self.postings.push((id, previous));
+    }
+
+    /// Appends to `out` the prefix of `set` in this order: what a paragraph
+    /// probes the index with, and is indexed under if it is kept (made once
+    /// for both).
+    pub(super) fn prefix_of(
         &self,
         set: &[u64],
         threshold: Threshold,
         scratch: &mut Vec<(u32, u64)>,
-        out: &mut Vec<FingerprintId>,
+        out: &mut Vec<u64>,
     ) {
-        for &(_, h) in prefix(&self.counts, set, threshold, scratch) {
+        out.extend(prefix(&self.counts, set, threshold, scratch).iter().map(|&(_, h)| h));
+    }
+
+    /// Appends to `out` the indexed members whose prefix shares a shingle
+    /// with `prefix`, a set's prefix in this order ([`prefix_of`]; some
+    /// members more than once).
+    ///
+    /// [`prefix_of`]: Self::prefix_of
+    pub(super) fn probe(&self, prefix: &[u64], out: &mut Vec<FingerprintId>) {
+        for &h in prefix {
             let mut at = self.heads.get(&h).copied().unwrap_or(NONE);
             while at != NONE {
                 let (member, previous) = self.postings[at];

@@ -88,6 +88,29 @@ pub struct Assigner {
     candidates: Vec<FingerprintId>,
     probed: Vec<FingerprintId>,
     scratch: Vec<(u32, u64)>,
+    prefixes: Prefixes,
+}
+
+/// The prefixes the paragraph being offered probed each index with, so
+/// that indexing it under them, if it is kept, does not make them again.
+#[derive(Debug, Default)]
+struct Prefixes {
+    hashes: Vec<u64>,
+    /// Each probed index and where its prefix starts in `hashes`.
+    spans: Vec<(OrderId, usize)>,
+}
+
+impl Prefixes {
+    fn clear(&mut self) {
+        self.hashes.clear();
+        self.spans.clear();
+    }
+
+    fn of(&self, order: OrderId) -> Option<&[u64]> {
+        let i = self.spans.iter().position(|&(o, _)| o == order)?;
+        let end = self.spans.get(i + 1).map_or(self.hashes.len(), |&(_, e)| e);
+        Some(&self.hashes[self.spans[i].1..end])
+    }
 }
 
 impl Assigner {
@@ -104,6 +127,7 @@ impl Assigner {
             candidates: Vec::new(),
             probed: Vec::new(),
             scratch: Vec::new(),
+            prefixes: Prefixes::default(),
         }
     }
 
@@ -135,15 +159,19 @@ impl Assigner {
         }
         orders.sort_unstable();
         orders.dedup();
+        self.prefixes.clear();
         for &order in &orders {
             let mut probed = std::mem::take(&mut self.probed);
             probed.clear();
-            self.orders[order].probe(
+            let start = self.prefixes.hashes.len();
+            self.orders[order].prefix_of(
                 set.as_slice(),
                 self.threshold,
                 &mut self.scratch,
-                &mut probed,
+                &mut self.prefixes.hashes,
             );
+            self.prefixes.spans.push((order, start));
+            self.orders[order].probe(&self.prefixes.hashes[start..], &mut probed);
             probed.sort_unstable();
             probed.dedup();
             // An index may serve several groups: a candidate from it must
@@ -183,6 +211,7 @@ impl Assigner {
         if verdict == Verdict::Kept {
             self.add_kept(id, &set, groups);
         }
+        self.prefixes.clear();
         self.remember(id, verdict, Some((set, sketch)), keep_until);
         verdict
     }
@@ -228,7 +257,13 @@ impl Assigner {
         indexed_in.sort_unstable();
         indexed_in.dedup();
         for order in indexed_in {
-            self.orders[order].insert(id, set.as_slice(), self.threshold, &mut self.scratch);
+            // Probed with this set just before: its prefix is made already.
+            match self.prefixes.of(order) {
+                Some(prefix) => self.orders[order].insert_prefix(id, prefix),
+                None => {
+                    self.orders[order].insert(id, set.as_slice(), self.threshold, &mut self.scratch)
+                }
+            }
         }
     }
 
