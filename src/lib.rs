@@ -63,6 +63,7 @@ pub mod report;
 pub mod rewrite;
 pub mod shingle;
 pub mod similarity;
+mod slab;
 pub mod stage;
 
 pub use config::{Config, ConfigBuilder, Scope};

@@ -30,7 +30,6 @@ mod sketch;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use ahash::AHashMap;
 
 use kept::{HOT, Kept, Order, OrderId};
 use sketch::Sketch;
@@ -38,6 +37,7 @@ use sketch::Sketch;
 use crate::id::{FingerprintId, GroupId};
 use crate::shingle::ShingleSet;
 use crate::similarity::{Similarity, Threshold, sizes_allow};
+use crate::slab::Slab;
 
 /// What became of a paragraph.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,15 +80,35 @@ pub struct Assigner {
     kept_in_group: Vec<Kept>,
     /// The prefix-filter indexes of the hot groups ([`kept`]).
     orders: Vec<Order>,
-    /// The held sets, each with its [`Sketch`].
-    sets: AHashMap<FingerprintId, (ShingleSet, Sketch)>,
-    verdicts: AHashMap<FingerprintId, Verdict>,
+    /// The held paragraphs: each one's set, [`Sketch`] and verdict.
+    held: Slab<FingerprintId, Held>,
     expiry: BinaryHeap<Reverse<(FingerprintId, FingerprintId)>>,
     comparisons: u64,
     candidates: Vec<FingerprintId>,
     probed: Vec<FingerprintId>,
     scratch: Vec<(u32, u64)>,
     prefixes: Prefixes,
+}
+
+/// A paragraph held for later ones: its set, [`Sketch`] and verdict.
+#[derive(Debug)]
+struct Held {
+    set: ShingleSet,
+    sketch: Sketch,
+    verdict: Verdict,
+}
+
+/// The verdict of an exact copy of `original`, whose verdict was
+/// `verdict`: the copy repeats the original if that was kept, else what
+/// the original repeats.
+fn copy_of(original: FingerprintId, verdict: Verdict) -> Verdict {
+    match verdict {
+        Verdict::Kept => Verdict::Duplicate {
+            of: original,
+            similarity: Similarity::IDENTICAL,
+        },
+        dup => dup,
+    }
 }
 
 /// The prefixes the paragraph being offered probed each index with, so
@@ -120,8 +140,7 @@ impl Assigner {
             threshold,
             kept_in_group: vec![Kept::default(); groups],
             orders: Vec::new(),
-            sets: AHashMap::new(),
-            verdicts: AHashMap::new(),
+            held: Slab::default(),
             expiry: BinaryHeap::new(),
             comparisons: 0,
             candidates: Vec::new(),
@@ -190,7 +209,12 @@ impl Assigner {
         let mut verdict = Verdict::Kept;
         let sketch = Sketch::of(set.as_slice());
         for &kept in &candidates {
-            let Some((kept_set, kept_sketch)) = self.sets.get(&kept) else {
+            let Some(Held {
+                set: kept_set,
+                sketch: kept_sketch,
+                ..
+            }) = self.held.get(&kept)
+            else {
                 continue;
             };
             if !sizes_allow(kept_set.len(), set.len(), self.threshold)
@@ -277,7 +301,7 @@ impl Assigner {
         let members: Vec<(FingerprintId, &[u64])> = ids
             .iter()
             .filter_map(|&m| {
-                let s = if m == id { set } else { &self.sets.get(&m)?.0 };
+                let s = if m == id { set } else { &self.held.get(&m)?.set };
                 Some((m, s.as_slice()))
             })
             .collect();
@@ -314,14 +338,9 @@ impl Assigner {
         original: FingerprintId,
     ) -> Verdict {
         self.release_before(id);
-        let same = self.sets.get(&original).is_some_and(|(s, _)| s == set);
-        let verdict = match (same, self.verdicts.get(&original)) {
-            (false, _) | (true, None) => Verdict::Kept,
-            (true, Some(Verdict::Kept)) => Verdict::Duplicate {
-                of: original,
-                similarity: Similarity::IDENTICAL,
-            },
-            (true, Some(&dup)) => dup,
+        let verdict = match self.held.get(&original) {
+            Some(held) if &held.set == set => copy_of(original, held.verdict),
+            _ => Verdict::Kept,
         };
         self.remember(id, verdict, None, id);
         verdict
@@ -333,13 +352,9 @@ impl Assigner {
     /// original's.
     pub fn offer_identical(&mut self, id: FingerprintId, original: FingerprintId) -> Verdict {
         self.release_before(id);
-        let verdict = match self.verdicts.get(&original) {
+        let verdict = match self.held.get(&original) {
+            Some(held) => copy_of(original, held.verdict),
             None => Verdict::Kept,
-            Some(Verdict::Kept) => Verdict::Duplicate {
-                of: original,
-                similarity: Similarity::IDENTICAL,
-            },
-            Some(&dup) => dup,
         };
         self.remember(id, verdict, None, id);
         verdict
@@ -360,8 +375,15 @@ impl Assigner {
         if let Some(set) = set
             && keep_until > id
         {
-            self.sets.insert(id, set);
-            self.verdicts.insert(id, verdict);
+            let (set, sketch) = set;
+            self.held.insert(
+                id,
+                Held {
+                    set,
+                    sketch,
+                    verdict,
+                },
+            );
             self.expiry.push(Reverse((keep_until, id)));
         }
     }
@@ -373,8 +395,7 @@ impl Assigner {
                 break;
             }
             self.expiry.pop();
-            self.sets.remove(&old);
-            self.verdicts.remove(&old);
+            self.held.remove(&old);
         }
     }
 }

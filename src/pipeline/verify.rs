@@ -28,6 +28,7 @@ use crate::report::Location;
 use crate::report::Member;
 use crate::report::snippet;
 use crate::shingle::ShingleSet;
+use crate::slab::Slab;
 use ahash::AHashMap;
 use ahash::AHashSet;
 use rayon::prelude::*;
@@ -821,13 +822,7 @@ impl Storing<'_> {
 /// end of a run.
 #[derive(Default)]
 pub(super) struct KeptMembers {
-    /// The held members, each in a place of `held` (a place freed when its
-    /// member expires goes on `free` for the next). A map holds only their
-    /// places: a million kept lines of one template all stay held, and a
-    /// map of whole members, resized by doubling, held twice their size.
-    held: Vec<Option<Member>>,
-    free: Vec<u32>,
-    places: AHashMap<FingerprintId, u32>,
+    members: Slab<FingerprintId, Member>,
     expiry: std::collections::BinaryHeap<std::cmp::Reverse<(FingerprintId, FingerprintId)>>,
     repeated: AHashSet<FingerprintId>,
 }
@@ -837,31 +832,13 @@ impl KeptMembers {
     pub(super) fn insert(&mut self, slot: FingerprintId, until: FingerprintId, member: Member) {
         if until > slot {
             self.expiry.push(std::cmp::Reverse((until, slot)));
-            let place = match self.free.pop() {
-                Some(place) => {
-                    self.held[place as usize] = Some(member);
-                    place
-                }
-                None => {
-                    self.held.push(Some(member));
-                    (self.held.len() - 1) as u32
-                }
-            };
-            if let Some(old) = self.places.insert(slot, place) {
-                self.release(old);
-            }
+            self.members.insert(slot, member);
         }
-    }
-
-    fn release(&mut self, place: u32) {
-        self.held[place as usize] = None;
-        self.free.push(place);
     }
 
     /// The content hash of `slot`, a kept candidate still held.
     fn content_of(&self, slot: FingerprintId) -> Option<u64> {
-        let place = *self.places.get(&slot)?;
-        self.held[place as usize].as_ref().map(|m| m.content)
+        self.members.get(&slot).map(|m| m.content)
     }
 
     /// `slot` has a duplicate: its member stays.
@@ -870,13 +847,11 @@ impl KeptMembers {
     }
 
     /// The members of kept paragraphs that have a duplicate.
-    pub(super) fn into_repeated(mut self) -> impl Iterator<Item = (FingerprintId, Member)> {
+    pub(super) fn into_repeated(self) -> impl Iterator<Item = (FingerprintId, Member)> {
         let repeated = self.repeated;
-        let mut held = std::mem::take(&mut self.held);
-        self.places
+        self.members
             .into_iter()
             .filter(move |(slot, _)| repeated.contains(slot))
-            .filter_map(move |(slot, place)| Some((slot, held[place as usize].take()?)))
     }
 
     /// Drops the members that no paragraph from `slot` on can repeat.
@@ -886,10 +861,8 @@ impl KeptMembers {
                 break;
             }
             self.expiry.pop();
-            if !self.repeated.contains(&kept)
-                && let Some(place) = self.places.remove(&kept)
-            {
-                self.release(place);
+            if !self.repeated.contains(&kept) {
+                self.members.remove(&kept);
             }
         }
     }
