@@ -65,7 +65,13 @@ pub(super) struct Order {
     /// Prefix shingle -> the last entry of `postings` for it. Most prefix
     /// shingles of a template belong to one member, so a vector per shingle
     /// would be an allocation per shingle.
-    heads: AHashMap<u64, PostingId>,
+    ///
+    /// Keyed by the shingle hash's low 32 bits, which halves the map (its
+    /// largest structure: a template's lines add a prefix of unseen
+    /// shingles each). Shingles that share them share a list, so a probe
+    /// may return members whose prefix shares no shingle; those are
+    /// compared like any other candidate, so no verdict changes.
+    heads: AHashMap<u32, PostingId>,
     /// Linked lists of members: (member, the previous entry for the same
     /// shingle or `NONE`).
     postings: Vec<(FingerprintId, PostingId)>,
@@ -135,7 +141,7 @@ impl Order {
 
     fn insert_one(&mut self, id: FingerprintId, h: u64) {
         let at = PostingId::new(self.postings.len() as u32);
-        let previous = self.heads.insert(h, at).unwrap_or(NONE);
+        let previous = self.heads.insert(h as u32, at).unwrap_or(NONE);
         self.postings.push((id, previous));
     }
 
@@ -159,7 +165,7 @@ impl Order {
     /// [`prefix_of`]: Self::prefix_of
     pub(super) fn probe(&self, prefix: &[u64], out: &mut Vec<FingerprintId>) {
         for &h in prefix {
-            let mut at = self.heads.get(&h).copied().unwrap_or(NONE);
+            let mut at = self.heads.get(&(h as u32)).copied().unwrap_or(NONE);
             while at != NONE {
                 let (member, previous) = self.postings[at];
                 out.push(member);
