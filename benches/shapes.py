@@ -4,11 +4,14 @@
 Run by hand, not in CI (timings live here and in notes, never in tests):
 
     cargo build --release
-    python3 benches/shapes.py [--lines 100000] [--neardup target/release/neardup] [-j 2]
+    python3 benches/shapes.py [--lines 100000] [--neardup target/release/neardup] [-j 2] [--repeat 3]
 
 Three plain-text files of one short line per paragraph, all lines 24 words
-(20 word 5-grams each), are scanned one after another, each run timed as a
-separate process (wall time, peak memory from /usr/bin/time when present):
+(20 word 5-grams each), are written and synced to disk first (a file read
+while its dirty pages are still being written back runs slower), then
+scanned in `--repeat` rounds, each round every shape once, each run timed
+as a separate process (wall time, peak memory from /usr/bin/time when
+present); the table gives the median round's time of each shape:
 
 * `distinct`: every line has its own words; no candidates. The baseline.
 * `template`: one sentence with a number in the middle, the number changed
@@ -22,7 +25,9 @@ separate process (wall time, peak memory from /usr/bin/time when present):
 
 The table gives each shape's time and its ratio to `distinct`; the
 throughput issue's targets are template <= 3x and hot <= 1.5x at 10^5
-lines.
+lines. The `hot` run's report lists every one of its duplicates (about
+0.9 GB of JSON at 10^6 lines, written to /dev/null), so its time is mostly
+the report's.
 """
 
 import argparse
@@ -87,27 +92,37 @@ def main():
     ap.add_argument("--neardup", default="target/release/neardup")
     ap.add_argument("-j", "--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     for text in (template(None, 0), hot(None, 0)):
         assert len(text.split()) == 24, text
     rng = random.Random(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        rows = []
+        paths = {}
         for name, line in SHAPES.items():
-            path = os.path.join(tmp, f"{name}.txt")
-            with open(path, "w") as f:
+            paths[name] = os.path.join(tmp, f"{name}.txt")
+            with open(paths[name], "w") as f:
                 for i in range(args.lines):
                     f.write(line(rng, i) + "\n")
-            cmd = [args.neardup, "scan", "-q", f"-j{args.threads}", "--output-format", "json", path]
-            wall, peak = run(cmd)
-            rows.append((name, wall, peak))
+        os.sync()
+        runs = {name: [] for name in SHAPES}
+        for _ in range(args.repeat):
+            for name, path in paths.items():
+                cmd = [args.neardup, "scan", "-q", f"-j{args.threads}", "--output-format", "json", path]
+                runs[name].append(run(cmd))
+        rows = []
+        for name, timed in runs.items():
+            timed.sort(key=lambda r: r[0])
+            wall, peak = timed[len(timed) // 2]
+            rows.append((name, wall, peak, [w for w, _ in timed]))
         base = rows[0][1]
-        print(f"{args.lines} lines of 24 words, -j{args.threads}, {args.neardup}")
-        print("| shape | time (s) | vs distinct | peak (MB) |")
-        print("|---|---|---|---|")
-        for name, wall, peak in rows:
+        print(f"{args.lines} lines of 24 words, -j{args.threads}, {args.neardup}, median of {args.repeat}")
+        print("| shape | time (s) | vs distinct | peak (MB) | all runs (s) |")
+        print("|---|---|---|---|---|")
+        for name, wall, peak, walls in rows:
             mb = f"{peak:.0f}" if peak is not None else "-"
-            print(f"| {name} | {wall:.2f} | {wall / base:.2f}x | {mb} |")
+            every = ", ".join(f"{w:.2f}" for w in walls)
+            print(f"| {name} | {wall:.2f} | {wall / base:.2f}x | {mb} | {every} |")
 
 
 if __name__ == "__main__":
