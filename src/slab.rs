@@ -57,6 +57,12 @@ impl<K: Hash + Eq + Copy, V> Slab<K, V> {
         self.values[place as usize].as_ref()
     }
 
+    /// How many values are held.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.places.len()
+    }
+
     /// Removes and returns the value held under `key`.
     pub(crate) fn remove(&mut self, key: &K) -> Option<V> {
         let place = self.places.remove(key)?;
@@ -92,6 +98,7 @@ mod tests {
         assert_eq!(slab.get(&1).map(String::as_str), Some("uno"));
         assert_eq!(slab.remove(&2).as_deref(), Some("two"));
         assert_eq!(slab.get(&2), None);
+        assert_eq!(slab.len(), 1);
         assert_eq!(slab.remove(&2), None);
         // Two places were freed (the replaced "one" and "two"): no growth.
         slab.insert(3, "three".into());

@@ -155,7 +155,11 @@ impl Order {
         scratch: &mut Vec<(u32, u64)>,
         out: &mut Vec<u64>,
     ) {
-        out.extend(prefix(&self.counts, set, threshold, scratch).iter().map(|&(_, h)| h));
+        out.extend(
+            prefix(&self.counts, set, threshold, scratch)
+                .iter()
+                .map(|&(_, h)| h),
+        );
     }
 
     /// Appends to `out` the indexed members whose prefix shares a shingle

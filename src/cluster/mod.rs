@@ -30,7 +30,6 @@ mod sketch;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-
 use kept::{HOT, Kept, Order, OrderId};
 use sketch::Sketch;
 
@@ -301,7 +300,11 @@ impl Assigner {
         let members: Vec<(FingerprintId, &[u64])> = ids
             .iter()
             .filter_map(|&m| {
-                let s = if m == id { set } else { &self.held.get(&m)?.set };
+                let s = if m == id {
+                    set
+                } else {
+                    &self.held.get(&m)?.set
+                };
                 Some((m, s.as_slice()))
             })
             .collect();
@@ -505,7 +508,7 @@ mod tests {
         let mut a = Assigner::new("0.5".parse().unwrap(), 1);
         a.offer(p(0), set(&[1, 2]), &groups([0]), p(1));
         a.offer(p(1), set(&[50, 51]), &groups([0]), p(2));
-        assert_eq!(a.sets.len(), 2);
+        assert_eq!(a.held.len(), 2);
         // Paragraph 0's set was needed up to paragraph 1 only, so when 2
         // arrives it is gone and 2 is kept although it equals 0: the caller
         // promised that nothing after 1 shares a group with 0.
@@ -513,11 +516,10 @@ mod tests {
             a.offer(p(2), set(&[1, 2]), &groups([0]), p(2)),
             Verdict::Kept
         );
-        assert_eq!(a.sets.len(), 1);
-        // Nothing else of a paragraph outlives its set (2, the last of its
+        // Nothing of a paragraph outlives its set (2, the last of its
         // group, holds nothing; 1 is held for 2).
-        assert_eq!(a.verdicts.len(), 1);
-        assert!(a.verdicts.contains_key(&p(1)));
+        assert_eq!(a.held.len(), 1);
+        assert!(a.held.get(&p(1)).is_some());
     }
 
     /// Lines of one template with a number changed: each pair shares 15 of
