@@ -58,69 +58,101 @@ where
 pub(crate) type KeySlot = (u32, FingerprintId);
 
 /// Sorts `(key, slot)` pairs by key, keeping pairs with equal keys in their
-/// order (ascending slots, as they are built). A radix sort: one pass
-/// scatters the pairs into 256 buckets by the key's top byte, then each
-/// bucket, small enough to stay in cache, is sorted by the remaining three
-/// bytes (least significant first) on the rayon pool. Linear in the number
-/// of pairs whatever the keys, unlike a comparison sort.
+/// order (ascending slots, as they are built). A radix sort, linear in the
+/// number of pairs whatever the keys, unlike a comparison sort: see
+/// [`radix_sort_from`]; the pairs are first copied to `scratch`.
 pub(crate) fn radix_sort_by_key(pairs: &mut [KeySlot], scratch: &mut Vec<KeySlot>) {
-    // Below this a comparison sort in cache beats four passes and a fan-out
-    // to the thread pool. Sorting whole pairs keeps equal keys in slot order.
-    const SMALL: usize = 1 << 16;
-    if pairs.len() < SMALL {
+    if pairs.len() < SMALL_SORT {
         pairs.sort_unstable();
         return;
     }
     scratch.clear();
-    scratch.resize(pairs.len(), (0, FingerprintId::new(0)));
+    scratch.extend_from_slice(pairs);
+    radix_sort_into(|| scratch.iter().copied(), pairs);
+}
+
+/// Below this many pairs a comparison sort in cache beats the radix sort's
+/// passes and its fan-out to the thread pool. Sorting whole pairs keeps
+/// equal keys in slot order.
+const SMALL_SORT: usize = 1 << 16;
+
+/// The pairs that `source` yields, sorted as [`radix_sort_by_key`] sorts
+/// them, in `out`; `source` is called twice and must yield the same pairs
+/// both times, with equal keys in ascending slots. Nothing the size of the
+/// pairs is allocated but `out`: one pass counts the keys' top bytes, the
+/// second writes each pair into its bucket, and each bucket (a 256th of
+/// the pairs, in cache) is sorted by the other three bytes on the rayon
+/// pool with a scratch buffer of its own size.
+pub(crate) fn radix_sort_from<I: Iterator<Item = KeySlot>>(
+    source: impl Fn() -> I,
+    out: &mut Vec<KeySlot>,
+) {
+    let len = source().count();
+    out.clear();
+    out.resize(len, (0, FingerprintId::new(0)));
+    if len < SMALL_SORT {
+        for (slot, pair) in out.iter_mut().zip(source()) {
+            *slot = pair;
+        }
+        out.sort_unstable();
+        return;
+    }
+    radix_sort_into(source, out);
+}
+
+/// [`radix_sort_from`] into `out`, which has room for exactly the pairs.
+fn radix_sort_into<I: Iterator<Item = KeySlot>>(source: impl Fn() -> I, out: &mut [KeySlot]) {
     let digit = |k: u32, shift: u32| (k >> shift) as usize & 0xff;
     let mut starts = [0usize; 257];
-    for &(k, _) in pairs.iter() {
+    for (k, _) in source() {
         starts[digit(k, 24) + 1] += 1;
     }
     for i in 0..256 {
         starts[i + 1] += starts[i];
     }
+    debug_assert_eq!(starts[256], out.len());
     let mut next = starts;
-    for &pair in pairs.iter() {
+    for pair in source() {
         let d = digit(pair.0, 24);
-        scratch[next[d]] = pair;
+        out[next[d]] = pair;
         next[d] += 1;
     }
-    // Split both buffers at the bucket boundaries; each bucket sorts from
-    // `scratch` into `pairs` in three passes (an odd number, so the result
-    // lands in `pairs`).
     let mut buckets = Vec::with_capacity(256);
-    let (mut src, mut dst) = (&mut scratch[..], pairs);
+    let mut rest = out;
     for i in 0..256 {
-        let len = starts[i + 1] - starts[i];
-        let (s, s_rest) = src.split_at_mut(len);
-        let (d, d_rest) = dst.split_at_mut(len);
-        buckets.push((s, d));
-        (src, dst) = (s_rest, d_rest);
+        let (bucket, after) = rest.split_at_mut(starts[i + 1] - starts[i]);
+        buckets.push(bucket);
+        rest = after;
     }
-    buckets.into_par_iter().for_each(|(src, dst)| {
-        for (shift, from_src) in [(0, true), (8, false), (16, true)] {
-            let (from, to): (&[KeySlot], &mut [KeySlot]) = if from_src {
-                (&*src, &mut *dst)
-            } else {
-                (&*dst, &mut *src)
-            };
-            let mut at = [0usize; 256];
-            for &(k, _) in from {
-                at[digit(k, shift)] += 1;
+    // Three stable passes, bucket to scratch and back, by bytes 0, 1, 2;
+    // the last lands in the scratch, which is copied back.
+    buckets
+        .into_par_iter()
+        .for_each_init(Vec::new, |scratch: &mut Vec<KeySlot>, bucket| {
+            scratch.clear();
+            scratch.resize(bucket.len(), (0, FingerprintId::new(0)));
+            for (shift, to_scratch) in [(0, true), (8, false), (16, true)] {
+                let (from, to): (&[KeySlot], &mut [KeySlot]) = if to_scratch {
+                    (&*bucket, &mut scratch[..])
+                } else {
+                    (&scratch[..], &mut *bucket)
+                };
+                let mut at = [0usize; 256];
+                for &(k, _) in from {
+                    at[digit(k, shift)] += 1;
+                }
+                let mut total = 0;
+                for count in &mut at {
+                    (*count, total) = (total, total + *count);
+                }
+                for &pair in from {
+                    let d = digit(pair.0, shift);
+                    to[at[d]] = pair;
+                    at[d] += 1;
+                }
             }
-            let mut total = 0;
-            for count in &mut at {
-                (*count, total) = (total, total + *count);
-            }
-            for &pair in from {
-                let d = digit(pair.0, shift);
-                to[at[d]] = pair;
-                at[d] += 1;
-            }
-        }
-    });
+            bucket.copy_from_slice(scratch);
+        });
 }
 
 /// Candidate groups, stored flat, each distinct member list once: a
@@ -339,13 +371,15 @@ impl Plan {
         // verified.
         let batch_end = FingerprintId::new(index.fp_content.len() as u32);
         let checked = index.first_checked.unwrap_or(batch_end) + prior;
-        let content: Vec<u64> = prefix
-            .content
-            .iter()
-            .chain(&index.fp_content)
-            .copied()
-            .collect();
-        let content = &content;
+        // Every slot's content hash: the batch's own, unless a prior comes
+        // first (no copy of a column of the scan's largest size otherwise).
+        let content: std::borrow::Cow<'_, [u64]> = if prefix.content.is_empty() {
+            std::borrow::Cow::Borrowed(&index.fp_content)
+        } else {
+            let all = prefix.content.iter().chain(&index.fp_content);
+            std::borrow::Cow::Owned(all.copied().collect())
+        };
+        let content = &*content;
         // With `Scope::Within`, runs of equal keys are cut where the
         // document changes: slots ascend within a run and documents are
         // runs of slots, so this keeps exactly the same-document pairs.
@@ -359,12 +393,16 @@ impl Plan {
         // Exact classes: sort by the top half of the content hash (a radix
         // sort, sequential in memory), then split each run of equal halves
         // by the full hash, which is rarely needed.
-        let mut order: Vec<KeySlot> = content
-            .iter()
-            .zip(slots())
-            .map(|(&c, s)| ((c >> 32) as u32, s))
-            .collect();
-        radix_sort_by_key(&mut order, &mut Vec::new());
+        let mut order: Vec<KeySlot> = Vec::new();
+        radix_sort_from(
+            || {
+                content
+                    .iter()
+                    .zip(slots())
+                    .map(|(&c, s)| ((c >> 32) as u32, s))
+            },
+            &mut order,
+        );
         let mut rep_of: Vec<FingerprintId> = slots().collect();
         let mut keep_until: Vec<FingerprintId> = slots().collect();
         let mut needed: Vec<bool> = vec![false; n];
@@ -432,12 +470,14 @@ impl Plan {
             Vec::new()
         };
         let band_runs = |(band, held): (usize, Option<Column>)| -> Result<Runs, crate::Error> {
-            let mut pairs: Vec<KeySlot> = Vec::with_capacity(n_reps);
+            let mut pairs: Vec<KeySlot> = Vec::new();
             // The prior's pairs (whose keys some batch paragraph has, by
             // construction) come first: their slots are the lowest.
-            if let Some(matched) = prefix.pairs.get(band) {
-                pairs.extend(matched.iter().filter(|&&(_, s)| rep_of[s] == s));
-            }
+            let prior_pairs = || {
+                (prefix.pairs.get(band).into_iter().flatten())
+                    .copied()
+                    .filter(|&(_, s)| rep_of[s] == s)
+            };
             // With a reference corpus only groups holding a checked slot
             // are kept, so a reference key that no checked slot has can be
             // dropped before the sort: one pass over the reference instead
@@ -452,6 +492,8 @@ impl Plan {
                             .map(|p| p.0),
                     )
                 });
+                pairs.reserve(n_reps);
+                pairs.extend(prior_pairs());
                 pairs.extend(
                     read.iter()
                         .map(|&(k, s)| (k, s + prior))
@@ -461,11 +503,19 @@ impl Plan {
                 debug_assert_eq!(keys.len() + prior as usize, n);
                 let filter = (first_checked > 0)
                     .then(|| KeyFilter::new(keys.iter().skip(first_checked as usize)));
-                pairs.extend(
-                    keys.iter()
-                        .zip(slots().skip(prior as usize))
-                        .filter(|&(k, s)| wanted(&filter, k, s)),
-                );
+                // Sorted as they are read from the column: two bands are
+                // grouped at a time, and a second buffer of each band's
+                // pairs would cost the memory that this saves in time.
+                let all = || {
+                    prior_pairs().chain(
+                        keys.iter()
+                            .zip(slots().skip(prior as usize))
+                            .filter(|&(k, s)| wanted(&filter, k, s)),
+                    )
+                };
+                radix_sort_from(all, &mut pairs);
+            } else {
+                pairs.extend(prior_pairs());
             }
             // Keys read from outside come sorted (and, without a prior,
             // stay so): checking is one pass, sorting four.
