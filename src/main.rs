@@ -4,6 +4,11 @@
 
 mod cli;
 
+/// jemalloc, not the system's allocator: see its entry in Cargo.toml.
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
