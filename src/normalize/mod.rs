@@ -90,6 +90,10 @@ fn category() -> CodePointMapDataBorrowed<'static, GeneralCategory> {
     icu_properties::CodePointMapData::<GeneralCategory>::new()
 }
 
+/// The longest text whose word tokens are made in one piece
+/// ([`Normalizer::tokens`]).
+const PIECE: usize = 1 << 20;
+
 /// Reusable buffers for [`Normalizer::tokens`], so that normalising a
 /// paragraph allocates nothing once the buffers have grown.
 #[derive(Debug, Default)]
@@ -116,6 +120,44 @@ impl Normalizer {
     /// Tokens are never empty. Returns the number of tokens emitted, not
     /// counting the `" "` separators of character tokens.
     pub fn tokens(&self, text: &str, scratch: &mut Scratch, mut emit: impl FnMut(&str)) -> usize {
+        self.tokens_in_pieces(text, PIECE, scratch, &mut emit)
+    }
+
+    /// [`tokens`](Self::tokens), with word tokens of a text longer than
+    /// `piece` bytes made piece by piece, each piece cut just before an
+    /// ASCII space at least `piece` bytes on: the normalised copies held
+    /// are then a piece's, not the text's (one paragraph of 100 MB of
+    /// prose held three copies of itself). A space separates two words
+    /// under every rule above: NFKC composes nothing with it and reorders
+    /// nothing across it, the final-sigma rule of lower case looks no
+    /// further than it, and no word boundary rule joins across it; so the
+    /// tokens are those of the whole text. (Character tokens turn spaces
+    /// into tokens and are made whole, as is a text with no space.)
+    fn tokens_in_pieces(
+        &self,
+        text: &str,
+        piece: usize,
+        scratch: &mut Scratch,
+        emit: &mut impl FnMut(&str),
+    ) -> usize {
+        if self.kind == TokenKind::Chars || text.len() <= piece {
+            return self.tokens_whole(text, scratch, emit);
+        }
+        let mut count = 0;
+        let mut rest = text;
+        while rest.len() > piece {
+            // A space is one byte, so the cut is a character boundary.
+            let Some(at) = memchr::memchr(b' ', &rest.as_bytes()[piece..]) else {
+                break;
+            };
+            let (head, tail) = rest.split_at(piece + at);
+            count += self.tokens_whole(head, scratch, &mut *emit);
+            rest = tail;
+        }
+        count + self.tokens_whole(rest, scratch, emit)
+    }
+
+    fn tokens_whole(&self, text: &str, scratch: &mut Scratch, mut emit: impl FnMut(&str)) -> usize {
         if self.kind == TokenKind::Words
             && let Some(count) =
                 fast::words(text, &mut scratch.masks, &mut scratch.fast_token, &mut emit)
@@ -344,6 +386,26 @@ mod tests {
         ) {
             prop_assert!(fast::applies(&text));
             prop_assert_eq!(words(&text), general(TokenKind::Words, &text));
+        }
+
+        /// Word tokens made piece by piece, cut before spaces every few
+        /// bytes, are those of the whole text: across final sigmas,
+        /// combining marks after a space, compatibility forms that NFKC
+        /// turns into a space and a mark, apostrophes and decimal points
+        /// at a cut, runs of spaces, regional indicators and CJK.
+        #[test]
+        fn pieces_give_the_tokens_of_the_whole(
+            text in "[aZ9Σσé.,'’_ \u{301}\u{b4}\u{a0}\u{3000}\u{1F1E6}\u{1F1E8}中文\u{ad}Ａﬁ\n-]{0,48}",
+            piece in 1usize..12,
+        ) {
+            let n = Normalizer::new(TokenKind::Words);
+            let mut pieces = Vec::new();
+            let count = n.tokens_in_pieces(&text, piece, &mut Scratch::default(), &mut |t: &str| {
+                pieces.push(t.to_owned())
+            });
+            let whole = general(TokenKind::Words, &text);
+            prop_assert_eq!(count, whole.len());
+            prop_assert_eq!(pieces, whole);
         }
 
         #[test]
