@@ -505,7 +505,7 @@ impl<'a> Context<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::group::{KeySlot, radix_sort_by_key};
+    use super::group::{KeySlot, radix_sort_by_key, radix_sort_from};
     use super::*;
     use crate::corpus::MemorySource;
     use crate::id::FingerprintId;
@@ -781,6 +781,14 @@ mod tests {
             .collect();
         let mut expect = pairs.clone();
         expect.sort_by_key(|p| p.0);
+        // Sorted as read from a source, large (radix) and small (in cache).
+        for n in [pairs.len(), 1000] {
+            let mut small = pairs[..n].to_vec();
+            small.sort_by_key(|p| p.0);
+            let mut out = Vec::new();
+            radix_sort_from(|| pairs[..n].iter().copied(), &mut out);
+            assert_eq!(out, small, "{n}");
+        }
         radix_sort_by_key(&mut pairs, &mut Vec::new());
         assert_eq!(pairs, expect);
     }
