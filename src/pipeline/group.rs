@@ -453,7 +453,8 @@ impl Plan {
             }
         }
         // Band by band, so that each band's keys are freed once grouped;
-        // two bands at a time on two threads, their runs added in band order.
+        // held keys two bands at a time on two threads, their runs added
+        // in band order.
         let first_checked = checked - FingerprintId::new(prior);
         let wanted = |filter: &Option<KeyFilter>, k: u32, s: FingerprintId| {
             let i = s.get() as usize;
@@ -541,12 +542,9 @@ impl Plan {
                 .into_par_iter()
                 .map(band_runs)
                 .collect(),
-            Keys::Read(_) => (0..bands)
-                .map(|b| (b, None))
-                .collect::<Vec<_>>()
-                .into_par_iter()
-                .map(band_runs)
-                .collect(),
+            // Keys read from outside are read so that a spread scan's
+            // last stage holds one band of them at a time: in turn.
+            Keys::Read(_) => (0..bands).map(|b| band_runs((b, None))).collect(),
         };
         for runs in per_band {
             let runs = runs?;
