@@ -89,14 +89,12 @@ pub(crate) fn radix_sort_from<I: Iterator<Item = KeySlot>>(
 ) {
     let len = source().count();
     out.clear();
-    out.resize(len, (0, FingerprintId::new(0)));
     if len < SMALL_SORT {
-        for (slot, pair) in out.iter_mut().zip(source()) {
-            *slot = pair;
-        }
+        out.extend(source());
         out.sort_unstable();
         return;
     }
+    out.resize(len, (0, FingerprintId::new(0)));
     radix_sort_into(source, out);
 }
 
@@ -460,16 +458,6 @@ impl Plan {
             let i = s.get() as usize;
             is_rep[i / 64] & (1 << (i % 64)) != 0 && filter.as_ref().is_none_or(|f| f.contains(k))
         };
-        let held: Vec<Option<Column>> = if given.is_none() {
-            let mut held: Vec<Option<Column>> = std::mem::take(&mut index.keys)
-                .into_iter()
-                .map(Some)
-                .collect();
-            held.resize_with(bands, || None);
-            held
-        } else {
-            Vec::new()
-        };
         let band_runs = |(band, held): (usize, Option<Column>)| -> Result<Runs, crate::Error> {
             let mut pairs: Vec<KeySlot> = Vec::new();
             // The prior's pairs (whose keys some batch paragraph has, by
@@ -519,7 +507,7 @@ impl Plan {
                 pairs.extend(prior_pairs());
             }
             // Keys read from outside come sorted (and, without a prior,
-            // stay so): checking is one pass, sorting four.
+            // stay so), as do held ones: checking is one pass, sorting four.
             if !pairs.is_sorted_by_key(|p| p.0) {
                 radix_sort_by_key(&mut pairs, &mut Vec::new());
             }
@@ -535,13 +523,15 @@ impl Plan {
         };
         let per_band: Vec<Result<Runs, crate::Error>> = match keys {
             Keys::Given(_) => Vec::new(),
-            Keys::Held => held
-                .into_iter()
-                .enumerate()
-                .collect::<Vec<_>>()
-                .into_par_iter()
-                .map(band_runs)
-                .collect(),
+            Keys::Held => {
+                let mut held: Vec<Option<Column>> = std::mem::take(&mut index.keys)
+                    .into_iter()
+                    .map(Some)
+                    .collect();
+                held.resize_with(bands, || None);
+                let held: Vec<(usize, Option<Column>)> = held.into_iter().enumerate().collect();
+                held.into_par_iter().map(band_runs).collect()
+            }
             // Keys read from outside are read so that a spread scan's
             // last stage holds one band of them at a time: in turn.
             Keys::Read(_) => (0..bands).map(|b| band_runs((b, None))).collect(),
