@@ -45,7 +45,7 @@
 
 use super::file::{FileInfo, FileWriter, IndexFile, Section};
 use super::packed::{Bits, Shape, bits_for, field};
-use super::tokens::{CLASSES, ClassCode, Coded};
+use super::tokens::{CLASSES, ClassCode, CodeScratch, Coded};
 use crate::Error;
 use crate::id::{DocId, InputId};
 use crate::pipeline::prior::{KeptParagraph, KeptSink, PriorParagraph, VariantParagraph};
@@ -171,12 +171,20 @@ pub struct SegmentBuilder<F> {
     /// one fills (one at a time: on 2 cores a second writer bought nothing
     /// measurable, `index create` being CPU-bound by then, and cost 170 MB
     /// more at 1 GB).
-    writing: Option<std::thread::JoinHandle<Result<(FileInfo, u64), Error>>>,
+    writing: Option<std::thread::JoinHandle<Result<Written, Error>>>,
+    /// The columns of the segment written last, emptied, for the next one
+    /// to fill: fresh columns cost a page fault per 4 KiB (about 1.5 s of
+    /// CPU for 1 GB of news, counting the kernel's zeroing).
+    spare: Option<Held>,
     /// Where the scan writing into it keeps its scratch file.
     spill_dir: Option<std::path::PathBuf>,
     /// The variants given to it so far.
     variants: u64,
 }
+
+/// What writing a segment gives back: the file, its rows, and the
+/// emptied columns.
+type Written = (FileInfo, u64, Held);
 
 /// The rows of one segment, before it is written.
 #[derive(Default)]
@@ -191,6 +199,8 @@ struct Held {
     tokens: Vec<u64>,
     docs: Vec<DocRow>,
     strings: Vec<Arc<str>>,
+    /// Coding's working memory, kept for the next segment.
+    code_scratch: CodeScratch,
 }
 
 impl<F> SegmentBuilder<F>
@@ -213,6 +223,7 @@ where
             last_doc: None,
             files: Vec::new(),
             writing: None,
+            spare: None,
             spill_dir: None,
             variants: 0,
         }
@@ -261,10 +272,11 @@ where
     /// Waits for the segment being written.
     fn join(&mut self) -> Result<(), Error> {
         if let Some(writing) = self.writing.take() {
-            let done = writing
+            let (info, rows, spare) = writing
                 .join()
                 .map_err(|_| Error::index("the thread writing an index segment panicked"))??;
-            self.files.push(done);
+            self.files.push((info, rows));
+            self.spare = Some(spare);
         }
         Ok(())
     }
@@ -278,7 +290,11 @@ where
         self.join()?;
         let file = (self.create)()?;
         let (bands, winnowing) = (self.held.bands, self.held.winnowing);
-        let held = std::mem::replace(&mut self.held, Held::new(bands, winnowing));
+        let next = match self.spare.take() {
+            Some(spare) => Held { winnowing, ..spare },
+            None => Held::new(bands, winnowing),
+        };
+        let held = std::mem::replace(&mut self.held, next);
         self.string_ids.clear();
         self.writing = Some(std::thread::spawn(move || held.write(file)));
         Ok(())
@@ -308,9 +324,9 @@ impl Held {
     }
 
     /// The rows' tokens, coded ([`Coded`]).
-    fn encode_tokens(&self) -> Coded {
+    fn encode_tokens(&self, scratch: &mut CodeScratch) -> Coded {
         let ends: Vec<usize> = self.rows.iter().map(|r| r.tokens_end).collect();
-        Coded::new(&self.tokens, &ends)
+        Coded::reusing(&self.tokens, &ends, scratch)
     }
 
     /// The shape of its band tables: an entry per kept row.
@@ -402,7 +418,8 @@ impl Held {
     }
 
     /// Writes the rows as one segment into `file`.
-    fn write(self, mut file: FileWriter) -> Result<(FileInfo, u64), Error> {
+    fn write(mut self, mut file: FileWriter) -> Result<Written, Error> {
+        let mut scratch = std::mem::take(&mut self.code_scratch);
         let name = file.name().to_owned();
         let io = |e: std::io::Error| Error::index(format!("writing index segment {name}: {e}"));
         // The token numbers, the band tables and the containment
@@ -410,7 +427,7 @@ impl Held {
         // their own (the last segment of a batch is written while nothing
         // else runs).
         let (coded, tables, winnowed) = std::thread::scope(|scope| {
-            let tokens = scope.spawn(|| self.encode_tokens());
+            let tokens = scope.spawn(|| self.encode_tokens(&mut scratch));
             let winnowed = scope.spawn(|| self.winnowing.map(|w| self.winnowed(&w)));
             let tables = self.band_tables();
             (
@@ -499,7 +516,21 @@ impl Held {
             put(VARIANT, &table)?;
         }
         let info = file.finish().map_err(io)?;
-        Ok((info, self.rows.len() as u64))
+        self.code_scratch = scratch;
+        Ok((info, rows, self.emptied()))
+    }
+
+    /// `self` without rows, its columns' memory kept.
+    fn emptied(mut self) -> Held {
+        self.rows.clear();
+        for column in &mut self.keys {
+            column.clear();
+        }
+        self.variants = 0;
+        self.tokens.clear();
+        self.docs.clear();
+        self.strings.clear();
+        self
     }
 }
 
