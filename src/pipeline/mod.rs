@@ -772,22 +772,29 @@ mod tests {
     #[test]
     fn radix_sort_is_a_stable_sort_by_key() {
         let mut state = 7u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
+            (state >> 32) as u32
+        };
+        // 3,000 keys random in all four bytes, each shared by many slots.
+        let keys: Vec<u32> = (0..3000).map(|_| next()).collect();
         let mut pairs: Vec<KeySlot> = FingerprintId::new(0)
             .span(200_000)
-            .map(|i| {
-                state = state.wrapping_mul(6364136223846793005).wrapping_add(1);
-                (((state >> 40) as u32 % 3000).wrapping_mul(0x0101_0101), i)
-            })
+            .map(|i| (keys[next() as usize % keys.len()], i))
             .collect();
         let mut expect = pairs.clone();
         expect.sort_by_key(|p| p.0);
-        // Sorted as read from a source, large (radix) and small (in cache).
-        for n in [pairs.len(), 1000] {
+        // Sorted as read from a source and in place, large (radix on the
+        // pool), small (radix in cache) and tiny (compared).
+        for n in [pairs.len(), 30_000, 1000, 100] {
             let mut small = pairs[..n].to_vec();
             small.sort_by_key(|p| p.0);
             let mut out = Vec::new();
             radix_sort_from(|| pairs[..n].iter().copied(), &mut out);
             assert_eq!(out, small, "{n}");
+            let mut in_place = pairs[..n].to_vec();
+            radix_sort_by_key(&mut in_place, &mut Vec::new());
+            assert_eq!(in_place, small, "{n}");
         }
         radix_sort_by_key(&mut pairs, &mut Vec::new());
         assert_eq!(pairs, expect);
