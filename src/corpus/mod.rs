@@ -337,7 +337,8 @@ impl Input {
 }
 
 impl Input {
-    /// The input cut into blocks of about `size` bytes: its decoded bytes
+    /// The input cut into blocks of about `size` bytes (smaller for an
+    /// input of fewer than 64 such blocks: [`block::block_size_for`]): its decoded bytes
     /// cut at line ends (after blank lines for plain text in `paragraphs`
     /// blank-line mode; after whole records for WET), or for Parquet its
     /// rows packed into blocks. `counted` is told the raw bytes each read
@@ -369,6 +370,7 @@ impl Input {
         size: usize,
         counted: impl FnMut(u64) + Send + 'a,
     ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
+        let size = block::block_size_for(size, self.source.size_hint());
         let cut = match (self.format, paragraphs) {
             (Format::Parquet, _) => return self.parquet_blocks(fields, size),
             (Format::Text, ParagraphMode::BlankLine) => Cut::BlankLine,
@@ -491,6 +493,28 @@ mod tests {
                 .collect();
             assert_eq!(read, text);
         }
+    }
+
+    #[test]
+    fn a_small_input_is_cut_into_smaller_blocks() {
+        // 1 MiB of 64-byte lines: under 64 blocks of 1 MiB, so it is cut
+        // into blocks of the smallest size, four of them.
+        let line = format!("{:63}\n", "a line of text");
+        let text = line.repeat((1 << 20) / 64);
+        assert_eq!(text.len(), 1 << 20);
+        let input = Input::new(MemorySource::new("t.txt", text), Format::Text);
+        let fields = JsonlFields::default();
+        let sizes: Vec<usize> = input
+            .blocks(
+                ParagraphMode::Line,
+                &fields,
+                block::DEFAULT_BLOCK_SIZE,
+                |_| {},
+            )
+            .unwrap()
+            .map(|b| b.unwrap().data.len())
+            .collect();
+        assert_eq!(sizes, [block::MIN_BLOCK_SIZE; 4]);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use super::print::Fingerprinted;
 use super::print::PrintCache;
 use super::print::Seek;
 use crate::corpus::Format;
-use crate::corpus::block::Block;
+use crate::corpus::block::{self, Block};
 use crate::fingerprint;
 use crate::id::{BlockId, InputId};
 use crossbeam_channel::Sender;
@@ -208,7 +208,11 @@ pub(super) fn produce(
     packing: bool,
 ) -> u64 {
     let mut decoded = 0u64;
-    let mut out = Outbox::new(tx, ctx.options.block_size);
+    // Items are sent in batches of at least the smallest block a small
+    // input is cut into: a batch is one worker's, and batching a small
+    // input's blocks as a whole block of a large one would undo the cut.
+    let batch = ctx.options.block_size.min(block::MIN_BLOCK_SIZE);
+    let mut out = Outbox::new(tx, batch);
     // A scan that holds no band keys takes prints without them.
     let bands = if ctx.keys {
         ctx.config.lsh().bands()

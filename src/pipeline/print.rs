@@ -43,7 +43,11 @@ use crate::{Error, allow::Allowlist};
 /// 4: a WARC block also takes the blank lines after its last record's
 /// body, so blocks are cut elsewhere; and a stage file's print may hold no
 /// band keys (0 bands).
-pub const PRINT_VERSION: u32 = 4;
+///
+/// 5: an input under 64 blocks is cut into smaller blocks
+/// ([`crate::corpus::block::block_size_for`]); a version-4 print of it
+/// numbers other blocks.
+pub const PRINT_VERSION: u32 = 5;
 
 const MAGIC: &[u8; 8] = b"NDPRINT\0";
 
