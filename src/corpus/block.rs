@@ -105,6 +105,8 @@ pub struct Blocks<R> {
     done: bool,
     pending_error: Option<io::Error>,
     members: Option<MemberStarts>,
+    /// The most bytes a read may reserve room for at once.
+    expect: usize,
 }
 
 impl<R: Read> Blocks<R> {
@@ -121,7 +123,18 @@ impl<R: Read> Blocks<R> {
             done: false,
             pending_error: None,
             members: None,
+            expect: usize::MAX,
         }
+    }
+
+    /// Reserves room for at most `bytes` more than read so far when a
+    /// block is read (the input's length, where known: a guess, since a
+    /// compressed input decodes to more).
+    pub(crate) fn expecting(mut self, bytes: Option<u64>) -> Blocks<R> {
+        if let Some(n) = bytes {
+            self.expect = usize::try_from(n.saturating_add(1)).unwrap_or(usize::MAX);
+        }
+        self
     }
 
     /// Notes in each block where its gzip member starts, if one starts at
@@ -199,8 +212,10 @@ impl<R: Read> Iterator for Blocks<R> {
         loop {
             // Room for the whole block at once: reading into a buffer grown
             // by doubling copied each block about once more and faulted in
-            // its pages twice.
-            buf.reserve_exact(want.saturating_sub(buf.len()));
+            // its pages twice. Not more than the input holds: a tree of
+            // small files would take a block's room per file.
+            let room = want.saturating_sub(buf.len()).min(self.expect);
+            buf.reserve_exact(room);
             while buf.len() < want && !self.done {
                 let need = (want - buf.len()) as u64;
                 match (&mut self.reader).take(need).read_to_end(&mut buf) {

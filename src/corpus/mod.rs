@@ -403,7 +403,9 @@ impl Input {
             ));
         }
         Ok(Box::new(
-            Blocks::new(stream, cut, size).with_members(members),
+            Blocks::new(stream, cut, size)
+                .with_members(members)
+                .expecting(self.source.size_hint()),
         ))
     }
 
