@@ -173,8 +173,9 @@ pub struct SegmentBuilder<F> {
     /// more at 1 GB).
     writing: Option<std::thread::JoinHandle<Result<Written, Error>>>,
     /// The columns of the segment written last, emptied, for the next one
-    /// to fill: fresh columns cost a page fault per 4 KiB (about 1.5 s of
-    /// CPU for 1 GB of news, counting the kernel's zeroing).
+    /// to fill: fresh columns cost a page fault per 4 KiB (for 1 GB of
+    /// news, reusing them took `index create` from 1.38 M page faults to
+    /// 0.70 M, and its system time from 3.7-4.7 s to 2.2-2.6 s).
     spare: Option<Held>,
     /// Where the scan writing into it keeps its scratch file.
     spill_dir: Option<std::path::PathBuf>,
