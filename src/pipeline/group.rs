@@ -89,31 +89,34 @@ fn small_sort(pairs: &mut [KeySlot], scratch: &mut Vec<KeySlot>) {
         pairs.sort_unstable();
         return;
     }
-    let mut counts = [[0u32; 256]; 4];
-    for &(k, _) in &*pairs {
-        for (byte, count) in counts.iter_mut().enumerate() {
-            count[(k >> (8 * byte)) as usize & 0xff] += 1;
-        }
-    }
     scratch.clear();
     scratch.resize(pairs.len(), (0, FingerprintId::new(0)));
     // Four passes: pairs to scratch, back, to scratch, back.
-    for (byte, count) in counts.iter().enumerate() {
-        let (from, to): (&[KeySlot], &mut [KeySlot]) = if byte % 2 == 0 {
-            (&*pairs, &mut scratch[..])
+    for shift in [0, 8, 16, 24] {
+        if shift % 16 == 0 {
+            scatter_by_byte(pairs, scratch, shift);
         } else {
-            (&scratch[..], &mut *pairs)
-        };
-        let mut at = [0usize; 256];
-        let mut total = 0;
-        for (start, &n) in at.iter_mut().zip(count) {
-            (*start, total) = (total, total + n as usize);
+            scatter_by_byte(scratch, pairs, shift);
         }
-        for &pair in from {
-            let d = (pair.0 >> (8 * byte)) as usize & 0xff;
-            to[at[d]] = pair;
-            at[d] += 1;
-        }
+    }
+}
+
+/// Writes `from` into `to` ordered by the key's byte at `shift`, equal
+/// bytes in their order: one pass of a stable radix sort.
+fn scatter_by_byte(from: &[KeySlot], to: &mut [KeySlot], shift: u32) {
+    let digit = |k: u32| (k >> shift) as usize & 0xff;
+    let mut at = [0usize; 256];
+    for &(k, _) in from {
+        at[digit(k)] += 1;
+    }
+    let mut total = 0;
+    for count in &mut at {
+        (*count, total) = (total, total + *count);
+    }
+    for &pair in from {
+        let d = digit(pair.0);
+        to[at[d]] = pair;
+        at[d] += 1;
     }
 }
 
@@ -170,26 +173,9 @@ fn radix_sort_into<I: Iterator<Item = KeySlot>>(source: impl Fn() -> I, out: &mu
         .for_each_init(Vec::new, |scratch: &mut Vec<KeySlot>, bucket| {
             scratch.clear();
             scratch.resize(bucket.len(), (0, FingerprintId::new(0)));
-            for (shift, to_scratch) in [(0, true), (8, false), (16, true)] {
-                let (from, to): (&[KeySlot], &mut [KeySlot]) = if to_scratch {
-                    (&*bucket, &mut scratch[..])
-                } else {
-                    (&scratch[..], &mut *bucket)
-                };
-                let mut at = [0usize; 256];
-                for &(k, _) in from {
-                    at[digit(k, shift)] += 1;
-                }
-                let mut total = 0;
-                for count in &mut at {
-                    (*count, total) = (total, total + *count);
-                }
-                for &pair in from {
-                    let d = digit(pair.0, shift);
-                    to[at[d]] = pair;
-                    at[d] += 1;
-                }
-            }
+            scatter_by_byte(bucket, scratch, 0);
+            scatter_by_byte(scratch, bucket, 8);
+            scatter_by_byte(bucket, scratch, 16);
             bucket.copy_from_slice(scratch);
         });
 }
