@@ -60,9 +60,34 @@ impl<'a> MemberOut<'a> {
     }
 }
 
+impl MemberOut<'_> {
+    /// Its fields as the derive serialises them ([`pretty::Object`]).
+    fn write(&self, o: &mut pretty::Object<'_>) {
+        o.str("path", self.path);
+        o.str("doc", self.doc);
+        o.opt_str("url", self.url);
+        o.u64("paragraph", u64::from(self.paragraph));
+        o.u64("line", self.line);
+        o.u64("start", self.start);
+        o.u64("end", self.end);
+        o.f64("similarity", self.similarity);
+        o.opt_str("kind", self.kind);
+        o.opt_str("batch", self.batch);
+    }
+}
+
 #[derive(Serialize)]
 struct ClusterOut<'a> {
     members: Vec<MemberOut<'a>>,
+}
+
+impl ClusterOut<'_> {
+    /// Its fields as the derive serialises them ([`pretty::Object`]).
+    fn write(&self, o: &mut pretty::Object<'_>) {
+        o.objects("members", self.members.len(), |i, m| {
+            self.members[i].write(m);
+        });
+    }
 }
 
 impl<'a> ClusterOut<'a> {
@@ -120,6 +145,33 @@ impl<'a> SpanOut<'a> {
             end: last.end,
             batch: first.batch.as_deref(),
         }
+    }
+}
+
+impl SpanOut<'_> {
+    /// Its fields as the derive serialises them ([`pretty::Object`]).
+    fn write(&self, o: &mut pretty::Object<'_>) {
+        o.str("path", self.path);
+        o.str("doc", self.doc);
+        o.opt_str("url", self.url);
+        o.u64("first_paragraph", u64::from(self.first_paragraph));
+        o.u64("last_paragraph", u64::from(self.last_paragraph));
+        o.u64("first_line", self.first_line);
+        o.u64("last_line", self.last_line);
+        o.u64("start", self.start);
+        o.u64("end", self.end);
+        o.opt_str("batch", self.batch);
+    }
+}
+
+impl PassageOut<'_> {
+    /// Its fields as the derive serialises them ([`pretty::Object`]).
+    fn write(&self, o: &mut pretty::Object<'_>) {
+        o.str("kind", self.kind);
+        o.u64("paragraphs", u64::from(self.paragraphs));
+        o.f64("min_similarity", self.min_similarity);
+        o.object("repeat", |r| self.repeat.write(r));
+        o.object("original", |r| self.original.write(r));
     }
 }
 
@@ -488,7 +540,9 @@ impl Render for Json {
         out.write_all(b",\n  \"passages\": ")?;
         let passages = &report.passages;
         pretty::write_array(&mut out, passages.len(), 1, &|i, buf| {
-            pretty::pretty_at(buf, &PassageOut::new(&passages[i]), 2);
+            let mut o = pretty::Object::open(buf, 2);
+            PassageOut::new(&passages[i]).write(&mut o);
+            o.close();
         })?;
         let tail = serde_json::to_vec_pretty(&Tail {
             diagnostics,
@@ -510,8 +564,11 @@ fn write_clusters(out: &mut dyn io::Write, clusters: &[Cluster]) -> io::Result<(
         return out.write_all(b"[]");
     }
     out.write_all(b"[")?;
-    let whole =
-        |i: usize, buf: &mut Vec<u8>| pretty::pretty_at(buf, &ClusterOut::new(&clusters[i]), 2);
+    let whole = |i: usize, buf: &mut Vec<u8>| {
+        let mut o = pretty::Object::open(buf, 2);
+        ClusterOut::new(&clusters[i]).write(&mut o);
+        o.close();
+    };
     let mut at = 0;
     while at < clusters.len() {
         let large = |c: &Cluster| c.duplicates.len() >= WHOLE;
@@ -539,7 +596,9 @@ fn write_clusters(out: &mut dyn io::Write, clusters: &[Cluster]) -> io::Result<(
                     MemberOut::new(&d.member.location, d.similarity, Some(d.kind.as_str()))
                 }
             };
-            pretty::pretty_at(buf, &member, 4);
+            let mut o = pretty::Object::open(buf, 4);
+            member.write(&mut o);
+            o.close();
         })?;
         let mut close = vec![b'\n'];
         pretty::indent(&mut close, 2);
@@ -575,6 +634,76 @@ mod tests {
     use super::*;
     use crate::corpus::{Format, Input, MemorySource};
     use crate::pipeline::{ScanOptions, Silent, scan};
+
+    /// Each item the report writes by hand ([`pretty::Object`]) is what
+    /// its `Serialize` derive writes, with every optional field present
+    /// and absent and with names that need escaping.
+    #[test]
+    fn hand_written_items_match_their_derives() {
+        use crate::id::{DocId, InputId};
+        use crate::report::{Duplicate, Kind, Member, Span};
+        fn pretty(write: impl FnOnce(&mut pretty::Object<'_>)) -> String {
+            let mut out = Vec::new();
+            let mut o = pretty::Object::open(&mut out, 0);
+            write(&mut o);
+            o.close();
+            String::from_utf8(out).unwrap()
+        }
+        for full in [false, true] {
+            let location = |paragraph: u32| Location {
+                path: "dir/\"odd\"\tname\\.jsonl".into(),
+                input: InputId::new(0),
+                doc: "id \u{1}é".into(),
+                url: full.then(|| "https://example.com/a?b=\"c\"".into()),
+                doc_index: DocId::new(3),
+                doc_line: 7,
+                paragraph,
+                line: 9 + u64::from(paragraph),
+                start: 100,
+                end: u64::MAX,
+                batch: full.then(|| "2026-12-05\n".into()),
+            };
+            let member = |paragraph| Member {
+                location: location(paragraph),
+                snippet: String::new(),
+                text: None,
+                content: 0,
+            };
+            let cluster = Cluster {
+                kept: member(0),
+                duplicates: (1..=2)
+                    .map(|p| Duplicate {
+                        member: member(p),
+                        similarity: Similarity::new(5, 7),
+                        kind: Kind::CrossDocument,
+                    })
+                    .collect(),
+            };
+            let out = ClusterOut::new(&cluster);
+            assert_eq!(
+                pretty(|o| out.write(o)),
+                serde_json::to_string_pretty(&out).unwrap()
+            );
+            let passage = Passage {
+                repeat: Span {
+                    first: location(4),
+                    last: End::from(&location(6)),
+                },
+                original: Span {
+                    first: location(0),
+                    last: End::from(&location(2)),
+                },
+                paragraphs: 3,
+                min_similarity: Similarity::new(2, 3),
+                kind: Kind::WithinDocument,
+            };
+            let out = PassageOut::new(&passage);
+            assert_eq!(
+                pretty(|o| out.write(o)),
+                serde_json::to_string_pretty(&out).unwrap()
+            );
+        }
+    }
 
     /// The report rendered with its arrays in parallel is the pretty
     /// printer's bytes over the whole report: a cluster too large to

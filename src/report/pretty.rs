@@ -8,45 +8,156 @@
 //! window of items at a time on the rayon pool and written in order;
 //! memory stays bounded by the window, as when the serializer streamed.
 //!
-//! serde_json's pretty printer indents with two spaces per level of
-//! nesting and never writes a raw newline inside a string (it escapes
-//! them), so an item rendered on its own is the nested item once every
-//! newline in it is followed by the indentation of its depth.
+//! The items are written by [`Object`], field by field at their depth,
+//! not through serde: serde's pretty printer starts every value at depth
+//! 0, so its output had to be copied again to indent it, and its per-field
+//! calls cost more than the bytes. serde_json's pretty printer indents
+//! with two spaces per level of nesting, puts each field and each array
+//! item on a line of its own, and writes `{}` and `[]` when empty; that is
+//! all `Object` has to match, and the tests compare it with serde_json.
 
 use std::io::{self, Write};
 use std::ops::Range;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde_json::ser::{CompactFormatter, Formatter as _};
 
 /// Items rendered at once before they are written.
 const WINDOW: usize = 1 << 14;
 /// Items per rayon task within a window.
 const CHUNK: usize = 256;
 
-/// Appends `value` as the pretty printer writes it `depth` containers
-/// deep (its first line unindented: the container put the indentation
-/// before it).
-pub(super) fn pretty_at(out: &mut Vec<u8>, value: &impl Serialize, depth: usize) {
-    let mut alone = Vec::with_capacity(256);
-    serde_json::to_writer_pretty(&mut alone, value).expect("report values serialise");
-    let mut last = 0;
-    for at in memchr::memchr_iter(b'\n', &alone) {
-        out.extend_from_slice(&alone[last..=at]);
-        indent(out, depth);
-        last = at + 1;
-    }
-    out.extend_from_slice(&alone[last..]);
-}
-
 /// Two spaces per level.
 pub(super) fn indent(out: &mut Vec<u8>, depth: usize) {
     out.extend(std::iter::repeat_n(b' ', 2 * depth));
 }
 
+/// An object written field by field as the pretty printer writes it,
+/// `depth` containers deep, without serde (see the module doc). Field
+/// order and skipped `None`s are the caller's, and a test holds each
+/// caller to its `Serialize` derive.
+pub(super) struct Object<'a> {
+    out: &'a mut Vec<u8>,
+    depth: usize,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    /// Opens an object `depth` containers deep, its first line unindented
+    /// (the container put the indentation before it).
+    pub(super) fn open(out: &'a mut Vec<u8>, depth: usize) -> Object<'a> {
+        out.push(b'{');
+        Object {
+            out,
+            depth,
+            empty: true,
+        }
+    }
+
+    /// Writes `"key": ` on a line of its own; `key` needs no escaping.
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        self.out
+            .extend_from_slice(if self.empty { b"\n" } else { b",\n" });
+        self.empty = false;
+        indent(self.out, self.depth + 1);
+        self.out.push(b'"');
+        self.out.extend_from_slice(key.as_bytes());
+        self.out.extend_from_slice(b"\": ");
+        self.out
+    }
+
+    /// A string field.
+    pub(super) fn str(&mut self, key: &str, value: &str) {
+        string(self.key(key), value);
+    }
+
+    /// A string field, left out when `None` (`skip_serializing_if`).
+    pub(super) fn opt_str(&mut self, key: &str, value: Option<&str>) {
+        if let Some(value) = value {
+            self.str(key, value);
+        }
+    }
+
+    /// An integer field.
+    pub(super) fn u64(&mut self, key: &str, value: u64) {
+        let out = self.key(key);
+        CompactFormatter
+            .write_u64(out, value)
+            .expect("a Vec takes every write");
+    }
+
+    /// A float field, `null` when it is not finite, as serde_json writes
+    /// it.
+    pub(super) fn f64(&mut self, key: &str, value: f64) {
+        let out = self.key(key);
+        if value.is_finite() {
+            CompactFormatter.write_f64(out, value)
+        } else {
+            CompactFormatter.write_null(out)
+        }
+        .expect("a Vec takes every write");
+    }
+
+    /// An object field, written by `fields`.
+    pub(super) fn object(&mut self, key: &str, fields: impl FnOnce(&mut Object<'_>)) {
+        let depth = self.depth + 1;
+        let mut inner = Object::open(self.key(key), depth);
+        fields(&mut inner);
+        inner.close();
+    }
+
+    /// An array field of `n` objects, item `i` written by `item(i, ..)`.
+    pub(super) fn objects(
+        &mut self,
+        key: &str,
+        n: usize,
+        mut item: impl FnMut(usize, &mut Object<'_>),
+    ) {
+        let depth = self.depth + 1;
+        let out = self.key(key);
+        if n == 0 {
+            out.extend_from_slice(b"[]");
+            return;
+        }
+        out.push(b'[');
+        for i in 0..n {
+            separate(out, i == 0, depth);
+            let mut inner = Object::open(out, depth + 1);
+            item(i, &mut inner);
+            inner.close();
+        }
+        out.push(b'\n');
+        indent(out, depth);
+        out.push(b']');
+    }
+
+    /// Closes the object: `{}` when it has no fields.
+    pub(super) fn close(self) {
+        if !self.empty {
+            self.out.push(b'\n');
+            indent(self.out, self.depth);
+        }
+        self.out.push(b'}');
+    }
+}
+
+/// Appends `s` as a JSON string, escaped as serde_json escapes it: only
+/// `"`, `\` and control characters are, so most strings (paths, ids)
+/// are copied as they are, and the others go through serde_json itself.
+fn string(out: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(s.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        serde_json::to_writer(out, s).expect("a Vec takes every write");
+    }
+}
+
 /// Writes a pretty array of `n` items, `depth` containers deep, where
 /// `render(i, buf)` appends item `i` (rendered at `depth + 1`, as
-/// [`pretty_at`] does).
+/// [`Object::open`] does).
 pub(super) fn write_array(
     out: &mut dyn Write,
     n: usize,
@@ -112,20 +223,73 @@ pub(super) fn close_array(out: &mut dyn Write, depth: usize) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Serialize;
 
     #[derive(Serialize)]
     struct Item {
         name: String,
-        list: Vec<u32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        label: Option<String>,
+        count: u64,
+        ratio: f64,
         inner: Option<Box<Item>>,
+        children: Vec<Item>,
+        nothing: Empty,
+    }
+
+    #[derive(Serialize)]
+    struct Empty {}
+
+    /// Strings serde_json escapes (quotes, backslashes, every control
+    /// character) and strings it leaves alone (DEL, `/`, non-ASCII).
+    fn name(i: usize) -> String {
+        let odd = char::from_u32((i % 0x24) as u32).unwrap();
+        let quote = if i.is_multiple_of(5) { "\"" } else { "" };
+        let backslash = if i.is_multiple_of(7) { "\\" } else { "" };
+        format!("item {i}{quote}{backslash} {odd} / \u{7f} é ✓")
     }
 
     fn item(i: usize) -> Item {
+        nested(i, 2)
+    }
+
+    /// Item `i` with `levels` more levels of items inside it.
+    fn nested(i: usize, levels: usize) -> Item {
+        let below = |i| (levels > 0).then(|| nested(i, levels - 1));
         Item {
-            name: format!("item \"{i}\"\nwith a newline"),
-            list: (0..(i % 3) as u32).collect(),
-            inner: i.is_multiple_of(2).then(|| Box::new(item(i + 1))),
+            name: name(i),
+            label: i.is_multiple_of(3).then(|| format!("label {i}")),
+            count: (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            ratio: match i % 4 {
+                0 => i as f64 / 7.0,
+                1 => 1.0,
+                2 => f64::NAN,
+                _ => 1e-300 * i as f64,
+            },
+            inner: below(i + 1).filter(|_| i.is_multiple_of(2)).map(Box::new),
+            children: (0..i % 3).filter_map(|k| below(i * 3 + k + 1)).collect(),
+            nothing: Empty {},
         }
+    }
+
+    /// Writes `item` the way the report's items are written.
+    fn write(item: &Item, o: &mut Object<'_>) {
+        o.str("name", &item.name);
+        o.opt_str("label", item.label.as_deref());
+        o.u64("count", item.count);
+        o.f64("ratio", item.ratio);
+        match &item.inner {
+            Some(inner) => o.object("inner", |o| write(inner, o)),
+            None => {
+                // `null`, which the report never writes: serde's bytes.
+                let out = o.key("inner");
+                out.extend_from_slice(b"null");
+            }
+        }
+        o.objects("children", item.children.len(), |k, o| {
+            write(&item.children[k], o)
+        });
+        o.object("nothing", |_| {});
     }
 
     #[derive(Serialize)]
@@ -133,8 +297,9 @@ mod tests {
         items: Vec<Vec<Item>>,
     }
 
-    /// Arrays written by window and chunk are the pretty printer's bytes,
-    /// at every depth and length (empty, one, across chunks and windows).
+    /// Arrays written by window and chunk, of items written by [`Object`],
+    /// are the pretty printer's bytes, at every depth and length (empty,
+    /// one, across chunks and windows).
     #[test]
     fn parallel_arrays_are_the_pretty_printers_bytes() {
         for n in [0, 1, 2, CHUNK - 1, CHUNK + 1, WINDOW + 3] {
@@ -144,7 +309,12 @@ mod tests {
             let expected = serde_json::to_string_pretty(&doc).unwrap();
             let mut got = Vec::new();
             got.extend_from_slice(b"{\n  \"items\": [\n    ");
-            write_array(&mut got, n, 2, &|i, buf| pretty_at(buf, &item(i), 3)).unwrap();
+            write_array(&mut got, n, 2, &|i, buf| {
+                let mut o = Object::open(buf, 3);
+                write(&item(i), &mut o);
+                o.close();
+            })
+            .unwrap();
             got.extend_from_slice(b",\n    []\n  ]\n}");
             assert_eq!(String::from_utf8(got).unwrap(), expected, "{n} items");
         }
