@@ -125,6 +125,35 @@ fn wet_sample_has_the_planted_duplicates() {
     }
 }
 
+/// A compressed input's decoded text is kept in `$TMPDIR` between the
+/// passes: the report is the one made without it (a `$TMPDIR` that does
+/// not exist), and nothing is left there after the run.
+#[test]
+fn scratch_copy_of_compressed_input_changes_nothing_and_leaves_nothing() {
+    let dir = TempDir::new().unwrap();
+    let jsonl = std::fs::read(repo().join("data/news.jsonl")).unwrap();
+    let gz = dir.path().join("news.jsonl.gz");
+    std::fs::write(&gz, gzip(&jsonl)).unwrap();
+    let tmp = dir.path().join("tmp");
+    std::fs::create_dir(&tmp).unwrap();
+    let run = |tmpdir: &std::path::Path| {
+        let out = neardup()
+            .env("TMPDIR", tmpdir)
+            .args(["scan", "--output-format", "json", "data/news.warc.wet.gz"])
+            .arg(&gz)
+            .assert()
+            .code(1)
+            .get_output()
+            .stdout
+            .clone();
+        String::from_utf8(out).unwrap()
+    };
+    let kept = run(&tmp);
+    assert!(kept.contains("\"clusters\": ["), "{kept}");
+    assert_eq!(kept, run(&dir.path().join("missing")));
+    assert_eq!(std::fs::read_dir(&tmp).unwrap().count(), 0);
+}
+
 /// A malformed record is an error naming the file and the byte where the
 /// record starts; the records after it are still read.
 #[test]

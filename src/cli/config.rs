@@ -357,6 +357,8 @@ fn scan_options(input: &InputArgs) -> ScanOptions {
             text: input.text_field.clone(),
             id: input.id_field.clone(),
         },
+        // Compressed inputs are decoded once, not once per pass.
+        scratch_dir: Some(std::env::temp_dir()),
         ..ScanOptions::default()
     }
 }

@@ -37,6 +37,7 @@ use std::sync::Arc;
 
 use crate::paragraph::ParagraphMode;
 use block::{Block, Blocks, Cut};
+use compress::Compression;
 
 /// A reader that can also seek: what [`Source::open_seekable`] returns.
 pub trait ReadSeek: Read + Seek + Send {}
@@ -318,6 +319,9 @@ impl Default for JsonlFields {
     }
 }
 
+/// The blocks of an input ([`Input::blocks`]).
+pub(crate) type BoxedBlocks<'a> = Box<dyn Iterator<Item = io::Result<Block>> + 'a>;
+
 /// One input of a scan: a source and the format of its decoded bytes.
 pub struct Input {
     /// Where the bytes come from.
@@ -370,9 +374,24 @@ impl Input {
         size: usize,
         counted: impl FnMut(u64) + Send + 'a,
     ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
+        self.decoded_blocks(paragraphs, fields, size, counted)
+            .map(|(_, blocks)| blocks)
+    }
+
+    /// [`Input::blocks`], and the compression they were decoded from
+    /// (none for Parquet, whose pages are decoded apart).
+    pub(crate) fn decoded_blocks<'a>(
+        &'a self,
+        paragraphs: ParagraphMode,
+        fields: &JsonlFields,
+        size: usize,
+        counted: impl FnMut(u64) + Send + 'a,
+    ) -> io::Result<(Compression, BoxedBlocks<'a>)> {
         let size = block::block_size_for(size, self.source.size_hint());
         let cut = match (self.format, paragraphs) {
-            (Format::Parquet, _) => return self.parquet_blocks(fields, size),
+            (Format::Parquet, _) => {
+                return Ok((Compression::None, self.parquet_blocks(fields, size)?));
+            }
             (Format::Text, ParagraphMode::BlankLine) => Cut::BlankLine,
             (Format::Wet, _) => Cut::Warc,
             (Format::Text | Format::Jsonl, _) => Cut::Line,
@@ -384,7 +403,7 @@ impl Input {
             Some(n) => usize::try_from(n).unwrap_or(usize::MAX).saturating_add(1),
             None => usize::MAX,
         };
-        let (_, stream, members) = compress::decode_indexed(
+        let (compression, stream, members) = compress::decode_indexed(
             Box::new(Counting {
                 inner: raw,
                 counted,
@@ -402,11 +421,10 @@ impl Input {
                 ),
             ));
         }
-        Ok(Box::new(
-            Blocks::new(stream, cut, size)
-                .with_members(members)
-                .expecting(self.source.size_hint()),
-        ))
+        let blocks = Blocks::new(stream, cut, size)
+            .with_members(members)
+            .expecting(self.source.size_hint());
+        Ok((compression, Box::new(blocks)))
     }
 
     #[cfg(feature = "parquet")]

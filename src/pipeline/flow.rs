@@ -235,6 +235,15 @@ pub(super) fn produce(
             }
             continue;
         }
+        if let Some(read) = read_decoded(ctx, i, selection, last, &mut out, progress) {
+            match read {
+                Some(n) => {
+                    decoded += n;
+                    continue;
+                }
+                None => return decoded,
+            }
+        }
         if let Some(packed) = selection.packed(i).filter(|_| packing) {
             match read_packed(ctx, i, &packed, &mut out, progress) {
                 Some(n) => {
@@ -244,7 +253,7 @@ pub(super) fn produce(
                 None => return decoded,
             }
         }
-        let blocks = match ctx.blocks(i, progress) {
+        let (compressed, blocks) = match ctx.blocks(i, progress) {
             Ok(blocks) => blocks,
             Err(error) => {
                 if !out.failed(i, error) {
@@ -253,25 +262,46 @@ pub(super) fn produce(
                 continue;
             }
         };
+        // A compressed input's decoded blocks are kept for the next passes.
+        let mut keep = match &ctx.decoded {
+            Some(d) if compressed => Some(d.lock().expect("only the reader thread takes it")),
+            _ => None,
+        };
         let mut index = BlockId::new(0);
         let mut empty = true;
+        let mut whole = true;
         for block in blocks {
             empty = false;
             let sent = match block {
                 Ok(block) => {
                     decoded += block.data.len() as u64;
+                    if let Some(keep) = keep.as_mut() {
+                        keep.add(i, index, &block);
+                    }
                     !selection.wants(i, index) || out.unit(i, index, block)
                 }
-                Err(error) => out.failed(i, error),
+                Err(error) => {
+                    whole = false;
+                    out.failed(i, error)
+                }
             };
             if !sent {
                 return decoded;
             }
             index += 1;
             if index > last {
+                whole = false;
                 break;
             }
         }
+        if let Some(keep) = keep.as_mut() {
+            if whole {
+                keep.finish(i);
+            } else {
+                keep.abandon();
+            }
+        }
+        drop(keep);
         // Parquet is not read front to back: its progress is the whole
         // file, once read.
         if ctx.format(i) == Format::Parquet {
@@ -285,6 +315,53 @@ pub(super) fn produce(
     }
     out.flush();
     decoded
+}
+
+/// Sends the selected blocks of input `input` (up to block `last`) from
+/// the first pass's decoded copy of it ([`super::decoded`]), if that holds
+/// all of them: `None` if it does not, `Some(None)` when the receiving
+/// side has gone, else the decoded bytes sent.
+fn read_decoded(
+    ctx: &Context<'_>,
+    input: InputId,
+    selection: &dyn Selection,
+    last: BlockId,
+    out: &mut Outbox<'_>,
+    progress: &dyn Progress,
+) -> Option<Option<u64>> {
+    let decoded = ctx
+        .decoded
+        .as_ref()?
+        .lock()
+        .expect("only the reader thread takes it");
+    let blocks = decoded.blocks(input)?;
+    let mut read = 0;
+    for index in BlockId::new(0).span(blocks as u32) {
+        if index > last {
+            break;
+        }
+        if !selection.wants(input, index) {
+            continue;
+        }
+        let sent = match decoded.read(input, index) {
+            Ok(block) => {
+                read += block.data.len() as u64;
+                out.unit(input, index, block)
+            }
+            Err(e) => out.failed(
+                input,
+                io::Error::new(
+                    e.kind(),
+                    format!("reading its decoded text back from the scratch file: {e}"),
+                ),
+            ),
+        };
+        if !sent {
+            return Some(None);
+        }
+    }
+    progress.advance(ctx.inputs[input].source.size_hint().unwrap_or(0));
+    Some(Some(read))
 }
 
 /// Reads the raw bytes of `packed` blocks of input `input` and sends them

@@ -27,11 +27,11 @@
 
 use crate::id::InputId;
 use std::io;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::allow::{self, Allowlist};
 use crate::containment;
-use crate::corpus::block::{Block, DEFAULT_BLOCK_SIZE};
+use crate::corpus::block::DEFAULT_BLOCK_SIZE;
 use crate::corpus::{Format, Input, JsonlFields};
 use crate::fingerprint::Fingerprinter;
 use crate::report::Report;
@@ -41,6 +41,7 @@ use prior::{KeptSink, Prefix, Prior};
 
 mod band_keys;
 mod contain;
+mod decoded;
 mod first_pass;
 mod flow;
 pub(crate) mod group;
@@ -52,6 +53,7 @@ pub mod spread;
 mod verify;
 
 pub use band_keys::BandKeys;
+use decoded::Decoded;
 use first_pass::fingerprint_pass;
 pub use group::Grouping;
 use group::{Keys, Plan};
@@ -92,6 +94,13 @@ pub struct ScanOptions {
     /// ([`Report::contained`]; [`crate::containment`]). Off
     /// (`None`) by default.
     pub containment: Option<containment::find::Settings>,
+    /// A directory where the first pass may keep the decoded text of
+    /// compressed inputs (gzip, zstd) in a scratch file, so that the
+    /// second pass need not decode them again: at most half the space
+    /// free there, unlinked as soon as it is open on Unix. `None`, the
+    /// default, writes nothing: the second pass decodes again. Only a
+    /// cache: the report is the same either way.
+    pub scratch_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for ScanOptions {
@@ -103,6 +112,7 @@ impl Default for ScanOptions {
             reference: 0,
             full_text: false,
             containment: None,
+            scratch_dir: None,
         }
     }
 }
@@ -331,12 +341,22 @@ pub fn scan_with(
         (None, None) => Keys::Held,
     };
     ctx.keys = matches!(keys, Keys::Held);
+    ctx.decoded = options
+        .scratch_dir
+        .clone()
+        .map(|dir| Mutex::new(Decoded::new(dir)));
     let mut clock = Stopwatch::new();
     let spill = match &kept {
         Some(sink) => Some(SpillWriter::new(sink.spill_dir())?),
         None => None,
     };
     let mut index = fingerprint_pass(&ctx, progress, cache, spill)?;
+    if let Some(decoded) = &ctx.decoded {
+        decoded
+            .lock()
+            .expect("only the reader thread takes it")
+            .seal();
+    }
     let spill = match index.spill.take() {
         Some(writer) => Some(writer.finish()?),
         None => None,
@@ -455,6 +475,10 @@ struct Context<'a> {
     /// Whether the prints the first pass makes hold band keys (not those
     /// of a spread scan's stage files, whose keys go to key files).
     print_keys: bool,
+    /// The decoded text of compressed inputs, kept by the first pass for
+    /// the next ones ([`ScanOptions::scratch_dir`]); only the reader
+    /// thread takes the lock.
+    decoded: Option<Mutex<Decoded>>,
 }
 
 impl<'a> Context<'a> {
@@ -480,6 +504,7 @@ impl<'a> Context<'a> {
                 .and_then(|c| contain::Winnowing::new(config, &c)),
             keys: true,
             print_keys: true,
+            decoded: None,
         }
     }
 
@@ -489,17 +514,23 @@ impl<'a> Context<'a> {
 
     /// The blocks of input `input`, with raw bytes read reported to
     /// `progress`.
+    /// Input `input`'s blocks, and whether they are decoded from gzip or
+    /// zstd.
     fn blocks(
         &self,
         input: InputId,
         progress: &'a dyn Progress,
-    ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
-        self.inputs[input].blocks(
+    ) -> io::Result<(bool, crate::corpus::BoxedBlocks<'a>)> {
+        let (compression, blocks) = self.inputs[input].decoded_blocks(
             self.config.paragraphs(),
             &self.options.fields,
             self.options.block_size,
             move |n| progress.advance(n),
-        )
+        )?;
+        Ok((
+            compression != crate::corpus::compress::Compression::None,
+            blocks,
+        ))
     }
 }
 
@@ -637,6 +668,30 @@ mod tests {
         assert_eq!(again.clusters, expected.clusters);
         assert_eq!(opened.load(Ordering::Relaxed), 3);
         assert_eq!(seeked.load(Ordering::Relaxed), 1);
+        // With a scratch directory the first pass keeps the decoded text
+        // and the second reads it back: the input is read once, and
+        // nothing is left in the directory.
+        let dir = tempfile::tempdir().unwrap();
+        let scratch = ScanOptions {
+            scratch_dir: Some(dir.path().to_path_buf()),
+            ..options.clone()
+        };
+        for pool in [&pool, &one] {
+            let before = (
+                opened.load(Ordering::Relaxed),
+                seeked.load(Ordering::Relaxed),
+            );
+            let kept = pool.install(|| scan(&packed, &config, &scratch, &Silent).unwrap());
+            assert_eq!(kept.clusters, expected.clusters);
+            assert_eq!(kept.passages, expected.passages);
+            assert_eq!(kept.summary, expected.summary);
+            let after = (
+                opened.load(Ordering::Relaxed),
+                seeked.load(Ordering::Relaxed),
+            );
+            assert_eq!((after.0 - before.0, after.1 - before.1), (1, 0));
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
         // Cut short before the second reading.
         let changed = [Input::new(
             source(Some(gz[..gz.len() / 2].to_vec())),

@@ -176,21 +176,10 @@ impl SpillWriter {
                 name: "the scan's scratch space in memory".into(),
             });
         };
-        let path = dir.join(format!(".tmp-{}-spill", std::process::id()));
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path.display().to_string(), e))?;
-        // On Unix the open file outlives its name: nothing is left behind
-        // whatever happens to the process.
-        let path = if cfg!(unix) && std::fs::remove_file(&path).is_ok() {
-            None
-        } else {
-            Some(RemoveOnDrop(path))
-        };
+        let (file, path) = scratch_file(dir, "spill").map_err(|e| {
+            let name = format!("a scratch file in {}", dir.display());
+            Error::io(&name, e)
+        })?;
         Ok(SpillWriter {
             out: Out::File {
                 out: BufWriter::with_capacity(1 << 20, file),
@@ -278,6 +267,27 @@ impl SpillWriter {
     }
 }
 
+/// A new scratch file `.tmp-PID-NAME` in `dir`, open to read and write.
+/// On Unix the open file outlives its name, which is removed at once:
+/// nothing is left behind whatever happens to the process. Elsewhere the
+/// name goes with the [`RemoveOnDrop`].
+pub(super) fn scratch_file(dir: &Path, name: &str) -> io::Result<(File, Option<RemoveOnDrop>)> {
+    let path = dir.join(format!(".tmp-{}-{name}", std::process::id()));
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)?;
+    let path = if cfg!(unix) && std::fs::remove_file(&path).is_ok() {
+        None
+    } else {
+        Some(RemoveOnDrop(path))
+    };
+    Ok((file, path))
+}
+
+/// Removes a file when dropped.
 pub(super) struct RemoveOnDrop(PathBuf);
 
 impl Drop for RemoveOnDrop {
