@@ -384,8 +384,15 @@ pub(super) fn words(
         }
         at = end;
         if !token.is_empty() {
-            let word = std::str::from_utf8(token)
-                .expect("whole characters copied, lowered within their UTF-8 ranges");
+            debug_assert!(std::str::from_utf8(token).is_ok());
+            // SAFETY: `token` holds whole characters of `text` (the words'
+            // bytes, never the middle characters between them), with ASCII
+            // upper case lowered and, of the only other word characters
+            // (Latin-1 letters, `c3 xx`), the second byte of À–Þ moved from
+            // 80–9e to a0–be: still UTF-8. Checking it again was 1.4% of a
+            // scan of prose (the property test compares this path with the
+            // general one over mixed text).
+            let word = unsafe { std::str::from_utf8_unchecked(token) };
             emit(word);
             count += 1;
         }

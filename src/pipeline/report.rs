@@ -18,7 +18,6 @@ use crate::report::Report;
 use crate::report::Summary;
 use crate::{Config, Similarity};
 use ahash::AHashMap;
-use std::collections::BTreeMap;
 
 /// What a report says of the inputs besides its findings: the first
 /// pass's counts, the paragraphs of each input, and the problems met, in
@@ -120,16 +119,20 @@ pub(super) fn assemble<S: Copy + Ord + std::hash::Hash>(
     } = counts;
     summary.comparisons = comparisons;
     diagnostics.extend(second);
-    let mut by_kept: BTreeMap<S, Vec<Duplicate>> = BTreeMap::new();
-    // Each cluster's list sized once (a line repeated a million times is
-    // one list of a million).
-    let mut sizes: BTreeMap<S, usize> = BTreeMap::new();
-    for (_, of, _, _) in &duplicates {
-        *sizes.entry(*of).or_default() += 1;
+    // The kept slots with duplicates, in order, each with its cluster's
+    // list sized once (a line repeated a million times is one list of a
+    // million); a hash map finds a duplicate's list.
+    let mut kept_slots: Vec<S> = duplicates.iter().map(|d| d.1).collect();
+    kept_slots.sort_unstable();
+    kept_slots.dedup();
+    let list_of: AHashMap<S, usize> = (kept_slots.iter().enumerate())
+        .map(|(i, &of)| (of, i))
+        .collect();
+    let mut sizes = vec![0usize; kept_slots.len()];
+    for d in &duplicates {
+        sizes[list_of[&d.1]] += 1;
     }
-    for (of, n) in sizes {
-        by_kept.insert(of, Vec::with_capacity(n));
-    }
+    let mut lists: Vec<Vec<Duplicate>> = sizes.into_iter().map(Vec::with_capacity).collect();
     for (_, of, similarity, member) in duplicates {
         let Some(original) = kept.get(&of) else {
             continue;
@@ -142,16 +145,22 @@ pub(super) fn assemble<S: Copy + Ord + std::hash::Hash>(
             Kind::CrossDocument
         };
         summary.duplicate_paragraphs += 1;
-        by_kept.entry(of).or_default().push(Duplicate {
+        lists[list_of[&of]].push(Duplicate {
             member,
             similarity,
             kind,
         });
     }
-    let clusters: Vec<Cluster> = by_kept
-        .into_iter()
-        .filter_map(|(of, duplicates)| kept.remove(&of).map(|kept| Cluster { kept, duplicates }))
-        .collect();
+    let mut clusters = Vec::with_capacity(kept_slots.len());
+    clusters.extend(
+        kept_slots
+            .into_iter()
+            .zip(lists)
+            .filter(|(_, duplicates)| !duplicates.is_empty())
+            .filter_map(|(of, duplicates)| {
+                kept.remove(&of).map(|kept| Cluster { kept, duplicates })
+            }),
+    );
     let passages = passage::passages(&clusters);
     summary.clusters = clusters.len() as u64;
     summary.passages = passages.len() as u64;

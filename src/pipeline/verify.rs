@@ -657,7 +657,9 @@ pub(super) fn verify_pass(
     // many (a million lines of one template are all held to the end) and
     // nothing waits for it: a pool thread does it while the report is made.
     rayon::spawn(move || drop(assigner));
-    verified.kept = kept.into_repeated().collect();
+    let repeated = kept.into_repeated();
+    verified.kept = AHashMap::with_capacity(repeated.size_hint().1.unwrap_or(0));
+    verified.kept.extend(repeated);
     Ok(verified)
 }
 
@@ -846,12 +848,14 @@ impl KeptMembers {
         self.repeated.insert(slot);
     }
 
-    /// The members of kept paragraphs that have a duplicate.
+    /// The members of kept paragraphs that have a duplicate, in no order
+    /// (the iterator's upper bound is their number: collecting them sizes
+    /// the collection once).
     pub(super) fn into_repeated(self) -> impl Iterator<Item = (FingerprintId, Member)> {
-        let repeated = self.repeated;
-        self.members
+        let mut members = self.members;
+        self.repeated
             .into_iter()
-            .filter(move |(slot, _)| repeated.contains(slot))
+            .filter_map(move |slot| members.remove(&slot).map(|m| (slot, m)))
     }
 
     /// Drops the members that no paragraph from `slot` on can repeat.
