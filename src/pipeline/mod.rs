@@ -513,9 +513,7 @@ impl<'a> Context<'a> {
     }
 
     /// The blocks of input `input`, with raw bytes read reported to
-    /// `progress`.
-    /// Input `input`'s blocks, and whether they are decoded from gzip or
-    /// zstd.
+    /// `progress`, and whether they are decoded from gzip or zstd.
     fn blocks(
         &self,
         input: InputId,

@@ -156,7 +156,6 @@ pub(super) fn assemble<S: Copy + Ord + std::hash::Hash>(
         kept_slots
             .into_iter()
             .zip(lists)
-            .filter(|(_, duplicates)| !duplicates.is_empty())
             .filter_map(|(of, duplicates)| {
                 kept.remove(&of).map(|kept| Cluster { kept, duplicates })
             }),

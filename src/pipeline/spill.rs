@@ -267,18 +267,29 @@ impl SpillWriter {
     }
 }
 
-/// A new scratch file `.tmp-PID-NAME` in `dir`, open to read and write.
-/// On Unix the open file outlives its name, which is removed at once:
-/// nothing is left behind whatever happens to the process. Elsewhere the
-/// name goes with the [`RemoveOnDrop`].
+/// A new scratch file `.tmp-PID-N-NAME` in `dir` (`N` numbers them
+/// within the process: two scans may share a directory), open to read and
+/// write. On Unix the open file outlives its name, which is removed at
+/// once: nothing is left behind whatever happens to the process.
+/// Elsewhere the name goes with the [`RemoveOnDrop`].
 pub(super) fn scratch_file(dir: &Path, name: &str) -> io::Result<(File, Option<RemoveOnDrop>)> {
-    let path = dir.join(format!(".tmp-{}-{name}", std::process::id()));
-    let file = File::options()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(&path)?;
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let (file, path) = loop {
+        let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = dir.join(format!(".tmp-{}-{n}-{name}", std::process::id()));
+        match File::options()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+        {
+            Ok(file) => break (file, path),
+            // A leftover of an earlier process with this number (where a
+            // name outlives its process): the next number.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < 1 << 20 => {}
+            Err(e) => return Err(e),
+        }
+    };
     let path = if cfg!(unix) && std::fs::remove_file(&path).is_ok() {
         None
     } else {
