@@ -275,6 +275,9 @@ impl PyConfig {
                 id: id_field.to_owned(),
             },
             allowlist: Allowlist::new(&self.allow_paragraphs, &self.allow_patterns)?,
+            // Compressed inputs are decoded once, not once per pass, as
+            // by the command.
+            scratch_dir: Some(std::env::temp_dir()),
             ..ScanOptions::default()
         })
     }

@@ -19,6 +19,20 @@ def test_scan_gives_the_command_lines_json_report(repo, cli):
         assert ours.summary["duplicate_paragraphs"] > 0
 
 
+def test_a_compressed_input_leaves_nothing_in_tmpdir(repo, tmp_path, monkeypatch):
+    # Its decoded text is kept in $TMPDIR between the passes, as by the
+    # command: the report is the one made without it (a $TMPDIR that does
+    # not exist), and the file is gone when the scan returns.
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))
+    kept = neardup.scan("data/news.warc.wet.gz")
+    assert list(scratch.iterdir()) == []
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "missing"))
+    assert neardup.scan("data/news.warc.wet.gz").to_json() == kept.to_json()
+    assert kept.summary["duplicate_paragraphs"] > 0
+
+
 def test_scan_options_reach_the_engine(repo, cli):
     ours = neardup.scan("data/news", 0.9, threads=1)
     theirs = run_cli(
