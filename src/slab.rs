@@ -10,7 +10,7 @@
 //! chunks of [`CHUNK`] places whose freed places are reused. Chunks are
 //! never moved: a vector of a million kept paragraphs' locations, grown
 //! by doubling, copied them again at every doubling into pages faulted in
-//! anew (a tenth of the one thread's verdicts on 10^6 template lines).
+//! anew (10^6 template lines: 2.49 s with it, 2.33 s with the chunks).
 
 use std::hash::Hash;
 

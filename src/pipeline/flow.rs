@@ -301,7 +301,6 @@ pub(super) fn produce(
                 keep.abandon();
             }
         }
-        drop(keep);
         // Parquet is not read front to back: its progress is the whole
         // file, once read.
         if ctx.format(i) == Format::Parquet {

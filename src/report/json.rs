@@ -540,9 +540,7 @@ impl Render for Json {
         out.write_all(b",\n  \"passages\": ")?;
         let passages = &report.passages;
         pretty::write_array(&mut out, passages.len(), 1, &|i, buf| {
-            let mut o = pretty::Object::open(buf, 2);
-            PassageOut::new(&passages[i]).write(&mut o);
-            o.close();
+            pretty::object(buf, 2, |o| PassageOut::new(&passages[i]).write(o));
         })?;
         let tail = serde_json::to_vec_pretty(&Tail {
             diagnostics,
@@ -565,9 +563,7 @@ fn write_clusters(out: &mut dyn io::Write, clusters: &[Cluster]) -> io::Result<(
     }
     out.write_all(b"[")?;
     let whole = |i: usize, buf: &mut Vec<u8>| {
-        let mut o = pretty::Object::open(buf, 2);
-        ClusterOut::new(&clusters[i]).write(&mut o);
-        o.close();
+        pretty::object(buf, 2, |o| ClusterOut::new(&clusters[i]).write(o));
     };
     let mut at = 0;
     while at < clusters.len() {
@@ -596,9 +592,7 @@ fn write_clusters(out: &mut dyn io::Write, clusters: &[Cluster]) -> io::Result<(
                     MemberOut::new(&d.member.location, d.similarity, Some(d.kind.as_str()))
                 }
             };
-            let mut o = pretty::Object::open(buf, 4);
-            member.write(&mut o);
-            o.close();
+            pretty::object(buf, 4, |o| member.write(o));
         })?;
         let mut close = vec![b'\n'];
         pretty::indent(&mut close, 2);
@@ -644,9 +638,7 @@ mod tests {
         use crate::report::{Duplicate, Kind, Member, Span};
         fn pretty(write: impl FnOnce(&mut pretty::Object<'_>)) -> String {
             let mut out = Vec::new();
-            let mut o = pretty::Object::open(&mut out, 0);
-            write(&mut o);
-            o.close();
+            pretty::object(&mut out, 0, write);
             String::from_utf8(out).unwrap()
         }
         for full in [false, true] {

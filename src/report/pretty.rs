@@ -42,10 +42,17 @@ pub(super) struct Object<'a> {
     empty: bool,
 }
 
+/// Appends an object `depth` containers deep, its fields written by
+/// `fields`, its first line unindented (the container put the indentation
+/// before it).
+pub(super) fn object(out: &mut Vec<u8>, depth: usize, fields: impl FnOnce(&mut Object<'_>)) {
+    let mut o = Object::open(out, depth);
+    fields(&mut o);
+    o.close();
+}
+
 impl<'a> Object<'a> {
-    /// Opens an object `depth` containers deep, its first line unindented
-    /// (the container put the indentation before it).
-    pub(super) fn open(out: &'a mut Vec<u8>, depth: usize) -> Object<'a> {
+    fn open(out: &'a mut Vec<u8>, depth: usize) -> Object<'a> {
         out.push(b'{');
         Object {
             out,
@@ -101,9 +108,7 @@ impl<'a> Object<'a> {
     /// An object field, written by `fields`.
     pub(super) fn object(&mut self, key: &str, fields: impl FnOnce(&mut Object<'_>)) {
         let depth = self.depth + 1;
-        let mut inner = Object::open(self.key(key), depth);
-        fields(&mut inner);
-        inner.close();
+        object(self.key(key), depth, fields);
     }
 
     /// An array field of `n` objects, item `i` written by `item(i, ..)`.
@@ -122,9 +127,7 @@ impl<'a> Object<'a> {
         out.push(b'[');
         for i in 0..n {
             separate(out, i == 0, depth);
-            let mut inner = Object::open(out, depth + 1);
-            item(i, &mut inner);
-            inner.close();
+            object(out, depth + 1, |o| item(i, o));
         }
         out.push(b'\n');
         indent(out, depth);
@@ -132,7 +135,7 @@ impl<'a> Object<'a> {
     }
 
     /// Closes the object: `{}` when it has no fields.
-    pub(super) fn close(self) {
+    fn close(self) {
         if !self.empty {
             self.out.push(b'\n');
             indent(self.out, self.depth);
@@ -157,7 +160,7 @@ fn string(out: &mut Vec<u8>, s: &str) {
 
 /// Writes a pretty array of `n` items, `depth` containers deep, where
 /// `render(i, buf)` appends item `i` (rendered at `depth + 1`, as
-/// [`Object::open`] does).
+/// [`object`] does).
 pub(super) fn write_array(
     out: &mut dyn Write,
     n: usize,
@@ -310,9 +313,7 @@ mod tests {
             let mut got = Vec::new();
             got.extend_from_slice(b"{\n  \"items\": [\n    ");
             write_array(&mut got, n, 2, &|i, buf| {
-                let mut o = Object::open(buf, 3);
-                write(&item(i), &mut o);
-                o.close();
+                object(buf, 3, |o| write(&item(i), o))
             })
             .unwrap();
             got.extend_from_slice(b",\n    []\n  ]\n}");
