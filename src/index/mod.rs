@@ -57,7 +57,7 @@ pub use settings::Settings;
 use crate::corpus::Input;
 use crate::hash::Xxh3Stream;
 use crate::pipeline::prior::{
-    KeptParagraph, KeptSink, Prior, PriorParagraph, PriorVariant, VariantParagraph,
+    KeptParagraph, KeptSink, Prior, PriorParagraph, PriorVariant, Tokens, VariantParagraph,
 };
 use crate::pipeline::{Extras, Progress, ScanOptions, scan_with};
 use crate::report::{Location, Report};
@@ -811,14 +811,14 @@ pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<C
                     builder.variant(VariantParagraph {
                         content,
                         kept,
-                        tokens: &p.tokens,
+                        tokens: Tokens::Hashes(&p.tokens),
                         location: &p.location,
                     })?;
                 }
                 None => builder.kept(KeptParagraph {
                     content: segment.content(row)?,
                     keys,
-                    tokens: &p.tokens,
+                    tokens: Tokens::Hashes(&p.tokens),
                     location: &p.location,
                 })?,
             }

@@ -45,10 +45,12 @@
 
 use super::file::{FileInfo, FileWriter, IndexFile, Section};
 use super::packed::{Bits, Shape, bits_for, field};
-use super::tokens::{CLASSES, ClassCode, CodeScratch, Coded};
+use super::tokens::{CLASSES, ClassCode, Coded, Numbering};
 use crate::Error;
 use crate::id::{DocId, InputId};
-use crate::pipeline::prior::{KeptParagraph, KeptSink, PriorParagraph, VariantParagraph};
+use crate::pipeline::prior::{
+    KeptParagraph, KeptSink, Numbered, PriorParagraph, Tokens, VariantParagraph,
+};
 use crate::report::Location;
 use ahash::AHashMap;
 use std::io::Write;
@@ -197,11 +199,10 @@ struct Held {
     /// (each band's table reads its column in order).
     keys: Vec<Vec<u32>>,
     variants: usize,
-    tokens: Vec<u64>,
+    /// The rows' tokens, numbered as they come.
+    tokens: Numbering,
     docs: Vec<DocRow>,
     strings: Vec<Arc<str>>,
-    /// Coding's working memory, kept for the next segment.
-    code_scratch: CodeScratch,
 }
 
 impl<F> SegmentBuilder<F>
@@ -325,9 +326,9 @@ impl Held {
     }
 
     /// The rows' tokens, coded ([`Coded`]).
-    fn encode_tokens(&self, scratch: &mut CodeScratch) -> Coded {
+    fn encode_tokens(&self) -> Coded {
         let ends: Vec<usize> = self.rows.iter().map(|r| r.tokens_end).collect();
-        Coded::reusing(&self.tokens, &ends, scratch)
+        Coded::of(&self.tokens, &ends)
     }
 
     /// The shape of its band tables: an entry per kept row.
@@ -392,14 +393,16 @@ impl Held {
         let mut scratch = crate::shingle::Scratch::default();
         let mut winnower = crate::containment::Winnower::new(w.window);
         let (mut pairs, mut variants, mut selected) = (Vec::new(), Vec::new(), Vec::new());
-        let mut from = 0;
+        let (mut from, mut tokens) = (0, Vec::new());
         for (r, row) in self.rows.iter().enumerate() {
-            let tokens = &self.tokens[from..row.tokens_end];
+            let range = from..row.tokens_end;
             from = row.tokens_end;
-            if tokens.len() < w.min_words {
+            if range.len() < w.min_words {
                 continue;
             }
-            let (shingles, _) = shingler.shingles_of_tokens(tokens, &mut scratch);
+            tokens.clear();
+            tokens.extend(self.tokens.hashes(range));
+            let (shingles, _) = shingler.shingles_of_tokens(&tokens, &mut scratch);
             selected.clear();
             winnower.reset();
             winnower.push(shingles, |h, _| selected.push(h));
@@ -419,8 +422,7 @@ impl Held {
     }
 
     /// Writes the rows as one segment into `file`.
-    fn write(mut self, mut file: FileWriter) -> Result<Written, Error> {
-        let mut scratch = std::mem::take(&mut self.code_scratch);
+    fn write(self, mut file: FileWriter) -> Result<Written, Error> {
         let name = file.name().to_owned();
         let io = |e: std::io::Error| Error::index(format!("writing index segment {name}: {e}"));
         // The token numbers, the band tables and the containment
@@ -428,7 +430,7 @@ impl Held {
         // their own (the last segment of a batch is written while nothing
         // else runs).
         let (coded, tables, winnowed) = std::thread::scope(|scope| {
-            let tokens = scope.spawn(|| self.encode_tokens(&mut scratch));
+            let tokens = scope.spawn(|| self.encode_tokens());
             let winnowed = scope.spawn(|| self.winnowing.map(|w| self.winnowed(&w)));
             let tables = self.band_tables();
             (
@@ -517,7 +519,6 @@ impl Held {
             put(VARIANT, &table)?;
         }
         let info = file.finish().map_err(io)?;
-        self.code_scratch = scratch;
         Ok((info, rows, self.emptied()))
     }
 
@@ -568,7 +569,7 @@ where
     fn row(
         &mut self,
         content: u64,
-        tokens: &[u64],
+        tokens: Tokens<'_>,
         l: &Location,
         kind: RowKind<'_>,
     ) -> Result<(), Error> {
@@ -596,7 +597,14 @@ where
                 line: l.doc_line,
             });
         }
-        self.held.tokens.extend_from_slice(tokens);
+        match tokens {
+            Tokens::Numbered(Numbered {
+                block,
+                dict,
+                numbers,
+            }) => self.held.tokens.push_numbered(block, dict, numbers)?,
+            Tokens::Hashes(hashes) => self.held.tokens.push_hashes(hashes),
+        }
         let variant_of = match kind {
             RowKind::Variant(kept) => {
                 self.held.variants += 1;
@@ -1724,7 +1732,7 @@ mod tests {
                 let p = VariantParagraph {
                     content: row,
                     kept,
-                    tokens: &t,
+                    tokens: Tokens::Hashes(&t),
                     location: &location,
                 };
                 assert!(builder.variant(p).unwrap());
@@ -1733,7 +1741,7 @@ mod tests {
                 let p = KeptParagraph {
                     content: row,
                     keys: &keys,
-                    tokens: &t,
+                    tokens: Tokens::Hashes(&t),
                     location: &location,
                 };
                 builder.kept(p).unwrap();
@@ -1815,7 +1823,7 @@ mod tests {
                 .kept(KeptParagraph {
                     content: 0,
                     keys: &[0],
-                    tokens: &tokens,
+                    tokens: Tokens::Hashes(&tokens),
                     location: &location,
                 })
                 .unwrap();
@@ -1907,7 +1915,7 @@ mod tests {
                 .kept(KeptParagraph {
                     content: u64::from(row),
                     keys: &keys,
-                    tokens: &[1, 2, 3],
+                    tokens: Tokens::Hashes(&[1, 2, 3]),
                     location: &location,
                 })
                 .unwrap();

@@ -15,10 +15,13 @@
 //! table is 33 lengths. Versions 1 and 2 wrote each number as LEB128
 //! ([`decode_leb128`]).
 //!
-//! Numbering the tokens is most of the cost of writing a segment: one
-//! hash-table lookup per token of the batch (a table of our own, open
-//! addressing keyed by the token hash itself, was slower than `AHashMap`:
-//! 290 against 190 ms for 8.3 million tokens).
+//! Numbering the tokens is most of the cost of writing a segment
+//! ([`Numbering`]). A scan hands them over as numbers into its blocks'
+//! own dictionaries, so a segment looks up each block's distinct tokens,
+//! not each token (a table of our own, open addressing keyed by the token
+//! hash itself, was slower than `AHashMap`: 290 against 190 ms for 8.3
+//! million tokens; on 2026-12-05 one with 16-byte slots and lookups
+//! prefetched ahead was no faster within noise).
 //!
 //! # Example
 //!
@@ -39,6 +42,7 @@ use ahash::AHashMap;
 pub const CLASSES: usize = 33;
 
 /// The coded tokens of a segment's rows.
+#[derive(Debug, PartialEq, Eq)]
 pub struct Coded {
     /// The distinct token hashes, most frequent first (ties by hash).
     pub dict: Vec<u64>,
@@ -61,29 +65,31 @@ impl Coded {
     ///
     /// `ends` is not ascending or goes past `tokens`.
     pub fn new(tokens: &[u64], ends: &[usize]) -> Coded {
-        Coded::reusing(tokens, ends, &mut CodeScratch::default())
+        let mut numbering = Numbering::default();
+        numbering.push_hashes(tokens);
+        Coded::of(&numbering, ends)
     }
 
-    /// [`new`](Self::new), in working memory kept from the segment before.
-    pub fn reusing(tokens: &[u64], ends: &[usize], scratch: &mut CodeScratch) -> Coded {
-        // Each token is looked up once, for a number in order of first
-        // appearance and a count; the dictionary's order then renumbers
-        // them.
-        let CodeScratch {
-            first_seen,
-            numbered,
-        } = scratch;
-        first_seen.clear();
-        numbered.clear();
-        numbered.extend(tokens.iter().map(|&t| {
-            let next = first_seen.len() as u32;
-            let (n, count) = first_seen.entry(t).or_insert((next, 0));
-            *count += 1;
-            *n
-        }));
-        let mut entries: Vec<(u32, u64, u32)> = first_seen
+    /// Codes the tokens of `numbering`, row `i` ending at its `ends[i]`th
+    /// token.
+    ///
+    /// # Panics
+    ///
+    /// `ends` is not ascending or goes past the tokens.
+    pub fn of(numbering: &Numbering, ends: &[usize]) -> Coded {
+        let Numbering {
+            dict: seen,
+            counts,
+            seq: numbered,
+            ..
+        } = numbering;
+        // The dictionary's order (by count, then hash) renumbers the
+        // numbers of first appearance.
+        let mut entries: Vec<(u32, u64, u32)> = seen
             .iter()
-            .map(|(&t, &(n, count))| (count, t, n))
+            .zip(counts)
+            .zip(0u32..)
+            .map(|((&t, &count), n)| (count, t, n))
             .collect();
         entries.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut rank = vec![0u32; entries.len()];
@@ -94,7 +100,7 @@ impl Coded {
         }
         let dict = entries.iter().map(|&(_, t, _)| t).collect();
         let code = ClassCode::from_counts(&counts);
-        let mut seq = Bits::with_capacity(tokens.len() * 12);
+        let mut seq = Bits::with_capacity(tokens_bits(&code, &counts));
         let mut offsets = Vec::with_capacity(ends.len());
         let mut from = 0;
         for &end in ends {
@@ -115,14 +121,141 @@ impl Coded {
     }
 }
 
-/// The working memory of [`Coded::reusing`]: a segment's table of
-/// distinct tokens and its tokens' first numbers. Kept from one segment to
-/// the next, it is not faulted in again for each (a table of 100,000
-/// tokens and 32 MB of numbers per segment of news).
-#[derive(Default)]
-pub struct CodeScratch {
-    first_seen: AHashMap<u64, (u32, u32)>,
-    numbered: Vec<u32>,
+/// The bits of every token of classes counted `counts` in `code`.
+fn tokens_bits(code: &ClassCode, counts: &[u64; CLASSES]) -> usize {
+    let bits: u64 = (0..CLASSES)
+        .map(|c| counts[c] * (u64::from(code.lengths[c]) + c as u64))
+        .sum();
+    usize::try_from(bits).unwrap_or(usize::MAX)
+}
+
+/// A segment's tokens as they are added: each distinct token hash
+/// numbered in order of first appearance, and counted, for [`Coded::of`].
+///
+/// Numbering is most of the cost of coding: a hash-table lookup per token
+/// given by its hash ([`push_hashes`](Self::push_hashes)). Tokens that
+/// come as numbers into a dictionary of their own (the first pass's
+/// blocks, [`push_numbered`](Self::push_numbered)) cost a lookup per
+/// distinct token of that dictionary instead, and an array index per
+/// token.
+///
+/// # Example
+///
+/// ```
+/// use neardup::index::tokens::{Coded, Numbering};
+///
+/// let mut numbering = Numbering::default();
+/// numbering.push_hashes(&[7, 9]);
+/// numbering.push_numbered(1, &[3, 7], &[1, 1, 0])?;
+/// let coded = Coded::of(&numbering, &[2, 5]);
+/// assert_eq!(coded, Coded::new(&[7, 9, 7, 7, 3], &[2, 5]));
+/// # Ok::<(), neardup::Error>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct Numbering {
+    numbers: AHashMap<u64, u32>,
+    /// The distinct token hashes, in order of first appearance.
+    dict: Vec<u64>,
+    /// How many times each occurs.
+    counts: Vec<u32>,
+    /// Every token's number.
+    seq: Vec<u32>,
+    /// The dictionary [`push_numbered`](Self::push_numbered) was last
+    /// given, and the number of each of its entries seen so far
+    /// ([`UNSEEN`] for the others).
+    block: Option<u64>,
+    block_numbers: Vec<u32>,
+}
+
+/// An entry of a block's dictionary not numbered yet.
+const UNSEEN: u32 = u32::MAX;
+
+impl Numbering {
+    /// Appends tokens given by their hashes.
+    pub fn push_hashes(&mut self, tokens: &[u64]) {
+        self.seq.reserve(tokens.len());
+        for &t in tokens {
+            let n = self.number(t);
+            self.counts[n as usize] += 1;
+            self.seq.push(n);
+        }
+    }
+
+    /// Appends the tokens `dict[numbers[0]]`, `dict[numbers[1]]`, ...,
+    /// where `block` names `dict`: the numbers given to `dict`'s entries
+    /// are remembered while the calls name the same block.
+    ///
+    /// # Errors
+    ///
+    /// A number is past `dict` (nothing is appended).
+    pub fn push_numbered(
+        &mut self,
+        block: u64,
+        dict: &[u64],
+        numbers: &[u32],
+    ) -> Result<(), crate::Error> {
+        if numbers.iter().any(|&n| n as usize >= dict.len()) {
+            return Err(crate::Error::index(format!(
+                "a token number past its dictionary of {} tokens",
+                dict.len()
+            )));
+        }
+        if self.block != Some(block) || self.block_numbers.len() != dict.len() {
+            self.block = Some(block);
+            self.block_numbers.clear();
+            self.block_numbers.resize(dict.len(), UNSEEN);
+        }
+        self.seq.reserve(numbers.len());
+        for &local in numbers {
+            let mut n = self.block_numbers[local as usize];
+            if n == UNSEEN {
+                n = self.number(dict[local as usize]);
+                self.block_numbers[local as usize] = n;
+            }
+            self.counts[n as usize] += 1;
+            self.seq.push(n);
+        }
+        Ok(())
+    }
+
+    /// The number of token hash `t` (a new one if it is new).
+    fn number(&mut self, t: u64) -> u32 {
+        let next = self.dict.len() as u32;
+        let n = *self.numbers.entry(t).or_insert(next);
+        if n == next {
+            self.dict.push(t);
+            self.counts.push(0);
+        }
+        n
+    }
+
+    /// How many tokens it holds.
+    pub fn len(&self) -> usize {
+        self.seq.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.seq.is_empty()
+    }
+
+    /// The hashes of tokens `range`.
+    ///
+    /// # Panics
+    ///
+    /// `range` goes past the tokens.
+    pub fn hashes(&self, range: std::ops::Range<usize>) -> impl Iterator<Item = u64> + '_ {
+        self.seq[range].iter().map(|&n| self.dict[n as usize])
+    }
+
+    /// Empties it, keeping its memory.
+    pub fn clear(&mut self) {
+        self.numbers.clear();
+        self.dict.clear();
+        self.counts.clear();
+        self.seq.clear();
+        self.block = None;
+    }
 }
 
 /// The class of number `n`: the bits of `n + 1`, minus one (0 to 32).
@@ -237,9 +370,14 @@ impl ClassCode {
 
     /// Appends number `n`'s class code and low bits.
     fn write(&self, bits: &mut Bits, n: u32) {
+        // One push of both: a code is at most 32 bits, the low bits 31.
         let c = class_of(n);
-        bits.push(u64::from(self.written[c]), u32::from(self.lengths[c]));
-        bits.push((u64::from(n) + 1) & ((1u64 << c) - 1), c as u32);
+        let length = u32::from(self.lengths[c]);
+        let low = (u64::from(n) + 1) & ((1u64 << c) - 1);
+        bits.push(
+            u64::from(self.written[c]) | low << length,
+            length + c as u32,
+        );
     }
 
     /// The token hashes of the numbers in bits `from..to` of `seq`;
@@ -352,6 +490,53 @@ mod tests {
             })
             .sum();
         assert!(coded.bits < leb128 * 9 / 10, "{} >= {leb128}", coded.bits);
+    }
+
+    /// Tokens given as numbers into blocks' dictionaries, blocks met
+    /// again, and hashes, mixed, code as the same hashes given alone; a
+    /// number past its dictionary is refused and nothing is added.
+    #[test]
+    fn numbered_blocks_code_as_their_hashes() {
+        let blocks: [&[u64]; 3] = [&[40, 7, 0, 9], &[9, 40, 12], &[5]];
+        let rows: Vec<Option<(u64, &[u32])>> = vec![
+            Some((0, &[1, 1, 0, 3])),
+            None,
+            Some((0, &[2, 1])),
+            Some((1, &[0, 1, 2, 2])),
+            Some((0, &[3])),
+            Some((2, &[0, 0])),
+            Some((1, &[])),
+        ];
+        let mut numbering = Numbering::default();
+        let (mut hashes, mut ends) = (Vec::new(), Vec::new());
+        for row in &rows {
+            match *row {
+                Some((b, numbers)) => {
+                    // Block 0 comes back after block 1 under a new name,
+                    // as a scratch file's next block would.
+                    let name = if b == 0 && hashes.len() > 8 { 9 } else { b };
+                    let dict = blocks[b as usize];
+                    numbering.push_numbered(name, dict, numbers).unwrap();
+                    hashes.extend(numbers.iter().map(|&n| dict[n as usize]));
+                }
+                None => {
+                    numbering.push_hashes(&[7, 33]);
+                    hashes.extend([7, 33]);
+                }
+            }
+            ends.push(hashes.len());
+        }
+        assert_eq!(Coded::of(&numbering, &ends), Coded::new(&hashes, &ends));
+        assert_eq!(
+            numbering.hashes(0..numbering.len()).collect::<Vec<_>>(),
+            hashes
+        );
+        assert!(numbering.push_numbered(2, blocks[2], &[0, 1]).is_err());
+        assert_eq!(numbering.len(), hashes.len());
+        numbering.clear();
+        assert!(numbering.is_empty());
+        numbering.push_numbered(2, blocks[2], &[0]).unwrap();
+        assert_eq!(Coded::of(&numbering, &[1]), Coded::new(&[5], &[1]));
     }
 
     /// A known answer: the counts 5, 3, 1 of classes 0, 1, 2 give codes

@@ -154,10 +154,63 @@ pub struct KeptParagraph<'a> {
     pub content: u64,
     /// Its 32-bit band keys, band 0 first.
     pub keys: &'a [u32],
-    /// Its token hashes, in text order.
-    pub tokens: &'a [u64],
+    /// Its tokens, in text order.
+    pub tokens: Tokens<'a>,
     /// Where it is.
     pub location: &'a Location,
+}
+
+/// A paragraph's tokens, in text order, in the form the scan has them.
+#[derive(Clone, Copy, Debug)]
+pub enum Tokens<'a> {
+    /// Their hashes.
+    Hashes(&'a [u64]),
+    /// As numbers into a dictionary that the paragraphs of one block of
+    /// the scan share (the form the scan keeps them in between its
+    /// passes). A sink numbering tokens for itself (an index segment,
+    /// [`crate::index::tokens::Numbering`]) then looks each entry of the
+    /// dictionary up once, not each token.
+    Numbered(Numbered<'a>),
+}
+
+impl Tokens<'_> {
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        match self {
+            Tokens::Hashes(h) => h.len(),
+            Tokens::Numbered(n) => n.numbers.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Their hashes.
+    ///
+    /// # Panics
+    ///
+    /// A number past its dictionary.
+    pub fn to_vec(&self) -> Vec<u64> {
+        match self {
+            Tokens::Hashes(h) => h.to_vec(),
+            Tokens::Numbered(n) => n.numbers.iter().map(|&i| n.dict[i as usize]).collect(),
+        }
+    }
+}
+
+/// Tokens as numbers into a block's dictionary ([`Tokens::Numbered`]):
+/// `dict[numbers[i]]` is the `i`th token's hash.
+#[derive(Clone, Copy, Debug)]
+pub struct Numbered<'a> {
+    /// Names `dict`: paragraphs with the same `block` come with the same
+    /// `dict`.
+    pub block: u64,
+    /// The block's distinct token hashes.
+    pub dict: &'a [u64],
+    /// The paragraph's tokens, as positions in `dict`.
+    pub numbers: &'a [u32],
 }
 
 /// A near-duplicate of the batch whose text differs from its kept
@@ -170,8 +223,8 @@ pub struct VariantParagraph<'a> {
     /// Its kept paragraph's row in the index the sink writes (rows number
     /// the kept paragraphs and variants of every batch, in order).
     pub kept: u64,
-    /// Its token hashes, in text order.
-    pub tokens: &'a [u64],
+    /// Its tokens, in text order.
+    pub tokens: Tokens<'a>,
     /// Where it is.
     pub location: &'a Location,
 }

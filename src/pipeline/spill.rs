@@ -318,6 +318,8 @@ pub(super) struct SpillReader {
 /// The block being read back.
 #[derive(Default)]
 struct Block {
+    /// Its number in the file, from 1.
+    serial: u64,
     /// Its records not read yet.
     left: u32,
     dict: Vec<u64>,
@@ -327,19 +329,27 @@ struct Block {
 }
 
 impl SpillReader {
-    /// The next record: its place, and its band keys and token hashes in
-    /// `keys` and `tokens`.
+    /// The next record: its place, and its band keys and tokens in
+    /// `keys` and `numbers` (its `i`th token's hash is `dict[numbers[i]]`
+    /// for the [`block`](Self::block)'s `dict`).
     ///
     /// # Errors
     ///
-    /// Reading failed, or there is no next record.
+    /// Reading failed, a number is past its block's dictionary, or there
+    /// is no next record.
     pub(super) fn next(
         &mut self,
         keys: &mut Vec<u32>,
-        tokens: &mut Vec<u64>,
+        numbers: &mut Vec<u32>,
     ) -> Result<Place, Error> {
-        self.read(keys, tokens)
+        self.read(keys, numbers)
             .map_err(|e| Error::index(format!("reading {} back: {e}", self.name)))
+    }
+
+    /// The block of the last record read: its number in the file (from
+    /// 1) and its dictionary.
+    pub(super) fn block(&self) -> (u64, &[u64]) {
+        (self.block.serial, &self.block.dict)
     }
 
     /// Reads the next block's header and dictionary.
@@ -348,6 +358,7 @@ impl SpillReader {
         self.input.read_exact(&mut header)?;
         let u32_at = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
         let block = &mut self.block;
+        block.serial += 1;
         block.left = u32_at(0);
         let mut left = u32_at(4) as usize;
         block.width = width_for(left);
@@ -368,7 +379,7 @@ impl SpillReader {
         Ok(())
     }
 
-    fn read(&mut self, keys: &mut Vec<u32>, tokens: &mut Vec<u64>) -> io::Result<Place> {
+    fn read(&mut self, keys: &mut Vec<u32>, numbers: &mut Vec<u32>) -> io::Result<Place> {
         while self.block.left == 0 {
             self.next_block()?;
         }
@@ -384,7 +395,7 @@ impl SpillReader {
             self.input.read_exact(&mut key)?;
             keys.push(u32::from_le_bytes(key));
         }
-        tokens.clear();
+        numbers.clear();
         let Block { dict, width, .. } = &self.block;
         let mut buf = [0u8; 4 * 1024];
         let per = buf.len() / width;
@@ -393,15 +404,24 @@ impl SpillReader {
             let take = left.min(per);
             let bytes = &mut buf[..take * width];
             self.input.read_exact(bytes)?;
-            let number = |b: &[u8]| match b.len() {
-                2 => usize::from(u16::from_le_bytes([b[0], b[1]])),
-                _ => u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize,
-            };
-            for b in bytes.chunks_exact(*width) {
-                let token = dict.get(number(b)).ok_or_else(|| {
-                    io::Error::other("a token number past the block's dictionary")
-                })?;
-                tokens.push(*token);
+            let from = numbers.len();
+            if *width == 2 {
+                numbers.extend(
+                    bytes
+                        .chunks_exact(2)
+                        .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]]))),
+                );
+            } else {
+                numbers.extend(
+                    bytes
+                        .chunks_exact(4)
+                        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
+                );
+            }
+            if numbers[from..].iter().any(|&n| n as usize >= dict.len()) {
+                return Err(io::Error::other(
+                    "a token number past the block's dictionary",
+                ));
             }
             left -= take;
         }
@@ -482,14 +502,25 @@ mod tests {
             expected.extend(block.iter().cloned());
         }
         let mut r = w.finish().unwrap();
-        let (mut keys, mut tokens) = (Vec::new(), Vec::new());
+        let (mut keys, mut numbers) = (Vec::new(), Vec::new());
+        let mut blocks = Vec::new();
         for (place, expect) in &expected {
-            assert_eq!(r.next(&mut keys, &mut tokens).unwrap(), *place);
+            assert_eq!(r.next(&mut keys, &mut numbers).unwrap(), *place);
             assert!(keys.iter().copied().eq(keys_of(place)));
-            assert_eq!(&tokens, expect);
+            let (block, dict) = r.block();
+            assert!(
+                numbers
+                    .iter()
+                    .map(|&n| dict[n as usize])
+                    .eq(expect.iter().copied())
+            );
+            if blocks.last() != Some(&block) {
+                blocks.push(block);
+            }
         }
+        assert_eq!(blocks, [1, 2, 3, 4], "each block is named once, in order");
         assert!(
-            r.next(&mut keys, &mut tokens).is_err(),
+            r.next(&mut keys, &mut numbers).is_err(),
             "read past the last record"
         );
     }
@@ -511,12 +542,13 @@ mod tests {
         w.push_block(&one, DocId::new(4), 0).unwrap();
         w.push_block(&empty, DocId::new(5), 0).unwrap();
         let mut r = w.finish().unwrap();
-        let (mut keys, mut tokens) = (Vec::new(), Vec::new());
-        let place = r.next(&mut keys, &mut tokens).unwrap();
+        let (mut keys, mut numbers) = (Vec::new(), Vec::new());
+        let place = r.next(&mut keys, &mut numbers).unwrap();
         assert_eq!(
-            (place.doc, keys, tokens),
-            (DocId::new(4), vec![9], vec![5, 6, 5])
+            (place.doc, keys, numbers),
+            (DocId::new(4), vec![9], vec![0, 1, 0])
         );
+        assert_eq!(r.block(), (2, &[5, 6][..]));
         assert!(r.next(&mut Vec::new(), &mut Vec::new()).is_err());
     }
 

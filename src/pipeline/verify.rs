@@ -11,7 +11,9 @@ use super::flow::Selection;
 use super::flow::Unit;
 use super::flow::ordered;
 use super::group::Plan;
-use super::prior::{KeptParagraph, KeptSink, Prefix, PriorVariant, VariantParagraph};
+use super::prior::{
+    KeptParagraph, KeptSink, Numbered, Prefix, PriorVariant, Tokens, VariantParagraph,
+};
 use super::spill::SpillReader;
 use crate::Error;
 use crate::Similarity;
@@ -473,7 +475,8 @@ pub(super) fn verify_pass(
             sink,
             spill,
             next: plan.batch,
-            tokens: Vec::new(),
+            numbers: Vec::new(),
+            location: None,
             keys: Vec::new(),
             stored: 0,
             rows: ctx.prior.map_or(0, |p| p.rows()),
@@ -730,8 +733,10 @@ struct Storing<'s> {
     spill: SpillReader,
     /// The slot of the next record.
     next: FingerprintId,
-    tokens: Vec<u64>,
+    numbers: Vec<u32>,
     keys: Vec<u32>,
+    /// The location of the last record's document.
+    location: Option<Location>,
     stored: u64,
     /// The rows of the index the sink writes so far (kept paragraphs and
     /// variants, the prior's first) ...
@@ -755,7 +760,8 @@ impl Storing<'_> {
         while self.next < end && self.failed.is_none() {
             let slot = self.next;
             self.next += 1;
-            let place = match self.spill.next(&mut self.keys, &mut self.tokens) {
+            let read = self.spill.next(&mut self.keys, &mut self.numbers);
+            let place = match read {
                 Ok(place) => place,
                 Err(e) => {
                     self.failed = Some(e);
@@ -767,31 +773,50 @@ impl Storing<'_> {
                 continue;
             }
             let at = slot - plan.batch;
-            let doc = &index.docs[place.doc];
-            let (name, url) = &index.doc_names[place.doc];
-            let path = &ctx.names[doc.input];
-            let location = Location {
-                path: path.clone(),
-                input: doc.input,
-                doc: name.clone(),
-                url: url.clone(),
-                doc_index: place.doc,
-                doc_line: doc.line,
-                paragraph: place.paragraph,
-                line: place.line,
-                start: place.start,
-                end: place.end,
-                batch: None,
+            // The document's part of the location is made once per
+            // document: cloning its names for every paragraph cost a tenth
+            // of this thread's time (their counts are shared with the
+            // threads verifying).
+            let location = match &mut self.location {
+                Some(l) if l.doc_index == place.doc => l,
+                location => {
+                    let doc = &index.docs[place.doc];
+                    let (name, url) = &index.doc_names[place.doc];
+                    location.insert(Location {
+                        path: ctx.names[doc.input].clone(),
+                        input: doc.input,
+                        doc: name.clone(),
+                        url: url.clone(),
+                        doc_index: place.doc,
+                        doc_line: doc.line,
+                        paragraph: 0,
+                        line: 0,
+                        start: 0,
+                        end: 0,
+                        batch: None,
+                    })
+                }
             };
+            location.paragraph = place.paragraph;
+            location.line = place.line;
+            location.start = place.start;
+            location.end = place.end;
+            let location = &*location;
             let content = index.fp_content[at as usize];
+            let (block, dict) = self.spill.block();
+            let tokens = Tokens::Numbered(Numbered {
+                block,
+                dict,
+                numbers: &self.numbers,
+            });
             let stored = match what {
                 Store::Variant(kept) => self
                     .sink
                     .variant(VariantParagraph {
                         content,
                         kept,
-                        tokens: &self.tokens,
-                        location: &location,
+                        tokens,
+                        location,
                     })
                     .map(|row| self.rows += u64::from(row)),
                 _ => self
@@ -799,8 +824,8 @@ impl Storing<'_> {
                     .kept(KeptParagraph {
                         content,
                         keys: &self.keys,
-                        tokens: &self.tokens,
-                        location: &location,
+                        tokens,
+                        location,
                     })
                     .map(|()| {
                         self.stored += 1;
