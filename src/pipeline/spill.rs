@@ -27,7 +27,8 @@
 //!
 //! A block: record count u32, dictionary length u32 (which sets the width
 //! of the numbers, [`width_for`]), first document u32, paragraph shift
-//! u32; the dictionary (u64 each); the records. A record in the body: token count
+//! u32, the records' length in bytes u64; the dictionary (u64 each); the
+//! records (read back whole, then parsed in memory). A record in the body: token count
 //! u32, document u32 (in the block: the first document is added),
 //! paragraph u32 (the shift is added), band count u32, line u64, start
 //! u64, end u64, then the 32-bit band keys and the token numbers. The band
@@ -42,7 +43,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 const HEADER: usize = 40;
-const BLOCK_HEADER: usize = 16;
+const BLOCK_HEADER: usize = 24;
 
 /// The bytes of a token number in a block of `distinct` distinct tokens.
 fn width_for(distinct: usize) -> usize {
@@ -227,6 +228,7 @@ impl SpillWriter {
         header[4..8].copy_from_slice(&dict_len.to_le_bytes());
         header[8..12].copy_from_slice(&first_doc.get().to_le_bytes());
         header[12..16].copy_from_slice(&shift.to_le_bytes());
+        header[16..24].copy_from_slice(&(sealed.body.len() as u64).to_le_bytes());
         let out: &mut dyn Write = match &mut self.out {
             Out::Memory(v) => v,
             Out::File { out, .. } => out,
@@ -322,6 +324,9 @@ struct Block {
     serial: u64,
     /// Its records not read yet.
     left: u32,
+    /// Its records, and where the next one starts.
+    body: Vec<u8>,
+    at: usize,
     dict: Vec<u64>,
     width: usize,
     first_doc: u32,
@@ -364,6 +369,8 @@ impl SpillReader {
         block.width = width_for(left);
         block.first_doc = u32_at(8);
         block.shift = u32_at(12);
+        let body = u64::from_le_bytes(header[16..24].try_into().expect("8 bytes"));
+        let body = usize::try_from(body).map_err(io::Error::other)?;
         block.dict.clear();
         let mut buf = [0u8; 8 * 512];
         while left > 0 {
@@ -376,7 +383,10 @@ impl SpillReader {
             );
             left -= take;
         }
-        Ok(())
+        block.body.clear();
+        block.body.resize(body, 0);
+        block.at = 0;
+        self.input.read_exact(&mut block.body)
     }
 
     fn read(&mut self, keys: &mut Vec<u32>, numbers: &mut Vec<u32>) -> io::Result<Place> {
@@ -384,46 +394,48 @@ impl SpillReader {
             self.next_block()?;
         }
         self.block.left -= 1;
-        let mut header = [0u8; HEADER];
-        self.input.read_exact(&mut header)?;
+        let Block {
+            dict,
+            width,
+            body,
+            at,
+            ..
+        } = &mut self.block;
+        let cut = || io::Error::other("a record cut short");
+        let mut take = |n: usize| -> io::Result<&[u8]> {
+            let bytes = body.get(*at..at.checked_add(n).ok_or_else(cut)?);
+            *at += n;
+            bytes.ok_or_else(cut)
+        };
+        let header: [u8; HEADER] = take(HEADER)?.try_into().expect("a header");
         let u32_at = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
         let u64_at = |i: usize| u64::from_le_bytes(header[i..i + 8].try_into().expect("8 bytes"));
         let n = u32_at(0) as usize;
         keys.clear();
-        for _ in 0..u32_at(12) {
-            let mut key = [0u8; 4];
-            self.input.read_exact(&mut key)?;
-            keys.push(u32::from_le_bytes(key));
-        }
+        keys.extend(
+            take(4 * u32_at(12) as usize)?
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
+        );
         numbers.clear();
-        let Block { dict, width, .. } = &self.block;
-        let mut buf = [0u8; 4 * 1024];
-        let per = buf.len() / width;
-        let mut left = n;
-        while left > 0 {
-            let take = left.min(per);
-            let bytes = &mut buf[..take * width];
-            self.input.read_exact(bytes)?;
-            let from = numbers.len();
-            if *width == 2 {
-                numbers.extend(
-                    bytes
-                        .chunks_exact(2)
-                        .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]]))),
-                );
-            } else {
-                numbers.extend(
-                    bytes
-                        .chunks_exact(4)
-                        .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
-                );
-            }
-            if numbers[from..].iter().any(|&n| n as usize >= dict.len()) {
-                return Err(io::Error::other(
-                    "a token number past the block's dictionary",
-                ));
-            }
-            left -= take;
+        let bytes = take(n.checked_mul(*width).ok_or_else(cut)?)?;
+        if *width == 2 {
+            numbers.extend(
+                bytes
+                    .chunks_exact(2)
+                    .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]]))),
+            );
+        } else {
+            numbers.extend(
+                bytes
+                    .chunks_exact(4)
+                    .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
+            );
+        }
+        if numbers.iter().any(|&n| n as usize >= dict.len()) {
+            return Err(io::Error::other(
+                "a token number past the block's dictionary",
+            ));
         }
         Ok(Place {
             doc: DocId::new(self.block.first_doc + u32_at(4)),
