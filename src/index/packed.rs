@@ -195,9 +195,15 @@ impl Shape {
             out.extend_from_slice(&next.to_le_bytes());
         }
         let mut bits = Bits::with_capacity(n * self.entry_bits() as usize);
+        let (row_bits, low_bits) = (self.row_bits, self.low_bits());
         for (key, row) in pairs {
-            bits.push(u64::from(row), self.row_bits);
-            bits.push(key & low_mask(self.low_bits()), self.low_bits());
+            let low = key & low_mask(low_bits);
+            if row_bits + low_bits <= 64 {
+                bits.push(u64::from(row) | low << row_bits, row_bits + low_bits);
+            } else {
+                bits.push(u64::from(row), row_bits);
+                bits.push(low, low_bits);
+            }
         }
         out.extend_from_slice(&bits.finish());
         out

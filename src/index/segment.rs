@@ -638,14 +638,18 @@ where
 /// each band's table was a tenth of an `index create`).
 fn sort_by_key(values: &mut Vec<u64>, scratch: &mut Vec<u64>) {
     const BITS: u32 = 11;
+    const SHIFTS: [u32; 3] = [32, 32 + BITS, 32 + 2 * BITS];
     scratch.clear();
     scratch.resize(values.len(), 0);
-    for shift in [32, 32 + BITS, 32 + 2 * BITS] {
-        let digit = |v: u64| ((v >> shift) & ((1 << BITS) - 1)) as usize;
-        let mut at = vec![0usize; 1 << BITS];
-        for &v in values.iter() {
-            at[digit(v)] += 1;
+    // The three digits' counts in one pass over the values.
+    let mut counts = vec![[0usize; 1 << BITS]; 3];
+    for &v in values.iter() {
+        for (count, shift) in counts.iter_mut().zip(SHIFTS) {
+            count[((v >> shift) & ((1 << BITS) - 1)) as usize] += 1;
         }
+    }
+    for (mut at, shift) in counts.into_iter().zip(SHIFTS) {
+        let digit = |v: u64| ((v >> shift) & ((1 << BITS) - 1)) as usize;
         let mut total = 0;
         for count in &mut at {
             (*count, total) = (total, total + *count);
