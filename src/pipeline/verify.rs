@@ -774,7 +774,7 @@ impl Storing<'_> {
             }
             let at = slot - plan.batch;
             // The document's part of the location is made once per
-            // document: cloning its names for every paragraph cost a tenth
+            // document: cloning its names for every paragraph cost a sixth
             // of this thread's time (their counts are shared with the
             // threads verifying).
             let location = match &mut self.location {
