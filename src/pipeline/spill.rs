@@ -537,6 +537,51 @@ mod tests {
         );
     }
 
+    /// A damaged scratch file is an error naming it, never a panic or a
+    /// wrong token: a number past its block's dictionary, a block whose
+    /// records run past its stated length, a file cut short.
+    #[test]
+    fn damage_is_an_error() {
+        let mut w = SpillWriter::new(None).unwrap();
+        let mut one = Stored {
+            tokens: vec![5, 6, 5],
+            ends: vec![3],
+            places: vec![Place::default()],
+            ..Stored::default()
+        };
+        one.seal(&[vec![9]]);
+        w.push_block(&one, DocId::new(0), 0).unwrap();
+        let Out::Memory(good) = w.out else {
+            unreachable!("a writer without a directory writes to memory")
+        };
+        let read = |bytes: Vec<u8>| {
+            let mut r = SpillReader {
+                input: Box::new(io::Cursor::new(bytes)),
+                name: "the test's scratch".into(),
+                _remove: None,
+                block: Block::default(),
+            };
+            r.next(&mut Vec::new(), &mut Vec::new())
+                .map_err(|e| e.to_string())
+        };
+        assert!(read(good.clone()).is_ok());
+        // The block: header, 2 dictionary entries, then one record (its
+        // header, 1 band key, 3 numbers of 2 bytes).
+        let numbers = BLOCK_HEADER + 2 * 8 + HEADER + 4;
+        let mut past = good.clone();
+        past[numbers + 2] = 2;
+        let e = read(past).unwrap_err();
+        assert!(e.contains("the test's scratch") && e.contains("past the block's dictionary"));
+        let mut longer = good.clone();
+        longer[..4].copy_from_slice(&2u32.to_le_bytes());
+        assert!(read(longer).is_ok(), "the first of two records is whole");
+        let mut short = good.clone();
+        short[BLOCK_HEADER + 2 * 8] = 200;
+        assert!(read(short).unwrap_err().contains("cut short"));
+        let cut = good[..good.len() - 1].to_vec();
+        assert!(read(cut).is_err());
+    }
+
     /// A block of no paragraphs is written and skipped.
     #[test]
     fn empty_blocks_are_skipped() {
