@@ -174,19 +174,6 @@ pub enum Tokens<'a> {
 }
 
 impl Tokens<'_> {
-    /// How many there are.
-    pub fn len(&self) -> usize {
-        match self {
-            Tokens::Hashes(h) => h.len(),
-            Tokens::Numbered(n) => n.numbers.len(),
-        }
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Their hashes.
     ///
     /// # Panics

@@ -537,12 +537,8 @@ mod tests {
         );
     }
 
-    /// A damaged scratch file is an error naming it, never a panic or a
-    /// wrong token: a number past its block's dictionary, a block whose
-    /// records run past its stated length, a file cut short.
-    #[test]
-    fn damage_is_an_error() {
-        let mut w = SpillWriter::new(None).unwrap();
+    /// A block of one paragraph, tokens 5, 6, 5 and band key 9, sealed.
+    fn one_record() -> Stored {
         let mut one = Stored {
             tokens: vec![5, 6, 5],
             ends: vec![3],
@@ -550,7 +546,16 @@ mod tests {
             ..Stored::default()
         };
         one.seal(&[vec![9]]);
-        w.push_block(&one, DocId::new(0), 0).unwrap();
+        one
+    }
+
+    /// A damaged scratch file is an error naming it, never a panic or a
+    /// wrong token: a number past its block's dictionary, a block whose
+    /// records run past its stated length, a file cut short.
+    #[test]
+    fn damage_is_an_error() {
+        let mut w = SpillWriter::new(None).unwrap();
+        w.push_block(&one_record(), DocId::new(0), 0).unwrap();
         let Out::Memory(good) = w.out else {
             unreachable!("a writer without a directory writes to memory")
         };
@@ -589,14 +594,7 @@ mod tests {
         let mut empty = Stored::default();
         empty.seal(&[]);
         w.push_block(&empty, DocId::new(0), 0).unwrap();
-        let mut one = Stored {
-            tokens: vec![5, 6, 5],
-            ends: vec![3],
-            places: vec![Place::default()],
-            ..Stored::default()
-        };
-        one.seal(&[vec![9]]);
-        w.push_block(&one, DocId::new(4), 0).unwrap();
+        w.push_block(&one_record(), DocId::new(4), 0).unwrap();
         w.push_block(&empty, DocId::new(5), 0).unwrap();
         let mut r = w.finish().unwrap();
         let (mut keys, mut numbers) = (Vec::new(), Vec::new());
