@@ -372,20 +372,22 @@ impl Input {
         paragraphs: ParagraphMode,
         fields: &JsonlFields,
         size: usize,
-        counted: impl FnMut(u64) + Send + 'a,
+        mut counted: impl FnMut(u64) + Send + 'a,
     ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + 'a>> {
+        let counted = move |raw: &[u8]| counted(raw.len() as u64);
         self.decoded_blocks(paragraphs, fields, size, counted)
             .map(|(_, blocks)| blocks)
     }
 
     /// [`Input::blocks`], and the compression they were decoded from
-    /// (none for Parquet, whose pages are decoded apart).
+    /// (none for Parquet, whose pages are decoded apart). `seen` is given
+    /// the raw bytes as they are read, in order (not for Parquet).
     pub(crate) fn decoded_blocks<'a>(
         &'a self,
         paragraphs: ParagraphMode,
         fields: &JsonlFields,
         size: usize,
-        counted: impl FnMut(u64) + Send + 'a,
+        seen: impl FnMut(&[u8]) + Send + 'a,
     ) -> io::Result<(Compression, BoxedBlocks<'a>)> {
         let size = block::block_size_for(size, self.source.size_hint());
         let cut = match (self.format, paragraphs) {
@@ -403,13 +405,8 @@ impl Input {
             Some(n) => usize::try_from(n).unwrap_or(usize::MAX).saturating_add(1),
             None => usize::MAX,
         };
-        let (compression, stream, members) = compress::decode_indexed(
-            Box::new(Counting {
-                inner: raw,
-                counted,
-            }),
-            buffer,
-        )?;
+        let (compression, stream, members) =
+            compress::decode_indexed(Box::new(Seen { inner: raw, seen }), buffer)?;
         let (head, stream) = peek(stream, 4);
         if let Some(encoding) = utf16_bom(&head) {
             return Err(io::Error::new(
@@ -450,16 +447,16 @@ impl Input {
     }
 }
 
-/// Tells a callback how many bytes each read took.
-struct Counting<R, F> {
+/// Shows a callback the bytes each read took.
+struct Seen<R, F> {
     inner: R,
-    counted: F,
+    seen: F,
 }
 
-impl<R: Read, F: FnMut(u64)> Read for Counting<R, F> {
+impl<R: Read, F: FnMut(&[u8])> Read for Seen<R, F> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = self.inner.read(buf)?;
-        (self.counted)(n as u64);
+        (self.seen)(&buf[..n]);
         Ok(n)
     }
 }

@@ -57,7 +57,8 @@ pub use settings::Settings;
 use crate::corpus::Input;
 use crate::hash::Xxh3Stream;
 use crate::pipeline::prior::{
-    KeptParagraph, KeptSink, Prior, PriorParagraph, PriorVariant, Tokens, VariantParagraph,
+    InputDigest, KeptParagraph, KeptSink, Prior, PriorParagraph, PriorVariant, Tokens,
+    VariantParagraph,
 };
 use crate::pipeline::{Extras, Progress, ScanOptions, scan_with};
 use crate::report::{Location, Report};
@@ -671,31 +672,32 @@ pub fn prepare(
             name
         }
     };
-    let digest = digest(inputs)?;
-    if !add.force
-        && let Some(b) = batches.iter().find(|b| b.digest == digest)
-    {
-        return Err(Error::index(format!(
-            "{}: these inputs were added before, as batch {:?}; give --force to add them again \
-             (nothing is stored twice: their paragraphs are duplicates of that batch's)",
-            dir.display(),
-            b.name
-        )));
-    }
     let generation = index.generation() + 1;
     let bands = config.lsh().bands();
     let dir = writer.dir().to_owned();
     let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation))
         .winnowing(index.winnowing()?)
         .spilling_in(&dir);
+    let mut adding = Adding {
+        builder: &mut builder,
+        inputs,
+        batches,
+        force: add.force,
+        dir: &dir,
+        digest: None,
+    };
     let extras = Extras {
         prior: Some(&index),
-        kept: Some(&mut builder),
+        kept: Some(&mut adding),
         cache: None,
         groups: None,
         band_keys: None,
     };
     let report = scan_with(inputs, config, options, progress, extras)?;
+    let digest = match adding.digest {
+        Some(digest) => digest,
+        None => batch_digest(inputs, &[])?,
+    };
     let variants = builder.variants();
     let files = builder.finish()?;
     let problems: Vec<&Error> = report
@@ -900,26 +902,150 @@ pub fn utc_time(secs: i64) -> String {
 }
 
 /// A hash of the inputs' bytes (not their names), in order.
-fn digest(inputs: &[Input]) -> Result<u64, Error> {
-    let mut all = Xxh3Stream::new(0);
-    let mut buf = vec![0u8; 1 << 16];
-    for input in inputs {
-        let name = input.source.name();
-        let mut r = input.source.open().map_err(|e| Error::io(name, e))?;
-        let mut one = Xxh3Stream::new(0);
-        let mut len = 0u64;
-        loop {
-            let n = match r.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(Error::io(name, e)),
-            };
-            one.update(&buf[..n]);
-            len += n as u64;
+/// The segment builder as an add's sink: between the scan's passes it
+/// takes the batch's digest and refuses inputs added before (unless
+/// forced), so that a refused batch is read once, not scanned whole.
+struct Adding<'b> {
+    builder: &'b mut dyn KeptSink,
+    inputs: &'b [Input],
+    batches: &'b [Batch],
+    force: bool,
+    dir: &'b Path,
+    digest: Option<u64>,
+}
+
+impl KeptSink for Adding<'_> {
+    fn kept(&mut self, paragraph: KeptParagraph<'_>) -> Result<(), Error> {
+        self.builder.kept(paragraph)
+    }
+
+    fn variant(&mut self, paragraph: VariantParagraph<'_>) -> Result<bool, Error> {
+        self.builder.variant(paragraph)
+    }
+
+    fn spill_dir(&self) -> Option<&Path> {
+        self.builder.spill_dir()
+    }
+
+    fn inputs_read(&mut self, digests: &[Option<InputDigest>]) -> Result<(), Error> {
+        let digest = batch_digest(self.inputs, digests)?;
+        if !self.force
+            && let Some(b) = self.batches.iter().find(|b| b.digest == digest)
+        {
+            return Err(Error::index(format!(
+                "{}: these inputs were added before, as batch {:?}; give --force to add them \
+                 again (nothing is stored twice: their paragraphs are duplicates of that \
+                 batch's)",
+                self.dir.display(),
+                b.name
+            )));
         }
-        all.update(&len.to_le_bytes());
-        all.update(&one.digest().to_le_bytes());
+        self.digest = Some(digest);
+        Ok(())
+    }
+}
+
+/// The digest a batch is known by (`docs/index-format.md`): per input in
+/// order, its byte count and the XXH3-64 of its bytes, streamed through
+/// XXH3-64. `read` gives the inputs the first pass digested; the others
+/// are read here.
+fn batch_digest(inputs: &[Input], read: &[Option<InputDigest>]) -> Result<u64, Error> {
+    let mut all = Xxh3Stream::new(0);
+    for (i, input) in inputs.iter().enumerate() {
+        let one = match read.get(i).copied().flatten() {
+            Some(one) => one,
+            None => input_digest(input)?,
+        };
+        all.update(&one.len.to_le_bytes());
+        all.update(&one.xxh3.to_le_bytes());
     }
     Ok(all.digest())
+}
+
+/// One input's bytes read from its source and digested.
+fn input_digest(input: &Input) -> Result<InputDigest, Error> {
+    let name = input.source.name();
+    let mut r = input.source.open().map_err(|e| Error::io(name, e))?;
+    let mut one = Xxh3Stream::new(0);
+    let mut len = 0u64;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Error::io(name, e)),
+        };
+        one.update(&buf[..n]);
+        len += n as u64;
+    }
+    Ok(InputDigest {
+        len,
+        xxh3: one.digest(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{Format, MemorySource};
+    use crate::pipeline::Silent;
+    use std::io::Write;
+
+    /// Records what the scan hands [`KeptSink::inputs_read`].
+    #[derive(Default)]
+    struct Digested(Option<Vec<Option<InputDigest>>>);
+
+    impl KeptSink for Digested {
+        fn kept(&mut self, _: KeptParagraph<'_>) -> Result<(), Error> {
+            Ok(())
+        }
+
+        fn inputs_read(&mut self, digests: &[Option<InputDigest>]) -> Result<(), Error> {
+            self.0 = Some(digests.to_vec());
+            Ok(())
+        }
+    }
+
+    /// The digests the first pass takes on the way are those of reading
+    /// each input alone: plain, gzip, zstd, empty, and a file larger than
+    /// one read; so a batch's digest does not depend on who took it.
+    #[test]
+    fn the_first_pass_digests_each_input_as_read_alone() {
+        let text: String = (0..40_000)
+            .map(|i| {
+                format!(
+                    "Paragraph {i} of the harbour report, with the {} pier.\n",
+                    i % 7
+                )
+            })
+            .collect();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(text.as_bytes()).unwrap();
+        let gz = gz.finish().unwrap();
+        let zst = zstd::encode_all(text.as_bytes(), 1).unwrap();
+        let jsonl = "{\"text\": \"one two three four five six seven\"}\n";
+        let inputs = [
+            Input::new(MemorySource::new("a.txt", text.as_bytes()), Format::Text),
+            Input::new(MemorySource::new("b.txt.gz", gz), Format::Text),
+            Input::new(MemorySource::new("c.txt.zst", zst), Format::Text),
+            Input::new(MemorySource::new("d.txt", ""), Format::Text),
+            Input::new(MemorySource::new("e.jsonl", jsonl), Format::Jsonl),
+        ];
+        let mut sink = Digested::default();
+        let extras = Extras {
+            kept: Some(&mut sink),
+            ..Extras::default()
+        };
+        let options = ScanOptions::default();
+        scan_with(&inputs, &Config::default(), &options, &Silent, extras).unwrap();
+        let taken = sink.0.expect("the scan gave the sink its inputs' digests");
+        let alone: Vec<_> = inputs.iter().map(|i| input_digest(i).unwrap()).collect();
+        assert_eq!(taken, alone.iter().copied().map(Some).collect::<Vec<_>>());
+        assert_eq!(alone[0].len, text.len() as u64);
+        assert_eq!(
+            batch_digest(&inputs, &taken).unwrap(),
+            batch_digest(&inputs, &[]).unwrap()
+        );
+    }
 }

@@ -301,6 +301,12 @@ pub(super) fn produce(
                 keep.abandon();
             }
         }
+        if let Some(digests) = &ctx.digests {
+            let parquet = ctx.format(i) == Format::Parquet;
+            let size = ctx.inputs[i].source.size_hint();
+            let mut digests = digests.lock().expect("only the reader thread takes it");
+            digests.finish(i, whole && !parquet, size);
+        }
         // Parquet is not read front to back: its progress is the whole
         // file, once read.
         if ctx.format(i) == Format::Parquet {

@@ -42,6 +42,7 @@ use prior::{KeptSink, Prefix, Prior};
 mod band_keys;
 mod contain;
 mod decoded;
+mod digest;
 mod first_pass;
 mod flow;
 pub(crate) mod group;
@@ -312,7 +313,7 @@ pub fn scan_with(
     let Extras {
         cache,
         prior,
-        kept,
+        mut kept,
         groups,
         band_keys,
     } = extras;
@@ -362,6 +363,10 @@ pub fn scan_with(
         None => None,
     };
     clock.lap("fingerprint");
+    if let (Some(sink), Some(digests)) = (kept.as_mut(), ctx.digests.take()) {
+        let digests = digests.into_inner().expect("the reader thread has ended");
+        sink.inputs_read(&digests.into_digests())?;
+    }
     let counted = match keys {
         Keys::Held => None,
         Keys::Given(g) => Some(g.slots_by_input()),
@@ -479,6 +484,10 @@ struct Context<'a> {
     /// the next ones ([`ScanOptions::scratch_dir`]); only the reader
     /// thread takes the lock.
     decoded: Option<Mutex<Decoded>>,
+    /// When kept paragraphs go to a sink: each input's raw bytes digested
+    /// as the first pass reads them, for [`KeptSink::inputs_read`]; only
+    /// the reader thread takes the lock.
+    digests: Option<Mutex<digest::Digests>>,
 }
 
 impl<'a> Context<'a> {
@@ -505,6 +514,7 @@ impl<'a> Context<'a> {
             keys: true,
             print_keys: true,
             decoded: None,
+            digests: collect.then(|| Mutex::new(digest::Digests::new(inputs.len()))),
         }
     }
 
@@ -513,17 +523,30 @@ impl<'a> Context<'a> {
     }
 
     /// The blocks of input `input`, with raw bytes read reported to
-    /// `progress`, and whether they are decoded from gzip or zstd.
-    fn blocks(
-        &self,
+    /// `progress` (and digested, when the scan takes [`Self::digests`]:
+    /// the caller then ends the input's digest), and whether they are
+    /// decoded from gzip or zstd.
+    fn blocks<'s>(
+        &'s self,
         input: InputId,
-        progress: &'a dyn Progress,
-    ) -> io::Result<(bool, crate::corpus::BoxedBlocks<'a>)> {
+        progress: &'s dyn Progress,
+    ) -> io::Result<(bool, crate::corpus::BoxedBlocks<'s>)> {
+        let digests = self.digests.as_ref();
+        if let Some(d) = digests {
+            d.lock().expect("only the reader thread takes it").start();
+        }
         let (compression, blocks) = self.inputs[input].decoded_blocks(
             self.config.paragraphs(),
             &self.options.fields,
             self.options.block_size,
-            move |n| progress.advance(n),
+            move |raw: &[u8]| {
+                progress.advance(raw.len() as u64);
+                if let Some(d) = digests {
+                    d.lock()
+                        .expect("only the reader thread takes it")
+                        .update(raw);
+                }
+            },
         )?;
         Ok((
             compression != crate::corpus::compress::Compression::None,

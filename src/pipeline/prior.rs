@@ -246,6 +246,32 @@ pub trait KeptSink: Send {
     fn spill_dir(&self) -> Option<&std::path::Path> {
         None
     }
+
+    /// Called once, between the two passes, with each input's raw bytes
+    /// as the first pass read them ([`InputDigest`]), or `None` for an
+    /// input it did not read whole from its source (taken from a print,
+    /// read in parts as Parquet is, or failed): a sink that needs those
+    /// reads them itself. An error stops the scan before its second pass:
+    /// this is how `index add` refuses inputs it added before, having
+    /// read them once.
+    ///
+    /// # Errors
+    ///
+    /// The sink refuses the inputs; the scan returns the error.
+    fn inputs_read(&mut self, digests: &[Option<InputDigest>]) -> Result<(), Error> {
+        let _ = digests;
+        Ok(())
+    }
+}
+
+/// One input's raw bytes (before any decompression): their number and
+/// their XXH3-64 with seed 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputDigest {
+    /// The number of bytes.
+    pub len: u64,
+    /// XXH3-64 of the bytes, seed 0.
+    pub xxh3: u64,
 }
 
 /// The prior's paragraphs that take part in a scan: the first slots of its
