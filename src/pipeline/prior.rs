@@ -315,26 +315,40 @@ impl Prefix {
                 prior.matches(band, &keys)
             })
             .collect::<Result<_, Error>>()?;
-        let mut rows: Vec<u64> = matched.iter().flatten().map(|&(_, r)| r).collect();
-        rows.sort_unstable();
+        // All on the pool: a batch that repeats much of a large index
+        // matches millions of (band, row) pairs (a 100 MB batch of
+        // repeats against 1 GB of news, 7 million), and this was 0.55 s
+        // on one core while the other waited.
+        let mut rows: Vec<u64> = matched
+            .par_iter()
+            .flat_map_iter(|band| band.iter().map(|&(_, r)| r))
+            .collect();
+        rows.par_sort_unstable();
         rows.dedup();
         if rows.len() >= u32::MAX as usize / 2 {
             return Err(Error::limit(
                 "too many indexed paragraphs share band keys with this batch",
             ));
         }
-        let slot_of = |row: u64| FingerprintId::new(rows.partition_point(|&r| r < row) as u32);
+        // A row has one key per band: sorted by row, a band's pairs take
+        // their slots (the rows' places in `rows`) in one walk.
         let pairs = matched
-            .into_iter()
-            .map(|band| {
-                let mut pairs: Vec<(u32, FingerprintId)> =
-                    band.into_iter().map(|(k, r)| (k, slot_of(r))).collect();
-                pairs.sort_unstable_by_key(|&(_, s)| s);
-                pairs
+            .into_par_iter()
+            .map(|mut band| {
+                band.sort_unstable_by_key(|&(_, r)| r);
+                let mut slot = 0;
+                band.into_iter()
+                    .map(|(k, r)| {
+                        while rows[slot] < r {
+                            slot += 1;
+                        }
+                        (k, FingerprintId::new(slot as u32))
+                    })
+                    .collect()
             })
             .collect();
         let content = rows
-            .iter()
+            .par_iter()
             .map(|&r| prior.content(r))
             .collect::<Result<_, _>>()?;
         Ok(Prefix {
