@@ -901,7 +901,6 @@ pub fn utc_time(secs: i64) -> String {
     )
 }
 
-/// A hash of the inputs' bytes (not their names), in order.
 /// The segment builder as an add's sink: between the scan's passes it
 /// takes the batch's digest and refuses inputs added before (unless
 /// forced), so that a refused batch is read once, not scanned whole.
@@ -945,9 +944,9 @@ impl KeptSink for Adding<'_> {
     }
 }
 
-/// The digest a batch is known by (`docs/index-format.md`): per input in
-/// order, its byte count and the XXH3-64 of its bytes, streamed through
-/// XXH3-64. `read` gives the inputs the first pass digested; the others
+/// The digest a batch is known by (`docs/index-format.md`), of its
+/// inputs' bytes, not their names: per input in order, its byte count and
+/// the XXH3-64 of its bytes, streamed through XXH3-64. `read` gives the inputs the first pass digested; the others
 /// are read here.
 fn batch_digest(inputs: &[Input], read: &[Option<InputDigest>]) -> Result<u64, Error> {
     let mut all = Xxh3Stream::new(0);

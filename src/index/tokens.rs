@@ -285,9 +285,9 @@ pub struct ClassCode {
     fast: Box<[u16]>,
 }
 
-/// The bits [`ClassCode::decode`] looks up at once. Numbers are coded by
-/// frequency, so nearly every code is shorter (generated news: all but
-/// the rarest classes' codes are under 8 bits).
+/// The bits [`ClassCode::decode`] looks up at once: a Huffman code gives
+/// the common classes the short codes, so most codes are found there
+/// (1,024 entries of 2 bytes).
 const FAST_BITS: u32 = 10;
 
 impl ClassCode {
