@@ -51,6 +51,7 @@ pub mod packed;
 pub mod segment;
 mod settings;
 pub mod tokens;
+pub mod wanted;
 
 pub use settings::Settings;
 
@@ -70,6 +71,7 @@ use segment::{Segment, SegmentBuilder};
 use std::io::Read;
 use std::path::Path;
 use std::sync::Arc;
+use wanted::Wanted;
 
 /// An index opened for reading: its newest generation when opened, which
 /// it keeps reading while a writer adds the next.
@@ -457,7 +459,9 @@ impl Prior for Index {
     }
 
     fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u64)>, Error> {
-        self.in_every_segment(|s| s.matches(band, keys))
+        // One bitmap of the keys for all the segments.
+        let wanted = Wanted::new(keys.iter().map(|&k| u64::from(k)).collect());
+        self.in_every_segment(|s| s.matches(band, &wanted))
     }
 
     fn content(&self, row: u64) -> Result<u64, Error> {

@@ -46,6 +46,7 @@
 use super::file::{FileInfo, FileWriter, IndexFile, Section};
 use super::packed::{Bits, Shape, bits_for, field};
 use super::tokens::{CLASSES, ClassCode, Coded, Numbering};
+use super::wanted::Wanted;
 use crate::Error;
 use crate::id::{DocId, InputId};
 use crate::pipeline::prior::{
@@ -763,36 +764,47 @@ impl Table<'_> {
         Ok((self.section.read_range(dir + from..dir + to)?, from * 8))
     }
 
-    /// The entries whose key is one of `keys` (ascending, distinct), at
-    /// most `most` of each key, in order: each bucket's directory entries
-    /// and entries read alone (`searched`, for a few keys), or the
-    /// directory at once and the entries a megabyte at a time.
-    fn lookup(&self, keys: &[u64], most: u64, searched: bool) -> Result<Vec<(u64, u32)>, Error> {
+    /// The entries whose key is one of `wanted`, at most `most` of each
+    /// key, in order: each bucket's directory entries and entries read
+    /// alone (`searched`, for a few keys), or the table a few megabytes at
+    /// a time, merged bucket by bucket with the keys or, when nearly every
+    /// bucket holds one, walked through the keys' bitmap
+    /// ([`Wanted::probe`]).
+    fn lookup(&self, wanted: &Wanted, most: u64, searched: bool) -> Result<Vec<(u64, u32)>, Error> {
         let (shape, width) = (self.shape, self.shape.entry_bits());
         let directory = if searched {
             None
         } else {
             Some(self.section.read_range(0..shape.directory_bytes())?)
         };
+        let keys = wanted.keys();
+        let probe = (!searched && keys.len() as u64 >= shape.buckets()).then(|| wanted.probe());
         let step = (8 << 20) / width;
         // (bytes, the bit they start at, entries first..end)
         let mut window: Option<(Vec<u8>, u64, u64, u64)> = None;
         let mut out = Vec::new();
-        let mut k = 0;
-        while k < keys.len() {
-            // The wanted keys of one bucket, merged with its entries.
-            let bucket = shape.bucket(keys[k]);
-            let mut end = k + 1;
-            while end < keys.len() && shape.bucket(keys[end]) == bucket {
-                end += 1;
-            }
-            let group = &keys[k..end];
-            k = end;
+        // The next wanted key (`k`); the key of the last entry kept, and
+        // how many of its entries were.
+        let (mut k, mut last, mut found) = (0, None, 0);
+        let mut bucket = 0;
+        while k < keys.len() && bucket < shape.buckets() {
+            // With the bitmap, every bucket in turn; else the next wanted
+            // key's, whose wanted keys end at `end`.
+            let end = match probe {
+                Some(_) => keys.len(),
+                None => {
+                    bucket = shape.bucket(keys[k]);
+                    k + keys[k..]
+                        .iter()
+                        .take_while(|&&w| shape.bucket(w) == bucket)
+                        .count()
+                }
+            };
             let (lo, hi) = match &directory {
                 Some(d) => self.bounds(d, bucket)?,
                 None => self.bounds(&self.section.read_range(4 * bucket..4 * bucket + 8)?, 0)?,
             };
-            if !window.as_ref().is_some_and(|w| w.2 <= lo && hi <= w.3) {
+            if lo < hi && !window.as_ref().is_some_and(|w| w.2 <= lo && hi <= w.3) {
                 let to = if searched {
                     hi
                 } else {
@@ -801,25 +813,39 @@ impl Table<'_> {
                 let (bytes, base) = self.read(lo, to)?;
                 window = Some((bytes, base, lo, to));
             }
-            let (bytes, base, _, _) = window.as_ref().expect("just read");
-            let (mut g, mut found) = (0, 0);
+            let (bytes, base) = match &window {
+                Some((bytes, base, _, _)) => (&bytes[..], *base),
+                None => (&[][..], 0),
+            };
             for i in lo..hi {
                 let (key, row) = shape
                     .entry(bytes, i * width - base, bucket)
                     .ok_or_else(|| self.damaged("is cut short"))?;
-                while g < group.len() && group[g] < key {
-                    (g, found) = (g + 1, 0);
-                }
-                if g == group.len() {
+                k = match probe {
+                    Some(p) if !p.may_hold(key) => continue,
+                    Some(_) => wanted.first_at_least(k, key),
+                    None => k + keys[k..end].iter().take_while(|&&w| w < key).count(),
+                };
+                if k == end {
                     break;
                 }
-                if group[g] == key && found < most {
+                if keys[k] != key {
+                    continue;
+                }
+                if last != Some(key) {
+                    (last, found) = (Some(key), 0);
+                }
+                if found < most {
                     if u64::from(row) >= self.segment.rows {
                         return Err(self.damaged("names a row past the end"));
                     }
                     out.push((key, row));
                     found += 1;
                 }
+            }
+            bucket += 1;
+            if probe.is_none() {
+                k = end;
             }
         }
         Ok(out)
@@ -1107,7 +1133,7 @@ impl Segment {
         searched: bool,
     ) -> Result<Vec<(u64, u32)>, Error> {
         match self.fingerprint_table()? {
-            Some(table) => table.lookup(fps, most, searched),
+            Some(table) => table.lookup(&Wanted::new(fps.to_vec()), most, searched),
             None => Ok(Vec::new()),
         }
     }
@@ -1165,7 +1191,7 @@ impl Segment {
         };
         let searched =
             (fps.len() as u64).saturating_mul(2) < self.variant_entries * 9 / super::file::CHUNK;
-        table.lookup(fps, limit as u64 + 1, searched)
+        table.lookup(&Wanted::new(fps.to_vec()), limit as u64 + 1, searched)
     }
 
     /// Its variants, in row order: (row, content hash, kept paragraph's
@@ -1216,10 +1242,10 @@ impl Segment {
             .collect())
     }
 
-    /// The rows whose key in `band` is in `keys` (ascending, distinct),
-    /// as `(key, row)`: by streaming the band's table once, or, for a few
+    /// The rows whose key in `band` is one of `wanted` (32-bit keys), as
+    /// `(key, row)`: by streaming the band's table once, or, for a few
     /// keys in a large table, by binary search.
-    pub(super) fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u32)>, Error> {
+    pub(super) fn matches(&self, band: usize, wanted: &Wanted) -> Result<Vec<(u32, u32)>, Error> {
         // A probe touches (and checks, the first time) a 64 KiB chunk:
         // about 20 of them per key against reading the table's
         // `8 × rows` bytes once (a packed table: about 2 per key, and
@@ -1228,8 +1254,8 @@ impl Segment {
             Layout::Whole => (20, self.rows * 8),
             Layout::Packed { .. } => (2, self.rows * 5),
         };
-        let searched = (keys.len() as u64).saturating_mul(probes) < bytes / super::file::CHUNK;
-        self.matches_by(band, keys, searched)
+        let searched = (wanted.len() as u64).saturating_mul(probes) < bytes / super::file::CHUNK;
+        self.matches_by(band, wanted, searched)
     }
 
     /// [`matches`](Self::matches), by looking each key up (`searched`) or
@@ -1237,19 +1263,19 @@ impl Segment {
     fn matches_by(
         &self,
         band: usize,
-        keys: &[u32],
+        wanted: &Wanted,
         searched: bool,
     ) -> Result<Vec<(u32, u32)>, Error> {
+        let narrow = || -> Vec<u32> { wanted.keys().iter().map(|&k| k as u32).collect() };
         match (&self.layout, searched) {
             (Layout::Packed { bands, .. }, _) => {
-                let wide: Vec<u64> = keys.iter().map(|&k| u64::from(k)).collect();
                 let found = self
                     .band_table(band, *bands)?
-                    .lookup(&wide, u64::MAX, searched)?;
+                    .lookup(wanted, u64::MAX, searched)?;
                 Ok(found.into_iter().map(|(k, row)| (k as u32, row)).collect())
             }
-            (Layout::Whole, true) => self.matches_searched(band, keys),
-            (Layout::Whole, false) => self.matches_streamed(band, keys),
+            (Layout::Whole, true) => self.matches_searched(band, &narrow()),
+            (Layout::Whole, false) => self.matches_streamed(band, &narrow()),
         }
     }
 
@@ -1758,10 +1784,13 @@ mod tests {
         segment.verify().unwrap();
         assert_eq!((segment.rows, segment.variants), (5, 2));
         assert_eq!(segment.variant_rows().unwrap(), [(1, 1, 0), (4, 4, 3)]);
-        let mut rows = segment.matches(0, &[7]).unwrap();
+        let mut rows = segment.matches(0, &Wanted::new(vec![7])).unwrap();
         rows.sort_unstable();
         assert_eq!(rows, [(7, 0), (7, 2), (7, 3)]);
-        assert_eq!(segment.matches(1, &[101, 104]).unwrap(), []);
+        assert_eq!(
+            segment.matches(1, &Wanted::new(vec![101, 104])).unwrap(),
+            []
+        );
         assert_eq!(segment.paragraph(4).unwrap().tokens, tokens(4));
         assert_eq!(segment.content(1).unwrap(), 1);
         // Each row's fingerprints: its own tokens are distinct from every
@@ -1929,17 +1958,27 @@ mod tests {
         let file = IndexFile::open(&d.join("s1"), KIND).unwrap();
         let segment = Segment::open(file, 0).unwrap();
         segment.verify().unwrap();
-        for band in 0..bands {
-            // Keys in the table (every 97th row's) and keys not in it.
-            let mut keys: Vec<u32> = all.iter().step_by(97).map(|k| k[band]).collect();
-            keys.extend([u32::MAX - 1, u32::MAX]);
+        // Every 97th row's keys want fewer keys than the tables have
+        // buckets (merged bucket by bucket); every 3rd row's more (walked
+        // through the bitmap).
+        for (band, step) in (0..bands).flat_map(|b| [(b, 97), (b, 3)]) {
+            // Keys in the table and keys not in it.
+            let mut keys: Vec<u64> = all.iter().step_by(step).map(|k| k[band].into()).collect();
+            keys.extend([0, 1, u64::from(u32::MAX - 1), u64::from(u32::MAX)]);
             keys.sort_unstable();
             keys.dedup();
+            let mut want: Vec<(u32, u32)> = (0..all.len() as u32)
+                .map(|row| (all[row as usize][band], row))
+                .filter(|&(k, _)| keys.binary_search(&k.into()).is_ok())
+                .collect();
+            want.sort_unstable();
+            let keys = Wanted::new(keys);
             let mut searched = segment.matches_by(band, &keys, true).unwrap();
             searched.sort_unstable();
             let streamed = segment.matches_by(band, &keys, false).unwrap();
             assert!(!streamed.is_empty(), "band {band}: no key found");
-            assert_eq!(searched, streamed, "band {band}");
+            assert_eq!(searched, want, "band {band}, every {step}th row");
+            assert_eq!(streamed, want, "band {band}, every {step}th row");
         }
         std::fs::remove_dir_all(&d).unwrap();
     }
