@@ -239,6 +239,14 @@ impl Fingerprinter {
         Some((ShingleSet::from_vec(all), content))
     }
 
+    /// The content hash of `text`, as [`shingle_set_with`](Self::shingle_set_with)
+    /// gives it, without its shingles; `None` if it has fewer than
+    /// `min_words` tokens.
+    pub fn content_with(&self, text: &str, scratch: &mut Scratch) -> Option<u64> {
+        let (words, content) = self.shingler.content(text, &mut scratch.shingle);
+        (words >= self.config.min_words()).then_some(content)
+    }
+
     /// The shingle hashes of `text` in text order (repeats included), its
     /// content hash and its number of tokens, or `None` if it has fewer
     /// than `min_words` tokens: what containment verifies and locates a

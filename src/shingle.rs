@@ -201,6 +201,34 @@ impl Shingler {
             })
     }
 
+    /// The token count and content hash of `text`, as
+    /// [`shingle`](Self::shingle) gives them, without its shingles: what
+    /// tells that an exact copy read again is unchanged.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::normalize::TokenKind;
+    /// use neardup::shingle::{Shingler, Scratch};
+    ///
+    /// let shingler = Shingler::new(TokenKind::Words, 3);
+    /// let mut scratch = Scratch::default();
+    /// let text = "The tide came in over the harbour wall.";
+    /// let (words, content) = shingler.content(text, &mut scratch);
+    /// let whole = shingler.shingle(text, &mut scratch);
+    /// assert_eq!((words, content), (whole.words, whole.content));
+    /// ```
+    pub fn content(&self, text: &str, scratch: &mut Scratch) -> (usize, u64) {
+        let Scratch {
+            normalize, tokens, ..
+        } = scratch;
+        tokens.clear();
+        let words = self.normalizer.tokens(text, normalize, |token| {
+            tokens.extend_from_slice(&hash::token_hash(token).to_le_bytes());
+        });
+        (words, hash::xxh3(tokens, CONTENT_SEED))
+    }
+
     /// The shingle hashes (text order, repeats included, as
     /// [`shingle`](Self::shingle) gives them) and the content hash of a
     /// paragraph whose token hashes are `tokens`.
@@ -338,6 +366,7 @@ mod tests {
         let c = CHUNK_TOKENS;
         let mut scratch = Scratch::default();
         let mut whole = Scratch::default();
+        let mut content_only = Scratch::default();
         for size in [1, 2, 5] {
             let shingler = Shingler::new(TokenKind::Words, size);
             for n in [
@@ -367,6 +396,9 @@ mod tests {
                 assert_eq!(words, expect.words, "size {size}, {n} tokens");
                 assert_eq!(content, expect.content, "size {size}, {n} tokens");
                 assert_eq!(pieces, expect.hashes, "size {size}, {n} tokens");
+                // The content hash alone is the streamed one too.
+                let alone = shingler.content(&text, &mut content_only);
+                assert_eq!(alone, (words, content), "size {size}, {n} tokens");
                 // Bounded: a long paragraph is handed over in several pieces.
                 assert!(
                     calls + 1 >= n / (c + size),

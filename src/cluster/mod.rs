@@ -363,6 +363,15 @@ impl Assigner {
         verdict
     }
 
+    /// A copy of `original`, a paragraph kept before this scan (an
+    /// indexed one): their content hashes are equal, so are their token
+    /// sequences and shingle sets, and it is `original`'s duplicate with
+    /// similarity 1, without either set.
+    pub fn offer_copy_of_kept(&mut self, id: FingerprintId, original: FingerprintId) -> Verdict {
+        self.release_before(id);
+        copy_of(original, Verdict::Kept)
+    }
+
     /// How many exact similarities have been computed.
     pub fn comparisons(&self) -> u64 {
         self.comparisons

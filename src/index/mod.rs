@@ -343,6 +343,12 @@ impl Index {
         Ok(per_segment.into_iter().flatten().collect())
     }
 
+    /// The name of the batch that added `row`.
+    fn batch_of(&self, row: u64) -> Option<Arc<str>> {
+        let batch = self.batch_ends.partition_point(|(end, _)| *end <= row);
+        self.batch_ends.get(batch).map(|(_, name)| name.clone())
+    }
+
     /// How its segments select containment fingerprints, if they do.
     fn winnowing(&self) -> Result<Option<segment::Winnowing>, Error> {
         winnowing_of(&self.settings)
@@ -472,9 +478,15 @@ impl Prior for Index {
     fn paragraph(&self, row: u64) -> Result<PriorParagraph, Error> {
         let (s, r) = self.locate(row)?;
         let mut p = s.paragraph(r)?;
-        let batch = self.batch_ends.partition_point(|(end, _)| *end <= row);
-        p.location.batch = self.batch_ends.get(batch).map(|(_, name)| name.clone());
+        p.location.batch = self.batch_of(row);
         Ok(p)
+    }
+
+    fn location(&self, row: u64) -> Result<Location, Error> {
+        let (s, r) = self.locate(row)?;
+        let mut location = s.location(r)?;
+        location.batch = self.batch_of(row);
+        Ok(location)
     }
 
     fn containment_words(&self) -> Option<usize> {

@@ -1577,15 +1577,7 @@ impl Segment {
     /// to say: [`Location::batch`] is `None`).
     pub(super) fn paragraph(&self, row: u32) -> Result<PriorParagraph, Error> {
         let (fields, next) = self.fields(row, true)?;
-        let RowFields {
-            tokens: from,
-            doc,
-            paragraph,
-            line,
-            start,
-            end,
-            ..
-        } = fields;
+        let from = fields.tokens;
         let seq = self.file.section(TOKSEQ)?;
         let tokens = match &self.layout {
             &Layout::Packed {
@@ -1610,6 +1602,29 @@ impl Segment {
             }
         }
         .ok_or_else(|| self.damaged("a token number cut short, too long or past the dictionary"))?;
+        Ok(PriorParagraph {
+            tokens,
+            location: self.location_of(&fields)?,
+        })
+    }
+
+    /// Where `row` was found, without its tokens: what a finding names of
+    /// an indexed paragraph whose shingles it does not need (an exact copy
+    /// of it is known by its content hash).
+    pub(super) fn location(&self, row: u32) -> Result<Location, Error> {
+        self.location_of(&self.fields(row, false)?.0)
+    }
+
+    /// The location of a row with these fields.
+    fn location_of(&self, fields: &RowFields) -> Result<Location, Error> {
+        let &RowFields {
+            doc,
+            paragraph,
+            line,
+            start,
+            end,
+            ..
+        } = fields;
         if u64::from(doc) >= self.docs {
             return Err(self.damaged("a paragraph of a document past the end"));
         }
@@ -1634,21 +1649,18 @@ impl Segment {
             i => Some(string(i)?),
         };
         let doc_line = u64::from_le_bytes(d[16..24].try_into().expect("8 bytes"));
-        Ok(PriorParagraph {
-            tokens,
-            location: Location {
-                path,
-                input: InputId::new(d32(12)),
-                doc: id,
-                url,
-                doc_index: DocId::new(self.doc_base.saturating_add(doc)),
-                doc_line,
-                paragraph,
-                line,
-                start,
-                end,
-                batch: None,
-            },
+        Ok(Location {
+            path,
+            input: InputId::new(d32(12)),
+            doc: id,
+            url,
+            doc_index: DocId::new(self.doc_base.saturating_add(doc)),
+            doc_line,
+            paragraph,
+            line,
+            start,
+            end,
+            batch: None,
         })
     }
 

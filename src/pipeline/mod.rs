@@ -1196,4 +1196,64 @@ mod tests {
         );
         assert_eq!(r.summary.duplicate_paragraphs, 0);
     }
+
+    /// An exact copy of an indexed paragraph is read again without its
+    /// shingles, yet an input whose copy reads differently the second time
+    /// is reported, and nothing of it is taken for that paragraph's copy.
+    #[test]
+    fn changed_copy_of_an_indexed_paragraph_is_reported() {
+        use super::prior::MemoryPrior;
+        const OLD: &str = "The ferry to Inish Mor was cancelled again on Friday morning.";
+        struct Flaky(std::sync::atomic::AtomicBool);
+        impl crate::corpus::Source for Flaky {
+            fn name(&self) -> &str {
+                "tue.txt"
+            }
+            fn open(&self) -> io::Result<Box<dyn io::Read + Send + '_>> {
+                let second = self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
+                let text = if second {
+                    "A different line stands where the copy was this time.\n".to_string()
+                } else {
+                    format!("{OLD}\n")
+                };
+                Ok(Box::new(io::Cursor::new(text.into_bytes())))
+            }
+        }
+        let (config, options) = (Config::default(), ScanOptions::default());
+        let mut history = MemoryPrior::default();
+        let monday = [Input::new(
+            MemorySource::new("mon.txt", format!("{OLD}\n")),
+            Format::Text,
+        )];
+        let mut sink = history.batch();
+        let extras = Extras {
+            kept: Some(&mut sink),
+            ..Extras::default()
+        };
+        scan_with(&monday, &config, &options, &Silent, extras).unwrap();
+        let against = |input: Input| {
+            let extras = Extras {
+                prior: Some(&history),
+                ..Extras::default()
+            };
+            scan_with(&[input], &config, &options, &Silent, extras).unwrap()
+        };
+        // Read the same both times: a copy of Monday's paragraph.
+        let same = against(Input::new(
+            MemorySource::new("tue.txt", format!("{OLD}\n")),
+            Format::Text,
+        ));
+        assert_eq!(same.summary.duplicate_paragraphs, 1);
+        assert_eq!(same.clusters[0].kept.location.path.as_ref(), "mon.txt");
+        assert!(same.diagnostics.is_empty(), "{:?}", same.diagnostics);
+        let r = against(Input::new(Flaky(false.into()), Format::Text));
+        assert!(
+            r.diagnostics
+                .iter()
+                .any(|d| d.kind() == crate::ErrorKind::Changed),
+            "{:?}",
+            r.diagnostics
+        );
+        assert_eq!(r.summary.duplicate_paragraphs, 0);
+    }
 }

@@ -55,6 +55,18 @@ pub trait Prior: Sync {
     /// As [`matches`](Self::matches).
     fn paragraph(&self, row: u64) -> Result<PriorParagraph, Error>;
 
+    /// The location of `row` alone, as [`paragraph`](Self::paragraph)
+    /// gives it: what a finding names of an indexed paragraph that the
+    /// scan compares with nothing (an exact copy of it is known by its
+    /// content hash).
+    ///
+    /// # Errors
+    ///
+    /// As [`matches`](Self::matches).
+    fn location(&self, row: u64) -> Result<Location, Error> {
+        Ok(self.paragraph(row)?.location)
+    }
+
     /// The shortest quote, in words, its containment fingerprints are
     /// selected for ([`crate::containment::window_for`]), or `None` if it
     /// keeps none: a scan with containment against it is then refused.

@@ -52,6 +52,9 @@ pub(super) struct Found {
     /// For a copy read without its shingles: its text, should its bytes
     /// differ from the original's (its set is then made from it).
     pub(super) pending: Option<String>,
+    /// An exact copy of an indexed paragraph, read without its shingles
+    /// ([`Needed::is_indexed_copy`]).
+    pub(super) indexed: bool,
 }
 
 /// The verification pass's result for one block.
@@ -106,6 +109,17 @@ impl<'a> Needed<'a> {
         self.copies.is_some_and(|(rep_of, first)| {
             slot >= first && rep_of[slot] != slot && rep_of[slot] >= first
         })
+    }
+
+    /// Whether `slot` is an exact copy of a paragraph of the prior (an
+    /// indexed one, always kept) in the verification pass: its content
+    /// hash is that paragraph's, so are its token sequence and shingle
+    /// set (the content hash is the XXH3 of its token hashes), and its
+    /// verdict is known without either set. It is read again only to
+    /// check, by its content hash, that it is unchanged.
+    pub(super) fn is_indexed_copy(&self, slot: FingerprintId) -> bool {
+        self.copies
+            .is_some_and(|(rep_of, first)| slot >= first && rep_of[slot] < self.batch)
     }
 
     /// The paragraphs of `slots` (ascending, none before `batch`, the
@@ -255,9 +269,15 @@ fn reread_block(
         } else {
             0
         };
+        let indexed = needed.is_indexed_copy(slot);
         let (set, sequence, words, content) = if copy {
             // Its content hash is its original's; checked by its bytes.
             let content = index.fp_content[(slot - needed.batch) as usize];
+            (ShingleSet::default(), Vec::new(), 0, content)
+        } else if indexed {
+            let Some(content) = ctx.fingerprinter.content_with(&text, scratch) else {
+                return;
+            };
             (ShingleSet::default(), Vec::new(), 0, content)
         } else if needed.sequences {
             let Some((sequence, content, words)) =
@@ -304,6 +324,7 @@ fn reread_block(
             },
             raw,
             pending: copy.then(|| text.into_owned()),
+            indexed,
         });
     };
     match ctx.format(unit.input) {
@@ -418,20 +439,30 @@ pub(super) fn verify_pass(
     let prior_needed = &plan.needed[..plan.needed.partition_point(|&s| s < plan.batch)];
     if let Some(prior) = ctx.prior {
         let docs = u32::try_from(index.docs.len()).unwrap_or(u32::MAX);
-        let read: Vec<(FingerprintId, ShingleSet, Member)> = prior_needed
+        // An indexed paragraph in no group is needed only as the original
+        // of exact copies of the checked inputs, which need not its set
+        // ([`Needed::is_indexed_copy`]): its location will do. A batch
+        // that repeats the index has hundreds of thousands.
+        let compared = |slot: FingerprintId| !plan.groups_of.get(slot).is_empty();
+        let read: Vec<(FingerprintId, Option<ShingleSet>, Member)> = prior_needed
             .par_iter()
             .map(|&slot| {
                 let row = prefix.rows[slot];
-                let p = prior.paragraph(row)?;
-                let (set, content) = ctx.fingerprinter.set_of_tokens(&p.tokens);
-                if content != prefix.content[slot] {
-                    return Err(Error::index(format!(
-                        "indexed paragraph {row} ({}:{}) does not match its content hash: \
-                         the index is damaged (run `neardup index verify`)",
-                        p.location.path, p.location.line
-                    )));
-                }
-                let mut location = p.location;
+                let content = prefix.content[slot];
+                let (set, mut location) = if compared(slot) {
+                    let p = prior.paragraph(row)?;
+                    let (set, read) = ctx.fingerprinter.set_of_tokens(&p.tokens);
+                    if read != content {
+                        return Err(Error::index(format!(
+                            "indexed paragraph {row} ({}:{}) does not match its content hash: \
+                             the index is damaged (run `neardup index verify`)",
+                            p.location.path, p.location.line
+                        )));
+                    }
+                    (Some(set), p.location)
+                } else {
+                    (None, prior.location(row)?)
+                };
                 location.doc_index = DocId::new(docs.saturating_add(location.doc_index.get()));
                 let member = Member {
                     location,
@@ -444,7 +475,9 @@ pub(super) fn verify_pass(
             .collect::<Result<_, Error>>()?;
         for (slot, set, member) in read {
             let until = plan.keep_until[slot];
-            assigner.keep(slot, set, plan.groups_of.get(slot), until);
+            if let Some(set) = set {
+                assigner.keep(slot, set, plan.groups_of.get(slot), until);
+            }
             kept.insert(slot, until, member);
         }
     }
@@ -571,19 +604,20 @@ pub(super) fn verify_pass(
                 // A copy read without its shingles: its verdict is its
                 // original's if its bytes are; else its set is made now (a
                 // copy differing in case or spacing, or an input that changed).
-                let identical = match found.pending.take() {
-                    Some(_) if raws.get(&rep) == Some(&found.raw) => true,
-                    Some(text) => {
-                        match ctx.fingerprinter.shingle_set_with(&text, scratch) {
-                            Some((set, content)) => {
-                                (found.set, found.member.content) = (set, content)
+                let identical = found.indexed
+                    || match found.pending.take() {
+                        Some(_) if raws.get(&rep) == Some(&found.raw) => true,
+                        Some(text) => {
+                            match ctx.fingerprinter.shingle_set_with(&text, scratch) {
+                                Some((set, content)) => {
+                                    (found.set, found.member.content) = (set, content)
+                                }
+                                None => found.member.content = !found.member.content,
                             }
-                            None => found.member.content = !found.member.content,
+                            false
                         }
-                        false
-                    }
-                    None => false,
-                };
+                        None => false,
+                    };
                 if found.member.content != index.fp_content[(slot - plan.batch) as usize] {
                     let input = index.docs[found.member.location.doc_index].input;
                     if changed.insert(input) {
@@ -683,6 +717,7 @@ pub(super) fn decide(
     let rep = plan.rep_of[slot];
     let groups = plan.groups_of.get(slot);
     match set {
+        None if rep < plan.batch => assigner.offer_copy_of_kept(slot, rep),
         None => assigner.offer_identical(slot, rep),
         Some(set) if slot < plan.checked => assigner.keep(slot, set, groups, plan.keep_until[slot]),
         Some(set) if rep != slot => assigner.offer_copy(slot, &set, rep),
