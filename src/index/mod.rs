@@ -465,9 +465,23 @@ impl Prior for Index {
     }
 
     fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u64)>, Error> {
-        // One bitmap of the keys for all the segments.
+        // One bitmap of the keys for all the segments, and each segment's
+        // finds numbered across the index as they are found: a batch that
+        // repeats a large index finds millions.
         let wanted = Wanted::new(keys.iter().map(|&k| u64::from(k)).collect());
-        self.in_every_segment(|s| s.matches(band, &wanted))
+        let per_segment: Vec<Vec<(u32, u64)>> = self
+            .segments
+            .par_iter()
+            .zip(&self.bases)
+            .map(|(s, &base)| {
+                let mut out = Vec::new();
+                s.matches_with(band, &wanted, |key, row| {
+                    out.push((key, base + u64::from(row)))
+                })?;
+                Ok(out)
+            })
+            .collect::<Result<_, Error>>()?;
+        Ok(per_segment.concat())
     }
 
     fn content(&self, row: u64) -> Result<u64, Error> {

@@ -771,6 +771,19 @@ impl Table<'_> {
     /// bucket holds one, walked through the keys' bitmap
     /// ([`Wanted::probe`]).
     fn lookup(&self, wanted: &Wanted, most: u64, searched: bool) -> Result<Vec<(u64, u32)>, Error> {
+        let mut out = Vec::new();
+        self.lookup_with(wanted, most, searched, |key, row| out.push((key, row)))?;
+        Ok(out)
+    }
+
+    /// [`lookup`](Self::lookup), each entry found handed to `found`.
+    fn lookup_with(
+        &self,
+        wanted: &Wanted,
+        most: u64,
+        searched: bool,
+        mut found_one: impl FnMut(u64, u32),
+    ) -> Result<(), Error> {
         let (shape, width) = (self.shape, self.shape.entry_bits());
         let directory = if searched {
             None
@@ -782,7 +795,6 @@ impl Table<'_> {
         let step = (8 << 20) / width;
         // (bytes, the bit they start at, entries first..end)
         let mut window: Option<(Vec<u8>, u64, u64, u64)> = None;
-        let mut out = Vec::new();
         // The next wanted key (`k`); the key of the last entry kept, and
         // how many of its entries were.
         let (mut k, mut last, mut found) = (0, None, 0);
@@ -839,7 +851,7 @@ impl Table<'_> {
                     if u64::from(row) >= self.segment.rows {
                         return Err(self.damaged("names a row past the end"));
                     }
-                    out.push((key, row));
+                    found_one(key, row);
                     found += 1;
                 }
             }
@@ -848,7 +860,7 @@ impl Table<'_> {
                 k = end;
             }
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Every entry, in order, the directory checked.
@@ -1245,7 +1257,21 @@ impl Segment {
     /// The rows whose key in `band` is one of `wanted` (32-bit keys), as
     /// `(key, row)`: by streaming the band's table once, or, for a few
     /// keys in a large table, by binary search.
+    #[cfg(test)]
     pub(super) fn matches(&self, band: usize, wanted: &Wanted) -> Result<Vec<(u32, u32)>, Error> {
+        let mut out = Vec::new();
+        self.matches_with(band, wanted, |key, row| out.push((key, row)))?;
+        Ok(out)
+    }
+
+    /// [`matches`](Self::matches), each `(key, row)` found handed to
+    /// `found` (a large batch against a large index finds millions).
+    pub(super) fn matches_with(
+        &self,
+        band: usize,
+        wanted: &Wanted,
+        found: impl FnMut(u32, u32),
+    ) -> Result<(), Error> {
         // A probe touches (and checks, the first time) a 64 KiB chunk:
         // about 20 of them per key against reading the table's
         // `8 × rows` bytes once (a packed table: about 2 per key, and
@@ -1255,7 +1281,7 @@ impl Segment {
             Layout::Packed { .. } => (2, self.rows * 5),
         };
         let searched = (wanted.len() as u64).saturating_mul(probes) < bytes / super::file::CHUNK;
-        self.matches_by(band, wanted, searched)
+        self.matches_by(band, wanted, searched, found)
     }
 
     /// [`matches`](Self::matches), by looking each key up (`searched`) or
@@ -1265,18 +1291,25 @@ impl Segment {
         band: usize,
         wanted: &Wanted,
         searched: bool,
-    ) -> Result<Vec<(u32, u32)>, Error> {
+        mut found: impl FnMut(u32, u32),
+    ) -> Result<(), Error> {
         let narrow = || -> Vec<u32> { wanted.keys().iter().map(|&k| k as u32).collect() };
-        match (&self.layout, searched) {
+        let whole = match (&self.layout, searched) {
             (Layout::Packed { bands, .. }, _) => {
-                let found = self
-                    .band_table(band, *bands)?
-                    .lookup(wanted, u64::MAX, searched)?;
-                Ok(found.into_iter().map(|(k, row)| (k as u32, row)).collect())
+                return self.band_table(band, *bands)?.lookup_with(
+                    wanted,
+                    u64::MAX,
+                    searched,
+                    |key, row| found(key as u32, row),
+                );
             }
-            (Layout::Whole, true) => self.matches_searched(band, &narrow()),
-            (Layout::Whole, false) => self.matches_streamed(band, &narrow()),
+            (Layout::Whole, true) => self.matches_searched(band, &narrow())?,
+            (Layout::Whole, false) => self.matches_streamed(band, &narrow())?,
+        };
+        for (key, row) in whole {
+            found(key, row);
         }
+        Ok(())
     }
 
     /// [`matches`](Self::matches) in a table of whole numbers (versions 1
@@ -1985,9 +2018,16 @@ mod tests {
                 .collect();
             want.sort_unstable();
             let keys = Wanted::new(keys);
-            let mut searched = segment.matches_by(band, &keys, true).unwrap();
+            let by = |searched| {
+                let mut out = Vec::new();
+                segment
+                    .matches_by(band, &keys, searched, |k, r| out.push((k, r)))
+                    .unwrap();
+                out
+            };
+            let mut searched = by(true);
             searched.sort_unstable();
-            let streamed = segment.matches_by(band, &keys, false).unwrap();
+            let streamed = by(false);
             assert!(!streamed.is_empty(), "band {band}: no key found");
             assert_eq!(searched, want, "band {band}, every {step}th row");
             assert_eq!(streamed, want, "band {band}, every {step}th row");

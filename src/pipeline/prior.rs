@@ -23,6 +23,7 @@ use crate::column::Column;
 use crate::id::FingerprintId;
 use crate::report::Location;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Earlier batches' kept paragraphs, numbered by *rows* `0..` in their
 /// order (earlier batches first).
@@ -31,7 +32,8 @@ pub trait Prior: Sync {
     fn rows(&self) -> u64;
 
     /// The rows whose 32-bit key in band `band` is one of `keys` (which
-    /// are ascending and distinct), as `(key, row)` pairs in any order.
+    /// are ascending and distinct), as `(key, row)` pairs: the pairs of
+    /// one key in ascending rows, in any order otherwise.
     ///
     /// # Errors
     ///
@@ -295,7 +297,8 @@ pub(super) struct Prefix {
     /// The content hash of each prefix slot.
     pub(super) content: Vec<u64>,
     /// Per band, the `(key, slot)` pairs of the prefix slots whose key in
-    /// that band some paragraph of the batch has, by ascending slot.
+    /// that band some paragraph of the batch has, the pairs of one key in
+    /// ascending slots.
     pub(super) pairs: Vec<Vec<(u32, FingerprintId)>>,
 }
 
@@ -327,37 +330,63 @@ impl Prefix {
                 prior.matches(band, &keys)
             })
             .collect::<Result<_, Error>>()?;
-        // All on the pool: a batch that repeats much of a large index
-        // matches millions of (band, row) pairs (a 100 MB batch of
-        // repeats against 1 GB of news, 7 million), and this was 0.55 s
-        // on one core while the other waited.
-        let mut rows: Vec<u64> = matched
-            .par_iter()
-            .flat_map_iter(|band| band.iter().map(|&(_, r)| r))
-            .collect();
-        rows.par_sort_unstable();
-        rows.dedup();
-        if rows.len() >= u32::MAX as usize / 2 {
+        // Which rows matched, as bits, and each row's slot its rank among
+        // them: a batch that repeats much of a large index matches
+        // millions of (band, row) pairs (a 100 MB batch of repeats
+        // against 1 GB of news, 7 million), and sorting them by row took
+        // a quarter of its scan. Each band's pairs keep their order, so
+        // pairs of one key stay in ascending slots ([`Prior::matches`]).
+        let total = prior.rows();
+        let words = usize::try_from(total.div_ceil(64))
+            .map_err(|_| Error::limit("the index has more rows than this machine can number"))?;
+        let bits: Vec<AtomicU64> = (0..words).map(|_| AtomicU64::new(0)).collect();
+        matched.par_iter().try_for_each(|band| {
+            for &(_, r) in band {
+                if r >= total {
+                    return Err(Error::index(format!(
+                        "the index matched row {r} of {total}: it is damaged (run `neardup \
+                         index verify`)"
+                    )));
+                }
+                // Set once: two threads mostly read the same words.
+                let (word, bit) = (&bits[(r / 64) as usize], 1u64 << (r % 64));
+                if word.load(Ordering::Relaxed) & bit == 0 {
+                    word.fetch_or(bit, Ordering::Relaxed);
+                }
+            }
+            Ok(())
+        })?;
+        let bits: Vec<u64> = bits.into_iter().map(AtomicU64::into_inner).collect();
+        let set: u64 = bits.iter().map(|w| u64::from(w.count_ones())).sum();
+        if set >= u64::from(u32::MAX / 2) {
             return Err(Error::limit(
                 "too many indexed paragraphs share band keys with this batch",
             ));
         }
-        // A row has one key per band: sorted by row, a band's pairs take
-        // their slots (the rows' places in `rows`) in one walk.
+        // The slots of the rows before each word's.
+        let before: Vec<u32> = bits
+            .iter()
+            .scan(0u32, |n, w| {
+                let at = *n;
+                *n += w.count_ones();
+                Some(at)
+            })
+            .collect();
+        let mut rows: Vec<u64> = Vec::with_capacity(set as usize);
+        for (i, &w) in bits.iter().enumerate() {
+            let mut w = w;
+            while w != 0 {
+                rows.push(i as u64 * 64 + u64::from(w.trailing_zeros()));
+                w &= w - 1;
+            }
+        }
+        let slot = |r: u64| {
+            let (i, below) = ((r / 64) as usize, (1u64 << (r % 64)) - 1);
+            FingerprintId::new(before[i] + (bits[i] & below).count_ones())
+        };
         let pairs = matched
             .into_par_iter()
-            .map(|mut band| {
-                band.sort_unstable_by_key(|&(_, r)| r);
-                let mut slot = 0;
-                band.into_iter()
-                    .map(|(k, r)| {
-                        while rows[slot] < r {
-                            slot += 1;
-                        }
-                        (k, FingerprintId::new(slot as u32))
-                    })
-                    .collect()
-            })
+            .map(|band| band.into_iter().map(|(k, r)| (k, slot(r))).collect())
             .collect();
         let content = rows
             .par_iter()
