@@ -142,9 +142,7 @@ impl Shingler {
         // A token takes at least one byte: a text shorter than `limit`
         // bytes never fills the buffer, and skips the test per token.
         if text.len() < limit {
-            let words = self.normalizer.tokens(text, normalize, |token| {
-                tokens.extend_from_slice(&hash::token_hash(token).to_le_bytes());
-            });
+            let words = self.token_bytes(text, normalize, tokens);
             let n_tokens = tokens.len() / 8;
             if n_tokens > 0 {
                 windows(tokens, size.min(n_tokens), shingles);
@@ -223,10 +221,17 @@ impl Shingler {
             normalize, tokens, ..
         } = scratch;
         tokens.clear();
-        let words = self.normalizer.tokens(text, normalize, |token| {
-            tokens.extend_from_slice(&hash::token_hash(token).to_le_bytes());
-        });
+        let words = self.token_bytes(text, normalize, tokens);
         (words, hash::xxh3(tokens, CONTENT_SEED))
+    }
+
+    /// Appends the token hashes of `text` to `out` as little-endian bytes
+    /// (what the content hash and the shingles are made of); returns the
+    /// token count.
+    fn token_bytes(&self, text: &str, normalize: &mut NormScratch, out: &mut Vec<u8>) -> usize {
+        self.normalizer.tokens(text, normalize, |token| {
+            out.extend_from_slice(&hash::token_hash(token).to_le_bytes());
+        })
     }
 
     /// The shingle hashes (text order, repeats included, as

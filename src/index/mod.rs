@@ -323,24 +323,24 @@ impl Index {
             .collect()
     }
 
-    /// `find` run on every segment in parallel, its `(key, row)` pairs
-    /// with the rows numbered across the index.
-    fn in_every_segment<K: Send>(
+    /// `find` run on every segment in parallel, each `(key, row)` it
+    /// hands over numbered across the index as it is found (a batch that
+    /// repeats a large index finds millions).
+    fn in_every_segment<K: Send + Copy>(
         &self,
-        find: impl Fn(&Segment) -> Result<Vec<(K, u32)>, Error> + Sync,
+        find: impl Fn(&Segment, &mut dyn FnMut(K, u32)) -> Result<(), Error> + Sync,
     ) -> Result<Vec<(K, u64)>, Error> {
         let per_segment: Vec<Vec<(K, u64)>> = self
             .segments
             .par_iter()
             .zip(&self.bases)
             .map(|(s, &base)| {
-                Ok(find(s)?
-                    .into_iter()
-                    .map(|(k, r)| (k, base + u64::from(r)))
-                    .collect())
+                let mut out = Vec::new();
+                find(s, &mut |k, r| out.push((k, base + u64::from(r))))?;
+                Ok(out)
             })
             .collect::<Result<_, Error>>()?;
-        Ok(per_segment.into_iter().flatten().collect())
+        Ok(per_segment.concat())
     }
 
     /// The name of the batch that added `row`.
@@ -465,23 +465,9 @@ impl Prior for Index {
     }
 
     fn matches(&self, band: usize, keys: &[u32]) -> Result<Vec<(u32, u64)>, Error> {
-        // One bitmap of the keys for all the segments, and each segment's
-        // finds numbered across the index as they are found: a batch that
-        // repeats a large index finds millions.
+        // One bitmap of the keys for all the segments.
         let wanted = Wanted::new(keys.iter().map(|&k| u64::from(k)).collect());
-        let per_segment: Vec<Vec<(u32, u64)>> = self
-            .segments
-            .par_iter()
-            .zip(&self.bases)
-            .map(|(s, &base)| {
-                let mut out = Vec::new();
-                s.matches_with(band, &wanted, |key, row| {
-                    out.push((key, base + u64::from(row)))
-                })?;
-                Ok(out)
-            })
-            .collect::<Result<_, Error>>()?;
-        Ok(per_segment.concat())
+        self.in_every_segment(|s, found| s.matches_with(band, &wanted, found))
     }
 
     fn content(&self, row: u64) -> Result<u64, Error> {
@@ -508,7 +494,12 @@ impl Prior for Index {
     }
 
     fn winnowed(&self, fps: &[u64], limit: usize) -> Result<Vec<(u64, u64)>, Error> {
-        self.in_every_segment(|s| s.winnowed(fps, limit))
+        self.in_every_segment(|s, found| {
+            for (fp, row) in s.winnowed(fps, limit)? {
+                found(fp, row);
+            }
+            Ok(())
+        })
     }
 
     fn variants(&self) -> Result<Vec<PriorVariant>, Error> {
@@ -528,7 +519,12 @@ impl Prior for Index {
     }
 
     fn variants_winnowed(&self, fps: &[u64], limit: usize) -> Result<Vec<(u64, u64)>, Error> {
-        self.in_every_segment(|s| s.variants_winnowed(fps, limit))
+        self.in_every_segment(|s, found| {
+            for (fp, row) in s.variants_winnowed(fps, limit)? {
+                found(fp, row);
+            }
+            Ok(())
+        })
     }
 }
 

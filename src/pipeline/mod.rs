@@ -1167,6 +1167,34 @@ mod tests {
         assert!(r.diagnostics.is_empty(), "{:?}", r.diagnostics);
     }
 
+    /// An input that reads `first` the first time it is opened and
+    /// `second` after.
+    struct Flaky {
+        name: &'static str,
+        texts: [String; 2],
+        opened: std::sync::atomic::AtomicBool,
+    }
+
+    impl Flaky {
+        fn new(name: &'static str, first: &str, second: &str) -> Flaky {
+            Flaky {
+                name,
+                texts: [first.to_string(), second.to_string()],
+                opened: false.into(),
+            }
+        }
+    }
+
+    impl crate::corpus::Source for Flaky {
+        fn name(&self) -> &str {
+            self.name
+        }
+        fn open(&self) -> io::Result<Box<dyn io::Read + Send + '_>> {
+            let again = self.opened.swap(true, std::sync::atomic::Ordering::SeqCst);
+            Ok(Box::new(self.texts[usize::from(again)].as_bytes()))
+        }
+    }
+
     /// A scan whose input read differently the second time: it says so,
     /// and takes nothing of it for a duplicate.
     fn changed_and_nothing_found(r: &Report) {
@@ -1184,22 +1212,12 @@ mod tests {
     /// silently mis-attributed.
     #[test]
     fn changed_input_is_reported() {
-        struct Flaky(std::sync::atomic::AtomicBool);
-        impl crate::corpus::Source for Flaky {
-            fn name(&self) -> &str {
-                "flaky.txt"
-            }
-            fn open(&self) -> io::Result<Box<dyn io::Read + Send + '_>> {
-                let second = self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
-                let text: &[u8] = if second {
-                    b"a line that repeats itself here\nanother line entirely, it seems\n"
-                } else {
-                    b"a line that repeats itself here\na line that repeats itself here\n"
-                };
-                Ok(Box::new(text))
-            }
-        }
-        let r = run(&[Input::new(Flaky(false.into()), Format::Text)]);
+        let flaky = Flaky::new(
+            "flaky.txt",
+            "a line that repeats itself here\na line that repeats itself here\n",
+            "a line that repeats itself here\nanother line entirely, it seems\n",
+        );
+        let r = run(&[Input::new(flaky, Format::Text)]);
         changed_and_nothing_found(&r);
     }
 
@@ -1210,21 +1228,6 @@ mod tests {
     fn changed_copy_of_an_indexed_paragraph_is_reported() {
         use super::prior::MemoryPrior;
         const OLD: &str = "The ferry to Inish Mor was cancelled again on Friday morning.";
-        struct Flaky(std::sync::atomic::AtomicBool);
-        impl crate::corpus::Source for Flaky {
-            fn name(&self) -> &str {
-                "tue.txt"
-            }
-            fn open(&self) -> io::Result<Box<dyn io::Read + Send + '_>> {
-                let second = self.0.swap(true, std::sync::atomic::Ordering::SeqCst);
-                let text = if second {
-                    "A different line stands where the copy was this time.\n".to_string()
-                } else {
-                    format!("{OLD}\n")
-                };
-                Ok(Box::new(io::Cursor::new(text.into_bytes())))
-            }
-        }
         let (config, options) = (Config::default(), ScanOptions::default());
         let mut history = MemoryPrior::default();
         let monday = [Input::new(
@@ -1252,7 +1255,12 @@ mod tests {
         assert_eq!(same.summary.duplicate_paragraphs, 1);
         assert_eq!(same.clusters[0].kept.location.path.as_ref(), "mon.txt");
         assert!(same.diagnostics.is_empty(), "{:?}", same.diagnostics);
-        let r = against(Input::new(Flaky(false.into()), Format::Text));
+        let flaky = Flaky::new(
+            "tue.txt",
+            &format!("{OLD}\n"),
+            "A different line stands where the copy was this time.\n",
+        );
+        let r = against(Input::new(flaky, Format::Text));
         changed_and_nothing_found(&r);
     }
 }
