@@ -12,7 +12,7 @@
 //! is needed.
 
 use crate::hash::{self, CONTENT_SEED};
-use crate::normalize::{Normalizer, Scratch as NormScratch, TokenKind};
+use crate::normalize::{Emit, Normalizer, Scratch as NormScratch, TokenKind};
 
 /// Cuts paragraph text into hashed shingles.
 ///
@@ -229,9 +229,8 @@ impl Shingler {
     /// (what the content hash and the shingles are made of); returns the
     /// token count.
     fn token_bytes(&self, text: &str, normalize: &mut NormScratch, out: &mut Vec<u8>) -> usize {
-        self.normalizer.tokens(text, normalize, |token| {
-            out.extend_from_slice(&hash::token_hash(token).to_le_bytes());
-        })
+        self.normalizer
+            .tokens_into(text, normalize, &mut HashBytes(out))
     }
 
     /// The shingle hashes (text order, repeats included, as
@@ -289,6 +288,18 @@ fn windows(tokens: &[u8], size: usize, out: &mut Vec<u64>) {
             .step_by(8)
             .map(|w| hash::xxh3(w, 0)),
     );
+}
+
+/// The token sink of the common case: each token's hash appended to the
+/// bytes, little-endian.
+struct HashBytes<'a>(&'a mut Vec<u8>);
+
+impl Emit for HashBytes<'_> {
+    #[inline(always)]
+    fn emit(&mut self, token: &str) {
+        self.0
+            .extend_from_slice(&hash::token_hash(token).to_le_bytes());
+    }
 }
 
 /// The most tokens [`Shingler::shingle_chunks`] holds at a time (128 KiB of

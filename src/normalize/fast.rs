@@ -26,6 +26,8 @@
 //!   (NFKC: a space), `¡ ¢ £ ¤ ¥ ¦ § © « ¬ ® ° ± ¶ » ¿ × ÷`, `€ ← →`: they
 //!   separate words and are dropped.
 
+use super::Emit;
+
 /// A byte that belongs to a word: an ASCII letter or digit, `_`, or a byte
 /// of a Latin-1 letter.
 const WORD: u8 = 1;
@@ -337,7 +339,7 @@ pub(super) fn words(
     text: &str,
     masks: &mut Masks,
     token: &mut Vec<u8>,
-    emit: &mut impl FnMut(&str),
+    emit: &mut impl Emit,
 ) -> Option<usize> {
     let bytes = text.as_bytes();
     if !masks.fill(bytes) {
@@ -357,33 +359,35 @@ pub(super) fn words(
     let mut at = 0;
     while let Some(mut start) = next_set(word, at) {
         let mut end = next_clear(word, start);
-        if joined_at(end).is_none() && !any(copy, start, end) {
-            emit(&text[start..end]);
-            count += 1;
+        // One call of `emit` for both kinds of word, so that it is inlined
+        // here rather than called per token (two calls kept it out of line).
+        let found: &str = if joined_at(end).is_none() && !any(copy, start, end) {
             at = end;
-            continue;
-        }
-        token.clear();
-        loop {
-            for &b in &bytes[start..end] {
-                match b {
-                    b'_' => {}
-                    b'A'..=b'Z' => token.push(b + 0x20),
-                    // The second byte of À–Þ (never ×, not a word byte).
-                    0x80..=0x9e => token.push(b + 0x20),
-                    _ => token.push(b),
+            &text[start..end]
+        } else {
+            token.clear();
+            loop {
+                for &b in &bytes[start..end] {
+                    match b {
+                        b'_' => {}
+                        b'A'..=b'Z' => token.push(b + 0x20),
+                        // The second byte of À–Þ (never ×, not a word byte).
+                        0x80..=0x9e => token.push(b + 0x20),
+                        _ => token.push(b),
+                    }
+                }
+                match joined_at(end) {
+                    Some(after) => {
+                        start = after;
+                        end = next_clear(word, start);
+                    }
+                    None => break,
                 }
             }
-            match joined_at(end) {
-                Some(after) => {
-                    start = after;
-                    end = next_clear(word, start);
-                }
-                None => break,
+            at = end;
+            if token.is_empty() {
+                continue;
             }
-        }
-        at = end;
-        if !token.is_empty() {
             debug_assert!(std::str::from_utf8(token).is_ok());
             // SAFETY: `token` holds whole characters of `text` (the words'
             // bytes, never the middle characters between them), with ASCII
@@ -392,10 +396,10 @@ pub(super) fn words(
             // 80–9e to a0–be: still UTF-8. Checking it again was 1.4% of a
             // scan of prose (the property test compares this path with the
             // general one over mixed text).
-            let word = unsafe { std::str::from_utf8_unchecked(token) };
-            emit(word);
-            count += 1;
-        }
+            unsafe { std::str::from_utf8_unchecked(token) }
+        };
+        emit.emit(found);
+        count += 1;
     }
     Some(count)
 }
@@ -419,7 +423,7 @@ fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
 }
 
 /// The ASCII fast path for character tokens.
-pub(super) fn ascii_chars(text: &str, emit: &mut impl FnMut(&str)) -> usize {
+pub(super) fn ascii_chars(text: &str, emit: &mut impl Emit) -> usize {
     let mut count = 0;
     let mut pending_space = false;
     let mut buf = [0u8; 4];
@@ -428,10 +432,10 @@ pub(super) fn ascii_chars(text: &str, emit: &mut impl FnMut(&str)) -> usize {
             pending_space = count > 0;
         } else if b.is_ascii_alphanumeric() {
             if pending_space {
-                emit(" ");
+                emit.emit(" ");
                 pending_space = false;
             }
-            emit(char::from(b.to_ascii_lowercase()).encode_utf8(&mut buf));
+            emit.emit(char::from(b.to_ascii_lowercase()).encode_utf8(&mut buf));
             count += 1;
         }
     }
@@ -470,7 +474,7 @@ mod tests {
         let mut token = Vec::new();
         let mut n = 0;
         assert_eq!(
-            words(&text, &mut masks, &mut token, &mut |_| n += 1),
+            words(&text, &mut masks, &mut token, &mut |_: &str| n += 1),
             Some(400_000)
         );
         assert_eq!(n, 400_000);

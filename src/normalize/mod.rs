@@ -39,6 +39,24 @@ use unicode_segmentation::UnicodeSegmentation;
 
 mod fast;
 
+/// Where a normaliser's tokens go, one call per token: any `FnMut(&str)`,
+/// or a sink of the crate's own.
+///
+/// Why not closures alone: the tokenizer calls its sink at several places,
+/// and the closure that hashes each token was then compiled as a function
+/// called per token. A sink's method marked `#[inline(always)]` is compiled
+/// into the tokenizer's loop instead.
+pub(crate) trait Emit {
+    fn emit(&mut self, token: &str);
+}
+
+impl<F: FnMut(&str)> Emit for F {
+    #[inline(always)]
+    fn emit(&mut self, token: &str) {
+        self(token)
+    }
+}
+
 /// The Unicode version of the word-boundary tables in use.
 pub const UNICODE_VERSION: (u64, u64, u64) = unicode_segmentation::UNICODE_VERSION;
 
@@ -123,6 +141,17 @@ impl Normalizer {
         self.tokens_in_pieces(text, PIECE, scratch, &mut emit)
     }
 
+    /// [`tokens`](Self::tokens), into a sink of the crate's own (see
+    /// [`Emit`]).
+    pub(crate) fn tokens_into(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        emit: &mut impl Emit,
+    ) -> usize {
+        self.tokens_in_pieces(text, PIECE, scratch, emit)
+    }
+
     /// [`tokens`](Self::tokens), with word tokens of a text longer than
     /// `piece` bytes made piece by piece, each piece cut just before an
     /// ASCII space at least `piece` bytes on: the normalised copies held
@@ -138,7 +167,7 @@ impl Normalizer {
         text: &str,
         piece: usize,
         scratch: &mut Scratch,
-        emit: &mut impl FnMut(&str),
+        emit: &mut impl Emit,
     ) -> usize {
         if self.kind == TokenKind::Chars || text.len() <= piece {
             return self.tokens_whole(text, scratch, emit);
@@ -157,22 +186,22 @@ impl Normalizer {
         count + self.tokens_whole(rest, scratch, emit)
     }
 
-    fn tokens_whole(&self, text: &str, scratch: &mut Scratch, mut emit: impl FnMut(&str)) -> usize {
+    fn tokens_whole(&self, text: &str, scratch: &mut Scratch, emit: &mut impl Emit) -> usize {
         if self.kind == TokenKind::Words
             && let Some(count) =
-                fast::words(text, &mut scratch.masks, &mut scratch.fast_token, &mut emit)
+                fast::words(text, &mut scratch.masks, &mut scratch.fast_token, emit)
         {
             return count;
         }
         match (self.kind, text.is_ascii()) {
-            (TokenKind::Chars, true) => fast::ascii_chars(text, &mut emit),
+            (TokenKind::Chars, true) => fast::ascii_chars(text, emit),
             (kind, _) => {
                 let Scratch { lower, token, .. } = scratch;
                 lower.clear();
                 lower.push_str(&lowercase(&nfkc().normalize(text)));
                 match kind {
-                    TokenKind::Words => self.unicode_words(lower, token, &mut emit),
-                    TokenKind::Chars => self.unicode_chars(lower, &mut emit),
+                    TokenKind::Words => self.unicode_words(lower, token, emit),
+                    TokenKind::Chars => self.unicode_chars(lower, emit),
                 }
             }
         }
@@ -207,13 +236,13 @@ impl Normalizer {
     }
 
     /// The general path for word tokens; `text` is already NFKC and lower case.
-    fn unicode_words(&self, text: &str, token: &mut String, emit: &mut impl FnMut(&str)) -> usize {
+    fn unicode_words(&self, text: &str, token: &mut String, emit: &mut impl Emit) -> usize {
         let mut count = 0;
         for word in text.unicode_words() {
             token.clear();
             token.extend(word.chars().filter(|&c| !self.is_dropped(c)));
             if !token.is_empty() {
-                emit(token);
+                emit.emit(token);
                 count += 1;
             }
         }
@@ -222,7 +251,7 @@ impl Normalizer {
 
     /// The general path for character tokens; `text` is already NFKC and
     /// lower case.
-    fn unicode_chars(&self, text: &str, emit: &mut impl FnMut(&str)) -> usize {
+    fn unicode_chars(&self, text: &str, emit: &mut impl Emit) -> usize {
         let mut count = 0;
         let mut pending_space = false;
         let mut buf = [0u8; 4];
@@ -231,10 +260,10 @@ impl Normalizer {
                 pending_space = count > 0;
             } else if !self.is_dropped(c) {
                 if pending_space {
-                    emit(" ");
+                    emit.emit(" ");
                     pending_space = false;
                 }
-                emit(c.encode_utf8(&mut buf));
+                emit.emit(c.encode_utf8(&mut buf));
                 count += 1;
             }
         }
