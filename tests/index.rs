@@ -769,6 +769,16 @@ fn rollback_undoes_a_compaction() {
     assert_eq!(after["paragraphs"], before["paragraphs"]);
     assert_eq!(after["batches"], before["batches"]);
     assert_eq!(code(&run(d, &["index", "verify", "i.ndx"])), 0);
+    // One segment of the current version: nothing to rewrite, and no new
+    // generation to roll back.
+    let again = run(d, &["index", "compact", "i.ndx"]);
+    assert_eq!(code(&again), 0, "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already compact"),
+        "{}",
+        stderr(&again)
+    );
+    assert_eq!(info(d, "i.ndx")["generation"], after["generation"]);
     assert_eq!(code(&run(d, &["index", "rollback", "i.ndx"])), 0);
     let back = info(d, "i.ndx");
     assert_eq!(back["segments"], 3);

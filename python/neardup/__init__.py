@@ -692,7 +692,9 @@ class Index:
         self, *, containment_words: int | None = None, no_containment: bool = False
     ) -> tuple[int, int, int]:
         """Rewrites the segments as few full ones: (before, after,
-        generation). ``containment_words=N`` selects containment
+        generation). Full segments at the front stay as they are; with
+        nothing to rewrite, no generation is committed (the generation
+        returned is the index's own). ``containment_words=N`` selects containment
         fingerprints for quotes of N words (adding them to an index made
         without); ``no_containment=True`` drops them."""
         return _neardup.index_compact(

@@ -193,15 +193,28 @@ pub fn run(args: IndexArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status
                 (None, false) => None,
             };
             let done = library::compact(&args.index, containment)?;
-            eprintln!(
-                "{}: compacted: {} segments ({} bytes) into {} ({} bytes), generation {}",
-                args.index.display(),
-                done.segments.0,
-                done.bytes.0,
-                done.segments.1,
-                done.bytes.1,
-                done.generation
-            );
+            if done.unchanged() {
+                eprintln!(
+                    "{}: already compact: {} segments ({} bytes), generation {} (nothing \
+                     rewritten, no new generation)",
+                    args.index.display(),
+                    done.segments.0,
+                    done.bytes.0,
+                    done.generation
+                );
+            } else {
+                eprintln!(
+                    "{}: compacted: {} segments ({} bytes) into {} ({} bytes; {} kept as they \
+                     were), generation {}",
+                    args.index.display(),
+                    done.segments.0,
+                    done.bytes.0,
+                    done.segments.1,
+                    done.bytes.1,
+                    done.kept,
+                    done.generation
+                );
+            }
             Ok(Status::Clean)
         }
     }

@@ -791,8 +791,19 @@ pub struct Compacted {
     pub segments: (usize, usize),
     /// Their bytes before and after.
     pub bytes: (u64, u64),
-    /// The generation committed.
+    /// How many of the segments before are still there as they were
+    /// (the full ones at the front).
+    pub kept: usize,
+    /// The generation committed, or the index's own when there was
+    /// nothing to do.
     pub generation: u64,
+}
+
+impl Compacted {
+    /// Whether nothing was rewritten (and no generation committed).
+    pub fn unchanged(&self) -> bool {
+        self.kept == self.segments.0 && self.segments.0 == self.segments.1
+    }
 }
 
 /// Rewrites the index's segments as few, full ones (each up to
@@ -800,6 +811,16 @@ pub struct Compacted {
 /// their paragraphs in order and every verdict against the index stay as
 /// they were; a query reads fewer files. The old segments stay until no
 /// kept generation names them, so `rollback` can undo a compaction too.
+///
+/// Only what would change is rewritten: the full segments of the current
+/// version at the front (every segment but the last that an add writes,
+/// until a batch ends in a partial one) stay as they are, named again by
+/// the new generation, and the rest is rewritten from the first other
+/// one on (rows keep their order, so a partial segment can only be
+/// merged with what follows it). When that rest is a single segment of
+/// the current version, or nothing, there is nothing to do: no
+/// generation is committed. With other containment settings every
+/// segment is rewritten.
 ///
 /// `containment_words` changes which containment fingerprints the index
 /// keeps: `Some(Some(n))` selects them for quotes of `n` words (adding
@@ -812,6 +833,21 @@ pub struct Compacted {
 /// `containment_words` is shorter than one shingle, or writing failed (the
 /// index is then unchanged).
 pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<Compacted, Error> {
+    compact_with(dir, containment_words, segment::SEGMENT_TOKENS)
+}
+
+/// [`compact`] into segments of `segment_tokens` tokens (a segment is
+/// cut at the first document boundary past them), and keeping as they are
+/// the segments at the front that hold at least that many.
+///
+/// # Errors
+///
+/// As [`compact`].
+pub fn compact_with(
+    dir: &Path,
+    containment_words: Option<Option<usize>>,
+    segment_tokens: usize,
+) -> Result<Compacted, Error> {
     let (mut writer, snapshot) = Writer::open(dir)?;
     let index = Index::from_snapshot(snapshot)?;
     let generation = index.generation() + 1;
@@ -827,9 +863,30 @@ pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<C
         }
         None => index.settings.clone(),
     };
-    let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation))
-        .winnowing(winnowing_of(&settings)?);
-    for segment in &index.segments {
+    // The full segments of the current version at the front are kept as
+    // they are (their rows stay first, in order); a damaged one is not
+    // full, and is then read (and named) below.
+    let same = settings.as_bytes() == index.settings.as_bytes();
+    let keep = if same {
+        (index.segments.par_iter())
+            .position_first(|s| !s.is_full_and_current(segment_tokens).unwrap_or(false))
+            .unwrap_or(index.segments.len())
+    } else {
+        0
+    };
+    let rest = &index.segments[keep..];
+    if same && rest.len() <= 1 && rest.iter().all(Segment::is_current) {
+        return Ok(Compacted {
+            segments: (index.segments.len(), index.segments.len()),
+            bytes: (index.bytes(), index.bytes()),
+            kept: index.segments.len(),
+            generation: index.generation(),
+        });
+    }
+    let mut builder =
+        SegmentBuilder::with_limit(bands, segment_tokens, || writer.new_file(generation))
+            .winnowing(winnowing_of(&settings)?);
+    for segment in rest {
         let keys = segment.keys_by_row()?;
         let mut variants = segment.variant_rows()?.into_iter().peekable();
         for (row, keys) in (0..segment.rows as u32).zip(keys.chunks_exact(bands.max(1))) {
@@ -857,10 +914,14 @@ pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<C
     manifest.generation = generation;
     manifest.parent = Some(index.generation());
     manifest.settings = settings.as_bytes().to_vec();
-    manifest.segments = files.into_iter().map(|(info, _)| info).collect();
+    manifest.segments.truncate(keep);
+    manifest
+        .segments
+        .extend(files.into_iter().map(|(info, _)| info));
     let done = Compacted {
         segments: (index.segments.len(), manifest.segments.len()),
         bytes: (index.bytes(), manifest.segments.iter().map(|f| f.len).sum()),
+        kept: keep,
         generation,
     };
     drop(index);
@@ -1072,5 +1133,105 @@ mod tests {
             batch_digest(&inputs, &taken).unwrap(),
             batch_digest(&inputs, &[]).unwrap()
         );
+    }
+
+    /// Day `n`: 60 records of one 24-word paragraph each; every tenth
+    /// repeats one of the day before's with its last word changed (a
+    /// duplicate of an indexed paragraph at similarity 19/21).
+    fn day(n: u64) -> Vec<Input> {
+        let words_of = |day: u64, record: u64| -> Vec<String> {
+            let mut state = (day * 1_000 + record + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            (0..24)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    format!("w{}", state % 500)
+                })
+                .collect()
+        };
+        let mut text = String::new();
+        for record in 0..60 {
+            let words = if record % 10 == 3 && n > 0 {
+                // The day before's next record, which is its own.
+                let mut words = words_of(n - 1, record + 1);
+                words[23] = format!("changed{n}");
+                words
+            } else {
+                words_of(n, record)
+            };
+            text.push_str(&format!("{{\"text\": \"{}\"}}\n", words.join(" ")));
+        }
+        let name = format!("day{n}.jsonl");
+        vec![Input::new(MemorySource::new(&name, text), Format::Jsonl)]
+    }
+
+    /// A compaction keeps the full segments at the front as they are (the
+    /// same files, named again by the new generation) and rewrites the
+    /// rest; the verdicts against the index stay the same; compacting
+    /// again has nothing to do and commits nothing; other containment
+    /// settings rewrite every segment.
+    #[test]
+    fn compaction_keeps_the_full_segments_at_the_front() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("i.ndx");
+        let (config, options) = (Config::default(), ScanOptions::default());
+        create(&dir, &config, &options, None).unwrap();
+        let add_day = |n: u64| {
+            let add_options = AddOptions {
+                name: Some(format!("day{n}")),
+                created: 0,
+                force: false,
+                skip_bad_records: false,
+            };
+            add(&dir, &day(n), &config, &options, &Silent, &add_options).unwrap();
+        };
+        // Day n repeats day n - 1, the last one indexed.
+        let query = |n: u64| {
+            let index = Index::open(&dir).unwrap();
+            let extras = Extras {
+                prior: Some(&index as &dyn Prior),
+                ..Extras::default()
+            };
+            let report = scan_with(&day(n), &config, &options, &Silent, extras).unwrap();
+            assert!(report.summary.duplicate_paragraphs > 0);
+            format!("{:?}", report.clusters)
+        };
+        let segments = || Index::open(&dir).unwrap().manifest().segments.clone();
+        for n in 0..3 {
+            add_day(n);
+        }
+        assert_eq!(segments().len(), 3);
+        let before = query(3);
+        // About 3 x 1,300 tokens into segments of 2,500: a full one and a
+        // partial one.
+        let limit = 2_500;
+        let done = compact_with(&dir, None, limit).unwrap();
+        assert_eq!((done.segments, done.kept), ((3, 2), 0));
+        assert_eq!(query(3), before);
+        add_day(3);
+        let three = segments();
+        assert_eq!(three.len(), 3);
+        let before = query(4);
+        let done = compact_with(&dir, None, limit).unwrap();
+        // The full segment stays; the partial one and the new day's are
+        // rewritten.
+        assert_eq!(done.kept, 1);
+        let after = segments();
+        assert_eq!(after[0], three[0]);
+        assert!(after.len() > 1 && after[1..].iter().all(|s| !three.contains(s)));
+        assert_eq!(query(4), before);
+        assert_eq!(Index::open(&dir).unwrap().generation(), done.generation);
+        // Only a partial last segment is left after full ones: nothing to
+        // do, and no generation committed.
+        let again = compact_with(&dir, None, limit).unwrap();
+        assert!(again.unchanged(), "{again:?}");
+        assert_eq!(again.generation, done.generation);
+        assert_eq!(segments(), after);
+        // Containment fingerprints change every segment.
+        let all = compact_with(&dir, Some(Some(25)), limit).unwrap();
+        assert_eq!(all.kept, 0);
+        assert!(segments().iter().all(|s| !after.contains(s)));
+        assert_eq!(query(4), before);
     }
 }

@@ -909,6 +909,8 @@ pub struct Segment {
     pub(super) variants: u64,
     variant_entries: u64,
     layout: Layout,
+    /// Its segment version.
+    version: u32,
     dict: OnceLock<Result<Vec<u64>, String>>,
     strs: OnceLock<Result<Vec<Arc<str>>, String>>,
 }
@@ -1075,9 +1077,42 @@ impl Segment {
             variants,
             variant_entries,
             layout,
+            version,
             dict: OnceLock::new(),
             strs: OnceLock::new(),
         })
+    }
+
+    /// Whether it is of the current segment version.
+    pub(super) fn is_current(&self) -> bool {
+        self.version == SEGMENT_VERSION
+    }
+
+    /// Whether a compaction into segments of `limit` tokens may keep it as
+    /// it is: it is of the current version and holds at least `limit`
+    /// tokens, as every segment but the last of a write does (counted by
+    /// reading its token stream, without the dictionary).
+    ///
+    /// # Errors
+    ///
+    /// Its token stream cannot be read or does not decode.
+    pub(super) fn is_full_and_current(&self, limit: usize) -> Result<bool, Error> {
+        if !self.is_current() {
+            return Ok(false);
+        }
+        let Layout::Packed {
+            ref code,
+            token_bits,
+            ..
+        } = self.layout
+        else {
+            return Ok(false);
+        };
+        let seq = self.file.section(TOKSEQ)?;
+        let tokens = code
+            .count(&seq.read_range(0..seq.len())?, 0, token_bits)
+            .ok_or_else(|| self.damaged("a token number cut short or too long"))?;
+        Ok(tokens >= limit as u64)
     }
 
     /// Its file.

@@ -406,6 +406,34 @@ impl ClassCode {
     /// last one runs past `to`.
     pub fn decode(&self, seq: &[u8], from: u64, to: u64, dict: &[u64]) -> Option<Vec<u64>> {
         let mut tokens = Vec::new();
+        self.numbers(seq, from, to, |n| {
+            tokens.push(*dict.get(usize::try_from(n).ok()?)?);
+            Some(())
+        })?;
+        Some(tokens)
+    }
+
+    /// How many numbers bits `from..to` of `seq` hold; `None` if a code
+    /// is not one of the segment's or the last one runs past `to`.
+    pub fn count(&self, seq: &[u8], from: u64, to: u64) -> Option<u64> {
+        let mut count = 0;
+        self.numbers(seq, from, to, |_| {
+            count += 1;
+            Some(())
+        })?;
+        Some(count)
+    }
+
+    /// Hands `each` the numbers in bits `from..to` of `seq`, in order,
+    /// stopping at the first `None` it returns.
+    #[inline(always)]
+    fn numbers(
+        &self,
+        seq: &[u8],
+        from: u64,
+        to: u64,
+        mut each: impl FnMut(u64) -> Option<()>,
+    ) -> Option<()> {
         let mut at = from;
         while at < to {
             // A short code and its low bits from one load (a code of at
@@ -418,18 +446,16 @@ impl ClassCode {
                     let (c, l) = (u32::from(e >> 8), u32::from(e & 0xff));
                     let low = (next >> l) & ((1u64 << c) - 1);
                     at += u64::from(l + c);
-                    let n = ((1u64 << c) | low) - 1;
-                    tokens.push(*dict.get(usize::try_from(n).ok()?)?);
+                    each(((1u64 << c) | low) - 1)?;
                     continue;
                 }
             }
             let c = self.read_class(seq, &mut at)?;
             let low = super::packed::field(seq, at, c as u32)?;
             at += c as u64;
-            let n = ((1u64 << c) | low) - 1;
-            tokens.push(*dict.get(usize::try_from(n).ok()?)?);
+            each(((1u64 << c) | low) - 1)?;
         }
-        (at == to).then_some(tokens)
+        (at == to).then_some(())
     }
 
     /// Reads one class code at bit `*at` (the classic canonical decoder:
@@ -509,8 +535,15 @@ mod tests {
                 .code
                 .decode(&coded.seq, coded.offsets[i], to, &coded.dict);
             assert_eq!(row.unwrap(), tokens[from..end]);
+            let count = coded.code.count(&coded.seq, coded.offsets[i], to);
+            assert_eq!(count, Some((end - from) as u64));
             from = end;
         }
+        let all = coded.code.count(&coded.seq, 0, coded.bits);
+        assert_eq!(all, Some(tokens.len() as u64));
+        // A stream cut short does not count them all.
+        let cut = coded.code.count(&coded.seq, 0, coded.bits - 1);
+        assert_ne!(cut, Some(tokens.len() as u64));
         let mut counts: HashMap<u64, u32> = HashMap::new();
         for &t in &tokens {
             *counts.entry(t).or_default() += 1;
