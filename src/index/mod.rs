@@ -58,8 +58,7 @@ pub use settings::Settings;
 use crate::corpus::Input;
 use crate::hash::Xxh3Stream;
 use crate::pipeline::prior::{
-    InputDigest, KeptParagraph, KeptSink, Prior, PriorParagraph, PriorVariant, Tokens,
-    VariantParagraph,
+    InputDigest, KeptParagraph, KeptSink, Prior, PriorParagraph, PriorVariant, VariantParagraph,
 };
 use crate::pipeline::{Extras, Progress, ScanOptions, scan_with};
 use crate::report::{Location, Report};
@@ -886,28 +885,31 @@ pub fn compact_with(
     let mut builder =
         SegmentBuilder::with_limit(bands, segment_tokens, || writer.new_file(generation))
             .winnowing(winnowing_of(&settings)?);
-    for segment in rest {
+    for (block, segment) in (0u64..).zip(rest) {
         let keys = segment.keys_by_row()?;
         let mut variants = segment.variant_rows()?.into_iter().peekable();
-        for (row, keys) in (0..segment.rows as u32).zip(keys.chunks_exact(bands.max(1))) {
-            let p = segment.paragraph(row)?;
+        segment.for_each_row(block, |row, content, tokens, location| {
             match variants.next_if(|v| v.0 == row) {
                 Some((_, content, kept)) => {
                     builder.variant(VariantParagraph {
                         content,
                         kept,
-                        tokens: Tokens::Hashes(&p.tokens),
-                        location: &p.location,
+                        tokens,
+                        location,
                     })?;
                 }
-                None => builder.kept(KeptParagraph {
-                    content: segment.content(row)?,
-                    keys,
-                    tokens: Tokens::Hashes(&p.tokens),
-                    location: &p.location,
-                })?,
+                None => {
+                    let at = row as usize * bands;
+                    builder.kept(KeptParagraph {
+                        content,
+                        keys: &keys[at..at + bands],
+                        tokens,
+                        location,
+                    })?
+                }
             }
-        }
+            Ok(())
+        })?;
     }
     let files = builder.finish()?;
     let mut manifest = index.manifest().clone();

@@ -1553,43 +1553,135 @@ impl Segment {
                 };
                 Ok((fields, next.then(|| u64_at(PARA_BYTES + 8))))
             }
-            Layout::Packed { rows: w, .. } => {
+            &Layout::Packed { rows: w, .. } => {
                 let bits = w.row_bits();
                 let from = row * bits / 8;
                 let to =
                     ((row + 1 + u64::from(next)) * bits).div_ceil(8) + super::packed::PAD as u64;
                 let p = section.read_range(from..to.min(section.len()))?;
-                let mut at = row * bits - from * 8;
-                let mut take = |width: u32| {
-                    let v = field(&p, at, width);
-                    at += u64::from(width);
-                    v.ok_or_else(|| self.damaged("a row cut short"))
-                };
-                let content = take(64)?;
-                let tokens = take(w.tokens)?;
-                let (doc, paragraph) = (take(w.doc)? as u32, take(w.paragraph)? as u32);
-                let (line, start, len) = (take(w.line)?, take(w.start)?, take(w.len)?);
-                let next = if next {
-                    take(64)?;
-                    Some(take(w.tokens)?)
-                } else {
-                    None
-                };
-                let end = start
-                    .checked_add(len)
-                    .ok_or_else(|| self.damaged("a paragraph's end out of range"))?;
-                let fields = RowFields {
-                    content,
-                    tokens,
-                    doc,
-                    paragraph,
-                    line,
-                    start,
-                    end,
-                };
-                Ok((fields, next))
+                self.packed_fields(&p, row * bits - from * 8, w, next)
             }
         }
+    }
+
+    /// The fields of the packed row at bit `at` of `p`, and with `next`
+    /// the next row's token offset.
+    fn packed_fields(
+        &self,
+        p: &[u8],
+        mut at: u64,
+        w: RowWidths,
+        next: bool,
+    ) -> Result<(RowFields, Option<u64>), Error> {
+        let mut take = |width: u32| {
+            let v = field(p, at, width);
+            at += u64::from(width);
+            v.ok_or_else(|| self.damaged("a row cut short"))
+        };
+        let content = take(64)?;
+        let tokens = take(w.tokens)?;
+        let (doc, paragraph) = (take(w.doc)? as u32, take(w.paragraph)? as u32);
+        let (line, start, len) = (take(w.line)?, take(w.start)?, take(w.len)?);
+        let next = if next {
+            take(64)?;
+            Some(take(w.tokens)?)
+        } else {
+            None
+        };
+        let end = start
+            .checked_add(len)
+            .ok_or_else(|| self.damaged("a paragraph's end out of range"))?;
+        let fields = RowFields {
+            content,
+            tokens,
+            doc,
+            paragraph,
+            line,
+            start,
+            end,
+        };
+        Ok((fields, next))
+    }
+
+    /// Hands `each` every row in order: its number, content hash, tokens
+    /// and place. What a compaction copies. A packed segment's rows and
+    /// tokens sections are read whole, once (a row at a time took two
+    /// reads per row), and its tokens are handed over as numbers into the
+    /// segment's dictionary (`Tokens::Numbered`, naming it `block`), so
+    /// that the segment they go to numbers each distinct token once, not
+    /// each token. Older layouts give each row's token hashes.
+    ///
+    /// # Errors
+    ///
+    /// A section cannot be read or a row does not decode; or `each`'s
+    /// error.
+    pub(super) fn for_each_row(
+        &self,
+        block: u64,
+        mut each: impl FnMut(u32, u64, Tokens<'_>, &Location) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let &Layout::Packed {
+            rows: w,
+            ref code,
+            token_bits,
+            ..
+        } = &self.layout
+        else {
+            for row in 0..self.rows as u32 {
+                let p = self.paragraph(row)?;
+                each(
+                    row,
+                    self.content(row)?,
+                    Tokens::Hashes(&p.tokens),
+                    &p.location,
+                )?;
+            }
+            return Ok(());
+        };
+        let whole = |tag: [u8; 8]| -> Result<Vec<u8>, Error> {
+            let section = self.file.section(tag)?;
+            section.read_range(0..section.len())
+        };
+        let (paras, seq, dict) = (whole(PARAS)?, whole(TOKSEQ)?, self.dict()?);
+        let bits = w.row_bits();
+        let mut numbers: Vec<u32> = Vec::new();
+        let mut next = None;
+        for row in 0..self.rows {
+            let fields = match next.take() {
+                Some(fields) => fields,
+                None => self.packed_fields(&paras, row * bits, w, false)?.0,
+            };
+            let to = if row + 1 < self.rows {
+                let after = self.packed_fields(&paras, (row + 1) * bits, w, false)?.0;
+                let to = after.tokens;
+                next = Some(after);
+                to
+            } else {
+                token_bits
+            };
+            if fields.tokens > to || to > token_bits {
+                return Err(self.damaged("token offsets out of order"));
+            }
+            numbers.clear();
+            code.numbers(&seq, fields.tokens, to, |n| {
+                (n < dict.len() as u64).then(|| numbers.push(n as u32))
+            })
+            .ok_or_else(|| {
+                self.damaged("a token number cut short, too long or past the dictionary")
+            })?;
+            let tokens = Tokens::Numbered(Numbered {
+                block,
+                dict,
+                numbers: &numbers,
+            });
+            each(
+                row as u32,
+                fields.content,
+                tokens,
+                &self.location_of(&fields)?,
+            )?;
+        }
+        Ok(())
     }
 
     /// The content hash of `row`.

@@ -425,9 +425,10 @@ impl ClassCode {
     }
 
     /// Hands `each` the numbers in bits `from..to` of `seq`, in order,
-    /// stopping at the first `None` it returns.
+    /// stopping at the first `None` it returns; `None` then, or if a code
+    /// is not one of the segment's or the last one runs past `to`.
     #[inline(always)]
-    fn numbers(
+    pub fn numbers(
         &self,
         seq: &[u8],
         from: u64,
