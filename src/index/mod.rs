@@ -812,11 +812,11 @@ impl Compacted {
 /// kept generation names them, so `rollback` can undo a compaction too.
 ///
 /// Only what would change is rewritten: the full segments of the current
-/// version at the front (every segment but the last that an add writes,
-/// until a batch ends in a partial one) stay as they are, named again by
-/// the new generation, and the rest is rewritten from the first other
-/// one on (rows keep their order, so a partial segment can only be
-/// merged with what follows it). When that rest is a single segment of
+/// version at the front (an add or a compaction leaves every segment it
+/// writes full but its last) stay as they are, named again by the new
+/// generation, and the rest is rewritten from the first other one on
+/// (rows keep their order, so a partial segment can only be merged with
+/// what follows it). When that rest is a single segment of
 /// the current version, or nothing, there is nothing to do: no
 /// generation is committed. With other containment settings every
 /// segment is rewritten.
