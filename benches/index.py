@@ -24,6 +24,9 @@ Then, every run a separate process timed with its peak memory by
 * `scan --against` the 1 GB index of its own first 100 MB: a batch that
   repeats the index throughout (a re-scrape), where every paragraph
   matches indexed ones;
+* the daily round on a copy of the 1 GB index: `index add` of the batch,
+  then `index compact` (which keeps the full segments at the front and
+  rewrites the rest), then `index compact` again (nothing to do);
 * `index info` of the 1 GB index: opening it (manifest, every segment's
   header and footer checked) plus a process start.
 
@@ -176,6 +179,28 @@ def main():
             timed([nd, "scan", *j, "--output-format", "json", parts["i100"], "--against", idx["i1000"]])
         )
     table(again, {k: sizes["i100"] for k in again})
+
+    # The daily round: today's batch added to a copy of the 1 GB index,
+    # then the weekly compaction, then one with nothing left to do.
+    print()
+    daily = {
+        "index add batch to 1 GB index": [],
+        "index compact after the add": [],
+        "index compact again (nothing to do)": [],
+    }
+    day = os.path.join(args.work, "daily.ndx")
+    for r in range(args.repeat):
+        shutil.rmtree(day, ignore_errors=True)
+        shutil.copytree(idx["i1000"], day)
+        daily["index add batch to 1 GB index"].append(
+            timed([nd, "index", "add", *j, day, parts["batch"]])
+        )
+        daily["index compact after the add"].append(timed([nd, "index", "compact", day]))
+        daily["index compact again (nothing to do)"].append(
+            timed([nd, "index", "compact", day])
+        )
+    shutil.rmtree(day, ignore_errors=True)
+    table(daily, {k: sizes["batch"] if k.startswith("index add") else 0 for k in daily})
 
     print()
     opens = [timed([nd, "index", "info", idx["i1000"]]) for _ in range(args.repeat)]
