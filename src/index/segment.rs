@@ -1645,20 +1645,9 @@ impl Segment {
         let (paras, seq, dict) = (whole(PARAS)?, whole(TOKSEQ)?, self.dict()?);
         let bits = w.row_bits();
         let mut numbers: Vec<u32> = Vec::new();
-        let mut next = None;
         for row in 0..self.rows {
-            let fields = match next.take() {
-                Some(fields) => fields,
-                None => self.packed_fields(&paras, row * bits, w, false)?.0,
-            };
-            let to = if row + 1 < self.rows {
-                let after = self.packed_fields(&paras, (row + 1) * bits, w, false)?.0;
-                let to = after.tokens;
-                next = Some(after);
-                to
-            } else {
-                token_bits
-            };
+            let (fields, next) = self.packed_fields(&paras, row * bits, w, row + 1 < self.rows)?;
+            let to = next.unwrap_or(token_bits);
             if fields.tokens > to || to > token_bits {
                 return Err(self.damaged("token offsets out of order"));
             }
