@@ -17,7 +17,7 @@ use crate::report::Member;
 use crate::report::Report;
 use crate::report::Summary;
 use crate::{Config, Similarity};
-use ahash::AHashMap;
+use rayon::slice::ParallelSliceMut;
 
 /// What a report says of the inputs besides its findings: the first
 /// pass's counts, the paragraphs of each input, and the problems met, in
@@ -85,7 +85,7 @@ impl Counts {
 pub(super) fn build_report(ctx: &Context<'_>, mut index: FirstPass, verified: Verified) -> Report {
     let Verified {
         duplicates,
-        kept,
+        mut kept,
         comparisons,
         diagnostics,
         stored: _,
@@ -97,18 +97,36 @@ pub(super) fn build_report(ctx: &Context<'_>, mut index: FirstPass, verified: Ve
     // The paragraph tables are not needed from here on; the report is
     // built without them.
     drop(index);
-    assemble(ctx.config, counts, duplicates, kept, comparisons)
+    let report = assemble(
+        ctx.config,
+        counts,
+        duplicates,
+        |slot| kept.take(slot),
+        comparisons,
+    );
+    // The members never repeated, still held, are freed on a pool thread
+    // while the report is written.
+    rayon::spawn(move || drop(kept));
+    report
 }
 
 /// The report of `counts` and the verdicts: `duplicates` (slot, kept
-/// slot, similarity, member) in slot order, and the members of kept
-/// paragraphs (at least those repeated). Slots are a scan's own
-/// (`FingerprintId`) or a spread scan's (`u64`).
-pub(super) fn assemble<S: Copy + Ord + std::hash::Hash>(
+/// slot, similarity, member) in slot order, and `take`, which hands over
+/// the member of a kept slot: it is asked once for each kept slot that
+/// has duplicates, in ascending order (`None` leaves the slot's cluster
+/// out). Slots are a scan's own (`FingerprintId`) or a spread scan's
+/// (`u64`).
+///
+/// Each member is moved once, into its cluster: a batch that repeats an
+/// index has as many clusters as duplicates, hundreds of thousands, and
+/// this step runs on one thread while the other waits (the kept members
+/// went through a hash map first, and each duplicate found its list by
+/// another).
+pub(super) fn assemble<S: Copy + Ord + Send>(
     config: &Config,
     counts: Counts,
     duplicates: Vec<(S, S, Similarity, Member)>,
-    mut kept: AHashMap<S, Member>,
+    mut take: impl FnMut(S) -> Option<Member>,
     comparisons: u64,
 ) -> Report {
     let Counts {
@@ -119,25 +137,35 @@ pub(super) fn assemble<S: Copy + Ord + std::hash::Hash>(
     } = counts;
     summary.comparisons = comparisons;
     diagnostics.extend(second);
-    // The kept slots with duplicates, in order, each with its cluster's
-    // list sized once (a line repeated a million times is one list of a
-    // million); a hash map finds a duplicate's list.
-    let mut kept_slots: Vec<S> = duplicates.iter().map(|d| d.1).collect();
-    kept_slots.sort_unstable();
-    kept_slots.dedup();
-    let list_of: AHashMap<S, usize> = (kept_slots.iter().enumerate())
-        .map(|(i, &of)| (of, i))
+    // The duplicates by kept slot (ties in slot order), so that each
+    // cluster's list is sized once (a line repeated a million times is one
+    // list of a million) and each duplicate knows its cluster.
+    let mut by_kept: Vec<(S, u32)> = (duplicates.iter().zip(0u32..))
+        .map(|(d, i)| (d.1, i))
         .collect();
-    let mut sizes = vec![0usize; kept_slots.len()];
-    for d in &duplicates {
-        sizes[list_of[&d.1]] += 1;
-    }
-    let mut lists: Vec<Vec<Duplicate>> = sizes.into_iter().map(Vec::with_capacity).collect();
-    for (_, of, similarity, member) in duplicates {
-        let Some(original) = kept.get(&of) else {
+    by_kept.par_sort_unstable();
+    let runs = by_kept.chunk_by(|a, b| a.0 == b.0);
+    let mut clusters = Vec::with_capacity(runs.clone().count());
+    let mut cluster_of = vec![u32::MAX; duplicates.len()];
+    for run in runs {
+        let Some(kept) = take(run[0].0) else {
             continue;
         };
-        let kind = if original.location.doc_index == member.location.doc_index {
+        let c = clusters.len() as u32;
+        for &(_, i) in run {
+            cluster_of[i as usize] = c;
+        }
+        clusters.push(Cluster {
+            kept,
+            duplicates: Vec::with_capacity(run.len()),
+        });
+    }
+    drop(by_kept);
+    for ((_, _, similarity, member), c) in duplicates.into_iter().zip(cluster_of) {
+        let Some(cluster) = clusters.get_mut(c as usize) else {
+            continue;
+        };
+        let kind = if cluster.kept.location.doc_index == member.location.doc_index {
             summary.within_document += 1;
             Kind::WithinDocument
         } else {
@@ -145,21 +173,12 @@ pub(super) fn assemble<S: Copy + Ord + std::hash::Hash>(
             Kind::CrossDocument
         };
         summary.duplicate_paragraphs += 1;
-        lists[list_of[&of]].push(Duplicate {
+        cluster.duplicates.push(Duplicate {
             member,
             similarity,
             kind,
         });
     }
-    let mut clusters = Vec::with_capacity(kept_slots.len());
-    clusters.extend(
-        kept_slots
-            .into_iter()
-            .zip(lists)
-            .filter_map(|(of, duplicates)| {
-                kept.remove(&of).map(|kept| Cluster { kept, duplicates })
-            }),
-    );
     let passages = passage::passages(&clusters);
     summary.clusters = clusters.len() as u64;
     summary.passages = passages.len() as u64;

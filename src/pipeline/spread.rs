@@ -26,8 +26,6 @@
 //! components' plan and live sets, and the report the duplicates and the
 //! kept paragraphs they repeat.
 
-use ahash::AHashMap;
-
 use super::Context;
 use super::Progress;
 use super::first_pass::{Doc, FirstPass, fingerprint_pass};
@@ -396,7 +394,7 @@ pub fn verify_part(
 /// the same inputs with the same settings.
 pub fn report_from_parts(config: &Config, counts: Counts, parts: Vec<PartVerdicts>) -> Report {
     let mut duplicates = Vec::new();
-    let mut kept = AHashMap::new();
+    let mut kept = Vec::new();
     let mut comparisons = 0;
     for part in parts {
         comparisons += part.comparisons;
@@ -404,7 +402,20 @@ pub fn report_from_parts(config: &Config, counts: Counts, parts: Vec<PartVerdict
         kept.extend(part.kept);
     }
     duplicates.sort_unstable_by_key(|d| d.0);
-    assemble(config, counts, duplicates, kept, comparisons)
+    // `assemble` asks for kept slots in ascending order: a cursor over
+    // them, sorted, answers. Of a slot kept by two parts, the last part's
+    // member is taken (as a map filled part by part would hold).
+    kept.sort_by_key(|(s, _)| *s);
+    let mut kept = kept.into_iter().peekable();
+    let take = |slot: u64| {
+        while kept.next_if(|(s, _)| *s < slot).is_some() {}
+        let mut member = None;
+        while let Some((_, m)) = kept.next_if(|(s, _)| *s == slot) {
+            member = Some(m);
+        }
+        member
+    };
+    assemble(config, counts, duplicates, take, comparisons)
 }
 
 #[cfg(test)]

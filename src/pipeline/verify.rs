@@ -389,8 +389,9 @@ fn reread_block(
 pub(super) struct Verified {
     /// Duplicates: (slot, kept slot, similarity, member), in slot order.
     pub(super) duplicates: Vec<(FingerprintId, FingerprintId, Similarity, Member)>,
-    /// Members of kept slots that were candidates.
-    pub(super) kept: AHashMap<FingerprintId, Member>,
+    /// Members of kept slots that were candidates (those repeated, and
+    /// others still held at the end).
+    pub(super) kept: KeptMembers,
     pub(super) comparisons: u64,
     pub(super) diagnostics: Vec<Error>,
     /// Kept paragraphs handed to the sink.
@@ -488,7 +489,7 @@ pub(super) fn verify_pass(
         // list is never copied as it grows (a batch of repeats has
         // hundreds of thousands, 0.3-0.4 s of copying into fresh pages).
         duplicates: Vec::with_capacity(needed.paras.len()),
-        kept: AHashMap::new(),
+        kept: KeptMembers::default(),
         comparisons: 0,
         diagnostics: Vec::new(),
         stored: 0,
@@ -697,9 +698,7 @@ pub(super) fn verify_pass(
     // many (a million lines of one template are all held to the end) and
     // nothing waits for it: a pool thread does it while the report is made.
     rayon::spawn(move || drop(assigner));
-    let repeated = kept.into_repeated();
-    verified.kept = AHashMap::with_capacity(repeated.size_hint().1.unwrap_or(0));
-    verified.kept.extend(repeated);
+    verified.kept = kept;
     Ok(verified)
 }
 
@@ -909,6 +908,11 @@ impl KeptMembers {
     /// `slot` has a duplicate: its member stays.
     pub(super) fn repeated(&mut self, slot: FingerprintId) {
         self.repeated.insert(slot);
+    }
+
+    /// Removes and returns the member of `slot`, if held.
+    pub(super) fn take(&mut self, slot: FingerprintId) -> Option<Member> {
+        self.members.remove(&slot)
     }
 
     /// The members of kept paragraphs that have a duplicate, in no order
