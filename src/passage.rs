@@ -15,7 +15,7 @@ pub fn passages(clusters: &[Cluster]) -> Vec<Passage> {
     // and fault in both vectors at every doubling. `out` gets the most it
     // can need; pages of it never written are never touched. The sort key
     // is held in each entry: a key read through the duplicate's location
-    // was a cache miss per comparison (a quarter of a second for the
+    // was a cache miss per comparison (about 50 ms of one thread for the
     // 300,000 duplicates of a batch that repeats an index). Ties, which
     // one scan cannot make, stay in cluster order.
     let n = clusters.iter().map(|c| c.duplicates.len()).sum();
