@@ -73,6 +73,11 @@ impl<K: Hash + Eq + Copy, V> Slab<K, V> {
         }
     }
 
+    /// Room for `n` more keys without growing the map.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.places.reserve(n);
+    }
+
     /// The value held under `key`.
     pub(crate) fn get(&self, key: &K) -> Option<&V> {
         let place = *self.places.get(key)? as usize;

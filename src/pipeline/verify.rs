@@ -474,6 +474,7 @@ pub(super) fn verify_pass(
                 Ok((slot, set, member))
             })
             .collect::<Result<_, Error>>()?;
+        kept.reserve(read.len());
         for (slot, set, member) in read {
             let until = plan.keep_until[slot];
             if let Some(set) = set {
@@ -892,6 +893,12 @@ pub(super) struct KeptMembers {
 }
 
 impl KeptMembers {
+    /// Room for `n` more members without growing.
+    pub(super) fn reserve(&mut self, n: usize) {
+        self.members.reserve(n);
+        self.expiry.reserve(n);
+    }
+
     /// Holds `slot`'s member until paragraph `until` has been offered.
     pub(super) fn insert(&mut self, slot: FingerprintId, until: FingerprintId, member: Member) {
         if until > slot {
