@@ -19,9 +19,9 @@ pub fn passages(clusters: &[Cluster]) -> Vec<Passage> {
     // 300,000 duplicates of a batch that repeats an index). Ties, which
     // one scan cannot make, stay in cluster order.
     let n = clusters.iter().map(|c| c.duplicates.len()).sum();
-    let mut order: Vec<(u64, u32, u32)> = Vec::with_capacity(n);
-    for (c, cluster) in (0u32..).zip(clusters) {
-        for (d, dup) in (0u32..).zip(&cluster.duplicates) {
+    let mut order: Vec<(u64, usize, usize)> = Vec::with_capacity(n);
+    for (c, cluster) in clusters.iter().enumerate() {
+        for (d, dup) in cluster.duplicates.iter().enumerate() {
             let at = &dup.member.location;
             order.push((
                 (u64::from(at.doc_index.get()) << 32) | u64::from(at.paragraph),
@@ -32,8 +32,8 @@ pub fn passages(clusters: &[Cluster]) -> Vec<Passage> {
     }
     order.sort_unstable();
     let pairs = order.into_iter().map(|(_, c, d)| {
-        let cluster = &clusters[c as usize];
-        let d = &cluster.duplicates[d as usize];
+        let cluster = &clusters[c];
+        let d = &cluster.duplicates[d];
         (&d.member.location, &cluster.kept.location, d)
     });
 

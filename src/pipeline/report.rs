@@ -140,20 +140,20 @@ pub(super) fn assemble<S: Copy + Ord + Send>(
     // The duplicates by kept slot (ties in slot order), so that each
     // cluster's list is sized once (a line repeated a million times is one
     // list of a million) and each duplicate knows its cluster.
-    let mut by_kept: Vec<(S, u32)> = (duplicates.iter().zip(0u32..))
-        .map(|(d, i)| (d.1, i))
+    let mut by_kept: Vec<(S, usize)> = (duplicates.iter().enumerate())
+        .map(|(i, d)| (d.1, i))
         .collect();
     by_kept.par_sort_unstable();
     let runs = by_kept.chunk_by(|a, b| a.0 == b.0);
     let mut clusters = Vec::with_capacity(runs.clone().count());
-    let mut cluster_of = vec![u32::MAX; duplicates.len()];
+    let mut cluster_of = vec![usize::MAX; duplicates.len()];
     for run in runs {
         let Some(kept) = take(run[0].0) else {
             continue;
         };
-        let c = clusters.len() as u32;
+        let c = clusters.len();
         for &(_, i) in run {
-            cluster_of[i as usize] = c;
+            cluster_of[i] = c;
         }
         clusters.push(Cluster {
             kept,
@@ -162,7 +162,7 @@ pub(super) fn assemble<S: Copy + Ord + Send>(
     }
     drop(by_kept);
     for ((_, _, similarity, member), c) in duplicates.into_iter().zip(cluster_of) {
-        let Some(cluster) = clusters.get_mut(c as usize) else {
+        let Some(cluster) = clusters.get_mut(c) else {
             continue;
         };
         let kind = if cluster.kept.location.doc_index == member.location.doc_index {
