@@ -182,8 +182,11 @@ pub(super) fn write_array(
 /// The next window is rendered while this thread writes the last one:
 /// writing is a copy into the page cache on this thread alone (a
 /// report of 195 MB, 300,000 clusters, spent about a tenth of a second
-/// on it with the pool idle). At most three windows are held: one being
-/// written, one rendered and waiting, one being rendered.
+/// on it with the pool idle). The rendering is spawned into the current
+/// pool (`rayon::in_place_scope`), so that a caller's pool, and its
+/// thread count, is the one at work; and the scope's end waits by
+/// helping, so that a pool of one thread renders after the write instead
+/// of waiting for itself. Two windows are held at most.
 pub(super) fn write_items(
     out: &mut dyn Write,
     range: Range<usize>,
@@ -206,28 +209,22 @@ pub(super) fn write_items(
             })
             .collect()
     };
-    let starts = range.clone().step_by(WINDOW);
-    if range.len() <= WINDOW {
-        for start in starts {
-            write_parts(out, window(start))?;
-        }
+    let mut starts = range.clone().step_by(WINDOW);
+    let Some(first) = starts.next() else {
         return Ok(());
-    }
-    std::thread::scope(|s| {
-        let (tx, rx) = std::sync::mpsc::sync_channel(1);
-        s.spawn(move || {
-            for start in starts {
-                // The writer stopped (a failed write): so does this.
-                if tx.send(window(start)).is_err() {
-                    break;
-                }
-            }
+    };
+    let mut current = window(first);
+    for start in starts {
+        let mut next = Vec::new();
+        let written = rayon::in_place_scope(|s| {
+            s.spawn(|_| next = window(start));
+            write_parts(out, std::mem::take(&mut current))
         });
-        for parts in rx {
-            write_parts(out, parts)?;
-        }
-        Ok(())
-    })
+        // A failed write stops here, the window rendered meanwhile unused.
+        written?;
+        current = next;
+    }
+    write_parts(out, current)
 }
 
 fn write_parts(out: &mut dyn Write, parts: Vec<Vec<u8>>) -> io::Result<()> {
@@ -360,23 +357,9 @@ mod tests {
     }
 
     /// A writer that fails stops the rendering of the windows after it
-    /// and its error is returned (the thread rendering them is not left
-    /// waiting to hand over the next).
+    /// and its error is returned.
     #[test]
     fn a_failed_write_stops_the_windows() {
-        struct FailsAfter(usize);
-        impl Write for FailsAfter {
-            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-                if self.0 < buf.len() {
-                    return Err(io::Error::other("disk full"));
-                }
-                self.0 -= buf.len();
-                Ok(buf.len())
-            }
-            fn flush(&mut self) -> io::Result<()> {
-                Ok(())
-            }
-        }
         let rendered = std::sync::atomic::AtomicUsize::new(0);
         let n = 40 * WINDOW;
         let mut out = FailsAfter(100_000);
@@ -386,8 +369,57 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(err.to_string(), "disk full");
-        // The window being written, the one waiting and the one being
-        // rendered at most.
-        assert!(rendered.into_inner() <= 3 * WINDOW, "rendering stopped");
+        // The window being written and the one rendered meanwhile.
+        assert!(rendered.into_inner() <= 2 * WINDOW, "rendering stopped");
+    }
+
+    /// Windows are rendered in the caller's pool, even one of a single
+    /// thread (which renders each window after writing the last), and
+    /// give the same bytes.
+    #[test]
+    fn windows_render_in_the_callers_pool() {
+        let n = 3 * WINDOW + 7;
+        let expected = {
+            let mut out = Vec::new();
+            write_array(&mut out, n, 1, &|i, buf| {
+                object(buf, 2, |o| write(&item(i), o))
+            })
+            .unwrap();
+            out
+        };
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .thread_name(|i| format!("caller's pool {i}"))
+            .build()
+            .unwrap();
+        let (got, threads) = pool.install(|| {
+            let threads = std::sync::Mutex::new(std::collections::BTreeSet::new());
+            let mut out = Vec::new();
+            write_array(&mut out, n, 1, &|i, buf| {
+                let name = std::thread::current().name().map(str::to_owned);
+                threads.lock().unwrap().insert(name);
+                object(buf, 2, |o| write(&item(i), o))
+            })
+            .unwrap();
+            (out, threads.into_inner().unwrap())
+        });
+        assert_eq!(got, expected);
+        let caller = Some("caller's pool 0".to_owned());
+        assert_eq!(threads.into_iter().collect::<Vec<_>>(), [caller]);
+    }
+
+    struct FailsAfter(usize);
+
+    impl Write for FailsAfter {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.0 < buf.len() {
+                return Err(io::Error::other("disk full"));
+            }
+            self.0 -= buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
     }
 }
