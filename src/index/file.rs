@@ -504,6 +504,20 @@ impl Section<'_> {
     /// The range is outside the section, a read failed, or a chunk is
     /// damaged (the error names the file, section and bytes).
     pub fn read_range(&self, range: Range<u64>) -> Result<Vec<u8>, Error> {
+        let mut buf = Vec::new();
+        self.read_range_into(range, &mut buf)?;
+        Ok(buf)
+    }
+
+    /// [`read_range`](Self::read_range) into `buf`, which is cleared
+    /// first: a caller reading many ranges keeps one buffer, rather than
+    /// having each read fault in fresh pages.
+    ///
+    /// # Errors
+    ///
+    /// As [`read_range`](Self::read_range).
+    pub fn read_range_into(&self, range: Range<u64>, buf: &mut Vec<u8>) -> Result<(), Error> {
+        buf.clear();
         let e = &self.file.entries[self.index];
         let shown = || self.file.path.display().to_string();
         if range.start > range.end || range.end > e.len {
@@ -517,21 +531,21 @@ impl Section<'_> {
             )));
         }
         if range.is_empty() {
-            return Ok(Vec::new());
+            return Ok(());
         }
         let io = |err: io::Error| Error::index(format!("{}: {err}", shown()));
         let (first, last) = (range.start / CHUNK, (range.end - 1) / CHUNK);
         let bits = &self.file.verified[self.index];
         let checked = |c: u64| bits[(c / 64) as usize].load(Ordering::Relaxed) >> (c % 64) & 1 == 1;
         if (first..=last).all(checked) {
-            let mut buf = vec![0u8; (range.end - range.start) as usize];
-            read_at(&self.file.file, &mut buf, e.offset + range.start).map_err(io)?;
-            return Ok(buf);
+            zeroed(buf, (range.end - range.start) as usize);
+            read_at(&self.file.file, buf, e.offset + range.start).map_err(io)?;
+            return Ok(());
         }
         let from = first * CHUNK;
         let to = ((last + 1) * CHUNK).min(e.len);
-        let mut buf = vec![0u8; (to - from) as usize];
-        read_at(&self.file.file, &mut buf, e.offset + from).map_err(io)?;
+        zeroed(buf, (to - from) as usize);
+        read_at(&self.file.file, buf, e.offset + from).map_err(io)?;
         for c in first..=last {
             if checked(c) {
                 continue;
@@ -552,7 +566,17 @@ impl Section<'_> {
         let skip = (range.start - from) as usize;
         buf.truncate(skip + (range.end - range.start) as usize);
         buf.drain(..skip);
-        Ok(buf)
+        Ok(())
+    }
+}
+
+/// Makes `buf` (empty) `n` zero bytes: in place when it has the room,
+/// else in a fresh allocation, which comes zeroed without a pass over it.
+fn zeroed(buf: &mut Vec<u8>, n: usize) {
+    if buf.capacity() < n {
+        *buf = vec![0; n];
+    } else {
+        buf.resize(n, 0);
     }
 }
 

@@ -710,6 +710,53 @@ enum Layout {
     },
 }
 
+/// How far apart, on average, the ascending numbers of a run may be for
+/// [`dense_runs`] to keep them in one run: a read each costs about as much
+/// as reading the 16 rows (or documents) between two.
+const DENSE: u64 = 16;
+
+/// The most numbers one run of [`dense_runs`] spans.
+const RUN_SPAN: u64 = 1 << 16;
+
+/// `numbers` cut into runs to be read in one piece each: ascending, within
+/// [`RUN_SPAN`], and on average at most [`DENSE`] apart. Numbers out of
+/// order or far apart make runs of one.
+fn dense_runs(numbers: &[u32]) -> impl Iterator<Item = &[u32]> {
+    let mut rest = numbers;
+    std::iter::from_fn(move || {
+        let (&first, _) = rest.split_first()?;
+        let first = u64::from(first);
+        let mut end = 1;
+        while let Some(&n) = rest.get(end) {
+            let n = u64::from(n);
+            let span = n.wrapping_sub(first);
+            if n < u64::from(rest[end - 1]) || span >= RUN_SPAN || span > DENSE * end as u64 {
+                break;
+            }
+            end += 1;
+        }
+        let (run, after) = rest.split_at(end);
+        rest = after;
+        Some(run)
+    })
+}
+
+/// A row of `PARAS` in whole numbers (versions 1 and 2), from the start
+/// of `p`.
+fn whole_row(p: &[u8]) -> RowFields {
+    let u32_at = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().expect("4 bytes"));
+    let u64_at = |i: usize| u64::from_le_bytes(p[i..i + 8].try_into().expect("8 bytes"));
+    RowFields {
+        content: u64_at(0),
+        tokens: u64_at(8),
+        doc: u32_at(16),
+        paragraph: u32_at(20),
+        line: u64_at(24),
+        start: u64_at(32),
+        end: u64_at(40),
+    }
+}
+
 /// The fields of one row.
 struct RowFields {
     content: u64,
@@ -754,14 +801,15 @@ impl Table<'_> {
 
     /// The bytes holding entries `lo..hi`, and the bit of the entries at
     /// which they start.
-    fn read(&self, lo: u64, hi: u64) -> Result<(Vec<u8>, u64), Error> {
+    fn read(&self, lo: u64, hi: u64, buf: &mut Vec<u8>) -> Result<u64, Error> {
         let width = self.shape.entry_bits();
         let dir = self.shape.directory_bytes();
         let (from, to) = (
             lo * width / 8,
             (hi * width).div_ceil(8) + super::packed::PAD as u64,
         );
-        Ok((self.section.read_range(dir + from..dir + to)?, from * 8))
+        self.section.read_range_into(dir + from..dir + to, buf)?;
+        Ok(from * 8)
     }
 
     /// The entries whose key is one of `wanted`, at most `most` of each
@@ -772,16 +820,19 @@ impl Table<'_> {
     /// ([`Wanted::probe`]).
     fn lookup(&self, wanted: &Wanted, most: u64, searched: bool) -> Result<Vec<(u64, u32)>, Error> {
         let mut out = Vec::new();
-        self.lookup_with(wanted, most, searched, |key, row| out.push((key, row)))?;
+        let found = |key, row| out.push((key, row));
+        self.lookup_with(wanted, most, searched, &mut Vec::new(), found)?;
         Ok(out)
     }
 
-    /// [`lookup`](Self::lookup), each entry found handed to `found`.
+    /// [`lookup`](Self::lookup), each entry found handed to `found`; the
+    /// table is read into `buf`.
     fn lookup_with(
         &self,
         wanted: &Wanted,
         most: u64,
         searched: bool,
+        buf: &mut Vec<u8>,
         mut found_one: impl FnMut(u64, u32),
     ) -> Result<(), Error> {
         let (shape, width) = (self.shape, self.shape.entry_bits());
@@ -793,8 +844,8 @@ impl Table<'_> {
         let keys = wanted.keys();
         let probe = (!searched && keys.len() as u64 >= shape.buckets()).then(|| wanted.probe());
         let step = (8 << 20) / width;
-        // (bytes, the bit they start at, entries first..end)
-        let mut window: Option<(Vec<u8>, u64, u64, u64)> = None;
+        // The bit `buf` starts at, its entries first..end.
+        let mut window: Option<(u64, u64, u64)> = None;
         // The next wanted key (`k`); the key of the last entry kept, and
         // how many of its entries were.
         let (mut k, mut last, mut found) = (0, None, 0);
@@ -816,17 +867,16 @@ impl Table<'_> {
                 Some(d) => self.bounds(d, bucket)?,
                 None => self.bounds(&self.section.read_range(4 * bucket..4 * bucket + 8)?, 0)?,
             };
-            if lo < hi && !window.as_ref().is_some_and(|w| w.2 <= lo && hi <= w.3) {
+            if lo < hi && !window.is_some_and(|(_, first, end)| first <= lo && hi <= end) {
                 let to = if searched {
                     hi
                 } else {
                     hi.max(lo.saturating_add(step)).min(self.entries)
                 };
-                let (bytes, base) = self.read(lo, to)?;
-                window = Some((bytes, base, lo, to));
+                window = Some((self.read(lo, to, buf)?, lo, to));
             }
-            let (bytes, base) = match &window {
-                Some((bytes, base, _, _)) => (&bytes[..], *base),
+            let (bytes, base) = match window {
+                Some((base, _, _)) => (&buf[..], base),
                 None => (&[][..], 0),
             };
             for i in lo..hi {
@@ -1295,16 +1345,20 @@ impl Segment {
     #[cfg(test)]
     pub(super) fn matches(&self, band: usize, wanted: &Wanted) -> Result<Vec<(u32, u32)>, Error> {
         let mut out = Vec::new();
-        self.matches_with(band, wanted, |key, row| out.push((key, row)))?;
+        self.matches_with(band, wanted, &mut Vec::new(), |key, row| {
+            out.push((key, row))
+        })?;
         Ok(out)
     }
 
     /// [`matches`](Self::matches), each `(key, row)` found handed to
-    /// `found` (a large batch against a large index finds millions).
+    /// `found` (a large batch against a large index finds millions); the
+    /// table is read into `buf`.
     pub(super) fn matches_with(
         &self,
         band: usize,
         wanted: &Wanted,
+        buf: &mut Vec<u8>,
         found: impl FnMut(u32, u32),
     ) -> Result<(), Error> {
         // A probe touches (and checks, the first time) a 64 KiB chunk:
@@ -1316,7 +1370,7 @@ impl Segment {
             Layout::Packed { .. } => (2, self.rows * 5),
         };
         let searched = (wanted.len() as u64).saturating_mul(probes) < bytes / super::file::CHUNK;
-        self.matches_by(band, wanted, searched, found)
+        self.matches_by(band, wanted, searched, buf, found)
     }
 
     /// [`matches`](Self::matches), by looking each key up (`searched`) or
@@ -1326,6 +1380,7 @@ impl Segment {
         band: usize,
         wanted: &Wanted,
         searched: bool,
+        buf: &mut Vec<u8>,
         mut found: impl FnMut(u32, u32),
     ) -> Result<(), Error> {
         let narrow = || -> Vec<u32> { wanted.keys().iter().map(|&k| k as u32).collect() };
@@ -1335,6 +1390,7 @@ impl Segment {
                     wanted,
                     u64::MAX,
                     searched,
+                    buf,
                     |key, row| found(key as u32, row),
                 );
             }
@@ -1538,20 +1594,8 @@ impl Segment {
                 let at = row * PARA_BYTES as u64;
                 let len = if next { 2 * PARA_BYTES } else { PARA_BYTES } as u64;
                 let p = section.read_range(at..at + len)?;
-                let u32_at =
-                    |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().expect("4 bytes"));
-                let u64_at =
-                    |i: usize| u64::from_le_bytes(p[i..i + 8].try_into().expect("8 bytes"));
-                let fields = RowFields {
-                    content: u64_at(0),
-                    tokens: u64_at(8),
-                    doc: u32_at(16),
-                    paragraph: u32_at(20),
-                    line: u64_at(24),
-                    start: u64_at(32),
-                    end: u64_at(40),
-                };
-                Ok((fields, next.then(|| u64_at(PARA_BYTES + 8))))
+                let next = next.then(|| whole_row(&p[PARA_BYTES..]).tokens);
+                Ok((whole_row(&p), next))
             }
             &Layout::Packed { rows: w, .. } => {
                 let bits = w.row_bits();
@@ -1562,6 +1606,42 @@ impl Segment {
                 self.packed_fields(&p, row * bits - from * 8, w, next)
             }
         }
+    }
+
+    /// The fields of `rows`, in their order. The rows of an ascending run
+    /// close together ([`DENSE`]) are read in one piece: a read each, a
+    /// system call and a fresh buffer, cost more than the rows between.
+    fn fields_of_rows(&self, rows: &[u32]) -> Result<Vec<RowFields>, Error> {
+        let mut out = Vec::with_capacity(rows.len());
+        let section = self.file.section(PARAS)?;
+        for run in dense_runs(rows) {
+            let (first, last) = (u64::from(run[0]), u64::from(run[run.len() - 1]));
+            if last >= self.rows {
+                return Err(self.damaged("a row past the end"));
+            }
+            match &self.layout {
+                Layout::Whole => {
+                    let at = first * PARA_BYTES as u64;
+                    let p = section.read_range(at..(last + 1) * PARA_BYTES as u64)?;
+                    out.extend(
+                        run.iter().map(|&r| {
+                            whole_row(&p[(u64::from(r) - first) as usize * PARA_BYTES..])
+                        }),
+                    );
+                }
+                &Layout::Packed { rows: w, .. } => {
+                    let bits = w.row_bits();
+                    let from = first * bits / 8;
+                    let to = ((last + 1) * bits).div_ceil(8) + super::packed::PAD as u64;
+                    let p = section.read_range(from..to.min(section.len()))?;
+                    for &r in run {
+                        let at = u64::from(r) * bits - from * 8;
+                        out.push(self.packed_fields(&p, at, w, false)?.0);
+                    }
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The fields of the packed row at bit `at` of `p`, and with `next`
@@ -1678,6 +1758,16 @@ impl Segment {
         Ok(self.fields(row, false)?.0.content)
     }
 
+    /// The content hashes of `rows`, in their order ([`DENSE`] runs read
+    /// together).
+    pub(super) fn contents(&self, rows: &[u32]) -> Result<Vec<u64>, Error> {
+        Ok(self
+            .fields_of_rows(rows)?
+            .into_iter()
+            .map(|f| f.content)
+            .collect())
+    }
+
     fn dict(&self) -> Result<&[u64], Error> {
         let dict = self.dict.get_or_init(|| {
             let bytes = self
@@ -1764,8 +1854,46 @@ impl Segment {
         self.location_of(&self.fields(row, false)?.0)
     }
 
+    /// The locations of `rows`, in their order, as
+    /// [`location`](Self::location) gives them: the rows of a [`DENSE`]
+    /// run are read together, and so are their documents.
+    pub(super) fn locations(&self, rows: &[u32]) -> Result<Vec<Location>, Error> {
+        let fields = self.fields_of_rows(rows)?;
+        let docs: Vec<u32> = fields.iter().map(|f| f.doc).collect();
+        let section = self.file.section(DOCS)?;
+        let mut out = Vec::with_capacity(fields.len());
+        let mut at = 0;
+        for run in dense_runs(&docs) {
+            let (first, last) = (u64::from(run[0]), u64::from(run[run.len() - 1]));
+            if last >= self.docs {
+                return Err(self.damaged("a paragraph of a document past the end"));
+            }
+            let d = section.read_range(first * DOC_BYTES as u64..(last + 1) * DOC_BYTES as u64)?;
+            for f in &fields[at..at + run.len()] {
+                let i = (u64::from(f.doc) - first) as usize * DOC_BYTES;
+                out.push(self.location_in(f, &d[i..i + DOC_BYTES])?);
+            }
+            at += run.len();
+        }
+        Ok(out)
+    }
+
     /// The location of a row with these fields.
     fn location_of(&self, fields: &RowFields) -> Result<Location, Error> {
+        let doc = u64::from(fields.doc);
+        if doc >= self.docs {
+            return Err(self.damaged("a paragraph of a document past the end"));
+        }
+        let d = self
+            .file
+            .section(DOCS)?
+            .read_range(doc * DOC_BYTES as u64..(doc + 1) * DOC_BYTES as u64)?;
+        self.location_in(fields, &d)
+    }
+
+    /// The location of a row with these fields, whose document's entry in
+    /// `DOCS` is `d`.
+    fn location_in(&self, fields: &RowFields, d: &[u8]) -> Result<Location, Error> {
         let &RowFields {
             doc,
             paragraph,
@@ -1774,13 +1902,6 @@ impl Segment {
             end,
             ..
         } = fields;
-        if u64::from(doc) >= self.docs {
-            return Err(self.damaged("a paragraph of a document past the end"));
-        }
-        let d = self
-            .file
-            .section(DOCS)?
-            .read_range(u64::from(doc) * DOC_BYTES as u64..u64::from(doc + 1) * DOC_BYTES as u64)?;
         let d32 = |i: usize| u32::from_le_bytes(d[i..i + 4].try_into().expect("4 bytes"));
         let strs = self.strs()?;
         let string = |i: u32| {
@@ -2081,6 +2202,39 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 
+    /// Dense runs hold every number once, in order; each run ascends, its
+    /// numbers on average at most `DENSE` apart, within `RUN_SPAN`.
+    #[test]
+    fn dense_runs_cut_where_numbers_fall_back_or_spread() {
+        let mut state = 3u64;
+        let mut numbers = Vec::new();
+        for _ in 0..20_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            let last = numbers.last().copied().unwrap_or(0u32);
+            // One in 64 falls back, one in 64 jumps far.
+            numbers.push(match state >> 58 {
+                0 => last.wrapping_sub((state >> 40) as u32 % 100),
+                1 => last.wrapping_add((state >> 20) as u32),
+                2..8 => last,
+                _ => last.wrapping_add((state >> 40) as u32 % 20),
+            });
+        }
+        let runs: Vec<&[u32]> = dense_runs(&numbers).collect();
+        assert_eq!(runs.concat(), numbers);
+        assert!(runs.len() > 100 && runs.iter().any(|r| r.len() > 50));
+        for run in runs {
+            assert!(run.windows(2).all(|w| w[0] <= w[1]), "{run:?}");
+            let span = u64::from(run[run.len() - 1] - run[0]);
+            assert!(span < RUN_SPAN && span <= DENSE * (run.len() as u64 - 1).max(1));
+        }
+        assert_eq!(dense_runs(&[]).count(), 0);
+        let far = [5, u32::MAX, 0, 1, 2];
+        let runs: Vec<&[u32]> = dense_runs(&far).collect();
+        assert_eq!(runs, [&[5][..], &[u32::MAX], &[0, 1, 2]]);
+    }
+
     /// Binary search and streaming find the same rows, for keys that are
     /// in the table (once or many times) and keys that are not.
     #[test]
@@ -2137,7 +2291,9 @@ mod tests {
             let by = |searched| {
                 let mut out = Vec::new();
                 segment
-                    .matches_by(band, &keys, searched, |k, r| out.push((k, r)))
+                    .matches_by(band, &keys, searched, &mut Vec::new(), |k, r| {
+                        out.push((k, r))
+                    })
                     .unwrap();
                 out
             };

@@ -25,6 +25,11 @@ use crate::report::Location;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+/// How many rows one task of a scan asks a prior for at once
+/// ([`Prior::contents`], [`Prior::locations`]): enough to read close rows
+/// together, few enough to share among the threads.
+pub(super) const PIECE: usize = 4096;
+
 /// Earlier batches' kept paragraphs, numbered by *rows* `0..` in their
 /// order (earlier batches first).
 pub trait Prior: Sync {
@@ -48,6 +53,20 @@ pub trait Prior: Sync {
     /// As [`matches`](Self::matches).
     fn content(&self, row: u64) -> Result<u64, Error>;
 
+    /// The content hashes of `rows`, in their order: [`content`] of each,
+    /// which a prior on disk reads together where `rows` ascend close
+    /// together (a batch that repeats the index asks for hundreds of
+    /// thousands).
+    ///
+    /// [`content`]: Self::content
+    ///
+    /// # Errors
+    ///
+    /// As [`matches`](Self::matches).
+    fn contents(&self, rows: &[u64]) -> Result<Vec<u64>, Error> {
+        rows.iter().map(|&r| self.content(r)).collect()
+    }
+
     /// The token hashes and location of `row`. The location's `doc_index`
     /// numbers the prior's documents (equal for two rows of one document);
     /// the scan moves it past its own documents.
@@ -67,6 +86,18 @@ pub trait Prior: Sync {
     /// As [`matches`](Self::matches).
     fn location(&self, row: u64) -> Result<Location, Error> {
         Ok(self.paragraph(row)?.location)
+    }
+
+    /// The locations of `rows`, in their order: [`location`] of each,
+    /// read together as [`contents`](Self::contents) are.
+    ///
+    /// [`location`]: Self::location
+    ///
+    /// # Errors
+    ///
+    /// As [`matches`](Self::matches).
+    fn locations(&self, rows: &[u64]) -> Result<Vec<Location>, Error> {
+        rows.iter().map(|&r| self.location(r)).collect()
     }
 
     /// The shortest quote, in words, its containment fingerprints are
@@ -389,9 +420,10 @@ impl Prefix {
             .map(|band| band.into_iter().map(|(k, r)| (k, slot(r))).collect())
             .collect();
         let content = rows
-            .par_iter()
-            .map(|&r| prior.content(r))
-            .collect::<Result<_, _>>()?;
+            .par_chunks(PIECE)
+            .map(|piece| prior.contents(piece))
+            .collect::<Result<Vec<_>, _>>()?
+            .concat();
         Ok(Prefix {
             rows,
             content,

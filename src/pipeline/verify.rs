@@ -445,41 +445,51 @@ pub(super) fn verify_pass(
         // ([`Needed::is_indexed_copy`]): its location will do. A batch
         // that repeats the index has hundreds of thousands.
         let compared = |slot: FingerprintId| !plan.groups_of.get(slot).is_empty();
-        let read: Vec<(FingerprintId, Option<ShingleSet>, Member)> = prior_needed
+        let sets: Vec<(ShingleSet, Location)> = prior_needed
             .par_iter()
+            .filter(|&&slot| compared(slot))
             .map(|&slot| {
-                let row = prefix.rows[slot];
-                let content = prefix.content[slot];
-                let (set, mut location) = if compared(slot) {
-                    let p = prior.paragraph(row)?;
-                    let (set, read) = ctx.fingerprinter.set_of_tokens(&p.tokens);
-                    if read != content {
-                        return Err(Error::index(format!(
-                            "indexed paragraph {row} ({}:{}) does not match its content hash: \
-                             the index is damaged (run `neardup index verify`)",
-                            p.location.path, p.location.line
-                        )));
-                    }
-                    (Some(set), p.location)
-                } else {
-                    (None, prior.location(row)?)
-                };
-                location.doc_index = DocId::new(docs.saturating_add(location.doc_index.get()));
-                let member = Member {
-                    location,
-                    snippet: String::new(),
-                    text: None,
-                    content,
-                };
-                Ok((slot, set, member))
+                let (row, content) = (prefix.rows[slot], prefix.content[slot]);
+                let p = prior.paragraph(row)?;
+                let (set, read) = ctx.fingerprinter.set_of_tokens(&p.tokens);
+                if read != content {
+                    return Err(Error::index(format!(
+                        "indexed paragraph {row} ({}:{}) does not match its content hash: \
+                         the index is damaged (run `neardup index verify`)",
+                        p.location.path, p.location.line
+                    )));
+                }
+                Ok((set, p.location))
             })
             .collect::<Result<_, Error>>()?;
-        kept.reserve(read.len());
-        for (slot, set, member) in read {
+        // The others' locations, read together where their rows are close.
+        let alone: Vec<u64> = prior_needed
+            .iter()
+            .filter(|&&slot| !compared(slot))
+            .map(|&slot| prefix.rows[slot])
+            .collect();
+        let alone = alone
+            .par_chunks(super::prior::PIECE)
+            .map(|piece| prior.locations(piece))
+            .collect::<Result<Vec<_>, Error>>()?;
+        let (mut sets, mut alone) = (sets.into_iter(), alone.into_iter().flatten());
+        kept.reserve(prior_needed.len());
+        for &slot in prior_needed {
             let until = plan.keep_until[slot];
-            if let Some(set) = set {
+            let mut location = if compared(slot) {
+                let (set, location) = sets.next().expect("a set per compared slot");
                 assigner.keep(slot, set, plan.groups_of.get(slot), until);
-            }
+                location
+            } else {
+                alone.next().expect("a location per slot alone")
+            };
+            location.doc_index = DocId::new(docs.saturating_add(location.doc_index.get()));
+            let member = Member {
+                location,
+                snippet: String::new(),
+                text: None,
+                content: prefix.content[slot],
+            };
             kept.insert(slot, until, member);
         }
     }
