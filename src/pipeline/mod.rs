@@ -557,7 +557,7 @@ impl<'a> Context<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::group::{KeySlot, radix_sort_by_key, radix_sort_from};
+    use super::group::{KeySlot, radix_sort_by_key, radix_sort_from, sort_distinct};
     use super::*;
     use crate::corpus::MemorySource;
     use crate::id::FingerprintId;
@@ -874,6 +874,18 @@ mod tests {
         }
         radix_sort_by_key(&mut pairs, &mut Vec::new());
         assert_eq!(pairs, expect);
+        // Keys alone, sorted and their repeats dropped.
+        let many: Vec<u32> = (0..50_000)
+            .map(|i| keys[i * 7 % keys.len()] ^ next() % 4)
+            .collect();
+        for n in [many.len(), 1000, 100, 0] {
+            let mut want = many[..n].to_vec();
+            want.sort_unstable();
+            want.dedup();
+            let mut keys = many[..n].to_vec();
+            sort_distinct(&mut keys);
+            assert_eq!(keys, want, "{n}");
+        }
     }
 
     #[test]

@@ -356,8 +356,7 @@ impl Prefix {
                         .map(|c| c.iter().collect())
                         .unwrap_or_default(),
                 };
-                keys.sort_unstable();
-                keys.dedup();
+                super::group::sort_distinct(&mut keys);
                 prior.matches(band, &keys)
             })
             .collect::<Result<_, Error>>()?;
