@@ -71,11 +71,16 @@ pub(super) struct FirstPass {
     pub(super) fp_para: Vec<ParagraphId>,
     /// Content hash of each slot (filled from `chunks` likewise).
     pub(super) fp_content: Vec<u64>,
+    /// In a scan against a prior, the hash of each slot's text
+    /// ([`Fingerprinted::text_hashes`]): `None` when a block came without
+    /// them (from a print).
+    pub(super) fp_text: Option<Vec<u64>>,
     /// One column of keys per band, indexed by slot, truncated to 32 bits
     /// (a collision only costs a verification). The grouping step consumes
     /// them band by band, freeing each as it goes.
     pub(super) keys: Vec<Column>,
-    pub(super) chunks: Vec<(Vec<ParagraphId>, Vec<u64>)>,
+    /// Per block: its slots' paragraphs, content hashes and text hashes.
+    pub(super) chunks: Vec<(Vec<ParagraphId>, Vec<u64>, Vec<u64>)>,
     pub(super) slots: u32,
     /// The first slot of an input after the reference corpus (`slots` until
     /// one is seen).
@@ -214,6 +219,9 @@ pub(super) fn fingerprint_block(
                 if !allowed {
                     out.local.push(out.paragraphs);
                     out.content.push(content);
+                    if ctx.prior.is_some() {
+                        out.text_hashes.push(crate::hash::xxh3(text.as_bytes(), 0));
+                    }
                     for (band, &key) in keys.iter().enumerate() {
                         out.keys[band].push(key);
                     }
@@ -262,6 +270,9 @@ pub(super) fn fingerprint_block(
         }) {
             out.local.push(out.paragraphs);
             out.content.push(fp.content);
+            if ctx.prior.is_some() {
+                out.text_hashes.push(crate::hash::xxh3(text.as_bytes(), 0));
+            }
             for (column, &key) in out.keys.iter_mut().zip(&keys) {
                 column.push(key);
             }
@@ -571,10 +582,17 @@ pub(super) fn fingerprint_pass(
     let slots = index.slots as usize;
     index.fp_para.reserve_exact(slots);
     index.fp_content.reserve_exact(slots);
-    for (para, content) in std::mem::take(&mut index.chunks) {
+    let chunks = std::mem::take(&mut index.chunks);
+    let hashed = ctx.prior.is_some() && chunks.iter().all(|(p, _, t)| t.len() == p.len());
+    let mut texts = Vec::with_capacity(if hashed { slots } else { 0 });
+    for (para, content, text) in chunks {
         index.fp_para.extend_from_slice(&para);
         index.fp_content.extend_from_slice(&content);
+        if hashed {
+            texts.extend_from_slice(&text);
+        }
     }
+    index.fp_text = hashed.then_some(texts);
     if index.overflow {
         return Err(Error::limit(format!(
             "the corpus has more than {} paragraphs, the most one scan can index; split it",
@@ -658,7 +676,7 @@ pub(super) fn add_block(
             from = end;
         }
         let para: Vec<ParagraphId> = block.local.iter().map(|&l| first_para + l).collect();
-        index.chunks.push((para, block.content));
+        index.chunks.push((para, block.content, block.text_hashes));
         if index.keys.is_empty() && ctx.keys {
             index.keys.resize_with(block.keys.len(), Column::default);
         }

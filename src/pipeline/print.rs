@@ -99,6 +99,11 @@ pub(crate) struct Fingerprinted {
     /// Block-local paragraph number of each fingerprinted paragraph.
     pub(crate) local: Vec<u32>,
     pub(crate) content: Vec<u64>,
+    /// In a scan against a prior: the XXH3 of each fingerprinted
+    /// paragraph's text, so that the second pass can tell an unchanged
+    /// copy of an indexed paragraph by its bytes, without normalising it
+    /// again (never in a print: a block from one has none).
+    pub(crate) text_hashes: Vec<u64>,
     /// Band-major band keys: `keys[b][i]` is band `b`'s key of the block's
     /// `i`-th fingerprinted paragraph.
     pub(crate) keys: Vec<Vec<u32>>,
@@ -330,6 +335,7 @@ pub(crate) fn decode(
             allowed,
             local,
             content,
+            text_hashes: Vec::new(),
             keys,
             winnowed,
             winnow_ends,
@@ -356,6 +362,7 @@ mod tests {
             allowed: 1,
             local: vec![0, 2],
             content: vec![11, 22],
+            text_hashes: Vec::new(),
             keys: vec![vec![1, 2], vec![3, 4]],
             winnowed: vec![5, 9, 7],
             winnow_ends: vec![2, 3],

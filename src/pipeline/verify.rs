@@ -275,7 +275,15 @@ fn reread_block(
             let content = index.fp_content[(slot - needed.batch) as usize];
             (ShingleSet::default(), Vec::new(), 0, content)
         } else if indexed {
-            let Some(content) = ctx.fingerprinter.content_with(&text, scratch) else {
+            // Unchanged since the first pass (the same bytes), its content
+            // hash is the first pass's: no need to normalise it again.
+            let at = (slot - needed.batch) as usize;
+            let first = index.fp_text.as_ref().map(|t| t[at]);
+            let content = if first == Some(crate::hash::xxh3(text.as_bytes(), 0)) {
+                index.fp_content[at]
+            } else if let Some(content) = ctx.fingerprinter.content_with(&text, scratch) {
+                content
+            } else {
                 return;
             };
             (ShingleSet::default(), Vec::new(), 0, content)
