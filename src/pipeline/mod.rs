@@ -48,6 +48,7 @@ mod flow;
 pub(crate) mod group;
 pub mod print;
 pub mod prior;
+pub(crate) mod radix;
 mod report;
 mod spill;
 pub mod spread;
@@ -557,7 +558,7 @@ impl<'a> Context<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::group::{KeySlot, radix_sort_by_key, radix_sort_from, sort_distinct};
+    use super::radix::{KeySlot, radix_sort_by_key, radix_sort_from, sort_distinct};
     use super::*;
     use crate::corpus::MemorySource;
     use crate::id::FingerprintId;

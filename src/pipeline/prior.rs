@@ -356,7 +356,7 @@ impl Prefix {
                         .map(|c| c.iter().collect())
                         .unwrap_or_default(),
                 };
-                super::group::sort_distinct(&mut keys);
+                super::radix::sort_distinct(&mut keys);
                 prior.matches(band, &keys)
             })
             .collect::<Result<_, Error>>()?;

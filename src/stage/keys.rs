@@ -39,7 +39,7 @@ use crate::Error;
 use crate::column::Column;
 use crate::id::FingerprintId;
 use crate::index::file::{FileWriter, IndexFile};
-use crate::pipeline::group::radix_sort_by_key;
+use crate::pipeline::radix::radix_sort_by_key;
 
 /// The file kind of a key file.
 pub const KIND: [u8; 4] = *b"KEYS";
