@@ -877,7 +877,7 @@ mod tests {
         assert_eq!(pairs, expect);
         // Keys alone, sorted and their repeats dropped.
         let many: Vec<u32> = (0..50_000)
-            .map(|i| keys[i * 7 % keys.len()] ^ next() % 4)
+            .map(|i| keys[i * 7 % keys.len()] ^ (next() % 4))
             .collect();
         for n in [many.len(), 1000, 100, 0] {
             let mut want = many[..n].to_vec();
