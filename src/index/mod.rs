@@ -1225,6 +1225,19 @@ mod tests {
         vec![Input::new(MemorySource::new(&name, text), Format::Jsonl)]
     }
 
+    /// Adds [`day`] `n` to the index in `dir` as batch `day<n>`, with the
+    /// default settings.
+    fn add_day(dir: &Path, n: u64) {
+        let add_options = AddOptions {
+            name: Some(format!("day{n}")),
+            created: 0,
+            force: false,
+            skip_bad_records: false,
+        };
+        let (config, options) = (Config::default(), ScanOptions::default());
+        add(dir, &day(n), &config, &options, &Silent, &add_options).unwrap();
+    }
+
     /// Rows read together (`contents`, `locations`) are the rows read one
     /// at a time, in the order asked, whatever the order: ascending runs
     /// close together, far apart, across segments, within a compacted
@@ -1237,13 +1250,7 @@ mod tests {
         let (config, options) = (Config::default(), ScanOptions::default());
         create(&dir, &config, &options, None).unwrap();
         for n in 0..4 {
-            let add_options = AddOptions {
-                name: Some(format!("day{n}")),
-                created: 0,
-                force: false,
-                skip_bad_records: false,
-            };
-            add(&dir, &day(n), &config, &options, &Silent, &add_options).unwrap();
+            add_day(&dir, n);
         }
         // Segments of 2,500 tokens, each batch about 1,300: batches share
         // segments and segments batches.
@@ -1288,15 +1295,7 @@ mod tests {
         let dir = tmp.path().join("i.ndx");
         let (config, options) = (Config::default(), ScanOptions::default());
         create(&dir, &config, &options, None).unwrap();
-        let add_day = |n: u64| {
-            let add_options = AddOptions {
-                name: Some(format!("day{n}")),
-                created: 0,
-                force: false,
-                skip_bad_records: false,
-            };
-            add(&dir, &day(n), &config, &options, &Silent, &add_options).unwrap();
-        };
+        let add_day = |n: u64| add_day(&dir, n);
         // Day n repeats day n - 1, the last one indexed.
         let query = |n: u64| {
             let index = Index::open(&dir).unwrap();
