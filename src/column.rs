@@ -76,6 +76,40 @@ impl Column {
         self.len
     }
 
+    /// The values from position `at` on, into `out`.
+    ///
+    /// # Panics
+    ///
+    /// Panics if the column has fewer than `at + out.len()` values.
+    pub(crate) fn read(&self, mut at: usize, out: &mut [u32]) {
+        assert!(at + out.len() <= self.len, "read past the column's end");
+        for o in out {
+            let b = &self.chunks[at / PER_CHUNK].bytes()[at % PER_CHUNK * 4..][..4];
+            *o = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            at += 1;
+        }
+    }
+
+    /// Hands `each` the values in order, a chunk at a time, and frees each
+    /// chunk once handed over: moving a column into a vector so costs one
+    /// chunk more than the vector, not a second column.
+    pub(crate) fn drain(self, mut each: impl FnMut(&[u32])) {
+        let mut left = self.len;
+        let mut values = Vec::with_capacity(PER_CHUNK.min(left));
+        for chunk in self.chunks {
+            let n = left.min(PER_CHUNK);
+            values.clear();
+            values.extend(
+                chunk.bytes()[..n * 4]
+                    .chunks_exact(4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+            );
+            drop(chunk);
+            each(&values);
+            left -= n;
+        }
+    }
+
     /// The values in order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = u32> + '_ {
         self.chunks
@@ -108,6 +142,25 @@ mod tests {
         assert_eq!(c.len(), values.len());
         assert!(c.iter().eq(values.iter().copied()));
         assert_eq!(c.chunks.len(), 3);
+        // Read back anywhere, across a chunk's end too.
+        for at in [0, 7, PER_CHUNK - 2, 2 * PER_CHUNK + 5] {
+            let mut out = [0u32; 5];
+            c.read(at, &mut out);
+            assert_eq!(out[..], values[at..at + 5]);
+        }
+    }
+
+    #[test]
+    fn drained_in_order() {
+        let mut c = Column::default();
+        let values: Vec<u32> = (0..(PER_CHUNK as u32 + 17)).collect();
+        c.extend_from_slice(&values);
+        let mut out = Vec::new();
+        c.drain(|piece| out.extend_from_slice(piece));
+        assert_eq!(out, values);
+        let mut calls = 0;
+        Column::default().drain(|_| calls += 1);
+        assert_eq!(calls, 0);
     }
 
     #[test]

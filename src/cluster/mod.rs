@@ -25,7 +25,7 @@
 //! the caller says, for each paragraph, the last one that can refer to it.
 
 mod kept;
-mod sketch;
+pub(crate) mod sketch;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;

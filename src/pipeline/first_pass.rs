@@ -20,6 +20,7 @@ use super::print::PrintCache;
 use super::spill::{Place, SpillWriter};
 use crate::Error;
 use crate::ErrorKind;
+use crate::cluster::sketch::Outline;
 use crate::column::Column;
 use crate::containment::Winnower;
 use crate::corpus::Format;
@@ -75,12 +76,25 @@ pub(super) struct FirstPass {
     /// ([`Fingerprinted::text_hashes`]): `None` when a block came without
     /// them (from a print).
     pub(super) fp_text: Option<Vec<u64>>,
+    /// The [`Outline`] of each slot's shingles ([`Fingerprinted::outlines`]),
+    /// [`Outline::WORDS`] words each, appended block by block (no copy of
+    /// them all at the end of the pass, which a column the size of the
+    /// scan's would cost); `None` once a block came without them (from a
+    /// print).
+    pub(super) outlines: Option<Column>,
     /// One column of keys per band, indexed by slot, truncated to 32 bits
     /// (a collision only costs a verification). The grouping step consumes
     /// them band by band, freeing each as it goes.
     pub(super) keys: Vec<Column>,
-    /// Per block: its slots' paragraphs, content hashes and text hashes.
-    pub(super) chunks: Vec<(Vec<ParagraphId>, Vec<u64>, Vec<u64>)>,
+    /// While the pass runs: each slot's paragraph, content hash (two
+    /// words, low first) and text hash (two words; `None` without a prior
+    /// or once a block came without them), in columns that are moved into
+    /// `fp_para`, `fp_content` and `fp_text` at the end. Per-block vectors
+    /// did this before, and the allocator kept their memory after the
+    /// copy: a tenth of a scan's peak.
+    pub(super) para_column: Column,
+    pub(super) content_column: Column,
+    pub(super) text_column: Option<Column>,
     pub(super) slots: u32,
     /// The first slot of an input after the reference corpus (`slots` until
     /// one is seen).
@@ -213,12 +227,13 @@ pub(super) fn fingerprint_block(
         // fingerprint: its content hash and keys are taken from there.
         let plain = out.stored.is_none() && winnower.is_none();
         if plain && let Some(seen) = repeats.get(text) {
-            if let Some((content, keys)) = seen {
+            if let Some((content, keys, outline)) = seen {
                 let allowed = ctx.allow.allows(text, content);
                 out.allowed += u32::from(allowed);
                 if !allowed {
                     out.local.push(out.paragraphs);
                     out.content.push(content);
+                    out.outlines.push(outline);
                     if ctx.prior.is_some() {
                         out.text_hashes.push(crate::hash::xxh3(text.as_bytes(), 0));
                     }
@@ -230,12 +245,16 @@ pub(super) fn fingerprint_block(
             out.paragraphs += 1;
             return;
         }
+        let mut outline = Outline::default();
         let fp = match (out.stored.as_deref_mut(), winnower.as_mut()) {
             // The tokens are kept for the index: it stores them.
             (Some(stored), _) => {
                 let fp =
                     ctx.fingerprinter
                         .fingerprint_keeping_tokens(text, scratch, &mut stored.tokens);
+                if let Some(fp) = &fp {
+                    outline.add(fp.shingles);
+                }
                 if let (Some(fp), Some(w)) = (&fp, winnower.as_mut()) {
                     w.push(fp.shingles, |h, _| selected.push(h));
                     w.finish(|h, _| selected.push(h));
@@ -246,12 +265,15 @@ pub(super) fn fingerprint_block(
                 let fp = ctx
                     .fingerprinter
                     .fingerprint_observed(text, scratch, |piece| {
+                        outline.add(piece);
                         w.push(piece, |h, _| selected.push(h));
                     });
                 w.finish(|h, _| selected.push(h));
                 fp
             }
-            (None, None) => ctx.fingerprinter.fingerprint_streamed(text, scratch),
+            (None, None) => {
+                (ctx.fingerprinter).fingerprint_observed(text, scratch, |piece| outline.add(piece))
+            }
         };
         keys.clear();
         if let Some(fp) = &fp {
@@ -259,7 +281,7 @@ pub(super) fn fingerprint_block(
         }
         if plain {
             match &fp {
-                Some(fp) => repeats.put(text, fp.content, &keys),
+                Some(fp) => repeats.put(text, fp.content, &keys, outline),
                 None => repeats.put_none(text),
             }
         }
@@ -270,6 +292,7 @@ pub(super) fn fingerprint_block(
         }) {
             out.local.push(out.paragraphs);
             out.content.push(fp.content);
+            out.outlines.push(outline);
             if ctx.prior.is_some() {
                 out.text_hashes.push(crate::hash::xxh3(text.as_bytes(), 0));
             }
@@ -386,6 +409,7 @@ struct RepeatSlot {
     /// The content hash, or `None` for a paragraph too short to
     /// fingerprint; the keys are at `slot × bands` in `keys`.
     content: Option<u64>,
+    outline: Outline,
     used: bool,
 }
 
@@ -411,19 +435,20 @@ impl Repeats {
     /// What fingerprinting `text` gave before, if it was seen: its content
     /// hash and keys, or `None` when it was too short to fingerprint.
     #[allow(clippy::option_option)]
-    fn get(&self, text: &str) -> Option<Option<(u64, &[u32])>> {
+    fn get(&self, text: &str) -> Option<Option<(u64, &[u32], Outline)>> {
         let (hash, i) = Self::slot(text)?;
         let s = &self.slots[i];
         if !(s.used && s.hash == hash && s.text == text) {
             return None;
         }
         let keys = &self.keys[i * self.bands..(i + 1) * self.bands];
-        Some(s.content.map(|content| (content, keys)))
+        Some(s.content.map(|content| (content, keys, s.outline)))
     }
 
-    fn put(&mut self, text: &str, content: u64, keys: &[u32]) {
+    fn put(&mut self, text: &str, content: u64, keys: &[u32], outline: Outline) {
         if let Some(i) = self.fill(text, Some(content)) {
             self.keys[i * self.bands..(i + 1) * self.bands].copy_from_slice(keys);
+            self.slots[i].outline = outline;
         }
     }
 
@@ -445,7 +470,7 @@ impl Repeats {
 
 /// What the first pass's workers hand the consumer.
 pub(super) enum Pass1 {
-    Block(Fingerprinted),
+    Block(Box<Fingerprinted>),
     /// An input's blocks, from its print.
     Cached(Vec<Fingerprinted>),
     Failed(InputId, Error),
@@ -486,7 +511,7 @@ pub(super) fn fingerprint_pass(
     let work = |scratch: &mut fingerprint::Scratch, item: Item| match item {
         Item::Unit(unit) => (
             unit.seq,
-            Pass1::Block(fingerprint_block(ctx, scratch, &unit)),
+            Pass1::Block(Box::new(fingerprint_block(ctx, scratch, &unit))),
         ),
         Item::Failed { seq, input, error } => (
             seq,
@@ -507,6 +532,7 @@ pub(super) fn fingerprint_pass(
                    (seq, result): (usize, Pass1)| {
         match result {
             Pass1::Block(block) => {
+                let block = *block;
                 if prints.is_some() {
                     if recording.as_ref().is_none_or(|r| r.input != block.input) {
                         store(recording.replace(Recording {
@@ -551,6 +577,8 @@ pub(super) fn fingerprint_pass(
             FirstPass {
                 spill,
                 slots_by_input: vec![0; ctx.inputs.len()],
+                outlines: Some(Column::default()),
+                text_column: ctx.prior.is_some().then(Column::default),
                 ..FirstPass::default()
             },
             None,
@@ -581,18 +609,10 @@ pub(super) fn fingerprint_pass(
     }
     let slots = index.slots as usize;
     index.fp_para.reserve_exact(slots);
-    index.fp_content.reserve_exact(slots);
-    let chunks = std::mem::take(&mut index.chunks);
-    let hashed = ctx.prior.is_some() && chunks.iter().all(|(p, _, t)| t.len() == p.len());
-    let mut texts = Vec::with_capacity(if hashed { slots } else { 0 });
-    for (para, content, text) in chunks {
-        index.fp_para.extend_from_slice(&para);
-        index.fp_content.extend_from_slice(&content);
-        if hashed {
-            texts.extend_from_slice(&text);
-        }
-    }
-    index.fp_text = hashed.then_some(texts);
+    std::mem::take(&mut index.para_column)
+        .drain(|p| (index.fp_para).extend(p.iter().map(|&p| ParagraphId::new(p))));
+    index.fp_content = join_halves(std::mem::take(&mut index.content_column), slots);
+    index.fp_text = (index.text_column.take()).map(|column| join_halves(column, slots));
     if index.overflow {
         return Err(Error::limit(format!(
             "the corpus has more than {} paragraphs, the most one scan can index; split it",
@@ -600,6 +620,27 @@ pub(super) fn fingerprint_pass(
         )));
     }
     Ok(index)
+}
+
+/// `values` as 32-bit words, low half first.
+fn split_halves(values: &[u64]) -> Vec<u32> {
+    values
+        .iter()
+        .flat_map(|&v| [v as u32, (v >> 32) as u32])
+        .collect()
+}
+
+/// The `n` values of a column of [`split_halves`].
+fn join_halves(column: Column, n: usize) -> Vec<u64> {
+    let mut out = Vec::with_capacity(n);
+    column.drain(|words| {
+        (out).extend(
+            words
+                .chunks_exact(2)
+                .map(|w| u64::from(w[0]) | u64::from(w[1]) << 32),
+        );
+    });
+    out
 }
 
 /// Adds one block's first-pass results to the index.
@@ -675,8 +716,28 @@ pub(super) fn add_block(
             index.winnowed.extend(selected.iter().map(|&h| (h, slot)));
             from = end;
         }
-        let para: Vec<ParagraphId> = block.local.iter().map(|&l| first_para + l).collect();
-        index.chunks.push((para, block.content, block.text_hashes));
+        let para: Vec<u32> = block
+            .local
+            .iter()
+            .map(|&l| (first_para + l).get())
+            .collect();
+        index.para_column.extend_from_slice(&para);
+        index
+            .content_column
+            .extend_from_slice(&split_halves(&block.content));
+        if block.text_hashes.len() != block.local.len() {
+            index.text_column = None;
+        }
+        if let Some(column) = index.text_column.as_mut() {
+            column.extend_from_slice(&split_halves(&block.text_hashes));
+        }
+        if block.outlines.len() != block.local.len() {
+            index.outlines = None;
+        }
+        if let Some(column) = index.outlines.as_mut() {
+            let words: Vec<u32> = block.outlines.iter().flat_map(Outline::words).collect();
+            column.extend_from_slice(&words);
+        }
         if index.keys.is_empty() && ctx.keys {
             index.keys.resize_with(block.keys.len(), Column::default);
         }
@@ -766,7 +827,7 @@ fn spill_block(
 
 #[cfg(test)]
 mod tests {
-    use super::Repeats;
+    use super::{Outline, Repeats};
 
     /// Texts sharing a slot replace each other, never answer for each
     /// other; a text longer than the cache keeps is never kept.
@@ -779,14 +840,16 @@ mod tests {
             .find(|t| slot(t) == slot(&a))
             .unwrap();
         let mut r = Repeats::new(2);
-        r.put(&a, 7, &[1, 2]);
-        assert_eq!(r.get(&a), Some(Some((7, &[1, 2][..]))));
+        let mut outline = Outline::default();
+        outline.add(&[5, 6]);
+        r.put(&a, 7, &[1, 2], outline);
+        assert_eq!(r.get(&a), Some(Some((7, &[1, 2][..], outline))));
         assert_eq!(r.get(&b), None);
         r.put_none(&b);
         assert_eq!(r.get(&b), Some(None));
         assert_eq!(r.get(&a), None, "replaced");
         let long = "x".repeat(Repeats::LONGEST + 1);
-        r.put(&long, 9, &[3, 4]);
+        r.put(&long, 9, &[3, 4], outline);
         assert_eq!(r.get(&long), None);
     }
 }

@@ -10,8 +10,10 @@ use super::first_pass::FirstPass;
 use super::prior::Prefix;
 use super::radix::{KeySlot, radix_sort_by_key, radix_sort_from};
 use crate::Scope;
+use crate::cluster::sketch::Outline;
 use crate::column::Column;
 use crate::id::{FingerprintId, GroupId};
+use crate::similarity::Threshold;
 use ahash::AHashMap;
 use ahash::AHashSet;
 use rayon::prelude::*;
@@ -92,6 +94,64 @@ impl Groups {
     pub(super) fn len(&self) -> usize {
         self.lists.offsets.len().saturating_sub(1)
     }
+
+    /// The groups without the members that can reach the threshold with
+    /// no other member, as `may_reach` tells from what the first pass
+    /// kept of their sets ([`Outline`]); a group left with fewer than two
+    /// members, or without a slot from `checked` on, goes.
+    ///
+    /// Such a member changes no verdict where it is: it is compared only
+    /// with the group's kept members, and a later member only with it
+    /// when it is kept, and none of those comparisons can succeed. Yet
+    /// every member of a group is read again by the second pass; on
+    /// prose, whose recurring sentences put many unlike paragraphs in
+    /// one group, most of them need not be. A group larger than
+    /// [`Self::PRUNED_UP_TO`] stays as it is: the test is quadratic.
+    fn pruned(
+        self,
+        checked: FingerprintId,
+        threshold: Threshold,
+        outline: impl Fn(FingerprintId) -> Option<Outline>,
+    ) -> Groups {
+        let mut out = Groups::default();
+        let mut keep = Vec::new();
+        let mut outlines = Vec::new();
+        for (_, group) in self.iter() {
+            if group.len() > Self::PRUNED_UP_TO {
+                out.add(group.iter().copied());
+                continue;
+            }
+            keep.clear();
+            keep.resize(group.len(), false);
+            outlines.clear();
+            outlines.extend(group.iter().map(|&m| outline(m)));
+            // A member without an outline (the prior's) may reach anything.
+            let may_reach = |i: usize, j: usize| match (&outlines[i], &outlines[j]) {
+                (Some(a), Some(b)) => a.may_reach(b, threshold),
+                _ => true,
+            };
+            for i in 0..group.len() {
+                for j in i + 1..group.len() {
+                    if !(keep[i] && keep[j]) && may_reach(i, j) {
+                        keep[i] = true;
+                        keep[j] = true;
+                    }
+                }
+            }
+            let members = group
+                .iter()
+                .zip(&keep)
+                .filter(|(_, k)| **k)
+                .map(|(&m, _)| m);
+            if members.clone().next_back().is_some_and(|l| l >= checked) {
+                out.add(members);
+            }
+        }
+        out
+    }
+
+    /// The largest group [`Self::pruned`] looks into.
+    const PRUNED_UP_TO: usize = 64;
 
     /// Each group and its members.
     pub(super) fn iter(&self) -> impl Iterator<Item = (GroupId, &[FingerprintId])> {
@@ -251,12 +311,16 @@ impl Plan {
     /// slots each replaced by its representative; the runs of all slots,
     /// in band and key order and each distinct one once, thus give the
     /// same groups in the same order, and the same cuts by document and
-    /// the same filters apply after the replacement.
+    /// the same filters apply after the replacement. When the first pass
+    /// left outlines ([`FirstPass::outlines`]), the groups then lose the
+    /// members that cannot reach the threshold with any other
+    /// ([`Groups::pruned`]): the plan is smaller, the verdicts the same.
     pub(super) fn new(
         index: &mut FirstPass,
         prefix: &Prefix,
         bands: usize,
         scope: Scope,
+        threshold: Threshold,
         keys: Keys<'_>,
     ) -> Result<Plan, crate::Error> {
         let given = match keys {
@@ -447,6 +511,17 @@ impl Plan {
             }
         }
         index.keys = Vec::new();
+        if let Some(column) = &index.outlines {
+            // The prior's slots have none.
+            let outline = |s: FingerprintId| {
+                let i = s.get().checked_sub(prior)? as usize;
+                let mut words = [0u32; Outline::WORDS];
+                column.read(i * Outline::WORDS, &mut words);
+                Some(Outline::from_words(&words))
+            };
+            groups = groups.pruned(checked, threshold, outline);
+        }
+        index.outlines = None;
 
         // The groups of each slot, as compressed sparse rows: `counts`
         // becomes the offsets, `fill` each slot's next free position.
@@ -480,5 +555,67 @@ impl Plan {
             checked,
             batch: FingerprintId::new(prior),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outline(hashes: &[u64]) -> Outline {
+        let mut o = Outline::default();
+        o.add(hashes);
+        o
+    }
+
+    /// Sixty hashes spread over the buckets, from `i` on.
+    fn set(from: u64) -> Vec<u64> {
+        (from..from + 60)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect()
+    }
+
+    fn lists(groups: &Groups) -> Vec<Vec<u32>> {
+        let members = |g: &[FingerprintId]| g.iter().map(|s| s.get()).collect();
+        groups.iter().map(|(_, g)| members(g)).collect()
+    }
+
+    fn groups(lists: &[&[u32]]) -> Groups {
+        let mut groups = Groups::default();
+        for list in lists {
+            groups.add(list.iter().map(|&s| FingerprintId::new(s)));
+        }
+        groups
+    }
+
+    #[test]
+    fn pruning_drops_members_that_can_reach_no_other() {
+        let t = Threshold::from_fraction(8, 10).unwrap();
+        // 0 and 1 are alike (J = 59/61), 2 and 3 are one set unlike them;
+        // slot 5 has no outline (a prior's).
+        let outlines = [set(0), set(1), set(200), set(200)].map(|s| outline(&s));
+        let of = |s: FingerprintId| outlines.get(s.index()).copied();
+        let all = || groups(&[&[0, 1, 2], &[0, 2], &[2, 3], &[1, 5]]);
+        let pruned = all().pruned(FingerprintId::new(0), t, of);
+        assert_eq!(lists(&pruned), [vec![0, 1], vec![2, 3], vec![1, 5]]);
+        // A group left with no slot from `checked` on goes too.
+        let pruned = all().pruned(FingerprintId::new(2), t, of);
+        assert_eq!(lists(&pruned), [vec![2, 3], vec![1, 5]]);
+        // So does every member when nothing is alike.
+        let pruned = all().pruned(FingerprintId::new(0), t, |s| {
+            Some(outline(&set(1000 * u64::from(s.get()))))
+        });
+        assert!(lists(&pruned).is_empty());
+    }
+
+    #[test]
+    fn groups_too_large_to_prune_stay_whole() {
+        let t = Threshold::from_fraction(8, 10).unwrap();
+        let big: Vec<u32> = (0..=Groups::PRUNED_UP_TO as u32).collect();
+        let unlike = |s: FingerprintId| Some(outline(&set(1000 * u64::from(s.get()))));
+        let pruned = groups(&[&big]).pruned(FingerprintId::new(0), t, unlike);
+        assert_eq!(lists(&pruned), std::slice::from_ref(&big));
+        let pruned = groups(&[&big[1..]]).pruned(FingerprintId::new(0), t, unlike);
+        assert!(lists(&pruned).is_empty());
     }
 }

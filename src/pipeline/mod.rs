@@ -393,7 +393,14 @@ pub fn scan_with(
         Some(prior) => Prefix::new(prior, &index.keys, bands, band_keys)?,
         None => Prefix::default(),
     };
-    let plan = Plan::new(&mut index, &prefix, bands, config.scope(), keys)?;
+    let plan = Plan::new(
+        &mut index,
+        &prefix,
+        bands,
+        config.scope(),
+        config.threshold(),
+        keys,
+    )?;
     clock.lap("group");
     let verified = verify_pass(&ctx, &index, &plan, &prefix, kept, spill, progress)?;
     if collect {

@@ -23,6 +23,7 @@
 //! not open paths.
 
 use super::ScanOptions;
+use crate::cluster::sketch::Outline;
 use crate::config::Config;
 use crate::corpus::Format;
 use crate::hash::{self, xxh3};
@@ -104,6 +105,11 @@ pub(crate) struct Fingerprinted {
     /// copy of an indexed paragraph by its bytes, without normalising it
     /// again (never in a print: a block from one has none).
     pub(crate) text_hashes: Vec<u64>,
+    /// The [`Outline`] of each fingerprinted paragraph's shingles, by
+    /// which the grouping step drops members of a group that can reach
+    /// the threshold with none of the others (never in a print: a block
+    /// from one has none).
+    pub(crate) outlines: Vec<Outline>,
     /// Band-major band keys: `keys[b][i]` is band `b`'s key of the block's
     /// `i`-th fingerprinted paragraph.
     pub(crate) keys: Vec<Vec<u32>>,
@@ -336,6 +342,7 @@ pub(crate) fn decode(
             local,
             content,
             text_hashes: Vec::new(),
+            outlines: Vec::new(),
             keys,
             winnowed,
             winnow_ends,
@@ -363,6 +370,7 @@ mod tests {
             local: vec![0, 2],
             content: vec![11, 22],
             text_hashes: Vec::new(),
+            outlines: Vec::new(),
             keys: vec![vec![1, 2], vec![3, 4]],
             winnowed: vec![5, 9, 7],
             winnow_ends: vec![2, 3],

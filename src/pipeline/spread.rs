@@ -336,6 +336,7 @@ pub fn verify_part(
         &Prefix::default(),
         config.lsh().bands(),
         config.scope(),
+        config.threshold(),
         Keys::Given(&local),
     )?;
     drop(index);
