@@ -6,10 +6,11 @@ use std::collections::{HashMap, HashSet};
 use std::fs;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError, mpsc};
 
 use neardup::Error;
 use neardup::corpus::{
-    FileSource, Format, Input, ReadSeek, Source, format_from_name, probe, sniff,
+    FileSource, Format, Input, Probe, ReadSeek, Source, format_from_name, probe, sniff,
 };
 
 use super::args::InputFormat;
@@ -86,6 +87,7 @@ pub fn collect(
             .collect(),
         seen: HashMap::new(),
         entries: Vec::new(),
+        looker: None,
     };
     let stdin_only = [PathBuf::from("-")];
     let paths = if paths.is_empty() {
@@ -93,38 +95,68 @@ pub fn collect(
     } else {
         paths
     };
-    for path in paths {
-        if path.as_os_str() == "-" {
-            match spool_stdin() {
-                Ok(source) => {
-                    let format = chosen(format)
-                        .unwrap_or_else(|| sniff(&source).ok().flatten().unwrap_or(Format::Text));
-                    walk.entries
-                        .push(Met::Input(Input::new(source, format), Origin::Stdin))
+    // The files to look at are looked at by other threads while the walk
+    // goes on (a tree of twenty thousand small files spent a quarter of a
+    // second walking, then looking, before the first pass began).
+    let looked = Mutex::new(Vec::new());
+    let (tx, rx) = mpsc::channel::<(usize, PathBuf)>();
+    let rx = Mutex::new(rx);
+    std::thread::scope(|scope| {
+        for _ in 0..rayon::current_num_threads() {
+            scope.spawn(|| {
+                loop {
+                    let next = rx.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                    let Ok((at, path)) = next else { break };
+                    let head = probe(&FileSource::new(&path)).ok();
+                    (looked.lock().unwrap_or_else(PoisonError::into_inner)).push((at, head));
                 }
-                Err(e) => walk.problem(Error::io("<stdin>", e)),
-            }
-            continue;
+            });
         }
-        match fs::metadata(path) {
-            Ok(m) if m.is_dir() => {
-                if walk.first_visit(path, &m) {
-                    let ancestors = fs::canonicalize(path).into_iter().collect();
-                    walk.dir(path, path, ancestors);
+        walk.looker = Some(tx);
+        walk.paths(paths, format);
+        walk.looker = None;
+    });
+    let looked = looked.into_inner().unwrap_or_else(PoisonError::into_inner);
+    walk.finish(looked)
+}
+
+impl Walk<'_> {
+    /// Walks `paths` in order.
+    fn paths(&mut self, paths: &[PathBuf], format: InputFormat) {
+        let walk = self;
+        for path in paths {
+            if path.as_os_str() == "-" {
+                match spool_stdin() {
+                    Ok(source) => {
+                        let format = chosen(format).unwrap_or_else(|| {
+                            sniff(&source).ok().flatten().unwrap_or(Format::Text)
+                        });
+                        walk.entries
+                            .push(Met::Input(Input::new(source, format), Origin::Stdin))
+                    }
+                    Err(e) => walk.problem(Error::io("<stdin>", e)),
                 }
+                continue;
             }
-            Ok(m) => {
-                let origin = Origin::File {
-                    path: path.clone(),
-                    root: None,
-                    relative: path.file_name().map(PathBuf::from).unwrap_or_default(),
-                };
-                walk.file(path, &m, origin, false);
+            match fs::metadata(path) {
+                Ok(m) if m.is_dir() => {
+                    if walk.first_visit(path, &m) {
+                        let ancestors = fs::canonicalize(path).into_iter().collect();
+                        walk.dir(path, path, ancestors);
+                    }
+                }
+                Ok(m) => {
+                    let origin = Origin::File {
+                        path: path.clone(),
+                        root: None,
+                        relative: path.file_name().map(PathBuf::from).unwrap_or_default(),
+                    };
+                    walk.file(path, &m, origin, false);
+                }
+                Err(e) => walk.problem(path_error(path, e)),
             }
-            Err(e) => walk.problem(path_error(path, e)),
         }
     }
-    walk.finish()
 }
 
 /// The state of collecting inputs.
@@ -144,6 +176,8 @@ struct Walk<'s> {
     /// thousand small files spent a fifth of a scan's time opening each
     /// one on this thread).
     entries: Vec<Met>,
+    /// Where to send each file to look at, with its place in `entries`.
+    looker: Option<mpsc::Sender<(usize, PathBuf)>>,
 }
 
 /// What the walk met, in order.
@@ -154,6 +188,8 @@ enum Met {
     /// out as binary ([`Walk::finish`]).
     Unprobed {
         path: PathBuf,
+        /// Its size when the walk met it.
+        size: u64,
         origin: Origin,
         walked: bool,
     },
@@ -199,11 +235,18 @@ impl Walk<'_> {
                 let input = Input::new(FileSource::new(path), format);
                 self.entries.push(Met::Input(input, origin));
             }
-            _ => self.entries.push(Met::Unprobed {
-                path: path.to_path_buf(),
-                origin,
-                walked,
-            }),
+            _ => {
+                if let Some(looker) = &self.looker {
+                    // Should the lookers be gone, `finish` looks itself.
+                    let _ = looker.send((self.entries.len(), path.to_path_buf()));
+                }
+                self.entries.push(Met::Unprobed {
+                    path: path.to_path_buf(),
+                    size: meta.len(),
+                    origin,
+                    walked,
+                })
+            }
         }
     }
 
@@ -212,25 +255,28 @@ impl Walk<'_> {
     }
 
     /// The inputs and the problems, in the order met, once every file
-    /// that needs it has had one look at its first bytes (in parallel),
-    /// for both its format (unless chosen) and, in a walk, the binary test.
-    fn finish(self) -> (Vec<(Input, Origin)>, Vec<Error>) {
-        use rayon::prelude::*;
+    /// that needs it has had one look at its first bytes (`looked`, by
+    /// place in `entries`), for both its format (unless chosen) and, in a
+    /// walk, the binary test.
+    fn finish(self, looked: Vec<(usize, Option<Probe>)>) -> (Vec<(Input, Origin)>, Vec<Error>) {
         let chosen = chosen(self.format);
-        let looked: Vec<Result<(Input, Origin), Error>> = self
-            .entries
-            .into_par_iter()
-            .with_max_len(64)
-            .map(|met| match met {
+        let mut heads: Vec<Option<Option<Probe>>> = vec![None; self.entries.len()];
+        for (at, head) in looked {
+            heads[at] = Some(head);
+        }
+        let looked: Vec<Result<(Input, Origin), Error>> = (self.entries.into_iter())
+            .zip(heads)
+            .map(|(met, head)| match met {
                 Met::Input(input, origin) => Ok((input, origin)),
                 Met::Problem(e) => Err(e),
                 Met::Unprobed {
                     path,
+                    size,
                     origin,
                     walked,
                 } => {
-                    let source = FileSource::new(&path);
-                    let head = probe(&source).ok();
+                    let source = FileSource::new(&path).sized(size);
+                    let head = head.unwrap_or_else(|| probe(&source).ok());
                     let format = chosen
                         .or(head.and_then(|h| h.format))
                         .unwrap_or_else(|| format_from_name(&path));
@@ -266,15 +312,24 @@ impl Walk<'_> {
         for entry in entries {
             match entry {
                 Ok(entry) if !entry.file_name().to_string_lossy().starts_with('.') => {
-                    paths.push(entry.path())
+                    paths.push((entry.path(), entry))
                 }
                 Ok(_) => {}
                 Err(e) => self.problem(path_error(dir, e)),
             }
         }
-        paths.sort();
-        for path in paths {
-            let meta = match fs::metadata(&path) {
+        paths.sort_by(|a, b| a.0.cmp(&b.0));
+        for (path, entry) in paths {
+            // What a link leads to is looked up by its path; anything else
+            // is looked up relative to the open directory, which spares
+            // resolving the whole path again for every file.
+            let link = entry.file_type().map_or(true, |t| t.is_symlink());
+            let meta = if link {
+                fs::metadata(&path)
+            } else {
+                entry.metadata()
+            };
+            let meta = match meta {
                 Ok(meta) => meta,
                 Err(e) => {
                     self.problem(walked_path_error(&path, e));

@@ -55,6 +55,28 @@ impl FileSource {
         }
     }
 
+    /// The same source with its size already known (a directory walk has
+    /// it from the walk), so that [`Source::size_hint`] needs no lookup
+    /// of its own: one per file of a tree of twenty thousand small files
+    /// was 50 ms of the scan on one thread.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::corpus::{FileSource, Source};
+    ///
+    /// let source = FileSource::new("/no/such/file").sized(28);
+    /// assert_eq!(source.size_hint(), Some(28));
+    /// ```
+    pub fn sized(self, size: u64) -> FileSource {
+        let known = std::sync::OnceLock::new();
+        let _ = known.set(Some(size));
+        FileSource {
+            size: known,
+            ..self
+        }
+    }
+
     /// Where the file is.
     pub fn path(&self) -> &Path {
         &self.path
