@@ -8,7 +8,8 @@ Run by hand, not in CI (timings live here and in notes, never in tests):
     cargo build --release
     python3 benches/throughput.py --corpus news=/tmp/c100.jsonl --corpus prose=/tmp/prose100.jsonl \\
         [--neardup target/release/neardup] [--baseline OTHER_BINARY] [--threads 1,2] \\
-        [--formats jsonl,text,wet] [--repeat 5] [--work /tmp/neardup-throughput]
+        [--formats jsonl,text,wet] [--repeat 5] [--work /tmp/neardup-throughput] \\
+        [--reference /tmp/reference_pass]
 
 Each JSON Lines corpus is also written, once, into `--work` in the other
 input shapes, with the same records in the same order:
@@ -26,12 +27,23 @@ median wall time with the range. MB/s is over the bytes of the JSON Lines
 file, so that the shapes of one corpus compare directly. With
 `--baseline`, every configuration is also run with that binary in the same
 rounds, and the ratio of medians is shown.
+
+With `--reference` (`benches/reference_pass.c` built: one thread of C that
+reads the JSON Lines file and hashes every word 5-gram once), the
+yardstick runs just before every neardup run, on the same corpus, and the
+table gives the median of the ratios (yardstick time / neardup time, each
+pair seconds apart): the figure that a machine's speed, and a noisy
+neighbour that comes and goes, moves least. The throughput goals of 100
+MB/s (JSON Lines) and 80 MB/s (trees and WET) were set where the
+yardstick ran at 159 MB/s on prose and about 200 MB/s on news: ratios of
+0.63 and 0.5 for JSON Lines, 0.5 and 0.4 for the other shapes.
 """
 
 import argparse
 import gzip
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -89,6 +101,11 @@ def run(cmd):
     return float(wall), int(peak_kb) / 1024
 
 
+def reference(binary, path):
+    out = subprocess.run([binary, path], capture_output=True, text=True, check=True).stdout
+    return float(re.search(r"in ([0-9.]+) s", out).group(1))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", action="append", required=True, metavar="NAME=FILE.jsonl")
@@ -98,12 +115,15 @@ def main():
     ap.add_argument("--formats", default="jsonl,text,wet")
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--work", default="/tmp/neardup-throughput")
+    ap.add_argument("--reference", help="the yardstick (benches/reference_pass.c built), run before each run")
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
 
     inputs = []  # (corpus, format, path, bytes)
+    jsonl_of = {}
     for spec in args.corpus:
         name, path = spec.split("=", 1)
+        jsonl_of[name] = path
         size = os.path.getsize(path)
         for fmt in args.formats.split(","):
             if fmt == "jsonl":
@@ -122,15 +142,31 @@ def main():
     threads = [int(t) for t in args.threads.split(",")]
     configs = [(c, b, j) for c in inputs for j in threads for b in binaries]
     results = {}
+    ratios = {}
+    yardstick = {}
     for _ in range(args.repeat):
         for (name, fmt, target, size), (label, binary), j in configs:
+            if args.reference:
+                ref = reference(args.reference, jsonl_of[name])
+                yardstick.setdefault(name, []).append(ref)
             cmd = [binary, "scan", "-q", f"-j{j}", "--output-format", "json", target]
-            results.setdefault((name, fmt, j, label), []).append(run(cmd))
+            wall, peak = run(cmd)
+            results.setdefault((name, fmt, j, label), []).append((wall, peak))
+            if args.reference:
+                ratios.setdefault((name, fmt, j, label), []).append(ref / wall)
 
     print(f"{args.neardup}" + (f" (baseline {args.baseline})" if args.baseline else ""))
-    print(f"median of {args.repeat} interleaved runs; MB/s over the JSON Lines bytes\n")
+    print(f"median of {args.repeat} interleaved runs; MB/s over the JSON Lines bytes")
+    for name, times in yardstick.items():
+        med = statistics.median(times)
+        size = os.path.getsize(jsonl_of[name]) / 1e6
+        print(f"yardstick on {name}: median {med:.3f} s ({size / med:.0f} MB/s), {min(times):.3f}-{max(times):.3f} s")
+    print()
     head = "| corpus | format | threads | wall (s) | MB/s | peak (MB) |"
     rule = "|---|---|---|---|---|---|"
+    if args.reference:
+        head += " yardstick / wall |"
+        rule += "---|"
     if args.baseline:
         head += " baseline wall (s) | new / baseline |"
         rule += "---|---|"
@@ -146,6 +182,8 @@ def main():
                 f"| {name} | {fmt} | {j} | {med:.2f} ({min(walls):.2f}-{max(walls):.2f}) "
                 f"| {size / 1e6 / med:.0f} | {peak:.0f} |"
             )
+            if args.reference:
+                row += f" {statistics.median(ratios[(name, fmt, j, 'new')]):.3f} |"
             if args.baseline:
                 base = statistics.median(w for w, _ in results[(name, fmt, j, "base")])
                 row += f" {base:.2f} | {med / base:.2f} |"
