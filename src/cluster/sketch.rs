@@ -264,12 +264,19 @@ mod tests {
         }
     }
 
+    /// Two sets of 60 hashes spread over the buckets, 30 shared: J = 1/3.
+    fn a_third_alike() -> (Vec<u64>, Vec<u64>) {
+        let spread = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (
+            (0..60).map(spread).collect(),
+            (30..90).map(spread).collect(),
+        )
+    }
+
     #[test]
     fn sizes_with_repeats_rule_out_pairs_far_below_the_threshold() {
         let t = Threshold::from_fraction(8, 10).unwrap();
-        let spread = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let a: Vec<u64> = (0..60).map(spread).collect();
-        let b: Vec<u64> = (30..90).map(spread).collect();
+        let (a, b) = a_third_alike();
         let (mut oa, mut ob) = (Outline::default(), Outline::default());
         oa.add(&a);
         ob.add(&b);
@@ -299,10 +306,7 @@ mod tests {
     #[test]
     fn rules_out_pairs_far_below_the_threshold() {
         let t = Threshold::from_fraction(8, 10).unwrap();
-        // Two sets of 60 hashes spread over the buckets, 30 shared: J = 1/3.
-        let spread = |i: u64| i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let a: Vec<u64> = (0..60).map(spread).collect();
-        let b: Vec<u64> = (30..90).map(spread).collect();
+        let (a, b) = a_third_alike();
         let (sa, sb) = (Sketch::<4>::of(&a), Sketch::<4>::of(&b));
         assert!(!sa.may_reach(60, &sb, 60, t));
         // The same set always may.
