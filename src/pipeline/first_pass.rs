@@ -57,12 +57,13 @@ pub(super) struct BlockStart {
 }
 
 /// What the first pass keeps: the document table and, per fingerprinted
-/// paragraph ("slot"), its paragraph number, content hash and band keys.
+/// paragraph ("slot"), its paragraph number, content hash, band keys and
+/// outline.
 ///
-/// Everything is stored in per-block chunks of exact size while the pass
-/// runs, never in one growing vector: a vector that doubles its capacity
-/// briefly needs three times its size, which for the band keys of a large
-/// corpus is the largest allocation of the whole run.
+/// Everything per slot is stored in [`Column`]s of fixed-size chunks while
+/// the pass runs, never in one growing vector: a vector that doubles its
+/// capacity briefly needs three times its size, which for the band keys of
+/// a large corpus is the largest allocation of the whole run.
 #[derive(Default)]
 pub(super) struct FirstPass {
     pub(super) docs: Vec<Doc>,
