@@ -278,8 +278,9 @@ fn reread_block(
             // Unchanged since the first pass (the same bytes), its content
             // hash is the first pass's: no need to normalise it again.
             let at = (slot - needed.batch) as usize;
-            let first = index.fp_text.as_ref().map(|t| t[at]);
-            let content = if first == Some(crate::hash::xxh3(text.as_bytes(), 0)) {
+            let unchanged = (index.fp_text.as_ref())
+                .is_some_and(|t| t[at] == crate::hash::xxh3(text.as_bytes(), 0));
+            let content = if unchanged {
                 index.fp_content[at]
             } else if let Some(content) = ctx.fingerprinter.content_with(&text, scratch) {
                 content
