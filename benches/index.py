@@ -7,7 +7,8 @@ Run by hand, not in CI (timings live here and in notes, never in tests):
     cargo run --release --example gen_corpus -- --size 1100MB --seed 7 --out /tmp/c1100.jsonl
     cargo build --release
     python3 benches/index.py --corpus /tmp/c1100.jsonl [--neardup target/release/neardup] \\
-        [--threads 2] [--repeat 3] [--work /tmp/neardup-index-bench]
+        [--threads 2] [--repeat 3] [--work /tmp/neardup-index-bench] \\
+        [--bands B --rows R]
 
 The corpus is cut by records into three parts: its first 100 MB, its
 first 1 GB, and the 100 MB after that (the new batch, which repeats
@@ -32,6 +33,11 @@ Then, every run a separate process timed with its peak memory by
 
 The table gives the median wall time with the range, MB/s over the bytes
 of the JSON Lines input, and the highest peak memory.
+
+`--bands B --rows R` runs every scan, create and add with that banding
+instead of the one the threshold gives (fewer bands: a smaller index, a
+few more pairs near the threshold missed; `neardup params --bands B
+--rows R` draws the curve).
 """
 
 import argparse
@@ -108,14 +114,21 @@ def main():
     ap.add_argument("--threads", default="2")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--work", default="/tmp/neardup-index-bench")
+    ap.add_argument("--bands", help="LSH bands of every run (with --rows)")
+    ap.add_argument("--rows", help="signature values per band (with --bands)")
     args = ap.parse_args()
+    if (args.bands is None) != (args.rows is None):
+        ap.error("--bands and --rows go together")
     nd = args.neardup
     j = ["-j", args.threads, "-q"]
+    if args.bands is not None:
+        j += ["--bands", args.bands, "--rows", args.rows]
     parts = cut(args.corpus, args.work)
     sizes = {k: os.path.getsize(v) for k, v in parts.items()}
     idx = {k: os.path.join(args.work, f"{k}.ndx") for k in ("i100", "i1000")}
 
-    print(f"# {nd}, {args.threads} threads, corpus {args.corpus}\n")
+    banding = f", bands {args.bands} x rows {args.rows}" if args.bands else ""
+    print(f"# {nd}, {args.threads} threads, corpus {args.corpus}{banding}\n")
     build = {"scan 1 GB": [], "index create 1 GB": []}
     for r in range(args.repeat):
         build["scan 1 GB"].append(
