@@ -56,6 +56,17 @@ impl Bits {
         }
     }
 
+    /// A stream with room for `bits` bits in `buffer`'s memory (its
+    /// contents are dropped).
+    pub fn reusing(mut buffer: Vec<u8>, bits: usize) -> Bits {
+        buffer.clear();
+        buffer.reserve(bits / 8 + PAD + 8);
+        Bits {
+            bytes: buffer,
+            ..Bits::default()
+        }
+    }
+
     /// Appends the low `width` bits of `value` (`width` at most 64).
     pub fn push(&mut self, value: u64, width: u32) {
         debug_assert!(width <= 64 && (width == 64 || value >> width == 0));

@@ -202,6 +202,8 @@ struct Held {
     variants: usize,
     /// The rows' tokens, numbered as they come.
     tokens: Numbering,
+    /// The memory of the last segment's coded tokens, for the next one's.
+    coded_spare: Vec<u8>,
     docs: Vec<DocRow>,
     strings: Vec<Arc<str>>,
 }
@@ -327,9 +329,9 @@ impl Held {
     }
 
     /// The rows' tokens, coded ([`Coded`]).
-    fn encode_tokens(&self) -> Coded {
+    fn encode_tokens(&self, buffer: Vec<u8>) -> Coded {
         let ends: Vec<usize> = self.rows.iter().map(|r| r.tokens_end).collect();
-        Coded::of(&self.tokens, &ends)
+        Coded::reusing(&self.tokens, &ends, buffer)
     }
 
     /// The shape of its band tables: an entry per kept row.
@@ -423,15 +425,16 @@ impl Held {
     }
 
     /// Writes the rows as one segment into `file`.
-    fn write(self, mut file: FileWriter) -> Result<Written, Error> {
+    fn write(mut self, mut file: FileWriter) -> Result<Written, Error> {
         let name = file.name().to_owned();
+        let buffer = std::mem::take(&mut self.coded_spare);
         let io = |e: std::io::Error| Error::index(format!("writing index segment {name}: {e}"));
         // The token numbers, the band tables and the containment
         // fingerprints are independent: built side by side, on threads of
         // their own (the last segment of a batch is written while nothing
         // else runs).
         let (coded, tables, winnowed) = std::thread::scope(|scope| {
-            let tokens = scope.spawn(|| self.encode_tokens());
+            let tokens = scope.spawn(|| self.encode_tokens(buffer));
             let winnowed = scope.spawn(|| self.winnowing.map(|w| self.winnowed(&w)));
             let tables = self.band_tables();
             (
@@ -495,7 +498,7 @@ impl Held {
         put(DICT, &dict_bytes)?;
         put(TOKCODE, coded.code.lengths())?;
         put(TOKSEQ, &coded.seq)?;
-        drop(coded);
+        self.coded_spare = coded.seq;
         for (band, table) in tables.iter().enumerate() {
             put(band_tag(band), table)?;
         }

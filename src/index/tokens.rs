@@ -34,7 +34,21 @@
 //! entries by a radix sort of their hashes when the segment is written
 //! took 0.6–1.6 s of user time off (medians of four sets of 3
 //! interleaved runs) but added about 0.4 s of system time, 110 MB of
-//! peak memory and no wall time: it was not kept.
+//! peak memory and no wall time: it was not kept. Nor was a table whose
+//! slots hold only the 4-byte number, the hash compared in the
+//! dictionary (a quarter of the memory): the compare's extra read of
+//! the dictionary made the lookups slower (`perf record -F 999` of a
+//! 1 GB `index create`: 1,502 samples in the lookups against 1,094), and
+//! in the first pass's blocks ([`crate::pipeline`]'s scratch file) it
+//! was no faster (1,800 samples either way).
+//!
+//! What did pay, on 2026-12-06: counting each token in its block's small
+//! table, added to the segment's counts when the block ends, instead of
+//! in the segment's (`push_numbered`'s own samples 905 → 652); coding
+//! each distinct number once and each token by looking its code up, into
+//! the memory of the segment written before (`Coded::of` 982 samples and
+//! 231 of page faults → 747). `index create` of 100 MB, 15 interleaved
+//! runs: 1.51 → 1.38 s median, 2.23 → 2.10 s of user time.
 //!
 //! # Example
 //!
@@ -90,9 +104,16 @@ impl Coded {
     ///
     /// `ends` is not ascending or goes past the tokens.
     pub fn of(numbering: &Numbering, ends: &[usize]) -> Coded {
+        Coded::reusing(numbering, ends, Vec::new())
+    }
+
+    /// [`of`](Self::of), writing the stream into `buffer`'s memory (a
+    /// segment's stream is megabytes: fresh memory is a page fault per 4
+    /// KiB).
+    pub fn reusing(numbering: &Numbering, ends: &[usize], buffer: Vec<u8>) -> Coded {
+        let counts = numbering.counts();
         let Numbering {
             dict: seen,
-            counts,
             seq: numbered,
             ..
         } = numbering;
@@ -100,7 +121,7 @@ impl Coded {
         // numbers of first appearance.
         let mut entries: Vec<(u32, u64, u32)> = seen
             .iter()
-            .zip(counts)
+            .zip(&counts)
             .zip(0u32..)
             .map(|((&t, &count), n)| (count, t, n))
             .collect();
@@ -113,13 +134,17 @@ impl Coded {
         }
         let dict = entries.iter().map(|&(_, t, _)| t).collect();
         let code = ClassCode::from_counts(&counts);
-        let mut seq = Bits::with_capacity(tokens_bits(&code, &counts));
+        // Each number's code (class code and low bits) and its width, by
+        // the number of first appearance: computed once per distinct
+        // token, not per token.
+        let (values, widths): (Vec<u64>, Vec<u8>) = rank.iter().map(|&r| code.code_of(r)).unzip();
+        let mut seq = Bits::reusing(buffer, tokens_bits(&code, &counts));
         let mut offsets = Vec::with_capacity(ends.len());
         let mut from = 0;
         for &end in ends {
             offsets.push(seq.len());
             for &n in &numbered[from..end] {
-                code.write(&mut seq, rank[n as usize]);
+                seq.push(values[n as usize], u32::from(widths[n as usize]));
             }
             from = end;
         }
@@ -174,10 +199,13 @@ pub struct Numbering {
     /// Every token's number.
     seq: Vec<u32>,
     /// The dictionary [`push_numbered`](Self::push_numbered) was last
-    /// given, and the number of each of its entries seen so far
-    /// ([`UNSEEN`] for the others).
+    /// given, and for each of its entries the number it was given
+    /// ([`UNSEEN`] if none yet) and how many of its tokens came since,
+    /// not yet in `counts` (a count in this small table costs a cache hit
+    /// per token, where `counts`, the size of the segment's dictionary,
+    /// cost a miss).
     block: Option<u64>,
-    block_numbers: Vec<u32>,
+    block_numbers: Vec<(u32, u32)>,
 }
 
 /// An entry of a block's dictionary not numbered yet.
@@ -214,21 +242,44 @@ impl Numbering {
             )));
         }
         if self.block != Some(block) || self.block_numbers.len() != dict.len() {
+            self.settle();
             self.block = Some(block);
-            self.block_numbers.clear();
-            self.block_numbers.resize(dict.len(), UNSEEN);
+            self.block_numbers.resize(dict.len(), (UNSEEN, 0));
         }
         self.seq.reserve(numbers.len());
         for &local in numbers {
-            let mut n = self.block_numbers[local as usize];
+            let (mut n, count) = self.block_numbers[local as usize];
             if n == UNSEEN {
                 n = self.number(dict[local as usize]);
-                self.block_numbers[local as usize] = n;
             }
-            self.counts[n as usize] += 1;
+            self.block_numbers[local as usize] = (n, count + 1);
             self.seq.push(n);
         }
         Ok(())
+    }
+
+    /// Adds the counts of the block last given to `counts`, and forgets
+    /// the block.
+    fn settle(&mut self) {
+        for &(n, count) in &self.block_numbers {
+            if count > 0 {
+                self.counts[n as usize] += count;
+            }
+        }
+        self.block_numbers.clear();
+        self.block = None;
+    }
+
+    /// How many times each distinct token occurs, in order of first
+    /// appearance.
+    fn counts(&self) -> Vec<u32> {
+        let mut counts = self.counts.clone();
+        for &(n, count) in &self.block_numbers {
+            if count > 0 {
+                counts[n as usize] += count;
+            }
+        }
+        counts
     }
 
     /// The number of token hash `t` (a new one if it is new).
@@ -267,6 +318,7 @@ impl Numbering {
         self.dict.clear();
         self.counts.clear();
         self.seq.clear();
+        self.block_numbers.clear();
         self.block = None;
     }
 }
@@ -402,15 +454,20 @@ impl ClassCode {
     }
 
     /// Appends number `n`'s class code and low bits.
+    #[cfg(test)]
     fn write(&self, bits: &mut Bits, n: u32) {
-        // One push of both: a code is at most 32 bits, the low bits 31.
+        let (value, width) = self.code_of(n);
+        bits.push(value, u32::from(width));
+    }
+
+    /// Number `n`'s class code and low bits, as one field (a code is at
+    /// most 32 bits, the low bits 31), and its width.
+    fn code_of(&self, n: u32) -> (u64, u8) {
         let c = class_of(n);
         let length = u32::from(self.lengths[c]);
         let low = (u64::from(n) + 1) & ((1u64 << c) - 1);
-        bits.push(
-            u64::from(self.written[c]) | low << length,
-            length + c as u32,
-        );
+        let width = length + c as u32;
+        (u64::from(self.written[c]) | low << length, width as u8)
     }
 
     /// The token hashes of the numbers in bits `from..to` of `seq`;
@@ -609,6 +666,9 @@ mod tests {
             ends.push(hashes.len());
         }
         assert_eq!(Coded::of(&numbering, &ends), Coded::new(&hashes, &ends));
+        // A buffer's old bytes are not part of the stream.
+        let reused = Coded::reusing(&numbering, &ends, vec![0xff; 100]);
+        assert_eq!(reused, Coded::new(&hashes, &ends));
         assert_eq!(
             numbering.hashes(0..numbering.len()).collect::<Vec<_>>(),
             hashes
