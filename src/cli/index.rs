@@ -119,8 +119,9 @@ pub struct InfoArgs {
 
     /// Output format: `text` or `json`.
     ///
-    /// `json` has the generation, the settings and one object per batch
-    /// (name, created, paragraphs, segment files and bytes).
+    /// `json` has the generation, the paragraphs and variants, the
+    /// number of segment files and their bytes, the settings, and one
+    /// object per batch (name, created, paragraphs, variants).
     #[arg(long, value_enum, default_value_t = InfoFormat::Text, value_name = "FORMAT")]
     pub output_format: InfoFormat,
 }
