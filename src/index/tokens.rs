@@ -208,6 +208,15 @@ pub struct Numbering {
     block_numbers: Vec<(u32, u32)>,
 }
 
+/// Adds the counts of a block's entries (`(number, count)`) to `counts`.
+fn add_block_counts(block: &[(u32, u32)], counts: &mut [u32]) {
+    for &(n, count) in block {
+        if count > 0 {
+            counts[n as usize] += count;
+        }
+    }
+}
+
 /// An entry of a block's dictionary not numbered yet.
 const UNSEEN: u32 = u32::MAX;
 
@@ -261,11 +270,7 @@ impl Numbering {
     /// Adds the counts of the block last given to `counts`, and forgets
     /// the block.
     fn settle(&mut self) {
-        for &(n, count) in &self.block_numbers {
-            if count > 0 {
-                self.counts[n as usize] += count;
-            }
-        }
+        add_block_counts(&self.block_numbers, &mut self.counts);
         self.block_numbers.clear();
         self.block = None;
     }
@@ -274,11 +279,7 @@ impl Numbering {
     /// appearance.
     fn counts(&self) -> Vec<u32> {
         let mut counts = self.counts.clone();
-        for &(n, count) in &self.block_numbers {
-            if count > 0 {
-                counts[n as usize] += count;
-            }
-        }
+        add_block_counts(&self.block_numbers, &mut counts);
         counts
     }
 
