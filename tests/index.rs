@@ -790,23 +790,53 @@ fn rollback_undoes_a_compaction() {
 /// it reports exactly what it reported before.
 #[test]
 fn kill_9_during_a_compact_leaves_the_old_or_the_new_index() {
+    kill_9_during(&["index", "compact", "i.ndx"]);
+}
+
+/// `kill -9` at many points of an `index drop`: the index opens
+/// afterwards, with the batch or without it, whole, and a scan against it
+/// reports what it reported before the drop or after a whole one.
+#[test]
+fn kill_9_during_a_drop_leaves_the_old_or_the_new_index() {
+    kill_9_during(&["index", "drop", "i.ndx", "day1"]);
+}
+
+/// Kills `action` (a compact or a drop of an index of days 0 to 2) at
+/// many points; after each the index is the old one or the new one,
+/// whole, and a scan of day 3 against it gives that one's report.
+fn kill_9_during(action: &[&str]) {
     let tmp = TempDir::new().unwrap();
     let d = tmp.path();
     let mut state = 91u64;
     for day in 0..4 {
         let mut text = String::new();
-        for _ in 0..2_500 {
-            text.push_str(&paragraph(&mut state, 15));
+        for i in 0..2_500 {
+            // Day 3 repeats every day before it.
+            if day == 3 && i % 3 == 0 {
+                let old = std::fs::read_to_string(d.join(format!("day{}/news.txt", i % 9 / 3)));
+                text.push_str(old.unwrap().lines().nth(i).unwrap());
+            } else {
+                text.push_str(&paragraph(&mut state, 15));
+            }
             text.push('\n');
         }
         write(d, &format!("day{day}/news.txt"), text);
     }
     assert_eq!(
-        code(&run(d, &["index", "create", "i.ndx", "day0", "-q"])),
+        code(&run(
+            d,
+            &["index", "create", "i.ndx", "day0", "-q", "--name", "day0"]
+        )),
         0
     );
     for day in ["day1", "day2"] {
-        assert_eq!(code(&run(d, &["index", "add", "i.ndx", day, "-q"])), 0);
+        assert_eq!(
+            code(&run(
+                d,
+                &["index", "add", "i.ndx", day, "-q", "--name", day]
+            )),
+            0
+        );
     }
     let query = || {
         let out = run(
@@ -823,29 +853,40 @@ fn kill_9_during_a_compact_leaves_the_old_or_the_new_index() {
         assert_eq!(code(&out) & !1, 0, "{}", stderr(&out));
         out.stdout
     };
-    let expected = query();
+    let state = || {
+        let info = info(d, "i.ndx");
+        (
+            info["segments"].as_u64().unwrap(),
+            info["batches"].as_array().unwrap().len(),
+        )
+    };
+    let old = (state(), query());
     let bin = assert_cmd::cargo::cargo_bin("neardup");
     let start = std::time::Instant::now();
-    assert_eq!(code(&run(d, &["index", "compact", "i.ndx"])), 0);
+    assert_eq!(code(&run(d, action)), 0);
     let whole = start.elapsed();
-    assert_eq!(info(d, "i.ndx")["segments"], 1);
+    let new = (state(), query());
+    assert_ne!(old.0, new.0);
+    // A compaction changes no report; a drop changes day 3's repeats of
+    // day 1.
+    assert_eq!(old.1 == new.1, action[1] == "compact");
     assert_eq!(code(&run(d, &["index", "rollback", "i.ndx"])), 0);
     let points = 12u32;
     let mut outcomes = [0, 0];
     for i in 0..points {
         let mut child = std::process::Command::new(&bin)
             .current_dir(d)
-            .args(["index", "compact", "i.ndx"])
+            .args(action)
             .stderr(std::process::Stdio::null())
             .spawn()
             .unwrap();
         std::thread::sleep(whole * 3 * i / points);
         let _ = child.kill();
         child.wait().unwrap();
-        let segments = info(d, "i.ndx")["segments"].as_u64().unwrap();
+        let now = state();
         assert!(
-            segments == 3 || segments == 1,
-            "after a kill at {i}/{points}: {segments} segments"
+            now == old.0 || now == new.0,
+            "after a kill at {i}/{points}: {now:?} (segments, batches)"
         );
         let out = run(d, &["index", "verify", "i.ndx"]);
         assert_eq!(
@@ -854,17 +895,18 @@ fn kill_9_during_a_compact_leaves_the_old_or_the_new_index() {
             "after a kill at {i}/{points}: {}",
             stderr(&out)
         );
+        let expected = if now == old.0 { &old.1 } else { &new.1 };
         assert!(
-            query() == expected,
-            "after a kill at {i}/{points}: the report changed"
+            query() == *expected,
+            "after a kill at {i}/{points}: the report is neither the old nor the new one"
         );
-        outcomes[usize::from(segments == 1)] += 1;
-        if segments == 1 {
+        outcomes[usize::from(now == new.0)] += 1;
+        if now == new.0 {
             assert_eq!(code(&run(d, &["index", "rollback", "i.ndx"])), 0);
         }
     }
     eprintln!(
-        "kills: {} left the old index, {} the compacted one",
+        "kills: {} left the old index, {} the new one",
         outcomes[0], outcomes[1]
     );
     assert!(outcomes[0] > 0 && outcomes[1] > 0, "{outcomes:?}");
@@ -1195,4 +1237,223 @@ fn indexes_of_earlier_segment_versions_still_open() {
         assert_eq!(scan(&old), want, "{fixture}: compacted");
         assert_eq!(code(&run(&root, &["index", "verify", &old])), 0);
     }
+}
+
+/// A day of news from one vocabulary (each word with `suffix`): new
+/// paragraphs, and exact and edited copies of `pool`'s (the earlier days
+/// of that vocabulary and its own), in 3 files of 12 paragraphs.
+fn vocabulary_day(d: &Path, day: &str, suffix: &str, pool: &mut Vec<String>, state: &mut u64) {
+    for f in 0..3 {
+        let mut text = String::new();
+        for _ in 0..12 {
+            *state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(11);
+            let pick = (*state >> 40) % 10;
+            let line = if pick < 2 && !pool.is_empty() {
+                pool[(*state >> 20) as usize % pool.len()].clone()
+            } else if pick < 5 && !pool.is_empty() {
+                let old = &pool[(*state >> 20) as usize % pool.len()];
+                let mut words: Vec<&str> = old.split(' ').collect();
+                let at = (*state >> 10) as usize % words.len();
+                words[at] = "edited";
+                words.join(" ")
+            } else {
+                let words = 40 + (*state >> 50) as usize % 20;
+                let p = paragraph(state, words);
+                p.split(' ')
+                    .map(|w| format!("{w}{suffix}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            };
+            text.push_str(&line);
+            text.push('\n');
+            pool.push(line);
+        }
+        write(&d.join(day), &format!("{f:02}.txt"), text);
+    }
+}
+
+/// `index drop`: an index of days a, b, c with b dropped answers every
+/// scan (containment too, so its variants count) exactly as an index of
+/// a and c made without b, when nothing of a or c repeats b. Then:
+/// `rollback` brings b back; another batch's variants of b's paragraphs
+/// go with b; dropping by time, a dry run, an unknown name, and dropping
+/// every batch.
+#[test]
+fn dropping_a_batch_is_as_if_it_had_never_been_added() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let (mut state, mut plain, mut other) = (17u64, Vec::new(), Vec::new());
+    vocabulary_day(d, "a", "", &mut plain, &mut state);
+    vocabulary_day(d, "b", "x", &mut other, &mut state);
+    vocabulary_day(d, "c", "", &mut plain, &mut state);
+    vocabulary_day(d, "e", "x", &mut other, &mut state);
+    // Quotes of 9 words from every day, for containment.
+    let quotes: String = ["a", "b", "c"]
+        .iter()
+        .flat_map(|day| {
+            std::fs::read_to_string(d.join(day).join("01.txt"))
+                .unwrap()
+                .lines()
+                .map(|l| l.split(' ').skip(2).take(9).collect::<Vec<_>>().join(" ") + "\n")
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    write(d, "q/quotes.txt", quotes);
+    for day in ["a", "b", "c"] {
+        for f in ["00.txt", "01.txt"] {
+            std::fs::copy(d.join(day).join(f), d.join("q").join(format!("{day}{f}"))).unwrap();
+        }
+    }
+    let make = |index: &str, days: &[&str]| {
+        let out = run(
+            d,
+            &[
+                "index",
+                "create",
+                index,
+                days[0],
+                "--name",
+                days[0],
+                "--containment-words",
+                "8",
+                "-q",
+            ],
+        );
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        for day in &days[1..] {
+            let out = run(d, &["index", "add", index, day, "--name", day, "-q"]);
+            assert_eq!(code(&out), 0, "{}", stderr(&out));
+        }
+    };
+    make("i.ndx", &["a", "b", "c"]);
+    make("j.ndx", &["a", "c"]);
+    let scan = |index: &str| {
+        let out = run(
+            d,
+            &[
+                "scan",
+                "q",
+                "--against",
+                index,
+                "--containment",
+                "--containment-words",
+                "8",
+                "--output-format",
+                "json",
+            ],
+        );
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        let v = json(&out);
+        (v["clusters"].clone(), v["contained"].clone())
+    };
+    let batches = |index: &str| -> Vec<(String, u64, u64)> {
+        info(d, index)["batches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["name"].as_str().unwrap().to_owned(),
+                    b["paragraphs"].as_u64().unwrap(),
+                    b["variants"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let with_b = batches("i.ndx");
+    let before = scan("i.ndx");
+    let out = run(d, &["index", "drop", "i.ndx", "b"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("dropped 1 batches (b)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(code(&run(d, &["index", "verify", "i.ndx"])), 0);
+    assert_eq!(batches("i.ndx"), batches("j.ndx"));
+    let (clusters, contained) = scan("i.ndx");
+    assert_eq!(
+        (&clusters, &contained),
+        (&scan("j.ndx").0, &scan("j.ndx").1)
+    );
+    // The scan tests something: repeats of a and c, quotes inside their
+    // paragraphs, and (before the drop) repeats of b.
+    let kept_batches = |clusters: &Value| -> Vec<String> {
+        clusters
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["members"][0]["batch"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let now = kept_batches(&clusters);
+    assert!(
+        now.contains(&"a".to_owned())
+            && now.contains(&"c".to_owned())
+            && !now.contains(&"b".to_owned()),
+        "{now:?}"
+    );
+    assert!(kept_batches(&before.0).contains(&"b".to_owned()));
+    assert!(!contained.as_array().unwrap().is_empty());
+    // Rollback brings b back.
+    assert_eq!(code(&run(d, &["index", "rollback", "i.ndx"])), 0);
+    assert_eq!(batches("i.ndx"), with_b);
+    assert_eq!(scan("i.ndx"), before);
+    // e repeats b, edited: its variants of b's paragraphs go with b.
+    let out = run(d, &["index", "add", "i.ndx", "e", "--name", "e", "-q"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let e = batches("i.ndx")[3].clone();
+    assert!(e.2 > 0, "{e:?}");
+    let out = run(d, &["index", "drop", "i.ndx", "b"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(code(&run(d, &["index", "verify", "i.ndx"])), 0);
+    let left = batches("i.ndx");
+    assert_eq!(left[..2], batches("j.ndx")[..]);
+    assert_eq!((&left[2].0, left[2].1), (&e.0, e.1));
+    assert!(left[2].2 < e.2, "{left:?} against {e:?}");
+    // Dropping by time: none is older than 2000 (nothing committed); a
+    // dry run changes nothing; an unknown name is an error.
+    let generation = info(d, "i.ndx")["generation"].clone();
+    let out = run(d, &["index", "drop", "i.ndx", "--before", "2000-01-01"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(stderr(&out).contains("nothing to drop"), "{}", stderr(&out));
+    let out = run(
+        d,
+        &[
+            "index",
+            "drop",
+            "i.ndx",
+            "--before",
+            "2100-01-01T00:00:00Z",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("would drop 3 of 3 batches"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(d, &["index", "drop", "i.ndx", "nosuch"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("no batch is named \"nosuch\""),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(d, &["index", "drop", "i.ndx", "--before", "2026-02-30"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("not a UTC date"), "{}", stderr(&out));
+    assert_eq!(info(d, "i.ndx")["generation"], generation);
+    // Dropping every batch leaves an empty index, which takes new ones.
+    let out = run(d, &["index", "drop", "i.ndx", "--before", "2100-01-01"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(info(d, "i.ndx")["paragraphs"], 0);
+    assert_eq!(code(&run(d, &["index", "verify", "i.ndx"])), 0);
+    assert!(kept_batches(&scan("i.ndx").0).is_empty());
+    let out = run(d, &["index", "add", "i.ndx", "a", "--name", "a", "-q"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(batches("i.ndx")[..], batches("j.ndx")[..1]);
 }

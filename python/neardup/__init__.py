@@ -701,5 +701,28 @@ class Index:
             self.path, containment_words=containment_words, no_containment=no_containment
         )
 
+    def drop(
+        self, batches: Iterable[str] = (), *, before: str | int | Any | None = None
+    ) -> dict[str, Any]:
+        """Removes batches (``neardup index drop``): those named, and every
+        one added before ``before`` (``"2026-09-01"``,
+        ``"2026-09-01T06:00:00Z"``, seconds since the Unix epoch, or a
+        ``datetime``; a naive one is taken as UTC). Their paragraphs are no
+        longer found, the other batches' verdicts stay, ``rollback()``
+        undoes it. Returns batches (dropped), paragraphs, variants, left,
+        segments and bytes (before, after), generation; with nothing
+        selected by ``before``, nothing is committed."""
+        import datetime
+
+        if isinstance(before, str):
+            before = _neardup.parse_utc_time(before)
+        elif isinstance(before, datetime.datetime):
+            if before.tzinfo is None:
+                before = before.replace(tzinfo=datetime.timezone.utc)
+            before = int(before.timestamp())
+        if isinstance(batches, str):
+            batches = [batches]
+        return _neardup.index_drop(self.path, list(batches), before)
+
     def __repr__(self) -> str:
         return f"<neardup.Index {self.path!r}>"

@@ -1714,6 +1714,46 @@ fn index_compact(
     Ok((done.segments.0, done.segments.1, done.generation))
 }
 
+/// `neardup index drop [BATCH...] [--before TIME]`: what was dropped
+/// (batches, paragraphs, variants, left, segments and bytes before and
+/// after, generation).
+#[pyfunction]
+#[pyo3(signature = (index, batches, before = None))]
+fn index_drop<'py>(
+    py: Python<'py>,
+    index: PathBuf,
+    batches: Vec<String>,
+    before: Option<i64>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let which = index::BatchSelection {
+        names: batches,
+        before,
+    };
+    let done = py
+        .detach(|| index::drop_batches(&index, &which))
+        .map_err(py_err)?;
+    let d = PyDict::new(py);
+    d.set_item("batches", done.batches)?;
+    d.set_item("paragraphs", done.paragraphs)?;
+    d.set_item("variants", done.variants)?;
+    d.set_item("left", done.left)?;
+    d.set_item("segments", done.segments)?;
+    d.set_item("bytes", done.bytes)?;
+    d.set_item("generation", done.generation)?;
+    Ok(d)
+}
+
+/// Seconds since the Unix epoch of `2026-09-01` or
+/// `2026-09-01T06:00:00Z` (UTC).
+#[pyfunction]
+fn parse_utc_time(text: &str) -> PyResult<i64> {
+    index::parse_utc_time(text).ok_or_else(|| {
+        ConfigError::new_err(format!(
+            "{text:?} is not a UTC date (2026-09-01) or time (2026-09-01T06:00:00Z)"
+        ))
+    })
+}
+
 #[pymodule]
 fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
@@ -1739,6 +1779,8 @@ fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(index_verify, m)?)?;
     m.add_function(wrap_pyfunction!(index_rollback, m)?)?;
     m.add_function(wrap_pyfunction!(index_compact, m)?)?;
+    m.add_function(wrap_pyfunction!(index_drop, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_utc_time, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -128,3 +128,37 @@ def test_a_quote_of_an_indexed_version_is_found_in_it(tmp_path):
         found = idx.query(tue, containment=0.8).contained
         assert [c.long.batch for c in found] == ["monday"]
         assert list(map(key, found)) == list(map(key, whole))
+
+
+def test_drop_removes_a_batch_and_rollback_brings_it_back(tmp_path, cli):
+    rows = make_rows(300, 4)
+    for day, part in (("mon", rows[:100]), ("tue", rows[100:200]), ("wed", rows[200:])):
+        (tmp_path / day).mkdir()
+        write_jsonl(tmp_path / day / f"{day}.jsonl", part)
+    idx = neardup.Index.create(tmp_path / "i.ndx", neardup.Config())
+    for day, created in (("mon", 1_796_256_000), ("tue", 1_796_342_400), ("wed", 1_796_428_800)):
+        idx.add(tmp_path / day, name=day, created=created)
+    repeats = lambda batch: [d for d in idx.query(tmp_path / "mon").duplicates if d.of.batch == batch]
+    assert repeats("mon"), "monday's own paragraphs are not found"
+    # Nothing was added before 2026-12-03: nothing to drop, no generation.
+    generation = idx.info()["generation"]
+    assert idx.drop(before="2026-12-03")["batches"] == []
+    assert idx.info()["generation"] == generation
+    import datetime
+
+    done = idx.drop(before=datetime.datetime(2026, 12, 3, 12, 0))
+    assert done["batches"] == ["mon"] and done["left"] == 2 and done["paragraphs"] > 0
+    assert [b["name"] for b in idx.info()["batches"]] == ["tue", "wed"]
+    assert not repeats("mon")
+    idx.verify()
+    # The command line sees the same index.
+    info = json.loads(run_cli(cli, "index", "info", "--output-format", "json", str(tmp_path / "i.ndx")).stdout)
+    assert [b["name"] for b in info["batches"]] == ["tue", "wed"]
+    idx.rollback()
+    assert [b["name"] for b in idx.info()["batches"]] == ["mon", "tue", "wed"]
+    assert repeats("mon")
+    with pytest.raises(neardup.IndexFileError, match='no batch is named "fri"'):
+        idx.drop("fri")
+    with pytest.raises(neardup.ConfigError, match="not a UTC date"):
+        idx.drop(before="2026-13-01")
+    assert idx.drop(["tue", "wed"])["left"] == 1

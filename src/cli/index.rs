@@ -1,5 +1,6 @@
 //! `neardup index`: make a persistent index of kept paragraphs, add each
-//! new batch to it, and look after it (info, verify, rollback). The
+//! new batch to it, and look after it (info, verify, rollback, compact,
+//! drop). The
 //! library's [`neardup::index`] does the work; this file reads flags,
 //! walks the inputs and prints.
 
@@ -41,6 +42,10 @@ pub enum IndexAction {
     /// Merge the segments into as few, full ones; batches and verdicts
     /// stay as they were (exit 0: done, 2: error).
     Compact(CompactArgs),
+    /// Remove old batches: their paragraphs are no longer found; every
+    /// other batch's verdicts stay (exit 0: done or nothing to drop, 2:
+    /// error).
+    Drop(DropArgs),
 }
 
 #[derive(Debug, Args)]
@@ -159,6 +164,46 @@ pub struct CompactArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct DropArgs {
+    /// The index directory.
+    ///
+    /// `drop` takes the writer's lock: a second writer gets an error.
+    /// Readers keep reading the generation they opened, and `index
+    /// rollback` undoes the drop.
+    #[arg(value_name = "INDEX")]
+    pub index: PathBuf,
+
+    /// The batches to drop, by name (`index info` lists them).
+    ///
+    /// A name that is no batch of the index is an error, and nothing is
+    /// dropped.
+    #[arg(value_name = "BATCH", required_unless_present = "before")]
+    pub batches: Vec<String>,
+
+    /// Also drop every batch added before this time (UTC): `2026-09-01`
+    /// or `2026-09-01T06:00:00Z`.
+    ///
+    /// For a rolling window, e.g. from cron: `--before "$(date -u -d '90
+    /// days ago' +%F)"`. When no batch is that old, nothing is committed.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub before: Option<i64>,
+
+    /// Only say which batches would be dropped; change nothing.
+    ///
+    /// Lists them on standard output (name, time added, paragraphs,
+    /// variants) and their count on standard error; the index is only
+    /// read.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+fn parse_time(text: &str) -> Result<i64, String> {
+    library::parse_utc_time(text).ok_or_else(|| {
+        format!("{text:?} is not a UTC date (2026-09-01) or time (2026-09-01T06:00:00Z)")
+    })
+}
+
+#[derive(Debug, Args)]
 pub struct PathArgs {
     /// The index directory.
     ///
@@ -187,6 +232,7 @@ pub fn run(args: IndexArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status
             );
             Ok(Status::Clean)
         }
+        IndexAction::Drop(args) => drop_batches(&args),
         IndexAction::Compact(args) => {
             let containment = match (args.containment_words, args.no_containment) {
                 (Some(n), _) => Some(Some(n)),
@@ -391,6 +437,63 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
         }
     }
     out.flush()?;
+    Ok(Status::Clean)
+}
+
+fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
+    let which = library::BatchSelection {
+        names: args.batches.clone(),
+        before: args.before,
+    };
+    let dir = args.index.display();
+    if args.dry_run {
+        let index = Index::open(&args.index)?;
+        let batches = index.batches()?;
+        if let Some(name) = (which.names.iter()).find(|n| !batches.iter().any(|b| &b.name == *n)) {
+            anyhow::bail!("{dir}: no batch is named {name:?} (`neardup index info` lists them)");
+        }
+        let chosen: Vec<_> = (batches.iter())
+            .filter(|b| which.selects(&b.name, b.created))
+            .collect();
+        for b in &chosen {
+            println!(
+                "{}  created {}  {} paragraphs, {} variants",
+                b.name,
+                library::utc_time(b.created),
+                b.paragraphs,
+                b.variants
+            );
+        }
+        eprintln!(
+            "{dir}: would drop {} of {} batches ({} paragraphs); nothing changed (--dry-run)",
+            chosen.len(),
+            batches.len(),
+            chosen.iter().map(|b| b.paragraphs).sum::<u64>()
+        );
+        return Ok(Status::Clean);
+    }
+    let done = library::drop_batches(&args.index, &which)?;
+    if done.batches.is_empty() {
+        eprintln!(
+            "{dir}: nothing to drop: no batch was added before {} (no new generation)",
+            library::utc_time(args.before.unwrap_or_default())
+        );
+    } else {
+        eprintln!(
+            "{dir}: dropped {} batches ({}): {} paragraphs and {} variants; {} batches left in {} \
+             segments ({} bytes; {} bytes before, {} segments kept as they were), generation {}",
+            done.batches.len(),
+            done.batches.join(", "),
+            done.paragraphs,
+            done.variants,
+            done.left,
+            done.segments.1,
+            done.bytes.1,
+            done.bytes.0,
+            done.kept,
+            done.generation
+        );
+    }
     Ok(Status::Clean)
 }
 

@@ -46,6 +46,7 @@
 
 pub mod dir;
 pub mod file;
+mod maintain;
 pub mod manifest;
 pub mod packed;
 pub mod segment;
@@ -53,6 +54,10 @@ mod settings;
 pub mod tokens;
 pub mod wanted;
 
+pub use maintain::{
+    BatchSelection, Compacted, Dropped, compact, compact_with, drop_batches, drop_batches_with,
+    rollback,
+};
 pub use settings::Settings;
 
 use crate::corpus::Input;
@@ -840,186 +845,6 @@ pub fn prepare(
     })
 }
 
-/// What [`compact`] did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Compacted {
-    /// Segment files before and after.
-    pub segments: (usize, usize),
-    /// Their bytes before and after.
-    pub bytes: (u64, u64),
-    /// How many of the segments before are still there as they were
-    /// (the full ones at the front).
-    pub kept: usize,
-    /// The generation committed, or the index's own when there was
-    /// nothing to do.
-    pub generation: u64,
-}
-
-impl Compacted {
-    /// Whether nothing was rewritten (and no generation committed).
-    pub fn unchanged(&self) -> bool {
-        self.kept == self.segments.0 && self.segments.0 == self.segments.1
-    }
-}
-
-/// Rewrites the index's segments as few, full ones (each up to
-/// [`segment::SEGMENT_TOKENS`] tokens), as a new generation: the batches,
-/// their paragraphs in order and every verdict against the index stay as
-/// they were; a query reads fewer files. The old segments stay until no
-/// kept generation names them, so `rollback` can undo a compaction too.
-///
-/// Only what would change is rewritten: the full segments of the current
-/// version at the front (an add or a compaction leaves every segment it
-/// writes full but its last) stay as they are, named again by the new
-/// generation, and the rest is rewritten from the first other one on
-/// (rows keep their order, so a partial segment can only be merged with
-/// what follows it). When that rest is a single segment of
-/// the current version, or nothing, there is nothing to do: no
-/// generation is committed. With other containment settings every
-/// segment is rewritten.
-///
-/// `containment_words` changes which containment fingerprints the index
-/// keeps: `Some(Some(n))` selects them for quotes of `n` words (adding
-/// them to an index without), `Some(None)` drops them, `None` keeps what
-/// the index has.
-///
-/// # Errors
-///
-/// The index is locked or does not open, a segment is damaged,
-/// `containment_words` is shorter than one shingle, or writing failed (the
-/// index is then unchanged).
-pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<Compacted, Error> {
-    compact_with(dir, containment_words, segment::SEGMENT_TOKENS)
-}
-
-/// [`compact`] into segments of `segment_tokens` tokens (a segment is
-/// cut at the first document boundary past them), and keeping as they are
-/// the segments at the front that hold at least that many.
-///
-/// # Errors
-///
-/// As [`compact`].
-pub fn compact_with(
-    dir: &Path,
-    containment_words: Option<Option<usize>>,
-    segment_tokens: usize,
-) -> Result<Compacted, Error> {
-    let (mut writer, snapshot) = Writer::open(dir)?;
-    let index = Index::from_snapshot(snapshot)?;
-    let generation = index.generation() + 1;
-    let bands = index.bands;
-    let settings = match containment_words {
-        Some(words) => {
-            let shingle_size = index
-                .settings
-                .value("shingle_size")
-                .and_then(|v| v.parse().ok());
-            check_containment_words(shingle_size.unwrap_or(1), words)?;
-            index.settings.with_containment(words)
-        }
-        None => index.settings.clone(),
-    };
-    // The full segments of the current version at the front are kept as
-    // they are (their rows stay first, in order); a damaged one is not
-    // full, and is then read (and named) below.
-    let same = settings.as_bytes() == index.settings.as_bytes();
-    let keep = if same {
-        (index.segments.par_iter())
-            .position_first(|s| !s.is_full_and_current(segment_tokens).unwrap_or(false))
-            .unwrap_or(index.segments.len())
-    } else {
-        0
-    };
-    let rest = &index.segments[keep..];
-    if same && rest.len() <= 1 && rest.iter().all(Segment::is_current) {
-        return Ok(Compacted {
-            segments: (index.segments.len(), index.segments.len()),
-            bytes: (index.bytes(), index.bytes()),
-            kept: index.segments.len(),
-            generation: index.generation(),
-        });
-    }
-    let mut builder =
-        SegmentBuilder::with_limit(bands, segment_tokens, || writer.new_file(generation))
-            .winnowing(winnowing_of(&settings)?);
-    for (block, segment) in (0u64..).zip(rest) {
-        let keys = segment.keys_by_row()?;
-        let mut variants = segment.variant_rows()?.into_iter().peekable();
-        segment.for_each_row(block, |row, content, tokens, location| {
-            match variants.next_if(|v| v.0 == row) {
-                Some((_, content, kept)) => {
-                    builder.variant(VariantParagraph {
-                        content,
-                        kept,
-                        tokens,
-                        location,
-                    })?;
-                }
-                None => {
-                    let at = row as usize * bands;
-                    builder.kept(KeptParagraph {
-                        content,
-                        keys: &keys[at..at + bands],
-                        tokens,
-                        location,
-                    })?
-                }
-            }
-            Ok(())
-        })?;
-    }
-    let files = builder.finish()?;
-    let mut manifest = index.manifest().clone();
-    manifest.generation = generation;
-    manifest.parent = Some(index.generation());
-    manifest.settings = settings.as_bytes().to_vec();
-    manifest.segments.truncate(keep);
-    manifest
-        .segments
-        .extend(files.into_iter().map(|(info, _)| info));
-    let done = Compacted {
-        segments: (index.segments.len(), manifest.segments.len()),
-        bytes: (index.bytes(), manifest.segments.iter().map(|f| f.len).sum()),
-        kept: keep,
-        generation,
-    };
-    drop(index);
-    writer.commit(&manifest)?;
-    Ok(done)
-}
-
-/// Returns the index in `dir` to the batches of the generation before its
-/// newest (undoing the last add), as a new generation.
-///
-/// # Errors
-///
-/// The index is locked or does not open, the newest generation is the
-/// first, or its parent is no longer kept.
-pub fn rollback(dir: &Path) -> Result<u64, Error> {
-    let (writer, snapshot) = Writer::open(dir)?;
-    let current = snapshot.manifest();
-    let parent = current.parent.ok_or_else(|| {
-        Error::index(format!(
-            "{}: nothing to roll back: generation {} is the first",
-            dir.display(),
-            current.generation
-        ))
-    })?;
-    let restored = dir::batches_of(dir, parent)?;
-    let manifest = Manifest {
-        generation: current.generation + 1,
-        parent: restored.parent,
-        settings: restored.settings,
-        batches: restored.batches,
-        segments: restored.segments,
-    };
-    // The restored generation's files are still there: a manifest kept
-    // names them, and cleanup removes only what no manifest names.
-    drop(Index::from_snapshot(snapshot)?);
-    writer.commit(&manifest)?;
-    Ok(manifest.generation)
-}
-
 /// `YYYY-MM-DDTHH:MM:SSZ` for a Unix time (UTC), without a date crate.
 ///
 /// # Example
@@ -1045,6 +870,51 @@ pub fn utc_time(secs: i64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+/// The Unix time of `2026-12-03` (midnight UTC) or
+/// `2026-12-03T06:30:00Z`, the forms [`utc_time`] writes; `None` for
+/// anything else, or a date that does not exist.
+///
+/// # Example
+///
+/// ```
+/// use neardup::index::{parse_utc_time, utc_time};
+///
+/// assert_eq!(parse_utc_time("2026-12-03"), Some(1_796_256_000));
+/// assert_eq!(parse_utc_time("2026-12-03T00:00:10Z"), Some(1_796_256_010));
+/// assert_eq!(parse_utc_time("2026-02-30"), None);
+/// assert_eq!(utc_time(parse_utc_time("1999-12-31T23:59:59Z").unwrap()), "1999-12-31T23:59:59Z");
+/// ```
+pub fn parse_utc_time(text: &str) -> Option<i64> {
+    let full = match text.len() {
+        10 => format!("{text}T00:00:00Z"),
+        20 => text.to_owned(),
+        _ => return None,
+    };
+    let b = full.as_bytes();
+    let number = |range: std::ops::Range<usize>| -> Option<i64> {
+        let digits = full.get(range)?;
+        digits
+            .bytes()
+            .all(|c| c.is_ascii_digit())
+            .then(|| digits.parse().ok())?
+    };
+    if (b[4], b[7], b[10], b[13], b[16], b[19]) != (b'-', b'-', b'T', b':', b':', b'Z') {
+        return None;
+    }
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    // Howard Hinnant's days_from_civil; a date that does not exist (or an
+    // hour past 23) comes back written differently.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((month + 9) % 12) + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hour * 3_600 + minute * 60 + second;
+    (utc_time(secs) == full).then_some(secs)
 }
 
 /// The segment builder as an add's sink: between the scan's passes it

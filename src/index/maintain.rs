@@ -1,0 +1,487 @@
+//! Looking after an index's generations: [`compact`] rewrites its
+//! segments as few full ones, [`drop_batches`] removes old batches (a
+//! daily index otherwise only grows), [`rollback`] returns to the
+//! generation before. Each is one crash-safe commit of a new generation
+//! ([`super::dir::Writer`]), so each can be rolled back, and none changes
+//! a verdict it does not mean to: compacting changes no verdict; dropping
+//! a batch changes only those against its paragraphs.
+//!
+//! Rows are numbered across the index in the order their paragraphs were
+//! kept, and a variant (a near-duplicate kept for containment) names its
+//! kept paragraph's row. Rewriting keeps the rows' order, so compacting
+//! renumbers nothing; dropping renumbers the rows after the first one
+//! dropped, and a variant whose kept paragraph is dropped goes with it
+//! (it was a duplicate of a paragraph the index no longer holds, removed
+//! from its own batch's cleaned text, so it is no longer published
+//! either).
+//!
+//! # Example
+//!
+//! ```
+//! use neardup::corpus::{Format, Input, MemorySource};
+//! use neardup::index::{self, AddOptions, BatchSelection, Index};
+//! use neardup::pipeline::{ScanOptions, Silent};
+//! use neardup::Config;
+//!
+//! let dir = std::env::temp_dir().join(format!("neardup-drop-doc-{}", std::process::id()));
+//! let (config, options) = (Config::default(), ScanOptions::default());
+//! index::create(&dir, &config, &options, None)?;
+//! for (day, text) in [("monday", "The ferry to Inish Mor was cancelled again.\n"),
+//!                     ("tuesday", "The council will vote on the harbour budget on Friday.\n")] {
+//!     let input = vec![Input::new(MemorySource::new(day, text), Format::Text)];
+//!     let add = AddOptions { name: Some(day.into()), created: 0, force: false, skip_bad_records: false };
+//!     index::add(&dir, &input, &config, &options, &Silent, &add)?;
+//! }
+//! let which = BatchSelection { names: vec!["monday".into()], before: None };
+//! let dropped = index::drop_batches(&dir, &which)?;
+//! assert_eq!((dropped.batches, dropped.paragraphs), (vec!["monday".to_owned()], 1));
+//! let index = Index::open(&dir)?;
+//! let names: Vec<String> = index.batches()?.into_iter().map(|b| b.name).collect();
+//! assert_eq!(names, ["tuesday"]);
+//! # drop(index);
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! # Ok::<(), neardup::Error>(())
+//! ```
+
+use super::dir::Writer;
+use super::manifest::Manifest;
+use super::segment::{self, Segment, SegmentBuilder};
+use super::{Index, check_containment_words, winnowing_of};
+use crate::Error;
+use crate::pipeline::prior::{KeptParagraph, KeptSink, VariantParagraph};
+use rayon::prelude::*;
+use std::ops::Range;
+use std::path::Path;
+
+/// What [`compact`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Compacted {
+    /// Segment files before and after.
+    pub segments: (usize, usize),
+    /// Their bytes before and after.
+    pub bytes: (u64, u64),
+    /// How many of the segments before are still there as they were
+    /// (the full ones at the front).
+    pub kept: usize,
+    /// The generation committed, or the index's own when there was
+    /// nothing to do.
+    pub generation: u64,
+}
+
+impl Compacted {
+    /// Whether nothing was rewritten (and no generation committed).
+    pub fn unchanged(&self) -> bool {
+        self.kept == self.segments.0 && self.segments.0 == self.segments.1
+    }
+}
+
+/// Rewrites the index's segments as few, full ones (each up to
+/// [`segment::SEGMENT_TOKENS`] tokens), as a new generation: the batches,
+/// their paragraphs in order and every verdict against the index stay as
+/// they were; a query reads fewer files. The old segments stay until no
+/// kept generation names them, so `rollback` can undo a compaction too.
+///
+/// Only what would change is rewritten: the full segments of the current
+/// version at the front (an add or a compaction leaves every segment it
+/// writes full but its last) stay as they are, named again by the new
+/// generation, and the rest is rewritten from the first other one on
+/// (rows keep their order, so a partial segment can only be merged with
+/// what follows it). When that rest is a single segment of
+/// the current version, or nothing, there is nothing to do: no
+/// generation is committed. With other containment settings every
+/// segment is rewritten.
+///
+/// `containment_words` changes which containment fingerprints the index
+/// keeps: `Some(Some(n))` selects them for quotes of `n` words (adding
+/// them to an index without), `Some(None)` drops them, `None` keeps what
+/// the index has.
+///
+/// # Errors
+///
+/// The index is locked or does not open, a segment is damaged,
+/// `containment_words` is shorter than one shingle, or writing failed (the
+/// index is then unchanged).
+pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<Compacted, Error> {
+    compact_with(dir, containment_words, segment::SEGMENT_TOKENS)
+}
+
+/// [`compact`] into segments of `segment_tokens` tokens (a segment is
+/// cut at the first document boundary past them), and keeping as they are
+/// the segments at the front that hold at least that many.
+///
+/// # Errors
+///
+/// As [`compact`].
+pub fn compact_with(
+    dir: &Path,
+    containment_words: Option<Option<usize>>,
+    segment_tokens: usize,
+) -> Result<Compacted, Error> {
+    let (mut writer, snapshot) = Writer::open(dir)?;
+    let index = Index::from_snapshot(snapshot)?;
+    let generation = index.generation() + 1;
+    let bands = index.bands;
+    let settings = match containment_words {
+        Some(words) => {
+            let shingle_size = index
+                .settings
+                .value("shingle_size")
+                .and_then(|v| v.parse().ok());
+            check_containment_words(shingle_size.unwrap_or(1), words)?;
+            index.settings.with_containment(words)
+        }
+        None => index.settings.clone(),
+    };
+    // The full segments of the current version at the front are kept as
+    // they are (their rows stay first, in order); a damaged one is not
+    // full, and is then read (and named) below.
+    let same = settings.as_bytes() == index.settings.as_bytes();
+    let keep = if same {
+        (index.segments.par_iter())
+            .position_first(|s| !s.is_full_and_current(segment_tokens).unwrap_or(false))
+            .unwrap_or(index.segments.len())
+    } else {
+        0
+    };
+    let rest = &index.segments[keep..];
+    if same && rest.len() <= 1 && rest.iter().all(Segment::is_current) {
+        return Ok(Compacted {
+            segments: (index.segments.len(), index.segments.len()),
+            bytes: (index.bytes(), index.bytes()),
+            kept: index.segments.len(),
+            generation: index.generation(),
+        });
+    }
+    let mut builder =
+        SegmentBuilder::with_limit(bands, segment_tokens, || writer.new_file(generation))
+            .winnowing(winnowing_of(&settings)?);
+    for (block, segment) in (0u64..).zip(rest) {
+        let keys = segment.keys_by_row()?;
+        let mut variants = segment.variant_rows()?.into_iter().peekable();
+        segment.for_each_row(block, |row, content, tokens, location| {
+            match variants.next_if(|v| v.0 == row) {
+                Some((_, content, kept)) => {
+                    builder.variant(VariantParagraph {
+                        content,
+                        kept,
+                        tokens,
+                        location,
+                    })?;
+                }
+                None => {
+                    let at = row as usize * bands;
+                    builder.kept(KeptParagraph {
+                        content,
+                        keys: &keys[at..at + bands],
+                        tokens,
+                        location,
+                    })?
+                }
+            }
+            Ok(())
+        })?;
+    }
+    let files = builder.finish()?;
+    let mut manifest = index.manifest().clone();
+    manifest.generation = generation;
+    manifest.parent = Some(index.generation());
+    manifest.settings = settings.as_bytes().to_vec();
+    manifest.segments.truncate(keep);
+    manifest
+        .segments
+        .extend(files.into_iter().map(|(info, _)| info));
+    let done = Compacted {
+        segments: (index.segments.len(), manifest.segments.len()),
+        bytes: (index.bytes(), manifest.segments.iter().map(|f| f.len).sum()),
+        kept: keep,
+        generation,
+    };
+    drop(index);
+    writer.commit(&manifest)?;
+    Ok(done)
+}
+
+/// Returns the index in `dir` to the batches of the generation before its
+/// newest (undoing the last add), as a new generation.
+///
+/// # Errors
+///
+/// The index is locked or does not open, the newest generation is the
+/// first, or its parent is no longer kept.
+pub fn rollback(dir: &Path) -> Result<u64, Error> {
+    let (writer, snapshot) = Writer::open(dir)?;
+    let current = snapshot.manifest();
+    let parent = current.parent.ok_or_else(|| {
+        Error::index(format!(
+            "{}: nothing to roll back: generation {} is the first",
+            dir.display(),
+            current.generation
+        ))
+    })?;
+    let restored = super::dir::batches_of(dir, parent)?;
+    let manifest = Manifest {
+        generation: current.generation + 1,
+        parent: restored.parent,
+        settings: restored.settings,
+        batches: restored.batches,
+        segments: restored.segments,
+    };
+    // The restored generation's files are still there: a manifest kept
+    // names them, and cleanup removes only what no manifest names.
+    drop(Index::from_snapshot(snapshot)?);
+    writer.commit(&manifest)?;
+    Ok(manifest.generation)
+}
+
+/// Which batches [`drop_batches`] drops: those named, and those added
+/// before a time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BatchSelection {
+    /// Batch names: each must name a batch of the index.
+    pub names: Vec<String>,
+    /// Also every batch added before this time (seconds since the Unix
+    /// epoch): `--before 2026-09-01` keeps the last three months.
+    pub before: Option<i64>,
+}
+
+impl BatchSelection {
+    /// Whether it selects the batch `name`, added at `created`.
+    pub fn selects(&self, name: &str, created: i64) -> bool {
+        self.names.iter().any(|n| n == name) || self.before.is_some_and(|t| created < t)
+    }
+}
+
+/// What [`drop_batches`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dropped {
+    /// The batches dropped, oldest first (none: nothing was committed).
+    pub batches: Vec<String>,
+    /// Their kept paragraphs.
+    pub paragraphs: u64,
+    /// The variants dropped: the dropped batches' own, and those of other
+    /// batches whose kept paragraph was dropped.
+    pub variants: u64,
+    /// The batches left.
+    pub left: usize,
+    /// Segment files before and after.
+    pub segments: (usize, usize),
+    /// Their bytes before and after.
+    pub bytes: (u64, u64),
+    /// How many of the segments before are still there as they were (the
+    /// ones before the first row dropped).
+    pub kept: usize,
+    /// The generation committed, or the index's own when nothing was
+    /// dropped.
+    pub generation: u64,
+}
+
+/// Removes the batches `which` selects from the index in `dir`, as a new
+/// generation: their paragraphs are no longer found by any scan against
+/// the index, and every other batch's are, with the same verdicts (a
+/// scan against the index is then as against one made of the other
+/// batches, when none of those repeats a dropped one: what repeated a
+/// dropped paragraph was never stored). `rollback` undoes it.
+///
+/// The segments before the first row dropped stay as they are, those
+/// wholly dropped are not read, and the rest are rewritten (as
+/// [`compact`] rewrites them): dropping the oldest batch rewrites the
+/// index. When no batch was added before `which.before` (and no name is
+/// given), nothing is committed.
+///
+/// # Errors
+///
+/// `which` selects nothing by name and gives no time, a name is not a
+/// batch of the index, the index is locked or does not open, a segment
+/// is damaged, or writing failed (the index is then unchanged).
+pub fn drop_batches(dir: &Path, which: &BatchSelection) -> Result<Dropped, Error> {
+    drop_batches_with(dir, which, segment::SEGMENT_TOKENS)
+}
+
+/// [`drop_batches`], writing segments of `segment_tokens` tokens.
+///
+/// # Errors
+///
+/// As [`drop_batches`].
+pub fn drop_batches_with(
+    dir: &Path,
+    which: &BatchSelection,
+    segment_tokens: usize,
+) -> Result<Dropped, Error> {
+    if which.names.is_empty() && which.before.is_none() {
+        return Err(Error::index(format!(
+            "{}: name the batches to drop, or give a time to drop those added before it \
+             (`neardup index info` lists them)",
+            dir.display()
+        )));
+    }
+    let (mut writer, snapshot) = Writer::open(dir)?;
+    let index = Index::from_snapshot(snapshot)?;
+    let mut manifest = index.manifest().clone();
+    if let Some(name) =
+        (which.names.iter()).find(|n| !manifest.batches.iter().any(|b| &b.name == *n))
+    {
+        return Err(Error::index(format!(
+            "{}: no batch is named {name:?} (`neardup index info` lists them); nothing was dropped",
+            dir.display()
+        )));
+    }
+    let infos = index.batches()?;
+    let dropping: Vec<bool> = (manifest.batches.iter())
+        .map(|b| which.selects(&b.name, b.created))
+        .collect();
+    // The rows of the dropped batches, adjacent ones merged.
+    let mut gone: Vec<Range<u64>> = Vec::new();
+    let mut start = 0;
+    for (batch, &dropped) in manifest.batches.iter().zip(&dropping) {
+        let rows = start..start + batch.paragraphs;
+        start = rows.end;
+        match gone.last_mut() {
+            Some(last) if dropped && last.end == rows.start => last.end = rows.end,
+            _ if dropped => gone.push(rows),
+            _ => {}
+        }
+    }
+    let mut done = Dropped {
+        batches: Vec::new(),
+        paragraphs: 0,
+        variants: 0,
+        left: manifest.batches.len(),
+        segments: (index.segments.len(), index.segments.len()),
+        bytes: (index.bytes(), index.bytes()),
+        kept: index.segments.len(),
+        generation: index.generation(),
+    };
+    let Some(first) = gone.first().map(|g| g.start) else {
+        return Ok(done);
+    };
+    let within = |row: u64| {
+        let i = gone.partition_point(|g| g.end <= row);
+        gone.get(i).is_some_and(|g| g.start <= row)
+    };
+    let generation = index.generation() + 1;
+    let keep = (index.bases.iter().zip(&index.segments))
+        .take_while(|&(&base, s)| base + s.rows <= first)
+        .count();
+    // The rows each batch loses besides the dropped ones': its variants
+    // of dropped paragraphs.
+    let mut orphans = vec![0u64; manifest.batches.len()];
+    let mut renumber = Renumber::default();
+    let mut builder =
+        SegmentBuilder::with_limit(index.bands, segment_tokens, || writer.new_file(generation))
+            .winnowing(winnowing_of(&index.settings)?);
+    let rest = index.segments[keep..].iter().zip(&index.bases[keep..]);
+    for (block, (segment, &base)) in (0u64..).zip(rest) {
+        let rows = base..base + segment.rows;
+        if gone
+            .iter()
+            .any(|g| g.start <= rows.start && rows.end <= g.end)
+        {
+            renumber.skip(rows);
+            continue;
+        }
+        let keys = segment.keys_by_row()?;
+        let mut variants = segment.variant_rows()?.into_iter().peekable();
+        segment.for_each_row(block, |row, content, tokens, location| {
+            let at = base + u64::from(row);
+            let variant = variants.next_if(|v| v.0 == row);
+            if within(at) {
+                renumber.skip(at..at + 1);
+                return Ok(());
+            }
+            match variant {
+                Some((_, _, kept)) if within(kept) => {
+                    renumber.skip(at..at + 1);
+                    orphans[index.batch_ends.partition_point(|(end, _)| *end <= at)] += 1;
+                }
+                Some((_, content, kept)) => {
+                    builder.variant(VariantParagraph {
+                        content,
+                        kept: renumber.row(kept),
+                        tokens,
+                        location,
+                    })?;
+                }
+                None => {
+                    let at = row as usize * index.bands;
+                    builder.kept(KeptParagraph {
+                        content,
+                        keys: &keys[at..at + index.bands],
+                        tokens,
+                        location,
+                    })?;
+                }
+            }
+            Ok(())
+        })?;
+    }
+    let files = builder.finish()?;
+    let mut batches = Vec::new();
+    for (((batch, info), dropped), orphans) in (manifest.batches.iter())
+        .zip(&infos)
+        .zip(&dropping)
+        .zip(&orphans)
+    {
+        if *dropped {
+            done.batches.push(batch.name.clone());
+            done.paragraphs += info.paragraphs;
+            done.variants += info.variants;
+        } else {
+            done.variants += orphans;
+            let mut batch = batch.clone();
+            batch.paragraphs -= orphans;
+            batches.push(batch);
+        }
+    }
+    let held: u64 = index.segments[..keep].iter().map(|s| s.rows).sum::<u64>()
+        + files.iter().map(|(_, rows)| rows).sum::<u64>();
+    let counted: u64 = batches.iter().map(|b| b.paragraphs).sum();
+    if held != counted {
+        // A bug, not damage: the index is left as it was.
+        return Err(Error::index(format!(
+            "{}: dropping left {held} rows for batches of {counted} paragraphs; nothing was \
+             dropped",
+            dir.display()
+        )));
+    }
+    manifest.generation = generation;
+    manifest.parent = Some(index.generation());
+    manifest.batches = batches;
+    manifest.segments.truncate(keep);
+    manifest
+        .segments
+        .extend(files.into_iter().map(|(info, _)| info));
+    done.left = manifest.batches.len();
+    done.segments.1 = manifest.segments.len();
+    done.bytes.1 = manifest.segments.iter().map(|f| f.len).sum();
+    done.kept = keep;
+    done.generation = generation;
+    drop(index);
+    writer.commit(&manifest)?;
+    Ok(done)
+}
+
+/// The new numbers of the rows kept when some are dropped: a row's
+/// number less the rows dropped before it.
+#[derive(Debug, Default)]
+struct Renumber {
+    /// The dropped rows, ascending, adjacent ones merged, each with the
+    /// number dropped up to its end.
+    dropped: Vec<(Range<u64>, u64)>,
+}
+
+impl Renumber {
+    /// Drops `rows`, which come after every row dropped before.
+    fn skip(&mut self, rows: Range<u64>) {
+        let total = self.dropped.last().map_or(0, |d| d.1) + (rows.end - rows.start);
+        match self.dropped.last_mut() {
+            Some(last) if last.0.end == rows.start => *last = (last.0.start..rows.end, total),
+            _ => self.dropped.push((rows, total)),
+        }
+    }
+
+    /// The new number of `row`, a row not dropped.
+    fn row(&self, row: u64) -> u64 {
+        let i = self.dropped.partition_point(|d| d.0.end <= row);
+        row - i.checked_sub(1).map_or(0, |i| self.dropped[i].1)
+    }
+}
