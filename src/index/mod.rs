@@ -1154,6 +1154,95 @@ mod tests {
         assert!(index.locations(&[rows - 1, rows]).is_err());
     }
 
+    /// Dropping a batch from segments that hold several batches leaves
+    /// the other rows in order, with their contents and places; each
+    /// variant gets its row's and its kept paragraph's new numbers, or
+    /// goes with its kept paragraph; the segments before the first row
+    /// dropped stay as they are.
+    #[test]
+    fn dropping_a_batch_keeps_the_other_rows_and_renumbers_the_variants() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("i.ndx");
+        let (config, options) = (Config::default(), ScanOptions::default());
+        create(&dir, &config, &options, None).unwrap();
+        for n in 0..5 {
+            add_day(&dir, n);
+        }
+        // Segments of 2,500 tokens, each batch about 1,300: day 2 shares
+        // its segment with days 1 and 3.
+        compact_with(&dir, None, 2_500).unwrap();
+        let place = |l: &Location| {
+            let Location {
+                path,
+                doc,
+                line,
+                start,
+                end,
+                batch,
+                ..
+            } = l.clone();
+            (path, doc, line, start, end, batch)
+        };
+        let rows_of = |index: &Index| {
+            let all: Vec<u64> = (0..index.rows()).collect();
+            let contents = index.contents(&all).unwrap();
+            let places = index.locations(&all).unwrap();
+            contents
+                .into_iter()
+                .zip(places.iter().map(place))
+                .collect::<Vec<_>>()
+        };
+        let old = Index::open(&dir).unwrap();
+        let (old_rows, old_variants) = (rows_of(&old), old.variants().unwrap());
+        let old_segments = old.manifest().segments.clone();
+        let day2 = |r: u64| old_rows[r as usize].1.5.as_deref() == Some("day2");
+        let variant_of: std::collections::HashMap<u64, u64> =
+            old_variants.iter().map(|v| (v.row, v.kept)).collect();
+        // The rows left: not day 2's, and no variant of day 2's.
+        let left: Vec<u64> = (0..old.rows())
+            .filter(|&r| !day2(r) && !variant_of.get(&r).is_some_and(|&k| day2(k)))
+            .collect();
+        let new_row = |r: u64| left.binary_search(&r).unwrap() as u64;
+        drop(old);
+        let which = BatchSelection {
+            names: vec!["day2".into()],
+            before: None,
+        };
+        let done = drop_batches_with(&dir, &which, 2_500).unwrap();
+        let index = Index::open(&dir).unwrap();
+        index.verify().unwrap();
+        assert_eq!(done.left, 4);
+        assert_eq!(
+            done.paragraphs + done.variants,
+            old_rows.len() as u64 - left.len() as u64
+        );
+        // Day 3's 6 variants of day 2's paragraphs go with it.
+        let orphans = old_variants
+            .iter()
+            .filter(|v| !day2(v.row) && day2(v.kept))
+            .count();
+        assert_eq!(orphans, 6);
+        let expected: Vec<_> = left.iter().map(|&r| old_rows[r as usize].clone()).collect();
+        assert_eq!(rows_of(&index), expected);
+        let expected: Vec<PriorVariant> = old_variants
+            .iter()
+            .filter(|v| left.binary_search(&v.row).is_ok())
+            .map(|v| PriorVariant {
+                row: new_row(v.row),
+                content: v.content,
+                kept: new_row(v.kept),
+            })
+            .collect();
+        // Days 1 and 4 have variants of kept paragraphs, day 4's
+        // renumbered.
+        assert_eq!(expected.len(), 12);
+        assert!(expected.iter().all(|v| v.kept < v.row));
+        assert_eq!(index.variants().unwrap(), expected);
+        // The first segment holds days 0 and 1: it stays.
+        assert_eq!(done.kept, 1);
+        assert_eq!(index.manifest().segments[0], old_segments[0]);
+    }
+
     /// A compaction keeps the full segments at the front as they are (the
     /// same files, named again by the new generation) and rewrites the
     /// rest; the verdicts against the index stay the same; compacting
