@@ -28,6 +28,9 @@ Then, every run a separate process timed with its peak memory by
 * the daily round on a copy of the 1 GB index: `index add` of the batch,
   then `index compact` (which keeps the full segments at the front and
   rewrites the rest), then `index compact` again (nothing to do);
+* retention: the 1 GB part added as 10 batches of 100 MB (once), then
+  on a copy of that index `index drop` of its newest batch, of its fifth
+  and of its oldest (which rewrites every segment after it);
 * `index info` of the 1 GB index: opening it (manifest, every segment's
   header and footer checked) plus a process start.
 
@@ -214,6 +217,41 @@ def main():
         )
     shutil.rmtree(day, ignore_errors=True)
     table(daily, {k: sizes["batch"] if k.startswith("index add") else 0 for k in daily})
+
+    # Retention: the 1 GB part as 10 daily batches, then each of three
+    # batches dropped from a copy (the newest: its segments are dropped
+    # unread; the fifth and the oldest: what follows is rewritten).
+    print()
+    days = os.path.join(args.work, "days")
+    os.makedirs(days, exist_ok=True)
+    day_files = [os.path.join(days, f"day{d}.jsonl") for d in range(10)]
+    if not all(os.path.exists(f) for f in day_files):
+        with open(parts["i1000"], "rb") as f:
+            lines = f.readlines()
+        for d, name in enumerate(day_files):
+            with open(name, "wb") as out:
+                out.writelines(lines[d * len(lines) // 10 : (d + 1) * len(lines) // 10])
+        del lines
+    ten = os.path.join(args.work, "ten.ndx")
+    shutil.rmtree(ten, ignore_errors=True)
+    timed([nd, "index", "create", *j, ten, day_files[0], "--name", "day0"])
+    for d in range(1, 10):
+        timed([nd, "index", "add", *j, ten, day_files[d], "--name", f"day{d}"])
+    drops = {
+        "index drop the newest of 10 batches": "day9",
+        "index drop the fifth of 10 batches": "day4",
+        "index drop the oldest of 10 batches": "day0",
+    }
+    retention = {k: [] for k in drops}
+    copy = os.path.join(args.work, "drop.ndx")
+    for r in range(args.repeat):
+        for name, batch in drops.items():
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(ten, copy)
+            retention[name].append(timed([nd, "index", "drop", copy, batch]))
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.rmtree(ten, ignore_errors=True)
+    table(retention, {k: 0 for k in retention})
 
     print()
     opens = [timed([nd, "index", "info", idx["i1000"]]) for _ in range(args.repeat)]
