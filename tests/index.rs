@@ -1367,7 +1367,7 @@ fn dropping_a_batch_is_as_if_it_had_never_been_added() {
     let out = run(d, &["index", "drop", "i.ndx", "b"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("dropped 1 batches (b)"),
+        stderr(&out).contains("dropped 1 batch (b)"),
         "{}",
         stderr(&out)
     );

@@ -1,8 +1,7 @@
 //! `neardup index`: make a persistent index of kept paragraphs, add each
 //! new batch to it, and look after it (info, verify, rollback, compact,
-//! drop). The
-//! library's [`neardup::index`] does the work; this file reads flags,
-//! walks the inputs and prints.
+//! drop). The library's [`neardup::index`] does the work; this file reads
+//! flags, walks the inputs and prints.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -448,13 +447,7 @@ fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
     let dir = args.index.display();
     if args.dry_run {
         let index = Index::open(&args.index)?;
-        let batches = index.batches()?;
-        if let Some(name) = (which.names.iter()).find(|n| !batches.iter().any(|b| &b.name == *n)) {
-            anyhow::bail!("{dir}: no batch is named {name:?} (`neardup index info` lists them)");
-        }
-        let chosen: Vec<_> = (batches.iter())
-            .filter(|b| which.selects(&b.name, b.created))
-            .collect();
+        let chosen = index.selected(&which)?;
         for b in &chosen {
             println!(
                 "{}  created {}  {} paragraphs, {} variants",
@@ -467,7 +460,7 @@ fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
         eprintln!(
             "{dir}: would drop {} of {} batches ({} paragraphs); nothing changed (--dry-run)",
             chosen.len(),
-            batches.len(),
+            index.batches()?.len(),
             chosen.iter().map(|b| b.paragraphs).sum::<u64>()
         );
         return Ok(Status::Clean);
@@ -480,21 +473,26 @@ fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
         );
     } else {
         eprintln!(
-            "{dir}: dropped {} batches ({}): {} paragraphs and {} variants; {} batches left in {} \
-             segments ({} bytes; {} bytes before, {} segments kept as they were), generation {}",
-            done.batches.len(),
+            "{dir}: dropped {} ({}): {} paragraphs and {} variants; {} left in {} ({} bytes; {} \
+             bytes before, {} kept as they were), generation {}",
+            count(done.batches.len(), "batch", "batches"),
             done.batches.join(", "),
             done.paragraphs,
             done.variants,
-            done.left,
-            done.segments.1,
+            count(done.left, "batch", "batches"),
+            count(done.segments.1, "segment", "segments"),
             done.bytes.1,
             done.bytes.0,
-            done.kept,
+            count(done.kept, "segment", "segments"),
             done.generation
         );
     }
     Ok(Status::Clean)
+}
+
+/// `n` and the noun, singular or plural.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 fn verify(path: &Path) -> anyhow::Result<Status> {

@@ -46,7 +46,7 @@
 use super::dir::Writer;
 use super::manifest::Manifest;
 use super::segment::{self, Segment, SegmentBuilder};
-use super::{Index, check_containment_words, winnowing_of};
+use super::{BatchInfo, Index, check_containment_words, winnowing_of};
 use crate::Error;
 use crate::pipeline::prior::{KeptParagraph, KeptSink, VariantParagraph};
 use rayon::prelude::*;
@@ -251,6 +251,29 @@ impl BatchSelection {
     }
 }
 
+impl Index {
+    /// The batches `which` selects, oldest first: what
+    /// [`drop_batches`] would drop.
+    ///
+    /// # Errors
+    ///
+    /// A name is no batch of the index, or a segment's variants cannot
+    /// be read.
+    pub fn selected(&self, which: &BatchSelection) -> Result<Vec<BatchInfo>, Error> {
+        let batches = self.batches()?;
+        if let Some(name) = (which.names.iter()).find(|n| !batches.iter().any(|b| &b.name == *n)) {
+            return Err(Error::index(format!(
+                "{}: no batch is named {name:?} (`neardup index info` lists them)",
+                self.snapshot.dir().display()
+            )));
+        }
+        Ok(batches
+            .into_iter()
+            .filter(|b| which.selects(&b.name, b.created))
+            .collect())
+    }
+}
+
 /// What [`drop_batches`] did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dropped {
@@ -317,15 +340,8 @@ pub fn drop_batches_with(
     let (mut writer, snapshot) = Writer::open(dir)?;
     let index = Index::from_snapshot(snapshot)?;
     let mut manifest = index.manifest().clone();
-    if let Some(name) =
-        (which.names.iter()).find(|n| !manifest.batches.iter().any(|b| &b.name == *n))
-    {
-        return Err(Error::index(format!(
-            "{}: no batch is named {name:?} (`neardup index info` lists them); nothing was dropped",
-            dir.display()
-        )));
-    }
     let infos = index.batches()?;
+    index.selected(which)?;
     let dropping: Vec<bool> = (manifest.batches.iter())
         .map(|b| which.selects(&b.name, b.created))
         .collect();
