@@ -1108,6 +1108,21 @@ mod tests {
         add(dir, &day(n), &config, &options, &Silent, &add_options).unwrap();
     }
 
+    /// An index of days `0..days` ([`add_day`]) compacted into segments
+    /// of 2,500 tokens, each batch about 1,300: batches share segments
+    /// and segments batches.
+    fn compacted_days(days: u64) -> (tempfile::TempDir, std::path::PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("i.ndx");
+        let (config, options) = (Config::default(), ScanOptions::default());
+        create(&dir, &config, &options, None).unwrap();
+        for n in 0..days {
+            add_day(&dir, n);
+        }
+        compact_with(&dir, None, 2_500).unwrap();
+        (tmp, dir)
+    }
+
     /// Rows read together (`contents`, `locations`) are the rows read one
     /// at a time, in the order asked, whatever the order: ascending runs
     /// close together, far apart, across segments, within a compacted
@@ -1115,16 +1130,7 @@ mod tests {
     /// the end is an error.
     #[test]
     fn rows_read_together_are_rows_read_alone() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("i.ndx");
-        let (config, options) = (Config::default(), ScanOptions::default());
-        create(&dir, &config, &options, None).unwrap();
-        for n in 0..4 {
-            add_day(&dir, n);
-        }
-        // Segments of 2,500 tokens, each batch about 1,300: batches share
-        // segments and segments batches.
-        compact_with(&dir, None, 2_500).unwrap();
+        let (_tmp, dir) = compacted_days(4);
         let index = Index::open(&dir).unwrap();
         assert!(index.segments() > 1);
         let rows = index.rows();
@@ -1161,16 +1167,8 @@ mod tests {
     /// dropped stay as they are.
     #[test]
     fn dropping_a_batch_keeps_the_other_rows_and_renumbers_the_variants() {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = tmp.path().join("i.ndx");
-        let (config, options) = (Config::default(), ScanOptions::default());
-        create(&dir, &config, &options, None).unwrap();
-        for n in 0..5 {
-            add_day(&dir, n);
-        }
-        // Segments of 2,500 tokens, each batch about 1,300: day 2 shares
-        // its segment with days 1 and 3.
-        compact_with(&dir, None, 2_500).unwrap();
+        // Day 2 shares its segment with days 1 and 3.
+        let (_tmp, dir) = compacted_days(5);
         let place = |l: &Location| {
             let Location {
                 path,
