@@ -1124,7 +1124,8 @@ fn the_index_names_every_kept_paragraph_where_a_scan_does() {
 /// words) still open, verify and answer exactly as an index this version
 /// makes of the same inputs; `index compact` rewrites them in this
 /// version's layout, smaller (two segments become one), with the same
-/// answers.
+/// answers; `index drop` of `day1` leaves the answers of this version's
+/// index without `day1`.
 #[test]
 fn indexes_of_earlier_segment_versions_still_open() {
     let root = common::repo();
@@ -1236,6 +1237,20 @@ fn indexes_of_earlier_segment_versions_still_open() {
         assert!(size(&old) < before, "{fixture}: {} >= {before}", size(&old));
         assert_eq!(scan(&old), want, "{fixture}: compacted");
         assert_eq!(code(&run(&root, &["index", "verify", &old])), 0);
+        // An old index loses a batch as a new one does.
+        let (dropped, fresh_dropped) = (
+            run(&root, &["index", "drop", &old, "day1"]),
+            run(&root, &["index", "drop", &fresh, "day1"]),
+        );
+        assert_eq!(code(&dropped), 0, "{fixture}: {}", stderr(&dropped));
+        assert_eq!(
+            code(&fresh_dropped),
+            0,
+            "{fixture}: {}",
+            stderr(&fresh_dropped)
+        );
+        assert_eq!(code(&run(&root, &["index", "verify", &old])), 0);
+        assert_eq!(scan(&old), scan(&fresh), "{fixture}: day1 dropped");
     }
 }
 

@@ -340,8 +340,9 @@ pub fn drop_batches_with(
     let (mut writer, snapshot) = Writer::open(dir)?;
     let index = Index::from_snapshot(snapshot)?;
     let mut manifest = index.manifest().clone();
-    let infos = index.batches()?;
+    // Checks the names (the batches' counts come from `infos`).
     index.selected(which)?;
+    let infos = index.batches()?;
     let dropping: Vec<bool> = (manifest.batches.iter())
         .map(|b| which.selects(&b.name, b.created))
         .collect();
