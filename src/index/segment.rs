@@ -1752,11 +1752,7 @@ impl Segment {
                 dict,
                 numbers: &numbers,
             });
-            let doc = u64::from(fields.doc);
-            if doc >= self.docs {
-                return Err(self.damaged("a paragraph of a document past the end"));
-            }
-            let at = doc as usize * DOC_BYTES;
+            let at = self.checked_doc(fields.doc)? as usize * DOC_BYTES;
             let location = self.location_in(&fields, &docs[at..at + DOC_BYTES])?;
             each(row as u32, fields.content, tokens, &location)?;
         }
@@ -1874,10 +1870,7 @@ impl Segment {
         let mut out = Vec::with_capacity(fields.len());
         let mut at = 0;
         for run in dense_runs(&docs) {
-            let (first, last) = (u64::from(run[0]), u64::from(run[run.len() - 1]));
-            if last >= self.docs {
-                return Err(self.damaged("a paragraph of a document past the end"));
-            }
+            let (first, last) = (u64::from(run[0]), self.checked_doc(run[run.len() - 1])?);
             let d = section.read_range(first * DOC_BYTES as u64..(last + 1) * DOC_BYTES as u64)?;
             for f in &fields[at..at + run.len()] {
                 let i = (u64::from(f.doc) - first) as usize * DOC_BYTES;
@@ -1890,15 +1883,21 @@ impl Segment {
 
     /// The location of a row with these fields.
     fn location_of(&self, fields: &RowFields) -> Result<Location, Error> {
-        let doc = u64::from(fields.doc);
-        if doc >= self.docs {
-            return Err(self.damaged("a paragraph of a document past the end"));
-        }
+        let doc = self.checked_doc(fields.doc)?;
         let d = self
             .file
             .section(DOCS)?
             .read_range(doc * DOC_BYTES as u64..(doc + 1) * DOC_BYTES as u64)?;
         self.location_in(fields, &d)
+    }
+
+    /// Document `doc`'s number, if the segment has it.
+    fn checked_doc(&self, doc: u32) -> Result<u64, Error> {
+        let doc = u64::from(doc);
+        if doc >= self.docs {
+            return Err(self.damaged("a paragraph of a document past the end"));
+        }
+        Ok(doc)
     }
 
     /// The location of a row with these fields, whose document's entry in
