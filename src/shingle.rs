@@ -269,14 +269,22 @@ impl Shingler {
             shingles,
             ..
         } = scratch;
-        bytes.clear();
         shingles.clear();
-        bytes.extend(tokens.iter().flat_map(|t| t.to_le_bytes()));
+        let content = content_of_tokens(tokens.iter().copied(), bytes);
         if !tokens.is_empty() {
             windows(bytes, self.size.min(tokens.len()), shingles);
         }
-        (shingles, hash::xxh3(bytes, CONTENT_SEED))
+        (shingles, content)
     }
+}
+
+/// The content hash of a paragraph of `tokens` (their hashes, in text
+/// order): the XXH3 of their little-endian bytes, which it leaves in
+/// `bytes`.
+pub fn content_of_tokens(tokens: impl IntoIterator<Item = u64>, bytes: &mut Vec<u8>) -> u64 {
+    bytes.clear();
+    bytes.extend(tokens.into_iter().flat_map(u64::to_le_bytes));
+    hash::xxh3(bytes, CONTENT_SEED)
 }
 
 /// Appends the hash of every run of `size` consecutive token hashes in

@@ -385,6 +385,12 @@ impl IndexFile {
         }
     }
 
+    /// Its sections' tags, in file order.
+    #[cfg(test)]
+    pub(crate) fn tags(&self) -> Vec<[u8; 8]> {
+        self.entries.iter().map(|e| e.tag).collect()
+    }
+
     /// Checks every chunk of every section.
     ///
     /// # Errors

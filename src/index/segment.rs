@@ -53,6 +53,7 @@ use crate::pipeline::prior::{
     KeptParagraph, KeptSink, Numbered, PriorParagraph, Tokens, VariantParagraph,
 };
 use crate::report::Location;
+use crate::shingle::content_of_tokens;
 use ahash::AHashMap;
 use std::io::Write;
 use std::sync::{Arc, OnceLock};
@@ -1996,8 +1997,31 @@ impl Segment {
                 }
             }
         }
-        for row in 0..self.rows as u32 {
-            self.paragraph(row)?;
+        // Every row decodes, has its place, and its tokens give its
+        // content hash (a scan checks this before it uses them, and asks
+        // for `index verify` when they do not); a variant's entry in
+        // `VARIANT` has its row's content hash.
+        let mut bytes = Vec::new();
+        self.for_each_row(0, |row, content, tokens, _| {
+            let read = match tokens {
+                Tokens::Hashes(h) => content_of_tokens(h.iter().copied(), &mut bytes),
+                Tokens::Numbered(n) => {
+                    content_of_tokens(n.numbers.iter().map(|&i| n.dict[i as usize]), &mut bytes)
+                }
+            };
+            if read != content {
+                return Err(
+                    self.damaged(&format!("row {row}'s tokens do not give its content hash"))
+                );
+            }
+            Ok(())
+        })?;
+        for (row, content, _) in self.variant_rows()? {
+            if self.content(row)? != content {
+                return Err(self.damaged(&format!(
+                    "variant row {row} has another content hash than its row"
+                )));
+            }
         }
         Ok(())
     }
@@ -2006,6 +2030,11 @@ impl Segment {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The content hash of a row of `tokens`.
+    fn content(tokens: &[u64]) -> u64 {
+        content_of_tokens(tokens.iter().copied(), &mut Vec::new())
+    }
 
     /// Paragraph `paragraph` of document `doc` in `path`, on line
     /// `doc + paragraph + 1`.
@@ -2051,7 +2080,7 @@ mod tests {
             if row == 1 || row == 4 {
                 let kept = row - 1;
                 let p = VariantParagraph {
-                    content: row,
+                    content: content(&t),
                     kept,
                     tokens: Tokens::Hashes(&t),
                     location: &location,
@@ -2060,7 +2089,7 @@ mod tests {
             } else {
                 let keys = [7, 100 + row as u32];
                 let p = KeptParagraph {
-                    content: row,
+                    content: content(&t),
                     keys: &keys,
                     tokens: Tokens::Hashes(&t),
                     location: &location,
@@ -2074,7 +2103,10 @@ mod tests {
         let segment = Segment::open(IndexFile::open(&d.join("s"), KIND).unwrap(), 0).unwrap();
         segment.verify().unwrap();
         assert_eq!((segment.rows, segment.variants), (5, 2));
-        assert_eq!(segment.variant_rows().unwrap(), [(1, 1, 0), (4, 4, 3)]);
+        assert_eq!(
+            segment.variant_rows().unwrap(),
+            [(1, content(&tokens(1)), 0), (4, content(&tokens(4)), 3)]
+        );
         let mut rows = segment.matches(0, &Wanted::new(vec![7])).unwrap();
         rows.sort_unstable();
         assert_eq!(rows, [(7, 0), (7, 2), (7, 3)]);
@@ -2083,7 +2115,7 @@ mod tests {
             []
         );
         assert_eq!(segment.paragraph(4).unwrap().tokens, tokens(4));
-        assert_eq!(segment.content(1).unwrap(), 1);
+        assert_eq!(segment.content(1).unwrap(), content(&tokens(1)));
         // Each row's fingerprints: its own tokens are distinct from every
         // other row's, so they name it alone.
         let kept: Vec<u32> = segment
@@ -2145,7 +2177,7 @@ mod tests {
             let location = line_of(&path, row, 0);
             builder
                 .kept(KeptParagraph {
-                    content: 0,
+                    content: content(&tokens),
                     keys: &[0],
                     tokens: Tokens::Hashes(&tokens),
                     location: &location,
@@ -2270,7 +2302,7 @@ mod tests {
             let location = line_of(&path, 0, row);
             builder
                 .kept(KeptParagraph {
-                    content: u64::from(row),
+                    content: content(&[1, 2, 3]),
                     keys: &keys,
                     tokens: Tokens::Hashes(&[1, 2, 3]),
                     location: &location,
@@ -2313,6 +2345,215 @@ mod tests {
             assert_eq!(searched, want, "band {band}, every {step}th row");
             assert_eq!(streamed, want, "band {band}, every {step}th row");
         }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// A segment with every kind of table (3 bands, containment
+    /// fingerprints, variants, several files and documents, a skewed
+    /// vocabulary), written into `d` as `s`; with the band keys of each
+    /// band and the fingerprints to look up.
+    fn every_table(d: &std::path::Path) -> (Vec<Vec<u64>>, Vec<u64>) {
+        let mut builder = SegmentBuilder::new(3, || {
+            FileWriter::create(d, "s", KIND).map_err(|e| Error::index(e.to_string()))
+        })
+        .winnowing(Winnowing::new(5, 25));
+        let paths: Vec<Arc<str>> = ["a.txt", "b.jsonl", "c/d.txt"].map(Arc::from).into();
+        let mut state = 3u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 33) % n
+        };
+        let mut keys: Vec<Vec<u64>> = vec![Vec::new(); 3];
+        for row in 0..300u64 {
+            // Tokens of a vocabulary of 400, the low numbers far more
+            // often (a product of two uniform draws), 8 to 70 of them.
+            let len = 8 + next(63) as usize;
+            let tokens: Vec<u64> = (0..len).map(|_| next(20) * next(20) + 1).collect();
+            let mut location = line_of(&paths[(row / 40) as usize % 3], (row / 7) as u32, 0);
+            location.url = (row % 2 == 0).then(|| Arc::from(format!("https://x.test/{row}")));
+            if row % 9 == 4 {
+                let kept = row - 1 - next(3);
+                let p = VariantParagraph {
+                    content: content(&tokens),
+                    kept: if kept % 9 == 4 { kept - 1 } else { kept },
+                    tokens: Tokens::Hashes(&tokens),
+                    location: &location,
+                };
+                builder.variant(p).unwrap();
+            } else {
+                // Keys from 50 values: buckets and runs of many entries.
+                let k: Vec<u32> = (0..3).map(|_| next(50) as u32 * 85_899_345).collect();
+                for (band, &key) in k.iter().enumerate() {
+                    keys[band].push(key.into());
+                }
+                let p = KeptParagraph {
+                    content: content(&tokens),
+                    keys: &k,
+                    tokens: Tokens::Hashes(&tokens),
+                    location: &location,
+                };
+                builder.kept(p).unwrap();
+            }
+        }
+        builder.finish().unwrap();
+        for k in &mut keys {
+            k.extend([0, u64::from(u32::MAX)]);
+            k.sort_unstable();
+            k.dedup();
+        }
+        let segment = Segment::open(IndexFile::open(&d.join("s"), KIND).unwrap(), 0).unwrap();
+        let mut fps: Vec<u64> = segment
+            .winnowed_entries()
+            .unwrap()
+            .iter()
+            .map(|e| e.0)
+            .collect();
+        fps.extend(
+            segment
+                .variant_table()
+                .unwrap()
+                .unwrap()
+                .all()
+                .unwrap()
+                .iter()
+                .map(|e| e.0),
+        );
+        fps.extend([0, u64::MAX]);
+        fps.sort_unstable();
+        fps.dedup();
+        (keys, fps)
+    }
+
+    /// Every read a scan, an explanation, a compaction or a drop makes of a
+    /// segment.
+    fn read_everything(s: &Segment, keys: &[Vec<u64>], fps: &[u64]) -> Result<(), Error> {
+        for (band, keys) in keys.iter().enumerate().take(s.bands()) {
+            let wanted = Wanted::new(keys.clone());
+            for searched in [true, false] {
+                s.matches_by(band, &wanted, searched, &mut Vec::new(), |_, _| ())?;
+            }
+            s.band_entries(band)?;
+        }
+        let rows: Vec<u32> = (0..s.rows as u32).collect();
+        s.locations(&rows)?;
+        s.contents(&rows)?;
+        for &row in &rows {
+            // As a scan does before it uses an indexed row's tokens.
+            if content(&s.paragraph(row)?.tokens) != s.content(row)? {
+                return Err(Error::index(format!(
+                    "row {row} does not match its content hash"
+                )));
+            }
+            s.location(row)?;
+        }
+        s.for_each_row(0, |_, _, tokens, _| {
+            tokens.to_vec();
+            Ok(())
+        })?;
+        s.keys_by_row()?;
+        s.variant_rows()?;
+        s.winnowed(fps, 3)?;
+        s.variants_winnowed(fps, 3)?;
+        Ok(())
+    }
+
+    /// A segment whose tables were changed after it was written — a bit
+    /// flipped, a number replaced by 0, 1, a large or an off-by-one value,
+    /// a table cut short or lengthened — and checksummed again, as a
+    /// faulty writer would leave it, never makes a reader panic or
+    /// allocate without bound: every read is an answer or an error. And
+    /// `verify` is complete: when it passes, every read answers.
+    #[test]
+    fn rewritten_tables_give_errors_never_panics() {
+        let d = std::env::temp_dir().join(format!("neardup-segf-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        let (keys, fps) = every_table(&d);
+        let good = IndexFile::open(&d.join("s"), KIND).unwrap();
+        let sections: Vec<([u8; 8], Vec<u8>)> = good
+            .tags()
+            .into_iter()
+            .map(|tag| {
+                let s = good.section(tag).unwrap();
+                (tag, s.read_range(0..s.len()).unwrap())
+            })
+            .collect();
+        let segment = Segment::open(good, 0).unwrap();
+        segment.verify().unwrap();
+        read_everything(&segment, &keys, &fps).unwrap();
+        let mut state = 5u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1);
+            (state >> 20) % n.max(1)
+        };
+        let (mut opened, mut verified) = (0, 0);
+        for round in 0..4_000 {
+            let mut sections = sections.clone();
+            let which = next(sections.len() as u64) as usize;
+            let bytes = &mut sections[which].1;
+            let len = bytes.len() as u64;
+            match next(4) {
+                0 if len > 0 => {
+                    let bit = next(len * 8);
+                    bytes[(bit / 8) as usize] ^= 1 << (bit % 8);
+                }
+                1 if len >= 4 => {
+                    let width = if len >= 8 && next(2) == 0 { 8 } else { 4 };
+                    let at = (next(len / width) * width) as usize;
+                    let old = bytes[at..at + width as usize]
+                        .iter()
+                        .rev()
+                        .fold(0u64, |v, &b| v << 8 | u64::from(b));
+                    let new = match next(6) {
+                        0 => 0,
+                        1 => 1,
+                        2 => u64::MAX,
+                        3 => old.wrapping_add(1),
+                        4 => old.wrapping_sub(1),
+                        _ => 1 << next(64),
+                    };
+                    bytes[at..at + width as usize]
+                        .copy_from_slice(&new.to_le_bytes()[..width as usize]);
+                }
+                2 => bytes.truncate(next(len) as usize),
+                _ => bytes.extend((0..1 + next(24)).map(|_| next(256) as u8)),
+            }
+            let name = format!("m{round}");
+            let mut w = FileWriter::create(&d, &name, KIND).unwrap();
+            for (tag, bytes) in &sections {
+                let mut s = w.section(*tag);
+                s.write_all(bytes).unwrap();
+                s.finish().unwrap();
+            }
+            w.finish().unwrap();
+            let path = d.join(&name);
+            let opened_segment = Segment::open(IndexFile::open(&path, KIND).unwrap(), 0);
+            if let Ok(s) = opened_segment {
+                opened += 1;
+                let verdict = s.verify();
+                let read = read_everything(&s, &keys, &fps);
+                if verdict.is_ok() {
+                    verified += 1;
+                    assert!(
+                        read.is_ok(),
+                        "round {round}: section {} changed, verify passed but a read failed: {}",
+                        String::from_utf8_lossy(&sections[which].0),
+                        read.unwrap_err()
+                    );
+                }
+            }
+            std::fs::remove_file(&path).unwrap();
+        }
+        // The changes reached the readers: many segments still opened,
+        // and some changes (a location, a token) are not damage at all.
+        assert!(
+            opened > 1_000 && verified > 100,
+            "{opened} opened, {verified} verified"
+        );
         std::fs::remove_dir_all(&d).unwrap();
     }
 }
