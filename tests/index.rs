@@ -1118,10 +1118,10 @@ fn the_index_names_every_kept_paragraph_where_a_scan_does() {
 }
 
 /// Indexes earlier releases wrote (segment versions 1 and 2, whole
-/// numbers, and 3, packed without variants; checked in under
-/// `tests/fixtures`: `data/news/01..04` as batch `day1`, `05..08` as
-/// `day2`, the second and third with containment fingerprints for 25
-/// words) still open, verify and answer exactly as an index this version
+/// numbers, 3, packed without variants, and 4, packed with a u32 per
+/// bucket; checked in under `tests/fixtures`: `data/news/01..04` as batch
+/// `day1`, `05..08` as `day2`, all but the first with containment
+/// fingerprints for 25 words) still open, verify and answer exactly as an index this version
 /// makes of the same inputs; `index compact` rewrites them in this
 /// version's layout, smaller (two segments become one), with the same
 /// answers; `index drop` of `day1` leaves the answers of this version's
@@ -1144,6 +1144,7 @@ fn indexes_of_earlier_segment_versions_still_open() {
         ("index-v1.ndx", None, 1),
         ("index-v2.ndx", Some("25"), 2),
         ("index-v3.ndx", Some("25"), 3),
+        ("index-v4.ndx", Some("25"), 4),
     ] {
         // The fixtures are of the version they stand for: `META` is each
         // segment's first section, its first field the segment version.

@@ -113,6 +113,20 @@ pub fn field(bytes: &[u8], bit: u64, width: u32) -> Option<u64> {
     })
 }
 
+/// How a table finds the entries of a bucket (the key's top bits).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Directory {
+    /// Segment versions 3 and 4: a u32 per bucket, the number of its
+    /// first entry (then the number of entries), buckets of 16 to 32
+    /// entries on average.
+    Bounds,
+    /// Segment version 5: buckets of 1 to 2 entries on average, each
+    /// written in unary (a 1 per entry, then a 0), with the number of the
+    /// first entry of every 64th bucket as a u32: about 2.3 bits per entry
+    /// where the bounds took 1 to 2, but 4 fewer bits of each key.
+    Unary,
+}
+
 /// How a bucketed table is packed: `entries` entries of a key (32 bits
 /// for a band table, 64 for the containment fingerprints) and a row of a
 /// segment of `rows` rows, sorted by key, then row.
@@ -124,33 +138,44 @@ pub struct Shape {
     pub bucket_bits: u32,
     /// The bits of a row number.
     pub row_bits: u32,
+    /// Its entries.
+    pub entries: u64,
+    /// How its buckets are found.
+    pub directory: Directory,
 }
 
 impl Shape {
     /// The shape of a band table of `rows` rows (one entry a row).
-    pub fn band(rows: u64) -> Shape {
-        Shape::new(32, rows, rows)
+    pub fn band(rows: u64, directory: Directory) -> Shape {
+        Shape::new(32, rows, rows, directory)
     }
 
     /// The shape of a band table of `entries` entries in a segment of
     /// `rows` rows (segment version 4: a variant row has no band keys).
-    pub fn band_of(entries: u64, rows: u64) -> Shape {
-        Shape::new(32, entries, rows)
+    pub fn band_of(entries: u64, rows: u64, directory: Directory) -> Shape {
+        Shape::new(32, entries, rows, directory)
     }
 
     /// The shape of a table of `entries` containment fingerprints of a
     /// segment of `rows` rows.
-    pub fn fingerprints(entries: u64, rows: u64) -> Shape {
-        Shape::new(64, entries, rows)
+    pub fn fingerprints(entries: u64, rows: u64, directory: Directory) -> Shape {
+        Shape::new(64, entries, rows, directory)
     }
 
-    /// Row numbers of `bits_for(rows - 1)` bits and buckets of 16 to 32
-    /// entries on average (one, for fewer than 32 entries).
-    fn new(key_bits: u32, entries: u64, rows: u64) -> Shape {
+    /// Row numbers of `bits_for(rows - 1)` bits; buckets of 16 to 32
+    /// entries on average with bounds (one, for fewer than 32 entries),
+    /// of 1 to 2 in unary.
+    fn new(key_bits: u32, entries: u64, rows: u64, directory: Directory) -> Shape {
+        let per_bucket = match directory {
+            Directory::Bounds => 5,
+            Directory::Unary => 1,
+        };
         Shape {
             key_bits,
-            bucket_bits: bits_for(entries.saturating_sub(1)).saturating_sub(5),
+            bucket_bits: bits_for(entries.saturating_sub(1)).saturating_sub(per_bucket),
             row_bits: bits_for(rows.saturating_sub(1)),
+            entries,
+            directory,
         }
     }
 
@@ -179,31 +204,68 @@ impl Shape {
         }
     }
 
-    /// The bytes of the directory, before the entries.
-    pub fn directory_bytes(self) -> u64 {
-        4 * (self.buckets() + 1)
+    /// The number of buckets whose first entry a unary directory gives.
+    fn samples(self) -> u64 {
+        self.buckets().div_ceil(64)
     }
 
-    /// The bytes of a table of `entries` entries.
-    pub fn table_bytes(self, entries: u64) -> Option<u64> {
-        let bits = entries.checked_mul(self.entry_bits())?;
+    /// The bytes of the directory, before the entries (saturating: a
+    /// table whose [`table_bytes`](Self::table_bytes) is its length has
+    /// none too large).
+    pub fn directory_bytes(self) -> u64 {
+        match self.directory {
+            Directory::Bounds => 4 * (self.buckets() + 1),
+            Directory::Unary => (4 * self.samples())
+                .saturating_add(self.entries.saturating_add(self.buckets()).div_ceil(8))
+                .saturating_add(PAD as u64),
+        }
+    }
+
+    /// The bytes of the table, `None` if they overflow.
+    pub fn table_bytes(self) -> Option<u64> {
+        let bits = self.entries.checked_mul(self.entry_bits())?;
         self.directory_bytes()
             .checked_add(bits.div_ceil(8))?
             .checked_add(PAD as u64)
     }
 
-    /// Packs `pairs` (sorted) into a table: the directory, then each
-    /// entry's row and the key's low bits.
+    /// Packs `pairs` (sorted, [`entries`](Self::entries) of them) into a
+    /// table: the directory, then each entry's row and the key's low bits.
     pub fn pack(self, pairs: impl ExactSizeIterator<Item = (u64, u32)> + Clone) -> Vec<u8> {
         let n = pairs.len();
-        let mut out = Vec::with_capacity(self.table_bytes(n as u64).unwrap_or(0) as usize);
-        let mut next = 0u32;
+        let mut out = Vec::with_capacity(self.table_bytes().unwrap_or(0) as usize);
         let mut keys = pairs.clone().map(|p| p.0).peekable();
-        for bucket in 0..=self.buckets() {
-            while keys.next_if(|&k| self.bucket(k) < bucket).is_some() {
-                next += 1;
+        match self.directory {
+            Directory::Bounds => {
+                let mut next = 0u32;
+                for bucket in 0..=self.buckets() {
+                    while keys.next_if(|&k| self.bucket(k) < bucket).is_some() {
+                        next += 1;
+                    }
+                    out.extend_from_slice(&next.to_le_bytes());
+                }
             }
-            out.extend_from_slice(&next.to_le_bytes());
+            Directory::Unary => {
+                let mut unary = Bits::with_capacity(n + self.buckets() as usize);
+                let mut before = 0u32;
+                for bucket in 0..self.buckets() {
+                    if bucket.is_multiple_of(64) {
+                        out.extend_from_slice(&before.to_le_bytes());
+                    }
+                    let mut count = 0;
+                    while keys.next_if(|&k| self.bucket(k) == bucket).is_some() {
+                        count += 1;
+                    }
+                    before += count;
+                    while count >= 64 {
+                        unary.push(u64::MAX, 64);
+                        count -= 64;
+                    }
+                    unary.push((1u64 << count) - 1, count);
+                    unary.push(0, 1);
+                }
+                out.extend_from_slice(&unary.finish());
+            }
         }
         let mut bits = Bits::with_capacity(n * self.entry_bits() as usize);
         let (row_bits, low_bits) = (self.row_bits, self.low_bits());
@@ -236,6 +298,170 @@ impl Shape {
             (bucket << self.low_bits()) | low
         };
         Some((key, row as u32))
+    }
+}
+
+/// The buckets of a unary directory's entries, in order, read from its
+/// stream of 1s (entry `e`'s 1 is bit `e + bucket` of it: the 0s before
+/// it end the buckets before its own), a word at a time: what a reader
+/// walking every entry needs, with no step per bucket. Ends (`None`)
+/// where the stream does.
+pub struct EntryBuckets<'a> {
+    bits: &'a [u8],
+    /// The bit `word` starts at, and the 1s of it not yet taken.
+    at: u64,
+    word: u64,
+    /// The entries taken.
+    entry: u64,
+}
+
+impl<'a> EntryBuckets<'a> {
+    /// The buckets of the entries of a table of `shape` whose directory is
+    /// `directory`; `None` if it is not unary or is cut short.
+    pub fn new(shape: Shape, directory: &'a [u8]) -> Option<EntryBuckets<'a>> {
+        if shape.directory != Directory::Unary {
+            return None;
+        }
+        let at = usize::try_from(4 * shape.samples()).ok()?;
+        let bits = directory.get(at..)?;
+        Some(EntryBuckets {
+            bits,
+            at: 0,
+            word: field(bits, 0, 64)?,
+            entry: 0,
+        })
+    }
+}
+
+impl Iterator for EntryBuckets<'_> {
+    type Item = u64;
+
+    fn next(&mut self) -> Option<u64> {
+        while self.word == 0 {
+            self.at += 64;
+            self.word = field(self.bits, self.at, 64)?;
+        }
+        let bit = self.at + u64::from(self.word.trailing_zeros());
+        self.word &= self.word - 1;
+        let bucket = bit - self.entry;
+        self.entry += 1;
+        Some(bucket)
+    }
+}
+
+/// A table's directory being read: the entries of each bucket asked for.
+/// A unary directory is read from the nearest earlier place it knows —
+/// where the bucket before the one last asked for ended, or the last
+/// 64th bucket's first entry — so buckets asked for in order cost a word
+/// or two each.
+///
+/// ```
+/// use neardup::index::packed::{Buckets, Directory, Shape};
+///
+/// let pairs = [(7u64, 3u32), (0x4000_0000, 1), (0x8000_0001, 39), (0xc000_0000, 2), (0xc000_0001, 4)];
+/// let shape = Shape::band_of(5, 40, Directory::Unary);
+/// assert_eq!(shape.buckets(), 4);
+/// let table = shape.pack(pairs.into_iter());
+/// let mut buckets = Buckets::new(shape, &table[..shape.directory_bytes() as usize]);
+/// assert_eq!(buckets.bounds(2), Some((2, 3)));
+/// assert_eq!(buckets.bounds(3), Some((3, 5)));
+/// assert_eq!(buckets.bounds(0), Some((0, 1)));
+/// assert_eq!(buckets.bounds(4), None);
+/// ```
+pub struct Buckets<'a> {
+    shape: Shape,
+    directory: &'a [u8],
+    /// Unary: bucket `next` starts at bit `at` of the unary stream,
+    /// after `before` entries.
+    next: u64,
+    at: u64,
+    before: u64,
+}
+
+impl<'a> Buckets<'a> {
+    /// The directory `directory` (a table's first
+    /// [`directory_bytes`](Shape::directory_bytes)) of a table of `shape`.
+    pub fn new(shape: Shape, directory: &'a [u8]) -> Buckets<'a> {
+        Buckets {
+            shape,
+            directory,
+            next: 0,
+            at: 0,
+            before: 0,
+        }
+    }
+
+    /// The entries `lo..hi` of `bucket`; `None` if the directory is
+    /// damaged (out of order, past the entries, cut short) or there is no
+    /// such bucket.
+    pub fn bounds(&mut self, bucket: u64) -> Option<(u64, u64)> {
+        if bucket >= self.shape.buckets() {
+            return None;
+        }
+        let (lo, hi) = match self.shape.directory {
+            Directory::Bounds => {
+                let at = usize::try_from(4 * bucket).ok()?;
+                let two = self.directory.get(at..at.checked_add(8)?)?;
+                let bound = |b: &[u8]| u64::from(u32::from_le_bytes(b.try_into().expect("4")));
+                (bound(&two[..4]), bound(&two[4..]))
+            }
+            Directory::Unary => self.unary(bucket)?,
+        };
+        (lo <= hi && hi <= self.shape.entries).then_some((lo, hi))
+    }
+
+    /// [`bounds`](Self::bounds) in a unary directory.
+    fn unary(&mut self, bucket: u64) -> Option<(u64, u64)> {
+        let (samples, bits) = self
+            .directory
+            .split_at_checked(usize::try_from(4 * self.shape.samples()).ok()?)?;
+        let sample = |group: u64| -> Option<u64> {
+            let at = usize::try_from(4 * group).ok()?;
+            let b = samples.get(at..at.checked_add(4)?)?;
+            Some(u32::from_le_bytes(b.try_into().ok()?).into())
+        };
+        let start = bucket & !63;
+        if bucket < self.next || self.next < start {
+            self.before = sample(bucket / 64)?;
+            self.next = start;
+            self.at = start.checked_add(self.before)?;
+        }
+        // Past the ends (zeros) of the buckets before it, counting their
+        // entries (ones).
+        let mut skip = bucket - self.next;
+        while skip > 0 {
+            let word = field(bits, self.at, 64)?;
+            let zeros = u64::from((!word).count_ones());
+            if zeros < skip {
+                skip -= zeros;
+                self.before += 64 - zeros;
+                self.at += 64;
+            } else {
+                let mut z = !word;
+                for _ in 1..skip {
+                    z &= z - 1;
+                }
+                let pos = u64::from(z.trailing_zeros());
+                self.before += pos + 1 - skip;
+                self.at += pos + 1;
+                skip = 0;
+            }
+        }
+        if bucket.is_multiple_of(64) && sample(bucket / 64)? != self.before {
+            return None;
+        }
+        let lo = self.before;
+        loop {
+            let ones = u64::from(field(bits, self.at, 64)?.trailing_ones());
+            self.before += ones;
+            self.at += ones;
+            if ones < 64 {
+                break;
+            }
+        }
+        self.at += 1;
+        self.next = bucket + 1;
+        Some((lo, self.before))
     }
 }
 
@@ -295,7 +521,7 @@ mod tests {
         bits.push(0x1ff, 9);
         assert_eq!(bits.finish()[..3], [0xfd, 0x0f, 0x00]);
         // 40 rows: 6-bit rows, 2 buckets (keys below and above 2^31).
-        let shape = Shape::band(40);
+        let shape = Shape::band(40, Directory::Bounds);
         assert_eq!(
             (shape.row_bits, shape.bucket_bits, shape.entry_bits()),
             (6, 1, 37)
@@ -313,7 +539,103 @@ mod tests {
         assert_eq!(field(entries, 0, 37), Some(0x1c3));
         assert_eq!(field(entries, 37, 37), Some(0x67));
         assert_eq!(shape.entry(entries, 37, 1), Some((0x8000_0001, 39)));
-        assert_eq!(table.len() as u64, shape.table_bytes(2).unwrap());
+        assert_eq!(table.len(), 12 + (2 * 37_usize).div_ceil(8) + PAD);
+        // Unary (version 5): 3 entries in a segment of 40 rows, 1 bucket
+        // bit, entries of 37 bits. One sample, u32 0 (bucket 0 starts at
+        // entry 0), then the stream `1 0 | 1 1 0` (bucket 0 holds one
+        // entry, bucket 1 two), the byte 0x0d, and 16 zero bytes.
+        let shape = Shape::band_of(3, 40, Directory::Unary);
+        assert_eq!(
+            (shape.row_bits, shape.bucket_bits, shape.entry_bits()),
+            (6, 1, 37)
+        );
+        let pairs = [(7u64, 3u32), (0x8000_0001, 5), (0x8000_0001, 39)];
+        let table = shape.pack(pairs.into_iter());
+        assert_eq!(table[..5], [0, 0, 0, 0, 0x0d]);
+        assert_eq!(table[5..21], [0; PAD]);
+        assert_eq!(shape.directory_bytes(), 21);
+        // The entries 0x1c3, 0x45 (low key 1, row 5) and 0x67.
+        let entries = &table[21..];
+        assert_eq!(field(entries, 0, 37), Some(0x1c3));
+        assert_eq!(field(entries, 37, 37), Some(0x45));
+        assert_eq!(field(entries, 74, 37), Some(0x67));
+        assert_eq!(table.len() as u64, shape.table_bytes().unwrap());
+        let mut buckets = Buckets::new(shape, &table[..21]);
+        assert_eq!(
+            (buckets.bounds(0), buckets.bounds(1)),
+            (Some((0, 1)), Some((1, 3)))
+        );
+    }
+
+    /// Both directories give every bucket's entries, asked for in order,
+    /// out of order, or one by one, and a damaged directory is `None`,
+    /// never a panic.
+    #[test]
+    fn directories_find_every_bucket() {
+        for n in [0u64, 1, 2, 3, 63, 64, 65, 1_000, 20_000] {
+            for directory in [Directory::Bounds, Directory::Unary] {
+                let mut state = n + 5;
+                let mut pairs: Vec<(u64, u32)> = (0..n)
+                    .map(|i| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        // A few runs of one key, longer than a word.
+                        let key = if i % 10 == 0 { 77 } else { state >> 32 };
+                        (key, i as u32)
+                    })
+                    .collect();
+                pairs.sort_unstable();
+                let shape = Shape::band(n, directory);
+                let table = shape.pack(pairs.iter().copied());
+                assert_eq!(table.len() as u64, shape.table_bytes().unwrap());
+                let dir = shape.directory_bytes() as usize;
+                let mut want = Vec::new();
+                for bucket in 0..shape.buckets() {
+                    let lo = pairs.partition_point(|p| shape.bucket(p.0) < bucket) as u64;
+                    let hi = pairs.partition_point(|p| shape.bucket(p.0) <= bucket) as u64;
+                    want.push((lo, hi));
+                }
+                let mut buckets = Buckets::new(shape, &table[..dir]);
+                let got: Vec<_> = (0..shape.buckets())
+                    .map(|b| buckets.bounds(b).unwrap())
+                    .collect();
+                assert_eq!(got, want, "{n} entries, {directory:?}");
+                let mut back = Vec::new();
+                for (bucket, &(lo, hi)) in got.iter().enumerate() {
+                    for i in lo..hi {
+                        let bit = i * shape.entry_bits();
+                        back.push(shape.entry(&table[dir..], bit, bucket as u64).unwrap());
+                    }
+                }
+                assert_eq!(back, pairs, "{n} entries, {directory:?}");
+                if let Some(each) = EntryBuckets::new(shape, &table[..dir]) {
+                    let of_entries: Vec<u64> = each.take(n as usize + 1).collect();
+                    let want: Vec<u64> = pairs.iter().map(|p| shape.bucket(p.0)).collect();
+                    assert_eq!(of_entries, want, "{n} entries");
+                }
+                // Backwards, and every 7th, each from a fresh reader too.
+                for b in (0..shape.buckets())
+                    .rev()
+                    .chain((0..shape.buckets()).step_by(7))
+                {
+                    assert_eq!(buckets.bounds(b), Some(want[b as usize]));
+                    let mut fresh = Buckets::new(shape, &table[..dir]);
+                    assert_eq!(fresh.bounds(b), Some(want[b as usize]));
+                }
+                assert_eq!(buckets.bounds(shape.buckets()), None);
+                // Any byte of the directory changed: an answer or None.
+                for at in (0..dir).step_by(3) {
+                    let mut bad = table[..dir].to_vec();
+                    bad[at] ^= 0x5a;
+                    let mut buckets = Buckets::new(shape, &bad);
+                    for b in 0..shape.buckets() {
+                        let _ = buckets.bounds(b);
+                    }
+                    let _ = Buckets::new(shape, &bad[..at]).bounds(shape.buckets() - 1);
+                }
+            }
+        }
     }
 
     /// A fingerprint table packs and reads back, in every bucket shape.
@@ -337,45 +659,59 @@ mod tests {
                 })
                 .collect();
             pairs.sort_unstable();
-            let shape = Shape::fingerprints(n as u64, 900);
-            let table = shape.pack(pairs.iter().copied());
-            assert_eq!(table.len() as u64, shape.table_bytes(n as u64).unwrap());
-            let dir = shape.directory_bytes() as usize;
-            let bound = |b: u64| {
-                let at = 4 * b as usize;
-                u32::from_le_bytes(table[at..at + 4].try_into().unwrap()) as u64
-            };
-            let mut back = Vec::new();
-            for bucket in 0..shape.buckets() {
-                for i in bound(bucket)..bound(bucket + 1) {
-                    back.push(
-                        shape
-                            .entry(&table[dir..], i * shape.entry_bits(), bucket)
-                            .unwrap(),
-                    );
+            for directory in [Directory::Bounds, Directory::Unary] {
+                let shape = Shape::fingerprints(n as u64, 900, directory);
+                let table = shape.pack(pairs.iter().copied());
+                assert_eq!(table.len() as u64, shape.table_bytes().unwrap());
+                let dir = shape.directory_bytes() as usize;
+                let mut buckets = Buckets::new(shape, &table[..dir]);
+                let mut back = Vec::new();
+                for bucket in 0..shape.buckets() {
+                    let (lo, hi) = buckets.bounds(bucket).unwrap();
+                    for i in lo..hi {
+                        back.push(
+                            shape
+                                .entry(&table[dir..], i * shape.entry_bits(), bucket)
+                                .unwrap(),
+                        );
+                    }
                 }
+                assert_eq!(back, pairs, "{n} entries");
             }
-            assert_eq!(back, pairs, "{n} entries");
         }
     }
 
     /// Shapes for small and large tables: buckets of 16 to 32 entries.
     #[test]
     fn shapes() {
-        assert_eq!(
-            Shape::band(0),
-            Shape {
-                key_bits: 32,
-                bucket_bits: 0,
-                row_bits: 0
-            }
-        );
-        assert_eq!(Shape::band(1).entry_bits(), 32);
+        for directory in [Directory::Bounds, Directory::Unary] {
+            assert_eq!(
+                Shape::band(0, directory),
+                Shape {
+                    key_bits: 32,
+                    bucket_bits: 0,
+                    row_bits: 0,
+                    entries: 0,
+                    directory
+                }
+            );
+            assert_eq!(Shape::band(1, directory).entry_bits(), 32);
+        }
         for rows in [100u64, 143_265, 1 << 20, u64::from(u32::MAX)] {
-            let s = Shape::band(rows);
+            let s = Shape::band(rows, Directory::Bounds);
             let per_bucket = rows as f64 / s.buckets() as f64;
             assert!((8.0..=32.0).contains(&per_bucket), "{rows}: {per_bucket}");
             assert!(s.entry_bits() <= 37);
+            let u = Shape::band(rows, Directory::Unary);
+            let per_bucket = rows as f64 / u.buckets() as f64;
+            assert!((0.5..=2.0).contains(&per_bucket), "{rows}: {per_bucket}");
+            assert_eq!(u.entry_bits(), s.entry_bits() - 4);
+            // The unary table is the smaller by 1.5 to 4 bits an entry.
+            let saved = (s.table_bytes().unwrap() - u.table_bytes().unwrap()) as f64 * 8.0;
+            assert!(
+                (1.5..=4.0).contains(&(saved / rows as f64)),
+                "{rows}: {saved}"
+            );
         }
     }
 }

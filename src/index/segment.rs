@@ -44,9 +44,9 @@
 //! table and no scan takes it for a kept paragraph.
 
 use super::file::{FileInfo, FileWriter, IndexFile, Section};
-use super::packed::{Bits, Shape, bits_for, field};
+use super::packed::{Bits, Buckets, Directory, EntryBuckets, Shape, bits_for, field};
 use super::tokens::{CLASSES, ClassCode, Coded, Numbering};
-use super::wanted::Wanted;
+use super::wanted::{Probe, Wanted};
 use crate::Error;
 use crate::id::{DocId, InputId};
 use crate::pipeline::prior::{
@@ -62,11 +62,13 @@ use std::sync::{Arc, OnceLock};
 pub const KIND: [u8; 4] = *b"SEGM";
 
 /// The version of what a segment's sections hold (the container has its
-/// own, [`super::file::FILE_VERSION`]): 4, packed band tables and rows
-/// ([`super::packed`]), with or without containment fingerprints, and
-/// variant rows. Versions 1 (whole numbers), 2 (whole numbers and
-/// containment fingerprints) and 3 (packed, no variants) are still read.
-pub const SEGMENT_VERSION: u32 = 4;
+/// own, [`super::file::FILE_VERSION`]): 5, packed band tables and rows
+/// ([`super::packed`]) whose tables find their buckets through unary
+/// directories ([`Directory::Unary`]), with or without containment
+/// fingerprints, and variant rows. Versions 1 (whole numbers), 2 (whole
+/// numbers and containment fingerprints), 3 (packed, no variants) and 4
+/// (as 5, with a u32 per bucket of 16 to 32 entries) are still read.
+pub const SEGMENT_VERSION: u32 = 5;
 
 const META: [u8; 8] = *b"META\0\0\0\0";
 const PARAS: [u8; 8] = *b"PARAS\0\0\0";
@@ -338,7 +340,7 @@ impl Held {
     /// The shape of its band tables: an entry per kept row.
     fn band_shape(&self) -> Shape {
         let rows = self.rows.len() as u64;
-        Shape::band_of(rows - self.variants as u64, rows)
+        Shape::band_of(rows - self.variants as u64, rows, Directory::Unary)
     }
 
     /// Each band's table: (key, row) for every kept row, sorted by key,
@@ -505,10 +507,10 @@ impl Held {
         }
         let rows = self.rows.len() as u64;
         if let Some((pairs, variants)) = winnowed {
-            let shape = Shape::fingerprints(pairs.len() as u64, rows);
+            let shape = Shape::fingerprints(pairs.len() as u64, rows, Directory::Unary);
             put(WFP, &shape.pack(pairs.iter().copied()))?;
             if !variants.is_empty() {
-                let shape = Shape::fingerprints(variants.len() as u64, rows);
+                let shape = Shape::fingerprints(variants.len() as u64, rows, Directory::Unary);
                 put(VWFP, &shape.pack(variants.iter().copied()))?;
             }
         }
@@ -789,15 +791,13 @@ impl Table<'_> {
         self.segment.damaged(&format!("{} {what}", self.what))
     }
 
-    /// Entries `lo..hi` of a bucket, from its two directory entries at
-    /// `directory[4 * at..]`, checked.
-    fn bounds(&self, directory: &[u8], at: u64) -> Result<(u64, u64), Error> {
-        let bound = |i: u64| -> Option<u64> {
-            let i = usize::try_from(i).ok()?;
-            let b = directory.get(i..i.checked_add(4)?)?;
-            Some(u64::from(u32::from_le_bytes(b.try_into().ok()?)))
+    /// Entries `lo..hi` of a bucket, from its two entries of a directory
+    /// of bounds, checked.
+    fn bounds(&self, two: &[u8]) -> Result<(u64, u64), Error> {
+        let bound = |b: Option<&[u8]>| -> Option<u64> {
+            Some(u64::from(u32::from_le_bytes(b?.try_into().ok()?)))
         };
-        match (bound(4 * at), bound(4 * at + 4)) {
+        match (bound(two.get(..4)), bound(two.get(4..8))) {
             (Some(lo), Some(hi)) if lo <= hi && hi <= self.entries => Ok((lo, hi)),
             _ => Err(self.damaged("has its directory out of order")),
         }
@@ -840,13 +840,21 @@ impl Table<'_> {
         mut found_one: impl FnMut(u64, u32),
     ) -> Result<(), Error> {
         let (shape, width) = (self.shape, self.shape.entry_bits());
-        let directory = if searched {
+        // A directory of bounds is read a bucket at a time when searched;
+        // a unary one (a few bits an entry) whole.
+        let directory = if searched && shape.directory == Directory::Bounds {
             None
         } else {
             Some(self.section.read_range(0..shape.directory_bytes())?)
         };
+        let mut buckets = directory.as_deref().map(|d| Buckets::new(shape, d));
         let keys = wanted.keys();
         let probe = (!searched && keys.len() as u64 >= shape.buckets()).then(|| wanted.probe());
+        if let (Some(p), Some(d)) = (probe, &directory)
+            && let Some(each) = EntryBuckets::new(shape, d)
+        {
+            return self.walk(wanted, p, each, most, buf, found_one);
+        }
         let step = (8 << 20) / width;
         // The bit `buf` starts at, its entries first..end.
         let mut window: Option<(u64, u64, u64)> = None;
@@ -867,9 +875,11 @@ impl Table<'_> {
                         .count()
                 }
             };
-            let (lo, hi) = match &directory {
-                Some(d) => self.bounds(d, bucket)?,
-                None => self.bounds(&self.section.read_range(4 * bucket..4 * bucket + 8)?, 0)?,
+            let (lo, hi) = match &mut buckets {
+                Some(b) => b
+                    .bounds(bucket)
+                    .ok_or_else(|| self.damaged("has its directory out of order"))?,
+                None => self.bounds(&self.section.read_range(4 * bucket..4 * bucket + 8)?)?,
             };
             if lo < hi && !window.is_some_and(|(_, first, end)| first <= lo && hi <= end) {
                 let to = if searched {
@@ -917,6 +927,59 @@ impl Table<'_> {
         Ok(())
     }
 
+    /// [`lookup_with`](Self::lookup_with) through the keys' bitmap
+    /// `probe` in a table of a unary directory: every entry in turn, its
+    /// bucket from `each`, the table read a few megabytes at a time.
+    fn walk(
+        &self,
+        wanted: &Wanted,
+        probe: Probe<'_>,
+        mut each: EntryBuckets<'_>,
+        most: u64,
+        buf: &mut Vec<u8>,
+        mut found_one: impl FnMut(u64, u32),
+    ) -> Result<(), Error> {
+        let (shape, width, keys) = (self.shape, self.shape.entry_bits(), wanted.keys());
+        let step = (8 << 20) / width;
+        // The next wanted key (`k`); the key of the last entry kept, and
+        // how many of its entries were.
+        let (mut k, mut last, mut found) = (0, None, 0);
+        let mut lo = 0;
+        while lo < self.entries {
+            let hi = lo.saturating_add(step).min(self.entries);
+            let base = self.read(lo, hi, buf)?;
+            for i in lo..hi {
+                let (key, row) = each
+                    .next()
+                    .filter(|&b| b < shape.buckets())
+                    .and_then(|bucket| shape.entry(buf, i * width - base, bucket))
+                    .ok_or_else(|| self.damaged("is cut short or its directory out of order"))?;
+                if !probe.may_hold(key) {
+                    continue;
+                }
+                k = wanted.first_at_least(k, key);
+                if k == keys.len() {
+                    return Ok(());
+                }
+                if keys[k] != key {
+                    continue;
+                }
+                if last != Some(key) {
+                    (last, found) = (Some(key), 0);
+                }
+                if found < most {
+                    if u64::from(row) >= self.segment.rows {
+                        return Err(self.damaged("names a row past the end"));
+                    }
+                    found_one(key, row);
+                    found += 1;
+                }
+            }
+            lo = hi;
+        }
+        Ok(())
+    }
+
     /// Every entry, in order, the directory checked.
     fn all(&self) -> Result<Vec<(u64, u32)>, Error> {
         let bytes = self.section.read_range(0..self.section.len())?;
@@ -924,8 +987,11 @@ impl Table<'_> {
         let (directory, entries) = bytes.split_at(dir.min(bytes.len()));
         let width = self.shape.entry_bits();
         let mut out = Vec::with_capacity(self.entries as usize);
+        let mut buckets = Buckets::new(self.shape, directory);
         for bucket in 0..self.shape.buckets() {
-            let (lo, hi) = self.bounds(directory, bucket)?;
+            let (lo, hi) = buckets
+                .bounds(bucket)
+                .ok_or_else(|| self.damaged("has its directory out of order"))?;
             if lo != out.len() as u64 {
                 return Err(self.damaged("has its directory out of order"));
             }
@@ -941,6 +1007,16 @@ impl Table<'_> {
             return Err(self.damaged("has its directory out of order"));
         }
         Ok(out)
+    }
+}
+
+/// How the packed tables of segment version `version` find their
+/// buckets: version 5 is version 4 with unary directories.
+fn directory_of(version: u32) -> Directory {
+    if version >= 5 {
+        Directory::Unary
+    } else {
+        Directory::Bounds
     }
 }
 
@@ -988,6 +1064,7 @@ impl Segment {
                  versions 1 to {SEGMENT_VERSION}"
             )));
         }
+        let directory = directory_of(version);
         let meta = meta.read_range(
             0..match version {
                 1 => 40,
@@ -1041,7 +1118,7 @@ impl Segment {
             {
                 return Err(bad("a row field wider than its number"));
             }
-            let shape = Shape::band_of(kept, rows);
+            let shape = Shape::band_of(kept, rows, directory);
             if (w(6), w(7)) != (shape.bucket_bits, shape.row_bits) {
                 return Err(bad("band tables packed for another number of rows"));
             }
@@ -1086,7 +1163,7 @@ impl Segment {
             Layout::Packed { rows: r, bands, .. } => (
                 rows.checked_mul(r.row_bits())
                     .and_then(|bits| bits.div_ceil(8).checked_add(super::packed::PAD as u64)),
-                bands.table_bytes(kept),
+                bands.table_bytes(),
             ),
         };
         expect(PARAS, paras)?;
@@ -1108,7 +1185,10 @@ impl Segment {
                 if entries > u64::from(u32::MAX) {
                     return Err(bad("more containment fingerprints than a segment may hold"));
                 }
-                expect(WFP, Shape::fingerprints(entries, rows).table_bytes(entries))?;
+                expect(
+                    WFP,
+                    Shape::fingerprints(entries, rows, directory).table_bytes(),
+                )?;
             }
             (None, _) => {}
         }
@@ -1116,8 +1196,8 @@ impl Segment {
             expect(VARIANT, variants.checked_mul(VARIANT_BYTES as u64))?;
         }
         if variant_entries > 0 {
-            let shape = Shape::fingerprints(variant_entries, rows);
-            expect(VWFP, shape.table_bytes(variant_entries))?;
+            let shape = Shape::fingerprints(variant_entries, rows, directory);
+            expect(VWFP, shape.table_bytes())?;
         }
         Ok(Segment {
             file,
@@ -1135,6 +1215,11 @@ impl Segment {
             dict: OnceLock::new(),
             strs: OnceLock::new(),
         })
+    }
+
+    /// How its packed tables find their buckets.
+    fn directory(&self) -> Directory {
+        directory_of(self.version)
     }
 
     /// Whether it is of the current segment version.
@@ -1246,7 +1331,7 @@ impl Segment {
             (Some((_, entries)), Layout::Packed { .. }) => Ok(Some(Table {
                 segment: self,
                 section: self.file.section(WFP)?,
-                shape: Shape::fingerprints(entries, self.rows),
+                shape: Shape::fingerprints(entries, self.rows, self.directory()),
                 entries,
                 what: "the containment table",
             })),
@@ -1273,7 +1358,7 @@ impl Segment {
         Ok(Some(Table {
             segment: self,
             section: self.file.section(VWFP)?,
-            shape: Shape::fingerprints(self.variant_entries, self.rows),
+            shape: Shape::fingerprints(self.variant_entries, self.rows, self.directory()),
             entries: self.variant_entries,
             what: "the variants' containment table",
         }))
