@@ -246,25 +246,21 @@ impl Shape {
                 }
             }
             Directory::Unary => {
-                let mut unary = Bits::with_capacity(n + self.buckets() as usize);
-                let mut before = 0u32;
-                for bucket in 0..self.buckets() {
-                    if bucket.is_multiple_of(64) {
-                        out.extend_from_slice(&before.to_le_bytes());
+                // Entry `e`'s 1 is bit `e + bucket`; every other bit is 0.
+                let stream = (n as u64 + self.buckets()).div_ceil(8) as usize;
+                let mut unary = vec![0u8; stream + PAD];
+                let mut samples: Vec<u32> = Vec::with_capacity(self.samples() as usize);
+                for (e, key) in keys.enumerate() {
+                    let bucket = self.bucket(key);
+                    while (samples.len() as u64) * 64 <= bucket {
+                        samples.push(e as u32);
                     }
-                    let mut count = 0;
-                    while keys.next_if(|&k| self.bucket(k) == bucket).is_some() {
-                        count += 1;
-                    }
-                    before += count;
-                    while count >= 64 {
-                        unary.push(u64::MAX, 64);
-                        count -= 64;
-                    }
-                    unary.push((1u64 << count) - 1, count);
-                    unary.push(0, 1);
+                    let bit = e as u64 + bucket;
+                    unary[(bit / 8) as usize] |= 1 << (bit % 8);
                 }
-                out.extend_from_slice(&unary.finish());
+                samples.resize(self.samples() as usize, n as u32);
+                out.extend(samples.iter().flat_map(|s| s.to_le_bytes()));
+                out.extend_from_slice(&unary);
             }
         }
         let mut bits = Bits::with_capacity(n * self.entry_bits() as usize);
@@ -304,15 +300,19 @@ impl Shape {
 /// The buckets of a unary directory's entries, in order, read from its
 /// stream of 1s (entry `e`'s 1 is bit `e + bucket` of it: the 0s before
 /// it end the buckets before its own), a word at a time: what a reader
-/// walking every entry needs, with no step per bucket. Ends (`None`)
-/// where the stream does.
+/// walking every entry needs, with no step per bucket. Each sample is
+/// checked as the entries pass it; `None` where the stream ends or a
+/// sample disagrees, and [`finish`](Self::finish) checks what is left.
 pub struct EntryBuckets<'a> {
+    samples: &'a [u8],
     bits: &'a [u8],
     /// The bit `word` starts at, and the 1s of it not yet taken.
     at: u64,
     word: u64,
-    /// The entries taken.
+    /// The entries taken, and the next sample to check.
     entry: u64,
+    group: u64,
+    groups: u64,
 }
 
 impl<'a> EntryBuckets<'a> {
@@ -323,13 +323,46 @@ impl<'a> EntryBuckets<'a> {
             return None;
         }
         let at = usize::try_from(4 * shape.samples()).ok()?;
-        let bits = directory.get(at..)?;
+        let (samples, bits) = directory.split_at_checked(at)?;
         Some(EntryBuckets {
+            samples,
             bits,
             at: 0,
             word: field(bits, 0, 64)?,
             entry: 0,
+            group: 0,
+            groups: shape.samples(),
         })
+    }
+
+    /// Whether the samples after the last bucket taken hold the entries
+    /// taken; `None` if one does not.
+    fn check_samples_to(&mut self, bucket: u64) -> Option<()> {
+        while self.group < self.groups && self.group * 64 <= bucket {
+            let at = usize::try_from(4 * self.group).ok()?;
+            let b = self.samples.get(at..at.checked_add(4)?)?;
+            if u64::from(u32::from_le_bytes(b.try_into().ok()?)) != self.entry {
+                return None;
+            }
+            self.group += 1;
+        }
+        Some(())
+    }
+
+    /// Whether the directory ends as it should after the entries taken:
+    /// no 1 after them, and every sample left holding them all.
+    pub fn finish(mut self) -> bool {
+        loop {
+            if self.word != 0 {
+                return false;
+            }
+            self.at += 64;
+            match field(self.bits, self.at, 64) {
+                Some(word) => self.word = word,
+                None => break,
+            }
+        }
+        self.check_samples_to(u64::MAX).is_some()
     }
 }
 
@@ -344,6 +377,7 @@ impl Iterator for EntryBuckets<'_> {
         let bit = self.at + u64::from(self.word.trailing_zeros());
         self.word &= self.word - 1;
         let bucket = bit - self.entry;
+        self.check_samples_to(bucket)?;
         self.entry += 1;
         Some(bucket)
     }
@@ -609,10 +643,11 @@ mod tests {
                     }
                 }
                 assert_eq!(back, pairs, "{n} entries, {directory:?}");
-                if let Some(each) = EntryBuckets::new(shape, &table[..dir]) {
-                    let of_entries: Vec<u64> = each.take(n as usize + 1).collect();
+                if let Some(mut each) = EntryBuckets::new(shape, &table[..dir]) {
+                    let of_entries: Vec<u64> = each.by_ref().take(n as usize).collect();
                     let want: Vec<u64> = pairs.iter().map(|p| shape.bucket(p.0)).collect();
                     assert_eq!(of_entries, want, "{n} entries");
+                    assert!(each.finish(), "{n} entries");
                 }
                 // Backwards, and every 7th, each from a fresh reader too.
                 for b in (0..shape.buckets())

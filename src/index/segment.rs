@@ -987,6 +987,23 @@ impl Table<'_> {
         let (directory, entries) = bytes.split_at(dir.min(bytes.len()));
         let width = self.shape.entry_bits();
         let mut out = Vec::with_capacity(self.entries as usize);
+        let dir_damaged = || self.damaged("has its directory out of order");
+        if let Some(mut each) = EntryBuckets::new(self.shape, directory) {
+            for i in 0..self.entries {
+                let bucket = (each.next())
+                    .filter(|&b| b < self.shape.buckets())
+                    .ok_or_else(dir_damaged)?;
+                out.push(
+                    (self.shape.entry(entries, i * width, bucket))
+                        .ok_or_else(|| self.damaged("is cut short"))?,
+                );
+            }
+            return if each.finish() {
+                Ok(out)
+            } else {
+                Err(dir_damaged())
+            };
+        }
         let mut buckets = Buckets::new(self.shape, directory);
         for bucket in 0..self.shape.buckets() {
             let (lo, hi) = buckets
@@ -2399,10 +2416,13 @@ mod tests {
         let file = IndexFile::open(&d.join("s1"), KIND).unwrap();
         let segment = Segment::open(file, 0).unwrap();
         segment.verify().unwrap();
-        // Every 97th row's keys want fewer keys than the tables have
-        // buckets (merged bucket by bucket); every 3rd row's more (walked
-        // through the bitmap).
-        for (band, step) in (0..bands).flat_map(|b| [(b, 97), (b, 3)]) {
+        // Every 97th and every 3rd row's keys want fewer keys than the
+        // tables have buckets (found bucket by bucket); band 1's keys of
+        // every row more (the table walked through the keys' bitmap).
+        let Layout::Packed { bands: shape, .. } = segment.layout else {
+            panic!("a packed segment")
+        };
+        for (band, step) in (0..bands).flat_map(|b| [(b, 97), (b, 3), (b, 1)]) {
             // Keys in the table and keys not in it.
             let mut keys: Vec<u64> = all.iter().step_by(step).map(|k| k[band].into()).collect();
             keys.extend([0, 1, u64::from(u32::MAX - 1), u64::from(u32::MAX)]);
@@ -2413,6 +2433,10 @@ mod tests {
                 .filter(|&(k, _)| keys.binary_search(&k.into()).is_ok())
                 .collect();
             want.sort_unstable();
+            if (band, step) == (1, 1) {
+                // Read by walking the whole table.
+                assert!(keys.len() as u64 >= shape.buckets(), "{}", keys.len());
+            }
             let keys = Wanted::new(keys);
             let by = |searched| {
                 let mut out = Vec::new();
@@ -2483,6 +2507,8 @@ mod tests {
             }
         }
         builder.finish().unwrap();
+        // Band 0's wanted keys outnumber its buckets: its table is walked.
+        keys[0].extend((0..300).map(|i| i * 14_316_557));
         for k in &mut keys {
             k.extend([0, u64::from(u32::MAX)]);
             k.sort_unstable();
@@ -2545,7 +2571,7 @@ mod tests {
     }
 
     /// A segment whose tables were changed after it was written — a bit
-    /// flipped, a number replaced by 0, 1, a large or an off-by-one value,
+    /// flipped (anywhere, or in a table's first bytes), a number replaced by 0, 1, a large or an off-by-one value,
     /// a table cut short or lengthened — and checksummed again, as a
     /// faulty writer would leave it, never makes a reader panic or
     /// allocate without bound: every read is an answer or an error. And
@@ -2581,7 +2607,13 @@ mod tests {
             let which = next(sections.len() as u64) as usize;
             let bytes = &mut sections[which].1;
             let len = bytes.len() as u64;
-            match next(4) {
+            match next(5) {
+                // A bit of the section's head: counts, a directory's first
+                // entries or samples.
+                4 if len > 0 => {
+                    let bit = next(len.min(48) * 8);
+                    bytes[(bit / 8) as usize] ^= 1 << (bit % 8);
+                }
                 0 if len > 0 => {
                     let bit = next(len * 8);
                     bytes[(bit / 8) as usize] ^= 1 << (bit % 8);
