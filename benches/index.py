@@ -163,7 +163,7 @@ def main():
         )
     bands = int(info["settings"]["bands"])
     print(
-        f"(per kept paragraph: {bands} packed band entries of ~38 bits = ~{38 * bands // 8} B, "
+        f"(per kept paragraph: {bands} packed band entries of ~35 bits = ~{35 * bands // 8} B, "
         "a packed row of ~18 B, its token numbers (~12 bits per token) and its "
         "document's share of the provenance tables)\n"
     )
