@@ -860,7 +860,7 @@ impl Table<'_> {
         let mut window: Option<(u64, u64, u64)> = None;
         // The next wanted key (`k`); the key of the last entry kept, and
         // how many of its entries were.
-        let (mut k, mut last, mut found) = (0, None, 0);
+        let (mut k, mut last) = (0, (None, 0));
         let mut bucket = 0;
         while k < keys.len() && bucket < shape.buckets() {
             // With the bitmap, every bucket in turn; else the next wanted
@@ -905,24 +905,38 @@ impl Table<'_> {
                 if k == end {
                     break;
                 }
-                if keys[k] != key {
-                    continue;
-                }
-                if last != Some(key) {
-                    (last, found) = (Some(key), 0);
-                }
-                if found < most {
-                    if u64::from(row) >= self.segment.rows {
-                        return Err(self.damaged("names a row past the end"));
-                    }
-                    found_one(key, row);
-                    found += 1;
+                if keys[k] == key {
+                    self.keep(key, row, most, &mut last, &mut found_one)?;
                 }
             }
             bucket += 1;
             if probe.is_none() {
                 k = end;
             }
+        }
+        Ok(())
+    }
+
+    /// Hands the wanted entry `(key, row)` to `found_one` unless `most` of
+    /// `key`'s were: `last` is the key of the last entry handed over and
+    /// how many of its entries were.
+    fn keep(
+        &self,
+        key: u64,
+        row: u32,
+        most: u64,
+        last: &mut (Option<u64>, u64),
+        found_one: &mut impl FnMut(u64, u32),
+    ) -> Result<(), Error> {
+        if last.0 != Some(key) {
+            *last = (Some(key), 0);
+        }
+        if last.1 < most {
+            if u64::from(row) >= self.segment.rows {
+                return Err(self.damaged("names a row past the end"));
+            }
+            found_one(key, row);
+            last.1 += 1;
         }
         Ok(())
     }
@@ -943,7 +957,7 @@ impl Table<'_> {
         let step = (8 << 20) / width;
         // The next wanted key (`k`); the key of the last entry kept, and
         // how many of its entries were.
-        let (mut k, mut last, mut found) = (0, None, 0);
+        let (mut k, mut last) = (0, (None, 0));
         let mut lo = 0;
         while lo < self.entries {
             let hi = lo.saturating_add(step).min(self.entries);
@@ -961,18 +975,8 @@ impl Table<'_> {
                 if k == keys.len() {
                     return Ok(());
                 }
-                if keys[k] != key {
-                    continue;
-                }
-                if last != Some(key) {
-                    (last, found) = (Some(key), 0);
-                }
-                if found < most {
-                    if u64::from(row) >= self.segment.rows {
-                        return Err(self.damaged("names a row past the end"));
-                    }
-                    found_one(key, row);
-                    found += 1;
+                if keys[k] == key {
+                    self.keep(key, row, most, &mut last, &mut found_one)?;
                 }
             }
             lo = hi;
