@@ -2059,8 +2059,9 @@ impl Segment {
     /// The first problem found, naming the file.
     pub fn verify(&self) -> Result<(), Error> {
         self.file.verify_all()?;
+        let variant_rows = self.variant_rows()?;
         let mut variant = vec![false; self.rows as usize];
-        for (row, _, _) in self.variant_rows()? {
+        for &(row, _, _) in &variant_rows {
             variant[row as usize] = true;
         }
         for band in 0..self.bands {
@@ -2107,7 +2108,7 @@ impl Segment {
         // content hash (a scan checks this before it uses them, and asks
         // for `index verify` when they do not); a variant's entry in
         // `VARIANT` has its row's content hash.
-        let mut bytes = Vec::new();
+        let (mut bytes, mut variants) = (Vec::new(), variant_rows.iter().peekable());
         self.for_each_row(0, |row, content, tokens, _| {
             let read = match tokens {
                 Tokens::Hashes(h) => content_of_tokens(h.iter().copied(), &mut bytes),
@@ -2120,14 +2121,18 @@ impl Segment {
                     self.damaged(&format!("row {row}'s tokens do not give its content hash"))
                 );
             }
-            Ok(())
-        })?;
-        for (row, content, _) in self.variant_rows()? {
-            if self.content(row)? != content {
+            if variants
+                .next_if(|v| v.0 == row)
+                .is_some_and(|v| v.1 != content)
+            {
                 return Err(self.damaged(&format!(
                     "variant row {row} has another content hash than its row"
                 )));
             }
+            Ok(())
+        })?;
+        if variants.next().is_some() {
+            return Err(self.damaged("its variants are not in row order"));
         }
         Ok(())
     }
