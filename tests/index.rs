@@ -1118,8 +1118,9 @@ fn the_index_names_every_kept_paragraph_where_a_scan_does() {
 }
 
 /// Indexes earlier releases wrote (segment versions 1 and 2, whole
-/// numbers, 3, packed without variants, and 4, packed with a u32 per
-/// bucket; checked in under `tests/fixtures`: `data/news/01..04` as batch
+/// numbers, 3, packed without variants, 4, packed with a u32 per bucket,
+/// and 5, whose variants name their kept paragraphs' rows; checked in
+/// under `tests/fixtures`: `data/news/01..04` as batch
 /// `day1`, `05..08` as `day2`, all but the first with containment
 /// fingerprints for 25 words) still open, verify and answer exactly as an index this version
 /// makes of the same inputs; `index compact` rewrites them in this
@@ -1145,6 +1146,7 @@ fn indexes_of_earlier_segment_versions_still_open() {
         ("index-v2.ndx", Some("25"), 2),
         ("index-v3.ndx", Some("25"), 3),
         ("index-v4.ndx", Some("25"), 4),
+        ("index-v5.ndx", Some("25"), 5),
     ] {
         // The fixtures are of the version they stand for: `META` is each
         // segment's first section, its first field the segment version.
@@ -1378,6 +1380,37 @@ fn dropping_a_batch_is_as_if_it_had_never_been_added() {
             })
             .collect()
     };
+    // The oldest batch dropped: the later batches' segments stay as they
+    // are (c's variants name a's paragraphs by how far back they are), and
+    // the answers are those of the index made without it.
+    make("k.ndx", &["b", "a", "c"]);
+    let segments = |index: &str| -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(d.join(index))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("seg-"))
+            .collect();
+        names.sort();
+        names
+    };
+    let written = segments("k.ndx");
+    assert_eq!(written.len(), 3, "{written:?}");
+    let out = run(d, &["index", "drop", "k.ndx", "b"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("2 batches left in 2 segments")
+            && stderr(&out).contains("2 segments kept as they were"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(code(&run(d, &["index", "verify", "k.ndx"])), 0);
+    assert_eq!(batches("k.ndx"), batches("j.ndx"));
+    assert_eq!(scan("k.ndx"), scan("j.ndx"));
+    // The old generation keeps b's file for `rollback`; the new one names
+    // a's and c's files as they were.
+    let manifest = info(d, "k.ndx");
+    assert_eq!(manifest["segments"], 2, "{manifest}");
+    assert_eq!(segments("k.ndx"), written);
     let with_b = batches("i.ndx");
     let before = scan("i.ndx");
     let out = run(d, &["index", "drop", "i.ndx", "b"]);

@@ -710,8 +710,10 @@ class Index:
         ``datetime``; a naive one is taken as UTC). Their paragraphs are no
         longer found, the other batches' verdicts stay, ``rollback()``
         undoes it. Returns batches (dropped), paragraphs, variants, left,
-        segments and bytes (before, after), generation; with nothing
-        selected by ``before``, nothing is committed."""
+        segments and bytes (before, after), kept (the segments named again
+        as they were: the oldest batches go without rewriting the others),
+        generation; with nothing selected by ``before``, nothing is
+        committed."""
         import datetime
 
         if isinstance(before, str):

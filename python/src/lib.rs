@@ -1716,7 +1716,7 @@ fn index_compact(
 
 /// `neardup index drop [BATCH...] [--before TIME]`: what was dropped
 /// (batches, paragraphs, variants, left, segments and bytes before and
-/// after, generation).
+/// after, the segments kept as they were, generation).
 #[pyfunction]
 #[pyo3(signature = (index, batches, before = None))]
 fn index_drop<'py>(
@@ -1739,6 +1739,7 @@ fn index_drop<'py>(
     d.set_item("left", done.left)?;
     d.set_item("segments", done.segments)?;
     d.set_item("bytes", done.bytes)?;
+    d.set_item("kept", done.kept)?;
     d.set_item("generation", done.generation)?;
     Ok(d)
 }

@@ -162,3 +162,24 @@ def test_drop_removes_a_batch_and_rollback_brings_it_back(tmp_path, cli):
     with pytest.raises(neardup.ConfigError, match="not a UTC date"):
         idx.drop(before="2026-13-01")
     assert idx.drop(["tue", "wed"])["left"] == 1
+
+
+def test_dropping_the_oldest_batch_keeps_the_other_segments(tmp_path):
+    # Days that repeat only themselves: no variant of Monday's paragraphs
+    # elsewhere, so Tuesday's and Wednesday's segments stay as they are.
+    idx = neardup.Index.create(tmp_path / "i.ndx", neardup.Config())
+    for day, seed in (("mon", 4), ("tue", 5), ("wed", 6)):
+        (tmp_path / day).mkdir()
+        write_jsonl(tmp_path / day / f"{day}.jsonl", make_rows(100, seed))
+        idx.add(tmp_path / day, name=day)
+    files = lambda: sorted(p.name for p in (tmp_path / "i.ndx").glob("seg-*"))
+    written = files()
+    wed = idx.query(tmp_path / "wed").duplicates
+    done = idx.drop(["mon"])
+    assert done["segments"] == (3, 2) and done["kept"] == 2
+    idx.verify()
+    # Monday's file stays for `rollback`; no file was written.
+    assert files() == written
+    # Wednesday's paragraphs are found in Wednesday's segment as before.
+    assert wed and all(d.of.batch == "wed" for d in wed)
+    assert idx.query(tmp_path / "wed").duplicates == wed

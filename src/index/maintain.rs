@@ -44,6 +44,7 @@
 //! ```
 
 use super::dir::Writer;
+use super::file::FileInfo;
 use super::manifest::Manifest;
 use super::segment::{self, Segment, SegmentBuilder};
 use super::{BatchInfo, Index, check_containment_words, winnowing_of};
@@ -152,12 +153,14 @@ pub fn compact_with(
             generation: index.generation(),
         });
     }
-    let mut builder =
-        SegmentBuilder::with_limit(bands, segment_tokens, || writer.new_file(generation))
-            .winnowing(winnowing_of(&settings)?);
-    for (block, segment) in (0u64..).zip(rest) {
+    let first_row = index.bases.get(keep).copied().unwrap_or(index.rows);
+    let mut builder = SegmentBuilder::with_limit(bands, segment_tokens, first_row, || {
+        writer.new_file(generation)
+    })
+    .winnowing(winnowing_of(&settings)?);
+    for ((block, segment), &base) in (0u64..).zip(rest).zip(&index.bases[keep..]) {
         let keys = segment.keys_by_row()?;
-        let mut variants = segment.variant_rows()?.into_iter().peekable();
+        let mut variants = segment.variant_rows(base)?.into_iter().peekable();
         segment.for_each_row(block, |row, content, tokens, location| {
             match variants.next_if(|v| v.0 == row) {
                 Some((_, content, kept)) => {
@@ -290,8 +293,10 @@ pub struct Dropped {
     pub segments: (usize, usize),
     /// Their bytes before and after.
     pub bytes: (u64, u64),
-    /// How many of the segments before are still there as they were (the
-    /// ones before the first row dropped).
+    /// How many of the segments before are still there as they were: the
+    /// ones before the first row dropped, and those after it with no row
+    /// dropped whose variants' kept paragraphs stay as far back as they
+    /// were (all of them, when only the oldest batches go).
     pub kept: usize,
     /// The generation committed, or the index's own when nothing was
     /// dropped.
@@ -305,10 +310,15 @@ pub struct Dropped {
 /// batches, when none of those repeats a dropped one: what repeated a
 /// dropped paragraph was never stored). `rollback` undoes it.
 ///
-/// The segments before the first row dropped stay as they are, those
-/// wholly dropped are not read, and the rest are rewritten (as
-/// [`compact`] rewrites them): dropping the oldest batch rewrites the
-/// index. When no batch was added before `which.before` (and no name is
+/// Segments wholly dropped are not read; the segments with no row
+/// dropped stay as they are (their rows are renumbered by their place in
+/// the new generation) unless a variant of theirs names a paragraph
+/// dropped, or one that moves closer to it; the rest are rewritten (as
+/// [`compact`] rewrites them). So dropping the oldest batch rewrites at
+/// most the segment it shares with the next batch and those holding
+/// variants of its paragraphs, not the index (segments before version 6
+/// that hold variants are rewritten too: they name kept paragraphs by
+/// row). When no batch was added before `which.before` (and no name is
 /// given), nothing is committed.
 ///
 /// # Errors
@@ -383,11 +393,19 @@ pub fn drop_batches_with(
     // of dropped paragraphs.
     let mut orphans = vec![0u64; manifest.batches.len()];
     let mut renumber = Renumber::default();
-    let mut builder =
-        SegmentBuilder::with_limit(index.bands, segment_tokens, || writer.new_file(generation))
-            .winnowing(winnowing_of(&index.settings)?);
-    let rest = index.segments[keep..].iter().zip(&index.bases[keep..]);
-    for (block, (segment, &base)) in (0u64..).zip(rest) {
+    let first_row = index.bases.get(keep).copied().unwrap_or(index.rows);
+    let mut builder = SegmentBuilder::with_limit(index.bands, segment_tokens, first_row, || {
+        writer.new_file(generation)
+    })
+    .winnowing(winnowing_of(&index.settings)?);
+    // The segments of the new generation, in row order, and their rows.
+    let mut files: Vec<(FileInfo, u64)> = (manifest.segments[..keep].iter().cloned())
+        .zip(index.segments[..keep].iter().map(|s| s.rows))
+        .collect();
+    let rest = (index.segments.iter().zip(&index.bases))
+        .zip(&manifest.segments)
+        .skip(keep);
+    for (block, ((segment, &base), file)) in (0u64..).zip(rest) {
         let rows = base..base + segment.rows;
         if gone
             .iter()
@@ -396,8 +414,26 @@ pub fn drop_batches_with(
             renumber.skip(rows);
             continue;
         }
+        let variants = segment.variant_rows(base)?;
+        // A segment none of whose rows is dropped stays as it is when its
+        // variants' kept paragraphs stay as far back as they were: none
+        // dropped, nor any row between them and the segment (from
+        // version 6 a variant names its kept paragraph by that distance;
+        // before, by its row, which dropping renumbers).
+        let shift = |row: u64| row - renumber.row(row);
+        let stays = !gone
+            .iter()
+            .any(|g| g.start < rows.end && rows.start < g.end)
+            && (variants.is_empty()
+                || segment.names_kept_rows_back()
+                    && (variants.iter()).all(|v| !within(v.2) && shift(v.2) == shift(base)));
+        if stays {
+            files.extend(builder.cut(renumber.row(rows.end))?);
+            files.push((file.clone(), segment.rows));
+            continue;
+        }
         let keys = segment.keys_by_row()?;
-        let mut variants = segment.variant_rows()?.into_iter().peekable();
+        let mut variants = variants.into_iter().peekable();
         segment.for_each_row(block, |row, content, tokens, location| {
             let at = base + u64::from(row);
             let variant = variants.next_if(|v| v.0 == row);
@@ -431,7 +467,7 @@ pub fn drop_batches_with(
             Ok(())
         })?;
     }
-    let files = builder.finish()?;
+    files.extend(builder.finish()?);
     let mut batches = Vec::new();
     for (((batch, info), dropped), orphans) in (manifest.batches.iter())
         .zip(&infos)
@@ -449,8 +485,7 @@ pub fn drop_batches_with(
             batches.push(batch);
         }
     }
-    let held: u64 = index.segments[..keep].iter().map(|s| s.rows).sum::<u64>()
-        + files.iter().map(|(_, rows)| rows).sum::<u64>();
+    let held: u64 = files.iter().map(|(_, rows)| rows).sum();
     let counted: u64 = batches.iter().map(|b| b.paragraphs).sum();
     if held != counted {
         // A bug, not damage: the index is left as it was.
@@ -463,14 +498,14 @@ pub fn drop_batches_with(
     manifest.generation = generation;
     manifest.parent = Some(index.generation());
     manifest.batches = batches;
-    manifest.segments.truncate(keep);
-    manifest
-        .segments
-        .extend(files.into_iter().map(|(info, _)| info));
+    let kept = (files.iter())
+        .filter(|(f, _)| manifest.segments.contains(f))
+        .count();
+    manifest.segments = files.into_iter().map(|(info, _)| info).collect();
     done.left = manifest.batches.len();
     done.segments.1 = manifest.segments.len();
     done.bytes.1 = manifest.segments.iter().map(|f| f.len).sum();
-    done.kept = keep;
+    done.kept = kept;
     done.generation = generation;
     drop(index);
     writer.commit(&manifest)?;

@@ -268,7 +268,9 @@ impl Index {
     ///
     /// The first problem, naming its file.
     pub fn verify(&self) -> Result<(), Error> {
-        self.segments.par_iter().try_for_each(Segment::verify)?;
+        (self.segments.par_iter())
+            .zip(&self.bases)
+            .try_for_each(|(s, &base)| s.verify(base))?;
         // A variant names an earlier row that is not a variant.
         let variants = self.variants()?;
         let rows: ahash::AHashSet<u64> = variants.iter().map(|v| v.row).collect();
@@ -567,7 +569,7 @@ impl Prior for Index {
         let mut out = Vec::new();
         for (s, &base) in self.segments.iter().zip(&self.bases) {
             out.extend(
-                s.variant_rows()?
+                s.variant_rows(base)?
                     .into_iter()
                     .map(|(row, content, kept)| PriorVariant {
                         row: base + u64::from(row),
@@ -762,7 +764,7 @@ pub fn prepare(
     let generation = index.generation() + 1;
     let bands = config.lsh().bands();
     let dir = writer.dir().to_owned();
-    let mut builder = SegmentBuilder::new(bands, || writer.new_file(generation))
+    let mut builder = SegmentBuilder::new(bands, index.rows(), || writer.new_file(generation))
         .winnowing(index.winnowing()?)
         .spilling_in(&dir);
     let mut adding = Adding {
@@ -1160,15 +1162,13 @@ mod tests {
         assert!(index.locations(&[rows - 1, rows]).is_err());
     }
 
-    /// Dropping a batch from segments that hold several batches leaves
-    /// the other rows in order, with their contents and places; each
-    /// variant gets its row's and its kept paragraph's new numbers, or
-    /// goes with its kept paragraph; the segments before the first row
-    /// dropped stay as they are.
-    #[test]
-    fn dropping_a_batch_keeps_the_other_rows_and_renumbers_the_variants() {
-        // Day 2 shares its segment with days 1 and 3.
-        let (_tmp, dir) = compacted_days(5);
+    /// Drops batch `name` from the index in `dir` and checks what is
+    /// left: the other rows in order, with their contents and places;
+    /// each variant with its row's and its kept paragraph's new numbers,
+    /// or gone with its kept paragraph; every segment the drop says it
+    /// kept is a file of the old generation. Returns what the drop did
+    /// and the variants that went with their kept paragraphs.
+    fn drop_and_check(dir: &Path, name: &str) -> (Dropped, usize) {
         let place = |l: &Location| {
             let Location {
                 path,
@@ -1190,36 +1190,35 @@ mod tests {
                 .zip(places.iter().map(place))
                 .collect::<Vec<_>>()
         };
-        let old = Index::open(&dir).unwrap();
+        let old = Index::open(dir).unwrap();
         let (old_rows, old_variants) = (rows_of(&old), old.variants().unwrap());
         let old_segments = old.manifest().segments.clone();
-        let day2 = |r: u64| old_rows[r as usize].1.5.as_deref() == Some("day2");
+        let dropped = |r: u64| old_rows[r as usize].1.5.as_deref() == Some(name);
         let variant_of: std::collections::HashMap<u64, u64> =
             old_variants.iter().map(|v| (v.row, v.kept)).collect();
-        // The rows left: not day 2's, and no variant of day 2's.
+        // The rows left: not the batch's, and no variant of the batch's.
         let left: Vec<u64> = (0..old.rows())
-            .filter(|&r| !day2(r) && !variant_of.get(&r).is_some_and(|&k| day2(k)))
+            .filter(|&r| !dropped(r) && !variant_of.get(&r).is_some_and(|&k| dropped(k)))
             .collect();
         let new_row = |r: u64| left.binary_search(&r).unwrap() as u64;
+        let batches = old.manifest().batches.len();
         drop(old);
         let which = BatchSelection {
-            names: vec!["day2".into()],
+            names: vec![name.into()],
             before: None,
         };
-        let done = drop_batches_with(&dir, &which, 2_500).unwrap();
-        let index = Index::open(&dir).unwrap();
+        let done = drop_batches_with(dir, &which, 2_500).unwrap();
+        let index = Index::open(dir).unwrap();
         index.verify().unwrap();
-        assert_eq!(done.left, 4);
+        assert_eq!(done.left, batches - 1);
         assert_eq!(
             done.paragraphs + done.variants,
             old_rows.len() as u64 - left.len() as u64
         );
-        // Day 3's 6 variants of day 2's paragraphs go with it.
         let orphans = old_variants
             .iter()
-            .filter(|v| !day2(v.row) && day2(v.kept))
+            .filter(|v| !dropped(v.row) && dropped(v.kept))
             .count();
-        assert_eq!(orphans, 6);
         let expected: Vec<_> = left.iter().map(|&r| old_rows[r as usize].clone()).collect();
         assert_eq!(rows_of(&index), expected);
         let expected: Vec<PriorVariant> = old_variants
@@ -1231,14 +1230,81 @@ mod tests {
                 kept: new_row(v.kept),
             })
             .collect();
-        // Days 1 and 4 have variants of kept paragraphs, day 4's
-        // renumbered.
-        assert_eq!(expected.len(), 12);
         assert!(expected.iter().all(|v| v.kept < v.row));
         assert_eq!(index.variants().unwrap(), expected);
+        let new_segments = &index.manifest().segments;
+        let kept = new_segments
+            .iter()
+            .filter(|s| old_segments.contains(s))
+            .count();
+        assert_eq!(kept, done.kept);
+        (done, orphans)
+    }
+
+    /// Dropping a batch from segments that hold several batches: the
+    /// segments before the first row dropped stay as they are, the rest
+    /// are rewritten.
+    #[test]
+    fn dropping_a_batch_keeps_the_other_rows_and_renumbers_the_variants() {
+        // Day 2 shares its segment with days 1 and 3.
+        let (_tmp, dir) = compacted_days(5);
+        let old_segments = Index::open(&dir).unwrap().manifest().segments.clone();
+        let (done, orphans) = drop_and_check(&dir, "day2");
+        // Day 3's 6 variants of day 2's paragraphs go with it.
+        assert_eq!(orphans, 6);
+        // Days 1 and 4 have variants of kept paragraphs, day 4's
+        // renumbered.
+        assert_eq!(Index::open(&dir).unwrap().variants().unwrap().len(), 12);
         // The first segment holds days 0 and 1: it stays.
         assert_eq!(done.kept, 1);
+        let index = Index::open(&dir).unwrap();
         assert_eq!(index.manifest().segments[0], old_segments[0]);
+    }
+
+    /// Dropping a batch keeps as they are the segments after it that lose
+    /// no row and whose variants' kept paragraphs stay as far back, their
+    /// rows renumbered by their place. Each day here holds variants of the
+    /// day before's paragraphs, but for day 100, which repeats no day.
+    #[test]
+    fn dropping_the_oldest_batch_rewrites_only_what_names_it() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("i.ndx");
+        let (config, options) = (Config::default(), ScanOptions::default());
+        create(&dir, &config, &options, None).unwrap();
+        for n in [0, 1, 2, 3, 4, 5, 100, 101] {
+            add_day(&dir, n);
+        }
+        let segments = || Index::open(&dir).unwrap().manifest().segments.clone();
+        let before = segments();
+        assert_eq!(before.len(), 8);
+        let (done, orphans) = drop_and_check(&dir, "day0");
+        // Day 1 loses its variants of day 0's paragraphs, which are
+        // between day 2's variants and the day 1 paragraphs they name:
+        // days 1 and 2 are rewritten (into two segments of 2,500 tokens),
+        // the rest stay.
+        assert_eq!(orphans, 6);
+        assert_eq!((done.segments, done.kept), ((8, 7), 5));
+        let after = segments();
+        assert_eq!(after[2..], before[3..]);
+        assert!(!before.contains(&after[0]) && !before.contains(&after[1]));
+        // Day 5 goes: the segments before it stay, and so do days 100
+        // and 101 after it (day 101's variants name day 100's rows, with
+        // nothing dropped between).
+        let before = after;
+        let (done, orphans) = drop_and_check(&dir, "day5");
+        assert_eq!(orphans, 0);
+        assert_eq!((done.segments, done.kept), ((7, 6), 6));
+        let after = segments();
+        assert_eq!(after[..4], before[..4]);
+        assert_eq!(after[4..], before[5..]);
+        // Scans against it still find repeats of the newest day.
+        let index = Index::open(&dir).unwrap();
+        let extras = Extras {
+            prior: Some(&index as &dyn Prior),
+            ..Extras::default()
+        };
+        let report = scan_with(&day(102), &config, &options, &Silent, extras).unwrap();
+        assert!(report.summary.duplicate_paragraphs > 0);
     }
 
     /// A compaction keeps the full segments at the front as they are (the

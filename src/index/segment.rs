@@ -13,8 +13,8 @@
 //! dictionary ordered by frequency, each number coded by its frequency
 //! class ([`super::tokens`]), a token of news prose takes under 12 bits.
 //! The band tables and the rows are bit-packed ([`super::packed`]): a
-//! band entry takes about 38 bits instead of 64, a row about 18 bytes
-//! instead of 48. An index of news takes 0.59 times its JSON Lines (0.90
+//! band entry takes about 35 bits instead of 64, a row about 18 bytes
+//! instead of 48. An index of news takes 0.57 times its JSON Lines (0.90
 //! in segment versions 1 and 2, whole numbers and LEB128 tokens, which are
 //! still read). The full layout, section by section, is in
 //! `docs/index-format.md`; every number is little-endian.
@@ -29,7 +29,7 @@
 //! | `TOKCODE`, `TOKSEQ` | version 3: the code lengths of the token numbers' classes, and per row its tokens' dictionary numbers in that code (LEB128 in versions 1 and 2) |
 //! | `BAND0000` ... | per band: (key, row) for every row, sorted by key, then row (packed by bucket; 8 bytes each in versions 1 and 2) |
 //! | `WFP` (`WROW`) | an index with containment fingerprints: the (fingerprint, row) pairs winnowing selects from the kept rows, sorted (packed by bucket; in version 2 two arrays, u64 and u32) |
-//! | `VARIANT`, `VWFP` | version 4: the variant rows (row, content hash, kept paragraph's row across the index), and their containment fingerprints as `WFP` |
+//! | `VARIANT`, `VWFP` | version 4: the variant rows (row, content hash, and the kept paragraph's row across the index; version 6: how many rows before the variant it is), and their containment fingerprints as `WFP` |
 //!
 //! Containment fingerprints ([`Winnowing`]) are what `scan --against
 //! INDEX --containment` finds quotes of indexed paragraphs with, as a scan
@@ -62,13 +62,16 @@ use std::sync::{Arc, OnceLock};
 pub const KIND: [u8; 4] = *b"SEGM";
 
 /// The version of what a segment's sections hold (the container has its
-/// own, [`super::file::FILE_VERSION`]): 5, packed band tables and rows
+/// own, [`super::file::FILE_VERSION`]): 6, packed band tables and rows
 /// ([`super::packed`]) whose tables find their buckets through unary
 /// directories ([`Directory::Unary`]), with or without containment
-/// fingerprints, and variant rows. Versions 1 (whole numbers), 2 (whole
-/// numbers and containment fingerprints), 3 (packed, no variants) and 4
-/// (as 5, with a u32 per bucket of 16 to 32 entries) are still read.
-pub const SEGMENT_VERSION: u32 = 5;
+/// fingerprints, and variant rows that name their kept paragraph by how
+/// far back it is, so that dropping older rows leaves the segment as it
+/// is ([`super::maintain`]). Versions 1 (whole numbers), 2 (whole numbers
+/// and containment fingerprints), 3 (packed, no variants), 4 (as 5, with
+/// a u32 per bucket of 16 to 32 entries) and 5 (as 6, a variant naming
+/// its kept paragraph's row across the index) are still read.
+pub const SEGMENT_VERSION: u32 = 6;
 
 const META: [u8; 8] = *b"META\0\0\0\0";
 const PARAS: [u8; 8] = *b"PARAS\0\0\0";
@@ -198,6 +201,8 @@ type Written = (FileInfo, u64, Held);
 struct Held {
     bands: usize,
     winnowing: Option<Winnowing>,
+    /// The number of its first row across the index.
+    first: u64,
     rows: Vec<Row>,
     /// The band keys of the kept rows (not the variants), band by band
     /// (each band's table reads its column in order).
@@ -215,18 +220,23 @@ impl<F> SegmentBuilder<F>
 where
     F: FnMut() -> Result<FileWriter, Error> + Send,
 {
-    /// A builder for paragraphs with `bands` band keys.
-    pub fn new(bands: usize, create: F) -> SegmentBuilder<F> {
-        SegmentBuilder::with_limit(bands, SEGMENT_TOKENS, create)
+    /// A builder for paragraphs with `bands` band keys, the first of
+    /// which will be row `first_row` of the index (a variant names its
+    /// kept paragraph by how many rows before it that one is).
+    pub fn new(bands: usize, first_row: u64, create: F) -> SegmentBuilder<F> {
+        SegmentBuilder::with_limit(bands, SEGMENT_TOKENS, first_row, create)
     }
 
     /// [`new`](Self::new), cutting segments after `limit` tokens (tests
     /// use small limits to get many segments).
-    pub fn with_limit(bands: usize, limit: usize, create: F) -> SegmentBuilder<F> {
+    pub fn with_limit(bands: usize, limit: usize, first_row: u64, create: F) -> SegmentBuilder<F> {
         SegmentBuilder {
             create,
             limit: limit.max(1),
-            held: Held::new(bands, None),
+            held: Held {
+                first: first_row,
+                ..Held::new(bands, None)
+            },
             string_ids: AHashMap::new(),
             last_doc: None,
             files: Vec::new(),
@@ -253,6 +263,22 @@ where
     /// The variants given to it so far (each file's rows count them too).
     pub fn variants(&self) -> u64 {
         self.variants
+    }
+
+    /// Writes what is held, returns every file written so far with its
+    /// row count, and goes on with row `first_row` of the index: the rows
+    /// between are in segments written before (a compaction or a drop
+    /// keeps a segment as it is between rewritten ones).
+    ///
+    /// # Errors
+    ///
+    /// Writing a file failed.
+    pub fn cut(&mut self, first_row: u64) -> Result<Vec<(FileInfo, u64)>, Error> {
+        self.flush()?;
+        self.join()?;
+        self.held.first = first_row;
+        self.last_doc = None;
+        Ok(std::mem::take(&mut self.files))
     }
 
     /// Writes what is held and returns every file written, with its
@@ -298,9 +324,17 @@ where
         self.join()?;
         let file = (self.create)()?;
         let (bands, winnowing) = (self.held.bands, self.held.winnowing);
+        let first = self.held.first + self.held.rows.len() as u64;
         let next = match self.spare.take() {
-            Some(spare) => Held { winnowing, ..spare },
-            None => Held::new(bands, winnowing),
+            Some(spare) => Held {
+                winnowing,
+                first,
+                ..spare
+            },
+            None => Held {
+                first,
+                ..Held::new(bands, winnowing)
+            },
         };
         let held = std::mem::replace(&mut self.held, next);
         self.string_ids.clear();
@@ -518,7 +552,10 @@ impl Held {
             let mut table = Vec::with_capacity(self.variants * VARIANT_BYTES);
             for (r, row) in self.rows.iter().enumerate() {
                 if let Some(kept) = row.variant_of {
-                    for n in [r as u64, row.content, kept] {
+                    // How far back its kept paragraph is: `row` checked
+                    // that it is before it.
+                    let back = self.first + r as u64 - kept;
+                    for n in [r as u64, row.content, back] {
                         table.extend_from_slice(&n.to_le_bytes());
                     }
                 }
@@ -580,6 +617,14 @@ where
         l: &Location,
         kind: RowKind<'_>,
     ) -> Result<(), Error> {
+        if let RowKind::Variant(kept) = kind {
+            let at = self.held.first + self.held.rows.len() as u64;
+            if kept >= at {
+                return Err(Error::index(format!(
+                    "a variant (row {at}) of row {kept}, which is not an earlier row"
+                )));
+            }
+        }
         if self.last_doc != Some(l.doc_index) {
             // A new document: the place to cut a full segment.
             if self.held.tokens.len() >= self.limit {
@@ -1248,6 +1293,12 @@ impl Segment {
         self.version == SEGMENT_VERSION
     }
 
+    /// Whether its variants name their kept paragraphs by how many rows
+    /// back they are (version 6), not by their rows across the index.
+    pub(super) fn names_kept_rows_back(&self) -> bool {
+        self.version >= 6
+    }
+
     /// Whether a compaction into segments of `limit` tokens may keep it as
     /// it is: it is of the current version and holds at least `limit`
     /// tokens, as every segment but the last of a write does (counted by
@@ -1402,8 +1453,36 @@ impl Segment {
     }
 
     /// Its variants, in row order: (row, content hash, kept paragraph's
-    /// row across the index).
-    pub(super) fn variant_rows(&self) -> Result<Vec<(u32, u64, u64)>, Error> {
+    /// row across the index), the segment's first row being row `base`
+    /// of the index.
+    ///
+    /// # Errors
+    ///
+    /// `VARIANT` cannot be read, is out of order, or names a kept
+    /// paragraph that is not an earlier row.
+    pub(super) fn variant_rows(&self, base: u64) -> Result<Vec<(u32, u64, u64)>, Error> {
+        let mut variants = self.variant_entries()?;
+        if self.version >= 6 {
+            for (row, _, kept) in &mut variants {
+                let back = *kept;
+                *kept = (base + u64::from(*row))
+                    .checked_sub(back)
+                    .filter(|_| back > 0)
+                    .ok_or_else(|| {
+                        self.damaged(&format!(
+                            "variant row {row} names its kept paragraph {back} rows back, \
+                             which is not an earlier row of the index"
+                        ))
+                    })?;
+            }
+        }
+        Ok(variants)
+    }
+
+    /// Its variants as `VARIANT` holds them, in row order: (row, content
+    /// hash, and the kept paragraph's row across the index, or from
+    /// version 6 how many rows before the variant it is).
+    fn variant_entries(&self) -> Result<Vec<(u32, u64, u64)>, Error> {
         if self.variants == 0 {
             return Ok(Vec::new());
         }
@@ -2052,14 +2131,16 @@ impl Segment {
 
     /// Checks every checksum and that every table is in order and in
     /// bounds: each band table sorted and naming each row once, token
-    /// offsets ascending, every token number and string number in range.
+    /// offsets ascending, every token number and string number in range,
+    /// every variant naming an earlier row (the segment's first row being
+    /// row `base` of the index).
     ///
     /// # Errors
     ///
     /// The first problem found, naming the file.
-    pub fn verify(&self) -> Result<(), Error> {
+    pub fn verify(&self, base: u64) -> Result<(), Error> {
         self.file.verify_all()?;
-        let variant_rows = self.variant_rows()?;
+        let variant_rows = self.variant_rows(base)?;
         let mut variant = vec![false; self.rows as usize];
         for &(row, _, _) in &variant_rows {
             variant[row as usize] = true;
@@ -2177,19 +2258,29 @@ mod tests {
         let d = std::env::temp_dir().join(format!("neardup-segv-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
-        let mut builder = SegmentBuilder::new(2, || {
+        let mut builder = SegmentBuilder::new(2, 10, || {
             FileWriter::create(&d, "s", KIND).map_err(|e| Error::index(e.to_string()))
         })
         .winnowing(Winnowing::new(5, 25));
         let path: Arc<str> = Arc::from("a.txt");
         let tokens = |row: u64| -> Vec<u64> { (0..40).map(|t| row * 1000 + t).collect() };
         // Rows 0, 2, 3 kept (keys 7 and 100 + row), rows 1 and 4 variants
-        // of rows 0 and 3.
+        // of rows 0 and 3; the segment's first row is row 10 of the index.
         for row in 0..5u64 {
             let location = line_of(&path, row as u32, 0);
             let t = tokens(row);
             if row == 1 || row == 4 {
-                let kept = row - 1;
+                let kept = 10 + row - 1;
+                // Not of itself, nor of a later row.
+                for later in [10 + row, 10 + row + 1] {
+                    let p = VariantParagraph {
+                        content: content(&t),
+                        kept: later,
+                        tokens: Tokens::Hashes(&t),
+                        location: &location,
+                    };
+                    assert!(builder.variant(p).is_err());
+                }
                 let p = VariantParagraph {
                     content: content(&t),
                     kept,
@@ -2212,11 +2303,21 @@ mod tests {
         let files = builder.finish().unwrap();
         assert_eq!(files[0].1, 5);
         let segment = Segment::open(IndexFile::open(&d.join("s"), KIND).unwrap(), 0).unwrap();
-        segment.verify().unwrap();
+        segment.verify(10).unwrap();
         assert_eq!((segment.rows, segment.variants), (5, 2));
         assert_eq!(
-            segment.variant_rows().unwrap(),
+            segment.variant_rows(10).unwrap(),
+            [(1, content(&tokens(1)), 10), (4, content(&tokens(4)), 13)]
+        );
+        // The variants name their kept rows by how far back they are: the
+        // same file as the index's first segment names rows 0 and 3.
+        assert_eq!(
+            segment.variant_rows(0).unwrap(),
             [(1, content(&tokens(1)), 0), (4, content(&tokens(4)), 3)]
+        );
+        assert_eq!(
+            segment.variant_entries().unwrap(),
+            [(1, content(&tokens(1)), 1), (4, content(&tokens(4)), 1)]
         );
         let mut rows = segment.matches(0, &Wanted::new(vec![7])).unwrap();
         rows.sort_unstable();
@@ -2255,7 +2356,7 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         let winnowing = Winnowing::new(5, 25).unwrap();
-        let mut builder = SegmentBuilder::new(1, || {
+        let mut builder = SegmentBuilder::new(1, 0, || {
             FileWriter::create(&d, "s", KIND).map_err(|e| Error::index(e.to_string()))
         })
         .winnowing(Some(winnowing));
@@ -2298,7 +2399,7 @@ mod tests {
         }
         builder.finish().unwrap();
         let segment = Segment::open(IndexFile::open(&d.join("s"), KIND).unwrap(), 0).unwrap();
-        segment.verify().unwrap();
+        segment.verify(0).unwrap();
         assert_eq!(segment.window(), Some(21));
         let shingler = crate::shingle::Shingler::new(crate::normalize::TokenKind::Words, 5);
         let mut expected: Vec<(u64, u32)> = Vec::new();
@@ -2396,7 +2497,7 @@ mod tests {
         std::fs::create_dir_all(&d).unwrap();
         let bands = 2;
         let mut n = 0;
-        let mut builder = SegmentBuilder::new(bands, || {
+        let mut builder = SegmentBuilder::new(bands, 0, || {
             n += 1;
             FileWriter::create(&d, &format!("s{n}"), KIND).map_err(|e| Error::index(e.to_string()))
         });
@@ -2424,7 +2525,7 @@ mod tests {
         assert_eq!(files.len(), 1);
         let file = IndexFile::open(&d.join("s1"), KIND).unwrap();
         let segment = Segment::open(file, 0).unwrap();
-        segment.verify().unwrap();
+        segment.verify(0).unwrap();
         // Every 97th and every 3rd row's keys want fewer keys than the
         // tables have buckets (found bucket by bucket); band 1's keys of
         // every row more (the table walked through the keys' bitmap).
@@ -2471,7 +2572,7 @@ mod tests {
     /// vocabulary), written into `d` as `s`; with the band keys of each
     /// band and the fingerprints to look up.
     fn every_table(d: &std::path::Path) -> (Vec<Vec<u64>>, Vec<u64>) {
-        let mut builder = SegmentBuilder::new(3, || {
+        let mut builder = SegmentBuilder::new(3, 0, || {
             FileWriter::create(d, "s", KIND).map_err(|e| Error::index(e.to_string()))
         })
         .winnowing(Winnowing::new(5, 25));
@@ -2573,7 +2674,7 @@ mod tests {
             Ok(())
         })?;
         s.keys_by_row()?;
-        s.variant_rows()?;
+        s.variant_rows(0)?;
         s.winnowed(fps, 3)?;
         s.variants_winnowed(fps, 3)?;
         Ok(())
@@ -2601,7 +2702,7 @@ mod tests {
             })
             .collect();
         let segment = Segment::open(good, 0).unwrap();
-        segment.verify().unwrap();
+        segment.verify(0).unwrap();
         read_everything(&segment, &keys, &fps).unwrap();
         let mut state = 5u64;
         let mut next = |n: u64| {
@@ -2660,7 +2761,7 @@ mod tests {
             let opened_segment = Segment::open(IndexFile::open(&path, KIND).unwrap(), 0);
             if let Ok(s) = opened_segment {
                 opened += 1;
-                let verdict = s.verify();
+                let verdict = s.verify(0);
                 let read = read_everything(&s, &keys, &fps);
                 if verdict.is_ok() {
                     verified += 1;
