@@ -220,7 +220,9 @@ def main():
 
     # Retention: the 1 GB part as 10 daily batches, then each of three
     # batches dropped from a copy (the newest: its segments are dropped
-    # unread; the fifth and the oldest: what follows is rewritten).
+    # unread; the fifth and the oldest: the segments after them stay,
+    # but for those with variants of their paragraphs, or of paragraphs
+    # before such variants).
     print()
     days = os.path.join(args.work, "days")
     os.makedirs(days, exist_ok=True)
