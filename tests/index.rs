@@ -1395,6 +1395,16 @@ fn dropping_a_batch_is_as_if_it_had_never_been_added() {
     };
     let written = segments("k.ndx");
     assert_eq!(written.len(), 3, "{written:?}");
+    let out = run(d, &["index", "drop", "k.ndx", "b", "--dry-run"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(
+            "and 0 variants of their paragraphs in other batches): of 3 segments, 1 removed, 0 \
+             rewritten (0 bytes) and 2 kept as they are"
+        ),
+        "{}",
+        stderr(&out)
+    );
     let out = run(d, &["index", "drop", "k.ndx", "b"]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert!(

@@ -190,8 +190,9 @@ pub struct DropArgs {
     /// Only say which batches would be dropped; change nothing.
     ///
     /// Lists them on standard output (name, time added, paragraphs,
-    /// variants) and their count on standard error; the index is only
-    /// read.
+    /// variants) and on standard error their count and what the drop
+    /// would cost (the segments it would remove, rewrite, with their
+    /// bytes, and keep as they are); the index is only read.
     #[arg(long)]
     pub dry_run: bool,
 }
@@ -457,11 +458,23 @@ fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
                 b.variants
             );
         }
+        // What the drop would write: the segments it keeps as they are
+        // cost nothing, those it rewrites are read and written again.
+        let plan = index.drop_plan(&which)?;
+        let (rewritten, bytes) = plan.segments(library::SegmentFate::Rewritten);
+        let (removed, _) = plan.segments(library::SegmentFate::Removed);
+        let (kept, _) = plan.segments(library::SegmentFate::Stays);
         eprintln!(
-            "{dir}: would drop {} of {} batches ({} paragraphs); nothing changed (--dry-run)",
+            "{dir}: would drop {} of {} batches ({} paragraphs, {} variants, and {} variants of \
+             their paragraphs in other batches): of {}, {removed} removed, {rewritten} rewritten \
+             ({} bytes) and {kept} kept as they are; nothing changed (--dry-run)",
             chosen.len(),
             index.batches()?.len(),
-            chosen.iter().map(|b| b.paragraphs).sum::<u64>()
+            chosen.iter().map(|b| b.paragraphs).sum::<u64>(),
+            chosen.iter().map(|b| b.variants).sum::<u64>(),
+            plan.orphans.iter().sum::<u64>(),
+            count(plan.fates.len(), "segment", "segments"),
+            bytes,
         );
         return Ok(Status::Clean);
     }

@@ -296,7 +296,8 @@ pub struct Dropped {
     /// How many of the segments before are still there as they were: the
     /// ones before the first row dropped, and those after it with no row
     /// dropped whose variants' kept paragraphs stay as far back as they
-    /// were (all of them, when only the oldest batches go).
+    /// were (every one, when the oldest batches go and no later batch
+    /// holds variants of their paragraphs).
     pub kept: usize,
     /// The generation committed, or the index's own when nothing was
     /// dropped.
@@ -350,24 +351,8 @@ pub fn drop_batches_with(
     let (mut writer, snapshot) = Writer::open(dir)?;
     let index = Index::from_snapshot(snapshot)?;
     let mut manifest = index.manifest().clone();
-    // Checks the names (the batches' counts come from `infos`).
-    index.selected(which)?;
     let infos = index.batches()?;
-    let dropping: Vec<bool> = (manifest.batches.iter())
-        .map(|b| which.selects(&b.name, b.created))
-        .collect();
-    // The rows of the dropped batches, adjacent ones merged.
-    let mut gone: Vec<Range<u64>> = Vec::new();
-    let mut start = 0;
-    for (batch, &dropped) in manifest.batches.iter().zip(&dropping) {
-        let rows = start..start + batch.paragraphs;
-        start = rows.end;
-        match gone.last_mut() {
-            Some(last) if dropped && last.end == rows.start => last.end = rows.end,
-            _ if dropped => gone.push(rows),
-            _ => {}
-        }
-    }
+    let plan = index.drop_plan(which)?;
     let mut done = Dropped {
         batches: Vec::new(),
         paragraphs: 0,
@@ -378,74 +363,43 @@ pub fn drop_batches_with(
         kept: index.segments.len(),
         generation: index.generation(),
     };
-    let Some(first) = gone.first().map(|g| g.start) else {
+    if plan.gone.is_empty() {
         return Ok(done);
-    };
-    let within = |row: u64| {
-        let i = gone.partition_point(|g| g.end <= row);
-        gone.get(i).is_some_and(|g| g.start <= row)
-    };
+    }
     let generation = index.generation() + 1;
-    let keep = (index.bases.iter().zip(&index.segments))
-        .take_while(|&(&base, s)| base + s.rows <= first)
+    let (renumber, within) = (&plan.renumber, |row| plan.within(row));
+    let keep = (plan.fates.iter())
+        .take_while(|&&f| f == SegmentFate::Stays)
         .count();
-    // The rows each batch loses besides the dropped ones': its variants
-    // of dropped paragraphs.
-    let mut orphans = vec![0u64; manifest.batches.len()];
-    let mut renumber = Renumber::default();
     let first_row = index.bases.get(keep).copied().unwrap_or(index.rows);
     let mut builder = SegmentBuilder::with_limit(index.bands, segment_tokens, first_row, || {
         writer.new_file(generation)
     })
     .winnowing(winnowing_of(&index.settings)?);
     // The segments of the new generation, in row order, and their rows.
-    let mut files: Vec<(FileInfo, u64)> = (manifest.segments[..keep].iter().cloned())
-        .zip(index.segments[..keep].iter().map(|s| s.rows))
-        .collect();
-    let rest = (index.segments.iter().zip(&index.bases))
+    let mut files: Vec<(FileInfo, u64)> = Vec::new();
+    let segments = (index.segments.iter().zip(&index.bases))
         .zip(&manifest.segments)
-        .skip(keep);
-    for (block, ((segment, &base), file)) in (0u64..).zip(rest) {
+        .zip(&plan.fates);
+    for (block, (((segment, &base), file), fate)) in (0u64..).zip(segments) {
         let rows = base..base + segment.rows;
-        if gone
-            .iter()
-            .any(|g| g.start <= rows.start && rows.end <= g.end)
-        {
-            renumber.skip(rows);
-            continue;
-        }
-        let variants = segment.variant_rows(base)?;
-        // A segment none of whose rows is dropped stays as it is when its
-        // variants' kept paragraphs stay as far back as they were: none
-        // dropped, nor any row between them and the segment (from
-        // version 6 a variant names its kept paragraph by that distance;
-        // before, by its row, which dropping renumbers).
-        let shift = |row: u64| row - renumber.row(row);
-        let stays = !gone
-            .iter()
-            .any(|g| g.start < rows.end && rows.start < g.end)
-            && (variants.is_empty()
-                || segment.names_kept_rows_back()
-                    && (variants.iter()).all(|v| !within(v.2) && shift(v.2) == shift(base)));
-        if stays {
-            files.extend(builder.cut(renumber.row(rows.end))?);
-            files.push((file.clone(), segment.rows));
-            continue;
+        match fate {
+            SegmentFate::Removed => continue,
+            SegmentFate::Stays => {
+                files.extend(builder.cut(renumber.row(rows.end))?);
+                files.push((file.clone(), segment.rows));
+                continue;
+            }
+            SegmentFate::Rewritten => {}
         }
         let keys = segment.keys_by_row()?;
-        let mut variants = variants.into_iter().peekable();
+        let mut variants = segment.variant_rows(base)?.into_iter().peekable();
         segment.for_each_row(block, |row, content, tokens, location| {
             let at = base + u64::from(row);
-            let variant = variants.next_if(|v| v.0 == row);
-            if within(at) {
-                renumber.skip(at..at + 1);
-                return Ok(());
-            }
-            match variant {
-                Some((_, _, kept)) if within(kept) => {
-                    renumber.skip(at..at + 1);
-                    orphans[index.batch_ends.partition_point(|(end, _)| *end <= at)] += 1;
-                }
+            match variants.next_if(|v| v.0 == row) {
+                // A dropped row, or a variant of a dropped paragraph.
+                _ if within(at) => {}
+                Some((_, _, kept)) if within(kept) => {}
                 Some((_, content, kept)) => {
                     builder.variant(VariantParagraph {
                         content,
@@ -471,8 +425,8 @@ pub fn drop_batches_with(
     let mut batches = Vec::new();
     for (((batch, info), dropped), orphans) in (manifest.batches.iter())
         .zip(&infos)
-        .zip(&dropping)
-        .zip(&orphans)
+        .zip(&plan.dropping)
+        .zip(&plan.orphans)
     {
         if *dropped {
             done.batches.push(batch.name.clone());
@@ -512,9 +466,140 @@ pub fn drop_batches_with(
     Ok(done)
 }
 
+/// What dropping batches does to a segment ([`DropPlan`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SegmentFate {
+    /// Named again by the new generation as it is.
+    Stays,
+    /// All its rows are dropped: it is not read.
+    Removed,
+    /// Rewritten without its dropped rows.
+    Rewritten,
+}
+
+/// What [`drop_batches`] would do, found from the batches' row counts and
+/// the segments' variant tables alone (nothing else is read):
+/// `neardup index drop --dry-run` shows it.
+#[derive(Clone, Debug)]
+pub struct DropPlan {
+    /// Per batch, whether it is dropped.
+    pub dropping: Vec<bool>,
+    /// Per batch, its variants dropped with their kept paragraphs, in
+    /// batches not dropped.
+    pub orphans: Vec<u64>,
+    /// Per segment, in order, what the drop does to it.
+    pub fates: Vec<SegmentFate>,
+    /// Per segment, its bytes.
+    bytes: Vec<u64>,
+    /// The rows of the dropped batches, ascending, adjacent ones merged.
+    gone: Vec<Range<u64>>,
+    /// Every row dropped (the orphans too), for the new numbers.
+    renumber: Renumber,
+}
+
+impl DropPlan {
+    /// How many segments the drop does `fate` to, and their bytes.
+    pub fn segments(&self, fate: SegmentFate) -> (usize, u64) {
+        (self.fates.iter().zip(&self.bytes))
+            .filter(|(f, _)| **f == fate)
+            .fold((0, 0), |(n, bytes), (_, b)| (n + 1, bytes + b))
+    }
+
+    /// Whether `row` belongs to a dropped batch.
+    fn within(&self, row: u64) -> bool {
+        let i = self.gone.partition_point(|g| g.end <= row);
+        self.gone.get(i).is_some_and(|g| g.start <= row)
+    }
+}
+
+impl Index {
+    /// What [`drop_batches`] would do to this index with `which`.
+    ///
+    /// # Errors
+    ///
+    /// A name is no batch of the index, or a variant table cannot be
+    /// read.
+    pub fn drop_plan(&self, which: &BatchSelection) -> Result<DropPlan, Error> {
+        // Checks the names.
+        self.selected(which)?;
+        let batches = &self.manifest().batches;
+        let dropping: Vec<bool> = (batches.iter())
+            .map(|b| which.selects(&b.name, b.created))
+            .collect();
+        let mut plan = DropPlan {
+            orphans: vec![0; batches.len()],
+            fates: Vec::with_capacity(self.segments.len()),
+            bytes: self.manifest().segments.iter().map(|s| s.len).collect(),
+            gone: Vec::new(),
+            renumber: Renumber::default(),
+            dropping,
+        };
+        let mut start = 0;
+        for (batch, &dropped) in batches.iter().zip(&plan.dropping) {
+            let rows = start..start + batch.paragraphs;
+            start = rows.end;
+            match plan.gone.last_mut() {
+                Some(last) if dropped && last.end == rows.start => last.end = rows.end,
+                _ if dropped => plan.gone.push(rows),
+                _ => {}
+            }
+        }
+        for (segment, &base) in self.segments.iter().zip(&self.bases) {
+            let rows = base..base + segment.rows;
+            let overlaps = |g: &&Range<u64>| g.start < rows.end && rows.start < g.end;
+            let dropped: Vec<Range<u64>> = (plan.gone.iter())
+                .filter(overlaps)
+                .map(|g| g.start.max(rows.start)..g.end.min(rows.end))
+                .collect();
+            if dropped.first() == Some(&rows) {
+                plan.renumber.skip(rows);
+                plan.fates.push(SegmentFate::Removed);
+                continue;
+            }
+            // Segments before the first row dropped, and those after it
+            // that lose no row and whose variants' kept paragraphs stay as
+            // far back as they were (none dropped, nor any row between
+            // them and the segment: from version 6 a variant names its
+            // kept paragraph by that distance; before, by its row, which
+            // dropping renumbers), stay as they are.
+            let variants = if plan.gone.first().is_some_and(|g| g.start < rows.end) {
+                segment.variant_rows(base)?
+            } else {
+                Vec::new()
+            };
+            let shift = |row: u64| row - plan.renumber.row(row);
+            let stays = dropped.is_empty()
+                && (variants.is_empty()
+                    || segment.names_kept_rows_back()
+                        && (variants.iter())
+                            .all(|v| !plan.within(v.2) && shift(v.2) == shift(base)));
+            if stays {
+                plan.fates.push(SegmentFate::Stays);
+                continue;
+            }
+            // Its rows dropped, in order: the dropped batches', and its
+            // variants of their paragraphs (orphans).
+            let mut pieces = dropped;
+            for &(row, _, kept) in &variants {
+                let at = base + u64::from(row);
+                if !plan.within(at) && plan.within(kept) {
+                    pieces.push(at..at + 1);
+                    plan.orphans[self.batch_ends.partition_point(|(end, _)| *end <= at)] += 1;
+                }
+            }
+            pieces.sort_unstable_by_key(|p| p.start);
+            for piece in pieces {
+                plan.renumber.skip(piece);
+            }
+            plan.fates.push(SegmentFate::Rewritten);
+        }
+        Ok(plan)
+    }
+}
+
 /// The new numbers of the rows kept when some are dropped: a row's
 /// number less the rows dropped before it.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 struct Renumber {
     /// The dropped rows, ascending, adjacent ones merged, each with the
     /// number dropped up to its end.

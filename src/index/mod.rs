@@ -55,8 +55,8 @@ pub mod tokens;
 pub mod wanted;
 
 pub use maintain::{
-    BatchSelection, Compacted, Dropped, compact, compact_with, drop_batches, drop_batches_with,
-    rollback,
+    BatchSelection, Compacted, DropPlan, Dropped, SegmentFate, compact, compact_with, drop_batches,
+    drop_batches_with, rollback,
 };
 pub use settings::Settings;
 
@@ -1202,12 +1202,18 @@ mod tests {
             .collect();
         let new_row = |r: u64| left.binary_search(&r).unwrap() as u64;
         let batches = old.manifest().batches.len();
-        drop(old);
         let which = BatchSelection {
             names: vec![name.into()],
             before: None,
         };
+        let plan = old.drop_plan(&which).unwrap();
+        drop(old);
         let done = drop_batches_with(dir, &which, 2_500).unwrap();
+        // The plan says what the drop did.
+        assert_eq!(plan.segments(SegmentFate::Stays).0, done.kept);
+        let removed = plan.segments(SegmentFate::Removed).0;
+        let rewritten = plan.segments(SegmentFate::Rewritten).0;
+        assert_eq!(done.kept + removed + rewritten, done.segments.0);
         let index = Index::open(dir).unwrap();
         index.verify().unwrap();
         assert_eq!(done.left, batches - 1);
@@ -1219,6 +1225,7 @@ mod tests {
             .iter()
             .filter(|v| !dropped(v.row) && dropped(v.kept))
             .count();
+        assert_eq!(plan.orphans.iter().sum::<u64>(), orphans as u64);
         let expected: Vec<_> = left.iter().map(|&r| old_rows[r as usize].clone()).collect();
         assert_eq!(rows_of(&index), expected);
         let expected: Vec<PriorVariant> = old_variants

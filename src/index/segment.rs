@@ -67,7 +67,7 @@ pub const KIND: [u8; 4] = *b"SEGM";
 /// directories ([`Directory::Unary`]), with or without containment
 /// fingerprints, and variant rows that name their kept paragraph by how
 /// far back it is, so that dropping older rows leaves the segment as it
-/// is ([`super::maintain`]). Versions 1 (whole numbers), 2 (whole numbers
+/// is ([`super::drop_batches`]). Versions 1 (whole numbers), 2 (whole numbers
 /// and containment fingerprints), 3 (packed, no variants), 4 (as 5, with
 /// a u32 per bucket of 16 to 32 entries) and 5 (as 6, a variant naming
 /// its kept paragraph's row across the index) are still read.
@@ -267,8 +267,8 @@ where
 
     /// Writes what is held, returns every file written so far with its
     /// row count, and goes on with row `first_row` of the index: the rows
-    /// between are in segments written before (a compaction or a drop
-    /// keeps a segment as it is between rewritten ones).
+    /// between are in segments written before (a drop keeps a segment as
+    /// it is between rewritten ones).
     ///
     /// # Errors
     ///
