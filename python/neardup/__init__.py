@@ -711,9 +711,8 @@ class Index:
         longer found, the other batches' verdicts stay, ``rollback()``
         undoes it. Returns batches (dropped), paragraphs, variants, left,
         segments and bytes (before, after), kept (the segments named again
-        as they were: the oldest batches go without rewriting the others),
-        generation; with nothing selected by ``before``, nothing is
-        committed."""
+        as they were, not rewritten), generation; with nothing selected by
+        ``before``, nothing is committed."""
         import datetime
 
         if isinstance(before, str):
