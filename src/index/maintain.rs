@@ -368,11 +368,9 @@ pub fn drop_batches_with(
     }
     let generation = index.generation() + 1;
     let (renumber, within) = (&plan.renumber, |row| plan.within(row));
-    let keep = (plan.fates.iter())
-        .take_while(|&&f| f == SegmentFate::Stays)
-        .count();
-    let first_row = index.bases.get(keep).copied().unwrap_or(index.rows);
-    let mut builder = SegmentBuilder::with_limit(index.bands, segment_tokens, first_row, || {
+    // Its first row is the index's first; each segment that stays moves
+    // it past itself (`cut`).
+    let mut builder = SegmentBuilder::with_limit(index.bands, segment_tokens, 0, || {
         writer.new_file(generation)
     })
     .winnowing(winnowing_of(&index.settings)?);

@@ -16,7 +16,7 @@
 //! are, then per entry only the key's remaining bits and the row, `(low
 //! key << row_bits) | row`. Segment versions 3 and 4 write the directory
 //! as a u32 per bucket, buckets of 16 to 32 entries ([`Directory::Bounds`]:
-//! about 38.6 bits an entry on 1 GB of news); version 5 in unary, a 1
+//! about 38.6 bits an entry on 1 GB of news); version 5 on in unary, a 1
 //! per entry and a 0 per bucket, buckets of 1 to 2 entries
 //! ([`Directory::Unary`], read through [`Buckets`] and [`EntryBuckets`]),
 //! so that each entry keeps 4 fewer bits of its key: 35.2 bits, 3.2
@@ -123,7 +123,7 @@ pub enum Directory {
     /// first entry (then the number of entries), buckets of 16 to 32
     /// entries on average.
     Bounds,
-    /// Segment version 5: buckets of 1 to 2 entries on average, each
+    /// Segment versions 5 and 6: buckets of 1 to 2 entries on average, each
     /// written in unary (a 1 per entry, then a 0), with the number of the
     /// first entry of every 64th bucket as a u32: about 2.3 bits per entry
     /// where the bounds took 1 to 2, but 4 fewer bits of each key.

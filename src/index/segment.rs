@@ -1462,7 +1462,7 @@ impl Segment {
     /// paragraph that is not an earlier row.
     pub(super) fn variant_rows(&self, base: u64) -> Result<Vec<(u32, u64, u64)>, Error> {
         let mut variants = self.variant_entries()?;
-        if self.version >= 6 {
+        if self.names_kept_rows_back() {
             for (row, _, kept) in &mut variants {
                 let back = *kept;
                 *kept = (base + u64::from(*row))
