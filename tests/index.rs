@@ -1516,3 +1516,99 @@ fn dropping_a_batch_is_as_if_it_had_never_been_added() {
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(batches("i.ndx")[..], batches("j.ndx")[..1]);
 }
+
+/// Rolling windows for cron: `--keep N` drops every batch but the newest
+/// N, `--older-than AGE` every batch older than that; both add to the
+/// batches named. A window that selects nothing commits nothing; a bad
+/// age or count is a clear error and changes nothing.
+#[test]
+fn a_drop_keeps_the_newest_batches_or_drops_the_old_ones() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let day_dirs = days(d, 4, 2, 41);
+    let names = ["mon", "tue", "wed", "thu"];
+    for (day, name) in day_dirs.iter().zip(names) {
+        let verb = if name == "mon" { "create" } else { "add" };
+        let out = run(
+            d,
+            &[
+                "index",
+                verb,
+                "i.ndx",
+                day.to_str().unwrap(),
+                "--name",
+                name,
+                "-q",
+            ],
+        );
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+    }
+    let batches = || -> Vec<String> {
+        (info(d, "i.ndx")["batches"].as_array().unwrap().iter())
+            .map(|b| b["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let generation = || info(d, "i.ndx")["generation"].as_u64().unwrap();
+    let start = generation();
+    // Selecting nothing, or asking wrongly, commits nothing.
+    for (args, status, says) in [
+        (
+            &["--keep", "4"][..],
+            0,
+            "the index holds 4 batches, no more than the 4 to keep",
+        ),
+        (
+            &["--older-than", "1000d"],
+            0,
+            "nothing to drop: no batch was added before",
+        ),
+        (&["--keep", "0"], 2, "0 would drop every batch"),
+        (&["--keep", "two"], 2, "\"two\" is not a count of batches"),
+        (&["--older-than", "90"], 2, "\"90\" is not an age"),
+        (
+            &["--older-than", "1d", "--before", "2026-01-01"],
+            2,
+            "cannot be used with",
+        ),
+    ] {
+        let out = run(d, &[&["index", "drop", "i.ndx"], args].concat());
+        assert_eq!(code(&out), status, "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+        assert_eq!(generation(), start, "{args:?}");
+    }
+    // A dry run lists the batches beyond the newest 2, oldest first.
+    let out = run(d, &["index", "drop", "i.ndx", "--keep", "2", "--dry-run"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let listed: Vec<&str> = (stdout.lines())
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(listed, ["mon", "tue"]);
+    assert_eq!(generation(), start);
+    // `--keep 3 thu`: the oldest goes for the count, thu by its name.
+    let paragraphs = info(d, "i.ndx")["batches"][1]["paragraphs"].clone();
+    let out = run(d, &["index", "drop", "i.ndx", "--keep", "3", "thu"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("dropped 2 batches (mon, thu)"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(batches(), ["tue", "wed"]);
+    assert_eq!(info(d, "i.ndx")["batches"][0]["paragraphs"], paragraphs);
+    assert_eq!(code(&run(d, &["index", "verify", "i.ndx"])), 0);
+    // Every batch is older than no time at all, once the clock has moved
+    // on from the second they were added in.
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+    let out = run(
+        d,
+        &["index", "drop", "i.ndx", "--older-than", "0s", "--dry-run"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("would drop 2 of 2 batches"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(batches(), ["tue", "wed"]);
+}

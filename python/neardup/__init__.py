@@ -702,18 +702,27 @@ class Index:
         )
 
     def drop(
-        self, batches: Iterable[str] = (), *, before: str | int | Any | None = None
+        self,
+        batches: Iterable[str] = (),
+        *,
+        before: str | int | Any | None = None,
+        older_than: str | int | float | Any | None = None,
+        keep: int | None = None,
     ) -> dict[str, Any]:
-        """Removes batches (``neardup index drop``): those named, and every
-        one added before ``before`` (``"2026-09-01"``,
+        """Removes batches (``neardup index drop``): those named, every one
+        added before ``before`` (``"2026-09-01"``,
         ``"2026-09-01T06:00:00Z"``, seconds since the Unix epoch, or a
-        ``datetime``; a naive one is taken as UTC). Their paragraphs are no
-        longer found, the other batches' verdicts stay, ``rollback()``
-        undoes it. Returns batches (dropped), paragraphs, variants, left,
-        segments and bytes (before, after), kept (the segments named again
-        as they were, not rewritten), generation; with nothing selected by
-        ``before``, nothing is committed."""
+        ``datetime``; a naive one is taken as UTC) or more than
+        ``older_than`` ago (``"90d"``, ``"36h"``, ``"1w3d"``, seconds, or a
+        ``timedelta``; not with ``before``), and every one but the newest
+        ``keep`` (by the order they were added; at least 1). Their
+        paragraphs are no longer found, the other batches' verdicts stay,
+        ``rollback()`` undoes it. Returns batches (dropped), paragraphs,
+        variants, left, segments and bytes (before, after), kept (the
+        segments named again as they were, not rewritten), generation;
+        with nothing selected, nothing is committed."""
         import datetime
+        import time
 
         if isinstance(before, str):
             before = _neardup.parse_utc_time(before)
@@ -721,9 +730,17 @@ class Index:
             if before.tzinfo is None:
                 before = before.replace(tzinfo=datetime.timezone.utc)
             before = int(before.timestamp())
+        if older_than is not None:
+            if before is not None:
+                raise ConfigError("give before or older_than, not both")
+            if isinstance(older_than, str):
+                older_than = _neardup.parse_age(older_than)
+            elif isinstance(older_than, datetime.timedelta):
+                older_than = older_than.total_seconds()
+            before = int(time.time() - older_than)
         if isinstance(batches, str):
             batches = [batches]
-        return _neardup.index_drop(self.path, list(batches), before)
+        return _neardup.index_drop(self.path, list(batches), before, keep)
 
     def __repr__(self) -> str:
         return f"<neardup.Index {self.path!r}>"

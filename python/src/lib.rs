@@ -1718,16 +1718,23 @@ fn index_compact(
 /// (batches, paragraphs, variants, left, segments and bytes before and
 /// after, the segments kept as they were, generation).
 #[pyfunction]
-#[pyo3(signature = (index, batches, before = None))]
+#[pyo3(signature = (index, batches, before = None, keep = None))]
 fn index_drop<'py>(
     py: Python<'py>,
     index: PathBuf,
     batches: Vec<String>,
     before: Option<i64>,
+    keep: Option<usize>,
 ) -> PyResult<Bound<'py, PyDict>> {
+    if keep == Some(0) {
+        return Err(ConfigError::new_err(
+            "keep=0 would drop every batch: name them, or give before, to empty the index",
+        ));
+    }
     let which = index::BatchSelection {
         names: batches,
         before,
+        keep,
     };
     let done = py
         .detach(|| index::drop_batches(&index, &which))
@@ -1751,6 +1758,16 @@ fn parse_utc_time(text: &str) -> PyResult<i64> {
     index::parse_utc_time(text).ok_or_else(|| {
         ConfigError::new_err(format!(
             "{text:?} is not a UTC date (2026-09-01) or time (2026-09-01T06:00:00Z)"
+        ))
+    })
+}
+
+/// The seconds in an age such as `90d`, `36h` or `1w3d`.
+#[pyfunction]
+fn parse_age(text: &str) -> PyResult<i64> {
+    index::parse_age(text).ok_or_else(|| {
+        ConfigError::new_err(format!(
+            "{text:?} is not an age: a count and its unit, such as 90d, 36h or 1w3d (units s, m, h, d, w)"
         ))
     })
 }
@@ -1782,6 +1799,7 @@ fn _neardup(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(index_compact, m)?)?;
     m.add_function(wrap_pyfunction!(index_drop, m)?)?;
     m.add_function(wrap_pyfunction!(parse_utc_time, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_age, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

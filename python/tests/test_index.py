@@ -164,6 +164,39 @@ def test_drop_removes_a_batch_and_rollback_brings_it_back(tmp_path, cli):
     assert idx.drop(["tue", "wed"])["left"] == 1
 
 
+def test_drop_by_count_and_by_age(tmp_path):
+    import datetime
+    import time
+
+    idx = neardup.Index.create(tmp_path / "i.ndx", neardup.Config())
+    day = 86_400
+    now = int(time.time())
+    # Added 40, 20, 10 and 1 days ago.
+    for name, seed, age in (("a", 1, 40), ("b", 2, 20), ("c", 3, 10), ("d", 4, 1)):
+        (tmp_path / name).mkdir()
+        write_jsonl(tmp_path / name / f"{name}.jsonl", make_rows(40, seed))
+        idx.add(tmp_path / name, name=name, created=now - age * day)
+    names = lambda: [b["name"] for b in idx.info()["batches"]]
+    generation = idx.info()["generation"]
+    # Nothing selected: nothing committed.
+    assert idx.drop(keep=4)["batches"] == []
+    assert idx.drop(older_than="60d")["batches"] == []
+    assert idx.info()["generation"] == generation
+    with pytest.raises(neardup.ConfigError, match="keep=0 would drop every batch"):
+        idx.drop(keep=0)
+    with pytest.raises(neardup.ConfigError, match="not an age"):
+        idx.drop(older_than="30 days")
+    with pytest.raises(neardup.ConfigError, match="not both"):
+        idx.drop(older_than="30d", before="2026-01-01")
+    assert idx.drop(older_than="30d")["batches"] == ["a"]
+    assert idx.drop(older_than=datetime.timedelta(days=15))["batches"] == ["b"]
+    assert names() == ["c", "d"]
+    done = idx.drop(keep=1)
+    assert done["batches"] == ["c"] and done["left"] == 1
+    assert names() == ["d"]
+    idx.verify()
+
+
 def test_dropping_the_oldest_batch_keeps_the_other_segments(tmp_path):
     # Days that repeat only themselves: no variant of Monday's paragraphs
     # elsewhere, so Tuesday's and Wednesday's segments stay as they are.

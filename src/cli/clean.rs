@@ -80,12 +80,9 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
     let unreadable_paths = path_problems.iter().any(|p| !p.is_warning());
     let mut pending = match (&args.against, args.add) {
         (Some(dir), true) => {
-            let created = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
             let add = index::AddOptions {
                 name: args.name.clone(),
-                created,
+                created: super::index::now(),
                 force: args.force,
                 skip_bad_records: shared.skip_bad_records,
             };

@@ -176,16 +176,40 @@ pub struct DropArgs {
     ///
     /// A name that is no batch of the index is an error, and nothing is
     /// dropped.
-    #[arg(value_name = "BATCH", required_unless_present = "before")]
+    #[arg(
+        value_name = "BATCH",
+        required_unless_present_any = ["before", "older_than", "keep"]
+    )]
     pub batches: Vec<String>,
 
     /// Also drop every batch added before this time (UTC): `2026-09-01`
     /// or `2026-09-01T06:00:00Z`.
     ///
-    /// For a rolling window, e.g. from cron: `--before "$(date -u -d '90
-    /// days ago' +%F)"`. When no batch is that old, nothing is committed.
+    /// When no batch is that old, nothing is committed.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub before: Option<i64>,
+
+    /// Also drop every batch added more than this long ago: `90d`, `36h`,
+    /// `2w`, `1w3d` (units s, m, h, d, w).
+    ///
+    /// A rolling window, e.g. from cron: `--older-than 90d` is `--before`
+    /// the time 90 days before the drop starts. When no batch is that
+    /// old, nothing is committed.
+    #[arg(
+        long,
+        value_name = "AGE",
+        value_parser = parse_age,
+        conflicts_with = "before"
+    )]
+    pub older_than: Option<i64>,
+
+    /// Also drop every batch but the newest N (by the order they were
+    /// added): a window of the last N daily batches.
+    ///
+    /// When there are no more than N, nothing is committed (unless a
+    /// name or a time selects some).
+    #[arg(long, value_name = "N", value_parser = parse_keep)]
+    pub keep: Option<usize>,
 
     /// Only say which batches would be dropped; change nothing.
     ///
@@ -195,6 +219,29 @@ pub struct DropArgs {
     /// bytes, and keep as they are); the index is only read.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+fn parse_keep(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err(
+            "0 would drop every batch: name them, or give --before, to empty the index".to_owned(),
+        ),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("{text:?} is not a count of batches")),
+    }
+}
+
+fn parse_age(text: &str) -> Result<i64, String> {
+    library::parse_age(text).ok_or_else(|| {
+        format!("{text:?} is not an age: a count and its unit, such as 90d, 36h or 1w3d (units s, m, h, d, w)")
+    })
+}
+
+/// The time now, in seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 fn parse_time(text: &str) -> Result<i64, String> {
@@ -302,12 +349,9 @@ fn add(mut args: AddArgs, matches: &clap::ArgMatches, create: bool) -> anyhow::R
     if path_problems.iter().any(|p| !p.is_warning()) {
         anyhow::bail!("the batch was not added: some of its inputs could not be read");
     }
-    let created = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
     let options = AddOptions {
         name: args.name.clone(),
-        created,
+        created: now(),
         force: args.force,
         skip_bad_records: shared.skip_bad_records,
     };
@@ -360,7 +404,7 @@ pub fn added_line(dir: &Path, added: &library::Added) -> String {
     let s = &added.report.summary;
     format!(
         "{}: added batch {:?}: {} of {} paragraphs kept ({} duplicates: {} of earlier batches); \
-         the index holds {} paragraphs in {} batches",
+         the index holds {} paragraphs in {}",
         dir.display(),
         added.batch,
         added.stored,
@@ -368,7 +412,7 @@ pub fn added_line(dir: &Path, added: &library::Added) -> String {
         s.duplicate_paragraphs,
         added.against_index,
         added.total_paragraphs,
-        added.batches,
+        count(added.batches, "batch", "batches"),
     )
 }
 
@@ -410,14 +454,13 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
         InfoFormat::Text => {
             writeln!(
                 out,
-                "{}: generation {}, {} paragraphs (and {} variants) in {} batches, {} \
-                 segments, {} bytes",
+                "{}: generation {}, {} paragraphs (and {} variants) in {}, {}, {} bytes",
                 args.index.display(),
                 index.generation(),
                 index.paragraphs(),
                 index.variant_count(),
-                batches.len(),
-                index.segments(),
+                count(batches.len(), "batch", "batches"),
+                count(index.segments(), "segment", "segments"),
                 index.bytes()
             )?;
             for b in &batches {
@@ -443,7 +486,10 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
 fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
     let which = library::BatchSelection {
         names: args.batches.clone(),
-        before: args.before,
+        before: args
+            .before
+            .or(args.older_than.map(|age| now().saturating_sub(age))),
+        keep: args.keep,
     };
     let dir = args.index.display();
     if args.dry_run {
@@ -480,14 +526,28 @@ fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
     }
     let done = library::drop_batches(&args.index, &which)?;
     if done.batches.is_empty() {
+        // Only a time or a count can select nothing: a name is a batch.
+        let mut why = Vec::new();
+        if let Some(before) = which.before {
+            why.push(format!(
+                "no batch was added before {}",
+                library::utc_time(before)
+            ));
+        }
+        if let Some(keep) = which.keep {
+            why.push(format!(
+                "the index holds {}, no more than the {keep} to keep",
+                count(done.left, "batch", "batches")
+            ));
+        }
         eprintln!(
-            "{dir}: nothing to drop: no batch was added before {} (no new generation)",
-            library::utc_time(args.before.unwrap_or_default())
+            "{dir}: nothing to drop: {} (no new generation)",
+            why.join(", and ")
         );
     } else {
         eprintln!(
             "{dir}: dropped {} ({}): {} paragraphs and {} variants; {} left in {} ({} bytes; {} \
-             bytes before, {} kept as they were), generation {}",
+             bytes before, {} kept as {}), generation {}",
             count(done.batches.len(), "batch", "batches"),
             done.batches.join(", "),
             done.paragraphs,
@@ -497,6 +557,11 @@ fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
             done.bytes.1,
             done.bytes.0,
             count(done.kept, "segment", "segments"),
+            if done.kept == 1 {
+                "it was"
+            } else {
+                "they were"
+            },
             done.generation
         );
     }
@@ -513,12 +578,11 @@ fn verify(path: &Path) -> anyhow::Result<Status> {
     match index.verify() {
         Ok(()) => {
             println!(
-                "{}: intact: generation {}, {} paragraphs in {} batches, every checksum and table \
-                 checked",
+                "{}: intact: generation {}, {} paragraphs in {}, every checksum and table checked",
                 path.display(),
                 index.generation(),
                 index.paragraphs(),
-                index.batches()?.len()
+                count(index.batches()?.len(), "batch", "batches")
             );
             Ok(Status::Clean)
         }

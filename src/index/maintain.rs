@@ -32,7 +32,7 @@
 //!     let add = AddOptions { name: Some(day.into()), created: 0, force: false, skip_bad_records: false };
 //!     index::add(&dir, &input, &config, &options, &Silent, &add)?;
 //! }
-//! let which = BatchSelection { names: vec!["monday".into()], before: None };
+//! let which = BatchSelection { names: vec!["monday".into()], ..BatchSelection::default() };
 //! let dropped = index::drop_batches(&dir, &which)?;
 //! assert_eq!((dropped.batches, dropped.paragraphs), (vec!["monday".to_owned()], 1));
 //! let index = Index::open(&dir)?;
@@ -236,8 +236,21 @@ pub fn rollback(dir: &Path) -> Result<u64, Error> {
     Ok(manifest.generation)
 }
 
-/// Which batches [`drop_batches`] drops: those named, and those added
-/// before a time.
+/// Which batches [`drop_batches`] drops: those named, those added before
+/// a time, and all but the newest few.
+///
+/// # Example
+///
+/// ```
+/// use neardup::index::BatchSelection;
+///
+/// let batches = [("mon", 100), ("tue", 200), ("wed", 300), ("thu", 400)];
+/// let which = BatchSelection { names: vec!["wed".into()], before: Some(150), keep: None };
+/// assert_eq!(which.choose(batches), [true, false, true, false]);
+/// // Keep the newest two: the older ones go, whatever their names.
+/// let which = BatchSelection { keep: Some(2), ..BatchSelection::default() };
+/// assert_eq!(which.choose(batches), [true, true, false, false]);
+/// ```
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct BatchSelection {
     /// Batch names: each must name a batch of the index.
@@ -245,12 +258,31 @@ pub struct BatchSelection {
     /// Also every batch added before this time (seconds since the Unix
     /// epoch): `--before 2026-09-01` keeps the last three months.
     pub before: Option<i64>,
+    /// Also every batch but the newest `keep`, newest by the order they
+    /// were added (a rolling window of `keep` daily batches).
+    pub keep: Option<usize>,
 }
 
 impl BatchSelection {
-    /// Whether it selects the batch `name`, added at `created`.
-    pub fn selects(&self, name: &str, created: i64) -> bool {
-        self.names.iter().any(|n| n == name) || self.before.is_some_and(|t| created < t)
+    /// Whether it asks for nothing at all: no name, no time, no count.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.before.is_none() && self.keep.is_none()
+    }
+
+    /// Which of `batches` (name and time added, oldest first, as the
+    /// index lists them) it selects.
+    pub fn choose<'a>(&self, batches: impl IntoIterator<Item = (&'a str, i64)>) -> Vec<bool> {
+        let batches: Vec<(&str, i64)> = batches.into_iter().collect();
+        let older = self
+            .keep
+            .map_or(0, |keep| batches.len().saturating_sub(keep));
+        (batches.iter().enumerate())
+            .map(|(i, &(name, created))| {
+                i < older
+                    || self.names.iter().any(|n| n == name)
+                    || self.before.is_some_and(|t| created < t)
+            })
+            .collect()
     }
 }
 
@@ -270,9 +302,11 @@ impl Index {
                 self.snapshot.dir().display()
             )));
         }
+        let chosen = which.choose(batches.iter().map(|b| (b.name.as_str(), b.created)));
         Ok(batches
             .into_iter()
-            .filter(|b| which.selects(&b.name, b.created))
+            .zip(chosen)
+            .filter_map(|(b, chosen)| chosen.then_some(b))
             .collect())
     }
 }
@@ -319,12 +353,13 @@ pub struct Dropped {
 /// most the segment it shares with the next batch and those holding
 /// variants of its paragraphs, not the index (segments before version 6
 /// that hold variants are rewritten too: they name kept paragraphs by
-/// row). When no batch was added before `which.before` (and no name is
-/// given), nothing is committed.
+/// row). When `which` selects no batch (no name is given, none was added
+/// before `which.before`, and there are no more than `which.keep`),
+/// nothing is committed.
 ///
 /// # Errors
 ///
-/// `which` selects nothing by name and gives no time, a name is not a
+/// `which` names no batch and gives no time and no count, a name is not a
 /// batch of the index, the index is locked or does not open, a segment
 /// is damaged, or writing failed (the index is then unchanged).
 pub fn drop_batches(dir: &Path, which: &BatchSelection) -> Result<Dropped, Error> {
@@ -341,10 +376,10 @@ pub fn drop_batches_with(
     which: &BatchSelection,
     segment_tokens: usize,
 ) -> Result<Dropped, Error> {
-    if which.names.is_empty() && which.before.is_none() {
+    if which.is_empty() {
         return Err(Error::index(format!(
-            "{}: name the batches to drop, or give a time to drop those added before it \
-             (`neardup index info` lists them)",
+            "{}: name the batches to drop, give a time to drop those added before it, or a \
+             count of the newest to keep (`neardup index info` lists them)",
             dir.display()
         )));
     }
@@ -521,9 +556,7 @@ impl Index {
         // Checks the names.
         self.selected(which)?;
         let batches = &self.manifest().batches;
-        let dropping: Vec<bool> = (batches.iter())
-            .map(|b| which.selects(&b.name, b.created))
-            .collect();
+        let dropping = which.choose(batches.iter().map(|b| (b.name.as_str(), b.created)));
         let mut plan = DropPlan {
             orphans: vec![0; batches.len()],
             fates: Vec::with_capacity(self.segments.len()),

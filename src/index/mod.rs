@@ -919,6 +919,47 @@ pub fn parse_utc_time(text: &str) -> Option<i64> {
     (utc_time(secs) == full).then_some(secs)
 }
 
+/// The seconds in an age such as `90d`, `36h` or `1w3d`: one or more
+/// counts, each with its unit (`s`, `m`, `h`, `d` or `w`; a day is 86,400
+/// seconds, UTC has no daylight saving). `None` for anything else, or an
+/// age past the year 292 billion.
+///
+/// For rolling windows written without `date` arithmetic: `index drop
+/// --older-than 90d` is `--before` the time 90 days ago.
+///
+/// # Example
+///
+/// ```
+/// use neardup::index::parse_age;
+///
+/// assert_eq!(parse_age("90d"), Some(90 * 86_400));
+/// assert_eq!(parse_age("1w12h"), Some(7 * 86_400 + 12 * 3_600));
+/// assert_eq!(parse_age("90"), None); // a unit is needed
+/// assert_eq!(parse_age("3 days"), None);
+/// ```
+pub fn parse_age(text: &str) -> Option<i64> {
+    let mut total: i64 = 0;
+    let mut rest = text;
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let count: i64 = rest[..digits].parse().ok()?;
+        let unit = match rest.as_bytes().get(digits)? {
+            b's' => 1,
+            b'm' => 60,
+            b'h' => 3_600,
+            b'd' => 86_400,
+            b'w' => 7 * 86_400,
+            _ => return None,
+        };
+        total = total.checked_add(count.checked_mul(unit)?)?;
+        rest = &rest[digits + 1..];
+    }
+    Some(total)
+}
+
 /// The segment builder as an add's sink: between the scan's passes it
 /// takes the batch's digest and refuses inputs added before (unless
 /// forced), so that a refused batch is read once, not scanned whole.
@@ -1204,7 +1245,7 @@ mod tests {
         let batches = old.manifest().batches.len();
         let which = BatchSelection {
             names: vec![name.into()],
-            before: None,
+            ..BatchSelection::default()
         };
         let plan = old.drop_plan(&which).unwrap();
         drop(old);
