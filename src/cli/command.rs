@@ -52,7 +52,8 @@ pub enum Command {
     /// they are not, 1: they are, 2: error).
     Explain(ExplainArgs),
     /// Keep a persistent index of kept paragraphs, to check each new batch
-    /// against every earlier one (create, add, info, verify, rollback).
+    /// against every earlier one (create, add, info, verify,
+    /// rollback, compact, drop).
     Index(IndexArgs),
     /// Run one stage of a scan spread over machines: fingerprint a shard
     /// into stage files (`scan --stage-dir` is the last stage).
