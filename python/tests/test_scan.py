@@ -126,3 +126,23 @@ def test_scan_finds_quotes_inside_longer_paragraphs_as_the_command_line(tmp_path
     assert neardup.scan(paths, containment=0.8, containment_words=40).contained == []
     with pytest.raises(neardup.ConfigError, match="cap is at least 2"):
         neardup.scan(paths, containment=0.8, containment_cap=1)
+
+
+def test_the_stubs_describe_every_native_function():
+    # Type checkers and editors see the native module through
+    # _neardup.pyi: a function missing there is invisible to them.
+    import ast
+    import inspect
+
+    from neardup import _neardup
+
+    stub = Path(neardup.__file__).with_name("_neardup.pyi")
+    tree = ast.parse(stub.read_text())
+    described = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    native = {
+        name
+        for name, value in vars(_neardup).items()
+        if not name.startswith("_") and (inspect.isbuiltin(value) or inspect.isclass(value))
+    }
+    assert native, "no native functions found"
+    assert native - described == set()
