@@ -737,6 +737,8 @@ class Index:
                 older_than = _neardup.parse_age(older_than)
             elif isinstance(older_than, datetime.timedelta):
                 older_than = older_than.total_seconds()
+            if older_than < 0:
+                raise ConfigError(f"older_than={older_than!r} is in the future")
             before = int(time.time() - older_than)
         if isinstance(batches, str):
             batches = [batches]

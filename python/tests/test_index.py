@@ -188,6 +188,8 @@ def test_drop_by_count_and_by_age(tmp_path):
         idx.drop(older_than="30 days")
     with pytest.raises(neardup.ConfigError, match="not both"):
         idx.drop(older_than="30d", before="2026-01-01")
+    with pytest.raises(neardup.ConfigError, match="in the future"):
+        idx.drop(older_than=datetime.timedelta(days=-1))
     assert idx.drop(older_than="30d")["batches"] == ["a"]
     assert idx.drop(older_than=datetime.timedelta(days=15))["batches"] == ["b"]
     assert names() == ["c", "d"]

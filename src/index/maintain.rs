@@ -259,7 +259,9 @@ pub struct BatchSelection {
     /// epoch): `--before 2026-09-01` keeps the last three months.
     pub before: Option<i64>,
     /// Also every batch but the newest `keep`, newest by the order they
-    /// were added (a rolling window of `keep` daily batches).
+    /// were added (a rolling window of `keep` daily batches). `Some(0)`
+    /// selects every batch (the command line and Python refuse 0, a
+    /// likelier slip than a wish).
     pub keep: Option<usize>,
 }
 
