@@ -1234,10 +1234,45 @@ fn indexes_of_earlier_segment_versions_still_open() {
             let out = run(&root, &["index", "info", "--output-format", "json", index]);
             json(&out)["bytes"].as_u64().unwrap()
         };
+        // `index info` lists each segment file with its version, its bytes
+        // and rows adding up to the index's, and says when compact would
+        // rewrite old ones.
+        let files = |index: &str| -> Vec<(u64, u64, u64)> {
+            let info = info(&root, index);
+            let files: Vec<(u64, u64, u64)> = (info["segment_files"].as_array().unwrap().iter())
+                .map(|f| {
+                    let n = |k: &str| f[k].as_u64().unwrap();
+                    (n("version"), n("bytes"), n("rows"))
+                })
+                .collect();
+            assert_eq!(files.len() as u64, info["segments"].as_u64().unwrap());
+            assert_eq!(
+                files.iter().map(|f| f.1).sum::<u64>(),
+                info["bytes"].as_u64().unwrap()
+            );
+            let rows = info["paragraphs"].as_u64().unwrap() + info["variants"].as_u64().unwrap();
+            assert_eq!(files.iter().map(|f| f.2).sum::<u64>(), rows);
+            files
+        };
+        assert!(
+            files(&old).iter().all(|f| f.0 == u64::from(version)),
+            "{fixture}"
+        );
+        assert!(files(&fresh).iter().all(|f| f.0 == 6), "{fixture}");
+        let text = run(&root, &["index", "info", &old]);
+        assert!(
+            String::from_utf8_lossy(&text.stdout)
+                .contains("of an earlier segment version (`neardup index compact` rewrites"),
+            "{fixture}: {}",
+            String::from_utf8_lossy(&text.stdout)
+        );
         let before = size(&old);
         let compact = run(&root, &["index", "compact", &old]);
         assert_eq!(code(&compact), 0, "{fixture}: {}", stderr(&compact));
         assert!(size(&old) < before, "{fixture}: {} >= {before}", size(&old));
+        assert!(files(&old).iter().all(|f| f.0 == 6), "{fixture}: compacted");
+        let text = run(&root, &["index", "info", &old]);
+        assert!(!String::from_utf8_lossy(&text.stdout).contains("compact` rewrites"));
         assert_eq!(scan(&old), want, "{fixture}: compacted");
         assert_eq!(code(&run(&root, &["index", "verify", &old])), 0);
         // An old index loses a batch as a new one does.

@@ -675,7 +675,8 @@ class Index:
 
     def info(self) -> dict[str, Any]:
         """generation, paragraphs (kept), variants (near-duplicates kept for
-        containment only), segments, bytes, settings, batches."""
+        containment only), segments, bytes, settings, batches, and
+        segment_files (name, bytes, rows, variants, version of each)."""
         return _neardup.index_info(self.path)
 
     def verify(self) -> None:

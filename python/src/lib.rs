@@ -1673,6 +1673,17 @@ fn index_info<'py>(py: Python<'py>, index: PathBuf) -> PyResult<Bound<'py, PyDic
         batches.append(bd)?;
     }
     d.set_item("batches", batches)?;
+    let files = PyList::empty(py);
+    for f in opened.segment_files() {
+        let fd = PyDict::new(py);
+        fd.set_item("name", f.name)?;
+        fd.set_item("bytes", f.bytes)?;
+        fd.set_item("rows", f.rows)?;
+        fd.set_item("variants", f.variants)?;
+        fd.set_item("version", f.version)?;
+        files.append(fd)?;
+    }
+    d.set_item("segment_files", files)?;
     Ok(d)
 }
 

@@ -45,6 +45,10 @@ def test_index_round_trip_names_the_old_paragraph(tmp_path, cli):
     assert (before, after) == (2, 1)
     idx.rollback()
     assert idx.info()["segments"] == 2
+    # Each segment file, as `neardup index info --output-format json` lists it.
+    files = idx.info()["segment_files"]
+    assert len(files) == 2 and all(f["version"] == 6 for f in files)
+    assert sum(f["bytes"] for f in files) == idx.info()["bytes"]
     # A column against the index, through dedup.
     result = idx.dedup(rows[150:])
     assert any(b == "monday" for b in result.pairs["kept_batch"])

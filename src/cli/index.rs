@@ -124,8 +124,10 @@ pub struct InfoArgs {
     /// Output format: `text` or `json`.
     ///
     /// `json` has the generation, the paragraphs and variants, the
-    /// number of segment files and their bytes, the settings, and one
-    /// object per batch (name, created, paragraphs, variants).
+    /// number of segment files and their bytes, the settings, one object
+    /// per batch (name, created, paragraphs, variants) and one per segment
+    /// file (`segment_files`: name, bytes, rows, variants, segment
+    /// version).
     #[arg(long, value_enum, default_value_t = InfoFormat::Text, value_name = "FORMAT")]
     pub output_format: InfoFormat,
 }
@@ -438,6 +440,17 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
                     })
                 })
                 .collect();
+            let files: Vec<_> = (index.segment_files().iter())
+                .map(|f| {
+                    json!({
+                        "name": f.name,
+                        "bytes": f.bytes,
+                        "rows": f.rows,
+                        "variants": f.variants,
+                        "version": f.version,
+                    })
+                })
+                .collect();
             let doc = json!({
                 "index": args.index.display().to_string(),
                 "generation": index.generation(),
@@ -447,6 +460,7 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
                 "bytes": index.bytes(),
                 "settings": settings,
                 "batches": batches,
+                "segment_files": files,
             });
             serde_json::to_writer_pretty(&mut out, &doc)?;
             writeln!(out)?;
@@ -463,6 +477,19 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
                 count(index.segments(), "segment", "segments"),
                 index.bytes()
             )?;
+            let current = library::segment::SEGMENT_VERSION;
+            let old = (index.segment_files().iter())
+                .filter(|f| f.version < current)
+                .count();
+            if old > 0 {
+                writeln!(
+                    out,
+                    "  {} of an earlier segment version (`neardup index compact` rewrites {} in \
+                     version {current})",
+                    count(old, "segment", "segments"),
+                    if old == 1 { "it" } else { "them" },
+                )?;
+            }
             for b in &batches {
                 writeln!(
                     out,

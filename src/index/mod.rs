@@ -123,6 +123,22 @@ pub struct BatchInfo {
     pub variants: u64,
 }
 
+/// One segment file of an index, as [`Index::segment_files`] lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SegmentInfo {
+    /// Its file name in the index's directory.
+    pub name: String,
+    /// Its length in bytes.
+    pub bytes: u64,
+    /// Its rows: kept paragraphs and variants.
+    pub rows: u64,
+    /// Its variants.
+    pub variants: u64,
+    /// Its segment version: `index compact` rewrites one older than
+    /// [`segment::SEGMENT_VERSION`].
+    pub version: u32,
+}
+
 impl Index {
     /// Opens the index in `dir`.
     ///
@@ -227,6 +243,20 @@ impl Index {
     /// Its segment files.
     pub fn segments(&self) -> usize {
         self.segments.len()
+    }
+
+    /// Its segment files in row order: name, bytes, rows and version.
+    pub fn segment_files(&self) -> Vec<SegmentInfo> {
+        (self.segments.iter())
+            .zip(&self.manifest().segments)
+            .map(|(s, f)| SegmentInfo {
+                name: f.name.clone(),
+                bytes: f.len,
+                rows: s.rows,
+                variants: s.variants,
+                version: s.version(),
+            })
+            .collect()
     }
 
     fn manifest(&self) -> &Manifest {

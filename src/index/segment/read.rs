@@ -568,6 +568,11 @@ impl Segment {
         self.version == SEGMENT_VERSION
     }
 
+    /// Its segment version (`META`).
+    pub(in crate::index) fn version(&self) -> u32 {
+        self.version
+    }
+
     /// Whether its variants name their kept paragraphs by how many rows
     /// back they are (version 6), not by their rows across the index.
     pub(in crate::index) fn names_kept_rows_back(&self) -> bool {
