@@ -297,19 +297,28 @@ impl Index {
     /// A name is no batch of the index, or a segment's variants cannot
     /// be read.
     pub fn selected(&self, which: &BatchSelection) -> Result<Vec<BatchInfo>, Error> {
-        let batches = self.batches()?;
+        let dropping = self.dropping(which)?;
+        Ok((self.batches()?.into_iter())
+            .zip(dropping)
+            .filter_map(|(b, dropped)| dropped.then_some(b))
+            .collect())
+    }
+
+    /// Per batch, oldest first, whether `which` selects it, from the
+    /// manifest alone.
+    ///
+    /// # Errors
+    ///
+    /// A name is no batch of the index.
+    fn dropping(&self, which: &BatchSelection) -> Result<Vec<bool>, Error> {
+        let batches = &self.manifest().batches;
         if let Some(name) = (which.names.iter()).find(|n| !batches.iter().any(|b| &b.name == *n)) {
             return Err(Error::index(format!(
                 "{}: no batch is named {name:?} (`neardup index info` lists them)",
                 self.snapshot.dir().display()
             )));
         }
-        let chosen = which.choose(batches.iter().map(|b| (b.name.as_str(), b.created)));
-        Ok(batches
-            .into_iter()
-            .zip(chosen)
-            .filter_map(|(b, chosen)| chosen.then_some(b))
-            .collect())
+        Ok(which.choose(batches.iter().map(|b| (b.name.as_str(), b.created))))
     }
 }
 
@@ -555,10 +564,8 @@ impl Index {
     /// A name is no batch of the index, or a variant table cannot be
     /// read.
     pub fn drop_plan(&self, which: &BatchSelection) -> Result<DropPlan, Error> {
-        // Checks the names.
-        self.selected(which)?;
+        let dropping = self.dropping(which)?;
         let batches = &self.manifest().batches;
-        let dropping = which.choose(batches.iter().map(|b| (b.name.as_str(), b.created)));
         let mut plan = DropPlan {
             orphans: vec![0; batches.len()],
             fates: Vec::with_capacity(self.segments.len()),
