@@ -797,3 +797,64 @@ fn components_in_rounds_give_the_report_of_one_machine() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("dealt-0001-of-0005.ndf"), "{stderr}");
 }
+
+/// A spread clean against an index uses the findings of the index as it
+/// is: after the index changes (here a drop of every batch), the shard
+/// jobs are refused until the last stage runs again, and then remove
+/// nothing the index no longer holds.
+#[test]
+fn a_spread_clean_against_an_index_that_changed_since_is_refused() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let lines = [
+        "the harbour board voted to rebuild the old north pier before winter",
+        "ferry services resumed on monday after the storm closed the crossing",
+    ];
+    write(d, "old/a.txt", format!("{}\n{}\n", lines[0], lines[1]));
+    write(d, "corpus/b.txt", format!("{}\nsomething new\n", lines[0]));
+    write(d, "corpus/c.txt", format!("{}\n", lines[1]));
+    let ok = |out: Output| {
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{stderr}");
+        stderr
+    };
+    ok(run(d, &["index", "create", "idx", "old", "-q"]));
+    let stage_and_scan = || {
+        for k in ["0", "1"] {
+            let args = ["stage", "fingerprint", "corpus", "--shard", k, "--of", "2"];
+            ok(run(d, &[&args[..], &["--dir", "st", "-q"]].concat()));
+        }
+        let scan = run(d, &["scan", "corpus", "--stage-dir", "st", "--against", "idx", "-q"]);
+        assert_eq!(scan.status.code(), Some(1), "duplicates of the index");
+    };
+    let clean = |out: &str| {
+        let args = ["clean", "corpus", "--stage-dir", "st", "--shard", "0", "--of", "2"];
+        run(d, &[&args[..], &["--against", "idx", "-o", out]].concat())
+    };
+    stage_and_scan();
+    let before = ok(clean("out1"));
+    assert!(before.contains("removed 1 paragraph"), "{before}");
+
+    ok(run(d, &["index", "drop", "idx", "--before", "2999-01-01"]));
+    let refused = clean("out2");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no findings for these settings"), "{stderr}");
+    assert!(stderr.contains("another generation of the index"), "{stderr}");
+    assert!(!d.join("out2").exists());
+
+    stage_and_scan_after_drop(d);
+    let after = ok(clean("out3"));
+    assert!(after.contains("removed 0 paragraphs"), "{after}");
+}
+
+/// The last stage again, against the emptied index: no duplicates.
+fn stage_and_scan_after_drop(d: &Path) {
+    let scan = run(d, &["scan", "corpus", "--stage-dir", "st", "--against", "idx", "-q"]);
+    assert_eq!(
+        scan.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&scan.stderr)
+    );
+}

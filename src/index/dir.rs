@@ -36,6 +36,59 @@ pub const LOCK: &str = "LOCK";
 /// Generations kept after a commit (the newest included).
 pub const KEEP_GENERATIONS: usize = 4;
 
+/// Files a process opens besides an index's segments: its inputs, outputs,
+/// scratch files, a writer's new segments.
+const OTHER_FILES: u64 = 256;
+
+/// Makes sure this process may hold `segments` segment files open (a
+/// reader keeps every one open while it reads): on Unix, raises the soft
+/// limit on open files up to the hard one when it is too low, as an index
+/// of many batches needs under the usual soft limit of 1,024; if even the
+/// hard limit is too low, says so, rather than failing at the file
+/// that does not fit with `Too many open files`.
+#[cfg(unix)]
+fn room_for_files(dir: &Path, segments: usize) -> Result<(), Error> {
+    let need = (segments as u64).saturating_add(OTHER_FILES);
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `limit` is a valid rlimit for getrlimit to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return Ok(());
+    }
+    let need = need as libc::rlim_t;
+    if limit.rlim_cur >= need {
+        return Ok(());
+    }
+    // The hard limit, or (macOS refuses a soft limit over OPEN_MAX when
+    // the hard one is unlimited) what is needed.
+    for soft in [limit.rlim_max, need] {
+        let raised = libc::rlimit {
+            rlim_cur: soft,
+            rlim_max: limit.rlim_max,
+        };
+        // SAFETY: `raised` is a valid rlimit; only the soft limit changes.
+        if soft >= need && unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            return Ok(());
+        }
+    }
+    Err(err(
+        dir,
+        format!(
+            "has {segments} segment files, and this process may open only {} files \
+             (`ulimit -n`; the hard limit is {}): raise the limit, then run \
+             `neardup index compact` to merge the segments",
+            limit.rlim_cur, limit.rlim_max
+        ),
+    ))
+}
+
+#[cfg(not(unix))]
+fn room_for_files(_dir: &Path, _segments: usize) -> Result<(), Error> {
+    Ok(())
+}
+
 fn err(dir: &Path, what: impl std::fmt::Display) -> Error {
     Error::index(format!("{}: {what}", dir.display()))
 }
@@ -107,6 +160,7 @@ impl Snapshot {
             return Err(err(&path, "damaged: it names another generation"));
         }
         let mut files = Vec::with_capacity(manifest.segments.len());
+        room_for_files(dir, manifest.segments.len())?;
         for info in &manifest.segments {
             let f = IndexFile::open(&dir.join(&info.name), segment::KIND)?;
             if f.len() != info.len || f.checksum() != info.checksum {
@@ -140,6 +194,22 @@ impl Snapshot {
     pub fn take_files(&mut self) -> Vec<IndexFile> {
         std::mem::take(&mut self.files)
     }
+}
+
+/// The newest generation of the index in `dir`: its number and its
+/// manifest's checksum (which tells apart two generations of one number,
+/// of two indexes made in the directory one after the other).
+///
+/// # Errors
+///
+/// `dir` holds no manifest, or the newest does not open.
+pub fn newest(dir: &Path) -> Result<(u64, u64), Error> {
+    let g = generations(dir)?
+        .last()
+        .copied()
+        .ok_or_else(|| err(dir, "is not a neardup index: it holds no gen-*.ndm file"))?;
+    let file = IndexFile::open(&dir.join(manifest::file_name(g)), manifest::KIND)?;
+    Ok((g, file.checksum()))
 }
 
 /// The generations whose manifests are in `dir`, ascending.

@@ -645,6 +645,18 @@ pub fn create(
     dir::create(dir, settings.as_bytes())
 }
 
+/// The newest generation of the index in `dir`, as its number and its
+/// manifest's checksum: what a result computed against the index is
+/// valid for (a stage directory's findings name it, so that a clean after
+/// the index changed does not use them).
+///
+/// # Errors
+///
+/// `dir` is not an index, or its newest manifest does not open.
+pub fn newest_generation(dir: &Path) -> Result<(u64, u64), Error> {
+    dir::newest(dir)
+}
+
 /// Removes what [`create`] made in `dir`, after its first batch failed.
 pub fn remove_new(dir: &Path) {
     dir::remove_new(dir);

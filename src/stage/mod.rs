@@ -556,9 +556,33 @@ impl PrintCache for StageFiles {
 /// spread clean ([`write_findings`], [`read_findings`]). Its name carries
 /// a key of every setting the findings depend on (the first pass's, the
 /// threshold and the rest of [`Config`], containment, the index checked
-/// against) and of this neardup version, so a clean with other settings
-/// finds no file of its own instead of using another run's.
-pub fn findings_name(config: &Config, options: &ScanOptions, against: Option<&Path>) -> String {
+/// against and its generation) and of this neardup version, so a clean
+/// with other settings, or after the index changed, finds no file of its
+/// own instead of using another run's.
+///
+/// # Errors
+///
+/// `against` is not an index.
+pub fn findings_name(
+    config: &Config,
+    options: &ScanOptions,
+    against: Option<&Path>,
+) -> Result<String, Error> {
+    let against = match against {
+        Some(dir) => Some((dir, crate::index::newest_generation(dir)?)),
+        None => None,
+    };
+    Ok(findings_key(config, options, against))
+}
+
+/// [`findings_name`] for the index `against` at a known generation (or
+/// none): the hash of this neardup's version, the settings, and the index
+/// (its path and newest generation).
+fn findings_key(
+    config: &Config,
+    options: &ScanOptions,
+    against: Option<(&Path, (u64, u64))>,
+) -> String {
     let text = format!(
         "{} {:x} {config:?} {:?} {:?}",
         env!("CARGO_PKG_VERSION"),
@@ -585,7 +609,7 @@ pub fn write_findings(
     against: Option<&Path>,
     report: &crate::report::Report,
 ) -> Result<u64, Error> {
-    let name = findings_name(config, options, against);
+    let name = findings_name(config, options, against)?;
     crate::report::wire::write(dir, &name, report)
 }
 
@@ -614,7 +638,7 @@ pub fn read_findings(
     against: Option<&Path>,
     part: std::ops::Range<usize>,
 ) -> Result<(crate::report::Report, Vec<String>), Error> {
-    let path = dir.join(findings_name(config, options, against));
+    let path = dir.join(findings_name(config, options, against)?);
     let verdicts_left = || files_named(dir, "verdicts-", ".ndv").is_ok_and(|f| !f.is_empty());
     if !path.exists() && against.is_none() && verdicts_left() {
         // Without the last stage: each job reads its own part of the
@@ -631,7 +655,8 @@ pub fn read_findings(
             })
             .unwrap_or(false);
         let why = if others {
-            "the last stage in it ran with other settings (or another neardup version)"
+            "the last stage in it ran with other settings, another neardup version, or \
+             against another generation of the index (it changed since)"
         } else {
             "the last stage has not run"
         };

@@ -102,7 +102,7 @@ pub fn verdicts_name(part: usize, parts: usize) -> String {
 fn settings(config: &Config, options: &ScanOptions) -> u64 {
     let text = format!(
         "{} {} reference={} full_text={}",
-        super::findings_name(config, options, None),
+        super::findings_key(config, options, None),
         config.threshold(),
         options.reference,
         options.full_text,
