@@ -995,10 +995,11 @@ fn explain_against_an_index_shows_the_indexed_paragraph_a_quote_is_in() {
     assert!(text.contains("no paragraph of i.ndx"), "{text}");
 }
 
-/// Containment fingerprints for quotes shorter than a shingle are refused
-/// by `index create` (which leaves no index behind) and `index compact`
-/// (which leaves the index as it was), with a message that names the
-/// least length.
+/// Containment fingerprints for quotes shorter than a shingle, or longer
+/// than containment looks for (a window of 4 billion words once asked for
+/// 32 GB at once, and the process aborted), are refused by `index create`
+/// (which leaves no index behind), `index compact` (which leaves the index
+/// as it was) and a scan, with a message that names the lengths.
 #[test]
 fn containment_words_shorter_than_a_shingle_are_refused() {
     let tmp = TempDir::new().unwrap();
@@ -1008,8 +1009,16 @@ fn containment_words_shorter_than_a_shingle_are_refused() {
         let out = neardup().current_dir(d).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(err.contains("at least 5 words (one shingle), not"), "{err}");
+        assert!(
+            err.contains("5 words (one shingle) to 10000, not"),
+            "{err}"
+        );
     };
+    for huge in ["10001", "4294967296"] {
+        refused(&["scan", "a.txt", "--containment", "--containment-words", huge]);
+        refused(&["index", "create", "h.ndx", "a.txt", "--containment-words", huge]);
+        assert!(!d.join("h.ndx").exists());
+    }
     refused(&[
         "index",
         "create",
@@ -1021,6 +1030,7 @@ fn containment_words_shorter_than_a_shingle_are_refused() {
     assert!(!d.join("i.ndx").exists());
     ok(d, &["index", "create", "i.ndx", "a.txt", "-q"]);
     refused(&["index", "compact", "i.ndx", "--containment-words", "4"]);
+    refused(&["index", "compact", "i.ndx", "--containment-words", "10001"]);
     let info = ok(d, &["index", "info", "i.ndx"]);
     let info = String::from_utf8_lossy(&info.stdout);
     assert!(

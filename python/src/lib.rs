@@ -942,12 +942,10 @@ fn index_add<'py>(
                     force,
                     skip_bad_records,
                 };
-                if create {
-                    index::create(&index, &config, &options, None)?;
-                }
+                let made_dir = create && index::create(&index, &config, &options, None)?;
                 let added = index::add(&index, &inputs, &config, &options, &Silent, &add);
                 if create && added.is_err() {
-                    index::remove_new(&index);
+                    index::remove_new(&index, made_dir);
                 }
                 let mut added = added?;
                 added.report.diagnostics.splice(0..0, skipped);
@@ -1589,7 +1587,9 @@ fn index_create(
     containment_words: Option<usize>,
 ) -> PyResult<()> {
     let options = config.options("text", "id").map_err(py_err)?;
-    index::create(&index, &config.config, &options, containment_words).map_err(py_err)
+    index::create(&index, &config.config, &options, containment_words)
+        .map(|_made_dir| ())
+        .map_err(py_err)
 }
 
 /// The detection settings an index was made with, as a `Config` (without

@@ -66,6 +66,10 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
             &args.paths,
             &origins,
         )
+        .and_then(|()| {
+            let outputs = std::iter::once(args.output.as_path()).chain(args.removed.as_deref());
+            neardup::rewrite::target::refuse_index(outputs, args.against.as_deref())
+        })
         .map(|()| targets)
     }) {
         Ok(targets) => targets,
@@ -254,6 +258,7 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
                     if !args.run.quiet {
                         eprintln!("{}", super::index::added_line(dir, &added));
                     }
+                    super::index::warn_if_empty(&added);
                 }
                 Err(e) => {
                     eprintln!("error: {e}");

@@ -35,8 +35,9 @@ pub enum IndexAction {
     /// Check every checksum and table of the index (exit 0: intact, 2:
     /// damaged).
     Verify(PathArgs),
-    /// Return to the generation before the last change: undo a bad add
-    /// (exit 0: done, 2: error).
+    /// Undo the last change (an add, compact or drop): return to the
+    /// generation before it; again, to the one before that, up to 3
+    /// changes back (exit 0: done, 2: error).
     Rollback(PathArgs),
     /// Merge the segments into as few, full ones; batches and verdicts
     /// stay as they were (exit 0: done, 2: error).
@@ -357,19 +358,21 @@ fn add(mut args: AddArgs, matches: &clap::ArgMatches, create: bool) -> anyhow::R
         force: args.force,
         skip_bad_records: shared.skip_bad_records,
     };
-    if create {
+    let made_dir = if create {
         library::create(
             &args.index,
             &shared.config,
             &shared.options,
             args.containment_words,
-        )?;
+        )?
     } else if args.containment_words.is_some() {
         anyhow::bail!(
             "--containment-words is the index's, set by `index create`; \
              `neardup index compact --containment-words N` changes it"
         );
-    }
+    } else {
+        false
+    };
     let bar = progress::Bar::new(!args.run.quiet);
     let mut added = match library::add(
         &args.index,
@@ -382,7 +385,7 @@ fn add(mut args: AddArgs, matches: &clap::ArgMatches, create: bool) -> anyhow::R
         Ok(added) => added,
         Err(e) if create => {
             // Nothing of the batch is in it: leave no empty index behind.
-            library::remove_new(&args.index);
+            library::remove_new(&args.index, made_dir);
             return Err(e.into());
         }
         Err(e) => return Err(e.into()),
@@ -397,8 +400,22 @@ fn add(mut args: AddArgs, matches: &clap::ArgMatches, create: bool) -> anyhow::R
     if !args.run.quiet {
         eprintln!("{}", added_line(&args.index, &added));
     }
+    warn_if_empty(&added);
     let errors = added.report.diagnostics.iter().any(|d| !d.is_warning());
     Ok(if errors { Status::Error } else { Status::Clean })
+}
+
+/// Warns (even with `-q`) when a batch held no paragraph: in a daily job
+/// that is most often a scraper that found nothing, which the index's
+/// empty batch alone would not tell anyone.
+pub fn warn_if_empty(added: &library::Added) {
+    if added.report.summary.fingerprinted == 0 {
+        eprintln!(
+            "warning: batch {:?} holds no paragraphs: its inputs are empty (or every \
+             paragraph is shorter than min_words); it was added empty",
+            added.batch
+        );
+    }
 }
 
 /// The line saying what an add did.

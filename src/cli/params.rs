@@ -64,7 +64,10 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
     let containment = match args.containment_words {
         Some(n) => match neardup::containment::window_for(k, n) {
             Some(window) => Some((n, window)),
-            None => anyhow::bail!("--containment-words {n}: at least {k} words (one shingle)"),
+            None => anyhow::bail!(
+                "--containment-words {n}: {k} words (one shingle) to {}",
+                neardup::containment::MAX_WORDS
+            ),
         },
         None => None,
     };

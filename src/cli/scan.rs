@@ -35,9 +35,15 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
     let (found, path_problems) =
         inputs::collect(&args.paths, shared.input_format, &shared.select, &own);
     let (inputs, origins): (Vec<_>, Vec<_>) = found.into_iter().unzip();
-    if let Err(message) =
+    let refused =
         neardup::rewrite::target::refuse_inputs(args.output.as_deref(), &args.paths, &origins)
-    {
+            .and_then(|()| {
+                neardup::rewrite::target::refuse_index(
+                    args.output.as_deref(),
+                    args.against.as_deref(),
+                )
+            });
+    if let Err(message) = refused {
         eprintln!("error: {message}");
         return Ok(Status::Error);
     }

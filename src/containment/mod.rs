@@ -62,11 +62,19 @@ pub fn guarantee(shingle_size: usize, window: usize) -> usize {
     window.max(1) + shingle_size.max(1) - 1
 }
 
+/// The longest quotes containment is asked to find, in words: longer
+/// ones are whole articles, and the winnowing window grows with it (a
+/// window of four billion words asked for 32 GB at once).
+pub const MAX_WORDS: usize = 10_000;
+
 /// The window that guarantees finding every shared run of `words` words
 /// with shingles of `shingle_size` words (the largest such window: fewest
-/// fingerprints), or `None` if `words` is shorter than one shingle.
+/// fingerprints), or `None` if `words` is shorter than one shingle or
+/// longer than [`MAX_WORDS`].
 pub fn window_for(shingle_size: usize, words: usize) -> Option<usize> {
-    (words >= shingle_size.max(1)).then(|| words + 1 - shingle_size.max(1))
+    (shingle_size.max(1)..=MAX_WORDS)
+        .contains(&words)
+        .then(|| words + 1 - shingle_size.max(1))
 }
 
 /// The fingerprints winnowing selects from `hashes` (a paragraph's

@@ -18,8 +18,8 @@
 //! cleanup deletes an old generation (its manifest, then the segments no
 //! remaining manifest names) only if it can lock that manifest
 //! exclusively, so files are never removed under a reader. The newest
-//! [`KEEP_GENERATIONS`] generations are kept, so that `index rollback` has
-//! history to return to.
+//! generation and its ancestors ([`KEEP_GENERATIONS`] in all) are kept, so
+//! that `index rollback` has history to return to.
 
 use super::file::{FileInfo, FileWriter, IndexFile, sync_dir};
 use super::manifest::{self, Manifest};
@@ -224,34 +224,42 @@ fn generations(dir: &Path) -> Result<Vec<u64>, Error> {
 }
 
 /// Makes a new, empty index (generation 0) in `dir`, which must not
-/// exist or be an empty directory.
+/// exist, be an empty directory, or hold only what a create that did not
+/// finish left (its lock, temporary and segment files, and manifests of
+/// no batch), which is removed. Returns whether it made the directory.
 ///
 /// # Errors
 ///
-/// `dir` is a file or a directory with something in it, or writing
-/// failed.
-pub fn create(dir: &Path, settings: &[u8]) -> Result<(), Error> {
-    match fs::metadata(dir) {
+/// `dir` is a file or a directory with something else in it, another
+/// process is writing there, or writing failed.
+pub fn create(dir: &Path, settings: &[u8]) -> Result<bool, Error> {
+    let made = match fs::metadata(dir) {
         Ok(m) if !m.is_dir() => return Err(err(dir, "exists and is a file")),
-        Ok(_) => {
-            let mut entries = fs::read_dir(dir).map_err(|e| err(dir, e))?;
-            if entries.next().is_some() {
-                return Err(err(
-                    dir,
-                    "exists and is not empty: an index is made in a new directory \
-                     (to add a batch to an index, use `neardup index add`)",
-                ));
-            }
-        }
+        Ok(_) => false,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             fs::create_dir_all(dir).map_err(|e| err(dir, e))?;
             if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
                 sync_dir(parent).map_err(|e| err(parent, e))?;
             }
+            true
         }
         Err(e) => return Err(err(dir, e)),
-    }
+    };
+    let leftovers = if made {
+        Vec::new()
+    } else {
+        unfinished_create(dir)?.ok_or_else(|| {
+            err(
+                dir,
+                "exists and is not empty: an index is made in a new directory \
+                 (to add a batch to an index, use `neardup index add`)",
+            )
+        })?
+    };
     let writer = Writer::lock(dir)?;
+    for path in leftovers {
+        fs::remove_file(&path).map_err(|e| err(&path, e))?;
+    }
     let first = Manifest {
         generation: 0,
         parent: None,
@@ -260,12 +268,38 @@ pub fn create(dir: &Path, settings: &[u8]) -> Result<(), Error> {
         segments: Vec::new(),
     };
     writer.write_manifest(&first)?;
-    Ok(())
+    Ok(made)
+}
+
+/// The files in `dir` if they are all what a create that did not finish
+/// leaves (killed or interrupted before its first batch was committed):
+/// `LOCK`, temporary files, segment files and manifests that hold no
+/// batch; `None` if anything else is there. An empty directory gives an
+/// empty list.
+fn unfinished_create(dir: &Path) -> Result<Option<Vec<PathBuf>>, Error> {
+    let mut files = Vec::new();
+    for e in fs::read_dir(dir).map_err(|e| err(dir, e))? {
+        let e = e.map_err(|e| err(dir, e))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let left = if manifest::generation_of(&name).is_some() {
+            IndexFile::open(&path, manifest::KIND)
+                .and_then(|f| Manifest::read(&f))
+                .is_ok_and(|m| m.batches.is_empty() && m.segments.is_empty())
+        } else {
+            name == LOCK || name.starts_with(".tmp-") || name.starts_with("seg-")
+        };
+        if !left || !e.file_type().is_ok_and(|t| t.is_file()) {
+            return Ok(None);
+        }
+        files.push(path);
+    }
+    Ok(Some(files))
 }
 
 /// Removes what [`create`] made in `dir` (after a first batch failed),
-/// and `dir` itself if nothing else is in it.
-pub fn remove_new(dir: &Path) {
+/// and `dir` itself if [`create`] made it and nothing else is in it.
+pub fn remove_new(dir: &Path, made_dir: bool) {
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
@@ -278,7 +312,9 @@ pub fn remove_new(dir: &Path) {
             }
         }
     }
-    let _ = fs::remove_dir(dir);
+    if made_dir {
+        let _ = fs::remove_dir(dir);
+    }
 }
 
 /// The one writer of an index: holds `LOCK` until dropped.
@@ -351,8 +387,8 @@ impl Writer {
     }
 
     /// Commits `manifest` (whose segment files are all finished) as the
-    /// index's newest generation, then removes old generations no reader
-    /// holds, keeping [`KEEP_GENERATIONS`].
+    /// index's newest generation, then removes the generations no reader
+    /// holds that are not in its history ([`KEEP_GENERATIONS`]).
     ///
     /// # Errors
     ///
@@ -379,14 +415,17 @@ impl Writer {
         Ok(info)
     }
 
-    /// Deletes the generations before the newest [`KEEP_GENERATIONS`]
-    /// that no reader holds, then the files no manifest names.
+    /// Deletes the generations that are not among the newest one and its
+    /// ancestors ([`KEEP_GENERATIONS`] in all) and that no reader holds,
+    /// then the files no manifest names.
     fn cleanup(&self) {
         let Ok(gens) = generations(&self.dir) else {
             return;
         };
-        let old = gens.len().saturating_sub(KEEP_GENERATIONS);
-        for &g in &gens[..old] {
+        let Some(kept) = history(&self.dir, &gens) else {
+            return;
+        };
+        for &g in gens.iter().filter(|g| !kept.contains(g)) {
             let path = self.dir.join(manifest::file_name(g));
             if let Ok(f) = File::open(&path)
                 && f.try_lock().is_ok()
@@ -429,12 +468,31 @@ impl Writer {
     }
 }
 
+/// The generations `rollback` can return to, the newest of `gens`
+/// first: it and its ancestors by their manifests' parents, up to
+/// [`KEEP_GENERATIONS`] in all. A rollback's parent is the parent of the
+/// generation it restored, so an undone change (and the rollback that
+/// undid it) is in no one's history and takes no place in it. `None` if
+/// a manifest of the history does not read (then nothing is deleted).
+fn history(dir: &Path, gens: &[u64]) -> Option<Vec<u64>> {
+    let mut kept = Vec::new();
+    let mut next = gens.last().copied();
+    while let Some(g) = next.filter(|_| kept.len() < KEEP_GENERATIONS) {
+        let file = IndexFile::open(&dir.join(manifest::file_name(g)), manifest::KIND).ok()?;
+        next = Manifest::read(&file).ok()?.parent;
+        kept.push(g);
+    }
+    Some(kept)
+}
+
 /// The batches of generation `g` of the index in `dir`.
 pub(super) fn batches_of(dir: &Path, g: u64) -> Result<Manifest, Error> {
     let path = dir.join(manifest::file_name(g));
     let file = IndexFile::open(&path, manifest::KIND).map_err(|e| {
         Error::index(format!(
-            "{e} (generation {g} is no longer kept: only the newest {KEEP_GENERATIONS} are)"
+            "{e} (generation {g} is no longer kept: an index keeps the generations of its last \
+             {} changes, for rollback)",
+            KEEP_GENERATIONS - 1
         ))
     })?;
     Manifest::read(&file)
@@ -522,6 +580,7 @@ mod tests {
         drop(reader);
         let (writer, snapshot) = Writer::open(&d).unwrap();
         let mut next = snapshot.manifest().clone();
+        next.parent = Some(next.generation);
         next.generation += 1;
         writer.commit(&next).unwrap();
         assert_eq!(generations(&d).unwrap().len(), KEEP_GENERATIONS);

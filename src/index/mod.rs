@@ -495,8 +495,9 @@ fn check_containment_words(shingle_size: usize, words: Option<usize>) -> Result<
     match words {
         Some(w) if segment::Winnowing::new(shingle_size, w).is_none() => {
             Err(Error::config(format!(
-                "containment fingerprints need quotes of at least {shingle_size} words (one shingle), \
-             not {w}"
+                "containment fingerprints are for quotes of {shingle_size} words (one shingle) \
+                 to {}, not {w}",
+                crate::containment::MAX_WORDS
             )))
         }
         _ => Ok(()),
@@ -627,11 +628,13 @@ impl Prior for Index {
 /// `containment_words`, one that keeps containment fingerprints, so that
 /// scans with [`ScanOptions::containment`] of that many words find quotes
 /// of its paragraphs (about 60 bytes more per paragraph of news prose at
-/// 25 words).
+/// 25 words). `dir` may hold what a create that did not finish left (an
+/// index of no batch): it is made again. Returns whether it made the
+/// directory, for [`remove_new`].
 ///
 /// # Errors
 ///
-/// `dir` exists and is not an empty directory, the settings cannot have an
+/// `dir` exists and holds anything else, the settings cannot have an
 /// index ([`Settings::of`]), `containment_words` is shorter than one
 /// shingle, or writing failed.
 pub fn create(
@@ -639,7 +642,7 @@ pub fn create(
     config: &Config,
     options: &ScanOptions,
     containment_words: Option<usize>,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     check_containment_words(config.shingle_size(), containment_words)?;
     let settings = Settings::of(config, options)?.with_containment(containment_words);
     dir::create(dir, settings.as_bytes())
@@ -657,9 +660,11 @@ pub fn newest_generation(dir: &Path) -> Result<(u64, u64), Error> {
     dir::newest(dir)
 }
 
-/// Removes what [`create`] made in `dir`, after its first batch failed.
-pub fn remove_new(dir: &Path) {
-    dir::remove_new(dir);
+/// Removes what [`create`] made in `dir`, after its first batch failed:
+/// the index's files, and the directory too if `made_dir` ([`create`]
+/// made it) and nothing else is in it.
+pub fn remove_new(dir: &Path, made_dir: bool) {
+    dir::remove_new(dir, made_dir);
 }
 
 /// How [`add`] adds a batch.
@@ -785,6 +790,9 @@ pub fn prepare(
         .map_err(|e| Error::index(format!("{}: {}", dir.display(), e.message())))?;
     let batches = &index.manifest().batches;
     let taken = |name: &str| batches.iter().any(|b| b.name == name);
+    if let Some(name) = &add.name {
+        check_batch_name(name).map_err(|e| Error::index(format!("{}: {e}", dir.display())))?;
+    }
     let name = match &add.name {
         Some(name) if taken(name) => {
             return Err(Error::index(format!(
@@ -829,7 +837,7 @@ pub fn prepare(
     let report = scan_with(inputs, config, options, progress, extras)?;
     let digest = match adding.digest {
         Some(digest) => digest,
-        None => batch_digest(inputs, &[])?,
+        None => batch_digest(inputs, &[])?.0,
     };
     let variants = builder.variants();
     let files = builder.finish()?;
@@ -891,6 +899,27 @@ pub fn prepare(
     })
 }
 
+/// Whether `name` may name a batch: it is shown in reports, `index info`
+/// and terminals, and typed back to `index drop`, so it is not empty, has
+/// no control characters (a newline, a terminal escape) and is at most
+/// 200 bytes.
+fn check_batch_name(name: &str) -> Result<(), String> {
+    if name.trim().is_empty() {
+        Err("a batch name must not be empty or blank (--name)".to_owned())
+    } else if name.chars().any(char::is_control) {
+        Err(format!(
+            "a batch name must not hold control characters (newlines, escapes): {name:?}"
+        ))
+    } else if name.len() > 200 {
+        Err(format!(
+            "a batch name must not be longer than 200 bytes: this one has {}",
+            name.len()
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// The segment builder as an add's sink: between the scan's passes it
 /// takes the batch's digest and refuses inputs added before (unless
 /// forced), so that a refused batch is read once, not scanned whole.
@@ -917,8 +946,11 @@ impl KeptSink for Adding<'_> {
     }
 
     fn inputs_read(&mut self, digests: &[Option<InputDigest>]) -> Result<(), Error> {
-        let digest = batch_digest(self.inputs, digests)?;
+        let (digest, bytes) = batch_digest(self.inputs, digests)?;
+        // Inputs of no bytes (a day with nothing scraped) store nothing,
+        // however often they come: they are no batch added before.
         if !self.force
+            && bytes > 0
             && let Some(b) = self.batches.iter().find(|b| b.digest == digest)
         {
             return Err(Error::index(format!(
@@ -936,10 +968,12 @@ impl KeptSink for Adding<'_> {
 
 /// The digest a batch is known by (`docs/index-format.md`), of its
 /// inputs' bytes, not their names: per input in order, its byte count and
-/// the XXH3-64 of its bytes, streamed through XXH3-64. `read` gives the inputs the first pass digested; the others
-/// are read here.
-fn batch_digest(inputs: &[Input], read: &[Option<InputDigest>]) -> Result<u64, Error> {
+/// the XXH3-64 of its bytes, streamed through XXH3-64; and the bytes.
+/// `read` gives the inputs the first pass digested; the others are read
+/// here.
+fn batch_digest(inputs: &[Input], read: &[Option<InputDigest>]) -> Result<(u64, u64), Error> {
     let mut all = Xxh3Stream::new(0);
+    let mut bytes = 0u64;
     for (i, input) in inputs.iter().enumerate() {
         let one = match read.get(i).copied().flatten() {
             Some(one) => one,
@@ -947,8 +981,9 @@ fn batch_digest(inputs: &[Input], read: &[Option<InputDigest>]) -> Result<u64, E
         };
         all.update(&one.len.to_le_bytes());
         all.update(&one.xxh3.to_le_bytes());
+        bytes = bytes.saturating_add(one.len);
     }
-    Ok(all.digest())
+    Ok((all.digest(), bytes))
 }
 
 /// One input's bytes read from its source and digested.

@@ -173,7 +173,10 @@ impl Settings {
         if stored == run {
             return Ok(());
         }
-        let stored: Vec<_> = stored.pairs().collect();
+        // The banding follows from the threshold unless given: a run with
+        // another threshold is told of the threshold, not of the bands.
+        let mut stored: Vec<_> = stored.pairs().collect();
+        stored.sort_by_key(|&(name, _)| matches!(name, "bands" | "rows"));
         let wanted: Vec<_> = run.pairs().collect();
         for &(name, value) in &stored {
             let other = wanted.iter().find(|(n, _)| *n == name).map(|&(_, v)| v);
@@ -228,7 +231,16 @@ mod tests {
                 Config::builder().paragraphs(ParagraphMode::BlankLine),
                 "paragraphs",
             ),
-            (Config::builder().threshold("0.9".parse().unwrap()), "bands"),
+            // The banding the threshold chooses differs too; the
+            // threshold is named, the setting given.
+            (Config::builder().threshold("0.9".parse().unwrap()), "threshold"),
+            (
+                Config::builder()
+                    .threshold("0.8".parse().unwrap())
+                    .bands(20)
+                    .rows(5),
+                "bands",
+            ),
             (
                 Config::builder()
                     .threshold("0.81".parse().unwrap())

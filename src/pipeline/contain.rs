@@ -80,8 +80,9 @@ pub(super) fn check(
     };
     if Winnowing::new(config, &c).is_none() {
         return Err(Error::config(format!(
-            "containment needs at least {} words (one shingle), not {}",
+            "containment looks for quotes of {} words (one shingle) to {}, not {}",
             config.shingle_size(),
+            crate::containment::MAX_WORDS,
             c.min_words
         )));
     }

@@ -189,6 +189,35 @@ fn compression_by_name(path: &Path) -> Compression {
     }
 }
 
+/// Refuses every output that is the index `index` (which the run reads)
+/// or inside it: an index's files are neardup's own, and a report written
+/// over one would damage the index.
+///
+/// # Errors
+///
+/// The message names the first such output.
+pub fn refuse_index<'a>(
+    outputs: impl IntoIterator<Item = &'a Path>,
+    index: Option<&Path>,
+) -> Result<(), String> {
+    let Some(index) = index else {
+        return Ok(());
+    };
+    let dir = real_path(index);
+    for out in outputs {
+        let real = real_path(out);
+        if real.starts_with(&dir) {
+            let where_ = if real == dir { "" } else { "inside " };
+            return Err(format!(
+                "refusing to write {}: it is {where_}the index {}, which this run reads",
+                out.display(),
+                index.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The absolute path `path` names, symbolic links resolved as far as the
 /// path exists (an output not written yet has a real path too): what
 /// decides whether an output is an input or lies inside an input

@@ -72,6 +72,13 @@ pub fn run(args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<Status> {
         args.write_baseline.as_deref(),
         args.output.as_deref(),
     )?;
+    neardup::rewrite::target::refuse_index(
+        [args.write_baseline.as_deref(), args.output.as_deref()]
+            .into_iter()
+            .flatten(),
+        settings.against.as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
     // neardup's own files are never read as input, even inside the corpus
     // (the cache directory is created first, so that it can be recognised).
     if let Some(dir) = &settings.cache {
