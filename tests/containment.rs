@@ -1009,14 +1009,24 @@ fn containment_words_shorter_than_a_shingle_are_refused() {
         let out = neardup().current_dir(d).args(args).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr).into_owned();
-        assert!(
-            err.contains("5 words (one shingle) to 10000, not"),
-            "{err}"
-        );
+        assert!(err.contains("5 words (one shingle) to 10000, not"), "{err}");
     };
     for huge in ["10001", "4294967296"] {
-        refused(&["scan", "a.txt", "--containment", "--containment-words", huge]);
-        refused(&["index", "create", "h.ndx", "a.txt", "--containment-words", huge]);
+        refused(&[
+            "scan",
+            "a.txt",
+            "--containment",
+            "--containment-words",
+            huge,
+        ]);
+        refused(&[
+            "index",
+            "create",
+            "h.ndx",
+            "a.txt",
+            "--containment-words",
+            huge,
+        ]);
         assert!(!d.join("h.ndx").exists());
     }
     refused(&[

@@ -116,7 +116,11 @@ fn an_index_of_more_segments_than_the_open_files_limit_opens() {
 fn a_failed_or_interrupted_create_can_be_run_again() {
     let tmp = TempDir::new().unwrap();
     let d = tmp.path();
-    write(d, "bad.jsonl", "{\"text\": \"one two three four five six\"}\nnot json\n");
+    write(
+        d,
+        "bad.jsonl",
+        "{\"text\": \"one two three four five six\"}\nnot json\n",
+    );
     let good = day(d, 0);
 
     std::fs::create_dir(d.join("mine")).unwrap();
@@ -132,7 +136,10 @@ fn a_failed_or_interrupted_create_can_be_run_again() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(d.join("mine")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(d.join("mine"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o750);
     }
     expect(d, 2, &["index", "create", "made", "bad.jsonl", "-q"]);
@@ -172,7 +179,11 @@ fn empty_days_are_added_with_a_warning() {
     std::fs::create_dir(d.join("mon")).unwrap();
     write(d, "tue/empty.txt", "");
     for (name, input) in [("mon", "mon"), ("tue", "tue"), ("wed", "mon")] {
-        let stderr = expect(d, 0, &["index", "add", "i.ndx", input, "--name", name, "-q"]);
+        let stderr = expect(
+            d,
+            0,
+            &["index", "add", "i.ndx", input, "--name", name, "-q"],
+        );
         assert!(
             stderr.contains(&format!("warning: batch \"{name}\" holds no paragraphs")),
             "{stderr}"
@@ -225,12 +236,24 @@ fn outputs_into_the_index_are_refused() {
         vec!["scan", &b, "--against", "i.ndx", "-o", &manifest],
         vec!["clean", &b, "--against", "i.ndx", "-o", &manifest],
         vec!["clean", &b, "--against", "i.ndx", "-o", "i.ndx"],
-        vec!["clean", &b, "--against", "i.ndx", "-o", "out", "--removed", "i.ndx/log"],
+        vec![
+            "clean",
+            &b,
+            "--against",
+            "i.ndx",
+            "-o",
+            "out",
+            "--removed",
+            "i.ndx/log",
+        ],
         vec!["check", &b, "--against", "i.ndx", "-o", "i.ndx/report.txt"],
     ];
     for args in refusals {
         let stderr = expect(d, 2, &args);
-        assert!(stderr.contains("the index i.ndx, which this run reads"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("the index i.ndx, which this run reads"),
+            "{args:?}: {stderr}"
+        );
     }
     assert_eq!(common::read(&d.join(&manifest)), before);
     expect(d, 0, &["index", "verify", "i.ndx"]);
@@ -245,7 +268,11 @@ fn a_settings_mismatch_names_the_setting_given() {
     let d = tmp.path();
     let a = day(d, 0);
     expect(d, 0, &["index", "create", "i.ndx", &a, "-q"]);
-    let stderr = expect(d, 2, &["scan", &a, "--against", "i.ndx", "--threshold", "0.9"]);
+    let stderr = expect(
+        d,
+        2,
+        &["scan", &a, "--against", "i.ndx", "--threshold", "0.9"],
+    );
     assert!(
         stderr.contains("made with threshold=8/10, this run has threshold=9/10"),
         "{stderr}"
@@ -269,5 +296,37 @@ fn odd_batch_names_are_refused() {
     let stderr = expect(d, 2, &["index", "add", "i.ndx", &b, "--name", &long, "-q"]);
     assert!(stderr.contains("longer than 200 bytes"), "{stderr}");
     assert_eq!(batch_names(d, "i.ndx"), ["a"]);
-    expect(d, 0, &["index", "add", "i.ndx", &b, "--name", "2026-12-07 (late)", "-q"]);
+    expect(
+        d,
+        0,
+        &[
+            "index",
+            "add",
+            "i.ndx",
+            &b,
+            "--name",
+            "2026-12-07 (late)",
+            "-q",
+        ],
+    );
+}
+
+/// `-q` quiets `compact` and `drop` as it does `create` and `add`, and
+/// one paragraph, batch or segment is not "1 paragraphs".
+#[test]
+fn maintenance_is_quiet_with_q_and_counts_in_words() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let (a, b) = (day(d, 0), day(d, 1));
+    expect(d, 0, &["index", "create", "i.ndx", &a, "--name", "a", "-q"]);
+    expect(d, 0, &["index", "add", "i.ndx", &b, "--name", "b", "-q"]);
+    assert_eq!(expect(d, 0, &["index", "compact", "i.ndx", "-q"]), "");
+    assert_eq!(expect(d, 0, &["index", "drop", "i.ndx", "a", "-q"]), "");
+    let text = run(d, &["index", "info", "i.ndx"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains(", 1 paragraph (and 0 variants) in 1 batch, 1 segment,"),
+        "{text}"
+    );
+    assert!(text.contains("  1 paragraph, 0 variants"), "{text}");
 }

@@ -824,11 +824,31 @@ fn a_spread_clean_against_an_index_that_changed_since_is_refused() {
             let args = ["stage", "fingerprint", "corpus", "--shard", k, "--of", "2"];
             ok(run(d, &[&args[..], &["--dir", "st", "-q"]].concat()));
         }
-        let scan = run(d, &["scan", "corpus", "--stage-dir", "st", "--against", "idx", "-q"]);
+        let scan = run(
+            d,
+            &[
+                "scan",
+                "corpus",
+                "--stage-dir",
+                "st",
+                "--against",
+                "idx",
+                "-q",
+            ],
+        );
         assert_eq!(scan.status.code(), Some(1), "duplicates of the index");
     };
     let clean = |out: &str| {
-        let args = ["clean", "corpus", "--stage-dir", "st", "--shard", "0", "--of", "2"];
+        let args = [
+            "clean",
+            "corpus",
+            "--stage-dir",
+            "st",
+            "--shard",
+            "0",
+            "--of",
+            "2",
+        ];
         run(d, &[&args[..], &["--against", "idx", "-o", out]].concat())
     };
     stage_and_scan();
@@ -839,8 +859,14 @@ fn a_spread_clean_against_an_index_that_changed_since_is_refused() {
     let refused = clean("out2");
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert_eq!(refused.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("no findings for these settings"), "{stderr}");
-    assert!(stderr.contains("another generation of the index"), "{stderr}");
+    assert!(
+        stderr.contains("no findings for these settings"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("another generation of the index"),
+        "{stderr}"
+    );
     assert!(!d.join("out2").exists());
 
     stage_and_scan_after_drop(d);
@@ -850,7 +876,18 @@ fn a_spread_clean_against_an_index_that_changed_since_is_refused() {
 
 /// The last stage again, against the emptied index: no duplicates.
 fn stage_and_scan_after_drop(d: &Path) {
-    let scan = run(d, &["scan", "corpus", "--stage-dir", "st", "--against", "idx", "-q"]);
+    let scan = run(
+        d,
+        &[
+            "scan",
+            "corpus",
+            "--stage-dir",
+            "st",
+            "--against",
+            "idx",
+            "-q",
+        ],
+    );
     assert_eq!(
         scan.status.code(),
         Some(0),

@@ -184,6 +184,9 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
     };
     let mut totals = Stats::default();
     let mut failed = 0usize;
+    // One cause (an output directory that cannot be made) fails every
+    // input the same way: said once, with how many it failed.
+    let mut said: Vec<(String, usize)> = Vec::new();
     // Inputs are cleaned a few at a time in parallel and their log lines
     // written in input order, so the log is the same for any thread count.
     let order: Vec<usize> = range
@@ -211,11 +214,21 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
                 }
                 Err(e) if super::is_broken_pipe(&e) => return Err(e),
                 Err(e) => {
-                    eprintln!("error: {e:#}");
+                    let message = format!("{e:#}");
+                    match said.iter_mut().find(|(m, _)| *m == message) {
+                        Some((_, times)) => *times += 1,
+                        None => {
+                            eprintln!("error: {message}");
+                            said.push((message, 1));
+                        }
+                    }
                     failed += 1;
                 }
             }
         }
+    }
+    for (message, times) in said.iter().filter(|(_, times)| *times > 1) {
+        eprintln!("error: {times} inputs failed with: {message}");
     }
     if let Some(log) = log {
         log.commit()?;
@@ -307,8 +320,14 @@ fn print_summary(
     } else {
         String::new()
     };
+    // The duplicates found; only those of the inputs written were removed.
+    let found = if written as u64 == s.inputs {
+        ""
+    } else {
+        " found"
+    };
     eprintln!(
-        "cleaned {inputs}: {}, {}; removed {} ({} within-document, {} cross-document{contained}); {} -> {} bytes ({change:+.1}%)",
+        "cleaned {inputs}: {}, {}; removed {} ({} within-document, {} cross-document{contained}{found}); {} -> {} bytes ({change:+.1}%)",
         count(s.documents, "document"),
         count(s.paragraphs, "paragraph"),
         count(totals.removed, "paragraph"),

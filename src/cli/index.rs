@@ -163,6 +163,10 @@ pub struct CompactArgs {
     /// smaller, and refused by `scan --against INDEX --containment`.
     #[arg(long)]
     pub no_containment: bool,
+
+    /// Print nothing but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -222,6 +226,10 @@ pub struct DropArgs {
     /// bytes, and keep as they are); the index is only read.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Print nothing but errors (a dry run still lists the batches).
+    #[arg(short, long)]
+    pub quiet: bool,
 }
 
 fn parse_keep(text: &str) -> Result<usize, String> {
@@ -290,21 +298,24 @@ pub fn run(args: IndexArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status
                 (None, false) => None,
             };
             let done = library::compact(&args.index, containment)?;
+            if args.quiet {
+                return Ok(Status::Clean);
+            }
             if done.unchanged() {
                 eprintln!(
-                    "{}: already compact: {} segments ({} bytes), generation {} (nothing \
+                    "{}: already compact: {} ({} bytes), generation {} (nothing \
                      rewritten, no new generation)",
                     args.index.display(),
-                    done.segments.0,
+                    count(done.segments.0, "segment", "segments"),
                     done.bytes.0,
                     done.generation
                 );
             } else {
                 eprintln!(
-                    "{}: compacted: {} segments ({} bytes) into {} ({} bytes; {} kept as they \
+                    "{}: compacted: {} ({} bytes) into {} ({} bytes; {} kept as they \
                      were), generation {}",
                     args.index.display(),
-                    done.segments.0,
+                    count(done.segments.0, "segment", "segments"),
                     done.bytes.0,
                     done.segments.1,
                     done.bytes.1,
@@ -485,11 +496,11 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
         InfoFormat::Text => {
             writeln!(
                 out,
-                "{}: generation {}, {} paragraphs (and {} variants) in {}, {}, {} bytes",
+                "{}: generation {}, {} (and {}) in {}, {}, {} bytes",
                 args.index.display(),
                 index.generation(),
-                index.paragraphs(),
-                index.variant_count(),
+                count(index.paragraphs(), "paragraph", "paragraphs"),
+                count(index.variant_count(), "variant", "variants"),
                 count(batches.len(), "batch", "batches"),
                 count(index.segments(), "segment", "segments"),
                 index.bytes()
@@ -510,11 +521,11 @@ fn info(args: &InfoArgs) -> anyhow::Result<Status> {
             for b in &batches {
                 writeln!(
                     out,
-                    "  {}  created {}  {} paragraphs, {} variants",
-                    b.name,
+                    "  {}  created {}  {}, {}",
+                    b.name.escape_debug(),
                     library::utc_time(b.created),
-                    b.paragraphs,
-                    b.variants,
+                    count(b.paragraphs, "paragraph", "paragraphs"),
+                    count(b.variants, "variant", "variants"),
                 )?;
             }
             writeln!(out, "settings:")?;
@@ -541,11 +552,11 @@ fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
         let chosen = index.selected(&which)?;
         for b in &chosen {
             println!(
-                "{}  created {}  {} paragraphs, {} variants",
-                b.name,
+                "{}  created {}  {}, {}",
+                b.name.escape_debug(),
                 library::utc_time(b.created),
-                b.paragraphs,
-                b.variants
+                count(b.paragraphs, "paragraph", "paragraphs"),
+                count(b.variants, "variant", "variants"),
             );
         }
         // What the drop would write: the segments it keeps as they are
@@ -554,6 +565,9 @@ fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
         let (rewritten, bytes) = plan.segments(library::SegmentFate::Rewritten);
         let (removed, _) = plan.segments(library::SegmentFate::Removed);
         let (kept, _) = plan.segments(library::SegmentFate::Stays);
+        if args.quiet {
+            return Ok(Status::Clean);
+        }
         eprintln!(
             "{dir}: would drop {} of {} batches ({} paragraphs, {} variants, and {} variants of \
              their paragraphs in other batches): of {}, {removed} removed, {rewritten} rewritten \
@@ -569,6 +583,9 @@ fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
         return Ok(Status::Clean);
     }
     let done = library::drop_batches(&args.index, &which)?;
+    if args.quiet {
+        return Ok(Status::Clean);
+    }
     if done.batches.is_empty() {
         // Only a time or a count can select nothing: a name is a batch.
         let mut why = Vec::new();
@@ -590,12 +607,13 @@ fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
         );
     } else {
         eprintln!(
-            "{dir}: dropped {} ({}): {} paragraphs and {} variants; {} left in {} ({} bytes; {} \
-             bytes before, {} kept as {}), generation {}",
+            "{dir}: dropped {} ({}): {} and {} (theirs, and other batches' variants of \
+             their paragraphs); {} left in {} ({} bytes; {} bytes before, {} kept as {}), \
+             generation {}",
             count(done.batches.len(), "batch", "batches"),
             done.batches.join(", "),
-            done.paragraphs,
-            done.variants,
+            count(done.paragraphs, "paragraph", "paragraphs"),
+            count(done.variants, "variant", "variants"),
             count(done.left, "batch", "batches"),
             count(done.segments.1, "segment", "segments"),
             done.bytes.1,
@@ -613,8 +631,9 @@ fn drop_batches(args: &DropArgs) -> anyhow::Result<Status> {
 }
 
 /// `n` and the noun, singular or plural.
-fn count(n: usize, one: &str, many: &str) -> String {
-    format!("{n} {}", if n == 1 { one } else { many })
+fn count<N: TryInto<u64> + Copy + std::fmt::Display>(n: N, one: &str, many: &str) -> String {
+    let single = n.try_into().is_ok_and(|n| n == 1);
+    format!("{n} {}", if single { one } else { many })
 }
 
 fn verify(path: &Path) -> anyhow::Result<Status> {
@@ -622,10 +641,10 @@ fn verify(path: &Path) -> anyhow::Result<Status> {
     match index.verify() {
         Ok(()) => {
             println!(
-                "{}: intact: generation {}, {} paragraphs in {}, every checksum and table checked",
+                "{}: intact: generation {}, {} in {}, every checksum and table checked",
                 path.display(),
                 index.generation(),
-                index.paragraphs(),
+                count(index.paragraphs(), "paragraph", "paragraphs"),
                 count(index.batches()?.len(), "batch", "batches")
             );
             Ok(Status::Clean)

@@ -233,7 +233,10 @@ mod tests {
             ),
             // The banding the threshold chooses differs too; the
             // threshold is named, the setting given.
-            (Config::builder().threshold("0.9".parse().unwrap()), "threshold"),
+            (
+                Config::builder().threshold("0.9".parse().unwrap()),
+                "threshold",
+            ),
             (
                 Config::builder()
                     .threshold("0.8".parse().unwrap())

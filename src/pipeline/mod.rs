@@ -1100,7 +1100,11 @@ mod tests {
             ..ScanOptions::default()
         };
         let e = scan(&inputs, &config, &short, &Silent).unwrap_err();
-        assert!(e.to_string().contains("5 words (one shingle) to 10000, not 4"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("5 words (one shingle) to 10000, not 4"),
+            "{e}"
+        );
     }
 
     /// An input that changes after the first pass is reported once, also
