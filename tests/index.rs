@@ -326,7 +326,7 @@ fn other_settings_and_non_indexes_are_clear_errors() {
         ],
     );
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("bands="), "{}", stderr(&out));
+    assert!(stderr(&out).contains("threshold=8/10"), "{}", stderr(&out));
     // A file, an empty directory, a missing path.
     for bad in ["a.txt", "empty", "missing"] {
         std::fs::create_dir_all(d.join("empty")).unwrap();

@@ -165,6 +165,9 @@ pub struct CompactArgs {
     pub no_containment: bool,
 
     /// Print nothing but errors.
+    ///
+    /// Without it, `compact` says how many segments and bytes it rewrote
+    /// into how many, on standard error.
     #[arg(short, long)]
     pub quiet: bool,
 }
@@ -228,6 +231,9 @@ pub struct DropArgs {
     pub dry_run: bool,
 
     /// Print nothing but errors (a dry run still lists the batches).
+    ///
+    /// Without it, `drop` says on standard error what it dropped, what is
+    /// left and what it wrote, or why there was nothing to drop.
     #[arg(short, long)]
     pub quiet: bool,
 }
