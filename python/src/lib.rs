@@ -12,7 +12,7 @@ use std::ffi::{CStr, c_char, c_void};
 use std::path::{Path, PathBuf};
 
 use neardup::allow::Allowlist;
-use neardup::corpus::FileSource;
+use neardup::corpus::walk::{self, WalkOptions};
 use neardup::corpus::{Format, Input, JsonlFields, MemorySource};
 use neardup::id::InputId;
 use neardup::index::{self, AddOptions, Index, Settings};
@@ -299,30 +299,31 @@ fn format_of(name: Option<&str>) -> PyResult<Option<Format>> {
     })
 }
 
-/// The inputs at `paths`: files, and directories read recursively in
-/// sorted order, skipping hidden entries and binary files (each a warning
-/// in `skipped`), as the command line does.
+/// The inputs at `paths`, walked as the command line walks them
+/// ([`walk::collect`]), and the problems with paths: warnings for files
+/// left out, errors for paths that could not be used (the others are still
+/// read). `own` are the call's own files (index, output, stage files),
+/// never read as input when met in a directory.
+///
+/// # Errors
+///
+/// The first error when no input at all could be used: a report of
+/// nothing is no answer.
 fn collect(
     paths: &[PathBuf],
     format: Option<Format>,
-    skipped: &mut Vec<Error>,
-) -> Result<Vec<Input>, Error> {
-    collect_at(paths, None, format, skipped)
+    own: &[&Path],
+) -> Result<(Vec<Input>, Vec<Error>), Error> {
+    let (found, problems) = collect_from(paths, None, format, own)?;
+    Ok((
+        found.into_iter().map(|(input, _)| input).collect(),
+        problems,
+    ))
 }
 
-/// As [`collect`], relative paths read from `base` when given, keeping
-/// their names as given ([`collect_from`]).
-fn collect_at(
-    paths: &[PathBuf],
-    base: Option<&Path>,
-    format: Option<Format>,
-    skipped: &mut Vec<Error>,
-) -> Result<Vec<Input>, Error> {
-    Ok(collect_from(paths, base, format, skipped)?
-        .into_iter()
-        .map(|(input, _)| input)
-        .collect())
-}
+/// The inputs a walk found, with where each came from, and the problems
+/// with paths.
+type Walked = (Vec<(Input, Origin)>, Vec<Error>);
 
 /// As [`collect`], with where each input came from (which decides where
 /// `clean` writes it). Relative paths are read from `base` when given (a
@@ -332,65 +333,37 @@ fn collect_from(
     paths: &[PathBuf],
     base: Option<&Path>,
     format: Option<Format>,
-    skipped: &mut Vec<Error>,
-) -> Result<Vec<(Input, Origin)>, Error> {
-    fn walk(
-        dir: &Path,
-        (base, root): (Option<&Path>, &Path),
-        format: Option<Format>,
-        out: &mut Vec<(Input, Origin)>,
-        skipped: &mut Vec<Error>,
-    ) -> Result<(), Error> {
-        let name = dir.display().to_string();
-        let mut entries: Vec<_> = std::fs::read_dir(resolve(base, dir))
-            .map_err(|e| Error::io(&name, e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| Error::io(&name, e))?;
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            if e.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let path = dir.join(e.file_name());
-            let real = resolve(base, &path);
-            if real.is_dir() {
-                walk(&path, (base, root), format, out, skipped)?;
-            } else {
-                let source = FileSource::with_name(&real, path.display().to_string());
-                if neardup::corpus::looks_binary(&source).unwrap_or(false) {
-                    skipped.push(Error::skipped(
-                        &path.display().to_string(),
-                        "a binary file; skipped",
-                    ));
-                    continue;
-                }
-                let origin = Origin::File {
-                    relative: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
-                    root: Some(root.to_path_buf()),
-                    path,
-                };
-                out.push((Input::from_file(source, format), origin));
-            }
-        }
-        Ok(())
+    own: &[&Path],
+) -> Result<Walked, Error> {
+    let options = WalkOptions {
+        format,
+        exclude: own,
+        base,
+        ..WalkOptions::default()
+    };
+    let (found, mut problems) = walk::collect(paths, &options);
+    if found.is_empty()
+        && let Some(at) = problems.iter().position(|p| !p.is_warning())
+    {
+        return Err(problems.swap_remove(at));
     }
-    let mut out = Vec::new();
-    for p in paths {
-        let real = resolve(base, p);
-        let meta = std::fs::metadata(&real).map_err(|e| Error::io(&p.display().to_string(), e))?;
-        if meta.is_dir() {
-            walk(p, (base, p), format, &mut out, skipped)?;
-        } else {
-            let source = FileSource::with_name(&real, p.display().to_string());
-            let origin = Origin::File {
-                path: p.clone(),
-                root: None,
-                relative: PathBuf::from(p.file_name().unwrap_or(p.as_os_str())),
-            };
-            out.push((Input::from_file(source, format), origin));
-        }
+    Ok((found, problems))
+}
+
+/// The warnings among the problems with paths of a run that does not go
+/// on past an unreadable path (an index add, which then adds nothing, as
+/// `neardup index add`; a stage, whose shards must all see every input).
+///
+/// # Errors
+///
+/// The first error among `problems`.
+fn only_warnings(problems: Vec<Error>) -> Result<Vec<Error>, Error> {
+    let (errors, warnings): (Vec<Error>, Vec<Error>) =
+        problems.into_iter().partition(|p| !p.is_warning());
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(warnings),
     }
-    Ok(out)
 }
 
 /// `path`, read from `base` when it is relative.
@@ -519,8 +492,12 @@ fn scan_json(
     let config = config.config.clone();
     py.detach(|| {
         with_threads(threads, || {
-            let mut skipped = Vec::new();
-            let inputs = collect(&paths, format, &mut skipped)?;
+            let own: Vec<&Path> = against
+                .iter()
+                .chain(&stage_dir)
+                .map(|p| p.as_path())
+                .collect();
+            let (inputs, problems) = collect(&paths, format, &own)?;
             let places = (against.as_deref(), stage_dir.as_deref());
             let mut report = scan_files(&inputs, &config, &options, places)?;
             if let Some(dir) = &stage_dir {
@@ -528,7 +505,7 @@ fn scan_json(
                 // scan --stage-dir` leaves them.
                 stage::write_findings(dir, &config, &options, against.as_deref(), &report)?;
             }
-            report.diagnostics.splice(0..0, skipped);
+            report.diagnostics.splice(0..0, problems);
             render_json(&report)
         })
     })
@@ -934,8 +911,8 @@ fn index_add<'py>(
     let added = py
         .detach(|| {
             with_threads(threads, || {
-                let mut skipped = Vec::new();
-                let inputs = collect(&paths, format, &mut skipped)?;
+                let (inputs, problems) = collect(&paths, format, &[index.as_path()])?;
+                let warnings = only_warnings(problems)?;
                 let add = AddOptions {
                     name,
                     created,
@@ -950,7 +927,7 @@ fn index_add<'py>(
                     index::remove_new(&index);
                 }
                 let mut added = added?;
-                added.report.diagnostics.splice(0..0, skipped);
+                added.report.diagnostics.splice(0..0, warnings);
                 Ok(added)
             })
         })
@@ -981,8 +958,8 @@ fn run_stage<T: Send>(
     let config = config.config.clone();
     py.detach(|| {
         with_threads(threads, || {
-            let mut skipped = Vec::new();
-            let inputs = collect(paths, format, &mut skipped)?;
+            let (inputs, problems) = collect(paths, format, &[dir])?;
+            only_warnings(problems)?;
             work(&inputs, dir, &config, &options)
         })
     })
@@ -1341,8 +1318,14 @@ fn clean<'py>(
     let done = py
         .detach(|| {
             with_threads(threads, || {
-                let mut skipped = Vec::new();
-                let found = collect_from(&paths, base_dir.as_deref(), format, &mut skipped)?;
+                let own: Vec<&Path> = [&output]
+                    .into_iter()
+                    .chain(&removed)
+                    .chain(&against)
+                    .chain(&stage_dir)
+                    .map(|p| p.as_path())
+                    .collect();
+                let (found, problems) = collect_from(&paths, base_dir.as_deref(), format, &own)?;
                 let (inputs, origins): (Vec<Input>, Vec<Origin>) = found.into_iter().unzip();
                 let targets = rewrite::target::plan(&output, &origins).map_err(Error::config)?;
                 refuse_inputs(
@@ -1432,17 +1415,18 @@ fn clean<'py>(
                         out.write_all(&log)
                     })?;
                 }
+                let written = order.len() - failed.len();
+                // The paths that could not be used are inputs not written
+                // too, and come first in the report, as in the command's.
+                let unusable = problems.iter().filter(|p| !p.is_warning());
+                failed.splice(0..0, unusable.map(Error::to_string));
+                let mut report = report;
+                report.diagnostics.splice(0..0, problems);
                 let report_json = match part {
                     Some(_) => None,
                     None => Some(render_json(&report)?),
                 };
-                Ok((
-                    totals,
-                    order.len() - failed.len(),
-                    failed,
-                    range,
-                    report_json,
-                ))
+                Ok((totals, written, failed, range, report_json))
             })
         })
         .map_err(py_err)?;
