@@ -26,6 +26,11 @@
 //!   8 KiB, decompressed) and anything that is not a regular file (a FIFO,
 //!   a socket) is left out with a warning. Files named are read whatever
 //!   they hold.
+//! - A neardup index (a directory holding a `gen-<20 digits>.ndm`
+//!   manifest), or a file in one, named as an input is an error naming
+//!   it: an index's files are never corpus. One met in a directory walk
+//!   is left out, silently when it is the caller's own, else with a
+//!   warning.
 //! - A path that cannot be used is an error naming it; the other paths are
 //!   still walked.
 
@@ -39,6 +44,8 @@ use std::sync::{Mutex, PoisonError, mpsc};
 
 use super::{FileSource, Format, Input, Probe, format_from_name, probe};
 use crate::Error;
+use crate::index::dir::is_index;
+use crate::index::manifest::generation_of;
 use crate::rewrite::target::{FileId, Origin, file_id};
 
 /// What a walk reads and how: everything but the paths.
@@ -221,12 +228,21 @@ impl Walk<'_, '_> {
             };
             match fs::metadata(&at.real) {
                 Ok(m) if m.is_dir() => {
-                    if self.first_visit(&at.shown, &at.real, &m) {
+                    if is_index(&at.real) {
+                        self.problem(index_error(&at.shown, "is a neardup index"));
+                    } else if self.first_visit(&at.shown, &at.real, &m) {
                         let ancestors = fs::canonicalize(&at.real).into_iter().collect();
                         self.dir(&at, &at, ancestors);
                     }
                 }
                 Ok(m) => {
+                    let holder = fs::canonicalize(&at.real)
+                        .ok()
+                        .and_then(|real| real.parent().map(Path::to_path_buf));
+                    if holder.is_some_and(|dir| is_index(&dir)) {
+                        self.problem(index_error(&at.shown, "is a file of a neardup index"));
+                        continue;
+                    }
                     let origin = Origin::File {
                         path: path.clone(),
                         root: None,
@@ -348,15 +364,23 @@ impl Walk<'_, '_> {
             Ok(entries) => entries,
             Err(e) => return self.problem(path_error(dir, e)),
         };
-        let mut found = Vec::new();
+        let (mut found, mut index) = (Vec::new(), false);
         for entry in entries {
             match entry {
-                Ok(entry) if !entry.file_name().to_string_lossy().starts_with('.') => {
-                    found.push((dir.join(&entry.file_name()), entry))
+                Ok(entry) => {
+                    let file_name = entry.file_name();
+                    let name = file_name.to_string_lossy();
+                    index |= generation_of(&name).is_some();
+                    if !name.starts_with('.') {
+                        found.push((dir.join(&file_name), entry))
+                    }
                 }
-                Ok(_) => {}
                 Err(e) => self.problem(path_error(dir, e)),
             }
+        }
+        if index {
+            let message = "a neardup index, not a corpus; skipped";
+            return self.problem(Error::skipped(&name(&dir.shown), message));
         }
         found.sort_by(|a, b| a.0.shown.cmp(&b.0.shown));
         for (at, entry) in found {
@@ -432,6 +456,16 @@ fn source(at: &At) -> FileSource {
 /// How reports name a path.
 fn name(path: &Path) -> String {
     path.to_string_lossy().into_owned()
+}
+
+/// The error of an index (or a file of one) named as an input: `what` it
+/// is, and why it is not read.
+fn index_error(path: &Path, what: &str) -> Error {
+    let message = format!("{what}, not a corpus (an index's files are never read as input)");
+    Error::io(
+        &name(path),
+        io::Error::new(io::ErrorKind::InvalidInput, message),
+    )
 }
 
 /// The error of a path that cannot be used; for a symbolic link, says so
