@@ -29,7 +29,7 @@ use neardup::{Config, Error, ErrorKind, Scope, Threshold};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict, PyList};
+use pyo3::types::{PyBytes, PyCapsule, PyDict, PyList, PyString};
 use rayon::prelude::*;
 
 create_exception!(
@@ -366,6 +366,51 @@ fn only_warnings(problems: Vec<Error>) -> Result<Vec<Error>, Error> {
     }
 }
 
+/// A path argument as the operating system takes it: the bytes
+/// `os.fsencode` makes of a `str`, `bytes` or path-like object (a file
+/// name that is not UTF-8 comes from `os.listdir` as surrogate escapes and
+/// goes back as its bytes).
+///
+/// # Errors
+///
+/// `UnicodeEncodeError` (a `ValueError`) for a string no file name can be,
+/// one with a lone surrogate that is no escape, as `open` raises it: pyo3's
+/// own conversion panics there. `TypeError` for what is not a path.
+#[cfg(unix)]
+fn fspath(ob: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let encoded = ob.py().import("os")?.call_method1("fsencode", (ob,))?;
+    let bytes = encoded.cast::<PyBytes>()?.as_bytes();
+    Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+/// A path argument: on this system pyo3's own conversion, which takes
+/// any string.
+#[cfg(not(unix))]
+fn fspath(ob: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+    ob.extract()
+}
+
+/// An optional path argument ([`fspath`]).
+fn opt_fspath(ob: &Bound<'_, PyAny>) -> PyResult<Option<PathBuf>> {
+    if ob.is_none() {
+        Ok(None)
+    } else {
+        fspath(ob).map(Some)
+    }
+}
+
+/// A list of path arguments ([`fspath`]); a lone string is refused, as
+/// pyo3 refuses it for a list (it would be walked letter by letter).
+fn fspaths(ob: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
+    if ob.is_instance_of::<PyString>() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "paths must be a list of paths, not a str",
+        ));
+    }
+    ob.try_iter()?.map(|p| fspath(&p?)).collect()
+}
+
 /// `path`, read from `base` when it is relative.
 fn resolve(base: Option<&Path>, path: &Path) -> PathBuf {
     match base {
@@ -469,14 +514,14 @@ fn scan_files(
 #[allow(clippy::too_many_arguments)]
 fn scan_json(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
     threads: Option<usize>,
-    against: Option<PathBuf>,
-    stage_dir: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] against: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] stage_dir: Option<PathBuf>,
     containment: Option<&str>,
     containment_words: usize,
     containment_cap: usize,
@@ -664,7 +709,7 @@ fn dedup_rows<'py>(
     chunks: Option<Vec<(Bound<'py, PyCapsule>, Bound<'py, PyCapsule>)>>,
     texts: Option<Vec<Option<String>>>,
     threads: Option<usize>,
-    against: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] against: Option<PathBuf>,
     cleaned: bool,
     report: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
@@ -892,8 +937,8 @@ fn added_dict<'py>(py: Python<'py>, added: &index::Added) -> PyResult<Bound<'py,
 #[allow(clippy::too_many_arguments)]
 fn index_add<'py>(
     py: Python<'py>,
-    index: PathBuf,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspath)] index: PathBuf,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     create: bool,
     name: Option<String>,
@@ -975,11 +1020,11 @@ fn run_stage<T: Send>(
 #[allow(clippy::too_many_arguments)]
 fn stage_fingerprint(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     shard: usize,
     shards: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1025,11 +1070,11 @@ fn stage_fingerprint(
 #[allow(clippy::too_many_arguments)]
 fn stage_group(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     part: usize,
     parts: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1063,10 +1108,10 @@ fn stage_group(
 #[allow(clippy::too_many_arguments)]
 fn stage_components(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     parts: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1099,12 +1144,12 @@ fn stage_components(
 #[allow(clippy::too_many_arguments)]
 fn stage_star_round(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     round: usize,
     task: usize,
     tasks: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1137,13 +1182,13 @@ fn stage_star_round(
 #[allow(clippy::too_many_arguments)]
 fn stage_star_finish(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     round: usize,
     task: usize,
     tasks: usize,
     parts: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1177,11 +1222,11 @@ fn stage_star_finish(
 #[allow(clippy::too_many_arguments)]
 fn stage_reread(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     shard: usize,
     shards: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1221,11 +1266,11 @@ fn stage_reread(
 #[allow(clippy::too_many_arguments)]
 fn stage_verify(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     part: usize,
     parts: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1260,24 +1305,24 @@ fn stage_verify(
 #[allow(clippy::too_many_arguments)]
 fn clean<'py>(
     py: Python<'py>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
-    output: PathBuf,
+    #[pyo3(from_py_with = fspath)] output: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
     threads: Option<usize>,
-    against: Option<PathBuf>,
-    stage_dir: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] against: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] stage_dir: Option<PathBuf>,
     shard: Option<usize>,
     shards: Option<usize>,
-    base_dir: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] base_dir: Option<PathBuf>,
     containment: Option<&str>,
     containment_words: usize,
     containment_cap: usize,
     remove_contained: bool,
     drop_empty: bool,
-    removed: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] removed: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let format = format_of(input_format)?;
     // As `clean --remove contained`: containment at 0.8 unless told.
@@ -1568,7 +1613,7 @@ fn refuse_inputs(
 #[pyfunction]
 #[pyo3(signature = (index, config, containment_words = None))]
 fn index_create(
-    index: PathBuf,
+    #[pyo3(from_py_with = fspath)] index: PathBuf,
     config: &PyConfig,
     containment_words: Option<usize>,
 ) -> PyResult<()> {
@@ -1579,7 +1624,7 @@ fn index_create(
 /// The detection settings an index was made with, as a `Config` (without
 /// an allowlist: the index keeps only its hash).
 #[pyfunction]
-fn index_config(index: PathBuf) -> PyResult<PyConfig> {
+fn index_config(#[pyo3(from_py_with = fspath)] index: PathBuf) -> PyResult<PyConfig> {
     let opened = Index::open(&index).map_err(py_err)?;
     let get = |key: &str| -> PyResult<String> {
         opened
@@ -1634,7 +1679,10 @@ fn index_config(index: PathBuf) -> PyResult<PyConfig> {
 
 /// `neardup index info --output-format json`, as a dict.
 #[pyfunction]
-fn index_info<'py>(py: Python<'py>, index: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+fn index_info<'py>(
+    py: Python<'py>,
+    #[pyo3(from_py_with = fspath)] index: PathBuf,
+) -> PyResult<Bound<'py, PyDict>> {
     let opened = Index::open(&index).map_err(py_err)?;
     let d = PyDict::new(py);
     d.set_item("generation", opened.generation())?;
@@ -1673,13 +1721,13 @@ fn index_info<'py>(py: Python<'py>, index: PathBuf) -> PyResult<Bound<'py, PyDic
 
 /// `neardup index verify`: raises on the first problem.
 #[pyfunction]
-fn index_verify(py: Python<'_>, index: PathBuf) -> PyResult<()> {
+fn index_verify(py: Python<'_>, #[pyo3(from_py_with = fspath)] index: PathBuf) -> PyResult<()> {
     py.detach(|| Index::open(&index)?.verify()).map_err(py_err)
 }
 
 /// `neardup index rollback`: the new generation.
 #[pyfunction]
-fn index_rollback(py: Python<'_>, index: PathBuf) -> PyResult<u64> {
+fn index_rollback(py: Python<'_>, #[pyo3(from_py_with = fspath)] index: PathBuf) -> PyResult<u64> {
     py.detach(|| index::rollback(&index)).map_err(py_err)
 }
 
@@ -1689,7 +1737,7 @@ fn index_rollback(py: Python<'_>, index: PathBuf) -> PyResult<u64> {
 #[pyo3(signature = (index, containment_words = None, no_containment = false))]
 fn index_compact(
     py: Python<'_>,
-    index: PathBuf,
+    #[pyo3(from_py_with = fspath)] index: PathBuf,
     containment_words: Option<usize>,
     no_containment: bool,
 ) -> PyResult<(usize, usize, u64)> {
@@ -1716,7 +1764,7 @@ fn index_compact(
 #[pyo3(signature = (index, batches, before = None, keep = None))]
 fn index_drop<'py>(
     py: Python<'py>,
-    index: PathBuf,
+    #[pyo3(from_py_with = fspath)] index: PathBuf,
     batches: Vec<String>,
     before: Option<i64>,
     keep: Option<usize>,

@@ -2,12 +2,14 @@
 (the library's `corpus::walk`) for both, so a file reached twice is read
 once, a FIFO or a binary file in a directory is skipped with the same
 warning, a bad path is reported while the rest is read, and the JSON
-report is the command's byte for byte."""
+report is the command's byte for byte. Paths Python cannot hand to the
+operating system are refused with a normal exception."""
 
 import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import neardup
 import pytest
@@ -141,3 +143,52 @@ def test_a_path_with_nothing_readable_is_still_an_error(tree):
         neardup.scan("missing.txt")
     with pytest.raises(neardup.InputError, match="missing.txt"):
         neardup.Index.create(tree / "idx", neardup.Config()).add(["c", "missing.txt"])
+
+
+LONE = "\ud800"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: neardup.scan(LONE),
+        lambda: neardup.scan(Path(LONE)),
+        lambda: neardup.scan(["c", f"c/{LONE}.txt"]),
+        lambda: neardup.scan("c", stage_dir=LONE),
+        lambda: neardup.scan("c", against=LONE),
+        lambda: neardup.clean("c", output=LONE),
+        lambda: neardup.clean("c", output="out", removed=LONE),
+        lambda: neardup.Index(LONE),
+        lambda: neardup.Index.create(LONE),
+    ],
+    ids=["scan", "pathlib", "in-a-list", "stage_dir", "against", "clean", "removed",
+         "index", "create"],
+)
+def test_a_lone_surrogate_in_a_path_is_a_normal_exception(tree, call):
+    # Python's strings can hold what no file name can: refused as a
+    # UnicodeEncodeError (a ValueError), as os.fsencode refuses it, not a
+    # panic of the extension (a BaseException that slips past `except
+    # Exception`).
+    with pytest.raises(UnicodeError, match="surrogates not allowed"):
+        call()
+
+
+def test_undecodable_file_names_keep_working(tree, cli):
+    # os.listdir gives a name that is not UTF-8 with surrogate escapes.
+    raw = os.fsencode(tree / "c") + b"/caf\xe9.txt"
+    with open(raw, "w") as f:
+        f.write(f"{REPEATED}\n")
+    [escaped] = [n for n in os.listdir("c") if n.startswith("caf")]
+    assert escaped == "caf\udce9.txt"
+    report = neardup.scan(["c/a.txt", os.path.join("c", escaped)])
+    assert report.summary["inputs"] == 2
+    assert report.summary["duplicate_paragraphs"] == 1
+    assert report.to_json() == cli_json(cli, tree, "c/a.txt", os.fsencode("c/" + escaped))[0]
+
+
+def test_clean_refuses_an_empty_output(tree):
+    with pytest.raises(neardup.ConfigError, match="output"):
+        neardup.clean("c", "")
+    with pytest.raises(neardup.ConfigError, match="output"):
+        neardup.clean("c/a.txt", "")
+    assert sorted(p.name for p in tree.iterdir()) == ["c"]
