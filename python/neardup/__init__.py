@@ -370,7 +370,9 @@ def clean(
     ones (at ``containment``, 0.8 by default); ``drop_empty`` leaves out
     documents that lost every paragraph; ``removed`` names a removal log
     (one JSON line per removed paragraph, as ``--removed``). ``against``
-    and ``stage_dir`` are as in ``scan``.
+    and ``stage_dir`` are as in ``scan``, and so is the walk of ``paths``.
+    An empty ``output`` is refused with ``ConfigError`` (``"."`` writes into
+    the working directory).
 
     >>> done = neardup.clean("data/news", "/tmp/news-clean")   # doctest: +SKIP
     >>> done.removed                                              # doctest: +SKIP
