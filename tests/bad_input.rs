@@ -1071,6 +1071,88 @@ fn a_file_given_twice_is_read_once_with_a_warning() {
     assert_eq!(diagnostics(&r).len(), 2, "{:?}", diagnostics(&r));
 }
 
+/// An index named as an input, or a file of one, is an error naming it,
+/// not a corpus of its lock file and segments; the other inputs are read,
+/// and `index add` adds nothing (an index's files are never read as
+/// input, also when it is not the command's own).
+#[test]
+fn an_index_named_as_an_input_is_an_error_naming_it() {
+    let dir = TempDir::new().unwrap();
+    write(dir.path(), "a.txt", format!("{REPEATED}\n{OTHER}\n"));
+    write(dir.path(), "b.txt", format!("{REPEATED}\n"));
+    let out = run(dir.path(), &["index", "create", "SI", "a.txt", "-q"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let segment = files_under(&dir.path().join("SI"))
+        .into_iter()
+        .find(|f| f.starts_with("seg-"))
+        .map(|f| format!("SI/{f}"))
+        .unwrap();
+    std::os::unix::fs::symlink("SI", dir.path().join("linked")).unwrap();
+    let index = "is a neardup index, not a corpus (an index's files are never read as input)";
+    let file = "is a file of a neardup index, not a corpus (an index's files are never read as \
+                input)";
+
+    let (r, code, err) = report(dir.path(), &["SI", "b.txt", &segment, "linked", "SI/LOCK"]);
+    assert_eq!(code, 2, "{err}");
+    let error = |path: &str, message: &str| {
+        (
+            "error".to_owned(),
+            path.to_owned(),
+            None,
+            message.to_owned(),
+        )
+    };
+    assert_eq!(
+        diagnostics(&r),
+        [
+            error("SI", index),
+            error(&segment, file),
+            error("linked", index),
+            error("SI/LOCK", file),
+        ]
+    );
+    assert!(err.contains(&format!("error: SI: {index}")), "{err}");
+    assert_eq!(summary(&r, "inputs"), 1, "b.txt alone is read");
+
+    // With --against, the index it scans against is no corpus either.
+    let (_, code, err) = report(dir.path(), &["--against", "SI", "SI", "b.txt"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains(&format!("error: SI: {index}")), "{err}");
+
+    // Found in a directory, another index is skipped with a warning.
+    write(dir.path(), "corpus/b.txt", format!("{REPEATED}\n"));
+    let copy = dir.path().join("corpus/old.ndx");
+    common::copy_dir(&dir.path().join("SI"), &copy);
+    let (r, code, err) = report(dir.path(), &["corpus", "a.txt"]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        diagnostics(&r),
+        [(
+            "warning".to_owned(),
+            "corpus/old.ndx".to_owned(),
+            None,
+            "a neardup index, not a corpus; skipped".to_owned()
+        )]
+    );
+    assert_eq!(summary(&r, "inputs"), 2);
+
+    for args in [&["SI", "SI"][..], &["SI", &segment], &["SI", "b.txt", "SI"]] {
+        let out = run(dir.path(), &[&["index", "add"][..], args, &["-q"]].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains("the batch was not added"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let out = run(
+        dir.path(),
+        &["index", "info", "SI", "--output-format", "json"],
+    );
+    let info: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["batches"].as_array().map(Vec::len), Some(1), "{info}");
+}
+
 #[test]
 fn an_output_directory_inside_the_input_is_refused() {
     let dir = TempDir::new().unwrap();

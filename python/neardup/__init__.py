@@ -285,6 +285,12 @@ def scan(
     content, then name; directories recursively in sorted order, hidden
     entries and binary files skipped) and returns its report.
 
+    The inputs are walked by the command's own code: a file reached twice
+    is read once, a binary file, a FIFO or a broken link in a directory is
+    skipped, and a path that cannot be read is an error, each in
+    ``Report.diagnostics`` as in ``--output-format json``, the rest being
+    read. ``InputError`` is raised only when no path could be read at all.
+
     ``containment=0.8`` also finds paragraphs of at least
     ``containment_words`` words inside longer ones (``Report.contained``),
     as ``neardup scan --containment=0.8 --containment-words N
@@ -322,7 +328,7 @@ class Cleaned:
     ``report`` is the scan's (``None`` for a shard of a spread clean,
     whose findings came from the last stage); ``inputs`` the range of
     input numbers this call cleaned; ``errors`` the inputs that could not
-    be written, with why (the others were)."""
+    be read or written, with why (the others were)."""
 
     written: int
     removed: int
@@ -364,7 +370,9 @@ def clean(
     ones (at ``containment``, 0.8 by default); ``drop_empty`` leaves out
     documents that lost every paragraph; ``removed`` names a removal log
     (one JSON line per removed paragraph, as ``--removed``). ``against``
-    and ``stage_dir`` are as in ``scan``.
+    and ``stage_dir`` are as in ``scan``, and so is the walk of ``paths``.
+    An empty ``output`` is refused with ``ConfigError`` (``"."`` writes into
+    the working directory).
 
     >>> done = neardup.clean("data/news", "/tmp/news-clean")   # doctest: +SKIP
     >>> done.removed                                              # doctest: +SKIP

@@ -12,7 +12,7 @@ use std::ffi::{CStr, c_char, c_void};
 use std::path::{Path, PathBuf};
 
 use neardup::allow::Allowlist;
-use neardup::corpus::FileSource;
+use neardup::corpus::walk::{self, WalkOptions};
 use neardup::corpus::{Format, Input, JsonlFields, MemorySource};
 use neardup::id::InputId;
 use neardup::index::{self, AddOptions, Index, Settings};
@@ -29,7 +29,7 @@ use neardup::{Config, Error, ErrorKind, Scope, Threshold};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::{PyCapsule, PyDict, PyList};
+use pyo3::types::{PyBytes, PyCapsule, PyDict, PyList, PyString};
 use rayon::prelude::*;
 
 create_exception!(
@@ -299,30 +299,31 @@ fn format_of(name: Option<&str>) -> PyResult<Option<Format>> {
     })
 }
 
-/// The inputs at `paths`: files, and directories read recursively in
-/// sorted order, skipping hidden entries and binary files (each a warning
-/// in `skipped`), as the command line does.
+/// The inputs at `paths`, walked as the command line walks them
+/// ([`walk::collect`]), and the problems with paths: warnings for files
+/// left out, errors for paths that could not be used (the others are still
+/// read). `own` are the call's own files (index, output, stage files),
+/// never read as input when met in a directory.
+///
+/// # Errors
+///
+/// The first error when no input at all could be used: a report of
+/// nothing is no answer.
 fn collect(
     paths: &[PathBuf],
     format: Option<Format>,
-    skipped: &mut Vec<Error>,
-) -> Result<Vec<Input>, Error> {
-    collect_at(paths, None, format, skipped)
+    own: &[&Path],
+) -> Result<(Vec<Input>, Vec<Error>), Error> {
+    let (found, problems) = collect_from(paths, None, format, own)?;
+    Ok((
+        found.into_iter().map(|(input, _)| input).collect(),
+        problems,
+    ))
 }
 
-/// As [`collect`], relative paths read from `base` when given, keeping
-/// their names as given ([`collect_from`]).
-fn collect_at(
-    paths: &[PathBuf],
-    base: Option<&Path>,
-    format: Option<Format>,
-    skipped: &mut Vec<Error>,
-) -> Result<Vec<Input>, Error> {
-    Ok(collect_from(paths, base, format, skipped)?
-        .into_iter()
-        .map(|(input, _)| input)
-        .collect())
-}
+/// The inputs a walk found, with where each came from, and the problems
+/// with paths.
+type Walked = (Vec<(Input, Origin)>, Vec<Error>);
 
 /// As [`collect`], with where each input came from (which decides where
 /// `clean` writes it). Relative paths are read from `base` when given (a
@@ -332,65 +333,82 @@ fn collect_from(
     paths: &[PathBuf],
     base: Option<&Path>,
     format: Option<Format>,
-    skipped: &mut Vec<Error>,
-) -> Result<Vec<(Input, Origin)>, Error> {
-    fn walk(
-        dir: &Path,
-        (base, root): (Option<&Path>, &Path),
-        format: Option<Format>,
-        out: &mut Vec<(Input, Origin)>,
-        skipped: &mut Vec<Error>,
-    ) -> Result<(), Error> {
-        let name = dir.display().to_string();
-        let mut entries: Vec<_> = std::fs::read_dir(resolve(base, dir))
-            .map_err(|e| Error::io(&name, e))?
-            .collect::<Result<_, _>>()
-            .map_err(|e| Error::io(&name, e))?;
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            if e.file_name().to_string_lossy().starts_with('.') {
-                continue;
-            }
-            let path = dir.join(e.file_name());
-            let real = resolve(base, &path);
-            if real.is_dir() {
-                walk(&path, (base, root), format, out, skipped)?;
-            } else {
-                let source = FileSource::with_name(&real, path.display().to_string());
-                if neardup::corpus::looks_binary(&source).unwrap_or(false) {
-                    skipped.push(Error::skipped(
-                        &path.display().to_string(),
-                        "a binary file; skipped",
-                    ));
-                    continue;
-                }
-                let origin = Origin::File {
-                    relative: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
-                    root: Some(root.to_path_buf()),
-                    path,
-                };
-                out.push((Input::from_file(source, format), origin));
-            }
-        }
-        Ok(())
+    own: &[&Path],
+) -> Result<Walked, Error> {
+    let options = WalkOptions {
+        format,
+        exclude: own,
+        base,
+        ..WalkOptions::default()
+    };
+    let (found, mut problems) = walk::collect(paths, &options);
+    if found.is_empty()
+        && let Some(at) = problems.iter().position(|p| !p.is_warning())
+    {
+        return Err(problems.swap_remove(at));
     }
-    let mut out = Vec::new();
-    for p in paths {
-        let real = resolve(base, p);
-        let meta = std::fs::metadata(&real).map_err(|e| Error::io(&p.display().to_string(), e))?;
-        if meta.is_dir() {
-            walk(p, (base, p), format, &mut out, skipped)?;
-        } else {
-            let source = FileSource::with_name(&real, p.display().to_string());
-            let origin = Origin::File {
-                path: p.clone(),
-                root: None,
-                relative: PathBuf::from(p.file_name().unwrap_or(p.as_os_str())),
-            };
-            out.push((Input::from_file(source, format), origin));
-        }
+    Ok((found, problems))
+}
+
+/// The warnings among the problems with paths of a run that does not go
+/// on past an unreadable path (an index add, which then adds nothing, as
+/// `neardup index add`; a stage, whose shards must all see every input).
+///
+/// # Errors
+///
+/// The first error among `problems`.
+fn only_warnings(problems: Vec<Error>) -> Result<Vec<Error>, Error> {
+    let (errors, warnings): (Vec<Error>, Vec<Error>) =
+        problems.into_iter().partition(|p| !p.is_warning());
+    match errors.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(warnings),
     }
-    Ok(out)
+}
+
+/// A path argument as the operating system takes it: the bytes
+/// `os.fsencode` makes of a `str`, `bytes` or path-like object (a file
+/// name that is not UTF-8 comes from `os.listdir` as surrogate escapes and
+/// goes back as its bytes).
+///
+/// # Errors
+///
+/// `UnicodeEncodeError` (a `ValueError`) for a string no file name can be,
+/// one with a lone surrogate that is no escape, as `open` raises it: pyo3's
+/// own conversion panics there. `TypeError` for what is not a path.
+#[cfg(unix)]
+fn fspath(ob: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+    use std::os::unix::ffi::OsStrExt;
+    let encoded = ob.py().import("os")?.call_method1("fsencode", (ob,))?;
+    let bytes = encoded.cast::<PyBytes>()?.as_bytes();
+    Ok(PathBuf::from(std::ffi::OsStr::from_bytes(bytes)))
+}
+
+/// A path argument: on this system pyo3's own conversion, which takes
+/// any string.
+#[cfg(not(unix))]
+fn fspath(ob: &Bound<'_, PyAny>) -> PyResult<PathBuf> {
+    ob.extract()
+}
+
+/// An optional path argument ([`fspath`]).
+fn opt_fspath(ob: &Bound<'_, PyAny>) -> PyResult<Option<PathBuf>> {
+    if ob.is_none() {
+        Ok(None)
+    } else {
+        fspath(ob).map(Some)
+    }
+}
+
+/// A list of path arguments ([`fspath`]); a lone string is refused, as
+/// pyo3 refuses it for a list (it would be walked letter by letter).
+fn fspaths(ob: &Bound<'_, PyAny>) -> PyResult<Vec<PathBuf>> {
+    if ob.is_instance_of::<PyString>() {
+        return Err(pyo3::exceptions::PyTypeError::new_err(
+            "paths must be a list of paths, not a str",
+        ));
+    }
+    ob.try_iter()?.map(|p| fspath(&p?)).collect()
 }
 
 /// `path`, read from `base` when it is relative.
@@ -496,14 +514,14 @@ fn scan_files(
 #[allow(clippy::too_many_arguments)]
 fn scan_json(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
     threads: Option<usize>,
-    against: Option<PathBuf>,
-    stage_dir: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] against: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] stage_dir: Option<PathBuf>,
     containment: Option<&str>,
     containment_words: usize,
     containment_cap: usize,
@@ -519,8 +537,12 @@ fn scan_json(
     let config = config.config.clone();
     py.detach(|| {
         with_threads(threads, || {
-            let mut skipped = Vec::new();
-            let inputs = collect(&paths, format, &mut skipped)?;
+            let own: Vec<&Path> = against
+                .iter()
+                .chain(&stage_dir)
+                .map(|p| p.as_path())
+                .collect();
+            let (inputs, problems) = collect(&paths, format, &own)?;
             let places = (against.as_deref(), stage_dir.as_deref());
             let mut report = scan_files(&inputs, &config, &options, places)?;
             if let Some(dir) = &stage_dir {
@@ -528,7 +550,7 @@ fn scan_json(
                 // scan --stage-dir` leaves them.
                 stage::write_findings(dir, &config, &options, against.as_deref(), &report)?;
             }
-            report.diagnostics.splice(0..0, skipped);
+            report.diagnostics.splice(0..0, problems);
             render_json(&report)
         })
     })
@@ -687,7 +709,7 @@ fn dedup_rows<'py>(
     chunks: Option<Vec<(Bound<'py, PyCapsule>, Bound<'py, PyCapsule>)>>,
     texts: Option<Vec<Option<String>>>,
     threads: Option<usize>,
-    against: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] against: Option<PathBuf>,
     cleaned: bool,
     report: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
@@ -915,8 +937,8 @@ fn added_dict<'py>(py: Python<'py>, added: &index::Added) -> PyResult<Bound<'py,
 #[allow(clippy::too_many_arguments)]
 fn index_add<'py>(
     py: Python<'py>,
-    index: PathBuf,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspath)] index: PathBuf,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     create: bool,
     name: Option<String>,
@@ -934,8 +956,8 @@ fn index_add<'py>(
     let added = py
         .detach(|| {
             with_threads(threads, || {
-                let mut skipped = Vec::new();
-                let inputs = collect(&paths, format, &mut skipped)?;
+                let (inputs, problems) = collect(&paths, format, &[index.as_path()])?;
+                let warnings = only_warnings(problems)?;
                 let add = AddOptions {
                     name,
                     created,
@@ -948,7 +970,7 @@ fn index_add<'py>(
                     index::remove_new(&index, made_dir);
                 }
                 let mut added = added?;
-                added.report.diagnostics.splice(0..0, skipped);
+                added.report.diagnostics.splice(0..0, warnings);
                 Ok(added)
             })
         })
@@ -979,8 +1001,8 @@ fn run_stage<T: Send>(
     let config = config.config.clone();
     py.detach(|| {
         with_threads(threads, || {
-            let mut skipped = Vec::new();
-            let inputs = collect(paths, format, &mut skipped)?;
+            let (inputs, problems) = collect(paths, format, &[dir])?;
+            only_warnings(problems)?;
             work(&inputs, dir, &config, &options)
         })
     })
@@ -996,11 +1018,11 @@ fn run_stage<T: Send>(
 #[allow(clippy::too_many_arguments)]
 fn stage_fingerprint(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     shard: usize,
     shards: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1046,11 +1068,11 @@ fn stage_fingerprint(
 #[allow(clippy::too_many_arguments)]
 fn stage_group(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     part: usize,
     parts: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1084,10 +1106,10 @@ fn stage_group(
 #[allow(clippy::too_many_arguments)]
 fn stage_components(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     parts: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1120,12 +1142,12 @@ fn stage_components(
 #[allow(clippy::too_many_arguments)]
 fn stage_star_round(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     round: usize,
     task: usize,
     tasks: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1158,13 +1180,13 @@ fn stage_star_round(
 #[allow(clippy::too_many_arguments)]
 fn stage_star_finish(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     round: usize,
     task: usize,
     tasks: usize,
     parts: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1198,11 +1220,11 @@ fn stage_star_finish(
 #[allow(clippy::too_many_arguments)]
 fn stage_reread(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     shard: usize,
     shards: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1242,11 +1264,11 @@ fn stage_reread(
 #[allow(clippy::too_many_arguments)]
 fn stage_verify(
     py: Python<'_>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
     part: usize,
     parts: usize,
-    dir: PathBuf,
+    #[pyo3(from_py_with = fspath)] dir: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
@@ -1281,24 +1303,24 @@ fn stage_verify(
 #[allow(clippy::too_many_arguments)]
 fn clean<'py>(
     py: Python<'py>,
-    paths: Vec<PathBuf>,
+    #[pyo3(from_py_with = fspaths)] paths: Vec<PathBuf>,
     config: &PyConfig,
-    output: PathBuf,
+    #[pyo3(from_py_with = fspath)] output: PathBuf,
     input_format: Option<&str>,
     text_field: &str,
     id_field: &str,
     threads: Option<usize>,
-    against: Option<PathBuf>,
-    stage_dir: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] against: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] stage_dir: Option<PathBuf>,
     shard: Option<usize>,
     shards: Option<usize>,
-    base_dir: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] base_dir: Option<PathBuf>,
     containment: Option<&str>,
     containment_words: usize,
     containment_cap: usize,
     remove_contained: bool,
     drop_empty: bool,
-    removed: Option<PathBuf>,
+    #[pyo3(from_py_with = opt_fspath)] removed: Option<PathBuf>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let format = format_of(input_format)?;
     // As `clean --remove contained`: containment at 0.8 unless told.
@@ -1339,8 +1361,14 @@ fn clean<'py>(
     let done = py
         .detach(|| {
             with_threads(threads, || {
-                let mut skipped = Vec::new();
-                let found = collect_from(&paths, base_dir.as_deref(), format, &mut skipped)?;
+                let own: Vec<&Path> = [&output]
+                    .into_iter()
+                    .chain(&removed)
+                    .chain(&against)
+                    .chain(&stage_dir)
+                    .map(|p| p.as_path())
+                    .collect();
+                let (found, problems) = collect_from(&paths, base_dir.as_deref(), format, &own)?;
                 let (inputs, origins): (Vec<Input>, Vec<Origin>) = found.into_iter().unzip();
                 let targets = rewrite::target::plan(&output, &origins).map_err(Error::config)?;
                 refuse_inputs(
@@ -1430,17 +1458,18 @@ fn clean<'py>(
                         out.write_all(&log)
                     })?;
                 }
+                let written = order.len() - failed.len();
+                // The paths that could not be used are inputs not written
+                // too, and come first in the report, as in the command's.
+                let unusable = problems.iter().filter(|p| !p.is_warning());
+                failed.splice(0..0, unusable.map(Error::to_string));
+                let mut report = report;
+                report.diagnostics.splice(0..0, problems);
                 let report_json = match part {
                     Some(_) => None,
                     None => Some(render_json(&report)?),
                 };
-                Ok((
-                    totals,
-                    order.len() - failed.len(),
-                    failed,
-                    range,
-                    report_json,
-                ))
+                Ok((totals, written, failed, range, report_json))
             })
         })
         .map_err(py_err)?;
@@ -1582,7 +1611,7 @@ fn refuse_inputs(
 #[pyfunction]
 #[pyo3(signature = (index, config, containment_words = None))]
 fn index_create(
-    index: PathBuf,
+    #[pyo3(from_py_with = fspath)] index: PathBuf,
     config: &PyConfig,
     containment_words: Option<usize>,
 ) -> PyResult<()> {
@@ -1595,7 +1624,7 @@ fn index_create(
 /// The detection settings an index was made with, as a `Config` (without
 /// an allowlist: the index keeps only its hash).
 #[pyfunction]
-fn index_config(index: PathBuf) -> PyResult<PyConfig> {
+fn index_config(#[pyo3(from_py_with = fspath)] index: PathBuf) -> PyResult<PyConfig> {
     let opened = Index::open(&index).map_err(py_err)?;
     let get = |key: &str| -> PyResult<String> {
         opened
@@ -1650,7 +1679,10 @@ fn index_config(index: PathBuf) -> PyResult<PyConfig> {
 
 /// `neardup index info --output-format json`, as a dict.
 #[pyfunction]
-fn index_info<'py>(py: Python<'py>, index: PathBuf) -> PyResult<Bound<'py, PyDict>> {
+fn index_info<'py>(
+    py: Python<'py>,
+    #[pyo3(from_py_with = fspath)] index: PathBuf,
+) -> PyResult<Bound<'py, PyDict>> {
     let opened = Index::open(&index).map_err(py_err)?;
     let d = PyDict::new(py);
     d.set_item("generation", opened.generation())?;
@@ -1689,13 +1721,13 @@ fn index_info<'py>(py: Python<'py>, index: PathBuf) -> PyResult<Bound<'py, PyDic
 
 /// `neardup index verify`: raises on the first problem.
 #[pyfunction]
-fn index_verify(py: Python<'_>, index: PathBuf) -> PyResult<()> {
+fn index_verify(py: Python<'_>, #[pyo3(from_py_with = fspath)] index: PathBuf) -> PyResult<()> {
     py.detach(|| Index::open(&index)?.verify()).map_err(py_err)
 }
 
 /// `neardup index rollback`: the new generation.
 #[pyfunction]
-fn index_rollback(py: Python<'_>, index: PathBuf) -> PyResult<u64> {
+fn index_rollback(py: Python<'_>, #[pyo3(from_py_with = fspath)] index: PathBuf) -> PyResult<u64> {
     py.detach(|| index::rollback(&index)).map_err(py_err)
 }
 
@@ -1705,7 +1737,7 @@ fn index_rollback(py: Python<'_>, index: PathBuf) -> PyResult<u64> {
 #[pyo3(signature = (index, containment_words = None, no_containment = false))]
 fn index_compact(
     py: Python<'_>,
-    index: PathBuf,
+    #[pyo3(from_py_with = fspath)] index: PathBuf,
     containment_words: Option<usize>,
     no_containment: bool,
 ) -> PyResult<(usize, usize, u64)> {
@@ -1732,7 +1764,7 @@ fn index_compact(
 #[pyo3(signature = (index, batches, before = None, keep = None))]
 fn index_drop<'py>(
     py: Python<'py>,
-    index: PathBuf,
+    #[pyo3(from_py_with = fspath)] index: PathBuf,
     batches: Vec<String>,
     before: Option<i64>,
     keep: Option<usize>,

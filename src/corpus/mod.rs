@@ -4,7 +4,9 @@
 //! A [`Source`] is anything that can hand out its bytes from the start, as
 //! often as asked: [`FileSource`] a file on disk, [`MemorySource`] a byte
 //! string. The library opens no path of its own accord: the caller decides
-//! which files make the corpus (the command line walks directories). Reading twice is the point: the
+//! which files make the corpus, by naming them or by asking [`walk`] to
+//! walk the paths a user gave (the command line and the Python package
+//! both do, so that they read the same files). Reading twice is the point: the
 //! batch driver fingerprints everything in one pass and then re-reads only
 //! the documents holding candidate paragraphs, instead of keeping the corpus
 //! in memory.
@@ -19,6 +21,8 @@
 //!   in blocks of whole rows.
 //! - [`record`]: the documents of a block of any format that holds many
 //!   documents per input (JSON Lines, WET, Parquet), all alike.
+//! - [`walk`]: the files and directories a user names, walked into inputs
+//!   by the rules the command line documents.
 
 pub mod block;
 pub mod compress;
@@ -28,6 +32,7 @@ pub mod jsonl;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 pub mod record;
+pub mod walk;
 pub mod warc;
 
 pub use file::{FileSource, format_from_name};

@@ -223,6 +223,18 @@ fn generations(dir: &Path) -> Result<Vec<u64>, Error> {
     Ok(out)
 }
 
+/// Whether `dir` is an index: it holds a manifest (`gen-<20
+/// digits>.ndm`), as every index does from its creation on. The walk of
+/// inputs asks, so that an index named as a corpus is refused rather than
+/// read as text (its lock file, its segments).
+pub fn is_index(dir: &Path) -> bool {
+    fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .filter_map(Result::ok)
+            .any(|e| manifest::generation_of(&e.file_name().to_string_lossy()).is_some())
+    })
+}
+
 /// Makes a new, empty index (generation 0) in `dir`, which must not
 /// exist, be an empty directory, or hold only what a create that did not
 /// finish left (its lock, temporary and segment files, and manifests of

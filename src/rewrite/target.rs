@@ -48,9 +48,10 @@ pub enum Target {
 ///
 /// # Errors
 ///
-/// A plan that cannot work, saying why: two inputs onto one output,
-/// several inputs to `-` or to an existing file, a directory output
-/// named like a corpus file, standard input among several inputs.
+/// A plan that cannot work, saying why: an empty output path (which
+/// would write into the working directory unasked), two inputs onto one
+/// output, several inputs to `-` or to an existing file, a directory
+/// output named like a corpus file, standard input among several inputs.
 ///
 /// # Example
 ///
@@ -65,6 +66,13 @@ pub enum Target {
 /// assert_eq!(targets, [Target::File { path: "clean/2026/a.jsonl".into(), compression: None }]);
 /// ```
 pub fn plan(output: &Path, origins: &[Origin]) -> Result<Vec<Target>, String> {
+    if output.as_os_str().is_empty() {
+        return Err(
+            "the output is an empty path: name a file or a directory (`.` for the working \
+             directory)"
+                .to_owned(),
+        );
+    }
     let to_stdout = output.as_os_str() == "-";
     let looks_like_dir = output.is_dir() || output.to_string_lossy().ends_with('/');
     let single = matches!(origins, [Origin::Stdin] | [Origin::File { root: None, .. }]);
@@ -374,6 +382,17 @@ mod tests {
             plan(Path::new("-"), &[Origin::Stdin]).unwrap(),
             [Target::Stdout]
         );
+    }
+
+    #[test]
+    fn an_empty_output_is_refused() {
+        for origins in [
+            vec![file("in.txt", None)],
+            vec![file("news/a.txt", Some("news"))],
+        ] {
+            let e = plan(Path::new(""), &origins).unwrap_err();
+            assert!(e.contains("the output is an empty path"), "{e}");
+        }
     }
 
     #[test]
