@@ -27,7 +27,9 @@ to keep; ``Index`` is the persistent index of earlier batches.
 from __future__ import annotations
 
 import json
+import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
@@ -586,6 +588,20 @@ def dedup(
     [True, True, False]
     """
     cfg = _config(config, threshold)
+    if isinstance(data, (str, bytes)):
+        raise TypeError(
+            f"dedup takes rows of text (a list of strings, a table or a column), not one "
+            f"{type(data).__name__}: give [text] for a single row"
+        )
+    if isinstance(data, Mapping):
+        # Columns by name (a dict of lists, a batch of a Hugging Face
+        # dataset): the text column.
+        if text_column not in data:
+            raise KeyError(
+                f"no column {text_column!r} among {sorted(map(str, data))}: name it with "
+                f"text_column="
+            )
+        data = data[text_column]
     column = _column(data, text_column)
     kwargs: dict[str, Any] = dict(
         threads=threads,
@@ -598,7 +614,21 @@ def dedup(
         for i, t in enumerate(texts):
             if t is not None and not isinstance(t, str):
                 raise TypeError(f"row {i}: a {type(t).__name__}, not a string")
-        return Dedup(_neardup.dedup_rows(cfg, texts=texts, **kwargs))
+        try:
+            return Dedup(_neardup.dedup_rows(cfg, texts=texts, **kwargs))
+        except UnicodeEncodeError:
+            # A lone surrogate ("\ud83d", half of an emoji cut in two) is no
+            # text: name the row, which the conversion's error does not.
+            for i, t in enumerate(texts):
+                try:
+                    if t is not None:
+                        t.encode("utf-8")
+                except UnicodeEncodeError as e:
+                    raise InputError(
+                        f"row {i}: not valid text: {e.reason} at character {e.start} "
+                        f"({t[e.start]!r}, half of a surrogate pair?)"
+                    ) from None
+            raise
     chunks = _arrow_chunks(column)
     return Dedup(_neardup.dedup_rows(cfg, chunks=chunks, **kwargs))
 
@@ -714,14 +744,15 @@ class Index:
         self,
         batches: Iterable[str] = (),
         *,
-        before: str | int | Any | None = None,
+        before: str | int | float | Any | None = None,
         older_than: str | int | float | Any | None = None,
         keep: int | None = None,
     ) -> dict[str, Any]:
         """Removes batches (``neardup index drop``): those named, every one
         added before ``before`` (``"2026-09-01"``,
-        ``"2026-09-01T06:00:00Z"``, seconds since the Unix epoch, or a
-        ``datetime``; a naive one is taken as UTC) or more than
+        ``"2026-09-01T06:00:00Z"``, seconds since the Unix epoch (as
+        ``time.time()`` gives them), a ``datetime`` or a ``date`` (its
+        midnight); naive ones are taken as UTC) or more than
         ``older_than`` ago (``"90d"``, ``"36h"``, ``"1w3d"``, seconds, or a
         ``timedelta``; not with ``before``), and every one but the newest
         ``keep`` (by the order they were added; at least 1). Their
@@ -735,10 +766,16 @@ class Index:
 
         if isinstance(before, str):
             before = _neardup.parse_utc_time(before)
-        elif isinstance(before, datetime.datetime):
+        elif isinstance(before, datetime.date) and not isinstance(before, datetime.datetime):
+            before = datetime.datetime(before.year, before.month, before.day)
+        if isinstance(before, datetime.datetime):
             if before.tzinfo is None:
                 before = before.replace(tzinfo=datetime.timezone.utc)
-            before = int(before.timestamp())
+            before = before.timestamp()
+        if isinstance(before, float):
+            if not math.isfinite(before):
+                raise ConfigError(f"before={before!r} is no time")
+            before = math.floor(before)
         if older_than is not None:
             if before is not None:
                 raise ConfigError("give before or older_than, not both")
@@ -746,6 +783,8 @@ class Index:
                 older_than = _neardup.parse_age(older_than)
             elif isinstance(older_than, datetime.timedelta):
                 older_than = older_than.total_seconds()
+            if not math.isfinite(older_than):
+                raise ConfigError(f"older_than={older_than!r} is no age")
             if older_than < 0:
                 raise ConfigError(f"older_than={older_than!r} is in the future")
             before = int(time.time() - older_than)

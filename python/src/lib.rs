@@ -1377,6 +1377,16 @@ fn clean<'py>(
                     removed.as_deref(),
                     base_dir.as_deref(),
                 )?;
+                let base = base_dir.as_deref();
+                let written = [resolve(base, &output)]
+                    .into_iter()
+                    .chain(removed.as_deref().map(|p| resolve(base, p)));
+                let index = against.as_deref().map(|p| resolve(base, p));
+                rewrite::target::refuse_index(
+                    written.collect::<Vec<_>>().iter().map(PathBuf::as_path),
+                    index.as_deref(),
+                )
+                .map_err(Error::config)?;
                 let (report, unreadable, range) = match part {
                     Some((k, n)) => {
                         let dir = stage_dir.as_deref().expect("checked above");

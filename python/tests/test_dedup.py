@@ -99,6 +99,22 @@ def test_nulls_are_empty_rows_and_other_types_are_refused():
         neardup.dedup(["text", 3])
 
 
+def test_one_string_a_dict_of_columns_and_a_cut_emoji():
+    with pytest.raises(TypeError, match="not one str: give \\[text\\]"):
+        neardup.dedup("one long text")
+    with pytest.raises(TypeError, match="not one bytes"):
+        neardup.dedup(b"one long text")
+    rows = ["a b c d e f", "x y z w v u", "a b c d e f"]
+    assert neardup.dedup({"text": rows}).keep == [True, True, False]
+    assert neardup.dedup({"body": rows}, text_column="body").keep == [True, True, False]
+    with pytest.raises(KeyError, match="no column 'text' among \\['body'\\]"):
+        neardup.dedup({"body": rows})
+    cut = ["some words here number %d ok" % i for i in range(1000)]
+    cut[617] = "cut in emoji \ud83d"
+    with pytest.raises(neardup.InputError, match="row 617: not valid text"):
+        neardup.dedup(cut)
+
+
 def test_the_gil_is_released_while_dedup_works():
     import sys
 

@@ -201,6 +201,25 @@ def test_drop_by_count_and_by_age(tmp_path):
     assert done["batches"] == ["c"] and done["left"] == 1
     assert names() == ["d"]
     idx.verify()
+    # A float (as time.time() gives) and a date are times too; NaN is not.
+    assert idx.drop(before=time.time() - 2 * day)["batches"] == []
+    assert idx.drop(before=datetime.date(2000, 1, 1))["batches"] == []
+    for bad in (dict(before=float("nan")), dict(older_than=float("inf"))):
+        with pytest.raises(neardup.ConfigError, match="is no"):
+            idx.drop(**bad)
+    assert idx.drop(before=time.time() + 1.5)["batches"] == ["d"]
+
+
+def test_a_clean_never_writes_into_the_index_it_reads(tmp_path):
+    idx = neardup.Index.create(tmp_path / "i.ndx", neardup.Config())
+    write_jsonl(tmp_path / "a.jsonl", make_rows(20, 1))
+    idx.add([tmp_path / "a.jsonl"], name="a")
+    before = sorted(p.name for p in (tmp_path / "i.ndx").iterdir())
+    for output, removed in ((tmp_path / "i.ndx", None), (tmp_path / "out", tmp_path / "i.ndx" / "log")):
+        with pytest.raises(neardup.ConfigError, match="the index .*which this run reads"):
+            neardup.clean([tmp_path / "a.jsonl"], output, against=tmp_path / "i.ndx", removed=removed)
+    assert sorted(p.name for p in (tmp_path / "i.ndx").iterdir()) == before
+    idx.verify()
 
 
 def test_dropping_the_oldest_batch_keeps_the_other_segments(tmp_path):
