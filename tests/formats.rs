@@ -481,6 +481,50 @@ mod parquet_input {
         );
     }
 
+    /// A text column declared `required` (no nulls: what Spark and DuckDB
+    /// often write) is cleaned like an optional one; it once panicked.
+    #[test]
+    fn clean_parquet_with_a_required_text_column() {
+        use parquet::file::reader::{FileReader, SerializedFileReader};
+        let dir = TempDir::new().unwrap();
+        let schema = parquet::schema::parser::parse_message_type(
+            "message m { required binary id (UTF8); required binary text (UTF8); }",
+        )
+        .unwrap();
+        let props = Arc::new(WriterProperties::builder().build());
+        let mut out = Vec::new();
+        let mut w = SerializedFileWriter::new(&mut out, Arc::new(schema), props).unwrap();
+        let mut rg = w.next_row_group().unwrap();
+        for column in [["x", "y", "z"], [HARBOUR, FERRY, HARBOUR]] {
+            let mut c = rg.next_column().unwrap().unwrap();
+            let values: Vec<ByteArray> = column.iter().map(|v| ByteArray::from(*v)).collect();
+            c.typed::<ByteArrayType>()
+                .write_batch(&values, None, None)
+                .unwrap();
+            c.close().unwrap();
+        }
+        rg.close().unwrap();
+        w.close().unwrap();
+        std::fs::write(dir.path().join("req.parquet"), out).unwrap();
+        neardup()
+            .current_dir(dir.path())
+            .args(["clean", "-q", "req.parquet", "-o", "out.parquet"])
+            .assert()
+            .code(0);
+        let file =
+            SerializedFileReader::new(std::fs::File::open(dir.path().join("out.parquet")).unwrap())
+                .unwrap();
+        let texts: Vec<String> = file
+            .get_row_iter(None)
+            .unwrap()
+            .map(|r| r.unwrap().get_column_iter().nth(1).unwrap().1.to_string())
+            .collect();
+        assert_eq!(
+            texts,
+            [format!("{HARBOUR:?}"), format!("{FERRY:?}"), "\"\"".into()]
+        );
+    }
+
     #[test]
     fn parquet_from_standard_input_needs_no_flag() {
         let dir = TempDir::new().unwrap();

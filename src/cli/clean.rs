@@ -214,7 +214,7 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
                 }
                 Err(e) if super::is_broken_pipe(&e) => return Err(e),
                 Err(e) => {
-                    let message = format!("{e:#}");
+                    let message = super::message(&e);
                     match said.iter_mut().find(|(m, _)| *m == message) {
                         Some((_, times)) => *times += 1,
                         None => {

@@ -104,10 +104,28 @@ pub fn main() -> ExitCode {
         Ok(status) => status.into(),
         Err(e) if is_broken_pipe(&e) => Status::Clean.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", message(&e));
             Status::Error.into()
         }
     }
+}
+
+/// An error and its causes, as `{:#}` shows them, less a cause whose text
+/// the message already holds (neardup's errors name their cause in their
+/// own text, which `{:#}` would then say twice).
+pub fn message(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
 }
 
 /// The matches of the subcommand that was parsed.
@@ -125,4 +143,19 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
         c.downcast_ref::<io::Error>()
             .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    /// An error that names its cause says it once; a context says its
+    /// cause after it.
+    #[test]
+    fn a_message_says_each_cause_once() {
+        let io = std::io::Error::other("bad footer");
+        let e = anyhow::Error::from(neardup::Error::io("a.parquet", io));
+        assert_eq!(super::message(&e), "a.parquet: bad footer");
+        let e =
+            anyhow::Error::from(std::io::Error::other("Not a directory")).context("creating out/");
+        assert_eq!(super::message(&e), "creating out/: Not a directory");
+    }
 }

@@ -181,7 +181,7 @@ fn rewrite_unguarded(
                 }
                 column_writer
                     .typed::<ByteArrayType>()
-                    .write_batch(&values, nullable.then_some(&levels[..rows]), None)
+                    .write_batch(&values, nullable.then(|| &levels[..rows]), None)
                     .map_err(fail)?;
             }
             column_writer.close().map_err(fail)?;
