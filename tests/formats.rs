@@ -244,6 +244,48 @@ fn wet_detected_by_content_unless_told_otherwise() {
     assert_eq!(found[0]["members"][1]["doc"], path);
 }
 
+/// A record whose Content-Length runs past the end of the file, in the
+/// middle of it (a damaged header): an error at its byte, and the records
+/// after it are still read, plain and gzipped per record.
+#[test]
+fn a_wet_length_past_the_end_loses_only_its_record() {
+    let dir = TempDir::new().unwrap();
+    let record = |id: &str, body: &str, length: usize| {
+        format!(
+            "WARC/1.0\r\nWARC-Type: conversion\r\nWARC-Record-ID: {id}\r\n\
+             Content-Length: {length}\r\n\r\n{body}\r\n\r\n"
+        )
+        .into_bytes()
+    };
+    let records = [
+        record("<urn:uuid:1>", HARBOUR, HARBOUR.len()),
+        record("<urn:uuid:2>", FERRY, 1_000_000),
+        record("<urn:uuid:3>", HARBOUR, HARBOUR.len()),
+    ];
+    let plain = dir.path().join("mid.warc.wet");
+    std::fs::write(&plain, records.concat()).unwrap();
+    let gzipped = dir.path().join("mid.warc.wet.gz");
+    let members: Vec<Vec<u8>> = records.iter().map(|r| gzip(r)).collect();
+    std::fs::write(&gzipped, members.concat()).unwrap();
+    for path in [&plain, &gzipped] {
+        let found = clusters(&[path.to_str().unwrap()], 2);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let docs: Vec<&str> = (found[0]["members"].as_array().unwrap().iter())
+            .map(|m| m["doc"].as_str().unwrap())
+            .collect();
+        assert_eq!(docs, ["<urn:uuid:1>", "<urn:uuid:3>"]);
+        let at = records[0].len();
+        neardup()
+            .args(["scan", "-q"])
+            .arg(path)
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(format!(
+                "byte {at}: truncated record: Content-Length is 1000000"
+            )));
+    }
+}
+
 #[cfg(feature = "parquet")]
 mod parquet_input {
     use super::*;

@@ -321,15 +321,16 @@ impl<'a> Iterator for Records<'a> {
             .filter(|&end| end <= buf.len())
         else {
             if self.complete {
+                // Cut short, or a wrong length in the middle of the file:
+                // the records after it are still read.
                 let have = buf.len() - body_start;
-                self.pos = buf.len();
-                return Some(Item::Malformed(Malformed {
+                return self.malformed(
                     start,
-                    end: buf.len(),
-                    message: format!(
-                        "truncated record: Content-Length is {length} but only {have} bytes follow"
+                    format!(
+                        "truncated record: Content-Length is {length} but only {have} bytes \
+                         follow"
                     ),
-                }));
+                );
             }
             return self.stall();
         };
@@ -492,6 +493,26 @@ mod tests {
         let mut r = Records::new(cut, false);
         assert!(r.next().is_none());
         assert_eq!(r.consumed(), 0);
+    }
+
+    /// A Content-Length past the end of the file in the middle of it (a
+    /// damaged header, not a cut): the records after it are still read.
+    #[test]
+    fn a_length_past_the_end_loses_only_its_record() {
+        let bad = record("conversion", "bad", "Damaged")
+            .replace("Content-Length: 7", "Content-Length: 1000000");
+        let data = record("conversion", "a", "First") + &bad + &record("conversion", "b", "Second");
+        let items: Vec<Item> = Records::new(data.as_bytes(), true).collect();
+        let got = bodies(&items);
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0], Ok("First".into()));
+        assert!(
+            got[1]
+                .as_ref()
+                .unwrap_err()
+                .contains("Content-Length is 1000000")
+        );
+        assert_eq!(got[2], Ok("Second".into()));
     }
 
     #[test]
