@@ -567,6 +567,37 @@ mod parquet_input {
         );
     }
 
+    /// Parquet compresses its pages itself and is read in place: a file
+    /// compressed as a whole is refused, by name or by content, saying
+    /// what to do, and a clean is not written as `.parquet.gz`.
+    #[test]
+    fn parquet_compressed_as_a_whole_is_refused_saying_why() {
+        let dir = TempDir::new().unwrap();
+        let sample = std::fs::read(repo().join("data/news.parquet")).unwrap();
+        std::fs::write(dir.path().join("news.parquet.gz"), gzip(&sample)).unwrap();
+        std::fs::write(dir.path().join("download.gz"), gzip(&sample)).unwrap();
+        for name in ["news.parquet.gz", "download.gz"] {
+            neardup()
+                .current_dir(dir.path())
+                .args(["scan", "-q", name])
+                .assert()
+                .code(2)
+                .stderr(predicates::str::contains(
+                    "a Parquet file compressed as a whole (gzip: `gunzip` it first)",
+                ));
+        }
+        std::fs::write(dir.path().join("news.parquet"), &sample).unwrap();
+        neardup()
+            .current_dir(dir.path())
+            .args(["clean", "-q", "news.parquet", "-o", "out.parquet.gz"])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(
+                "name it .parquet, without .gz or .zst",
+            ));
+        assert!(!dir.path().join("out.parquet.gz").exists());
+    }
+
     #[test]
     fn parquet_from_standard_input_needs_no_flag() {
         let dir = TempDir::new().unwrap();

@@ -254,6 +254,14 @@ pub fn probe(source: &dyn Source) -> io::Result<Probe> {
     let (_, decoded) = compress::decode_buffered(raw, BINARY_PROBE)?;
     let mut head = Vec::with_capacity(BINARY_PROBE);
     decoded.take(BINARY_PROBE as u64).read_to_end(&mut head)?;
+    if head.starts_with(PARQUET_MAGIC) {
+        // Compressed as a whole: Parquet still, which its reader refuses
+        // saying why, rather than binary text.
+        return Ok(Probe {
+            format: Some(Format::Parquet),
+            binary: false,
+        });
+    }
     Ok(Probe {
         format: warc::is_warc(&head).then_some(Format::Wet),
         // UTF-16 text has NUL bytes too, but is text: reading it fails
@@ -435,6 +443,7 @@ impl Input {
         fields: &JsonlFields,
         size: usize,
     ) -> io::Result<Box<dyn Iterator<Item = io::Result<Block>> + '_>> {
+        refuse_compressed_parquet(&mut self.source.open()?)?;
         let reader = self.source.open_seekable()?;
         Ok(Box::new(parquet::Blocks::new(reader, fields, size)?))
     }
@@ -450,6 +459,26 @@ impl Input {
             "this neardup was built without Parquet support (cargo feature `parquet`)",
         ))
     }
+}
+
+/// A Parquet file is read in place (its pages are compressed inside, its
+/// footer is at its end): one compressed as a whole is refused, saying
+/// what to do, rather than reported as a corrupt footer.
+fn refuse_compressed_parquet(raw: &mut dyn Read) -> io::Result<()> {
+    let mut head = Vec::with_capacity(4);
+    raw.take(4).read_to_end(&mut head)?;
+    let how = match compress::detect(&head) {
+        compress::Compression::None => return Ok(()),
+        compress::Compression::Gzip => "gzip: `gunzip` it",
+        compress::Compression::Zstd => "zstd: `unzstd` it",
+    };
+    Err(io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "a Parquet file compressed as a whole ({how} first); Parquet compresses its \
+             pages itself and is read in place"
+        ),
+    ))
 }
 
 /// Shows a callback the bytes each read took.

@@ -306,6 +306,12 @@ pub fn clean_input<W: Write>(
             compress::detect(&head)
         }
     };
+    if input.format == Format::Parquet && compression != Compression::None {
+        return Err(Error::config(format!(
+            "{output}: a cleaned Parquet file is written as Parquet, whose pages are \
+             compressed inside (with the input's codec): name it .parquet, without .gz or .zst"
+        )));
+    }
     let writing = |e: io::Error| Error::io(output, e);
     let buffered = io::BufWriter::with_capacity(64 * 1024, out);
     let mut out = match input.format {
