@@ -464,6 +464,7 @@ impl Input {
 /// A Parquet file is read in place (its pages are compressed inside, its
 /// footer is at its end): one compressed as a whole is refused, saying
 /// what to do, rather than reported as a corrupt footer.
+#[cfg(feature = "parquet")]
 fn refuse_compressed_parquet(raw: &mut dyn Read) -> io::Result<()> {
     let mut head = Vec::with_capacity(4);
     raw.take(4).read_to_end(&mut head)?;
