@@ -45,7 +45,12 @@ impl Problem {
             warning: e.is_warning(),
             path: e.path().map(str::to_owned),
             line: e.line(),
-            message: e.message().to_owned(),
+            // A place given as a byte (a WARC record) has no line field in
+            // the CI formats: the message says it.
+            message: match (e.line(), e.offset()) {
+                (None, Some(at)) => format!("byte {at}: {}", e.message()),
+                _ => e.message().to_owned(),
+            },
         }
     }
 }
