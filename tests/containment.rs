@@ -832,6 +832,17 @@ fn containment_against_the_index_equals_one_scan() {
             uri(&r["relatedLocations"][0]).ends_with(indexed["path"].as_str().unwrap()),
             "{r}"
         );
+        // The other way round too: inside a longer indexed paragraph.
+        let long_batch = inside["long"]["batch"].as_str().unwrap();
+        assert!(
+            results.iter().any(|r| {
+                r["ruleId"] == "contained"
+                    && r["message"]["text"].as_str().unwrap().contains(&format!(
+                        "inside [a longer paragraph of index batch {long_batch}](1)"
+                    ))
+            }),
+            "{results:?}"
+        );
         let junit = check("junit");
         assert!(
             !junit.contains(&format!("name=\"{}\"", indexed["path"].as_str().unwrap())),

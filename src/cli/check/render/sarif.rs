@@ -207,15 +207,21 @@ impl RenderOutcome for Sarif {
                     plain(&neardup::report::text::match_of(c))
                 )
             } else {
+                let of = match &c.long.batch {
+                    Some(batch) => format!(" of index batch {batch}"),
+                    None => String::new(),
+                };
                 format!(
-                    "Paragraph is inside [a longer paragraph](1) {}",
+                    "Paragraph is inside [a longer paragraph{of}](1) {}",
                     plain(&neardup::report::text::match_of(c))
                 )
             };
-            let related = if holds {
-                "the indexed paragraph it holds"
-            } else {
-                "the longer paragraph that holds it"
+            let related = match (holds, &c.long.batch) {
+                (true, _) => "the indexed paragraph it holds".to_owned(),
+                (false, Some(batch)) => {
+                    format!("the longer paragraph that holds it, in index batch {batch}")
+                }
+                (false, None) => "the longer paragraph that holds it".to_owned(),
             };
             results.push(json!({
                 "ruleId": CONTAINED.0,
