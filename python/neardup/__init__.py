@@ -576,8 +576,9 @@ def dedup(
 
     ``data`` is a list of strings (None is an empty row), a pyarrow Array,
     ChunkedArray, Table or RecordBatch, a pandas DataFrame or Series, a
-    Hugging Face ``datasets.Dataset``, or anything with an Arrow PyCapsule
-    interface; ``text_column`` names the column of a table. Arrow string
+    Hugging Face ``datasets.Dataset``, a dict of columns, or anything with
+    an Arrow PyCapsule interface; ``text_column`` names the column of a
+    table or dict. One string is refused (``[text]`` is one row). Arrow string
     columns are read in place, without a Python object per row.
 
     ``against`` names an index: rows repeating its paragraphs are flagged
