@@ -578,6 +578,65 @@ mod parquet_input {
         );
     }
 
+    /// Ids of a `DECIMAL` or `DATE` column are named by their values
+    /// (`1.23`, `2020-01-01`), not by the numbers or bytes that store them,
+    /// so a report can be joined back to the rows.
+    #[test]
+    fn parquet_decimal_and_date_ids_read_as_values() {
+        use parquet::data_type::{FixedLenByteArray, FixedLenByteArrayType, Int32Type};
+        let dir = TempDir::new().unwrap();
+        let schema = parquet::schema::parser::parse_message_type(
+            "message m { required int32 day (DATE); required int64 price (DECIMAL(10,2)); \
+             required fixed_len_byte_array(16) big (DECIMAL(38,3)); required binary text (UTF8); }",
+        )
+        .unwrap();
+        let props = Arc::new(WriterProperties::builder().build());
+        let mut out = Vec::new();
+        let mut w = SerializedFileWriter::new(&mut out, Arc::new(schema), props).unwrap();
+        let mut rg = w.next_row_group().unwrap();
+        let mut c = rg.next_column().unwrap().unwrap();
+        c.typed::<Int32Type>()
+            .write_batch(&[18_262, 18_263], None, None)
+            .unwrap();
+        c.close().unwrap();
+        let mut c = rg.next_column().unwrap().unwrap();
+        c.typed::<Int64Type>()
+            .write_batch(&[123, -5], None, None)
+            .unwrap();
+        c.close().unwrap();
+        let mut c = rg.next_column().unwrap().unwrap();
+        let big: Vec<FixedLenByteArray> = [1_234_567i128, -1]
+            .iter()
+            .map(|v| FixedLenByteArray::from(v.to_be_bytes().to_vec()))
+            .collect();
+        c.typed::<FixedLenByteArrayType>()
+            .write_batch(&big, None, None)
+            .unwrap();
+        c.close().unwrap();
+        let mut c = rg.next_column().unwrap().unwrap();
+        let texts = [ByteArray::from(HARBOUR), ByteArray::from(HARBOUR)];
+        c.typed::<ByteArrayType>()
+            .write_batch(&texts, None, None)
+            .unwrap();
+        c.close().unwrap();
+        rg.close().unwrap();
+        w.close().unwrap();
+        let path = dir.path().join("typed.parquet");
+        std::fs::write(&path, out).unwrap();
+        let path = path.to_str().unwrap();
+        for (field, ids) in [
+            ("day", ["2020-01-01", "2020-01-02"]),
+            ("price", ["1.23", "-0.05"]),
+            ("big", ["1234.567", "-0.001"]),
+        ] {
+            let found = clusters(&["--id-field", field, path], 1);
+            let docs: Vec<&str> = (found[0]["members"].as_array().unwrap().iter())
+                .map(|m| m["doc"].as_str().unwrap())
+                .collect();
+            assert_eq!(docs, ids, "{field}");
+        }
+    }
+
     /// Parquet compresses its pages itself and is read in place: a file
     /// compressed as a whole is refused, by name or by content, saying
     /// what to do, and a clean is not written as `.parquet.gz`.

@@ -12,7 +12,9 @@
 //!
 //! Only the two columns neardup needs are decoded (the other columns are
 //! never read). The text column must hold strings (`BYTE_ARRAY`); the id
-//! column may hold strings, numbers or fixed-size binary (shown as hex); an
+//! column may hold strings, numbers or fixed-size binary (shown as hex),
+//! and decimals and dates are shown as their values (`1.23`,
+//! `2020-01-01`), so that a report joins back to the rows; an
 //! id column of another type (BOOLEAN, INT96) is a warning on each row,
 //! which is named by its number, as a JSON Lines record with an unusable
 //! id is.
@@ -208,25 +210,29 @@ impl<T: DataType> Column<T> {
 /// reads back as the same value (`12345` for 12345.0, as pandas writes an
 /// integer id column that has a null).
 enum IdColumn {
-    Bytes(Column<ByteArrayType>),
-    Fixed(Column<FixedLenByteArrayType>),
-    Int32(Column<Int32Type>, Signed),
-    Int64(Column<Int64Type>, Signed),
+    Bytes(Column<ByteArrayType>, Shown),
+    Fixed(Column<FixedLenByteArrayType>, Shown),
+    Int32(Column<Int32Type>, Shown),
+    Int64(Column<Int64Type>, Shown),
     Float(Column<FloatType>),
     Double(Column<DoubleType>),
 }
 
-/// Whether an integer column is signed: a `UINT_*` column stores its
-/// values in the signed type of the same width, so `u32::MAX` is stored as
-/// -1.
+/// How an id column's stored numbers read as the values they stand for.
+/// A `UINT_*` column stores its values in the signed type of the same
+/// width, so `u32::MAX` is stored as -1; a `DECIMAL(p, s)` column stores
+/// the value times 10^s (1.23 as 123, and in binary columns as big-endian
+/// two's complement bytes); a `DATE` column the days since 1970-01-01.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Signed {
-    Yes,
-    No,
+enum Shown {
+    Signed,
+    Unsigned,
+    Decimal(i32),
+    Date,
 }
 
-impl Signed {
-    fn of(d: &ColumnDescriptor) -> Signed {
+impl Shown {
+    fn of(d: &ColumnDescriptor) -> Shown {
         let unsigned = matches!(
             d.converted_type(),
             ConvertedType::UINT_8
@@ -234,8 +240,69 @@ impl Signed {
                 | ConvertedType::UINT_32
                 | ConvertedType::UINT_64
         ) || matches!(d.logical_type_ref(), Some(LogicalType::Integer(int)) if !int.is_signed);
-        if unsigned { Signed::No } else { Signed::Yes }
+        match d.logical_type_ref() {
+            Some(LogicalType::Decimal(d)) => Shown::Decimal(d.scale),
+            Some(LogicalType::Date) => Shown::Date,
+            _ if d.converted_type() == ConvertedType::DECIMAL => Shown::Decimal(d.type_scale()),
+            _ if d.converted_type() == ConvertedType::DATE => Shown::Date,
+            _ if unsigned => Shown::Unsigned,
+            _ => Shown::Signed,
+        }
     }
+
+    /// The text of stored integer `v` read this way.
+    fn show(self, v: i64, width: u32) -> String {
+        match self {
+            Shown::Signed => v.to_string(),
+            // The stored bits, as unsigned.
+            Shown::Unsigned => (v as u64 & (u64::MAX >> (64 - width))).to_string(),
+            Shown::Decimal(scale) => decimal(i128::from(v), scale),
+            Shown::Date => {
+                let time = crate::index::utc_time(v.saturating_mul(86_400));
+                time.split('T').next().unwrap_or_default().to_owned()
+            }
+        }
+    }
+}
+
+/// `unscaled` × 10^−`scale` in decimal: `decimal(123, 2)` is `1.23`.
+fn decimal(unscaled: i128, scale: i32) -> String {
+    let sign = if unscaled < 0 { "-" } else { "" };
+    let digits = unscaled.unsigned_abs().to_string();
+    if scale <= 0 || unscaled == 0 {
+        let zeros = if unscaled == 0 {
+            0
+        } else {
+            scale.unsigned_abs()
+        };
+        return format!("{sign}{digits}{}", "0".repeat(zeros as usize));
+    }
+    let scale = scale as usize;
+    let padded = format!("{digits:0>width$}", width = scale + 1);
+    let (whole, fraction) = padded.split_at(padded.len() - scale);
+    format!("{sign}{whole}.{fraction}")
+}
+
+/// A binary decimal's text, or its bytes in hex if it is over 16 bytes.
+fn binary_decimal(bytes: &[u8], scale: i32) -> String {
+    decimal_bytes(bytes).map_or_else(|| hex(bytes), |v| decimal(v, scale))
+}
+
+/// Bytes in hexadecimal, two digits each.
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A decimal's unscaled value from its big-endian two's complement bytes
+/// (up to 16; `None` for more).
+fn decimal_bytes(bytes: &[u8]) -> Option<i128> {
+    if bytes.is_empty() || bytes.len() > 16 {
+        return None;
+    }
+    let fill = if bytes[0] & 0x80 != 0 { 0xff } else { 0 };
+    let mut be = [fill; 16];
+    be[16 - bytes.len()..].copy_from_slice(bytes);
+    Some(i128::from_be_bytes(be))
 }
 
 impl IdColumn {
@@ -243,10 +310,14 @@ impl IdColumn {
     /// `Blocks::open` has already left unread).
     fn new(reader: ColumnReader, d: &ColumnDescriptor) -> Option<IdColumn> {
         Some(match reader {
-            ColumnReader::ByteArrayColumnReader(r) => IdColumn::Bytes(Column::new(r, d)),
-            ColumnReader::FixedLenByteArrayColumnReader(r) => IdColumn::Fixed(Column::new(r, d)),
-            ColumnReader::Int32ColumnReader(r) => IdColumn::Int32(Column::new(r, d), Signed::of(d)),
-            ColumnReader::Int64ColumnReader(r) => IdColumn::Int64(Column::new(r, d), Signed::of(d)),
+            ColumnReader::ByteArrayColumnReader(r) => {
+                IdColumn::Bytes(Column::new(r, d), Shown::of(d))
+            }
+            ColumnReader::FixedLenByteArrayColumnReader(r) => {
+                IdColumn::Fixed(Column::new(r, d), Shown::of(d))
+            }
+            ColumnReader::Int32ColumnReader(r) => IdColumn::Int32(Column::new(r, d), Shown::of(d)),
+            ColumnReader::Int64ColumnReader(r) => IdColumn::Int64(Column::new(r, d), Shown::of(d)),
             ColumnReader::FloatColumnReader(r) => IdColumn::Float(Column::new(r, d)),
             ColumnReader::DoubleColumnReader(r) => IdColumn::Double(Column::new(r, d)),
             ColumnReader::BoolColumnReader(_) | ColumnReader::Int96ColumnReader(_) => return None,
@@ -257,19 +328,25 @@ impl IdColumn {
     fn read(&mut self, n: usize, ids: &mut Vec<Option<String>>) -> io::Result<usize> {
         ids.clear();
         match self {
-            IdColumn::Bytes(c) => c.read(n, |v| {
+            IdColumn::Bytes(c, Shown::Decimal(scale)) => {
+                let scale = *scale;
+                c.read(n, |v| ids.push(v.map(|v| binary_decimal(v.data(), scale))))
+            }
+            IdColumn::Fixed(c, Shown::Decimal(scale)) => {
+                let scale = *scale;
+                c.read(n, |v| ids.push(v.map(|v| binary_decimal(v.data(), scale))))
+            }
+            IdColumn::Bytes(c, _) => c.read(n, |v| {
                 ids.push(v.map(|v| String::from_utf8_lossy(v.data()).into_owned()))
             }),
-            IdColumn::Fixed(c) => c.read(n, |v| {
-                ids.push(v.map(|v| v.data().iter().map(|b| format!("{b:02x}")).collect()))
-            }),
-            IdColumn::Int32(c, Signed::Yes) => c.read(n, |v| ids.push(v.map(i32::to_string))),
-            IdColumn::Int32(c, Signed::No) => {
-                c.read(n, |v| ids.push(v.map(|&v| (v as u32).to_string())))
+            IdColumn::Fixed(c, _) => c.read(n, |v| ids.push(v.map(|v| hex(v.data())))),
+            IdColumn::Int32(c, shown) => {
+                let shown = *shown;
+                c.read(n, |v| ids.push(v.map(|&v| shown.show(i64::from(v), 32))))
             }
-            IdColumn::Int64(c, Signed::Yes) => c.read(n, |v| ids.push(v.map(i64::to_string))),
-            IdColumn::Int64(c, Signed::No) => {
-                c.read(n, |v| ids.push(v.map(|&v| (v as u64).to_string())))
+            IdColumn::Int64(c, shown) => {
+                let shown = *shown;
+                c.read(n, |v| ids.push(v.map(|&v| shown.show(v, 64))))
             }
             // `Display` gives the shortest digits that read back as the
             // same value, never an exponent.
@@ -549,6 +626,25 @@ pub(crate) fn documents(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_and_dates_read_as_their_values() {
+        assert_eq!(decimal(123, 2), "1.23");
+        assert_eq!(decimal(-5, 3), "-0.005");
+        assert_eq!(decimal(0, 2), "0");
+        assert_eq!(decimal(42, 0), "42");
+        assert_eq!(decimal(42, -2), "4200");
+        assert_eq!(decimal_bytes(&[0x00, 0x7b]), Some(123));
+        assert_eq!(decimal_bytes(&[0xff, 0x85]), Some(-123));
+        assert_eq!(decimal_bytes(&[0; 17]), None);
+        assert_eq!(binary_decimal(&[0xff, 0x85], 2), "-1.23");
+        assert_eq!(Shown::Date.show(18_262, 32), "2020-01-01");
+        assert_eq!(Shown::Date.show(-1, 32), "1969-12-31");
+        assert_eq!(Shown::Unsigned.show(-1, 32), "4294967295");
+        assert_eq!(Shown::Unsigned.show(-1, 64), "18446744073709551615");
+        // Far out of any calendar: some text, never a panic.
+        assert!(!Shown::Date.show(i64::from(i32::MIN), 32).is_empty());
+    }
     use parquet::file::properties::WriterProperties;
     use parquet::file::writer::SerializedFileWriter;
     use parquet::schema::parser::parse_message_type;
