@@ -267,6 +267,11 @@ impl Shown {
 
 /// `unscaled` × 10^−`scale` in decimal: `decimal(123, 2)` is `1.23`.
 fn decimal(unscaled: i128, scale: i32) -> String {
+    if scale.unsigned_abs() > 100 {
+        // No decimal has such a scale (38 digits at most): a damaged
+        // schema, shown exactly without a hundred zeros.
+        return format!("{unscaled}e{}", -i64::from(scale));
+    }
     let sign = if unscaled < 0 { "-" } else { "" };
     let digits = unscaled.unsigned_abs().to_string();
     if scale <= 0 || unscaled == 0 {
@@ -634,6 +639,8 @@ mod tests {
         assert_eq!(decimal(0, 2), "0");
         assert_eq!(decimal(42, 0), "42");
         assert_eq!(decimal(42, -2), "4200");
+        assert_eq!(decimal(42, i32::MAX), "42e-2147483647");
+        assert_eq!(decimal(42, i32::MIN), "42e2147483648");
         assert_eq!(decimal_bytes(&[0x00, 0x7b]), Some(123));
         assert_eq!(decimal_bytes(&[0xff, 0x85]), Some(-123));
         assert_eq!(decimal_bytes(&[0; 17]), None);
