@@ -187,6 +187,7 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
     // One cause (an output directory that cannot be made) fails every
     // input the same way: said once, with how many it failed.
     let mut said: Vec<(String, usize)> = Vec::new();
+    let mut said_at = std::collections::HashMap::<String, usize>::new();
     // Inputs are cleaned a few at a time in parallel and their log lines
     // written in input order, so the log is the same for any thread count.
     let order: Vec<usize> = range
@@ -215,10 +216,11 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
                 Err(e) if super::is_broken_pipe(&e) => return Err(e),
                 Err(e) => {
                     let message = super::message(&e);
-                    match said.iter_mut().find(|(m, _)| *m == message) {
-                        Some((_, times)) => *times += 1,
+                    match said_at.get(&message) {
+                        Some(&i) => said[i].1 += 1,
                         None => {
                             eprintln!("error: {message}");
+                            said_at.insert(message.clone(), said.len());
                             said.push((message, 1));
                         }
                     }

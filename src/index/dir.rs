@@ -132,11 +132,7 @@ impl Snapshot {
         // the open; the newest is never removed, so a second look finds it.
         let mut last = None;
         for _ in 0..3 {
-            let g = generations(dir)?
-                .last()
-                .copied()
-                .ok_or_else(|| err(dir, "is not a neardup index: it holds no gen-*.ndm file"))?;
-            match Snapshot::open_generation(dir, g) {
+            match Snapshot::open_generation(dir, newest_generation(dir)?) {
                 Err(e) if e.kind() == crate::ErrorKind::Io => last = Some(e),
                 other => return other,
             }
@@ -204,12 +200,26 @@ impl Snapshot {
 ///
 /// `dir` holds no manifest, or the newest does not open.
 pub fn newest(dir: &Path) -> Result<(u64, u64), Error> {
-    let g = generations(dir)?
-        .last()
-        .copied()
-        .ok_or_else(|| err(dir, "is not a neardup index: it holds no gen-*.ndm file"))?;
+    let g = newest_generation(dir)?;
     let file = IndexFile::open(&dir.join(manifest::file_name(g)), manifest::KIND)?;
     Ok((g, file.checksum()))
+}
+
+/// The newest generation whose manifest is in `dir`.
+fn newest_generation(dir: &Path) -> Result<u64, Error> {
+    generations(dir)?
+        .last()
+        .copied()
+        .ok_or_else(|| err(dir, "is not a neardup index: it holds no gen-*.ndm file"))
+}
+
+/// Whether a file of an index directory's is one neardup writes there:
+/// the lock, a manifest, a segment or a temporary file.
+fn written_here(name: &str) -> bool {
+    name == LOCK
+        || name.starts_with("seg-")
+        || name.starts_with(".tmp-")
+        || manifest::generation_of(name).is_some()
 }
 
 /// The generations whose manifests are in `dir`, ascending.
@@ -294,13 +304,11 @@ fn unfinished_create(dir: &Path) -> Result<Option<Vec<PathBuf>>, Error> {
         let e = e.map_err(|e| err(dir, e))?;
         let name = e.file_name().to_string_lossy().into_owned();
         let path = e.path();
-        let left = if manifest::generation_of(&name).is_some() {
-            IndexFile::open(&path, manifest::KIND)
-                .and_then(|f| Manifest::read(&f))
-                .is_ok_and(|m| m.batches.is_empty() && m.segments.is_empty())
-        } else {
-            name == LOCK || name.starts_with(".tmp-") || name.starts_with("seg-")
-        };
+        let left = written_here(&name)
+            && (manifest::generation_of(&name).is_none()
+                || IndexFile::open(&path, manifest::KIND)
+                    .and_then(|f| Manifest::read(&f))
+                    .is_ok_and(|m| m.batches.is_empty() && m.segments.is_empty()));
         if !left || !e.file_type().is_ok_and(|t| t.is_file()) {
             return Ok(None);
         }
@@ -314,12 +322,7 @@ fn unfinished_create(dir: &Path) -> Result<Option<Vec<PathBuf>>, Error> {
 pub fn remove_new(dir: &Path, made_dir: bool) {
     if let Ok(entries) = fs::read_dir(dir) {
         for e in entries.flatten() {
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name == LOCK
-                || name.starts_with("seg-")
-                || name.starts_with(".tmp-")
-                || manifest::generation_of(&name).is_some()
-            {
+            if written_here(&e.file_name().to_string_lossy()) {
                 let _ = fs::remove_file(e.path());
             }
         }
