@@ -86,12 +86,40 @@ pub struct ConfigBuilder {
     bands: Option<usize>,
     rows: Option<usize>,
     scope: Scope,
+    for_index: bool,
 }
 
 impl Config {
     /// A builder starting from the defaults.
     pub fn builder() -> ConfigBuilder {
         ConfigBuilder::default()
+    }
+
+    /// A builder holding these settings, banding included, to change some
+    /// of them: how a run against an index starts from the index's.
+    ///
+    /// ```
+    /// use neardup::Config;
+    ///
+    /// let index = Config::builder().for_index().build()?;
+    /// let run = index.to_builder().shingle_size(3).build()?;
+    /// assert_eq!((run.lsh(), run.shingle_size()), (index.lsh(), 3));
+    /// # Ok::<(), neardup::Error>(())
+    /// ```
+    pub fn to_builder(&self) -> ConfigBuilder {
+        ConfigBuilder {
+            paragraphs: self.paragraphs,
+            tokens: self.tokens,
+            shingle_size: Some(self.shingle_size),
+            min_words: Some(self.min_words),
+            num_perm: Some(self.num_perm),
+            seed: Some(self.seed),
+            threshold: Some(self.threshold),
+            bands: Some(self.lsh.bands()),
+            rows: Some(self.lsh.rows()),
+            scope: self.scope,
+            for_index: false,
+        }
     }
 
     /// How documents are cut into paragraphs.
@@ -208,6 +236,24 @@ impl ConfigBuilder {
         self
     }
 
+    /// Settings for a new index: unless bands or rows are given, the
+    /// banding is [`LshParams::for_index`]'s (the fewest bands that keep
+    /// the guarantee at the threshold), not a scan's.
+    ///
+    /// ```
+    /// use neardup::Config;
+    ///
+    /// let c = Config::builder().for_index().build()?;
+    /// assert_eq!((c.lsh().bands(), c.lsh().rows()), (18, 5));
+    /// let c = Config::builder().for_index().bands(25).rows(5).build()?;
+    /// assert_eq!((c.lsh().bands(), c.lsh().rows()), (25, 5));
+    /// # Ok::<(), neardup::Error>(())
+    /// ```
+    pub fn for_index(mut self) -> Self {
+        self.for_index = true;
+        self
+    }
+
     /// Checks the settings and builds the [`Config`].
     ///
     /// # Errors
@@ -236,6 +282,7 @@ impl ConfigBuilder {
             )));
         }
         let lsh = match (self.bands, self.rows) {
+            (None, None) if self.for_index => LshParams::for_index(threshold, num_perm)?,
             (None, None) => LshParams::for_threshold(threshold, num_perm)?,
             (Some(b), Some(r)) => LshParams::new(b, r, num_perm)?,
             (Some(b), None) => LshParams::new(b, num_perm / b.max(1), num_perm)?,

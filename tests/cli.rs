@@ -484,6 +484,19 @@ fn params_shows_banding_and_curve() {
         .assert()
         .code(0)
         .stdout(predicate::str::contains("threshold 0.9"));
+    // An index's banding: the same rows, the fewest bands that keep 0.999.
+    neardup()
+        .args(["params", "--index"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("bands 18 x rows 5"))
+        .stdout(predicate::str::contains("J = 0.80  P = 0.9992"))
+        .stderr("");
+    neardup()
+        .args(["params", "--index", "--bands", "16", "--rows", "5"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("--bands 18 --rows 5"));
 }
 
 /// Issue 18, items 9 and 10: the curve is drawn around the threshold, with

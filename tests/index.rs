@@ -340,6 +340,147 @@ fn other_settings_and_non_indexes_are_clear_errors() {
     assert!(stderr(&out).contains("i.ndx"), "{}", stderr(&out));
 }
 
+/// An index is made with the fewest bands that keep the guarantee at its
+/// threshold, and every run against it (`index add`, `scan`, `check`,
+/// `explain`, `clean --add`, the fingerprint stage) takes its settings for
+/// those it is not given: an index made at 0.7 with 3-word shingles needs
+/// no flag to be used, and a setting given that differs from it (a flag,
+/// or a key of `neardup.toml`) is refused, naming it.
+#[test]
+fn runs_against_an_index_take_its_settings() {
+    use neardup::lsh::LshParams;
+
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let day = days(d, 3, 3, 11);
+    let [d0, d1, d2] = [0, 1, 2].map(|i| day[i].to_str().unwrap().to_owned());
+    let banding = |index: &str| {
+        let s = info(d, index)["settings"].clone();
+        let n = |k: &str| s[k].as_str().unwrap().parse::<usize>().unwrap();
+        (n("bands"), n("rows"))
+    };
+    assert_eq!(code(&run(d, &["index", "create", "-q", "i8.ndx", &d0])), 0);
+    assert_eq!(banding("i8.ndx"), (18, 5));
+    let made = [
+        "index",
+        "create",
+        "-q",
+        "i7.ndx",
+        "--threshold",
+        "0.7",
+        "--shingle-size",
+        "3",
+        &d0,
+    ];
+    assert_eq!(code(&run(d, &made)), 0);
+    let want = LshParams::for_index("0.7".parse().unwrap(), 128).unwrap();
+    assert_eq!(banding("i7.ndx"), (want.bands(), want.rows()));
+    assert!(
+        want.bands()
+            < LshParams::for_threshold("0.7".parse().unwrap(), 128)
+                .unwrap()
+                .bands()
+    );
+
+    let out = run(d, &["index", "add", "-q", "i7.ndx", &d1]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    let scan = |extra: &[&str]| {
+        let args = [
+            &[
+                "scan",
+                &d2,
+                "--against",
+                "i7.ndx",
+                "--output-format",
+                "json",
+            ],
+            extra,
+        ];
+        run(d, &args.concat())
+    };
+    let plain = scan(&[]);
+    assert_eq!(code(&plain), 1, "{}", stderr(&plain));
+    let report = json(&plain);
+    let settings = &report["settings"];
+    assert_eq!(settings["threshold"], 0.7);
+    assert_eq!(settings["shingle_size"], 3);
+    assert_eq!(settings["bands"], want.bands());
+    assert!(!verdicts(&report, d).is_empty());
+    let (bands, rows) = (want.bands().to_string(), want.rows().to_string());
+    let explicit = [
+        "--threshold",
+        "0.7",
+        "--shingle-size",
+        "3",
+        "--bands",
+        &bands,
+        "--rows",
+        &rows,
+    ];
+    assert_eq!(json(&scan(&explicit)), report);
+
+    let out = run(d, &["check", &d2, "--against", "i7.ndx", "-q"]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let first = format!("{d2}/00.txt:1");
+    let out = run(d, &["explain", &first, "--against", "i7.ndx"]);
+    assert!(matches!(code(&out), 0 | 1), "{}", stderr(&out));
+    let fingerprint = [
+        "stage",
+        "fingerprint",
+        &d2,
+        "--shard",
+        "0",
+        "--of",
+        "1",
+        "--dir",
+        "st",
+        "--against",
+        "i7.ndx",
+        "-q",
+    ];
+    assert_eq!(code(&run(d, &fingerprint)), 0);
+    let last = run(
+        d,
+        &[
+            "scan",
+            &d2,
+            "--stage-dir",
+            "st",
+            "--against",
+            "i7.ndx",
+            "--output-format",
+            "json",
+        ],
+    );
+    assert_eq!(json(&last), report, "{}", stderr(&last));
+
+    // A setting given that differs is refused, from a flag or the file.
+    let out = scan(&["--threshold", "0.8"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("threshold=7/10"), "{}", stderr(&out));
+    write(d, "neardup.toml", "shingle-size = 5\n");
+    let out = scan(&[]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("shingle_size=3"), "{}", stderr(&out));
+    std::fs::remove_file(d.join("neardup.toml")).unwrap();
+
+    let clean = [
+        "clean",
+        &d2,
+        "--against",
+        "i7.ndx",
+        "--add",
+        "--name",
+        "day2",
+        "-o",
+        "out",
+        "-q",
+    ];
+    let out = run(d, &clean);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(info(d, "i7.ndx")["batches"].as_array().unwrap().len(), 3);
+}
+
 /// A batch with the inputs of an earlier one is refused; with `--force` it
 /// is added and stores nothing twice.
 #[test]
@@ -1172,7 +1313,11 @@ fn indexes_of_earlier_segment_versions_still_open() {
         common::copy_dir(&root.join("tests/fixtures").join(fixture), &old);
         let old = old.to_str().unwrap().to_owned();
         let fresh = tmp.path().join("fresh.ndx").to_str().unwrap().to_owned();
-        let mut create = vec!["index", "create", "-q", "--name", "day1", &fresh];
+        // The banding the fixtures were made with (before an index took
+        // the fewest bands by default), so that the reports compare.
+        let mut create = vec![
+            "index", "create", "-q", "--name", "day1", "--bands", "25", "--rows", "5", &fresh,
+        ];
         if let Some(w) = words {
             create.extend(["--containment-words", w]);
         }

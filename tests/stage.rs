@@ -819,9 +819,13 @@ fn a_spread_clean_against_an_index_that_changed_since_is_refused() {
         stderr
     };
     ok(run(d, &["index", "create", "idx", "old", "-q"]));
+    // The stages take the index's settings, as the last stage does.
     for k in ["0", "1"] {
         let args = ["stage", "fingerprint", "corpus", "--shard", k, "--of", "2"];
-        ok(run(d, &[&args[..], &["--dir", "st", "-q"]].concat()));
+        ok(run(
+            d,
+            &[&args[..], &["--dir", "st", "--against", "idx", "-q"]].concat(),
+        ));
     }
     // The last stage, against the index as it is: exit 1 while it holds
     // repeats of the corpus, 0 once they are dropped.

@@ -254,12 +254,31 @@ class Report:
         )
 
 
-def _config(config: Config | None, threshold: float | str | None) -> Config:
+def _config(
+    config: Config | None, threshold: float | str | None, against: PathLike | None = None
+) -> Config:
     if config is not None and threshold is not None:
         raise ConfigError("give threshold= or config=, not both")
-    if config is None:
-        return Config(threshold) if threshold is not None else Config()
-    return config
+    if config is not None:
+        return config
+    if against is not None:
+        # Against an index, its settings; a threshold given that differs
+        # from its own is refused when the index is opened, naming both.
+        made = _neardup.index_config(os.fspath(against))
+        if threshold is None:
+            return made
+        return Config(
+            threshold,
+            paragraphs=made.paragraphs,
+            shingle=made.shingle,
+            shingle_size=made.shingle_size,
+            min_words=made.min_words,
+            num_perm=made.num_perm,
+            bands=made.bands,
+            rows=made.rows,
+            seed=made.seed,
+        )
+    return Config(threshold) if threshold is not None else Config()
 
 
 def _paths(paths: PathLike | Iterable[PathLike]) -> list[str]:
@@ -309,7 +328,7 @@ def scan(
     """
     text = _neardup.scan_json(
         _paths(paths),
-        _config(config, threshold),
+        _config(config, threshold, against),
         input_format=input_format,
         text_field=text_field,
         id_field=id_field,
@@ -382,7 +401,7 @@ def clean(
     """
     d = _neardup.clean(
         _paths(paths),
-        _config(config, threshold),
+        _config(config, threshold, against),
         os.fspath(output),
         input_format=input_format,
         text_field=text_field,
@@ -588,7 +607,7 @@ def dedup(
     >>> neardup.dedup(["a b c d e f", "x y z w v u", "a b c d e f"]).keep
     [True, True, False]
     """
-    cfg = _config(config, threshold)
+    cfg = _config(config, threshold, against)
     if isinstance(data, (str, bytes)):
         raise TypeError(
             f"dedup takes rows of text (a list of strings, a table or a column), not one "
@@ -660,14 +679,18 @@ class Index:
         containment_words: int | None = None,
     ) -> "Index":
         """A new, empty index at ``path`` (which must not exist, or be an
-        empty directory) for ``config``'s settings. With
+        empty directory) for ``config``'s settings; unless ``config`` gives
+        ``bands`` or ``rows``, the index takes the fewest bands that keep
+        the guarantee at its threshold (18 x 5 at 0.8, as ``neardup index
+        create``), and ``self.config`` has them. With
         ``containment_words=N`` it keeps containment fingerprints, so that
         ``query(..., containment=0.8, containment_words=N)`` also finds
         quotes of indexed paragraphs (``neardup index create
         --containment-words N``)."""
-        cfg = config if config is not None else Config()
-        _neardup.index_create(os.fspath(path), cfg, containment_words)
-        return cls(path, cfg)
+        made = _neardup.index_create(
+            os.fspath(path), config if config is not None else Config(), containment_words
+        )
+        return cls(path, made)
 
     def add(
         self,

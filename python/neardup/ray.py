@@ -630,7 +630,7 @@ def scan(
     ``containment_words``, ``containment_cap``) also finds paragraphs
     inside longer ones, as ``neardup.scan`` does.
     """
-    cfg = _config(config, threshold)
+    cfg = _config(config, threshold, against)
     given = _paths(paths)
     own_dir = stage_dir is None
     stage = tempfile.mkdtemp(prefix="neardup-stage-") if own_dir else os.fspath(stage_dir)
@@ -743,7 +743,7 @@ def clean(
             "removes; add remove_contained=True"
         )
     find = (containment if containment is not None else "0.8") if remove_contained else None
-    cfg = _config(config, threshold)
+    cfg = _config(config, threshold, against)
     given = _paths(paths)
     own_dir = stage_dir is None
     stage = tempfile.mkdtemp(prefix="neardup-stage-") if own_dir else os.fspath(stage_dir)

@@ -80,6 +80,9 @@ fn py_err(e: Error) -> PyErr {
 #[derive(Clone)]
 struct PyConfig {
     config: Config,
+    /// What `config` was built from: a new index builds it again for an
+    /// index's banding unless the banding was given.
+    builder: neardup::ConfigBuilder,
     threshold: String,
     allow_paragraphs: Vec<String>,
     allow_patterns: Vec<String>,
@@ -162,10 +165,11 @@ impl PyConfig {
         if let Some(s) = seed {
             b = b.seed(s);
         }
-        let config = b.build().map_err(py_err)?;
+        let config = b.clone().build().map_err(py_err)?;
         Allowlist::new(&allow_paragraphs, &allow_patterns).map_err(py_err)?;
         Ok(PyConfig {
             config,
+            builder: b,
             threshold,
             allow_paragraphs,
             allow_patterns,
@@ -1617,18 +1621,24 @@ fn refuse_inputs(
 }
 
 /// A new, empty index in `index` for `config` (`Index.create`), with
-/// containment fingerprints for `containment_words`.
+/// containment fingerprints for `containment_words`. Unless `config` was
+/// given a banding, the index takes the fewest bands that keep the
+/// guarantee at its threshold, as `neardup index create` does; returns
+/// the settings it was made with.
 #[pyfunction]
 #[pyo3(signature = (index, config, containment_words = None))]
 fn index_create(
     #[pyo3(from_py_with = fspath)] index: PathBuf,
     config: &PyConfig,
     containment_words: Option<usize>,
-) -> PyResult<()> {
-    let options = config.options("text", "id").map_err(py_err)?;
-    index::create(&index, &config.config, &options, containment_words)
-        .map(|_made_dir| ())
-        .map_err(py_err)
+) -> PyResult<PyConfig> {
+    let made = PyConfig {
+        config: config.builder.clone().for_index().build().map_err(py_err)?,
+        ..config.clone()
+    };
+    let options = made.options("text", "id").map_err(py_err)?;
+    index::create(&index, &made.config, &options, containment_words).map_err(py_err)?;
+    Ok(made)
 }
 
 /// The detection settings an index was made with, as a `Config` (without
@@ -1636,51 +1646,14 @@ fn index_create(
 #[pyfunction]
 fn index_config(#[pyo3(from_py_with = fspath)] index: PathBuf) -> PyResult<PyConfig> {
     let opened = Index::open(&index).map_err(py_err)?;
-    let get = |key: &str| -> PyResult<String> {
-        opened
-            .settings()
-            .pairs()
-            .find(|(k, _)| *k == key)
-            .map(|(_, v)| v.to_owned())
-            .ok_or_else(|| {
-                IndexFileError::new_err(format!("{}: no {key} in its settings", index.display()))
-            })
-    };
-    let number = |key: &str| -> PyResult<u64> {
-        get(key)?.parse().map_err(|_| {
-            IndexFileError::new_err(format!("{}: a bad {key} in its settings", index.display()))
-        })
-    };
-    let (n, d) = get("threshold")?
-        .split_once('/')
-        .and_then(|(n, d)| Some((n.parse().ok()?, d.parse().ok()?)))
-        .ok_or_else(|| {
-            IndexFileError::new_err(format!(
-                "{}: a bad threshold in its settings",
-                index.display()
-            ))
-        })?;
-    let threshold = Threshold::from_fraction(n, d).map_err(py_err)?;
-    let config = Config::builder()
-        .paragraphs(match get("paragraphs")?.as_str() {
-            "blank-line" => ParagraphMode::BlankLine,
-            _ => ParagraphMode::Line,
-        })
-        .tokens(match get("tokens")?.as_str() {
-            "chars" => TokenKind::Chars,
-            _ => TokenKind::Words,
-        })
-        .shingle_size(number("shingle_size")? as usize)
-        .min_words(number("min_words")? as usize)
-        .num_perm(number("num_perm")? as usize)
-        .seed(number("seed")?)
-        .threshold(threshold)
-        .bands(number("bands")? as usize)
-        .rows(number("rows")? as usize)
-        .build()
-        .map_err(py_err)?;
+    let config = opened
+        .settings()
+        .config()
+        .map_err(|e| IndexFileError::new_err(format!("{}: {e}", index.display())))?;
+    let threshold = config.threshold();
     Ok(PyConfig {
         threshold: threshold.to_string(),
+        builder: config.to_builder(),
         config,
         allow_paragraphs: Vec::new(),
         allow_patterns: Vec::new(),

@@ -241,3 +241,44 @@ def test_dropping_the_oldest_batch_keeps_the_other_segments(tmp_path):
     # Wednesday's paragraphs are found in Wednesday's segment as before.
     assert wed and all(d.of.batch == "wed" for d in wed)
     assert idx.query(tmp_path / "wed").duplicates == wed
+
+
+def _candidate(s: float, bands: int, rows: int) -> float:
+    return 1 - (1 - s**rows) ** bands
+
+
+def test_an_index_takes_the_fewest_bands_and_queries_take_its_settings(tmp_path, cli):
+    rows = make_rows(200, 4)
+    write_jsonl(tmp_path / "mon.jsonl", rows[:100])
+    write_jsonl(tmp_path / "tue.jsonl", rows[100:])
+    # At 0.8 an index takes 18 bands of 5 rows, where a scan takes 25.
+    assert (neardup.Config().bands, neardup.Config().rows) == (25, 5)
+    idx = neardup.Index.create(tmp_path / "i8.ndx")
+    assert (idx.config.bands, idx.config.rows) == (18, 5)
+    assert idx.info()["settings"]["bands"] == "18"
+    # At 0.7, the fewest bands of the scan's rows that keep the guarantee.
+    idx = neardup.Index.create(tmp_path / "i7.ndx", neardup.Config(0.7, shingle_size=3))
+    scan_banding = neardup.Config(0.7)
+    b, r = idx.config.bands, idx.config.rows
+    assert r == scan_banding.rows and b < scan_banding.bands
+    assert _candidate(0.7, b, r) >= 0.999 > _candidate(0.7, b - 1, r)
+    # A banding given is kept.
+    given = neardup.Index.create(tmp_path / "i25.ndx", neardup.Config(bands=25, rows=5))
+    assert (given.config.bands, given.config.rows) == (25, 5)
+    # Queries with no settings take the index's, as the command line does.
+    idx.add(tmp_path / "mon.jsonl", name="monday")
+    report = neardup.scan(tmp_path / "tue.jsonl", against=tmp_path / "i7.ndx")
+    assert report.settings["bands"] == b and report.settings["shingle_size"] == 3
+    assert any(d.of.batch == "monday" for d in report.duplicates)
+    theirs = run_cli(
+        cli, "scan", "--output-format", "json", "-q", str(tmp_path / "tue.jsonl"),
+        "--against", str(tmp_path / "i7.ndx"),
+    ).stdout
+    assert report.to_json() == theirs
+    flags = neardup.dedup(rows[100:], against=tmp_path / "i7.ndx")
+    assert any(k == "monday" for k in flags.pairs["kept_batch"])
+    # A threshold given that differs from the index's is refused, naming it.
+    with pytest.raises(neardup.NeardupError, match="threshold=7/10"):
+        neardup.scan(tmp_path / "tue.jsonl", against=tmp_path / "i7.ndx", threshold=0.8)
+    same = neardup.scan(tmp_path / "tue.jsonl", against=tmp_path / "i7.ndx", threshold=0.7)
+    assert same.to_json() == report.to_json()

@@ -251,7 +251,7 @@ impl Shared {
     /// Merges the file's shared sections into the flags (`detect` and
     /// `input` are updated, for code that reads them) and validates the
     /// result. `matches` tells flags given on the command line from
-    /// defaults.
+    /// defaults; `base` gives what neither sets.
     pub fn resolve(
         loaded: &Loaded,
         detect: &mut DetectArgs,
@@ -259,6 +259,7 @@ impl Shared {
         select: &SelectArgs,
         skip_bad_records: bool,
         matches: &ArgMatches,
+        base: settings::Base<'_>,
     ) -> anyhow::Result<Shared> {
         let file = &loaded.file;
         let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
@@ -273,6 +274,14 @@ impl Shared {
         }
         if let (false, Some(v)) = (given("scope"), &file.scope) {
             detect.scope = choice("scope", v).map_err(in_file)?;
+        }
+        if let settings::Base::Index(index) = base {
+            if !given("paragraphs") && file.paragraphs.is_none() {
+                detect.paragraphs = settings::paragraph_arg(index.paragraphs());
+            }
+            if !given("shingle") && file.shingle.is_none() {
+                detect.shingle = settings::shingle_arg(index.tokens());
+            }
         }
         detect.shingle_size = detect.shingle_size.or(file.shingle_size);
         detect.min_words = detect.min_words.or(file.min_words);
@@ -293,7 +302,7 @@ impl Shared {
             input.id_field = v.clone();
         }
 
-        let config = settings::config(detect)?;
+        let config = settings::config(detect, base)?;
         let mut options = scan_options(input);
         options.allowlist = Allowlist::new(&file.allow.paragraphs, &file.allow.patterns)
             .map_err(|e| in_file(e.into()))?;

@@ -61,8 +61,27 @@ fn parse(arg: &str) -> anyhow::Result<Named> {
     }
 }
 
-pub fn run(args: &ExplainArgs) -> anyhow::Result<Status> {
-    let config = settings::config(&args.detect)?;
+pub fn run(mut args: ExplainArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
+    // Against an index, the settings not given are the index's, as for
+    // `scan --against`.
+    let index = match (&args.b, &args.against) {
+        (None, Some(path)) => Some(settings::of_index(path)?),
+        _ => None,
+    };
+    let given = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    if let Some(index) = &index {
+        if !given("paragraphs") {
+            args.detect.paragraphs = settings::paragraph_arg(index.paragraphs());
+        }
+        if !given("shingle") {
+            args.detect.shingle = settings::shingle_arg(index.tokens());
+        }
+    }
+    let base = index
+        .as_ref()
+        .map_or(settings::Base::Defaults, settings::Base::Index);
+    let config = settings::config(&args.detect, base)?;
+    let args = &args;
     let fields = neardup::corpus::JsonlFields {
         text: args.input.text_field.clone(),
         id: args.input.id_field.clone(),

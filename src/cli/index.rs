@@ -13,6 +13,7 @@ use serde_json::json;
 
 use super::Status;
 use super::args::{DetectArgs, InputArgs, RunArgs, SelectArgs};
+use super::settings::Base;
 use super::shared::{print_diagnostics, print_problems, set_threads, shared_settings};
 use super::{config, inputs, progress};
 
@@ -354,7 +355,15 @@ pub fn open_with(
 }
 
 fn add(mut args: AddArgs, matches: &clap::ArgMatches, create: bool) -> anyhow::Result<Status> {
-    let (shared, config_file) = shared_settings(&mut args, matches)?;
+    // A new index takes the fewest bands that keep the guarantee; an add
+    // takes the index's settings for every one it is not given.
+    let existing = if create {
+        None
+    } else {
+        Some(super::settings::of_index(&args.index)?)
+    };
+    let base = existing.as_ref().map_or(Base::NewIndex, Base::Index);
+    let (shared, config_file) = shared_settings(&mut args, matches, base)?;
     set_threads(args.run.threads)?;
     // The index is never read as input, even inside the corpus.
     let own: Vec<&Path> = config_file

@@ -94,7 +94,7 @@ pub fn main() -> ExitCode {
         (None, Some(Command::Clean(args))) => clean::run(args, subcommand(&matches)),
         (None, Some(Command::Check(args))) => check::run(args, subcommand(&matches)),
         (None, Some(Command::Params(args))) => params::run(&args),
-        (None, Some(Command::Explain(args))) => explain::run(&args),
+        (None, Some(Command::Explain(args))) => explain::run(args, subcommand(&matches)),
         (None, Some(Command::Index(args))) => index::run(args, subcommand(&matches)),
         (None, Some(Command::Stage(args))) => stage::run(args, subcommand(&matches)),
         // Without either, clap has already printed the help and exited.

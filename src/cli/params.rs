@@ -23,7 +23,12 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
         args.bands,
         args.rows,
     );
-    let config = settings::with_banding(Config::builder(), banding)?.build()?;
+    let start = if args.index {
+        Config::builder().for_index()
+    } else {
+        Config::builder()
+    };
+    let config = settings::with_banding(start, banding)?.build()?;
     let lsh = config.lsh();
     let t = config.threshold().as_f64();
     let at_threshold = lsh.probability(t);
@@ -43,7 +48,12 @@ pub fn run(args: &ParamsArgs) -> anyhow::Result<Status> {
     // The similarity at which half the pairs become candidates.
     let midpoint = (1.0 / lsh.bands() as f64).powf(1.0 / lsh.rows() as f64);
     let warning = (at_threshold < MIN_RECALL_AT_THRESHOLD).then(|| {
-        let suggestion = LshParams::for_threshold(config.threshold(), config.num_perm())
+        let default = if args.index {
+            LshParams::for_index
+        } else {
+            LshParams::for_threshold
+        };
+        let suggestion = default(config.threshold(), config.num_perm())
             .map(|p| {
                 format!(
                     "; the default for this threshold is --bands {} --rows {}",

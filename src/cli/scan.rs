@@ -11,6 +11,7 @@ use neardup::stage::StageFiles;
 
 use super::Status;
 use super::args::{OutputFormat, ScanArgs};
+use super::settings::{self, Base};
 use super::shared::{
     finish_report, print_problems, scan_corpus, set_threads, shared_settings, use_color,
 };
@@ -20,7 +21,13 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
     if args.top.is_some() && args.output_format == OutputFormat::Jsonl {
         anyhow::bail!("--top summarises in text or json; jsonl is one cluster per line");
     }
-    let (mut shared, config_file) = shared_settings(&mut args, matches)?;
+    let against = args
+        .against
+        .as_deref()
+        .map(settings::of_index)
+        .transpose()?;
+    let base = against.as_ref().map_or(Base::Defaults, Base::Index);
+    let (mut shared, config_file) = shared_settings(&mut args, matches, base)?;
     shared.options.containment = super::shared::containment_settings(&args.containment, false)?;
     set_threads(args.run.threads)?;
     // The report is never an input; nor is the configuration file.

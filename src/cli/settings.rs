@@ -3,13 +3,62 @@
 
 use neardup::normalize::TokenKind;
 use neardup::paragraph::ParagraphMode;
+use std::path::Path;
+
 use neardup::{Config, ConfigBuilder, Scope, Threshold};
 
 use super::args::{DetectArgs, ParagraphArg, ScopeArg, ShingleArg};
 
-/// The detection settings the flags ask for.
-pub fn config(args: &DetectArgs) -> Result<Config, neardup::Error> {
-    let mut b = Config::builder()
+/// The flag's value of a paragraph mode.
+pub fn paragraph_arg(mode: ParagraphMode) -> ParagraphArg {
+    match mode {
+        ParagraphMode::Line => ParagraphArg::Line,
+        ParagraphMode::BlankLine => ParagraphArg::BlankLine,
+    }
+}
+
+/// The flag's value of a token kind.
+pub fn shingle_arg(kind: TokenKind) -> ShingleArg {
+    match kind {
+        TokenKind::Words => ShingleArg::Words,
+        TokenKind::Chars => ShingleArg::Chars,
+    }
+}
+
+/// Where the settings that no flag (nor `neardup.toml`) gives come from.
+#[derive(Clone, Copy, Debug)]
+pub enum Base<'a> {
+    /// The library's defaults: a scan's.
+    Defaults,
+    /// A new index's: a scan's, but the fewest bands that keep the
+    /// guarantee at the threshold ([`neardup::lsh::LshParams::for_index`]).
+    NewIndex,
+    /// The settings of the index a run reads, so that `--against INDEX`
+    /// and `index add` need no flag to agree with it; a flag that differs
+    /// from it is still refused when the index is opened.
+    Index(&'a Config),
+}
+
+/// The detection settings an index was made with, for [`Base::Index`].
+pub fn of_index(path: &Path) -> anyhow::Result<Config> {
+    let index = neardup::index::Index::open(path)?;
+    index
+        .settings()
+        .config()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))
+}
+
+/// The detection settings the flags ask for, the others from `base`.
+/// The flags without a "not given" value (`--paragraphs`, `--shingle`)
+/// must already hold the base's when they were not given
+/// ([`crate::cli::config::Shared::resolve`] sees to it).
+pub fn config(args: &DetectArgs, base: Base<'_>) -> Result<Config, neardup::Error> {
+    let start = match base {
+        Base::Defaults => Config::builder(),
+        Base::NewIndex => Config::builder().for_index(),
+        Base::Index(config) => config.to_builder(),
+    };
+    let mut b = start
         .paragraphs(match args.paragraphs {
             ParagraphArg::Line => ParagraphMode::Line,
             ParagraphArg::BlankLine => ParagraphMode::BlankLine,

@@ -54,18 +54,27 @@ pub(crate) use corpus_args;
 
 /// The shared settings of `scan` and `clean` (`check` adds its own):
 /// flags, then the configuration file, validated; with `-v`, names the
-/// file read. Also returns the file's path.
+/// file read. Also returns the file's path. `base` gives the settings
+/// neither sets (an index's, for a run against it).
 pub fn shared_settings(
     args: &mut impl CorpusArgs,
     matches: &clap::ArgMatches,
+    base: super::settings::Base<'_>,
 ) -> anyhow::Result<(config::Shared, Option<std::path::PathBuf>)> {
     let (detect, input, select, skip_bad_records, verbose) = args.parts();
     let loaded = config::Loaded::read(select)?;
     if verbose && let Some(path) = &loaded.path {
         eprintln!("configuration: {}", path.display());
     }
-    let shared =
-        config::Shared::resolve(&loaded, detect, input, select, skip_bad_records, matches)?;
+    let shared = config::Shared::resolve(
+        &loaded,
+        detect,
+        input,
+        select,
+        skip_bad_records,
+        matches,
+        base,
+    )?;
     Ok((shared, loaded.path))
 }
 

@@ -12,6 +12,7 @@ use neardup::stage;
 
 use super::Status;
 use super::args::{ContainmentArgs, DetectArgs, InputArgs, RunArgs, SelectArgs};
+use super::settings::{self, Base};
 use super::shared::{print_problems, set_threads, shared_settings};
 use super::{inputs, progress};
 
@@ -304,6 +305,15 @@ pub struct FingerprintArgs {
     #[arg(long, value_name = "DIR")]
     pub dir: PathBuf,
 
+    /// The index the last stage checks against: take its settings.
+    ///
+    /// The last stage (`scan --stage-dir DIR --against INDEX`) takes the
+    /// index's settings for every one it is not given, and the stage
+    /// files must have been made with the same: this makes them so. The
+    /// index is only read for its settings.
+    #[arg(long, value_name = "INDEX")]
+    pub against: Option<PathBuf>,
+
     #[command(flatten)]
     pub detect: DetectArgs,
 
@@ -354,7 +364,7 @@ fn scan_inputs<A: super::shared::CorpusArgs>(
     containment: &ContainmentArgs,
     (paths, dir, threads): (&[PathBuf], &std::path::Path, Option<usize>),
 ) -> anyhow::Result<(super::config::Shared, Vec<neardup::corpus::Input>, bool)> {
-    let (mut shared, config_file) = shared_settings(args, matches)?;
+    let (mut shared, config_file) = shared_settings(args, matches, Base::Defaults)?;
     shared.options.containment = super::shared::containment_settings(containment, false)?;
     set_threads(threads)?;
     let own: Vec<&std::path::Path> = config_file
@@ -551,13 +561,20 @@ fn fingerprint(mut args: FingerprintArgs, matches: &clap::ArgMatches) -> anyhow:
             args.of
         );
     }
-    let (mut shared, config_file) = shared_settings(&mut args, matches)?;
+    let against = args
+        .against
+        .as_deref()
+        .map(settings::of_index)
+        .transpose()?;
+    let base = against.as_ref().map_or(Base::Defaults, Base::Index);
+    let (mut shared, config_file) = shared_settings(&mut args, matches, base)?;
     shared.options.containment = super::shared::containment_settings(&args.containment, false)?;
     set_threads(args.run.threads)?;
     let own: Vec<&std::path::Path> = config_file
         .iter()
         .map(|p| p.as_path())
         .chain([args.dir.as_path()])
+        .chain(args.against.as_deref())
         .collect();
     let (found, path_problems) =
         inputs::collect(&args.paths, shared.input_format, &shared.select, &own);

@@ -8,6 +8,8 @@
 //! setting that differs, rather than giving findings no one-shot scan
 //! would. The block is plain text, one `name=value` line per setting, so
 //! that `index info` can show it and a person reading the file can too.
+//! A run takes the index's settings for every one it is not given
+//! ([`Settings::config`]), so only a setting given that differs is refused.
 //!
 //! What is not here does not change verdicts: the input format and fields
 //! are per batch, the block size and thread count change nothing.
@@ -120,6 +122,64 @@ impl Settings {
         Settings { text }
     }
 
+    /// The detection settings stored, as a [`Config`]: what a run against
+    /// the index takes for every setting it is not given. The allowlist is
+    /// not in it (the block keeps only its key).
+    ///
+    /// ```
+    /// use neardup::index::Settings;
+    /// use neardup::pipeline::ScanOptions;
+    /// use neardup::Config;
+    ///
+    /// let made = Config::builder().for_index().shingle_size(3).build()?;
+    /// let stored = Settings::of(&made, &ScanOptions::default())?;
+    /// assert_eq!(stored.config()?, made);
+    /// # Ok::<(), neardup::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A setting is missing or not a value it can have (a damaged block).
+    pub fn config(&self) -> Result<Config, Error> {
+        let get = |name: &str| {
+            self.value(name)
+                .ok_or_else(|| Error::index(format!("the index's settings have no {name}")))
+        };
+        let bad = |name: &str| Error::index(format!("the index's settings have a bad {name}"));
+        let number =
+            |name: &str| -> Result<u64, Error> { get(name)?.parse().map_err(|_| bad(name)) };
+        let size = |name: &str| -> Result<usize, Error> {
+            usize::try_from(number(name)?).map_err(|_| bad(name))
+        };
+        let (numerator, denominator) = get("threshold")?
+            .split_once('/')
+            .and_then(|(n, d)| Some((n.parse().ok()?, d.parse().ok()?)))
+            .ok_or_else(|| bad("threshold"))?;
+        Config::builder()
+            .paragraphs(match get("paragraphs")? {
+                "line" => ParagraphMode::Line,
+                "blank-line" => ParagraphMode::BlankLine,
+                _ => return Err(bad("paragraphs")),
+            })
+            .tokens(match get("tokens")? {
+                "words" => TokenKind::Words,
+                "chars" => TokenKind::Chars,
+                _ => return Err(bad("tokens")),
+            })
+            .shingle_size(size("shingle_size")?)
+            .min_words(size("min_words")?)
+            .num_perm(size("num_perm")?)
+            .seed(number("seed")?)
+            .threshold(
+                crate::Threshold::from_fraction(numerator, denominator)
+                    .map_err(|_| bad("threshold"))?,
+            )
+            .bands(size("bands")?)
+            .rows(size("rows")?)
+            .build()
+            .map_err(|e| Error::index(format!("the index's settings are not valid: {e}")))
+    }
+
     /// The words the index's containment fingerprints were winnowed for,
     /// if it keeps them.
     pub fn containment_words(&self) -> Option<usize> {
@@ -184,7 +244,8 @@ impl Settings {
                 let hint = if name == "allowlist" {
                     "the allowlist decides which paragraphs are kept, so it is part of the index"
                 } else {
-                    "run with the index's settings (`neardup index info` shows them), or start a new index"
+                    "leave the setting out to take the index's (`neardup index info` shows them), \
+                     or start a new index"
                 };
                 return Err(Error::index(format!(
                     "the index was made with {name}={value}, this run has {name}={}: {hint}",

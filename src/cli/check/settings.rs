@@ -16,6 +16,7 @@ use super::args::{CheckArgs, CheckFormat};
 use crate::cli::args::InputFormat;
 pub use crate::cli::config::display_path;
 use crate::cli::config::{DEFAULT_FILE, Loaded, Select, Shared, choice};
+use crate::cli::settings::{Base, of_index};
 
 /// When a check fails.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -54,6 +55,11 @@ pub struct Settings {
 /// result. `matches` tells flags given on the command line from defaults.
 pub fn resolve(mut args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<(Settings, CheckArgs)> {
     let loaded = Loaded::read(&args.select)?;
+    let against = args
+        .against
+        .clone()
+        .or(loaded.file.against.as_ref().map(|p| loaded.path_of(p)));
+    let index = against.as_deref().map(of_index).transpose()?;
     let shared = Shared::resolve(
         &loaded,
         &mut args.detect,
@@ -61,6 +67,7 @@ pub fn resolve(mut args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<(Set
         &args.select,
         args.skip_bad_records,
         matches,
+        index.as_ref().map_or(Base::Defaults, Base::Index),
     )?;
     let file = &loaded.file;
     let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
@@ -142,10 +149,7 @@ pub fn resolve(mut args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<(Set
             .cache
             .clone()
             .or(file.cache.as_ref().map(|p| loaded.path_of(p))),
-        against: args
-            .against
-            .clone()
-            .or(file.against.as_ref().map(|p| loaded.path_of(p))),
+        against,
         format,
         max_annotations,
         file: loaded.path,
