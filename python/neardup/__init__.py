@@ -172,7 +172,8 @@ class Report:
 
     @property
     def duplicates(self) -> list[Duplicate]:
-        """Every flagged paragraph, in input order."""
+        """Every flagged paragraph, sorted by path, then line and
+        paragraph (``clusters`` keeps the report's order)."""
         all_ = [d for c in self.clusters for d in c.duplicates]
         all_.sort(key=lambda d: (d.at.path, d.at.line, d.at.paragraph))
         return all_
@@ -613,6 +614,20 @@ def dedup(
             f"dedup takes rows of text (a list of strings, a table or a column), not one "
             f"{type(data).__name__}: give [text] for a single row"
         )
+    kind = type(data).__name__
+    if type(data).__module__.startswith("datasets."):
+        # A dict of splits, or a stream: not one table of rows.
+        if kind in ("DatasetDict", "IterableDatasetDict"):
+            raise TypeError(
+                f"dedup takes one split, not a {kind} of {sorted(map(str, data))}: "
+                f"give one, e.g. data[{sorted(map(str, data))[0]!r}]"
+            )
+        if kind == "IterableDataset":
+            raise TypeError(
+                "dedup takes a Dataset, not an IterableDataset (a stream it would have to "
+                "hold whole): load it without streaming=True, or dedup its batches in turn "
+                "against an Index (Index.add after each)"
+            )
     if isinstance(data, Mapping):
         # Columns by name (a dict of lists, a batch of a Hugging Face
         # dataset): the text column.

@@ -143,7 +143,7 @@ impl PyConfig {
         // A float's text is its shortest decimal (0.8, not
         // 0.80000000000000004), which the threshold parses exactly.
         let threshold = match threshold {
-            Some(t) => t.str()?.to_string(),
+            Some(t) => plain_decimal(&t.str()?.to_string()),
             None => Config::default().threshold().to_string(),
         };
         b = b.threshold(threshold.parse::<Threshold>().map_err(py_err)?);
@@ -253,6 +253,22 @@ impl PyConfig {
         Ok((args, kw))
     }
 
+    /// Equal when every setting is, allowlist included.
+    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+        other.cast::<PyConfig>().is_ok_and(|o| {
+            let o = o.get();
+            (&self.config, &self.allow_paragraphs, &self.allow_patterns)
+                == (&o.config, &o.allow_paragraphs, &o.allow_patterns)
+        })
+    }
+
+    fn __hash__(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (&self.config, &self.allow_paragraphs, &self.allow_patterns).hash(&mut h);
+        h.finish()
+    }
+
     fn __repr__(&self) -> String {
         format!(
             "Config(threshold={}, paragraphs={:?}, shingle={:?}, shingle_size={}, min_words={}, \
@@ -268,6 +284,31 @@ impl PyConfig {
             self.seed(),
             self.scope(),
         )
+    }
+}
+
+/// A number's text without an exponent: Python writes `0.00001` as
+/// `1e-05`, which a threshold (a decimal, parsed exactly) does not take.
+fn plain_decimal(text: &str) -> String {
+    let Some((mantissa, exponent)) = text.split_once(['e', 'E']) else {
+        return text.to_owned();
+    };
+    let Ok(exponent) = exponent.parse::<i32>() else {
+        return text.to_owned();
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if !(int.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit()) || exponent.abs() > 400 {
+        return text.to_owned();
+    }
+    let digits = format!("{int}{frac}");
+    let point = int.len() as i32 + exponent;
+    if point <= 0 {
+        format!("0.{}{digits}", "0".repeat(point.unsigned_abs() as usize))
+    } else if point as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        let (a, b) = digits.split_at(point as usize);
+        format!("{a}.{b}")
     }
 }
 

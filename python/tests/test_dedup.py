@@ -159,3 +159,9 @@ def test_a_hugging_face_dataset_is_read_through_its_arrow_table(cli, tmp_path):
     # table): dedup reads the rows as selected.
     sub = ds.select(range(0, 200, 2))
     assert verdicts(neardup.dedup(sub)) == cli_verdicts(cli, tmp_path, rows[::2])
+    # A dict of splits and a stream are not rows: a TypeError saying what to give.
+    splits = datasets.DatasetDict({"train": ds, "test": sub})
+    with pytest.raises(TypeError, match=r"one split.*data\['test'\]"):
+        neardup.dedup(splits)
+    with pytest.raises(TypeError, match="IterableDataset"):
+        neardup.dedup(ds.to_iterable_dataset())

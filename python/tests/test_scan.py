@@ -99,6 +99,18 @@ def test_config_mirrors_the_flags():
         neardup.Config(bands=100, rows=100)
 
 
+def test_configs_compare_by_their_settings_and_take_any_float():
+    a = neardup.Config(0.85, shingle_size=4)
+    assert a == neardup.Config("0.85", shingle_size=4) and hash(a) == hash(neardup.Config(0.85, shingle_size=4))
+    assert a != neardup.Config(0.85) and a != neardup.Config(0.85, shingle_size=4, allow_paragraphs=["x y"])
+    assert a != "Config(0.85)"
+    assert len({a, neardup.Config(0.85, shingle_size=4), neardup.Config()}) == 2
+    # A float Python writes with an exponent (1e-05) is the same decimal.
+    tiny = neardup.Config(0.00001, bands=1, rows=1)
+    assert tiny.threshold == 0.00001 and tiny == neardup.Config("0.00001", bands=1, rows=1)
+    assert neardup.Config(5e-3, bands=1, rows=1) == neardup.Config("0.005", bands=1, rows=1)
+
+
 def test_scan_finds_quotes_inside_longer_paragraphs_as_the_command_line(tmp_path, cli):
     quote = (
         "the council said on Friday that the water in the northern district was safe to "
