@@ -37,10 +37,13 @@ Then, every run a separate process timed with its peak memory by
 The table gives the median wall time with the range, MB/s over the bytes
 of the JSON Lines input, and the highest peak memory.
 
-`--bands B --rows R` runs every scan, create and add with that banding
-instead of the one the threshold gives (fewer bands: a smaller index, a
-few more pairs near the threshold missed; `neardup params --bands B
---rows R` draws the curve).
+Without `--bands`, each command takes its default banding: a scan's
+for `scan` (25 x 5 at 0.8), an index's for `index create` (the fewest
+bands that keep the guarantee, 18 x 5; `neardup params --index`), and
+the index's own for every run against it. `--bands B --rows R` runs
+every scan, create and add with that banding instead (fewer bands: a
+smaller index, a few more pairs near the threshold missed; `neardup
+params --bands B --rows R` draws the curve).
 """
 
 import argparse
