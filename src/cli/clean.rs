@@ -35,12 +35,8 @@ use super::settings::{self, Base};
 use super::shared::{finish_report, print_problems, scan_corpus, set_threads, shared_settings};
 
 pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status> {
-    let against = args
-        .against
-        .as_deref()
-        .map(settings::of_index)
-        .transpose()?;
-    let base = against.as_ref().map_or(Base::Defaults, Base::Index);
+    let index = settings::against(args.against.as_deref())?;
+    let base = Base::or_defaults(index.as_ref());
     let (mut shared, config_file) = shared_settings(&mut args, matches, base)?;
     set_threads(args.run.threads)?;
     let remove_contained = args.remove.contains(&RemoveKind::Contained);

@@ -77,9 +77,7 @@ pub fn run(mut args: ExplainArgs, matches: &clap::ArgMatches) -> anyhow::Result<
             args.detect.shingle = settings::shingle_arg(index.tokens());
         }
     }
-    let base = index
-        .as_ref()
-        .map_or(settings::Base::Defaults, settings::Base::Index);
+    let base = settings::Base::or_defaults(index.as_ref());
     let config = settings::config(&args.detect, base)?;
     let args = &args;
     let fields = neardup::corpus::JsonlFields {

@@ -21,12 +21,8 @@ pub fn run(mut args: ScanArgs, matches: &clap::ArgMatches) -> anyhow::Result<Sta
     if args.top.is_some() && args.output_format == OutputFormat::Jsonl {
         anyhow::bail!("--top summarises in text or json; jsonl is one cluster per line");
     }
-    let against = args
-        .against
-        .as_deref()
-        .map(settings::of_index)
-        .transpose()?;
-    let base = against.as_ref().map_or(Base::Defaults, Base::Index);
+    let index = settings::against(args.against.as_deref())?;
+    let base = Base::or_defaults(index.as_ref());
     let (mut shared, config_file) = shared_settings(&mut args, matches, base)?;
     shared.options.containment = super::shared::containment_settings(&args.containment, false)?;
     set_threads(args.run.threads)?;

@@ -39,6 +39,19 @@ pub enum Base<'a> {
     Index(&'a Config),
 }
 
+impl<'a> Base<'a> {
+    /// The settings of the index a run reads, if it reads one ([`against`]),
+    /// else the defaults.
+    pub fn or_defaults(index: Option<&'a Config>) -> Base<'a> {
+        index.map_or(Base::Defaults, Base::Index)
+    }
+}
+
+/// The settings of the index named by `--against`, if one is.
+pub fn against(index: Option<&Path>) -> anyhow::Result<Option<Config>> {
+    index.map(of_index).transpose()
+}
+
 /// The detection settings an index was made with, for [`Base::Index`].
 pub fn of_index(path: &Path) -> anyhow::Result<Config> {
     let index = neardup::index::Index::open(path)?;

@@ -561,12 +561,8 @@ fn fingerprint(mut args: FingerprintArgs, matches: &clap::ArgMatches) -> anyhow:
             args.of
         );
     }
-    let against = args
-        .against
-        .as_deref()
-        .map(settings::of_index)
-        .transpose()?;
-    let base = against.as_ref().map_or(Base::Defaults, Base::Index);
+    let index = settings::against(args.against.as_deref())?;
+    let base = Base::or_defaults(index.as_ref());
     let (mut shared, config_file) = shared_settings(&mut args, matches, base)?;
     shared.options.containment = super::shared::containment_settings(&args.containment, false)?;
     set_threads(args.run.threads)?;

@@ -16,7 +16,7 @@ use super::args::{CheckArgs, CheckFormat};
 use crate::cli::args::InputFormat;
 pub use crate::cli::config::display_path;
 use crate::cli::config::{DEFAULT_FILE, Loaded, Select, Shared, choice};
-use crate::cli::settings::{Base, of_index};
+use crate::cli::settings::{self, Base};
 
 /// When a check fails.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -59,7 +59,7 @@ pub fn resolve(mut args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<(Set
         .against
         .clone()
         .or(loaded.file.against.as_ref().map(|p| loaded.path_of(p)));
-    let index = against.as_deref().map(of_index).transpose()?;
+    let index = settings::against(against.as_deref())?;
     let shared = Shared::resolve(
         &loaded,
         &mut args.detect,
@@ -67,7 +67,7 @@ pub fn resolve(mut args: CheckArgs, matches: &ArgMatches) -> anyhow::Result<(Set
         &args.select,
         args.skip_bad_records,
         matches,
-        index.as_ref().map_or(Base::Defaults, Base::Index),
+        Base::or_defaults(index.as_ref()),
     )?;
     let file = &loaded.file;
     let given = |id: &str| matches.value_source(id) == Some(ValueSource::CommandLine);
