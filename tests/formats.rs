@@ -578,16 +578,19 @@ mod parquet_input {
         );
     }
 
-    /// Ids of a `DECIMAL` or `DATE` column are named by their values
-    /// (`1.23`, `2020-01-01`), not by the numbers or bytes that store them,
-    /// so a report can be joined back to the rows.
+    /// Ids of a `DECIMAL`, `DATE` or `TIMESTAMP` column are named by their
+    /// values (`1.23`, `2020-01-01`, `2020-01-01T00:00:00.5Z`), not by the
+    /// numbers or bytes that store them, so a report can be joined back to
+    /// the rows.
     #[test]
-    fn parquet_decimal_and_date_ids_read_as_values() {
+    fn parquet_decimal_date_and_timestamp_ids_read_as_values() {
         use parquet::data_type::{FixedLenByteArray, FixedLenByteArrayType, Int32Type};
         let dir = TempDir::new().unwrap();
         let schema = parquet::schema::parser::parse_message_type(
             "message m { required int32 day (DATE); required int64 price (DECIMAL(10,2)); \
-             required fixed_len_byte_array(16) big (DECIMAL(38,3)); required binary text (UTF8); }",
+             required fixed_len_byte_array(16) big (DECIMAL(38,3)); \
+             required int64 at (TIMESTAMP(MILLIS,true)); required int64 local (TIMESTAMP(MICROS,false)); \
+             required binary text (UTF8); }",
         )
         .unwrap();
         let props = Arc::new(WriterProperties::builder().build());
@@ -613,6 +616,13 @@ mod parquet_input {
             .write_batch(&big, None, None)
             .unwrap();
         c.close().unwrap();
+        for stamps in [[1_577_836_800_500, 1_577_836_801_000], [1, -1_000_000]] {
+            let mut c = rg.next_column().unwrap().unwrap();
+            c.typed::<Int64Type>()
+                .write_batch(&stamps, None, None)
+                .unwrap();
+            c.close().unwrap();
+        }
         let mut c = rg.next_column().unwrap().unwrap();
         let texts = [ByteArray::from(HARBOUR), ByteArray::from(HARBOUR)];
         c.typed::<ByteArrayType>()
@@ -628,6 +638,11 @@ mod parquet_input {
             ("day", ["2020-01-01", "2020-01-02"]),
             ("price", ["1.23", "-0.05"]),
             ("big", ["1234.567", "-0.001"]),
+            ("at", ["2020-01-01T00:00:00.5Z", "2020-01-01T00:00:01Z"]),
+            (
+                "local",
+                ["1970-01-01T00:00:00.000001", "1969-12-31T23:59:59"],
+            ),
         ] {
             let found = clusters(&["--id-field", field, path], 1);
             let docs: Vec<&str> = (found[0]["members"].as_array().unwrap().iter())

@@ -26,7 +26,7 @@ use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
-use parquet::basic::{ConvertedType, LogicalType, Type as PhysicalType};
+use parquet::basic::{ConvertedType, LogicalType, TimeUnit, Type as PhysicalType};
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{
     ByteArray, ByteArrayType, DataType, DoubleType, FixedLenByteArrayType, FloatType, Int32Type,
@@ -222,13 +222,17 @@ enum IdColumn {
 /// A `UINT_*` column stores its values in the signed type of the same
 /// width, so `u32::MAX` is stored as -1; a `DECIMAL(p, s)` column stores
 /// the value times 10^s (1.23 as 123, and in binary columns as big-endian
-/// two's complement bytes); a `DATE` column the days since 1970-01-01.
+/// two's complement bytes); a `DATE` column the days since 1970-01-01; a
+/// `TIMESTAMP` column the milli-, micro- or nanoseconds since then, shown
+/// as `2020-01-01T00:00:00.5Z` (without the `Z` when the column is not
+/// adjusted to UTC: a local time).
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Shown {
     Signed,
     Unsigned,
     Decimal(i32),
     Date,
+    Timestamp { per_second: i64, utc: bool },
 }
 
 impl Shown {
@@ -243,8 +247,24 @@ impl Shown {
         match d.logical_type_ref() {
             Some(LogicalType::Decimal(d)) => Shown::Decimal(d.scale),
             Some(LogicalType::Date) => Shown::Date,
+            Some(LogicalType::Timestamp(t)) => Shown::Timestamp {
+                per_second: match t.unit {
+                    TimeUnit::MILLIS => 1_000,
+                    TimeUnit::MICROS => 1_000_000,
+                    TimeUnit::NANOS => 1_000_000_000,
+                },
+                utc: t.is_adjusted_to_u_t_c,
+            },
             _ if d.converted_type() == ConvertedType::DECIMAL => Shown::Decimal(d.type_scale()),
             _ if d.converted_type() == ConvertedType::DATE => Shown::Date,
+            _ if d.converted_type() == ConvertedType::TIMESTAMP_MILLIS => Shown::Timestamp {
+                per_second: 1_000,
+                utc: true,
+            },
+            _ if d.converted_type() == ConvertedType::TIMESTAMP_MICROS => Shown::Timestamp {
+                per_second: 1_000_000,
+                utc: true,
+            },
             _ if unsigned => Shown::Unsigned,
             _ => Shown::Signed,
         }
@@ -260,6 +280,19 @@ impl Shown {
             Shown::Date => {
                 let time = crate::index::utc_time(v.saturating_mul(86_400));
                 time.split('T').next().unwrap_or_default().to_owned()
+            }
+            Shown::Timestamp { per_second, utc } => {
+                let (secs, part) = (v.div_euclid(per_second), v.rem_euclid(per_second));
+                let time = crate::index::utc_time(secs);
+                let stem = time.trim_end_matches('Z');
+                let fraction = if part == 0 {
+                    String::new()
+                } else {
+                    let digits = per_second.ilog10() as usize;
+                    let text = format!(".{part:0digits$}");
+                    text.trim_end_matches('0').to_owned()
+                };
+                format!("{stem}{fraction}{}", if utc { "Z" } else { "" })
             }
         }
     }
@@ -647,6 +680,27 @@ mod tests {
         assert_eq!(binary_decimal(&[0xff, 0x85], 2), "-1.23");
         assert_eq!(Shown::Date.show(18_262, 32), "2020-01-01");
         assert_eq!(Shown::Date.show(-1, 32), "1969-12-31");
+        let (ms, local_ns) = (
+            Shown::Timestamp {
+                per_second: 1_000,
+                utc: true,
+            },
+            Shown::Timestamp {
+                per_second: 1_000_000_000,
+                utc: false,
+            },
+        );
+        assert_eq!(ms.show(1_577_836_800_500, 64), "2020-01-01T00:00:00.5Z");
+        assert_eq!(ms.show(-1, 64), "1969-12-31T23:59:59.999Z");
+        assert_eq!(
+            local_ns.show(1_577_836_800_000_000_000, 64),
+            "2020-01-01T00:00:00"
+        );
+        assert_eq!(
+            local_ns.show(1_000_000_007, 64),
+            "1970-01-01T00:00:01.000000007"
+        );
+        assert!(!ms.show(i64::MIN, 64).is_empty() && !ms.show(i64::MAX, 64).is_empty());
         assert_eq!(Shown::Unsigned.show(-1, 32), "4294967295");
         assert_eq!(Shown::Unsigned.show(-1, 64), "18446744073709551615");
         // Far out of any calendar: some text, never a panic.
