@@ -469,6 +469,25 @@ fn bad_flags_exit_two_with_a_reason() {
         .stderr(predicate::str::contains("num-perm"));
 }
 
+/// A thread count no machine needs (a typo) is refused before any work,
+/// not spent a minute starting threads.
+#[test]
+fn an_absurd_thread_count_is_refused() {
+    neardup()
+        .args(["scan", "-j", "5000", "data/news"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "-j/--threads: at most 1024 worker threads, not 5000",
+        ));
+    neardup()
+        .args(["scan", "-q", "-j", "16", "data/news"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .assert()
+        .code(1);
+}
+
 #[test]
 fn params_shows_banding_and_curve() {
     neardup()

@@ -472,7 +472,10 @@ fn with_threads<T: Send>(
     match threads {
         None => f(),
         Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(
+                neardup::pipeline::thread_count(n)
+                    .map_err(|e| Error::config(format!("threads: {}", e.message())))?,
+            )
             .build()
             .map_err(|e| Error::config(format!("threads: {e}")))?
             .install(f),

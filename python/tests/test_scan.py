@@ -158,3 +158,9 @@ def test_the_stubs_describe_every_native_function():
     }
     assert native, "no native functions found"
     assert native - described == set()
+
+
+def test_an_absurd_thread_count_is_refused(tmp_path):
+    (tmp_path / "a.txt").write_text("one paragraph of several words here\n")
+    with pytest.raises(neardup.ConfigError, match="threads: at most 1024 worker threads, not 5000"):
+        neardup.scan(tmp_path / "a.txt", threads=5000)

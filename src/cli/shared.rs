@@ -82,7 +82,10 @@ pub fn shared_settings(
 pub fn set_threads(threads: Option<usize>) -> anyhow::Result<()> {
     if let Some(n) = threads {
         rayon::ThreadPoolBuilder::new()
-            .num_threads(n.max(1))
+            .num_threads(
+                neardup::pipeline::thread_count(n)
+                    .map_err(|e| anyhow::anyhow!("-j/--threads: {}", e.message()))?,
+            )
             .build_global()?;
     }
     Ok(())

@@ -64,6 +64,35 @@ use report::build_report;
 use spill::SpillWriter;
 use verify::verify_pass;
 
+/// The most worker threads a run takes (`-j`, `threads=`): more than any
+/// machine it runs on has cores, so that a typo (`-j 5000`) is an error
+/// rather than a minute spent starting threads.
+pub const MAX_THREADS: usize = 1024;
+
+/// A worker thread count as asked for: 0 is taken as 1, more than
+/// [`MAX_THREADS`] is refused.
+///
+/// ```
+/// use neardup::pipeline::thread_count;
+///
+/// assert_eq!(thread_count(0)?, 1);
+/// assert_eq!(thread_count(8)?, 8);
+/// assert!(thread_count(5000).unwrap_err().to_string().contains("at most 1024 worker threads"));
+/// # Ok::<(), neardup::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// `n` is over [`MAX_THREADS`].
+pub fn thread_count(n: usize) -> Result<usize, Error> {
+    if n > MAX_THREADS {
+        return Err(Error::config(format!(
+            "at most {MAX_THREADS} worker threads, not {n} (leave the count out for one per core)"
+        )));
+    }
+    Ok(n.max(1))
+}
+
 /// How inputs are read (as opposed to how duplicates are detected, which
 /// is [`Config`]).
 #[derive(Clone, Debug)]
