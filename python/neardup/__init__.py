@@ -319,7 +319,8 @@ def scan(
     --containment-cap C`` does.
 
     ``against`` names an index (``Index``): repeats of its paragraphs are
-    reported too, naming the old paragraph and its batch. ``stage_dir``
+    reported too, naming the old paragraph and its batch; without
+    ``config``, the index's settings are used. ``stage_dir``
     takes the first pass from stage files written by the fingerprint stage
     (``neardup.ray``, ``neardup stage fingerprint``).
 
@@ -602,7 +603,8 @@ def dedup(
     columns are read in place, without a Python object per row.
 
     ``against`` names an index: rows repeating its paragraphs are flagged
-    too. ``cleaned=True`` also returns each row's text without its
+    too (with the index's settings, unless ``config`` is given).
+    ``cleaned=True`` also returns each row's text without its
     duplicate paragraphs; ``report=True`` the scan's full report.
 
     >>> neardup.dedup(["a b c d e f", "x y z w v u", "a b c d e f"]).keep

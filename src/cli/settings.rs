@@ -1,10 +1,10 @@
 //! Flags in, a validated [`Config`] out: the one place where command-line
 //! values meet the library's rules.
 
-use neardup::normalize::TokenKind;
-use neardup::paragraph::ParagraphMode;
 use std::path::Path;
 
+use neardup::normalize::TokenKind;
+use neardup::paragraph::ParagraphMode;
 use neardup::{Config, ConfigBuilder, Scope, Threshold};
 
 use super::args::{DetectArgs, ParagraphArg, ScopeArg, ShingleArg};
