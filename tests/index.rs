@@ -481,6 +481,54 @@ fn runs_against_an_index_take_its_settings() {
     assert_eq!(info(d, "i7.ndx")["batches"].as_array().unwrap().len(), 3);
 }
 
+/// `index compact --bands B --rows R` gives an index made with a scan's
+/// banding an index's, from the tokens it holds: then it is smaller, and
+/// a scan against it reports what one against an index made with that
+/// banding reports.
+#[test]
+fn compact_gives_an_index_another_banding() {
+    let tmp = TempDir::new().unwrap();
+    let d = tmp.path();
+    let day = days(d, 3, 3, 29);
+    let [d0, d1, d2] = [0, 1, 2].map(|i| day[i].to_str().unwrap().to_owned());
+    let ok = |args: &[&str]| {
+        let out = run(d, args);
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    };
+    // Named batches, so that the reports compare.
+    let (day0, day1) = (["--name", "day0", &d0], ["--name", "day1", &d1]);
+    let wide = [
+        "index", "create", "-q", "--bands", "25", "--rows", "5", "wide.ndx",
+    ];
+    ok(&[&wide[..], &day0].concat());
+    ok(&[&["index", "add", "-q", "wide.ndx"][..], &day1].concat());
+    ok(&[&["index", "create", "-q", "fresh.ndx"][..], &day0].concat());
+    ok(&[&["index", "add", "-q", "fresh.ndx"][..], &day1].concat());
+    let bytes = |index: &str| info(d, index)["bytes"].as_u64().unwrap();
+    let before = bytes("wide.ndx");
+    ok(&[
+        "index", "compact", "-q", "wide.ndx", "--bands", "18", "--rows", "5",
+    ]);
+    assert_eq!(info(d, "wide.ndx")["settings"]["bands"], "18");
+    assert!(bytes("wide.ndx") < before);
+    ok(&["index", "verify", "wide.ndx"]);
+    let report = |index: &str| {
+        let out = run(
+            d,
+            &["scan", &d2, "--against", index, "--output-format", "json"],
+        );
+        assert_eq!(code(&out), 1, "{}", stderr(&out));
+        json(&out)
+    };
+    let rebanded = report("wide.ndx");
+    assert!(!verdicts(&rebanded, d).is_empty());
+    assert_eq!(rebanded, report("fresh.ndx"));
+    // Both or neither.
+    let out = run(d, &["index", "compact", "wide.ndx", "--bands", "20"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("--rows"), "{}", stderr(&out));
+}
+
 /// A batch with the inputs of an earlier one is refused; with `--force` it
 /// is added and stores nothing twice.
 #[test]

@@ -769,17 +769,45 @@ class Index:
         return _neardup.index_rollback(self.path)
 
     def compact(
-        self, *, containment_words: int | None = None, no_containment: bool = False
+        self,
+        *,
+        containment_words: int | None = None,
+        no_containment: bool = False,
+        bands: int | None = None,
+        rows: int | None = None,
     ) -> tuple[int, int, int]:
         """Rewrites the segments as few full ones: (before, after,
         generation). Full segments at the front stay as they are; with
         nothing to rewrite, no generation is committed (the generation
         returned is the index's own). ``containment_words=N`` selects containment
         fingerprints for quotes of N words (adding them to an index made
-        without); ``no_containment=True`` drops them."""
-        return _neardup.index_compact(
-            self.path, containment_words=containment_words, no_containment=no_containment
+        without); ``no_containment=True`` drops them. ``bands=B, rows=R``
+        gives the index that banding, its band keys computed again from
+        its tokens (``neardup index compact --bands B --rows R``);
+        ``self.config`` follows."""
+        done = _neardup.index_compact(
+            self.path,
+            containment_words=containment_words,
+            no_containment=no_containment,
+            bands=bands,
+            rows=rows,
         )
+        if bands is not None and rows is not None:
+            c = self.config
+            self.config = Config(
+                c.threshold,
+                paragraphs=c.paragraphs,
+                shingle=c.shingle,
+                shingle_size=c.shingle_size,
+                min_words=c.min_words,
+                num_perm=c.num_perm,
+                bands=bands,
+                rows=rows,
+                seed=c.seed,
+                allow_paragraphs=c.allow_paragraphs,
+                allow_patterns=c.allow_patterns,
+            )
+        return done
 
     def drop(
         self,

@@ -1761,13 +1761,20 @@ fn index_rollback(py: Python<'_>, #[pyo3(from_py_with = fspath)] index: PathBuf)
 /// `neardup index compact [--containment-words N | --no-containment]`:
 /// (segments before, after, generation).
 #[pyfunction]
-#[pyo3(signature = (index, containment_words = None, no_containment = false))]
+#[pyo3(signature = (index, containment_words = None, no_containment = false, bands = None, rows = None))]
 fn index_compact(
     py: Python<'_>,
     #[pyo3(from_py_with = fspath)] index: PathBuf,
     containment_words: Option<usize>,
     no_containment: bool,
+    bands: Option<usize>,
+    rows: Option<usize>,
 ) -> PyResult<(usize, usize, u64)> {
+    let banding = match (bands, rows) {
+        (Some(b), Some(r)) => Some((b, r)),
+        (None, None) => None,
+        _ => return Err(ConfigError::new_err("give bands and rows together")),
+    };
     let containment = match (containment_words, no_containment) {
         (Some(_), true) => {
             return Err(ConfigError::new_err(
@@ -1779,7 +1786,13 @@ fn index_compact(
         (None, false) => None,
     };
     let done = py
-        .detach(|| index::compact(&index, containment))
+        .detach(|| {
+            let changes = index::Changes {
+                containment_words: containment,
+                banding,
+            };
+            index::compact(&index, changes)
+        })
         .map_err(py_err)?;
     Ok((done.segments.0, done.segments.1, done.generation))
 }

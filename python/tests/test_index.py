@@ -282,3 +282,16 @@ def test_an_index_takes_the_fewest_bands_and_queries_take_its_settings(tmp_path,
         neardup.scan(tmp_path / "tue.jsonl", against=tmp_path / "i7.ndx", threshold=0.8)
     same = neardup.scan(tmp_path / "tue.jsonl", against=tmp_path / "i7.ndx", threshold=0.7)
     assert same.to_json() == report.to_json()
+    # compact(bands=, rows=) gives the 25-band index an index's banding,
+    # from its tokens: it then answers as one made with it.
+    given.add(tmp_path / "mon.jsonl", name="monday")
+    fresh = neardup.Index.create(tmp_path / "fresh.ndx")
+    fresh.add(tmp_path / "mon.jsonl", name="monday")
+    before = given.info()["bytes"]
+    given.compact(bands=18, rows=5)
+    assert (given.config.bands, given.config.rows) == (18, 5)
+    assert neardup.Index(tmp_path / "i25.ndx").config == fresh.config
+    assert given.info()["bytes"] < before
+    assert given.query(tmp_path / "tue.jsonl").to_json() == fresh.query(tmp_path / "tue.jsonl").to_json()
+    with pytest.raises(neardup.ConfigError, match="together"):
+        given.compact(bands=20)

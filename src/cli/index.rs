@@ -165,6 +165,23 @@ pub struct CompactArgs {
     #[arg(long)]
     pub no_containment: bool,
 
+    /// Give the index B bands (with `--rows`), computed again from the
+    /// tokens it holds.
+    ///
+    /// The index becomes what `index create --bands B --rows R` would have
+    /// made of its batches, without their text: an index made with a
+    /// scan's 25 x 5 at 0.8 takes an index's 18 x 5 (`neardup params
+    /// --index`), a sixth smaller. Every segment is rewritten.
+    #[arg(long, value_name = "B", requires = "rows")]
+    pub bands: Option<usize>,
+
+    /// Signature values per band, with `--bands`.
+    ///
+    /// More rows make the S-curve steeper (`neardup params --bands B
+    /// --rows R` draws it).
+    #[arg(long, value_name = "R", requires = "bands")]
+    pub rows: Option<usize>,
+
     /// Print nothing but errors.
     ///
     /// Without it, `compact` says how many segments and bytes it rewrote
@@ -304,7 +321,11 @@ pub fn run(args: IndexArgs, matches: &clap::ArgMatches) -> anyhow::Result<Status
                 (None, true) => Some(None),
                 (None, false) => None,
             };
-            let done = library::compact(&args.index, containment)?;
+            let changes = library::Changes {
+                containment_words: containment,
+                banding: args.bands.zip(args.rows),
+            };
+            let done = library::compact(&args.index, changes)?;
             if args.quiet {
                 return Ok(Status::Clean);
             }

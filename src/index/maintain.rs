@@ -54,6 +54,19 @@ use rayon::prelude::*;
 use std::ops::Range;
 use std::path::Path;
 
+/// What a compaction changes besides how the rows are cut into segments.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Changes {
+    /// Which containment fingerprints the index keeps: `Some(Some(n))`
+    /// selects them for quotes of `n` words (adding them to an index
+    /// without), `Some(None)` drops them, `None` keeps what it has.
+    pub containment_words: Option<Option<usize>>,
+    /// A new banding, `(bands, rows)`: every kept paragraph's band keys are
+    /// computed again from its tokens, as a scan with that banding
+    /// computes them from its text. `None` keeps the index's.
+    pub banding: Option<(usize, usize)>,
+}
+
 /// What [`compact`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Compacted {
@@ -89,21 +102,24 @@ impl Compacted {
 /// (rows keep their order, so a partial segment can only be merged with
 /// what follows it). When that rest is a single segment of
 /// the current version, or nothing, there is nothing to do: no
-/// generation is committed. With other containment settings every
-/// segment is rewritten.
+/// generation is committed. With other containment settings or another
+/// banding ([`Changes`]) every segment is rewritten.
 ///
-/// `containment_words` changes which containment fingerprints the index
-/// keeps: `Some(Some(n))` selects them for quotes of `n` words (adding
-/// them to an index without), `Some(None)` drops them, `None` keeps what
-/// the index has.
+/// A new banding makes the index what `index create` with it would have
+/// made of the same batches (an index made with 25 bands takes 18 at 0.8,
+/// a sixth smaller), without the batches' text: band keys depend only on
+/// a paragraph's shingles, which its tokens give. A banding too weak for
+/// the guarantee at the threshold is the caller's choice, as it is for
+/// `index create`.
 ///
 /// # Errors
 ///
 /// The index is locked or does not open, a segment is damaged,
-/// `containment_words` is shorter than one shingle, or writing failed (the
-/// index is then unchanged).
-pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<Compacted, Error> {
-    compact_with(dir, containment_words, segment::SEGMENT_TOKENS)
+/// `containment_words` is shorter than one shingle, the banding needs more
+/// signature values than the index has, or writing failed (the index is
+/// then unchanged).
+pub fn compact(dir: &Path, changes: Changes) -> Result<Compacted, Error> {
+    compact_with(dir, changes, segment::SEGMENT_TOKENS)
 }
 
 /// [`compact`] into segments of `segment_tokens` tokens (a segment is
@@ -115,14 +131,13 @@ pub fn compact(dir: &Path, containment_words: Option<Option<usize>>) -> Result<C
 /// As [`compact`].
 pub fn compact_with(
     dir: &Path,
-    containment_words: Option<Option<usize>>,
+    changes: Changes,
     segment_tokens: usize,
 ) -> Result<Compacted, Error> {
     let (mut writer, snapshot) = Writer::open(dir)?;
     let index = Index::from_snapshot(snapshot)?;
     let generation = index.generation() + 1;
-    let bands = index.bands;
-    let settings = match containment_words {
+    let settings = match changes.containment_words {
         Some(words) => {
             let shingle_size = index
                 .settings
@@ -133,6 +148,19 @@ pub fn compact_with(
         }
         None => index.settings.clone(),
     };
+    // Another banding: the keys of every kept row again, from its tokens.
+    let (settings, rekey) = match changes.banding {
+        Some((bands, rows)) if (bands, rows) != index.banding() => {
+            crate::lsh::LshParams::new(bands, rows, index.settings.config()?.num_perm())?;
+            let settings = settings.with_banding(bands, rows);
+            let fingerprinter = crate::Fingerprinter::new(&settings.config()?);
+            (settings, Some(fingerprinter))
+        }
+        _ => (settings, None),
+    };
+    let bands = rekey
+        .as_ref()
+        .map_or(index.bands, |f| f.config().lsh().bands());
     // The full segments of the current version at the front are kept as
     // they are (their rows stay first, in order); a damaged one is not
     // full, and is then read (and named) below.
@@ -159,7 +187,10 @@ pub fn compact_with(
     })
     .winnowing(winnowing_of(&settings)?);
     for ((block, segment), &base) in (0u64..).zip(rest).zip(&index.bases[keep..]) {
-        let keys = segment.keys_by_row()?;
+        let keys = match &rekey {
+            Some(fingerprinter) => keys_from_tokens(segment, base, fingerprinter)?,
+            None => segment.keys_by_row()?,
+        };
         let mut variants = segment.variant_rows(base)?.into_iter().peekable();
         segment.for_each_row(block, |row, content, tokens, location| {
             match variants.next_if(|v| v.0 == row) {
@@ -202,6 +233,48 @@ pub fn compact_with(
     drop(index);
     writer.commit(&manifest)?;
     Ok(done)
+}
+
+/// The band keys of `segment`'s rows under `fingerprinter`'s banding, row
+/// by row (a variant's are zeros: it has none), from their tokens.
+fn keys_from_tokens(
+    segment: &Segment,
+    base: u64,
+    fingerprinter: &crate::Fingerprinter,
+) -> Result<Vec<u32>, Error> {
+    let bands = fingerprinter.config().lsh().bands();
+    let variants: std::collections::BTreeSet<u32> = segment
+        .variant_rows(base)?
+        .into_iter()
+        .map(|v| v.0)
+        .collect();
+    // The tokens first (a segment reads its rows in order), then the keys
+    // on every core.
+    let (mut tokens, mut ends) = (Vec::new(), Vec::new());
+    segment.for_each_row(0, |row, _, row_tokens, _| {
+        if !variants.contains(&row) {
+            match row_tokens {
+                crate::pipeline::prior::Tokens::Hashes(h) => tokens.extend_from_slice(h),
+                crate::pipeline::prior::Tokens::Numbered(n) => {
+                    tokens.extend(n.numbers.iter().map(|&i| n.dict[i as usize]))
+                }
+            }
+        }
+        ends.push(tokens.len());
+        Ok(())
+    })?;
+    let keys: Vec<Vec<u32>> = (0..ends.len())
+        .into_par_iter()
+        .map_init(crate::fingerprint::Scratch::default, |scratch, row| {
+            let start = if row == 0 { 0 } else { ends[row - 1] };
+            if variants.contains(&(row as u32)) {
+                return vec![0; bands];
+            }
+            let (set, _) = fingerprinter.set_of_tokens(&tokens[start..ends[row]]);
+            fingerprinter.band_keys_of_set(&set, scratch)
+        })
+        .collect();
+    Ok(keys.concat())
 }
 
 /// Returns the index in `dir` to the batches of the generation before its

@@ -56,8 +56,8 @@ pub mod tokens;
 pub mod wanted;
 
 pub use maintain::{
-    BatchSelection, Compacted, DropPlan, Dropped, SegmentFate, compact, compact_with, drop_batches,
-    drop_batches_with, rollback,
+    BatchSelection, Changes, Compacted, DropPlan, Dropped, SegmentFate, compact, compact_with,
+    drop_batches, drop_batches_with, rollback,
 };
 pub use settings::Settings;
 pub use time::{parse_age, parse_utc_time, utc_time};
@@ -215,6 +215,12 @@ impl Index {
     /// The settings it was made with.
     pub fn settings(&self) -> &Settings {
         &self.settings
+    }
+
+    /// Its banding: (bands, rows).
+    pub fn banding(&self) -> (usize, usize) {
+        let rows = self.settings.value("rows").and_then(|r| r.parse().ok());
+        (self.bands, rows.unwrap_or(0))
     }
 
     /// The generation opened.
@@ -1128,7 +1134,7 @@ mod tests {
         for n in 0..days {
             add_day(&dir, n);
         }
-        compact_with(&dir, None, 2_500).unwrap();
+        compact_with(&dir, Changes::default(), 2_500).unwrap();
         (tmp, dir)
     }
 
@@ -1353,14 +1359,14 @@ mod tests {
         // About 3 x 1,300 tokens into segments of 2,500: a full one and a
         // partial one.
         let limit = 2_500;
-        let done = compact_with(&dir, None, limit).unwrap();
+        let done = compact_with(&dir, Changes::default(), limit).unwrap();
         assert_eq!((done.segments, done.kept), ((3, 2), 0));
         assert_eq!(query(3), before);
         add_day(3);
         let three = segments();
         assert_eq!(three.len(), 3);
         let before = query(4);
-        let done = compact_with(&dir, None, limit).unwrap();
+        let done = compact_with(&dir, Changes::default(), limit).unwrap();
         // The full segment stays; the partial one and the new day's are
         // rewritten.
         assert_eq!(done.kept, 1);
@@ -1371,14 +1377,84 @@ mod tests {
         assert_eq!(Index::open(&dir).unwrap().generation(), done.generation);
         // Only a partial last segment is left after full ones: nothing to
         // do, and no generation committed.
-        let again = compact_with(&dir, None, limit).unwrap();
+        let again = compact_with(&dir, Changes::default(), limit).unwrap();
         assert!(again.unchanged(), "{again:?}");
         assert_eq!(again.generation, done.generation);
         assert_eq!(segments(), after);
         // Containment fingerprints change every segment.
-        let all = compact_with(&dir, Some(Some(25)), limit).unwrap();
+        let containment = Changes {
+            containment_words: Some(Some(25)),
+            ..Changes::default()
+        };
+        let all = compact_with(&dir, containment, limit).unwrap();
         assert_eq!(all.kept, 0);
         assert!(segments().iter().all(|s| !after.contains(s)));
         assert_eq!(query(4), before);
+    }
+
+    /// A new banding computes every kept row's band keys again from its
+    /// tokens: the index is then the one adding the same days with that
+    /// banding makes (the same keys row by row, the same settings and
+    /// verdicts), whatever its segments; the same banding again has
+    /// nothing to do, and one the signature cannot hold is refused.
+    #[test]
+    fn a_new_banding_gives_the_keys_an_index_made_with_it_has() {
+        let options = ScanOptions::default();
+        let made = |config: &Config| {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = tmp.path().join("i.ndx");
+            create(&dir, config, &options, None).unwrap();
+            for n in 0..4 {
+                let add_options = AddOptions {
+                    name: Some(format!("day{n}")),
+                    created: 0,
+                    force: false,
+                    skip_bad_records: false,
+                };
+                add(&dir, &day(n), config, &options, &Silent, &add_options).unwrap();
+            }
+            (tmp, dir)
+        };
+        let wide = Config::default();
+        let narrow = Config::builder().for_index().build().unwrap();
+        assert_ne!(wide.lsh(), narrow.lsh());
+        let (_wide_tmp, rebanded) = made(&wide);
+        let (_narrow_tmp, fresh) = made(&narrow);
+        let keys = |dir: &Path| {
+            let index = Index::open(dir).unwrap();
+            let all: Vec<u32> = (index.segments.iter())
+                .flat_map(|s| s.keys_by_row().unwrap())
+                .collect();
+            (index.settings().clone(), all)
+        };
+        let before = keys(&rebanded);
+        let to_narrow = Changes {
+            banding: Some((narrow.lsh().bands(), narrow.lsh().rows())),
+            ..Changes::default()
+        };
+        let done = compact_with(&rebanded, to_narrow, 2_500).unwrap();
+        assert_eq!(done.kept, 0);
+        assert!(done.bytes.1 < done.bytes.0, "{done:?}");
+        assert_ne!(keys(&rebanded), before);
+        assert_eq!(keys(&rebanded), keys(&fresh));
+        let query = |dir: &Path| {
+            let index = Index::open(dir).unwrap();
+            let extras = Extras {
+                prior: Some(&index as &dyn Prior),
+                ..Extras::default()
+            };
+            let report = scan_with(&day(4), &narrow, &options, &Silent, extras).unwrap();
+            assert!(report.summary.duplicate_paragraphs > 0);
+            format!("{:?}", report.clusters)
+        };
+        assert_eq!(query(&rebanded), query(&fresh));
+        let again = compact_with(&rebanded, to_narrow, 2_500).unwrap();
+        assert!(again.unchanged(), "{again:?}");
+        let too_many = Changes {
+            banding: Some((100, 5)),
+            ..Changes::default()
+        };
+        let err = compact_with(&rebanded, too_many, 2_500).unwrap_err();
+        assert!(err.to_string().contains("signature values"), "{err}");
     }
 }

@@ -180,6 +180,22 @@ impl Settings {
             .map_err(|e| Error::index(format!("the index's settings are not valid: {e}")))
     }
 
+    /// These settings with another banding (`bands` bands of `rows`
+    /// values), for an index whose band keys are computed again.
+    pub fn with_banding(&self, bands: usize, rows: usize) -> Settings {
+        let text = self
+            .text
+            .lines()
+            .map(|line| match line.split_once('=') {
+                Some(("bands", _)) => format!("bands={bands}"),
+                Some(("rows", _)) => format!("rows={rows}"),
+                _ => line.to_owned(),
+            })
+            .flat_map(|line| [line, "\n".to_owned()])
+            .collect();
+        Settings { text }
+    }
+
     /// The words the index's containment fingerprints were winnowed for,
     /// if it keeps them.
     pub fn containment_words(&self) -> Option<usize> {
