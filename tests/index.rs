@@ -483,8 +483,9 @@ fn runs_against_an_index_take_its_settings() {
 
 /// `index compact --bands B --rows R` gives an index made with a scan's
 /// banding an index's, from the tokens it holds: then it is smaller, and
-/// a scan against it reports what one against an index made with that
-/// banding reports.
+/// (these days keep the same paragraphs with either banding) a scan
+/// against it reports what one against an index made with that banding
+/// reports.
 #[test]
 fn compact_gives_an_index_another_banding() {
     let tmp = TempDir::new().unwrap();

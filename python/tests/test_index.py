@@ -283,7 +283,8 @@ def test_an_index_takes_the_fewest_bands_and_queries_take_its_settings(tmp_path,
     same = neardup.scan(tmp_path / "tue.jsonl", against=tmp_path / "i7.ndx", threshold=0.7)
     assert same.to_json() == report.to_json()
     # compact(bands=, rows=) gives the 25-band index an index's banding,
-    # from its tokens: it then answers as one made with it.
+    # from its tokens: here (both bandings keep the same paragraphs) it
+    # then answers as one made with it.
     given.add(tmp_path / "mon.jsonl", name="monday")
     fresh = neardup.Index.create(tmp_path / "fresh.ndx")
     fresh.add(tmp_path / "mon.jsonl", name="monday")

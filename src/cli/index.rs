@@ -168,10 +168,11 @@ pub struct CompactArgs {
     /// Give the index B bands (with `--rows`), computed again from the
     /// tokens it holds.
     ///
-    /// The index becomes what `index create --bands B --rows R` would have
-    /// made of its batches, without their text: an index made with a
-    /// scan's 25 x 5 at 0.8 takes an index's 18 x 5 (`neardup params
-    /// --index`), a sixth smaller. Every segment is rewritten.
+    /// Every kept paragraph gets the keys of that banding, without the
+    /// batches' text: an index made with a scan's 25 x 5 at 0.8 takes an
+    /// index's 18 x 5 (`neardup params --index`), a sixth smaller. Which
+    /// paragraphs it keeps stays what each batch's scan decided. Every
+    /// segment is rewritten.
     #[arg(long, value_name = "B", requires = "rows")]
     pub bands: Option<usize>,
 

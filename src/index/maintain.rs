@@ -105,11 +105,14 @@ impl Compacted {
 /// generation is committed. With other containment settings or another
 /// banding ([`Changes`]) every segment is rewritten.
 ///
-/// A new banding makes the index what `index create` with it would have
-/// made of the same batches (an index made with 25 bands takes 18 at 0.8,
-/// a sixth smaller), without the batches' text: band keys depend only on
-/// a paragraph's shingles, which its tokens give. A banding too weak for
-/// the guarantee at the threshold is the caller's choice, as it is for
+/// A new banding gives every kept paragraph the band keys that banding
+/// gives it, computed from its tokens (band keys depend only on a
+/// paragraph's shingles), so that an index made with 25 bands takes 18
+/// at 0.8, a sixth smaller, without its batches' text. Which paragraphs
+/// it keeps stays what each batch's scan decided with the banding of its
+/// day (a fresh index with fewer bands may keep a few more: pairs near
+/// the threshold that more bands found). A banding too weak for the
+/// guarantee at the threshold is the caller's choice, as it is for
 /// `index create`.
 ///
 /// # Errors

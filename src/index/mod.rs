@@ -1393,10 +1393,11 @@ mod tests {
     }
 
     /// A new banding computes every kept row's band keys again from its
-    /// tokens: the index is then the one adding the same days with that
-    /// banding makes (the same keys row by row, the same settings and
-    /// verdicts), whatever its segments; the same banding again has
-    /// nothing to do, and one the signature cannot hold is refused.
+    /// tokens: where both bandings keep the same paragraphs (these days),
+    /// the index is then the one adding the same days with that banding
+    /// makes (the same keys row by row, the same settings and verdicts),
+    /// whatever its segments; the same banding again has nothing to do,
+    /// and one the signature cannot hold is refused.
     #[test]
     fn a_new_banding_gives_the_keys_an_index_made_with_it_has() {
         let options = ScanOptions::default();
