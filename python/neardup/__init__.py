@@ -266,20 +266,28 @@ def _config(
         # Against an index, its settings; a threshold given that differs
         # from its own is refused when the index is opened, naming both.
         made = _neardup.index_config(os.fspath(against))
-        if threshold is None:
-            return made
-        return Config(
-            threshold,
-            paragraphs=made.paragraphs,
-            shingle=made.shingle,
-            shingle_size=made.shingle_size,
-            min_words=made.min_words,
-            num_perm=made.num_perm,
-            bands=made.bands,
-            rows=made.rows,
-            seed=made.seed,
-        )
+        return made if threshold is None else _replaced(made, threshold=threshold)
     return Config(threshold) if threshold is not None else Config()
+
+
+def _replaced(config: Config, **changes: Any) -> Config:
+    """``config`` with the settings in ``changes`` changed (a Config is
+    frozen)."""
+    threshold = changes.pop("threshold", config.threshold)
+    fields: dict[str, Any] = dict(
+        paragraphs=config.paragraphs,
+        shingle=config.shingle,
+        shingle_size=config.shingle_size,
+        min_words=config.min_words,
+        num_perm=config.num_perm,
+        bands=config.bands,
+        rows=config.rows,
+        seed=config.seed,
+        scope=config.scope,
+        allow_paragraphs=config.allow_paragraphs,
+        allow_patterns=config.allow_patterns,
+    )
+    return Config(threshold, **{**fields, **changes})
 
 
 def _paths(paths: PathLike | Iterable[PathLike]) -> list[str]:
@@ -793,20 +801,7 @@ class Index:
             rows=rows,
         )
         if bands is not None and rows is not None:
-            c = self.config
-            self.config = Config(
-                c.threshold,
-                paragraphs=c.paragraphs,
-                shingle=c.shingle,
-                shingle_size=c.shingle_size,
-                min_words=c.min_words,
-                num_perm=c.num_perm,
-                bands=bands,
-                rows=rows,
-                seed=c.seed,
-                allow_paragraphs=c.allow_paragraphs,
-                allow_patterns=c.allow_patterns,
-            )
+            self.config = _replaced(self.config, bands=bands, rows=rows)
         return done
 
     def drop(
