@@ -276,12 +276,11 @@ impl Shared {
             detect.scope = choice("scope", v).map_err(in_file)?;
         }
         if let settings::Base::Index(index) = base {
-            if !given("paragraphs") && file.paragraphs.is_none() {
-                detect.paragraphs = settings::paragraph_arg(index.paragraphs());
-            }
-            if !given("shingle") && file.shingle.is_none() {
-                detect.shingle = settings::shingle_arg(index.tokens());
-            }
+            let keyed = |id: &str| match id {
+                "paragraphs" => file.paragraphs.is_some(),
+                _ => file.shingle.is_some(),
+            };
+            settings::take_index_modes(detect, index, |id| given(id) || keyed(id));
         }
         detect.shingle_size = detect.shingle_size.or(file.shingle_size);
         detect.min_words = detect.min_words.or(file.min_words);

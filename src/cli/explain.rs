@@ -70,12 +70,7 @@ pub fn run(mut args: ExplainArgs, matches: &clap::ArgMatches) -> anyhow::Result<
     };
     let given = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
     if let Some(index) = &index {
-        if !given("paragraphs") {
-            args.detect.paragraphs = settings::paragraph_arg(index.paragraphs());
-        }
-        if !given("shingle") {
-            args.detect.shingle = settings::shingle_arg(index.tokens());
-        }
+        settings::take_index_modes(&mut args.detect, index, given);
     }
     let base = settings::Base::or_defaults(index.as_ref());
     let config = settings::config(&args.detect, base)?;

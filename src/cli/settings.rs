@@ -10,7 +10,7 @@ use neardup::{Config, ConfigBuilder, Scope, Threshold};
 use super::args::{DetectArgs, ParagraphArg, ScopeArg, ShingleArg};
 
 /// The flag's value of a paragraph mode.
-pub fn paragraph_arg(mode: ParagraphMode) -> ParagraphArg {
+fn paragraph_arg(mode: ParagraphMode) -> ParagraphArg {
     match mode {
         ParagraphMode::Line => ParagraphArg::Line,
         ParagraphMode::BlankLine => ParagraphArg::BlankLine,
@@ -18,7 +18,7 @@ pub fn paragraph_arg(mode: ParagraphMode) -> ParagraphArg {
 }
 
 /// The flag's value of a token kind.
-pub fn shingle_arg(kind: TokenKind) -> ShingleArg {
+fn shingle_arg(kind: TokenKind) -> ShingleArg {
     match kind {
         TokenKind::Words => ShingleArg::Words,
         TokenKind::Chars => ShingleArg::Chars,
@@ -44,6 +44,19 @@ impl<'a> Base<'a> {
     /// else the defaults.
     pub fn or_defaults(index: Option<&'a Config>) -> Base<'a> {
         index.map_or(Base::Defaults, Base::Index)
+    }
+}
+
+/// Against an index, `--paragraphs` and `--shingle` take the index's
+/// modes unless `set` says they were set (on the command line or in
+/// `neardup.toml`): they have defaults, so [`config`] cannot tell a given
+/// value from a defaulted one.
+pub fn take_index_modes(args: &mut DetectArgs, index: &Config, set: impl Fn(&str) -> bool) {
+    if !set("paragraphs") {
+        args.paragraphs = paragraph_arg(index.paragraphs());
+    }
+    if !set("shingle") {
+        args.shingle = shingle_arg(index.tokens());
     }
 }
 

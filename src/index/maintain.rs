@@ -152,9 +152,10 @@ pub fn compact_with(
         None => index.settings.clone(),
     };
     // Another banding: the keys of every kept row again, from its tokens.
+    let made = index.settings.config()?;
     let (settings, rekey) = match changes.banding {
-        Some((bands, rows)) if (bands, rows) != index.banding() => {
-            crate::lsh::LshParams::new(bands, rows, index.settings.config()?.num_perm())?;
+        Some((bands, rows)) if (bands, rows) != (made.lsh().bands(), made.lsh().rows()) => {
+            crate::lsh::LshParams::new(bands, rows, made.num_perm())?;
             let settings = settings.with_banding(bands, rows);
             let fingerprinter = crate::Fingerprinter::new(&settings.config()?);
             (settings, Some(fingerprinter))
@@ -253,31 +254,24 @@ fn keys_from_tokens(
         .collect();
     // The tokens first (a segment reads its rows in order), then the keys
     // on every core.
-    let (mut tokens, mut ends) = (Vec::new(), Vec::new());
-    segment.for_each_row(0, |row, _, row_tokens, _| {
-        if !variants.contains(&row) {
-            match row_tokens {
-                crate::pipeline::prior::Tokens::Hashes(h) => tokens.extend_from_slice(h),
-                crate::pipeline::prior::Tokens::Numbered(n) => {
-                    tokens.extend(n.numbers.iter().map(|&i| n.dict[i as usize]))
-                }
-            }
-        }
-        ends.push(tokens.len());
+    let mut rows: Vec<Option<Vec<u64>>> = Vec::new();
+    segment.for_each_row(0, |row, _, tokens, _| {
+        rows.push((!variants.contains(&row)).then(|| tokens.to_vec()));
         Ok(())
     })?;
-    let keys: Vec<Vec<u32>> = (0..ends.len())
-        .into_par_iter()
-        .map_init(crate::fingerprint::Scratch::default, |scratch, row| {
-            let start = if row == 0 { 0 } else { ends[row - 1] };
-            if variants.contains(&(row as u32)) {
-                return vec![0; bands];
-            }
-            let (set, _) = fingerprinter.set_of_tokens(&tokens[start..ends[row]]);
-            fingerprinter.band_keys_of_set(&set, scratch)
-        })
-        .collect();
-    Ok(keys.concat())
+    let mut keys = vec![0u32; rows.len() * bands];
+    keys.par_chunks_mut(bands)
+        .zip(rows.par_iter())
+        .for_each_init(
+            crate::fingerprint::Scratch::default,
+            |scratch, (out, tokens)| {
+                if let Some(tokens) = tokens {
+                    let (set, _) = fingerprinter.set_of_tokens(tokens);
+                    out.copy_from_slice(&fingerprinter.band_keys_of_set(&set, scratch));
+                }
+            },
+        );
+    Ok(keys)
 }
 
 /// Returns the index in `dir` to the batches of the generation before its

@@ -217,12 +217,6 @@ impl Index {
         &self.settings
     }
 
-    /// Its banding: (bands, rows).
-    pub fn banding(&self) -> (usize, usize) {
-        let rows = self.settings.value("rows").and_then(|r| r.parse().ok());
-        (self.bands, rows.unwrap_or(0))
-    }
-
     /// The generation opened.
     pub fn generation(&self) -> u64 {
         self.snapshot.manifest().generation
