@@ -15,11 +15,11 @@
 //! column may hold strings, numbers or fixed-size binary (shown as hex),
 //! and decimals and dates are shown as their values (`1.23`,
 //! `2020-01-01`), so that a report joins back to the rows; an
-//! id column of another type (BOOLEAN, INT96) is a warning on each row,
-//! which is named by its number, as a JSON Lines record with an unusable
-//! id is.
+//! id column of another type (BOOLEAN, INT96), a list or a struct is a
+//! warning on each row, which is named by its number, as a JSON Lines
+//! record with an unusable id is (an array or object id).
 //! Both are found by name, a dotted path for a field inside a struct;
-//! list columns are not supported.
+//! a text column that is a list is an error.
 
 use std::borrow::Cow;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
@@ -137,6 +137,38 @@ fn is_list(file: &SerializedFileReader<Shared>, name: &str) -> bool {
         .columns()
         .iter()
         .any(|c| c.path().parts().first().is_some_and(|p| p == name) && c.max_rep_level() > 0)
+}
+
+/// The id column at dotted path `name`, or, if the field there cannot
+/// give ids, the row flag saying why: a BOOLEAN or INT96 column, a list,
+/// or a struct (a field with fields of its own). No field `name`: no id
+/// and no flag (rows are named by their number, as the id field is
+/// optional).
+fn id_column(file: &SerializedFileReader<Shared>, name: &str) -> (Option<usize>, u8) {
+    let schema = file.metadata().file_metadata().schema_descr();
+    if let Some(i) = find_column(file, name) {
+        let c = schema.column(i);
+        return match c.physical_type() {
+            _ if c.max_rep_level() > 0 => (None, ID_LIST),
+            PhysicalType::BOOLEAN => (None, ID_BOOLEAN),
+            PhysicalType::INT96 => (None, ID_INT96),
+            _ => (Some(i), 0),
+        };
+    }
+    let parts: Vec<&str> = name.split('.').collect();
+    let below: Vec<_> = (schema.columns().iter())
+        .filter(|c| {
+            let path = c.path().parts();
+            path.len() > parts.len() && path.iter().zip(&parts).all(|(a, b)| a == b)
+        })
+        .collect();
+    if below.is_empty() {
+        (None, 0)
+    } else if below.iter().any(|c| c.max_rep_level() > 0) {
+        (None, ID_LIST)
+    } else {
+        (None, ID_STRUCT)
+    }
 }
 
 fn column_names(file: &SerializedFileReader<Shared>) -> String {
@@ -403,9 +435,12 @@ struct Group {
 /// Row flags in a block's layout.
 const NULL_TEXT: u8 = 1;
 const HAS_ID: u8 = 2;
-/// The row's id column has a type that cannot be an id: BOOLEAN, INT96.
+/// The row's id field cannot give an id: a BOOLEAN or INT96 column, a
+/// list or a struct.
 const ID_BOOLEAN: u8 = 4;
 const ID_INT96: u8 = 8;
+const ID_LIST: u8 = 16;
+const ID_STRUCT: u8 = 32;
 
 /// Appends one row to a block's data: a flag byte, then the id and the
 /// text (each present per the flags), each as a little-endian `u32`
@@ -427,8 +462,9 @@ pub struct Blocks {
     file: SerializedFileReader<Shared>,
     text: usize,
     id: Option<usize>,
-    /// [`ID_BOOLEAN`] or [`ID_INT96`] when the id column has that type
-    /// (and `id` is `None`): every row gets the flag, and a warning.
+    /// [`ID_BOOLEAN`], [`ID_INT96`], [`ID_LIST`] or [`ID_STRUCT`] when
+    /// the id field is that (and `id` is `None`): every row gets the flag,
+    /// and a warning.
     unusable_id: u8,
     size: usize,
     next_group: usize,
@@ -482,19 +518,9 @@ impl Blocks {
                 ),
             ));
         }
-        let mut id = find_column(&file, &fields.id);
-        if let Some(id) = id {
-            check_not_list(&schema.column(id))?;
-        }
-        // A column of another type is not a reason to leave rows unread.
-        let unusable_id = match id.map(|id| schema.column(id).physical_type()) {
-            Some(PhysicalType::BOOLEAN) => ID_BOOLEAN,
-            Some(PhysicalType::INT96) => ID_INT96,
-            _ => 0,
-        };
-        if unusable_id != 0 {
-            id = None;
-        }
+        // An id column that cannot give ids is not a reason to leave rows
+        // unread.
+        let (id, unusable_id) = id_column(&file, &fields.id);
         Ok(Blocks {
             file,
             text,
@@ -631,6 +657,8 @@ pub(crate) fn documents(
         for (flag, what) in [
             (ID_BOOLEAN, "a BOOLEAN column"),
             (ID_INT96, "an INT96 column"),
+            (ID_LIST, "a list"),
+            (ID_STRUCT, "a struct"),
         ] {
             if flags & flag != 0 {
                 diagnostics.push(Error::unusable_id(name, row, &fields.id, what, "row"));
@@ -717,6 +745,13 @@ mod tests {
         Int(Vec<Option<i64>>),
         Double(Vec<Option<f64>>),
         Bool(Vec<Option<bool>>),
+        /// 64-bit integers with their definition and repetition levels
+        /// as given (a list or a field of a struct).
+        Nested {
+            data: Vec<i64>,
+            def: Vec<i16>,
+            rep: Option<Vec<i16>>,
+        },
     }
 
     /// A Parquet file of `schema` with one row group per element of
@@ -757,6 +792,10 @@ mod tests {
                         let data: Vec<bool> = v.iter().flatten().copied().collect();
                         let w = column.typed::<parquet::data_type::BoolType>();
                         w.write_batch(&data, Some(&def), None).unwrap();
+                    }
+                    Values::Nested { data, def, rep } => {
+                        let w = column.typed::<Int64Type>();
+                        w.write_batch(data, Some(def), rep.as_deref()).unwrap();
                     }
                 }
                 column.close().unwrap();
@@ -815,6 +854,63 @@ mod tests {
             "t.parquet:1: the id field `id` is a BOOLEAN column, not a string or number; the \
              record is named by its row number"
         );
+    }
+
+    /// An id field that is a list or a struct: the rows are read, named by
+    /// their numbers, with a warning saying why.
+    #[test]
+    fn list_and_struct_ids_are_warnings() {
+        let text = || Values::Text(vec![Some("a"), Some("b")]);
+        let list = parquet_file(
+            "message doc { optional binary text (UTF8); \
+             optional group id (LIST) { repeated group list { optional int64 element; } } }",
+            &[vec![
+                text(),
+                Values::Nested {
+                    data: vec![5, 6, 7],
+                    def: vec![3, 3, 3],
+                    rep: Some(vec![0, 1, 0]),
+                },
+            ]],
+        );
+        let legacy = parquet_file(
+            "message doc { optional binary text (UTF8); repeated int64 id; }",
+            &[vec![
+                text(),
+                Values::Nested {
+                    data: vec![5, 6, 7],
+                    def: vec![1, 1, 1],
+                    rep: Some(vec![0, 1, 0]),
+                },
+            ]],
+        );
+        let structure = parquet_file(
+            "message doc { optional binary text (UTF8); optional group id { optional int64 n; } }",
+            &[vec![
+                text(),
+                Values::Nested {
+                    data: vec![5, 7],
+                    def: vec![2, 2],
+                    rep: None,
+                },
+            ]],
+        );
+        for (file, what) in [
+            (list, "a list"),
+            (legacy, "a list"),
+            (structure, "a struct"),
+        ] {
+            let (_, docs, problems) = read_all(file, 1 << 20).unwrap();
+            assert_eq!(docs, ["1 1 a", "2 2 b"]);
+            assert_eq!(problems.len(), 2);
+            assert_eq!(
+                problems[0],
+                format!(
+                    "t.parquet:1: the id field `id` is {what}, not a string or number; the \
+                     record is named by its row number"
+                )
+            );
+        }
     }
 
     fn read_all(file: Vec<u8>, size: usize) -> io::Result<(Vec<Block>, Vec<String>, Vec<String>)> {
