@@ -1,6 +1,11 @@
 """Type stubs of the native part of neardup (python/src/lib.rs)."""
 
-from typing import Any, Sequence
+import os
+from typing import Any, Sequence, Union
+
+# A path: a string or any os.PathLike (the native functions call
+# os.fspath on it).
+StrPath = Union[str, "os.PathLike[str]"]
 
 __version__: str
 
@@ -54,25 +59,25 @@ class Config:
     def allow_patterns(self) -> list[str]: ...
 
 def scan_json(
-    paths: Sequence[str],
+    paths: Sequence[StrPath],
     config: Config,
     *,
     input_format: str | None = None,
     text_field: str = "text",
     id_field: str = "id",
     threads: int | None = None,
-    against: str | None = None,
-    stage_dir: str | None = None,
+    against: StrPath | None = None,
+    stage_dir: StrPath | None = None,
     containment: str | None = None,
     containment_words: int = 25,
     containment_cap: int = 64,
 ) -> str: ...
 def stage_fingerprint(
-    paths: Sequence[str],
+    paths: Sequence[StrPath],
     config: Config,
     shard: int,
     shards: int,
-    dir: str,
+    dir: StrPath,
     *,
     input_format: str | None = None,
     text_field: str = "text",
@@ -83,11 +88,11 @@ def stage_fingerprint(
     containment_cap: int = 64,
 ) -> tuple[int, int, int, int]: ...
 def stage_group(
-    paths: Sequence[str],
+    paths: Sequence[StrPath],
     config: Config,
     part: int,
     parts: int,
-    dir: str,
+    dir: StrPath,
     *,
     input_format: str | None = None,
     text_field: str = "text",
@@ -98,10 +103,10 @@ def stage_group(
     containment_cap: int = 64,
 ) -> tuple[int, int, int, int]: ...
 def stage_components(
-    paths: Sequence[str],
+    paths: Sequence[StrPath],
     config: Config,
     parts: int,
-    dir: str,
+    dir: StrPath,
     *,
     input_format: str | None = None,
     text_field: str = "text",
@@ -119,12 +124,12 @@ def stage_components(
     written). Containment is refused (it is not spread)."""
 
 def stage_star_round(
-    paths: Sequence[str],
+    paths: Sequence[StrPath],
     config: Config,
     round: int,
     task: int,
     tasks: int,
-    dir: str,
+    dir: StrPath,
     *,
     input_format: str | None = None,
     text_field: str = "text",
@@ -142,13 +147,13 @@ def stage_star_round(
     written); when every task of a round says settled, finish after it."""
 
 def stage_star_finish(
-    paths: Sequence[str],
+    paths: Sequence[StrPath],
     config: Config,
     round: int,
     task: int,
     tasks: int,
     parts: int,
-    dir: str,
+    dir: StrPath,
     *,
     input_format: str | None = None,
     text_field: str = "text",
@@ -166,11 +171,11 @@ def stage_star_finish(
     written)."""
 
 def stage_reread(
-    paths: Sequence[str],
+    paths: Sequence[StrPath],
     config: Config,
     shard: int,
     shards: int,
-    dir: str,
+    dir: StrPath,
     *,
     input_format: str | None = None,
     text_field: str = "text",
@@ -188,11 +193,11 @@ def stage_reread(
     read again, bytes written)."""
 
 def stage_verify(
-    paths: Sequence[str],
+    paths: Sequence[StrPath],
     config: Config,
     part: int,
     parts: int,
-    dir: str,
+    dir: StrPath,
     *,
     input_format: str | None = None,
     text_field: str = "text",
@@ -210,25 +215,25 @@ def stage_verify(
     them. Returns (candidates verified, duplicates, bytes written)."""
 
 def clean(
-    paths: Sequence[str],
+    paths: Sequence[StrPath],
     config: Config,
-    output: str,
+    output: StrPath,
     *,
     input_format: str | None = None,
     text_field: str = "text",
     id_field: str = "id",
     threads: int | None = None,
-    against: str | None = None,
-    stage_dir: str | None = None,
+    against: StrPath | None = None,
+    stage_dir: StrPath | None = None,
     shard: int | None = None,
     shards: int | None = None,
-    base_dir: str | None = None,
+    base_dir: StrPath | None = None,
     containment: str | None = None,
     containment_words: int = 25,
     containment_cap: int = 64,
     remove_contained: bool = False,
     drop_empty: bool = False,
-    removed: str | None = None,
+    removed: StrPath | None = None,
 ) -> dict[str, Any]: ...
 def dedup_rows(
     config: Config,
@@ -236,15 +241,15 @@ def dedup_rows(
     chunks: Sequence[tuple[Any, Any]] | None = None,
     texts: Sequence[str | None] | None = None,
     threads: int | None = None,
-    against: str | None = None,
+    against: StrPath | None = None,
     cleaned: bool = False,
     report: bool = False,
 ) -> dict[str, Any]: ...
-def index_create(index: str, config: Config, containment_words: int | None = None) -> Config: ...
-def index_config(index: str) -> Config: ...
+def index_create(index: StrPath, config: Config, containment_words: int | None = None) -> Config: ...
+def index_config(index: StrPath) -> Config: ...
 def index_add(
-    index: str,
-    paths: Sequence[str],
+    index: StrPath,
+    paths: Sequence[StrPath],
     config: Config,
     *,
     create: bool = False,
@@ -257,18 +262,18 @@ def index_add(
     threads: int | None = None,
     skip_bad_records: bool = False,
 ) -> dict[str, Any]: ...
-def index_info(index: str) -> dict[str, Any]: ...
-def index_verify(index: str) -> None: ...
-def index_rollback(index: str) -> int: ...
+def index_info(index: StrPath) -> dict[str, Any]: ...
+def index_verify(index: StrPath) -> None: ...
+def index_rollback(index: StrPath) -> int: ...
 def index_compact(
-    index: str,
+    index: StrPath,
     containment_words: int | None = None,
     no_containment: bool = False,
     bands: int | None = None,
     rows: int | None = None,
 ) -> tuple[int, int, int]: ...
 def index_drop(
-    index: str, batches: list[str], before: int | None = None, keep: int | None = None
+    index: StrPath, batches: list[str], before: int | None = None, keep: int | None = None
 ) -> dict[str, Any]: ...
 def parse_utc_time(text: str) -> int: ...
 def parse_age(text: str) -> int: ...

@@ -140,7 +140,7 @@ def test_scan_finds_quotes_inside_longer_paragraphs_as_the_command_line(tmp_path
         neardup.scan(paths, containment=0.8, containment_cap=1)
 
 
-def test_the_stubs_describe_every_native_function():
+def test_the_stubs_describe_every_native_function(tmp_path):
     # Type checkers and editors see the native module through
     # _neardup.pyi: a function missing there is invisible to them.
     import ast
@@ -158,6 +158,25 @@ def test_the_stubs_describe_every_native_function():
     }
     assert native, "no native functions found"
     assert native - described == set()
+    # The native functions take any path-like where they take a path
+    # (they call os.fspath): the stubs say so, or a type checker refuses
+    # a pathlib.Path there.
+    path_params = {"paths", "dir", "index", "output", "against", "stage_dir", "base_dir", "removed"}
+    typed = {
+        (f.name, a.arg): ast.unparse(a.annotation)
+        for f in tree.body
+        if isinstance(f, ast.FunctionDef)
+        for a in f.args.args + f.args.kwonlyargs
+        if a.arg in path_params and a.annotation is not None
+    }
+    assert typed, "no path parameters found"
+    assert {
+        k: t for k, t in typed.items() if t not in ("StrPath", "StrPath | None", "Sequence[StrPath]")
+    } == {}
+    # ... and a pathlib.Path is taken as a path (the error is about the
+    # index, not the argument's type).
+    with pytest.raises(neardup.IndexFileError, match="missing.ndx"):
+        _neardup.index_info(tmp_path / "missing.ndx")
 
 
 def test_an_absurd_thread_count_is_refused(tmp_path):
