@@ -18,11 +18,16 @@
 //! Numbering the tokens is most of the cost of writing a segment
 //! ([`Numbering`]). A scan hands them over as numbers into its blocks'
 //! own dictionaries, so a segment looks up each block's distinct tokens,
-//! not each token (a table of our own, open addressing keyed by the token
-//! hash itself, was slower than `AHashMap`: 290 against 190 ms for 8.3
-//! million tokens; on 2026-12-05 one with 16-byte slots made the second
-//! pass 2–6% faster but the whole run no faster beyond its noise, and
-//! prefetching its slots ahead made it slower).
+//! not each token: all of a block's entries at once, when its first row
+//! comes, in the order of their hashes' top bits, in a table whose first
+//! slot for a hash is its top bits (`HashOrder`). The slots are then
+//! visited in ascending order, and the one 8 entries ahead is prefetched.
+//! (Looked up one at a time as the tokens came, in random order, a table
+//! of our own, open addressing keyed by the token hash itself, was slower
+//! than `AHashMap`: 290 against 190 ms for 8.3 million tokens; on
+//! 2026-12-05 one with 16-byte slots made the second pass 2–6% faster but
+//! the whole run no faster beyond its noise, and prefetching its slots
+//! ahead made it slower.)
 //!
 //! Those lookups cost about 80 ns each in `index create` (26.7 million
 //! for 1 GB of news, 8.5% of its CPU time by `perf record`), against
@@ -50,6 +55,15 @@
 //! 231 of page faults → 747). `index create` of 100 MB, 15 interleaved
 //! runs: 1.51 → 1.38 s median, 2.23 → 2.10 s of user time.
 //!
+//! And on 2026-12-07, the whole block in hash order (above): the lookups
+//! and the block's table (`Numbering::number` and `push_numbered`, 1,982
+//! samples of a 1 GB `index create` by `perf record -F 999`) took 1,392
+//! samples (`push_numbered` and `HashOrder::get_or_insert`), though the
+//! block's entries no stored row uses are looked up too (they are given
+//! no count, and [`Coded`] leaves them out). `index create` of 100 MB,
+//! 10 interleaved runs: 1.24 → 1.19 s median, 2.17 → 2.09 s of CPU
+//! time. The segments written are the same to the byte.
+//!
 //! # Example
 //!
 //! ```
@@ -63,7 +77,6 @@
 //! ```
 
 use super::packed::{Bits, bits_for};
-use ahash::AHashMap;
 
 /// The classes of token numbers: `bits(n + 1)` for `n` below `2^32`.
 pub const CLASSES: usize = 33;
@@ -126,7 +139,10 @@ impl Coded {
             .map(|((&t, &count), n)| (count, t, n))
             .collect();
         entries.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut rank = vec![0u32; entries.len()];
+        // Entries no stored row uses (a block's dictionary is numbered
+        // whole) are left out.
+        entries.truncate(entries.partition_point(|e| e.0 > 0));
+        let mut rank = vec![0u32; seen.len()];
         let mut counts = [0u64; CLASSES];
         for (r, &(count, _, n)) in entries.iter().enumerate() {
             rank[n as usize] = r as u32;
@@ -191,7 +207,7 @@ fn tokens_bits(code: &ClassCode, counts: &[u64; CLASSES]) -> usize {
 /// ```
 #[derive(Debug, Default)]
 pub struct Numbering {
-    numbers: AHashMap<u64, u32>,
+    numbers: HashOrder,
     /// The distinct token hashes, in order of first appearance.
     dict: Vec<u64>,
     /// How many times each occurs.
@@ -199,13 +215,121 @@ pub struct Numbering {
     /// Every token's number.
     seq: Vec<u32>,
     /// The dictionary [`push_numbered`](Self::push_numbered) was last
-    /// given, and for each of its entries the number it was given
-    /// ([`UNSEEN`] if none yet) and how many of its tokens came since,
+    /// given, and for each of its entries the number it was given and
+    /// how many of its tokens came since,
     /// not yet in `counts` (a count in this small table costs a cache hit
     /// per token, where `counts`, the size of the segment's dictionary,
     /// cost a miss).
     block: Option<u64>,
     block_numbers: Vec<(u32, u32)>,
+    /// Scratch memory for [`hash_order`].
+    order: Vec<u32>,
+}
+
+/// The indexes of `dict` ordered by the top bits of their hashes (a
+/// counting sort, not a full one: what [`HashOrder`] needs to visit its
+/// slots in ascending order), in `scratch`'s memory.
+fn hash_order(dict: &[u64], scratch: &mut Vec<u32>) -> Vec<u32> {
+    const BITS: u32 = 12;
+    let mut order = std::mem::take(scratch);
+    order.clear();
+    order.resize(dict.len(), 0);
+    let mut starts = [0u32; (1 << BITS) + 1];
+    for &t in dict {
+        starts[(t >> (64 - BITS)) as usize + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    for (i, &t) in dict.iter().enumerate() {
+        let b = &mut starts[(t >> (64 - BITS)) as usize];
+        order[*b as usize] = i as u32;
+        *b += 1;
+    }
+    order
+}
+
+/// A table of token hashes and their numbers: open addressing with
+/// linear probing, a hash's first slot given by its top bits (token
+/// hashes are XXH3 outputs: no hashing again), at most half full. Looked
+/// up in ascending order of their hashes, the slots visited ascend too
+/// ([`Numbering::number_block`]).
+#[derive(Debug, Default)]
+struct HashOrder {
+    slots: Vec<Slot>,
+    shift: u32,
+    len: usize,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    hash: u64,
+    /// [`FREE`] for a free slot.
+    number: u32,
+}
+
+const FREE: u32 = u32::MAX;
+const FREE_SLOT: Slot = Slot {
+    hash: 0,
+    number: FREE,
+};
+
+impl HashOrder {
+    /// The number of hash `t`, or `next` (then stored) if it has none.
+    fn get_or_insert(&mut self, t: u64, next: u32) -> u32 {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = (t >> self.shift) as usize;
+        loop {
+            let slot = &mut self.slots[i];
+            if slot.number == FREE {
+                *slot = Slot {
+                    hash: t,
+                    number: next,
+                };
+                self.len += 1;
+                return next;
+            }
+            if slot.hash == t {
+                return slot.number;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Asks the processor to fetch the first slot of hash `t`.
+    #[inline]
+    fn prefetch(&self, t: u64) {
+        #[cfg(target_arch = "x86_64")]
+        if let Some(slot) = self.slots.get((t >> self.shift) as usize) {
+            // SAFETY: a prefetch is a hint: it reads nothing the program
+            // sees and cannot fault; the pointer is into the slots.
+            unsafe {
+                std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(
+                    std::ptr::from_ref(slot).cast(),
+                );
+            }
+        }
+    }
+
+    /// Twice the slots (at least 4,096), the entries placed again.
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(1 << 12);
+        let old = std::mem::replace(&mut self.slots, vec![FREE_SLOT; size]);
+        self.shift = 64 - size.trailing_zeros();
+        self.len = 0;
+        for slot in old.into_iter().filter(|s| s.number != FREE) {
+            self.get_or_insert(slot.hash, slot.number);
+        }
+    }
+
+    /// Empties it, keeping its memory.
+    fn clear(&mut self) {
+        self.slots.fill(FREE_SLOT);
+        self.len = 0;
+    }
 }
 
 /// Adds the counts of a block's entries (`(number, count)`) to `counts`.
@@ -216,9 +340,6 @@ fn add_block_counts(block: &[(u32, u32)], counts: &mut [u32]) {
         }
     }
 }
-
-/// An entry of a block's dictionary not numbered yet.
-const UNSEEN: u32 = u32::MAX;
 
 impl Numbering {
     /// Appends tokens given by their hashes.
@@ -253,18 +374,36 @@ impl Numbering {
         if self.block != Some(block) || self.block_numbers.len() != dict.len() {
             self.settle();
             self.block = Some(block);
-            self.block_numbers.resize(dict.len(), (UNSEEN, 0));
+            self.number_block(dict);
         }
         self.seq.reserve(numbers.len());
         for &local in numbers {
-            let (mut n, count) = self.block_numbers[local as usize];
-            if n == UNSEEN {
-                n = self.number(dict[local as usize]);
-            }
-            self.block_numbers[local as usize] = (n, count + 1);
-            self.seq.push(n);
+            let entry = &mut self.block_numbers[local as usize];
+            entry.1 += 1;
+            self.seq.push(entry.0);
         }
         Ok(())
+    }
+
+    /// Numbers every entry of a block's dictionary, in the order of their
+    /// hashes' top bits: the table's slots are visited in ascending order,
+    /// so that the next slot is most often in a cache line just read or
+    /// being fetched ahead, where looking them up as they come, in random
+    /// order, missed the cache for most of them. Entries no row stored
+    /// uses get numbers too, with no count ([`Coded`] leaves them out).
+    fn number_block(&mut self, dict: &[u64]) {
+        let order = hash_order(dict, &mut self.order);
+        self.block_numbers.clear();
+        self.block_numbers.resize(dict.len(), (0, 0));
+        const AHEAD: usize = 8;
+        for (k, &i) in order.iter().enumerate() {
+            if let Some(&ahead) = order.get(k + AHEAD) {
+                self.numbers.prefetch(dict[ahead as usize]);
+            }
+            let n = self.number(dict[i as usize]);
+            self.block_numbers[i as usize].0 = n;
+        }
+        self.order = order;
     }
 
     /// Adds the counts of the block last given to `counts`, and forgets
@@ -286,7 +425,7 @@ impl Numbering {
     /// The number of token hash `t` (a new one if it is new).
     fn number(&mut self, t: u64) -> u32 {
         let next = self.dict.len() as u32;
-        let n = *self.numbers.entry(t).or_insert(next);
+        let n = self.numbers.get_or_insert(t, next);
         if n == next {
             self.dict.push(t);
             self.counts.push(0);
@@ -680,6 +819,55 @@ mod tests {
         assert!(numbering.is_empty());
         numbering.push_numbered(2, blocks[2], &[0]).unwrap();
         assert_eq!(Coded::of(&numbering, &[1]), Coded::new(&[5], &[1]));
+    }
+
+    /// A block's dictionary is numbered whole, but its entries no row
+    /// uses stay out of the segment's dictionary; many hashes, thousands
+    /// of them sharing their top bits (one first slot), number as a map
+    /// numbers them, through the table's growth.
+    #[test]
+    fn whole_blocks_and_many_hashes() {
+        let mut numbering = Numbering::default();
+        numbering
+            .push_numbered(1, &[3, 7, 11, 0], &[1, 1, 0])
+            .unwrap();
+        assert_eq!(Coded::of(&numbering, &[3]), Coded::new(&[7, 7, 3], &[3]));
+        assert_eq!(Coded::of(&numbering, &[3]).dict, vec![7, 3]);
+
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let pool: Vec<u64> = (0..40_000).map(|_| next()).collect();
+        let mut numbering = Numbering::default();
+        let (mut hashes, mut ends) = (Vec::new(), Vec::new());
+        for block in 0..6u64 {
+            // Small hashes share their top bits; the random ones repeat
+            // from block to block.
+            let dict: Vec<u64> = (0..12_000u64)
+                .map(|i| {
+                    if i % 24 == 0 {
+                        i + 1
+                    } else {
+                        pool[(next() % 40_000) as usize]
+                    }
+                })
+                .collect();
+            for _ in 0..300 {
+                let numbers: Vec<u32> = (0..40).map(|_| (next() % 12_000) as u32).collect();
+                numbering.push_numbered(block, &dict, &numbers).unwrap();
+                hashes.extend(numbers.iter().map(|&n| dict[n as usize]));
+                ends.push(hashes.len());
+            }
+        }
+        assert_eq!(Coded::of(&numbering, &ends), Coded::new(&hashes, &ends));
+        assert_eq!(
+            numbering.hashes(0..numbering.len()).collect::<Vec<_>>(),
+            hashes
+        );
     }
 
     /// A known answer: the counts 5, 3, 1 of classes 0, 1, 2 give codes
