@@ -27,8 +27,10 @@
 //! create`; neither a direct-mapped table of the 1,024 last tokens in
 //! front of the map (`index create` of 100 MB: 1.32 against 1.30 s
 //! median, 12 interleaved runs) nor a map of 4-byte slots
-//! ([`crate::index::tokens`] has the numbers) made them faster. All
-//! numbers are little-endian.
+//! ([`crate::index::tokens`] has the numbers) made them faster, nor (on
+//! 2026-12-07) a table of 8-byte slots holding only the hash, a token's
+//! number its slot, nor keeping each thread's map and numbers from block
+//! to block (`docs/benchmarks.md`). All numbers are little-endian.
 //!
 //! A block: record count u32, dictionary length u32 (which sets the width
 //! of the numbers, [`width_for`]), first document u32, paragraph shift
