@@ -860,46 +860,33 @@ mod tests {
     /// their numbers, with a warning saying why.
     #[test]
     fn list_and_struct_ids_are_warnings() {
-        let text = || Values::Text(vec![Some("a"), Some("b")]);
-        let list = parquet_file(
-            "message doc { optional binary text (UTF8); \
-             optional group id (LIST) { repeated group list { optional int64 element; } } }",
-            &[vec![
-                text(),
-                Values::Nested {
-                    data: vec![5, 6, 7],
-                    def: vec![3, 3, 3],
-                    rep: Some(vec![0, 1, 0]),
-                },
-            ]],
-        );
-        let legacy = parquet_file(
-            "message doc { optional binary text (UTF8); repeated int64 id; }",
-            &[vec![
-                text(),
-                Values::Nested {
-                    data: vec![5, 6, 7],
-                    def: vec![1, 1, 1],
-                    rep: Some(vec![0, 1, 0]),
-                },
-            ]],
-        );
-        let structure = parquet_file(
-            "message doc { optional binary text (UTF8); optional group id { optional int64 n; } }",
-            &[vec![
-                text(),
-                Values::Nested {
-                    data: vec![5, 7],
-                    def: vec![2, 2],
-                    rep: None,
-                },
-            ]],
-        );
-        for (file, what) in [
-            (list, "a list"),
-            (legacy, "a list"),
-            (structure, "a struct"),
-        ] {
+        // Each id field's schema, its values' definition and repetition
+        // levels (rows [5, 6] and [7]; a struct's rows 5 and 6), and what
+        // the warning calls it.
+        let list = "optional group id (LIST) { repeated group list { optional int64 element; } }";
+        type Levels = &'static [i16];
+        let cases: [(&str, Levels, Option<Levels>, &str); 3] = [
+            (list, &[3, 3, 3], Some(&[0, 1, 0]), "a list"),
+            ("repeated int64 id;", &[1, 1, 1], Some(&[0, 1, 0]), "a list"),
+            (
+                "optional group id { optional int64 n; }",
+                &[2, 2],
+                None,
+                "a struct",
+            ),
+        ];
+        for (id, def, rep, what) in cases {
+            let file = parquet_file(
+                &format!("message doc {{ optional binary text (UTF8); {id} }}"),
+                &[vec![
+                    Values::Text(vec![Some("a"), Some("b")]),
+                    Values::Nested {
+                        data: [5, 6, 7][..def.len()].to_vec(),
+                        def: def.to_vec(),
+                        rep: rep.map(<[i16]>::to_vec),
+                    },
+                ]],
+            );
             let (_, docs, problems) = read_all(file, 1 << 20).unwrap();
             assert_eq!(docs, ["1 1 a", "2 2 b"]);
             assert_eq!(problems.len(), 2);
