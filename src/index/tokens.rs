@@ -131,7 +131,7 @@ impl Coded {
             ..
         } = numbering;
         // The dictionary's order (by count, then hash) renumbers the
-        // numbers of first appearance.
+        // numbers they were given as they came.
         let mut entries: Vec<(u32, u64, u32)> = seen
             .iter()
             .zip(&counts)
@@ -151,7 +151,7 @@ impl Coded {
         let dict = entries.iter().map(|&(_, t, _)| t).collect();
         let code = ClassCode::from_counts(&counts);
         // Each number's code (class code and low bits) and its width, by
-        // the number of first appearance: computed once per distinct
+        // the number it was given: computed once per distinct
         // token, not per token.
         let (values, widths): (Vec<u64>, Vec<u8>) = rank.iter().map(|&r| code.code_of(r)).unzip();
         let mut seq = Bits::reusing(buffer, tokens_bits(&code, &counts));
@@ -184,7 +184,8 @@ fn tokens_bits(code: &ClassCode, counts: &[u64; CLASSES]) -> usize {
 }
 
 /// A segment's tokens as they are added: each distinct token hash
-/// numbered in order of first appearance, and counted, for [`Coded::of`].
+/// numbered as it comes (a block's dictionary all at once), and counted,
+/// for [`Coded::of`].
 ///
 /// Numbering is most of the cost of coding: a hash-table lookup per token
 /// given by its hash ([`push_hashes`](Self::push_hashes)). Tokens that
@@ -208,7 +209,7 @@ fn tokens_bits(code: &ClassCode, counts: &[u64; CLASSES]) -> usize {
 #[derive(Debug, Default)]
 pub struct Numbering {
     numbers: HashOrder,
-    /// The distinct token hashes, in order of first appearance.
+    /// The distinct token hashes, in the order they were numbered.
     dict: Vec<u64>,
     /// How many times each occurs.
     counts: Vec<u32>,
@@ -414,8 +415,8 @@ impl Numbering {
         self.block = None;
     }
 
-    /// How many times each distinct token occurs, in order of first
-    /// appearance.
+    /// How many times each distinct token occurs, in the order they were
+    /// numbered.
     fn counts(&self) -> Vec<u32> {
         let mut counts = self.counts.clone();
         add_block_counts(&self.block_numbers, &mut counts);
