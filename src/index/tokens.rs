@@ -20,7 +20,9 @@
 //! own dictionaries, so a segment looks up each block's distinct tokens,
 //! not each token: all of a block's entries at once, when its first row
 //! comes, in the order of their hashes' top bits, in a table whose first
-//! slot for a hash is its top bits (`HashOrder`). The slots are then
+//! slot for a hash is its top bits (`HashOrder`; the hashes mixed first
+//! with a key drawn at random for the process, `Mix`, so that crafted
+//! text cannot pile them into one run of slots). The slots are then
 //! visited in ascending order, and the one 8 entries ahead is prefetched.
 //! (Looked up one at a time as the tokens came, in random order, a table
 //! of our own, open addressing keyed by the token hash itself, was slower
@@ -227,39 +229,86 @@ pub struct Numbering {
     order: Vec<u32>,
 }
 
-/// The indexes of `dict` ordered by the top bits of their hashes (a
-/// counting sort, not a full one: what [`HashOrder`] needs to visit its
-/// slots in ascending order), in `scratch`'s memory.
-fn hash_order(dict: &[u64], scratch: &mut Vec<u32>) -> Vec<u32> {
+/// The indexes of `dict` ordered by the top bits of their hashes, mixed
+/// by `mix` (a counting sort, not a full one: what [`HashOrder`] needs to
+/// visit its slots in ascending order), in `scratch`'s memory.
+fn hash_order(dict: &[u64], mix: Mix, scratch: &mut Vec<u32>) -> Vec<u32> {
     const BITS: u32 = 12;
     let mut order = std::mem::take(scratch);
     order.clear();
     order.resize(dict.len(), 0);
+    let top = |t: u64| (mix.of(t) >> (64 - BITS)) as usize;
     let mut starts = [0u32; (1 << BITS) + 1];
     for &t in dict {
-        starts[(t >> (64 - BITS)) as usize + 1] += 1;
+        starts[top(t) + 1] += 1;
     }
     for b in 1..starts.len() {
         starts[b] += starts[b - 1];
     }
     for (i, &t) in dict.iter().enumerate() {
-        let b = &mut starts[(t >> (64 - BITS)) as usize];
+        let b = &mut starts[top(t)];
         order[*b as usize] = i as u32;
         *b += 1;
     }
     order
 }
 
+/// A keyed mix of token hashes, the same for the whole process. Token
+/// hashes are a public function of the text: a table placing them by
+/// their own bits could be made, by a file of crafted words, to pile
+/// them into one run of slots that every lookup then walks. Keyed at
+/// random, their places cannot be known ahead.
+#[derive(Clone, Copy, Debug)]
+struct Mix {
+    xor: u64,
+    /// Odd.
+    times: u64,
+}
+
+impl Mix {
+    /// The process's keys.
+    fn process() -> Mix {
+        static KEYS: std::sync::OnceLock<Mix> = std::sync::OnceLock::new();
+        *KEYS.get_or_init(|| {
+            use std::hash::BuildHasher;
+            let random = std::collections::hash_map::RandomState::new();
+            Mix {
+                xor: random.hash_one(1u64),
+                times: random.hash_one(2u64) | 1,
+            }
+        })
+    }
+
+    /// Hash `t` mixed: the two halves of a 128-bit product folded.
+    #[inline]
+    fn of(self, t: u64) -> u64 {
+        let m = u128::from(t ^ self.xor) * u128::from(self.times);
+        (m as u64) ^ (m >> 64) as u64
+    }
+}
+
 /// A table of token hashes and their numbers: open addressing with
-/// linear probing, a hash's first slot given by its top bits (token
-/// hashes are XXH3 outputs: no hashing again), at most half full. Looked
-/// up in ascending order of their hashes, the slots visited ascend too
+/// linear probing, a hash's first slot given by the top bits of its
+/// [`Mix`], at most half full. Looked up in ascending order of those
+/// bits ([`hash_order`]), the slots visited ascend too
 /// ([`Numbering::number_block`]).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct HashOrder {
     slots: Vec<Slot>,
     shift: u32,
     len: usize,
+    mix: Mix,
+}
+
+impl Default for HashOrder {
+    fn default() -> HashOrder {
+        HashOrder {
+            slots: Vec::new(),
+            shift: 0,
+            len: 0,
+            mix: Mix::process(),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -282,7 +331,7 @@ impl HashOrder {
             self.grow();
         }
         let mask = self.slots.len() - 1;
-        let mut i = (t >> self.shift) as usize;
+        let mut i = (self.mix.of(t) >> self.shift) as usize;
         loop {
             let slot = &mut self.slots[i];
             if slot.number == FREE {
@@ -304,7 +353,7 @@ impl HashOrder {
     #[inline]
     fn prefetch(&self, t: u64) {
         #[cfg(target_arch = "x86_64")]
-        if let Some(slot) = self.slots.get((t >> self.shift) as usize) {
+        if let Some(slot) = self.slots.get((self.mix.of(t) >> self.shift) as usize) {
             // SAFETY: a prefetch is a hint: it reads nothing the program
             // sees and cannot fault; the pointer is into the slots.
             unsafe {
@@ -393,7 +442,7 @@ impl Numbering {
     /// order, missed the cache for most of them. Entries no row stored
     /// uses get numbers too, with no count ([`Coded`] leaves them out).
     fn number_block(&mut self, dict: &[u64]) {
-        let order = hash_order(dict, &mut self.order);
+        let order = hash_order(dict, self.numbers.mix, &mut self.order);
         self.block_numbers.clear();
         self.block_numbers.resize(dict.len(), (0, 0));
         const AHEAD: usize = 8;
@@ -823,9 +872,10 @@ mod tests {
     }
 
     /// A block's dictionary is numbered whole, but its entries no row
-    /// uses stay out of the segment's dictionary; many hashes, thousands
-    /// of them sharing their top bits (one first slot), number as a map
-    /// numbers them, through the table's growth.
+    /// uses stay out of the segment's dictionary; many hashes, hundreds
+    /// of them sharing their top bits (which the table's keyed mix
+    /// spreads), number as a map numbers them, through the table's
+    /// growth.
     #[test]
     fn whole_blocks_and_many_hashes() {
         let mut numbering = Numbering::default();
