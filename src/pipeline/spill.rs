@@ -29,7 +29,8 @@
 //! median, 12 interleaved runs) nor a map of 4-byte slots
 //! ([`crate::index::tokens`] has the numbers) made them faster, nor (on
 //! 2026-12-07) a table of 8-byte slots holding only the hash, a token's
-//! number its slot, nor keeping each thread's map and numbers from block
+//! number its slot (with or without the slots of tokens ahead
+//! prefetched), nor keeping each thread's map and numbers from block
 //! to block (`docs/benchmarks.md`). All numbers are little-endian.
 //!
 //! A block: record count u32, dictionary length u32 (which sets the width
