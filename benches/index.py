@@ -35,7 +35,14 @@ Then, every run a separate process timed with its peak memory by
   header and footer checked) plus a process start.
 
 The table gives the median wall time with the range, MB/s over the bytes
-of the JSON Lines input, and the highest peak memory.
+of the JSON Lines input, the median CPU time (user + system) with the
+system part, and the highest peak memory; the build's rounds also give
+create / scan per round. On a virtual machine whose kernel hands freed
+memory back to the hypervisor (virtio-balloon free page reporting, as on
+the 2-core AMD VMs these were measured on), the end says how much it
+handed back during the runs: memory touched again after that costs a
+host fault per page, which is system time a machine without it does not
+spend (docs/benchmarks.md, "The machine").
 
 Without `--bands`, each command takes its default banding: a scan's
 for `scan` (25 x 5 at 0.8), an index's for `index create` (the fewest
@@ -86,30 +93,45 @@ def cut(corpus, work):
 
 
 def timed(cmd):
-    """(wall seconds, peak MB) of one run; exits on failure."""
+    """(wall s, peak MB, CPU s, system s) of one run; exits on failure."""
     out = subprocess.run(
-        ["/usr/bin/time", "-f", "%e %M", *cmd],
+        ["/usr/bin/time", "-f", "%e %M %U %S", *cmd],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     if out.returncode not in (0, 1):
         sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr}")
-    wall, kb = out.stderr.strip().splitlines()[-1].split()
-    return float(wall), int(kb) / 1024
+    wall, kb, user, system = out.stderr.strip().splitlines()[-1].split()
+    return float(wall), int(kb) / 1024, float(user) + float(system), float(system)
+
+
+REPORTED = "/sys/module/page_reporting/parameters/reported_kib"
+
+
+def reported_kib():
+    """KiB of free memory the kernel has handed back to the hypervisor
+    (virtio-balloon free page reporting), or None on a machine without."""
+    try:
+        with open(REPORTED) as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
 
 
 def table(rows, sizes):
-    print("| run | input MB | median s (range) | MB/s | peak MB |")
-    print("|---|---:|---:|---:|---:|")
+    print("| run | input MB | median s (range) | MB/s | CPU s (system) | peak MB |")
+    print("|---|---:|---:|---:|---:|---:|")
     for name, runs in rows.items():
-        walls = [w for w, _ in runs]
+        walls = [w for w, _, _, _ in runs]
         med = statistics.median(walls)
         mb = sizes[name] / 1e6
         rate = f"{mb / med:.1f}" if mb else "-"
+        cpu = statistics.median(c for _, _, c, _ in runs)
+        system = statistics.median(s for _, _, _, s in runs)
         print(
             f"| {name} | {mb:.0f} | {med:.2f} ({min(walls):.2f}-{max(walls):.2f}) "
-            f"| {rate} | {max(p for _, p in runs):.0f} |"
+            f"| {rate} | {cpu:.2f} ({system:.2f}) | {max(p for _, p, _, _ in runs):.0f} |"
         )
 
 
@@ -135,6 +157,7 @@ def main():
 
     banding = f", bands {args.bands} x rows {args.rows}" if args.bands else ""
     print(f"# {nd}, {args.threads} threads, corpus {args.corpus}{banding}\n")
+    reported_before = reported_kib()
     build = {"scan 1 GB": [], "index create 1 GB": []}
     for r in range(args.repeat):
         build["scan 1 GB"].append(
@@ -145,6 +168,12 @@ def main():
             timed([nd, "index", "create", *j, idx["i1000"], parts["i1000"]])
         )
     table(build, {"scan 1 GB": sizes["i1000"], "index create 1 GB": sizes["i1000"]})
+    ratios = [c[0] / s[0] for s, c in zip(build["scan 1 GB"], build["index create 1 GB"])]
+    print(
+        "create / scan per round: "
+        + ", ".join(f"{r:.2f}" for r in ratios)
+        + f" (median {statistics.median(ratios):.2f})"
+    )
     shutil.rmtree(idx["i100"], ignore_errors=True)
     timed([nd, "index", "create", *j, idx["i100"], parts["i100"]])
 
@@ -261,6 +290,17 @@ def main():
     print()
     opens = [timed([nd, "index", "info", idx["i1000"]]) for _ in range(args.repeat)]
     table({"index info (open) 1 GB index": opens}, {"index info (open) 1 GB index": 0})
+
+    reported_after = reported_kib()
+    if reported_before is not None and reported_after is not None:
+        gib = (reported_after - reported_before) / 1024**2
+        print(
+            f"\nFree page reporting: this machine handed {gib:.1f} GiB of freed memory "
+            "back to its hypervisor during these runs. Memory touched again after that "
+            "costs a host fault per page (system time: about 2.4 s per GiB on the 2-core "
+            "AMD VM), which a run writing more new memory (an index create's scratch file "
+            "and segments) pays more of than a scan: see docs/benchmarks.md, The machine."
+        )
 
 
 if __name__ == "__main__":
