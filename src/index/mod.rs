@@ -945,6 +945,10 @@ impl KeptSink for Adding<'_> {
         self.builder.spill_dir()
     }
 
+    fn rows_done(&mut self) -> Result<(), Error> {
+        self.builder.rows_done()
+    }
+
     fn inputs_read(&mut self, digests: &[Option<InputDigest>]) -> Result<(), Error> {
         let (digest, bytes) = batch_digest(self.inputs, digests)?;
         // Inputs of no bytes (a day with nothing scraped) store nothing,

@@ -431,7 +431,15 @@ pub fn scan_with(
         keys,
     )?;
     clock.lap("group");
-    let verified = verify_pass(&ctx, &index, &plan, &prefix, kept, spill, progress)?;
+    let verified = verify_pass(
+        &ctx,
+        &index,
+        &plan,
+        &prefix,
+        kept.as_mut().map(|sink| &mut **sink as &mut dyn KeptSink),
+        spill,
+        progress,
+    )?;
     if collect {
         let checked = (plan.checked - plan.batch) as usize;
         let expected = (index.fp_content.len() - checked) as u64 - verified.duplicates.len() as u64;
@@ -442,6 +450,9 @@ pub fn scan_with(
                 expected.abs_diff(verified.stored)
             )));
         }
+    }
+    if let Some(sink) = kept {
+        sink.rows_done()?;
     }
     let (batch, checked) = (plan.batch, plan.checked);
     drop((plan, prefix));
@@ -600,6 +611,47 @@ mod tests {
     use crate::id::FingerprintId;
     use crate::report::snippet;
     use std::collections::BTreeMap;
+
+    /// A sink hears once, after the last row and before the scan
+    /// returns, that the rows are done (an index starts writing its last
+    /// segment then, while the report is made).
+    #[test]
+    fn a_sink_hears_once_that_the_rows_are_done() {
+        #[derive(Default)]
+        struct Calls(Vec<&'static str>);
+        impl KeptSink for Calls {
+            fn kept(&mut self, _: prior::KeptParagraph<'_>) -> Result<(), Error> {
+                self.0.push("kept");
+                Ok(())
+            }
+            fn rows_done(&mut self) -> Result<(), Error> {
+                self.0.push("done");
+                Ok(())
+            }
+        }
+        let text = "The harbour opened a new pier on Monday morning for the ferries.\n\n\
+                    The mayor said the pier had cost less than the council feared.\n\n\
+                    The harbour opened a new pier on Monday morning for the ferries.\n";
+        let inputs = [Input::new(MemorySource::new("a.txt", text), Format::Text)];
+        let mut calls = Calls::default();
+        let extras = Extras {
+            kept: Some(&mut calls),
+            ..Extras::default()
+        };
+        let report = scan_with(
+            &inputs,
+            &Config::default(),
+            &ScanOptions::default(),
+            &Silent,
+            extras,
+        )
+        .unwrap();
+        let kept = report.summary.fingerprinted - report.summary.duplicate_paragraphs;
+        assert_eq!(kept, 2, "two paragraphs kept, one duplicate");
+        let mut expected = vec!["kept"; kept as usize];
+        expected.push("done");
+        assert_eq!(calls.0, expected);
+    }
 
     fn run(inputs: &[Input]) -> Report {
         scan(inputs, &Config::default(), &ScanOptions::default(), &Silent).unwrap()

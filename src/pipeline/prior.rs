@@ -285,7 +285,7 @@ pub trait KeptSink: Send {
     }
 
     /// A directory for the scan's scratch file (every paragraph's tokens
-    /// and band keys, about 1.7 times the text's size for news prose,
+    /// and band keys, about 0.9 times the text's size for news prose,
     /// written once and read once), on the disk the sink writes to; `None`
     /// keeps it in memory.
     fn spill_dir(&self) -> Option<&std::path::Path> {
@@ -305,6 +305,20 @@ pub trait KeptSink: Send {
     /// The sink refuses the inputs; the scan returns the error.
     fn inputs_read(&mut self, digests: &[Option<InputDigest>]) -> Result<(), Error> {
         let _ = digests;
+        Ok(())
+    }
+
+    /// Called once, when the second pass has handed over every row:
+    /// neither [`kept`](Self::kept) nor [`variant`](Self::variant) comes
+    /// again. A sink that writes in the background can start on what it
+    /// holds while the scan makes its report (an index's last segment:
+    /// a 1 GB `index create` waited 0.11–0.15 s for it after the report,
+    /// 0.06–0.07 s since). By default, nothing.
+    ///
+    /// # Errors
+    ///
+    /// The sink failed; the scan returns the error.
+    fn rows_done(&mut self) -> Result<(), Error> {
         Ok(())
     }
 }

@@ -489,6 +489,12 @@ where
         self.row(p.content, p.tokens, p.location, RowKind::Variant(p.kept))?;
         Ok(true)
     }
+
+    /// Starts writing the last segment ([`finish`](Self::finish) waits
+    /// for it).
+    fn rows_done(&mut self) -> Result<(), Error> {
+        self.flush()
+    }
 }
 
 impl<F> SegmentBuilder<F>
