@@ -914,13 +914,7 @@ mod tests {
         assert_eq!(Coded::of(&numbering, &[3]), Coded::new(&[7, 7, 3], &[3]));
         assert_eq!(Coded::of(&numbering, &[3]).dict, vec![7, 3]);
 
-        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         let pool: Vec<u64> = (0..40_000).map(|_| next()).collect();
         let mut numbering = Numbering::default();
         let (mut hashes, mut ends) = (Vec::new(), Vec::new());
@@ -950,21 +944,24 @@ mod tests {
         );
     }
 
+    /// Xorshift64 from `state`: made-up token hashes, the same every run.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// A segment's whole dictionary, 90,000 entries, numbered into a
     /// new table as a compaction numbers it: in the order of their slots,
     /// which piled them up in a table growing on the way (thousands of
     /// probes each) until the table was made its final size first.
     #[test]
     fn a_large_block_into_a_new_table_does_not_pile_up() {
-        let mut state = 0x2545_f491_4f6c_dd1d_u64;
-        let dict: Vec<u64> = (0..90_000)
-            .map(|_| {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                state
-            })
-            .collect();
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
+        let dict: Vec<u64> = (0..90_000).map(|_| next()).collect();
         let numbers: Vec<u32> = (0..90_000).collect();
         let mut numbering = Numbering::default();
         numbering.push_numbered(0, &dict, &numbers).unwrap();
