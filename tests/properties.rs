@@ -648,3 +648,56 @@ proptest! {
         prop_assert_eq!(prior.len() as u64, kept);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A scan that stores its kept paragraphs and shows no snippets
+    /// (`ScanOptions::snippets`, as `index create` and `index add` run)
+    /// verifies with the tokens its first pass kept, instead of reading
+    /// its candidates again: batch after batch, it stores the same
+    /// paragraphs (tokens, band keys, places) and reports the same
+    /// findings, but for the snippets, as one that reads them again.
+    #[test]
+    fn a_scan_that_stores_verifies_the_same_from_its_first_pass(
+        docs in prop_oneof![corpus(), templated()],
+        cut in prop::collection::vec(any::<bool>(), 0..8),
+        block_size in prop::sample::select(vec![16usize, 64, 1 << 20]),
+        threshold in prop::sample::select(vec!["0.5", "0.8"]),
+        threads in 1usize..3,
+    ) {
+        use neardup::pipeline::prior::MemoryPrior;
+        use neardup::pipeline::{Extras, scan_with};
+        let config = config(threshold, 2);
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        let run = |snippets: bool| {
+            let options = ScanOptions { block_size, snippets, ..ScanOptions::default() };
+            let mut prior = MemoryPrior::default();
+            let mut reports = Vec::new();
+            for batch in batches(&docs, &cut) {
+                let before = prior.clone();
+                let mut sink = prior.batch();
+                let extras =
+                    Extras { prior: Some(&before), kept: Some(&mut sink), ..Extras::default() };
+                let report = pool.install(|| scan_with(&batch, &config, &options, &Silent, extras));
+                reports.push(report.unwrap());
+            }
+            (prior, reports)
+        };
+        let (read, read_reports) = run(true);
+        let (spilled, spilled_reports) = run(false);
+        prop_assert_eq!(format!("{spilled:?}"), format!("{read:?}"));
+        for (without, mut with) in spilled_reports.into_iter().zip(read_reports) {
+            prop_assert!(without.diagnostics.is_empty(), "{:?}", without.diagnostics);
+            for cluster in &mut with.clusters {
+                for d in &mut cluster.duplicates {
+                    prop_assert!(!d.member.snippet.is_empty(), "a duplicate read again has its snippet");
+                    d.member.snippet.clear();
+                }
+            }
+            prop_assert_eq!(&without.clusters, &with.clusters);
+            prop_assert_eq!(format!("{:?}", without.passages), format!("{:?}", with.passages));
+            prop_assert_eq!(format!("{:?}", without.summary), format!("{:?}", with.summary));
+        }
+    }
+}

@@ -9,6 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand, ValueEnum};
 use neardup::index::{self as library, AddOptions, Index, Settings};
+use neardup::pipeline::ScanOptions;
 use serde_json::json;
 
 use super::Status;
@@ -422,11 +423,17 @@ fn add(mut args: AddArgs, matches: &clap::ArgMatches, create: bool) -> anyhow::R
         false
     };
     let bar = progress::Bar::new(!args.run.quiet);
+    // An add shows no findings: without their snippets it reads its
+    // inputs once (`ScanOptions::snippets`).
+    let scan_options = ScanOptions {
+        snippets: false,
+        ..shared.options.clone()
+    };
     let mut added = match library::add(
         &args.index,
         &inputs,
         &shared.config,
-        &shared.options,
+        &scan_options,
         &bar,
         &options,
     ) {

@@ -262,19 +262,25 @@ impl SpillWriter {
     pub(super) fn finish(self) -> Result<SpillReader, Error> {
         let name = self.name;
         let fail = |e: io::Error| Error::index(format!("writing {name}: {e}"));
-        let (input, remove): (Box<dyn Read + Send>, _) = match self.out {
-            Out::Memory(v) => (Box::new(io::Cursor::new(v)), None),
+        let (input, remove, len): (Box<dyn Read + Send>, _, _) = match self.out {
+            Out::Memory(v) => {
+                let len = v.len() as u64;
+                (Box::new(io::Cursor::new(v)), None, len)
+            }
             Out::File { out, path } => {
                 let mut file = out.into_inner().map_err(|e| fail(e.into_error()))?;
+                let len = file.stream_position().map_err(fail)?;
                 file.rewind().map_err(fail)?;
-                (Box::new(Consumed::new(file)), path)
+                (Box::new(Consumed::new(file)), path, len)
             }
         };
         Ok(SpillReader {
             input,
             name,
             _remove: remove,
-            block: Block::default(),
+            blocks: 0,
+            len,
+            records: Records::default(),
         })
     }
 }
@@ -403,31 +409,65 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-/// Records read back in the order they were written.
+/// Records read back in the order they were written: a block at a time
+/// ([`next_block`](Self::next_block)), or a record at a time
+/// ([`next`](Self::next)).
 pub(super) struct SpillReader {
     input: Box<dyn Read + Send>,
     name: String,
     _remove: Option<RemoveOnDrop>,
-    block: Block,
+    /// The blocks read so far.
+    blocks: u64,
+    /// The bytes written.
+    len: u64,
+    /// The block [`next`](Self::next) reads.
+    records: Records,
 }
 
-/// The block being read back.
-#[derive(Default)]
-struct Block {
+/// A block read back whole: its records are read one after another with
+/// [`record`](Self::record).
+#[derive(Debug, Default)]
+pub(super) struct SpilledBlock {
     /// Its number in the file, from 1.
     serial: u64,
-    /// Its records not read yet.
-    left: u32,
-    /// Its records, and where the next one starts.
-    body: Vec<u8>,
-    at: usize,
+    records: u32,
     dict: Vec<u64>,
     width: usize,
     first_doc: u32,
     shift: u32,
+    body: Vec<u8>,
+}
+
+/// One record of a [`SpilledBlock`], as it was written.
+pub(super) struct Record<'b> {
+    pub(super) place: Place,
+    keys: &'b [u8],
+    numbers: &'b [u8],
+    width: usize,
+    dict: &'b [u64],
 }
 
 impl SpillReader {
+    /// The bytes written to it: what reading it all back reads.
+    pub(super) fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Its name, for errors.
+    pub(super) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The next block, or `None` after the last.
+    ///
+    /// # Errors
+    ///
+    /// Reading failed, or the file ends inside a block.
+    pub(super) fn next_block(&mut self) -> Result<Option<SpilledBlock>, Error> {
+        self.read_block()
+            .map_err(|e| Error::index(format!("reading {} back: {e}", self.name)))
+    }
+
     /// The next record: its place, and its band keys and tokens in
     /// `keys` and `numbers` (its `i`th token's hash is `dict[numbers[i]]`
     /// for the [`block`](Self::block)'s `dict`).
@@ -441,31 +481,54 @@ impl SpillReader {
         keys: &mut Vec<u32>,
         numbers: &mut Vec<u32>,
     ) -> Result<Place, Error> {
-        self.read(keys, numbers)
+        while self.records.is_done() {
+            match self.next_block()? {
+                Some(block) => self.records.start(Arc::new(block)),
+                None => {
+                    return Err(Error::index(format!(
+                        "reading {} back: no record is left",
+                        self.name
+                    )));
+                }
+            }
+        }
+        self.records
+            .next_into(keys, numbers)
             .map_err(|e| Error::index(format!("reading {} back: {e}", self.name)))
     }
 
     /// The block of the last record read: its number in the file (from
     /// 1) and its dictionary.
     pub(super) fn block(&self) -> (u64, &[u64]) {
-        (self.block.serial, &self.block.dict)
+        self.records.block()
     }
 
-    /// Reads the next block's header and dictionary.
-    fn next_block(&mut self) -> io::Result<()> {
+    fn read_block(&mut self) -> io::Result<Option<SpilledBlock>> {
         let mut header = [0u8; BLOCK_HEADER];
-        self.input.read_exact(&mut header)?;
+        let mut got = 0;
+        while got < BLOCK_HEADER {
+            match self.input.read(&mut header[got..]) {
+                Ok(0) if got == 0 => return Ok(None),
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
         let u32_at = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
-        let block = &mut self.block;
-        block.serial += 1;
-        block.left = u32_at(0);
+        self.blocks += 1;
         let mut left = u32_at(4) as usize;
-        block.width = width_for(left);
-        block.first_doc = u32_at(8);
-        block.shift = u32_at(12);
+        let mut block = SpilledBlock {
+            serial: self.blocks,
+            records: u32_at(0),
+            dict: Vec::with_capacity(left),
+            width: width_for(left),
+            first_doc: u32_at(8),
+            shift: u32_at(12),
+            body: Vec::new(),
+        };
         let body = u64::from_le_bytes(header[16..24].try_into().expect("8 bytes"));
         let body = usize::try_from(body).map_err(io::Error::other)?;
-        block.dict.clear();
         let mut buf = [0u8; 8 * 512];
         while left > 0 {
             let take = left.min(512);
@@ -477,24 +540,37 @@ impl SpillReader {
             );
             left -= take;
         }
-        block.body.clear();
-        block.body.resize(body, 0);
-        block.at = 0;
-        self.input.read_exact(&mut block.body)
+        // Read in pieces, so that a damaged length cannot make it take
+        // more memory than the file holds.
+        let mut piece = (&mut self.input).take(body as u64);
+        block.body.reserve(body.min(64 << 20));
+        piece.read_to_end(&mut block.body)?;
+        if block.body.len() != body {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(Some(block))
+    }
+}
+
+impl SpilledBlock {
+    /// How many records it holds.
+    pub(super) fn records(&self) -> u32 {
+        self.records
     }
 
-    fn read(&mut self, keys: &mut Vec<u32>, numbers: &mut Vec<u32>) -> io::Result<Place> {
-        while self.block.left == 0 {
-            self.next_block()?;
-        }
-        self.block.left -= 1;
-        let Block {
-            dict,
-            width,
-            body,
-            at,
-            ..
-        } = &mut self.block;
+    /// Its length in the file.
+    pub(super) fn bytes(&self) -> u64 {
+        (BLOCK_HEADER + self.dict.len() * 8 + self.body.len()) as u64
+    }
+
+    /// The record starting at byte `at` of the block's records, `at`
+    /// moved past it.
+    ///
+    /// # Errors
+    ///
+    /// The record runs past the block.
+    pub(super) fn record(&self, at: &mut usize) -> io::Result<Record<'_>> {
+        let body = &self.body;
         let cut = || io::Error::other("a record cut short");
         let mut take = |n: usize| -> io::Result<&[u8]> {
             let bytes = body.get(*at..at.checked_add(n).ok_or_else(cut)?);
@@ -504,40 +580,137 @@ impl SpillReader {
         let header: [u8; HEADER] = take(HEADER)?.try_into().expect("a header");
         let u32_at = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
         let u64_at = |i: usize| u64::from_le_bytes(header[i..i + 8].try_into().expect("8 bytes"));
-        let n = u32_at(0) as usize;
+        let keys = take((u32_at(12) as usize).checked_mul(4).ok_or_else(cut)?)?;
+        let numbers = take(
+            (u32_at(0) as usize)
+                .checked_mul(self.width)
+                .ok_or_else(cut)?,
+        )?;
+        Ok(Record {
+            place: Place {
+                doc: DocId::new(self.first_doc.wrapping_add(u32_at(4))),
+                paragraph: u32_at(8).wrapping_add(self.shift),
+                line: u64_at(16),
+                start: u64_at(24),
+                end: u64_at(32),
+            },
+            keys,
+            numbers,
+            width: self.width,
+            dict: &self.dict,
+        })
+    }
+}
+
+impl Record<'_> {
+    /// Its band keys, into `keys`.
+    pub(super) fn keys_into(&self, keys: &mut Vec<u32>) {
         keys.clear();
         keys.extend(
-            take(4 * u32_at(12) as usize)?
+            self.keys
                 .chunks_exact(4)
                 .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
         );
+    }
+
+    /// Its tokens' numbers in its block's dictionary, into `numbers`.
+    ///
+    /// # Errors
+    ///
+    /// A number is past the dictionary.
+    pub(super) fn numbers_into(&self, numbers: &mut Vec<u32>) -> io::Result<()> {
         numbers.clear();
-        let bytes = take(n.checked_mul(*width).ok_or_else(cut)?)?;
-        if *width == 2 {
+        if self.width == 2 {
             numbers.extend(
-                bytes
+                self.numbers
                     .chunks_exact(2)
                     .map(|b| u32::from(u16::from_le_bytes([b[0], b[1]]))),
             );
         } else {
             numbers.extend(
-                bytes
+                self.numbers
                     .chunks_exact(4)
                     .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes"))),
             );
         }
-        if numbers.iter().any(|&n| n as usize >= dict.len()) {
-            return Err(io::Error::other(
-                "a token number past the block's dictionary",
-            ));
+        if numbers.iter().any(|&n| n as usize >= self.dict.len()) {
+            return Err(past_the_dictionary());
         }
-        Ok(Place {
-            doc: DocId::new(self.block.first_doc + u32_at(4)),
-            paragraph: u32_at(8).wrapping_add(self.block.shift),
-            line: u64_at(16),
-            start: u64_at(24),
-            end: u64_at(32),
-        })
+        Ok(())
+    }
+
+    /// Its token hashes, into `hashes`.
+    ///
+    /// # Errors
+    ///
+    /// A number is past the dictionary.
+    pub(super) fn hashes_into(&self, hashes: &mut Vec<u64>) -> io::Result<()> {
+        hashes.clear();
+        let dict = self.dict;
+        let hash = |n: usize| dict.get(n).copied().ok_or_else(past_the_dictionary);
+        if self.width == 2 {
+            for b in self.numbers.chunks_exact(2) {
+                hashes.push(hash(usize::from(u16::from_le_bytes([b[0], b[1]])))?);
+            }
+        } else {
+            for b in self.numbers.chunks_exact(4) {
+                hashes.push(hash(
+                    u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize
+                )?);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn past_the_dictionary() -> io::Error {
+    io::Error::other("a token number past the block's dictionary")
+}
+
+/// Reads the records of blocks, one block after another.
+#[derive(Default)]
+pub(super) struct Records {
+    block: Arc<SpilledBlock>,
+    at: usize,
+    left: u32,
+}
+
+impl Records {
+    /// Goes on with `block`'s records.
+    pub(super) fn start(&mut self, block: Arc<SpilledBlock>) {
+        self.left = block.records;
+        self.at = 0;
+        self.block = block;
+    }
+
+    /// Whether the block's records are all read.
+    pub(super) fn is_done(&self) -> bool {
+        self.left == 0
+    }
+
+    /// The block's next record: its place, its band keys in `keys` and
+    /// its token numbers in `numbers`.
+    ///
+    /// # Errors
+    ///
+    /// The record is damaged, or none is left.
+    pub(super) fn next_into(
+        &mut self,
+        keys: &mut Vec<u32>,
+        numbers: &mut Vec<u32>,
+    ) -> io::Result<Place> {
+        self.left = (self.left.checked_sub(1))
+            .ok_or_else(|| io::Error::other("no record is left in the block"))?;
+        let record = self.block.record(&mut self.at)?;
+        record.keys_into(keys);
+        record.numbers_into(numbers)?;
+        Ok(record.place)
+    }
+
+    /// The block read: its number in the file (from 1) and its
+    /// dictionary.
+    pub(super) fn block(&self) -> (u64, &[u64]) {
+        (self.block.serial, &self.block.dict)
     }
 }
 
@@ -708,7 +881,9 @@ mod tests {
                 input: Box::new(io::Cursor::new(bytes)),
                 name: "the test's scratch".into(),
                 _remove: None,
-                block: Block::default(),
+                blocks: 0,
+                len: 0,
+                records: Records::default(),
             };
             r.next(&mut Vec::new(), &mut Vec::new())
                 .map_err(|e| e.to_string())
@@ -749,6 +924,57 @@ mod tests {
         );
         assert_eq!(r.block(), (2, &[5, 6][..]));
         assert!(r.next(&mut Vec::new(), &mut Vec::new()).is_err());
+    }
+
+    /// Read a block at a time, as the second pass reads it when it
+    /// verifies from the file: every block whole and in order, its
+    /// records' tokens as hashes, then the end; a file cut inside a block
+    /// is an error, not its end.
+    #[test]
+    fn blocks_come_back_whole_then_the_end() {
+        let mut w = SpillWriter::new(None).unwrap();
+        let mut empty = Stored::default();
+        empty.seal(&[]);
+        w.push_block(&one_record(), DocId::new(2), 0).unwrap();
+        w.push_block(&empty, DocId::new(3), 0).unwrap();
+        w.push_block(&one_record(), DocId::new(7), 5).unwrap();
+        let mut r = w.finish().unwrap();
+        let len = r.len();
+        let mut blocks = Vec::new();
+        while let Some(block) = r.next_block().unwrap() {
+            blocks.push(block);
+        }
+        let records: Vec<u32> = blocks.iter().map(SpilledBlock::records).collect();
+        assert_eq!(records, [1, 0, 1]);
+        assert_eq!(blocks.iter().map(SpilledBlock::bytes).sum::<u64>(), len);
+        let (mut at, mut hashes, mut keys) = (0, Vec::new(), Vec::new());
+        let record = blocks[2].record(&mut at).unwrap();
+        record.hashes_into(&mut hashes).unwrap();
+        record.keys_into(&mut keys);
+        assert_eq!((hashes, keys), (vec![5, 6, 5], vec![9]));
+        assert_eq!(
+            (record.place.doc, record.place.paragraph),
+            (DocId::new(7), 5)
+        );
+        assert!(blocks[2].record(&mut at).is_err(), "no second record");
+        assert!(r.next_block().unwrap().is_none(), "the end stays the end");
+
+        let mut w = SpillWriter::new(None).unwrap();
+        w.push_block(&one_record(), DocId::new(0), 0).unwrap();
+        let Out::Memory(mut bytes) = w.out else {
+            unreachable!("a writer without a directory writes to memory")
+        };
+        bytes.pop();
+        let mut r = SpillReader {
+            input: Box::new(io::Cursor::new(bytes)),
+            name: "the test's scratch".into(),
+            _remove: None,
+            blocks: 0,
+            len: 0,
+            records: Records::default(),
+        };
+        let e = r.next_block().unwrap_err().to_string();
+        assert!(e.contains("the test's scratch"), "{e}");
     }
 
     #[test]

@@ -10,11 +10,12 @@ use super::flow::Packed;
 use super::flow::Selection;
 use super::flow::Unit;
 use super::flow::ordered;
+use super::flow::ordered_from;
 use super::group::Plan;
 use super::prior::{
     KeptParagraph, KeptSink, Numbered, Prefix, PriorVariant, Tokens, VariantParagraph,
 };
-use super::spill::SpillReader;
+use super::spill::{Records, SpillReader, SpilledBlock};
 use crate::Error;
 use crate::Similarity;
 use crate::cluster::Assigner;
@@ -52,9 +53,10 @@ pub(super) struct Found {
     /// For a copy read without its shingles: its text, should its bytes
     /// differ from the original's (its set is then made from it).
     pub(super) pending: Option<String>,
-    /// An exact copy of an indexed paragraph, read without its shingles
-    /// ([`Needed::is_indexed_copy`]).
-    pub(super) indexed: bool,
+    /// Read without its shingles, its verdict its original's: an exact
+    /// copy of an indexed paragraph ([`Needed::is_indexed_copy`]), or any
+    /// exact copy when read from the scratch file ([`Needed::spilled`]).
+    pub(super) identical: bool,
 }
 
 /// The verification pass's result for one block.
@@ -62,6 +64,18 @@ pub(super) struct Found {
 pub(super) struct Reread {
     pub(super) found: Vec<Found>,
     pub(super) diagnostics: Vec<Error>,
+    /// A block of the scratch file, read by the pass, for the thread
+    /// storing kept paragraphs ([`Needed::spilled`]) ...
+    pub(super) spilled: Option<Arc<SpilledBlock>>,
+    /// ... or why it could not be read.
+    pub(super) failed: Option<Error>,
+}
+
+/// A block of the first pass's scratch file, its first record being slot
+/// `first`, as the second pass's reader thread sends it.
+pub(super) struct Spilled {
+    first: FingerprintId,
+    block: Result<Arc<SpilledBlock>, Error>,
 }
 
 /// Which blocks hold needed paragraphs.
@@ -201,12 +215,149 @@ impl Needed<'_> {
         match item {
             Item::Unit(unit) => reread_block(ctx, self, scratch, &unit),
             Item::Failed { input, error, .. } => Reread {
-                found: Vec::new(),
                 diagnostics: vec![Error::io(&ctx.names[input], error)],
+                ..Reread::default()
             },
             Item::Cached { .. } => Reread::default(),
         }
     }
+
+    /// The needed paragraphs of a block of the first pass's scratch file,
+    /// for a scan that stores its kept paragraphs and wants no text of
+    /// them ([`super::verifies_from_spill`]): each one's shingle set made
+    /// from the tokens the first pass kept for the index, its place from
+    /// the file. Such a scan reads its inputs once. An exact copy's
+    /// verdict is its original's without a set: their content hashes (an
+    /// XXH3-64 of the token hashes) are equal, as a copy's of an indexed
+    /// paragraph are, and as a scan reading its inputs again trusts the
+    /// 64-bit hashes of a copy's bytes.
+    pub(super) fn spilled(&self, ctx: &Context<'_>, name: &str, spilled: Spilled) -> Reread {
+        let mut out = Reread::default();
+        match spilled.block {
+            Ok(block) => {
+                if let Err(e) = self.read_spilled(ctx, spilled.first, &block, &mut out.found) {
+                    out.failed = Some(Error::index(format!("reading {name} back: {e}")));
+                }
+                out.spilled = Some(block);
+            }
+            Err(e) => out.failed = Some(e),
+        }
+        out
+    }
+
+    fn read_spilled(
+        &self,
+        ctx: &Context<'_>,
+        first: FingerprintId,
+        block: &SpilledBlock,
+        found: &mut Vec<Found>,
+    ) -> std::io::Result<()> {
+        let index = self.index;
+        let end = first + block.records();
+        let from = self.slots.partition_point(|&s| s < first);
+        let to = self.slots.partition_point(|&s| s < end);
+        let (mut at, mut next, mut hashes) = (0, first, Vec::new());
+        for &slot in &self.slots[from..to] {
+            // The records before it are skipped.
+            let record = loop {
+                let (record, this) = (block.record(&mut at)?, next);
+                next += 1;
+                if this == slot {
+                    break record;
+                }
+            };
+            let content = index.fp_content[(slot - self.batch) as usize];
+            let identical = self.is_copy(slot) || self.is_indexed_copy(slot);
+            let set = if identical {
+                ShingleSet::default()
+            } else {
+                record.hashes_into(&mut hashes)?;
+                let (set, read) = ctx.fingerprinter.set_of_tokens(&hashes);
+                if read != content {
+                    return Err(std::io::Error::other(
+                        "a paragraph's tokens are not those the first pass read",
+                    ));
+                }
+                set
+            };
+            let place = record.place;
+            let (Some(doc), Some((name, url))) = (
+                index.docs.get(place.doc.index()),
+                index.doc_names.get(place.doc.index()),
+            ) else {
+                return Err(std::io::Error::other("a document past the scan's"));
+            };
+            found.push(Found {
+                slot,
+                set,
+                sequence: Vec::new(),
+                words: 0,
+                member: Member {
+                    location: Location {
+                        path: ctx.names[doc.input].clone(),
+                        input: doc.input,
+                        doc: name.clone(),
+                        url: url.clone(),
+                        doc_index: place.doc,
+                        doc_line: doc.line,
+                        paragraph: place.paragraph,
+                        line: place.line,
+                        start: place.start,
+                        end: place.end,
+                        batch: None,
+                    },
+                    snippet: String::new(),
+                    text: None,
+                    content,
+                },
+                raw: 0,
+                pending: None,
+                identical,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Sends the blocks of the scratch file `spill` in order, each in a batch
+/// of its own, the first holding slot `first`; returns the bytes read.
+fn send_spilled(
+    mut spill: SpillReader,
+    mut first: FingerprintId,
+    tx: &crossbeam_channel::Sender<(usize, Vec<Spilled>)>,
+    progress: &dyn Progress,
+) -> u64 {
+    let mut read = 0;
+    for seq in 0.. {
+        let block = match spill.next_block() {
+            Ok(Some(block)) => block,
+            Ok(None) => break,
+            Err(e) => {
+                let _ = tx.send((
+                    seq,
+                    vec![Spilled {
+                        first,
+                        block: Err(e),
+                    }],
+                ));
+                break;
+            }
+        };
+        let bytes = block.bytes();
+        read += bytes;
+        progress.advance(bytes);
+        let spilled = Spilled {
+            first,
+            block: Ok(Arc::new(block)),
+        };
+        first += spilled.block.as_ref().map_or(0, |b| b.records());
+        // The receiving side is gone only after a panic, which its join
+        // reports.
+        if tx.send((seq, vec![spilled])).is_err() {
+            break;
+        }
+    }
+    read
 }
 
 impl Selection for Needed<'_> {
@@ -322,7 +473,7 @@ fn reread_block(
                     batch: None,
                 },
                 // Containment's findings show places, not text.
-                snippet: if needed.sequences {
+                snippet: if needed.sequences || !ctx.options.snippets {
                     String::new()
                 } else {
                     snippet(&text)
@@ -333,7 +484,7 @@ fn reread_block(
             },
             raw,
             pending: copy.then(|| text.into_owned()),
-            indexed,
+            identical: indexed,
         });
     };
     match ctx.format(unit.input) {
@@ -502,7 +653,19 @@ pub(super) fn verify_pass(
             kept.insert(slot, until, member);
         }
     }
-    progress.begin("verifying", needed.total_bytes(ctx));
+    // A scan that stores reads its scratch file back once: on the thread
+    // storing kept paragraphs, or, when it verifies from it, on the
+    // pass's reader thread, which hands each block on to the storing one.
+    let from_spill = spill.is_some() && super::verifies_from_spill(ctx.options);
+    let (spill, reading) = match spill {
+        Some(spill) if from_spill => (None, Some(spill)),
+        spill => (spill, None),
+    };
+    let total = match &reading {
+        Some(reading) => Some(reading.len()),
+        None => needed.total_bytes(ctx),
+    };
+    progress.begin("verifying", total);
     let work = |scratch: &mut fingerprint::Scratch, item: Item| needed.reread(ctx, scratch, item);
     let mut verified = Verified {
         // Only needed paragraphs can be duplicates: reserved at once, the
@@ -527,10 +690,15 @@ pub(super) fn verify_pass(
         } else {
             None
         };
-    let storing = match (sink, spill) {
-        (Some(sink), Some(spill)) => Some(Storing {
+    let storing = match (sink, spill.is_some() || reading.is_some()) {
+        (Some(sink), true) => Some(Storing {
             sink,
+            name: reading
+                .as_ref()
+                .map_or_else(String::new, |r| r.name().to_owned()),
             spill,
+            records: Records::default(),
+            queue: std::collections::VecDeque::new(),
             next: plan.batch,
             numbers: Vec::new(),
             location: None,
@@ -540,7 +708,7 @@ pub(super) fn verify_pass(
             rows_of: AHashMap::new(),
             failed: None,
         }),
-        (None, None) => None,
+        (None, false) => None,
         _ => {
             return Err(Error::index(
                 "a scan that stores needs its first pass's scratch file",
@@ -559,12 +727,20 @@ pub(super) fn verify_pass(
             Store::No
         }
     };
-    let (steps_tx, steps_rx) = crossbeam_channel::bounded::<Vec<Step>>(64);
+    // A block's steps carry its block of the scratch file when the pass
+    // reads it (0.85 MB for a block of news): 16 of them in flight held
+    // 1 GB's `index create` to 20 MB more than reading it here did.
+    let in_flight = if reading.is_some() { 16 } else { 64 };
+    let (steps_tx, steps_rx) = crossbeam_channel::bounded::<Vec<Step>>(in_flight);
     let storing = storing.map(|mut storing| {
         move || {
             for steps in steps_rx {
                 for step in steps {
                     match step {
+                        Step::Block(block) => storing.queue.push_back(block),
+                        Step::Failed(e) => {
+                            storing.failed.get_or_insert(e);
+                        }
                         Step::Alone(end) => storing.advance(ctx, index, plan, end, stored_alone),
                         Step::One(slot, store) => {
                             let store = if store { Store::Kept } else { Store::No };
@@ -614,8 +790,18 @@ pub(super) fn verify_pass(
     let consume =
         |(assigner, verified, changed, kept, steps, (raws, scratch, texts)): &mut State,
          block: Reread| {
-            verified.diagnostics.extend(block.diagnostics);
-            for mut found in block.found {
+            let Reread {
+                found,
+                diagnostics,
+                spilled,
+                failed,
+            } = block;
+            verified.diagnostics.extend(diagnostics);
+            if let Some(steps) = steps.as_mut() {
+                steps.pending.extend(spilled.map(Step::Block));
+                steps.pending.extend(failed.map(Step::Failed));
+            }
+            for mut found in found {
                 let slot = found.slot;
                 if let Some(steps) = steps.as_mut() {
                     steps.pending.push(Step::Alone(slot));
@@ -625,7 +811,7 @@ pub(super) fn verify_pass(
                 // A copy read without its shingles: its verdict is its
                 // original's if its bytes are; else its set is made now (a
                 // copy differing in case or spacing, or an input that changed).
-                let identical = found.indexed
+                let identical = found.identical
                     || match found.pending.take() {
                         Some(_) if raws.get(&rep) == Some(&found.raw) => true,
                         Some(text) => {
@@ -695,8 +881,18 @@ pub(super) fn verify_pass(
         };
     let (assigner, mut verified, kept, storing) = std::thread::scope(|scope| {
         let storing = storing.map(|feed| scope.spawn(feed));
-        let ((assigner, verified, _, kept, steps, _), _) =
-            ordered(ctx, &needed, None, progress, work, state, consume);
+        let ((assigner, verified, _, kept, steps, _), _) = match reading {
+            Some(reading) => {
+                let name = reading.name().to_owned();
+                ordered_from(
+                    |tx| send_spilled(reading, plan.batch, tx, progress),
+                    |_, spilled| needed.spilled(ctx, &name, spilled),
+                    state,
+                    consume,
+                )
+            }
+            None => ordered(ctx, &needed, None, progress, work, state, consume),
+        };
         if let Some(mut steps) = steps {
             steps
                 .pending
@@ -746,6 +942,11 @@ pub(super) fn decide(
 
 /// What the storing thread is told, in slot order.
 enum Step {
+    /// The next block of the scratch file, read by the pass
+    /// ([`Needed::spilled`]).
+    Block(Arc<SpilledBlock>),
+    /// The scratch file could not be read.
+    Failed(Error),
     /// Store the paragraphs before this slot that have no candidate.
     Alone(FingerprintId),
     /// This candidate is kept: store it (or not, if it is not of the
@@ -787,7 +988,12 @@ impl Steps {
 /// records, read in slot order alongside the second pass.
 struct Storing<'s> {
     sink: &'s mut dyn KeptSink,
-    spill: SpillReader,
+    /// The scratch file, when this thread reads it ...
+    spill: Option<SpillReader>,
+    /// ... else the blocks the pass read, handed on, and the file's name.
+    queue: std::collections::VecDeque<Arc<SpilledBlock>>,
+    records: Records,
+    name: String,
     /// The slot of the next record.
     next: FingerprintId,
     numbers: Vec<u32>,
@@ -804,6 +1010,25 @@ struct Storing<'s> {
 }
 
 impl Storing<'_> {
+    /// The next record of the scratch file, its band keys and token
+    /// numbers in `keys` and `numbers`.
+    fn next_record(&mut self) -> Result<super::spill::Place, Error> {
+        if let Some(spill) = &mut self.spill {
+            return spill.next(&mut self.keys, &mut self.numbers);
+        }
+        let fail =
+            |e: &dyn std::fmt::Display| Error::index(format!("reading {} back: {e}", self.name));
+        while self.records.is_done() {
+            match self.queue.pop_front() {
+                Some(block) => self.records.start(block),
+                None => return Err(fail(&"no record is left")),
+            }
+        }
+        self.records
+            .next_into(&mut self.keys, &mut self.numbers)
+            .map_err(|e| fail(&e))
+    }
+
     /// Reads the records up to slot `end` and hands those `store` picks to
     /// the sink.
     fn advance(
@@ -817,8 +1042,7 @@ impl Storing<'_> {
         while self.next < end && self.failed.is_none() {
             let slot = self.next;
             self.next += 1;
-            let read = self.spill.next(&mut self.keys, &mut self.numbers);
-            let place = match read {
+            let place = match self.next_record() {
                 Ok(place) => place,
                 Err(e) => {
                     self.failed = Some(e);
@@ -860,7 +1084,10 @@ impl Storing<'_> {
             location.end = place.end;
             let location = &*location;
             let content = index.fp_content[at as usize];
-            let (block, dict) = self.spill.block();
+            let (block, dict) = match &self.spill {
+                Some(spill) => spill.block(),
+                None => self.records.block(),
+            };
             let tokens = Tokens::Numbered(Numbered {
                 block,
                 dict,
