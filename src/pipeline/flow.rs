@@ -473,34 +473,14 @@ where
     W: Fn(&mut fingerprint::Scratch, Item) -> T + Sync,
     C: Fn(&mut S, T) + Send,
 {
-    // With one worker, the reader thread decoding a gzip input is a
-    // second core at work: blocks are sent decoded, not packed.
-    let packing = rayon::current_num_threads() > 1;
-    ordered_from(
-        move |tx| produce(ctx, selection, prints, tx, progress, packing),
-        move |scratch, item| work(scratch, unpack(item)),
-        state,
-        consume,
-    )
-}
-
-/// [`ordered`] over what `produce` sends, on a thread of its own, as
-/// numbered batches (numbered from 0, in order); returns what `produce`
-/// returns.
-pub(super) fn ordered_from<I, T, S, P, W, C>(produce: P, work: W, state: S, consume: C) -> (S, u64)
-where
-    I: Send,
-    T: Send,
-    S: Send,
-    P: FnOnce(&Sender<(usize, Vec<I>)>) -> u64 + Send,
-    W: Fn(&mut fingerprint::Scratch, I) -> T + Sync,
-    C: Fn(&mut S, T) + Send,
-{
     let threads = rayon::current_num_threads().max(1);
-    let (tx, rx) = bounded::<(usize, Vec<I>)>(threads * 2);
+    let (tx, rx) = bounded::<(usize, Vec<Item>)>(threads * 2);
     let (rtx, rrx) = bounded::<(usize, Vec<T>)>(threads * 4);
     std::thread::scope(|s| {
-        let reader = s.spawn(move || produce(&tx));
+        // With one worker, the reader thread decoding a gzip input is a
+        // second core at work: blocks are sent decoded, not packed.
+        let packing = threads > 1;
+        let reader = s.spawn(move || produce(ctx, selection, prints, &tx, progress, packing));
         let consumer = s.spawn(move || {
             let mut state = state;
             let mut pending = BTreeMap::new();
@@ -519,7 +499,10 @@ where
         rx.into_iter().par_bridge().for_each_init(
             fingerprint::Scratch::default,
             |scratch, (seq, batch)| {
-                let results = batch.into_iter().map(|item| work(scratch, item)).collect();
+                let results = batch
+                    .into_iter()
+                    .map(|item| work(scratch, unpack(item)))
+                    .collect();
                 // The consumer outlives every sender; a failed send can only
                 // follow a panic there, which the join below reports.
                 let _ = rtx.send((seq, results));
