@@ -1,7 +1,9 @@
 //! What the first pass keeps of every fingerprinted paragraph when a scan
 //! stores its kept paragraphs in an index: its token hashes and location,
 //! written in slot order to a scratch file and read back once, in the same
-//! order, by the second pass.
+//! order, by the second pass (the thread storing kept paragraphs reads it
+//! record by record, or the pass reads it block by block, when it
+//! verifies its candidates with these tokens, and hands the blocks on).
 //!
 //! Why: an index stores every kept paragraph's token hashes, and most
 //! kept paragraphs have no candidate, so the second pass would otherwise

@@ -1,6 +1,11 @@
 //! The second pass: only the blocks holding needed paragraphs are read
 //! again; their shingle sets are computed in parallel and offered in input
 //! order to the no-chaining rule ([`crate::cluster`]).
+//!
+//! A scan that stores its kept paragraphs and shows no snippets reads
+//! no input again: its first pass kept every paragraph's tokens in the
+//! scratch file ([`super::spill`]), and the sets are made from them
+//! ([`Needed::spilled`]).
 
 use super::Context;
 use super::Progress;
