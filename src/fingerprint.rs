@@ -79,6 +79,20 @@ impl Fingerprinter {
         }
     }
 
+    /// [`new`](Self::new), with signatures of only the values the bands
+    /// read (`bands × rows`, rounded up to a multiple of 16, the values a
+    /// vector register holds; at most `num_perm`): for the batch driver,
+    /// which keeps only band keys. The band keys are the same; an index's
+    /// 18 bands of 5 rows take 96 values of the 128, a scan's 25 × 5 all
+    /// 128.
+    pub(crate) fn for_band_keys(config: &Config) -> Fingerprinter {
+        let lsh = config.lsh();
+        let used = (lsh.bands() * lsh.rows()).div_ceil(16) * 16;
+        let mut fingerprinter = Fingerprinter::new(config);
+        fingerprinter.minhasher = fingerprinter.minhasher.first(used);
+        fingerprinter
+    }
+
     /// The shingler it hashes shingles with.
     pub fn shingler(&self) -> &Shingler {
         &self.shingler
@@ -350,6 +364,43 @@ impl Fingerprinter {
 mod tests {
     use super::*;
     use crate::normalize::TokenKind;
+
+    /// The batch driver's fingerprinter, whose signatures hold only the
+    /// values its bands read, gives the band keys of the whole signature:
+    /// for a scan's banding, an index's, one of fewer values than a
+    /// register, and a signature shorter than the rounding.
+    #[test]
+    fn band_keys_need_only_the_values_the_bands_read() {
+        let configs = [
+            (Config::builder().build(), 128),
+            (Config::builder().for_index().build(), 96),
+            (Config::builder().bands(3).rows(2).build(), 16),
+            (Config::builder().num_perm(90).bands(18).rows(5).build(), 90),
+        ];
+        let text = "The harbour board voted on Tuesday to rebuild the old north pier, \
+                    and the fishermen who moor there cheered from the quay.";
+        for (config, values) in configs {
+            let config = config.unwrap();
+            let (whole, banded) = (
+                Fingerprinter::new(&config),
+                Fingerprinter::for_band_keys(&config),
+            );
+            let (mut a, mut b) = (Scratch::default(), Scratch::default());
+            let (fa, fb) = (
+                whole.fingerprint_streamed(text, &mut a).unwrap(),
+                banded.fingerprint_streamed(text, &mut b).unwrap(),
+            );
+            assert_eq!(fb.signature.len(), values);
+            assert_eq!(fb.signature, &fa.signature[..values]);
+            assert!(
+                whole
+                    .band_keys(fa.signature)
+                    .eq(banded.band_keys(fb.signature)),
+                "{:?}",
+                config.lsh()
+            );
+        }
+    }
 
     /// The first pass's streamed fingerprint is the fingerprint, for a
     /// paragraph far longer than one piece and for one below `min_words`.

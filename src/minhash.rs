@@ -89,6 +89,29 @@ impl MinHasher {
         self.b.len()
     }
 
+    /// Its first `n` hash functions (all of them, if it has fewer): the
+    /// signature it gives is the first `n` values of this one's, at the
+    /// cost of `n` values.
+    ///
+    /// # Example
+    ///
+    /// ```
+    /// use neardup::minhash::MinHasher;
+    ///
+    /// let (all, first) = (MinHasher::new(128, 7), MinHasher::new(128, 7).first(96));
+    /// let shingles = [3, 1, 4, 1, 5, 9, 2, 6];
+    /// assert_eq!(first.num_perm(), 96);
+    /// assert_eq!(first.signature(&shingles).values(), &all.signature(&shingles).values()[..96]);
+    /// ```
+    pub fn first(&self, n: usize) -> MinHasher {
+        let n = n.min(self.b.len());
+        MinHasher {
+            a_lo: self.a_lo[..n].into(),
+            a_hi: self.a_hi[..n].into(),
+            b: self.b[..n].into(),
+        }
+    }
+
     /// The signature of a set of shingle hashes. Repeats do not matter; an
     /// empty input gives a signature of `u32::MAX` values.
     pub fn signature(&self, shingles: &[u64]) -> Signature {

@@ -157,7 +157,7 @@ pub fn compact_with(
         Some((bands, rows)) if (bands, rows) != (made.lsh().bands(), made.lsh().rows()) => {
             crate::lsh::LshParams::new(bands, rows, made.num_perm())?;
             let settings = settings.with_banding(bands, rows);
-            let fingerprinter = crate::Fingerprinter::new(&settings.config()?);
+            let fingerprinter = crate::Fingerprinter::for_band_keys(&settings.config()?);
             (settings, Some(fingerprinter))
         }
         _ => (settings, None),

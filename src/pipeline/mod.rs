@@ -570,7 +570,7 @@ impl<'a> Context<'a> {
         prior: Option<&'a dyn Prior>,
         collect: bool,
     ) -> Context<'a> {
-        let fingerprinter = Fingerprinter::new(config);
+        let fingerprinter = Fingerprinter::for_band_keys(config);
         Context {
             inputs,
             names: inputs.iter().map(|i| Arc::from(i.source.name())).collect(),
