@@ -856,6 +856,18 @@ mod tests {
         }
     }
 
+    /// A reader of `bytes`, named "the test's scratch".
+    fn reader_of(bytes: Vec<u8>) -> SpillReader {
+        SpillReader {
+            input: Box::new(io::Cursor::new(bytes)),
+            name: "the test's scratch".into(),
+            _remove: None,
+            blocks: 0,
+            len: 0,
+            records: Records::default(),
+        }
+    }
+
     /// A block of one paragraph, tokens 5, 6, 5 and band key 9, sealed.
     fn one_record() -> Stored {
         let mut one = Stored {
@@ -879,15 +891,8 @@ mod tests {
             unreachable!("a writer without a directory writes to memory")
         };
         let read = |bytes: Vec<u8>| {
-            let mut r = SpillReader {
-                input: Box::new(io::Cursor::new(bytes)),
-                name: "the test's scratch".into(),
-                _remove: None,
-                blocks: 0,
-                len: 0,
-                records: Records::default(),
-            };
-            r.next(&mut Vec::new(), &mut Vec::new())
+            reader_of(bytes)
+                .next(&mut Vec::new(), &mut Vec::new())
                 .map_err(|e| e.to_string())
         };
         assert!(read(good.clone()).is_ok());
@@ -967,15 +972,7 @@ mod tests {
             unreachable!("a writer without a directory writes to memory")
         };
         bytes.pop();
-        let mut r = SpillReader {
-            input: Box::new(io::Cursor::new(bytes)),
-            name: "the test's scratch".into(),
-            _remove: None,
-            blocks: 0,
-            len: 0,
-            records: Records::default(),
-        };
-        let e = r.next_block().unwrap_err().to_string();
+        let e = reader_of(bytes).next_block().unwrap_err().to_string();
         assert!(e.contains("the test's scratch"), "{e}");
     }
 

@@ -19,7 +19,7 @@ use super::group::Plan;
 use super::prior::{
     KeptParagraph, KeptSink, Numbered, Prefix, PriorVariant, Tokens, VariantParagraph,
 };
-use super::spill::{Records, SpillReader, SpilledBlock};
+use super::spill::{Place, Records, SpillReader, SpilledBlock};
 use crate::Error;
 use crate::Similarity;
 use crate::cluster::Assigner;
@@ -284,32 +284,15 @@ impl Needed<'_> {
                 }
                 set
             };
-            let place = record.place;
-            let (Some(doc), Some((name, url))) = (
-                index.docs.get(place.doc.index()),
-                index.doc_names.get(place.doc.index()),
-            ) else {
-                return Err(std::io::Error::other("a document past the scan's"));
-            };
+            let location = location_of(ctx, index, &record.place)
+                .ok_or_else(|| std::io::Error::other("a document past the scan's"))?;
             found.push(Found {
                 slot,
                 set,
                 sequence: Vec::new(),
                 words: 0,
                 member: Member {
-                    location: Location {
-                        path: ctx.names[doc.input].clone(),
-                        input: doc.input,
-                        doc: name.clone(),
-                        url: url.clone(),
-                        doc_index: place.doc,
-                        doc_line: doc.line,
-                        paragraph: place.paragraph,
-                        line: place.line,
-                        start: place.start,
-                        end: place.end,
-                        batch: None,
-                    },
+                    location,
                     snippet: String::new(),
                     text: None,
                     content,
@@ -321,6 +304,26 @@ impl Needed<'_> {
         }
         Ok(())
     }
+}
+
+/// Where the first pass found `place` (`None` if its document is not the
+/// scan's: a damaged scratch file).
+fn location_of(ctx: &Context<'_>, index: &FirstPass, place: &Place) -> Option<Location> {
+    let doc = index.docs.get(place.doc.index())?;
+    let (name, url) = index.doc_names.get(place.doc.index())?;
+    Some(Location {
+        path: ctx.names[doc.input].clone(),
+        input: doc.input,
+        doc: name.clone(),
+        url: url.clone(),
+        doc_index: place.doc,
+        doc_line: doc.line,
+        paragraph: place.paragraph,
+        line: place.line,
+        start: place.start,
+        end: place.end,
+        batch: None,
+    })
 }
 
 /// Hands each block of the scratch file `spill` to `each` in order, the
@@ -1010,7 +1013,7 @@ struct Storing<'s> {
 impl Storing<'_> {
     /// The next record of the scratch file, its band keys and token
     /// numbers in `keys` and `numbers`.
-    fn next_record(&mut self) -> Result<super::spill::Place, Error> {
+    fn next_record(&mut self) -> Result<Place, Error> {
         if let Some(spill) = &mut self.spill {
             return spill.next(&mut self.keys, &mut self.numbers);
         }
@@ -1058,23 +1061,16 @@ impl Storing<'_> {
             // threads verifying).
             let location = match &mut self.location {
                 Some(l) if l.doc_index == place.doc => l,
-                location => {
-                    let doc = &index.docs[place.doc];
-                    let (name, url) = &index.doc_names[place.doc];
-                    location.insert(Location {
-                        path: ctx.names[doc.input].clone(),
-                        input: doc.input,
-                        doc: name.clone(),
-                        url: url.clone(),
-                        doc_index: place.doc,
-                        doc_line: doc.line,
-                        paragraph: 0,
-                        line: 0,
-                        start: 0,
-                        end: 0,
-                        batch: None,
-                    })
-                }
+                location => match location_of(ctx, index, &place) {
+                    Some(made) => location.insert(made),
+                    None => {
+                        self.failed = Some(Error::index(format!(
+                            "reading the scan's scratch file back: a document past the scan's \
+                             (record {slot})"
+                        )));
+                        return;
+                    }
+                },
             };
             location.paragraph = place.paragraph;
             location.line = place.line;
