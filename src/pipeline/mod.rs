@@ -138,9 +138,9 @@ pub struct ScanOptions {
     /// inputs once: the second pass verifies with the tokens the first
     /// pass kept for the index, not by reading the candidates again
     /// (`index create` of 1 GB of news: 8.83 -> 8.27 s, median of four
-    /// interleaved runs on 2 threads), and an input that
-    /// changes between the passes does not stop it. `neardup index create`
-    /// and `index add` take none: they show no findings.
+    /// interleaved runs on 2 threads), and an input that changes between
+    /// the passes does not stop it. `neardup index create` and `index add`
+    /// take none: they show no findings.
     ///
     /// [`Member::snippet`]: crate::report::Member::snippet
     pub snippets: bool,
