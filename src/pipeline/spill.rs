@@ -282,7 +282,6 @@ impl SpillWriter {
             _remove: remove,
             blocks: 0,
             len,
-            records: Records::default(),
         })
     }
 }
@@ -411,9 +410,8 @@ impl Drop for RemoveOnDrop {
     }
 }
 
-/// Records read back in the order they were written: a block at a time
-/// ([`next_block`](Self::next_block)), or a record at a time
-/// ([`next`](Self::next)).
+/// Records read back in the order they were written, a block at a time
+/// ([`next_block`](Self::next_block); [`Records`] reads them one by one).
 pub(super) struct SpillReader {
     input: Box<dyn Read + Send>,
     name: String,
@@ -422,8 +420,6 @@ pub(super) struct SpillReader {
     blocks: u64,
     /// The bytes written.
     len: u64,
-    /// The block [`next`](Self::next) reads.
-    records: Records,
 }
 
 /// A block read back whole: its records are read one after another with
@@ -468,41 +464,6 @@ impl SpillReader {
     pub(super) fn next_block(&mut self) -> Result<Option<SpilledBlock>, Error> {
         self.read_block()
             .map_err(|e| Error::index(format!("reading {} back: {e}", self.name)))
-    }
-
-    /// The next record: its place, and its band keys and tokens in
-    /// `keys` and `numbers` (its `i`th token's hash is `dict[numbers[i]]`
-    /// for the [`block`](Self::block)'s `dict`).
-    ///
-    /// # Errors
-    ///
-    /// Reading failed, a number is past its block's dictionary, or there
-    /// is no next record.
-    pub(super) fn next(
-        &mut self,
-        keys: &mut Vec<u32>,
-        numbers: &mut Vec<u32>,
-    ) -> Result<Place, Error> {
-        while self.records.is_done() {
-            match self.next_block()? {
-                Some(block) => self.records.start(Arc::new(block)),
-                None => {
-                    return Err(Error::index(format!(
-                        "reading {} back: no record is left",
-                        self.name
-                    )));
-                }
-            }
-        }
-        self.records
-            .next_into(keys, numbers)
-            .map_err(|e| Error::index(format!("reading {} back: {e}", self.name)))
-    }
-
-    /// The block of the last record read: its number in the file (from
-    /// 1) and its dictionary.
-    pub(super) fn block(&self) -> (u64, &[u64]) {
-        self.records.block()
     }
 
     fn read_block(&mut self) -> io::Result<Option<SpilledBlock>> {
@@ -636,37 +597,29 @@ impl Record<'_> {
             );
         }
         if numbers.iter().any(|&n| n as usize >= self.dict.len()) {
-            return Err(past_the_dictionary());
+            return Err(io::Error::other(
+                "a token number past the block's dictionary",
+            ));
         }
         Ok(())
     }
 
-    /// Its token hashes, into `hashes`.
+    /// Its token hashes, into `hashes` (its numbers, into `numbers` on
+    /// the way).
     ///
     /// # Errors
     ///
     /// A number is past the dictionary.
-    pub(super) fn hashes_into(&self, hashes: &mut Vec<u64>) -> io::Result<()> {
+    pub(super) fn hashes_into(
+        &self,
+        numbers: &mut Vec<u32>,
+        hashes: &mut Vec<u64>,
+    ) -> io::Result<()> {
+        self.numbers_into(numbers)?;
         hashes.clear();
-        let dict = self.dict;
-        let hash = |n: usize| dict.get(n).copied().ok_or_else(past_the_dictionary);
-        if self.width == 2 {
-            for b in self.numbers.chunks_exact(2) {
-                hashes.push(hash(usize::from(u16::from_le_bytes([b[0], b[1]])))?);
-            }
-        } else {
-            for b in self.numbers.chunks_exact(4) {
-                hashes.push(hash(
-                    u32::from_le_bytes(b.try_into().expect("4 bytes")) as usize
-                )?);
-            }
-        }
+        hashes.extend(numbers.iter().map(|&n| self.dict[n as usize]));
         Ok(())
     }
-}
-
-fn past_the_dictionary() -> io::Error {
-    io::Error::other("a token number past the block's dictionary")
 }
 
 /// Reads the records of blocks, one block after another.
@@ -678,39 +631,39 @@ pub(super) struct Records {
 }
 
 impl Records {
-    /// Goes on with `block`'s records.
-    pub(super) fn start(&mut self, block: Arc<SpilledBlock>) {
-        self.left = block.records;
-        self.at = 0;
-        self.block = block;
-    }
-
-    /// Whether the block's records are all read.
-    pub(super) fn is_done(&self) -> bool {
-        self.left == 0
-    }
-
-    /// The block's next record: its place, its band keys in `keys` and
-    /// its token numbers in `numbers`.
+    /// The next record: its place, and its band keys and token numbers
+    /// in `keys` and `numbers` (its `i`th token's hash is
+    /// `dict[numbers[i]]` for the [`block`](Self::block)'s `dict`).
+    /// When a block's records are all read, the next comes from
+    /// `next_block`; `name` names the file in errors.
     ///
     /// # Errors
     ///
-    /// The record is damaged, or none is left.
-    pub(super) fn next_into(
+    /// `next_block` failed, a record is damaged, or there is no next
+    /// record.
+    pub(super) fn next(
         &mut self,
+        mut next_block: impl FnMut() -> Result<Option<Arc<SpilledBlock>>, Error>,
+        name: &str,
         keys: &mut Vec<u32>,
         numbers: &mut Vec<u32>,
-    ) -> io::Result<Place> {
-        self.left = (self.left.checked_sub(1))
-            .ok_or_else(|| io::Error::other("no record is left in the block"))?;
-        let record = self.block.record(&mut self.at)?;
+    ) -> Result<Place, Error> {
+        let fail = |e: &dyn std::fmt::Display| Error::index(format!("reading {name} back: {e}"));
+        while self.left == 0 {
+            let block = next_block()?.ok_or_else(|| fail(&"no record is left"))?;
+            self.left = block.records;
+            self.at = 0;
+            self.block = block;
+        }
+        self.left -= 1;
+        let record = self.block.record(&mut self.at).map_err(|e| fail(&e))?;
         record.keys_into(keys);
-        record.numbers_into(numbers)?;
+        record.numbers_into(numbers).map_err(|e| fail(&e))?;
         Ok(record.place)
     }
 
-    /// The block read: its number in the file (from 1) and its
-    /// dictionary.
+    /// The block of the last record read: its number in the file (from
+    /// 1) and its dictionary.
     pub(super) fn block(&self) -> (u64, &[u64]) {
         (self.block.serial, &self.block.dict)
     }
@@ -723,6 +676,39 @@ mod tests {
     /// Writes 200 paragraphs in blocks of 1, 7, 50 and the rest (one
     /// with more than 2^16 distinct tokens, so 32-bit numbers) and reads
     /// them back.
+    /// A reader of records one at a time, as the thread storing kept
+    /// paragraphs reads them.
+    struct ByRecord {
+        reader: SpillReader,
+        records: Records,
+        name: String,
+    }
+
+    impl ByRecord {
+        fn new(reader: SpillReader) -> ByRecord {
+            let name = reader.name().to_owned();
+            ByRecord {
+                reader,
+                records: Records::default(),
+                name,
+            }
+        }
+
+        fn next(&mut self, keys: &mut Vec<u32>, numbers: &mut Vec<u32>) -> Result<Place, Error> {
+            let ByRecord {
+                reader,
+                records,
+                name,
+            } = self;
+            let next_block = || Ok(reader.next_block()?.map(Arc::new));
+            records.next(next_block, name, keys, numbers)
+        }
+
+        fn block(&self) -> (u64, &[u64]) {
+            self.records.block()
+        }
+    }
+
     fn round_trip(mut w: SpillWriter) {
         let records: Vec<(Place, Vec<u64>)> = (0..200u32)
             .map(|i| {
@@ -782,7 +768,7 @@ mod tests {
             w.push_block(&stored, first_doc, shift).unwrap();
             expected.extend(block.iter().cloned());
         }
-        let mut r = w.finish().unwrap();
+        let mut r = ByRecord::new(w.finish().unwrap());
         let (mut keys, mut numbers) = (Vec::new(), Vec::new());
         let mut blocks = Vec::new();
         for (place, expect) in &expected {
@@ -864,7 +850,6 @@ mod tests {
             _remove: None,
             blocks: 0,
             len: 0,
-            records: Records::default(),
         }
     }
 
@@ -891,7 +876,7 @@ mod tests {
             unreachable!("a writer without a directory writes to memory")
         };
         let read = |bytes: Vec<u8>| {
-            reader_of(bytes)
+            ByRecord::new(reader_of(bytes))
                 .next(&mut Vec::new(), &mut Vec::new())
                 .map_err(|e| e.to_string())
         };
@@ -922,7 +907,7 @@ mod tests {
         w.push_block(&empty, DocId::new(0), 0).unwrap();
         w.push_block(&one_record(), DocId::new(4), 0).unwrap();
         w.push_block(&empty, DocId::new(5), 0).unwrap();
-        let mut r = w.finish().unwrap();
+        let mut r = ByRecord::new(w.finish().unwrap());
         let (mut keys, mut numbers) = (Vec::new(), Vec::new());
         let place = r.next(&mut keys, &mut numbers).unwrap();
         assert_eq!(
@@ -956,7 +941,7 @@ mod tests {
         assert_eq!(blocks.iter().map(SpilledBlock::bytes).sum::<u64>(), len);
         let (mut at, mut hashes, mut keys) = (0, Vec::new(), Vec::new());
         let record = blocks[2].record(&mut at).unwrap();
-        record.hashes_into(&mut hashes).unwrap();
+        record.hashes_into(&mut Vec::new(), &mut hashes).unwrap();
         record.keys_into(&mut keys);
         assert_eq!((hashes, keys), (vec![5, 6, 5], vec![9]));
         assert_eq!(

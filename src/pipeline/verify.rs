@@ -260,7 +260,8 @@ impl Needed<'_> {
         let end = first + block.records();
         let from = self.slots.partition_point(|&s| s < first);
         let to = self.slots.partition_point(|&s| s < end);
-        let (mut at, mut next, mut hashes) = (0, first, Vec::new());
+        let (mut at, mut next) = (0, first);
+        let (mut numbers, mut hashes) = (Vec::new(), Vec::new());
         for &slot in &self.slots[from..to] {
             // The records before it are skipped.
             let record = loop {
@@ -275,7 +276,7 @@ impl Needed<'_> {
             let set = if identical {
                 ShingleSet::default()
             } else {
-                record.hashes_into(&mut hashes)?;
+                record.hashes_into(&mut numbers, &mut hashes)?;
                 let (set, read) = ctx.fingerprinter.set_of_tokens(&hashes);
                 if read != content {
                     return Err(std::io::Error::other(
@@ -690,8 +691,7 @@ pub(super) fn verify_pass(
     let storing = match (sink, spill.is_some() || reading.is_some()) {
         (Some(sink), true) => Some(Storing {
             sink,
-            name: reading
-                .as_ref()
+            name: (spill.as_ref().or(reading.as_ref()))
                 .map_or_else(String::new, |r| r.name().to_owned()),
             spill,
             records: Records::default(),
@@ -991,9 +991,10 @@ struct Storing<'s> {
     sink: &'s mut dyn KeptSink,
     /// The scratch file, when this thread reads it ...
     spill: Option<SpillReader>,
-    /// ... else the blocks the pass read, handed on, and the file's name.
+    /// ... else the blocks the pass read, handed on.
     queue: std::collections::VecDeque<Arc<SpilledBlock>>,
     records: Records,
+    /// The scratch file's name, for errors.
     name: String,
     /// The slot of the next record.
     next: FingerprintId,
@@ -1014,20 +1015,20 @@ impl Storing<'_> {
     /// The next record of the scratch file, its band keys and token
     /// numbers in `keys` and `numbers`.
     fn next_record(&mut self) -> Result<Place, Error> {
-        if let Some(spill) = &mut self.spill {
-            return spill.next(&mut self.keys, &mut self.numbers);
-        }
-        let fail =
-            |e: &dyn std::fmt::Display| Error::index(format!("reading {} back: {e}", self.name));
-        while self.records.is_done() {
-            match self.queue.pop_front() {
-                Some(block) => self.records.start(block),
-                None => return Err(fail(&"no record is left")),
-            }
-        }
-        self.records
-            .next_into(&mut self.keys, &mut self.numbers)
-            .map_err(|e| fail(&e))
+        let Storing {
+            spill,
+            queue,
+            records,
+            name,
+            keys,
+            numbers,
+            ..
+        } = self;
+        let next_block = || match spill {
+            Some(spill) => Ok(spill.next_block()?.map(Arc::new)),
+            None => Ok(queue.pop_front()),
+        };
+        records.next(next_block, name, keys, numbers)
     }
 
     /// Reads the records up to slot `end` and hands those `store` picks to
@@ -1078,10 +1079,7 @@ impl Storing<'_> {
             location.end = place.end;
             let location = &*location;
             let content = index.fp_content[at as usize];
-            let (block, dict) = match &self.spill {
-                Some(spill) => spill.block(),
-                None => self.records.block(),
-            };
+            let (block, dict) = self.records.block();
             let tokens = Tokens::Numbered(Numbered {
                 block,
                 dict,
