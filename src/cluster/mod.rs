@@ -23,6 +23,17 @@
 //!
 //! Shingle sets are held only while a later paragraph may still need them:
 //! the caller says, for each paragraph, the last one that can refer to it.
+//!
+//! On text with many near-misses the assigner, one thread, can be the
+//! slowest part of a scan (1 GB of recombined prose: about 10 s of a 20 s
+//! scan), and most of its time is memory: each candidate's held set is a
+//! cache miss. So the cheap tests come first: the sizes of the held sets
+//! sit in a vector of their own (most candidates there differ too much in
+//! size to reach the threshold), and whether a candidate from a shared
+//! prefix-filter index shares a group with the paragraph, a binary search
+//! per group, is asked only of those that pass the sizes and the
+//! [`Sketch`]. The order of the tests changes no verdict: a candidate
+//! counts if it passes all of them, and the earliest that does wins.
 
 mod kept;
 pub(crate) mod sketch;
@@ -81,9 +92,13 @@ pub struct Assigner {
     orders: Vec<Order>,
     /// The held paragraphs: each one's set, [`Sketch`] and verdict.
     held: Slab<FingerprintId, Held>,
+    /// The size of each held paragraph's set by its number (stale once
+    /// released): most candidates are ruled out by size alone, and this
+    /// tells without reaching the paragraph's [`Held`], a cache miss.
+    sizes: Vec<u32>,
     expiry: BinaryHeap<Reverse<(FingerprintId, FingerprintId)>>,
     comparisons: u64,
-    candidates: Vec<FingerprintId>,
+    candidates: Vec<(FingerprintId, bool)>,
     probed: Vec<FingerprintId>,
     scratch: Vec<(u32, u64)>,
     prefixes: Prefixes,
@@ -140,6 +155,7 @@ impl Assigner {
             kept_in_group: vec![Kept::default(); groups],
             orders: Vec::new(),
             held: Slab::default(),
+            sizes: Vec::new(),
             expiry: BinaryHeap::new(),
             comparisons: 0,
             candidates: Vec::new(),
@@ -172,15 +188,13 @@ impl Assigner {
             match kept.index {
                 // An empty set has no prefix: compared as in a small group.
                 Some(order) if !set.is_empty() => orders.push(order),
-                _ => candidates.extend_from_slice(&kept.ids),
+                _ => candidates.extend(kept.ids.iter().map(|&m| (m, true))),
             }
         }
         orders.sort_unstable();
         orders.dedup();
         self.prefixes.clear();
         for &order in &orders {
-            let mut probed = std::mem::take(&mut self.probed);
-            probed.clear();
             let start = self.prefixes.hashes.len();
             self.orders[order].prefix_of(
                 set.as_slice(),
@@ -189,25 +203,28 @@ impl Assigner {
                 &mut self.prefixes.hashes,
             );
             self.prefixes.spans.push((order, start));
+            let mut probed = std::mem::take(&mut self.probed);
+            probed.clear();
             self.orders[order].probe(&self.prefixes.hashes[start..], &mut probed);
-            probed.sort_unstable();
-            probed.dedup();
             // An index may serve several groups: a candidate from it must
-            // be a kept member of one of this paragraph's (their members
-            // ascend, so a binary search tells).
-            let shares_a_group = |m: &FingerprintId| {
-                groups
-                    .iter()
-                    .any(|&g| self.kept_in_group[g].ids.binary_search(m).is_ok())
-            };
-            candidates.extend(probed.iter().filter(|m| shares_a_group(m)));
+            // be a kept member of one of this paragraph's, which is
+            // checked only for those the cheap filters let through.
+            candidates.extend(probed.iter().map(|&m| (m, false)));
             self.probed = probed;
         }
-        candidates.sort_unstable();
-        candidates.dedup();
+        // In number order; a member named by a small group (`true`) comes
+        // before the same member probed from an index, so that the dedup
+        // keeps the one known to share a group.
+        candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        candidates.dedup_by_key(|c| c.0);
         let mut verdict = Verdict::Kept;
         let sketch = Sketch::of(set.as_slice());
-        for &kept in &candidates {
+        for &(kept, shares) in &candidates {
+            // (A set too large for 32 bits is left to the check below.)
+            let size = self.sizes.get(kept.index()).copied().unwrap_or(0);
+            if size != u32::MAX && !sizes_allow(size as usize, set.len(), self.threshold) {
+                continue;
+            }
             let Some(Held {
                 set: kept_set,
                 sketch: kept_sketch,
@@ -219,6 +236,13 @@ impl Assigner {
             if !sizes_allow(kept_set.len(), set.len(), self.threshold)
                 || !kept_sketch.may_reach(kept_set.len(), &sketch, set.len(), self.threshold)
             {
+                continue;
+            }
+            let shares_a_group = shares
+                || groups
+                    .iter()
+                    .any(|&g| self.kept_in_group[g].ids.binary_search(&kept).is_ok());
+            if !shares_a_group {
                 continue;
             }
             self.comparisons += 1;
@@ -388,6 +412,11 @@ impl Assigner {
             && keep_until > id
         {
             let (set, sketch) = set;
+            if id.index() >= self.sizes.len() {
+                self.sizes
+                    .resize((id.index() + 1).max(2 * self.sizes.len()), 0);
+            }
+            self.sizes[id.index()] = u32::try_from(set.len()).unwrap_or(u32::MAX);
             self.held.insert(
                 id,
                 Held {

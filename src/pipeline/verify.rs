@@ -1133,7 +1133,6 @@ pub(super) struct KeptMembers {
 impl KeptMembers {
     /// Room for `n` more members without growing.
     pub(super) fn reserve(&mut self, n: usize) {
-        self.members.reserve(n);
         self.expiry.reserve(n);
     }
 
