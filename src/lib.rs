@@ -46,6 +46,7 @@ pub mod config;
 pub mod containment;
 pub mod corpus;
 mod error;
+mod expiry;
 pub mod explain;
 pub mod fingerprint;
 pub mod guard;

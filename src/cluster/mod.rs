@@ -32,18 +32,16 @@
 //! size to reach the threshold), and whether a candidate from a shared
 //! prefix-filter index shares a group with the paragraph, a binary search
 //! per group, is asked only of those that pass the sizes and the
-//! [`Sketch`]. The order of the tests changes no verdict: a candidate
+//! sketch. The order of the tests changes no verdict: a candidate
 //! counts if it passes all of them, and the earliest that does wins.
 
 mod kept;
 pub(crate) mod sketch;
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use kept::{HOT, Kept, Order, OrderId};
 use sketch::Sketch;
 
+use crate::expiry::Expiry;
 use crate::id::{FingerprintId, GroupId};
 use crate::shingle::ShingleSet;
 use crate::similarity::{Similarity, Threshold, sizes_allow};
@@ -96,7 +94,7 @@ pub struct Assigner {
     /// released): most candidates are ruled out by size alone, and this
     /// tells without reaching the paragraph's [`Held`], a cache miss.
     sizes: Vec<u32>,
-    expiry: BinaryHeap<Reverse<(FingerprintId, FingerprintId)>>,
+    expiry: Expiry,
     comparisons: u64,
     candidates: Vec<(FingerprintId, bool)>,
     probed: Vec<FingerprintId>,
@@ -156,7 +154,7 @@ impl Assigner {
             orders: Vec::new(),
             held: Slab::default(),
             sizes: Vec::new(),
-            expiry: BinaryHeap::new(),
+            expiry: Expiry::default(),
             comparisons: 0,
             candidates: Vec::new(),
             probed: Vec::new(),
@@ -425,19 +423,16 @@ impl Assigner {
                     verdict,
                 },
             );
-            self.expiry.push(Reverse((keep_until, id)));
+            self.expiry.push(keep_until, id);
         }
     }
 
     /// Drops the sets no paragraph from `id` on can need.
     fn release_before(&mut self, id: FingerprintId) {
-        while let Some(&Reverse((until, old))) = self.expiry.peek() {
-            if until >= id {
-                break;
-            }
-            self.expiry.pop();
-            self.held.remove(&old);
-        }
+        let held = &mut self.held;
+        self.expiry.pop_before(id, |old| {
+            held.remove(&old);
+        });
     }
 }
 

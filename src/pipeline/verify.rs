@@ -631,7 +631,6 @@ pub(super) fn verify_pass(
             .map(|piece| prior.locations(piece))
             .collect::<Result<Vec<_>, Error>>()?;
         let (mut sets, mut alone) = (sets.into_iter(), alone.into_iter().flatten());
-        kept.reserve(prior_needed.len());
         for &slot in prior_needed {
             let until = plan.keep_until[slot];
             let mut location = if compared(slot) {
@@ -1126,20 +1125,15 @@ impl Storing<'_> {
 #[derive(Default)]
 pub(super) struct KeptMembers {
     members: Slab<FingerprintId, Member>,
-    expiry: std::collections::BinaryHeap<std::cmp::Reverse<(FingerprintId, FingerprintId)>>,
+    expiry: crate::expiry::Expiry,
     repeated: AHashSet<FingerprintId>,
 }
 
 impl KeptMembers {
-    /// Room for `n` more members without growing.
-    pub(super) fn reserve(&mut self, n: usize) {
-        self.expiry.reserve(n);
-    }
-
     /// Holds `slot`'s member until paragraph `until` has been offered.
     pub(super) fn insert(&mut self, slot: FingerprintId, until: FingerprintId, member: Member) {
         if until > slot {
-            self.expiry.push(std::cmp::Reverse((until, slot)));
+            self.expiry.push(until, slot);
             self.members.insert(slot, member);
         }
     }
@@ -1171,14 +1165,11 @@ impl KeptMembers {
 
     /// Drops the members that no paragraph from `slot` on can repeat.
     pub(super) fn expire_before(&mut self, slot: FingerprintId) {
-        while let Some(&std::cmp::Reverse((until, kept))) = self.expiry.peek() {
-            if until >= slot {
-                break;
+        let (members, repeated) = (&mut self.members, &self.repeated);
+        self.expiry.pop_before(slot, |kept| {
+            if !repeated.contains(&kept) {
+                members.remove(&kept);
             }
-            self.expiry.pop();
-            if !self.repeated.contains(&kept) {
-                self.members.remove(&kept);
-            }
-        }
+        });
     }
 }
