@@ -106,12 +106,20 @@ impl<K: Dense, V> Slab<K, V> {
         };
         let k = key.index();
         if k >= self.places.len() {
-            self.places.resize((k + 1).max(2 * self.places.len()), NONE);
+            self.places.resize(k + 1, NONE);
         }
         match std::mem::replace(&mut self.places[k], place) {
             NONE => self.held += 1,
             old => self.free_place(old),
         }
+    }
+
+    /// Room for keys below `n` without moving the places: the memory is
+    /// reserved, not touched, until keys are held. (Grown as keys came,
+    /// the vector's earlier copies stayed resident in the allocator's
+    /// pages: `index create` of 1 GB of news peaked 45 MB higher.)
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.places.reserve(n.saturating_sub(self.places.len()));
     }
 
     /// The value held under `key`.

@@ -91,9 +91,10 @@ pub struct Assigner {
     /// The held paragraphs: each one's set, [`Sketch`] and verdict.
     held: Slab<FingerprintId, Held>,
     /// The size of each held paragraph's set by its number (stale once
-    /// released): most candidates are ruled out by size alone, and this
-    /// tells without reaching the paragraph's [`Held`], a cache miss.
-    sizes: Vec<u32>,
+    /// released; `u16::MAX` for that or more): most candidates are ruled
+    /// out by size alone, and this tells without reaching the
+    /// paragraph's [`Held`], a cache miss.
+    sizes: Vec<u16>,
     expiry: Expiry,
     comparisons: u64,
     candidates: Vec<(FingerprintId, bool)>,
@@ -163,6 +164,15 @@ impl Assigner {
         }
     }
 
+    /// Room for paragraphs numbered below `paragraphs` without growing:
+    /// what is reserved is memory to be touched only as paragraphs are
+    /// held.
+    pub fn reserve(&mut self, paragraphs: usize) {
+        self.held.reserve(paragraphs);
+        self.sizes
+            .reserve(paragraphs.saturating_sub(self.sizes.len()));
+    }
+
     /// Offers paragraph `id`, whose shingle set is `set` and which belongs to
     /// the candidate `groups`. Its set is kept until paragraph `keep_until`
     /// has been offered.
@@ -218,9 +228,9 @@ impl Assigner {
         let mut verdict = Verdict::Kept;
         let sketch = Sketch::of(set.as_slice());
         for &(kept, shares) in &candidates {
-            // (A set too large for 32 bits is left to the check below.)
+            // (A set too large for 16 bits is left to the check below.)
             let size = self.sizes.get(kept.index()).copied().unwrap_or(0);
-            if size != u32::MAX && !sizes_allow(size as usize, set.len(), self.threshold) {
+            if size != u16::MAX && !sizes_allow(size.into(), set.len(), self.threshold) {
                 continue;
             }
             let Some(Held {
@@ -411,10 +421,9 @@ impl Assigner {
         {
             let (set, sketch) = set;
             if id.index() >= self.sizes.len() {
-                self.sizes
-                    .resize((id.index() + 1).max(2 * self.sizes.len()), 0);
+                self.sizes.resize(id.index() + 1, 0);
             }
-            self.sizes[id.index()] = u32::try_from(set.len()).unwrap_or(u32::MAX);
+            self.sizes[id.index()] = u16::try_from(set.len()).unwrap_or(u16::MAX);
             self.held.insert(
                 id,
                 Held {

@@ -345,7 +345,9 @@ pub fn verify_part(
         needed[s.index()] = true;
     }
     let mut assigner = Assigner::new(config.threshold(), plan.groups);
+    assigner.reserve(plan.keep_until.len());
     let mut kept = KeptMembers::default();
+    kept.reserve(plan.keep_until.len());
     let mut out = PartVerdicts::default();
     let mut next = 0usize;
     for chunk in candidates {

@@ -594,7 +594,9 @@ pub(super) fn verify_pass(
 ) -> Result<Verified, Error> {
     let needed = Needed::new(index, plan);
     let mut assigner = Assigner::new(ctx.config.threshold(), plan.groups);
+    assigner.reserve(plan.keep_until.len());
     let mut kept = KeptMembers::default();
+    kept.reserve(plan.keep_until.len());
     let prior_needed = &plan.needed[..plan.needed.partition_point(|&s| s < plan.batch)];
     if let Some(prior) = ctx.prior {
         let docs = u32::try_from(index.docs.len()).unwrap_or(u32::MAX);
@@ -1130,6 +1132,11 @@ pub(super) struct KeptMembers {
 }
 
 impl KeptMembers {
+    /// Room for slots below `n` without growing.
+    pub(super) fn reserve(&mut self, n: usize) {
+        self.members.reserve(n);
+    }
+
     /// Holds `slot`'s member until paragraph `until` has been offered.
     pub(super) fn insert(&mut self, slot: FingerprintId, until: FingerprintId, member: Member) {
         if until > slot {
