@@ -733,7 +733,10 @@ class Index:
         """Scans ``paths`` against the index and themselves and adds their
         kept paragraphs as a new batch (``neardup index add``). Returns what
         was added: batch, stored, duplicates, against_index,
-        total_paragraphs, batches, generation, and the scan's ``report``."""
+        total_paragraphs, batches, generation, and the scan's ``report``
+        (the verdicts ``query`` gives before the add). Like ``neardup
+        index add`` it reads the batch once: its second pass verifies from
+        the tokens the first kept, since the report has no snippets."""
         import time
 
         d = _neardup.index_add(

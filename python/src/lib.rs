@@ -999,7 +999,10 @@ fn index_add<'py>(
     skip_bad_records: bool,
 ) -> PyResult<Bound<'py, PyDict>> {
     let format = format_of(input_format)?;
-    let options = config.options(text_field, id_field).map_err(py_err)?;
+    let mut options = config.options(text_field, id_field).map_err(py_err)?;
+    // The report goes back as JSON, which carries no snippets: without
+    // them the batch is read once, as `neardup index add` reads it.
+    options.snippets = false;
     let config = config.config.clone();
     let added = py
         .detach(|| {

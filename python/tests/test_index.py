@@ -54,6 +54,38 @@ def test_index_round_trip_names_the_old_paragraph(tmp_path, cli):
     assert any(b == "monday" for b in result.pairs["kept_batch"])
 
 
+def test_an_add_reports_what_a_query_before_it_finds_and_stores_what_the_cli_does(
+    tmp_path, cli
+):
+    # An add reads its batch once (its report is JSON, which carries no
+    # snippets, so its second pass verifies from what the first kept);
+    # its verdicts are still a query's, and its index the command line's.
+    rows = make_rows(300, 5)
+    write_jsonl(tmp_path / "mon.jsonl", rows[:150])
+    write_jsonl(tmp_path / "tue.jsonl", rows[150:])
+    idx = neardup.Index.create(tmp_path / "i.ndx")
+    idx.add(tmp_path / "mon.jsonl", name="monday")
+    query = idx.query(tmp_path / "tue.jsonl")
+    added = idx.add(tmp_path / "tue.jsonl", name="tuesday")
+    assert added["against_index"] > 0 and added["duplicates"] > added["against_index"]
+    assert added["report"].to_json() == query.to_json()
+    theirs = tmp_path / "cli.ndx"
+    for command, day, name in [("create", "mon", "monday"), ("add", "tue", "tuesday")]:
+        run_cli(cli, "index", command, "-q", "--name", name, str(theirs), str(tmp_path / f"{day}.jsonl"))
+    cli_info, info = neardup.Index(theirs).info(), idx.info()
+    assert cli_info["paragraphs"] == info["paragraphs"] == added["total_paragraphs"]
+    assert [f["rows"] for f in cli_info["segment_files"]] == [
+        f["rows"] for f in info["segment_files"]
+    ]
+    # The same paragraphs stored: the command line's index answers a third
+    # day as this one does, old paragraphs and all.
+    write_jsonl(tmp_path / "wed.jsonl", rows[100:200])
+    ours_wed = json.loads(idx.query(tmp_path / "wed.jsonl").to_json())
+    theirs_wed = json.loads(neardup.Index(theirs).query(tmp_path / "wed.jsonl").to_json())
+    assert ours_wed["clusters"] == theirs_wed["clusters"]
+    assert ours_wed["clusters"], "the third day repeats the first two"
+
+
 def test_index_errors_name_the_setting_and_the_file(tmp_path):
     (tmp_path / "a.txt").write_text("one paragraph of several words here\n")
     idx = neardup.Index.create(tmp_path / "i.ndx")
