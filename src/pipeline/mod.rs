@@ -140,7 +140,8 @@ pub struct ScanOptions {
     /// (`index create` of 1 GB of news: 8.83 -> 8.27 s, median of four
     /// interleaved runs on 2 threads), and an input that changes between
     /// the passes does not stop it. `neardup index create` and `index add`
-    /// take none: they show no findings.
+    /// take none: they show no findings; nor does the Python
+    /// `Index.add`, whose report is JSON (which has no snippets).
     ///
     /// [`Member::snippet`]: crate::report::Member::snippet
     pub snippets: bool,
