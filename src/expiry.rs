@@ -20,7 +20,7 @@
 //! verify stage took 7.81–8.48 s against 8.57–9.54 s with the heaps.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use crate::id::FingerprintId;
 
@@ -35,9 +35,9 @@ pub(crate) struct Expiry {
     near: BinaryHeap<Reverse<(FingerprintId, FingerprintId)>>,
     /// The window `near` is for.
     window: u32,
-    /// The entries of later windows, by window (the list of window `w`
-    /// at `w - window - 1`).
-    later: std::collections::VecDeque<Vec<(FingerprintId, FingerprintId)>>,
+    /// The entries of later windows, by window (a map, not a vector by
+    /// window: a paragraph held until a distant one costs one entry).
+    later: BTreeMap<u32, Vec<(FingerprintId, FingerprintId)>>,
 }
 
 impl Expiry {
@@ -47,11 +47,7 @@ impl Expiry {
         if w <= self.window {
             self.near.push(Reverse((until, held)));
         } else {
-            let at = (w - self.window - 1) as usize;
-            if at >= self.later.len() {
-                self.later.resize_with(at + 1, Vec::new);
-            }
-            self.later[at].push((until, held));
+            self.later.entry(w).or_default().push((until, held));
         }
     }
 
@@ -60,17 +56,21 @@ impl Expiry {
     /// particular order.
     pub(crate) fn pop_before(&mut self, id: FingerprintId, mut release: impl FnMut(FingerprintId)) {
         let w = id.get() >> SHIFT;
-        while self.window < w {
-            // Every entry left in `near` is of a window before `id`'s.
+        if self.window < w {
+            // Every entry of the windows before `id`'s has expired.
             for Reverse((_, held)) in self.near.drain() {
                 release(held);
             }
-            self.window += 1;
-            let next = self.later.pop_front().unwrap_or_default();
-            self.near = BinaryHeap::from(next.into_iter().map(Reverse).collect::<Vec<_>>());
-            if self.near.is_empty() && self.later.is_empty() {
-                // Nothing held past here: jump to `id`'s window at once.
-                self.window = self.window.max(w);
+            while let Some(entry) = self.later.first_entry()
+                && *entry.key() < w
+            {
+                for (_, held) in entry.remove() {
+                    release(held);
+                }
+            }
+            self.window = w;
+            if let Some(entries) = self.later.remove(&w) {
+                self.near = entries.into_iter().map(Reverse).collect();
             }
         }
         while let Some(&Reverse((until, held))) = self.near.peek() {
@@ -94,16 +94,12 @@ mod tests {
     }
 
     /// Against one binary heap of everything: the same paragraphs let go
-    /// at each offer, for pushes near and far, in and across windows.
+    /// at each offer, for pushes near and far, in and across windows, and
+    /// held until a paragraph far past the last.
     #[test]
     fn lets_go_exactly_what_one_heap_does() {
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut rng = crate::hash::SplitMix64::new(7);
+        let mut next = move || rng.next_u64();
         let mut expiry = Expiry::default();
         let mut heap: BinaryHeap<Reverse<(FingerprintId, FingerprintId)>> = BinaryHeap::new();
         let mut id = 0u32;
@@ -125,11 +121,14 @@ mod tests {
             // ahead.
             let until = id
                 + 1
-                + match next() % 4 {
+                + match next() % 5 {
                     0 => 0,
                     1 => (next() % 50) as u32,
                     2 => (next() % u64::from(WIDTH)) as u32,
-                    _ => (next() % u64::from(8 * WIDTH)) as u32,
+                    3 => (next() % u64::from(8 * WIDTH)) as u32,
+                    // Far past every offer but the last.
+                    _ if next() % 50 == 0 => u32::MAX / 2,
+                    _ => 1,
                 };
             expiry.push(p(until), p(id));
             heap.push(Reverse((p(until), p(id))));
