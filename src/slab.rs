@@ -54,8 +54,6 @@ pub(crate) struct Slab<K, V> {
     /// The place of key `k`'s value at `places[k.index()]` ([`NONE`] for
     /// none, and past the end too).
     places: Vec<u32>,
-    /// How many keys hold a value.
-    held: usize,
     key: std::marker::PhantomData<K>,
     /// Place `p` is `chunks[p / CHUNK][p % CHUNK]`; every chunk but the
     /// last is full.
@@ -68,7 +66,6 @@ impl<K, V> Default for Slab<K, V> {
     fn default() -> Slab<K, V> {
         Slab {
             places: Vec::new(),
-            held: 0,
             key: std::marker::PhantomData,
             chunks: Vec::new(),
             free: Vec::new(),
@@ -108,9 +105,9 @@ impl<K: Dense, V> Slab<K, V> {
         if k >= self.places.len() {
             self.places.resize(k + 1, NONE);
         }
-        match std::mem::replace(&mut self.places[k], place) {
-            NONE => self.held += 1,
-            old => self.free_place(old),
+        let old = std::mem::replace(&mut self.places[k], place);
+        if old != NONE {
+            self.free_place(old);
         }
     }
 
@@ -135,7 +132,7 @@ impl<K: Dense, V> Slab<K, V> {
     /// How many values are held.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.held
+        self.places.iter().filter(|&&p| p != NONE).count()
     }
 
     /// Removes and returns the value held under `key`.
@@ -145,7 +142,6 @@ impl<K: Dense, V> Slab<K, V> {
         if place == NONE {
             return None;
         }
-        self.held -= 1;
         let value = self.value(place).take();
         self.free.push(place);
         value

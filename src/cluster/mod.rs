@@ -26,7 +26,7 @@
 //!
 //! On text with many near-misses the assigner, one thread, can be the
 //! slowest part of a scan (1 GB of recombined prose: about 10 s of a 20 s
-//! scan), and most of its time is memory: each candidate's held set is a
+//! scan before the changes of 2026-12-07), and most of its time is memory: each candidate's held set is a
 //! cache miss. So the cheap tests come first: the sizes of the held sets
 //! sit in a vector of their own (most candidates there differ too much in
 //! size to reach the threshold), and whether a candidate from a shared
