@@ -162,17 +162,17 @@ impl Order {
         );
     }
 
-    /// Appends to `out` the indexed members whose prefix shares a shingle
-    /// with `prefix`, a set's prefix in this order ([`prefix_of`]; some
-    /// members more than once).
+    /// Calls `each` with the indexed members whose prefix shares a
+    /// shingle with `prefix`, a set's prefix in this order ([`prefix_of`];
+    /// some members more than once).
     ///
     /// [`prefix_of`]: Self::prefix_of
-    pub(super) fn probe(&self, prefix: &[u64], out: &mut Vec<FingerprintId>) {
+    pub(super) fn probe(&self, prefix: &[u64], mut each: impl FnMut(FingerprintId)) {
         for &h in prefix {
             let mut at = self.heads.get(&(h as u32)).copied().unwrap_or(NONE);
             while at != NONE {
                 let (member, previous) = self.postings[at];
-                out.push(member);
+                each(member);
                 at = previous;
             }
         }

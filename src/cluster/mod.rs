@@ -98,7 +98,6 @@ pub struct Assigner {
     expiry: Expiry,
     comparisons: u64,
     candidates: Vec<(FingerprintId, bool)>,
-    probed: Vec<FingerprintId>,
     scratch: Vec<(u32, u64)>,
     prefixes: Prefixes,
 }
@@ -158,7 +157,6 @@ impl Assigner {
             expiry: Expiry::default(),
             comparisons: 0,
             candidates: Vec::new(),
-            probed: Vec::new(),
             scratch: Vec::new(),
             prefixes: Prefixes::default(),
         }
@@ -211,19 +209,17 @@ impl Assigner {
                 &mut self.prefixes.hashes,
             );
             self.prefixes.spans.push((order, start));
-            let mut probed = std::mem::take(&mut self.probed);
-            probed.clear();
-            self.orders[order].probe(&self.prefixes.hashes[start..], &mut probed);
             // An index may serve several groups: a candidate from it must
             // be a kept member of one of this paragraph's, which is
             // checked only for those the cheap filters let through.
-            candidates.extend(probed.iter().map(|&m| (m, false)));
-            self.probed = probed;
+            self.orders[order].probe(&self.prefixes.hashes[start..], |m| {
+                candidates.push((m, false));
+            });
         }
         // In number order; a member named by a small group (`true`) comes
         // before the same member probed from an index, so that the dedup
         // keeps the one known to share a group.
-        candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        candidates.sort_unstable_by_key(|&(m, known)| (m, !known));
         candidates.dedup_by_key(|c| c.0);
         let mut verdict = Verdict::Kept;
         let sketch = Sketch::of(set.as_slice());

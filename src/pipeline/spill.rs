@@ -673,9 +673,6 @@ impl Records {
 mod tests {
     use super::*;
 
-    /// Writes 200 paragraphs in blocks of 1, 7, 50 and the rest (one
-    /// with more than 2^16 distinct tokens, so 32-bit numbers) and reads
-    /// them back.
     /// A reader of records one at a time, as the thread storing kept
     /// paragraphs reads them.
     struct ByRecord {
@@ -709,6 +706,9 @@ mod tests {
         }
     }
 
+    /// Writes 200 paragraphs in blocks of 1, 7, 50 and the rest (one
+    /// with more than 2^16 distinct tokens, so 32-bit numbers) and reads
+    /// them back.
     fn round_trip(mut w: SpillWriter) {
         let records: Vec<(Place, Vec<u64>)> = (0..200u32)
             .map(|i| {
