@@ -15,6 +15,8 @@ use std::sync::{Arc, Mutex};
 
 use flate2::bufread::GzDecoder;
 
+use super::pieces::{Codec, Pieces};
+
 /// The compression of an input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Compression {
@@ -250,42 +252,15 @@ impl<R: Read> Read for Explained<R> {
 }
 
 /// A writer compressing into `W` the way an input was compressed, so
-/// cleaned output keeps its input's shape.
+/// cleaned output keeps its input's shape. A compressed output is written
+/// in pieces compressed side by side on the thread pool, each a gzip
+/// member or zstd frame of its own ([`super::pieces`]): one stream to
+/// every reader, the same bytes for any thread count.
 pub enum Encoder<W: Write> {
     /// Bytes pass through.
     Plain(W),
-    /// One gzip member.
-    Gzip(flate2::write::GzEncoder<W>),
-    /// One zstd frame.
-    Zstd(zstd::stream::write::Encoder<'static, W>),
-    /// gzip, a member per record (see [`Encoder::end_record`]), the way
-    /// Common Crawl writes WARC files so that a record can be read from
-    /// its offset alone.
-    GzipMembers(GzipMembers<W>),
-}
-
-/// The state of [`Encoder::GzipMembers`]: the member being written, which
-/// is compressed in memory (one record) and appended to `out` when the
-/// record ends.
-pub struct GzipMembers<W: Write> {
-    out: W,
-    member: Option<flate2::write::GzEncoder<Vec<u8>>>,
-}
-
-impl<W: Write> GzipMembers<W> {
-    fn member(&mut self) -> &mut flate2::write::GzEncoder<Vec<u8>> {
-        self.member.get_or_insert_with(|| {
-            flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default())
-        })
-    }
-
-    /// Writes out the member being written, if any.
-    fn end(&mut self) -> io::Result<()> {
-        match self.member.take() {
-            Some(member) => self.out.write_all(&member.finish()?),
-            None => Ok(()),
-        }
-    }
+    /// gzip or zstd, in pieces.
+    Pieces(Pieces<W>),
 }
 
 impl<W: Write> Encoder<W> {
@@ -293,7 +268,8 @@ impl<W: Write> Encoder<W> {
     ///
     /// # Errors
     ///
-    /// Returns an error if the zstd encoder cannot be set up.
+    /// None at present; the signature leaves room for an encoder that
+    /// cannot be set up.
     ///
     /// # Example
     ///
@@ -313,20 +289,19 @@ impl<W: Write> Encoder<W> {
     pub fn new(compression: Compression, out: W) -> io::Result<Encoder<W>> {
         Ok(match compression {
             Compression::None => Encoder::Plain(out),
-            Compression::Gzip => Encoder::Gzip(flate2::write::GzEncoder::new(
-                out,
-                flate2::Compression::default(),
-            )),
-            Compression::Zstd => Encoder::Zstd(zstd::stream::write::Encoder::new(out, 3)?),
+            Compression::Gzip => Encoder::Pieces(Pieces::new(Codec::Gzip, false, out)),
+            Compression::Zstd => Encoder::Pieces(Pieces::new(Codec::Zstd, false, out)),
         })
     }
 
     /// Like [`Encoder::new`], but for a format of records: a gzip output
-    /// gets a member per record, ended by [`Encoder::end_record`].
+    /// gets a member per record, ended by [`Encoder::end_record`], the
+    /// way Common Crawl writes WARC files so that a record can be read
+    /// from its offset alone.
     ///
     /// # Errors
     ///
-    /// Returns an error if the zstd encoder cannot be set up.
+    /// As [`Encoder::new`].
     ///
     /// # Example
     ///
@@ -344,39 +319,35 @@ impl<W: Write> Encoder<W> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn per_record(compression: Compression, out: W) -> io::Result<Encoder<W>> {
-        match compression {
-            Compression::Gzip => Ok(Encoder::GzipMembers(GzipMembers { out, member: None })),
-            other => Encoder::new(other, out),
-        }
+        Ok(match compression {
+            Compression::None => Encoder::Plain(out),
+            Compression::Gzip => Encoder::Pieces(Pieces::new(Codec::Gzip, true, out)),
+            Compression::Zstd => Encoder::Pieces(Pieces::new(Codec::Zstd, true, out)),
+        })
     }
 
-    /// Ends a record: a [`Encoder::GzipMembers`] output finishes its gzip
-    /// member there; other outputs carry on unchanged.
+    /// Ends a record: a per-record gzip output finishes its member there;
+    /// other outputs carry on unchanged.
     ///
     /// # Errors
     ///
-    /// Returns the error from writing the member.
+    /// Returns the error from writing finished pieces.
     pub fn end_record(&mut self) -> io::Result<()> {
         match self {
-            Encoder::GzipMembers(m) => m.end(),
-            _ => Ok(()),
+            Encoder::Pieces(p) => p.end_record(),
+            Encoder::Plain(_) => Ok(()),
         }
     }
 
-    /// Writes the compressed stream's trailer and returns the inner writer.
+    /// Writes the compressed stream's end and returns the inner writer.
     ///
     /// # Errors
     ///
-    /// Returns the error from writing the trailer.
+    /// Returns the error from compressing or writing the last pieces.
     pub fn finish(self) -> io::Result<W> {
         match self {
             Encoder::Plain(w) => Ok(w),
-            Encoder::Gzip(e) => e.finish(),
-            Encoder::Zstd(e) => e.finish(),
-            Encoder::GzipMembers(mut m) => {
-                m.end()?;
-                Ok(m.out)
-            }
+            Encoder::Pieces(p) => p.finish(),
         }
     }
 }
@@ -385,19 +356,14 @@ impl<W: Write> Write for Encoder<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Encoder::Plain(w) => w.write(buf),
-            Encoder::Gzip(e) => e.write(buf),
-            Encoder::Zstd(e) => e.write(buf),
-            Encoder::GzipMembers(m) => m.member().write(buf),
+            Encoder::Pieces(p) => p.write(buf),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Encoder::Plain(w) => w.flush(),
-            Encoder::Gzip(e) => e.flush(),
-            Encoder::Zstd(e) => e.flush(),
-            // A member is written whole when its record ends.
-            Encoder::GzipMembers(m) => m.out.flush(),
+            Encoder::Pieces(p) => p.flush(),
         }
     }
 }

@@ -31,6 +31,7 @@ mod file;
 pub mod jsonl;
 #[cfg(feature = "parquet")]
 pub mod parquet;
+pub mod pieces;
 pub mod record;
 pub mod walk;
 pub mod warc;

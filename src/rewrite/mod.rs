@@ -496,6 +496,11 @@ struct Decoded {
 
 impl Decoded {
     fn of(bytes: &[u8]) -> Decoded {
+        // Valid UTF-8 (nearly every line) is checked far faster whole
+        // than chunk by chunk.
+        if std::str::from_utf8(bytes).is_ok() {
+            return Decoded::default();
+        }
         let (mut at, mut longer) = (0u64, 0u64);
         let mut growth = Vec::new();
         for chunk in bytes.utf8_chunks() {
