@@ -19,15 +19,21 @@
 //! member is still one record, as Common Crawl writes them, and a piece
 //! is whole records.
 //!
-//! A piece is handed to the pool ([`rayon::spawn`]) and kept in a queue
-//! of at most a few per thread. The writer takes the oldest piece when
-//! the queue is full, or at the end: if no pool thread has started on it
-//! yet, the writer compresses it itself. So the writer never waits for
-//! work that is only queued (the pool's threads may all be busy, for
-//! example cleaning other inputs), only for work under way.
+//! A piece is handed to the pool ([`rayon::spawn`]) and kept in a queue.
+//! The writer takes the oldest piece when the queue is full, or at the
+//! end: if no pool thread has started on it yet, the writer compresses it
+//! itself. So the writer never waits for work that is only queued (the
+//! pool's threads may all be busy, for example cleaning other inputs),
+//! only for work under way. The queues of all writers together hold at
+//! most two pieces per thread of the pool: `clean` writes as many inputs
+//! at once as it has threads, and a queue of its own per writer would
+//! hold pieces by the threads squared (8 GiB of zstd pieces on 32
+//! threads). A writer with nothing queued and no room left compresses
+//! its piece itself.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 /// The bytes of decoded output in one gzip member (outside per-record
@@ -77,9 +83,39 @@ pub struct Pieces<W: Write> {
     /// Where records end in `buffer` (per-record mode).
     ends: Vec<usize>,
     /// Pieces handed out, oldest first.
-    queue: VecDeque<Arc<Piece>>,
+    queue: Queue,
     /// Pieces written to `out`.
     written: u64,
+}
+
+/// Pieces queued by every writer of the process.
+static QUEUED: AtomicUsize = AtomicUsize::new(0);
+
+/// A writer's queue of pieces, counted in [`QUEUED`] while they are in it
+/// (a writer dropped after an error gives its count back).
+struct Queue(VecDeque<Arc<Piece>>);
+
+impl Queue {
+    /// Counts one more piece in [`QUEUED`] if fewer than `most` are.
+    fn room(most: usize) -> bool {
+        QUEUED
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < most).then_some(n + 1)
+            })
+            .is_ok()
+    }
+
+    fn pop(&mut self) -> Option<Arc<Piece>> {
+        let piece = self.0.pop_front()?;
+        QUEUED.fetch_sub(1, Ordering::AcqRel);
+        Some(piece)
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        QUEUED.fetch_sub(self.0.len(), Ordering::AcqRel);
+    }
 }
 
 /// A piece on its way: its bytes, then its compressed bytes.
@@ -110,7 +146,7 @@ impl<W: Write> Pieces<W> {
             per_record: per_record && codec == Codec::Gzip,
             buffer: Vec::new(),
             ends: Vec::new(),
-            queue: VecDeque::new(),
+            queue: Queue(VecDeque::new()),
             written: 0,
         }
     }
@@ -158,7 +194,7 @@ impl<W: Write> Pieces<W> {
         // An empty output is still one (empty) member or frame, as one
         // stream's encoder writes, except in per-record mode, where no
         // record is no member.
-        let empty = self.written == 0 && self.queue.is_empty();
+        let empty = self.written == 0 && self.queue.0.is_empty();
         if !bytes.is_empty() || (empty && !self.per_record) {
             if self.per_record && ends.last() != Some(&bytes.len()) {
                 ends.push(bytes.len());
@@ -171,25 +207,32 @@ impl<W: Write> Pieces<W> {
     }
 
     /// Queues a piece for the pool, writing the oldest first when the
-    /// queue is full.
+    /// queue is full; compresses and writes it here when nothing of this
+    /// writer's is queued and every writer's queues are full.
     fn hand_out(&mut self, bytes: Vec<u8>, ends: Vec<usize>) -> io::Result<()> {
         let most = 2 * rayon::current_num_threads().max(1);
-        while self.queue.len() >= most {
-            self.write_oldest()?;
+        loop {
+            if self.queue.0.len() < most && Queue::room(most) {
+                let piece = Arc::new(Piece {
+                    state: Mutex::new(State::Waiting(bytes, ends)),
+                    done: Condvar::new(),
+                });
+                self.queue.0.push_back(Arc::clone(&piece));
+                let codec = self.codec;
+                rayon::spawn(move || piece.work(codec));
+                return Ok(());
+            }
+            if !self.write_oldest()? {
+                self.out.write_all(&compress(self.codec, &bytes, &ends)?)?;
+                self.written += 1;
+                return Ok(());
+            }
         }
-        let piece = Arc::new(Piece {
-            state: Mutex::new(State::Waiting(bytes, ends)),
-            done: Condvar::new(),
-        });
-        self.queue.push_back(Arc::clone(&piece));
-        let codec = self.codec;
-        rayon::spawn(move || piece.work(codec));
-        Ok(())
     }
 
     /// Writes the oldest piece out; false when there is none.
     fn write_oldest(&mut self) -> io::Result<bool> {
-        let Some(piece) = self.queue.pop_front() else {
+        let Some(piece) = self.queue.pop() else {
             return Ok(false);
         };
         let compressed = piece.take(self.codec)?;
@@ -435,5 +478,57 @@ mod tests {
             .recv_timeout(std::time::Duration::from_secs(120))
             .expect("the writer waited for pieces no thread had started");
         assert_eq!(decoded(&bytes), data);
+    }
+
+    #[test]
+    fn many_writers_at_once_write_what_each_writes_alone() {
+        // Eight writers on two threads: the queues fill, and writers
+        // with none queued compress their pieces themselves.
+        use rayon::prelude::*;
+        let data: Vec<Vec<u8>> = (0..8).map(|i| text(3 * GZIP_PIECE + i * 1_001)).collect();
+        let alone: Vec<Vec<u8>> = data
+            .iter()
+            .map(|d| write(Codec::Gzip, d, 1 << 16, 1))
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .unwrap();
+        let together: Vec<Vec<u8>> = pool.install(|| {
+            data.par_iter()
+                .with_max_len(1)
+                .map(|d| {
+                    let mut w = Pieces::new(Codec::Gzip, false, Vec::new());
+                    for chunk in d.chunks(50_000) {
+                        w.write_all(chunk).unwrap();
+                    }
+                    w.finish().unwrap()
+                })
+                .collect()
+        });
+        assert!(together == alone);
+    }
+
+    #[test]
+    fn a_failed_write_is_an_error_and_later_writers_go_on() {
+        struct Full(usize);
+        impl Write for Full {
+            fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+                if self.0 < buf.len() {
+                    return Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+                }
+                self.0 -= buf.len();
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let data = text(8 * GZIP_PIECE);
+        let mut w = Pieces::new(Codec::Gzip, false, Full(GZIP_PIECE / 2));
+        let failed = w.write_all(&data).and_then(|()| w.finish().map(drop));
+        assert_eq!(failed.unwrap_err().kind(), io::ErrorKind::StorageFull);
+        // Writers after it still write everything.
+        assert_eq!(decoded(&write(Codec::Gzip, &data, 1 << 16, 2)), data);
     }
 }
