@@ -8,8 +8,7 @@
 //! compressed on its own as a whole gzip member or zstd frame, and the
 //! pieces are written in order as they are done. A file of several gzip
 //! members or zstd frames is one stream to every reader (`gzip -d`,
-//! `zstd -d`, Python's `gzip` module, neardup), and a member's start is
-//! where neardup's second pass can read the file again from.
+//! `zstd -d`, Python's `gzip` module, neardup).
 //!
 //! Where the pieces are cut depends only on the bytes written, never on
 //! the threads: the output is the same for any thread count. Pieces are
