@@ -239,17 +239,6 @@ impl<W: Write> Pieces<W> {
         self.written += 1;
         Ok(true)
     }
-
-    /// Cuts full pieces off the buffer (outside per-record mode).
-    fn cut(&mut self) -> io::Result<()> {
-        let size = self.piece();
-        while !self.per_record && self.buffer.len() >= size {
-            let rest = self.buffer.split_off(size);
-            let bytes = std::mem::replace(&mut self.buffer, rest);
-            self.hand_out(bytes, Vec::new())?;
-        }
-        Ok(())
-    }
 }
 
 impl<W: Write> Write for Pieces<W> {
@@ -257,15 +246,18 @@ impl<W: Write> Write for Pieces<W> {
         if self.buffer.capacity() == 0 {
             self.buffer.reserve(self.piece() + self.piece() / 8);
         }
-        // A write never fills more than the piece, so cutting copies
-        // little: the buffer is cut where the piece ends.
-        let room = if self.per_record {
-            buf.len()
-        } else {
-            (self.piece() - self.buffer.len()).min(buf.len())
-        };
+        if self.per_record {
+            // Pieces end where records do (`end_record`).
+            self.buffer.extend_from_slice(buf);
+            return Ok(buf.len());
+        }
+        // A write fills the piece at most: a full one is handed out whole.
+        let room = (self.piece() - self.buffer.len()).min(buf.len());
         self.buffer.extend_from_slice(&buf[..room]);
-        self.cut()?;
+        if self.buffer.len() == self.piece() {
+            let bytes = std::mem::take(&mut self.buffer);
+            self.hand_out(bytes, Vec::new())?;
+        }
         Ok(room)
     }
 
