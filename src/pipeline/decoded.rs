@@ -175,10 +175,16 @@ impl Decoded {
         ) else {
             return Err(io::Error::other("a block the scratch file does not hold"));
         };
-        let mut data = vec![0; kept.len];
+        // Read into fresh capacity, not a zeroed block: jemalloc zeroes a
+        // reused block of a megabyte by handing its pages back to the
+        // kernel, and the read would fault each of them in again.
+        let mut data = Vec::with_capacity(kept.len);
         let mut file = file;
         file.seek(SeekFrom::Start(kept.at))?;
-        file.read_exact(&mut data)?;
+        file.take(kept.len as u64).read_to_end(&mut data)?;
+        if data.len() != kept.len {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
         Ok(Block {
             data,
             offset: kept.offset,
