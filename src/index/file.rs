@@ -584,7 +584,10 @@ impl Section<'_> {
 /// against a 4 GB index, where zeroing the bytes is a memset over pages
 /// already mapped.
 fn zeroed(buf: &mut Vec<u8>, n: usize) {
-    buf.reserve(n);
+    if buf.capacity() < n {
+        // A new block, not a grown one: growing would copy the old bytes.
+        *buf = Vec::with_capacity(n);
+    }
     buf.resize(n, 0);
 }
 
