@@ -36,6 +36,9 @@ import statistics
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from index import timed  # noqa: E402  (one run's wall, peak, CPU and system time)
+
 MB = 1_000_000
 
 
@@ -65,20 +68,6 @@ def cut(corpus, work, sizes):
     if os.path.getsize(batch) < 90 * MB:
         sys.exit(f"{corpus}: too small for {largest} MB and a batch; see the docstring")
     return parts, batch
-
-
-def timed(cmd):
-    """(wall s, peak MB, CPU s, system s) of one run; exits on failure."""
-    out = subprocess.run(
-        ["/usr/bin/time", "-f", "%e %M %U %S", *cmd],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    if out.returncode not in (0, 1):
-        sys.exit(f"{' '.join(cmd)} failed:\n{out.stderr}")
-    wall, kb, user, system = out.stderr.strip().splitlines()[-1].split()
-    return float(wall), int(kb) / 1024, float(user) + float(system), float(system)
 
 
 def main():

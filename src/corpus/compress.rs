@@ -287,11 +287,7 @@ impl<W: Write> Encoder<W> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new(compression: Compression, out: W) -> io::Result<Encoder<W>> {
-        Ok(match compression {
-            Compression::None => Encoder::Plain(out),
-            Compression::Gzip => Encoder::Pieces(Pieces::new(Codec::Gzip, false, out)),
-            Compression::Zstd => Encoder::Pieces(Pieces::new(Codec::Zstd, false, out)),
-        })
+        Ok(Encoder::of(compression, false, out))
     }
 
     /// Like [`Encoder::new`], but for a format of records: a gzip output
@@ -319,11 +315,17 @@ impl<W: Write> Encoder<W> {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn per_record(compression: Compression, out: W) -> io::Result<Encoder<W>> {
-        Ok(match compression {
-            Compression::None => Encoder::Plain(out),
-            Compression::Gzip => Encoder::Pieces(Pieces::new(Codec::Gzip, true, out)),
-            Compression::Zstd => Encoder::Pieces(Pieces::new(Codec::Zstd, true, out)),
-        })
+        Ok(Encoder::of(compression, true, out))
+    }
+
+    /// [`new`](Self::new) or, `per_record`, [`per_record`](Self::per_record).
+    fn of(compression: Compression, per_record: bool, out: W) -> Encoder<W> {
+        let codec = match compression {
+            Compression::None => return Encoder::Plain(out),
+            Compression::Gzip => Codec::Gzip,
+            Compression::Zstd => Codec::Zstd,
+        };
+        Encoder::Pieces(Pieces::new(codec, per_record, out))
     }
 
     /// Ends a record: a per-record gzip output finishes its member there;
