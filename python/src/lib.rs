@@ -1493,6 +1493,7 @@ fn clean<'py>(
                                 &targets[i],
                                 (&removals, &clean_options),
                                 base_dir.as_deref(),
+                                removed.is_some(),
                             )
                         })
                         .collect()
@@ -1502,11 +1503,7 @@ fn clean<'py>(
                 for result in results {
                     match result {
                         Ok((stats, lines)) => {
-                            totals.removed += stats.removed;
-                            totals.dropped += stats.dropped;
-                            totals.emptied += stats.emptied;
-                            totals.bytes_in += stats.bytes_in;
-                            totals.bytes_out += stats.bytes_out;
+                            totals += &stats;
                             log.extend_from_slice(&lines);
                         }
                         Err(e) => failed.push(e.to_string()),
@@ -1551,13 +1548,15 @@ fn clean<'py>(
 /// Cleans one input into its target file: written under a temporary name
 /// in the target's directory, synced, renamed into place and the
 /// directory synced; a plain text input whose every paragraph went (with
-/// `drop_empty`) is not written.
+/// `drop_empty`) is not written. Returns its counts and, when `logged`,
+/// its lines of the removal log.
 fn clean_file(
     input: &Input,
     id: InputId,
     target: &Target,
     (removals, options): (&Removals<'_>, &CleanOptions),
     base: Option<&Path>,
+    logged: bool,
 ) -> Result<(Stats, Vec<u8>), Error> {
     let Target::File { path, compression } = target else {
         return Err(Error::config(
@@ -1576,7 +1575,7 @@ fn clean_file(
             options,
             *compression,
             (&mut *out, &name),
-            &mut lines,
+            logged.then_some(&mut lines),
         )
         .map_err(|e| std::io::Error::other(e.to_string()))?;
         stats = s;

@@ -198,18 +198,19 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
         .filter(|&i| !unreadable.contains(inputs[i].source.name()))
         .collect();
     let window = rayon::current_num_threads().max(1) * 2;
+    let logged = log.is_some();
     for chunk in order.chunks(window) {
         let results: Vec<anyhow::Result<(Stats, Vec<u8>)>> = chunk
             .par_iter()
             .map(|&i| {
                 let id = InputId::new(i as u32);
-                clean_one(&inputs[i], id, &targets[i], &removals, &options)
+                clean_one(&inputs[i], id, &targets[i], &removals, &options, logged)
             })
             .collect();
         for result in results {
             match result {
                 Ok((stats, lines)) => {
-                    add(&mut totals, &stats);
+                    totals += &stats;
                     if let Some(log) = &mut log {
                         log.writer()
                             .write_all(&lines)
@@ -288,14 +289,6 @@ pub fn run(mut args: CleanArgs, matches: &clap::ArgMatches) -> anyhow::Result<St
     Ok(if errors { Status::Error } else { Status::Clean })
 }
 
-fn add(totals: &mut Stats, s: &Stats) {
-    totals.removed += s.removed;
-    totals.dropped += s.dropped;
-    totals.emptied += s.emptied;
-    totals.bytes_in += s.bytes_in;
-    totals.bytes_out += s.bytes_out;
-}
-
 /// The summary on standard error. `written` is how many inputs got their
 /// output: the others had an error, reported above.
 fn print_summary(
@@ -358,14 +351,15 @@ fn print_summary(
     }
 }
 
-/// Cleans one input into its target; returns its counts and its log
-/// lines.
+/// Cleans one input into its target; returns its counts and, when
+/// `logged`, its log lines.
 fn clean_one(
     input: &Input,
     index: InputId,
     target: &Target,
     removals: &Removals<'_>,
     options: &CleanOptions,
+    logged: bool,
 ) -> anyhow::Result<(Stats, Vec<u8>)> {
     let mut lines = Vec::new();
     let (path, compression) = match target {
@@ -378,7 +372,7 @@ fn clean_one(
                 options,
                 None,
                 (stdout.lock(), "standard output"),
-                &mut lines,
+                logged.then_some(&mut lines),
             )?;
             return Ok((stats, lines));
         }
@@ -399,7 +393,7 @@ fn clean_one(
         options,
         compression,
         (watched, &output),
-        &mut lines,
+        logged.then_some(&mut lines),
     ) {
         Ok((stats, _)) => stats,
         // The library names the input; a full disk is the output's problem.

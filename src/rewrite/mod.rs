@@ -194,6 +194,12 @@ impl<'r> Removals<'r> {
             .count()
     }
 
+    /// What to remove from input `input`.
+    fn of(&self, input: InputId) -> &InputPlan<'r> {
+        static EMPTY: InputPlan<'static> = BTreeMap::new();
+        self.inputs.get(input.index()).unwrap_or(&EMPTY)
+    }
+
     /// The number of paragraphs to remove from input `input`.
     pub fn count(&self, input: InputId) -> usize {
         self.inputs
@@ -274,12 +280,27 @@ pub struct Stats {
     pub bytes_out: u64,
 }
 
+impl std::ops::AddAssign<&Stats> for Stats {
+    /// Counts both: the totals over several inputs, or parts of one.
+    fn add_assign(&mut self, other: &Stats) {
+        self.removed += other.removed;
+        self.dropped += other.dropped;
+        self.emptied += other.emptied;
+        self.bytes_in += other.bytes_in;
+        self.bytes_out += other.bytes_out;
+    }
+}
+
 /// Cleans input number `index` of the scan into `out`, compressed with
 /// `compression` (`None`: as the input is compressed; a WET output gets a
 /// gzip member per record, as Common Crawl's files have), appending each
-/// removal's line of the removal log ([`log`]) to `log`. Returns the
-/// counts and `out`, flushed. What `neardup clean` does for each input,
-/// and what the Python package and the shard jobs of a spread clean do.
+/// removal's line of the removal log ([`log`]) to `log` when given.
+/// Returns the counts and `out`, flushed. What `neardup clean` does for
+/// each input, and what the Python package and the shard jobs of a
+/// spread clean do.
+///
+/// A JSON Lines input is cleaned on every thread of the pool (its
+/// records in chunks, written in order); the others on the caller's.
 ///
 /// # Errors
 ///
@@ -291,7 +312,7 @@ pub fn clean_input<W: Write>(
     options: &CleanOptions,
     compression: Option<Compression>,
     (out, output): (W, &str),
-    log: &mut Vec<u8>,
+    mut log: Option<&mut Vec<u8>>,
 ) -> Result<(Stats, W), Error> {
     let name = input.source.name();
     let compression = match compression {
@@ -319,10 +340,18 @@ pub fn clean_input<W: Write>(
         _ => Encoder::new(compression, buffered),
     }
     .map_err(writing)?;
-    let stats = rewrite(input, index, removals, options, &mut out, |event| {
-        log::write_line(log, name, event);
-        Ok(())
-    })?;
+    let stats = if input.format == Format::Jsonl {
+        let plan = removals.of(index);
+        let reader = decoded(input)?;
+        jsonl::rewrite_on_pool(name, reader, plan, options, &mut out, log, CHUNK)?
+    } else {
+        rewrite(input, index, removals, options, &mut out, |event| {
+            if let Some(log) = log.as_deref_mut() {
+                log::write_line(log, name, event);
+            }
+            Ok(())
+        })?
+    };
     let out = out
         .finish()
         .and_then(|w| w.into_inner().map_err(io::IntoInnerError::into_error))
@@ -354,15 +383,11 @@ pub fn rewrite(
     mut log: impl FnMut(Event<'_>) -> Result<(), Error>,
 ) -> Result<Stats, Error> {
     let name = input.source.name();
-    let io_error = |e: io::Error| Error::io(name, e);
-    let empty = BTreeMap::new();
-    let plan = removals.inputs.get(index.index()).unwrap_or(&empty);
+    let plan = removals.of(index);
     if input.format == Format::Parquet {
         return parquet_input(input, plan, options, out, &mut log);
     }
-    let raw = input.source.open().map_err(io_error)?;
-    let (_, decoded) = compress::decode(raw).map_err(io_error)?;
-    let reader = BufReader::with_capacity(256 * 1024, decoded);
+    let reader = decoded(input)?;
     match input.format {
         Format::Text => {
             let list = plan.get(&0).map_or(&[][..], Vec::as_slice);
@@ -372,6 +397,17 @@ pub fn rewrite(
         Format::Wet => wet::rewrite(name, reader, plan, options, out, &mut log),
         Format::Parquet => unreachable!("read above as Parquet"),
     }
+}
+
+/// The bytes of a chunk of a JSON Lines input cleaned on the pool.
+const CHUNK: usize = 1 << 20;
+
+/// `input`'s bytes, decompressed.
+fn decoded(input: &Input) -> Result<BufReader<Box<dyn io::Read + Send + '_>>, Error> {
+    let io_error = |e: io::Error| Error::io(input.source.name(), e);
+    let raw = input.source.open().map_err(io_error)?;
+    let (_, decoded) = compress::decode(raw).map_err(io_error)?;
+    Ok(BufReader::with_capacity(256 * 1024, decoded))
 }
 
 #[cfg(feature = "parquet")]
