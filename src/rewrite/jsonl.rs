@@ -497,6 +497,42 @@ mod tests {
         Decoded::of(line).original(at as u64) as usize
     }
 
+    /// `clean_input` of an input of a few of its chunks, on a pool of 2
+    /// threads, writes what the one-thread path writes.
+    #[test]
+    fn clean_input_cleans_a_large_input_on_the_pool() {
+        let one = corpus();
+        let mut bytes = Vec::new();
+        while bytes.len() < 3 * super::super::CHUNK {
+            bytes.extend_from_slice(&one);
+            bytes.push(b'\n');
+        }
+        let (inputs, report) = scanned(&bytes);
+        let options = CleanOptions::default();
+        let expected = serial(&bytes, &report, &inputs, &options).expect("cleans");
+        let removals = Removals::new(&report, &inputs);
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(2)
+            .build()
+            .expect("a pool");
+        let mut log = Vec::new();
+        let (stats, out) = pool
+            .install(|| {
+                super::super::clean_input(
+                    &inputs[0],
+                    InputId::new(0),
+                    &removals,
+                    &options,
+                    None,
+                    (Vec::new(), "out.jsonl"),
+                    Some(&mut log),
+                )
+            })
+            .expect("cleans");
+        assert!(stats.removed > 1_000, "{stats:?}");
+        assert!((out, log, stats) == expected);
+    }
+
     #[test]
     fn offsets_map_back_through_replacement_characters() {
         let line = b"{\"a\":\"\xff\xfe\",\"text\":\"x\",\"b\":\"\xe9\"}";
