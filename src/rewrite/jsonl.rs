@@ -324,9 +324,9 @@ mod tests {
     use crate::rewrite::Removals;
 
     /// JSON Lines with what a rewrite meets: records repeating paragraphs
-    /// of others and of themselves, one losing every paragraph, lines of
-    /// invalid UTF-8 and with escapes, a line that is not JSON, a blank
-    /// line, a long record, and no line break at the end.
+    /// of others and of themselves, records losing every paragraph, a key
+    /// of invalid UTF-8, `\u` escapes, a line that is not JSON, a blank
+    /// line, long records, and no line break at the end.
     fn corpus() -> Vec<u8> {
         let para = |i: usize| {
             format!(
