@@ -202,9 +202,7 @@ impl<'r> Removals<'r> {
 
     /// The number of paragraphs to remove from input `input`.
     pub fn count(&self, input: InputId) -> usize {
-        self.inputs
-            .get(input.index())
-            .map_or(0, |plan| plan.values().map(Vec::len).sum())
+        self.of(input).values().map(Vec::len).sum()
     }
 }
 
